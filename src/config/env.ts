@@ -1,0 +1,88 @@
+/**
+ * Environment parsing, once, with zod. A bad variable stops the process with
+ * one line naming the variable and what it accepts.
+ */
+import { z } from 'zod';
+import { PROVIDER_LIMITS, PROVIDERS, type Provider, type ProviderLimits } from './providers';
+
+const limitOverride = z
+  .object({
+    maxConcurrent: z.number().int().min(1).max(1000),
+    minStartIntervalMs: z.number().int().min(0).max(3_600_000),
+    pollIntervalMs: z.number().int().min(5).max(600_000),
+  })
+  .partial()
+  .strict();
+
+const limitsOverrides = z
+  .string()
+  .transform((raw, ctx) => {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'is not valid JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.enum(PROVIDERS), limitOverride));
+
+const url = z.string().url();
+
+export const envSchema = z.object({
+  DATABASE_URL: url.default('postgres://postgres@127.0.0.1:5432/reelflow'),
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_URL: url.default('http://127.0.0.1:8233'),
+  REELFLOW_TASK_QUEUE: z.string().min(1).default('reelflow'),
+  /** JSON object of per-provider overrides, e.g. {"veo3":{"maxConcurrent":2,"minStartIntervalMs":200}}. */
+  REELFLOW_LIMITS: limitsOverrides.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  KIE_BASE_URL: url.default('https://api.kie.ai'),
+  KIE_API_KEY: z.string().default('sim-key'),
+  KIE_MODEL: z.enum(['veo3', 'veo3_fast']).default('veo3_fast'),
+  /** Credits charged per generation, recorded in automation_queue.cost. */
+  KIE_CREDITS_PER_VIDEO: z.coerce.number().min(0).default(60),
+
+  OPENAI_BASE_URL: url.default('https://api.openai.com/v1'),
+  OPENAI_API_KEY: z.string().default('sim-key'),
+  OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+  OPENAI_TRANSCRIBE_MODEL: z.string().default('whisper-1'),
+
+  INSTAGRAM_BASE_URL: url.default('https://graph.instagram.com/v24.0'),
+  INSTAGRAM_ACCESS_TOKEN: z.string().default('sim-token'),
+  INSTAGRAM_USER_ID: z.string().default('17841400000000000'),
+
+  TIKTOK_BASE_URL: url.default('https://open.tiktokapis.com'),
+  TIKTOK_ACCESS_TOKEN: z.string().default('sim-token'),
+  TIKTOK_PRIVACY_LEVEL: z.string().default('SELF_ONLY'),
+
+  YOUTUBE_UPLOAD_BASE_URL: url.default('https://www.googleapis.com/upload/youtube/v3'),
+  YOUTUBE_API_BASE_URL: url.default('https://www.googleapis.com/youtube/v3'),
+  YOUTUBE_ACCESS_TOKEN: z.string().default('sim-token'),
+  YOUTUBE_PRIVACY_STATUS: z.enum(['public', 'unlisted', 'private']).default('private'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ConfigError(`environment variable ${issue.path.join('.')} ${issue.message}`);
+  }
+  return result.data;
+}
+
+/** The limits table with this deployment's overrides applied. */
+export function effectiveLimits(env: Pick<Env, 'REELFLOW_LIMITS'>): Record<Provider, ProviderLimits> {
+  const out = { ...PROVIDER_LIMITS };
+  for (const provider of PROVIDERS) {
+    out[provider] = { ...PROVIDER_LIMITS[provider], ...(env.REELFLOW_LIMITS?.[provider] ?? {}) };
+  }
+  return out;
+}

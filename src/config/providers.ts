@@ -1,0 +1,123 @@
+/**
+ * The one limits table. Every provider the engine talks to has exactly one row
+ * here: its Temporal task queue suffix, its global concurrency cap, the minimum
+ * spacing between starts, how long a job usually takes and the timeouts and
+ * attempts derived from that.
+ *
+ * This module imports nothing from Node so workflow code (sandboxed) can use it.
+ * Runtime overrides (bench, tests, operators) come from env.ts and are applied
+ * by the workers to the database gate; workflow timeouts always come from here.
+ */
+
+export const PROVIDERS = ['openai', 'veo3', 'instagram', 'tiktok', 'youtube'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export interface ProviderLimits {
+  /** Jobs of this provider allowed in flight at once across the whole deployment. */
+  maxConcurrent: number;
+  /** Minimum milliseconds between two job starts, across the whole deployment. */
+  minStartIntervalMs: number;
+  /** Typical run time of one job once it holds a slot. Stuck = running > 2x this. */
+  estimatedDurationSeconds: number;
+  /** Silence longer than this means the worker died or hung; Temporal retries elsewhere. */
+  heartbeatTimeoutMs: number;
+  /** Delay between two status polls of a submitted provider task. */
+  pollIntervalMs: number;
+  /** Temporal attempts per job (first try included). */
+  maxAttempts: number;
+  /** Why these numbers: shown in the README and `reelflow capacity`. */
+  reason: string;
+}
+
+export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
+  veo3: {
+    maxConcurrent: 2,
+    minStartIntervalMs: 10_000,
+    estimatedDurationSeconds: 300,
+    heartbeatTimeoutMs: 10_000,
+    pollIntervalMs: 10_000,
+    maxAttempts: 3,
+    reason: 'Each generation is paid; the plan allows 2 parallel renders and bursts get 429 (not queued).',
+  },
+  openai: {
+    maxConcurrent: 5,
+    minStartIntervalMs: 1_000,
+    estimatedDurationSeconds: 10,
+    heartbeatTimeoutMs: 10_000,
+    pollIntervalMs: 1_000,
+    maxAttempts: 3,
+    reason: 'Tier limits on requests/tokens per minute; 5 parallel calls keep us far from them.',
+  },
+  instagram: {
+    maxConcurrent: 3,
+    minStartIntervalMs: 5_000,
+    estimatedDurationSeconds: 30,
+    heartbeatTimeoutMs: 10_000,
+    pollIntervalMs: 3_000,
+    maxAttempts: 3,
+    reason: 'Graph API business-use-case throttling and a 50 posts / 24 h publishing quota.',
+  },
+  tiktok: {
+    maxConcurrent: 2,
+    minStartIntervalMs: 10_000,
+    estimatedDurationSeconds: 60,
+    heartbeatTimeoutMs: 10_000,
+    pollIntervalMs: 5_000,
+    maxAttempts: 3,
+    reason: 'video/init is limited to 6 calls per minute per user token.',
+  },
+  youtube: {
+    maxConcurrent: 2,
+    minStartIntervalMs: 5_000,
+    estimatedDurationSeconds: 120,
+    heartbeatTimeoutMs: 10_000,
+    pollIntervalMs: 5_000,
+    maxAttempts: 3,
+    reason: 'videos.insert has a small daily quota; uploads are large and processing takes minutes.',
+  },
+};
+
+/**
+ * Lease on a slot: renewed every leaseRenewMs by the process running the job;
+ * a slot whose holder went silent for leaseTtlMs is handed on. Kept just above
+ * the heartbeat timeout so the retried attempt (started by Temporal after the
+ * heartbeat timeout) finds its own lease still there and resumes with it.
+ */
+export const SLOT_LEASE = {
+  leaseTtlMs: 12_000,
+  leaseRenewMs: 3_000,
+  /** Every process re-runs the grant for its waiting jobs this often (spacing timers, expired leases). */
+  sweepMs: 1_000,
+} as const;
+
+/** Task queues. Workflows and database sync run on the base queue; each provider has its own. */
+export const BASE_TASK_QUEUE = 'reelflow';
+export function providerTaskQueue(baseQueue: string, provider: Provider): string {
+  return `${baseQueue}-${provider}`;
+}
+
+export const PUBLISH_PLATFORMS = ['instagram', 'tiktok', 'youtube'] as const satisfies readonly Provider[];
+export type PublishPlatform = (typeof PUBLISH_PLATFORMS)[number];
+
+/** Job types as written in automation_queue.job_type, each with the provider that runs it. */
+export const JOB_TYPES = {
+  openai_analysis: 'openai',
+  openai_transcription: 'openai',
+  veo3_chollo: 'veo3',
+  veo3_competitive_response: 'veo3',
+  veo3_player_spotlight: 'veo3',
+  instagram_reel: 'instagram',
+  tiktok_video: 'tiktok',
+  youtube_short: 'youtube',
+} as const satisfies Record<string, Provider>;
+export type JobType = keyof typeof JOB_TYPES;
+
+export const PUBLISH_JOB_TYPE: Record<PublishPlatform, JobType> = {
+  instagram: 'instagram_reel',
+  tiktok: 'tiktok_video',
+  youtube: 'youtube_short',
+};
+
+export function isProvider(value: string): value is Provider {
+  return (PROVIDERS as readonly string[]).includes(value);
+}

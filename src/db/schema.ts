@@ -1,0 +1,237 @@
+/**
+ * The whole database schema, one file. Row types are inferred from it.
+ * SQL functions and views live in the custom migration beside the generated
+ * ones (drizzle/0001_queue_functions.sql) because SQL is the better language
+ * for them and reporting tools read them directly.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  real,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const createdAt = () => ts('created_at').notNull().defaultNow();
+const updatedAt = () => ts('updated_at').notNull().defaultNow();
+
+export const competitiveVideos = pgTable(
+  'competitive_videos',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    channel: text('channel').notNull(),
+    url: text('url').notNull(),
+    title: text('title').notNull(),
+    views: integer('views').notNull().default(0),
+    viralPotential: real('viral_potential'),
+    transcript: text('transcript'),
+    analysis: jsonb('analysis'),
+    /** Roster player ids resolved from the transcript. */
+    playersMentioned: text('players_mentioned').array().notNull().default(sql`'{}'::text[]`),
+    /** Names the normaliser could not resolve to one player: flagged for a human, never guessed. */
+    ambiguousNames: jsonb('ambiguous_names').notNull().default(sql`'[]'::jsonb`),
+    publishedAt: ts('published_at'),
+    processedAt: ts('processed_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('competitive_videos_url_key').on(t.url),
+    check('competitive_videos_viral_range', sql`${t.viralPotential} IS NULL OR (${t.viralPotential} >= 0 AND ${t.viralPotential} <= 10)`),
+  ],
+);
+
+export const competitiveRecommendations = pgTable(
+  'competitive_recommendations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    priority: text('priority').notNull(),
+    status: text('status').notNull().default('pending'),
+    recommendationType: text('recommendation_type').notNull(),
+    /** Where the idea came from: competitor analysis, bargain feed, breaking news, an operator. */
+    source: text('source').notNull().default('manual'),
+    title: text('title').notNull(),
+    targetPlayer: text('target_player'),
+    ourData: jsonb('our_data').notNull().default(sql`'{}'::jsonb`),
+    /** Video settings and publishing targets, validated by jobConfigSchema before insert. */
+    jobConfig: jsonb('job_config').notNull().default(sql`'{}'::jsonb`),
+    sourceVideoId: uuid('source_video_id').references(() => competitiveVideos.id, { onDelete: 'set null' }),
+    urgencyDeadline: ts('urgency_deadline'),
+    scheduleAfter: ts('schedule_after'),
+    /** (player, type, window) key: the engine never produces the same idea twice. */
+    dedupeKey: text('dedupe_key'),
+    workflowId: text('workflow_id'),
+    error: text('error'),
+    publishedAt: ts('published_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('competitive_recommendations_dedupe_key').on(t.dedupeKey),
+    index('competitive_recommendations_status_idx').on(t.status, t.priority),
+    check('competitive_recommendations_priority_check', sql`${t.priority} IN ('P0','P1','P2','P3')`),
+    check(
+      'competitive_recommendations_status_check',
+      sql`${t.status} IN ('pending','in_production','published','expired','failed','cancelled')`,
+    ),
+    check(
+      'competitive_recommendations_type_check',
+      sql`${t.recommendationType} IN ('counter_argument','trend_jump','player_spotlight','viral_response','bargain','breaking_news')`,
+    ),
+  ],
+);
+
+export const automationQueue = pgTable(
+  'automation_queue',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    priority: text('priority').notNull(),
+    status: text('status').notNull().default('queued'),
+    jobType: text('job_type').notNull(),
+    jobConfig: jsonb('job_config').notNull().default(sql`'{}'::jsonb`),
+    apiProvider: text('api_provider').notNull(),
+    scheduleAfter: ts('schedule_after'),
+    /** urgency_deadline of the recommendation: a job not started by then is never started. */
+    deadline: ts('deadline'),
+    estimatedDurationSeconds: integer('estimated_duration_seconds').notNull(),
+    attempts: smallint('attempts').notNull().default(0),
+    maxAttempts: smallint('max_attempts').notNull().default(3),
+    startedAt: ts('started_at'),
+    completedAt: ts('completed_at'),
+    lastHeartbeatAt: ts('last_heartbeat_at'),
+    /** Set while the job's activity waits for a provider slot (the line the gate serves). */
+    waitingSince: ts('waiting_since'),
+    error: text('error'),
+    cost: numeric('cost', { precision: 12, scale: 4, mode: 'number' }),
+    /** Provider handle (VEO3 task id, IG container, TikTok publish id, YouTube video id): the pay-once key. */
+    providerTaskId: text('provider_task_id'),
+    /** Set just before a paid submit; left set with no task id only if the worker died mid-request. */
+    submitAttemptedAt: ts('submit_attempted_at'),
+    result: jsonb('result'),
+    workflowId: text('workflow_id').notNull(),
+    runId: text('run_id'),
+    /** Step of the workflow this job is (analyze, generate, publish:instagram, ...): one row per step. */
+    step: text('step').notNull(),
+    recommendationId: uuid('recommendation_id').references(() => competitiveRecommendations.id, { onDelete: 'cascade' }),
+    stuckSince: ts('stuck_since'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('automation_queue_workflow_step_key').on(t.workflowId, t.step),
+    index('automation_queue_line_idx').on(t.apiProvider, t.status, t.priority, t.createdAt),
+    index('automation_queue_recommendation_idx').on(t.recommendationId),
+    check('automation_queue_priority_check', sql`${t.priority} IN ('P0','P1','P2','P3')`),
+    check('automation_queue_status_check', sql`${t.status} IN ('queued','processing','completed','failed','cancelled')`),
+    check('automation_queue_provider_check', sql`${t.apiProvider} IN ('openai','veo3','instagram','tiktok','youtube')`),
+    check('automation_queue_attempts_check', sql`${t.attempts} >= 0 AND ${t.attempts} <= ${t.maxAttempts}`),
+  ],
+);
+
+/** What happened to each job, in order: the history the API, CLI and dashboard show. */
+export const jobEvents = pgTable(
+  'job_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    jobId: uuid('job_id').references(() => automationQueue.id, { onDelete: 'cascade' }),
+    recommendationId: uuid('recommendation_id'),
+    event: text('event').notNull(),
+    detail: jsonb('detail').notNull().default(sql`'{}'::jsonb`),
+    createdAt: createdAt(),
+  },
+  (t) => [index('job_events_job_idx').on(t.jobId, t.id), index('job_events_event_idx').on(t.event, t.createdAt)],
+);
+
+/** The gate's configuration per provider (mirrors the limits table plus overrides) and its spacing clock. */
+export const providerLimits = pgTable('provider_limits', {
+  provider: text('provider').primaryKey(),
+  maxConcurrent: integer('max_concurrent').notNull(),
+  minStartIntervalMs: integer('min_start_interval_ms').notNull(),
+  lastStartAt: ts('last_start_at'),
+  updatedAt: updatedAt(),
+});
+
+/** A held slot. Freed when the job ends or its lease (renewed by the running process) lapses. */
+export const providerSlots = pgTable(
+  'provider_slots',
+  {
+    jobId: uuid('job_id')
+      .primaryKey()
+      .references(() => automationQueue.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    grantedAt: ts('granted_at').notNull().defaultNow(),
+    leaseExpiresAt: ts('lease_expires_at').notNull(),
+    /** A paid provider task still running on the provider's side keeps the slot until this time. */
+    holdUntil: ts('hold_until'),
+  },
+  (t) => [index('provider_slots_provider_idx').on(t.provider)],
+);
+
+/** Our roster and bargain data (BargainAnalyzer / API-Sports shape). */
+export const players = pgTable(
+  'players',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    team: text('team').notNull(),
+    position: text('position').notNull(),
+    /** Fantasy market price in millions of euros. */
+    price: numeric('price', { precision: 6, scale: 2, mode: 'number' }).notNull(),
+    points: integer('points').notNull().default(0),
+    /** Average fantasy points over the last 5 rounds. */
+    recentForm: real('recent_form').notNull().default(0),
+    minutes: integer('minutes').notNull().default(0),
+    injuryStatus: text('injury_status').notNull().default('fit'),
+    aliases: text('aliases').array().notNull().default(sql`'{}'::text[]`),
+    updatedAt: updatedAt(),
+  },
+  (t) => [check('players_position_check', sql`${t.position} IN ('GK','DEF','MID','FWD')`)],
+);
+
+export const apiTokens = pgTable('api_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  /** sha256 of the token; the token itself is shown once at creation. */
+  tokenHash: text('token_hash').notNull().unique(),
+  role: text('role').notNull(),
+  createdAt: createdAt(),
+  lastUsedAt: ts('last_used_at'),
+  revokedAt: ts('revoked_at'),
+}, (t) => [check('api_tokens_role_check', sql`${t.role} IN ('read','operator')`)]);
+
+export const auditLog = pgTable('audit_log', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  tokenId: uuid('token_id'),
+  actor: text('actor').notNull(),
+  action: text('action').notNull(),
+  target: text('target'),
+  detail: jsonb('detail').notNull().default(sql`'{}'::jsonb`),
+  createdAt: createdAt(),
+});
+
+/** One row per notification event key: a retried send never posts twice. */
+export const notificationsSent = pgTable('notifications_sent', {
+  eventKey: text('event_key').primaryKey(),
+  channel: text('channel').notNull(),
+  delivered: boolean('delivered').notNull().default(false),
+  createdAt: createdAt(),
+  deliveredAt: ts('delivered_at'),
+});
+
+export type CompetitiveVideo = typeof competitiveVideos.$inferSelect;
+export type Recommendation = typeof competitiveRecommendations.$inferSelect;
+export type NewRecommendation = typeof competitiveRecommendations.$inferInsert;
+export type Job = typeof automationQueue.$inferSelect;
+export type JobEvent = typeof jobEvents.$inferSelect;
+export type Player = typeof players.$inferSelect;

@@ -1,0 +1,82 @@
+/**
+ * The three provider contracts. Activities depend on these, never on a
+ * concrete client, so tests and the demo swap in clients pointed at simulators.
+ */
+import type { z } from 'zod';
+
+export interface VideoRequest {
+  prompt: string;
+  /** 9:16 for Reels / TikTok / Shorts. */
+  aspectRatio: '9:16' | '16:9' | 'Auto';
+  model?: 'veo3' | 'veo3_fast';
+  /** Optional reference image (first frame). */
+  imageUrl?: string;
+  seeds?: number;
+}
+
+export type VideoTaskStatus =
+  | { state: 'generating' }
+  | { state: 'succeeded'; videoUrl: string; resolution?: string }
+  | { state: 'failed'; code?: number | string; message: string };
+
+/** VEO3 through KIE.ai: submit is paid, status polling is free. */
+export interface VideoGenerator {
+  readonly provider: 'veo3';
+  submit(request: VideoRequest): Promise<{ taskId: string }>;
+  getStatus(taskId: string): Promise<VideoTaskStatus>;
+}
+
+export interface Transcript {
+  text: string;
+  language?: string;
+  durationSeconds?: number;
+  segments?: Array<{ start: number; end: number; text: string }>;
+}
+
+/** OpenAI: Whisper transcription and structured JSON (validated by the caller's zod schema). */
+export interface TextIntelligence {
+  readonly provider: 'openai';
+  transcribe(input: { audio: Uint8Array; filename: string; language?: string }): Promise<Transcript>;
+  /**
+   * Asks the model for JSON matching `schema` (sent as a strict json_schema) and
+   * validates the answer with zod. Malformed output throws ProviderError('malformed').
+   */
+  generateJson<T>(input: { name: string; schema: z.ZodType<T>; jsonSchema: Record<string, unknown>; system: string; user: string }): Promise<T>;
+}
+
+export interface PublishRequest {
+  videoUrl: string;
+  caption: string;
+  title: string;
+}
+
+export type UploadStatus =
+  /** Provider still ingesting / transcoding. */
+  | { state: 'processing' }
+  /** Ready for the explicit publish call (Instagram container FINISHED). */
+  | { state: 'ready' }
+  /** Already live; postId known. */
+  | { state: 'published'; postId: string; url?: string }
+  | { state: 'failed'; message: string; code?: string | number }
+  /** Handle no longer usable (Instagram container EXPIRED): start a new upload. */
+  | { state: 'expired' };
+
+/**
+ * Instagram Reels, TikTok, YouTube Shorts share one shape:
+ * createUpload (returns the handle, which we persist) -> getStatus until ready/published -> publish.
+ */
+export interface Publisher {
+  readonly provider: 'instagram' | 'tiktok' | 'youtube';
+  createUpload(request: PublishRequest): Promise<{ handle: string }>;
+  getStatus(handle: string): Promise<UploadStatus>;
+  /** Makes a ready upload live. Platforms that publish on their own return the post once status says published. */
+  publish(handle: string): Promise<{ postId: string; url?: string }>;
+}
+
+export interface Providers {
+  veo3: VideoGenerator;
+  openai: TextIntelligence;
+  instagram: Publisher;
+  tiktok: Publisher;
+  youtube: Publisher;
+}
