@@ -121,7 +121,7 @@ BEGIN
     granted := granted || head;
     head := NULL;
   END LOOP;
-  RETURN jsonb_build_object('granted', to_jsonb(granted), 'retryAt', retry_at);
+  RETURN jsonb_build_object('granted', to_jsonb(granted), 'retryAt', retry_at, 'now', clock_timestamp());
 END $$;
 --> statement-breakpoint
 

@@ -27,3 +27,14 @@ export class ProviderError extends Error {
     return this.kind === 'rate_limited' || this.kind === 'transient' || this.kind === 'malformed';
   }
 }
+
+/**
+ * details.code of a 'transient' error that only means "the provider is still
+ * processing": publish() called before the upload is ready. Activities may
+ * treat it as a benign "poll again" rather than a failure.
+ */
+export const NOT_READY = 'not_ready';
+
+export function notReady(provider: string, message: string): ProviderError {
+  return new ProviderError(provider, 'transient', message, { code: NOT_READY });
+}

@@ -1,0 +1,16 @@
+/** What every activity factory receives. Tests build it with simulator-backed providers. */
+import type { Logger } from 'pino';
+import type { SlotGate } from '../capacity/slot-gate';
+import type { Env } from '../config/env';
+import type { Provider, ProviderLimits } from '../config/providers';
+import type { Database } from '../db/client';
+import type { Providers } from '../providers/types';
+
+export interface ActivityDeps {
+  database: Database;
+  gate: SlotGate;
+  providers: Providers;
+  limits: Record<Provider, ProviderLimits>;
+  env: Env;
+  log: Logger;
+}

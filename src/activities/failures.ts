@@ -1,0 +1,47 @@
+/**
+ * The only place that turns provider and queue errors into Temporal failures.
+ * Retryable failures let Temporal's retry policy (max 3 attempts) try again;
+ * non-retryable ones end the job at once with the provider's message kept.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { DeadlineExpiredError, JobClosedError } from '../capacity/slot-gate';
+import { ProviderError } from '../providers/errors';
+import { BadInputError } from '../validation';
+import { FAILURE_TYPES } from '../workflows/messages';
+
+export class SubmitOutcomeUnknownError extends Error {
+  override name = 'SubmitOutcomeUnknownError';
+}
+
+export interface ClassifiedFailure {
+  failure: ApplicationFailure;
+  /** Whether retrying could help; false ends the job now. */
+  retryable: boolean;
+}
+
+export function classifyFailure(err: unknown): ClassifiedFailure {
+  if (err instanceof ApplicationFailure) return { failure: err, retryable: !err.nonRetryable };
+  if (err instanceof ProviderError) {
+    const type = err.kind === 'rate_limited' ? FAILURE_TYPES.rateLimited : FAILURE_TYPES.provider;
+    const failure = ApplicationFailure.create({
+      message: err.message,
+      type,
+      nonRetryable: !err.retryable,
+      details: [{ provider: err.provider, kind: err.kind, ...err.details }],
+      // Honour Retry-After instead of the policy's backoff.
+      nextRetryDelay: err.details.retryAfterMs,
+    });
+    return { failure, retryable: err.retryable };
+  }
+  const final = (type: string, e: Error) => ({
+    failure: ApplicationFailure.create({ message: e.message, type, nonRetryable: true }),
+    retryable: false,
+  });
+  if (err instanceof BadInputError) return final(FAILURE_TYPES.badInput, err);
+  if (err instanceof DeadlineExpiredError) return final(FAILURE_TYPES.deadlineExpired, err);
+  if (err instanceof JobClosedError) return final(FAILURE_TYPES.jobClosed, err);
+  if (err instanceof SubmitOutcomeUnknownError) return final(FAILURE_TYPES.submitOutcomeUnknown, err);
+  const e = err instanceof Error ? err : new Error(String(err));
+  // Database hiccups and the like: retryable.
+  return { failure: ApplicationFailure.create({ message: e.message, type: e.name, cause: e }), retryable: true };
+}

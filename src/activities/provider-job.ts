@@ -1,0 +1,216 @@
+/**
+ * runProviderJob: the life of one automation_queue job inside an activity.
+ *
+ *   wait for a slot (priority order, global cap, start spacing, deadline)
+ *   -> run the provider work (submit once, poll with heartbeats)
+ *   -> complete_job / fail_job (retry bookkeeping) -> slot handed on at once
+ *
+ * Pay once: a submit is recorded (heartbeat details and database) before any
+ * polling, and a retried attempt resumes from it instead of submitting again.
+ */
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import type { Provider } from '../config/providers';
+import { ProviderError } from '../providers/errors';
+import type { Job } from '../db/schema';
+import type { ActivityDeps } from './deps';
+import { classifyFailure, SubmitOutcomeUnknownError } from './failures';
+import { getJob } from '../db/queries';
+import { JobClosedError } from '../capacity/slot-gate';
+
+export interface HeartbeatDetails {
+  providerTaskId?: string;
+  state?: string;
+}
+
+export interface JobContext {
+  job: Job;
+  attempt: number;
+  /** Aborted when Temporal cancels the activity (workflow cancelled) or the run-time limit hits. */
+  signal: AbortSignal;
+  /** Submit once: returns the recorded provider handle, or calls `submit` and records its result first. */
+  submitOnce(submit: () => Promise<string>, opts?: { cost?: number }): Promise<string>;
+  /** Polls `read` every pollIntervalMs (heartbeating) until `done` says so. */
+  poll<S extends { state: string }>(read: () => Promise<S>, done: (s: S) => boolean): Promise<S>;
+  /** Forgets the provider handle (it expired on the provider side) so the next attempt starts a new one. */
+  discardProviderTask(): Promise<void>;
+}
+
+export interface JobOutcome<T> {
+  value: T;
+  cost?: number;
+}
+
+/** Providers where a repeated create costs money or posts twice, so an unknown submit outcome is never retried. */
+const SUBMIT_NOT_REPEATABLE: ReadonlySet<Provider> = new Set(['veo3', 'tiktok', 'youtube']);
+
+export async function runProviderJob<T>(
+  deps: ActivityDeps,
+  jobId: string,
+  provider: Provider,
+  work: (ctx: JobContext) => Promise<JobOutcome<T>>,
+): Promise<T> {
+  const activity = Context.current();
+  const { attempt } = activity.info;
+  const pool = deps.database.pool;
+  const limits = deps.limits[provider];
+  const log = deps.log.child({ jobId, provider, workflowId: activity.info.workflowExecution?.workflowId, attempt });
+
+  let job = await getJob(deps.database.db, jobId);
+  if (!job) throw classifyFailure(new JobClosedError(`job ${jobId} does not exist`)).failure;
+  // The previous attempt finished the work but died before Temporal heard of it.
+  if (job.status === 'completed') return job.result as T;
+
+  let details: HeartbeatDetails = (activity.info.heartbeatDetails as HeartbeatDetails | undefined) ?? {};
+  const beat = () => activity.heartbeat(details);
+  // Cancellation only reaches an activity through heartbeats, so beat while waiting too.
+  const beating = setInterval(beat, Math.min(1_000, limits.heartbeatTimeoutMs / 4));
+  beat();
+
+  try {
+    const { resumed } = await deps.gate.acquire(jobId, provider, {
+      attempt,
+      signal: activity.cancellationSignal,
+      deadline: job.deadline,
+    });
+    job = (await getJob(deps.database.db, jobId))!;
+    log.info({ resumed, priority: job.priority }, 'job holds a slot');
+
+    // The 2x-estimate bound applies to the work, not the time spent in line.
+    const runLimit = new AbortController();
+    const limitMs = 2 * job.estimatedDurationSeconds * 1_000;
+    const limitTimer = setTimeout(
+      () => runLimit.abort(new ProviderError(provider, 'transient', `still running after 2x its estimate (${limitMs} ms)`)),
+      limitMs,
+    );
+    const signal = AbortSignal.any([activity.cancellationSignal, runLimit.signal]);
+    const current = job;
+    const ctx: JobContext = {
+      job: current,
+      attempt,
+      signal,
+      async submitOnce(submit, opts = {}) {
+        const known = current.providerTaskId ?? details.providerTaskId;
+        if (known) {
+          if (!current.providerTaskId) await recordProviderTask(deps, jobId, known, opts.cost);
+          log.info({ providerTaskId: known }, 'resuming the submitted provider task');
+          return known;
+        }
+        if (current.submitAttemptedAt && SUBMIT_NOT_REPEATABLE.has(provider)) {
+          throw new SubmitOutcomeUnknownError(
+            `${provider}: a previous attempt died during the submit request, so the provider may have accepted (and billed) it; ` +
+              'not submitting again. Check the provider dashboard, then re-enqueue if nothing was created.',
+          );
+        }
+        await pool.query('UPDATE automation_queue SET submit_attempted_at = now() WHERE id = $1', [jobId]);
+        let handle: string;
+        try {
+          handle = await submit();
+        } catch (err) {
+          // An answer (even an error) means nothing was created: safe to submit again later.
+          if (err instanceof ProviderError && err.details.status !== undefined) {
+            await pool.query('UPDATE automation_queue SET submit_attempted_at = NULL WHERE id = $1', [jobId]);
+          }
+          throw err;
+        }
+        details = { providerTaskId: handle, state: 'submitted' };
+        beat();
+        await recordProviderTask(deps, jobId, handle, opts.cost);
+        log.info({ providerTaskId: handle }, 'provider task submitted');
+        return handle;
+      },
+      async poll(read, done) {
+        for (;;) {
+          signal.throwIfAborted();
+          const status = await read();
+          details = { ...details, state: status.state };
+          beat();
+          if (done(status)) return status;
+          await sleep(limits.pollIntervalMs, signal);
+        }
+      },
+      async discardProviderTask() {
+        details = {};
+        await pool.query(
+          'UPDATE automation_queue SET provider_task_id = NULL, submit_attempted_at = NULL WHERE id = $1',
+          [jobId],
+        );
+      },
+    };
+    let outcome: JobOutcome<T>;
+    try {
+      outcome = await work(ctx);
+    } catch (err) {
+      if (runLimit.signal.aborted && !activity.cancellationSignal.aborted) throw runLimit.signal.reason;
+      throw err;
+    } finally {
+      clearTimeout(limitTimer);
+    }
+    await withDbRetry(() =>
+      pool.query('SELECT complete_job($1, $2::jsonb, $3)', [jobId, JSON.stringify(outcome.value ?? null), outcome.cost ?? null]),
+    );
+    deps.gate.forget(jobId);
+    return outcome.value;
+  } catch (err) {
+    deps.gate.forget(jobId);
+    if (activity.cancellationSignal.aborted) {
+      // The workflow's cancel path records the cancellation (and frees the slot).
+      throw err instanceof CancelledFailure ? err : new CancelledFailure('activity cancelled');
+    }
+    const { failure, retryable } = classifyFailure(err);
+    const final = !retryable || attempt >= job.maxAttempts;
+    const now = await getJob(deps.database.db, jobId);
+    // A paid task may still be running at the provider: keep its slot counted until its expected end.
+    const holdUntil =
+      retryable && now?.providerTaskId && now.startedAt
+        ? new Date(now.startedAt.getTime() + 2 * now.estimatedDurationSeconds * 1_000)
+        : null;
+    await pool
+      .query('SELECT fail_job($1, $2, $3, $4)', [jobId, failure.message, final, holdUntil])
+      .catch((dbErr) => log.error({ err: dbErr }, 'could not record the failure; Temporal retries the job'));
+    log.warn({ err: failure.message, final, retryable }, 'job attempt failed');
+    throw failure;
+  } finally {
+    clearInterval(beating);
+  }
+}
+
+async function recordProviderTask(deps: ActivityDeps, jobId: string, handle: string, cost?: number): Promise<void> {
+  // Losing a paid task id costs money: insist (the heartbeat carries it meanwhile).
+  await withDbRetry(() =>
+    deps.database.pool.query(
+      `UPDATE automation_queue SET provider_task_id = $2, cost = coalesce($3, cost), updated_at = now() WHERE id = $1`,
+      [jobId, handle, cost ?? null],
+    ),
+  );
+  await deps.database.pool.query("SELECT log_job_event($1, 'submitted', jsonb_build_object('providerTaskId', $2::text))", [
+    jobId,
+    handle,
+  ]);
+}
+
+async function withDbRetry<T>(fn: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await sleep(Math.min(250 * 2 ** i, 5_000));
+    }
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,148 @@
+/**
+ * Database bookkeeping activities (run on the base task queue). Each is
+ * idempotent so a retry or a replay never writes a transition twice.
+ */
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { deadlineFor, type Priority } from '../config/priorities';
+import { JOB_TYPES, type JobType } from '../config/providers';
+import { getRecommendation } from '../db/queries';
+import { automationQueue, competitiveRecommendations, type Job } from '../db/schema';
+import { BadInputError, jobConfigSchema, parseInput, type JobConfig } from '../validation';
+import type { ActivityDeps } from './deps';
+import { classifyFailure } from './failures';
+
+export interface RecommendationPlan {
+  id: string;
+  title: string;
+  type: string;
+  status: string;
+  priority: Priority;
+  targetPlayer: string | null;
+  ourData: Record<string, unknown>;
+  jobConfig: JobConfig;
+  scheduleAfter: string | null;
+  deadline: string | null;
+}
+
+export interface EnqueueJobInput {
+  workflowId: string;
+  runId: string;
+  recommendationId: string;
+  step: string;
+  jobType: JobType;
+  priority: Priority;
+  jobConfig: Record<string, unknown>;
+  scheduleAfter: string | null;
+  deadline: string | null;
+}
+
+const OPEN = ['pending', 'in_production'];
+
+export function createQueueSyncActivities(deps: ActivityDeps) {
+  const { db, pool } = deps.database;
+
+  /** Moves the recommendation to `status` unless it already reached a final state. */
+  async function setStatus(id: string, status: string, extra: { error?: string | null; publishedAt?: Date } = {}) {
+    await db
+      .update(competitiveRecommendations)
+      .set({ status, error: extra.error ?? null, publishedAt: extra.publishedAt, updatedAt: new Date() })
+      .where(and(eq(competitiveRecommendations.id, id), inArray(competitiveRecommendations.status, OPEN)));
+  }
+
+  return {
+    async loadRecommendation(recommendationId: string): Promise<RecommendationPlan> {
+      try {
+        const row = await getRecommendation(db, recommendationId);
+        if (!row) throw new BadInputError(`recommendation ${recommendationId} does not exist`);
+        const jobConfig = parseInput(jobConfigSchema, row.jobConfig, `recommendation ${recommendationId} job_config`);
+        const deadline = row.urgencyDeadline ?? deadlineFor(row.priority as Priority, row.createdAt);
+        return {
+          id: row.id,
+          title: row.title,
+          type: row.recommendationType,
+          status: row.status,
+          priority: row.priority as Priority,
+          targetPlayer: row.targetPlayer,
+          ourData: (row.ourData ?? {}) as Record<string, unknown>,
+          jobConfig,
+          scheduleAfter: row.scheduleAfter?.toISOString() ?? null,
+          deadline: deadline?.toISOString() ?? null,
+        };
+      } catch (err) {
+        throw classifyFailure(err).failure;
+      }
+    },
+
+    async enqueueJob(input: EnqueueJobInput): Promise<Pick<Job, 'id' | 'status'>> {
+      const provider = JOB_TYPES[input.jobType];
+      const limits = deps.limits[provider];
+      const { rows } = await pool.query<{ id: string; status: string }>(
+        `SELECT id, status FROM enqueue_job($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)`,
+        [
+          input.workflowId,
+          input.step,
+          input.jobType,
+          provider,
+          input.priority,
+          JSON.stringify(input.jobConfig),
+          input.recommendationId,
+          input.scheduleAfter,
+          input.deadline,
+          limits.estimatedDurationSeconds,
+          limits.maxAttempts,
+          input.runId,
+        ],
+      );
+      return rows[0]!;
+    },
+
+    async markInProduction(input: { recommendationId: string; workflowId: string }): Promise<void> {
+      await db
+        .update(competitiveRecommendations)
+        .set({ status: 'in_production', workflowId: input.workflowId, updatedAt: new Date() })
+        .where(and(eq(competitiveRecommendations.id, input.recommendationId), eq(competitiveRecommendations.status, 'pending')));
+    },
+
+    async markPublished(input: { recommendationId: string }): Promise<void> {
+      await setStatus(input.recommendationId, 'published', { publishedAt: new Date() });
+    },
+
+    /** Closes the recommendation and every open job of its workflow (cancelled, failed or expired). */
+    async closeRecommendation(input: {
+      recommendationId: string;
+      workflowId: string;
+      status: 'cancelled' | 'failed' | 'expired';
+      reason: string;
+    }): Promise<void> {
+      await db.transaction(async (tx) => {
+        await tx.execute(sql`SELECT count(*) FROM cancel_workflow_jobs(${input.workflowId}, ${input.reason})`);
+        await tx
+          .update(competitiveRecommendations)
+          .set({ status: input.status, error: input.reason, updatedAt: new Date() })
+          .where(
+            and(
+              eq(competitiveRecommendations.id, input.recommendationId),
+              inArray(competitiveRecommendations.status, OPEN),
+            ),
+          );
+      });
+    },
+
+    async setPriority(input: { recommendationId: string; workflowId: string; priority: Priority }): Promise<void> {
+      await db.transaction(async (tx) => {
+        await tx
+          .update(competitiveRecommendations)
+          .set({ priority: input.priority, updatedAt: new Date() })
+          .where(eq(competitiveRecommendations.id, input.recommendationId));
+        const changed = await tx
+          .update(automationQueue)
+          .set({ priority: input.priority, updatedAt: new Date() })
+          .where(and(eq(automationQueue.workflowId, input.workflowId), inArray(automationQueue.status, ['queued', 'processing'])))
+          .returning({ id: automationQueue.id });
+        for (const { id } of changed) {
+          await tx.execute(sql`SELECT log_job_event(${id}::uuid, 'reprioritised', jsonb_build_object('priority', ${input.priority}::text))`);
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * The process-side half of the provider gate. The SQL half (grant_slots,
+ * release_slot in drizzle/0001) decides who gets a slot; this class waits for
+ * that decision without polling:
+ *
+ * - a job joins its provider's line (wait_for_slot) and asks for a grant;
+ * - any release runs grant_slots in the same transaction, which NOTIFYs the
+ *   granted job id; the process hosting that job wakes it within milliseconds;
+ * - a sweeper re-runs the grant every second for providers with local waiters
+ *   (start spacing timers, leases of dead processes, a missed notification);
+ * - one batched heartbeat keeps waiting jobs in line and held slots leased.
+ *
+ * Why PostgreSQL and not Temporal for this: worker options cap one process,
+ * not the deployment, and Temporal 1.29 cannot reorder or reprioritise queued
+ * tasks; a row per job in automation_queue ordered by (priority, enqueue time)
+ * can, and reporting reads the same rows.
+ */
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { SLOT_LEASE, type Provider } from '../config/providers';
+
+export class DeadlineExpiredError extends Error {
+  override name = 'DeadlineExpiredError';
+}
+export class JobClosedError extends Error {
+  override name = 'JobClosedError';
+}
+
+interface Waiter {
+  jobId: string;
+  provider: Provider;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export interface AcquireOptions {
+  attempt: number;
+  signal?: AbortSignal;
+  deadline?: Date | null;
+}
+
+export interface AcquireResult {
+  /** True when the job already held its slot (a retried attempt resuming after a crash). */
+  resumed: boolean;
+}
+
+interface GrantResult {
+  granted: string[];
+  retryAt: string | null;
+  now: string;
+}
+
+export class SlotGate {
+  private readonly waiters = new Map<string, Waiter>();
+  /** Jobs of this process holding a slot: their lease is renewed by the heartbeat. */
+  private readonly holding = new Set<string>();
+  private listener: pg.Client | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly spacingTimers = new Map<Provider, NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly databaseUrl: string,
+    private readonly log: Logger,
+    private readonly lease = SLOT_LEASE,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.listen();
+    this.timers.push(setInterval(() => void this.sweep(), this.lease.sweepMs));
+    this.timers.push(setInterval(() => void this.heartbeat(), this.lease.leaseRenewMs));
+    for (const t of this.timers) t.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const t of this.spacingTimers.values()) clearTimeout(t);
+    this.timers = [];
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => undefined);
+  }
+
+  /** Resolves once `jobId` holds a slot of `provider`. */
+  async acquire(jobId: string, provider: Provider, opts: AcquireOptions): Promise<AcquireResult> {
+    // A previous attempt of this job may still hold (or hold-until) its slot: take it over.
+    const held = await this.pool.query(
+      `UPDATE provider_slots SET lease_expires_at = now() + make_interval(secs => $2 / 1000.0)
+        WHERE job_id = $1 RETURNING job_id`,
+      [jobId, this.lease.leaseTtlMs],
+    );
+    if (held.rowCount) {
+      await this.pool.query(
+        `UPDATE automation_queue SET status = 'processing', attempts = greatest(attempts, $2), waiting_since = NULL,
+                last_heartbeat_at = now(), updated_at = now()
+          WHERE id = $1 AND status IN ('queued', 'processing')`,
+        [jobId, opts.attempt],
+      );
+      await this.pool.query(`SELECT log_job_event($1, 'resumed', jsonb_build_object('attempt', $2::int))`, [jobId, opts.attempt]);
+      this.holding.add(jobId);
+      return { resumed: true };
+    }
+    // The previous attempt died holding no slot any more: back in line.
+    await this.pool.query(
+      `UPDATE automation_queue SET status = 'queued', started_at = NULL, updated_at = now()
+        WHERE id = $1 AND status = 'processing'`,
+      [jobId],
+    );
+    const joined = await this.pool.query('SELECT id, deadline FROM wait_for_slot($1, $2) WHERE id IS NOT NULL', [
+      jobId,
+      opts.attempt,
+    ]);
+    if (!joined.rowCount) throw new JobClosedError(`job ${jobId} is no longer open (cancelled, completed or failed)`);
+    if (opts.deadline && opts.deadline.getTime() <= Date.now()) {
+      await this.leaveLine(jobId);
+      throw new DeadlineExpiredError(`deadline ${opts.deadline.toISOString()} passed before the job got a slot`);
+    }
+
+    const granted = new Promise<void>((resolve, reject) => {
+      this.waiters.set(jobId, { jobId, provider, resolve, reject });
+    });
+    const cleanups: Array<() => void> = [];
+    const abort = new Promise<never>((_, reject) => {
+      if (opts.signal) {
+        const onAbort = () => reject(opts.signal!.reason ?? new Error('cancelled'));
+        if (opts.signal.aborted) onAbort();
+        opts.signal.addEventListener('abort', onAbort, { once: true });
+        cleanups.push(() => opts.signal!.removeEventListener('abort', onAbort));
+      }
+      if (opts.deadline) {
+        const ms = Math.max(0, opts.deadline.getTime() - Date.now());
+        const timer = setTimeout(
+          () => reject(new DeadlineExpiredError(`deadline ${opts.deadline!.toISOString()} passed before the job got a slot`)),
+          Math.min(ms, 2 ** 31 - 1),
+        );
+        cleanups.push(() => clearTimeout(timer));
+      }
+    });
+    abort.catch(() => undefined);
+    try {
+      await this.grant(provider);
+      await Promise.race([granted, abort]);
+      this.holding.add(jobId);
+      return { resumed: false };
+    } catch (err) {
+      await this.leaveLine(jobId);
+      throw err;
+    } finally {
+      this.waiters.delete(jobId);
+      for (const c of cleanups) c();
+    }
+  }
+
+  /** Stops renewing the lease (the job's end was recorded by complete/fail/cancel, which freed the slot). */
+  forget(jobId: string): void {
+    this.holding.delete(jobId);
+  }
+
+  /** Leaves the line, or gives back a slot granted in the meantime. */
+  private async leaveLine(jobId: string): Promise<void> {
+    await this.pool
+      .query(
+        `WITH left_line AS (
+           UPDATE automation_queue SET waiting_since = NULL, status = CASE WHEN status = 'processing' THEN 'queued' ELSE status END,
+                  updated_at = now()
+            WHERE id = $1 AND status IN ('queued', 'processing') RETURNING id)
+         SELECT release_slot(id) FROM left_line`,
+        [jobId],
+      )
+      .catch((err) => this.log.warn({ err, jobId }, 'could not leave the slot line'));
+  }
+
+  private async grant(provider: Provider): Promise<void> {
+    const { rows } = await this.pool.query<{ result: GrantResult }>('SELECT grant_slots($1, $2) AS result', [
+      provider,
+      this.lease.leaseTtlMs,
+    ]);
+    const result = rows[0]!.result;
+    for (const id of result.granted) this.wake(id);
+    if (result.retryAt && !this.spacingTimers.has(provider)) {
+      // Spacing: come back exactly when the next start is allowed (DB clock, so no skew).
+      const delay = Math.max(0, new Date(result.retryAt).getTime() - new Date(result.now).getTime());
+      const timer = setTimeout(() => {
+        this.spacingTimers.delete(provider);
+        if (this.hasWaiters(provider)) void this.grant(provider).catch((err) => this.log.warn({ err }, 'grant failed'));
+      }, delay + 1);
+      timer.unref();
+      this.spacingTimers.set(provider, timer);
+    }
+  }
+
+  private wake(jobId: string): void {
+    const waiter = this.waiters.get(jobId);
+    if (waiter) {
+      this.waiters.delete(jobId);
+      waiter.resolve();
+    }
+  }
+
+  private hasWaiters(provider: Provider): boolean {
+    for (const w of this.waiters.values()) if (w.provider === provider) return true;
+    return false;
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.stopped || this.waiters.size === 0) return;
+    try {
+      const providers = new Set([...this.waiters.values()].map((w) => w.provider));
+      for (const provider of providers) await this.grant(provider);
+      // A notification lost while the listener reconnected: the slot row is the truth.
+      const ids = [...this.waiters.keys()];
+      const { rows } = await this.pool.query<{ job_id: string }>(
+        'SELECT job_id FROM provider_slots WHERE job_id = ANY($1::uuid[])',
+        [ids],
+      );
+      for (const r of rows) this.wake(r.job_id);
+    } catch (err) {
+      this.log.warn({ err }, 'slot sweep failed; retrying next tick');
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    const ids = [...this.waiters.keys(), ...this.holding];
+    if (this.stopped || ids.length === 0) return;
+    await this.pool
+      .query('SELECT heartbeat_jobs($1::uuid[], $2)', [ids, this.lease.leaseTtlMs])
+      .catch((err) => this.log.warn({ err }, 'slot heartbeat failed; retrying next tick'));
+  }
+
+  /** The sweeper keeps grants flowing (1 s latency) while the listener is down. */
+  private reconnect(): void {
+    if (this.stopped) return;
+    setTimeout(() => void this.listen().catch(() => this.reconnect()), 1_000).unref();
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl });
+    client.on('notification', (msg) => {
+      if (msg.channel === 'reelflow_slots' && msg.payload) this.wake(msg.payload);
+    });
+    client.on('error', (err) => {
+      this.log.warn({ err }, 'slot listener lost its connection; reconnecting');
+      this.listener = null;
+      this.reconnect();
+    });
+    await client.connect();
+    await client.query('LISTEN reelflow_slots');
+    if (this.stopped) {
+      await client.end();
+      return;
+    }
+    this.listener = client;
+  }
+}

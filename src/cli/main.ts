@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+/**
+ * reelflow: the operators' command line.
+ *   reelflow enqueue --title "..." --type player_spotlight --priority P1 [--player X] [--platforms instagram,tiktok]
+ *                    [--schedule-after ISO] [--deadline ISO] [--config JSON] [--our-data JSON]
+ *   reelflow enqueue --recommendation <id>      start the workflow of an existing recommendation
+ *   reelflow list [--jobs] [--status S] [--priority P] [--provider X]
+ *   reelflow status <id>                         recommendation, its jobs, history and workflow
+ *   reelflow cancel <id> [--reason text]
+ *   reelflow reprioritise <id> <P0|P1|P2|P3>
+ *   reelflow capacity [provider]
+ * <id> is a recommendation id, a job id or a workflow id. --json prints machine-readable output.
+ * Exit codes: 0 ok, 2 bad input or unknown id, 1 anything else (server down...).
+ */
+import { parseArgs } from 'node:util';
+import { loadEnv, ConfigError } from '../config/env';
+import { connectDatabase } from '../db/client';
+import { createRecommendationService, NotFoundError, type RecommendationService } from '../services/recommendations';
+import { connectTemporal } from '../temporal/client';
+import { BadInputError, enqueueRecommendationSchema, parseInput } from '../validation';
+import { extraCommands } from './extra-commands';
+import { printTable } from './format';
+
+const options = {
+  json: { type: 'boolean' },
+  title: { type: 'string' },
+  type: { type: 'string' },
+  priority: { type: 'string' },
+  player: { type: 'string' },
+  platforms: { type: 'string' },
+  'schedule-after': { type: 'string' },
+  deadline: { type: 'string' },
+  config: { type: 'string' },
+  'our-data': { type: 'string' },
+  source: { type: 'string' },
+  recommendation: { type: 'string' },
+  jobs: { type: 'boolean' },
+  status: { type: 'string' },
+  provider: { type: 'string' },
+  reason: { type: 'string' },
+  name: { type: 'string' },
+  role: { type: 'string' },
+  file: { type: 'string' },
+  limit: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+
+function parseJsonFlag(name: string, raw: string | undefined): unknown {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new BadInputError(`--${name} is not valid JSON`);
+  }
+}
+
+function enqueueInput(v: Values): unknown {
+  const config = (parseJsonFlag('config', v.config) ?? {}) as Record<string, unknown>;
+  if (v.platforms) config.platforms = v.platforms.split(',').map((s) => s.trim());
+  return parseInput(
+    enqueueRecommendationSchema,
+    {
+      title: v.title,
+      type: v.type,
+      priority: v.priority,
+      targetPlayer: v.player,
+      ourData: parseJsonFlag('our-data', v['our-data']),
+      jobConfig: config,
+      scheduleAfter: v['schedule-after'],
+      deadline: v.deadline,
+      source: v.source,
+    },
+    'enqueue',
+  );
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  const [command, ...args] = positionals;
+  if (!command || v.help) {
+    console.log(require('node:fs').readFileSync(__filename, 'utf8').match(/\/\*\*([\s\S]*?)\*\//)[1].replace(/^ \* ?/gm, ''));
+    return command ? 0 : 2;
+  }
+  const env = loadEnv();
+  const out = (data: unknown, human: () => void) => (v.json ? console.log(JSON.stringify(data, null, 2)) : human());
+
+  // Validate what can be validated before touching any server.
+  const known = ['enqueue', 'list', 'status', 'cancel', 'reprioritise', 'capacity', ...Object.keys(extraCommands)];
+  if (!known.includes(command)) throw new BadInputError(`unknown command "${command}"; one of ${known.join(', ')}`);
+  const needId = ['status', 'cancel', 'reprioritise'].includes(command);
+  if (needId && !args[0]) throw new BadInputError(`${command} needs an id (recommendation, job or workflow id)`);
+  if (command === 'reprioritise' && !args[1]) throw new BadInputError('reprioritise needs a priority: P0, P1, P2 or P3');
+  const input = command === 'enqueue' && !v.recommendation ? enqueueInput(v) : undefined;
+
+  const database = connectDatabase(env.DATABASE_URL, { max: 2 });
+  try {
+    await database.pool.query('SELECT 1').catch((err: Error) => {
+      throw new Error(`cannot reach PostgreSQL at DATABASE_URL (${err.message}); is it running? \`npm run db:migrate\` creates the schema`);
+    });
+    const extra = extraCommands[command];
+    if (extra) return await extra({ env, database, args, values: v, out });
+    const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
+    const service: RecommendationService = createRecommendationService({ database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
+    switch (command) {
+      case 'enqueue': {
+        const result = v.recommendation ? await service.start(v.recommendation) : await service.enqueue(input);
+        out(result, () =>
+          console.log(
+            `${result.started ? 'enqueued' : 'already enqueued'} ${result.recommendation.id} (${result.recommendation.priority}) as workflow ${result.workflowId}\n` +
+              `  Web UI: ${env.TEMPORAL_UI_URL}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows/${result.workflowId}`,
+          ),
+        );
+        break;
+      }
+      case 'list': {
+        if (v.jobs) {
+          const jobs = await service.listJobs({
+            status: v.status ? v.status.split(',') : undefined,
+            provider: v.provider,
+            priority: v.priority,
+            limit: v.limit ? Number(v.limit) : undefined,
+          });
+          out(jobs, () =>
+            printTable(jobs.map((j) => ({ id: j.id, priority: j.priority, status: j.status, type: j.jobType, provider: j.apiProvider, attempts: `${j.attempts}/${j.maxAttempts}`, error: j.error ?? '' }))),
+          );
+        } else {
+          const recs = await service.listRecommendations({ status: v.status, priority: v.priority, limit: v.limit ? Number(v.limit) : undefined });
+          out(recs, () =>
+            printTable(recs.map((r) => ({ id: r.id, priority: r.priority, status: r.status, type: r.recommendationType, title: r.title.slice(0, 50), deadline: r.urgencyDeadline?.toISOString() ?? '' }))),
+          );
+        }
+        break;
+      }
+      case 'status': {
+        const s = await service.status(args[0]!);
+        out(s, () => {
+          const r = s.recommendation;
+          console.log(`${r.id}  ${r.priority}  ${r.status}  ${r.recommendationType}\n  ${r.title}`);
+          if (r.error) console.log(`  error: ${r.error}`);
+          console.log(`  workflow: ${s.workflow ? `${s.workflow.status}${s.workflow.state ? ` (${s.workflow.state.phase})` : ''}` : 'none'}`);
+          printTable(s.jobs.map((j) => ({ job: j.id, step: j.step, status: j.status, provider: j.apiProvider, attempts: `${j.attempts}/${j.maxAttempts}`, task: j.providerTaskId ?? '', error: j.error ?? '' })));
+          for (const e of s.events) console.log(`  ${e.createdAt.toISOString()}  ${e.event}  ${JSON.stringify(e.detail)}`);
+        });
+        break;
+      }
+      case 'cancel': {
+        const rec = await service.cancel(args[0]!, v.reason);
+        out({ cancelled: rec.id }, () => console.log(`cancellation requested for ${rec.id}`));
+        break;
+      }
+      case 'reprioritise': {
+        const state = await service.reprioritise(args[0]!, args[1]!);
+        out(state, () => console.log(`${state.recommendationId} is now ${state.priority} (phase ${state.phase})`));
+        break;
+      }
+      case 'capacity': {
+        const rows = await service.capacity(args[0]);
+        out(rows, () =>
+          printTable(rows.map((r) => ({ provider: r.provider, in_use: r.inUse, cap: r.maxConcurrent, free: r.free, waiting: r.waiting, spacing_ms: r.minStartIntervalMs }))),
+        );
+        break;
+      }
+    }
+    await client.connection.close();
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const badInput = err instanceof BadInputError || err instanceof NotFoundError || err instanceof ConfigError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    console.error(`reelflow: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(badInput ? 2 : 1);
+  },
+);

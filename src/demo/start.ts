@@ -1,0 +1,84 @@
+/**
+ * `npm start`: the whole system on one machine, with simulated providers.
+ * Starts (or reuses) the Temporal dev server with a persistent database,
+ * migrates PostgreSQL, starts the provider simulators and every worker, seeds
+ * demo recommendations of mixed priority and shows their progress live.
+ * Real limits apply (VEO3: 2 at once, 10 s between starts), so you can watch
+ * the gate at work. Ctrl-C stops everything but the Temporal server's data.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { NativeConnection } from '@temporalio/worker';
+import { loadEnv } from '../config/env';
+import { startTemporalServer } from '../dev/temporal-server';
+import { createLogger } from '../logger';
+import { contentResponders } from '../content/sim-responders';
+import { startSimulators } from '../providers/simulators';
+import { createRecommendationService } from '../services/recommendations';
+import { connectTemporal } from '../temporal/client';
+import { createRuntime } from '../workers/runtime';
+import { createWorkers } from '../workers/workers';
+import { startStuckWatch } from '../workers/stuck-watch';
+import { renderProgress } from './progress';
+import { seedDemo } from './seed';
+
+async function main() {
+  const { values } = parseArgs({ options: { exit: { type: 'boolean' } } });
+  const dataDir = path.resolve(__dirname, '../../.data');
+  console.log('Starting the Temporal dev server (first run builds the CLI, ~2 min)...');
+  const temporal = await startTemporalServer({
+    port: 7233,
+    uiPort: 8233,
+    dbFile: path.join(dataDir, 'temporal.sqlite'),
+    logFile: path.join(dataDir, 'temporal.log'),
+  });
+  const sims = await startSimulators({
+    ports: { veo3: 7301, openai: 7302, instagram: 7303, tiktok: 7304, youtube: 7305 },
+    taskDurationMs: { veo3: 6_000, openai: 300, instagram: 1_500, tiktok: 1_500, youtube: 2_000 },
+    openaiResponders: contentResponders,
+  });
+  // Simulators unless the operator pointed a provider elsewhere.
+  const env = loadEnv({ ...sims.env, ...process.env, TEMPORAL_ADDRESS: temporal.address, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  const log = createLogger(env.LOG_LEVEL, 'reelflow-demo');
+  const runtime = await createRuntime({ env, log });
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const workers = await createWorkers({ connection, namespace: env.TEMPORAL_NAMESPACE, baseQueue: env.REELFLOW_TASK_QUEUE, deps: runtime });
+  const running = Promise.all(workers.map((w) => w.run()));
+  const stuck = startStuckWatch(runtime);
+  const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
+  const service = createRecommendationService({ database: runtime.database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
+
+  const seeded = await seedDemo(service);
+  const ui = `${env.TEMPORAL_UI_URL}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows`;
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    for (const w of workers) w.shutdown();
+    await running.catch(() => undefined);
+    stuck.stop();
+    await runtime.close();
+    await sims.stop();
+    await connection.close();
+    await client.connection.close();
+    await temporal.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+
+  for (;;) {
+    const done = await renderProgress(runtime.database, service, seeded, ui);
+    if (done) break;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  console.log(`\nAll demo recommendations reached a final state. Web UI: ${ui}`);
+  console.log(`VEO3 submissions seen by the simulator: ${sims.sims.veo3.stats().submissions} (one per video), max in flight ${sims.sims.veo3.stats().maxInFlight} (cap 2)`);
+  if (values.exit) return shutdown();
+  console.log('Workers keep running: try `npm run reelflow -- enqueue --title "..." --type trend_jump --priority P0`. Ctrl-C stops.');
+}
+
+main().catch((err: Error) => {
+  console.error(`demo: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,112 @@
+/**
+ * Starts (or finds) a Temporal CLI dev server. Used by the demo, the tests and
+ * the bench so all three run the same server with the same settings.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { SEARCH_ATTRIBUTES } from '../workflows/messages';
+
+const run = promisify(execFile);
+const REPO_ROOT = path.resolve(__dirname, '../..');
+
+export async function resolveTemporalCli(): Promise<string> {
+  const { stdout } = await run('bash', [path.join(REPO_ROOT, 'scripts/temporal-cli.sh')], {
+    maxBuffer: 10 * 1024 * 1024,
+    timeout: 15 * 60_000,
+  });
+  return stdout.trim().split('\n').pop()!;
+}
+
+export interface TemporalServerOptions {
+  port: number;
+  uiPort: number;
+  /** SQLite file so a restart keeps every workflow; omit for an in-memory server. */
+  dbFile?: string;
+  logFile?: string;
+  namespace?: string;
+}
+
+export interface TemporalServer {
+  address: string;
+  uiUrl: string;
+  process: ChildProcess | null;
+  stop(): Promise<void>;
+}
+
+export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function waitForHealth(cli: string, address: string, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < until) {
+    try {
+      await run(cli, ['operator', 'cluster', 'health', '--address', address], { timeout: 5_000 });
+      return;
+    } catch (err) {
+      last = String((err as Error).message).split('\n')[0] ?? '';
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`Temporal server at ${address} not healthy after ${timeoutMs} ms: ${last}`);
+}
+
+/**
+ * Dev-server flags that matter: one task-queue partition so priorityKey orders
+ * strictly, the new matcher with fairness, and our search attributes registered.
+ */
+export function devServerArgs(opts: TemporalServerOptions): string[] {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--ui-port', String(opts.uiPort),
+    '--namespace', opts.namespace ?? 'default', '--log-level', 'warn'];
+  if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  for (const value of [
+    'matching.numTaskqueueReadPartitions=1',
+    'matching.numTaskqueueWritePartitions=1',
+    'matching.useNewMatcher=true',
+    'matching.enableFairness=true',
+  ]) args.push('--dynamic-config-value', value);
+  for (const sa of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${sa.name}=Keyword`);
+  return args;
+}
+
+/** Starts a dev server unless one already answers on the port; waits until healthy. */
+export async function startTemporalServer(opts: TemporalServerOptions): Promise<TemporalServer> {
+  const cli = await resolveTemporalCli();
+  const address = `127.0.0.1:${opts.port}`;
+  const uiUrl = `http://127.0.0.1:${opts.uiPort}`;
+  if (await isPortOpen(opts.port)) {
+    await waitForHealth(cli, address);
+    return { address, uiUrl, process: null, stop: async () => undefined };
+  }
+  if (opts.dbFile) fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
+  const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
+  const child = spawn(cli, devServerArgs(opts), { stdio: ['ignore', out, out], detached: false });
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  try {
+    await waitForHealth(cli, address);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    address,
+    uiUrl,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (exited) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+      }),
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * Instagram Reels through the Graph API: create a REELS container from a
+ * public video URL, poll it, publish it. The container id is the handle.
+ */
+import { notReady, ProviderError, type ProviderErrorKind } from '../errors';
+import { HttpClient, kindForStatus, statusError, tryJson, type HttpResponse, type QueryValue } from '../http';
+import type { Publisher, PublishRequest, UploadStatus } from '../types';
+import { containerSchema, graphErrorSchema, idSchema, mediaListSchema, type GraphError } from './schemas';
+
+const PROVIDER = 'instagram';
+
+export interface InstagramClientOptions {
+  /** Host plus pinned version, e.g. https://graph.instagram.com/v24.0 */
+  baseUrl: string;
+  accessToken: string;
+  /** The professional account's IG user id. */
+  userId: string;
+  /** Default 30 000 ms. */
+  timeoutMs?: number;
+  /** Also show the reel in the main profile grid. Default true. */
+  shareToFeed?: boolean;
+}
+
+// Media ids learned from publish(), for getStatus() on the same worker; bounded so a long-lived worker does not grow.
+const REMEMBERED_MEDIA = 1_000;
+
+export class InstagramClient implements Publisher {
+  readonly provider = PROVIDER;
+  private readonly http: HttpClient;
+  private readonly mediaIds = new Map<string, string>();
+
+  constructor(private readonly options: InstagramClientOptions) {
+    this.http = new HttpClient({
+      provider: PROVIDER,
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      describeError: describeGraphError,
+    });
+  }
+
+  async createUpload(request: PublishRequest): Promise<{ handle: string }> {
+    const { id } = await this.http.json(
+      {
+        method: 'POST',
+        path: `/${this.options.userId}/media`,
+        query: this.params({
+          media_type: 'REELS',
+          video_url: request.videoUrl,
+          caption: request.caption,
+          share_to_feed: this.options.shareToFeed ?? true,
+        }),
+      },
+      idSchema,
+    );
+    return { handle: id };
+  }
+
+  async getStatus(handle: string): Promise<UploadStatus> {
+    const container = await this.http.json(
+      { method: 'GET', path: `/${handle}`, query: this.params({ fields: 'status_code,status' }) },
+      containerSchema,
+    );
+    switch (container.status_code) {
+      case 'IN_PROGRESS':
+        return { state: 'processing' };
+      case 'FINISHED':
+        return { state: 'ready' };
+      case 'PUBLISHED':
+        return { state: 'published', ...(await this.mediaFor(handle)) };
+      case 'EXPIRED':
+        return { state: 'expired' };
+      case 'ERROR': {
+        const subcode = /\b(\d{6,})\b/.exec(container.status ?? '')?.[1];
+        return {
+          state: 'failed',
+          message: container.status || 'container processing failed',
+          ...(subcode ? { code: Number(subcode) } : {}),
+        };
+      }
+    }
+  }
+
+  /**
+   * Reads the container first: a container publishes once, so after a lost
+   * media_publish response the retry finds it PUBLISHED instead of failing.
+   */
+  async publish(handle: string): Promise<{ postId: string; url?: string }> {
+    const status = await this.getStatus(handle);
+    switch (status.state) {
+      case 'published':
+        return { postId: status.postId, ...(status.url ? { url: status.url } : {}) };
+      case 'processing':
+        throw notReady(PROVIDER, `container ${handle} is still IN_PROGRESS`);
+      case 'expired':
+        throw new ProviderError(PROVIDER, 'permanent', `container ${handle} expired (not published within 24 h); create a new one`, {
+          code: 'EXPIRED',
+        });
+      case 'failed':
+        throw new ProviderError(PROVIDER, 'permanent', `container ${handle} failed: ${status.message}`, {
+          ...(status.code !== undefined ? { code: status.code } : {}),
+        });
+      case 'ready':
+        break;
+    }
+    const { id } = await this.http.json(
+      { method: 'POST', path: `/${this.options.userId}/media_publish`, query: this.params({ creation_id: handle }) },
+      idSchema,
+    );
+    this.remember(handle, id);
+    return { postId: id };
+  }
+
+  /**
+   * A container does not expose the media it became. Known from publish() on
+   * this worker; otherwise (worker restarted after a lost publish response) the
+   * account's newest media — exact unless two reels of the account were
+   * published in that same window.
+   */
+  private async mediaFor(handle: string): Promise<{ postId: string; url?: string }> {
+    const known = this.mediaIds.get(handle);
+    if (known) return { postId: known };
+    const { data } = await this.http.json(
+      {
+        method: 'GET',
+        path: `/${this.options.userId}/media`,
+        query: this.params({ fields: 'id,permalink,timestamp', limit: 1 }),
+      },
+      mediaListSchema,
+    );
+    const latest = data[0];
+    if (!latest) throw new ProviderError(PROVIDER, 'malformed', `container ${handle} is PUBLISHED but the account lists no media`);
+    this.remember(handle, latest.id);
+    return { postId: latest.id, ...(latest.permalink ? { url: latest.permalink } : {}) };
+  }
+
+  private remember(handle: string, mediaId: string): void {
+    this.mediaIds.set(handle, mediaId);
+    if (this.mediaIds.size > REMEMBERED_MEDIA) this.mediaIds.delete(this.mediaIds.keys().next().value!);
+  }
+
+  /** The token travels as the documented access_token parameter. */
+  private params(values: Record<string, QueryValue>): Record<string, QueryValue> {
+    return { ...values, access_token: this.options.accessToken };
+  }
+}
+
+function describeGraphError(res: HttpResponse): ProviderError | undefined {
+  const parsed = graphErrorSchema.safeParse(tryJson(res.text));
+  if (!parsed.success) return undefined;
+  const e = parsed.data.error;
+  const ids = [
+    e.code !== undefined ? `code ${e.code}` : undefined,
+    e.error_subcode !== undefined ? `subcode ${e.error_subcode}` : undefined,
+    e.fbtrace_id ? `fbtrace_id ${e.fbtrace_id}` : undefined,
+  ].filter(Boolean);
+  const message = `${e.message}${e.error_user_msg ? ` — ${e.error_user_msg}` : ''}${ids.length ? ` (${ids.join(', ')})` : ''}`;
+  const code = e.error_subcode ?? e.code;
+  return statusError(PROVIDER, res, message, { kind: kindForGraphError(e, res.status), ...(code !== undefined ? { code } : {}) });
+}
+
+// Subcodes decide before codes: code 4 is a throttle, but 4/2207051 is a spam block.
+const SUBCODE_KIND: Record<number, ProviderErrorKind> = {
+  2207001: 'transient', // Instagram server error
+  2207003: 'transient', // media download timed out
+  2207020: 'transient', // media expired: retry with a new container
+  2207032: 'transient', // container creation failed: re-create
+  2207053: 'transient', // unknown upload error: new container
+  2207008: 'transient', // temporary publish error
+  2207052: 'transient', // media could not be fetched: retry once, then check hosting
+  2207027: 'transient', // not ready to publish yet
+  2207042: 'rate_limited', // daily publishing limit
+  2207051: 'permanent', // restricted as spam
+  2207057: 'permanent', // thumb_offset outside the video
+  2207006: 'permanent', // media not found / permission / expired token
+  2207050: 'permanent', // account inactive or restricted
+  2207026: 'permanent', // unsupported video format
+};
+
+// 4 app, 17 user, 32 page, 613 custom-level throttles; 80002 Instagram business-use-case throttle; 9 publishing limit.
+const THROTTLE_CODES = new Set([4, 9, 17, 32, 613, 80002]);
+// -2/-1 Instagram server side, 1 unknown error, 2 service temporarily unavailable.
+const TRANSIENT_CODES = new Set([-2, -1, 1, 2]);
+
+export function kindForGraphError(e: GraphError, httpStatus: number): ProviderErrorKind {
+  const bySubcode = e.error_subcode !== undefined ? SUBCODE_KIND[e.error_subcode] : undefined;
+  if (bySubcode) return bySubcode;
+  if (e.code !== undefined && THROTTLE_CODES.has(e.code)) return 'rate_limited';
+  if (e.is_transient) return 'transient';
+  if (e.code !== undefined && TRANSIENT_CODES.has(e.code)) return 'transient';
+  return kindForStatus(httpStatus);
+}

@@ -1,0 +1,35 @@
+/**
+ * Instagram Graph API shapes for Reels publishing
+ * (developers.facebook.com/docs/instagram-platform: content-publishing, ig-container, error-codes).
+ * Graph ids are JSON strings.
+ */
+import { z } from 'zod';
+
+export const CONTAINER_STATUS = ['IN_PROGRESS', 'FINISHED', 'PUBLISHED', 'ERROR', 'EXPIRED'] as const;
+
+export const idSchema = z.object({ id: z.string().min(1) });
+
+export const containerSchema = z.object({
+  id: z.string().optional(),
+  status_code: z.enum(CONTAINER_STATUS),
+  /** For ERROR, carries the error subcode / description. */
+  status: z.string().nullish(),
+});
+
+export const mediaListSchema = z.object({
+  data: z.array(z.object({ id: z.string(), permalink: z.string().optional(), timestamp: z.string().optional() })),
+});
+
+export const graphErrorSchema = z.object({
+  error: z.object({
+    message: z.string(),
+    type: z.string().optional(),
+    code: z.number().int().optional(),
+    error_subcode: z.number().int().optional(),
+    is_transient: z.boolean().optional(),
+    error_user_title: z.string().optional(),
+    error_user_msg: z.string().optional(),
+    fbtrace_id: z.string().optional(),
+  }),
+});
+export type GraphError = z.infer<typeof graphErrorSchema>['error'];

@@ -1,0 +1,220 @@
+/**
+ * Local Instagram Graph API for Reels: containers that stay IN_PROGRESS for
+ * taskDurationMs then FINISHED, publish once (then PUBLISHED), expire after
+ * 24 h, and Graph-style error envelopes. The version path (/v24.0) is optional,
+ * as on graph.instagram.com.
+ */
+import { randomInt } from 'node:crypto';
+import { SimHttpError, SimulatorServer, type SimErrorKind, type SimReply, type SimRequest, type SimTask, type SimulatorOptions } from '../simulator-server';
+
+export interface InstagramSimulatorOptions extends SimulatorOptions {
+  /** Publishes allowed per account per 24 h (Meta documents 50). Default unlimited, so long benches are not throttled by surprise. */
+  publishQuota?: number;
+  /** How long an unpublished container lives. Default 24 h. */
+  containerTtlMs?: number;
+}
+
+interface Container {
+  id: string;
+  userId: string;
+  videoUrl: string;
+  caption: string;
+  createdAt: number;
+  task: SimTask;
+  mediaId?: string;
+}
+
+interface Media {
+  id: string;
+  permalink: string;
+  timestamp: string;
+  publishedAt: number;
+}
+
+const DAY_MS = 86_400_000;
+const V = '(?:/v\\d+\\.\\d+)?';
+
+export class InstagramSimulator extends SimulatorServer {
+  publishQuota: number;
+  containerTtlMs: number;
+  private containers = new Map<string, Container>();
+  private media = new Map<string, Media[]>();
+
+  constructor(options: InstagramSimulatorOptions = {}) {
+    super('instagram', options);
+    this.publishQuota = options.publishQuota ?? Number.POSITIVE_INFINITY;
+    this.containerTtlMs = options.containerTtlMs ?? DAY_MS;
+    this.route('POST', new RegExp(`^${V}/(\\w+)/media$`), (req) => this.createContainer(req));
+    this.route('POST', new RegExp(`^${V}/(\\w+)/media_publish$`), (req) => this.publish(req));
+    this.route('GET', new RegExp(`^${V}/(\\w+)/media$`), (req) => this.listMedia(req));
+    this.route('GET', new RegExp(`^${V}/(\\w+)$`), (req) => this.readContainer(req));
+  }
+
+  protected override onReset(): void {
+    this.containers = new Map();
+    this.media = new Map();
+  }
+
+  /** The documented access_token parameter, or a Bearer header. */
+  protected override isAuthorized(req: SimRequest): boolean {
+    return Boolean(params(req).get('access_token')) || super.isAuthorized(req);
+  }
+
+  protected errorReply(kind: SimErrorKind, message: string, extra: Record<string, unknown>): SimReply {
+    const defaults: Record<SimErrorKind, { status: number; code: number; subcode?: number; transient: boolean; message?: string }> = {
+      unauthorized: { status: 401, code: 190, transient: false, message: 'Invalid OAuth access token - Cannot parse access token' },
+      rate_limited: { status: 429, code: 4, transient: true, message: 'Application request limit reached' },
+      server_error: { status: 500, code: 1, transient: true, message: 'An unknown error has occurred.' },
+      unavailable: { status: 503, code: 2, transient: true, message: 'An unexpected error has occurred. Please retry your request later.' },
+      invalid: { status: 400, code: 100, transient: false },
+      // Graph answers unknown objects and paths with 400 / code 100 / subcode 33, not 404.
+      not_found: { status: 400, code: 100, subcode: 33, transient: false },
+    };
+    const d = defaults[kind];
+    const code = typeof extra.code === 'number' ? extra.code : d.code;
+    const subcode = typeof extra.subcode === 'number' ? extra.subcode : d.subcode;
+    return {
+      status: d.status,
+      body: {
+        error: {
+          message: d.message ?? message,
+          type: 'OAuthException',
+          code,
+          ...(subcode !== undefined ? { error_subcode: subcode } : {}),
+          is_transient: typeof extra.isTransient === 'boolean' ? extra.isTransient : d.transient,
+          fbtrace_id: this.newId('A', 6),
+        },
+      },
+    };
+  }
+
+  private createContainer(req: SimRequest): SimReply {
+    const p = params(req);
+    const mediaType = p.get('media_type');
+    if (!mediaType) throw invalid('The parameter media_type is required');
+    if (mediaType !== 'REELS') throw invalid(`media_type ${mediaType} is not supported here; video is published as REELS`);
+    const videoUrl = p.get('video_url');
+    if (!videoUrl) throw invalid('The parameter video_url is required');
+    if (!/^https?:\/\/\S+$/i.test(videoUrl)) throw invalid('Param video_url must be a valid URL');
+    const id = graphId();
+    this.recordSubmission();
+    this.containers.set(id, {
+      id,
+      userId: req.params[0] ?? '',
+      videoUrl,
+      caption: p.get('caption') ?? '',
+      createdAt: Date.now(),
+      task: this.startTask(),
+    });
+    return { status: 200, body: { id } };
+  }
+
+  private readContainer(req: SimRequest): SimReply {
+    const container = this.findContainer(req.params[0] ?? '');
+    const { status_code, status } = this.statusOf(container);
+    const fields = (params(req).get('fields') ?? '').split(',').map((f) => f.trim());
+    return {
+      status: 200,
+      body: {
+        ...(fields.includes('status_code') ? { status_code } : {}),
+        ...(fields.includes('status') ? { status } : {}),
+        id: container.id,
+      },
+    };
+  }
+
+  private publish(req: SimRequest): SimReply {
+    const userId = req.params[0] ?? '';
+    const creationId = params(req).get('creation_id');
+    if (!creationId) throw invalid('The parameter creation_id is required');
+    const container = this.findContainer(creationId);
+    const { status_code } = this.statusOf(container);
+    switch (status_code) {
+      case 'PUBLISHED':
+        // A container publishes once.
+        throw invalid('The media has already been published');
+      case 'IN_PROGRESS':
+        throw new SimHttpError('invalid', 'The media is not ready for publishing, please wait for a moment', undefined, {
+          code: 9007,
+          subcode: 2207027,
+        });
+      case 'EXPIRED':
+        throw new SimHttpError('invalid', 'The media has expired', undefined, { code: -2, subcode: 2207020, isTransient: true });
+      case 'ERROR':
+        throw new SimHttpError('invalid', 'The media could not be processed', undefined, { code: -1, subcode: 2207053, isTransient: true });
+      case 'FINISHED':
+        break;
+    }
+    const now = Date.now();
+    const list = this.media.get(userId) ?? [];
+    if (list.filter((m) => now - m.publishedAt < DAY_MS).length >= this.publishQuota) {
+      throw new SimHttpError('invalid', 'The maximum number of posts allowed in 24 hours has been reached', undefined, {
+        code: 9,
+        subcode: 2207042,
+      });
+    }
+    const media: Media = {
+      id: graphId(),
+      permalink: `https://www.instagram.com/reel/${this.newId('', 5)}/`,
+      timestamp: new Date(now).toISOString().replace(/\.\d{3}Z$/, '+0000'),
+      publishedAt: now,
+    };
+    container.mediaId = media.id;
+    this.media.set(userId, [media, ...list]);
+    return { status: 200, body: { id: media.id } };
+  }
+
+  private listMedia(req: SimRequest): SimReply {
+    const limit = Math.max(1, Number(params(req).get('limit') ?? 25) || 25);
+    const items = (this.media.get(req.params[0] ?? '') ?? []).slice(0, limit);
+    return {
+      status: 200,
+      body: { data: items.map(({ id, permalink, timestamp }) => ({ id, permalink, timestamp })), paging: { cursors: {} } },
+    };
+  }
+
+  private findContainer(id: string): Container {
+    const container = this.containers.get(id);
+    if (!container) {
+      throw new SimHttpError(
+        'not_found',
+        `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+      );
+    }
+    return container;
+  }
+
+  private statusOf(c: Container): { status_code: string; status: string } {
+    if (c.mediaId) return { status_code: 'PUBLISHED', status: 'Published' };
+    const state = c.task.state();
+    if (state === 'failed') return { status_code: 'ERROR', status: 'Error: Unknown upload error (2207053)' };
+    if (Date.now() - c.createdAt > this.containerTtlMs) return { status_code: 'EXPIRED', status: 'Expired' };
+    if (state === 'processing') return { status_code: 'IN_PROGRESS', status: 'In Progress' };
+    return { status_code: 'FINISHED', status: 'Finished' };
+  }
+}
+
+/** Graph takes parameters from the query string or a form / JSON body. */
+function params(req: SimRequest): URLSearchParams {
+  const merged = new URLSearchParams(req.url.searchParams);
+  const type = req.header('content-type') ?? '';
+  if (req.body.length === 0) return merged;
+  if (type.startsWith('application/x-www-form-urlencoded')) {
+    for (const [k, v] of new URLSearchParams(req.body.toString('utf8'))) merged.set(k, v);
+  } else if (type.startsWith('application/json')) {
+    const body = req.json();
+    if (body && typeof body === 'object') {
+      for (const [k, v] of Object.entries(body)) merged.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+    }
+  }
+  return merged;
+}
+
+function invalid(message: string): SimHttpError {
+  return new SimHttpError('invalid', message, undefined, { code: 100 });
+}
+
+/** Graph ids: 17-18 digit decimal strings. */
+function graphId(): string {
+  return `179${String(randomInt(0, 1e9)).padStart(9, '0')}${String(randomInt(0, 1e6)).padStart(6, '0')}`;
+}

@@ -1,0 +1,95 @@
+/**
+ * The VEO3 client (KIE.ai Veo 3.1). submit() is the paid call and is never
+ * retried here; getStatus() is free and safe to repeat.
+ */
+import { ProviderError, type ProviderErrorKind } from '../errors';
+import { HttpClient, parseJson, statusError, tryJson, validate, type HttpRequest, type HttpResponse, type Schema } from '../http';
+import type { VideoGenerator, VideoRequest, VideoTaskStatus } from '../types';
+import { envelopeSchema, generateDataSchema, recordInfoDataSchema, type GenerateRequest } from './schemas';
+
+const PROVIDER = 'veo3';
+
+export interface KieClientOptions {
+  /** e.g. https://api.kie.ai */
+  baseUrl: string;
+  apiKey: string;
+  /** Used when a request names no model. Default veo3_fast. */
+  model?: 'veo3' | 'veo3_fast';
+  /** Default 30 000 ms. */
+  timeoutMs?: number;
+  /** KIE translates prompts to English unless told not to. Default true (KIE's default). */
+  enableTranslation?: boolean;
+}
+
+export class KieVideoClient implements VideoGenerator {
+  readonly provider = PROVIDER;
+  private readonly http: HttpClient;
+
+  constructor(private readonly options: KieClientOptions) {
+    this.http = new HttpClient({
+      provider: PROVIDER,
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      headers: { Authorization: `Bearer ${options.apiKey}` },
+      describeError: describeKieError,
+    });
+  }
+
+  async submit(request: VideoRequest): Promise<{ taskId: string }> {
+    const body: GenerateRequest = {
+      prompt: request.prompt,
+      model: request.model ?? this.options.model ?? 'veo3_fast',
+      aspectRatio: request.aspectRatio,
+      generationType: request.imageUrl ? 'FIRST_AND_LAST_FRAMES_2_VIDEO' : 'TEXT_2_VIDEO',
+      enableTranslation: this.options.enableTranslation ?? true,
+      ...(request.imageUrl ? { imageUrls: [request.imageUrl] } : {}),
+      ...(request.seeds !== undefined ? { seeds: request.seeds } : {}),
+    };
+    return this.call({ method: 'POST', path: '/api/v1/veo/generate', json: body }, generateDataSchema);
+  }
+
+  async getStatus(taskId: string): Promise<VideoTaskStatus> {
+    const data = await this.call({ method: 'GET', path: '/api/v1/veo/record-info', query: { taskId } }, recordInfoDataSchema);
+    switch (data.successFlag) {
+      case 0:
+        return { state: 'generating' };
+      case 1: {
+        const videoUrl = data.response?.resultUrls?.[0];
+        if (!videoUrl) throw new ProviderError(PROVIDER, 'malformed', `task ${taskId} succeeded without resultUrls`);
+        return { state: 'succeeded', videoUrl, ...(data.response?.resolution ? { resolution: data.response.resolution } : {}) };
+      }
+      default:
+        return {
+          state: 'failed',
+          code: data.errorCode ?? `successFlag ${data.successFlag}`,
+          message: data.errorMessage ?? (data.successFlag === 3 ? 'generation failed' : 'task failed'),
+        };
+    }
+  }
+
+  /** Checks the envelope code before trusting `data`: KIE reports errors inside HTTP 200 too. */
+  private async call<T>(req: HttpRequest, dataSchema: Schema<T>): Promise<T> {
+    const res = await this.http.send(req);
+    if (res.status < 200 || res.status >= 300) throw this.http.error(res);
+    const envelope = parseJson(PROVIDER, res, envelopeSchema);
+    if (envelope.code !== 200) throw kieError(res, envelope.code, envelope.msg);
+    return validate(PROVIDER, dataSchema, envelope.data, res.status);
+  }
+}
+
+function describeKieError(res: HttpResponse): ProviderError | undefined {
+  const envelope = envelopeSchema.safeParse(tryJson(res.text));
+  if (!envelope.success) return undefined;
+  return kieError(res, envelope.data.code, envelope.data.msg);
+}
+
+function kieError(res: HttpResponse, code: number, msg: string | null | undefined): ProviderError {
+  return statusError(PROVIDER, res, `${msg || 'request failed'} (code ${code})`, { kind: kindForKieCode(code), code });
+}
+
+/** docs.kie.ai error table: 455 is maintenance (retry); 501 is a failed generation (resubmitting pays again). */
+export function kindForKieCode(code: number): ProviderErrorKind {
+  if (code === 429) return 'rate_limited';
+  if (code === 455 || code === 408 || (code >= 500 && code !== 501 && code !== 505)) return 'transient';
+  return 'permanent';
+}

@@ -1,0 +1,56 @@
+/**
+ * KIE.ai Veo 3.1 shapes (docs.kie.ai/veo3-api). Every endpoint answers
+ * `{code, msg, data}`; errors can arrive as HTTP 200 with a non-200 code.
+ * Fields KIE documents loosely (times, error codes) accept number or string.
+ */
+import { z } from 'zod';
+
+export const ASPECT_RATIOS = ['16:9', '9:16', 'Auto'] as const;
+export const MODELS = ['veo3', 'veo3_fast'] as const;
+export const GENERATION_TYPES = ['TEXT_2_VIDEO', 'FIRST_AND_LAST_FRAMES_2_VIDEO', 'REFERENCE_2_VIDEO'] as const;
+
+/** Request body of POST /api/v1/veo/generate (also parsed by the simulator). */
+export const generateRequestSchema = z.object({
+  prompt: z.string().trim().min(1, 'prompt is required'),
+  model: z.enum(MODELS).default('veo3_fast'),
+  aspectRatio: z.enum(ASPECT_RATIOS).default('16:9'),
+  generationType: z.enum(GENERATION_TYPES).default('TEXT_2_VIDEO'),
+  imageUrls: z.array(z.string().url()).max(2).optional(),
+  seeds: z.number().int().optional(),
+  watermark: z.string().optional(),
+  callBackUrl: z.string().url().optional(),
+  enableTranslation: z.boolean().optional(),
+  enableFallback: z.boolean().optional(),
+});
+export type GenerateRequest = z.input<typeof generateRequestSchema>;
+
+/** The envelope read first, before the payload is trusted. */
+export const envelopeSchema = z.object({
+  code: z.number().int(),
+  msg: z.string().nullish(),
+  data: z.unknown(),
+});
+
+export const generateDataSchema = z.object({ taskId: z.string().min(1) });
+
+const loose = z.union([z.number(), z.string()]).nullish();
+
+export const recordInfoDataSchema = z.object({
+  taskId: z.string(),
+  paramJson: z.string().nullish(),
+  createTime: loose,
+  completeTime: loose,
+  successFlag: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
+  errorCode: loose,
+  errorMessage: z.string().nullish(),
+  fallbackFlag: z.boolean().nullish(),
+  response: z
+    .object({
+      taskId: z.string().nullish(),
+      resultUrls: z.array(z.string()).nullish(),
+      originUrls: z.array(z.string()).nullish(),
+      resolution: z.string().nullish(),
+    })
+    .nullish(),
+});
+export type RecordInfoData = z.infer<typeof recordInfoDataSchema>;

@@ -1,0 +1,105 @@
+/**
+ * Local KIE.ai Veo 3.1: same routes, envelope and successFlag lifecycle as
+ * api.kie.ai. A task renders for taskDurationMs, then points at an MP4 this
+ * simulator serves itself.
+ */
+import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimTask, type SimulatorOptions } from '../simulator-server';
+import { generateRequestSchema } from './schemas';
+
+export interface Veo3SimulatorOptions extends SimulatorOptions {
+  /**
+   * Answer errors as HTTP 200 with the code only in the envelope, as third-party
+   * clients report KIE doing. Default false (HTTP status = envelope code).
+   */
+  envelopeErrors?: boolean;
+}
+
+interface VeoTask {
+  taskId: string;
+  params: Record<string, unknown>;
+  aspectRatio: string;
+  task: SimTask;
+}
+
+const KIE_CODES: Record<SimErrorKind, number> = { ...STATUS_OF, invalid: 400, not_found: 404, unavailable: 455 };
+
+export class Veo3Simulator extends SimulatorServer {
+  /** See Veo3SimulatorOptions.envelopeErrors; switchable at runtime. */
+  envelopeErrors: boolean;
+  private tasks = new Map<string, VeoTask>();
+
+  constructor(options: Veo3SimulatorOptions = {}) {
+    super('veo3', options);
+    this.envelopeErrors = options.envelopeErrors ?? false;
+    this.route('POST', /^\/api\/v1\/veo\/generate$/, (req) => this.generate(req));
+    this.route('GET', /^\/api\/v1\/veo\/record-info$/, (req) => this.recordInfo(req));
+  }
+
+  protected override onReset(): void {
+    this.tasks = new Map();
+  }
+
+  protected errorReply(kind: SimErrorKind, message: string, extra: Record<string, unknown>): SimReply {
+    const code = typeof extra.code === 'number' ? extra.code : KIE_CODES[kind];
+    const msg = kind === 'unauthorized' ? 'You do not have access permissions' : message;
+    return { status: this.envelopeErrors ? 200 : code, body: { code, msg, data: null } };
+  }
+
+  private generate(req: SimRequest): SimReply {
+    const parsed = generateRequestSchema.safeParse(req.json());
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path.join('.') || 'body';
+      // Missing parameters are KIE's 400; values out of range are its 422 validation error.
+      const missing = issue?.code === 'invalid_type' && issue.received === 'undefined';
+      const code = missing || field === 'prompt' ? 400 : 422;
+      throw new SimHttpError('invalid', `${field}: ${issue?.message ?? 'invalid'}`, undefined, { code });
+    }
+    const body = parsed.data;
+    const images = body.imageUrls?.length ?? 0;
+    if (body.generationType !== 'TEXT_2_VIDEO' && images === 0) {
+      throw new SimHttpError('invalid', `imageUrls: required for ${body.generationType}`, undefined, { code: 422 });
+    }
+    if (body.generationType === 'REFERENCE_2_VIDEO' && body.model !== 'veo3_fast') {
+      throw new SimHttpError('invalid', 'REFERENCE_2_VIDEO is only available with veo3_fast', undefined, { code: 422 });
+    }
+    const taskId = this.newId('veo_task_');
+    this.recordSubmission();
+    this.tasks.set(taskId, { taskId, params: body, aspectRatio: body.aspectRatio, task: this.startTask() });
+    return ok({ taskId });
+  }
+
+  private recordInfo(req: SimRequest): SimReply {
+    const taskId = req.url.searchParams.get('taskId');
+    if (!taskId) throw new SimHttpError('invalid', 'taskId is required', undefined, { code: 400 });
+    const entry = this.tasks.get(taskId);
+    if (!entry) throw new SimHttpError('invalid', 'recordInfo is null', undefined, { code: 422 });
+    const state = entry.task.state();
+    const successFlag = state === 'processing' ? 0 : state === 'succeeded' ? 1 : 3;
+    const video = this.mediaUrl(taskId);
+    return ok({
+      taskId,
+      paramJson: JSON.stringify(entry.params),
+      createTime: entry.task.createdAt,
+      completeTime: state === 'processing' ? null : entry.task.readyAt,
+      successFlag,
+      errorCode: state === 'failed' ? 501 : null,
+      errorMessage: state === 'failed' ? 'Generation failed (simulated failTasks)' : null,
+      fallbackFlag: false,
+      response:
+        state === 'succeeded'
+          ? {
+              taskId,
+              resultUrls: [video],
+              // KIE only returns originUrls when the ratio is not 16:9.
+              originUrls: entry.aspectRatio === '16:9' ? null : [video],
+              resolution: '720p',
+            }
+          : null,
+    });
+  }
+}
+
+function ok(data: unknown): SimReply {
+  return { status: 200, body: { code: 200, msg: 'success', data } };
+}

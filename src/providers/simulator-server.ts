@@ -1,0 +1,497 @@
+/**
+ * What every provider simulator shares: a node:http server on 127.0.0.1,
+ * switchable faults, counters a test can assert on ("exactly one VEO3
+ * submission", "never more than 2 in flight"), async task bookkeeping and a
+ * media route standing in for the provider's CDN. Each provider's simulator
+ * only adds its routes and its error envelope.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { sleep } from './http';
+
+export interface SimFaults {
+  /** Delay before answering each API request. */
+  latencyMs: number;
+  /** Chance (0..1) that an API request is answered 500. */
+  errorRate: number;
+  /** The next N API requests are answered 429 with `Retry-After: 1`. */
+  rateLimitNext: number;
+  /** The next N API requests are answered 500 / 503 (alternating). */
+  failNext: number;
+  /** API requests are held unanswered until hang is cleared or the server stops. */
+  hang: boolean;
+  /** The next N API requests get HTTP 200 with a body that is not valid JSON. */
+  malformedNext: number;
+  /** Async tasks stay processing forever. */
+  neverFinish: boolean;
+  /** Async tasks end failed instead of succeeding. */
+  failTasks: boolean;
+  /** How long an async task / upload stays processing. */
+  taskDurationMs: number;
+}
+
+export interface SimStats {
+  /** API requests received (control and media routes excluded). */
+  requests: number;
+  /** Paid / creating calls (VEO3 generate, container create, upload session, model call…). */
+  submissions: number;
+  /** Async tasks currently processing at the provider. */
+  inFlight: number;
+  maxInFlight: number;
+  /** Epoch ms of each submission. */
+  submitTimes: number[];
+  /** 429 answers sent, injected or not. */
+  rateLimited: number;
+}
+
+export const DEFAULT_TASK_DURATION_MS = 3_000;
+
+const faultsPatch = z
+  .object({
+    latencyMs: z.number().min(0),
+    errorRate: z.number().min(0).max(1),
+    rateLimitNext: z.number().int().min(0),
+    failNext: z.number().int().min(0),
+    hang: z.boolean(),
+    malformedNext: z.number().int().min(0),
+    neverFinish: z.boolean(),
+    failTasks: z.boolean(),
+    taskDurationMs: z.number().min(0),
+  })
+  .partial()
+  .strict();
+
+export interface SimulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default for the taskDurationMs fault, restored by reset(). Default 3000. */
+  taskDurationMs?: number;
+}
+
+export interface SimRequest {
+  method: string;
+  url: URL;
+  /** Regex capture groups of the matched route. */
+  params: string[];
+  body: Buffer;
+  header(name: string): string | undefined;
+  /** The body as JSON; a bad body becomes the provider's 400. */
+  json(): unknown;
+  /** True once the client went away or the simulator stopped. */
+  closed(): boolean;
+}
+
+export interface SimReply {
+  status: number;
+  /** Objects are sent as JSON, Buffers and strings as given. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type SimErrorKind = 'unauthorized' | 'rate_limited' | 'server_error' | 'unavailable' | 'invalid' | 'not_found';
+
+/** Thrown by route handlers to answer in the provider's error shape. */
+export class SimHttpError extends Error {
+  constructor(
+    readonly kind: SimErrorKind,
+    message: string,
+    /** Overrides the default status of the kind. */
+    readonly status?: number,
+    /** Provider-specific extras (error code, subcode, reason) passed to errorReply. */
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const STATUS_OF: Record<SimErrorKind, number> = {
+  unauthorized: 401,
+  rate_limited: 429,
+  server_error: 500,
+  unavailable: 503,
+  invalid: 400,
+  not_found: 404,
+};
+
+export type TaskState = 'processing' | 'succeeded' | 'failed';
+
+/**
+ * Something the provider works on after answering (a render, a container, a
+ * transcode). Its state is computed when observed so the faults in force at
+ * that moment (neverFinish, failTasks) decide how it ends.
+ */
+export class SimTask {
+  private outcome: Exclude<TaskState, 'processing'> | undefined;
+
+  constructor(
+    readonly createdAt: number,
+    readonly readyAt: number,
+    private readonly faults: () => SimFaults,
+    private readonly onSettled: (task: SimTask) => void,
+  ) {}
+
+  state(now = Date.now()): TaskState {
+    if (this.outcome) return this.outcome;
+    const f = this.faults();
+    if (f.neverFinish || now < this.readyAt) return 'processing';
+    this.finish(f.failTasks ? 'failed' : 'succeeded');
+    return this.outcome ?? 'processing';
+  }
+
+  /** Settles explicitly (synchronous work such as a model call). */
+  finish(outcome: Exclude<TaskState, 'processing'> = 'succeeded'): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    this.onSettled(this);
+  }
+}
+
+type Handler = (req: SimRequest) => SimReply | Promise<SimReply>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
+
+export abstract class SimulatorServer {
+  private server: http.Server | undefined;
+  private boundPort = 0;
+  private readonly routes: Route[] = [];
+  private readonly defaultTaskDurationMs: number;
+  private currentFaults: SimFaults;
+  private counters = emptyCounters();
+  private active = new Set<SimTask>();
+  private hangWaiters = new Set<() => void>();
+  private failToggle = false;
+  private stopped = false;
+
+  protected constructor(
+    /** Short name used in logs and ids. */
+    readonly name: string,
+    private readonly options: SimulatorOptions = {},
+  ) {
+    this.defaultTaskDurationMs = options.taskDurationMs ?? DEFAULT_TASK_DURATION_MS;
+    this.currentFaults = this.defaultFaults();
+  }
+
+  /** The provider's error envelope for a given kind of failure. */
+  protected abstract errorReply(kind: SimErrorKind, message: string, extra: Record<string, unknown>): SimReply;
+
+  /** Default: `Authorization: Bearer <anything>`. */
+  protected isAuthorized(req: SimRequest): boolean {
+    return /^Bearer\s+\S+/i.test(req.header('authorization') ?? '');
+  }
+
+  /** Drop provider state (tasks, containers, uploads) on reset(). */
+  protected onReset(): void {}
+
+  protected route(method: string, pattern: RegExp, handler: Handler): void {
+    this.routes.push({ method, pattern, handler });
+  }
+
+  async start(): Promise<this> {
+    if (this.server) return this;
+    this.stopped = false;
+    const server = http.createServer((req, res) => {
+      this.dispatch(req, res).catch((err: unknown) => {
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(500, { 'Content-Type': 'text/plain' });
+          res.end(`simulator crashed: ${String(err)}`);
+        }
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.boundPort = (server.address() as AddressInfo).port;
+    return this;
+  }
+
+  /** Closes the server and destroys open sockets, including hanging requests. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    this.stopped = true;
+    this.releaseHung();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** `http://127.0.0.1:<port>` (no trailing slash). */
+  get url(): string {
+    return `http://127.0.0.1:${this.boundPort}`;
+  }
+
+  /** URL of a small MP4 payload served by this simulator (the provider's CDN). */
+  mediaUrl(name: string): string {
+    return `${this.url}/videos/${encodeURIComponent(name)}.mp4`;
+  }
+
+  get faults(): SimFaults {
+    return { ...this.currentFaults };
+  }
+
+  /** Merges into the current faults; clearing `hang` releases held requests. */
+  setFaults(patch: Partial<SimFaults>): SimFaults {
+    const parsed = faultsPatch.parse(patch);
+    this.currentFaults = { ...this.currentFaults, ...parsed };
+    if (!this.currentFaults.hang) this.releaseHung();
+    return this.faults;
+  }
+
+  /** Default faults, zeroed stats and no provider state: a fresh simulator on the same port. */
+  reset(): void {
+    this.currentFaults = this.defaultFaults();
+    this.counters = emptyCounters();
+    this.active = new Set();
+    this.failToggle = false;
+    this.releaseHung();
+    this.onReset();
+  }
+
+  stats(): SimStats {
+    return { ...this.counters, submitTimes: [...this.counters.submitTimes], inFlight: this.countInFlight() };
+  }
+
+  /** Counts a paid / creating call. */
+  protected recordSubmission(at = Date.now()): void {
+    this.counters.submissions += 1;
+    this.counters.submitTimes.push(at);
+  }
+
+  /** Starts an async task that processes for taskDurationMs (unless given). */
+  protected startTask(durationMs = this.currentFaults.taskDurationMs): SimTask {
+    const now = Date.now();
+    const task = new SimTask(now, now + durationMs, () => this.currentFaults, (t) => this.active.delete(t));
+    this.active.add(task);
+    // In-flight only grows at a start, so sampling here yields the true maximum.
+    this.counters.maxInFlight = Math.max(this.counters.maxInFlight, this.countInFlight(now));
+    return task;
+  }
+
+  /**
+   * Holds a synchronous call (a model run) while its task processes, so such
+   * calls take taskDurationMs and count as in flight like async ones.
+   * Resolves with the final state, or 'failed' if the client gave up.
+   */
+  protected async runTask(req: SimRequest, task = this.startTask()): Promise<Exclude<TaskState, 'processing'>> {
+    for (;;) {
+      const state = task.state();
+      if (state !== 'processing') return state;
+      if (req.closed()) {
+        task.finish('failed');
+        return 'failed';
+      }
+      await sleep(Math.max(1, Math.min(25, task.readyAt - Date.now())));
+    }
+  }
+
+  /** Provider-looking id: prefix + hex, unique per process. */
+  protected newId(prefix = '', bytes = 8): string {
+    return `${prefix}${randomBytes(bytes).toString('hex')}`;
+  }
+
+  private countInFlight(now = Date.now()): number {
+    let n = 0;
+    for (const task of [...this.active]) if (task.state(now) === 'processing') n += 1;
+    return n;
+  }
+
+  private defaultFaults(): SimFaults {
+    return {
+      latencyMs: 0,
+      errorRate: 0,
+      rateLimitNext: 0,
+      failNext: 0,
+      hang: false,
+      malformedNext: 0,
+      neverFinish: false,
+      failTasks: false,
+      taskDurationMs: this.defaultTaskDurationMs,
+    };
+  }
+
+  private releaseHung(): void {
+    const waiters = [...this.hangWaiters];
+    this.hangWaiters.clear();
+    for (const release of waiters) release();
+  }
+
+  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const simReq: SimRequest = {
+      method,
+      url,
+      params: [],
+      body,
+      header: (name) => {
+        const value = req.headers[name.toLowerCase()];
+        return Array.isArray(value) ? value[0] : value;
+      },
+      closed: () => this.stopped || res.destroyed || req.socket.destroyed,
+      json: () => {
+        try {
+          return JSON.parse(body.toString('utf8')) as unknown;
+        } catch {
+          throw new SimHttpError('invalid', 'request body is not valid JSON');
+        }
+      },
+    };
+
+    if (url.pathname.startsWith('/__sim/')) return this.send(res, this.control(simReq));
+    const media = method === 'GET' ? /^\/videos\/([^/]+)\.mp4$/.exec(url.pathname) : null;
+    if (media) return this.send(res, mediaReply(decodeURIComponent(media[1] ?? 'video')));
+
+    this.counters.requests += 1;
+    const f = this.currentFaults;
+    if (f.hang) {
+      await new Promise<void>((resolve) => this.hangWaiters.add(resolve));
+      // A client that gave up (timeout) or a stopped server gets nothing, as on a real hung backend.
+      if (this.stopped || res.destroyed || req.socket.destroyed) return;
+    }
+    if (f.latencyMs > 0) await sleep(f.latencyMs);
+    if (this.stopped || res.destroyed) return;
+
+    const injected = this.injectedFault();
+    if (injected) return this.send(res, injected);
+    if (!this.isAuthorized(simReq)) {
+      return this.send(res, this.errorFor(new SimHttpError('unauthorized', 'missing or invalid credentials')));
+    }
+    for (const route of this.routes) {
+      if (route.method !== method) continue;
+      const match = route.pattern.exec(url.pathname);
+      if (!match) continue;
+      simReq.params = match.slice(1).map((p) => decodeURIComponent(p ?? ''));
+      try {
+        return this.send(res, await route.handler(simReq));
+      } catch (err) {
+        if (err instanceof SimHttpError) return this.send(res, this.errorFor(err));
+        return this.send(res, this.errorFor(new SimHttpError('server_error', `simulator error: ${String(err)}`)));
+      }
+    }
+    return this.send(res, this.errorFor(new SimHttpError('not_found', `no route for ${method} ${url.pathname}`)));
+  }
+
+  private injectedFault(): SimReply | undefined {
+    const f = this.currentFaults;
+    if (f.rateLimitNext > 0) {
+      f.rateLimitNext -= 1;
+      const reply = this.errorFor(new SimHttpError('rate_limited', 'rate limit exceeded (simulated)'));
+      return { ...reply, headers: { ...reply.headers, 'Retry-After': '1' } };
+    }
+    if (f.failNext > 0) {
+      f.failNext -= 1;
+      this.failToggle = !this.failToggle;
+      const kind = this.failToggle ? 'server_error' : 'unavailable';
+      return this.errorFor(new SimHttpError(kind, 'internal error (simulated)'));
+    }
+    if (f.errorRate > 0 && Math.random() < f.errorRate) {
+      return this.errorFor(new SimHttpError('server_error', 'internal error (simulated, errorRate)'));
+    }
+    if (f.malformedNext > 0) {
+      f.malformedNext -= 1;
+      return { status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"data": {"id": <html>upstream proxy error' };
+    }
+    return undefined;
+  }
+
+  private errorFor(err: SimHttpError): SimReply {
+    const reply = this.errorReply(err.kind, err.message, err.extra);
+    return err.status !== undefined ? { ...reply, status: err.status } : reply;
+  }
+
+  private control(req: SimRequest): SimReply {
+    const path = req.url.pathname;
+    try {
+      if (path === '/__sim/faults' && req.method === 'POST') {
+        return { status: 200, body: this.setFaults(req.json() as Partial<SimFaults>) };
+      }
+      if (path === '/__sim/faults' && req.method === 'GET') return { status: 200, body: this.faults };
+      if (path === '/__sim/reset' && req.method === 'POST') {
+        this.reset();
+        return { status: 200, body: { ok: true } };
+      }
+      if (path === '/__sim/stats' && req.method === 'GET') return { status: 200, body: this.stats() };
+    } catch (err) {
+      const message = err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : String((err as Error).message);
+      return { status: 400, body: { ok: false, error: { message } } };
+    }
+    return { status: 404, body: { ok: false, error: { message: `unknown control route ${req.method} ${path}` } } };
+  }
+
+  private send(res: http.ServerResponse, reply: SimReply): void {
+    if (res.destroyed || res.writableEnded) return;
+    if (reply.status === 429) this.counters.rateLimited += 1;
+    const headers: Record<string, string> = { ...reply.headers };
+    let payload: Buffer | string | undefined;
+    if (reply.body === undefined) {
+      payload = undefined;
+    } else if (Buffer.isBuffer(reply.body) || typeof reply.body === 'string') {
+      payload = reply.body;
+      if (!hasHeader(headers, 'content-type')) headers['Content-Type'] = 'text/plain; charset=utf-8';
+    } else {
+      payload = JSON.stringify(reply.body);
+      if (!hasHeader(headers, 'content-type')) headers['Content-Type'] = 'application/json; charset=utf-8';
+    }
+    headers['Content-Length'] = String(payload === undefined ? 0 : Buffer.byteLength(payload));
+    res.writeHead(reply.status, headers);
+    res.end(payload);
+  }
+}
+
+function emptyCounters(): Omit<SimStats, 'inFlight'> {
+  return { requests: 0, submissions: 0, maxInFlight: 0, submitTimes: [], rateLimited: 0 };
+}
+
+function hasHeader(headers: Record<string, string>, name: string): boolean {
+  return Object.keys(headers).some((k) => k.toLowerCase() === name);
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Size of the simulated video file: big enough to exercise chunked/resumed uploads. */
+export const SIM_VIDEO_BYTES = 4096;
+
+/**
+ * A deterministic stand-in for an MP4: a real `ftyp` box header so sniffers
+ * see video, then bytes derived from the name so each video differs.
+ */
+export function simVideoBytes(name: string): Buffer {
+  const ftyp = Buffer.from([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d, 0, 0, 2, 0, 0x69, 0x73, 0x6f, 0x6d, 0x6d, 0x70, 0x34, 0x31]);
+  const out = Buffer.alloc(SIM_VIDEO_BYTES);
+  ftyp.copy(out);
+  let block = createHash('sha256').update(name).digest();
+  for (let offset = ftyp.length; offset < out.length; offset += block.length) {
+    block.copy(out, offset);
+    block = createHash('sha256').update(block).digest();
+  }
+  return out;
+}
+
+function mediaReply(name: string): SimReply {
+  return { status: 200, headers: { 'Content-Type': 'video/mp4' }, body: simVideoBytes(name) };
+}

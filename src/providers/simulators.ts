@@ -1,0 +1,85 @@
+/**
+ * Starts the five provider simulators together and hands back the environment
+ * that points the real clients at them. Used by tests, the demo and
+ * simulators-main.ts.
+ */
+import { InstagramSimulator } from './instagram/simulator';
+import { Veo3Simulator } from './kie/simulator';
+import { OpenAiSimulator, type SimResponder } from './openai/simulator';
+import type { SimulatorServer } from './simulator-server';
+import { TikTokSimulator } from './tiktok/simulator';
+import { YouTubeSimulator } from './youtube/simulator';
+
+export const SIMULATOR_NAMES = ['veo3', 'openai', 'instagram', 'tiktok', 'youtube'] as const;
+export type SimulatorName = (typeof SIMULATOR_NAMES)[number];
+
+export interface Simulators {
+  veo3: Veo3Simulator;
+  openai: OpenAiSimulator;
+  instagram: InstagramSimulator;
+  tiktok: TikTokSimulator;
+  youtube: YouTubeSimulator;
+}
+
+export interface StartSimulatorsOptions {
+  /** Fixed ports; a missing entry (or 0) picks a free port. */
+  ports?: Partial<Record<SimulatorName, number>>;
+  /**
+   * Processing time per simulator, or one number for all five.
+   * Defaults: veo3/instagram/tiktok/youtube 3000 ms, openai 500 ms.
+   */
+  taskDurationMs?: number | Partial<Record<SimulatorName, number>>;
+  /** Realistic OpenAI answers per json_schema name (see OpenAiSimulator.registerResponder). */
+  openaiResponders?: Record<string, SimResponder>;
+}
+
+export interface RunningSimulators {
+  sims: Simulators;
+  /** KIE_BASE_URL, OPENAI_BASE_URL, INSTAGRAM_BASE_URL, TIKTOK_BASE_URL, YOUTUBE_UPLOAD_BASE_URL, YOUTUBE_API_BASE_URL. */
+  env: Record<string, string>;
+  /** reset() on every simulator: default faults, zero stats, no provider state. */
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+export async function startSimulators(opts: StartSimulatorsOptions = {}): Promise<RunningSimulators> {
+  const o = (name: SimulatorName) => {
+    const port = opts.ports?.[name];
+    const duration = typeof opts.taskDurationMs === 'number' ? opts.taskDurationMs : opts.taskDurationMs?.[name];
+    return { ...(port !== undefined ? { port } : {}), ...(duration !== undefined ? { taskDurationMs: duration } : {}) };
+  };
+  const sims: Simulators = {
+    veo3: new Veo3Simulator(o('veo3')),
+    openai: new OpenAiSimulator(o('openai')),
+    instagram: new InstagramSimulator(o('instagram')),
+    tiktok: new TikTokSimulator(o('tiktok')),
+    youtube: new YouTubeSimulator(o('youtube')),
+  };
+  for (const [name, responder] of Object.entries(opts.openaiResponders ?? {})) sims.openai.registerResponder(name, responder);
+  const all: SimulatorServer[] = Object.values(sims);
+  const stop = () => Promise.all(all.map((s) => s.stop())).then(() => undefined);
+  try {
+    await Promise.all(all.map((s) => s.start()));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    sims,
+    env: simulatorEnv(sims),
+    reset: () => all.forEach((s) => s.reset()),
+    stop,
+  };
+}
+
+/** The base-URL variables of config/env.ts, pointed at running simulators. */
+export function simulatorEnv(sims: Simulators): Record<string, string> {
+  return {
+    KIE_BASE_URL: sims.veo3.url,
+    OPENAI_BASE_URL: `${sims.openai.url}/v1`,
+    INSTAGRAM_BASE_URL: `${sims.instagram.url}/v24.0`,
+    TIKTOK_BASE_URL: sims.tiktok.url,
+    YOUTUBE_UPLOAD_BASE_URL: `${sims.youtube.url}/upload/youtube/v3`,
+    YOUTUBE_API_BASE_URL: `${sims.youtube.url}/youtube/v3`,
+  };
+}

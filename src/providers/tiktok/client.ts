@@ -1,0 +1,125 @@
+/**
+ * TikTok direct post with PULL_FROM_URL: TikTok downloads the video and
+ * publishes on its own, so publish() only reports the post once the status
+ * says PUBLISH_COMPLETE. The publish_id is the handle.
+ */
+import { notReady, ProviderError, type ProviderErrorKind } from '../errors';
+import { HttpClient, kindForStatus, parseJson, statusError, tryJson, validate, type HttpResponse, type Schema, type ParseOptions } from '../http';
+import type { Publisher, PublishRequest, UploadStatus } from '../types';
+import { envelopeSchema, initDataSchema, statusDataSchema, type InitRequest } from './schemas';
+
+const PROVIDER = 'tiktok';
+
+export interface TikTokClientOptions {
+  /** e.g. https://open.tiktokapis.com */
+  baseUrl: string;
+  accessToken: string;
+  /** Must be one of the creator's privacy_level_options; unaudited apps may only use SELF_ONLY. Default SELF_ONLY. */
+  privacyLevel?: string;
+  /** Default 30 000 ms. */
+  timeoutMs?: number;
+}
+
+export class TikTokClient implements Publisher {
+  readonly provider = PROVIDER;
+  private readonly http: HttpClient;
+
+  constructor(private readonly options: TikTokClientOptions) {
+    this.http = new HttpClient({
+      provider: PROVIDER,
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      headers: { Authorization: `Bearer ${options.accessToken}` },
+      describeError: describeTikTokError,
+    });
+  }
+
+  /** Each init may create another post (no idempotency): callers persist the handle and never re-init a live one. */
+  async createUpload(request: PublishRequest): Promise<{ handle: string }> {
+    const body: InitRequest = {
+      post_info: {
+        title: request.caption,
+        privacy_level: (this.options.privacyLevel ?? 'SELF_ONLY') as InitRequest['post_info']['privacy_level'],
+        disable_duet: false,
+        disable_comment: false,
+        disable_stitch: false,
+      },
+      source_info: { source: 'PULL_FROM_URL', video_url: request.videoUrl },
+    };
+    const data = await this.call('/v2/post/publish/video/init/', body, initDataSchema);
+    return { handle: data.publish_id };
+  }
+
+  async getStatus(handle: string): Promise<UploadStatus> {
+    const data = await this.call('/v2/post/publish/status/fetch/', { publish_id: handle }, statusDataSchema, {
+      prepare: quotePostIds,
+    });
+    switch (data.status) {
+      case 'PROCESSING_UPLOAD':
+      case 'PROCESSING_DOWNLOAD':
+        return { state: 'processing' };
+      case 'PUBLISH_COMPLETE':
+      case 'SEND_TO_USER_INBOX':
+        // Private (SELF_ONLY) posts and posts still in moderation have no public id yet;
+        // the publish_id then stands in so the job can finish.
+        return { state: 'published', postId: data.publicaly_available_post_id?.[0] ?? handle };
+      case 'FAILED':
+        return {
+          state: 'failed',
+          message: data.fail_reason ? `publish failed: ${data.fail_reason}` : 'publish failed',
+          ...(data.fail_reason ? { code: data.fail_reason } : {}),
+        };
+    }
+  }
+
+  async publish(handle: string): Promise<{ postId: string; url?: string }> {
+    const status = await this.getStatus(handle);
+    if (status.state === 'published') return { postId: status.postId };
+    if (status.state === 'failed') {
+      throw new ProviderError(PROVIDER, 'permanent', status.message, status.code !== undefined ? { code: status.code } : {});
+    }
+    throw notReady(PROVIDER, `publish ${handle} is still processing`);
+  }
+
+  private async call<T>(path: string, json: unknown, dataSchema: Schema<T>, parse?: ParseOptions): Promise<T> {
+    const res = await this.http.send({
+      method: 'POST',
+      path,
+      json,
+      headers: { 'Content-Type': 'application/json; charset=UTF-8' },
+    });
+    if (res.status < 200 || res.status >= 300) throw this.http.error(res);
+    const envelope = parseJson(PROVIDER, res, envelopeSchema, parse);
+    if (envelope.error.code !== 'ok') throw tiktokError(res, envelope.error);
+    return validate(PROVIDER, dataSchema, envelope.data, res.status);
+  }
+}
+
+function describeTikTokError(res: HttpResponse): ProviderError | undefined {
+  const parsed = envelopeSchema.safeParse(tryJson(res.text));
+  return parsed.success ? tiktokError(res, parsed.data.error) : undefined;
+}
+
+function tiktokError(res: HttpResponse, error: { code: string; message?: string | undefined; log_id?: string | undefined }): ProviderError {
+  const message = `${error.message || error.code} (${error.code}${error.log_id ? `, log_id ${error.log_id}` : ''})`;
+  return statusError(PROVIDER, res, message, { kind: kindForTikTokCode(error.code, res.status), code: error.code });
+}
+
+// Caps that lift with time (creator daily posts, app's posting-user quota) behave like rate limits.
+const THROTTLES = new Set(['rate_limit_exceeded', 'spam_risk_too_many_posts', 'reached_active_user_cap']);
+
+export function kindForTikTokCode(code: string, httpStatus: number): ProviderErrorKind {
+  if (THROTTLES.has(code)) return 'rate_limited';
+  if (code === 'internal_error') return 'transient';
+  return httpStatus >= 400 ? kindForStatus(httpStatus) : 'permanent';
+}
+
+/**
+ * publicaly_available_post_id holds int64 numbers beyond 2^53, which
+ * JSON.parse would round; quote them before parsing.
+ */
+export function quotePostIds(text: string): string {
+  return text.replace(/("publicaly_available_post_id"\s*:\s*\[)([^\]]*)(\])/g, (_m, open: string, inner: string, close: string) => {
+    return open + inner.replace(/(^|,)(\s*)(-?\d+)(\s*)(?=,|$)/g, '$1$2"$3"$4') + close;
+  });
+}

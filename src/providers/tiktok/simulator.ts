@@ -1,0 +1,92 @@
+/**
+ * Local TikTok Content Posting API (direct post, PULL_FROM_URL): a publish
+ * stays PROCESSING_DOWNLOAD for taskDurationMs, then PUBLISH_COMPLETE with a
+ * post id written as a raw int64, exactly as TikTok sends it.
+ */
+import { randomInt } from 'node:crypto';
+import { z } from 'zod';
+import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimTask, type SimulatorOptions } from '../simulator-server';
+import { initRequestSchema } from './schemas';
+
+interface Publish {
+  publishId: string;
+  postId: string;
+  task: SimTask;
+}
+
+const TIKTOK_CODES: Record<SimErrorKind, string> = {
+  unauthorized: 'access_token_invalid',
+  rate_limited: 'rate_limit_exceeded',
+  server_error: 'internal_error',
+  unavailable: 'internal_error',
+  invalid: 'invalid_params',
+  not_found: 'invalid_params',
+};
+
+const statusRequestSchema = z.object({ publish_id: z.string().min(1) });
+
+export class TikTokSimulator extends SimulatorServer {
+  private publishes = new Map<string, Publish>();
+
+  constructor(options: SimulatorOptions = {}) {
+    super('tiktok', options);
+    this.route('POST', /^\/v2\/post\/publish\/video\/init\/?$/, (req) => this.init(req));
+    this.route('POST', /^\/v2\/post\/publish\/status\/fetch\/?$/, (req) => this.status(req));
+  }
+
+  protected override onReset(): void {
+    this.publishes = new Map();
+  }
+
+  protected errorReply(kind: SimErrorKind, message: string, extra: Record<string, unknown>): SimReply {
+    const code = typeof extra.code === 'string' ? extra.code : TIKTOK_CODES[kind];
+    const text = kind === 'unauthorized' ? 'The access token is invalid or not found in the request.' : message;
+    return { status: STATUS_OF[kind], body: { data: {}, error: { code, message: text, log_id: this.logId() } } };
+  }
+
+  private init(req: SimRequest): SimReply {
+    const parsed = initRequestSchema.safeParse(req.json());
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new SimHttpError('invalid', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
+    }
+    if (parsed.data.source_info.source !== 'PULL_FROM_URL') {
+      throw new SimHttpError('invalid', 'source_info.source: the simulator implements PULL_FROM_URL only');
+    }
+    const publishId = `v_pub_url~v2-1.${randomInt(1e9, 9e9)}${randomInt(1e8, 9e8)}`;
+    this.recordSubmission();
+    this.publishes.set(publishId, {
+      publishId,
+      postId: `7${String(randomInt(0, 1e9)).padStart(9, '0')}${String(randomInt(0, 1e9)).padStart(9, '0')}`,
+      task: this.startTask(),
+    });
+    return this.ok({ publish_id: publishId });
+  }
+
+  private status(req: SimRequest): SimReply {
+    const parsed = statusRequestSchema.safeParse(req.json());
+    if (!parsed.success) throw new SimHttpError('invalid', 'publish_id is required');
+    const entry = this.publishes.get(parsed.data.publish_id);
+    if (!entry) throw new SimHttpError('invalid', `publish_id ${parsed.data.publish_id} not found`);
+    const state = entry.task.state();
+    const size = 4096;
+    if (state === 'processing') {
+      const done = Math.min(1, (Date.now() - entry.task.createdAt) / Math.max(1, entry.task.readyAt - entry.task.createdAt));
+      return this.ok({ status: 'PROCESSING_DOWNLOAD', downloaded_bytes: Math.floor(size * done), uploaded_bytes: 0 });
+    }
+    if (state === 'failed') return this.ok({ status: 'FAILED', fail_reason: 'file_format_check_failed', downloaded_bytes: size });
+    return this.ok({ status: 'PUBLISH_COMPLETE', publicaly_available_post_id: [BigInt(entry.postId)], downloaded_bytes: size, uploaded_bytes: 0 });
+  }
+
+  /** Serialises bigint as a bare JSON number, as TikTok does for int64 ids. */
+  private ok(data: Record<string, unknown>): SimReply {
+    const body = JSON.stringify({ data, error: { code: 'ok', message: '', log_id: this.logId() } }, (_k, v: unknown) =>
+      typeof v === 'bigint' ? `__int64:${v}` : v,
+    ).replace(/"__int64:(-?\d+)"/g, '$1');
+    return { status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body };
+  }
+
+  private logId(): string {
+    return `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}${this.newId('', 8).toUpperCase()}`;
+  }
+}

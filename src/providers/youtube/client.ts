@@ -1,0 +1,211 @@
+/**
+ * YouTube Shorts through the resumable videos.insert protocol. The video is
+ * fetched from videoUrl and PUT to the session URI; interruptions are resumed
+ * from what the session says it stored. The video id is the handle.
+ */
+import { notReady, ProviderError, type ProviderErrorKind } from '../errors';
+import { HttpClient, kindForStatus, parseJson, sleep, statusError, tryJson, type HttpResponse } from '../http';
+import type { Publisher, PublishRequest, UploadStatus } from '../types';
+import { googleErrorSchema, videoListSchema, videoResourceSchema, type InsertBody } from './schemas';
+
+const PROVIDER = 'youtube';
+
+export interface YouTubeClientOptions {
+  /** e.g. https://www.googleapis.com/upload/youtube/v3 */
+  uploadBaseUrl: string;
+  /** e.g. https://www.googleapis.com/youtube/v3 */
+  apiBaseUrl: string;
+  accessToken: string;
+  /** Default private: unverified API projects get private uploads anyway. */
+  privacyStatus?: 'public' | 'unlisted' | 'private';
+  /** Default 22 (People & Blogs). */
+  categoryId?: string;
+  /** Timeout of metadata calls. Default 30 000 ms. */
+  timeoutMs?: number;
+  /** Timeout of the video download and each upload PUT. Default 600 000 ms. */
+  transferTimeoutMs?: number;
+}
+
+// Rounds in a row without new bytes stored before giving up on the session (the caller's retry opens a new one).
+const MAX_STALLED_ROUNDS = 4;
+const RESUME_BACKOFF_MS = 250;
+
+export class YouTubeClient implements Publisher {
+  readonly provider = PROVIDER;
+  private readonly api: HttpClient;
+  private readonly upload: HttpClient;
+  /** No credentials: the video host must never see the YouTube token. */
+  private readonly media: HttpClient;
+  private readonly transferTimeoutMs: number;
+
+  constructor(private readonly options: YouTubeClientOptions) {
+    const auth = { Authorization: `Bearer ${options.accessToken}` };
+    this.api = new HttpClient({ provider: PROVIDER, baseUrl: options.apiBaseUrl, timeoutMs: options.timeoutMs, headers: auth, describeError: describeGoogleError });
+    this.upload = new HttpClient({ provider: PROVIDER, baseUrl: options.uploadBaseUrl, timeoutMs: options.timeoutMs, headers: auth, describeError: describeGoogleError });
+    this.media = new HttpClient({ provider: PROVIDER, baseUrl: options.apiBaseUrl, timeoutMs: options.timeoutMs });
+    this.transferTimeoutMs = options.transferTimeoutMs ?? 600_000;
+  }
+
+  /**
+   * Returns the video id only once YouTube has stored every byte, so a handle
+   * always names a real video. There is no idempotency key: a retry after a
+   * failure here opens a new session. A lost final response is recovered
+   * inside this call by querying the session, so that case does not duplicate.
+   */
+  async createUpload(request: PublishRequest): Promise<{ handle: string }> {
+    const video = await this.download(request.videoUrl);
+    const sessionUri = await this.openSession(request, video);
+    return { handle: await this.transfer(sessionUri, video) };
+  }
+
+  async getStatus(handle: string): Promise<UploadStatus> {
+    const { items } = await this.api.json(
+      { method: 'GET', path: '/videos', query: { part: 'status,processingDetails', id: handle } },
+      videoListSchema,
+    );
+    const item = items[0];
+    if (!item) return { state: 'failed', message: `video ${handle} not found (deleted, or not visible to this token)`, code: 'notFound' };
+    const upload = item.status?.uploadStatus;
+    const processing = item.processingDetails?.processingStatus;
+    if (upload === 'failed' || upload === 'rejected' || upload === 'deleted') {
+      const reason = item.status?.failureReason ?? item.status?.rejectionReason;
+      return { state: 'failed', message: `upload ${upload}${reason ? `: ${reason}` : ''}`, code: reason ?? upload };
+    }
+    if (processing === 'failed' || processing === 'terminated') {
+      const reason = item.processingDetails?.processingFailureReason;
+      return { state: 'failed', message: `processing ${processing}${reason ? `: ${reason}` : ''}`, code: reason ?? processing };
+    }
+    if (processing === 'succeeded' || upload === 'processed') {
+      return { state: 'published', postId: item.id, url: `https://www.youtube.com/shorts/${item.id}` };
+    }
+    return { state: 'processing' };
+  }
+
+  /** The upload already carries its privacy status: "publishing" is waiting for processing to succeed. */
+  async publish(handle: string): Promise<{ postId: string; url?: string }> {
+    const status = await this.getStatus(handle);
+    if (status.state === 'published') return { postId: status.postId, ...(status.url ? { url: status.url } : {}) };
+    if (status.state === 'failed') {
+      throw new ProviderError(PROVIDER, 'permanent', `video ${handle}: ${status.message}`, status.code !== undefined ? { code: status.code } : {});
+    }
+    throw notReady(PROVIDER, `video ${handle} is still processing`);
+  }
+
+  private async download(videoUrl: string): Promise<{ bytes: Uint8Array; type: string }> {
+    const res = await this.media.send({ method: 'GET', path: videoUrl, timeoutMs: this.transferTimeoutMs });
+    if (res.status < 200 || res.status >= 300) {
+      throw statusError(PROVIDER, res, `video download failed: HTTP ${res.status} from the video host`);
+    }
+    if (res.bytes.length === 0) throw new ProviderError(PROVIDER, 'permanent', 'video download returned an empty file');
+    const type = res.headers.get('content-type') ?? '';
+    return { bytes: res.bytes, type: /^video\//i.test(type) ? type : 'video/mp4' };
+  }
+
+  private async openSession(request: PublishRequest, video: { bytes: Uint8Array; type: string }): Promise<string> {
+    const body: InsertBody = {
+      snippet: {
+        // Titles are limited to 100 characters and reject angle brackets.
+        title: request.title.replace(/[<>]/g, '').slice(0, 100) || 'Untitled',
+        description: request.caption.replace(/[<>]/g, '').slice(0, 5000),
+        categoryId: this.options.categoryId ?? '22',
+      },
+      status: { privacyStatus: this.options.privacyStatus ?? 'private', selfDeclaredMadeForKids: false },
+    };
+    const res = await this.upload.send({
+      method: 'POST',
+      path: '/videos',
+      query: { uploadType: 'resumable', part: 'snippet,status' },
+      json: body,
+      headers: {
+        'Content-Type': 'application/json; charset=UTF-8',
+        'X-Upload-Content-Length': String(video.bytes.length),
+        'X-Upload-Content-Type': video.type,
+      },
+    });
+    if (res.status < 200 || res.status >= 300) throw this.upload.error(res);
+    const location = res.headers.get('location');
+    if (!location) throw new ProviderError(PROVIDER, 'malformed', 'upload session opened without a Location header', { status: res.status });
+    return location;
+  }
+
+  private async transfer(sessionUri: string, video: { bytes: Uint8Array; type: string }): Promise<string> {
+    const total = video.bytes.length;
+    let offset = 0;
+    let mustQuery = false;
+    let stalled = 0;
+    for (;;) {
+      let res: HttpResponse | undefined;
+      try {
+        res = mustQuery ? await this.queryStored(sessionUri, total) : await this.putFrom(sessionUri, video, offset);
+      } catch (err) {
+        if (!(err instanceof ProviderError) || err.kind !== 'transient') throw err;
+      }
+      if (res && (res.status === 200 || res.status === 201)) return parseJson(PROVIDER, res, videoResourceSchema).id;
+      if (res && res.status === 308) {
+        const next = storedUntil(res.headers.get('range'));
+        stalled = next > offset ? 0 : stalled + 1;
+        offset = next;
+        mustQuery = false;
+      } else if (res && res.status === 404) {
+        throw new ProviderError(PROVIDER, 'transient', 'upload session expired; a new upload must start over', { status: 404, code: 'session_expired' });
+      } else if (res && res.status < 500) {
+        throw this.upload.error(res);
+      } else {
+        // 5xx or a dropped connection: ask the session what it kept before sending more.
+        mustQuery = true;
+        stalled += 1;
+      }
+      if (stalled > MAX_STALLED_ROUNDS) {
+        throw new ProviderError(PROVIDER, 'transient', `upload made no progress after ${MAX_STALLED_ROUNDS} resumes (${offset}/${total} bytes stored)`, {
+          code: 'upload_stalled',
+        });
+      }
+      if (stalled > 0) await sleep(RESUME_BACKOFF_MS * 2 ** (stalled - 1));
+    }
+  }
+
+  private putFrom(sessionUri: string, video: { bytes: Uint8Array; type: string }, offset: number): Promise<HttpResponse> {
+    const total = video.bytes.length;
+    return this.upload.send({
+      method: 'PUT',
+      path: sessionUri,
+      body: video.bytes.subarray(offset),
+      headers: {
+        'Content-Type': video.type,
+        ...(offset > 0 ? { 'Content-Range': `bytes ${offset}-${total - 1}/${total}` } : {}),
+      },
+      timeoutMs: this.transferTimeoutMs,
+    });
+  }
+
+  private queryStored(sessionUri: string, total: number): Promise<HttpResponse> {
+    return this.upload.send({ method: 'PUT', path: sessionUri, body: '', headers: { 'Content-Range': `bytes */${total}` } });
+  }
+}
+
+/** `Range: bytes=0-N` means N+1 bytes are stored; no header means none. */
+function storedUntil(range: string | null): number {
+  const match = /bytes=0-(\d+)/.exec(range ?? '');
+  return match ? Number(match[1]) + 1 : 0;
+}
+
+function describeGoogleError(res: HttpResponse): ProviderError | undefined {
+  const parsed = googleErrorSchema.safeParse(tryJson(res.text));
+  if (!parsed.success) return undefined;
+  const reasons = (parsed.data.error.errors ?? []).map((e) => e.reason).filter((r): r is string => Boolean(r));
+  const message = `${parsed.data.error.message}${reasons.length ? ` (${reasons.join(', ')})` : ''}`;
+  return statusError(PROVIDER, res, message, {
+    kind: kindForGoogleError(reasons, res.status),
+    code: reasons[0] ?? parsed.data.error.code ?? res.status,
+  });
+}
+
+// Quota and upload caps lift with time (daily quota resets at midnight Pacific).
+const THROTTLE_REASONS = new Set(['quotaExceeded', 'uploadLimitExceeded', 'rateLimitExceeded', 'userRateLimitExceeded', 'dailyLimitExceeded']);
+const TRANSIENT_REASONS = new Set(['backendError', 'internalError', 'serviceUnavailable']);
+
+export function kindForGoogleError(reasons: string[], httpStatus: number): ProviderErrorKind {
+  if (reasons.some((r) => THROTTLE_REASONS.has(r))) return 'rate_limited';
+  if (reasons.some((r) => TRANSIENT_REASONS.has(r))) return 'transient';
+  return kindForStatus(httpStatus);
+}

@@ -1,0 +1,57 @@
+/**
+ * YouTube Data API v3 shapes for resumable videos.insert and videos.list
+ * (developers.google.com/youtube/v3: resumable upload guide, videos resource, errors).
+ */
+import { z } from 'zod';
+
+export const PRIVACY_STATUS = ['public', 'unlisted', 'private'] as const;
+
+/** The video resource sent when opening an upload session (also parsed by the simulator). */
+export const insertBodySchema = z.object({
+  snippet: z.object({
+    title: z.string().trim().min(1, 'title is required').max(100),
+    description: z.string().max(5000).optional(),
+    tags: z.array(z.string()).optional(),
+    categoryId: z.string().optional(),
+  }),
+  status: z
+    .object({
+      privacyStatus: z.enum(PRIVACY_STATUS).optional(),
+      selfDeclaredMadeForKids: z.boolean().optional(),
+    })
+    .optional(),
+});
+export type InsertBody = z.infer<typeof insertBodySchema>;
+
+export const videoResourceSchema = z.object({ id: z.string().min(1), kind: z.string().optional() });
+
+export const videoListSchema = z.object({
+  items: z.array(
+    z.object({
+      id: z.string(),
+      status: z
+        .object({
+          uploadStatus: z.string().optional(),
+          failureReason: z.string().optional(),
+          rejectionReason: z.string().optional(),
+          privacyStatus: z.string().optional(),
+        })
+        .optional(),
+      processingDetails: z
+        .object({
+          processingStatus: z.string().optional(),
+          processingFailureReason: z.string().optional(),
+        })
+        .optional(),
+    }),
+  ),
+});
+
+export const googleErrorSchema = z.object({
+  error: z.object({
+    code: z.number().int().optional(),
+    message: z.string(),
+    status: z.string().optional(),
+    errors: z.array(z.object({ reason: z.string().optional(), domain: z.string().optional(), message: z.string().optional() })).optional(),
+  }),
+});

@@ -1,0 +1,274 @@
+/**
+ * What operators do, in one place for the CLI, the API and the demo: enqueue,
+ * list, status, cancel, reprioritise, capacity. Input is validated before
+ * anything is written; a failed workflow start removes the row it created.
+ */
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { and, desc, eq, gte, inArray, sql, type SQL } from 'drizzle-orm';
+import { deadlineFor, temporalPriorityKey, type Priority } from '../config/priorities';
+import { PROVIDERS, type Provider } from '../config/providers';
+import type { Database } from '../db/client';
+import { getJob, getRecommendation } from '../db/queries';
+import { automationQueue, competitiveRecommendations, jobEvents, type Job, type Recommendation } from '../db/schema';
+import {
+  BadInputError,
+  enqueueRecommendationSchema,
+  parseInput,
+  prioritySchema,
+  providerSchema,
+  uuidSchema,
+} from '../validation';
+import {
+  RECOMMENDATION_WORKFLOW,
+  recommendationWorkflowId,
+  reprioritiseUpdate,
+  SEARCH_ATTRIBUTES,
+  stateQuery,
+  type RecommendationState,
+} from '../workflows/messages';
+import type { recommendationWorkflow } from '../workflows/recommendation';
+
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+export interface ServiceDeps {
+  database: Database;
+  client: Client;
+  taskQueue: string;
+  now?: () => Date;
+}
+
+export interface EnqueueResult {
+  recommendation: Recommendation;
+  workflowId: string;
+  /** False when the recommendation already had a workflow (duplicate enqueue). */
+  started: boolean;
+}
+
+export interface CapacityRow {
+  provider: Provider;
+  maxConcurrent: number;
+  inUse: number;
+  free: number;
+  waiting: number;
+  minStartIntervalMs: number;
+  lastStartAt: Date | null;
+}
+
+export function createRecommendationService(deps: ServiceDeps) {
+  const { db, pool } = deps.database;
+  const now = deps.now ?? (() => new Date());
+
+  async function startWorkflow(rec: Recommendation): Promise<{ workflowId: string; started: boolean }> {
+    const workflowId = recommendationWorkflowId(rec.id);
+    const priority = rec.priority as Priority;
+    try {
+      const handle = await deps.client.workflow.start<typeof recommendationWorkflow>(RECOMMENDATION_WORKFLOW, {
+        taskQueue: deps.taskQueue,
+        workflowId,
+        args: [{ recommendationId: rec.id }],
+        // Same recommendation twice -> one workflow; a finished one is never re-run (it was paid for).
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        priority: { priorityKey: temporalPriorityKey(priority) },
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTES.priority, value: priority },
+          { key: SEARCH_ATTRIBUTES.recommendationId, value: rec.id },
+        ],
+      });
+      void handle;
+      return { workflowId, started: rec.workflowId === null };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
+      throw err;
+    }
+  }
+
+  /** Accepts a recommendation id, a job id or a workflow id. */
+  async function resolve(ref: string): Promise<Recommendation> {
+    const id = ref.startsWith('recommendation-') ? ref.slice('recommendation-'.length) : ref;
+    parseInput(uuidSchema, id, 'id');
+    const rec = await getRecommendation(db, id);
+    if (rec) return rec;
+    const job = await getJob(db, id);
+    if (job?.recommendationId) {
+      const owner = await getRecommendation(db, job.recommendationId);
+      if (owner) return owner;
+    }
+    throw new NotFoundError(`no recommendation or job with id ${ref}`);
+  }
+
+  return {
+    resolve,
+
+    async enqueue(input: unknown): Promise<EnqueueResult> {
+      const data = parseInput(enqueueRecommendationSchema, input, 'enqueue');
+      const created = now();
+      const deadline = data.deadline ?? deadlineFor(data.priority, created);
+      if (deadline && deadline <= created) throw new BadInputError('enqueue: deadline must be in the future');
+      const inserted = await db
+        .insert(competitiveRecommendations)
+        .values({
+          title: data.title,
+          recommendationType: data.type,
+          priority: data.priority,
+          source: data.source,
+          targetPlayer: data.targetPlayer ?? null,
+          ourData: data.ourData,
+          jobConfig: data.jobConfig,
+          sourceVideoId: data.sourceVideoId ?? null,
+          urgencyDeadline: deadline,
+          scheduleAfter: data.scheduleAfter ?? null,
+          dedupeKey: data.dedupeKey ?? null,
+          createdAt: created,
+        })
+        .onConflictDoNothing({ target: competitiveRecommendations.dedupeKey })
+        .returning();
+      let rec = inserted[0];
+      if (!rec) {
+        // Same dedupe key as an existing idea: hand back that one (and make sure it runs).
+        const [existing] = await db
+          .select()
+          .from(competitiveRecommendations)
+          .where(eq(competitiveRecommendations.dedupeKey, data.dedupeKey!));
+        rec = existing!;
+        const { workflowId } = await startWorkflow(rec);
+        return { recommendation: rec, workflowId, started: false };
+      }
+      try {
+        const { workflowId } = await startWorkflow(rec);
+        const [updated] = await db
+          .update(competitiveRecommendations)
+          .set({ workflowId })
+          .where(eq(competitiveRecommendations.id, rec.id))
+          .returning();
+        return { recommendation: updated!, workflowId, started: true };
+      } catch (err) {
+        // No workflow, no row: nothing half-enqueued is left behind.
+        await db.delete(competitiveRecommendations).where(eq(competitiveRecommendations.id, rec.id));
+        throw err;
+      }
+    },
+
+    /** Starts (or finds) the workflow of an existing recommendation. */
+    async start(recommendationId: string): Promise<EnqueueResult> {
+      parseInput(uuidSchema, recommendationId, 'recommendation id');
+      const rec = await getRecommendation(db, recommendationId);
+      if (!rec) throw new NotFoundError(`recommendation ${recommendationId} does not exist`);
+      const { workflowId, started } = await startWorkflow(rec);
+      if (rec.workflowId !== workflowId) {
+        await db.update(competitiveRecommendations).set({ workflowId }).where(eq(competitiveRecommendations.id, rec.id));
+      }
+      return { recommendation: { ...rec, workflowId }, workflowId, started };
+    },
+
+    async cancel(ref: string, reason?: string): Promise<Recommendation> {
+      const rec = await resolve(ref);
+      const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
+      try {
+        if (reason) await handle.signal('cancel', { reason });
+        else await handle.cancel();
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`recommendation ${rec.id} has no running workflow`);
+        throw err;
+      }
+      return rec;
+    },
+
+    async reprioritise(ref: string, priority: string): Promise<RecommendationState> {
+      const p = parseInput(prioritySchema, priority, 'priority');
+      const rec = await resolve(ref);
+      const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
+      try {
+        return await handle.executeUpdate(reprioritiseUpdate, { args: [{ priority: p }] });
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`recommendation ${rec.id} has no running workflow`);
+        throw err;
+      }
+    },
+
+    async listRecommendations(filters: { status?: string; priority?: string; limit?: number } = {}) {
+      const where: SQL[] = [];
+      if (filters.status) where.push(eq(competitiveRecommendations.status, filters.status));
+      if (filters.priority) where.push(eq(competitiveRecommendations.priority, parseInput(prioritySchema, filters.priority, 'priority')));
+      return db
+        .select()
+        .from(competitiveRecommendations)
+        .where(where.length ? and(...where) : undefined)
+        .orderBy(competitiveRecommendations.priority, desc(competitiveRecommendations.createdAt))
+        .limit(filters.limit ?? 100);
+    },
+
+    async listJobs(filters: { status?: string[]; provider?: string; priority?: string; since?: Date; limit?: number } = {}): Promise<Job[]> {
+      const where: SQL[] = [];
+      if (filters.status?.length) where.push(inArray(automationQueue.status, filters.status));
+      if (filters.provider) where.push(eq(automationQueue.apiProvider, parseInput(providerSchema, filters.provider, 'provider')));
+      if (filters.priority) where.push(eq(automationQueue.priority, parseInput(prioritySchema, filters.priority, 'priority')));
+      if (filters.since) where.push(gte(automationQueue.createdAt, filters.since));
+      return db
+        .select()
+        .from(automationQueue)
+        .where(where.length ? and(...where) : undefined)
+        .orderBy(automationQueue.priority, automationQueue.createdAt)
+        .limit(filters.limit ?? 200);
+    },
+
+    async status(ref: string) {
+      const rec = await resolve(ref);
+      const jobs = await db
+        .select()
+        .from(automationQueue)
+        .where(eq(automationQueue.recommendationId, rec.id))
+        .orderBy(automationQueue.createdAt);
+      const events = await db
+        .select()
+        .from(jobEvents)
+        .where(eq(jobEvents.recommendationId, rec.id))
+        .orderBy(jobEvents.id);
+      let workflow: { status: string; runId: string; state: RecommendationState | null } | null = null;
+      try {
+        const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
+        const desc = await handle.describe();
+        const state = desc.status.name === 'RUNNING' ? await handle.query(stateQuery).catch(() => null) : null;
+        workflow = { status: desc.status.name, runId: desc.runId, state };
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+      return { recommendation: rec, jobs, events, workflow };
+    },
+
+    async capacity(provider?: string): Promise<CapacityRow[]> {
+      const providers = provider ? [parseInput(providerSchema, provider, 'provider')] : [...PROVIDERS];
+      const out: CapacityRow[] = [];
+      for (const p of providers) {
+        const { rows } = await pool.query('SELECT * FROM get_available_capacity($1)', [p]);
+        const r = rows[0];
+        if (!r) continue;
+        out.push({
+          provider: p,
+          maxConcurrent: r.max_concurrent,
+          inUse: r.in_use,
+          free: r.free,
+          waiting: r.waiting,
+          minStartIntervalMs: r.min_start_interval_ms,
+          lastStartAt: r.last_start_at,
+        });
+      }
+      return out;
+    },
+
+    /** Counts for dashboards: recommendations by status/type/priority and jobs by status/provider. */
+    async counts() {
+      const recs = await db.execute(sql`
+        SELECT status, recommendation_type AS type, priority, count(*)::int AS n
+          FROM competitive_recommendations GROUP BY 1, 2, 3`);
+      const jobs = await db.execute(sql`
+        SELECT status, api_provider AS provider, priority, count(*)::int AS n
+          FROM automation_queue GROUP BY 1, 2, 3`);
+      return { recommendations: recs.rows, jobs: jobs.rows };
+    },
+  };
+}
+
+export type RecommendationService = ReturnType<typeof createRecommendationService>;

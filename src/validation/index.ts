@@ -1,0 +1,84 @@
+/**
+ * Every external input is validated here, once, with messages that name the
+ * field and the allowed values (CLI flags, API bodies, job_config rows).
+ */
+import { z } from 'zod';
+import { PRIORITIES } from '../config/priorities';
+import { PROVIDERS, PUBLISH_PLATFORMS } from '../config/providers';
+
+export class BadInputError extends Error {
+  override name = 'BadInputError';
+}
+
+export const RECOMMENDATION_TYPES = [
+  'counter_argument',
+  'trend_jump',
+  'player_spotlight',
+  'viral_response',
+  'bargain',
+  'breaking_news',
+] as const;
+export type RecommendationType = (typeof RECOMMENDATION_TYPES)[number];
+
+export const RECOMMENDATION_SOURCES = ['competitor', 'bargain', 'breaking_news', 'manual'] as const;
+
+const enumMessage = (allowed: readonly string[]) => ({
+  errorMap: () => ({ message: `must be one of ${allowed.join(', ')}` }),
+});
+
+export const prioritySchema = z.enum(PRIORITIES, enumMessage(PRIORITIES));
+
+/** Settings of a recommendation's video and where it is published. Unknown keys are an error. */
+export const jobConfigSchema = z
+  .object({
+    /** Video provider; only VEO3 today, named so a typo fails loudly instead of silently using VEO3. */
+    provider: z.enum(['veo3'], enumMessage(['veo3'])).default('veo3'),
+    platforms: z
+      .array(z.enum(PUBLISH_PLATFORMS, enumMessage(PUBLISH_PLATFORMS)))
+      .min(1, 'must list at least one platform')
+      .default([...PUBLISH_PLATFORMS]),
+    aspectRatio: z.enum(['9:16', '16:9', 'Auto'], enumMessage(['9:16', '16:9', 'Auto'])).default('9:16'),
+    model: z.enum(['veo3', 'veo3_fast'], enumMessage(['veo3', 'veo3_fast'])).optional(),
+    imageUrl: z.string().url().optional(),
+    caption: z.string().max(2200).optional(),
+    /** A ready script skips nothing (analysis still writes the brief) but steers it. */
+    notes: z.string().max(4000).optional(),
+  })
+  .strict();
+export type JobConfig = z.infer<typeof jobConfigSchema>;
+
+const isoDate = z
+  .string()
+  .datetime({ offset: true, message: 'must be an ISO-8601 date-time, e.g. 2026-11-25T18:00:00Z' })
+  .transform((s) => new Date(s));
+
+export const enqueueRecommendationSchema = z
+  .object({
+    title: z.string().trim().min(3, 'must be at least 3 characters').max(200),
+    type: z.enum(RECOMMENDATION_TYPES, enumMessage(RECOMMENDATION_TYPES)),
+    priority: prioritySchema,
+    targetPlayer: z.string().trim().min(1).max(120).optional(),
+    ourData: z.record(z.unknown()).default({}),
+    jobConfig: jobConfigSchema.default({}),
+    scheduleAfter: isoDate.optional(),
+    /** Defaults to the priority's window (P0 24 h, P1 48 h, P2 1 week, P3 none). */
+    deadline: isoDate.optional(),
+    source: z.enum(RECOMMENDATION_SOURCES, enumMessage(RECOMMENDATION_SOURCES)).default('manual'),
+    sourceVideoId: z.string().uuid().optional(),
+    dedupeKey: z.string().min(1).max(300).optional(),
+  })
+  .strict();
+export type EnqueueRecommendationInput = z.input<typeof enqueueRecommendationSchema>;
+export type EnqueueRecommendation = z.output<typeof enqueueRecommendationSchema>;
+
+export const providerSchema = z.enum(PROVIDERS, enumMessage(PROVIDERS));
+export const uuidSchema = z.string().uuid({ message: 'must be a UUID' });
+
+/** Parses or throws one BadInputError naming the first wrong field. */
+export function parseInput<T extends z.ZodTypeAny>(schema: T, value: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.length ? issue.path.join('.') : what;
+  throw new BadInputError(`${what}: ${field} ${issue.message}`);
+}

@@ -1,0 +1,47 @@
+/**
+ * Worker process: `npm run worker` serves every queue; `npm run worker -- --queue veo3`
+ * (repeatable) serves only some, so a deployment can scale providers apart.
+ */
+import { NativeConnection } from '@temporalio/worker';
+import { parseArgs } from 'node:util';
+import { loadEnv } from '../config/env';
+import { createLogger } from '../logger';
+import { createRuntime } from './runtime';
+import { createWorkers, QUEUE_NAMES, type QueueName } from './workers';
+import { startStuckWatch } from './stuck-watch';
+
+async function main() {
+  const { values } = parseArgs({ options: { queue: { type: 'string', multiple: true } } });
+  const queues = (values.queue ?? QUEUE_NAMES) as QueueName[];
+  for (const q of queues) {
+    if (!QUEUE_NAMES.includes(q)) throw new Error(`--queue ${q} is not one of ${QUEUE_NAMES.join(', ')}`);
+  }
+  const env = loadEnv();
+  const log = createLogger(env.LOG_LEVEL, 'reelflow-worker');
+  const runtime = await createRuntime({ env, log });
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const workers = await createWorkers({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    baseQueue: env.REELFLOW_TASK_QUEUE,
+    deps: runtime,
+    queues,
+  });
+  const stuck = startStuckWatch(runtime);
+  log.info({ queues, taskQueue: env.REELFLOW_TASK_QUEUE }, 'workers running');
+  const stop = () => {
+    log.info('shutting down workers');
+    for (const w of workers) w.shutdown();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await Promise.all(workers.map((w) => w.run()));
+  stuck.stop();
+  await runtime.close();
+  await connection.close();
+}
+
+main().catch((err) => {
+  console.error(`reelflow worker: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,45 @@
+/** Builds what workers and activities share in one process: database, gate, providers, limits. */
+import { effectiveLimits, type Env } from '../config/env';
+import { SlotGate } from '../capacity/slot-gate';
+import { connectDatabase } from '../db/client';
+import { migrateDatabase } from '../db/migrate';
+import { createLogger, type Logger } from '../logger';
+import { createProviders } from '../providers';
+import type { Providers } from '../providers/types';
+import type { ActivityDeps } from '../activities/deps';
+
+export interface RuntimeOptions {
+  env: Env;
+  log?: Logger;
+  /** Swap in other provider clients (tests). */
+  providers?: Providers;
+  /** Apply migrations and the limits table before serving (default true). */
+  migrate?: boolean;
+}
+
+export interface Runtime extends ActivityDeps {
+  close(): Promise<void>;
+}
+
+export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const { env } = opts;
+  const log = opts.log ?? createLogger(env.LOG_LEVEL);
+  const limits = effectiveLimits(env);
+  if (opts.migrate !== false) await migrateDatabase(env.DATABASE_URL, limits);
+  const database = connectDatabase(env.DATABASE_URL, { max: 20 });
+  const gate = new SlotGate(database.pool, env.DATABASE_URL, log);
+  await gate.start();
+  const providers = opts.providers ?? createProviders(env);
+  return {
+    database,
+    gate,
+    providers,
+    limits,
+    env,
+    log,
+    async close() {
+      await gate.stop();
+      await database.close();
+    },
+  };
+}

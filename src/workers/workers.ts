@@ -1,0 +1,81 @@
+/**
+ * One Temporal worker per row of the limits table plus the base queue.
+ * Provider workers accept many concurrent activities on purpose: a job waiting
+ * for its provider slot is a cheap promise, and the real cap is the global
+ * gate (src/capacity), not this process.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { PROVIDERS, providerTaskQueue, type Provider } from '../config/providers';
+import { createOpenAiActivities } from '../activities/openai';
+import { createPublishActivities } from '../activities/publish';
+import { createQueueSyncActivities } from '../activities/queue-sync';
+import { createVeo3Activities } from '../activities/veo3';
+import type { ActivityDeps } from '../activities/deps';
+
+export type QueueName = 'base' | Provider;
+export const QUEUE_NAMES: readonly QueueName[] = ['base', ...PROVIDERS];
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** Bundling takes seconds: do it once per process. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  const ts = path.join(__dirname, '../workflows/index.ts');
+  const workflowsPath = fs.existsSync(ts) ? ts : path.join(__dirname, '../workflows/index.js');
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return bundle;
+}
+
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (m: string) => console.warn(m),
+  error: (m: string) => console.error(m),
+};
+
+function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
+  switch (queue) {
+    case 'base':
+      return createQueueSyncActivities(deps);
+    case 'openai':
+      return createOpenAiActivities(deps);
+    case 'veo3':
+      return createVeo3Activities(deps);
+    case 'instagram':
+    case 'tiktok':
+    case 'youtube':
+      return createPublishActivities(deps);
+  }
+}
+
+export interface CreateWorkersOptions {
+  connection: NativeConnection;
+  namespace: string;
+  baseQueue: string;
+  deps: ActivityDeps;
+  queues?: readonly QueueName[];
+  /** Extra activities for the base queue (competitor analysis, recommendation generation). */
+  extraBaseActivities?: object;
+}
+
+export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[]> {
+  const queues = opts.queues ?? QUEUE_NAMES;
+  const workers: Worker[] = [];
+  for (const queue of queues) {
+    const isBase = queue === 'base';
+    workers.push(
+      await Worker.create({
+        connection: opts.connection,
+        namespace: opts.namespace,
+        taskQueue: isBase ? opts.baseQueue : providerTaskQueue(opts.baseQueue, queue),
+        ...(isBase ? { workflowBundle: await workflowBundle() } : {}),
+        activities: { ...activitiesFor(queue, opts.deps), ...(isBase ? opts.extraBaseActivities : {}) },
+        maxConcurrentActivityTaskExecutions: isBase ? 200 : 2_000,
+        shutdownGraceTime: '5 seconds',
+      }),
+    );
+  }
+  return workers;
+}

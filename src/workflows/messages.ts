@@ -1,0 +1,74 @@
+/**
+ * Every name an operator or another process uses to talk to our workflows:
+ * signals, queries, updates, search attributes and workflow ids. Imported by
+ * the workflows, the CLI, the API and the tests; documented in the README.
+ * No Node imports (workflow sandbox).
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { Priority } from '../config/priorities';
+
+export const RECOMMENDATION_WORKFLOW = 'recommendationWorkflow';
+
+export function recommendationWorkflowId(recommendationId: string): string {
+  return `recommendation-${recommendationId}`;
+}
+
+/** Payload of the reprioritise signal/update: `{"priority":"P0"}`. */
+export interface ReprioritiseInput {
+  priority: Priority;
+}
+
+/** Payload of the cancel signal: `{"reason":"..."}` (reason optional). */
+export interface CancelInput {
+  reason?: string;
+}
+
+export type RecommendationPhase =
+  | 'loading'
+  | 'scheduled'
+  | 'analyzing'
+  | 'generating'
+  | 'publishing'
+  | 'published'
+  | 'failed'
+  | 'cancelled'
+  | 'expired';
+
+export interface RecommendationState {
+  recommendationId: string;
+  phase: RecommendationPhase;
+  priority: Priority | null;
+  scheduleAfter: string | null;
+  deadline: string | null;
+  currentJobId: string | null;
+  videoUrl: string | null;
+  posts: Record<string, string>;
+  error: string | null;
+}
+
+/** `temporal workflow signal --name reprioritise --input '{"priority":"P0"}'` */
+export const reprioritiseSignal = defineSignal<[ReprioritiseInput]>('reprioritise');
+/** Same as the signal, but answers with the new state (our CLI uses it). */
+export const reprioritiseUpdate = defineUpdate<RecommendationState, [ReprioritiseInput]>('reprioritise');
+/** `temporal workflow signal --name cancel --input '{"reason":"..."}'`; `temporal workflow cancel` works too. */
+export const cancelSignal = defineSignal<[CancelInput]>('cancel');
+export const stateQuery = defineQuery<RecommendationState>('state');
+
+export const SEARCH_ATTRIBUTES = {
+  priority: defineSearchAttributeKey('ReelflowPriority', SearchAttributeType.KEYWORD),
+  recommendationId: defineSearchAttributeKey('ReelflowRecommendationId', SearchAttributeType.KEYWORD),
+  jobType: defineSearchAttributeKey('ReelflowJobType', SearchAttributeType.KEYWORD),
+  provider: defineSearchAttributeKey('ReelflowProvider', SearchAttributeType.KEYWORD),
+  phase: defineSearchAttributeKey('ReelflowPhase', SearchAttributeType.KEYWORD),
+} as const;
+
+/** Application failure types the workflow reacts to. */
+export const FAILURE_TYPES = {
+  badInput: 'BadInput',
+  deadlineExpired: 'DeadlineExpired',
+  jobClosed: 'JobClosed',
+  submitOutcomeUnknown: 'SubmitOutcomeUnknown',
+  provider: 'ProviderError',
+  rateLimited: 'RateLimited',
+} as const;

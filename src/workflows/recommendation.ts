@@ -1,0 +1,288 @@
+/**
+ * recommendationWorkflow: one recommendation from idea to published posts.
+ *
+ *   load -> (durable sleep until schedule_after) -> analyse (OpenAI brief)
+ *   -> generate (VEO3, paid once) -> publish (each platform, in parallel)
+ *   -> mark published
+ *
+ * Every step is an automation_queue job created up front, so reports and the
+ * 24 h calendar see the whole plan. Activities write each transition; this
+ * function only orchestrates (no I/O, no clocks but the SDK's).
+ */
+import * as wf from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { isPriority, temporalPriorityKey, type Priority } from '../config/priorities';
+import {
+  PROVIDER_LIMITS,
+  PUBLISH_JOB_TYPE,
+  providerTaskQueue,
+  type JobType,
+  type Provider,
+  type PublishPlatform,
+} from '../config/providers';
+import type { createOpenAiActivities } from '../activities/openai';
+import type { createPublishActivities, PublishedPost } from '../activities/publish';
+import type { createQueueSyncActivities, RecommendationPlan } from '../activities/queue-sync';
+import type { createVeo3Activities } from '../activities/veo3';
+import {
+  cancelSignal,
+  FAILURE_TYPES,
+  reprioritiseSignal,
+  reprioritiseUpdate,
+  SEARCH_ATTRIBUTES,
+  stateQuery,
+  type RecommendationPhase,
+  type RecommendationState,
+  type ReprioritiseInput,
+} from './messages';
+
+export interface RecommendationInput {
+  recommendationId: string;
+}
+
+export interface RecommendationOutcome {
+  status: 'published' | 'expired';
+  videoUrl: string | null;
+  posts: PublishedPost[];
+  failedPlatforms: Array<{ platform: PublishPlatform; error: string }>;
+}
+
+type QueueSync = ReturnType<typeof createQueueSyncActivities>;
+type OpenAi = ReturnType<typeof createOpenAiActivities>;
+type Veo3 = ReturnType<typeof createVeo3Activities>;
+type Publish = ReturnType<typeof createPublishActivities>;
+
+const WAIT_BUDGET_WITHOUT_DEADLINE_MS = 7 * 24 * 3_600_000;
+
+// Database sync must survive a database outage: retry until it is back, never give up silently.
+const sync = wf.proxyActivities<QueueSync>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+export async function recommendationWorkflow(input: RecommendationInput): Promise<RecommendationOutcome> {
+  const info = wf.workflowInfo();
+  const workflowId = info.workflowId;
+  const { recommendationId } = input;
+  const state: RecommendationState = {
+    recommendationId,
+    phase: 'loading',
+    priority: null,
+    scheduleAfter: null,
+    deadline: null,
+    currentJobId: null,
+    videoUrl: null,
+    posts: {},
+    error: null,
+  };
+  let cancelReason = 'cancelled by operator (temporal workflow cancel)';
+  const main = new wf.CancellationScope();
+
+  const setPhase = (phase: RecommendationPhase, provider?: Provider, jobType?: JobType) => {
+    state.phase = phase;
+    wf.upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.phase, value: phase },
+      ...(provider ? [{ key: SEARCH_ATTRIBUTES.provider, value: provider }] : []),
+      ...(jobType ? [{ key: SEARCH_ATTRIBUTES.jobType, value: jobType }] : []),
+    ]);
+  };
+
+  const applyPriority = async ({ priority }: ReprioritiseInput) => {
+    state.priority = priority;
+    wf.upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.priority, value: priority }]);
+    await sync.setPriority({ recommendationId, workflowId, priority });
+  };
+  const validatePriority = (arg: ReprioritiseInput) => {
+    if (!arg || typeof arg.priority !== 'string' || !isPriority(arg.priority)) {
+      throw new Error(`priority must be one of P0, P1, P2, P3 (got ${JSON.stringify(arg?.priority)})`);
+    }
+  };
+  wf.setHandler(stateQuery, () => state);
+  wf.setHandler(reprioritiseUpdate, async (arg) => {
+    await applyPriority(arg);
+    return state;
+  }, { validator: validatePriority });
+  wf.setHandler(reprioritiseSignal, async (arg) => {
+    try {
+      validatePriority(arg);
+    } catch (err) {
+      wf.log.warn('ignored reprioritise signal', { error: (err as Error).message });
+      return;
+    }
+    await applyPriority(arg);
+  });
+  wf.setHandler(cancelSignal, (arg) => {
+    cancelReason = arg?.reason ? `cancelled: ${arg.reason}` : 'cancelled by operator (cancel signal)';
+    main.cancel();
+  });
+
+  try {
+    return await main.run(() => produce());
+  } catch (err) {
+    if (wf.isCancellation(err)) {
+      setPhase('cancelled');
+      await wf.CancellationScope.nonCancellable(() =>
+        sync.closeRecommendation({ recommendationId, workflowId, status: 'cancelled', reason: cancelReason }),
+      );
+      throw err;
+    }
+    if (failureType(err) === FAILURE_TYPES.deadlineExpired) return expire();
+    const message = rootMessage(err);
+    state.error = message;
+    setPhase('failed');
+    await sync.closeRecommendation({ recommendationId, workflowId, status: 'failed', reason: message });
+    throw ApplicationFailure.create({ message: `recommendation ${recommendationId} failed: ${message}`, nonRetryable: true });
+  } finally {
+    // Let a reprioritise in flight finish its database write, even when cancelled.
+    await wf.CancellationScope.nonCancellable(() => wf.condition(wf.allHandlersFinished));
+  }
+
+  async function expire(): Promise<RecommendationOutcome> {
+    setPhase('expired');
+    state.error = `deadline ${state.deadline} passed before the video was generated`;
+    await sync.closeRecommendation({ recommendationId, workflowId, status: 'expired', reason: state.error });
+    return { status: 'expired', videoUrl: null, posts: [], failedPlatforms: [] };
+  }
+
+  async function produce(): Promise<RecommendationOutcome> {
+    const plan = await sync.loadRecommendation(recommendationId);
+    if (plan.status !== 'pending' && plan.status !== 'in_production') {
+      throw ApplicationFailure.nonRetryable(`recommendation is ${plan.status}; nothing to produce`, FAILURE_TYPES.badInput);
+    }
+    state.priority ??= plan.priority;
+    state.scheduleAfter = plan.scheduleAfter;
+    state.deadline = plan.deadline;
+    wf.upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.priority, value: state.priority },
+      { key: SEARCH_ATTRIBUTES.recommendationId, value: recommendationId },
+    ]);
+
+    const videoJobType: JobType =
+      plan.type === 'player_spotlight' ? 'veo3_player_spotlight' : plan.type === 'bargain' ? 'veo3_chollo' : 'veo3_competitive_response';
+    const platforms = plan.jobConfig.platforms;
+    const enqueue = (step: string, jobType: JobType, deadline: string | null) =>
+      sync.enqueueJob({
+        workflowId,
+        runId: info.runId,
+        recommendationId,
+        step,
+        jobType,
+        priority: state.priority!,
+        jobConfig: plan.jobConfig,
+        scheduleAfter: plan.scheduleAfter,
+        deadline,
+      });
+    // The whole plan is visible from the start; the deadline guards unpaid steps only.
+    const analyzeJob = await enqueue('analyze', 'openai_analysis', plan.deadline);
+    const videoJob = await enqueue('generate', videoJobType, plan.deadline);
+    const publishJobs = new Map<PublishPlatform, string>();
+    for (const platform of platforms) {
+      publishJobs.set(platform, (await enqueue(`publish:${platform}`, PUBLISH_JOB_TYPE[platform], null)).id);
+    }
+
+    if (plan.scheduleAfter && Date.parse(plan.scheduleAfter) > Date.now()) {
+      setPhase('scheduled');
+      await wf.sleep(Date.parse(plan.scheduleAfter) - Date.now());
+    }
+    if (deadlinePassed(plan)) return expire();
+    await sync.markInProduction({ recommendationId, workflowId });
+
+    setPhase('analyzing', 'openai', 'openai_analysis');
+    state.currentJobId = analyzeJob.id;
+    const brief = await activitiesFor<OpenAi>('openai', plan).writeBrief({
+      jobId: analyzeJob.id,
+      request: {
+        title: plan.title,
+        type: plan.type,
+        targetPlayer: plan.targetPlayer,
+        ourData: plan.ourData,
+        notes: plan.jobConfig.notes,
+      },
+    });
+
+    if (deadlinePassed(plan)) return expire();
+    setPhase('generating', 'veo3', videoJobType);
+    state.currentJobId = videoJob.id;
+    const video = await activitiesFor<Veo3>('veo3', plan).generateVideo({
+      jobId: videoJob.id,
+      request: {
+        prompt: brief.videoPrompt,
+        aspectRatio: plan.jobConfig.aspectRatio,
+        model: plan.jobConfig.model,
+        imageUrl: plan.jobConfig.imageUrl,
+      },
+    });
+    state.videoUrl = video.videoUrl;
+
+    setPhase('publishing');
+    state.currentJobId = null;
+    const caption = plan.jobConfig.caption ?? `${brief.caption}\n\n${brief.hashtags.join(' ')}`.trim();
+    const results = await Promise.allSettled(
+      platforms.map((platform) =>
+        activitiesFor<Publish>(platform, plan).publishVideo({
+          jobId: publishJobs.get(platform)!,
+          platform,
+          videoUrl: video.videoUrl,
+          title: brief.title,
+          caption,
+        }),
+      ),
+    );
+    const posts: PublishedPost[] = [];
+    const failedPlatforms: RecommendationOutcome['failedPlatforms'] = [];
+    results.forEach((r, i) => {
+      const platform = platforms[i]!;
+      if (r.status === 'fulfilled') {
+        posts.push(r.value);
+        state.posts[platform] = r.value.postId;
+      } else {
+        if (wf.isCancellation(r.reason)) throw r.reason;
+        failedPlatforms.push({ platform, error: rootMessage(r.reason) });
+      }
+    });
+    if (posts.length === 0) {
+      throw ApplicationFailure.nonRetryable(
+        `no platform published the video: ${failedPlatforms.map((f) => `${f.platform}: ${f.error}`).join('; ')}`,
+      );
+    }
+    await sync.markPublished({ recommendationId });
+    setPhase('published');
+    return { status: 'published', videoUrl: video.videoUrl, posts, failedPlatforms };
+  }
+
+  function activitiesFor<T>(provider: Provider, plan: RecommendationPlan) {
+    const limits = PROVIDER_LIMITS[provider];
+    const waitBudget = plan.deadline
+      ? Math.max(Date.parse(plan.deadline) - Date.now(), 1_000)
+      : WAIT_BUDGET_WITHOUT_DEADLINE_MS;
+    return wf.proxyActivities<T>({
+      taskQueue: providerTaskQueue(info.taskQueue, provider),
+      // Time in the provider's line plus the 2x-estimate run bound the activity enforces itself.
+      startToCloseTimeout: waitBudget + 2 * limits.estimatedDurationSeconds * 1_000,
+      heartbeatTimeout: limits.heartbeatTimeoutMs,
+      retry: { maximumAttempts: limits.maxAttempts, initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+      priority: { priorityKey: temporalPriorityKey(state.priority ?? plan.priority) },
+    });
+  }
+
+  function deadlinePassed(plan: RecommendationPlan): boolean {
+    return plan.deadline !== null && Date.parse(plan.deadline) <= Date.now();
+  }
+}
+
+function failureType(err: unknown): string | undefined {
+  let e: unknown = err;
+  while (e) {
+    if (e instanceof ApplicationFailure && e.type) return e.type;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function rootMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+export type { Priority };

@@ -1,0 +1,129 @@
+/**
+ * Everything a workflow test needs, real and isolated: its own database, its
+ * own task queues on the shared Temporal server, provider simulators on free
+ * ports, workers in this process, a client and the operator service.
+ */
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { loadEnv, type Env } from '../../src/config/env';
+import { createLogger } from '../../src/logger';
+import { contentResponders } from '../../src/content/sim-responders';
+import { startSimulators } from '../../src/providers/simulators';
+import { createRecommendationService, type RecommendationService } from '../../src/services/recommendations';
+import { createRuntime, type Runtime } from '../../src/workers/runtime';
+import { createWorkers, type QueueName } from '../../src/workers/workers';
+import { createTestDatabase, type TestDatabase } from './test-db';
+
+/** Fast limits for tests: no spacing, quick polls. Tests that exercise spacing/caps override them. */
+export const FAST_LIMITS = {
+  veo3: { minStartIntervalMs: 0, pollIntervalMs: 50 },
+  openai: { minStartIntervalMs: 0, pollIntervalMs: 50 },
+  instagram: { minStartIntervalMs: 0, pollIntervalMs: 50 },
+  tiktok: { minStartIntervalMs: 0, pollIntervalMs: 50 },
+  youtube: { minStartIntervalMs: 0, pollIntervalMs: 50 },
+};
+
+export interface HarnessOptions {
+  limits?: Record<string, Record<string, number>>;
+  taskDurationMs?: number;
+  /** Start in-process workers (default true); fault tests spawn worker processes instead. */
+  workers?: boolean;
+  queues?: QueueName[];
+  /** Another Temporal server than the shared one (restart tests). */
+  temporalAddress?: string;
+  /** Rewrites the database URL the workers use (e.g. through a cuttable proxy). */
+  workerDatabaseUrl?: (url: string) => Promise<string> | string;
+}
+
+export type Sims = Awaited<ReturnType<typeof startSimulators>>;
+
+export interface Harness {
+  db: TestDatabase;
+  env: Env;
+  /** Environment for a spawned worker process serving this harness. */
+  childEnv: Record<string, string>;
+  sims: Sims['sims'];
+  runtime: Runtime;
+  client: Client;
+  service: RecommendationService;
+  taskQueue: string;
+  workers: Worker[];
+  stopWorkers(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const address = opts.temporalAddress ?? inject('temporalAddress');
+  const taskQueue = `test-${randomBytes(4).toString('hex')}`;
+  const limits = mergeLimits(FAST_LIMITS, opts.limits ?? {});
+  const sims = await startSimulators({ taskDurationMs: opts.taskDurationMs ?? 200, openaiResponders: contentResponders });
+  const envVars: Record<string, string> = {
+    ...sims.env,
+    TEMPORAL_ADDRESS: address,
+    REELFLOW_TASK_QUEUE: taskQueue,
+    REELFLOW_LIMITS: JSON.stringify(limits),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+  };
+  const preEnv = loadEnv(envVars);
+  const { effectiveLimits } = await import('../../src/config/env');
+  const db = await createTestDatabase(effectiveLimits(preEnv));
+  envVars.DATABASE_URL = opts.workerDatabaseUrl ? await opts.workerDatabaseUrl(db.url) : db.url;
+  const env = loadEnv(envVars);
+  const runtime = await createRuntime({ env, log: createLogger(env.LOG_LEVEL, 'test'), migrate: false });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const service = createRecommendationService({ database: db.database, client, taskQueue });
+
+  let workers: Worker[] = [];
+  let running: Promise<unknown> = Promise.resolve();
+  let workerConnection: NativeConnection | undefined;
+  if (opts.workers !== false) {
+    workerConnection = await NativeConnection.connect({ address });
+    workers = await createWorkers({ connection: workerConnection, namespace: 'default', baseQueue: taskQueue, deps: runtime, queues: opts.queues });
+    running = Promise.all(workers.map((w) => w.run()));
+  }
+  const stopWorkers = async () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await running.catch(() => undefined);
+  };
+  return {
+    db,
+    env,
+    childEnv: envVars,
+    sims: sims.sims,
+    runtime,
+    client,
+    service,
+    taskQueue,
+    workers,
+    stopWorkers,
+    async stop() {
+      await stopWorkers();
+      await workerConnection?.close();
+      await connection.close();
+      await runtime.close();
+      await sims.stop();
+      await db.drop();
+    },
+  };
+}
+
+function mergeLimits(a: Record<string, Record<string, number>>, b: Record<string, Record<string, number>>) {
+  const out: Record<string, Record<string, number>> = {};
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) out[k] = { ...a[k], ...b[k] };
+  return out;
+}
+
+/** A valid enqueue body; override what the test is about. */
+export function recommendationInput(overrides: Record<string, unknown> = {}) {
+  return {
+    title: 'Carlos Álvarez, el chollo que nadie ve',
+    type: 'player_spotlight',
+    priority: 'P1',
+    targetPlayer: 'carlos-alvarez',
+    ourData: { price: 6.2, points: 58, recentForm: 7.4 },
+    ...overrides,
+  };
+}

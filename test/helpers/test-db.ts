@@ -1,0 +1,64 @@
+/** A throwaway database per test file: created, migrated, dropped. Real data is never touched. */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { effectiveLimits } from '../../src/config/env';
+import { connectDatabase, type Database } from '../../src/db/client';
+import { migrateDatabase } from '../../src/db/migrate';
+import type { Provider, ProviderLimits } from '../../src/config/providers';
+
+export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  database: Database;
+  drop(): Promise<void>;
+}
+
+export function testDatabaseUrl(name: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function createTestDatabase(
+  limits: Record<Provider, ProviderLimits> = effectiveLimits({}),
+): Promise<TestDatabase> {
+  const name = `reelflow_t_${randomBytes(5).toString('hex')}`;
+  const url = testDatabaseUrl(name);
+  await migrateDatabase(url, limits);
+  const database = connectDatabase(url, { max: 10 });
+  return {
+    url,
+    name,
+    database,
+    async drop() {
+      await database.close();
+      const admin = new pg.Client({ connectionString: ADMIN_URL });
+      await admin.connect();
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
+export async function waitUntil<T>(
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  { timeoutMs = 30_000, intervalMs = 100, what = 'condition' } = {},
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const v = await fn();
+      if (v) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}

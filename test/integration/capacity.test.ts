@@ -1,0 +1,185 @@
+/**
+ * Global caps, start spacing, strict priority, reprioritise, cancel, delays and
+ * deadlines — with two real worker processes on the real Temporal server.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { resolveTemporalCli } from '../../src/dev/temporal-server';
+import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
+import { spawnWorker, type WorkerProcess } from '../helpers/processes';
+import { waitUntil } from '../helpers/test-db';
+
+const run = promisify(execFile);
+const SPACING_MS = 300;
+
+let h: Harness;
+let workers: WorkerProcess[] = [];
+beforeAll(async () => {
+  h = await startHarness({
+    workers: false,
+    limits: { veo3: { maxConcurrent: 2, minStartIntervalMs: SPACING_MS, pollIntervalMs: 25 } },
+  });
+  workers = await Promise.all([spawnWorker(h.childEnv), spawnWorker(h.childEnv)]);
+});
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.kill()));
+  await h?.stop();
+});
+beforeEach(async () => {
+  for (const sim of Object.values(h.sims)) sim.reset();
+  await q(`UPDATE provider_limits SET max_concurrent = 2, min_start_interval_ms = $1 WHERE provider = 'veo3'`, [SPACING_MS]);
+  await q(`UPDATE provider_limits SET max_concurrent = 3 WHERE provider = 'instagram'`);
+});
+
+const q = async <T = Record<string, any>>(text: string, params: unknown[] = []) =>
+  (await h.db.database.pool.query(text, params)).rows as T[];
+const jobOf = async (recId: string, step: string) =>
+  (await q(`SELECT * FROM automation_queue WHERE recommendation_id = $1 AND step = $2`, [recId, step]))[0]!;
+const instagramOnly = (overrides: Record<string, unknown> = {}) =>
+  recommendationInput({ jobConfig: { platforms: ['instagram'] }, ...overrides });
+/** Job ids in the order the gate started them. */
+const startOrder = async (provider: string) =>
+  (await q<{ job_id: string }>(
+    `SELECT e.job_id FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+      WHERE e.event = 'started' AND j.api_provider = $1 ORDER BY e.id`,
+    [provider],
+  )).map((r) => r.job_id);
+
+async function blockVeo3(durationMs: number) {
+  await q(`UPDATE provider_limits SET max_concurrent = 1, min_start_interval_ms = 0 WHERE provider = 'veo3'`);
+  h.sims.veo3.setFaults({ taskDurationMs: durationMs });
+  const blocker = await h.service.enqueue(instagramOnly({ priority: 'P3', title: 'blocker' }));
+  await waitUntil(async () => (await jobOf(blocker.recommendation.id, 'generate'))?.provider_task_id, { what: 'blocker running on VEO3' });
+  return blocker;
+}
+const waitingInLine = (recId: string) =>
+  waitUntil(async () => (await jobOf(recId, 'generate'))?.waiting_since, { what: `${recId} waiting for a VEO3 slot` });
+
+describe('global capacity across worker processes', () => {
+  it('never runs more than the cap, never starts closer than the spacing, and keeps the slots busy', async () => {
+    h.sims.veo3.setFaults({ taskDurationMs: 800 });
+    const recs = [];
+    for (let i = 0; i < 8; i++) recs.push(await h.service.enqueue(instagramOnly({ title: `cap test ${i}` })));
+    await Promise.all(recs.map((r) => h.client.workflow.getHandle(r.workflowId).result()));
+
+    const stats = h.sims.veo3.stats();
+    expect(stats.submissions).toBe(8);
+    expect(stats.maxInFlight).toBe(2);
+    // Grants are spaced exactly (database clock) ...
+    const started = await q<{ t: Date }>(
+      `SELECT e.created_at AS t FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+        WHERE e.event = 'started' AND j.api_provider = 'veo3' ORDER BY e.created_at`,
+    );
+    const gaps = started.slice(1).map((r, i) => r.t.getTime() - started[i]!.t.getTime());
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(SPACING_MS - 1);
+    // ... and the provider sees them within network jitter of that.
+    const submits = [...stats.submitTimes].sort((a, b) => a - b);
+    const submitGaps = submits.slice(1).map((t, i) => t - submits[i]!);
+    expect(Math.min(...submitGaps)).toBeGreaterThanOrEqual(SPACING_MS - 30);
+    // Both processes did VEO3 work: the cap is global, not per process.
+    for (const w of workers) {
+      expect(w.lines.some((l) => l.includes('"provider":"veo3"') && l.includes('job holds a slot'))).toBe(true);
+    }
+  });
+
+  it('gives the next free slot to a P0 queued behind many P3 jobs', async () => {
+    const blocker = await blockVeo3(2_500);
+    const p3 = [];
+    for (let i = 0; i < 12; i++) p3.push(await h.service.enqueue(instagramOnly({ priority: 'P3', title: `p3 ${i}` })));
+    const p0 = await h.service.enqueue(instagramOnly({ priority: 'P0', title: 'urgent' }));
+    for (const r of [...p3, p0]) await waitingInLine(r.recommendation.id);
+    const p0Job = await jobOf(p0.recommendation.id, 'generate');
+    await waitUntil(async () => (await startOrder('veo3')).includes(p0Job.id), { what: 'P0 started' });
+    const order = await startOrder('veo3');
+    const blockerJob = await jobOf(blocker.recommendation.id, 'generate');
+    expect(order.indexOf(p0Job.id)).toBe(order.indexOf(blockerJob.id) + 1);
+    await Promise.all(p3.map((r) => h.service.cancel(r.workflowId)));
+    await waitUntil(async () => (await h.service.capacity('veo3'))[0]!.waiting === 0, { what: 'line empty after cancels' });
+    await h.client.workflow.getHandle(p0.workflowId).result();
+  });
+
+  it('reprioritises a waiting job from our service and from `temporal workflow signal`', async () => {
+    await blockVeo3(3_000);
+    const [a, b, c] = [
+      await h.service.enqueue(instagramOnly({ priority: 'P3', title: 'a' })),
+      await h.service.enqueue(instagramOnly({ priority: 'P3', title: 'b' })),
+      await h.service.enqueue(instagramOnly({ priority: 'P3', title: 'c' })),
+    ];
+    for (const r of [a, b, c]) await waitingInLine(r!.recommendation.id);
+
+    const state = await h.service.reprioritise(c!.recommendation.id, 'P0');
+    expect(state.priority).toBe('P0');
+    expect((await jobOf(c!.recommendation.id, 'generate')).priority).toBe('P0');
+    expect((await jobOf(c!.recommendation.id, 'publish:instagram')).priority).toBe('P0');
+
+    const cli = await resolveTemporalCli();
+    await run(cli, ['workflow', 'signal', '--address', h.env.TEMPORAL_ADDRESS, '--workflow-id', b!.workflowId,
+      '--name', 'reprioritise', '--input', '{"priority":"P1"}']);
+    await waitUntil(async () => (await jobOf(b!.recommendation.id, 'generate')).priority === 'P1', { what: 'signal applied' });
+    const line = await q<{ recommendation_id: string }>(`SELECT recommendation_id FROM queue_pending WHERE api_provider = 'veo3'`);
+    expect(line.map((r) => r.recommendation_id)).toEqual([c, b, a].map((r) => r!.recommendation.id));
+    expect((await q(`SELECT priority FROM competitive_recommendations WHERE id = $1`, [c!.recommendation.id]))[0]!.priority).toBe('P0');
+
+    await expect(h.service.reprioritise(a!.recommendation.id, 'P5')).rejects.toThrow(/priority must be one of/);
+    const [cJob, bJob] = [await jobOf(c!.recommendation.id, 'generate'), await jobOf(b!.recommendation.id, 'generate')];
+    await waitUntil(async () => (await startOrder('veo3')).includes(bJob.id), { timeoutMs: 20_000, what: 'b started' });
+    const order = await startOrder('veo3');
+    expect(order.indexOf(cJob.id)).toBe(order.indexOf(bJob.id) - 1);
+    await h.service.cancel(a!.workflowId);
+    await waitUntil(async () => (await jobOf(a!.recommendation.id, 'generate')).status === 'cancelled', { what: 'a cancelled' });
+  });
+
+  it('hands a cancelled running job\'s slot on at once (provider with a cancellable task)', async () => {
+    await q(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'instagram'`);
+    h.sims.instagram.setFaults({ taskDurationMs: 30_000 });
+    const first = await h.service.enqueue(instagramOnly({ title: 'long upload' }));
+    await waitUntil(async () => (await jobOf(first.recommendation.id, 'publish:instagram')).status === 'processing', { what: 'first publishing' });
+    const second = await h.service.enqueue(instagramOnly({ title: 'next upload' }));
+    await waitUntil(async () => (await jobOf(second.recommendation.id, 'publish:instagram'))?.waiting_since, { what: 'second waiting' });
+    const t0 = Date.now();
+    await h.service.cancel(first.workflowId);
+    await waitUntil(async () => (await jobOf(second.recommendation.id, 'publish:instagram')).status === 'processing', { what: 'second started' });
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect((await jobOf(first.recommendation.id, 'publish:instagram')).status).toBe('cancelled');
+    h.sims.instagram.setFaults({ taskDurationMs: 100 });
+    await h.client.workflow.getHandle(second.workflowId).result();
+  });
+
+  it('does not start a job before schedule_after', async () => {
+    const at = new Date(Date.now() + 3_000);
+    const r = await h.service.enqueue(instagramOnly({ scheduleAfter: at.toISOString() }));
+    await h.client.workflow.getHandle(r.workflowId).result();
+    const analyze = await jobOf(r.recommendation.id, 'analyze');
+    expect(analyze.schedule_after.getTime()).toBe(at.getTime());
+    expect(analyze.started_at.getTime()).toBeGreaterThanOrEqual(at.getTime());
+  });
+
+  it('expires a recommendation whose deadline passes while it waits, without paying for it', async () => {
+    await blockVeo3(6_000);
+    const before = h.sims.veo3.stats().submissions;
+    const late = await h.service.enqueue(instagramOnly({ priority: 'P0', deadline: new Date(Date.now() + 3_000).toISOString() }));
+    const result = await h.client.workflow.getHandle(late.workflowId).result();
+    expect(result.status).toBe('expired');
+    expect((await q(`SELECT status FROM competitive_recommendations WHERE id = $1`, [late.recommendation.id]))[0]!.status).toBe('expired');
+    expect((await jobOf(late.recommendation.id, 'generate')).status).toBe('cancelled');
+    expect(h.sims.veo3.stats().submissions).toBe(before);
+  });
+
+  it('reports the same capacity from SQL, the service and the CLI', async () => {
+    const blocker = await blockVeo3(4_000);
+    const waiting = await h.service.enqueue(instagramOnly({ title: 'in line' }));
+    await waitingInLine(waiting.recommendation.id);
+    const [sql] = await q(`SELECT * FROM get_available_capacity('veo3')`);
+    const [svc] = await h.service.capacity('veo3');
+    const { stdout } = await run(process.execPath, ['-r', 'tsx/cjs', path.resolve(__dirname, '../../src/cli/main.ts'), 'capacity', 'veo3', '--json'], {
+      env: { ...process.env, ...h.childEnv, DATABASE_URL: h.db.url },
+    });
+    const [cli] = JSON.parse(stdout);
+    expect(sql).toMatchObject({ in_use: 1, free: 0, waiting: 1, max_concurrent: 1 });
+    expect(svc).toMatchObject({ inUse: 1, free: 0, waiting: 1, maxConcurrent: 1 });
+    expect(cli).toMatchObject({ inUse: 1, free: 0, waiting: 1, maxConcurrent: 1 });
+    await Promise.all([blocker, waiting].map((r) => h.client.workflow.getHandle(r.workflowId).result()));
+  });
+});

@@ -1,0 +1,304 @@
+/**
+ * Golden tests of competitor analysis -> recommendations on the shipped
+ * sample, against a real PostgreSQL database of their own.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { count, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { competitiveRecommendations, competitiveVideos, players } from '../../src/db/schema';
+import {
+  analysisResponder,
+  buildAnalysisPrompt,
+  competitorAnalysisJsonSchema,
+  competitorAnalysisSchema,
+  MalformedAnalysisError,
+  type CompetitorAnalysis,
+} from '../../src/recommendations/analysis';
+import { createRecommendationEngine, EnqueueFailedError, windowStart } from '../../src/recommendations/engine';
+import { createNameResolver, type NameResolver } from '../../src/recommendations/names';
+import { loadRosterFile, readRosterFile, RosterFileError } from '../../src/recommendations/roster';
+import {
+  canonicalVideoUrl,
+  readSampleCompetitorVideos,
+  resolveAnalysisPlayers,
+  saveCompetitorVideo,
+  type CompetitorVideo,
+} from '../../src/recommendations/save-video';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+
+const SAMPLE = path.resolve(__dirname, '../../data/sample');
+const NOW = new Date('2025-10-18T12:00:00Z'); // a Saturday: the 7-day bucket started Thursday 16th
+const HOUR = 3_600_000;
+
+let tdb: TestDatabase;
+let resolver: NameResolver;
+let videos: CompetitorVideo[];
+const db = () => tdb.database.db;
+
+/** What the simulator's model answers, through the same schema the OpenAI client validates with. */
+function analyse(video: CompetitorVideo): CompetitorAnalysis {
+  const { system, user } = buildAnalysisPrompt(video);
+  return competitorAnalysisSchema.parse(analysisResponder([{ role: 'system', content: system }, { role: 'user', content: user }]));
+}
+
+async function ingest(video: CompetitorVideo, now = NOW) {
+  const analysis = analyse(video);
+  return saveCompetitorVideo(db(), { ...video, analysis, resolution: resolveAnalysisPlayers(resolver, analysis) }, now);
+}
+
+function engineWithRecorder(enqueue?: (id: string) => Promise<void>) {
+  const calls: string[] = [];
+  const engine = createRecommendationEngine({
+    db: db(),
+    now: () => new Date(NOW.getTime() + HOUR),
+    enqueue: async (id) => {
+      calls.push(id);
+      if (enqueue) return enqueue(id);
+      // What RecommendationService.start does once the workflow exists.
+      await db().update(competitiveRecommendations).set({ workflowId: `recommendation-${id}` }).where(eq(competitiveRecommendations.id, id));
+    },
+  });
+  return { engine, calls };
+}
+
+const videoCount = async () => (await db().select({ n: count() }).from(competitiveVideos))[0]!.n;
+const byUrl = async (url: string) => (await db().select().from(competitiveVideos).where(eq(competitiveVideos.url, url)))[0];
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  await loadRosterFile(db(), path.join(SAMPLE, 'players.json'));
+  resolver = createNameResolver(await db().select().from(players));
+  videos = await readSampleCompetitorVideos(path.join(SAMPLE, 'competitor-videos.json'), NOW);
+  for (const video of videos) await ingest(video);
+});
+
+afterAll(async () => {
+  await tdb?.drop();
+});
+
+describe('competitor videos', () => {
+  it('stores each sample video once, with resolved ids and flagged names', async () => {
+    expect(await videoCount()).toBe(videos.length);
+    const bombazo = await byUrl('https://www.youtube.com/watch?v=cFt8Jr08aLv');
+    expect(bombazo?.playersMentioned).toEqual(['carlos-alvarez', 'jorge-de-frutos', 'kylian-mbappe', 'robert-lewandowski']);
+    expect(bombazo?.viralPotential).toBeGreaterThanOrEqual(8);
+
+    const trampa = await byUrl('https://www.youtube.com/watch?v=LfPj8Xk2sQ4');
+    expect(trampa?.playersMentioned).toEqual(['jorge-de-frutos', 'antoine-griezmann']);
+    expect(trampa?.ambiguousNames).toEqual([
+      { name: 'Álvarez', team: null, reason: 'ambiguous', candidates: ['carlos-alvarez', 'julian-alvarez'] },
+      { name: 'I. Romero', team: null, reason: 'ambiguous', candidates: ['isaac-romero', 'ivan-romero'] },
+    ]);
+
+    // The strong claim of the issue: "Carlos Álvarez REGALADO en jornada 8".
+    const analysis = bombazo?.analysis as { players: Array<{ playerId: string | null; claims: Array<{ stance: string; round: number | null }> }> };
+    const carlos = analysis.players.find((p) => p.playerId === 'carlos-alvarez');
+    expect(carlos?.claims[0]).toMatchObject({ stance: 'strong_buy', round: 8 });
+  });
+
+  it('re-processing a video (any URL form) updates its row, never duplicates it', async () => {
+    const first = videos[0]!;
+    const before = await byUrl(first.url);
+    const again = await ingest({ ...first, url: 'https://youtu.be/cFt8Jr08aLv?si=share', views: first.views + 1000 });
+    expect(again.id).toBe(before!.id);
+    expect(again.views).toBe(first.views + 1000);
+    expect(await videoCount()).toBe(videos.length);
+    expect(canonicalVideoUrl('https://m.youtube.com/shorts/cFt8Jr08aLv')).toBe(first.url);
+    await ingest(first); // back to the sample's numbers for the golden test
+  });
+
+  it('rejects malformed model output and stores nothing', async () => {
+    const video = { ...videos[1]!, url: 'https://www.youtube.com/watch?v=malformed01' };
+    const good = analyse(video);
+    const broken: Array<[string, unknown]> = [
+      ['viral potential out of range', { ...good, viralPotential: 14 }],
+      ['unknown stance', { ...good, players: [{ name: 'Budimir', team: null, claims: [{ text: 'a la luna', stance: 'moon', round: null }] }] }],
+      ['missing players', { topic: good.topic, sentiment: good.sentiment, viralPotential: good.viralPotential }],
+      ['extra key (strict mode would never send it)', { ...good, confidence: 0.9 }],
+      ['not an object', 'Lo siento, no puedo ayudar con eso.'],
+    ];
+    for (const [why, analysis] of broken) {
+      const parsed = competitorAnalysisSchema.safeParse(analysis);
+      expect(parsed.success, why).toBe(false);
+      await expect(
+        saveCompetitorVideo(db(), { ...video, analysis, resolution: resolveAnalysisPlayers(resolver, good) }, NOW),
+        why,
+      ).rejects.toBeInstanceOf(MalformedAnalysisError);
+    }
+    expect(await byUrl(video.url)).toBeUndefined();
+    expect(await videoCount()).toBe(videos.length);
+  });
+
+  it('keeps the strict JSON Schema sent to OpenAI in step with the zod schema', () => {
+    expect([...competitorAnalysisJsonSchema.required].sort()).toEqual(Object.keys(competitorAnalysisSchema.shape).sort());
+    const player = competitorAnalysisJsonSchema.properties.players.items;
+    expect([...player.required].sort()).toEqual(['claims', 'name', 'team']);
+    expect(player.properties.claims.items.properties.stance.enum).toEqual(['strong_buy', 'buy', 'hold', 'sell', 'strong_sell']);
+  });
+});
+
+describe('recommendation engine (golden, shipped sample)', () => {
+  const runAt = new Date(NOW.getTime() + HOUR);
+  const bucket = windowStart(NOW, 7);
+  const at = (hours: number) => new Date(runAt.getTime() + hours * HOUR);
+  const videoId = async (url: string) => (await byUrl(url))!.id;
+
+  it('finds each kind of idea once, with its priority, deadline and source', async () => {
+    expect(bucket).toBe('2025-10-16');
+    const { engine, calls } = engineWithRecorder();
+    const result = await engine.generateRecommendations();
+
+    expect(result.unreadableVideos).toEqual([]);
+    expect(result.skipped).toBe(0);
+    expect(
+      result.created.map((r) => ({
+        type: r.recommendationType,
+        target: r.targetPlayer,
+        priority: r.priority,
+        deadline: r.urgencyDeadline,
+        source: r.sourceVideoId,
+        key: r.dedupeKey,
+        status: r.status,
+      })),
+    ).toEqual([
+      // A viral video calls Carlos Álvarez "REGALADO": doubtful, 2.2 pts/round, 43% of minutes.
+      {
+        type: 'counter_argument',
+        target: 'carlos-alvarez',
+        priority: 'P0',
+        deadline: at(24),
+        source: await videoId('https://www.youtube.com/watch?v=cFt8Jr08aLv'),
+        key: `counter_argument:carlos-alvarez:${bucket}`,
+        status: 'pending',
+      },
+      // "Vended a Budimir" on a small channel, while he is our best value forward.
+      {
+        type: 'counter_argument',
+        target: 'ante-budimir',
+        priority: 'P1',
+        deadline: at(48),
+        source: await videoId('https://www.youtube.com/watch?v=rM8t2QpLx0w'),
+        key: `counter_argument:ante-budimir:${bucket}`,
+        status: 'pending',
+      },
+      // De Frutos on three channels (Carlos Álvarez too, but his counter-argument wins).
+      {
+        type: 'trend_jump',
+        target: 'jorge-de-frutos',
+        priority: 'P1',
+        deadline: at(48),
+        source: await videoId('https://www.youtube.com/watch?v=cFt8Jr08aLv'),
+        key: `trend_jump:jorge-de-frutos:${bucket}`,
+        status: 'pending',
+      },
+      // 650k views, 10 h old, hype: answer fast about Lamine Yamal.
+      {
+        type: 'viral_response',
+        target: 'lamine-yamal',
+        priority: 'P1',
+        deadline: at(48),
+        source: await videoId('https://www.youtube.com/watch?v=Dn4ViR4l650'),
+        key: `viral_response:lamine-yamal:${bucket}`,
+        status: 'pending',
+      },
+      // Bargains nobody covers, best two only (Fornals is third; Iván Romero may be the ambiguous "I. Romero").
+      { type: 'player_spotlight', target: 'roger-brugue', priority: 'P2', deadline: at(24 * 7), source: null, key: `player_spotlight:roger-brugue:${bucket}`, status: 'pending' },
+      { type: 'player_spotlight', target: 'carlos-vicente', priority: 'P2', deadline: at(24 * 7), source: null, key: `player_spotlight:carlos-vicente:${bucket}`, status: 'pending' },
+    ]);
+
+    const targets = result.created.map((r) => r.targetPlayer);
+    expect(targets).not.toContain('pedri'); // "PEDRI REGALADO" is 200 h old: outside the window
+    expect(targets).not.toContain('ivan-romero');
+    expect(targets).not.toContain('pablo-fornals');
+
+    const counter = result.created[0]!;
+    expect(counter.source).toBe('competitor');
+    expect(counter.jobConfig).toEqual({});
+    expect(counter.ourData).toMatchObject({
+      player: { id: 'carlos-alvarez', price: 9.5, points: 18, recentForm: 2.2, injuryStatus: 'doubtful', verdict: 'bust' },
+      claim: { stance: 'strong_buy', round: 8 },
+      video: { channel: 'Chollos Fantasy TV', views: 482000 },
+    });
+    expect(result.created[1]!.ourData).toMatchObject({ player: { verdict: 'bargain', pointsPerMillion: 7.74 }, claim: { stance: 'sell' } });
+    expect(result.created[2]!.ourData).toMatchObject({ channels: ['Chollos Fantasy TV', 'El Rincón del Míster', 'LaLiga Fantasy Pro'] });
+
+    expect(calls).toEqual(result.created.map((r) => r.id));
+  });
+
+  it('a second run proposes nothing new and enqueues nothing', async () => {
+    const { engine, calls } = engineWithRecorder();
+    const result = await engine.generateRecommendations();
+    expect(result.created).toEqual([]);
+    expect(result.skipped).toBe(6);
+    expect(result.reenqueued).toEqual([]);
+    expect(calls).toEqual([]);
+    expect((await db().select({ n: count() }).from(competitiveRecommendations))[0]!.n).toBe(6);
+  });
+
+  it('a recommendation whose workflow did not start is offered again until it does', async () => {
+    const [spotlight] = await db()
+      .update(competitiveRecommendations)
+      .set({ workflowId: null })
+      .where(eq(competitiveRecommendations.targetPlayer, 'roger-brugue'))
+      .returning();
+
+    const failing = engineWithRecorder(async () => {
+      throw new Error('Temporal unavailable');
+    });
+    await expect(failing.engine.generateRecommendations()).rejects.toBeInstanceOf(EnqueueFailedError);
+    expect(failing.calls).toEqual([spotlight!.id]);
+
+    const healthy = engineWithRecorder();
+    const result = await healthy.engine.generateRecommendations();
+    expect(result.created).toEqual([]);
+    expect(result.reenqueued).toEqual([spotlight!.id]);
+    expect(healthy.calls).toEqual([spotlight!.id]);
+  });
+
+  it('reports counts, conversion and time to publish', async () => {
+    const { engine } = engineWithRecorder();
+    await db()
+      .update(competitiveRecommendations)
+      .set({ status: 'published', publishedAt: sql`created_at + interval '6 hours'` })
+      .where(eq(competitiveRecommendations.targetPlayer, 'carlos-alvarez'));
+    await db()
+      .update(competitiveRecommendations)
+      .set({ status: 'published', publishedAt: sql`created_at + interval '10 hours'` })
+      .where(eq(competitiveRecommendations.targetPlayer, 'lamine-yamal'));
+    const stats = await engine.getStats();
+    expect(stats).toEqual({
+      total: 6,
+      byStatus: { pending: 4, in_production: 0, published: 2, expired: 0, failed: 0, cancelled: 0 },
+      byType: { counter_argument: 2, trend_jump: 1, player_spotlight: 2, viral_response: 1, bargain: 0, breaking_news: 0 },
+      byPriority: { P0: 1, P1: 3, P2: 2, P3: 0 },
+      published: 2,
+      conversionRate: 0.33,
+      avgTimeToPublishSeconds: 8 * 3600,
+    });
+  });
+});
+
+describe('roster files', () => {
+  it('loads CSV as well as JSON, and applies a file with a bad row not at all', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'reelflow-roster-'));
+    const header = 'id,name,team,position,price,points,recent_form,minutes,injury_status,aliases';
+    const good = path.join(dir, 'good.csv');
+    await writeFile(good, `${header}\ncarlos-alvarez,Carlos Álvarez,Levante,MID,9.9,18,2.2,310,doubtful,"Carlitos|C. Álvarez"\nnew-guy,"Pérez, Juan",Elche,DEF,1.5,3,1,90,,\n`);
+    expect(await readRosterFile(good)).toEqual([
+      expect.objectContaining({ id: 'carlos-alvarez', price: 9.9, aliases: ['Carlitos', 'C. Álvarez'] }),
+      expect.objectContaining({ id: 'new-guy', name: 'Pérez, Juan', injuryStatus: 'fit', aliases: [] }),
+    ]);
+
+    const bad = path.join(dir, 'bad.csv');
+    await writeFile(bad, `${header}\nivan-romero,Iván Romero,Levante,FWD,99,34,7.2,600,fit,\nx,X,Elche,STRIKER,1,1,1,1,fit,\n`);
+    await expect(loadRosterFile(db(), bad)).rejects.toThrow(new RosterFileError('bad.csv row 2 (line 3), field "position": must be one of GK, DEF, MID, FWD'));
+    const price = path.join(dir, 'price.json');
+    await writeFile(price, JSON.stringify([{ id: 'x', name: 'X', team: 'Elche', position: 'MID', price: 'barato', points: 1, recentForm: 1, minutes: 1 }]));
+    await expect(readRosterFile(price)).rejects.toThrow(/price.json row 1, field "price": Expected number, received string/);
+
+    const [ivan] = await db().select().from(players).where(eq(players.id, 'ivan-romero'));
+    expect(ivan?.price).toBe(3.1); // the valid first row of bad.csv was not applied
+  });
+});

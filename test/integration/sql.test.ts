@@ -1,0 +1,203 @@
+/**
+ * The queue's SQL functions and views against real PostgreSQL: each returns
+ * what the rows say. No Temporal involved.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { effectiveLimits } from '../../src/config/env';
+import { migrateDatabase } from '../../src/db/migrate';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+
+let t: TestDatabase;
+const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  (await t.database.pool.query(text, params)).rows as T[];
+
+beforeAll(async () => {
+  t = await createTestDatabase(effectiveLimits({ REELFLOW_LIMITS: { veo3: { maxConcurrent: 2, minStartIntervalMs: 0 } } }));
+});
+afterAll(async () => t?.drop());
+
+let seq = 0;
+async function enqueue(opts: { provider?: string; priority?: string; scheduleAfter?: Date | null; deadline?: Date | null; estimate?: number } = {}) {
+  const wf = `wf-${++seq}`;
+  const [job] = await q<{ id: string; status: string }>(
+    `SELECT * FROM enqueue_job($1, 'generate', 'veo3_chollo', $2, $3, '{}'::jsonb, NULL, $4, $5, $6, 3)`,
+    [wf, opts.provider ?? 'veo3', opts.priority ?? 'P2', opts.scheduleAfter ?? null, opts.deadline ?? null, opts.estimate ?? 300],
+  );
+  return { ...job!, workflowId: wf };
+}
+const wait = (id: string, attempt = 1) => q(`SELECT * FROM wait_for_slot($1, $2)`, [id, attempt]);
+const grant = async (provider = 'veo3') => (await q<{ r: { granted: string[]; retryAt: string | null } }>(`SELECT grant_slots($1) AS r`, [provider]))[0]!.r;
+const job = async (id: string) => (await q<Record<string, any>>(`SELECT * FROM automation_queue WHERE id = $1`, [id]))[0]!;
+const clearLine = () => q(`UPDATE automation_queue SET status = 'cancelled', waiting_since = NULL WHERE status IN ('queued','processing'); DELETE FROM provider_slots`);
+
+describe('migrations', () => {
+  it('apply twice without error and record each migration once', async () => {
+    await migrateDatabase(t.url, effectiveLimits({}));
+    await migrateDatabase(t.url, effectiveLimits({}));
+    const rows = await q<{ n: number }>(`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
+    expect(rows[0]!.n).toBe(2);
+    // The limits table re-applied: overrides from the first call were replaced by the defaults.
+    const [veo3] = await q<{ min_start_interval_ms: number }>(`SELECT * FROM provider_limits WHERE provider = 'veo3'`);
+    expect(veo3!.min_start_interval_ms).toBe(10_000);
+    await q(`UPDATE provider_limits SET min_start_interval_ms = 0 WHERE provider = 'veo3'`);
+  });
+});
+
+describe('enqueue_job', () => {
+  it('is idempotent per (workflow, step) and logs one enqueued event', async () => {
+    const a = await enqueue();
+    const [again] = await q<{ id: string }>(
+      `SELECT * FROM enqueue_job($1, 'generate', 'veo3_chollo', 'veo3', 'P2', '{}'::jsonb, NULL, NULL, NULL, 300, 3)`,
+      [a.workflowId],
+    );
+    expect(again!.id).toBe(a.id);
+    const events = await q(`SELECT * FROM job_events WHERE job_id = $1 AND event = 'enqueued'`, [a.id]);
+    expect(events).toHaveLength(1);
+  });
+
+  it('rejects an unknown provider and an out-of-range priority without writing a row', async () => {
+    const before = (await q<{ n: number }>(`SELECT count(*)::int AS n FROM automation_queue`))[0]!.n;
+    await expect(enqueue({ provider: 'vimeo' })).rejects.toThrow(/unknown provider "vimeo"/);
+    await expect(enqueue({ priority: 'P9' })).rejects.toThrow(/automation_queue_priority_check/);
+    const after = (await q<{ n: number }>(`SELECT count(*)::int AS n FROM automation_queue`))[0]!.n;
+    expect(after).toBe(before);
+  });
+});
+
+describe('grant_slots', () => {
+  it('grants up to the cap, in priority then age order, and hands a released slot to the next', async () => {
+    await clearLine();
+    const p3a = await enqueue({ priority: 'P3' });
+    const p3b = await enqueue({ priority: 'P3' });
+    const p1 = await enqueue({ priority: 'P1' });
+    const p0 = await enqueue({ priority: 'P0' });
+    for (const j of [p3a, p3b, p1, p0]) await wait(j.id);
+    const first = await grant();
+    expect(first.granted).toEqual([p0.id, p1.id]);
+    expect((await job(p0.id)).status).toBe('processing');
+    expect((await grant()).granted).toEqual([]);
+    const [cap] = await q<Record<string, number>>(`SELECT * FROM get_available_capacity('veo3')`);
+    expect(cap).toMatchObject({ max_concurrent: 2, in_use: 2, free: 0, waiting: 2 });
+
+    // complete_job frees the slot and grants it in the same transaction.
+    await q(`SELECT complete_job($1, '{"videoUrl":"x"}'::jsonb, 60)`, [p0.id]);
+    expect((await job(p3a.id)).status).toBe('processing');
+    expect((await job(p3b.id)).status).toBe('queued');
+    const done = await job(p0.id);
+    expect(done.status).toBe('completed');
+    expect(Number(done.cost)).toBe(60);
+  });
+
+  it('respects the minimum start interval and says when to come back', async () => {
+    await clearLine();
+    await q(`UPDATE provider_limits SET min_start_interval_ms = 60000, last_start_at = NULL WHERE provider = 'veo3'`);
+    try {
+      const a = await enqueue();
+      const b = await enqueue();
+      await wait(a.id);
+      await wait(b.id);
+      const r = await grant();
+      expect(r.granted).toEqual([a.id]);
+      expect(r.retryAt).not.toBeNull();
+      expect(new Date(r.retryAt!).getTime() - Date.now()).toBeGreaterThan(55_000);
+      expect((await job(b.id)).status).toBe('queued');
+    } finally {
+      await q(`UPDATE provider_limits SET min_start_interval_ms = 0 WHERE provider = 'veo3'`);
+    }
+  });
+
+  it('skips jobs scheduled for later, past their deadline, or whose waiter went silent', async () => {
+    await clearLine();
+    const later = await enqueue({ scheduleAfter: new Date(Date.now() + 3_600_000) });
+    const expired = await enqueue({ deadline: new Date(Date.now() - 1_000) });
+    const silent = await enqueue();
+    for (const j of [later, expired, silent]) await wait(j.id);
+    await q(`UPDATE automation_queue SET last_heartbeat_at = now() - interval '1 minute' WHERE id = $1`, [silent.id]);
+    expect((await grant()).granted).toEqual([]);
+  });
+
+  it('reclaims a slot whose lease lapsed, but keeps a held one until hold_until', async () => {
+    await clearLine();
+    const a = await enqueue();
+    const b = await enqueue();
+    await wait(a.id);
+    await wait(b.id);
+    expect((await grant()).granted).toEqual([a.id, b.id]);
+    await q(`UPDATE provider_slots SET lease_expires_at = now() - interval '1 second' WHERE job_id = $1`, [a.id]);
+    await q(`UPDATE provider_slots SET lease_expires_at = now() - interval '1 second', hold_until = now() + interval '1 hour' WHERE job_id = $1`, [b.id]);
+    const c = await enqueue();
+    await wait(c.id);
+    expect((await grant()).granted).toEqual([c.id]);
+    const slots = await q<{ job_id: string }>(`SELECT job_id FROM provider_slots ORDER BY granted_at`);
+    expect(slots.map((s) => s.job_id)).toEqual([b.id, c.id]);
+  });
+});
+
+describe('fail_job', () => {
+  it('puts a failed attempt back in line until attempts reach max_attempts, then fails it', async () => {
+    await clearLine();
+    const a = await enqueue();
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await wait(a.id, attempt);
+      await grant();
+      const [row] = await q<Record<string, any>>(`SELECT * FROM fail_job($1, $2)`, [a.id, `boom ${attempt}`]);
+      expect(row).toMatchObject({ attempts: attempt, status: attempt < 3 ? 'queued' : 'failed', error: `boom ${attempt}` });
+    }
+    const events = await q<{ event: string }>(`SELECT event FROM job_events WHERE job_id = $1 AND event IN ('retrying','failed') ORDER BY id`, [a.id]);
+    expect(events.map((e) => e.event)).toEqual(['retrying', 'retrying', 'failed']);
+  });
+
+  it('fails at once when the error is final', async () => {
+    const a = await enqueue();
+    await wait(a.id);
+    const [row] = await q<Record<string, any>>(`SELECT * FROM fail_job($1, 'bad prompt', true)`, [a.id]);
+    expect(row).toMatchObject({ status: 'failed', attempts: 1 });
+  });
+});
+
+describe('views', () => {
+  it('queue_pending orders by priority then age; queue_processing flags stuck jobs; mark_stuck_jobs reports once', async () => {
+    await clearLine();
+    const p2 = await enqueue({ priority: 'P2' });
+    const p0 = await enqueue({ priority: 'P0' });
+    const running = await enqueue({ priority: 'P1', estimate: 10 });
+    await wait(running.id);
+    await grant();
+    const pending = await q<{ id: string; position: string }>(`SELECT id, position FROM queue_pending WHERE id = ANY($1)`, [[p2.id, p0.id]]);
+    expect(pending.map((r) => r.id)).toEqual([p0.id, p2.id]);
+
+    let [proc] = await q<{ is_stuck: boolean }>(`SELECT * FROM queue_processing WHERE id = $1`, [running.id]);
+    expect(proc!.is_stuck).toBe(false);
+    await q(`UPDATE automation_queue SET started_at = now() - interval '21 seconds' WHERE id = $1`, [running.id]);
+    [proc] = await q<{ is_stuck: boolean }>(`SELECT * FROM queue_processing WHERE id = $1`, [running.id]);
+    expect(proc!.is_stuck).toBe(true);
+    expect((await q(`SELECT * FROM mark_stuck_jobs()`)).map((r) => r.id)).toEqual([running.id]);
+    expect(await q(`SELECT * FROM mark_stuck_jobs()`)).toEqual([]);
+    expect(await q(`SELECT * FROM job_events WHERE job_id = $1 AND event = 'stuck'`, [running.id])).toHaveLength(1);
+  });
+
+  it('queue_calendar_24h shows the next 24 h; recommendations_queue and queue_performance_by_type aggregate the rows', async () => {
+    await clearLine();
+    const soon = await enqueue({ scheduleAfter: new Date(Date.now() + 3_600_000) });
+    const farAway = await enqueue({ scheduleAfter: new Date(Date.now() + 3 * 86_400_000) });
+    const cal = await q<{ id: string }>(`SELECT id FROM queue_calendar_24h`);
+    expect(cal.map((r) => r.id)).toContain(soon.id);
+    expect(cal.map((r) => r.id)).not.toContain(farAway.id);
+
+    const [rec] = await q<{ id: string }>(
+      `INSERT INTO competitive_recommendations (priority, recommendation_type, title) VALUES ('P0', 'trend_jump', 'Trend') RETURNING id`,
+    );
+    await q(
+      `SELECT * FROM enqueue_job('wf-rec', 'generate', 'veo3_competitive_response', 'veo3', 'P0', '{}'::jsonb, $1, NULL, NULL, 300, 3)`,
+      [rec!.id],
+    );
+    const [rq] = await q<Record<string, unknown>>(`SELECT * FROM recommendations_queue WHERE id = $1`, [rec!.id]);
+    expect(rq).toMatchObject({ jobs: 1, jobs_open: 1, jobs_completed: 0, priority: 'P0' });
+
+    const perf = await q<Record<string, any>>(`SELECT * FROM queue_performance_by_type WHERE job_type = 'veo3_chollo'`);
+    expect(perf[0]!.completed).toBeGreaterThanOrEqual(1);
+    expect(perf[0]!.failed).toBeGreaterThanOrEqual(2);
+    expect(Number(perf[0]!.success_rate)).toBeGreaterThan(0);
+    expect(Number(perf[0]!.success_rate)).toBeLessThan(1);
+  });
+});

@@ -1,0 +1,31 @@
+/** Helpers shared by the provider tests (real clients against their simulators over HTTP). */
+import { expect } from 'vitest';
+import { ProviderError, type ProviderErrorKind } from '../../src/providers/errors';
+
+/** Short enough to keep tests fast, long enough to observe "processing". */
+export const TASK_MS = 150;
+
+/** Awaits a rejection and checks it is a ProviderError of the given kind. */
+export async function expectProviderError(promise: Promise<unknown>, kind: ProviderErrorKind): Promise<ProviderError> {
+  const err = await promise.then(
+    (value) => {
+      throw new Error(`expected ProviderError(${kind}), got value ${JSON.stringify(value)}`);
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ProviderError);
+  const pe = err as ProviderError;
+  expect(pe.kind, pe.message).toBe(kind);
+  return pe;
+}
+
+/** Polls `read` until `done` holds (or fails after timeoutMs). */
+export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 3_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`waitFor timed out; last value ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

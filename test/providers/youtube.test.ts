@@ -1,0 +1,115 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NOT_READY } from '../../src/providers/errors';
+import { SIM_VIDEO_BYTES } from '../../src/providers/simulator-server';
+import { kindForGoogleError, YouTubeClient } from '../../src/providers/youtube/client';
+import { YouTubeSimulator } from '../../src/providers/youtube/simulator';
+import { expectProviderError, TASK_MS, waitFor } from './support';
+
+describe('YouTube client against its simulator', () => {
+  const sim = new YouTubeSimulator({ taskDurationMs: TASK_MS });
+  let client: YouTubeClient;
+  const short = () => ({ videoUrl: sim.mediaUrl('clip'), caption: 'Gol de chilena #shorts', title: 'Chilena <en> el 90' });
+  const make = (overrides: Partial<ConstructorParameters<typeof YouTubeClient>[0]> = {}) =>
+    new YouTubeClient({
+      uploadBaseUrl: `${sim.url}/upload/youtube/v3`,
+      apiBaseUrl: `${sim.url}/youtube/v3`,
+      accessToken: 'token',
+      timeoutMs: 2_000,
+      ...overrides,
+    });
+
+  beforeAll(async () => {
+    await sim.start();
+    client = make();
+  });
+  afterEach(() => sim.reset());
+  afterAll(() => sim.stop());
+
+  it('uploads through a resumable session, then processing becomes published', async () => {
+    const { handle } = await client.createUpload(short());
+    expect(handle).toMatch(/^[\w-]{11}$/);
+    expect(await client.getStatus(handle)).toEqual({ state: 'processing' });
+    const early = await expectProviderError(client.publish(handle), 'transient');
+    expect(early.details.code).toBe(NOT_READY);
+
+    const done = await waitFor(() => client.getStatus(handle), (s) => s.state !== 'processing');
+    expect(done).toEqual({ state: 'published', postId: handle, url: `https://www.youtube.com/shorts/${handle}` });
+    expect(await client.publish(handle)).toEqual({ postId: handle, url: `https://www.youtube.com/shorts/${handle}` });
+    // One session opened (the paid call), one PUT, then status reads.
+    expect(sim.stats().submissions).toBe(1);
+  });
+
+  it('resumes after 308 Resume Incomplete from the stored Range', async () => {
+    sim.maxBytesPerPut = 1000;
+    const { handle } = await client.createUpload(short());
+    expect(handle).toBeTruthy();
+    // Session + ceil(4096 / 1000) PUTs.
+    expect(sim.stats().requests).toBe(1 + Math.ceil(SIM_VIDEO_BYTES / 1000));
+  });
+
+  it('after a 5xx mid-upload, queries what was stored and resumes', async () => {
+    sim.maxBytesPerPut = 1500;
+    sim.failNextPuts = 1;
+    const { handle } = await client.createUpload(short());
+    expect(handle).toBeTruthy();
+    // Session, PUT (503 after 1500 bytes), status query (308), 2 more PUTs.
+    expect(sim.stats().requests).toBe(5);
+    expect(sim.stats().submissions).toBe(1);
+  });
+
+  it('429 with Retry-After is rate_limited with retryAfterMs', async () => {
+    sim.setFaults({ rateLimitNext: 1 });
+    const err = await expectProviderError(client.createUpload(short()), 'rate_limited');
+    expect(err.details).toMatchObject({ status: 429, code: 'rateLimitExceeded', retryAfterMs: 1000 });
+  });
+
+  it('5xx is transient', async () => {
+    sim.setFaults({ failNext: 1 });
+    const err = await expectProviderError(client.getStatus('abc'), 'transient');
+    expect(err.details).toMatchObject({ status: 500, code: 'backendError' });
+  });
+
+  it('4xx is permanent with the Google message kept', async () => {
+    const denied = await expectProviderError(make({ accessToken: '' }).createUpload(short()), 'permanent');
+    expect(denied.details).toMatchObject({ status: 401, code: 'required' });
+    expect(denied.message).toContain('Request is missing required authentication credential');
+
+    const missingDownload = await expectProviderError(client.createUpload({ ...short(), videoUrl: `http://127.0.0.1:${sim.port}/missing.mp4` }), 'permanent');
+    expect(missingDownload.message).toContain('video download failed');
+  });
+
+  it('garbage body is malformed', async () => {
+    sim.setFaults({ malformedNext: 1 });
+    await expectProviderError(client.getStatus('abc'), 'malformed');
+  });
+
+  it('a hung request times out as transient', async () => {
+    sim.setFaults({ hang: true });
+    await expectProviderError(make({ timeoutMs: 150 }).getStatus('abc'), 'transient');
+    sim.setFaults({ hang: false });
+  });
+
+  it('failed processing is reported and publish is permanent', async () => {
+    sim.setFaults({ failTasks: true });
+    const { handle } = await client.createUpload(short());
+    const status = await waitFor(() => client.getStatus(handle), (s) => s.state !== 'processing');
+    expect(status).toMatchObject({ state: 'failed', code: 'codec' });
+    await expectProviderError(client.publish(handle), 'permanent');
+    expect(await client.getStatus('nonexistent')).toMatchObject({ state: 'failed', code: 'notFound' });
+  });
+
+  it('stats count sessions and the maximum number of videos processing', async () => {
+    await Promise.all([client.createUpload(short()), client.createUpload(short())]);
+    expect(sim.stats()).toMatchObject({ submissions: 2, inFlight: 2, maxInFlight: 2 });
+  });
+
+  it('maps Google error reasons', () => {
+    expect(kindForGoogleError(['quotaExceeded'], 403)).toBe('rate_limited');
+    expect(kindForGoogleError(['uploadLimitExceeded'], 400)).toBe('rate_limited');
+    expect(kindForGoogleError(['rateLimitExceeded'], 403)).toBe('rate_limited');
+    expect(kindForGoogleError(['backendError'], 503)).toBe('transient');
+    expect(kindForGoogleError([], 502)).toBe('transient');
+    expect(kindForGoogleError(['invalidTitle'], 400)).toBe('permanent');
+    expect(kindForGoogleError(['forbidden'], 403)).toBe('permanent');
+  });
+});

@@ -1,0 +1,173 @@
+/**
+ * The spine end to end: real Temporal server, real PostgreSQL, provider
+ * simulators over real HTTP, workers in this process.
+ */
+import { WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { recommendationWorkflowId } from '../../src/workflows/messages';
+import { BadInputError } from '../../src/validation';
+import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
+import { waitUntil } from '../helpers/test-db';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => h?.stop());
+beforeEach(() => {
+  for (const sim of Object.values(h.sims)) sim.reset();
+});
+
+const q = async <T = Record<string, any>>(text: string, params: unknown[] = []) =>
+  (await h.db.database.pool.query(text, params)).rows as T[];
+const jobsOf = (recId: string) => q(`SELECT * FROM automation_queue WHERE recommendation_id = $1 ORDER BY step`, [recId]);
+const recRow = async (recId: string) => (await q(`SELECT * FROM competitive_recommendations WHERE id = $1`, [recId]))[0]!;
+
+describe('recommendation workflow', () => {
+  it('analyses, generates once, publishes everywhere and marks both tables', async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ priority: 'P0' }));
+    const result = await h.client.workflow.getHandle(workflowId).result();
+    expect(result.status).toBe('published');
+    expect(result.posts.map((p: { platform: string }) => p.platform).sort()).toEqual(['instagram', 'tiktok', 'youtube']);
+
+    const rec = await recRow(recommendation.id);
+    expect(rec).toMatchObject({ status: 'published', workflow_id: workflowId, priority: 'P0' });
+    expect(rec.published_at).not.toBeNull();
+    // P0 gets a 24 h deadline.
+    expect(new Date(rec.urgency_deadline).getTime() - new Date(rec.created_at).getTime()).toBe(24 * 3_600_000);
+
+    const jobs = await jobsOf(recommendation.id);
+    expect(jobs.map((j) => [j.step, j.job_type, j.api_provider, j.status, j.attempts])).toEqual([
+      ['analyze', 'openai_analysis', 'openai', 'completed', 1],
+      ['generate', 'veo3_player_spotlight', 'veo3', 'completed', 1],
+      ['publish:instagram', 'instagram_reel', 'instagram', 'completed', 1],
+      ['publish:tiktok', 'tiktok_video', 'tiktok', 'completed', 1],
+      ['publish:youtube', 'youtube_short', 'youtube', 'completed', 1],
+    ]);
+    const video = jobs.find((j) => j.step === 'generate')!;
+    expect(video.provider_task_id).toBeTruthy();
+    expect(Number(video.cost)).toBeGreaterThan(0);
+    expect(video.result.videoUrl).toBe(result.videoUrl);
+    expect(h.sims.veo3.stats().submissions).toBe(1);
+    // Every slot was given back.
+    expect(await q(`SELECT * FROM provider_slots`)).toEqual([]);
+  });
+
+  it('enqueuing the same recommendation twice starts one workflow', async () => {
+    const first = await h.service.enqueue(recommendationInput({ dedupeKey: 'spotlight:pedri:test' }));
+    const again = await h.service.enqueue(recommendationInput({ dedupeKey: 'spotlight:pedri:test' }));
+    const restart = await h.service.start(first.recommendation.id);
+    expect(first.started).toBe(true);
+    expect(again).toMatchObject({ started: false, workflowId: first.workflowId });
+    expect(restart).toMatchObject({ started: false, workflowId: first.workflowId });
+    expect(again.recommendation.id).toBe(first.recommendation.id);
+    await h.client.workflow.getHandle(first.workflowId).result();
+    // After completion a new start is rejected by the reuse policy and still reports the one workflow.
+    expect(await h.service.start(first.recommendation.id)).toMatchObject({ started: false, workflowId: first.workflowId });
+    const runs = [];
+    for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${first.workflowId}'` })) runs.push(wf.runId);
+    expect(runs).toHaveLength(1);
+    expect(h.sims.veo3.stats().submissions).toBe(1);
+  });
+
+  it('cancel mid-flight marks the recommendation and its jobs cancelled, keeping the paid VEO3 slot until the task ends', async () => {
+    h.sims.veo3.setFaults({ taskDurationMs: 60_000 });
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput());
+    await waitUntil(async () => (await jobsOf(recommendation.id)).find((j) => j.step === 'generate' && j.provider_task_id), {
+      what: 'VEO3 task submitted',
+    });
+    await h.service.cancel(workflowId);
+    await expect(h.client.workflow.getHandle(workflowId).result()).rejects.toThrow(WorkflowFailedError);
+    const described = await h.client.workflow.getHandle(workflowId).describe();
+    expect(described.status.name).toBe('CANCELLED');
+    expect((await recRow(recommendation.id)).status).toBe('cancelled');
+    const jobs = await jobsOf(recommendation.id);
+    expect(jobs.find((j) => j.step === 'analyze')!.status).toBe('completed');
+    expect(jobs.filter((j) => j.step !== 'analyze').every((j) => j.status === 'cancelled')).toBe(true);
+    const [slot] = await q(`SELECT * FROM provider_slots WHERE provider = 'veo3'`);
+    expect(slot!.hold_until).not.toBeNull();
+    await q(`DELETE FROM provider_slots`);
+    // The cancelled activity hears of it at its next heartbeat flush; let it stop polling the simulator.
+    await waitUntil(async () => {
+      const before = h.sims.veo3.stats().requests;
+      await new Promise((r) => setTimeout(r, 500));
+      return h.sims.veo3.stats().requests === before;
+    }, { what: 'cancelled activity stopped polling' });
+  });
+
+  it('retries a transient 5xx and succeeds without paying twice', async () => {
+    h.sims.veo3.setFaults({ failNext: 1 });
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput());
+    expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('published');
+    const video = (await jobsOf(recommendation.id)).find((j) => j.step === 'generate')!;
+    expect(video).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(h.sims.veo3.stats().submissions).toBe(1);
+    const events = await q(`SELECT event FROM job_events WHERE job_id = $1 ORDER BY id`, [video.id]);
+    expect(events.map((e) => e.event)).toContain('retrying');
+  });
+
+  it('rejects bad input before writing anything', async () => {
+    const count = async () => Number((await q(`SELECT count(*) AS n FROM competitive_recommendations`))[0]!.n);
+    const before = await count();
+    await expect(h.service.enqueue(recommendationInput({ priority: 'P7' }))).rejects.toThrow(/priority must be one of P0, P1, P2, P3/);
+    await expect(h.service.enqueue(recommendationInput({ jobConfig: { provider: 'sora' } }))).rejects.toThrow(/jobConfig.provider must be one of veo3/);
+    await expect(h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['myspace'] } }))).rejects.toThrow(BadInputError);
+    await expect(h.service.enqueue(recommendationInput({ jobConfig: { colour: 'red' } }))).rejects.toThrow(/Unrecognized key/);
+    await expect(h.service.start('7f1d8a52-0000-4000-8000-000000000000')).rejects.toThrow(/does not exist/);
+    expect(await count()).toBe(before);
+  });
+
+  it('fails fast with the error recorded when a stored job_config is malformed', async () => {
+    const [rec] = await q<{ id: string }>(
+      `INSERT INTO competitive_recommendations (priority, recommendation_type, title, job_config)
+       VALUES ('P2', 'trend_jump', 'Broken row', '{"platforms": "instagram"}') RETURNING id`,
+    );
+    const { workflowId } = await h.service.start(rec!.id);
+    await expect(h.client.workflow.getHandle(workflowId).result()).rejects.toThrow(WorkflowFailedError);
+    const row = await recRow(rec!.id);
+    expect(row.status).toBe('failed');
+    expect(row.error).toMatch(/job_config: platforms/);
+    expect(await jobsOf(rec!.id)).toEqual([]);
+    expect(workflowId).toBe(recommendationWorkflowId(rec!.id));
+  });
+
+  it('stops after 3 attempts: job failed with the last error, attempts = 3, recommendation failed', async () => {
+    h.sims.veo3.setFaults({ failNext: 3 });
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput());
+    await expect(h.client.workflow.getHandle(workflowId).result()).rejects.toThrow(WorkflowFailedError);
+    const video = (await jobsOf(recommendation.id)).find((j) => j.step === 'generate')!;
+    expect(video).toMatchObject({ status: 'failed', attempts: 3, max_attempts: 3 });
+    expect(video.error).toMatch(/veo3/);
+    const rec = await recRow(recommendation.id);
+    expect(rec.status).toBe('failed');
+    expect(rec.error).toMatch(/veo3/);
+    // Nothing was created by the failed submits, and the unstarted publish jobs were closed.
+    expect(h.sims.veo3.stats().submissions).toBe(0);
+    expect((await jobsOf(recommendation.id)).filter((j) => j.step.startsWith('publish')).every((j) => j.status === 'cancelled')).toBe(true);
+  });
+
+  it('rejects malformed model output, retries, and never stores it', async () => {
+    h.sims.openai.setFaults({ malformedNext: 1 });
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput());
+    expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('published');
+    const analyze = (await jobsOf(recommendation.id)).find((j) => j.step === 'analyze')!;
+    expect(analyze).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(typeof analyze.result.videoPrompt).toBe('string');
+    const events = await q(`SELECT detail FROM job_events WHERE job_id = $1 AND event = 'retrying'`, [analyze.id]);
+    expect(events[0]!.detail.error).toMatch(/openai/i);
+  });
+
+  it('records a provider that keeps answering garbage as a clear failure, and the worker keeps serving', async () => {
+    h.sims.instagram.setFaults({ malformedNext: 50 });
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['instagram', 'tiktok'] } }));
+    const result = await h.client.workflow.getHandle(workflowId).result();
+    expect(result.posts.map((p: { platform: string }) => p.platform)).toEqual(['tiktok']);
+    expect(result.failedPlatforms[0].platform).toBe('instagram');
+    const ig = (await jobsOf(recommendation.id)).find((j) => j.step === 'publish:instagram')!;
+    expect(ig).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(ig.error).toMatch(/instagram/);
+    h.sims.instagram.setFaults({ malformedNext: 0 });
+    const next = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['instagram'] } }));
+    expect((await h.client.workflow.getHandle(next.workflowId).result()).status).toBe('published');
+  });
+});
