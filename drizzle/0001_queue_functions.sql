@@ -74,8 +74,10 @@ BEGIN
 END $$;
 --> statement-breakpoint
 
--- Hands free slots of a provider to the head of its line. Returns
--- {"granted": [job ids], "retryAt": when spacing allows the next start, or null}.
+-- Hands free slots of a provider to the head of its line (priority, then
+-- enqueue time). Returns {"granted": [job ids]}. Start spacing is not decided
+-- here but at the provider call itself (claim_start), so the spacing the
+-- provider sees does not depend on how fast each process reacts to a grant.
 CREATE OR REPLACE FUNCTION grant_slots(p_provider text, p_lease_ms integer DEFAULT 12000, p_waiter_ttl_ms integer DEFAULT 20000)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -83,8 +85,6 @@ DECLARE
   held integer;
   head uuid;
   granted uuid[] := '{}';
-  retry_at timestamptz;
-  next_allowed timestamptz;
 BEGIN
   -- One granter per provider at a time; other providers proceed in parallel.
   PERFORM pg_advisory_xact_lock(hashtext('reelflow.slots'), hashtext(p_provider));
@@ -107,21 +107,39 @@ BEGIN
      ORDER BY q.priority, q.created_at, q.id
      LIMIT 1;
     EXIT WHEN head IS NULL;
-    next_allowed := lim.last_start_at + make_interval(secs => lim.min_start_interval_ms / 1000.0);
-    IF next_allowed > clock_timestamp() THEN
-      retry_at := next_allowed;
-      EXIT;
-    END IF;
     INSERT INTO provider_slots (job_id, provider, granted_at, lease_expires_at)
     VALUES (head, p_provider, clock_timestamp(), clock_timestamp() + make_interval(secs => p_lease_ms / 1000.0));
     PERFORM start_job(head);
-    lim.last_start_at := clock_timestamp();
-    UPDATE provider_limits SET last_start_at = lim.last_start_at WHERE provider = p_provider;
     PERFORM pg_notify('reelflow_slots', head::text);
     granted := granted || head;
     head := NULL;
   END LOOP;
-  RETURN jsonb_build_object('granted', to_jsonb(granted), 'retryAt', retry_at, 'now', clock_timestamp());
+  RETURN jsonb_build_object('granted', to_jsonb(granted));
+END $$;
+--> statement-breakpoint
+
+-- Called right before a provider call that counts as a start (a paid submit,
+-- an upload, a model call). Returns 0 and records the start when the spacing
+-- allows it, else the milliseconds to wait before asking again. The row lock
+-- serialises callers across every process.
+CREATE OR REPLACE FUNCTION claim_start(p_provider text, p_job_id uuid)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  lim provider_limits;
+  wait_ms integer;
+BEGIN
+  SELECT * INTO lim FROM provider_limits WHERE provider = p_provider FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'unknown provider "%"', p_provider USING ERRCODE = '22023';
+  END IF;
+  wait_ms := ceil(extract(epoch FROM lim.last_start_at + make_interval(secs => lim.min_start_interval_ms / 1000.0)
+                                    - clock_timestamp()) * 1000);
+  IF wait_ms > 0 THEN
+    RETURN wait_ms;
+  END IF;
+  UPDATE provider_limits SET last_start_at = clock_timestamp() WHERE provider = p_provider;
+  PERFORM log_job_event(p_job_id, 'provider_call', '{}'::jsonb);
+  RETURN 0;
 END $$;
 --> statement-breakpoint
 

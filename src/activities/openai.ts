@@ -6,15 +6,15 @@ import { runProviderJob } from './provider-job';
 export function createOpenAiActivities(deps: ActivityDeps) {
   return {
     async writeBrief(input: { jobId: string; request: BriefRequest }): Promise<VideoBrief> {
-      return runProviderJob(deps, input.jobId, 'openai', async () => {
+      return runProviderJob(deps, input.jobId, 'openai', async (ctx) => {
         const { system, user } = briefPrompt(input.request);
-        const brief = await deps.providers.openai.generateJson({
+        const brief = await ctx.call(() => deps.providers.openai.generateJson({
           name: 'video_brief',
           schema: videoBriefSchema,
           jsonSchema: videoBriefJsonSchema,
           system,
           user,
-        });
+        }));
         return { value: brief };
       });
     },

@@ -16,7 +16,7 @@ import type { Job } from '../db/schema';
 import type { ActivityDeps } from './deps';
 import { classifyFailure, SubmitOutcomeUnknownError } from './failures';
 import { getJob } from '../db/queries';
-import { JobClosedError } from '../capacity/slot-gate';
+import { DeadlineExpiredError, JobClosedError } from '../capacity/slot-gate';
 
 export interface HeartbeatDetails {
   providerTaskId?: string;
@@ -28,7 +28,9 @@ export interface JobContext {
   attempt: number;
   /** Aborted when Temporal cancels the activity (workflow cancelled) or the run-time limit hits. */
   signal: AbortSignal;
-  /** Submit once: returns the recorded provider handle, or calls `submit` and records its result first. */
+  /** A provider call that counts as a start: waits for the provider's start spacing, then calls. */
+  call<R>(fn: () => Promise<R>): Promise<R>;
+  /** Submit once: returns the recorded provider handle, or calls `submit` (spaced) and records its result first. */
   submitOnce(submit: () => Promise<string>, opts?: { cost?: number }): Promise<string>;
   /** Polls `read` every pollIntervalMs (heartbeating) until `done` says so. */
   poll<S extends { state: string }>(read: () => Promise<S>, done: (s: S) => boolean): Promise<S>;
@@ -85,10 +87,15 @@ export async function runProviderJob<T>(
     );
     const signal = AbortSignal.any([activity.cancellationSignal, runLimit.signal]);
     const current = job;
+    const call = async <R>(fn: () => Promise<R>): Promise<R> => {
+      await deps.gate.claimStart(jobId, provider, signal);
+      return fn();
+    };
     const ctx: JobContext = {
       job: current,
       attempt,
       signal,
+      call,
       async submitOnce(submit, opts = {}) {
         const known = current.providerTaskId ?? details.providerTaskId;
         if (known) {
@@ -105,7 +112,7 @@ export async function runProviderJob<T>(
         await pool.query('UPDATE automation_queue SET submit_attempted_at = now() WHERE id = $1', [jobId]);
         let handle: string;
         try {
-          handle = await submit();
+          handle = await call(submit);
         } catch (err) {
           // An answer (even an error) means nothing was created: safe to submit again later.
           if (err instanceof ProviderError && err.details.status !== undefined) {
@@ -158,6 +165,8 @@ export async function runProviderJob<T>(
       throw err instanceof CancelledFailure ? err : new CancelledFailure('activity cancelled');
     }
     const { failure, retryable } = classifyFailure(err);
+    // Never started: the workflow records the expiry (job cancelled, recommendation expired).
+    if (err instanceof DeadlineExpiredError || err instanceof JobClosedError) throw failure;
     const final = !retryable || attempt >= job.maxAttempts;
     const now = await getJob(deps.database.db, jobId);
     // A paid task may still be running at the provider: keep its slot counted until its expected end.

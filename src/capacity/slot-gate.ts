@@ -7,7 +7,8 @@
  * - any release runs grant_slots in the same transaction, which NOTIFYs the
  *   granted job id; the process hosting that job wakes it within milliseconds;
  * - a sweeper re-runs the grant every second for providers with local waiters
- *   (start spacing timers, leases of dead processes, a missed notification);
+ *   (leases of dead processes, a missed notification);
+ * - start spacing is claimed at the provider call itself (claimStart);
  * - one batched heartbeat keeps waiting jobs in line and held slots leased.
  *
  * Why PostgreSQL and not Temporal for this: worker options cap one process,
@@ -46,8 +47,6 @@ export interface AcquireResult {
 
 interface GrantResult {
   granted: string[];
-  retryAt: string | null;
-  now: string;
 }
 
 export class SlotGate {
@@ -56,7 +55,6 @@ export class SlotGate {
   private readonly holding = new Set<string>();
   private listener: pg.Client | null = null;
   private timers: NodeJS.Timeout[] = [];
-  private readonly spacingTimers = new Map<Provider, NodeJS.Timeout>();
   private stopped = false;
 
   constructor(
@@ -76,7 +74,6 @@ export class SlotGate {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    for (const t of this.spacingTimers.values()) clearTimeout(t);
     this.timers = [];
     const listener = this.listener;
     this.listener = null;
@@ -177,17 +174,21 @@ export class SlotGate {
       provider,
       this.lease.leaseTtlMs,
     ]);
-    const result = rows[0]!.result;
-    for (const id of result.granted) this.wake(id);
-    if (result.retryAt && !this.spacingTimers.has(provider)) {
-      // Spacing: come back exactly when the next start is allowed (DB clock, so no skew).
-      const delay = Math.max(0, new Date(result.retryAt).getTime() - new Date(result.now).getTime());
-      const timer = setTimeout(() => {
-        this.spacingTimers.delete(provider);
-        if (this.hasWaiters(provider)) void this.grant(provider).catch((err) => this.log.warn({ err }, 'grant failed'));
-      }, delay + 1);
-      timer.unref();
-      this.spacingTimers.set(provider, timer);
+    for (const id of rows[0]!.result.granted) this.wake(id);
+  }
+
+  /**
+   * Start spacing, checked at the provider call itself: waits until the
+   * provider's minimum interval since the last start (any process) has passed,
+   * then records this start. Call it immediately before the request.
+   */
+  async claimStart(jobId: string, provider: Provider, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const { rows } = await this.pool.query<{ wait: number }>('SELECT claim_start($1, $2) AS wait', [provider, jobId]);
+      const wait = rows[0]!.wait;
+      if (wait <= 0) return;
+      await new Promise((r) => setTimeout(r, wait));
     }
   }
 
@@ -197,11 +198,6 @@ export class SlotGate {
       this.waiters.delete(jobId);
       waiter.resolve();
     }
-  }
-
-  private hasWaiters(provider: Provider): boolean {
-    for (const w of this.waiters.values()) if (w.provider === provider) return true;
-    return false;
   }
 
   private async sweep(): Promise<void> {

@@ -36,6 +36,11 @@ export const envSchema = z.object({
   REELFLOW_TASK_QUEUE: z.string().min(1).default('reelflow'),
   /** JSON object of per-provider overrides, e.g. {"veo3":{"maxConcurrent":2,"minStartIntervalMs":200}}. */
   REELFLOW_LIMITS: limitsOverrides.optional(),
+  /**
+   * Activities one worker process runs at once per provider queue. Jobs waiting
+   * for a slot count too, so keep it well above the caps (the gate enforces those).
+   */
+  REELFLOW_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(100_000).default(2_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   KIE_BASE_URL: url.default('https://api.kie.ai'),

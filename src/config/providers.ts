@@ -78,6 +78,14 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
 };
 
 /**
+ * Added to every provider's start interval: the start is recorded just before
+ * the request leaves, and a busy event loop or a new TCP connection can delay
+ * one request more than the next by tens of milliseconds. 100 ms keeps the
+ * spacing the provider itself measures at or above the interval.
+ */
+export const START_MARGIN_MS = 100;
+
+/**
  * Lease on a slot: renewed every leaseRenewMs by the process running the job;
  * a slot whose holder went silent for leaseTtlMs is handed on. Kept just above
  * the heartbeat timeout so the retried attempt (started by Temporal after the

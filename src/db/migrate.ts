@@ -7,7 +7,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { PROVIDERS, type Provider, type ProviderLimits } from '../config/providers';
+import { PROVIDERS, START_MARGIN_MS, type Provider, type ProviderLimits } from '../config/providers';
 import type { Db } from './client';
 import { connectDatabase } from './client';
 import { providerLimits } from './schema';
@@ -39,10 +39,10 @@ export async function syncProviderLimits(db: Db, limits: Record<Provider, Provid
     const l = limits[provider];
     await db
       .insert(providerLimits)
-      .values({ provider, maxConcurrent: l.maxConcurrent, minStartIntervalMs: l.minStartIntervalMs })
+      .values({ provider, maxConcurrent: l.maxConcurrent, minStartIntervalMs: l.minStartIntervalMs, startMarginMs: START_MARGIN_MS })
       .onConflictDoUpdate({
         target: providerLimits.provider,
-        set: { maxConcurrent: l.maxConcurrent, minStartIntervalMs: l.minStartIntervalMs, updatedAt: sql`now()` },
+        set: { maxConcurrent: l.maxConcurrent, minStartIntervalMs: l.minStartIntervalMs, startMarginMs: START_MARGIN_MS, updatedAt: sql`now()` },
       });
   }
 }

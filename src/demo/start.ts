@@ -42,7 +42,7 @@ async function main() {
   const log = createLogger(env.LOG_LEVEL, 'reelflow-demo');
   const runtime = await createRuntime({ env, log });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-  const workers = await createWorkers({ connection, namespace: env.TEMPORAL_NAMESPACE, baseQueue: env.REELFLOW_TASK_QUEUE, deps: runtime });
+  const workers = await createWorkers({ connection, namespace: env.TEMPORAL_NAMESPACE, baseQueue: env.REELFLOW_TASK_QUEUE, deps: runtime, activitySlots: env.REELFLOW_WORKER_ACTIVITY_SLOTS });
   const running = Promise.all(workers.map((w) => w.run()));
   const stuck = startStuckWatch(runtime);
   const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);

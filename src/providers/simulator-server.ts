@@ -66,6 +66,14 @@ const faultsPatch = z
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
   port?: number;
+  /** Bind address. Default 127.0.0.1; 0.0.0.0 when other containers must reach it. */
+  host?: string;
+  /**
+   * Host put in the URLs the simulator hands out (result videos, upload
+   * sessions), i.e. how clients reach it. Default: the bind host, or
+   * 127.0.0.1 when binding to all interfaces.
+   */
+  publicHost?: string;
   /** Default for the taskDurationMs fault, restored by reset(). Default 3000. */
   taskDurationMs?: number;
 }
@@ -205,7 +213,7 @@ export abstract class SimulatorServer {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.options.port ?? 0, '127.0.0.1', () => {
+      server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
         server.off('error', reject);
         resolve();
       });
@@ -232,9 +240,11 @@ export abstract class SimulatorServer {
     return this.boundPort;
   }
 
-  /** `http://127.0.0.1:<port>` (no trailing slash). */
+  /** How clients reach this simulator, e.g. `http://127.0.0.1:<port>` (no trailing slash). */
   get url(): string {
-    return `http://127.0.0.1:${this.boundPort}`;
+    const bind = this.options.host ?? '127.0.0.1';
+    const host = this.options.publicHost ?? (bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind);
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.boundPort}`;
   }
 
   /** URL of a small MP4 payload served by this simulator (the provider's CDN). */

@@ -2,9 +2,12 @@
  * Process entry: all five simulators on fixed ports until SIGINT/SIGTERM.
  * Prints the environment lines that point the engine at them.
  *
- *   SIM_VEO3_PORT=7301 SIM_OPENAI_PORT=7302 SIM_INSTAGRAM_PORT=7303
- *   SIM_TIKTOK_PORT=7304 SIM_YOUTUBE_PORT=7305 (defaults shown)
- *   SIM_TASK_DURATION_MS  processing time of every async simulator (default 3000; openai 500)
+ *   SIMULATOR_VEO3_PORT=7301 SIMULATOR_OPENAI_PORT=7302 SIMULATOR_INSTAGRAM_PORT=7303
+ *   SIMULATOR_TIKTOK_PORT=7304 SIMULATOR_YOUTUBE_PORT=7305   (defaults shown)
+ *   SIMULATOR_HOST         bind address (default 127.0.0.1; 0.0.0.0 in a container)
+ *   SIMULATOR_PUBLIC_HOST  host other processes use to reach the simulators, written into
+ *                          result/upload URLs (default 127.0.0.1; e.g. "simulators" in compose)
+ *   SIMULATOR_TASK_DURATION_MS  processing time of the async simulators (default 3000)
  *
  * Faults and stats: POST /__sim/faults, POST /__sim/reset, GET /__sim/stats on each port.
  */
@@ -15,12 +18,14 @@ const DEFAULT_PORTS: Record<SimulatorName, number> = { veo3: 7301, openai: 7302,
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const simEnv = z.object({
-  SIM_VEO3_PORT: port.default(DEFAULT_PORTS.veo3),
-  SIM_OPENAI_PORT: port.default(DEFAULT_PORTS.openai),
-  SIM_INSTAGRAM_PORT: port.default(DEFAULT_PORTS.instagram),
-  SIM_TIKTOK_PORT: port.default(DEFAULT_PORTS.tiktok),
-  SIM_YOUTUBE_PORT: port.default(DEFAULT_PORTS.youtube),
-  SIM_TASK_DURATION_MS: z.coerce.number().int().min(0).optional(),
+  SIMULATOR_VEO3_PORT: port.default(DEFAULT_PORTS.veo3),
+  SIMULATOR_OPENAI_PORT: port.default(DEFAULT_PORTS.openai),
+  SIMULATOR_INSTAGRAM_PORT: port.default(DEFAULT_PORTS.instagram),
+  SIMULATOR_TIKTOK_PORT: port.default(DEFAULT_PORTS.tiktok),
+  SIMULATOR_YOUTUBE_PORT: port.default(DEFAULT_PORTS.youtube),
+  SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
+  SIMULATOR_PUBLIC_HOST: z.string().min(1).optional(),
+  SIMULATOR_TASK_DURATION_MS: z.coerce.number().int().min(0).optional(),
 });
 
 async function main(): Promise<void> {
@@ -31,16 +36,24 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const env = parsed.data;
-  const ports = Object.fromEntries(
-    SIMULATOR_NAMES.map((name) => [name, env[`SIM_${name.toUpperCase()}_PORT` as keyof typeof env] as number]),
-  ) as Record<SimulatorName, number>;
-  const duration = env.SIM_TASK_DURATION_MS;
+  const ports: Record<SimulatorName, number> = {
+    veo3: env.SIMULATOR_VEO3_PORT,
+    openai: env.SIMULATOR_OPENAI_PORT,
+    instagram: env.SIMULATOR_INSTAGRAM_PORT,
+    tiktok: env.SIMULATOR_TIKTOK_PORT,
+    youtube: env.SIMULATOR_YOUTUBE_PORT,
+  };
+  const duration = env.SIMULATOR_TASK_DURATION_MS;
   const running = await startSimulators({
     ports,
+    host: env.SIMULATOR_HOST,
+    ...(env.SIMULATOR_PUBLIC_HOST ? { publicHost: env.SIMULATOR_PUBLIC_HOST } : {}),
     ...(duration !== undefined ? { taskDurationMs: { veo3: duration, instagram: duration, tiktok: duration, youtube: duration } } : {}),
   });
   for (const [key, value] of Object.entries(running.env)) console.log(`${key}=${value}`);
-  console.error(`simulators up (${SIMULATOR_NAMES.map((n) => `${n}:${running.sims[n].port}`).join(' ')}); Ctrl-C to stop`);
+  console.error(
+    `simulators listening on ${env.SIMULATOR_HOST} (${SIMULATOR_NAMES.map((n) => `${n}:${running.sims[n].port}`).join(' ')}); Ctrl-C to stop`,
+  );
 
   let stopping = false;
   const shutdown = (signal: string) => {

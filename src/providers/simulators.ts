@@ -22,6 +22,10 @@ export interface Simulators {
 }
 
 export interface StartSimulatorsOptions {
+  /** Bind address of every simulator. Default 127.0.0.1. */
+  host?: string;
+  /** Host name clients use to reach them (goes into the env URLs and handed-out URLs). Default 127.0.0.1. */
+  publicHost?: string;
   /** Fixed ports; a missing entry (or 0) picks a free port. */
   ports?: Partial<Record<SimulatorName, number>>;
   /**
@@ -46,7 +50,12 @@ export async function startSimulators(opts: StartSimulatorsOptions = {}): Promis
   const o = (name: SimulatorName) => {
     const port = opts.ports?.[name];
     const duration = typeof opts.taskDurationMs === 'number' ? opts.taskDurationMs : opts.taskDurationMs?.[name];
-    return { ...(port !== undefined ? { port } : {}), ...(duration !== undefined ? { taskDurationMs: duration } : {}) };
+    return {
+      ...(port !== undefined ? { port } : {}),
+      ...(duration !== undefined ? { taskDurationMs: duration } : {}),
+      ...(opts.host !== undefined ? { host: opts.host } : {}),
+      ...(opts.publicHost !== undefined ? { publicHost: opts.publicHost } : {}),
+    };
   };
   const sims: Simulators = {
     veo3: new Veo3Simulator(o('veo3')),

@@ -210,7 +210,8 @@ export function planRecommendations(input: PlanInput): Plan {
   const maxMinutes = Math.max(0, ...input.players.map((p) => p.minutes));
   const assessments = new Map(input.players.map((p) => [p.id, assessPlayer(p, maxMinutes, t)]));
   const isViral = (v: ReadVideo) => v.row.views >= t.viralMinViews || (v.row.viralPotential ?? 0) >= t.viralMinPotential;
-  const window = (at: Date) => ({ lookbackDays, start: windowStart(at, lookbackDays) });
+  const windowOf = (at: Date) => ({ lookbackDays, start: windowStart(at, lookbackDays) });
+  const channelOf = (v: ReadVideo) => v.row.channel.trim().toLowerCase();
   const key = (type: RecommendationType, subject: string, at: Date) => `${type}:${subject}:${windowStart(at, lookbackDays)}`;
   const byDate = (a: ReadVideo, b: ReadVideo) => a.at.getTime() - b.at.getTime() || a.row.id.localeCompare(b.row.id);
 
@@ -247,7 +248,7 @@ export function planRecommendations(input: PlanInput): Plan {
               player: playerSnapshot(player, a),
               claim: { text: claim.text, stance: claim.stance, round: claim.round },
               video: videoSnapshot(v),
-              window: window(v.at),
+              window: windowOf(v.at),
             },
           },
           [PRECEDENCE.indexOf('counter_argument'), priorityRank(priority), -v.row.views, -STRENGTH[claim.stance], -v.at.getTime()],
@@ -258,14 +259,20 @@ export function planRecommendations(input: PlanInput): Plan {
 
   // trend_jump: one player, several channels, one window.
   const mentions = new Map<string, ReadVideo[]>();
-  for (const v of videos) for (const id of new Set(v.row.playersMentioned)) mentions.set(id, [...(mentions.get(id) ?? []), v]);
+  for (const v of videos) {
+    for (const id of new Set(v.row.playersMentioned)) {
+      const list = mentions.get(id) ?? [];
+      if (!list.length) mentions.set(id, list);
+      list.push(v);
+    }
+  }
   for (const [playerId, list] of mentions) {
     const player = roster.get(playerId);
-    const channels = new Set(list.map((v) => v.row.channel.trim().toLowerCase()));
+    const channels = new Set(list.map(channelOf));
     if (!player || channels.size < t.trendMinChannels) continue;
     // The trend "happened" when the Nth channel joined; later mentions do not make it a new idea.
     const seen = new Set<string>();
-    const crossedAt = [...list].sort(byDate).find((v) => seen.add(v.row.channel.trim().toLowerCase()).size >= t.trendMinChannels)!.at;
+    const crossedAt = [...list].sort(byDate).find((v) => seen.add(channelOf(v)).size >= t.trendMinChannels)!.at;
     const loudest = [...list].sort((a, b) => b.row.views - a.row.views || byDate(a, b))[0]!;
     offer(
       playerId,
@@ -280,7 +287,7 @@ export function planRecommendations(input: PlanInput): Plan {
           player: playerSnapshot(player, assessments.get(playerId)!),
           channels: [...new Set(list.map((v) => v.row.channel))].sort(),
           videos: [...list].sort(byDate).map(videoSnapshot),
-          window: window(crossedAt),
+          window: windowOf(crossedAt),
         },
       },
       [PRECEDENCE.indexOf('trend_jump'), priorityRank(PRIORITY.trend), -channels.size],
@@ -308,7 +315,7 @@ export function planRecommendations(input: PlanInput): Plan {
           player: player ? playerSnapshot(player, assessments.get(player.id)!) : null,
           video: videoSnapshot(v),
           claims: main?.claims ?? [],
-          window: window(v.at),
+          window: windowOf(v.at),
         },
       },
       [PRECEDENCE.indexOf('viral_response'), priorityRank(PRIORITY.viral), -v.row.views],
@@ -332,7 +339,7 @@ export function planRecommendations(input: PlanInput): Plan {
         targetPlayer: p.id,
         sourceVideoId: null,
         dedupeKey: key('player_spotlight', p.id, now),
-        ourData: { player: playerSnapshot(p, assessments.get(p.id)!), window: window(now) },
+        ourData: { player: playerSnapshot(p, assessments.get(p.id)!), window: windowOf(now) },
       },
       [PRECEDENCE.indexOf('player_spotlight'), priorityRank(PRIORITY.spotlight), -score],
     );

@@ -60,12 +60,15 @@ export const competitorVideoSchema = z.object({
   title: z.string().trim().min(1).max(500),
   views: z.number().int().min(0),
   /** Dates cross Temporal as ISO strings; both forms are accepted. */
-  publishedAt: z.coerce.date().nullable(),
+  publishedAt: z
+    .union([z.date(), z.string().datetime({ offset: true })])
+    .transform((v) => new Date(v))
+    .nullable(),
   transcript: z.string(),
 });
 export type CompetitorVideo = z.infer<typeof competitorVideoSchema>;
 
-export interface SaveCompetitorVideoInput extends CompetitorVideo {
+export interface SaveCompetitorVideoInput extends z.input<typeof competitorVideoSchema> {
   /** The model's answer; validated again here because activity payloads are untyped JSON. */
   analysis: unknown;
   /** One resolution per analysis.players entry, in the same order (see resolveAnalysisPlayers). */

@@ -25,6 +25,7 @@ async function main() {
     namespace: env.TEMPORAL_NAMESPACE,
     baseQueue: env.REELFLOW_TASK_QUEUE,
     deps: runtime,
+    activitySlots: env.REELFLOW_WORKER_ACTIVITY_SLOTS,
     queues,
   });
   const stuck = startStuckWatch(runtime);

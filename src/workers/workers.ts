@@ -56,6 +56,8 @@ export interface CreateWorkersOptions {
   baseQueue: string;
   deps: ActivityDeps;
   queues?: readonly QueueName[];
+  /** Per provider queue, per process (REELFLOW_WORKER_ACTIVITY_SLOTS). */
+  activitySlots?: number;
   /** Extra activities for the base queue (competitor analysis, recommendation generation). */
   extraBaseActivities?: object;
 }
@@ -72,7 +74,7 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
         taskQueue: isBase ? opts.baseQueue : providerTaskQueue(opts.baseQueue, queue),
         ...(isBase ? { workflowBundle: await workflowBundle() } : {}),
         activities: { ...activitiesFor(queue, opts.deps), ...(isBase ? opts.extraBaseActivities : {}) },
-        maxConcurrentActivityTaskExecutions: isBase ? 200 : 2_000,
+        maxConcurrentActivityTaskExecutions: isBase ? 200 : (opts.activitySlots ?? 2_000),
         shutdownGraceTime: '5 seconds',
       }),
     );

@@ -26,7 +26,7 @@ async function enqueue(opts: { provider?: string; priority?: string; scheduleAft
   return { ...job!, workflowId: wf };
 }
 const wait = (id: string, attempt = 1) => q(`SELECT * FROM wait_for_slot($1, $2)`, [id, attempt]);
-const grant = async (provider = 'veo3') => (await q<{ r: { granted: string[]; retryAt: string | null } }>(`SELECT grant_slots($1) AS r`, [provider]))[0]!.r;
+const grant = async (provider = 'veo3') => (await q<{ r: { granted: string[] } }>(`SELECT grant_slots($1) AS r`, [provider]))[0]!.r;
 const job = async (id: string) => (await q<Record<string, any>>(`SELECT * FROM automation_queue WHERE id = $1`, [id]))[0]!;
 const clearLine = () => q(`UPDATE automation_queue SET status = 'cancelled', waiting_since = NULL WHERE status IN ('queued','processing'); DELETE FROM provider_slots`);
 
@@ -35,7 +35,7 @@ describe('migrations', () => {
     await migrateDatabase(t.url, effectiveLimits({}));
     await migrateDatabase(t.url, effectiveLimits({}));
     const rows = await q<{ n: number }>(`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
-    expect(rows[0]!.n).toBe(2);
+    expect(rows[0]!.n).toBe(4);
     // The limits table re-applied: overrides from the first call were replaced by the defaults.
     const [veo3] = await q<{ min_start_interval_ms: number }>(`SELECT * FROM provider_limits WHERE provider = 'veo3'`);
     expect(veo3!.min_start_interval_ms).toBe(10_000);
@@ -88,19 +88,19 @@ describe('grant_slots', () => {
     expect(Number(done.cost)).toBe(60);
   });
 
-  it('respects the minimum start interval and says when to come back', async () => {
+  it('claim_start spaces provider calls by the minimum interval, whichever process asks', async () => {
     await clearLine();
     await q(`UPDATE provider_limits SET min_start_interval_ms = 60000, last_start_at = NULL WHERE provider = 'veo3'`);
     try {
       const a = await enqueue();
-      const b = await enqueue();
-      await wait(a.id);
-      await wait(b.id);
-      const r = await grant();
-      expect(r.granted).toEqual([a.id]);
-      expect(r.retryAt).not.toBeNull();
-      expect(new Date(r.retryAt!).getTime() - Date.now()).toBeGreaterThan(55_000);
-      expect((await job(b.id)).status).toBe('queued');
+      const claim = async () => (await q<{ w: number }>(`SELECT claim_start('veo3', $1) AS w`, [a.id]))[0]!.w;
+      expect(await claim()).toBe(0);
+      const wait = await claim();
+      expect(wait).toBeGreaterThan(59_000);
+      expect(wait).toBeLessThanOrEqual(60_100);
+      await q(`UPDATE provider_limits SET last_start_at = now() - interval '61 seconds' WHERE provider = 'veo3'`);
+      expect(await claim()).toBe(0);
+      expect(await q(`SELECT * FROM job_events WHERE job_id = $1 AND event = 'provider_call'`, [a.id])).toHaveLength(2);
     } finally {
       await q(`UPDATE provider_limits SET min_start_interval_ms = 0 WHERE provider = 'veo3'`);
     }

@@ -24,10 +24,12 @@ describe('Instagram client against its simulator', () => {
   afterAll(() => sim.stop());
 
   it('creates a container, waits for FINISHED, publishes once', async () => {
+    sim.setFaults({ neverFinish: true });
     const { handle } = await client.createUpload(reel());
     expect(await client.getStatus(handle)).toEqual({ state: 'processing' });
     const early = await expectProviderError(client.publish(handle), 'transient');
     expect(early.details.code).toBe(NOT_READY);
+    sim.setFaults({ neverFinish: false });
 
     await waitFor(() => client.getStatus(handle), (s) => s.state === 'ready');
     const post = await client.publish(handle);
@@ -120,6 +122,7 @@ describe('Instagram client against its simulator', () => {
   });
 
   it('stats count container creations and the maximum in flight', async () => {
+    sim.setFaults({ neverFinish: true });
     await Promise.all([client.createUpload(reel()), client.createUpload(reel())]);
     expect(sim.stats()).toMatchObject({ submissions: 2, inFlight: 2, maxInFlight: 2 });
   });

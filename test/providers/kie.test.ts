@@ -18,9 +18,12 @@ describe('KIE Veo3 client against its simulator', () => {
   afterAll(() => sim.stop());
 
   it('submits once, reports generating, then a downloadable result', async () => {
+    // neverFinish pins "generating" so the assertion does not race the task duration.
+    sim.setFaults({ neverFinish: true });
     const { taskId } = await client.submit({ prompt: 'a goalkeeper saves a penalty', aspectRatio: '9:16' });
     expect(taskId).toMatch(/^veo_task_/);
     expect(await client.getStatus(taskId)).toEqual({ state: 'generating' });
+    sim.setFaults({ neverFinish: false });
 
     const done = await waitFor(() => client.getStatus(taskId), (s) => s.state !== 'generating');
     expect(done).toEqual({ state: 'succeeded', videoUrl: `${sim.url}/videos/${taskId}.mp4`, resolution: '720p' });
@@ -109,8 +112,10 @@ describe('KIE Veo3 client against its simulator', () => {
 
   it('stats count submissions and the maximum in flight', async () => {
     for (let round = 0; round < 2; round++) {
+      sim.setFaults({ neverFinish: true });
       const tasks = await Promise.all([0, 1].map(() => client.submit({ prompt: `round ${round}`, aspectRatio: '9:16' })));
       expect(sim.stats().inFlight).toBe(2);
+      sim.setFaults({ neverFinish: false });
       for (const { taskId } of tasks) await waitFor(() => client.getStatus(taskId), (s) => s.state === 'succeeded');
     }
     const stats = sim.stats();

@@ -145,7 +145,8 @@ describe('OpenAI client against its simulator', () => {
   });
 
   it('each call is in flight while the model thinks', async () => {
-    sim.setFaults({ taskDurationMs: TASK_MS });
+    // Wide enough that the three calls overlap even on a loaded machine.
+    sim.setFaults({ taskDurationMs: TASK_MS * 3 });
     await Promise.all([client.generateJson(ask), client.generateJson(ask), client.generateJson(ask)]);
     expect(sim.stats()).toMatchObject({ submissions: 3, maxInFlight: 3, inFlight: 0 });
   });
@@ -168,5 +169,11 @@ describe('sampleFromSchema', () => {
     expect((sampleFromSchema({ type: 'string', maxLength: 4 }) as string).length).toBeLessThanOrEqual(4);
     expect((sampleFromSchema({ type: 'string', minLength: 40 }) as string).length).toBeGreaterThanOrEqual(40);
     expect(sampleFromSchema({ type: 'object', properties: { a: { const: 7 } } })).toEqual({ a: 7 });
+    expect(sampleFromSchema({ type: 'array', minItems: 2, items: { type: 'string', pattern: '^#\\S+$' } }, undefined, 'hashtags')).toEqual([
+      '#hashtags_1',
+      '#hashtags_2',
+    ]);
+    expect(sampleFromSchema({ type: 'string', pattern: '^[a-z]+$' }, undefined, 'Team 9')).toBe('team');
+    expect(sampleFromSchema({ type: 'string', pattern: '^\\d{3}$' })).toBe('123');
   });
 });

@@ -78,6 +78,24 @@ describe('simulator infrastructure', () => {
     }
   });
 
+  it('binds to one host and advertises another in the URLs it hands out', async () => {
+    const sim = await new Veo3Simulator({ host: '0.0.0.0', publicHost: 'simulators', taskDurationMs: 0 }).start();
+    try {
+      expect(sim.url).toBe(`http://simulators:${sim.port}`);
+      const headers = { Authorization: 'Bearer k', 'Content-Type': 'application/json' };
+      const direct = `http://127.0.0.1:${sim.port}/api/v1/veo`;
+      const created = (await (await fetch(`${direct}/generate`, { method: 'POST', headers, body: JSON.stringify({ prompt: 'x' }) })).json()) as {
+        data: { taskId: string };
+      };
+      const info = (await (await fetch(`${direct}/record-info?taskId=${created.data.taskId}`, { headers })).json()) as {
+        data: { response: { resultUrls: string[] } };
+      };
+      expect(info.data.response.resultUrls).toEqual([`http://simulators:${sim.port}/videos/${created.data.taskId}.mp4`]);
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('reads Retry-After as seconds or an HTTP date', () => {
     expect(parseRetryAfter('2')).toBe(2000);
     expect(parseRetryAfter('0.5')).toBe(500);

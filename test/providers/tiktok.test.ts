@@ -19,11 +19,13 @@ describe('TikTok client against its simulator', () => {
   afterAll(() => sim.stop());
 
   it('inits a PULL_FROM_URL post and reports the int64 post id exactly', async () => {
+    sim.setFaults({ neverFinish: true });
     const { handle } = await client.createUpload(post());
     expect(handle).toMatch(/^v_pub_url~v2-1\./);
     expect(await client.getStatus(handle)).toEqual({ state: 'processing' });
     const early = await expectProviderError(client.publish(handle), 'transient');
     expect(early.details.code).toBe(NOT_READY);
+    sim.setFaults({ neverFinish: false });
 
     const done = await waitFor(() => client.getStatus(handle), (s) => s.state !== 'processing');
     const raw = await fetch(`${sim.url}/v2/post/publish/status/fetch/`, {
@@ -82,9 +84,10 @@ describe('TikTok client against its simulator', () => {
   });
 
   it('stats count inits and the maximum in flight', async () => {
+    sim.setFaults({ neverFinish: true });
     await client.createUpload(post());
     await client.createUpload(post());
-    expect(sim.stats()).toMatchObject({ submissions: 2, maxInFlight: 2 });
+    expect(sim.stats()).toMatchObject({ submissions: 2, inFlight: 2, maxInFlight: 2 });
   });
 
   it('maps TikTok error codes and keeps int64 ids as strings', () => {

@@ -26,11 +26,13 @@ describe('YouTube client against its simulator', () => {
   afterAll(() => sim.stop());
 
   it('uploads through a resumable session, then processing becomes published', async () => {
+    sim.setFaults({ neverFinish: true });
     const { handle } = await client.createUpload(short());
     expect(handle).toMatch(/^[\w-]{11}$/);
     expect(await client.getStatus(handle)).toEqual({ state: 'processing' });
     const early = await expectProviderError(client.publish(handle), 'transient');
     expect(early.details.code).toBe(NOT_READY);
+    sim.setFaults({ neverFinish: false });
 
     const done = await waitFor(() => client.getStatus(handle), (s) => s.state !== 'processing');
     expect(done).toEqual({ state: 'published', postId: handle, url: `https://www.youtube.com/shorts/${handle}` });
@@ -99,6 +101,7 @@ describe('YouTube client against its simulator', () => {
   });
 
   it('stats count sessions and the maximum number of videos processing', async () => {
+    sim.setFaults({ neverFinish: true });
     await Promise.all([client.createUpload(short()), client.createUpload(short())]);
     expect(sim.stats()).toMatchObject({ submissions: 2, inFlight: 2, maxInFlight: 2 });
   });

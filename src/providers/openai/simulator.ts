@@ -295,12 +295,30 @@ function sampleString(schema: JsonSchema, key: string): string {
     email: 'sim@example.com',
     uuid: '00000000-0000-4000-8000-000000000000',
   };
-  let value = (typeof schema.format === 'string' ? formats[schema.format] : undefined) ?? `sample ${key}`;
+  const base = (typeof schema.format === 'string' ? formats[schema.format] : undefined) ?? `sample ${key}`;
   const minLength = num(schema.minLength) ?? 0;
   const maxLength = num(schema.maxLength);
-  while (value.length < minLength) value += ' sample';
-  if (maxLength !== undefined && value.length > maxLength) value = value.slice(0, maxLength);
-  return value;
+  const fit = (candidate: string) => {
+    let value = candidate;
+    while (value.length < minLength) value += value.includes(' ') ? ' sample' : 'x';
+    return maxLength !== undefined && value.length > maxLength ? value.slice(0, maxLength) : value;
+  };
+  const pattern = typeof schema.pattern === 'string' ? safeRegExp(schema.pattern) : undefined;
+  if (!pattern) return fit(base);
+  // Not a regex solver: a few shapes that satisfy the usual patterns ("^#\S+$", "^[a-z_]+$", digits).
+  // Literal head of an anchored pattern ("^#" -> "#"); \S, \d… are classes, only escaped punctuation is literal.
+  const prefix = /^\^((?:\\[^A-Za-z0-9]|[^\\[(.*+?{|$])*)/.exec(String(schema.pattern))?.[1]?.replace(/\\(.)/g, '$1') ?? '';
+  const slug = key.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'sample';
+  const candidates = [base, `${prefix}${slug}`, `${prefix}${slug.toLowerCase()}`, `${prefix}${slug.replace(/[^A-Za-z]/g, '').toLowerCase() || 'sample'}`, `${prefix}123`];
+  return candidates.map(fit).find((c) => pattern.test(c)) ?? fit(base);
+}
+
+function safeRegExp(source: string): RegExp | undefined {
+  try {
+    return new RegExp(source, 'u');
+  } catch {
+    return undefined;
+  }
 }
 
 function sampleNumber(schema: JsonSchema, integer: boolean): number {

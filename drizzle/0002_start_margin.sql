@@ -1,0 +1,1 @@
+ALTER TABLE "provider_limits" ADD COLUMN "start_margin_ms" integer DEFAULT 100 NOT NULL;

@@ -1,0 +1,196 @@
+/**
+ * The API's OpenAPI 3.1 document, served at /openapi.json. Written by hand
+ * (no generator dependency); test/api/auth.test.ts fails when a route is
+ * registered without being described here.
+ */
+import { PRIORITIES } from '../config/priorities';
+import { PROVIDERS, PUBLISH_PLATFORMS } from '../config/providers';
+import { RECOMMENDATION_SOURCES, RECOMMENDATION_TYPES } from '../validation';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object) => ({ 'application/json': { schema } });
+const okOf = (data: object) => ({
+  type: 'object',
+  required: ['ok', 'data'],
+  properties: { ok: { const: true }, data },
+});
+const answer = (description: string, data: object = {}) => ({ description, content: json(okOf(data)) });
+const error = (description: string) => ({ description, content: json(ref('Error')) });
+
+const readErrors = { '401': error('No token, or an invalid or revoked one'), '500': error('Internal error (no details)') };
+const operatorErrors = { ...readErrors, '400': error('Malformed input; the message names the field'), '403': error('The token has the read role') };
+const idParam = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'A recommendation id, a job id or a workflow id (recommendation-<uuid>)',
+  schema: { type: 'string' },
+};
+const query = (name: string, schema: object, description?: string) => ({ name, in: 'query', required: false, schema, ...(description ? { description } : {}) });
+const limit = query('limit', { type: 'integer', minimum: 1, maximum: 1000 });
+const readOp = (summary: string, data: object = {}, parameters: object[] = [], extra: Record<string, object> = {}) => ({
+  summary,
+  security: [{ bearer: [] }],
+  'x-role': 'read',
+  parameters,
+  responses: { '200': answer(summary, data), ...readErrors, ...extra },
+});
+const operatorOp = (summary: string, opts: { body?: object; data?: object; parameters?: object[]; success?: string; extra?: Record<string, object> } = {}) => ({
+  summary,
+  security: [{ bearer: [] }],
+  'x-role': 'operator',
+  parameters: opts.parameters ?? [],
+  ...(opts.body ? { requestBody: { required: true, content: json(opts.body) } } : {}),
+  responses: { [opts.success ?? '200']: answer(summary, opts.data ?? {}), ...operatorErrors, ...(opts.extra ?? {}) },
+});
+const scheduleUnavailable = { '503': error('No schedule controller on this server') };
+const notFound = { '404': error('Unknown id, or no running workflow') };
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Reelflow operator API',
+    version: '1',
+    description:
+      'Enqueue, inspect, cancel and reprioritise content jobs. Every /api call and /metrics needs ' +
+      '`Authorization: Bearer <token>` (`reelflow token:create --name N --role read|operator`). ' +
+      'Errors are always `{ ok: false, error: { message } }`; mutating calls are written to the audit log.',
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['ok', 'error'],
+        properties: { ok: { const: false }, error: { type: 'object', required: ['message'], properties: { message: { type: 'string' } } } },
+      },
+      Priority: { type: 'string', enum: [...PRIORITIES] },
+      Provider: { type: 'string', enum: [...PROVIDERS] },
+      EnqueueRecommendation: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['title', 'type', 'priority'],
+        properties: {
+          title: { type: 'string', minLength: 3, maxLength: 200 },
+          type: { type: 'string', enum: [...RECOMMENDATION_TYPES] },
+          priority: ref('Priority'),
+          targetPlayer: { type: 'string' },
+          ourData: { type: 'object' },
+          jobConfig: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              provider: { const: 'veo3' },
+              platforms: { type: 'array', items: { type: 'string', enum: [...PUBLISH_PLATFORMS] }, minItems: 1 },
+              aspectRatio: { type: 'string', enum: ['9:16', '16:9', 'Auto'] },
+              model: { type: 'string', enum: ['veo3', 'veo3_fast'] },
+              imageUrl: { type: 'string', format: 'uri' },
+              caption: { type: 'string', maxLength: 2200 },
+              notes: { type: 'string', maxLength: 4000 },
+            },
+          },
+          scheduleAfter: { type: 'string', format: 'date-time' },
+          deadline: { type: 'string', format: 'date-time', description: 'Default: P0 24 h, P1 48 h, P2 1 week, P3 none' },
+          source: { type: 'string', enum: [...RECOMMENDATION_SOURCES] },
+          sourceVideoId: { type: 'string', format: 'uuid' },
+          dedupeKey: { type: 'string', description: 'Same key twice returns the existing recommendation' },
+        },
+      },
+      Recommendation: { type: 'object', description: 'A competitive_recommendations row' },
+      Job: { type: 'object', description: 'An automation_queue row' },
+      EnqueueResult: {
+        type: 'object',
+        properties: {
+          recommendation: ref('Recommendation'),
+          workflowId: { type: 'string' },
+          started: { type: 'boolean' },
+          links: { type: 'object', properties: { temporal: { type: 'string', format: 'uri' } } },
+        },
+      },
+    },
+  },
+  paths: {
+    '/health': { get: { summary: 'Liveness', security: [], responses: { '200': answer('Up') } } },
+    '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics (queue depth, in-flight vs cap, wait/run histograms, attempts, failures, stuck, cost)',
+        security: [{ bearer: [] }],
+        'x-role': 'read',
+        responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...readErrors },
+      },
+    },
+    '/api/whoami': { get: readOp('The calling token and the Temporal Web UI base URL') },
+    '/api/dashboard': { get: readOp('Open jobs, stuck jobs, 24 h calendar, provider panels and recent failures in one call') },
+    '/api/recommendations': {
+      get: readOp('List recommendations', { type: 'array', items: ref('Recommendation') }, [
+        query('status', { type: 'string', enum: ['pending', 'in_production', 'published', 'expired', 'failed', 'cancelled'] }),
+        query('priority', ref('Priority')),
+        limit,
+      ]),
+      post: operatorOp('Enqueue a recommendation (starts its workflow)', {
+        body: ref('EnqueueRecommendation'),
+        data: ref('EnqueueResult'),
+        success: '201',
+        extra: { '200': answer('Already enqueued (same dedupeKey)', ref('EnqueueResult')) },
+      }),
+    },
+    '/api/recommendations/{id}': {
+      get: readOp('A recommendation with its jobs, history and workflow state', {}, [idParam], notFound),
+    },
+    '/api/recommendations/{id}/start': {
+      post: operatorOp('Start (or find) the workflow of an existing recommendation', { parameters: [idParam], data: ref('EnqueueResult'), extra: notFound }),
+    },
+    '/api/recommendations/{id}/cancel': {
+      post: operatorOp('Cancel the recommendation and its open jobs', {
+        parameters: [idParam],
+        body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string' } } },
+        success: '202',
+        extra: notFound,
+      }),
+    },
+    '/api/recommendations/{id}/priority': {
+      post: operatorOp('Change the priority of the recommendation and its open jobs', {
+        parameters: [idParam],
+        body: { type: 'object', additionalProperties: false, required: ['priority'], properties: { priority: ref('Priority') } },
+        extra: { ...notFound, '409': error('The workflow refused the change (e.g. already finished)') },
+      }),
+    },
+    '/api/jobs': {
+      get: readOp('List jobs (automation_queue)', { type: 'array', items: ref('Job') }, [
+        query('status', { type: 'string' }, 'Comma-separated: queued, processing, completed, failed, cancelled'),
+        query('provider', ref('Provider')),
+        query('priority', ref('Priority')),
+        query('since', { type: 'string', format: 'date-time' }, 'Jobs created at or after'),
+        limit,
+      ]),
+    },
+    '/api/jobs/{id}': {
+      get: readOp('A job with its recommendation, history (job_events) and Temporal Web UI link', {}, [{ ...idParam, description: 'Job id' }], notFound),
+    },
+    '/api/jobs/{id}/cancel': {
+      post: operatorOp("Cancel the job's recommendation workflow", {
+        parameters: [idParam],
+        body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string' } } },
+        success: '202',
+        extra: notFound,
+      }),
+    },
+    '/api/jobs/{id}/priority': {
+      post: operatorOp("Change the priority of the job's recommendation", {
+        parameters: [idParam],
+        body: { type: 'object', additionalProperties: false, required: ['priority'], properties: { priority: ref('Priority') } },
+        extra: { ...notFound, '409': error('The workflow refused the change') },
+      }),
+    },
+    '/api/capacity': { get: readOp('Per-provider cap, slots in use, free, waiting and spacing', {}, [query('provider', ref('Provider'))]) },
+    '/api/stats': { get: readOp('Counts by status/type/priority, provider panels and performance by job type') },
+    '/api/audit': {
+      get: { ...readOp('Audit log, newest first', {}, [limit]), 'x-role': 'operator', responses: { '200': answer('Audit rows'), ...operatorErrors } },
+    },
+    '/api/schedule': { get: readOp('The hourly recommendation schedule', {}, [], scheduleUnavailable) },
+    '/api/schedule/pause': { post: operatorOp('Pause the hourly schedule', { extra: scheduleUnavailable }) },
+    '/api/schedule/unpause': { post: operatorOp('Resume the hourly schedule', { extra: scheduleUnavailable }) },
+    '/api/schedule/trigger': { post: operatorOp('Run the hourly schedule now', { extra: scheduleUnavailable }) },
+  },
+} as const;

@@ -1,0 +1,179 @@
+/**
+ * What operators look at, read straight from the queue views of
+ * drizzle/0001_queue_functions.sql so the API, the dashboard and /metrics
+ * agree with `psql` on what "waiting", "stuck" or "in use" means.
+ * Column aliases are camelCase so rows go to JSON as they are.
+ */
+import { eq } from 'drizzle-orm';
+import type pg from 'pg';
+import { PROVIDERS } from '../config/providers';
+import type { Db } from '../db/client';
+import { getJob, getRecommendation } from '../db/queries';
+import { jobEvents } from '../db/schema';
+
+export interface OpenJobRow {
+  id: string;
+  workflowId: string;
+  recommendationId: string | null;
+  title: string | null;
+  step: string;
+  jobType: string;
+  provider: string;
+  priority: string;
+  status: 'queued' | 'processing';
+  attempts: number;
+  maxAttempts: number;
+  createdAt: Date;
+  startedAt: Date | null;
+  scheduleAfter: Date | null;
+  deadline: Date | null;
+  /** Place in its provider's line (queued jobs only). */
+  position: number | null;
+  /** Queued and its activity is waiting for a slot right now. */
+  inLine: boolean;
+  runningSeconds: number | null;
+  isStuck: boolean;
+}
+
+export interface ProviderPanel {
+  provider: string;
+  maxConcurrent: number;
+  inUse: number;
+  waiting: number;
+  minStartIntervalMs: number;
+  lastStartAt: Date | null;
+  queued: number;
+  processing: number;
+  completed24h: number;
+  failed24h: number;
+  /** completed / (completed + failed) over the last 24 h; null with no finished job. */
+  successRate24h: number | null;
+  avgRunSeconds24h: number | null;
+  avgWaitSeconds24h: number | null;
+  costToday: number;
+  costTotal: number;
+  stuck: number;
+}
+
+export interface CalendarRow {
+  id: string;
+  jobType: string;
+  provider: string;
+  priority: string;
+  status: string;
+  recommendationId: string | null;
+  workflowId: string;
+  title: string | null;
+  plannedAt: Date;
+  estimatedEndAt: Date;
+  deadline: Date | null;
+}
+
+export interface FailureRow {
+  eventId: number;
+  /** 'failed' is final; 'retrying' is an attempt that Temporal will try again. */
+  event: 'failed' | 'retrying';
+  at: Date;
+  error: string | null;
+  attempt: number | null;
+  jobId: string;
+  workflowId: string;
+  provider: string;
+  jobType: string;
+  priority: string;
+  title: string | null;
+}
+
+const JOB_COLUMNS = `q.id, q.workflow_id AS "workflowId", q.recommendation_id AS "recommendationId", r.title,
+  q.step, q.job_type AS "jobType", q.api_provider AS provider, q.priority, q.status,
+  q.attempts::int, q.max_attempts::int AS "maxAttempts", q.created_at AS "createdAt", q.started_at AS "startedAt",
+  q.schedule_after AS "scheduleAfter", q.deadline`;
+
+export async function openJobs(pool: pg.Pool): Promise<OpenJobRow[]> {
+  const { rows } = await pool.query<OpenJobRow>(`
+    SELECT * FROM (
+      SELECT ${JOB_COLUMNS}, q.position::int AS position, q.in_line AS "inLine",
+             NULL::float8 AS "runningSeconds", false AS "isStuck"
+        FROM queue_pending q LEFT JOIN competitive_recommendations r ON r.id = q.recommendation_id
+      UNION ALL
+      SELECT ${JOB_COLUMNS}, NULL::int, false, q.running_seconds::float8, coalesce(q.is_stuck, false)
+        FROM queue_processing q LEFT JOIN competitive_recommendations r ON r.id = q.recommendation_id
+    ) j
+    ORDER BY j.status DESC, j.priority, j."createdAt", j.id`);
+  return rows;
+}
+
+export async function calendar24h(pool: pg.Pool): Promise<CalendarRow[]> {
+  const { rows } = await pool.query<CalendarRow>(`
+    SELECT c.id, c.job_type AS "jobType", c.api_provider AS provider, c.priority, c.status,
+           c.recommendation_id AS "recommendationId", c.workflow_id AS "workflowId", r.title,
+           c.planned_at AS "plannedAt", c.estimated_end_at AS "estimatedEndAt", c.deadline
+      FROM queue_calendar_24h c LEFT JOIN competitive_recommendations r ON r.id = c.recommendation_id
+     ORDER BY c.planned_at, c.priority`);
+  return rows;
+}
+
+/** One row per provider of the limits table: the gate's view plus the last 24 h of outcomes. */
+export async function providerPanels(pool: pg.Pool): Promise<ProviderPanel[]> {
+  const { rows } = await pool.query<ProviderPanel>(`
+    SELECT l.provider, c.max_concurrent AS "maxConcurrent", c.in_use AS "inUse", c.waiting,
+           c.min_start_interval_ms AS "minStartIntervalMs", c.last_start_at AS "lastStartAt",
+           s.queued, s.processing, s.completed24h AS "completed24h", s.failed24h AS "failed24h",
+           round(s.completed24h::numeric / nullif(s.completed24h + s.failed24h, 0), 4)::float8 AS "successRate24h",
+           s.avg_run::float8 AS "avgRunSeconds24h", s.avg_wait::float8 AS "avgWaitSeconds24h",
+           s.cost_today::float8 AS "costToday", s.cost_total::float8 AS "costTotal", s.stuck
+      FROM provider_limits l
+      CROSS JOIN LATERAL get_available_capacity(l.provider) c
+      CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE q.status = 'queued')::int AS queued,
+               count(*) FILTER (WHERE q.status = 'processing')::int AS processing,
+               count(*) FILTER (WHERE q.status = 'completed' AND q.completed_at > now() - interval '24 hours')::int AS completed24h,
+               count(*) FILTER (WHERE q.status = 'failed' AND q.completed_at > now() - interval '24 hours')::int AS failed24h,
+               avg(extract(epoch FROM q.completed_at - q.started_at))
+                 FILTER (WHERE q.status = 'completed' AND q.completed_at > now() - interval '24 hours') AS avg_run,
+               avg(extract(epoch FROM q.started_at - q.created_at))
+                 FILTER (WHERE q.started_at > now() - interval '24 hours') AS avg_wait,
+               coalesce(sum(q.cost) FILTER (WHERE q.completed_at >= date_trunc('day', now())), 0) AS cost_today,
+               coalesce(sum(q.cost), 0) AS cost_total,
+               count(*) FILTER (WHERE q.status = 'processing'
+                 AND (q.stuck_since IS NOT NULL OR now() - q.started_at > make_interval(secs => 2 * q.estimated_duration_seconds)))::int AS stuck
+          FROM automation_queue q WHERE q.api_provider = l.provider) s
+     WHERE l.provider = ANY($1)
+     ORDER BY array_position($1, l.provider)`, [PROVIDERS]);
+  return rows;
+}
+
+/** Final failures and retried attempts, newest first, with the error each one carried. */
+export async function recentFailures(pool: pg.Pool, limit = 20): Promise<FailureRow[]> {
+  const { rows } = await pool.query<FailureRow>(`
+    SELECT e.id::int AS "eventId", e.event, e.created_at AS at, e.detail->>'error' AS error,
+           (e.detail->>'attempt')::int AS attempt, q.id AS "jobId", q.workflow_id AS "workflowId",
+           q.api_provider AS provider, q.job_type AS "jobType", q.priority, r.title
+      FROM job_events e
+      JOIN automation_queue q ON q.id = e.job_id
+      LEFT JOIN competitive_recommendations r ON r.id = q.recommendation_id
+     WHERE e.event IN ('failed', 'retrying')
+     ORDER BY e.id DESC
+     LIMIT $1`, [limit]);
+  return rows;
+}
+
+/** Everything the dashboard draws, in one round trip per poll. */
+export async function dashboardSnapshot(pool: pg.Pool) {
+  const [jobs, calendar, providers, failures] = await Promise.all([
+    openJobs(pool),
+    calendar24h(pool),
+    providerPanels(pool),
+    recentFailures(pool),
+  ]);
+  return { generatedAt: new Date(), jobs, stuck: jobs.filter((j) => j.isStuck), calendar, providers, failures };
+}
+
+/** One job, its recommendation and its history (job_events), or null. */
+export async function jobDetail(db: Db, jobId: string) {
+  const job = await getJob(db, jobId);
+  if (!job) return null;
+  const recommendation = job.recommendationId ? ((await getRecommendation(db, job.recommendationId)) ?? null) : null;
+  const history = await db.select().from(jobEvents).where(eq(jobEvents.jobId, jobId)).orderBy(jobEvents.id);
+  return { job, recommendation, history };
+}

@@ -1,0 +1,178 @@
+/**
+ * Prometheus metrics of the queue, computed at scrape time from PostgreSQL.
+ * The database is the source of truth (workers in many processes write it),
+ * so every API replica reports the same numbers: aggregate with max(), not sum().
+ *
+ * The wait/run histograms cover jobs of the last `windowSeconds` and are rebuilt
+ * on every scrape: read them directly, e.g.
+ * `histogram_quantile(0.95, sum by (le, provider) (reelflow_job_wait_seconds_bucket))`,
+ * not through rate(). The *_total counters are all-time sums over the tables.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { PRIORITIES } from '../config/priorities';
+import { PROVIDERS } from '../config/providers';
+import type { Database } from '../db/client';
+import { providerPanels } from '../api/stats';
+
+export interface MetricsOptions {
+  database: Database;
+  /** Jobs started/completed within this many seconds feed the histograms. Default 86 400 (24 h). */
+  windowSeconds?: number;
+  /** Also export Node process metrics (prefixed reelflow_api_). Default true. */
+  defaultMetrics?: boolean;
+}
+
+export interface Metrics {
+  registry: Registry;
+  contentType: string;
+  /** Reads the database and renders the exposition text; concurrent scrapes share one read. */
+  scrape(): Promise<string>;
+}
+
+/** Seconds; the line can be hours long for P3 work, a VEO3 render takes minutes. */
+const WAIT_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21_600, 86_400];
+const RUN_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600];
+const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
+const RECOMMENDATION_STATUSES = ['pending', 'in_production', 'published', 'expired', 'failed', 'cancelled'] as const;
+
+export function createMetrics(opts: MetricsOptions): Metrics {
+  const { pool } = opts.database;
+  const windowSeconds = opts.windowSeconds ?? 86_400;
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'reelflow_api_' });
+  const registers = [registry];
+
+  const queueDepth = new Gauge({
+    name: 'reelflow_queue_depth',
+    help: 'Jobs queued (not yet started), by provider and priority',
+    labelNames: ['provider', 'priority'],
+    registers,
+  });
+  const jobs = new Gauge({ name: 'reelflow_jobs', help: 'Jobs by provider and status', labelNames: ['provider', 'status'], registers });
+  const inFlight = new Gauge({ name: 'reelflow_provider_in_flight', help: 'Provider slots held right now', labelNames: ['provider'], registers });
+  const cap = new Gauge({ name: 'reelflow_provider_max_concurrent', help: 'Provider concurrency cap', labelNames: ['provider'], registers });
+  const waiting = new Gauge({
+    name: 'reelflow_provider_waiting',
+    help: 'Queued jobs whose schedule allows them to start (the line the gate serves)',
+    labelNames: ['provider'],
+    registers,
+  });
+  const spacing = new Gauge({
+    name: 'reelflow_provider_min_start_interval_seconds',
+    help: 'Minimum spacing between two starts on a provider',
+    labelNames: ['provider'],
+    registers,
+  });
+  const stuck = new Gauge({
+    name: 'reelflow_jobs_stuck',
+    help: 'Processing jobs running longer than 2x their estimated duration',
+    labelNames: ['provider'],
+    registers,
+  });
+  const costToday = new Gauge({ name: 'reelflow_cost_today', help: 'Cost of jobs completed since midnight (database time zone)', labelNames: ['provider'], registers });
+  const costTotal = new Counter({ name: 'reelflow_cost_total', help: 'Cost of all jobs recorded', labelNames: ['provider'], registers });
+  const attempts = new Counter({ name: 'reelflow_job_attempts_total', help: 'Attempts made by all jobs', labelNames: ['provider'], registers });
+  const failures = new Counter({ name: 'reelflow_job_failures_total', help: 'Jobs that ended failed', labelNames: ['provider'], registers });
+  const retries = new Counter({ name: 'reelflow_job_retries_total', help: 'Failed attempts that were retried', labelNames: ['provider'], registers });
+  const recommendations = new Gauge({ name: 'reelflow_recommendations', help: 'Recommendations by status', labelNames: ['status'], registers });
+  const waitSeconds = new Histogram({
+    name: 'reelflow_job_wait_seconds',
+    help: `Enqueue to start (started_at - created_at) of jobs started in the last ${windowSeconds} s`,
+    labelNames: ['provider'],
+    buckets: WAIT_BUCKETS,
+    registers,
+  });
+  const runSeconds = new Histogram({
+    name: 'reelflow_job_run_seconds',
+    help: `Start to completion (completed_at - started_at) of jobs completed in the last ${windowSeconds} s`,
+    labelNames: ['provider'],
+    buckets: RUN_BUCKETS,
+    registers,
+  });
+
+  async function read() {
+    const [panels, depth, byStatus, totals, durations, recs] = await Promise.all([
+      providerPanels(pool),
+      pool.query<{ provider: string; priority: string; n: number }>(
+        `SELECT api_provider AS provider, priority, count(*)::int AS n FROM automation_queue WHERE status = 'queued' GROUP BY 1, 2`,
+      ),
+      pool.query<{ provider: string; status: string; n: number }>(
+        `SELECT api_provider AS provider, status, count(*)::int AS n FROM automation_queue GROUP BY 1, 2`,
+      ),
+      pool.query<{ provider: string; attempts: number; failed: number; retries: number }>(`
+        SELECT q.api_provider AS provider, sum(q.attempts)::float8 AS attempts,
+               count(*) FILTER (WHERE q.status = 'failed')::int AS failed,
+               coalesce(sum(r.n), 0)::int AS retries
+          FROM automation_queue q
+          LEFT JOIN LATERAL (SELECT count(*) AS n FROM job_events e WHERE e.job_id = q.id AND e.event = 'retrying') r ON true
+         GROUP BY 1`),
+      pool.query<{ provider: string; kind: 'wait' | 'run'; seconds: number }>(
+        `SELECT api_provider AS provider, 'wait' AS kind, extract(epoch FROM started_at - created_at)::float8 AS seconds
+           FROM automation_queue WHERE started_at > now() - make_interval(secs => $1)
+         UNION ALL
+         SELECT api_provider, 'run', extract(epoch FROM completed_at - started_at)::float8
+           FROM automation_queue WHERE status = 'completed' AND completed_at > now() - make_interval(secs => $1)`,
+        [windowSeconds],
+      ),
+      pool.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM competitive_recommendations GROUP BY 1`),
+    ]);
+    return { panels, depth: depth.rows, byStatus: byStatus.rows, totals: totals.rows, durations: durations.rows, recs: recs.rows };
+  }
+
+  // Synchronous on purpose: a scrape never sees half of one read and half of another.
+  function apply(data: Awaited<ReturnType<typeof read>>) {
+    for (const m of [queueDepth, jobs, costTotal, attempts, failures, retries, recommendations, waitSeconds, runSeconds]) m.reset();
+    // Every series exists even at zero, so dashboards and alerts see 0 rather than "no data".
+    for (const provider of PROVIDERS) {
+      for (const priority of PRIORITIES) queueDepth.set({ provider, priority }, 0);
+      for (const status of JOB_STATUSES) jobs.set({ provider, status }, 0);
+      attempts.inc({ provider }, 0);
+      failures.inc({ provider }, 0);
+      retries.inc({ provider }, 0);
+      costTotal.inc({ provider }, 0);
+      waitSeconds.zero({ provider });
+      runSeconds.zero({ provider });
+    }
+    for (const status of RECOMMENDATION_STATUSES) recommendations.set({ status }, 0);
+
+    for (const r of data.depth) queueDepth.set({ provider: r.provider, priority: r.priority }, r.n);
+    for (const r of data.byStatus) jobs.set({ provider: r.provider, status: r.status }, r.n);
+    for (const p of data.panels) {
+      const labels = { provider: p.provider };
+      inFlight.set(labels, p.inUse);
+      cap.set(labels, p.maxConcurrent);
+      waiting.set(labels, p.waiting);
+      spacing.set(labels, p.minStartIntervalMs / 1000);
+      stuck.set(labels, p.stuck);
+      costToday.set(labels, p.costToday);
+      costTotal.inc(labels, p.costTotal);
+    }
+    for (const t of data.totals) {
+      attempts.inc({ provider: t.provider }, t.attempts);
+      failures.inc({ provider: t.provider }, t.failed);
+      retries.inc({ provider: t.provider }, t.retries);
+    }
+    for (const d of data.durations) {
+      // A clock step between hosts can make a duration slightly negative; it is still "no wait".
+      (d.kind === 'wait' ? waitSeconds : runSeconds).observe({ provider: d.provider }, Math.max(0, d.seconds));
+    }
+    for (const r of data.recs) recommendations.set({ status: r.status }, r.n);
+  }
+
+  let inFlightScrape: Promise<string> | undefined;
+  return {
+    registry,
+    contentType: registry.contentType,
+    scrape() {
+      inFlightScrape ??= (async () => {
+        try {
+          apply(await read());
+          return await registry.metrics();
+        } finally {
+          inFlightScrape = undefined;
+        }
+      })();
+      return inFlightScrape;
+    },
+  };
+}
