@@ -16,6 +16,7 @@ import type { Job } from '../db/schema';
 import type { ActivityDeps } from './deps';
 import { classifyFailure, SubmitOutcomeUnknownError } from './failures';
 import { getJob } from '../db/queries';
+import { withDbRetry } from '../db/retry';
 import { DeadlineExpiredError, JobClosedError } from '../capacity/slot-gate';
 
 export interface HeartbeatDetails {
@@ -58,7 +59,8 @@ export async function runProviderJob<T>(
   const limits = deps.limits[provider];
   const log = deps.log.child({ jobId, provider, workflowId: activity.info.workflowExecution?.workflowId, attempt });
 
-  let job = await getJob(deps.database.db, jobId);
+  const loadJob = () => withDbRetry(() => getJob(deps.database.db, jobId));
+  let job = await loadJob();
   if (!job) throw classifyFailure(new JobClosedError(`job ${jobId} does not exist`)).failure;
   // The previous attempt finished the work but died before Temporal heard of it.
   if (job.status === 'completed') return job.result as T;
@@ -70,12 +72,10 @@ export async function runProviderJob<T>(
   beat();
 
   try {
-    const { resumed } = await deps.gate.acquire(jobId, provider, {
-      attempt,
-      signal: activity.cancellationSignal,
-      deadline: job.deadline,
-    });
-    job = (await getJob(deps.database.db, jobId))!;
+    const { resumed } = await withDbRetry(() =>
+      deps.gate.acquire(jobId, provider, { attempt, signal: activity.cancellationSignal, deadline: job!.deadline }),
+    );
+    job = (await loadJob())!;
     log.info({ resumed, priority: job.priority }, 'job holds a slot');
 
     // The 2x-estimate bound applies to the work, not the time spent in line.
@@ -168,14 +168,13 @@ export async function runProviderJob<T>(
     // Never started: the workflow records the expiry (job cancelled, recommendation expired).
     if (err instanceof DeadlineExpiredError || err instanceof JobClosedError) throw failure;
     const final = !retryable || attempt >= job.maxAttempts;
-    const now = await getJob(deps.database.db, jobId);
+    const now = await loadJob().catch(() => job);
     // A paid task may still be running at the provider: keep its slot counted until its expected end.
     const holdUntil =
       retryable && now?.providerTaskId && now.startedAt
         ? new Date(now.startedAt.getTime() + 2 * now.estimatedDurationSeconds * 1_000)
         : null;
-    await pool
-      .query('SELECT fail_job($1, $2, $3, $4)', [jobId, failure.message, final, holdUntil])
+    await withDbRetry(() => pool.query('SELECT fail_job($1, $2, $3, $4)', [jobId, failure.message, final, holdUntil]))
       .catch((dbErr) => log.error({ err: dbErr }, 'could not record the failure; Temporal retries the job'));
     log.warn({ err: failure.message, final, retryable }, 'job attempt failed');
     throw failure;
@@ -196,17 +195,6 @@ async function recordProviderTask(deps: ActivityDeps, jobId: string, handle: str
     jobId,
     handle,
   ]);
-}
-
-async function withDbRetry<T>(fn: () => Promise<T>, attempts = 8): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (i >= attempts) throw err;
-      await sleep(Math.min(250 * 2 ** i, 5_000));
-    }
-  }
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

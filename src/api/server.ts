@@ -7,8 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { ScheduleNotFoundError, ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Env } from '../config/env';
 import type { Database } from '../db/client';
@@ -121,9 +121,9 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   const dashboardFiles = loadDashboard();
 
   const app = Fastify({
-    loggerInstance: opts.log.child({ component: 'api' }),
+    loggerInstance: opts.log.child({ component: 'api' }) as FastifyBaseLogger,
     // One line per call from onResponse below, with who and what, instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
   });
   app.decorateRequest('principal', undefined);
@@ -181,7 +181,8 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
 
   app.setErrorHandler(async (err: unknown, req, reply) => {
     const { status, message } = describeError(err);
-    if (status >= 500) req.log.error({ err }, 'api call failed');
+    // An ApiError is a deliberate answer; anything else at 5xx is a bug or an outage worth its stack.
+    if (status >= 500 && !(err instanceof ApiError)) req.log.error({ err }, 'api call failed');
     return reply.status(status).send({ ok: false, error: { message } });
   });
   app.setNotFoundHandler(async (req, reply) =>
@@ -319,6 +320,7 @@ function describeError(err: unknown): { status: number; message: string } {
   if (err instanceof ApiError) return { status: err.statusCode, message: err.message };
   if (err instanceof BadInputError) return { status: 400, message: err.message };
   if (err instanceof NotFoundError) return { status: 404, message: err.message };
+  if (err instanceof ScheduleNotFoundError) return { status: 404, message: 'the schedule does not exist; create it with `reelflow schedule create`' };
   if (err instanceof z.ZodError) {
     const issue = err.issues[0];
     return { status: 400, message: `${issue?.path.join('.') || 'input'} ${issue?.message ?? 'is invalid'}` };

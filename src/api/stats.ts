@@ -99,7 +99,7 @@ export async function openJobs(pool: pg.Pool): Promise<OpenJobRow[]> {
       SELECT ${JOB_COLUMNS}, NULL::int, false, q.running_seconds::float8, coalesce(q.is_stuck, false)
         FROM queue_processing q LEFT JOIN competitive_recommendations r ON r.id = q.recommendation_id
     ) j
-    ORDER BY j.status DESC, j.priority, j."createdAt", j.id`);
+    ORDER BY (j.status = 'processing') DESC, j.priority, j."createdAt", j.id`);
   return rows;
 }
 

@@ -98,6 +98,14 @@ export const SLOT_LEASE = {
   sweepMs: 1_000,
 } as const;
 
+/**
+ * A job whose attempts all ended in heartbeat timeouts lost its workers (killed,
+ * frozen, OOM), it did not fail: the workflow runs it again, this many times at
+ * most, resuming the same provider task. Heartbeat timeouts would otherwise eat
+ * the three attempts meant for provider errors.
+ */
+export const MAX_WORKER_LOSSES = 5;
+
 /** Task queues. Workflows and database sync run on the base queue; each provider has its own. */
 export const BASE_TASK_QUEUE = 'reelflow';
 export function providerTaskQueue(baseQueue: string, provider: Provider): string {

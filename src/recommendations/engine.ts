@@ -80,7 +80,7 @@ const clip = (text: string, max: number) => (text.length <= max ? text : `${text
 
 /** Our data's opinion of a player, from price, points, form, minutes and injury status. */
 export function assessPlayer(player: Player, maxMinutes: number, t: RecommendationThresholds = RECOMMENDATION_THRESHOLDS): Assessment {
-  const pointsPerMillion = round2(player.points / player.price);
+  const pointsPerMillion = round2(player.price > 0 ? player.points / player.price : 0);
   const minutesShare = round2(maxMinutes > 0 ? player.minutes / maxMinutes : 0);
   const bust: string[] = [];
   if (player.injuryStatus === 'injured') bust.push('lesionado');

@@ -10,9 +10,10 @@
  * function only orchestrates (no I/O, no clocks but the SDK's).
  */
 import * as wf from '@temporalio/workflow';
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, TimeoutType } from '@temporalio/common';
 import { isPriority, temporalPriorityKey, type Priority } from '../config/priorities';
 import {
+  MAX_WORKER_LOSSES,
   PROVIDER_LIMITS,
   PUBLISH_JOB_TYPE,
   providerTaskQueue,
@@ -189,7 +190,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
 
     setPhase('analyzing', 'openai', 'openai_analysis');
     state.currentJobId = analyzeJob.id;
-    const brief = await activitiesFor<OpenAi>('openai', plan).writeBrief({
+    const brief = await surviveWorkerLoss(() => activitiesFor<OpenAi>('openai', plan).writeBrief({
       jobId: analyzeJob.id,
       request: {
         title: plan.title,
@@ -198,12 +199,12 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
         ourData: plan.ourData,
         notes: plan.jobConfig.notes,
       },
-    });
+    }));
 
     if (deadlinePassed(plan)) return expire();
     setPhase('generating', 'veo3', videoJobType);
     state.currentJobId = videoJob.id;
-    const video = await activitiesFor<Veo3>('veo3', plan).generateVideo({
+    const video = await surviveWorkerLoss(() => activitiesFor<Veo3>('veo3', plan).generateVideo({
       jobId: videoJob.id,
       request: {
         prompt: brief.videoPrompt,
@@ -211,7 +212,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
         model: plan.jobConfig.model,
         imageUrl: plan.jobConfig.imageUrl,
       },
-    });
+    }));
     state.videoUrl = video.videoUrl;
 
     setPhase('publishing');
@@ -219,13 +220,15 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     const caption = plan.jobConfig.caption ?? `${brief.caption}\n\n${brief.hashtags.join(' ')}`.trim();
     const results = await Promise.allSettled(
       platforms.map((platform) =>
-        activitiesFor<Publish>(platform, plan).publishVideo({
-          jobId: publishJobs.get(platform)!,
-          platform,
-          videoUrl: video.videoUrl,
-          title: brief.title,
-          caption,
-        }),
+        surviveWorkerLoss(() =>
+          activitiesFor<Publish>(platform, plan).publishVideo({
+            jobId: publishJobs.get(platform)!,
+            platform,
+            videoUrl: video.videoUrl,
+            title: brief.title,
+            caption,
+          }),
+        ),
       ),
     );
     const posts: PublishedPost[] = [];
@@ -267,6 +270,20 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
 
   function deadlinePassed(plan: RecommendationPlan): boolean {
     return plan.deadline !== null && Date.parse(plan.deadline) <= Date.now();
+  }
+}
+
+/** Runs a provider activity again (same job, resuming its task) when its workers were lost. */
+async function surviveWorkerLoss<R>(run: () => Promise<R>): Promise<R> {
+  for (let lost = 0; ; lost++) {
+    try {
+      return await run();
+    } catch (err) {
+      const workerLost =
+        err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.HEARTBEAT;
+      if (!workerLost || lost >= MAX_WORKER_LOSSES) throw err;
+      wf.log.warn('provider activity lost its workers; running it again', { lost: lost + 1 });
+    }
   }
 }
 

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCompetitorBaseActivities, createCompetitorOpenAiActivities, type GenerationSummary } from '../../src/activities/competitor';
 import { providerTaskQueue } from '../../src/config/providers';
 import { competitiveRecommendations, competitiveVideos } from '../../src/db/schema';
-import { analysisResponder, COMPETITOR_ANALYSIS_SCHEMA_NAME } from '../../src/recommendations/analysis';
+import { analysisResponder, buildAnalysisPrompt, COMPETITOR_ANALYSIS_SCHEMA_NAME } from '../../src/recommendations/analysis';
 import { createNameResolver } from '../../src/recommendations/names';
 import { loadRosterFile } from '../../src/recommendations/roster';
 import { readSampleCompetitorVideos, resolveAnalysisPlayers, saveCompetitorVideo, type CompetitorVideo } from '../../src/recommendations/save-video';
@@ -70,9 +70,9 @@ beforeAll(async () => {
   connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const base = createCompetitorBaseActivities(h.runtime);
   workers = await Promise.all([
-    Worker.create({ connection, taskQueue: cvQueue, workflowsPath: require.resolve('../../src/workflows/competitor-video'), activities: base }),
+    Worker.create({ connection, taskQueue: cvQueue, workflowsPath: path.resolve(__dirname, '../../src/workflows/competitor-video.ts'), activities: base }),
     Worker.create({ connection, taskQueue: providerTaskQueue(cvQueue, 'openai'), activities: createCompetitorOpenAiActivities(h.runtime) }),
-    Worker.create({ connection, taskQueue: genQueue, workflowsPath: require.resolve('../../src/workflows/recommendation-generation'), activities: base }),
+    Worker.create({ connection, taskQueue: genQueue, workflowsPath: path.resolve(__dirname, '../../src/workflows/recommendation-generation.ts'), activities: base }),
   ]);
   running = Promise.all(workers.map((w) => w.run()));
 });
@@ -163,7 +163,7 @@ describe('recommendation generation and the hourly schedule', () => {
   it('creates each idea once and starts its recommendation workflow', async () => {
     const resolver = createNameResolver(await db().query.players.findMany());
     for (const video of sample) {
-      const { system, user } = await import('../../src/recommendations/analysis').then((m) => m.buildAnalysisPrompt(video));
+      const { system, user } = buildAnalysisPrompt(video);
       const analysis = analysisResponder([{ role: 'system', content: system }, { role: 'user', content: user }]);
       await saveCompetitorVideo(db(), { ...video, analysis, resolution: resolveAnalysisPlayers(resolver, analysis) });
     }

@@ -1,0 +1,91 @@
+/**
+ * The API process: `npm run api`. Serves the REST API, the dashboard at
+ * /automation-calendar and /metrics on API_HOST:API_PORT (default 0.0.0.0:8080).
+ * Needs PostgreSQL (DATABASE_URL, migrated) and Temporal (TEMPORAL_ADDRESS).
+ */
+import type { Client } from '@temporalio/client';
+import { z } from 'zod';
+import { ConfigError, loadEnv } from '../config/env';
+import { connectDatabase } from '../db/client';
+import { createLogger } from '../logger';
+import {
+  describeHourlySchedule,
+  pauseHourlySchedule,
+  triggerHourlySchedule,
+  unpauseHourlySchedule,
+} from '../schedule/hourly';
+import { createRecommendationService } from '../services/recommendations';
+import { connectTemporal } from '../temporal/client';
+import { ApiError, buildApiServer, type ScheduleController } from './server';
+
+const apiEnvSchema = z.object({
+  API_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /** 0.0.0.0 so a container port mapping works; set 127.0.0.1 to keep it local. */
+  API_HOST: z.string().min(1).default('0.0.0.0'),
+});
+
+function loadApiEnv(source: NodeJS.ProcessEnv = process.env) {
+  const result = apiEnvSchema.safeParse(source);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ConfigError(`environment variable ${issue.path.join('.')} ${issue.message}`);
+  }
+  return result.data;
+}
+
+/** The hourly schedule of src/schedule/hourly.ts behind the API's interface. */
+function hourlySchedule(client: Client): ScheduleController {
+  return {
+    pause: () => pauseHourlySchedule(client, 'paused from the API'),
+    unpause: () => unpauseHourlySchedule(client, 'unpaused from the API'),
+    trigger: () => triggerHourlySchedule(client),
+    async describe() {
+      const d = await describeHourlySchedule(client);
+      if (!d) throw new ApiError(404, 'the hourly schedule does not exist; create it with `reelflow schedule create`');
+      // The raw protobuf answer is not JSON-friendly and says nothing more to an operator.
+      return {
+        scheduleId: d.scheduleId,
+        paused: d.state.paused,
+        note: d.state.note ?? null,
+        nextActionTimes: d.info.nextActionTimes,
+        recentActions: d.info.recentActions.map((a) => ({ scheduledAt: a.scheduledAt, takenAt: a.takenAt, workflowId: a.action.workflow.workflowId })),
+        runningActions: d.info.runningActions.map((a) => a.workflow.workflowId),
+        numActionsTaken: d.info.numActionsTaken,
+        overlap: d.policies.overlap,
+      };
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const env = loadEnv();
+  const apiEnv = loadApiEnv();
+  const log = createLogger(env.LOG_LEVEL, 'reelflow-api');
+  const database = connectDatabase(env.DATABASE_URL, { max: 10 });
+  await database.pool.query('SELECT 1').catch((err: Error) => {
+    throw new Error(`cannot reach PostgreSQL at DATABASE_URL (${err.message}); is it running and migrated (\`npm run db:migrate\`)?`);
+  });
+  const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
+  const service = createRecommendationService({ database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
+  const app = await buildApiServer({ database, service, env, log, schedule: hourlySchedule(client) });
+  const address = await app.listen({ port: apiEnv.API_PORT, host: apiEnv.API_HOST });
+  log.info({ address, dashboard: `${address}/automation-calendar` }, 'API listening');
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    await app.close();
+    await client.connection.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(`reelflow-api: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

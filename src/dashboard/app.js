@@ -1,0 +1,317 @@
+// Reelflow automation calendar: plain JS, no build step. Everything comes from
+// the authenticated API (GET /api/dashboard every 1.5 s); the token lives in
+// sessionStorage so it dies with the tab. All text goes in through textContent
+// (job titles and provider errors are untrusted).
+'use strict';
+(() => {
+  const TOKEN_KEY = 'reelflow.token';
+  const POLL_MS = 1500;
+  const CONFIRM_MS = 4000;
+  const PRIORITIES = ['P0', 'P1', 'P2', 'P3'];
+  const $ = (id) => document.getElementById(id);
+
+  let me = null;
+  let pollTimer = null;
+  let toastTimer = null;
+
+  // --- tiny DOM helper -------------------------------------------------------------------
+  function h(tag, props, ...children) {
+    const el = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (key === 'class') el.className = value;
+      else if (key === 'text') el.textContent = value;
+      else if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+      else el.setAttribute(key, value === true ? '' : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return el;
+  }
+
+  // --- formatting ----------------------------------------------------------------------
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return '–';
+    const s = Math.max(0, Math.round(seconds));
+    if (s < 60) return `${s}s`;
+    if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+    const hrs = Math.floor(s / 3600);
+    return hrs < 48 ? `${hrs}h ${Math.floor((s % 3600) / 60)}m` : `${Math.floor(hrs / 24)}d ${hrs % 24}h`;
+  }
+  function relative(iso) {
+    if (!iso) return '–';
+    const diff = (Date.parse(iso) - Date.now()) / 1000;
+    return diff >= 0 ? `in ${duration(diff)}` : `${duration(-diff)} ago`;
+  }
+  const time = (iso) => (iso ? h('time', { datetime: iso, title: new Date(iso).toLocaleString(), text: relative(iso) }) : '–');
+  const pct = (v) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
+  const money = (v) => (v === null || v === undefined ? '–' : Number(v).toFixed(2));
+  const shortId = (id) => (id ? id.slice(0, 8) : '');
+  const workflowUrl = (workflowId) =>
+    `${me.temporalUiUrl}/namespaces/${encodeURIComponent(me.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  const workflowLink = (workflowId) =>
+    h('a', { href: workflowUrl(workflowId), target: '_blank', rel: 'noopener', class: 'temporal-link', text: 'Temporal ↗' });
+
+  // --- API ---------------------------------------------------------------------------------
+  async function api(method, path, body) {
+    const headers = { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ''}` };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    let payload = null;
+    try {
+      payload = await res.json();
+    } catch {
+      payload = null;
+    }
+    if (res.status === 401 && me) {
+      signOut('Your token is no longer valid; sign in again.');
+    }
+    if (!res.ok || !payload || payload.ok === false) {
+      const err = new Error((payload && payload.error && payload.error.message) || `HTTP ${res.status}`);
+      err.status = res.status;
+      throw err;
+    }
+    return payload.data;
+  }
+
+  function toast(message, bad) {
+    const el = $('toast');
+    el.textContent = message;
+    el.className = bad ? 'toast bad' : 'toast';
+    el.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => (el.hidden = true), 4000);
+  }
+
+  // --- session -------------------------------------------------------------------------------
+  async function signIn(token) {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    try {
+      me = await api('GET', '/api/whoami');
+    } catch (err) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      me = null;
+      throw err;
+    }
+    $('login').hidden = true;
+    $('app').hidden = false;
+    $('who').textContent = `${me.name} · ${me.role}`;
+    document.body.classList.toggle('read-only', me.role !== 'operator');
+    await refresh();
+  }
+
+  function signOut(message) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    me = null;
+    clearTimeout(pollTimer);
+    $('app').hidden = true;
+    $('login').hidden = false;
+    $('login-error').textContent = message || '';
+    $('queue').tBodies[0].replaceChildren();
+  }
+
+  // --- polling -----------------------------------------------------------------------------
+  async function refresh() {
+    clearTimeout(pollTimer);
+    if (!me) return;
+    try {
+      const snapshot = await api('GET', '/api/dashboard');
+      render(snapshot);
+      $('live').className = 'live';
+      $('updated').textContent = `updated ${new Date(snapshot.generatedAt).toLocaleTimeString()}`;
+    } catch (err) {
+      $('live').className = 'live stale';
+      $('updated').textContent = `refresh failed: ${err.message}`;
+    }
+    if (me) pollTimer = setTimeout(refresh, POLL_MS);
+  }
+
+  function render(s) {
+    renderAlerts(s.stuck);
+    renderProviders(s.providers);
+    renderQueue(s.jobs);
+    renderCalendar(s.calendar);
+    renderFailures(s.failures);
+  }
+
+  function renderAlerts(stuck) {
+    $('alerts').replaceChildren(
+      ...stuck.map((j) =>
+        h('div', { class: 'alert', 'data-testid': 'stuck-alert', 'data-job-id': j.id },
+          `⚠ Stuck: ${j.title || j.jobType} · ${j.step} on ${j.provider}, running ${duration(j.runningSeconds)} (over 2× its estimate) `,
+          workflowLink(j.workflowId)),
+      ),
+    );
+  }
+
+  function renderProviders(providers) {
+    $('providers').replaceChildren(
+      ...providers.map((p) => {
+        const full = p.inUse >= p.maxConcurrent;
+        const meter = h('div', { class: full ? 'meter full' : 'meter' }, h('div'));
+        meter.firstChild.style.width = `${Math.min(100, (p.inUse / Math.max(1, p.maxConcurrent)) * 100)}%`;
+        const row = (label, value) => [h('dt', { text: label }), h('dd', { text: String(value) })];
+        return h('div', { class: 'card provider', 'data-provider': p.provider },
+          h('h3', {}, h('span', { text: p.provider }), h('span', { class: 'in-use', text: `${p.inUse} / ${p.maxConcurrent}` })),
+          meter,
+          h('dl', {},
+            row('In use / cap', `${p.inUse} / ${p.maxConcurrent}`),
+            row('Waiting', p.waiting),
+            row('Queued · running', `${p.queued} · ${p.processing}`),
+            row('Spacing', `${(p.minStartIntervalMs / 1000).toFixed(1)} s`),
+            row('Success (24 h)', pct(p.successRate24h)),
+            row('Avg duration', duration(p.avgRunSeconds24h)),
+            row('Avg wait', duration(p.avgWaitSeconds24h)),
+            row('Cost today', money(p.costToday)),
+            row('Stuck', p.stuck)));
+      }),
+    );
+  }
+
+  // Rows are kept by job id and patched, so an open priority menu or an armed
+  // cancel button survives the next poll.
+  function renderQueue(jobs) {
+    const body = $('queue').tBodies[0];
+    const existing = new Map([...body.rows].map((tr) => [tr.dataset.jobId, tr]));
+    const wanted = [];
+    for (const job of jobs) {
+      let tr = existing.get(job.id);
+      if (!tr) tr = newQueueRow(job);
+      existing.delete(job.id);
+      updateQueueRow(tr, job);
+      wanted.push(tr);
+    }
+    for (const tr of existing.values()) tr.remove();
+    const inOrder = wanted.every((tr, i) => body.rows[i] === tr);
+    if (!inOrder) wanted.forEach((tr) => body.append(tr));
+    $('queue-empty').hidden = jobs.length > 0;
+    $('queue-count').textContent = `(${jobs.length})`;
+  }
+
+  function newQueueRow(job) {
+    const tr = h('tr', { 'data-job-id': job.id, 'data-testid': 'queue-row' });
+    for (let i = 0; i < 9; i += 1) tr.append(h('td'));
+    const select = h('select', { 'aria-label': 'Priority', 'data-testid': 'priority-select', onchange: () => reprioritise(job.id, select) },
+      ...PRIORITIES.map((p) => h('option', { value: p, text: p })));
+    const cancel = h('button', { type: 'button', class: 'danger', 'data-testid': 'cancel-button', text: 'Cancel', onclick: () => cancelJob(job.id, cancel) });
+    tr.append(h('td', { class: 'actions' }, h('div', { class: 'actions' }, select, cancel)));
+    return tr;
+  }
+
+  function updateQueueRow(tr, job) {
+    const cells = tr.cells;
+    const set = (i, ...content) => cells[i].replaceChildren(...content);
+    tr.className = job.isStuck ? 'stuck' : '';
+    tr.dataset.status = job.status;
+    set(0, h('span', { class: `prio ${job.priority}`, text: job.priority }));
+    cells[1].className = 'title';
+    cells[1].title = `${job.title || ''} · ${job.step} · job ${job.id}`;
+    set(1, `${job.title || shortId(job.recommendationId)} · `, h('span', { class: 'muted', text: job.step }));
+    set(2, job.provider);
+    set(3, h('span', { class: `status ${job.status}`, text: job.isStuck ? 'stuck' : job.status }));
+    if (job.status === 'processing') set(4, `running ${duration(job.runningSeconds)}`);
+    else if (job.scheduleAfter && Date.parse(job.scheduleAfter) > Date.now()) set(4, 'scheduled ', time(job.scheduleAfter));
+    else set(4, `#${job.position} in line`, job.inLine ? '' : h('span', { class: 'muted', text: ' (not yet asking)' }));
+    set(5, `${job.attempts}/${job.maxAttempts}`);
+    set(6, time(job.createdAt));
+    set(7, time(job.deadline));
+    set(8, workflowLink(job.workflowId));
+    const select = tr.querySelector('select');
+    if (document.activeElement !== select && !select.disabled) select.value = job.priority;
+  }
+
+  async function cancelJob(jobId, button) {
+    if (!button.classList.contains('confirm')) {
+      button.classList.add('confirm');
+      button.textContent = 'Confirm cancel';
+      setTimeout(() => {
+        button.classList.remove('confirm');
+        button.textContent = 'Cancel';
+      }, CONFIRM_MS);
+      return;
+    }
+    button.disabled = true;
+    try {
+      const result = await api('POST', `/api/jobs/${encodeURIComponent(jobId)}/cancel`, { reason: `cancelled from the dashboard by ${me.name}` });
+      toast(`Cancellation requested for recommendation ${shortId(result.recommendationId)}`);
+    } catch (err) {
+      toast(`Cancel failed: ${err.message}`, true);
+      button.disabled = false;
+    }
+    refresh();
+  }
+
+  async function reprioritise(jobId, select) {
+    select.disabled = true;
+    try {
+      const state = await api('POST', `/api/jobs/${encodeURIComponent(jobId)}/priority`, { priority: select.value });
+      toast(`Now ${state.priority}`);
+    } catch (err) {
+      toast(`Reprioritise failed: ${err.message}`, true);
+    }
+    select.disabled = false;
+    select.blur();
+    refresh();
+  }
+
+  function renderCalendar(rows) {
+    const el = $('calendar');
+    const start = Date.now();
+    const span = 24 * 3600 * 1000;
+    const x = (iso) => Math.min(100, Math.max(0, ((Date.parse(iso) - start) / span) * 100));
+    const children = [];
+    for (let hr = 0; hr < 24; hr += 3) {
+      const tick = h('div', { class: 'tick', text: hr === 0 ? 'now' : new Date(start + hr * 3600_000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) });
+      tick.style.left = `calc(170px + (100% - 180px) * ${hr / 24})`;
+      children.push(tick);
+    }
+    for (const c of rows.slice(0, 60)) {
+      const bar = h('div', { class: `bar ${c.priority}`, title: `${c.title || ''} · ${c.jobType} · ${c.provider} · ${new Date(c.plannedAt).toLocaleString()}` });
+      bar.style.left = `${x(c.plannedAt)}%`;
+      bar.style.width = `${Math.max(0.3, x(c.estimatedEndAt) - x(c.plannedAt))}%`;
+      const row = h('div', { class: 'row', 'data-testid': 'calendar-row', 'data-job-id': c.id },
+        h('span', { class: 'label', text: `${c.priority} ${c.title || shortId(c.recommendationId)} · ${c.jobType}` }), bar);
+      if (c.deadline && Date.parse(c.deadline) - start <= span) {
+        const mark = h('div', { class: 'deadline', title: `deadline ${new Date(c.deadline).toLocaleString()}` });
+        mark.style.left = `${x(c.deadline)}%`;
+        row.append(mark);
+      }
+      children.push(row);
+    }
+    if (rows.length === 0) children.push(h('p', { class: 'muted', text: 'Nothing planned for the next 24 hours.' }));
+    el.replaceChildren(...children);
+  }
+
+  function renderFailures(failures) {
+    $('failures').replaceChildren(
+      ...(failures.length
+        ? failures.map((f) =>
+            h('li', { class: f.event, 'data-testid': 'failure' },
+              h('div', {},
+                h('strong', { text: f.event === 'failed' ? 'Failed' : `Retrying (attempt ${f.attempt ?? '?'})` }),
+                ` · ${f.priority} · ${f.title || f.jobType} · ${f.provider} · `, time(f.at), ' · ', workflowLink(f.workflowId)),
+              h('div', { class: 'err', text: f.error || '(no message)' })))
+        : [h('li', { class: 'muted', text: 'No failures recently.' })]),
+    );
+  }
+
+  // --- boot ----------------------------------------------------------------------------------
+  $('login-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    $('login-error').textContent = '';
+    const token = $('token').value.trim();
+    try {
+      await signIn(token);
+      $('token').value = '';
+    } catch (err) {
+      $('login-error').textContent = err.status === 401 ? 'That token is not valid (or was revoked).' : err.message;
+    }
+  });
+  $('logout').addEventListener('click', () => signOut());
+
+  const saved = sessionStorage.getItem(TOKEN_KEY);
+  if (saved) signIn(saved).catch(() => signOut('Your saved token is no longer valid; sign in again.'));
+  else $('login').hidden = false;
+})();

@@ -1,0 +1,215 @@
+/**
+ * /metrics and the dashboard snapshot against a queue state written straight
+ * into a test database: every number is known in advance. No Temporal needed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROVIDER_LIMITS } from '../../src/config/providers';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+import { dbOnlyService, sample, startTestApi, type TestApi } from './support';
+
+let t: TestDatabase;
+let api: TestApi;
+let recId: string;
+const q = (text: string, params: unknown[] = []) => t.database.pool.query(text, params);
+
+let seq = 0;
+/** Inserts a job with timestamps relative to the database clock (seconds ago; null = unset). */
+async function job(o: {
+  provider: string;
+  priority?: string;
+  status: string;
+  createdAgo?: number;
+  startedAgo?: number | null;
+  completedAgo?: number | null;
+  scheduleIn?: number | null;
+  attempts?: number;
+  cost?: number | null;
+  error?: string | null;
+  estimate?: number;
+  slot?: boolean;
+}): Promise<string> {
+  const ago = (s: number | null | undefined) => (s === null || s === undefined ? null : `${s} seconds`);
+  const { rows } = await q(
+    `INSERT INTO automation_queue (workflow_id, step, job_type, api_provider, priority, status, estimated_duration_seconds,
+        attempts, max_attempts, cost, error, recommendation_id, created_at, started_at, completed_at, schedule_after)
+     VALUES ($1, 'step', 'test_job', $2, $3, $4, $5, $6, 3, $7, $8, $9,
+        now() - $10::interval, now() - $11::interval, now() - $12::interval, now() + $13::interval)
+     RETURNING id`,
+    [
+      `wf-metrics-${++seq}`, o.provider, o.priority ?? 'P2', o.status, o.estimate ?? PROVIDER_LIMITS[o.provider as 'veo3'].estimatedDurationSeconds,
+      o.attempts ?? 0, o.cost ?? null, o.error ?? null, recId,
+      ago(o.createdAgo ?? 0), ago(o.startedAgo), ago(o.completedAgo), o.scheduleIn ? `${o.scheduleIn} seconds` : null,
+    ],
+  );
+  const id = rows[0].id as string;
+  if (o.slot) {
+    await q(`INSERT INTO provider_slots (job_id, provider, lease_expires_at) VALUES ($1, $2, now() + interval '1 hour')`, [id, o.provider]);
+  }
+  return id;
+}
+
+let failedJob: string;
+beforeAll(async () => {
+  t = await createTestDatabase();
+  const { rows } = await q(
+    `INSERT INTO competitive_recommendations (priority, recommendation_type, title) VALUES ('P1', 'bargain', 'Chollo de la jornada') RETURNING id`,
+  );
+  recId = rows[0].id;
+  // Line: veo3 2xP0 + 1xP1, openai 1xP2, instagram 1xP3 scheduled for later (queued, not yet waiting).
+  await job({ provider: 'veo3', priority: 'P0', status: 'queued' });
+  await job({ provider: 'veo3', priority: 'P0', status: 'queued' });
+  await job({ provider: 'veo3', priority: 'P1', status: 'queued' });
+  await job({ provider: 'openai', priority: 'P2', status: 'queued' });
+  await job({ provider: 'instagram', priority: 'P3', status: 'queued', scheduleIn: 3600 });
+  // Running: veo3 waited 59 s and runs for 41 s; another has run 700 s > 2x300 s: stuck. Both hold slots.
+  await job({ provider: 'veo3', priority: 'P1', status: 'processing', createdAgo: 100, startedAgo: 41, attempts: 1, slot: true });
+  await job({ provider: 'veo3', priority: 'P2', status: 'processing', createdAgo: 710, startedAgo: 700, attempts: 1, slot: true });
+  // Done today: openai 2x (wait 2 s, run 5 s, 0.5 each), veo3 (wait 30 s, run 200 s, 60, 2 attempts).
+  await job({ provider: 'openai', status: 'completed', createdAgo: 7, startedAgo: 5, completedAgo: 0, attempts: 1, cost: 0.5 });
+  await job({ provider: 'openai', status: 'completed', createdAgo: 7, startedAgo: 5, completedAgo: 0, attempts: 1, cost: 0.5 });
+  await job({ provider: 'veo3', status: 'completed', createdAgo: 230, startedAgo: 200, completedAgo: 0, attempts: 2, cost: 60 });
+  // Two days ago: counts in all-time totals, not in today's cost nor the 24 h histograms.
+  await job({ provider: 'veo3', status: 'completed', createdAgo: 172_900, startedAgo: 172_850, completedAgo: 172_800, attempts: 1, cost: 60 });
+  failedJob = await job({ provider: 'tiktok', status: 'failed', createdAgo: 30, startedAgo: 20, completedAgo: 10, attempts: 3, error: 'tiktok: spam_risk_too_many_posts' });
+  await q(`SELECT log_job_event($1, 'retrying', '{"error":"tiktok: HTTP 500","attempt":1}')`, [failedJob]);
+  await q(`SELECT log_job_event($1, 'retrying', '{"error":"tiktok: HTTP 503","attempt":2}')`, [failedJob]);
+  await q(`SELECT log_job_event($1, 'failed', '{"error":"tiktok: spam_risk_too_many_posts","attempt":3}')`, [failedJob]);
+  await job({ provider: 'youtube', status: 'cancelled', attempts: 0 });
+
+  api = await startTestApi(t, { service: dbOnlyService(t) });
+});
+afterAll(async () => {
+  await api?.app.close();
+  await t?.drop();
+});
+
+describe('/metrics', () => {
+  it('needs a token', async () => {
+    const res = await api.call(null, { method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(401);
+  });
+
+  it('reports the known queue state', async () => {
+    const res = await api.call('read', { method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    const m = (name: string, labels: Record<string, string> = {}) => sample(res.body, name, labels);
+
+    // Queue depth by provider and priority; absent combinations are explicit zeros.
+    expect(m('reelflow_queue_depth', { provider: 'veo3', priority: 'P0' })).toBe(2);
+    expect(m('reelflow_queue_depth', { provider: 'veo3', priority: 'P1' })).toBe(1);
+    expect(m('reelflow_queue_depth', { provider: 'openai', priority: 'P2' })).toBe(1);
+    expect(m('reelflow_queue_depth', { provider: 'instagram', priority: 'P3' })).toBe(1);
+    expect(m('reelflow_queue_depth', { provider: 'tiktok', priority: 'P0' })).toBe(0);
+
+    // In flight against the cap; the scheduled instagram job is queued but not waiting yet.
+    expect(m('reelflow_provider_in_flight', { provider: 'veo3' })).toBe(2);
+    expect(m('reelflow_provider_max_concurrent', { provider: 'veo3' })).toBe(PROVIDER_LIMITS.veo3.maxConcurrent);
+    expect(m('reelflow_provider_waiting', { provider: 'veo3' })).toBe(3);
+    expect(m('reelflow_provider_waiting', { provider: 'instagram' })).toBe(0);
+    expect(m('reelflow_provider_min_start_interval_seconds', { provider: 'veo3' })).toBe(PROVIDER_LIMITS.veo3.minStartIntervalMs / 1000);
+    expect(m('reelflow_jobs_stuck', { provider: 'veo3' })).toBe(1);
+    expect(m('reelflow_jobs_stuck', { provider: 'openai' })).toBe(0);
+
+    // Wait histogram (24 h): veo3 waited 59, 10 and 30 s; the two-day-old job is outside.
+    expect(m('reelflow_job_wait_seconds_count', { provider: 'veo3' })).toBe(3);
+    expect(m('reelflow_job_wait_seconds_sum', { provider: 'veo3' })).toBeCloseTo(99, 3);
+    expect(m('reelflow_job_wait_seconds_bucket', { provider: 'veo3', le: '5' })).toBe(0);
+    expect(m('reelflow_job_wait_seconds_bucket', { provider: 'veo3', le: '15' })).toBe(1);
+    expect(m('reelflow_job_wait_seconds_bucket', { provider: 'veo3', le: '30' })).toBe(2);
+    expect(m('reelflow_job_wait_seconds_bucket', { provider: 'veo3', le: '60' })).toBe(3);
+    // Run histogram: completed only.
+    expect(m('reelflow_job_run_seconds_count', { provider: 'veo3' })).toBe(1);
+    expect(m('reelflow_job_run_seconds_sum', { provider: 'veo3' })).toBeCloseTo(200, 3);
+    expect(m('reelflow_job_run_seconds_count', { provider: 'openai' })).toBe(2);
+    expect(m('reelflow_job_run_seconds_bucket', { provider: 'openai', le: '5' })).toBe(2);
+    expect(m('reelflow_job_run_seconds_count', { provider: 'youtube' })).toBe(0);
+
+    // Attempts, failures, retries, cost.
+    expect(m('reelflow_job_attempts_total', { provider: 'veo3' })).toBe(1 + 1 + 2 + 1);
+    expect(m('reelflow_job_failures_total', { provider: 'tiktok' })).toBe(1);
+    expect(m('reelflow_job_retries_total', { provider: 'tiktok' })).toBe(2);
+    expect(m('reelflow_job_failures_total', { provider: 'veo3' })).toBe(0);
+    expect(m('reelflow_cost_total', { provider: 'veo3' })).toBe(120);
+    expect(m('reelflow_cost_today', { provider: 'veo3' })).toBe(60);
+    expect(m('reelflow_cost_today', { provider: 'openai' })).toBe(1);
+
+    expect(m('reelflow_jobs', { provider: 'veo3', status: 'completed' })).toBe(2);
+    expect(m('reelflow_jobs', { provider: 'youtube', status: 'cancelled' })).toBe(1);
+    expect(m('reelflow_recommendations', { status: 'pending' })).toBe(1);
+    // Process metrics of the API itself.
+    expect(res.body).toContain('reelflow_api_process_cpu_seconds_total');
+  });
+
+  it('gives every concurrent scrape the same complete answer', async () => {
+    const texts = await Promise.all([1, 2, 3].map(() => api.call('read', { method: 'GET', url: '/metrics' })));
+    for (const r of texts) expect(sample(r.body, 'reelflow_queue_depth', { provider: 'veo3', priority: 'P0' })).toBe(2);
+    // And a second scrape does not double-count the histograms.
+    expect(sample(texts[2]!.body, 'reelflow_job_wait_seconds_count', { provider: 'veo3' })).toBe(3);
+  });
+});
+
+describe('/api/dashboard', () => {
+  it('gives the live queue, panels, stuck alerts, calendar and failures', async () => {
+    const res = await api.call('read', { method: 'GET', url: '/api/dashboard' });
+    expect(res.statusCode).toBe(200);
+    const s = res.json().data;
+    expect(s.jobs).toHaveLength(7);
+    // Running first, then the line in priority order with positions per provider.
+    expect(s.jobs.slice(0, 2).every((j: { status: string }) => j.status === 'processing')).toBe(true);
+    const veo3Line = s.jobs.filter((j: { provider: string; status: string }) => j.provider === 'veo3' && j.status === 'queued');
+    expect(veo3Line.map((j: { priority: string; position: number }) => [j.priority, j.position])).toEqual([['P0', 1], ['P0', 2], ['P1', 3]]);
+    expect(s.jobs[0].title).toBe('Chollo de la jornada');
+    expect(s.stuck).toHaveLength(1);
+    expect(s.stuck[0]).toMatchObject({ provider: 'veo3', isStuck: true });
+
+    const veo3 = s.providers.find((p: { provider: string }) => p.provider === 'veo3');
+    expect(veo3).toMatchObject({ inUse: 2, maxConcurrent: 2, waiting: 3, queued: 3, processing: 2, completed24h: 1, failed24h: 0, costToday: 60, stuck: 1 });
+    expect(veo3.successRate24h).toBe(1);
+    expect(veo3.avgRunSeconds24h).toBeCloseTo(200, 3);
+    const tiktok = s.providers.find((p: { provider: string }) => p.provider === 'tiktok');
+    expect(tiktok.successRate24h).toBe(0);
+
+    expect(s.failures.map((f: { event: string; error: string }) => [f.event, f.error])).toEqual([
+      ['failed', 'tiktok: spam_risk_too_many_posts'],
+      ['retrying', 'tiktok: HTTP 503'],
+      ['retrying', 'tiktok: HTTP 500'],
+    ]);
+    // Every open job is in the next 24 h (the instagram one is scheduled in 1 h).
+    expect(s.calendar).toHaveLength(7);
+  });
+
+  it('shows one job with its history', async () => {
+    const res = await api.call('read', { method: 'GET', url: `/api/jobs/${failedJob}` });
+    expect(res.statusCode).toBe(200);
+    const d = res.json().data;
+    expect(d.job).toMatchObject({ id: failedJob, status: 'failed', apiProvider: 'tiktok' });
+    expect(d.recommendation.id).toBe(recId);
+    expect(d.history.map((e: { event: string }) => e.event)).toEqual(['retrying', 'retrying', 'failed']);
+    expect(d.links.temporal).toBe(`http://127.0.0.1:8233/namespaces/default/workflows/${d.job.workflowId}`);
+  });
+
+  it('filters the job list and names a wrong filter', async () => {
+    const ok = await api.call('read', { method: 'GET', url: '/api/jobs?status=queued,processing&provider=veo3' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().data).toHaveLength(5);
+    const p0 = await api.call('read', { method: 'GET', url: '/api/jobs?priority=P0' });
+    expect(p0.json().data).toHaveLength(2);
+    const bad = await api.call('read', { method: 'GET', url: '/api/jobs?status=running' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toEqual({ ok: false, error: { message: expect.stringMatching(/status\.0 must be one of queued, processing/) } });
+    const badDate = await api.call('read', { method: 'GET', url: '/api/jobs?since=yesterday' });
+    expect(badDate.statusCode).toBe(400);
+    expect(badDate.json().error.message).toMatch(/since must be an ISO-8601 date-time/);
+    const since = await api.call('read', { method: 'GET', url: `/api/jobs?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}` });
+    expect(since.json().data).toHaveLength(0);
+  });
+
+  it('reads capacity and stats', async () => {
+    const cap = await api.call('read', { method: 'GET', url: '/api/capacity?provider=veo3' });
+    expect(cap.json().data).toEqual([expect.objectContaining({ provider: 'veo3', inUse: 2, free: 0, waiting: 3 })]);
+    const stats = await api.call('read', { method: 'GET', url: '/api/stats' });
+    expect(stats.statusCode).toBe(200);
+    expect(stats.json().data.performanceByType[0]).toMatchObject({ job_type: 'test_job' });
+  });
+});

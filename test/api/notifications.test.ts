@@ -1,0 +1,179 @@
+/**
+ * Slack/Discord notifications against local webhook receivers that fail
+ * first and recover: exactly one message per event, whether the retry comes
+ * from Temporal, from a repeated activity call, an overlapping attempt, or
+ * the same event being raised twice.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, inject } from 'vitest';
+import { createLogger } from '../../src/logger';
+import { createNotificationActivities, deliveryKey } from '../../src/notifications/activities';
+import { loadNotificationConfig } from '../../src/notifications/config';
+import { notificationEventKey, notificationText, notificationWorkflowId, startNotification } from '../../src/notifications/notify';
+import { WebhookSimulator } from '../../src/notifications/webhook-simulator';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+
+let t: TestDatabase;
+let sim: WebhookSimulator;
+const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'test-notify');
+const env = () => ({ SLACK_WEBHOOK_URL: sim.slackUrl, DISCORD_WEBHOOK_URL: sim.discordUrl });
+const q = async (text: string, params: unknown[] = []) => (await t.database.pool.query(text, params)).rows;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  sim = await new WebhookSimulator().start();
+});
+afterAll(async () => {
+  await sim?.stop();
+  await t?.drop();
+});
+beforeEach(() => sim.reset());
+
+/** The rejection of a promise (fails the test if it resolves). */
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await p.then(
+    (v) => {
+      throw new Error(`expected a failure, got ${JSON.stringify(v)}`);
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
+
+describe('configuration', () => {
+  it('enables a channel by its URL and routes events per channel', () => {
+    const c = loadNotificationConfig({ SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x', DISCORD_NOTIFY_EVENTS: 'failed' });
+    expect(c.webhooks).toEqual({ slack: 'https://hooks.slack.com/services/T/B/x' });
+    expect(c.events.slack).toEqual(['completed', 'failed', 'stuck', 'expired']);
+    const both = loadNotificationConfig({ ...env(), NOTIFY_EVENTS: 'failed,stuck', DISCORD_NOTIFY_EVENTS: 'completed' });
+    expect(both.events).toEqual({ slack: ['failed', 'stuck'], discord: ['completed'] });
+    expect(() => loadNotificationConfig({ NOTIFY_EVENTS: 'failed,exploded' })).toThrow(/NOTIFY_EVENTS.*must list events among completed, failed, stuck, expired/);
+    expect(() => loadNotificationConfig({ SLACK_WEBHOOK_URL: 'not a url' })).toThrow(/SLACK_WEBHOOK_URL/);
+  });
+});
+
+describe('deliverNotification (the activity)', () => {
+  it('throws retryable failures while the receiver is down, then delivers once and never again', async () => {
+    const acts = createNotificationActivities({ database: t.database, log, env: env() });
+    const input = { eventKey: notificationEventKey('failed', 'job-a'), event: 'failed' as const, text: 'job A failed', channel: 'slack' as const };
+    sim.failFirst(2, 500);
+    for (let i = 0; i < 2; i += 1) {
+      const failure = await failureOf(acts.deliverNotification(input));
+      expect(failure.nonRetryable).toBe(false);
+      expect(failure.message).toMatch(/slack: webhook answered HTTP 50[03]/);
+      // The secret part of the URL never reaches errors or logs.
+      expect(failure.message).not.toContain('simsecret');
+    }
+    expect(await acts.deliverNotification(input)).toBe('delivered');
+    expect(await acts.deliverNotification(input)).toBe('already_delivered');
+    expect(sim.messages('slack').map((m) => m.text)).toEqual(['job A failed']);
+    expect(await q(`SELECT event_key, channel, delivered FROM notifications_sent WHERE event_key = $1`, [deliveryKey(input.eventKey, 'slack')])).toEqual([
+      { event_key: `${input.eventKey}:slack`, channel: 'slack', delivered: true },
+    ]);
+  });
+
+  it('honours Retry-After on 429 (Slack header, Discord body) and keeps channels independent', async () => {
+    const acts = createNotificationActivities({ database: t.database, log, env: env() });
+    const base = { eventKey: notificationEventKey('stuck', 'job-b'), event: 'stuck' as const, text: 'job B is stuck' };
+    sim.failFirst(1, 429);
+    const slow = await failureOf(acts.deliverNotification({ ...base, channel: 'discord' }));
+    expect(slow.nonRetryable).toBe(false);
+    expect(slow.nextRetryDelay).toBe(1000);
+    expect(await acts.deliverNotification({ ...base, channel: 'discord' })).toBe('delivered');
+    // Same event, other channel: its own delivery.
+    expect(await acts.deliverNotification({ ...base, channel: 'slack' })).toBe('delivered');
+    expect(sim.messages().map((m) => m.channel)).toEqual(['discord', 'slack']);
+  });
+
+  it('posts once when two attempts of the same event overlap (an activity timed out while still sending)', async () => {
+    const acts = createNotificationActivities({ database: t.database, log, env: env() });
+    sim.setFaults({ latencyMs: 300 });
+    const input = { eventKey: notificationEventKey('completed', 'job-c'), event: 'completed' as const, text: 'job C done', channel: 'slack' as const };
+    const outcomes = await Promise.all([acts.deliverNotification(input), acts.deliverNotification(input)]);
+    expect(outcomes.sort()).toEqual(['already_delivered', 'delivered']);
+    expect(sim.messages()).toHaveLength(1);
+  });
+
+  it('gives up at once when the webhook refuses the message (revoked URL)', async () => {
+    const acts = createNotificationActivities({
+      database: t.database,
+      log,
+      env: { SLACK_WEBHOOK_URL: `${sim.url}/services/T0/B0/revoked/extra` },
+    });
+    const failure = await failureOf(acts.deliverNotification({ eventKey: 'k-404', event: 'failed', text: 'x', channel: 'slack' }));
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(/HTTP 404: no_service/);
+    // Not marked delivered: fixing the URL and re-running delivers it.
+    expect(await q(`SELECT * FROM notifications_sent WHERE event_key = 'k-404:slack'`)).toEqual([]);
+  });
+
+  it('skips a channel that has no URL', async () => {
+    const acts = createNotificationActivities({ database: t.database, log, env: { SLACK_WEBHOOK_URL: sim.slackUrl } });
+    expect(await acts.deliverNotification({ eventKey: 'k-none', event: 'failed', text: 'x', channel: 'discord' })).toBe('not_configured');
+    expect(await acts.notificationChannels('failed')).toEqual(['slack']);
+  });
+});
+
+describe('notificationWorkflow on Temporal', () => {
+  let connection: NativeConnection;
+  let clientConnection: Connection;
+  let client: Client;
+  let worker: Worker;
+  let running: Promise<void>;
+  const taskQueue = `notify-${randomBytes(4).toString('hex')}`;
+
+  beforeAll(async () => {
+    const address = inject('temporalAddress');
+    connection = await NativeConnection.connect({ address });
+    clientConnection = await Connection.connect({ address });
+    client = new Client({ connection: clientConnection });
+    worker = await Worker.create({
+      connection,
+      taskQueue,
+      workflowsPath: path.resolve(__dirname, '../../src/notifications/workflow.ts'),
+      activities: createNotificationActivities({
+        database: t.database,
+        log,
+        // Slack hears about everything, Discord only about failures.
+        env: { ...env(), DISCORD_NOTIFY_EVENTS: 'failed' },
+      }),
+    });
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await connection?.close();
+    await clientConnection?.close();
+  });
+
+  it('delivers through an outage, exactly one message per channel, and ignores the same event raised again', async () => {
+    sim.failFirst(2, 500); // Slack and Discord both see failures first (the fault counter is shared).
+    const eventKey = notificationEventKey('failed', randomBytes(8).toString('hex'));
+    const text = notificationText({ event: 'failed', title: 'Chollo: Carlos Álvarez', priority: 'P1', provider: 'veo3', workflowId: 'recommendation-x', error: 'veo3: HTTP 500', temporalUiUrl: 'http://127.0.0.1:8233' });
+    const first = await startNotification(client, taskQueue, { eventKey, event: 'failed', text });
+    expect(first).toEqual({ workflowId: notificationWorkflowId(eventKey), started: true });
+    // Raised again while the first is still retrying, and again after it finished.
+    expect(await startNotification(client, taskQueue, { eventKey, event: 'failed', text })).toMatchObject({ started: false });
+    const result = await client.workflow.getHandle(first.workflowId).result();
+    expect(result).toEqual({ eventKey, deliveries: { slack: 'delivered', discord: 'delivered' } });
+    expect(await startNotification(client, taskQueue, { eventKey, event: 'failed', text })).toMatchObject({ started: false });
+
+    expect(sim.stats().requests).toBe(4); // two failed posts, then one per channel
+    expect(sim.messages('slack').map((m) => m.text)).toEqual([text]);
+    expect(sim.messages('discord').map((m) => m.text)).toEqual([text]);
+    expect(text).toContain('http://127.0.0.1:8233/namespaces/default/workflows/recommendation-x');
+  });
+
+  it('sends an event only to the channels configured for it', async () => {
+    const eventKey = notificationEventKey('completed', randomBytes(8).toString('hex'));
+    const { workflowId } = await startNotification(client, taskQueue, { eventKey, event: 'completed', text: 'published' });
+    expect(await client.workflow.getHandle(workflowId).result()).toEqual({ eventKey, deliveries: { slack: 'delivered' } });
+    expect(sim.messages().map((m) => m.channel)).toEqual(['slack']);
+  });
+});
