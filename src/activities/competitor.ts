@@ -104,16 +104,18 @@ export function createCompetitorOpenAiActivities(deps: ActivityDeps) {
     async transcribeCompetitorVideo(input: { jobId: string; audioUrl: string; language: string }): Promise<string> {
       return runProviderJob(deps, input.jobId, 'openai', async (ctx) => {
         const { audio, filename } = await downloadAudio(input.audioUrl, ctx.signal);
-        const transcript = await deps.providers.openai.transcribe({ audio, filename, language: input.language });
+        const transcript = await ctx.call(() => deps.providers.openai.transcribe({ audio, filename, language: input.language }));
         return { value: transcript.text };
       });
     },
 
     /** The client validates the JSON; malformed output throws a retryable ProviderError and is never returned. */
     async analyseCompetitorVideo(input: { jobId: string; video: CompetitorVideoFields }): Promise<CompetitorAnalysis> {
-      return runProviderJob(deps, input.jobId, 'openai', async () => {
+      return runProviderJob(deps, input.jobId, 'openai', async (ctx) => {
         const { publishedAt, ...video } = input.video;
-        const analysis = await analyseTranscript(deps.providers.openai, { ...video, publishedAt: publishedAt ? new Date(publishedAt) : null });
+        const analysis = await ctx.call(() =>
+          analyseTranscript(deps.providers.openai, { ...video, publishedAt: publishedAt ? new Date(publishedAt) : null }),
+        );
         return { value: analysis };
       });
     },

@@ -158,7 +158,7 @@ async function run(argv: string[]): Promise<number> {
       case 'capacity': {
         const rows = await service.capacity(args[0]);
         out(rows, () =>
-          printTable(rows.map((r) => ({ provider: r.provider, in_use: r.inUse, cap: r.maxConcurrent, free: r.free, waiting: r.waiting, spacing_ms: r.minStartIntervalMs }))),
+          printTable(rows.map((r) => ({ provider: r.provider, in_use: r.inUse, cap: r.maxConcurrent, free: r.free, waiting: r.waiting, planned: r.planned, spacing_ms: r.minStartIntervalMs }))),
         );
         break;
       }

@@ -4,6 +4,7 @@
  * schema sampler cannot honour patterns such as "#hashtag").
  */
 import type { SimResponder } from '../providers/openai/simulator';
+import { analysisResponder, COMPETITOR_ANALYSIS_SCHEMA_NAME } from '../recommendations/analysis';
 
 function field(text: string, label: string): string | undefined {
   return new RegExp(`^${label}:\\s*(.+)$`, 'm').exec(text)?.[1]?.trim();
@@ -27,4 +28,5 @@ export const videoBriefResponder: SimResponder = (messages) => {
 
 export const contentResponders: Record<string, SimResponder> = {
   video_brief: videoBriefResponder,
+  [COMPETITOR_ANALYSIS_SCHEMA_NAME]: analysisResponder,
 };

@@ -1,8 +1,9 @@
 /**
  * `npm start`: the whole system on one machine, with simulated providers.
  * Starts (or reuses) the Temporal dev server with a persistent database,
- * migrates PostgreSQL, starts the provider simulators and every worker, seeds
- * demo recommendations of mixed priority and shows their progress live.
+ * migrates PostgreSQL, starts the provider simulators and every worker, feeds
+ * the sample competitor videos through analysis and the hourly Schedule's
+ * recommendation engine, and shows the resulting video workflows live.
  * Real limits apply (VEO3: 2 at once, 10 s between starts), so you can watch
  * the gate at work. Ctrl-C stops everything but the Temporal server's data.
  */
@@ -34,7 +35,7 @@ async function main() {
   });
   const sims = await startSimulators({
     ports: { veo3: 7301, openai: 7302, instagram: 7303, tiktok: 7304, youtube: 7305 },
-    taskDurationMs: { veo3: 6_000, openai: 300, instagram: 1_500, tiktok: 1_500, youtube: 2_000 },
+    taskDurationMs: { veo3: 15_000, openai: 300, instagram: 1_500, tiktok: 1_500, youtube: 2_000 },
     openaiResponders: contentResponders,
   });
   // Simulators unless the operator pointed a provider elsewhere.
@@ -48,7 +49,7 @@ async function main() {
   const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
   const service = createRecommendationService({ database: runtime.database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
 
-  const seeded = await seedDemo(service);
+  const seeded = await seedDemo({ database: runtime.database, client, service, taskQueue: env.REELFLOW_TASK_QUEUE, say: (l) => console.log(l) });
   const ui = `${env.TEMPORAL_UI_URL}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows`;
   let stopping = false;
   const shutdown = async () => {

@@ -51,7 +51,10 @@ export interface CapacityRow {
   maxConcurrent: number;
   inUse: number;
   free: number;
+  /** Jobs in line for a slot now. */
   waiting: number;
+  /** Later steps already enqueued (e.g. publishing before the video exists). */
+  planned: number;
   minStartIntervalMs: number;
   lastStartAt: Date | null;
 }
@@ -251,6 +254,7 @@ export function createRecommendationService(deps: ServiceDeps) {
           inUse: r.in_use,
           free: r.free,
           waiting: r.waiting,
+          planned: r.planned,
           minStartIntervalMs: r.min_start_interval_ms,
           lastStartAt: r.last_start_at,
         });

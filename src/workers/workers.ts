@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { PROVIDERS, providerTaskQueue, type Provider } from '../config/providers';
+import { createCompetitorBaseActivities, createCompetitorOpenAiActivities } from '../activities/competitor';
 import { createOpenAiActivities } from '../activities/openai';
 import { createPublishActivities } from '../activities/publish';
 import { createQueueSyncActivities } from '../activities/queue-sync';
@@ -38,9 +39,9 @@ const quietBundlerLogger = {
 function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
   switch (queue) {
     case 'base':
-      return createQueueSyncActivities(deps);
+      return { ...createQueueSyncActivities(deps), ...createCompetitorBaseActivities(deps) };
     case 'openai':
-      return createOpenAiActivities(deps);
+      return { ...createOpenAiActivities(deps), ...createCompetitorOpenAiActivities(deps) };
     case 'veo3':
       return createVeo3Activities(deps);
     case 'instagram':

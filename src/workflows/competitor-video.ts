@@ -12,12 +12,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import { temporalPriorityKey, type Priority } from '../config/priorities';
-// config/providers is the Node-free limits table (made for workflows); the lint's /providers/ rule
-// matches it by mistake on single-line imports, see the report to the lead.
-import {
-  PROVIDER_LIMITS,
-  providerTaskQueue,
-} from '../config/providers';
+import { PROVIDER_LIMITS, providerTaskQueue } from '../config/providers';
 import type { createCompetitorBaseActivities, createCompetitorOpenAiActivities, SavedCompetitorVideo } from '../activities/competitor';
 
 export const COMPETITOR_VIDEO_WORKFLOW = 'competitorVideoWorkflow';

@@ -1,2 +1,4 @@
 /** The workflow bundle entry: every workflow the workers run. */
 export { recommendationWorkflow } from './recommendation';
+export { competitorVideoWorkflow } from './competitor-video';
+export { recommendationGenerationWorkflow } from './recommendation-generation';

@@ -2,6 +2,8 @@
  * /metrics and the dashboard snapshot against a queue state written straight
  * into a test database: every number is known in advance. No Temporal needed.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDER_LIMITS } from '../../src/config/providers';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
@@ -139,6 +141,14 @@ describe('/metrics', () => {
     expect(m('reelflow_recommendations', { status: 'pending' })).toBe(1);
     // Process metrics of the API itself.
     expect(res.body).toContain('reelflow_api_process_cpu_seconds_total');
+  });
+
+  it('exports every reelflow_* series the Grafana dashboard queries', async () => {
+    const text = (await api.call('read', { method: 'GET', url: '/metrics' })).body;
+    const dashboard = fs.readFileSync(path.resolve(__dirname, '../../grafana/reelflow-dashboard.json'), 'utf8');
+    const queried = new Set(dashboard.match(/reelflow_[a-z_]+/g));
+    expect(queried.size).toBeGreaterThan(10);
+    for (const name of queried) expect(text, `${name} is queried by Grafana but not exported`).toMatch(new RegExp(`^${name}[{ ]`, 'm'));
   });
 
   it('gives every concurrent scrape the same complete answer', async () => {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, inject } from 'vitest';
 import { createLogger } from '../../src/logger';
 import { createNotificationActivities, deliveryKey } from '../../src/notifications/activities';
@@ -135,7 +135,10 @@ describe('notificationWorkflow on Temporal', () => {
     worker = await Worker.create({
       connection,
       taskQueue,
-      workflowsPath: path.resolve(__dirname, '../../src/notifications/workflow.ts'),
+      workflowBundle: await bundleWorkflowCode({
+        workflowsPath: path.resolve(__dirname, '../../src/notifications/workflow.ts'),
+        logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error },
+      }),
       activities: createNotificationActivities({
         database: t.database,
         log,

@@ -35,7 +35,7 @@ describe('migrations', () => {
     await migrateDatabase(t.url, effectiveLimits({}));
     await migrateDatabase(t.url, effectiveLimits({}));
     const rows = await q<{ n: number }>(`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
-    expect(rows[0]!.n).toBe(4);
+    expect(rows[0]!.n).toBe(5);
     // The limits table re-applied: overrides from the first call were replaced by the defaults.
     const [veo3] = await q<{ min_start_interval_ms: number }>(`SELECT * FROM provider_limits WHERE provider = 'veo3'`);
     expect(veo3!.min_start_interval_ms).toBe(10_000);

@@ -1,0 +1,173 @@
+/**
+ * The dashboard in real (headless) Chromium against the real stack: log in
+ * with a token, see a job appear without reloading after an enqueue, cancel
+ * it from the page. Saves test-results/dashboard.png.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
+import { waitUntil } from '../helpers/test-db';
+import { startTestApi, type TestApi } from './support';
+
+const CHROMIUM = '/usr/bin/chromium';
+/** What headless Chromium needs on our CI machines (no GPU, no sandbox user namespace, no network chatter). */
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const SCREENSHOT = path.resolve(__dirname, '../../test-results/dashboard.png');
+const hasChromium = fs.existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(`dashboard test skipped: ${CHROMIUM} is missing (install it with \`apt-get install -y chromium\`)`);
+}
+
+describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
+  let h: Harness;
+  let api: TestApi;
+  let baseUrl: string;
+  let userDataDir: string;
+  let browser: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    h = await startHarness();
+    api = await startTestApi(h.db, { service: h.service });
+    baseUrl = await api.app.listen({ port: 0, host: '127.0.0.1' });
+    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelflow-chromium-'));
+    // A persistent context is how Playwright takes a --user-data-dir: a fresh one per run.
+    browser = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1400, height: 1000 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    // CSP violations and script errors surface here.
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text());
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    await api?.app.close();
+    await h?.stop();
+  });
+
+  it('logs in with a token, shows a new job live and cancels it from the page', async () => {
+    await page.goto(`${baseUrl}/automation-calendar`);
+    await page.locator('#login').waitFor({ state: 'visible' });
+
+    // A wrong token is refused on the login form.
+    await page.fill('#token', 'rft_wrong');
+    await page.click('#login-button');
+    await expect.poll(() => page.textContent('#login-error')).toContain('not valid');
+    // The browser logs that 401 as a console error; only errors after this point matter.
+    pageErrors.length = 0;
+
+    await page.fill('#token', api.tokens.operator);
+    await page.click('#login-button');
+    await page.locator('#app').waitFor({ state: 'visible' });
+    await expect.poll(() => page.textContent('#who')).toMatch(/^operator-\w+ · operator$/);
+    await page.locator('#queue-empty').waitFor({ state: 'visible' });
+    await expect.poll(() => page.locator('.provider').count()).toBe(5);
+
+    // Anything set on window survives only if the page is never reloaded.
+    await page.evaluate(() => ((globalThis as unknown as { marker: string }).marker = 'same page'));
+
+    // A render long enough to watch it run and cancel it.
+    h.sims.veo3.setFaults({ taskDurationMs: 120_000 });
+    const enqueuedAt = Date.now();
+    const enqueue = await api.call('operator', {
+      method: 'POST',
+      url: '/api/recommendations',
+      payload: recommendationInput({ title: 'Pedri, el chollo de la jornada 14', priority: 'P1' }),
+    });
+    expect(enqueue.statusCode).toBe(201);
+    const { recommendation, workflowId } = enqueue.json().data as { recommendation: { id: string }; workflowId: string };
+
+    // The plan's jobs show up without a reload, within a couple of seconds (the fast OpenAI step may already be done).
+    const rows = page.locator('tr[data-testid="queue-row"]');
+    await expect.poll(() => rows.count(), { timeout: 5_000, interval: 100 }).toBeGreaterThanOrEqual(4);
+    expect(Date.now() - enqueuedAt).toBeLessThan(5_000);
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: string }).marker)).toBe('same page');
+    expect(await rows.first().textContent()).toContain('Pedri, el chollo de la jornada 14');
+    const href = await rows.first().locator('a.temporal-link').getAttribute('href');
+    expect(href).toBe(`http://127.0.0.1:8233/namespaces/default/workflows/${workflowId}`);
+
+    // The VEO3 job starts: the page shows it running and the veo3 panel counts it against the cap.
+    const videoJob = await waitUntil(
+      async () =>
+        (
+          await h.db.database.pool.query(`SELECT id FROM automation_queue WHERE recommendation_id = $1 AND step = 'generate' AND status = 'processing'`, [
+            recommendation.id,
+          ])
+        ).rows[0] as { id: string } | undefined,
+      { what: 'VEO3 job processing' },
+    );
+    const videoRow = page.locator(`tr[data-job-id="${videoJob.id}"]`);
+    await expect.poll(() => videoRow.getAttribute('data-status'), { timeout: 5_000 }).toBe('processing');
+    await expect.poll(() => page.textContent('[data-provider="veo3"] .in-use')).toBe(`1 / ${h.runtime.limits.veo3.maxConcurrent}`);
+    await expect.poll(() => page.locator('[data-testid="calendar-row"]').count()).toBeGreaterThan(0);
+
+    fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
+
+    // Cancel asks for a second click, then cancels the whole recommendation.
+    const cancel = videoRow.locator('[data-testid="cancel-button"]');
+    await cancel.click();
+    await expect.poll(() => cancel.textContent()).toBe('Confirm cancel');
+    await cancel.click();
+    await expect.poll(() => page.textContent('#toast')).toContain('Cancellation requested');
+    await expect.poll(() => rows.count(), { timeout: 10_000, interval: 100 }).toBe(0);
+    await page.locator('#queue-empty').waitFor({ state: 'visible' });
+
+    const jobs = await h.db.database.pool.query(`SELECT step, status FROM automation_queue WHERE recommendation_id = $1 ORDER BY step`, [recommendation.id]);
+    expect(jobs.rows).toEqual([
+      { step: 'analyze', status: 'completed' },
+      { step: 'generate', status: 'cancelled' },
+      { step: 'publish:instagram', status: 'cancelled' },
+      { step: 'publish:tiktok', status: 'cancelled' },
+      { step: 'publish:youtube', status: 'cancelled' },
+    ]);
+    await waitUntil(
+      async () =>
+        (await h.db.database.pool.query(`SELECT status FROM competitive_recommendations WHERE id = $1`, [recommendation.id])).rows[0]?.status ===
+        'cancelled',
+      { what: 'recommendation cancelled' },
+    );
+    const audit = await h.db.database.pool.query(`SELECT actor, target, detail FROM audit_log WHERE action = 'job.cancel'`);
+    expect(audit.rows).toEqual([
+      {
+        actor: expect.stringMatching(/^operator-/),
+        target: videoJob.id,
+        detail: expect.objectContaining({ status: 202, reason: expect.stringContaining('cancelled from the dashboard') }),
+      },
+    ]);
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: string }).marker)).toBe('same page');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('hides the actions from a read-only token', async () => {
+    await page.click('#logout');
+    await page.locator('#login').waitFor({ state: 'visible' });
+    await page.fill('#token', api.tokens.read);
+    await page.click('#login-button');
+    await page.locator('#app').waitFor({ state: 'visible' });
+    expect(await page.locator('body.read-only').count()).toBe(1);
+    expect(await page.locator('th.actions-col').isVisible()).toBe(false);
+  });
+});
