@@ -6,6 +6,7 @@
 import { PRIORITIES } from '../config/priorities';
 import { PROVIDERS, PUBLISH_PLATFORMS } from '../config/providers';
 import { RECOMMENDATION_SOURCES, RECOMMENDATION_TYPES } from '../validation';
+import { JOB_STATUSES, RECOMMENDATION_STATUSES } from './stats';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ 'application/json': { schema } });
@@ -124,7 +125,7 @@ export const openApiDocument = {
     '/api/dashboard': { get: readOp('Open jobs, stuck jobs, 24 h calendar, provider panels and recent failures in one call') },
     '/api/recommendations': {
       get: readOp('List recommendations', { type: 'array', items: ref('Recommendation') }, [
-        query('status', { type: 'string', enum: ['pending', 'in_production', 'published', 'expired', 'failed', 'cancelled'] }),
+        query('status', { type: 'string', enum: [...RECOMMENDATION_STATUSES] }),
         query('priority', ref('Priority')),
         limit,
       ]),
@@ -158,7 +159,7 @@ export const openApiDocument = {
     },
     '/api/jobs': {
       get: readOp('List jobs (automation_queue)', { type: 'array', items: ref('Job') }, [
-        query('status', { type: 'string' }, 'Comma-separated: queued, processing, completed, failed, cancelled'),
+        query('status', { type: 'string' }, `Comma-separated: ${JOB_STATUSES.join(', ')}`),
         query('provider', ref('Provider')),
         query('priority', ref('Priority')),
         query('since', { type: 'string', format: 'date-time' }, 'Jobs created at or after'),

@@ -20,7 +20,7 @@ import { recommendationWorkflowId } from '../workflows/messages';
 import { recordAudit, listAudit } from './audit';
 import { bearerToken, lookupToken, roleAllows, type Principal, type Role } from './auth';
 import { openApiDocument } from './openapi';
-import { dashboardSnapshot, jobDetail, providerPanels } from './stats';
+import { dashboardSnapshot, jobDetail, JOB_STATUSES, providerPanels, RECOMMENDATION_STATUSES } from './stats';
 
 /** The hourly recommendation schedule, as the API drives it. */
 export interface ScheduleController {
@@ -80,8 +80,6 @@ const DASHBOARD_FILES: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
 };
 
-const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
-const REC_STATUSES = ['pending', 'in_production', 'published', 'expired', 'failed', 'cancelled'] as const;
 const oneOf = (values: readonly string[]) => ({ errorMap: () => ({ message: `must be one of ${values.join(', ')}` }) });
 const limitSchema = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(1000, 'must be at most 1000');
 const isoDate = z
@@ -103,7 +101,7 @@ const jobsQuery = z
   })
   .strict();
 const recommendationsQuery = z
-  .object({ status: z.enum(REC_STATUSES, oneOf(REC_STATUSES)).optional(), priority: prioritySchema.optional(), limit: limitSchema.optional() })
+  .object({ status: z.enum(RECOMMENDATION_STATUSES, oneOf(RECOMMENDATION_STATUSES)).optional(), priority: prioritySchema.optional(), limit: limitSchema.optional() })
   .strict();
 const capacityQuery = z.object({ provider: providerSchema.optional() }).strict();
 const auditQuery = z.object({ limit: limitSchema.optional() }).strict();
@@ -242,6 +240,7 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
     const id = parseInput(uuidSchema, idParams.parse(req.params).id, 'id');
     const detail = await jobDetail(db, id);
     if (!detail) throw new NotFoundError(`no job with id ${id}`);
+    req.call = { jobId: id, workflowId: detail.job.workflowId, provider: detail.job.apiProvider };
     return ok({ ...detail, links: { temporal: workflowUrl(detail.job.workflowId) } });
   });
 
@@ -287,7 +286,12 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
       const { id } = idParams.parse(req.params);
       const body = parseInput(cancelBody, req.body, 'body');
       const rec = await service.cancel(id, body.reason);
-      req.call = { target: id, workflowId: rec.workflowId ?? undefined, detail: { recommendationId: rec.id, reason: body.reason } };
+      req.call = {
+        target: id,
+        workflowId: rec.workflowId ?? undefined,
+        ...(kind === 'job' ? { jobId: id } : {}),
+        detail: { recommendationId: rec.id, reason: body.reason },
+      };
       return reply.status(202).send(ok({ recommendationId: rec.id, workflowId: rec.workflowId, status: 'cancellation requested' }));
     });
 
@@ -295,7 +299,12 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
       const { id } = idParams.parse(req.params);
       const body = parseInput(priorityBody, req.body, 'body');
       const state = await service.reprioritise(id, body.priority);
-      req.call = { target: id, detail: { recommendationId: state.recommendationId, priority: body.priority } };
+      req.call = {
+        target: id,
+        workflowId: recommendationWorkflowId(state.recommendationId),
+        ...(kind === 'job' ? { jobId: id } : {}),
+        detail: { recommendationId: state.recommendationId, priority: body.priority },
+      };
       return ok(state);
     });
   }

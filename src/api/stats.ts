@@ -11,6 +11,10 @@ import type { Db } from '../db/client';
 import { getJob, getRecommendation } from '../db/queries';
 import { jobEvents } from '../db/schema';
 
+/** The status values of the schema's check constraints, for filters and for zero-filled metrics. */
+export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
+export const RECOMMENDATION_STATUSES = ['pending', 'in_production', 'published', 'expired', 'failed', 'cancelled'] as const;
+
 export interface OpenJobRow {
   id: string;
   workflowId: string;
@@ -39,7 +43,10 @@ export interface ProviderPanel {
   provider: string;
   maxConcurrent: number;
   inUse: number;
+  /** Queued jobs whose activity is asking for a slot: the provider's line. */
   waiting: number;
+  /** Queued jobs not asking yet (later steps of a plan, scheduled work). */
+  planned: number;
   minStartIntervalMs: number;
   lastStartAt: Date | null;
   queued: number;
@@ -116,7 +123,7 @@ export async function calendar24h(pool: pg.Pool): Promise<CalendarRow[]> {
 /** One row per provider of the limits table: the gate's view plus the last 24 h of outcomes. */
 export async function providerPanels(pool: pg.Pool): Promise<ProviderPanel[]> {
   const { rows } = await pool.query<ProviderPanel>(`
-    SELECT l.provider, c.max_concurrent AS "maxConcurrent", c.in_use AS "inUse", c.waiting,
+    SELECT l.provider, c.max_concurrent AS "maxConcurrent", c.in_use AS "inUse", c.waiting, c.planned,
            c.min_start_interval_ms AS "minStartIntervalMs", c.last_start_at AS "lastStartAt",
            s.queued, s.processing, s.completed24h AS "completed24h", s.failed24h AS "failed24h",
            round(s.completed24h::numeric / nullif(s.completed24h + s.failed24h, 0), 4)::float8 AS "successRate24h",

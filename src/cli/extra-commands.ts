@@ -5,6 +5,7 @@
  *   reelflow roster load <file.json|file.csv>
  *   reelflow recommendations generate [--limit lookbackDays] | stats
  *   reelflow competitor ingest [file]      (default: the shipped sample)
+ *   reelflow token:create --name N --role read|operator | token:revoke <id> | token:list
  */
 import path from 'node:path';
 import type { Env } from '../config/env';
@@ -16,6 +17,7 @@ import { scheduleCommand } from '../schedule/hourly';
 import { createRecommendationService } from '../services/recommendations';
 import { connectTemporal } from '../temporal/client';
 import { BadInputError } from '../validation';
+import { tokenCommands } from './token-commands';
 
 export interface ExtraCommandContext {
   env: Env;
@@ -28,6 +30,7 @@ export interface ExtraCommandContext {
 const SAMPLE_DIR = path.resolve(__dirname, '../../data/sample');
 
 export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise<number>> = {
+  ...tokenCommands,
   schedule: scheduleCommand,
 
   async roster(ctx) {

@@ -12,7 +12,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { PRIORITIES } from '../config/priorities';
 import { PROVIDERS } from '../config/providers';
 import type { Database } from '../db/client';
-import { providerPanels } from '../api/stats';
+import { JOB_STATUSES, providerPanels, RECOMMENDATION_STATUSES } from '../api/stats';
 
 export interface MetricsOptions {
   database: Database;
@@ -32,8 +32,6 @@ export interface Metrics {
 /** Seconds; the line can be hours long for P3 work, a VEO3 render takes minutes. */
 const WAIT_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21_600, 86_400];
 const RUN_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600];
-const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
-const RECOMMENDATION_STATUSES = ['pending', 'in_production', 'published', 'expired', 'failed', 'cancelled'] as const;
 
 export function createMetrics(opts: MetricsOptions): Metrics {
   const { pool } = opts.database;
@@ -53,7 +51,13 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const cap = new Gauge({ name: 'reelflow_provider_max_concurrent', help: 'Provider concurrency cap', labelNames: ['provider'], registers });
   const waiting = new Gauge({
     name: 'reelflow_provider_waiting',
-    help: 'Queued jobs whose schedule allows them to start (the line the gate serves)',
+    help: "Queued jobs whose activity is waiting for a slot (the provider's line)",
+    labelNames: ['provider'],
+    registers,
+  });
+  const planned = new Gauge({
+    name: 'reelflow_provider_planned',
+    help: 'Queued jobs not asking for a slot yet (later steps of a plan, scheduled work)',
     labelNames: ['provider'],
     registers,
   });
@@ -142,6 +146,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       inFlight.set(labels, p.inUse);
       cap.set(labels, p.maxConcurrent);
       waiting.set(labels, p.waiting);
+      planned.set(labels, p.planned);
       spacing.set(labels, p.minStartIntervalMs / 1000);
       stuck.set(labels, p.stuck);
       costToday.set(labels, p.costToday);

@@ -3,6 +3,7 @@
  * that points the real clients at them. Used by tests, the demo and
  * simulators-main.ts.
  */
+import { PROVIDERS, type Provider } from '../config/providers';
 import { InstagramSimulator } from './instagram/simulator';
 import { Veo3Simulator } from './kie/simulator';
 import { OpenAiSimulator, type SimResponder } from './openai/simulator';
@@ -10,8 +11,9 @@ import type { SimulatorServer } from './simulator-server';
 import { TikTokSimulator } from './tiktok/simulator';
 import { YouTubeSimulator } from './youtube/simulator';
 
-export const SIMULATOR_NAMES = ['veo3', 'openai', 'instagram', 'tiktok', 'youtube'] as const;
-export type SimulatorName = (typeof SIMULATOR_NAMES)[number];
+/** One simulator per row of the limits table. */
+export const SIMULATOR_NAMES = PROVIDERS;
+export type SimulatorName = Provider;
 
 export interface Simulators {
   veo3: Veo3Simulator;

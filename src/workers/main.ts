@@ -9,6 +9,9 @@ import { createLogger } from '../logger';
 import { createRuntime } from './runtime';
 import { createWorkers, QUEUE_NAMES, type QueueName } from './workers';
 import { startStuckWatch } from './stuck-watch';
+import { installTemporalRuntimeTelemetry } from '../metrics/runtime';
+import { notificationEventKey, notificationText, startNotification } from '../notifications/notify';
+import { connectTemporal } from '../temporal/client';
 
 async function main() {
   const { values } = parseArgs({ options: { queue: { type: 'string', multiple: true } } });
@@ -19,7 +22,10 @@ async function main() {
   const env = loadEnv();
   const log = createLogger(env.LOG_LEVEL, 'reelflow-worker');
   const runtime = await createRuntime({ env, log });
+  // Temporal's own worker metrics (polls, slots, latencies) for Prometheus.
+  if (env.TEMPORAL_METRICS_BIND) installTemporalRuntimeTelemetry(env.TEMPORAL_METRICS_BIND);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
   const workers = await createWorkers({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -28,7 +34,14 @@ async function main() {
     activitySlots: env.REELFLOW_WORKER_ACTIVITY_SLOTS,
     queues,
   });
-  const stuck = startStuckWatch(runtime);
+  const stuck = startStuckWatch(runtime, {
+    onStuck: (job) =>
+      startNotification(client, env.REELFLOW_TASK_QUEUE, {
+        eventKey: notificationEventKey('stuck', job.id),
+        event: 'stuck',
+        text: notificationText({ event: 'stuck', title: job.job_type, provider: job.api_provider, workflowId: job.workflow_id, temporalUiUrl: env.TEMPORAL_UI_URL }),
+      }),
+  });
   log.info({ queues, taskQueue: env.REELFLOW_TASK_QUEUE }, 'workers running');
   const stop = () => {
     log.info('shutting down workers');
@@ -40,6 +53,7 @@ async function main() {
   stuck.stop();
   await runtime.close();
   await connection.close();
+  await client.connection.close();
 }
 
 main().catch((err) => {

@@ -4,10 +4,21 @@
  */
 import type { Runtime } from './runtime';
 
-export function startStuckWatch(runtime: Pick<Runtime, 'database' | 'log'>, everyMs = 5_000) {
+export interface StuckJob {
+  id: string;
+  job_type: string;
+  api_provider: string;
+  workflow_id: string;
+  started_at: Date;
+}
+
+export function startStuckWatch(
+  runtime: Pick<Runtime, 'database' | 'log'>,
+  opts: { everyMs?: number; onStuck?: (job: StuckJob) => Promise<unknown> } = {},
+) {
   const timer = setInterval(async () => {
     try {
-      const { rows } = await runtime.database.pool.query<{ id: string; job_type: string; api_provider: string; workflow_id: string; started_at: Date }>(
+      const { rows } = await runtime.database.pool.query<StuckJob>(
         'SELECT id, job_type, api_provider, workflow_id, started_at FROM mark_stuck_jobs()',
       );
       for (const job of rows) {
@@ -15,11 +26,12 @@ export function startStuckWatch(runtime: Pick<Runtime, 'database' | 'log'>, ever
           { jobId: job.id, provider: job.api_provider, workflowId: job.workflow_id, startedAt: job.started_at },
           'job is stuck: running longer than 2x its estimated duration',
         );
+        await opts.onStuck?.(job).catch((err) => runtime.log.warn({ err, jobId: job.id }, 'could not start the stuck notification'));
       }
     } catch (err) {
       runtime.log.warn({ err }, 'stuck check failed; retrying');
     }
-  }, everyMs);
+  }, opts.everyMs ?? 5_000);
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }

@@ -10,6 +10,7 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSo
 import { PROVIDERS, providerTaskQueue, type Provider } from '../config/providers';
 import { createCompetitorBaseActivities, createCompetitorOpenAiActivities } from '../activities/competitor';
 import { createOpenAiActivities } from '../activities/openai';
+import { createNotificationActivities } from '../notifications/activities';
 import { createPublishActivities } from '../activities/publish';
 import { createQueueSyncActivities } from '../activities/queue-sync';
 import { createVeo3Activities } from '../activities/veo3';
@@ -39,7 +40,11 @@ const quietBundlerLogger = {
 function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
   switch (queue) {
     case 'base':
-      return { ...createQueueSyncActivities(deps), ...createCompetitorBaseActivities(deps) };
+      return {
+        ...createQueueSyncActivities(deps),
+        ...createCompetitorBaseActivities(deps),
+        ...createNotificationActivities({ database: deps.database, log: deps.log }),
+      };
     case 'openai':
       return { ...createOpenAiActivities(deps), ...createCompetitorOpenAiActivities(deps) };
     case 'veo3':

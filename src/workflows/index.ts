@@ -2,3 +2,4 @@
 export { recommendationWorkflow } from './recommendation';
 export { competitorVideoWorkflow } from './competitor-video';
 export { recommendationGenerationWorkflow } from './recommendation-generation';
+export { notificationWorkflow } from '../notifications/workflow';

@@ -25,6 +25,8 @@ import type { createOpenAiActivities } from '../activities/openai';
 import type { createPublishActivities, PublishedPost } from '../activities/publish';
 import type { createQueueSyncActivities, RecommendationPlan } from '../activities/queue-sync';
 import type { createVeo3Activities } from '../activities/veo3';
+import { notificationEventKey, notificationText } from '../notifications/notify';
+import { notifyFromWorkflow } from '../notifications/workflow';
 import {
   cancelSignal,
   FAILURE_TYPES,
@@ -77,6 +79,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     error: null,
   };
   let cancelReason = 'cancelled by operator (temporal workflow cancel)';
+  let title: string | undefined;
   const main = new wf.CancellationScope();
 
   const setPhase = (phase: RecommendationPhase, provider?: Provider, jobType?: JobType) => {
@@ -132,6 +135,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     state.error = message;
     setPhase('failed');
     await sync.closeRecommendation({ recommendationId, workflowId, status: 'failed', reason: message });
+    await notify('failed', message);
     throw ApplicationFailure.create({ message: `recommendation ${recommendationId} failed: ${message}`, nonRetryable: true });
   } finally {
     // Let a reprioritise in flight finish its database write, even when cancelled.
@@ -142,11 +146,22 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     setPhase('expired');
     state.error = `deadline ${state.deadline} passed before the video was generated`;
     await sync.closeRecommendation({ recommendationId, workflowId, status: 'expired', reason: state.error });
+    await notify('expired', state.error);
     return { status: 'expired', videoUrl: null, posts: [], failedPlatforms: [] };
+  }
+
+  /** Slack/Discord message through its own workflow: a webhook outage delays it, never loses it. */
+  async function notify(event: 'completed' | 'failed' | 'expired', error: string | null) {
+    await notifyFromWorkflow({
+      eventKey: notificationEventKey(event, recommendationId),
+      event,
+      text: notificationText({ event, title: title ?? recommendationId, priority: state.priority, workflowId, error }),
+    });
   }
 
   async function produce(): Promise<RecommendationOutcome> {
     const plan = await sync.loadRecommendation(recommendationId);
+    title = plan.title;
     if (plan.status !== 'pending' && plan.status !== 'in_production') {
       throw ApplicationFailure.nonRetryable(`recommendation is ${plan.status}; nothing to produce`, FAILURE_TYPES.badInput);
     }
@@ -250,6 +265,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     }
     await sync.markPublished({ recommendationId });
     setPhase('published');
+    await notify('completed', failedPlatforms.length ? `not published on ${failedPlatforms.map((f) => f.platform).join(', ')}` : null);
     return { status: 'published', videoUrl: video.videoUrl, posts, failedPlatforms };
   }
 

@@ -29,6 +29,8 @@ async function job(o: {
   error?: string | null;
   estimate?: number;
   slot?: boolean;
+  /** Its activity is asking for a slot (waiting_since set). */
+  inLine?: boolean;
 }): Promise<string> {
   const ago = (s: number | null | undefined) => (s === null || s === undefined ? null : `${s} seconds`);
   const { rows } = await q(
@@ -44,6 +46,7 @@ async function job(o: {
     ],
   );
   const id = rows[0].id as string;
+  if (o.inLine) await q(`UPDATE automation_queue SET waiting_since = now(), last_heartbeat_at = now() WHERE id = $1`, [id]);
   if (o.slot) {
     await q(`INSERT INTO provider_slots (job_id, provider, lease_expires_at) VALUES ($1, $2, now() + interval '1 hour')`, [id, o.provider]);
   }
@@ -57,10 +60,10 @@ beforeAll(async () => {
     `INSERT INTO competitive_recommendations (priority, recommendation_type, title) VALUES ('P1', 'bargain', 'Chollo de la jornada') RETURNING id`,
   );
   recId = rows[0].id;
-  // Line: veo3 2xP0 + 1xP1, openai 1xP2, instagram 1xP3 scheduled for later (queued, not yet waiting).
-  await job({ provider: 'veo3', priority: 'P0', status: 'queued' });
-  await job({ provider: 'veo3', priority: 'P0', status: 'queued' });
-  await job({ provider: 'veo3', priority: 'P1', status: 'queued' });
+  // Line: veo3 2xP0 + 1xP1 asking for a slot, openai 1xP2 planned, instagram 1xP3 scheduled for later.
+  await job({ provider: 'veo3', priority: 'P0', status: 'queued', inLine: true });
+  await job({ provider: 'veo3', priority: 'P0', status: 'queued', inLine: true });
+  await job({ provider: 'veo3', priority: 'P1', status: 'queued', inLine: true });
   await job({ provider: 'openai', priority: 'P2', status: 'queued' });
   await job({ provider: 'instagram', priority: 'P3', status: 'queued', scheduleIn: 3600 });
   // Running: veo3 waited 59 s and runs for 41 s; another has run 700 s > 2x300 s: stuck. Both hold slots.
@@ -104,11 +107,14 @@ describe('/metrics', () => {
     expect(m('reelflow_queue_depth', { provider: 'instagram', priority: 'P3' })).toBe(1);
     expect(m('reelflow_queue_depth', { provider: 'tiktok', priority: 'P0' })).toBe(0);
 
-    // In flight against the cap; the scheduled instagram job is queued but not waiting yet.
+    // In flight against the cap; the openai and the scheduled instagram jobs are queued but not asking yet.
     expect(m('reelflow_provider_in_flight', { provider: 'veo3' })).toBe(2);
     expect(m('reelflow_provider_max_concurrent', { provider: 'veo3' })).toBe(PROVIDER_LIMITS.veo3.maxConcurrent);
     expect(m('reelflow_provider_waiting', { provider: 'veo3' })).toBe(3);
     expect(m('reelflow_provider_waiting', { provider: 'instagram' })).toBe(0);
+    expect(m('reelflow_provider_planned', { provider: 'instagram' })).toBe(1);
+    expect(m('reelflow_provider_planned', { provider: 'openai' })).toBe(1);
+    expect(m('reelflow_provider_planned', { provider: 'veo3' })).toBe(0);
     expect(m('reelflow_provider_min_start_interval_seconds', { provider: 'veo3' })).toBe(PROVIDER_LIMITS.veo3.minStartIntervalMs / 1000);
     expect(m('reelflow_jobs_stuck', { provider: 'veo3' })).toBe(1);
     expect(m('reelflow_jobs_stuck', { provider: 'openai' })).toBe(0);
@@ -174,7 +180,7 @@ describe('/api/dashboard', () => {
     expect(s.stuck[0]).toMatchObject({ provider: 'veo3', isStuck: true });
 
     const veo3 = s.providers.find((p: { provider: string }) => p.provider === 'veo3');
-    expect(veo3).toMatchObject({ inUse: 2, maxConcurrent: 2, waiting: 3, queued: 3, processing: 2, completed24h: 1, failed24h: 0, costToday: 60, stuck: 1 });
+    expect(veo3).toMatchObject({ inUse: 2, maxConcurrent: 2, waiting: 3, planned: 0, queued: 3, processing: 2, completed24h: 1, failed24h: 0, costToday: 60, stuck: 1 });
     expect(veo3.successRate24h).toBe(1);
     expect(veo3.avgRunSeconds24h).toBeCloseTo(200, 3);
     const tiktok = s.providers.find((p: { provider: string }) => p.provider === 'tiktok');

@@ -1,0 +1,121 @@
+/** Helpers the scenarios share: enqueueing in bulk, waiting, reading job events, statistics. */
+import type { EnqueueResult } from '../src/services/recommendations';
+import type { Provider } from '../src/config/providers';
+import type { Bench } from './setup';
+
+export { waitUntil } from '../test/helpers/test-db';
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A valid enqueue body publishing to Instagram only: one publish job per workflow. */
+export function recommendation(title: string, overrides: Record<string, unknown> = {}) {
+  return {
+    title,
+    type: 'player_spotlight',
+    priority: 'P1',
+    targetPlayer: 'carlos-alvarez',
+    ourData: { price: 6.2, points: 58, recentForm: 7.4 },
+    jobConfig: { platforms: ['instagram'] },
+    ...overrides,
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
+}
+
+/** Enqueues through the operator service (row + workflow start), `concurrency` at a time. */
+export function enqueueMany(bench: Bench, inputs: readonly unknown[], concurrency = 20): Promise<EnqueueResult[]> {
+  return mapLimit(inputs, concurrency, (input) => bench.service.enqueue(input));
+}
+
+/** Waits for every workflow to close; throws (naming how many are left) after `timeoutMs`. */
+export async function waitForWorkflows(bench: Bench, workflowIds: readonly string[], timeoutMs: number): Promise<void> {
+  let done = 0;
+  const all = Promise.all(
+    workflowIds.map((id) =>
+      bench.client.workflow
+        .getHandle(id)
+        .result()
+        .catch(() => undefined) // a failed workflow is closed too; the scenario counts outcomes from the database
+        .then(() => void done++),
+    ),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${workflowIds.length - done} of ${workflowIds.length} workflows still open after ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([all, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface JobEvent {
+  id: number;
+  jobId: string;
+  recommendationId: string;
+  step: string;
+  provider: Provider;
+  event: string;
+  /** Epoch ms, database clock (same host as the simulators' clock). */
+  at: number;
+}
+
+/** Every event of the jobs of these recommendations, in insertion order. */
+export async function jobEvents(bench: Bench, recommendationIds: readonly string[], provider?: Provider): Promise<JobEvent[]> {
+  const rows = await bench.q<{ id: string; job_id: string; recommendation_id: string; step: string; api_provider: Provider; event: string; at: Date }>(
+    `SELECT e.id, e.job_id, j.recommendation_id, j.step, j.api_provider, e.event, e.created_at AS at
+       FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+      WHERE j.recommendation_id = ANY($1::uuid[]) AND ($2::text IS NULL OR j.api_provider = $2)
+      ORDER BY e.id`,
+    [recommendationIds, provider ?? null],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    jobId: r.job_id,
+    recommendationId: r.recommendation_id,
+    step: r.step,
+    provider: r.api_provider,
+    event: r.event,
+    at: r.at.getTime(),
+  }));
+}
+
+/** First event of each kind per job: byJob.get(jobId)?.get('started'). */
+export function firstEventByJob(events: readonly JobEvent[]): Map<string, Map<string, JobEvent>> {
+  const byJob = new Map<string, Map<string, JobEvent>>();
+  for (const e of events) {
+    let m = byJob.get(e.jobId);
+    if (!m) byJob.set(e.jobId, (m = new Map()));
+    if (!m.has(e.event)) m.set(e.event, e);
+  }
+  return byJob;
+}
+
+/** Nearest-rank percentile (p in 0..100) of unsorted values; NaN when empty. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1]!;
+}
+
+export const fmtMs = (ms: number) => (Number.isFinite(ms) ? `${Math.round(ms)} ms` : 'n/a');
+export const fmtS = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'n/a');
+
+/** "p50 12 ms / p95 40 ms (n=30)" */
+export function fmtP50P95(values: readonly number[]): string {
+  return `p50 ${fmtMs(percentile(values, 50))} / p95 ${fmtMs(percentile(values, 95))} (n=${values.length})`;
+}

@@ -1,0 +1,106 @@
+/**
+ * `npm run bench [-- --only <scenario>[,<scenario>]]`
+ *
+ * Figures for the engine against real Temporal, real PostgreSQL, simulated
+ * providers and two worker processes on this machine. Prints a table with the
+ * targets and the BullMQ implementation's figures side by side and writes the
+ * same table to bench/results.md. Figures are reported, never asserted: the
+ * exit code is 0 unless the bench itself could not run (set-up or a scenario
+ * breaking).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { markdownReport, textReport, type ScenarioReport } from './report';
+import type { Scenario } from './scenario';
+import { Cleanups, POLL_INTERVAL_MS, startBench } from './setup';
+import { kill } from './scenarios/kill';
+import { overhead } from './scenarios/overhead';
+import { priority } from './scenarios/priority';
+import { throughput } from './scenarios/throughput';
+import { utilisation } from './scenarios/utilisation';
+
+/** Run order. kill is last: it leaves one worker process. */
+const SCENARIOS: readonly Scenario[] = [throughput, overhead, utilisation, priority, kill];
+const RESULTS_FILE = path.join(__dirname, 'results.md');
+
+const log = (msg: string) => console.log(`[bench] ${msg}`);
+
+function selectScenarios(): Scenario[] {
+  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, help: { type: 'boolean' } } });
+  if (values.help) {
+    console.log(`usage: npm run bench [-- --only <name>[,<name>]]\n\n${SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.summary}`).join('\n')}`);
+    process.exit(0);
+  }
+  const wanted = (values.only ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const unknown = wanted.filter((w) => !SCENARIOS.some((s) => s.name === w));
+  if (unknown.length) {
+    console.error(`unknown scenario ${unknown.join(', ')}; one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
+    process.exit(2);
+  }
+  return wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : [...SCENARIOS];
+}
+
+async function main(): Promise<number> {
+  const chosen = selectScenarios();
+  const cleanups = new Cleanups(log);
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      interrupted = true;
+      log(`${signal}: stopping workers, simulators, Temporal and dropping the database ...`);
+      void cleanups.run().finally(() => process.exit(130));
+    });
+  }
+
+  const started = Date.now();
+  const reports: ScenarioReport[] = [];
+  try {
+    const bench = await startBench(log, cleanups);
+    for (const scenario of chosen) {
+      if (interrupted) break;
+      log(`--- ${scenario.name}: ${scenario.summary}`);
+      const report: ScenarioReport = { scenario: scenario.name, figures: [], notes: [], seconds: 0 };
+      const t0 = Date.now();
+      try {
+        await scenario.run(bench, {
+          figure: (f) => report.figures.push({ scenario: scenario.name, ...f }),
+          note: (n) => report.notes.push(n),
+          log: (m) => log(m),
+        });
+      } catch (err) {
+        report.error = err instanceof Error ? err.message : String(err);
+        log(`${scenario.name} broke: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        for (const w of await bench.workers().catch(() => [])) {
+          if (w.tail.length) log(`worker ${w.name} last lines:\n${w.tail.slice(-10).join('\n')}`);
+        }
+      }
+      report.seconds = (Date.now() - t0) / 1000;
+      reports.push(report);
+      log(`${scenario.name} done in ${report.seconds.toFixed(0)} s`);
+    }
+  } finally {
+    await cleanups.run();
+  }
+  if (interrupted) return 130;
+
+  const totalS = ((Date.now() - started) / 1000).toFixed(0);
+  const context = [
+    `${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}`,
+    `Temporal dev server (in memory), PostgreSQL, simulated providers, 2 worker processes, poll interval ${POLL_INTERVAL_MS} ms`,
+    `scenarios: ${reports.map((r) => `${r.scenario} ${r.seconds.toFixed(0)} s`).join(', ')}; whole run ${totalS} s`,
+  ];
+  console.log(`\n${context.join('\n')}\n\n${textReport(reports)}`);
+  fs.writeFileSync(RESULTS_FILE, markdownReport(reports, context));
+  log(`written to ${path.relative(process.cwd(), RESULTS_FILE)}`);
+  return reports.some((r) => r.error) ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`bench could not run: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);

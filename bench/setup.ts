@@ -1,0 +1,167 @@
+/**
+ * What every scenario runs against, assembled once per bench run the way
+ * test/helpers/harness.ts does it, minus vitest (its `inject` only exists
+ * inside a test run):
+ *
+ * - a real Temporal dev server on 7633/8633, in memory (reused if one is up);
+ * - a throwaway PostgreSQL database (createTestDatabase), dropped at the end;
+ * - the five provider simulators, in this process (so their counters are
+ *   readable directly);
+ * - two real worker processes (src/workers/main.ts) at LOG_LEVEL warn;
+ * - a client and the operator service, i.e. the enqueue/cancel API.
+ *
+ * Caps and spacing live in provider_limits and the gate reads them on every
+ * grant, so scenarios change them with SQL (prepare) and share one worker pair.
+ * The poll interval is the one process-side limit: 10 ms for every provider,
+ * fixed at worker start.
+ */
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { effectiveLimits, loadEnv } from '../src/config/env';
+import { PROVIDERS, type Provider } from '../src/config/providers';
+import { contentResponders } from '../src/content/sim-responders';
+import { startTemporalServer, type TemporalServer } from '../src/dev/temporal-server';
+import { startSimulators, type Simulators } from '../src/providers/simulators';
+import { createRecommendationService, type RecommendationService } from '../src/services/recommendations';
+import { createTestDatabase, type TestDatabase } from '../test/helpers/test-db';
+import { spawnBenchWorker, type BenchWorker } from './workers';
+
+export const TEMPORAL_PORT = 7633;
+export const TEMPORAL_UI_PORT = 8633;
+export const POLL_INTERVAL_MS = 10;
+/** Activities per worker process and provider queue: the 1000 waiting P3 jobs must all fit. */
+export const ACTIVITY_SLOTS = 2_000;
+
+export interface LimitsPatch {
+  maxConcurrent?: number;
+  minStartIntervalMs?: number;
+  /** provider_limits.start_margin_ms (START_MARGIN_MS, 100 ms, unless a scenario says otherwise). */
+  startMarginMs?: number;
+}
+
+export interface ScenarioSetup {
+  /** Per-provider cap/spacing; providers not named get DEFAULT_LIMITS. */
+  limits?: Partial<Record<Provider, LimitsPatch>>;
+  /** Simulated processing time per provider (ms); providers not named are instant. */
+  durations?: Partial<Record<Provider, number>>;
+}
+
+/** Providers a scenario does not look at: uncapped for practical purposes and unspaced. */
+const DEFAULT_LIMITS: Required<LimitsPatch> = { maxConcurrent: 50, minStartIntervalMs: 0, startMarginMs: 100 };
+
+export interface Bench {
+  temporal: TemporalServer;
+  sims: Simulators;
+  db: TestDatabase;
+  client: Client;
+  service: RecommendationService;
+  taskQueue: string;
+  /** Rows of a query on the bench database. */
+  q<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** The two worker processes, started on first use. */
+  workers(): Promise<BenchWorker[]>;
+  /** Fresh simulators and the limits a scenario asks for. */
+  prepare(setup: ScenarioSetup): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Undo steps, run in reverse order (workers before the database they write
+ * to, the database before Temporal). Shared with run.ts so Ctrl-C during
+ * set-up still cleans up what was started; a second run() waits for the first.
+ */
+export class Cleanups {
+  private readonly steps: Array<() => Promise<unknown>> = [];
+  private running: Promise<void> | undefined;
+  constructor(private readonly log: (msg: string) => void) {}
+  push(step: () => Promise<unknown>): void {
+    this.steps.push(step);
+  }
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      while (this.steps.length) await this.steps.pop()!().catch((err) => this.log(`cleanup: ${String(err)}`));
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+}
+
+export async function startBench(log: (msg: string) => void, cleanups: Cleanups): Promise<Bench> {
+  const close = () => cleanups.run();
+  try {
+    log(`Temporal dev server on 127.0.0.1:${TEMPORAL_PORT} ...`);
+    const temporal = await startTemporalServer({
+      port: TEMPORAL_PORT,
+      uiPort: TEMPORAL_UI_PORT,
+      logFile: '/tmp/reelflow-bench-temporal.log',
+    });
+    cleanups.push(() => temporal.stop());
+
+    const running = await startSimulators({ taskDurationMs: 0, openaiResponders: contentResponders });
+    cleanups.push(() => running.stop());
+    const sims = running.sims;
+
+    const taskQueue = `bench-${randomBytes(4).toString('hex')}`;
+    const startLimits = Object.fromEntries(
+      PROVIDERS.map((p) => [p, { maxConcurrent: DEFAULT_LIMITS.maxConcurrent, minStartIntervalMs: 0, pollIntervalMs: POLL_INTERVAL_MS }]),
+    );
+    const workerEnv: Record<string, string> = {
+      ...running.env,
+      TEMPORAL_ADDRESS: temporal.address,
+      REELFLOW_TASK_QUEUE: taskQueue,
+      REELFLOW_LIMITS: JSON.stringify(startLimits),
+      REELFLOW_WORKER_ACTIVITY_SLOTS: String(ACTIVITY_SLOTS),
+      LOG_LEVEL: 'warn',
+    };
+    const db = await createTestDatabase(effectiveLimits(loadEnv(workerEnv)));
+    cleanups.push(() => db.drop());
+    workerEnv.DATABASE_URL = db.url;
+    log(`database ${db.name}, task queue ${taskQueue}`);
+
+    const connection = await Connection.connect({ address: temporal.address });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection });
+    const service = createRecommendationService({ database: db.database, client, taskQueue });
+
+    const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+      (await db.database.pool.query(text, params)).rows as T[];
+
+    let pair: Promise<BenchWorker[]> | undefined;
+    const workers = () => {
+      pair ??= (async () => {
+        log('starting 2 worker processes ...');
+        const started = await Promise.allSettled(
+          ['A', 'B'].map((name) => spawnBenchWorker(name, workerEnv, client, taskQueue)),
+        );
+        const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+        for (const w of ok) cleanups.push(() => w.kill());
+        const failed = started.find((s) => s.status === 'rejected');
+        if (failed) throw (failed as PromiseRejectedResult).reason;
+        return ok;
+      })();
+      return pair;
+    };
+
+    const prepare = async (setup: ScenarioSetup) => {
+      // Workers sync provider_limits from their env when they start: start them before overriding.
+      await workers();
+      running.reset();
+      for (const p of PROVIDERS) sims[p].setFaults({ taskDurationMs: setup.durations?.[p] ?? 0 });
+      for (const p of PROVIDERS) {
+        const l = { ...DEFAULT_LIMITS, ...setup.limits?.[p] };
+        // last_start_at = NULL: the previous scenario's last start must not space this one's first.
+        await q(
+          `UPDATE provider_limits SET max_concurrent = $2, min_start_interval_ms = $3, start_margin_ms = $4,
+                  last_start_at = NULL, updated_at = now() WHERE provider = $1`,
+          [p, l.maxConcurrent, l.minStartIntervalMs, l.startMarginMs],
+        );
+      }
+      const leftovers = await q<{ n: number }>(`SELECT count(*)::int AS n FROM provider_slots`);
+      if (leftovers[0]!.n > 0) log(`warning: ${leftovers[0]!.n} provider slot(s) still held from an earlier scenario`);
+    };
+
+    return { temporal, sims, db, client, service, taskQueue, q, workers, prepare, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

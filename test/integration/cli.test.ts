@@ -1,0 +1,91 @@
+/**
+ * The operators' CLI as a real process: clear one-line errors with exit code 2
+ * for bad input and 1 for a server that is down, nothing written either way,
+ * and the happy path end to end.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../helpers/harness';
+
+const run = promisify(execFile);
+const CLI = path.resolve(__dirname, '../../src/cli/main.ts');
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => h?.stop());
+
+async function cli(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['-r', 'tsx/cjs', CLI, ...args], {
+      env: { ...process.env, ...h.childEnv, DATABASE_URL: h.db.url, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+const count = async () => Number((await h.db.database.pool.query('SELECT count(*) AS n FROM competitive_recommendations')).rows[0].n);
+const base = ['enqueue', '--title', 'Budimir, el delantero infravalorado', '--type', 'player_spotlight', '--player', 'ante-budimir'];
+
+describe('reelflow CLI', () => {
+  it('rejects bad input with exit code 2, one line naming the field, and writes nothing', async () => {
+    const before = await count();
+    const cases: Array<[string[], RegExp]> = [
+      [[...base, '--priority', 'P4'], /priority must be one of P0, P1, P2, P3/],
+      [[...base, '--priority', 'P1', '--platforms', 'instagram,myspace'], /platforms\.1 must be one of instagram, tiktok, youtube/],
+      [[...base, '--priority', 'P1', '--config', '{"provider":"runway"}'], /jobConfig\.provider must be one of veo3/],
+      [[...base, '--priority', 'P1', '--config', '{not json'], /--config is not valid JSON/],
+      [['status', 'not-a-uuid'], /id must be a UUID/],
+      [['cancel', '7f1d8a52-0000-4000-8000-000000000000'], /no recommendation or job/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    }
+    expect(await count()).toBe(before);
+  });
+
+  it('says which server is down, exits 1 and leaves no row or workflow behind', async () => {
+    const before = await count();
+    const noTemporal = await cli([...base, '--priority', 'P1'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(noTemporal.code).toBe(1);
+    expect(noTemporal.stderr).toMatch(/cannot reach the Temporal server at 127\.0\.0\.1:1/);
+    const noDb = await cli([...base, '--priority', 'P1'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/reelflow' });
+    expect(noDb.code).toBe(1);
+    expect(noDb.stderr).toMatch(/cannot reach PostgreSQL/);
+    expect(await count()).toBe(before);
+  });
+
+  it('enqueues, lists, shows status, reprioritises and cancels', async () => {
+    h.sims.veo3.setFaults({ taskDurationMs: 60_000 });
+    const enq = await cli([...base, '--priority', 'P2', '--platforms', 'instagram', '--json']);
+    expect(enq.code).toBe(0);
+    const { recommendation, workflowId } = JSON.parse(enq.stdout);
+    const list = await cli(['list', '--json']);
+    expect(JSON.parse(list.stdout).map((r: { id: string }) => r.id)).toContain(recommendation.id);
+    const re = await cli(['reprioritise', workflowId, 'P0', '--json']);
+    expect(re.code).toBe(0);
+    expect(JSON.parse(re.stdout).priority).toBe('P0');
+    const status = await cli(['status', recommendation.id, '--json']);
+    const s = JSON.parse(status.stdout);
+    expect(s.recommendation.priority).toBe('P0');
+    expect(s.workflow.status).toBe('RUNNING');
+    expect(s.jobs.map((j: { step: string }) => j.step)).toEqual(['analyze', 'generate', 'publish:instagram']);
+    const cancel = await cli(['cancel', recommendation.id]);
+    expect(cancel.code).toBe(0);
+    expect((await h.client.workflow.getHandle(workflowId).describe().then(async (d) => {
+      await h.client.workflow.getHandle(workflowId).result().catch(() => undefined);
+      return (await h.client.workflow.getHandle(workflowId).describe()).status.name ?? d.status.name;
+    }))).toBe('CANCELLED');
+    const human = await cli(['capacity']);
+    expect(human.stdout).toMatch(/provider\s+in_use\s+cap/);
+  });
+});
