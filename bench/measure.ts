@@ -3,7 +3,9 @@ import type { EnqueueResult } from '../src/services/recommendations';
 import type { Provider } from '../src/config/providers';
 import type { Bench } from './setup';
 
-export { waitUntil } from '../test/helpers/test-db';
+import { waitUntil } from '../test/helpers/test-db';
+
+export { waitUntil };
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -60,6 +62,40 @@ export async function waitForWorkflows(bench: Bench, workflowIds: readonly strin
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Waits until the `step` job of every recommendation waits in its provider's line. */
+export async function waitInLine(
+  bench: Bench,
+  recommendationIds: readonly string[],
+  step: string,
+  opts: { timeoutMs: number; progress?: (inLine: number) => void },
+): Promise<void> {
+  let lastProgress = 0;
+  await waitUntil(
+    async () => {
+      const [row] = await bench.q<{ n: number }>(
+        `SELECT count(*)::int AS n FROM automation_queue WHERE recommendation_id = ANY($1::uuid[]) AND step = $2
+            AND status = 'queued' AND waiting_since IS NOT NULL`,
+        [recommendationIds, step],
+      );
+      if (opts.progress && Date.now() - lastProgress > 10_000) {
+        opts.progress(row!.n);
+        lastProgress = Date.now();
+      }
+      return row!.n === recommendationIds.length;
+    },
+    { timeoutMs: opts.timeoutMs, intervalMs: 200, what: `${recommendationIds.length} '${step}' jobs in line` },
+  );
+}
+
+/**
+ * Changes a provider's cap now and hands out what it frees, as an operator
+ * would (the gate reads the cap at every grant; 0 pauses the provider).
+ */
+export async function setCap(bench: Bench, provider: Provider, cap: number): Promise<void> {
+  await bench.q(`UPDATE provider_limits SET max_concurrent = $2, updated_at = now() WHERE provider = $1`, [provider, cap]);
+  if (cap > 0) await bench.q(`SELECT grant_slots($1)`, [provider]);
 }
 
 export interface JobEvent {

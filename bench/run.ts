@@ -55,6 +55,8 @@ async function main(): Promise<number> {
   }
 
   const started = Date.now();
+  // The figures are only as good as the machine is quiet: say how busy it was.
+  const loadAtStart = os.loadavg()[0]!;
   const reports: ScenarioReport[] = [];
   try {
     const bench = await startBench(log, cleanups);
@@ -89,6 +91,7 @@ async function main(): Promise<number> {
   const context = [
     `${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}`,
     `Temporal dev server (in memory), PostgreSQL, simulated providers, 2 worker processes, poll interval ${POLL_INTERVAL_MS} ms`,
+    `load average (1 min) ${loadAtStart.toFixed(2)} at start, ${os.loadavg()[0]!.toFixed(2)} at end`,
     `scenarios: ${reports.map((r) => `${r.scenario} ${r.seconds.toFixed(0)} s`).join(', ')}; whole run ${totalS} s`,
   ];
   console.log(`\n${context.join('\n')}\n\n${textReport(reports)}`);

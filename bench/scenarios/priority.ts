@@ -10,7 +10,9 @@
  * estimate (10 min), which would block the scenarios after this one.
  */
 import { recommendationWorkflowId } from '../../src/workflows/messages';
-import { enqueueMany, fmtMs, fmtS, jobEvents, mapLimit, recommendation, waitForWorkflows, waitUntil, type JobEvent } from '../measure';
+import {
+  enqueueMany, fmtMs, fmtS, jobEvents, mapLimit, recommendation, setCap, waitForWorkflows, waitInLine, waitUntil, type JobEvent,
+} from '../measure';
 import { below, type Scenario } from '../scenario';
 import type { Bench } from '../setup';
 
@@ -51,22 +53,10 @@ export const priority: Scenario = {
     );
     const p3Ids = p3.map((r) => r.recommendation.id);
     rec.log(`enqueued ${P3_JOBS} P3 in ${fmtS(Date.now() - t)}; waiting for all to reach the VEO3 line`);
-    let lastLogged = 0;
-    await waitUntil(
-      async () => {
-        const [{ n }] = (await bench.q<{ n: number }>(
-          `SELECT count(*)::int AS n FROM automation_queue WHERE recommendation_id = ANY($1::uuid[]) AND step = 'generate'
-              AND status = 'queued' AND waiting_since IS NOT NULL`,
-          [p3Ids],
-        )) as [{ n: number }];
-        if (Date.now() - lastLogged > 10_000) {
-          rec.log(`  ${n}/${P3_JOBS} in line`);
-          lastLogged = Date.now();
-        }
-        return n === P3_JOBS;
-      },
-      { timeoutMs: 300_000, intervalMs: 500, what: `${P3_JOBS} P3 jobs in the VEO3 line` },
-    );
+    await waitInLine(bench, p3Ids, 'generate', {
+      timeoutMs: 300_000,
+      progress: (n) => rec.log(`  ${n}/${P3_JOBS} in line`),
+    });
     const fillMs = Date.now() - t;
 
     const p0 = await bench.service.enqueue(recommendation('priority P0', { priority: 'P0' }));
@@ -80,7 +70,7 @@ export const priority: Scenario = {
     const p0Event = async (event: string) =>
       (await bench.q<{ id: string }>(`SELECT id FROM job_events WHERE job_id = $1 AND event = $2`, [p0Job.id, event])).length > 0;
     await waitUntil(() => p0Event('started'), { timeoutMs: 30_000, intervalMs: 10, what: 'the P0 granted' });
-    await bench.q(`UPDATE provider_limits SET max_concurrent = 0 WHERE provider = 'veo3'`); // pause, see above
+    await setCap(bench, 'veo3', 0); // pause, see above
     await waitUntil(() => p0Event('provider_call'), { timeoutMs: 30_000, intervalMs: 20, what: 'the P0 calling VEO3' });
     await waitUntil(() => bench.sims.veo3.stats().submissions >= 2, { timeoutMs: 10_000, intervalMs: 10, what: 'the P0 submit' });
 

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadEnv, type Env } from '../../src/config/env';
 import { createLogger } from '../../src/logger';
@@ -54,7 +54,20 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
+let runtimeInstalled = false;
+/** Temporal's own logs (every retried activity, with its stack) drown the test output: errors only. */
+function quietTemporalRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    TemporalRuntime.install({ logger: new DefaultLogger(process.env.TEST_TEMPORAL_LOG_LEVEL === 'debug' ? 'DEBUG' : 'ERROR') });
+  } catch {
+    // Already installed by an earlier harness in this process.
+  }
+}
+
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  quietTemporalRuntime();
   const address = opts.temporalAddress ?? inject('temporalAddress');
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
   const limits = mergeLimits(FAST_LIMITS, opts.limits ?? {});
