@@ -6,8 +6,9 @@
 
 CREATE OR REPLACE FUNCTION log_job_event(p_job_id uuid, p_event text, p_detail jsonb DEFAULT '{}'::jsonb)
 RETURNS void LANGUAGE sql AS $$
-  INSERT INTO job_events (job_id, recommendation_id, event, detail)
-  SELECT q.id, q.recommendation_id, p_event, coalesce(p_detail, '{}'::jsonb)
+  -- clock_timestamp(): the moment of the event, not the start of its transaction.
+  INSERT INTO job_events (job_id, recommendation_id, event, detail, created_at)
+  SELECT q.id, q.recommendation_id, p_event, coalesce(p_detail, '{}'::jsonb), clock_timestamp()
   FROM automation_queue q WHERE q.id = p_job_id;
 $$;
 --> statement-breakpoint
@@ -121,8 +122,11 @@ END $$;
 -- Called right before a provider call that counts as a start (a paid submit,
 -- an upload, a model call). Returns 0 and records the start when the spacing
 -- allows it, else the milliseconds to wait before asking again. The row lock
--- serialises callers across every process.
-CREATE OR REPLACE FUNCTION claim_start(p_provider text, p_job_id uuid)
+-- serialises callers across every process. The start margin is added to a
+-- non-zero interval so the provider, one HTTP request later, still sees at
+-- least the interval. p_mark_submit also records that a paid submit is about
+-- to leave (submit_attempted_at), in the same round trip.
+CREATE OR REPLACE FUNCTION claim_start(p_provider text, p_job_id uuid, p_mark_submit boolean DEFAULT false)
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
   lim provider_limits;
@@ -132,12 +136,18 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'unknown provider "%"', p_provider USING ERRCODE = '22023';
   END IF;
-  wait_ms := ceil(extract(epoch FROM lim.last_start_at + make_interval(secs => lim.min_start_interval_ms / 1000.0)
-                                    - clock_timestamp()) * 1000);
-  IF wait_ms > 0 THEN
-    RETURN wait_ms;
+  IF lim.min_start_interval_ms > 0 THEN
+    wait_ms := ceil(extract(epoch FROM lim.last_start_at
+                            + make_interval(secs => (lim.min_start_interval_ms + lim.start_margin_ms) / 1000.0)
+                            - clock_timestamp()) * 1000);
+    IF wait_ms > 0 THEN
+      RETURN wait_ms;
+    END IF;
   END IF;
   UPDATE provider_limits SET last_start_at = clock_timestamp() WHERE provider = p_provider;
+  IF p_mark_submit THEN
+    UPDATE automation_queue SET submit_attempted_at = clock_timestamp() WHERE id = p_job_id;
+  END IF;
   PERFORM log_job_event(p_job_id, 'provider_call', '{}'::jsonb);
   RETURN 0;
 END $$;
@@ -250,12 +260,14 @@ BEGIN
 END $$;
 --> statement-breakpoint
 
+-- "waiting": jobs in the provider's line now; "planned": later steps already
+-- enqueued (publishing before the video exists).
 CREATE OR REPLACE FUNCTION get_available_capacity(p_provider text)
-RETURNS TABLE (provider text, max_concurrent integer, in_use integer, free integer, waiting integer,
+RETURNS TABLE (provider text, max_concurrent integer, in_use integer, free integer, waiting integer, planned integer,
                min_start_interval_ms integer, last_start_at timestamptz)
 LANGUAGE sql STABLE AS $$
   SELECT l.provider, l.max_concurrent,
-         u.in_use, greatest(l.max_concurrent - u.in_use, 0), w.waiting,
+         u.in_use, greatest(l.max_concurrent - u.in_use, 0), w.waiting, w.planned,
          l.min_start_interval_ms, l.last_start_at
     FROM provider_limits l
     CROSS JOIN LATERAL (
@@ -263,9 +275,10 @@ LANGUAGE sql STABLE AS $$
        WHERE s.provider = l.provider
          AND (s.lease_expires_at >= now() OR s.hold_until >= now())) u
     CROSS JOIN LATERAL (
-      SELECT count(*)::int AS waiting FROM automation_queue q
-       WHERE q.api_provider = l.provider AND q.status = 'queued'
-         AND (q.schedule_after IS NULL OR q.schedule_after <= now())) w
+      SELECT count(*) FILTER (WHERE q.waiting_since IS NOT NULL)::int AS waiting,
+             count(*) FILTER (WHERE q.waiting_since IS NULL)::int AS planned
+        FROM automation_queue q
+       WHERE q.api_provider = l.provider AND q.status = 'queued') w
    WHERE l.provider = p_provider;
 $$;
 --> statement-breakpoint

@@ -75,7 +75,8 @@ export async function runProviderJob<T>(
     const { resumed } = await withDbRetry(() =>
       deps.gate.acquire(jobId, provider, { attempt, signal: activity.cancellationSignal, deadline: job!.deadline }),
     );
-    job = (await loadJob())!;
+    // The row loaded above still holds what the work needs (handles, estimate, deadline);
+    // not reloading it keeps a freed slot's hand-over to one database round trip.
     log.info({ resumed, priority: job.priority }, 'job holds a slot');
 
     // The 2x-estimate bound applies to the work, not the time spent in line.
@@ -87,8 +88,8 @@ export async function runProviderJob<T>(
     );
     const signal = AbortSignal.any([activity.cancellationSignal, runLimit.signal]);
     const current = job;
-    const call = async <R>(fn: () => Promise<R>): Promise<R> => {
-      await deps.gate.claimStart(jobId, provider, signal);
+    const call = async <R>(fn: () => Promise<R>, markSubmit = false): Promise<R> => {
+      await deps.gate.claimStart(jobId, provider, { signal, markSubmit });
       return fn();
     };
     const ctx: JobContext = {
@@ -109,10 +110,10 @@ export async function runProviderJob<T>(
               'not submitting again. Check the provider dashboard, then re-enqueue if nothing was created.',
           );
         }
-        await pool.query('UPDATE automation_queue SET submit_attempted_at = now() WHERE id = $1', [jobId]);
         let handle: string;
         try {
-          handle = await call(submit);
+          // claim_start records submit_attempted_at in the same round trip as the start.
+          handle = await call(submit, true);
         } catch (err) {
           // An answer (even an error) means nothing was created: safe to submit again later.
           if (err instanceof ProviderError && err.details.status !== undefined) {

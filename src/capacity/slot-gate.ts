@@ -180,12 +180,17 @@ export class SlotGate {
   /**
    * Start spacing, checked at the provider call itself: waits until the
    * provider's minimum interval since the last start (any process) has passed,
-   * then records this start. Call it immediately before the request.
+   * then records this start (and, with markSubmit, that a paid submit is
+   * leaving). Call it immediately before the request.
    */
-  async claimStart(jobId: string, provider: Provider, signal?: AbortSignal): Promise<void> {
+  async claimStart(jobId: string, provider: Provider, opts: { signal?: AbortSignal; markSubmit?: boolean } = {}): Promise<void> {
     for (;;) {
-      signal?.throwIfAborted();
-      const { rows } = await this.pool.query<{ wait: number }>('SELECT claim_start($1, $2) AS wait', [provider, jobId]);
+      opts.signal?.throwIfAborted();
+      const { rows } = await this.pool.query<{ wait: number }>('SELECT claim_start($1, $2, $3) AS wait', [
+        provider,
+        jobId,
+        opts.markSubmit ?? false,
+      ]);
       const wait = rows[0]!.wait;
       if (wait <= 0) return;
       await new Promise((r) => setTimeout(r, wait));

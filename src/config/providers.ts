@@ -78,12 +78,12 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
 };
 
 /**
- * Added to every provider's start interval: the start is recorded just before
- * the request leaves, and a busy event loop or a new TCP connection can delay
- * one request more than the next by tens of milliseconds. 100 ms keeps the
- * spacing the provider itself measures at or above the interval.
+ * Added to every non-zero start interval: the start is recorded just before the
+ * request leaves, and on a loaded machine one request can leave a few hundred
+ * milliseconds later than the next (event loop, new TCP connection). 250 ms
+ * keeps the spacing the provider itself measures at or above the interval.
  */
-export const START_MARGIN_MS = 100;
+export const START_MARGIN_MS = 250;
 
 /**
  * Lease on a slot: renewed every leaseRenewMs by the process running the job;

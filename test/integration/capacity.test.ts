@@ -172,7 +172,8 @@ describe('global capacity across worker processes', () => {
   });
 
   it('reports the same capacity from SQL, the service and the CLI', async () => {
-    const blocker = await blockVeo3(4_000);
+    // Long enough for a CLI process to start and answer while the line stands still.
+    const blocker = await blockVeo3(12_000);
     const waiting = await h.service.enqueue(instagramOnly({ title: 'in line' }));
     await waitingInLine(waiting.recommendation.id);
     const [sql] = await q(`SELECT * FROM get_available_capacity('veo3')`);

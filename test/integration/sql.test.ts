@@ -35,7 +35,7 @@ describe('migrations', () => {
     await migrateDatabase(t.url, effectiveLimits({}));
     await migrateDatabase(t.url, effectiveLimits({}));
     const rows = await q<{ n: number }>(`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
-    expect(rows[0]!.n).toBe(5);
+    expect(rows[0]!.n).toBe(2);
     // The limits table re-applied: overrides from the first call were replaced by the defaults.
     const [veo3] = await q<{ min_start_interval_ms: number }>(`SELECT * FROM provider_limits WHERE provider = 'veo3'`);
     expect(veo3!.min_start_interval_ms).toBe(10_000);
@@ -97,7 +97,7 @@ describe('grant_slots', () => {
       expect(await claim()).toBe(0);
       const wait = await claim();
       expect(wait).toBeGreaterThan(59_000);
-      expect(wait).toBeLessThanOrEqual(60_100);
+      expect(wait).toBeLessThanOrEqual(60_250);
       await q(`UPDATE provider_limits SET last_start_at = now() - interval '61 seconds' WHERE provider = 'veo3'`);
       expect(await claim()).toBe(0);
       expect(await q(`SELECT * FROM job_events WHERE job_id = $1 AND event = 'provider_call'`, [a.id])).toHaveLength(2);

@@ -1,1 +1,0 @@
-ALTER TABLE "provider_limits" ADD COLUMN "start_margin_ms" integer DEFAULT 100 NOT NULL;
