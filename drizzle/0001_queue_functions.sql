@@ -13,6 +13,26 @@ RETURNS void LANGUAGE sql AS $$
 $$;
 --> statement-breakpoint
 
+-- Lock order, to rule out deadlocks: a transaction that changes jobs and then
+-- runs the grant (complete, fail, cancel, leave the line) takes the advisory
+-- lock of every provider involved first, in name order, and only then touches
+-- rows; grant_slots takes the same lock and then updates the head of the line.
+CREATE OR REPLACE FUNCTION lock_providers(p_providers text[])
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE p text;
+BEGIN
+  FOR p IN SELECT DISTINCT unnest(p_providers) ORDER BY 1 LOOP
+    PERFORM pg_advisory_xact_lock(hashtext('reelflow.slots'), hashtext(p));
+  END LOOP;
+END $$;
+--> statement-breakpoint
+
+CREATE OR REPLACE FUNCTION lock_job_provider(p_job_id uuid)
+RETURNS void LANGUAGE sql AS $$
+  SELECT lock_providers(ARRAY(SELECT api_provider FROM automation_queue WHERE id = p_job_id));
+$$;
+--> statement-breakpoint
+
 -- Idempotent per (workflow_id, step): a replayed or retried enqueue returns the existing row.
 CREATE OR REPLACE FUNCTION enqueue_job(
   p_workflow_id text, p_step text, p_job_type text, p_provider text, p_priority text,
@@ -88,7 +108,7 @@ DECLARE
   granted uuid[] := '{}';
 BEGIN
   -- One granter per provider at a time; other providers proceed in parallel.
-  PERFORM pg_advisory_xact_lock(hashtext('reelflow.slots'), hashtext(p_provider));
+  PERFORM lock_providers(ARRAY[p_provider]);
   SELECT * INTO lim FROM provider_limits WHERE provider = p_provider;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'unknown provider "%"', p_provider USING ERRCODE = '22023';
@@ -178,10 +198,26 @@ BEGIN
 END $$;
 --> statement-breakpoint
 
+-- A job's activity gives up its place (cancelled, deadline passed) or a slot
+-- granted in the meantime; the slot goes to the next job at once.
+CREATE OR REPLACE FUNCTION leave_line(p_job_id uuid)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM lock_job_provider(p_job_id);
+  UPDATE automation_queue
+     SET waiting_since = NULL, status = CASE WHEN status = 'processing' THEN 'queued' ELSE status END, updated_at = now()
+   WHERE id = p_job_id AND status IN ('queued', 'processing');
+  IF FOUND THEN
+    PERFORM release_slot(p_job_id);
+  END IF;
+END $$;
+--> statement-breakpoint
+
 CREATE OR REPLACE FUNCTION complete_job(p_job_id uuid, p_result jsonb DEFAULT NULL, p_cost numeric DEFAULT NULL)
 RETURNS automation_queue LANGUAGE plpgsql AS $$
 DECLARE job automation_queue;
 BEGIN
+  PERFORM lock_job_provider(p_job_id);
   UPDATE automation_queue
      SET status = 'completed', completed_at = now(), result = coalesce(p_result, result),
          cost = coalesce(p_cost, cost), error = NULL, waiting_since = NULL, stuck_since = NULL, updated_at = now()
@@ -203,6 +239,7 @@ CREATE OR REPLACE FUNCTION fail_job(p_job_id uuid, p_error text, p_final boolean
 RETURNS automation_queue LANGUAGE plpgsql AS $$
 DECLARE job automation_queue;
 BEGIN
+  PERFORM lock_job_provider(p_job_id);
   UPDATE automation_queue
      SET status = CASE WHEN p_final OR attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
          completed_at = CASE WHEN p_final OR attempts >= max_attempts THEN now() END,
@@ -227,6 +264,8 @@ CREATE OR REPLACE FUNCTION cancel_workflow_jobs(p_workflow_id text, p_reason tex
 RETURNS SETOF automation_queue LANGUAGE plpgsql AS $$
 DECLARE job automation_queue;
 BEGIN
+  PERFORM lock_providers(ARRAY(SELECT api_provider FROM automation_queue
+                                WHERE workflow_id = p_workflow_id AND status IN ('queued', 'processing')));
   FOR job IN
     UPDATE automation_queue
        SET status = 'cancelled', completed_at = now(), error = p_reason, waiting_since = NULL, updated_at = now()

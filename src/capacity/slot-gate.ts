@@ -158,14 +158,7 @@ export class SlotGate {
   /** Leaves the line, or gives back a slot granted in the meantime. */
   private async leaveLine(jobId: string): Promise<void> {
     await this.pool
-      .query(
-        `WITH left_line AS (
-           UPDATE automation_queue SET waiting_since = NULL, status = CASE WHEN status = 'processing' THEN 'queued' ELSE status END,
-                  updated_at = now()
-            WHERE id = $1 AND status IN ('queued', 'processing') RETURNING id)
-         SELECT release_slot(id) FROM left_line`,
-        [jobId],
-      )
+      .query('SELECT leave_line($1)', [jobId])
       .catch((err) => this.log.warn({ err, jobId }, 'could not leave the slot line'));
   }
 
