@@ -39,6 +39,8 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const registry = new Registry();
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'reelflow_api_' });
   const registers = [registry];
+  /** Most series are one number per provider. */
+  const providerGauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ['provider'], registers });
 
   const queueDepth = new Gauge({
     name: 'reelflow_queue_depth',
@@ -47,33 +49,13 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     registers,
   });
   const jobs = new Gauge({ name: 'reelflow_jobs', help: 'Jobs by provider and status', labelNames: ['provider', 'status'], registers });
-  const inFlight = new Gauge({ name: 'reelflow_provider_in_flight', help: 'Provider slots held right now', labelNames: ['provider'], registers });
-  const cap = new Gauge({ name: 'reelflow_provider_max_concurrent', help: 'Provider concurrency cap', labelNames: ['provider'], registers });
-  const waiting = new Gauge({
-    name: 'reelflow_provider_waiting',
-    help: "Queued jobs whose activity is waiting for a slot (the provider's line)",
-    labelNames: ['provider'],
-    registers,
-  });
-  const planned = new Gauge({
-    name: 'reelflow_provider_planned',
-    help: 'Queued jobs not asking for a slot yet (later steps of a plan, scheduled work)',
-    labelNames: ['provider'],
-    registers,
-  });
-  const spacing = new Gauge({
-    name: 'reelflow_provider_min_start_interval_seconds',
-    help: 'Minimum spacing between two starts on a provider',
-    labelNames: ['provider'],
-    registers,
-  });
-  const stuck = new Gauge({
-    name: 'reelflow_jobs_stuck',
-    help: 'Processing jobs running longer than 2x their estimated duration',
-    labelNames: ['provider'],
-    registers,
-  });
-  const costToday = new Gauge({ name: 'reelflow_cost_today', help: 'Cost of jobs completed since midnight (database time zone)', labelNames: ['provider'], registers });
+  const inFlight = providerGauge('reelflow_provider_in_flight', 'Provider slots held right now');
+  const cap = providerGauge('reelflow_provider_max_concurrent', 'Provider concurrency cap');
+  const waiting = providerGauge('reelflow_provider_waiting', "Queued jobs whose activity is waiting for a slot (the provider's line)");
+  const planned = providerGauge('reelflow_provider_planned', 'Queued jobs not asking for a slot yet (later steps of a plan, scheduled work)');
+  const spacing = providerGauge('reelflow_provider_min_start_interval_seconds', 'Minimum spacing between two starts on a provider');
+  const stuck = providerGauge('reelflow_jobs_stuck', 'Processing jobs running longer than 2x their estimated duration');
+  const costToday = providerGauge('reelflow_cost_today', 'Cost of jobs completed since midnight (database time zone)');
   const costTotal = new Counter({ name: 'reelflow_cost_total', help: 'Cost of all jobs recorded', labelNames: ['provider'], registers });
   const attempts = new Counter({ name: 'reelflow_job_attempts_total', help: 'Attempts made by all jobs', labelNames: ['provider'], registers });
   const failures = new Counter({ name: 'reelflow_job_failures_total', help: 'Jobs that ended failed', labelNames: ['provider'], registers });
