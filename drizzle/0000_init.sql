@@ -132,7 +132,7 @@ CREATE TABLE "provider_limits" (
 	"provider" text PRIMARY KEY NOT NULL,
 	"max_concurrent" integer NOT NULL,
 	"min_start_interval_ms" integer NOT NULL,
-	"start_margin_ms" integer DEFAULT 250 NOT NULL,
+	"start_margin_ms" integer DEFAULT 100 NOT NULL,
 	"last_start_at" timestamp with time zone,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );

@@ -7,6 +7,7 @@ import { deadlineFor, type Priority } from '../config/priorities';
 import { JOB_TYPES, type JobType } from '../config/providers';
 import { getRecommendation } from '../db/queries';
 import { automationQueue, competitiveRecommendations, type Job } from '../db/schema';
+import type { PoolClient } from 'pg';
 import { BadInputError, jobConfigSchema, parseInput, type JobConfig } from '../validation';
 import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
@@ -49,6 +50,29 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
       .where(and(eq(competitiveRecommendations.id, id), inArray(competitiveRecommendations.status, OPEN)));
   }
 
+  async function enqueueOne(client: PoolClient, input: EnqueueJobInput): Promise<Pick<Job, 'id' | 'status'>> {
+    const provider = JOB_TYPES[input.jobType];
+    const limits = deps.limits[provider];
+    const { rows } = await client.query<{ id: string; status: string }>(
+      `SELECT id, status FROM enqueue_job($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)`,
+      [
+        input.workflowId,
+        input.step,
+        input.jobType,
+        provider,
+        input.priority,
+        JSON.stringify(input.jobConfig),
+        input.recommendationId,
+        input.scheduleAfter,
+        input.deadline,
+        limits.estimatedDurationSeconds,
+        limits.maxAttempts,
+        input.runId,
+      ],
+    );
+    return rows[0]!;
+  }
+
   return {
     async loadRecommendation(recommendationId: string): Promise<RecommendationPlan> {
       try {
@@ -73,27 +97,21 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
       }
     },
 
-    async enqueueJob(input: EnqueueJobInput): Promise<Pick<Job, 'id' | 'status'>> {
-      const provider = JOB_TYPES[input.jobType];
-      const limits = deps.limits[provider];
-      const { rows } = await pool.query<{ id: string; status: string }>(
-        `SELECT id, status FROM enqueue_job($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)`,
-        [
-          input.workflowId,
-          input.step,
-          input.jobType,
-          provider,
-          input.priority,
-          JSON.stringify(input.jobConfig),
-          input.recommendationId,
-          input.scheduleAfter,
-          input.deadline,
-          limits.estimatedDurationSeconds,
-          limits.maxAttempts,
-          input.runId,
-        ],
-      );
-      return rows[0]!;
+    /** All steps of a plan in one transaction: reports see the whole plan, or none of it. */
+    async enqueuePlan(inputs: EnqueueJobInput[]): Promise<Array<Pick<Job, 'id' | 'status'>>> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const out: Array<Pick<Job, 'id' | 'status'>> = [];
+        for (const input of inputs) out.push(await enqueueOne(client, input));
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
     },
 
     async markInProduction(input: { recommendationId: string; workflowId: string }): Promise<void> {

@@ -159,7 +159,7 @@ export const providerLimits = pgTable('provider_limits', {
   maxConcurrent: integer('max_concurrent').notNull(),
   minStartIntervalMs: integer('min_start_interval_ms').notNull(),
   /** Added to the interval so the provider, one HTTP request later, still sees at least the interval. */
-  startMarginMs: integer('start_margin_ms').notNull().default(250),
+  startMarginMs: integer('start_margin_ms').notNull().default(100),
   lastStartAt: ts('last_start_at'),
   updatedAt: updatedAt(),
 });

@@ -63,6 +63,13 @@ const sync = wf.proxyActivities<QueueSync>({
   retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
+// The first steps run as local activities on the workflow's own worker: no task
+// queue round trip, so a job joins its provider's line a few hundred ms sooner.
+const local = wf.proxyLocalActivities<QueueSync>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
 export async function recommendationWorkflow(input: RecommendationInput): Promise<RecommendationOutcome> {
   const info = wf.workflowInfo();
   const workflowId = info.workflowId;
@@ -160,7 +167,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   }
 
   async function produce(): Promise<RecommendationOutcome> {
-    const plan = await sync.loadRecommendation(recommendationId);
+    const plan = await local.loadRecommendation(recommendationId);
     title = plan.title;
     if (plan.status !== 'pending' && plan.status !== 'in_production') {
       throw ApplicationFailure.nonRetryable(`recommendation is ${plan.status}; nothing to produce`, FAILURE_TYPES.badInput);
@@ -176,32 +183,33 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     const videoJobType: JobType =
       plan.type === 'player_spotlight' ? 'veo3_player_spotlight' : plan.type === 'bargain' ? 'veo3_chollo' : 'veo3_competitive_response';
     const platforms = plan.jobConfig.platforms;
-    const enqueue = (step: string, jobType: JobType, deadline: string | null) =>
-      sync.enqueueJob({
-        workflowId,
-        runId: info.runId,
-        recommendationId,
-        step,
-        jobType,
-        priority: state.priority!,
-        jobConfig: plan.jobConfig,
-        scheduleAfter: plan.scheduleAfter,
-        deadline,
-      });
+    const step = (name: string, jobType: JobType, deadline: string | null) => ({
+      workflowId,
+      runId: info.runId,
+      recommendationId,
+      step: name,
+      jobType,
+      priority: state.priority!,
+      jobConfig: plan.jobConfig,
+      scheduleAfter: plan.scheduleAfter,
+      deadline,
+    });
     // The whole plan is visible from the start; the deadline guards unpaid steps only.
-    const analyzeJob = await enqueue('analyze', 'openai_analysis', plan.deadline);
-    const videoJob = await enqueue('generate', videoJobType, plan.deadline);
-    const publishJobs = new Map<PublishPlatform, string>();
-    for (const platform of platforms) {
-      publishJobs.set(platform, (await enqueue(`publish:${platform}`, PUBLISH_JOB_TYPE[platform], null)).id);
-    }
+    const [analyzeRow, videoRow, ...publishRows] = await local.enqueuePlan([
+      step('analyze', 'openai_analysis', plan.deadline),
+      step('generate', videoJobType, plan.deadline),
+      ...platforms.map((platform) => step(`publish:${platform}`, PUBLISH_JOB_TYPE[platform], null)),
+    ]);
+    const analyzeJob = analyzeRow!;
+    const videoJob = videoRow!;
+    const publishJobs = new Map<PublishPlatform, string>(platforms.map((platform, i) => [platform, publishRows[i]!.id]));
 
     if (plan.scheduleAfter && Date.parse(plan.scheduleAfter) > Date.now()) {
       setPhase('scheduled');
       await wf.sleep(Date.parse(plan.scheduleAfter) - Date.now());
     }
     if (deadlinePassed(plan)) return expire();
-    await sync.markInProduction({ recommendationId, workflowId });
+    await local.markInProduction({ recommendationId, workflowId });
 
     setPhase('analyzing', 'openai', 'openai_analysis');
     state.currentJobId = analyzeJob.id;

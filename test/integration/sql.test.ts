@@ -97,7 +97,7 @@ describe('grant_slots', () => {
       expect(await claim()).toBe(0);
       const wait = await claim();
       expect(wait).toBeGreaterThan(59_000);
-      expect(wait).toBeLessThanOrEqual(60_250);
+      expect(wait).toBeLessThanOrEqual(60_100);
       await q(`UPDATE provider_limits SET last_start_at = now() - interval '61 seconds' WHERE provider = 'veo3'`);
       expect(await claim()).toBe(0);
       expect(await q(`SELECT * FROM job_events WHERE job_id = $1 AND event = 'provider_call'`, [a.id])).toHaveLength(2);
