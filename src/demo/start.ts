@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadEnv } from '../config/env';
 import { startTemporalServer } from '../dev/temporal-server';
 import { createLogger } from '../logger';
@@ -25,6 +25,8 @@ import { seedDemo } from './seed';
 
 async function main() {
   const { values } = parseArgs({ options: { exit: { type: 'boolean' } } });
+  // The live table is the demo's output; Temporal's own INFO lines would scroll it away.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const dataDir = path.resolve(__dirname, '../../.data');
   console.log('Starting the Temporal dev server (first run builds the CLI, ~2 min)...');
   const temporal = await startTemporalServer({
