@@ -9,6 +9,7 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: two test files at a time, each with its own database and task queues.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    reporters: ['default'],
+    // The JSON report lets .ci/run print a plain 'N passed, N failed' line.
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
   },
 });
