@@ -36,9 +36,15 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return out;
 }
 
-/** Enqueues through the operator service (row + workflow start), `concurrency` at a time. */
-export function enqueueMany(bench: Bench, inputs: readonly unknown[], concurrency = 20): Promise<EnqueueResult[]> {
-  return mapLimit(inputs, concurrency, (input) => bench.service.enqueue(input));
+/**
+ * Operator calls in flight at once. The bench's pool has 10 connections and a
+ * caller waiting longer than 5 s for one fails, so more would only queue.
+ */
+export const CALLERS = 10;
+
+/** Enqueues through the operator service (row + workflow start), CALLERS at a time. */
+export function enqueueMany(bench: Bench, inputs: readonly unknown[]): Promise<EnqueueResult[]> {
+  return mapLimit(inputs, CALLERS, (input) => bench.service.enqueue(input));
 }
 
 /** Waits for every workflow to close; throws (naming how many are left) after `timeoutMs`. */
