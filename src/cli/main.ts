@@ -8,7 +8,7 @@
  *   reelflow status <id>                         recommendation, its jobs, history and workflow
  *   reelflow cancel <id> [--reason text]
  *   reelflow reprioritise <id> <P0|P1|P2|P3>
- *   reelflow capacity [provider]
+ *   reelflow capacity [provider] [--workflow]   (--workflow: the same numbers through the capacity workflow's update)
  * <id> is a recommendation id, a job id or a workflow id. --json prints machine-readable output.
  * Exit codes: 0 ok, 2 bad input or unknown id, 1 anything else (server down...).
  */
@@ -42,6 +42,7 @@ const options = {
   role: { type: 'string' },
   file: { type: 'string' },
   limit: { type: 'string' },
+  workflow: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -156,7 +157,7 @@ async function run(argv: string[]): Promise<number> {
         break;
       }
       case 'capacity': {
-        const rows = await service.capacity(args[0]);
+        const rows = v.workflow ? await service.capacityFromWorkflow(args[0]) : await service.capacity(args[0]);
         out(rows, () =>
           printTable(rows.map((r) => ({ provider: r.provider, in_use: r.inUse, cap: r.maxConcurrent, free: r.free, waiting: r.waiting, planned: r.planned, spacing_ms: r.minStartIntervalMs }))),
         );

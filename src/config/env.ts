@@ -40,6 +40,8 @@ export const envSchema = z.object({
    * Activities one worker process runs at once per provider queue. Jobs waiting
    * for a slot count too, so keep it well above the caps (the gate enforces those).
    */
+  /** How old the capacity workflow's query answer may be. */
+  REELFLOW_CAPACITY_REFRESH_MS: z.coerce.number().int().min(200).max(3_600_000).default(5_000),
   REELFLOW_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(100_000).default(2_000),
   /** host:port where worker processes serve Temporal's runtime metrics for Prometheus (off when unset). */
   TEMPORAL_METRICS_BIND: z.string().regex(/^[^:]+:\d+$/, 'must be host:port').optional(),

@@ -16,6 +16,7 @@ import { createLogger } from '../logger';
 import { contentResponders } from '../content/sim-responders';
 import { startSimulators } from '../providers/simulators';
 import { createRecommendationService } from '../services/recommendations';
+import { ensureCapacityWorkflow } from '../temporal/capacity';
 import { connectTemporal } from '../temporal/client';
 import { createRuntime } from '../workers/runtime';
 import { createWorkers } from '../workers/workers';
@@ -49,6 +50,7 @@ async function main() {
   const running = Promise.all(workers.map((w) => w.run()));
   const stuck = startStuckWatch(runtime);
   const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
+  await ensureCapacityWorkflow(client, env.REELFLOW_TASK_QUEUE, env.REELFLOW_CAPACITY_REFRESH_MS);
   const service = createRecommendationService({ database: runtime.database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
 
   const seeded = await seedDemo({ database: runtime.database, client, service, taskQueue: env.REELFLOW_TASK_QUEUE, say: (l) => console.log(l) });

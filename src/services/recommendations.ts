@@ -8,7 +8,8 @@ import { and, desc, eq, gte, inArray, sql, type SQL } from 'drizzle-orm';
 import { deadlineFor, temporalPriorityKey, type Priority } from '../config/priorities';
 import { PROVIDERS, type Provider } from '../config/providers';
 import type { Database } from '../db/client';
-import { getJob, getRecommendation } from '../db/queries';
+import { getJob, getRecommendation, readCapacity, type CapacityRow } from '../db/queries';
+export type { CapacityRow } from '../db/queries';
 import { automationQueue, competitiveRecommendations, jobEvents, type Job, type Recommendation } from '../db/schema';
 import {
   BadInputError,
@@ -19,14 +20,17 @@ import {
   uuidSchema,
 } from '../validation';
 import {
+  capacityWorkflowId,
   RECOMMENDATION_WORKFLOW,
   recommendationWorkflowId,
   reprioritiseUpdate,
   SEARCH_ATTRIBUTES,
   stateQuery,
+  type CapacitySnapshotRow,
   type RecommendationState,
 } from '../workflows/messages';
 import type { recommendationWorkflow } from '../workflows/recommendation';
+import { refreshCapacity } from '../temporal/capacity';
 
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
@@ -46,18 +50,6 @@ export interface EnqueueResult {
   started: boolean;
 }
 
-export interface CapacityRow {
-  provider: Provider;
-  maxConcurrent: number;
-  inUse: number;
-  free: number;
-  /** Jobs in line for a slot now. */
-  waiting: number;
-  /** Later steps already enqueued (e.g. publishing before the video exists). */
-  planned: number;
-  minStartIntervalMs: number;
-  lastStartAt: Date | null;
-}
 
 export function createRecommendationService(deps: ServiceDeps) {
   const { db, pool } = deps.database;
@@ -242,24 +234,21 @@ export function createRecommendationService(deps: ServiceDeps) {
     },
 
     async capacity(provider?: string): Promise<CapacityRow[]> {
-      const providers = provider ? [parseInput(providerSchema, provider, 'provider')] : [...PROVIDERS];
-      const out: CapacityRow[] = [];
-      for (const p of providers) {
-        const { rows } = await pool.query('SELECT * FROM get_available_capacity($1)', [p]);
-        const r = rows[0];
-        if (!r) continue;
-        out.push({
-          provider: p,
-          maxConcurrent: r.max_concurrent,
-          inUse: r.in_use,
-          free: r.free,
-          waiting: r.waiting,
-          planned: r.planned,
-          minStartIntervalMs: r.min_start_interval_ms,
-          lastStartAt: r.last_start_at,
-        });
+      return readCapacity(pool, provider ? [parseInput(providerSchema, provider, 'provider')] : PROVIDERS);
+    },
+
+    /** The same numbers through Temporal: the capacity workflow reads them now and answers its update. */
+    async capacityFromWorkflow(provider?: string): Promise<CapacitySnapshotRow[]> {
+      const only = provider ? parseInput(providerSchema, provider, 'provider') : undefined;
+      try {
+        const snapshot = await refreshCapacity(deps.client, deps.taskQueue);
+        return snapshot.providers.filter((r) => !only || r.provider === only);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) {
+          throw new Error(`the capacity workflow ${capacityWorkflowId(deps.taskQueue)} is not running; start a worker (npm run worker) and try again`);
+        }
+        throw err;
       }
-      return out;
     },
 
     /** Counts for dashboards: recommendations by status/type/priority and jobs by status/provider. */

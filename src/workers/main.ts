@@ -11,6 +11,7 @@ import { createWorkers, QUEUE_NAMES, type QueueName } from './workers';
 import { startStuckWatch } from './stuck-watch';
 import { installTemporalRuntimeTelemetry } from '../metrics/runtime';
 import { notificationEventKey, notificationText, startNotification } from '../notifications/notify';
+import { ensureCapacityWorkflow } from '../temporal/capacity';
 import { connectTemporal } from '../temporal/client';
 
 async function main() {
@@ -34,6 +35,8 @@ async function main() {
     activitySlots: env.REELFLOW_WORKER_ACTIVITY_SLOTS,
     queues,
   });
+  // The capacity query lives in a workflow on the base queue; whoever serves it makes sure it runs.
+  if (queues.includes('base')) await ensureCapacityWorkflow(client, env.REELFLOW_TASK_QUEUE, env.REELFLOW_CAPACITY_REFRESH_MS);
   const stuck = startStuckWatch(runtime, {
     onStuck: (job) =>
       startNotification(client, env.REELFLOW_TASK_QUEUE, {

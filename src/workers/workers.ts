@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { PROVIDERS, providerTaskQueue, type Provider } from '../config/providers';
+import { createCapacityActivities } from '../activities/capacity';
 import { createCompetitorBaseActivities, createCompetitorOpenAiActivities } from '../activities/competitor';
 import { createOpenAiActivities } from '../activities/openai';
 import { createNotificationActivities } from '../notifications/activities';
@@ -42,6 +43,7 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
     case 'base':
       return {
         ...createQueueSyncActivities(deps),
+        ...createCapacityActivities(deps),
         ...createCompetitorBaseActivities(deps),
         ...createNotificationActivities({ database: deps.database, log: deps.log }),
       };

@@ -3,3 +3,4 @@ export { recommendationWorkflow } from './recommendation';
 export { competitorVideoWorkflow } from './competitor-video';
 export { recommendationGenerationWorkflow } from './recommendation-generation';
 export { notificationWorkflow } from '../notifications/workflow';
+export { capacityWorkflow } from './capacity';

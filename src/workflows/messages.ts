@@ -7,6 +7,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Priority } from '../config/priorities';
+import type { Provider } from '../config/providers';
 
 export const RECOMMENDATION_WORKFLOW = 'recommendationWorkflow';
 
@@ -54,6 +55,35 @@ export const reprioritiseUpdate = defineUpdate<RecommendationState, [Reprioritis
 /** `temporal workflow signal --name cancel --input '{"reason":"..."}'`; `temporal workflow cancel` works too. */
 export const cancelSignal = defineSignal<[CancelInput]>('cancel');
 export const stateQuery = defineQuery<RecommendationState>('state');
+
+/** The capacity workflow of a deployment (one per base task queue): `reelflow-capacity` by default. */
+export function capacityWorkflowId(baseTaskQueue: string): string {
+  return `${baseTaskQueue}-capacity`;
+}
+export const CAPACITY_WORKFLOW = 'capacityWorkflow';
+
+/** One provider's row of get_available_capacity, as JSON. */
+export interface CapacitySnapshotRow {
+  provider: Provider;
+  maxConcurrent: number;
+  inUse: number;
+  free: number;
+  waiting: number;
+  planned: number;
+  minStartIntervalMs: number;
+  lastStartAt: string | null;
+}
+
+export interface CapacitySnapshot {
+  /** When the numbers were read (null before the first read). */
+  asOf: string | null;
+  providers: CapacitySnapshotRow[];
+}
+
+/** `temporal workflow query --workflow-id reelflow-capacity --type capacity`: the latest snapshot (at most refreshMs old). */
+export const capacityQuery = defineQuery<CapacitySnapshot>('capacity');
+/** `temporal workflow update execute --workflow-id reelflow-capacity --name refreshCapacity`: reads now, answers the fresh snapshot. */
+export const refreshCapacityUpdate = defineUpdate<CapacitySnapshot>('refreshCapacity');
 
 export const SEARCH_ATTRIBUTES = {
   priority: defineSearchAttributeKey('ReelflowPriority', SearchAttributeType.KEYWORD),

@@ -10,6 +10,10 @@ import { resolveTemporalCli } from '../../src/dev/temporal-server';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { spawnWorker, type WorkerProcess } from '../helpers/processes';
 import { waitUntil } from '../helpers/test-db';
+import { PROVIDERS } from '../../src/config/providers';
+import { queryCapacity } from '../../src/temporal/capacity';
+import { CAPACITY_WORKFLOW, capacityQuery, capacityWorkflowId, refreshCapacityUpdate, type CapacitySnapshot } from '../../src/workflows/messages';
+import type { capacityWorkflow } from '../../src/workflows/capacity';
 
 const run = promisify(execFile);
 const SPACING_MS = 300;
@@ -171,20 +175,57 @@ describe('global capacity across worker processes', () => {
     expect(h.sims.veo3.stats().submissions).toBe(before);
   });
 
-  it('reports the same capacity from SQL, the service and the CLI', async () => {
-    // Long enough for a CLI process to start and answer while the line stands still.
-    const blocker = await blockVeo3(12_000);
+  it('reports the same capacity from SQL, the service, our CLI and the capacity workflow (update, query, temporal CLI)', async () => {
+    // Long enough for CLI processes to start and answer while the line stands still.
+    const blocker = await blockVeo3(15_000);
     const waiting = await h.service.enqueue(instagramOnly({ title: 'in line' }));
     await waitingInLine(waiting.recommendation.id);
+    const expected = { inUse: 1, free: 0, waiting: 1, maxConcurrent: 1 };
     const [sql] = await q(`SELECT * FROM get_available_capacity('veo3')`);
     const [svc] = await h.service.capacity('veo3');
-    const { stdout } = await run(process.execPath, ['-r', 'tsx/cjs', path.resolve(__dirname, '../../src/cli/main.ts'), 'capacity', 'veo3', '--json'], {
-      env: { ...process.env, ...h.childEnv, DATABASE_URL: h.db.url },
-    });
-    const [cli] = JSON.parse(stdout);
+    const [fromUpdate] = await h.service.capacityFromWorkflow('veo3');
+    const snapshot = await queryCapacity(h.client, h.taskQueue);
+    const cliEnv = { env: { ...process.env, ...h.childEnv, DATABASE_URL: h.db.url } };
+    const ourCli = (...args: string[]) =>
+      run(process.execPath, ['-r', 'tsx/cjs', path.resolve(__dirname, '../../src/cli/main.ts'), ...args], cliEnv);
+    const [[cli], [cliWorkflow], official] = await Promise.all([
+      ourCli('capacity', 'veo3', '--json').then((r) => JSON.parse(r.stdout)),
+      ourCli('capacity', 'veo3', '--workflow', '--json').then((r) => JSON.parse(r.stdout)),
+      resolveTemporalCli().then((cli) =>
+        run(cli, ['workflow', 'query', '--address', h.env.TEMPORAL_ADDRESS, '--workflow-id', capacityWorkflowId(h.taskQueue),
+          '--type', 'capacity', '--output', 'json']),
+      ),
+    ]);
     expect(sql).toMatchObject({ in_use: 1, free: 0, waiting: 1, max_concurrent: 1 });
-    expect(svc).toMatchObject({ inUse: 1, free: 0, waiting: 1, maxConcurrent: 1 });
-    expect(cli).toMatchObject({ inUse: 1, free: 0, waiting: 1, maxConcurrent: 1 });
+    for (const row of [svc, fromUpdate, cli, cliWorkflow]) expect(row).toMatchObject(expected);
+    // The query answers the latest snapshot: the update above refreshed it with the line as it still stands.
+    expect(snapshot.providers.find((r) => r.provider === 'veo3')).toMatchObject(expected);
+    const queried = JSON.parse(official.stdout).queryResult[0] as CapacitySnapshot;
+    expect(queried.providers.find((r) => r.provider === 'veo3')).toMatchObject(expected);
+    expect(queried.providers.map((r) => r.provider)).toEqual([...PROVIDERS]);
+    h.sims.veo3.setFaults({ taskDurationMs: 200 }); // the job in line need not render for 20 s too
     await Promise.all([blocker, waiting].map((r) => h.client.workflow.getHandle(r.workflowId).result()));
+    // Once the line is empty, a refresh says so.
+    const [after] = await h.service.capacityFromWorkflow('veo3');
+    expect(after).toMatchObject({ inUse: 0, free: 1, waiting: 0 });
+  });
+
+  it('keeps answering across continue-as-new (history stays small)', async () => {
+    const handle = await h.client.workflow.start<typeof capacityWorkflow>(CAPACITY_WORKFLOW, {
+      taskQueue: h.taskQueue,
+      workflowId: `${capacityWorkflowId(h.taskQueue)}-short-runs`,
+      args: [{ refreshMs: 100, roundsPerRun: 3 }],
+    });
+    try {
+      const firstRun = (await handle.describe()).runId;
+      await waitUntil(async () => (await handle.describe()).runId !== firstRun, { timeoutMs: 10_000, what: 'a continued-as-new run' });
+      const before = Date.now();
+      const fresh = await handle.executeUpdate(refreshCapacityUpdate);
+      expect(Date.parse(fresh.asOf!)).toBeGreaterThanOrEqual(before - 1_000);
+      expect(fresh.providers.map((r) => r.provider)).toEqual([...PROVIDERS]);
+      expect((await handle.query(capacityQuery)).asOf).not.toBeNull();
+    } finally {
+      await handle.terminate('test done');
+    }
   });
 });

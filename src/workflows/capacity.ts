@@ -1,0 +1,58 @@
+/**
+ * capacityWorkflow: the deployment's provider capacity, answerable as a
+ * Temporal query. A query handler cannot read the database, so the workflow
+ * keeps a snapshot of get_available_capacity (the same SQL the CLI and the
+ * API call) and refreshes it every refreshMs; the refreshCapacity update
+ * reads at once and answers with the fresh numbers.
+ *
+ * One per base task queue (capacityWorkflowId), started by the workers with
+ * "use existing" so any number of worker processes share it. It runs for
+ * ever: continue-as-new every roundsPerRun reads (or when the server suggests
+ * it) keeps its history small.
+ */
+import * as wf from '@temporalio/workflow';
+import type { createCapacityActivities } from '../activities/capacity';
+import { capacityQuery, refreshCapacityUpdate, type CapacitySnapshot } from './messages';
+
+export interface CapacityWorkflowInput {
+  /** How old the query's answer may be. Default 5 s. */
+  refreshMs?: number;
+  /** Reads per run before continue-as-new. Default 500 (about 3,000 history events). */
+  roundsPerRun?: number;
+}
+
+// A local activity: one quick SQL read, no task-queue round trip, a marker in history.
+const { readCapacitySnapshot } = wf.proxyLocalActivities<ReturnType<typeof createCapacityActivities>>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+export async function capacityWorkflow(input: CapacityWorkflowInput = {}): Promise<never> {
+  const refreshMs = input.refreshMs ?? 5_000;
+  const roundsPerRun = input.roundsPerRun ?? 500;
+  let snapshot: CapacitySnapshot = { asOf: null, providers: [] };
+  // Refresh tickets: an update waits until a read that began after it was asked for has finished.
+  let asked = 0;
+  let served = 0;
+
+  wf.setHandler(capacityQuery, () => snapshot);
+  wf.setHandler(refreshCapacityUpdate, async () => {
+    const ticket = ++asked;
+    await wf.condition(() => served >= ticket);
+    return snapshot;
+  });
+
+  for (let round = 1; ; round++) {
+    const ticket = asked;
+    snapshot = await readCapacitySnapshot();
+    served = ticket;
+    if (round < roundsPerRun && !wf.workflowInfo().continueAsNewSuggested) {
+      await wf.condition(() => asked > served, refreshMs);
+      continue;
+    }
+    // Answer every refresh asked for before the history is cut; one asked meanwhile gets another read.
+    await wf.condition(() => asked > served || wf.allHandlersFinished());
+    if (asked === served) break;
+  }
+  return wf.continueAsNew<typeof capacityWorkflow>(input);
+}
