@@ -2,6 +2,7 @@
 import { eq } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Provider } from '../config/providers';
+import type { CapacitySnapshotRow } from '../workflows/messages';
 import type { Db } from './client';
 import { automationQueue, competitiveRecommendations, type Job, type Recommendation } from './schema';
 
@@ -15,18 +16,8 @@ export async function getRecommendation(db: Db, id: string): Promise<Recommendat
   return row;
 }
 
-export interface CapacityRow {
-  provider: Provider;
-  maxConcurrent: number;
-  inUse: number;
-  free: number;
-  /** Jobs in line for a slot now. */
-  waiting: number;
-  /** Later steps already enqueued (e.g. publishing before the video exists). */
-  planned: number;
-  minStartIntervalMs: number;
-  lastStartAt: Date | null;
-}
+/** CapacitySnapshotRow with a Date: the capacity workflow sends the same row as JSON. */
+export type CapacityRow = Omit<CapacitySnapshotRow, 'lastStartAt'> & { lastStartAt: Date | null };
 
 /** get_available_capacity for each provider, in the order given, in one round trip. */
 export async function readCapacity(pool: pg.Pool, providers: readonly Provider[]): Promise<CapacityRow[]> {

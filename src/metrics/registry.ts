@@ -61,20 +61,11 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const failures = new Counter({ name: 'reelflow_job_failures_total', help: 'Jobs that ended failed', labelNames: ['provider'], registers });
   const retries = new Counter({ name: 'reelflow_job_retries_total', help: 'Failed attempts that were retried', labelNames: ['provider'], registers });
   const recommendations = new Gauge({ name: 'reelflow_recommendations', help: 'Recommendations by status', labelNames: ['status'], registers });
-  const waitSeconds = new Histogram({
-    name: 'reelflow_job_wait_seconds',
-    help: `Enqueue to start (started_at - created_at) of jobs started in the last ${windowSeconds} s`,
-    labelNames: ['provider'],
-    buckets: WAIT_BUCKETS,
-    registers,
-  });
-  const runSeconds = new Histogram({
-    name: 'reelflow_job_run_seconds',
-    help: `Start to completion (completed_at - started_at) of jobs completed in the last ${windowSeconds} s`,
-    labelNames: ['provider'],
-    buckets: RUN_BUCKETS,
-    registers,
-  });
+  /** Per provider, over the jobs of the last window (the registry is refreshed from the database). */
+  const jobHistogram = (name: string, help: string, buckets: number[]) =>
+    new Histogram({ name, help: `${help} in the last ${windowSeconds} s`, labelNames: ['provider'], buckets, registers });
+  const waitSeconds = jobHistogram('reelflow_job_wait_seconds', 'Enqueue to start (started_at - created_at) of jobs started', WAIT_BUCKETS);
+  const runSeconds = jobHistogram('reelflow_job_run_seconds', 'Start to completion (completed_at - started_at) of jobs completed', RUN_BUCKETS);
 
   async function read() {
     const [panels, depth, byStatus, totals, durations, recs] = await Promise.all([

@@ -40,6 +40,14 @@ export interface HttpResponse {
   readonly text: string;
 }
 
+/** Where a provider client talks to: config picks the real API or a simulator. */
+export interface ProviderEndpoint {
+  /** The API root, e.g. https://api.kie.ai or http://127.0.0.1:4101 for a simulator. */
+  baseUrl: string;
+  /** Per request. Default 30 000 ms (OpenAI's client: 120 000 ms). */
+  timeoutMs?: number;
+}
+
 export interface HttpClientOptions {
   /** Provider name carried by every ProviderError. */
   provider: string;
@@ -48,6 +56,8 @@ export interface HttpClientOptions {
   timeoutMs?: number;
   /** Sent on every request (authentication). */
   headers?: Record<string, string>;
+  /** Sent as `Authorization: Bearer <token>` on every request. */
+  bearerToken?: string;
   /**
    * Reads the provider's own error envelope from a non-2xx answer. Returning
    * undefined falls back to classification by HTTP status with a body excerpt.
@@ -86,6 +96,7 @@ export class HttpClient {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
     const headers: Record<string, string> = { ...this.options.headers };
+    if (this.options.bearerToken) headers.Authorization = `Bearer ${this.options.bearerToken}`;
     for (const [key, value] of Object.entries(req.headers ?? {})) {
       if (value !== undefined) headers[key] = value;
     }

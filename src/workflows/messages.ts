@@ -68,7 +68,9 @@ export interface CapacitySnapshotRow {
   maxConcurrent: number;
   inUse: number;
   free: number;
+  /** Jobs in line for a slot now. */
   waiting: number;
+  /** Later steps already enqueued (e.g. publishing before the video exists). */
   planned: number;
   minStartIntervalMs: number;
   lastStartAt: string | null;

@@ -3,20 +3,16 @@
  * retried here; getStatus() is free and safe to repeat.
  */
 import { ProviderError, type ProviderErrorKind } from '../errors';
-import { HttpClient, parseJson, statusError, tryJson, validate, type HttpRequest, type HttpResponse, type Schema } from '../http';
+import { HttpClient, parseJson, statusError, tryJson, validate, type HttpRequest, type ProviderEndpoint, type HttpResponse, type Schema } from '../http';
 import type { VideoGenerator, VideoRequest, VideoTaskStatus } from '../types';
 import { envelopeSchema, generateDataSchema, recordInfoDataSchema, type GenerateRequest } from './schemas';
 
 const PROVIDER = 'veo3';
 
-export interface KieClientOptions {
-  /** e.g. https://api.kie.ai */
-  baseUrl: string;
+export interface KieClientOptions extends ProviderEndpoint {
   apiKey: string;
   /** Used when a request names no model. Default veo3_fast. */
   model?: 'veo3' | 'veo3_fast';
-  /** Default 30 000 ms. */
-  timeoutMs?: number;
   /** KIE translates prompts to English unless told not to. Default true (KIE's default). */
   enableTranslation?: boolean;
 }
@@ -26,13 +22,8 @@ export class KieVideoClient implements VideoGenerator {
   private readonly http: HttpClient;
 
   constructor(private readonly options: KieClientOptions) {
-    this.http = new HttpClient({
-      provider: PROVIDER,
-      baseUrl: options.baseUrl,
-      timeoutMs: options.timeoutMs,
-      headers: { Authorization: `Bearer ${options.apiKey}` },
-      describeError: describeKieError,
-    });
+    const { baseUrl, timeoutMs, apiKey } = options;
+    this.http = new HttpClient({ provider: PROVIDER, baseUrl, timeoutMs, bearerToken: apiKey, describeError: describeKieError });
   }
 
   async submit(request: VideoRequest): Promise<{ taskId: string }> {

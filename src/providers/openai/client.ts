@@ -6,25 +6,19 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, toFile } from 'openai';
 import type { z } from 'zod';
 import { ProviderError } from '../errors';
-import { excerpt, kindForStatus, parseRetryAfter, validate } from '../http';
+import { excerpt, kindForStatus, parseRetryAfter, validate, type ProviderEndpoint } from '../http';
 import type { TextIntelligence, Transcript } from '../types';
 import { chatCompletionSchema, openAiErrorSchema, verboseTranscriptionSchema } from './schemas';
 
 const PROVIDER = 'openai';
 
-export interface OpenAiClientOptions {
-  /** e.g. https://api.openai.com/v1 */
-  baseUrl: string;
+/** timeoutMs defaults to 120 000 ms: long structured answers and minutes of audio take longer than plain HTTP calls. */
+export interface OpenAiClientOptions extends ProviderEndpoint {
   apiKey: string;
   /** Chat model for generateJson, e.g. gpt-4o-mini. */
   model: string;
   /** Default whisper-1: the model that returns segment timings (verbose_json). */
   transcribeModel?: string;
-  /**
-   * Default 120 000 ms: long structured answers and minutes of audio take
-   * longer than the 30 s used for plain HTTP calls.
-   */
-  timeoutMs?: number;
 }
 
 export class OpenAiTextClient implements TextIntelligence {

@@ -4,20 +4,16 @@
  * says PUBLISH_COMPLETE. The publish_id is the handle.
  */
 import { notReady, ProviderError, type ProviderErrorKind } from '../errors';
-import { HttpClient, kindForStatus, parseJson, statusError, tryJson, validate, type HttpResponse, type Schema, type ParseOptions } from '../http';
+import { HttpClient, kindForStatus, parseJson, statusError, tryJson, validate, type HttpResponse, type ProviderEndpoint, type Schema, type ParseOptions } from '../http';
 import type { Publisher, PublishRequest, UploadStatus } from '../types';
 import { envelopeSchema, initDataSchema, statusDataSchema, type InitRequest } from './schemas';
 
 const PROVIDER = 'tiktok';
 
-export interface TikTokClientOptions {
-  /** e.g. https://open.tiktokapis.com */
-  baseUrl: string;
+export interface TikTokClientOptions extends ProviderEndpoint {
   accessToken: string;
   /** Must be one of the creator's privacy_level_options; unaudited apps may only use SELF_ONLY. Default SELF_ONLY. */
   privacyLevel?: string;
-  /** Default 30 000 ms. */
-  timeoutMs?: number;
 }
 
 export class TikTokClient implements Publisher {
@@ -25,13 +21,8 @@ export class TikTokClient implements Publisher {
   private readonly http: HttpClient;
 
   constructor(private readonly options: TikTokClientOptions) {
-    this.http = new HttpClient({
-      provider: PROVIDER,
-      baseUrl: options.baseUrl,
-      timeoutMs: options.timeoutMs,
-      headers: { Authorization: `Bearer ${options.accessToken}` },
-      describeError: describeTikTokError,
-    });
+    const { baseUrl, timeoutMs, accessToken } = options;
+    this.http = new HttpClient({ provider: PROVIDER, baseUrl, timeoutMs, bearerToken: accessToken, describeError: describeTikTokError });
   }
 
   /** Each init may create another post (no idempotency): callers persist the handle and never re-init a live one. */

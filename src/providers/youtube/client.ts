@@ -39,9 +39,9 @@ export class YouTubeClient implements Publisher {
   private readonly transferTimeoutMs: number;
 
   constructor(private readonly options: YouTubeClientOptions) {
-    const auth = { Authorization: `Bearer ${options.accessToken}` };
-    this.api = new HttpClient({ provider: PROVIDER, baseUrl: options.apiBaseUrl, timeoutMs: options.timeoutMs, headers: auth, describeError: describeGoogleError });
-    this.upload = new HttpClient({ provider: PROVIDER, baseUrl: options.uploadBaseUrl, timeoutMs: options.timeoutMs, headers: auth, describeError: describeGoogleError });
+    const auth = { bearerToken: options.accessToken, describeError: describeGoogleError };
+    this.api = new HttpClient({ provider: PROVIDER, baseUrl: options.apiBaseUrl, timeoutMs: options.timeoutMs, ...auth });
+    this.upload = new HttpClient({ provider: PROVIDER, baseUrl: options.uploadBaseUrl, timeoutMs: options.timeoutMs, ...auth });
     this.media = new HttpClient({ provider: PROVIDER, baseUrl: options.apiBaseUrl, timeoutMs: options.timeoutMs });
     this.transferTimeoutMs = options.transferTimeoutMs ?? 600_000;
   }
