@@ -9,6 +9,9 @@
  *   reelflow cancel <id> [--reason text]
  *   reelflow reprioritise <id> <P0|P1|P2|P3>
  *   reelflow capacity [provider] [--workflow]   (--workflow: the same numbers through the capacity workflow's update)
+ *   reelflow bargains [--limit N]                the daily bargains now: best points per million, one P1 chollo each (once a day)
+ *   reelflow breaking --title "..." [--player X] [--platforms instagram,tiktok]   a P0 breaking-news video (24 h deadline)
+ *   reelflow schedule create|pause|unpause|trigger|describe [hourly|bargains] [note]   (default: the hourly one; create: both)
  * <id> is a recommendation id, a job id or a workflow id. --json prints machine-readable output.
  * Exit codes: 0 ok, 2 bad input or unknown id, 1 anything else (server down...).
  */

@@ -1,23 +1,13 @@
 /**
- * The hourly Temporal Schedule that runs recommendationGenerationWorkflow.
- * ensureHourlySchedule is safe to call on every deploy: it creates the
- * schedule or brings spec, action and policies up to date, and never touches
- * its paused state (an operator's pause survives a redeploy).
- *
- * What happens if...
- * - a run is still going when the next hour comes: SKIP; the next run reads
- *   the same window anyway.
- * - the Temporal server was down: on restart it takes the missed run if it is
- *   less than catchupWindow late; older missed runs are dropped because one
- *   run covers the whole lookback window.
- * - a run hangs: workflowRunTimeout ends it, so SKIP does not drop every
- *   later hour behind it.
+ * The hourly Temporal Schedule that runs recommendationGenerationWorkflow
+ * (shared behaviour, create-or-update and what happens if...: schedules.ts).
+ * SKIP loses nothing here: the next run reads the same lookback window, and
+ * one catch-up run after an outage covers the whole window.
  */
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
+import type { Client, ScheduleDescription } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import type { ExtraCommandContext } from '../cli/extra-commands';
-import { connectTemporal } from '../temporal/client';
 import { RECOMMENDATION_GENERATION_WORKFLOW, type RecommendationGenerationInput } from '../workflows/recommendation-generation';
+import { describeSchedule, ensureSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } from './schedules';
 
 export const HOURLY_SCHEDULE_ID = 'reelflow-recommendations-hourly';
 
@@ -34,113 +24,23 @@ export interface HourlyScheduleOptions {
   catchupWindow?: Duration;
 }
 
-function scheduleShape(opts: HourlyScheduleOptions): Omit<ScheduleOptions, 'scheduleId' | 'state' | 'memo'> {
-  const scheduleId = opts.scheduleId ?? HOURLY_SCHEDULE_ID;
-  const args: [RecommendationGenerationInput] = [{ lookbackDays: opts.lookbackDays ?? 7 }];
-  return {
+export function ensureHourlySchedule(client: Client, opts: HourlyScheduleOptions): Promise<{ scheduleId: string; created: boolean }> {
+  const input: RecommendationGenerationInput = { lookbackDays: opts.lookbackDays ?? 7 };
+  return ensureSchedule(client, {
+    scheduleId: opts.scheduleId ?? HOURLY_SCHEDULE_ID,
     spec: { intervals: [{ every: opts.every ?? '1 hour' }] },
-    action: {
-      type: 'startWorkflow',
-      workflowType: RECOMMENDATION_GENERATION_WORKFLOW,
-      taskQueue: opts.taskQueue,
-      workflowId: scheduleId,
-      args,
-      // Well under the interval, so a stuck run cannot make SKIP swallow the next hours.
-      workflowRunTimeout: '30 minutes',
-    },
-    policies: { overlap: 'SKIP', catchupWindow: opts.catchupWindow ?? '1 hour', pauseOnFailure: false },
-  };
+    workflowType: RECOMMENDATION_GENERATION_WORKFLOW,
+    taskQueue: opts.taskQueue,
+    args: [input],
+    catchupWindow: opts.catchupWindow ?? '1 hour',
+  });
 }
 
-export async function ensureHourlySchedule(client: Client, opts: HourlyScheduleOptions): Promise<{ scheduleId: string; created: boolean }> {
-  const scheduleId = opts.scheduleId ?? HOURLY_SCHEDULE_ID;
-  const shape = scheduleShape(opts);
-  try {
-    await client.schedule.create({ scheduleId, ...shape, state: { note: 'created by reelflow' } });
-    return { scheduleId, created: true };
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-  }
-  await client.schedule.getHandle(scheduleId).update((previous) => ({ ...shape, state: { paused: previous.state.paused, note: previous.state.note } }));
-  return { scheduleId, created: false };
-}
+export const pauseHourlySchedule = (client: Client, note?: string, scheduleId = HOURLY_SCHEDULE_ID): Promise<void> => pauseSchedule(client, scheduleId, note);
 
-export async function pauseHourlySchedule(client: Client, note = 'paused by operator', scheduleId = HOURLY_SCHEDULE_ID): Promise<void> {
-  await client.schedule.getHandle(scheduleId).pause(note);
-}
+export const unpauseHourlySchedule = (client: Client, note?: string, scheduleId = HOURLY_SCHEDULE_ID): Promise<void> => unpauseSchedule(client, scheduleId, note);
 
-export async function unpauseHourlySchedule(client: Client, note = 'unpaused by operator', scheduleId = HOURLY_SCHEDULE_ID): Promise<void> {
-  await client.schedule.getHandle(scheduleId).unpause(note);
-}
+export const triggerHourlySchedule = (client: Client, scheduleId = HOURLY_SCHEDULE_ID): Promise<void> => triggerSchedule(client, scheduleId);
 
-/** Runs it now (also while paused). Under SKIP, a run already in progress means this one is skipped. */
-export async function triggerHourlySchedule(client: Client, scheduleId = HOURLY_SCHEDULE_ID): Promise<void> {
-  await client.schedule.getHandle(scheduleId).trigger();
-}
-
-export async function describeHourlySchedule(client: Client, scheduleId = HOURLY_SCHEDULE_ID): Promise<ScheduleDescription | null> {
-  try {
-    return await client.schedule.getHandle(scheduleId).describe();
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return null;
-    throw err;
-  }
-}
-
-const SUBCOMMANDS = ['create', 'pause', 'unpause', 'trigger', 'describe'] as const;
-
-/**
- * `reelflow schedule create|pause|unpause|trigger|describe [note]`, for
- * src/cli/extra-commands.ts. `create` is create-or-update.
- */
-export async function scheduleCommand(ctx: ExtraCommandContext): Promise<number> {
-  const [sub, ...rest] = ctx.args;
-  if (!sub || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
-    console.error(`schedule needs one of ${SUBCOMMANDS.join(', ')}`);
-    return 2;
-  }
-  const note = rest.join(' ') || undefined;
-  const client = await connectTemporal(ctx.env.TEMPORAL_ADDRESS, ctx.env.TEMPORAL_NAMESPACE);
-  try {
-    switch (sub) {
-      case 'create': {
-        const result = await ensureHourlySchedule(client, { taskQueue: ctx.env.REELFLOW_TASK_QUEUE });
-        ctx.out(result, () => console.log(`${result.created ? 'created' : 'updated'} schedule ${result.scheduleId}`));
-        break;
-      }
-      case 'pause':
-        await pauseHourlySchedule(client, note);
-        ctx.out({ paused: true }, () => console.log(`paused ${HOURLY_SCHEDULE_ID}`));
-        break;
-      case 'unpause':
-        await unpauseHourlySchedule(client, note);
-        ctx.out({ paused: false }, () => console.log(`unpaused ${HOURLY_SCHEDULE_ID}`));
-        break;
-      case 'trigger':
-        await triggerHourlySchedule(client);
-        ctx.out({ triggered: true }, () => console.log(`triggered ${HOURLY_SCHEDULE_ID}`));
-        break;
-      case 'describe': {
-        const d = await describeHourlySchedule(client);
-        if (!d) {
-          console.error(`schedule ${HOURLY_SCHEDULE_ID} does not exist; run \`reelflow schedule create\``);
-          return 1;
-        }
-        const summary = {
-          scheduleId: d.scheduleId,
-          paused: d.state.paused,
-          note: d.state.note ?? null,
-          overlap: d.policies.overlap,
-          catchupWindowMs: d.policies.catchupWindow,
-          nextRuns: d.info.nextActionTimes.map((t) => t.toISOString()),
-          recentRuns: d.info.recentActions.map((a) => ({ at: a.takenAt.toISOString(), workflowId: a.action.workflow.workflowId })),
-        };
-        ctx.out(summary, () => console.log(JSON.stringify(summary, null, 2)));
-        break;
-      }
-    }
-    return 0;
-  } finally {
-    await client.connection.close();
-  }
-}
+export const describeHourlySchedule = (client: Client, scheduleId = HOURLY_SCHEDULE_ID): Promise<ScheduleDescription | null> =>
+  describeSchedule(client, scheduleId);

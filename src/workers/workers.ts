@@ -9,6 +9,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { PROVIDERS, providerTaskQueue, type Provider } from '../config/providers';
 import { createCapacityActivities } from '../activities/capacity';
+import { createBargainActivities } from '../activities/bargains';
 import { createCompetitorBaseActivities, createCompetitorOpenAiActivities } from '../activities/competitor';
 import { createOpenAiActivities } from '../activities/openai';
 import { createNotificationActivities } from '../notifications/activities';
@@ -45,6 +46,7 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
         ...createQueueSyncActivities(deps),
         ...createCapacityActivities(deps),
         ...createCompetitorBaseActivities(deps),
+        ...createBargainActivities(deps),
         ...createNotificationActivities({ database: deps.database, log: deps.log }),
       };
     case 'openai':
