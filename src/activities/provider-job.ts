@@ -33,8 +33,11 @@ export interface JobContext {
   call<R>(fn: () => Promise<R>): Promise<R>;
   /** Submit once: returns the recorded provider handle, or calls `submit` (spaced) and records its result first. */
   submitOnce(submit: () => Promise<string>, opts?: { cost?: number }): Promise<string>;
-  /** Polls `read` every pollIntervalMs (heartbeating) until `done` says so. */
-  poll<S extends { state: string }>(read: () => Promise<S>, done: (s: S) => boolean): Promise<S>;
+  /**
+   * Polls `read` every pollIntervalMs (heartbeating) until `done` says so. With
+   * wakeKey (providerEventKey), a provider callback for the task cuts the wait short.
+   */
+  poll<S extends { state: string }>(read: () => Promise<S>, done: (s: S) => boolean, opts?: { wakeKey?: string }): Promise<S>;
   /** Forgets the provider handle (it expired on the provider side) so the next attempt starts a new one. */
   discardProviderTask(): Promise<void>;
 }
@@ -127,14 +130,15 @@ export async function runProviderJob<T>(
         log.info({ providerTaskId: handle }, 'provider task submitted');
         return handle;
       },
-      async poll(read, done) {
+      async poll(read, done, opts = {}) {
         for (;;) {
           signal.throwIfAborted();
           const status = await read();
           details = { ...details, state: status.state };
           beat();
           if (done(status)) return status;
-          await sleep(limits.pollIntervalMs, signal);
+          if (opts.wakeKey) await deps.gate.nap(opts.wakeKey, limits.pollIntervalMs, signal);
+          else await sleep(limits.pollIntervalMs, signal);
         }
       },
       async discardProviderTask() {

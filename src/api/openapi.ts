@@ -113,6 +113,15 @@ export const openApiDocument = {
   paths: {
     '/health': { get: { summary: 'Liveness', security: [], responses: { '200': answer('Up') } } },
     '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    '/hooks/kie/{secret}': {
+      post: {
+        summary: "KIE.ai's callBackUrl (set KIE_CALLBACK_URL to https://<host>/hooks/kie/<KIE_CALLBACK_SECRET>): wakes the poller of the finished task",
+        security: [],
+        parameters: [{ name: 'secret', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['code', 'data'], properties: { code: { type: 'integer' }, msg: { type: 'string' }, data: { type: 'object', required: ['taskId'], properties: { taskId: { type: 'string' } } } } } } } },
+        responses: { '200': answer('Received'), '400': error('Not a KIE callback'), '404': error('Hook off or wrong secret') },
+      },
+    },
     '/metrics': {
       get: {
         summary: 'Prometheus metrics (queue depth, in-flight vs cap, wait/run histograms, attempts, failures, stuck, cost)',

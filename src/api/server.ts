@@ -5,6 +5,7 @@
  * audit action and gets an audit row before its answer leaves. One error
  * shape: `{ ok: false, error: { message } }`; a 500 never carries internals.
  */
+import { timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ScheduleNotFoundError, ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
@@ -17,6 +18,8 @@ import { createMetrics, type Metrics } from '../metrics/registry';
 import { NotFoundError, type RecommendationService } from '../services/recommendations';
 import { BadInputError, parseInput, prioritySchema, providerSchema, uuidSchema } from '../validation';
 import { recommendationWorkflowId } from '../workflows/messages';
+import { notifyProviderEvent } from '../capacity/provider-events';
+import { callbackSchema } from '../providers/kie/schemas';
 import { recordAudit, listAudit } from './audit';
 import { bearerToken, lookupToken, roleAllows, type Principal, type Role } from './auth';
 import { openApiDocument } from './openapi';
@@ -33,7 +36,7 @@ export interface ScheduleController {
 export interface ApiServerOptions {
   database: Database;
   service: RecommendationService;
-  env: Pick<Env, 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'>;
+  env: Pick<Env, 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'> & Partial<Pick<Env, 'KIE_CALLBACK_SECRET'>>;
   log: Logger;
   /** Absent: the /api/schedule routes answer 503. */
   schedule?: ScheduleController;
@@ -197,6 +200,17 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   app.get('/', async (_req, reply) => reply.redirect('/automation-calendar'));
   app.get('/automation-calendar', async (_req, reply) => sendDashboardFile(reply, 'index.html'));
   app.get('/automation-calendar/:file', async (req, reply) => sendDashboardFile(reply, (req.params as { file: string }).file));
+
+  // KIE cannot send our tokens, so its callbacks are authenticated by a secret path segment.
+  // A callback only wakes the task's poller; record-info stays the authority (a forged one costs a poll).
+  app.post('/hooks/kie/:secret', async (req) => {
+    const expected = opts.env.KIE_CALLBACK_SECRET;
+    if (!expected || !sameSecret(expected, (req.params as { secret: string }).secret)) throw new ApiError(404, 'no route POST /hooks/kie');
+    const callback = parseInput(callbackSchema, req.body, 'callback');
+    const jobs = await notifyProviderEvent(pool, 'veo3', callback.data.taskId, { code: callback.code, msg: callback.msg ?? null });
+    req.call = { detail: { taskId: callback.data.taskId, code: callback.code } };
+    return ok({ taskId: callback.data.taskId, jobs });
+  });
 
   function sendDashboardFile(reply: FastifyReply, file: string) {
     const body = dashboardFiles.get(file);
@@ -370,3 +384,9 @@ function loadDashboard(): Map<string, string> {
   return files;
 }
 
+
+function sameSecret(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

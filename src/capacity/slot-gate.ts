@@ -9,7 +9,8 @@
  * - a sweeper re-runs the grant every second for providers with local waiters
  *   (leases of dead processes, a missed notification);
  * - start spacing is claimed at the provider call itself (claimStart);
- * - one batched heartbeat keeps waiting jobs in line and held slots leased.
+ * - one batched heartbeat keeps waiting jobs in line and held slots leased;
+ * - the same listener carries provider events (a task ended), which cut a poll's nap short.
  *
  * Why PostgreSQL and not Temporal for this: worker options cap one process,
  * not the deployment, and Temporal 1.29 cannot reorder or reprioritise queued
@@ -19,6 +20,10 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { SLOT_LEASE, type Provider } from '../config/providers';
+import { PROVIDER_EVENTS_CHANNEL } from './provider-events';
+
+/** How long an event nobody waited for yet is kept (it may arrive while its poller is mid-request). */
+const EVENT_MEMORY_MS = 60_000;
 
 export class DeadlineExpiredError extends Error {
   override name = 'DeadlineExpiredError';
@@ -53,6 +58,10 @@ export class SlotGate {
   private readonly waiters = new Map<string, Waiter>();
   /** Jobs of this process holding a slot: their lease is renewed by the heartbeat. */
   private readonly holding = new Set<string>();
+  /** Polls napping until a provider event for their key (or their interval) ends the nap. */
+  private readonly nappers = new Map<string, Set<() => void>>();
+  /** Events that found no napper, by key, with their arrival time (insertion order = age). */
+  private readonly unclaimedEvents = new Map<string, number>();
   private listener: pg.Client | null = null;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
@@ -190,6 +199,48 @@ export class SlotGate {
     }
   }
 
+  /**
+   * Sleeps `ms`, or less when a provider event for `key` arrives (or arrived
+   * since the last nap on that key). Rejects with the signal's reason on abort.
+   */
+  nap(key: string, ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.unclaimedEvents.delete(key)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const set = this.nappers.get(key) ?? new Set<() => void>();
+      this.nappers.set(key, set);
+      const finish = (err?: unknown) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        set.delete(wakeUp);
+        if (!set.size) this.nappers.delete(key);
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      const wakeUp = () => finish();
+      const onAbort = () => finish(signal!.reason ?? new Error('aborted'));
+      const timer = setTimeout(wakeUp, ms);
+      set.add(wakeUp);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private providerEvent(key: string): void {
+    const set = this.nappers.get(key);
+    if (set?.size) {
+      for (const wakeUp of [...set]) wakeUp();
+      return;
+    }
+    // Every process hears every event; remember briefly in case this one's poller is mid-request.
+    const now = Date.now();
+    this.unclaimedEvents.delete(key);
+    this.unclaimedEvents.set(key, now);
+    for (const [k, at] of this.unclaimedEvents) {
+      if (at > now - EVENT_MEMORY_MS) break;
+      this.unclaimedEvents.delete(k);
+    }
+  }
+
   private wake(jobId: string): void {
     const waiter = this.waiters.get(jobId);
     if (waiter) {
@@ -233,6 +284,7 @@ export class SlotGate {
     const client = new pg.Client({ connectionString: this.databaseUrl });
     client.on('notification', (msg) => {
       if (msg.channel === 'reelflow_slots' && msg.payload) this.wake(msg.payload);
+      if (msg.channel === PROVIDER_EVENTS_CHANNEL && msg.payload) this.providerEvent(msg.payload);
     });
     client.on('error', (err) => {
       this.log.warn({ err }, 'slot listener lost its connection; reconnecting');
@@ -241,6 +293,7 @@ export class SlotGate {
     });
     await client.connect();
     await client.query('LISTEN reelflow_slots');
+    await client.query(`LISTEN ${PROVIDER_EVENTS_CHANNEL}`);
     if (this.stopped) {
       await client.end();
       return;

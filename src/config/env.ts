@@ -50,6 +50,13 @@ export const envSchema = z.object({
   KIE_BASE_URL: url.default('https://api.kie.ai'),
   KIE_API_KEY: z.string().default('sim-key'),
   KIE_MODEL: z.enum(['veo3', 'veo3_fast']).default('veo3_fast'),
+  /**
+   * Public URL of our API's KIE hook, e.g. https://reelflow.example.com/hooks/kie/<KIE_CALLBACK_SECRET>.
+   * Set, KIE reports each finished render at once; unset, workers only poll.
+   */
+  KIE_CALLBACK_URL: url.optional(),
+  /** The secret path segment the API accepts KIE's callbacks on (the hook is off when unset). */
+  KIE_CALLBACK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Credits charged per generation, recorded in automation_queue.cost. */
   KIE_CREDITS_PER_VIDEO: z.coerce.number().min(0).default(60),
 

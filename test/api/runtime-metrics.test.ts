@@ -2,20 +2,12 @@
  * The Temporal worker runtime's own metrics on Prometheus. Runtime.install is
  * process-wide, which is fine here: vitest runs each test file in its own process.
  */
-import net from 'node:net';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { expect, inject, it } from 'vitest';
 import { installTemporalRuntimeTelemetry } from '../../src/metrics/runtime';
+import { freePort } from '../helpers/processes';
 import { waitUntil } from '../helpers/test-db';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 it('exports worker metrics (pollers, task slots, latencies) at /metrics', async () => {
   const port = await freePort();

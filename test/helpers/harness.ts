@@ -35,6 +35,8 @@ export interface HarnessOptions {
   temporalAddress?: string;
   /** Rewrites the database URL the workers use (e.g. through a cuttable proxy). */
   workerDatabaseUrl?: (url: string) => Promise<string> | string;
+  /** More environment for the workers (e.g. KIE_CALLBACK_URL). */
+  env?: Record<string, string>;
 }
 
 export type Sims = Awaited<ReturnType<typeof startSimulators>>;
@@ -78,6 +80,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     REELFLOW_TASK_QUEUE: taskQueue,
     REELFLOW_LIMITS: JSON.stringify(limits),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    ...opts.env,
   };
   const preEnv = loadEnv(envVars);
   const { effectiveLimits } = await import('../../src/config/env');

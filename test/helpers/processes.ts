@@ -1,4 +1,5 @@
 /** Real worker processes for tests that need 2+ of them, or a kill -9. */
+import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
@@ -56,4 +57,13 @@ export async function spawnWorker(env: Record<string, string>, queues: string[] 
       clearTimeout(t);
     },
   };
+}
+
+/** A port nothing listens on right now (for a server that must be named before it starts). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -13,6 +13,11 @@ export interface KieClientOptions extends ProviderEndpoint {
   apiKey: string;
   /** Used when a request names no model. Default veo3_fast. */
   model?: 'veo3' | 'veo3_fast';
+  /**
+   * Where KIE POSTs when a task ends (our API's /hooks/kie/<secret>): the
+   * worker then reads record-info at once instead of at its next poll.
+   */
+  callBackUrl?: string;
   /** KIE translates prompts to English unless told not to. Default true (KIE's default). */
   enableTranslation?: boolean;
 }
@@ -35,6 +40,7 @@ export class KieVideoClient implements VideoGenerator {
       enableTranslation: this.options.enableTranslation ?? true,
       ...(request.imageUrl ? { imageUrls: [request.imageUrl] } : {}),
       ...(request.seeds !== undefined ? { seeds: request.seeds } : {}),
+      ...(this.options.callBackUrl ? { callBackUrl: this.options.callBackUrl } : {}),
     };
     return this.call({ method: 'POST', path: '/api/v1/veo/generate', json: body }, generateDataSchema);
   }

@@ -24,6 +24,18 @@ export const generateRequestSchema = z.object({
 });
 export type GenerateRequest = z.input<typeof generateRequestSchema>;
 
+/**
+ * What KIE POSTs to callBackUrl when a task ends (success, failure, error):
+ * `{code, msg, data: {taskId, info: {resultUrls, originUrls, resolution}, fallbackFlag, promptJson}}`.
+ * Only a wake-up hint for us: record-info stays the authority, so only taskId is required.
+ */
+export const callbackSchema = z.object({
+  code: z.number().int(),
+  msg: z.string().nullish(),
+  data: z.object({ taskId: z.string().min(1).max(200) }).passthrough(),
+});
+export type KieCallback = z.infer<typeof callbackSchema>;
+
 /** The envelope read first, before the payload is trusted. */
 export const envelopeSchema = z.object({
   code: z.number().int(),

@@ -4,6 +4,7 @@
  * simulator serves itself.
  */
 import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimTask, type SimulatorOptions } from '../simulator-server';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { generateRequestSchema } from './schemas';
 
 export interface Veo3SimulatorOptions extends SimulatorOptions {
@@ -27,6 +28,8 @@ export class Veo3Simulator extends SimulatorServer {
   /** See Veo3SimulatorOptions.envelopeErrors; switchable at runtime. */
   envelopeErrors: boolean;
   private tasks = new Map<string, VeoTask>();
+  /** Callbacks POSTed to callBackUrl: sent, answered 2xx, answered otherwise, not answered. */
+  readonly callbacks = { sent: 0, delivered: 0, rejected: 0, failed: 0 };
 
   constructor(options: Veo3SimulatorOptions = {}) {
     super('veo3', options);
@@ -37,6 +40,7 @@ export class Veo3Simulator extends SimulatorServer {
 
   protected override onReset(): void {
     this.tasks = new Map();
+    Object.assign(this.callbacks, { sent: 0, delivered: 0, rejected: 0, failed: 0 });
   }
 
   protected errorReply(kind: SimErrorKind, message: string, extra: Record<string, unknown>): SimReply {
@@ -65,8 +69,29 @@ export class Veo3Simulator extends SimulatorServer {
     }
     const taskId = this.newId('veo_task_');
     this.recordSubmission();
-    this.tasks.set(taskId, { taskId, params: body, aspectRatio: body.aspectRatio, task: this.startTask() });
+    const entry: VeoTask = { taskId, params: body, aspectRatio: body.aspectRatio, task: this.startTask() };
+    this.tasks.set(taskId, entry);
+    if (body.callBackUrl) void this.callBackWhenDone(entry, body.callBackUrl);
     return ok({ taskId });
+  }
+
+  /** KIE's callback: one POST when the task ends (success or failure); nothing if it never does or the simulator is reset. */
+  private async callBackWhenDone(entry: VeoTask, url: string): Promise<void> {
+    for (;;) {
+      await sleep(Math.max(1, Math.min(100, entry.task.readyAt - Date.now())));
+      if (this.tasks.get(entry.taskId) !== entry) return;
+      if (entry.task.state() !== 'processing') break;
+    }
+    const succeeded = entry.task.state() === 'succeeded';
+    const video = this.mediaUrl(entry.taskId);
+    const body = succeeded
+      ? { code: 200, msg: 'Veo3 video generated successfully.', data: { taskId: entry.taskId, info: { resultUrls: [video], originUrls: entry.aspectRatio === '16:9' ? null : [video], resolution: '720p' }, fallbackFlag: false } }
+      : { code: 501, msg: 'Generation failed (simulated failTasks)', data: { taskId: entry.taskId, info: null, fallbackFlag: false } };
+    this.callbacks.sent += 1;
+    // KIE gives the receiver 15 s; its retry policy is undocumented, so the simulator does not retry.
+    await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) })
+      .then((res) => (res.ok ? (this.callbacks.delivered += 1) : (this.callbacks.rejected += 1)))
+      .catch(() => (this.callbacks.failed += 1));
   }
 
   private recordInfo(req: SimRequest): SimReply {

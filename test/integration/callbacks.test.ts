@@ -1,0 +1,83 @@
+/**
+ * KIE callbacks: with KIE_CALLBACK_URL set, a finished render is read at once
+ * instead of at the next poll (here 30 s away), through the API's hook, a
+ * NOTIFY and the slot gate's listener. The hook refuses wrong secrets and
+ * anything that is not a callback.
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApiServer } from '../../src/api/server';
+import { createLogger } from '../../src/logger';
+import { TEST_ENV } from '../api/support';
+import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
+import { freePort } from '../helpers/processes';
+
+const SECRET = 'callback-secret-0123456789';
+const POLL_MS = 30_000;
+
+let h: Harness;
+let api: FastifyInstance;
+beforeAll(async () => {
+  const port = await freePort();
+  h = await startHarness({
+    env: { KIE_CALLBACK_URL: `http://127.0.0.1:${port}/hooks/kie/${SECRET}`, KIE_CALLBACK_SECRET: SECRET },
+    limits: { veo3: { pollIntervalMs: POLL_MS } },
+    taskDurationMs: 300,
+  });
+  api = await buildApiServer({
+    database: h.db.database,
+    service: h.service,
+    env: { ...TEST_ENV, KIE_CALLBACK_SECRET: SECRET },
+    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'warn', 'test-api'),
+  });
+  await api.listen({ host: '127.0.0.1', port });
+});
+afterAll(async () => {
+  await api?.close();
+  await h?.stop();
+});
+
+const q = async <T = Record<string, any>>(text: string, params: unknown[] = []) =>
+  (await h.db.database.pool.query(text, params)).rows as T[];
+
+describe('KIE callbacks', () => {
+  it('reads a finished render at once instead of at the next poll', async () => {
+    const rec = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['instagram'] } }));
+    await h.client.workflow.getHandle(rec.workflowId).result();
+
+    const [job] = await q(`SELECT id, provider_task_id FROM automation_queue WHERE recommendation_id = $1 AND step = 'generate'`, [
+      rec.recommendation.id,
+    ]);
+    const events = await q<{ event: string; at: Date; detail: Record<string, unknown> }>(
+      `SELECT event, created_at AS at, detail FROM job_events WHERE job_id = $1 ORDER BY id`,
+      [job!.id],
+    );
+    const at = (name: string) => events.find((e) => e.event === name)?.at.getTime();
+    expect(events.find((e) => e.event === 'callback')?.detail).toMatchObject({ code: 200 });
+    // The first status read (right after the submit) said "generating"; only the callback can
+    // have brought the next read forward from POLL_MS.
+    expect(at('completed')! - at('submitted')!).toBeLessThan(POLL_MS / 2);
+    expect(h.sims.veo3.callbacks).toMatchObject({ sent: 1, delivered: 1 });
+    expect(h.sims.veo3.stats().submissions).toBe(1);
+  });
+
+  it('refuses a wrong secret and a body that is not a callback, and takes a duplicate in its stride', async () => {
+    const post = (secret: string, payload: unknown) => api.inject({ method: 'POST', url: `/hooks/kie/${secret}`, payload: payload as object });
+    expect((await post('wrong-secret-0123456789ab', { code: 200, data: { taskId: 'x' } })).statusCode).toBe(404);
+    const bad = await post(SECRET, { code: 200, data: {} });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/taskId/);
+    const [job] = await q(`SELECT provider_task_id FROM automation_queue WHERE provider_task_id IS NOT NULL LIMIT 1`);
+    const again = await post(SECRET, { code: 200, msg: 'success', data: { taskId: job!.provider_task_id, info: { resultUrls: [] } } });
+    expect(again.json()).toMatchObject({ ok: true, data: { taskId: job!.provider_task_id, jobs: 1 } });
+    // A callback for a task we never submitted names no job and changes nothing.
+    expect((await post(SECRET, { code: 501, data: { taskId: 'veo_task_unknown' } })).json().data.jobs).toBe(0);
+  });
+
+  it('has no hook when no secret is configured', async () => {
+    const off = await buildApiServer({ database: h.db.database, service: h.service, env: TEST_ENV, log: createLogger('silent', 'test-api') });
+    const res = await off.inject({ method: 'POST', url: `/hooks/kie/${SECRET}`, payload: { code: 200, data: { taskId: 'x' } } });
+    expect(res.statusCode).toBe(404);
+    await off.close();
+  });
+});
