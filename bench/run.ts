@@ -27,6 +27,22 @@ const RESULTS_FILE = path.join(__dirname, 'results.md');
 
 const log = (msg: string) => console.log(`[bench] ${msg}`);
 
+/** Waits (at most SETTLE_MAX_MS) for a second in which the CPUs are mostly idle; says how long it took. */
+const SETTLE_IDLE = 0.8;
+const SETTLE_MAX_MS = 30_000;
+async function settle(): Promise<string> {
+  const t0 = Date.now();
+  const sample = () => os.cpus().reduce((acc, c) => ({ idle: acc.idle + c.times.idle, total: acc.total + Object.values(c.times).reduce((a, b) => a + b, 0) }), { idle: 0, total: 0 });
+  for (;;) {
+    const a = sample();
+    await new Promise((r) => setTimeout(r, 1_000));
+    const b = sample();
+    const idle = (b.idle - a.idle) / Math.max(1, b.total - a.total);
+    if (idle >= SETTLE_IDLE) return `${Math.round(idle * 100)}% idle after ${((Date.now() - t0) / 1000).toFixed(0)} s`;
+    if (Date.now() - t0 >= SETTLE_MAX_MS) return `still busy (${Math.round(idle * 100)}% idle) after ${SETTLE_MAX_MS / 1000} s`;
+  }
+}
+
 function selectScenarios(): Scenario[] {
   const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, help: { type: 'boolean' } } });
   if (values.help) {
@@ -62,8 +78,10 @@ async function main(): Promise<number> {
     const bench = await startBench(log, cleanups);
     for (const scenario of chosen) {
       if (interrupted) break;
-      log(`--- ${scenario.name}: ${scenario.summary}`);
-      const report: ScenarioReport = { scenario: scenario.name, figures: [], notes: [], seconds: 0 };
+      // What the previous scenario left running (retention, vacuum, closing workflows) is not this one's figure.
+      const settled = await settle();
+      log(`--- ${scenario.name}: ${scenario.summary} (machine ${settled})`);
+      const report: ScenarioReport = { scenario: scenario.name, figures: [], notes: [`started with the machine ${settled}`], seconds: 0 };
       const t0 = Date.now();
       try {
         await scenario.run(bench, {

@@ -97,13 +97,27 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
       }
     },
 
-    /** All steps of a plan in one transaction: reports see the whole plan, or none of it. */
-    async enqueuePlan(inputs: EnqueueJobInput[]): Promise<Array<Pick<Job, 'id' | 'status'>>> {
+    /**
+     * All steps of a plan in one transaction: reports see the whole plan, or none of it.
+     * With `inProduction` (a plan that starts now) the recommendation moves to in_production
+     * in the same transaction, which also saves the workflow a round trip before its first job.
+     */
+    async enqueuePlan(
+      inputs: EnqueueJobInput[],
+      opts: { inProduction?: { recommendationId: string; workflowId: string } } = {},
+    ): Promise<Array<Pick<Job, 'id' | 'status'>>> {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
         const out: Array<Pick<Job, 'id' | 'status'>> = [];
         for (const input of inputs) out.push(await enqueueOne(client, input));
+        if (opts.inProduction) {
+          await client.query(
+            `UPDATE competitive_recommendations SET status = 'in_production', workflow_id = $2, updated_at = now()
+              WHERE id = $1 AND status = 'pending'`,
+            [opts.inProduction.recommendationId, opts.inProduction.workflowId],
+          );
+        }
         await client.query('COMMIT');
         return out;
       } catch (err) {

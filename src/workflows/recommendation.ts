@@ -195,11 +195,15 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       deadline,
     });
     // The whole plan is visible from the start; the deadline guards unpaid steps only.
-    const [analyzeRow, videoRow, ...publishRows] = await local.enqueuePlan([
-      step('analyze', 'openai_analysis', plan.deadline),
-      step('generate', videoJobType, plan.deadline),
-      ...platforms.map((platform) => step(`publish:${platform}`, PUBLISH_JOB_TYPE[platform], null)),
-    ]);
+    const startsNow = !(plan.scheduleAfter && Date.parse(plan.scheduleAfter) > Date.now()) && !deadlinePassed(plan);
+    const [analyzeRow, videoRow, ...publishRows] = await local.enqueuePlan(
+      [
+        step('analyze', 'openai_analysis', plan.deadline),
+        step('generate', videoJobType, plan.deadline),
+        ...platforms.map((platform) => step(`publish:${platform}`, PUBLISH_JOB_TYPE[platform], null)),
+      ],
+      startsNow ? { inProduction: { recommendationId, workflowId } } : {},
+    );
     const analyzeJob = analyzeRow!;
     const videoJob = videoRow!;
     const publishJobs = new Map<PublishPlatform, string>(platforms.map((platform, i) => [platform, publishRows[i]!.id]));
@@ -209,7 +213,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       await wf.sleep(Date.parse(plan.scheduleAfter) - Date.now());
     }
     if (deadlinePassed(plan)) return expire();
-    await local.markInProduction({ recommendationId, workflowId });
+    if (!startsNow) await local.markInProduction({ recommendationId, workflowId });
 
     setPhase('analyzing', 'openai', 'openai_analysis');
     state.currentJobId = analyzeJob.id;

@@ -158,7 +158,14 @@ describe('global capacity across worker processes', () => {
   it('does not start a job before schedule_after', async () => {
     const at = new Date(Date.now() + 3_000);
     const r = await h.service.enqueue(instagramOnly({ scheduleAfter: at.toISOString() }));
+    const recStatus = async () => (await q(`SELECT status FROM competitive_recommendations WHERE id = $1`, [r.recommendation.id]))[0]!.status;
+    // Planned at once (the calendar shows it), but not in production before its time.
+    await waitUntil(async () => (await jobOf(r.recommendation.id, 'analyze')) !== undefined, { what: 'plan enqueued' });
+    expect(await recStatus()).toBe('pending');
+    await waitUntil(async () => (await recStatus()) !== 'pending', { timeoutMs: 10_000, what: 'recommendation in production' });
+    expect(['in_production', 'published']).toContain(await recStatus());
     await h.client.workflow.getHandle(r.workflowId).result();
+    expect(await recStatus()).toBe('published');
     const analyze = await jobOf(r.recommendation.id, 'analyze');
     expect(analyze.schedule_after.getTime()).toBe(at.getTime());
     expect(analyze.started_at.getTime()).toBeGreaterThanOrEqual(at.getTime());

@@ -76,6 +76,7 @@ describe('recommendation workflow', () => {
     await waitUntil(async () => (await jobsOf(recommendation.id)).find((j) => j.step === 'generate' && j.provider_task_id), {
       what: 'VEO3 task submitted',
     });
+    expect((await recRow(recommendation.id)).status).toBe('in_production');
     await h.service.cancel(workflowId);
     await expect(h.client.workflow.getHandle(workflowId).result()).rejects.toThrow(WorkflowFailedError);
     const described = await h.client.workflow.getHandle(workflowId).describe();
