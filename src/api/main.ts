@@ -8,12 +8,8 @@ import { z } from 'zod';
 import { ConfigError, loadEnv } from '../config/env';
 import { connectDatabase } from '../db/client';
 import { createLogger } from '../logger';
-import {
-  describeHourlySchedule,
-  pauseHourlySchedule,
-  triggerHourlySchedule,
-  unpauseHourlySchedule,
-} from '../schedule/hourly';
+import { SCHEDULES } from '../schedule/command';
+import { describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } from '../schedule/schedules';
 import { createRecommendationService } from '../services/recommendations';
 import { connectTemporal } from '../temporal/client';
 import { ApiError, buildApiServer, type ScheduleController } from './server';
@@ -33,15 +29,15 @@ function loadApiEnv(source: NodeJS.ProcessEnv = process.env) {
   return result.data;
 }
 
-/** The hourly schedule of src/schedule/hourly.ts behind the API's interface. */
-function hourlySchedule(client: Client): ScheduleController {
+/** One of src/schedule's schedules behind the API's interface. */
+function scheduleController(client: Client, name: string, scheduleId: string): ScheduleController {
   return {
-    pause: () => pauseHourlySchedule(client, 'paused from the API'),
-    unpause: () => unpauseHourlySchedule(client, 'unpaused from the API'),
-    trigger: () => triggerHourlySchedule(client),
+    pause: () => pauseSchedule(client, scheduleId, 'paused from the API'),
+    unpause: () => unpauseSchedule(client, scheduleId, 'unpaused from the API'),
+    trigger: () => triggerSchedule(client, scheduleId),
     async describe() {
-      const d = await describeHourlySchedule(client);
-      if (!d) throw new ApiError(404, 'the hourly schedule does not exist; create it with `reelflow schedule create`');
+      const d = await describeSchedule(client, scheduleId);
+      if (!d) throw new ApiError(404, `the ${name} schedule does not exist; create it with \`reelflow schedule create\``);
       // The raw protobuf answer is not JSON-friendly and says nothing more to an operator.
       return {
         scheduleId: d.scheduleId,
@@ -67,7 +63,7 @@ async function main(): Promise<void> {
   });
   const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
   const service = createRecommendationService({ database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
-  const app = await buildApiServer({ database, service, env, log, schedule: hourlySchedule(client) });
+  const app = await buildApiServer({ database, service, env, log, schedules: Object.fromEntries(Object.entries(SCHEDULES).map(([name, s]) => [name, scheduleController(client, name, s.id)])) });
   const address = await app.listen({ port: apiEnv.API_PORT, host: apiEnv.API_HOST });
   log.info({ address, dashboard: `${address}/automation-calendar` }, 'API listening');
 

@@ -47,6 +47,8 @@ const operatorOp = (summary: string, opts: { body?: object; data?: object; param
 const scheduleUnavailable = { '503': error('No schedule controller on this server') };
 const notFound = { '404': error('Unknown id, or no running workflow') };
 
+const scheduleName = { name: 'name', in: 'path', required: true, schema: { type: 'string', enum: ['hourly', 'bargains'] } };
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -202,5 +204,9 @@ export const openApiDocument = {
     '/api/schedule/pause': { post: operatorOp('Pause the hourly schedule', { extra: scheduleUnavailable }) },
     '/api/schedule/unpause': { post: operatorOp('Resume the hourly schedule', { extra: scheduleUnavailable }) },
     '/api/schedule/trigger': { post: operatorOp('Run the hourly schedule now', { extra: scheduleUnavailable }) },
+    '/api/schedules/{name}': { get: readOp('A schedule by name: hourly (recommendations) or bargains (daily 08:00 Madrid)', {}, [scheduleName], scheduleUnavailable) },
+    '/api/schedules/{name}/pause': { post: operatorOp('Pause a schedule', { parameters: [scheduleName], extra: scheduleUnavailable }) },
+    '/api/schedules/{name}/unpause': { post: operatorOp('Resume a schedule', { parameters: [scheduleName], extra: scheduleUnavailable }) },
+    '/api/schedules/{name}/trigger': { post: operatorOp('Run a schedule now', { parameters: [scheduleName], extra: scheduleUnavailable }) },
   },
 } as const;

@@ -25,7 +25,7 @@ import { bearerToken, lookupToken, roleAllows, type Principal, type Role } from 
 import { openApiDocument } from './openapi';
 import { dashboardSnapshot, jobDetail, JOB_STATUSES, providerPanels, RECOMMENDATION_STATUSES } from './stats';
 
-/** The hourly recommendation schedule, as the API drives it. */
+/** A Temporal Schedule (hourly recommendations, daily bargains), as the API drives it. */
 export interface ScheduleController {
   pause(): Promise<void>;
   unpause(): Promise<void>;
@@ -38,8 +38,11 @@ export interface ApiServerOptions {
   service: RecommendationService;
   env: Pick<Env, 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'> & Partial<Pick<Env, 'KIE_CALLBACK_SECRET'>>;
   log: Logger;
-  /** Absent: the /api/schedule routes answer 503. */
-  schedule?: ScheduleController;
+  /**
+   * By short name (`hourly`, `bargains`); /api/schedule acts on `hourly`,
+   * /api/schedules/:name on any. Absent: those routes answer 503.
+   */
+  schedules?: Record<string, ScheduleController>;
   /** Default: createMetrics({ database }). */
   metrics?: Metrics;
 }
@@ -272,7 +275,8 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
     return ok({ ...counts, providers, performanceByType: performance.rows });
   });
 
-  app.get('/api/schedule', read, async () => ok(await requireSchedule().describe()));
+  app.get('/api/schedule', read, async () => ok(await requireSchedule('hourly').describe()));
+  app.get('/api/schedules/:name', read, async (req) => ok(await requireSchedule((req.params as { name: string }).name).describe()));
 
   // --- operator -----------------------------------------------------------------------------
   app.get('/api/audit', { config: { role: 'operator' } }, async (req) => {
@@ -324,15 +328,26 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   }
 
   for (const action of ['pause', 'unpause', 'trigger'] as const) {
-    app.post(`/api/schedule/${action}`, operator(`schedule.${action}`), async () => {
-      await requireSchedule()[action]();
-      return ok({ schedule: action === 'trigger' ? 'triggered' : `${action}d` });
+    const done = { schedule: action === 'trigger' ? 'triggered' : `${action}d` };
+    app.post(`/api/schedule/${action}`, operator(`schedule.${action}`), async (req) => {
+      await requireSchedule('hourly')[action]();
+      req.call = { target: 'hourly' };
+      return ok(done);
+    });
+    app.post(`/api/schedules/:name/${action}`, operator(`schedule.${action}`), async (req) => {
+      const { name } = req.params as { name: string };
+      await requireSchedule(name)[action]();
+      req.call = { target: name };
+      return ok(done);
     });
   }
 
-  function requireSchedule(): ScheduleController {
-    if (!opts.schedule) throw new ApiError(503, 'the hourly schedule is not available on this server');
-    return opts.schedule;
+  function requireSchedule(name: string): ScheduleController {
+    const schedules = opts.schedules;
+    if (!schedules) throw new ApiError(503, 'schedules are not available on this server');
+    const schedule = schedules[name];
+    if (!schedule) throw new ApiError(404, `no schedule "${name}"; one of ${Object.keys(schedules).join(', ')}`);
+    return schedule;
   }
 
   return app;

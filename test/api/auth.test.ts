@@ -199,7 +199,7 @@ describe('schedule', () => {
   it('answers 503 when the server has no schedule controller', async () => {
     const res = await api.call('operator', { method: 'POST', url: '/api/schedule/pause' });
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toEqual(errorShape(expect.stringContaining('schedule is not available')));
+    expect(res.json()).toEqual(errorShape(expect.stringContaining('schedules are not available')));
   });
 
   it('pauses, unpauses and triggers through the controller, audited', async () => {
@@ -210,7 +210,9 @@ describe('schedule', () => {
       trigger: async () => void calls.push('trigger'),
       describe: async () => ({ paused: calls.at(-1) === 'pause' }),
     };
-    const withSchedule = await startTestApi(h.db, { service: h.service, schedule });
+    const bargains: string[] = [];
+    const daily: ScheduleController = { ...schedule, pause: async () => void bargains.push('pause'), trigger: async () => void bargains.push('trigger') };
+    const withSchedule = await startTestApi(h.db, { service: h.service, schedules: { hourly: schedule, bargains: daily } });
     try {
       expect((await withSchedule.call('read', { method: 'POST', url: '/api/schedule/pause' })).statusCode).toBe(403);
       expect((await withSchedule.call('operator', { method: 'POST', url: '/api/schedule/pause' })).json()).toEqual({ ok: true, data: { schedule: 'paused' } });
@@ -218,10 +220,23 @@ describe('schedule', () => {
       await withSchedule.call('operator', { method: 'POST', url: '/api/schedule/unpause' });
       await withSchedule.call('operator', { method: 'POST', url: '/api/schedule/trigger' });
       expect(calls).toEqual(['pause', 'unpause', 'trigger']);
+      // Any schedule by name; an unknown name is a 404 naming the known ones.
+      expect((await withSchedule.call('operator', { method: 'POST', url: '/api/schedules/bargains/pause' })).json()).toEqual({ ok: true, data: { schedule: 'paused' } });
+      await withSchedule.call('operator', { method: 'POST', url: '/api/schedules/bargains/trigger' });
+      expect(bargains).toEqual(['pause', 'trigger']);
+      expect(calls).toHaveLength(3);
+      const unknown = await withSchedule.call('operator', { method: 'POST', url: '/api/schedules/weekly/pause' });
+      expect(unknown.statusCode).toBe(404);
+      expect(unknown.json()).toEqual(errorShape(expect.stringContaining('one of hourly, bargains')));
       const actions = (await q(`SELECT action, detail->>'status' AS status FROM audit_log WHERE action LIKE 'schedule.%' ORDER BY id`)).map(
         (r) => `${r.action}:${r.status}`,
       );
-      expect(actions).toEqual(['schedule.pause:503', 'schedule.pause:403', 'schedule.pause:200', 'schedule.unpause:200', 'schedule.trigger:200']);
+      expect(actions).toEqual([
+        'schedule.pause:503', 'schedule.pause:403', 'schedule.pause:200', 'schedule.unpause:200', 'schedule.trigger:200',
+        'schedule.pause:200', 'schedule.trigger:200', 'schedule.pause:404',
+      ]);
+      const targets = (await q(`SELECT target FROM audit_log WHERE action LIKE 'schedule.%' AND detail->>'status' = '200' ORDER BY id`)).map((r) => r.target);
+      expect(targets).toEqual(['hourly', 'hourly', 'hourly', 'bargains', 'bargains']);
     } finally {
       await withSchedule.app.close();
     }
