@@ -3,8 +3,9 @@
  * the roster is loaded, the sample competitor videos are transcribed and
  * analysed (one workflow each), the hourly Schedule is created and triggered,
  * and its run turns the analyses into recommendations that start their video
- * workflows. Two ideas from the other sources are added by hand: a daily
- * bargain (P3) and a breaking-news P0 scheduled 20 s ahead.
+ * workflows. The other sources go through their own paths too: today's
+ * daily bargains (the BargainAnalyzer, its daily Schedule created as well)
+ * and a breaking-news P0 scheduled 20 s ahead.
  */
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -12,7 +13,9 @@ import type { Database } from '../db/client';
 import type { GenerationSummary } from '../activities/competitor';
 import { ingestCompetitorVideos } from '../recommendations/ingest';
 import { loadRosterFile } from '../recommendations/roster';
-import { describeHourlySchedule, ensureHourlySchedule, HOURLY_SCHEDULE_ID, triggerHourlySchedule } from '../schedule/hourly';
+import { createBargainAnalyzer } from '../recommendations/bargains';
+import { SCHEDULES } from '../schedule/command';
+import { describeHourlySchedule, HOURLY_SCHEDULE_ID, triggerHourlySchedule } from '../schedule/hourly';
 import type { RecommendationService } from '../services/recommendations';
 
 const SAMPLE_DIR = path.resolve(__dirname, '../../data/sample');
@@ -31,8 +34,11 @@ export async function seedDemo(deps: {
   say(`competitor videos: ${videos.length} workflows transcribing and analysing (OpenAI: 5 at once, 1 s apart)...`);
   await Promise.all(videos.map((h) => h.result().catch((err: Error) => say(`  ${h.workflowId}: ${err.message}`))));
 
-  const { created } = await ensureHourlySchedule(deps.client, { taskQueue: deps.taskQueue });
-  say(`schedule ${HOURLY_SCHEDULE_ID} ${created ? 'created' : 'updated'}; triggering one run now`);
+  for (const s of Object.values(SCHEDULES)) {
+    const { scheduleId, created } = await s.ensure(deps.client, deps.taskQueue);
+    say(`schedule ${scheduleId} ${created ? 'created' : 'updated'}`);
+  }
+  say(`triggering one run of ${HOURLY_SCHEDULE_ID} now`);
   const before = (await describeHourlySchedule(deps.client))?.info.recentActions.length ?? 0;
   await triggerHourlySchedule(deps.client);
   let summary: GenerationSummary | undefined;
@@ -49,21 +55,20 @@ export async function seedDemo(deps: {
   const ids = summary?.created.map((c) => c.id) ?? [];
   say(`recommendation engine: ${ids.length} new recommendations (${summary?.skipped ?? 0} already known from an earlier run)`);
 
-  const run = Date.now().toString(36);
-  const manual = [
-    { title: 'Chollos de la jornada: tres defensas por menos de 5 M', type: 'bargain', priority: 'P3', source: 'bargain', jobConfig: { platforms: ['instagram', 'tiktok'] } },
-    {
-      title: 'Última hora: lesión en el Betis, ¿a quién fichar?',
-      type: 'breaking_news',
-      priority: 'P0',
-      source: 'breaking_news',
-      scheduleAfter: new Date(Date.now() + 20_000).toISOString(),
-      jobConfig: { platforms: ['instagram'] },
-    },
-  ];
-  for (const [i, input] of manual.entries()) {
-    const { recommendation } = await deps.service.enqueue({ ...input, dedupeKey: `demo:${run}:${i}` });
-    ids.push(recommendation.id);
-  }
+  // What the daily 08:00 run would do, now: one chollo per qualifying player, once a day.
+  const bargains = await createBargainAnalyzer({ db: deps.database.db, service: deps.service }).generateDailyBargains({ limit: 2 });
+  say(`daily bargains of ${bargains.day}: ${bargains.created.length} new (${bargains.skipped} already made today)`);
+  ids.push(...bargains.ids);
+
+  const { recommendation } = await deps.service.enqueue({
+    title: 'Última hora: lesión en el Betis, ¿a quién fichar?',
+    type: 'breaking_news',
+    priority: 'P0',
+    source: 'breaking_news',
+    scheduleAfter: new Date(Date.now() + 20_000).toISOString(),
+    jobConfig: { platforms: ['instagram'] },
+    dedupeKey: `demo:breaking:${Date.now().toString(36)}`,
+  });
+  ids.push(recommendation.id);
   return ids;
 }
