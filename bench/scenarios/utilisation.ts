@@ -9,6 +9,12 @@
  * from the simulator's own submit times, makespan is first submit -> last
  * task end. The simulator also says whether the cap and the spacing held.
  *
+ * A second figure is the engine's view, the one a queue like BullMQ reports
+ * (its processor's run time over the cap): a job is busy from its start claim
+ * ('provider_call') to 'completed', so it counts the provider call and the
+ * poll that notices the end as work, and idle is what the engine adds between
+ * one job's end and the next start on the freed slot.
+ *
  * VEO3 is paused (cap 0) until all 50 jobs wait in its line, as the BullMQ
  * run had its 50 jobs queued up front: otherwise the first seconds measure
  * how fast the analyse step feeds the line, not how well the slots are used.
@@ -21,14 +27,20 @@ const CAP = 2;
 const SPACING_MS = 200;
 const TASK_MS = 2_000;
 const TARGET = 0.99;
-const START_MARGIN_MS = 100; // provider_limits.start_margin_ms, left at its default here
+/**
+ * provider_limits.start_margin_ms for this run. The default 100 ms covers request-delay
+ * jitter over the internet; to the local simulator a request takes p50 4 / p95 11 ms, so
+ * 20 ms keeps the same safety here (the 'starts closer than' row checks it at the
+ * provider), and the BullMQ run had no margin at all.
+ */
+const START_MARGIN_MS = 20;
 
 export const utilisation: Scenario = {
   name: 'utilisation',
   summary: `${JOBS} VEO3 jobs of ${TASK_MS} ms, cap ${CAP}, ${SPACING_MS} ms spacing, 2 worker processes`,
   async run(bench, rec) {
     await bench.prepare({
-      limits: { veo3: { maxConcurrent: 0, minStartIntervalMs: SPACING_MS } },
+      limits: { veo3: { maxConcurrent: 0, minStartIntervalMs: SPACING_MS, startMarginMs: START_MARGIN_MS } },
       durations: { veo3: TASK_MS },
     });
     const recs = await enqueueMany(bench, Array.from({ length: JOBS }, (_, i) => recommendation(`utilisation ${i}`)));
@@ -46,11 +58,27 @@ export const utilisation: Scenario = {
     const tooClose = gaps.filter((g) => g < SPACING_MS).length;
 
     rec.figure({
-      metric: `VEO3 utilisation (${JOBS} x ${TASK_MS / 1000} s, cap ${CAP})`,
+      metric: `VEO3 utilisation at the provider (${JOBS} x ${TASK_MS / 1000} s, cap ${CAP})`,
       value: util.toFixed(3),
       target: `>= ${TARGET}`,
       bullmq: '0.998',
       met: atLeast(util, TARGET),
+    });
+    const events = await jobEvents(bench, recs.map((r) => r.recommendation.id), 'veo3');
+    const byJob = firstEventByJob(events);
+    const runs = [...byJob.values()].flatMap((m) => {
+      const from = m.get('provider_call');
+      const to = m.get('completed');
+      return from && to ? [{ from: from.at, to: to.at }] : [];
+    });
+    const engineSpan = Math.max(...runs.map((r) => r.to)) - Math.min(...runs.map((r) => r.from));
+    const engineUtil = runs.reduce((a, r) => a + (r.to - r.from), 0) / (CAP * engineSpan);
+    rec.figure({
+      metric: "engine view: 'provider_call' -> 'completed' / (cap x span)",
+      value: engineUtil.toFixed(3),
+      target: `>= ${TARGET}`,
+      bullmq: '0.998',
+      met: atLeast(engineUtil, TARGET) && runs.length === JOBS,
     });
     rec.figure({ metric: 'max in flight at the provider', value: String(stats.maxInFlight), target: `<= ${CAP}`, bullmq: '-', met: atMost(stats.maxInFlight, CAP) });
     rec.figure({ metric: `starts closer than ${SPACING_MS} ms`, value: String(tooClose), target: '0', bullmq: '-', met: tooClose === 0 });
@@ -79,11 +107,9 @@ export const utilisation: Scenario = {
     rec.note(`with zero-cost hand-overs the same run would have scored ${bestCase.toFixed(3)} (the stagger and tail are set by the spacing)`);
 
     // The hand-over split by the database events (same host clock as the simulator).
-    const events = await jobEvents(bench, recs.map((r) => r.recommendation.id), 'veo3');
     const calls = events.filter((e) => e.event === 'provider_call').sort((a, b) => a.at - b.at);
     if (calls.length === submits.length) {
       const submitOf = new Map(calls.map((c, k) => [c.jobId, submits[k]!]));
-      const byJob = firstEventByJob(events);
       const detect: number[] = [];
       const wake: number[] = [];
       const send = calls.map((c, k) => submits[k]! - c.at);
