@@ -92,9 +92,9 @@ export const overhead: Scenario = {
       met: below(callP50, TARGET_P50_MS) && toCall.length > 0,
     });
     rec.note(
-      `(b) ${toGrant.length} saturated hand-overs. The grant runs inside complete_job's transaction and job_events.created_at ` +
-        "is now() (transaction start), so 'started' - 'completed' is 0 by construction; 'provider_call' is the start that costs time " +
-        '(NOTIFY -> wake the waiting activity -> reload the job -> claim_start).',
+      `(b) ${toGrant.length} saturated hand-overs. The grant runs inside complete_job's transaction (event times are ` +
+        "clock_timestamp()), so 'started' follows 'completed' within it; 'provider_call' is the start that costs time " +
+        '(NOTIFY -> wake the waiting activity -> claim_start).',
     );
   },
 };

@@ -122,7 +122,7 @@ export const utilisation: Scenario = {
         if (next) wake.push(next.at - completed.at);
       }
       rec.note(`  task end -> 'completed' (poll every 10 ms, status request, complete_job): ${fmtP50P95(detect)}`);
-      rec.note(`  'completed' -> next 'provider_call' (NOTIFY, wake, reload job, claim_start incl. spacing waits): ${fmtP50P95(wake)}`);
+      rec.note(`  'completed' -> next 'provider_call' (NOTIFY, wake, claim_start incl. spacing waits): ${fmtP50P95(wake)}`);
       rec.note(`  'provider_call' -> submit seen by the simulator (HTTP request): ${fmtP50P95(send)}`);
     }
   },
