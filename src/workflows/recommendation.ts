@@ -195,7 +195,9 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       deadline,
     });
     // The whole plan is visible from the start; the deadline guards unpaid steps only.
-    const startsNow = !(plan.scheduleAfter && Date.parse(plan.scheduleAfter) > Date.now()) && !deadlinePassed(plan);
+    // Workflows started before this change (a P3 can wait a week) replay their separate markInProduction.
+    const oneTransaction = wf.patched('plan-and-in-production-in-one-transaction');
+    const startsNow = oneTransaction && !(plan.scheduleAfter && Date.parse(plan.scheduleAfter) > Date.now()) && !deadlinePassed(plan);
     const [analyzeRow, videoRow, ...publishRows] = await local.enqueuePlan(
       [
         step('analyze', 'openai_analysis', plan.deadline),
