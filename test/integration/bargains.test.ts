@@ -118,10 +118,16 @@ describe('daily bargains (golden, shipped roster)', () => {
   });
 
   it('a bargain left without a workflow (a crash between insert and start) is started by the next run', async () => {
+    // Its first workflow writes workflow_id again when it marks the idea in production: let that happen before the simulated crash.
+    const key = `bargain:ivan-romero:${DAY}`;
+    await waitUntil(
+      async () => (await db().select().from(competitiveRecommendations).where(eq(competitiveRecommendations.dedupeKey, key)))[0]?.status !== 'pending',
+      { what: `${key} in production` },
+    );
     const [row] = await db()
       .update(competitiveRecommendations)
       .set({ workflowId: null })
-      .where(eq(competitiveRecommendations.dedupeKey, `bargain:ivan-romero:${DAY}`))
+      .where(eq(competitiveRecommendations.dedupeKey, key))
       .returning();
     const again = await analyzer().generateDailyBargains({ date: NIGHT });
     expect(again).toMatchObject({ created: [], skipped: 3, reenqueued: [row!.id] });
