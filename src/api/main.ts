@@ -4,8 +4,7 @@
  * Needs PostgreSQL (DATABASE_URL, migrated) and Temporal (TEMPORAL_ADDRESS).
  */
 import type { Client } from '@temporalio/client';
-import { z } from 'zod';
-import { ConfigError, loadEnv } from '../config/env';
+import { apiEnvSchema, loadEnv, parseEnv } from '../config/env';
 import { connectDatabase } from '../db/client';
 import { createLogger } from '../logger';
 import { SCHEDULES } from '../schedule/command';
@@ -13,21 +12,6 @@ import { describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } fro
 import { createRecommendationService } from '../services/recommendations';
 import { connectTemporal } from '../temporal/client';
 import { ApiError, buildApiServer, type ScheduleController } from './server';
-
-const apiEnvSchema = z.object({
-  API_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
-  /** 0.0.0.0 so a container port mapping works; set 127.0.0.1 to keep it local. */
-  API_HOST: z.string().min(1).default('0.0.0.0'),
-});
-
-function loadApiEnv(source: NodeJS.ProcessEnv = process.env) {
-  const result = apiEnvSchema.safeParse(source);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ConfigError(`environment variable ${issue.path.join('.')} ${issue.message}`);
-  }
-  return result.data;
-}
 
 /** One of src/schedule's schedules behind the API's interface. */
 function scheduleController(client: Client, name: string, scheduleId: string): ScheduleController {
@@ -55,7 +39,7 @@ function scheduleController(client: Client, name: string, scheduleId: string): S
 
 async function main(): Promise<void> {
   const env = loadEnv();
-  const apiEnv = loadApiEnv();
+  const apiEnv = parseEnv(apiEnvSchema);
   const log = createLogger(env.LOG_LEVEL, 'reelflow-api');
   const database = connectDatabase(env.DATABASE_URL, { max: 10 });
   await database.pool.query('SELECT 1').catch((err: Error) => {

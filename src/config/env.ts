@@ -36,12 +36,12 @@ export const envSchema = z.object({
   REELFLOW_TASK_QUEUE: z.string().min(1).default('reelflow'),
   /** JSON object of per-provider overrides, e.g. {"veo3":{"maxConcurrent":2,"minStartIntervalMs":200}}. */
   REELFLOW_LIMITS: limitsOverrides.optional(),
+  /** How old the capacity workflow's query answer may be. */
+  REELFLOW_CAPACITY_REFRESH_MS: z.coerce.number().int().min(200).max(3_600_000).default(5_000),
   /**
    * Activities one worker process runs at once per provider queue. Jobs waiting
    * for a slot count too, so keep it well above the caps (the gate enforces those).
    */
-  /** How old the capacity workflow's query answer may be. */
-  REELFLOW_CAPACITY_REFRESH_MS: z.coerce.number().int().min(200).max(3_600_000).default(5_000),
   REELFLOW_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(100_000).default(2_000),
   /** host:port where worker processes serve Temporal's runtime metrics for Prometheus (off when unset). */
   TEMPORAL_METRICS_BIND: z.string().regex(/^[^:]+:\d+$/, 'must be host:port').optional(),
@@ -85,14 +85,43 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const result = envSchema.safeParse(source);
+/** Parses one process's variables; the first bad one becomes a ConfigError naming it. */
+export function parseEnv<S extends z.ZodTypeAny>(schema: S, source: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const result = schema.safeParse(source);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     throw new ConfigError(`environment variable ${issue.path.join('.')} ${issue.message}`);
   }
   return result.data;
 }
+
+/** What every process (workers, CLI, API, demo) reads. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  return parseEnv(envSchema, source);
+}
+
+/** The API process's own variables, on top of loadEnv's. */
+export const apiEnvSchema = z.object({
+  API_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /** 0.0.0.0 so a container port mapping works; set 127.0.0.1 to keep it local. */
+  API_HOST: z.string().min(1).default('0.0.0.0'),
+});
+
+/** Where `npm run simulators` (and the demo) serve each provider simulator. */
+export const DEFAULT_SIMULATOR_PORTS = { veo3: 7301, openai: 7302, instagram: 7303, tiktok: 7304, youtube: 7305 } as const;
+
+const port = z.coerce.number().int().min(0).max(65_535);
+/** The simulators process's variables (src/providers/simulators-main.ts says what each does). */
+export const simulatorEnvSchema = z.object({
+  SIMULATOR_VEO3_PORT: port.default(DEFAULT_SIMULATOR_PORTS.veo3),
+  SIMULATOR_OPENAI_PORT: port.default(DEFAULT_SIMULATOR_PORTS.openai),
+  SIMULATOR_INSTAGRAM_PORT: port.default(DEFAULT_SIMULATOR_PORTS.instagram),
+  SIMULATOR_TIKTOK_PORT: port.default(DEFAULT_SIMULATOR_PORTS.tiktok),
+  SIMULATOR_YOUTUBE_PORT: port.default(DEFAULT_SIMULATOR_PORTS.youtube),
+  SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
+  SIMULATOR_PUBLIC_HOST: z.string().min(1).optional(),
+  SIMULATOR_TASK_DURATION_MS: z.coerce.number().int().min(0).optional(),
+});
 
 /** The limits table with this deployment's overrides applied. */
 export function effectiveLimits(env: Pick<Env, 'REELFLOW_LIMITS'>): Record<Provider, ProviderLimits> {

@@ -112,6 +112,9 @@ export const BASE_TASK_QUEUE = 'reelflow';
 export function providerTaskQueue(baseQueue: string, provider: Provider): string {
   return `${baseQueue}-${provider}`;
 }
+/** What a worker process serves (`--queue`): the base queue and each provider's. */
+export type QueueName = 'base' | Provider;
+export const QUEUE_NAMES: readonly QueueName[] = ['base', ...PROVIDERS];
 
 export const PUBLISH_PLATFORMS = ['instagram', 'tiktok', 'youtube'] as const satisfies readonly Provider[];
 export type PublishPlatform = (typeof PUBLISH_PLATFORMS)[number];

@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { loadEnv } from '../config/env';
+import { DEFAULT_SIMULATOR_PORTS, loadEnv } from '../config/env';
 import { startTemporalServer } from '../dev/temporal-server';
 import { createLogger } from '../logger';
 import { contentResponders } from '../content/sim-responders';
@@ -43,7 +43,7 @@ async function main() {
     logFile: path.join(dataDir, 'temporal.log'),
   });
   const sims = await startSimulators({
-    ports: { veo3: 7301, openai: 7302, instagram: 7303, tiktok: 7304, youtube: 7305 },
+    ports: DEFAULT_SIMULATOR_PORTS,
     taskDurationMs: { veo3: 15_000, openai: 300, instagram: 1_500, tiktok: 1_500, youtube: 2_000 },
     openaiResponders: contentResponders,
   });

@@ -11,31 +11,11 @@
  *
  * Faults and stats: POST /__sim/faults, POST /__sim/reset, GET /__sim/stats on each port.
  */
-import { z } from 'zod';
+import { ConfigError, parseEnv, simulatorEnvSchema } from '../config/env';
 import { SIMULATOR_NAMES, startSimulators, type SimulatorName } from './simulators';
 
-const DEFAULT_PORTS: Record<SimulatorName, number> = { veo3: 7301, openai: 7302, instagram: 7303, tiktok: 7304, youtube: 7305 };
-
-const port = z.coerce.number().int().min(0).max(65_535);
-const simEnv = z.object({
-  SIMULATOR_VEO3_PORT: port.default(DEFAULT_PORTS.veo3),
-  SIMULATOR_OPENAI_PORT: port.default(DEFAULT_PORTS.openai),
-  SIMULATOR_INSTAGRAM_PORT: port.default(DEFAULT_PORTS.instagram),
-  SIMULATOR_TIKTOK_PORT: port.default(DEFAULT_PORTS.tiktok),
-  SIMULATOR_YOUTUBE_PORT: port.default(DEFAULT_PORTS.youtube),
-  SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
-  SIMULATOR_PUBLIC_HOST: z.string().min(1).optional(),
-  SIMULATOR_TASK_DURATION_MS: z.coerce.number().int().min(0).optional(),
-});
-
 async function main(): Promise<void> {
-  const parsed = simEnv.safeParse(process.env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    console.error(`environment variable ${issue.path.join('.')} ${issue.message}`);
-    process.exit(2);
-  }
-  const env = parsed.data;
+  const env = parseEnv(simulatorEnvSchema);
   const ports: Record<SimulatorName, number> = {
     veo3: env.SIMULATOR_VEO3_PORT,
     openai: env.SIMULATOR_OPENAI_PORT,
@@ -73,6 +53,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // A bad variable is one line and exit 2; anything else keeps its stack.
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
   console.error(err);
   process.exit(1);
 });

@@ -13,7 +13,8 @@ import { contentResponders } from '../../src/content/sim-responders';
 import { startSimulators } from '../../src/providers/simulators';
 import { createRecommendationService, type RecommendationService } from '../../src/services/recommendations';
 import { createRuntime, type Runtime } from '../../src/workers/runtime';
-import { createWorkers, type QueueName } from '../../src/workers/workers';
+import type { QueueName } from '../../src/config/providers';
+import { createWorkers } from '../../src/workers/workers';
 import { createTestDatabase, type TestDatabase } from './test-db';
 
 /** Fast limits for tests: no spacing, quick polls. Tests that exercise spacing/caps override them. */
