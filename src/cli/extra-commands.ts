@@ -96,18 +96,16 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
     onlyFlags(ctx, 'breaking', ['title', 'player', 'platforms']);
     const v = ctx.values as { title?: string; player?: string; platforms?: string };
     if (v.title === undefined) throw new BadInputError('breaking needs --title "..."');
-    const input = parseInput(
-      enqueueRecommendationSchema,
-      {
-        title: v.title,
-        type: 'breaking_news',
-        priority: 'P0',
-        source: 'breaking_news',
-        targetPlayer: v.player,
-        jobConfig: v.platforms === undefined ? {} : { platforms: v.platforms.split(',').map((p) => p.trim()) },
-      },
-      'breaking',
-    );
+    const input = {
+      title: v.title,
+      type: 'breaking_news',
+      priority: 'P0',
+      source: 'breaking_news',
+      targetPlayer: v.player,
+      jobConfig: v.platforms === undefined ? {} : { platforms: v.platforms.split(',').map((p) => p.trim()) },
+    };
+    // Before any server is touched; the service parses the raw input again (see enqueueInput in main.ts).
+    parseInput(enqueueRecommendationSchema, input, 'breaking');
     const result = await withService(ctx, (service) => service.enqueue(input));
     ctx.out(result, () =>
       console.log(

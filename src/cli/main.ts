@@ -63,21 +63,21 @@ function parseJsonFlag(name: string, raw: string | undefined): unknown {
 function enqueueInput(v: Values): unknown {
   const config = (parseJsonFlag('config', v.config) ?? {}) as Record<string, unknown>;
   if (v.platforms) config.platforms = v.platforms.split(',').map((s) => s.trim());
-  return parseInput(
-    enqueueRecommendationSchema,
-    {
-      title: v.title,
-      type: v.type,
-      priority: v.priority,
-      targetPlayer: v.player,
-      ourData: parseJsonFlag('our-data', v['our-data']),
-      jobConfig: config,
-      scheduleAfter: v['schedule-after'],
-      deadline: v.deadline,
-      source: v.source,
-    },
-    'enqueue',
-  );
+  const input = {
+    title: v.title,
+    type: v.type,
+    priority: v.priority,
+    targetPlayer: v.player,
+    ourData: parseJsonFlag('our-data', v['our-data']),
+    jobConfig: config,
+    scheduleAfter: v['schedule-after'],
+    deadline: v.deadline,
+    source: v.source,
+  };
+  // Checked here so bad input fails before any server is touched; the service parses the raw
+  // input itself (its output, with Dates, is not valid input a second time).
+  parseInput(enqueueRecommendationSchema, input, 'enqueue');
+  return input;
 }
 
 async function run(argv: string[]): Promise<number> {

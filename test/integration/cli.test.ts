@@ -40,6 +40,7 @@ describe('reelflow CLI', () => {
       [[...base, '--priority', 'P1', '--platforms', 'instagram,myspace'], /platforms\.1 must be one of instagram, tiktok, youtube/],
       [[...base, '--priority', 'P1', '--config', '{"provider":"runway"}'], /jobConfig\.provider must be one of veo3/],
       [[...base, '--priority', 'P1', '--config', '{not json'], /--config is not valid JSON/],
+      [[...base, '--priority', 'P1', '--schedule-after', 'tomorrow'], /scheduleAfter must be an ISO-8601 date-time/],
       [['status', 'not-a-uuid'], /id must be a UUID/],
       [['cancel', '7f1d8a52-0000-4000-8000-000000000000'], /no recommendation or job/],
       [['frobnicate'], /unknown command "frobnicate"/],
@@ -62,6 +63,21 @@ describe('reelflow CLI', () => {
     expect(noDb.code).toBe(1);
     expect(noDb.stderr).toMatch(/cannot reach PostgreSQL/);
     expect(await count()).toBe(before);
+  });
+
+  it('takes --schedule-after and --deadline: the job waits for its time, the deadline is the one given', async () => {
+    const after = new Date(Date.now() + 3_600_000);
+    const deadline = new Date(Date.now() + 2 * 3_600_000);
+    const r = await cli([...base, '--priority', 'P3', '--platforms', 'instagram', '--schedule-after', after.toISOString(), '--deadline', deadline.toISOString(), '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const { recommendation, workflowId } = JSON.parse(r.stdout);
+    expect(new Date(recommendation.scheduleAfter).getTime()).toBe(after.getTime());
+    expect(new Date(recommendation.urgencyDeadline).getTime()).toBe(deadline.getTime());
+    const status = JSON.parse((await cli(['status', recommendation.id, '--json'])).stdout);
+    expect(status.recommendation.status).toBe('pending');
+    expect(status.workflow.status).toBe('RUNNING');
+    await h.client.workflow.getHandle(workflowId).cancel();
   });
 
   it('enqueues, lists, shows status, reprioritises and cancels', async () => {
