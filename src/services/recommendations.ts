@@ -100,8 +100,13 @@ export function createRecommendationService(deps: ServiceDeps) {
     async enqueue(input: unknown): Promise<EnqueueResult> {
       const data = parseInput(enqueueRecommendationSchema, input, 'enqueue');
       const created = now();
-      const deadline = data.deadline ?? deadlineFor(data.priority, created);
+      // A scheduled idea's window opens when it may start: a P0 for tomorrow's match has 24 h from then.
+      const opens = data.scheduleAfter && data.scheduleAfter > created ? data.scheduleAfter : created;
+      const deadline = data.deadline ?? deadlineFor(data.priority, opens);
       if (deadline && deadline <= created) throw new BadInputError('enqueue: deadline must be in the future');
+      if (deadline && data.scheduleAfter && deadline <= data.scheduleAfter) {
+        throw new BadInputError('enqueue: deadline must be after scheduleAfter, or the video could never be made in time');
+      }
       const inserted = await db
         .insert(competitiveRecommendations)
         .values({

@@ -115,7 +115,19 @@ describe('recommendation workflow', () => {
     await expect(h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['myspace'] } }))).rejects.toThrow(BadInputError);
     await expect(h.service.enqueue(recommendationInput({ jobConfig: { colour: 'red' } }))).rejects.toThrow(/Unrecognized key/);
     await expect(h.service.start('7f1d8a52-0000-4000-8000-000000000000')).rejects.toThrow(/does not exist/);
+    const inHours = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
+    await expect(h.service.enqueue(recommendationInput({ deadline: inHours(-1) }))).rejects.toThrow(/deadline must be in the future/);
+    await expect(h.service.enqueue(recommendationInput({ scheduleAfter: inHours(5), deadline: inHours(4) }))).rejects.toThrow(
+      /deadline must be after scheduleAfter/,
+    );
     expect(await count()).toBe(before);
+  });
+
+  it("counts a scheduled idea's priority window from when it may start", async () => {
+    const scheduleAfter = new Date(Date.now() + 72 * 3_600_000);
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ priority: 'P0', scheduleAfter: scheduleAfter.toISOString() }));
+    expect(recommendation.urgencyDeadline!.getTime()).toBe(scheduleAfter.getTime() + 24 * 3_600_000);
+    await h.client.workflow.getHandle(workflowId).cancel();
   });
 
   it('fails fast with the error recorded when a stored job_config is malformed', async () => {
