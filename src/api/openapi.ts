@@ -93,7 +93,7 @@ export const openApiDocument = {
             },
           },
           scheduleAfter: { type: 'string', format: 'date-time' },
-          deadline: { type: 'string', format: 'date-time', description: 'Default: P0 24 h, P1 48 h, P2 1 week, P3 none' },
+          deadline: { type: 'string', format: 'date-time', description: 'Default: P0 24 h, P1 48 h, P2 1 week, P3 none, counted from scheduleAfter when given; must come after scheduleAfter' },
           source: { type: 'string', enum: [...RECOMMENDATION_SOURCES] },
           sourceVideoId: { type: 'string', format: 'uuid' },
           dedupeKey: { type: 'string', description: 'Same key twice returns the existing recommendation' },
