@@ -15,7 +15,7 @@ import type { Env } from '../config/env';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import { createMetrics, type Metrics } from '../metrics/registry';
-import { NotFoundError, type RecommendationService } from '../services/recommendations';
+import { ConflictError, NotFoundError, type RecommendationService } from '../services/recommendations';
 import { BadInputError, parseInput, prioritySchema, providerSchema, uuidSchema } from '../validation';
 import { recommendationWorkflowId } from '../workflows/messages';
 import { notifyProviderEvent } from '../capacity/provider-events';
@@ -358,6 +358,7 @@ function describeError(err: unknown): { status: number; message: string } {
   if (err instanceof ApiError) return { status: err.statusCode, message: err.message };
   if (err instanceof BadInputError) return { status: 400, message: err.message };
   if (err instanceof NotFoundError) return { status: 404, message: err.message };
+  if (err instanceof ConflictError) return { status: 409, message: err.message };
   if (err instanceof ScheduleNotFoundError) return { status: 404, message: 'the schedule does not exist; create it with `reelflow schedule create`' };
   if (err instanceof z.ZodError) {
     const issue = err.issues[0];

@@ -22,7 +22,7 @@
 import { parseArgs } from 'node:util';
 import { loadEnv, ConfigError } from '../config/env';
 import { connectDatabase } from '../db/client';
-import { createRecommendationService, NotFoundError, type RecommendationService } from '../services/recommendations';
+import { ConflictError, createRecommendationService, NotFoundError, type RecommendationService } from '../services/recommendations';
 import { connectTemporal } from '../temporal/client';
 import { BadInputError, enqueueRecommendationSchema, parseInput } from '../validation';
 import { extraCommands } from './extra-commands';
@@ -181,7 +181,7 @@ async function run(argv: string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const badInput = err instanceof BadInputError || err instanceof NotFoundError || err instanceof ConfigError ||
+    const badInput = err instanceof BadInputError || err instanceof NotFoundError || err instanceof ConflictError || err instanceof ConfigError ||
       (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     console.error(`reelflow: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(badInput ? 2 : 1);

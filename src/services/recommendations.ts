@@ -36,6 +36,17 @@ export class NotFoundError extends Error {
   override name = 'NotFoundError';
 }
 
+/** The request is well formed but the recommendation's state rules it out (API 409, CLI exit 2). */
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+}
+
+/** Recommendation statuses no workflow will change again. */
+const CLOSED_STATUSES = new Set(['published', 'expired', 'failed', 'cancelled']);
+function assertOpen(rec: Recommendation, action: string): void {
+  if (CLOSED_STATUSES.has(rec.status)) throw new ConflictError(`recommendation ${rec.id} is already ${rec.status}: nothing to ${action}`);
+}
+
 export interface ServiceDeps {
   database: Database;
   client: Client;
@@ -165,6 +176,8 @@ export function createRecommendationService(deps: ServiceDeps) {
 
     async cancel(ref: string, reason?: string): Promise<Recommendation> {
       const rec = await resolve(ref);
+      // Temporal accepts a cancel request for a workflow that has already closed, so ask the row.
+      assertOpen(rec, 'cancel');
       const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
       try {
         if (reason) await handle.signal('cancel', { reason });
@@ -179,6 +192,7 @@ export function createRecommendationService(deps: ServiceDeps) {
     async reprioritise(ref: string, priority: string): Promise<RecommendationState> {
       const p = parseInput(prioritySchema, priority, 'priority');
       const rec = await resolve(ref);
+      assertOpen(rec, 'reprioritise');
       const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
       try {
         return await handle.executeUpdate(reprioritiseUpdate, { args: [{ priority: p }] });

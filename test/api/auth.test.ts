@@ -179,6 +179,12 @@ describe('operator calls', () => {
     });
     const cancelled = (await auditRows('recommendation.cancel')).at(-1);
     expect(cancelled).toMatchObject({ target: recId, detail: expect.objectContaining({ reason: 'wrong player', status: 202 }) });
+    // Temporal would accept a second cancel request for the closed workflow; the API says what happened instead.
+    const again = await api.call('operator', { method: 'POST', url: `/api/recommendations/${recId}/cancel` });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toEqual({ ok: false, error: { message: `recommendation ${recId} is already cancelled: nothing to cancel` } });
+    const late = await api.call('operator', { method: 'POST', url: `/api/recommendations/${recId}/priority`, payload: { priority: 'P1' } });
+    expect(late.statusCode).toBe(409);
 
     // The operator can read the trail.
     const trail = await api.call('operator', { method: 'GET', url: '/api/audit?limit=50' });

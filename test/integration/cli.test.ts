@@ -101,6 +101,9 @@ describe('reelflow CLI', () => {
       await h.client.workflow.getHandle(workflowId).result().catch(() => undefined);
       return (await h.client.workflow.getHandle(workflowId).describe()).status.name ?? d.status.name;
     }))).toBe('CANCELLED');
+    const again = await cli(['cancel', recommendation.id]);
+    expect(again.code).toBe(2);
+    expect(again.stderr.trim()).toBe(`reelflow: recommendation ${recommendation.id} is already cancelled: nothing to cancel`);
     const human = await cli(['capacity']);
     expect(human.stdout).toMatch(/provider\s+in_use\s+cap/);
   });
