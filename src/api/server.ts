@@ -16,14 +16,23 @@ import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import { createMetrics, type Metrics } from '../metrics/registry';
 import { ConflictError, NotFoundError, type RecommendationService } from '../services/recommendations';
-import { BadInputError, parseInput, prioritySchema, providerSchema, uuidSchema } from '../validation';
+import {
+  auditQuerySchema,
+  BadInputError,
+  listJobsQuerySchema,
+  listRecommendationsQuerySchema,
+  parseInput,
+  prioritySchema,
+  providerSchema,
+  uuidSchema,
+} from '../validation';
 import { recommendationWorkflowId } from '../workflows/messages';
 import { notifyProviderEvent } from '../capacity/provider-events';
 import { callbackSchema } from '../providers/kie/schemas';
 import { recordAudit, listAudit } from './audit';
 import { bearerToken, lookupToken, roleAllows, type Principal, type Role } from './auth';
 import { openApiDocument } from './openapi';
-import { dashboardSnapshot, jobDetail, JOB_STATUSES, providerPanels, RECOMMENDATION_STATUSES } from './stats';
+import { dashboardSnapshot, jobDetail, providerPanels } from './stats';
 
 /** A Temporal Schedule (hourly recommendations, daily bargains), as the API drives it. */
 export interface ScheduleController {
@@ -86,31 +95,7 @@ const DASHBOARD_FILES: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
 };
 
-const oneOf = (values: readonly string[]) => ({ errorMap: () => ({ message: `must be one of ${values.join(', ')}` }) });
-const limitSchema = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(1000, 'must be at most 1000');
-const isoDate = z
-  .string()
-  .datetime({ offset: true, message: 'must be an ISO-8601 date-time, e.g. 2026-11-25T18:00:00Z' })
-  .transform((s) => new Date(s));
-
-const jobsQuery = z
-  .object({
-    status: z
-      .string()
-      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-      .pipe(z.array(z.enum(JOB_STATUSES, oneOf(JOB_STATUSES))))
-      .optional(),
-    provider: providerSchema.optional(),
-    priority: prioritySchema.optional(),
-    since: isoDate.optional(),
-    limit: limitSchema.optional(),
-  })
-  .strict();
-const recommendationsQuery = z
-  .object({ status: z.enum(RECOMMENDATION_STATUSES, oneOf(RECOMMENDATION_STATUSES)).optional(), priority: prioritySchema.optional(), limit: limitSchema.optional() })
-  .strict();
 const capacityQuery = z.object({ provider: providerSchema.optional() }).strict();
-const auditQuery = z.object({ limit: limitSchema.optional() }).strict();
 // An empty POST (no body at all) means "no options".
 const cancelBody = z.object({ reason: z.string().trim().min(1, 'must not be empty').max(500).optional() }).strict().default({});
 const priorityBody = z.object({ priority: prioritySchema }).strict();
@@ -238,7 +223,7 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   app.get('/api/dashboard', read, async () => ok(await dashboardSnapshot(pool)));
 
   app.get('/api/recommendations', read, async (req) => {
-    const q = parseInput(recommendationsQuery, req.query, 'query');
+    const q = parseInput(listRecommendationsQuerySchema, req.query, 'query');
     return ok(await service.listRecommendations(q));
   });
 
@@ -249,7 +234,7 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   });
 
   app.get('/api/jobs', read, async (req) => {
-    const q = parseInput(jobsQuery, req.query, 'query');
+    const q = parseInput(listJobsQuerySchema, req.query, 'query');
     return ok(await service.listJobs(q));
   });
 
@@ -280,7 +265,7 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
 
   // --- operator -----------------------------------------------------------------------------
   app.get('/api/audit', { config: { role: 'operator' } }, async (req) => {
-    const q = parseInput(auditQuery, req.query, 'query');
+    const q = parseInput(auditQuerySchema, req.query, 'query');
     return ok(await listAudit(db, q.limit));
   });
 

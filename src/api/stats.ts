@@ -12,8 +12,6 @@ import { getJob, getRecommendation } from '../db/queries';
 import { jobEvents } from '../db/schema';
 
 /** The status values of the schema's check constraints, for filters and for zero-filled metrics. */
-export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
-export const RECOMMENDATION_STATUSES = ['pending', 'in_production', 'published', 'expired', 'failed', 'cancelled'] as const;
 
 export interface OpenJobRow {
   id: string;

@@ -4,7 +4,8 @@
  *   reelflow enqueue --title "..." --type player_spotlight --priority P1 [--player X] [--platforms instagram,tiktok]
  *                    [--schedule-after ISO] [--deadline ISO] [--config JSON] [--our-data JSON]
  *   reelflow enqueue --recommendation <id>      start the workflow of an existing recommendation
- *   reelflow list [--jobs] [--status S] [--priority P] [--provider X]
+ *   reelflow list [--status S] [--priority P] [--limit N]   recommendations, most urgent first
+ *   reelflow list --jobs [--status S,S] [--priority P] [--provider X] [--limit N]
  *   reelflow status <id>                         recommendation, its jobs, history and workflow
  *   reelflow cancel <id> [--reason text]
  *   reelflow reprioritise <id> <P0|P1|P2|P3>
@@ -24,7 +25,7 @@ import { loadEnv, ConfigError } from '../config/env';
 import { connectDatabase } from '../db/client';
 import { ConflictError, createRecommendationService, NotFoundError, type RecommendationService } from '../services/recommendations';
 import { connectTemporal } from '../temporal/client';
-import { BadInputError, enqueueRecommendationSchema, parseInput } from '../validation';
+import { BadInputError, enqueueRecommendationSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput } from '../validation';
 import { extraCommands } from './extra-commands';
 import { printTable } from './format';
 
@@ -101,6 +102,9 @@ async function run(argv: string[]): Promise<number> {
   if (needId && !args[0]) throw new BadInputError(`${command} needs an id (recommendation, job or workflow id)`);
   if (command === 'reprioritise' && !args[1]) throw new BadInputError('reprioritise needs a priority: P0, P1, P2 or P3');
   const input = command === 'enqueue' && !v.recommendation ? enqueueInput(v) : undefined;
+  if (command === 'list' && v.provider && !v.jobs) throw new BadInputError('list: --provider filters jobs; add --jobs');
+  const listFlags = { status: v.status, priority: v.priority, limit: v.limit, ...(v.jobs ? { provider: v.provider } : {}) };
+  if (command === 'list') parseInput(v.jobs ? listJobsQuerySchema : listRecommendationsQuerySchema, listFlags, 'list');
 
   const database = connectDatabase(env.DATABASE_URL, { max: 2 });
   try {
@@ -124,17 +128,12 @@ async function run(argv: string[]): Promise<number> {
       }
       case 'list': {
         if (v.jobs) {
-          const jobs = await service.listJobs({
-            status: v.status ? v.status.split(',') : undefined,
-            provider: v.provider,
-            priority: v.priority,
-            limit: v.limit ? Number(v.limit) : undefined,
-          });
+          const jobs = await service.listJobs(parseInput(listJobsQuerySchema, listFlags, 'list'));
           out(jobs, () =>
             printTable(jobs.map((j) => ({ id: j.id, priority: j.priority, status: j.status, type: j.jobType, provider: j.apiProvider, attempts: `${j.attempts}/${j.maxAttempts}`, error: j.error ?? '' }))),
           );
         } else {
-          const recs = await service.listRecommendations({ status: v.status, priority: v.priority, limit: v.limit ? Number(v.limit) : undefined });
+          const recs = await service.listRecommendations(parseInput(listRecommendationsQuerySchema, listFlags, 'list'));
           out(recs, () =>
             printTable(recs.map((r) => ({ id: r.id, priority: r.priority, status: r.status, type: r.recommendationType, title: r.title.slice(0, 50), deadline: r.urgencyDeadline?.toISOString() ?? '' }))),
           );

@@ -12,7 +12,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { PRIORITIES } from '../config/priorities';
 import { PROVIDERS } from '../config/providers';
 import type { Database } from '../db/client';
-import { JOB_STATUSES, providerPanels, RECOMMENDATION_STATUSES } from '../api/stats';
+import { providerPanels } from '../api/stats';
+import { JOB_STATUSES, RECOMMENDATION_STATUSES } from '../validation';
 
 export interface MetricsOptions {
   database: Database;

@@ -4,12 +4,12 @@
  * not at all, so a half-written export never leaves the engine comparing
  * competitors against a mix of today's and yesterday's prices.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client';
 import { players } from '../db/schema';
+import { BadInputError, parseJsonText, readInputFile } from '../validation';
 
 export const POSITIONS = ['GK', 'DEF', 'MID', 'FWD'] as const;
 export const INJURY_STATUSES = ['fit', 'doubtful', 'injured'] as const;
@@ -39,7 +39,8 @@ export const rosterPlayerSchema = z
 
 export type RosterPlayer = z.infer<typeof rosterPlayerSchema>;
 
-export class RosterFileError extends Error {
+/** A roster file the operator must fix: bad input (CLI exit 2), naming the row and field. */
+export class RosterFileError extends BadInputError {
   override name = 'RosterFileError';
 }
 
@@ -100,12 +101,7 @@ function csvRecords(text: string, source: string): Array<{ record: Record<string
 }
 
 function jsonRecords(text: string, source: string): Array<{ record: unknown; where: string }> {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new RosterFileError(`${source}: not valid JSON (${(err as Error).message})`);
-  }
+  const data = parseJsonText(text, source);
   const list = Array.isArray(data) ? data : (data as { players?: unknown } | null)?.players;
   if (!Array.isArray(list)) throw new RosterFileError(`${source}: expected an array of players or { "players": [...] }`);
   return list.map((record, i) => ({ record, where: `row ${i + 1}` }));
@@ -132,7 +128,7 @@ export function parseRoster(text: string, format: 'json' | 'csv', source = `rost
 export async function readRosterFile(file: string): Promise<RosterPlayer[]> {
   const ext = path.extname(file).toLowerCase();
   if (ext !== '.json' && ext !== '.csv') throw new RosterFileError(`${file}: expected a .json or .csv file`);
-  return parseRoster(await readFile(file, 'utf8'), ext === '.csv' ? 'csv' : 'json', path.basename(file));
+  return parseRoster(await readInputFile(file), ext === '.csv' ? 'csv' : 'json', path.basename(file));
 }
 
 /**

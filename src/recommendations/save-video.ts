@@ -3,11 +3,11 @@
  * URL (canonicalised, so youtu.be and watch?v= forms meet) is the key, and
  * re-processing a video updates its row.
  */
-import { readFile } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client';
 import { competitiveVideos, type CompetitiveVideo } from '../db/schema';
+import { parseInput, parseJsonText, readInputFile } from '../validation';
 import { analysedPlayerSchema, competitorAnalysisSchema, parseCompetitorAnalysis } from './analysis';
 import type { NameResolution, NameResolver } from './names';
 
@@ -136,7 +136,7 @@ const sampleVideoSchema = competitorVideoSchema.omit({ publishedAt: true }).exte
 
 /** The shipped sample (data/sample/competitor-videos.json) with publish times anchored on `now`. */
 export async function readSampleCompetitorVideos(file: string, now = new Date()): Promise<CompetitorVideo[]> {
-  const list = z.array(sampleVideoSchema).parse(JSON.parse(await readFile(file, 'utf8')));
+  const list = parseInput(z.array(sampleVideoSchema, { invalid_type_error: 'must hold a JSON array of videos' }), parseJsonText(await readInputFile(file), file), file);
   return list.map(({ publishedAtOffsetHours, ...video }) => ({
     ...video,
     publishedAt: new Date(now.getTime() + publishedAtOffsetHours * 3_600_000),

@@ -2,6 +2,7 @@
  * Every external input is validated here, once, with messages that name the
  * field and the allowed values (CLI flags, API bodies, job_config rows).
  */
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { PRIORITIES } from '../config/priorities';
 import { PROVIDERS, PUBLISH_PLATFORMS } from '../config/providers';
@@ -72,6 +73,42 @@ export type EnqueueRecommendationInput = z.input<typeof enqueueRecommendationSch
 export type EnqueueRecommendation = z.output<typeof enqueueRecommendationSchema>;
 
 export const providerSchema = z.enum(PROVIDERS, enumMessage(PROVIDERS));
+
+export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
+export const RECOMMENDATION_STATUSES = ['pending', 'in_production', 'published', 'expired', 'failed', 'cancelled'] as const;
+
+const limitSchema = z.coerce
+  .number({ invalid_type_error: 'must be a number' })
+  .int('must be an integer')
+  .min(1, 'must be at least 1')
+  .max(1000, 'must be at most 1000');
+
+/** Filters of a job listing, as strings (API query string, CLI flags); status is comma-separated. */
+export const listJobsQuerySchema = z
+  .object({
+    status: z
+      .string()
+      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(JOB_STATUSES, enumMessage(JOB_STATUSES))))
+      .optional(),
+    provider: providerSchema.optional(),
+    priority: prioritySchema.optional(),
+    since: isoDate.optional(),
+    limit: limitSchema.optional(),
+  })
+  .strict();
+
+/** Filters of a recommendation listing, as strings. */
+export const listRecommendationsQuerySchema = z
+  .object({
+    status: z.enum(RECOMMENDATION_STATUSES, enumMessage(RECOMMENDATION_STATUSES)).optional(),
+    priority: prioritySchema.optional(),
+    limit: limitSchema.optional(),
+  })
+  .strict();
+
+/** The audit trail listing (API ?limit=). */
+export const auditQuerySchema = z.object({ limit: limitSchema.optional() }).strict();
 export const uuidSchema = z.string().uuid({ message: 'must be a UUID' });
 
 /** Parses or throws one BadInputError naming the first wrong field. */
@@ -79,6 +116,27 @@ export function parseInput<T extends z.ZodTypeAny>(schema: T, value: unknown, wh
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const field = issue.path.length ? issue.path.join('.') : what;
-  throw new BadInputError(`${what}: ${field} ${issue.message}`);
+  // "enqueue: priority must be one of …" for a field; "id must be a UUID" for the value itself.
+  throw new BadInputError(issue.path.length ? `${what}: ${issue.path.join('.')} ${issue.message}` : `${what} ${issue.message}`);
+}
+
+/** Reads an operator-named file (roster, competitor videos); a missing or unreadable one is bad input, named. */
+export async function readInputFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new BadInputError(`${file}: ${why}`);
+  }
+}
+
+/** JSON.parse whose failure is bad input naming the source. */
+export function parseJsonText(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    // The parser quotes the text around the error, which may span lines: the message stays one line.
+    throw new BadInputError(`${source}: not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')})`);
+  }
 }

@@ -44,7 +44,7 @@ describe('tokens', () => {
   });
 
   it('refuses an unknown role, naming the allowed ones', async () => {
-    await expect(createToken(h.db.database.db, 'x', 'admin')).rejects.toThrow('role: role must be one of read, operator');
+    await expect(createToken(h.db.database.db, 'x', 'admin')).rejects.toThrow('role must be one of read, operator');
   });
 });
 
@@ -109,7 +109,7 @@ describe('authentication and roles', () => {
 
     const badId = await api.call('read', { method: 'GET', url: '/api/jobs/not-a-uuid' });
     expect(badId.statusCode).toBe(400);
-    expect(badId.json()).toEqual(errorShape('id: id must be a UUID'));
+    expect(badId.json()).toEqual(errorShape('id must be a UUID'));
     const badQuery = await api.call('read', { method: 'GET', url: '/api/capacity?provider=sora' });
     expect(badQuery.json()).toEqual(errorShape(expect.stringMatching(/provider must be one of openai, veo3/)));
     expect(await q(`SELECT * FROM competitive_recommendations`)).toHaveLength(0);

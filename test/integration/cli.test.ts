@@ -44,6 +44,14 @@ describe('reelflow CLI', () => {
       [['status', 'not-a-uuid'], /id must be a UUID/],
       [['cancel', '7f1d8a52-0000-4000-8000-000000000000'], /no recommendation or job/],
       [['frobnicate'], /unknown command "frobnicate"/],
+      [['list', '--status', 'bogus'], /list: status must be one of pending, in_production/],
+      [['list', '--jobs', '--status', 'queued,bogus'], /list: status\.1 must be one of queued/],
+      [['list', '--limit', 'abc'], /list: limit must be a number/],
+      [['list', '--provider', 'veo3'], /--provider filters jobs; add --jobs/],
+      [['reprioritise', '7f1d8a52-0000-4000-8000-000000000000', 'p0'], /^reelflow: priority must be one of P0, P1, P2, P3\n/],
+      [['roster', 'load', '/nonexistent/players.json'], /\/nonexistent\/players\.json: no such file/],
+      [['competitor', 'ingest', path.resolve(__dirname, '../../package.json')], /package\.json must hold a JSON array of videos/],
+      [['competitor', 'ingest', CLI], /main\.ts: not valid JSON/],
     ];
     for (const [args, message] of cases) {
       const r = await cli(args);
