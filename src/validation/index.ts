@@ -116,8 +116,13 @@ export function parseInput<T extends z.ZodTypeAny>(schema: T, value: unknown, wh
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
+  const at = issue.path.join('.');
+  if (issue.code === z.ZodIssueCode.unrecognized_keys) {
+    const keys = issue.keys.map((k) => `"${at ? `${at}.` : ''}${k}"`).join(', ');
+    throw new BadInputError(`${what}: unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}`);
+  }
   // "enqueue: priority must be one of …" for a field; "id must be a UUID" for the value itself.
-  throw new BadInputError(issue.path.length ? `${what}: ${issue.path.join('.')} ${issue.message}` : `${what} ${issue.message}`);
+  throw new BadInputError(at ? `${what}: ${at} ${issue.message}` : `${what} ${issue.message}`);
 }
 
 /** Reads an operator-named file (roster, competitor videos); a missing or unreadable one is bad input, named. */

@@ -91,7 +91,7 @@ describe('authentication and roles', () => {
       [recommendationInput({ title: 'x' }), /title must be at least 3 characters/],
       [recommendationInput({ jobConfig: { platforms: ['myspace'] } }), /jobConfig\.platforms\.0 must be one of instagram, tiktok, youtube/],
       [recommendationInput({ deadline: 'tomorrow' }), /deadline must be an ISO-8601 date-time/],
-      [{ ...recommendationInput(), colour: 'red' }, /Unrecognized key\(s\) in object: 'colour'/],
+      [{ ...recommendationInput(), colour: 'red' }, /enqueue: unknown field "colour"/],
     ];
     for (const [payload, message] of cases) {
       const res = await api.call('operator', { method: 'POST', url: '/api/recommendations', payload: payload as object });
