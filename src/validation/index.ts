@@ -121,9 +121,16 @@ export function parseInput<T extends z.ZodTypeAny>(schema: T, value: unknown, wh
     const keys = issue.keys.map((k) => `"${at ? `${at}.` : ''}${k}"`).join(', ');
     throw new BadInputError(`${what}: unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}`);
   }
+  let message = issue.message;
+  // zod's own wording ("Required", "Expected object, received string") reads badly after a field name.
+  if (issue.code === z.ZodIssueCode.invalid_type && (message === 'Required' || message.startsWith('Expected '))) {
+    message = issue.received === 'undefined' ? 'is required' : `must be ${article(issue.expected)}, not ${article(issue.received)}`;
+  }
   // "enqueue: priority must be one of …" for a field; "id must be a UUID" for the value itself.
-  throw new BadInputError(at ? `${what}: ${at} ${issue.message}` : `${what} ${issue.message}`);
+  throw new BadInputError(at ? `${what}: ${at} ${message}` : `${what} ${message}`);
 }
+
+const article = (type: string) => (type === 'null' ? 'null' : /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
 
 /** Reads an operator-named file (roster, competitor videos); a missing or unreadable one is bad input, named. */
 export async function readInputFile(file: string): Promise<string> {

@@ -92,6 +92,10 @@ describe('authentication and roles', () => {
       [recommendationInput({ jobConfig: { platforms: ['myspace'] } }), /jobConfig\.platforms\.0 must be one of instagram, tiktok, youtube/],
       [recommendationInput({ deadline: 'tomorrow' }), /deadline must be an ISO-8601 date-time/],
       [{ ...recommendationInput(), colour: 'red' }, /enqueue: unknown field "colour"/],
+      [{ type: 'trend_jump', priority: 'P1' }, /^enqueue: title is required$/],
+      [{ ...recommendationInput(), title: 5 }, /^enqueue: title must be a string, not a number$/],
+      [{ ...recommendationInput(), ourData: [1] }, /^enqueue: ourData must be an object, not an array$/],
+      [[recommendationInput()], /^enqueue must be an object, not an array$/],
     ];
     for (const [payload, message] of cases) {
       const res = await api.call('operator', { method: 'POST', url: '/api/recommendations', payload: payload as object });
