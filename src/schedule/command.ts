@@ -6,6 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { ExtraCommandContext } from '../cli/extra-commands';
+import { editDistance } from '../recommendations/names';
 import { connectTemporal } from '../temporal/client';
 import { BadInputError } from '../validation';
 import { DAILY_BARGAINS_SCHEDULE_ID, ensureDailyBargainsSchedule } from './daily-bargains';
@@ -27,7 +28,7 @@ const SUBCOMMANDS = ['create', 'pause', 'unpause', 'trigger', 'describe'] as con
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 function findSchedule(word: string | undefined): ScheduleEntry | undefined {
-  return word === undefined ? undefined : (SCHEDULES[word] ?? Object.values(SCHEDULES).find((s) => s.id === word));
+  return word === undefined ? undefined : (SCHEDULES[word.toLowerCase()] ?? Object.values(SCHEDULES).find((s) => s.id === word));
 }
 
 /** Which schedules a command acts on, and the note: validated before any server is contacted. */
@@ -38,6 +39,12 @@ export function parseScheduleArgs(args: readonly string[]): { sub: Subcommand; s
   const names = `${Object.keys(SCHEDULES).join(', ')} or a schedule id`;
   // pause/unpause read the rest as a note, so an existing `schedule pause maintenance` keeps pausing the hourly one.
   const takesNote = sub === 'pause' || sub === 'unpause';
+  // ...but a misspelt name must not pause the wrong schedule with the typo as its note.
+  const meant = first !== undefined && !named ? Object.keys(SCHEDULES).find((name) => editDistance(first.toLowerCase(), name) <= 2) : undefined;
+  if (meant) {
+    const hint = takesNote ? ` (a note goes after the name: schedule ${sub} ${meant} <note>)` : '';
+    throw new BadInputError(`schedule ${sub}: unknown schedule "${first}"; did you mean ${meant}?${hint}`);
+  }
   if (first !== undefined && !named && !takesNote) throw new BadInputError(`schedule ${sub}: unknown schedule "${first}"; one of ${names}`);
   if (!takesNote && more.length) throw new BadInputError(`schedule ${sub} takes at most one schedule name`);
   const noteWords = named ? more : args.slice(1);

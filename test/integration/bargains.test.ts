@@ -172,6 +172,9 @@ describe('CLI: bad input', () => {
       [['breaking', '--title', 'Lesión de Pedri', '--priority', 'P2'], /breaking takes only --title, --player, --platforms \(not --priority\)/],
       [['schedule', 'describe', 'weekly'], /unknown schedule "weekly"; one of hourly, bargains or a schedule id/],
       [['schedule', 'rewind'], /schedule needs one of create, pause, unpause, trigger, describe/],
+      // A misspelt name is not taken for the note of a pause of the hourly schedule.
+      [['schedule', 'pause', 'bargian'], /schedule pause: unknown schedule "bargian"; did you mean bargains\? \(a note goes after the name/],
+      [['schedule', 'trigger', 'hourli'], /schedule trigger: unknown schedule "hourli"; did you mean hourly\?$/m],
     ];
     for (const [args, message] of cases) {
       const r = await cli(args);
