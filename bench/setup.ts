@@ -8,6 +8,7 @@
  * - the five provider simulators, in this process (so their counters are
  *   readable directly);
  * - two real worker processes (src/workers/main.ts) at LOG_LEVEL warn;
+ * - the API, in this process, for its KIE callback hook (callbacks on, as in production);
  * - a client and the operator service, i.e. the enqueue/cancel API.
  *
  * Caps and spacing live in provider_limits and the gate reads them on every
@@ -17,12 +18,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { buildApiServer } from '../src/api/server';
 import { effectiveLimits, loadEnv } from '../src/config/env';
 import { PROVIDERS, type Provider } from '../src/config/providers';
 import { contentResponders } from '../src/content/sim-responders';
 import { startTemporalServer, type TemporalServer } from '../src/dev/temporal-server';
 import { startSimulators, type Simulators } from '../src/providers/simulators';
+import { createLogger } from '../src/logger';
 import { createRecommendationService, type RecommendationService } from '../src/services/recommendations';
+import { freePort } from '../test/helpers/processes';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/test-db';
 import { spawnBenchWorker, type BenchWorker } from './workers';
 
@@ -100,6 +104,11 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups)
     cleanups.push(() => running.stop());
     const sims = running.sims;
 
+    // KIE callbacks on, as in production: the API's hook turns a finished render into a NOTIFY
+    // that wakes its poller; the 10 ms poll stays as the fallback.
+    const callbackSecret = randomBytes(16).toString('hex');
+    const apiPort = await freePort();
+
     const taskQueue = `bench-${randomBytes(4).toString('hex')}`;
     const startLimits = Object.fromEntries(
       PROVIDERS.map((p) => [p, { maxConcurrent: DEFAULT_LIMITS.maxConcurrent, minStartIntervalMs: 0, pollIntervalMs: POLL_INTERVAL_MS }]),
@@ -111,6 +120,8 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups)
       REELFLOW_LIMITS: JSON.stringify(startLimits),
       REELFLOW_WORKER_ACTIVITY_SLOTS: String(ACTIVITY_SLOTS),
       LOG_LEVEL: 'warn',
+      KIE_CALLBACK_SECRET: callbackSecret,
+      KIE_CALLBACK_URL: `http://127.0.0.1:${apiPort}/hooks/kie/${callbackSecret}`,
     };
     const db = await createTestDatabase(effectiveLimits(loadEnv(workerEnv)));
     cleanups.push(() => db.drop());
@@ -121,6 +132,14 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups)
     cleanups.push(() => connection.close());
     const client = new Client({ connection });
     const service = createRecommendationService({ database: db.database, client, taskQueue });
+    const api = await buildApiServer({
+      database: db.database,
+      service,
+      env: { TEMPORAL_UI_URL: `http://127.0.0.1:${TEMPORAL_UI_PORT}`, TEMPORAL_NAMESPACE: 'default', KIE_CALLBACK_SECRET: callbackSecret },
+      log: createLogger('warn', 'bench-api'),
+    });
+    await api.listen({ host: '127.0.0.1', port: apiPort });
+    cleanups.push(() => api.close());
 
     const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
       (await db.database.pool.query(text, params)).rows as T[];

@@ -121,7 +121,9 @@ export const utilisation: Scenario = {
         const next = calls.find((c) => c.at >= completed.at && byJob.get(c.jobId)?.get('waiting')!.at! < completed.at);
         if (next) wake.push(next.at - completed.at);
       }
-      rec.note(`  task end -> 'completed' (poll every 10 ms, status request, complete_job): ${fmtP50P95(detect)}`);
+      const cb = bench.sims.veo3.callbacks;
+      rec.note(`  task end -> 'completed' (KIE callback or the 10 ms poll, whichever first; status request; complete_job): ${fmtP50P95(detect)}`);
+      rec.note(`    KIE callbacks: ${cb.sent} sent, ${cb.delivered} answered 2xx by the API's hook`);
       rec.note(`  'completed' -> next 'provider_call' (NOTIFY, wake, claim_start incl. spacing waits): ${fmtP50P95(wake)}`);
       rec.note(`  'provider_call' -> submit seen by the simulator (HTTP request): ${fmtP50P95(send)}`);
     }
