@@ -9,13 +9,14 @@
  * polling, and a retried attempt resumes from it instead of submitting again.
  */
 import { Context } from '@temporalio/activity';
-import { CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Provider } from '../config/providers';
 import { ProviderError } from '../providers/errors';
 import type { Job } from '../db/schema';
 import type { ActivityDeps } from './deps';
 import { classifyFailure, SubmitOutcomeUnknownError } from './failures';
 import { getJob } from '../db/queries';
+import { FAILURE_TYPES } from '../workflows/messages';
 import { withDbRetry } from '../db/retry';
 import { DeadlineExpiredError, JobClosedError } from '../capacity/slot-gate';
 
@@ -166,6 +167,13 @@ export async function runProviderJob<T>(
   } catch (err) {
     deps.gate.forget(jobId);
     if (activity.cancellationSignal.aborted) {
+      // A worker shutting down (a deploy, a scale-in) cancels its activities with this reason. The
+      // render goes on at the provider and the row keeps its slot and task id: fail the attempt
+      // retryably so another worker resumes it now, marked so the workflow does not count it against the job.
+      if ((activity.cancellationSignal.reason as Error | undefined)?.message === 'WORKER_SHUTDOWN') {
+        log.info('worker shutting down; the job resumes on another worker');
+        throw ApplicationFailure.retryable('the worker shut down while the job ran; another worker resumes it', FAILURE_TYPES.workerShutdown);
+      }
       // The workflow's cancel path records the cancellation (and frees the slot).
       throw err instanceof CancelledFailure ? err : new CancelledFailure('activity cancelled');
     }

@@ -103,4 +103,6 @@ export const FAILURE_TYPES = {
   submitOutcomeUnknown: 'SubmitOutcomeUnknown',
   provider: 'ProviderError',
   rateLimited: 'RateLimited',
+  /** The worker running the job shut down (a deploy): the job resumes elsewhere, and it was not the job's fault. */
+  workerShutdown: 'WorkerShutdown',
 } as const;

@@ -303,14 +303,19 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   }
 }
 
-/** Runs a provider activity again (same job, resuming its task) when its workers were lost. */
+/**
+ * Runs a provider activity again (same job, resuming its task) when its last attempts were lost
+ * with their workers (heartbeat timeout: killed or frozen; WorkerShutdown: a deploy).
+ */
 async function surviveWorkerLoss<R>(run: () => Promise<R>): Promise<R> {
   for (let lost = 0; ; lost++) {
     try {
       return await run();
     } catch (err) {
       const workerLost =
-        err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.HEARTBEAT;
+        err instanceof ActivityFailure &&
+        ((err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.HEARTBEAT) ||
+          failureType(err) === FAILURE_TYPES.workerShutdown);
       if (!workerLost || lost >= MAX_WORKER_LOSSES) throw err;
       wf.log.warn('provider activity lost its workers; running it again', { lost: lost + 1 });
     }

@@ -57,6 +57,33 @@ describe('worker death during VEO3 polling', () => {
     expect(job).toMatchObject({ status: 'completed', attempts: 2 });
   });
 
+  it('three deploys (SIGTERM) during one render: each hands it on at once, paid once, and the job does not fail', async () => {
+    const h = await harness({ limits: { veo3: { pollIntervalMs: 100 } } });
+    h.sims.veo3.setFaults({ taskDurationMs: 30_000 });
+    await worker(h, ['base', 'openai', 'instagram']);
+    // VEO3-only workers start fast (no workflow bundle): the deploys fit in one render.
+    let current = await worker(h, ['veo3']);
+    const { recommendation, workflowId } = await h.service.enqueue(onlyInstagram());
+    await waitUntil(async () => (await videoJob(h, recommendation.id)).provider_task_id, { what: 'VEO3 submitted' });
+    const jobId = (await videoJob(h, recommendation.id)).id;
+    const resumed = async () => (await q(h, `SELECT 1 FROM job_events WHERE event = 'resumed' AND job_id = $1`, [jobId])).length;
+    // Three shutdowns use up the activity's 3 attempts; none of them is the job's fault.
+    for (let deploy = 1; deploy <= 3; deploy++) {
+      const next = await worker(h, ['veo3']);
+      const stoppedAt = Date.now();
+      await current.kill('SIGTERM');
+      await waitUntil(async () => (await resumed()) >= deploy, { timeoutMs: 20_000, what: `resumed after deploy ${deploy}` });
+      // Handed on by the shutdown itself, not found later by a heartbeat timeout (10 s).
+      expect(Date.now() - stoppedAt).toBeLessThan(8_000);
+      current = next;
+    }
+    expect((await videoJob(h, recommendation.id)).status).toBe('processing');
+    const result = await h.client.workflow.getHandle(workflowId).result();
+    expect(result.status).toBe('published');
+    expect(h.sims.veo3.stats().submissions).toBe(1);
+    expect(await videoJob(h, recommendation.id)).toMatchObject({ status: 'completed', error: null });
+  });
+
   it('a hung (SIGSTOP) worker is detected by the heartbeat timeout and its job finishes elsewhere, paid once', async () => {
     const h = await harness({ limits: { veo3: { pollIntervalMs: 100 } } });
     h.sims.veo3.setFaults({ taskDurationMs: 12_000 });
