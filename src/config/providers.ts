@@ -103,7 +103,10 @@ export const SLOT_LEASE = {
  * A job whose attempts all ended in heartbeat timeouts lost its workers (killed,
  * frozen, OOM), it did not fail: the workflow runs it again, this many times at
  * most, resuming the same provider task. Heartbeat timeouts would otherwise eat
- * the three attempts meant for provider errors.
+ * the three attempts meant for provider errors. Bounded, because a job that
+ * crashes its worker (OOM) would otherwise loop. Graceful shutdowns (deploys)
+ * are not bounded: a job waiting a week for its slot sees many of them, and a
+ * SIGTERM is never the job's doing.
  */
 export const MAX_WORKER_LOSSES = 5;
 

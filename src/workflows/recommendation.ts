@@ -308,16 +308,16 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
  * with their workers (heartbeat timeout: killed or frozen; WorkerShutdown: a deploy).
  */
 async function surviveWorkerLoss<R>(run: () => Promise<R>): Promise<R> {
-  for (let lost = 0; ; lost++) {
+  for (let lost = 0; ; ) {
     try {
       return await run();
     } catch (err) {
-      const workerLost =
-        err instanceof ActivityFailure &&
-        ((err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.HEARTBEAT) ||
-          failureType(err) === FAILURE_TYPES.workerShutdown);
-      if (!workerLost || lost >= MAX_WORKER_LOSSES) throw err;
-      wf.log.warn('provider activity lost its workers; running it again', { lost: lost + 1 });
+      if (!(err instanceof ActivityFailure)) throw err;
+      const shutdown = failureType(err) === FAILURE_TYPES.workerShutdown;
+      const died = err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.HEARTBEAT;
+      if (!shutdown && !(died && lost < MAX_WORKER_LOSSES)) throw err;
+      if (died) lost++;
+      wf.log.warn('provider activity lost its workers; running it again', { lost, shutdown });
     }
   }
 }

@@ -57,8 +57,8 @@ describe('worker death during VEO3 polling', () => {
     expect(job).toMatchObject({ status: 'completed', attempts: 2 });
   });
 
-  it('three deploys (SIGTERM) during one render: each hands it on at once, paid once, and the job does not fail', async () => {
-    const h = await harness({ limits: { veo3: { pollIntervalMs: 100 } } });
+  it('three deploys (SIGTERM) during one render: each hands it on at once, paid once, and neither the render nor the job waiting behind it fails', async () => {
+    const h = await harness({ limits: { veo3: { pollIntervalMs: 100, maxConcurrent: 1 } } });
     h.sims.veo3.setFaults({ taskDurationMs: 30_000 });
     await worker(h, ['base', 'openai', 'instagram']);
     // VEO3-only workers start fast (no workflow bundle): the deploys fit in one render.
@@ -66,6 +66,9 @@ describe('worker death during VEO3 polling', () => {
     const { recommendation, workflowId } = await h.service.enqueue(onlyInstagram());
     await waitUntil(async () => (await videoJob(h, recommendation.id)).provider_task_id, { what: 'VEO3 submitted' });
     const jobId = (await videoJob(h, recommendation.id)).id;
+    // A second video waits in VEO3's line (cap 1) through the same deploys.
+    const behind = await h.service.enqueue(onlyInstagram({ title: 'Waiting through the deploys' }));
+    await waitUntil(async () => (await videoJob(h, behind.recommendation.id))?.waiting_since, { what: 'second job in line' });
     const resumed = async () => (await q(h, `SELECT 1 FROM job_events WHERE event = 'resumed' AND job_id = $1`, [jobId])).length;
     // Three shutdowns use up the activity's 3 attempts; none of them is the job's fault.
     for (let deploy = 1; deploy <= 3; deploy++) {
@@ -78,10 +81,14 @@ describe('worker death during VEO3 polling', () => {
       current = next;
     }
     expect((await videoJob(h, recommendation.id)).status).toBe('processing');
+    expect((await videoJob(h, behind.recommendation.id)).status).toBe('queued');
+    h.sims.veo3.setFaults({ taskDurationMs: 500 }); // the second render, submitted later, is short
     const result = await h.client.workflow.getHandle(workflowId).result();
     expect(result.status).toBe('published');
-    expect(h.sims.veo3.stats().submissions).toBe(1);
+    expect((await h.client.workflow.getHandle(behind.workflowId).result()).status).toBe('published');
+    expect(h.sims.veo3.stats()).toMatchObject({ submissions: 2, maxInFlight: 1 });
     expect(await videoJob(h, recommendation.id)).toMatchObject({ status: 'completed', error: null });
+    expect(await videoJob(h, behind.recommendation.id)).toMatchObject({ status: 'completed', error: null });
   });
 
   it('a hung (SIGSTOP) worker is detected by the heartbeat timeout and its job finishes elsewhere, paid once', async () => {
