@@ -11,6 +11,7 @@ import { SCHEDULES } from '../schedule/command';
 import { describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } from '../schedule/schedules';
 import { createRecommendationService } from '../services/recommendations';
 import { connectTemporal } from '../temporal/client';
+import { queueWorkers } from '../temporal/queue-workers';
 import { ApiError, buildApiServer, type ScheduleController } from './server';
 
 /** One of src/schedule's schedules behind the API's interface. */
@@ -47,7 +48,14 @@ async function main(): Promise<void> {
   });
   const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
   const service = createRecommendationService({ database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
-  const app = await buildApiServer({ database, service, env, log, schedules: Object.fromEntries(Object.entries(SCHEDULES).map(([name, s]) => [name, scheduleController(client, name, s.id)])) });
+  const app = await buildApiServer({
+    database,
+    service,
+    env,
+    log,
+    schedules: Object.fromEntries(Object.entries(SCHEDULES).map(([name, s]) => [name, scheduleController(client, name, s.id)])),
+    workers: () => queueWorkers(client, env.REELFLOW_TASK_QUEUE),
+  });
   const address = await app.listen({ port: apiEnv.API_PORT, host: apiEnv.API_HOST });
   log.info({ address, dashboard: `${address}/automation-calendar` }, 'API listening');
 

@@ -195,6 +195,11 @@ export const openApiDocument = {
         extra: { ...notFound, '409': error('The workflow refused the change') },
       }),
     },
+    '/api/workers': {
+      get: readOp('Live workers per task queue (Temporal pollers seen in the last 90 s); a queue with 0 leaves its jobs waiting', {}, [], {
+        '503': error('This server has no Temporal client'),
+      }),
+    },
     '/api/capacity': { get: readOp('Per-provider cap, slots in use, free, waiting and spacing', {}, [query('provider', ref('Provider'))]) },
     '/api/stats': { get: readOp('Counts by status/type/priority, provider panels and performance by job type') },
     '/api/audit': {

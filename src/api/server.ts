@@ -26,6 +26,7 @@ import {
   providerSchema,
   uuidSchema,
 } from '../validation';
+import type { QueueWorkers } from '../temporal/queue-workers';
 import { recommendationWorkflowId } from '../workflows/messages';
 import { notifyProviderEvent } from '../capacity/provider-events';
 import { callbackSchema } from '../providers/kie/schemas';
@@ -52,6 +53,8 @@ export interface ApiServerOptions {
    * /api/schedules/:name on any. Absent: those routes answer 503.
    */
   schedules?: Record<string, ScheduleController>;
+  /** Live workers per task queue (src/temporal/queue-workers.ts); absent: /api/workers answers 503 and the dashboard leaves them out. */
+  workers?: () => Promise<QueueWorkers[]>;
   /** Default: createMetrics({ database }). */
   metrics?: Metrics;
 }
@@ -104,7 +107,7 @@ const idParams = z.object({ id: z.string().min(1) });
 export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyInstance> {
   const { database, service, env } = opts;
   const { db, pool } = database;
-  const metrics = opts.metrics ?? createMetrics({ database });
+  const metrics = opts.metrics ?? createMetrics({ database, workers: opts.workers });
   const uiBase = env.TEMPORAL_UI_URL.replace(/\/+$/, '');
   const workflowUrl = (workflowId: string) => `${uiBase}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(workflowId)}`;
   const dashboardFiles = loadDashboard();
@@ -220,7 +223,17 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
     ok({ ...req.principal!, temporalUiUrl: uiBase, namespace: env.TEMPORAL_NAMESPACE }),
   );
 
-  app.get('/api/dashboard', read, async () => ok(await dashboardSnapshot(pool)));
+  // The dashboard still loads when Temporal does not answer; its workers panel then says so.
+  const workersOrNull = () => (opts.workers ? opts.workers().catch(() => null) : Promise.resolve(undefined));
+  app.get('/api/dashboard', read, async () => {
+    const [snapshot, workers] = await Promise.all([dashboardSnapshot(pool), workersOrNull()]);
+    return ok({ ...snapshot, workers });
+  });
+
+  app.get('/api/workers', read, async () => {
+    if (!opts.workers) throw new ApiError(503, 'this server does not know the Temporal server; start it with `npm run api`');
+    return ok(await opts.workers());
+  });
 
   app.get('/api/recommendations', read, async (req) => {
     const q = parseInput(listRecommendationsQuerySchema, req.query, 'query');

@@ -10,6 +10,7 @@
  *   reelflow cancel <id> [--reason text]
  *   reelflow reprioritise <id> <P0|P1|P2|P3>
  *   reelflow capacity [provider] [--workflow]   (--workflow: the same numbers through the capacity workflow's update)
+ *   reelflow workers                             live workers per task queue (Temporal's pollers); exit 1 if a queue has none
  *   reelflow bargains [--limit N]                the daily bargains now: best points per million, one P1 chollo each (once a day)
  *   reelflow breaking --title "..." [--player X] [--platforms instagram,tiktok]   a P0 breaking-news video (24 h deadline)
  *   reelflow schedule create|pause|unpause|trigger|describe [hourly|bargains] [note]   (default: the hourly one; create: both)
@@ -25,6 +26,7 @@ import { loadEnv, ConfigError } from '../config/env';
 import { connectDatabase } from '../db/client';
 import { ConflictError, createRecommendationService, NotFoundError, type RecommendationService } from '../services/recommendations';
 import { connectTemporal } from '../temporal/client';
+import { queueWorkers } from '../temporal/queue-workers';
 import { BadInputError, enqueueRecommendationSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput } from '../validation';
 import { extraCommands } from './extra-commands';
 import { printTable } from './format';
@@ -96,7 +98,7 @@ async function run(argv: string[]): Promise<number> {
   const out = (data: unknown, human: () => void) => (v.json ? console.log(JSON.stringify(data, null, 2)) : human());
 
   // Validate what can be validated before touching any server.
-  const known = ['enqueue', 'list', 'status', 'cancel', 'reprioritise', 'capacity', ...Object.keys(extraCommands)];
+  const known = ['enqueue', 'list', 'status', 'cancel', 'reprioritise', 'capacity', 'workers', ...Object.keys(extraCommands)];
   if (!known.includes(command)) throw new BadInputError(`unknown command "${command}"; one of ${known.join(', ')}`);
   const needId = ['status', 'cancel', 'reprioritise'].includes(command);
   if (needId && !args[0]) throw new BadInputError(`${command} needs an id (recommendation, job or workflow id)`);
@@ -167,6 +169,21 @@ async function run(argv: string[]): Promise<number> {
         out(rows, () =>
           printTable(rows.map((r) => ({ provider: r.provider, in_use: r.inUse, cap: r.maxConcurrent, free: r.free, waiting: r.waiting, planned: r.planned, spacing_ms: r.minStartIntervalMs }))),
         );
+        break;
+      }
+      case 'workers': {
+        const queues = await queueWorkers(client, env.REELFLOW_TASK_QUEUE);
+        out(queues, () =>
+          printTable(queues.map((w) => ({ task_queue: w.taskQueue, workers: w.workers, last_poll: w.lastSeenAt?.toISOString() ?? 'never', identities: w.identities.join(' ') }))),
+        );
+        const unserved = queues.filter((w) => w.workers === 0);
+        if (unserved.length) {
+          // Exit 1 so a cron job or health check can page someone: these jobs wait and nothing looks late.
+          const start = unserved.length === queues.length ? 'npm run worker' : `npm run worker -- --queue ${unserved[0]!.queue}`;
+          console.error(`reelflow: no live worker on ${unserved.map((w) => w.taskQueue).join(', ')}; start one with \`${start}\``);
+          await client.connection.close();
+          return 1;
+        }
         break;
       }
     }

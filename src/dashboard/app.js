@@ -129,15 +129,16 @@
   }
 
   function render(s) {
-    renderAlerts(s.stuck);
-    renderProviders(s.providers);
+    renderAlerts(s.stuck, s.workers);
+    renderProviders(s.providers, s.workers);
     renderQueue(s.jobs);
     renderCalendar(s.calendar);
     renderFailures(s.failures);
   }
 
-  function renderAlerts(stuck) {
+  function renderAlerts(stuck, workers) {
     $('alerts').replaceChildren(
+      ...workerAlerts(workers),
       ...stuck.map((j) =>
         h('div', { class: 'alert', 'data-testid': 'stuck-alert', 'data-job-id': j.id },
           `⚠ Stuck: ${j.title || j.jobType} · ${j.step} on ${j.provider}, running ${duration(j.runningSeconds)} (over 2× its estimate) `,
@@ -146,9 +147,26 @@
     );
   }
 
-  function renderProviders(providers) {
+  // workers: per task queue from Temporal; null when Temporal did not answer, undefined when this server cannot ask.
+  function workerAlerts(workers) {
+    const alert = (text, queue) => h('div', { class: 'alert', 'data-testid': 'workers-alert', ...(queue ? { 'data-queue': queue } : {}) }, text);
+    if (workers === null) return [alert('⚠ The Temporal server did not answer: live workers unknown')];
+    const unserved = (workers || []).filter((w) => w.workers === 0);
+    if (unserved.length > 1 && unserved.length === workers.length) return [alert('⚠ No worker is running: nothing moves. Start them: npm run worker')];
+    return unserved.map((w) =>
+      alert(
+        `⚠ No worker serves ${w.taskQueue}: its jobs wait and nothing runs (last poll ${w.lastSeenAt ? new Date(w.lastSeenAt).toLocaleTimeString() : 'never'}). ` +
+          `Start one: npm run worker -- --queue ${w.queue}`,
+        w.taskQueue,
+      ),
+    );
+  }
+
+  function renderProviders(providers, workers) {
+    const workersOf = (provider) => (workers || []).find((w) => w.queue === provider);
     $('providers').replaceChildren(
       ...providers.map((p) => {
+        const served = workersOf(p.provider);
         const full = p.inUse >= p.maxConcurrent;
         const meter = h('div', { class: full ? 'meter full' : 'meter' }, h('div'));
         meter.firstChild.style.width = `${Math.min(100, (p.inUse / Math.max(1, p.maxConcurrent)) * 100)}%`;
@@ -166,7 +184,8 @@
             row('Avg duration', duration(p.avgRunSeconds24h)),
             row('Avg wait', duration(p.avgWaitSeconds24h)),
             row('Cost today', money(p.costToday)),
-            row('Stuck', p.stuck)));
+            row('Stuck', p.stuck),
+            ...(served ? row('Workers', served.workers) : [])));
       }),
     );
   }

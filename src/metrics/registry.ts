@@ -13,6 +13,7 @@ import { PRIORITIES } from '../config/priorities';
 import { PROVIDERS } from '../config/providers';
 import type { Database } from '../db/client';
 import { providerPanels } from '../api/stats';
+import type { QueueWorkers } from '../temporal/queue-workers';
 import { JOB_STATUSES, RECOMMENDATION_STATUSES } from '../validation';
 
 export interface MetricsOptions {
@@ -21,6 +22,8 @@ export interface MetricsOptions {
   windowSeconds?: number;
   /** Also export Node process metrics (prefixed reelflow_api_). Default true. */
   defaultMetrics?: boolean;
+  /** Live workers per task queue (Temporal's view); without it reelflow_queue_workers is not exported. */
+  workers?: () => Promise<QueueWorkers[]>;
 }
 
 export interface Metrics {
@@ -62,6 +65,10 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const failures = new Counter({ name: 'reelflow_job_failures_total', help: 'Jobs that ended failed', labelNames: ['provider'], registers });
   const retries = new Counter({ name: 'reelflow_job_retries_total', help: 'Failed attempts that were retried', labelNames: ['provider'], registers });
   const recommendations = new Gauge({ name: 'reelflow_recommendations', help: 'Recommendations by status', labelNames: ['status'], registers });
+  // Alert on == 0: a queue nobody serves leaves its jobs queued with nothing running late.
+  const queueWorkersGauge = opts.workers
+    ? new Gauge({ name: 'reelflow_queue_workers', help: 'Worker processes polling each task queue (Temporal)', labelNames: ['queue'], registers })
+    : undefined;
   /** Per provider, over the jobs of the last window (the registry is refreshed from the database). */
   const jobHistogram = (name: string, help: string, buckets: number[]) =>
     new Histogram({ name, help: `${help} in the last ${windowSeconds} s`, labelNames: ['provider'], buckets, registers });
@@ -94,7 +101,8 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       ),
       pool.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM competitive_recommendations GROUP BY 1`),
     ]);
-    return { panels, depth: depth.rows, byStatus: byStatus.rows, totals: totals.rows, durations: durations.rows, recs: recs.rows };
+    const workers = opts.workers ? await opts.workers() : [];
+    return { panels, depth: depth.rows, byStatus: byStatus.rows, totals: totals.rows, durations: durations.rows, recs: recs.rows, workers };
   }
 
   // Synchronous on purpose: a scrape never sees half of one read and half of another.
@@ -136,6 +144,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       (d.kind === 'wait' ? waitSeconds : runSeconds).observe({ provider: d.provider }, Math.max(0, d.seconds));
     }
     for (const r of data.recs) recommendations.set({ status: r.status }, r.n);
+    for (const w of data.workers) queueWorkersGauge?.set({ queue: w.queue }, w.workers);
   }
 
   let inFlightScrape: Promise<string> | undefined;

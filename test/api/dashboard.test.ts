@@ -9,6 +9,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
+import { queueWorkers } from '../../src/temporal/queue-workers';
 import { waitUntil } from '../helpers/test-db';
 import { startTestApi, type TestApi } from './support';
 
@@ -41,7 +42,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
 
   beforeAll(async () => {
     h = await startHarness();
-    api = await startTestApi(h.db, { service: h.service });
+    api = await startTestApi(h.db, { service: h.service, workers: () => queueWorkers(h.client, h.taskQueue) });
     baseUrl = await api.app.listen({ port: 0, host: '127.0.0.1' });
     userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelflow-chromium-'));
     // A persistent context is how Playwright takes a --user-data-dir: a fresh one per run.
@@ -83,6 +84,9 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await expect.poll(() => page.textContent('#who')).toMatch(/^operator-\w+ · operator$/);
     await page.locator('#queue-empty').waitFor({ state: 'visible' });
     await expect.poll(() => page.locator('.provider').count()).toBe(5);
+    // Every queue is served here: each panel counts its worker and no queue raises the no-worker alert.
+    await expect.poll(() => page.textContent('[data-provider="veo3"] dl')).toContain('Workers1');
+    expect(await page.locator('[data-testid="workers-alert"]').count()).toBe(0);
 
     // Anything set on window survives only if the page is never reloaded.
     await page.evaluate(() => ((globalThis as unknown as { marker: string }).marker = 'same page'));

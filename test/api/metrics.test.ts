@@ -7,6 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDER_LIMITS } from '../../src/config/providers';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+import type { QueueName } from '../../src/config/providers';
+import type { QueueWorkers } from '../../src/temporal/queue-workers';
 import { dbOnlyService, sample, startTestApi, type TestApi } from './support';
 
 let t: TestDatabase;
@@ -81,7 +83,9 @@ beforeAll(async () => {
   await q(`SELECT log_job_event($1, 'failed', '{"error":"tiktok: spam_risk_too_many_posts","attempt":3}')`, [failedJob]);
   await job({ provider: 'youtube', status: 'cancelled', attempts: 0 });
 
-  api = await startTestApi(t, { service: dbOnlyService(t) });
+  // Temporal's poller view, as src/temporal/queue-workers.ts reports it (tested against the server in workers.test.ts).
+  const workers = (queue: QueueName, n: number): QueueWorkers => ({ queue, taskQueue: `tq-${queue}`, workers: n, identities: [], lastSeenAt: null });
+  api = await startTestApi(t, { service: dbOnlyService(t), workers: async () => [workers('base', 2), workers('veo3', 0)] });
 });
 afterAll(async () => {
   await api?.app.close();
@@ -145,6 +149,8 @@ describe('/metrics', () => {
     expect(m('reelflow_jobs', { provider: 'veo3', status: 'completed' })).toBe(2);
     expect(m('reelflow_jobs', { provider: 'youtube', status: 'cancelled' })).toBe(1);
     expect(m('reelflow_recommendations', { status: 'pending' })).toBe(1);
+    expect(m('reelflow_queue_workers', { queue: 'base' })).toBe(2);
+    expect(m('reelflow_queue_workers', { queue: 'veo3' })).toBe(0);
     // Process metrics of the API itself.
     expect(res.body).toContain('reelflow_api_process_cpu_seconds_total');
   });
