@@ -101,7 +101,8 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       ),
       pool.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM competitive_recommendations GROUP BY 1`),
     ]);
-    const workers = opts.workers ? await opts.workers() : [];
+    // Temporal down must not take the database's figures with it: the series goes absent instead.
+    const workers = opts.workers ? await opts.workers().catch(() => null) : [];
     return { panels, depth: depth.rows, byStatus: byStatus.rows, totals: totals.rows, durations: durations.rows, recs: recs.rows, workers };
   }
 
@@ -144,7 +145,8 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       (d.kind === 'wait' ? waitSeconds : runSeconds).observe({ provider: d.provider }, Math.max(0, d.seconds));
     }
     for (const r of data.recs) recommendations.set({ status: r.status }, r.n);
-    for (const w of data.workers) queueWorkersGauge?.set({ queue: w.queue }, w.workers);
+    queueWorkersGauge?.reset();
+    for (const w of data.workers ?? []) queueWorkersGauge?.set({ queue: w.queue }, w.workers);
   }
 
   let inFlightScrape: Promise<string> | undefined;

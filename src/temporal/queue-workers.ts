@@ -28,23 +28,25 @@ export interface QueueWorkers {
 
 const { TaskQueueKind, TaskQueueType } = temporal.api.enums.v1;
 
+/** How long the answer may take: the dashboard and /metrics wait for it. */
+const ASK_TIMEOUT_MS = 5_000;
+
 export async function queueWorkers(client: Client, baseQueue: string, now = Date.now()): Promise<QueueWorkers[]> {
-  return Promise.all(
-    QUEUE_NAMES.map(async (queue) => {
-      const taskQueue = queue === 'base' ? baseQueue : providerTaskQueue(baseQueue, queue);
-      // The base queue runs the workflows: its workflow pollers are the ones that matter.
-      const res = await client.workflowService.describeTaskQueue({
-        namespace: client.options.namespace,
-        taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-        taskQueueType: queue === 'base' ? TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW : TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-      });
-      const seen = res.pollers.map((p) => ({
-        identity: p.identity ?? '?',
-        at: p.lastAccessTime ? Number(p.lastAccessTime.seconds ?? 0) * 1_000 + Math.floor((p.lastAccessTime.nanos ?? 0) / 1e6) : 0,
-      }));
-      const live = [...new Set(seen.filter((p) => now - p.at <= WORKER_FRESH_MS).map((p) => p.identity))].sort();
-      const last = Math.max(0, ...seen.map((p) => p.at));
-      return { queue, taskQueue, workers: live.length, identities: live, lastSeenAt: last ? new Date(last) : null };
-    }),
-  );
+  const ask = async (queue: QueueName): Promise<QueueWorkers> => {
+    const taskQueue = queue === 'base' ? baseQueue : providerTaskQueue(baseQueue, queue);
+    // The base queue runs the workflows: its workflow pollers are the ones that matter.
+    const res = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: queue === 'base' ? TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW : TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    });
+    const seen = res.pollers.map((p) => ({
+      identity: p.identity ?? '?',
+      at: p.lastAccessTime ? Number(p.lastAccessTime.seconds ?? 0) * 1_000 + Math.floor((p.lastAccessTime.nanos ?? 0) / 1e6) : 0,
+    }));
+    const live = [...new Set(seen.filter((p) => now - p.at <= WORKER_FRESH_MS).map((p) => p.identity))].sort();
+    const last = Math.max(0, ...seen.map((p) => p.at));
+    return { queue, taskQueue, workers: live.length, identities: live, lastSeenAt: last ? new Date(last) : null };
+  };
+  return client.connection.withDeadline(now + ASK_TIMEOUT_MS, () => Promise.all(QUEUE_NAMES.map(ask)));
 }

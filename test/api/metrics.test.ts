@@ -235,3 +235,26 @@ describe('/api/dashboard', () => {
     expect(stats.json().data.performanceByType[0]).toMatchObject({ job_type: 'test_job' });
   });
 });
+
+describe('with the Temporal server not answering', () => {
+  it('still serves the database figures: no worker series in /metrics, an unknown-workers marker in the dashboard', async () => {
+    const down = await startTestApi(t, {
+      service: dbOnlyService(t),
+      workers: async () => {
+        throw new Error('14 UNAVAILABLE: connect ECONNREFUSED 127.0.0.1:7233');
+      },
+    });
+    try {
+      const metrics = await down.call('read', { method: 'GET', url: '/metrics' });
+      expect(metrics.statusCode).toBe(200);
+      expect(sample(metrics.body, 'reelflow_queue_depth', { provider: 'veo3', priority: 'P0' })).toBe(2);
+      expect(metrics.body).not.toMatch(/^reelflow_queue_workers\{/m);
+      const dashboard = await down.call('read', { method: 'GET', url: '/api/dashboard' });
+      expect(dashboard.statusCode).toBe(200);
+      expect(dashboard.json().data.workers).toBeNull();
+      expect((await down.call('read', { method: 'GET', url: '/api/workers' })).statusCode).toBe(500);
+    } finally {
+      await down.app.close();
+    }
+  });
+});
