@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm';
 import type pg from 'pg';
 import { PROVIDERS } from '../config/providers';
 import type { Db } from '../db/client';
-import { getJob, getRecommendation } from '../db/queries';
+import { getJob, getRecommendation, planStepOrder } from '../db/queries';
 import { jobEvents } from '../db/schema';
 
 /** The status values of the schema's check constraints, for filters and for zero-filled metrics. */
@@ -104,7 +104,7 @@ export async function openJobs(pool: pg.Pool): Promise<OpenJobRow[]> {
       SELECT ${JOB_COLUMNS}, NULL::int, false, q.running_seconds::float8, coalesce(q.is_stuck, false)
         FROM queue_processing q LEFT JOIN competitive_recommendations r ON r.id = q.recommendation_id
     ) j
-    ORDER BY (j.status = 'processing') DESC, j.priority, j."createdAt", j.id`);
+    ORDER BY (j.status = 'processing') DESC, j.priority, j."createdAt", ${planStepOrder('j.step')}, j.id`);
   return rows;
 }
 

@@ -6,6 +6,15 @@ import type { CapacitySnapshotRow } from '../workflows/messages';
 import type { Db } from './client';
 import { automationQueue, competitiveRecommendations, type Job, type Recommendation } from './schema';
 
+/**
+ * A plan's rows share one creation time (one transaction), so listings order
+ * its steps by where they run in the workflow: transcribe, analyze, generate,
+ * then the publishes by platform. `col` is the step column as the query names it.
+ */
+export function planStepOrder(col: string): string {
+  return `CASE ${col} WHEN 'transcribe' THEN 0 WHEN 'analyze' THEN 1 WHEN 'generate' THEN 2 ELSE 3 END, ${col}`;
+}
+
 export async function getJob(db: Db, id: string): Promise<Job | undefined> {
   const [row] = await db.select().from(automationQueue).where(eq(automationQueue.id, id));
   return row;

@@ -8,7 +8,7 @@ import { and, desc, eq, gte, inArray, sql, type SQL } from 'drizzle-orm';
 import { deadlineFor, temporalPriorityKey, type Priority } from '../config/priorities';
 import { PROVIDERS, type Provider } from '../config/providers';
 import type { Database } from '../db/client';
-import { getJob, getRecommendation, readCapacity, type CapacityRow } from '../db/queries';
+import { getJob, getRecommendation, planStepOrder, readCapacity, type CapacityRow } from '../db/queries';
 export type { CapacityRow } from '../db/queries';
 import { automationQueue, competitiveRecommendations, jobEvents, type Job, type Recommendation } from '../db/schema';
 import {
@@ -224,7 +224,7 @@ export function createRecommendationService(deps: ServiceDeps) {
         .select()
         .from(automationQueue)
         .where(where.length ? and(...where) : undefined)
-        .orderBy(automationQueue.priority, automationQueue.createdAt)
+        .orderBy(automationQueue.priority, automationQueue.createdAt, sql.raw(planStepOrder('step')))
         .limit(filters.limit ?? 200);
     },
 
@@ -234,7 +234,7 @@ export function createRecommendationService(deps: ServiceDeps) {
         .select()
         .from(automationQueue)
         .where(eq(automationQueue.recommendationId, rec.id))
-        .orderBy(automationQueue.createdAt);
+        .orderBy(automationQueue.createdAt, sql.raw(planStepOrder('step')));
       const events = await db
         .select()
         .from(jobEvents)

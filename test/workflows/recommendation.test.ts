@@ -44,6 +44,9 @@ describe('recommendation workflow', () => {
       ['publish:tiktok', 'tiktok_video', 'tiktok', 'completed', 1],
       ['publish:youtube', 'youtube_short', 'youtube', 'completed', 1],
     ]);
+    // The plan's rows share one creation time; what operators read lists them in workflow order.
+    const steps = ['analyze', 'generate', 'publish:instagram', 'publish:tiktok', 'publish:youtube'];
+    expect((await h.service.status(recommendation.id)).jobs.map((j) => j.step)).toEqual(steps);
     const video = jobs.find((j) => j.step === 'generate')!;
     expect(video.provider_task_id).toBeTruthy();
     expect(Number(video.cost)).toBeGreaterThan(0);
