@@ -15,14 +15,14 @@ import { parseArgs } from 'node:util';
 import { markdownReport, textReport, type ScenarioReport } from './report';
 import type { Scenario } from './scenario';
 import { Cleanups, POLL_INTERVAL_MS, startBench } from './setup';
-import { kill } from './scenarios/kill';
+import { deploy, kill } from './scenarios/kill';
 import { overhead } from './scenarios/overhead';
 import { priority } from './scenarios/priority';
 import { throughput } from './scenarios/throughput';
 import { utilisation } from './scenarios/utilisation';
 
-/** Run order. kill is last: it leaves one worker process. */
-const SCENARIOS: readonly Scenario[] = [throughput, overhead, utilisation, priority, kill];
+/** Run order. deploy starts a replacement worker; kill is last: it leaves one worker process. */
+const SCENARIOS: readonly Scenario[] = [throughput, overhead, utilisation, priority, deploy, kill];
 const RESULTS_FILE = path.join(__dirname, 'results.md');
 
 const log = (msg: string) => console.log(`[bench] ${msg}`);

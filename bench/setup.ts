@@ -64,6 +64,8 @@ export interface Bench {
   q<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /** The two worker processes, started on first use. */
   workers(): Promise<BenchWorker[]>;
+  /** One more worker process (a deploy's replacement), added to workers(). */
+  addWorker(name: string): Promise<BenchWorker>;
   /** Fresh simulators and the limits a scenario asks for. */
   prepare(setup: ScenarioSetup): Promise<void>;
   close(): Promise<void>;
@@ -160,6 +162,14 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups)
       return pair;
     };
 
+    const addWorker = async (name: string) => {
+      const list = await workers();
+      const w = await spawnBenchWorker(name, workerEnv, client, taskQueue);
+      cleanups.push(() => w.kill());
+      list.push(w);
+      return w;
+    };
+
     const prepare = async (setup: ScenarioSetup) => {
       // Workers sync provider_limits from their env when they start: start them before overriding.
       await workers();
@@ -178,7 +188,7 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups)
       if (leftovers[0]!.n > 0) log(`warning: ${leftovers[0]!.n} provider slot(s) still held from an earlier scenario`);
     };
 
-    return { temporal, sims, db, client, service, taskQueue, q, workers, prepare, close };
+    return { temporal, sims, db, client, service, taskQueue, q, workers, addWorker, prepare, close };
   } catch (err) {
     await close();
     throw err;

@@ -13,4 +13,10 @@ export interface ActivityDeps {
   limits: Record<Provider, ProviderLimits>;
   env: Env;
   log: Logger;
+  /**
+   * Aborted when this process begins a graceful shutdown (a deploy): provider
+   * jobs hand their work to another worker at once, instead of after the SDK's
+   * shutdown grace time. Absent: only the SDK's own cancellation applies.
+   */
+  shuttingDown?: AbortSignal;
 }

@@ -51,6 +51,9 @@ export interface JobOutcome<T> {
 /** Providers where a repeated create costs money or posts twice, so an unknown submit outcome is never retried. */
 const SUBMIT_NOT_REPEATABLE: ReadonlySet<Provider> = new Set(['veo3', 'tiktok', 'youtube']);
 
+/** The SDK's cancellation reason for activities of a worker that is shutting down (and ours). */
+export const WORKER_SHUTDOWN = 'WORKER_SHUTDOWN';
+
 export async function runProviderJob<T>(
   deps: ActivityDeps,
   jobId: string,
@@ -75,10 +78,10 @@ export async function runProviderJob<T>(
   const beating = setInterval(beat, Math.min(1_000, limits.heartbeatTimeoutMs / 4));
   beat();
 
+  // Cancellation, or this worker shutting down (which hands the job over rather than cancelling it).
+  const stopping = deps.shuttingDown ? AbortSignal.any([activity.cancellationSignal, deps.shuttingDown]) : activity.cancellationSignal;
   try {
-    const { resumed } = await withDbRetry(() =>
-      deps.gate.acquire(jobId, provider, { attempt, signal: activity.cancellationSignal, deadline: job!.deadline }),
-    );
+    const { resumed } = await withDbRetry(() => deps.gate.acquire(jobId, provider, { attempt, signal: stopping, deadline: job!.deadline }));
     // The row loaded above still holds what the work needs (handles, estimate, deadline);
     // not reloading it keeps a freed slot's hand-over to one database round trip.
     log.info({ resumed, priority: job.priority }, 'job holds a slot');
@@ -90,7 +93,7 @@ export async function runProviderJob<T>(
       () => runLimit.abort(new ProviderError(provider, 'transient', `still running after 2x its estimate (${limitMs} ms)`)),
       limitMs,
     );
-    const signal = AbortSignal.any([activity.cancellationSignal, runLimit.signal]);
+    const signal = AbortSignal.any([stopping, runLimit.signal]);
     const current = job;
     const call = async <R>(fn: () => Promise<R>, markSubmit = false): Promise<R> => {
       await deps.gate.claimStart(jobId, provider, { signal, markSubmit });
@@ -166,16 +169,18 @@ export async function runProviderJob<T>(
     return outcome.value;
   } catch (err) {
     deps.gate.forget(jobId);
-    if (activity.cancellationSignal.aborted) {
-      // A worker shutting down (a deploy, a scale-in) cancels its activities with this reason. The
-      // render goes on at the provider and the row keeps its slot and task id: fail the attempt
-      // retryably so another worker resumes it now, marked so the workflow does not count it against the job.
-      if ((activity.cancellationSignal.reason as Error | undefined)?.message === 'WORKER_SHUTDOWN') {
-        log.info('worker shutting down; the job resumes on another worker');
-        throw ApplicationFailure.retryable('the worker shut down while the job ran; another worker resumes it', FAILURE_TYPES.workerShutdown);
-      }
+    // The SDK cancels activities with WORKER_SHUTDOWN after its grace time; our own signal comes first.
+    const shutdownCancel = (activity.cancellationSignal.reason as Error | undefined)?.message === WORKER_SHUTDOWN;
+    if (activity.cancellationSignal.aborted && !shutdownCancel) {
       // The workflow's cancel path records the cancellation (and frees the slot).
       throw err instanceof CancelledFailure ? err : new CancelledFailure('activity cancelled');
+    }
+    if (shutdownCancel || deps.shuttingDown?.aborted) {
+      // A deploy or a scale-in. The render goes on at the provider and the row keeps its slot and
+      // task id: fail the attempt retryably so another worker resumes it now, marked so the
+      // workflow does not count it against the job.
+      log.info('worker shutting down; the job resumes on another worker');
+      throw ApplicationFailure.retryable('the worker shut down while the job ran; another worker resumes it', FAILURE_TYPES.workerShutdown);
     }
     const { failure, retryable } = classifyFailure(err);
     // Never started: the workflow records the expiry (job cancelled, recommendation expired).

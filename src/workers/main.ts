@@ -49,6 +49,7 @@ async function main() {
   log.info({ queues, taskQueue: env.REELFLOW_TASK_QUEUE }, 'workers running');
   const stop = () => {
     log.info('shutting down workers');
+    runtime.beginShutdown();
     for (const w of workers) w.shutdown();
   };
   process.once('SIGINT', stop);

@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../logger';
 import { createProviders } from '../providers';
 import type { Providers } from '../providers/types';
 import type { ActivityDeps } from '../activities/deps';
+import { WORKER_SHUTDOWN } from '../activities/provider-job';
 
 export interface RuntimeOptions {
   env: Env;
@@ -18,6 +19,9 @@ export interface RuntimeOptions {
 }
 
 export interface Runtime extends ActivityDeps {
+  shuttingDown: AbortSignal;
+  /** Call before shutting the workers down: running provider jobs hand over now (see ActivityDeps.shuttingDown). */
+  beginShutdown(): void;
   close(): Promise<void>;
 }
 
@@ -30,6 +34,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const gate = new SlotGate(database.pool, env.DATABASE_URL, log);
   await gate.start();
   const providers = opts.providers ?? createProviders(env);
+  const shutdown = new AbortController();
   return {
     database,
     gate,
@@ -37,6 +42,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     limits,
     env,
     log,
+    shuttingDown: shutdown.signal,
+    beginShutdown: () => shutdown.abort(new Error(WORKER_SHUTDOWN)),
     async close() {
       await gate.stop();
       await database.close();
