@@ -65,6 +65,8 @@ async function main() {
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
+    // Jobs in flight stop now and resume on the next `npm start` (same task, not paid again).
+    runtime.beginShutdown();
     for (const w of workers) w.shutdown();
     await running.catch(() => undefined);
     stuck.stop();
@@ -79,7 +81,12 @@ async function main() {
   process.once('SIGTERM', () => void shutdown());
 
   for (;;) {
-    const done = await renderProgress(runtime.database, service, seeded, ui);
+    // Ctrl-C closes the database under this loop: from then on shutdown() owns the exit.
+    const done = await renderProgress(runtime.database, service, seeded, ui).catch((err: unknown) => {
+      if (stopping) return false;
+      throw err;
+    });
+    if (stopping) return new Promise<void>(() => undefined);
     if (done) break;
     await new Promise((r) => setTimeout(r, 1_000));
   }
