@@ -105,7 +105,10 @@ export async function runProviderJob<T>(
       signal,
       call,
       async submitOnce(submit, opts = {}) {
-        const known = current.providerTaskId ?? details.providerTaskId;
+        let known = current.providerTaskId ?? details.providerTaskId;
+        // Heartbeats are throttled, so the last one sent may still carry a handle that an earlier
+        // attempt discarded (it expired at the provider): the 'discarded' event says not to resume it.
+        if (known && !current.providerTaskId && (await wasDiscarded(deps, jobId, known))) known = undefined;
         if (known) {
           if (!current.providerTaskId) await recordProviderTask(deps, jobId, known, opts.cost);
           log.info({ providerTaskId: known }, 'resuming the submitted provider task');
@@ -146,11 +149,17 @@ export async function runProviderJob<T>(
         }
       },
       async discardProviderTask() {
+        const handle = current.providerTaskId ?? details.providerTaskId;
         details = {};
-        await pool.query(
-          'UPDATE automation_queue SET provider_task_id = NULL, submit_attempted_at = NULL WHERE id = $1',
-          [jobId],
+        beat();
+        await withDbRetry(() =>
+          pool.query('UPDATE automation_queue SET provider_task_id = NULL, submit_attempted_at = NULL WHERE id = $1', [jobId]),
         );
+        if (handle) {
+          await withDbRetry(() =>
+            pool.query("SELECT log_job_event($1, 'discarded', jsonb_build_object('providerTaskId', $2::text))", [jobId, handle]),
+          );
+        }
       },
     };
     let outcome: JobOutcome<T>;
@@ -199,6 +208,16 @@ export async function runProviderJob<T>(
   } finally {
     clearInterval(beating);
   }
+}
+
+async function wasDiscarded(deps: ActivityDeps, jobId: string, handle: string): Promise<boolean> {
+  const { rows } = await withDbRetry(() =>
+    deps.database.pool.query(
+      `SELECT 1 FROM job_events WHERE job_id = $1 AND event = 'discarded' AND detail->>'providerTaskId' = $2 LIMIT 1`,
+      [jobId, handle],
+    ),
+  );
+  return rows.length > 0;
 }
 
 async function recordProviderTask(deps: ActivityDeps, jobId: string, handle: string, cost?: number): Promise<void> {

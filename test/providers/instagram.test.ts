@@ -83,9 +83,6 @@ describe('Instagram client against its simulator', () => {
     expect(bad.message).toContain('video_url');
     expect(bad.details).toMatchObject({ status: 400, code: 100 });
 
-    const unknown = await expectProviderError(client.getStatus('123'), 'permanent');
-    expect(unknown.details.code).toBe(33);
-
     const denied = await expectProviderError(make({ accessToken: '' }).createUpload(reel()), 'permanent');
     expect(denied.message).toContain('Invalid OAuth access token');
     expect(denied.details).toMatchObject({ status: 401, code: 190 });
@@ -119,6 +116,12 @@ describe('Instagram client against its simulator', () => {
     } finally {
       sim.containerTtlMs = 86_400_000;
     }
+  });
+
+  it('a container Graph no longer has (100/33) reads as expired, so a new one is made instead of failing the job', async () => {
+    expect(await client.getStatus('17999999999999999')).toEqual({ state: 'expired' });
+    // Publishing an id Graph does not have is still an error.
+    await expectProviderError(client.publish('17999999999999999'), 'permanent');
   });
 
   it('stats count container creations and the maximum in flight', async () => {

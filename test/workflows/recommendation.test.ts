@@ -110,6 +110,23 @@ describe('recommendation workflow', () => {
     expect(events.map((e) => e.event)).toContain('retrying');
   });
 
+  it('makes a new Instagram container when Graph no longer has the one it was polling, and posts once', async () => {
+    h.sims.instagram.setFaults({ taskDurationMs: 3_000 });
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['instagram'] } }));
+    const post = async () => (await jobsOf(recommendation.id)).find((j) => j.step === 'publish:instagram')!;
+    const lost = await waitUntil(async () => (await post()).provider_task_id as string | null, { what: 'container created' });
+    // Graph forgets it (past its retention, or a simulator restarted under a resumed job).
+    h.sims.instagram.reset();
+    h.sims.instagram.setFaults({ taskDurationMs: 200 });
+    expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('published');
+    const job = await post();
+    expect(job).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(job.provider_task_id).not.toBe(lost);
+    expect(h.sims.instagram.stats().submissions).toBe(1);
+    const events = await q(`SELECT detail->>'error' AS error FROM job_events WHERE job_id = $1 AND event = 'retrying'`, [job.id]);
+    expect(events.map((e) => e.error)).toEqual([`instagram: upload ${lost} expired before publishing; a new one will be created`]);
+  });
+
   it('rejects bad input before writing anything', async () => {
     const count = async () => Number((await q(`SELECT count(*) AS n FROM competitive_recommendations`))[0]!.n);
     const before = await count();

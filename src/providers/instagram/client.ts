@@ -51,10 +51,16 @@ export class InstagramClient implements Publisher {
   }
 
   async getStatus(handle: string): Promise<UploadStatus> {
-    const container = await this.http.json(
-      { method: 'GET', path: `/${handle}`, query: this.params({ fields: 'status_code,status' }) },
-      containerSchema,
-    );
+    const container = await this.http
+      .json({ method: 'GET', path: `/${handle}`, query: this.params({ fields: 'status_code,status' }) }, containerSchema)
+      .catch((err: unknown) => {
+        // Graph answers 100/33 for an object it no longer has. A container we created and that is
+        // gone was never published (a published one still reads PUBLISHED), so it is as good as
+        // expired: a new container is free and cannot post twice.
+        if (err instanceof ProviderError && err.details.code === GRAPH_NO_SUCH_OBJECT) return undefined;
+        throw err;
+      });
+    if (!container) return { state: 'expired' };
     switch (container.status_code) {
       case 'IN_PROGRESS':
         return { state: 'processing' };
@@ -152,6 +158,9 @@ function describeGraphError(res: HttpResponse): ProviderError | undefined {
   const code = e.error_subcode ?? e.code;
   return statusError(PROVIDER, res, message, { kind: kindForGraphError(e, res.status), ...(code !== undefined ? { code } : {}) });
 }
+
+/** Graph's subcode for "object does not exist, cannot be loaded due to missing permissions, or does not support this operation". */
+const GRAPH_NO_SUCH_OBJECT = 33;
 
 // Subcodes decide before codes: code 4 is a throttle, but 4/2207051 is a spam block.
 const SUBCODE_KIND: Record<number, ProviderErrorKind> = {
