@@ -6,6 +6,9 @@ import type { Provider, ProviderLimits } from '../config/providers';
 import type { Database } from '../db/client';
 import type { Providers } from '../providers/types';
 
+/** The SDK's cancellation reason for activities of a worker that is shutting down (and the reason of shuttingDown). */
+export const WORKER_SHUTDOWN = 'WORKER_SHUTDOWN';
+
 export interface ActivityDeps {
   database: Database;
   gate: SlotGate;

@@ -13,7 +13,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Provider } from '../config/providers';
 import { ProviderError } from '../providers/errors';
 import type { Job } from '../db/schema';
-import type { ActivityDeps } from './deps';
+import { WORKER_SHUTDOWN, type ActivityDeps } from './deps';
 import { classifyFailure, SubmitOutcomeUnknownError } from './failures';
 import { getJob } from '../db/queries';
 import { FAILURE_TYPES } from '../workflows/messages';
@@ -50,9 +50,6 @@ export interface JobOutcome<T> {
 
 /** Providers where a repeated create costs money or posts twice, so an unknown submit outcome is never retried. */
 const SUBMIT_NOT_REPEATABLE: ReadonlySet<Provider> = new Set(['veo3', 'tiktok', 'youtube']);
-
-/** The SDK's cancellation reason for activities of a worker that is shutting down (and ours). */
-export const WORKER_SHUTDOWN = 'WORKER_SHUTDOWN';
 
 export async function runProviderJob<T>(
   deps: ActivityDeps,

@@ -11,8 +11,6 @@ import type { Db } from '../db/client';
 import { getJob, getRecommendation, planStepOrder } from '../db/queries';
 import { jobEvents } from '../db/schema';
 
-/** The status values of the schema's check constraints, for filters and for zero-filled metrics. */
-
 export interface OpenJobRow {
   id: string;
   workflowId: string;

@@ -106,7 +106,8 @@ async function run(argv: string[]): Promise<number> {
   const input = command === 'enqueue' && !v.recommendation ? enqueueInput(v) : undefined;
   if (command === 'list' && v.provider && !v.jobs) throw new BadInputError('list: --provider filters jobs; add --jobs');
   const listFlags = { status: v.status, priority: v.priority, limit: v.limit, ...(v.jobs ? { provider: v.provider } : {}) };
-  if (command === 'list') parseInput(v.jobs ? listJobsQuerySchema : listRecommendationsQuerySchema, listFlags, 'list');
+  const jobFilters = command === 'list' && v.jobs ? parseInput(listJobsQuerySchema, listFlags, 'list') : undefined;
+  const recommendationFilters = command === 'list' && !v.jobs ? parseInput(listRecommendationsQuerySchema, listFlags, 'list') : undefined;
 
   const database = connectDatabase(env.DATABASE_URL, { max: 2 });
   try {
@@ -129,13 +130,13 @@ async function run(argv: string[]): Promise<number> {
         break;
       }
       case 'list': {
-        if (v.jobs) {
-          const jobs = await service.listJobs(parseInput(listJobsQuerySchema, listFlags, 'list'));
+        if (jobFilters) {
+          const jobs = await service.listJobs(jobFilters);
           out(jobs, () =>
             printTable(jobs.map((j) => ({ id: j.id, priority: j.priority, status: j.status, type: j.jobType, provider: j.apiProvider, attempts: `${j.attempts}/${j.maxAttempts}`, error: j.error ?? '' }))),
           );
         } else {
-          const recs = await service.listRecommendations(parseInput(listRecommendationsQuerySchema, listFlags, 'list'));
+          const recs = await service.listRecommendations(recommendationFilters!);
           out(recs, () =>
             printTable(recs.map((r) => ({ id: r.id, priority: r.priority, status: r.status, type: r.recommendationType, title: r.title.slice(0, 50), deadline: r.urgencyDeadline?.toISOString() ?? '' }))),
           );

@@ -76,6 +76,8 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const runSeconds = jobHistogram('reelflow_job_run_seconds', 'Start to completion (completed_at - started_at) of jobs completed', RUN_BUCKETS);
 
   async function read() {
+    // Temporal down must not take the database's figures with it: the series goes absent instead.
+    const workersRead = opts.workers ? opts.workers().catch(() => null) : Promise.resolve([]);
     const [panels, depth, byStatus, totals, durations, recs] = await Promise.all([
       providerPanels(pool),
       pool.query<{ provider: string; priority: string; n: number }>(
@@ -101,8 +103,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       ),
       pool.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM competitive_recommendations GROUP BY 1`),
     ]);
-    // Temporal down must not take the database's figures with it: the series goes absent instead.
-    const workers = opts.workers ? await opts.workers().catch(() => null) : [];
+    const workers = await workersRead;
     return { panels, depth: depth.rows, byStatus: byStatus.rows, totals: totals.rows, durations: durations.rows, recs: recs.rows, workers };
   }
 

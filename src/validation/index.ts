@@ -74,6 +74,7 @@ export type EnqueueRecommendation = z.output<typeof enqueueRecommendationSchema>
 
 export const providerSchema = z.enum(PROVIDERS, enumMessage(PROVIDERS));
 
+/** The status values of the schema's check constraints, for filters and for zero-filled metrics. */
 export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
 export const RECOMMENDATION_STATUSES = ['pending', 'in_production', 'published', 'expired', 'failed', 'cancelled'] as const;
 

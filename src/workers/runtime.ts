@@ -6,8 +6,7 @@ import { migrateDatabase } from '../db/migrate';
 import { createLogger, type Logger } from '../logger';
 import { createProviders } from '../providers';
 import type { Providers } from '../providers/types';
-import type { ActivityDeps } from '../activities/deps';
-import { WORKER_SHUTDOWN } from '../activities/provider-job';
+import { WORKER_SHUTDOWN, type ActivityDeps } from '../activities/deps';
 
 export interface RuntimeOptions {
   env: Env;

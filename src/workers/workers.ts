@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { PROVIDERS, providerTaskQueue, QUEUE_NAMES, type Provider, type QueueName } from '../config/providers';
+import { providerTaskQueue, QUEUE_NAMES, type QueueName } from '../config/providers';
 import { createCapacityActivities } from '../activities/capacity';
 import { createBargainActivities } from '../activities/bargains';
 import { createCompetitorBaseActivities, createCompetitorOpenAiActivities } from '../activities/competitor';
@@ -17,7 +17,6 @@ import { createPublishActivities } from '../activities/publish';
 import { createQueueSyncActivities } from '../activities/queue-sync';
 import { createVeo3Activities } from '../activities/veo3';
 import type { ActivityDeps } from '../activities/deps';
-
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundling takes seconds: do it once per process. */
