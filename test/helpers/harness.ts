@@ -3,7 +3,10 @@
  * own task queues on the shared Temporal server, provider simulators on free
  * ports, workers in this process, a client and the operator service.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -143,4 +146,20 @@ export function recommendationInput(overrides: Record<string, unknown> = {}) {
     ourData: { price: 6.2, points: 58, recentForm: 7.4 },
     ...overrides,
   };
+}
+
+const CLI = path.resolve(__dirname, '../../src/cli/main.ts');
+const execCli = promisify(execFile);
+
+/** The reelflow CLI as a real process against this harness's database and Temporal; its exit code instead of a throw. */
+export async function runCli(h: Harness, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execCli(process.execPath, ['-r', 'tsx/cjs', CLI, ...args], {
+      env: { ...process.env, ...h.childEnv, DATABASE_URL: h.db.url, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
 }

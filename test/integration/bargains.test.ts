@@ -4,9 +4,7 @@
  * Temporal server, PostgreSQL and the provider simulators. The CLI runs as a
  * real process, as in cli.test.ts.
  */
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DailyBargainsSummary } from '../../src/activities/bargains';
@@ -18,11 +16,10 @@ import { HOURLY_SCHEDULE_ID } from '../../src/schedule/hourly';
 import { describeSchedule, pauseSchedule, triggerSchedule } from '../../src/schedule/schedules';
 import { DAILY_BARGAINS_WORKFLOW } from '../../src/workflows/daily-bargains';
 import { recommendationWorkflowId, SEARCH_ATTRIBUTES } from '../../src/workflows/messages';
-import { startHarness, type Harness } from '../helpers/harness';
+import { runCli, startHarness, type Harness } from '../helpers/harness';
 import { waitUntil } from '../helpers/test-db';
 
 const SAMPLE = path.resolve(__dirname, '../../data/sample');
-const CLI = path.resolve(__dirname, '../../src/cli/main.ts');
 const HOUR = 3_600_000;
 /** 00:30 on the 19th in Madrid (CEST): a UTC calendar would still say the 18th. */
 const NIGHT = new Date('2025-10-18T22:30:00Z');
@@ -34,12 +31,7 @@ const rowCount = async () => Number((await h.db.database.pool.query('SELECT coun
 const analyzer = () => createBargainAnalyzer({ db: db(), service: h.service });
 const rowsOf = (ids: string[]) => db().select().from(competitiveRecommendations).where(inArray(competitiveRecommendations.id, ids));
 
-const execCli = promisify(execFile);
-const cli = (args: string[], env: Record<string, string> = {}) =>
-  execCli(process.execPath, ['-r', 'tsx/cjs', CLI, ...args], { env: { ...process.env, ...h.childEnv, DATABASE_URL: h.db.url, ...env } }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(h, args, env);
 
 /** Each recommendation has its own recommendationWorkflow, recorded on its row. */
 async function expectWorkflowsStarted(ids: string[]) {

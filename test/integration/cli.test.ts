@@ -3,13 +3,10 @@
  * for bad input and 1 for a server that is down, nothing written either way,
  * and the happy path end to end.
  */
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/harness';
+import { runCli, startHarness, type Harness } from '../helpers/harness';
 
-const run = promisify(execFile);
 const CLI = path.resolve(__dirname, '../../src/cli/main.ts');
 
 let h: Harness;
@@ -18,17 +15,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.stop());
 
-async function cli(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['-r', 'tsx/cjs', CLI, ...args], {
-      env: { ...process.env, ...h.childEnv, DATABASE_URL: h.db.url, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(h, args, env);
 const count = async () => Number((await h.db.database.pool.query('SELECT count(*) AS n FROM competitive_recommendations')).rows[0].n);
 const base = ['enqueue', '--title', 'Budimir, el delantero infravalorado', '--type', 'player_spotlight', '--player', 'ante-budimir'];
 

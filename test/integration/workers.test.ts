@@ -4,19 +4,13 @@
  * have a live worker; the API, /metrics, the dashboard's data and the CLI
  * report it, here with no VEO3 worker until one is started.
  */
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerTaskQueue } from '../../src/config/providers';
 import { queueWorkers } from '../../src/temporal/queue-workers';
 import { startTestApi, type TestApi } from '../api/support';
-import { startHarness, type Harness } from '../helpers/harness';
+import { runCli, startHarness, type Harness } from '../helpers/harness';
 import { spawnWorker, type WorkerProcess } from '../helpers/processes';
 import { waitUntil } from '../helpers/test-db';
-
-const CLI = path.resolve(__dirname, '../../src/cli/main.ts');
-const run = promisify(execFile);
 
 let h: Harness;
 let api: TestApi;
@@ -32,15 +26,7 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function cli(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['-r', 'tsx/cjs', CLI, ...args], { env: { ...process.env, ...h.childEnv, DATABASE_URL: h.db.url } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[]) => runCli(h, args);
 const workersOf = async (queue: string) => (await queueWorkers(h.client, h.taskQueue)).find((w) => w.queue === queue)!;
 
 describe('live workers per task queue', () => {
