@@ -68,6 +68,9 @@ export function createRecommendationService(deps: ServiceDeps) {
 
   async function startWorkflow(rec: Recommendation): Promise<{ workflowId: string; started: boolean }> {
     const workflowId = recommendationWorkflowId(rec.id);
+    // Temporal only remembers a closed workflow for its retention period; the row remembers for good.
+    // Without this, the same idea generated again after that would start a workflow that fails at once.
+    if (CLOSED_STATUSES.has(rec.status)) return { workflowId, started: false };
     const priority = rec.priority as Priority;
     try {
       const handle = await deps.client.workflow.start<typeof recommendationWorkflow>(RECOMMENDATION_WORKFLOW, {

@@ -2,7 +2,7 @@
  * The spine end to end: real Temporal server, real PostgreSQL, provider
  * simulators over real HTTP, workers in this process.
  */
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recommendationWorkflowId } from '../../src/workflows/messages';
 import { BadInputError } from '../../src/validation';
@@ -71,6 +71,18 @@ describe('recommendation workflow', () => {
     for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${first.workflowId}'` })) runs.push(wf.runId);
     expect(runs).toHaveLength(1);
     expect(h.sims.veo3.stats().submissions).toBe(1);
+  });
+
+  it('never starts a workflow for a closed idea whose workflow Temporal no longer keeps (past retention)', async () => {
+    // A published idea whose workflow history has been purged: only the row remembers it.
+    const [row] = await q<{ id: string }>(
+      `INSERT INTO competitive_recommendations (priority, recommendation_type, title, status, dedupe_key)
+       VALUES ('P1', 'trend_jump', 'Published last week', 'published', 'trend:pedri:retention') RETURNING id`,
+    );
+    const again = await h.service.enqueue(recommendationInput({ dedupeKey: 'trend:pedri:retention' }));
+    expect(again).toMatchObject({ started: false, workflowId: recommendationWorkflowId(row!.id) });
+    expect(await h.service.start(row!.id)).toMatchObject({ started: false });
+    await expect(h.client.workflow.getHandle(recommendationWorkflowId(row!.id)).describe()).rejects.toThrow(WorkflowNotFoundError);
   });
 
   it('cancel mid-flight marks the recommendation and its jobs cancelled, keeping the paid VEO3 slot until the task ends', async () => {
