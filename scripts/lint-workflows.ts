@@ -9,7 +9,7 @@ import path from 'node:path';
 import { builtinModules } from 'node:module';
 
 const root = path.resolve(__dirname, '../src/workflows');
-const forbiddenPaths = [/\/db\//, /\/src\/providers\//, /\/activities\//, /\/services\//, /\/capacity\//, /\/workers\//, /\/config\/env/];
+const forbiddenPaths = [/\/db\//, /\/src\/providers\//, /\/activities\//, /\/services\//, /\/gate\//, /\/simulators\//, /\/workers\//, /\/config\/env/];
 const forbiddenPackages = new Set(['pg', 'drizzle-orm', 'openai', 'undici', 'pino', 'fastify', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 const forbiddenCalls = [/\bnew Date\(\)/, /\bMath\.random\(/, /\bsetTimeout\(/, /\bsetInterval\(/, /\bprocess\.env\b/];
 

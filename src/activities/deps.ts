@@ -1,6 +1,6 @@
 /** What every activity factory receives. Tests build it with simulator-backed providers. */
 import type { Logger } from 'pino';
-import type { SlotGate } from '../capacity/slot-gate';
+import type { SlotGate } from '../gate/slot-gate';
 import type { Env } from '../config/env';
 import type { Provider, ProviderLimits } from '../config/providers';
 import type { Database } from '../db/client';

@@ -4,7 +4,7 @@
  * non-retryable ones end the job at once with the provider's message kept.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { DeadlineExpiredError, JobClosedError } from '../capacity/slot-gate';
+import { DeadlineExpiredError, JobClosedError } from '../gate/slot-gate';
 import { ProviderError } from '../providers/errors';
 import { BadInputError } from '../validation';
 import { FAILURE_TYPES } from '../workflows/messages';

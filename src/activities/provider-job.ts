@@ -18,7 +18,7 @@ import { classifyFailure, SubmitOutcomeUnknownError } from './failures';
 import { getJob } from '../db/queries';
 import { FAILURE_TYPES } from '../workflows/messages';
 import { withDbRetry } from '../db/retry';
-import { DeadlineExpiredError, JobClosedError } from '../capacity/slot-gate';
+import { DeadlineExpiredError, JobClosedError } from '../gate/slot-gate';
 
 export interface HeartbeatDetails {
   providerTaskId?: string;

@@ -1,5 +1,5 @@
 /** VEO3 (KIE.ai) activity: submit once, then poll the same task until the video is ready. */
-import { providerEventKey } from '../capacity/provider-events';
+import { providerEventKey } from '../gate/provider-events';
 import { ProviderError } from '../providers/errors';
 import type { VideoRequest } from '../providers/types';
 import type { ActivityDeps } from './deps';

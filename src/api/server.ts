@@ -28,8 +28,8 @@ import {
 } from '../validation';
 import type { QueueWorkers } from '../temporal/queue-workers';
 import { recommendationWorkflowId } from '../workflows/messages';
-import { notifyProviderEvent } from '../capacity/provider-events';
-import { callbackSchema } from '../providers/kie/schemas';
+import { notifyProviderEvent } from '../gate/provider-events';
+import { callbackSchema } from '../providers/veo3/schemas';
 import { recordAudit, listAudit } from './audit';
 import { bearerToken, lookupToken, roleAllows, type Principal, type Role } from './auth';
 import { openApiDocument } from './openapi';

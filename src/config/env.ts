@@ -111,7 +111,7 @@ export const apiEnvSchema = z.object({
 export const DEFAULT_SIMULATOR_PORTS = { veo3: 7301, openai: 7302, instagram: 7303, tiktok: 7304, youtube: 7305 } as const;
 
 const port = z.coerce.number().int().min(0).max(65_535);
-/** The simulators process's variables (src/providers/simulators-main.ts says what each does). */
+/** The simulators process's variables (src/simulators/main.ts says what each does). */
 export const simulatorEnvSchema = z.object({
   SIMULATOR_VEO3_PORT: port.default(DEFAULT_SIMULATOR_PORTS.veo3),
   SIMULATOR_OPENAI_PORT: port.default(DEFAULT_SIMULATOR_PORTS.openai),

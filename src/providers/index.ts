@@ -4,7 +4,7 @@
  */
 import type { Env } from '../config/env';
 import { InstagramClient } from './instagram/client';
-import { KieVideoClient } from './kie/client';
+import { KieVideoClient } from './veo3/client';
 import { OpenAiTextClient } from './openai/client';
 import { TikTokClient } from './tiktok/client';
 import type { Providers } from './types';

@@ -30,7 +30,7 @@ import {
   type RecommendationState,
 } from '../workflows/messages';
 import type { recommendationWorkflow } from '../workflows/recommendation';
-import { refreshCapacity } from '../temporal/capacity';
+import { refreshCapacity } from '../temporal/capacity-snapshot';
 
 export class NotFoundError extends Error {
   override name = 'NotFoundError';

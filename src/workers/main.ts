@@ -12,7 +12,7 @@ import { createWorkers } from './workers';
 import { startStuckWatch } from './stuck-watch';
 import { installTemporalRuntimeTelemetry } from '../metrics/runtime';
 import { notificationEventKey, notificationText, startNotification } from '../notifications/notify';
-import { ensureCapacityWorkflow } from '../temporal/capacity';
+import { ensureCapacityWorkflow } from '../temporal/capacity-snapshot';
 import { connectTemporal } from '../temporal/client';
 
 async function main() {

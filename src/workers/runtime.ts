@@ -1,6 +1,6 @@
 /** Builds what workers and activities share in one process: database, gate, providers, limits. */
 import { effectiveLimits, type Env } from '../config/env';
-import { SlotGate } from '../capacity/slot-gate';
+import { SlotGate } from '../gate/slot-gate';
 import { connectDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { createLogger, type Logger } from '../logger';

@@ -2,13 +2,13 @@
  * One Temporal worker per row of the limits table plus the base queue.
  * Provider workers accept many concurrent activities on purpose: a job waiting
  * for its provider slot is a cheap promise, and the real cap is the global
- * gate (src/capacity), not this process.
+ * gate (src/gate), not this process.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { providerTaskQueue, QUEUE_NAMES, type QueueName } from '../config/providers';
-import { createCapacityActivities } from '../activities/capacity';
+import { createCapacityActivities } from '../activities/capacity-snapshot';
 import { createBargainActivities } from '../activities/bargains';
 import { createCompetitorBaseActivities, createCompetitorOpenAiActivities } from '../activities/competitor';
 import { createOpenAiActivities } from '../activities/openai';

@@ -3,5 +3,5 @@ export { recommendationWorkflow } from './recommendation';
 export { competitorVideoWorkflow } from './competitor-video';
 export { recommendationGenerationWorkflow } from './recommendation-generation';
 export { dailyBargainsWorkflow } from './daily-bargains';
-export { notificationWorkflow } from '../notifications/workflow';
-export { capacityWorkflow } from './capacity';
+export { notificationWorkflow } from './notification';
+export { capacityWorkflow } from './capacity-snapshot';

@@ -26,7 +26,7 @@ import type { createPublishActivities, PublishedPost } from '../activities/publi
 import type { createQueueSyncActivities, RecommendationPlan } from '../activities/queue-sync';
 import type { createVeo3Activities } from '../activities/veo3';
 import { notificationEventKey, notificationText } from '../notifications/notify';
-import { notifyFromWorkflow } from '../notifications/workflow';
+import { notifyFromWorkflow } from './notification';
 import {
   cancelSignal,
   FAILURE_TYPES,

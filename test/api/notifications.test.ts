@@ -14,7 +14,7 @@ import { createLogger } from '../../src/logger';
 import { createNotificationActivities, deliveryKey } from '../../src/notifications/activities';
 import { loadNotificationConfig } from '../../src/notifications/config';
 import { notificationEventKey, notificationText, notificationWorkflowId, startNotification } from '../../src/notifications/notify';
-import { WebhookSimulator } from '../../src/notifications/webhook-simulator';
+import { WebhookSimulator } from '../../src/simulators/webhook';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 
 let t: TestDatabase;
@@ -136,7 +136,7 @@ describe('notificationWorkflow on Temporal', () => {
       connection,
       taskQueue,
       workflowBundle: await bundleWorkflowCode({
-        workflowsPath: path.resolve(__dirname, '../../src/notifications/workflow.ts'),
+        workflowsPath: path.resolve(__dirname, '../../src/workflows/notification.ts'),
         logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error },
       }),
       activities: createNotificationActivities({

@@ -12,8 +12,8 @@ import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, type Worke
 import { inject } from 'vitest';
 import { loadEnv, type Env } from '../../src/config/env';
 import { createLogger } from '../../src/logger';
-import { contentResponders } from '../../src/content/sim-responders';
-import { startSimulators } from '../../src/providers/simulators';
+import { contentResponders } from '../../src/simulators/responders';
+import { startSimulators } from '../../src/simulators/index';
 import { createRecommendationService, type RecommendationService } from '../../src/services/recommendations';
 import { createRuntime, type Runtime } from '../../src/workers/runtime';
 import type { QueueName } from '../../src/config/providers';

@@ -11,9 +11,9 @@ import { recommendationInput, startHarness, type Harness } from '../helpers/harn
 import { spawnWorker, type WorkerProcess } from '../helpers/processes';
 import { waitUntil } from '../helpers/test-db';
 import { PROVIDERS } from '../../src/config/providers';
-import { queryCapacity } from '../../src/temporal/capacity';
+import { queryCapacity } from '../../src/temporal/capacity-snapshot';
 import { CAPACITY_WORKFLOW, capacityQuery, capacityWorkflowId, refreshCapacityUpdate, type CapacitySnapshot } from '../../src/workflows/messages';
-import type { capacityWorkflow } from '../../src/workflows/capacity';
+import type { capacityWorkflow } from '../../src/workflows/capacity-snapshot';
 
 const run = promisify(execFile);
 const SPACING_MS = 300;

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_READY } from '../../src/providers/errors';
 import { InstagramClient, kindForGraphError } from '../../src/providers/instagram/client';
-import { InstagramSimulator } from '../../src/providers/instagram/simulator';
+import { InstagramSimulator } from '../../src/simulators/instagram';
 import { expectProviderError, TASK_MS, waitFor } from './support';
 
 const USER = '17841400000000001';

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OpenAiTextClient } from '../../src/providers/openai/client';
-import { DEFAULT_TRANSCRIPT, OpenAiSimulator, sampleFromSchema, SimRefusal } from '../../src/providers/openai/simulator';
+import { DEFAULT_TRANSCRIPT, OpenAiSimulator, sampleFromSchema, SimRefusal } from '../../src/simulators/openai';
 import { expectProviderError, TASK_MS } from './support';
 
 const analysis = z.object({

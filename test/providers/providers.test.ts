@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { loadEnv } from '../../src/config/env';
 import { createProviders } from '../../src/providers';
-import { startSimulators, type RunningSimulators } from '../../src/providers/simulators';
+import { startSimulators, type RunningSimulators } from '../../src/simulators/index';
 import type { Providers, Publisher } from '../../src/providers/types';
 import { waitFor } from './support';
 

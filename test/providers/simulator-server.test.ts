@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HttpClient, parseRetryAfter, kindForStatus } from '../../src/providers/http';
-import { Veo3Simulator } from '../../src/providers/kie/simulator';
-import { startSimulators } from '../../src/providers/simulators';
+import { Veo3Simulator } from '../../src/simulators/veo3';
+import { startSimulators } from '../../src/simulators/index';
 import { expectProviderError } from './support';
 
 describe('simulator infrastructure', () => {

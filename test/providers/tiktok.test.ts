@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_READY } from '../../src/providers/errors';
 import { kindForTikTokCode, quotePostIds, TikTokClient } from '../../src/providers/tiktok/client';
-import { TikTokSimulator } from '../../src/providers/tiktok/simulator';
+import { TikTokSimulator } from '../../src/simulators/tiktok';
 import { expectProviderError, TASK_MS, waitFor } from './support';
 
 describe('TikTok client against its simulator', () => {

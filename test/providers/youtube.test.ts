@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_READY } from '../../src/providers/errors';
-import { SIM_VIDEO_BYTES } from '../../src/providers/simulator-server';
+import { SIM_VIDEO_BYTES } from '../../src/simulators/server';
 import { kindForGoogleError, YouTubeClient } from '../../src/providers/youtube/client';
-import { YouTubeSimulator } from '../../src/providers/youtube/simulator';
+import { YouTubeSimulator } from '../../src/simulators/youtube';
 import { expectProviderError, TASK_MS, waitFor } from './support';
 
 describe('YouTube client against its simulator', () => {

@@ -12,7 +12,7 @@
  * Faults and stats: POST /__sim/faults, POST /__sim/reset, GET /__sim/stats on each port.
  */
 import { ConfigError, parseEnv, simulatorEnvSchema } from '../config/env';
-import { SIMULATOR_NAMES, startSimulators, type SimulatorName } from './simulators';
+import { SIMULATOR_NAMES, startSimulators, type SimulatorName } from './index';
 
 async function main(): Promise<void> {
   const env = parseEnv(simulatorEnvSchema);

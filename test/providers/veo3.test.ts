@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KieVideoClient, kindForKieCode } from '../../src/providers/kie/client';
-import { Veo3Simulator } from '../../src/providers/kie/simulator';
+import { KieVideoClient, kindForKieCode } from '../../src/providers/veo3/client';
+import { Veo3Simulator } from '../../src/simulators/veo3';
 import { expectProviderError, TASK_MS, waitFor } from './support';
 
 describe('KIE Veo3 client against its simulator', () => {

@@ -5,7 +5,7 @@
  * and counts as one submission and one in-flight task while it does.
  */
 import { z } from 'zod';
-import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimulatorOptions } from '../simulator-server';
+import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimulatorOptions } from './server';
 
 export interface ChatMessage {
   role: string;

@@ -1,6 +1,6 @@
-/** Starting and asking the deployment's capacity workflow (src/workflows/capacity.ts). */
+/** Starting and asking the deployment's capacity workflow (src/workflows/capacity-snapshot.ts). */
 import type { Client } from '@temporalio/client';
-import type { capacityWorkflow } from '../workflows/capacity';
+import type { capacityWorkflow } from '../workflows/capacity-snapshot';
 import { CAPACITY_WORKFLOW, capacityQuery, capacityWorkflowId, refreshCapacityUpdate, type CapacitySnapshot } from '../workflows/messages';
 
 /** Starts it unless it runs already: every worker process calls this on start-up. */

@@ -11,7 +11,7 @@
  * it) keeps its history small.
  */
 import * as wf from '@temporalio/workflow';
-import type { createCapacityActivities } from '../activities/capacity';
+import type { createCapacityActivities } from '../activities/capacity-snapshot';
 import { capacityQuery, refreshCapacityUpdate, type CapacitySnapshot } from './messages';
 
 export interface CapacityWorkflowInput {

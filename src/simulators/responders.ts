@@ -3,7 +3,7 @@
  * the demo and tests get briefs that read like the real model's (the generic
  * schema sampler cannot honour patterns such as "#hashtag").
  */
-import type { SimResponder } from '../providers/openai/simulator';
+import type { SimResponder } from './openai';
 import { analysisResponder, COMPETITOR_ANALYSIS_SCHEMA_NAME } from '../recommendations/analysis';
 
 function field(text: string, label: string): string | undefined {

@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { sleep } from './http';
+import { sleep } from '../providers/http';
 
 export interface SimFaults {
   /** Delay before answering each API request. */

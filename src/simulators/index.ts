@@ -4,12 +4,12 @@
  * simulators-main.ts.
  */
 import { PROVIDERS, type Provider } from '../config/providers';
-import { InstagramSimulator } from './instagram/simulator';
-import { Veo3Simulator } from './kie/simulator';
-import { OpenAiSimulator, type SimResponder } from './openai/simulator';
-import type { SimulatorServer } from './simulator-server';
-import { TikTokSimulator } from './tiktok/simulator';
-import { YouTubeSimulator } from './youtube/simulator';
+import { InstagramSimulator } from './instagram';
+import { Veo3Simulator } from './veo3';
+import { OpenAiSimulator, type SimResponder } from './openai';
+import type { SimulatorServer } from './server';
+import { TikTokSimulator } from './tiktok';
+import { YouTubeSimulator } from './youtube';
 
 /** One simulator per row of the limits table. */
 export const SIMULATOR_NAMES = PROVIDERS;

@@ -3,9 +3,9 @@
  * api.kie.ai. A task renders for taskDurationMs, then points at an MP4 this
  * simulator serves itself.
  */
-import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimTask, type SimulatorOptions } from '../simulator-server';
+import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimTask, type SimulatorOptions } from './server';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { generateRequestSchema } from './schemas';
+import { generateRequestSchema } from '../providers/veo3/schemas';
 
 export interface Veo3SimulatorOptions extends SimulatorOptions {
   /**

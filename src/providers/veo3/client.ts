@@ -1,5 +1,9 @@
 /**
- * The VEO3 client (KIE.ai Veo 3.1). submit() is the paid call and is never
+ * The VEO3 client. VEO3 (Google's video model) is what we buy; KIE.ai is the
+ * vendor we buy it through, so the provider key, this folder, the activity
+ * (src/activities/veo3.ts) and the simulator (src/simulators/veo3.ts) say
+ * `veo3`, while the wire names (KIE_* variables, KieVideoClient, the
+ * /api/v1/veo/* paths) say KIE. submit() is the paid call and is never
  * retried here; getStatus() is free and safe to repeat.
  */
 import { ProviderError, type ProviderErrorKind } from '../errors';

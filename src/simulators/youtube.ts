@@ -4,8 +4,8 @@
  * then processing for taskDurationMs before the video reads as processed.
  */
 import { randomBytes } from 'node:crypto';
-import { SimHttpError, SimulatorServer, type SimErrorKind, type SimReply, type SimRequest, type SimTask, type SimulatorOptions } from '../simulator-server';
-import { insertBodySchema, type InsertBody } from './schemas';
+import { SimHttpError, SimulatorServer, type SimErrorKind, type SimReply, type SimRequest, type SimTask, type SimulatorOptions } from './server';
+import { insertBodySchema, type InsertBody } from '../providers/youtube/schemas';
 
 interface Session {
   id: string;

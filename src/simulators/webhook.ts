@@ -6,8 +6,8 @@
  * message is recorded, so a test can assert "exactly one per event".
  */
 import { z } from 'zod';
-import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimulatorOptions } from '../providers/simulator-server';
-import type { Channel } from './config';
+import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimulatorOptions } from './server';
+import type { Channel } from '../notifications/config';
 
 export interface ReceivedMessage {
   channel: Channel;

@@ -5,8 +5,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
-import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimTask, type SimulatorOptions } from '../simulator-server';
-import { initRequestSchema } from './schemas';
+import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimTask, type SimulatorOptions } from './server';
+import { initRequestSchema } from '../providers/tiktok/schemas';
 
 interface Publish {
   publishId: string;
