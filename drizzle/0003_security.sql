@@ -1,0 +1,2 @@
+-- Filled in by the change that owns it.
+SELECT 1;
