@@ -4,7 +4,7 @@
  */
 import { PROVIDERS } from '../config/providers';
 import { readCapacity } from '../db/queries';
-import type { CapacitySnapshot } from '../workflows/messages';
+import type { CapacitySnapshot } from '../shared/messages';
 import type { ActivityDeps } from './deps';
 
 export function createCapacityActivities(deps: Pick<ActivityDeps, 'database'>) {

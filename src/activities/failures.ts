@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DeadlineExpiredError, JobClosedError } from '../gate/slot-gate';
 import { ProviderError } from '../providers/errors';
 import { BadInputError } from '../validation';
-import { FAILURE_TYPES } from '../workflows/messages';
+import { FAILURE_TYPES } from '../shared/messages';
 
 export class SubmitOutcomeUnknownError extends Error {
   override name = 'SubmitOutcomeUnknownError';

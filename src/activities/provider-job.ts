@@ -16,7 +16,7 @@ import type { Job } from '../db/schema';
 import { WORKER_SHUTDOWN, type ActivityDeps } from './deps';
 import { classifyFailure, SubmitOutcomeUnknownError } from './failures';
 import { getJob } from '../db/queries';
-import { FAILURE_TYPES } from '../workflows/messages';
+import { FAILURE_TYPES } from '../shared/messages';
 import { withDbRetry } from '../db/retry';
 import { DeadlineExpiredError, JobClosedError } from '../gate/slot-gate';
 

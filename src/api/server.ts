@@ -27,7 +27,7 @@ import {
   uuidSchema,
 } from '../validation';
 import type { QueueWorkers } from '../temporal/queue-workers';
-import { recommendationWorkflowId } from '../workflows/messages';
+import { recommendationWorkflowId } from '../shared/messages';
 import { notifyProviderEvent } from '../gate/provider-events';
 import { callbackSchema } from '../providers/veo3/schemas';
 import { recordAudit, listAudit } from './audit';

@@ -2,7 +2,7 @@
 import { eq } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Provider } from '../config/providers';
-import type { CapacitySnapshotRow } from '../workflows/messages';
+import type { CapacitySnapshotRow } from '../shared/messages';
 import type { Db } from './client';
 import { automationQueue, competitiveRecommendations, type Job, type Recommendation } from './schema';
 

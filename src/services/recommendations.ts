@@ -28,7 +28,7 @@ import {
   stateQuery,
   type CapacitySnapshotRow,
   type RecommendationState,
-} from '../workflows/messages';
+} from '../shared/messages';
 import type { recommendationWorkflow } from '../workflows/recommendation';
 import { refreshCapacity } from '../temporal/capacity-snapshot';
 

@@ -12,7 +12,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { createCapacityActivities } from '../activities/capacity-snapshot';
-import { capacityQuery, refreshCapacityUpdate, type CapacitySnapshot } from './messages';
+import { capacityQuery, refreshCapacityUpdate, type CapacitySnapshot } from '../shared/messages';
 
 export interface CapacityWorkflowInput {
   /** How old the query's answer may be. Default 5 s. */

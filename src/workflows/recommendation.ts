@@ -37,7 +37,7 @@ import {
   type RecommendationPhase,
   type RecommendationState,
   type ReprioritiseInput,
-} from './messages';
+} from '../shared/messages';
 
 export interface RecommendationInput {
   recommendationId: string;

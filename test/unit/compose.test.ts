@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { apiEnvSchema, DEFAULT_SIMULATOR_PORTS, envSchema, loadEnv, parseEnv, simulatorEnvSchema } from '../../src/config/env';
 import { PROVIDERS, QUEUE_NAMES } from '../../src/config/providers';
 import { devServerArgs } from '../../src/dev/temporal-server';
-import { SEARCH_ATTRIBUTES } from '../../src/workflows/messages';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/messages';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
