@@ -1,19 +1,15 @@
 /**
  * Every name an operator or another process uses to talk to our workflows:
- * signals, queries, updates, search attributes and workflow ids. Imported by
- * the workflows, the CLI, the API and the tests; documented in the README.
+ * signals, queries, updates, search attributes and failure types (workflow
+ * names and ids: ./workflow-ids). Imported by the workflows, the CLI, the API
+ * and the tests; documented in the README. Elsewhere a name is read from its
+ * definition (`reprioritiseSignal.name`), never written again as a literal.
  * No Node imports (workflow sandbox).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Priority } from '../config/priorities';
 import type { Provider } from '../config/providers';
-
-export const RECOMMENDATION_WORKFLOW = 'recommendationWorkflow';
-
-export function recommendationWorkflowId(recommendationId: string): string {
-  return `recommendation-${recommendationId}`;
-}
 
 /** Payload of the reprioritise signal/update: `{"priority":"P0"}`. */
 export interface ReprioritiseInput {
@@ -28,6 +24,8 @@ export interface CancelInput {
 export type RecommendationPhase =
   | 'loading'
   | 'scheduled'
+  /** A job of the workflow is in its provider's line, waiting for a slot (ReelflowProvider / ReelflowJobType name it). */
+  | 'waiting'
   | 'analyzing'
   | 'generating'
   | 'publishing'
@@ -56,11 +54,12 @@ export const reprioritiseUpdate = defineUpdate<RecommendationState, [Reprioritis
 export const cancelSignal = defineSignal<[CancelInput]>('cancel');
 export const stateQuery = defineQuery<RecommendationState>('state');
 
-/** The capacity workflow of a deployment (one per base task queue): `reelflow-capacity` by default. */
-export function capacityWorkflowId(baseTaskQueue: string): string {
-  return `${baseTaskQueue}-capacity`;
+/** Payload of slotGranted: the job (automation_queue id) that now holds its provider slot. */
+export interface SlotGrantedInput {
+  jobId: string;
 }
-export const CAPACITY_WORKFLOW = 'capacityWorkflow';
+/** Sent by a provider activity once its job holds a slot: the workflow's phase moves from waiting to running. */
+export const slotGrantedSignal = defineSignal<[SlotGrantedInput]>('slotGranted');
 
 /** One provider's row of get_available_capacity, as JSON. */
 export interface CapacitySnapshotRow {

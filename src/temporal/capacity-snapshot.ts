@@ -1,7 +1,8 @@
 /** Starting and asking the deployment's capacity workflow (src/workflows/capacity-snapshot.ts). */
 import type { Client } from '@temporalio/client';
 import type { capacityWorkflow } from '../workflows/capacity-snapshot';
-import { CAPACITY_WORKFLOW, capacityQuery, capacityWorkflowId, refreshCapacityUpdate, type CapacitySnapshot } from '../shared/messages';
+import { capacityQuery, refreshCapacityUpdate, type CapacitySnapshot } from '../shared/messages';
+import { CAPACITY_WORKFLOW, capacityWorkflowId } from '../shared/workflow-ids';
 
 /** Starts it unless it runs already: every worker process calls this on start-up. */
 export async function ensureCapacityWorkflow(client: Client, baseTaskQueue: string, refreshMs?: number): Promise<string> {

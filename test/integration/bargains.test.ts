@@ -15,7 +15,8 @@ import { DAILY_BARGAINS_SCHEDULE_ID, ensureDailyBargainsSchedule } from '../../s
 import { HOURLY_SCHEDULE_ID } from '../../src/schedule/hourly';
 import { describeSchedule, pauseSchedule, triggerSchedule } from '../../src/schedule/schedules';
 import { DAILY_BARGAINS_WORKFLOW } from '../../src/workflows/daily-bargains';
-import { recommendationWorkflowId, SEARCH_ATTRIBUTES } from '../../src/shared/messages';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/messages';
+import { recommendationWorkflowId } from '../../src/shared/workflow-ids';
 import { runCli, startHarness, type Harness } from '../helpers/harness';
 import { waitUntil } from '../helpers/test-db';
 

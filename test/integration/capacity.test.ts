@@ -12,7 +12,8 @@ import { spawnWorker, type WorkerProcess } from '../helpers/processes';
 import { waitUntil } from '../helpers/test-db';
 import { PROVIDERS } from '../../src/config/providers';
 import { queryCapacity } from '../../src/temporal/capacity-snapshot';
-import { CAPACITY_WORKFLOW, capacityQuery, capacityWorkflowId, refreshCapacityUpdate, type CapacitySnapshot } from '../../src/shared/messages';
+import { capacityQuery, refreshCapacityUpdate, type CapacitySnapshot } from '../../src/shared/messages';
+import { CAPACITY_WORKFLOW, capacityWorkflowId } from '../../src/shared/workflow-ids';
 import type { capacityWorkflow } from '../../src/workflows/capacity-snapshot';
 
 const run = promisify(execFile);

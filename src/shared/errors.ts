@@ -1,0 +1,84 @@
+/**
+ * The application's error classes, in one place: each names a situation the
+ * CLI, the API (src/api/errors.ts maps them to statuses) or the activities
+ * (src/activities/failures.ts maps them to Temporal failures) answer in their
+ * own way. No Node imports, so workflow code may import them too.
+ *
+ * Provider HTTP errors (ProviderError, src/providers/errors.ts) stay with the
+ * providers: those clients know nothing of Temporal or of this application,
+ * and only src/activities/failures.ts translates them.
+ */
+
+/** Input that breaks a rule (a field, a flag, a file): API 400, CLI exit 2, a non-retryable job failure. Names the field. */
+export class BadInputError extends Error {
+  override name = 'BadInputError';
+}
+
+/** No such recommendation, job, token… (API 404, CLI exit 2). */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+/** The request is well formed but the recommendation's state rules it out (API 409, CLI exit 2). */
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+}
+
+/** A deliberate API answer with its status, e.g. `new ApiError(404, 'no schedule "weekly"')`. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A bad environment variable (named in the message): the process stops before doing anything. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The Temporal frontend cannot be reached; the message says how to start it. */
+export class TemporalUnavailableError extends Error {
+  override name = 'TemporalUnavailableError';
+}
+
+/** The job's deadline passed before it got a provider slot: it is never started (nor paid for). */
+export class DeadlineExpiredError extends Error {
+  override name = 'DeadlineExpiredError';
+}
+
+/** The job was closed (cancelled, failed, done) while it waited or ran: nothing more to do. */
+export class JobClosedError extends Error {
+  override name = 'JobClosedError';
+}
+
+/** A paid submit whose outcome is unknown (the worker died mid-request): never repeated, so never paid twice. */
+export class SubmitOutcomeUnknownError extends Error {
+  override name = 'SubmitOutcomeUnknownError';
+}
+
+/** The model's competitor analysis does not match the contract: the analyse step is asked again. */
+export class MalformedAnalysisError extends Error {
+  override name = 'MalformedAnalysisError';
+}
+
+/** A competitor video that cannot be saved as given (e.g. a URL that is not a video). */
+export class InvalidVideoError extends Error {
+  override name = 'InvalidVideoError';
+}
+
+/** Recommendations were saved but their workflows could not be started; their ids say which to start again. */
+export class EnqueueFailedError extends Error {
+  override name = 'EnqueueFailedError';
+  constructor(
+    readonly recommendationIds: string[],
+    cause: unknown,
+  ) {
+    super(
+      `could not start the workflow of ${recommendationIds.length} recommendation(s) (${recommendationIds.join(', ')}): ${String((cause as Error)?.message ?? cause)}`,
+    );
+  }
+}

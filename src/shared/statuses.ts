@@ -1,0 +1,25 @@
+/**
+ * The status values of jobs (automation_queue) and recommendations
+ * (competitive_recommendations), defined once: the database's CHECK
+ * constraints (src/db/schema.ts), input validation, metrics, the API's types
+ * and the demo read them from here, so a status added here reaches all of them
+ * (and the database through `npm run db:generate`). No Node imports (workflow
+ * sandbox).
+ */
+
+export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+/** A job that may still run: in its provider's line or running. */
+export const OPEN_JOB_STATUSES = ['queued', 'processing'] as const satisfies readonly JobStatus[];
+export type OpenJobStatus = (typeof OPEN_JOB_STATUSES)[number];
+
+export const RECOMMENDATION_STATUSES = ['pending', 'in_production', 'published', 'expired', 'failed', 'cancelled'] as const;
+export type RecommendationStatus = (typeof RECOMMENDATION_STATUSES)[number];
+/** A recommendation that may still be made (and so may still start or own a workflow). */
+export const OPEN_RECOMMENDATION_STATUSES = ['pending', 'in_production'] as const satisfies readonly RecommendationStatus[];
+/** A recommendation whose story is over: nothing will change it again. */
+export const FINAL_RECOMMENDATION_STATUSES = ['published', 'expired', 'failed', 'cancelled'] as const satisfies readonly RecommendationStatus[];
+
+export function isFinalRecommendationStatus(status: string): boolean {
+  return (FINAL_RECOMMENDATION_STATUSES as readonly string[]).includes(status);
+}

@@ -1,0 +1,48 @@
+/**
+ * Workflow type names and workflow ids, defined once. Each id has one prefix
+ * constant used by its builder and (where ids are parsed back) its parser, so
+ * the two cannot drift. No Node imports (workflow sandbox).
+ */
+
+export const RECOMMENDATION_WORKFLOW = 'recommendationWorkflow';
+export const COMPETITOR_VIDEO_WORKFLOW = 'competitorVideoWorkflow';
+export const RECOMMENDATION_GENERATION_WORKFLOW = 'recommendationGenerationWorkflow';
+export const DAILY_BARGAINS_WORKFLOW = 'dailyBargainsWorkflow';
+export const NOTIFICATION_WORKFLOW = 'notificationWorkflow';
+export const CAPACITY_WORKFLOW = 'capacityWorkflow';
+
+export const RECOMMENDATION_WORKFLOW_ID_PREFIX = 'recommendation-';
+
+/** One workflow per recommendation: `recommendation-<uuid>`. */
+export function recommendationWorkflowId(recommendationId: string): string {
+  return `${RECOMMENDATION_WORKFLOW_ID_PREFIX}${recommendationId}`;
+}
+
+/**
+ * The recommendation id an operator gave: the id itself or its workflow id
+ * (`recommendation-<uuid>`, as the Web UI and `temporal` CLI show it). Only the
+ * prefix is removed; the caller validates what remains.
+ */
+export function parseRecommendationWorkflowId(idOrWorkflowId: string): string {
+  const id = idOrWorkflowId.trim();
+  return id.startsWith(RECOMMENDATION_WORKFLOW_ID_PREFIX) ? id.slice(RECOMMENDATION_WORKFLOW_ID_PREFIX.length) : id;
+}
+
+/** The capacity workflow of a deployment (one per base task queue): `reelflow-capacity` by default. */
+export function capacityWorkflowId(baseTaskQueue: string): string {
+  return `${baseTaskQueue}-capacity`;
+}
+
+/** One notification workflow per event key, so an event raised twice is delivered once. */
+export function notificationWorkflowId(eventKey: string): string {
+  return `notify-${eventKey}`;
+}
+
+/**
+ * One workflow per competitor video: `competitor-video-<key>`, where the key is
+ * a digest of the canonical URL (src/recommendations/ingest.ts computes it; the
+ * hash needs Node, this module may not).
+ */
+export function competitorVideoWorkflowId(urlDigest: string): string {
+  return `competitor-video-${urlDigest}`;
+}
