@@ -1,15 +1,19 @@
 /**
- * The audit trail: one row per mutating API call by an authenticated caller
- * (who, what, on which target, with what outcome, when). Written before the
- * response leaves, so a client that got an answer can rely on the row existing.
+ * The audit trail: one row per mutating API call by an authenticated caller,
+ * per failed authentication (one per source IP per window) and per mutating
+ * CLI command (who, what, on which target, with what outcome, when). Written
+ * before the answer leaves; a row that cannot be written fails the call. The
+ * table is append-only: a trigger (drizzle/0003_security.sql) refuses UPDATE
+ * and DELETE for every role.
  */
 import { desc } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { auditLog } from '../db/schema';
-import type { Principal } from './auth';
 
 export interface AuditEntry {
-  principal: Principal;
+  /** Token name, `cli:<os user>`, or `unauthenticated`. */
+  actor: string;
+  tokenId?: string | null;
   /** Dotted verb, e.g. 'recommendation.cancel'. */
   action: string;
   /** The id acted on, when there is one. */
@@ -19,8 +23,8 @@ export interface AuditEntry {
 
 export async function recordAudit(db: Db, entry: AuditEntry): Promise<void> {
   await db.insert(auditLog).values({
-    tokenId: entry.principal.tokenId,
-    actor: entry.principal.name,
+    tokenId: entry.tokenId ?? null,
+    actor: entry.actor,
     action: entry.action,
     target: entry.target ?? null,
     detail: entry.detail ?? {},

@@ -1,6 +1,7 @@
 /**
  * The API process: `npm run api`. Serves the REST API, the dashboard at
- * /automation-calendar and /metrics on API_HOST:API_PORT (default 0.0.0.0:8080).
+ * /automation-calendar and /metrics on API_HOST:API_PORT (default 127.0.0.1:8080: plain HTTP, so
+ * anything wider goes behind a TLS-terminating proxy).
  * Needs PostgreSQL (DATABASE_URL, migrated) and Temporal (TEMPORAL_ADDRESS).
  */
 import type { Client } from '@temporalio/client';
@@ -12,7 +13,8 @@ import { describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } fro
 import { createRecommendationService } from '../services/recommendations';
 import { connectTemporal } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
-import { ApiError, buildApiServer, type ScheduleController } from './server';
+import { ApiError } from '../shared/errors';
+import { buildApiServer, type ScheduleController } from './server';
 
 /** One of src/schedule's schedules behind the API's interface. */
 function scheduleController(client: Client, name: string, scheduleId: string): ScheduleController {
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
     log,
     schedules: Object.fromEntries(Object.entries(SCHEDULES).map(([name, s]) => [name, scheduleController(client, name, s.id)])),
     workers: () => queueWorkers(client, env.REELFLOW_TASK_QUEUE),
+    rateLimits: { authFailures: apiEnv.API_AUTH_FAILURE_LIMIT, hookCalls: apiEnv.API_HOOK_RATE_LIMIT, windowMs: apiEnv.API_RATE_WINDOW_MS },
   });
   const address = await app.listen({ port: apiEnv.API_PORT, host: apiEnv.API_HOST });
   log.info({ address, dashboard: `${address}/automation-calendar` }, 'API listening');

@@ -28,6 +28,11 @@ const limitsOverrides = z
 
 const url = z.string().url();
 
+/** A guessable secret is no secret: 32 characters of hex are 128 bits. */
+export const KIE_CALLBACK_SECRET_MIN = 32;
+/** Fastify's default maxParamLength: a longer path parameter makes the route not match at all. */
+export const KIE_CALLBACK_SECRET_MAX = 100;
+
 export const envSchema = z.object({
   DATABASE_URL: url.default('postgres://postgres@127.0.0.1:5432/reelflow'),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -55,8 +60,17 @@ export const envSchema = z.object({
    * Set, KIE reports each finished render at once; unset, workers only poll.
    */
   KIE_CALLBACK_URL: url.optional(),
-  /** The secret path segment the API accepts KIE's callbacks on (the hook is off when unset). */
-  KIE_CALLBACK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * The secret path segment the API accepts KIE's callbacks on (the hook is off when unset).
+   * At least 32 characters so it cannot be guessed (e.g. `openssl rand -hex 16`); at most
+   * Fastify's path-parameter limit, beyond which the route never matches and every callback 404s.
+   */
+  KIE_CALLBACK_SECRET: z
+    .string()
+    .min(KIE_CALLBACK_SECRET_MIN, `must be at least ${KIE_CALLBACK_SECRET_MIN} random characters (e.g. \`openssl rand -hex 16\`)`)
+    .max(KIE_CALLBACK_SECRET_MAX, `must be at most ${KIE_CALLBACK_SECRET_MAX} characters (Fastify's path-parameter limit)`)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must use only letters, digits, "-" and "_" (it is a URL path segment)')
+    .optional(),
   /** Credits charged per generation, recorded in automation_queue.cost. */
   KIE_CREDITS_PER_VIDEO: z.coerce.number().min(0).default(60),
 
@@ -103,8 +117,17 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
 /** The API process's own variables, on top of loadEnv's. */
 export const apiEnvSchema = z.object({
   API_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
-  /** 0.0.0.0 so a container port mapping works; set 127.0.0.1 to keep it local. */
-  API_HOST: z.string().min(1).default('0.0.0.0'),
+  /**
+   * Local only by default: the API speaks plain HTTP, so anything wider belongs behind a
+   * TLS-terminating proxy. Containers set 0.0.0.0 so their port mapping works.
+   */
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Failed authentications one source IP may make per window before it gets 429s. */
+  API_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
+  /** KIE hook calls one source IP may make per window (KIE sends one per finished render). */
+  API_HOOK_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  /** The rate limits' window. */
+  API_RATE_WINDOW_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
 });
 
 /** Where `npm run simulators` (and the demo) serve each provider simulator. */

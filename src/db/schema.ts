@@ -210,6 +210,8 @@ export const apiTokens = pgTable('api_tokens', {
   createdAt: createdAt(),
   lastUsedAt: ts('last_used_at'),
   revokedAt: ts('revoked_at'),
+  /** Null: valid until revoked (drizzle/0003_security.sql). */
+  expiresAt: ts('expires_at'),
 }, (t) => [check('api_tokens_role_check', sql`${t.role} IN ('read','operator')`)]);
 
 export const auditLog = pgTable('audit_log', {

@@ -12,7 +12,7 @@ import { TEST_ENV } from '../api/support';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { freePort } from '../helpers/processes';
 
-const SECRET = 'callback-secret-0123456789';
+const SECRET = 'callback-secret-0123456789abcdef0123456789';
 const POLL_MS = 30_000;
 
 let h: Harness;

@@ -1,0 +1,30 @@
+/**
+ * KIE.ai's callbacks. KIE cannot send our tokens, so the hook is authenticated
+ * by a secret path segment (KIE_CALLBACK_SECRET; never logged, see ../redact.ts)
+ * and throttled per source IP. A callback only wakes the task's poller;
+ * record-info stays the authority, so a forged one costs a poll.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { notifyProviderEvent } from '../../gate/provider-events';
+import { callbackSchema } from '../../providers/veo3/schemas';
+import { parseInput } from '../../validation';
+import { ok, type RouteContext } from '../context';
+import { ApiError } from '../../shared/errors';
+
+export function registerKieHookRoutes(app: FastifyInstance, { opts }: RouteContext, rateLimit: { max: number; timeWindow: number }): void {
+  app.post('/hooks/kie/:secret', { config: { rateLimit } }, async (req) => {
+    const expected = opts.env.KIE_CALLBACK_SECRET;
+    if (!expected || !sameSecret(expected, (req.params as { secret: string }).secret)) throw new ApiError(404, 'no route POST /hooks/kie');
+    const callback = parseInput(callbackSchema, req.body, 'callback');
+    const jobs = await notifyProviderEvent(opts.database.pool, 'veo3', callback.data.taskId, { code: callback.code, msg: callback.msg ?? null });
+    req.call = { detail: { taskId: callback.data.taskId, code: callback.code } };
+    return ok({ taskId: callback.data.taskId, jobs });
+  });
+}
+
+function sameSecret(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
