@@ -4,14 +4,9 @@
  * non-retryable ones end the job at once with the provider's message kept.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { DeadlineExpiredError, JobClosedError } from '../gate/slot-gate';
 import { ProviderError } from '../providers/errors';
-import { BadInputError } from '../validation';
+import { BadInputError, DeadlineExpiredError, JobClosedError, SubmitOutcomeUnknownError } from '../shared/errors';
 import { FAILURE_TYPES } from '../shared/messages';
-
-export class SubmitOutcomeUnknownError extends Error {
-  override name = 'SubmitOutcomeUnknownError';
-}
 
 export interface ClassifiedFailure {
   failure: ApplicationFailure;

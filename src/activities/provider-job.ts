@@ -14,11 +14,11 @@ import type { Provider } from '../config/providers';
 import { ProviderError } from '../providers/errors';
 import type { Job } from '../db/schema';
 import { WORKER_SHUTDOWN, type ActivityDeps } from './deps';
-import { classifyFailure, SubmitOutcomeUnknownError } from './failures';
+import { classifyFailure } from './failures';
 import { getJob } from '../db/queries';
 import { FAILURE_TYPES } from '../shared/messages';
 import { withDbRetry } from '../db/retry';
-import { DeadlineExpiredError, JobClosedError } from '../gate/slot-gate';
+import { DeadlineExpiredError, JobClosedError, SubmitOutcomeUnknownError } from '../shared/errors';
 
 export interface HeartbeatDetails {
   providerTaskId?: string;

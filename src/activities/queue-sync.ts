@@ -8,7 +8,8 @@ import { JOB_TYPES, type JobType } from '../config/providers';
 import { getRecommendation } from '../db/queries';
 import { automationQueue, competitiveRecommendations, type Job } from '../db/schema';
 import type { PoolClient } from 'pg';
-import { BadInputError, jobConfigSchema, parseInput, type JobConfig } from '../validation';
+import { jobConfigSchema, parseInput, type JobConfig } from '../validation';
+import { BadInputError } from '../shared/errors';
 import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
 

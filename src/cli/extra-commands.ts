@@ -19,7 +19,8 @@ import { loadRosterFile } from '../recommendations/roster';
 import { scheduleCommand } from '../schedule/command';
 import { createRecommendationService, type RecommendationService } from '../services/recommendations';
 import { connectTemporal } from '../temporal/client';
-import { BadInputError, enqueueRecommendationSchema, parseInput } from '../validation';
+import { enqueueRecommendationSchema, parseInput } from '../validation';
+import { BadInputError } from '../shared/errors';
 import { tokenCommands } from './token-commands';
 
 export interface ExtraCommandContext {

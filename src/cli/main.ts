@@ -22,12 +22,13 @@
  * Exit codes: 0 ok, 2 bad input or unknown id, 1 anything else (server down...).
  */
 import { parseArgs } from 'node:util';
-import { loadEnv, ConfigError } from '../config/env';
+import { loadEnv } from '../config/env';
 import { connectDatabase } from '../db/client';
-import { ConflictError, createRecommendationService, NotFoundError, type RecommendationService } from '../services/recommendations';
+import { createRecommendationService, type RecommendationService } from '../services/recommendations';
 import { connectTemporal } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
-import { BadInputError, enqueueRecommendationSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput } from '../validation';
+import { enqueueRecommendationSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput } from '../validation';
+import { BadInputError, ConfigError, ConflictError, NotFoundError } from '../shared/errors';
 import { extraCommands } from './extra-commands';
 import { printTable } from './format';
 

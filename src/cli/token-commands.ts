@@ -5,8 +5,7 @@
  *   reelflow token:list
  */
 import { createToken, listTokens, revokeToken } from '../api/auth';
-import { NotFoundError } from '../services/recommendations';
-import { BadInputError } from '../validation';
+import { BadInputError, NotFoundError } from '../shared/errors';
 import type { ExtraCommandContext } from './extra-commands';
 import { printTable } from './format';
 

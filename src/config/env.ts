@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { PROVIDER_LIMITS, PROVIDERS, type Provider, type ProviderLimits } from './providers';
+import { ConfigError } from '../shared/errors';
 
 const limitOverride = z
   .object({
@@ -94,10 +95,6 @@ export const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 /** Parses one process's variables; the first bad one becomes a ConfigError naming it. */
 export function parseEnv<S extends z.ZodTypeAny>(schema: S, source: NodeJS.ProcessEnv = process.env): z.output<S> {

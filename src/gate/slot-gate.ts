@@ -21,16 +21,11 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { SLOT_LEASE, type Provider } from '../config/providers';
 import { PROVIDER_EVENTS_CHANNEL } from './provider-events';
+import { DeadlineExpiredError, JobClosedError } from '../shared/errors';
 
 /** How long an event nobody waited for yet is kept (it may arrive while its poller is mid-request). */
 const EVENT_MEMORY_MS = 60_000;
 
-export class DeadlineExpiredError extends Error {
-  override name = 'DeadlineExpiredError';
-}
-export class JobClosedError extends Error {
-  override name = 'JobClosedError';
-}
 
 interface Waiter {
   jobId: string;

@@ -7,7 +7,7 @@
  * activities and their starters read it.
  */
 import { z } from 'zod';
-import { ConfigError } from '../config/env';
+import { ConfigError } from '../shared/errors';
 
 export const NOTIFICATION_EVENTS = ['completed', 'failed', 'stuck', 'expired'] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { TextIntelligence } from '../providers/types';
+import { MalformedAnalysisError } from '../shared/errors';
 import { LALIGA_TEAMS, normalizeName } from './names';
 
 export const COMPETITOR_ANALYSIS_SCHEMA_NAME = 'competitor_analysis';
@@ -86,10 +87,6 @@ export const competitorAnalysisJsonSchema = {
     },
   },
 } as const;
-
-export class MalformedAnalysisError extends Error {
-  override name = 'MalformedAnalysisError';
-}
 
 /** For analyses that did not come straight from the validating client (activity payloads, stored rows). */
 export function parseCompetitorAnalysis(value: unknown): CompetitorAnalysis {

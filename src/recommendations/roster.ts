@@ -9,7 +9,8 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client';
 import { players } from '../db/schema';
-import { BadInputError, parseJsonText, readInputFile } from '../validation';
+import { parseJsonText, readInputFile } from '../validation';
+import { BadInputError } from '../shared/errors';
 
 export const POSITIONS = ['GK', 'DEF', 'MID', 'FWD'] as const;
 export const INJURY_STATUSES = ['fit', 'doubtful', 'injured'] as const;

@@ -10,6 +10,7 @@ import { competitiveVideos, type CompetitiveVideo } from '../db/schema';
 import { parseInput, parseJsonText, readInputFile } from '../validation';
 import { analysedPlayerSchema, competitorAnalysisSchema, parseCompetitorAnalysis } from './analysis';
 import type { NameResolution, NameResolver } from './names';
+import { InvalidVideoError } from '../shared/errors';
 
 /**
  * What the analysis column holds: the model's validated answer, each player
@@ -30,10 +31,6 @@ export const flaggedNameSchema = z.object({
   candidates: z.array(z.string()),
 });
 export type FlaggedName = z.infer<typeof flaggedNameSchema>;
-
-export class InvalidVideoError extends Error {
-  override name = 'InvalidVideoError';
-}
 
 /** https://youtu.be/ID, /shorts/ID, m.youtube.com and tracking parameters all become https://www.youtube.com/watch?v=ID. */
 export function canonicalVideoUrl(raw: string): string {

@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { ExtraCommandContext } from '../cli/extra-commands';
 import { editDistance } from '../recommendations/names';
 import { connectTemporal } from '../temporal/client';
-import { BadInputError } from '../validation';
+import { BadInputError } from '../shared/errors';
 import { DAILY_BARGAINS_SCHEDULE_ID, ensureDailyBargainsSchedule } from './daily-bargains';
 import { ensureHourlySchedule, HOURLY_SCHEDULE_ID } from './hourly';
 import { describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } from './schedules';

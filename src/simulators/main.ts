@@ -11,7 +11,8 @@
  *
  * Faults and stats: POST /__sim/faults, POST /__sim/reset, GET /__sim/stats on each port.
  */
-import { ConfigError, parseEnv, simulatorEnvSchema } from '../config/env';
+import { parseEnv, simulatorEnvSchema } from '../config/env';
+import { ConfigError } from '../shared/errors';
 import { SIMULATOR_NAMES, startSimulators, type SimulatorName } from './index';
 
 async function main(): Promise<void> {

@@ -1,9 +1,7 @@
 /** Connecting to Temporal with an error that says what to do when it is down. */
 import { Client, Connection } from '@temporalio/client';
+import { TemporalUnavailableError } from '../shared/errors';
 
-export class TemporalUnavailableError extends Error {
-  override name = 'TemporalUnavailableError';
-}
 
 export async function connectTemporal(address: string, namespace: string): Promise<Client> {
   try {

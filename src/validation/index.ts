@@ -6,10 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { PRIORITIES } from '../config/priorities';
 import { PROVIDERS, PUBLISH_PLATFORMS } from '../config/providers';
-
-export class BadInputError extends Error {
-  override name = 'BadInputError';
-}
+import { BadInputError } from '../shared/errors';
 
 export const RECOMMENDATION_TYPES = [
   'counter_argument',

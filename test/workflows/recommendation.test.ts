@@ -5,7 +5,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recommendationWorkflowId } from '../../src/shared/workflow-ids';
-import { BadInputError } from '../../src/validation';
+import { BadInputError } from '../../src/shared/errors';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { waitUntil } from '../helpers/test-db';
 
