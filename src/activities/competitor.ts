@@ -11,17 +11,13 @@
 import { Context } from '@temporalio/activity';
 import { isPriority, type Priority } from '../config/priorities';
 import { players } from '../db/schema';
-import { analyseTranscript, MalformedAnalysisError, parseCompetitorAnalysis, type CompetitorAnalysis } from '../recommendations/analysis';
-import { createRecommendationEngine, RECOMMENDATION_THRESHOLDS } from '../recommendations/engine';
+import { analyseTranscript, parseCompetitorAnalysis, type CompetitorAnalysis, type FlaggedName } from '../recommendations/analysis';
+import { createRecommendationEngine } from '../recommendations/engine';
+import { RECOMMENDATION_THRESHOLDS } from '../recommendations/rules';
 import { createNameResolver } from '../recommendations/names';
-import {
-  InvalidVideoError,
-  resolveAnalysisPlayers,
-  saveCompetitorVideo as saveVideoRow,
-  type FlaggedName,
-} from '../recommendations/save-video';
+import { resolveAnalysisPlayers, saveCompetitorVideo as saveVideoRow } from '../recommendations/save-video';
 import { createRecommendationService } from '../services/recommendations';
-import { BadInputError } from '../validation';
+import { BadInputError, InvalidVideoError, MalformedAnalysisError } from '../shared/errors';
 import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
 import { runProviderJob } from './provider-job';
@@ -205,6 +201,7 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
           unreadableVideos: result.unreadableVideos,
         };
         deps.log.info({ created: summary.created.length, skipped: summary.skipped, reenqueued: summary.reenqueued.length }, 'recommendations generated');
+        for (const r of result.rejected) deps.log.warn({ dedupeKey: r.dedupeKey, reason: r.reason }, 'recommendation rejected by enqueue validation');
         return summary;
       } catch (err) {
         throw classifyFailure(err instanceof RangeError ? new BadInputError(err.message) : err).failure;

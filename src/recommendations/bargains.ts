@@ -5,7 +5,7 @@
  * (`reelflow bargains`); running it twice the same Madrid day proposes
  * nothing new (dedupe key per player and day).
  *
- * Who is a bargain is the engine's verdict (assessPlayer and its thresholds),
+ * Who is a bargain is the rules' verdict (assessPlayer and its thresholds),
  * so a player the daily video calls a chollo is never one the competitor
  * rules call a bust. The verdict already requires `fit`: doubtful and injured
  * players are never a bargain.
@@ -20,7 +20,7 @@ import type { Db } from '../db/client';
 import { players, type Player, type Recommendation } from '../db/schema';
 import type { RecommendationService } from '../services/recommendations';
 import { parseInput, type EnqueueRecommendationInput } from '../validation';
-import { assessPlayer, RECOMMENDATION_THRESHOLDS, type RecommendationThresholds } from './engine';
+import { assessPlayer, RECOMMENDATION_THRESHOLDS, type RecommendationThresholds } from './rules';
 
 /** The studio's calendar: a "day" of bargains is a day in Madrid, not in UTC. */
 export const BARGAIN_TIME_ZONE = 'Europe/Madrid';

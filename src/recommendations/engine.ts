@@ -1,382 +1,18 @@
 /**
- * The recommendation engine: reads what competitors said over the lookback
- * window (competitive_videos) against our data (players) and proposes videos
- * for the studio. Run hourly by a Temporal Schedule; running it twice never
- * proposes the same idea twice (dedupe_key).
- *
- * planRecommendations is the pure part (rules, priorities, keys) and is what
- * the golden tests pin; createRecommendationEngine adds the database and the
- * hand-off to the video workflows.
+ * The recommendation engine: loads the lookback window's competitor videos
+ * and our players, runs the rules (rules.ts) and saves what they propose
+ * through insertRecommendation, the same validation and schedule-window rule
+ * as `reelflow enqueue`, then hands each new idea to its video workflow. Run
+ * hourly by a Temporal Schedule; running it twice never proposes the same
+ * idea twice (dedupe_key).
  */
-import { and, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
-import { z } from 'zod';
-import { deadlineFor, PRIORITIES, priorityRank, type Priority } from '../config/priorities';
+import { gte, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { competitiveRecommendations, competitiveVideos, players, type CompetitiveVideo, type Player, type Recommendation } from '../db/schema';
-import { RECOMMENDATION_TYPES, type RecommendationType } from '../validation';
-import type { Stance } from './analysis';
-import { flaggedNameSchema, storedAnalysisSchema, type StoredAnalysis } from './save-video';
-
-export interface RecommendationThresholds {
-  /** Views from which a video reaches a large share of the Fantasy audience: its claims spread unanswered. */
-  viralMinViews: number;
-  /** The model's 8+/10 is kept for hype videos that are still growing. */
-  viralMinPotential: number;
-  /** After two days the comment section has moved on; an answer is no longer a response. */
-  viralResponseMaxAgeHours: number;
-  /** Two channels can be a coincidence; three is the community noticing a player. */
-  trendMinChannels: number;
-  /** Six points a round over the last five is a starter who scores, not a lucky week. */
-  bargainMinForm: number;
-  /** Points per million of price: what makes a player a "chollo" rather than just good. */
-  bargainMinPointsPerMillion: number;
-  /** Share of the busiest player's minutes: a bargain must be a starter, not a sub with one good cameo. */
-  bargainMinMinutesShare: number;
-  /** Under three points a round he scores like a bench player, whatever his price. */
-  bustMaxForm: number;
-  /** Under 30% of the available minutes he does not play enough to score. */
-  bustMaxMinutesShare: number;
-  /** Spotlights the studio can record per window beside the urgent responses. */
-  spotlightMaxPerRun: number;
-}
-
-export const RECOMMENDATION_THRESHOLDS: RecommendationThresholds = {
-  viralMinViews: 100_000,
-  viralMinPotential: 8,
-  viralResponseMaxAgeHours: 48,
-  trendMinChannels: 3,
-  bargainMinForm: 6,
-  bargainMinPointsPerMillion: 4,
-  bargainMinMinutesShare: 0.6,
-  bustMaxForm: 3,
-  bustMaxMinutesShare: 0.3,
-  spotlightMaxPerRun: 2,
-};
-
-/** Priority per rule. counter_argument is P0 only when the claim is on a viral video. */
-const PRIORITY: Record<'counterViral' | 'counter' | 'trend' | 'viral' | 'spotlight', Priority> = {
-  counterViral: 'P0',
-  counter: 'P1',
-  trend: 'P1',
-  viral: 'P1',
-  spotlight: 'P2',
-};
-
-/** When a player qualifies for several ideas in one run, one video is enough: the more urgent angle wins. */
-const PRECEDENCE: readonly RecommendationType[] = ['counter_argument', 'trend_jump', 'viral_response', 'player_spotlight'];
-
-export type Verdict = 'bargain' | 'bust' | 'neutral';
-
-export interface Assessment {
-  verdict: Verdict;
-  pointsPerMillion: number;
-  minutesShare: number;
-  /** Why, in the studio's language, ready for a script. */
-  reasons: string[];
-}
-
-const round2 = (n: number) => Math.round(n * 100) / 100;
-const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`);
-
-/** Our data's opinion of a player, from price, points, form, minutes and injury status. */
-export function assessPlayer(player: Player, maxMinutes: number, t: RecommendationThresholds = RECOMMENDATION_THRESHOLDS): Assessment {
-  const pointsPerMillion = round2(player.price > 0 ? player.points / player.price : 0);
-  const minutesShare = round2(maxMinutes > 0 ? player.minutes / maxMinutes : 0);
-  const bust: string[] = [];
-  if (player.injuryStatus === 'injured') bust.push('lesionado');
-  if (player.recentForm < t.bustMaxForm) bust.push(`forma reciente ${player.recentForm} pts/jornada (< ${t.bustMaxForm})`);
-  if (minutesShare < t.bustMaxMinutesShare) bust.push(`solo ${player.minutes} minutos jugados (${Math.round(minutesShare * 100)}% del máximo)`);
-  if (bust.length) return { verdict: 'bust', pointsPerMillion, minutesShare, reasons: bust };
-  const bargain =
-    player.injuryStatus === 'fit' &&
-    player.recentForm >= t.bargainMinForm &&
-    pointsPerMillion >= t.bargainMinPointsPerMillion &&
-    minutesShare >= t.bargainMinMinutesShare;
-  if (bargain) {
-    return {
-      verdict: 'bargain',
-      pointsPerMillion,
-      minutesShare,
-      reasons: [
-        `${pointsPerMillion} puntos por millón (≥ ${t.bargainMinPointsPerMillion})`,
-        `forma reciente ${player.recentForm} pts/jornada (≥ ${t.bargainMinForm})`,
-        `titular: ${Math.round(minutesShare * 100)}% de los minutos`,
-      ],
-    };
-  }
-  return { verdict: 'neutral', pointsPerMillion, minutesShare, reasons: [] };
-}
-
-/**
- * Start of the window bucket a moment falls in: buckets of `lookbackDays` days
- * counted from the Unix epoch. For 7 days they start on Thursday 00:00 UTC,
- * between two La Liga rounds (Friday to Monday), which is where a week's
- * ideas naturally split.
- */
-export function windowStart(at: Date, lookbackDays: number): string {
-  const size = lookbackDays * 86_400_000;
-  return new Date(Math.floor(at.getTime() / size) * size).toISOString().slice(0, 10);
-}
-
-export interface PlannedRecommendation {
-  type: RecommendationType;
-  priority: Priority;
-  title: string;
-  targetPlayer: string | null;
-  ourData: Record<string, unknown>;
-  sourceVideoId: string | null;
-  /**
-   * `${type}:${player or video}:${window start}`. The window is the bucket of
-   * the evidence (the video, or the moment a trend crossed its threshold), not
-   * of the run, so a video still inside the lookback after a bucket boundary
-   * does not produce its idea a second time.
-   */
-  dedupeKey: string;
-}
-
-const BUY: readonly Stance[] = ['strong_buy', 'buy'];
-const SELL: readonly Stance[] = ['strong_sell', 'sell'];
-const STRENGTH: Record<Stance, number> = { strong_buy: 2, buy: 1, hold: 0, sell: 1, strong_sell: 2 };
-
-interface ReadVideo {
-  row: CompetitiveVideo;
-  at: Date;
-  analysis: StoredAnalysis;
-  /** Roster ids some ambiguous name of this video could be. */
-  maybe: string[];
-}
-
-export interface PlanInput {
-  videos: readonly CompetitiveVideo[];
-  players: readonly Player[];
-  now: Date;
-  lookbackDays: number;
-  thresholds?: RecommendationThresholds;
-}
-
-export interface Plan {
-  recommendations: PlannedRecommendation[];
-  /** Rows whose analysis column does not parse (written by hand or an older format): ignored. */
-  unreadableVideos: string[];
-}
-
-function playerSnapshot(p: Player, a: Assessment) {
-  return {
-    id: p.id,
-    name: p.name,
-    team: p.team,
-    position: p.position,
-    price: p.price,
-    points: p.points,
-    recentForm: p.recentForm,
-    minutes: p.minutes,
-    injuryStatus: p.injuryStatus,
-    pointsPerMillion: a.pointsPerMillion,
-    minutesShare: a.minutesShare,
-    verdict: a.verdict,
-    reasons: a.reasons,
-  };
-}
-
-function videoSnapshot(v: ReadVideo) {
-  return {
-    id: v.row.id,
-    channel: v.row.channel,
-    url: v.row.url,
-    title: v.row.title,
-    views: v.row.views,
-    viralPotential: v.row.viralPotential,
-    publishedAt: v.at.toISOString(),
-  };
-}
-
-export function planRecommendations(input: PlanInput): Plan {
-  const t = input.thresholds ?? RECOMMENDATION_THRESHOLDS;
-  const { now, lookbackDays } = input;
-  const unreadableVideos: string[] = [];
-  const videos: ReadVideo[] = [];
-  for (const row of input.videos) {
-    const analysis = storedAnalysisSchema.safeParse(row.analysis);
-    if (!analysis.success) {
-      unreadableVideos.push(row.id);
-      continue;
-    }
-    const flagged = z.array(flaggedNameSchema).safeParse(row.ambiguousNames);
-    const maybe = flagged.success ? flagged.data.flatMap((f) => f.candidates) : [];
-    videos.push({ row, at: row.publishedAt ?? row.createdAt, analysis: analysis.data, maybe });
-  }
-
-  const roster = new Map(input.players.map((p) => [p.id, p]));
-  const maxMinutes = Math.max(0, ...input.players.map((p) => p.minutes));
-  const assessments = new Map(input.players.map((p) => [p.id, assessPlayer(p, maxMinutes, t)]));
-  const isViral = (v: ReadVideo) => v.row.views >= t.viralMinViews || (v.row.viralPotential ?? 0) >= t.viralMinPotential;
-  const windowOf = (at: Date) => ({ lookbackDays, start: windowStart(at, lookbackDays) });
-  const channelOf = (v: ReadVideo) => v.row.channel.trim().toLowerCase();
-  const key = (type: RecommendationType, subject: string, at: Date) => `${type}:${subject}:${windowStart(at, lookbackDays)}`;
-  const byDate = (a: ReadVideo, b: ReadVideo) => a.at.getTime() - b.at.getTime() || a.row.id.localeCompare(b.row.id);
-
-  // One idea per player (or per player-less video) per run; `rank` decides between candidates.
-  const chosen = new Map<string, { rec: PlannedRecommendation; rank: number[] }>();
-  const offer = (subject: string, rec: PlannedRecommendation, rank: number[]) => {
-    const current = chosen.get(subject);
-    if (!current || compareRanks(rank, current.rank) < 0) chosen.set(subject, { rec, rank });
-  };
-
-  // counter_argument: a competitor's buy on a player our data calls a bust, or sell on a bargain.
-  for (const v of videos) {
-    for (const entry of v.analysis.players) {
-      const player = entry.playerId ? roster.get(entry.playerId) : undefined;
-      if (!player) continue;
-      const a = assessments.get(player.id)!;
-      for (const claim of entry.claims) {
-        const contradicts = (BUY.includes(claim.stance) && a.verdict === 'bust') || (SELL.includes(claim.stance) && a.verdict === 'bargain');
-        if (!contradicts) continue;
-        const priority = isViral(v) ? PRIORITY.counterViral : PRIORITY.counter;
-        const claimsBuy = BUY.includes(claim.stance);
-        offer(
-          player.id,
-          {
-            type: 'counter_argument',
-            priority,
-            title: claimsBuy
-              ? `¿${player.name} ${claim.stance === 'strong_buy' ? 'regalado' : 'chollo'}? Nuestros datos dicen que no`
-              : `¿Vender a ${player.name}? Nuestros datos dicen que es un chollo`,
-            targetPlayer: player.id,
-            sourceVideoId: v.row.id,
-            dedupeKey: key('counter_argument', player.id, v.at),
-            ourData: {
-              player: playerSnapshot(player, a),
-              claim: { text: claim.text, stance: claim.stance, round: claim.round },
-              video: videoSnapshot(v),
-              window: windowOf(v.at),
-            },
-          },
-          [PRECEDENCE.indexOf('counter_argument'), priorityRank(priority), -v.row.views, -STRENGTH[claim.stance], -v.at.getTime()],
-        );
-      }
-    }
-  }
-
-  // trend_jump: one player, several channels, one window.
-  const mentions = new Map<string, ReadVideo[]>();
-  for (const v of videos) {
-    for (const id of new Set(v.row.playersMentioned)) {
-      const list = mentions.get(id) ?? [];
-      if (!list.length) mentions.set(id, list);
-      list.push(v);
-    }
-  }
-  for (const [playerId, list] of mentions) {
-    const player = roster.get(playerId);
-    const channels = new Set(list.map(channelOf));
-    if (!player || channels.size < t.trendMinChannels) continue;
-    // The trend "happened" when the Nth channel joined; later mentions do not make it a new idea.
-    const seen = new Set<string>();
-    const crossedAt = [...list].sort(byDate).find((v) => seen.add(channelOf(v)).size >= t.trendMinChannels)!.at;
-    const loudest = [...list].sort((a, b) => b.row.views - a.row.views || byDate(a, b))[0]!;
-    offer(
-      playerId,
-      {
-        type: 'trend_jump',
-        priority: PRIORITY.trend,
-        title: `${player.name}: ${channels.size} canales hablan de él. ¿Merece la pena?`,
-        targetPlayer: playerId,
-        sourceVideoId: loudest.row.id,
-        dedupeKey: key('trend_jump', playerId, crossedAt),
-        ourData: {
-          player: playerSnapshot(player, assessments.get(playerId)!),
-          channels: [...new Set(list.map((v) => v.row.channel))].sort(),
-          videos: [...list].sort(byDate).map(videoSnapshot),
-          window: windowOf(crossedAt),
-        },
-      },
-      [PRECEDENCE.indexOf('trend_jump'), priorityRank(PRIORITY.trend), -channels.size],
-    );
-  }
-
-  // viral_response: a big, hyped, recent video, answered about the player it is mostly about.
-  for (const v of videos) {
-    const ageHours = (now.getTime() - v.at.getTime()) / 3_600_000;
-    if (v.row.views < t.viralMinViews || (v.row.viralPotential ?? 0) < t.viralMinPotential || ageHours > t.viralResponseMaxAgeHours) continue;
-    const main = [...v.analysis.players]
-      .filter((p) => p.playerId && roster.has(p.playerId))
-      .sort((a, b) => b.claims.length - a.claims.length)[0];
-    const player = main?.playerId ? roster.get(main.playerId) : undefined;
-    offer(
-      player?.id ?? `video-${v.row.id}`,
-      {
-        type: 'viral_response',
-        priority: PRIORITY.viral,
-        title: player ? `Respuesta rápida a "${clip(v.row.title, 80)}": los datos de ${player.name}` : `Respuesta rápida a "${clip(v.row.title, 120)}"`,
-        targetPlayer: player?.id ?? null,
-        sourceVideoId: v.row.id,
-        dedupeKey: key('viral_response', player?.id ?? `video-${v.row.id}`, v.at),
-        ourData: {
-          player: player ? playerSnapshot(player, assessments.get(player.id)!) : null,
-          video: videoSnapshot(v),
-          claims: main?.claims ?? [],
-          window: windowOf(v.at),
-        },
-      },
-      [PRECEDENCE.indexOf('viral_response'), priorityRank(PRIORITY.viral), -v.row.views],
-    );
-  }
-
-  // player_spotlight: our bargains nobody covers (an ambiguous "Romero" might be him: not "nobody").
-  const covered = new Set(videos.flatMap((v) => [...v.row.playersMentioned, ...v.maybe]));
-  const spotlights = input.players
-    .filter((p) => assessments.get(p.id)!.verdict === 'bargain' && !covered.has(p.id))
-    .map((p) => ({ p, score: p.recentForm * assessments.get(p.id)!.pointsPerMillion }))
-    .sort((a, b) => b.score - a.score || a.p.id.localeCompare(b.p.id))
-    .slice(0, t.spotlightMaxPerRun);
-  for (const { p, score } of spotlights) {
-    offer(
-      p.id,
-      {
-        type: 'player_spotlight',
-        priority: PRIORITY.spotlight,
-        title: `El chollo del que nadie habla: ${p.name}`,
-        targetPlayer: p.id,
-        sourceVideoId: null,
-        dedupeKey: key('player_spotlight', p.id, now),
-        ourData: { player: playerSnapshot(p, assessments.get(p.id)!), window: windowOf(now) },
-      },
-      [PRECEDENCE.indexOf('player_spotlight'), priorityRank(PRIORITY.spotlight), -score],
-    );
-  }
-
-  // Most urgent first, then by rule and strength of the case; the key makes ties deterministic.
-  const recommendations = [...chosen.values()]
-    .sort(
-      (a, b) =>
-        priorityRank(a.rec.priority) - priorityRank(b.rec.priority) ||
-        compareRanks(a.rank, b.rank) ||
-        a.rec.dedupeKey.localeCompare(b.rec.dedupeKey),
-    )
-    .map((c) => c.rec);
-  return { recommendations, unreadableVideos };
-}
-
-/** Lexicographic: the first differing number decides; lower wins. */
-function compareRanks(a: number[], b: number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-// ---------------------------------------------------------------------------
-
-export class EnqueueFailedError extends Error {
-  override name = 'EnqueueFailedError';
-  constructor(
-    readonly recommendationIds: string[],
-    cause: unknown,
-  ) {
-    super(`could not start the workflow of ${recommendationIds.length} recommendation(s) (${recommendationIds.join(', ')}): ${String((cause as Error)?.message ?? cause)}`);
-  }
-}
+import { competitiveVideos, players, type Recommendation } from '../db/schema';
+import { insertRecommendation } from '../services/recommendation-commands';
+import { type EnqueueRecommendationInput } from '../validation';
+import { BadInputError, EnqueueFailedError } from '../shared/errors';
+import { planRecommendations, RECOMMENDATION_THRESHOLDS, type Plan, type PlanInput, type PlannedRecommendation, type RecommendationThresholds } from './rules';
 
 export interface RecommendationEngineOptions {
   db: Db;
@@ -392,6 +28,14 @@ export interface RecommendationEngineOptions {
   enqueue: (recommendationId: string) => Promise<unknown>;
   /** Default RECOMMENDATION_THRESHOLDS. */
   thresholds?: Partial<RecommendationThresholds>;
+  /** Default planRecommendations; tests swap in rules of their own. */
+  rules?: (input: PlanInput) => Plan;
+}
+
+export interface RejectedRecommendation {
+  dedupeKey: string;
+  /** The BadInputError message `reelflow enqueue` would have printed for the same idea. */
+  reason: string;
 }
 
 export interface GenerateResult {
@@ -401,30 +45,32 @@ export interface GenerateResult {
   skipped: number;
   /** Existing ideas of this run that had no workflow yet and were enqueued again. */
   reenqueued: string[];
+  /** Planned ideas that failed enqueue's validation or window rule: not saved, the rest of the run goes on. */
+  rejected: RejectedRecommendation[];
   unreadableVideos: string[];
 }
 
-/** Mirrors the status check constraint of competitive_recommendations. */
-const STATUSES = ['pending', 'in_production', 'published', 'expired', 'failed', 'cancelled'] as const;
-
-export interface RecommendationStats {
-  total: number;
-  byStatus: Record<string, number>;
-  byType: Record<string, number>;
-  byPriority: Record<Priority, number>;
-  published: number;
-  /** published / all recommendations; null when there are none. */
-  conversionRate: number | null;
-  /** Mean created -> published time of published recommendations; null when none is published. */
-  avgTimeToPublishSeconds: number | null;
+/** A planned idea in the shape `reelflow enqueue` and the API accept. */
+export function toEnqueueInput(r: PlannedRecommendation): EnqueueRecommendationInput {
+  return {
+    title: r.title,
+    type: r.type,
+    priority: r.priority,
+    source: 'competitor',
+    ...(r.targetPlayer !== null ? { targetPlayer: r.targetPlayer } : {}),
+    ourData: r.ourData,
+    ...(r.sourceVideoId !== null ? { sourceVideoId: r.sourceVideoId } : {}),
+    ...(r.scheduleAfter ? { scheduleAfter: r.scheduleAfter.toISOString() } : {}),
+    ...(r.deadline ? { deadline: r.deadline.toISOString() } : {}),
+    dedupeKey: r.dedupeKey,
+  };
 }
-
-const zeroes = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 
 export function createRecommendationEngine(options: RecommendationEngineOptions) {
   const { db, enqueue } = options;
   const now = options.now ?? (() => new Date());
   const thresholds = { ...RECOMMENDATION_THRESHOLDS, ...options.thresholds };
+  const rules = options.rules ?? planRecommendations;
 
   return {
     /** @param lookbackDays default 7: a week of competitor videos, about one La Liga round. */
@@ -441,44 +87,23 @@ export function createRecommendationEngine(options: RecommendationEngineOptions)
           .where(gte(sql`coalesce(${competitiveVideos.publishedAt}, ${competitiveVideos.createdAt})`, since)),
         db.select().from(players),
       ]);
-      const plan = planRecommendations({ videos: videoRows, players: playerRows, now: at, lookbackDays, thresholds });
-      if (plan.recommendations.length === 0) return { created: [], skipped: 0, reenqueued: [], unreadableVideos: plan.unreadableVideos };
+      const plan = rules({ videos: videoRows, players: playerRows, now: at, lookbackDays, thresholds });
 
-      const inserted = await db
-        .insert(competitiveRecommendations)
-        .values(
-          plan.recommendations.map((r) => ({
-            priority: r.priority,
-            status: 'pending',
-            recommendationType: r.type,
-            source: 'competitor',
-            title: r.title,
-            targetPlayer: r.targetPlayer,
-            ourData: r.ourData,
-            jobConfig: {},
-            sourceVideoId: r.sourceVideoId,
-            urgencyDeadline: deadlineFor(r.priority, at),
-            dedupeKey: r.dedupeKey,
-            createdAt: at,
-          })),
-        )
-        .onConflictDoNothing({ target: competitiveRecommendations.dedupeKey })
-        .returning();
-      const order = new Map(plan.recommendations.map((r, i) => [r.dedupeKey, i]));
-      const created = inserted.sort((a, b) => order.get(a.dedupeKey!)! - order.get(b.dedupeKey!)!);
-      const createdIds = new Set(created.map((r) => r.id));
-
-      const unstarted = await db
-        .select({ id: competitiveRecommendations.id })
-        .from(competitiveRecommendations)
-        .where(
-          and(
-            inArray(competitiveRecommendations.dedupeKey, plan.recommendations.map((r) => r.dedupeKey)),
-            eq(competitiveRecommendations.status, 'pending'),
-            isNull(competitiveRecommendations.workflowId),
-          ),
-        );
-      const reenqueued = unstarted.map((r) => r.id).filter((id) => !createdIds.has(id));
+      // In plan order, so `created` stays most urgent first.
+      const created: Recommendation[] = [];
+      const existing: Recommendation[] = [];
+      const rejected: RejectedRecommendation[] = [];
+      for (const planned of plan.recommendations) {
+        try {
+          const { recommendation, created: isNew } = await insertRecommendation(db, toEnqueueInput(planned), at);
+          (isNew ? created : existing).push(recommendation);
+        } catch (err) {
+          // One bad idea (a roster name too long for a title…) must not block the run's other ideas every hour.
+          if (!(err instanceof BadInputError)) throw err;
+          rejected.push({ dedupeKey: planned.dedupeKey, reason: err.message });
+        }
+      }
+      const reenqueued = existing.filter((r) => r.status === 'pending' && r.workflowId === null).map((r) => r.id);
 
       const failed: string[] = [];
       let firstError: unknown;
@@ -491,46 +116,7 @@ export function createRecommendationEngine(options: RecommendationEngineOptions)
         }
       }
       if (failed.length) throw new EnqueueFailedError(failed, firstError);
-      return { created, skipped: plan.recommendations.length - created.length, reenqueued, unreadableVideos: plan.unreadableVideos };
-    },
-
-    async getStats(): Promise<RecommendationStats> {
-      const groups = await db
-        .select({
-          status: competitiveRecommendations.status,
-          type: competitiveRecommendations.recommendationType,
-          priority: competitiveRecommendations.priority,
-          n: sql<number>`count(*)::int`,
-        })
-        .from(competitiveRecommendations)
-        .groupBy(competitiveRecommendations.status, competitiveRecommendations.recommendationType, competitiveRecommendations.priority);
-      const [timing] = await db
-        .select({
-          avg: sql<number | null>`avg(extract(epoch FROM ${competitiveRecommendations.publishedAt} - ${competitiveRecommendations.createdAt}))::float8`,
-        })
-        .from(competitiveRecommendations)
-        .where(eq(competitiveRecommendations.status, 'published'));
-
-      const byStatus: Record<string, number> = zeroes(STATUSES);
-      const byType: Record<string, number> = zeroes(RECOMMENDATION_TYPES);
-      const byPriority = zeroes(PRIORITIES);
-      let total = 0;
-      for (const g of groups) {
-        total += g.n;
-        byStatus[g.status] = (byStatus[g.status] ?? 0) + g.n;
-        byType[g.type] = (byType[g.type] ?? 0) + g.n;
-        byPriority[g.priority as Priority] += g.n;
-      }
-      const published = byStatus.published ?? 0;
-      return {
-        total,
-        byStatus,
-        byType,
-        byPriority,
-        published,
-        conversionRate: total ? round2(published / total) : null,
-        avgTimeToPublishSeconds: timing?.avg == null ? null : Math.round(timing.avg),
-      };
+      return { created, skipped: existing.length, reenqueued, rejected, unreadableVideos: plan.unreadableVideos };
     },
   };
 }

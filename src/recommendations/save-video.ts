@@ -8,29 +8,9 @@ import { z } from 'zod';
 import type { Db } from '../db/client';
 import { competitiveVideos, type CompetitiveVideo } from '../db/schema';
 import { parseInput, parseJsonText, readInputFile } from '../validation';
-import { analysedPlayerSchema, competitorAnalysisSchema, parseCompetitorAnalysis } from './analysis';
+import { parseCompetitorAnalysis, type FlaggedName, type StoredAnalysis } from './analysis';
 import type { NameResolution, NameResolver } from './names';
 import { InvalidVideoError } from '../shared/errors';
-
-/**
- * What the analysis column holds: the model's validated answer, each player
- * annotated with the roster id it resolved to (null when ambiguous or
- * unknown), so the engine reads claims per player without re-resolving.
- */
-export const storedAnalysisSchema = competitorAnalysisSchema.extend({
-  players: z.array(analysedPlayerSchema.extend({ playerId: z.string().nullable() })),
-});
-export type StoredAnalysis = z.infer<typeof storedAnalysisSchema>;
-
-/** One entry of ambiguous_names: a name we did not turn into one id, for a human to settle. */
-export const flaggedNameSchema = z.object({
-  name: z.string(),
-  team: z.string().nullable(),
-  reason: z.enum(['ambiguous', 'unknown']),
-  /** Roster ids it could be; empty when nobody on the roster fits. */
-  candidates: z.array(z.string()),
-});
-export type FlaggedName = z.infer<typeof flaggedNameSchema>;
 
 /** https://youtu.be/ID, /shorts/ID, m.youtube.com and tracking parameters all become https://www.youtube.com/watch?v=ID. */
 export function canonicalVideoUrl(raw: string): string {

@@ -4,7 +4,8 @@
  * schema sampler cannot honour patterns such as "#hashtag").
  */
 import type { SimResponder } from './openai';
-import { analysisResponder, COMPETITOR_ANALYSIS_SCHEMA_NAME } from '../recommendations/analysis';
+import { COMPETITOR_ANALYSIS_SCHEMA_NAME } from '../recommendations/analysis';
+import { analysisResponder } from './analysis-stand-in';
 
 function field(text: string, label: string): string | undefined {
   return new RegExp(`^${label}:\\s*(.+)$`, 'm').exec(text)?.[1]?.trim();

@@ -8,15 +8,11 @@ import path from 'node:path';
 import { count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { competitiveRecommendations, competitiveVideos, players } from '../../src/db/schema';
-import {
-  analysisResponder,
-  buildAnalysisPrompt,
-  competitorAnalysisJsonSchema,
-  competitorAnalysisSchema,
-  MalformedAnalysisError,
-  type CompetitorAnalysis,
-} from '../../src/recommendations/analysis';
-import { createRecommendationEngine, EnqueueFailedError, windowStart } from '../../src/recommendations/engine';
+import { buildAnalysisPrompt, competitorAnalysisJsonSchema, competitorAnalysisSchema, type CompetitorAnalysis } from '../../src/recommendations/analysis';
+import { analysisResponder } from '../../src/simulators/analysis-stand-in';
+import { createRecommendationEngine, toEnqueueInput } from '../../src/recommendations/engine';
+import { windowStart, type PlannedRecommendation } from '../../src/recommendations/rules';
+import { readRecommendationStats } from '../../src/recommendations/stats';
 import { createNameResolver, type NameResolver } from '../../src/recommendations/names';
 import { loadRosterFile, readRosterFile, RosterFileError } from '../../src/recommendations/roster';
 import {
@@ -26,6 +22,8 @@ import {
   saveCompetitorVideo,
   type CompetitorVideo,
 } from '../../src/recommendations/save-video';
+import { createRecommendationService } from '../../src/services/recommendations';
+import { BadInputError, EnqueueFailedError, MalformedAnalysisError } from '../../src/shared/errors';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 
 const SAMPLE = path.resolve(__dirname, '../../data/sample');
@@ -215,7 +213,8 @@ describe('recommendation engine (golden, shipped sample)', () => {
 
     const counter = result.created[0]!;
     expect(counter.source).toBe('competitor');
-    expect(counter.jobConfig).toEqual({});
+    // Saved through enqueue's validation, so its job config has enqueue's defaults.
+    expect(counter.jobConfig).toEqual({ provider: 'veo3', platforms: ['instagram', 'tiktok', 'youtube'], aspectRatio: '9:16' });
     expect(counter.ourData).toMatchObject({
       player: { id: 'carlos-alvarez', price: 9.5, points: 18, recentForm: 2.2, injuryStatus: 'doubtful', verdict: 'bust' },
       claim: { stance: 'strong_buy', round: 8 },
@@ -258,7 +257,6 @@ describe('recommendation engine (golden, shipped sample)', () => {
   });
 
   it('reports counts, conversion and time to publish', async () => {
-    const { engine } = engineWithRecorder();
     await db()
       .update(competitiveRecommendations)
       .set({ status: 'published', publishedAt: sql`created_at + interval '6 hours'` })
@@ -267,7 +265,7 @@ describe('recommendation engine (golden, shipped sample)', () => {
       .update(competitiveRecommendations)
       .set({ status: 'published', publishedAt: sql`created_at + interval '10 hours'` })
       .where(eq(competitiveRecommendations.targetPlayer, 'lamine-yamal'));
-    const stats = await engine.getStats();
+    const stats = await readRecommendationStats(db());
     expect(stats).toEqual({
       total: 6,
       byStatus: { pending: 4, in_production: 0, published: 2, expired: 0, failed: 0, cancelled: 0 },
@@ -277,6 +275,64 @@ describe('recommendation engine (golden, shipped sample)', () => {
       conversionRate: 0.33,
       avgTimeToPublishSeconds: 8 * 3600,
     });
+  });
+});
+
+describe('one insert path: the engine saves through enqueue\'s validation and window rule', () => {
+  const runAt = new Date(NOW.getTime() + HOUR);
+  const idea = (over: Partial<PlannedRecommendation>): PlannedRecommendation => ({
+    type: 'player_spotlight',
+    priority: 'P2',
+    title: 'El chollo del que nadie habla: Roger Brugué',
+    targetPlayer: 'roger-brugue',
+    ourData: { test: true },
+    sourceVideoId: null,
+    dedupeKey: `insert-path:${Math.random()}`,
+    ...over,
+  });
+  const bad: Array<[string, PlannedRecommendation]> = [
+    ['a title too short', idea({ title: 'Ok' })],
+    ['a target player too long for the column', idea({ targetPlayer: 'x'.repeat(121) })],
+    ['a deadline already past', idea({ deadline: new Date(runAt.getTime() - HOUR) })],
+    ['a deadline before it may start', idea({ scheduleAfter: new Date(runAt.getTime() + 48 * HOUR), deadline: new Date(runAt.getTime() + 24 * HOUR) })],
+  ];
+
+  it('rejects exactly what enqueue rejects, with the same message, saves none of it, and keeps the good ideas', async () => {
+    // Validation and the window rule run before the service touches Temporal, so no client is needed here.
+    const service = createRecommendationService({ database: tdb.database, client: undefined as never, taskQueue: 'unused', now: () => runAt });
+    const expected: Array<{ dedupeKey: string; reason: string }> = [];
+    for (const [why, planned] of bad) {
+      const err = await service.enqueue(toEnqueueInput(planned)).catch((e: unknown) => e);
+      expect(err, why).toBeInstanceOf(BadInputError);
+      expected.push({ dedupeKey: planned.dedupeKey, reason: (err as Error).message });
+    }
+    expect(expected.map((e) => e.reason)).toEqual([
+      'enqueue: title must be at least 3 characters',
+      'enqueue: targetPlayer String must contain at most 120 character(s)',
+      'enqueue: deadline must be in the future',
+      'enqueue: deadline must be after scheduleAfter, or the video could never be made in time',
+    ]);
+
+    const good = idea({ scheduleAfter: new Date(runAt.getTime() + 24 * HOUR) });
+    const calls: string[] = [];
+    const engine = createRecommendationEngine({
+      db: db(),
+      now: () => runAt,
+      enqueue: async (id) => void calls.push(id),
+      rules: () => ({ recommendations: [...bad.map(([, p]) => p), good], unreadableVideos: [] }),
+    });
+    const result = await engine.generateRecommendations();
+    expect(result.rejected).toEqual(expected);
+    expect(result.created.map((r) => r.dedupeKey)).toEqual([good.dedupeKey]);
+    // The window rule: a scheduled P2 has its week from when it may start, as through enqueue.
+    expect(result.created[0]!.scheduleAfter).toEqual(good.scheduleAfter);
+    expect(result.created[0]!.urgencyDeadline).toEqual(new Date(good.scheduleAfter!.getTime() + 7 * 24 * HOUR));
+    expect(calls).toEqual([result.created[0]!.id]);
+    const saved = await db()
+      .select({ key: competitiveRecommendations.dedupeKey })
+      .from(competitiveRecommendations)
+      .where(sql`${competitiveRecommendations.dedupeKey} LIKE 'insert-path:%'`);
+    expect(saved.map((r) => r.key)).toEqual([good.dedupeKey]);
   });
 });
 

@@ -1,0 +1,172 @@
+/**
+ * What changes a recommendation: enqueue, start, cancel, reprioritise.
+ *
+ * insertRecommendation is the one way a recommendation row is written (by
+ * `reelflow enqueue`, the API, the daily bargains and the competitor engine),
+ * so every idea passes the same validation and the same schedule-window rule.
+ */
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { eq } from 'drizzle-orm';
+import { deadlineFor, temporalPriorityKey, type Priority } from '../config/priorities';
+import type { Db } from '../db/client';
+import { getRecommendation } from '../db/queries';
+import { competitiveRecommendations, type Recommendation } from '../db/schema';
+import { BadInputError, ConflictError, NotFoundError } from '../shared/errors';
+import { cancelSignal, reprioritiseUpdate, SEARCH_ATTRIBUTES, type RecommendationState } from '../shared/messages';
+import { parseRecommendationWorkflowId, RECOMMENDATION_WORKFLOW, recommendationWorkflowId } from '../shared/workflow-ids';
+import { isFinalRecommendationStatus } from '../shared/statuses';
+import { enqueueRecommendationSchema, parseInput, prioritySchema, uuidSchema } from '../validation';
+import type { recommendationWorkflow } from '../workflows/recommendation';
+import type { ServiceDeps } from './recommendations';
+
+export interface EnqueueResult {
+  recommendation: Recommendation;
+  workflowId: string;
+  /** False when the recommendation already had a workflow (duplicate enqueue). */
+  started: boolean;
+}
+
+export interface InsertResult {
+  recommendation: Recommendation;
+  /** False when a recommendation with the same dedupe key already existed (it is handed back unchanged). */
+  created: boolean;
+}
+
+/**
+ * Validates an enqueue input (EnqueueRecommendationInput), applies the
+ * schedule-window rule and inserts the row; an existing dedupe key hands back
+ * that row instead. Throws BadInputError naming the field; writes nothing then.
+ */
+export async function insertRecommendation(db: Db, input: unknown, now: Date): Promise<InsertResult> {
+  const data = parseInput(enqueueRecommendationSchema, input, 'enqueue');
+  // A scheduled idea's window opens when it may start: a P0 for tomorrow's match has 24 h from then.
+  const opens = data.scheduleAfter && data.scheduleAfter > now ? data.scheduleAfter : now;
+  const deadline = data.deadline ?? deadlineFor(data.priority, opens);
+  if (deadline && deadline <= now) throw new BadInputError('enqueue: deadline must be in the future');
+  if (deadline && data.scheduleAfter && deadline <= data.scheduleAfter) {
+    throw new BadInputError('enqueue: deadline must be after scheduleAfter, or the video could never be made in time');
+  }
+  const [inserted] = await db
+    .insert(competitiveRecommendations)
+    .values({
+      title: data.title,
+      recommendationType: data.type,
+      priority: data.priority,
+      source: data.source,
+      targetPlayer: data.targetPlayer ?? null,
+      ourData: data.ourData,
+      jobConfig: data.jobConfig,
+      sourceVideoId: data.sourceVideoId ?? null,
+      urgencyDeadline: deadline,
+      scheduleAfter: data.scheduleAfter ?? null,
+      dedupeKey: data.dedupeKey ?? null,
+      createdAt: now,
+    })
+    .onConflictDoNothing({ target: competitiveRecommendations.dedupeKey })
+    .returning();
+  if (inserted) return { recommendation: inserted, created: true };
+  // Only a dedupe key can conflict, so there is one.
+  const [existing] = await db.select().from(competitiveRecommendations).where(eq(competitiveRecommendations.dedupeKey, data.dedupeKey!));
+  return { recommendation: existing!, created: false };
+}
+
+function assertOpen(rec: Recommendation, action: string): void {
+  if (isFinalRecommendationStatus(rec.status)) throw new ConflictError(`recommendation ${rec.id} is already ${rec.status}: nothing to ${action}`);
+}
+
+export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: string) => Promise<Recommendation>) {
+  const { db } = deps.database;
+  const now = deps.now ?? (() => new Date());
+
+  async function startWorkflow(rec: Recommendation): Promise<{ workflowId: string; started: boolean }> {
+    const workflowId = recommendationWorkflowId(rec.id);
+    // Temporal only remembers a closed workflow for its retention period; the row remembers for good.
+    // Without this, the same idea generated again after that would start a workflow that fails at once.
+    if (isFinalRecommendationStatus(rec.status)) return { workflowId, started: false };
+    const priority = rec.priority as Priority;
+    try {
+      await deps.client.workflow.start<typeof recommendationWorkflow>(RECOMMENDATION_WORKFLOW, {
+        taskQueue: deps.taskQueue,
+        workflowId,
+        args: [{ recommendationId: rec.id }],
+        // Same recommendation twice -> one workflow; a finished one is never re-run (it was paid for).
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        priority: { priorityKey: temporalPriorityKey(priority) },
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTES.priority, value: priority },
+          { key: SEARCH_ATTRIBUTES.recommendationId, value: rec.id },
+        ],
+      });
+      return { workflowId, started: rec.workflowId === null };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
+      throw err;
+    }
+  }
+
+  return {
+    async enqueue(input: unknown): Promise<EnqueueResult> {
+      const { recommendation: rec, created } = await insertRecommendation(db, input, now());
+      if (!created) {
+        // Same dedupe key as an existing idea: hand back that one (and make sure it runs).
+        const { workflowId } = await startWorkflow(rec);
+        return { recommendation: rec, workflowId, started: false };
+      }
+      try {
+        const { workflowId } = await startWorkflow(rec);
+        const [updated] = await db
+          .update(competitiveRecommendations)
+          .set({ workflowId })
+          .where(eq(competitiveRecommendations.id, rec.id))
+          .returning();
+        return { recommendation: updated!, workflowId, started: true };
+      } catch (err) {
+        // No workflow, no row: nothing half-enqueued is left behind.
+        await db.delete(competitiveRecommendations).where(eq(competitiveRecommendations.id, rec.id));
+        throw err;
+      }
+    },
+
+    /** Starts (or finds) the workflow of an existing recommendation. */
+    async start(ref: string): Promise<EnqueueResult> {
+      // The id or its workflow id (recommendation-<uuid>), as everywhere else.
+      const recommendationId = parseInput(uuidSchema, parseRecommendationWorkflowId(ref), 'recommendation id');
+      const rec = await getRecommendation(db, recommendationId);
+      if (!rec) throw new NotFoundError(`recommendation ${recommendationId} does not exist`);
+      const { workflowId, started } = await startWorkflow(rec);
+      if (rec.workflowId !== workflowId) {
+        await db.update(competitiveRecommendations).set({ workflowId }).where(eq(competitiveRecommendations.id, rec.id));
+      }
+      return { recommendation: { ...rec, workflowId }, workflowId, started };
+    },
+
+    async cancel(ref: string, reason?: string): Promise<Recommendation> {
+      const rec = await resolve(ref);
+      // Temporal accepts a cancel request for a workflow that has already closed, so ask the row.
+      assertOpen(rec, 'cancel');
+      const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
+      try {
+        if (reason) await handle.signal(cancelSignal, { reason });
+        else await handle.cancel();
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`recommendation ${rec.id} has no running workflow`);
+        throw err;
+      }
+      return rec;
+    },
+
+    async reprioritise(ref: string, priority: string): Promise<RecommendationState> {
+      const p = parseInput(prioritySchema, priority, 'priority');
+      const rec = await resolve(ref);
+      assertOpen(rec, 'reprioritise');
+      const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
+      try {
+        return await handle.executeUpdate(reprioritiseUpdate, { args: [{ priority: p }] });
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`recommendation ${rec.id} has no running workflow`);
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * What operators read: recommendation and job listings, one recommendation's
+ * status (rows, events and its workflow), provider capacity and the counts
+ * behind the dashboards. Nothing here writes.
+ */
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { and, desc, eq, gte, inArray, sql, type SQL } from 'drizzle-orm';
+import { PROVIDERS } from '../config/providers';
+import { planStepOrder } from '../db/queries';
+import { readCapacity, type CapacityRow } from '../gate/capacity';
+import { automationQueue, competitiveRecommendations, jobEvents, type Job, type Recommendation } from '../db/schema';
+import { stateQuery, type CapacitySnapshotRow, type RecommendationState } from '../shared/messages';
+import { capacityWorkflowId, recommendationWorkflowId } from '../shared/workflow-ids';
+import { refreshCapacity } from '../temporal/capacity-snapshot';
+import { parseInput, prioritySchema, providerSchema } from '../validation';
+import type { ServiceDeps } from './recommendations';
+
+export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: string) => Promise<Recommendation>) {
+  const { db, pool } = deps.database;
+
+  return {
+    async listRecommendations(filters: { status?: string; priority?: string; limit?: number } = {}) {
+      const where: SQL[] = [];
+      if (filters.status) where.push(eq(competitiveRecommendations.status, filters.status));
+      if (filters.priority) where.push(eq(competitiveRecommendations.priority, parseInput(prioritySchema, filters.priority, 'priority')));
+      return db
+        .select()
+        .from(competitiveRecommendations)
+        .where(where.length ? and(...where) : undefined)
+        .orderBy(competitiveRecommendations.priority, desc(competitiveRecommendations.createdAt))
+        .limit(filters.limit ?? 100);
+    },
+
+    async listJobs(filters: { status?: string[]; provider?: string; priority?: string; since?: Date; limit?: number } = {}): Promise<Job[]> {
+      const where: SQL[] = [];
+      if (filters.status?.length) where.push(inArray(automationQueue.status, filters.status));
+      if (filters.provider) where.push(eq(automationQueue.apiProvider, parseInput(providerSchema, filters.provider, 'provider')));
+      if (filters.priority) where.push(eq(automationQueue.priority, parseInput(prioritySchema, filters.priority, 'priority')));
+      if (filters.since) where.push(gte(automationQueue.createdAt, filters.since));
+      return db
+        .select()
+        .from(automationQueue)
+        .where(where.length ? and(...where) : undefined)
+        .orderBy(automationQueue.priority, automationQueue.createdAt, sql.raw(planStepOrder('step')))
+        .limit(filters.limit ?? 200);
+    },
+
+    async status(ref: string) {
+      const rec = await resolve(ref);
+      const jobs = await db
+        .select()
+        .from(automationQueue)
+        .where(eq(automationQueue.recommendationId, rec.id))
+        .orderBy(automationQueue.createdAt, sql.raw(planStepOrder('step')));
+      const events = await db
+        .select()
+        .from(jobEvents)
+        .where(eq(jobEvents.recommendationId, rec.id))
+        .orderBy(jobEvents.id);
+      let workflow: { status: string; runId: string; state: RecommendationState | null } | null = null;
+      try {
+        const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
+        const desc = await handle.describe();
+        const state = desc.status.name === 'RUNNING' ? await handle.query(stateQuery).catch(() => null) : null;
+        workflow = { status: desc.status.name, runId: desc.runId, state };
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+      return { recommendation: rec, jobs, events, workflow };
+    },
+
+    async capacity(provider?: string): Promise<CapacityRow[]> {
+      return readCapacity(pool, provider ? [parseInput(providerSchema, provider, 'provider')] : PROVIDERS);
+    },
+
+    /** The same numbers through Temporal: the capacity workflow reads them now and answers its update. */
+    async capacityFromWorkflow(provider?: string): Promise<CapacitySnapshotRow[]> {
+      const only = provider ? parseInput(providerSchema, provider, 'provider') : undefined;
+      try {
+        const snapshot = await refreshCapacity(deps.client, deps.taskQueue);
+        return snapshot.providers.filter((r) => !only || r.provider === only);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) {
+          throw new Error(`the capacity workflow ${capacityWorkflowId(deps.taskQueue)} is not running; start a worker (npm run worker) and try again`);
+        }
+        throw err;
+      }
+    },
+
+    /** Counts for dashboards: recommendations by status/type/priority and jobs by status/provider. */
+    async counts() {
+      const recs = await db.execute(sql`
+        SELECT status, recommendation_type AS type, priority, count(*)::int AS n
+          FROM competitive_recommendations GROUP BY 1, 2, 3`);
+      const jobs = await db.execute(sql`
+        SELECT status, api_provider AS provider, priority, count(*)::int AS n
+          FROM automation_queue GROUP BY 1, 2, 3`);
+      return { recommendations: recs.rows, jobs: jobs.rows };
+    },
+  };
+}
