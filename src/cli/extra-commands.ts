@@ -16,6 +16,7 @@ import { createBargainAnalyzer, dailyBargainsOptionsSchema } from '../recommenda
 import { createRecommendationEngine } from '../recommendations/engine';
 import { ingestCompetitorVideos } from '../recommendations/ingest';
 import { loadRosterFile } from '../recommendations/roster';
+import { readRecommendationStats } from '../recommendations/stats';
 import { scheduleCommand } from '../schedule/command';
 import { createRecommendationService, type RecommendationService } from '../services/recommendations';
 import { connectTemporal } from '../temporal/client';
@@ -68,7 +69,7 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
     await withService(ctx, async (service) => {
       const engine = createRecommendationEngine({ db: ctx.database.db, enqueue: (id) => service.start(id) });
       if (sub === 'stats') {
-        const stats = await engine.getStats();
+        const stats = await readRecommendationStats(ctx.database.db);
         ctx.out(stats, () => console.log(JSON.stringify(stats, null, 2)));
       } else {
         const lookbackDays = ctx.values.limit ? Number(ctx.values.limit) : 7;
