@@ -3,7 +3,7 @@
  * CLI, the API and reports use, so every surface shows the same numbers.
  */
 import { PROVIDERS } from '../config/providers';
-import { readCapacity } from '../db/queries';
+import { readCapacity } from '../gate/capacity';
 import type { CapacitySnapshot } from '../shared/messages';
 import type { ActivityDeps } from './deps';
 

@@ -1,9 +1,12 @@
 /**
  * runProviderJob: the life of one automation_queue job inside an activity.
  *
- *   wait for a slot (priority order, global cap, start spacing, deadline)
+ *   take a slot (src/gate/job-slot.ts: priority order, global cap, deadline)
  *   -> run the provider work (submit once, poll with heartbeats)
  *   -> complete_job / fail_job (retry bookkeeping) -> slot handed on at once
+ *
+ * This file is the Temporal side: heartbeats, cancellation and shutdown,
+ * failure classification, and each job transition as its SQL function.
  *
  * Pay once: a submit is recorded (heartbeat details and database) before any
  * polling, and a retried attempt resumes from it instead of submitting again.
@@ -16,9 +19,11 @@ import type { Job } from '../db/schema';
 import { WORKER_SHUTDOWN, type ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
 import { getJob } from '../db/queries';
-import { FAILURE_TYPES } from '../shared/messages';
+import { FAILURE_TYPES, slotGrantedSignal } from '../shared/messages';
+import { RECOMMENDATION_WORKFLOW } from '../shared/workflow-ids';
 import { withDbRetry } from '../db/retry';
 import { DeadlineExpiredError, JobClosedError, SubmitOutcomeUnknownError } from '../shared/errors';
+import { takeSlot, type JobSlot } from '../gate/job-slot';
 
 export interface HeartbeatDetails {
   providerTaskId?: string;
@@ -48,9 +53,6 @@ export interface JobOutcome<T> {
   cost?: number;
 }
 
-/** Providers where a repeated create costs money or posts twice, so an unknown submit outcome is never retried. */
-const SUBMIT_NOT_REPEATABLE: ReadonlySet<Provider> = new Set(['veo3', 'tiktok', 'youtube']);
-
 export async function runProviderJob<T>(
   deps: ActivityDeps,
   jobId: string,
@@ -77,11 +79,17 @@ export async function runProviderJob<T>(
 
   // Cancellation, or this worker shutting down (which hands the job over rather than cancelling it).
   const stopping = deps.shuttingDown ? AbortSignal.any([activity.cancellationSignal, deps.shuttingDown]) : activity.cancellationSignal;
+  // A poll interrupted by the workflow's cancel, kept so the task can be followed to its end.
+  const interrupted: { poll: { read: () => Promise<{ state: string }>; done: (s: { state: string }) => boolean; wakeKey?: string } | null } =
+    { poll: null };
+  let slot: JobSlot | null = null;
   try {
-    const { resumed } = await withDbRetry(() => deps.gate.acquire(jobId, provider, { attempt, signal: stopping, deadline: job!.deadline }));
+    slot = await withDbRetry(() => takeSlot(deps.gate, jobId, provider, { attempt, signal: stopping, deadline: job!.deadline }));
+    const held = slot;
     // The row loaded above still holds what the work needs (handles, estimate, deadline);
     // not reloading it keeps a freed slot's hand-over to one database round trip.
-    log.info({ resumed, priority: job.priority }, 'job holds a slot');
+    log.info({ resumed: held.resumed, priority: job.priority }, 'job holds a slot');
+    announceSlot(activity, jobId, log);
 
     // The 2x-estimate bound applies to the work, not the time spent in line.
     const runLimit = new AbortController();
@@ -92,10 +100,7 @@ export async function runProviderJob<T>(
     );
     const signal = AbortSignal.any([stopping, runLimit.signal]);
     const current = job;
-    const call = async <R>(fn: () => Promise<R>, markSubmit = false): Promise<R> => {
-      await deps.gate.claimStart(jobId, provider, { signal, markSubmit });
-      return fn();
-    };
+    const call = <R>(fn: () => Promise<R>, markSubmit = false): Promise<R> => held.call(fn, { signal, markSubmit });
     const ctx: JobContext = {
       job: current,
       attempt,
@@ -111,7 +116,7 @@ export async function runProviderJob<T>(
           log.info({ providerTaskId: known }, 'resuming the submitted provider task');
           return known;
         }
-        if (current.submitAttemptedAt && SUBMIT_NOT_REPEATABLE.has(provider)) {
+        if (current.submitAttemptedAt && !limits.submitRepeatable) {
           throw new SubmitOutcomeUnknownError(
             `${provider}: a previous attempt died during the submit request, so the provider may have accepted (and billed) it; ` +
               'not submitting again. Check the provider dashboard, then re-enqueue if nothing was created.',
@@ -124,7 +129,7 @@ export async function runProviderJob<T>(
         } catch (err) {
           // An answer (even an error) means nothing was created: safe to submit again later.
           if (err instanceof ProviderError && err.details.status !== undefined) {
-            await pool.query('UPDATE automation_queue SET submit_attempted_at = NULL WHERE id = $1', [jobId]);
+            await pool.query('SELECT clear_submit_attempt($1, $2)', [jobId, err.details.status]);
           }
           throw err;
         }
@@ -135,28 +140,26 @@ export async function runProviderJob<T>(
         return handle;
       },
       async poll(read, done, opts = {}) {
-        for (;;) {
-          signal.throwIfAborted();
-          const status = await read();
-          details = { ...details, state: status.state };
-          beat();
-          if (done(status)) return status;
-          if (opts.wakeKey) await deps.gate.nap(opts.wakeKey, limits.pollIntervalMs, signal);
-          else await sleep(limits.pollIntervalMs, signal);
+        try {
+          return await held.pollUntil(read, done, {
+            intervalMs: limits.pollIntervalMs,
+            signal,
+            wakeKey: opts.wakeKey,
+            onStatus: (state) => {
+              details = { ...details, state };
+              beat();
+            },
+          });
+        } catch (err) {
+          interrupted.poll = { read, done: done as (s: { state: string }) => boolean, wakeKey: opts.wakeKey };
+          throw err;
         }
       },
       async discardProviderTask() {
         const handle = current.providerTaskId ?? details.providerTaskId;
         details = {};
         beat();
-        await withDbRetry(() =>
-          pool.query('UPDATE automation_queue SET provider_task_id = NULL, submit_attempted_at = NULL WHERE id = $1', [jobId]),
-        );
-        if (handle) {
-          await withDbRetry(() =>
-            pool.query("SELECT log_job_event($1, 'discarded', jsonb_build_object('providerTaskId', $2::text))", [jobId, handle]),
-          );
-        }
+        await withDbRetry(() => pool.query('SELECT discard_provider_task($1, $2)', [jobId, handle ?? null]));
       },
     };
     let outcome: JobOutcome<T>;
@@ -171,16 +174,37 @@ export async function runProviderJob<T>(
     await withDbRetry(() =>
       pool.query('SELECT complete_job($1, $2::jsonb, $3)', [jobId, JSON.stringify(outcome.value ?? null), outcome.cost ?? null]),
     );
-    deps.gate.forget(jobId);
+    slot.leave();
     return outcome.value;
   } catch (err) {
-    deps.gate.forget(jobId);
     // The SDK cancels activities with WORKER_SHUTDOWN after its grace time; our own signal comes first.
     const shutdownCancel = (activity.cancellationSignal.reason as Error | undefined)?.message === WORKER_SHUTDOWN;
     if (activity.cancellationSignal.aborted && !shutdownCancel) {
-      // The workflow's cancel path records the cancellation (and frees the slot).
+      // The workflow's cancel path records the cancellation (and frees the slot). A paid task the
+      // provider cannot cancel runs on: its slot stays counted until the task ends, not for the
+      // 2x-estimate hold the cancel writes, which only bounds it when nobody follows the task.
+      const followed = interrupted.poll;
+      if (slot && followed && !limits.cancellable && !deps.shuttingDown?.aborted) {
+        const startedAt = (await loadJob().catch(() => job))?.startedAt ?? new Date();
+        const until = new Date(startedAt.getTime() + 2 * job.estimatedDurationSeconds * 1_000);
+        log.info({ until }, 'cancelled while its provider task runs on; following the task to free its slot at its end');
+        const ended = await slot.followToEnd(followed.read, followed.done, {
+          intervalMs: limits.pollIntervalMs,
+          wakeKey: followed.wakeKey,
+          until,
+          signal: deps.shuttingDown,
+          onStatus: (state) => {
+            details = { ...details, state };
+            beat();
+          },
+        });
+        log.info({ ended }, ended ? 'cancelled task ended; slot freed' : 'stopped following the cancelled task; its hold bounds the slot');
+      } else {
+        slot?.leave();
+      }
       throw err instanceof CancelledFailure ? err : new CancelledFailure('activity cancelled');
     }
+    slot?.leave();
     if (shutdownCancel || deps.shuttingDown?.aborted) {
       // A deploy or a scale-in. The render goes on at the provider and the row keeps its slot and
       // task id: fail the attempt retryably so another worker resumes it now, marked so the
@@ -207,6 +231,24 @@ export async function runProviderJob<T>(
   }
 }
 
+/**
+ * Tells a recommendation workflow its job left the line: its ReelflowPhase says
+ * `waiting` until then, and only the activity knows when the grant came. Best
+ * effort: a lost signal leaves the phase at waiting, never the job.
+ */
+function announceSlot(activity: Context, jobId: string, log: ActivityDeps['log']): void {
+  const { workflowType, workflowExecution } = activity.info;
+  if (workflowType !== RECOMMENDATION_WORKFLOW || !workflowExecution) return;
+  try {
+    void activity.client.workflow
+      .getHandle(workflowExecution.workflowId, workflowExecution.runId)
+      .signal(slotGrantedSignal, { jobId })
+      .catch((err: unknown) => log.warn({ err }, 'could not tell the workflow its job holds a slot'));
+  } catch (err) {
+    log.warn({ err }, 'no Temporal client in this activity context; the workflow keeps its waiting phase');
+  }
+}
+
 async function wasDiscarded(deps: ActivityDeps, jobId: string, handle: string): Promise<boolean> {
   const { rows } = await withDbRetry(() =>
     deps.database.pool.query(
@@ -219,29 +261,5 @@ async function wasDiscarded(deps: ActivityDeps, jobId: string, handle: string): 
 
 async function recordProviderTask(deps: ActivityDeps, jobId: string, handle: string, cost?: number): Promise<void> {
   // Losing a paid task id costs money: insist (the heartbeat carries it meanwhile).
-  await withDbRetry(() =>
-    deps.database.pool.query(
-      `UPDATE automation_queue SET provider_task_id = $2, cost = coalesce($3, cost), updated_at = now() WHERE id = $1`,
-      [jobId, handle, cost ?? null],
-    ),
-  );
-  await deps.database.pool.query("SELECT log_job_event($1, 'submitted', jsonb_build_object('providerTaskId', $2::text))", [
-    jobId,
-    handle,
-  ]);
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  await withDbRetry(() => deps.database.pool.query('SELECT record_provider_task($1, $2, $3)', [jobId, handle, cost ?? null]));
 }

@@ -4,12 +4,13 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { deadlineFor, type Priority } from '../config/priorities';
-import { JOB_TYPES, type JobType } from '../config/providers';
+import { JOB_TYPES, jobEstimateSeconds, type JobType } from '../config/providers';
 import { getRecommendation } from '../db/queries';
-import { automationQueue, competitiveRecommendations, type Job } from '../db/schema';
+import { competitiveRecommendations, type Job } from '../db/schema';
 import type { PoolClient } from 'pg';
 import { jobConfigSchema, parseInput, type JobConfig } from '../validation';
 import { BadInputError } from '../shared/errors';
+import { OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
 import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
 
@@ -38,7 +39,7 @@ export interface EnqueueJobInput {
   deadline: string | null;
 }
 
-const OPEN = ['pending', 'in_production'];
+const OPEN = [...OPEN_RECOMMENDATION_STATUSES];
 
 export function createQueueSyncActivities(deps: ActivityDeps) {
   const { db, pool } = deps.database;
@@ -66,7 +67,7 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
         input.recommendationId,
         input.scheduleAfter,
         input.deadline,
-        limits.estimatedDurationSeconds,
+        jobEstimateSeconds(input.jobType, deps.limits),
         limits.maxAttempts,
         input.runId,
       ],
@@ -167,14 +168,7 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
           .update(competitiveRecommendations)
           .set({ priority: input.priority, updatedAt: new Date() })
           .where(eq(competitiveRecommendations.id, input.recommendationId));
-        const changed = await tx
-          .update(automationQueue)
-          .set({ priority: input.priority, updatedAt: new Date() })
-          .where(and(eq(automationQueue.workflowId, input.workflowId), inArray(automationQueue.status, ['queued', 'processing'])))
-          .returning({ id: automationQueue.id });
-        for (const { id } of changed) {
-          await tx.execute(sql`SELECT log_job_event(${id}::uuid, 'reprioritised', jsonb_build_object('priority', ${input.priority}::text))`);
-        }
+        await tx.execute(sql`SELECT reprioritise_workflow_jobs(${input.workflowId}, ${input.priority})`);
       });
     },
   };

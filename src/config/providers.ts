@@ -2,7 +2,9 @@
  * The one limits table. Every provider the engine talks to has exactly one row
  * here: its Temporal task queue suffix, its global concurrency cap, the minimum
  * spacing between starts, how long a job usually takes and the timeouts and
- * attempts derived from that.
+ * attempts derived from that, whether a submit may be repeated and whether a
+ * paid task can be cancelled. Per job type: its provider and estimate.
+ * The gate's SQL reads the same rows (provider_limits, written on every migrate).
  *
  * This module imports nothing from Node so workflow code (sandboxed) can use it.
  * Runtime overrides (bench, tests, operators) come from env.ts and are applied
@@ -25,6 +27,16 @@ export interface ProviderLimits {
   pollIntervalMs: number;
   /** Temporal attempts per job (first try included). */
   maxAttempts: number;
+  /**
+   * A submit whose answer never arrived may be sent again. False where a
+   * repeated create costs money or posts twice: the job stops instead.
+   */
+  submitRepeatable: boolean;
+  /**
+   * A submitted task can be stopped at the provider. False: a cancelled job's
+   * task runs on (and is paid), so its slot stays counted until the task ends.
+   */
+  cancellable: boolean;
   /** Why these numbers: shown in the README and `reelflow capacity`. */
   reason: string;
 }
@@ -37,6 +49,10 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     heartbeatTimeoutMs: 10_000,
     pollIntervalMs: 10_000,
     maxAttempts: 3,
+    // A resubmit is a second paid render.
+    submitRepeatable: false,
+    // KIE has no cancel endpoint: a render runs to its end once submitted.
+    cancellable: false,
     reason: 'Each generation is paid; the plan allows 2 parallel renders and bursts get 429 (not queued).',
   },
   openai: {
@@ -46,6 +62,10 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     heartbeatTimeoutMs: 10_000,
     pollIntervalMs: 1_000,
     maxAttempts: 3,
+    // A repeated chat/transcription call only costs tokens and has no side effect.
+    submitRepeatable: true,
+    // A request dropped by us is over for the provider too.
+    cancellable: true,
     reason: 'Tier limits on requests/tokens per minute; 5 parallel calls keep us far from them.',
   },
   instagram: {
@@ -55,6 +75,10 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     heartbeatTimeoutMs: 10_000,
     pollIntervalMs: 3_000,
     maxAttempts: 3,
+    // A media container is only a draft until media_publish: a second one is harmless.
+    submitRepeatable: true,
+    // An unpublished container simply expires.
+    cancellable: true,
     reason: 'Graph API business-use-case throttling and a 50 posts / 24 h publishing quota.',
   },
   tiktok: {
@@ -64,6 +88,10 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     heartbeatTimeoutMs: 10_000,
     pollIntervalMs: 5_000,
     maxAttempts: 3,
+    // video/init twice makes two posts.
+    submitRepeatable: false,
+    // An upload never finished is never posted.
+    cancellable: true,
     reason: 'video/init is limited to 6 calls per minute per user token.',
   },
   youtube: {
@@ -73,6 +101,10 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     heartbeatTimeoutMs: 10_000,
     pollIntervalMs: 5_000,
     maxAttempts: 3,
+    // A repeated videos.insert uploads (and posts) the video twice.
+    submitRepeatable: false,
+    // An upload never finished is never posted.
+    cancellable: true,
     reason: 'videos.insert has a small daily quota; uploads are large and processing takes minutes.',
   },
 };
@@ -134,6 +166,38 @@ export const JOB_TYPES = {
   youtube_short: 'youtube',
 } as const satisfies Record<string, Provider>;
 export type JobType = keyof typeof JOB_TYPES;
+
+/**
+ * Typical run time of each job type once it holds a slot (written to
+ * automation_queue.estimated_duration_seconds: the stuck bound, the activity's
+ * run limit and the cancelled-render hold are 2x this).
+ */
+export const JOB_ESTIMATES_SECONDS: Record<JobType, number> = {
+  // A brief or an analysis is one chat completion.
+  openai_analysis: PROVIDER_LIMITS.openai.estimatedDurationSeconds,
+  // Whisper on a ten-minute competitor video takes about a minute.
+  openai_transcription: 60,
+  // One VEO3 render, whatever the idea.
+  veo3_chollo: PROVIDER_LIMITS.veo3.estimatedDurationSeconds,
+  veo3_competitive_response: PROVIDER_LIMITS.veo3.estimatedDurationSeconds,
+  veo3_player_spotlight: PROVIDER_LIMITS.veo3.estimatedDurationSeconds,
+  // Container, upload and media_publish.
+  instagram_reel: PROVIDER_LIMITS.instagram.estimatedDurationSeconds,
+  // init, upload and TikTok's processing.
+  tiktok_video: PROVIDER_LIMITS.tiktok.estimatedDurationSeconds,
+  // Resumable upload plus YouTube's processing.
+  youtube_short: PROVIDER_LIMITS.youtube.estimatedDurationSeconds,
+};
+
+/**
+ * The estimate to write for a job: the job type's, unless the provider's own
+ * estimate was overridden (REELFLOW_LIMITS, tests), which then applies to all its job types.
+ */
+export function jobEstimateSeconds(jobType: JobType, limits: Record<Provider, ProviderLimits> = PROVIDER_LIMITS): number {
+  const provider = JOB_TYPES[jobType];
+  const overridden = limits[provider].estimatedDurationSeconds !== PROVIDER_LIMITS[provider].estimatedDurationSeconds;
+  return overridden ? limits[provider].estimatedDurationSeconds : JOB_ESTIMATES_SECONDS[jobType];
+}
 
 export const PUBLISH_JOB_TYPE: Record<PublishPlatform, JobType> = {
   instagram: 'instagram_reel',

@@ -37,13 +37,17 @@ export async function ensureDatabase(url: string): Promise<void> {
 export async function syncProviderLimits(db: Db, limits: Record<Provider, ProviderLimits>): Promise<void> {
   for (const provider of PROVIDERS) {
     const l = limits[provider];
+    const row = {
+      maxConcurrent: l.maxConcurrent,
+      minStartIntervalMs: l.minStartIntervalMs,
+      startMarginMs: START_MARGIN_MS,
+      cancellable: l.cancellable,
+      submitRepeatable: l.submitRepeatable,
+    };
     await db
       .insert(providerLimits)
-      .values({ provider, maxConcurrent: l.maxConcurrent, minStartIntervalMs: l.minStartIntervalMs, startMarginMs: START_MARGIN_MS })
-      .onConflictDoUpdate({
-        target: providerLimits.provider,
-        set: { maxConcurrent: l.maxConcurrent, minStartIntervalMs: l.minStartIntervalMs, startMarginMs: START_MARGIN_MS, updatedAt: sql`now()` },
-      });
+      .values({ provider, ...row })
+      .onConflictDoUpdate({ target: providerLimits.provider, set: { ...row, updatedAt: sql`now()` } });
   }
 }
 

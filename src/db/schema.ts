@@ -21,10 +21,17 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { JOB_STATUSES, RECOMMENDATION_STATUSES } from '../shared/statuses';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const createdAt = () => ts('created_at').notNull().defaultNow();
 const updatedAt = () => ts('updated_at').notNull().defaultNow();
+/**
+ * A CHECK's IN list from one of the shared value lists, so a value added there reaches the
+ * database through `npm run db:generate`. Written as drizzle-kit wrote the literal lists, so
+ * an unchanged list generates no migration.
+ */
+const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v.replace(/'/g, "''")}'`).join(','));
 
 export const competitiveVideos = pgTable(
   'competitive_videos',
@@ -83,7 +90,7 @@ export const competitiveRecommendations = pgTable(
     check('competitive_recommendations_priority_check', sql`${t.priority} IN ('P0','P1','P2','P3')`),
     check(
       'competitive_recommendations_status_check',
-      sql`${t.status} IN ('pending','in_production','published','expired','failed','cancelled')`,
+      sql`${t.status} IN (${inList(RECOMMENDATION_STATUSES)})`,
     ),
     check(
       'competitive_recommendations_type_check',
@@ -133,7 +140,7 @@ export const automationQueue = pgTable(
     index('automation_queue_line_idx').on(t.apiProvider, t.status, t.priority, t.createdAt),
     index('automation_queue_recommendation_idx').on(t.recommendationId),
     check('automation_queue_priority_check', sql`${t.priority} IN ('P0','P1','P2','P3')`),
-    check('automation_queue_status_check', sql`${t.status} IN ('queued','processing','completed','failed','cancelled')`),
+    check('automation_queue_status_check', sql`${t.status} IN (${inList(JOB_STATUSES)})`),
     check('automation_queue_provider_check', sql`${t.apiProvider} IN ('openai','veo3','instagram','tiktok','youtube')`),
     check('automation_queue_attempts_check', sql`${t.attempts} >= 0 AND ${t.attempts} <= ${t.maxAttempts}`),
   ],
@@ -160,6 +167,10 @@ export const providerLimits = pgTable('provider_limits', {
   minStartIntervalMs: integer('min_start_interval_ms').notNull(),
   /** Added to the interval so the provider, one HTTP request later, still sees at least the interval. */
   startMarginMs: integer('start_margin_ms').notNull().default(100),
+  /** From the limits table: a paid task can be stopped (else a cancelled job keeps its slot until the task ends). */
+  cancellable: boolean('cancellable').notNull().default(true),
+  /** From the limits table: a submit whose answer was lost may be sent again. */
+  submitRepeatable: boolean('submit_repeatable').notNull().default(true),
   lastStartAt: ts('last_start_at'),
   updatedAt: updatedAt(),
 });

@@ -87,28 +87,17 @@ export class SlotGate {
   /** Resolves once `jobId` holds a slot of `provider`. */
   async acquire(jobId: string, provider: Provider, opts: AcquireOptions): Promise<AcquireResult> {
     // A previous attempt of this job may still hold (or hold-until) its slot: take it over.
-    const held = await this.pool.query(
-      `UPDATE provider_slots SET lease_expires_at = now() + make_interval(secs => $2 / 1000.0)
-        WHERE job_id = $1 RETURNING job_id`,
-      [jobId, this.lease.leaseTtlMs],
-    );
-    if (held.rowCount) {
-      await this.pool.query(
-        `UPDATE automation_queue SET status = 'processing', attempts = greatest(attempts, $2), waiting_since = NULL,
-                last_heartbeat_at = now(), updated_at = now()
-          WHERE id = $1 AND status IN ('queued', 'processing')`,
-        [jobId, opts.attempt],
-      );
-      await this.pool.query(`SELECT log_job_event($1, 'resumed', jsonb_build_object('attempt', $2::int))`, [jobId, opts.attempt]);
+    const held = await this.pool.query<{ resumed: boolean }>('SELECT resume_job($1, $2, $3) AS resumed', [
+      jobId,
+      opts.attempt,
+      this.lease.leaseTtlMs,
+    ]);
+    if (held.rows[0]!.resumed) {
       this.holding.add(jobId);
       return { resumed: true };
     }
     // The previous attempt died holding no slot any more: back in line.
-    await this.pool.query(
-      `UPDATE automation_queue SET status = 'queued', started_at = NULL, updated_at = now()
-        WHERE id = $1 AND status = 'processing'`,
-      [jobId],
-    );
+    await this.pool.query('SELECT requeue_job($1)', [jobId]);
     const joined = await this.pool.query('SELECT id, deadline FROM wait_for_slot($1, $2) WHERE id IS NOT NULL', [
       jobId,
       opts.attempt,
@@ -157,6 +146,15 @@ export class SlotGate {
   /** Stops renewing the lease (the job's end was recorded by complete/fail/cancel, which freed the slot). */
   forget(jobId: string): void {
     this.holding.delete(jobId);
+  }
+
+  /**
+   * The uncancellable provider task of a cancelled job ended (state: how): the
+   * slot its cancel kept counted is free again, and goes to the next job.
+   */
+  async releaseFollowed(jobId: string, state: string): Promise<void> {
+    this.holding.delete(jobId);
+    await this.pool.query('SELECT release_followed_slot($1, $2)', [jobId, state]);
   }
 
   /** Leaves the line, or gives back a slot granted in the meantime. */

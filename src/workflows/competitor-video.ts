@@ -12,19 +12,15 @@
  */
 import * as wf from '@temporalio/workflow';
 import { temporalPriorityKey, type Priority } from '../config/priorities';
-import { PROVIDER_LIMITS, providerTaskQueue } from '../config/providers';
+import { JOB_ESTIMATES_SECONDS, PROVIDER_LIMITS, providerTaskQueue } from '../config/providers';
 import type { createCompetitorBaseActivities, createCompetitorOpenAiActivities, SavedCompetitorVideo } from '../activities/competitor';
 
 export const COMPETITOR_VIDEO_WORKFLOW = 'competitorVideoWorkflow';
 
-/**
- * Run-time estimates of the two steps, written to automation_queue. The
- * openai row of the limits table is sized for short chat calls; Whisper on a
- * ten-minute video takes about a minute.
- */
+/** Run-time estimates of the two steps, written to automation_queue (from the limits table's job types). */
 export const COMPETITOR_JOB_ESTIMATES_SECONDS = {
-  transcribe: 60,
-  analyze: PROVIDER_LIMITS.openai.estimatedDurationSeconds,
+  transcribe: JOB_ESTIMATES_SECONDS.openai_transcription,
+  analyze: JOB_ESTIMATES_SECONDS.openai_analysis,
 } as const;
 
 /** Time a step may wait for an OpenAI slot: a competitor video a day old still feeds trends, but is not news. */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { effectiveLimits } from '../../src/config/env';
 import { migrateDatabase } from '../../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+import JOURNAL from '../../drizzle/meta/_journal.json';
 
 let t: TestDatabase;
 const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
@@ -35,7 +36,7 @@ describe('migrations', () => {
     await migrateDatabase(t.url, effectiveLimits({}));
     await migrateDatabase(t.url, effectiveLimits({}));
     const rows = await q<{ n: number }>(`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
-    expect(rows[0]!.n).toBe(2);
+    expect(rows[0]!.n).toBe(JOURNAL.entries.length);
     // The limits table re-applied: overrides from the first call were replaced by the defaults.
     const [veo3] = await q<{ min_start_interval_ms: number }>(`SELECT * FROM provider_limits WHERE provider = 'veo3'`);
     expect(veo3!.min_start_interval_ms).toBe(10_000);
@@ -199,5 +200,113 @@ describe('views', () => {
     expect(perf[0]!.failed).toBeGreaterThanOrEqual(2);
     expect(Number(perf[0]!.success_rate)).toBeGreaterThan(0);
     expect(Number(perf[0]!.success_rate)).toBeLessThan(1);
+  });
+});
+
+describe('queue transitions (0002)', () => {
+  const events = async (id: string) =>
+    (await q<{ event: string; detail: Record<string, unknown> }>(`SELECT event, detail FROM job_events WHERE job_id = $1 ORDER BY id`, [id]));
+  const slot = async (id: string) => (await q<Record<string, any>>(`SELECT * FROM provider_slots WHERE job_id = $1`, [id]))[0];
+
+  it('resume_job takes over a held slot; requeue_job puts a job whose slot went on back in line', async () => {
+    await clearLine();
+    const a = await enqueue();
+    await wait(a.id);
+    await grant();
+    expect((await q<{ r: boolean }>(`SELECT resume_job($1, 2) AS r`, [a.id]))[0]!.r).toBe(true);
+    expect(await job(a.id)).toMatchObject({ status: 'processing', attempts: 2, waiting_since: null });
+    await q(`DELETE FROM provider_slots WHERE job_id = $1`, [a.id]);
+    expect((await q<{ r: boolean }>(`SELECT resume_job($1, 3) AS r`, [a.id]))[0]!.r).toBe(false);
+    expect((await q<{ r: boolean }>(`SELECT requeue_job($1) AS r`, [a.id]))[0]!.r).toBe(true);
+    expect(await job(a.id)).toMatchObject({ status: 'queued', started_at: null });
+    expect((await q<{ r: boolean }>(`SELECT requeue_job($1) AS r`, [a.id]))[0]!.r).toBe(false);
+    expect((await events(a.id)).map((e) => e.event)).toEqual(['enqueued', 'waiting', 'started', 'resumed', 'requeued']);
+  });
+
+  it('record_provider_task, clear_submit_attempt and discard_provider_task write the handle and log each step', async () => {
+    await clearLine();
+    const a = await enqueue();
+    await wait(a.id);
+    await grant();
+    await q(`SELECT claim_start('veo3', $1, true)`, [a.id]);
+    expect((await job(a.id)).submit_attempted_at).not.toBeNull();
+    await q(`SELECT clear_submit_attempt($1, 429)`, [a.id]);
+    expect((await job(a.id)).submit_attempted_at).toBeNull();
+    await expect(q(`SELECT record_provider_task($1, '', NULL)`, [a.id])).rejects.toThrow(/p_task_id must be a non-empty/);
+    await q(`SELECT record_provider_task($1, 'task-1', 0.4)`, [a.id]);
+    expect(await job(a.id)).toMatchObject({ provider_task_id: 'task-1', cost: '0.4000' });
+    await q(`SELECT discard_provider_task($1, NULL)`, [a.id]);
+    expect(await job(a.id)).toMatchObject({ provider_task_id: null, submit_attempted_at: null });
+    // A handle only the heartbeat knew is still named by the event, so it is never resumed.
+    await q(`SELECT discard_provider_task($1, 'task-from-heartbeat')`, [a.id]);
+    const log = await events(a.id);
+    expect(log.map((e) => e.event)).toEqual([
+      'enqueued', 'waiting', 'started', 'provider_call', 'submit_refused', 'submitted', 'discarded', 'discarded',
+    ]);
+    expect(log.filter((e) => e.event === 'discarded').map((e) => e.detail.providerTaskId)).toEqual(['task-1', 'task-from-heartbeat']);
+  });
+
+  it('reprioritise_workflow_jobs changes open jobs only and logs each', async () => {
+    await clearLine();
+    const a = await enqueue({ priority: 'P3' });
+    expect((await q<{ n: number }>(`SELECT reprioritise_workflow_jobs($1, 'P0') AS n`, [a.workflowId]))[0]!.n).toBe(1);
+    expect((await job(a.id)).priority).toBe('P0');
+    await q(`UPDATE automation_queue SET status = 'completed' WHERE id = $1`, [a.id]);
+    expect((await q<{ n: number }>(`SELECT reprioritise_workflow_jobs($1, 'P2') AS n`, [a.workflowId]))[0]!.n).toBe(0);
+    expect((await events(a.id)).filter((e) => e.event === 'reprioritised')).toHaveLength(1);
+  });
+
+  it('the limits table feeds provider_limits: cancellable and submit_repeatable', async () => {
+    const rows = await q<{ provider: string; cancellable: boolean; submit_repeatable: boolean }>(
+      `SELECT provider, cancellable, submit_repeatable FROM provider_limits ORDER BY provider`,
+    );
+    expect(rows).toEqual([
+      { provider: 'instagram', cancellable: true, submit_repeatable: true },
+      { provider: 'openai', cancellable: true, submit_repeatable: true },
+      { provider: 'tiktok', cancellable: true, submit_repeatable: false },
+      { provider: 'veo3', cancellable: false, submit_repeatable: false },
+      { provider: 'youtube', cancellable: true, submit_repeatable: false },
+    ]);
+  });
+
+  it('cancel_workflow_jobs holds the slot of an uncancellable paid task (read from provider_limits) until release_followed_slot', async () => {
+    await clearLine();
+    const a = await enqueue({ estimate: 300 });
+    await wait(a.id);
+    await grant();
+    await q(`SELECT record_provider_task($1, 'render-1', NULL)`, [a.id]);
+    await q(`SELECT count(*) FROM cancel_workflow_jobs($1, 'operator')`, [a.workflowId]);
+    const held = await slot(a.id);
+    expect(held?.hold_until).not.toBeNull();
+    const [view] = await q<Record<string, unknown>>(`SELECT * FROM held_slots WHERE job_id = $1`, [a.id]);
+    expect(view).toMatchObject({ provider: 'veo3', job_status: 'cancelled', provider_task_id: 'render-1' });
+    // The next job in line does not get the held slot's place while the render runs...
+    await q(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'veo3'`);
+    try {
+      const b = await enqueue();
+      await wait(b.id);
+      expect((await grant()).granted).toEqual([]);
+      // ...and gets it the moment the followed render ends.
+      const released = (await q<{ r: { granted: string[] } }>(`SELECT release_followed_slot($1, 'succeeded') AS r`, [a.id]))[0]!.r;
+      expect(released.granted).toEqual([b.id]);
+      expect(await slot(a.id)).toBeUndefined();
+      expect((await events(a.id)).map((e) => e.event).slice(-2)).toEqual(['cancelled', 'task_followed']);
+      // Releasing twice (the render's end seen twice) is a no-op.
+      expect((await q<{ r: unknown }>(`SELECT release_followed_slot($1, 'succeeded') AS r`, [a.id]))[0]!.r).toBeNull();
+    } finally {
+      await q(`UPDATE provider_limits SET max_concurrent = 2 WHERE provider = 'veo3'`);
+    }
+  });
+
+  it('cancel_workflow_jobs frees at once the slot of a cancellable provider', async () => {
+    await clearLine();
+    const [j] = await q<{ id: string }>(
+      `SELECT * FROM enqueue_job('wf-openai-cancel', 'analyze', 'openai_analysis', 'openai', 'P2', '{}'::jsonb, NULL, NULL, NULL, 10, 3)`,
+    );
+    await wait(j!.id);
+    await grant('openai');
+    await q(`SELECT record_provider_task($1, 'resp-1', NULL)`, [j!.id]);
+    await q(`SELECT count(*) FROM cancel_workflow_jobs('wf-openai-cancel', 'operator')`);
+    expect(await slot(j!.id)).toBeUndefined();
   });
 });
