@@ -1,0 +1,66 @@
+/**
+ * The CLI's audit rows: every command that changes something writes one
+ * before it acts (actor `cli:<os user>`), so no change happens without its
+ * row; a row that cannot be written stops the command. Read-only commands
+ * (list, status, capacity, workers, token list, schedule describe,
+ * recommendations stats) write none.
+ */
+import os from 'node:os';
+import type { Db } from '../db/client';
+import { recordAudit } from '../api/audit';
+
+/** The audit action of a command line, or undefined when it only reads. */
+export function cliAuditAction(command: string, args: readonly string[]): string | undefined {
+  const [sub] = args;
+  switch (command) {
+    case 'enqueue':
+      return 'recommendation.enqueue';
+    case 'breaking':
+      return 'recommendation.enqueue';
+    case 'cancel':
+      return 'recommendation.cancel';
+    case 'reprioritise':
+      return 'recommendation.reprioritise';
+    case 'bargains':
+      return 'recommendations.bargains';
+    case 'roster':
+      return 'roster.load';
+    case 'competitor':
+      return 'competitor.ingest';
+    case 'recommendations':
+      return sub === 'generate' ? 'recommendations.generate' : undefined;
+    case 'schedule':
+      return sub === 'describe' ? undefined : `schedule.${sub ?? 'create'}`;
+    case 'token:create':
+    case 'token:revoke':
+      return command.replace(':', '.');
+    case 'token':
+      return sub === 'create' || sub === 'revoke' ? `token.${sub}` : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Who ran the CLI, as the OS knows them (a container may have no passwd entry). */
+function cliActor(): string {
+  let user: string | undefined;
+  try {
+    user = os.userInfo().username;
+  } catch {
+    user = process.env.USER ?? process.env.LOGNAME;
+  }
+  return `cli:${user || 'unknown'}`;
+}
+
+/** Writes the command's audit row when it changes something. */
+export async function auditCliCommand(db: Db, command: string, args: readonly string[], flags: Record<string, unknown>): Promise<void> {
+  const action = cliAuditAction(command, args);
+  if (!action) return;
+  const shown = Object.fromEntries(Object.entries(flags).filter(([k, v]) => v !== undefined && k !== 'json'));
+  await recordAudit(db, {
+    actor: cliActor(),
+    action,
+    target: command === 'cancel' || command === 'reprioritise' || command === 'token:revoke' ? (args[0] ?? null) : command === 'token' && args[0] === 'revoke' ? (args[1] ?? null) : null,
+    detail: { via: 'cli', command, args, flags: shown, host: os.hostname() },
+  });
+}
