@@ -9,10 +9,19 @@ import { postWebhook, type WebhookOptions, type WebhookSender } from './webhook'
 /** Slack truncates beyond ~40 000 characters; stay well under. */
 const MAX_TEXT = 3_000;
 
+/**
+ * Slack reads `<…>` as a link or a mention (`<!channel>` pings everyone) and `&` as the start of
+ * an entity; our texts carry titles from competitor videos, so they are escaped as Slack asks
+ * (only these three characters). Cut before escaping so no entity is cut in half.
+ */
+export function escapeSlackText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 export function createSlackWebhook(opts: WebhookOptions): WebhookSender {
   return {
     async send(text) {
-      await postWebhook('slack', opts, { text: text.slice(0, MAX_TEXT) });
+      await postWebhook('slack', opts, { text: escapeSlackText(text.slice(0, MAX_TEXT)) });
     },
   };
 }

@@ -90,6 +90,16 @@ describe('deliverNotification (the activity)', () => {
     expect(sim.messages().map((m) => m.channel)).toEqual(['discord', 'slack']);
   });
 
+  it('escapes & < > for Slack, so a title cannot ping the channel or forge a link; Discord gets the text as it is', async () => {
+    const acts = createNotificationActivities({ database: t.database, log, env: env() });
+    const text = 'job "<!channel> Pedri & <https://evil.example|Gavi>" failed';
+    const base = { eventKey: notificationEventKey('failed', 'job-esc'), event: 'failed' as const, text };
+    expect(await acts.deliverNotification({ ...base, channel: 'slack' })).toBe('delivered');
+    expect(await acts.deliverNotification({ ...base, channel: 'discord' })).toBe('delivered');
+    expect(sim.messages('slack').map((m) => m.text)).toEqual(['job "&lt;!channel&gt; Pedri &amp; &lt;https://evil.example|Gavi&gt;" failed']);
+    expect(sim.messages('discord').map((m) => m.text)).toEqual([text]);
+  });
+
   it('posts once when two attempts of the same event overlap (an activity timed out while still sending)', async () => {
     const acts = createNotificationActivities({ database: t.database, log, env: env() });
     sim.setFaults({ latencyMs: 300 });
