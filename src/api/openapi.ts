@@ -6,7 +6,7 @@
 import { PRIORITIES } from '../config/priorities';
 import { PROVIDERS, PUBLISH_PLATFORMS } from '../config/providers';
 import { RECOMMENDATION_SOURCES, RECOMMENDATION_TYPES } from '../validation';
-import { JOB_STATUSES, RECOMMENDATION_STATUSES } from '../validation';
+import { JOB_STATUSES, RECOMMENDATION_STATUSES } from '../shared/statuses';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ 'application/json': { schema } });

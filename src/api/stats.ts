@@ -10,6 +10,7 @@ import { PROVIDERS } from '../config/providers';
 import type { Db } from '../db/client';
 import { getJob, getRecommendation, planStepOrder } from '../db/queries';
 import { jobEvents } from '../db/schema';
+import type { OpenJobStatus } from '../shared/statuses';
 
 export interface OpenJobRow {
   id: string;
@@ -20,7 +21,7 @@ export interface OpenJobRow {
   jobType: string;
   provider: string;
   priority: string;
-  status: 'queued' | 'processing';
+  status: OpenJobStatus;
   attempts: number;
   maxAttempts: number;
   createdAt: Date;

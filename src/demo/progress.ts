@@ -3,8 +3,7 @@ import { inArray } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { automationQueue, competitiveRecommendations } from '../db/schema';
 import type { RecommendationService } from '../services/recommendations';
-
-const FINAL = new Set(['published', 'failed', 'cancelled', 'expired']);
+import { isFinalRecommendationStatus } from '../shared/statuses';
 
 export async function renderProgress(database: Database, service: RecommendationService, ids: string[], uiUrl: string): Promise<boolean> {
   const recs = await database.db.select().from(competitiveRecommendations).where(inArray(competitiveRecommendations.id, ids));
@@ -18,7 +17,7 @@ export async function renderProgress(database: Database, service: Recommendation
     const active = mine.filter((j) => j.status === 'processing').map((j) => j.step);
     const waiting = mine.filter((j) => j.status === 'queued' && j.waitingSince).map((j) => j.step);
     const done = mine.filter((j) => j.status === 'completed').length;
-    const detail = FINAL.has(rec.status)
+    const detail = isFinalRecommendationStatus(rec.status)
       ? rec.error ?? ''
       : [active.length ? `running ${active.join(', ')}` : '', waiting.length ? `waiting for slot: ${waiting.join(', ')}` : '',
          rec.scheduleAfter && rec.scheduleAfter > new Date() ? `scheduled for ${rec.scheduleAfter.toISOString().slice(11, 19)}` : '']
@@ -32,5 +31,5 @@ export async function renderProgress(database: Database, service: Recommendation
   );
   if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
   console.log(lines.join('\n'));
-  return recs.length === ids.length && recs.every((r) => FINAL.has(r.status));
+  return recs.length === ids.length && recs.every((r) => isFinalRecommendationStatus(r.status));
 }

@@ -14,7 +14,7 @@ import { PROVIDERS } from '../config/providers';
 import type { Database } from '../db/client';
 import { providerPanels } from '../api/stats';
 import type { QueueWorkers } from '../temporal/queue-workers';
-import { JOB_STATUSES, RECOMMENDATION_STATUSES } from '../validation';
+import { JOB_STATUSES, RECOMMENDATION_STATUSES } from '../shared/statuses';
 
 export interface MetricsOptions {
   database: Database;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { PRIORITIES } from '../config/priorities';
 import { PROVIDERS, PUBLISH_PLATFORMS } from '../config/providers';
 import { BadInputError } from '../shared/errors';
+import { JOB_STATUSES, RECOMMENDATION_STATUSES } from '../shared/statuses';
 
 export const RECOMMENDATION_TYPES = [
   'counter_argument',
@@ -70,10 +71,6 @@ export type EnqueueRecommendationInput = z.input<typeof enqueueRecommendationSch
 export type EnqueueRecommendation = z.output<typeof enqueueRecommendationSchema>;
 
 export const providerSchema = z.enum(PROVIDERS, enumMessage(PROVIDERS));
-
-/** The status values of the schema's check constraints, for filters and for zero-filled metrics. */
-export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
-export const RECOMMENDATION_STATUSES = ['pending', 'in_production', 'published', 'expired', 'failed', 'cancelled'] as const;
 
 const limitSchema = z.coerce
   .number({ invalid_type_error: 'must be a number' })
