@@ -21,7 +21,6 @@ import { Client, Connection } from '@temporalio/client';
 import { buildApiServer } from '../src/api/server';
 import { effectiveLimits, loadEnv } from '../src/config/env';
 import { PROVIDERS, type Provider } from '../src/config/providers';
-import { contentResponders } from '../src/simulators/responders';
 import { startTemporalServer, type TemporalServer } from '../src/dev/temporal-server';
 import { startSimulators, type Simulators } from '../src/simulators/index';
 import { createLogger } from '../src/logger';
@@ -102,7 +101,7 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups)
     });
     cleanups.push(() => temporal.stop());
 
-    const running = await startSimulators({ taskDurationMs: 0, openaiResponders: contentResponders });
+    const running = await startSimulators({ taskDurationMs: 0 });
     cleanups.push(() => running.stop());
     const sims = running.sims;
 

@@ -141,6 +141,8 @@ export const simulatorEnvSchema = z.object({
   SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   SIMULATOR_PUBLIC_HOST: z.string().min(1).optional(),
   SIMULATOR_TASK_DURATION_MS: z.coerce.number().int().min(0).optional(),
+  /** stand-in: realistic briefs and competitor analyses (as the demo); schema: the generic sampler's placeholders. */
+  SIMULATOR_OPENAI_ANSWERS: z.enum(['stand-in', 'schema']).default('stand-in'),
 });
 
 /** The limits table with this deployment's overrides applied. */

@@ -13,7 +13,6 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { DEFAULT_SIMULATOR_PORTS, loadEnv } from '../config/env';
 import { startTemporalServer } from '../dev/temporal-server';
 import { createLogger } from '../logger';
-import { contentResponders } from '../simulators/responders';
 import { startSimulators } from '../simulators/index';
 import { createRecommendationService } from '../services/recommendations';
 import { ensureCapacityWorkflow } from '../temporal/capacity-snapshot';
@@ -45,7 +44,6 @@ async function main() {
   const sims = await startSimulators({
     ports: DEFAULT_SIMULATOR_PORTS,
     taskDurationMs: { veo3: 15_000, openai: 300, instagram: 1_500, tiktok: 1_500, youtube: 2_000 },
-    openaiResponders: contentResponders,
   });
   // Simulators unless the operator pointed a provider elsewhere.
   const env = loadEnv({ ...sims.env, ...process.env, TEMPORAL_ADDRESS: temporal.address, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });

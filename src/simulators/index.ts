@@ -1,12 +1,13 @@
 /**
  * Starts the five provider simulators together and hands back the environment
- * that points the real clients at them. Used by tests, the demo and
- * simulators-main.ts.
+ * that points the real clients at them. Used by tests, the demo, the bench
+ * and `npm run simulators` (main.ts), which all get the same OpenAI answers.
  */
 import { PROVIDERS, type Provider } from '../config/providers';
 import { InstagramSimulator } from './instagram';
 import { Veo3Simulator } from './veo3';
 import { OpenAiSimulator, type SimResponder } from './openai';
+import { contentResponders } from './responders';
 import type { SimulatorServer } from './server';
 import { TikTokSimulator } from './tiktok';
 import { YouTubeSimulator } from './youtube';
@@ -35,7 +36,14 @@ export interface StartSimulatorsOptions {
    * Defaults: veo3/instagram/tiktok/youtube 3000 ms, openai 500 ms.
    */
   taskDurationMs?: number | Partial<Record<SimulatorName, number>>;
-  /** Realistic OpenAI answers per json_schema name (see OpenAiSimulator.registerResponder). */
+  /**
+   * How the OpenAI simulator answers structured outputs. 'stand-in' (default)
+   * plugs in contentResponders: readable briefs and the rules-based competitor
+   * analysis of our sample transcripts. 'schema' leaves every schema to the
+   * generic sampler, whose placeholders ("sample name") no rule acts on.
+   */
+  responders?: 'stand-in' | 'schema';
+  /** More OpenAI answers per json_schema name, registered after `responders` (see OpenAiSimulator.registerResponder). */
   openaiResponders?: Record<string, SimResponder>;
 }
 
@@ -66,7 +74,8 @@ export async function startSimulators(opts: StartSimulatorsOptions = {}): Promis
     tiktok: new TikTokSimulator(o('tiktok')),
     youtube: new YouTubeSimulator(o('youtube')),
   };
-  for (const [name, responder] of Object.entries(opts.openaiResponders ?? {})) sims.openai.registerResponder(name, responder);
+  const responders = { ...((opts.responders ?? 'stand-in') === 'stand-in' ? contentResponders : {}), ...opts.openaiResponders };
+  for (const [name, responder] of Object.entries(responders)) sims.openai.registerResponder(name, responder);
   const all: SimulatorServer[] = Object.values(sims);
   const stop = () => Promise.all(all.map((s) => s.stop())).then(() => undefined);
   try {

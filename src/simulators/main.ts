@@ -8,6 +8,9 @@
  *   SIMULATOR_PUBLIC_HOST  host other processes use to reach the simulators, written into
  *                          result/upload URLs (default 127.0.0.1; e.g. "simulators" in compose)
  *   SIMULATOR_TASK_DURATION_MS  processing time of the async simulators (default 3000)
+ *   SIMULATOR_OPENAI_ANSWERS    stand-in (default): the demo's answers, a rules-based competitor
+ *                          analysis and readable briefs; schema: the generic sampler's
+ *                          placeholders ("sample name"), on which no recommendation rule fires
  *
  * Faults and stats: POST /__sim/faults, POST /__sim/reset, GET /__sim/stats on each port.
  */
@@ -28,6 +31,7 @@ async function main(): Promise<void> {
   const running = await startSimulators({
     ports,
     host: env.SIMULATOR_HOST,
+    responders: env.SIMULATOR_OPENAI_ANSWERS,
     ...(env.SIMULATOR_PUBLIC_HOST ? { publicHost: env.SIMULATOR_PUBLIC_HOST } : {}),
     ...(duration !== undefined ? { taskDurationMs: { veo3: duration, instagram: duration, tiktok: duration, youtube: duration } } : {}),
   });

@@ -12,7 +12,6 @@ import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, type Worke
 import { inject } from 'vitest';
 import { loadEnv, type Env } from '../../src/config/env';
 import { createLogger } from '../../src/logger';
-import { contentResponders } from '../../src/simulators/responders';
 import { startSimulators } from '../../src/simulators/index';
 import { createRecommendationService, type RecommendationService } from '../../src/services/recommendations';
 import { createRuntime, type Runtime } from '../../src/workers/runtime';
@@ -77,7 +76,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const address = opts.temporalAddress ?? inject('temporalAddress');
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
   const limits = mergeLimits(FAST_LIMITS, opts.limits ?? {});
-  const sims = await startSimulators({ taskDurationMs: opts.taskDurationMs ?? 200, openaiResponders: contentResponders });
+  const sims = await startSimulators({ taskDurationMs: opts.taskDurationMs ?? 200 });
   const envVars: Record<string, string> = {
     ...sims.env,
     TEMPORAL_ADDRESS: address,
