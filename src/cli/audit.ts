@@ -1,7 +1,9 @@
 /**
  * The CLI's audit rows: every command that changes something writes one
  * before it acts (actor `cli:<os user>`), so no change happens without its
- * row; a row that cannot be written stops the command. Read-only commands
+ * row; a row that cannot be written stops the command. A row records what was
+ * asked (command, arguments, flags), not the outcome: a command refused
+ * afterwards (bad input, unknown id) still has its row. Read-only commands
  * (list, status, capacity, workers, token list, schedule describe,
  * recommendations stats) write none.
  */

@@ -51,13 +51,46 @@ const isoDate = z
   .datetime({ offset: true, message: 'must be an ISO-8601 date-time, e.g. 2026-11-25T18:00:00Z' })
   .transform((s) => new Date(s));
 
+/**
+ * ourData is free-form (the engine's figures, an operator's notes) and is copied into the
+ * database, the workflow's input and every prompt: without bounds one request could put
+ * megabytes into Temporal's history (whose payloads are capped at 2 MiB) or nest deep enough
+ * to make JSON handling recurse for ages.
+ */
+/** A rule's figures are a few hundred bytes; 64 KiB leaves room for notes and stays far under Temporal's payload cap. */
+export const OUR_DATA_MAX_BYTES = 64 * 1024;
+/** The engine's own figures nest a few levels (ourData.player.…); 8 allows hand-written structure, not abuse. */
+export const OUR_DATA_MAX_DEPTH = 8;
+
+/** Depth of a JSON value (a scalar is 0, {} or [] is 1); stops counting past `limit`. */
+function jsonDepth(value: unknown, limit: number, depth = 0): number {
+  if (value === null || typeof value !== 'object' || depth > limit) return depth;
+  let deepest = depth + 1;
+  for (const child of Object.values(value as Record<string, unknown>)) {
+    deepest = Math.max(deepest, jsonDepth(child, limit, depth + 1));
+    if (deepest > limit) break;
+  }
+  return deepest;
+}
+
+export const ourDataSchema = z.record(z.unknown()).superRefine((value, ctx) => {
+  if (jsonDepth(value, OUR_DATA_MAX_DEPTH) > OUR_DATA_MAX_DEPTH) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must nest at most ${OUR_DATA_MAX_DEPTH} levels deep` });
+    return;
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  if (bytes > OUR_DATA_MAX_BYTES) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at most ${OUR_DATA_MAX_BYTES / 1024} KiB as JSON (got ${Math.ceil(bytes / 1024)} KiB)` });
+  }
+});
+
 export const enqueueRecommendationSchema = z
   .object({
     title: z.string().trim().min(3, 'must be at least 3 characters').max(200),
     type: z.enum(RECOMMENDATION_TYPES, enumMessage(RECOMMENDATION_TYPES)),
     priority: prioritySchema,
     targetPlayer: z.string().trim().min(1).max(120).optional(),
-    ourData: z.record(z.unknown()).default({}),
+    ourData: ourDataSchema.default({}),
     jobConfig: jobConfigSchema.default({}),
     scheduleAfter: isoDate.optional(),
     /** Defaults to the priority's window (P0 24 h, P1 48 h, P2 1 week, P3 none). */

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createToken, hashToken, lookupToken, revokeToken } from '../../src/api/auth';
 import type { ScheduleController } from '../../src/api/server';
 import { openApiDocument } from '../../src/api/openapi';
+import { OUR_DATA_MAX_BYTES, OUR_DATA_MAX_DEPTH } from '../../src/validation';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { waitUntil } from '../helpers/test-db';
 import { startTestApi, TEST_ENV, type TestApi } from './support';
@@ -29,6 +30,8 @@ beforeEach(() => {
 const q = async (text: string, params: unknown[] = []) => (await h.db.database.pool.query(text, params)).rows;
 const auditRows = (action: string) => q(`SELECT * FROM audit_log WHERE action = $1 ORDER BY id`, [action]);
 const errorShape = (message: unknown = expect.any(String)) => ({ ok: false, error: { message } });
+/** An object `depth` levels deep: { a: { a: … {} } }. */
+const nested = (depth: number): Record<string, unknown> => (depth <= 1 ? {} : { a: nested(depth - 1) });
 
 describe('tokens', () => {
   it('are stored hashed, looked up, and stop working once revoked', async () => {
@@ -96,6 +99,9 @@ describe('authentication and roles', () => {
       [{ ...recommendationInput(), title: 5 }, /^enqueue: title must be a string, not a number$/],
       [{ ...recommendationInput(), ourData: [1] }, /^enqueue: ourData must be an object, not an array$/],
       [[recommendationInput()], /^enqueue must be an object, not an array$/],
+      // Bounded so one call cannot put megabytes, or a pathological nesting, into Temporal's history.
+      [recommendationInput({ ourData: { notes: 'x'.repeat(OUR_DATA_MAX_BYTES) } }), /^enqueue: ourData must be at most 64 KiB as JSON \(got 65 KiB\)$/],
+      [recommendationInput({ ourData: nested(OUR_DATA_MAX_DEPTH + 1) }), /^enqueue: ourData must nest at most 8 levels deep$/],
     ];
     for (const [payload, message] of cases) {
       const res = await api.call('operator', { method: 'POST', url: '/api/recommendations', payload: payload as object });
