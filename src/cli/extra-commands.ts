@@ -22,22 +22,24 @@ import { createRecommendationService, type RecommendationService } from '../serv
 import { connectTemporal } from '../temporal/client';
 import { enqueueRecommendationSchema, parseInput } from '../validation';
 import { BadInputError } from '../shared/errors';
+import { temporalWorkflowUrl } from '../shared/temporal-ui';
+import type { FlagValues } from './flags';
+import { terminalSafe } from './format';
 import { tokenCommands } from './token-commands';
 
 export interface ExtraCommandContext {
   env: Env;
   database: Database;
   args: string[];
-  values: Record<string, unknown>;
+  /** Only the flags the command declares in flags.ts can be set. */
+  values: FlagValues;
   out: (data: unknown, human: () => void) => void;
 }
 
 const SAMPLE_DIR = path.resolve(__dirname, '../../data/sample');
 
-/** Flags a command does not use are an error, not silently ignored (`breaking --priority P2` is not a P2). */
-function onlyFlags(ctx: ExtraCommandContext, command: string, allowed: readonly string[]): void {
-  const extra = Object.keys(ctx.values).filter((k) => k !== 'json' && ctx.values[k] !== undefined && !allowed.includes(k));
-  if (extra.length) throw new BadInputError(`${command} takes only ${allowed.map((f) => `--${f}`).join(', ')} (not --${extra[0]})`);
+/** Flags are held to each command's list by the parser (flags.ts); stray words are checked here. */
+function noArguments(ctx: ExtraCommandContext, command: string): void {
   if (ctx.args.length) throw new BadInputError(`${command} takes no arguments (got "${ctx.args[0]}")`);
 }
 
@@ -76,7 +78,7 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
         const result = await engine.generateRecommendations({ lookbackDays });
         ctx.out(result, () => {
           console.log(`created ${result.created.length} recommendations, skipped ${result.skipped} already known`);
-          for (const r of result.created) console.log(`  ${r.priority}  ${r.recommendationType.padEnd(17)} ${r.title}`);
+          for (const r of result.created) console.log(`  ${r.priority}  ${r.recommendationType.padEnd(17)} ${terminalSafe(r.title)}`);
         });
       }
     });
@@ -84,19 +86,19 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
   },
 
   async bargains(ctx) {
-    onlyFlags(ctx, 'bargains', ['limit']);
+    noArguments(ctx, 'bargains');
     const options = parseInput(dailyBargainsOptionsSchema, { limit: ctx.values.limit === undefined ? undefined : Number(ctx.values.limit) }, 'bargains');
     const result = await withService(ctx, (service) => createBargainAnalyzer({ db: ctx.database.db, service }).generateDailyBargains(options));
     ctx.out(result, () => {
       console.log(`bargains of ${result.day}: created ${result.created.length}, skipped ${result.skipped} already known (${result.candidates} players qualify)`);
-      for (const r of result.created) console.log(`  ${r.priority}  ${r.id}  ${r.title}  (deadline ${r.urgencyDeadline?.toISOString()})`);
+      for (const r of result.created) console.log(`  ${r.priority}  ${r.id}  ${terminalSafe(r.title)}  (deadline ${r.urgencyDeadline?.toISOString()})`);
     });
     return 0;
   },
 
   async breaking(ctx) {
-    onlyFlags(ctx, 'breaking', ['title', 'player', 'platforms']);
-    const v = ctx.values as { title?: string; player?: string; platforms?: string };
+    noArguments(ctx, 'breaking');
+    const v = ctx.values;
     if (v.title === undefined) throw new BadInputError('breaking needs --title "..."');
     const input = {
       title: v.title,
@@ -112,7 +114,7 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
     ctx.out(result, () =>
       console.log(
         `enqueued breaking news ${result.recommendation.id} (P0, deadline ${result.recommendation.urgencyDeadline?.toISOString()}) as workflow ${result.workflowId}\n` +
-          `  Web UI: ${ctx.env.TEMPORAL_UI_URL}/namespaces/${ctx.env.TEMPORAL_NAMESPACE}/workflows/${result.workflowId}`,
+          `  Web UI: ${temporalWorkflowUrl({ uiUrl: ctx.env.TEMPORAL_UI_URL, namespace: ctx.env.TEMPORAL_NAMESPACE, workflowId: result.workflowId })}`,
       ),
     );
     return 0;

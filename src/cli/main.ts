@@ -21,7 +21,6 @@
  * <id> is a recommendation id, a job id or a workflow id. --json prints machine-readable output.
  * Exit codes: 0 ok, 2 bad input or unknown id, 1 anything else (server down...).
  */
-import { parseArgs } from 'node:util';
 import { loadEnv } from '../config/env';
 import { connectDatabase } from '../db/client';
 import { createRecommendationService, type RecommendationService } from '../services/recommendations';
@@ -29,35 +28,13 @@ import { connectTemporal } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
 import { enqueueRecommendationSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput } from '../validation';
 import { BadInputError, ConfigError, ConflictError, NotFoundError } from '../shared/errors';
+import { temporalWorkflowUrl } from '../shared/temporal-ui';
+import { auditCliCommand } from './audit';
 import { extraCommands } from './extra-commands';
-import { printTable } from './format';
+import { parseCommandLine, type FlagValues } from './flags';
+import { printTable, terminalSafe } from './format';
 
-const options = {
-  json: { type: 'boolean' },
-  title: { type: 'string' },
-  type: { type: 'string' },
-  priority: { type: 'string' },
-  player: { type: 'string' },
-  platforms: { type: 'string' },
-  'schedule-after': { type: 'string' },
-  deadline: { type: 'string' },
-  config: { type: 'string' },
-  'our-data': { type: 'string' },
-  source: { type: 'string' },
-  recommendation: { type: 'string' },
-  jobs: { type: 'boolean' },
-  status: { type: 'string' },
-  provider: { type: 'string' },
-  reason: { type: 'string' },
-  name: { type: 'string' },
-  role: { type: 'string' },
-  file: { type: 'string' },
-  limit: { type: 'string' },
-  workflow: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+type Values = FlagValues;
 
 function parseJsonFlag(name: string, raw: string | undefined): unknown {
   if (raw === undefined) return undefined;
@@ -89,8 +66,7 @@ function enqueueInput(v: Values): unknown {
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  const [command, ...args] = positionals;
+  const { command, args, values: v } = parseCommandLine(argv);
   if (!command || v.help) {
     console.log(require('node:fs').readFileSync(__filename, 'utf8').match(/\/\*\*([\s\S]*?)\*\//)[1].replace(/^ \* ?/gm, ''));
     return command ? 0 : 2;
@@ -99,8 +75,10 @@ async function run(argv: string[]): Promise<number> {
   const out = (data: unknown, human: () => void) => (v.json ? console.log(JSON.stringify(data, null, 2)) : human());
 
   // Validate what can be validated before touching any server.
-  const known = ['enqueue', 'list', 'status', 'cancel', 'reprioritise', 'capacity', 'workers', ...Object.keys(extraCommands)];
-  if (!known.includes(command)) throw new BadInputError(`unknown command "${command}"; one of ${known.join(', ')}`);
+  if (command === 'enqueue' && v.recommendation) {
+    const extra = (Object.keys(v) as Array<keyof Values>).find((k) => k !== 'recommendation' && k !== 'json' && v[k] !== undefined);
+    if (extra) throw new BadInputError(`enqueue --recommendation starts an existing recommendation as it is; --${extra} would be ignored`);
+  }
   const needId = ['status', 'cancel', 'reprioritise'].includes(command);
   if (needId && !args[0]) throw new BadInputError(`${command} needs an id (recommendation, job or workflow id)`);
   if (command === 'reprioritise' && !args[1]) throw new BadInputError('reprioritise needs a priority: P0, P1, P2 or P3');
@@ -115,6 +93,8 @@ async function run(argv: string[]): Promise<number> {
     await database.pool.query('SELECT 1').catch((err: Error) => {
       throw new Error(`cannot reach PostgreSQL at DATABASE_URL (${err.message}); is it running? \`npm run db:migrate\` creates the schema`);
     });
+    // One place for every command: a change that cannot be audited does not happen.
+    await auditCliCommand(database.db, command, args, v);
     const extra = extraCommands[command];
     if (extra) return await extra({ env, database, args, values: v, out });
     const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
@@ -125,7 +105,7 @@ async function run(argv: string[]): Promise<number> {
         out(result, () =>
           console.log(
             `${result.started ? 'enqueued' : 'already enqueued'} ${result.recommendation.id} (${result.recommendation.priority}) as workflow ${result.workflowId}\n` +
-              `  Web UI: ${env.TEMPORAL_UI_URL}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows/${result.workflowId}`,
+              `  Web UI: ${temporalWorkflowUrl({ uiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE, workflowId: result.workflowId })}`,
           ),
         );
         break;
@@ -148,8 +128,8 @@ async function run(argv: string[]): Promise<number> {
         const s = await service.status(args[0]!);
         out(s, () => {
           const r = s.recommendation;
-          console.log(`${r.id}  ${r.priority}  ${r.status}  ${r.recommendationType}\n  ${r.title}`);
-          if (r.error) console.log(`  error: ${r.error}`);
+          console.log(`${r.id}  ${r.priority}  ${r.status}  ${r.recommendationType}\n  ${terminalSafe(r.title)}`);
+          if (r.error) console.log(`  error: ${terminalSafe(r.error)}`);
           console.log(`  workflow: ${s.workflow ? `${s.workflow.status}${s.workflow.state ? ` (${s.workflow.state.phase})` : ''}` : 'none'}`);
           printTable(s.jobs.map((j) => ({ job: j.id, step: j.step, status: j.status, provider: j.apiProvider, attempts: `${j.attempts}/${j.maxAttempts}`, task: j.providerTaskId ?? '', error: j.error ?? '' })));
           for (const e of s.events) console.log(`  ${e.createdAt.toISOString()}  ${e.event}  ${JSON.stringify(e.detail)}`);

@@ -49,6 +49,45 @@ describe('reelflow CLI', () => {
     expect(await count()).toBe(before);
   });
 
+  it('rejects a flag the command does not take, naming the flags it does take, before anything is written or started', async () => {
+    const before = await count();
+    const id = '7f1d8a52-0000-4000-8000-000000000000';
+    // A flag of another command used to be ignored: `enqueue --provider sora` started a paid render.
+    const cases: Array<[string[], string, string]> = [
+      [[...base, '--priority', 'P1', '--provider', 'sora'], 'enqueue', 'provider'],
+      [['list', '--reason', 'x'], 'list', 'reason'],
+      [['status', id, '--workflow'], 'status', 'workflow'],
+      [['cancel', id, '--title', 'x'], 'cancel', 'title'],
+      [['reprioritise', id, 'P0', '--reason', 'x'], 'reprioritise', 'reason'],
+      [['capacity', '--jobs'], 'capacity', 'jobs'],
+      [['workers', '--limit', '3'], 'workers', 'limit'],
+      [['bargains', '--priority', 'P2'], 'bargains', 'priority'],
+      [['breaking', '--title', 'x', '--priority', 'P2'], 'breaking', 'priority'],
+      [['schedule', 'trigger', 'hourly', '--limit', '1'], 'schedule', 'limit'],
+      [['roster', 'load', '--title', 'x'], 'roster', 'title'],
+      [['competitor', 'ingest', '--provider', 'openai'], 'competitor', 'provider'],
+      [['recommendations', 'stats', '--limit', '3'], 'recommendations stats', 'limit'],
+      [['token:create', '--name', 'n', '--role', 'read', '--limit', '1'], 'token:create', 'limit'],
+      [['token:list', '--name', 'n'], 'token:list', 'name'],
+      [['token:revoke', id, '--role', 'read'], 'token:revoke', 'role'],
+      [['list', '--frobnicate'], 'list', 'frobnicate'],
+    ];
+    for (const [args, label, flag] of cases) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr, args.join(' ')).toMatch(new RegExp(`^reelflow: ${label}: unknown flag --${flag} \\(takes: `));
+    }
+    expect((await cli([...base, '--priority', 'P1', '--provider', 'sora'])).stderr).toMatch(
+      /\(takes: --title, --type, --priority, --player, --platforms, --schedule-after, --deadline, --config, --our-data, --source, --recommendation, --json, --help\)/,
+    );
+    const restart = await cli(['enqueue', '--recommendation', id, '--priority', 'P0']);
+    expect(restart.code).toBe(2);
+    expect(restart.stderr).toMatch(/enqueue --recommendation starts an existing recommendation as it is; --priority would be ignored/);
+    expect(await count()).toBe(before);
+    expect(h.sims.veo3.stats().submissions).toBe(0);
+  });
+
   it('says which server is down, exits 1 and leaves no row or workflow behind', async () => {
     const before = await count();
     const noTemporal = await cli([...base, '--priority', 'P1'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
