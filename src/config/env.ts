@@ -29,6 +29,14 @@ const limitsOverrides = z
 
 const url = z.string().url();
 
+/**
+ * What the credential variables default to. A simulator checks no key, so these
+ * serve a local run; assertProviderCredentials refuses them for a real API.
+ */
+const PLACEHOLDER_KEY = 'sim-key';
+const PLACEHOLDER_TOKEN = 'sim-token';
+const PLACEHOLDER_INSTAGRAM_USER_ID = '17841400000000000';
+
 /** A guessable secret is no secret: 32 characters of hex are 128 bits. */
 export const KIE_CALLBACK_SECRET_MIN = 32;
 /** Fastify's default maxParamLength: a longer path parameter makes the route not match at all. */
@@ -54,7 +62,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   KIE_BASE_URL: url.default('https://api.kie.ai'),
-  KIE_API_KEY: z.string().default('sim-key'),
+  KIE_API_KEY: z.string().default(PLACEHOLDER_KEY),
   KIE_MODEL: z.enum(['veo3', 'veo3_fast']).default('veo3_fast'),
   /**
    * Public URL of our API's KIE hook, e.g. https://reelflow.example.com/hooks/kie/<KIE_CALLBACK_SECRET>.
@@ -76,21 +84,21 @@ export const envSchema = z.object({
   KIE_CREDITS_PER_VIDEO: z.coerce.number().min(0).default(60),
 
   OPENAI_BASE_URL: url.default('https://api.openai.com/v1'),
-  OPENAI_API_KEY: z.string().default('sim-key'),
+  OPENAI_API_KEY: z.string().default(PLACEHOLDER_KEY),
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
   OPENAI_TRANSCRIBE_MODEL: z.string().default('whisper-1'),
 
   INSTAGRAM_BASE_URL: url.default('https://graph.instagram.com/v24.0'),
-  INSTAGRAM_ACCESS_TOKEN: z.string().default('sim-token'),
-  INSTAGRAM_USER_ID: z.string().default('17841400000000000'),
+  INSTAGRAM_ACCESS_TOKEN: z.string().default(PLACEHOLDER_TOKEN),
+  INSTAGRAM_USER_ID: z.string().default(PLACEHOLDER_INSTAGRAM_USER_ID),
 
   TIKTOK_BASE_URL: url.default('https://open.tiktokapis.com'),
-  TIKTOK_ACCESS_TOKEN: z.string().default('sim-token'),
+  TIKTOK_ACCESS_TOKEN: z.string().default(PLACEHOLDER_TOKEN),
   TIKTOK_PRIVACY_LEVEL: z.string().default('SELF_ONLY'),
 
   YOUTUBE_UPLOAD_BASE_URL: url.default('https://www.googleapis.com/upload/youtube/v3'),
   YOUTUBE_API_BASE_URL: url.default('https://www.googleapis.com/youtube/v3'),
-  YOUTUBE_ACCESS_TOKEN: z.string().default('sim-token'),
+  YOUTUBE_ACCESS_TOKEN: z.string().default(PLACEHOLDER_TOKEN),
   YOUTUBE_PRIVACY_STATUS: z.enum(['public', 'unlisted', 'private']).default('private'),
 });
 
@@ -109,6 +117,72 @@ export function parseEnv<S extends z.ZodTypeAny>(schema: S, source: NodeJS.Proce
 /** What every process (workers, CLI, API, demo) reads. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   return parseEnv(envSchema, source);
+}
+
+type EnvKey = keyof z.input<typeof envSchema> & keyof Env;
+
+/** Each provider's base URLs and the credentials sent to them, with each credential's placeholder. */
+const PROVIDER_CREDENTIALS: ReadonlyArray<{ urls: readonly EnvKey[]; secrets: ReadonlyArray<readonly [EnvKey, string]> }> = [
+  { urls: ['KIE_BASE_URL'], secrets: [['KIE_API_KEY', PLACEHOLDER_KEY]] },
+  { urls: ['OPENAI_BASE_URL'], secrets: [['OPENAI_API_KEY', PLACEHOLDER_KEY]] },
+  {
+    urls: ['INSTAGRAM_BASE_URL'],
+    secrets: [
+      ['INSTAGRAM_ACCESS_TOKEN', PLACEHOLDER_TOKEN],
+      ['INSTAGRAM_USER_ID', PLACEHOLDER_INSTAGRAM_USER_ID],
+    ],
+  },
+  { urls: ['TIKTOK_BASE_URL'], secrets: [['TIKTOK_ACCESS_TOKEN', PLACEHOLDER_TOKEN]] },
+  { urls: ['YOUTUBE_UPLOAD_BASE_URL', 'YOUTUBE_API_BASE_URL'], secrets: [['YOUTUBE_ACCESS_TOKEN', PLACEHOLDER_TOKEN]] },
+];
+
+/**
+ * Whether a base URL's host is this machine or a private name on its network,
+ * where only our simulators answer: loopback (127.0.0.0/8, ::1, localhost and
+ * *.localhost) or a single-label name such as docker-compose's `simulators`
+ * service. Public DNS has no dotless names (ICANN bars them), so a single
+ * label cannot be a real provider reached by mistake. Private 10/8 or
+ * 192.168/16 addresses are not local: a proxy there may forward to the real API.
+ */
+export function isLocalHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1') return true;
+  if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) return true;
+  return !host.includes('.') && !host.includes(':');
+}
+
+/**
+ * Every reason this environment would fail provider calls: a missing or
+ * placeholder credential for a base URL on a non-local host (each job would
+ * end in a 401 after the worker started "fine"), or plain http to one (the
+ * key would cross the internet in clear). Empty when the providers can work.
+ */
+export function providerCredentialProblems(env: Env): string[] {
+  const problems: string[] = [];
+  for (const { urls, secrets } of PROVIDER_CREDENTIALS) {
+    const remote = urls.map((key) => ({ key, url: new URL(String(env[key])) })).filter(({ url }) => !isLocalHost(url.hostname));
+    for (const { key, url } of remote) {
+      if (url.protocol !== 'https:') problems.push(`${key} must use https for a non-local host (got ${env[key]})`);
+    }
+    const first = remote[0];
+    if (!first) continue;
+    for (const [secret, placeholder] of secrets) {
+      const value = String(env[secret] ?? '').trim();
+      if (value === '' || value === placeholder) {
+        problems.push(`${secret} is required when ${first.key} points at ${env[first.key]} (a non-local host)`);
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Run by every process that builds provider clients (createProviders, so the
+ * workers, the demo and the bench): refuses to start with every problem named.
+ */
+export function assertProviderCredentials(env: Env): void {
+  const problems = providerCredentialProblems(env);
+  if (problems.length) throw new ConfigError(problems.join('; '));
 }
 
 /** The API process's own variables, on top of loadEnv's. */

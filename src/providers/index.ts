@@ -1,8 +1,8 @@
 /**
  * The five real provider clients, built from configuration. Pointing the
- * base URLs at the simulators (see simulators.ts) swaps nothing else.
+ * base URLs at the simulators (src/simulators/) swaps nothing else.
  */
-import type { Env } from '../config/env';
+import { assertProviderCredentials, type Env } from '../config/env';
 import { InstagramClient } from './instagram/client';
 import { KieVideoClient } from './veo3/client';
 import { OpenAiTextClient } from './openai/client';
@@ -19,7 +19,9 @@ export interface ProviderClientOptions {
   transferTimeoutMs?: number;
 }
 
+/** Refuses (ConfigError naming the variables) credentials a real API would answer with 401. */
 export function createProviders(env: Env, options: ProviderClientOptions = {}): Providers {
+  assertProviderCredentials(env);
   return {
     veo3: new KieVideoClient({ baseUrl: env.KIE_BASE_URL, apiKey: env.KIE_API_KEY, model: env.KIE_MODEL, callBackUrl: env.KIE_CALLBACK_URL, timeoutMs: options.timeoutMs }),
     openai: new OpenAiTextClient({

@@ -4,7 +4,7 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { parseArgs } from 'node:util';
-import { loadEnv } from '../config/env';
+import { assertProviderCredentials, loadEnv } from '../config/env';
 import { createLogger } from '../logger';
 import { createRuntime } from './runtime';
 import { QUEUE_NAMES, type QueueName } from '../config/providers';
@@ -22,6 +22,8 @@ async function main() {
     if (!QUEUE_NAMES.includes(q)) throw new Error(`--queue ${q} is not one of ${QUEUE_NAMES.join(', ')}`);
   }
   const env = loadEnv();
+  // Before the database and Temporal: a worker that cannot authenticate must not take jobs only to fail each one.
+  assertProviderCredentials(env);
   const log = createLogger(env.LOG_LEVEL, 'reelflow-worker');
   const runtime = await createRuntime({ env, log });
   // Temporal's own worker metrics (polls, slots, latencies) for Prometheus.
