@@ -5,7 +5,9 @@
 'use strict';
 (() => {
   const TOKEN_KEY = 'reelflow.token';
+  // How often the page refreshes itself; README and docs quote this figure, keep them in step.
   const POLL_MS = 1500;
+  const TOAST_MS = 4000;
   const CONFIRM_MS = 4000;
   const PRIORITIES = ['P0', 'P1', 'P2', 'P3'];
   const $ = (id) => document.getElementById(id);
@@ -82,7 +84,7 @@
     el.className = bad ? 'toast bad' : 'toast';
     el.hidden = false;
     clearTimeout(toastTimer);
-    toastTimer = setTimeout(() => (el.hidden = true), 4000);
+    toastTimer = setTimeout(() => (el.hidden = true), TOAST_MS);
   }
 
   // --- session -------------------------------------------------------------------------------

@@ -58,6 +58,10 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     page.on('console', (msg) => {
       if (msg.type() === 'error') pageErrors.push(msg.text());
     });
+    // A missing favicon or source map is not a console message in every Chromium: watch the responses too.
+    page.on('response', (res) => {
+      if (res.status() >= 400) pageErrors.push(`HTTP ${res.status()} ${new URL(res.url()).pathname}`);
+    });
   });
 
   afterAll(async () => {
@@ -70,6 +74,9 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
   it('logs in with a token, shows a new job live and cancels it from the page', async () => {
     await page.goto(`${baseUrl}/automation-calendar`);
     await page.locator('#login').waitFor({ state: 'visible' });
+    // Loading the page is clean: no script error, no CSP violation, no 404 (a favicon.ico request used to be one).
+    await page.waitForLoadState('networkidle');
+    expect(pageErrors).toEqual([]);
 
     // A wrong token is refused on the login form.
     await page.fill('#token', 'rft_wrong');
