@@ -7,7 +7,6 @@ import { waitUntil } from '../test/helpers/test-db';
 
 export { waitUntil };
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A valid enqueue body publishing to Instagram only: one publish job per workflow. */
 export function recommendation(title: string, overrides: Record<string, unknown> = {}) {

@@ -20,6 +20,7 @@ import { overhead } from './scenarios/overhead';
 import { priority } from './scenarios/priority';
 import { throughput } from './scenarios/throughput';
 import { utilisation } from './scenarios/utilisation';
+import { sleep } from '../src/shared/sleep';
 
 /** Run order. deploy starts a replacement worker; kill is last: it leaves one worker process. */
 const SCENARIOS: readonly Scenario[] = [throughput, overhead, utilisation, priority, deploy, kill];
@@ -35,7 +36,7 @@ async function settle(): Promise<string> {
   const sample = () => os.cpus().reduce((acc, c) => ({ idle: acc.idle + c.times.idle, total: acc.total + Object.values(c.times).reduce((a, b) => a + b, 0) }), { idle: 0, total: 0 });
   for (;;) {
     const a = sample();
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
     const b = sample();
     const idle = (b.idle - a.idle) / Math.max(1, b.total - a.total);
     if (idle >= SETTLE_IDLE) return `${Math.round(idle * 100)}% idle after ${((Date.now() - t0) / 1000).toFixed(0)} s`;

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { PROVIDERS, providerTaskQueue } from '../src/config/providers';
+import { sleep } from '../src/shared/sleep';
 
 const ROOT = path.resolve(__dirname, '..');
 /** Worker bundling and start-up share two cores with everything else: be generous. */
@@ -109,6 +110,6 @@ async function waitForPollers(client: Client, taskQueue: string, worker: BenchWo
         .catch(() => null);
       if (res?.pollers.some((p) => p.identity === worker.identity)) pending.delete(q);
     }
-    if (pending.size > 0) await new Promise((r) => setTimeout(r, 250));
+    if (pending.size > 0) await sleep(250);
   }
 }

@@ -11,7 +11,8 @@
  * The workers are up before the job starts (no start-up time in the figure);
  * the one Temporal says runs the activity is the one lost.
  */
-import { enqueueMany, fmtS, jobEvents, sleep, waitForWorkflows, waitUntil, recommendation } from '../measure';
+import { enqueueMany, fmtS, jobEvents, waitForWorkflows, waitUntil, recommendation } from '../measure';
+import { sleep } from '../../src/shared/sleep';
 import { atMost, type Scenario } from '../scenario';
 
 const TASK_MS = 15_000;

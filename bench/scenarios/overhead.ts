@@ -9,7 +9,8 @@
  *     (start claimed, request about to leave). Only pairs where the next job
  *     was already in line at the release count.
  */
-import { enqueueMany, firstEventByJob, fmtMs, fmtP50P95, jobEvents, percentile, recommendation, sleep, waitForWorkflows } from '../measure';
+import { enqueueMany, firstEventByJob, fmtMs, fmtP50P95, jobEvents, percentile, recommendation, waitForWorkflows } from '../measure';
+import { sleep } from '../../src/shared/sleep';
 import { below, type Scenario } from '../scenario';
 
 const IDLE_JOBS = 20;

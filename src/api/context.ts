@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics/registry';
 import type { RecommendationService } from '../services/recommendations';
 import type { QueueWorkers } from '../temporal/queue-workers';
 import type { Principal, Role } from './auth';
+import { temporalWorkflowUrl } from '../shared/temporal-ui';
 
 /** A Temporal Schedule (hourly recommendations, daily bargains), as the API drives it. */
 export interface ScheduleController {
@@ -89,6 +90,6 @@ export function routeContext(opts: ApiServerOptions, metrics: Metrics): RouteCon
     opts,
     metrics,
     uiBase,
-    workflowUrl: (workflowId) => `${uiBase}/namespaces/${opts.env.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(workflowId)}`,
+    workflowUrl: (workflowId) => temporalWorkflowUrl({ uiUrl: uiBase, namespace: opts.env.TEMPORAL_NAMESPACE, workflowId }),
   };
 }

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ApiError, BadInputError, ConflictError, NotFoundError } from '../shared/errors';
 import { redactUrl } from './redact';
+import { DATABASE_CONNECTION_ERROR_CODES } from '../shared/connection-errors';
 
 
 export const errorBody = (message: string) => ({ ok: false as const, error: { message } });
@@ -44,7 +45,7 @@ export function describeError(err: unknown): { status: number; message: string }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return { status: e.statusCode, message: e.message ?? 'bad request' };
   }
-  if (typeof code === 'string' && DATABASE_DOWN_CODES.has(code)) {
+  if (typeof code === 'string' && DATABASE_CONNECTION_ERROR_CODES.has(code)) {
     return { status: 503, message: 'the database is unavailable; try again shortly' };
   }
   return { status: 500, message: 'internal error' };
@@ -52,8 +53,6 @@ export function describeError(err: unknown): { status: number; message: string }
 
 const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_UNAVAILABLE = 14;
-/** Connection refused/reset, pool timeout, and PostgreSQL's admin-shutdown / connection-failure SQLSTATEs. */
-const DATABASE_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08000', '08001', '08006']);
 
 /** The first `code` along the cause chain (drizzle and the Temporal client wrap the original error). */
 function rootCode(err: unknown): string | number | undefined {

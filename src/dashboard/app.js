@@ -51,8 +51,8 @@
   const pct = (v) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
   const money = (v) => (v === null || v === undefined ? '–' : Number(v).toFixed(2));
   const shortId = (id) => (id ? id.slice(0, 8) : '');
-  const workflowUrl = (workflowId) =>
-    `${me.temporalUiUrl}/namespaces/${encodeURIComponent(me.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  // The API owns the Web UI's URL shape (src/shared/temporal-ui.ts); the page only fills in the id.
+  const workflowUrl = (workflowId) => me.workflowUrlTemplate.replace('{workflowId}', encodeURIComponent(workflowId));
   const workflowLink = (workflowId) =>
     h('a', { href: workflowUrl(workflowId), target: '_blank', rel: 'noopener', class: 'temporal-link', text: 'Temporal ↗' });
 

@@ -3,12 +3,13 @@
  * burn a job's three attempts: connection-level errors are retried in place,
  * with backoff, for up to about a minute. Other errors surface at once.
  */
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+import { DATABASE_CONNECTION_ERROR_CODES } from '../shared/connection-errors';
+import { sleep } from '../shared/sleep';
 
 export function isConnectionError(err: unknown): boolean {
   const e = err as { code?: string; message?: string; cause?: unknown } | undefined;
   if (!e) return false;
-  if (e.code && CONNECTION_CODES.has(e.code)) return true;
+  if (e.code && DATABASE_CONNECTION_ERROR_CODES.has(e.code)) return true;
   if (/Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error/i.test(e.message ?? '')) {
     return true;
   }
@@ -22,7 +23,7 @@ export async function withDbRetry<T>(fn: () => Promise<T>, { budgetMs = 60_000 }
       return await fn();
     } catch (err) {
       if (!isConnectionError(err) || Date.now() > until) throw err;
-      await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** i, 5_000)));
+      await sleep(Math.min(200 * 2 ** i, 5_000));
     }
   }
 }

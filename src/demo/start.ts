@@ -21,7 +21,9 @@ import { createRuntime } from '../workers/runtime';
 import { createWorkers } from '../workers/workers';
 import { startStuckWatch } from '../workers/stuck-watch';
 import { renderProgress } from './progress';
+import { temporalWorkflowsUrl } from '../shared/temporal-ui';
 import { seedDemo } from './seed';
+import { sleep } from '../shared/sleep';
 
 async function main() {
   const { values } = parseArgs({ options: { exit: { type: 'boolean' } } });
@@ -58,7 +60,7 @@ async function main() {
   const service = createRecommendationService({ database: runtime.database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
 
   const seeded = await seedDemo({ database: runtime.database, client, service, taskQueue: env.REELFLOW_TASK_QUEUE, say: (l) => console.log(l) });
-  const ui = `${env.TEMPORAL_UI_URL}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows`;
+  const ui = temporalWorkflowsUrl({ uiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE });
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
@@ -86,7 +88,7 @@ async function main() {
     });
     if (stopping) return new Promise<void>(() => undefined);
     if (done) break;
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
   }
   console.log(`\nAll demo recommendations reached a final state. Web UI: ${ui}`);
   console.log(`VEO3 submissions seen by the simulator: ${sims.sims.veo3.stats().submissions} (one per video), max in flight ${sims.sims.veo3.stats().maxInFlight} (cap 2)`);

@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { SEARCH_ATTRIBUTES } from '../shared/messages';
+import { sleep } from '../shared/sleep';
 
 const run = promisify(execFile);
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -53,7 +54,7 @@ export async function waitForHealth(cli: string, address: string, timeoutMs = 60
       return;
     } catch (err) {
       last = String((err as Error).message).split('\n')[0] ?? '';
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
   }
   throw new Error(`Temporal server at ${address} not healthy after ${timeoutMs} ms: ${last}`);

@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import { SLOT_LEASE, type Provider } from '../config/providers';
 import { PROVIDER_EVENTS_CHANNEL } from './provider-events';
 import { DeadlineExpiredError, JobClosedError } from '../shared/errors';
+import { sleep } from '../shared/sleep';
 
 /** How long an event nobody waited for yet is kept (it may arrive while its poller is mid-request). */
 const EVENT_MEMORY_MS = 60_000;
@@ -188,7 +189,7 @@ export class SlotGate {
       ]);
       const wait = rows[0]!.wait;
       if (wait <= 0) return;
-      await new Promise((r) => setTimeout(r, wait));
+      await sleep(wait);
     }
   }
 

@@ -7,8 +7,8 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import type { Channel, NotificationEvent } from './config';
-
-export const NOTIFICATION_WORKFLOW = 'notificationWorkflow';
+import { NOTIFICATION_WORKFLOW, notificationWorkflowId } from '../shared/workflow-ids';
+import { temporalWorkflowUrl } from '../shared/temporal-ui';
 
 export interface NotificationRequest {
   /** Unique per real-world event, e.g. notificationEventKey('failed', jobId). */
@@ -17,10 +17,6 @@ export interface NotificationRequest {
   text: string;
   /** Channels to post to; default: those configured for this event on the worker (SLACK_/DISCORD_WEBHOOK_URL, NOTIFY_EVENTS). */
   channels?: Channel[];
-}
-
-export function notificationWorkflowId(eventKey: string): string {
-  return `notify-${eventKey}`;
 }
 
 /** The key of "this subject reached this event"; a subject reaches each event at most once. */
@@ -55,7 +51,7 @@ export function notificationText(args: {
   if (args.workflowId) {
     lines.push(
       args.temporalUiUrl
-        ? `${args.temporalUiUrl.replace(/\/+$/, '')}/namespaces/${args.namespace ?? 'default'}/workflows/${encodeURIComponent(args.workflowId)}`
+        ? temporalWorkflowUrl({ uiUrl: args.temporalUiUrl, namespace: args.namespace, workflowId: args.workflowId })
         : `Workflow: ${args.workflowId}`,
     );
   }

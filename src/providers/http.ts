@@ -6,6 +6,7 @@
  */
 import type { ZodType, ZodTypeDef } from 'zod';
 import { ProviderError, type ProviderErrorKind } from './errors';
+import { HTTP_CONNECTION_ERROR_CODES } from '../shared/connection-errors';
 
 /** Per-request timeout when a client does not set one. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -226,18 +227,6 @@ export function excerpt(text: string, max = EXCERPT_CHARS): string {
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
-// Transport failures that a retry of the same request can fix.
-const TRANSIENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-
 export function transportError(
   provider: string,
   err: unknown,
@@ -258,12 +247,8 @@ export function transportError(
   const reason = e.cause?.message ?? e.message ?? String(err);
   // undici's own socket/header/body errors (UND_ERR_*) are connection trouble too; an unknown
   // network failure is more likely a blip than a bug, and Temporal caps the attempts anyway.
-  const transient = code === undefined || TRANSIENT_CODES.has(code) || code.startsWith('UND_ERR');
+  const transient = code === undefined || HTTP_CONNECTION_ERROR_CODES.has(code) || code.startsWith('UND_ERR');
   return new ProviderError(provider, transient ? 'transient' : 'permanent', `${ctx.label} failed: ${reason}`, code ? { code } : {});
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function safePath(path: string): string {

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { COMPETITOR_VIDEO_WORKFLOW, type CompetitorVideoInput } from '../workflows/competitor-video';
+import { type CompetitorVideoInput } from '../workflows/competitor-video';
+import { COMPETITOR_VIDEO_WORKFLOW, competitorVideoWorkflowId as workflowIdOfDigest } from '../shared/workflow-ids';
 import { canonicalVideoUrl, readSampleCompetitorVideos } from './save-video';
 
 /** The local OpenAI simulator "hears" the text after RFSIM: in an audio file: our stand-in for real audio. */
@@ -14,7 +15,7 @@ export function simulatedAudioUrl(transcript: string): string {
 }
 
 export function competitorVideoWorkflowId(url: string): string {
-  return `competitor-video-${createHash('sha1').update(canonicalVideoUrl(url)).digest('hex').slice(0, 16)}`;
+  return workflowIdOfDigest(createHash('sha1').update(canonicalVideoUrl(url)).digest('hex').slice(0, 16));
 }
 
 export async function ingestCompetitorVideos(client: Client, taskQueue: string, file: string): Promise<WorkflowHandle[]> {

@@ -9,7 +9,8 @@
 import type { Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { BARGAIN_TIME_ZONE } from '../recommendations/bargains';
-import { DAILY_BARGAINS_WORKFLOW, type DailyBargainsInput } from '../workflows/daily-bargains';
+import { type DailyBargainsInput } from '../workflows/daily-bargains';
+import { DAILY_BARGAINS_WORKFLOW } from '../shared/workflow-ids';
 import { ensureSchedule } from './schedules';
 
 export const DAILY_BARGAINS_SCHEDULE_ID = 'reelflow-bargains-daily';

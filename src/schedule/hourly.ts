@@ -6,7 +6,8 @@
  */
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { RECOMMENDATION_GENERATION_WORKFLOW, type RecommendationGenerationInput } from '../workflows/recommendation-generation';
+import { type RecommendationGenerationInput } from '../workflows/recommendation-generation';
+import { RECOMMENDATION_GENERATION_WORKFLOW } from '../shared/workflow-ids';
 import { describeSchedule, ensureSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } from './schedules';
 
 export const HOURLY_SCHEDULE_ID = 'reelflow-recommendations-hourly';

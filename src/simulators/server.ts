@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { sleep } from '../providers/http';
+import { sleep } from '../shared/sleep';
 
 export interface SimFaults {
   /** Delay before answering each API request. */

@@ -4,8 +4,8 @@
  * simulator serves itself.
  */
 import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimTask, type SimulatorOptions } from './server';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { generateRequestSchema } from '../providers/veo3/schemas';
+import { sleep } from '../shared/sleep';
 
 export interface Veo3SimulatorOptions extends SimulatorOptions {
   /**

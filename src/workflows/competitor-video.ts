@@ -15,8 +15,6 @@ import { temporalPriorityKey, type Priority } from '../config/priorities';
 import { JOB_ESTIMATES_SECONDS, PROVIDER_LIMITS, providerTaskQueue } from '../config/providers';
 import type { createCompetitorBaseActivities, createCompetitorOpenAiActivities, SavedCompetitorVideo } from '../activities/competitor';
 
-export const COMPETITOR_VIDEO_WORKFLOW = 'competitorVideoWorkflow';
-
 /** Run-time estimates of the two steps, written to automation_queue (from the limits table's job types). */
 export const COMPETITOR_JOB_ESTIMATES_SECONDS = {
   transcribe: JOB_ESTIMATES_SECONDS.openai_transcription,

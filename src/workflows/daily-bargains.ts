@@ -8,8 +8,6 @@
 import * as wf from '@temporalio/workflow';
 import type { createBargainActivities, DailyBargainsSummary } from '../activities/bargains';
 
-export const DAILY_BARGAINS_WORKFLOW = 'dailyBargainsWorkflow';
-
 /** The budget of recommendation generation: a roster read, a few inserts and one workflow start per bargain. */
 const activityOptions: wf.ActivityOptions = {
   startToCloseTimeout: '5 minutes',

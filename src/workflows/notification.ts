@@ -8,7 +8,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
 import type { NotificationActivities, DeliveryOutcome } from '../notifications/activities';
 import type { Channel } from '../notifications/config';
-import { NOTIFICATION_ID_REUSE_POLICY, notificationWorkflowId, type NotificationRequest } from '../notifications/notify';
+import { NOTIFICATION_ID_REUSE_POLICY, type NotificationRequest } from '../notifications/notify';
+import { notificationWorkflowId } from '../shared/workflow-ids';
 
 const { notificationChannels, deliverNotification } = wf.proxyActivities<NotificationActivities>({
   // Above the webhook timeout (NOTIFY_TIMEOUT_MS, at most 60 s) plus a wait for the row lock of an overlapping attempt.

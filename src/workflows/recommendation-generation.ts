@@ -7,8 +7,6 @@
 import * as wf from '@temporalio/workflow';
 import type { createCompetitorBaseActivities, GenerationSummary } from '../activities/competitor';
 
-export const RECOMMENDATION_GENERATION_WORKFLOW = 'recommendationGenerationWorkflow';
-
 export interface RecommendationGenerationInput {
   /** Default 7: about one La Liga round of competitor videos. */
   lookbackDays?: number;

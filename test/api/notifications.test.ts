@@ -13,7 +13,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, inject } from 'v
 import { createLogger } from '../../src/logger';
 import { createNotificationActivities, deliveryKey } from '../../src/notifications/activities';
 import { loadNotificationConfig } from '../../src/notifications/config';
-import { notificationEventKey, notificationText, notificationWorkflowId, startNotification } from '../../src/notifications/notify';
+import { notificationEventKey, notificationText, startNotification } from '../../src/notifications/notify';
+import { notificationWorkflowId } from '../../src/shared/workflow-ids';
 import { WebhookSimulator } from '../../src/simulators/webhook';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 

@@ -5,6 +5,7 @@ import { effectiveLimits } from '../../src/config/env';
 import { connectDatabase, type Database } from '../../src/db/client';
 import { migrateDatabase } from '../../src/db/migrate';
 import type { Provider, ProviderLimits } from '../../src/config/providers';
+import { sleep } from '../../src/shared/sleep';
 
 export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -58,7 +59,7 @@ export async function waitUntil<T>(
     } catch (err) {
       last = err;
     }
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await sleep(intervalMs);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
 }

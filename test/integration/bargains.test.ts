@@ -14,9 +14,8 @@ import { loadRosterFile } from '../../src/recommendations/roster';
 import { DAILY_BARGAINS_SCHEDULE_ID, ensureDailyBargainsSchedule } from '../../src/schedule/daily-bargains';
 import { HOURLY_SCHEDULE_ID } from '../../src/schedule/hourly';
 import { describeSchedule, pauseSchedule, triggerSchedule } from '../../src/schedule/schedules';
-import { DAILY_BARGAINS_WORKFLOW } from '../../src/workflows/daily-bargains';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/messages';
-import { recommendationWorkflowId } from '../../src/shared/workflow-ids';
+import { DAILY_BARGAINS_WORKFLOW, recommendationWorkflowId } from '../../src/shared/workflow-ids';
 import { runCli, startHarness, type Harness } from '../helpers/harness';
 import { waitUntil } from '../helpers/test-db';
 

@@ -12,6 +12,7 @@ import { recommendationInput, startHarness, type Harness } from '../helpers/harn
 import { spawnWorker, type WorkerProcess } from '../helpers/processes';
 import { startTcpProxy, type CuttableProxy } from '../helpers/tcp-proxy';
 import { waitUntil } from '../helpers/test-db';
+import { sleep } from '../../src/shared/sleep';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -40,7 +41,7 @@ describe('worker death during VEO3 polling', () => {
     const doomed = await worker(h);
     const { recommendation, workflowId } = await h.service.enqueue(onlyInstagram());
     await waitUntil(async () => (await videoJob(h, recommendation.id)).provider_task_id, { what: 'VEO3 submitted' });
-    await new Promise((r) => setTimeout(r, 500)); // mid-polling
+    await sleep(500); // mid-polling
     await doomed.kill('SIGKILL');
     const killedAt = Date.now();
     await worker(h);
@@ -145,7 +146,7 @@ describe('infrastructure outages', () => {
       what: 'some VEO3 work under way',
     });
     await server.stop();
-    await new Promise((r) => setTimeout(r, 2_000));
+    await sleep(2_000);
     server = await startTemporalServer(opts);
     const results = await Promise.all(recs.map((r) => h.client.workflow.getHandle(r.workflowId).result()));
     expect(results.map((r) => r.status)).toEqual(['published', 'published', 'published', 'published']);
@@ -176,7 +177,7 @@ describe('infrastructure outages', () => {
     for (let i = 0; i < 3; i++) recs.push(await h.service.enqueue(onlyInstagram({ title: `db outage ${i}` })));
     await waitUntil(async () => (await q(h, `SELECT 1 FROM automation_queue WHERE status = 'processing'`)).length >= 1, { what: 'work under way' });
     await proxy.cut();
-    await new Promise((r) => setTimeout(r, 4_000));
+    await sleep(4_000);
     await proxy.restore();
     const results = await Promise.all(recs.map((r) => h.client.workflow.getHandle(r.workflowId).result()));
     expect(results.every((r) => r.status === 'published')).toBe(true);

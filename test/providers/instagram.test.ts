@@ -3,6 +3,7 @@ import { NOT_READY } from '../../src/providers/errors';
 import { InstagramClient, kindForGraphError } from '../../src/providers/instagram/client';
 import { InstagramSimulator } from '../../src/simulators/instagram';
 import { expectProviderError, TASK_MS, waitFor } from './support';
+import { sleep } from '../../src/shared/sleep';
 
 const USER = '17841400000000001';
 
@@ -111,7 +112,7 @@ describe('Instagram client against its simulator', () => {
     sim.containerTtlMs = 0;
     try {
       const { handle } = await client.createUpload(reel());
-      await new Promise((r) => setTimeout(r, TASK_MS + 20));
+      await sleep(TASK_MS + 20);
       expect(await client.getStatus(handle)).toEqual({ state: 'expired' });
     } finally {
       sim.containerTtlMs = 86_400_000;

@@ -3,6 +3,7 @@ import { HttpClient, parseRetryAfter, kindForStatus } from '../../src/providers/
 import { Veo3Simulator } from '../../src/simulators/veo3';
 import { startSimulators } from '../../src/simulators/index';
 import { expectProviderError } from './support';
+import { sleep } from '../../src/shared/sleep';
 
 describe('simulator infrastructure', () => {
   it('faults and stats are driven over HTTP', async () => {
@@ -39,7 +40,7 @@ describe('simulator infrastructure', () => {
     sim.setFaults({ hang: true });
     const client = new HttpClient({ provider: 'veo3', baseUrl: sim.url, timeoutMs: 5_000 });
     const pending = client.send({ method: 'GET', path: '/api/v1/veo/record-info', query: { taskId: 'x' } });
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const started = Date.now();
     await sim.stop();
     expect(Date.now() - started).toBeLessThan(1_000);
@@ -53,7 +54,7 @@ describe('simulator infrastructure', () => {
     try {
       sim.setFaults({ hang: true });
       const held = fetch(`${sim.url}/api/v1/veo/record-info?taskId=x`, { headers: { Authorization: 'Bearer k' } });
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       sim.setFaults({ hang: false });
       expect((await held).status).toBe(422);
     } finally {

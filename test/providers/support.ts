@@ -1,6 +1,7 @@
 /** Helpers shared by the provider tests (real clients against their simulators over HTTP). */
 import { expect } from 'vitest';
 import { ProviderError, type ProviderErrorKind } from '../../src/providers/errors';
+import { sleep } from '../../src/shared/sleep';
 
 /** Short enough to keep tests fast, long enough to observe "processing". */
 export const TASK_MS = 150;
@@ -26,6 +27,6 @@ export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boo
     const value = await read();
     if (done(value)) return value;
     if (Date.now() > deadline) throw new Error(`waitFor timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KieVideoClient, kindForKieCode } from '../../src/providers/veo3/client';
 import { Veo3Simulator } from '../../src/simulators/veo3';
 import { expectProviderError, TASK_MS, waitFor } from './support';
+import { sleep } from '../../src/shared/sleep';
 
 describe('KIE Veo3 client against its simulator', () => {
   const sim = new Veo3Simulator({ taskDurationMs: TASK_MS });
@@ -105,7 +106,7 @@ describe('KIE Veo3 client against its simulator', () => {
 
     sim.setFaults({ failTasks: false, neverFinish: true });
     const stuck = await client.submit({ prompt: 'x', aspectRatio: '16:9' });
-    await new Promise((r) => setTimeout(r, TASK_MS * 2));
+    await sleep(TASK_MS * 2);
     expect(await client.getStatus(stuck.taskId)).toEqual({ state: 'generating' });
     expect(sim.stats().inFlight).toBe(1);
   });

@@ -21,9 +21,8 @@ import { createNameResolver } from '../../src/recommendations/names';
 import { loadRosterFile } from '../../src/recommendations/roster';
 import { readSampleCompetitorVideos, resolveAnalysisPlayers, saveCompetitorVideo, type CompetitorVideo } from '../../src/recommendations/save-video';
 import { describeHourlySchedule, ensureHourlySchedule, pauseHourlySchedule, triggerHourlySchedule, unpauseHourlySchedule } from '../../src/schedule/hourly';
-import { COMPETITOR_VIDEO_WORKFLOW, type CompetitorVideoInput } from '../../src/workflows/competitor-video';
-import { recommendationWorkflowId } from '../../src/shared/workflow-ids';
-import { RECOMMENDATION_GENERATION_WORKFLOW } from '../../src/workflows/recommendation-generation';
+import { type CompetitorVideoInput } from '../../src/workflows/competitor-video';
+import { COMPETITOR_VIDEO_WORKFLOW, RECOMMENDATION_GENERATION_WORKFLOW, recommendationWorkflowId } from '../../src/shared/workflow-ids';
 import { startHarness, type Harness } from '../helpers/harness';
 import { waitUntil } from '../helpers/test-db';
 

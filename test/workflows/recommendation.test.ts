@@ -8,6 +8,7 @@ import { recommendationWorkflowId } from '../../src/shared/workflow-ids';
 import { BadInputError } from '../../src/shared/errors';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { waitUntil } from '../helpers/test-db';
+import { sleep } from '../../src/shared/sleep';
 
 let h: Harness;
 beforeAll(async () => {
@@ -106,7 +107,7 @@ describe('recommendation workflow', () => {
     // The cancelled activity hears of it at its next heartbeat flush; let it stop polling the simulator.
     await waitUntil(async () => {
       const before = h.sims.veo3.stats().requests;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       return h.sims.veo3.stats().requests === before;
     }, { what: 'cancelled activity stopped polling' });
   });

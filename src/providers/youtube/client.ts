@@ -4,7 +4,8 @@
  * from what the session says it stored. The video id is the handle.
  */
 import { notReady, ProviderError, type ProviderErrorKind } from '../errors';
-import { HttpClient, kindForStatus, parseJson, sleep, statusError, tryJson, type HttpResponse } from '../http';
+import { HttpClient, kindForStatus, parseJson, statusError, tryJson, type HttpResponse } from '../http';
+import { sleep } from '../../shared/sleep';
 import type { Publisher, PublishRequest, UploadStatus } from '../types';
 import { googleErrorSchema, videoListSchema, videoResourceSchema, type InsertBody } from './schemas';
 
