@@ -18,7 +18,11 @@ const okOf = (data: object) => ({
 const answer = (description: string, data: object = {}) => ({ description, content: json(okOf(data)) });
 const error = (description: string) => ({ description, content: json(ref('Error')) });
 
-const readErrors = { '401': error('No token, or an invalid or revoked one'), '500': error('Internal error (no details)') };
+const readErrors = {
+  '401': error('No token, or an invalid or revoked one; "token expired" for an expired one'),
+  '429': error('Too many failed authentications from this address in the window (Retry-After says when to come back)'),
+  '500': error('Internal error (no details); on a mutating call also when its audit row could not be written'),
+};
 const operatorErrors = { ...readErrors, '400': error('Malformed input; the message names the field'), '403': error('The token has the read role') };
 const idParam = {
   name: 'id',
@@ -56,8 +60,8 @@ export const openApiDocument = {
     version: '1',
     description:
       'Enqueue, inspect, cancel and reprioritise content jobs. Every /api call and /metrics needs ' +
-      '`Authorization: Bearer <token>` (`reelflow token:create --name N --role read|operator`). ' +
-      'Errors are always `{ ok: false, error: { message } }`; mutating calls are written to the audit log.',
+      '`Authorization: Bearer <token>` (`reelflow token create --name N --role read|operator [--expires-in 30d]`). ' +
+      'Errors are always `{ ok: false, error: { message } }`; mutating calls are written to the audit log before the answer leaves (no row, no success).',
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -119,9 +123,9 @@ export const openApiDocument = {
       post: {
         summary: "KIE.ai's callBackUrl (set KIE_CALLBACK_URL to https://<host>/hooks/kie/<KIE_CALLBACK_SECRET>): wakes the poller of the finished task",
         security: [],
-        parameters: [{ name: 'secret', in: 'path', required: true, schema: { type: 'string' } }],
+        parameters: [{ name: 'secret', in: 'path', required: true, schema: { type: 'string', minLength: 32, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' } }],
         requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['code', 'data'], properties: { code: { type: 'integer' }, msg: { type: 'string' }, data: { type: 'object', required: ['taskId'], properties: { taskId: { type: 'string' } } } } } } } },
-        responses: { '200': answer('Received'), '400': error('Not a KIE callback'), '404': error('Hook off or wrong secret') },
+        responses: { '200': answer('Received'), '400': error('Not a KIE callback'), '404': error('Hook off or wrong secret'), '429': error('Too many calls from this address in the window') },
       },
     },
     '/metrics': {
