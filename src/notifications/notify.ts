@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import type { Channel, NotificationEvent } from './config';
 import { NOTIFICATION_WORKFLOW, notificationWorkflowId } from '../shared/workflow-ids';
 import { temporalWorkflowUrl } from '../shared/temporal-ui';
+import { notificationWorkflowMetadata } from '../shared/workflow-metadata';
 
 export interface NotificationRequest {
   /** Unique per real-world event, e.g. notificationEventKey('failed', jobId). */
@@ -77,6 +78,7 @@ export async function startNotification(
       taskQueue,
       workflowId,
       args: [input],
+      ...notificationWorkflowMetadata(input),
       // The default conflict policy (fail) is what tells a duplicate apart: running or finished, it throws.
       workflowIdReusePolicy: NOTIFICATION_ID_REUSE_POLICY,
     });

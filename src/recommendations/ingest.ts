@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { type CompetitorVideoInput } from '../workflows/competitor-video';
 import { COMPETITOR_VIDEO_WORKFLOW, competitorVideoWorkflowId as workflowIdOfDigest } from '../shared/workflow-ids';
+import { competitorVideoWorkflowMetadata } from '../shared/workflow-metadata';
 import { canonicalVideoUrl, readSampleCompetitorVideos } from './save-video';
 
 /** The local OpenAI simulator "hears" the text after RFSIM: in an audio file: our stand-in for real audio. */
@@ -37,6 +38,7 @@ export async function ingestCompetitorVideos(client: Client, taskQueue: string, 
           taskQueue,
           workflowId,
           args: [input],
+          ...competitorVideoWorkflowMetadata(input),
           workflowIdConflictPolicy: 'USE_EXISTING',
         }),
       );

@@ -11,6 +11,7 @@ import type { Duration } from '@temporalio/common';
 import { BARGAIN_TIME_ZONE } from '../recommendations/bargains';
 import { type DailyBargainsInput } from '../workflows/daily-bargains';
 import { DAILY_BARGAINS_WORKFLOW } from '../shared/workflow-ids';
+import { DAILY_BARGAINS_METADATA } from '../shared/workflow-metadata';
 import { ensureSchedule } from './schedules';
 
 export const DAILY_BARGAINS_SCHEDULE_ID = 'reelflow-bargains-daily';
@@ -35,6 +36,7 @@ export function ensureDailyBargainsSchedule(client: Client, opts: DailyBargainsS
     scheduleId: opts.scheduleId ?? DAILY_BARGAINS_SCHEDULE_ID,
     spec: { calendars: [{ hour, minute: 0, comment: `every day at ${hour}:00 in ${BARGAIN_TIME_ZONE}` }], timezone: BARGAIN_TIME_ZONE },
     workflowType: DAILY_BARGAINS_WORKFLOW,
+    metadata: DAILY_BARGAINS_METADATA,
     taskQueue: opts.taskQueue,
     args: [input],
     catchupWindow: opts.catchupWindow ?? '1 day',

@@ -8,6 +8,7 @@ import type { Client, ScheduleDescription } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { type RecommendationGenerationInput } from '../workflows/recommendation-generation';
 import { RECOMMENDATION_GENERATION_WORKFLOW } from '../shared/workflow-ids';
+import { RECOMMENDATION_GENERATION_METADATA } from '../shared/workflow-metadata';
 import { describeSchedule, ensureSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } from './schedules';
 
 export const HOURLY_SCHEDULE_ID = 'reelflow-recommendations-hourly';
@@ -31,6 +32,7 @@ export function ensureHourlySchedule(client: Client, opts: HourlyScheduleOptions
     scheduleId: opts.scheduleId ?? HOURLY_SCHEDULE_ID,
     spec: { intervals: [{ every: opts.every ?? '1 hour' }] },
     workflowType: RECOMMENDATION_GENERATION_WORKFLOW,
+    metadata: RECOMMENDATION_GENERATION_METADATA,
     taskQueue: opts.taskQueue,
     args: [input],
     catchupWindow: opts.catchupWindow ?? '1 hour',

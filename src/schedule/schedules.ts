@@ -14,6 +14,7 @@
  */
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOptions, type ScheduleSpec } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
+import type { WorkflowMetadata } from '../shared/workflow-metadata';
 
 export type ScheduleShape = Omit<ScheduleOptions, 'scheduleId' | 'state' | 'memo'>;
 
@@ -27,6 +28,8 @@ export interface ScheduledWorkflow {
   catchupWindow: Duration;
   /** Default '30 minutes': well under the spacing of the runs, so a stuck run cannot make SKIP swallow the next ones. */
   workflowRunTimeout?: Duration;
+  /** What the Web UI shows for each run besides its id (src/shared/workflow-metadata.ts). */
+  metadata?: WorkflowMetadata;
 }
 
 export function scheduleShape(s: ScheduledWorkflow): ScheduleShape {
@@ -39,6 +42,7 @@ export function scheduleShape(s: ScheduledWorkflow): ScheduleShape {
       workflowId: s.scheduleId,
       args: s.args,
       workflowRunTimeout: s.workflowRunTimeout ?? '30 minutes',
+      ...s.metadata,
     },
     policies: { overlap: 'SKIP', catchupWindow: s.catchupWindow, pauseOnFailure: false },
   };

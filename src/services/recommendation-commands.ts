@@ -14,6 +14,7 @@ import { competitiveRecommendations, type Recommendation } from '../db/schema';
 import { BadInputError, ConflictError, NotFoundError } from '../shared/errors';
 import { cancelSignal, reprioritiseUpdate, SEARCH_ATTRIBUTES, type RecommendationState } from '../shared/messages';
 import { parseRecommendationWorkflowId, RECOMMENDATION_WORKFLOW, recommendationWorkflowId } from '../shared/workflow-ids';
+import { recommendationWorkflowMetadata } from '../shared/workflow-metadata';
 import { isFinalRecommendationStatus } from '../shared/statuses';
 import { enqueueRecommendationSchema, parseInput, prioritySchema, uuidSchema } from '../validation';
 import type { recommendationWorkflow } from '../workflows/recommendation';
@@ -89,6 +90,7 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
         taskQueue: deps.taskQueue,
         workflowId,
         args: [{ recommendationId: rec.id }],
+        ...recommendationWorkflowMetadata(rec),
         // Same recommendation twice -> one workflow; a finished one is never re-run (it was paid for).
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { capacityWorkflow } from '../workflows/capacity-snapshot';
 import { capacityQuery, refreshCapacityUpdate, type CapacitySnapshot } from '../shared/messages';
 import { CAPACITY_WORKFLOW, capacityWorkflowId } from '../shared/workflow-ids';
+import { capacityWorkflowMetadata } from '../shared/workflow-metadata';
 
 /** Starts it unless it runs already: every worker process calls this on start-up. */
 export async function ensureCapacityWorkflow(client: Client, baseTaskQueue: string, refreshMs?: number): Promise<string> {
@@ -11,6 +12,7 @@ export async function ensureCapacityWorkflow(client: Client, baseTaskQueue: stri
     taskQueue: baseTaskQueue,
     workflowId,
     args: [{ refreshMs }],
+    ...capacityWorkflowMetadata(baseTaskQueue),
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
   return workflowId;

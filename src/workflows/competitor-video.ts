@@ -11,8 +11,9 @@
  * asked again, and nothing reaches the database until an answer validates.
  */
 import * as wf from '@temporalio/workflow';
-import { temporalPriorityKey, type Priority } from '../config/priorities';
-import { JOB_ESTIMATES_SECONDS, PROVIDER_LIMITS, providerTaskQueue } from '../config/providers';
+import type { Priority } from '../config/priorities';
+import { JOB_ESTIMATES_SECONDS } from '../config/providers';
+import { providerActivityOptions } from '../shared/activity-options';
 import type { createCompetitorBaseActivities, createCompetitorOpenAiActivities, SavedCompetitorVideo } from '../activities/competitor';
 
 /** Run-time estimates of the two steps, written to automation_queue (from the limits table's job types). */
@@ -61,15 +62,16 @@ export async function competitorVideoWorkflow(input: CompetitorVideoInput): Prom
     estimatedSeconds: COMPETITOR_JOB_ESTIMATES_SECONDS,
   });
 
-  const limits = PROVIDER_LIMITS.openai;
   const openai = (estimateSeconds: number) =>
-    wf.proxyActivities<OpenAi>({
-      taskQueue: providerTaskQueue(info.taskQueue, 'openai'),
-      startToCloseTimeout: SLOT_WAIT_BUDGET_MS + 2 * estimateSeconds * 1_000,
-      heartbeatTimeout: limits.heartbeatTimeoutMs,
-      retry: { maximumAttempts: limits.maxAttempts, initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-      priority: { priorityKey: temporalPriorityKey(jobs.priority) },
-    });
+    wf.proxyActivities<OpenAi>(
+      providerActivityOptions({
+        provider: 'openai',
+        baseTaskQueue: info.taskQueue,
+        estimateSeconds,
+        waitBudgetMs: SLOT_WAIT_BUDGET_MS,
+        priority: jobs.priority,
+      }),
+    );
 
   const transcript = await openai(COMPETITOR_JOB_ESTIMATES_SECONDS.transcribe).transcribeCompetitorVideo({
     jobId: jobs.transcribeJobId,

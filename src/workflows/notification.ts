@@ -10,6 +10,7 @@ import type { NotificationActivities, DeliveryOutcome } from '../notifications/a
 import type { Channel } from '../notifications/config';
 import { NOTIFICATION_ID_REUSE_POLICY, type NotificationRequest } from '../notifications/notify';
 import { notificationWorkflowId } from '../shared/workflow-ids';
+import { notificationWorkflowMetadata } from '../shared/workflow-metadata';
 
 const { notificationChannels, deliverNotification } = wf.proxyActivities<NotificationActivities>({
   // Above the webhook timeout (NOTIFY_TIMEOUT_MS, at most 60 s) plus a wait for the row lock of an overlapping attempt.
@@ -48,6 +49,7 @@ export async function notifyFromWorkflow(input: NotificationRequest): Promise<vo
     await wf.startChild(notificationWorkflow, {
       workflowId: notificationWorkflowId(input.eventKey),
       args: [input],
+      ...notificationWorkflowMetadata(input),
       parentClosePolicy: 'ABANDON',
       workflowIdReusePolicy: NOTIFICATION_ID_REUSE_POLICY,
     });

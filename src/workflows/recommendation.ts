@@ -11,12 +11,12 @@
  */
 import * as wf from '@temporalio/workflow';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, TimeoutType } from '@temporalio/common';
-import { isPriority, temporalPriorityKey, type Priority } from '../config/priorities';
+import { isPriority, PRIORITIES, type Priority } from '../config/priorities';
+import { providerActivityOptions } from '../shared/activity-options';
 import {
   MAX_WORKER_LOSSES,
   PROVIDER_LIMITS,
   PUBLISH_JOB_TYPE,
-  providerTaskQueue,
   type JobType,
   type Provider,
   type PublishPlatform,
@@ -105,7 +105,11 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   };
   const validatePriority = (arg: ReprioritiseInput) => {
     if (!arg || typeof arg.priority !== 'string' || !isPriority(arg.priority)) {
-      throw new Error(`priority must be one of P0, P1, P2, P3 (got ${JSON.stringify(arg?.priority)})`);
+      // Non-retryable: the same payload can never pass, and a caller reading `retryable` must not try again.
+      throw ApplicationFailure.nonRetryable(
+        `priority must be one of ${PRIORITIES.join(', ')} (got ${JSON.stringify(arg?.priority)})`,
+        FAILURE_TYPES.badInput,
+      );
     }
   };
   wf.setHandler(stateQuery, () => state);
@@ -288,14 +292,15 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     const waitBudget = plan.deadline
       ? Math.max(Date.parse(plan.deadline) - Date.now(), 1_000)
       : WAIT_BUDGET_WITHOUT_DEADLINE_MS;
-    return wf.proxyActivities<T>({
-      taskQueue: providerTaskQueue(info.taskQueue, provider),
-      // Time in the provider's line plus the 2x-estimate run bound the activity enforces itself.
-      startToCloseTimeout: waitBudget + 2 * limits.estimatedDurationSeconds * 1_000,
-      heartbeatTimeout: limits.heartbeatTimeoutMs,
-      retry: { maximumAttempts: limits.maxAttempts, initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-      priority: { priorityKey: temporalPriorityKey(state.priority ?? plan.priority) },
-    });
+    return wf.proxyActivities<T>(
+      providerActivityOptions({
+        provider,
+        baseTaskQueue: info.taskQueue,
+        estimateSeconds: limits.estimatedDurationSeconds,
+        waitBudgetMs: waitBudget,
+        priority: state.priority ?? plan.priority,
+      }),
+    );
   }
 
   function deadlinePassed(plan: RecommendationPlan): boolean {
