@@ -171,9 +171,16 @@ export async function runProviderJob<T>(
     } finally {
       clearTimeout(limitTimer);
     }
-    await withDbRetry(() =>
-      pool.query('SELECT complete_job($1, $2::jsonb, $3)', [jobId, JSON.stringify(outcome.value ?? null), outcome.cost ?? null]),
+    const { rows: done } = await withDbRetry(() =>
+      pool.query<{ status: string }>('SELECT status FROM complete_job($1, $2::jsonb, $3)', [
+        jobId,
+        JSON.stringify(outcome.value ?? null),
+        outcome.cost ?? null,
+      ]),
     );
+    // Cancelled while the task ran to its end before the cancel reached this activity
+    // (heartbeats are throttled): the slot the cancel kept for the task is free now.
+    if (done[0]?.status === 'cancelled') await withDbRetry(() => slot!.taskEnded('succeeded'));
     slot.leave();
     return outcome.value;
   } catch (err) {
@@ -222,8 +229,16 @@ export async function runProviderJob<T>(
       retryable && now?.providerTaskId && now.startedAt
         ? new Date(now.startedAt.getTime() + 2 * now.estimatedDurationSeconds * 1_000)
         : null;
-    await withDbRetry(() => pool.query('SELECT fail_job($1, $2, $3, $4)', [jobId, failure.message, final, holdUntil]))
-      .catch((dbErr) => log.error({ err: dbErr }, 'could not record the failure; Temporal retries the job'));
+    await withDbRetry(async () => {
+      const { rows } = await pool.query<{ status: string }>('SELECT status FROM fail_job($1, $2, $3, $4)', [
+        jobId,
+        failure.message,
+        final,
+        holdUntil,
+      ]);
+      // Cancelled meanwhile, and the provider said the task is over: nothing runs in the slot any more.
+      if (rows[0]?.status === 'cancelled' && slot && err instanceof ProviderError && err.kind === 'permanent') await slot.taskEnded('failed');
+    }).catch((dbErr) => log.error({ err: dbErr }, 'could not record the failure; Temporal retries the job'));
     log.warn({ err: failure.message, final, retryable }, 'job attempt failed');
     throw failure;
   } finally {

@@ -57,6 +57,8 @@ export interface ProviderPanel {
   costToday: number;
   costTotal: number;
   stuck: number;
+  /** Slots counted after their job closed: a cancelled render the provider cannot stop, still running. */
+  held: Array<{ jobId: string; providerTaskId: string | null; holdUntil: Date | null }>;
 }
 
 export interface CalendarRow {
@@ -125,7 +127,9 @@ export async function providerPanels(pool: pg.Pool): Promise<ProviderPanel[]> {
            s.queued, s.processing, s.completed24h AS "completed24h", s.failed24h AS "failed24h",
            round(s.completed24h::numeric / nullif(s.completed24h + s.failed24h, 0), 4)::float8 AS "successRate24h",
            s.avg_run::float8 AS "avgRunSeconds24h", s.avg_wait::float8 AS "avgWaitSeconds24h",
-           s.cost_today::float8 AS "costToday", s.cost_total::float8 AS "costTotal", s.stuck
+           s.cost_today::float8 AS "costToday", s.cost_total::float8 AS "costTotal", s.stuck,
+           coalesce((SELECT json_agg(json_build_object('jobId', hs.job_id, 'providerTaskId', hs.provider_task_id, 'holdUntil', hs.hold_until))
+                       FROM held_slots hs WHERE hs.provider = l.provider), '[]'::json) AS held
       FROM provider_limits l
       CROSS JOIN LATERAL get_available_capacity(l.provider) c
       CROSS JOIN LATERAL (

@@ -187,6 +187,8 @@
             row('Avg wait', duration(p.avgWaitSeconds24h)),
             row('Cost today', money(p.costToday)),
             row('Stuck', p.stuck),
+            // A cancelled VEO3 render still runs (and is paid): its slot frees when the render ends.
+            ...(p.held || []).flatMap((s) => row('Held', `cancelled render finishing, task ${s.providerTaskId ?? s.jobId}`)),
             ...(served ? row('Workers', served.workers) : [])));
       }),
     );

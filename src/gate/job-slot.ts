@@ -46,6 +46,11 @@ export interface JobSlot {
     done: (s: S) => boolean,
     opts: Omit<PollOptions, 'signal'> & { until: Date; signal?: AbortSignal },
   ): Promise<string | null>;
+  /**
+   * The job was cancelled while its task ran, and the task has ended (state:
+   * how): free the slot the cancel kept counted. A no-op when no slot is held.
+   */
+  taskEnded(state: string): Promise<void>;
   /** Stops renewing the lease (the job's end was recorded, which freed the slot). */
   leave(): void;
 }
@@ -94,6 +99,9 @@ export async function takeSlot(gate: SlotGate, jobId: string, provider: Provider
         clearTimeout(timer);
         gate.forget(jobId);
       }
+    },
+    taskEnded(state) {
+      return gate.releaseFollowed(jobId, state);
     },
     leave() {
       gate.forget(jobId);

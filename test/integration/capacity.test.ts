@@ -9,9 +9,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveTemporalCli } from '../../src/dev/temporal-server';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { spawnWorker, type WorkerProcess } from '../helpers/processes';
-import { waitUntil } from '../helpers/test-db';
+import { waitUntil } from '../helpers/wait';
 import { PROVIDERS } from '../../src/config/providers';
 import { queryCapacity } from '../../src/temporal/capacity-snapshot';
+import { providerPanels } from '../../src/api/stats';
 import { capacityQuery, refreshCapacityUpdate, type CapacitySnapshot } from '../../src/shared/messages';
 import { CAPACITY_WORKFLOW, capacityWorkflowId } from '../../src/shared/workflow-ids';
 import type { capacityWorkflow } from '../../src/workflows/capacity-snapshot';
@@ -154,6 +155,43 @@ describe('global capacity across worker processes', () => {
     expect(Date.now() - t0).toBeLessThan(2_000);
     expect((await jobOf(first.recommendation.id, 'publish:instagram')).status).toBe('cancelled');
     await h.client.workflow.getHandle(second.workflowId).result();
+  });
+
+  // 4 s: the render ends before the cancel reaches the activity (heartbeats are throttled to 8 s);
+  // 14 s: the activity hears the cancel mid-render and follows the task to its end.
+  it.each([4_000, 14_000])('keeps a cancelled VEO3 render\'s slot only until the render ends (KIE cannot cancel it), not for 2x its estimate (%i ms render)', async (RENDER_MS) => {
+    await q(`UPDATE provider_limits SET max_concurrent = 1, min_start_interval_ms = 0 WHERE provider = 'veo3'`);
+    h.sims.veo3.setFaults({ taskDurationMs: RENDER_MS });
+    const first = await h.service.enqueue(instagramOnly({ title: 'render then cancelled' }));
+    await waitUntil(async () => (await jobOf(first.recommendation.id, 'generate'))?.provider_task_id, { what: 'first render submitted' });
+    const submittedAt = Date.now();
+    const taskId = (await jobOf(first.recommendation.id, 'generate')).provider_task_id;
+    const second = await h.service.enqueue(instagramOnly({ title: 'next render' }));
+    await waitingInLine(second.recommendation.id);
+    await h.service.cancel(first.workflowId);
+    await waitUntil(async () => (await jobOf(first.recommendation.id, 'generate')).status === 'cancelled', { what: 'first cancelled' });
+    // While the paid render runs on, its slot stays counted, and says why.
+    const [held] = await q(`SELECT * FROM held_slots WHERE job_id = $1`, [(await jobOf(first.recommendation.id, 'generate')).id]);
+    expect(held).toMatchObject({ provider: 'veo3', job_status: 'cancelled', provider_task_id: taskId });
+    // What the dashboard's provider card shows ("Held: cancelled render finishing, task …").
+    const veo3Panel = (await providerPanels(h.db.database.pool)).find((p) => p.provider === 'veo3')!;
+    expect(veo3Panel.held).toEqual([{ jobId: held!.job_id, providerTaskId: taskId, holdUntil: expect.any(String) }]);
+    expect((await jobOf(second.recommendation.id, 'generate')).status).toBe('queued');
+    await waitUntil(async () => (await jobOf(second.recommendation.id, 'generate')).started_at, {
+      timeoutMs: RENDER_MS + 10_000,
+      what: 'second render started once the first ended',
+    });
+    const waited = (await jobOf(second.recommendation.id, 'generate')).started_at.getTime() - submittedAt;
+    expect(waited).toBeGreaterThanOrEqual(RENDER_MS - 500);
+    // The hold written by the cancel is 2x the 300 s estimate; the render took 4 s.
+    expect(waited).toBeLessThan(RENDER_MS + 6_000);
+    const followed = await q(`SELECT detail FROM job_events WHERE job_id = $1 AND event = 'task_followed'`, [
+      (await jobOf(first.recommendation.id, 'generate')).id,
+    ]);
+    expect(followed).toEqual([{ detail: { state: 'succeeded' } }]);
+    await h.client.workflow.getHandle(second.workflowId).result();
+    // One paid render each: the cancelled one was followed, never submitted again.
+    expect(h.sims.veo3.stats().submissions).toBe(2);
   });
 
   it('does not start a job before schedule_after', async () => {
