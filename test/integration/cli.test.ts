@@ -114,6 +114,26 @@ describe('reelflow CLI', () => {
     await h.client.workflow.getHandle(workflowId).cancel();
   });
 
+  it('takes the workflow id (recommendation-<uuid>, as the Web UI shows it) wherever it takes a recommendation id', async () => {
+    const after = new Date(Date.now() + 3_600_000).toISOString();
+    const { recommendation, workflowId } = JSON.parse((await cli([...base, '--priority', 'P3', '--schedule-after', after, '--json'])).stdout);
+    expect(workflowId).toBe(`recommendation-${recommendation.id}`);
+    const restart = await cli(['enqueue', '--recommendation', workflowId, '--json']);
+    expect(restart.stderr).toBe('');
+    expect(JSON.parse(restart.stdout)).toMatchObject({ started: false, workflowId });
+    const status = await cli(['status', workflowId, '--json']);
+    expect(JSON.parse(status.stdout).recommendation.id).toBe(recommendation.id);
+    const re = await cli(['reprioritise', workflowId, 'P1', '--json']);
+    expect(JSON.parse(re.stdout).priority).toBe('P1');
+    const cancel = await cli(['cancel', workflowId]);
+    expect(cancel.stderr).toBe('');
+    expect(cancel.stdout.trim()).toBe(`cancellation requested for ${recommendation.id}`);
+    // Still a UUID behind the prefix: anything else is named as the bad id.
+    const bad = await cli(['status', 'recommendation-nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('reelflow: id must be a UUID');
+  });
+
   it('enqueues, lists, shows status, reprioritises and cancels', async () => {
     h.sims.veo3.setFaults({ taskDurationMs: 60_000 });
     const enq = await cli([...base, '--priority', 'P2', '--platforms', 'instagram', '--json']);

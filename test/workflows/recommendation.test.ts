@@ -2,7 +2,10 @@
  * The spine end to end: real Temporal server, real PostgreSQL, provider
  * simulators over real HTTP, workers in this process.
  */
-import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Priority } from '../../src/config/priorities';
+import { FAILURE_TYPES, reprioritiseUpdate, stateQuery } from '../../src/shared/messages';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recommendationWorkflowId } from '../../src/shared/workflow-ids';
 import { BadInputError } from '../../src/shared/errors';
@@ -161,6 +164,33 @@ describe('recommendation workflow', () => {
     const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ priority: 'P0', scheduleAfter: scheduleAfter.toISOString() }));
     expect(recommendation.urgencyDeadline!.getTime()).toBe(scheduleAfter.getTime() + 24 * 3_600_000);
     await h.client.workflow.getHandle(workflowId).cancel();
+  });
+
+  it('shows what the idea is in the Web UI (summary and details), not only its id', async () => {
+    const scheduleAfter = new Date(Date.now() + 3_600_000);
+    const { workflowId } = await h.service.enqueue(recommendationInput({ priority: 'P2', scheduleAfter: scheduleAfter.toISOString() }));
+    const handle = h.client.workflow.getHandle(workflowId);
+    const described = await handle.describe();
+    expect(await described.staticSummary()).toBe('P2 player_spotlight: Carlos Álvarez, el chollo que nadie ve');
+    const details = await described.staticDetails();
+    expect(details).toContain('**Source:** manual');
+    expect(details).toContain('**Target player:** carlos-alvarez');
+    expect(details).toContain(`**Not before:** ${scheduleAfter.toISOString()}`);
+    await handle.cancel();
+  });
+
+  it('answers a bad priority in the reprioritise update with a non-retryable failure naming the field', async () => {
+    const scheduleAfter = new Date(Date.now() + 3_600_000);
+    const { workflowId } = await h.service.enqueue(recommendationInput({ scheduleAfter: scheduleAfter.toISOString() }));
+    const handle = h.client.workflow.getHandle(workflowId);
+    const err = await handle.executeUpdate(reprioritiseUpdate, { args: [{ priority: 'P9' as Priority }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    const cause = (err as WorkflowUpdateFailedError).cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect(cause).toMatchObject({ nonRetryable: true, type: FAILURE_TYPES.badInput, message: 'priority must be one of P0, P1, P2, P3 (got "P9")' });
+    // Rejected by the validator: the workflow and its priority are untouched.
+    expect((await handle.query(stateQuery)).priority).toBe('P1');
+    await handle.cancel();
   });
 
   it('fails fast with the error recorded when a stored job_config is malformed', async () => {
