@@ -13,7 +13,7 @@ import { waitUntil } from '../helpers/wait';
 import { PROVIDERS } from '../../src/config/providers';
 import { queryCapacity } from '../../src/temporal/capacity-snapshot';
 import { providerPanels } from '../../src/api/stats';
-import { capacityQuery, refreshCapacityUpdate, type CapacitySnapshot } from '../../src/shared/messages';
+import { capacityQuery, refreshCapacityUpdate, reprioritiseSignal, type CapacitySnapshot } from '../../src/shared/messages';
 import { CAPACITY_WORKFLOW, capacityWorkflowId } from '../../src/shared/workflow-ids';
 import type { capacityWorkflow } from '../../src/workflows/capacity-snapshot';
 
@@ -126,7 +126,7 @@ describe('global capacity across worker processes', () => {
 
     const cli = await resolveTemporalCli();
     await run(cli, ['workflow', 'signal', '--address', h.env.TEMPORAL_ADDRESS, '--workflow-id', b!.workflowId,
-      '--name', 'reprioritise', '--input', '{"priority":"P1"}']);
+      '--name', reprioritiseSignal.name, '--input', '{"priority":"P1"}']);
     await waitUntil(async () => (await jobOf(b!.recommendation.id, 'generate')).priority === 'P1', { what: 'signal applied' });
     const line = await q<{ recommendation_id: string }>(`SELECT recommendation_id FROM queue_pending WHERE api_provider = 'veo3'`);
     expect(line.map((r) => r.recommendation_id)).toEqual([c, b, a].map((r) => r!.recommendation.id));
@@ -239,7 +239,7 @@ describe('global capacity across worker processes', () => {
       ourCli('capacity', 'veo3', '--workflow', '--json').then((r) => JSON.parse(r.stdout)),
       resolveTemporalCli().then((cli) =>
         run(cli, ['workflow', 'query', '--address', h.env.TEMPORAL_ADDRESS, '--workflow-id', capacityWorkflowId(h.taskQueue),
-          '--type', 'capacity', '--output', 'json']),
+          '--type', capacityQuery.name, '--output', 'json']),
       ),
     ]);
     expect(sql).toMatchObject({ in_use: 1, free: 0, waiting: 1, max_concurrent: 1 });
