@@ -3,7 +3,7 @@ import type { EnqueueResult } from '../src/services/recommendations';
 import type { Provider } from '../src/config/providers';
 import type { Bench } from './setup';
 
-import { waitUntil } from '../test/helpers/test-db';
+import { waitUntil } from '../test/helpers/wait';
 
 export { waitUntil };
 

@@ -15,7 +15,8 @@ import { ingestCompetitorVideos } from '../recommendations/ingest';
 import { loadRosterFile } from '../recommendations/roster';
 import { createBargainAnalyzer } from '../recommendations/bargains';
 import { SCHEDULES } from '../schedule/command';
-import { describeHourlySchedule, HOURLY_SCHEDULE_ID, triggerHourlySchedule } from '../schedule/hourly';
+import { HOURLY_SCHEDULE_ID } from '../schedule/hourly';
+import { triggerScheduleRun } from '../schedule/schedules';
 import type { RecommendationService } from '../services/recommendations';
 
 const SAMPLE_DIR = path.resolve(__dirname, '../../data/sample');
@@ -39,19 +40,11 @@ export async function seedDemo(deps: {
     say(`schedule ${scheduleId} ${created ? 'created' : 'updated'}`);
   }
   say(`triggering one run of ${HOURLY_SCHEDULE_ID} now`);
-  const before = (await describeHourlySchedule(deps.client))?.info.recentActions.length ?? 0;
-  await triggerHourlySchedule(deps.client);
-  let summary: GenerationSummary | undefined;
-  for (let i = 0; i < 120 && !summary; i++) {
-    const d = await describeHourlySchedule(deps.client);
-    const actions = d?.info.recentActions ?? [];
-    const last = actions[actions.length - 1];
-    if (actions.length > before && last) {
-      summary = (await deps.client.workflow.getHandle(last.action.workflow.workflowId).result()) as GenerationSummary;
-    } else {
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const run = await triggerScheduleRun(deps.client, HOURLY_SCHEDULE_ID, 30_000);
+  // A run left over from an earlier demo (SKIP) still yields its summary: wait for that one instead.
+  const workflowId = run.outcome === 'started' ? run.workflowId : run.outcome === 'skipped' ? run.runningWorkflowId : undefined;
+  if (!workflowId) say(`${HOURLY_SCHEDULE_ID} did not start a run within 30 s; see \`npm run reelflow -- schedule describe\``);
+  const summary = workflowId ? ((await deps.client.workflow.getHandle(workflowId).result()) as GenerationSummary) : undefined;
   const ids = summary?.created.map((c) => c.id) ?? [];
   say(`recommendation engine: ${ids.length} new recommendations (${summary?.skipped ?? 0} already known from an earlier run)`);
 

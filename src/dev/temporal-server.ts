@@ -4,6 +4,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,12 +14,37 @@ import { sleep } from '../shared/sleep';
 const run = promisify(execFile);
 const REPO_ROOT = path.resolve(__dirname, '../..');
 
+/**
+ * The CLI's path. The script's stderr (build progress, only when it builds) goes
+ * to ours: captured, a first run sat silent for minutes.
+ */
 export async function resolveTemporalCli(): Promise<string> {
-  const { stdout } = await run('bash', [path.join(REPO_ROOT, 'scripts/temporal-cli.sh')], {
-    maxBuffer: 10 * 1024 * 1024,
-    timeout: 15 * 60_000,
-  });
+  const child = spawn('bash', [path.join(REPO_ROOT, 'scripts/temporal-cli.sh')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  const timer = setTimeout(() => child.kill('SIGTERM'), 15 * 60_000);
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`scripts/temporal-cli.sh failed (${signal ?? `exit ${code}`}); its message is above`);
   return stdout.trim().split('\n').pop()!;
+}
+
+/** The last `lines` lines of a log file ('' when it cannot be read), to say why a server died. */
+export function tailFile(file: string, lines = 20): string {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const length = Math.min(size, 64 * 1024);
+      const buffer = Buffer.alloc(length);
+      fs.readSync(fd, buffer, 0, length, size - length);
+      return buffer.toString('utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
 }
 
 export interface TemporalServerOptions {
@@ -34,6 +60,9 @@ export interface TemporalServer {
   address: string;
   uiUrl: string;
   process: ChildProcess | null;
+  /** Resolves when the server we started exits, for whatever reason; never for a server found running. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  logFile?: string;
   stop(): Promise<void>;
 }
 
@@ -85,15 +114,27 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   const uiUrl = `http://127.0.0.1:${opts.uiPort}`;
   if (await isPortOpen(opts.port)) {
     await waitForHealth(cli, address);
-    return { address, uiUrl, process: null, stop: async () => undefined };
+    return { address, uiUrl, process: null, exited: new Promise(() => undefined), logFile: opts.logFile, stop: async () => undefined };
   }
   if (opts.dbFile) fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(cli, devServerArgs(opts), { stdio: ['ignore', out, out], detached: false });
   let exited = false;
-  child.once('exit', () => { exited = true; });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = true;
+      resolve({ code, signal });
+    }),
+  );
   try {
-    await waitForHealth(cli, address);
+    // A server that dies on start (port taken, bad flag, corrupt database) says so now, not after the health timeout.
+    await Promise.race([
+      waitForHealth(cli, address),
+      exit.then(({ code, signal }) => {
+        const tail = opts.logFile ? tailFile(opts.logFile) : '';
+        throw new Error(`Temporal dev server exited on start (${signal ?? `exit code ${code}`})${tail ? `; last lines of ${opts.logFile}:\n${tail}` : ''}`);
+      }),
+    ]);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -102,6 +143,8 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     address,
     uiUrl,
     process: child,
+    exited: exit,
+    logFile: opts.logFile,
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited) return resolve();

@@ -4,14 +4,14 @@
  * schedule (or the one named); the others act on the one named, the hourly
  * one by default. A schedule may be named by its short name or its id.
  */
-import type { Client } from '@temporalio/client';
+import { ScheduleNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client';
 import type { ExtraCommandContext } from '../cli/extra-commands';
 import { editDistance } from '../recommendations/names';
 import { connectTemporal } from '../temporal/client';
 import { BadInputError } from '../shared/errors';
 import { DAILY_BARGAINS_SCHEDULE_ID, ensureDailyBargainsSchedule } from './daily-bargains';
 import { ensureHourlySchedule, HOURLY_SCHEDULE_ID } from './hourly';
-import { describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } from './schedules';
+import { describeSchedule, pauseSchedule, triggerScheduleRun, unpauseSchedule, type TriggerOutcome } from './schedules';
 
 interface ScheduleEntry {
   id: string;
@@ -52,6 +52,73 @@ export function parseScheduleArgs(args: readonly string[]): { sub: Subcommand; s
   return { sub: sub as Subcommand, schedules, note: noteWords.join(' ') || undefined };
 }
 
+const missing = (scheduleId: string) => `schedule ${scheduleId} does not exist; run \`reelflow schedule create\``;
+
+/** A missing schedule is the operator's next step, not a stack trace. */
+function notFound(scheduleId: string) {
+  return (err: unknown): null => {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+    console.error(missing(scheduleId));
+    return null;
+  };
+}
+
+export type ScheduleSummary = ReturnType<typeof scheduleSummary>;
+
+export function scheduleSummary(d: ScheduleDescription) {
+  return {
+    scheduleId: d.scheduleId,
+    workflowType: d.action.workflowType,
+    taskQueue: d.action.taskQueue,
+    paused: d.state.paused,
+    note: d.state.note ?? null,
+    timezone: d.spec.timezone ?? 'UTC',
+    calendars: d.spec.calendars ?? [],
+    intervals: d.spec.intervals ?? [],
+    overlap: d.policies.overlap,
+    catchupWindowMs: d.policies.catchupWindow,
+    nextRuns: d.info.nextActionTimes.map((t) => t.toISOString()),
+    recentRuns: d.info.recentActions.map((a) => ({ at: a.takenAt.toISOString(), workflowId: a.action.workflow.workflowId })),
+    running: d.info.runningActions.map((a) => a.workflow.workflowId),
+  };
+}
+
+function every(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000} d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${ms / 1000} s`;
+}
+
+/** `schedule describe` for people: what runs when, whether it is paused, and the last runs to look up. */
+export function describeText(s: ScheduleSummary): string {
+  const when = [
+    ...s.intervals.map((i) => `every ${every(Number(i.every))}`),
+    ...s.calendars.map((c) => c.comment ?? 'calendar'),
+  ].join('; ');
+  const lines = [
+    `${s.scheduleId}  runs ${s.workflowType} on ${s.taskQueue}`,
+    `  when:      ${when || '(no spec)'} (${s.timezone}), overlap ${s.overlap}`,
+    `  paused:    ${s.paused ? `yes${s.note ? ` (${s.note})` : ''}` : 'no'}`,
+    `  next runs: ${s.nextRuns.slice(0, 3).join(', ') || 'none'}`,
+  ];
+  if (s.running.length) lines.push(`  running:   ${s.running.join(', ')}`);
+  lines.push(`  last runs:${s.recentRuns.length ? '' : ' none yet'}`);
+  for (const r of s.recentRuns.slice(-5).reverse()) lines.push(`    ${r.at}  ${r.workflowId}`);
+  return lines.join('\n');
+}
+
+function triggerText(scheduleId: string, run: TriggerOutcome): string {
+  switch (run.outcome) {
+    case 'started':
+      return `triggered ${scheduleId}: started workflow ${run.workflowId} (run ${run.runId})`;
+    case 'skipped':
+      return `triggered ${scheduleId}, but its overlap policy is SKIP and ${run.runningWorkflowId} is still running: no new run`;
+    case 'pending':
+      return `triggered ${scheduleId}; the run has not started yet: \`reelflow schedule describe ${scheduleId}\` lists it under last runs`;
+  }
+}
+
 export async function scheduleCommand(ctx: ExtraCommandContext): Promise<number> {
   const { sub, schedules, note } = parseScheduleArgs(ctx.args);
   const client = await connectTemporal(ctx.env.TEMPORAL_ADDRESS, ctx.env.TEMPORAL_NAMESPACE);
@@ -72,31 +139,20 @@ export async function scheduleCommand(ctx: ExtraCommandContext): Promise<number>
         await unpauseSchedule(client, scheduleId, note);
         ctx.out({ scheduleId, paused: false }, () => console.log(`unpaused ${scheduleId}`));
         break;
-      case 'trigger':
-        await triggerSchedule(client, scheduleId);
-        ctx.out({ scheduleId, triggered: true }, () => console.log(`triggered ${scheduleId}`));
+      case 'trigger': {
+        const run = await triggerScheduleRun(client, scheduleId).catch(notFound(scheduleId));
+        if (!run) return 1;
+        ctx.out({ scheduleId, triggered: true, ...run }, () => console.log(triggerText(scheduleId, run)));
         break;
+      }
       case 'describe': {
         const d = await describeSchedule(client, scheduleId);
         if (!d) {
-          console.error(`schedule ${scheduleId} does not exist; run \`reelflow schedule create\``);
+          console.error(missing(scheduleId));
           return 1;
         }
-        const summary = {
-          scheduleId: d.scheduleId,
-          workflowType: d.action.workflowType,
-          taskQueue: d.action.taskQueue,
-          paused: d.state.paused,
-          note: d.state.note ?? null,
-          timezone: d.spec.timezone ?? 'UTC',
-          calendars: d.spec.calendars ?? [],
-          intervals: d.spec.intervals ?? [],
-          overlap: d.policies.overlap,
-          catchupWindowMs: d.policies.catchupWindow,
-          nextRuns: d.info.nextActionTimes.map((t) => t.toISOString()),
-          recentRuns: d.info.recentActions.map((a) => ({ at: a.takenAt.toISOString(), workflowId: a.action.workflow.workflowId })),
-        };
-        ctx.out(summary, () => console.log(JSON.stringify(summary, null, 2)));
+        const summary = scheduleSummary(d);
+        ctx.out(summary, () => console.log(describeText(summary)));
         break;
       }
     }

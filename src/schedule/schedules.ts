@@ -15,6 +15,10 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOptions, type ScheduleSpec } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { WorkflowMetadata } from '../shared/workflow-metadata';
+import { sleep } from '../shared/sleep';
+
+/** Every Reelflow schedule's overlap policy, manual triggers included (see the header). */
+const OVERLAP = 'SKIP';
 
 export type ScheduleShape = Omit<ScheduleOptions, 'scheduleId' | 'state' | 'memo'>;
 
@@ -44,7 +48,7 @@ export function scheduleShape(s: ScheduledWorkflow): ScheduleShape {
       workflowRunTimeout: s.workflowRunTimeout ?? '30 minutes',
       ...s.metadata,
     },
-    policies: { overlap: 'SKIP', catchupWindow: s.catchupWindow, pauseOnFailure: false },
+    policies: { overlap: OVERLAP, catchupWindow: s.catchupWindow, pauseOnFailure: false },
   };
 }
 
@@ -70,9 +74,46 @@ export async function unpauseSchedule(client: Client, scheduleId: string, note =
   await client.schedule.getHandle(scheduleId).unpause(note);
 }
 
-/** Runs it now (also while paused). Under SKIP, a run already in progress means this one is skipped. */
+/**
+ * Runs it now (also while paused). Under SKIP, a run already in progress means this one is skipped:
+ * the SDK's trigger() defaults to ALLOW_ALL, which ran a second generation beside the first.
+ */
 export async function triggerSchedule(client: Client, scheduleId: string): Promise<void> {
-  await client.schedule.getHandle(scheduleId).trigger();
+  await client.schedule.getHandle(scheduleId).trigger(OVERLAP);
+}
+
+/** What one trigger did: the workflow it started, or why it started none. */
+export type TriggerOutcome =
+  | { outcome: 'started'; workflowId: string; runId: string }
+  /** Under SKIP a run still going swallows the trigger. */
+  | { outcome: 'skipped'; runningWorkflowId: string }
+  /** The server took the trigger but had not acted on it within the wait. */
+  | { outcome: 'pending' };
+
+/**
+ * Triggers the schedule and waits (up to waitMs) to see what came of it.
+ * Temporal's trigger answers before the schedule acts, with nothing about
+ * the run, so operators were told nothing they could look up; the schedule's
+ * own counters say whether it started a workflow or skipped.
+ */
+export async function triggerScheduleRun(client: Client, scheduleId: string, waitMs = 10_000): Promise<TriggerOutcome> {
+  const handle = client.schedule.getHandle(scheduleId);
+  const before = await handle.describe();
+  const taken = before.info.numActionsTaken;
+  const skipped = before.info.numActionsSkippedOverlap;
+  await handle.trigger(OVERLAP);
+  const until = Date.now() + waitMs;
+  for (;;) {
+    const now = await handle.describe();
+    if (now.info.numActionsTaken > taken) {
+      const last = now.info.recentActions[now.info.recentActions.length - 1]!;
+      return { outcome: 'started', workflowId: last.action.workflow.workflowId, runId: last.action.workflow.firstExecutionRunId };
+    }
+    const running = now.info.runningActions[0];
+    if (now.info.numActionsSkippedOverlap > skipped && running) return { outcome: 'skipped', runningWorkflowId: running.workflow.workflowId };
+    if (Date.now() > until) return { outcome: 'pending' };
+    await sleep(200);
+  }
 }
 
 /** Null when the schedule does not exist. */

@@ -10,7 +10,7 @@ import type { ScheduleController } from '../../src/api/server';
 import { openApiDocument } from '../../src/api/openapi';
 import { OUR_DATA_MAX_BYTES, OUR_DATA_MAX_DEPTH } from '../../src/validation';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
-import { waitUntil } from '../helpers/test-db';
+import { waitUntil } from '../helpers/wait';
 import { startTestApi, TEST_ENV, type TestApi } from './support';
 
 let h: Harness;

@@ -10,7 +10,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { queueWorkers } from '../../src/temporal/queue-workers';
-import { waitUntil } from '../helpers/test-db';
+import { waitUntil } from '../helpers/wait';
 import { startTestApi, type TestApi } from './support';
 
 const CHROMIUM = '/usr/bin/chromium';

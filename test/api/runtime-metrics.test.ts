@@ -7,7 +7,7 @@ import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker
 import { expect, inject, it } from 'vitest';
 import { installTemporalRuntimeTelemetry } from '../../src/metrics/runtime';
 import { freePort } from '../helpers/processes';
-import { waitUntil } from '../helpers/test-db';
+import { waitUntil } from '../helpers/wait';
 
 it('exports worker metrics (pollers, task slots, latencies) at /metrics', async () => {
   const port = await freePort();

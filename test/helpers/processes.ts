@@ -1,54 +1,68 @@
-/** Real worker processes for tests that need 2+ of them, or a kill -9. */
+/** Real processes for tests: worker processes (2+ of them, or a kill -9) and other entry points. */
 import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { waitUntil } from './wait';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-export interface WorkerProcess {
+export interface SpawnedProcess {
   child: ChildProcess;
-  /** Lines the process printed (pino JSON), for assertions about who did what. */
+  /** Lines the process printed (stdout and stderr), for assertions about who did what. */
   lines: string[];
+  /** Resolves with how it ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends `signal` (SIGKILL after 10 s) and resolves once the process is gone. */
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
+export type WorkerProcess = SpawnedProcess;
 
-export async function spawnWorker(env: Record<string, string>, queues: string[] = []): Promise<WorkerProcess> {
-  // `node -r tsx/cjs` keeps it one process, so a kill -9 hits the worker itself.
-  const args = ['-r', 'tsx/cjs', path.join(ROOT, 'src/workers/main.ts'), ...queues.flatMap((q) => ['--queue', q])];
-  const child = spawn(process.execPath, args, {
+/**
+ * A TypeScript entry point of this repository as one real process
+ * (`node -r tsx/cjs`, so a kill -9 hits it, not a tsx wrapper), its output
+ * collected line by line; resolves once a line matches `ready`.
+ */
+export async function spawnEntry(
+  entry: string,
+  opts: { args?: string[]; env?: Record<string, string>; ready: RegExp; what?: string; timeoutMs?: number },
+): Promise<SpawnedProcess> {
+  const what = opts.what ?? entry;
+  const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, entry), ...(opts.args ?? [])], {
     cwd: ROOT,
-    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
+    env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
-  let buffer = '';
-  const onData = (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const parts = buffer.split('\n');
-    buffer = parts.pop()!;
-    lines.push(...parts);
+  const split = () => {
+    let buffer = '';
+    return (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const parts = buffer.split('\n');
+      buffer = parts.pop()!;
+      lines.push(...parts);
+    };
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start in 90 s:\n${lines.slice(-20).join('\n')}`)), 90_000);
-    const check = setInterval(() => {
-      if (lines.some((l) => l.includes('workers running'))) {
-        clearInterval(check);
-        clearTimeout(timer);
-        resolve();
-      }
-    }, 100);
-    child.once('exit', (code) => {
-      clearInterval(check);
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code}:\n${lines.slice(-20).join('\n')}`));
+  child.stdout!.on('data', split());
+  child.stderr!.on('data', split());
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  try {
+    await waitUntil(() => lines.some((l) => opts.ready.test(l)) || (child.exitCode !== null || child.signalCode !== null ? 'exited' : false), {
+      timeoutMs: opts.timeoutMs ?? 90_000,
+      intervalMs: 100,
+      what: `${what} to start (${opts.ready})`,
+    }).then((state) => {
+      if (state === 'exited') throw new Error(`${what} exited with ${child.exitCode ?? child.signalCode}`);
     });
-  });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}:\n${lines.slice(-20).join('\n')}`);
+  }
   return {
     child,
     lines,
+    exited,
     async kill(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);
@@ -57,6 +71,16 @@ export async function spawnWorker(env: Record<string, string>, queues: string[] 
       clearTimeout(t);
     },
   };
+}
+
+/** A worker process (`npm run worker`) at log level info, ready once it says its workers run. */
+export function spawnWorker(env: Record<string, string>, queues: string[] = []): Promise<WorkerProcess> {
+  return spawnEntry('src/workers/main.ts', {
+    args: queues.flatMap((q) => ['--queue', q]),
+    env: { ...env, LOG_LEVEL: 'info' },
+    ready: /workers running/,
+    what: 'worker',
+  });
 }
 
 /** A port nothing listens on right now (for a server that must be named before it starts). */

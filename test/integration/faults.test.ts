@@ -11,7 +11,7 @@ import { startTemporalServer } from '../../src/dev/temporal-server';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { spawnWorker, type WorkerProcess } from '../helpers/processes';
 import { startTcpProxy, type CuttableProxy } from '../helpers/tcp-proxy';
-import { waitUntil } from '../helpers/test-db';
+import { waitUntil } from '../helpers/wait';
 import { sleep } from '../../src/shared/sleep';
 
 const cleanups: Array<() => Promise<unknown>> = [];

@@ -10,7 +10,7 @@ import { queueWorkers } from '../../src/temporal/queue-workers';
 import { startTestApi, type TestApi } from '../api/support';
 import { runCli, startHarness, type Harness } from '../helpers/harness';
 import { spawnWorker, type WorkerProcess } from '../helpers/processes';
-import { waitUntil } from '../helpers/test-db';
+import { waitUntil } from '../helpers/wait';
 
 let h: Harness;
 let api: TestApi;

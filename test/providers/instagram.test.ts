@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_READY } from '../../src/providers/errors';
 import { InstagramClient, kindForGraphError } from '../../src/providers/instagram/client';
 import { InstagramSimulator } from '../../src/simulators/instagram';
-import { expectProviderError, TASK_MS, waitFor } from './support';
+import { expectProviderError, TASK_MS, POLL } from './support';
+import { waitUntil } from '../helpers/wait';
 import { sleep } from '../../src/shared/sleep';
 
 const USER = '17841400000000001';
@@ -32,7 +33,7 @@ describe('Instagram client against its simulator', () => {
     expect(early.details.code).toBe(NOT_READY);
     sim.setFaults({ neverFinish: false });
 
-    await waitFor(() => client.getStatus(handle), (s) => s.state === 'ready');
+    await waitUntil(() => client.getStatus(handle), { until: (s) => s.state === 'ready', ...POLL });
     const post = await client.publish(handle);
     expect(post.postId).toMatch(/^\d{15,}$/);
     expect(await client.getStatus(handle)).toEqual({ state: 'published', postId: post.postId });
@@ -49,7 +50,7 @@ describe('Instagram client against its simulator', () => {
 
   it('the simulator refuses a second media_publish on the same container', async () => {
     const { handle } = await client.createUpload(reel());
-    await waitFor(() => client.getStatus(handle), (s) => s.state === 'ready');
+    await waitUntil(() => client.getStatus(handle), { until: (s) => s.state === 'ready', ...POLL });
     await client.publish(handle);
     const again = await fetch(`${sim.url}/v24.0/${USER}/media_publish?creation_id=${handle}&access_token=t`, { method: 'POST' });
     expect(again.status).toBe(400);
@@ -67,7 +68,7 @@ describe('Instagram client against its simulator', () => {
     sim.publishQuota = 1;
     for (const expectOk of [true, false]) {
       const { handle } = await client.createUpload(reel());
-      await waitFor(() => client.getStatus(handle), (s) => s.state === 'ready');
+      await waitUntil(() => client.getStatus(handle), { until: (s) => s.state === 'ready', ...POLL });
       if (expectOk) await client.publish(handle);
       else expect((await expectProviderError(client.publish(handle), 'rate_limited')).details.code).toBe(2207042);
     }
@@ -103,7 +104,7 @@ describe('Instagram client against its simulator', () => {
   it('a failed container is ERROR with its subcode; publish is permanent', async () => {
     sim.setFaults({ failTasks: true });
     const { handle } = await client.createUpload(reel());
-    const status = await waitFor(() => client.getStatus(handle), (s) => s.state !== 'processing');
+    const status = await waitUntil(() => client.getStatus(handle), { until: (s) => s.state !== 'processing', ...POLL });
     expect(status).toMatchObject({ state: 'failed', code: 2207053 });
     await expectProviderError(client.publish(handle), 'permanent');
   });

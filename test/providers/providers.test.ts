@@ -4,7 +4,8 @@ import { loadEnv } from '../../src/config/env';
 import { createProviders } from '../../src/providers';
 import { startSimulators, type RunningSimulators } from '../../src/simulators/index';
 import type { Providers, Publisher } from '../../src/providers/types';
-import { waitFor } from './support';
+import { POLL } from './support';
+import { waitUntil } from '../helpers/wait';
 
 describe('createProviders against startSimulators', () => {
   let running: RunningSimulators;
@@ -25,12 +26,12 @@ describe('createProviders against startSimulators', () => {
       user: 'u',
     });
     const { taskId } = await providers.veo3.submit({ prompt: brief.prompt, aspectRatio: '9:16' });
-    const video = await waitFor(() => providers.veo3.getStatus(taskId), (s) => s.state !== 'generating');
+    const video = await waitUntil(() => providers.veo3.getStatus(taskId), { until: (s) => s.state !== 'generating', ...POLL });
     if (video.state !== 'succeeded') throw new Error(`video ${video.state}`);
 
     const publish = async (publisher: Publisher) => {
       const { handle } = await publisher.createUpload({ videoUrl: video.videoUrl, caption: 'caption', title: 'title' });
-      const status = await waitFor(() => publisher.getStatus(handle), (s) => s.state !== 'processing');
+      const status = await waitUntil(() => publisher.getStatus(handle), { until: (s) => s.state !== 'processing', ...POLL });
       if (status.state === 'published') return status.postId;
       expect(status.state).toBe('ready');
       return (await publisher.publish(handle)).postId;

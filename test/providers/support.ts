@@ -20,13 +20,5 @@ export async function expectProviderError(promise: Promise<unknown>, kind: Provi
   return pe;
 }
 
-/** Polls `read` until `done` holds (or fails after timeoutMs). */
-export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 3_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`waitFor timed out; last value ${JSON.stringify(value)}`);
-    await sleep(20);
-  }
-}
+/** waitUntil's pace for the provider tests: simulator tasks take TASK_MS. */
+export const POLL = { timeoutMs: 3_000, intervalMs: 20 };

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_READY } from '../../src/providers/errors';
 import { kindForTikTokCode, quotePostIds, TikTokClient } from '../../src/providers/tiktok/client';
 import { TikTokSimulator } from '../../src/simulators/tiktok';
-import { expectProviderError, TASK_MS, waitFor } from './support';
+import { expectProviderError, TASK_MS, POLL } from './support';
+import { waitUntil } from '../helpers/wait';
 
 describe('TikTok client against its simulator', () => {
   const sim = new TikTokSimulator({ taskDurationMs: TASK_MS });
@@ -27,7 +28,7 @@ describe('TikTok client against its simulator', () => {
     expect(early.details.code).toBe(NOT_READY);
     sim.setFaults({ neverFinish: false });
 
-    const done = await waitFor(() => client.getStatus(handle), (s) => s.state !== 'processing');
+    const done = await waitUntil(() => client.getStatus(handle), { until: (s) => s.state !== 'processing', ...POLL });
     const raw = await fetch(`${sim.url}/v2/post/publish/status/fetch/`, {
       method: 'POST',
       headers: { Authorization: 'Bearer t', 'Content-Type': 'application/json' },
@@ -77,7 +78,7 @@ describe('TikTok client against its simulator', () => {
   it('FAILED carries fail_reason; publish is permanent', async () => {
     sim.setFaults({ failTasks: true });
     const { handle } = await client.createUpload(post());
-    const status = await waitFor(() => client.getStatus(handle), (s) => s.state !== 'processing');
+    const status = await waitUntil(() => client.getStatus(handle), { until: (s) => s.state !== 'processing', ...POLL });
     expect(status).toMatchObject({ state: 'failed', code: 'file_format_check_failed' });
     const err = await expectProviderError(client.publish(handle), 'permanent');
     expect(err.details.code).toBe('file_format_check_failed');

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KieVideoClient, kindForKieCode } from '../../src/providers/veo3/client';
 import { Veo3Simulator } from '../../src/simulators/veo3';
-import { expectProviderError, TASK_MS, waitFor } from './support';
+import { expectProviderError, TASK_MS, POLL } from './support';
+import { waitUntil } from '../helpers/wait';
 import { sleep } from '../../src/shared/sleep';
 
 describe('KIE Veo3 client against its simulator', () => {
@@ -26,7 +27,7 @@ describe('KIE Veo3 client against its simulator', () => {
     expect(await client.getStatus(taskId)).toEqual({ state: 'generating' });
     sim.setFaults({ neverFinish: false });
 
-    const done = await waitFor(() => client.getStatus(taskId), (s) => s.state !== 'generating');
+    const done = await waitUntil(() => client.getStatus(taskId), { until: (s) => s.state !== 'generating', ...POLL });
     expect(done).toEqual({ state: 'succeeded', videoUrl: `${sim.url}/videos/${taskId}.mp4`, resolution: '720p' });
     const video = await fetch(done.state === 'succeeded' ? done.videoUrl : '');
     expect(video.status).toBe(200);
@@ -101,7 +102,7 @@ describe('KIE Veo3 client against its simulator', () => {
   it('failTasks ends tasks failed; neverFinish keeps them generating', async () => {
     sim.setFaults({ failTasks: true });
     const { taskId } = await client.submit({ prompt: 'x', aspectRatio: '16:9' });
-    const failed = await waitFor(() => client.getStatus(taskId), (s) => s.state !== 'generating');
+    const failed = await waitUntil(() => client.getStatus(taskId), { until: (s) => s.state !== 'generating', ...POLL });
     expect(failed).toMatchObject({ state: 'failed', code: 501 });
 
     sim.setFaults({ failTasks: false, neverFinish: true });
@@ -117,7 +118,7 @@ describe('KIE Veo3 client against its simulator', () => {
       const tasks = await Promise.all([0, 1].map(() => client.submit({ prompt: `round ${round}`, aspectRatio: '9:16' })));
       expect(sim.stats().inFlight).toBe(2);
       sim.setFaults({ neverFinish: false });
-      for (const { taskId } of tasks) await waitFor(() => client.getStatus(taskId), (s) => s.state === 'succeeded');
+      for (const { taskId } of tasks) await waitUntil(() => client.getStatus(taskId), { until: (s) => s.state === 'succeeded', ...POLL });
     }
     const stats = sim.stats();
     expect(stats.submissions).toBe(4);

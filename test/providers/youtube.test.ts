@@ -3,7 +3,8 @@ import { NOT_READY } from '../../src/providers/errors';
 import { SIM_VIDEO_BYTES } from '../../src/simulators/server';
 import { kindForGoogleError, YouTubeClient } from '../../src/providers/youtube/client';
 import { YouTubeSimulator } from '../../src/simulators/youtube';
-import { expectProviderError, TASK_MS, waitFor } from './support';
+import { expectProviderError, TASK_MS, POLL } from './support';
+import { waitUntil } from '../helpers/wait';
 
 describe('YouTube client against its simulator', () => {
   const sim = new YouTubeSimulator({ taskDurationMs: TASK_MS });
@@ -34,7 +35,7 @@ describe('YouTube client against its simulator', () => {
     expect(early.details.code).toBe(NOT_READY);
     sim.setFaults({ neverFinish: false });
 
-    const done = await waitFor(() => client.getStatus(handle), (s) => s.state !== 'processing');
+    const done = await waitUntil(() => client.getStatus(handle), { until: (s) => s.state !== 'processing', ...POLL });
     expect(done).toEqual({ state: 'published', postId: handle, url: `https://www.youtube.com/shorts/${handle}` });
     expect(await client.publish(handle)).toEqual({ postId: handle, url: `https://www.youtube.com/shorts/${handle}` });
     // One session opened (the paid call), one PUT, then status reads.
@@ -94,7 +95,7 @@ describe('YouTube client against its simulator', () => {
   it('failed processing is reported and publish is permanent', async () => {
     sim.setFaults({ failTasks: true });
     const { handle } = await client.createUpload(short());
-    const status = await waitFor(() => client.getStatus(handle), (s) => s.state !== 'processing');
+    const status = await waitUntil(() => client.getStatus(handle), { until: (s) => s.state !== 'processing', ...POLL });
     expect(status).toMatchObject({ state: 'failed', code: 'codec' });
     await expectProviderError(client.publish(handle), 'permanent');
     expect(await client.getStatus('nonexistent')).toMatchObject({ state: 'failed', code: 'notFound' });

@@ -24,7 +24,7 @@ import { describeHourlySchedule, ensureHourlySchedule, pauseHourlySchedule, trig
 import { type CompetitorVideoInput } from '../../src/workflows/competitor-video';
 import { COMPETITOR_VIDEO_WORKFLOW, RECOMMENDATION_GENERATION_WORKFLOW, recommendationWorkflowId } from '../../src/shared/workflow-ids';
 import { startHarness, type Harness } from '../helpers/harness';
-import { waitUntil } from '../helpers/test-db';
+import { waitUntil } from '../helpers/wait';
 
 const SAMPLE = path.resolve(__dirname, '../../data/sample');
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recommendationWorkflowId } from '../../src/shared/workflow-ids';
 import { BadInputError } from '../../src/shared/errors';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
-import { waitUntil } from '../helpers/test-db';
+import { waitUntil } from '../helpers/wait';
 import { sleep } from '../../src/shared/sleep';
 
 let h: Harness;
