@@ -25,11 +25,25 @@ MSG
   exit 1
 fi
 mkdir -p "$CACHE_DIR"
-echo "Building Temporal CLI ${VERSION} into ${CACHE_DIR} (one time, ~2 min)..." >&2
-# A lock so two parallel callers do not build twice.
+# A lock so two parallel callers do not build twice; the second one says it waits.
 exec 9>"$CACHE_DIR/.build.lock"
-flock 9
+if ! flock -n 9; then
+  echo "Another process is building the Temporal CLI into ${CACHE_DIR}; waiting for it..." >&2
+  flock 9
+fi
 if [ ! -x "$CACHE_DIR/bin/temporal" ]; then
-  GOBIN="$CACHE_DIR/bin" GOFLAGS=-mod=mod go install "github.com/temporalio/cli/cmd/temporal@${VERSION}" >&2
+  # The estimate depends on what is already here: module downloads dominate a first build.
+  cores=$(nproc 2>/dev/null || echo 2)
+  if ls -d "$(go env GOMODCACHE)"/go.temporal.io/server@* >/dev/null 2>&1; then
+    estimate="modules already downloaded; compiling takes about $(( 8 / cores + 1 ))-$(( 16 / cores + 2 )) min on ${cores} cores"
+  else
+    estimate="downloads about 300 MB of Go modules, then compiles: about $(( 8 / cores + 2 ))-$(( 16 / cores + 4 )) min on ${cores} cores"
+  fi
+  echo "Building Temporal CLI ${VERSION} into ${CACHE_DIR} (one time; ${estimate})..." >&2
+  started=$(date +%s)
+  # go install -v names each package it compiles: a count every 100 shows it is moving; anything else (errors) as is.
+  GOBIN="$CACHE_DIR/bin" GOFLAGS=-mod=mod go install -v "github.com/temporalio/cli/cmd/temporal@${VERSION}" 2>&1 |
+    awk -v t0="$started" '/^[^ #]+$/ { if (++n % 100 == 0) { srand(); printf "  ... %d packages compiled, %d s\n", n, srand() - t0; fflush() } next } { print; fflush() }' >&2
+  echo "Temporal CLI built in $(( $(date +%s) - started )) s: $CACHE_DIR/bin/temporal" >&2
 fi
 echo "$CACHE_DIR/bin/temporal"
