@@ -4,8 +4,16 @@ import type { Database } from '../db/client';
 import { automationQueue, competitiveRecommendations } from '../db/schema';
 import type { RecommendationService } from '../services/recommendations';
 import { isFinalRecommendationStatus } from '../shared/statuses';
+import { terminalSafe } from '../cli/format';
+import { cutAtWord, type ScreenPrinter } from './screen';
 
-export async function renderProgress(database: Database, service: RecommendationService, ids: string[], uiUrl: string): Promise<boolean> {
+export async function renderProgress(
+  database: Database,
+  service: RecommendationService,
+  ids: string[],
+  uiUrl: string,
+  screen: ScreenPrinter,
+): Promise<boolean> {
   const recs = await database.db.select().from(competitiveRecommendations).where(inArray(competitiveRecommendations.id, ids));
   const jobs = await database.db.select().from(automationQueue).where(inArray(automationQueue.recommendationId, ids));
   const capacity = await service.capacity();
@@ -23,13 +31,46 @@ export async function renderProgress(database: Database, service: Recommendation
          rec.scheduleAfter && rec.scheduleAfter > new Date() ? `scheduled for ${rec.scheduleAfter.toISOString().slice(11, 19)}` : '']
           .filter(Boolean)
           .join('; ');
-    lines.push(`${rec.priority}  ${rec.status.padEnd(13)} ${String(done).padStart(1)}/${mine.length} jobs  ${rec.title.slice(0, 52).padEnd(52)}  ${detail}`);
+    lines.push(`${rec.priority}  ${rec.status.padEnd(13)} ${String(done).padStart(1)}/${mine.length} jobs  ${cutAtWord(terminalSafe(rec.title), 52).padEnd(52)}  ${detail}`);
   }
   lines.push('');
   lines.push(
     'slots  ' + capacity.map((c) => `${c.provider} ${c.inUse}/${c.maxConcurrent}${c.waiting ? ` (+${c.waiting} waiting)` : ''}`).join('   '),
   );
-  if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
-  console.log(lines.join('\n'));
+  screen.print(lines);
   return recs.length === ids.length && recs.every((r) => isFinalRecommendationStatus(r.status));
+}
+
+export interface RunOutcome {
+  /** This run's recommendations by status. */
+  recommendations: Record<string, number>;
+  /** This run's failed jobs. */
+  failedJobs: number;
+  /** This run's videos rendered (generate jobs completed). */
+  videos: number;
+}
+
+/**
+ * What this run made and what failed, and nothing else: only the ids this run
+ * enqueued, created since it started. A second run used to report the
+ * failures of the first.
+ */
+export async function runOutcome(database: Database, ids: readonly string[], since: Date): Promise<RunOutcome> {
+  const recs = await database.pool.query<{ status: string; n: number }>(
+    `SELECT status, count(*)::int AS n FROM competitive_recommendations
+      WHERE id = ANY($1::uuid[]) AND created_at >= $2 GROUP BY status ORDER BY status`,
+    [ids, since],
+  );
+  const jobs = await database.pool.query<{ failed: number; videos: number }>(
+    `SELECT count(*) FILTER (WHERE j.status = 'failed')::int AS failed,
+            count(*) FILTER (WHERE j.step = 'generate' AND j.status = 'completed')::int AS videos
+       FROM automation_queue j JOIN competitive_recommendations r ON r.id = j.recommendation_id
+      WHERE r.id = ANY($1::uuid[]) AND r.created_at >= $2 AND j.created_at >= $2`,
+    [ids, since],
+  );
+  return {
+    recommendations: Object.fromEntries(recs.rows.map((r) => [r.status, r.n])),
+    failedJobs: jobs.rows[0]!.failed,
+    videos: jobs.rows[0]!.videos,
+  };
 }

@@ -8,11 +8,11 @@
  * the gate at work. Ctrl-C stops everything but the Temporal server's data.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { inspect, parseArgs } from 'node:util';
+import pino from 'pino';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { DEFAULT_SIMULATOR_PORTS, loadEnv } from '../config/env';
 import { startTemporalServer } from '../dev/temporal-server';
-import { createLogger } from '../logger';
 import { startSimulators } from '../simulators/index';
 import { createRecommendationService } from '../services/recommendations';
 import { ensureCapacityWorkflow } from '../temporal/capacity-snapshot';
@@ -20,9 +20,10 @@ import { connectTemporal } from '../temporal/client';
 import { createRuntime } from '../workers/runtime';
 import { createWorkers } from '../workers/workers';
 import { startStuckWatch } from '../workers/stuck-watch';
-import { renderProgress } from './progress';
+import { renderProgress, runOutcome } from './progress';
 import { temporalWorkflowsUrl } from '../shared/temporal-ui';
 import { seedDemo } from './seed';
+import { compareSubmissions, createScreenPrinter, plainText, withoutJsonAnsi } from './screen';
 import { sleep } from '../shared/sleep';
 
 async function main() {
@@ -32,11 +33,15 @@ async function main() {
   const expected = /^No workflows registered/;
   Runtime.install({
     logger: new DefaultLogger('WARN', (entry) => {
-      if (!expected.test(entry.message)) console.error(`${entry.level} ${entry.message}`, entry.meta ?? '');
+      // Core's messages carry colour codes: raw escapes in a log file or CI output are noise.
+      const tty = Boolean(process.stderr.isTTY);
+      const meta = entry.meta === undefined ? '' : ` ${plainText(inspect(entry.meta, { colors: tty, depth: 4, breakLength: Infinity }), tty)}`;
+      if (!expected.test(entry.message)) console.error(`${entry.level} ${plainText(entry.message, tty)}${meta}`);
     }),
   });
   const dataDir = path.resolve(__dirname, '../../.data');
-  console.log('Starting the Temporal dev server (first run builds the CLI, ~2 min)...');
+  // scripts/temporal-cli.sh prints its own progress and estimate, only when it has to build the CLI.
+  console.log('Starting the Temporal dev server...');
   const temporal = await startTemporalServer({
     port: 7233,
     uiPort: 8233,
@@ -49,7 +54,7 @@ async function main() {
   });
   // Simulators unless the operator pointed a provider elsewhere.
   const env = loadEnv({ ...sims.env, ...process.env, TEMPORAL_ADDRESS: temporal.address, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
-  const log = createLogger(env.LOG_LEVEL, 'reelflow-demo');
+  const log = pino({ name: 'reelflow-demo', level: env.LOG_LEVEL, base: { pid: process.pid } }, { write: (line: string) => process.stdout.write(withoutJsonAnsi(line)) });
   const runtime = await createRuntime({ env, log });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const workers = await createWorkers({ connection, namespace: env.TEMPORAL_NAMESPACE, baseQueue: env.REELFLOW_TASK_QUEUE, deps: runtime, activitySlots: env.REELFLOW_WORKER_ACTIVITY_SLOTS });
@@ -59,6 +64,7 @@ async function main() {
   await ensureCapacityWorkflow(client, env.REELFLOW_TASK_QUEUE, env.REELFLOW_CAPACITY_REFRESH_MS);
   const service = createRecommendationService({ database: runtime.database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
 
+  const runStart = new Date();
   const seeded = await seedDemo({ database: runtime.database, client, service, taskQueue: env.REELFLOW_TASK_QUEUE, say: (l) => console.log(l) });
   const ui = temporalWorkflowsUrl({ uiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE });
   let stopping = false;
@@ -80,9 +86,10 @@ async function main() {
   process.once('SIGINT', () => void shutdown());
   process.once('SIGTERM', () => void shutdown());
 
+  const screen = createScreenPrinter({ tty: Boolean(process.stdout.isTTY), write: (text) => process.stdout.write(text) });
   for (;;) {
     // Ctrl-C closes the database under this loop: from then on shutdown() owns the exit.
-    const done = await renderProgress(runtime.database, service, seeded, ui).catch((err: unknown) => {
+    const done = await renderProgress(runtime.database, service, seeded, ui, screen).catch((err: unknown) => {
       if (stopping) return false;
       throw err;
     });
@@ -91,7 +98,11 @@ async function main() {
     await sleep(1_000);
   }
   console.log(`\nAll demo recommendations reached a final state. Web UI: ${ui}`);
-  console.log(`VEO3 submissions seen by the simulator: ${sims.sims.veo3.stats().submissions} (one per video), max in flight ${sims.sims.veo3.stats().maxInFlight} (cap 2)`);
+  const outcome = await runOutcome(runtime.database, seeded, runStart);
+  const byStatus = Object.entries(outcome.recommendations).map(([status, n]) => `${n} ${status}`).join(', ');
+  console.log(`This run: ${byStatus || 'no recommendations'}; ${outcome.failedJobs} failed job${outcome.failedJobs === 1 ? '' : 's'}`);
+  const veo3 = sims.sims.veo3.stats();
+  console.log(`${compareSubmissions(veo3.submissions, outcome.videos)}; max in flight ${veo3.maxInFlight} (cap 2)`);
   if (values.exit) return shutdown();
   console.log('Workers keep running: try `npm run reelflow -- enqueue --title "..." --type trend_jump --priority P0`. Ctrl-C stops.');
 }

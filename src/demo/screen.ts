@@ -1,0 +1,67 @@
+/**
+ * How the demo prints, kept pure so it can be tested: a terminal gets the
+ * live table redrawn in place; anything else (a pipe, a CI log) gets only the
+ * lines that changed, and never an escape sequence.
+ */
+import { terminalSafe } from '../cli/format';
+
+export interface ScreenPrinter {
+  print(lines: readonly string[]): void;
+}
+
+/**
+ * On a TTY every print clears the screen and draws all lines. Otherwise a
+ * print writes only the lines that were not in the previous print: a log
+ * used to get the whole table again every second.
+ */
+export function createScreenPrinter(opts: { tty: boolean; write: (text: string) => void }): ScreenPrinter {
+  let previous = new Set<string>();
+  return {
+    print(lines) {
+      if (opts.tty) {
+        opts.write(`\x1b[2J\x1b[H${lines.join('\n')}\n`);
+        return;
+      }
+      const changed = lines.filter((l) => l.trim() !== '' && !previous.has(l));
+      previous = new Set(lines);
+      if (changed.length) opts.write(`${changed.join('\n')}\n`);
+    },
+  };
+}
+
+/** At most `max` characters, cut at the last word boundary with an ellipsis (a single long word is cut where it must). */
+export function cutAtWord(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const room = text.slice(0, max - 1);
+  // The word in progress at the cut is dropped unless it ends exactly there.
+  const space = /\s/.test(text[room.length]!) ? room.length : room.lastIndexOf(' ');
+  return `${(space > 0 ? room.slice(0, space) : room).trimEnd()}…`;
+}
+
+/**
+ * The closing check of the demo, e.g. "VEO3 submissions: 3 for 3 videos".
+ * It compares instead of stating "one per video": a second run resumes
+ * renders started before (fewer submissions), and more than one per video
+ * would be a video paid for twice.
+ */
+export function compareSubmissions(submissions: number, videos: number): string {
+  const line = `VEO3 submissions: ${submissions} for ${videos} video${videos === 1 ? '' : 's'}`;
+  if (submissions === videos) return `${line} (one each)`;
+  if (submissions < videos) {
+    return `${line}: ${videos - submissions} video${videos - submissions === 1 ? '' : 's'} resumed a render submitted by an earlier run (not paid again)`;
+  }
+  return `${line}: ${submissions - videos} more submission${submissions - videos === 1 ? '' : 's'} than videos; a render was submitted twice or a video failed after submitting (see \`reelflow list --jobs --provider veo3\`)`;
+}
+
+/** Text from outside (Temporal's core, providers) for a place that is not a terminal: no escape sequences or control characters. */
+export function plainText(text: string, tty: boolean): string {
+  return tty ? text : terminalSafe(text);
+}
+
+/** ANSI escapes as they appear inside JSON strings (pino escapes the ESC byte as \\u001b). */
+const JSON_ESCAPED_ANSI = /\\u001b\[[0-?]*[ -/]*[@-~]/g;
+
+/** A pino line without the colour codes Temporal's core puts in its error messages. */
+export function withoutJsonAnsi(line: string): string {
+  return line.replace(JSON_ESCAPED_ANSI, '');
+}

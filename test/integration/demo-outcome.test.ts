@@ -1,0 +1,44 @@
+/** The demo's closing report counts this run only, against the real database. */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runOutcome } from '../../src/demo/progress';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => t?.drop());
+
+const q = (text: string, params: unknown[] = []) => t.database.pool.query(text, params);
+
+async function recommendation(status: string, createdAt: Date, jobs: Array<[step: string, status: string]>): Promise<string> {
+  const id = randomUUID();
+  await q(
+    `INSERT INTO competitive_recommendations (id, priority, recommendation_type, title, status, created_at) VALUES ($1, 'P1', 'player_spotlight', 'demo', $2, $3)`,
+    [id, status, createdAt],
+  );
+  for (const [step, jobStatus] of jobs) {
+    await q(
+      `INSERT INTO automation_queue (recommendation_id, priority, job_type, api_provider, estimated_duration_seconds, workflow_id, step, status, created_at)
+       VALUES ($1, 'P1', $2, $3, 60, $4, $5, $6, $7)`,
+      [id, step.startsWith('publish') ? 'publish' : step, step === 'generate' ? 'veo3' : step === 'analyze' ? 'openai' : 'instagram', `recommendation-${id}`, step, jobStatus, createdAt],
+    );
+  }
+  return id;
+}
+
+describe('runOutcome', () => {
+  it('counts only the recommendations and jobs this run made, not failures left from an earlier run', async () => {
+    const earlier = new Date(Date.now() - 3_600_000);
+    const runStart = new Date(Date.now() - 60_000);
+    const now = new Date();
+    const old = await recommendation('failed', earlier, [['analyze', 'completed'], ['generate', 'failed']]);
+    const published = await recommendation('published', now, [['analyze', 'completed'], ['generate', 'completed'], ['publish:instagram', 'completed']]);
+    const failed = await recommendation('failed', now, [['analyze', 'completed'], ['generate', 'completed'], ['publish:instagram', 'failed']]);
+    // The earlier run's id among this run's (a re-enqueued idea) still does not count: it was not made now.
+    const outcome = await runOutcome(t.database, [old, published, failed], runStart);
+    expect(outcome).toEqual({ recommendations: { failed: 1, published: 1 }, failedJobs: 1, videos: 2 });
+    expect(await runOutcome(t.database, [old], earlier)).toEqual({ recommendations: { failed: 1 }, failedJobs: 1, videos: 0 });
+  });
+});

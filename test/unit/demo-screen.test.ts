@@ -1,0 +1,58 @@
+/** The demo's printing, pure: changed lines only off a terminal, word-boundary cuts, compared counts, no escapes. */
+import { describe, expect, it } from 'vitest';
+import { compareSubmissions, createScreenPrinter, cutAtWord, plainText, withoutJsonAnsi } from '../../src/demo/screen';
+
+describe('createScreenPrinter', () => {
+  it('off a terminal prints only the lines that changed since the last print', () => {
+    const out: string[] = [];
+    const screen = createScreenPrinter({ tty: false, write: (t) => out.push(t) });
+    screen.print(['header', '', 'P0 pending   a', 'P1 pending   b', 'slots veo3 0/2']);
+    screen.print(['header', '', 'P0 pending   a', 'P1 pending   b', 'slots veo3 0/2']);
+    screen.print(['header', '', 'P0 generating a', 'P1 pending   b', 'slots veo3 1/2']);
+    expect(out).toEqual(['header\nP0 pending   a\nP1 pending   b\nslots veo3 0/2\n', 'P0 generating a\nslots veo3 1/2\n']);
+    expect(out.join('')).not.toContain('\x1b');
+  });
+
+  it('on a terminal redraws the whole screen in place', () => {
+    const out: string[] = [];
+    const screen = createScreenPrinter({ tty: true, write: (t) => out.push(t) });
+    screen.print(['a', 'b']);
+    screen.print(['a', 'b']);
+    expect(out).toEqual(['\x1b[2J\x1b[Ha\nb\n', '\x1b[2J\x1b[Ha\nb\n']);
+  });
+});
+
+describe('cutAtWord', () => {
+  it('cuts at the last word boundary with an ellipsis, within the limit', () => {
+    const title = 'Carlos Álvarez, el chollo que nadie ve en el mercado de fichajes';
+    const cut = cutAtWord(title, 30);
+    expect(cut).toBe('Carlos Álvarez, el chollo que…');
+    expect(cut.length).toBeLessThanOrEqual(30);
+    expect(cutAtWord('Budimir, el delantero infravalorado', 22)).toBe('Budimir, el delantero…');
+  });
+
+  it('leaves short text alone and hard-cuts a single long word', () => {
+    expect(cutAtWord('Pedri', 10)).toBe('Pedri');
+    expect(cutAtWord('x'.repeat(20), 10)).toBe(`${'x'.repeat(9)}…`);
+  });
+});
+
+describe('compareSubmissions', () => {
+  it('compares submissions with videos and says what a difference means', () => {
+    expect(compareSubmissions(3, 3)).toBe('VEO3 submissions: 3 for 3 videos (one each)');
+    expect(compareSubmissions(2, 3)).toMatch(/^VEO3 submissions: 2 for 3 videos: 1 video resumed a render submitted by an earlier run/);
+    expect(compareSubmissions(4, 3)).toMatch(/^VEO3 submissions: 4 for 3 videos: 1 more submission than videos/);
+    expect(compareSubmissions(1, 1)).toBe('VEO3 submissions: 1 for 1 video (one each)');
+  });
+});
+
+describe('escapes', () => {
+  it('are stripped off a terminal, in plain text and in pino JSON lines', () => {
+    const core = '\x1b[31mWorker shutdown\x1b[0m: activities still running';
+    expect(plainText(core, false)).toBe('Worker shutdown: activities still running');
+    expect(plainText(core, true)).toBe(core);
+    const line = `${JSON.stringify({ level: 40, msg: core })}\n`;
+    expect(line).toContain('\\u001b[31m');
+    expect(JSON.parse(withoutJsonAnsi(line)).msg).toBe('Worker shutdown: activities still running');
+  });
+});
