@@ -59,6 +59,9 @@ export class SlotGate {
   /** Events that found no napper, by key, with their arrival time (insertion order = age). */
   private readonly unclaimedEvents = new Map<string, number>();
   private listener: pg.Client | null = null;
+  /** Every LISTEN client not yet closed: stop() closes them all, so none keeps the process alive. */
+  private readonly clients = new Set<pg.Client>();
+  private reconnectTimer: NodeJS.Timeout | null = null;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
 
@@ -80,9 +83,31 @@ export class SlotGate {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    const listener = this.listener;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
     this.listener = null;
-    await listener?.end().catch(() => undefined);
+    await Promise.all([...this.clients].map((c) => this.close(c)));
+  }
+
+  /**
+   * Ends a LISTEN client; if the server does not answer the goodbye (a
+   * connection that died silently), drops its socket, so a stopping worker
+   * never waits on it.
+   */
+  private async close(client: pg.Client): Promise<void> {
+    this.clients.delete(client);
+    let timer: NodeJS.Timeout | undefined;
+    const ended = client.end().then(
+      () => true,
+      () => false,
+    );
+    const timedOut = new Promise<false>((r) => {
+      timer = setTimeout(() => r(false), 1_000);
+    });
+    if (!(await Promise.race([ended, timedOut]))) {
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    }
+    clearTimeout(timer);
   }
 
   /** Resolves once `jobId` holds a slot of `provider`. */
@@ -268,28 +293,46 @@ export class SlotGate {
       .catch((err) => this.log.warn({ err }, 'slot heartbeat failed; retrying next tick'));
   }
 
-  /** The sweeper keeps grants flowing (1 s latency) while the listener is down. */
+  /**
+   * The sweeper keeps grants flowing (1 s latency) while the listener is down.
+   * One reconnection at a time: a lost connection reports itself more than once
+   * (a socket error, then its end; a failed LISTEN, then the client's error),
+   * and each report used to start its own client, all but one left open.
+   */
   private reconnect(): void {
-    if (this.stopped) return;
-    setTimeout(() => void this.listen().catch(() => this.reconnect()), 1_000).unref();
+    if (this.stopped || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.listen().catch(() => this.reconnect());
+    }, 1_000);
+    this.reconnectTimer.unref();
   }
 
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.databaseUrl });
+    this.clients.add(client);
     client.on('notification', (msg) => {
       if (msg.channel === 'reelflow_slots' && msg.payload) this.wake(msg.payload);
       if (msg.channel === PROVIDER_EVENTS_CHANNEL && msg.payload) this.providerEvent(msg.payload);
     });
     client.on('error', (err) => {
+      // Only the client in service reconnects; one that failed while connecting is retried by listen's caller.
+      if (this.listener !== client) return;
       this.log.warn({ err }, 'slot listener lost its connection; reconnecting');
       this.listener = null;
+      void this.close(client);
       this.reconnect();
     });
-    await client.connect();
-    await client.query('LISTEN reelflow_slots');
-    await client.query(`LISTEN ${PROVIDER_EVENTS_CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query('LISTEN reelflow_slots');
+      await client.query(`LISTEN ${PROVIDER_EVENTS_CHANNEL}`);
+    } catch (err) {
+      await this.close(client);
+      throw err;
+    }
     if (this.stopped) {
-      await client.end();
+      await this.close(client);
       return;
     }
     this.listener = client;

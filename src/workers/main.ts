@@ -49,18 +49,27 @@ async function main() {
       }),
   });
   log.info({ queues, taskQueue: env.REELFLOW_TASK_QUEUE }, 'workers running');
-  const stop = () => {
-    log.info('shutting down workers');
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    // A second signal while draining changes nothing (the SDK's own signal hook may also have
+    // stopped a worker already: shutdown() on a worker that is not running throws).
+    if (stopping) return log.info({ signal }, 'already shutting down');
+    stopping = true;
+    log.info({ signal }, 'shutting down workers');
     runtime.beginShutdown();
-    for (const w of workers) w.shutdown();
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   await Promise.all(workers.map((w) => w.run()));
   stuck.stop();
-  await runtime.close();
-  await connection.close();
-  await client.connection.close();
+  const closing = [runtime.close(), connection.close(), client.connection.close()];
+  for (const r of await Promise.allSettled(closing)) {
+    if (r.status === 'rejected') log.warn({ err: r.reason }, 'closing after shutdown failed');
+  }
+  log.info('workers stopped');
+  // Everything is closed; a socket the OS has not let go of yet must not keep a stopped worker alive.
+  process.exit(0);
 }
 
 main().catch((err) => {

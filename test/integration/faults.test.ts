@@ -13,6 +13,10 @@ import { spawnWorker, type WorkerProcess } from '../helpers/processes';
 import { startTcpProxy, type CuttableProxy } from '../helpers/tcp-proxy';
 import { waitUntil } from '../helpers/wait';
 import { sleep } from '../../src/shared/sleep';
+import pino from 'pino';
+import { effectiveLimits } from '../../src/config/env';
+import { SlotGate } from '../../src/gate/slot-gate';
+import { createTestDatabase } from '../helpers/test-db';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -186,5 +190,73 @@ describe('infrastructure outages', () => {
     const recRows = await q(h, `SELECT status FROM competitive_recommendations`);
     expect(recRows.every((r) => r.status === 'published')).toBe(true);
     expect(h.sims.veo3.stats().submissions).toBe(3);
+  });
+});
+
+describe('worker shutdown after a lost database connection', () => {
+  it('the slot gate keeps one LISTEN connection through repeated outages and closes it on stop', async () => {
+    const t = await createTestDatabase(effectiveLimits({}));
+    cleanups.push(() => t.drop());
+    const u = new URL(t.url);
+    const proxy = await startTcpProxy(Number(u.port || 5432), u.hostname);
+    cleanups.push(() => proxy.close());
+    u.port = String(proxy.port);
+    const gate = new SlotGate(t.database.pool, u.toString(), pino({ level: 'silent' }));
+    await gate.start();
+    const listeners = async () =>
+      (await t.database.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
+      )).rows[0]!.n;
+    expect(await listeners()).toBe(1);
+    // Outages of different lengths, some landing while the listener is reconnecting.
+    for (const [down, up] of [[200, 1_050], [1_500, 1_000], [50, 1_020], [2_200, 2_500]]) {
+      await proxy.cut();
+      await sleep(down!);
+      await proxy.restore();
+      await sleep(up!);
+    }
+    await waitUntil(async () => (await listeners()) >= 1, { what: 'listener back' });
+    await sleep(2_500);
+    expect(await listeners()).toBe(1);
+    await gate.stop();
+    await waitUntil(async () => (await listeners()) === 0, { timeoutMs: 3_000, what: 'no listener left after stop' });
+  });
+
+
+  it('stops cleanly on the first SIGTERM once its PostgreSQL connection was cut and restored (a second SIGTERM changes nothing)', async () => {
+    let proxy!: CuttableProxy;
+    const h = await harness({
+      workerDatabaseUrl: async (url) => {
+        const u = new URL(url);
+        proxy = await startTcpProxy(Number(u.port || 5432), u.hostname);
+        u.port = String(proxy.port);
+        return u.toString();
+      },
+    });
+    cleanups.push(() => proxy.close());
+    h.sims.veo3.setFaults({ taskDurationMs: 60_000 });
+    const w = await worker(h);
+    // A render in flight and a second job in line: the outage hits the gate's heartbeats, sweeps and listener.
+    const { recommendation } = await h.service.enqueue(onlyInstagram());
+    await waitUntil(async () => (await videoJob(h, recommendation.id)).provider_task_id, { what: 'VEO3 submitted' });
+    await proxy.cut();
+    await new Promise((r) => setTimeout(r, 3_000));
+    await proxy.restore();
+    // The slot listener reconnects (1 s retries) and the pool reconnects on its next query.
+    await waitUntil(async () => w.lines.some((l) => l.includes('slot listener lost its connection')), { what: 'listener lost' });
+    await new Promise((r) => setTimeout(r, 3_000));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      w.child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const stoppedAt = Date.now();
+    w.child.kill('SIGTERM');
+    // An impatient operator's second signal while it drains must not crash it either.
+    await sleep(300);
+    if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
+    const outcome = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 8_000))]);
+    expect(outcome, w.lines.slice(-10).join('\n')).toEqual({ code: 0, signal: null });
+    expect(Date.now() - stoppedAt).toBeLessThan(8_000);
+    expect(w.lines.filter((l) => /IllegalStateError|Not running/.test(l))).toEqual([]);
+    expect(w.lines.some((l) => l.includes('workers stopped'))).toBe(true);
   });
 });
