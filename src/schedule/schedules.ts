@@ -99,16 +99,14 @@ export type TriggerOutcome =
 export async function triggerScheduleRun(client: Client, scheduleId: string, waitMs = 10_000): Promise<TriggerOutcome> {
   const handle = client.schedule.getHandle(scheduleId);
   const before = await handle.describe();
-  const taken = before.info.numActionsTaken;
+  const earlier = new Set(before.info.recentActions.map((a) => a.action.workflow.firstExecutionRunId));
   const skipped = before.info.numActionsSkippedOverlap;
   await handle.trigger(OVERLAP);
   const until = Date.now() + waitMs;
   for (;;) {
     const now = await handle.describe();
-    if (now.info.numActionsTaken > taken) {
-      const last = now.info.recentActions[now.info.recentActions.length - 1]!;
-      return { outcome: 'started', workflowId: last.action.workflow.workflowId, runId: last.action.workflow.firstExecutionRunId };
-    }
+    const started = now.info.recentActions.find((a) => !earlier.has(a.action.workflow.firstExecutionRunId));
+    if (started) return { outcome: 'started', workflowId: started.action.workflow.workflowId, runId: started.action.workflow.firstExecutionRunId };
     const running = now.info.runningActions[0];
     if (now.info.numActionsSkippedOverlap > skipped && running) return { outcome: 'skipped', runningWorkflowId: running.workflow.workflowId };
     if (Date.now() > until) return { outcome: 'pending' };
