@@ -19,3 +19,11 @@ export function temporalWorkflowsUrl({ uiUrl, namespace = 'default' }: TemporalU
 export function temporalWorkflowUrl(target: TemporalUiTarget & { workflowId: string }): string {
   return `${temporalWorkflowsUrl(target)}/${encodeURIComponent(target.workflowId)}`;
 }
+
+/**
+ * A workflow page's URL with `{workflowId}` in place of the (URL-encoded) id: what the API
+ * hands to browser code (the dashboard), which fills it in instead of knowing the UI's paths.
+ */
+export function temporalWorkflowUrlTemplate(target: TemporalUiTarget): string {
+  return `${temporalWorkflowsUrl(target)}/{workflowId}`;
+}
