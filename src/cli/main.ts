@@ -14,12 +14,14 @@
  *   reelflow bargains [--limit N]                the daily bargains now: best points per million, one P1 chollo each (once a day)
  *   reelflow breaking --title "..." [--player X] [--platforms instagram,tiktok]   a P0 breaking-news video (24 h deadline)
  *   reelflow schedule create|pause|unpause|trigger|describe [hourly|bargains] [note]   (default: the hourly one; create: both)
+ *                    trigger names the workflow it started (or the run in progress that made SKIP drop it)
  *   reelflow roster load <file.json|file.csv>    our players, prices and form (BargainAnalyzer / API-Sports shape)
  *   reelflow competitor ingest [file]            transcribe and analyse competitor videos (default: the shipped sample)
  *   reelflow recommendations generate [--limit lookbackDays] | stats
  *   reelflow token:create --name N --role read|operator   an API token, printed once | token:list | token:revoke <id>
  * <id> is a recommendation id, a job id or a workflow id. --json prints machine-readable output.
- * Exit codes: 0 ok, 2 bad input or unknown id, 1 anything else (server down...).
+ * Each command takes only the flags listed for it (src/cli/flags.ts); any other flag is an error.
+ * Exit codes: 0 ok, 2 bad input, unknown id or a flag the command does not take, 1 anything else (server down...).
  */
 import { loadEnv } from '../config/env';
 import { connectDatabase } from '../db/client';
