@@ -30,6 +30,7 @@ import { notifyFromWorkflow } from './notification';
 import {
   cancelSignal,
   FAILURE_TYPES,
+  slotGrantedSignal,
   reprioritiseSignal,
   reprioritiseUpdate,
   SEARCH_ATTRIBUTES,
@@ -89,13 +90,21 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   let title: string | undefined;
   const main = new wf.CancellationScope();
 
-  const setPhase = (phase: RecommendationPhase, provider?: Provider, jobType?: JobType) => {
+  const setPhase = (phase: RecommendationPhase, provider?: Provider | null, jobType?: JobType | null) => {
     state.phase = phase;
+    // undefined: leave as is; null: remove (no single provider runs the job any more).
     wf.upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.phase, value: phase },
-      ...(provider ? [{ key: SEARCH_ATTRIBUTES.provider, value: provider }] : []),
-      ...(jobType ? [{ key: SEARCH_ATTRIBUTES.jobType, value: jobType }] : []),
+      ...(provider !== undefined ? [{ key: SEARCH_ATTRIBUTES.provider, value: provider }] : []),
+      ...(jobType !== undefined ? [{ key: SEARCH_ATTRIBUTES.jobType, value: jobType }] : []),
     ]);
+  };
+  /** The phase to show once the job named by currentJobId leaves its provider's line (slotGranted). */
+  let phaseWhenGranted: RecommendationPhase | null = null;
+  const waitForSlot = (running: RecommendationPhase, provider: Provider, jobType: JobType, jobId: string) => {
+    state.currentJobId = jobId;
+    phaseWhenGranted = running;
+    setPhase('waiting', provider, jobType);
   };
 
   const applyPriority = async ({ priority }: ReprioritiseInput) => {
@@ -125,6 +134,12 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       return;
     }
     await applyPriority(arg);
+  });
+  wf.setHandler(slotGrantedSignal, (arg) => {
+    // A retried attempt announces again; only the wait it ends changes the phase.
+    if (!phaseWhenGranted || state.phase !== 'waiting' || arg?.jobId !== state.currentJobId) return;
+    setPhase(phaseWhenGranted);
+    phaseWhenGranted = null;
   });
   wf.setHandler(cancelSignal, (arg) => {
     cancelReason = arg?.reason ? `cancelled: ${arg.reason}` : 'cancelled by operator (cancel signal)';
@@ -221,7 +236,10 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     if (deadlinePassed(plan)) return expire();
     if (!startsNow) await local.markInProduction({ recommendationId, workflowId });
 
-    setPhase('analyzing', 'openai', 'openai_analysis');
+    // Histories recorded before the waiting phase existed replay their old search-attribute values.
+    const showsWaiting = wf.patched('waiting-phase-and-provider-cleared');
+    if (showsWaiting) waitForSlot('analyzing', 'openai', 'openai_analysis', analyzeJob.id);
+    else setPhase('analyzing', 'openai', 'openai_analysis');
     state.currentJobId = analyzeJob.id;
     const brief = await surviveWorkerLoss(() => activitiesFor<OpenAi>('openai', plan).writeBrief({
       jobId: analyzeJob.id,
@@ -235,7 +253,8 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     }));
 
     if (deadlinePassed(plan)) return expire();
-    setPhase('generating', 'veo3', videoJobType);
+    if (showsWaiting) waitForSlot('generating', 'veo3', videoJobType, videoJob.id);
+    else setPhase('generating', 'veo3', videoJobType);
     state.currentJobId = videoJob.id;
     const video = await surviveWorkerLoss(() => activitiesFor<Veo3>('veo3', plan).generateVideo({
       jobId: videoJob.id,
@@ -248,7 +267,9 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     }));
     state.videoUrl = video.videoUrl;
 
-    setPhase('publishing');
+    // Several platforms publish at once: no one provider or job type describes the workflow now.
+    if (showsWaiting) setPhase('publishing', null, null);
+    else setPhase('publishing');
     state.currentJobId = null;
     const caption = plan.jobConfig.caption ?? `${brief.caption}\n\n${brief.hashtags.join(' ')}`.trim();
     const results = await Promise.allSettled(

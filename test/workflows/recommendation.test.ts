@@ -5,7 +5,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Priority } from '../../src/config/priorities';
-import { FAILURE_TYPES, reprioritiseUpdate, stateQuery } from '../../src/shared/messages';
+import { FAILURE_TYPES, reprioritiseUpdate, SEARCH_ATTRIBUTES, stateQuery } from '../../src/shared/messages';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recommendationWorkflowId } from '../../src/shared/workflow-ids';
 import { BadInputError } from '../../src/shared/errors';
@@ -90,11 +90,13 @@ describe('recommendation workflow', () => {
   });
 
   it('cancel mid-flight marks the recommendation and its jobs cancelled, keeping the paid VEO3 slot until the task ends', async () => {
-    h.sims.veo3.setFaults({ taskDurationMs: 60_000 });
+    const RENDER_MS = 12_000;
+    h.sims.veo3.setFaults({ taskDurationMs: RENDER_MS });
     const { recommendation, workflowId } = await h.service.enqueue(recommendationInput());
     await waitUntil(async () => (await jobsOf(recommendation.id)).find((j) => j.step === 'generate' && j.provider_task_id), {
       what: 'VEO3 task submitted',
     });
+    const submittedAt = Date.now();
     expect((await recRow(recommendation.id)).status).toBe('in_production');
     await h.service.cancel(workflowId);
     await expect(h.client.workflow.getHandle(workflowId).result()).rejects.toThrow(WorkflowFailedError);
@@ -106,13 +108,44 @@ describe('recommendation workflow', () => {
     expect(jobs.filter((j) => j.step !== 'analyze').every((j) => j.status === 'cancelled')).toBe(true);
     const [slot] = await q(`SELECT * FROM provider_slots WHERE provider = 'veo3'`);
     expect(slot!.hold_until).not.toBeNull();
-    await q(`DELETE FROM provider_slots`);
-    // The cancelled activity hears of it at its next heartbeat flush; let it stop polling the simulator.
+    // KIE cannot cancel the render: the activity follows it and frees the slot when it ends, not at hold_until.
+    await waitUntil(async () => (await q(`SELECT 1 FROM provider_slots WHERE provider = 'veo3'`)).length === 0, {
+      timeoutMs: RENDER_MS + 10_000,
+      what: 'slot freed at the end of the render',
+    });
+    expect(Date.now() - submittedAt).toBeGreaterThanOrEqual(RENDER_MS - 1_000);
+    // ...and then stops polling the simulator.
     await waitUntil(async () => {
       const before = h.sims.veo3.stats().requests;
       await sleep(500);
       return h.sims.veo3.stats().requests === before;
     }, { what: 'cancelled activity stopped polling' });
+    expect(h.sims.veo3.stats().submissions).toBe(1);
+  });
+
+  it('search attributes say waiting while the video waits for a VEO3 slot, generating once it holds one, and name no provider once published', async () => {
+    h.sims.veo3.setFaults({ taskDurationMs: 2_000 });
+    // No VEO3 slot for anyone until the test says so.
+    await q(`UPDATE provider_limits SET max_concurrent = 0 WHERE provider = 'veo3'`);
+    try {
+      const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['instagram'] } }));
+      const handle = h.client.workflow.getHandle(workflowId);
+      const attrs = async () => {
+        const sa = (await handle.describe()).typedSearchAttributes;
+        return { phase: sa.get(SEARCH_ATTRIBUTES.phase), provider: sa.get(SEARCH_ATTRIBUTES.provider), jobType: sa.get(SEARCH_ATTRIBUTES.jobType) };
+      };
+      await waitUntil(async () => (await jobsOf(recommendation.id)).find((j) => j.step === 'generate')?.waiting_since, { what: 'video in line' });
+      await waitUntil(async () => (await attrs()).phase === 'waiting', { what: 'phase waiting' });
+      expect(await attrs()).toEqual({ phase: 'waiting', provider: 'veo3', jobType: 'veo3_player_spotlight' });
+      expect((await handle.query(stateQuery)).phase).toBe('waiting');
+      await q(`UPDATE provider_limits SET max_concurrent = 2 WHERE provider = 'veo3'`);
+      await waitUntil(async () => (await attrs()).phase === 'generating', { what: 'phase generating once the slot is granted' });
+      expect(await attrs()).toEqual({ phase: 'generating', provider: 'veo3', jobType: 'veo3_player_spotlight' });
+      expect((await handle.result()).status).toBe('published');
+      expect(await attrs()).toEqual({ phase: 'published', provider: undefined, jobType: undefined });
+    } finally {
+      await q(`UPDATE provider_limits SET max_concurrent = 2 WHERE provider = 'veo3'`);
+    }
   });
 
   it('retries a transient 5xx and succeeds without paying twice', async () => {
