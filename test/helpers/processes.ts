@@ -12,6 +12,7 @@ export interface SpawnedProcess {
   lines: string[];
   /** Resolves with how it ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  alive(): boolean;
   /** Sends `signal` (SIGKILL after 10 s) and resolves once the process is gone. */
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -24,7 +25,17 @@ export type WorkerProcess = SpawnedProcess;
  */
 export async function spawnEntry(
   entry: string,
-  opts: { args?: string[]; env?: Record<string, string>; ready: RegExp; what?: string; timeoutMs?: number },
+  opts: {
+    args?: string[];
+    env?: Record<string, string>;
+    /** A line that says it is ready, or a check of its own (the bench asks Temporal for the worker's pollers). */
+    ready: RegExp | ((spawned: SpawnedProcess) => Promise<boolean>);
+    what?: string;
+    /** Default 90 000. */
+    timeoutMs?: number;
+    /** Keep only the last N lines (a long run at info would fill memory); default all. */
+    keepLines?: number;
+  },
 ): Promise<SpawnedProcess> {
   const what = opts.what ?? entry;
   const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, entry), ...(opts.args ?? [])], {
@@ -39,7 +50,8 @@ export async function spawnEntry(
       buffer += chunk.toString();
       const parts = buffer.split('\n');
       buffer = parts.pop()!;
-      lines.push(...parts);
+      lines.push(...parts.filter((l) => l.trim() !== ''));
+      if (opts.keepLines !== undefined && lines.length > opts.keepLines) lines.splice(0, lines.length - opts.keepLines);
     };
   };
   child.stdout!.on('data', split());
@@ -47,11 +59,27 @@ export async function spawnEntry(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const spawned: SpawnedProcess = {
+    child,
+    lines,
+    exited,
+    alive,
+    async kill(signal: NodeJS.Signals = 'SIGTERM') {
+      if (!alive()) return;
+      child.kill(signal);
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+  const { ready } = opts;
+  const isReady = typeof ready === 'function' ? () => ready(spawned) : async () => lines.some((l) => ready.test(l));
   try {
-    await waitUntil(() => lines.some((l) => opts.ready.test(l)) || (child.exitCode !== null || child.signalCode !== null ? 'exited' : false), {
+    await waitUntil(async () => (!alive() ? 'exited' : await isReady()), {
       timeoutMs: opts.timeoutMs ?? 90_000,
       intervalMs: 100,
-      what: `${what} to start (${opts.ready})`,
+      what: `${what} to start${typeof ready === 'function' ? '' : ` (${ready})`}`,
     }).then((state) => {
       if (state === 'exited') throw new Error(`${what} exited with ${child.exitCode ?? child.signalCode}`);
     });
@@ -59,18 +87,7 @@ export async function spawnEntry(
     child.kill('SIGKILL');
     throw new Error(`${(err as Error).message}:\n${lines.slice(-20).join('\n')}`);
   }
-  return {
-    child,
-    lines,
-    exited,
-    async kill(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+  return spawned;
 }
 
 /** A worker process (`npm run worker`) at log level info, ready once it says its workers run. */
