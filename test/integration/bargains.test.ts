@@ -17,7 +17,7 @@ import { describeSchedule, pauseSchedule, triggerSchedule } from '../../src/sche
 import { SEARCH_ATTRIBUTES } from '../../src/shared/messages';
 import { DAILY_BARGAINS_WORKFLOW, recommendationWorkflowId } from '../../src/shared/workflow-ids';
 import { runCli, startHarness, type Harness } from '../helpers/harness';
-import { waitUntil } from '../helpers/test-db';
+import { waitUntil } from '../helpers/wait';
 
 const SAMPLE = path.resolve(__dirname, '../../data/sample');
 const HOUR = 3_600_000;
@@ -156,12 +156,12 @@ describe('CLI: bad input', () => {
       [['bargains', '--limit', '0'], /bargains: limit must be a whole number from 1 to 10/],
       [['bargains', '--limit', 'tres'], /bargains: limit must be a whole number from 1 to 10/],
       [['bargains', '--limit', '11'], /bargains: limit must be a whole number from 1 to 10/],
-      [['bargains', '--priority', 'P0'], /bargains takes only --limit \(not --priority\)/],
+      [['bargains', '--priority', 'P0'], /bargains: unknown flag --priority \(takes: --limit, --json, --help\)/],
       [['breaking'], /breaking needs --title/],
       [['breaking', '--player', 'pedri'], /breaking needs --title/],
       [['breaking', '--title', 'Ya'], /breaking: title must be at least 3 characters/],
       [['breaking', '--title', 'Lesión de Pedri', '--platforms', 'myspace'], /breaking: jobConfig\.platforms\.0 must be one of instagram, tiktok, youtube/],
-      [['breaking', '--title', 'Lesión de Pedri', '--priority', 'P2'], /breaking takes only --title, --player, --platforms \(not --priority\)/],
+      [['breaking', '--title', 'Lesión de Pedri', '--priority', 'P2'], /breaking: unknown flag --priority \(takes: --title, --player, --platforms, --json, --help\)/],
       [['schedule', 'describe', 'weekly'], /unknown schedule "weekly"; one of hourly, bargains or a schedule id/],
       [['schedule', 'rewind'], /schedule needs one of create, pause, unpause, trigger, describe/],
       // A misspelt name is not taken for the note of a pause of the hourly schedule.
@@ -241,6 +241,14 @@ describe('the daily bargains schedule', () => {
       });
       const next = new Date(JSON.parse(daily.stdout).nextRuns[0]);
       expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Madrid', hour: '2-digit', minute: '2-digit' }).format(next)).toBe('08:00');
+      // Without --json: a summary for people, not the JSON.
+      const human = (await cli(['schedule', 'describe', 'bargains'], env)).stdout;
+      expect(human).not.toMatch(/^\s*\{/);
+      expect(human).toMatch(`${DAILY_BARGAINS_SCHEDULE_ID}  runs ${DAILY_BARGAINS_WORKFLOW} on ${env.REELFLOW_TASK_QUEUE}`);
+      expect(human).toMatch(/when: +every day at 8:00 in Europe\/Madrid \(Europe\/Madrid\), overlap SKIP/);
+      expect(human).toMatch(/paused: +no/);
+      expect(human).toMatch(`next runs: ${JSON.parse(daily.stdout).nextRuns[0]}`);
+      expect(human).toMatch(/last runs: none yet/);
 
       expect((await cli(['schedule', 'pause', 'bargains', 'sin', 'mercado'], env)).stdout).toMatch(`paused ${DAILY_BARGAINS_SCHEDULE_ID}`);
       expect((await cli(['schedule', 'pause', 'maintenance'], env)).stdout).toMatch(`paused ${HOURLY_SCHEDULE_ID}`);
@@ -250,9 +258,19 @@ describe('the daily bargains schedule', () => {
       expect((await describeSchedule(h.client, DAILY_BARGAINS_SCHEDULE_ID))!.state.paused).toBe(false);
       expect((await describeSchedule(h.client, HOURLY_SCHEDULE_ID))!.state.paused).toBe(true);
 
-      expect((await cli(['schedule', 'trigger', 'bargains'], env)).code).toBe(0);
-      const run = await waitUntil(async () => (await describeSchedule(h.client, DAILY_BARGAINS_SCHEDULE_ID))!.info.recentActions[0], { what: 'the triggered run' });
+      // A trigger names the run it started (Temporal's own answer says nothing about it)...
+      const triggered = await cli(['schedule', 'trigger', 'bargains', '--json'], env);
+      expect(triggered.code, triggered.stderr).toBe(0);
+      const started = JSON.parse(triggered.stdout);
+      const run = (await describeSchedule(h.client, DAILY_BARGAINS_SCHEDULE_ID))!.info.recentActions[0]!;
+      expect(started).toEqual({ scheduleId: DAILY_BARGAINS_SCHEDULE_ID, triggered: true, outcome: 'started', workflowId: run.action.workflow.workflowId, runId: run.action.workflow.firstExecutionRunId });
       expect(run.action.workflow.workflowId.startsWith(DAILY_BARGAINS_SCHEDULE_ID)).toBe(true);
+      // ...and says when SKIP swallowed it because that run (on a queue nobody serves) is still going.
+      const skipped = await cli(['schedule', 'trigger', 'bargains'], env);
+      expect(skipped.stdout.trim(), skipped.stderr).toBe(
+        `triggered ${DAILY_BARGAINS_SCHEDULE_ID}, but its overlap policy is SKIP and ${run.action.workflow.workflowId} is still running: no new run`,
+      );
+      expect((await cli(['schedule', 'describe', 'bargains'], env)).stdout).toMatch(`running:   ${run.action.workflow.workflowId}`);
       await h.client.workflow.getHandle(run.action.workflow.workflowId).terminate('test over');
     } finally {
       for (const id of ids) await h.client.schedule.getHandle(id).delete().catch(() => undefined);
