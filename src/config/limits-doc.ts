@@ -1,0 +1,50 @@
+/**
+ * docs/limits.md, rendered from the limits table so the page cannot drift
+ * from the code: `npm run docs:limits` writes it, and a unit test fails when
+ * the committed page differs from what this renders.
+ */
+import { JOB_ESTIMATES_SECONDS, JOB_TYPES, PROVIDERS, PROVIDER_LIMITS, SLOT_LEASE, START_MARGIN_MS, type JobType } from './providers';
+
+const seconds = (ms: number) => `${ms / 1000} s`;
+const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+
+export function renderLimitsDoc(): string {
+  const rows = PROVIDERS.map((p) => {
+    const l = PROVIDER_LIMITS[p];
+    return `| ${p} | ${l.maxConcurrent} | ${seconds(l.minStartIntervalMs)} | ${l.estimatedDurationSeconds} s | ${seconds(l.heartbeatTimeoutMs)} | ${seconds(l.pollIntervalMs)} | ${l.maxAttempts} | ${yesNo(l.submitRepeatable)} | ${yesNo(l.cancellable)} | ${l.reason} |`;
+  });
+  const jobs = (Object.keys(JOB_TYPES) as JobType[]).map((t) => `| ${t} | ${JOB_TYPES[t]} | ${JOB_ESTIMATES_SECONDS[t]} s |`);
+  return [
+    '# The limits table',
+    '',
+    '<!-- Generated from src/config/providers.ts by `npm run docs:limits`; edit the code, not this page. -->',
+    '',
+    'One place: `src/config/providers.ts` (it imports nothing from Node, so workflows use it too).',
+    '`npm run db:migrate` and every worker write it, with `REELFLOW_LIMITS` applied, into',
+    '`provider_limits`, which the gate reads on every grant: an operator can change a cap live with SQL',
+    "(`UPDATE provider_limits SET max_concurrent = 3 WHERE provider = 'veo3'`; the next worker start",
+    'rewrites it from the config).',
+    '',
+    '| provider | cap | min start interval | estimated duration | heartbeat timeout | poll | attempts | submit repeatable | cancellable | why |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    '- **submit repeatable: no** means a submit whose answer never arrived (the worker died mid-request) is',
+    '  not sent again: the job fails as `SubmitOutcomeUnknown` rather than pay or post twice.',
+    '- **cancellable: no** means a cancelled job\'s task runs on at the provider (and is paid): its slot stays',
+    '  counted until the task ends, followed by the worker; if nobody can follow it, until its start + 2x the estimate.',
+    `- Every non-zero start interval gets a further ${START_MARGIN_MS} ms margin so the provider, one HTTP request`,
+    '  later, still sees at least the interval.',
+    `- Slots are leases: renewed every ${seconds(SLOT_LEASE.leaseRenewMs)} by the process running the job, handed on after`,
+    `  ${seconds(SLOT_LEASE.leaseTtlMs)} of silence; every process re-runs the grant every ${seconds(SLOT_LEASE.sweepMs)}.`,
+    '',
+    '## Estimates per job type',
+    '',
+    'Written to `automation_queue.estimated_duration_seconds`; a job running past 2x its estimate is stuck.',
+    '',
+    '| job type | provider | estimate |',
+    '|---|---|---|',
+    ...jobs,
+    '',
+  ].join('\n');
+}
