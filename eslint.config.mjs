@@ -15,11 +15,36 @@ export default tseslint.config(
   },
   {
     files: ['src/dashboard/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', localStorage: 'readonly', console: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', clearTimeout: 'readonly', location: 'readonly', URLSearchParams: 'readonly', Intl: 'readonly', Date: 'readonly', confirm: 'readonly', prompt: 'readonly', alert: 'readonly', sessionStorage: 'readonly', encodeURIComponent: 'readonly' } },
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        localStorage: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        clearTimeout: 'readonly',
+        location: 'readonly',
+        URLSearchParams: 'readonly',
+        Intl: 'readonly',
+        Date: 'readonly',
+        confirm: 'readonly',
+        prompt: 'readonly',
+        alert: 'readonly',
+        sessionStorage: 'readonly',
+        encodeURIComponent: 'readonly',
+      },
+    },
   },
   {
     files: ['bin/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly', module: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly', module: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -7,7 +7,6 @@ import { waitUntil } from '../test/helpers/wait';
 
 export { waitUntil };
 
-
 /** A valid enqueue body publishing to Instagram only: one publish job per workflow. */
 export function recommendation(title: string, overrides: Record<string, unknown> = {}) {
   return {
@@ -60,7 +59,10 @@ export async function waitForWorkflows(bench: Bench, workflowIds: readonly strin
   );
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${workflowIds.length - done} of ${workflowIds.length} workflows still open after ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`${workflowIds.length - done} of ${workflowIds.length} workflows still open after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
   });
   try {
     await Promise.race([all, timeout]);
@@ -116,7 +118,15 @@ export interface JobEvent {
 
 /** Every event of the jobs of these recommendations, in insertion order. */
 export async function jobEvents(bench: Bench, recommendationIds: readonly string[], provider?: Provider): Promise<JobEvent[]> {
-  const rows = await bench.q<{ id: string; job_id: string; recommendation_id: string; step: string; api_provider: Provider; event: string; at: Date }>(
+  const rows = await bench.q<{
+    id: string;
+    job_id: string;
+    recommendation_id: string;
+    step: string;
+    api_provider: Provider;
+    event: string;
+    at: Date;
+  }>(
     `SELECT e.id, e.job_id, j.recommendation_id, j.step, j.api_provider, e.event, e.created_at AS at
        FROM job_events e JOIN automation_queue j ON j.id = e.job_id
       WHERE j.recommendation_id = ANY($1::uuid[]) AND ($2::text IS NULL OR j.api_provider = $2)

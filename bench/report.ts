@@ -34,7 +34,11 @@ function rows(reports: readonly ScenarioReport[]): string[][] {
 export function textTable(reports: readonly ScenarioReport[]): string {
   const all = [[...HEADER], ...rows(reports)];
   const widths = HEADER.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(all[0]!), rule, ...all.slice(1).map(line)].join('\n');
 }

@@ -33,7 +33,13 @@ const SETTLE_IDLE = 0.8;
 const SETTLE_MAX_MS = 30_000;
 async function settle(): Promise<string> {
   const t0 = Date.now();
-  const sample = () => os.cpus().reduce((acc, c) => ({ idle: acc.idle + c.times.idle, total: acc.total + Object.values(c.times).reduce((a, b) => a + b, 0) }), { idle: 0, total: 0 });
+  const sample = () =>
+    os
+      .cpus()
+      .reduce((acc, c) => ({ idle: acc.idle + c.times.idle, total: acc.total + Object.values(c.times).reduce((a, b) => a + b, 0) }), {
+        idle: 0,
+        total: 0,
+      });
   for (;;) {
     const a = sample();
     await sleep(1_000);
@@ -47,10 +53,15 @@ async function settle(): Promise<string> {
 function selectScenarios(): Scenario[] {
   const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, help: { type: 'boolean' } } });
   if (values.help) {
-    console.log(`usage: npm run bench [-- --only <name>[,<name>]]\n\n${SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.summary}`).join('\n')}`);
+    console.log(
+      `usage: npm run bench [-- --only <name>[,<name>]]\n\n${SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.summary}`).join('\n')}`,
+    );
     process.exit(0);
   }
-  const wanted = (values.only ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const wanted = (values.only ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   const unknown = wanted.filter((w) => !SCENARIOS.some((s) => s.name === w));
   if (unknown.length) {
     console.error(`unknown scenario ${unknown.join(', ')}; one of ${SCENARIOS.map((s) => s.name).join(', ')}`);

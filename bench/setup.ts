@@ -149,9 +149,7 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups)
     const workers = () => {
       pair ??= (async () => {
         log('starting 2 worker processes ...');
-        const started = await Promise.allSettled(
-          ['A', 'B'].map((name) => spawnBenchWorker(name, workerEnv, client, taskQueue)),
-        );
+        const started = await Promise.allSettled(['A', 'B'].map((name) => spawnBenchWorker(name, workerEnv, client, taskQueue)));
         const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
         for (const w of ok) cleanups.push(() => w.kill());
         const failed = started.find((s) => s.status === 'rejected');

@@ -35,12 +35,7 @@ export interface BenchWorker {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function spawnBenchWorker(
-  name: string,
-  env: Record<string, string>,
-  client: Client,
-  taskQueue: string,
-): Promise<BenchWorker> {
+export async function spawnBenchWorker(name: string, env: Record<string, string>, client: Client, taskQueue: string): Promise<BenchWorker> {
   const spawned = await spawnEntry('src/workers/main.ts', {
     env: { ...env, LOG_LEVEL: 'warn' },
     keepLines: TAIL_LINES,

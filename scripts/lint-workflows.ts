@@ -12,8 +12,26 @@ const root = path.resolve(__dirname, '../src/workflows');
 // Workflow code imports names, ids and errors from src/shared: it must pass the import rules too
 // (its sleep() may use timers; workflows never call it, they use wf.sleep).
 const sharedRoot = path.resolve(__dirname, '../src/shared');
-const forbiddenPaths = [/\/db\//, /\/src\/providers\//, /\/activities\//, /\/services\//, /\/gate\//, /\/simulators\//, /\/workers\//, /\/config\/env/];
-const forbiddenPackages = new Set(['pg', 'drizzle-orm', 'openai', 'undici', 'pino', 'fastify', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+const forbiddenPaths = [
+  /\/db\//,
+  /\/src\/providers\//,
+  /\/activities\//,
+  /\/services\//,
+  /\/gate\//,
+  /\/simulators\//,
+  /\/workers\//,
+  /\/config\/env/,
+];
+const forbiddenPackages = new Set([
+  'pg',
+  'drizzle-orm',
+  'openai',
+  'undici',
+  'pino',
+  'fastify',
+  ...builtinModules,
+  ...builtinModules.map((m) => `node:${m}`),
+]);
 const forbiddenCalls = [/\bnew Date\(\)/, /\bMath\.random\(/, /\bsetTimeout\(/, /\bsetInterval\(/, /\bprocess\.env\b/];
 
 const problems: string[] = [];
@@ -33,7 +51,9 @@ for (const file of [...walk(root), ...walk(sharedRoot)]) {
       const spec = m[2]!;
       const resolved = spec.startsWith('.') ? path.resolve(path.dirname(file), spec) : spec;
       if (forbiddenPackages.has(spec) || forbiddenPaths.some((re) => re.test(resolved + '/'))) {
-        problems.push(`${where}: workflow code imports "${spec}" (not allowed in the workflow sandbox; use \`import type\` or an activity)`);
+        problems.push(
+          `${where}: workflow code imports "${spec}" (not allowed in the workflow sandbox; use \`import type\` or an activity)`,
+        );
       }
     }
     for (const re of inShared ? [] : forbiddenCalls) {

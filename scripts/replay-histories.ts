@@ -22,7 +22,11 @@ async function main(): Promise<number> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const files = process.argv.slice(2).length
     ? process.argv.slice(2)
-    : fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(FIXTURES, f));
+    : fs
+        .readdirSync(FIXTURES)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => path.join(FIXTURES, f));
   if (files.length === 0) throw new Error(`no histories to replay in ${FIXTURES}`);
   const bundle = await workflowBundle();
   for (const file of files) {

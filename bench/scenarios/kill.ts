@@ -43,10 +43,12 @@ function workerLossScenario(loss: WorkerLoss): Scenario {
       const [job] = await enqueueMany(bench, [recommendation(loss.what)]);
       const { recommendation: r, workflowId } = job!;
       const videoJob = async () =>
-        (await bench.q<{ id: string; provider_task_id: string | null; attempts: number; status: string }>(
-          `SELECT id, provider_task_id, attempts, status FROM automation_queue WHERE recommendation_id = $1 AND step = 'generate'`,
-          [r.id],
-        ))[0];
+        (
+          await bench.q<{ id: string; provider_task_id: string | null; attempts: number; status: string }>(
+            `SELECT id, provider_task_id, attempts, status FROM automation_queue WHERE recommendation_id = $1 AND step = 'generate'`,
+            [r.id],
+          )
+        )[0];
       await waitUntil(async () => (await videoJob())?.provider_task_id, { what: 'VEO3 submitted' });
       await sleep(LOSE_AFTER_SUBMIT_MS);
 
@@ -75,7 +77,13 @@ function workerLossScenario(loss: WorkerLoss): Scenario {
         bullmq: loss.bullmq,
         met: atMost((resumed.at - lostAt) / 1000, loss.targetS),
       });
-      rec.figure({ metric: `VEO3 submissions for the job (${loss.name})`, value: String(submissions), target: '1', bullmq: loss.signal === 'SIGKILL' ? '2' : '-', met: submissions === 1 });
+      rec.figure({
+        metric: `VEO3 submissions for the job (${loss.name})`,
+        value: String(submissions),
+        target: '1',
+        bullmq: loss.signal === 'SIGKILL' ? '2' : '-',
+        met: submissions === 1,
+      });
       rec.note(`job ${final.status} after ${final.attempts} attempts, recommendation ${status?.status}; ${loss.why}`);
       if (loss.replace) rec.log(`replacement worker ${(await bench.addWorker(`${victim.name}'`)).name} is up`);
     },

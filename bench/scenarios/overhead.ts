@@ -30,7 +30,11 @@ export const overhead: Scenario = {
       idle.push(await bench.service.enqueue(recommendation(`overhead idle ${i}`)));
       await sleep(IDLE_GAP_MS);
     }
-    await waitForWorkflows(bench, idle.map((r) => r.workflowId), 60_000);
+    await waitForWorkflows(
+      bench,
+      idle.map((r) => r.workflowId),
+      60_000,
+    );
     const created = new Map(idle.map((r) => [r.recommendation.id, r.recommendation.createdAt.getTime()]));
     const analyse = firstEventByJob(await jobEvents(bench, [...created.keys()], 'openai'));
     const toStart: number[] = [];
@@ -62,8 +66,20 @@ export const overhead: Scenario = {
       bench,
       Array.from({ length: SATURATED_JOBS }, (_, i) => recommendation(`overhead saturated ${i}`)),
     );
-    await waitForWorkflows(bench, busy.map((r) => r.workflowId), 120_000);
-    const veo3 = [...firstEventByJob(await jobEvents(bench, busy.map((r) => r.recommendation.id), 'veo3')).values()]
+    await waitForWorkflows(
+      bench,
+      busy.map((r) => r.workflowId),
+      120_000,
+    );
+    const veo3 = [
+      ...firstEventByJob(
+        await jobEvents(
+          bench,
+          busy.map((r) => r.recommendation.id),
+          'veo3',
+        ),
+      ).values(),
+    ]
       .filter((m) => m.has('started') && m.has('completed'))
       .sort((a, b) => a.get('started')!.id - b.get('started')!.id);
     const toGrant: number[] = [];

@@ -11,7 +11,18 @@
  */
 import { recommendationWorkflowId } from '../../src/shared/workflow-ids';
 import {
-  CALLERS, enqueueMany, fmtMs, fmtS, jobEvents, mapLimit, recommendation, setCap, waitForWorkflows, waitInLine, waitUntil, type JobEvent,
+  CALLERS,
+  enqueueMany,
+  fmtMs,
+  fmtS,
+  jobEvents,
+  mapLimit,
+  recommendation,
+  setCap,
+  waitForWorkflows,
+  waitInLine,
+  waitUntil,
+  type JobEvent,
 } from '../measure';
 import { below, type Scenario } from '../scenario';
 import type { Bench } from '../setup';
@@ -24,10 +35,12 @@ const CANCEL_BUDGET_MS = 90_000;
 const TARGET_WAIT_MS = 200;
 
 const generateJob = async (bench: Bench, recId: string) =>
-  (await bench.q<{ id: string; provider_task_id: string | null; waiting_since: Date | null }>(
-    `SELECT id, provider_task_id, waiting_since FROM automation_queue WHERE recommendation_id = $1 AND step = 'generate'`,
-    [recId],
-  ))[0];
+  (
+    await bench.q<{ id: string; provider_task_id: string | null; waiting_since: Date | null }>(
+      `SELECT id, provider_task_id, waiting_since FROM automation_queue WHERE recommendation_id = $1 AND step = 'generate'`,
+      [recId],
+    )
+  )[0];
 
 /**
  * Closes the jobs of terminated workflows (a terminated workflow runs no clean-up
@@ -111,7 +124,13 @@ export const priority: Scenario = {
       bullmq: '~20 ms',
       met: below(waitMs, TARGET_WAIT_MS),
     });
-    rec.figure({ metric: `P3 jobs started before the P0 (of ${P3_JOBS})`, value: String(jumped), target: '0', bullmq: '0', met: jumped === 0 });
+    rec.figure({
+      metric: `P3 jobs started before the P0 (of ${P3_JOBS})`,
+      value: String(jumped),
+      target: '0',
+      bullmq: '0',
+      met: jumped === 0,
+    });
     rec.note(`filling the line: ${P3_JOBS} P3 enqueued and in VEO3's line after ${fmtS(fillMs)} (analyse step included)`);
     rec.note(`slot release -> P0 submit seen by the simulator: ${fmtMs(submitMs)}; P3 granted VEO3 at all: ${p3Started}`);
 
@@ -132,8 +151,16 @@ export const priority: Scenario = {
     const left = cancelled ? [] : await openP3();
     if (left.length) {
       rec.log(`  ${left.length} P3 still open after ${fmtS(CANCEL_BUDGET_MS)}: terminating them`);
-      await mapLimit(left, CALLERS, (w) => bench.client.workflow.getHandle(w.workflow_id).terminate('bench clean-up').catch(() => undefined));
-      await closeJobs(bench, left.map((w) => w.workflow_id));
+      await mapLimit(left, CALLERS, (w) =>
+        bench.client.workflow
+          .getHandle(w.workflow_id)
+          .terminate('bench clean-up')
+          .catch(() => undefined),
+      );
+      await closeJobs(
+        bench,
+        left.map((w) => w.workflow_id),
+      );
     }
     rec.figure({
       metric: `cancel ${P3_JOBS} waiting workflows -> line empty`,

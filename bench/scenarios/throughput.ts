@@ -25,7 +25,11 @@ export const throughput: Scenario = {
     );
     const enqueueMs = Date.now() - t0;
     rec.log(`enqueued ${WORKFLOWS} in ${fmtMs(enqueueMs)}; waiting for them to publish`);
-    await waitForWorkflows(bench, recs.map((r) => r.workflowId), 240_000);
+    await waitForWorkflows(
+      bench,
+      recs.map((r) => r.workflowId),
+      240_000,
+    );
 
     const ids = recs.map((r) => r.recommendation.id);
     const rows = await bench.q<{ status: string; created_at: Date; published_at: Date | null }>(
@@ -52,7 +56,9 @@ export const throughput: Scenario = {
       met: published.length === WORKFLOWS,
     });
 
-    rec.note(`enqueue API: ${WORKFLOWS} in ${fmtMs(enqueueMs)} (${CALLERS} concurrent callers); first enqueue -> last publish ${fmtMs(last - first)}`);
+    rec.note(
+      `enqueue API: ${WORKFLOWS} in ${fmtMs(enqueueMs)} (${CALLERS} concurrent callers); first enqueue -> last publish ${fmtMs(last - first)}`,
+    );
     rec.note(`per-workflow enqueue -> published: ${fmtP50P95(published.map((r) => r.published_at!.getTime() - r.created_at.getTime()))}`);
     // How fast each provider was called: no spacing here, so this is the pace the workflows set.
     const events = await jobEvents(bench, ids);

@@ -19,7 +19,17 @@
  * run had its 50 jobs queued up front: otherwise the first seconds measure
  * how fast the analyse step feeds the line, not how well the slots are used.
  */
-import { enqueueMany, firstEventByJob, fmtMs, fmtP50P95, jobEvents, recommendation, setCap, waitForWorkflows, waitInLine } from '../measure';
+import {
+  enqueueMany,
+  firstEventByJob,
+  fmtMs,
+  fmtP50P95,
+  jobEvents,
+  recommendation,
+  setCap,
+  waitForWorkflows,
+  waitInLine,
+} from '../measure';
 import { atLeast, atMost, type Scenario } from '../scenario';
 
 const JOBS = 50;
@@ -43,11 +53,23 @@ export const utilisation: Scenario = {
       limits: { veo3: { maxConcurrent: 0, minStartIntervalMs: SPACING_MS, startMarginMs: START_MARGIN_MS } },
       durations: { veo3: TASK_MS },
     });
-    const recs = await enqueueMany(bench, Array.from({ length: JOBS }, (_, i) => recommendation(`utilisation ${i}`)));
-    await waitInLine(bench, recs.map((r) => r.recommendation.id), 'generate', { timeoutMs: 120_000 });
+    const recs = await enqueueMany(
+      bench,
+      Array.from({ length: JOBS }, (_, i) => recommendation(`utilisation ${i}`)),
+    );
+    await waitInLine(
+      bench,
+      recs.map((r) => r.recommendation.id),
+      'generate',
+      { timeoutMs: 120_000 },
+    );
     await setCap(bench, 'veo3', CAP);
     rec.log(`${JOBS} jobs in VEO3's line, cap set to ${CAP}: about ${Math.round((JOBS * TASK_MS) / CAP / 1000)} s of VEO3 work`);
-    await waitForWorkflows(bench, recs.map((r) => r.workflowId), 180_000);
+    await waitForWorkflows(
+      bench,
+      recs.map((r) => r.workflowId),
+      180_000,
+    );
 
     const stats = bench.sims.veo3.stats();
     const submits = [...stats.submitTimes].sort((a, b) => a - b);
@@ -64,7 +86,11 @@ export const utilisation: Scenario = {
       bullmq: '0.998',
       met: atLeast(util, TARGET),
     });
-    const events = await jobEvents(bench, recs.map((r) => r.recommendation.id), 'veo3');
+    const events = await jobEvents(
+      bench,
+      recs.map((r) => r.recommendation.id),
+      'veo3',
+    );
     const byJob = firstEventByJob(events);
     const runs = [...byJob.values()].flatMap((m) => {
       const from = m.get('provider_call');
@@ -80,9 +106,21 @@ export const utilisation: Scenario = {
       bullmq: '0.998',
       met: atLeast(engineUtil, TARGET) && runs.length === JOBS,
     });
-    rec.figure({ metric: 'max in flight at the provider', value: String(stats.maxInFlight), target: `<= ${CAP}`, bullmq: '-', met: atMost(stats.maxInFlight, CAP) });
+    rec.figure({
+      metric: 'max in flight at the provider',
+      value: String(stats.maxInFlight),
+      target: `<= ${CAP}`,
+      bullmq: '-',
+      met: atMost(stats.maxInFlight, CAP),
+    });
     rec.figure({ metric: `starts closer than ${SPACING_MS} ms`, value: String(tooClose), target: '0', bullmq: '-', met: tooClose === 0 });
-    rec.figure({ metric: 'VEO3 submissions', value: String(stats.submissions), target: String(JOBS), bullmq: '-', met: stats.submissions === JOBS });
+    rec.figure({
+      metric: 'VEO3 submissions',
+      value: String(stats.submissions),
+      target: String(JOBS),
+      bullmq: '-',
+      met: stats.submissions === JOBS,
+    });
 
     // Where the idle time went. Slots as the provider saw them: each submit takes the slot freed earliest.
     const slotEnds: number[] = Array.from({ length: CAP }, () => Number.NaN);
@@ -104,7 +142,9 @@ export const utilisation: Scenario = {
     );
     rec.note(`hand-over at the provider (task end -> next submit on that slot): ${fmtP50P95(handover)}`);
     const bestCase = busy / (CAP * (makespan - handoverIdle / CAP));
-    rec.note(`with zero-cost hand-overs the same run would have scored ${bestCase.toFixed(3)} (the stagger and tail are set by the spacing)`);
+    rec.note(
+      `with zero-cost hand-overs the same run would have scored ${bestCase.toFixed(3)} (the stagger and tail are set by the spacing)`,
+    );
 
     // The hand-over split by the database events (same host clock as the simulator).
     const calls = events.filter((e) => e.event === 'provider_call').sort((a, b) => a.at - b.at);
@@ -122,7 +162,9 @@ export const utilisation: Scenario = {
         if (next) wake.push(next.at - completed.at);
       }
       const cb = bench.sims.veo3.callbacks;
-      rec.note(`  task end -> 'completed' (KIE callback or the 10 ms poll, whichever first; status request; complete_job): ${fmtP50P95(detect)}`);
+      rec.note(
+        `  task end -> 'completed' (KIE callback or the 10 ms poll, whichever first; status request; complete_job): ${fmtP50P95(detect)}`,
+      );
       rec.note(`    KIE callbacks: ${cb.sent} sent, ${cb.delivered} answered 2xx by the API's hook`);
       rec.note(`  'completed' -> next 'provider_call' (NOTIFY, wake, claim_start incl. spacing waits): ${fmtP50P95(wake)}`);
       rec.note(`  'provider_call' -> submit seen by the simulator (HTTP request): ${fmtP50P95(send)}`);

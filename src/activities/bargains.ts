@@ -12,7 +12,14 @@ import { classifyFailure } from './failures';
 export interface DailyBargainsSummary {
   day: string;
   candidates: number;
-  created: Array<{ id: string; targetPlayer: string | null; title: string; priority: string; deadline: string | null; workflowId: string | null }>;
+  created: Array<{
+    id: string;
+    targetPlayer: string | null;
+    title: string;
+    priority: string;
+    deadline: string | null;
+    workflowId: string | null;
+  }>;
   skipped: number;
   reenqueued: string[];
 }
@@ -22,7 +29,11 @@ export function createBargainActivities(deps: ActivityDeps) {
     /** @param input.at the workflow's start, so every attempt works on the same Madrid day. */
     async generateDailyBargains(input: { limit: number; at: string }): Promise<DailyBargainsSummary> {
       try {
-        const service = createRecommendationService({ database: deps.database, client: Context.current().client, taskQueue: deps.env.REELFLOW_TASK_QUEUE });
+        const service = createRecommendationService({
+          database: deps.database,
+          client: Context.current().client,
+          taskQueue: deps.env.REELFLOW_TASK_QUEUE,
+        });
         const analyzer = createBargainAnalyzer({ db: deps.database.db, service });
         const result = await analyzer.generateDailyBargains({ limit: input.limit, date: new Date(input.at) });
         const summary: DailyBargainsSummary = {

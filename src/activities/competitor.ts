@@ -76,7 +76,8 @@ async function downloadAudio(audioUrl: string, signal: AbortSignal): Promise<{ a
   } catch {
     throw new BadInputError(`audioUrl "${audioUrl.slice(0, 80)}" is not a URL`);
   }
-  if (!['http:', 'https:', 'data:'].includes(url.protocol)) throw new BadInputError(`audioUrl must be http(s) or data:, got ${url.protocol}`);
+  if (!['http:', 'https:', 'data:'].includes(url.protocol))
+    throw new BadInputError(`audioUrl must be http(s) or data:, got ${url.protocol}`);
   const res = await fetch(url, { signal });
   if (!res.ok) {
     const message = `audio download answered HTTP ${res.status}`;
@@ -84,7 +85,8 @@ async function downloadAudio(audioUrl: string, signal: AbortSignal): Promise<{ a
     if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new BadInputError(message);
     throw new Error(message);
   }
-  if (Number(res.headers.get('content-length') ?? 0) > MAX_AUDIO_BYTES) throw new BadInputError(`audio is larger than ${MAX_AUDIO_BYTES} bytes`);
+  if (Number(res.headers.get('content-length') ?? 0) > MAX_AUDIO_BYTES)
+    throw new BadInputError(`audio is larger than ${MAX_AUDIO_BYTES} bytes`);
   const audio = new Uint8Array(await res.arrayBuffer());
   if (audio.byteLength > MAX_AUDIO_BYTES) throw new BadInputError(`audio is larger than ${MAX_AUDIO_BYTES} bytes`);
   // Whisper infers the container from the file name.
@@ -124,7 +126,11 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
   const startRecommendation =
     options.startRecommendation ??
     ((id: string) =>
-      createRecommendationService({ database: deps.database, client: Context.current().client, taskQueue: deps.env.REELFLOW_TASK_QUEUE }).start(id));
+      createRecommendationService({
+        database: deps.database,
+        client: Context.current().client,
+        taskQueue: deps.env.REELFLOW_TASK_QUEUE,
+      }).start(id));
 
   return {
     /**
@@ -148,7 +154,20 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
         const enqueue = async (step: string, jobType: 'openai_transcription' | 'openai_analysis', estimate: number) => {
           const { rows } = await pool.query<{ id: string }>(
             'SELECT id FROM enqueue_job($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)',
-            [input.workflowId, `${step}:${input.runId}`, jobType, 'openai', priority, '{}', null, null, null, estimate, deps.limits.openai.maxAttempts, input.runId],
+            [
+              input.workflowId,
+              `${step}:${input.runId}`,
+              jobType,
+              'openai',
+              priority,
+              '{}',
+              null,
+              null,
+              null,
+              estimate,
+              deps.limits.openai.maxAttempts,
+              input.runId,
+            ],
           );
           return rows[0]!.id;
         };
@@ -178,7 +197,8 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
         };
       } catch (err) {
         // A bad analysis or video here is a bug upstream, not a blip: retrying cannot fix it.
-        if (err instanceof MalformedAnalysisError || err instanceof InvalidVideoError) throw classifyFailure(new BadInputError(err.message)).failure;
+        if (err instanceof MalformedAnalysisError || err instanceof InvalidVideoError)
+          throw classifyFailure(new BadInputError(err.message)).failure;
         throw classifyFailure(err).failure;
       }
     },
@@ -200,8 +220,12 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
           reenqueued: result.reenqueued,
           unreadableVideos: result.unreadableVideos,
         };
-        deps.log.info({ created: summary.created.length, skipped: summary.skipped, reenqueued: summary.reenqueued.length }, 'recommendations generated');
-        for (const r of result.rejected) deps.log.warn({ dedupeKey: r.dedupeKey, reason: r.reason }, 'recommendation rejected by enqueue validation');
+        deps.log.info(
+          { created: summary.created.length, skipped: summary.skipped, reenqueued: summary.reenqueued.length },
+          'recommendations generated',
+        );
+        for (const r of result.rejected)
+          deps.log.warn({ dedupeKey: r.dedupeKey, reason: r.reason }, 'recommendation rejected by enqueue validation');
         return summary;
       } catch (err) {
         throw classifyFailure(err instanceof RangeError ? new BadInputError(err.message) : err).failure;

@@ -8,13 +8,15 @@ export function createOpenAiActivities(deps: ActivityDeps) {
     async writeBrief(input: { jobId: string; request: BriefRequest }): Promise<VideoBrief> {
       return runProviderJob(deps, input.jobId, 'openai', async (ctx) => {
         const { system, user } = briefPrompt(input.request);
-        const brief = await ctx.call(() => deps.providers.openai.generateJson({
-          name: 'video_brief',
-          schema: videoBriefSchema,
-          jsonSchema: videoBriefJsonSchema,
-          system,
-          user,
-        }));
+        const brief = await ctx.call(() =>
+          deps.providers.openai.generateJson({
+            name: 'video_brief',
+            schema: videoBriefSchema,
+            jsonSchema: videoBriefJsonSchema,
+            system,
+            user,
+          }),
+        );
         return { value: brief };
       });
     },

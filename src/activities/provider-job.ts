@@ -80,8 +80,9 @@ export async function runProviderJob<T>(
   // Cancellation, or this worker shutting down (which hands the job over rather than cancelling it).
   const stopping = deps.shuttingDown ? AbortSignal.any([activity.cancellationSignal, deps.shuttingDown]) : activity.cancellationSignal;
   // A poll interrupted by the workflow's cancel, kept so the task can be followed to its end.
-  const interrupted: { poll: { read: () => Promise<{ state: string }>; done: (s: { state: string }) => boolean; wakeKey?: string } | null } =
-    { poll: null };
+  const interrupted: {
+    poll: { read: () => Promise<{ state: string }>; done: (s: { state: string }) => boolean; wakeKey?: string } | null;
+  } = { poll: null };
   let slot: JobSlot | null = null;
   try {
     slot = await withDbRetry(() => takeSlot(deps.gate, jobId, provider, { attempt, signal: stopping, deadline: job!.deadline }));
@@ -237,7 +238,8 @@ export async function runProviderJob<T>(
         holdUntil,
       ]);
       // Cancelled meanwhile, and the provider said the task is over: nothing runs in the slot any more.
-      if (rows[0]?.status === 'cancelled' && slot && err instanceof ProviderError && err.kind === 'permanent') await slot.taskEnded('failed');
+      if (rows[0]?.status === 'cancelled' && slot && err instanceof ProviderError && err.kind === 'permanent')
+        await slot.taskEnded('failed');
     }).catch((dbErr) => log.error({ err: dbErr }, 'could not record the failure; Temporal retries the job'));
     log.warn({ err: failure.message, final, retryable }, 'job attempt failed');
     throw failure;

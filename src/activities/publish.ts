@@ -27,11 +27,14 @@ export function createPublishActivities(deps: ActivityDeps) {
     async publishVideo(input: PublishInput): Promise<PublishedPost> {
       return runProviderJob(deps, input.jobId, input.platform, async (ctx) => {
         const publisher = deps.providers[input.platform];
-        const handle = await ctx.submitOnce(async () =>
-          (await publisher.createUpload({ videoUrl: input.videoUrl, caption: input.caption, title: input.title })).handle,
+        const handle = await ctx.submitOnce(
+          async () => (await publisher.createUpload({ videoUrl: input.videoUrl, caption: input.caption, title: input.title })).handle,
         );
         // Checking status first also covers a retry after a publish call whose answer was lost.
-        const status = await ctx.poll(() => publisher.getStatus(handle), (s) => s.state !== 'processing');
+        const status = await ctx.poll(
+          () => publisher.getStatus(handle),
+          (s) => s.state !== 'processing',
+        );
         switch (status.state) {
           case 'published':
             return { value: { platform: input.platform, postId: status.postId, url: status.url } };

@@ -153,12 +153,7 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
         await tx
           .update(competitiveRecommendations)
           .set({ status: input.status, error: input.reason, updatedAt: new Date() })
-          .where(
-            and(
-              eq(competitiveRecommendations.id, input.recommendationId),
-              inArray(competitiveRecommendations.status, OPEN),
-            ),
-          );
+          .where(and(eq(competitiveRecommendations.id, input.recommendationId), inArray(competitiveRecommendations.status, OPEN)));
       });
     },
 

@@ -24,9 +24,13 @@ export function createVeo3Activities(deps: ActivityDeps) {
           cost: deps.env.KIE_CREDITS_PER_VIDEO,
         });
         // KIE's callback (KIE_CALLBACK_URL) wakes the poll as soon as the render ends.
-        const status = await ctx.poll(() => veo3.getStatus(taskId), (s) => s.state !== 'generating', {
-          wakeKey: providerEventKey('veo3', taskId),
-        });
+        const status = await ctx.poll(
+          () => veo3.getStatus(taskId),
+          (s) => s.state !== 'generating',
+          {
+            wakeKey: providerEventKey('veo3', taskId),
+          },
+        );
         if (status.state === 'failed') {
           // The task is over on KIE's side; a new submit would be a new paid task, so this is final.
           throw new ProviderError('veo3', 'permanent', `generation failed (${status.code ?? 'no code'}): ${status.message}`);

@@ -111,7 +111,13 @@ export type TokenCheck = { status: 'ok'; principal: Principal } | { status: 'exp
 export async function checkToken(db: Db, token: string): Promise<TokenCheck> {
   if (!token) return { status: 'unknown' };
   const [row] = await db
-    .select({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role, lastUsedAt: apiTokens.lastUsedAt, expiresAt: apiTokens.expiresAt })
+    .select({
+      id: apiTokens.id,
+      name: apiTokens.name,
+      role: apiTokens.role,
+      lastUsedAt: apiTokens.lastUsedAt,
+      expiresAt: apiTokens.expiresAt,
+    })
     .from(apiTokens)
     .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)));
   if (!row) return { status: 'unknown' };

@@ -9,7 +9,6 @@ import { ApiError, BadInputError, ConflictError, NotFoundError } from '../shared
 import { redactUrl } from './redact';
 import { DATABASE_CONNECTION_ERROR_CODES } from '../shared/connection-errors';
 
-
 export const errorBody = (message: string) => ({ ok: false as const, error: { message } });
 
 /** The error handler and the not-found handler, both in the one shape. */
@@ -20,7 +19,9 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     if (status >= 500 && !(err instanceof ApiError)) req.log.error({ err }, 'api call failed');
     return reply.status(status).send(errorBody(message));
   });
-  app.setNotFoundHandler(async (req, reply) => reply.status(404).send(errorBody(`no route ${req.method} ${redactUrl(req.url).split('?')[0]}`)));
+  app.setNotFoundHandler(async (req, reply) =>
+    reply.status(404).send(errorBody(`no route ${req.method} ${redactUrl(req.url).split('?')[0]}`)),
+  );
 }
 
 /** Status and public message of any error; internals stay in the log. */
@@ -29,7 +30,8 @@ export function describeError(err: unknown): { status: number; message: string }
   if (err instanceof BadInputError) return { status: 400, message: err.message };
   if (err instanceof NotFoundError) return { status: 404, message: err.message };
   if (err instanceof ConflictError) return { status: 409, message: err.message };
-  if (err instanceof ScheduleNotFoundError) return { status: 404, message: 'the schedule does not exist; create it with `reelflow schedule create`' };
+  if (err instanceof ScheduleNotFoundError)
+    return { status: 404, message: 'the schedule does not exist; create it with `reelflow schedule create`' };
   if (err instanceof z.ZodError) {
     const issue = err.issues[0];
     return { status: 400, message: `${issue?.path.join('.') || 'input'} ${issue?.message ?? 'is invalid'}` };

@@ -31,7 +31,11 @@ function scheduleController(client: Client, name: string, scheduleId: string): S
         paused: d.state.paused,
         note: d.state.note ?? null,
         nextActionTimes: d.info.nextActionTimes,
-        recentActions: d.info.recentActions.map((a) => ({ scheduledAt: a.scheduledAt, takenAt: a.takenAt, workflowId: a.action.workflow.workflowId })),
+        recentActions: d.info.recentActions.map((a) => ({
+          scheduledAt: a.scheduledAt,
+          takenAt: a.takenAt,
+          workflowId: a.action.workflow.workflowId,
+        })),
         runningActions: d.info.runningActions.map((a) => a.workflow.workflowId),
         numActionsTaken: d.info.numActionsTaken,
         overlap: d.policies.overlap,

@@ -23,7 +23,11 @@ const readErrors = {
   '429': error('Too many failed authentications from this address in the window (Retry-After says when to come back)'),
   '500': error('Internal error (no details); on a mutating call also when its audit row could not be written'),
 };
-const operatorErrors = { ...readErrors, '400': error('Malformed input; the message names the field'), '403': error('The token has the read role') };
+const operatorErrors = {
+  ...readErrors,
+  '400': error('Malformed input; the message names the field'),
+  '403': error('The token has the read role'),
+};
 const idParam = {
   name: 'id',
   in: 'path',
@@ -31,7 +35,13 @@ const idParam = {
   description: 'A recommendation id, a job id or a workflow id (recommendation-<uuid>)',
   schema: { type: 'string' },
 };
-const query = (name: string, schema: object, description?: string) => ({ name, in: 'query', required: false, schema, ...(description ? { description } : {}) });
+const query = (name: string, schema: object, description?: string) => ({
+  name,
+  in: 'query',
+  required: false,
+  schema,
+  ...(description ? { description } : {}),
+});
 const limit = query('limit', { type: 'integer', minimum: 1, maximum: 1000 });
 const readOp = (summary: string, data: object = {}, parameters: object[] = [], extra: Record<string, object> = {}) => ({
   summary,
@@ -40,7 +50,10 @@ const readOp = (summary: string, data: object = {}, parameters: object[] = [], e
   parameters,
   responses: { '200': answer(summary, data), ...readErrors, ...extra },
 });
-const operatorOp = (summary: string, opts: { body?: object; data?: object; parameters?: object[]; success?: string; extra?: Record<string, object> } = {}) => ({
+const operatorOp = (
+  summary: string,
+  opts: { body?: object; data?: object; parameters?: object[]; success?: string; extra?: Record<string, object> } = {},
+) => ({
   summary,
   security: [{ bearer: [] }],
   'x-role': 'operator',
@@ -97,7 +110,12 @@ export const openApiDocument = {
             },
           },
           scheduleAfter: { type: 'string', format: 'date-time' },
-          deadline: { type: 'string', format: 'date-time', description: 'Default: P0 24 h, P1 48 h, P2 1 week, P3 none, counted from scheduleAfter when given; must come after scheduleAfter' },
+          deadline: {
+            type: 'string',
+            format: 'date-time',
+            description:
+              'Default: P0 24 h, P1 48 h, P2 1 week, P3 none, counted from scheduleAfter when given; must come after scheduleAfter',
+          },
           source: { type: 'string', enum: [...RECOMMENDATION_SOURCES] },
           sourceVideoId: { type: 'string', format: 'uuid' },
           dedupeKey: { type: 'string', description: 'Same key twice returns the existing recommendation' },
@@ -121,11 +139,38 @@ export const openApiDocument = {
     '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
     '/hooks/kie/{secret}': {
       post: {
-        summary: "KIE.ai's callBackUrl (set KIE_CALLBACK_URL to https://<host>/hooks/kie/<KIE_CALLBACK_SECRET>): wakes the poller of the finished task",
+        summary:
+          "KIE.ai's callBackUrl (set KIE_CALLBACK_URL to https://<host>/hooks/kie/<KIE_CALLBACK_SECRET>): wakes the poller of the finished task",
         security: [],
-        parameters: [{ name: 'secret', in: 'path', required: true, schema: { type: 'string', minLength: 32, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' } }],
-        requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['code', 'data'], properties: { code: { type: 'integer' }, msg: { type: 'string' }, data: { type: 'object', required: ['taskId'], properties: { taskId: { type: 'string' } } } } } } } },
-        responses: { '200': answer('Received'), '400': error('Not a KIE callback'), '404': error('Hook off or wrong secret'), '429': error('Too many calls from this address in the window') },
+        parameters: [
+          {
+            name: 'secret',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', minLength: 32, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' },
+          },
+        ],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['code', 'data'],
+                properties: {
+                  code: { type: 'integer' },
+                  msg: { type: 'string' },
+                  data: { type: 'object', required: ['taskId'], properties: { taskId: { type: 'string' } } },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': answer('Received'),
+          '400': error('Not a KIE callback'),
+          '404': error('Hook off or wrong secret'),
+          '429': error('Too many calls from this address in the window'),
+        },
       },
     },
     '/metrics': {
@@ -133,7 +178,10 @@ export const openApiDocument = {
         summary: 'Prometheus metrics (queue depth, in-flight vs cap, wait/run histograms, attempts, failures, stuck, cost)',
         security: [{ bearer: [] }],
         'x-role': 'read',
-        responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...readErrors },
+        responses: {
+          '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+          ...readErrors,
+        },
       },
     },
     '/api/whoami': { get: readOp('The calling token and the Temporal Web UI base URL') },
@@ -155,7 +203,11 @@ export const openApiDocument = {
       get: readOp('A recommendation with its jobs, history and workflow state', {}, [idParam], notFound),
     },
     '/api/recommendations/{id}/start': {
-      post: operatorOp('Start (or find) the workflow of an existing recommendation', { parameters: [idParam], data: ref('EnqueueResult'), extra: notFound }),
+      post: operatorOp('Start (or find) the workflow of an existing recommendation', {
+        parameters: [idParam],
+        data: ref('EnqueueResult'),
+        extra: notFound,
+      }),
     },
     '/api/recommendations/{id}/cancel': {
       post: operatorOp('Cancel the recommendation and its open jobs', {
@@ -182,7 +234,12 @@ export const openApiDocument = {
       ]),
     },
     '/api/jobs/{id}': {
-      get: readOp('A job with its recommendation, history (job_events) and Temporal Web UI link', {}, [{ ...idParam, description: 'Job id' }], notFound),
+      get: readOp(
+        'A job with its recommendation, history (job_events) and Temporal Web UI link',
+        {},
+        [{ ...idParam, description: 'Job id' }],
+        notFound,
+      ),
     },
     '/api/jobs/{id}/cancel': {
       post: operatorOp("Cancel the job's recommendation workflow", {
@@ -207,13 +264,19 @@ export const openApiDocument = {
     '/api/capacity': { get: readOp('Per-provider cap, slots in use, free, waiting and spacing', {}, [query('provider', ref('Provider'))]) },
     '/api/stats': { get: readOp('Counts by status/type/priority, provider panels and performance by job type') },
     '/api/audit': {
-      get: { ...readOp('Audit log, newest first', {}, [limit]), 'x-role': 'operator', responses: { '200': answer('Audit rows'), ...operatorErrors } },
+      get: {
+        ...readOp('Audit log, newest first', {}, [limit]),
+        'x-role': 'operator',
+        responses: { '200': answer('Audit rows'), ...operatorErrors },
+      },
     },
     '/api/schedule': { get: readOp('The hourly recommendation schedule', {}, [], scheduleUnavailable) },
     '/api/schedule/pause': { post: operatorOp('Pause the hourly schedule', { extra: scheduleUnavailable }) },
     '/api/schedule/unpause': { post: operatorOp('Resume the hourly schedule', { extra: scheduleUnavailable }) },
     '/api/schedule/trigger': { post: operatorOp('Run the hourly schedule now', { extra: scheduleUnavailable }) },
-    '/api/schedules/{name}': { get: readOp('A schedule by name: hourly (recommendations) or bargains (daily 08:00 Madrid)', {}, [scheduleName], scheduleUnavailable) },
+    '/api/schedules/{name}': {
+      get: readOp('A schedule by name: hourly (recommendations) or bargains (daily 08:00 Madrid)', {}, [scheduleName], scheduleUnavailable),
+    },
     '/api/schedules/{name}/pause': { post: operatorOp('Pause a schedule', { parameters: [scheduleName], extra: scheduleUnavailable }) },
     '/api/schedules/{name}/unpause': { post: operatorOp('Resume a schedule', { parameters: [scheduleName], extra: scheduleUnavailable }) },
     '/api/schedules/{name}/trigger': { post: operatorOp('Run a schedule now', { parameters: [scheduleName], extra: scheduleUnavailable }) },

@@ -32,7 +32,10 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   const metrics = opts.metrics ?? createMetrics({ database, workers: opts.workers });
 
   // Whatever logs a request logs it through this serializer: the KIE hook's URL carries its secret.
-  const log = opts.log.child({ component: 'api' }, { serializers: { req: (req: { method?: string; url?: string }) => ({ method: req.method, url: redactUrl(req.url ?? '') }) } });
+  const log = opts.log.child(
+    { component: 'api' },
+    { serializers: { req: (req: { method?: string; url?: string }) => ({ method: req.method, url: redactUrl(req.url ?? '') }) } },
+  );
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // One line per call from the audit hooks' onResponse, with who and what, instead of Fastify's two.

@@ -121,7 +121,8 @@ export async function calendar24h(pool: pg.Pool): Promise<CalendarRow[]> {
 
 /** One row per provider of the limits table: the gate's view plus the last 24 h of outcomes. */
 export async function providerPanels(pool: pg.Pool): Promise<ProviderPanel[]> {
-  const { rows } = await pool.query<ProviderPanel>(`
+  const { rows } = await pool.query<ProviderPanel>(
+    `
     SELECT l.provider, c.max_concurrent AS "maxConcurrent", c.in_use AS "inUse", c.waiting, c.planned,
            c.min_start_interval_ms AS "minStartIntervalMs", c.last_start_at AS "lastStartAt",
            s.queued, s.processing, s.completed24h AS "completed24h", s.failed24h AS "failed24h",
@@ -147,13 +148,16 @@ export async function providerPanels(pool: pg.Pool): Promise<ProviderPanel[]> {
                  AND (q.stuck_since IS NOT NULL OR now() - q.started_at > make_interval(secs => 2 * q.estimated_duration_seconds)))::int AS stuck
           FROM automation_queue q WHERE q.api_provider = l.provider) s
      WHERE l.provider = ANY($1)
-     ORDER BY array_position($1, l.provider)`, [PROVIDERS]);
+     ORDER BY array_position($1, l.provider)`,
+    [PROVIDERS],
+  );
   return rows;
 }
 
 /** Final failures and retried attempts, newest first, with the error each one carried. */
 export async function recentFailures(pool: pg.Pool, limit = 20): Promise<FailureRow[]> {
-  const { rows } = await pool.query<FailureRow>(`
+  const { rows } = await pool.query<FailureRow>(
+    `
     SELECT e.id::int AS "eventId", e.event, e.created_at AS at, e.detail->>'error' AS error,
            (e.detail->>'attempt')::int AS attempt, q.id AS "jobId", q.workflow_id AS "workflowId",
            q.api_provider AS provider, q.job_type AS "jobType", q.priority, r.title
@@ -162,7 +166,9 @@ export async function recentFailures(pool: pg.Pool, limit = 20): Promise<Failure
       LEFT JOIN competitive_recommendations r ON r.id = q.recommendation_id
      WHERE e.event IN ('failed', 'retrying')
      ORDER BY e.id DESC
-     LIMIT $1`, [limit]);
+     LIMIT $1`,
+    [limit],
+  );
   return rows;
 }
 

@@ -62,7 +62,12 @@ export async function auditCliCommand(db: Db, command: string, args: readonly st
   await recordAudit(db, {
     actor: cliActor(),
     action,
-    target: command === 'cancel' || command === 'reprioritise' || command === 'token:revoke' ? (args[0] ?? null) : command === 'token' && args[0] === 'revoke' ? (args[1] ?? null) : null,
+    target:
+      command === 'cancel' || command === 'reprioritise' || command === 'token:revoke'
+        ? (args[0] ?? null)
+        : command === 'token' && args[0] === 'revoke'
+          ? (args[1] ?? null)
+          : null,
     detail: { via: 'cli', command, args, flags: shown, host: os.hostname() },
   });
 }

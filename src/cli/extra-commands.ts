@@ -87,11 +87,20 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
 
   async bargains(ctx) {
     noArguments(ctx, 'bargains');
-    const options = parseInput(dailyBargainsOptionsSchema, { limit: ctx.values.limit === undefined ? undefined : Number(ctx.values.limit) }, 'bargains');
-    const result = await withService(ctx, (service) => createBargainAnalyzer({ db: ctx.database.db, service }).generateDailyBargains(options));
+    const options = parseInput(
+      dailyBargainsOptionsSchema,
+      { limit: ctx.values.limit === undefined ? undefined : Number(ctx.values.limit) },
+      'bargains',
+    );
+    const result = await withService(ctx, (service) =>
+      createBargainAnalyzer({ db: ctx.database.db, service }).generateDailyBargains(options),
+    );
     ctx.out(result, () => {
-      console.log(`bargains of ${result.day}: created ${result.created.length}, skipped ${result.skipped} already known (${result.candidates} players qualify)`);
-      for (const r of result.created) console.log(`  ${r.priority}  ${r.id}  ${terminalSafe(r.title)}  (deadline ${r.urgencyDeadline?.toISOString()})`);
+      console.log(
+        `bargains of ${result.day}: created ${result.created.length}, skipped ${result.skipped} already known (${result.candidates} players qualify)`,
+      );
+      for (const r of result.created)
+        console.log(`  ${r.priority}  ${r.id}  ${terminalSafe(r.title)}  (deadline ${r.urgencyDeadline?.toISOString()})`);
     });
     return 0;
   },
@@ -125,8 +134,15 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
     if (sub !== 'ingest') throw new BadInputError('competitor needs: ingest [file]');
     const client = await connectTemporal(ctx.env.TEMPORAL_ADDRESS, ctx.env.TEMPORAL_NAMESPACE);
     try {
-      const handles = await ingestCompetitorVideos(client, ctx.env.REELFLOW_TASK_QUEUE, file ?? path.join(SAMPLE_DIR, 'competitor-videos.json'));
-      ctx.out(handles.map((h) => h.workflowId), () => console.log(`started ${handles.length} competitor video workflows`));
+      const handles = await ingestCompetitorVideos(
+        client,
+        ctx.env.REELFLOW_TASK_QUEUE,
+        file ?? path.join(SAMPLE_DIR, 'competitor-videos.json'),
+      );
+      ctx.out(
+        handles.map((h) => h.workflowId),
+        () => console.log(`started ${handles.length} competitor video workflows`),
+      );
     } finally {
       await client.connection.close();
     }

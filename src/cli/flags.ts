@@ -45,7 +45,19 @@ const COMMON: readonly FlagName[] = ['json', 'help'];
  * (looked up first). A command missing here takes only --json and --help.
  */
 export const COMMAND_FLAGS: Record<string, readonly FlagName[]> = {
-  enqueue: ['title', 'type', 'priority', 'player', 'platforms', 'schedule-after', 'deadline', 'config', 'our-data', 'source', 'recommendation'],
+  enqueue: [
+    'title',
+    'type',
+    'priority',
+    'player',
+    'platforms',
+    'schedule-after',
+    'deadline',
+    'config',
+    'our-data',
+    'source',
+    'recommendation',
+  ],
   list: ['jobs', 'status', 'priority', 'provider', 'limit'],
   status: [],
   cancel: ['reason'],

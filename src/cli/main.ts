@@ -70,7 +70,12 @@ function enqueueInput(v: Values): unknown {
 async function run(argv: string[]): Promise<number> {
   const { command, args, values: v } = parseCommandLine(argv);
   if (!command || v.help) {
-    console.log(require('node:fs').readFileSync(__filename, 'utf8').match(/\/\*\*([\s\S]*?)\*\//)[1].replace(/^ \* ?/gm, ''));
+    console.log(
+      require('node:fs')
+        .readFileSync(__filename, 'utf8')
+        .match(/\/\*\*([\s\S]*?)\*\//)[1]
+        .replace(/^ \* ?/gm, ''),
+    );
     return command ? 0 : 2;
   }
   const env = loadEnv();
@@ -116,12 +121,31 @@ async function run(argv: string[]): Promise<number> {
         if (jobFilters) {
           const jobs = await service.listJobs(jobFilters);
           out(jobs, () =>
-            printTable(jobs.map((j) => ({ id: j.id, priority: j.priority, status: j.status, type: j.jobType, provider: j.apiProvider, attempts: `${j.attempts}/${j.maxAttempts}`, error: j.error ?? '' }))),
+            printTable(
+              jobs.map((j) => ({
+                id: j.id,
+                priority: j.priority,
+                status: j.status,
+                type: j.jobType,
+                provider: j.apiProvider,
+                attempts: `${j.attempts}/${j.maxAttempts}`,
+                error: j.error ?? '',
+              })),
+            ),
           );
         } else {
           const recs = await service.listRecommendations(recommendationFilters!);
           out(recs, () =>
-            printTable(recs.map((r) => ({ id: r.id, priority: r.priority, status: r.status, type: r.recommendationType, title: r.title.slice(0, 50), deadline: r.urgencyDeadline?.toISOString() ?? '' }))),
+            printTable(
+              recs.map((r) => ({
+                id: r.id,
+                priority: r.priority,
+                status: r.status,
+                type: r.recommendationType,
+                title: r.title.slice(0, 50),
+                deadline: r.urgencyDeadline?.toISOString() ?? '',
+              })),
+            ),
           );
         }
         break;
@@ -132,8 +156,20 @@ async function run(argv: string[]): Promise<number> {
           const r = s.recommendation;
           console.log(`${r.id}  ${r.priority}  ${r.status}  ${r.recommendationType}\n  ${terminalSafe(r.title)}`);
           if (r.error) console.log(`  error: ${terminalSafe(r.error)}`);
-          console.log(`  workflow: ${s.workflow ? `${s.workflow.status}${s.workflow.state ? ` (${s.workflow.state.phase})` : ''}` : 'none'}`);
-          printTable(s.jobs.map((j) => ({ job: j.id, step: j.step, status: j.status, provider: j.apiProvider, attempts: `${j.attempts}/${j.maxAttempts}`, task: j.providerTaskId ?? '', error: j.error ?? '' })));
+          console.log(
+            `  workflow: ${s.workflow ? `${s.workflow.status}${s.workflow.state ? ` (${s.workflow.state.phase})` : ''}` : 'none'}`,
+          );
+          printTable(
+            s.jobs.map((j) => ({
+              job: j.id,
+              step: j.step,
+              status: j.status,
+              provider: j.apiProvider,
+              attempts: `${j.attempts}/${j.maxAttempts}`,
+              task: j.providerTaskId ?? '',
+              error: j.error ?? '',
+            })),
+          );
           for (const e of s.events) console.log(`  ${e.createdAt.toISOString()}  ${e.event}  ${JSON.stringify(e.detail)}`);
         });
         break;
@@ -151,14 +187,31 @@ async function run(argv: string[]): Promise<number> {
       case 'capacity': {
         const rows = v.workflow ? await service.capacityFromWorkflow(args[0]) : await service.capacity(args[0]);
         out(rows, () =>
-          printTable(rows.map((r) => ({ provider: r.provider, in_use: r.inUse, cap: r.maxConcurrent, free: r.free, waiting: r.waiting, planned: r.planned, spacing_ms: r.minStartIntervalMs }))),
+          printTable(
+            rows.map((r) => ({
+              provider: r.provider,
+              in_use: r.inUse,
+              cap: r.maxConcurrent,
+              free: r.free,
+              waiting: r.waiting,
+              planned: r.planned,
+              spacing_ms: r.minStartIntervalMs,
+            })),
+          ),
         );
         break;
       }
       case 'workers': {
         const queues = await queueWorkers(client, env.REELFLOW_TASK_QUEUE);
         out(queues, () =>
-          printTable(queues.map((w) => ({ task_queue: w.taskQueue, workers: w.workers, last_poll: w.lastSeenAt?.toISOString() ?? 'never', identities: w.identities.join(' ') }))),
+          printTable(
+            queues.map((w) => ({
+              task_queue: w.taskQueue,
+              workers: w.workers,
+              last_poll: w.lastSeenAt?.toISOString() ?? 'never',
+              identities: w.identities.join(' '),
+            })),
+          ),
         );
         const unserved = queues.filter((w) => w.workers === 0);
         if (unserved.length) {
@@ -181,7 +234,11 @@ async function run(argv: string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const badInput = err instanceof BadInputError || err instanceof NotFoundError || err instanceof ConflictError || err instanceof ConfigError ||
+    const badInput =
+      err instanceof BadInputError ||
+      err instanceof NotFoundError ||
+      err instanceof ConflictError ||
+      err instanceof ConfigError ||
       (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     console.error(`reelflow: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(badInput ? 2 : 1);

@@ -58,7 +58,10 @@ export const envSchema = z.object({
    */
   REELFLOW_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(100_000).default(2_000),
   /** host:port where worker processes serve Temporal's runtime metrics for Prometheus (off when unset). */
-  TEMPORAL_METRICS_BIND: z.string().regex(/^[^:]+:\d+$/, 'must be host:port').optional(),
+  TEMPORAL_METRICS_BIND: z
+    .string()
+    .regex(/^[^:]+:\d+$/, 'must be host:port')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   KIE_BASE_URL: url.default('https://api.kie.ai'),

@@ -31,7 +31,7 @@ export function renderLimitsDoc(): string {
     '',
     '- **submit repeatable: no** means a submit whose answer never arrived (the worker died mid-request) is',
     '  not sent again: the job fails as `SubmitOutcomeUnknown` rather than pay or post twice.',
-    '- **cancellable: no** means a cancelled job\'s task runs on at the provider (and is paid): its slot stays',
+    "- **cancellable: no** means a cancelled job's task runs on at the provider (and is paid): its slot stays",
     '  counted until the task ends, followed by the worker; if nobody can follow it, until its start + 2x the estimate.',
     `- Every non-zero start interval gets a further ${START_MARGIN_MS} ms margin so the provider, one HTTP request`,
     '  later, still sees at least the interval.',

@@ -142,19 +142,24 @@
     $('alerts').replaceChildren(
       ...workerAlerts(workers),
       ...stuck.map((j) =>
-        h('div', { class: 'alert', 'data-testid': 'stuck-alert', 'data-job-id': j.id },
+        h(
+          'div',
+          { class: 'alert', 'data-testid': 'stuck-alert', 'data-job-id': j.id },
           `⚠ Stuck: ${j.title || j.jobType} · ${j.step} on ${j.provider}, running ${duration(j.runningSeconds)} (over 2× its estimate) `,
-          workflowLink(j.workflowId)),
+          workflowLink(j.workflowId),
+        ),
       ),
     );
   }
 
   // workers: per task queue from Temporal; null when Temporal did not answer, undefined when this server cannot ask.
   function workerAlerts(workers) {
-    const alert = (text, queue) => h('div', { class: 'alert', 'data-testid': 'workers-alert', ...(queue ? { 'data-queue': queue } : {}) }, text);
+    const alert = (text, queue) =>
+      h('div', { class: 'alert', 'data-testid': 'workers-alert', ...(queue ? { 'data-queue': queue } : {}) }, text);
     if (workers === null) return [alert('⚠ The Temporal server did not answer: live workers unknown')];
     const unserved = (workers || []).filter((w) => w.workers === 0);
-    if (unserved.length > 1 && unserved.length === workers.length) return [alert('⚠ No worker is running: nothing moves. Start them: npm run worker')];
+    if (unserved.length > 1 && unserved.length === workers.length)
+      return [alert('⚠ No worker is running: nothing moves. Start them: npm run worker')];
     return unserved.map((w) =>
       alert(
         `⚠ No worker serves ${w.taskQueue}: its jobs wait and nothing runs (last poll ${w.lastSeenAt ? new Date(w.lastSeenAt).toLocaleTimeString() : 'never'}). ` +
@@ -173,10 +178,14 @@
         const meter = h('div', { class: full ? 'meter full' : 'meter' }, h('div'));
         meter.firstChild.style.width = `${Math.min(100, (p.inUse / Math.max(1, p.maxConcurrent)) * 100)}%`;
         const row = (label, value) => [h('dt', { text: label }), h('dd', { text: String(value) })];
-        return h('div', { class: 'card provider', 'data-provider': p.provider },
+        return h(
+          'div',
+          { class: 'card provider', 'data-provider': p.provider },
           h('h3', {}, h('span', { text: p.provider }), h('span', { class: 'in-use', text: `${p.inUse} / ${p.maxConcurrent}` })),
           meter,
-          h('dl', {},
+          h(
+            'dl',
+            {},
             row('In use / cap', `${p.inUse} / ${p.maxConcurrent}`),
             row('In line', p.waiting),
             row('Planned', p.planned),
@@ -189,7 +198,9 @@
             row('Stuck', p.stuck),
             // A cancelled VEO3 render still runs (and is paid): its slot frees when the render ends.
             ...(p.held || []).flatMap((s) => row('Held', `cancelled render finishing, task ${s.providerTaskId ?? s.jobId}`)),
-            ...(served ? row('Workers', served.workers) : [])));
+            ...(served ? row('Workers', served.workers) : []),
+          ),
+        );
       }),
     );
   }
@@ -217,9 +228,18 @@
   function newQueueRow(job) {
     const tr = h('tr', { 'data-job-id': job.id, 'data-testid': 'queue-row' });
     for (let i = 0; i < 9; i += 1) tr.append(h('td'));
-    const select = h('select', { 'aria-label': 'Priority', 'data-testid': 'priority-select', onchange: () => reprioritise(job.id, select) },
-      ...PRIORITIES.map((p) => h('option', { value: p, text: p })));
-    const cancel = h('button', { type: 'button', class: 'danger', 'data-testid': 'cancel-button', text: 'Cancel', onclick: () => cancelJob(job.id, cancel) });
+    const select = h(
+      'select',
+      { 'aria-label': 'Priority', 'data-testid': 'priority-select', onchange: () => reprioritise(job.id, select) },
+      ...PRIORITIES.map((p) => h('option', { value: p, text: p })),
+    );
+    const cancel = h('button', {
+      type: 'button',
+      class: 'danger',
+      'data-testid': 'cancel-button',
+      text: 'Cancel',
+      onclick: () => cancelJob(job.id, cancel),
+    });
     tr.append(h('td', { class: 'actions' }, h('div', { class: 'actions' }, select, cancel)));
     return tr;
   }
@@ -258,7 +278,9 @@
     }
     button.disabled = true;
     try {
-      const result = await api('POST', `/api/jobs/${encodeURIComponent(jobId)}/cancel`, { reason: `cancelled from the dashboard by ${me.name}` });
+      const result = await api('POST', `/api/jobs/${encodeURIComponent(jobId)}/cancel`, {
+        reason: `cancelled from the dashboard by ${me.name}`,
+      });
       toast(`Cancellation requested for recommendation ${shortId(result.recommendationId)}`);
     } catch (err) {
       toast(`Cancel failed: ${err.message}`, true);
@@ -287,16 +309,26 @@
     const x = (iso) => Math.min(100, Math.max(0, ((Date.parse(iso) - start) / span) * 100));
     const children = [];
     for (let hr = 0; hr < 24; hr += 3) {
-      const tick = h('div', { class: 'tick', text: hr === 0 ? 'now' : new Date(start + hr * 3600_000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) });
+      const tick = h('div', {
+        class: 'tick',
+        text: hr === 0 ? 'now' : new Date(start + hr * 3600_000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
+      });
       tick.style.left = `calc(170px + (100% - 180px) * ${hr / 24})`;
       children.push(tick);
     }
     for (const c of rows.slice(0, 60)) {
-      const bar = h('div', { class: `bar ${c.priority}`, title: `${c.title || ''} · ${c.jobType} · ${c.provider} · ${new Date(c.plannedAt).toLocaleString()}` });
+      const bar = h('div', {
+        class: `bar ${c.priority}`,
+        title: `${c.title || ''} · ${c.jobType} · ${c.provider} · ${new Date(c.plannedAt).toLocaleString()}`,
+      });
       bar.style.left = `${x(c.plannedAt)}%`;
       bar.style.width = `${Math.max(0.3, x(c.estimatedEndAt) - x(c.plannedAt))}%`;
-      const row = h('div', { class: 'row', 'data-testid': 'calendar-row', 'data-job-id': c.id },
-        h('span', { class: 'label', text: `${c.priority} ${c.title || shortId(c.recommendationId)} · ${c.jobType}` }), bar);
+      const row = h(
+        'div',
+        { class: 'row', 'data-testid': 'calendar-row', 'data-job-id': c.id },
+        h('span', { class: 'label', text: `${c.priority} ${c.title || shortId(c.recommendationId)} · ${c.jobType}` }),
+        bar,
+      );
       if (c.deadline && Date.parse(c.deadline) - start <= span) {
         const mark = h('div', { class: 'deadline', title: `deadline ${new Date(c.deadline).toLocaleString()}` });
         mark.style.left = `${x(c.deadline)}%`;
@@ -312,11 +344,21 @@
     $('failures').replaceChildren(
       ...(failures.length
         ? failures.map((f) =>
-            h('li', { class: f.event, 'data-testid': 'failure' },
-              h('div', {},
+            h(
+              'li',
+              { class: f.event, 'data-testid': 'failure' },
+              h(
+                'div',
+                {},
                 h('strong', { text: f.event === 'failed' ? 'Failed' : `Retrying (attempt ${f.attempt ?? '?'})` }),
-                ` · ${f.priority} · ${f.title || f.jobType} · ${f.provider} · `, time(f.at), ' · ', workflowLink(f.workflowId)),
-              h('div', { class: 'err', text: f.error || '(no message)' })))
+                ` · ${f.priority} · ${f.title || f.jobType} · ${f.provider} · `,
+                time(f.at),
+                ' · ',
+                workflowLink(f.workflowId),
+              ),
+              h('div', { class: 'err', text: f.error || '(no message)' }),
+            ),
+          )
         : [h('li', { class: 'muted', text: 'No failures recently.' })]),
     );
   }

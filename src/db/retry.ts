@@ -10,7 +10,11 @@ export function isConnectionError(err: unknown): boolean {
   const e = err as { code?: string; message?: string; cause?: unknown } | undefined;
   if (!e) return false;
   if (e.code && DATABASE_CONNECTION_ERROR_CODES.has(e.code)) return true;
-  if (/Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error/i.test(e.message ?? '')) {
+  if (
+    /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error/i.test(
+      e.message ?? '',
+    )
+  ) {
     return true;
   }
   return e.cause !== undefined && e.cause !== err ? isConnectionError(e.cause) : false;

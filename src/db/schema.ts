@@ -45,9 +45,14 @@ export const competitiveVideos = pgTable(
     transcript: text('transcript'),
     analysis: jsonb('analysis'),
     /** Roster player ids resolved from the transcript. */
-    playersMentioned: text('players_mentioned').array().notNull().default(sql`'{}'::text[]`),
+    playersMentioned: text('players_mentioned')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     /** Names the normaliser could not resolve to one player: flagged for a human, never guessed. */
-    ambiguousNames: jsonb('ambiguous_names').notNull().default(sql`'[]'::jsonb`),
+    ambiguousNames: jsonb('ambiguous_names')
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     publishedAt: ts('published_at'),
     processedAt: ts('processed_at'),
     createdAt: createdAt(),
@@ -70,9 +75,13 @@ export const competitiveRecommendations = pgTable(
     source: text('source').notNull().default('manual'),
     title: text('title').notNull(),
     targetPlayer: text('target_player'),
-    ourData: jsonb('our_data').notNull().default(sql`'{}'::jsonb`),
+    ourData: jsonb('our_data')
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     /** Video settings and publishing targets, validated by jobConfigSchema before insert. */
-    jobConfig: jsonb('job_config').notNull().default(sql`'{}'::jsonb`),
+    jobConfig: jsonb('job_config')
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     sourceVideoId: uuid('source_video_id').references(() => competitiveVideos.id, { onDelete: 'set null' }),
     urgencyDeadline: ts('urgency_deadline'),
     scheduleAfter: ts('schedule_after'),
@@ -88,10 +97,7 @@ export const competitiveRecommendations = pgTable(
     uniqueIndex('competitive_recommendations_dedupe_key').on(t.dedupeKey),
     index('competitive_recommendations_status_idx').on(t.status, t.priority),
     check('competitive_recommendations_priority_check', sql`${t.priority} IN ('P0','P1','P2','P3')`),
-    check(
-      'competitive_recommendations_status_check',
-      sql`${t.status} IN (${inList(RECOMMENDATION_STATUSES)})`,
-    ),
+    check('competitive_recommendations_status_check', sql`${t.status} IN (${inList(RECOMMENDATION_STATUSES)})`),
     check(
       'competitive_recommendations_type_check',
       sql`${t.recommendationType} IN ('counter_argument','trend_jump','player_spotlight','viral_response','bargain','breaking_news')`,
@@ -106,7 +112,9 @@ export const automationQueue = pgTable(
     priority: text('priority').notNull(),
     status: text('status').notNull().default('queued'),
     jobType: text('job_type').notNull(),
-    jobConfig: jsonb('job_config').notNull().default(sql`'{}'::jsonb`),
+    jobConfig: jsonb('job_config')
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     apiProvider: text('api_provider').notNull(),
     scheduleAfter: ts('schedule_after'),
     /** urgency_deadline of the recommendation: a job not started by then is never started. */
@@ -154,7 +162,9 @@ export const jobEvents = pgTable(
     jobId: uuid('job_id').references(() => automationQueue.id, { onDelete: 'cascade' }),
     recommendationId: uuid('recommendation_id'),
     event: text('event').notNull(),
-    detail: jsonb('detail').notNull().default(sql`'{}'::jsonb`),
+    detail: jsonb('detail')
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     createdAt: createdAt(),
   },
   (t) => [index('job_events_job_idx').on(t.jobId, t.id), index('job_events_event_idx').on(t.event, t.createdAt)],
@@ -206,24 +216,31 @@ export const players = pgTable(
     recentForm: real('recent_form').notNull().default(0),
     minutes: integer('minutes').notNull().default(0),
     injuryStatus: text('injury_status').notNull().default('fit'),
-    aliases: text('aliases').array().notNull().default(sql`'{}'::text[]`),
+    aliases: text('aliases')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     updatedAt: updatedAt(),
   },
   (t) => [check('players_position_check', sql`${t.position} IN ('GK','DEF','MID','FWD')`)],
 );
 
-export const apiTokens = pgTable('api_tokens', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  name: text('name').notNull(),
-  /** sha256 of the token; the token itself is shown once at creation. */
-  tokenHash: text('token_hash').notNull().unique(),
-  role: text('role').notNull(),
-  createdAt: createdAt(),
-  lastUsedAt: ts('last_used_at'),
-  revokedAt: ts('revoked_at'),
-  /** Null: valid until revoked (drizzle/0003_security.sql). */
-  expiresAt: ts('expires_at'),
-}, (t) => [check('api_tokens_role_check', sql`${t.role} IN ('read','operator')`)]);
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    /** sha256 of the token; the token itself is shown once at creation. */
+    tokenHash: text('token_hash').notNull().unique(),
+    role: text('role').notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: ts('last_used_at'),
+    revokedAt: ts('revoked_at'),
+    /** Null: valid until revoked (drizzle/0003_security.sql). */
+    expiresAt: ts('expires_at'),
+  },
+  (t) => [check('api_tokens_role_check', sql`${t.role} IN ('read','operator')`)],
+);
 
 export const auditLog = pgTable('audit_log', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
@@ -231,7 +248,9 @@ export const auditLog = pgTable('audit_log', {
   actor: text('actor').notNull(),
   action: text('action').notNull(),
   target: text('target'),
-  detail: jsonb('detail').notNull().default(sql`'{}'::jsonb`),
+  detail: jsonb('detail')
+    .notNull()
+    .default(sql`'{}'::jsonb`),
   createdAt: createdAt(),
 });
 

@@ -26,16 +26,22 @@ export async function renderProgress(
     const waiting = mine.filter((j) => j.status === 'queued' && j.waitingSince).map((j) => j.step);
     const done = mine.filter((j) => j.status === 'completed').length;
     const detail = isFinalRecommendationStatus(rec.status)
-      ? rec.error ?? ''
-      : [active.length ? `running ${active.join(', ')}` : '', waiting.length ? `waiting for slot: ${waiting.join(', ')}` : '',
-         rec.scheduleAfter && rec.scheduleAfter > new Date() ? `scheduled for ${rec.scheduleAfter.toISOString().slice(11, 19)}` : '']
+      ? (rec.error ?? '')
+      : [
+          active.length ? `running ${active.join(', ')}` : '',
+          waiting.length ? `waiting for slot: ${waiting.join(', ')}` : '',
+          rec.scheduleAfter && rec.scheduleAfter > new Date() ? `scheduled for ${rec.scheduleAfter.toISOString().slice(11, 19)}` : '',
+        ]
           .filter(Boolean)
           .join('; ');
-    lines.push(`${rec.priority}  ${rec.status.padEnd(13)} ${String(done).padStart(1)}/${mine.length} jobs  ${cutAtWord(terminalSafe(rec.title), 52).padEnd(52)}  ${detail}`);
+    lines.push(
+      `${rec.priority}  ${rec.status.padEnd(13)} ${String(done).padStart(1)}/${mine.length} jobs  ${cutAtWord(terminalSafe(rec.title), 52).padEnd(52)}  ${detail}`,
+    );
   }
   lines.push('');
   lines.push(
-    'slots  ' + capacity.map((c) => `${c.provider} ${c.inUse}/${c.maxConcurrent}${c.waiting ? ` (+${c.waiting} waiting)` : ''}`).join('   '),
+    'slots  ' +
+      capacity.map((c) => `${c.provider} ${c.inUse}/${c.maxConcurrent}${c.waiting ? ` (+${c.waiting} waiting)` : ''}`).join('   '),
   );
   screen.print(lines);
   return recs.length === ids.length && recs.every((r) => isFinalRecommendationStatus(r.status));

@@ -35,7 +35,8 @@ async function main() {
     logger: new DefaultLogger('WARN', (entry) => {
       // Core's messages carry colour codes: raw escapes in a log file or CI output are noise.
       const tty = Boolean(process.stderr.isTTY);
-      const meta = entry.meta === undefined ? '' : ` ${plainText(inspect(entry.meta, { colors: tty, depth: 4, breakLength: Infinity }), tty)}`;
+      const meta =
+        entry.meta === undefined ? '' : ` ${plainText(inspect(entry.meta, { colors: tty, depth: 4, breakLength: Infinity }), tty)}`;
       if (!expected.test(entry.message)) console.error(`${entry.level} ${plainText(entry.message, tty)}${meta}`);
     }),
   });
@@ -54,10 +55,19 @@ async function main() {
   });
   // Simulators unless the operator pointed a provider elsewhere.
   const env = loadEnv({ ...sims.env, ...process.env, TEMPORAL_ADDRESS: temporal.address, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
-  const log = pino({ name: 'reelflow-demo', level: env.LOG_LEVEL, base: { pid: process.pid } }, { write: (line: string) => process.stdout.write(withoutJsonAnsi(line)) });
+  const log = pino(
+    { name: 'reelflow-demo', level: env.LOG_LEVEL, base: { pid: process.pid } },
+    { write: (line: string) => process.stdout.write(withoutJsonAnsi(line)) },
+  );
   const runtime = await createRuntime({ env, log });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-  const workers = await createWorkers({ connection, namespace: env.TEMPORAL_NAMESPACE, baseQueue: env.REELFLOW_TASK_QUEUE, deps: runtime, activitySlots: env.REELFLOW_WORKER_ACTIVITY_SLOTS });
+  const workers = await createWorkers({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    baseQueue: env.REELFLOW_TASK_QUEUE,
+    deps: runtime,
+    activitySlots: env.REELFLOW_WORKER_ACTIVITY_SLOTS,
+  });
   const running = Promise.all(workers.map((w) => w.run()));
   const stuck = startStuckWatch(runtime);
   const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
@@ -65,7 +75,13 @@ async function main() {
   const service = createRecommendationService({ database: runtime.database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
 
   const runStart = new Date();
-  const seeded = await seedDemo({ database: runtime.database, client, service, taskQueue: env.REELFLOW_TASK_QUEUE, say: (l) => console.log(l) });
+  const seeded = await seedDemo({
+    database: runtime.database,
+    client,
+    service,
+    taskQueue: env.REELFLOW_TASK_QUEUE,
+    say: (l) => console.log(l),
+  });
   const ui = temporalWorkflowsUrl({ uiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE });
   let stopping = false;
   const shutdown = async () => {
@@ -99,7 +115,9 @@ async function main() {
   }
   console.log(`\nAll demo recommendations reached a final state. Web UI: ${ui}`);
   const outcome = await runOutcome(runtime.database, seeded, runStart);
-  const byStatus = Object.entries(outcome.recommendations).map(([status, n]) => `${n} ${status}`).join(', ');
+  const byStatus = Object.entries(outcome.recommendations)
+    .map(([status, n]) => `${n} ${status}`)
+    .join(', ');
   console.log(`This run: ${byStatus || 'no recommendations'}; ${outcome.failedJobs} failed job${outcome.failedJobs === 1 ? '' : 's'}`);
   const veo3 = sims.sims.veo3.stats();
   console.log(`${compareSubmissions(veo3.submissions, outcome.videos)}; max in flight ${veo3.maxInFlight} (cap 2)`);

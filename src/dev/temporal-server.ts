@@ -21,7 +21,9 @@ const REPO_ROOT = path.resolve(__dirname, '../..');
 export async function resolveTemporalCli(): Promise<string> {
   const child = spawn('bash', [path.join(REPO_ROOT, 'scripts/temporal-cli.sh')], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
-  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
   const timer = setTimeout(() => child.kill('SIGTERM'), 15 * 60_000);
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   clearTimeout(timer);
@@ -69,7 +71,10 @@ export interface TemporalServer {
 export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -94,15 +99,28 @@ export async function waitForHealth(cli: string, address: string, timeoutMs = 60
  * strictly, the new matcher with fairness, and our search attributes registered.
  */
 export function devServerArgs(opts: TemporalServerOptions): string[] {
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--ui-port', String(opts.uiPort),
-    '--namespace', opts.namespace ?? 'default', '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--ui-port',
+    String(opts.uiPort),
+    '--namespace',
+    opts.namespace ?? 'default',
+    '--log-level',
+    'warn',
+  ];
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   for (const value of [
     'matching.numTaskqueueReadPartitions=1',
     'matching.numTaskqueueWritePartitions=1',
     'matching.useNewMatcher=true',
     'matching.enableFairness=true',
-  ]) args.push('--dynamic-config-value', value);
+  ])
+    args.push('--dynamic-config-value', value);
   for (const sa of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${sa.name}=Keyword`);
   return args;
 }
@@ -132,7 +150,9 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
       waitForHealth(cli, address),
       exit.then(({ code, signal }) => {
         const tail = opts.logFile ? tailFile(opts.logFile) : '';
-        throw new Error(`Temporal dev server exited on start (${signal ?? `exit code ${code}`})${tail ? `; last lines of ${opts.logFile}:\n${tail}` : ''}`);
+        throw new Error(
+          `Temporal dev server exited on start (${signal ?? `exit code ${code}`})${tail ? `; last lines of ${opts.logFile}:\n${tail}` : ''}`,
+        );
       }),
     ]);
   } catch (err) {

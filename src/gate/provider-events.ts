@@ -15,7 +15,12 @@ export function providerEventKey(provider: string, taskId: string): string {
 }
 
 /** Wakes the poller of the task and records a `callback` event on its job. Returns how many jobs it names. */
-export async function notifyProviderEvent(pool: pg.Pool, provider: string, taskId: string, detail: Record<string, unknown>): Promise<number> {
+export async function notifyProviderEvent(
+  pool: pg.Pool,
+  provider: string,
+  taskId: string,
+  detail: Record<string, unknown>,
+): Promise<number> {
   const { rows } = await pool.query<{ jobs: number }>(
     `WITH j AS (
        SELECT log_job_event(id, 'callback', $3::jsonb) FROM automation_queue WHERE api_provider = $1 AND provider_task_id = $2

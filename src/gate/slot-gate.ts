@@ -27,7 +27,6 @@ import { sleep } from '../shared/sleep';
 /** How long an event nobody waited for yet is kept (it may arrive while its poller is mid-request). */
 const EVENT_MEMORY_MS = 60_000;
 
-
 interface Waiter {
   jobId: string;
   provider: Provider;
@@ -124,10 +123,7 @@ export class SlotGate {
     }
     // The previous attempt died holding no slot any more: back in line.
     await this.pool.query('SELECT requeue_job($1)', [jobId]);
-    const joined = await this.pool.query('SELECT id, deadline FROM wait_for_slot($1, $2) WHERE id IS NOT NULL', [
-      jobId,
-      opts.attempt,
-    ]);
+    const joined = await this.pool.query('SELECT id, deadline FROM wait_for_slot($1, $2) WHERE id IS NOT NULL', [jobId, opts.attempt]);
     if (!joined.rowCount) throw new JobClosedError(`job ${jobId} is no longer open (cancelled, completed or failed)`);
     if (opts.deadline && opts.deadline.getTime() <= Date.now()) {
       await this.leaveLine(jobId);
@@ -185,9 +181,7 @@ export class SlotGate {
 
   /** Leaves the line, or gives back a slot granted in the meantime. */
   private async leaveLine(jobId: string): Promise<void> {
-    await this.pool
-      .query('SELECT leave_line($1)', [jobId])
-      .catch((err) => this.log.warn({ err, jobId }, 'could not leave the slot line'));
+    await this.pool.query('SELECT leave_line($1)', [jobId]).catch((err) => this.log.warn({ err, jobId }, 'could not leave the slot line'));
   }
 
   private async grant(provider: Provider): Promise<void> {
@@ -275,10 +269,7 @@ export class SlotGate {
       for (const provider of providers) await this.grant(provider);
       // A notification lost while the listener reconnected: the slot row is the truth.
       const ids = [...this.waiters.keys()];
-      const { rows } = await this.pool.query<{ job_id: string }>(
-        'SELECT job_id FROM provider_slots WHERE job_id = ANY($1::uuid[])',
-        [ids],
-      );
+      const { rows } = await this.pool.query<{ job_id: string }>('SELECT job_id FROM provider_slots WHERE job_id = ANY($1::uuid[])', [ids]);
       for (const r of rows) this.wake(r.job_id);
     } catch (err) {
       this.log.warn({ err }, 'slot sweep failed; retrying next tick');

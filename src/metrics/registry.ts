@@ -56,24 +56,56 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const inFlight = providerGauge('reelflow_provider_in_flight', 'Provider slots held right now');
   const cap = providerGauge('reelflow_provider_max_concurrent', 'Provider concurrency cap');
   const waiting = providerGauge('reelflow_provider_waiting', "Queued jobs whose activity is waiting for a slot (the provider's line)");
-  const planned = providerGauge('reelflow_provider_planned', 'Queued jobs not asking for a slot yet (later steps of a plan, scheduled work)');
+  const planned = providerGauge(
+    'reelflow_provider_planned',
+    'Queued jobs not asking for a slot yet (later steps of a plan, scheduled work)',
+  );
   const spacing = providerGauge('reelflow_provider_min_start_interval_seconds', 'Minimum spacing between two starts on a provider');
   const stuck = providerGauge('reelflow_jobs_stuck', 'Processing jobs running longer than 2x their estimated duration');
   const costToday = providerGauge('reelflow_cost_today', 'Cost of jobs completed since midnight (database time zone)');
   const costTotal = new Counter({ name: 'reelflow_cost_total', help: 'Cost of all jobs recorded', labelNames: ['provider'], registers });
-  const attempts = new Counter({ name: 'reelflow_job_attempts_total', help: 'Attempts made by all jobs', labelNames: ['provider'], registers });
-  const failures = new Counter({ name: 'reelflow_job_failures_total', help: 'Jobs that ended failed', labelNames: ['provider'], registers });
-  const retries = new Counter({ name: 'reelflow_job_retries_total', help: 'Failed attempts that were retried', labelNames: ['provider'], registers });
-  const recommendations = new Gauge({ name: 'reelflow_recommendations', help: 'Recommendations by status', labelNames: ['status'], registers });
+  const attempts = new Counter({
+    name: 'reelflow_job_attempts_total',
+    help: 'Attempts made by all jobs',
+    labelNames: ['provider'],
+    registers,
+  });
+  const failures = new Counter({
+    name: 'reelflow_job_failures_total',
+    help: 'Jobs that ended failed',
+    labelNames: ['provider'],
+    registers,
+  });
+  const retries = new Counter({
+    name: 'reelflow_job_retries_total',
+    help: 'Failed attempts that were retried',
+    labelNames: ['provider'],
+    registers,
+  });
+  const recommendations = new Gauge({
+    name: 'reelflow_recommendations',
+    help: 'Recommendations by status',
+    labelNames: ['status'],
+    registers,
+  });
   // Alert on == 0: a queue nobody serves leaves its jobs queued with nothing running late.
   const queueWorkersGauge = opts.workers
-    ? new Gauge({ name: 'reelflow_queue_workers', help: 'Worker processes polling each task queue (Temporal)', labelNames: ['queue'], registers })
+    ? new Gauge({
+        name: 'reelflow_queue_workers',
+        help: 'Worker processes polling each task queue (Temporal)',
+        labelNames: ['queue'],
+        registers,
+      })
     : undefined;
   /** Per provider, over the jobs of the last window (the registry is refreshed from the database). */
   const jobHistogram = (name: string, help: string, buckets: number[]) =>
     new Histogram({ name, help: `${help} in the last ${windowSeconds} s`, labelNames: ['provider'], buckets, registers });
   const waitSeconds = jobHistogram('reelflow_job_wait_seconds', 'Enqueue to start (started_at - created_at) of jobs started', WAIT_BUCKETS);
-  const runSeconds = jobHistogram('reelflow_job_run_seconds', 'Start to completion (completed_at - started_at) of jobs completed', RUN_BUCKETS);
+  const runSeconds = jobHistogram(
+    'reelflow_job_run_seconds',
+    'Start to completion (completed_at - started_at) of jobs completed',
+    RUN_BUCKETS,
+  );
 
   async function read() {
     // Temporal down must not take the database's figures with it: the series goes absent instead.

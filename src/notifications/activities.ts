@@ -80,10 +80,7 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
             .for('update');
           if (row?.delivered) return 'already_delivered' as const;
           await sender.send(input.text);
-          await tx
-            .update(notificationsSent)
-            .set({ delivered: true, deliveredAt: new Date() })
-            .where(eq(notificationsSent.eventKey, key));
+          await tx.update(notificationsSent).set({ delivered: true, deliveredAt: new Date() }).where(eq(notificationsSent.eventKey, key));
           return 'delivered' as const;
         });
         log.info({ outcome }, outcome === 'delivered' ? 'notification delivered' : 'notification already delivered; not sent again');
@@ -91,7 +88,10 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
       } catch (err) {
         if (!(err instanceof ProviderError)) throw err;
         const { failure, retryable } = classifyFailure(err);
-        log[retryable ? 'warn' : 'error']({ err: err.message, kind: err.kind }, retryable ? 'webhook failed; will retry' : 'webhook refused the message');
+        log[retryable ? 'warn' : 'error'](
+          { err: err.message, kind: err.kind },
+          retryable ? 'webhook failed; will retry' : 'webhook refused the message',
+        );
         throw failure;
       }
     },

@@ -25,11 +25,14 @@ export interface NotificationConfig {
 
 const eventList = z
   .string()
-  .transform((raw) => raw.split(',').map((s) => s.trim()).filter(Boolean))
+  .transform((raw) =>
+    raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
   .pipe(
-    z.array(
-      z.enum(NOTIFICATION_EVENTS, { errorMap: () => ({ message: `must list events among ${NOTIFICATION_EVENTS.join(', ')}` }) }),
-    ),
+    z.array(z.enum(NOTIFICATION_EVENTS, { errorMap: () => ({ message: `must list events among ${NOTIFICATION_EVENTS.join(', ')}` }) })),
   );
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);

@@ -81,9 +81,7 @@ export class HttpClient {
   }
 
   url(path: string, query?: Record<string, QueryValue>): string {
-    const base = /^https?:\/\//i.test(path)
-      ? path
-      : `${this.options.baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+    const base = /^https?:\/\//i.test(path) ? path : `${this.options.baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
     const url = new URL(base);
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));

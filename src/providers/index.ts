@@ -23,7 +23,13 @@ export interface ProviderClientOptions {
 export function createProviders(env: Env, options: ProviderClientOptions = {}): Providers {
   assertProviderCredentials(env);
   return {
-    veo3: new KieVideoClient({ baseUrl: env.KIE_BASE_URL, apiKey: env.KIE_API_KEY, model: env.KIE_MODEL, callBackUrl: env.KIE_CALLBACK_URL, timeoutMs: options.timeoutMs }),
+    veo3: new KieVideoClient({
+      baseUrl: env.KIE_BASE_URL,
+      apiKey: env.KIE_API_KEY,
+      model: env.KIE_MODEL,
+      callBackUrl: env.KIE_CALLBACK_URL,
+      timeoutMs: options.timeoutMs,
+    }),
     openai: new OpenAiTextClient({
       baseUrl: env.OPENAI_BASE_URL,
       apiKey: env.OPENAI_API_KEY,

@@ -41,7 +41,13 @@ export interface TextIntelligence {
    * Asks the model for JSON matching `schema` (sent as a strict json_schema) and
    * validates the answer with zod. Malformed output throws ProviderError('malformed').
    */
-  generateJson<T>(input: { name: string; schema: z.ZodType<T>; jsonSchema: Record<string, unknown>; system: string; user: string }): Promise<T>;
+  generateJson<T>(input: {
+    name: string;
+    schema: z.ZodType<T>;
+    jsonSchema: Record<string, unknown>;
+    system: string;
+    user: string;
+  }): Promise<T>;
 }
 
 export interface PublishRequest {

@@ -157,7 +157,14 @@ export function createBargainAnalyzer(options: BargainAnalyzerOptions) {
           reenqueued.push(result.recommendation.id);
         }
       }
-      return { day, candidates: plan.candidates, created, ids: created.map((r) => r.id), skipped: plan.bargains.length - created.length, reenqueued };
+      return {
+        day,
+        candidates: plan.candidates,
+        created,
+        ids: created.map((r) => r.id),
+        skipped: plan.bargains.length - created.length,
+        reenqueued,
+      };
     },
   };
 }

@@ -12,7 +12,14 @@ import { competitiveVideos, players, type Recommendation } from '../db/schema';
 import { insertRecommendation } from '../services/recommendation-commands';
 import { type EnqueueRecommendationInput } from '../validation';
 import { BadInputError, EnqueueFailedError } from '../shared/errors';
-import { planRecommendations, RECOMMENDATION_THRESHOLDS, type Plan, type PlanInput, type PlannedRecommendation, type RecommendationThresholds } from './rules';
+import {
+  planRecommendations,
+  RECOMMENDATION_THRESHOLDS,
+  type Plan,
+  type PlanInput,
+  type PlannedRecommendation,
+  type RecommendationThresholds,
+} from './rules';
 
 export interface RecommendationEngineOptions {
   db: Db;

@@ -16,9 +16,7 @@ export interface RosterEntry {
 }
 
 export type NameResolution =
-  | { status: 'resolved'; playerId: string }
-  | { status: 'ambiguous'; candidates: string[] }
-  | { status: 'unknown' };
+  { status: 'resolved'; playerId: string } | { status: 'ambiguous'; candidates: string[] } | { status: 'unknown' };
 
 export interface NameResolver {
   /** `team` is the club the speaker tied the name to, if any ("Álvarez, del Levante"). */

@@ -31,9 +31,7 @@ export const rosterPlayerSchema = z
     /** Average fantasy points over the last 5 rounds (can be negative). */
     recentForm: numeric(z.number().min(-20).max(50)),
     minutes: numeric(z.number().int().min(0)),
-    injuryStatus: z
-      .enum(INJURY_STATUSES, { errorMap: () => ({ message: `must be one of ${INJURY_STATUSES.join(', ')}` }) })
-      .default('fit'),
+    injuryStatus: z.enum(INJURY_STATUSES, { errorMap: () => ({ message: `must be one of ${INJURY_STATUSES.join(', ')}` }) }).default('fit'),
     aliases: z.array(z.string().trim().min(1).max(120)).default([]),
   })
   .strict();

@@ -81,7 +81,8 @@ export function assessPlayer(player: Player, maxMinutes: number, t: Recommendati
   const bust: string[] = [];
   if (player.injuryStatus === 'injured') bust.push('lesionado');
   if (player.recentForm < t.bustMaxForm) bust.push(`forma reciente ${player.recentForm} pts/jornada (< ${t.bustMaxForm})`);
-  if (minutesShare < t.bustMaxMinutesShare) bust.push(`solo ${player.minutes} minutos jugados (${Math.round(minutesShare * 100)}% del máximo)`);
+  if (minutesShare < t.bustMaxMinutesShare)
+    bust.push(`solo ${player.minutes} minutos jugados (${Math.round(minutesShare * 100)}% del máximo)`);
   if (bust.length) return { verdict: 'bust', pointsPerMillion, minutesShare, reasons: bust };
   const bargain =
     player.injuryStatus === 'fit' &&
@@ -232,7 +233,8 @@ export function planRecommendations(input: PlanInput): Plan {
       if (!player) continue;
       const a = assessments.get(player.id)!;
       for (const claim of entry.claims) {
-        const contradicts = (BUY.includes(claim.stance) && a.verdict === 'bust') || (SELL.includes(claim.stance) && a.verdict === 'bargain');
+        const contradicts =
+          (BUY.includes(claim.stance) && a.verdict === 'bust') || (SELL.includes(claim.stance) && a.verdict === 'bargain');
         if (!contradicts) continue;
         const priority = isViral(v) ? PRIORITY.counterViral : PRIORITY.counter;
         const claimsBuy = BUY.includes(claim.stance);
@@ -300,7 +302,8 @@ export function planRecommendations(input: PlanInput): Plan {
   // viral_response: a big, hyped, recent video, answered about the player it is mostly about.
   for (const v of videos) {
     const ageHours = (now.getTime() - v.at.getTime()) / 3_600_000;
-    if (v.row.views < t.viralMinViews || (v.row.viralPotential ?? 0) < t.viralMinPotential || ageHours > t.viralResponseMaxAgeHours) continue;
+    if (v.row.views < t.viralMinViews || (v.row.viralPotential ?? 0) < t.viralMinPotential || ageHours > t.viralResponseMaxAgeHours)
+      continue;
     const main = [...v.analysis.players]
       .filter((p) => p.playerId && roster.has(p.playerId))
       .sort((a, b) => b.claims.length - a.claims.length)[0];
@@ -310,7 +313,9 @@ export function planRecommendations(input: PlanInput): Plan {
       {
         type: 'viral_response',
         priority: PRIORITY.viral,
-        title: player ? `Respuesta rápida a "${clip(v.row.title, 80)}": los datos de ${player.name}` : `Respuesta rápida a "${clip(v.row.title, 120)}"`,
+        title: player
+          ? `Respuesta rápida a "${clip(v.row.title, 80)}": los datos de ${player.name}`
+          : `Respuesta rápida a "${clip(v.row.title, 120)}"`,
         targetPlayer: player?.id ?? null,
         sourceVideoId: v.row.id,
         dedupeKey: key('viral_response', player?.id ?? `video-${v.row.id}`, v.at),

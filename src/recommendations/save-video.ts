@@ -113,7 +113,11 @@ const sampleVideoSchema = competitorVideoSchema.omit({ publishedAt: true }).exte
 
 /** The shipped sample (data/sample/competitor-videos.json) with publish times anchored on `now`. */
 export async function readSampleCompetitorVideos(file: string, now = new Date()): Promise<CompetitorVideo[]> {
-  const list = parseInput(z.array(sampleVideoSchema, { invalid_type_error: 'must hold a JSON array of videos' }), parseJsonText(await readInputFile(file), file), file);
+  const list = parseInput(
+    z.array(sampleVideoSchema, { invalid_type_error: 'must hold a JSON array of videos' }),
+    parseJsonText(await readInputFile(file), file),
+    file,
+  );
   return list.map(({ publishedAtOffsetHours, ...video }) => ({
     ...video,
     publishedAt: new Date(now.getTime() + publishedAtOffsetHours * 3_600_000),

@@ -36,7 +36,9 @@ export async function readRecommendationStats(db: Db): Promise<RecommendationSta
     .groupBy(competitiveRecommendations.status, competitiveRecommendations.recommendationType, competitiveRecommendations.priority);
   const [timing] = await db
     .select({
-      avg: sql<number | null>`avg(extract(epoch FROM ${competitiveRecommendations.publishedAt} - ${competitiveRecommendations.createdAt}))::float8`,
+      avg: sql<
+        number | null
+      >`avg(extract(epoch FROM ${competitiveRecommendations.publishedAt} - ${competitiveRecommendations.createdAt}))::float8`,
     })
     .from(competitiveRecommendations)
     .where(eq(competitiveRecommendations.status, 'published'));

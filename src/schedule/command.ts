@@ -40,7 +40,8 @@ export function parseScheduleArgs(args: readonly string[]): { sub: Subcommand; s
   // pause/unpause read the rest as a note, so an existing `schedule pause maintenance` keeps pausing the hourly one.
   const takesNote = sub === 'pause' || sub === 'unpause';
   // ...but a misspelt name must not pause the wrong schedule with the typo as its note.
-  const meant = first !== undefined && !named ? Object.keys(SCHEDULES).find((name) => editDistance(first.toLowerCase(), name) <= 2) : undefined;
+  const meant =
+    first !== undefined && !named ? Object.keys(SCHEDULES).find((name) => editDistance(first.toLowerCase(), name) <= 2) : undefined;
   if (meant) {
     const hint = takesNote ? ` (a note goes after the name: schedule ${sub} ${meant} <note>)` : '';
     throw new BadInputError(`schedule ${sub}: unknown schedule "${first}"; did you mean ${meant}?${hint}`);
@@ -92,10 +93,9 @@ function every(ms: number): string {
 
 /** `schedule describe` for people: what runs when, whether it is paused, and the last runs to look up. */
 export function describeText(s: ScheduleSummary): string {
-  const when = [
-    ...s.intervals.map((i) => `every ${every(Number(i.every))}`),
-    ...s.calendars.map((c) => c.comment ?? 'calendar'),
-  ].join('; ');
+  const when = [...s.intervals.map((i) => `every ${every(Number(i.every))}`), ...s.calendars.map((c) => c.comment ?? 'calendar')].join(
+    '; ',
+  );
   const lines = [
     `${s.scheduleId}  runs ${s.workflowType} on ${s.taskQueue}`,
     `  when:      ${when || '(no spec)'} (${s.timezone}), overlap ${s.overlap}`,

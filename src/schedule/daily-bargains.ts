@@ -29,7 +29,10 @@ export interface DailyBargainsScheduleOptions {
   catchupWindow?: Duration;
 }
 
-export function ensureDailyBargainsSchedule(client: Client, opts: DailyBargainsScheduleOptions): Promise<{ scheduleId: string; created: boolean }> {
+export function ensureDailyBargainsSchedule(
+  client: Client,
+  opts: DailyBargainsScheduleOptions,
+): Promise<{ scheduleId: string; created: boolean }> {
   const hour = opts.hour ?? 8;
   const input: DailyBargainsInput = { limit: opts.limit ?? 3 };
   return ensureSchedule(client, {

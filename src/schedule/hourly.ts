@@ -39,11 +39,14 @@ export function ensureHourlySchedule(client: Client, opts: HourlyScheduleOptions
   });
 }
 
-export const pauseHourlySchedule = (client: Client, note?: string, scheduleId = HOURLY_SCHEDULE_ID): Promise<void> => pauseSchedule(client, scheduleId, note);
+export const pauseHourlySchedule = (client: Client, note?: string, scheduleId = HOURLY_SCHEDULE_ID): Promise<void> =>
+  pauseSchedule(client, scheduleId, note);
 
-export const unpauseHourlySchedule = (client: Client, note?: string, scheduleId = HOURLY_SCHEDULE_ID): Promise<void> => unpauseSchedule(client, scheduleId, note);
+export const unpauseHourlySchedule = (client: Client, note?: string, scheduleId = HOURLY_SCHEDULE_ID): Promise<void> =>
+  unpauseSchedule(client, scheduleId, note);
 
-export const triggerHourlySchedule = (client: Client, scheduleId = HOURLY_SCHEDULE_ID): Promise<void> => triggerSchedule(client, scheduleId);
+export const triggerHourlySchedule = (client: Client, scheduleId = HOURLY_SCHEDULE_ID): Promise<void> =>
+  triggerSchedule(client, scheduleId);
 
 export const describeHourlySchedule = (client: Client, scheduleId = HOURLY_SCHEDULE_ID): Promise<ScheduleDescription | null> =>
   describeSchedule(client, scheduleId);

@@ -12,7 +12,14 @@
  * - a run hangs: workflowRunTimeout ends it, so SKIP does not drop every
  *   later run behind it.
  */
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOptions, type ScheduleSpec } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptions,
+  type ScheduleSpec,
+} from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { WorkflowMetadata } from '../shared/workflow-metadata';
 import { sleep } from '../shared/sleep';
@@ -62,7 +69,9 @@ export async function ensureSchedule(client: Client, schedule: ScheduledWorkflow
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
-  await client.schedule.getHandle(scheduleId).update((previous) => ({ ...shape, state: { paused: previous.state.paused, note: previous.state.note } }));
+  await client.schedule
+    .getHandle(scheduleId)
+    .update((previous) => ({ ...shape, state: { paused: previous.state.paused, note: previous.state.note } }));
   return { scheduleId, created: false };
 }
 
@@ -106,9 +115,11 @@ export async function triggerScheduleRun(client: Client, scheduleId: string, wai
   for (;;) {
     const now = await handle.describe();
     const started = now.info.recentActions.find((a) => !earlier.has(a.action.workflow.firstExecutionRunId));
-    if (started) return { outcome: 'started', workflowId: started.action.workflow.workflowId, runId: started.action.workflow.firstExecutionRunId };
+    if (started)
+      return { outcome: 'started', workflowId: started.action.workflow.workflowId, runId: started.action.workflow.firstExecutionRunId };
     const running = now.info.runningActions[0];
-    if (now.info.numActionsSkippedOverlap > skipped && running) return { outcome: 'skipped', runningWorkflowId: running.workflow.workflowId };
+    if (now.info.numActionsSkippedOverlap > skipped && running)
+      return { outcome: 'skipped', runningWorkflowId: running.workflow.workflowId };
     if (Date.now() > until) return { outcome: 'pending' };
     await sleep(200);
   }

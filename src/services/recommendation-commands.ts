@@ -72,7 +72,8 @@ export async function insertRecommendation(db: Db, input: unknown, now: Date): P
 }
 
 function assertOpen(rec: Recommendation, action: string): void {
-  if (isFinalRecommendationStatus(rec.status)) throw new ConflictError(`recommendation ${rec.id} is already ${rec.status}: nothing to ${action}`);
+  if (isFinalRecommendationStatus(rec.status))
+    throw new ConflictError(`recommendation ${rec.id} is already ${rec.status}: nothing to ${action}`);
 }
 
 export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: string) => Promise<Recommendation>) {

@@ -31,7 +31,9 @@ export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: stri
         .limit(filters.limit ?? 100);
     },
 
-    async listJobs(filters: { status?: string[]; provider?: string; priority?: string; since?: Date; limit?: number } = {}): Promise<Job[]> {
+    async listJobs(
+      filters: { status?: string[]; provider?: string; priority?: string; since?: Date; limit?: number } = {},
+    ): Promise<Job[]> {
       const where: SQL[] = [];
       if (filters.status?.length) where.push(inArray(automationQueue.status, filters.status));
       if (filters.provider) where.push(eq(automationQueue.apiProvider, parseInput(providerSchema, filters.provider, 'provider')));
@@ -52,11 +54,7 @@ export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: stri
         .from(automationQueue)
         .where(eq(automationQueue.recommendationId, rec.id))
         .orderBy(automationQueue.createdAt, sql.raw(planStepOrder('step')));
-      const events = await db
-        .select()
-        .from(jobEvents)
-        .where(eq(jobEvents.recommendationId, rec.id))
-        .orderBy(jobEvents.id);
+      const events = await db.select().from(jobEvents).where(eq(jobEvents.recommendationId, rec.id)).orderBy(jobEvents.id);
       let workflow: { status: string; runId: string; state: RecommendationState | null } | null = null;
       try {
         const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
@@ -81,7 +79,9 @@ export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: stri
         return snapshot.providers.filter((r) => !only || r.provider === only);
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) {
-          throw new Error(`the capacity workflow ${capacityWorkflowId(deps.taskQueue)} is not running; start a worker (npm run worker) and try again`);
+          throw new Error(
+            `the capacity workflow ${capacityWorkflowId(deps.taskQueue)} is not running; start a worker (npm run worker) and try again`,
+          );
         }
         throw err;
       }

@@ -26,7 +26,7 @@ function details(rows: Array<[string, string | number | null | undefined]>): str
     .join('\n');
 }
 
-const iso = (d: Date | string | null | undefined) => (d instanceof Date ? d.toISOString() : d ?? null);
+const iso = (d: Date | string | null | undefined) => (d instanceof Date ? d.toISOString() : (d ?? null));
 
 export function recommendationWorkflowMetadata(rec: {
   id: string;

@@ -276,7 +276,10 @@ export function analysisResponder(messages: ReadonlyArray<{ role: string; conten
     const tokens = tokenize(sentence);
     const teams = findTeams(tokens);
     const mentions = findNames(sentence, tokens, teams).map((span) => {
-      const normTokens = tokens.slice(span.first, span.last + 1).map((t) => t.norm).filter(Boolean);
+      const normTokens = tokens
+        .slice(span.first, span.last + 1)
+        .map((t) => t.norm)
+        .filter(Boolean);
       let entry = findEarlier(entries, normTokens);
       if (!entry) {
         entry = { name: span.text, tokens: normTokens, team: null, claims: [] };

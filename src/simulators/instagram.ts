@@ -5,7 +5,15 @@
  * as on graph.instagram.com.
  */
 import { randomInt } from 'node:crypto';
-import { SimHttpError, SimulatorServer, type SimErrorKind, type SimReply, type SimRequest, type SimTask, type SimulatorOptions } from './server';
+import {
+  SimHttpError,
+  SimulatorServer,
+  type SimErrorKind,
+  type SimReply,
+  type SimRequest,
+  type SimTask,
+  type SimulatorOptions,
+} from './server';
 
 export interface InstagramSimulatorOptions extends SimulatorOptions {
   /** Publishes allowed per account per 24 h (Meta documents 50). Default unlimited, so long benches are not throttled by surprise. */

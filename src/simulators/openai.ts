@@ -5,7 +5,15 @@
  * and counts as one submission and one in-flight task while it does.
  */
 import { z } from 'zod';
-import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimulatorOptions } from './server';
+import {
+  SimHttpError,
+  SimulatorServer,
+  STATUS_OF,
+  type SimErrorKind,
+  type SimReply,
+  type SimRequest,
+  type SimulatorOptions,
+} from './server';
 
 export interface ChatMessage {
   role: string;
@@ -181,11 +189,12 @@ export class OpenAiSimulator extends SimulatorServer {
     }
 
     const bytes = Buffer.from(await file.arrayBuffer());
-    const text = bytes.subarray(0, SIM_AUDIO_PREFIX.length).toString('latin1') === SIM_AUDIO_PREFIX
-      ? bytes.subarray(SIM_AUDIO_PREFIX.length).toString('utf8').trim()
-      : DEFAULT_TRANSCRIPT;
+    const text =
+      bytes.subarray(0, SIM_AUDIO_PREFIX.length).toString('latin1') === SIM_AUDIO_PREFIX
+        ? bytes.subarray(SIM_AUDIO_PREFIX.length).toString('utf8').trim()
+        : DEFAULT_TRANSCRIPT;
     const languageParam = form.get('language');
-    const language = typeof languageParam === 'string' && languageParam ? LANGUAGES[languageParam] ?? languageParam : 'spanish';
+    const language = typeof languageParam === 'string' && languageParam ? (LANGUAGES[languageParam] ?? languageParam) : 'spanish';
 
     this.recordSubmission();
     if ((await this.runTask(req)) === 'failed') throw new SimHttpError('server_error', 'transcription failed (simulated failTasks)');
@@ -309,7 +318,13 @@ function sampleString(schema: JsonSchema, key: string): string {
   // Literal head of an anchored pattern ("^#" -> "#"); \S, \d… are classes, only escaped punctuation is literal.
   const prefix = /^\^((?:\\[^A-Za-z0-9]|[^\\[(.*+?{|$])*)/.exec(String(schema.pattern))?.[1]?.replace(/\\(.)/g, '$1') ?? '';
   const slug = key.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'sample';
-  const candidates = [base, `${prefix}${slug}`, `${prefix}${slug.toLowerCase()}`, `${prefix}${slug.replace(/[^A-Za-z]/g, '').toLowerCase() || 'sample'}`, `${prefix}123`];
+  const candidates = [
+    base,
+    `${prefix}${slug}`,
+    `${prefix}${slug.toLowerCase()}`,
+    `${prefix}${slug.replace(/[^A-Za-z]/g, '').toLowerCase() || 'sample'}`,
+    `${prefix}123`,
+  ];
   return candidates.map(fit).find((c) => pattern.test(c)) ?? fit(base);
 }
 

@@ -12,7 +12,10 @@ function field(text: string, label: string): string | undefined {
 }
 
 export const videoBriefResponder: SimResponder = (messages) => {
-  const user = messages.filter((m) => m.role === 'user').map((m) => String(m.content)).join('\n');
+  const user = messages
+    .filter((m) => m.role === 'user')
+    .map((m) => String(m.content))
+    .join('\n');
   const title = field(user, 'Título propuesto') ?? 'El chollo de la jornada';
   const player = field(user, 'Jugador');
   const who = player && player !== 'ninguno' ? player : 'este jugador';

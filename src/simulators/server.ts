@@ -287,7 +287,12 @@ export abstract class SimulatorServer {
   /** Starts an async task that processes for taskDurationMs (unless given). */
   protected startTask(durationMs = this.currentFaults.taskDurationMs): SimTask {
     const now = Date.now();
-    const task = new SimTask(now, now + durationMs, () => this.currentFaults, (t) => this.active.delete(t));
+    const task = new SimTask(
+      now,
+      now + durationMs,
+      () => this.currentFaults,
+      (t) => this.active.delete(t),
+    );
     this.active.add(task);
     // In-flight only grows at a start, so sampling here yields the true maximum.
     this.counters.maxInFlight = Math.max(this.counters.maxInFlight, this.countInFlight(now));
@@ -440,7 +445,8 @@ export abstract class SimulatorServer {
       }
       if (path === '/__sim/stats' && req.method === 'GET') return { status: 200, body: this.stats() };
     } catch (err) {
-      const message = err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : String((err as Error).message);
+      const message =
+        err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : String((err as Error).message);
       return { status: 400, body: { ok: false, error: { message } } };
     }
     return { status: 404, body: { ok: false, error: { message: `unknown control route ${req.method} ${path}` } } };
@@ -491,7 +497,9 @@ export const SIM_VIDEO_BYTES = 4096;
  * see video, then bytes derived from the name so each video differs.
  */
 export function simVideoBytes(name: string): Buffer {
-  const ftyp = Buffer.from([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d, 0, 0, 2, 0, 0x69, 0x73, 0x6f, 0x6d, 0x6d, 0x70, 0x34, 0x31]);
+  const ftyp = Buffer.from([
+    0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d, 0, 0, 2, 0, 0x69, 0x73, 0x6f, 0x6d, 0x6d, 0x70, 0x34, 0x31,
+  ]);
   const out = Buffer.alloc(SIM_VIDEO_BYTES);
   ftyp.copy(out);
   let block = createHash('sha256').update(name).digest();

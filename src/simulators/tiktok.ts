@@ -5,7 +5,16 @@
  */
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
-import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimTask, type SimulatorOptions } from './server';
+import {
+  SimHttpError,
+  SimulatorServer,
+  STATUS_OF,
+  type SimErrorKind,
+  type SimReply,
+  type SimRequest,
+  type SimTask,
+  type SimulatorOptions,
+} from './server';
 import { initRequestSchema } from '../providers/tiktok/schemas';
 
 interface Publish {
@@ -75,7 +84,12 @@ export class TikTokSimulator extends SimulatorServer {
       return this.ok({ status: 'PROCESSING_DOWNLOAD', downloaded_bytes: Math.floor(size * done), uploaded_bytes: 0 });
     }
     if (state === 'failed') return this.ok({ status: 'FAILED', fail_reason: 'file_format_check_failed', downloaded_bytes: size });
-    return this.ok({ status: 'PUBLISH_COMPLETE', publicaly_available_post_id: [BigInt(entry.postId)], downloaded_bytes: size, uploaded_bytes: 0 });
+    return this.ok({
+      status: 'PUBLISH_COMPLETE',
+      publicaly_available_post_id: [BigInt(entry.postId)],
+      downloaded_bytes: size,
+      uploaded_bytes: 0,
+    });
   }
 
   /** Serialises bigint as a bare JSON number, as TikTok does for int64 ids. */

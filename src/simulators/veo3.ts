@@ -3,7 +3,16 @@
  * api.kie.ai. A task renders for taskDurationMs, then points at an MP4 this
  * simulator serves itself.
  */
-import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimTask, type SimulatorOptions } from './server';
+import {
+  SimHttpError,
+  SimulatorServer,
+  STATUS_OF,
+  type SimErrorKind,
+  type SimReply,
+  type SimRequest,
+  type SimTask,
+  type SimulatorOptions,
+} from './server';
 import { generateRequestSchema } from '../providers/veo3/schemas';
 import { sleep } from '../shared/sleep';
 
@@ -85,11 +94,24 @@ export class Veo3Simulator extends SimulatorServer {
     const succeeded = entry.task.state() === 'succeeded';
     const video = this.mediaUrl(entry.taskId);
     const body = succeeded
-      ? { code: 200, msg: 'Veo3 video generated successfully.', data: { taskId: entry.taskId, info: { resultUrls: [video], originUrls: entry.aspectRatio === '16:9' ? null : [video], resolution: '720p' }, fallbackFlag: false } }
+      ? {
+          code: 200,
+          msg: 'Veo3 video generated successfully.',
+          data: {
+            taskId: entry.taskId,
+            info: { resultUrls: [video], originUrls: entry.aspectRatio === '16:9' ? null : [video], resolution: '720p' },
+            fallbackFlag: false,
+          },
+        }
       : { code: 501, msg: 'Generation failed (simulated failTasks)', data: { taskId: entry.taskId, info: null, fallbackFlag: false } };
     this.callbacks.sent += 1;
     // KIE gives the receiver 15 s; its retry policy is undocumented, so the simulator does not retry.
-    await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) })
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    })
       .then((res) => (res.ok ? (this.callbacks.delivered += 1) : (this.callbacks.rejected += 1)))
       .catch(() => (this.callbacks.failed += 1));
   }

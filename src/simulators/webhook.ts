@@ -6,7 +6,15 @@
  * message is recorded, so a test can assert "exactly one per event".
  */
 import { z } from 'zod';
-import { SimHttpError, SimulatorServer, STATUS_OF, type SimErrorKind, type SimReply, type SimRequest, type SimulatorOptions } from './server';
+import {
+  SimHttpError,
+  SimulatorServer,
+  STATUS_OF,
+  type SimErrorKind,
+  type SimReply,
+  type SimRequest,
+  type SimulatorOptions,
+} from './server';
 import type { Channel } from '../notifications/config';
 
 export interface ReceivedMessage {
@@ -71,7 +79,11 @@ export class WebhookSimulator extends SimulatorServer {
   protected errorReply(kind: SimErrorKind, message: string): SimReply {
     // The failing request's path is not known here; answer in both shapes' common denominator per kind.
     if (kind === 'rate_limited') {
-      return { status: 429, headers: { 'Retry-After': '1' }, body: { message: 'You are being rate limited.', retry_after: 1, global: false } };
+      return {
+        status: 429,
+        headers: { 'Retry-After': '1' },
+        body: { message: 'You are being rate limited.', retry_after: 1, global: false },
+      };
     }
     return { status: STATUS_OF[kind], body: `${SLACK_CODES[kind]}: ${message}` };
   }

@@ -4,7 +4,15 @@
  * then processing for taskDurationMs before the video reads as processed.
  */
 import { randomBytes } from 'node:crypto';
-import { SimHttpError, SimulatorServer, type SimErrorKind, type SimReply, type SimRequest, type SimTask, type SimulatorOptions } from './server';
+import {
+  SimHttpError,
+  SimulatorServer,
+  type SimErrorKind,
+  type SimReply,
+  type SimRequest,
+  type SimTask,
+  type SimulatorOptions,
+} from './server';
 import { insertBodySchema, type InsertBody } from '../providers/youtube/schemas';
 
 interface Session {
@@ -28,7 +36,8 @@ const GOOGLE: Record<SimErrorKind, { status: number; reason: string; domain: str
     reason: 'required',
     domain: 'global',
     statusText: 'UNAUTHENTICATED',
-    message: 'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+    message:
+      'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
   },
   rate_limited: { status: 429, reason: 'rateLimitExceeded', domain: 'youtube.quota', statusText: 'RESOURCE_EXHAUSTED' },
   server_error: { status: 500, reason: 'backendError', domain: 'global', statusText: 'INTERNAL' },
@@ -79,7 +88,11 @@ export class YouTubeSimulator extends SimulatorServer {
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue?.path.join('.') ?? '';
-      const reason = field.endsWith('title') ? 'invalidTitle' : field.endsWith('description') ? 'invalidDescription' : 'invalidVideoMetadata';
+      const reason = field.endsWith('title')
+        ? 'invalidTitle'
+        : field.endsWith('description')
+          ? 'invalidDescription'
+          : 'invalidVideoMetadata';
       throw invalid(`${field || 'body'}: ${issue?.message ?? 'invalid'}`, reason);
     }
     const id = randomBytes(12).toString('base64url');
@@ -141,7 +154,10 @@ export class YouTubeSimulator extends SimulatorServer {
       const video = this.videos.get(id);
       return video ? [this.resource(video, parts)] : [];
     });
-    return { status: 200, body: { kind: 'youtube#videoListResponse', items, pageInfo: { totalResults: items.length, resultsPerPage: items.length } } };
+    return {
+      status: 200,
+      body: { kind: 'youtube#videoListResponse', items, pageInfo: { totalResults: items.length, resultsPerPage: items.length } },
+    };
   }
 
   private videoReply(videoId: string, status: number): SimReply {
@@ -168,7 +184,11 @@ export class YouTubeSimulator extends SimulatorServer {
         state === 'processing'
           ? {
               processingStatus: 'processing',
-              processingProgress: { partsTotal: 100, partsProcessed: Math.floor(done * 100), timeLeftMs: Math.max(0, video.task.readyAt - Date.now()) },
+              processingProgress: {
+                partsTotal: 100,
+                partsProcessed: Math.floor(done * 100),
+                timeLeftMs: Math.max(0, video.task.readyAt - Date.now()),
+              },
             }
           : state === 'succeeded'
             ? { processingStatus: 'succeeded' }

@@ -2,11 +2,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { TemporalUnavailableError } from '../shared/errors';
 
-
 export async function connectTemporal(address: string, namespace: string): Promise<Client> {
   try {
     const connection = await Connection.connect({ address, connectTimeout: '5 seconds' });
-    await connection.workflowService.getSystemInfo({}, );
+    await connection.workflowService.getSystemInfo({});
     return new Client({ connection, namespace });
   } catch (err) {
     throw new TemporalUnavailableError(

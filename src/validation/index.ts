@@ -80,7 +80,10 @@ export const ourDataSchema = z.record(z.unknown()).superRefine((value, ctx) => {
   }
   const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
   if (bytes > OUR_DATA_MAX_BYTES) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at most ${OUR_DATA_MAX_BYTES / 1024} KiB as JSON (got ${Math.ceil(bytes / 1024)} KiB)` });
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `must be at most ${OUR_DATA_MAX_BYTES / 1024} KiB as JSON (got ${Math.ceil(bytes / 1024)} KiB)`,
+    });
   }
 });
 
@@ -116,7 +119,12 @@ export const listJobsQuerySchema = z
   .object({
     status: z
       .string()
-      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.enum(JOB_STATUSES, enumMessage(JOB_STATUSES))))
       .optional(),
     provider: providerSchema.optional(),
@@ -166,7 +174,14 @@ export async function readInputFile(file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (err as Error).message;
     throw new BadInputError(`${file}: ${why}`);
   }
 }

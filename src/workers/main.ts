@@ -45,7 +45,13 @@ async function main() {
       startNotification(client, env.REELFLOW_TASK_QUEUE, {
         eventKey: notificationEventKey('stuck', job.id),
         event: 'stuck',
-        text: notificationText({ event: 'stuck', title: job.job_type, provider: job.api_provider, workflowId: job.workflow_id, temporalUiUrl: env.TEMPORAL_UI_URL }),
+        text: notificationText({
+          event: 'stuck',
+          title: job.job_type,
+          provider: job.api_provider,
+          workflowId: job.workflow_id,
+          temporalUiUrl: env.TEMPORAL_UI_URL,
+        }),
       }),
   });
   log.info({ queues, taskQueue: env.REELFLOW_TASK_QUEUE }, 'workers running');

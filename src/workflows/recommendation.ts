@@ -122,10 +122,14 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     }
   };
   wf.setHandler(stateQuery, () => state);
-  wf.setHandler(reprioritiseUpdate, async (arg) => {
-    await applyPriority(arg);
-    return state;
-  }, { validator: validatePriority });
+  wf.setHandler(
+    reprioritiseUpdate,
+    async (arg) => {
+      await applyPriority(arg);
+      return state;
+    },
+    { validator: validatePriority },
+  );
   wf.setHandler(reprioritiseSignal, async (arg) => {
     try {
       validatePriority(arg);
@@ -241,30 +245,34 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     if (showsWaiting) waitForSlot('analyzing', 'openai', 'openai_analysis', analyzeJob.id);
     else setPhase('analyzing', 'openai', 'openai_analysis');
     state.currentJobId = analyzeJob.id;
-    const brief = await surviveWorkerLoss(() => activitiesFor<OpenAi>('openai', plan).writeBrief({
-      jobId: analyzeJob.id,
-      request: {
-        title: plan.title,
-        type: plan.type,
-        targetPlayer: plan.targetPlayer,
-        ourData: plan.ourData,
-        notes: plan.jobConfig.notes,
-      },
-    }));
+    const brief = await surviveWorkerLoss(() =>
+      activitiesFor<OpenAi>('openai', plan).writeBrief({
+        jobId: analyzeJob.id,
+        request: {
+          title: plan.title,
+          type: plan.type,
+          targetPlayer: plan.targetPlayer,
+          ourData: plan.ourData,
+          notes: plan.jobConfig.notes,
+        },
+      }),
+    );
 
     if (deadlinePassed(plan)) return expire();
     if (showsWaiting) waitForSlot('generating', 'veo3', videoJobType, videoJob.id);
     else setPhase('generating', 'veo3', videoJobType);
     state.currentJobId = videoJob.id;
-    const video = await surviveWorkerLoss(() => activitiesFor<Veo3>('veo3', plan).generateVideo({
-      jobId: videoJob.id,
-      request: {
-        prompt: brief.videoPrompt,
-        aspectRatio: plan.jobConfig.aspectRatio,
-        model: plan.jobConfig.model,
-        imageUrl: plan.jobConfig.imageUrl,
-      },
-    }));
+    const video = await surviveWorkerLoss(() =>
+      activitiesFor<Veo3>('veo3', plan).generateVideo({
+        jobId: videoJob.id,
+        request: {
+          prompt: brief.videoPrompt,
+          aspectRatio: plan.jobConfig.aspectRatio,
+          model: plan.jobConfig.model,
+          imageUrl: plan.jobConfig.imageUrl,
+        },
+      }),
+    );
     state.videoUrl = video.videoUrl;
 
     // Several platforms publish at once: no one provider or job type describes the workflow now.
@@ -310,9 +318,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
 
   function activitiesFor<T>(provider: Provider, plan: RecommendationPlan) {
     const limits = PROVIDER_LIMITS[provider];
-    const waitBudget = plan.deadline
-      ? Math.max(Date.parse(plan.deadline) - Date.now(), 1_000)
-      : WAIT_BUDGET_WITHOUT_DEADLINE_MS;
+    const waitBudget = plan.deadline ? Math.max(Date.parse(plan.deadline) - Date.now(), 1_000) : WAIT_BUDGET_WITHOUT_DEADLINE_MS;
     return wf.proxyActivities<T>(
       providerActivityOptions({
         provider,
@@ -334,7 +340,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
  * with their workers (heartbeat timeout: killed or frozen; WorkerShutdown: a deploy).
  */
 async function surviveWorkerLoss<R>(run: () => Promise<R>): Promise<R> {
-  for (let lost = 0; ; ) {
+  for (let lost = 0; ;) {
     try {
       return await run();
     } catch (err) {

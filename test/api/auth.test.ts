@@ -100,7 +100,10 @@ describe('authentication and roles', () => {
       [{ ...recommendationInput(), ourData: [1] }, /^enqueue: ourData must be an object, not an array$/],
       [[recommendationInput()], /^enqueue must be an object, not an array$/],
       // Bounded so one call cannot put megabytes, or a pathological nesting, into Temporal's history.
-      [recommendationInput({ ourData: { notes: 'x'.repeat(OUR_DATA_MAX_BYTES) } }), /^enqueue: ourData must be at most 64 KiB as JSON \(got 65 KiB\)$/],
+      [
+        recommendationInput({ ourData: { notes: 'x'.repeat(OUR_DATA_MAX_BYTES) } }),
+        /^enqueue: ourData must be at most 64 KiB as JSON \(got 65 KiB\)$/,
+      ],
       [recommendationInput({ ourData: nested(OUR_DATA_MAX_DEPTH + 1) }), /^enqueue: ourData must nest at most 8 levels deep$/],
     ];
     for (const [payload, message] of cases) {
@@ -139,7 +142,11 @@ describe('operator calls', () => {
   it('enqueue, read back, reprioritise and cancel: each mutating call leaves an audit row', async () => {
     // A long render keeps the workflow running so it can be reprioritised and cancelled.
     h.sims.veo3.setFaults({ taskDurationMs: 60_000 });
-    const res = await api.call('operator', { method: 'POST', url: '/api/recommendations', payload: recommendationInput({ priority: 'P2' }) });
+    const res = await api.call('operator', {
+      method: 'POST',
+      url: '/api/recommendations',
+      payload: recommendationInput({ priority: 'P2' }),
+    });
     expect(res.statusCode).toBe(201);
     const { data } = res.json();
     expect(data).toMatchObject({ started: true, workflowId: `recommendation-${data.recommendation.id}` });
@@ -151,7 +158,13 @@ describe('operator calls', () => {
       actor: expect.stringMatching(/^operator-/),
       target: recId,
       token_id: expect.any(String),
-      detail: expect.objectContaining({ method: 'POST', url: '/api/recommendations', status: 201, workflowId: data.workflowId, started: true }),
+      detail: expect.objectContaining({
+        method: 'POST',
+        url: '/api/recommendations',
+        status: 201,
+        workflowId: data.workflowId,
+        started: true,
+      }),
     });
     expect(enqueued.created_at).toBeInstanceOf(Date);
 
@@ -166,11 +179,17 @@ describe('operator calls', () => {
     );
     const videoJob = jobs[0]!;
     const detail = await api.call('read', { method: 'GET', url: `/api/jobs/${videoJob.id}` });
-    expect(detail.json().data.history.map((e: { event: string }) => e.event)).toEqual(expect.arrayContaining(['enqueued', 'waiting', 'started']));
+    expect(detail.json().data.history.map((e: { event: string }) => e.event)).toEqual(
+      expect.arrayContaining(['enqueued', 'waiting', 'started']),
+    );
     const status = await api.call('read', { method: 'GET', url: `/api/recommendations/${recId}` });
     expect(status.json().data).toMatchObject({ recommendation: { id: recId }, workflow: { status: 'RUNNING' } });
 
-    const badPrio = await api.call('operator', { method: 'POST', url: `/api/jobs/${videoJob.id}/priority`, payload: { priority: 'urgent' } });
+    const badPrio = await api.call('operator', {
+      method: 'POST',
+      url: `/api/jobs/${videoJob.id}/priority`,
+      payload: { priority: 'urgent' },
+    });
     expect(badPrio.statusCode).toBe(400);
     expect(badPrio.json()).toEqual(errorShape(expect.stringMatching(/priority must be one of P0/)));
     const prio = await api.call('operator', { method: 'POST', url: `/api/jobs/${videoJob.id}/priority`, payload: { priority: 'P0' } });
@@ -182,11 +201,18 @@ describe('operator calls', () => {
     const reprioritised = (await auditRows('job.reprioritise')).at(-1);
     expect(reprioritised).toMatchObject({ target: videoJob.id, detail: expect.objectContaining({ priority: 'P0', status: 200 }) });
 
-    const cancel = await api.call('operator', { method: 'POST', url: `/api/recommendations/${recId}/cancel`, payload: { reason: 'wrong player' } });
-    expect(cancel.statusCode).toBe(202);
-    await waitUntil(async () => (await q(`SELECT status FROM competitive_recommendations WHERE id = $1`, [recId]))[0]?.status === 'cancelled', {
-      what: 'recommendation cancelled',
+    const cancel = await api.call('operator', {
+      method: 'POST',
+      url: `/api/recommendations/${recId}/cancel`,
+      payload: { reason: 'wrong player' },
     });
+    expect(cancel.statusCode).toBe(202);
+    await waitUntil(
+      async () => (await q(`SELECT status FROM competitive_recommendations WHERE id = $1`, [recId]))[0]?.status === 'cancelled',
+      {
+        what: 'recommendation cancelled',
+      },
+    );
     const cancelled = (await auditRows('recommendation.cancel')).at(-1);
     expect(cancelled).toMatchObject({ target: recId, detail: expect.objectContaining({ reason: 'wrong player', status: 202 }) });
     // Temporal would accept a second cancel request for the closed workflow; the API says what happened instead.
@@ -227,17 +253,27 @@ describe('schedule', () => {
       describe: async () => ({ paused: calls.at(-1) === 'pause' }),
     };
     const bargains: string[] = [];
-    const daily: ScheduleController = { ...schedule, pause: async () => void bargains.push('pause'), trigger: async () => void bargains.push('trigger') };
+    const daily: ScheduleController = {
+      ...schedule,
+      pause: async () => void bargains.push('pause'),
+      trigger: async () => void bargains.push('trigger'),
+    };
     const withSchedule = await startTestApi(h.db, { service: h.service, schedules: { hourly: schedule, bargains: daily } });
     try {
       expect((await withSchedule.call('read', { method: 'POST', url: '/api/schedule/pause' })).statusCode).toBe(403);
-      expect((await withSchedule.call('operator', { method: 'POST', url: '/api/schedule/pause' })).json()).toEqual({ ok: true, data: { schedule: 'paused' } });
+      expect((await withSchedule.call('operator', { method: 'POST', url: '/api/schedule/pause' })).json()).toEqual({
+        ok: true,
+        data: { schedule: 'paused' },
+      });
       expect((await withSchedule.call('read', { method: 'GET', url: '/api/schedule' })).json().data).toEqual({ paused: true });
       await withSchedule.call('operator', { method: 'POST', url: '/api/schedule/unpause' });
       await withSchedule.call('operator', { method: 'POST', url: '/api/schedule/trigger' });
       expect(calls).toEqual(['pause', 'unpause', 'trigger']);
       // Any schedule by name; an unknown name is a 404 naming the known ones.
-      expect((await withSchedule.call('operator', { method: 'POST', url: '/api/schedules/bargains/pause' })).json()).toEqual({ ok: true, data: { schedule: 'paused' } });
+      expect((await withSchedule.call('operator', { method: 'POST', url: '/api/schedules/bargains/pause' })).json()).toEqual({
+        ok: true,
+        data: { schedule: 'paused' },
+      });
       await withSchedule.call('operator', { method: 'POST', url: '/api/schedules/bargains/trigger' });
       expect(bargains).toEqual(['pause', 'trigger']);
       expect(calls).toHaveLength(3);
@@ -248,10 +284,18 @@ describe('schedule', () => {
         (r) => `${r.action}:${r.status}`,
       );
       expect(actions).toEqual([
-        'schedule.pause:503', 'schedule.pause:403', 'schedule.pause:200', 'schedule.unpause:200', 'schedule.trigger:200',
-        'schedule.pause:200', 'schedule.trigger:200', 'schedule.pause:404',
+        'schedule.pause:503',
+        'schedule.pause:403',
+        'schedule.pause:200',
+        'schedule.unpause:200',
+        'schedule.trigger:200',
+        'schedule.pause:200',
+        'schedule.trigger:200',
+        'schedule.pause:404',
       ]);
-      const targets = (await q(`SELECT target FROM audit_log WHERE action LIKE 'schedule.%' AND detail->>'status' = '200' ORDER BY id`)).map((r) => r.target);
+      const targets = (
+        await q(`SELECT target FROM audit_log WHERE action LIKE 'schedule.%' AND detail->>'status' = '200' ORDER BY id`)
+      ).map((r) => r.target);
       expect(targets).toEqual(['hourly', 'hourly', 'hourly', 'bargains', 'bargains']);
     } finally {
       await withSchedule.app.close();
@@ -284,7 +328,9 @@ describe('errors and documentation', () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json() as typeof openApiDocument;
     expect(doc.openapi).toBe('3.1.0');
-    const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
+    const documented = Object.entries(doc.paths)
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
+      .sort();
     const served = servedRoutes(api.app.printRoutes({ commonPrefix: false }))
       .filter((r) => !/ \/(automation-calendar.*)?$/.test(r))
       .sort();

@@ -122,9 +122,10 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     const videoJob = await waitUntil(
       async () =>
         (
-          await h.db.database.pool.query(`SELECT id FROM automation_queue WHERE recommendation_id = $1 AND step = 'generate' AND status = 'processing'`, [
-            recommendation.id,
-          ])
+          await h.db.database.pool.query(
+            `SELECT id FROM automation_queue WHERE recommendation_id = $1 AND step = 'generate' AND status = 'processing'`,
+            [recommendation.id],
+          )
         ).rows[0] as { id: string } | undefined,
       { what: 'VEO3 job processing' },
     );
@@ -146,7 +147,9 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await expect.poll(() => rows.count(), { timeout: 10_000, interval: 100 }).toBe(0);
     await page.locator('#queue-empty').waitFor({ state: 'visible' });
 
-    const jobs = await h.db.database.pool.query(`SELECT step, status FROM automation_queue WHERE recommendation_id = $1 ORDER BY step`, [recommendation.id]);
+    const jobs = await h.db.database.pool.query(`SELECT step, status FROM automation_queue WHERE recommendation_id = $1 ORDER BY step`, [
+      recommendation.id,
+    ]);
     expect(jobs.rows).toEqual([
       { step: 'analyze', status: 'completed' },
       { step: 'generate', status: 'cancelled' },
@@ -156,8 +159,8 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     ]);
     await waitUntil(
       async () =>
-        (await h.db.database.pool.query(`SELECT status FROM competitive_recommendations WHERE id = $1`, [recommendation.id])).rows[0]?.status ===
-        'cancelled',
+        (await h.db.database.pool.query(`SELECT status FROM competitive_recommendations WHERE id = $1`, [recommendation.id])).rows[0]
+          ?.status === 'cancelled',
       { what: 'recommendation cancelled' },
     );
     const audit = await h.db.database.pool.query(`SELECT actor, target, detail FROM audit_log WHERE action = 'job.cancel'`);

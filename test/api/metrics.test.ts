@@ -42,9 +42,19 @@ async function job(o: {
         now() - $10::interval, now() - $11::interval, now() - $12::interval, now() + $13::interval)
      RETURNING id`,
     [
-      `wf-metrics-${++seq}`, o.provider, o.priority ?? 'P2', o.status, o.estimate ?? PROVIDER_LIMITS[o.provider as 'veo3'].estimatedDurationSeconds,
-      o.attempts ?? 0, o.cost ?? null, o.error ?? null, recId,
-      ago(o.createdAgo ?? 0), ago(o.startedAgo), ago(o.completedAgo), o.scheduleIn ? `${o.scheduleIn} seconds` : null,
+      `wf-metrics-${++seq}`,
+      o.provider,
+      o.priority ?? 'P2',
+      o.status,
+      o.estimate ?? PROVIDER_LIMITS[o.provider as 'veo3'].estimatedDurationSeconds,
+      o.attempts ?? 0,
+      o.cost ?? null,
+      o.error ?? null,
+      recId,
+      ago(o.createdAgo ?? 0),
+      ago(o.startedAgo),
+      ago(o.completedAgo),
+      o.scheduleIn ? `${o.scheduleIn} seconds` : null,
     ],
   );
   const id = rows[0].id as string;
@@ -76,15 +86,37 @@ beforeAll(async () => {
   await job({ provider: 'openai', status: 'completed', createdAgo: 7, startedAgo: 5, completedAgo: 0, attempts: 1, cost: 0.5 });
   await job({ provider: 'veo3', status: 'completed', createdAgo: 230, startedAgo: 200, completedAgo: 0, attempts: 2, cost: 60 });
   // Two days ago: counts in all-time totals, not in today's cost nor the 24 h histograms.
-  await job({ provider: 'veo3', status: 'completed', createdAgo: 172_900, startedAgo: 172_850, completedAgo: 172_800, attempts: 1, cost: 60 });
-  failedJob = await job({ provider: 'tiktok', status: 'failed', createdAgo: 30, startedAgo: 20, completedAgo: 10, attempts: 3, error: 'tiktok: spam_risk_too_many_posts' });
+  await job({
+    provider: 'veo3',
+    status: 'completed',
+    createdAgo: 172_900,
+    startedAgo: 172_850,
+    completedAgo: 172_800,
+    attempts: 1,
+    cost: 60,
+  });
+  failedJob = await job({
+    provider: 'tiktok',
+    status: 'failed',
+    createdAgo: 30,
+    startedAgo: 20,
+    completedAgo: 10,
+    attempts: 3,
+    error: 'tiktok: spam_risk_too_many_posts',
+  });
   await q(`SELECT log_job_event($1, 'retrying', '{"error":"tiktok: HTTP 500","attempt":1}')`, [failedJob]);
   await q(`SELECT log_job_event($1, 'retrying', '{"error":"tiktok: HTTP 503","attempt":2}')`, [failedJob]);
   await q(`SELECT log_job_event($1, 'failed', '{"error":"tiktok: spam_risk_too_many_posts","attempt":3}')`, [failedJob]);
   await job({ provider: 'youtube', status: 'cancelled', attempts: 0 });
 
   // Temporal's poller view, as src/temporal/queue-workers.ts reports it (tested against the server in workers.test.ts).
-  const workers = (queue: QueueName, n: number): QueueWorkers => ({ queue, taskQueue: `tq-${queue}`, workers: n, identities: [], lastSeenAt: null });
+  const workers = (queue: QueueName, n: number): QueueWorkers => ({
+    queue,
+    taskQueue: `tq-${queue}`,
+    workers: n,
+    identities: [],
+    lastSeenAt: null,
+  });
   api = await startTestApi(t, { service: dbOnlyService(t), workers: async () => [workers('base', 2), workers('veo3', 0)] });
 });
 afterAll(async () => {
@@ -180,13 +212,28 @@ describe('/api/dashboard', () => {
     // Running first, then the line in priority order with positions per provider.
     expect(s.jobs.slice(0, 2).every((j: { status: string }) => j.status === 'processing')).toBe(true);
     const veo3Line = s.jobs.filter((j: { provider: string; status: string }) => j.provider === 'veo3' && j.status === 'queued');
-    expect(veo3Line.map((j: { priority: string; position: number }) => [j.priority, j.position])).toEqual([['P0', 1], ['P0', 2], ['P1', 3]]);
+    expect(veo3Line.map((j: { priority: string; position: number }) => [j.priority, j.position])).toEqual([
+      ['P0', 1],
+      ['P0', 2],
+      ['P1', 3],
+    ]);
     expect(s.jobs[0].title).toBe('Chollo de la jornada');
     expect(s.stuck).toHaveLength(1);
     expect(s.stuck[0]).toMatchObject({ provider: 'veo3', isStuck: true });
 
     const veo3 = s.providers.find((p: { provider: string }) => p.provider === 'veo3');
-    expect(veo3).toMatchObject({ inUse: 2, maxConcurrent: 2, waiting: 3, planned: 0, queued: 3, processing: 2, completed24h: 1, failed24h: 0, costToday: 60, stuck: 1 });
+    expect(veo3).toMatchObject({
+      inUse: 2,
+      maxConcurrent: 2,
+      waiting: 3,
+      planned: 0,
+      queued: 3,
+      processing: 2,
+      completed24h: 1,
+      failed24h: 0,
+      costToday: 60,
+      stuck: 1,
+    });
     expect(veo3.successRate24h).toBe(1);
     expect(veo3.avgRunSeconds24h).toBeCloseTo(200, 3);
     const tiktok = s.providers.find((p: { provider: string }) => p.provider === 'tiktok');
@@ -223,7 +270,10 @@ describe('/api/dashboard', () => {
     const badDate = await api.call('read', { method: 'GET', url: '/api/jobs?since=yesterday' });
     expect(badDate.statusCode).toBe(400);
     expect(badDate.json().error.message).toMatch(/since must be an ISO-8601 date-time/);
-    const since = await api.call('read', { method: 'GET', url: `/api/jobs?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}` });
+    const since = await api.call('read', {
+      method: 'GET',
+      url: `/api/jobs?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+    });
     expect(since.json().data).toHaveLength(0);
   });
 

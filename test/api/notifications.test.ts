@@ -53,7 +53,9 @@ describe('configuration', () => {
     expect(c.events.slack).toEqual(['completed', 'failed', 'stuck', 'expired']);
     const both = loadNotificationConfig({ ...env(), NOTIFY_EVENTS: 'failed,stuck', DISCORD_NOTIFY_EVENTS: 'completed' });
     expect(both.events).toEqual({ slack: ['failed', 'stuck'], discord: ['completed'] });
-    expect(() => loadNotificationConfig({ NOTIFY_EVENTS: 'failed,exploded' })).toThrow(/NOTIFY_EVENTS.*must list events among completed, failed, stuck, expired/);
+    expect(() => loadNotificationConfig({ NOTIFY_EVENTS: 'failed,exploded' })).toThrow(
+      /NOTIFY_EVENTS.*must list events among completed, failed, stuck, expired/,
+    );
     expect(() => loadNotificationConfig({ SLACK_WEBHOOK_URL: 'not a url' })).toThrow(/SLACK_WEBHOOK_URL/);
   });
 });
@@ -61,7 +63,12 @@ describe('configuration', () => {
 describe('deliverNotification (the activity)', () => {
   it('throws retryable failures while the receiver is down, then delivers once and never again', async () => {
     const acts = createNotificationActivities({ database: t.database, log, env: env() });
-    const input = { eventKey: notificationEventKey('failed', 'job-a'), event: 'failed' as const, text: 'job A failed', channel: 'slack' as const };
+    const input = {
+      eventKey: notificationEventKey('failed', 'job-a'),
+      event: 'failed' as const,
+      text: 'job A failed',
+      channel: 'slack' as const,
+    };
     sim.failFirst(2, 500);
     for (let i = 0; i < 2; i += 1) {
       const failure = await failureOf(acts.deliverNotification(input));
@@ -73,9 +80,9 @@ describe('deliverNotification (the activity)', () => {
     expect(await acts.deliverNotification(input)).toBe('delivered');
     expect(await acts.deliverNotification(input)).toBe('already_delivered');
     expect(sim.messages('slack').map((m) => m.text)).toEqual(['job A failed']);
-    expect(await q(`SELECT event_key, channel, delivered FROM notifications_sent WHERE event_key = $1`, [deliveryKey(input.eventKey, 'slack')])).toEqual([
-      { event_key: `${input.eventKey}:slack`, channel: 'slack', delivered: true },
-    ]);
+    expect(
+      await q(`SELECT event_key, channel, delivered FROM notifications_sent WHERE event_key = $1`, [deliveryKey(input.eventKey, 'slack')]),
+    ).toEqual([{ event_key: `${input.eventKey}:slack`, channel: 'slack', delivered: true }]);
   });
 
   it('honours Retry-After on 429 (Slack header, Discord body) and keeps channels independent', async () => {
@@ -97,14 +104,21 @@ describe('deliverNotification (the activity)', () => {
     const base = { eventKey: notificationEventKey('failed', 'job-esc'), event: 'failed' as const, text };
     expect(await acts.deliverNotification({ ...base, channel: 'slack' })).toBe('delivered');
     expect(await acts.deliverNotification({ ...base, channel: 'discord' })).toBe('delivered');
-    expect(sim.messages('slack').map((m) => m.text)).toEqual(['job "&lt;!channel&gt; Pedri &amp; &lt;https://evil.example|Gavi&gt;" failed']);
+    expect(sim.messages('slack').map((m) => m.text)).toEqual([
+      'job "&lt;!channel&gt; Pedri &amp; &lt;https://evil.example|Gavi&gt;" failed',
+    ]);
     expect(sim.messages('discord').map((m) => m.text)).toEqual([text]);
   });
 
   it('posts once when two attempts of the same event overlap (an activity timed out while still sending)', async () => {
     const acts = createNotificationActivities({ database: t.database, log, env: env() });
     sim.setFaults({ latencyMs: 300 });
-    const input = { eventKey: notificationEventKey('completed', 'job-c'), event: 'completed' as const, text: 'job C done', channel: 'slack' as const };
+    const input = {
+      eventKey: notificationEventKey('completed', 'job-c'),
+      event: 'completed' as const,
+      text: 'job C done',
+      channel: 'slack' as const,
+    };
     const outcomes = await Promise.all([acts.deliverNotification(input), acts.deliverNotification(input)]);
     expect(outcomes.sort()).toEqual(['already_delivered', 'delivered']);
     expect(sim.messages()).toHaveLength(1);
@@ -148,7 +162,14 @@ describe('notificationWorkflow on Temporal', () => {
       taskQueue,
       workflowBundle: await bundleWorkflowCode({
         workflowsPath: path.resolve(__dirname, '../../src/workflows/notification.ts'),
-        logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error },
+        logger: {
+          log: () => undefined,
+          trace: () => undefined,
+          debug: () => undefined,
+          info: () => undefined,
+          warn: console.warn,
+          error: console.error,
+        },
       }),
       activities: createNotificationActivities({
         database: t.database,
@@ -169,7 +190,15 @@ describe('notificationWorkflow on Temporal', () => {
   it('delivers through an outage, exactly one message per channel, and ignores the same event raised again', async () => {
     sim.failFirst(2, 500); // Slack and Discord both see failures first (the fault counter is shared).
     const eventKey = notificationEventKey('failed', randomBytes(8).toString('hex'));
-    const text = notificationText({ event: 'failed', title: 'Chollo: Carlos Álvarez', priority: 'P1', provider: 'veo3', workflowId: 'recommendation-x', error: 'veo3: HTTP 500', temporalUiUrl: 'http://127.0.0.1:8233' });
+    const text = notificationText({
+      event: 'failed',
+      title: 'Chollo: Carlos Álvarez',
+      priority: 'P1',
+      provider: 'veo3',
+      workflowId: 'recommendation-x',
+      error: 'veo3: HTTP 500',
+      temporalUiUrl: 'http://127.0.0.1:8233',
+    });
     const first = await startNotification(client, taskQueue, { eventKey, event: 'failed', text });
     expect(first).toEqual({ workflowId: notificationWorkflowId(eventKey), started: true });
     // Raised again while the first is still retrying, and again after it finished.

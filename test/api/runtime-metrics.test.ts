@@ -18,7 +18,14 @@ it('exports worker metrics (pollers, task slots, latencies) at /metrics', async 
     taskQueue: `runtime-metrics-${port}`,
     workflowBundle: await bundleWorkflowCode({
       workflowsPath: path.resolve(__dirname, '../../src/workflows/notification.ts'),
-      logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error },
+      logger: {
+        log: () => undefined,
+        trace: () => undefined,
+        debug: () => undefined,
+        info: () => undefined,
+        warn: console.warn,
+        error: console.error,
+      },
     }),
     activities: {},
   });

@@ -27,7 +27,12 @@ afterAll(async () => {
 
 const q = async (text: string, params: unknown[] = []) => (await db.database.pool.query(text, params)).rows;
 const SECRET = 'kie-secret-0123456789abcdef0123456789abcdef';
-const schedule: ScheduleController = { pause: async () => {}, unpause: async () => {}, trigger: async () => {}, describe: async () => ({ paused: false }) };
+const schedule: ScheduleController = {
+  pause: async () => {},
+  unpause: async () => {},
+  trigger: async () => {},
+  describe: async () => ({ paused: false }),
+};
 
 /** A logger whose lines land in `lines`, parsed. */
 function capturingLogger() {
@@ -48,12 +53,31 @@ function capturingLogger() {
 describe('the KIE callback secret', () => {
   it('never reaches the log, whether the call is accepted, refused or unrouted', async () => {
     const { log, lines, text } = capturingLogger();
-    const api = await startTestApi(db, { service: dbOnlyService(db), log, env: { TEMPORAL_UI_URL: 'http://127.0.0.1:8233', TEMPORAL_NAMESPACE: 'default', KIE_CALLBACK_SECRET: SECRET } });
+    const api = await startTestApi(db, {
+      service: dbOnlyService(db),
+      log,
+      env: { TEMPORAL_UI_URL: 'http://127.0.0.1:8233', TEMPORAL_NAMESPACE: 'default', KIE_CALLBACK_SECRET: SECRET },
+    });
     try {
-      const ok = await api.app.inject({ method: 'POST', url: `/hooks/kie/${SECRET}`, payload: { code: 200, data: { taskId: 'veo_task_x' } } });
+      const ok = await api.app.inject({
+        method: 'POST',
+        url: `/hooks/kie/${SECRET}`,
+        payload: { code: 200, data: { taskId: 'veo_task_x' } },
+      });
       expect(ok.statusCode).toBe(200);
-      expect((await api.app.inject({ method: 'POST', url: `/hooks/kie/${SECRET}`, payload: { code: 200, data: {} } })).statusCode).toBe(400);
-      expect((await api.app.inject({ method: 'POST', url: `/hooks/kie/${SECRET}?x=1`, payload: 'not json', headers: { 'content-type': 'application/json' } })).statusCode).toBe(400);
+      expect((await api.app.inject({ method: 'POST', url: `/hooks/kie/${SECRET}`, payload: { code: 200, data: {} } })).statusCode).toBe(
+        400,
+      );
+      expect(
+        (
+          await api.app.inject({
+            method: 'POST',
+            url: `/hooks/kie/${SECRET}?x=1`,
+            payload: 'not json',
+            headers: { 'content-type': 'application/json' },
+          })
+        ).statusCode,
+      ).toBe(400);
       expect((await api.app.inject({ method: 'GET', url: `/hooks/kie/${SECRET}` })).statusCode).toBe(404);
       await api.app.close();
       // The calls were logged (one line each), with the path but not the secret.
@@ -70,16 +94,25 @@ describe('the KIE callback secret', () => {
     expect(() => loadEnv({ KIE_CALLBACK_SECRET: 'dev-callback-secret-change-me' })).toThrow(
       /^environment variable KIE_CALLBACK_SECRET must be at least 32 random characters/,
     );
-    expect(() => loadEnv({ KIE_CALLBACK_SECRET: 'a'.repeat(101) })).toThrow(/^environment variable KIE_CALLBACK_SECRET must be at most 100 characters/);
+    expect(() => loadEnv({ KIE_CALLBACK_SECRET: 'a'.repeat(101) })).toThrow(
+      /^environment variable KIE_CALLBACK_SECRET must be at most 100 characters/,
+    );
     expect(() => loadEnv({ KIE_CALLBACK_SECRET: `${'a'.repeat(40)}/x` })).toThrow(/KIE_CALLBACK_SECRET must use only letters, digits/);
     expect(loadEnv({ KIE_CALLBACK_SECRET: 'a'.repeat(100) }).KIE_CALLBACK_SECRET).toHaveLength(100);
   });
 
   it('at the longest allowed length still matches the route (Fastify refuses longer path parameters)', async () => {
     const longest = loadEnv({ KIE_CALLBACK_SECRET: 'b'.repeat(100) }).KIE_CALLBACK_SECRET!;
-    const api = await startTestApi(db, { service: dbOnlyService(db), env: { TEMPORAL_UI_URL: 'http://127.0.0.1:8233', TEMPORAL_NAMESPACE: 'default', KIE_CALLBACK_SECRET: longest } });
+    const api = await startTestApi(db, {
+      service: dbOnlyService(db),
+      env: { TEMPORAL_UI_URL: 'http://127.0.0.1:8233', TEMPORAL_NAMESPACE: 'default', KIE_CALLBACK_SECRET: longest },
+    });
     try {
-      const res = await api.app.inject({ method: 'POST', url: `/hooks/kie/${longest}`, payload: { code: 200, data: { taskId: 'veo_task_y' } } });
+      const res = await api.app.inject({
+        method: 'POST',
+        url: `/hooks/kie/${longest}`,
+        payload: { code: 200, data: { taskId: 'veo_task_y' } },
+      });
       expect(res.statusCode).toBe(200);
     } finally {
       await api.app.close();
@@ -125,13 +158,18 @@ describe('rate limits', () => {
 
     const rows = await q(`SELECT actor, token_id, detail FROM audit_log WHERE action = 'auth.failed' ORDER BY id OFFSET $1`, [before]);
     expect(rows).toEqual([
-      { actor: 'unauthenticated', token_id: null, detail: expect.objectContaining({ ip: '10.1.1.1', reason: 'invalid or revoked token', url: '/api/jobs' }) },
+      {
+        actor: 'unauthenticated',
+        token_id: null,
+        detail: expect.objectContaining({ ip: '10.1.1.1', reason: 'invalid or revoked token', url: '/api/jobs' }),
+      },
       { actor: 'unauthenticated', token_id: null, detail: expect.objectContaining({ ip: '10.2.2.2' }) },
     ]);
   });
 
   it('answers 429 on the KIE hook past its limit per address', async () => {
-    const hook = (ip: string) => api.app.inject({ method: 'POST', url: `/hooks/kie/${SECRET}`, remoteAddress: ip, payload: { code: 200, data: { taskId: 't' } } });
+    const hook = (ip: string) =>
+      api.app.inject({ method: 'POST', url: `/hooks/kie/${SECRET}`, remoteAddress: ip, payload: { code: 200, data: { taskId: 't' } } });
     expect((await hook('10.4.4.4')).statusCode).toBe(200);
     expect((await hook('10.4.4.4')).statusCode).toBe(200);
     const third = await hook('10.4.4.4');
@@ -161,7 +199,9 @@ describe('the audit trail', () => {
 
   it('is append-only for every role, the owner and superuser included', async () => {
     await q(`INSERT INTO audit_log (actor, action) VALUES ('test', 'test.row')`);
-    await expect(q(`UPDATE audit_log SET actor = 'someone else' WHERE action = 'test.row'`)).rejects.toThrow(/audit_log is append-only: UPDATE/);
+    await expect(q(`UPDATE audit_log SET actor = 'someone else' WHERE action = 'test.row'`)).rejects.toThrow(
+      /audit_log is append-only: UPDATE/,
+    );
     await expect(q(`DELETE FROM audit_log`)).rejects.toThrow(/audit_log is append-only: DELETE/);
     await expect(q(`TRUNCATE audit_log`)).rejects.toThrow(/audit_log is append-only: TRUNCATE/);
     expect(await q(`SELECT actor FROM audit_log WHERE action = 'test.row'`)).toEqual([{ actor: 'test' }]);
@@ -173,7 +213,9 @@ describe('token expiry', () => {
     const api = await startTestApi(db, { service: dbOnlyService(db) });
     try {
       const shortLived = await createToken(db.database.db, 'contractor', 'read', { expiresInMs: 60_000 });
-      expect((await api.app.inject({ method: 'GET', url: '/api/jobs', headers: { authorization: `Bearer ${shortLived.token}` } })).statusCode).toBe(200);
+      expect(
+        (await api.app.inject({ method: 'GET', url: '/api/jobs', headers: { authorization: `Bearer ${shortLived.token}` } })).statusCode,
+      ).toBe(200);
       await q(`UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [shortLived.tokenId]);
       const res = await api.app.inject({ method: 'GET', url: '/api/jobs', headers: { authorization: `Bearer ${shortLived.token}` } });
       expect(res.statusCode).toBe(401);
@@ -190,7 +232,8 @@ describe('token expiry', () => {
     expect(parseDuration('30d', '--expires-in')).toBe(30 * 86_400_000);
     expect(parseDuration('90m', '--expires-in')).toBe(90 * 60_000);
     expect(parseDuration('2w', '--expires-in')).toBe(14 * 86_400_000);
-    for (const bad of ['30', '0d', '-1d', '1.5d', '30 days', 'soon', '99999d']) expect(() => parseDuration(bad, '--expires-in')).toThrow(/^--expires-in must/);
+    for (const bad of ['30', '0d', '-1d', '1.5d', '30 days', 'soon', '99999d'])
+      expect(() => parseDuration(bad, '--expires-in')).toThrow(/^--expires-in must/);
   });
 
   it('reelflow token create --expires-in: prints the expiry, list shows it, a bad value exits 2; both token commands are audited', async () => {
@@ -210,10 +253,25 @@ describe('token expiry', () => {
     expect(revoked.code, revoked.stderr).toBe(0);
     const rows = await q(`SELECT actor, action, target, detail FROM audit_log WHERE action LIKE 'token.%' ORDER BY id`);
     expect(rows).toEqual([
-      { actor: expect.stringMatching(/^cli:/), action: 'token.create', target: null, detail: expect.objectContaining({ via: 'cli', flags: expect.objectContaining({ name: 'ci-bot', 'expires-in': '30d' }) }) },
+      {
+        actor: expect.stringMatching(/^cli:/),
+        action: 'token.create',
+        target: null,
+        detail: expect.objectContaining({ via: 'cli', flags: expect.objectContaining({ name: 'ci-bot', 'expires-in': '30d' }) }),
+      },
       // Rows are written before the command acts, so they record attempts: the refused create has one too.
-      { actor: expect.stringMatching(/^cli:/), action: 'token.create', target: null, detail: expect.objectContaining({ flags: expect.objectContaining({ 'expires-in': 'forever' }) }) },
-      { actor: expect.stringMatching(/^cli:/), action: 'token.revoke', target: token.tokenId, detail: expect.objectContaining({ via: 'cli' }) },
+      {
+        actor: expect.stringMatching(/^cli:/),
+        action: 'token.create',
+        target: null,
+        detail: expect.objectContaining({ flags: expect.objectContaining({ 'expires-in': 'forever' }) }),
+      },
+      {
+        actor: expect.stringMatching(/^cli:/),
+        action: 'token.revoke',
+        target: token.tokenId,
+        detail: expect.objectContaining({ via: 'cli' }),
+      },
     ]);
     // Reading writes no audit row.
     expect((await q(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'token.list'`))[0].n).toBe(0);

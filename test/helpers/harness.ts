@@ -100,7 +100,13 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   let workerConnection: NativeConnection | undefined;
   if (opts.workers !== false) {
     workerConnection = await NativeConnection.connect({ address });
-    workers = await createWorkers({ connection: workerConnection, namespace: 'default', baseQueue: taskQueue, deps: runtime, queues: opts.queues });
+    workers = await createWorkers({
+      connection: workerConnection,
+      namespace: 'default',
+      baseQueue: taskQueue,
+      deps: runtime,
+      queues: opts.queues,
+    });
     running = Promise.all(workers.map((w) => w.run()));
   }
   const stopWorkers = async () => {
@@ -151,7 +157,11 @@ const CLI = path.resolve(__dirname, '../../src/cli/main.ts');
 const execCli = promisify(execFile);
 
 /** The reelflow CLI as a real process against this harness's database and Temporal; its exit code instead of a throw. */
-export async function runCli(h: Harness, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCli(
+  h: Harness,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await execCli(process.execPath, ['-r', 'tsx/cjs', CLI, ...args], {
       env: { ...process.env, ...h.childEnv, DATABASE_URL: h.db.url, ...env },

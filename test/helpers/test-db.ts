@@ -22,9 +22,7 @@ export function testDatabaseUrl(name: string): string {
   return url.toString();
 }
 
-export async function createTestDatabase(
-  limits: Record<Provider, ProviderLimits> = effectiveLimits({}),
-): Promise<TestDatabase> {
+export async function createTestDatabase(limits: Record<Provider, ProviderLimits> = effectiveLimits({})): Promise<TestDatabase> {
   const name = `reelflow_t_${randomBytes(5).toString('hex')}`;
   const url = testDatabaseUrl(name);
   await migrateDatabase(url, limits);

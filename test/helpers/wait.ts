@@ -16,7 +16,10 @@ export interface WaitOptions {
  * last error and the last value are in the timeout message.
  */
 export async function waitUntil<T>(read: () => Promise<T> | T, opts: WaitOptions & { until: (value: T) => boolean }): Promise<T>;
-export async function waitUntil<T>(read: () => Promise<T | undefined | null | false> | T | undefined | null | false, opts?: WaitOptions): Promise<T>;
+export async function waitUntil<T>(
+  read: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  opts?: WaitOptions,
+): Promise<T>;
 export async function waitUntil<T>(
   read: () => Promise<T> | T,
   { timeoutMs = 30_000, intervalMs = 100, what = 'condition', until }: WaitOptions & { until?: (value: T) => boolean } = {},

@@ -113,7 +113,9 @@ describe('daily bargains (golden, shipped roster)', () => {
     // Its first workflow writes workflow_id again when it marks the idea in production: let that happen before the simulated crash.
     const key = `bargain:ivan-romero:${DAY}`;
     await waitUntil(
-      async () => (await db().select().from(competitiveRecommendations).where(eq(competitiveRecommendations.dedupeKey, key)))[0]?.status !== 'pending',
+      async () =>
+        (await db().select().from(competitiveRecommendations).where(eq(competitiveRecommendations.dedupeKey, key)))[0]?.status !==
+        'pending',
       { what: `${key} in production` },
     );
     const [row] = await db()
@@ -160,12 +162,21 @@ describe('CLI: bad input', () => {
       [['breaking'], /breaking needs --title/],
       [['breaking', '--player', 'pedri'], /breaking needs --title/],
       [['breaking', '--title', 'Ya'], /breaking: title must be at least 3 characters/],
-      [['breaking', '--title', 'Lesión de Pedri', '--platforms', 'myspace'], /breaking: jobConfig\.platforms\.0 must be one of instagram, tiktok, youtube/],
-      [['breaking', '--title', 'Lesión de Pedri', '--priority', 'P2'], /breaking: unknown flag --priority \(takes: --title, --player, --platforms, --json, --help\)/],
+      [
+        ['breaking', '--title', 'Lesión de Pedri', '--platforms', 'myspace'],
+        /breaking: jobConfig\.platforms\.0 must be one of instagram, tiktok, youtube/,
+      ],
+      [
+        ['breaking', '--title', 'Lesión de Pedri', '--priority', 'P2'],
+        /breaking: unknown flag --priority \(takes: --title, --player, --platforms, --json, --help\)/,
+      ],
       [['schedule', 'describe', 'weekly'], /unknown schedule "weekly"; one of hourly, bargains or a schedule id/],
       [['schedule', 'rewind'], /schedule needs one of create, pause, unpause, trigger, describe/],
       // A misspelt name is not taken for the note of a pause of the hourly schedule.
-      [['schedule', 'pause', 'bargian'], /schedule pause: unknown schedule "bargian"; did you mean bargains\? \(a note goes after the name/],
+      [
+        ['schedule', 'pause', 'bargian'],
+        /schedule pause: unknown schedule "bargian"; did you mean bargains\? \(a note goes after the name/,
+      ],
       [['schedule', 'trigger', 'hourli'], /schedule trigger: unknown schedule "hourli"; did you mean hourly\?$/m],
     ];
     for (const [args, message] of cases) {
@@ -179,7 +190,7 @@ describe('CLI: bad input', () => {
 });
 
 describe('the daily bargains schedule', () => {
-  it('runs every day at 08:00 Madrid time, keeps an operator pause, and a triggered run creates the day\'s chollos', async () => {
+  it("runs every day at 08:00 Madrid time, keeps an operator pause, and a triggered run creates the day's chollos", async () => {
     const scheduleId = `bargains-${h.taskQueue}`;
     try {
       expect(await ensureDailyBargainsSchedule(h.client, { scheduleId, taskQueue: h.taskQueue })).toEqual({ scheduleId, created: true });
@@ -190,7 +201,12 @@ describe('the daily bargains schedule', () => {
       expect(d.spec.timezone).toBe('Europe/Madrid');
       expect(d.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 8, end: 8 }], minute: [{ start: 0, end: 0 }] });
       expect(d.policies).toMatchObject({ overlap: 'SKIP', catchupWindow: 24 * HOUR });
-      expect(d.action).toMatchObject({ workflowType: DAILY_BARGAINS_WORKFLOW, taskQueue: h.taskQueue, workflowRunTimeout: 30 * 60_000, args: [{ limit: 3 }] });
+      expect(d.action).toMatchObject({
+        workflowType: DAILY_BARGAINS_WORKFLOW,
+        taskQueue: h.taskQueue,
+        workflowRunTimeout: 30 * 60_000,
+        args: [{ limit: 3 }],
+      });
 
       // A paused schedule still runs when triggered.
       const runs = async () => (await describeSchedule(h.client, scheduleId))!.info.recentActions;
@@ -213,11 +229,14 @@ describe('the daily bargains schedule', () => {
       const second = await waitUntil(async () => ((await runs()).length === 2 ? (await runs())[1] : undefined), { what: 'the second run' });
       expect(await h.client.workflow.getHandle(second.action.workflow.workflowId).result()).toMatchObject({ created: [], skipped: 3 });
     } finally {
-      await h.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+      await h.client.schedule
+        .getHandle(scheduleId)
+        .delete()
+        .catch(() => undefined);
     }
   });
 
-  it('`schedule create` creates or updates both schedules; pause, trigger and describe take the schedule\'s name', async () => {
+  it("`schedule create` creates or updates both schedules; pause, trigger and describe take the schedule's name", async () => {
     // A queue nobody serves: these are the deployment's real schedule ids, their runs must not touch this database.
     const env = { REELFLOW_TASK_QUEUE: `${h.taskQueue}-cli` };
     const ids = [HOURLY_SCHEDULE_ID, DAILY_BARGAINS_SCHEDULE_ID];
@@ -240,7 +259,9 @@ describe('the daily bargains schedule', () => {
         paused: false,
       });
       const next = new Date(JSON.parse(daily.stdout).nextRuns[0]);
-      expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Madrid', hour: '2-digit', minute: '2-digit' }).format(next)).toBe('08:00');
+      expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Madrid', hour: '2-digit', minute: '2-digit' }).format(next)).toBe(
+        '08:00',
+      );
       // Without --json: a summary for people, not the JSON.
       const human = (await cli(['schedule', 'describe', 'bargains'], env)).stdout;
       expect(human).not.toMatch(/^\s*\{/);
@@ -263,7 +284,13 @@ describe('the daily bargains schedule', () => {
       expect(triggered.code, triggered.stderr).toBe(0);
       const started = JSON.parse(triggered.stdout);
       const run = (await describeSchedule(h.client, DAILY_BARGAINS_SCHEDULE_ID))!.info.recentActions[0]!;
-      expect(started).toEqual({ scheduleId: DAILY_BARGAINS_SCHEDULE_ID, triggered: true, outcome: 'started', workflowId: run.action.workflow.workflowId, runId: run.action.workflow.firstExecutionRunId });
+      expect(started).toEqual({
+        scheduleId: DAILY_BARGAINS_SCHEDULE_ID,
+        triggered: true,
+        outcome: 'started',
+        workflowId: run.action.workflow.workflowId,
+        runId: run.action.workflow.firstExecutionRunId,
+      });
       expect(run.action.workflow.workflowId.startsWith(DAILY_BARGAINS_SCHEDULE_ID)).toBe(true);
       // ...and says when SKIP swallowed it because that run (on a queue nobody serves) is still going.
       const skipped = await cli(['schedule', 'trigger', 'bargains'], env);
@@ -273,7 +300,11 @@ describe('the daily bargains schedule', () => {
       expect((await cli(['schedule', 'describe', 'bargains'], env)).stdout).toMatch(`running:   ${run.action.workflow.workflowId}`);
       await h.client.workflow.getHandle(run.action.workflow.workflowId).terminate('test over');
     } finally {
-      for (const id of ids) await h.client.schedule.getHandle(id).delete().catch(() => undefined);
+      for (const id of ids)
+        await h.client.schedule
+          .getHandle(id)
+          .delete()
+          .catch(() => undefined);
     }
   });
 });
@@ -296,7 +327,16 @@ describe('CLI: bargains and breaking news', () => {
   });
 
   it('`breaking` enqueues a P0 breaking_news with a 24 h deadline and starts its workflow', async () => {
-    const r = await cli(['breaking', '--title', 'Última hora: Lewandowski, baja dos semanas', '--player', 'robert-lewandowski', '--platforms', 'instagram,tiktok', '--json']);
+    const r = await cli([
+      'breaking',
+      '--title',
+      'Última hora: Lewandowski, baja dos semanas',
+      '--player',
+      'robert-lewandowski',
+      '--platforms',
+      'instagram,tiktok',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const { recommendation, workflowId, started } = JSON.parse(r.stdout);
     expect(started).toBe(true);

@@ -62,7 +62,8 @@ describe('KIE callbacks', () => {
   });
 
   it('refuses a wrong secret and a body that is not a callback, and takes a duplicate in its stride', async () => {
-    const post = (secret: string, payload: unknown) => api.inject({ method: 'POST', url: `/hooks/kie/${secret}`, payload: payload as object });
+    const post = (secret: string, payload: unknown) =>
+      api.inject({ method: 'POST', url: `/hooks/kie/${secret}`, payload: payload as object });
     expect((await post('wrong-secret-0123456789ab', { code: 200, data: { taskId: 'x' } })).statusCode).toBe(404);
     const bad = await post(SECRET, { code: 200, data: {} });
     expect(bad.statusCode).toBe(400);
@@ -75,7 +76,12 @@ describe('KIE callbacks', () => {
   });
 
   it('has no hook when no secret is configured', async () => {
-    const off = await buildApiServer({ database: h.db.database, service: h.service, env: TEST_ENV, log: createLogger('silent', 'test-api') });
+    const off = await buildApiServer({
+      database: h.db.database,
+      service: h.service,
+      env: TEST_ENV,
+      log: createLogger('silent', 'test-api'),
+    });
     const res = await off.inject({ method: 'POST', url: `/hooks/kie/${SECRET}`, payload: { code: 200, data: { taskId: 'x' } } });
     expect(res.statusCode).toBe(404);
     await off.close();

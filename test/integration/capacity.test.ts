@@ -50,11 +50,13 @@ const instagramOnly = (overrides: Record<string, unknown> = {}) =>
   recommendationInput({ jobConfig: { platforms: ['instagram'] }, ...overrides });
 /** Job ids in the order the gate started them. */
 const startOrder = async (provider: string) =>
-  (await q<{ job_id: string }>(
-    `SELECT e.job_id FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+  (
+    await q<{ job_id: string }>(
+      `SELECT e.job_id FROM job_events e JOIN automation_queue j ON j.id = e.job_id
       WHERE e.event = 'started' AND j.api_provider = $1 ORDER BY e.id`,
-    [provider],
-  )).map((r) => r.job_id);
+      [provider],
+    )
+  ).map((r) => r.job_id);
 
 async function blockVeo3(durationMs: number) {
   await q(`UPDATE provider_limits SET max_concurrent = 1, min_start_interval_ms = 0 WHERE provider = 'veo3'`);
@@ -125,8 +127,18 @@ describe('global capacity across worker processes', () => {
     expect((await jobOf(c!.recommendation.id, 'publish:instagram')).priority).toBe('P0');
 
     const cli = await resolveTemporalCli();
-    await run(cli, ['workflow', 'signal', '--address', h.env.TEMPORAL_ADDRESS, '--workflow-id', b!.workflowId,
-      '--name', reprioritiseSignal.name, '--input', '{"priority":"P1"}']);
+    await run(cli, [
+      'workflow',
+      'signal',
+      '--address',
+      h.env.TEMPORAL_ADDRESS,
+      '--workflow-id',
+      b!.workflowId,
+      '--name',
+      reprioritiseSignal.name,
+      '--input',
+      '{"priority":"P1"}',
+    ]);
     await waitUntil(async () => (await jobOf(b!.recommendation.id, 'generate')).priority === 'P1', { what: 'signal applied' });
     const line = await q<{ recommendation_id: string }>(`SELECT recommendation_id FROM queue_pending WHERE api_provider = 'veo3'`);
     expect(line.map((r) => r.recommendation_id)).toEqual([c, b, a].map((r) => r!.recommendation.id));
@@ -141,17 +153,21 @@ describe('global capacity across worker processes', () => {
     await waitUntil(async () => (await jobOf(a!.recommendation.id, 'generate')).status === 'cancelled', { what: 'a cancelled' });
   });
 
-  it('hands a cancelled running job\'s slot on at once (provider with a cancellable task)', async () => {
+  it("hands a cancelled running job's slot on at once (provider with a cancellable task)", async () => {
     await q(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'instagram'`);
     h.sims.instagram.setFaults({ taskDurationMs: 30_000 });
     const first = await h.service.enqueue(instagramOnly({ title: 'long upload' }));
-    await waitUntil(async () => (await jobOf(first.recommendation.id, 'publish:instagram')).status === 'processing', { what: 'first publishing' });
+    await waitUntil(async () => (await jobOf(first.recommendation.id, 'publish:instagram')).status === 'processing', {
+      what: 'first publishing',
+    });
     const second = await h.service.enqueue(instagramOnly({ title: 'next upload' }));
     await waitUntil(async () => (await jobOf(second.recommendation.id, 'publish:instagram'))?.waiting_since, { what: 'second waiting' });
     h.sims.instagram.setFaults({ taskDurationMs: 100 });
     const t0 = Date.now();
     await h.service.cancel(first.workflowId);
-    await waitUntil(async () => (await jobOf(second.recommendation.id, 'publish:instagram')).status === 'processing', { what: 'second started' });
+    await waitUntil(async () => (await jobOf(second.recommendation.id, 'publish:instagram')).status === 'processing', {
+      what: 'second started',
+    });
     expect(Date.now() - t0).toBeLessThan(2_000);
     expect((await jobOf(first.recommendation.id, 'publish:instagram')).status).toBe('cancelled');
     await h.client.workflow.getHandle(second.workflowId).result();
@@ -159,45 +175,49 @@ describe('global capacity across worker processes', () => {
 
   // 4 s: the render ends before the cancel reaches the activity (heartbeats are throttled to 8 s);
   // 14 s: the activity hears the cancel mid-render and follows the task to its end.
-  it.each([4_000, 14_000])('keeps a cancelled VEO3 render\'s slot only until the render ends (KIE cannot cancel it), not for 2x its estimate (%i ms render)', async (RENDER_MS) => {
-    await q(`UPDATE provider_limits SET max_concurrent = 1, min_start_interval_ms = 0 WHERE provider = 'veo3'`);
-    h.sims.veo3.setFaults({ taskDurationMs: RENDER_MS });
-    const first = await h.service.enqueue(instagramOnly({ title: 'render then cancelled' }));
-    await waitUntil(async () => (await jobOf(first.recommendation.id, 'generate'))?.provider_task_id, { what: 'first render submitted' });
-    const submittedAt = Date.now();
-    const taskId = (await jobOf(first.recommendation.id, 'generate')).provider_task_id;
-    const second = await h.service.enqueue(instagramOnly({ title: 'next render' }));
-    await waitingInLine(second.recommendation.id);
-    await h.service.cancel(first.workflowId);
-    await waitUntil(async () => (await jobOf(first.recommendation.id, 'generate')).status === 'cancelled', { what: 'first cancelled' });
-    // While the paid render runs on, its slot stays counted, and says why.
-    const [held] = await q(`SELECT * FROM held_slots WHERE job_id = $1`, [(await jobOf(first.recommendation.id, 'generate')).id]);
-    expect(held).toMatchObject({ provider: 'veo3', job_status: 'cancelled', provider_task_id: taskId });
-    // What the dashboard's provider card shows ("Held: cancelled render finishing, task …").
-    const veo3Panel = (await providerPanels(h.db.database.pool)).find((p) => p.provider === 'veo3')!;
-    expect(veo3Panel.held).toEqual([{ jobId: held!.job_id, providerTaskId: taskId, holdUntil: expect.any(String) }]);
-    expect((await jobOf(second.recommendation.id, 'generate')).status).toBe('queued');
-    await waitUntil(async () => (await jobOf(second.recommendation.id, 'generate')).started_at, {
-      timeoutMs: RENDER_MS + 10_000,
-      what: 'second render started once the first ended',
-    });
-    const waited = (await jobOf(second.recommendation.id, 'generate')).started_at.getTime() - submittedAt;
-    expect(waited).toBeGreaterThanOrEqual(RENDER_MS - 500);
-    // The hold written by the cancel is 2x the 300 s estimate; the render took 4 s.
-    expect(waited).toBeLessThan(RENDER_MS + 6_000);
-    const followed = await q(`SELECT detail FROM job_events WHERE job_id = $1 AND event = 'task_followed'`, [
-      (await jobOf(first.recommendation.id, 'generate')).id,
-    ]);
-    expect(followed).toEqual([{ detail: { state: 'succeeded' } }]);
-    await h.client.workflow.getHandle(second.workflowId).result();
-    // One paid render each: the cancelled one was followed, never submitted again.
-    expect(h.sims.veo3.stats().submissions).toBe(2);
-  });
+  it.each([4_000, 14_000])(
+    "keeps a cancelled VEO3 render's slot only until the render ends (KIE cannot cancel it), not for 2x its estimate (%i ms render)",
+    async (RENDER_MS) => {
+      await q(`UPDATE provider_limits SET max_concurrent = 1, min_start_interval_ms = 0 WHERE provider = 'veo3'`);
+      h.sims.veo3.setFaults({ taskDurationMs: RENDER_MS });
+      const first = await h.service.enqueue(instagramOnly({ title: 'render then cancelled' }));
+      await waitUntil(async () => (await jobOf(first.recommendation.id, 'generate'))?.provider_task_id, { what: 'first render submitted' });
+      const submittedAt = Date.now();
+      const taskId = (await jobOf(first.recommendation.id, 'generate')).provider_task_id;
+      const second = await h.service.enqueue(instagramOnly({ title: 'next render' }));
+      await waitingInLine(second.recommendation.id);
+      await h.service.cancel(first.workflowId);
+      await waitUntil(async () => (await jobOf(first.recommendation.id, 'generate')).status === 'cancelled', { what: 'first cancelled' });
+      // While the paid render runs on, its slot stays counted, and says why.
+      const [held] = await q(`SELECT * FROM held_slots WHERE job_id = $1`, [(await jobOf(first.recommendation.id, 'generate')).id]);
+      expect(held).toMatchObject({ provider: 'veo3', job_status: 'cancelled', provider_task_id: taskId });
+      // What the dashboard's provider card shows ("Held: cancelled render finishing, task …").
+      const veo3Panel = (await providerPanels(h.db.database.pool)).find((p) => p.provider === 'veo3')!;
+      expect(veo3Panel.held).toEqual([{ jobId: held!.job_id, providerTaskId: taskId, holdUntil: expect.any(String) }]);
+      expect((await jobOf(second.recommendation.id, 'generate')).status).toBe('queued');
+      await waitUntil(async () => (await jobOf(second.recommendation.id, 'generate')).started_at, {
+        timeoutMs: RENDER_MS + 10_000,
+        what: 'second render started once the first ended',
+      });
+      const waited = (await jobOf(second.recommendation.id, 'generate')).started_at.getTime() - submittedAt;
+      expect(waited).toBeGreaterThanOrEqual(RENDER_MS - 500);
+      // The hold written by the cancel is 2x the 300 s estimate; the render took 4 s.
+      expect(waited).toBeLessThan(RENDER_MS + 6_000);
+      const followed = await q(`SELECT detail FROM job_events WHERE job_id = $1 AND event = 'task_followed'`, [
+        (await jobOf(first.recommendation.id, 'generate')).id,
+      ]);
+      expect(followed).toEqual([{ detail: { state: 'succeeded' } }]);
+      await h.client.workflow.getHandle(second.workflowId).result();
+      // One paid render each: the cancelled one was followed, never submitted again.
+      expect(h.sims.veo3.stats().submissions).toBe(2);
+    },
+  );
 
   it('does not start a job before schedule_after', async () => {
     const at = new Date(Date.now() + 3_000);
     const r = await h.service.enqueue(instagramOnly({ scheduleAfter: at.toISOString() }));
-    const recStatus = async () => (await q(`SELECT status FROM competitive_recommendations WHERE id = $1`, [r.recommendation.id]))[0]!.status;
+    const recStatus = async () =>
+      (await q(`SELECT status FROM competitive_recommendations WHERE id = $1`, [r.recommendation.id]))[0]!.status;
     // Planned at once (the calendar shows it), but not in production before its time.
     await waitUntil(async () => (await jobOf(r.recommendation.id, 'analyze')) !== undefined, { what: 'plan enqueued' });
     expect(await recStatus()).toBe('pending');
@@ -238,8 +258,18 @@ describe('global capacity across worker processes', () => {
       ourCli('capacity', 'veo3', '--json').then((r) => JSON.parse(r.stdout)),
       ourCli('capacity', 'veo3', '--workflow', '--json').then((r) => JSON.parse(r.stdout)),
       resolveTemporalCli().then((cli) =>
-        run(cli, ['workflow', 'query', '--address', h.env.TEMPORAL_ADDRESS, '--workflow-id', capacityWorkflowId(h.taskQueue),
-          '--type', capacityQuery.name, '--output', 'json']),
+        run(cli, [
+          'workflow',
+          'query',
+          '--address',
+          h.env.TEMPORAL_ADDRESS,
+          '--workflow-id',
+          capacityWorkflowId(h.taskQueue),
+          '--type',
+          capacityQuery.name,
+          '--output',
+          'json',
+        ]),
       ),
     ]);
     expect(sql).toMatchObject({ in_use: 1, free: 0, waiting: 1, max_concurrent: 1 });

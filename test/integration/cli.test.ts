@@ -102,7 +102,18 @@ describe('reelflow CLI', () => {
   it('takes --schedule-after and --deadline: the job waits for its time, the deadline is the one given', async () => {
     const after = new Date(Date.now() + 3_600_000);
     const deadline = new Date(Date.now() + 2 * 3_600_000);
-    const r = await cli([...base, '--priority', 'P3', '--platforms', 'instagram', '--schedule-after', after.toISOString(), '--deadline', deadline.toISOString(), '--json']);
+    const r = await cli([
+      ...base,
+      '--priority',
+      'P3',
+      '--platforms',
+      'instagram',
+      '--schedule-after',
+      after.toISOString(),
+      '--deadline',
+      deadline.toISOString(),
+      '--json',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const { recommendation, workflowId } = JSON.parse(r.stdout);
@@ -116,7 +127,9 @@ describe('reelflow CLI', () => {
 
   it('takes the workflow id (recommendation-<uuid>, as the Web UI shows it) wherever it takes a recommendation id', async () => {
     const after = new Date(Date.now() + 3_600_000).toISOString();
-    const { recommendation, workflowId } = JSON.parse((await cli([...base, '--priority', 'P3', '--schedule-after', after, '--json'])).stdout);
+    const { recommendation, workflowId } = JSON.parse(
+      (await cli([...base, '--priority', 'P3', '--schedule-after', after, '--json'])).stdout,
+    );
     expect(workflowId).toBe(`recommendation-${recommendation.id}`);
     const restart = await cli(['enqueue', '--recommendation', workflowId, '--json']);
     expect(restart.stderr).toBe('');
@@ -151,10 +164,18 @@ describe('reelflow CLI', () => {
     expect(s.jobs.map((j: { step: string }) => j.step)).toEqual(['analyze', 'generate', 'publish:instagram']);
     const cancel = await cli(['cancel', recommendation.id]);
     expect(cancel.code).toBe(0);
-    expect((await h.client.workflow.getHandle(workflowId).describe().then(async (d) => {
-      await h.client.workflow.getHandle(workflowId).result().catch(() => undefined);
-      return (await h.client.workflow.getHandle(workflowId).describe()).status.name ?? d.status.name;
-    }))).toBe('CANCELLED');
+    expect(
+      await h.client.workflow
+        .getHandle(workflowId)
+        .describe()
+        .then(async (d) => {
+          await h.client.workflow
+            .getHandle(workflowId)
+            .result()
+            .catch(() => undefined);
+          return (await h.client.workflow.getHandle(workflowId).describe()).status.name ?? d.status.name;
+        }),
+    ).toBe('CANCELLED');
     const again = await cli(['cancel', recommendation.id]);
     expect(again.code).toBe(2);
     expect(again.stderr.trim()).toBe(`reelflow: recommendation ${recommendation.id} is already cancelled: nothing to cancel`);

@@ -22,7 +22,15 @@ async function recommendation(status: string, createdAt: Date, jobs: Array<[step
     await q(
       `INSERT INTO automation_queue (recommendation_id, priority, job_type, api_provider, estimated_duration_seconds, workflow_id, step, status, created_at)
        VALUES ($1, 'P1', $2, $3, 60, $4, $5, $6, $7)`,
-      [id, step.startsWith('publish') ? 'publish' : step, step === 'generate' ? 'veo3' : step === 'analyze' ? 'openai' : 'instagram', `recommendation-${id}`, step, jobStatus, createdAt],
+      [
+        id,
+        step.startsWith('publish') ? 'publish' : step,
+        step === 'generate' ? 'veo3' : step === 'analyze' ? 'openai' : 'instagram',
+        `recommendation-${id}`,
+        step,
+        jobStatus,
+        createdAt,
+      ],
     );
   }
   return id;
@@ -33,9 +41,20 @@ describe('runOutcome', () => {
     const earlier = new Date(Date.now() - 3_600_000);
     const runStart = new Date(Date.now() - 60_000);
     const now = new Date();
-    const old = await recommendation('failed', earlier, [['analyze', 'completed'], ['generate', 'failed']]);
-    const published = await recommendation('published', now, [['analyze', 'completed'], ['generate', 'completed'], ['publish:instagram', 'completed']]);
-    const failed = await recommendation('failed', now, [['analyze', 'completed'], ['generate', 'completed'], ['publish:instagram', 'failed']]);
+    const old = await recommendation('failed', earlier, [
+      ['analyze', 'completed'],
+      ['generate', 'failed'],
+    ]);
+    const published = await recommendation('published', now, [
+      ['analyze', 'completed'],
+      ['generate', 'completed'],
+      ['publish:instagram', 'completed'],
+    ]);
+    const failed = await recommendation('failed', now, [
+      ['analyze', 'completed'],
+      ['generate', 'completed'],
+      ['publish:instagram', 'failed'],
+    ]);
     // The earlier run's id among this run's (a re-enqueued idea) still does not count: it was not made now.
     const outcome = await runOutcome(t.database, [old, published, failed], runStart);
     expect(outcome).toEqual({ recommendations: { failed: 1, published: 1 }, failedJobs: 1, videos: 2 });

@@ -50,7 +50,9 @@ describe('worker death during VEO3 polling', () => {
     const killedAt = Date.now();
     await worker(h);
     await waitUntil(
-      async () => (await q(h, `SELECT 1 FROM job_events WHERE event = 'resumed' AND job_id = $1`, [(await videoJob(h, recommendation.id)).id])).length,
+      async () =>
+        (await q(h, `SELECT 1 FROM job_events WHERE event = 'resumed' AND job_id = $1`, [(await videoJob(h, recommendation.id)).id]))
+          .length,
       { timeoutMs: 30_000, what: 'resumed on the second worker' },
     );
     const resumedAfterMs = Date.now() - killedAt;
@@ -146,9 +148,12 @@ describe('infrastructure outages', () => {
     await worker(h);
     const recs = [];
     for (let i = 0; i < 4; i++) recs.push(await h.service.enqueue(onlyInstagram({ title: `restart ${i}` })));
-    await waitUntil(async () => (await q(h, `SELECT 1 FROM automation_queue WHERE step = 'generate' AND provider_task_id IS NOT NULL`)).length >= 1, {
-      what: 'some VEO3 work under way',
-    });
+    await waitUntil(
+      async () => (await q(h, `SELECT 1 FROM automation_queue WHERE step = 'generate' AND provider_task_id IS NOT NULL`)).length >= 1,
+      {
+        what: 'some VEO3 work under way',
+      },
+    );
     await server.stop();
     await sleep(2_000);
     server = await startTemporalServer(opts);
@@ -179,7 +184,9 @@ describe('infrastructure outages', () => {
     await worker(h);
     const recs = [];
     for (let i = 0; i < 3; i++) recs.push(await h.service.enqueue(onlyInstagram({ title: `db outage ${i}` })));
-    await waitUntil(async () => (await q(h, `SELECT 1 FROM automation_queue WHERE status = 'processing'`)).length >= 1, { what: 'work under way' });
+    await waitUntil(async () => (await q(h, `SELECT 1 FROM automation_queue WHERE status = 'processing'`)).length >= 1, {
+      what: 'work under way',
+    });
     await proxy.cut();
     await sleep(4_000);
     await proxy.restore();
@@ -204,12 +211,19 @@ describe('worker shutdown after a lost database connection', () => {
     const gate = new SlotGate(t.database.pool, u.toString(), pino({ level: 'silent' }));
     await gate.start();
     const listeners = async () =>
-      (await t.database.pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
-      )).rows[0]!.n;
+      (
+        await t.database.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
+        )
+      ).rows[0]!.n;
     expect(await listeners()).toBe(1);
     // Outages of different lengths, some landing while the listener is reconnecting.
-    for (const [down, up] of [[200, 1_050], [1_500, 1_000], [50, 1_020], [2_200, 2_500]]) {
+    for (const [down, up] of [
+      [200, 1_050],
+      [1_500, 1_000],
+      [50, 1_020],
+      [2_200, 2_500],
+    ]) {
       await proxy.cut();
       await sleep(down!);
       await proxy.restore();
@@ -221,7 +235,6 @@ describe('worker shutdown after a lost database connection', () => {
     await gate.stop();
     await waitUntil(async () => (await listeners()) === 0, { timeoutMs: 3_000, what: 'no listener left after stop' });
   });
-
 
   it('stops cleanly on the first SIGTERM once its PostgreSQL connection was cut and restored (a second SIGTERM changes nothing)', async () => {
     let proxy!: CuttableProxy;

@@ -8,7 +8,12 @@ import path from 'node:path';
 import { count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { competitiveRecommendations, competitiveVideos, players } from '../../src/db/schema';
-import { buildAnalysisPrompt, competitorAnalysisJsonSchema, competitorAnalysisSchema, type CompetitorAnalysis } from '../../src/recommendations/analysis';
+import {
+  buildAnalysisPrompt,
+  competitorAnalysisJsonSchema,
+  competitorAnalysisSchema,
+  type CompetitorAnalysis,
+} from '../../src/recommendations/analysis';
 import { analysisResponder } from '../../src/simulators/analysis-stand-in';
 import { createRecommendationEngine, toEnqueueInput } from '../../src/recommendations/engine';
 import { windowStart, type PlannedRecommendation } from '../../src/recommendations/rules';
@@ -38,7 +43,12 @@ const db = () => tdb.database.db;
 /** What the simulator's model answers, through the same schema the OpenAI client validates with. */
 function analyse(video: CompetitorVideo): CompetitorAnalysis {
   const { system, user } = buildAnalysisPrompt(video);
-  return competitorAnalysisSchema.parse(analysisResponder([{ role: 'system', content: system }, { role: 'user', content: user }]));
+  return competitorAnalysisSchema.parse(
+    analysisResponder([
+      { role: 'system', content: system },
+      { role: 'user', content: user },
+    ]),
+  );
 }
 
 async function ingest(video: CompetitorVideo, now = NOW) {
@@ -55,7 +65,10 @@ function engineWithRecorder(enqueue?: (id: string) => Promise<void>) {
       calls.push(id);
       if (enqueue) return enqueue(id);
       // What RecommendationService.start does once the workflow exists.
-      await db().update(competitiveRecommendations).set({ workflowId: `recommendation-${id}` }).where(eq(competitiveRecommendations.id, id));
+      await db()
+        .update(competitiveRecommendations)
+        .set({ workflowId: `recommendation-${id}` })
+        .where(eq(competitiveRecommendations.id, id));
     },
   });
   return { engine, calls };
@@ -91,7 +104,9 @@ describe('competitor videos', () => {
     ]);
 
     // The strong claim of the issue: "Carlos Álvarez REGALADO en jornada 8".
-    const analysis = bombazo?.analysis as { players: Array<{ playerId: string | null; claims: Array<{ stance: string; round: number | null }> }> };
+    const analysis = bombazo?.analysis as {
+      players: Array<{ playerId: string | null; claims: Array<{ stance: string; round: number | null }> }>;
+    };
     const carlos = analysis.players.find((p) => p.playerId === 'carlos-alvarez');
     expect(carlos?.claims[0]).toMatchObject({ stance: 'strong_buy', round: 8 });
   });
@@ -112,7 +127,10 @@ describe('competitor videos', () => {
     const good = analyse(video);
     const broken: Array<[string, unknown]> = [
       ['viral potential out of range', { ...good, viralPotential: 14 }],
-      ['unknown stance', { ...good, players: [{ name: 'Budimir', team: null, claims: [{ text: 'a la luna', stance: 'moon', round: null }] }] }],
+      [
+        'unknown stance',
+        { ...good, players: [{ name: 'Budimir', team: null, claims: [{ text: 'a la luna', stance: 'moon', round: null }] }] },
+      ],
       ['missing players', { topic: good.topic, sentiment: good.sentiment, viralPotential: good.viralPotential }],
       ['extra key (strict mode would never send it)', { ...good, confidence: 0.9 }],
       ['not an object', 'Lo siento, no puedo ayudar con eso.'],
@@ -202,8 +220,24 @@ describe('recommendation engine (golden, shipped sample)', () => {
         status: 'pending',
       },
       // Bargains nobody covers, best two only (Fornals is third; Iván Romero may be the ambiguous "I. Romero").
-      { type: 'player_spotlight', target: 'roger-brugue', priority: 'P2', deadline: at(24 * 7), source: null, key: `player_spotlight:roger-brugue:${bucket}`, status: 'pending' },
-      { type: 'player_spotlight', target: 'carlos-vicente', priority: 'P2', deadline: at(24 * 7), source: null, key: `player_spotlight:carlos-vicente:${bucket}`, status: 'pending' },
+      {
+        type: 'player_spotlight',
+        target: 'roger-brugue',
+        priority: 'P2',
+        deadline: at(24 * 7),
+        source: null,
+        key: `player_spotlight:roger-brugue:${bucket}`,
+        status: 'pending',
+      },
+      {
+        type: 'player_spotlight',
+        target: 'carlos-vicente',
+        priority: 'P2',
+        deadline: at(24 * 7),
+        source: null,
+        key: `player_spotlight:carlos-vicente:${bucket}`,
+        status: 'pending',
+      },
     ]);
 
     const targets = result.created.map((r) => r.targetPlayer);
@@ -278,7 +312,7 @@ describe('recommendation engine (golden, shipped sample)', () => {
   });
 });
 
-describe('one insert path: the engine saves through enqueue\'s validation and window rule', () => {
+describe("one insert path: the engine saves through enqueue's validation and window rule", () => {
   const runAt = new Date(NOW.getTime() + HOUR);
   const idea = (over: Partial<PlannedRecommendation>): PlannedRecommendation => ({
     type: 'player_spotlight',
@@ -294,12 +328,20 @@ describe('one insert path: the engine saves through enqueue\'s validation and wi
     ['a title too short', idea({ title: 'Ok' })],
     ['a target player too long for the column', idea({ targetPlayer: 'x'.repeat(121) })],
     ['a deadline already past', idea({ deadline: new Date(runAt.getTime() - HOUR) })],
-    ['a deadline before it may start', idea({ scheduleAfter: new Date(runAt.getTime() + 48 * HOUR), deadline: new Date(runAt.getTime() + 24 * HOUR) })],
+    [
+      'a deadline before it may start',
+      idea({ scheduleAfter: new Date(runAt.getTime() + 48 * HOUR), deadline: new Date(runAt.getTime() + 24 * HOUR) }),
+    ],
   ];
 
   it('rejects exactly what enqueue rejects, with the same message, saves none of it, and keeps the good ideas', async () => {
     // Validation and the window rule run before the service touches Temporal, so no client is needed here.
-    const service = createRecommendationService({ database: tdb.database, client: undefined as never, taskQueue: 'unused', now: () => runAt });
+    const service = createRecommendationService({
+      database: tdb.database,
+      client: undefined as never,
+      taskQueue: 'unused',
+      now: () => runAt,
+    });
     const expected: Array<{ dedupeKey: string; reason: string }> = [];
     for (const [why, planned] of bad) {
       const err = await service.enqueue(toEnqueueInput(planned)).catch((e: unknown) => e);
@@ -341,7 +383,10 @@ describe('roster files', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'reelflow-roster-'));
     const header = 'id,name,team,position,price,points,recent_form,minutes,injury_status,aliases';
     const good = path.join(dir, 'good.csv');
-    await writeFile(good, `${header}\ncarlos-alvarez,Carlos Álvarez,Levante,MID,9.9,18,2.2,310,doubtful,"Carlitos|C. Álvarez"\nnew-guy,"Pérez, Juan",Elche,DEF,1.5,3,1,90,,\n`);
+    await writeFile(
+      good,
+      `${header}\ncarlos-alvarez,Carlos Álvarez,Levante,MID,9.9,18,2.2,310,doubtful,"Carlitos|C. Álvarez"\nnew-guy,"Pérez, Juan",Elche,DEF,1.5,3,1,90,,\n`,
+    );
     expect(await readRosterFile(good)).toEqual([
       expect.objectContaining({ id: 'carlos-alvarez', price: 9.9, aliases: ['Carlitos', 'C. Álvarez'] }),
       expect.objectContaining({ id: 'new-guy', name: 'Pérez, Juan', injuryStatus: 'fit', aliases: [] }),
@@ -349,9 +394,14 @@ describe('roster files', () => {
 
     const bad = path.join(dir, 'bad.csv');
     await writeFile(bad, `${header}\nivan-romero,Iván Romero,Levante,FWD,99,34,7.2,600,fit,\nx,X,Elche,STRIKER,1,1,1,1,fit,\n`);
-    await expect(loadRosterFile(db(), bad)).rejects.toThrow(new RosterFileError('bad.csv row 2 (line 3), field "position": must be one of GK, DEF, MID, FWD'));
+    await expect(loadRosterFile(db(), bad)).rejects.toThrow(
+      new RosterFileError('bad.csv row 2 (line 3), field "position": must be one of GK, DEF, MID, FWD'),
+    );
     const price = path.join(dir, 'price.json');
-    await writeFile(price, JSON.stringify([{ id: 'x', name: 'X', team: 'Elche', position: 'MID', price: 'barato', points: 1, recentForm: 1, minutes: 1 }]));
+    await writeFile(
+      price,
+      JSON.stringify([{ id: 'x', name: 'X', team: 'Elche', position: 'MID', price: 'barato', points: 1, recentForm: 1, minutes: 1 }]),
+    );
     await expect(readRosterFile(price)).rejects.toThrow(/price.json row 1, field "price": Expected number, received string/);
 
     const [ivan] = await db().select().from(players).where(eq(players.id, 'ivan-romero'));

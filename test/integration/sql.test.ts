@@ -18,7 +18,9 @@ beforeAll(async () => {
 afterAll(async () => t?.drop());
 
 let seq = 0;
-async function enqueue(opts: { provider?: string; priority?: string; scheduleAfter?: Date | null; deadline?: Date | null; estimate?: number } = {}) {
+async function enqueue(
+  opts: { provider?: string; priority?: string; scheduleAfter?: Date | null; deadline?: Date | null; estimate?: number } = {},
+) {
   const wf = `wf-${++seq}`;
   const [job] = await q<{ id: string; status: string }>(
     `SELECT * FROM enqueue_job($1, 'generate', 'veo3_chollo', $2, $3, '{}'::jsonb, NULL, $4, $5, $6, 3)`,
@@ -29,7 +31,10 @@ async function enqueue(opts: { provider?: string; priority?: string; scheduleAft
 const wait = (id: string, attempt = 1) => q(`SELECT * FROM wait_for_slot($1, $2)`, [id, attempt]);
 const grant = async (provider = 'veo3') => (await q<{ r: { granted: string[] } }>(`SELECT grant_slots($1) AS r`, [provider]))[0]!.r;
 const job = async (id: string) => (await q<Record<string, any>>(`SELECT * FROM automation_queue WHERE id = $1`, [id]))[0]!;
-const clearLine = () => q(`UPDATE automation_queue SET status = 'cancelled', waiting_since = NULL WHERE status IN ('queued','processing'); DELETE FROM provider_slots`);
+const clearLine = () =>
+  q(
+    `UPDATE automation_queue SET status = 'cancelled', waiting_since = NULL WHERE status IN ('queued','processing'); DELETE FROM provider_slots`,
+  );
 
 describe('migrations', () => {
   it('apply twice without error and record each migration once', async () => {
@@ -125,7 +130,10 @@ describe('grant_slots', () => {
     await wait(b.id);
     expect((await grant()).granted).toEqual([a.id, b.id]);
     await q(`UPDATE provider_slots SET lease_expires_at = now() - interval '1 second' WHERE job_id = $1`, [a.id]);
-    await q(`UPDATE provider_slots SET lease_expires_at = now() - interval '1 second', hold_until = now() + interval '1 hour' WHERE job_id = $1`, [b.id]);
+    await q(
+      `UPDATE provider_slots SET lease_expires_at = now() - interval '1 second', hold_until = now() + interval '1 hour' WHERE job_id = $1`,
+      [b.id],
+    );
     const c = await enqueue();
     await wait(c.id);
     expect((await grant()).granted).toEqual([c.id]);
@@ -144,7 +152,10 @@ describe('fail_job', () => {
       const [row] = await q<Record<string, any>>(`SELECT * FROM fail_job($1, $2)`, [a.id, `boom ${attempt}`]);
       expect(row).toMatchObject({ attempts: attempt, status: attempt < 3 ? 'queued' : 'failed', error: `boom ${attempt}` });
     }
-    const events = await q<{ event: string }>(`SELECT event FROM job_events WHERE job_id = $1 AND event IN ('retrying','failed') ORDER BY id`, [a.id]);
+    const events = await q<{ event: string }>(
+      `SELECT event FROM job_events WHERE job_id = $1 AND event IN ('retrying','failed') ORDER BY id`,
+      [a.id],
+    );
     expect(events.map((e) => e.event)).toEqual(['retrying', 'retrying', 'failed']);
   });
 
@@ -164,7 +175,9 @@ describe('views', () => {
     const running = await enqueue({ priority: 'P1', estimate: 10 });
     await wait(running.id);
     await grant();
-    const pending = await q<{ id: string; position: string }>(`SELECT id, position FROM queue_pending WHERE id = ANY($1)`, [[p2.id, p0.id]]);
+    const pending = await q<{ id: string; position: string }>(`SELECT id, position FROM queue_pending WHERE id = ANY($1)`, [
+      [p2.id, p0.id],
+    ]);
     expect(pending.map((r) => r.id)).toEqual([p0.id, p2.id]);
 
     let [proc] = await q<{ is_stuck: boolean }>(`SELECT * FROM queue_processing WHERE id = $1`, [running.id]);
@@ -205,7 +218,7 @@ describe('views', () => {
 
 describe('queue transitions (0002)', () => {
   const events = async (id: string) =>
-    (await q<{ event: string; detail: Record<string, unknown> }>(`SELECT event, detail FROM job_events WHERE job_id = $1 ORDER BY id`, [id]));
+    await q<{ event: string; detail: Record<string, unknown> }>(`SELECT event, detail FROM job_events WHERE job_id = $1 ORDER BY id`, [id]);
   const slot = async (id: string) => (await q<Record<string, any>>(`SELECT * FROM provider_slots WHERE job_id = $1`, [id]))[0];
 
   it('resume_job takes over a held slot; requeue_job puts a job whose slot went on back in line', async () => {
@@ -241,7 +254,14 @@ describe('queue transitions (0002)', () => {
     await q(`SELECT discard_provider_task($1, 'task-from-heartbeat')`, [a.id]);
     const log = await events(a.id);
     expect(log.map((e) => e.event)).toEqual([
-      'enqueued', 'waiting', 'started', 'provider_call', 'submit_refused', 'submitted', 'discarded', 'discarded',
+      'enqueued',
+      'waiting',
+      'started',
+      'provider_call',
+      'submit_refused',
+      'submitted',
+      'discarded',
+      'discarded',
     ]);
     expect(log.filter((e) => e.event === 'discarded').map((e) => e.detail.providerTaskId)).toEqual(['task-1', 'task-from-heartbeat']);
   });

@@ -33,8 +33,19 @@ describe('live workers per task queue', () => {
   it('sees the served queues and none on VEO3', async () => {
     await waitUntil(async () => (await workersOf('youtube')).workers > 0, { what: 'pollers on every served queue' });
     const all = await queueWorkers(h.client, h.taskQueue);
-    expect(Object.fromEntries(all.map((w) => [w.queue, w.workers]))).toEqual({ base: 1, openai: 1, veo3: 0, instagram: 1, tiktok: 1, youtube: 1 });
-    expect(all.find((w) => w.queue === 'veo3')).toMatchObject({ taskQueue: providerTaskQueue(h.taskQueue, 'veo3'), identities: [], lastSeenAt: null });
+    expect(Object.fromEntries(all.map((w) => [w.queue, w.workers]))).toEqual({
+      base: 1,
+      openai: 1,
+      veo3: 0,
+      instagram: 1,
+      tiktok: 1,
+      youtube: 1,
+    });
+    expect(all.find((w) => w.queue === 'veo3')).toMatchObject({
+      taskQueue: providerTaskQueue(h.taskQueue, 'veo3'),
+      identities: [],
+      lastSeenAt: null,
+    });
   });
 
   it('says so through the API, the dashboard data and /metrics', async () => {

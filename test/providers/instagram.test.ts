@@ -134,7 +134,10 @@ describe('Instagram client against its simulator', () => {
 
   it('classifies Graph error codes per the error table', () => {
     const k = (code: number, subcode?: number, is_transient?: boolean, status = 400) =>
-      kindForGraphError({ message: 'm', code, ...(subcode ? { error_subcode: subcode } : {}), ...(is_transient !== undefined ? { is_transient } : {}) }, status);
+      kindForGraphError(
+        { message: 'm', code, ...(subcode ? { error_subcode: subcode } : {}), ...(is_transient !== undefined ? { is_transient } : {}) },
+        status,
+      );
     expect(k(4)).toBe('rate_limited');
     expect(k(17)).toBe('rate_limited');
     expect(k(32)).toBe('rate_limited');

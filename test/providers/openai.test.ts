@@ -35,7 +35,13 @@ const analysisJsonSchema = {
   },
 };
 
-const ask = { name: 'video_analysis', schema: analysis, jsonSchema: analysisJsonSchema, system: 'You analyse videos.', user: 'Analyse this.' };
+const ask = {
+  name: 'video_analysis',
+  schema: analysis,
+  jsonSchema: analysisJsonSchema,
+  system: 'You analyse videos.',
+  user: 'Analyse this.',
+};
 
 describe('OpenAI client against its simulator', () => {
   const sim = new OpenAiSimulator({ taskDurationMs: 20 });
@@ -61,7 +67,17 @@ describe('OpenAI client against its simulator', () => {
     const seen: string[] = [];
     const unregister = sim.registerResponder('video_analysis', (messages) => {
       seen.push(String(messages[1]?.content));
-      return { topic: 'penalties', tone: 'serious', score: 9, hooks: [{ text: 'a', second: 0 }, { text: 'b', second: 2.5 }], viral: true, note: null };
+      return {
+        topic: 'penalties',
+        tone: 'serious',
+        score: 9,
+        hooks: [
+          { text: 'a', second: 0 },
+          { text: 'b', second: 2.5 },
+        ],
+        viral: true,
+        note: null,
+      };
     });
     try {
       expect(await client.generateJson(ask)).toMatchObject({ topic: 'penalties', score: 9 });

@@ -66,7 +66,14 @@ describe('simulator infrastructure', () => {
     const running = await startSimulators({ taskDurationMs: { veo3: 100 } });
     try {
       expect(Object.keys(running.env).sort()).toEqual(
-        ['INSTAGRAM_BASE_URL', 'KIE_BASE_URL', 'OPENAI_BASE_URL', 'TIKTOK_BASE_URL', 'YOUTUBE_API_BASE_URL', 'YOUTUBE_UPLOAD_BASE_URL'].sort(),
+        [
+          'INSTAGRAM_BASE_URL',
+          'KIE_BASE_URL',
+          'OPENAI_BASE_URL',
+          'TIKTOK_BASE_URL',
+          'YOUTUBE_API_BASE_URL',
+          'YOUTUBE_UPLOAD_BASE_URL',
+        ].sort(),
       );
       expect(running.env.OPENAI_BASE_URL).toBe(`${running.sims.openai.url}/v1`);
       expect(running.sims.veo3.faults.taskDurationMs).toBe(100);
@@ -85,7 +92,9 @@ describe('simulator infrastructure', () => {
       expect(sim.url).toBe(`http://simulators:${sim.port}`);
       const headers = { Authorization: 'Bearer k', 'Content-Type': 'application/json' };
       const direct = `http://127.0.0.1:${sim.port}/api/v1/veo`;
-      const created = (await (await fetch(`${direct}/generate`, { method: 'POST', headers, body: JSON.stringify({ prompt: 'x' }) })).json()) as {
+      const created = (await (
+        await fetch(`${direct}/generate`, { method: 'POST', headers, body: JSON.stringify({ prompt: 'x' }) })
+      ).json()) as {
         data: { taskId: string };
       };
       const info = (await (await fetch(`${direct}/record-info?taskId=${created.data.taskId}`, { headers })).json()) as {

@@ -21,7 +21,13 @@ const children: ChildProcess[] = [];
 
 /** Starts src/simulators/main.ts on free ports and reads its OPENAI_BASE_URL line. */
 async function startSimulatorsProcess(extraEnv: Record<string, string> = {}): Promise<string> {
-  const ports = { SIMULATOR_VEO3_PORT: '0', SIMULATOR_OPENAI_PORT: '0', SIMULATOR_INSTAGRAM_PORT: '0', SIMULATOR_TIKTOK_PORT: '0', SIMULATOR_YOUTUBE_PORT: '0' };
+  const ports = {
+    SIMULATOR_VEO3_PORT: '0',
+    SIMULATOR_OPENAI_PORT: '0',
+    SIMULATOR_INSTAGRAM_PORT: '0',
+    SIMULATOR_TIKTOK_PORT: '0',
+    SIMULATOR_YOUTUBE_PORT: '0',
+  };
   const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'src/simulators/main.ts')], {
     cwd: ROOT,
     env: { ...process.env, ...ports, ...extraEnv },

@@ -68,10 +68,7 @@ describe('KIE Veo3 client against its simulator', () => {
   });
 
   it('4xx is permanent and keeps the provider message', async () => {
-    const badRatio = await expectProviderError(
-      client.submit({ prompt: 'x', aspectRatio: '4:3' as unknown as '9:16' }),
-      'permanent',
-    );
+    const badRatio = await expectProviderError(client.submit({ prompt: 'x', aspectRatio: '4:3' as unknown as '9:16' }), 'permanent');
     expect(badRatio.message).toContain('aspectRatio');
     expect(badRatio.details).toMatchObject({ status: 422, code: 422 });
 

@@ -77,7 +77,10 @@ describe('YouTube client against its simulator', () => {
     expect(denied.details).toMatchObject({ status: 401, code: 'required' });
     expect(denied.message).toContain('Request is missing required authentication credential');
 
-    const missingDownload = await expectProviderError(client.createUpload({ ...short(), videoUrl: `http://127.0.0.1:${sim.port}/missing.mp4` }), 'permanent');
+    const missingDownload = await expectProviderError(
+      client.createUpload({ ...short(), videoUrl: `http://127.0.0.1:${sim.port}/missing.mp4` }),
+      'permanent',
+    );
     expect(missingDownload.message).toContain('video download failed');
   });
 

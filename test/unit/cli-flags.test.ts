@@ -6,17 +6,29 @@ import { BadInputError } from '../../src/shared/errors';
 
 describe('parseCommandLine', () => {
   it('gives the command, its arguments and its flags', () => {
-    expect(parseCommandLine(['list', '--jobs', '--provider', 'veo3', '--json'])).toEqual({ command: 'list', args: [], values: { jobs: true, provider: 'veo3', json: true } });
+    expect(parseCommandLine(['list', '--jobs', '--provider', 'veo3', '--json'])).toEqual({
+      command: 'list',
+      args: [],
+      values: { jobs: true, provider: 'veo3', json: true },
+    });
     // A string flag's value is never taken for the command or an argument.
-    expect(parseCommandLine(['--json', 'cancel', 'abc', '--reason', 'status'])).toEqual({ command: 'cancel', args: ['abc'], values: { json: true, reason: 'status' } });
+    expect(parseCommandLine(['--json', 'cancel', 'abc', '--reason', 'status'])).toEqual({
+      command: 'cancel',
+      args: ['abc'],
+      values: { json: true, reason: 'status' },
+    });
     expect(parseCommandLine(['recommendations', 'generate', '--limit', '3']).values).toEqual({ limit: '3' });
   });
 
   it('rejects a flag of another command, naming the ones it takes', () => {
     expect(() => parseCommandLine(['enqueue', '--title', 'x', '--provider', 'sora'])).toThrow(
-      new BadInputError('enqueue: unknown flag --provider (takes: --title, --type, --priority, --player, --platforms, --schedule-after, --deadline, --config, --our-data, --source, --recommendation, --json, --help)'),
+      new BadInputError(
+        'enqueue: unknown flag --provider (takes: --title, --type, --priority, --player, --platforms, --schedule-after, --deadline, --config, --our-data, --source, --recommendation, --json, --help)',
+      ),
     );
-    expect(() => parseCommandLine(['recommendations', 'stats', '--limit', '3'])).toThrow('recommendations stats: unknown flag --limit (takes: --json, --help)');
+    expect(() => parseCommandLine(['recommendations', 'stats', '--limit', '3'])).toThrow(
+      'recommendations stats: unknown flag --limit (takes: --json, --help)',
+    );
     expect(() => parseCommandLine(['workers', '-x'])).toThrow('workers: unknown flag --x');
   });
 

@@ -36,7 +36,8 @@ const compose = parse(read('docker-compose.yml'), { merge: true }) as { services
 const services = compose.services;
 const ours = Object.entries(services).filter(([, s]) => s.build === '.');
 const envOf = (s: Service) => Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, interpolate(String(v))]));
-const dependsOn = (s: Service) => (Array.isArray(s.depends_on) ? Object.fromEntries(s.depends_on.map((d) => [d, { condition: 'service_started' }])) : (s.depends_on ?? {}));
+const dependsOn = (s: Service) =>
+  Array.isArray(s.depends_on) ? Object.fromEntries(s.depends_on.map((d) => [d, { condition: 'service_started' }])) : (s.depends_on ?? {});
 const commandOf = (s: Service) => (Array.isArray(s.command) ? s.command : []);
 /** The entry file a service of ours runs, e.g. src/workers/main.ts. */
 const entryOf = (s: Service) => {
@@ -76,7 +77,7 @@ describe('docker-compose.yml against the code it deploys', () => {
     expect([...new Set(served)].sort()).toEqual([...QUEUE_NAMES].sort());
   });
 
-  it("gives each process an environment its own schema accepts, with no variable the code does not read", () => {
+  it('gives each process an environment its own schema accepts, with no variable the code does not read', () => {
     const known = new Set([...Object.keys(envSchema.shape), ...Object.keys(apiEnvSchema.shape), ...Object.keys(simulatorEnvSchema.shape)]);
     for (const [name, s] of ours) {
       const env = envOf(s);
@@ -116,17 +117,25 @@ describe('docker-compose.yml against the code it deploys', () => {
   it('registers the search attributes the workflows set, before anything that starts workflows comes up', () => {
     const script = commandOf(services['temporal-admin-tools']!).join(' ');
     const registered = /for sa in ([\w ]+); do/.exec(script)?.[1]!.trim().split(/\s+/);
-    expect(registered?.sort()).toEqual(Object.values(SEARCH_ATTRIBUTES).map((sa) => sa.name).sort());
+    expect(registered?.sort()).toEqual(
+      Object.values(SEARCH_ATTRIBUTES)
+        .map((sa) => sa.name)
+        .sort(),
+    );
 
     for (const [name, s] of ours) {
       if (!envOf(s).TEMPORAL_ADDRESS || name === 'migrate') continue;
-      expect(dependsOn(s)['temporal-admin-tools'], `${name} waits for the search attributes`).toEqual({ condition: 'service_completed_successfully' });
+      expect(dependsOn(s)['temporal-admin-tools'], `${name} waits for the search attributes`).toEqual({
+        condition: 'service_completed_successfully',
+      });
     }
   });
 
   it('configures Temporal as the dev server the tests run on: one partition, new matcher, fairness', () => {
     const dynamic = parse(read('deploy/temporal-dynamicconfig.yaml')) as Record<string, Array<{ value: unknown }>>;
-    const production = Object.entries(dynamic).map(([key, [first]]) => `${key}=${String(first!.value)}`).sort();
+    const production = Object.entries(dynamic)
+      .map(([key, [first]]) => `${key}=${String(first!.value)}`)
+      .sort();
     const args = devServerArgs({ port: 1, uiPort: 2 });
     const dev = args.flatMap((arg, i) => (args[i - 1] === '--dynamic-config-value' ? [arg] : [])).sort();
     expect(production).toEqual(dev);

@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createNameResolver, editDistance, phoneticKey, teamMatches, type NameResolution, type NameResolver } from '../../src/recommendations/names';
+import {
+  createNameResolver,
+  editDistance,
+  phoneticKey,
+  teamMatches,
+  type NameResolution,
+  type NameResolver,
+} from '../../src/recommendations/names';
 import { readRosterFile } from '../../src/recommendations/roster';
 
 const SAMPLE_ROSTER = path.resolve(__dirname, '../../data/sample/players.json');

@@ -33,8 +33,10 @@ const REAL_KEYS = {
 
 describe('provider credentials', () => {
   it('counts loopback and single-label (compose service) hosts as local, anything with a dot as not', () => {
-    for (const host of ['127.0.0.1', '127.0.0.53', 'localhost', 'sim.localhost', '[::1]', '::1', 'simulators', 'SIMULATORS']) expect(isLocalHost(host), host).toBe(true);
-    for (const host of ['api.kie.ai', 'api.openai.com', '10.0.0.5', '192.168.1.20', '[2001:db8::1]', 'localhost.evil.com']) expect(isLocalHost(host), host).toBe(false);
+    for (const host of ['127.0.0.1', '127.0.0.53', 'localhost', 'sim.localhost', '[::1]', '::1', 'simulators', 'SIMULATORS'])
+      expect(isLocalHost(host), host).toBe(true);
+    for (const host of ['api.kie.ai', 'api.openai.com', '10.0.0.5', '192.168.1.20', '[2001:db8::1]', 'localhost.evil.com'])
+      expect(isLocalHost(host), host).toBe(false);
   });
 
   it('refuses the defaults (real APIs, placeholder keys), naming every variable', () => {
@@ -49,12 +51,18 @@ describe('provider credentials', () => {
     ]);
     expect(() => assertProviderCredentials(loadEnv({}))).toThrow(ConfigError);
     // createProviders is what every client-building process goes through.
-    expect(() => createProviders(loadEnv({ KIE_API_KEY: '  ' }))).toThrow(/KIE_API_KEY is required when KIE_BASE_URL points at https:\/\/api\.kie\.ai/);
+    expect(() => createProviders(loadEnv({ KIE_API_KEY: '  ' }))).toThrow(
+      /KIE_API_KEY is required when KIE_BASE_URL points at https:\/\/api\.kie\.ai/,
+    );
   });
 
   it('accepts placeholders against local simulators, and real keys against the real APIs', () => {
     expect(providerCredentialProblems(loadEnv(SIMULATED))).toEqual([]);
-    expect(providerCredentialProblems(loadEnv({ KIE_BASE_URL: 'http://127.0.0.1:7301', OPENAI_BASE_URL: 'http://localhost:7302/v1', ...REAL_KEYS }))).toEqual([]);
+    expect(
+      providerCredentialProblems(
+        loadEnv({ KIE_BASE_URL: 'http://127.0.0.1:7301', OPENAI_BASE_URL: 'http://localhost:7302/v1', ...REAL_KEYS }),
+      ),
+    ).toEqual([]);
     expect(providerCredentialProblems(loadEnv(REAL_KEYS))).toEqual([]);
     expect(() => createProviders(loadEnv(SIMULATED))).not.toThrow();
   });
@@ -63,9 +71,11 @@ describe('provider credentials', () => {
     expect(providerCredentialProblems(loadEnv({ ...SIMULATED, KIE_BASE_URL: 'https://api.kie.ai' }))).toEqual([
       'KIE_API_KEY is required when KIE_BASE_URL points at https://api.kie.ai (a non-local host)',
     ]);
-    expect(providerCredentialProblems(loadEnv({ ...SIMULATED, YOUTUBE_API_BASE_URL: 'http://www.googleapis.com/youtube/v3', YOUTUBE_ACCESS_TOKEN: 'ya29.live' }))).toEqual([
-      'YOUTUBE_API_BASE_URL must use https for a non-local host (got http://www.googleapis.com/youtube/v3)',
-    ]);
+    expect(
+      providerCredentialProblems(
+        loadEnv({ ...SIMULATED, YOUTUBE_API_BASE_URL: 'http://www.googleapis.com/youtube/v3', YOUTUBE_ACCESS_TOKEN: 'ya29.live' }),
+      ),
+    ).toEqual(['YOUTUBE_API_BASE_URL must use https for a non-local host (got http://www.googleapis.com/youtube/v3)']);
   });
 
   it('the worker entry refuses to start, exits non-zero and names the variables', async () => {
@@ -74,7 +84,11 @@ describe('provider credentials', () => {
     // An unreachable Temporal and database: the check must come before either is touched.
     env.TEMPORAL_ADDRESS = '127.0.0.1:1';
     env.DATABASE_URL = 'postgres://postgres@127.0.0.1:1/none';
-    const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'src/workers/main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'src/workers/main.ts')], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));

@@ -19,8 +19,19 @@ import { buildAnalysisPrompt, COMPETITOR_ANALYSIS_SCHEMA_NAME } from '../../src/
 import { analysisResponder } from '../../src/simulators/analysis-stand-in';
 import { createNameResolver } from '../../src/recommendations/names';
 import { loadRosterFile } from '../../src/recommendations/roster';
-import { readSampleCompetitorVideos, resolveAnalysisPlayers, saveCompetitorVideo, type CompetitorVideo } from '../../src/recommendations/save-video';
-import { describeHourlySchedule, ensureHourlySchedule, pauseHourlySchedule, triggerHourlySchedule, unpauseHourlySchedule } from '../../src/schedule/hourly';
+import {
+  readSampleCompetitorVideos,
+  resolveAnalysisPlayers,
+  saveCompetitorVideo,
+  type CompetitorVideo,
+} from '../../src/recommendations/save-video';
+import {
+  describeHourlySchedule,
+  ensureHourlySchedule,
+  pauseHourlySchedule,
+  triggerHourlySchedule,
+  unpauseHourlySchedule,
+} from '../../src/schedule/hourly';
 import { type CompetitorVideoInput } from '../../src/workflows/competitor-video';
 import { COMPETITOR_VIDEO_WORKFLOW, RECOMMENDATION_GENERATION_WORKFLOW, recommendationWorkflowId } from '../../src/shared/workflow-ids';
 import { startHarness, type Harness } from '../helpers/harness';
@@ -36,7 +47,8 @@ let cvQueue: string;
 let genQueue: string;
 let sample: CompetitorVideo[];
 
-const q = async <T = Record<string, any>>(text: string, params: unknown[] = []) => (await h.db.database.pool.query(text, params)).rows as T[];
+const q = async <T = Record<string, any>>(text: string, params: unknown[] = []) =>
+  (await h.db.database.pool.query(text, params)).rows as T[];
 const db = () => h.db.database.db;
 
 /** The simulator "hears" the text after RFSIM: in the audio file. */
@@ -70,9 +82,19 @@ beforeAll(async () => {
   connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const base = createCompetitorBaseActivities(h.runtime);
   workers = await Promise.all([
-    Worker.create({ connection, taskQueue: cvQueue, workflowsPath: path.resolve(__dirname, '../../src/workflows/competitor-video.ts'), activities: base }),
+    Worker.create({
+      connection,
+      taskQueue: cvQueue,
+      workflowsPath: path.resolve(__dirname, '../../src/workflows/competitor-video.ts'),
+      activities: base,
+    }),
     Worker.create({ connection, taskQueue: providerTaskQueue(cvQueue, 'openai'), activities: createCompetitorOpenAiActivities(h.runtime) }),
-    Worker.create({ connection, taskQueue: genQueue, workflowsPath: path.resolve(__dirname, '../../src/workflows/recommendation-generation.ts'), activities: base }),
+    Worker.create({
+      connection,
+      taskQueue: genQueue,
+      workflowsPath: path.resolve(__dirname, '../../src/workflows/recommendation-generation.ts'),
+      activities: base,
+    }),
   ]);
   running = Promise.all(workers.map((w) => w.run()));
 });
@@ -93,7 +115,9 @@ describe('competitor video workflow', () => {
     const [row] = await db().select().from(competitiveVideos).where(eq(competitiveVideos.url, video.url));
     expect(row).toMatchObject({ id: saved.videoId, transcript: video.transcript, views: video.views });
 
-    const jobs = await q(`SELECT step, job_type, api_provider, status, priority, attempts FROM automation_queue WHERE workflow_id = 'cv-test-bombazo' ORDER BY created_at`);
+    const jobs = await q(
+      `SELECT step, job_type, api_provider, status, priority, attempts FROM automation_queue WHERE workflow_id = 'cv-test-bombazo' ORDER BY created_at`,
+    );
     expect(jobs.map((j) => [j.step.split(':')[0], j.job_type, j.api_provider, j.status, j.priority, j.attempts])).toEqual([
       ['transcribe', 'openai_transcription', 'openai', 'completed', 'P1', 1], // 482k views: past the viral threshold
       ['analyze', 'openai_analysis', 'openai', 'completed', 'P1', 1],
@@ -114,14 +138,18 @@ describe('competitor video workflow', () => {
     let calls = 0;
     h.sims.openai.registerResponder(COMPETITOR_ANALYSIS_SCHEMA_NAME, (messages) => {
       calls += 1;
-      return calls === 1 ? { topic: 'Chollos', sentiment: 'euphoric', viralPotential: 42, players: 'Carlos Álvarez' } : analysisResponder(messages);
+      return calls === 1
+        ? { topic: 'Chollos', sentiment: 'euphoric', viralPotential: 42, players: 'Carlos Álvarez' }
+        : analysisResponder(messages);
     });
     try {
       const video = sample[1]!;
       const saved = await runVideo('cv-test-retry', workflowInput(video));
       expect(calls).toBe(2);
       expect(saved.playersMentioned).toContain('ante-budimir');
-      const [analyze] = await q(`SELECT status, attempts FROM automation_queue WHERE workflow_id = 'cv-test-retry' AND job_type = 'openai_analysis'`);
+      const [analyze] = await q(
+        `SELECT status, attempts FROM automation_queue WHERE workflow_id = 'cv-test-retry' AND job_type = 'openai_analysis'`,
+      );
       expect(analyze).toEqual({ status: 'completed', attempts: 2 });
       const [row] = await db().select().from(competitiveVideos).where(eq(competitiveVideos.url, video.url));
       expect(row?.analysis).toMatchObject({ sentiment: 'negative' });
@@ -131,11 +159,18 @@ describe('competitor video workflow', () => {
   });
 
   it('gives up after the attempts of the limits table and stores nothing when the model never answers validly', async () => {
-    h.sims.openai.registerResponder(COMPETITOR_ANALYSIS_SCHEMA_NAME, () => ({ topic: 'x', sentiment: 'neutral', viralPotential: 11, players: [] }));
+    h.sims.openai.registerResponder(COMPETITOR_ANALYSIS_SCHEMA_NAME, () => ({
+      topic: 'x',
+      sentiment: 'neutral',
+      viralPotential: 11,
+      players: [],
+    }));
     try {
       const video = { ...sample[2]!, url: 'https://www.youtube.com/watch?v=neverValid01' };
       await expect(runVideo('cv-test-malformed', workflowInput(video))).rejects.toThrow(WorkflowFailedError);
-      const [analyze] = await q(`SELECT status, attempts, error FROM automation_queue WHERE workflow_id = 'cv-test-malformed' AND job_type = 'openai_analysis'`);
+      const [analyze] = await q(
+        `SELECT status, attempts, error FROM automation_queue WHERE workflow_id = 'cv-test-malformed' AND job_type = 'openai_analysis'`,
+      );
       expect(analyze).toMatchObject({ status: 'failed', attempts: 3 });
       expect(analyze!.error).toMatch(/viralPotential/);
       expect(await db().select().from(competitiveVideos).where(eq(competitiveVideos.url, video.url))).toEqual([]);
@@ -146,8 +181,12 @@ describe('competitor video workflow', () => {
 
   it('a broken audio link fails at once, without retries', async () => {
     const video = { ...sample[3]!, url: 'https://www.youtube.com/watch?v=brokenAudio1' };
-    await expect(runVideo('cv-test-audio', workflowInput(video, { audioUrl: 'ftp://example.com/a.mp3' }))).rejects.toThrow(WorkflowFailedError);
-    const [transcribe] = await q(`SELECT status, attempts FROM automation_queue WHERE workflow_id = 'cv-test-audio' AND job_type = 'openai_transcription'`);
+    await expect(runVideo('cv-test-audio', workflowInput(video, { audioUrl: 'ftp://example.com/a.mp3' }))).rejects.toThrow(
+      WorkflowFailedError,
+    );
+    const [transcribe] = await q(
+      `SELECT status, attempts FROM automation_queue WHERE workflow_id = 'cv-test-audio' AND job_type = 'openai_transcription'`,
+    );
     expect(transcribe).toMatchObject({ status: 'failed', attempts: 1 });
   });
 });
@@ -164,7 +203,10 @@ describe('recommendation generation and the hourly schedule', () => {
     const resolver = createNameResolver(await db().query.players.findMany());
     for (const video of sample) {
       const { system, user } = buildAnalysisPrompt(video);
-      const analysis = analysisResponder([{ role: 'system', content: system }, { role: 'user', content: user }]);
+      const analysis = analysisResponder([
+        { role: 'system', content: system },
+        { role: 'user', content: user },
+      ]);
       await saveCompetitorVideo(db(), { ...video, analysis, resolution: resolveAnalysisPlayers(resolver, analysis) });
     }
 
@@ -192,10 +234,17 @@ describe('recommendation generation and the hourly schedule', () => {
     const scheduleId = `hourly-${h.taskQueue}`;
     try {
       expect(await ensureHourlySchedule(h.client, { scheduleId, taskQueue: genQueue })).toEqual({ scheduleId, created: true });
-      expect(await ensureHourlySchedule(h.client, { scheduleId, taskQueue: genQueue, lookbackDays: 7 })).toEqual({ scheduleId, created: false });
+      expect(await ensureHourlySchedule(h.client, { scheduleId, taskQueue: genQueue, lookbackDays: 7 })).toEqual({
+        scheduleId,
+        created: false,
+      });
       const described = (await describeHourlySchedule(h.client, scheduleId))!;
       expect(described.policies).toMatchObject({ overlap: 'SKIP', catchupWindow: 3_600_000 });
-      expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: RECOMMENDATION_GENERATION_WORKFLOW, taskQueue: genQueue });
+      expect(described.action).toMatchObject({
+        type: 'startWorkflow',
+        workflowType: RECOMMENDATION_GENERATION_WORKFLOW,
+        taskQueue: genQueue,
+      });
       expect(described.spec.intervals?.[0]?.every).toBe(3_600_000);
 
       await pauseHourlySchedule(h.client, 'maintenance', scheduleId);
@@ -212,7 +261,10 @@ describe('recommendation generation and the hourly schedule', () => {
       const result = (await h.client.workflow.getHandle(action.action.workflow.workflowId).result()) as GenerationSummary;
       expect(result).toMatchObject({ created: [], skipped: 6 });
     } finally {
-      await h.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+      await h.client.schedule
+        .getHandle(scheduleId)
+        .delete()
+        .catch(() => undefined);
     }
   });
 });

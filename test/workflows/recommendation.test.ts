@@ -115,11 +115,14 @@ describe('recommendation workflow', () => {
     });
     expect(Date.now() - submittedAt).toBeGreaterThanOrEqual(RENDER_MS - 1_000);
     // ...and then stops polling the simulator.
-    await waitUntil(async () => {
-      const before = h.sims.veo3.stats().requests;
-      await sleep(500);
-      return h.sims.veo3.stats().requests === before;
-    }, { what: 'cancelled activity stopped polling' });
+    await waitUntil(
+      async () => {
+        const before = h.sims.veo3.stats().requests;
+        await sleep(500);
+        return h.sims.veo3.stats().requests === before;
+      },
+      { what: 'cancelled activity stopped polling' },
+    );
     expect(h.sims.veo3.stats().submissions).toBe(1);
   });
 
@@ -132,9 +135,15 @@ describe('recommendation workflow', () => {
       const handle = h.client.workflow.getHandle(workflowId);
       const attrs = async () => {
         const sa = (await handle.describe()).typedSearchAttributes;
-        return { phase: sa.get(SEARCH_ATTRIBUTES.phase), provider: sa.get(SEARCH_ATTRIBUTES.provider), jobType: sa.get(SEARCH_ATTRIBUTES.jobType) };
+        return {
+          phase: sa.get(SEARCH_ATTRIBUTES.phase),
+          provider: sa.get(SEARCH_ATTRIBUTES.provider),
+          jobType: sa.get(SEARCH_ATTRIBUTES.jobType),
+        };
       };
-      await waitUntil(async () => (await jobsOf(recommendation.id)).find((j) => j.step === 'generate')?.waiting_since, { what: 'video in line' });
+      await waitUntil(async () => (await jobsOf(recommendation.id)).find((j) => j.step === 'generate')?.waiting_since, {
+        what: 'video in line',
+      });
       await waitUntil(async () => (await attrs()).phase === 'waiting', { what: 'phase waiting' });
       expect(await attrs()).toEqual({ phase: 'waiting', provider: 'veo3', jobType: 'veo3_player_spotlight' });
       expect((await handle.query(stateQuery)).phase).toBe('waiting');
@@ -180,9 +189,13 @@ describe('recommendation workflow', () => {
     const count = async () => Number((await q(`SELECT count(*) AS n FROM competitive_recommendations`))[0]!.n);
     const before = await count();
     await expect(h.service.enqueue(recommendationInput({ priority: 'P7' }))).rejects.toThrow(/priority must be one of P0, P1, P2, P3/);
-    await expect(h.service.enqueue(recommendationInput({ jobConfig: { provider: 'sora' } }))).rejects.toThrow(/jobConfig.provider must be one of veo3/);
+    await expect(h.service.enqueue(recommendationInput({ jobConfig: { provider: 'sora' } }))).rejects.toThrow(
+      /jobConfig.provider must be one of veo3/,
+    );
     await expect(h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['myspace'] } }))).rejects.toThrow(BadInputError);
-    await expect(h.service.enqueue(recommendationInput({ jobConfig: { colour: 'red' } }))).rejects.toThrow('enqueue: unknown field "jobConfig.colour"');
+    await expect(h.service.enqueue(recommendationInput({ jobConfig: { colour: 'red' } }))).rejects.toThrow(
+      'enqueue: unknown field "jobConfig.colour"',
+    );
     await expect(h.service.start('7f1d8a52-0000-4000-8000-000000000000')).rejects.toThrow(/does not exist/);
     const inHours = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
     await expect(h.service.enqueue(recommendationInput({ deadline: inHours(-1) }))).rejects.toThrow(/deadline must be in the future/);
@@ -194,7 +207,9 @@ describe('recommendation workflow', () => {
 
   it("counts a scheduled idea's priority window from when it may start", async () => {
     const scheduleAfter = new Date(Date.now() + 72 * 3_600_000);
-    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ priority: 'P0', scheduleAfter: scheduleAfter.toISOString() }));
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ priority: 'P0', scheduleAfter: scheduleAfter.toISOString() }),
+    );
     expect(recommendation.urgencyDeadline!.getTime()).toBe(scheduleAfter.getTime() + 24 * 3_600_000);
     await h.client.workflow.getHandle(workflowId).cancel();
   });
@@ -220,7 +235,11 @@ describe('recommendation workflow', () => {
     expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
     const cause = (err as WorkflowUpdateFailedError).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);
-    expect(cause).toMatchObject({ nonRetryable: true, type: FAILURE_TYPES.badInput, message: 'priority must be one of P0, P1, P2, P3 (got "P9")' });
+    expect(cause).toMatchObject({
+      nonRetryable: true,
+      type: FAILURE_TYPES.badInput,
+      message: 'priority must be one of P0, P1, P2, P3 (got "P9")',
+    });
     // Rejected by the validator: the workflow and its priority are untouched.
     expect((await handle.query(stateQuery)).priority).toBe('P1');
     await handle.cancel();
@@ -268,7 +287,9 @@ describe('recommendation workflow', () => {
 
   it('records a provider that keeps answering garbage as a clear failure, and the worker keeps serving', async () => {
     h.sims.instagram.setFaults({ malformedNext: 50 });
-    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['instagram', 'tiktok'] } }));
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ jobConfig: { platforms: ['instagram', 'tiktok'] } }),
+    );
     const result = await h.client.workflow.getHandle(workflowId).result();
     expect(result.posts.map((p: { platform: string }) => p.platform)).toEqual(['tiktok']);
     expect(result.failedPlatforms[0].platform).toBe('instagram');

@@ -14,7 +14,10 @@ import * as workflows from '../../src/workflows';
 
 const run = promisify(execFile);
 const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
-const fixtures = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort();
+const fixtures = fs
+  .readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 interface RecordedHistory {
   events: Array<{ eventType: string; workflowExecutionStartedEventAttributes?: { workflowType: { name: string } } }>;
@@ -28,7 +31,11 @@ it('has a recorded history of every workflow type the workers run', () => {
 
 it('has histories that exercise signals, updates and cancellation of a recommendation', () => {
   const types = new Set(fixtures.flatMap((f) => historyOf(f).events.map((e) => e.eventType)));
-  for (const t of ['EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED', 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED', 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED']) {
+  for (const t of [
+    'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED',
+    'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED',
+    'EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED',
+  ]) {
     expect(types).toContain(t);
   }
 });

@@ -36,7 +36,14 @@ export function registerAuditHooks(app: FastifyInstance, db: Db): void {
     const level = reply.statusCode >= 500 ? 'error' : mutating ? 'info' : 'debug';
     const { detail: _detail, target: _target, ...ids } = req.call ?? {};
     req.log[level](
-      { method: req.method, url: redactUrl(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime), actor: req.principal?.name, ...ids },
+      {
+        method: req.method,
+        url: redactUrl(req.url),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        actor: req.principal?.name,
+        ...ids,
+      },
       'api call',
     );
   });

@@ -31,7 +31,11 @@ export function registerAuth(app: FastifyInstance, db: Db, throttle: AuthThrottl
     const found = await checkToken(db, token);
     if (found.status !== 'ok') {
       void reply.header('WWW-Authenticate', 'Bearer realm="reelflow", error="invalid_token"');
-      await refuse(req, found.status === 'expired' ? 'token expired' : 'invalid or revoked token', found.status === 'expired' ? found.principal : undefined);
+      await refuse(
+        req,
+        found.status === 'expired' ? 'token expired' : 'invalid or revoked token',
+        found.status === 'expired' ? found.principal : undefined,
+      );
       throw new ApiError(401, found.status === 'expired' ? 'token expired' : 'invalid or revoked token');
     }
     const principal = found.principal;
@@ -50,7 +54,13 @@ export function registerAuth(app: FastifyInstance, db: Db, throttle: AuthThrottl
       tokenId: principal?.tokenId ?? null,
       action: 'auth.failed',
       target: null,
-      detail: { reason, ip: req.ip, method: req.method, url: redactUrl(req.url), note: 'one row per address per rate-limit window; later failures in it are not recorded' },
+      detail: {
+        reason,
+        ip: req.ip,
+        method: req.method,
+        url: redactUrl(req.url),
+        note: 'one row per address per rate-limit window; later failures in it are not recorded',
+      },
     });
   }
 }

@@ -17,7 +17,10 @@ export function registerKieHookRoutes(app: FastifyInstance, { opts }: RouteConte
     const expected = opts.env.KIE_CALLBACK_SECRET;
     if (!expected || !sameSecret(expected, (req.params as { secret: string }).secret)) throw new ApiError(404, 'no route POST /hooks/kie');
     const callback = parseInput(callbackSchema, req.body, 'callback');
-    const jobs = await notifyProviderEvent(opts.database.pool, 'veo3', callback.data.taskId, { code: callback.code, msg: callback.msg ?? null });
+    const jobs = await notifyProviderEvent(opts.database.pool, 'veo3', callback.data.taskId, {
+      code: callback.code,
+      msg: callback.msg ?? null,
+    });
     req.call = { detail: { taskId: callback.data.taskId, code: callback.code } };
     return ok({ taskId: callback.data.taskId, jobs });
   });

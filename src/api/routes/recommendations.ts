@@ -20,7 +20,11 @@ export function registerRecommendationRoutes(app: FastifyInstance, ctx: RouteCon
 
   app.post('/api/recommendations', operator('recommendation.enqueue'), async (req, reply) => {
     const result = await service.enqueue(req.body);
-    req.call = { target: result.recommendation.id, workflowId: result.workflowId, detail: { started: result.started, priority: result.recommendation.priority } };
+    req.call = {
+      target: result.recommendation.id,
+      workflowId: result.workflowId,
+      detail: { started: result.started, priority: result.recommendation.priority },
+    };
     return reply.status(result.started ? 201 : 200).send(ok({ ...result, links: { temporal: ctx.workflowUrl(result.workflowId) } }));
   });
 

@@ -4,10 +4,12 @@ import { ok, read, type RouteContext } from '../context';
 import { temporalWorkflowUrlTemplate } from '../../shared/temporal-ui';
 
 export function registerWhoamiRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.get('/api/whoami', read, async (req) => ok({
-    ...req.principal!,
-    temporalUiUrl: ctx.uiBase,
-    namespace: ctx.opts.env.TEMPORAL_NAMESPACE,
-    workflowUrlTemplate: temporalWorkflowUrlTemplate({ uiUrl: ctx.uiBase, namespace: ctx.opts.env.TEMPORAL_NAMESPACE }),
-  }));
+  app.get('/api/whoami', read, async (req) =>
+    ok({
+      ...req.principal!,
+      temporalUiUrl: ctx.uiBase,
+      namespace: ctx.opts.env.TEMPORAL_NAMESPACE,
+      workflowUrlTemplate: temporalWorkflowUrlTemplate({ uiUrl: ctx.uiBase, namespace: ctx.opts.env.TEMPORAL_NAMESPACE }),
+    }),
+  );
 }

@@ -11,7 +11,10 @@ import { ok, operator, type RouteContext } from '../context';
 
 export const idParams = z.object({ id: z.string().min(1) });
 // An empty POST (no body at all) means "no options".
-const cancelBody = z.object({ reason: z.string().trim().min(1, 'must not be empty').max(500).optional() }).strict().default({});
+const cancelBody = z
+  .object({ reason: z.string().trim().min(1, 'must not be empty').max(500).optional() })
+  .strict()
+  .default({});
 const priorityBody = z.object({ priority: prioritySchema }).strict();
 
 export function registerWorkflowActions(app: FastifyInstance, { opts }: RouteContext, kind: 'recommendation' | 'job'): void {

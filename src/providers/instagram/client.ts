@@ -30,7 +30,12 @@ export class InstagramClient implements Publisher {
   private readonly mediaIds = new Map<string, string>();
 
   constructor(private readonly options: InstagramClientOptions) {
-    this.http = new HttpClient({ provider: PROVIDER, baseUrl: options.baseUrl, timeoutMs: options.timeoutMs, describeError: describeGraphError });
+    this.http = new HttpClient({
+      provider: PROVIDER,
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      describeError: describeGraphError,
+    });
   }
 
   async createUpload(request: PublishRequest): Promise<{ handle: string }> {

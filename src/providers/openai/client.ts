@@ -116,8 +116,7 @@ export function toProviderError(err: unknown): unknown {
     const code = err.code ?? err.type ?? status;
     const retryAfterMs = retryAfter(err.headers);
     // insufficient_quota is a billing problem wearing a 429: waiting does not fix it.
-    const kind =
-      status === 429 && code === 'insufficient_quota' ? 'permanent' : status === 409 ? 'transient' : kindForStatus(status);
+    const kind = status === 429 && code === 'insufficient_quota' ? 'permanent' : status === 409 ? 'transient' : kindForStatus(status);
     return new ProviderError(PROVIDER, kind, `HTTP ${status}: ${message}`, {
       status,
       code,

@@ -4,7 +4,18 @@
  * says PUBLISH_COMPLETE. The publish_id is the handle.
  */
 import { notReady, ProviderError, type ProviderErrorKind } from '../errors';
-import { HttpClient, kindForStatus, parseJson, statusError, tryJson, validate, type HttpResponse, type ProviderEndpoint, type Schema, type ParseOptions } from '../http';
+import {
+  HttpClient,
+  kindForStatus,
+  parseJson,
+  statusError,
+  tryJson,
+  validate,
+  type HttpResponse,
+  type ProviderEndpoint,
+  type Schema,
+  type ParseOptions,
+} from '../http';
 import type { Publisher, PublishRequest, UploadStatus } from '../types';
 import { envelopeSchema, initDataSchema, statusDataSchema, type InitRequest } from './schemas';
 

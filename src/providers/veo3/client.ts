@@ -7,7 +7,17 @@
  * retried here; getStatus() is free and safe to repeat.
  */
 import { ProviderError, type ProviderErrorKind } from '../errors';
-import { HttpClient, parseJson, statusError, tryJson, validate, type HttpRequest, type ProviderEndpoint, type HttpResponse, type Schema } from '../http';
+import {
+  HttpClient,
+  parseJson,
+  statusError,
+  tryJson,
+  validate,
+  type HttpRequest,
+  type ProviderEndpoint,
+  type HttpResponse,
+  type Schema,
+} from '../http';
 import type { VideoGenerator, VideoRequest, VideoTaskStatus } from '../types';
 import { envelopeSchema, generateDataSchema, recordInfoDataSchema, type GenerateRequest } from './schemas';
 

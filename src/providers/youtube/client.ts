@@ -87,7 +87,12 @@ export class YouTubeClient implements Publisher {
     const status = await this.getStatus(handle);
     if (status.state === 'published') return { postId: status.postId, ...(status.url ? { url: status.url } : {}) };
     if (status.state === 'failed') {
-      throw new ProviderError(PROVIDER, 'permanent', `video ${handle}: ${status.message}`, status.code !== undefined ? { code: status.code } : {});
+      throw new ProviderError(
+        PROVIDER,
+        'permanent',
+        `video ${handle}: ${status.message}`,
+        status.code !== undefined ? { code: status.code } : {},
+      );
     }
     throw notReady(PROVIDER, `video ${handle} is still processing`);
   }
@@ -125,7 +130,8 @@ export class YouTubeClient implements Publisher {
     });
     if (res.status < 200 || res.status >= 300) throw this.upload.error(res);
     const location = res.headers.get('location');
-    if (!location) throw new ProviderError(PROVIDER, 'malformed', 'upload session opened without a Location header', { status: res.status });
+    if (!location)
+      throw new ProviderError(PROVIDER, 'malformed', 'upload session opened without a Location header', { status: res.status });
     return location;
   }
 
@@ -148,7 +154,10 @@ export class YouTubeClient implements Publisher {
         offset = next;
         mustQuery = false;
       } else if (res && res.status === 404) {
-        throw new ProviderError(PROVIDER, 'transient', 'upload session expired; a new upload must start over', { status: 404, code: 'session_expired' });
+        throw new ProviderError(PROVIDER, 'transient', 'upload session expired; a new upload must start over', {
+          status: 404,
+          code: 'session_expired',
+        });
       } else if (res && res.status < 500) {
         throw this.upload.error(res);
       } else {
@@ -157,9 +166,14 @@ export class YouTubeClient implements Publisher {
         stalled += 1;
       }
       if (stalled > MAX_STALLED_ROUNDS) {
-        throw new ProviderError(PROVIDER, 'transient', `upload made no progress after ${MAX_STALLED_ROUNDS} resumes (${offset}/${total} bytes stored)`, {
-          code: 'upload_stalled',
-        });
+        throw new ProviderError(
+          PROVIDER,
+          'transient',
+          `upload made no progress after ${MAX_STALLED_ROUNDS} resumes (${offset}/${total} bytes stored)`,
+          {
+            code: 'upload_stalled',
+          },
+        );
       }
       if (stalled > 0) await sleep(RESUME_BACKOFF_MS * 2 ** (stalled - 1));
     }
@@ -202,7 +216,13 @@ function describeGoogleError(res: HttpResponse): ProviderError | undefined {
 }
 
 // Quota and upload caps lift with time (daily quota resets at midnight Pacific).
-const THROTTLE_REASONS = new Set(['quotaExceeded', 'uploadLimitExceeded', 'rateLimitExceeded', 'userRateLimitExceeded', 'dailyLimitExceeded']);
+const THROTTLE_REASONS = new Set([
+  'quotaExceeded',
+  'uploadLimitExceeded',
+  'rateLimitExceeded',
+  'userRateLimitExceeded',
+  'dailyLimitExceeded',
+]);
 const TRANSIENT_REASONS = new Set(['backendError', 'internalError', 'serviceUnavailable']);
 
 export function kindForGoogleError(reasons: string[], httpStatus: number): ProviderErrorKind {
