@@ -9,24 +9,29 @@
  * and only src/activities/failures.ts translates them.
  */
 
-/** Input that breaks a rule (a field, a flag, a file): API 400, CLI exit 2, a non-retryable job failure. Names the field. */
-export class BadInputError extends Error {
-  override name = 'BadInputError';
+/**
+ * The base of every class below. `name` is a string literal rather than
+ * `new.target.name` so that logs, `err.name` checks and the Temporal failure
+ * type src/activities/failures.ts derives from it stay the class's name even
+ * in a bundled or minified build.
+ */
+function named(name: string) {
+  return class extends Error {
+    override name = name;
+  };
 }
+
+/** Input that breaks a rule (a field, a flag, a file): API 400, CLI exit 2, a non-retryable job failure. Names the field. */
+export class BadInputError extends named('BadInputError') {}
 
 /** No such recommendation, job, token… (API 404, CLI exit 2). */
-export class NotFoundError extends Error {
-  override name = 'NotFoundError';
-}
+export class NotFoundError extends named('NotFoundError') {}
 
 /** The request is well formed but the recommendation's state rules it out (API 409, CLI exit 2). */
-export class ConflictError extends Error {
-  override name = 'ConflictError';
-}
+export class ConflictError extends named('ConflictError') {}
 
 /** A deliberate API answer with its status, e.g. `new ApiError(404, 'no schedule "weekly"')`. */
-export class ApiError extends Error {
-  override name = 'ApiError';
+export class ApiError extends named('ApiError') {
   constructor(
     readonly statusCode: number,
     message: string,
@@ -36,43 +41,28 @@ export class ApiError extends Error {
 }
 
 /** A bad environment variable (named in the message): the process stops before doing anything. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export class ConfigError extends named('ConfigError') {}
 
 /** The Temporal frontend cannot be reached; the message says how to start it. */
-export class TemporalUnavailableError extends Error {
-  override name = 'TemporalUnavailableError';
-}
+export class TemporalUnavailableError extends named('TemporalUnavailableError') {}
 
 /** The job's deadline passed before it got a provider slot: it is never started (nor paid for). */
-export class DeadlineExpiredError extends Error {
-  override name = 'DeadlineExpiredError';
-}
+export class DeadlineExpiredError extends named('DeadlineExpiredError') {}
 
 /** The job was closed (cancelled, failed, done) while it waited or ran: nothing more to do. */
-export class JobClosedError extends Error {
-  override name = 'JobClosedError';
-}
+export class JobClosedError extends named('JobClosedError') {}
 
 /** A paid submit whose outcome is unknown (the worker died mid-request): never repeated, so never paid twice. */
-export class SubmitOutcomeUnknownError extends Error {
-  override name = 'SubmitOutcomeUnknownError';
-}
+export class SubmitOutcomeUnknownError extends named('SubmitOutcomeUnknownError') {}
 
 /** The model's competitor analysis does not match the contract: the analyse step is asked again. */
-export class MalformedAnalysisError extends Error {
-  override name = 'MalformedAnalysisError';
-}
+export class MalformedAnalysisError extends named('MalformedAnalysisError') {}
 
 /** A competitor video that cannot be saved as given (e.g. a URL that is not a video). */
-export class InvalidVideoError extends Error {
-  override name = 'InvalidVideoError';
-}
+export class InvalidVideoError extends named('InvalidVideoError') {}
 
 /** Recommendations were saved but their workflows could not be started; their ids say which to start again. */
-export class EnqueueFailedError extends Error {
-  override name = 'EnqueueFailedError';
+export class EnqueueFailedError extends named('EnqueueFailedError') {
   constructor(
     readonly recommendationIds: string[],
     cause: unknown,

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import * as errors from '../../src/shared/errors';
+import { classifyFailure } from '../../src/activities/failures';
+
+// The classes share one base (named() in src/shared/errors.ts); these are the
+// properties the API, the CLI and the activities rely on.
+describe('error classes', () => {
+  const simple = Object.entries(errors).filter(([key]) => key !== 'ApiError' && key !== 'EnqueueFailedError') as [
+    string,
+    new (message: string) => Error,
+  ][];
+
+  it.each(simple)('%s keeps its name, message, cause and instanceof', (key, ErrorClass) => {
+    const cause = new Error('root');
+    const err = new (ErrorClass as new (message: string, options?: ErrorOptions) => Error)('what went wrong', { cause });
+    expect(err).toBeInstanceOf(ErrorClass);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.name).toBe(key);
+    expect(err.message).toBe('what went wrong');
+    expect(err.cause).toBe(cause);
+    expect(String(err)).toBe(`${key}: what went wrong`);
+  });
+
+  it('no class is an instance of another', () => {
+    expect(new errors.NotFoundError('x')).not.toBeInstanceOf(errors.BadInputError);
+    expect(new errors.BadInputError('x')).not.toBeInstanceOf(errors.ConflictError);
+  });
+
+  it('ApiError and EnqueueFailedError keep their fields', () => {
+    const api = new errors.ApiError(404, 'no schedule "weekly"');
+    expect([api.name, api.statusCode, api.message]).toEqual(['ApiError', 404, 'no schedule "weekly"']);
+    const enqueue = new errors.EnqueueFailedError(['r1', 'r2'], new Error('Temporal down'));
+    expect(enqueue.name).toBe('EnqueueFailedError');
+    expect(enqueue.recommendationIds).toEqual(['r1', 'r2']);
+    expect(enqueue.message).toBe('could not start the workflow of 2 recommendation(s) (r1, r2): Temporal down');
+  });
+
+  it('an unmapped error becomes a retryable Temporal failure typed by its name', () => {
+    const { failure, retryable } = classifyFailure(new errors.MalformedAnalysisError('analysis field "players"'));
+    expect(failure.type).toBe('MalformedAnalysisError');
+    expect(retryable).toBe(true);
+  });
+});
