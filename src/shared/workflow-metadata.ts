@@ -22,7 +22,8 @@ function oneLine(text: string, max = SUMMARY_MAX): string {
 function details(rows: Array<[string, string | number | null | undefined]>): string {
   return rows
     .filter(([, v]) => v !== null && v !== undefined && v !== '')
-    .map(([k, v]) => `**${k}:** ${String(v)}`)
+    // A Markdown list: the Web UI renders details as Markdown, where single newlines run together.
+    .map(([k, v]) => `- **${k}:** ${String(v)}`)
     .join('\n');
 }
 
