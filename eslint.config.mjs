@@ -36,6 +36,7 @@ export default tseslint.config(
         alert: 'readonly',
         sessionStorage: 'readonly',
         encodeURIComponent: 'readonly',
+        Node: 'readonly',
       },
     },
   },

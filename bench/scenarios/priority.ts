@@ -9,7 +9,6 @@
  * a cancelled VEO3 job with a render in flight keeps its slot for 2x its
  * estimate (10 min), which would block the scenarios after this one.
  */
-import { recommendationWorkflowId } from '../../src/shared/workflow-ids';
 import {
   CALLERS,
   enqueueMany,

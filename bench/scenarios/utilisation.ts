@@ -158,7 +158,7 @@ export const utilisation: Scenario = {
         const submit = submitOf.get(jobId);
         if (!completed || submit === undefined) continue;
         detect.push(completed.at - (submit + TASK_MS));
-        const next = calls.find((c) => c.at >= completed.at && byJob.get(c.jobId)?.get('waiting')!.at! < completed.at);
+        const next = calls.find((c) => c.at >= completed.at && (byJob.get(c.jobId)?.get('waiting')?.at ?? Infinity) < completed.at);
         if (next) wake.push(next.at - completed.at);
       }
       const cb = bench.sims.veo3.callbacks;

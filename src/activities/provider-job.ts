@@ -66,7 +66,7 @@ export async function runProviderJob<T>(
   const log = deps.log.child({ jobId, provider, workflowId: activity.info.workflowExecution?.workflowId, attempt });
 
   const loadJob = () => withDbRetry(() => getJob(deps.database.db, jobId));
-  let job = await loadJob();
+  const job = await loadJob();
   if (!job) throw classifyFailure(new JobClosedError(`job ${jobId} does not exist`)).failure;
   // The previous attempt finished the work but died before Temporal heard of it.
   if (job.status === 'completed') return job.result as T;

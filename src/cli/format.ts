@@ -7,8 +7,10 @@
 
 /** ANSI/VT escape sequences: CSI (ESC [ … final), OSC (ESC ] … BEL or ST), and two-character ESC sequences, plus their 8-bit C1 forms. */
 const ESCAPE_SEQUENCE =
+  // eslint-disable-next-line no-control-regex -- matching terminal control characters is the point
   /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|(?:\u001b\]|\u009d)[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[@-Z\\-_]/g;
 /** C0 controls (tab and newline included: a table cell is one line), DEL and C1 controls. */
+// eslint-disable-next-line no-control-regex -- matching terminal control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /** The text with escape sequences removed and any other control character replaced by a space. */

@@ -23,6 +23,7 @@
  * Each command takes only the flags listed for it (src/cli/flags.ts); any other flag is an error.
  * Exit codes: 0 ok, 2 bad input, unknown id or a flag the command does not take, 1 anything else (server down...).
  */
+import { readFileSync } from 'node:fs';
 import { loadEnv } from '../config/env';
 import { connectDatabase } from '../db/client';
 import { createRecommendationService, type RecommendationService } from '../services/recommendations';
@@ -70,12 +71,9 @@ function enqueueInput(v: Values): unknown {
 async function run(argv: string[]): Promise<number> {
   const { command, args, values: v } = parseCommandLine(argv);
   if (!command || v.help) {
-    console.log(
-      require('node:fs')
-        .readFileSync(__filename, 'utf8')
-        .match(/\/\*\*([\s\S]*?)\*\//)[1]
-        .replace(/^ \* ?/gm, ''),
-    );
+    // The usage text is this file's opening doc comment, so it cannot drift from the code beside it.
+    const usage = readFileSync(__filename, 'utf8').match(/\/\*\*([\s\S]*?)\*\//)![1]!;
+    console.log(usage.replace(/^ \* ?/gm, ''));
     return command ? 0 : 2;
   }
   const env = loadEnv();

@@ -61,7 +61,7 @@
     const headers = { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ''}` };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    let payload = null;
+    let payload;
     try {
       payload = await res.json();
     } catch {

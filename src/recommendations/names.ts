@@ -76,6 +76,7 @@ function stripLeadingParticles(n: string): string {
  * and "Vinisius"/"Vinícius".
  */
 export function phoneticKey(normalized: string): string {
+  // \u0001 and \u0002 hold "ch" and "gu" aside while the c/g rules run; no normalized name contains them.
   return normalized
     .replace(/ch/g, '\u0001')
     .replace(/ph/g, 'f')
@@ -84,13 +85,13 @@ export function phoneticKey(normalized: string): string {
     .replace(/c/g, 'k')
     .replace(/gu([ei])/g, '\u0002$1')
     .replace(/g([ei])/g, 'j$1')
-    .replace(/\u0002/g, 'g')
+    .replaceAll('\u0002', 'g')
     .replace(/z/g, 's')
     .replace(/[vw]/g, 'b')
     .replace(/ll/g, 'y')
     .replace(/y(?![aeiou])/g, 'i')
     .replace(/h/g, '')
-    .replace(/\u0001/g, 'ch')
+    .replaceAll('\u0001', 'ch')
     .replace(/(.)\1+/g, '$1');
 }
 

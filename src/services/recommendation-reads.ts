@@ -81,6 +81,7 @@ export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: stri
         if (err instanceof WorkflowNotFoundError) {
           throw new Error(
             `the capacity workflow ${capacityWorkflowId(deps.taskQueue)} is not running; start a worker (npm run worker) and try again`,
+            { cause: err },
           );
         }
         throw err;

@@ -85,7 +85,7 @@ export async function spawnEntry(
     });
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}:\n${lines.slice(-20).join('\n')}`);
+    throw new Error(`${(err as Error).message}:\n${lines.slice(-20).join('\n')}`, { cause: err });
   }
   return spawned;
 }

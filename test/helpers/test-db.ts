@@ -5,7 +5,6 @@ import { effectiveLimits } from '../../src/config/env';
 import { connectDatabase, type Database } from '../../src/db/client';
 import { migrateDatabase } from '../../src/db/migrate';
 import type { Provider, ProviderLimits } from '../../src/config/providers';
-import { sleep } from '../../src/shared/sleep';
 
 export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 

@@ -37,7 +37,7 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const q = async <T = Record<string, any>>(text: string, params: unknown[] = []) =>
+const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
   (await h.db.database.pool.query(text, params)).rows as T[];
 
 describe('KIE callbacks', () => {

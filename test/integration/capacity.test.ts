@@ -42,10 +42,15 @@ beforeEach(async () => {
   await q(`UPDATE provider_limits SET max_concurrent = 3 WHERE provider = 'instagram'`);
 });
 
-const q = async <T = Record<string, any>>(text: string, params: unknown[] = []) =>
+const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
   (await h.db.database.pool.query(text, params)).rows as T[];
 const jobOf = async (recId: string, step: string) =>
-  (await q(`SELECT * FROM automation_queue WHERE recommendation_id = $1 AND step = $2`, [recId, step]))[0]!;
+  (
+    await q<Record<string, unknown> & { id: string; started_at: Date; schedule_after: Date }>(
+      `SELECT * FROM automation_queue WHERE recommendation_id = $1 AND step = $2`,
+      [recId, step],
+    )
+  )[0]!;
 const instagramOnly = (overrides: Record<string, unknown> = {}) =>
   recommendationInput({ jobConfig: { platforms: ['instagram'] }, ...overrides });
 /** Job ids in the order the gate started them. */

@@ -30,7 +30,7 @@ async function enqueue(
 }
 const wait = (id: string, attempt = 1) => q(`SELECT * FROM wait_for_slot($1, $2)`, [id, attempt]);
 const grant = async (provider = 'veo3') => (await q<{ r: { granted: string[] } }>(`SELECT grant_slots($1) AS r`, [provider]))[0]!.r;
-const job = async (id: string) => (await q<Record<string, any>>(`SELECT * FROM automation_queue WHERE id = $1`, [id]))[0]!;
+const job = async (id: string) => (await q<Record<string, unknown>>(`SELECT * FROM automation_queue WHERE id = $1`, [id]))[0]!;
 const clearLine = () =>
   q(
     `UPDATE automation_queue SET status = 'cancelled', waiting_since = NULL WHERE status IN ('queued','processing'); DELETE FROM provider_slots`,
@@ -149,7 +149,7 @@ describe('fail_job', () => {
     for (let attempt = 1; attempt <= 3; attempt++) {
       await wait(a.id, attempt);
       await grant();
-      const [row] = await q<Record<string, any>>(`SELECT * FROM fail_job($1, $2)`, [a.id, `boom ${attempt}`]);
+      const [row] = await q<Record<string, unknown>>(`SELECT * FROM fail_job($1, $2)`, [a.id, `boom ${attempt}`]);
       expect(row).toMatchObject({ attempts: attempt, status: attempt < 3 ? 'queued' : 'failed', error: `boom ${attempt}` });
     }
     const events = await q<{ event: string }>(
@@ -162,7 +162,7 @@ describe('fail_job', () => {
   it('fails at once when the error is final', async () => {
     const a = await enqueue();
     await wait(a.id);
-    const [row] = await q<Record<string, any>>(`SELECT * FROM fail_job($1, 'bad prompt', true)`, [a.id]);
+    const [row] = await q<Record<string, unknown>>(`SELECT * FROM fail_job($1, 'bad prompt', true)`, [a.id]);
     expect(row).toMatchObject({ status: 'failed', attempts: 1 });
   });
 });
@@ -208,7 +208,7 @@ describe('views', () => {
     const [rq] = await q<Record<string, unknown>>(`SELECT * FROM recommendations_queue WHERE id = $1`, [rec!.id]);
     expect(rq).toMatchObject({ jobs: 1, jobs_open: 1, jobs_completed: 0, priority: 'P0' });
 
-    const perf = await q<Record<string, any>>(`SELECT * FROM queue_performance_by_type WHERE job_type = 'veo3_chollo'`);
+    const perf = await q<Record<string, unknown>>(`SELECT * FROM queue_performance_by_type WHERE job_type = 'veo3_chollo'`);
     expect(perf[0]!.completed).toBeGreaterThanOrEqual(1);
     expect(perf[0]!.failed).toBeGreaterThanOrEqual(2);
     expect(Number(perf[0]!.success_rate)).toBeGreaterThan(0);
@@ -219,7 +219,7 @@ describe('views', () => {
 describe('queue transitions (0002)', () => {
   const events = async (id: string) =>
     await q<{ event: string; detail: Record<string, unknown> }>(`SELECT event, detail FROM job_events WHERE job_id = $1 ORDER BY id`, [id]);
-  const slot = async (id: string) => (await q<Record<string, any>>(`SELECT * FROM provider_slots WHERE job_id = $1`, [id]))[0];
+  const slot = async (id: string) => (await q<Record<string, unknown>>(`SELECT * FROM provider_slots WHERE job_id = $1`, [id]))[0];
 
   it('resume_job takes over a held slot; requeue_job puts a job whose slot went on back in line', async () => {
     await clearLine();

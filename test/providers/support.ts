@@ -1,7 +1,6 @@
 /** Helpers shared by the provider tests (real clients against their simulators over HTTP). */
 import { expect } from 'vitest';
 import { ProviderError, type ProviderErrorKind } from '../../src/providers/errors';
-import { sleep } from '../../src/shared/sleep';
 
 /** Short enough to keep tests fast, long enough to observe "processing". */
 export const TASK_MS = 150;

@@ -47,7 +47,7 @@ let cvQueue: string;
 let genQueue: string;
 let sample: CompetitorVideo[];
 
-const q = async <T = Record<string, any>>(text: string, params: unknown[] = []) =>
+const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
   (await h.db.database.pool.query(text, params)).rows as T[];
 const db = () => h.db.database.db;
 
@@ -115,7 +115,7 @@ describe('competitor video workflow', () => {
     const [row] = await db().select().from(competitiveVideos).where(eq(competitiveVideos.url, video.url));
     expect(row).toMatchObject({ id: saved.videoId, transcript: video.transcript, views: video.views });
 
-    const jobs = await q(
+    const jobs = await q<{ step: string; job_type: string; api_provider: string; status: string; priority: string; attempts: number }>(
       `SELECT step, job_type, api_provider, status, priority, attempts FROM automation_queue WHERE workflow_id = 'cv-test-bombazo' ORDER BY created_at`,
     );
     expect(jobs.map((j) => [j.step.split(':')[0], j.job_type, j.api_provider, j.status, j.priority, j.attempts])).toEqual([

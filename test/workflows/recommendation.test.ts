@@ -22,10 +22,13 @@ beforeEach(() => {
   for (const sim of Object.values(h.sims)) sim.reset();
 });
 
-const q = async <T = Record<string, any>>(text: string, params: unknown[] = []) =>
+const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
   (await h.db.database.pool.query(text, params)).rows as T[];
-const jobsOf = (recId: string) => q(`SELECT * FROM automation_queue WHERE recommendation_id = $1 ORDER BY step`, [recId]);
-const recRow = async (recId: string) => (await q(`SELECT * FROM competitive_recommendations WHERE id = $1`, [recId]))[0]!;
+type JobRow = Record<string, unknown> & { id: string; step: string; status: string; result: Record<string, unknown> };
+type RecommendationRow = Record<string, unknown> & { urgency_deadline: Date; created_at: Date };
+const jobsOf = (recId: string) => q<JobRow>(`SELECT * FROM automation_queue WHERE recommendation_id = $1 ORDER BY step`, [recId]);
+const recRow = async (recId: string) =>
+  (await q<RecommendationRow>(`SELECT * FROM competitive_recommendations WHERE id = $1`, [recId]))[0]!;
 
 describe('recommendation workflow', () => {
   it('analyses, generates once, publishes everywhere and marks both tables', async () => {
@@ -281,7 +284,9 @@ describe('recommendation workflow', () => {
     const analyze = (await jobsOf(recommendation.id)).find((j) => j.step === 'analyze')!;
     expect(analyze).toMatchObject({ status: 'completed', attempts: 2 });
     expect(typeof analyze.result.videoPrompt).toBe('string');
-    const events = await q(`SELECT detail FROM job_events WHERE job_id = $1 AND event = 'retrying'`, [analyze.id]);
+    const events = await q<{ detail: { error: string } }>(`SELECT detail FROM job_events WHERE job_id = $1 AND event = 'retrying'`, [
+      analyze.id,
+    ]);
     expect(events[0]!.detail.error).toMatch(/openai/i);
   });
 
