@@ -33,6 +33,26 @@ async function worker(h: Harness, queues: string[] = []): Promise<WorkerProcess>
   cleanups.push(() => w.kill('SIGKILL'));
   return w;
 }
+/** The same PostgreSQL reached through a proxy the test can cut; closed after the test. */
+async function cuttable(databaseUrl: string): Promise<{ proxy: CuttableProxy; url: string }> {
+  const u = new URL(databaseUrl);
+  const proxy = await startTcpProxy(Number(u.port || 5432), u.hostname);
+  cleanups.push(() => proxy.close());
+  u.port = String(proxy.port);
+  return { proxy, url: u.toString() };
+}
+/** Workers reach PostgreSQL through a cuttable proxy; the test's own queries do not, so it can watch the outage. */
+async function harnessWithCuttableDatabase(): Promise<{ h: Harness; proxy: CuttableProxy }> {
+  let proxy!: CuttableProxy;
+  const h = await harness({
+    workerDatabaseUrl: async (databaseUrl) => {
+      const c = await cuttable(databaseUrl);
+      proxy = c.proxy;
+      return c.url;
+    },
+  });
+  return { h, proxy };
+}
 const q = async (h: Harness, text: string, params: unknown[] = []) => (await h.db.database.pool.query(text, params)).rows;
 const videoJob = async (h: Harness, recId: string) =>
   (await q(h, `SELECT * FROM automation_queue WHERE recommendation_id = $1 AND step = 'generate'`, [recId]))[0]!;
@@ -170,16 +190,7 @@ describe('infrastructure outages', () => {
   });
 
   it('PostgreSQL briefly unavailable: sync activities retry and the tables end up matching Temporal', async () => {
-    let proxy!: CuttableProxy;
-    const h = await harness({
-      workerDatabaseUrl: async (url) => {
-        const u = new URL(url);
-        proxy = await startTcpProxy(Number(u.port || 5432), u.hostname);
-        u.port = String(proxy.port);
-        return u.toString();
-      },
-    });
-    cleanups.push(() => proxy.close());
+    const { h, proxy } = await harnessWithCuttableDatabase();
     h.sims.veo3.setFaults({ taskDurationMs: 1_500 });
     await worker(h);
     const recs = [];
@@ -204,11 +215,8 @@ describe('worker shutdown after a lost database connection', () => {
   it('the slot gate keeps one LISTEN connection through repeated outages and closes it on stop', async () => {
     const t = await createTestDatabase(effectiveLimits({}));
     cleanups.push(() => t.drop());
-    const u = new URL(t.url);
-    const proxy = await startTcpProxy(Number(u.port || 5432), u.hostname);
-    cleanups.push(() => proxy.close());
-    u.port = String(proxy.port);
-    const gate = new SlotGate(t.database.pool, u.toString(), pino({ level: 'silent' }));
+    const { proxy, url } = await cuttable(t.url);
+    const gate = new SlotGate(t.database.pool, url, pino({ level: 'silent' }));
     await gate.start();
     const listeners = async () =>
       (
@@ -237,16 +245,7 @@ describe('worker shutdown after a lost database connection', () => {
   });
 
   it('stops cleanly on the first SIGTERM once its PostgreSQL connection was cut and restored (a second SIGTERM changes nothing)', async () => {
-    let proxy!: CuttableProxy;
-    const h = await harness({
-      workerDatabaseUrl: async (url) => {
-        const u = new URL(url);
-        proxy = await startTcpProxy(Number(u.port || 5432), u.hostname);
-        u.port = String(proxy.port);
-        return u.toString();
-      },
-    });
-    cleanups.push(() => proxy.close());
+    const { h, proxy } = await harnessWithCuttableDatabase();
     h.sims.veo3.setFaults({ taskDurationMs: 60_000 });
     const w = await worker(h);
     // A render in flight and a second job in line: the outage hits the gate's heartbeats, sweeps and listener.
