@@ -5,10 +5,9 @@
  * the same event being raised twice.
  */
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, inject } from 'vitest';
 import { createLogger } from '../../src/logger';
 import { createNotificationActivities, deliveryKey } from '../../src/notifications/activities';
@@ -17,6 +16,7 @@ import { notificationEventKey, notificationText, startNotification } from '../..
 import { notificationWorkflowId } from '../../src/shared/workflow-ids';
 import { WebhookSimulator } from '../../src/simulators/webhook';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+import { bundleWorkflowFile } from '../helpers/workflow-bundle';
 
 let t: TestDatabase;
 let sim: WebhookSimulator;
@@ -160,17 +160,7 @@ describe('notificationWorkflow on Temporal', () => {
     worker = await Worker.create({
       connection,
       taskQueue,
-      workflowBundle: await bundleWorkflowCode({
-        workflowsPath: path.resolve(__dirname, '../../src/workflows/notification.ts'),
-        logger: {
-          log: () => undefined,
-          trace: () => undefined,
-          debug: () => undefined,
-          info: () => undefined,
-          warn: console.warn,
-          error: console.error,
-        },
-      }),
+      workflowBundle: await bundleWorkflowFile('notification.ts'),
       activities: createNotificationActivities({
         database: t.database,
         log,

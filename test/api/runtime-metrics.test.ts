@@ -2,12 +2,12 @@
  * The Temporal worker runtime's own metrics on Prometheus. Runtime.install is
  * process-wide, which is fine here: vitest runs each test file in its own process.
  */
-import path from 'node:path';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { expect, inject, it } from 'vitest';
 import { installTemporalRuntimeTelemetry } from '../../src/metrics/runtime';
 import { freePort } from '../helpers/processes';
 import { waitUntil } from '../helpers/wait';
+import { bundleWorkflowFile } from '../helpers/workflow-bundle';
 
 it('exports worker metrics (pollers, task slots, latencies) at /metrics', async () => {
   const port = await freePort();
@@ -16,17 +16,7 @@ it('exports worker metrics (pollers, task slots, latencies) at /metrics', async 
   const worker = await Worker.create({
     connection,
     taskQueue: `runtime-metrics-${port}`,
-    workflowBundle: await bundleWorkflowCode({
-      workflowsPath: path.resolve(__dirname, '../../src/workflows/notification.ts'),
-      logger: {
-        log: () => undefined,
-        trace: () => undefined,
-        debug: () => undefined,
-        info: () => undefined,
-        warn: console.warn,
-        error: console.error,
-      },
-    }),
+    workflowBundle: await bundleWorkflowFile('notification.ts'),
     activities: {},
   });
   const running = worker.run();
