@@ -18,7 +18,7 @@ import { createRecommendationService } from '../services/recommendations';
 import { ensureCapacityWorkflow } from '../temporal/capacity-snapshot';
 import { connectTemporal } from '../temporal/client';
 import { createRuntime } from '../workers/runtime';
-import { createWorkers } from '../workers/workers';
+import { createWorkersFromEnv } from '../workers/workers';
 import { startStuckWatch } from '../workers/stuck-watch';
 import { renderProgress, runOutcome } from './progress';
 import { temporalWorkflowsUrl } from '../shared/temporal-ui';
@@ -61,13 +61,7 @@ async function main() {
   );
   const runtime = await createRuntime({ env, log });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-  const workers = await createWorkers({
-    connection,
-    namespace: env.TEMPORAL_NAMESPACE,
-    baseQueue: env.REELFLOW_TASK_QUEUE,
-    deps: runtime,
-    activitySlots: env.REELFLOW_WORKER_ACTIVITY_SLOTS,
-  });
+  const workers = await createWorkersFromEnv(env, { connection, deps: runtime });
   const running = Promise.all(workers.map((w) => w.run()));
   const stuck = startStuckWatch(runtime);
   const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);

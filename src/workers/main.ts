@@ -8,7 +8,7 @@ import { assertProviderCredentials, loadEnv } from '../config/env';
 import { createLogger } from '../logger';
 import { createRuntime } from './runtime';
 import { QUEUE_NAMES, type QueueName } from '../config/providers';
-import { createWorkers } from './workers';
+import { createWorkersFromEnv } from './workers';
 import { startStuckWatch } from './stuck-watch';
 import { installTemporalRuntimeTelemetry } from '../metrics/runtime';
 import { notificationEventKey, notificationText, startNotification } from '../notifications/notify';
@@ -30,14 +30,7 @@ async function main() {
   if (env.TEMPORAL_METRICS_BIND) installTemporalRuntimeTelemetry(env.TEMPORAL_METRICS_BIND);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
-  const workers = await createWorkers({
-    connection,
-    namespace: env.TEMPORAL_NAMESPACE,
-    baseQueue: env.REELFLOW_TASK_QUEUE,
-    deps: runtime,
-    activitySlots: env.REELFLOW_WORKER_ACTIVITY_SLOTS,
-    queues,
-  });
+  const workers = await createWorkersFromEnv(env, { connection, deps: runtime, queues });
   // The capacity query lives in a workflow on the base queue; whoever serves it makes sure it runs.
   if (queues.includes('base')) await ensureCapacityWorkflow(client, env.REELFLOW_TASK_QUEUE, env.REELFLOW_CAPACITY_REFRESH_MS);
   const stuck = startStuckWatch(runtime, {

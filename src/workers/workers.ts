@@ -17,6 +17,7 @@ import { createPublishActivities } from '../activities/publish';
 import { createQueueSyncActivities } from '../activities/queue-sync';
 import { createVeo3Activities } from '../activities/veo3';
 import type { ActivityDeps } from '../activities/deps';
+import type { Env } from '../config/env';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundling takes seconds: do it once per process. */
@@ -88,4 +89,14 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
     );
   }
   return workers;
+}
+
+/** The entry points' workers (npm run worker, the demo): namespace, base queue and activity slots come from the environment. */
+export function createWorkersFromEnv(env: Env, opts: Pick<CreateWorkersOptions, 'connection' | 'deps' | 'queues'>): Promise<Worker[]> {
+  return createWorkers({
+    ...opts,
+    namespace: env.TEMPORAL_NAMESPACE,
+    baseQueue: env.REELFLOW_TASK_QUEUE,
+    activitySlots: env.REELFLOW_WORKER_ACTIVITY_SLOTS,
+  });
 }
