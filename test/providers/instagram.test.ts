@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_READY } from '../../src/providers/errors';
 import { InstagramClient, kindForGraphError } from '../../src/providers/instagram/client';
 import { InstagramSimulator } from '../../src/simulators/instagram';
-import { expectProviderError, TASK_MS, POLL } from './support';
+import { expectProviderError, itClassifiesTransportFaults, TASK_MS, POLL } from './support';
 import { waitUntil } from '../helpers/wait';
 import { sleep } from '../../src/shared/sleep';
 
@@ -90,16 +90,7 @@ describe('Instagram client against its simulator', () => {
     expect(denied.details).toMatchObject({ status: 401, code: 190 });
   });
 
-  it('garbage body is malformed', async () => {
-    sim.setFaults({ malformedNext: 1 });
-    await expectProviderError(client.createUpload(reel()), 'malformed');
-  });
-
-  it('a hung request times out as transient', async () => {
-    sim.setFaults({ hang: true });
-    await expectProviderError(make({ timeoutMs: 150 }).createUpload(reel()), 'transient');
-    sim.setFaults({ hang: false });
-  });
+  itClassifiesTransportFaults(sim, (timeoutMs) => (timeoutMs ? make({ timeoutMs }) : client).createUpload(reel()));
 
   it('a failed container is ERROR with its subcode; publish is permanent', async () => {
     sim.setFaults({ failTasks: true });

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OpenAiTextClient } from '../../src/providers/openai/client';
 import { DEFAULT_TRANSCRIPT, OpenAiSimulator, sampleFromSchema, SimRefusal } from '../../src/simulators/openai';
-import { expectProviderError, TASK_MS } from './support';
+import { expectProviderError, itClassifiesTransportFaults, TASK_MS } from './support';
 
 const analysis = z.object({
   topic: z.string(),
@@ -147,18 +147,9 @@ describe('OpenAI client against its simulator', () => {
     expect(bad.message).toContain('verbose_json');
   });
 
-  it('garbage body is malformed', async () => {
-    sim.setFaults({ malformedNext: 1 });
-    await expectProviderError(client.generateJson(ask), 'malformed');
-  });
-
-  it('a hung request times out as transient', async () => {
-    sim.setFaults({ hang: true });
-    const quick = new OpenAiTextClient({ baseUrl: `${sim.url}/v1`, apiKey: 'k', model: 'm', timeoutMs: 150 });
-    const err = await expectProviderError(quick.generateJson(ask), 'transient');
-    expect(err.details.code).toBe('timeout');
-    sim.setFaults({ hang: false });
-  });
+  itClassifiesTransportFaults(sim, (timeoutMs) =>
+    (timeoutMs ? new OpenAiTextClient({ baseUrl: `${sim.url}/v1`, apiKey: 'k', model: 'm', timeoutMs }) : client).generateJson(ask),
+  );
 
   it('each call is in flight while the model thinks', async () => {
     // Wide enough that the three calls overlap even on a loaded machine.

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_READY } from '../../src/providers/errors';
 import { kindForTikTokCode, quotePostIds, TikTokClient } from '../../src/providers/tiktok/client';
 import { TikTokSimulator } from '../../src/simulators/tiktok';
-import { expectProviderError, TASK_MS, POLL } from './support';
+import { expectProviderError, itClassifiesTransportFaults, TASK_MS, POLL } from './support';
 import { waitUntil } from '../helpers/wait';
 
 describe('TikTok client against its simulator', () => {
@@ -64,16 +64,7 @@ describe('TikTok client against its simulator', () => {
     expect(denied.details).toMatchObject({ status: 401, code: 'access_token_invalid' });
   });
 
-  it('garbage body is malformed', async () => {
-    sim.setFaults({ malformedNext: 1 });
-    await expectProviderError(client.createUpload(post()), 'malformed');
-  });
-
-  it('a hung request times out as transient', async () => {
-    sim.setFaults({ hang: true });
-    await expectProviderError(make({ timeoutMs: 150 }).getStatus('x'), 'transient');
-    sim.setFaults({ hang: false });
-  });
+  itClassifiesTransportFaults(sim, (timeoutMs) => (timeoutMs ? make({ timeoutMs }) : client).getStatus('x'));
 
   it('FAILED carries fail_reason; publish is permanent', async () => {
     sim.setFaults({ failTasks: true });

@@ -3,7 +3,7 @@ import { NOT_READY } from '../../src/providers/errors';
 import { SIM_VIDEO_BYTES } from '../../src/simulators/server';
 import { kindForGoogleError, YouTubeClient } from '../../src/providers/youtube/client';
 import { YouTubeSimulator } from '../../src/simulators/youtube';
-import { expectProviderError, TASK_MS, POLL } from './support';
+import { expectProviderError, itClassifiesTransportFaults, TASK_MS, POLL } from './support';
 import { waitUntil } from '../helpers/wait';
 
 describe('YouTube client against its simulator', () => {
@@ -84,16 +84,7 @@ describe('YouTube client against its simulator', () => {
     expect(missingDownload.message).toContain('video download failed');
   });
 
-  it('garbage body is malformed', async () => {
-    sim.setFaults({ malformedNext: 1 });
-    await expectProviderError(client.getStatus('abc'), 'malformed');
-  });
-
-  it('a hung request times out as transient', async () => {
-    sim.setFaults({ hang: true });
-    await expectProviderError(make({ timeoutMs: 150 }).getStatus('abc'), 'transient');
-    sim.setFaults({ hang: false });
-  });
+  itClassifiesTransportFaults(sim, (timeoutMs) => (timeoutMs ? make({ timeoutMs }) : client).getStatus('abc'));
 
   it('failed processing is reported and publish is permanent', async () => {
     sim.setFaults({ failTasks: true });
