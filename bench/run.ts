@@ -120,7 +120,8 @@ async function main(): Promise<number> {
   const totalS = ((Date.now() - started) / 1000).toFixed(0);
   const context = [
     `${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}`,
-    `Temporal dev server (in memory), PostgreSQL, simulated providers, 2 worker processes, poll interval ${POLL_INTERVAL_MS} ms, KIE callbacks on`,
+    'Temporal dev server (in memory), PostgreSQL, simulated providers, 2 worker processes, ' +
+      `poll interval ${POLL_INTERVAL_MS} ms, KIE callbacks on`,
     `load average (1 min) ${loadAtStart.toFixed(2)} at start, ${os.loadavg()[0]!.toFixed(2)} at end`,
     `scenarios: ${reports.map((r) => `${r.scenario} ${r.seconds.toFixed(0)} s`).join(', ')}; whole run ${totalS} s`,
   ];

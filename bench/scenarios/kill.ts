@@ -96,7 +96,9 @@ export const deploy = workerLossScenario({
   what: 'deploy (SIGTERM)',
   targetS: 5,
   bullmq: '-',
-  why: 'the stopping worker fails the attempt as WorkerShutdown at once (the render goes on at KIE); the next attempt waits only for the 1 s retry interval',
+  why:
+    'the stopping worker fails the attempt as WorkerShutdown at once (the render goes on at KIE); ' +
+    'the next attempt waits only for the 1 s retry interval',
   replace: true,
 });
 
@@ -106,6 +108,8 @@ export const kill = workerLossScenario({
   what: 'kill -9',
   targetS: 15,
   bullmq: '~59 s',
-  why: "the retry waits for Temporal's heartbeat timeout (10 s, counted from the last heartbeat the SDK actually sent; it throttles them) plus the 1 s retry interval",
+  why:
+    "the retry waits for Temporal's heartbeat timeout (10 s, counted from the last heartbeat the SDK actually sent; " +
+    'it throttles them) plus the 1 s retry interval',
   replace: false,
 });

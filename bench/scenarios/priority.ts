@@ -138,7 +138,8 @@ export const priority: Scenario = {
     await mapLimit(p3, CALLERS, (r) => bench.service.cancel(r.workflowId).catch(() => undefined));
     const openP3 = async () =>
       bench.q<{ workflow_id: string }>(
-        `SELECT DISTINCT workflow_id FROM automation_queue WHERE recommendation_id = ANY($1::uuid[]) AND status IN ('queued', 'processing')`,
+        `SELECT DISTINCT workflow_id FROM automation_queue
+          WHERE recommendation_id = ANY($1::uuid[]) AND status IN ('queued', 'processing')`,
         [p3Ids],
       );
     const cancelled = await waitUntil(async () => (await openP3()).length === 0, {

@@ -57,7 +57,8 @@ export const throughput: Scenario = {
     });
 
     rec.note(
-      `enqueue API: ${WORKFLOWS} in ${fmtMs(enqueueMs)} (${CALLERS} concurrent callers); first enqueue -> last publish ${fmtMs(last - first)}`,
+      `enqueue API: ${WORKFLOWS} in ${fmtMs(enqueueMs)} (${CALLERS} concurrent callers); ` +
+        `first enqueue -> last publish ${fmtMs(last - first)}`,
     );
     rec.note(`per-workflow enqueue -> published: ${fmtP50P95(published.map((r) => r.published_at!.getTime() - r.created_at.getTime()))}`);
     // How fast each provider was called: no spacing here, so this is the pace the workflows set.

@@ -74,7 +74,8 @@ export const openApiDocument = {
     description:
       'Enqueue, inspect, cancel and reprioritise content jobs. Every /api call and /metrics needs ' +
       '`Authorization: Bearer <token>` (`reelflow token create --name N --role read|operator [--expires-in 30d]`). ' +
-      'Errors are always `{ ok: false, error: { message } }`; mutating calls are written to the audit log before the answer leaves (no row, no success).',
+      'Errors are always `{ ok: false, error: { message } }`; ' +
+      'mutating calls are written to the audit log before the answer leaves (no row, no success).',
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -140,7 +141,8 @@ export const openApiDocument = {
     '/hooks/kie/{secret}': {
       post: {
         summary:
-          "KIE.ai's callBackUrl (set KIE_CALLBACK_URL to https://<host>/hooks/kie/<KIE_CALLBACK_SECRET>): wakes the poller of the finished task",
+          "KIE.ai's callBackUrl (set KIE_CALLBACK_URL to https://<host>/hooks/kie/<KIE_CALLBACK_SECRET>): " +
+          'wakes the poller of the finished task',
         security: [],
         parameters: [
           {

@@ -129,7 +129,8 @@ export async function providerPanels(pool: pg.Pool): Promise<ProviderPanel[]> {
            round(s.completed24h::numeric / nullif(s.completed24h + s.failed24h, 0), 4)::float8 AS "successRate24h",
            s.avg_run::float8 AS "avgRunSeconds24h", s.avg_wait::float8 AS "avgWaitSeconds24h",
            s.cost_today::float8 AS "costToday", s.cost_total::float8 AS "costTotal", s.stuck,
-           coalesce((SELECT json_agg(json_build_object('jobId', hs.job_id, 'providerTaskId', hs.provider_task_id, 'holdUntil', hs.hold_until))
+           coalesce((SELECT json_agg(json_build_object('jobId', hs.job_id, 'providerTaskId', hs.provider_task_id,
+                                                       'holdUntil', hs.hold_until))
                        FROM held_slots hs WHERE hs.provider = l.provider), '[]'::json) AS held
       FROM provider_limits l
       CROSS JOIN LATERAL get_available_capacity(l.provider) c
@@ -145,7 +146,8 @@ export async function providerPanels(pool: pg.Pool): Promise<ProviderPanel[]> {
                coalesce(sum(q.cost) FILTER (WHERE q.completed_at >= date_trunc('day', now())), 0) AS cost_today,
                coalesce(sum(q.cost), 0) AS cost_total,
                count(*) FILTER (WHERE q.status = 'processing'
-                 AND (q.stuck_since IS NOT NULL OR now() - q.started_at > make_interval(secs => 2 * q.estimated_duration_seconds)))::int AS stuck
+                 AND (q.stuck_since IS NOT NULL
+                      OR now() - q.started_at > make_interval(secs => 2 * q.estimated_duration_seconds)))::int AS stuck
           FROM automation_queue q WHERE q.api_provider = l.provider) s
      WHERE l.provider = ANY($1)
      ORDER BY array_position($1, l.provider)`,

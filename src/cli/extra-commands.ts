@@ -97,7 +97,8 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
     );
     ctx.out(result, () => {
       console.log(
-        `bargains of ${result.day}: created ${result.created.length}, skipped ${result.skipped} already known (${result.candidates} players qualify)`,
+        `bargains of ${result.day}: created ${result.created.length}, ` +
+          `skipped ${result.skipped} already known (${result.candidates} players qualify)`,
       );
       for (const r of result.created)
         console.log(`  ${r.priority}  ${r.id}  ${terminalSafe(r.title)}  (deadline ${r.urgencyDeadline?.toISOString()})`);
@@ -120,10 +121,12 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
     // Before any server is touched; the service parses the raw input again (see enqueueInput in main.ts).
     parseInput(enqueueRecommendationSchema, input, 'breaking');
     const result = await withService(ctx, (service) => service.enqueue(input));
+    const { uiUrl, namespace } = { uiUrl: ctx.env.TEMPORAL_UI_URL, namespace: ctx.env.TEMPORAL_NAMESPACE };
     ctx.out(result, () =>
       console.log(
-        `enqueued breaking news ${result.recommendation.id} (P0, deadline ${result.recommendation.urgencyDeadline?.toISOString()}) as workflow ${result.workflowId}\n` +
-          `  Web UI: ${temporalWorkflowUrl({ uiUrl: ctx.env.TEMPORAL_UI_URL, namespace: ctx.env.TEMPORAL_NAMESPACE, workflowId: result.workflowId })}`,
+        `enqueued breaking news ${result.recommendation.id} ` +
+          `(P0, deadline ${result.recommendation.urgencyDeadline?.toISOString()}) as workflow ${result.workflowId}\n` +
+          `  Web UI: ${temporalWorkflowUrl({ uiUrl, namespace, workflowId: result.workflowId })}`,
       ),
     );
     return 0;

@@ -107,10 +107,12 @@ async function run(argv: string[]): Promise<number> {
     switch (command) {
       case 'enqueue': {
         const result = v.recommendation ? await service.start(v.recommendation) : await service.enqueue(input);
+        const webUi = temporalWorkflowUrl({ uiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE, workflowId: result.workflowId });
         out(result, () =>
           console.log(
-            `${result.started ? 'enqueued' : 'already enqueued'} ${result.recommendation.id} (${result.recommendation.priority}) as workflow ${result.workflowId}\n` +
-              `  Web UI: ${temporalWorkflowUrl({ uiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE, workflowId: result.workflowId })}`,
+            `${result.started ? 'enqueued' : 'already enqueued'} ${result.recommendation.id} ` +
+              `(${result.recommendation.priority}) as workflow ${result.workflowId}\n` +
+              `  Web UI: ${webUi}`,
           ),
         );
         break;

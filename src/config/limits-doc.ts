@@ -11,7 +11,19 @@ const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 export function renderLimitsDoc(): string {
   const rows = PROVIDERS.map((p) => {
     const l = PROVIDER_LIMITS[p];
-    return `| ${p} | ${l.maxConcurrent} | ${seconds(l.minStartIntervalMs)} | ${l.estimatedDurationSeconds} s | ${seconds(l.heartbeatTimeoutMs)} | ${seconds(l.pollIntervalMs)} | ${l.maxAttempts} | ${yesNo(l.submitRepeatable)} | ${yesNo(l.cancellable)} | ${l.reason} |`;
+    const cells = [
+      p,
+      l.maxConcurrent,
+      seconds(l.minStartIntervalMs),
+      `${l.estimatedDurationSeconds} s`,
+      seconds(l.heartbeatTimeoutMs),
+      seconds(l.pollIntervalMs),
+      l.maxAttempts,
+      yesNo(l.submitRepeatable),
+      yesNo(l.cancellable),
+      l.reason,
+    ];
+    return `| ${cells.join(' | ')} |`;
   });
   const jobs = (Object.keys(JOB_TYPES) as JobType[]).map((t) => `| ${t} | ${JOB_TYPES[t]} | ${JOB_ESTIMATES_SECONDS[t]} s |`);
   return [
@@ -25,7 +37,8 @@ export function renderLimitsDoc(): string {
     "(`UPDATE provider_limits SET max_concurrent = 3 WHERE provider = 'veo3'`; the next worker start",
     'rewrites it from the config).',
     '',
-    '| provider | cap | min start interval | estimated duration | heartbeat timeout | poll | attempts | submit repeatable | cancellable | why |',
+    '| provider | cap | min start interval | estimated duration | heartbeat timeout | poll | attempts | ' +
+      'submit repeatable | cancellable | why |',
     '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',

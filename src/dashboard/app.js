@@ -162,7 +162,8 @@
       return [alert('⚠ No worker is running: nothing moves. Start them: npm run worker')];
     return unserved.map((w) =>
       alert(
-        `⚠ No worker serves ${w.taskQueue}: its jobs wait and nothing runs (last poll ${w.lastSeenAt ? new Date(w.lastSeenAt).toLocaleTimeString() : 'never'}). ` +
+        `⚠ No worker serves ${w.taskQueue}: its jobs wait and nothing runs ` +
+          `(last poll ${w.lastSeenAt ? new Date(w.lastSeenAt).toLocaleTimeString() : 'never'}). ` +
           `Start one: npm run worker -- --queue ${w.queue}`,
         w.taskQueue,
       ),

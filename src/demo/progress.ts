@@ -35,7 +35,8 @@ export async function renderProgress(
           .filter(Boolean)
           .join('; ');
     lines.push(
-      `${rec.priority}  ${rec.status.padEnd(13)} ${String(done).padStart(1)}/${mine.length} jobs  ${cutAtWord(terminalSafe(rec.title), 52).padEnd(52)}  ${detail}`,
+      `${rec.priority}  ${rec.status.padEnd(13)} ${String(done).padStart(1)}/${mine.length} jobs  ` +
+        `${cutAtWord(terminalSafe(rec.title), 52).padEnd(52)}  ${detail}`,
     );
   }
   lines.push('');

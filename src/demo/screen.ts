@@ -48,9 +48,14 @@ export function compareSubmissions(submissions: number, videos: number): string 
   const line = `VEO3 submissions: ${submissions} for ${videos} video${videos === 1 ? '' : 's'}`;
   if (submissions === videos) return `${line} (one each)`;
   if (submissions < videos) {
-    return `${line}: ${videos - submissions} video${videos - submissions === 1 ? '' : 's'} resumed a render submitted by an earlier run (not paid again)`;
+    const resumed = videos - submissions;
+    return `${line}: ${resumed} video${resumed === 1 ? '' : 's'} resumed a render submitted by an earlier run (not paid again)`;
   }
-  return `${line}: ${submissions - videos} more submission${submissions - videos === 1 ? '' : 's'} than videos; a render was submitted twice or a video failed after submitting (see \`reelflow list --jobs --provider veo3\`)`;
+  const extra = submissions - videos;
+  return (
+    `${line}: ${extra} more submission${extra === 1 ? '' : 's'} than videos; ` +
+    'a render was submitted twice or a video failed after submitting (see `reelflow list --jobs --provider veo3`)'
+  );
 }
 
 /** Text from outside (Temporal's core, providers) for a place that is not a terminal: no escape sequences or control characters. */

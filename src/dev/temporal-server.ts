@@ -150,9 +150,8 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
       waitForHealth(cli, address),
       exit.then(({ code, signal }) => {
         const tail = opts.logFile ? tailFile(opts.logFile) : '';
-        throw new Error(
-          `Temporal dev server exited on start (${signal ?? `exit code ${code}`})${tail ? `; last lines of ${opts.logFile}:\n${tail}` : ''}`,
-        );
+        const lastLines = tail ? `; last lines of ${opts.logFile}:\n${tail}` : '';
+        throw new Error(`Temporal dev server exited on start (${signal ?? `exit code ${code}`})${lastLines}`);
       }),
     ]);
   } catch (err) {

@@ -19,7 +19,10 @@ export interface NotificationConfig {
   webhooks: Partial<Record<Channel, string>>;
   /** Events each enabled channel receives. */
   events: Partial<Record<Channel, NotificationEvent[]>>;
-  /** Per-request timeout. Kept well under the activity's start-to-close timeout so a slow POST is never overlapped by its retry. Default 10 000 ms. */
+  /**
+   * Per-request timeout. Kept well under the activity's start-to-close timeout
+   * so a slow POST is never overlapped by its retry. Default 10 000 ms.
+   */
   timeoutMs: number;
 }
 

@@ -68,7 +68,8 @@ export class EnqueueFailedError extends named('EnqueueFailedError') {
     cause: unknown,
   ) {
     super(
-      `could not start the workflow of ${recommendationIds.length} recommendation(s) (${recommendationIds.join(', ')}): ${String((cause as Error)?.message ?? cause)}`,
+      `could not start the workflow of ${recommendationIds.length} recommendation(s) (${recommendationIds.join(', ')}): ` +
+        String((cause as Error)?.message ?? cause),
     );
   }
 }

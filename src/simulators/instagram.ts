@@ -186,7 +186,8 @@ export class InstagramSimulator extends SimulatorServer {
     if (!container) {
       throw new SimHttpError(
         'not_found',
-        `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+        `Unsupported get request. Object with ID '${id}' does not exist, ` +
+          'cannot be loaded due to missing permissions, or does not support this operation.',
       );
     }
     return container;

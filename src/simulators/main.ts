@@ -36,9 +36,8 @@ async function main(): Promise<void> {
     ...(duration !== undefined ? { taskDurationMs: { veo3: duration, instagram: duration, tiktok: duration, youtube: duration } } : {}),
   });
   for (const [key, value] of Object.entries(running.env)) console.log(`${key}=${value}`);
-  console.error(
-    `simulators listening on ${env.SIMULATOR_HOST} (${SIMULATOR_NAMES.map((n) => `${n}:${running.sims[n].port}`).join(' ')}); Ctrl-C to stop`,
-  );
+  const listening = SIMULATOR_NAMES.map((n) => `${n}:${running.sims[n].port}`).join(' ');
+  console.error(`simulators listening on ${env.SIMULATOR_HOST} (${listening}); Ctrl-C to stop`);
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -23,8 +23,12 @@ export const videoBriefResponder: SimResponder = (messages) => {
   return {
     title: title.slice(0, 100),
     hook: `¿Todavía no tienes a ${who}? Mira esto.`,
-    script: `${title}. Los números de ${who} hablan solos: precio, puntos y forma reciente. Te explicamos por qué sí (o por qué no) en 30 segundos.`,
-    videoPrompt: `Vertical 9:16 sports explainer, dynamic football stadium at night, animated stat overlays about ${who}, energetic presenter, broadcast graphics`,
+    script:
+      `${title}. Los números de ${who} hablan solos: precio, puntos y forma reciente. ` +
+      'Te explicamos por qué sí (o por qué no) en 30 segundos.',
+    videoPrompt:
+      `Vertical 9:16 sports explainer, dynamic football stadium at night, animated stat overlays about ${who}, ` +
+      'energetic presenter, broadcast graphics',
     caption: `${title} — análisis con datos de La Liga Fantasy.`,
     hashtags: [tag('LaLigaFantasy'), tag('Chollos'), ...(player && player !== 'ninguno' ? [tag(player)] : [])],
   };

@@ -37,7 +37,8 @@ const GOOGLE: Record<SimErrorKind, { status: number; reason: string; domain: str
     domain: 'global',
     statusText: 'UNAUTHENTICATED',
     message:
-      'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+      'Request is missing required authentication credential. ' +
+      'Expected OAuth 2 access token, login cookie or other valid authentication credential.',
   },
   rate_limited: { status: 429, reason: 'rateLimitExceeded', domain: 'youtube.quota', statusText: 'RESOURCE_EXHAUSTED' },
   server_error: { status: 500, reason: 'backendError', domain: 'global', statusText: 'INTERNAL' },

@@ -69,7 +69,8 @@ let failedJob: string;
 beforeAll(async () => {
   t = await createTestDatabase();
   const { rows } = await q(
-    `INSERT INTO competitive_recommendations (priority, recommendation_type, title) VALUES ('P1', 'bargain', 'Chollo de la jornada') RETURNING id`,
+    `INSERT INTO competitive_recommendations (priority, recommendation_type, title)
+     VALUES ('P1', 'bargain', 'Chollo de la jornada') RETURNING id`,
   );
   recId = rows[0].id;
   // Line: veo3 2xP0 + 1xP1 asking for a slot, openai 1xP2 planned, instagram 1xP3 scheduled for later.

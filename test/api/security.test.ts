@@ -236,7 +236,7 @@ describe('token expiry', () => {
       expect(() => parseDuration(bad, '--expires-in')).toThrow(/^--expires-in must/);
   });
 
-  it('reelflow token create --expires-in: prints the expiry, list shows it, a bad value exits 2; both token commands are audited', async () => {
+  it('token create --expires-in: prints the expiry, list shows it, a bad value exits 2; both token commands are audited', async () => {
     const cli = { db, childEnv: {} } as unknown as Harness;
     const created = await runCli(cli, ['token', 'create', '--name', 'ci-bot', '--role', 'read', '--expires-in', '30d', '--json']);
     expect(created.code, created.stderr).toBe(0);

@@ -295,7 +295,8 @@ describe('the daily bargains schedule', () => {
       // ...and says when SKIP swallowed it because that run (on a queue nobody serves) is still going.
       const skipped = await cli(['schedule', 'trigger', 'bargains'], env);
       expect(skipped.stdout.trim(), skipped.stderr).toBe(
-        `triggered ${DAILY_BARGAINS_SCHEDULE_ID}, but its overlap policy is SKIP and ${run.action.workflow.workflowId} is still running: no new run`,
+        `triggered ${DAILY_BARGAINS_SCHEDULE_ID}, but its overlap policy is SKIP ` +
+          `and ${run.action.workflow.workflowId} is still running: no new run`,
       );
       expect((await cli(['schedule', 'describe', 'bargains'], env)).stdout).toMatch(`running:   ${run.action.workflow.workflowId}`);
       await h.client.workflow.getHandle(run.action.workflow.workflowId).terminate('test over');

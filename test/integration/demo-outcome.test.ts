@@ -15,12 +15,14 @@ const q = (text: string, params: unknown[] = []) => t.database.pool.query(text, 
 async function recommendation(status: string, createdAt: Date, jobs: Array<[step: string, status: string]>): Promise<string> {
   const id = randomUUID();
   await q(
-    `INSERT INTO competitive_recommendations (id, priority, recommendation_type, title, status, created_at) VALUES ($1, 'P1', 'player_spotlight', 'demo', $2, $3)`,
+    `INSERT INTO competitive_recommendations (id, priority, recommendation_type, title, status, created_at)
+     VALUES ($1, 'P1', 'player_spotlight', 'demo', $2, $3)`,
     [id, status, createdAt],
   );
   for (const [step, jobStatus] of jobs) {
     await q(
-      `INSERT INTO automation_queue (recommendation_id, priority, job_type, api_provider, estimated_duration_seconds, workflow_id, step, status, created_at)
+      `INSERT INTO automation_queue
+         (recommendation_id, priority, job_type, api_provider, estimated_duration_seconds, workflow_id, step, status, created_at)
        VALUES ($1, 'P1', $2, $3, 60, $4, $5, $6, $7)`,
       [
         id,

@@ -84,7 +84,7 @@ describe('worker death during VEO3 polling', () => {
     expect(job).toMatchObject({ status: 'completed', attempts: 2 });
   });
 
-  it('three deploys (SIGTERM) during one render: each hands it on at once, paid once, and neither the render nor the job waiting behind it fails', async () => {
+  it('three SIGTERM deploys in one render: each hands it on at once, paid once; neither it nor the job behind it fails', async () => {
     const h = await harness({ limits: { veo3: { pollIntervalMs: 100, maxConcurrent: 1 } } });
     h.sims.veo3.setFaults({ taskDurationMs: 30_000 });
     await worker(h, ['base', 'openai', 'instagram']);
@@ -244,7 +244,7 @@ describe('worker shutdown after a lost database connection', () => {
     await waitUntil(async () => (await listeners()) === 0, { timeoutMs: 3_000, what: 'no listener left after stop' });
   });
 
-  it('stops cleanly on the first SIGTERM once its PostgreSQL connection was cut and restored (a second SIGTERM changes nothing)', async () => {
+  it('stops cleanly on the first SIGTERM once its PostgreSQL connection was cut and restored (a second SIGTERM is a no-op)', async () => {
     const { h, proxy } = await harnessWithCuttableDatabase();
     h.sims.veo3.setFaults({ taskDurationMs: 60_000 });
     const w = await worker(h);

@@ -160,6 +160,16 @@ describe('recommendation engine (golden, shipped sample)', () => {
   const bucket = windowStart(NOW, 7);
   const at = (hours: number) => new Date(runAt.getTime() + hours * HOUR);
   const videoId = async (url: string) => (await byUrl(url))!.id;
+  /** A pending recommendation as the engine should create it: deadline `hours` after the run, dedupe key in this week's bucket. */
+  const pending = async (type: string, target: string, priority: string, hours: number, sourceUrl?: string) => ({
+    type,
+    target,
+    priority,
+    deadline: at(hours),
+    source: sourceUrl ? await videoId(sourceUrl) : null,
+    key: `${type}:${target}:${bucket}`,
+    status: 'pending',
+  });
 
   it('finds each kind of idea once, with its priority, deadline and source', async () => {
     expect(bucket).toBe('2025-10-16');
@@ -180,64 +190,16 @@ describe('recommendation engine (golden, shipped sample)', () => {
       })),
     ).toEqual([
       // A viral video calls Carlos Álvarez "REGALADO": doubtful, 2.2 pts/round, 43% of minutes.
-      {
-        type: 'counter_argument',
-        target: 'carlos-alvarez',
-        priority: 'P0',
-        deadline: at(24),
-        source: await videoId('https://www.youtube.com/watch?v=cFt8Jr08aLv'),
-        key: `counter_argument:carlos-alvarez:${bucket}`,
-        status: 'pending',
-      },
+      await pending('counter_argument', 'carlos-alvarez', 'P0', 24, 'https://www.youtube.com/watch?v=cFt8Jr08aLv'),
       // "Vended a Budimir" on a small channel, while he is our best value forward.
-      {
-        type: 'counter_argument',
-        target: 'ante-budimir',
-        priority: 'P1',
-        deadline: at(48),
-        source: await videoId('https://www.youtube.com/watch?v=rM8t2QpLx0w'),
-        key: `counter_argument:ante-budimir:${bucket}`,
-        status: 'pending',
-      },
+      await pending('counter_argument', 'ante-budimir', 'P1', 48, 'https://www.youtube.com/watch?v=rM8t2QpLx0w'),
       // De Frutos on three channels (Carlos Álvarez too, but his counter-argument wins).
-      {
-        type: 'trend_jump',
-        target: 'jorge-de-frutos',
-        priority: 'P1',
-        deadline: at(48),
-        source: await videoId('https://www.youtube.com/watch?v=cFt8Jr08aLv'),
-        key: `trend_jump:jorge-de-frutos:${bucket}`,
-        status: 'pending',
-      },
+      await pending('trend_jump', 'jorge-de-frutos', 'P1', 48, 'https://www.youtube.com/watch?v=cFt8Jr08aLv'),
       // 650k views, 10 h old, hype: answer fast about Lamine Yamal.
-      {
-        type: 'viral_response',
-        target: 'lamine-yamal',
-        priority: 'P1',
-        deadline: at(48),
-        source: await videoId('https://www.youtube.com/watch?v=Dn4ViR4l650'),
-        key: `viral_response:lamine-yamal:${bucket}`,
-        status: 'pending',
-      },
+      await pending('viral_response', 'lamine-yamal', 'P1', 48, 'https://www.youtube.com/watch?v=Dn4ViR4l650'),
       // Bargains nobody covers, best two only (Fornals is third; Iván Romero may be the ambiguous "I. Romero").
-      {
-        type: 'player_spotlight',
-        target: 'roger-brugue',
-        priority: 'P2',
-        deadline: at(24 * 7),
-        source: null,
-        key: `player_spotlight:roger-brugue:${bucket}`,
-        status: 'pending',
-      },
-      {
-        type: 'player_spotlight',
-        target: 'carlos-vicente',
-        priority: 'P2',
-        deadline: at(24 * 7),
-        source: null,
-        key: `player_spotlight:carlos-vicente:${bucket}`,
-        status: 'pending',
-      },
+      await pending('player_spotlight', 'roger-brugue', 'P2', 24 * 7),
+      await pending('player_spotlight', 'carlos-vicente', 'P2', 24 * 7),
     ]);
 
     const targets = result.created.map((r) => r.targetPlayer);
@@ -385,7 +347,9 @@ describe('roster files', () => {
     const good = path.join(dir, 'good.csv');
     await writeFile(
       good,
-      `${header}\ncarlos-alvarez,Carlos Álvarez,Levante,MID,9.9,18,2.2,310,doubtful,"Carlitos|C. Álvarez"\nnew-guy,"Pérez, Juan",Elche,DEF,1.5,3,1,90,,\n`,
+      `${header}\n` +
+        'carlos-alvarez,Carlos Álvarez,Levante,MID,9.9,18,2.2,310,doubtful,"Carlitos|C. Álvarez"\n' +
+        'new-guy,"Pérez, Juan",Elche,DEF,1.5,3,1,90,,\n',
     );
     expect(await readRosterFile(good)).toEqual([
       expect.objectContaining({ id: 'carlos-alvarez', price: 9.9, aliases: ['Carlitos', 'C. Álvarez'] }),

@@ -33,7 +33,8 @@ const grant = async (provider = 'veo3') => (await q<{ r: { granted: string[] } }
 const job = async (id: string) => (await q<Record<string, unknown>>(`SELECT * FROM automation_queue WHERE id = $1`, [id]))[0]!;
 const clearLine = () =>
   q(
-    `UPDATE automation_queue SET status = 'cancelled', waiting_since = NULL WHERE status IN ('queued','processing'); DELETE FROM provider_slots`,
+    `UPDATE automation_queue SET status = 'cancelled', waiting_since = NULL WHERE status IN ('queued','processing');
+     DELETE FROM provider_slots`,
   );
 
 describe('migrations', () => {
@@ -289,7 +290,7 @@ describe('queue transitions (0002)', () => {
     ]);
   });
 
-  it('cancel_workflow_jobs holds the slot of an uncancellable paid task (read from provider_limits) until release_followed_slot', async () => {
+  it('cancel_workflow_jobs holds the slot of an uncancellable paid task (per provider_limits) until release_followed_slot', async () => {
     await clearLine();
     const a = await enqueue({ estimate: 300 });
     await wait(a.id);

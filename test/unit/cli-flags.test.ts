@@ -23,7 +23,8 @@ describe('parseCommandLine', () => {
   it('rejects a flag of another command, naming the ones it takes', () => {
     expect(() => parseCommandLine(['enqueue', '--title', 'x', '--provider', 'sora'])).toThrow(
       new BadInputError(
-        'enqueue: unknown flag --provider (takes: --title, --type, --priority, --player, --platforms, --schedule-after, --deadline, --config, --our-data, --source, --recommendation, --json, --help)',
+        'enqueue: unknown flag --provider (takes: --title, --type, --priority, --player, --platforms, --schedule-after, --deadline, ' +
+          '--config, --our-data, --source, --recommendation, --json, --help)',
       ),
     );
     expect(() => parseCommandLine(['recommendations', 'stats', '--limit', '3'])).toThrow(

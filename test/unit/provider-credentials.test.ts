@@ -47,7 +47,8 @@ describe('provider credentials', () => {
       'INSTAGRAM_ACCESS_TOKEN is required when INSTAGRAM_BASE_URL points at https://graph.instagram.com/v24.0 (a non-local host)',
       'INSTAGRAM_USER_ID is required when INSTAGRAM_BASE_URL points at https://graph.instagram.com/v24.0 (a non-local host)',
       'TIKTOK_ACCESS_TOKEN is required when TIKTOK_BASE_URL points at https://open.tiktokapis.com (a non-local host)',
-      'YOUTUBE_ACCESS_TOKEN is required when YOUTUBE_UPLOAD_BASE_URL points at https://www.googleapis.com/upload/youtube/v3 (a non-local host)',
+      'YOUTUBE_ACCESS_TOKEN is required when YOUTUBE_UPLOAD_BASE_URL points at ' +
+        'https://www.googleapis.com/upload/youtube/v3 (a non-local host)',
     ]);
     expect(() => assertProviderCredentials(loadEnv({}))).toThrow(ConfigError);
     // createProviders is what every client-building process goes through.

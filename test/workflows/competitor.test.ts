@@ -116,7 +116,8 @@ describe('competitor video workflow', () => {
     expect(row).toMatchObject({ id: saved.videoId, transcript: video.transcript, views: video.views });
 
     const jobs = await q<{ step: string; job_type: string; api_provider: string; status: string; priority: string; attempts: number }>(
-      `SELECT step, job_type, api_provider, status, priority, attempts FROM automation_queue WHERE workflow_id = 'cv-test-bombazo' ORDER BY created_at`,
+      `SELECT step, job_type, api_provider, status, priority, attempts FROM automation_queue
+        WHERE workflow_id = 'cv-test-bombazo' ORDER BY created_at`,
     );
     expect(jobs.map((j) => [j.step.split(':')[0], j.job_type, j.api_provider, j.status, j.priority, j.attempts])).toEqual([
       ['transcribe', 'openai_transcription', 'openai', 'completed', 'P1', 1], // 482k views: past the viral threshold

@@ -129,7 +129,7 @@ describe('recommendation workflow', () => {
     expect(h.sims.veo3.stats().submissions).toBe(1);
   });
 
-  it('search attributes say waiting while the video waits for a VEO3 slot, generating once it holds one, and name no provider once published', async () => {
+  it('search attributes: waiting while the video waits for a VEO3 slot, then generating, then no provider once published', async () => {
     h.sims.veo3.setFaults({ taskDurationMs: 2_000 });
     // No VEO3 slot for anyone until the test says so.
     await q(`UPDATE provider_limits SET max_concurrent = 0 WHERE provider = 'veo3'`);
