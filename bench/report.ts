@@ -31,7 +31,7 @@ function rows(reports: readonly ScenarioReport[]): string[][] {
   return out;
 }
 
-export function textTable(reports: readonly ScenarioReport[]): string {
+function textTable(reports: readonly ScenarioReport[]): string {
   const all = [[...HEADER], ...rows(reports)];
   const widths = HEADER.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
   const line = (r: string[]) =>

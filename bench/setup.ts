@@ -29,11 +29,11 @@ import { freePort } from '../test/helpers/processes';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/test-db';
 import { spawnBenchWorker, type BenchWorker } from './workers';
 
-export const TEMPORAL_PORT = 7633;
-export const TEMPORAL_UI_PORT = 8633;
+const TEMPORAL_PORT = 7633;
+const TEMPORAL_UI_PORT = 8633;
 export const POLL_INTERVAL_MS = 10;
 /** Activities per worker process and provider queue: the 1000 waiting P3 jobs must all fit. */
-export const ACTIVITY_SLOTS = 2_000;
+const ACTIVITY_SLOTS = 2_000;
 
 export interface LimitsPatch {
   maxConcurrent?: number;

@@ -14,7 +14,7 @@ import { BadInputError } from '../shared/errors';
 
 export const ROLES = ['read', 'operator'] as const;
 export type Role = (typeof ROLES)[number];
-export const roleSchema = z.enum(ROLES, { errorMap: () => ({ message: `must be one of ${ROLES.join(', ')}` }) });
+const roleSchema = z.enum(ROLES, { errorMap: () => ({ message: `must be one of ${ROLES.join(', ')}` }) });
 
 /** Who is calling: what audit rows and logs record. */
 export interface Principal {

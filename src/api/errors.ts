@@ -25,7 +25,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
 }
 
 /** Status and public message of any error; internals stay in the log. */
-export function describeError(err: unknown): { status: number; message: string } {
+function describeError(err: unknown): { status: number; message: string } {
   if (err instanceof ApiError) return { status: err.statusCode, message: err.message };
   if (err instanceof BadInputError) return { status: 400, message: err.message };
   if (err instanceof NotFoundError) return { status: 404, message: err.message };

@@ -95,7 +95,7 @@ const JOB_COLUMNS = `q.id, q.workflow_id AS "workflowId", q.recommendation_id AS
   q.attempts::int, q.max_attempts::int AS "maxAttempts", q.created_at AS "createdAt", q.started_at AS "startedAt",
   q.schedule_after AS "scheduleAfter", q.deadline`;
 
-export async function openJobs(pool: pg.Pool): Promise<OpenJobRow[]> {
+async function openJobs(pool: pg.Pool): Promise<OpenJobRow[]> {
   const { rows } = await pool.query<OpenJobRow>(`
     SELECT * FROM (
       SELECT ${JOB_COLUMNS}, q.position::int AS position, q.in_line AS "inLine",
@@ -109,7 +109,7 @@ export async function openJobs(pool: pg.Pool): Promise<OpenJobRow[]> {
   return rows;
 }
 
-export async function calendar24h(pool: pg.Pool): Promise<CalendarRow[]> {
+async function calendar24h(pool: pg.Pool): Promise<CalendarRow[]> {
   const { rows } = await pool.query<CalendarRow>(`
     SELECT c.id, c.job_type AS "jobType", c.api_provider AS provider, c.priority, c.status,
            c.recommendation_id AS "recommendationId", c.workflow_id AS "workflowId", r.title,
@@ -157,7 +157,7 @@ export async function providerPanels(pool: pg.Pool): Promise<ProviderPanel[]> {
 }
 
 /** Final failures and retried attempts, newest first, with the error each one carried. */
-export async function recentFailures(pool: pg.Pool, limit = 20): Promise<FailureRow[]> {
+async function recentFailures(pool: pg.Pool, limit = 20): Promise<FailureRow[]> {
   const { rows } = await pool.query<FailureRow>(
     `
     SELECT e.id::int AS "eventId", e.event, e.created_at AS at, e.detail->>'error' AS error,

@@ -12,7 +12,7 @@ import type { Db } from '../db/client';
 import { recordAudit } from '../api/audit';
 
 /** The audit action of a command line, or undefined when it only reads. */
-export function cliAuditAction(command: string, args: readonly string[]): string | undefined {
+function cliAuditAction(command: string, args: readonly string[]): string | undefined {
   const [sub] = args;
   switch (command) {
     case 'enqueue':

@@ -86,7 +86,7 @@ export interface CommandLine {
 }
 
 /** The declared flags of a command (with its subcommand when it has its own list). */
-export function flagsOf(command: string, sub?: string): readonly FlagName[] {
+function flagsOf(command: string, sub?: string): readonly FlagName[] {
   return [...COMMON, ...(COMMAND_FLAGS[`${command} ${sub}`] ?? COMMAND_FLAGS[command] ?? [])];
 }
 
@@ -95,7 +95,7 @@ export function flagsOf(command: string, sub?: string): readonly FlagName[] {
  * `enqueue: unknown flag --provider (takes: --title, --type, ...)`. Exported
  * so a command that checks its own flags words it the same way.
  */
-export function rejectUnknownFlags(label: string, given: readonly string[], allowed: readonly string[]): void {
+function rejectUnknownFlags(label: string, given: readonly string[], allowed: readonly string[]): void {
   const unknown = given.find((f) => !allowed.includes(f));
   if (unknown === undefined) return;
   const takes = allowed.filter((f) => !(COMMON as readonly string[]).includes(f));

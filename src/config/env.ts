@@ -38,9 +38,9 @@ const PLACEHOLDER_TOKEN = 'sim-token';
 const PLACEHOLDER_INSTAGRAM_USER_ID = '17841400000000000';
 
 /** A guessable secret is no secret: 32 characters of hex are 128 bits. */
-export const KIE_CALLBACK_SECRET_MIN = 32;
+const KIE_CALLBACK_SECRET_MIN = 32;
 /** Fastify's default maxParamLength: a longer path parameter makes the route not match at all. */
-export const KIE_CALLBACK_SECRET_MAX = 100;
+const KIE_CALLBACK_SECRET_MAX = 100;
 
 export const envSchema = z.object({
   DATABASE_URL: url.default('postgres://postgres@127.0.0.1:5432/reelflow'),

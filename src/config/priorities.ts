@@ -8,7 +8,7 @@ export const PRIORITIES = ['P0', 'P1', 'P2', 'P3'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
 /** Time to urgency_deadline per priority; P3 has none. */
-export const PRIORITY_DEADLINE_HOURS: Record<Priority, number | null> = {
+const PRIORITY_DEADLINE_HOURS: Record<Priority, number | null> = {
   P0: 24,
   P1: 48,
   P2: 24 * 7,
@@ -17,12 +17,6 @@ export const PRIORITY_DEADLINE_HOURS: Record<Priority, number | null> = {
 
 export function priorityRank(priority: Priority): number {
   return PRIORITIES.indexOf(priority);
-}
-
-export function priorityFromRank(rank: number): Priority {
-  const p = PRIORITIES[rank];
-  if (!p) throw new RangeError(`priority rank ${rank} is outside 0..3`);
-  return p;
 }
 
 /** Temporal priorityKey: 1 is highest, so P0 -> 1 ... P3 -> 4. */

@@ -143,7 +143,6 @@ export const SLOT_LEASE = {
 export const MAX_WORKER_LOSSES = 5;
 
 /** Task queues. Workflows and database sync run on the base queue; each provider has its own. */
-export const BASE_TASK_QUEUE = 'reelflow';
 export function providerTaskQueue(baseQueue: string, provider: Provider): string {
   return `${baseQueue}-${provider}`;
 }
@@ -204,7 +203,3 @@ export const PUBLISH_JOB_TYPE: Record<PublishPlatform, JobType> = {
   tiktok: 'tiktok_video',
   youtube: 'youtube_short',
 };
-
-export function isProvider(value: string): value is Provider {
-  return (PROVIDERS as readonly string[]).includes(value);
-}

@@ -12,9 +12,9 @@ import type { Db } from './client';
 import { connectDatabase } from './client';
 import { providerLimits } from './schema';
 
-export const MIGRATIONS_FOLDER = path.resolve(__dirname, '../../drizzle');
+const MIGRATIONS_FOLDER = path.resolve(__dirname, '../../drizzle');
 
-export async function ensureDatabase(url: string): Promise<void> {
+async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
   if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`database name "${name}" in DATABASE_URL is not a plain identifier`);
@@ -34,7 +34,7 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
-export async function syncProviderLimits(db: Db, limits: Record<Provider, ProviderLimits>): Promise<void> {
+async function syncProviderLimits(db: Db, limits: Record<Provider, ProviderLimits>): Promise<void> {
   for (const provider of PROVIDERS) {
     const l = limits[provider];
     const row = {

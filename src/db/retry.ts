@@ -6,7 +6,7 @@
 import { DATABASE_CONNECTION_ERROR_CODES } from '../shared/connection-errors';
 import { sleep } from '../shared/sleep';
 
-export function isConnectionError(err: unknown): boolean {
+function isConnectionError(err: unknown): boolean {
   const e = err as { code?: string; message?: string; cause?: unknown } | undefined;
   if (!e) return false;
   if (e.code && DATABASE_CONNECTION_ERROR_CODES.has(e.code)) return true;

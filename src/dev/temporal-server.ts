@@ -68,7 +68,7 @@ export interface TemporalServer {
   stop(): Promise<void>;
 }
 
-export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
     socket.once('connect', () => {
@@ -79,7 +79,7 @@ export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-export async function waitForHealth(cli: string, address: string, timeoutMs = 60_000): Promise<void> {
+async function waitForHealth(cli: string, address: string, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < until) {

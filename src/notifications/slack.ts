@@ -14,7 +14,7 @@ const MAX_TEXT = 3_000;
  * an entity; our texts carry titles from competitor videos, so they are escaped as Slack asks
  * (only these three characters). Cut before escaping so no entity is cut in half.
  */
-export function escapeSlackText(text: string): string {
+function escapeSlackText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 

@@ -9,7 +9,7 @@ import { ProviderError, type ProviderErrorKind } from './errors';
 import { HTTP_CONNECTION_ERROR_CODES } from '../shared/connection-errors';
 
 /** Per-request timeout when a client does not set one. */
-export const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 const EXCERPT_CHARS = 200;
 

@@ -60,5 +60,4 @@ export function createProviders(env: Env, options: ProviderClientOptions = {}): 
   };
 }
 
-export { ProviderError, NOT_READY, type ProviderErrorKind } from './errors';
 export type * from './types';

@@ -14,7 +14,7 @@ export const COMPETITOR_ANALYSIS_SCHEMA_NAME = 'competitor_analysis';
 
 export const STANCES = ['strong_buy', 'buy', 'hold', 'sell', 'strong_sell'] as const;
 export type Stance = (typeof STANCES)[number];
-export const SENTIMENTS = ['positive', 'neutral', 'negative'] as const;
+const SENTIMENTS = ['positive', 'neutral', 'negative'] as const;
 
 /** La Liga has 38 rounds. */
 export const MAX_ROUND = 38;
@@ -27,7 +27,7 @@ const claimSchema = z
   })
   .strict();
 
-export const analysedPlayerSchema = z
+const analysedPlayerSchema = z
   .object({
     name: z.string().trim().min(1).max(120),
     team: z.string().trim().min(1).max(80).nullable(),

@@ -26,7 +26,7 @@ import { assessPlayer, RECOMMENDATION_THRESHOLDS, type RecommendationThresholds 
 export const BARGAIN_TIME_ZONE = 'Europe/Madrid';
 
 /** A chollo is stale after the next round: P1, whose default deadline is 48 h. */
-export const BARGAIN_PRIORITY: Priority = 'P1';
+const BARGAIN_PRIORITY: Priority = 'P1';
 
 export const dailyBargainsOptionsSchema = z
   .object({
@@ -51,7 +51,7 @@ export function bargainDay(at: Date): string {
   return madridDay.format(at);
 }
 
-export function bargainDedupeKey(playerId: string, day: string): string {
+function bargainDedupeKey(playerId: string, day: string): string {
   return `bargain:${playerId}:${day}`;
 }
 

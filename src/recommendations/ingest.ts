@@ -11,11 +11,11 @@ import { competitorVideoWorkflowMetadata } from '../shared/workflow-metadata';
 import { canonicalVideoUrl, readSampleCompetitorVideos } from './save-video';
 
 /** The local OpenAI simulator "hears" the text after RFSIM: in an audio file: our stand-in for real audio. */
-export function simulatedAudioUrl(transcript: string): string {
+function simulatedAudioUrl(transcript: string): string {
   return `data:audio/mpeg;base64,${Buffer.from(`RFSIM:${transcript}`).toString('base64')}`;
 }
 
-export function competitorVideoWorkflowId(url: string): string {
+function competitorVideoWorkflowId(url: string): string {
   return workflowIdOfDigest(createHash('sha1').update(canonicalVideoUrl(url)).digest('hex').slice(0, 16));
 }
 

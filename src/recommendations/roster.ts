@@ -12,14 +12,14 @@ import { players } from '../db/schema';
 import { parseJsonText, readInputFile } from '../validation';
 import { BadInputError } from '../shared/errors';
 
-export const POSITIONS = ['GK', 'DEF', 'MID', 'FWD'] as const;
-export const INJURY_STATUSES = ['fit', 'doubtful', 'injured'] as const;
+const POSITIONS = ['GK', 'DEF', 'MID', 'FWD'] as const;
+const INJURY_STATUSES = ['fit', 'doubtful', 'injured'] as const;
 
 /** CSV cells arrive as text; JSON numbers pass through untouched. */
 const numeric = <T extends z.ZodTypeAny>(schema: T) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), schema);
 
-export const rosterPlayerSchema = z
+const rosterPlayerSchema = z
   .object({
     id: z.string().trim().min(1).max(100),
     name: z.string().trim().min(1).max(120),
@@ -47,7 +47,7 @@ export class RosterFileError extends BadInputError {
 const CSV_COLUMNS = new Map(Object.keys(rosterPlayerSchema.shape).map((k) => [k.toLowerCase(), k]));
 
 /** RFC 4180: quoted cells may hold commas, newlines and doubled quotes. */
-export function parseCsv(text: string): string[][] {
+function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let cell = '';
@@ -107,7 +107,7 @@ function jsonRecords(text: string, source: string): Array<{ record: unknown; whe
 }
 
 /** Validates every row and names the first bad one: `players.csv row 4 (line 5), field "price": ...`. */
-export function parseRoster(text: string, format: 'json' | 'csv', source = `roster.${format}`): RosterPlayer[] {
+function parseRoster(text: string, format: 'json' | 'csv', source = `roster.${format}`): RosterPlayer[] {
   const records = format === 'csv' ? csvRecords(text, source) : jsonRecords(text, source);
   const seen = new Map<string, string>();
   return records.map(({ record, where }) => {
@@ -135,7 +135,7 @@ export async function readRosterFile(file: string): Promise<RosterPlayer[]> {
  * recommendations name them, and a feed that drops a player for a round has
  * not deleted him from La Liga.
  */
-export async function upsertRoster(db: Db, roster: readonly RosterPlayer[]): Promise<{ upserted: number }> {
+async function upsertRoster(db: Db, roster: readonly RosterPlayer[]): Promise<{ upserted: number }> {
   // 10 parameters per row; 1000 rows stay far below PostgreSQL's 65535 bind limit.
   const chunkSize = 1000;
   await db.transaction(async (tx) => {

@@ -32,7 +32,7 @@ function findSchedule(word: string | undefined): ScheduleEntry | undefined {
 }
 
 /** Which schedules a command acts on, and the note: validated before any server is contacted. */
-export function parseScheduleArgs(args: readonly string[]): { sub: Subcommand; schedules: ScheduleEntry[]; note?: string } {
+function parseScheduleArgs(args: readonly string[]): { sub: Subcommand; schedules: ScheduleEntry[]; note?: string } {
   const [sub, first, ...more] = args;
   if (!sub || !(SUBCOMMANDS as readonly string[]).includes(sub)) throw new BadInputError(`schedule needs one of ${SUBCOMMANDS.join(', ')}`);
   const named = findSchedule(first);
@@ -66,7 +66,7 @@ function notFound(scheduleId: string) {
 
 export type ScheduleSummary = ReturnType<typeof scheduleSummary>;
 
-export function scheduleSummary(d: ScheduleDescription) {
+function scheduleSummary(d: ScheduleDescription) {
   return {
     scheduleId: d.scheduleId,
     workflowType: d.action.workflowType,
@@ -92,7 +92,7 @@ function every(ms: number): string {
 }
 
 /** `schedule describe` for people: what runs when, whether it is paused, and the last runs to look up. */
-export function describeText(s: ScheduleSummary): string {
+function describeText(s: ScheduleSummary): string {
   const when = [...s.intervals.map((i) => `every ${every(Number(i.every))}`), ...s.calendars.map((c) => c.comment ?? 'calendar')].join(
     '; ',
   );

@@ -43,7 +43,7 @@ export interface ScheduledWorkflow {
   metadata?: WorkflowMetadata;
 }
 
-export function scheduleShape(s: ScheduledWorkflow): ScheduleShape {
+function scheduleShape(s: ScheduledWorkflow): ScheduleShape {
   return {
     spec: s.spec,
     action: {

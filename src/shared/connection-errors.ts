@@ -9,7 +9,7 @@
  */
 
 /** A socket refused, reset, broken or timed out. */
-export const SOCKET_ERROR_CODES = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'] as const;
+const SOCKET_ERROR_CODES = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'] as const;
 
 /**
  * PostgreSQL unreachable or going away: 57P01 admin shutdown, 57P02 crash

@@ -18,12 +18,7 @@ export type RecommendationStatus = (typeof RECOMMENDATION_STATUSES)[number];
 /** A recommendation that may still be made (and so may still start or own a workflow). */
 export const OPEN_RECOMMENDATION_STATUSES = ['pending', 'in_production'] as const satisfies readonly RecommendationStatus[];
 /** A recommendation whose story is over: nothing will change it again. */
-export const FINAL_RECOMMENDATION_STATUSES = [
-  'published',
-  'expired',
-  'failed',
-  'cancelled',
-] as const satisfies readonly RecommendationStatus[];
+const FINAL_RECOMMENDATION_STATUSES = ['published', 'expired', 'failed', 'cancelled'] as const satisfies readonly RecommendationStatus[];
 
 export function isFinalRecommendationStatus(status: string): boolean {
   return (FINAL_RECOMMENDATION_STATUSES as readonly string[]).includes(status);

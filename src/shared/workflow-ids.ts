@@ -11,7 +11,7 @@ export const DAILY_BARGAINS_WORKFLOW = 'dailyBargainsWorkflow';
 export const NOTIFICATION_WORKFLOW = 'notificationWorkflow';
 export const CAPACITY_WORKFLOW = 'capacityWorkflow';
 
-export const RECOMMENDATION_WORKFLOW_ID_PREFIX = 'recommendation-';
+const RECOMMENDATION_WORKFLOW_ID_PREFIX = 'recommendation-';
 
 /** One workflow per recommendation: `recommendation-<uuid>`. */
 export function recommendationWorkflowId(recommendationId: string): string {

@@ -93,7 +93,7 @@ export async function startSimulators(opts: StartSimulatorsOptions = {}): Promis
 }
 
 /** The base-URL variables of config/env.ts, pointed at running simulators. */
-export function simulatorEnv(sims: Simulators): Record<string, string> {
+function simulatorEnv(sims: Simulators): Record<string, string> {
   return {
     KIE_BASE_URL: sims.veo3.url,
     OPENAI_BASE_URL: `${sims.openai.url}/v1`,

@@ -32,7 +32,7 @@ export class SimRefusal {
 }
 
 /** Our demo's stand-in for audio: a file starting with this prefix "contains" the UTF-8 text after it. */
-export const SIM_AUDIO_PREFIX = 'RFSIM:';
+const SIM_AUDIO_PREFIX = 'RFSIM:';
 
 export const DEFAULT_TRANSCRIPT =
   'Hola a todos. Hoy os enseño tres trucos para grabar vídeos que enganchan desde el primer segundo. ¡Vamos allá!';

@@ -11,7 +11,7 @@ function field(text: string, label: string): string | undefined {
   return new RegExp(`^${label}:\\s*(.+)$`, 'm').exec(text)?.[1]?.trim();
 }
 
-export const videoBriefResponder: SimResponder = (messages) => {
+const videoBriefResponder: SimResponder = (messages) => {
   const user = messages
     .filter((m) => m.role === 'user')
     .map((m) => String(m.content))

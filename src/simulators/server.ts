@@ -46,7 +46,7 @@ export interface SimStats {
   rateLimited: number;
 }
 
-export const DEFAULT_TASK_DURATION_MS = 3_000;
+const DEFAULT_TASK_DURATION_MS = 3_000;
 
 const faultsPatch = z
   .object({
@@ -496,7 +496,7 @@ export const SIM_VIDEO_BYTES = 4096;
  * A deterministic stand-in for an MP4: a real `ftyp` box header so sniffers
  * see video, then bytes derived from the name so each video differs.
  */
-export function simVideoBytes(name: string): Buffer {
+function simVideoBytes(name: string): Buffer {
   const ftyp = Buffer.from([
     0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d, 0, 0, 2, 0, 0x69, 0x73, 0x6f, 0x6d, 0x6d, 0x70, 0x34, 0x31,
   ]);

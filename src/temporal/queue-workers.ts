@@ -14,7 +14,7 @@ import { providerTaskQueue, QUEUE_NAMES, type QueueName } from '../config/provid
  * last access when a poll starts or ends, so a stamp older than this is a
  * worker that has gone (the server lists pollers for minutes after they die).
  */
-export const WORKER_FRESH_MS = 90_000;
+const WORKER_FRESH_MS = 90_000;
 
 export interface QueueWorkers {
   queue: QueueName;

@@ -73,7 +73,7 @@ function jsonDepth(value: unknown, limit: number, depth = 0): number {
   return deepest;
 }
 
-export const ourDataSchema = z.record(z.unknown()).superRefine((value, ctx) => {
+const ourDataSchema = z.record(z.unknown()).superRefine((value, ctx) => {
   if (jsonDepth(value, OUR_DATA_MAX_DEPTH) > OUR_DATA_MAX_DEPTH) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must nest at most ${OUR_DATA_MAX_DEPTH} levels deep` });
     return;

@@ -17,7 +17,7 @@ import { providerActivityOptions } from '../shared/activity-options';
 import type { createCompetitorBaseActivities, createCompetitorOpenAiActivities, SavedCompetitorVideo } from '../activities/competitor';
 
 /** Run-time estimates of the two steps, written to automation_queue (from the limits table's job types). */
-export const COMPETITOR_JOB_ESTIMATES_SECONDS = {
+const COMPETITOR_JOB_ESTIMATES_SECONDS = {
   transcribe: JOB_ESTIMATES_SECONDS.openai_transcription,
   analyze: JOB_ESTIMATES_SECONDS.openai_analysis,
 } as const;

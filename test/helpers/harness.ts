@@ -20,7 +20,7 @@ import { createWorkers } from '../../src/workers/workers';
 import { createTestDatabase, type TestDatabase } from './test-db';
 
 /** Fast limits for tests: no spacing, quick polls. Tests that exercise spacing/caps override them. */
-export const FAST_LIMITS = {
+const FAST_LIMITS = {
   veo3: { minStartIntervalMs: 0, pollIntervalMs: 50 },
   openai: { minStartIntervalMs: 0, pollIntervalMs: 50 },
   instagram: { minStartIntervalMs: 0, pollIntervalMs: 50 },

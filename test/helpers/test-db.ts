@@ -6,7 +6,7 @@ import { connectDatabase, type Database } from '../../src/db/client';
 import { migrateDatabase } from '../../src/db/migrate';
 import type { Provider, ProviderLimits } from '../../src/config/providers';
 
-export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase {
   url: string;
@@ -15,7 +15,7 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export function testDatabaseUrl(name: string): string {
+function testDatabaseUrl(name: string): string {
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   return url.toString();

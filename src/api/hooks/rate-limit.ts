@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiRateLimits } from '../context';
 import { ApiError } from '../../shared/errors';
 
-export const DEFAULT_RATE_LIMITS: Required<ApiRateLimits> = { authFailures: 20, hookCalls: 600, windowMs: 60_000 };
+const DEFAULT_RATE_LIMITS: Required<ApiRateLimits> = { authFailures: 20, hookCalls: 600, windowMs: 60_000 };
 
 export interface AuthThrottle {
   /** True when this IP has used up its failed authentications for the window: answer 429 without looking at the token. */

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-export const CONTAINER_STATUS = ['IN_PROGRESS', 'FINISHED', 'PUBLISHED', 'ERROR', 'EXPIRED'] as const;
+const CONTAINER_STATUS = ['IN_PROGRESS', 'FINISHED', 'PUBLISHED', 'ERROR', 'EXPIRED'] as const;
 
 export const idSchema = z.object({ id: z.string().min(1) });
 

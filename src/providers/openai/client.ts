@@ -98,7 +98,7 @@ async function guard<T>(call: () => Promise<T>): Promise<T> {
 }
 
 /** Maps the SDK's error classes onto ProviderError kinds (platform.openai.com/docs/guides/error-codes). */
-export function toProviderError(err: unknown): unknown {
+function toProviderError(err: unknown): unknown {
   if (err instanceof ProviderError) return err;
   if (err instanceof APIConnectionTimeoutError) {
     return new ProviderError(PROVIDER, 'transient', `request timed out: ${err.message}`, { code: 'timeout' });

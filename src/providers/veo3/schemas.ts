@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 
-export const ASPECT_RATIOS = ['16:9', '9:16', 'Auto'] as const;
-export const MODELS = ['veo3', 'veo3_fast'] as const;
-export const GENERATION_TYPES = ['TEXT_2_VIDEO', 'FIRST_AND_LAST_FRAMES_2_VIDEO', 'REFERENCE_2_VIDEO'] as const;
+const ASPECT_RATIOS = ['16:9', '9:16', 'Auto'] as const;
+const MODELS = ['veo3', 'veo3_fast'] as const;
+const GENERATION_TYPES = ['TEXT_2_VIDEO', 'FIRST_AND_LAST_FRAMES_2_VIDEO', 'REFERENCE_2_VIDEO'] as const;
 
 /** Request body of POST /api/v1/veo/generate (also parsed by the simulator). */
 export const generateRequestSchema = z.object({

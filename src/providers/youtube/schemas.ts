@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-export const PRIVACY_STATUS = ['public', 'unlisted', 'private'] as const;
+const PRIVACY_STATUS = ['public', 'unlisted', 'private'] as const;
 
 /** The video resource sent when opening an upload session (also parsed by the simulator). */
 export const insertBodySchema = z.object({
