@@ -25,7 +25,7 @@ import { withDbRetry } from '../db/retry';
 import { DeadlineExpiredError, JobClosedError, SubmitOutcomeUnknownError } from '../shared/errors';
 import { takeSlot, type JobSlot } from '../gate/job-slot';
 
-export interface HeartbeatDetails {
+interface HeartbeatDetails {
   providerTaskId?: string;
   state?: string;
 }

@@ -25,7 +25,7 @@ import { registerStatsRoutes } from './routes/stats';
 import { registerWhoamiRoutes } from './routes/whoami';
 import { registerWorkerRoutes } from './routes/workers';
 
-export type { ApiRateLimits, ApiServerOptions, ScheduleController } from './context';
+export type { ApiServerOptions, ScheduleController } from './context';
 
 export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyInstance> {
   const { database } = opts;

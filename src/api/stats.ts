@@ -12,7 +12,7 @@ import { getJob, getRecommendation, planStepOrder } from '../db/queries';
 import { jobEvents } from '../db/schema';
 import type { OpenJobStatus } from '../shared/statuses';
 
-export interface OpenJobRow {
+interface OpenJobRow {
   id: string;
   workflowId: string;
   recommendationId: string | null;
@@ -61,7 +61,7 @@ export interface ProviderPanel {
   held: Array<{ jobId: string; providerTaskId: string | null; holdUntil: Date | null }>;
 }
 
-export interface CalendarRow {
+interface CalendarRow {
   id: string;
   jobType: string;
   provider: string;
@@ -75,7 +75,7 @@ export interface CalendarRow {
   deadline: Date | null;
 }
 
-export interface FailureRow {
+interface FailureRow {
   eventId: number;
   /** 'failed' is final; 'retrying' is an attempt that Temporal will try again. */
   event: 'failed' | 'retrying';

@@ -45,7 +45,6 @@ export const competitorAnalysisSchema = z
   .strict();
 
 export type CompetitorAnalysis = z.infer<typeof competitorAnalysisSchema>;
-export type AnalysedPlayer = z.infer<typeof analysedPlayerSchema>;
 
 export const competitorAnalysisJsonSchema = {
   type: 'object',

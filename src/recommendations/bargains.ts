@@ -168,5 +168,3 @@ export function createBargainAnalyzer(options: BargainAnalyzerOptions) {
     },
   };
 }
-
-export type BargainAnalyzer = ReturnType<typeof createBargainAnalyzer>;

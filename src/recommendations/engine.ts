@@ -127,5 +127,3 @@ export function createRecommendationEngine(options: RecommendationEngineOptions)
     },
   };
 }
-
-export type RecommendationEngine = ReturnType<typeof createRecommendationEngine>;

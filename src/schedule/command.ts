@@ -64,7 +64,7 @@ function notFound(scheduleId: string) {
   };
 }
 
-export type ScheduleSummary = ReturnType<typeof scheduleSummary>;
+type ScheduleSummary = ReturnType<typeof scheduleSummary>;
 
 function scheduleSummary(d: ScheduleDescription) {
   return {

@@ -27,7 +27,7 @@ import { sleep } from '../shared/sleep';
 /** Every Reelflow schedule's overlap policy, manual triggers included (see the header). */
 const OVERLAP = 'SKIP';
 
-export type ScheduleShape = Omit<ScheduleOptions, 'scheduleId' | 'state' | 'memo'>;
+type ScheduleShape = Omit<ScheduleOptions, 'scheduleId' | 'state' | 'memo'>;
 
 export interface ScheduledWorkflow {
   /** Also the prefix of each run's workflow id (Temporal appends the scheduled time). */

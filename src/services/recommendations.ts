@@ -15,7 +15,6 @@ import { parseInput, uuidSchema } from '../validation';
 import { createRecommendationCommands } from './recommendation-commands';
 import { createRecommendationReads } from './recommendation-reads';
 
-export type { CapacityRow } from '../gate/capacity';
 export type { EnqueueResult } from './recommendation-commands';
 
 export interface ServiceDeps {

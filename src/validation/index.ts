@@ -104,7 +104,6 @@ export const enqueueRecommendationSchema = z
   })
   .strict();
 export type EnqueueRecommendationInput = z.input<typeof enqueueRecommendationSchema>;
-export type EnqueueRecommendation = z.output<typeof enqueueRecommendationSchema>;
 
 export const providerSchema = z.enum(PROVIDERS, enumMessage(PROVIDERS));
 

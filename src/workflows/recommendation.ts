@@ -11,7 +11,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, TimeoutType } from '@temporalio/common';
-import { isPriority, PRIORITIES, type Priority } from '../config/priorities';
+import { isPriority, PRIORITIES } from '../config/priorities';
 import { providerActivityOptions } from '../shared/activity-options';
 import {
   MAX_WORKER_LOSSES,
@@ -368,5 +368,3 @@ function rootMessage(err: unknown): string {
   while (e instanceof ActivityFailure && e.cause) e = e.cause;
   return e instanceof Error ? e.message : String(e);
 }
-
-export type { Priority };

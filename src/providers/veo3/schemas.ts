@@ -34,7 +34,6 @@ export const callbackSchema = z.object({
   msg: z.string().nullish(),
   data: z.object({ taskId: z.string().min(1).max(200) }).passthrough(),
 });
-export type KieCallback = z.infer<typeof callbackSchema>;
 
 /** The envelope read first, before the payload is trusted. */
 export const envelopeSchema = z.object({
@@ -65,4 +64,3 @@ export const recordInfoDataSchema = z.object({
     })
     .nullish(),
 });
-export type RecordInfoData = z.infer<typeof recordInfoDataSchema>;
