@@ -20,9 +20,9 @@ function oneLine(text: string, max = SUMMARY_MAX): string {
 }
 
 function details(rows: Array<[string, string | number | null | undefined]>): string {
+  // A Markdown list: the Web UI renders details as Markdown, where single newlines run together.
   return rows
     .filter(([, v]) => v !== null && v !== undefined && v !== '')
-    // A Markdown list: the Web UI renders details as Markdown, where single newlines run together.
     .map(([k, v]) => `- **${k}:** ${String(v)}`)
     .join('\n');
 }
