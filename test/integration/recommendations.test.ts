@@ -347,7 +347,9 @@ describe('roster files', () => {
     const good = path.join(dir, 'good.csv');
     await writeFile(
       good,
-      `${header}\ncarlos-alvarez,Carlos Álvarez,Levante,MID,9.9,18,2.2,310,doubtful,"Carlitos|C. Álvarez"\nnew-guy,"Pérez, Juan",Elche,DEF,1.5,3,1,90,,\n`,
+      `${header}\n` +
+        'carlos-alvarez,Carlos Álvarez,Levante,MID,9.9,18,2.2,310,doubtful,"Carlitos|C. Álvarez"\n' +
+        'new-guy,"Pérez, Juan",Elche,DEF,1.5,3,1,90,,\n',
     );
     expect(await readRosterFile(good)).toEqual([
       expect.objectContaining({ id: 'carlos-alvarez', price: 9.9, aliases: ['Carlitos', 'C. Álvarez'] }),
