@@ -1,4 +1,7 @@
-/** The figures table: printed to the terminal and written as markdown, same rows in both. */
+/**
+ * The figures table: printed to the terminal and written as markdown, same rows in both.
+ * One value column per Temporal server the scenarios ran on (`--cluster` adds the cluster's beside the dev server's).
+ */
 
 export interface Figure {
   scenario: string;
@@ -20,20 +23,49 @@ export interface ScenarioReport {
   error?: string;
 }
 
-const HEADER = ['scenario', 'metric', 'reelflow', 'target', 'BullMQ', ''] as const;
+/** The reports of one bench pass, headed by the server they ran on. */
+export interface ReportColumn {
+  label: string;
+  reports: readonly ScenarioReport[];
+}
 
-function rows(reports: readonly ScenarioReport[]): string[][] {
+function header(columns: readonly ReportColumn[]): string[] {
+  return ['scenario', 'metric', ...columns.map((c) => c.label), 'target', 'BullMQ', ''];
+}
+
+/** The last cell: 'ok' when every column meets the target; otherwise which columns miss it. */
+function verdict(columns: readonly ReportColumn[], figures: ReadonlyArray<Figure | undefined>): string {
+  const judged = figures.map((f, i) => ({ f, label: columns[i]!.label })).filter(({ f }) => f && f.met !== null);
+  if (!judged.length) return '';
+  const missed = judged.filter(({ f }) => !f!.met);
+  if (!missed.length) return 'ok';
+  return columns.length === 1 ? 'MISS' : `MISS (${missed.map((m) => m.label).join(', ')})`;
+}
+
+/** Rows keyed by (scenario, metric), in the order they were first recorded; a figure one pass lacks shows '-'. */
+function rows(columns: readonly ReportColumn[]): string[][] {
+  const scenarios = [...new Set(columns.flatMap((c) => c.reports.map((r) => r.scenario)))];
   const out: string[][] = [];
-  for (const r of reports) {
-    for (const f of r.figures) out.push([f.scenario, f.metric, f.value, f.target, f.bullmq, f.met === null ? '' : f.met ? 'ok' : 'MISS']);
-    if (r.error) out.push([r.scenario, 'ERROR', r.error.split('\n')[0]!.slice(0, 120), '', '', 'ERROR']);
+  for (const scenario of scenarios) {
+    const reports = columns.map((c) => c.reports.find((r) => r.scenario === scenario));
+    const metrics = [...new Set(reports.flatMap((r) => r?.figures.map((f) => f.metric) ?? []))];
+    for (const metric of metrics) {
+      const figures = reports.map((r) => r?.figures.find((f) => f.metric === metric));
+      const any = figures.find(Boolean)!;
+      out.push([scenario, metric, ...figures.map((f) => f?.value ?? '-'), any.target, any.bullmq, verdict(columns, figures)]);
+    }
+    if (reports.some((r) => r?.error)) {
+      const cells = reports.map((r) => r?.error?.split('\n')[0]!.slice(0, 120) ?? '');
+      out.push([scenario, 'ERROR', ...cells, '', '', 'ERROR']);
+    }
   }
   return out;
 }
 
-function textTable(reports: readonly ScenarioReport[]): string {
-  const all = [[...HEADER], ...rows(reports)];
-  const widths = HEADER.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
+function textTable(columns: readonly ReportColumn[]): string {
+  const head = header(columns);
+  const all = [head, ...rows(columns)];
+  const widths = head.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
   const line = (r: string[]) =>
     r
       .map((cell, c) => cell.padEnd(widths[c]!))
@@ -50,27 +82,25 @@ function notesText(reports: readonly ScenarioReport[], bullet: string): string {
     .join('\n\n');
 }
 
-export function textReport(reports: readonly ScenarioReport[]): string {
-  return `${textTable(reports)}\n\n${notesText(reports, '  - ')}\n`;
+/** One notes section per column, headed by its label when there is more than one. */
+function notesSections(columns: readonly ReportColumn[], heading: (label: string) => string, bullet: string): string[] {
+  if (columns.length === 1) return [heading(''), notesText(columns[0]!.reports, bullet)];
+  return columns.flatMap((c) => [heading(c.label), notesText(c.reports, bullet)]);
 }
 
-export function markdownReport(reports: readonly ScenarioReport[], context: string[]): string {
+export function textReport(columns: readonly ReportColumn[]): string {
+  const notes = notesSections(columns, (label) => (label ? `notes, ${label}:` : ''), '  - ').filter(Boolean);
+  return `${textTable(columns)}\n\n${notes.join('\n\n')}\n`;
+}
+
+export function markdownReport(columns: readonly ReportColumn[], context: string[]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const head = header(columns);
   const table = [
-    `| ${HEADER.join(' | ')} |`,
-    `|${HEADER.map(() => '---').join('|')}|`,
-    ...rows(reports).map((r) => `| ${r.map(esc).join(' | ')} |`),
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows(columns).map((r) => `| ${r.map(esc).join(' | ')} |`),
   ];
-  return [
-    '# Reelflow bench results',
-    '',
-    ...context.map((c) => `- ${c}`),
-    '',
-    ...table,
-    '',
-    '## Notes',
-    '',
-    notesText(reports, '- '),
-    '',
-  ].join('\n');
+  const notes = notesSections(columns, (label) => (label ? `## Notes: ${label}` : '## Notes'), '- ');
+  return ['# Reelflow bench results', '', ...context.map((c) => `- ${c}`), '', ...table, '', ...notes.flatMap((n) => [n, ''])].join('\n');
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only <scenario>[,<scenario>]]`
+ * `npm run bench [-- --only <scenario>[,<scenario>]] [--cluster]`
  *
  * Figures for the engine against real Temporal, real PostgreSQL, simulated
  * providers and two worker processes on this machine. Prints a table with the
@@ -7,14 +7,18 @@
  * same table to bench/results.md. Figures are reported, never asserted: the
  * exit code is 0 unless the bench itself could not run (set-up or a scenario
  * breaking).
+ *
+ * `--cluster` runs the scenarios whose figures depend on the server (throughput,
+ * priority, kill) twice, one pass after the other so they never share the CPUs:
+ * on the dev server, then on the Temporal server on PostgreSQL; one column each.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { markdownReport, textReport, type ScenarioReport } from './report';
+import { markdownReport, textReport, type ReportColumn, type ScenarioReport } from './report';
 import type { Scenario } from './scenario';
-import { Cleanups, POLL_INTERVAL_MS, startBench } from './setup';
+import { Cleanups, POLL_INTERVAL_MS, startBench, TEMPORAL_KINDS, type TemporalKind } from './setup';
 import { deploy, kill } from './scenarios/kill';
 import { overhead } from './scenarios/overhead';
 import { priority } from './scenarios/priority';
@@ -24,6 +28,8 @@ import { sleep } from '../src/shared/sleep';
 
 /** Run order. deploy starts a replacement worker; kill is last: it leaves one worker process. */
 const SCENARIOS: readonly Scenario[] = [throughput, overhead, utilisation, priority, deploy, kill];
+/** What differs between the servers: matching and persistence (throughput, priority) and the heartbeat timeout (kill). */
+const CLUSTER_SCENARIOS: readonly Scenario[] = [throughput, priority, kill];
 const RESULTS_FILE = path.join(__dirname, 'results.md');
 
 const log = (msg: string) => console.log(`[bench] ${msg}`);
@@ -50,49 +56,48 @@ async function settle(): Promise<string> {
   }
 }
 
-function selectScenarios(): Scenario[] {
-  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, help: { type: 'boolean' } } });
+function parseOptions(): { chosen: Scenario[]; servers: TemporalKind[] } {
+  const { values } = parseArgs({
+    options: { only: { type: 'string', multiple: true }, cluster: { type: 'boolean' }, help: { type: 'boolean' } },
+  });
   if (values.help) {
     console.log(
-      `usage: npm run bench [-- --only <name>[,<name>]]\n\n${SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.summary}`).join('\n')}`,
+      'usage: npm run bench [-- --only <name>[,<name>]] [--cluster]\n\n' +
+        `${SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.summary}`).join('\n')}\n\n` +
+        `  --cluster    run ${CLUSTER_SCENARIOS.map((s) => s.name).join(', ')} on the dev server and on the Temporal server ` +
+        'on PostgreSQL (built on first use, minutes), side by side',
     );
     process.exit(0);
   }
+  const offered = values.cluster ? CLUSTER_SCENARIOS : SCENARIOS;
   const wanted = (values.only ?? [])
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter(Boolean);
-  const unknown = wanted.filter((w) => !SCENARIOS.some((s) => s.name === w));
+  const unknown = wanted.filter((w) => !offered.some((s) => s.name === w));
   if (unknown.length) {
-    console.error(`unknown scenario ${unknown.join(', ')}; one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
+    const scope = values.cluster ? ' with --cluster' : '';
+    console.error(`--only: unknown scenario ${unknown.join(', ')}${scope}; one of ${offered.map((s) => s.name).join(', ')}`);
     process.exit(2);
   }
-  return wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : [...SCENARIOS];
+  return {
+    chosen: wanted.length ? offered.filter((s) => wanted.includes(s.name)) : [...offered],
+    servers: values.cluster ? ['dev', 'cluster'] : ['dev'],
+  };
 }
 
-async function main(): Promise<number> {
-  const chosen = selectScenarios();
-  const cleanups = new Cleanups(log);
-  let interrupted = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      interrupted = true;
-      log(`${signal}: stopping workers, simulators, Temporal and dropping the database ...`);
-      void cleanups.run().finally(() => process.exit(130));
-    });
-  }
+const scenarioTimes = (c: ReportColumn) => c.reports.map((r) => `${r.scenario} ${r.seconds.toFixed(0)} s`).join(', ');
 
-  const started = Date.now();
-  // The figures are only as good as the machine is quiet: say how busy it was.
-  const loadAtStart = os.loadavg()[0]!;
+/** One pass: a fresh bench (server, database, simulators, workers) on `kind`, the scenarios in order, everything stopped. */
+async function runPass(kind: TemporalKind, chosen: readonly Scenario[], cleanups: Cleanups, interrupted: () => boolean) {
   const reports: ScenarioReport[] = [];
   try {
-    const bench = await startBench(log, cleanups);
+    const bench = await startBench(log, cleanups, kind);
     for (const scenario of chosen) {
-      if (interrupted) break;
+      if (interrupted()) break;
       // What the previous scenario left running (retention, vacuum, closing workflows) is not this one's figure.
       const settled = await settle();
-      log(`--- ${scenario.name}: ${scenario.summary} (machine ${settled})`);
+      log(`--- ${scenario.name} on the ${TEMPORAL_KINDS[kind]}: ${scenario.summary} (machine ${settled})`);
       const report: ScenarioReport = { scenario: scenario.name, figures: [], notes: [`started with the machine ${settled}`], seconds: 0 };
       const t0 = Date.now();
       try {
@@ -115,20 +120,57 @@ async function main(): Promise<number> {
   } finally {
     await cleanups.run();
   }
+  return reports;
+}
+
+async function main(): Promise<number> {
+  const { chosen, servers } = parseOptions();
+  let cleanups = new Cleanups(log);
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      interrupted = true;
+      log(`${signal}: stopping workers, simulators, Temporal and dropping the database ...`);
+      void cleanups.run().finally(() => process.exit(130));
+    });
+  }
+
+  const started = Date.now();
+  // The figures are only as good as the machine is quiet: say how busy it was.
+  const loadAtStart = os.loadavg()[0]!;
+  const columns: ReportColumn[] = [];
+  for (const kind of servers) {
+    if (interrupted) break;
+    cleanups = new Cleanups(log);
+    const reports = await runPass(kind, chosen, cleanups, () => interrupted).catch((err: unknown) => {
+      // One server failing to start must not throw away the other's figures.
+      if (servers.length === 1) throw err;
+      const message = `set-up failed: ${err instanceof Error ? err.message : String(err)}`;
+      log(`${TEMPORAL_KINDS[kind]} ${message}`);
+      return chosen.map((s): ScenarioReport => ({ scenario: s.name, figures: [], notes: [], seconds: 0, error: message }));
+    });
+    // A single pass keeps the column name results.md always had.
+    columns.push({ label: servers.length > 1 ? TEMPORAL_KINDS[kind] : 'reelflow', reports });
+  }
   if (interrupted) return 130;
 
   const totalS = ((Date.now() - started) / 1000).toFixed(0);
+  const servedBy =
+    servers.length > 1
+      ? 'Temporal dev server (in memory), then Temporal server 1.29.1 on PostgreSQL (one pass after the other)'
+      : 'Temporal dev server (in memory)';
   const context = [
     `${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}`,
-    'Temporal dev server (in memory), PostgreSQL, simulated providers, 2 worker processes, ' +
-      `poll interval ${POLL_INTERVAL_MS} ms, KIE callbacks on`,
+    `${servedBy}, PostgreSQL, simulated providers, 2 worker processes, poll interval ${POLL_INTERVAL_MS} ms, KIE callbacks on`,
     `load average (1 min) ${loadAtStart.toFixed(2)} at start, ${os.loadavg()[0]!.toFixed(2)} at end`,
-    `scenarios: ${reports.map((r) => `${r.scenario} ${r.seconds.toFixed(0)} s`).join(', ')}; whole run ${totalS} s`,
+    ...(servers.length > 1
+      ? [...columns.map((c) => `${c.label}: ${scenarioTimes(c)}`), `whole run ${totalS} s`]
+      : [`scenarios: ${scenarioTimes(columns[0]!)}; whole run ${totalS} s`]),
   ];
-  console.log(`\n${context.join('\n')}\n\n${textReport(reports)}`);
-  fs.writeFileSync(RESULTS_FILE, markdownReport(reports, context));
+  console.log(`\n${context.join('\n')}\n\n${textReport(columns)}`);
+  fs.writeFileSync(RESULTS_FILE, markdownReport(columns, context));
   log(`written to ${path.relative(process.cwd(), RESULTS_FILE)}`);
-  return reports.some((r) => r.error) ? 1 : 0;
+  return columns.some((c) => c.reports.some((r) => r.error)) ? 1 : 0;
 }
 
 main().then(

@@ -3,7 +3,9 @@
  * test/helpers/harness.ts does it, minus vitest (its `inject` only exists
  * inside a test run):
  *
- * - a real Temporal dev server on 7633/8633, in memory (reused if one is up);
+ * - a real Temporal dev server on 7633/8633, in memory (reused if one is up),
+ *   or with `--cluster` the Temporal server on PostgreSQL (src/dev/temporal-cluster.ts)
+ *   on 7643, its own databases `bench_temporal` and `bench_temporal_visibility`, kept between runs;
  * - a throwaway PostgreSQL database (createTestDatabase), dropped at the end;
  * - the five provider simulators, in this process (so their counters are
  *   readable directly);
@@ -21,7 +23,8 @@ import { Client, Connection } from '@temporalio/client';
 import { buildApiServer } from '../src/api/server';
 import { effectiveLimits, loadEnv } from '../src/config/env';
 import { PROVIDERS, type Provider } from '../src/config/providers';
-import { startTemporalServer, type TemporalServer } from '../src/dev/temporal-server';
+import { startTemporalCluster } from '../src/dev/temporal-cluster';
+import { startTemporalServer } from '../src/dev/temporal-server';
 import { startSimulators, type Simulators } from '../src/simulators/index';
 import { createLogger } from '../src/logger';
 import { createRecommendationService, type RecommendationService } from '../src/services/recommendations';
@@ -31,6 +34,15 @@ import { spawnBenchWorker, type BenchWorker } from './workers';
 
 const TEMPORAL_PORT = 7633;
 const TEMPORAL_UI_PORT = 8633;
+/** Apart from the dev server's ports, so a dev server left running (or reused) never answers for the cluster. */
+const CLUSTER_PORT = 7643;
+
+/** Which Temporal server a bench pass runs on. */
+export type TemporalKind = 'dev' | 'cluster';
+export const TEMPORAL_KINDS: Record<TemporalKind, string> = {
+  dev: 'dev server',
+  cluster: 'cluster',
+};
 export const POLL_INTERVAL_MS = 10;
 /** Activities per worker process and provider queue: the 1000 waiting P3 jobs must all fit. */
 const ACTIVITY_SLOTS = 2_000;
@@ -53,7 +65,7 @@ export interface ScenarioSetup {
 const DEFAULT_LIMITS: Required<LimitsPatch> = { maxConcurrent: 50, minStartIntervalMs: 0, startMarginMs: 100 };
 
 export interface Bench {
-  temporal: TemporalServer;
+  temporal: { kind: TemporalKind; address: string };
   sims: Simulators;
   db: TestDatabase;
   client: Client;
@@ -90,16 +102,26 @@ export class Cleanups {
   }
 }
 
-export async function startBench(log: (msg: string) => void, cleanups: Cleanups): Promise<Bench> {
+/** The Temporal server a pass runs on, started (or reused, for the dev server) and stopped by `cleanups`. */
+async function startTemporal(kind: TemporalKind, log: (msg: string) => void, cleanups: Cleanups): Promise<{ address: string }> {
+  if (kind === 'dev') {
+    log(`Temporal dev server on 127.0.0.1:${TEMPORAL_PORT} ...`);
+    const dev = await startTemporalServer({ port: TEMPORAL_PORT, uiPort: TEMPORAL_UI_PORT, logFile: '/tmp/reelflow-bench-temporal.log' });
+    cleanups.push(() => dev.stop());
+    return dev;
+  }
+  const logFile = '/tmp/reelflow-bench-cluster.log';
+  // The first run builds the server and its SQL tool (minutes); later runs reuse the cache and the databases.
+  log(`Temporal server on PostgreSQL (databases bench_temporal, bench_temporal_visibility) on 127.0.0.1:${CLUSTER_PORT}, log ${logFile} ...`);
+  const cluster = await startTemporalCluster({ port: CLUSTER_PORT, dbPrefix: 'bench_temporal', logFile });
+  cleanups.push(() => cluster.stop());
+  return cluster;
+}
+
+export async function startBench(log: (msg: string) => void, cleanups: Cleanups, kind: TemporalKind = 'dev'): Promise<Bench> {
   const close = () => cleanups.run();
   try {
-    log(`Temporal dev server on 127.0.0.1:${TEMPORAL_PORT} ...`);
-    const temporal = await startTemporalServer({
-      port: TEMPORAL_PORT,
-      uiPort: TEMPORAL_UI_PORT,
-      logFile: '/tmp/reelflow-bench-temporal.log',
-    });
-    cleanups.push(() => temporal.stop());
+    const temporal = { kind, address: (await startTemporal(kind, log, cleanups)).address };
 
     const running = await startSimulators({ taskDurationMs: 0 });
     cleanups.push(() => running.stop());
