@@ -136,7 +136,7 @@ async function ensureDatabase(bin: Binaries, target: PgTarget, database: string,
       await run(bin.sqlTool, [...base, ...args], { timeout: 120_000 });
     } catch (err) {
       const e = err as Error & { stderr?: string; stdout?: string };
-      throw new Error(`temporal-sql-tool ${args[0]} on ${database} failed: ${e.stderr || e.stdout || e.message}`);
+      throw new Error(`temporal-sql-tool ${args[0]} on ${database} failed: ${e.stderr || e.stdout || e.message}`, { cause: err });
     }
   };
   const admin = new pg.Client({ ...target, database: 'postgres' });
@@ -233,7 +233,10 @@ async function registerNamespace(temporal: string, address: string, namespace: s
       for (const sa of missing) args.push('--name', sa.name, '--type', 'Keyword');
       await cli(temporal, args, 30_000);
     } catch (err) {
-      if (Date.now() > until) throw new Error(`registering search attributes on ${namespace} at ${address}: ${(err as Error).message}`);
+      if (Date.now() > until)
+        throw new Error(`registering search attributes on ${namespace} at ${address}: ${(err as Error).message}`, {
+          cause: err,
+        });
       await sleep(1_000);
     }
   }
