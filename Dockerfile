@@ -1,8 +1,26 @@
-# Image for the workers, the CLI and the API: TypeScript runs through tsx.
-FROM node:20-bookworm-slim
+# Image for the workers, the API, the CLI, the migrations and the simulators:
+# compiled JavaScript run by plain node (no tsx, no TypeScript compiler, no dev
+# dependencies at run time). Node 24 is the LTS the suite runs on.
+
+# Build: dev dependencies (TypeScript) and `npm run build` (src/ -> dist/).
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
-COPY . .
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# Runtime: production dependencies and what the compiled code reads beside itself.
+FROM node:24-bookworm-slim
+WORKDIR /app
 ENV NODE_ENV=production
-CMD ["npx", "tsx", "src/workers/main.ts"]
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# dist/db/migrate.js applies ../../drizzle; the CLI's `roster load` and `ingest` default to data/sample.
+COPY drizzle ./drizzle
+COPY data ./data
+# Nothing here is writable by the process: a compromised worker cannot rewrite the code it runs.
+USER node
+CMD ["node", "dist/workers/main.js"]
