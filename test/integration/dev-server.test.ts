@@ -14,8 +14,11 @@ import { waitUntil } from '../helpers/wait';
 const run = promisify(execFile);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelflow-temporal-main-'));
 let main: SpawnedProcess | undefined;
-const childrenOf = async (pid: number) =>
-  (await run('pgrep', ['-P', String(pid)]).catch(() => ({ stdout: '' }))).stdout.split('\n').filter(Boolean).map(Number);
+const childrenOf = async (pid: number, commandLine?: string) =>
+  (await run('pgrep', ['-P', String(pid), ...(commandLine ? ['-f', commandLine] : [])]).catch(() => ({ stdout: '' }))).stdout
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
 afterAll(async () => {
   // A failed run must not leave its dev server behind: a SIGKILLed parent does not take it along.
   if (main?.alive()) for (const pid of await childrenOf(main.child.pid!)) process.kill(pid, 'SIGKILL');
@@ -34,8 +37,8 @@ describe('npm run temporal', () => {
     });
     const logFile = path.join(dataDir, 'temporal.log');
     expect(main.lines.join('\n')).toContain(`log ${logFile}`);
-    // The server is the only child of temporal-main.
-    const server = await waitUntil(async () => (await childrenOf(main!.child.pid!))[0], {
+    // Found by its command line: tsx's esbuild service is a child of temporal-main too.
+    const server = await waitUntil(async () => (await childrenOf(main!.child.pid!, 'server start-dev'))[0], {
       what: 'the dev server process',
     });
     process.kill(server, 'SIGKILL');
