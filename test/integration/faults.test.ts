@@ -189,7 +189,8 @@ describe('infrastructure outages', () => {
     }
   });
 
-  it('PostgreSQL briefly unavailable: sync activities retry and the tables end up matching Temporal', async () => {
+  // Generous timeout: after the outage, backoffs of up to a minute may have to run out on a loaded 2-core machine.
+  it('PostgreSQL briefly unavailable: sync activities retry and the tables end up matching Temporal', { timeout: 180_000 }, async () => {
     const { h, proxy } = await harnessWithCuttableDatabase();
     h.sims.veo3.setFaults({ taskDurationMs: 1_500 });
     await worker(h);
