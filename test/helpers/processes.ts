@@ -19,8 +19,8 @@ export interface SpawnedProcess {
 export type WorkerProcess = SpawnedProcess;
 
 /**
- * A TypeScript entry point of this repository as one real process
- * (`node -r tsx/cjs`, so a kill -9 hits it, not a tsx wrapper), its output
+ * An entry point of this repository as one real process (a TypeScript one
+ * through `node -r tsx/cjs`, so a kill -9 hits it, not a tsx wrapper), its output
  * collected line by line; resolves once a line matches `ready`.
  */
 export async function spawnEntry(
@@ -38,7 +38,9 @@ export async function spawnEntry(
   },
 ): Promise<SpawnedProcess> {
   const what = opts.what ?? entry;
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, entry), ...(opts.args ?? [])], {
+  // Compiled JavaScript (dist/) runs as the image runs it: plain node, no tsx loader.
+  const loader = entry.endsWith('.js') ? [] : ['-r', 'tsx/cjs'];
+  const child = spawn(process.execPath, [...loader, path.join(ROOT, entry), ...(opts.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
