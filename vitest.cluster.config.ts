@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import base from './vitest.config';
 
 /**
@@ -18,6 +18,7 @@ export default defineConfig({
       'test/integration/capacity.test.ts',
       'test/integration/recommendations.test.ts',
     ],
+    exclude: configDefaults.exclude,
     reporters: ['default', ['json', { outputFile: 'test-results/vitest-cluster.json' }]],
   },
 });

@@ -1,0 +1,87 @@
+/**
+ * Worker fleets on the real Temporal server: processes split by task queue, and
+ * a fleet grown from 1 to 3 processes under load. Who ran what comes from each
+ * process's own log ('job holds a slot' carries the job id and provider).
+ */
+import { afterEach, expect, it } from 'vitest';
+import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
+import { spawnWorker, type WorkerProcess } from '../helpers/processes';
+import { waitUntil } from '../helpers/wait';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
+});
+
+async function harness(limits: Record<string, Record<string, number>>): Promise<Harness> {
+  const h = await startHarness({ workers: false, limits });
+  cleanups.push(() => h.stop());
+  return h;
+}
+async function worker(env: Record<string, string>, queues: string[] = []): Promise<WorkerProcess> {
+  const w = await spawnWorker(env, queues);
+  cleanups.push(() => w.kill('SIGKILL'));
+  return w;
+}
+/** The jobs a worker process held a provider slot for, from its JSON log lines. */
+function heldJobs(w: WorkerProcess): Array<{ jobId: string; provider: string }> {
+  const held = [];
+  for (const line of w.lines) {
+    if (!line.includes('job holds a slot')) continue;
+    const { jobId, provider } = JSON.parse(line) as { jobId: string; provider: string };
+    held.push({ jobId, provider });
+  }
+  return held;
+}
+const allJobs = async (h: Harness) =>
+  (await h.db.database.pool.query<{ id: string; attempts: number; status: string }>(`SELECT id, attempts, status FROM automation_queue`))
+    .rows;
+const startedEvents = async (h: Harness) =>
+  (await h.db.database.pool.query<{ job_id: string }>(`SELECT job_id FROM job_events WHERE event = 'started'`)).rows.map((r) => r.job_id);
+
+it('three worker processes serving different queues carry recommendations to published, each doing only its own queues', async () => {
+  const h = await harness({});
+  const base = await worker(h.childEnv, ['base']);
+  const generate = await worker(h.childEnv, ['openai', 'veo3']);
+  const publish = await worker(h.childEnv, ['instagram', 'tiktok', 'youtube']);
+  const recs = [];
+  for (let i = 0; i < 3; i++) recs.push(await h.service.enqueue(recommendationInput({ title: `split queues ${i}` })));
+  const results = await Promise.all(recs.map((r) => h.client.workflow.getHandle(r.workflowId).result()));
+  expect(results.map((r) => r.status)).toEqual(['published', 'published', 'published']);
+
+  expect(heldJobs(base)).toEqual([]);
+  expect(new Set(heldJobs(generate).map((j) => j.provider))).toEqual(new Set(['openai', 'veo3']));
+  expect(new Set(heldJobs(publish).map((j) => j.provider))).toEqual(new Set(['instagram', 'tiktok', 'youtube']));
+  const held = [...heldJobs(generate), ...heldJobs(publish)].map((j) => j.jobId);
+  const jobs = await allJobs(h);
+  expect(held.sort()).toEqual(jobs.map((j) => j.id).sort());
+  expect(jobs.every((j) => j.status === 'completed' && j.attempts === 1)).toBe(true);
+  expect(h.sims.veo3.stats().submissions).toBe(3);
+});
+
+it('a fleet scaled from 1 to 3 processes under load: the new processes take work, no job is seen twice', async () => {
+  const JOBS = 12;
+  const h = await harness({ veo3: { maxConcurrent: 3, pollIntervalMs: 50 } });
+  h.sims.veo3.setFaults({ taskDurationMs: 2_500 });
+  // Two activities per queue and process: one process cannot take the whole load, so added ones must.
+  const env = { ...h.childEnv, REELFLOW_WORKER_ACTIVITY_SLOTS: '2' };
+  const fleet = [await worker(env)];
+  const recs = [];
+  for (let i = 0; i < JOBS; i++)
+    recs.push(await h.service.enqueue(recommendationInput({ title: `fleet ${i}`, jobConfig: { platforms: ['instagram'] } })));
+  await waitUntil(async () => h.sims.veo3.stats().submissions >= 2, { what: 'the first renders under way on one process' });
+  fleet.push(...(await Promise.all([worker(env), worker(env)])));
+  const results = await Promise.all(recs.map((r) => h.client.workflow.getHandle(r.workflowId).result()));
+  expect(results.every((r) => r.status === 'published')).toBe(true);
+
+  const perProcess = fleet.map((w) => heldJobs(w).map((j) => j.jobId));
+  const held = perProcess.flat();
+  const jobs = await allJobs(h);
+  expect(jobs).toHaveLength(JOBS * 3); // brief, video, Instagram post per recommendation
+  expect(new Set(held).size).toBe(held.length);
+  expect(held.sort()).toEqual(jobs.map((j) => j.id).sort());
+  expect(jobs.every((j) => j.status === 'completed' && j.attempts === 1)).toBe(true);
+  expect((await startedEvents(h)).sort()).toEqual(jobs.map((j) => j.id).sort());
+  expect(h.sims.veo3.stats().submissions).toBe(JOBS);
+  expect(perProcess[1]!.length + perProcess[2]!.length).toBeGreaterThan(0);
+});
