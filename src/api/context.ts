@@ -45,6 +45,8 @@ export interface ApiServerOptions {
   metrics?: Metrics;
   /** Default: the defaults of ApiRateLimits. */
   rateLimits?: ApiRateLimits;
+  /** Proxies whose X-Forwarded-For gives the client's address (rate limits, audit rows). Default 0: the socket's peer. */
+  trustedProxyHops?: number;
 }
 
 /** What a handler adds to its request for the audit row and the log line. */

@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     schedules: Object.fromEntries(Object.entries(SCHEDULES).map(([name, s]) => [name, scheduleController(client, name, s.id)])),
     workers: () => queueWorkers(client, env.REELFLOW_TASK_QUEUE),
     rateLimits: { authFailures: apiEnv.API_AUTH_FAILURE_LIMIT, hookCalls: apiEnv.API_HOOK_RATE_LIMIT, windowMs: apiEnv.API_RATE_WINDOW_MS },
+    trustedProxyHops: apiEnv.API_TRUSTED_PROXY_HOPS,
   });
   const address = await app.listen({ port: apiEnv.API_PORT, host: apiEnv.API_HOST });
   log.info({ address, dashboard: `${address}/automation-calendar` }, 'API listening');

@@ -41,6 +41,8 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
     // One line per call from the audit hooks' onResponse, with who and what, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
+    // Behind a TLS terminator the socket's peer is the proxy: the throttles need the client it forwards for.
+    trustProxy: (_address: string, hop: number) => hop < (opts.trustedProxyHops ?? 0),
   });
   app.decorateRequest('principal', undefined);
   app.decorateRequest('call', null as unknown as CallContext);

@@ -202,6 +202,13 @@ export const apiEnvSchema = z.object({
   API_HOOK_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /** The rate limits' window. */
   API_RATE_WINDOW_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
+  /**
+   * Proxies in front of the API whose X-Forwarded-For it believes (1 behind one TLS terminator).
+   * Without it, every client behind the proxy shares the proxy's address, so one token guesser
+   * gets everyone 429s. Only when the API port is reachable through the proxies alone: a direct
+   * caller could otherwise claim any address. Default 0.
+   */
+  API_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
 });
 
 /** Where `npm run simulators` (and the demo) serve each provider simulator. */

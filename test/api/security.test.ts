@@ -179,6 +179,44 @@ describe('rate limits', () => {
   });
 });
 
+describe('behind a TLS terminator (API_TRUSTED_PROXY_HOPS=1)', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi(db, {
+      service: dbOnlyService(db),
+      rateLimits: { authFailures: 2, hookCalls: 2, windowMs: 60_000 },
+      trustedProxyHops: 1,
+    });
+  });
+  afterAll(async () => {
+    await api?.app.close();
+  });
+  // Every call arrives from the proxy's address; X-Forwarded-For names the client (the proxy appends its peer last).
+  const via = (forwardedFor: string, authorization: string) =>
+    api.app.inject({
+      method: 'GET',
+      url: '/api/jobs',
+      remoteAddress: '172.18.0.9',
+      headers: { authorization, 'x-forwarded-for': forwardedFor },
+    });
+
+  it('throttles the guessing client, not everyone behind the proxy, and ignores addresses a client writes itself', async () => {
+    for (let i = 0; i < 2; i++) expect((await via('203.0.113.7', 'Bearer rft_guess')).statusCode).toBe(401);
+    expect((await via('203.0.113.7', 'Bearer rft_guess')).statusCode).toBe(429);
+    // A forged first entry changes nothing: the proxy's own entry (the last) is the address.
+    expect((await via('198.51.100.1, 203.0.113.7', 'Bearer rft_guess')).statusCode).toBe(429);
+    expect((await via('198.51.100.20', `Bearer ${api.tokens.read}`)).statusCode).toBe(200);
+    const [row] = await q(`SELECT detail FROM audit_log WHERE action = 'auth.failed' AND detail->>'ip' = '203.0.113.7'`);
+    expect(row).toBeDefined();
+  });
+
+  it('is off by default: the socket peer is the address', () => {
+    expect(parseEnv(apiEnvSchema, {}).API_TRUSTED_PROXY_HOPS).toBe(0);
+    expect(parseEnv(apiEnvSchema, { API_TRUSTED_PROXY_HOPS: '1' }).API_TRUSTED_PROXY_HOPS).toBe(1);
+    expect(() => parseEnv(apiEnvSchema, { API_TRUSTED_PROXY_HOPS: 'yes' })).toThrow(/API_TRUSTED_PROXY_HOPS/);
+  });
+});
+
 describe('the audit trail', () => {
   it('fails the call with a 500 when its row cannot be written', async () => {
     const api = await startTestApi(db, { service: dbOnlyService(db), schedules: { hourly: schedule } });

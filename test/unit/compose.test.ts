@@ -235,6 +235,8 @@ describe('docker-compose.yml against the code it deploys', () => {
       }
     }
     expect(portsOf(services.api!)).toEqual([]);
+    // One proxy in front: the per-IP throttles must see the client Caddy forwards for, not Caddy.
+    expect(parseEnv(apiEnvSchema, envOf(services.api!)).API_TRUSTED_PROXY_HOPS).toBe(1);
     expect(portsOf(services.tls!).map(([, host, container]) => [host, container])).toEqual([
       ['443', '443'],
       ['80', '80'],
