@@ -28,9 +28,10 @@ function newest(dir: string): number {
     .reduce((max, e) => Math.max(max, fs.statSync(path.join(e.parentPath, e.name)).mtimeMs), 0);
 }
 
-/** A fresh dist/ is reused (the build takes 30 s or more on two cores); a stale one is rebuilt. */
+/** The build is incremental (dist/.tsbuildinfo), and skipped when nothing it reads changed since. */
 async function ensureBuilt(): Promise<void> {
-  const built = fs.existsSync(path.join(ROOT, ENTRY)) ? fs.statSync(path.join(ROOT, ENTRY)).mtimeMs : 0;
+  const stamp = path.join(ROOT, 'dist/.tsbuildinfo');
+  const built = fs.existsSync(stamp) && fs.existsSync(path.join(ROOT, ENTRY)) ? fs.statSync(stamp).mtimeMs : 0;
   const inputs = Math.max(
     newest(path.join(ROOT, 'src')),
     ...['tsconfig.json', 'tsconfig.build.json'].map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs),
