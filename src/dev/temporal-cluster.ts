@@ -23,7 +23,7 @@ const run = promisify(execFile);
 const REPO_ROOT = path.resolve(__dirname, '../..');
 
 export interface TemporalClusterOptions {
-  /** Frontend gRPC port; the other services take fixed offsets from it (see clusterPorts). Default 7233. */
+  /** Frontend gRPC port; the server takes it and the nine above it (see clusterPorts). Default 7233. */
   port?: number;
   /**
    * Not supported: the server binary has no Web UI (temporalio/ui-server is a separate program).
@@ -38,6 +38,8 @@ export interface TemporalClusterOptions {
   logFile?: string;
   /** Namespace created if missing, with our search attributes. Default 'default'. */
   namespace?: string;
+  /** PostgreSQL connections per service for persistence (four services: up to 4x this, plus 2 each for visibility). Default 10. */
+  sqlMaxConns?: number;
 }
 
 export interface TemporalCluster {
@@ -63,19 +65,22 @@ interface Binaries {
 /** Namespace retention: a week covers a weekend plus the days to look into a failed job's history; our volume is tiny. */
 const RETENTION = '7d';
 
-/** The server's ports, derived from the frontend's so several clusters (demo, tests, bench) live on one machine; 7233 gives Temporal's defaults. */
+/**
+ * The server's ports: a block of ten from the frontend's, so several servers
+ * (demo, tests, bench) share one machine by picking blocks that do not overlap.
+ */
 export function clusterPorts(port: number) {
   return {
     frontend: port,
-    frontendHttp: port + 10,
     history: port + 1,
     matching: port + 2,
-    worker: port + 6,
-    frontendMembership: port - 300,
-    historyMembership: port - 299,
-    matchingMembership: port - 298,
-    workerMembership: port - 294,
-    metrics: port + 767,
+    worker: port + 3,
+    frontendMembership: port + 4,
+    historyMembership: port + 5,
+    matchingMembership: port + 6,
+    workerMembership: port + 7,
+    frontendHttp: port + 8,
+    metrics: port + 9,
   };
 }
 
@@ -256,10 +261,12 @@ async function registerNamespace(temporal: string, address: string, namespace: s
 /** Builds (first time), sets up and starts the server, or reuses a cluster server already on the port. */
 export async function startTemporalCluster(opts: TemporalClusterOptions = {}): Promise<TemporalCluster> {
   const port = opts.port ?? 7233;
-  if (!Number.isInteger(port) || port < 301 || port > 64_000) throw new Error(`port: ${port} is not an integer in 301..64000`);
+  if (!Number.isInteger(port) || port < 1024 || port > 65_526) throw new Error(`port: ${port} is not an integer in 1024..65526`);
   const dbPrefix = opts.dbPrefix ?? 'temporal';
   if (!/^[a-z_][a-z0-9_]*$/.test(dbPrefix)) throw new Error(`dbPrefix: "${dbPrefix}" must be lower-case letters, digits and _`);
   const namespace = opts.namespace ?? 'default';
+  const sqlMaxConns = opts.sqlMaxConns ?? 10;
+  if (!Number.isInteger(sqlMaxConns) || sqlMaxConns < 1) throw new Error(`sqlMaxConns: ${sqlMaxConns} is not a positive integer`);
   const target = parseDatabaseUrl(opts.databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   const address = `127.0.0.1:${port}`;
   const [bin, temporal] = await Promise.all([resolveBinaries(), resolveCli()]);
@@ -288,6 +295,7 @@ export async function startTemporalCluster(opts: TemporalClusterOptions = {}): P
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     LOG_LEVEL: process.env.TEMPORAL_LOG_LEVEL ?? 'warn',
+    SQL_MAX_CONNS: String(sqlMaxConns),
     POSTGRES_HOST: target.host,
     POSTGRES_PORT: String(target.port),
     POSTGRES_USER: target.user,

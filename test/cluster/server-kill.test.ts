@@ -14,8 +14,13 @@ import { waitUntil } from '../helpers/wait';
 let cluster: TemporalCluster;
 const cleanups: Array<() => Promise<unknown>> = [];
 beforeAll(async () => {
-  // Frontend 7733: clear of the test cluster (7633 and its offsets), the dev test server (7833) and faults.test.ts's 7933.
-  cluster = await startTemporalCluster({ port: 7733, dbPrefix: 'temporal_test_kill', logFile: '/tmp/reelflow-test-cluster-kill.log' });
+  // Ports 7453-7462: clear of the run's cluster (7433-7442), the dev test server (7833) and faults.test.ts's 7933.
+  cluster = await startTemporalCluster({
+    port: 7453,
+    dbPrefix: 'temporal_test_kill',
+    sqlMaxConns: 3,
+    logFile: '/tmp/reelflow-test-cluster-kill.log',
+  });
 });
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!().catch(() => undefined);

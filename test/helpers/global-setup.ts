@@ -15,8 +15,14 @@ export async function setup(project: TestProject): Promise<void> {
   const kind = process.env.TEST_TEMPORAL ?? 'dev';
   if (kind !== 'dev' && kind !== 'cluster') throw new Error(`TEST_TEMPORAL: "${kind}" is not one of dev, cluster`);
   if (kind === 'cluster') {
-    const port = Number(process.env.TEST_TEMPORAL_PORT ?? 7633);
-    server = await startTemporalCluster({ port, dbPrefix: 'temporal_test', logFile: '/tmp/reelflow-test-temporal-cluster.log' });
+    const port = Number(process.env.TEST_TEMPORAL_PORT ?? 7433);
+    // Few connections: the tests' own databases and another server share PostgreSQL's 100.
+    server = await startTemporalCluster({
+      port,
+      dbPrefix: 'temporal_test',
+      sqlMaxConns: 4,
+      logFile: '/tmp/reelflow-test-temporal-cluster.log',
+    });
   } else {
     const port = Number(process.env.TEST_TEMPORAL_PORT ?? 7833);
     server = await startTemporalServer({ port, uiPort: port + 1000, logFile: '/tmp/reelflow-test-temporal.log' });
