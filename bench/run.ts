@@ -10,7 +10,8 @@
  *
  * `--cluster` runs the scenarios whose figures depend on the server (throughput,
  * priority, kill) twice, one pass after the other so they never share the CPUs:
- * on the dev server, then on the Temporal server on PostgreSQL; one column each.
+ * on the dev server, then on the Temporal server on PostgreSQL; one column each,
+ * written to bench/results-cluster.md.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,6 +32,8 @@ const SCENARIOS: readonly Scenario[] = [throughput, overhead, utilisation, prior
 /** What differs between the servers: matching and persistence (throughput, priority) and the heartbeat timeout (kill). */
 const CLUSTER_SCENARIOS: readonly Scenario[] = [throughput, priority, kill];
 const RESULTS_FILE = path.join(__dirname, 'results.md');
+/** Apart, so a --cluster run (three scenarios) does not replace the notes of the last full run. */
+const CLUSTER_RESULTS_FILE = path.join(__dirname, 'results-cluster.md');
 
 const log = (msg: string) => console.log(`[bench] ${msg}`);
 
@@ -168,8 +171,9 @@ async function main(): Promise<number> {
       : [`scenarios: ${scenarioTimes(columns[0]!)}; whole run ${totalS} s`]),
   ];
   console.log(`\n${context.join('\n')}\n\n${textReport(columns)}`);
-  fs.writeFileSync(RESULTS_FILE, markdownReport(columns, context));
-  log(`written to ${path.relative(process.cwd(), RESULTS_FILE)}`);
+  const file = servers.length > 1 ? CLUSTER_RESULTS_FILE : RESULTS_FILE;
+  fs.writeFileSync(file, markdownReport(columns, context));
+  log(`written to ${path.relative(process.cwd(), file)}`);
   return columns.some((c) => c.reports.some((r) => r.error)) ? 1 : 0;
 }
 
