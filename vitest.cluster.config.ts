@@ -3,8 +3,7 @@ import base from './vitest.config';
 
 /**
  * `npm run test:cluster` (TEST_TEMPORAL=cluster): the suites whose claims depend
- * on the server (faults, global capacity, the recommendation workflow end to
- * end) plus test/cluster/ (server kill -9, worker fleets), against the real
+ * on the server (faults, the recommendation workflow end to end) plus test/cluster/ (server kill -9, worker fleets), against the real
  * Temporal server on PostgreSQL. A few minutes, not the whole suite.
  * Spread, not mergeConfig: mergeConfig would append to the base's include.
  */
@@ -12,12 +11,7 @@ export default defineConfig({
   ...base,
   test: {
     ...base.test,
-    include: [
-      'test/cluster/**/*.test.ts',
-      'test/integration/faults.test.ts',
-      'test/integration/capacity.test.ts',
-      'test/integration/recommendations.test.ts',
-    ],
+    include: ['test/cluster/**/*.test.ts', 'test/integration/faults.test.ts', 'test/integration/recommendations.test.ts'],
     exclude: configDefaults.exclude,
     reporters: ['default', ['json', { outputFile: 'test-results/vitest-cluster.json' }]],
   },

@@ -62,16 +62,21 @@ it('three worker processes serving different queues carry recommendations to pub
 it('a fleet scaled from 1 to 3 processes under load: the new processes take work, no job is seen twice', async () => {
   const JOBS = 12;
   const h = await harness({ veo3: { maxConcurrent: 3, pollIntervalMs: 50 } });
-  // Long enough renders that one process at two at a time (about 25 s of video alone) is still busy when the others arrive.
   h.sims.veo3.setFaults({ taskDurationMs: 4_000 });
   // Two activities per queue and process: one process cannot take the whole load, so added ones must.
   const env = { ...h.childEnv, REELFLOW_WORKER_ACTIVITY_SLOTS: '2' };
   const fleet = [await worker(env)];
-  const recs = [];
-  for (let i = 0; i < JOBS; i++)
-    recs.push(await h.service.enqueue(recommendationInput({ title: `fleet ${i}`, jobConfig: { platforms: ['instagram'] } })));
+  const recs: Array<{ workflowId: string }> = [];
+  const enqueue = async (n: number) => {
+    for (let i = 0; i < n; i++)
+      recs.push(await h.service.enqueue(recommendationInput({ title: `fleet ${recs.length}`, jobConfig: { platforms: ['instagram'] } })));
+  };
+  await enqueue(JOBS / 2);
   await waitUntil(async () => h.sims.veo3.stats().submissions >= 1, { what: 'the first render under way on one process' });
+  // The fleet grows while the first half is in flight; the second half arrives once the new processes poll
+  // (starting one takes seconds to minutes on a loaded machine, the first half alone may be done by then).
   fleet.push(...(await Promise.all([worker(env), worker(env)])));
+  await enqueue(JOBS / 2);
   const results = await Promise.all(recs.map((r) => h.client.workflow.getHandle(r.workflowId).result()));
   expect(results.every((r) => r.status === 'published')).toBe(true);
 
@@ -85,4 +90,4 @@ it('a fleet scaled from 1 to 3 processes under load: the new processes take work
   expect((await startedEvents(h)).sort()).toEqual(jobs.map((j) => j.id).sort());
   expect(h.sims.veo3.stats().submissions).toBe(JOBS);
   expect(perProcess[1]!.length + perProcess[2]!.length).toBeGreaterThan(0);
-});
+}, 240_000); // three worker processes start (bundling workflows) on a shared 2-core machine
