@@ -3,8 +3,9 @@ import base from './vitest.config';
 
 /**
  * `npm run test:cluster` (TEST_TEMPORAL=cluster): the suites whose claims depend
- * on the server (faults, the recommendation workflow end to end) plus test/cluster/ (server kill -9, worker fleets), against the real
- * Temporal server on PostgreSQL. A few minutes, not the whole suite.
+ * on the server (faults, the recommendation workflow end to end) plus
+ * test/cluster/ (server kill -9, worker fleets, reuse), against the real Temporal
+ * server on PostgreSQL. About 10 minutes on a loaded 2-core machine.
  * Spread, not mergeConfig: mergeConfig would append to the base's include.
  */
 export default defineConfig({
