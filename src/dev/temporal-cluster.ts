@@ -30,7 +30,10 @@ export interface TemporalClusterOptions {
    * Accepted so callers can pass the options they give startTemporalServer; ignored.
    */
   uiPort?: number;
-  /** The PostgreSQL server to keep Temporal's state in; only host, port, user and password are used. Default postgres://postgres@127.0.0.1:5432/postgres. */
+  /**
+   * The PostgreSQL server to keep Temporal's state in; only host, port, user and password are used.
+   * Default postgres://postgres@127.0.0.1:5432/postgres.
+   */
   databaseUrl?: string;
   /** Databases `<dbPrefix>` (persistence) and `<dbPrefix>_visibility`. Default 'temporal'. */
   dbPrefix?: string;
