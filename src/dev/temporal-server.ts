@@ -25,7 +25,8 @@ export async function resolveTemporalCli(): Promise<string> {
     stdout += chunk.toString();
   });
   const timer = setTimeout(() => child.kill('SIGTERM'), 15 * 60_000);
-  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  // 'close', not 'exit': 'exit' can come before stdout is drained, and the path would be read as empty.
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
   clearTimeout(timer);
   if (code !== 0) throw new Error(`scripts/temporal-cli.sh failed (${signal ?? `exit ${code}`}); its message is above`);
   return stdout.trim().split('\n').pop()!;
