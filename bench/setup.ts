@@ -112,7 +112,9 @@ async function startTemporal(kind: TemporalKind, log: (msg: string) => void, cle
   }
   const logFile = '/tmp/reelflow-bench-cluster.log';
   // The first run builds the server and its SQL tool (minutes); later runs reuse the cache and the databases.
-  log(`Temporal server on PostgreSQL (databases bench_temporal, bench_temporal_visibility) on 127.0.0.1:${CLUSTER_PORT}, log ${logFile} ...`);
+  log(
+    `Temporal server on PostgreSQL (databases bench_temporal, bench_temporal_visibility) on 127.0.0.1:${CLUSTER_PORT}, log ${logFile} ...`,
+  );
   const cluster = await startTemporalCluster({ port: CLUSTER_PORT, dbPrefix: 'bench_temporal', logFile });
   cleanups.push(() => cluster.stop());
   return cluster;
