@@ -13,7 +13,7 @@
 import { once } from 'node:events';
 import path from 'node:path';
 import { startTemporalCluster } from './temporal-cluster';
-import { tailFile } from './temporal-server';
+import { runInForeground } from './temporal-server';
 
 async function main(): Promise<number | undefined> {
   const port = Number(process.env.TEMPORAL_PORT ?? 7233);
@@ -29,19 +29,8 @@ async function main(): Promise<number | undefined> {
   console.log(
     `Temporal server on ${cluster.address} (PostgreSQL databases ${dbPrefix}, ${dbPrefix}_visibility), log ${logFile} (Ctrl-C stops it)`,
   );
-  let stopping = false;
-  const stop = () => {
-    stopping = true;
-    void cluster.stop().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  if (stopping) return undefined;
-  const tail = tailFile(logFile);
-  console.error(`temporal:cluster: the server exited (${signal ? `signal ${signal}` : `exit code ${code}`}); log: ${logFile}`);
-  if (tail) console.error(`last lines of the log:\n${tail}`);
-  return 1;
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  return runInForeground({ label: 'temporal:cluster: the server', stop: () => cluster.stop(), exited, logFile });
 }
 
 main().then(

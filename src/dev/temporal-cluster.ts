@@ -11,13 +11,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { SEARCH_ATTRIBUTES } from '../shared/messages';
 import { sleep } from '../shared/sleep';
-import { tailFile } from './temporal-server';
+import { isPortOpen, tailFile, waitForHealth } from './temporal-server';
 
 const run = promisify(execFile);
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -191,35 +190,9 @@ async function withSetupLock<T>(target: PgTarget, key: string, fn: () => Promise
   }
 }
 
-function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 async function cli(temporal: string, args: string[], timeout = 10_000): Promise<string> {
   const { stdout } = await run(temporal, args, { timeout });
   return stdout;
-}
-
-async function waitForHealth(temporal: string, address: string, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < until) {
-    try {
-      await cli(temporal, ['operator', 'cluster', 'health', '--address', address], 5_000);
-      return;
-    } catch (err) {
-      last = String((err as Error).message).split('\n')[0] ?? '';
-      await sleep(500);
-    }
-  }
-  throw new Error(`Temporal server at ${address} not healthy after ${timeoutMs} ms: ${last}`);
 }
 
 /** The persistence store a running server reports ('postgres12' for ours, 'sqlite' for a dev server). */

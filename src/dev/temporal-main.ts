@@ -9,7 +9,7 @@
  * temporal.log live.
  */
 import path from 'node:path';
-import { startTemporalServer, tailFile } from './temporal-server';
+import { runInForeground, startTemporalServer } from './temporal-server';
 
 async function main(): Promise<number | undefined> {
   const port = Number(process.env.TEMPORAL_PORT ?? 7233);
@@ -22,19 +22,7 @@ async function main(): Promise<number | undefined> {
     return 0;
   }
   console.log(`Temporal dev server on ${server.address}, Web UI ${server.uiUrl}, log ${logFile} (Ctrl-C stops it)`);
-  let stopping = false;
-  const stop = () => {
-    stopping = true;
-    void server.stop().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const { code, signal } = await server.exited;
-  if (stopping) return undefined;
-  const tail = tailFile(logFile);
-  console.error(`temporal: the dev server exited (${signal ? `signal ${signal}` : `exit code ${code}`}); log: ${logFile}`);
-  if (tail) console.error(`last lines of the log:\n${tail}`);
-  return 1;
+  return runInForeground({ label: 'temporal: the dev server', stop: () => server.stop(), exited: server.exited, logFile });
 }
 
 main().then(

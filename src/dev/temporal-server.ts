@@ -69,7 +69,7 @@ export interface TemporalServer {
   stop(): Promise<void>;
 }
 
-function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
     socket.once('connect', () => {
@@ -80,7 +80,7 @@ function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-async function waitForHealth(cli: string, address: string, timeoutMs = 60_000): Promise<void> {
+export async function waitForHealth(cli: string, address: string, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < until) {
@@ -173,4 +173,31 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
         setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
       }),
   };
+}
+
+/**
+ * The foreground life of `npm run temporal` and `npm run temporal:cluster`:
+ * Ctrl-C or SIGTERM stops the server and exits 0; a server that dies on its
+ * own is reported (how, and the end of its log) with exit code 1, so a dead
+ * server never looks like a quiet one.
+ */
+export async function runInForeground(server: {
+  label: string;
+  stop(): Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  logFile: string;
+}): Promise<number | undefined> {
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    void server.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const { code, signal } = await server.exited;
+  if (stopping) return undefined;
+  const tail = tailFile(server.logFile);
+  console.error(`${server.label} exited (${signal ? `signal ${signal}` : `exit code ${code}`}); log: ${server.logFile}`);
+  if (tail) console.error(`last lines of the log:\n${tail}`);
+  return 1;
 }
