@@ -9,14 +9,13 @@
  * server, wait for health, register the namespace and our search attributes.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { SEARCH_ATTRIBUTES } from '../shared/messages';
 import { sleep } from '../shared/sleep';
-import { isPortOpen, tailFile, waitForHealth } from './temporal-server';
+import { isPortOpen, resolveTemporalCli, scriptOutput, tailFile, waitForHealth } from './temporal-server';
 
 const run = promisify(execFile);
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -90,32 +89,12 @@ export function clusterPorts(port: number) {
  * A script's stdout once it has ended. 'close', not 'exit': 'exit' can come before
  * the last stdout chunk is read, and under load the path came back empty.
  */
-async function scriptOutput(script: string, timeoutMs: number): Promise<string> {
-  const child = spawn('bash', [path.join(REPO_ROOT, script)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let stdout = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
-  clearTimeout(timer);
-  if (code !== 0) throw new Error(`${script} failed (${signal ?? `exit ${code}`}); its message is above`);
-  return stdout.trim();
-}
-
 /** The binaries' and schema's paths; builds them the first time (stderr shows progress). */
 async function resolveBinaries(): Promise<Binaries> {
   const stdout = await scriptOutput('scripts/temporal-server.sh', 20 * 60_000);
   const values = Object.fromEntries(stdout.split('\n').map((line) => line.split('=', 2) as [string, string]));
   if (!values.SERVER || !values.SQL_TOOL || !values.SCHEMA_DIR) throw new Error(`scripts/temporal-server.sh printed no paths: ${stdout}`);
   return { server: values.SERVER, sqlTool: values.SQL_TOOL, schemaDir: values.SCHEMA_DIR };
-}
-
-/** The temporal CLI (scripts/temporal-cli.sh, built once) for health checks and registration. */
-async function resolveCli(): Promise<string> {
-  const cli = (await scriptOutput('scripts/temporal-cli.sh', 15 * 60_000)).split('\n').pop() ?? '';
-  if (!cli) throw new Error('scripts/temporal-cli.sh printed no path');
-  return cli;
 }
 
 interface PgTarget {
@@ -245,7 +224,7 @@ export async function startTemporalCluster(opts: TemporalClusterOptions = {}): P
   if (!Number.isInteger(sqlMaxConns) || sqlMaxConns < 1) throw new Error(`sqlMaxConns: ${sqlMaxConns} is not a positive integer`);
   const target = parseDatabaseUrl(opts.databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   const address = `127.0.0.1:${port}`;
-  const [bin, temporal] = await Promise.all([resolveBinaries(), resolveCli()]);
+  const [bin, temporal] = await Promise.all([resolveBinaries(), resolveTemporalCli()]);
 
   if (await isPortOpen(port)) {
     await waitForHealth(temporal, address, 30_000);

@@ -19,17 +19,24 @@ const REPO_ROOT = path.resolve(__dirname, '../..');
  * to ours: captured, a first run sat silent for minutes.
  */
 export async function resolveTemporalCli(): Promise<string> {
-  const child = spawn('bash', [path.join(REPO_ROOT, 'scripts/temporal-cli.sh')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const cli = (await scriptOutput('scripts/temporal-cli.sh', 15 * 60_000)).split('\n').pop() ?? '';
+  if (!cli) throw new Error('scripts/temporal-cli.sh printed no path');
+  return cli;
+}
+
+/** What a build-or-find script of ours prints on stdout (its progress goes to our stderr). */
+export async function scriptOutput(script: string, timeoutMs: number): Promise<string> {
+  const child = spawn('bash', [path.join(REPO_ROOT, script)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
   });
-  const timer = setTimeout(() => child.kill('SIGTERM'), 15 * 60_000);
-  // 'close', not 'exit': 'exit' can come before stdout is drained, and the path would be read as empty.
+  const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+  // 'close', not 'exit': 'exit' can come before stdout is drained, and the output would be read as empty.
   const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
   clearTimeout(timer);
-  if (code !== 0) throw new Error(`scripts/temporal-cli.sh failed (${signal ?? `exit ${code}`}); its message is above`);
-  return stdout.trim().split('\n').pop()!;
+  if (code !== 0) throw new Error(`${script} failed (${signal ?? `exit ${code}`}); its message is above`);
+  return stdout.trim();
 }
 
 /** The last `lines` lines of a log file ('' when it cannot be read), to say why a server died. */
