@@ -25,7 +25,7 @@ import { effectiveLimits, loadEnv } from '../src/config/env';
 import { PROVIDERS, type Provider } from '../src/config/providers';
 import { startTemporalCluster } from '../src/dev/temporal-cluster';
 import { startTemporalServer } from '../src/dev/temporal-server';
-import { startSimulators, type Simulators } from '../src/simulators/index';
+import { SIMULATOR_NAMES, startSimulators, type Simulators } from '../src/simulators/index';
 import { createLogger } from '../src/logger';
 import { createRecommendationService, type RecommendationService } from '../src/services/recommendations';
 import { freePort } from '../test/helpers/processes';
@@ -195,7 +195,7 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
       // Workers sync provider_limits from their env when they start: start them before overriding.
       await workers();
       running.reset();
-      for (const p of PROVIDERS) sims[p].setFaults({ taskDurationMs: setup.durations?.[p] ?? 0 });
+      for (const p of SIMULATOR_NAMES) sims[p].setFaults({ taskDurationMs: setup.durations?.[p] ?? 0 });
       for (const p of PROVIDERS) {
         const l = { ...DEFAULT_LIMITS, ...setup.limits?.[p] };
         // last_start_at = NULL: the previous scenario's last start must not space this one's first.

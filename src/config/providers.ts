@@ -11,7 +11,17 @@
  * by the workers to the database gate; workflow timeouts always come from here.
  */
 
-export const PROVIDERS = ['openai', 'veo3', 'instagram', 'tiktok', 'youtube'] as const;
+export const PROVIDERS = [
+  'openai',
+  'veo3',
+  'instagram',
+  'tiktok',
+  'youtube',
+  'youtube_data',
+  'instagram_graph',
+  'api_football',
+  'audio_fetch',
+] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
 export interface ProviderLimits {
@@ -107,6 +117,52 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     cancellable: true,
     reason: 'videos.insert has a small daily quota; uploads are large and processing takes minutes.',
   },
+  youtube_data: {
+    maxConcurrent: 4,
+    minStartIntervalMs: 250,
+    estimatedDurationSeconds: 2,
+    heartbeatTimeoutMs: 10_000,
+    pollIntervalMs: 1_000,
+    maxAttempts: 5,
+    // A read has no side effect.
+    submitRepeatable: true,
+    cancellable: true,
+    reason: 'Competitor discovery reads (public channel feed, Data API at 1 unit a call of 10,000/day); the feed 404s/500s now and then.',
+  },
+  instagram_graph: {
+    maxConcurrent: 2,
+    minStartIntervalMs: 1_000,
+    estimatedDurationSeconds: 2,
+    heartbeatTimeoutMs: 10_000,
+    pollIntervalMs: 1_000,
+    maxAttempts: 5,
+    submitRepeatable: true,
+    cancellable: true,
+    reason: 'Business Discovery reads count against the Graph API business-use-case limits shared with publishing.',
+  },
+  api_football: {
+    maxConcurrent: 1,
+    minStartIntervalMs: 6_000,
+    estimatedDurationSeconds: 2,
+    heartbeatTimeoutMs: 10_000,
+    pollIntervalMs: 1_000,
+    maxAttempts: 5,
+    submitRepeatable: true,
+    cancellable: true,
+    reason: 'The free plan allows 10 requests a minute (one every 6 s) and 100 a day; a full La Liga sync is about 35 requests.',
+  },
+  audio_fetch: {
+    maxConcurrent: 2,
+    minStartIntervalMs: 5_000,
+    estimatedDurationSeconds: 30,
+    heartbeatTimeoutMs: 30_000,
+    pollIntervalMs: 1_000,
+    maxAttempts: 3,
+    // A download has no side effect at the platform.
+    submitRepeatable: true,
+    cancellable: true,
+    reason: "Competitor audio downloads (media_url or yt-dlp): bursts from one address trigger YouTube's bot check.",
+  },
 };
 
 /**
@@ -163,6 +219,10 @@ export const JOB_TYPES = {
   instagram_reel: 'instagram',
   tiktok_video: 'tiktok',
   youtube_short: 'youtube',
+  youtube_discovery: 'youtube_data',
+  instagram_discovery: 'instagram_graph',
+  api_football_sync: 'api_football',
+  audio_download: 'audio_fetch',
 } as const satisfies Record<string, Provider>;
 export type JobType = keyof typeof JOB_TYPES;
 
@@ -186,6 +246,14 @@ export const JOB_ESTIMATES_SECONDS: Record<JobType, number> = {
   tiktok_video: PROVIDER_LIMITS.tiktok.estimatedDurationSeconds,
   // Resumable upload plus YouTube's processing.
   youtube_short: PROVIDER_LIMITS.youtube.estimatedDurationSeconds,
+  // One feed or Data API read.
+  youtube_discovery: PROVIDER_LIMITS.youtube_data.estimatedDurationSeconds,
+  // One Business Discovery read.
+  instagram_discovery: PROVIDER_LIMITS.instagram_graph.estimatedDurationSeconds,
+  // One API-Football page.
+  api_football_sync: PROVIDER_LIMITS.api_football.estimatedDurationSeconds,
+  // A short's audio; an hour-long video takes minutes.
+  audio_download: PROVIDER_LIMITS.audio_fetch.estimatedDurationSeconds,
 };
 
 /**

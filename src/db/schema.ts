@@ -21,7 +21,8 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { JOB_STATUSES, RECOMMENDATION_STATUSES } from '../shared/statuses';
+import { PROVIDERS } from '../config/providers';
+import { CHANNEL_PLATFORMS, COMPETITOR_VIDEO_STATUSES, JOB_STATUSES, RECOMMENDATION_STATUSES } from '../shared/statuses';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const createdAt = () => ts('created_at').notNull().defaultNow();
@@ -33,10 +34,59 @@ const updatedAt = () => ts('updated_at').notNull().defaultNow();
  */
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v.replace(/'/g, "''")}'`).join(','));
 
+/** Competitor channels we watch: the `competitors` Schedule checks every active one for new videos. */
+export const competitorChannels = pgTable(
+  'competitor_channels',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    platform: text('platform').notNull(),
+    /** YouTube channel id (UC...), Instagram username, or a free label for manual channels. */
+    externalId: text('external_id').notNull(),
+    /** What the operator typed (e.g. @Handle), kept for display. */
+    handle: text('handle'),
+    displayName: text('display_name').notNull(),
+    active: boolean('active').notNull().default(true),
+    lastCheckedAt: ts('last_checked_at'),
+    /** Why the last check failed (null after a good one). */
+    lastError: text('last_error'),
+    lastErrorAt: ts('last_error_at'),
+    /** Platform id and publish time of the newest video seen: the change detector's watermark. */
+    newestVideoId: text('newest_video_id'),
+    newestVideoAt: ts('newest_video_at'),
+    videosFound: integer('videos_found').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('competitor_channels_platform_external_key').on(t.platform, t.externalId),
+    check('competitor_channels_platform_check', sql`${t.platform} IN (${inList(CHANNEL_PLATFORMS)})`),
+  ],
+);
+
 export const competitiveVideos = pgTable(
   'competitive_videos',
   {
     id: uuid('id').primaryKey().defaultRandom(),
+    /** analysed, or why it never will be (unavailable, too_long): a found video is paid for at most once. */
+    status: text('status').notNull().default('analysed'),
+    /** yt-dlp's or the platform's reason for unavailable / too_long, with the figure. */
+    statusReason: text('status_reason'),
+    /** youtube, instagram, tiktok or web (a one-off URL). */
+    platform: text('platform'),
+    /** The platform's video id where it has one. */
+    externalId: text('external_id'),
+    channelId: uuid('channel_id').references(() => competitorChannels.id, { onDelete: 'set null' }),
+    durationSeconds: real('duration_seconds'),
+    /** sha256 of the audio that was transcribed. */
+    audioSha256: text('audio_sha256'),
+    /** Whisper segments ({start, end, text}), kept for quotes with timestamps. */
+    transcriptSegments: jsonb('transcript_segments'),
+    /** Views read after discovery ([{at, views}], oldest first): the velocity's evidence. */
+    viewHistory: jsonb('view_history')
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    /** Views gained per hour between the last two reads (null until read twice). */
+    viewVelocity: real('view_velocity'),
     channel: text('channel').notNull(),
     url: text('url').notNull(),
     title: text('title').notNull(),
@@ -60,6 +110,8 @@ export const competitiveVideos = pgTable(
   },
   (t) => [
     uniqueIndex('competitive_videos_url_key').on(t.url),
+    index('competitive_videos_channel_idx').on(t.channelId),
+    check('competitive_videos_status_check', sql`${t.status} IN (${inList(COMPETITOR_VIDEO_STATUSES)})`),
     check('competitive_videos_viral_range', sql`${t.viralPotential} IS NULL OR (${t.viralPotential} >= 0 AND ${t.viralPotential} <= 10)`),
   ],
 );
@@ -149,7 +201,7 @@ export const automationQueue = pgTable(
     index('automation_queue_recommendation_idx').on(t.recommendationId),
     check('automation_queue_priority_check', sql`${t.priority} IN ('P0','P1','P2','P3')`),
     check('automation_queue_status_check', sql`${t.status} IN (${inList(JOB_STATUSES)})`),
-    check('automation_queue_provider_check', sql`${t.apiProvider} IN ('openai','veo3','instagram','tiktok','youtube')`),
+    check('automation_queue_provider_check', sql`${t.apiProvider} IN (${inList(PROVIDERS)})`),
     check('automation_queue_attempts_check', sql`${t.attempts} >= 0 AND ${t.attempts} <= ${t.maxAttempts}`),
   ],
 );
@@ -220,9 +272,24 @@ export const players = pgTable(
       .array()
       .notNull()
       .default(sql`'{}'::text[]`),
+    /** API-Football's player id once a sync matched the player (null for hand-loaded rows). */
+    apiFootballId: integer('api_football_id'),
+    /** API-Football's season rating (computed per position). */
+    rating: real('rating'),
+    appearances: integer('appearances'),
+    goals: integer('goals'),
+    assists: integer('assists'),
+    /** Why the player is out or doubtful (API-Football injuries), e.g. "Knee Injury". */
+    injuryReason: text('injury_reason'),
+    photoUrl: text('photo_url'),
+    /** When API-Football data last reached this row. */
+    statsUpdatedAt: ts('stats_updated_at'),
     updatedAt: updatedAt(),
   },
-  (t) => [check('players_position_check', sql`${t.position} IN ('GK','DEF','MID','FWD')`)],
+  (t) => [
+    check('players_position_check', sql`${t.position} IN ('GK','DEF','MID','FWD')`),
+    uniqueIndex('players_api_football_id_key').on(t.apiFootballId),
+  ],
 );
 
 export const apiTokens = pgTable(
@@ -269,3 +336,30 @@ export type NewRecommendation = typeof competitiveRecommendations.$inferInsert;
 export type Job = typeof automationQueue.$inferSelect;
 export type JobEvent = typeof jobEvents.$inferSelect;
 export type Player = typeof players.$inferSelect;
+
+/** One API-Football sync: what it read, what it matched and the rows it could not place on the roster. */
+export const playerSyncRuns = pgTable('player_sync_runs', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  startedAt: ts('started_at').notNull().defaultNow(),
+  finishedAt: ts('finished_at'),
+  season: integer('season').notNull(),
+  requests: integer('requests').notNull().default(0),
+  playersRead: integer('players_read').notNull().default(0),
+  matched: integer('matched').notNull().default(0),
+  /** [{apiFootballId, name, team, reason}] */
+  unmatched: jsonb('unmatched')
+    .notNull()
+    .default(sql`'[]'::jsonb`),
+  error: text('error'),
+});
+
+/** Upcoming La Liga fixtures (API-Football), for rules that care who plays next. */
+export const fixtures = pgTable('fixtures', {
+  id: integer('id').primaryKey(),
+  kickoffAt: ts('kickoff_at').notNull(),
+  round: text('round'),
+  homeTeam: text('home_team').notNull(),
+  awayTeam: text('away_team').notNull(),
+  status: text('status').notNull(),
+  updatedAt: updatedAt(),
+});

@@ -23,3 +23,15 @@ const FINAL_RECOMMENDATION_STATUSES = ['published', 'expired', 'failed', 'cancel
 export function isFinalRecommendationStatus(status: string): boolean {
   return (FINAL_RECOMMENDATION_STATUSES as readonly string[]).includes(status);
 }
+
+/** Where a watched competitor channel lives; manual channels are fed by add-video only. */
+export const CHANNEL_PLATFORMS = ['youtube', 'instagram', 'manual'] as const;
+export type ChannelPlatform = (typeof CHANNEL_PLATFORMS)[number];
+
+/**
+ * A competitor video's row: analysed (transcribed and analysed once, never again),
+ * unavailable (private, removed, geo-blocked, bot check: the reason says which) or
+ * too_long (over the configured length, with the figure).
+ */
+export const COMPETITOR_VIDEO_STATUSES = ['analysed', 'unavailable', 'too_long'] as const;
+export type CompetitorVideoStatus = (typeof COMPETITOR_VIDEO_STATUSES)[number];

@@ -3,7 +3,6 @@
  * that points the real clients at them. Used by tests, the demo, the bench
  * and `npm run simulators` (main.ts), which all get the same OpenAI answers.
  */
-import { PROVIDERS, type Provider } from '../config/providers';
 import { InstagramSimulator } from './instagram';
 import { Veo3Simulator } from './veo3';
 import { OpenAiSimulator, type SimResponder } from './openai';
@@ -12,9 +11,13 @@ import type { SimulatorServer } from './server';
 import { TikTokSimulator } from './tiktok';
 import { YouTubeSimulator } from './youtube';
 
-/** One simulator per row of the limits table. */
-export const SIMULATOR_NAMES = PROVIDERS;
-export type SimulatorName = Provider;
+/**
+ * One simulator per provider host: the YouTube simulator also answers the Data API and
+ * channel feeds (provider youtube_data), the Instagram one Business Discovery (instagram_graph).
+ * Audio downloads (audio_fetch) go to the media the simulators serve, through the real yt-dlp.
+ */
+export const SIMULATOR_NAMES = ['veo3', 'openai', 'instagram', 'tiktok', 'youtube'] as const;
+export type SimulatorName = (typeof SIMULATOR_NAMES)[number];
 
 export interface Simulators {
   veo3: Veo3Simulator;

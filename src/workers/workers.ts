@@ -56,6 +56,12 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
     case 'tiktok':
     case 'youtube':
       return createPublishActivities(deps);
+    // Filled in by the discovery, API-Football and audio work (issue 12).
+    case 'youtube_data':
+    case 'instagram_graph':
+    case 'api_football':
+    case 'audio_fetch':
+      return {};
   }
 }
 

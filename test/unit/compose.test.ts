@@ -12,7 +12,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { apiEnvSchema, DEFAULT_SIMULATOR_PORTS, envSchema, loadEnv, parseEnv, simulatorEnvSchema } from '../../src/config/env';
-import { PROVIDERS, QUEUE_NAMES } from '../../src/config/providers';
+import { QUEUE_NAMES } from '../../src/config/providers';
+import { SIMULATOR_NAMES } from '../../src/simulators/index';
 import { devServerArgs } from '../../src/dev/temporal-server';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/messages';
 
@@ -127,7 +128,7 @@ describe('docker-compose.yml against the code it deploys', () => {
       YOUTUBE_UPLOAD_BASE_URL: { url: env.YOUTUBE_UPLOAD_BASE_URL, provider: 'youtube' },
       YOUTUBE_API_BASE_URL: { url: env.YOUTUBE_API_BASE_URL, provider: 'youtube' },
     };
-    expect(new Set(Object.values(urls).map((u) => u.provider))).toEqual(new Set(PROVIDERS));
+    expect(new Set(Object.values(urls).map((u) => u.provider))).toEqual(new Set(SIMULATOR_NAMES));
     for (const [key, { url, provider }] of Object.entries(urls)) {
       expect(new URL(url).host, key).toBe(`simulators:${DEFAULT_SIMULATOR_PORTS[provider]}`);
     }
