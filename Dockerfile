@@ -21,6 +21,8 @@ COPY --from=build /app/dist ./dist
 # dist/db/migrate.js applies ../../drizzle; the CLI's `roster load` and `ingest` default to data/sample.
 COPY drizzle ./drizzle
 COPY data ./data
-# Nothing here is writable by the process: a compromised worker cannot rewrite the code it runs.
+# Nothing here is writable by the process but .data (simulator state, downloaded competitor audio):
+# a compromised worker cannot rewrite the code it runs.
+RUN mkdir -p /app/.data/simulators && chown -R node:node /app/.data
 USER node
 CMD ["node", "dist/workers/main.js"]

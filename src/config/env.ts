@@ -64,6 +64,32 @@ export const envSchema = z.object({
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
+  /** API-Football v3 (our player data, docs/operations.md "Player data"); the key goes in the x-apisports-key header. */
+  API_FOOTBALL_BASE_URL: url.default('https://v3.football.api-sports.io'),
+  API_FOOTBALL_KEY: z.string().default(PLACEHOLDER_KEY),
+  /** 140 = La Liga. */
+  API_FOOTBALL_LEAGUE: z.coerce.number().int().positive().default(140),
+  /** Season as its start year (2025 = 2025-26). Unset: the season under way, taken to start in July. */
+  API_FOOTBALL_SEASON: z.coerce.number().int().min(2000).max(2100).optional(),
+  /** Upcoming fixtures read per sync (the API's `next`, at most 2 digits). */
+  API_FOOTBALL_FIXTURES_NEXT: z.coerce.number().int().min(1).max(99).default(10),
+  /** Whether /fixtures gets `season` beside `next`: the docs only show league+next, the combination is unconfirmed. */
+  API_FOOTBALL_FIXTURES_WITH_SEASON: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** UTC time (HH:MM) the daily quota resets: unconfirmed by the provider, so a spent quota waits until this. */
+  API_FOOTBALL_QUOTA_RESET_UTC: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (UTC)')
+    .default('00:00'),
+  /** Wait after a per-minute 429 (the API sends no Retry-After that we know of). */
+  API_FOOTBALL_RATE_LIMIT_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
+  /** Requests of the daily quota a sync leaves unspent (a manual look, a second try). */
+  API_FOOTBALL_DAILY_RESERVE: z.coerce.number().int().min(0).max(100_000).default(10),
+  /** Player pages read at most per sync (La Liga is about 30); a longer list ends the sync with an error. */
+  API_FOOTBALL_MAX_PAGES: z.coerce.number().int().min(1).max(500).default(60),
+
   KIE_BASE_URL: url.default('https://api.kie.ai'),
   KIE_API_KEY: z.string().default(PLACEHOLDER_KEY),
   KIE_MODEL: z.enum(['veo3', 'veo3_fast']).default('veo3_fast'),
@@ -103,6 +129,36 @@ export const envSchema = z.object({
   YOUTUBE_API_BASE_URL: url.default('https://www.googleapis.com/youtube/v3'),
   YOUTUBE_ACCESS_TOKEN: z.string().default(PLACEHOLDER_TOKEN),
   YOUTUBE_PRIVACY_STATUS: z.enum(['public', 'unlisted', 'private']).default('private'),
+
+  /** Competitor discovery (docs/operations.md, "Watching competitor channels"). Public channel feeds: no key, no quota. */
+  YOUTUBE_FEED_BASE_URL: url.default('https://www.youtube.com'),
+  YOUTUBE_DATA_API_BASE_URL: url.default('https://www.googleapis.com/youtube/v3'),
+  /** Set: handles resolve and uploads/views come from the Data API (1 unit a call); unset: the public feed. */
+  YOUTUBE_DATA_API_KEY: z.string().trim().min(1).optional(),
+  /** Without a key, read a handle's channel id from its channel page (unofficial; consent pages may block it). Default false. */
+  YOUTUBE_HANDLE_FROM_PAGE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** Business Discovery lives on graph.facebook.com (Facebook Login), not graph.instagram.com. */
+  INSTAGRAM_GRAPH_BASE_URL: url.default('https://graph.facebook.com/v25.0'),
+  INSTAGRAM_GRAPH_ACCESS_TOKEN: z.string().trim().min(1).optional(),
+  /** Our professional account's IG user id: Business Discovery is asked on it. */
+  INSTAGRAM_GRAPH_USER_ID: z.string().trim().min(1).optional(),
+  /** When views are re-read after discovery, in seconds after discovery (comma-separated). Default +1 h, +6 h, +24 h. */
+  COMPETITOR_VIEW_READS: z
+    .string()
+    .default('3600,21600,86400')
+    .transform((raw, ctx) => {
+      const values = raw.split(',').map((s) => Number(s.trim()));
+      if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1 || v > 30 * 86_400)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be comma-separated whole seconds between 1 and 2592000' });
+        return z.NEVER;
+      }
+      return [...values].sort((a, b) => a - b);
+    }),
+  /** Videos older than this when first seen are recorded but not analysed: old news. Default 168 (a week). */
+  COMPETITOR_MAX_VIDEO_AGE_HOURS: z.coerce.number().int().min(1).max(100_000).default(168),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -137,6 +193,7 @@ const PROVIDER_CREDENTIALS: ReadonlyArray<{ urls: readonly EnvKey[]; secrets: Re
   },
   { urls: ['TIKTOK_BASE_URL'], secrets: [['TIKTOK_ACCESS_TOKEN', PLACEHOLDER_TOKEN]] },
   { urls: ['YOUTUBE_UPLOAD_BASE_URL', 'YOUTUBE_API_BASE_URL'], secrets: [['YOUTUBE_ACCESS_TOKEN', PLACEHOLDER_TOKEN]] },
+  { urls: ['API_FOOTBALL_BASE_URL'], secrets: [['API_FOOTBALL_KEY', PLACEHOLDER_KEY]] },
 ];
 
 /**
@@ -212,7 +269,14 @@ export const apiEnvSchema = z.object({
 });
 
 /** Where `npm run simulators` (and the demo) serve each provider simulator. */
-export const DEFAULT_SIMULATOR_PORTS = { veo3: 7301, openai: 7302, instagram: 7303, tiktok: 7304, youtube: 7305 } as const;
+export const DEFAULT_SIMULATOR_PORTS = {
+  veo3: 7301,
+  openai: 7302,
+  instagram: 7303,
+  tiktok: 7304,
+  youtube: 7305,
+  api_football: 7306,
+} as const;
 
 const port = z.coerce.number().int().min(0).max(65_535);
 /** The simulators process's variables (src/simulators/main.ts says what each does). */
@@ -222,11 +286,14 @@ export const simulatorEnvSchema = z.object({
   SIMULATOR_INSTAGRAM_PORT: port.default(DEFAULT_SIMULATOR_PORTS.instagram),
   SIMULATOR_TIKTOK_PORT: port.default(DEFAULT_SIMULATOR_PORTS.tiktok),
   SIMULATOR_YOUTUBE_PORT: port.default(DEFAULT_SIMULATOR_PORTS.youtube),
+  SIMULATOR_API_FOOTBALL_PORT: port.default(DEFAULT_SIMULATOR_PORTS.api_football),
   SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   SIMULATOR_PUBLIC_HOST: z.string().min(1).optional(),
   SIMULATOR_TASK_DURATION_MS: z.coerce.number().int().min(0).optional(),
   /** stand-in: realistic briefs and competitor analyses (as the demo); schema: the generic sampler's placeholders. */
   SIMULATOR_OPENAI_ANSWERS: z.enum(['stand-in', 'schema']).default('stand-in'),
+  /** Where provider state (renders, uploads, publish ids) is kept across restarts; empty keeps it in memory only. */
+  SIMULATOR_STATE_DIR: z.string().default('.data/simulators'),
 });
 
 /** The limits table with this deployment's overrides applied. */

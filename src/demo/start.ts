@@ -52,6 +52,8 @@ async function main() {
   const sims = await startSimulators({
     ports: DEFAULT_SIMULATOR_PORTS,
     taskDurationMs: { veo3: 15_000, openai: 300, instagram: 1_500, tiktok: 1_500, youtube: 2_000 },
+    // Renders and publishes in flight at a Ctrl-C are still there at the next `npm start`, as at KIE and the platforms.
+    stateDir: path.join(dataDir, 'simulators'),
   });
   // Simulators unless the operator pointed a provider elsewhere.
   const env = loadEnv({ ...sims.env, ...process.env, TEMPORAL_ADDRESS: temporal.address, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });

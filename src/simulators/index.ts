@@ -3,6 +3,7 @@
  * that points the real clients at them. Used by tests, the demo, the bench
  * and `npm run simulators` (main.ts), which all get the same OpenAI answers.
  */
+import path from 'node:path';
 import { InstagramSimulator } from './instagram';
 import { Veo3Simulator } from './veo3';
 import { OpenAiSimulator, type SimResponder } from './openai';
@@ -46,6 +47,11 @@ export interface StartSimulatorsOptions {
    * generic sampler, whose placeholders ("sample name") no rule acts on.
    */
   responders?: 'stand-in' | 'schema';
+  /**
+   * Directory of the simulators' state files (<name>.json): renders, containers, uploads and
+   * publish ids outlive a restart, as they do at the real providers. Unset: memory only.
+   */
+  stateDir?: string;
   /** More OpenAI answers per json_schema name, registered after `responders` (see OpenAiSimulator.registerResponder). */
   openaiResponders?: Record<string, SimResponder>;
 }
@@ -68,6 +74,7 @@ export async function startSimulators(opts: StartSimulatorsOptions = {}): Promis
       ...(duration !== undefined ? { taskDurationMs: duration } : {}),
       ...(opts.host !== undefined ? { host: opts.host } : {}),
       ...(opts.publicHost !== undefined ? { publicHost: opts.publicHost } : {}),
+      ...(opts.stateDir !== undefined ? { stateFile: path.join(opts.stateDir, `${name}.json`) } : {}),
     };
   };
   const sims: Simulators = {

@@ -12,6 +12,7 @@ import {
   type SimReply,
   type SimRequest,
   type SimTask,
+  type SimTaskJson,
   type SimulatorOptions,
 } from './server';
 
@@ -39,6 +40,11 @@ interface Media {
   publishedAt: number;
 }
 
+interface SavedInstagram {
+  containers: Array<Omit<Container, 'task'> & { task: SimTaskJson }>;
+  media: Record<string, Media[]>;
+}
+
 const DAY_MS = 86_400_000;
 const V = '(?:/v\\d+\\.\\d+)?';
 
@@ -61,6 +67,18 @@ export class InstagramSimulator extends SimulatorServer {
   protected override onReset(): void {
     this.containers = new Map();
     this.media = new Map();
+  }
+
+  protected override saveState(): SavedInstagram {
+    return {
+      containers: [...this.containers.values()].map((c) => ({ ...c, task: c.task.toJSON() })),
+      media: Object.fromEntries(this.media),
+    };
+  }
+
+  protected override loadState(state: SavedInstagram): void {
+    for (const c of state.containers) this.containers.set(c.id, { ...c, task: this.restoreTask(c.task) });
+    for (const [userId, list] of Object.entries(state.media)) this.media.set(userId, list);
   }
 
   /** The documented access_token parameter, or a Bearer header. */

@@ -8,12 +8,14 @@
  *   SIMULATOR_PUBLIC_HOST  host other processes use to reach the simulators, written into
  *                          result/upload URLs (default 127.0.0.1; e.g. "simulators" in compose)
  *   SIMULATOR_TASK_DURATION_MS  processing time of the async simulators (default 3000)
+ *   SIMULATOR_STATE_DIR    provider state kept across restarts (default .data/simulators; empty: memory only)
  *   SIMULATOR_OPENAI_ANSWERS    stand-in (default): the demo's answers, a rules-based competitor
  *                          analysis and readable briefs; schema: the generic sampler's
  *                          placeholders ("sample name"), on which no recommendation rule fires
  *
  * Faults and stats: POST /__sim/faults, POST /__sim/reset, GET /__sim/stats on each port.
  */
+import path from 'node:path';
 import { parseEnv, simulatorEnvSchema } from '../config/env';
 import { ConfigError } from '../shared/errors';
 import { SIMULATOR_NAMES, startSimulators, type SimulatorName } from './index';
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
     ports,
     host: env.SIMULATOR_HOST,
     responders: env.SIMULATOR_OPENAI_ANSWERS,
+    ...(env.SIMULATOR_STATE_DIR ? { stateDir: path.resolve(env.SIMULATOR_STATE_DIR) } : {}),
     ...(env.SIMULATOR_PUBLIC_HOST ? { publicHost: env.SIMULATOR_PUBLIC_HOST } : {}),
     ...(duration !== undefined ? { taskDurationMs: { veo3: duration, instagram: duration, tiktok: duration, youtube: duration } } : {}),
   });

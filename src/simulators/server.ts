@@ -5,8 +5,10 @@
  * media route standing in for the provider's CDN. Each provider's simulator
  * only adds its routes and its error envelope.
  */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { sleep } from '../shared/sleep';
@@ -76,6 +78,12 @@ export interface SimulatorOptions {
   publicHost?: string;
   /** Default for the taskDurationMs fault, restored by reset(). Default 3000. */
   taskDurationMs?: number;
+  /**
+   * JSON file keeping provider state (tasks, containers, uploads, publish ids) and the
+   * counters across restarts, as a real provider keeps them while our side restarts:
+   * a demo stopped mid-render finds its render again. Unset (tests): memory only.
+   */
+  stateFile?: string;
 }
 
 export interface SimRequest {
@@ -148,6 +156,15 @@ export class SimTask {
     return this.outcome ?? 'processing';
   }
 
+  toJSON(): SimTaskJson {
+    return { createdAt: this.createdAt, readyAt: this.readyAt, ...(this.outcome ? { outcome: this.outcome } : {}) };
+  }
+
+  /** Restores a settled outcome read from a state file (no onSettled: it never counted as active). */
+  restoreOutcome(outcome: Exclude<TaskState, 'processing'>): void {
+    this.outcome = outcome;
+  }
+
   /** Settles explicitly (synchronous work such as a model call). */
   finish(outcome: Exclude<TaskState, 'processing'> = 'succeeded'): void {
     if (this.outcome) return;
@@ -155,6 +172,15 @@ export class SimTask {
     this.onSettled(this);
   }
 }
+
+/** A task as written to a state file: its clock and, once settled, how it ended. */
+export interface SimTaskJson {
+  createdAt: number;
+  readyAt: number;
+  outcome?: Exclude<TaskState, 'processing'>;
+}
+
+const STATE_FILE_VERSION = 1;
 
 type Handler = (req: SimRequest) => SimReply | Promise<SimReply>;
 
@@ -175,6 +201,7 @@ export abstract class SimulatorServer {
   private hangWaiters = new Set<() => void>();
   private failToggle = false;
   private stopped = false;
+  private saveTimer: NodeJS.Timeout | undefined;
 
   protected constructor(
     /** Short name used in logs and ids. */
@@ -196,6 +223,27 @@ export abstract class SimulatorServer {
   /** Drop provider state (tasks, containers, uploads) on reset(). */
   protected onReset(): void {}
 
+  /** Provider state to keep across restarts, JSON-serialisable (tasks via SimTask.toJSON). Default: none. */
+  protected saveState(): unknown {
+    return undefined;
+  }
+
+  /** Takes back what saveState wrote (restoreTask for tasks). Called before the server listens. */
+  protected loadState(_state: unknown): void {}
+
+  /** A task read back from a state file; one still processing counts as in flight again. */
+  protected restoreTask(json: SimTaskJson): SimTask {
+    const task = new SimTask(
+      json.createdAt,
+      json.readyAt,
+      () => this.currentFaults,
+      (t) => this.active.delete(t),
+    );
+    if (json.outcome) task.restoreOutcome(json.outcome);
+    else this.active.add(task);
+    return task;
+  }
+
   protected route(method: string, pattern: RegExp, handler: Handler): void {
     this.routes.push({ method, pattern, handler });
   }
@@ -203,6 +251,7 @@ export abstract class SimulatorServer {
   async start(): Promise<this> {
     if (this.server) return this;
     this.stopped = false;
+    this.readStateFile();
     const server = http.createServer((req, res) => {
       this.dispatch(req, res).catch((err: unknown) => {
         if (!res.headersSent && !res.destroyed) {
@@ -230,6 +279,7 @@ export abstract class SimulatorServer {
     this.server = undefined;
     this.stopped = true;
     this.releaseHung();
+    this.writeStateFile();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -272,6 +322,46 @@ export abstract class SimulatorServer {
     this.failToggle = false;
     this.releaseHung();
     this.onReset();
+    this.scheduleSave();
+  }
+
+  /** Writes the state file soon: every answered request may have changed provider state. */
+  protected scheduleSave(): void {
+    if (!this.options.stateFile || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.writeStateFile();
+    }, 100);
+    this.saveTimer.unref();
+  }
+
+  private readStateFile(): void {
+    const file = this.options.stateFile;
+    if (!file) return;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    const saved = JSON.parse(text) as { version?: number; counters?: Omit<SimStats, 'inFlight'>; state?: unknown };
+    // A file from another layout is not ours to guess at: start empty rather than half-restored.
+    if (saved.version !== STATE_FILE_VERSION) return;
+    if (saved.counters) this.counters = { ...emptyCounters(), ...saved.counters };
+    if (saved.state !== undefined) this.loadState(saved.state);
+  }
+
+  /** Synchronous and atomic (write, then rename): a Ctrl-C never leaves half a file. */
+  private writeStateFile(): void {
+    const file = this.options.stateFile;
+    if (!file) return;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ version: STATE_FILE_VERSION, counters: this.counters, state: this.saveState() }));
+    renameSync(tmp, file);
   }
 
   stats(): SimStats {
@@ -399,6 +489,8 @@ export abstract class SimulatorServer {
       } catch (err) {
         if (err instanceof SimHttpError) return this.send(res, this.errorFor(err));
         return this.send(res, this.errorFor(new SimHttpError('server_error', `simulator error: ${String(err)}`)));
+      } finally {
+        this.scheduleSave();
       }
     }
     return this.send(res, this.errorFor(new SimHttpError('not_found', `no route for ${method} ${url.pathname}`)));

@@ -13,6 +13,7 @@ import {
   type SimReply,
   type SimRequest,
   type SimTask,
+  type SimTaskJson,
   type SimulatorOptions,
 } from './server';
 import { initRequestSchema } from '../providers/tiktok/schemas';
@@ -45,6 +46,14 @@ export class TikTokSimulator extends SimulatorServer {
 
   protected override onReset(): void {
     this.publishes = new Map();
+  }
+
+  protected override saveState(): Array<Omit<Publish, 'task'> & { task: SimTaskJson }> {
+    return [...this.publishes.values()].map((p) => ({ ...p, task: p.task.toJSON() }));
+  }
+
+  protected override loadState(state: Array<Omit<Publish, 'task'> & { task: SimTaskJson }>): void {
+    for (const p of state) this.publishes.set(p.publishId, { ...p, task: this.restoreTask(p.task) });
   }
 
   protected errorReply(kind: SimErrorKind, message: string, extra: Record<string, unknown>): SimReply {

@@ -11,6 +11,7 @@ import {
   type SimReply,
   type SimRequest,
   type SimTask,
+  type SimTaskJson,
   type SimulatorOptions,
 } from './server';
 import { generateRequestSchema } from '../providers/veo3/schemas';
@@ -29,6 +30,11 @@ interface VeoTask {
   params: Record<string, unknown>;
   aspectRatio: string;
   task: SimTask;
+}
+
+interface SavedVeo3 {
+  tasks: Array<Omit<VeoTask, 'task'> & { task: SimTaskJson }>;
+  callbacks: Veo3Simulator['callbacks'];
 }
 
 const KIE_CODES: Record<SimErrorKind, number> = { ...STATUS_OF, invalid: 400, not_found: 404, unavailable: 455 };
@@ -50,6 +56,21 @@ export class Veo3Simulator extends SimulatorServer {
   protected override onReset(): void {
     this.tasks = new Map();
     Object.assign(this.callbacks, { sent: 0, delivered: 0, rejected: 0, failed: 0 });
+  }
+
+  protected override saveState(): SavedVeo3 {
+    return { tasks: [...this.tasks.values()].map((t) => ({ ...t, task: t.task.toJSON() })), callbacks: this.callbacks };
+  }
+
+  protected override loadState(state: SavedVeo3): void {
+    Object.assign(this.callbacks, state.callbacks);
+    for (const saved of state.tasks) {
+      const entry: VeoTask = { ...saved, task: this.restoreTask(saved.task) };
+      this.tasks.set(entry.taskId, entry);
+      // KIE calls back whenever the render ends, whether or not we were listening meanwhile.
+      const callBackUrl = saved.params.callBackUrl;
+      if (typeof callBackUrl === 'string' && entry.task.state() === 'processing') void this.callBackWhenDone(entry, callBackUrl);
+    }
   }
 
   protected errorReply(kind: SimErrorKind, message: string, extra: Record<string, unknown>): SimReply {

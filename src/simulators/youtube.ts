@@ -11,6 +11,7 @@ import {
   type SimReply,
   type SimRequest,
   type SimTask,
+  type SimTaskJson,
   type SimulatorOptions,
 } from './server';
 import { insertBodySchema, type InsertBody } from '../providers/youtube/schemas';
@@ -47,6 +48,12 @@ const GOOGLE: Record<SimErrorKind, { status: number; reason: string; domain: str
   not_found: { status: 404, reason: 'notFound', domain: 'global', statusText: 'NOT_FOUND' },
 };
 
+interface SavedYouTube {
+  /** Stored bytes of an unfinished session, base64: a resumed upload continues where it stopped. */
+  sessions: Array<Omit<Session, 'chunks'> & { bytes: string }>;
+  videos: Array<Omit<Video, 'task'> & { task: SimTaskJson }>;
+}
+
 const UPLOAD_PATH = '/upload/youtube/v3/videos';
 
 export class YouTubeSimulator extends SimulatorServer {
@@ -69,6 +76,20 @@ export class YouTubeSimulator extends SimulatorServer {
     this.videos = new Map();
     this.maxBytesPerPut = Number.POSITIVE_INFINITY;
     this.failNextPuts = 0;
+  }
+  protected override saveState(): SavedYouTube {
+    return {
+      sessions: [...this.sessions.values()].map(({ chunks, ...rest }) => ({ ...rest, bytes: Buffer.concat(chunks).toString('base64') })),
+      videos: [...this.videos.values()].map((v) => ({ ...v, task: v.task.toJSON() })),
+    };
+  }
+
+  protected override loadState(state: SavedYouTube): void {
+    for (const { bytes, ...rest } of state.sessions) {
+      const stored = Buffer.from(bytes, 'base64');
+      this.sessions.set(rest.id, { ...rest, chunks: stored.length ? [stored] : [] });
+    }
+    for (const v of state.videos) this.videos.set(v.id, { ...v, task: this.restoreTask(v.task) });
   }
 
   protected errorReply(kind: SimErrorKind, message: string, extra: Record<string, unknown>): SimReply {
