@@ -363,3 +363,18 @@ export const fixtures = pgTable('fixtures', {
   status: text('status').notNull(),
   updatedAt: updatedAt(),
 });
+
+/**
+ * Aliases an editor taught (`reelflow names alias`): a mention that resolves to one player
+ * from then on. Kept apart from players.aliases, which a roster load or sync rewrites.
+ */
+export const nameAliases = pgTable('name_aliases', {
+  /** normalizeName() of the mention: "Grizi", "grizi" and "GRIZI" are one alias. */
+  mention: text('mention').primaryKey(),
+  playerId: text('player_id')
+    .notNull()
+    .references(() => players.id, { onDelete: 'cascade' }),
+  /** Who taught it (CLI user, API token name). */
+  createdBy: text('created_by').notNull(),
+  createdAt: createdAt(),
+});
