@@ -159,6 +159,26 @@ export const envSchema = z.object({
     }),
   /** Videos older than this when first seen are recorded but not analysed: old news. Default 168 (a week). */
   COMPETITOR_MAX_VIDEO_AGE_HOURS: z.coerce.number().int().min(1).max(100_000).default(168),
+
+  /** Competitor audio (src/media): where downloads and chunks live, one directory per video's stable key. */
+  AUDIO_DIR: z.string().min(1).default('.data/audio'),
+  YT_DLP_PATH: z.string().min(1).default('yt-dlp'),
+  FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+  FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+  /** Longer competitor audio ends `too_long` without a transcription. Default 90 (two chunks at 64 kbit/s). */
+  COMPETITOR_MAX_AUDIO_MINUTES: z.coerce.number().positive().max(1_440).default(90),
+  /** Largest file one transcription upload carries: OpenAI refuses more than 25 MiB (26,214,400 bytes). Default 24 MiB. */
+  AUDIO_CHUNK_MAX_BYTES: z.coerce.number().int().min(16_384).max(26_214_400).default(25_165_824),
+  /** Largest source file downloaded at all (a direct media URL, or yt-dlp's --max-filesize). Default 500 MiB. */
+  MEDIA_MAX_DOWNLOAD_BYTES: z.coerce.number().int().min(1).default(524_288_000),
+  /**
+   * Let media downloads reach private and loopback addresses (the simulators on 127.0.0.1). Default false:
+   * a competitor's media URL must not make our workers fetch from our own network.
+   */
+  MEDIA_ALLOW_PRIVATE_HOSTS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 
 export type Env = z.infer<typeof envSchema>;
