@@ -7,6 +7,7 @@
  *
  * Pure: no database, no Node built-ins.
  */
+import { LALIGA_NICKNAMES, type NicknameEntry } from './nicknames';
 
 export interface RosterEntry {
   id: string;
@@ -16,7 +17,18 @@ export interface RosterEntry {
 }
 
 export type NameResolution =
-  { status: 'resolved'; playerId: string } | { status: 'ambiguous'; candidates: string[] } | { status: 'unknown' };
+  | { status: 'resolved'; playerId: string }
+  | { status: 'ambiguous'; candidates: string[] }
+  | { status: 'unknown' }
+  /** A word that is not a player's name (a club, "Jornada", "Today"): skipped and counted, never flagged. */
+  | { status: 'not_a_name'; reason: 'stop_word' | 'team' };
+
+export interface ResolverOptions {
+  /** Nicknames merged into the roster's aliases (default: the shipped La Liga table). */
+  nicknames?: readonly NicknameEntry[];
+  /** Aliases an editor taught (`reelflow names alias`): exact, and stronger than any guess. */
+  learned?: ReadonlyArray<{ mention: string; playerId: string }>;
+}
 
 export interface NameResolver {
   /** `team` is the club the speaker tied the name to, if any ("Álvarez, del Levante"). */
@@ -147,6 +159,145 @@ export function teamMatches(hint: string, rosterTeam: string): boolean {
   return wanted.length > 0 && wanted.every((t) => have.has(t));
 }
 
+/**
+ * Capitalised words a transcript (or a model reading one) may offer as a name
+ * that are nobody's name: fantasy vocabulary, greetings, Spanish and English
+ * sentence openers. Normalised forms (lowercase, no accents).
+ */
+const STOP_WORDS = new Set(
+  [
+    // Fantasy and football vocabulary
+    'fantasy',
+    'laliga',
+    'liga',
+    'la liga',
+    'jornada',
+    'chollo',
+    'chollos',
+    'mister',
+    'fichaje',
+    'fichajes',
+    'equipo',
+    'once',
+    'partido',
+    'gol',
+    'goles',
+    'capitan',
+    'capitania',
+    'portero',
+    'defensa',
+    'delantero',
+    'centrocampista',
+    'mercado',
+    'puja',
+    'pujas',
+    'clausula',
+    'puntos',
+    'biwenger',
+    'comunio',
+    'futbol',
+    'var',
+    'champions',
+    'copa',
+    'supercopa',
+    'europa',
+    'derbi',
+    'clasico',
+    'penalti',
+    'titular',
+    'suplente',
+    'lesion',
+    'regalado',
+    'ojo',
+    // Spanish openers and fillers
+    'hola',
+    'hoy',
+    'buenas',
+    'bueno',
+    'vamos',
+    'familia',
+    'amigos',
+    'atencion',
+    'cuidado',
+    'dale',
+    'venga',
+    'fichadlo',
+    'vendedlo',
+    'fichalo',
+    'vendelo',
+    'mirad',
+    'oye',
+    'esta',
+    'este',
+    'esto',
+    'pero',
+    'porque',
+    'ademas',
+    'tambien',
+    'nada',
+    'nadie',
+    'todo',
+    'todos',
+    'si',
+    'no',
+    'muy',
+    'mas',
+    'que',
+    'como',
+    'donde',
+    'cuando',
+    'ya',
+    'aqui',
+    'alli',
+    'lunes',
+    'martes',
+    'miercoles',
+    'jueves',
+    'viernes',
+    'sabado',
+    'domingo',
+    'dios',
+    'madre',
+    'mia',
+    // English
+    'the',
+    'this',
+    'that',
+    'today',
+    'hello',
+    'hi',
+    'guys',
+    'and',
+    'but',
+    'so',
+    'what',
+    'when',
+    'here',
+    'there',
+    'captain',
+    'goal',
+    'goals',
+    'team',
+    'league',
+    'week',
+    'gameweek',
+    'buy',
+    'sell',
+    'must',
+    'wow',
+    'yes',
+    'okay',
+    'ok',
+  ].map((w) => w),
+);
+
+/** A mention that names no player: a stop word, or a club (clubs are resolved by teamMatches, not here). */
+function notAName(normalized: string): NameResolution | null {
+  if (STOP_WORDS.has(normalized)) return { status: 'not_a_name', reason: 'stop_word' };
+  if (TEAM_ALIAS_TO_CANONICAL.has(normalized)) return { status: 'not_a_name', reason: 'team' };
+  return null;
+}
+
 interface Surname {
   initial: string;
   surname: string;
@@ -183,17 +334,36 @@ class KeyIndex {
   }
 }
 
-export function createNameResolver(players: readonly RosterEntry[]): NameResolver {
+/** The shipped nicknames of each roster player: same name (accents and case aside) at the same club. */
+function nicknamesOf(p: RosterEntry, table: readonly NicknameEntry[]): string[] {
+  const name = normalizeName(p.name);
+  // A nickname that is just the surname ("Budimír") stays a surname: weak evidence a club hint can overrule.
+  const surnamesOfName = new Set(surnameKeys(name).map((k) => k.surname));
+  return table
+    .filter((e) => normalizeName(e.name) === name && teamMatches(e.team, p.team))
+    .flatMap((e) => e.nicknames)
+    .filter((n) => !surnamesOfName.has(normalizeName(n)));
+}
+
+export function createNameResolver(players: readonly RosterEntry[], options: ResolverOptions = {}): NameResolver {
   const teamOf = new Map(players.map((p) => [p.id, p.team]));
+  const known = new Set(players.map((p) => p.id));
   const full = new KeyIndex();
   const fullSound = new KeyIndex();
   const surnames = new KeyIndex();
   const surnameSound = new KeyIndex();
   const initials = new KeyIndex();
+  /** First names of multi-word names: "Carlos" alone is any Carlos, so never one of them. */
+  const givenNames = new KeyIndex();
+  const learned = new Map<string, string>();
+  for (const l of options.learned ?? []) if (known.has(l.playerId)) learned.set(normalizeName(l.mention), l.playerId);
+  const table = options.nicknames ?? LALIGA_NICKNAMES;
 
   for (const p of players) {
     const name = normalizeName(p.name);
-    for (const spelling of [name, ...(p.aliases ?? []).map(normalizeName)]) {
+    const tokens = name.split(' ');
+    if (tokens.length > 1 && !PARTICLES.has(tokens[0]!)) givenNames.add(tokens[0]!, p.id);
+    for (const spelling of [name, ...[...(p.aliases ?? []), ...nicknamesOf(p, table)].map(normalizeName)]) {
       for (const key of new Set([spelling, stripLeadingParticles(spelling)])) {
         full.add(key, p.id);
         fullSound.add(phoneticKey(key), p.id);
@@ -220,6 +390,27 @@ export function createNameResolver(players: readonly RosterEntry[]): NameResolve
     return { status: 'ambiguous', candidates: ids.sort() };
   }
 
+  /**
+   * A bare first name: every roster player who has it (as a first name or as
+   * an alias) is a candidate. One of several is never picked, unless the club
+   * said alongside narrows them to one; a first name only one player has is
+   * still flagged unless it is that player's known alias ("Lamine").
+   */
+  function sharedGivenName(normalized: string, team: string | null | undefined): NameResolution | null {
+    const byGiven = givenNames.get(normalized);
+    if (!byGiven) return null;
+    const byAlias = full.get(normalized) ?? new Set<string>();
+    const all = new Set([...byGiven, ...byAlias]);
+    if (all.size === 1 && byAlias.size === 1) return null;
+    let ids = [...all];
+    if (team) {
+      const inTeam = ids.filter((id) => teamMatches(team, teamOf.get(id) ?? ''));
+      if (inTeam.length === 1) return { status: 'resolved', playerId: inTeam[0]! };
+      if (inTeam.length > 1) ids = inTeam;
+    }
+    return { status: 'ambiguous', candidates: ids.sort() };
+  }
+
   /** All ids at the smallest tolerated distance, over full names and surnames together. */
   function fuzzy(key: string): Set<string> | undefined {
     let best = Infinity;
@@ -242,6 +433,10 @@ export function createNameResolver(players: readonly RosterEntry[]): NameResolve
     resolve(rawName, opts = {}) {
       const normalized = normalizeName(rawName);
       if (!normalized) return { status: 'unknown' };
+      const taught = learned.get(normalized);
+      if (taught) return { status: 'resolved', playerId: taught };
+      const skipped = notAName(normalized);
+      if (skipped) return skipped;
       const team = opts.team;
       const variants = [...new Set([normalized, stripLeadingParticles(normalized)])];
       const initialForm = /^([a-z]) (.+)$/.exec(normalized);
@@ -249,6 +444,7 @@ export function createNameResolver(players: readonly RosterEntry[]): NameResolve
       // Ordered from the most to the least certain evidence; the first step
       // that finds anyone decides, so a typo match never overrides an exact one.
       const steps: Array<() => NameResolution | null> = [
+        () => sharedGivenName(normalized, team),
         ...variants.map((v) => () => decide(full.get(v), team, true)),
         () => (initialForm ? decide(initials.get(`${initialForm[1]} ${phoneticKey(initialForm[2]!)}`), team, false) : null),
         ...variants.map((v) => () => decide(surnames.get(v), team, false)),

@@ -81,7 +81,8 @@ export async function saveCompetitorVideo(db: Db, input: SaveCompetitorVideoInpu
   const playersMentioned = [...new Set(stored.players.flatMap((p) => (p.playerId ? [p.playerId] : [])))];
   const ambiguousNames: FlaggedName[] = analysis.players.flatMap((p, i) => {
     const r = input.resolution[i]!;
-    if (r.status === 'resolved') return [];
+    // A club or a word like "Jornada" is nobody: it stays in the stored analysis (playerId null), no human needs to look.
+    if (r.status === 'resolved' || r.status === 'not_a_name') return [];
     return [{ name: p.name, team: p.team, reason: r.status, candidates: r.status === 'ambiguous' ? r.candidates : [] }];
   });
 

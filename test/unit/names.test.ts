@@ -127,3 +127,53 @@ describe('building blocks', () => {
     expect(teamMatches('Barça', 'Barcelona')).toBe(true);
   });
 });
+
+describe('a roster the project has never seen: no aliases of its own', () => {
+  // As a roster export or an API-Football sync brings it: names and clubs only.
+  const bare = createNameResolver([
+    { id: 'griezmann', name: 'Antoine Griezmann', team: 'Atlético de Madrid' },
+    { id: 'yamal', name: 'Lamine Yamal', team: 'FC Barcelona' },
+    { id: 'vini', name: 'Vinícius Júnior', team: 'Real Madrid CF' },
+    { id: 'alvarez', name: 'Carlos Álvarez', team: 'Levante UD' },
+    { id: 'vicente', name: 'Carlos Vicente', team: 'Alavés' },
+    { id: 'romero', name: 'Iván Romero', team: 'Levante UD' },
+    { id: 'sorloth', name: 'Alexander Sørloth', team: 'Atlético de Madrid' },
+  ]);
+
+  it('knows the shipped nicknames, accent-less forms and common misspellings', () => {
+    expect(bare.resolve('Grizi')).toEqual(resolved('griezmann'));
+    expect(bare.resolve('Principito')).toEqual(resolved('griezmann'));
+    expect(bare.resolve('Lamine')).toEqual(resolved('yamal'));
+    expect(bare.resolve('Vinisius')).toEqual(resolved('vini'));
+    expect(bare.resolve('Vini Jr')).toEqual(resolved('vini'));
+    expect(bare.resolve('Sorloth')).toEqual(resolved('sorloth'));
+  });
+
+  it('a first name two players share is ambiguous with both, unless the club said picks one', () => {
+    expect(bare.resolve('Carlos')).toEqual(ambiguous('alvarez', 'vicente'));
+    expect(bare.resolve('CARLOS')).toEqual(ambiguous('alvarez', 'vicente'));
+    expect(bare.resolve('Carlos', { team: 'Levante' })).toEqual(resolved('alvarez'));
+  });
+
+  it('a first name only one player has, and no nickname says so, is flagged with that candidate, not resolved', () => {
+    expect(bare.resolve('Iván')).toEqual(ambiguous('romero'));
+  });
+
+  it('skips clubs and capitalised words that are nobody, in Spanish and English', () => {
+    for (const word of ['Jornada', 'Hoy', 'Fantasy', 'Mister', 'Today', 'The', 'Captain']) {
+      expect(bare.resolve(word), word).toEqual({ status: 'not_a_name', reason: 'stop_word' });
+    }
+    for (const club of ['Atleti', 'Betis', 'Barça']) expect(bare.resolve(club), club).toEqual({ status: 'not_a_name', reason: 'team' });
+  });
+
+  it('an alias an editor taught wins over every guess, and one for a player not on the roster is ignored', () => {
+    const taught = createNameResolver([{ id: 'alvarez', name: 'Carlos Álvarez', team: 'Levante' }], {
+      learned: [
+        { mention: 'El Mago de Levante', playerId: 'alvarez' },
+        { mention: 'Zarpazo', playerId: 'gone' },
+      ],
+    });
+    expect(taught.resolve('el mago de levante')).toEqual(resolved('alvarez'));
+    expect(taught.resolve('Zarpazo')).toEqual(unknown);
+  });
+});
