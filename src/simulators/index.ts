@@ -4,6 +4,7 @@
  * and `npm run simulators` (main.ts), which all get the same OpenAI answers.
  */
 import path from 'node:path';
+import { ApiFootballSimulator } from './api-football';
 import { InstagramSimulator } from './instagram';
 import { Veo3Simulator } from './veo3';
 import { OpenAiSimulator, type SimResponder } from './openai';
@@ -17,7 +18,7 @@ import { YouTubeSimulator } from './youtube';
  * channel feeds (provider youtube_data), the Instagram one Business Discovery (instagram_graph).
  * Audio downloads (audio_fetch) go to the media the simulators serve, through the real yt-dlp.
  */
-export const SIMULATOR_NAMES = ['veo3', 'openai', 'instagram', 'tiktok', 'youtube'] as const;
+export const SIMULATOR_NAMES = ['veo3', 'openai', 'instagram', 'tiktok', 'youtube', 'api_football'] as const;
 export type SimulatorName = (typeof SIMULATOR_NAMES)[number];
 
 export interface Simulators {
@@ -26,6 +27,7 @@ export interface Simulators {
   instagram: InstagramSimulator;
   tiktok: TikTokSimulator;
   youtube: YouTubeSimulator;
+  api_football: ApiFootballSimulator;
 }
 
 export interface StartSimulatorsOptions {
@@ -83,6 +85,7 @@ export async function startSimulators(opts: StartSimulatorsOptions = {}): Promis
     instagram: new InstagramSimulator(o('instagram')),
     tiktok: new TikTokSimulator(o('tiktok')),
     youtube: new YouTubeSimulator(o('youtube')),
+    api_football: new ApiFootballSimulator(o('api_football')),
   };
   const responders = { ...((opts.responders ?? 'stand-in') === 'stand-in' ? contentResponders : {}), ...opts.openaiResponders };
   for (const [name, responder] of Object.entries(responders)) sims.openai.registerResponder(name, responder);
@@ -111,5 +114,6 @@ function simulatorEnv(sims: Simulators): Record<string, string> {
     TIKTOK_BASE_URL: sims.tiktok.url,
     YOUTUBE_UPLOAD_BASE_URL: `${sims.youtube.url}/upload/youtube/v3`,
     YOUTUBE_API_BASE_URL: `${sims.youtube.url}/youtube/v3`,
+    API_FOOTBALL_BASE_URL: sims.api_football.url,
   };
 }

@@ -3,7 +3,7 @@
  * Prints the environment lines that point the engine at them.
  *
  *   SIMULATOR_VEO3_PORT=7301 SIMULATOR_OPENAI_PORT=7302 SIMULATOR_INSTAGRAM_PORT=7303
- *   SIMULATOR_TIKTOK_PORT=7304 SIMULATOR_YOUTUBE_PORT=7305   (defaults shown)
+ *   SIMULATOR_TIKTOK_PORT=7304 SIMULATOR_YOUTUBE_PORT=7305 SIMULATOR_API_FOOTBALL_PORT=7306   (defaults shown)
  *   SIMULATOR_HOST         bind address (default 127.0.0.1; 0.0.0.0 in a container)
  *   SIMULATOR_PUBLIC_HOST  host other processes use to reach the simulators, written into
  *                          result/upload URLs (default 127.0.0.1; e.g. "simulators" in compose)
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     instagram: env.SIMULATOR_INSTAGRAM_PORT,
     tiktok: env.SIMULATOR_TIKTOK_PORT,
     youtube: env.SIMULATOR_YOUTUBE_PORT,
+    api_football: env.SIMULATOR_API_FOOTBALL_PORT,
   };
   const duration = env.SIMULATOR_TASK_DURATION_MS;
   const running = await startSimulators({

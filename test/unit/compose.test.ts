@@ -127,6 +127,7 @@ describe('docker-compose.yml against the code it deploys', () => {
       TIKTOK_BASE_URL: { url: env.TIKTOK_BASE_URL, provider: 'tiktok' },
       YOUTUBE_UPLOAD_BASE_URL: { url: env.YOUTUBE_UPLOAD_BASE_URL, provider: 'youtube' },
       YOUTUBE_API_BASE_URL: { url: env.YOUTUBE_API_BASE_URL, provider: 'youtube' },
+      API_FOOTBALL_BASE_URL: { url: env.API_FOOTBALL_BASE_URL, provider: 'api_football' },
     };
     expect(new Set(Object.values(urls).map((u) => u.provider))).toEqual(new Set(SIMULATOR_NAMES));
     for (const [key, { url, provider }] of Object.entries(urls)) {

@@ -20,6 +20,7 @@ const SIMULATED = {
   TIKTOK_BASE_URL: 'http://simulators:7304',
   YOUTUBE_UPLOAD_BASE_URL: 'http://simulators:7305/upload/youtube/v3',
   YOUTUBE_API_BASE_URL: 'http://simulators:7305/youtube/v3',
+  API_FOOTBALL_BASE_URL: 'http://simulators:7306',
 };
 
 const REAL_KEYS = {
@@ -29,6 +30,7 @@ const REAL_KEYS = {
   INSTAGRAM_USER_ID: '17841455555555555',
   TIKTOK_ACCESS_TOKEN: 'act.live',
   YOUTUBE_ACCESS_TOKEN: 'ya29.live',
+  API_FOOTBALL_KEY: 'apisports-live',
 };
 
 describe('provider credentials', () => {
@@ -49,6 +51,7 @@ describe('provider credentials', () => {
       'TIKTOK_ACCESS_TOKEN is required when TIKTOK_BASE_URL points at https://open.tiktokapis.com (a non-local host)',
       'YOUTUBE_ACCESS_TOKEN is required when YOUTUBE_UPLOAD_BASE_URL points at ' +
         'https://www.googleapis.com/upload/youtube/v3 (a non-local host)',
+      'API_FOOTBALL_KEY is required when API_FOOTBALL_BASE_URL points at https://v3.football.api-sports.io (a non-local host)',
     ]);
     expect(() => assertProviderCredentials(loadEnv({}))).toThrow(ConfigError);
     // createProviders is what every client-building process goes through.
