@@ -114,6 +114,12 @@ function simulatorEnv(sims: Simulators): Record<string, string> {
     TIKTOK_BASE_URL: sims.tiktok.url,
     YOUTUBE_UPLOAD_BASE_URL: `${sims.youtube.url}/upload/youtube/v3`,
     YOUTUBE_API_BASE_URL: `${sims.youtube.url}/youtube/v3`,
+    // Competitor discovery: feeds and channel pages on the YouTube simulator, Business Discovery on the Instagram one.
+    YOUTUBE_FEED_BASE_URL: sims.youtube.url,
+    YOUTUBE_DATA_API_BASE_URL: `${sims.youtube.url}/youtube/v3`,
+    INSTAGRAM_GRAPH_BASE_URL: `${sims.instagram.url}/v25.0`,
+    INSTAGRAM_GRAPH_ACCESS_TOKEN: 'sim-token',
+    INSTAGRAM_GRAPH_USER_ID: '17841400000000000',
     API_FOOTBALL_BASE_URL: sims.api_football.url,
   };
 }

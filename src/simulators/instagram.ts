@@ -15,6 +15,7 @@ import {
   type SimTaskJson,
   type SimulatorOptions,
 } from './server';
+import { InstagramDiscoverySim } from './instagram-discovery';
 
 export interface InstagramSimulatorOptions extends SimulatorOptions {
   /** Publishes allowed per account per 24 h (Meta documents 50). Default unlimited, so long benches are not throttled by surprise. */
@@ -49,6 +50,8 @@ const DAY_MS = 86_400_000;
 const V = '(?:/v\\d+\\.\\d+)?';
 
 export class InstagramSimulator extends SimulatorServer {
+  /** Business Discovery of competitor accounts (instagram-discovery.ts); mounted first, it narrows GET /<id>. */
+  readonly discovery = this.extend(new InstagramDiscoverySim(() => this.url));
   publishQuota: number;
   containerTtlMs: number;
   private containers = new Map<string, Container>();

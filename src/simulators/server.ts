@@ -188,6 +188,26 @@ interface Route {
   method: string;
   pattern: RegExp;
   handler: Handler;
+  /** Narrows a pattern another route shares (Business Discovery and container reads are both GET /<id>). */
+  when?: (req: SimRequest) => boolean;
+}
+
+/**
+ * More routes on a provider's simulator from a file of its own (competitor discovery on the
+ * YouTube and Instagram hosts): API routes, /__sim/ control routes, requests that need no
+ * credentials, and plain-JSON state that reset() clears and the state file keeps.
+ */
+export interface SimExtension {
+  /** Key of its state in the state file. */
+  readonly name: string;
+  routes(): Array<{ method: string; pattern: RegExp; handler: Handler; when?: (req: SimRequest) => boolean }>;
+  /** Paths under /__sim/ (e.g. /__sim/youtube/channels), answered as control routes: not counted, no faults. */
+  controlRoutes(): Array<{ method: string; pattern: RegExp; handler: (req: SimRequest) => SimReply }>;
+  /** True for requests the real provider serves without a token (public feeds, an API key in the query). */
+  isPublic(req: SimRequest): boolean;
+  reset(): void;
+  toJSON(): unknown;
+  load(state: unknown): void;
 }
 
 export abstract class SimulatorServer {
@@ -202,6 +222,7 @@ export abstract class SimulatorServer {
   private failToggle = false;
   private stopped = false;
   private saveTimer: NodeJS.Timeout | undefined;
+  private readonly extensions: SimExtension[] = [];
 
   protected constructor(
     /** Short name used in logs and ids. */
@@ -246,6 +267,13 @@ export abstract class SimulatorServer {
 
   protected route(method: string, pattern: RegExp, handler: Handler): void {
     this.routes.push({ method, pattern, handler });
+  }
+
+  /** Mounts an extension; its routes go before the simulator's own (call it before registering those). */
+  protected extend<E extends SimExtension>(extension: E): E {
+    this.extensions.push(extension);
+    this.routes.push(...extension.routes());
+    return extension;
   }
 
   async start(): Promise<this> {
@@ -322,6 +350,7 @@ export abstract class SimulatorServer {
     this.failToggle = false;
     this.releaseHung();
     this.onReset();
+    for (const e of this.extensions) e.reset();
     this.scheduleSave();
   }
 
@@ -345,11 +374,17 @@ export abstract class SimulatorServer {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
-    const saved = JSON.parse(text) as { version?: number; counters?: Omit<SimStats, 'inFlight'>; state?: unknown };
+    const saved = JSON.parse(text) as {
+      version?: number;
+      counters?: Omit<SimStats, 'inFlight'>;
+      state?: unknown;
+      extensions?: Record<string, unknown>;
+    };
     // A file from another layout is not ours to guess at: start empty rather than half-restored.
     if (saved.version !== STATE_FILE_VERSION) return;
     if (saved.counters) this.counters = { ...emptyCounters(), ...saved.counters };
     if (saved.state !== undefined) this.loadState(saved.state);
+    for (const e of this.extensions) if (saved.extensions?.[e.name] !== undefined) e.load(saved.extensions[e.name]);
   }
 
   /** Synchronous and atomic (write, then rename): a Ctrl-C never leaves half a file. */
@@ -360,7 +395,8 @@ export abstract class SimulatorServer {
     this.saveTimer = undefined;
     mkdirSync(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ version: STATE_FILE_VERSION, counters: this.counters, state: this.saveState() }));
+    const extensions = Object.fromEntries(this.extensions.map((e) => [e.name, e.toJSON()]));
+    writeFileSync(tmp, JSON.stringify({ version: STATE_FILE_VERSION, counters: this.counters, state: this.saveState(), extensions }));
     renameSync(tmp, file);
   }
 
@@ -476,13 +512,13 @@ export abstract class SimulatorServer {
 
     const injected = this.injectedFault();
     if (injected) return this.send(res, injected);
-    if (!this.isAuthorized(simReq)) {
+    if (!this.isAuthorized(simReq) && !this.extensions.some((e) => e.isPublic(simReq))) {
       return this.send(res, this.errorFor(new SimHttpError('unauthorized', 'missing or invalid credentials')));
     }
     for (const route of this.routes) {
       if (route.method !== method) continue;
       const match = route.pattern.exec(url.pathname);
-      if (!match) continue;
+      if (!match || (route.when && !route.when(simReq))) continue;
       simReq.params = match.slice(1).map((p) => decodeURIComponent(p ?? ''));
       try {
         return this.send(res, await route.handler(simReq));
@@ -536,6 +572,14 @@ export abstract class SimulatorServer {
         return { status: 200, body: { ok: true } };
       }
       if (path === '/__sim/stats' && req.method === 'GET') return { status: 200, body: this.stats() };
+      for (const route of this.extensions.flatMap((e) => e.controlRoutes())) {
+        const match = route.method === req.method ? route.pattern.exec(path) : null;
+        if (!match) continue;
+        req.params = match.slice(1).map((p) => decodeURIComponent(p ?? ''));
+        const reply = route.handler(req);
+        this.scheduleSave();
+        return reply;
+      }
     } catch (err) {
       const message =
         err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : String((err as Error).message);

@@ -15,6 +15,7 @@ import {
   type SimulatorOptions,
 } from './server';
 import { insertBodySchema, type InsertBody } from '../providers/youtube/schemas';
+import { YouTubeDiscoverySim } from './youtube-discovery';
 
 interface Session {
   id: string;
@@ -57,6 +58,8 @@ interface SavedYouTube {
 const UPLOAD_PATH = '/upload/youtube/v3/videos';
 
 export class YouTubeSimulator extends SimulatorServer {
+  /** Competitor channels: feeds, channel pages and the Data API's reads (youtube-discovery.ts). */
+  readonly discovery = this.extend(new YouTubeDiscoverySim(() => this.url));
   /** Store at most this many bytes per PUT and answer 308, as a server keeping a partial chunk would. Default unlimited. */
   maxBytesPerPut = Number.POSITIVE_INFINITY;
   /** The next N data PUTs keep what maxBytesPerPut allows, then answer 503, like a connection dropped mid-upload. */

@@ -149,7 +149,8 @@ function describeDiscoveryError(res: HttpResponse): ProviderError | undefined {
     return new ProviderError(
       PROVIDER,
       'permanent',
-      `no Instagram business or creator account by that username (personal and age-gated accounts are not visible to Business Discovery): ${e.message}`,
+      'no Instagram business or creator account by that username ' +
+        `(personal and age-gated accounts are not visible to Business Discovery): ${e.message}`,
       { status: res.status, code: 'unknown_user' },
     );
   }

@@ -202,7 +202,8 @@ export class YouTubeDiscoveryClient implements ChannelDiscovery {
     if (res.status === 404) {
       const message =
         opts.notFound === 'permanent'
-          ? `no feed for channel ${channelId} (HTTP 404; YouTube's feed also 404s now and then for real channels: try again, or set YOUTUBE_DATA_API_KEY)`
+          ? `no feed for channel ${channelId} (HTTP 404; YouTube's feed also 404s now and then for real channels: ` +
+            'try again, or set YOUTUBE_DATA_API_KEY)'
           : `feed of channel ${channelId} answered HTTP 404 (intermittent for valid channels; retried)`;
       throw new ProviderError(PROVIDER, opts.notFound, message, { status: 404, code: 'feed_not_found' });
     }
@@ -217,7 +218,7 @@ export class YouTubeDiscoveryClient implements ChannelDiscovery {
   }
 
   private async channelIdFromPage(handle: string): Promise<string> {
-    const res = await this.web.send({ method: 'GET', path: `/${encodeURIComponent(handle)}` });
+    const res = await this.web.send({ method: 'GET', path: `/${handle}` });
     if (res.status === 404) throw notFound(`no YouTube channel with handle ${handle} (its page answered 404)`);
     if (res.status < 200 || res.status >= 300) throw statusError(PROVIDER, res, `channel page of ${handle} answered HTTP ${res.status}`);
     const id =
