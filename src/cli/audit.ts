@@ -27,6 +27,8 @@ function cliAuditAction(command: string, args: readonly string[]): string | unde
       return 'recommendations.bargains';
     case 'roster':
       return 'roster.load';
+    case 'names':
+      return sub === 'alias' ? 'names.alias' : undefined;
     case 'competitor':
       return 'competitor.ingest';
     case 'recommendations':
@@ -44,7 +46,7 @@ function cliAuditAction(command: string, args: readonly string[]): string | unde
 }
 
 /** Who ran the CLI, as the OS knows them (a container may have no passwd entry). */
-function cliActor(): string {
+export function cliActor(): string {
   let user: string | undefined;
   try {
     user = os.userInfo().username;

@@ -25,6 +25,7 @@ import { BadInputError } from '../shared/errors';
 import { temporalWorkflowUrl } from '../shared/temporal-ui';
 import type { FlagValues } from './flags';
 import { terminalSafe } from './format';
+import { namesCommands } from './names-commands';
 import { tokenCommands } from './token-commands';
 
 export interface ExtraCommandContext {
@@ -55,6 +56,7 @@ async function withService<T>(ctx: ExtraCommandContext, fn: (service: Recommenda
 
 export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise<number>> = {
   ...tokenCommands,
+  ...namesCommands,
   schedule: scheduleCommand,
 
   async roster(ctx) {

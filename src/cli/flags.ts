@@ -68,6 +68,8 @@ export const COMMAND_FLAGS: Record<string, readonly FlagName[]> = {
   breaking: ['title', 'player', 'platforms'],
   schedule: [],
   roster: [],
+  'names unknown': ['limit'],
+  names: [],
   competitor: [],
   'recommendations generate': ['limit'],
   'recommendations stats': [],

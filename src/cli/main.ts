@@ -16,6 +16,7 @@
  *   reelflow schedule create|pause|unpause|trigger|describe [hourly|bargains] [note]   (default: the hourly one; create: both)
  *                    trigger names the workflow it started (or the run in progress that made SKIP drop it)
  *   reelflow roster load <file.json|file.csv>    our players, prices and form (BargainAnalyzer / API-Sports shape)
+ *   reelflow names unknown [--limit N] | alias "<mention>" <player>   names nobody could resolve; teach one
  *   reelflow competitor ingest [file]            transcribe and analyse competitor videos (default: the shipped sample)
  *   reelflow recommendations generate [--limit lookbackDays] | stats
  *   reelflow token:create --name N --role read|operator   an API token, printed once | token:list | token:revoke <id>
