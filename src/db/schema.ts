@@ -141,6 +141,11 @@ export const competitiveRecommendations = pgTable(
     dedupeKey: text('dedupe_key'),
     workflowId: text('workflow_id'),
     error: text('error'),
+    /**
+     * The approval step: what waits for a decision (stage, what to review, since when) and every
+     * decision taken ({stage, decision, by, note, at}). Null when no approval was ever asked.
+     */
+    approval: jsonb('approval'),
     publishedAt: ts('published_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
