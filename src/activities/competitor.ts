@@ -1,41 +1,38 @@
 /**
  * Competitor analysis activities.
  *
- * - openai queue: transcribeCompetitorVideo, analyseCompetitorVideo. Each is
- *   an automation_queue job run through runProviderJob, so it holds an
+ * - openai queue: transcribeCompetitorAudio (one audio chunk), analyseCompetitorVideo.
+ *   Each is an automation_queue job run through runProviderJob, so it holds an
  *   OpenAI slot (cap, spacing, priority order) while it calls the model.
- * - base queue: enqueueCompetitorJobs, saveCompetitorVideo,
- *   generateRecommendations (database work, plus starting recommendation
- *   workflows).
+ * - base queue: findCompetitorVideo, enqueueCompetitorJobs, saveCompetitorVideo,
+ *   saveUnprocessedCompetitorVideo, generateRecommendations (database work,
+ *   plus starting recommendation workflows).
+ * The audio itself is fetched on the audio_fetch queue (audio-fetch.ts).
  */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { Context } from '@temporalio/activity';
+import { JOB_TYPES, type JobType } from '../config/providers';
 import { isPriority, type Priority } from '../config/priorities';
-import { players } from '../db/schema';
+import { players, type CompetitiveVideo } from '../db/schema';
 import { analyseTranscript, parseCompetitorAnalysis, type CompetitorAnalysis, type FlaggedName } from '../recommendations/analysis';
 import { createRecommendationEngine } from '../recommendations/engine';
 import { RECOMMENDATION_THRESHOLDS } from '../recommendations/rules';
 import { createNameResolver } from '../recommendations/names';
-import { resolveAnalysisPlayers, saveCompetitorVideo as saveVideoRow } from '../recommendations/save-video';
+import {
+  findVideoByUrl,
+  resolveAnalysisPlayers,
+  saveCompetitorVideo as saveVideoRow,
+  saveUnprocessedVideo,
+  type VideoSource,
+} from '../recommendations/save-video';
 import { createRecommendationService } from '../services/recommendations';
 import { BadInputError, InvalidVideoError, MalformedAnalysisError } from '../shared/errors';
+import type { CompetitorVideoStatus } from '../shared/statuses';
+import type { Transcript } from '../providers/types';
 import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
 import { runProviderJob } from './provider-job';
-
-/** Whisper's upload limit; a longer video must be split before it gets here. */
-const MAX_AUDIO_BYTES = 25 * 1024 * 1024;
-
-const AUDIO_EXTENSIONS: Record<string, string> = {
-  'audio/mpeg': 'mp3',
-  'audio/mp3': 'mp3',
-  'audio/mp4': 'm4a',
-  'audio/x-m4a': 'm4a',
-  'audio/wav': 'wav',
-  'audio/x-wav': 'wav',
-  'audio/webm': 'webm',
-  'audio/ogg': 'ogg',
-  'video/mp4': 'mp4',
-};
 
 export interface CompetitorVideoFields {
   channel: string;
@@ -49,9 +46,32 @@ export interface CompetitorVideoFields {
 export interface SavedCompetitorVideo {
   videoId: string;
   url: string;
+  status: CompetitorVideoStatus;
+  /** Why unavailable / too_long (null when analysed). */
+  statusReason: string | null;
   playersMentioned: string[];
   /** Names flagged for a human (ambiguous or not on the roster). */
   flaggedNames: string[];
+  /** The row was there before this run: nothing was downloaded, transcribed or analysed. */
+  alreadyKnown: boolean;
+}
+
+/** One transcribed chunk: its text and its segments, already shifted to the whole recording's clock. */
+export interface ChunkTranscript {
+  text: string;
+  segments: Array<{ start: number; end: number; text: string }>;
+}
+
+function savedOf(row: CompetitiveVideo, alreadyKnown: boolean): SavedCompetitorVideo {
+  return {
+    videoId: row.id,
+    url: row.url,
+    status: row.status as CompetitorVideoStatus,
+    statusReason: row.statusReason,
+    playersMentioned: row.playersMentioned,
+    flaggedNames: ((row.ambiguousNames ?? []) as FlaggedName[]).map((f) => f.name),
+    alreadyKnown,
+  };
 }
 
 export interface GenerationSummary {
@@ -69,41 +89,34 @@ export interface CompetitorActivityOptions {
   startRecommendation?: (recommendationId: string) => Promise<unknown>;
 }
 
-async function downloadAudio(audioUrl: string, signal: AbortSignal): Promise<{ audio: Uint8Array; filename: string }> {
-  let url: URL;
-  try {
-    url = new URL(audioUrl);
-  } catch {
-    throw new BadInputError(`audioUrl "${audioUrl.slice(0, 80)}" is not a URL`);
-  }
-  if (!['http:', 'https:', 'data:'].includes(url.protocol))
-    throw new BadInputError(`audioUrl must be http(s) or data:, got ${url.protocol}`);
-  const res = await fetch(url, { signal });
-  if (!res.ok) {
-    const message = `audio download answered HTTP ${res.status}`;
-    // 404/403/410 will not change on a retry; 408, 429 and 5xx may.
-    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new BadInputError(message);
-    throw new Error(message);
-  }
-  if (Number(res.headers.get('content-length') ?? 0) > MAX_AUDIO_BYTES)
-    throw new BadInputError(`audio is larger than ${MAX_AUDIO_BYTES} bytes`);
-  const audio = new Uint8Array(await res.arrayBuffer());
-  if (audio.byteLength > MAX_AUDIO_BYTES) throw new BadInputError(`audio is larger than ${MAX_AUDIO_BYTES} bytes`);
-  // Whisper infers the container from the file name.
-  const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  const fromPath = url.protocol === 'data:' ? undefined : url.pathname.split('/').pop();
-  const filename = fromPath && /\.[a-z0-9]{2,4}$/i.test(fromPath) ? fromPath : `audio.${AUDIO_EXTENSIONS[type] ?? 'mp3'}`;
-  return { audio, filename };
-}
-
 /** Activities for the openai provider worker. */
 export function createCompetitorOpenAiActivities(deps: ActivityDeps) {
   return {
-    async transcribeCompetitorVideo(input: { jobId: string; audioUrl: string; language: string }): Promise<string> {
+    /**
+     * One chunk of a fetched audio (a path under AUDIO_DIR, shared with the audio_fetch
+     * workers), uploaded as its bytes. `prompt` carries the previous chunk's last words so
+     * the model continues the text instead of starting a new one.
+     */
+    async transcribeCompetitorAudio(input: {
+      jobId: string;
+      file: string;
+      startSeconds: number;
+      language: string;
+      prompt: string | null;
+    }): Promise<ChunkTranscript> {
       return runProviderJob(deps, input.jobId, 'openai', async (ctx) => {
-        const { audio, filename } = await downloadAudio(input.audioUrl, ctx.signal);
-        const transcript = await ctx.call(() => deps.providers.openai.transcribe({ audio, filename, language: input.language }));
-        return { value: transcript.text };
+        const audio = await readAudioChunk(deps.env.AUDIO_DIR, input.file);
+        const transcript: Transcript = await ctx.call(() =>
+          deps.providers.openai.transcribe({
+            audio,
+            filename: path.basename(input.file),
+            language: input.language,
+            ...(input.prompt ? { prompt: input.prompt } : {}),
+          }),
+        );
+        const shift = (t: number) => Math.round((t + input.startSeconds) * 100) / 100;
+        const segments = (transcript.segments ?? []).map((seg) => ({ start: shift(seg.start), end: shift(seg.end), text: seg.text }));
+        return { value: { text: transcript.text, segments } };
       });
     },
 
@@ -133,68 +146,86 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
       }).start(id));
 
   return {
+    /** The video's row if it was ever finished (analysed, unavailable, too_long): then nothing is paid for again. */
+    async findCompetitorVideo(input: { url: string }): Promise<SavedCompetitorVideo | null> {
+      try {
+        const row = await findVideoByUrl(db, input.url);
+        return row ? savedOf(row, true) : null;
+      } catch (err) {
+        if (err instanceof InvalidVideoError) throw classifyFailure(new BadInputError(err.message)).failure;
+        throw classifyFailure(err).failure;
+      }
+    },
+
     /**
-     * One transcribe and one analyse job per workflow run (steps carry the
-     * run id): retries of a run reuse its jobs, re-processing a video is a
-     * new run with fresh calls.
+     * Jobs of one workflow run, in the order given (steps carry the run id): retries of a
+     * run reuse its jobs. `priority` null: P1 for a video past the viral threshold, else P2.
      */
     async enqueueCompetitorJobs(input: {
       workflowId: string;
       runId: string;
       views: number;
       priority: Priority | null;
-      estimatedSeconds: { transcribe: number; analyze: number };
-    }): Promise<{ transcribeJobId: string; analyzeJobId: string; priority: Priority }> {
+      jobs: Array<{ step: string; jobType: JobType; estimatedSeconds: number }>;
+    }): Promise<{ jobIds: string[]; priority: Priority }> {
       try {
         if (input.priority !== null && !isPriority(input.priority)) {
           throw new BadInputError(`priority must be one of P0, P1, P2, P3 (got ${JSON.stringify(input.priority)})`);
         }
         // A video already past the viral threshold may need an answer within 24 h: analyse it first.
         const priority = input.priority ?? (input.views >= RECOMMENDATION_THRESHOLDS.viralMinViews ? 'P1' : 'P2');
-        const enqueue = async (step: string, jobType: 'openai_transcription' | 'openai_analysis', estimate: number) => {
+        const jobIds: string[] = [];
+        for (const job of input.jobs) {
+          const provider = JOB_TYPES[job.jobType];
+          if (!provider) throw new BadInputError(`jobType must be one of ${Object.keys(JOB_TYPES).join(', ')} (got ${job.jobType})`);
           const { rows } = await pool.query<{ id: string }>(
             'SELECT id FROM enqueue_job($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)',
             [
               input.workflowId,
-              `${step}:${input.runId}`,
-              jobType,
-              'openai',
+              `${job.step}:${input.runId}`,
+              job.jobType,
+              provider,
               priority,
               '{}',
               null,
               null,
               null,
-              estimate,
-              deps.limits.openai.maxAttempts,
+              job.estimatedSeconds,
+              deps.limits[provider].maxAttempts,
               input.runId,
             ],
           );
-          return rows[0]!.id;
-        };
-        return {
-          transcribeJobId: await enqueue('transcribe', 'openai_transcription', input.estimatedSeconds.transcribe),
-          analyzeJobId: await enqueue('analyze', 'openai_analysis', input.estimatedSeconds.analyze),
-          priority,
-        };
+          jobIds.push(rows[0]!.id);
+        }
+        return { jobIds, priority };
       } catch (err) {
         throw classifyFailure(err).failure;
       }
     },
 
+    /** A video that will never be transcribed (unavailable, too_long), recorded so finding it again costs nothing. */
+    async saveUnprocessedCompetitorVideo(
+      input: Omit<CompetitorVideoFields, 'transcript'> &
+        VideoSource & { url: string; status: 'unavailable' | 'too_long'; statusReason: string },
+    ): Promise<SavedCompetitorVideo> {
+      try {
+        return savedOf(await saveUnprocessedVideo(db, input), false);
+      } catch (err) {
+        if (err instanceof InvalidVideoError) throw classifyFailure(new BadInputError(err.message)).failure;
+        throw classifyFailure(err).failure;
+      }
+    },
+
     /** Resolves names against today's roster and upserts the video by URL. */
-    async saveCompetitorVideo(input: CompetitorVideoFields & { url: string; analysis: unknown }): Promise<SavedCompetitorVideo> {
+    async saveCompetitorVideo(
+      input: CompetitorVideoFields & VideoSource & { url: string; analysis: unknown },
+    ): Promise<SavedCompetitorVideo> {
       try {
         const analysis = parseCompetitorAnalysis(input.analysis);
         const roster = await db.select({ id: players.id, name: players.name, team: players.team, aliases: players.aliases }).from(players);
         if (roster.length === 0) deps.log.warn({ url: input.url }, 'players table is empty: every name is saved as unknown');
         const resolution = resolveAnalysisPlayers(createNameResolver(roster), analysis);
-        const row = await saveVideoRow(db, { ...input, analysis, resolution });
-        return {
-          videoId: row.id,
-          url: row.url,
-          playersMentioned: row.playersMentioned,
-          flaggedNames: (row.ambiguousNames as FlaggedName[]).map((f) => f.name),
-        };
+        return savedOf(await saveVideoRow(db, { ...input, analysis, resolution }), false);
       } catch (err) {
         // A bad analysis or video here is a bug upstream, not a blip: retrying cannot fix it.
         if (err instanceof MalformedAnalysisError || err instanceof InvalidVideoError)
@@ -232,4 +263,20 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
       }
     },
   };
+}
+
+/** A chunk path from the audio_fetch job, resolved under this process's AUDIO_DIR (never outside it). */
+async function readAudioChunk(audioDir: string, file: string): Promise<Buffer> {
+  const root = path.resolve(audioDir);
+  const full = path.resolve(root, file);
+  if (!full.startsWith(root + path.sep)) throw classifyFailure(new BadInputError(`audio file "${file}" is outside AUDIO_DIR`)).failure;
+  try {
+    return await fs.readFile(full);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    // The fetch ran on another machine, or the directory was cleaned: say which setting to check.
+    throw classifyFailure(
+      new BadInputError(`audio file ${full} not found: the audio_fetch and openai workers must share AUDIO_DIR (${audioDir})`),
+    ).failure;
+  }
 }

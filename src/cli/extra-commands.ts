@@ -139,11 +139,7 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
     if (sub !== 'ingest') throw new BadInputError('competitor needs: ingest [file]');
     const client = await connectTemporal(ctx.env.TEMPORAL_ADDRESS, ctx.env.TEMPORAL_NAMESPACE);
     try {
-      const handles = await ingestCompetitorVideos(
-        client,
-        ctx.env.REELFLOW_TASK_QUEUE,
-        file ?? path.join(SAMPLE_DIR, 'competitor-videos.json'),
-      );
+      const handles = await ingestCompetitorVideos(client, ctx.env.REELFLOW_TASK_QUEUE, { file, env: ctx.env });
       ctx.out(
         handles.map((h) => h.workflowId),
         () => console.log(`started ${handles.length} competitor video workflows`),

@@ -1,8 +1,8 @@
 /**
  * Where the demo's work comes from, the same way production gets it:
- * the roster is loaded, the sample competitor videos are transcribed and
- * analysed (one workflow each), the hourly Schedule is created and triggered,
- * and its run turns the analyses into recommendations that start their video
+ * the roster is loaded, the sample competitor videos' audio is fetched from
+ * the simulators' watch pages, transcribed and analysed (one workflow each),
+ * the hourly Schedule is created and triggered, and its run turns the analyses into recommendations that start their video
  * workflows. The other sources go through their own paths too: today's
  * daily bargains (the BargainAnalyzer, its daily Schedule created as well)
  * and a breaking-news P0 scheduled 20 s ahead.
@@ -11,7 +11,8 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import type { GenerationSummary } from '../activities/competitor';
-import { ingestCompetitorVideos } from '../recommendations/ingest';
+import { startCompetitorVideos } from '../recommendations/ingest';
+import { sampleCompetitorVideoInputs } from '../simulators/sample';
 import { loadRosterFile } from '../recommendations/roster';
 import { createBargainAnalyzer } from '../recommendations/bargains';
 import { SCHEDULES } from '../schedule/command';
@@ -26,13 +27,15 @@ export async function seedDemo(deps: {
   client: Client;
   service: RecommendationService;
   taskQueue: string;
+  /** Where the sample's watch pages are served (the YouTube simulator): yt-dlp fetches their audio. */
+  youtubeSimulatorUrl: string;
   say: (line: string) => void;
 }): Promise<string[]> {
   const { say } = deps;
   const roster = await loadRosterFile(deps.database.db, path.join(SAMPLE_DIR, 'players.json'));
   say(`roster: ${roster.upserted} players loaded`);
-  const videos = await ingestCompetitorVideos(deps.client, deps.taskQueue, path.join(SAMPLE_DIR, 'competitor-videos.json'));
-  say(`competitor videos: ${videos.length} workflows transcribing and analysing (OpenAI: 5 at once, 1 s apart)...`);
+  const videos = await startCompetitorVideos(deps.client, deps.taskQueue, sampleCompetitorVideoInputs(deps.youtubeSimulatorUrl));
+  say(`competitor videos: ${videos.length} workflows fetching audio (yt-dlp), transcribing and analysing (OpenAI: 5 at once)...`);
   await Promise.all(videos.map((h) => h.result().catch((err: Error) => say(`  ${h.workflowId}: ${err.message}`))));
 
   for (const s of Object.values(SCHEDULES)) {

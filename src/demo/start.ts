@@ -76,6 +76,7 @@ async function main() {
     client,
     service,
     taskQueue: env.REELFLOW_TASK_QUEUE,
+    youtubeSimulatorUrl: sims.sims.youtube.url,
     say: (l) => console.log(l),
   });
   const ui = temporalWorkflowsUrl({ uiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE });

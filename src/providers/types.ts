@@ -36,7 +36,8 @@ export interface Transcript {
 /** OpenAI: Whisper transcription and structured JSON (validated by the caller's zod schema). */
 export interface TextIntelligence {
   readonly provider: 'openai';
-  transcribe(input: { audio: Uint8Array; filename: string; language?: string }): Promise<Transcript>;
+  /** `prompt`: text the audio continues (the previous chunk's last words), so a split recording reads as one. */
+  transcribe(input: { audio: Uint8Array; filename: string; language?: string; prompt?: string }): Promise<Transcript>;
   /**
    * Asks the model for JSON matching `schema` (sent as a strict json_schema) and
    * validates the answer with zod. Malformed output throws ProviderError('malformed').

@@ -3,7 +3,7 @@
  * URL (canonicalised, so youtu.be and watch?v= forms meet) is the key, and
  * re-processing a video updates its row.
  */
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client';
 import { competitiveVideos, type CompetitiveVideo } from '../db/schema';
@@ -11,6 +11,7 @@ import { parseInput, parseJsonText, readInputFile } from '../validation';
 import { parseCompetitorAnalysis, type FlaggedName, type StoredAnalysis } from './analysis';
 import type { NameResolution, NameResolver } from './names';
 import { InvalidVideoError } from '../shared/errors';
+import { COMPETITOR_PLATFORMS, type CompetitorVideoStatus } from '../shared/statuses';
 
 /** https://youtu.be/ID, /shorts/ID, m.youtube.com and tracking parameters all become https://www.youtube.com/watch?v=ID. */
 export function canonicalVideoUrl(raw: string): string {
@@ -45,11 +46,42 @@ export const competitorVideoSchema = z.object({
 });
 export type CompetitorVideo = z.infer<typeof competitorVideoSchema>;
 
-export interface SaveCompetitorVideoInput extends z.input<typeof competitorVideoSchema> {
+/** Where a video came from and what its audio was: optional, a row saved from a file has none of it. */
+export const videoSourceSchema = z.object({
+  platform: z.enum(COMPETITOR_PLATFORMS).nullish(),
+  externalId: z.string().max(200).nullish(),
+  channelId: z.string().uuid().nullish(),
+  durationSeconds: z.number().min(0).nullish(),
+  audioSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullish(),
+  transcriptSegments: z.array(z.object({ start: z.number(), end: z.number(), text: z.string() })).nullish(),
+});
+export type VideoSource = z.input<typeof videoSourceSchema>;
+
+export interface SaveCompetitorVideoInput extends z.input<typeof competitorVideoSchema>, VideoSource {
   /** The model's answer; validated again here because activity payloads are untyped JSON. */
   analysis: unknown;
   /** One resolution per analysis.players entry, in the same order (see resolveAnalysisPlayers). */
   resolution: readonly NameResolution[];
+}
+
+function parseSource(input: VideoSource) {
+  const parsed = videoSourceSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InvalidVideoError(`video field "${issue.path.join('.')}": ${issue.message}`);
+  }
+  const s = parsed.data;
+  return {
+    platform: s.platform ?? null,
+    externalId: s.externalId ?? null,
+    channelId: s.channelId ?? null,
+    durationSeconds: s.durationSeconds ?? null,
+    audioSha256: s.audioSha256 ?? null,
+    transcriptSegments: s.transcriptSegments ?? null,
+  };
 }
 
 export function resolveAnalysisPlayers(
@@ -87,6 +119,9 @@ export async function saveCompetitorVideo(db: Db, input: SaveCompetitorVideoInpu
   });
 
   const values = {
+    ...parseSource(input),
+    status: 'analysed' as const,
+    statusReason: null,
     url: canonicalVideoUrl(video.url),
     channel: video.channel,
     title: video.title,
@@ -105,6 +140,55 @@ export async function saveCompetitorVideo(db: Db, input: SaveCompetitorVideoInpu
     .onConflictDoUpdate({ target: competitiveVideos.url, set: { ...values, updatedAt: sql`now()` } })
     .returning();
   return row!;
+}
+
+export interface SaveUnprocessedVideoInput extends Omit<z.input<typeof competitorVideoSchema>, 'transcript'>, VideoSource {
+  status: Exclude<CompetitorVideoStatus, 'analysed'>;
+  /** yt-dlp's or the platform's reason, or the duration over the maximum. */
+  statusReason: string;
+}
+
+/**
+ * Records a video that will never be transcribed (unavailable, too_long), so
+ * finding it again costs nothing. An analysed row for the same URL is kept.
+ */
+export async function saveUnprocessedVideo(db: Db, input: SaveUnprocessedVideoInput, now = new Date()): Promise<CompetitiveVideo> {
+  const parsed = competitorVideoSchema.omit({ transcript: true }).safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InvalidVideoError(`video field "${issue.path.join('.')}": ${issue.message}`);
+  }
+  const video = parsed.data;
+  const values = {
+    ...parseSource(input),
+    status: input.status,
+    statusReason: input.statusReason.slice(0, 1_000),
+    url: canonicalVideoUrl(video.url),
+    channel: video.channel,
+    title: video.title,
+    views: video.views,
+    publishedAt: video.publishedAt,
+    processedAt: now,
+  };
+  const [row] = await db
+    .insert(competitiveVideos)
+    .values(values)
+    .onConflictDoUpdate({
+      target: competitiveVideos.url,
+      set: { ...values, updatedAt: sql`now()` },
+      setWhere: sql`${competitiveVideos.status} <> 'analysed'`,
+    })
+    .returning();
+  return row ?? (await findVideoByUrl(db, video.url))!;
+}
+
+/** The row of a video (any URL form), or null. */
+export async function findVideoByUrl(db: Db, url: string): Promise<CompetitiveVideo | null> {
+  const [row] = await db
+    .select()
+    .from(competitiveVideos)
+    .where(eq(competitiveVideos.url, canonicalVideoUrl(url)));
+  return row ?? null;
 }
 
 const sampleVideoSchema = competitorVideoSchema.omit({ publishedAt: true }).extend({

@@ -42,3 +42,7 @@ export type ChannelPlatform = (typeof CHANNEL_PLATFORMS)[number];
  */
 export const COMPETITOR_VIDEO_STATUSES = ['analysed', 'unavailable', 'too_long'] as const;
 export type CompetitorVideoStatus = (typeof COMPETITOR_VIDEO_STATUSES)[number];
+
+/** Where a competitor video lives (competitive_videos.platform); web is any other page yt-dlp can read. */
+export const COMPETITOR_PLATFORMS = ['youtube', 'instagram', 'tiktok', 'web'] as const;
+export type CompetitorPlatform = (typeof COMPETITOR_PLATFORMS)[number];

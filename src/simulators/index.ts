@@ -8,6 +8,7 @@ import { ApiFootballSimulator } from './api-football';
 import { InstagramSimulator } from './instagram';
 import { Veo3Simulator } from './veo3';
 import { OpenAiSimulator, type SimResponder } from './openai';
+import { registerSampleVideos } from './sample';
 import { contentResponders } from './responders';
 import type { SimulatorServer } from './server';
 import { TikTokSimulator } from './tiktok';
@@ -56,6 +57,11 @@ export interface StartSimulatorsOptions {
   stateDir?: string;
   /** More OpenAI answers per json_schema name, registered after `responders` (see OpenAiSimulator.registerResponder). */
   openaiResponders?: Record<string, SimResponder>;
+  /**
+   * Serve the shipped sample of competitor videos (sample.ts): their audio and watch pages on the
+   * YouTube simulator, their transcripts known to the OpenAI one. Default true.
+   */
+  sample?: boolean;
 }
 
 export interface RunningSimulators {
@@ -89,6 +95,7 @@ export async function startSimulators(opts: StartSimulatorsOptions = {}): Promis
   };
   const responders = { ...((opts.responders ?? 'stand-in') === 'stand-in' ? contentResponders : {}), ...opts.openaiResponders };
   for (const [name, responder] of Object.entries(responders)) sims.openai.registerResponder(name, responder);
+  if (opts.sample ?? true) registerSampleVideos(sims.youtube.media, sims.openai);
   const all: SimulatorServer[] = Object.values(sims);
   const stop = () => Promise.all(all.map((s) => s.stop())).then(() => undefined);
   try {
@@ -121,5 +128,7 @@ function simulatorEnv(sims: Simulators): Record<string, string> {
     INSTAGRAM_GRAPH_ACCESS_TOKEN: 'sim-token',
     INSTAGRAM_GRAPH_USER_ID: '17841400000000000',
     API_FOOTBALL_BASE_URL: sims.api_football.url,
+    // The media host is the YouTube simulator on 127.0.0.1 (or a compose service name): a private address.
+    MEDIA_ALLOW_PRIVATE_HOSTS: 'true',
   };
 }

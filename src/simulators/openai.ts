@@ -4,6 +4,7 @@
  * verbose_json. Each call "thinks" for taskDurationMs (default 500 ms here)
  * and counts as one submission and one in-flight task while it does.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   SimHttpError,
@@ -31,9 +32,7 @@ export class SimRefusal {
   constructor(readonly message: string) {}
 }
 
-/** Our demo's stand-in for audio: a file starting with this prefix "contains" the UTF-8 text after it. */
-const SIM_AUDIO_PREFIX = 'RFSIM:';
-
+/** What the simulator "hears" in audio nobody registered. */
 export const DEFAULT_TRANSCRIPT =
   'Hola a todos. Hoy os enseño tres trucos para grabar vídeos que enganchan desde el primer segundo. ¡Vamos allá!';
 
@@ -68,8 +67,58 @@ const LANGUAGES: Record<string, string> = {
 
 const SECONDS_PER_WORD = 0.4;
 
+/** OpenAI's transcription upload cap, counted on the request's bytes (providers-2 §4). */
+export const MAX_TRANSCRIPTION_BYTES = 26_214_400;
+
+/** The extensions the API accepts, in its own error text's order (providers-2 §4). */
+const AUDIO_FORMATS = ['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm'] as const;
+
+/** Container signatures per extension: a file whose bytes do not match its name gets the API's format error. */
+const SIGNATURES: Record<(typeof AUDIO_FORMATS)[number], (b: Buffer) => boolean> = {
+  flac: (b) => b.subarray(0, 4).toString('latin1') === 'fLaC',
+  m4a: (b) => b.subarray(4, 8).toString('latin1') === 'ftyp',
+  mp4: (b) => b.subarray(4, 8).toString('latin1') === 'ftyp',
+  mp3: isMpegAudio,
+  mpeg: isMpegAudio,
+  mpga: isMpegAudio,
+  oga: (b) => b.subarray(0, 4).toString('latin1') === 'OggS',
+  ogg: (b) => b.subarray(0, 4).toString('latin1') === 'OggS',
+  wav: (b) => b.subarray(0, 4).toString('latin1') === 'RIFF',
+  webm: (b) => b.readUInt32BE(0) === 0x1a45dfa3,
+};
+
+function isMpegAudio(b: Buffer): boolean {
+  return b.subarray(0, 3).toString('latin1') === 'ID3' || (b[0] === 0xff && ((b[1] ?? 0) & 0xe0) === 0xe0);
+}
+
+/**
+ * How registered audio is recognised after a trip through yt-dlp. The sample's
+ * mp3s come back byte for byte (Debian's yt-dlp 2023.03.04 says "Not converting
+ * audio ...; file is already in target format mp3"), so their sha256 matches.
+ * A video source (mp4, webm) is re-encoded and its bytes change, so a file may
+ * also carry `rfaudio:<id>` in its tags (the sample's ID3 comment): ffmpeg copies
+ * global metadata into every output, which we checked through `yt-dlp -x` on an
+ * mp4 with such a comment. Decoded PCM would not survive a lossy re-encode, and
+ * an acoustic fingerprint is more than a simulator needs. Our chunker drops tags
+ * (-map_metadata -1), so a piece of a recording never claims the whole text.
+ */
+const AUDIO_TAG = /rfaudio:([A-Za-z0-9_-]{1,64})/;
+const TAG_SCAN_BYTES = 65_536;
+
+export function audioTagOf(audio: Uint8Array): string | undefined {
+  const head = Buffer.from(audio.buffer, audio.byteOffset, Math.min(audio.byteLength, TAG_SCAN_BYTES)).toString('latin1');
+  return AUDIO_TAG.exec(head)?.[1];
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 export class OpenAiSimulator extends SimulatorServer {
   private readonly responders = new Map<string, SimResponder>();
+  /** Known audio: sha256 of the bytes, and the rfaudio tag, to the transcript (configuration: reset() keeps them). */
+  private readonly knownAudio = new Map<string, string>();
+  private readonly knownTags = new Map<string, string>();
   private completions = 0;
 
   constructor(options: SimulatorOptions = {}) {
@@ -84,6 +133,22 @@ export class OpenAiSimulator extends SimulatorServer {
     return () => {
       if (this.responders.get(schemaName) === responder) this.responders.delete(schemaName);
     };
+  }
+
+  /** The transcript this audio "says" (by sha256, and by its rfaudio tag when it has one). Returns the sha256. */
+  registerAudio(audio: Uint8Array, transcript: string): string {
+    const hash = sha256(audio);
+    this.knownAudio.set(hash, transcript);
+    const tag = audioTagOf(audio);
+    if (tag) this.knownTags.set(tag, transcript);
+    return hash;
+  }
+
+  /** What a transcription of these bytes answers: a registered transcript, or DEFAULT_TRANSCRIPT. */
+  transcriptOf(audio: Uint8Array): { text: string; known: boolean } {
+    const tag = audioTagOf(audio);
+    const text = this.knownAudio.get(sha256(audio)) ?? (tag ? this.knownTags.get(tag) : undefined);
+    return text === undefined ? { text: DEFAULT_TRANSCRIPT, known: false } : { text, known: true };
   }
 
   protected errorReply(kind: SimErrorKind, message: string, extra: Record<string, unknown>): SimReply {
@@ -107,7 +172,7 @@ export class OpenAiSimulator extends SimulatorServer {
           message: shape.message ?? message,
           type: shape.type,
           param: typeof extra.param === 'string' ? extra.param : null,
-          code: shape.code,
+          code: typeof extra.code === 'string' ? extra.code : shape.code,
         },
       },
     };
@@ -161,6 +226,14 @@ export class OpenAiSimulator extends SimulatorServer {
   }
 
   private async transcribe(req: SimRequest): Promise<SimReply> {
+    if (req.body.length > MAX_TRANSCRIPTION_BYTES) {
+      // The API's own words and type for it (a plain APIError in openai-node: not retried).
+      throw new SimHttpError(
+        'server_error',
+        `Maximum content size limit (${MAX_TRANSCRIPTION_BYTES}) exceeded (${req.body.length} bytes read)`,
+        413,
+      );
+    }
     const contentType = req.header('content-type') ?? '';
     if (!contentType.startsWith('multipart/form-data')) {
       throw new SimHttpError('invalid', 'Expected multipart/form-data with a file field', undefined, { param: 'file' });
@@ -189,10 +262,20 @@ export class OpenAiSimulator extends SimulatorServer {
     }
 
     const bytes = Buffer.from(await file.arrayBuffer());
-    const text =
-      bytes.subarray(0, SIM_AUDIO_PREFIX.length).toString('latin1') === SIM_AUDIO_PREFIX
-        ? bytes.subarray(SIM_AUDIO_PREFIX.length).toString('utf8').trim()
-        : DEFAULT_TRANSCRIPT;
+    const name = file instanceof File ? file.name : '';
+    const extension = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase() ?? '';
+    const audioFormat = AUDIO_FORMATS.find((f) => f === extension);
+    if (!audioFormat || (bytes.length > 0 && bytes.length < 12) || (bytes.length >= 12 && !SIGNATURES[audioFormat](bytes))) {
+      throw new SimHttpError('invalid', `Invalid file format. Supported formats: [${AUDIO_FORMATS.map((f) => `'${f}'`).join(', ')}]`);
+    }
+    if (bytes.length === 0) {
+      // Not in providers-2 (recalled from the API, unconfirmed): its answer to audio under 0.1 s.
+      throw new SimHttpError('invalid', 'Audio file is too short. Minimum audio length is 0.1 seconds.', undefined, {
+        param: 'file',
+        code: 'audio_too_short',
+      });
+    }
+    const { text } = this.transcriptOf(bytes);
     const languageParam = form.get('language');
     const language = typeof languageParam === 'string' && languageParam ? (LANGUAGES[languageParam] ?? languageParam) : 'spanish';
 

@@ -16,6 +16,7 @@ import {
 } from './server';
 import { insertBodySchema, type InsertBody } from '../providers/youtube/schemas';
 import { YouTubeDiscoverySim } from './youtube-discovery';
+import { MediaHost } from './media';
 
 interface Session {
   id: string;
@@ -60,6 +61,8 @@ const UPLOAD_PATH = '/upload/youtube/v3/videos';
 export class YouTubeSimulator extends SimulatorServer {
   /** Competitor channels: feeds, channel pages and the Data API's reads (youtube-discovery.ts). */
   readonly discovery = this.extend(new YouTubeDiscoverySim(() => this.url));
+  /** Watch pages and media files yt-dlp downloads competitor audio from (media.ts). */
+  readonly media = this.extend(new MediaHost(() => this.url));
   /** Store at most this many bytes per PUT and answer 308, as a server keeping a partial chunk would. Default unlimited. */
   maxBytesPerPut = Number.POSITIVE_INFINITY;
   /** The next N data PUTs keep what maxBytesPerPut allows, then answer 503, like a connection dropped mid-upload. */

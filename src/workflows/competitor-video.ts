@@ -1,42 +1,60 @@
 /**
- * competitorVideoWorkflow: one competitor video, from audio to a row in
+ * competitorVideoWorkflow: one competitor video, from its page to a row in
  * competitive_videos.
  *
- *   enqueue the two OpenAI jobs (so reports and the gate see them)
- *   -> transcribe (Whisper) -> analyse (GPT, strict JSON) -> resolve names + save
+ *   known already (analysed, unavailable, too_long)? -> that row, nothing paid again
+ *   -> fetch the audio (audio_fetch job: media URL or yt-dlp; chunks when large)
+ *        unavailable / too_long -> a row in that state, no transcription
+ *   -> transcribe each chunk in order (one openai job each, the previous text as prompt)
+ *   -> analyse (GPT, strict JSON) -> resolve names + save
  *
- * Both OpenAI steps run on the openai provider queue through runProviderJob,
- * so they wait for an OpenAI slot in priority order like every other job.
- * Malformed model output is a retryable failure of the analyse step: it is
- * asked again, and nothing reaches the database until an answer validates.
+ * Every provider step is an automation_queue job on its provider's queue
+ * through runProviderJob, so it waits for a slot in priority order like every
+ * other job. Malformed model output is a retryable failure of the analyse
+ * step: it is asked again, and nothing reaches the database until an answer
+ * validates.
+ *
+ * Workflow shape changed with real audio (issue 12): find, audio job, then
+ * per-chunk jobs. Histories of the old shape (transcribe from an audioUrl)
+ * do not replay on it; none ran in production.
  */
 import * as wf from '@temporalio/workflow';
 import type { Priority } from '../config/priorities';
 import { JOB_ESTIMATES_SECONDS } from '../config/providers';
 import { providerActivityOptions } from '../shared/activity-options';
-import type { createCompetitorBaseActivities, createCompetitorOpenAiActivities, SavedCompetitorVideo } from '../activities/competitor';
+import type { CompetitorPlatform } from '../shared/statuses';
+import type {
+  ChunkTranscript,
+  createCompetitorBaseActivities,
+  createCompetitorOpenAiActivities,
+  SavedCompetitorVideo,
+} from '../activities/competitor';
+import type { createAudioFetchActivities } from '../activities/audio-fetch';
 
-/** Run-time estimates of the two steps, written to automation_queue (from the limits table's job types). */
-const COMPETITOR_JOB_ESTIMATES_SECONDS = {
-  transcribe: JOB_ESTIMATES_SECONDS.openai_transcription,
-  analyze: JOB_ESTIMATES_SECONDS.openai_analysis,
-} as const;
-
-/** Time a step may wait for an OpenAI slot: a competitor video a day old still feeds trends, but is not news. */
+/** Time a step may wait for its slot: a competitor video a day old still feeds trends, but is not news. */
 const SLOT_WAIT_BUDGET_MS = 24 * 3_600_000;
 
+/** Characters of the previous chunk handed to the next as its prompt (Whisper reads ~224 tokens of it). */
+const PROMPT_TAIL_CHARS = 600;
+
 export interface CompetitorVideoInput {
+  /** The video page URL; the workflow id comes from canonicalVideoUrl(url). */
   url: string;
+  platform: CompetitorPlatform;
+  /** The platform's video id. */
+  externalId?: string | null;
+  /** Display name. */
   channel: string;
+  /** competitor_channels.id when found by discovery. */
+  channelId?: string | null;
   title: string;
   views: number;
   /** ISO-8601; null when unknown. */
   publishedAt: string | null;
-  /**
-   * Where the transcribe step downloads the audio (http(s) or a data: URL).
-   * Audio never travels through workflow history.
-   */
-  audioUrl: string;
+  /** A direct media file when the platform gives one (Instagram media_url); else yt-dlp reads `url`. */
+  mediaUrl?: string | null;
+  /** What the platform says; over the maximum, the video ends too_long before any download. */
+  durationSeconds?: number | null;
   /** Whisper language hint. Default 'es'. */
   language?: string;
   /** Default: P1 for videos already past the viral view threshold, else P2. */
@@ -45,6 +63,7 @@ export interface CompetitorVideoInput {
 
 type Base = ReturnType<typeof createCompetitorBaseActivities>;
 type OpenAi = ReturnType<typeof createCompetitorOpenAiActivities>;
+type AudioFetch = ReturnType<typeof createAudioFetchActivities>;
 
 // Database steps retry until PostgreSQL is back; a bad analysis is non-retryable and stops the run.
 const base = wf.proxyActivities<Base>({
@@ -52,33 +71,99 @@ const base = wf.proxyActivities<Base>({
   retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
+/** Whisper runs at roughly ten times real time; never below the job type's estimate. */
+function transcribeEstimateSeconds(audioSeconds: number): number {
+  return Math.max(JOB_ESTIMATES_SECONDS.openai_transcription, Math.ceil(audioSeconds / 10));
+}
+
+/** A download plus conversion of a long video takes longer than a short's. */
+function fetchEstimateSeconds(durationSeconds: number | null | undefined): number {
+  return Math.max(JOB_ESTIMATES_SECONDS.audio_download, Math.ceil((durationSeconds ?? 0) / 20));
+}
+
 export async function competitorVideoWorkflow(input: CompetitorVideoInput): Promise<SavedCompetitorVideo> {
   const info = wf.workflowInfo();
-  const jobs = await base.enqueueCompetitorJobs({
-    workflowId: info.workflowId,
-    runId: info.runId,
-    views: input.views,
-    priority: input.priority ?? null,
-    estimatedSeconds: COMPETITOR_JOB_ESTIMATES_SECONDS,
-  });
+  // Whichever path finds a video again (feed, file, add-video), a finished one costs nothing.
+  const known = await base.findCompetitorVideo({ url: input.url });
+  if (known) return known;
 
-  const openai = (estimateSeconds: number) =>
-    wf.proxyActivities<OpenAi>(
-      providerActivityOptions({
-        provider: 'openai',
-        baseTaskQueue: info.taskQueue,
-        estimateSeconds,
-        waitBudgetMs: SLOT_WAIT_BUDGET_MS,
-        priority: jobs.priority,
-      }),
+  const fields = { channel: input.channel, title: input.title, views: input.views, publishedAt: input.publishedAt };
+  const source = {
+    platform: input.platform,
+    externalId: input.externalId ?? null,
+    channelId: input.channelId ?? null,
+    durationSeconds: input.durationSeconds ?? null,
+  };
+  const enqueue = (priority: Priority | null, jobs: Parameters<Base['enqueueCompetitorJobs']>[0]['jobs']) =>
+    base.enqueueCompetitorJobs({ workflowId: info.workflowId, runId: info.runId, views: input.views, priority, jobs });
+  const on = <A>(provider: 'audio_fetch' | 'openai', priority: Priority, estimateSeconds: number) =>
+    wf.proxyActivities<A>(
+      providerActivityOptions({ provider, baseTaskQueue: info.taskQueue, estimateSeconds, waitBudgetMs: SLOT_WAIT_BUDGET_MS, priority }),
     );
 
-  const transcript = await openai(COMPETITOR_JOB_ESTIMATES_SECONDS.transcribe).transcribeCompetitorVideo({
-    jobId: jobs.transcribeJobId,
-    audioUrl: input.audioUrl,
-    language: input.language ?? 'es',
+  const fetchEstimate = fetchEstimateSeconds(input.durationSeconds);
+  const fetchJob = await enqueue(input.priority ?? null, [{ step: 'audio', jobType: 'audio_download', estimatedSeconds: fetchEstimate }]);
+  const priority = fetchJob.priority;
+  // The workflow id is stable per video (canonical URL), so it names the audio directory a retry reuses.
+  const audio = await on<AudioFetch>('audio_fetch', priority, fetchEstimate).fetchCompetitorAudio({
+    jobId: fetchJob.jobIds[0]!,
+    key: info.workflowId,
+    url: input.url,
+    mediaUrl: input.mediaUrl ?? null,
+    durationSeconds: input.durationSeconds ?? null,
   });
-  const video = { channel: input.channel, title: input.title, views: input.views, publishedAt: input.publishedAt, transcript };
-  const analysis = await openai(COMPETITOR_JOB_ESTIMATES_SECONDS.analyze).analyseCompetitorVideo({ jobId: jobs.analyzeJobId, video });
-  return base.saveCompetitorVideo({ ...video, url: input.url, analysis });
+  if (audio.status !== 'ready') {
+    return base.saveUnprocessedCompetitorVideo({
+      ...fields,
+      ...source,
+      url: input.url,
+      status: audio.status,
+      statusReason: audio.reason,
+      durationSeconds: (audio.status === 'too_long' ? audio.durationSeconds : null) ?? source.durationSeconds,
+    });
+  }
+
+  const chunkSeconds = audio.chunks.map((c, i) => (audio.chunks[i + 1]?.startSeconds ?? audio.durationSeconds) - c.startSeconds);
+  const estimates = chunkSeconds.map(transcribeEstimateSeconds);
+  const jobs = await enqueue(priority, [
+    ...audio.chunks.map((_, i) => ({
+      step: `transcribe-${i + 1}`,
+      jobType: 'openai_transcription' as const,
+      estimatedSeconds: estimates[i]!,
+    })),
+    { step: 'analyze', jobType: 'openai_analysis', estimatedSeconds: JOB_ESTIMATES_SECONDS.openai_analysis },
+  ]);
+
+  // In order: each chunk's prompt is the end of the text before it.
+  const parts: ChunkTranscript[] = [];
+  for (const [i, chunk] of audio.chunks.entries()) {
+    const previous = parts.at(-1)?.text ?? null;
+    parts.push(
+      await on<OpenAi>('openai', priority, estimates[i]!).transcribeCompetitorAudio({
+        jobId: jobs.jobIds[i]!,
+        file: chunk.file,
+        startSeconds: chunk.startSeconds,
+        language: input.language ?? 'es',
+        prompt: previous ? previous.slice(-PROMPT_TAIL_CHARS) : null,
+      }),
+    );
+  }
+  const transcript = parts
+    .map((p) => p.text.trim())
+    .filter(Boolean)
+    .join(' ');
+  const video = { ...fields, transcript };
+  const analysis = await on<OpenAi>('openai', priority, JOB_ESTIMATES_SECONDS.openai_analysis).analyseCompetitorVideo({
+    jobId: jobs.jobIds.at(-1)!,
+    video,
+  });
+  return base.saveCompetitorVideo({
+    ...video,
+    ...source,
+    url: input.url,
+    analysis,
+    durationSeconds: audio.durationSeconds,
+    audioSha256: audio.audioSha256,
+    transcriptSegments: parts.flatMap((p) => p.segments),
+  });
 }

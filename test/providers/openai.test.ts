@@ -1,7 +1,9 @@
+import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OpenAiTextClient } from '../../src/providers/openai/client';
-import { DEFAULT_TRANSCRIPT, OpenAiSimulator, sampleFromSchema, SimRefusal } from '../../src/simulators/openai';
+import { DEFAULT_TRANSCRIPT, MAX_TRANSCRIPTION_BYTES, OpenAiSimulator, sampleFromSchema, SimRefusal } from '../../src/simulators/openai';
+import { readSampleVideos } from '../../src/simulators/sample';
 import { expectProviderError, itClassifiesTransportFaults, TASK_MS } from './support';
 
 const analysis = z.object({
@@ -107,19 +109,43 @@ describe('OpenAI client against its simulator', () => {
     }
   });
 
-  it('transcribes RFSIM: audio stand-ins with verbose_json segments', async () => {
-    const text = 'Primera frase del vídeo. Segunda frase, más larga que la primera.';
-    const audio = new TextEncoder().encode(`RFSIM:${text}`);
-    const transcript = await client.transcribe({ audio, filename: 'clip.mp3', language: 'es' });
-    expect(transcript.text).toBe(text);
+  it('transcribes real audio it was given by its bytes, with verbose_json segments; other audio gets the generic text', async () => {
+    const [video] = readSampleVideos();
+    const audio = fs.readFileSync(video!.audioFile);
+    sim.registerAudio(audio, video!.transcript);
+    const transcript = await client.transcribe({ audio, filename: `${video!.id}.mp3`, language: 'es' });
+    expect(transcript.text).toBe(video!.transcript);
     expect(transcript.language).toBe('spanish');
-    expect(transcript.segments).toHaveLength(2);
-    expect(transcript.segments?.[0]).toMatchObject({ start: 0, text: ' Primera frase del vídeo.' });
+    expect(transcript.segments!.length).toBeGreaterThan(1);
+    expect(transcript.segments?.[0]).toMatchObject({ start: 0 });
     expect(transcript.durationSeconds).toBeGreaterThan(0);
 
-    const fallback = await client.transcribe({ audio: new Uint8Array([1, 2, 3]), filename: 'clip.mp3' });
+    // Same recording, other bytes (its ID3 comment survives a re-encode): still recognised.
+    const retagged = Buffer.concat([audio, Buffer.alloc(16)]);
+    expect((await client.transcribe({ audio: retagged, filename: 'copy.mp3' })).text).toBe(video!.transcript);
+
+    const unknown = Buffer.concat([Buffer.from('ID3'), Buffer.alloc(600, 1)]);
+    const fallback = await client.transcribe({ audio: unknown, filename: 'clip.mp3' });
     expect(fallback.text).toBe(DEFAULT_TRANSCRIPT);
-    expect(sim.stats().submissions).toBe(2);
+    expect(sim.stats().submissions).toBe(3);
+  });
+
+  it("answers OpenAI's own errors for an unsupported, mislabelled, empty or too large file (permanent, not retried)", async () => {
+    const formats = "Invalid file format. Supported formats: ['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm']";
+    const mp3 = Buffer.concat([Buffer.from('ID3'), Buffer.alloc(600)]);
+    const unsupported = await expectProviderError(client.transcribe({ audio: mp3, filename: 'clip.opus' }), 'permanent');
+    expect(unsupported.details).toMatchObject({ status: 400 });
+    expect(unsupported.message).toBe(`openai: HTTP 400: ${formats}`);
+    const mislabelled = await expectProviderError(client.transcribe({ audio: Buffer.alloc(600, 7), filename: 'clip.mp3' }), 'permanent');
+    expect(mislabelled.message).toContain('Invalid file format.');
+    const empty = await expectProviderError(client.transcribe({ audio: new Uint8Array(0), filename: 'clip.mp3' }), 'permanent');
+    expect(empty.details).toMatchObject({ status: 400, code: 'audio_too_short' });
+
+    const big = Buffer.concat([Buffer.from('ID3'), Buffer.alloc(MAX_TRANSCRIPTION_BYTES)]);
+    const tooLarge = await expectProviderError(client.transcribe({ audio: big, filename: 'big.mp3' }), 'permanent');
+    expect(tooLarge.details).toMatchObject({ status: 413 });
+    expect(tooLarge.message).toMatch(/Maximum content size limit \(26214400\) exceeded \(\d+ bytes read\)$/);
+    expect(sim.stats().submissions).toBe(0);
   });
 
   it('429 with Retry-After is rate_limited, and the SDK does not retry by itself', async () => {
@@ -132,7 +158,8 @@ describe('OpenAI client against its simulator', () => {
   it('5xx is transient', async () => {
     sim.setFaults({ failNext: 2 });
     await expectProviderError(client.generateJson(ask), 'transient');
-    const overloaded = await expectProviderError(client.transcribe({ audio: new Uint8Array([1]), filename: 'a.mp3' }), 'transient');
+    const audio = Buffer.concat([Buffer.from('ID3'), Buffer.alloc(64)]);
+    const overloaded = await expectProviderError(client.transcribe({ audio, filename: 'a.mp3' }), 'transient');
     expect(overloaded.details).toMatchObject({ status: 503, code: 'server_is_overloaded' });
     expect(sim.stats().requests).toBe(2);
   });

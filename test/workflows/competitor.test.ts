@@ -7,16 +7,20 @@
  * workers of its own (queues `<base>-cv` and `<base>-gen`); recommendation
  * workflows they start run on the harness's base queue as in production.
  */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createAudioFetchActivities } from '../../src/activities/audio-fetch';
 import { createCompetitorBaseActivities, createCompetitorOpenAiActivities, type GenerationSummary } from '../../src/activities/competitor';
 import { providerTaskQueue } from '../../src/config/providers';
 import { competitiveRecommendations, competitiveVideos } from '../../src/db/schema';
 import { buildAnalysisPrompt, COMPETITOR_ANALYSIS_SCHEMA_NAME } from '../../src/recommendations/analysis';
 import { analysisResponder } from '../../src/simulators/analysis-stand-in';
+import { sampleVideoId } from '../../src/simulators/sample';
 import { createNameResolver } from '../../src/recommendations/names';
 import { loadRosterFile } from '../../src/recommendations/roster';
 import {
@@ -46,24 +50,27 @@ let running: Promise<unknown>;
 let cvQueue: string;
 let genQueue: string;
 let sample: CompetitorVideo[];
+let audioDir: string;
 
 const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
   (await h.db.database.pool.query(text, params)).rows as T[];
 const db = () => h.db.database.db;
 
-/** The simulator "hears" the text after RFSIM: in the audio file. */
-function audioOf(transcript: string): string {
-  return `data:audio/mpeg;base64,${Buffer.from(`RFSIM:${transcript}`).toString('base64')}`;
-}
-
+/**
+ * A sample video as the workflow's input: its youtube.com URL (the row's key), its audio as a
+ * direct media URL on the YouTube simulator's media host (the OpenAI simulator knows its transcript).
+ */
 function workflowInput(video: CompetitorVideo, overrides: Partial<CompetitorVideoInput> = {}): CompetitorVideoInput {
+  const id = sampleVideoId(video.url);
   return {
     url: video.url,
+    platform: 'youtube',
+    externalId: id,
     channel: video.channel,
     title: video.title,
     views: video.views,
     publishedAt: video.publishedAt?.toISOString() ?? null,
-    audioUrl: audioOf(video.transcript),
+    mediaUrl: h.sims.youtube.media.mediaUrl(id),
     ...overrides,
   };
 }
@@ -72,7 +79,13 @@ const runVideo = (workflowId: string, input: CompetitorVideoInput) =>
   h.client.workflow.execute(COMPETITOR_VIDEO_WORKFLOW, { taskQueue: cvQueue, workflowId, args: [input] });
 
 beforeAll(async () => {
-  h = await startHarness();
+  audioDir = await fs.mkdtemp(path.join(os.tmpdir(), 'reelflow-cv-audio-'));
+  h = await startHarness({
+    env: { AUDIO_DIR: audioDir },
+    limits: { audio_fetch: { minStartIntervalMs: 0, pollIntervalMs: 50 } },
+    // The recommendation workflows the generation starts run here; discovery's queues are not needed.
+    queues: ['base', 'openai', 'audio_fetch', 'veo3', 'instagram', 'tiktok', 'youtube'],
+  });
   h.sims.openai.registerResponder(COMPETITOR_ANALYSIS_SCHEMA_NAME, analysisResponder);
   await loadRosterFile(db(), path.join(SAMPLE, 'players.json'));
   sample = await readSampleCompetitorVideos(path.join(SAMPLE, 'competitor-videos.json'));
@@ -89,6 +102,7 @@ beforeAll(async () => {
       activities: base,
     }),
     Worker.create({ connection, taskQueue: providerTaskQueue(cvQueue, 'openai'), activities: createCompetitorOpenAiActivities(h.runtime) }),
+    Worker.create({ connection, taskQueue: providerTaskQueue(cvQueue, 'audio_fetch'), activities: createAudioFetchActivities(h.runtime) }),
     Worker.create({
       connection,
       taskQueue: genQueue,
@@ -104,35 +118,54 @@ afterAll(async () => {
   await running?.catch(() => undefined);
   await connection?.close();
   await h?.stop();
+  if (audioDir) await fs.rm(audioDir, { recursive: true, force: true });
 });
 
 describe('competitor video workflow', () => {
-  it('transcribes, analyses and saves one video, both OpenAI calls as jobs on the openai line', async () => {
+  it('fetches the audio, transcribes, analyses and saves one video, each provider call a job on its line', async () => {
     const video = sample[0]!;
     const saved = await runVideo('cv-test-bombazo', workflowInput(video));
+    expect(saved).toMatchObject({ status: 'analysed', alreadyKnown: false });
     expect(saved.playersMentioned).toEqual(['carlos-alvarez', 'jorge-de-frutos', 'kylian-mbappe', 'robert-lewandowski']);
 
     const [row] = await db().select().from(competitiveVideos).where(eq(competitiveVideos.url, video.url));
-    expect(row).toMatchObject({ id: saved.videoId, transcript: video.transcript, views: video.views });
+    expect(row).toMatchObject({
+      id: saved.videoId,
+      status: 'analysed',
+      transcript: video.transcript,
+      views: video.views,
+      platform: 'youtube',
+      externalId: sampleVideoId(video.url),
+    });
+    expect(row?.audioSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(row?.durationSeconds).toBeGreaterThan(10);
+    expect((row?.transcriptSegments as unknown[]).length).toBeGreaterThan(1);
 
     const jobs = await q<{ step: string; job_type: string; api_provider: string; status: string; priority: string; attempts: number }>(
       `SELECT step, job_type, api_provider, status, priority, attempts FROM automation_queue
         WHERE workflow_id = 'cv-test-bombazo' ORDER BY created_at`,
     );
     expect(jobs.map((j) => [j.step.split(':')[0], j.job_type, j.api_provider, j.status, j.priority, j.attempts])).toEqual([
-      ['transcribe', 'openai_transcription', 'openai', 'completed', 'P1', 1], // 482k views: past the viral threshold
+      ['audio', 'audio_download', 'audio_fetch', 'completed', 'P1', 1], // 482k views: past the viral threshold
+      ['transcribe-1', 'openai_transcription', 'openai', 'completed', 'P1', 1],
       ['analyze', 'openai_analysis', 'openai', 'completed', 'P1', 1],
     ]);
     expect(await q(`SELECT * FROM provider_slots`)).toEqual([]);
   });
 
-  it('re-processing the same URL is a new run that updates the row', async () => {
+  it('a video found again (another URL form) ends at its first step: no download, no OpenAI call, no job', async () => {
     const video = sample[0]!;
-    const again = await runVideo('cv-test-bombazo', workflowInput(video, { url: 'https://youtu.be/cFt8Jr08aLv', views: 500_000 }));
-    const rows = await db().select().from(competitiveVideos).where(eq(competitiveVideos.url, video.url));
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ id: again.videoId, views: 500_000 });
-    expect(await q(`SELECT id FROM automation_queue WHERE workflow_id = 'cv-test-bombazo'`)).toHaveLength(4);
+    const downloads = h.sims.youtube.media.stats().downloads;
+    const openaiCalls = h.sims.openai.stats().submissions;
+    const again = await runVideo(
+      'cv-test-bombazo',
+      workflowInput(video, { url: `https://youtu.be/${sampleVideoId(video.url)}?si=share`, views: 500_000 }),
+    );
+    expect(again).toMatchObject({ status: 'analysed', alreadyKnown: true });
+    expect(h.sims.youtube.media.stats().downloads).toBe(downloads);
+    expect(h.sims.openai.stats().submissions).toBe(openaiCalls);
+    expect(await q(`SELECT id FROM automation_queue WHERE workflow_id = 'cv-test-bombazo'`)).toHaveLength(3);
+    expect(await db().select().from(competitiveVideos).where(eq(competitiveVideos.url, video.url))).toHaveLength(1);
   });
 
   it('asks again when the model answers malformed JSON, and stores only the valid answer', async () => {
@@ -168,7 +201,8 @@ describe('competitor video workflow', () => {
     }));
     try {
       const video = { ...sample[2]!, url: 'https://www.youtube.com/watch?v=neverValid01' };
-      await expect(runVideo('cv-test-malformed', workflowInput(video))).rejects.toThrow(WorkflowFailedError);
+      const mediaUrl = h.sims.youtube.media.mediaUrl(sampleVideoId(sample[2]!.url));
+      await expect(runVideo('cv-test-malformed', workflowInput(video, { mediaUrl }))).rejects.toThrow(WorkflowFailedError);
       const [analyze] = await q(
         `SELECT status, attempts, error FROM automation_queue WHERE workflow_id = 'cv-test-malformed' AND job_type = 'openai_analysis'`,
       );
@@ -180,15 +214,16 @@ describe('competitor video workflow', () => {
     }
   });
 
-  it('a broken audio link fails at once, without retries', async () => {
-    const video = { ...sample[3]!, url: 'https://www.youtube.com/watch?v=brokenAudio1' };
-    await expect(runVideo('cv-test-audio', workflowInput(video, { audioUrl: 'ftp://example.com/a.mp3' }))).rejects.toThrow(
-      WorkflowFailedError,
-    );
-    const [transcribe] = await q(
-      `SELECT status, attempts FROM automation_queue WHERE workflow_id = 'cv-test-audio' AND job_type = 'openai_transcription'`,
-    );
-    expect(transcribe).toMatchObject({ status: 'failed', attempts: 1 });
+  it('a removed video ends unavailable with the reason: no transcription, no retries', async () => {
+    const video = sample[3]!;
+    const url = `${h.sims.youtube.url}/watch?v=removedVid01`;
+    const saved = await runVideo('cv-test-removed', workflowInput(video, { url, mediaUrl: null }));
+    expect(saved).toMatchObject({ status: 'unavailable', playersMentioned: [] });
+    expect(saved.statusReason).toMatch(/^removed: .*HTTP Error 404/);
+    const jobs = await q(`SELECT job_type, status, attempts FROM automation_queue WHERE workflow_id = 'cv-test-removed'`);
+    expect(jobs).toEqual([{ job_type: 'audio_download', status: 'completed', attempts: 1 }]);
+    const [row] = await db().select().from(competitiveVideos).where(eq(competitiveVideos.url, url));
+    expect(row).toMatchObject({ status: 'unavailable', transcript: null, analysis: null });
   });
 });
 

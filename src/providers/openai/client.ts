@@ -34,7 +34,8 @@ export class OpenAiTextClient implements TextIntelligence {
     });
   }
 
-  async transcribe(input: { audio: Uint8Array; filename: string; language?: string }): Promise<Transcript> {
+  async transcribe(input: { audio: Uint8Array; filename: string; language?: string; prompt?: string }): Promise<Transcript> {
+    // toFile buffers the bytes, so a retried request can send them again (a streamed body cannot be retried).
     const file = await toFile(input.audio, input.filename);
     const raw: unknown = await guard(() =>
       this.sdk.audio.transcriptions.create({
@@ -43,6 +44,7 @@ export class OpenAiTextClient implements TextIntelligence {
         response_format: 'verbose_json',
         timestamp_granularities: ['segment'],
         ...(input.language ? { language: input.language } : {}),
+        ...(input.prompt ? { prompt: input.prompt } : {}),
       }),
     );
     const result = validate(PROVIDER, verboseTranscriptionSchema, raw);

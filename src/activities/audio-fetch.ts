@@ -1,0 +1,52 @@
+/**
+ * The audio_fetch provider's activity: one competitor video's audio as an
+ * automation_queue job (so it waits for an audio_fetch slot: a burst of
+ * yt-dlp downloads from one address is what triggers YouTube's bot check).
+ * Unavailable and too-long videos are answers, not failures: the job
+ * completes and the workflow records the video in that state.
+ */
+import type { Env } from '../config/env';
+import { fetchAudio, type AudioFetchConfig, type AudioFetchResult } from '../media/fetch-audio';
+import type { ActivityDeps } from './deps';
+import { runProviderJob } from './provider-job';
+
+export function audioFetchConfig(env: Env): AudioFetchConfig {
+  return {
+    audioDir: env.AUDIO_DIR,
+    ytDlp: env.YT_DLP_PATH,
+    ffmpeg: env.FFMPEG_PATH,
+    ffprobe: env.FFPROBE_PATH,
+    maxDurationSeconds: env.COMPETITOR_MAX_AUDIO_MINUTES * 60,
+    chunkMaxBytes: env.AUDIO_CHUNK_MAX_BYTES,
+    maxDownloadBytes: env.MEDIA_MAX_DOWNLOAD_BYTES,
+    allowPrivateHosts: env.MEDIA_ALLOW_PRIVATE_HOSTS,
+  };
+}
+
+export interface FetchCompetitorAudioInput {
+  jobId: string;
+  /** Stable per video (the workflow id's URL digest): a retry finds the finished download. */
+  key: string;
+  url: string;
+  mediaUrl: string | null;
+  durationSeconds: number | null;
+}
+
+export function createAudioFetchActivities(deps: ActivityDeps) {
+  const config = audioFetchConfig(deps.env);
+  return {
+    async fetchCompetitorAudio(input: FetchCompetitorAudioInput): Promise<AudioFetchResult> {
+      return runProviderJob(deps, input.jobId, 'audio_fetch', async (ctx) => {
+        const result = await ctx.call(() =>
+          fetchAudio(
+            config,
+            { key: input.key, url: input.url, mediaUrl: input.mediaUrl, durationSeconds: input.durationSeconds },
+            ctx.signal,
+          ),
+        );
+        deps.log.info({ key: input.key, status: result.status }, 'competitor audio fetched');
+        return { value: result };
+      });
+    },
+  };
+}

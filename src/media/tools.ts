@@ -1,0 +1,61 @@
+/**
+ * Running the media executables (yt-dlp, ffmpeg, ffprobe): one spawn helper
+ * that reads stdout and stderr to the end, stops the child on abort and turns
+ * a missing executable into an error saying what to install. No Temporal here.
+ */
+import { spawn } from 'node:child_process';
+import { ProviderError } from '../providers/errors';
+
+/** The provider name media errors carry (the audio_fetch row of the limits table). */
+export const MEDIA_PROVIDER = 'audio_fetch';
+
+export const INSTALL_HINT = 'install it (Debian/Ubuntu: apt-get install yt-dlp ffmpeg) or set its path';
+
+export interface ToolRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Which variable names each executable's path, for the "not found" message. */
+export type ToolName = 'yt-dlp' | 'ffmpeg' | 'ffprobe';
+const PATH_VARIABLE: Record<ToolName, string> = { 'yt-dlp': 'YT_DLP_PATH', ffmpeg: 'FFMPEG_PATH', ffprobe: 'FFPROBE_PATH' };
+
+export function toolMissing(tool: ToolName, binary: string): ProviderError {
+  // Permanent: no retry installs a package. The message is what an operator needs to act.
+  return new ProviderError(MEDIA_PROVIDER, 'permanent', `${tool} not found at "${binary}": ${INSTALL_HINT} (${PATH_VARIABLE[tool]})`, {
+    code: 'tool_missing',
+  });
+}
+
+/** Runs to exit; rejects only when the executable cannot start (missing: toolMissing) or the signal aborts it. */
+export function runTool(tool: ToolName, binary: string, args: string[], signal?: AbortSignal): Promise<ToolRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' || e.code === 'EACCES') reject(toolMissing(tool, binary));
+      else if (e.name === 'AbortError')
+        reject(new ProviderError(MEDIA_PROVIDER, 'transient', `${tool} stopped: the activity was cancelled`));
+      else reject(e);
+    });
+    child.on('close', (code) => {
+      if (signal?.aborted) return; // 'error' (AbortError) already settled it
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
+/** The last meaningful lines of a tool's stderr, for messages and status reasons. */
+export function stderrTail(stderr: string, lines = 3): string {
+  return stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-lines)
+    .join(' | ')
+    .slice(0, 500);
+}
