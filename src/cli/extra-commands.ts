@@ -3,6 +3,7 @@
  * it returns the exit code.
  *   reelflow schedule create|pause|unpause|trigger|describe [hourly|bargains] [note]
  *   reelflow roster load <file.json|file.csv>
+ *   reelflow players sync [--season YYYY] | unmatched   API-Football into the roster (player-commands.ts)
  *   reelflow recommendations generate [--limit lookbackDays] | stats
  *   reelflow bargains [--limit N]          the daily bargains now (P1 each, once per player and day)
  *   reelflow breaking --title "..." [--player X] [--platforms a,b]   a P0 breaking-news video
@@ -26,6 +27,7 @@ import { temporalWorkflowUrl } from '../shared/temporal-ui';
 import type { FlagValues } from './flags';
 import { terminalSafe } from './format';
 import { namesCommands } from './names-commands';
+import { playerCommands } from './player-commands';
 import { tokenCommands } from './token-commands';
 
 export interface ExtraCommandContext {
@@ -56,6 +58,7 @@ async function withService<T>(ctx: ExtraCommandContext, fn: (service: Recommenda
 
 export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise<number>> = {
   ...tokenCommands,
+  ...playerCommands,
   ...namesCommands,
   schedule: scheduleCommand,
 

@@ -31,6 +31,7 @@ export const FLAG_TYPES = {
   'expires-in': { type: 'string' },
   limit: { type: 'string' },
   workflow: { type: 'boolean' },
+  season: { type: 'string' },
 } as const;
 
 export type FlagName = keyof typeof FLAG_TYPES;
@@ -68,6 +69,8 @@ export const COMMAND_FLAGS: Record<string, readonly FlagName[]> = {
   breaking: ['title', 'player', 'platforms'],
   schedule: [],
   roster: [],
+  'players sync': ['season'],
+  players: [],
   'names unknown': ['limit'],
   names: [],
   competitor: [],

@@ -1,5 +1,5 @@
 /**
- * `reelflow schedule create|pause|unpause|trigger|describe [hourly|bargains] [note]`,
+ * `reelflow schedule create|pause|unpause|trigger|describe [hourly|bargains|players] [note]`,
  * for src/cli/extra-commands.ts. `create` is create-or-update of every
  * schedule (or the one named); the others act on the one named, the hourly
  * one by default. A schedule may be named by its short name or its id.
@@ -11,6 +11,7 @@ import { connectTemporal } from '../temporal/client';
 import { BadInputError } from '../shared/errors';
 import { DAILY_BARGAINS_SCHEDULE_ID, ensureDailyBargainsSchedule } from './daily-bargains';
 import { ensureHourlySchedule, HOURLY_SCHEDULE_ID } from './hourly';
+import { ensurePlayerSyncSchedule, PLAYER_SYNC_SCHEDULE_ID } from './player-sync';
 import { describeSchedule, pauseSchedule, triggerScheduleRun, unpauseSchedule, type TriggerOutcome } from './schedules';
 
 interface ScheduleEntry {
@@ -22,6 +23,7 @@ interface ScheduleEntry {
 export const SCHEDULES: Record<string, ScheduleEntry> = {
   hourly: { id: HOURLY_SCHEDULE_ID, ensure: (client, taskQueue) => ensureHourlySchedule(client, { taskQueue }) },
   bargains: { id: DAILY_BARGAINS_SCHEDULE_ID, ensure: (client, taskQueue) => ensureDailyBargainsSchedule(client, { taskQueue }) },
+  players: { id: PLAYER_SYNC_SCHEDULE_ID, ensure: (client, taskQueue) => ensurePlayerSyncSchedule(client, { taskQueue }) },
 };
 
 const SUBCOMMANDS = ['create', 'pause', 'unpause', 'trigger', 'describe'] as const;

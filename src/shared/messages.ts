@@ -104,4 +104,8 @@ export const FAILURE_TYPES = {
   rateLimited: 'RateLimited',
   /** The worker running the job shut down (a deploy): the job resumes elsewhere, and it was not the job's fault. */
   workerShutdown: 'WorkerShutdown',
+  /** A provider's quota for the day is spent: retrying before its reset only spends more calls. */
+  dailyQuota: 'DailyQuotaSpent',
+  /** A run stopped before calling on, because finishing it would eat into the day's reserve of calls. */
+  quotaBudget: 'QuotaBudget',
 } as const;

@@ -10,6 +10,7 @@ export const RECOMMENDATION_GENERATION_WORKFLOW = 'recommendationGenerationWorkf
 export const DAILY_BARGAINS_WORKFLOW = 'dailyBargainsWorkflow';
 export const NOTIFICATION_WORKFLOW = 'notificationWorkflow';
 export const CAPACITY_WORKFLOW = 'capacityWorkflow';
+export const PLAYER_SYNC_WORKFLOW = 'playerSyncWorkflow';
 
 const RECOMMENDATION_WORKFLOW_ID_PREFIX = 'recommendation-';
 
@@ -46,3 +47,10 @@ export function notificationWorkflowId(eventKey: string): string {
 export function competitorVideoWorkflowId(urlDigest: string): string {
   return `competitor-video-${urlDigest}`;
 }
+
+/**
+ * The sync `reelflow players sync` starts: one id, so a second command while a sync
+ * runs follows that one instead of spending the API quota twice. The daily
+ * Schedule's runs have their own ids (the schedule id plus the scheduled time).
+ */
+export const PLAYER_SYNC_MANUAL_WORKFLOW_ID = 'player-sync-manual';

@@ -92,3 +92,8 @@ export const RECOMMENDATION_GENERATION_METADATA: WorkflowMetadata = {
 export const DAILY_BARGAINS_METADATA: WorkflowMetadata = {
   staticSummary: "Daily bargains: today's best-value players to video ideas",
 };
+
+/** The API-Football player sync (the daily Schedule's action, or `reelflow players sync`). */
+export const PLAYER_SYNC_METADATA: WorkflowMetadata = {
+  staticSummary: 'Player sync: API-Football players, injuries and fixtures merged into the roster',
+};

@@ -84,7 +84,8 @@ export class ApiFootballSimulator extends SimulatorServer {
           headers,
           body: envelope('', [], {
             token:
-              'Error/Missing application key. Go to https://www.api-football.com/documentation-v3 to learn how to get your API application key.',
+              'Error/Missing application key. Go to https://www.api-football.com/documentation-v3 ' +
+              'to learn how to get your API application key.',
           }),
         };
       case 'rate_limited':

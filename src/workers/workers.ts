@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { providerTaskQueue, QUEUE_NAMES, type QueueName } from '../config/providers';
+import { createApiFootballActivities, createPlayerSyncActivities } from '../activities/api-football';
 import { createCapacityActivities } from '../activities/capacity-snapshot';
 import { createBargainActivities } from '../activities/bargains';
 import { createCompetitorBaseActivities, createCompetitorOpenAiActivities } from '../activities/competitor';
@@ -46,6 +47,7 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
         ...createCapacityActivities(deps),
         ...createCompetitorBaseActivities(deps),
         ...createBargainActivities(deps),
+        ...createPlayerSyncActivities(deps),
         ...createNotificationActivities({ database: deps.database, log: deps.log }),
       };
     case 'openai':
@@ -59,9 +61,10 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
     // Filled in by the discovery, API-Football and audio work (issue 12).
     case 'youtube_data':
     case 'instagram_graph':
-    case 'api_football':
     case 'audio_fetch':
       return {};
+    case 'api_football':
+      return createApiFootballActivities(deps);
   }
 }
 

@@ -5,3 +5,4 @@ export { recommendationGenerationWorkflow } from './recommendation-generation';
 export { dailyBargainsWorkflow } from './daily-bargains';
 export { notificationWorkflow } from './notification';
 export { capacityWorkflow } from './capacity-snapshot';
+export { playerSyncWorkflow } from './player-sync';

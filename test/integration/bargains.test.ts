@@ -13,6 +13,7 @@ import { bargainDay, createBargainAnalyzer, planDailyBargains } from '../../src/
 import { loadRosterFile } from '../../src/recommendations/roster';
 import { DAILY_BARGAINS_SCHEDULE_ID, ensureDailyBargainsSchedule } from '../../src/schedule/daily-bargains';
 import { HOURLY_SCHEDULE_ID } from '../../src/schedule/hourly';
+import { PLAYER_SYNC_SCHEDULE_ID } from '../../src/schedule/player-sync';
 import { describeSchedule, pauseSchedule, triggerSchedule } from '../../src/schedule/schedules';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/messages';
 import { DAILY_BARGAINS_WORKFLOW, recommendationWorkflowId } from '../../src/shared/workflow-ids';
@@ -236,10 +237,10 @@ describe('the daily bargains schedule', () => {
     }
   });
 
-  it("`schedule create` creates or updates both schedules; pause, trigger and describe take the schedule's name", async () => {
+  it("`schedule create` creates or updates every schedule; pause, trigger and describe take the schedule's name", async () => {
     // A queue nobody serves: these are the deployment's real schedule ids, their runs must not touch this database.
     const env = { REELFLOW_TASK_QUEUE: `${h.taskQueue}-cli` };
-    const ids = [HOURLY_SCHEDULE_ID, DAILY_BARGAINS_SCHEDULE_ID];
+    const ids = [HOURLY_SCHEDULE_ID, DAILY_BARGAINS_SCHEDULE_ID, PLAYER_SYNC_SCHEDULE_ID];
     try {
       const created = await cli(['schedule', 'create', '--json'], env);
       expect(created.code).toBe(0);
