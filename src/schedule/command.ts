@@ -10,6 +10,7 @@ import { editDistance } from '../recommendations/names';
 import { connectTemporal } from '../temporal/client';
 import { BadInputError } from '../shared/errors';
 import { DAILY_BARGAINS_SCHEDULE_ID, ensureDailyBargainsSchedule } from './daily-bargains';
+import { COMPETITORS_SCHEDULE_ID, ensureCompetitorsSchedule } from './competitors';
 import { ensureHourlySchedule, HOURLY_SCHEDULE_ID } from './hourly';
 import { ensurePlayerSyncSchedule, PLAYER_SYNC_SCHEDULE_ID } from './player-sync';
 import { describeSchedule, pauseSchedule, triggerScheduleRun, unpauseSchedule, type TriggerOutcome } from './schedules';
@@ -24,6 +25,7 @@ export const SCHEDULES: Record<string, ScheduleEntry> = {
   hourly: { id: HOURLY_SCHEDULE_ID, ensure: (client, taskQueue) => ensureHourlySchedule(client, { taskQueue }) },
   bargains: { id: DAILY_BARGAINS_SCHEDULE_ID, ensure: (client, taskQueue) => ensureDailyBargainsSchedule(client, { taskQueue }) },
   players: { id: PLAYER_SYNC_SCHEDULE_ID, ensure: (client, taskQueue) => ensurePlayerSyncSchedule(client, { taskQueue }) },
+  competitors: { id: COMPETITORS_SCHEDULE_ID, ensure: (client, taskQueue) => ensureCompetitorsSchedule(client, { taskQueue }) },
 };
 
 const SUBCOMMANDS = ['create', 'pause', 'unpause', 'trigger', 'describe'] as const;

@@ -54,3 +54,16 @@ export function competitorVideoWorkflowId(urlDigest: string): string {
  * Schedule's runs have their own ids (the schedule id plus the scheduled time).
  */
 export const PLAYER_SYNC_MANUAL_WORKFLOW_ID = 'player-sync-manual';
+
+export const COMPETITOR_DISCOVERY_WORKFLOW = 'competitorDiscoveryWorkflow';
+export const COMPETITOR_VIEWS_WORKFLOW = 'competitorViewsWorkflow';
+
+/** One views workflow per competitor video, keyed like its competitor-video workflow: `competitor-views-<key>`. */
+export function competitorViewsWorkflowId(urlDigest: string): string {
+  return `competitor-views-${urlDigest}`;
+}
+
+/** A check of one channel asked for by an operator (`reelflow competitor check`): `competitor-check-<channel id>-<ms>`. */
+export function competitorCheckWorkflowId(channelId: string, at: number): string {
+  return `competitor-check-${channelId}-${at}`;
+}

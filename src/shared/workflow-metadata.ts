@@ -97,3 +97,18 @@ export const DAILY_BARGAINS_METADATA: WorkflowMetadata = {
 export const PLAYER_SYNC_METADATA: WorkflowMetadata = {
   staticSummary: 'Player sync: API-Football players, injuries and fixtures merged into the roster',
 };
+
+/** The competitor channels' check (a Schedule's action, or `reelflow competitor check`). */
+export const COMPETITOR_DISCOVERY_METADATA: WorkflowMetadata = {
+  staticSummary: 'Competitor discovery: new videos of the watched channels to analyses',
+};
+
+export function competitorViewsWorkflowMetadata(video: { channel: string; title: string; url: string }): WorkflowMetadata {
+  return {
+    staticSummary: oneLine(`Competitor views (${video.channel}): ${video.title}`),
+    staticDetails: details([
+      ['Channel', video.channel],
+      ['URL', video.url],
+    ]),
+  };
+}

@@ -12,6 +12,7 @@ import { createApiFootballActivities, createPlayerSyncActivities } from '../acti
 import { createCapacityActivities } from '../activities/capacity-snapshot';
 import { createBargainActivities } from '../activities/bargains';
 import { createCompetitorBaseActivities, createCompetitorOpenAiActivities } from '../activities/competitor';
+import { createDiscoveryBaseActivities, createDiscoveryProviderActivities } from '../activities/discovery';
 import { createOpenAiActivities } from '../activities/openai';
 import { createNotificationActivities } from '../notifications/activities';
 import { createPublishActivities } from '../activities/publish';
@@ -46,6 +47,7 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
         ...createQueueSyncActivities(deps),
         ...createCapacityActivities(deps),
         ...createCompetitorBaseActivities(deps),
+        ...createDiscoveryBaseActivities(deps),
         ...createBargainActivities(deps),
         ...createPlayerSyncActivities(deps),
         ...createNotificationActivities({ database: deps.database, log: deps.log }),
@@ -58,9 +60,10 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
     case 'tiktok':
     case 'youtube':
       return createPublishActivities(deps);
-    // Filled in by the discovery, API-Football and audio work (issue 12).
     case 'youtube_data':
     case 'instagram_graph':
+      return createDiscoveryProviderActivities(deps);
+    // Filled in by the audio work (issue 12).
     case 'audio_fetch':
       return {};
     case 'api_football':

@@ -6,3 +6,5 @@ export { dailyBargainsWorkflow } from './daily-bargains';
 export { notificationWorkflow } from './notification';
 export { capacityWorkflow } from './capacity-snapshot';
 export { playerSyncWorkflow } from './player-sync';
+export { competitorDiscoveryWorkflow } from './competitor-discovery';
+export { competitorViewsWorkflow } from './competitor-views';

@@ -1,0 +1,144 @@
+/**
+ * Competitor discovery activities.
+ *
+ * - youtube_data / instagram_graph queues: checkCompetitorChannel and
+ *   readCompetitorViews, each an automation_queue job run through
+ *   runProviderJob (a slot of the platform's cap, its start spacing, retries
+ *   with backoff for a feed's 404/500, Retry-After for a quota).
+ * - base queue: the database side (src/services/competitor-discovery.ts) and
+ *   starting the found videos' workflows through the worker's own client.
+ */
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { jobEstimateSeconds } from '../config/providers';
+import type { DiscoveredVideo } from '../providers/discovery';
+import { createDiscoveryClients, type DiscoveryClients } from '../providers/discovery-clients';
+import {
+  listChannelsToCheck,
+  recordChannelCheck,
+  recordViews,
+  type ChannelCheckResult,
+  type ChannelToCheck,
+  type RecordViewsInput,
+  type RecordViewsResult,
+} from '../services/competitor-discovery';
+import type { ActivityDeps } from './deps';
+import { classifyFailure } from './failures';
+import { runProviderJob } from './provider-job';
+
+export interface DiscoveryActivityOptions {
+  /** Default: built from deps.env (createDiscoveryClients). */
+  clients?: DiscoveryClients;
+  /** Default: the worker's own client (Context.client). */
+  client?: () => Client;
+  /** Default: the base queue the activity runs on. */
+  taskQueue?: () => string;
+}
+
+/** Activities for the youtube_data and instagram_graph provider workers. */
+export function createDiscoveryProviderActivities(deps: ActivityDeps, options: DiscoveryActivityOptions = {}) {
+  const clients = options.clients ?? createDiscoveryClients(deps.env);
+  return {
+    async checkCompetitorChannel(input: { jobId: string; channel: ChannelToCheck }): Promise<DiscoveredVideo[]> {
+      const { channel } = input;
+      const client = channel.platform === 'instagram' ? clients.instagram : clients.youtube;
+      const provider = channel.platform === 'instagram' ? 'instagram_graph' : 'youtube_data';
+      return runProviderJob(deps, input.jobId, provider, async (ctx) => ({
+        value: await ctx.call(() => client.latest({ externalId: channel.externalId, displayName: channel.displayName })),
+      }));
+    },
+
+    /** Views of one YouTube video now; null when the platform gives none (no longer in the feed's newest 15, say). */
+    async readCompetitorViews(input: {
+      jobId: string;
+      videoExternalId: string;
+      channelExternalId: string | null;
+    }): Promise<{ at: string; views: number | null }> {
+      return runProviderJob(deps, input.jobId, 'youtube_data', async (ctx) => {
+        if (!input.channelExternalId && !clients.youtube.usesDataApi) {
+          // A one-off URL has no channel feed to read, and without a key there is no other source.
+          return { value: { at: new Date().toISOString(), views: null } };
+        }
+        const channel = { externalId: input.channelExternalId ?? '', displayName: '' };
+        const views = await ctx.call(() => clients.youtube.views(channel, [input.videoExternalId]));
+        return { value: { at: new Date().toISOString(), views: views.get(input.videoExternalId) ?? null } };
+      });
+    },
+  };
+}
+
+/** Activities for the base worker. */
+export function createDiscoveryBaseActivities(deps: ActivityDeps, options: DiscoveryActivityOptions = {}) {
+  const { pool } = deps.database;
+  const client = options.client ?? (() => Context.current().client);
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw classifyFailure(err).failure;
+    }
+  };
+  return {
+    listCompetitorChannels(input: { channelIds: string[] | null }): Promise<ChannelToCheck[]> {
+      return guard(() => listChannelsToCheck(pool, input.channelIds ?? undefined));
+    },
+
+    /** One discovery job per step of a run (the run id is in the step), as competitor.ts does for its OpenAI jobs. */
+    enqueueDiscoveryJob(input: {
+      workflowId: string;
+      runId: string;
+      step: string;
+      provider: 'youtube_data' | 'instagram_graph';
+    }): Promise<string> {
+      return guard(async () => {
+        const jobType = input.provider === 'youtube_data' ? 'youtube_discovery' : 'instagram_discovery';
+        const { rows } = await pool.query<{ id: string }>(
+          'SELECT id FROM enqueue_job($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)',
+          [
+            input.workflowId,
+            `${input.step}:${input.runId}`,
+            jobType,
+            input.provider,
+            'P2',
+            '{}',
+            null,
+            null,
+            null,
+            jobEstimateSeconds(jobType, deps.limits),
+            deps.limits[input.provider].maxAttempts,
+            input.runId,
+          ],
+        );
+        return rows[0]!.id;
+      });
+    },
+
+    recordCompetitorCheck(input: {
+      channel: ChannelToCheck;
+      videos: DiscoveredVideo[] | null;
+      error: string | null;
+    }): Promise<ChannelCheckResult> {
+      return guard(async () => {
+        const result = await recordChannelCheck(
+          pool,
+          {
+            client: client(),
+            // The base queue this activity runs on is the one the found videos' workflows belong on.
+            taskQueue: options.taskQueue?.() ?? Context.current().info.taskQueue,
+            viewReadsSeconds: deps.env.COMPETITOR_VIEW_READS,
+          },
+          { ...input, maxAgeHours: deps.env.COMPETITOR_MAX_VIDEO_AGE_HOURS },
+        );
+        deps.log.info(
+          { channel: input.channel.displayName, found: result.found.length, known: result.known, error: result.error },
+          'competitor channel checked',
+        );
+        return result;
+      });
+    },
+
+    recordCompetitorViews(input: RecordViewsInput): Promise<RecordViewsResult> {
+      return guard(() => recordViews(pool, input));
+    },
+  };
+}
