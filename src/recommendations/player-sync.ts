@@ -217,10 +217,15 @@ export function planPlayerSync(
   apiPlayers: readonly ApiPlayerRow[],
   injuries: readonly ApiInjuryRow[],
   now: Date,
+  /** Aliases an editor taught (`reelflow names alias`, table name_aliases): an API spelling we never guessed. */
+  learned: ReadonlyArray<{ mention: string; playerId: string }> = [],
 ): PlayerSyncPlan {
   const byApiId = new Map(roster.filter((r) => r.apiFootballId !== null).map((r) => [r.apiFootballId!, r.id]));
   // A row already tied to an API id is that person: never hand it to another by name.
-  const resolver = createNameResolver(roster.filter((r) => r.apiFootballId === null));
+  const resolver = createNameResolver(
+    roster.filter((r) => r.apiFootballId === null),
+    { learned },
+  );
   const injured = injuryByPlayer(injuries, now);
   const claims = new Map<string, ApiPlayerRow[]>();
   const unmatched: UnmatchedPlayer[] = [];
@@ -294,6 +299,8 @@ export function planPlayerSync(
 
 const ROSTER_SQL = `SELECT id, name, team, aliases, api_football_id AS "apiFootballId" FROM players ORDER BY id`;
 
+const LEARNED_SQL = `SELECT mention, player_id AS "playerId" FROM name_aliases`;
+
 const UPDATE_PLAYERS_SQL = `
 UPDATE players p SET
   api_football_id = u."apiFootballId", team = u.team, position = coalesce(u.position, p.position),
@@ -346,7 +353,8 @@ export async function applyPlayerSync(
     // Two syncs merging at once would plan against each other's half-written roster.
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('reelflow:player_sync'))`);
     const { rows: roster } = await client.query<RosterRow>(ROSTER_SQL);
-    const plan = planPlayerSync(roster, input.players, input.injuries, input.now ?? new Date());
+    const { rows: learned } = await client.query<{ mention: string; playerId: string }>(LEARNED_SQL);
+    const plan = planPlayerSync(roster, input.players, input.injuries, input.now ?? new Date(), learned);
     await client.query(UPDATE_PLAYERS_SQL, [JSON.stringify(plan.updates)]);
     await client.query(UPSERT_FIXTURES_SQL, [JSON.stringify(input.fixtures)]);
     await client.query(FINISH_RUN_SQL, [
