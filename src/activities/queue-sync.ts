@@ -3,6 +3,7 @@
  * idempotent so a retry or a replay never writes a transition twice.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { approvalPlan, type ApprovalPlan } from '../config/approval';
 import { deadlineFor, type Priority } from '../config/priorities';
 import { JOB_TYPES, jobEstimateSeconds, type JobType } from '../config/providers';
 import { getRecommendation } from '../db/queries';
@@ -25,6 +26,8 @@ export interface RecommendationPlan {
   jobConfig: JobConfig;
   scheduleAfter: string | null;
   deadline: string | null;
+  /** Approval steps this recommendation waits for (policy for its source and platforms, plus its own jobConfig.approval). */
+  approval?: ApprovalPlan;
 }
 
 export interface EnqueueJobInput {
@@ -93,6 +96,7 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
           jobConfig,
           scheduleAfter: row.scheduleAfter?.toISOString() ?? null,
           deadline: deadline?.toISOString() ?? null,
+          approval: approvalPlan(deps.env.REELFLOW_APPROVAL_POLICY, row.source, jobConfig.platforms, jobConfig.approval),
         };
       } catch (err) {
         throw classifyFailure(err).failure;
@@ -141,18 +145,25 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
       await setStatus(input.recommendationId, 'published', { publishedAt: new Date() });
     },
 
-    /** Closes the recommendation and every open job of its workflow (cancelled, failed or expired). */
+    /** Closes the recommendation and every open job of its workflow (cancelled, failed, expired or rejected). */
     async closeRecommendation(input: {
       recommendationId: string;
       workflowId: string;
-      status: 'cancelled' | 'failed' | 'expired';
+      status: 'cancelled' | 'failed' | 'expired' | 'rejected';
       reason: string;
     }): Promise<void> {
       await db.transaction(async (tx) => {
         await tx.execute(sql`SELECT count(*) FROM cancel_workflow_jobs(${input.workflowId}, ${input.reason})`);
         await tx
           .update(competitiveRecommendations)
-          .set({ status: input.status, error: input.reason, updatedAt: new Date() })
+          // Nothing waits for approval any more: a dashboard must not offer buttons on a closed idea.
+          .set({
+            status: input.status,
+            error: input.reason,
+            approval: sql`CASE WHEN ${competitiveRecommendations.approval} IS NULL THEN NULL
+                          ELSE jsonb_set(${competitiveRecommendations.approval}, '{waiting}', 'null'::jsonb) END`,
+            updatedAt: new Date(),
+          })
           .where(and(eq(competitiveRecommendations.id, input.recommendationId), inArray(competitiveRecommendations.status, OPEN)));
       });
     },

@@ -219,6 +219,27 @@ export const openApiDocument = {
         extra: notFound,
       }),
     },
+    ...Object.fromEntries(
+      (['approve', 'reject'] as const).map((decision) => [
+        `/api/recommendations/{id}/${decision}`,
+        {
+          post: operatorOp(
+            decision === 'approve'
+              ? 'Approve what waits for approval (the brief before the render, or the video before posting); answers the new state'
+              : 'Reject what waits for approval: nothing more is rendered or posted for it; answers the new state',
+            {
+              parameters: [idParam],
+              body: {
+                type: 'object',
+                additionalProperties: false,
+                properties: { note: { type: 'string', maxLength: 2000 }, stage: { type: 'string', enum: ['render', 'publish'] } },
+              },
+              extra: { ...notFound, '409': error('Nothing waits for approval, or the stage named is not the one waiting') },
+            },
+          ),
+        },
+      ]),
+    ),
     '/api/recommendations/{id}/priority': {
       post: operatorOp('Change the priority of the recommendation and its open jobs', {
         parameters: [idParam],

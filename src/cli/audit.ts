@@ -23,6 +23,9 @@ function cliAuditAction(command: string, args: readonly string[]): string | unde
       return 'recommendation.cancel';
     case 'reprioritise':
       return 'recommendation.reprioritise';
+    case 'approve':
+    case 'reject':
+      return `recommendation.${command}.request`;
     case 'bargains':
       return 'recommendations.bargains';
     case 'roster':

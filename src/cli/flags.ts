@@ -32,6 +32,8 @@ export const FLAG_TYPES = {
   limit: { type: 'string' },
   workflow: { type: 'boolean' },
   season: { type: 'string' },
+  note: { type: 'string' },
+  stage: { type: 'string' },
 } as const;
 
 export type FlagName = keyof typeof FLAG_TYPES;
@@ -63,6 +65,8 @@ export const COMMAND_FLAGS: Record<string, readonly FlagName[]> = {
   status: [],
   cancel: ['reason'],
   reprioritise: [],
+  approve: ['note', 'stage'],
+  reject: ['note', 'stage'],
   capacity: ['workflow'],
   workers: [],
   bargains: ['limit'],

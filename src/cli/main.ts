@@ -9,6 +9,7 @@
  *   reelflow status <id>                         recommendation, its jobs, history and workflow
  *   reelflow cancel <id> [--reason text]
  *   reelflow reprioritise <id> <P0|P1|P2|P3>
+ *   reelflow approve|reject <id> [--note text] [--stage render|publish]   decide what waits for approval
  *   reelflow capacity [provider] [--workflow]   (--workflow: the same numbers through the capacity workflow's update)
  *   reelflow workers                             live workers per task queue (Temporal's pollers); exit 1 if a queue has none
  *   reelflow bargains [--limit N]                the daily bargains now: best points per million, one P1 chollo each (once a day)
@@ -35,7 +36,8 @@ import { queueWorkers } from '../temporal/queue-workers';
 import { enqueueRecommendationSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput } from '../validation';
 import { BadInputError, ConfigError, ConflictError, NotFoundError } from '../shared/errors';
 import { temporalWorkflowUrl } from '../shared/temporal-ui';
-import { auditCliCommand } from './audit';
+import type { ApprovalStage } from '../shared/messages';
+import { auditCliCommand, cliActor } from './audit';
 import { extraCommands } from './extra-commands';
 import { parseCommandLine, type FlagValues } from './flags';
 import { printTable, terminalSafe } from './format';
@@ -87,7 +89,7 @@ async function run(argv: string[]): Promise<number> {
     const extra = (Object.keys(v) as Array<keyof Values>).find((k) => k !== 'recommendation' && k !== 'json' && v[k] !== undefined);
     if (extra) throw new BadInputError(`enqueue --recommendation starts an existing recommendation as it is; --${extra} would be ignored`);
   }
-  const needId = ['status', 'cancel', 'reprioritise'].includes(command);
+  const needId = ['status', 'cancel', 'reprioritise', 'approve', 'reject'].includes(command);
   if (needId && !args[0]) throw new BadInputError(`${command} needs an id (recommendation, job or workflow id)`);
   if (command === 'reprioritise' && !args[1]) throw new BadInputError('reprioritise needs a priority: P0, P1, P2 or P3');
   const input = command === 'enqueue' && !v.recommendation ? enqueueInput(v) : undefined;
@@ -180,6 +182,18 @@ async function run(argv: string[]): Promise<number> {
       case 'cancel': {
         const rec = await service.cancel(args[0]!, v.reason);
         out({ cancelled: rec.id }, () => console.log(`cancellation requested for ${rec.id}`));
+        break;
+      }
+      case 'approve':
+      case 'reject': {
+        const state = await service.decide(args[0]!, command, {
+          by: cliActor(),
+          note: v.note,
+          stage: v.stage as ApprovalStage | undefined,
+        });
+        out(state, () =>
+          console.log(`${command === 'approve' ? 'approved' : 'rejected'}: ${state.recommendationId} is now ${state.phase}`),
+        );
         break;
       }
       case 'reprioritise': {

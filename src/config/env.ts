@@ -3,7 +3,8 @@
  * one line naming the variable and what it accepts.
  */
 import { z } from 'zod';
-import { PROVIDER_LIMITS, PROVIDERS, type Provider, type ProviderLimits } from './providers';
+import { DEFAULT_APPROVAL_POLICY, RECOMMENDATION_SOURCES, type ApprovalPolicy } from './approval';
+import { PROVIDER_LIMITS, PROVIDERS, PUBLISH_PLATFORMS, type Provider, type ProviderLimits } from './providers';
 import { ConfigError } from '../shared/errors';
 
 const limitOverride = z
@@ -26,6 +27,30 @@ const limitsOverrides = z
     }
   })
   .pipe(z.record(z.enum(PROVIDERS), limitOverride));
+
+/** Partial policies merge onto DEFAULT_APPROVAL_POLICY: {"beforeRender":{"bargain":true},"beforePublish":{"instagram":true}}. */
+const approvalPolicy = z
+  .string()
+  .transform((raw, ctx) => {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'is not valid JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .object({
+        beforeRender: z.record(z.enum(RECOMMENDATION_SOURCES), z.boolean()).optional(),
+        beforePublish: z.record(z.enum(PUBLISH_PLATFORMS), z.boolean()).optional(),
+      })
+      .strict(),
+  )
+  .transform((p): ApprovalPolicy => ({
+    beforeRender: { ...DEFAULT_APPROVAL_POLICY.beforeRender, ...p.beforeRender },
+    beforePublish: { ...DEFAULT_APPROVAL_POLICY.beforePublish, ...p.beforePublish },
+  }));
 
 const url = z.string().url();
 
@@ -52,6 +77,8 @@ export const envSchema = z.object({
   REELFLOW_LIMITS: limitsOverrides.optional(),
   /** How old the capacity workflow's query answer may be. */
   REELFLOW_CAPACITY_REFRESH_MS: z.coerce.number().int().min(200).max(3_600_000).default(5_000),
+  /** Who must approve what (src/config/approval.ts); default: ideas from competitors' videos, before the paid render. */
+  REELFLOW_APPROVAL_POLICY: approvalPolicy.default('{}'),
   /**
    * Activities one worker process runs at once per provider queue. Jobs waiting
    * for a slot count too, so keep it well above the caps (the gate enforces those).

@@ -30,6 +30,7 @@ const EVENT_LABEL: Record<NotificationEvent, string> = {
   failed: '❌ Failed',
   stuck: '⚠️ Stuck',
   expired: '⌛ Expired',
+  approval: '✋ Waiting for approval',
 };
 
 /** A one-message summary operators can act on. */
@@ -48,7 +49,8 @@ export function notificationText(args: {
     .filter(Boolean)
     .join(' ');
   const lines = [head];
-  if (args.error) lines.push(`Error: ${args.error}`);
+  // For an approval the text says what to review, not what went wrong.
+  if (args.error) lines.push(`${args.event === 'approval' ? 'Review' : 'Error'}: ${args.error}`);
   if (args.workflowId) {
     lines.push(
       args.temporalUiUrl

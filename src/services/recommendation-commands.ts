@@ -5,14 +5,21 @@
  * `reelflow enqueue`, the API, the daily bargains and the competitor engine),
  * so every idea passes the same validation and the same schedule-window rule.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { deadlineFor, temporalPriorityKey, type Priority } from '../config/priorities';
 import type { Db } from '../db/client';
 import { getRecommendation } from '../db/queries';
 import { competitiveRecommendations, type Recommendation } from '../db/schema';
 import { BadInputError, ConflictError, NotFoundError } from '../shared/errors';
-import { cancelSignal, reprioritiseUpdate, SEARCH_ATTRIBUTES, type RecommendationState } from '../shared/messages';
+import {
+  approvalUpdate,
+  cancelSignal,
+  reprioritiseUpdate,
+  SEARCH_ATTRIBUTES,
+  type ApprovalStage,
+  type RecommendationState,
+} from '../shared/messages';
 import { parseRecommendationWorkflowId, RECOMMENDATION_WORKFLOW, recommendationWorkflowId } from '../shared/workflow-ids';
 import { recommendationWorkflowMetadata } from '../shared/workflow-metadata';
 import { isFinalRecommendationStatus } from '../shared/statuses';
@@ -159,6 +166,34 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
       return rec;
     },
 
+    /**
+     * An editor's decision on what waits for approval. Refused (ConflictError) when nothing waits,
+     * or when `stage` names a step already decided; the workflow records it (database, audit log).
+     */
+    async decide(
+      ref: string,
+      decision: 'approve' | 'reject',
+      opts: { by: string; note?: string; stage?: ApprovalStage },
+    ): Promise<RecommendationState> {
+      if (opts.note !== undefined && opts.note.length > 2_000) throw new BadInputError('note must be at most 2000 characters');
+      if (opts.stage !== undefined && opts.stage !== 'render' && opts.stage !== 'publish') {
+        throw new BadInputError(`stage must be render or publish (got ${JSON.stringify(opts.stage)})`);
+      }
+      const rec = await resolve(ref);
+      assertOpen(rec, decision);
+      const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
+      try {
+        return await handle.executeUpdate(approvalUpdate, {
+          args: [{ decision, by: opts.by, ...(opts.note ? { note: opts.note } : {}), ...(opts.stage ? { stage: opts.stage } : {}) }],
+        });
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`recommendation ${rec.id} has no running workflow`);
+        // The workflow's validator refused it (nothing waits, or another stage): a conflict with its state, not a crash.
+        if (err instanceof WorkflowUpdateFailedError) throw new ConflictError(updateFailureMessage(err));
+        throw err;
+      }
+    },
+
     async reprioritise(ref: string, priority: string): Promise<RecommendationState> {
       const p = parseInput(prioritySchema, priority, 'priority');
       const rec = await resolve(ref);
@@ -172,4 +207,11 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
       }
     },
   };
+}
+
+/** The validator's own words ("nothing waits for approval (phase generating)"), not the SDK's wrapper. */
+function updateFailureMessage(err: WorkflowUpdateFailedError): string {
+  let e: unknown = err;
+  while (e && (e as { cause?: unknown }).cause) e = (e as { cause?: unknown }).cause;
+  return e instanceof Error ? e.message : err.message;
 }

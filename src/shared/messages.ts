@@ -9,7 +9,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Priority } from '../config/priorities';
-import type { Provider } from '../config/providers';
+import type { Provider, PublishPlatform } from '../config/providers';
 
 /** Payload of the reprioritise signal/update: `{"priority":"P0"}`. */
 export interface ReprioritiseInput {
@@ -29,10 +29,41 @@ export type RecommendationPhase =
   | 'analyzing'
   | 'generating'
   | 'publishing'
+  /** An editor must approve (the brief before the paid render, or the video before it is posted): see approvalUpdate. */
+  | 'awaiting_approval'
   | 'published'
   | 'failed'
   | 'cancelled'
-  | 'expired';
+  | 'expired'
+  | 'rejected';
+
+/** render: the brief, before the paid render; publish: the finished video, before the platforms that need it. */
+export type ApprovalStage = 'render' | 'publish';
+
+/** What an editor reviews at an approval step (in the state query, the database and the dashboard). */
+export interface ApprovalReview {
+  stage: ApprovalStage;
+  requestedAt: string;
+  title: string;
+  caption: string;
+  videoPrompt: string | null;
+  /** The rendered video (publish stage). */
+  videoUrl: string | null;
+  /** Platforms this decision publishes to (publish stage), or all of them (render stage). */
+  platforms: PublishPlatform[];
+}
+
+/**
+ * Payload of the approval update: `{"decision":"approve","by":"ana","note":"..."}`. `stage`, when given,
+ * must be the one waiting (a late click on a stage already decided is refused, not applied to the next).
+ */
+export interface ApprovalDecisionInput {
+  decision: 'approve' | 'reject';
+  stage?: ApprovalStage;
+  /** Who decided; recorded in the audit log (`temporal workflow update` without it is recorded as such). */
+  by?: string;
+  note?: string;
+}
 
 export interface RecommendationState {
   recommendationId: string;
@@ -44,6 +75,8 @@ export interface RecommendationState {
   videoUrl: string | null;
   posts: Record<string, string>;
   error: string | null;
+  /** Set while the workflow waits for an editor's decision. */
+  approval?: ApprovalReview | null;
 }
 
 /** `temporal workflow signal --name reprioritise --input '{"priority":"P0"}'` */
@@ -53,6 +86,11 @@ export const reprioritiseUpdate = defineUpdate<RecommendationState, [Reprioritis
 /** `temporal workflow signal --name cancel --input '{"reason":"..."}'`; `temporal workflow cancel` works too. */
 export const cancelSignal = defineSignal<[CancelInput]>('cancel');
 export const stateQuery = defineQuery<RecommendationState>('state');
+/**
+ * `temporal workflow update execute --workflow-id recommendation-<id> --name approval --input '{"decision":"approve","by":"ana"}'`:
+ * answers the state once the decision is recorded; refused when nothing waits for approval.
+ */
+export const approvalUpdate = defineUpdate<RecommendationState, [ApprovalDecisionInput]>('approval');
 
 /** Payload of slotGranted: the job (automation_queue id) that now holds its provider slot. */
 export interface SlotGrantedInput {

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { RECOMMENDATION_SOURCES } from '../config/approval';
 import { PRIORITIES } from '../config/priorities';
 import { PROVIDERS, PUBLISH_PLATFORMS } from '../config/providers';
 import { BadInputError } from '../shared/errors';
@@ -19,7 +20,7 @@ export const RECOMMENDATION_TYPES = [
 ] as const;
 export type RecommendationType = (typeof RECOMMENDATION_TYPES)[number];
 
-export const RECOMMENDATION_SOURCES = ['competitor', 'bargain', 'breaking_news', 'manual'] as const;
+export { RECOMMENDATION_SOURCES };
 
 const enumMessage = (allowed: readonly string[]) => ({
   errorMap: () => ({ message: `must be one of ${allowed.join(', ')}` }),
@@ -42,6 +43,14 @@ export const jobConfigSchema = z
     caption: z.string().max(2200).optional(),
     /** A ready script skips nothing (analysis still writes the brief) but steers it. */
     notes: z.string().max(4000).optional(),
+    /** Approval this recommendation needs beyond the policy's (REELFLOW_APPROVAL_POLICY); it can only add steps. */
+    approval: z
+      .object({
+        beforeRender: z.boolean().optional(),
+        beforePublish: z.array(z.enum(PUBLISH_PLATFORMS, enumMessage(PUBLISH_PLATFORMS))).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type JobConfig = z.infer<typeof jobConfigSchema>;

@@ -16,6 +16,7 @@ import { createDiscoveryBaseActivities, createDiscoveryProviderActivities } from
 import { createOpenAiActivities } from '../activities/openai';
 import { createNotificationActivities } from '../notifications/activities';
 import { createPublishActivities } from '../activities/publish';
+import { createApprovalActivities } from '../activities/approval';
 import { createQueueSyncActivities } from '../activities/queue-sync';
 import { createVeo3Activities } from '../activities/veo3';
 import type { ActivityDeps } from '../activities/deps';
@@ -45,6 +46,7 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
     case 'base':
       return {
         ...createQueueSyncActivities(deps),
+        ...createApprovalActivities(deps),
         ...createCapacityActivities(deps),
         ...createCompetitorBaseActivities(deps),
         ...createDiscoveryBaseActivities(deps),

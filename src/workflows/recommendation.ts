@@ -2,7 +2,9 @@
  * recommendationWorkflow: one recommendation from idea to published posts.
  *
  *   load -> (durable sleep until schedule_after) -> analyse (OpenAI brief)
- *   -> generate (VEO3, paid once) -> publish (each platform, in parallel)
+ *   -> [approval of the brief, when the policy asks: before any money is spent]
+ *   -> generate (VEO3, paid once)
+ *   -> publish (each platform, in parallel; [approval of the video first where the policy asks])
  *   -> mark published
  *
  * Every step is an automation_queue job created up front, so reports and the
@@ -21,6 +23,7 @@ import {
   type Provider,
   type PublishPlatform,
 } from '../config/providers';
+import type { createApprovalActivities } from '../activities/approval';
 import type { createOpenAiActivities } from '../activities/openai';
 import type { createPublishActivities, PublishedPost } from '../activities/publish';
 import type { createQueueSyncActivities, RecommendationPlan } from '../activities/queue-sync';
@@ -28,6 +31,7 @@ import type { createVeo3Activities } from '../activities/veo3';
 import { notificationEventKey, notificationText } from '../notifications/notify';
 import { notifyFromWorkflow } from './notification';
 import {
+  approvalUpdate,
   cancelSignal,
   FAILURE_TYPES,
   slotGrantedSignal,
@@ -35,6 +39,9 @@ import {
   reprioritiseUpdate,
   SEARCH_ATTRIBUTES,
   stateQuery,
+  type ApprovalDecisionInput,
+  type ApprovalReview,
+  type ApprovalStage,
   type RecommendationPhase,
   type RecommendationState,
   type ReprioritiseInput,
@@ -45,16 +52,19 @@ export interface RecommendationInput {
 }
 
 export interface RecommendationOutcome {
-  status: 'published' | 'expired';
+  status: 'published' | 'expired' | 'rejected';
   videoUrl: string | null;
   posts: PublishedPost[];
   failedPlatforms: Array<{ platform: PublishPlatform; error: string }>;
+  /** Platforms an editor refused the video for (never posted there). */
+  rejectedPlatforms?: PublishPlatform[];
 }
 
 type QueueSync = ReturnType<typeof createQueueSyncActivities>;
 type OpenAi = ReturnType<typeof createOpenAiActivities>;
 type Veo3 = ReturnType<typeof createVeo3Activities>;
 type Publish = ReturnType<typeof createPublishActivities>;
+type Approvals = ReturnType<typeof createApprovalActivities>;
 
 const WAIT_BUDGET_WITHOUT_DEADLINE_MS = 7 * 24 * 3_600_000;
 
@@ -63,6 +73,15 @@ const sync = wf.proxyActivities<QueueSync>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
+
+// Recording what waits for approval, and the decision, must survive a database outage like the sync.
+const approvals = wf.proxyActivities<Approvals>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/** Longest note an editor may attach to a decision. */
+const MAX_NOTE_LENGTH = 2_000;
 
 // The first steps run as local activities on the workflow's own worker: no task
 // queue round trip, so a job joins its provider's line a few hundred ms sooner.
@@ -85,7 +104,11 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     videoUrl: null,
     posts: {},
     error: null,
+    approval: null,
   };
+  /** The decision the approval update delivered, until the waiting step records it. */
+  let pendingDecision: (ApprovalDecisionInput & { at: string }) | undefined;
+  let decisionsRecorded = 0;
   let cancelReason = 'cancelled by operator (temporal workflow cancel)';
   let title: string | undefined;
   const main = new wf.CancellationScope();
@@ -145,10 +168,40 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     setPhase(phaseWhenGranted);
     phaseWhenGranted = null;
   });
+  wf.setHandler(
+    approvalUpdate,
+    async (arg) => {
+      const recorded = decisionsRecorded;
+      pendingDecision = { ...arg, at: new Date().toISOString() };
+      // Answer once the decision is in the database and the audit log, with the state it led to.
+      await wf.condition(() => decisionsRecorded > recorded);
+      return state;
+    },
+    { validator: validateDecision },
+  );
   wf.setHandler(cancelSignal, (arg) => {
     cancelReason = arg?.reason ? `cancelled: ${arg.reason}` : 'cancelled by operator (cancel signal)';
     main.cancel();
   });
+
+  /** Synchronous and side-effect free (update validators must be): refused updates leave no trace in history. */
+  function validateDecision(arg: ApprovalDecisionInput): void {
+    const refuse = (message: string) => {
+      throw ApplicationFailure.nonRetryable(message, FAILURE_TYPES.badInput);
+    };
+    if (!arg || (arg.decision !== 'approve' && arg.decision !== 'reject')) {
+      refuse(`decision must be approve or reject (got ${JSON.stringify(arg?.decision)})`);
+    }
+    if (!state.approval) refuse(`nothing waits for approval (phase ${state.phase})`);
+    if (arg.stage !== undefined && arg.stage !== state.approval!.stage) {
+      refuse(`the ${arg.stage} approval is not the one waiting (waiting: ${state.approval!.stage})`);
+    }
+    if (pendingDecision) refuse('a decision for this step is already being recorded');
+    if (arg.note !== undefined && (typeof arg.note !== 'string' || arg.note.length > MAX_NOTE_LENGTH)) {
+      refuse(`note must be text of at most ${MAX_NOTE_LENGTH} characters`);
+    }
+    if (arg.by !== undefined && (typeof arg.by !== 'string' || arg.by.length > 200)) refuse('by must be text of at most 200 characters');
+  }
 
   try {
     return await main.run(() => produce());
@@ -180,10 +233,53 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     return { status: 'expired', videoUrl: null, posts: [], failedPlatforms: [] };
   }
 
+  /**
+   * Waits for an editor's decision on `review`; a render-stage wait ends at the deadline
+   * (the idea expires unpaid). Records the decision (database and audit log) before returning it.
+   */
+  async function awaitApproval(review: ApprovalReview, deadline: string | null): Promise<'approve' | 'reject' | 'timeout'> {
+    state.approval = review;
+    state.currentJobId = null;
+    setPhase('awaiting_approval', null, null);
+    await approvals.requestApproval({ recommendationId, review });
+    const what =
+      review.stage === 'render' ? 'the brief, before the paid render' : `the video, before posting on ${review.platforms.join(', ')}`;
+    await notify('approval', `approve or reject ${what}: reelflow approve|reject ${recommendationId}`, review.stage);
+    const arrived =
+      deadline === null
+        ? await wf.condition(() => pendingDecision !== undefined).then(() => true)
+        : await wf.condition(() => pendingDecision !== undefined, Math.max(Date.parse(deadline) - Date.now(), 1));
+    if (!arrived) {
+      state.approval = null;
+      return 'timeout';
+    }
+    const decision = pendingDecision!;
+    await approvals.recordApprovalDecision({
+      recommendationId,
+      workflowId,
+      stage: review.stage,
+      decision: decision.decision,
+      by: decision.by?.trim() || 'temporal workflow update (no actor given)',
+      note: decision.note?.trim() || null,
+      at: decision.at,
+    });
+    pendingDecision = undefined;
+    state.approval = null;
+    decisionsRecorded += 1;
+    return decision.decision;
+  }
+
+  async function reject(stage: ApprovalStage, rejectedPlatforms: PublishPlatform[]): Promise<RecommendationOutcome> {
+    state.error = `rejected at the ${stage} approval`;
+    setPhase('rejected');
+    await sync.closeRecommendation({ recommendationId, workflowId, status: 'rejected', reason: state.error });
+    return { status: 'rejected', videoUrl: state.videoUrl, posts: [], failedPlatforms: [], rejectedPlatforms };
+  }
+
   /** Slack/Discord message through its own workflow: a webhook outage delays it, never loses it. */
-  async function notify(event: 'completed' | 'failed' | 'expired', error: string | null) {
+  async function notify(event: 'completed' | 'failed' | 'expired' | 'approval', error: string | null, subject = '') {
     await notifyFromWorkflow({
-      eventKey: notificationEventKey(event, recommendationId),
+      eventKey: notificationEventKey(event, subject ? `${recommendationId}:${subject}` : recommendationId),
       event,
       text: notificationText({ event, title: title ?? recommendationId, priority: state.priority, workflowId, error }),
     });
@@ -259,6 +355,22 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     );
 
     if (deadlinePassed(plan)) return expire();
+    if (plan.approval?.beforeRender) {
+      const caption = plan.jobConfig.caption ?? `${brief.caption}\n\n${brief.hashtags.join(' ')}`.trim();
+      const review: ApprovalReview = {
+        stage: 'render',
+        requestedAt: new Date().toISOString(),
+        title: brief.title,
+        caption,
+        videoPrompt: brief.videoPrompt,
+        videoUrl: null,
+        platforms,
+      };
+      const verdict = await awaitApproval(review, plan.deadline);
+      if (verdict === 'timeout') return expire();
+      if (verdict === 'reject') return reject('render', platforms);
+      if (deadlinePassed(plan)) return expire();
+    }
     if (showsWaiting) waitForSlot('generating', 'veo3', videoJobType, videoJob.id);
     else setPhase('generating', 'veo3', videoJobType);
     state.currentJobId = videoJob.id;
@@ -280,23 +392,50 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     else setPhase('publishing');
     state.currentJobId = null;
     const caption = plan.jobConfig.caption ?? `${brief.caption}\n\n${brief.hashtags.join(' ')}`.trim();
-    const results = await Promise.allSettled(
-      platforms.map((platform) =>
-        surviveWorkerLoss(() =>
-          activitiesFor<Publish>(platform, plan).publishVideo({
-            jobId: publishJobs.get(platform)!,
-            platform,
-            videoUrl: video.videoUrl,
-            title: brief.title,
-            caption,
-          }),
+    const publishOn = (list: readonly PublishPlatform[]) =>
+      Promise.allSettled(
+        list.map((platform) =>
+          surviveWorkerLoss(() =>
+            activitiesFor<Publish>(platform, plan).publishVideo({
+              jobId: publishJobs.get(platform)!,
+              platform,
+              videoUrl: video.videoUrl,
+              title: brief.title,
+              caption,
+            }),
+          ),
         ),
-      ),
-    );
+      );
+    // Platforms that need the editor's eye on the video wait for it; the others post meanwhile.
+    const needsApproval = plan.approval?.beforePublish.filter((p) => platforms.includes(p)) ?? [];
+    let published: PublishPlatform[] = platforms;
+    let rejectedPlatforms: PublishPlatform[] = [];
+    let results: Array<PromiseSettledResult<PublishedPost>>;
+    if (needsApproval.length === 0) {
+      results = await publishOn(platforms);
+    } else {
+      const free = platforms.filter((p) => !needsApproval.includes(p));
+      const posting = publishOn(free);
+      const review: ApprovalReview = {
+        stage: 'publish',
+        requestedAt: new Date().toISOString(),
+        title: brief.title,
+        caption,
+        videoPrompt: brief.videoPrompt,
+        videoUrl: video.videoUrl,
+        platforms: needsApproval,
+      };
+      const verdict = await awaitApproval(review, null);
+      setPhase('publishing', null, null);
+      const approved = verdict === 'approve' ? await publishOn(needsApproval) : [];
+      if (verdict !== 'approve') rejectedPlatforms = needsApproval;
+      published = verdict === 'approve' ? [...free, ...needsApproval] : free;
+      results = [...(await posting), ...approved];
+    }
     const posts: PublishedPost[] = [];
     const failedPlatforms: RecommendationOutcome['failedPlatforms'] = [];
     results.forEach((r, i) => {
-      const platform = platforms[i]!;
+      const platform = published[i]!;
       if (r.status === 'fulfilled') {
         posts.push(r.value);
         state.posts[platform] = r.value.postId;
@@ -305,6 +444,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
         failedPlatforms.push({ platform, error: rootMessage(r.reason) });
       }
     });
+    if (posts.length === 0 && failedPlatforms.length === 0) return reject('publish', rejectedPlatforms);
     if (posts.length === 0) {
       throw ApplicationFailure.nonRetryable(
         `no platform published the video: ${failedPlatforms.map((f) => `${f.platform}: ${f.error}`).join('; ')}`,
@@ -313,7 +453,13 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     await sync.markPublished({ recommendationId });
     setPhase('published');
     await notify('completed', failedPlatforms.length ? `not published on ${failedPlatforms.map((f) => f.platform).join(', ')}` : null);
-    return { status: 'published', videoUrl: video.videoUrl, posts, failedPlatforms };
+    return {
+      status: 'published',
+      videoUrl: video.videoUrl,
+      posts,
+      failedPlatforms,
+      ...(rejectedPlatforms.length ? { rejectedPlatforms } : {}),
+    };
   }
 
   function activitiesFor<T>(provider: Provider, plan: RecommendationPlan) {

@@ -1,9 +1,19 @@
-/** Recommendations: list, status, enqueue, start, cancel, reprioritise. */
+/** Recommendations: list, status, enqueue, start, approve, reject, cancel, reprioritise. */
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { recommendationWorkflowId } from '../../shared/workflow-ids';
 import { listRecommendationsQuerySchema, parseInput } from '../../validation';
 import { ok, operator, read, type RouteContext } from '../context';
 import { idParams, registerWorkflowActions } from './workflow-actions';
+
+// An empty POST (no body at all) means "no note".
+const decisionBody = z
+  .object({
+    note: z.string().trim().min(1, 'must not be empty').max(2_000).optional(),
+    stage: z.enum(['render', 'publish'], { errorMap: () => ({ message: 'must be one of render, publish' }) }).optional(),
+  })
+  .strict()
+  .default({});
 
 export function registerRecommendationRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { service } = ctx.opts;
@@ -34,6 +44,21 @@ export function registerRecommendationRoutes(app: FastifyInstance, ctx: RouteCon
     req.call = { target: result.recommendation.id, workflowId: result.workflowId, detail: { started: result.started } };
     return ok({ ...result, links: { temporal: ctx.workflowUrl(result.workflowId) } });
   });
+
+  // An editor's decision on what waits for approval; recorded by the workflow too (database and audit log).
+  for (const decision of ['approve', 'reject'] as const) {
+    app.post(`/api/recommendations/:id/${decision}`, operator(`recommendation.${decision}.request`), async (req) => {
+      const { id } = idParams.parse(req.params);
+      const body = parseInput(decisionBody, req.body, 'body');
+      const state = await service.decide(id, decision, { by: req.principal!.name, ...body });
+      req.call = {
+        target: state.recommendationId,
+        workflowId: recommendationWorkflowId(state.recommendationId),
+        detail: { stage: body.stage, note: body.note },
+      };
+      return ok(state);
+    });
+  }
 
   registerWorkflowActions(app, ctx, 'recommendation');
 }

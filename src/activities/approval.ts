@@ -1,0 +1,77 @@
+/**
+ * The approval step's bookkeeping (base task queue): what waits for an editor
+ * goes into competitive_recommendations.approval, where the dashboard, the API
+ * and `reelflow status` read it; each decision is appended there and written
+ * to the audit log, whichever way it arrived (dashboard, CLI, API or
+ * `temporal workflow update`). Both are idempotent: a retried activity or a
+ * replay never records a decision twice.
+ */
+import { sql } from 'drizzle-orm';
+import { auditLog, competitiveRecommendations } from '../db/schema';
+import type { ApprovalReview, ApprovalStage } from '../shared/messages';
+import type { ActivityDeps } from './deps';
+import { classifyFailure } from './failures';
+
+export interface ApprovalDecisionRecord {
+  recommendationId: string;
+  workflowId: string;
+  stage: ApprovalStage;
+  decision: 'approve' | 'reject';
+  by: string;
+  note: string | null;
+  /** Workflow time of the decision: with the stage, what makes a retry recognisable. */
+  at: string;
+}
+
+export function createApprovalActivities(deps: ActivityDeps) {
+  const { db } = deps.database;
+
+  return {
+    async requestApproval(input: { recommendationId: string; review: ApprovalReview }): Promise<void> {
+      try {
+        await db
+          .update(competitiveRecommendations)
+          .set({
+            approval: sql`jsonb_set(coalesce(${competitiveRecommendations.approval}, '{"decisions": []}'::jsonb), '{waiting}', ${JSON.stringify(input.review)}::jsonb)`,
+            updatedAt: new Date(),
+          })
+          .where(sql`${competitiveRecommendations.id} = ${input.recommendationId}`);
+      } catch (err) {
+        throw classifyFailure(err).failure;
+      }
+    },
+
+    async recordApprovalDecision(input: ApprovalDecisionRecord): Promise<void> {
+      const decisionId = `${input.stage}:${input.at}`;
+      const entry = { id: decisionId, stage: input.stage, decision: input.decision, by: input.by, note: input.note, at: input.at };
+      try {
+        await db.transaction(async (tx) => {
+          const updated = await tx
+            .update(competitiveRecommendations)
+            .set({
+              approval: sql`jsonb_set(
+                jsonb_set(coalesce(${competitiveRecommendations.approval}, '{"decisions": []}'::jsonb), '{waiting}', 'null'::jsonb),
+                '{decisions}',
+                coalesce(${competitiveRecommendations.approval}->'decisions', '[]'::jsonb) || ${JSON.stringify([entry])}::jsonb)`,
+              updatedAt: new Date(),
+            })
+            .where(
+              sql`${competitiveRecommendations.id} = ${input.recommendationId}
+                  AND NOT coalesce(${competitiveRecommendations.approval}->'decisions', '[]'::jsonb) @> ${JSON.stringify([{ id: decisionId }])}::jsonb`,
+            )
+            .returning({ id: competitiveRecommendations.id });
+          // Already recorded by an earlier attempt: the audit row went with it.
+          if (updated.length === 0) return;
+          await tx.insert(auditLog).values({
+            actor: input.by,
+            action: `recommendation.${input.decision === 'approve' ? 'approve' : 'reject'}`,
+            target: input.recommendationId,
+            detail: { stage: input.stage, note: input.note, workflowId: input.workflowId, decisionId },
+          });
+        });
+      } catch (err) {
+        throw classifyFailure(err).failure;
+      }
+    },
+  };
+}

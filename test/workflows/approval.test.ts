@@ -1,0 +1,130 @@
+/**
+ * The approval step against the real Temporal server, PostgreSQL and the
+ * simulators: an idea drawn from a competitor's video waits for an editor
+ * before the paid render; a platform whose policy says so waits for the
+ * editor to see the finished video; nobody deciding in time expires it
+ * unpaid; every decision lands in the database and the audit log, whichever
+ * way it arrived.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { approvalUpdate, stateQuery } from '../../src/shared/messages';
+import { ConflictError } from '../../src/shared/errors';
+import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
+
+let h: Harness;
+beforeAll(async () => {
+  // The default policy (competitor ideas before the render) plus TikTok posts after a look at the video.
+  h = await startHarness({ env: { REELFLOW_APPROVAL_POLICY: JSON.stringify({ beforePublish: { tiktok: true } }) } });
+});
+afterAll(async () => h?.stop());
+beforeEach(() => {
+  for (const sim of Object.values(h.sims)) sim.reset();
+});
+
+const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  (await h.db.database.pool.query(text, params)).rows as T[];
+const row = async (id: string) => (await q<Record<string, any>>('SELECT * FROM competitive_recommendations WHERE id = $1', [id]))[0]!;
+const phase = (workflowId: string) => h.client.workflow.getHandle(workflowId).query(stateQuery);
+const awaiting = (workflowId: string, stage: 'render' | 'publish') =>
+  waitUntil(async () => (await phase(workflowId)).approval?.stage === stage, { what: `waiting for the ${stage} approval` });
+
+const fromCompetitor = (o: Record<string, unknown> = {}) =>
+  recommendationInput({ source: 'competitor', type: 'counter_argument', jobConfig: { platforms: ['instagram'] }, ...o });
+
+describe('approval', () => {
+  it('a competitor idea waits for an editor before the render; approved, it is rendered once and posted', async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(fromCompetitor());
+    await awaiting(workflowId, 'render');
+    const state = await phase(workflowId);
+    expect(state.phase).toBe('awaiting_approval');
+    expect(state.approval).toMatchObject({ stage: 'render', platforms: ['instagram'], videoUrl: null });
+    expect(state.approval!.caption.length).toBeGreaterThan(0);
+    expect((await row(recommendation.id)).approval.waiting).toMatchObject({ stage: 'render' });
+    // Nothing paid while it waits.
+    expect(h.sims.veo3.stats().submissions).toBe(0);
+
+    const after = await h.service.decide(recommendation.id, 'approve', { by: 'ana', note: 'bien argumentado' });
+    expect(after.approval).toBeNull();
+    const result = await h.client.workflow.getHandle(workflowId).result();
+    expect(result.status).toBe('published');
+    expect(h.sims.veo3.stats().submissions).toBe(1);
+
+    const rec = await row(recommendation.id);
+    expect(rec.status).toBe('published');
+    expect(rec.approval.waiting).toBeNull();
+    expect(rec.approval.decisions).toMatchObject([{ stage: 'render', decision: 'approve', by: 'ana', note: 'bien argumentado' }]);
+    const audit = await q(`SELECT actor, action, target FROM audit_log WHERE target = $1`, [recommendation.id]);
+    expect(audit).toEqual([{ actor: 'ana', action: 'recommendation.approve', target: recommendation.id }]);
+  });
+
+  it('rejected before the render: status rejected, nothing rendered or posted, its jobs closed', async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(fromCompetitor({ title: 'Una idea que no convence' }));
+    await awaiting(workflowId, 'render');
+    await h.service.decide(recommendation.id, 'reject', { by: 'luis', note: 'afirmación dudosa' });
+    const result = await h.client.workflow.getHandle(workflowId).result();
+    expect(result.status).toBe('rejected');
+    expect(h.sims.veo3.stats().submissions).toBe(0);
+    expect(h.sims.instagram.stats().submissions).toBe(0);
+    expect(await row(recommendation.id)).toMatchObject({ status: 'rejected' });
+    const open = await q(`SELECT step FROM automation_queue WHERE recommendation_id = $1 AND status IN ('queued','processing')`, [
+      recommendation.id,
+    ]);
+    expect(open).toEqual([]);
+  });
+
+  it('nobody decides before the deadline: expired, never paid', async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(
+      fromCompetitor({ title: 'Nadie la mira a tiempo', deadline: new Date(Date.now() + 6_000).toISOString() }),
+    );
+    await awaiting(workflowId, 'render');
+    const result = await h.client.workflow.getHandle(workflowId).result();
+    expect(result.status).toBe('expired');
+    expect(h.sims.veo3.stats().submissions).toBe(0);
+    const rec = await row(recommendation.id);
+    expect(rec.status).toBe('expired');
+    // A closed idea offers no decision any more.
+    expect(rec.approval.waiting).toBeNull();
+  });
+
+  it('a platform whose policy asks waits for the video to be seen; the others post meanwhile', async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ title: 'Spotlight en dos redes', jobConfig: { platforms: ['instagram', 'tiktok'] } }),
+    );
+    await awaiting(workflowId, 'publish');
+    const state = await phase(workflowId);
+    expect(state.approval).toMatchObject({ stage: 'publish', platforms: ['tiktok'] });
+    expect(state.approval!.videoUrl).toMatch(/^http/);
+    await waitUntil(async () => h.sims.instagram.stats().submissions === 1, { what: 'Instagram posted without waiting' });
+    expect(h.sims.tiktok.stats().submissions).toBe(0);
+
+    // A late click on the render stage is refused; the publish decision goes through the Temporal update itself.
+    await expect(h.service.decide(recommendation.id, 'approve', { by: 'ana', stage: 'render' })).rejects.toBeInstanceOf(ConflictError);
+    await h.client.workflow.getHandle(workflowId).executeUpdate(approvalUpdate, { args: [{ decision: 'approve', stage: 'publish' }] });
+    const result = await h.client.workflow.getHandle(workflowId).result();
+    expect(result.status).toBe('published');
+    expect(result.posts.map((p: { platform: string }) => p.platform).sort()).toEqual(['instagram', 'tiktok']);
+    expect((await row(recommendation.id)).approval.decisions).toMatchObject([
+      { stage: 'publish', decision: 'approve', by: 'temporal workflow update (no actor given)' },
+    ]);
+  });
+
+  it('rejecting the video keeps it off that platform only', async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ title: 'Solo en Instagram al final', jobConfig: { platforms: ['instagram', 'tiktok'] } }),
+    );
+    await awaiting(workflowId, 'publish');
+    await h.service.decide(recommendation.id, 'reject', { by: 'ana' });
+    const result = await h.client.workflow.getHandle(workflowId).result();
+    expect(result).toMatchObject({ status: 'published', rejectedPlatforms: ['tiktok'] });
+    expect(h.sims.tiktok.stats().submissions).toBe(0);
+  });
+
+  it('refuses a decision when nothing waits for one', async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ title: 'Sin aprobación', jobConfig: { platforms: ['instagram'] } }),
+    );
+    await h.client.workflow.getHandle(workflowId).result();
+    await expect(h.service.decide(recommendation.id, 'approve', { by: 'ana' })).rejects.toThrow(/already published/);
+  });
+});
