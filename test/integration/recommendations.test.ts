@@ -264,7 +264,7 @@ describe('recommendation engine (golden, shipped sample)', () => {
     const stats = await readRecommendationStats(db());
     expect(stats).toEqual({
       total: 6,
-      byStatus: { pending: 4, in_production: 0, published: 2, expired: 0, failed: 0, cancelled: 0 },
+      byStatus: { pending: 4, in_production: 0, published: 2, expired: 0, failed: 0, cancelled: 0, rejected: 0 },
       byType: { counter_argument: 2, trend_jump: 1, player_spotlight: 2, viral_response: 1, bargain: 0, breaking_news: 0 },
       byPriority: { P0: 1, P1: 3, P2: 2, P3: 0 },
       published: 2,
