@@ -20,8 +20,11 @@ import { MEDIA_PROVIDER } from './tools';
 export interface DownloadOptions {
   /** Refuse (and stop reading) beyond this many bytes. */
   maxBytes: number;
-  /** Allow private and loopback addresses (MEDIA_ALLOW_PRIVATE_HOSTS; simulators and tests). Default false. */
-  allowPrivateHosts?: boolean;
+  /**
+   * Private and loopback addresses allowed: all (true: MEDIA_ALLOW_PRIVATE_HOSTS, for the
+   * simulators), none (false, the default) or just these addresses (e.g. ['127.0.0.1']).
+   */
+  allowPrivateHosts?: PrivateHostPolicy;
   /** Default 5. */
   maxRedirects?: number;
   /** Per hop: connect and headers. Default 30 s. */
@@ -35,6 +38,13 @@ export type DownloadOutcome =
   | { kind: 'too_large'; message: string };
 
 const permanent = (message: string, code: string) => new ProviderError(MEDIA_PROVIDER, 'permanent', message, { code });
+
+export type PrivateHostPolicy = boolean | readonly string[];
+
+function refused(address: string, policy: PrivateHostPolicy): boolean {
+  if (policy === true || !isPrivateAddress(address)) return false;
+  return policy === false || !policy.includes(address.replace(/^::ffff:/i, ''));
+}
 
 /** Loopback, private, link-local, CGNAT, unique-local and unspecified ranges, v4 and v6 (v4-mapped included). */
 export function isPrivateAddress(address: string): boolean {
@@ -58,12 +68,12 @@ export function isPrivateAddress(address: string): boolean {
 }
 
 /** A dns.lookup that refuses private answers: the check and the connection use the same address. */
-function guardedLookup(allowPrivate: boolean): net.LookupFunction {
+function guardedLookup(allowPrivate: PrivateHostPolicy): net.LookupFunction {
   return (hostname, options, callback) => {
     dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '', 4);
       const list = addresses as dns.LookupAddress[];
-      const blocked = !allowPrivate ? list.find((a) => isPrivateAddress(a.address)) : undefined;
+      const blocked = list.find((a) => refused(a.address, allowPrivate));
       if (blocked) {
         const e = permanent(
           `media host ${hostname} resolves to the private address ${blocked.address}: refused (MEDIA_ALLOW_PRIVATE_HOSTS is off)`,
@@ -78,7 +88,7 @@ function guardedLookup(allowPrivate: boolean): net.LookupFunction {
   };
 }
 
-function checkUrl(raw: string, allowPrivate: boolean, what = 'mediaUrl'): URL {
+function checkUrl(raw: string, allowPrivate: PrivateHostPolicy, what = 'mediaUrl'): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -89,7 +99,7 @@ function checkUrl(raw: string, allowPrivate: boolean, what = 'mediaUrl'): URL {
     throw permanent(`${what} must be http or https, got ${url.protocol}`, 'bad_url');
   // A literal address never reaches the lookup: check it here.
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (!allowPrivate && net.isIP(host) && isPrivateAddress(host)) {
+  if (net.isIP(host) && refused(host, allowPrivate)) {
     throw permanent(`${what} points at the private address ${host}: refused (MEDIA_ALLOW_PRIVATE_HOSTS is off)`, 'private_address');
   }
   return url;
@@ -101,9 +111,9 @@ function checkUrl(raw: string, allowPrivate: boolean, what = 'mediaUrl'): URL {
  * follows its own redirects, so this stops the obvious case (a link to an
  * internal service), not a hostile DNS server.
  */
-export async function assertPublicPage(raw: string, allowPrivate: boolean): Promise<void> {
+export async function assertPublicPage(raw: string, allowPrivate: PrivateHostPolicy): Promise<void> {
   const url = checkUrl(raw, allowPrivate, 'url');
-  if (allowPrivate) return;
+  if (allowPrivate === true) return;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (net.isIP(host)) return;
   let addresses: dns.LookupAddress[];
@@ -112,7 +122,7 @@ export async function assertPublicPage(raw: string, allowPrivate: boolean): Prom
   } catch (err) {
     throw new ProviderError(MEDIA_PROVIDER, 'transient', `cannot resolve ${host}: ${(err as Error).message}`);
   }
-  const blocked = addresses.find((a) => isPrivateAddress(a.address));
+  const blocked = addresses.find((a) => refused(a.address, allowPrivate));
   if (blocked)
     throw permanent(
       `page host ${host} resolves to the private address ${blocked.address}: refused (MEDIA_ALLOW_PRIVATE_HOSTS is off)`,

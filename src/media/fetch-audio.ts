@@ -15,7 +15,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ProviderError } from '../providers/errors';
-import { assertPublicPage, downloadMedia } from './download';
+import { assertPublicPage, downloadMedia, type PrivateHostPolicy } from './download';
 import { chunkSecondsFor, extractMp3, probeMedia, splitMp3, type FfmpegPaths } from './ffmpeg';
 import { MEDIA_PROVIDER } from './tools';
 import { downloadWithYtDlp, type UnavailableReason } from './yt-dlp';
@@ -31,8 +31,8 @@ export interface AudioFetchConfig extends FfmpegPaths {
   chunkMaxBytes: number;
   /** Largest source we download at all (MEDIA_MAX_DOWNLOAD_BYTES). */
   maxDownloadBytes: number;
-  /** MEDIA_ALLOW_PRIVATE_HOSTS. */
-  allowPrivateHosts: boolean;
+  /** MEDIA_ALLOW_PRIVATE_HOSTS (true / false), or the private addresses allowed. */
+  allowPrivateHosts: PrivateHostPolicy;
 }
 
 export interface AudioFetchInput {
@@ -188,8 +188,9 @@ async function fetchInto(config: AudioFetchConfig, input: AudioFetchInput, work:
       chunks: [{ file: rel(audio), startSeconds: 0, bytes: size }],
     };
   }
-  const chunkSeconds = chunkSecondsFor(config.chunkMaxBytes);
-  const files = await splitMp3(config, audio, path.join(work, 'chunks'), chunkSeconds, signal);
+  // Equal pieces: cutting at the cap would leave a last piece of a few frames, which ffmpeg cannot even read back.
+  const pieces = Math.ceil(probed.durationSeconds / chunkSecondsFor(config.chunkMaxBytes));
+  const files = await splitMp3(config, audio, path.join(work, 'chunks'), probed.durationSeconds / pieces + 0.5, signal);
   const chunks: AudioChunk[] = [];
   let start = 0;
   for (const file of files) {

@@ -6,7 +6,7 @@
  * hourly by a Temporal Schedule; running it twice never proposes the same
  * idea twice (dedupe_key).
  */
-import { gte, sql } from 'drizzle-orm';
+import { and, eq, gte, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { competitiveVideos, players, type Recommendation } from '../db/schema';
 import { insertRecommendation } from '../services/recommendation-commands';
@@ -91,7 +91,13 @@ export function createRecommendationEngine(options: RecommendationEngineOptions)
         db
           .select()
           .from(competitiveVideos)
-          .where(gte(sql`coalesce(${competitiveVideos.publishedAt}, ${competitiveVideos.createdAt})`, since)),
+          // Unavailable and too_long rows have no transcript or analysis: nothing to act on.
+          .where(
+            and(
+              eq(competitiveVideos.status, 'analysed'),
+              gte(sql`coalesce(${competitiveVideos.publishedAt}, ${competitiveVideos.createdAt})`, since),
+            ),
+          ),
         db.select().from(players),
       ]);
       const plan = rules({ videos: videoRows, players: playerRows, now: at, lookbackDays, thresholds });

@@ -114,11 +114,22 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+export interface TranscriptionRecord {
+  filename: string;
+  bytes: number;
+  /** The `prompt` field: the text the audio continues (null when not sent). */
+  prompt: string | null;
+  /** Whether the audio was registered (else it got DEFAULT_TRANSCRIPT). */
+  known: boolean;
+  text: string;
+}
+
 export class OpenAiSimulator extends SimulatorServer {
   private readonly responders = new Map<string, SimResponder>();
   /** Known audio: sha256 of the bytes, and the rfaudio tag, to the transcript (configuration: reset() keeps them). */
   private readonly knownAudio = new Map<string, string>();
   private readonly knownTags = new Map<string, string>();
+  private transcriptions: TranscriptionRecord[] = [];
   private completions = 0;
 
   constructor(options: SimulatorOptions = {}) {
@@ -149,6 +160,15 @@ export class OpenAiSimulator extends SimulatorServer {
     const tag = audioTagOf(audio);
     const text = this.knownAudio.get(sha256(audio)) ?? (tag ? this.knownTags.get(tag) : undefined);
     return text === undefined ? { text: DEFAULT_TRANSCRIPT, known: false } : { text, known: true };
+  }
+
+  /** Transcriptions answered since the last reset, oldest first: what a test checks order and prompts on. */
+  transcriptionLog(): TranscriptionRecord[] {
+    return this.transcriptions.map((t) => ({ ...t }));
+  }
+
+  protected override onReset(): void {
+    this.transcriptions = [];
   }
 
   protected errorReply(kind: SimErrorKind, message: string, extra: Record<string, unknown>): SimReply {
@@ -275,13 +295,15 @@ export class OpenAiSimulator extends SimulatorServer {
         code: 'audio_too_short',
       });
     }
-    const { text } = this.transcriptOf(bytes);
+    const { text, known } = this.transcriptOf(bytes);
+    const prompt = form.get('prompt');
     const languageParam = form.get('language');
     const language = typeof languageParam === 'string' && languageParam ? (LANGUAGES[languageParam] ?? languageParam) : 'spanish';
 
     this.recordSubmission();
     if ((await this.runTask(req)) === 'failed') throw new SimHttpError('server_error', 'transcription failed (simulated failTasks)');
 
+    this.transcriptions.push({ filename: name, bytes: bytes.length, prompt: typeof prompt === 'string' ? prompt : null, known, text });
     const segments = toSegments(text);
     const duration = segments.at(-1)?.end ?? 0;
     if (format === 'text' || format === 'srt' || format === 'vtt') return { status: 200, body: text };

@@ -1,0 +1,302 @@
+/**
+ * Competitor audio for real: the Debian yt-dlp and ffmpeg against pages and
+ * files served on 127.0.0.1 (the YouTube simulator's media host and a plain
+ * HTTP server), the media-URL download with its byte cap and private-address
+ * refusal, every unavailable reason ending in its state, a long audio split
+ * and transcribed in order, and a video found again costing nothing. Real
+ * Temporal, real PostgreSQL, no mock of yt-dlp.
+ */
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SavedCompetitorVideo } from '../../src/activities/competitor';
+import { audioFetchConfig } from '../../src/activities/audio-fetch';
+import { competitiveVideos } from '../../src/db/schema';
+import { downloadMedia } from '../../src/media/download';
+import { fetchAudio } from '../../src/media/fetch-audio';
+import { classifyYtDlpRun } from '../../src/media/yt-dlp';
+import { ProviderError } from '../../src/providers/errors';
+import { competitorVideoWorkflowId, startCompetitorVideo } from '../../src/recommendations/ingest';
+import { DEFAULT_TRANSCRIPT } from '../../src/simulators/openai';
+import { readSampleVideos, sampleCompetitorVideoInputs } from '../../src/simulators/sample';
+import type { CompetitorVideoInput } from '../../src/workflows/competitor-video';
+import { startHarness, type Harness } from '../helpers/harness';
+
+/** Small enough that a 170 s 64 kbit/s mp3 (~1.4 MB) makes four pieces (at most 45 s each under this cap). */
+const CHUNK_MAX_BYTES = 400_000;
+const MAX_MINUTES = 4;
+
+let h: Harness;
+let tmp: string;
+let audioDir: string;
+const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  (await h.db.database.pool.query(text, params)).rows as T[];
+
+/** ffmpeg makes the test media: a sine tone of `seconds` (mp3), or a tiny video with the tone as AAC and a tag. */
+function makeMedia(file: string, seconds: number, opts: { video?: boolean; comment?: string } = {}): Buffer {
+  const args = ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`];
+  if (opts.video) args.push('-f', 'lavfi', '-i', `color=c=black:s=64x64:d=${seconds}`, '-c:v', 'libx264', '-c:a', 'aac', '-shortest');
+  else args.push('-ac', '1', '-c:a', 'libmp3lame', '-b:a', '64k');
+  if (opts.comment) args.push('-metadata', `comment=${opts.comment}`);
+  execFileSync('ffmpeg', [...args, file]);
+  return execFileSync('cat', [file], { maxBuffer: 64 * 1024 * 1024 });
+}
+
+function input(overrides: Partial<CompetitorVideoInput> & { url: string }): CompetitorVideoInput {
+  return { platform: 'web', channel: 'Canal de prueba', title: 'Vídeo de prueba', views: 1_000, publishedAt: null, ...overrides };
+}
+
+async function run(video: CompetitorVideoInput): Promise<SavedCompetitorVideo> {
+  return (await startCompetitorVideo(h.client, h.taskQueue, video)).result() as Promise<SavedCompetitorVideo>;
+}
+
+beforeAll(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'reelflow-audio-test-'));
+  audioDir = path.join(tmp, 'audio');
+  h = await startHarness({
+    env: { AUDIO_DIR: audioDir, AUDIO_CHUNK_MAX_BYTES: String(CHUNK_MAX_BYTES), COMPETITOR_MAX_AUDIO_MINUTES: String(MAX_MINUTES) },
+    limits: { audio_fetch: { minStartIntervalMs: 0, pollIntervalMs: 50 } },
+    queues: ['base', 'openai', 'audio_fetch'],
+  });
+  const media = h.sims.youtube.media;
+  media.add('tone3min', makeMedia(path.join(tmp, 'tone3.mp3'), 170), { title: 'Casi tres minutos' });
+  media.add('tone5min', makeMedia(path.join(tmp, 'tone5.mp3'), 300), { title: 'Cinco minutos' });
+  const clip = makeMedia(path.join(tmp, 'clip.mp4'), 4, { video: true, comment: 'rfaudio:mp4clip' });
+  media.add('mp4clip', clip, { ext: 'mp4', title: 'Un vídeo' });
+  h.sims.openai.registerAudio(clip, 'Esto es un vídeo con audio AAC que yt-dlp convierte a mp3.');
+  for (const [id, state] of [
+    ['privateVid', 'private'],
+    ['removedVid', 'removed'],
+    ['goneVid', 'gone'],
+    ['geoVid', 'geo_blocked'],
+  ] as const) {
+    media.add(id, Buffer.from('ID3'), { state });
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await h?.stop();
+  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe('yt-dlp through its generic extractor', () => {
+  it('downloads the audio of a video page on 127.0.0.1 and converts it to mp3 (the tag survives the re-encode)', async () => {
+    const config = audioFetchConfig(h.env);
+    const result = await fetchAudio(config, { key: 'direct-ytdlp-mp4', url: h.sims.youtube.media.watchUrl('mp4clip') });
+    expect(result).toMatchObject({ status: 'ready', source: 'yt_dlp' });
+    if (result.status !== 'ready') return;
+    expect(result.durationSeconds).toBeGreaterThan(3);
+    expect(result.chunks).toHaveLength(1);
+    const mp3 = await fs.readFile(path.join(audioDir, result.chunks[0]!.file));
+    expect(mp3.subarray(0, 3).toString()).toBe('ID3');
+    expect(h.sims.openai.transcriptOf(mp3)).toEqual({ text: 'Esto es un vídeo con audio AAC que yt-dlp convierte a mp3.', known: true });
+
+    // A retried activity finds the finished download: no second request to the host.
+    const pages = h.sims.youtube.media.stats().pages;
+    expect(await fetchAudio(config, { key: 'direct-ytdlp-mp4', url: h.sims.youtube.media.watchUrl('mp4clip') })).toEqual(result);
+    expect(h.sims.youtube.media.stats().pages).toBe(pages);
+  });
+
+  it('a missing executable says what to install', async () => {
+    const config = { ...audioFetchConfig(h.env), ytDlp: '/nonexistent/yt-dlp' };
+    const err = await fetchAudio(config, { key: 'no-tool', url: h.sims.youtube.media.watchUrl('mp4clip') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect((err as ProviderError).kind).toBe('permanent');
+    expect((err as ProviderError).message).toContain('apt-get install yt-dlp ffmpeg');
+    expect((err as ProviderError).message).toContain('YT_DLP_PATH');
+  });
+
+  it('sorts stderr texts into unavailable reasons, rate limits and passing failures', () => {
+    const err = (stderr: string) => ({ code: 1, stdout: '', stderr });
+    const bot =
+      'ERROR: [youtube] abc: Sign in to confirm you’re not a bot. Use --cookies-from-browser or --cookies for the authentication. See  https://github.com/yt-dlp/yt-dlp/wiki/FAQ#how-do-i-pass-cookies-to-yt-dlp  for how to manually pass cookies. Also see  https://github.com/yt-dlp/yt-dlp/wiki/Extractors#exporting-youtube-cookies  for tips on effectively exporting YouTube cookies';
+    expect(classifyYtDlpRun(err(bot), 'yt-dlp')).toMatchObject({ kind: 'unavailable', reason: 'bot_check' });
+    expect(
+      classifyYtDlpRun(err('ERROR: [youtube] abc: The uploader has not made this video available in your country'), 'yt-dlp'),
+    ).toMatchObject({ kind: 'unavailable', reason: 'geo_blocked' });
+    expect(
+      classifyYtDlpRun(err('ERROR: [generic] abc: This video is not available from your location due to geo restriction'), 'yt-dlp'),
+    ).toMatchObject({ kind: 'unavailable', reason: 'geo_blocked' });
+    expect(
+      classifyYtDlpRun(err("ERROR: [youtube] abc: Private video. Sign in if you've been granted access to this video"), 'yt-dlp'),
+    ).toMatchObject({ kind: 'unavailable', reason: 'private', message: expect.stringContaining('Private video') });
+    expect(classifyYtDlpRun(err('ERROR: [youtube] abc: Video unavailable'), 'yt-dlp')).toMatchObject({ reason: 'removed' });
+    expect(classifyYtDlpRun(err('ERROR: [youtube] abc: This video has been removed by the uploader'), 'yt-dlp')).toMatchObject({
+      reason: 'removed',
+    });
+    const rateLimited = () =>
+      classifyYtDlpRun(
+        err("ERROR: [youtube] abc: This content isn't available, try again later. Your account has been rate-limited"),
+        'yt-dlp',
+      );
+    expect(rateLimited).toThrow(expect.objectContaining({ kind: 'rate_limited' }) as Error);
+    expect(() => classifyYtDlpRun(err('ERROR: Unable to download webpage: HTTP Error 503: Service Unavailable'), 'yt-dlp')).toThrow(
+      expect.objectContaining({ kind: 'transient' }) as Error,
+    );
+    // --max-filesize: exit 0 and no file.
+    expect(classifyYtDlpRun({ code: 0, stdout: '/nowhere/audio.mp3\n', stderr: '' }, 'yt-dlp')).toMatchObject({ kind: 'too_large' });
+  });
+});
+
+describe('direct media URL', () => {
+  let server: http.Server;
+  let base: string;
+  beforeAll(async () => {
+    const bytes = await fs.readFile(readSampleVideos()[0]!.audioFile);
+    server = http.createServer((req, res) => {
+      if (req.url === '/audio.mp3') return res.writeHead(200, { 'Content-Type': 'audio/mpeg', 'Content-Length': bytes.length }).end(bytes);
+      // No Content-Length: the cap must hold while streaming.
+      if (req.url === '/chunked.mp3') {
+        res.writeHead(200, { 'Content-Type': 'audio/mpeg' });
+        res.write(bytes.subarray(0, 40_000));
+        return res.end(bytes.subarray(40_000));
+      }
+      if (req.url === '/to-other-loopback') return res.writeHead(302, { Location: `http://127.0.0.2:${port()}/audio.mp3` }).end();
+      if (req.url === '/to-self') return res.writeHead(301, { Location: '/audio.mp3' }).end();
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${port()}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const port = () => (server.address() as AddressInfo).port;
+
+  it('streams to a file, follows a redirect it may follow, and stops at the byte cap', async () => {
+    const dest = path.join(tmp, 'direct.mp3');
+    const got = await downloadMedia(`${base}/to-self`, dest, { maxBytes: 1_000_000, allowPrivateHosts: ['127.0.0.1'] });
+    expect(got).toMatchObject({ kind: 'downloaded', contentType: 'audio/mpeg' });
+    expect((await fs.stat(dest)).size).toBe((await fs.stat(readSampleVideos()[0]!.audioFile)).size);
+
+    expect(await downloadMedia(`${base}/audio.mp3`, dest, { maxBytes: 10_000, allowPrivateHosts: ['127.0.0.1'] })).toMatchObject({
+      kind: 'too_large',
+      message: expect.stringMatching(/is \d+ bytes, over the 10000-byte cap/),
+    });
+    expect(await downloadMedia(`${base}/chunked.mp3`, dest + '2', { maxBytes: 50_000, allowPrivateHosts: ['127.0.0.1'] })).toMatchObject({
+      kind: 'too_large',
+    });
+    await expect(fs.stat(dest + '2.part')).rejects.toThrow(/ENOENT/);
+    expect(await downloadMedia(`${base}/missing.mp3`, dest, { maxBytes: 10_000, allowPrivateHosts: ['127.0.0.1'] })).toMatchObject({
+      kind: 'unavailable',
+      status: 404,
+    });
+  });
+
+  it('refuses private addresses: a redirect to another one, a loopback name and a literal, and non-http schemes', async () => {
+    const dest = path.join(tmp, 'refused.mp3');
+    const refusedWith = async (url: string, allowPrivateHosts: boolean | string[], pattern: RegExp) => {
+      const err = await downloadMedia(url, dest, { maxBytes: 1_000_000, allowPrivateHosts }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ProviderError);
+      expect((err as ProviderError).kind).toBe('permanent');
+      expect((err as ProviderError).message).toMatch(pattern);
+    };
+    await refusedWith(`${base}/to-other-loopback`, ['127.0.0.1'], /private address 127\.0\.0\.2: refused/);
+    await refusedWith(`${base}/audio.mp3`, false, /private address 127\.0\.0\.1: refused \(MEDIA_ALLOW_PRIVATE_HOSTS is off\)/);
+    await refusedWith(`http://localhost:${port()}/audio.mp3`, false, /localhost resolves to the private address/);
+    await refusedWith('file:///etc/passwd', true, /must be http or https, got file:/);
+    await expect(fs.stat(dest)).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('competitor video workflow on real audio', () => {
+  it('the demo path: yt-dlp reads a sample watch page, the OpenAI simulator hears the sample transcript', async () => {
+    const video = sampleCompetitorVideoInputs(h.sims.youtube.url)[1]!;
+    const saved = await run(video);
+    expect(saved).toMatchObject({ status: 'analysed', alreadyKnown: false });
+    const [row] = await h.db.database.db.select().from(competitiveVideos).where(eq(competitiveVideos.url, video.url));
+    expect(row?.transcript).toBe(readSampleVideos()[1]!.transcript);
+    expect(row).toMatchObject({ platform: 'youtube', externalId: video.externalId, status: 'analysed' });
+  });
+
+  it.each([
+    ['privateVid', 'private', /^private: .*HTTP Error 403/],
+    ['removedVid', 'removed', /^removed: .*HTTP Error 404/],
+    ['goneVid', 'gone', /^removed: .*HTTP Error 410/],
+    ['geoVid', 'geo_blocked', /^geo_blocked: .*HTTP Error 451/],
+  ])('a %s page (%s) ends unavailable with yt-dlp reason, one attempt, no transcription', async (id, _state, reason) => {
+    const url = h.sims.youtube.media.watchUrl(id);
+    const saved = await run(input({ url }));
+    expect(saved.status).toBe('unavailable');
+    expect(saved.statusReason).toMatch(reason);
+    const jobs = await q(`SELECT job_type, status, attempts FROM automation_queue WHERE workflow_id = $1`, [
+      competitorVideoWorkflowId(url),
+    ]);
+    expect(jobs).toEqual([{ job_type: 'audio_download', status: 'completed', attempts: 1 }]);
+  });
+
+  it('a long audio is cut into pieces under the chunk cap and transcribed in order, each piece prompted with the text before it', async () => {
+    h.sims.openai.reset();
+    const url = h.sims.youtube.media.watchUrl('tone3min');
+    const saved = await run(input({ url }));
+    expect(saved.status).toBe('analysed');
+
+    const log = h.sims.openai.transcriptionLog();
+    expect(log.map((t) => t.filename)).toEqual(['chunk-000.mp3', 'chunk-001.mp3', 'chunk-002.mp3', 'chunk-003.mp3']);
+    for (const t of log) expect(t.bytes).toBeLessThan(CHUNK_MAX_BYTES);
+    expect(log[0]!.prompt).toBeNull();
+    for (const t of log.slice(1)) expect(DEFAULT_TRANSCRIPT.endsWith(t.prompt!)).toBe(true);
+
+    const [row] = await h.db.database.db.select().from(competitiveVideos).where(eq(competitiveVideos.url, url));
+    expect(row?.transcript).toBe(Array(4).fill(DEFAULT_TRANSCRIPT).join(' '));
+    expect(row?.durationSeconds).toBeCloseTo(170, 0);
+    const starts = (row?.transcriptSegments as Array<{ start: number }>).map((s) => s.start);
+    expect(starts).toEqual([...starts].sort((a, b) => a - b));
+    expect(starts.at(-1)).toBeGreaterThan(125);
+
+    const jobs = await q<{ step: string }>(`SELECT step FROM automation_queue WHERE workflow_id = $1 ORDER BY created_at`, [
+      competitorVideoWorkflowId(url),
+    ]);
+    expect(jobs.map((j) => j.step.split(':')[0])).toEqual([
+      'audio',
+      'transcribe-1',
+      'transcribe-2',
+      'transcribe-3',
+      'transcribe-4',
+      'analyze',
+    ]);
+  });
+
+  it('over the maximum length: too_long with the figure, measured or as the platform says (then nothing is downloaded)', async () => {
+    const measured = await run(input({ url: h.sims.youtube.media.watchUrl('tone5min') }));
+    expect(measured).toMatchObject({ status: 'too_long' });
+    expect(measured.statusReason).toBe('audio is 5.0 min, over the 4.0-min maximum (COMPETITOR_MAX_AUDIO_MINUTES)');
+
+    const pages = h.sims.youtube.media.stats().pages;
+    const declared = await run(input({ url: h.sims.youtube.media.watchUrl('tone3min') + '&long=1', durationSeconds: 3_600 }));
+    expect(declared).toMatchObject({
+      status: 'too_long',
+      statusReason: 'audio is 60.0 min, over the 4.0-min maximum (COMPETITOR_MAX_AUDIO_MINUTES)',
+    });
+    expect(h.sims.youtube.media.stats().pages).toBe(pages);
+  });
+
+  it('a video found again under another URL form costs nothing: no download, no OpenAI call, no job', async () => {
+    const sample = readSampleVideos()[2]!;
+    const first = await run(
+      input({ url: sample.url, platform: 'youtube', externalId: sample.id, mediaUrl: h.sims.youtube.media.mediaUrl(sample.id) }),
+    );
+    expect(first).toMatchObject({ status: 'analysed', alreadyKnown: false });
+    const before = {
+      downloads: h.sims.youtube.media.stats().downloads,
+      pages: h.sims.youtube.media.stats().pages,
+      openai: h.sims.openai.stats().submissions,
+      jobs: (await q(`SELECT count(*)::int AS n FROM automation_queue`))[0],
+    };
+
+    // youtu.be with a share parameter and no media URL: were it fetched, yt-dlp would go to youtube.com.
+    const again = { ...input({ url: `https://youtu.be/${sample.id}?si=abc`, platform: 'youtube' }) };
+    expect(competitorVideoWorkflowId(again.url)).toBe(competitorVideoWorkflowId(sample.url));
+    const second = await run(again);
+    expect(second).toMatchObject({ status: 'analysed', alreadyKnown: true, videoId: first.videoId });
+    expect({
+      downloads: h.sims.youtube.media.stats().downloads,
+      pages: h.sims.youtube.media.stats().pages,
+      openai: h.sims.openai.stats().submissions,
+      jobs: (await q(`SELECT count(*)::int AS n FROM automation_queue`))[0],
+    }).toEqual(before);
+  });
+});
