@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { providerTaskQueue, QUEUE_NAMES, type QueueName } from '../config/providers';
+import { createAudioFetchActivities } from '../activities/audio-fetch';
 import { createApiFootballActivities, createPlayerSyncActivities } from '../activities/api-football';
 import { createCapacityActivities } from '../activities/capacity-snapshot';
 import { createBargainActivities } from '../activities/bargains';
@@ -62,12 +63,11 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
     case 'tiktok':
     case 'youtube':
       return createPublishActivities(deps);
+    case 'audio_fetch':
+      return createAudioFetchActivities(deps);
     case 'youtube_data':
     case 'instagram_graph':
       return createDiscoveryProviderActivities(deps);
-    // Filled in by the audio work (issue 12).
-    case 'audio_fetch':
-      return {};
     case 'api_football':
       return createApiFootballActivities(deps);
   }
