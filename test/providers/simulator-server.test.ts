@@ -62,7 +62,7 @@ describe('simulator infrastructure', () => {
     }
   });
 
-  it('startSimulators starts all five and points the env at them', async () => {
+  it('startSimulators starts all six and points the env at them', async () => {
     const running = await startSimulators({ taskDurationMs: { veo3: 100 } });
     try {
       expect(Object.keys(running.env).sort()).toEqual(
@@ -73,6 +73,13 @@ describe('simulator infrastructure', () => {
           'TIKTOK_BASE_URL',
           'YOUTUBE_API_BASE_URL',
           'YOUTUBE_UPLOAD_BASE_URL',
+          'YOUTUBE_FEED_BASE_URL',
+          'YOUTUBE_DATA_API_BASE_URL',
+          'INSTAGRAM_GRAPH_BASE_URL',
+          'INSTAGRAM_GRAPH_ACCESS_TOKEN',
+          'INSTAGRAM_GRAPH_USER_ID',
+          'API_FOOTBALL_BASE_URL',
+          'MEDIA_ALLOW_PRIVATE_HOSTS',
         ].sort(),
       );
       expect(running.env.OPENAI_BASE_URL).toBe(`${running.sims.openai.url}/v1`);
@@ -80,7 +87,7 @@ describe('simulator infrastructure', () => {
       expect(running.sims.tiktok.faults.taskDurationMs).toBe(3000);
       expect(running.sims.openai.faults.taskDurationMs).toBe(500);
       const ports = new Set(Object.values(running.sims).map((s) => s.port));
-      expect(ports.size).toBe(5);
+      expect(ports.size).toBe(6);
     } finally {
       await running.stop();
     }

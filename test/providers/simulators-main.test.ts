@@ -33,6 +33,7 @@ async function startSimulatorsChild(extraEnv: Record<string, string> = {}): Prom
     SIMULATOR_INSTAGRAM_PORT: '0',
     SIMULATOR_TIKTOK_PORT: '0',
     SIMULATOR_YOUTUBE_PORT: '0',
+    SIMULATOR_API_FOOTBALL_PORT: '0',
   };
   const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'src/simulators/main.ts')], {
     cwd: ROOT,
@@ -45,7 +46,7 @@ async function startSimulatorsChild(extraEnv: Record<string, string> = {}): Prom
     const timer = setTimeout(() => reject(new Error(`simulators did not start in 60 s:\n${out}`)), 60_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      // The last line printed is YOUTUBE_API_BASE_URL; every other one came before it.
+      // Printed after KIE_BASE_URL and OPENAI_BASE_URL, the ones these tests use.
       if (/^YOUTUBE_API_BASE_URL=\S+$/m.test(out)) {
         clearTimeout(timer);
         resolve({ child, env: Object.fromEntries([...out.matchAll(/^([A-Z_]+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!])) });
