@@ -15,6 +15,9 @@ RUN npm run build
 FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# Competitor audio: yt-dlp (audio only, -x) and ffmpeg/ffprobe (duration, chunks). Debian's yt-dlp is
+# old and YouTube changes often: production points YT_DLP_PATH at a current release (docs/operations.md).
+RUN apt-get update && apt-get install -y --no-install-recommends yt-dlp ffmpeg && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
@@ -23,6 +26,6 @@ COPY drizzle ./drizzle
 COPY data ./data
 # Nothing here is writable by the process but .data (simulator state, downloaded competitor audio):
 # a compromised worker cannot rewrite the code it runs.
-RUN mkdir -p /app/.data/simulators && chown -R node:node /app/.data
+RUN mkdir -p /app/.data/simulators /app/.data/audio && chown -R node:node /app/.data
 USER node
 CMD ["node", "dist/workers/main.js"]
