@@ -8,6 +8,7 @@
  *
  * Its state is plain JSON (counters and knobs), so it can be saved and read back.
  */
+import { z } from 'zod';
 import { currentSeason } from '../providers/api-football/client';
 import { SIM_INJURIES, SIM_PLAYERS, SIM_TEAMS, type SimPlayer, type SimTeamKey } from './api-football-data';
 import { SimHttpError, SimulatorServer, type SimErrorKind, type SimReply, type SimRequest, type SimulatorOptions } from './server';
@@ -39,11 +40,43 @@ function initialState(): ApiFootballSimState {
 
 const DAY_MS = 86_400_000;
 
+const quotaPatch = z
+  .object({
+    validKey: z.string().min(1).nullable(),
+    perMinute: z.number().int().min(0),
+    windowMs: z.number().int().min(1),
+    perDay: z.number().int().min(0),
+    usedToday: z.number().int().min(0),
+  })
+  .partial()
+  .strict();
+
 export class ApiFootballSimulator extends SimulatorServer {
   state: ApiFootballSimState = initialState();
 
   constructor(options: SimulatorOptions = {}) {
     super('api_football', options);
+    // POST /__sim/api-football/quota {perDay, perMinute, windowMs, usedToday, validKey}: the quota knobs over HTTP,
+    // for a simulator in another process (npm run simulators, compose); GET reads them.
+    this.extend({
+      name: 'api_football_quota',
+      routes: () => [],
+      controlRoutes: () => [
+        { method: 'GET', pattern: /^\/__sim\/api-football\/quota$/, handler: () => ({ status: 200, body: this.knobs() }) },
+        {
+          method: 'POST',
+          pattern: /^\/__sim\/api-football\/quota$/,
+          handler: (req) => {
+            this.configure(quotaPatch.parse(req.json()));
+            return { status: 200, body: this.knobs() };
+          },
+        },
+      ],
+      isPublic: () => false,
+      reset: () => undefined,
+      toJSON: () => undefined,
+      load: () => undefined,
+    });
     this.route('GET', /^\/players\/?$/, (req) => this.answer(req, () => this.players(req)));
     this.route('GET', /^\/injuries\/?$/, (req) => this.answer(req, () => this.injuries(req)));
     this.route('GET', /^\/fixtures\/?$/, (req) => this.answer(req, () => this.fixtures(req)));
@@ -52,6 +85,11 @@ export class ApiFootballSimulator extends SimulatorServer {
   /** Changes the quota knobs (perDay, perMinute, windowMs, validKey, usedToday). */
   configure(patch: Partial<Omit<ApiFootballSimState, 'log' | 'windowStarts'>>): void {
     this.state = { ...this.state, ...patch };
+  }
+
+  private knobs(): Omit<ApiFootballSimState, 'log' | 'windowStarts'> {
+    const { log: _log, windowStarts: _starts, ...knobs } = this.state;
+    return knobs;
   }
 
   protected override onReset(): void {

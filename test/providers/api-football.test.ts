@@ -91,6 +91,21 @@ describe('API-Football client against its simulator', () => {
     );
   });
 
+  it('takes its quota knobs over HTTP (/__sim/api-football/quota) for a simulator in another process', async () => {
+    const post = (body: unknown) =>
+      fetch(`${sim.url}/__sim/api-football/quota`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await post({ perDay: 0 })).status).toBe(200);
+    await expectProviderError(make().injuries({ league: LEAGUE, season: SEASON }), 'rate_limited');
+    const bad = await post({ perDay: -1 });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toMatch(/perDay/);
+    expect(await (await fetch(`${sim.url}/__sim/api-football/quota`)).json()).toMatchObject({ perDay: 0, perMinute: 10 });
+  });
+
   itClassifiesTransportFaults(sim, (timeoutMs) => make(timeoutMs ? { timeoutMs } : {}).injuries({ league: LEAGUE, season: SEASON }));
 });
 
