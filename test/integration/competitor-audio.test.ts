@@ -25,7 +25,7 @@ import { competitorVideoWorkflowId, startCompetitorVideo } from '../../src/recom
 import { DEFAULT_TRANSCRIPT } from '../../src/simulators/openai';
 import { readSampleVideos, sampleCompetitorVideoInputs } from '../../src/simulators/sample';
 import type { CompetitorVideoInput } from '../../src/workflows/competitor-video';
-import { startHarness, type Harness } from '../helpers/harness';
+import { runCli, startHarness, type Harness } from '../helpers/harness';
 
 /** Small enough that a 170 s 64 kbit/s mp3 (~1.4 MB) makes four pieces (at most 45 s each under this cap). */
 const CHUNK_MAX_BYTES = 400_000;
@@ -299,4 +299,39 @@ describe('competitor video workflow on real audio', () => {
       jobs: (await q(`SELECT count(*)::int AS n FROM automation_queue`))[0],
     }).toEqual(before);
   });
+
+  it('`reelflow competitor ingest` starts the shipped sample on the simulator (default) or a file of inputs; again costs nothing', async () => {
+    const sample = sampleCompetitorVideoInputs(h.sims.youtube.url);
+    const first = await runCli(h, ['competitor', 'ingest', '--json']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const ids = JSON.parse(first.stdout) as string[];
+    expect(ids).toEqual(sample.map((v) => competitorVideoWorkflowId(v.url)));
+    const results = (await Promise.all(ids.map((id) => h.client.workflow.getHandle(id).result()))) as SavedCompetitorVideo[];
+    expect(results.map((r) => r.status)).toEqual(sample.map(() => 'analysed'));
+    const rows = await q<{ url: string; transcript: string }>(`SELECT url, transcript FROM competitive_videos WHERE url LIKE $1`, [
+      `${h.sims.youtube.url}/watch%`,
+    ]);
+    const transcripts = new Map(rows.map((r) => [r.url, r.transcript]));
+    for (const [i, video] of readSampleVideos().entries()) expect(transcripts.get(sample[i]!.url)).toBe(video.transcript);
+
+    const downloads = h.sims.youtube.media.stats().downloads;
+    const file = path.join(tmp, 'inputs.json');
+    await fs.writeFile(file, JSON.stringify([sample[0], input({ url: h.sims.youtube.media.watchUrl('removedVid') + '&from=file' })]));
+    const second = await runCli(h, ['competitor', 'ingest', file, '--json']);
+    expect(second.code).toBe(0);
+    const again = (await Promise.all(
+      (JSON.parse(second.stdout) as string[]).map((id) => h.client.workflow.getHandle(id).result()),
+    )) as SavedCompetitorVideo[];
+    expect(again.map((r) => [r.status, r.alreadyKnown])).toEqual([
+      ['analysed', true],
+      ['unavailable', false],
+    ]);
+    expect(h.sims.youtube.media.stats().downloads).toBe(downloads);
+
+    await fs.writeFile(file, JSON.stringify([{ url: 'https://example.com/v', platform: 'vimeo' }]));
+    const bad = await runCli(h, ['competitor', 'ingest', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/platform/);
+  }, 120_000);
 });
