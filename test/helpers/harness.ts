@@ -5,6 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -26,6 +28,7 @@ const FAST_LIMITS = {
   instagram: { minStartIntervalMs: 0, pollIntervalMs: 50 },
   tiktok: { minStartIntervalMs: 0, pollIntervalMs: 50 },
   youtube: { minStartIntervalMs: 0, pollIntervalMs: 50 },
+  audio_fetch: { minStartIntervalMs: 0, pollIntervalMs: 50 },
 };
 
 export interface HarnessOptions {
@@ -83,6 +86,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     REELFLOW_TASK_QUEUE: taskQueue,
     REELFLOW_LIMITS: JSON.stringify(limits),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    // Downloads are keyed by workflow id: a test's must not find another run's files.
+    AUDIO_DIR: path.join(os.tmpdir(), `reelflow-audio-${taskQueue}`),
     ...opts.env,
   };
   const preEnv = loadEnv(envVars);
@@ -131,6 +136,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await runtime.close();
       await sims.stop();
       await db.drop();
+      await fs.rm(path.join(os.tmpdir(), `reelflow-audio-${taskQueue}`), { recursive: true, force: true });
     },
   };
 }
