@@ -21,6 +21,8 @@ import {
   compactInjuries,
   compactPlayers,
   failSyncRun,
+  parkedMessage,
+  quotaParkedUntil,
   startSyncRun,
   type ApiFixtureRow,
   type ApiInjuryRow,
@@ -146,12 +148,22 @@ export function createApiFootballActivities(deps: ActivityDeps, options: { clien
 export function createPlayerSyncActivities(deps: ActivityDeps) {
   const { pool } = deps.database;
   return {
-    /** Records the run and settles its settings from the environment (the workflow cannot read it). */
-    async startPlayerSync(input: { syncRunId: string; season: number | null; at: string }): Promise<PlayerSyncPlanSettings> {
+    /**
+     * Records the run and settles its settings from the environment (the workflow cannot read it).
+     * Refuses (non-retryable) while an earlier run's spent daily quota has not reset, unless forced.
+     */
+    async startPlayerSync(input: {
+      syncRunId: string;
+      season: number | null;
+      at: string;
+      force?: boolean;
+    }): Promise<PlayerSyncPlanSettings> {
       try {
         const env = deps.env;
         const season = input.season ?? env.API_FOOTBALL_SEASON ?? currentSeason(new Date(input.at));
+        const parked = input.force ? null : await quotaParkedUntil(pool, new Date());
         await startSyncRun(pool, input.syncRunId, season);
+        if (parked) throw ApplicationFailure.create({ message: parkedMessage(parked), type: FAILURE_TYPES.dailyQuota, nonRetryable: true });
         return {
           league: env.API_FOOTBALL_LEAGUE,
           season,

@@ -3,7 +3,7 @@
  * it returns the exit code.
  *   reelflow schedule create|pause|unpause|trigger|describe [hourly|bargains] [note]
  *   reelflow roster load <file.json|file.csv>
- *   reelflow players sync [--season YYYY] | unmatched   API-Football into the roster (player-commands.ts)
+ *   reelflow players sync [--season YYYY] [--force] | unmatched   API-Football into the roster (player-commands.ts)
  *   reelflow recommendations generate [--limit lookbackDays] | stats
  *   reelflow bargains [--limit N]          the daily bargains now (P1 each, once per player and day)
  *   reelflow breaking --title "..." [--player X] [--platforms a,b]   a P0 breaking-news video

@@ -32,6 +32,7 @@ export const FLAG_TYPES = {
   limit: { type: 'string' },
   workflow: { type: 'boolean' },
   season: { type: 'string' },
+  force: { type: 'boolean' },
   note: { type: 'string' },
   stage: { type: 'string' },
 } as const;
@@ -73,7 +74,7 @@ export const COMMAND_FLAGS: Record<string, readonly FlagName[]> = {
   breaking: ['title', 'player', 'platforms'],
   schedule: [],
   roster: [],
-  'players sync': ['season'],
+  'players sync': ['season', 'force'],
   players: [],
   'names unknown': ['limit'],
   names: [],

@@ -17,7 +17,7 @@
  *   reelflow schedule create|pause|unpause|trigger|describe [hourly|bargains|players] [note]   (default: the hourly one; create: all)
  *                    trigger names the workflow it started (or the run in progress that made SKIP drop it)
  *   reelflow roster load <file.json|file.csv>    our players, prices and form (BargainAnalyzer / API-Sports shape)
- *   reelflow players sync [--season YYYY]        API-Football stats, injuries and fixtures merged into the roster now
+ *   reelflow players sync [--season YYYY] [--force]   API-Football stats, injuries and fixtures into the roster now
  *   reelflow players unmatched                   API players the last sync could not tie to one roster row
  *   reelflow names unknown [--limit N] | alias "<mention>" <player>   names nobody could resolve; teach one
  *   reelflow competitor ingest [file]            transcribe and analyse competitor videos (default: the shipped sample)

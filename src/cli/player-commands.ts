@@ -1,7 +1,8 @@
 /**
- * `reelflow players sync [--season YYYY]`: runs the API-Football player sync now
- * (playerSyncWorkflow on the workers) and prints what it merged; a sync already
- * running from this command is followed rather than started twice.
+ * `reelflow players sync [--season YYYY] [--force]`: runs the API-Football player sync
+ * now (playerSyncWorkflow on the workers) and prints what it merged; a sync already
+ * running from this command is followed rather than started twice. --force calls
+ * even while an earlier run's spent daily quota has not reset (a plan upgraded since).
  * `reelflow players unmatched`: the API players the last merged sync could not
  * tie to one roster row (why, and the candidates when there were several).
  */
@@ -34,7 +35,8 @@ function unmatchedLine(u: UnmatchedPlayer): string {
 }
 
 async function sync(ctx: ExtraCommandContext): Promise<number> {
-  const input: PlayerSyncInput = { ...(parseSeason(ctx.values.season) !== undefined ? { season: parseSeason(ctx.values.season) } : {}) };
+  const season = parseSeason(ctx.values.season);
+  const input: PlayerSyncInput = { ...(season !== undefined ? { season } : {}), ...(ctx.values.force ? { force: true } : {}) };
   const client = await connectTemporal(ctx.env.TEMPORAL_ADDRESS, ctx.env.TEMPORAL_NAMESPACE);
   try {
     let handle;
@@ -102,6 +104,6 @@ export const playerCommands: Record<string, (ctx: ExtraCommandContext) => Promis
     if (rest.length) throw new BadInputError(`players ${sub} takes no arguments (got "${rest[0]}")`);
     if (sub === 'sync') return sync(ctx);
     if (sub === 'unmatched') return unmatched(ctx);
-    throw new BadInputError('players needs: sync [--season YYYY] | unmatched');
+    throw new BadInputError('players needs: sync [--season YYYY] [--force] | unmatched');
   },
 };

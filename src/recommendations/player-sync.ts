@@ -382,6 +382,34 @@ export async function applyPlayerSync(
   }
 }
 
+const QUOTA_SPENT = 'daily request quota is spent';
+const RESETS_AROUND = /resets around (\d{4}-\d\d-\d\dT[\d:.]+Z)/;
+
+/**
+ * Until when syncs are parked: the last finished run met a spent daily quota (its
+ * error says so, with the reset it expects) and that reset is still ahead. A sync
+ * started meanwhile fails at once without a request: a retry loop, a schedule
+ * trigger or an impatient operator would only be refused by the API again.
+ */
+export async function quotaParkedUntil(pool: pg.Pool, now: Date): Promise<Date | null> {
+  const { rows } = await pool.query<{ error: string | null }>(
+    'SELECT error FROM player_sync_runs WHERE finished_at IS NOT NULL ORDER BY started_at DESC LIMIT 1',
+  );
+  const error = rows[0]?.error;
+  if (!error?.includes(QUOTA_SPENT)) return null;
+  const reset = RESETS_AROUND.exec(error)?.[1];
+  const at = reset ? new Date(reset) : null;
+  return at && at.getTime() > now.getTime() ? at : null;
+}
+
+/** The parked run's error: it keeps the words quotaParkedUntil reads, so the park holds until the reset. */
+export function parkedMessage(until: Date): string {
+  return (
+    `api-football: the ${QUOTA_SPENT} (an earlier sync was refused); this sync made no request and ` +
+    `resets around ${until.toISOString()} (API_FOOTBALL_QUOTA_RESET_UTC). \`reelflow players sync --force\` calls anyway`
+  );
+}
+
 /** A sync run's row, created before the first request so a failed run is on record too. */
 export async function startSyncRun(pool: pg.Pool, syncRunId: string, season: number): Promise<void> {
   await pool.query('INSERT INTO player_sync_runs (id, season) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [syncRunId, season]);

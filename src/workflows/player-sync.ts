@@ -28,6 +28,8 @@ import type {
 export interface PlayerSyncInput {
   /** Season as its start year. Default: API_FOOTBALL_SEASON, else the season under way. */
   season?: number;
+  /** Call even though an earlier run found the daily quota spent and its reset is still ahead. */
+  force?: boolean;
 }
 
 /** A request may wait this long for its slot: the day's sync is not urgent, but must finish the same day. */
@@ -41,7 +43,6 @@ const base = wf.proxyActivities<ReturnType<typeof createPlayerSyncActivities>>({
 export async function playerSyncWorkflow(input: PlayerSyncInput = {}): Promise<PlayerSyncSummary> {
   const info = wf.workflowInfo();
   const syncRunId = wf.uuid4();
-  const plan = await base.startPlayerSync({ syncRunId, season: input.season ?? null, at: info.startTime.toISOString() });
   const api = wf.proxyActivities<ReturnType<typeof createApiFootballActivities>>(
     providerActivityOptions({
       provider: 'api_football',
@@ -59,19 +60,21 @@ export async function playerSyncWorkflow(input: PlayerSyncInput = {}): Promise<P
     return { jobId, answer: await api.fetchApiFootball({ jobId, request }) };
   };
   /** Stops before spending calls the run cannot finish with (or the reserve). */
-  const checkBudget = (last: ApiFootballFetchSummary, stillNeeded: number, before: string) => {
+  const checkBudget = (reserve: number, last: ApiFootballFetchSummary, stillNeeded: number, before: string) => {
     const left = last.rateLimit.dailyRemaining;
-    if (left === null || stillNeeded <= left - plan.dailyReserve) return;
+    if (left === null || stillNeeded <= left - reserve) return;
     throw wf.ApplicationFailure.create({
       message:
         `api-football: stopped before ${before}: the sync still needs ${stillNeeded} requests, the API says ${left} are left today ` +
-        `and ${plan.dailyReserve} are kept in reserve (API_FOOTBALL_DAILY_RESERVE); nothing was merged, the roster keeps its data`,
+        `and ${reserve} are kept in reserve (API_FOOTBALL_DAILY_RESERVE); nothing was merged, the roster keeps its data`,
       type: FAILURE_TYPES.quotaBudget,
       nonRetryable: true,
     });
   };
 
   try {
+    const start = { syncRunId, season: input.season ?? null, at: info.startTime.toISOString(), ...(input.force ? { force: true } : {}) };
+    const plan = await base.startPlayerSync(start);
     const { league, season } = plan;
     const first = await fetch('players:1', { kind: 'players', league, season, page: 1 });
     const pages = first.answer.totalPages;
@@ -86,14 +89,14 @@ export async function playerSyncWorkflow(input: PlayerSyncInput = {}): Promise<P
     let last = first.answer;
     for (let page = 2; page <= pages; page++) {
       // The rest of the pages, injuries and fixtures.
-      checkBudget(last, pages - page + 1 + 2, `players page ${page} of ${pages}`);
+      checkBudget(plan.dailyReserve, last, pages - page + 1 + 2, `players page ${page} of ${pages}`);
       const next = await fetch(`players:${page}`, { kind: 'players', league, season, page });
       playerJobIds.push(next.jobId);
       last = next.answer;
     }
-    checkBudget(last, 2, 'injuries');
+    checkBudget(plan.dailyReserve, last, 2, 'injuries');
     const injuries = await fetch('injuries', { kind: 'injuries', league, season });
-    checkBudget(injuries.answer, 1, 'fixtures');
+    checkBudget(plan.dailyReserve, injuries.answer, 1, 'fixtures');
     const fixtures = await fetch('fixtures', { kind: 'fixtures', league, season, next: plan.fixturesNext });
     return await base.mergePlayerSync({
       syncRunId,

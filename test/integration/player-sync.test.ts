@@ -12,6 +12,7 @@ import type { UnmatchedPlayer } from '../../src/recommendations/player-sync';
 import { SIM_MISSING_ROSTER_ID, SIM_MOVED_PLAYER_ID, SIM_PLAYERS } from '../../src/simulators/api-football-data';
 import { FAILURE_TYPES } from '../../src/shared/messages';
 import { PLAYER_SYNC_WORKFLOW } from '../../src/shared/workflow-ids';
+import type { PlayerSyncInput } from '../../src/workflows/player-sync';
 import { runCli, startHarness, type Harness } from '../helpers/harness';
 
 const SAMPLE = path.resolve(__dirname, '../../data/sample/players.json');
@@ -45,12 +46,12 @@ const sim = () => h.sims.api_football;
 const players = async () =>
   new Map((await pool().query<PlayerRow>('SELECT *, price::float AS price FROM players ORDER BY id')).rows.map((r) => [r.id, r] as const));
 
-function sync(): Promise<PlayerSyncSummary> {
+function sync(input: PlayerSyncInput = {}): Promise<PlayerSyncSummary> {
   runs += 1;
   return h.client.workflow.execute(PLAYER_SYNC_WORKFLOW, {
     taskQueue: h.taskQueue,
     workflowId: `player-sync-test-${runs}-${Date.now()}`,
-    args: [{}],
+    args: [input],
   });
 }
 
@@ -88,6 +89,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   sim().reset();
+  await pool().query('DELETE FROM player_sync_runs');
   // Tests take out the gate's 6 s spacing, so the simulator's 10 a minute would refuse the second sync.
   sim().configure({ perMinute: 1_000 });
   await pool().query('DELETE FROM players');
@@ -194,6 +196,14 @@ describe('player sync', () => {
     const run = await lastRun();
     expect(run.error).toMatch(/daily request quota is spent/);
     expect(run.finished_at).toBeInstanceOf(Date);
+
+    // Parked until the reset: the next sync makes no request at all, unless forced.
+    sim().configure({ perDay: 100 });
+    const parked = await syncFailure();
+    expect(parked.type).toBe(FAILURE_TYPES.dailyQuota);
+    expect(parked.message).toMatch(/this sync made no request and resets around .*--force/);
+    expect(sim().state.log).toHaveLength(1);
+    expect(await sync({ force: true })).toMatchObject({ requests: PAGES + 2 });
   }, 120_000);
 
   it('stops paging before the quota runs short (reserve kept), with a partial-run error and no merge', async () => {
