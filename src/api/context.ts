@@ -6,6 +6,7 @@ import type { Env } from '../config/env';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics/registry';
+import type { CompetitorChannelService } from '../services/competitor-channels';
 import type { RecommendationService } from '../services/recommendations';
 import type { QueueWorkers } from '../temporal/queue-workers';
 import type { Principal, Role } from './auth';
@@ -43,6 +44,8 @@ export interface ApiServerOptions {
   workers?: () => Promise<QueueWorkers[]>;
   /** Default: createMetrics({ database }). */
   metrics?: Metrics;
+  /** Watched competitor channels (/api/competitors); absent: those routes answer 503. */
+  competitors?: CompetitorChannelService;
   /** Default: the defaults of ApiRateLimits. */
   rateLimits?: ApiRateLimits;
   /** Proxies whose X-Forwarded-For gives the client's address (rate limits, audit rows). Default 0: the socket's peer. */

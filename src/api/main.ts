@@ -10,6 +10,8 @@ import { connectDatabase } from '../db/client';
 import { createLogger } from '../logger';
 import { SCHEDULES } from '../schedule/command';
 import { describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } from '../schedule/schedules';
+import { createDiscoveryClients } from '../providers/discovery-clients';
+import { createCompetitorChannelService } from '../services/competitor-channels';
 import { createRecommendationService } from '../services/recommendations';
 import { connectTemporal } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
@@ -61,6 +63,12 @@ async function main(): Promise<void> {
     log,
     schedules: Object.fromEntries(Object.entries(SCHEDULES).map(([name, s]) => [name, scheduleController(client, name, s.id)])),
     workers: () => queueWorkers(client, env.REELFLOW_TASK_QUEUE),
+    competitors: createCompetitorChannelService({
+      database,
+      discovery: createDiscoveryClients(env),
+      client,
+      taskQueue: env.REELFLOW_TASK_QUEUE,
+    }),
     rateLimits: { authFailures: apiEnv.API_AUTH_FAILURE_LIMIT, hookCalls: apiEnv.API_HOOK_RATE_LIMIT, windowMs: apiEnv.API_RATE_WINDOW_MS },
     trustedProxyHops: apiEnv.API_TRUSTED_PROXY_HOPS,
   });

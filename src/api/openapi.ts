@@ -64,7 +64,15 @@ const operatorOp = (
 const scheduleUnavailable = { '503': error('No schedule controller on this server') };
 const notFound = { '404': error('Unknown id, or no running workflow') };
 
-const scheduleName = { name: 'name', in: 'path', required: true, schema: { type: 'string', enum: ['hourly', 'bargains'] } };
+const scheduleName = { name: 'name', in: 'path', required: true, schema: { type: 'string', enum: ['hourly', 'bargains', 'competitors'] } };
+const competitorsUnavailable = { '503': error('No competitor service on this server') };
+const channelParam = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'The channel row id, its platform id (UC…, a username) or its handle',
+  schema: { type: 'string' },
+};
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -124,6 +132,37 @@ export const openApiDocument = {
       },
       Recommendation: { type: 'object', description: 'A competitive_recommendations row' },
       Job: { type: 'object', description: 'An automation_queue row' },
+      CompetitorChannel: {
+        type: 'object',
+        description:
+          'A competitor_channels row: platform, externalId, handle, displayName, active, lastCheckedAt, ' +
+          'lastError, lastErrorAt, newestVideoId, newestVideoAt, videosFound',
+      },
+      AddCompetitorChannel: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['platform', 'channel'],
+        properties: {
+          platform: { type: 'string', enum: ['youtube', 'instagram', 'manual'] },
+          channel: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 200,
+            description:
+              'YouTube: @handle (needs YOUTUBE_DATA_API_KEY), UC… channel id or channel URL; Instagram: username; manual: a label',
+          },
+          name: { type: 'string', minLength: 1, maxLength: 200, description: "Display name; default: the platform's" },
+        },
+      },
+      AddCompetitorVideo: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: {
+          url: { type: 'string', format: 'uri', description: 'Any platform: YouTube, Instagram, TikTok, or any other page (web)' },
+          name: { type: 'string', minLength: 1, maxLength: 200, description: 'Who published it; default: the host' },
+        },
+      },
       EnqueueResult: {
         type: 'object',
         properties: {
@@ -303,5 +342,42 @@ export const openApiDocument = {
     '/api/schedules/{name}/pause': { post: operatorOp('Pause a schedule', { parameters: [scheduleName], extra: scheduleUnavailable }) },
     '/api/schedules/{name}/unpause': { post: operatorOp('Resume a schedule', { parameters: [scheduleName], extra: scheduleUnavailable }) },
     '/api/schedules/{name}/trigger': { post: operatorOp('Run a schedule now', { parameters: [scheduleName], extra: scheduleUnavailable }) },
+    '/api/competitors': {
+      get: readOp(
+        'Watched competitor channels with their last check, videos found and last error',
+        { type: 'array', items: ref('CompetitorChannel') },
+        [],
+        competitorsUnavailable,
+      ),
+      post: operatorOp('Watch a channel: validated on its platform first (an unknown handle is a 400 and nothing is stored)', {
+        body: ref('AddCompetitorChannel'),
+        data: ref('CompetitorChannel'),
+        success: '201',
+        extra: {
+          '200': answer('Already watched', ref('CompetitorChannel')),
+          '502': error('The platform did not answer (down or throttled); nothing stored'),
+          ...competitorsUnavailable,
+        },
+      }),
+    },
+    '/api/competitors/{id}': {
+      delete: operatorOp('Stop watching a channel (its analysed videos stay)', {
+        parameters: [channelParam],
+        extra: { '404': error('No such channel'), ...competitorsUnavailable },
+      }),
+    },
+    '/api/competitors/{id}/check': {
+      post: operatorOp('Check a channel now (as the competitors schedule does) and answer what it found', {
+        parameters: [channelParam],
+        extra: { '404': error('No such channel'), ...competitorsUnavailable },
+      }),
+    },
+    '/api/competitor-videos': {
+      post: operatorOp('Analyse one competitor video by URL (platform from the host); an analysed URL starts nothing', {
+        body: ref('AddCompetitorVideo'),
+        success: '202',
+        extra: { '200': answer('Already analysed: nothing started, nothing paid'), ...competitorsUnavailable },
+      }),
+    },
   },
 } as const;

@@ -14,6 +14,7 @@ import { registerRateLimits } from './hooks/rate-limit';
 import { redactUrl } from './redact';
 import { registerAuditRoutes } from './routes/audit';
 import { registerCapacityRoutes } from './routes/capacity';
+import { registerCompetitorRoutes } from './routes/competitors';
 import { registerDashboardRoutes } from './routes/dashboard';
 import { registerJobRoutes } from './routes/jobs';
 import { registerKieHookRoutes } from './routes/kie-hooks';
@@ -64,6 +65,7 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   registerCapacityRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
   registerScheduleRoutes(app, ctx);
+  registerCompetitorRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   return app;
 }

@@ -33,7 +33,8 @@ function cliAuditAction(command: string, args: readonly string[]): string | unde
     case 'names':
       return sub === 'alias' ? 'names.alias' : undefined;
     case 'competitor':
-      return 'competitor.ingest';
+      // add, remove, check, add-video, ingest; list only reads.
+      return sub === 'list' ? undefined : `competitor.${(sub ?? 'ingest').replace('-', '_')}`;
     case 'recommendations':
       return sub === 'generate' ? 'recommendations.generate' : undefined;
     case 'schedule':

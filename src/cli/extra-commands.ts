@@ -8,6 +8,7 @@
  *   reelflow bargains [--limit N]          the daily bargains now (P1 each, once per player and day)
  *   reelflow breaking --title "..." [--player X] [--platforms a,b]   a P0 breaking-news video
  *   reelflow competitor ingest [file]      (default: the shipped sample)
+ *   reelflow competitor add|list|remove|check|add-video …   watched channels (src/cli/competitor-commands.ts)
  *   reelflow token:create --name N --role read|operator | token:revoke <id> | token:list
  */
 import path from 'node:path';
@@ -29,6 +30,7 @@ import { terminalSafe } from './format';
 import { namesCommands } from './names-commands';
 import { playerCommands } from './player-commands';
 import { tokenCommands } from './token-commands';
+import { COMPETITOR_CHANNEL_SUBCOMMANDS, COMPETITOR_USAGE, competitorChannelCommand } from './competitor-commands';
 
 export interface ExtraCommandContext {
   env: Env;
@@ -139,7 +141,8 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
 
   async competitor(ctx) {
     const [sub, file] = ctx.args;
-    if (sub !== 'ingest') throw new BadInputError('competitor needs: ingest [file]');
+    if ((COMPETITOR_CHANNEL_SUBCOMMANDS as readonly string[]).includes(sub ?? '')) return competitorChannelCommand(ctx);
+    if (sub !== 'ingest') throw new BadInputError(COMPETITOR_USAGE);
     const client = await connectTemporal(ctx.env.TEMPORAL_ADDRESS, ctx.env.TEMPORAL_NAMESPACE);
     try {
       const handles = await ingestCompetitorVideos(client, ctx.env.REELFLOW_TASK_QUEUE, { file, env: ctx.env });

@@ -79,6 +79,8 @@ export const COMMAND_FLAGS: Record<string, readonly FlagName[]> = {
   'names unknown': ['limit'],
   names: [],
   competitor: [],
+  'competitor add': ['name'],
+  'competitor add-video': ['name'],
   'recommendations generate': ['limit'],
   'recommendations stats': [],
   recommendations: [],

@@ -21,6 +21,8 @@
  *   reelflow players unmatched                   API players the last sync could not tie to one roster row
  *   reelflow names unknown [--limit N] | alias "<mention>" <player>   names nobody could resolve; teach one
  *   reelflow competitor ingest [file]            transcribe and analyse competitor videos (default: the shipped sample)
+ *   reelflow competitor add <youtube|instagram|manual> <handle|channel id|URL> [--name N] | list | remove <channel>
+ *                    | check <channel> (now; prints what it found) | add-video <url> [--name N]   watched channels, one-off videos
  *   reelflow recommendations generate [--limit lookbackDays] | stats
  *   reelflow token:create --name N --role read|operator   an API token, printed once | token:list | token:revoke <id>
  * <id> is a recommendation id, a job id or a workflow id. --json prints machine-readable output.

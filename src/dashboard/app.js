@@ -121,6 +121,7 @@
     try {
       const snapshot = await api('GET', '/api/dashboard');
       render(snapshot);
+      void refreshCompetitors();
       $('live').className = 'live';
       $('updated').textContent = `updated ${new Date(snapshot.generatedAt).toLocaleTimeString()}`;
     } catch (err) {
@@ -339,6 +340,40 @@
     }
     if (rows.length === 0) children.push(h('p', { class: 'muted', text: 'Nothing planned for the next 24 hours.' }));
     el.replaceChildren(...children);
+  }
+
+  // Channels change at the competitors schedule's pace (15 min): read them every 10 s, not on every refresh.
+  const COMPETITORS_MS = 10000;
+  let competitorsReadAt = 0;
+  async function refreshCompetitors() {
+    if (Date.now() - competitorsReadAt < COMPETITORS_MS) return;
+    competitorsReadAt = Date.now();
+    try {
+      renderCompetitors(await api('GET', '/api/competitors'));
+    } catch (err) {
+      $('competitors-count').textContent = `(unavailable: ${err.message})`;
+    }
+  }
+  function renderCompetitors(channels) {
+    const failing = channels.filter((c) => c.lastError).length;
+    $('competitors-count').textContent = `(${channels.length} watched${failing ? `, ${failing} failing` : ''})`;
+    $('competitors-empty').hidden = channels.length > 0;
+    $('competitors')
+      .querySelector('tbody')
+      .replaceChildren(
+        ...channels.map((c) =>
+          h(
+            'tr',
+            { class: c.lastError ? 'stuck' : null, 'data-testid': 'competitor' },
+            h('td', { class: 'title', title: c.externalId, text: `${c.displayName}${c.active ? '' : ' (paused)'}` }),
+            h('td', { text: c.platform }),
+            h('td', {}, time(c.lastCheckedAt)),
+            h('td', { text: String(c.videosFound) }),
+            h('td', {}, time(c.newestVideoAt)),
+            h('td', { class: 'err', title: c.lastErrorAt || '', text: c.lastError || '' }),
+          ),
+        ),
+      );
   }
 
   function renderFailures(failures) {

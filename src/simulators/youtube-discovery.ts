@@ -419,9 +419,7 @@ ${entries.join('\n')}
             title: upload.title,
           },
           statistics: { viewCount: String(this.viewsOf(upload, now)), likeCount: String(Math.floor(this.viewsOf(upload, now) / 20)) },
-          contentDetails: {
-            duration: `PT${Math.floor(upload.durationSeconds / 60) ? `${Math.floor(upload.durationSeconds / 60)}M` : ''}${upload.durationSeconds % 60}S`,
-          },
+          contentDetails: { duration: isoDuration(upload.durationSeconds) },
         },
       ];
     });
@@ -430,6 +428,12 @@ ${entries.join('\n')}
       body: { kind: 'youtube#videoListResponse', items, pageInfo: { totalResults: items.length, resultsPerPage: items.length } },
     };
   }
+}
+
+/** PT59S, PT1M5S: how the Data API writes a duration. */
+function isoDuration(seconds: number): string {
+  const minutes = Math.floor(seconds / 60);
+  return `PT${minutes ? `${minutes}M` : ''}${seconds % 60}S`;
 }
 
 function created(body: unknown): SimReply {

@@ -106,7 +106,8 @@ describe('competitor discovery', () => {
     expect(row.last_error).toBeNull();
     expect(row.newest_video_id).toBe(h.sims.youtube.discovery.channel(sim.id)!.uploads[0]!.id);
     const jobs = await h.db.database.pool.query(
-      `SELECT count(*)::int AS n FROM automation_queue WHERE api_provider = 'youtube_data' AND job_type = 'youtube_discovery' AND status = 'completed'`,
+      `SELECT count(*)::int AS n FROM automation_queue
+        WHERE api_provider = 'youtube_data' AND job_type = 'youtube_discovery' AND status = 'completed'`,
     );
     expect(jobs.rows[0].n).toBeGreaterThanOrEqual(6);
   }, 120_000);
