@@ -10,6 +10,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { PlayerSyncSummary } from '../activities/api-football';
 import { latestSyncRuns, type UnmatchedPlayer } from '../recommendations/player-sync';
 import { connectTemporal } from '../temporal/client';
+import { queueWorkers } from '../temporal/queue-workers';
 import { BadInputError } from '../shared/errors';
 import { PLAYER_SYNC_MANUAL_WORKFLOW_ID, PLAYER_SYNC_WORKFLOW } from '../shared/workflow-ids';
 import { PLAYER_SYNC_METADATA } from '../shared/workflow-metadata';
@@ -53,6 +54,11 @@ async function sync(ctx: ExtraCommandContext): Promise<number> {
       handle = client.workflow.getHandle(PLAYER_SYNC_MANUAL_WORKFLOW_ID);
       if (!ctx.values.json) console.error(`a player sync is already running (workflow ${handle.workflowId}); following it`);
     }
+    // The run waits for workers, durably: say so rather than hang in silence.
+    const idle = (await queueWorkers(client, ctx.env.REELFLOW_TASK_QUEUE).catch(() => []))
+      .filter((q) => (q.queue === 'base' || q.queue === 'api_football') && q.workers === 0)
+      .map((q) => q.taskQueue);
+    if (idle.length) console.error(`no worker polls ${idle.join(' and ')}: the sync waits until one does (npm run worker)`);
     let summary: PlayerSyncSummary;
     try {
       summary = (await handle.result()) as PlayerSyncSummary;
