@@ -64,7 +64,12 @@ const operatorOp = (
 const scheduleUnavailable = { '503': error('No schedule controller on this server') };
 const notFound = { '404': error('Unknown id, or no running workflow') };
 
-const scheduleName = { name: 'name', in: 'path', required: true, schema: { type: 'string', enum: ['hourly', 'bargains', 'competitors'] } };
+const scheduleName = {
+  name: 'name',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', enum: ['hourly', 'bargains', 'competitors', 'players'] },
+};
 const competitorsUnavailable = { '503': error('No competitor service on this server') };
 const channelParam = {
   name: 'id',
