@@ -13,7 +13,7 @@ import { bargainDay, createBargainAnalyzer, planDailyBargains } from '../../src/
 import { loadRosterFile } from '../../src/recommendations/roster';
 import { DAILY_BARGAINS_SCHEDULE_ID, ensureDailyBargainsSchedule } from '../../src/schedule/daily-bargains';
 import { HOURLY_SCHEDULE_ID } from '../../src/schedule/hourly';
-import { PLAYER_SYNC_SCHEDULE_ID } from '../../src/schedule/player-sync';
+import { SCHEDULES } from '../../src/schedule/command';
 import { describeSchedule, pauseSchedule, triggerSchedule } from '../../src/schedule/schedules';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/messages';
 import { DAILY_BARGAINS_WORKFLOW, recommendationWorkflowId } from '../../src/shared/workflow-ids';
@@ -171,7 +171,10 @@ describe('CLI: bad input', () => {
         ['breaking', '--title', 'Lesión de Pedri', '--priority', 'P2'],
         /breaking: unknown flag --priority \(takes: --title, --player, --platforms, --json, --help\)/,
       ],
-      [['schedule', 'describe', 'weekly'], /unknown schedule "weekly"; one of hourly, bargains or a schedule id/],
+      [
+        ['schedule', 'describe', 'weekly'],
+        new RegExp(`unknown schedule "weekly"; one of ${Object.keys(SCHEDULES).join(', ')} or a schedule id`),
+      ],
       [['schedule', 'rewind'], /schedule needs one of create, pause, unpause, trigger, describe/],
       // A misspelt name is not taken for the note of a pause of the hourly schedule.
       [
@@ -240,7 +243,7 @@ describe('the daily bargains schedule', () => {
   it("`schedule create` creates or updates every schedule; pause, trigger and describe take the schedule's name", async () => {
     // A queue nobody serves: these are the deployment's real schedule ids, their runs must not touch this database.
     const env = { REELFLOW_TASK_QUEUE: `${h.taskQueue}-cli` };
-    const ids = [HOURLY_SCHEDULE_ID, DAILY_BARGAINS_SCHEDULE_ID, PLAYER_SYNC_SCHEDULE_ID];
+    const ids = Object.values(SCHEDULES).map((s) => s.id);
     try {
       const created = await cli(['schedule', 'create', '--json'], env);
       expect(created.code).toBe(0);
