@@ -125,6 +125,9 @@ export function createApiFootballActivities(deps: ActivityDeps, options: { clien
             { jobId: input.jobId, request: r, rows: result.rows.length, paging: result.paging, rateLimit: result.rateLimit },
             'api-football request answered',
           );
+          // Whether injuries and fixtures page at all is unconfirmed: only their first page is read.
+          if (r.kind !== 'players' && result.paging.total > 1)
+            deps.log.warn({ request: r, paging: result.paging }, 'api-football paged an answer we read one page of');
           return { value: result };
         } catch (err) {
           if (err instanceof ProviderError && err.details.code === API_FOOTBALL_CODES.dailyQuota) {

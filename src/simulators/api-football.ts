@@ -199,7 +199,8 @@ export class ApiFootballSimulator extends SimulatorServer {
     const league = requiredInt(q, 'league');
     const season = requiredInt(q, 'season');
     const page = q.has('page') ? requiredInt(q, 'page') : 1;
-    const all = league === 140 ? SIM_PLAYERS : [];
+    // Seasons before 2021 have no data here (an empty answer, as for a league the API does not cover).
+    const all = league === 140 && season >= 2021 ? SIM_PLAYERS : [];
     const total = Math.max(1, Math.ceil(all.length / API_FOOTBALL_PAGE_SIZE));
     if (page < 1 || page > total)
       throw new SimHttpError('invalid', `The Page field must be between 1 and ${total}.`, undefined, { field: 'page' });

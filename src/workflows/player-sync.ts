@@ -78,6 +78,14 @@ export async function playerSyncWorkflow(input: PlayerSyncInput = {}): Promise<P
     const { league, season } = plan;
     const first = await fetch('players:1', { kind: 'players', league, season, page: 1 });
     const pages = first.answer.totalPages;
+    if (first.answer.rows === 0) {
+      // Merging nothing would look like a sync that worked; an empty league is a wrong league or season.
+      throw wf.ApplicationFailure.create({
+        message: `api-football: no players for league ${league} season ${season} (a season the plan does not cover?); nothing was merged`,
+        type: FAILURE_TYPES.badInput,
+        nonRetryable: true,
+      });
+    }
     if (pages > plan.maxPages) {
       throw wf.ApplicationFailure.create({
         message: `api-football: ${pages} player pages exceed API_FOOTBALL_MAX_PAGES (${plan.maxPages}); nothing was merged`,

@@ -56,8 +56,8 @@ function sync(input: PlayerSyncInput = {}): Promise<PlayerSyncSummary> {
 }
 
 /** The failure the workflow ended with, down to the provider's words. */
-async function syncFailure(): Promise<{ message: string; type: string | undefined }> {
-  const err = await sync().then(
+async function syncFailure(input: PlayerSyncInput = {}): Promise<{ message: string; type: string | undefined }> {
+  const err = await sync(input).then(
     () => {
       throw new Error('the sync succeeded');
     },
@@ -218,6 +218,12 @@ describe('player sync', () => {
     expect(sim().state.log).toHaveLength(1);
     expect(await players()).toEqual(before);
     expect((await lastRun()).error).toMatch(/nothing was merged/);
+  }, 120_000);
+
+  it('an empty player list (a season the API has nothing for) fails instead of merging nothing', async () => {
+    const failure = await syncFailure({ season: 2019 });
+    expect(failure.message).toMatch(/no players for league 140 season 2019 .*nothing was merged/);
+    expect(sim().state.log).toHaveLength(1);
   }, 120_000);
 
   it('a refused key is a clear permanent error after one request', async () => {
