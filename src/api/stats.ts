@@ -174,15 +174,40 @@ async function recentFailures(pool: pg.Pool, limit = 20): Promise<FailureRow[]> 
   return rows;
 }
 
+export interface ApprovalRow {
+  id: string;
+  title: string;
+  priority: string;
+  source: string;
+  type: string;
+  workflowId: string | null;
+  deadline: Date | null;
+  /** The ApprovalReview the workflow is waiting on (stage, caption, prompt, video, platforms). */
+  waiting: Record<string, unknown>;
+}
+
+/** Ideas waiting for an editor's decision, most urgent first. */
+async function awaitingApproval(pool: pg.Pool): Promise<ApprovalRow[]> {
+  const { rows } = await pool.query<ApprovalRow>(
+    `SELECT id, title, priority, source, recommendation_type AS type, workflow_id AS "workflowId",
+            urgency_deadline AS deadline, approval->'waiting' AS waiting
+       FROM competitive_recommendations
+      WHERE status IN ('pending', 'in_production') AND jsonb_typeof(approval->'waiting') = 'object'
+      ORDER BY priority, urgency_deadline NULLS LAST, created_at`,
+  );
+  return rows;
+}
+
 /** Everything the dashboard draws, in one round trip per poll. */
 export async function dashboardSnapshot(pool: pg.Pool) {
-  const [jobs, calendar, providers, failures] = await Promise.all([
+  const [jobs, calendar, providers, failures, approvals] = await Promise.all([
     openJobs(pool),
     calendar24h(pool),
     providerPanels(pool),
     recentFailures(pool),
+    awaitingApproval(pool),
   ]);
-  return { generatedAt: new Date(), jobs, stuck: jobs.filter((j) => j.isStuck), calendar, providers, failures };
+  return { generatedAt: new Date(), jobs, stuck: jobs.filter((j) => j.isStuck), calendar, providers, failures, approvals };
 }
 
 /** One job, its recommendation and its history (job_events), or null. */

@@ -132,11 +132,80 @@
   }
 
   function render(s) {
+    renderApprovals(s.approvals || []);
     renderAlerts(s.stuck, s.workers);
     renderProviders(s.providers, s.workers);
     renderQueue(s.jobs);
     renderCalendar(s.calendar);
     renderFailures(s.failures);
+  }
+
+  // Cards are kept by recommendation and stage, so a note being typed survives the next poll.
+  function renderApprovals(rows) {
+    const el = $('approvals');
+    const existing = new Map([...el.children].map((c) => [c.dataset.key, c]));
+    const wanted = rows.map((r) => {
+      const key = `${r.id}:${r.waiting.stage}`;
+      const card = existing.get(key) || approvalCard(r, key);
+      existing.delete(key);
+      return card;
+    });
+    for (const card of existing.values()) card.remove();
+    wanted.forEach((card, i) => {
+      if (el.children[i] !== card) el.insertBefore(card, el.children[i] || null);
+    });
+    $('approvals-section').hidden = rows.length === 0;
+    $('approvals-count').textContent = `(${rows.length})`;
+  }
+
+  function approvalCard(r, key) {
+    const w = r.waiting;
+    const render = w.stage === 'render';
+    const note = h('input', { type: 'text', maxlength: '2000', placeholder: 'Note (optional)', 'aria-label': 'Note', class: 'note' });
+    const decide = async (decision, button) => {
+      for (const b of card.querySelectorAll('button')) b.disabled = true;
+      try {
+        const body = { stage: w.stage, ...(note.value.trim() ? { note: note.value.trim() } : {}) };
+        await api('POST', `/api/recommendations/${encodeURIComponent(r.id)}/${decision}`, body);
+        toast(`${decision === 'approve' ? 'Approved' : 'Rejected'}: ${r.title}`);
+        card.remove();
+      } catch (err) {
+        toast(`${decision === 'approve' ? 'Approve' : 'Reject'} failed: ${err.message}`, true);
+        for (const b of card.querySelectorAll('button')) b.disabled = false;
+        button.focus();
+      }
+      refresh();
+    };
+    const approve = h('button', { type: 'button', 'data-testid': 'approve-button', text: render ? 'Approve render' : 'Approve post' });
+    const reject = h('button', { type: 'button', class: 'danger', 'data-testid': 'reject-button', text: 'Reject' });
+    approve.addEventListener('click', () => decide('approve', approve));
+    reject.addEventListener('click', () => decide('reject', reject));
+    const card = h(
+      'article',
+      { class: 'card approval', 'data-key': key, 'data-testid': 'approval-card', 'data-recommendation-id': r.id },
+      h(
+        'h3',
+        {},
+        h('span', { class: `prio ${r.priority}`, text: r.priority }),
+        ' ',
+        h('span', { text: r.title }),
+        h('span', { class: 'muted', text: ` · ${r.type} · from ${r.source}` }),
+      ),
+      h(
+        'p',
+        { class: 'muted' },
+        render ? `Before the paid render, for ${(w.platforms || []).join(', ')}` : `Before posting on ${(w.platforms || []).join(', ')}`,
+        r.deadline ? ' · expires unpaid ' : '',
+        r.deadline ? time(r.deadline) : '',
+        r.workflowId ? ' · ' : '',
+        r.workflowId ? workflowLink(r.workflowId) : '',
+      ),
+      w.videoUrl ? h('video', { controls: true, preload: 'metadata', src: w.videoUrl, class: 'review-video' }) : null,
+      h('div', { class: 'caption', text: w.caption || '' }),
+      w.videoPrompt ? h('details', {}, h('summary', { text: 'Video prompt' }), h('div', { class: 'prompt', text: w.videoPrompt })) : null,
+      h('div', { class: 'actions' }, note, approve, reject),
+    );
+    return card;
   }
 
   function renderAlerts(stuck, workers) {
@@ -358,22 +427,20 @@
     const failing = channels.filter((c) => c.lastError).length;
     $('competitors-count').textContent = `(${channels.length} watched${failing ? `, ${failing} failing` : ''})`;
     $('competitors-empty').hidden = channels.length > 0;
-    $('competitors')
-      .querySelector('tbody')
-      .replaceChildren(
-        ...channels.map((c) =>
-          h(
-            'tr',
-            { class: c.lastError ? 'stuck' : null, 'data-testid': 'competitor' },
-            h('td', { class: 'title', title: c.externalId, text: `${c.displayName}${c.active ? '' : ' (paused)'}` }),
-            h('td', { text: c.platform }),
-            h('td', {}, time(c.lastCheckedAt)),
-            h('td', { text: String(c.videosFound) }),
-            h('td', {}, time(c.newestVideoAt)),
-            h('td', { class: 'err', title: c.lastErrorAt || '', text: c.lastError || '' }),
-          ),
+    $('competitors').querySelector('tbody').replaceChildren(
+      ...channels.map((c) =>
+        h(
+          'tr',
+          { class: c.lastError ? 'stuck' : null, 'data-testid': 'competitor' },
+          h('td', { class: 'title', title: c.externalId, text: `${c.displayName}${c.active ? '' : ' (paused)'}` }),
+          h('td', { text: c.platform }),
+          h('td', {}, time(c.lastCheckedAt)),
+          h('td', { text: String(c.videosFound) }),
+          h('td', {}, time(c.newestVideoAt)),
+          h('td', { class: 'err', title: c.lastErrorAt || '', text: c.lastError || '' }),
         ),
-      );
+      ),
+    );
   }
 
   function renderFailures(failures) {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROVIDERS } from '../../src/config/providers';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { queueWorkers } from '../../src/temporal/queue-workers';
 import { waitUntil } from '../helpers/wait';
@@ -90,7 +91,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.locator('#app').waitFor({ state: 'visible' });
     await expect.poll(() => page.textContent('#who')).toMatch(/^operator-\w+ · operator$/);
     await page.locator('#queue-empty').waitFor({ state: 'visible' });
-    await expect.poll(() => page.locator('.provider').count()).toBe(5);
+    await expect.poll(() => page.locator('.provider').count()).toBe(PROVIDERS.length);
     // Every queue is served here: each panel counts its worker and no queue raises the no-worker alert.
     await expect.poll(() => page.textContent('[data-provider="veo3"] dl')).toContain('Workers1');
     expect(await page.locator('[data-testid="workers-alert"]').count()).toBe(0);
@@ -172,6 +173,45 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       },
     ]);
     expect(await page.evaluate(() => (globalThis as unknown as { marker?: string }).marker)).toBe('same page');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows what waits for approval with its caption and approves it with a note, audited', async () => {
+    h.sims.veo3.setFaults({ taskDurationMs: 200 });
+    const rendersBefore = h.sims.veo3.stats().submissions;
+    const enqueue = await api.call('operator', {
+      method: 'POST',
+      url: '/api/recommendations',
+      payload: recommendationInput({
+        title: 'Respuesta a un vídeo de la competencia',
+        priority: 'P1',
+        source: 'competitor',
+        type: 'counter_argument',
+        jobConfig: { platforms: ['instagram'] },
+      }),
+    });
+    expect(enqueue.statusCode).toBe(201);
+    const { recommendation, workflowId } = enqueue.json().data as { recommendation: { id: string }; workflowId: string };
+    const card = page.locator(`[data-testid="approval-card"][data-recommendation-id="${recommendation.id}"]`);
+    await card.waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await card.textContent()).toContain('Before the paid render');
+    expect((await card.locator('.caption').textContent())!.length).toBeGreaterThan(0);
+    expect(h.sims.veo3.stats().submissions).toBe(rendersBefore);
+
+    await card.locator('input.note').fill('vale, publicadlo');
+    await card.locator('[data-testid="approve-button"]').click();
+    await card.waitFor({ state: 'detached', timeout: 10_000 });
+    const result = await h.client.workflow.getHandle(workflowId).result();
+    expect(result.status).toBe('published');
+    const audit = await h.db.database.pool.query(
+      `SELECT actor, action, detail FROM audit_log WHERE target = $1 AND action LIKE 'recommendation.approve%' ORDER BY id`,
+      [recommendation.id],
+    );
+    // The API's row (what was asked) and the workflow's (the decision it recorded), in whichever order they landed.
+    const actions = audit.rows.map((r: { action: string }) => r.action).sort();
+    expect(actions).toEqual(['recommendation.approve', 'recommendation.approve.request']);
+    const decision = audit.rows.find((r: { action: string }) => r.action === 'recommendation.approve');
+    expect(decision).toMatchObject({ detail: expect.objectContaining({ stage: 'render', note: 'vale, publicadlo' }) });
     expect(pageErrors).toEqual([]);
   });
 
