@@ -27,8 +27,12 @@ import {
 import { competitorVideoWorkflowMetadata, competitorViewsWorkflowMetadata } from '../shared/workflow-metadata';
 import type { CompetitorViewsInput } from '../workflows/competitor-views';
 
-/** A feed may list an upload later than an older one (small channels lag up to ~2 h): look this far behind the watermark. */
-const WATERMARK_MARGIN_MS = 24 * 3_600_000;
+/**
+ * A feed may list an upload after a newer one (small channels' feeds lag up to ~2 h, providers-2.md §1.1):
+ * entries this far behind the watermark are looked at again. Older ones were seen by an earlier check; not
+ * looking at them saves a refused start per entry and check (Temporal's id check would refuse them anyway).
+ */
+const WATERMARK_MARGIN_MS = 3 * 3_600_000;
 
 export interface ChannelToCheck {
   id: string;

@@ -9,6 +9,8 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { canonicalVideoUrl } from '../../src/recommendations/save-video';
+import { ensureCompetitorsSchedule } from '../../src/schedule/competitors';
+import { describeSchedule, pauseSchedule, triggerScheduleRun } from '../../src/schedule/schedules';
 import { videoKey, type ChannelCheckResult } from '../../src/services/competitor-discovery';
 import {
   COMPETITOR_DISCOVERY_WORKFLOW,
@@ -219,5 +221,33 @@ describe('competitor discovery faults', () => {
     expect(row.views).toBeGreaterThan(1_000);
     const orphans = await h.db.database.pool.query(`SELECT 1 FROM competitive_videos WHERE url = $1`, [canonicalVideoUrl(orphan.url)]);
     expect(orphans.rows).toHaveLength(0);
+  }, 90_000);
+
+  it('runs from the competitors Schedule: every 15 minutes, SKIP, pausable, and a triggered run checks every active channel', async () => {
+    const scheduleId = `competitors-${h.taskQueue}`;
+    await ensureCompetitorsSchedule(h.client, { taskQueue: h.taskQueue, scheduleId });
+    try {
+      await pauseSchedule(h.client, scheduleId, 'test: triggered runs only');
+      const d = (await describeSchedule(h.client, scheduleId))!;
+      expect(Number(d.spec.intervals?.[0]?.every)).toBe(15 * 60_000);
+      expect(d.policies.overlap).toBe('SKIP');
+      expect(d.state.paused).toBe(true);
+      const { rows } = await h.db.database.pool.query(
+        `SELECT count(*)::int AS n FROM competitor_channels WHERE active AND platform <> 'manual'`,
+      );
+      const run = await triggerScheduleRun(h.client, scheduleId, 30_000);
+      expect(run.outcome).toBe('started');
+      if (run.outcome !== 'started') return;
+      const result: CompetitorDiscoveryResult = await h.client.workflow.getHandle(run.workflowId).result();
+      expect(result.checked).toBe(rows[0].n);
+      // Everything was found by the earlier checks; the unknown Instagram account still fails.
+      expect(result.newVideos).toBe(0);
+      expect(result.failed).toBe(1);
+    } finally {
+      await h.client.schedule
+        .getHandle(scheduleId)
+        .delete()
+        .catch(() => undefined);
+    }
   }, 90_000);
 });
