@@ -4,6 +4,7 @@
  * structured output enforces on its side.
  */
 import { z } from 'zod';
+import { UNTRUSTED_RULE, untrustedBlock, untrustedLine, untrustedText } from './untrusted';
 
 export const videoBriefSchema = z.object({
   title: z.string().min(3).max(100),
@@ -42,13 +43,14 @@ export function briefPrompt(req: BriefRequest): { system: string; user: string }
   return {
     system:
       'Eres el guionista de un canal de La Liga Fantasy. Escribes vídeos verticales de 30-45 s, directos, ' +
-      'con datos concretos. Responde solo con el JSON pedido; videoPrompt en inglés.',
+      'con datos concretos. Responde solo con el JSON pedido; videoPrompt en inglés. ' +
+      UNTRUSTED_RULE,
     user: [
       `Tipo de vídeo: ${req.type}`,
-      `Título propuesto: ${req.title}`,
       `Jugador: ${req.targetPlayer ?? 'ninguno'}`,
-      `Nuestros datos: ${JSON.stringify(req.ourData)}`,
       req.notes ? `Notas del equipo: ${req.notes}` : '',
+      // The proposed title may quote a competitor's, and our data may quote their claims: both are third-party text.
+      untrustedBlock([`Título propuesto: ${untrustedLine(req.title)}`, `Nuestros datos: ${untrustedText(JSON.stringify(req.ourData))}`]),
     ]
       .filter(Boolean)
       .join('\n'),
