@@ -38,7 +38,10 @@ import { queueWorkers } from '../temporal/queue-workers';
 import { enqueueRecommendationSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput } from '../validation';
 import { BadInputError, ConfigError, ConflictError, NotFoundError } from '../shared/errors';
 import { temporalWorkflowUrl } from '../shared/temporal-ui';
-import type { ApprovalStage } from '../shared/messages';
+import type { ApprovalReview, ApprovalStage } from '../shared/messages';
+import type { ApprovalDecisionRecord } from '../activities/approval';
+
+type ApprovalDecisionRow = Pick<ApprovalDecisionRecord, 'stage' | 'decision' | 'by' | 'note' | 'at'>;
 import { auditCliCommand, cliActor } from './audit';
 import { extraCommands } from './extra-commands';
 import { parseCommandLine, type FlagValues } from './flags';
@@ -163,6 +166,16 @@ async function run(argv: string[]): Promise<number> {
           const r = s.recommendation;
           console.log(`${r.id}  ${r.priority}  ${r.status}  ${r.recommendationType}\n  ${terminalSafe(r.title)}`);
           if (r.error) console.log(`  error: ${terminalSafe(r.error)}`);
+          const approval = r.approval as { waiting?: ApprovalReview | null; decisions?: ApprovalDecisionRow[] } | null;
+          if (approval?.waiting) {
+            const w = approval.waiting;
+            console.log(`  waiting for approval (${w.stage}) since ${w.requestedAt}: reelflow approve|reject ${r.id} [--note text]`);
+            console.log(`    caption: ${terminalSafe(w.caption).replace(/\n/g, ' ')}`);
+            if (w.videoUrl) console.log(`    video: ${terminalSafe(w.videoUrl)}`);
+          }
+          for (const d of approval?.decisions ?? []) {
+            console.log(`  ${d.at}  ${d.decision}d (${d.stage}) by ${terminalSafe(d.by)}${d.note ? `: ${terminalSafe(d.note)}` : ''}`);
+          }
           console.log(
             `  workflow: ${s.workflow ? `${s.workflow.status}${s.workflow.state ? ` (${s.workflow.state.phase})` : ''}` : 'none'}`,
           );
