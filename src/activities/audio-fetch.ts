@@ -44,7 +44,15 @@ export function createAudioFetchActivities(deps: ActivityDeps) {
             ctx.signal,
           ),
         );
-        deps.log.info({ key: input.key, status: result.status }, 'competitor audio fetched');
+        if (result.status === 'unavailable' && result.reason.startsWith('bot_check')) {
+          // Not this video's fault: the platform distrusts our address, and every fetch from it ends the same way until a human acts.
+          deps.log.error(
+            { key: input.key, url: input.url, reason: result.reason },
+            'bot check on competitor audio: change address or give yt-dlp cookies',
+          );
+        } else {
+          deps.log.info({ key: input.key, status: result.status }, 'competitor audio fetched');
+        }
         return { value: result };
       });
     },
