@@ -102,6 +102,15 @@ describe('yt-dlp through its generic extractor', () => {
     expect(h.sims.youtube.media.stats().pages).toBe(pages);
   });
 
+  it('--max-filesize skips a large source with exit 0 and no file: too_long, not a crash or a retry', async () => {
+    const config = { ...audioFetchConfig(h.env), maxDownloadBytes: 1_000 };
+    expect(await fetchAudio(config, { key: 'over-cap', url: h.sims.youtube.media.watchUrl('mp4clip') })).toEqual({
+      status: 'too_long',
+      reason: 'yt-dlp exited 0 without a file (skipped by --max-filesize) (1000 bytes)',
+      durationSeconds: null,
+    });
+  });
+
   it('a missing executable says what to install', async () => {
     const config = { ...audioFetchConfig(h.env), ytDlp: '/nonexistent/yt-dlp' };
     const err = await fetchAudio(config, { key: 'no-tool', url: h.sims.youtube.media.watchUrl('mp4clip') }).catch((e: unknown) => e);
