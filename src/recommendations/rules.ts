@@ -20,6 +20,19 @@ export interface RecommendationThresholds {
   viralMinPotential: number;
   /** After two days the comment section has moved on; an answer is no longer a response. */
   viralResponseMaxAgeHours: number;
+  /** Under a day old the video is still being watched: an answer now reaches the same audience (P0, 24 h). */
+  viralUrgentMaxAgeHours: number;
+  /** Views gained per hour (re-read after discovery) that mean a video is taking off right now. */
+  viralMinVelocity: number;
+  /** Better bargains at his position cited when a competitor hypes a player our data rates only average. */
+  counterBetterOptions: number;
+  /**
+   * A "regalado" on an average player is worth answering only when a bargain at his position gives this
+   * many times his points per million: a small gap is a matter of taste, not a mistake.
+   */
+  counterMinValueRatio: number;
+  /** Top share of his position by points per million: selling him is a mistake even if he is no "bargain". */
+  counterSellTopShare: number;
   /** Two channels can be a coincidence; three is the community noticing a player. */
   trendMinChannels: number;
   /** Six points a round over the last five is a starter who scores, not a lucky week. */
@@ -40,6 +53,11 @@ export const RECOMMENDATION_THRESHOLDS: RecommendationThresholds = {
   viralMinViews: 100_000,
   viralMinPotential: 8,
   viralResponseMaxAgeHours: 48,
+  viralUrgentMaxAgeHours: 24,
+  viralMinVelocity: 5_000,
+  counterBetterOptions: 3,
+  counterMinValueRatio: 1.5,
+  counterSellTopShare: 0.25,
   trendMinChannels: 3,
   bargainMinForm: 6,
   bargainMinPointsPerMillion: 4,
@@ -49,14 +67,26 @@ export const RECOMMENDATION_THRESHOLDS: RecommendationThresholds = {
   spotlightMaxPerRun: 2,
 };
 
-/** Priority per rule. counter_argument is P0 only when the claim is on a viral video. */
-const PRIORITY: Record<'counterViral' | 'counter' | 'trend' | 'viral' | 'spotlight', Priority> = {
+/**
+ * Priority per rule. counter_argument is P0 only when the claim is on a viral video;
+ * viral_response is P0 when the opportunity is urgent (fresh and taking off), P1 otherwise.
+ */
+const PRIORITY: Record<'counterViral' | 'counter' | 'trend' | 'viralUrgent' | 'viral' | 'spotlight', Priority> = {
   counterViral: 'P0',
   counter: 'P1',
   trend: 'P1',
+  viralUrgent: 'P0',
   viral: 'P1',
   spotlight: 'P2',
 };
+
+/** Why an idea was proposed, stored with it (ourData.explanation) and shown by status, the API and the dashboard. */
+export interface Explanation {
+  /** The rule that fired, in words. */
+  rule: string;
+  /** The evidence and the figures used, one line each, in the studio's language. */
+  because: string[];
+}
 
 /** When a player qualifies for several ideas in one run, one video is enough: the more urgent angle wins. */
 const PRECEDENCE: readonly RecommendationType[] = ['counter_argument', 'trend_jump', 'viral_response', 'player_spotlight'];
@@ -226,37 +256,99 @@ export function planRecommendations(input: PlanInput): Plan {
     if (!current || compareRanks(rank, current.rank) < 0) chosen.set(subject, { rec, rank });
   };
 
-  // counter_argument: a competitor's buy on a player our data calls a bust, or sell on a bargain.
+  // Better bargains at each position: the answer to "X is a chollo" when our data rates X only average.
+  const bargainsAt = (position: string, than: Player) =>
+    input.players
+      .filter((p) => p.position === position && p.id !== than.id && assessments.get(p.id)!.verdict === 'bargain')
+      .filter((p) => assessments.get(p.id)!.pointsPerMillion > assessments.get(than.id)!.pointsPerMillion)
+      .sort((a, b) => assessments.get(b.id)!.pointsPerMillion - assessments.get(a.id)!.pointsPerMillion || a.id.localeCompare(b.id))
+      .slice(0, t.counterBetterOptions);
+  /** Whether a player is in the top share of his position by points per million (and plays). */
+  const topOfPosition = (player: Player) => {
+    const a = assessments.get(player.id)!;
+    const peers = input.players.filter((p) => p.position === player.position).map((p) => assessments.get(p.id)!.pointsPerMillion);
+    const better = peers.filter((ppm) => ppm > a.pointsPerMillion).length;
+    return (
+      player.injuryStatus === 'fit' &&
+      a.minutesShare >= t.bargainMinMinutesShare &&
+      better < Math.max(1, peers.length * t.counterSellTopShare)
+    );
+  };
+  const claimLine = (v: ReadVideo, claim: { text: string; stance: Stance }) =>
+    `${v.row.channel} (${v.row.views.toLocaleString('es-ES')} visualizaciones): «${clip(claim.text, 160)}» (${claim.stance})`;
+
+  // counter_argument: a competitor's claim our data disagrees with. Hard: a buy on a bust, a sell on a
+  // bargain. Relative: a buy on a player our data rates average while better bargains play his position,
+  // or a sell on one of the best at his position by points per million.
   for (const v of videos) {
     for (const entry of v.analysis.players) {
       const player = entry.playerId ? roster.get(entry.playerId) : undefined;
       if (!player) continue;
       const a = assessments.get(player.id)!;
       for (const claim of entry.claims) {
-        const contradicts =
-          (BUY.includes(claim.stance) && a.verdict === 'bust') || (SELL.includes(claim.stance) && a.verdict === 'bargain');
-        if (!contradicts) continue;
+        const buys = BUY.includes(claim.stance);
+        const sells = SELL.includes(claim.stance);
+        const hard = (buys && a.verdict === 'bust') || (sells && a.verdict === 'bargain');
+        // Only the strongest hype ("regalado", "chollazo") on an average player, and only against a clearly better option.
+        const better =
+          claim.stance === 'strong_buy' && a.verdict === 'neutral' && !topOfPosition(player) ? bargainsAt(player.position, player) : [];
+        const clearlyBetter =
+          better.length > 0 &&
+          assessments.get(better[0]!.id)!.pointsPerMillion >= t.counterMinValueRatio * Math.max(a.pointsPerMillion, 0.01);
+        const relative = !hard && (clearlyBetter || (claim.stance === 'strong_sell' && a.verdict === 'neutral' && topOfPosition(player)));
+        if (!hard && !relative) continue;
         const priority = isViral(v) ? PRIORITY.counterViral : PRIORITY.counter;
-        const claimsBuy = BUY.includes(claim.stance);
+        const ours = `${a.pointsPerMillion} pts/M, forma ${player.recentForm} pts/jornada, ${Math.round(a.minutesShare * 100)}% de los minutos`;
+        const options = better.map((p) => `${p.name} (${assessments.get(p.id)!.pointsPerMillion} pts/M, ${p.price} M)`);
+        const word = claim.stance === 'strong_buy' ? 'regalado' : 'chollo';
+        const title = buys
+          ? hard
+            ? `¿${player.name} ${word}? Nuestros datos dicen que no`
+            : `¿Fichar a ${player.name}? ${better[0]!.name} da más puntos por millón`
+          : hard
+            ? `¿Vender a ${player.name}? Nuestros datos dicen que es un chollo`
+            : `¿Vender a ${player.name}? Es de los mejores en su puesto por precio`;
+        const explanation: Explanation = {
+          rule: hard
+            ? buys
+              ? 'counter_argument: a competitor calls a player a buy; our data says he is a bust'
+              : 'counter_argument: a competitor says sell; our data says he is a bargain'
+            : buys
+              ? 'counter_argument: a competitor hypes a player our data rates average; better bargains play his position'
+              : 'counter_argument: a competitor says sell; he is among the best at his position by points per million',
+          because: [
+            claimLine(v, claim),
+            `${player.name}: ${ours}${a.reasons.length ? ` (${a.reasons.join('; ')})` : ''}`,
+            ...(options.length ? [`Mejores opciones de ${player.position}: ${options.join(', ')}`] : []),
+            ...(isViral(v) ? ['Vídeo viral: la afirmación llega a mucha gente sin respuesta (P0)'] : []),
+          ],
+        };
         offer(
           player.id,
           {
             type: 'counter_argument',
             priority,
-            title: claimsBuy
-              ? `¿${player.name} ${claim.stance === 'strong_buy' ? 'regalado' : 'chollo'}? Nuestros datos dicen que no`
-              : `¿Vender a ${player.name}? Nuestros datos dicen que es un chollo`,
+            title,
             targetPlayer: player.id,
             sourceVideoId: v.row.id,
             dedupeKey: key('counter_argument', player.id, v.at),
             ourData: {
               player: playerSnapshot(player, a),
               claim: { text: claim.text, stance: claim.stance, round: claim.round },
+              ...(options.length ? { betterOptions: better.map((p) => playerSnapshot(p, assessments.get(p.id)!)) } : {}),
               video: videoSnapshot(v),
               window: windowOf(v.at),
+              explanation,
             },
           },
-          [PRECEDENCE.indexOf('counter_argument'), priorityRank(priority), -v.row.views, -STRENGTH[claim.stance], -v.at.getTime()],
+          [
+            // A hard contradiction beats every other angle on the player; a relative one yields to a trend or a viral answer.
+            hard ? PRECEDENCE.indexOf('counter_argument') : PRECEDENCE.indexOf('viral_response') + 0.5,
+            priorityRank(priority),
+            -v.row.views,
+            -STRENGTH[claim.stance],
+            -v.at.getTime(),
+          ],
         );
       }
     }
@@ -293,26 +385,50 @@ export function planRecommendations(input: PlanInput): Plan {
           channels: [...new Set(list.map((v) => v.row.channel))].sort(),
           videos: [...list].sort(byDate).map(videoSnapshot),
           window: windowOf(crossedAt),
+          explanation: {
+            rule: `trend_jump: ${t.trendMinChannels} or more channels talk about one player in one window`,
+            because: [
+              `${channels.size} canales: ${[...new Set(list.map((v) => v.row.channel))].sort().join(', ')}`,
+              `Nuestros datos: ${assessments.get(playerId)!.verdict} (${assessments.get(playerId)!.pointsPerMillion} pts/M, forma ${player.recentForm})`,
+            ],
+          } satisfies Explanation,
         },
       },
       [PRECEDENCE.indexOf('trend_jump'), priorityRank(PRIORITY.trend), -channels.size],
     );
   }
 
-  // viral_response: a big, hyped, recent video, answered about the player it is mostly about.
+  // viral_response: a recent video that is big, hyped or taking off, answered about the player it is mostly
+  // about. Urgent (P0, 24 h) while it is under a day old and still gaining fast or rated viral by the model.
   for (const v of videos) {
     const ageHours = (now.getTime() - v.at.getTime()) / 3_600_000;
-    if (v.row.views < t.viralMinViews || (v.row.viralPotential ?? 0) < t.viralMinPotential || ageHours > t.viralResponseMaxAgeHours)
-      continue;
+    const velocity = v.row.viewVelocity ?? 0;
+    const big = v.row.views >= t.viralMinViews;
+    const hyped = (v.row.viralPotential ?? 0) >= t.viralMinPotential;
+    const rising = velocity >= t.viralMinVelocity;
+    if (ageHours > t.viralResponseMaxAgeHours || !(big || rising)) continue;
+    const urgent = ageHours <= t.viralUrgentMaxAgeHours && (rising || hyped);
+    const priority = urgent ? PRIORITY.viralUrgent : PRIORITY.viral;
     const main = [...v.analysis.players]
       .filter((p) => p.playerId && roster.has(p.playerId))
       .sort((a, b) => b.claims.length - a.claims.length)[0];
     const player = main?.playerId ? roster.get(main.playerId) : undefined;
+    const explanation: Explanation = {
+      rule: urgent
+        ? 'viral_response: a fresh video taking off; answered while its audience is still watching (P0)'
+        : 'viral_response: a big, hyped video from the last two days',
+      because: [
+        `${v.row.channel}: «${clip(v.row.title, 120)}», ${v.row.views.toLocaleString('es-ES')} visualizaciones en ${Math.round(ageHours)} h`,
+        ...(velocity ? [`Gana ${Math.round(velocity).toLocaleString('es-ES')} visualizaciones por hora`] : []),
+        `Potencial viral ${v.row.viralPotential ?? '?'} / 10`,
+        ...(player ? [`Sobre todo habla de ${player.name} (${main!.claims.length} afirmaciones)`] : []),
+      ],
+    };
     offer(
       player?.id ?? `video-${v.row.id}`,
       {
         type: 'viral_response',
-        priority: PRIORITY.viral,
+        priority,
         title: player
           ? `Respuesta rápida a "${clip(v.row.title, 80)}": los datos de ${player.name}`
           : `Respuesta rápida a "${clip(v.row.title, 120)}"`,
@@ -321,12 +437,13 @@ export function planRecommendations(input: PlanInput): Plan {
         dedupeKey: key('viral_response', player?.id ?? `video-${v.row.id}`, v.at),
         ourData: {
           player: player ? playerSnapshot(player, assessments.get(player.id)!) : null,
-          video: videoSnapshot(v),
+          video: { ...videoSnapshot(v), viewVelocity: v.row.viewVelocity ?? null },
           claims: main?.claims ?? [],
           window: windowOf(v.at),
+          explanation,
         },
       },
-      [PRECEDENCE.indexOf('viral_response'), priorityRank(PRIORITY.viral), -v.row.views],
+      [PRECEDENCE.indexOf('viral_response'), priorityRank(priority), -velocity, -v.row.views],
     );
   }
 
@@ -347,7 +464,14 @@ export function planRecommendations(input: PlanInput): Plan {
         targetPlayer: p.id,
         sourceVideoId: null,
         dedupeKey: key('player_spotlight', p.id, now),
-        ourData: { player: playerSnapshot(p, assessments.get(p.id)!), window: windowOf(now) },
+        ourData: {
+          player: playerSnapshot(p, assessments.get(p.id)!),
+          window: windowOf(now),
+          explanation: {
+            rule: 'player_spotlight: one of our best bargains that no competitor mentioned in the window',
+            because: [...assessments.get(p.id)!.reasons, 'Ningún canal lo menciona (ni como nombre ambiguo) en la ventana'],
+          } satisfies Explanation,
+        },
       },
       [PRECEDENCE.indexOf('player_spotlight'), priorityRank(PRIORITY.spotlight), -score],
     );

@@ -191,12 +191,17 @@ describe('recommendation engine (golden, shipped sample)', () => {
     ).toEqual([
       // A viral video calls Carlos Álvarez "REGALADO": doubtful, 2.2 pts/round, 43% of minutes.
       await pending('counter_argument', 'carlos-alvarez', 'P0', 24, 'https://www.youtube.com/watch?v=cFt8Jr08aLv'),
+      // 650k views, 10 h old, hype: an urgent opportunity, answered within 24 h about Lamine Yamal.
+      await pending('viral_response', 'lamine-yamal', 'P0', 24, 'https://www.youtube.com/watch?v=Dn4ViR4l650'),
       // "Vended a Budimir" on a small channel, while he is our best value forward.
       await pending('counter_argument', 'ante-budimir', 'P1', 48, 'https://www.youtube.com/watch?v=rM8t2QpLx0w'),
       // De Frutos on three channels (Carlos Álvarez too, but his counter-argument wins).
       await pending('trend_jump', 'jorge-de-frutos', 'P1', 48, 'https://www.youtube.com/watch?v=cFt8Jr08aLv'),
-      // 650k views, 10 h old, hype: answer fast about Lamine Yamal.
-      await pending('viral_response', 'lamine-yamal', 'P1', 48, 'https://www.youtube.com/watch?v=Dn4ViR4l650'),
+      // "Arda Güler es imprescindible": our data rates him average (1.57 pts/M) while Carlos Vicente gives 7.75 in midfield.
+      {
+        ...(await pending('counter_argument', 'arda-guler', 'P1', 48, 'https://www.youtube.com/watch?v=FaN1c0W1ll8')),
+        key: `counter_argument:arda-guler:${windowStart(new Date(NOW.getTime() - 70 * HOUR), 7)}`,
+      },
       // Bargains nobody covers, best two only (Fornals is third; Iván Romero may be the ambiguous "I. Romero").
       await pending('player_spotlight', 'roger-brugue', 'P2', 24 * 7),
       await pending('player_spotlight', 'carlos-vicente', 'P2', 24 * 7),
@@ -216,8 +221,22 @@ describe('recommendation engine (golden, shipped sample)', () => {
       claim: { stance: 'strong_buy', round: 8 },
       video: { channel: 'Chollos Fantasy TV', views: 482000 },
     });
-    expect(result.created[1]!.ourData).toMatchObject({ player: { verdict: 'bargain', pointsPerMillion: 7.74 }, claim: { stance: 'sell' } });
-    expect(result.created[2]!.ourData).toMatchObject({ channels: ['Chollos Fantasy TV', 'El Rincón del Míster', 'LaLiga Fantasy Pro'] });
+    const of = (target: string) => result.created.find((r) => r.targetPlayer === target)!.ourData as Record<string, unknown>;
+    expect(of('ante-budimir')).toMatchObject({ player: { verdict: 'bargain', pointsPerMillion: 7.74 }, claim: { stance: 'sell' } });
+    expect(of('jorge-de-frutos')).toMatchObject({ channels: ['Chollos Fantasy TV', 'El Rincón del Míster', 'LaLiga Fantasy Pro'] });
+    // The average player hyped as essential: answered with the better options at his position, and why.
+    expect(of('arda-guler')).toMatchObject({
+      player: { verdict: 'neutral', pointsPerMillion: 1.57 },
+      claim: { stance: 'strong_buy' },
+      betterOptions: [{ id: 'carlos-vicente', pointsPerMillion: 7.75 }, { id: 'pablo-fornals' }],
+    });
+    // Every idea says which rule fired and on what evidence.
+    for (const r of result.created) {
+      const explanation = (r.ourData as { explanation?: { rule: string; because: string[] } }).explanation;
+      expect(explanation?.rule, r.dedupeKey!).toMatch(new RegExp(`^${r.recommendationType}: `));
+      expect(explanation!.because.length, r.dedupeKey!).toBeGreaterThan(0);
+    }
+    expect((of('arda-guler').explanation as { because: string[] }).because.join(' ')).toContain('Carlos Vicente (7.75 pts/M');
 
     expect(calls).toEqual(result.created.map((r) => r.id));
   });
@@ -226,10 +245,10 @@ describe('recommendation engine (golden, shipped sample)', () => {
     const { engine, calls } = engineWithRecorder();
     const result = await engine.generateRecommendations();
     expect(result.created).toEqual([]);
-    expect(result.skipped).toBe(6);
+    expect(result.skipped).toBe(7);
     expect(result.reenqueued).toEqual([]);
     expect(calls).toEqual([]);
-    expect((await db().select({ n: count() }).from(competitiveRecommendations))[0]!.n).toBe(6);
+    expect((await db().select({ n: count() }).from(competitiveRecommendations))[0]!.n).toBe(7);
   });
 
   it('a recommendation whose workflow did not start is offered again until it does', async () => {
@@ -263,12 +282,12 @@ describe('recommendation engine (golden, shipped sample)', () => {
       .where(eq(competitiveRecommendations.targetPlayer, 'lamine-yamal'));
     const stats = await readRecommendationStats(db());
     expect(stats).toEqual({
-      total: 6,
-      byStatus: { pending: 4, in_production: 0, published: 2, expired: 0, failed: 0, cancelled: 0, rejected: 0 },
-      byType: { counter_argument: 2, trend_jump: 1, player_spotlight: 2, viral_response: 1, bargain: 0, breaking_news: 0 },
-      byPriority: { P0: 1, P1: 3, P2: 2, P3: 0 },
+      total: 7,
+      byStatus: { pending: 5, in_production: 0, published: 2, expired: 0, failed: 0, cancelled: 0, rejected: 0 },
+      byType: { counter_argument: 3, trend_jump: 1, player_spotlight: 2, viral_response: 1, bargain: 0, breaking_news: 0 },
+      byPriority: { P0: 2, P1: 3, P2: 2, P3: 0 },
       published: 2,
-      conversionRate: 0.33,
+      conversionRate: 0.29,
       avgTimeToPublishSeconds: 8 * 3600,
     });
   });
