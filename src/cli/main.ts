@@ -166,6 +166,11 @@ async function run(argv: string[]): Promise<number> {
           const r = s.recommendation;
           console.log(`${r.id}  ${r.priority}  ${r.status}  ${r.recommendationType}\n  ${terminalSafe(r.title)}`);
           if (r.error) console.log(`  error: ${terminalSafe(r.error)}`);
+          const explanation = (r.ourData as { explanation?: { rule: string; because: string[] } } | null)?.explanation;
+          if (explanation) {
+            console.log(`  why: ${terminalSafe(explanation.rule)}`);
+            for (const line of explanation.because) console.log(`    - ${terminalSafe(line)}`);
+          }
           const approval = r.approval as { waiting?: ApprovalReview | null; decisions?: ApprovalDecisionRow[] } | null;
           if (approval?.waiting) {
             const w = approval.waiting;
