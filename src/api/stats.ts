@@ -184,13 +184,15 @@ export interface ApprovalRow {
   deadline: Date | null;
   /** The ApprovalReview the workflow is waiting on (stage, caption, prompt, video, platforms). */
   waiting: Record<string, unknown>;
+  /** Why the engine proposed it (rule and evidence), when it did. */
+  explanation: { rule: string; because: string[] } | null;
 }
 
 /** Ideas waiting for an editor's decision, most urgent first. */
 async function awaitingApproval(pool: pg.Pool): Promise<ApprovalRow[]> {
   const { rows } = await pool.query<ApprovalRow>(
     `SELECT id, title, priority, source, recommendation_type AS type, workflow_id AS "workflowId",
-            urgency_deadline AS deadline, approval->'waiting' AS waiting
+            urgency_deadline AS deadline, approval->'waiting' AS waiting, our_data->'explanation' AS explanation
        FROM competitive_recommendations
       WHERE status IN ('pending', 'in_production') AND jsonb_typeof(approval->'waiting') = 'object'
       ORDER BY priority, urgency_deadline NULLS LAST, created_at`,

@@ -201,6 +201,14 @@
         r.workflowId ? workflowLink(r.workflowId) : '',
       ),
       w.videoUrl ? h('video', { controls: true, preload: 'metadata', src: w.videoUrl, class: 'review-video' }) : null,
+      r.explanation
+        ? h(
+            'details',
+            { class: 'why', open: true },
+            h('summary', { text: `Why: ${r.explanation.rule}` }),
+            h('ul', {}, ...(r.explanation.because || []).map((line) => h('li', { text: line }))),
+          )
+        : null,
       h('div', { class: 'caption', text: w.caption || '' }),
       w.videoPrompt ? h('details', {}, h('summary', { text: 'Video prompt' }), h('div', { class: 'prompt', text: w.videoPrompt })) : null,
       h('div', { class: 'actions' }, note, approve, reject),
@@ -427,20 +435,22 @@
     const failing = channels.filter((c) => c.lastError).length;
     $('competitors-count').textContent = `(${channels.length} watched${failing ? `, ${failing} failing` : ''})`;
     $('competitors-empty').hidden = channels.length > 0;
-    $('competitors').querySelector('tbody').replaceChildren(
-      ...channels.map((c) =>
-        h(
-          'tr',
-          { class: c.lastError ? 'stuck' : null, 'data-testid': 'competitor' },
-          h('td', { class: 'title', title: c.externalId, text: `${c.displayName}${c.active ? '' : ' (paused)'}` }),
-          h('td', { text: c.platform }),
-          h('td', {}, time(c.lastCheckedAt)),
-          h('td', { text: String(c.videosFound) }),
-          h('td', {}, time(c.newestVideoAt)),
-          h('td', { class: 'err', title: c.lastErrorAt || '', text: c.lastError || '' }),
+    $('competitors')
+      .querySelector('tbody')
+      .replaceChildren(
+        ...channels.map((c) =>
+          h(
+            'tr',
+            { class: c.lastError ? 'stuck' : null, 'data-testid': 'competitor' },
+            h('td', { class: 'title', title: c.externalId, text: `${c.displayName}${c.active ? '' : ' (paused)'}` }),
+            h('td', { text: c.platform }),
+            h('td', {}, time(c.lastCheckedAt)),
+            h('td', { text: String(c.videosFound) }),
+            h('td', {}, time(c.newestVideoAt)),
+            h('td', { class: 'err', title: c.lastErrorAt || '', text: c.lastError || '' }),
+          ),
         ),
-      ),
-    );
+      );
   }
 
   function renderFailures(failures) {
