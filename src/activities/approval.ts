@@ -57,7 +57,8 @@ export function createApprovalActivities(deps: ActivityDeps) {
             })
             .where(
               sql`${competitiveRecommendations.id} = ${input.recommendationId}
-                  AND NOT coalesce(${competitiveRecommendations.approval}->'decisions', '[]'::jsonb) @> ${JSON.stringify([{ id: decisionId }])}::jsonb`,
+                  AND NOT coalesce(${competitiveRecommendations.approval}->'decisions', '[]'::jsonb)
+                          @> ${JSON.stringify([{ id: decisionId }])}::jsonb`,
             )
             .returning({ id: competitiveRecommendations.id });
           // Already recorded by an earlier attempt: the audit row went with it.

@@ -298,7 +298,8 @@ export function planRecommendations(input: PlanInput): Plan {
         const relative = !hard && (clearlyBetter || (claim.stance === 'strong_sell' && a.verdict === 'neutral' && topOfPosition(player)));
         if (!hard && !relative) continue;
         const priority = isViral(v) ? PRIORITY.counterViral : PRIORITY.counter;
-        const ours = `${a.pointsPerMillion} pts/M, forma ${player.recentForm} pts/jornada, ${Math.round(a.minutesShare * 100)}% de los minutos`;
+        const ours =
+          `${a.pointsPerMillion} pts/M, forma ${player.recentForm} pts/jornada, ` + `${Math.round(a.minutesShare * 100)}% de los minutos`;
         const options = better.map((p) => `${p.name} (${assessments.get(p.id)!.pointsPerMillion} pts/M, ${p.price} M)`);
         const word = claim.stance === 'strong_buy' ? 'regalado' : 'chollo';
         const title = buys
@@ -389,7 +390,8 @@ export function planRecommendations(input: PlanInput): Plan {
             rule: `trend_jump: ${t.trendMinChannels} or more channels talk about one player in one window`,
             because: [
               `${channels.size} canales: ${[...new Set(list.map((v) => v.row.channel))].sort().join(', ')}`,
-              `Nuestros datos: ${assessments.get(playerId)!.verdict} (${assessments.get(playerId)!.pointsPerMillion} pts/M, forma ${player.recentForm})`,
+              `Nuestros datos: ${assessments.get(playerId)!.verdict} ` +
+                `(${assessments.get(playerId)!.pointsPerMillion} pts/M, forma ${player.recentForm})`,
             ],
           } satisfies Explanation,
         },
@@ -418,7 +420,8 @@ export function planRecommendations(input: PlanInput): Plan {
         ? 'viral_response: a fresh video taking off; answered while its audience is still watching (P0)'
         : 'viral_response: a big, hyped video from the last two days',
       because: [
-        `${v.row.channel}: «${clip(v.row.title, 120)}», ${v.row.views.toLocaleString('es-ES')} visualizaciones en ${Math.round(ageHours)} h`,
+        `${v.row.channel}: «${clip(v.row.title, 120)}», ` +
+          `${v.row.views.toLocaleString('es-ES')} visualizaciones en ${Math.round(ageHours)} h`,
         ...(velocity ? [`Gana ${Math.round(velocity).toLocaleString('es-ES')} visualizaciones por hora`] : []),
         `Potencial viral ${v.row.viralPotential ?? '?'} / 10`,
         ...(player ? [`Sobre todo habla de ${player.name} (${main!.claims.length} afirmaciones)`] : []),

@@ -172,7 +172,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     approvalUpdate,
     async (arg) => {
       const recorded = decisionsRecorded;
-      pendingDecision = { ...arg, at: new Date().toISOString() };
+      pendingDecision = { ...arg, at: new Date(Date.now()).toISOString() };
       // Answer once the decision is in the database and the audit log, with the state it led to.
       await wf.condition(() => decisionsRecorded > recorded);
       return state;
@@ -359,7 +359,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       const caption = plan.jobConfig.caption ?? `${brief.caption}\n\n${brief.hashtags.join(' ')}`.trim();
       const review: ApprovalReview = {
         stage: 'render',
-        requestedAt: new Date().toISOString(),
+        requestedAt: new Date(Date.now()).toISOString(),
         title: brief.title,
         caption,
         videoPrompt: brief.videoPrompt,
@@ -418,7 +418,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       const posting = publishOn(free);
       const review: ApprovalReview = {
         stage: 'publish',
-        requestedAt: new Date().toISOString(),
+        requestedAt: new Date(Date.now()).toISOString(),
         title: brief.title,
         caption,
         videoPrompt: brief.videoPrompt,

@@ -123,7 +123,9 @@ describe('yt-dlp through its generic extractor', () => {
   it('sorts stderr texts into unavailable reasons, rate limits and passing failures', () => {
     const err = (stderr: string) => ({ code: 1, stdout: '', stderr });
     const bot =
-      'ERROR: [youtube] abc: Sign in to confirm you’re not a bot. Use --cookies-from-browser or --cookies for the authentication. See  https://github.com/yt-dlp/yt-dlp/wiki/FAQ#how-do-i-pass-cookies-to-yt-dlp  for how to manually pass cookies. Also see  https://github.com/yt-dlp/yt-dlp/wiki/Extractors#exporting-youtube-cookies  for tips on effectively exporting YouTube cookies';
+      'ERROR: [youtube] abc: Sign in to confirm you’re not a bot. Use --cookies-from-browser or --cookies for the authentication. ' +
+      'See  https://github.com/yt-dlp/yt-dlp/wiki/FAQ#how-do-i-pass-cookies-to-yt-dlp  for how to manually pass cookies. ' +
+      'Also see  https://github.com/yt-dlp/yt-dlp/wiki/Extractors#exporting-youtube-cookies  for tips on effectively exporting YouTube cookies';
     expect(classifyYtDlpRun(err(bot), 'yt-dlp')).toMatchObject({ kind: 'unavailable', reason: 'bot_check' });
     expect(
       classifyYtDlpRun(err('ERROR: [youtube] abc: The uploader has not made this video available in your country'), 'yt-dlp'),
@@ -237,7 +239,7 @@ describe('competitor video workflow on real audio', () => {
     expect(jobs).toEqual([{ job_type: 'audio_download', status: 'completed', attempts: 1 }]);
   });
 
-  it('a long audio is cut into pieces under the chunk cap and transcribed in order, each piece prompted with the text before it', async () => {
+  it('a long audio is cut into pieces under the chunk cap and transcribed in order, each prompted with the text before', async () => {
     h.sims.openai.reset();
     const url = h.sims.youtube.media.watchUrl('tone3min');
     const saved = await run(input({ url }));
@@ -309,7 +311,7 @@ describe('competitor video workflow on real audio', () => {
     }).toEqual(before);
   });
 
-  it('`reelflow competitor ingest` starts the shipped sample on the simulator (default) or a file of inputs; again costs nothing', async () => {
+  it('`competitor ingest` starts the shipped sample on the simulator (default) or a file of inputs; again costs nothing', async () => {
     const sample = sampleCompetitorVideoInputs(h.sims.youtube.url);
     const first = await runCli(h, ['competitor', 'ingest', '--json']);
     expect(first.stderr).toBe('');

@@ -24,7 +24,9 @@ beforeEach(() => {
 
 const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
   (await h.db.database.pool.query(text, params)).rows as T[];
-const row = async (id: string) => (await q<Record<string, any>>('SELECT * FROM competitive_recommendations WHERE id = $1', [id]))[0]!;
+/** A row as pg returns it; the tests read approval.waiting / approval.decisions off it. */
+type RecommendationRow = { status: string; approval: { waiting: unknown; decisions: unknown[] } };
+const row = async (id: string) => (await q<RecommendationRow>('SELECT * FROM competitive_recommendations WHERE id = $1', [id]))[0]!;
 const phase = (workflowId: string) => h.client.workflow.getHandle(workflowId).query(stateQuery);
 const awaiting = (workflowId: string, stage: 'render' | 'publish') =>
   waitUntil(async () => (await phase(workflowId)).approval?.stage === stage, { what: `waiting for the ${stage} approval` });
