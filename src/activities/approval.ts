@@ -32,7 +32,10 @@ export function createApprovalActivities(deps: ActivityDeps) {
         await db
           .update(competitiveRecommendations)
           .set({
-            approval: sql`jsonb_set(coalesce(${competitiveRecommendations.approval}, '{"decisions": []}'::jsonb), '{waiting}', ${JSON.stringify(input.review)}::jsonb)`,
+            approval: sql`jsonb_set(
+              coalesce(${competitiveRecommendations.approval}, '{"decisions": []}'::jsonb),
+              '{waiting}',
+              ${JSON.stringify(input.review)}::jsonb)`,
             updatedAt: new Date(),
           })
           .where(sql`${competitiveRecommendations.id} = ${input.recommendationId}`);

@@ -125,7 +125,8 @@ describe('yt-dlp through its generic extractor', () => {
     const bot =
       'ERROR: [youtube] abc: Sign in to confirm you’re not a bot. Use --cookies-from-browser or --cookies for the authentication. ' +
       'See  https://github.com/yt-dlp/yt-dlp/wiki/FAQ#how-do-i-pass-cookies-to-yt-dlp  for how to manually pass cookies. ' +
-      'Also see  https://github.com/yt-dlp/yt-dlp/wiki/Extractors#exporting-youtube-cookies  for tips on effectively exporting YouTube cookies';
+      'Also see  https://github.com/yt-dlp/yt-dlp/wiki/Extractors#exporting-youtube-cookies  ' +
+      'for tips on effectively exporting YouTube cookies';
     expect(classifyYtDlpRun(err(bot), 'yt-dlp')).toMatchObject({ kind: 'unavailable', reason: 'bot_check' });
     expect(
       classifyYtDlpRun(err('ERROR: [youtube] abc: The uploader has not made this video available in your country'), 'yt-dlp'),
