@@ -348,12 +348,10 @@ export const openApiDocument = {
     '/api/schedules/{name}/unpause': { post: operatorOp('Resume a schedule', { parameters: [scheduleName], extra: scheduleUnavailable }) },
     '/api/schedules/{name}/trigger': { post: operatorOp('Run a schedule now', { parameters: [scheduleName], extra: scheduleUnavailable }) },
     '/api/competitors': {
-      get: readOp(
-        'Watched competitor channels with their last check, videos found and last error',
-        { type: 'array', items: ref('CompetitorChannel') },
-        [],
-        competitorsUnavailable,
-      ),
+      get: readOp('Watched competitor channels with their last check, videos found and last error', {
+        type: 'array',
+        items: ref('CompetitorChannel'),
+      }),
       post: operatorOp('Watch a channel: validated on its platform first (an unknown handle is a 400 and nothing is stored)', {
         body: ref('AddCompetitorChannel'),
         data: ref('CompetitorChannel'),

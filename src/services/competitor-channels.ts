@@ -88,6 +88,12 @@ export function videoPlatform(url: string): { platform: CompetitorPlatform; exte
   return { platform: 'web', externalId: null };
 }
 
+/** Every watched channel, oldest first: needs only the database (the API's read route uses it directly). */
+export async function listCompetitorChannels(database: Database): Promise<ChannelView[]> {
+  const { rows } = await database.pool.query<ChannelView>(`SELECT ${COLUMNS} FROM competitor_channels ORDER BY created_at`);
+  return rows;
+}
+
 export function createCompetitorChannelService(deps: CompetitorChannelServiceDeps) {
   const { pool } = deps.database;
   const temporal = (): Client => {
@@ -113,10 +119,7 @@ export function createCompetitorChannelService(deps: CompetitorChannelServiceDep
   return {
     find,
 
-    async list(): Promise<ChannelView[]> {
-      const { rows } = await pool.query<ChannelView>(`SELECT ${COLUMNS} FROM competitor_channels ORDER BY created_at`);
-      return rows;
-    },
+    list: () => listCompetitorChannels(deps.database),
 
     /**
      * Resolves the channel on its platform first: nothing is stored for a channel the

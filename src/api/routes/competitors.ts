@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ProviderError } from '../../providers/errors';
-import type { CompetitorChannelService } from '../../services/competitor-channels';
+import { listCompetitorChannels, type CompetitorChannelService } from '../../services/competitor-channels';
 import { ApiError } from '../../shared/errors';
 import { parseInput } from '../../validation';
 import { ok, operator, read, type RouteContext } from '../context';
@@ -25,7 +25,8 @@ export function registerCompetitorRoutes(app: FastifyInstance, ctx: RouteContext
     }
   };
 
-  app.get('/api/competitors', read, async () => ok(await service().list()));
+  // A read needs only the database: served on every API server, with or without the write side.
+  app.get('/api/competitors', read, async () => ok(await listCompetitorChannels(ctx.opts.database)));
 
   app.post('/api/competitors', operator('competitor.add'), async (req, reply) => {
     const { channel, created } = await platformCall(() => service().add(req.body));
