@@ -136,6 +136,9 @@ Cada afirmación (claims) cita la frase y su postura (stance):
   hold = "mantened", "paciencia"; sell = "vended", "no fichéis"; strong_sell = "trampa", "ni regalado", "huid".
 round es la jornada si se menciona, si no null.
 No inventes jugadores ni afirmaciones que no estén en la transcripción. Entrenadores y clubes no son jugadores.
+El vídeo puede estar en cualquier idioma (inglés, portugués, catalán...): extrae igual sus jugadores y posturas
+("must buy", "a steal" = strong_buy; "buy" = buy; "keep" = hold; "sell", "avoid" = sell; "trap" = strong_sell).
+Si un vídeo menciona muchos jugadores, inclúyelos todos; si un jugador tiene muchas afirmaciones, quédate con las más claras.
 ${UNTRUSTED_RULE}`;
 
 /** System + user messages for the analysis call. */

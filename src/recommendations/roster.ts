@@ -135,7 +135,7 @@ export async function readRosterFile(file: string): Promise<RosterPlayer[]> {
  * recommendations name them, and a feed that drops a player for a round has
  * not deleted him from La Liga.
  */
-async function upsertRoster(db: Db, roster: readonly RosterPlayer[]): Promise<{ upserted: number }> {
+export async function upsertRoster(db: Db, roster: readonly RosterPlayer[]): Promise<{ upserted: number }> {
   // 10 parameters per row; 1000 rows stay far below PostgreSQL's 65535 bind limit.
   const chunkSize = 1000;
   await db.transaction(async (tx) => {

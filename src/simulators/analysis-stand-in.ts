@@ -55,6 +55,22 @@ const STANCE_LEXICON: ReadonlyArray<readonly [phrase: string, stance: Stance]> =
     ['buena compra', 'buy'],
     ['merece la pena', 'buy'],
     ['apostad', 'buy'],
+    // English videos: the model reads any language, so the stand-in does too.
+    ['must buy', 'strong_buy'],
+    ['must have', 'strong_buy'],
+    ['a steal', 'strong_buy'],
+    ['bargain', 'buy'],
+    ['buy him', 'buy'],
+    ['buy', 'buy'],
+    ['keep him', 'hold'],
+    ['keep', 'hold'],
+    ['hold', 'hold'],
+    ['sell him', 'sell'],
+    ['sell', 'sell'],
+    ['avoid', 'sell'],
+    ['he is done', 'sell'],
+    ['trap', 'strong_sell'],
+    ['stay away', 'strong_sell'],
   ] as const
 )
   .slice()
@@ -73,7 +89,10 @@ const NOT_NAMES = new Set(
     'es esto familia fantasy fichad fichadlo gente hablamos hola hostia hoy jornada la laliga las liga like lo locura los ' +
     'madre manana mantened mantenedlo mas me merece mi mira mirad mister muy nada no nos o ojo ojito os otro otra para ' +
     'pero por porque que regalado si sin suscribete tambien todo todos top tres u un una uno urgente vale vamos vended ' +
-    'vendedlo venga y ya yo'
+    'vendedlo venga y ya yo ' +
+    // English openers and verbs a sentence starts with
+    'a an and avoid buy but he hello hey hi his hold is it keep let lets must my no now ok our sell she so steal that ' +
+    'the their there these they this today we what when who why yes you'
   ).split(' '),
 );
 

@@ -249,9 +249,10 @@ describe('recommendation generation and the hourly schedule', () => {
     const first = await generate();
     expect(first.created.map((c) => [c.type, c.targetPlayer, c.priority])).toEqual([
       ['counter_argument', 'carlos-alvarez', 'P0'],
+      ['viral_response', 'lamine-yamal', 'P0'],
       ['counter_argument', 'ante-budimir', 'P1'],
       ['trend_jump', 'jorge-de-frutos', 'P1'],
-      ['viral_response', 'lamine-yamal', 'P1'],
+      ['counter_argument', 'arda-guler', 'P1'],
       ['player_spotlight', 'roger-brugue', 'P2'],
       ['player_spotlight', 'carlos-vicente', 'P2'],
     ]);
@@ -263,7 +264,7 @@ describe('recommendation generation and the hourly schedule', () => {
     }
 
     const second = await generate();
-    expect(second).toMatchObject({ created: [], skipped: 6, reenqueued: [] });
+    expect(second).toMatchObject({ created: [], skipped: 7, reenqueued: [] });
   });
 
   it('create-or-update is idempotent, keeps an operator pause, and trigger runs the generation', async () => {
@@ -295,7 +296,7 @@ describe('recommendation generation and the hourly schedule', () => {
       });
       expect(action.action.workflow.workflowId.startsWith(scheduleId)).toBe(true);
       const result = (await h.client.workflow.getHandle(action.action.workflow.workflowId).result()) as GenerationSummary;
-      expect(result).toMatchObject({ created: [], skipped: 6 });
+      expect(result).toMatchObject({ created: [], skipped: 7 });
     } finally {
       await h.client.schedule
         .getHandle(scheduleId)
