@@ -12,6 +12,7 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { jobEstimateSeconds } from '../config/providers';
 import type { DiscoveredVideo } from '../providers/discovery';
+import { ProviderError } from '../providers/errors';
 import { createDiscoveryClients, type DiscoveryClients } from '../providers/discovery-clients';
 import {
   listChannelsToCheck,
@@ -44,7 +45,9 @@ export function createDiscoveryProviderActivities(deps: ActivityDeps, options: D
       const client = channel.platform === 'instagram' ? clients.instagram : clients.youtube;
       const provider = channel.platform === 'instagram' ? 'instagram_graph' : 'youtube_data';
       return runProviderJob(deps, input.jobId, provider, async (ctx) => ({
-        value: await ctx.call(() => client.latest({ externalId: channel.externalId, displayName: channel.displayName })),
+        value: await ctx.call(() =>
+          client.latest({ externalId: channel.externalId, displayName: channel.displayName }).catch(giveUpOnLongWaits),
+        ),
       }));
     },
 
@@ -60,11 +63,28 @@ export function createDiscoveryProviderActivities(deps: ActivityDeps, options: D
           return { value: { at: new Date().toISOString(), views: null } };
         }
         const channel = { externalId: input.channelExternalId ?? '', displayName: '' };
-        const views = await ctx.call(() => clients.youtube.views(channel, [input.videoExternalId]));
+        const views = await ctx.call(() => clients.youtube.views(channel, [input.videoExternalId]).catch(giveUpOnLongWaits));
         return { value: { at: new Date().toISOString(), views: views.get(input.videoExternalId) ?? null } };
       });
     },
   };
+}
+
+/**
+ * A throttle that lifts within a minute is retried (Retry-After); one that lasts longer (the Data API's
+ * daily quota, until midnight Pacific) ends this check with the reason: the run records it on the channel
+ * and moves on, and the next run (15 min) asks again, instead of one check outliving its run.
+ */
+const LONGEST_RETRY_WAIT_MS = 60_000;
+
+function giveUpOnLongWaits(err: unknown): never {
+  if (err instanceof ProviderError && err.kind === 'rate_limited' && (err.details.retryAfterMs ?? 0) > LONGEST_RETRY_WAIT_MS) {
+    const minutes = Math.ceil(err.details.retryAfterMs! / 60_000);
+    throw new ProviderError(err.provider, 'permanent', `${err.message.replace(/^[a-z_]+: /, '')} (lifts in about ${minutes} min)`, {
+      ...err.details,
+    });
+  }
+  throw err;
 }
 
 /** Activities for the base worker. */

@@ -9,7 +9,9 @@
  */
 import { createDiscoveryClients } from '../providers/discovery-clients';
 import { createCompetitorChannelService, type CompetitorChannelService } from '../services/competitor-channels';
+import type { Client } from '@temporalio/client';
 import { connectTemporal } from '../temporal/client';
+import { queueWorkers } from '../temporal/queue-workers';
 import { BadInputError } from '../shared/errors';
 import type { ExtraCommandContext } from './extra-commands';
 import { printTable, terminalSafe } from './format';
@@ -19,7 +21,11 @@ export const COMPETITOR_CHANNEL_SUBCOMMANDS = ['add', 'list', 'remove', 'check',
 export const COMPETITOR_USAGE =
   'competitor needs: add <youtube|instagram|manual> <channel> [--name N] | list | remove <channel> | check <channel> | add-video <url> [--name N] | ingest [file]';
 
-async function withService<T>(ctx: ExtraCommandContext, temporal: boolean, fn: (s: CompetitorChannelService) => Promise<T>): Promise<T> {
+async function withService<T>(
+  ctx: ExtraCommandContext,
+  temporal: boolean,
+  fn: (s: CompetitorChannelService, client: Client | undefined) => Promise<T>,
+): Promise<T> {
   const client = temporal ? await connectTemporal(ctx.env.TEMPORAL_ADDRESS, ctx.env.TEMPORAL_NAMESPACE) : undefined;
   try {
     return await fn(
@@ -29,6 +35,7 @@ async function withService<T>(ctx: ExtraCommandContext, temporal: boolean, fn: (
         taskQueue: ctx.env.REELFLOW_TASK_QUEUE,
         ...(client ? { client } : {}),
       }),
+      client,
     );
   } finally {
     await client?.connection.close();
@@ -82,7 +89,16 @@ export async function competitorChannelCommand(ctx: ExtraCommandContext): Promis
     }
     case 'check': {
       takes(args, 1, 'check needs <channel> (id, channel id or handle)');
-      const result = await withService(ctx, true, (s) => s.check(args[0]!));
+      const result = await withService(ctx, true, async (s, client) => {
+        const channel = await s.find(args[0]!);
+        // The check waits for workers, durably: say so rather than hang in silence.
+        const provider = channel.platform === 'instagram' ? 'instagram_graph' : 'youtube_data';
+        const idle = (await queueWorkers(client!, ctx.env.REELFLOW_TASK_QUEUE).catch(() => []))
+          .filter((q) => (q.queue === 'base' || q.queue === provider) && q.workers === 0)
+          .map((q) => q.taskQueue);
+        if (idle.length) console.error(`no worker polls ${idle.join(' and ')}: the check waits until one does (npm run worker)`);
+        return s.check(channel.id);
+      });
       ctx.out(result, () => {
         console.log(
           `checked ${terminalSafe(result.displayName)}: ${result.found.length} new video(s), ${result.known} already known` +
