@@ -19,7 +19,8 @@ import { printTable, terminalSafe } from './format';
 export const COMPETITOR_CHANNEL_SUBCOMMANDS = ['add', 'list', 'remove', 'check', 'add-video'] as const;
 
 export const COMPETITOR_USAGE =
-  'competitor needs: add <youtube|instagram|manual> <channel> [--name N] | list | remove <channel> | check <channel> | add-video <url> [--name N] | ingest [file]';
+  'competitor needs: add <youtube|instagram|manual> <channel> [--name N] | list | remove <channel> | ' +
+  'check <channel> | add-video <url> [--name N] | ingest [file]';
 
 async function withService<T>(
   ctx: ExtraCommandContext,

@@ -58,7 +58,8 @@ describe('discovery through the YouTube Data API', () => {
     const upload = h.sims.youtube.discovery.publish(sim.id, { views: 500, viewsPerHour: 3_600 });
     const url = canonicalVideoUrl(upload.url);
     await h.db.database.pool.query(
-      `INSERT INTO competitive_videos (url, channel, title, views, published_at, platform, external_id) VALUES ($1, 'Vistas', 't', 500, now(), 'youtube', $2)`,
+      `INSERT INTO competitive_videos (url, channel, title, views, published_at, platform, external_id)
+       VALUES ($1, 'Vistas', 't', 500, now(), 'youtube', $2)`,
       [url, upload.id],
     );
     const result: CompetitorViewsResult = await h.client.workflow.execute(COMPETITOR_VIEWS_WORKFLOW, {
