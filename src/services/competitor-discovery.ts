@@ -14,7 +14,6 @@
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type pg from 'pg';
-import type { Priority } from '../config/priorities';
 import type { DiscoveredVideo } from '../providers/discovery';
 import { canonicalVideoUrl } from '../recommendations/save-video';
 import { potentialFromVelocity, raisedPotential, viewVelocity, type ViewReading } from '../recommendations/view-velocity';
@@ -25,6 +24,7 @@ import {
   competitorViewsWorkflowId,
 } from '../shared/workflow-ids';
 import { competitorVideoWorkflowMetadata, competitorViewsWorkflowMetadata } from '../shared/workflow-metadata';
+import type { CompetitorVideoInput } from '../workflows/competitor-video';
 import type { CompetitorViewsInput } from '../workflows/competitor-views';
 
 /**
@@ -41,21 +41,8 @@ export interface ChannelToCheck {
   displayName: string;
 }
 
-/** The competitor-video workflow's input (src/workflows/competitor-video.ts, issue 12 shape). */
-export interface DiscoveredVideoInput {
-  url: string;
-  platform: 'youtube' | 'instagram' | 'tiktok' | 'web';
-  externalId?: string | null;
-  channel: string;
-  channelId?: string | null;
-  title: string;
-  views: number;
-  publishedAt: string | null;
-  mediaUrl?: string | null;
-  durationSeconds?: number | null;
-  language?: string;
-  priority?: Priority;
-}
+/** What discovery starts the competitor-video workflow with. */
+export type DiscoveredVideoInput = CompetitorVideoInput;
 
 export interface FoundVideo {
   url: string;
