@@ -128,6 +128,9 @@ describe('docker-compose.yml against the code it deploys', () => {
       YOUTUBE_UPLOAD_BASE_URL: { url: env.YOUTUBE_UPLOAD_BASE_URL, provider: 'youtube' },
       YOUTUBE_API_BASE_URL: { url: env.YOUTUBE_API_BASE_URL, provider: 'youtube' },
       API_FOOTBALL_BASE_URL: { url: env.API_FOOTBALL_BASE_URL, provider: 'api_football' },
+      YOUTUBE_FEED_BASE_URL: { url: env.YOUTUBE_FEED_BASE_URL, provider: 'youtube' },
+      YOUTUBE_DATA_API_BASE_URL: { url: env.YOUTUBE_DATA_API_BASE_URL, provider: 'youtube' },
+      INSTAGRAM_GRAPH_BASE_URL: { url: env.INSTAGRAM_GRAPH_BASE_URL, provider: 'instagram' },
     };
     expect(new Set(Object.values(urls).map((u) => u.provider))).toEqual(new Set(SIMULATOR_NAMES));
     for (const [key, { url, provider }] of Object.entries(urls)) {
