@@ -206,10 +206,18 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
     /** A video that will never be transcribed (unavailable, too_long), recorded so finding it again costs nothing. */
     async saveUnprocessedCompetitorVideo(
       input: Omit<CompetitorVideoFields, 'transcript'> &
-        VideoSource & { url: string; status: 'unavailable' | 'too_long'; statusReason: string },
+        VideoSource & { url: string; status: 'unavailable' | 'too_long' | 'no_speech'; statusReason: string; workflowId?: string },
     ): Promise<SavedCompetitorVideo> {
       try {
-        return savedOf(await saveUnprocessedVideo(db, input), false);
+        const { workflowId, ...video } = input;
+        const saved = savedOf(await saveUnprocessedVideo(db, video), false);
+        // Steps planned for a video that ends here (its analysis) are closed, not left queued forever.
+        if (workflowId)
+          await pool.query('SELECT count(*) FROM cancel_workflow_jobs($1, $2)', [
+            workflowId,
+            `video ${input.status}: ${input.statusReason}`,
+          ]);
+        return saved;
       } catch (err) {
         if (err instanceof InvalidVideoError) throw classifyFailure(new BadInputError(err.message)).failure;
         throw classifyFailure(err).failure;

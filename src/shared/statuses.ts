@@ -38,9 +38,10 @@ export type ChannelPlatform = (typeof CHANNEL_PLATFORMS)[number];
 /**
  * A competitor video's row: analysed (transcribed and analysed once, never again),
  * unavailable (private, removed, geo-blocked, bot check: the reason says which) or
- * too_long (over the configured length, with the figure).
+ * too_long (over the configured length, with the figure) or no_speech (the transcript is empty or a few
+ * words: music, a silent clip; nothing to analyse, no recommendation).
  */
-export const COMPETITOR_VIDEO_STATUSES = ['analysed', 'unavailable', 'too_long'] as const;
+export const COMPETITOR_VIDEO_STATUSES = ['analysed', 'unavailable', 'too_long', 'no_speech'] as const;
 export type CompetitorVideoStatus = (typeof COMPETITOR_VIDEO_STATUSES)[number];
 
 /** Where a competitor video lives (competitive_videos.platform); web is any other page yt-dlp can read. */

@@ -61,6 +61,9 @@ export interface CompetitorVideoInput {
   priority?: Priority;
 }
 
+/** Fewer words than this is not speech about players (a jingle, "¡vamos!", silence transcribed as a hallucination). */
+const MIN_TRANSCRIPT_WORDS = 8;
+
 type Base = ReturnType<typeof createCompetitorBaseActivities>;
 type OpenAi = ReturnType<typeof createCompetitorOpenAiActivities>;
 type AudioFetch = ReturnType<typeof createAudioFetchActivities>;
@@ -152,6 +155,19 @@ export async function competitorVideoWorkflow(input: CompetitorVideoInput): Prom
     .map((p) => p.text.trim())
     .filter(Boolean)
     .join(' ');
+  // Music, a silent clip or a few words: nothing to analyse, and no model call to pay for it.
+  const words = transcript.split(/\s+/).filter(Boolean).length;
+  if (words < MIN_TRANSCRIPT_WORDS) {
+    return base.saveUnprocessedCompetitorVideo({
+      ...fields,
+      ...source,
+      url: input.url,
+      status: 'no_speech',
+      statusReason: `transcript has ${words} word${words === 1 ? '' : 's'} (fewer than ${MIN_TRANSCRIPT_WORDS})`,
+      durationSeconds: audio.durationSeconds,
+      workflowId: info.workflowId,
+    });
+  }
   const video = { ...fields, transcript };
   const analysis = await on<OpenAi>('openai', priority, JOB_ESTIMATES_SECONDS.openai_analysis).analyseCompetitorVideo({
     jobId: jobs.jobIds.at(-1)!,

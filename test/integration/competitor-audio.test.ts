@@ -68,6 +68,9 @@ beforeAll(async () => {
   media.add('tone5min', makeMedia(path.join(tmp, 'tone5.mp3'), 300), { title: 'Cinco minutos' });
   const clip = makeMedia(path.join(tmp, 'clip.mp4'), 4, { video: true, comment: 'rfaudio:mp4clip' });
   media.add('mp4clip', clip, { ext: 'mp4', title: 'Un vídeo' });
+  const jingle = makeMedia(path.join(tmp, 'jingle.mp3'), 3);
+  media.add('jingle', jingle, { title: 'Solo música' });
+  h.sims.openai.registerAudio(jingle, '¡Vamos, vamos!');
   h.sims.openai.registerAudio(clip, 'Esto es un vídeo con audio AAC que yt-dlp convierte a mp3.');
   for (const [id, state] of [
     ['privateVid', 'private'],
@@ -284,6 +287,26 @@ describe('competitor video workflow on real audio', () => {
       statusReason: 'audio is 60.0 min, over the 4.0-min maximum (COMPETITOR_MAX_AUDIO_MINUTES)',
     });
     expect(h.sims.youtube.media.stats().pages).toBe(pages);
+  });
+
+  it('a transcript of a few words (music, a jingle) ends as no_speech: no analysis is paid, its step is closed', async () => {
+    h.sims.openai.reset();
+    const url = h.sims.youtube.media.watchUrl('jingle');
+    const saved = await run(input({ url }));
+    expect(saved).toMatchObject({ status: 'no_speech', statusReason: 'transcript has 2 words (fewer than 8)' });
+    // One transcription, no chat completion.
+    expect(h.sims.openai.transcriptionLog()).toHaveLength(1);
+    expect(h.sims.openai.stats().submissions).toBe(1);
+    const jobs = await q<{ step: string; status: string }>(
+      `SELECT step, status FROM automation_queue WHERE workflow_id = $1 ORDER BY step`,
+      [competitorVideoWorkflowId(url)],
+    );
+    // Steps carry the run id after a colon.
+    expect(jobs.map((j) => ({ ...j, step: j.step.split(':')[0] }))).toEqual([
+      { step: 'analyze', status: 'cancelled' },
+      { step: 'audio', status: 'completed' },
+      { step: 'transcribe-1', status: 'completed' },
+    ]);
   });
 
   it('a video found again under another URL form costs nothing: no download, no OpenAI call, no job', async () => {

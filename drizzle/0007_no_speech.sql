@@ -1,0 +1,2 @@
+ALTER TABLE "competitive_videos" DROP CONSTRAINT "competitive_videos_status_check";--> statement-breakpoint
+ALTER TABLE "competitive_videos" ADD CONSTRAINT "competitive_videos_status_check" CHECK ("competitive_videos"."status" IN ('analysed','unavailable','too_long','no_speech'));
