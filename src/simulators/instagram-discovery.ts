@@ -43,7 +43,7 @@ interface State {
 
 const accountBody = z
   .object({
-    username: z.string().regex(/^[A-Za-z0-9._]{1,30}$/),
+    username: z.string().regex(/^[A-Za-z0-9._]{1,30}$/, 'must be 1 to 30 letters, digits, "." or "_"'),
     name: z.string().min(1).max(100).optional(),
     reels: z.number().int().min(0).max(500).default(0),
   })

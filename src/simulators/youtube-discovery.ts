@@ -10,7 +10,7 @@
  * Control routes (also the demo's and tests' way to make uploads appear during a run):
  *   POST /__sim/youtube/channels                {handle?, title?, id?, videos?, viewsPerHour?}
  *   GET  /__sim/youtube/channels
- *   POST /__sim/youtube/channels/<UC id>/uploads {title?, views?, viewsPerHour?, publishedAt?, durationSeconds?}
+ *   POST /__sim/youtube/channels/<UC id>/uploads {id?, title?, views?, viewsPerHour?, publishedAt?, durationSeconds?}
  *   POST /__sim/youtube/discovery-faults        {feedNotFoundNext?, feedErrorNext?, feedErrorRate?, quotaUnits?}
  *   GET  /__sim/youtube/discovery-stats         calls per route and Data API units used
  */
@@ -70,12 +70,12 @@ const addChannelBody = z
   .object({
     handle: z
       .string()
-      .regex(/^@?[A-Za-z0-9._-]{3,30}$/)
+      .regex(/^@?[A-Za-z0-9._-]{3,30}$/, 'must be @name: 3 to 30 letters, digits, ".", "_" or "-"')
       .optional(),
     title: z.string().min(1).max(100).optional(),
     id: z
       .string()
-      .regex(/^UC[A-Za-z0-9_-]{22}$/)
+      .regex(/^UC[A-Za-z0-9_-]{22}$/, 'must be a channel id: UC and 22 more of A-Z a-z 0-9 _ -')
       .optional(),
     videos: z.number().int().min(0).max(500).default(0),
     viewsPerHour: z.number().min(0).default(500),
@@ -84,6 +84,11 @@ const addChannelBody = z
 
 const uploadBody = z
   .object({
+    /** A video id the media host serves (the demo's sample audio); default: a new random one. */
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{6,20}$/, 'must be a video id: 6 to 20 of A-Z a-z 0-9 _ -')
+      .optional(),
     title: z.string().min(1).max(200).optional(),
     views: z.number().int().min(0).default(0),
     viewsPerHour: z.number().min(0).default(2_000),
@@ -199,8 +204,11 @@ export class YouTubeDiscoverySim implements SimExtension {
     if (!channel) throw new Error(`no simulated channel ${channelId}`);
     const opts = uploadBody.parse(input);
     const n = channel.uploads.length + 1;
+    if (opts.id && Object.values(this.state.channels).some((c) => c.uploads.some((u) => u.id === opts.id))) {
+      throw new Error(`video ${opts.id} is already published`);
+    }
     const upload: SimUpload = {
-      id: randomBytes(8).toString('base64url').slice(0, 11),
+      id: opts.id ?? randomBytes(8).toString('base64url').slice(0, 11),
       title: opts.title ?? `${TOPICS[n % TOPICS.length]} #${n} | ${channel.title}`,
       publishedAt: opts.publishedAt ? Date.parse(opts.publishedAt) : Date.now(),
       baseViews: opts.views,
