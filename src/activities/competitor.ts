@@ -15,10 +15,10 @@ import { Context } from '@temporalio/activity';
 import { JOB_TYPES, type JobType } from '../config/providers';
 import { isPriority, type Priority } from '../config/priorities';
 import { players, type CompetitiveVideo } from '../db/schema';
-import { analyseTranscript, parseCompetitorAnalysis, type CompetitorAnalysis, type FlaggedName } from '../recommendations/analysis';
+import { analyseLongTranscript, parseCompetitorAnalysis, type CompetitorAnalysis, type FlaggedName } from '../recommendations/analysis';
 import { createRecommendationEngine } from '../recommendations/engine';
 import { RECOMMENDATION_THRESHOLDS } from '../recommendations/rules';
-import { createNameResolver } from '../recommendations/names';
+import { loadNameResolver } from '../recommendations/name-directory';
 import {
   findVideoByUrl,
   resolveAnalysisPlayers,
@@ -125,7 +125,7 @@ export function createCompetitorOpenAiActivities(deps: ActivityDeps) {
       return runProviderJob(deps, input.jobId, 'openai', async (ctx) => {
         const { publishedAt, ...video } = input.video;
         const analysis = await ctx.call(() =>
-          analyseTranscript(deps.providers.openai, { ...video, publishedAt: publishedAt ? new Date(publishedAt) : null }),
+          analyseLongTranscript(deps.providers.openai, { ...video, publishedAt: publishedAt ? new Date(publishedAt) : null }),
         );
         return { value: analysis };
       });
@@ -230,9 +230,10 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
     ): Promise<SavedCompetitorVideo> {
       try {
         const analysis = parseCompetitorAnalysis(input.analysis);
-        const roster = await db.select({ id: players.id, name: players.name, team: players.team, aliases: players.aliases }).from(players);
-        if (roster.length === 0) deps.log.warn({ url: input.url }, 'players table is empty: every name is saved as unknown');
-        const resolution = resolveAnalysisPlayers(createNameResolver(roster), analysis);
+        // The roster, the shipped nicknames and every alias an editor taught.
+        const { resolver, rosterSize } = await loadNameResolver(db);
+        if (rosterSize === 0) deps.log.warn({ url: input.url }, 'players table is empty: every name is saved as unknown');
+        const resolution = resolveAnalysisPlayers(resolver, analysis);
         return savedOf(await saveVideoRow(db, { ...input, analysis, resolution }), false);
       } catch (err) {
         // A bad analysis or video here is a bug upstream, not a blip: retrying cannot fix it.

@@ -92,6 +92,8 @@ export const competitorAnalysisJsonSchema = {
  */
 export const storedAnalysisSchema = competitorAnalysisSchema.extend({
   players: z.array(analysedPlayerSchema.extend({ playerId: z.string().nullable() })),
+  /** What a long transcript's merge left out, and why: counted, never dropped silently. */
+  skipped: z.array(z.object({ what: z.string(), count: z.number().int(), reason: z.string() })).optional(),
 });
 export type StoredAnalysis = z.infer<typeof storedAnalysisSchema>;
 
@@ -167,4 +169,90 @@ export function analyseTranscript(openai: TextIntelligence, video: VideoForAnaly
     jsonSchema: competitorAnalysisJsonSchema,
     ...buildAnalysisPrompt(video),
   });
+}
+
+/** Transcripts longer than this are analysed in pieces: one answer cannot hold a 40-minute video's claims. */
+export const ANALYSIS_CHUNK_CHARS = 6_000;
+/** The schema's caps (per answer): what a merged analysis keeps per player and in all. */
+const MAX_CLAIMS_PER_PLAYER = 50;
+const MAX_PLAYERS = 60;
+
+/** Splits at sentence ends so no claim is cut in half; a sentence longer than the limit is its own piece. */
+export function splitTranscript(transcript: string, maxChars = ANALYSIS_CHUNK_CHARS): string[] {
+  const sentences = transcript.split(/(?<=[.!?…])\s+/);
+  const pieces: string[] = [];
+  let current = '';
+  for (const sentence of sentences) {
+    if (current && current.length + 1 + sentence.length > maxChars) {
+      pieces.push(current);
+      current = '';
+    }
+    current = current ? `${current} ${sentence}` : sentence;
+  }
+  if (current.trim()) pieces.push(current);
+  return pieces.length ? pieces : [''];
+}
+
+/**
+ * The analysis of a transcript of any length: short ones in one call, long ones
+ * piece by piece (each piece a call) merged by player name. What a merge leaves
+ * out to stay within the schema's caps is counted in `skipped`.
+ */
+export async function analyseLongTranscript(
+  openai: TextIntelligence,
+  video: VideoForAnalysis,
+  maxChars = ANALYSIS_CHUNK_CHARS,
+): Promise<CompetitorAnalysis & { skipped?: Array<{ what: string; count: number; reason: string }> }> {
+  const pieces = splitTranscript(video.transcript, maxChars);
+  if (pieces.length === 1) return analyseTranscript(openai, video);
+  const answers: CompetitorAnalysis[] = [];
+  for (const transcript of pieces) answers.push(await analyseTranscript(openai, { ...video, transcript }));
+  return mergeAnalyses(answers);
+}
+
+export function mergeAnalyses(answers: readonly CompetitorAnalysis[]): CompetitorAnalysis & {
+  skipped?: Array<{ what: string; count: number; reason: string }>;
+} {
+  const byName = new Map<string, CompetitorAnalysis['players'][number]>();
+  for (const answer of answers) {
+    for (const p of answer.players) {
+      const key = p.name
+        .normalize('NFD')
+        .replace(/\p{M}+/gu, '')
+        .toLowerCase()
+        .trim();
+      const seen = byName.get(key);
+      if (seen) {
+        seen.claims.push(...p.claims);
+        seen.team ??= p.team;
+      } else byName.set(key, { name: p.name, team: p.team, claims: [...p.claims] });
+    }
+  }
+  const skipped: Array<{ what: string; count: number; reason: string }> = [];
+  const players = [...byName.values()];
+  let claimsCut = 0;
+  for (const p of players) {
+    if (p.claims.length > MAX_CLAIMS_PER_PLAYER) {
+      claimsCut += p.claims.length - MAX_CLAIMS_PER_PLAYER;
+      p.claims = p.claims.slice(0, MAX_CLAIMS_PER_PLAYER);
+    }
+  }
+  if (claimsCut) skipped.push({ what: 'claims', count: claimsCut, reason: `over ${MAX_CLAIMS_PER_PLAYER} claims for one player` });
+  // Keep the players with most claims when there are more than an analysis holds.
+  players.sort((a, b) => b.claims.length - a.claims.length);
+  if (players.length > MAX_PLAYERS) {
+    skipped.push({ what: 'players', count: players.length - MAX_PLAYERS, reason: `over ${MAX_PLAYERS} players in one video` });
+    players.length = MAX_PLAYERS;
+  }
+  const sentiments = answers.map((a) => a.sentiment);
+  const sentiment = (['positive', 'negative', 'neutral'] as const).reduce((best, s) =>
+    sentiments.filter((x) => x === s).length > sentiments.filter((x) => x === best).length ? s : best,
+  );
+  return {
+    topic: answers[0]!.topic,
+    sentiment,
+    viralPotential: Math.max(...answers.map((a) => a.viralPotential)),
+    players,
+    ...(skipped.length ? { skipped } : {}),
+  };
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Db } from '../db/client';
 import { competitiveVideos, type CompetitiveVideo } from '../db/schema';
 import { parseInput, parseJsonText, readInputFile } from '../validation';
-import { parseCompetitorAnalysis, type FlaggedName, type StoredAnalysis } from './analysis';
+import { parseCompetitorAnalysis, storedAnalysisSchema, type FlaggedName, type StoredAnalysis } from './analysis';
 import type { NameResolution, NameResolver } from './names';
 import { InvalidVideoError } from '../shared/errors';
 import { COMPETITOR_PLATFORMS, type CompetitorVideoStatus } from '../shared/statuses';
@@ -103,8 +103,11 @@ export async function saveCompetitorVideo(db: Db, input: SaveCompetitorVideoInpu
     throw new InvalidVideoError(`resolution has ${input.resolution.length} entries for ${analysis.players.length} analysed players`);
   }
 
+  // What a long transcript's merge left out rides along with the analysis (analyseLongTranscript).
+  const skipped = storedAnalysisSchema.shape.skipped.safeParse((input.analysis as { skipped?: unknown } | null)?.skipped);
   const stored: StoredAnalysis = {
     ...analysis,
+    ...(skipped.success && skipped.data ? { skipped: skipped.data } : {}),
     players: analysis.players.map((p, i) => {
       const r = input.resolution[i]!;
       return { ...p, playerId: r.status === 'resolved' ? r.playerId : null };

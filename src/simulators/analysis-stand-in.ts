@@ -347,6 +347,7 @@ export function analysisResponder(messages: ReadonlyArray<{ role: string; conten
     topic: buys === 0 && sells === 0 ? 'Actualidad Fantasy' : buys >= sells ? `Chollos${roundSuffix}` : `Jugadores a vender${roundSuffix}`,
     sentiment: buys > sells ? 'positive' : sells > buys ? 'negative' : 'neutral',
     viralPotential: viralPotentialOf(views, title, transcript),
-    players: entries.map(({ name, team, claims: c }) => ({ name, team, claims: c })),
+    // Strict structured output holds a model to the schema's caps (50 claims a player, 60 players), as here.
+    players: entries.slice(0, 60).map(({ name, team, claims: c }) => ({ name, team, claims: c.slice(0, 50) })),
   };
 }
