@@ -291,6 +291,25 @@ export const openApiDocument = {
         extra: { ...notFound, '409': error('The workflow refused the change (e.g. already finished)') },
       }),
     },
+    '/api/names/unknown': {
+      get: readOp(
+        'Mentions no video could resolve to one player (unknown or ambiguous, with candidates), most frequent first',
+        { type: 'array', items: { type: 'object' } },
+        [query('limit', { type: 'integer', minimum: 1, maximum: 1000 })],
+      ),
+    },
+    '/api/names/aliases': {
+      post: operatorOp('Teach an alias ("<mention> is <player>"); stored videos that flagged it are resolved again', {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['mention', 'player'],
+          properties: { mention: { type: 'string' }, player: { type: 'string', description: 'Roster id or exact name' } },
+        },
+        success: '201',
+        extra: notFound,
+      }),
+    },
     '/api/jobs': {
       get: readOp('List jobs (automation_queue)', { type: 'array', items: ref('Job') }, [
         query('status', { type: 'string' }, `Comma-separated: ${JOB_STATUSES.join(', ')}`),

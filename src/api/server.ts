@@ -19,6 +19,7 @@ import { registerDashboardRoutes } from './routes/dashboard';
 import { registerJobRoutes } from './routes/jobs';
 import { registerKieHookRoutes } from './routes/kie-hooks';
 import { registerMetricsRoutes } from './routes/metrics';
+import { registerNameRoutes } from './routes/names';
 import { registerPublicRoutes } from './routes/public';
 import { registerRecommendationRoutes } from './routes/recommendations';
 import { registerScheduleRoutes } from './routes/schedules';
@@ -63,6 +64,7 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   registerRecommendationRoutes(app, ctx);
   registerJobRoutes(app, ctx);
   registerCapacityRoutes(app, ctx);
+  registerNameRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
   registerScheduleRoutes(app, ctx);
   registerCompetitorRoutes(app, ctx);

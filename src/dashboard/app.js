@@ -133,6 +133,7 @@
 
   function render(s) {
     renderApprovals(s.approvals || []);
+    renderNames(s.unknownNames || []);
     renderAlerts(s.stuck, s.workers);
     renderProviders(s.providers, s.workers);
     renderQueue(s.jobs);
@@ -214,6 +215,55 @@
       h('div', { class: 'actions' }, note, approve, reject),
     );
     return card;
+  }
+
+  // Rows are kept by mention, so a player id being typed survives the next poll.
+  function renderNames(rows) {
+    const body = $('names').tBodies[0];
+    const existing = new Map([...body.rows].map((tr) => [tr.dataset.mention, tr]));
+    const wanted = rows.map((m) => {
+      const tr = existing.get(m.mention) || nameRow(m);
+      existing.delete(m.mention);
+      const cells = tr.cells;
+      cells[1].textContent = m.reason;
+      cells[2].textContent = String(m.videos);
+      cells[3].textContent = m.candidates.join(', ') || '–';
+      cells[4].replaceChildren(h('a', { href: m.example, target: '_blank', rel: 'noopener', text: 'listen ↗' }));
+      return tr;
+    });
+    for (const tr of existing.values()) tr.remove();
+    wanted.forEach((tr, i) => {
+      if (body.rows[i] !== tr) body.insertBefore(tr, body.rows[i] || null);
+    });
+    $('names-section').hidden = rows.length === 0;
+    $('names-count').textContent = `(${rows.length})`;
+  }
+
+  function nameRow(m) {
+    const tr = h('tr', { 'data-mention': m.mention, 'data-testid': 'name-row' });
+    tr.append(h('td', { class: 'title', text: m.mention }), h('td'), h('td'), h('td'), h('td'));
+    const input = h('input', {
+      type: 'text',
+      placeholder: m.candidates[0] || 'player id or name',
+      'aria-label': `Player for ${m.mention}`,
+    });
+    const teach = h('button', { type: 'button', 'data-testid': 'teach-button', text: 'Teach' });
+    teach.addEventListener('click', async () => {
+      const player = input.value.trim() || m.candidates[0];
+      if (!player) return toast('Type the player id or name first', true);
+      teach.disabled = true;
+      try {
+        const taught = await api('POST', '/api/names/aliases', { mention: m.mention, player });
+        toast(`"${taught.mention}" is ${taught.playerName}; ${taught.videosUpdated} video(s) resolved again`);
+        tr.remove();
+      } catch (err) {
+        toast(`Teach failed: ${err.message}`, true);
+        teach.disabled = false;
+      }
+      refresh();
+    });
+    tr.append(h('td', { class: 'actions' }, h('div', { class: 'actions' }, input, teach)));
+    return tr;
   }
 
   function renderAlerts(stuck, workers) {

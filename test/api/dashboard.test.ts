@@ -215,6 +215,35 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('lists names nobody could resolve and teaches one from the page', async () => {
+    await h.db.database.pool
+      .query(`INSERT INTO players (id, name, team, position, price) VALUES ('carlos-alvarez', 'Carlos Álvarez', 'Levante', 'MID', 9.5)
+      ON CONFLICT (id) DO NOTHING`);
+    const analysis = {
+      topic: 't',
+      sentiment: 'positive',
+      viralPotential: 5,
+      players: [
+        { name: 'El Mago', team: null, playerId: null, claims: [{ text: 'El Mago, regalado', stance: 'strong_buy', round: null }] },
+      ],
+    };
+    await h.db.database.pool.query(
+      `INSERT INTO competitive_videos (channel, url, title, views, transcript, analysis, ambiguous_names, processed_at)
+       VALUES ('Canal', 'https://example.com/mago', 't', 10, 'x', $1, $2, now())`,
+      [JSON.stringify(analysis), JSON.stringify([{ name: 'El Mago', team: null, reason: 'unknown', candidates: [] }])],
+    );
+    const row = page.locator('tr[data-testid="name-row"][data-mention="El Mago"]');
+    await row.waitFor({ state: 'visible', timeout: 10_000 });
+    await row.locator('input').fill('carlos-alvarez');
+    await row.locator('[data-testid="teach-button"]').click();
+    await row.waitFor({ state: 'detached', timeout: 10_000 });
+    const { rows } = await h.db.database.pool.query(`SELECT mention, player_id FROM name_aliases`);
+    expect(rows).toEqual([{ mention: 'el mago', player_id: 'carlos-alvarez' }]);
+    const video = await h.db.database.pool.query(`SELECT players_mentioned FROM competitive_videos WHERE url = 'https://example.com/mago'`);
+    expect(video.rows[0].players_mentioned).toEqual(['carlos-alvarez']);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('hides the actions from a read-only token', async () => {
     await page.click('#logout');
     await page.locator('#login').waitFor({ state: 'visible' });
@@ -222,6 +251,8 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.click('#login-button');
     await page.locator('#app').waitFor({ state: 'visible' });
     expect(await page.locator('body.read-only').count()).toBe(1);
-    expect(await page.locator('th.actions-col').isVisible()).toBe(false);
+    // Every table's action column (queue, names to teach) and every approval card's buttons.
+    for (const th of await page.locator('th.actions-col').all()) expect(await th.isVisible()).toBe(false);
+    for (const actions of await page.locator('.approval .actions').all()) expect(await actions.isVisible()).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ok, read, type RouteContext } from '../context';
 import { ApiError } from '../../shared/errors';
+import { listUnresolvedMentions } from '../../recommendations/name-directory';
 import { dashboardSnapshot } from '../stats';
 
 const DASHBOARD_DIR = path.resolve(__dirname, '../../dashboard');
@@ -37,8 +38,12 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: RouteContext)
   // The dashboard still loads when Temporal does not answer; its workers panel then says so.
   const workersOrNull = () => (workers ? workers().catch(() => null) : Promise.resolve(undefined));
   app.get('/api/dashboard', read, async () => {
-    const [snapshot, live] = await Promise.all([dashboardSnapshot(ctx.opts.database.pool), workersOrNull()]);
-    return ok({ ...snapshot, workers: live });
+    const [snapshot, live, unknownNames] = await Promise.all([
+      dashboardSnapshot(ctx.opts.database.pool),
+      workersOrNull(),
+      listUnresolvedMentions(ctx.opts.database.db, 20),
+    ]);
+    return ok({ ...snapshot, workers: live, unknownNames });
   });
 }
 
