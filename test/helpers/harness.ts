@@ -43,6 +43,8 @@ export interface HarnessOptions {
   workerDatabaseUrl?: (url: string) => Promise<string> | string;
   /** More environment for the workers (e.g. KIE_CALLBACK_URL). */
   env?: Record<string, string>;
+  /** Simulators keep provider state here, so restartSimulators() finds it again (as `npm start` after a Ctrl-C). */
+  simulatorStateDir?: string;
 }
 
 export type Sims = Awaited<ReturnType<typeof startSimulators>>;
@@ -59,6 +61,8 @@ export interface Harness {
   taskQueue: string;
   workers: Worker[];
   stopWorkers(): Promise<void>;
+  /** Stops the simulators and starts them again on the same ports (and state directory): `sims` then names the new ones. */
+  restartSimulators(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -79,7 +83,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const address = opts.temporalAddress ?? inject('temporalAddress');
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
   const limits = mergeLimits(FAST_LIMITS, opts.limits ?? {});
-  const sims = await startSimulators({ taskDurationMs: opts.taskDurationMs ?? 200 });
+  const simOptions = {
+    taskDurationMs: opts.taskDurationMs ?? 200,
+    ...(opts.simulatorStateDir ? { stateDir: opts.simulatorStateDir } : {}),
+  };
+  let sims = await startSimulators(simOptions);
   const envVars: Record<string, string> = {
     ...sims.env,
     TEMPORAL_ADDRESS: address,
@@ -122,7 +130,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     db,
     env,
     childEnv: envVars,
-    sims: sims.sims,
+    get sims() {
+      return sims.sims;
+    },
+    async restartSimulators() {
+      const ports = Object.fromEntries(Object.entries(sims.sims).map(([name, sim]) => [name, sim.port]));
+      await sims.stop();
+      sims = await startSimulators({ ...simOptions, ports });
+    },
     runtime,
     client,
     service,
