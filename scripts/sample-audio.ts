@@ -1,7 +1,7 @@
 /**
  * `npx tsx scripts/sample-audio.ts`: regenerates the shipped sample's audio,
  * data/sample/competitor-audio/<video id>.mp3, by reading each transcript of
- * data/sample/competitor-videos.json aloud with espeak-ng (Spanish voice).
+ * data/sample/competitor-videos.json and data/sample/live-uploads.json aloud with espeak-ng (Spanish voice).
  * Small on purpose (mono, 16 kHz, 24 kbit/s: about 3 KB a second), and each
  * file carries `rfaudio:<video id>` in its ID3 comment so the OpenAI simulator
  * still recognises it after yt-dlp re-encodes it (src/simulators/openai.ts).
@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SAMPLE_AUDIO_DIR, SAMPLE_VIDEOS_FILE, sampleVideoId } from '../src/simulators/sample';
+import { LIVE_UPLOADS_FILE, SAMPLE_AUDIO_DIR, SAMPLE_VIDEOS_FILE, sampleVideoId } from '../src/simulators/sample';
 
 interface SampleVideo {
   url: string;
@@ -20,7 +20,12 @@ interface SampleVideo {
 }
 
 function main(): void {
-  const videos = JSON.parse(fs.readFileSync(SAMPLE_VIDEOS_FILE, 'utf8')) as SampleVideo[];
+  const sample = JSON.parse(fs.readFileSync(SAMPLE_VIDEOS_FILE, 'utf8')) as SampleVideo[];
+  // The demo's live uploads (published on its channels during a run) are read aloud the same way.
+  const live = (JSON.parse(fs.readFileSync(LIVE_UPLOADS_FILE, 'utf8')) as Array<{ id: string; title: string; transcript: string }>).map(
+    (u) => ({ ...u, url: `https://www.youtube.com/watch?v=${u.id}` }),
+  );
+  const videos = [...sample, ...live];
   fs.mkdirSync(SAMPLE_AUDIO_DIR, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reelflow-sample-audio-'));
   let total = 0;

@@ -143,7 +143,8 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
   api_football: {
     maxConcurrent: 1,
     minStartIntervalMs: 6_000,
-    estimatedDurationSeconds: 2,
+    // A request waits out the 6 s spacing once it holds the slot: the estimate (and the 2x run limit) must cover it.
+    estimatedDurationSeconds: 10,
     heartbeatTimeoutMs: 10_000,
     pollIntervalMs: 1_000,
     maxAttempts: 5,

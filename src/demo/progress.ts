@@ -13,27 +13,33 @@ export async function renderProgress(
   ids: string[],
   uiUrl: string,
   screen: ScreenPrinter,
+  /** What the demo did on its own lately (live uploads, approvals), shown under the table. */
+  events: readonly string[] = [],
 ): Promise<boolean> {
   const recs = await database.db.select().from(competitiveRecommendations).where(inArray(competitiveRecommendations.id, ids));
   const jobs = await database.db.select().from(automationQueue).where(inArray(automationQueue.recommendationId, ids));
   const capacity = await service.capacity();
   const lines: string[] = [];
   lines.push(`Reelflow demo — Temporal Web UI: ${uiUrl}`);
+  lines.push(...(await competitorLines(database)));
   lines.push('');
   for (const rec of recs.sort((a, b) => a.priority.localeCompare(b.priority) || a.createdAt.getTime() - b.createdAt.getTime())) {
     const mine = jobs.filter((j) => j.recommendationId === rec.id);
     const active = mine.filter((j) => j.status === 'processing').map((j) => j.step);
     const waiting = mine.filter((j) => j.status === 'queued' && j.waitingSince).map((j) => j.step);
     const done = mine.filter((j) => j.status === 'completed').length;
+    const review = (rec.approval as { waiting?: { stage: string } | null } | null)?.waiting;
     const detail = isFinalRecommendationStatus(rec.status)
       ? (rec.error ?? '')
-      : [
-          active.length ? `running ${active.join(', ')}` : '',
-          waiting.length ? `waiting for slot: ${waiting.join(', ')}` : '',
-          rec.scheduleAfter && rec.scheduleAfter > new Date() ? `scheduled for ${rec.scheduleAfter.toISOString().slice(11, 19)}` : '',
-        ]
-          .filter(Boolean)
-          .join('; ');
+      : review
+        ? `waiting for approval (${review.stage === 'render' ? 'before the render' : 'before posting'})`
+        : [
+            active.length ? `running ${active.join(', ')}` : '',
+            waiting.length ? `waiting for slot: ${waiting.join(', ')}` : '',
+            rec.scheduleAfter && rec.scheduleAfter > new Date() ? `scheduled for ${rec.scheduleAfter.toISOString().slice(11, 19)}` : '',
+          ]
+            .filter(Boolean)
+            .join('; ');
     lines.push(
       `${rec.priority}  ${rec.status.padEnd(13)} ${String(done).padStart(1)}/${mine.length} jobs  ` +
         `${cutAtWord(terminalSafe(rec.title), 52).padEnd(52)}  ${detail}`,
@@ -44,8 +50,23 @@ export async function renderProgress(
     'slots  ' +
       capacity.map((c) => `${c.provider} ${c.inUse}/${c.maxConcurrent}${c.waiting ? ` (+${c.waiting} waiting)` : ''}`).join('   '),
   );
+  if (events.length) lines.push('', ...events);
   screen.print(lines);
   return recs.length === ids.length && recs.every((r) => isFinalRecommendationStatus(r.status));
+}
+
+/** The watched channels and the competitor videos found so far: the front of the pipeline, live. */
+async function competitorLines(database: Database): Promise<string[]> {
+  const channels = await database.pool.query<{ display_name: string; videos_found: number; last_checked_at: Date | null }>(
+    `SELECT display_name, videos_found, last_checked_at FROM competitor_channels WHERE active ORDER BY display_name`,
+  );
+  const videos = await database.pool.query<{ status: string; n: number }>(
+    `SELECT status, count(*)::int AS n FROM competitive_videos GROUP BY status ORDER BY status`,
+  );
+  const checked = (at: Date | null) => (at ? ` (checked ${at.toISOString().slice(11, 19)})` : '');
+  const watched = channels.rows.map((c) => `${c.display_name} ${c.videos_found} found${checked(c.last_checked_at)}`).join(' · ');
+  const counts = videos.rows.map((v) => `${v.n} ${v.status}`).join(', ');
+  return [`channels: ${watched || 'none watched'}`, `competitor videos: ${counts || 'none yet'}`];
 }
 
 export interface RunOutcome {

@@ -7,6 +7,7 @@
  * Real limits apply (VEO3: 2 at once, 10 s between starts), so you can watch
  * the gate at work. Ctrl-C stops everything but the Temporal server's data.
  */
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { inspect, parseArgs } from 'node:util';
 import pino from 'pino';
@@ -22,9 +23,13 @@ import { createWorkersFromEnv } from '../workers/workers';
 import { startStuckWatch } from '../workers/stuck-watch';
 import { renderProgress, runOutcome } from './progress';
 import { temporalWorkflowsUrl } from '../shared/temporal-ui';
-import { seedDemo } from './seed';
+import { approveAsDemoEditor } from './approvals';
+import { liveUploads, seedDemo } from './seed';
 import { compareSubmissions, createScreenPrinter, plainText, withoutJsonAnsi } from './screen';
 import { sleep } from '../shared/sleep';
+
+/** When the watched channels publish their live uploads, after the live view starts. */
+const LIVE_UPLOADS_AFTER_MS = 20_000;
 
 async function main() {
   const { values } = parseArgs({ options: { exit: { type: 'boolean' } } });
@@ -40,6 +45,20 @@ async function main() {
       if (!expected.test(entry.message)) console.error(`${entry.level} ${plainText(entry.message, tty)}${meta}`);
     }),
   });
+  // Competitor audio is fetched with the real tools: say what to install before starting anything.
+  const missing = (['YT_DLP_PATH:yt-dlp', 'FFMPEG_PATH:ffmpeg', 'FFPROBE_PATH:ffprobe'] as const)
+    .map((pair) => {
+      const [variable, tool] = pair.split(':') as [string, string];
+      return { tool, binary: process.env[variable] || tool, variable };
+    })
+    .filter(({ binary }) => spawnSync(binary, ['-version'], { stdio: 'ignore' }).error);
+  if (missing.length) {
+    console.error(
+      `demo: ${missing.map((m) => m.tool).join(', ')} not found. Install: sudo apt-get install yt-dlp ffmpeg ` +
+        `(or point ${missing.map((m) => m.variable).join(', ')} at the executables).`,
+    );
+    process.exit(1);
+  }
   const dataDir = path.resolve(__dirname, '../../.data');
   // scripts/temporal-cli.sh prints its own progress and estimate, only when it has to build the CLI.
   console.log('Starting the Temporal dev server...');
@@ -71,14 +90,34 @@ async function main() {
   const service = createRecommendationService({ database: runtime.database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
 
   const runStart = new Date();
-  const seeded = await seedDemo({
+  const seedDeps = {
     database: runtime.database,
     client,
     service,
+    env,
     taskQueue: env.REELFLOW_TASK_QUEUE,
-    youtubeSimulatorUrl: sims.sims.youtube.url,
-    say: (l) => console.log(l),
-  });
+    youtube: sims.sims.youtube,
+    say: (l: string) => console.log(l),
+  };
+  const seed = await seedDemo(seedDeps);
+  const seeded = seed.ids;
+  // Under the live view: what the demo does on its own (live uploads, approvals), newest last.
+  const events: string[] = [];
+  const note = (line: string) => events.push(`${new Date().toISOString().slice(11, 19)}  ${line}`);
+  let uploadsDone = false;
+  setTimeout(() => {
+    note('new uploads on the watched channels; the next discovery run will find them...');
+    liveUploads({ ...seedDeps, say: note }, seed).then(
+      (n) => {
+        note(n ? `${n} live uploads analysed; their ideas joined the list` : 'live uploads: published by an earlier run already');
+        uploadsDone = true;
+      },
+      (err: Error) => {
+        note(`live uploads failed: ${err.message}`);
+        uploadsDone = true;
+      },
+    );
+  }, LIVE_UPLOADS_AFTER_MS).unref();
   const ui = temporalWorkflowsUrl({ uiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE });
   let stopping = false;
   const shutdown = async () => {
@@ -102,12 +141,14 @@ async function main() {
   const screen = createScreenPrinter({ tty: Boolean(process.stdout.isTTY), write: (text) => process.stdout.write(text) });
   for (;;) {
     // Ctrl-C closes the database under this loop: from then on shutdown() owns the exit.
-    const done = await renderProgress(runtime.database, service, seeded, ui, screen).catch((err: unknown) => {
+    const done = await renderProgress(runtime.database, service, seeded, ui, screen, events.slice(-6)).catch((err: unknown) => {
       if (stopping) return false;
       throw err;
     });
     if (stopping) return new Promise<void>(() => undefined);
-    if (done) break;
+    // The demo stands in for the editor, visibly: in production a person decides (dashboard, CLI, API).
+    await approveAsDemoEditor(runtime.database, service, seeded, note).catch(() => undefined);
+    if (done && uploadsDone) break;
     await sleep(1_000);
   }
   console.log(`\nAll demo recommendations reached a final state. Web UI: ${ui}`);

@@ -17,6 +17,27 @@ import type { OpenAiSimulator } from './openai';
 export const SAMPLE_DIR = path.resolve(__dirname, '../../data/sample');
 export const SAMPLE_VIDEOS_FILE = path.join(SAMPLE_DIR, 'competitor-videos.json');
 export const SAMPLE_AUDIO_DIR = path.join(SAMPLE_DIR, 'competitor-audio');
+/** Uploads the demo publishes on its watched channels during a run (src/demo/channels.ts). */
+export const LIVE_UPLOADS_FILE = path.join(SAMPLE_DIR, 'live-uploads.json');
+
+const liveUploadSchema = z.array(
+  z.object({
+    id: z.string().regex(/^[A-Za-z0-9_-]{11}$/),
+    /** The sample channel it is published on. */
+    channel: z.string(),
+    title: z.string(),
+    views: z.number().int().min(0),
+    viewsPerHour: z.number().min(0),
+    transcript: z.string(),
+  }),
+);
+export type LiveUpload = z.infer<typeof liveUploadSchema>[number] & { audioFile: string };
+
+export function readLiveUploads(): LiveUpload[] {
+  return liveUploadSchema
+    .parse(JSON.parse(fs.readFileSync(LIVE_UPLOADS_FILE, 'utf8')))
+    .map((u) => ({ ...u, audioFile: path.join(SAMPLE_AUDIO_DIR, `${u.id}.mp3`) }));
+}
 
 const sampleSchema = z.array(
   z.object({
@@ -55,7 +76,8 @@ export function readSampleVideos(): SampleVideo[] {
 /** Serves each sample video's audio on `media` and teaches `openai` its transcript. */
 export function registerSampleVideos(media: MediaHost, openai: OpenAiSimulator): SampleVideo[] {
   const videos = readSampleVideos();
-  for (const video of videos) {
+  // The live uploads are served from the start too: a page nobody links to yet is harmless.
+  for (const video of [...videos, ...readLiveUploads()]) {
     const bytes = fs.readFileSync(video.audioFile);
     media.add(video.id, bytes, { ext: 'mp3', title: video.title });
     openai.registerAudio(bytes, video.transcript);
