@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { JOB_TYPES, type JobType } from '../config/providers';
 import { isPriority, type Priority } from '../config/priorities';
-import { players, type CompetitiveVideo } from '../db/schema';
+import type { CompetitiveVideo } from '../db/schema';
 import { analyseLongTranscript, parseCompetitorAnalysis, type CompetitorAnalysis, type FlaggedName } from '../recommendations/analysis';
 import { createRecommendationEngine } from '../recommendations/engine';
 import { RECOMMENDATION_THRESHOLDS } from '../recommendations/rules';

@@ -16,29 +16,20 @@ const limitOverride = z
   .partial()
   .strict();
 
-const limitsOverrides = z
-  .string()
-  .transform((raw, ctx) => {
-    try {
-      return JSON.parse(raw) as unknown;
-    } catch {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'is not valid JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(z.enum(PROVIDERS), limitOverride));
+/** A variable holding JSON: "is not valid JSON" names it before its shape is checked. */
+const jsonText = z.string().transform((raw, ctx) => {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'is not valid JSON' });
+    return z.NEVER;
+  }
+});
+
+const limitsOverrides = jsonText.pipe(z.record(z.enum(PROVIDERS), limitOverride));
 
 /** Partial policies merge onto DEFAULT_APPROVAL_POLICY: {"beforeRender":{"bargain":true},"beforePublish":{"instagram":true}}. */
-const approvalPolicy = z
-  .string()
-  .transform((raw, ctx) => {
-    try {
-      return JSON.parse(raw) as unknown;
-    } catch {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'is not valid JSON' });
-      return z.NEVER;
-    }
-  })
+const approvalPolicy = jsonText
   .pipe(
     z
       .object({

@@ -11,7 +11,7 @@ import { competitiveVideos, nameAliases, players } from '../db/schema';
 import { BadInputError, NotFoundError } from '../shared/errors';
 import { parseCompetitorAnalysis, storedAnalysisSchema, type FlaggedName } from './analysis';
 import { createNameResolver, normalizeName, type NameResolver } from './names';
-import { resolveAnalysisPlayers } from './save-video';
+import { annotateAnalysis, resolveAnalysisPlayers } from './save-video';
 
 /** The resolver every step uses: today's roster, the nickname table and the taught aliases. */
 export async function loadNameResolver(db: Db): Promise<{ resolver: NameResolver; rosterSize: number }> {
@@ -111,22 +111,18 @@ export async function teachAlias(db: Db, input: { mention: string; player: strin
         continue;
       }
       const analysis = parseCompetitorAnalysis({ ...stored.data, players: stored.data.players.map(({ playerId: _id, ...p }) => p) });
-      const resolution = resolveAnalysisPlayers(resolver, analysis);
-      const players_ = analysis.players.map((p, i) => {
-        const r = resolution[i]!;
-        return { ...p, playerId: r.status === 'resolved' ? r.playerId : null };
-      });
-      const flagged: FlaggedName[] = analysis.players.flatMap((p, i) => {
-        const r = resolution[i]!;
-        if (r.status === 'resolved' || r.status === 'not_a_name') return [];
-        return [{ name: p.name, team: p.team, reason: r.status, candidates: r.status === 'ambiguous' ? r.candidates : [] }];
-      });
+      const {
+        stored: annotated,
+        playersMentioned,
+        ambiguousNames,
+      } = annotateAnalysis(analysis, resolveAnalysisPlayers(resolver, analysis));
       await tx
         .update(competitiveVideos)
         .set({
-          analysis: { ...stored.data, players: players_ },
-          playersMentioned: [...new Set(players_.flatMap((p) => (p.playerId ? [p.playerId] : [])))],
-          ambiguousNames: flagged,
+          // Keep what the analysis counted as skipped; only the players' resolution changes.
+          analysis: { ...stored.data, players: annotated.players },
+          playersMentioned,
+          ambiguousNames,
           updatedAt: sql`now()`,
         })
         .where(eq(competitiveVideos.id, video.id));

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Db } from '../db/client';
 import { competitiveVideos, type CompetitiveVideo } from '../db/schema';
 import { parseInput, parseJsonText, readInputFile } from '../validation';
-import { parseCompetitorAnalysis, storedAnalysisSchema, type FlaggedName, type StoredAnalysis } from './analysis';
+import { parseCompetitorAnalysis, storedAnalysisSchema, type CompetitorAnalysis, type FlaggedName, type StoredAnalysis } from './analysis';
 import type { NameResolution, NameResolver } from './names';
 import { InvalidVideoError } from '../shared/errors';
 import { COMPETITOR_PLATFORMS, type CompetitorVideoStatus } from '../shared/statuses';
@@ -91,6 +91,32 @@ export function resolveAnalysisPlayers(
   return analysis.players.map((p) => resolver.resolve(p.name, { team: p.team }));
 }
 
+/**
+ * An analysis with each player's resolution applied: the stored form (roster id or null per
+ * player), the ids mentioned, and the names flagged for a human. Saving a video and teaching
+ * an alias (name-directory.ts) both write these three from the same resolution.
+ */
+export function annotateAnalysis(
+  analysis: CompetitorAnalysis,
+  resolution: readonly NameResolution[],
+): { stored: StoredAnalysis; playersMentioned: string[]; ambiguousNames: FlaggedName[] } {
+  const stored: StoredAnalysis = {
+    ...analysis,
+    players: analysis.players.map((p, i) => {
+      const r = resolution[i]!;
+      return { ...p, playerId: r.status === 'resolved' ? r.playerId : null };
+    }),
+  };
+  const playersMentioned = [...new Set(stored.players.flatMap((p) => (p.playerId ? [p.playerId] : [])))];
+  const ambiguousNames: FlaggedName[] = analysis.players.flatMap((p, i) => {
+    const r = resolution[i]!;
+    // A club or a word like "Jornada" is nobody: it stays in the stored analysis (playerId null), no human needs to look.
+    if (r.status === 'resolved' || r.status === 'not_a_name') return [];
+    return [{ name: p.name, team: p.team, reason: r.status, candidates: r.status === 'ambiguous' ? r.candidates : [] }];
+  });
+  return { stored, playersMentioned, ambiguousNames };
+}
+
 export async function saveCompetitorVideo(db: Db, input: SaveCompetitorVideoInput, now = new Date()): Promise<CompetitiveVideo> {
   const videoParsed = competitorVideoSchema.safeParse(input);
   if (!videoParsed.success) {
@@ -105,21 +131,9 @@ export async function saveCompetitorVideo(db: Db, input: SaveCompetitorVideoInpu
 
   // What a long transcript's merge left out rides along with the analysis (analyseLongTranscript).
   const skipped = storedAnalysisSchema.shape.skipped.safeParse((input.analysis as { skipped?: unknown } | null)?.skipped);
-  const stored: StoredAnalysis = {
-    ...analysis,
-    ...(skipped.success && skipped.data ? { skipped: skipped.data } : {}),
-    players: analysis.players.map((p, i) => {
-      const r = input.resolution[i]!;
-      return { ...p, playerId: r.status === 'resolved' ? r.playerId : null };
-    }),
-  };
-  const playersMentioned = [...new Set(stored.players.flatMap((p) => (p.playerId ? [p.playerId] : [])))];
-  const ambiguousNames: FlaggedName[] = analysis.players.flatMap((p, i) => {
-    const r = input.resolution[i]!;
-    // A club or a word like "Jornada" is nobody: it stays in the stored analysis (playerId null), no human needs to look.
-    if (r.status === 'resolved' || r.status === 'not_a_name') return [];
-    return [{ name: p.name, team: p.team, reason: r.status, candidates: r.status === 'ambiguous' ? r.candidates : [] }];
-  });
+  const annotated = annotateAnalysis(analysis, input.resolution);
+  const stored: StoredAnalysis = { ...annotated.stored, ...(skipped.success && skipped.data ? { skipped: skipped.data } : {}) };
+  const { playersMentioned, ambiguousNames } = annotated;
 
   const values = {
     ...parseSource(input),

@@ -354,19 +354,21 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       }),
     );
 
+    const caption = plan.jobConfig.caption ?? `${brief.caption}\n\n${brief.hashtags.join(' ')}`.trim();
+    /** What an editor sees at an approval step: the brief's words, and the video once there is one. */
+    const reviewOf = (stage: ApprovalStage, videoUrl: string | null, on: PublishPlatform[]): ApprovalReview => ({
+      stage,
+      requestedAt: new Date(Date.now()).toISOString(),
+      title: brief.title,
+      caption,
+      videoPrompt: brief.videoPrompt,
+      videoUrl,
+      platforms: on,
+    });
+
     if (deadlinePassed(plan)) return expire();
     if (plan.approval?.beforeRender) {
-      const caption = plan.jobConfig.caption ?? `${brief.caption}\n\n${brief.hashtags.join(' ')}`.trim();
-      const review: ApprovalReview = {
-        stage: 'render',
-        requestedAt: new Date(Date.now()).toISOString(),
-        title: brief.title,
-        caption,
-        videoPrompt: brief.videoPrompt,
-        videoUrl: null,
-        platforms,
-      };
-      const verdict = await awaitApproval(review, plan.deadline);
+      const verdict = await awaitApproval(reviewOf('render', null, platforms), plan.deadline);
       if (verdict === 'timeout') return expire();
       if (verdict === 'reject') return reject('render', platforms);
       if (deadlinePassed(plan)) return expire();
@@ -391,7 +393,6 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     if (showsWaiting) setPhase('publishing', null, null);
     else setPhase('publishing');
     state.currentJobId = null;
-    const caption = plan.jobConfig.caption ?? `${brief.caption}\n\n${brief.hashtags.join(' ')}`.trim();
     const publishOn = (list: readonly PublishPlatform[]) =>
       Promise.allSettled(
         list.map((platform) =>
@@ -416,16 +417,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     } else {
       const free = platforms.filter((p) => !needsApproval.includes(p));
       const posting = publishOn(free);
-      const review: ApprovalReview = {
-        stage: 'publish',
-        requestedAt: new Date(Date.now()).toISOString(),
-        title: brief.title,
-        caption,
-        videoPrompt: brief.videoPrompt,
-        videoUrl: video.videoUrl,
-        platforms: needsApproval,
-      };
-      const verdict = await awaitApproval(review, null);
+      const verdict = await awaitApproval(reviewOf('publish', video.videoUrl, needsApproval), null);
       setPhase('publishing', null, null);
       const approved = verdict === 'approve' ? await publishOn(needsApproval) : [];
       if (verdict !== 'approve') rejectedPlatforms = needsApproval;
