@@ -17,6 +17,8 @@ interface OpenJobRow {
   workflowId: string;
   recommendationId: string | null;
   title: string | null;
+  /** The rule that proposed the recommendation (ourData.explanation.rule), when one did. */
+  why: string | null;
   step: string;
   jobType: string;
   provider: string;
@@ -91,6 +93,7 @@ interface FailureRow {
 }
 
 const JOB_COLUMNS = `q.id, q.workflow_id AS "workflowId", q.recommendation_id AS "recommendationId", r.title,
+  r.our_data->'explanation'->>'rule' AS why,
   q.step, q.job_type AS "jobType", q.api_provider AS provider, q.priority, q.status,
   q.attempts::int, q.max_attempts::int AS "maxAttempts", q.created_at AS "createdAt", q.started_at AS "startedAt",
   q.schedule_after AS "scheduleAfter", q.deadline`;

@@ -380,7 +380,7 @@
     tr.dataset.status = job.status;
     set(0, h('span', { class: `prio ${job.priority}`, text: job.priority }));
     cells[1].className = 'title';
-    cells[1].title = `${job.title || ''} · ${job.step} · job ${job.id}`;
+    cells[1].title = `${job.title || ''} · ${job.step} · job ${job.id}${job.why ? `\nWhy: ${job.why}` : ''}`;
     set(1, `${job.title || shortId(job.recommendationId)} · `, h('span', { class: 'muted', text: job.step }));
     set(2, job.provider);
     set(3, h('span', { class: `status ${job.status}`, text: job.isStuck ? 'stuck' : job.status }));

@@ -104,6 +104,10 @@ export function planDailyBargains(input: {
         pointsPerMillion: a.pointsPerMillion,
         injuryStatus: player.injuryStatus,
         reasons: a.reasons,
+        explanation: {
+          rule: "bargain: among the day's best points per million of fit starters (the daily bargains)",
+          because: [`#${i + 1} de hoy`, ...a.reasons],
+        },
       },
       dedupeKey: bargainDedupeKey(player.id, input.day),
     },

@@ -98,6 +98,10 @@ describe('daily bargains (golden, shipped roster)', () => {
       pointsPerMillion: 11.6,
       injuryStatus: 'fit',
       reasons: ['11.6 puntos por millón (≥ 4)', 'forma reciente 6.4 pts/jornada (≥ 6)', 'titular: 78% de los minutos'],
+      explanation: {
+        rule: "bargain: among the day's best points per million of fit starters (the daily bargains)",
+        because: ['#1 de hoy', '11.6 puntos por millón (≥ 4)', 'forma reciente 6.4 pts/jornada (≥ 6)', 'titular: 78% de los minutos'],
+      },
     });
     expect(result.created.map((r) => (r.ourData as { pointsPerMillion: number }).pointsPerMillion)).toEqual([11.6, 10.97, 7.75]);
     await expectWorkflowsStarted(result.ids);

@@ -282,11 +282,15 @@ describe('queue transitions (0002)', () => {
       `SELECT provider, cancellable, submit_repeatable FROM provider_limits ORDER BY provider`,
     );
     expect(rows).toEqual([
+      { provider: 'api_football', cancellable: true, submit_repeatable: true },
+      { provider: 'audio_fetch', cancellable: true, submit_repeatable: true },
       { provider: 'instagram', cancellable: true, submit_repeatable: true },
+      { provider: 'instagram_graph', cancellable: true, submit_repeatable: true },
       { provider: 'openai', cancellable: true, submit_repeatable: true },
       { provider: 'tiktok', cancellable: true, submit_repeatable: false },
       { provider: 'veo3', cancellable: false, submit_repeatable: false },
       { provider: 'youtube', cancellable: true, submit_repeatable: false },
+      { provider: 'youtube_data', cancellable: true, submit_repeatable: true },
     ]);
   });
 
