@@ -244,12 +244,13 @@
     tr.append(h('td', { class: 'title', text: m.mention }), h('td'), h('td'), h('td'), h('td'));
     const input = h('input', {
       type: 'text',
-      placeholder: m.candidates[0] || 'player id or name',
+      placeholder: m.candidates.length ? `e.g. ${m.candidates[0]}` : 'player id or name',
       'aria-label': `Player for ${m.mention}`,
     });
     const teach = h('button', { type: 'button', 'data-testid': 'teach-button', text: 'Teach' });
     teach.addEventListener('click', async () => {
-      const player = input.value.trim() || m.candidates[0];
+      // Never a candidate by default: an ambiguous name is settled by the editor's choice, not the first in a list.
+      const player = input.value.trim();
       if (!player) return toast('Type the player id or name first', true);
       teach.disabled = true;
       try {

@@ -200,6 +200,8 @@ const STOP_WORDS = new Set(
     'champions',
     'copa',
     'supercopa',
+    'ultima',
+    'hora',
     'europa',
     'derbi',
     'clasico',

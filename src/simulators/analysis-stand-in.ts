@@ -88,7 +88,7 @@ const NOT_NAMES = new Set(
     'como comentarios con cracks cuidado cuando dadle de del donde dos el ella ellos empezamos en esa ese eso esta este ' +
     'es esto familia fantasy fichad fichadlo gente hablamos hola hostia hoy jornada la laliga las liga like lo locura los ' +
     'madre manana mantened mantenedlo mas me merece mi mira mirad mister muy nada no nos o ojo ojito os otro otra para ' +
-    'pero por porque que regalado si sin suscribete tambien todo todos top tres u un una uno urgente vale vamos vended ' +
+    'pero por porque que regalado si sin suscribete tambien todo todos top tres u ultima un una uno urgente vale vamos vended ' +
     'vendedlo venga y ya yo ' +
     // English openers and verbs a sentence starts with
     'a an and avoid buy but he hello hey hi his hold is it keep let lets must my no now ok our sell she so steal that ' +

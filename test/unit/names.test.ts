@@ -160,7 +160,7 @@ describe('a roster the project has never seen: no aliases of its own', () => {
   });
 
   it('skips clubs and capitalised words that are nobody, in Spanish and English', () => {
-    for (const word of ['Jornada', 'Hoy', 'Fantasy', 'Mister', 'Today', 'The', 'Captain']) {
+    for (const word of ['Jornada', 'Hoy', 'Fantasy', 'Mister', 'Today', 'The', 'Captain', 'Última']) {
       expect(bare.resolve(word), word).toEqual({ status: 'not_a_name', reason: 'stop_word' });
     }
     for (const club of ['Atleti', 'Betis', 'Barça']) expect(bare.resolve(club), club).toEqual({ status: 'not_a_name', reason: 'team' });
