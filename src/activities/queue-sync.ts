@@ -141,8 +141,11 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
         .where(and(eq(competitiveRecommendations.id, input.recommendationId), eq(competitiveRecommendations.status, 'pending')));
     },
 
-    async markPublished(input: { recommendationId: string }): Promise<void> {
-      await setStatus(input.recommendationId, 'published', { publishedAt: new Date() });
+    /** Published everywhere, or partially_published with each failed platform's error. */
+    async markPublished(input: { recommendationId: string; failedPlatforms?: Array<{ platform: string; error: string }> }): Promise<void> {
+      const failed = input.failedPlatforms ?? [];
+      const error = failed.length ? `not published on ${failed.map((f) => `${f.platform} (${f.error})`).join('; ')}` : null;
+      await setStatus(input.recommendationId, failed.length ? 'partially_published' : 'published', { publishedAt: new Date(), error });
     },
 
     /** Closes the recommendation and every open job of its workflow (cancelled, failed, expired or rejected). */

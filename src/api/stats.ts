@@ -203,16 +203,38 @@ async function awaitingApproval(pool: pg.Pool): Promise<ApprovalRow[]> {
   return rows;
 }
 
+export interface PartialRow {
+  id: string;
+  title: string;
+  priority: string;
+  workflowId: string | null;
+  publishedAt: Date | null;
+  /** "not published on youtube (…)": each failed platform with its error. */
+  error: string | null;
+}
+
+/** Videos posted on some platforms but not others in the last two days: an alert until someone acts. */
+async function partiallyPublished(pool: pg.Pool): Promise<PartialRow[]> {
+  const { rows } = await pool.query<PartialRow>(
+    `SELECT id, title, priority, workflow_id AS "workflowId", published_at AS "publishedAt", error
+       FROM competitive_recommendations
+      WHERE status = 'partially_published' AND coalesce(published_at, updated_at) > now() - interval '48 hours'
+      ORDER BY coalesce(published_at, updated_at) DESC LIMIT 20`,
+  );
+  return rows;
+}
+
 /** Everything the dashboard draws, in one round trip per poll. */
 export async function dashboardSnapshot(pool: pg.Pool) {
-  const [jobs, calendar, providers, failures, approvals] = await Promise.all([
+  const [jobs, calendar, providers, failures, approvals, partial] = await Promise.all([
     openJobs(pool),
     calendar24h(pool),
     providerPanels(pool),
     recentFailures(pool),
     awaitingApproval(pool),
+    partiallyPublished(pool),
   ]);
-  return { generatedAt: new Date(), jobs, stuck: jobs.filter((j) => j.isStuck), calendar, providers, failures, approvals };
+  return { generatedAt: new Date(), jobs, stuck: jobs.filter((j) => j.isStuck), calendar, providers, failures, approvals, partial };
 }
 
 /** One job, its recommendation and its history (job_events), or null. */

@@ -134,7 +134,7 @@
   function render(s) {
     renderApprovals(s.approvals || []);
     renderNames(s.unknownNames || []);
-    renderAlerts(s.stuck, s.workers);
+    renderAlerts(s.stuck, s.workers, s.partial || []);
     renderProviders(s.providers, s.workers);
     renderQueue(s.jobs);
     renderCalendar(s.calendar);
@@ -267,9 +267,17 @@
     return tr;
   }
 
-  function renderAlerts(stuck, workers) {
+  function renderAlerts(stuck, workers, partial) {
     $('alerts').replaceChildren(
       ...workerAlerts(workers),
+      ...partial.map((r) =>
+        h(
+          'div',
+          { class: 'alert', 'data-testid': 'partial-alert', 'data-recommendation-id': r.id },
+          `⚠ Partly published: ${r.priority} ${r.title} · ${r.error || 'some platforms failed'} `,
+          r.workflowId ? workflowLink(r.workflowId) : '',
+        ),
+      ),
       ...stuck.map((j) =>
         h(
           'div',

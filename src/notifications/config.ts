@@ -1,7 +1,7 @@
 /**
  * Which events are announced where, from the environment:
  *   SLACK_WEBHOOK_URL, DISCORD_WEBHOOK_URL   a channel is on when its URL is set
- *   NOTIFY_EVENTS                            default "completed,failed,stuck,expired,approval"
+ *   NOTIFY_EVENTS                            default "completed,partially_published,failed,stuck,expired,approval"
  *   SLACK_NOTIFY_EVENTS, DISCORD_NOTIFY_EVENTS  per-channel override of NOTIFY_EVENTS
  * Parsed here rather than in config/env.ts because only the notification
  * activities and their starters read it.
@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { ConfigError } from '../shared/errors';
 
 /** approval: a recommendation waits for an editor's decision (before its render, or before posting). */
-export const NOTIFICATION_EVENTS = ['completed', 'failed', 'stuck', 'expired', 'approval'] as const;
+export const NOTIFICATION_EVENTS = ['completed', 'partially_published', 'failed', 'stuck', 'expired', 'approval'] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 export const CHANNELS = ['slack', 'discord'] as const;
 export type Channel = (typeof CHANNELS)[number];

@@ -27,6 +27,7 @@ export function notificationEventKey(event: NotificationEvent, subjectId: string
 
 const EVENT_LABEL: Record<NotificationEvent, string> = {
   completed: '✅ Completed',
+  partially_published: '⚠️ Partly published',
   failed: '❌ Failed',
   stuck: '⚠️ Stuck',
   expired: '⌛ Expired',

@@ -2,7 +2,7 @@
  * How the recommendations are doing: counts by status, type and priority,
  * conversion to published and time to publish (`reelflow recommendations stats`).
  */
-import { eq, sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import { PRIORITIES, type Priority } from '../config/priorities';
 import type { Db } from '../db/client';
 import { competitiveRecommendations } from '../db/schema';
@@ -41,7 +41,8 @@ export async function readRecommendationStats(db: Db): Promise<RecommendationSta
       >`avg(extract(epoch FROM ${competitiveRecommendations.publishedAt} - ${competitiveRecommendations.createdAt}))::float8`,
     })
     .from(competitiveRecommendations)
-    .where(eq(competitiveRecommendations.status, 'published'));
+    // A partly published video was published: it counts for the time it took.
+    .where(inArray(competitiveRecommendations.status, ['published', 'partially_published']));
 
   const byStatus: Record<string, number> = zeroes(RECOMMENDATION_STATUSES);
   const byType: Record<string, number> = zeroes(RECOMMENDATION_TYPES);
@@ -53,7 +54,7 @@ export async function readRecommendationStats(db: Db): Promise<RecommendationSta
     byType[g.type] = (byType[g.type] ?? 0) + g.n;
     byPriority[g.priority as Priority] += g.n;
   }
-  const published = byStatus.published ?? 0;
+  const published = (byStatus.published ?? 0) + (byStatus.partially_published ?? 0);
   return {
     total,
     byStatus,

@@ -32,6 +32,8 @@ export type RecommendationPhase =
   /** An editor must approve (the brief before the paid render, or the video before it is posted): see approvalUpdate. */
   | 'awaiting_approval'
   | 'published'
+  /** Posted on some platforms, not on others (the failed ones' errors are in the result and on their jobs). */
+  | 'partially_published'
   | 'failed'
   | 'cancelled'
   | 'expired'

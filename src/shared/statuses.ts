@@ -13,14 +13,27 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export const OPEN_JOB_STATUSES = ['queued', 'processing'] as const satisfies readonly JobStatus[];
 export type OpenJobStatus = (typeof OPEN_JOB_STATUSES)[number];
 
-/** rejected: an editor said no at an approval step (nothing more is spent on it). */
-export const RECOMMENDATION_STATUSES = ['pending', 'in_production', 'published', 'expired', 'failed', 'cancelled', 'rejected'] as const;
+/**
+ * rejected: an editor said no at an approval step (nothing more is spent on it).
+ * partially_published: posted on some platforms, failed on others (each one's error is on its job).
+ */
+export const RECOMMENDATION_STATUSES = [
+  'pending',
+  'in_production',
+  'published',
+  'partially_published',
+  'expired',
+  'failed',
+  'cancelled',
+  'rejected',
+] as const;
 export type RecommendationStatus = (typeof RECOMMENDATION_STATUSES)[number];
 /** A recommendation that may still be made (and so may still start or own a workflow). */
 export const OPEN_RECOMMENDATION_STATUSES = ['pending', 'in_production'] as const satisfies readonly RecommendationStatus[];
 /** A recommendation whose story is over: nothing will change it again. */
 const FINAL_RECOMMENDATION_STATUSES = [
   'published',
+  'partially_published',
   'expired',
   'failed',
   'cancelled',

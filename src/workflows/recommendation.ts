@@ -52,7 +52,7 @@ export interface RecommendationInput {
 }
 
 export interface RecommendationOutcome {
-  status: 'published' | 'expired' | 'rejected';
+  status: 'published' | 'partially_published' | 'expired' | 'rejected';
   videoUrl: string | null;
   posts: PublishedPost[];
   failedPlatforms: Array<{ platform: PublishPlatform; error: string }>;
@@ -277,7 +277,11 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   }
 
   /** Slack/Discord message through its own workflow: a webhook outage delays it, never loses it. */
-  async function notify(event: 'completed' | 'failed' | 'expired' | 'approval', error: string | null, subject = '') {
+  async function notify(
+    event: 'completed' | 'partially_published' | 'failed' | 'expired' | 'approval',
+    error: string | null,
+    subject = '',
+  ) {
     await notifyFromWorkflow({
       eventKey: notificationEventKey(event, subject ? `${recommendationId}:${subject}` : recommendationId),
       event,
@@ -442,16 +446,15 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
         `no platform published the video: ${failedPlatforms.map((f) => `${f.platform}: ${f.error}`).join('; ')}`,
       );
     }
-    await sync.markPublished({ recommendationId });
-    setPhase('published');
-    await notify('completed', failedPlatforms.length ? `not published on ${failedPlatforms.map((f) => f.platform).join(', ')}` : null);
-    return {
-      status: 'published',
-      videoUrl: video.videoUrl,
-      posts,
-      failedPlatforms,
-      ...(rejectedPlatforms.length ? { rejectedPlatforms } : {}),
-    };
+    // Posted somewhere but not everywhere: its own state, so nobody reads "published" and misses the gap.
+    // Histories recorded before it existed ended as published (with the same notification key).
+    const partial = failedPlatforms.length > 0 && wf.patched('partially-published-status');
+    await sync.markPublished({ recommendationId, ...(partial ? { failedPlatforms } : {}) });
+    const status = partial ? 'partially_published' : 'published';
+    setPhase(status);
+    const gap = failedPlatforms.map((f) => `${f.platform}: ${f.error}`).join('; ');
+    await notify(partial ? 'partially_published' : 'completed', failedPlatforms.length ? `not published on ${gap}` : null);
+    return { status, videoUrl: video.videoUrl, posts, failedPlatforms, ...(rejectedPlatforms.length ? { rejectedPlatforms } : {}) };
   }
 
   function activitiesFor<T>(provider: Provider, plan: RecommendationPlan) {

@@ -283,7 +283,7 @@ describe('recommendation engine (golden, shipped sample)', () => {
     const stats = await readRecommendationStats(db());
     expect(stats).toEqual({
       total: 7,
-      byStatus: { pending: 5, in_production: 0, published: 2, expired: 0, failed: 0, cancelled: 0, rejected: 0 },
+      byStatus: { pending: 5, in_production: 0, published: 2, partially_published: 0, expired: 0, failed: 0, cancelled: 0, rejected: 0 },
       byType: { counter_argument: 3, trend_jump: 1, player_spotlight: 2, viral_response: 1, bargain: 0, breaking_news: 0 },
       byPriority: { P0: 2, P1: 3, P2: 2, P3: 0 },
       published: 2,

@@ -298,6 +298,13 @@ describe('recommendation workflow', () => {
     const result = await h.client.workflow.getHandle(workflowId).result();
     expect(result.posts.map((p: { platform: string }) => p.platform)).toEqual(['tiktok']);
     expect(result.failedPlatforms[0].platform).toBe('instagram');
+    // Posted on TikTok only: partially_published, in the row, the search attribute and the result, with Instagram's error.
+    expect(result.status).toBe('partially_published');
+    const row = await recRow(recommendation.id);
+    expect(row).toMatchObject({ status: 'partially_published' });
+    expect(row.error).toMatch(/^not published on instagram \(instagram: /);
+    const described = await h.client.workflow.getHandle(workflowId).describe();
+    expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.phase)).toBe('partially_published');
     const ig = (await jobsOf(recommendation.id)).find((j) => j.step === 'publish:instagram')!;
     expect(ig).toMatchObject({ status: 'failed', attempts: 3 });
     expect(ig.error).toMatch(/instagram/);

@@ -1,0 +1,2 @@
+ALTER TABLE "competitive_recommendations" DROP CONSTRAINT "competitive_recommendations_status_check";--> statement-breakpoint
+ALTER TABLE "competitive_recommendations" ADD CONSTRAINT "competitive_recommendations_status_check" CHECK ("competitive_recommendations"."status" IN ('pending','in_production','published','partially_published','expired','failed','cancelled','rejected'));
