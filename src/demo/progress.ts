@@ -79,22 +79,29 @@ export interface RunOutcome {
 }
 
 /**
- * What this run made and what failed, and nothing else: only the ids this run
- * enqueued, created since it started. A second run used to report the
- * failures of the first.
+ * What this run made and what failed, and nothing else: the ids this run
+ * enqueued, created since it started (a second run used to report the
+ * failures of the first), plus `resumed`: ideas an interrupted earlier run left
+ * open, which this run finished (their jobs count when this run touched them).
  */
-export async function runOutcome(database: Database, ids: readonly string[], since: Date): Promise<RunOutcome> {
+export async function runOutcome(
+  database: Database,
+  ids: readonly string[],
+  since: Date,
+  resumed: readonly string[] = [],
+): Promise<RunOutcome> {
   const recs = await database.pool.query<{ status: string; n: number }>(
     `SELECT status, count(*)::int AS n FROM competitive_recommendations
-      WHERE id = ANY($1::uuid[]) AND created_at >= $2 GROUP BY status ORDER BY status`,
-    [ids, since],
+      WHERE id = ANY($1::uuid[]) AND (created_at >= $2 OR id = ANY($3::uuid[])) GROUP BY status ORDER BY status`,
+    [ids, since, resumed],
   );
   const jobs = await database.pool.query<{ failed: number; videos: number }>(
     `SELECT count(*) FILTER (WHERE j.status = 'failed')::int AS failed,
             count(*) FILTER (WHERE j.step = 'generate' AND j.status = 'completed')::int AS videos
        FROM automation_queue j JOIN competitive_recommendations r ON r.id = j.recommendation_id
-      WHERE r.id = ANY($1::uuid[]) AND r.created_at >= $2 AND j.created_at >= $2`,
-    [ids, since],
+      WHERE r.id = ANY($1::uuid[])
+        AND ((r.created_at >= $2 AND j.created_at >= $2) OR (r.id = ANY($3::uuid[]) AND j.updated_at >= $2))`,
+    [ids, since, resumed],
   );
   return {
     recommendations: Object.fromEntries(recs.rows.map((r) => [r.status, r.n])),

@@ -61,5 +61,12 @@ describe('runOutcome', () => {
     const outcome = await runOutcome(t.database, [old, published, failed], runStart);
     expect(outcome).toEqual({ recommendations: { failed: 1, published: 1 }, failedJobs: 1, videos: 2 });
     expect(await runOutcome(t.database, [old], earlier)).toEqual({ recommendations: { failed: 1 }, failedJobs: 1, videos: 0 });
+    // An idea an interrupted earlier run left open, finished by this one: it counts, with the render it completed now.
+    const resumed = await recommendation('published', earlier, [
+      ['analyze', 'completed'],
+      ['generate', 'completed'],
+    ]);
+    const withResumed = await runOutcome(t.database, [published, resumed], runStart, [resumed]);
+    expect(withResumed).toEqual({ recommendations: { published: 2 }, failedJobs: 0, videos: 2 });
   });
 });
