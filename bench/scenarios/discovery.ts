@@ -13,7 +13,7 @@ import { mapLimit } from '../measure';
 import { ensureCompetitorsSchedule } from '../../src/schedule/competitors';
 import { describeSchedule, pauseSchedule, triggerScheduleRun } from '../../src/schedule/schedules';
 import { PROVIDER_LIMITS, START_MARGIN_MS } from '../../src/config/providers';
-import { videoKey } from '../../src/services/competitor-discovery';
+import { videoKey } from '../../src/recommendations/ingest';
 import { competitorVideoWorkflowId, competitorViewsWorkflowId } from '../../src/shared/workflow-ids';
 import type { CompetitorDiscoveryResult } from '../../src/workflows/competitor-discovery';
 import { atMost, type Scenario } from '../scenario';

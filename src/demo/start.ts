@@ -7,7 +7,6 @@
  * Real limits apply (VEO3: 2 at once, 10 s between starts), so you can watch
  * the gate at work. Ctrl-C stops everything but the Temporal server's data.
  */
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { inspect, parseArgs } from 'node:util';
 import pino from 'pino';
@@ -23,6 +22,7 @@ import { createWorkersFromEnv } from '../workers/workers';
 import { startStuckWatch } from '../workers/stuck-watch';
 import { renderProgress, runOutcome } from './progress';
 import { temporalWorkflowsUrl } from '../shared/temporal-ui';
+import { missingTools, PATH_VARIABLE } from '../media/tools';
 import { approveAsDemoEditor } from './approvals';
 import { liveUploads, seedDemo } from './seed';
 import { compareSubmissions, createScreenPrinter, plainText, withoutJsonAnsi } from './screen';
@@ -48,17 +48,9 @@ async function main() {
     }),
   });
   // Competitor audio is fetched with the real tools: say what to install before starting anything.
-  const missing = (['YT_DLP_PATH:yt-dlp', 'FFMPEG_PATH:ffmpeg', 'FFPROBE_PATH:ffprobe'] as const)
-    .map((pair) => {
-      const [variable, tool] = pair.split(':') as [string, string];
-      return { tool, binary: process.env[variable] || tool, variable };
-    })
-    .filter(({ binary }) => spawnSync(binary, ['-version'], { stdio: 'ignore' }).error);
+  const missing = await missingTools((tool) => process.env[PATH_VARIABLE[tool]] || tool);
   if (missing.length) {
-    console.error(
-      `demo: ${missing.map((m) => m.tool).join(', ')} not found. Install: sudo apt-get install yt-dlp ffmpeg ` +
-        `(or point ${missing.map((m) => m.variable).join(', ')} at the executables).`,
-    );
+    for (const err of missing) console.error(`demo: ${err.message.replace(/^audio_fetch: /, '')}`);
     process.exit(1);
   }
   const dataDir = path.resolve(__dirname, '../../.data');

@@ -19,7 +19,21 @@ export interface ToolRun {
 
 /** Which variable names each executable's path, for the "not found" message. */
 export type ToolName = 'yt-dlp' | 'ffmpeg' | 'ffprobe';
-const PATH_VARIABLE: Record<ToolName, string> = { 'yt-dlp': 'YT_DLP_PATH', ffmpeg: 'FFMPEG_PATH', ffprobe: 'FFPROBE_PATH' };
+export const PATH_VARIABLE: Record<ToolName, string> = { 'yt-dlp': 'YT_DLP_PATH', ffmpeg: 'FFMPEG_PATH', ffprobe: 'FFPROBE_PATH' };
+
+/** The tools that do not start at all (not installed, or not at the path given), as toolMissing errors. */
+export async function missingTools(binaryOf: (tool: ToolName) => string): Promise<ProviderError[]> {
+  const tools = Object.keys(PATH_VARIABLE) as ToolName[];
+  const failures = await Promise.all(
+    tools.map((tool) =>
+      runTool(tool, binaryOf(tool), [tool === 'yt-dlp' ? '--version' : '-version']).then(
+        () => null,
+        (err: unknown) => (err instanceof ProviderError && err.details.code === 'tool_missing' ? err : null),
+      ),
+    ),
+  );
+  return failures.filter((e): e is ProviderError => e !== null);
+}
 
 export function toolMissing(tool: ToolName, binary: string): ProviderError {
   // Permanent: no retry installs a package. The message is what an operator needs to act.

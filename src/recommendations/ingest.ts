@@ -18,9 +18,14 @@ import { parseInput, parseJsonText, readInputFile } from '../validation';
 import type { CompetitorVideoInput } from '../workflows/competitor-video';
 import { canonicalVideoUrl } from './save-video';
 
-/** `competitor-video-<16 hex of sha1(canonical URL)>`: every URL form of one video gives the same id. */
+/** The key of a video's workflows (analysis, views): 16 hex of sha1(canonical URL), the same for every URL form. */
+export function videoKey(url: string): string {
+  return createHash('sha1').update(canonicalVideoUrl(url)).digest('hex').slice(0, 16);
+}
+
+/** `competitor-video-<videoKey>`: every URL form of one video gives the same id. */
 export function competitorVideoWorkflowId(url: string): string {
-  return workflowIdOfDigest(createHash('sha1').update(canonicalVideoUrl(url)).digest('hex').slice(0, 16));
+  return workflowIdOfDigest(videoKey(url));
 }
 
 /** A CompetitorVideoInput as read from a file or a request: every field checked, errors naming it. */

@@ -11,10 +11,10 @@
  * as found. The channel's watermark (newest video seen) only narrows what is
  * looked at; it is not what prevents duplicates.
  */
-import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { DiscoveredVideo } from '../providers/discovery';
+import { videoKey } from '../recommendations/ingest';
 import { canonicalVideoUrl } from '../recommendations/save-video';
 import { potentialFromVelocity, raisedPotential, viewVelocity, type ViewReading } from '../recommendations/view-velocity';
 import {
@@ -60,11 +60,6 @@ export interface ChannelCheckResult {
   known: number;
   tooOld: number;
   error: string | null;
-}
-
-/** The key of a video's workflows: 16 hex of sha1(canonical URL), as `competitor ingest` and add-video use. */
-export function videoKey(url: string): string {
-  return createHash('sha1').update(canonicalVideoUrl(url)).digest('hex').slice(0, 16);
 }
 
 export async function listChannelsToCheck(pool: pg.Pool, channelIds?: readonly string[]): Promise<ChannelToCheck[]> {

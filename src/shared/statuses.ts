@@ -30,18 +30,11 @@ export const RECOMMENDATION_STATUSES = [
 export type RecommendationStatus = (typeof RECOMMENDATION_STATUSES)[number];
 /** A recommendation that may still be made (and so may still start or own a workflow). */
 export const OPEN_RECOMMENDATION_STATUSES = ['pending', 'in_production'] as const satisfies readonly RecommendationStatus[];
-/** A recommendation whose story is over: nothing will change it again. */
-const FINAL_RECOMMENDATION_STATUSES = [
-  'published',
-  'partially_published',
-  'expired',
-  'failed',
-  'cancelled',
-  'rejected',
-] as const satisfies readonly RecommendationStatus[];
-
+/** A recommendation whose story is over (every status that is not open): nothing will change it again. */
 export function isFinalRecommendationStatus(status: string): boolean {
-  return (FINAL_RECOMMENDATION_STATUSES as readonly string[]).includes(status);
+  return (
+    (RECOMMENDATION_STATUSES as readonly string[]).includes(status) && !(OPEN_RECOMMENDATION_STATUSES as readonly string[]).includes(status)
+  );
 }
 
 /** Where a watched competitor channel lives; manual channels are fed by add-video only. */

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalVideoUrl } from '../../src/recommendations/save-video';
-import { videoKey } from '../../src/services/competitor-discovery';
+import { videoKey } from '../../src/recommendations/ingest';
 import { COMPETITOR_DISCOVERY_WORKFLOW, COMPETITOR_VIEWS_WORKFLOW, competitorViewsWorkflowId } from '../../src/shared/workflow-ids';
 import type { CompetitorDiscoveryResult } from '../../src/workflows/competitor-discovery';
 import type { CompetitorViewsResult } from '../../src/workflows/competitor-views';

@@ -11,7 +11,8 @@ import { inject } from 'vitest';
 import { canonicalVideoUrl } from '../../src/recommendations/save-video';
 import { ensureCompetitorsSchedule } from '../../src/schedule/competitors';
 import { describeSchedule, pauseSchedule, triggerScheduleRun } from '../../src/schedule/schedules';
-import { videoKey, type ChannelCheckResult } from '../../src/services/competitor-discovery';
+import { videoKey } from '../../src/recommendations/ingest';
+import type { ChannelCheckResult } from '../../src/services/competitor-discovery';
 import {
   COMPETITOR_DISCOVERY_WORKFLOW,
   COMPETITOR_VIEWS_WORKFLOW,

@@ -9,10 +9,9 @@ import { parseInstagramUsername } from '../../src/providers/instagram/discovery-
 import { msUntilPacificMidnight, parseYouTubeChannelInput } from '../../src/providers/youtube/discovery-client';
 import { parseIsoDuration } from '../../src/providers/youtube/discovery-schemas';
 import { FeedFormatError, parseChannelFeed } from '../../src/providers/youtube/feed';
-import { competitorVideoWorkflowId } from '../../src/recommendations/ingest';
+import { competitorVideoWorkflowId, videoKey } from '../../src/recommendations/ingest';
 import { potentialFromVelocity, raisedPotential, viewVelocity } from '../../src/recommendations/view-velocity';
 import { videoPlatform } from '../../src/services/competitor-channels';
-import { videoKey } from '../../src/services/competitor-discovery';
 import { competitorVideoWorkflowId as idOfKey } from '../../src/shared/workflow-ids';
 
 const FEED = `<?xml version="1.0" encoding="UTF-8"?>
