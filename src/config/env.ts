@@ -4,7 +4,17 @@
  */
 import { z } from 'zod';
 import { DEFAULT_APPROVAL_POLICY, RECOMMENDATION_SOURCES, type ApprovalPolicy } from './approval';
-import { PROVIDER_LIMITS, PROVIDERS, PUBLISH_PLATFORMS, type Provider, type ProviderLimits } from './providers';
+import {
+  JOB_TYPES,
+  PROVIDER_LIMITS,
+  PROVIDER_QUOTAS,
+  PROVIDERS,
+  PUBLISH_PLATFORMS,
+  type JobType,
+  type Provider,
+  type ProviderLimits,
+  type QuotaDefinition,
+} from './providers';
 import { ConfigError } from '../shared/errors';
 
 const limitOverride = z
@@ -27,6 +37,43 @@ const jsonText = z.string().transform((raw, ctx) => {
 });
 
 const limitsOverrides = jsonText.pipe(z.record(z.enum(PROVIDERS), limitOverride));
+
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'is not an IANA time zone (e.g. Europe/Madrid)');
+
+/** One quota (PROVIDER_QUOTAS' shape): what REELFLOW_QUOTAS may set or add, each field checked. */
+const quotaDefinition = z
+  .object({
+    provider: z.enum(PROVIDERS),
+    account: z.string().min(1).max(200),
+    window: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('moving'), seconds: z.number().int().positive() }).strict(),
+      z
+        .object({
+          kind: z.literal('calendar'),
+          seconds: z.union([z.number().int().positive().max(86_400, 'a calendar slice is at most a day (86400)'), z.literal('month')]),
+          timeZone,
+        })
+        .strict(),
+    ]),
+    limit: z.number().min(0),
+    costs: z.record(z.enum(Object.keys(JOB_TYPES) as [JobType, ...JobType[]]), z.number().min(0)),
+    lowPriorityShare: z.number().gt(0).max(1),
+    unit: z.enum(['posts', 'units', 'requests', 'credits']),
+    reason: z.string().max(500),
+  })
+  .strict();
+
+/** Per quota name: fields to change on a known quota, or a whole new one (a second account). */
+const quotasOverrides = jsonText.pipe(
+  z.record(z.string().regex(/^[a-z0-9_]{1,63}$/, 'quota names are lowercase letters, digits and _'), quotaDefinition.partial().strict()),
+);
 
 /** Partial policies merge onto DEFAULT_APPROVAL_POLICY: {"beforeRender":{"bargain":true},"beforePublish":{"instagram":true}}. */
 const approvalPolicy = jsonText
@@ -66,6 +113,11 @@ export const envSchema = z.object({
   REELFLOW_TASK_QUEUE: z.string().min(1).default('reelflow'),
   /** JSON object of per-provider overrides, e.g. {"veo3":{"maxConcurrent":2,"minStartIntervalMs":200}}. */
   REELFLOW_LIMITS: limitsOverrides.optional(),
+  /**
+   * JSON object of quota changes by name (PROVIDER_QUOTAS), e.g. {"instagram_posts":{"limit":25}} or
+   * {"veo3_credits_day":{"limit":3000,"lowPriorityShare":0.7}}; a new name must give every field.
+   */
+  REELFLOW_QUOTAS: quotasOverrides.optional(),
   /** How old the capacity workflow's query answer may be. */
   REELFLOW_CAPACITY_REFRESH_MS: z.coerce.number().int().min(200).max(3_600_000).default(5_000),
   /** Who must approve what (src/config/approval.ts); default: ideas from competitors' videos, before the paid render. */
@@ -339,6 +391,34 @@ export function effectiveLimits(env: Pick<Env, 'REELFLOW_LIMITS'>): Record<Provi
   const out = { ...PROVIDER_LIMITS };
   for (const provider of PROVIDERS) {
     out[provider] = { ...PROVIDER_LIMITS[provider], ...(env.REELFLOW_LIMITS?.[provider] ?? {}) };
+  }
+  return out;
+}
+
+/**
+ * The quotas with this deployment's changes applied. A render's budget cost is
+ * KIE_CREDITS_PER_VIDEO (what each job records as its cost) unless a quota sets its own.
+ */
+export function effectiveQuotas(
+  env: Partial<Pick<Env, 'REELFLOW_QUOTAS' | 'KIE_CREDITS_PER_VIDEO'>>,
+): Record<string, QuotaDefinition> {
+  const out: Record<string, QuotaDefinition> = {};
+  for (const [name, quota] of Object.entries(PROVIDER_QUOTAS) as Array<[string, QuotaDefinition]>) {
+    const costs = { ...quota.costs };
+    if (quota.unit === 'credits' && env.KIE_CREDITS_PER_VIDEO !== undefined) {
+      for (const jobType of Object.keys(costs) as JobType[]) costs[jobType] = env.KIE_CREDITS_PER_VIDEO;
+    }
+    out[name] = { ...quota, costs };
+  }
+  for (const [name, change] of Object.entries(env.REELFLOW_QUOTAS ?? {})) {
+    const merged = { ...out[name], ...change };
+    const parsed = quotaDefinition.safeParse(merged);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = ['REELFLOW_QUOTAS', name, ...issue.path].join('.');
+      throw new ConfigError(`${field}: ${out[name] ? issue.message : `a new quota needs every field (${issue.message})`}`);
+    }
+    out[name] = parsed.data as QuotaDefinition;
   }
   return out;
 }

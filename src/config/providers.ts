@@ -272,3 +272,105 @@ export const PUBLISH_JOB_TYPE: Record<PublishPlatform, JobType> = {
   tiktok: 'tiktok_video',
   youtube: 'youtube_short',
 };
+
+/**
+ * Quotas and spend budgets: units a provider (or one of its accounts) allows
+ * per window. The gate grants a slot only when the job's cost fits every quota
+ * that prices its job type; a job that does not fit waits in line (no attempt
+ * spent) and holds back the jobs behind it, so a P0 takes the next free unit.
+ *
+ * Windows are of two kinds:
+ * - moving: at most `limit` units in any `seconds` (Instagram's rolling 24 h);
+ * - calendar: `limit` units per slice of `seconds` counted from local midnight
+ *   in `timeZone` (a day: 86,400), or per calendar month there (`seconds: 'month'`).
+ *
+ * A spend budget is a quota in money units (KIE credits) whose usage is the
+ * cost recorded on each job (automation_queue.cost); `lowPriorityShare` keeps
+ * the rest of it for urgent work: P2/P3 start only while usage plus their cost
+ * stays within limit x share, P0/P1 may use the whole limit, nothing exceeds it.
+ *
+ * The gate's SQL reads provider_quotas and quota_costs, written on every
+ * migrate from this table (with REELFLOW_QUOTAS applied) and editable live in SQL.
+ */
+export interface QuotaDefinition {
+  provider: Provider;
+  /** The account whose quota this is: a job's account is jobConfig.accounts[provider], else 'default'. */
+  account: string;
+  window: { kind: 'moving'; seconds: number } | { kind: 'calendar'; seconds: number | 'month'; timeZone: string };
+  limit: number;
+  /** Units each job type spends (job types of any provider; unlisted ones spend nothing here). */
+  costs: Partial<Record<JobType, number>>;
+  /** Share of the limit P2/P3 jobs may use; 1 keeps no reserve. */
+  lowPriorityShare: number;
+  unit: 'posts' | 'units' | 'requests' | 'credits';
+  /** Why these numbers (README table, `reelflow capacity`). */
+  reason: string;
+}
+
+const DAY = 86_400;
+
+export const PROVIDER_QUOTAS = {
+  instagram_posts: {
+    provider: 'instagram',
+    account: 'default',
+    window: { kind: 'moving', seconds: DAY },
+    limit: 50,
+    costs: { instagram_reel: 1 },
+    lowPriorityShare: 1,
+    unit: 'posts',
+    reason:
+      'content_publishing_limit: quota_total posts per rolling 24 h (the reference says 50; read at run time and reconciled).',
+  },
+  youtube_api_units: {
+    provider: 'youtube',
+    account: 'default',
+    window: { kind: 'calendar', seconds: DAY, timeZone: 'America/Los_Angeles' },
+    limit: 10_000,
+    // Google's pages disagree on videos.insert (1,600 units, or 1 in its own bucket of 100): the larger, until configured.
+    costs: { youtube_short: 1_600, youtube_discovery: 1 },
+    lowPriorityShare: 1,
+    unit: 'units',
+    reason: 'Data API project quota, 10,000 units a day, reset at midnight Pacific; Google cannot be asked what is left.',
+  },
+  tiktok_posts: {
+    provider: 'tiktok',
+    account: 'default',
+    window: { kind: 'calendar', seconds: DAY, timeZone: 'UTC' },
+    limit: 15,
+    costs: { tiktok_video: 1 },
+    lowPriorityShare: 1,
+    unit: 'posts',
+    reason: 'Creator daily post cap, "typically around 15" (third parties say 6 or 25): spam_risk_too_many_posts past it.',
+  },
+  api_football_requests: {
+    provider: 'api_football',
+    account: 'default',
+    window: { kind: 'calendar', seconds: DAY, timeZone: 'UTC' },
+    limit: 100,
+    costs: { api_football_sync: 1 },
+    lowPriorityShare: 1,
+    unit: 'requests',
+    reason: 'Free plan: 100 requests a day (reset time unconfirmed); reconciled with x-ratelimit-requests-remaining.',
+  },
+  veo3_credits_day: {
+    provider: 'veo3',
+    account: 'default',
+    window: { kind: 'calendar', seconds: DAY, timeZone: 'Europe/Madrid' },
+    limit: 6_000,
+    costs: { veo3_chollo: 60, veo3_competitive_response: 60, veo3_player_spotlight: 60 },
+    lowPriorityShare: 0.8,
+    unit: 'credits',
+    reason: 'Spend budget: about 100 renders a day; the last 20 % is kept for P0/P1.',
+  },
+  veo3_credits_month: {
+    provider: 'veo3',
+    account: 'default',
+    window: { kind: 'calendar', seconds: 'month', timeZone: 'Europe/Madrid' },
+    limit: 120_000,
+    costs: { veo3_chollo: 60, veo3_competitive_response: 60, veo3_player_spotlight: 60 },
+    lowPriorityShare: 0.8,
+    unit: 'credits',
+    reason: 'Spend budget: about 2,000 renders a month; the last 20 % is kept for P0/P1.',
+  },
+} as const satisfies Record<string, QuotaDefinition>;
+export type QuotaName = keyof typeof PROVIDER_QUOTAS;

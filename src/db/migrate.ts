@@ -1,16 +1,18 @@
 /**
  * Creates the database if it is missing, applies drizzle/ migrations (a second
  * run is a no-op: drizzle records applied migrations) and writes the limits
- * table into provider_limits so the SQL gate and reports use the same numbers.
+ * table into provider_limits (and the quotas into provider_quotas, quota_costs)
+ * so the SQL gate and reports use the same numbers.
  */
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { PROVIDERS, START_MARGIN_MS, type Provider, type ProviderLimits } from '../config/providers';
+import { PROVIDERS, START_MARGIN_MS, type Provider, type ProviderLimits, type QuotaDefinition } from '../config/providers';
+import { effectiveQuotas } from '../config/env';
 import type { Db } from './client';
 import { connectDatabase } from './client';
-import { providerLimits } from './schema';
+import { providerLimits, providerQuotas, quotaCosts } from './schema';
 
 const MIGRATIONS_FOLDER = path.resolve(__dirname, '../../drizzle');
 
@@ -51,7 +53,40 @@ async function syncProviderLimits(db: Db, limits: Record<Provider, ProviderLimit
   }
 }
 
-export async function migrateDatabase(url: string, limits: Record<Provider, ProviderLimits>): Promise<void> {
+/**
+ * Writes each quota's definition and costs; what the gate learnt at run time
+ * (parked until, the provider's reported figures, units spent) is kept.
+ */
+async function syncProviderQuotas(db: Db, quotas: Record<string, QuotaDefinition>): Promise<void> {
+  for (const [name, q] of Object.entries(quotas)) {
+    const row = {
+      provider: q.provider,
+      account: q.account,
+      windowKind: q.window.kind,
+      windowSeconds: q.window.seconds === 'month' ? null : q.window.seconds,
+      timeZone: q.window.kind === 'calendar' ? q.window.timeZone : 'UTC',
+      quotaLimit: q.limit,
+      lowPriorityShare: q.lowPriorityShare,
+      unit: q.unit,
+      reason: q.reason,
+    };
+    await db.transaction(async (tx) => {
+      await tx
+        .insert(providerQuotas)
+        .values({ name, ...row })
+        .onConflictDoUpdate({ target: providerQuotas.name, set: { ...row, updatedAt: sql`now()` } });
+      await tx.delete(quotaCosts).where(sql`${quotaCosts.quota} = ${name}`);
+      const costs = Object.entries(q.costs).map(([jobType, units]) => ({ quota: name, jobType, units: units! }));
+      if (costs.length) await tx.insert(quotaCosts).values(costs);
+    });
+  }
+}
+
+export async function migrateDatabase(
+  url: string,
+  limits: Record<Provider, ProviderLimits>,
+  quotas: Record<string, QuotaDefinition> = effectiveQuotas({}),
+): Promise<void> {
   await ensureDatabase(url);
   const database = connectDatabase(url, { max: 1 });
   try {
@@ -59,6 +94,7 @@ export async function migrateDatabase(url: string, limits: Record<Provider, Prov
     await database.db.execute(sql`SELECT pg_advisory_lock(hashtext('reelflow.migrate'))`);
     await migrate(database.db, { migrationsFolder: MIGRATIONS_FOLDER });
     await syncProviderLimits(database.db, limits);
+    await syncProviderQuotas(database.db, quotas);
   } finally {
     await database.close();
   }

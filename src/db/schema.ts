@@ -258,6 +258,78 @@ export const providerSlots = pgTable(
   (t) => [index('provider_slots_provider_idx').on(t.provider)],
 );
 
+/**
+ * A quota or spend budget (src/config/providers.ts PROVIDER_QUOTAS, written on
+ * every migrate; editable live). The gate (grant_slots) grants a slot only when
+ * the job's cost fits; parked_until stops a quota the provider itself said is spent.
+ */
+export const providerQuotas = pgTable(
+  'provider_quotas',
+  {
+    name: text('name').primaryKey(),
+    provider: text('provider')
+      .notNull()
+      .references(() => providerLimits.provider),
+    account: text('account').notNull().default('default'),
+    windowKind: text('window_kind').notNull(),
+    /** Moving: the window's length; calendar: the slice from local midnight (null: a calendar month). */
+    windowSeconds: integer('window_seconds'),
+    timeZone: text('time_zone').notNull().default('UTC'),
+    quotaLimit: numeric('quota_limit', { precision: 14, scale: 4, mode: 'number' }).notNull(),
+    lowPriorityShare: real('low_priority_share').notNull().default(1),
+    unit: text('unit').notNull(),
+    reason: text('reason').notNull().default(''),
+    /** The provider said the quota is spent (or a reading showed it): nothing starts before this. */
+    parkedUntil: ts('parked_until'),
+    parkedReason: text('parked_reason'),
+    /** What the provider last reported as left in the window, and when (reconciliation). */
+    reportedRemaining: numeric('reported_remaining', { precision: 14, scale: 4, mode: 'number' }),
+    reportedLimit: numeric('reported_limit', { precision: 14, scale: 4, mode: 'number' }),
+    reportedAt: ts('reported_at'),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('provider_quotas_window_kind_check', sql`${t.windowKind} IN ('moving','calendar')`),
+    check(
+      'provider_quotas_window_seconds_check',
+      sql`(${t.windowSeconds} IS NULL AND ${t.windowKind} = 'calendar') OR ${t.windowSeconds} > 0`,
+    ),
+    check('provider_quotas_quota_limit_check', sql`${t.quotaLimit} >= 0`),
+    check('provider_quotas_low_priority_share_check', sql`${t.lowPriorityShare} > 0 AND ${t.lowPriorityShare} <= 1`),
+  ],
+);
+
+/** Units a job type spends against a quota. */
+export const quotaCosts = pgTable(
+  'quota_costs',
+  {
+    quota: text('quota')
+      .notNull()
+      .references(() => providerQuotas.name, { onDelete: 'cascade', onUpdate: 'cascade' }),
+    jobType: text('job_type').notNull(),
+    units: numeric('units', { precision: 14, scale: 4, mode: 'number' }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('quota_costs_quota_job_type_idx').on(t.quota, t.jobType),
+    check('quota_costs_units_check', sql`${t.units} >= 0`),
+  ],
+);
+
+/** Units spent: one row per job and quota, written when the gate grants the job its slot. */
+export const quotaUsage = pgTable(
+  'quota_usage',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    quota: text('quota')
+      .notNull()
+      .references(() => providerQuotas.name, { onDelete: 'cascade', onUpdate: 'cascade' }),
+    jobId: uuid('job_id').references(() => automationQueue.id, { onDelete: 'set null' }),
+    units: numeric('units', { precision: 14, scale: 4, mode: 'number' }).notNull(),
+    usedAt: ts('used_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('quota_usage_quota_job_idx').on(t.quota, t.jobId), index('quota_usage_quota_used_at_idx').on(t.quota, t.usedAt)],
+);
+
 /** Our roster and bargain data (BargainAnalyzer / API-Sports shape). */
 export const players = pgTable(
   'players',

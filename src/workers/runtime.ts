@@ -1,5 +1,5 @@
 /** Builds what workers and activities share in one process: database, gate, providers, limits. */
-import { effectiveLimits, type Env } from '../config/env';
+import { effectiveLimits, effectiveQuotas, type Env } from '../config/env';
 import { SlotGate } from '../gate/slot-gate';
 import { connectDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
@@ -28,7 +28,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const { env } = opts;
   const log = opts.log ?? createLogger(env.LOG_LEVEL);
   const limits = effectiveLimits(env);
-  if (opts.migrate !== false) await migrateDatabase(env.DATABASE_URL, limits);
+  if (opts.migrate !== false) await migrateDatabase(env.DATABASE_URL, limits, effectiveQuotas(env));
   const database = connectDatabase(env.DATABASE_URL, { max: 20 });
   const gate = new SlotGate(database.pool, env.DATABASE_URL, log);
   await gate.start();

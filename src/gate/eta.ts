@@ -1,0 +1,214 @@
+/**
+ * When each waiting job is expected to start. The gate's own rules, replayed
+ * forward from what the database holds now, provider by provider:
+ *
+ * - the line in grant order (priority, enqueue time), and a head that cannot
+ *   start holds back everything behind it, as grant_slots does;
+ * - a slot frees when its running job is expected to end (started + estimate);
+ * - starts are spaced by the provider's interval (plus the start margin);
+ * - each quota and budget pricing the job: parked until its reset, or full
+ *   until units come back (a calendar window's reset; a moving window's oldest
+ *   units leaving it), with the reserve share for P2/P3;
+ * - a scheduled job not before its schedule.
+ *
+ * Estimates use estimated_duration_seconds, so they are as good as those; the
+ * bench prints how far predictions land from actual starts.
+ */
+import type pg from 'pg';
+
+export type EtaReason = 'slot' | 'spacing' | 'quota' | 'budget' | 'parked' | 'schedule' | 'now';
+
+export interface JobEta {
+  jobId: string;
+  provider: string;
+  /** Null: it can never start as configured (its cost exceeds a quota's whole limit). */
+  eta: Date | null;
+  /** What the start waits for last (the binding constraint). */
+  waitingFor: EtaReason;
+  /** The quota or budget it waits for, when it does. */
+  quota: string | null;
+}
+
+interface LineJob {
+  id: string;
+  provider: string;
+  job_type: string;
+  priority: string;
+  account: string;
+  schedule_after: Date | null;
+  estimated_duration_seconds: number;
+}
+
+interface QuotaRow {
+  name: string;
+  window_kind: 'moving' | 'calendar';
+  window_seconds: number | null;
+  account: string;
+  unit: string;
+  low_priority_share: number;
+  used: string;
+  quota_limit: string;
+  reset_at: Date | null;
+  parked_until: Date | null;
+}
+
+interface SimQuota {
+  name: string;
+  account: string;
+  moving: boolean;
+  windowMs: number;
+  budget: boolean;
+  share: number;
+  limit: number;
+  parkedUntil: number;
+  costs: Map<string, number>;
+  /** Moving: units with the time they were taken (real, then simulated). */
+  events: Array<{ at: number; units: number }>;
+  /** Calendar: [window start, end) and units in it. */
+  windowEnd: number;
+  usedInWindow: number;
+}
+
+const LOW_PRIORITIES = new Set(['P2', 'P3']);
+
+/** ETA of every job in a provider's line (or scheduled into one), keyed by job id. */
+export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<Map<string, JobEta>> {
+  const [limits, held, line, quotas, costs, moving] = await Promise.all([
+    pool.query<{ provider: string; max_concurrent: number; min_start_interval_ms: number; start_margin_ms: number; last_start_at: Date | null }>(
+      'SELECT provider, max_concurrent, min_start_interval_ms, start_margin_ms, last_start_at FROM provider_limits',
+    ),
+    pool.query<{ provider: string; ends_at: Date }>(
+      `SELECT s.provider, greatest(coalesce(s.hold_until, '-infinity'),
+                                   coalesce(q.started_at, s.granted_at) + make_interval(secs => q.estimated_duration_seconds)) AS ends_at
+         FROM provider_slots s JOIN automation_queue q ON q.id = s.job_id`,
+    ),
+    pool.query<LineJob>(
+      `SELECT q.id, q.api_provider AS provider, q.job_type, q.priority, job_account(q) AS account, q.schedule_after,
+              q.estimated_duration_seconds
+         FROM automation_queue q
+        WHERE q.status = 'queued' AND (q.waiting_since IS NOT NULL OR q.schedule_after > now())
+          AND NOT EXISTS (SELECT 1 FROM provider_slots s WHERE s.job_id = q.id)
+        ORDER BY q.priority, q.created_at, q.id`,
+    ),
+    pool.query<QuotaRow>(
+      `SELECT s.name, s.window_kind, s.window_seconds, s.account, s.unit, s.low_priority_share, s.used, s.quota_limit, s.reset_at,
+              s.parked_until
+         FROM quota_status s`,
+    ),
+    pool.query<{ quota: string; job_type: string; units: string }>('SELECT quota, job_type, units FROM quota_costs WHERE units > 0'),
+    pool.query<{ quota: string; used_at: Date; units: string }>(
+      `SELECT u.quota, u.used_at, u.units FROM quota_usage u JOIN provider_quotas q ON q.name = u.quota
+        WHERE q.window_kind = 'moving' AND u.used_at > now() - make_interval(secs => q.window_seconds)
+        ORDER BY u.used_at`,
+    ),
+  ]);
+  const t0 = now.getTime();
+
+  const sim = new Map<string, SimQuota>();
+  for (const q of quotas.rows) {
+    const windowMs = (q.window_seconds ?? 0) * 1_000;
+    sim.set(q.name, {
+      name: q.name,
+      account: q.account,
+      moving: q.window_kind === 'moving',
+      windowMs,
+      budget: q.unit === 'credits',
+      share: Number(q.low_priority_share),
+      limit: Number(q.quota_limit),
+      parkedUntil: q.parked_until ? q.parked_until.getTime() : 0,
+      costs: new Map(),
+      events: [],
+      // A month's length varies: the next reset is what the database says; later ones are approximate.
+      windowEnd: q.reset_at ? q.reset_at.getTime() : t0 + (windowMs || 30 * 86_400_000),
+      usedInWindow: Number(q.used),
+    });
+  }
+  for (const c of costs.rows) sim.get(c.quota)?.costs.set(c.job_type, Number(c.units));
+  for (const u of moving.rows) sim.get(u.quota)?.events.push({ at: u.used_at.getTime(), units: Number(u.units) });
+  // A moving quota's used figure may include the provider's own report: count the difference as spent now.
+  for (const q of sim.values()) {
+    if (!q.moving) continue;
+    const ours = q.events.reduce((n, e) => n + e.units, 0);
+    if (q.usedInWindow > ours) q.events.unshift({ at: t0, units: q.usedInWindow - ours });
+  }
+
+  const out = new Map<string, JobEta>();
+  for (const lim of limits.rows) {
+    const slots: number[] = held.rows.filter((h) => h.provider === lim.provider).map((h) => Math.max(t0, h.ends_at.getTime()));
+    while (slots.length < lim.max_concurrent) slots.push(t0);
+    const spacing = lim.min_start_interval_ms > 0 ? lim.min_start_interval_ms + lim.start_margin_ms : 0;
+    let lastStart = lim.last_start_at ? lim.last_start_at.getTime() : -Infinity;
+    let previous = t0;
+    for (const job of line.rows) {
+      if (job.provider !== lim.provider) continue;
+      slots.sort((a, b) => a - b);
+      const pricing = [...sim.values()].filter((q) => q.account === job.account && q.costs.has(job.job_type));
+      let at = previous;
+      let why: EtaReason = 'now';
+      let quota: string | null = null;
+      const raise = (to: number, reason: EtaReason, name: string | null = null) => {
+        if (to > at) {
+          at = to;
+          why = reason;
+          quota = name;
+        }
+      };
+      // Constraints move the start later only; a few rounds settle them (a quota reset can meet spacing).
+      for (let round = 0; round < 20; round++) {
+        const before = at;
+        raise(slots[0]!, 'slot');
+        raise(lastStart + spacing, 'spacing');
+        if (job.schedule_after) raise(job.schedule_after.getTime(), 'schedule');
+        for (const q of pricing) {
+          raise(q.parkedUntil, 'parked', q.name);
+          const cost = q.costs.get(job.job_type)!;
+          const allowed = q.limit * (LOW_PRIORITIES.has(job.priority) ? q.share : 1);
+          raise(nextFit(q, at, cost, allowed), q.budget ? 'budget' : 'quota', q.name);
+        }
+        if (at === before || !Number.isFinite(at)) break;
+      }
+      out.set(job.id, { jobId: job.id, provider: job.provider, eta: Number.isFinite(at) ? new Date(at) : null, waitingFor: why, quota });
+      if (!Number.isFinite(at)) break;
+      slots[0] = at + job.estimated_duration_seconds * 1_000;
+      lastStart = at;
+      previous = at;
+      for (const q of pricing) spend(q, at, q.costs.get(job.job_type)!);
+    }
+  }
+  return out;
+}
+
+/** The earliest time at or after `at` when `cost` fits `allowed` in the quota; Infinity when it never can. */
+function nextFit(q: SimQuota, at: number, cost: number, allowed: number): number {
+  if (cost > allowed) return Infinity;
+  if (q.moving) {
+    const inWindow = q.events.filter((e) => e.at > at - q.windowMs);
+    let used = inWindow.reduce((n, e) => n + e.units, 0);
+    if (used + cost <= allowed) return at;
+    for (const e of inWindow) {
+      used -= e.units;
+      if (used + cost <= allowed) return e.at + q.windowMs;
+    }
+    return at;
+  }
+  rollWindow(q, at);
+  if (q.usedInWindow + cost <= allowed) return at;
+  return q.windowEnd;
+}
+
+function spend(q: SimQuota, at: number, cost: number): void {
+  if (q.moving) {
+    q.events.push({ at, units: cost });
+    return;
+  }
+  rollWindow(q, at);
+  q.usedInWindow += cost;
+}
+
+/** Calendar windows after the current one start empty (their length: a slice, or about a month). */
+function rollWindow(q: SimQuota, at: number): void {
+  while (at >= q.windowEnd) {
+    q.windowEnd += q.windowMs || 30 * 86_400_000;
+    q.usedInWindow = 0;
+  }
+}
