@@ -160,25 +160,29 @@ LANGUAGE sql STABLE AS $$
 $$;
 --> statement-breakpoint
 
--- Called by grant_slots for the head of a line: true (and the units taken) when
--- the job's cost fits every quota pricing it. Quota rows are locked in name
--- order: one quota may price job types of two providers (YouTube's units).
+-- Called by grant_slots for the head of a line: takes the job's units from
+-- every quota pricing it and returns '{}', or, when the cost does not fit,
+-- takes nothing and returns the quotas it does not fit. Quota rows are locked
+-- in name order: one quota may price job types of two providers (YouTube's units).
 CREATE OR REPLACE FUNCTION take_quota(p_job_id uuid)
-RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE job automation_queue;
+RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE
+  job automation_queue;
+  short text[];
 BEGIN
   SELECT * INTO job FROM automation_queue WHERE id = p_job_id;
   PERFORM 1 FROM provider_quotas q JOIN quota_costs c ON c.quota = q.name
    WHERE c.job_type = job.job_type AND c.units > 0 AND q.account = job_account(job)
    ORDER BY q.name FOR UPDATE OF q;
-  IF EXISTS (SELECT 1 FROM job_quota_fit(job) f WHERE NOT f.fits) THEN
-    RETURN false;
+  SELECT coalesce(array_agg(f.quota), '{}') INTO short FROM job_quota_fit(job) f WHERE NOT f.fits;
+  IF cardinality(short) > 0 THEN
+    RETURN short;
   END IF;
   INSERT INTO quota_usage (quota, job_id, units, used_at)
   SELECT f.quota, p_job_id, coalesce(CASE WHEN q.unit = 'credits' THEN job.cost END, f.cost), clock_timestamp()
     FROM job_quota_fit(job) f JOIN provider_quotas q ON q.name = f.quota
   ON CONFLICT (quota, job_id) DO NOTHING;
-  RETURN true;
+  RETURN '{}';
 END $$;
 --> statement-breakpoint
 
@@ -240,16 +244,21 @@ RETURNS void LANGUAGE sql AS $$
 $$;
 --> statement-breakpoint
 
--- The grant, now also within quotas: a head whose cost does not fit stops the
--- line (priority order kept: nothing behind it jumps it) until units come back
--- (the sweeper re-runs the grant every second).
+-- The grant, now also within quotas: a head whose cost does not fit waits, and
+-- so does every job behind it priced by the same quota (priority order kept:
+-- nothing jumps it to that quota's next unit), until units come back (the
+-- sweeper re-runs the grant every second). Jobs of other accounts go on.
 CREATE OR REPLACE FUNCTION grant_slots(p_provider text, p_lease_ms integer DEFAULT 12000, p_waiter_ttl_ms integer DEFAULT 20000)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   lim provider_limits;
   held integer;
   head uuid;
+  short text[];
   granted uuid[] := '{}';
+  -- Quotas the line found full this round, and the heads that wait for them.
+  full_quotas text[] := '{}';
+  waiting uuid[] := '{}';
 BEGIN
   -- One granter per provider at a time; other providers proceed in parallel.
   PERFORM lock_providers(ARRAY[p_provider]);
@@ -269,10 +278,20 @@ BEGIN
        AND (q.schedule_after IS NULL OR q.schedule_after <= clock_timestamp())
        AND (q.deadline IS NULL OR q.deadline > clock_timestamp())
        AND NOT EXISTS (SELECT 1 FROM provider_slots s WHERE s.job_id = q.id)
+       AND q.id <> ALL (waiting)
+       AND (cardinality(full_quotas) = 0 OR NOT EXISTS (
+             SELECT 1 FROM quota_costs c JOIN provider_quotas pq ON pq.name = c.quota
+              WHERE c.quota = ANY (full_quotas) AND c.job_type = q.job_type AND c.units > 0 AND pq.account = job_account(q)))
      ORDER BY q.priority, q.created_at, q.id
      LIMIT 1;
     EXIT WHEN head IS NULL;
-    EXIT WHEN NOT take_quota(head);
+    short := take_quota(head);
+    IF cardinality(short) > 0 THEN
+      full_quotas := full_quotas || short;
+      waiting := waiting || head;
+      head := NULL;
+      CONTINUE;
+    END IF;
     INSERT INTO provider_slots (job_id, provider, granted_at, lease_expires_at)
     VALUES (head, p_provider, clock_timestamp(), clock_timestamp() + make_interval(secs => p_lease_ms / 1000.0));
     PERFORM start_job(head);

@@ -2,8 +2,8 @@
  * When each waiting job is expected to start. The gate's own rules, replayed
  * forward from what the database holds now, provider by provider:
  *
- * - the line in grant order (priority, enqueue time), and a head that cannot
- *   start holds back everything behind it, as grant_slots does;
+ * - the line in grant order (priority, enqueue time); a job waiting for a
+ *   quota holds back the jobs behind it priced by that quota, as grant_slots does;
  * - a slot frees when its running job is expected to end (started + estimate);
  * - starts are spaced by the provider's interval (plus the start margin);
  * - each quota and budget pricing the job: parked until its reset, or full
@@ -67,6 +67,8 @@ interface SimQuota {
   /** Calendar: [window start, end) and units in it. */
   windowEnd: number;
   usedInWindow: number;
+  /** The latest start placed so far for a job priced by this quota. */
+  lineFloor: number;
 }
 
 const LOW_PRIORITIES = new Set(['P2', 'P3']);
@@ -74,9 +76,13 @@ const LOW_PRIORITIES = new Set(['P2', 'P3']);
 /** ETA of every job in a provider's line (or scheduled into one), keyed by job id. */
 export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<Map<string, JobEta>> {
   const [limits, held, line, quotas, costs, moving] = await Promise.all([
-    pool.query<{ provider: string; max_concurrent: number; min_start_interval_ms: number; start_margin_ms: number; last_start_at: Date | null }>(
-      'SELECT provider, max_concurrent, min_start_interval_ms, start_margin_ms, last_start_at FROM provider_limits',
-    ),
+    pool.query<{
+      provider: string;
+      max_concurrent: number;
+      min_start_interval_ms: number;
+      start_margin_ms: number;
+      last_start_at: Date | null;
+    }>('SELECT provider, max_concurrent, min_start_interval_ms, start_margin_ms, last_start_at FROM provider_limits'),
     pool.query<{ provider: string; ends_at: Date }>(
       `SELECT s.provider, greatest(coalesce(s.hold_until, '-infinity'),
                                    coalesce(q.started_at, s.granted_at) + make_interval(secs => q.estimated_duration_seconds)) AS ends_at
@@ -121,6 +127,7 @@ export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<M
       // A month's length varies: the next reset is what the database says; later ones are approximate.
       windowEnd: q.reset_at ? q.reset_at.getTime() : t0 + (windowMs || 30 * 86_400_000),
       usedInWindow: Number(q.used),
+      lineFloor: t0,
     });
   }
   for (const c of costs.rows) sim.get(c.quota)?.costs.set(c.job_type, Number(c.units));
@@ -137,13 +144,12 @@ export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<M
     const slots: number[] = held.rows.filter((h) => h.provider === lim.provider).map((h) => Math.max(t0, h.ends_at.getTime()));
     while (slots.length < lim.max_concurrent) slots.push(t0);
     const spacing = lim.min_start_interval_ms > 0 ? lim.min_start_interval_ms + lim.start_margin_ms : 0;
-    let lastStart = lim.last_start_at ? lim.last_start_at.getTime() : -Infinity;
-    let previous = t0;
+    const starts: number[] = lim.last_start_at ? [lim.last_start_at.getTime()] : [];
     for (const job of line.rows) {
       if (job.provider !== lim.provider) continue;
       slots.sort((a, b) => a - b);
       const pricing = [...sim.values()].filter((q) => q.account === job.account && q.costs.has(job.job_type));
-      let at = previous;
+      let at = t0;
       let why: EtaReason = 'now';
       let quota: string | null = null;
       const raise = (to: number, reason: EtaReason, name: string | null = null) => {
@@ -157,10 +163,12 @@ export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<M
       for (let round = 0; round < 20; round++) {
         const before = at;
         raise(slots[0]!, 'slot');
-        raise(lastStart + spacing, 'spacing');
+        raise(spacedFrom(starts, at, spacing), 'spacing');
         if (job.schedule_after) raise(job.schedule_after.getTime(), 'schedule');
         for (const q of pricing) {
           raise(q.parkedUntil, 'parked', q.name);
+          // Nothing jumps an earlier job to this quota's next unit.
+          raise(q.lineFloor, q.budget ? 'budget' : 'quota', q.name);
           const cost = q.costs.get(job.job_type)!;
           const allowed = q.limit * (LOW_PRIORITIES.has(job.priority) ? q.share : 1);
           raise(nextFit(q, at, cost, allowed), q.budget ? 'budget' : 'quota', q.name);
@@ -169,13 +177,34 @@ export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<M
       }
       out.set(job.id, { jobId: job.id, provider: job.provider, eta: Number.isFinite(at) ? new Date(at) : null, waitingFor: why, quota });
       if (!Number.isFinite(at)) break;
-      slots[0] = at + job.estimated_duration_seconds * 1_000;
-      lastStart = at;
-      previous = at;
-      for (const q of pricing) spend(q, at, q.costs.get(job.job_type)!);
+      // The slot that frees last but in time for this start; the earlier ones stay for the jobs behind.
+      let slot = 0;
+      while (slot + 1 < slots.length && slots[slot + 1]! <= at) slot++;
+      slots[slot] = at + job.estimated_duration_seconds * 1_000;
+      starts.push(at);
+      for (const q of pricing) {
+        spend(q, at, q.costs.get(job.job_type)!);
+        q.lineFloor = Math.max(q.lineFloor, at);
+      }
     }
   }
   return out;
+}
+
+/** The earliest time at or after `at` that is at least `spacing` from every start already placed. */
+function spacedFrom(starts: number[], at: number, spacing: number): number {
+  if (spacing <= 0) return at;
+  let t = at;
+  for (let moved = true; moved;) {
+    moved = false;
+    for (const s of starts) {
+      if (t > s - spacing && t < s + spacing) {
+        t = s + spacing;
+        moved = true;
+      }
+    }
+  }
+  return t;
 }
 
 /** The earliest time at or after `at` when `cost` fits `allowed` in the quota; Infinity when it never can. */

@@ -1,0 +1,286 @@
+/**
+ * Quotas and spend budgets in the gate's SQL (drizzle/0009) and the ETA
+ * estimator, against real PostgreSQL. Windows are compressed to seconds. The
+ * end-to-end path (workers, simulators, a provider's own quota error) is in
+ * quotas-e2e.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { effectiveLimits, effectiveQuotas, loadEnv } from '../../src/config/env';
+import { estimateStarts } from '../../src/gate/eta';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+
+let t: TestDatabase;
+const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  (await t.database.pool.query(text, params)).rows as T[];
+
+beforeAll(async () => {
+  t = await createTestDatabase(
+    effectiveLimits({
+      REELFLOW_LIMITS: {
+        instagram: { maxConcurrent: 5, minStartIntervalMs: 0 },
+        veo3: { maxConcurrent: 10, minStartIntervalMs: 0 },
+        tiktok: { maxConcurrent: 5, minStartIntervalMs: 0 },
+      },
+    }),
+  );
+});
+afterAll(async () => t?.drop());
+
+let seq = 0;
+const JOB_TYPE = { instagram: 'instagram_reel', veo3: 'veo3_chollo', tiktok: 'tiktok_video' } as const;
+async function enqueue(provider: keyof typeof JOB_TYPE, priority: string, config: Record<string, unknown> = {}, estimate = 30) {
+  const [job] = await q<{ id: string }>(`SELECT * FROM enqueue_job($1, 'step', $2, $3, $4, $5::jsonb, NULL, NULL, NULL, $6, 3)`, [
+    `wf-${++seq}`,
+    JOB_TYPE[provider],
+    provider,
+    priority,
+    JSON.stringify(config),
+    estimate,
+  ]);
+  await q(`SELECT * FROM wait_for_slot($1, 1)`, [job!.id]);
+  return job!.id;
+}
+const grant = async (provider: string) => (await q<{ r: { granted: string[] } }>(`SELECT grant_slots($1) AS r`, [provider]))[0]!.r.granted;
+const statusOf = async (id: string) => (await q<{ status: string }>(`SELECT status FROM automation_queue WHERE id = $1`, [id]))[0]!.status;
+const complete = (id: string, cost: number | null = null) => q(`SELECT complete_job($1, '{}'::jsonb, $2)`, [id, cost]);
+/** The job reached its provider (what claim_start records), so its units stay spent. */
+const called = (id: string) => q(`SELECT log_job_event($1, 'provider_call')`, [id]);
+const quota = async (name: string) =>
+  (
+    await q<{ used: string; quota_limit: string; parked_until: Date | null; reset_at: Date | null }>(
+      `SELECT * FROM quota_status WHERE name = $1`,
+      [name],
+    )
+  )[0]!;
+const clearAll = () =>
+  q(`UPDATE automation_queue SET status = 'cancelled', waiting_since = NULL WHERE status IN ('queued','processing');
+     DELETE FROM provider_slots; DELETE FROM quota_usage; UPDATE provider_quotas SET parked_until = NULL, reported_at = NULL`);
+const setQuota = (name: string, set: string) => q(`UPDATE provider_quotas SET ${set} WHERE name = $1`, [name]);
+
+describe('a quota in the gate', () => {
+  it('stops granting when the next job does not fit, keeps priority order, and fails nothing', async () => {
+    await clearAll();
+    await setQuota('instagram_posts', `quota_limit = 3, window_kind = 'moving', window_seconds = 3600`);
+    const p3a = await enqueue('instagram', 'P3');
+    const p3b = await enqueue('instagram', 'P3');
+    const p0 = await enqueue('instagram', 'P0');
+    const p1 = await enqueue('instagram', 'P1');
+    // Five free slots, three units: the three at the head of the line, by priority.
+    expect(await grant('instagram')).toEqual([p0, p1, p3a]);
+    for (const id of [p0, p1, p3a]) {
+      await called(id);
+      await complete(id);
+    }
+    // Slots are free again but the quota is not: the last P3 waits in line, still queued.
+    expect(await grant('instagram')).toEqual([]);
+    expect(await statusOf(p3b)).toBe('queued');
+    expect(Number((await quota('instagram_posts')).used)).toBe(3);
+    // A P0 that arrives now is ahead of it when a unit comes back.
+    const late = await enqueue('instagram', 'P0');
+    await setQuota('instagram_posts', 'quota_limit = 4');
+    expect(await grant('instagram')).toEqual([late]);
+    const failed = await q(`SELECT id FROM automation_queue WHERE status = 'failed'`);
+    expect(failed).toHaveLength(0);
+  });
+
+  it('gives back the units of a job that never reached its provider', async () => {
+    await clearAll();
+    await setQuota('instagram_posts', `quota_limit = 1`);
+    const a = await enqueue('instagram', 'P2');
+    const b = await enqueue('instagram', 'P2');
+    expect(await grant('instagram')).toEqual([a]);
+    // Cancelled (or its deadline passed) before its first call: the unit goes to the next job.
+    await q(`SELECT leave_line($1)`, [a]);
+    expect(await statusOf(b)).toBe('processing');
+    expect(await q(`SELECT * FROM quota_usage WHERE job_id = $1`, [a])).toHaveLength(0);
+  });
+
+  it('a moving window frees units as the oldest leave it', async () => {
+    await clearAll();
+    await setQuota('instagram_posts', `quota_limit = 1, window_kind = 'moving', window_seconds = 2`);
+    const a = await enqueue('instagram', 'P2');
+    const b = await enqueue('instagram', 'P2');
+    expect(await grant('instagram')).toEqual([a]);
+    await called(a);
+    await complete(a);
+    expect(await grant('instagram')).toEqual([]);
+    const { reset_at } = await quota('instagram_posts');
+    expect(reset_at!.getTime() - Date.now()).toBeGreaterThan(1_000);
+    await new Promise((r) => setTimeout(r, reset_at!.getTime() - Date.now() + 50));
+    expect(await grant('instagram')).toEqual([b]);
+  });
+
+  it('a calendar window resets at its boundary in its time zone', async () => {
+    await clearAll();
+    await setQuota('tiktok_posts', `quota_limit = 1, window_kind = 'calendar', window_seconds = 3, time_zone = 'Asia/Kolkata'`);
+    const { reset_at: first } = await quota('tiktok_posts');
+    // Slices of 3 s counted from midnight in Kolkata (UTC+5:30): boundaries on multiples of 3 s.
+    expect(first!.getTime() % 3_000).toBe(0);
+    // Start right after a boundary so the whole test fits in one slice.
+    await new Promise((r) => setTimeout(r, first!.getTime() - Date.now() + 20));
+    const a = await enqueue('tiktok', 'P1');
+    const b = await enqueue('tiktok', 'P1');
+    expect(await grant('tiktok')).toEqual([a]);
+    await called(a);
+    expect(await grant('tiktok')).toEqual([]);
+    const { reset_at } = await quota('tiktok_posts');
+    await new Promise((r) => setTimeout(r, reset_at!.getTime() - Date.now() + 20));
+    expect(await grant('tiktok')).toEqual([b]);
+    expect(Number((await quota('tiktok_posts')).used)).toBe(1);
+  });
+
+  it('lowering a quota below what was used parks the line until reset and leaves running jobs alone', async () => {
+    await clearAll();
+    await setQuota('instagram_posts', `quota_limit = 5, window_kind = 'moving', window_seconds = 3600`);
+    const running = await enqueue('instagram', 'P1');
+    expect(await grant('instagram')).toEqual([running]);
+    await called(running);
+    const next = await enqueue('instagram', 'P0');
+    await setQuota('instagram_posts', 'quota_limit = 0');
+    expect(await grant('instagram')).toEqual([]);
+    expect(await statusOf(running)).toBe('processing');
+    await complete(running);
+    expect(await statusOf(running)).toBe('completed');
+    expect(await statusOf(next)).toBe('queued');
+  });
+});
+
+describe('a spend budget', () => {
+  it('keeps its reserve for P0/P1: a P0 goes through while P3 waits, and nothing exceeds it', async () => {
+    await clearAll();
+    // 240 credits a day, P2/P3 up to half of it; a render costs 60.
+    await setQuota('veo3_credits_day', `quota_limit = 240, low_priority_share = 0.5`);
+    const p3 = [await enqueue('veo3', 'P3'), await enqueue('veo3', 'P3'), await enqueue('veo3', 'P3')];
+    expect(await grant('veo3')).toEqual([p3[0], p3[1]]);
+    expect(await statusOf(p3[2]!)).toBe('queued');
+    const p0 = [await enqueue('veo3', 'P0'), await enqueue('veo3', 'P0'), await enqueue('veo3', 'P0')];
+    expect(await grant('veo3')).toEqual([p0[0], p0[1]]);
+    const used = await quota('veo3_credits_day');
+    expect(Number(used.used)).toBe(240);
+    expect(await statusOf(p0[2]!)).toBe('queued');
+  });
+
+  it('counts what a render actually cost once it is recorded', async () => {
+    await clearAll();
+    await setQuota('veo3_credits_day', `quota_limit = 6000, low_priority_share = 0.8`);
+    const a = await enqueue('veo3', 'P1');
+    expect(await grant('veo3')).toEqual([a]);
+    await called(a);
+    await q(`SELECT record_provider_task($1, 'task-1', 75)`, [a]);
+    expect(Number((await quota('veo3_credits_day')).used)).toBe(75);
+  });
+});
+
+describe('a provider quota error', () => {
+  it('parks only the affected account until the reset and gives the job its unit back', async () => {
+    await clearAll();
+    await setQuota('instagram_posts', `quota_limit = 50, window_kind = 'moving', window_seconds = 86400`);
+    await q(`DELETE FROM provider_quotas WHERE name = 'instagram_posts_b'`);
+    await q(`INSERT INTO provider_quotas (name, provider, account, window_kind, window_seconds, quota_limit, unit)
+             VALUES ('instagram_posts_b', 'instagram', 'brand-b', 'moving', 86400, 50, 'posts')`);
+    await q(`INSERT INTO quota_costs (quota, job_type, units) VALUES ('instagram_posts_b', 'instagram_reel', 1)`);
+    const refused = await enqueue('instagram', 'P1');
+    expect(await grant('instagram')).toEqual([refused]);
+    await called(refused);
+    const until = new Date(Date.now() + 3_600_000);
+    const parked = await q<{ quota: string }>(`SELECT * FROM park_quota_for_job($1, $2, 'instagram: (#9) publishing limit')`, [
+      refused,
+      until,
+    ]);
+    expect(parked.map((p) => p.quota)).toEqual(['instagram_posts']);
+    await q(`SELECT leave_line($1)`, [refused]);
+    await q(`SELECT * FROM wait_for_slot($1, 1)`, [refused]);
+    expect(await q(`SELECT * FROM quota_usage WHERE job_id = $1`, [refused])).toHaveLength(0);
+
+    const other = await enqueue('instagram', 'P3', { accounts: { instagram: 'brand-b' } });
+    const same = await enqueue('instagram', 'P0');
+    // Account brand-b posts; the parked default account waits, its P0 included.
+    expect(await grant('instagram')).toEqual([other]);
+    expect(await statusOf(refused)).toBe('queued');
+    expect(await statusOf(same)).toBe('queued');
+    const status = await quota('instagram_posts');
+    expect(status.parked_until!.getTime()).toBe(until.getTime());
+    // The reset passes: the line moves again.
+    await q(`UPDATE provider_quotas SET parked_until = now() - interval '1 second' WHERE name = 'instagram_posts'`);
+    expect(await grant('instagram')).toEqual([same, refused]);
+    await q(`DELETE FROM provider_quotas WHERE name = 'instagram_posts_b'`);
+  });
+
+  it('counts what the provider reports when it is more than ours', async () => {
+    await clearAll();
+    await setQuota('instagram_posts', `quota_limit = 50, window_kind = 'moving', window_seconds = 86400`);
+    // content_publishing_limit says 24 of 25 used (posts made outside Reelflow).
+    await q(`SELECT report_quota('instagram_posts', 1, 25)`);
+    const s = await quota('instagram_posts');
+    expect(Number(s.used)).toBe(24);
+    expect(Number(s.quota_limit)).toBe(25);
+    const a = await enqueue('instagram', 'P1');
+    const b = await enqueue('instagram', 'P1');
+    expect(await grant('instagram')).toEqual([a]);
+    expect(await statusOf(b)).toBe('queued');
+  });
+});
+
+describe('bad quotas', () => {
+  it('are refused in SQL with the field named', async () => {
+    const insert = (values: string) =>
+      q(`INSERT INTO provider_quotas (name, provider, account, window_kind, window_seconds, time_zone, quota_limit, unit)
+         VALUES ${values}`);
+    await expect(insert(`('x1', 'instagram', 'default', 'moving', 60, 'UTC', -1, 'posts')`)).rejects.toThrow(/quota_limit/);
+    await expect(insert(`('x2', 'instagram', 'default', 'moving', 0, 'UTC', 1, 'posts')`)).rejects.toThrow(/window_seconds/);
+    await expect(insert(`('x3', 'vimeo', 'default', 'moving', 60, 'UTC', 1, 'posts')`)).rejects.toThrow(/provider/);
+    await expect(insert(`('x4', 'instagram', 'default', 'calendar', 60, 'Mars/Olympus', 1, 'posts')`)).rejects.toThrow(
+      /time_zone.*Mars\/Olympus/,
+    );
+    await expect(q(`UPDATE provider_quotas SET low_priority_share = 0 WHERE name = 'veo3_credits_day'`)).rejects.toThrow(
+      /low_priority_share/,
+    );
+    expect(await q(`SELECT name FROM provider_quotas WHERE name LIKE 'x_'`)).toHaveLength(0);
+  });
+
+  it('are refused in REELFLOW_QUOTAS with the variable and field named', () => {
+    const env = (quotas: unknown) => loadEnv({ REELFLOW_QUOTAS: JSON.stringify(quotas) });
+    expect(() => env({ instagram_posts: { limit: -5 } })).toThrow(/REELFLOW_QUOTAS.*instagram_posts.*limit/);
+    expect(() => env({ instagram_posts: { window: { kind: 'moving', seconds: 0 } } })).toThrow(/REELFLOW_QUOTAS.*window.*seconds/);
+    expect(() => env({ instagram_posts: { provider: 'vimeo' } })).toThrow(/REELFLOW_QUOTAS.*provider/);
+    expect(() => effectiveQuotas({ REELFLOW_QUOTAS: { brand_b: { limit: 5 } } })).toThrow(/REELFLOW_QUOTAS\.brand_b.*every field/);
+    const ok = effectiveQuotas({ REELFLOW_QUOTAS: { instagram_posts: { limit: 25 } }, KIE_CREDITS_PER_VIDEO: 80 });
+    expect(ok.instagram_posts!.limit).toBe(25);
+    expect(ok.veo3_credits_day!.costs.veo3_chollo).toBe(80);
+  });
+});
+
+describe('ETA', () => {
+  it('follows the line through the cap, the quota and a reprioritise', async () => {
+    await clearAll();
+    await q(`UPDATE provider_limits SET max_concurrent = 1, min_start_interval_ms = 0 WHERE provider = 'tiktok'`);
+    await setQuota('tiktok_posts', `quota_limit = 2, window_kind = 'calendar', window_seconds = 86400, time_zone = 'UTC'`);
+    try {
+      const running = await enqueue('tiktok', 'P2', {}, 60);
+      expect(await grant('tiktok')).toEqual([running]);
+      await called(running);
+      const p3 = await enqueue('tiktok', 'P3', {}, 60);
+      const p2 = await enqueue('tiktok', 'P2', {}, 60);
+      const now = new Date();
+      let etas = await estimateStarts(t.database.pool, now);
+      // The running job ends in about 60 s: the P2 starts then; the P3 needs a unit from tomorrow's window.
+      expect(etas.get(p2)!.waitingFor).toBe('slot');
+      expect(etas.get(p2)!.eta!.getTime() - now.getTime()).toBeGreaterThan(55_000);
+      expect(etas.get(p2)!.eta!.getTime() - now.getTime()).toBeLessThan(65_000);
+      expect(etas.get(p3)!.waitingFor).toBe('quota');
+      expect(etas.get(p3)!.quota).toBe('tiktok_posts');
+      const reset = (await quota('tiktok_posts')).reset_at!;
+      expect(etas.get(p3)!.eta!.getTime()).toBe(reset.getTime());
+
+      // The P3 becomes a P0: it takes the unit left today, the P2 waits for tomorrow.
+      const [wf] = await q<{ workflow_id: string }>(`SELECT workflow_id FROM automation_queue WHERE id = $1`, [p3]);
+      await q(`SELECT * FROM reprioritise_workflow_jobs($1, 'P0')`, [wf!.workflow_id]);
+      etas = await estimateStarts(t.database.pool, now);
+      expect(etas.get(p3)!.waitingFor).toBe('slot');
+      expect(etas.get(p2)!.waitingFor).toBe('quota');
+      expect(etas.get(p2)!.eta!.getTime()).toBe(reset.getTime());
+    } finally {
+      await q(`UPDATE provider_limits SET max_concurrent = 5 WHERE provider = 'tiktok'`);
+    }
+  });
+});
