@@ -1,9 +1,15 @@
-/** VEO3 (KIE.ai) activity: submit once, then poll the same task until the video is ready. */
+/**
+ * VEO3 (KIE.ai) activities: submit once, then poll the same task until the video is ready.
+ * generateVideo is a whole video from one prompt (clip mode); generateSegment is one segment
+ * of a reel, a new render or an extend of the segment before it (chained mode).
+ */
 import { providerEventKey } from '../gate/provider-events';
+import type { ScriptSegment } from '../content/brief';
+import { segmentPrompt } from '../content/script';
 import { ProviderError } from '../providers/errors';
 import type { VideoRequest } from '../providers/types';
 import type { ActivityDeps } from './deps';
-import { runProviderJob } from './provider-job';
+import { runProviderJob, type JobContext } from './provider-job';
 
 export interface GenerateVideoInput {
   jobId: string;
@@ -15,28 +21,60 @@ export interface GeneratedVideo {
   videoUrl: string;
 }
 
+export interface GenerateSegmentInput {
+  jobId: string;
+  /** 1-based, as the job's step (generate:1..N). */
+  index: number;
+  segment: ScriptSegment;
+  /** Everything of the render but its prompt, which comes from the segment. */
+  request: Omit<VideoRequest, 'prompt'>;
+  /** Chained mode: the finished task of the segment before, which this one extends. */
+  extendsTaskId?: string;
+}
+
+export interface RenderedSegment extends GeneratedVideo {
+  index: number;
+}
+
 export function createVeo3Activities(deps: ActivityDeps) {
+  /** One paid task, followed to its video; a retry resumes the recorded task instead of paying again. */
+  async function render(ctx: JobContext, submit: () => Promise<{ taskId: string }>): Promise<GeneratedVideo> {
+    const veo3 = deps.providers.veo3;
+    const taskId = await ctx.submitOnce(async () => (await submit()).taskId, { cost: deps.env.KIE_CREDITS_PER_VIDEO });
+    // KIE's callback (KIE_CALLBACK_URL) wakes the poll as soon as the render ends.
+    const status = await ctx.poll(
+      () => veo3.getStatus(taskId),
+      (s) => s.state !== 'generating',
+      {
+        wakeKey: providerEventKey('veo3', taskId),
+      },
+    );
+    if (status.state === 'failed') {
+      // The task is over on KIE's side; a new submit would be a new paid task, so this is final.
+      throw new ProviderError('veo3', 'permanent', `generation failed (${status.code ?? 'no code'}): ${status.message}`);
+    }
+    if (status.state !== 'succeeded') throw new ProviderError('veo3', 'malformed', `unexpected state ${status.state}`);
+    return { taskId, videoUrl: status.videoUrl };
+  }
+
   return {
     async generateVideo(input: GenerateVideoInput): Promise<GeneratedVideo> {
+      return runProviderJob(deps, input.jobId, 'veo3', async (ctx) => ({
+        value: await render(ctx, () => deps.providers.veo3.submit(input.request)),
+      }));
+    },
+
+    async generateSegment(input: GenerateSegmentInput): Promise<RenderedSegment> {
       return runProviderJob(deps, input.jobId, 'veo3', async (ctx) => {
+        const prompt = segmentPrompt(input.segment);
         const veo3 = deps.providers.veo3;
-        const taskId = await ctx.submitOnce(async () => (await veo3.submit(input.request)).taskId, {
-          cost: deps.env.KIE_CREDITS_PER_VIDEO,
-        });
-        // KIE's callback (KIE_CALLBACK_URL) wakes the poll as soon as the render ends.
-        const status = await ctx.poll(
-          () => veo3.getStatus(taskId),
-          (s) => s.state !== 'generating',
-          {
-            wakeKey: providerEventKey('veo3', taskId),
-          },
+        const { extendsTaskId } = input;
+        const video = await render(ctx, () =>
+          extendsTaskId
+            ? veo3.extend({ taskId: extendsTaskId, prompt, ...(input.request.seeds !== undefined ? { seeds: input.request.seeds } : {}) })
+            : veo3.submit({ ...input.request, prompt }),
         );
-        if (status.state === 'failed') {
-          // The task is over on KIE's side; a new submit would be a new paid task, so this is final.
-          throw new ProviderError('veo3', 'permanent', `generation failed (${status.code ?? 'no code'}): ${status.message}`);
-        }
-        if (status.state !== 'succeeded') throw new ProviderError('veo3', 'malformed', `unexpected state ${status.state}`);
-        return { value: { taskId, videoUrl: status.videoUrl } };
+        return { value: { index: input.index, ...video } };
       });
     },
   };

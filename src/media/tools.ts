@@ -35,25 +35,36 @@ export async function missingTools(binaryOf: (tool: ToolName) => string): Promis
   return failures.filter((e): e is ProviderError => e !== null);
 }
 
-export function toolMissing(tool: ToolName, binary: string): ProviderError {
+export function toolMissing(tool: ToolName, binary: string, provider: string = MEDIA_PROVIDER): ProviderError {
   // Permanent: no retry installs a package. The message is what an operator needs to act.
-  return new ProviderError(MEDIA_PROVIDER, 'permanent', `${tool} not found at "${binary}": ${INSTALL_HINT} (${PATH_VARIABLE[tool]})`, {
+  return new ProviderError(provider, 'permanent', `${tool} not found at "${binary}": ${INSTALL_HINT} (${PATH_VARIABLE[tool]})`, {
     code: 'tool_missing',
   });
 }
 
+export interface RunToolOptions {
+  /** Working directory (relative paths in ffmpeg filter arguments need no escaping). */
+  cwd?: string;
+  /** The provider its errors name. Default MEDIA_PROVIDER. */
+  provider?: string;
+}
+
 /** Runs to exit; rejects only when the executable cannot start (missing: toolMissing) or the signal aborts it. */
-export function runTool(tool: ToolName, binary: string, args: string[], signal?: AbortSignal): Promise<ToolRun> {
+export function runTool(tool: ToolName, binary: string, args: string[], signal?: AbortSignal, opts: RunToolOptions = {}): Promise<ToolRun> {
+  const provider = opts.provider ?? MEDIA_PROVIDER;
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
+    const child = spawn(binary, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(signal ? { signal } : {}),
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT' || e.code === 'EACCES') reject(toolMissing(tool, binary));
-      else if (e.name === 'AbortError')
-        reject(new ProviderError(MEDIA_PROVIDER, 'transient', `${tool} stopped: the activity was cancelled`));
+      if (e.code === 'ENOENT' || e.code === 'EACCES') reject(toolMissing(tool, binary, provider));
+      else if (e.name === 'AbortError') reject(new ProviderError(provider, 'transient', `${tool} stopped: the activity was cancelled`));
       else reject(e);
     });
     child.on('close', (code) => {

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { providerTaskQueue, QUEUE_NAMES, type QueueName } from '../config/providers';
+import { createAssemblyActivities } from '../activities/assembly';
 import { createAudioFetchActivities } from '../activities/audio-fetch';
 import { createApiFootballActivities, createPlayerSyncActivities } from '../activities/api-football';
 import { createCapacityActivities } from '../activities/capacity-snapshot';
@@ -70,6 +71,8 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
       return createDiscoveryProviderActivities(deps);
     case 'api_football':
       return createApiFootballActivities(deps);
+    case 'assembly':
+      return createAssemblyActivities(deps);
   }
 }
 

@@ -1,0 +1,90 @@
+/**
+ * Serving finished reels (REELFLOW_MEDIA_DIR) over HTTP: Instagram and TikTok
+ * download the video from its URL, YouTube's upload reads it the same way. The
+ * API mounts it at /media/ (public: the platforms send no credentials; the
+ * names are recommendation ids); the demo and the tests run it on its own port.
+ * Only the files a reel publishes are served, never the directory. No Temporal here.
+ */
+import { createReadStream, promises as fs } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+
+const SERVED = /^\/?([A-Za-z0-9_-]{1,100})\/(final\.mp4|cover\.jpg)$/;
+const TYPES: Record<string, string> = { '.mp4': 'video/mp4', '.jpg': 'image/jpeg' };
+
+export interface MediaReply {
+  status: number;
+  headers: Record<string, string>;
+  body?: Readable | string;
+}
+
+/** The answer to GET <mediaBase>/<rel>, with byte ranges (CDN fetchers and players resume with them). */
+export async function mediaReply(mediaDir: string, rel: string, range?: string): Promise<MediaReply> {
+  const m = SERVED.exec(rel);
+  if (!m) return { status: 404, headers: { 'Content-Type': 'text/plain' }, body: 'not found' };
+  const file = path.join(mediaDir, m[1]!, m[2]!);
+  let size: number;
+  try {
+    size = (await fs.stat(file)).size;
+  } catch {
+    return { status: 404, headers: { 'Content-Type': 'text/plain' }, body: 'not found' };
+  }
+  const headers = { 'Content-Type': TYPES[path.extname(file)]!, 'Accept-Ranges': 'bytes' };
+  const r = /^bytes=(\d*)-(\d*)$/.exec(range ?? '');
+  if (r && (r[1] || r[2])) {
+    const start = r[1] ? Number(r[1]) : Math.max(0, size - Number(r[2]));
+    const end = r[1] && r[2] ? Math.min(Number(r[2]), size - 1) : size - 1;
+    if (start >= size || start > end) return { status: 416, headers: { 'Content-Range': `bytes */${size}` } };
+    return {
+      status: 206,
+      headers: { ...headers, 'Content-Range': `bytes ${start}-${end}/${size}`, 'Content-Length': String(end - start + 1) },
+      body: createReadStream(file, { start, end }),
+    };
+  }
+  return { status: 200, headers: { ...headers, 'Content-Length': String(size) }, body: createReadStream(file) };
+}
+
+export interface MediaServer {
+  /** The base URL to set as REELFLOW_MEDIA_BASE_URL. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** REELFLOW_MEDIA_DIR on its own port (demo, tests, bench): GET /media/<id>/final.mp4 as the API answers it. */
+export async function startMediaServer(opts: { mediaDir: string; host?: string; port?: number }): Promise<MediaServer> {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405).end();
+      return;
+    }
+    const rel = url.pathname.startsWith('/media/') ? url.pathname.slice('/media/'.length) : '';
+    mediaReply(opts.mediaDir, rel, req.headers.range)
+      .then((reply) => {
+        res.writeHead(reply.status, reply.headers);
+        if (req.method === 'HEAD' || reply.body === undefined) res.end();
+        else if (typeof reply.body === 'string') res.end(reply.body);
+        else reply.body.pipe(res);
+      })
+      .catch(() => {
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+  });
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}/media`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
