@@ -10,7 +10,22 @@ export type ProviderErrorKind =
   /** Validation, auth, policy, unknown ids: retrying cannot help. Keeps the provider's message. */
   | 'permanent'
   /** The provider answered with something that does not match its documented shape. */
-  | 'malformed';
+  | 'malformed'
+  /**
+   * A daily / moving-window quota or the credit balance is spent: every call before the reset is refused
+   * the same way, so retrying cannot help. The gate parks the provider (details.account) until details.resetAt.
+   */
+  | 'quota_exhausted';
+
+export interface ProviderErrorDetails {
+  status?: number;
+  code?: string | number;
+  retryAfterMs?: number;
+  /** quota_exhausted: when the provider's window resets (ISO), when known or computable; absent until a top-up (credits). */
+  resetAt?: string;
+  /** quota_exhausted: whose quota it is (IG user id, TikTok creator, YouTube channel/project); 'default' when unknown. */
+  account?: string;
+}
 
 export class ProviderError extends Error {
   override name = 'ProviderError';
@@ -18,14 +33,35 @@ export class ProviderError extends Error {
     readonly provider: string,
     readonly kind: ProviderErrorKind,
     message: string,
-    readonly details: { status?: number; code?: string | number; retryAfterMs?: number } = {},
+    readonly details: ProviderErrorDetails = {},
   ) {
     super(`${provider}: ${message}`);
   }
 
+  /** quota_exhausted is not: the quota's owner must wait for its reset (or a top-up). */
   get retryable(): boolean {
     return this.kind === 'rate_limited' || this.kind === 'transient' || this.kind === 'malformed';
   }
+}
+
+/** The account a quota belongs to when the client cannot name it. */
+export const DEFAULT_ACCOUNT = 'default';
+
+/**
+ * A quota_exhausted error. With a reset time, details carry it as resetAt and as retryAfterMs (how far off it is),
+ * so code that only reads retryAfterMs still sees how long the wait is.
+ */
+export function quotaExhausted(
+  provider: string,
+  message: string,
+  details: { account?: string; resetAt?: Date; status?: number; code?: string | number; now?: number },
+): ProviderError {
+  const { account, resetAt, now = Date.now(), ...rest } = details;
+  return new ProviderError(provider, 'quota_exhausted', message, {
+    ...rest,
+    account: account ?? DEFAULT_ACCOUNT,
+    ...(resetAt ? { resetAt: resetAt.toISOString(), retryAfterMs: Math.max(0, resetAt.getTime() - now) } : {}),
+  });
 }
 
 /**

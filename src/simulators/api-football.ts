@@ -6,6 +6,9 @@
  * errors.rateLimit past the per-minute cap, `{message}` bodies on 499/500,
  * and the four rate-limit headers on every answer.
  *
+ * The day is the UTC day, or every dayWindowMs when time is compressed. Knobs: GET/POST /__sim/quotas (also
+ * /__sim/api-football/quota) {perDay, perMinute, windowMs, dayWindowMs, usedToday, validKey}.
+ *
  * Its state is plain JSON (counters and knobs), so it can be saved and read back.
  */
 import { z } from 'zod';
@@ -25,7 +28,9 @@ export interface ApiFootballSimState {
   windowMs: number;
   /** Requests allowed per day before errors.requests (the free plan: 100). */
   perDay: number;
-  /** Requests counted on `day` (UTC); a new day starts from zero. */
+  /** Length of the daily quota's period in ms (time compression); null: the UTC day. */
+  dayWindowMs: number | null;
+  /** Requests counted on `day` (UTC date, or the compressed period); a new day starts from zero. */
   usedToday: number;
   day: string;
   /** Epoch ms of the requests counted in the current window. */
@@ -35,7 +40,17 @@ export interface ApiFootballSimState {
 }
 
 function initialState(): ApiFootballSimState {
-  return { validKey: null, perMinute: 10, windowMs: 60_000, perDay: 100, usedToday: 0, day: utcDay(Date.now()), windowStarts: [], log: [] };
+  return {
+    validKey: null,
+    perMinute: 10,
+    windowMs: 60_000,
+    perDay: 100,
+    dayWindowMs: null,
+    usedToday: 0,
+    day: dayKey(Date.now(), null),
+    windowStarts: [],
+    log: [],
+  };
 }
 
 const DAY_MS = 86_400_000;
@@ -46,6 +61,7 @@ const quotaPatch = z
     perMinute: z.number().int().min(0),
     windowMs: z.number().int().min(1),
     perDay: z.number().int().min(0),
+    dayWindowMs: z.number().int().min(1).nullable(),
     usedToday: z.number().int().min(0),
   })
   .partial()
@@ -56,8 +72,8 @@ export class ApiFootballSimulator extends SimulatorServer {
 
   constructor(options: SimulatorOptions = {}) {
     super('api_football', options);
-    // POST /__sim/api-football/quota {perDay, perMinute, windowMs, usedToday, validKey}: the quota knobs over HTTP,
-    // for a simulator in another process (npm run simulators, compose); GET reads them.
+    // POST /__sim/api-football/quota {perDay, perMinute, windowMs, dayWindowMs, usedToday, validKey}: the quota knobs
+    // over HTTP, for a simulator in another process (npm run simulators, compose); GET reads them. /__sim/quotas too.
     this.extend({
       name: 'api_football_quota',
       routes: () => [],
@@ -82,9 +98,18 @@ export class ApiFootballSimulator extends SimulatorServer {
     this.route('GET', /^\/fixtures\/?$/, (req) => this.answer(req, () => this.fixtures(req)));
   }
 
-  /** Changes the quota knobs (perDay, perMinute, windowMs, validKey, usedToday). */
+  /** Changes the quota knobs (perDay, perMinute, windowMs, dayWindowMs, validKey, usedToday). */
   configure(patch: Partial<Omit<ApiFootballSimState, 'log' | 'windowStarts'>>): void {
     this.state = { ...this.state, ...patch };
+  }
+
+  protected override quotaKnobs(): Omit<ApiFootballSimState, 'log' | 'windowStarts'> {
+    return this.knobs();
+  }
+
+  protected override setQuotaKnobs(patch: unknown): Omit<ApiFootballSimState, 'log' | 'windowStarts'> {
+    this.configure(quotaPatch.parse(patch));
+    return this.knobs();
   }
 
   private knobs(): Omit<ApiFootballSimState, 'log' | 'windowStarts'> {
@@ -152,8 +177,8 @@ export class ApiFootballSimulator extends SimulatorServer {
     const now = Date.now();
     const s = this.state;
     s.windowStarts = s.windowStarts.filter((t) => t > now - s.windowMs);
-    if (s.day !== utcDay(now)) {
-      s.day = utcDay(now);
+    if (s.day !== dayKey(now, s.dayWindowMs)) {
+      s.day = dayKey(now, s.dayWindowMs);
       s.usedToday = 0;
     }
     const query = Object.fromEntries(req.url.searchParams.entries());
@@ -164,6 +189,7 @@ export class ApiFootballSimulator extends SimulatorServer {
     if (s.windowStarts.length >= s.perMinute) return logged(this.errorReply('rate_limited', '', {}), 'rateLimit');
     s.windowStarts.push(now);
     if (s.usedToday >= s.perDay) {
+      this.recordQuotaRefusal();
       return logged(
         {
           status: 200,
@@ -293,8 +319,9 @@ export class ApiFootballSimulator extends SimulatorServer {
   }
 }
 
-function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+/** The quota's day: the UTC date, or the number of the compressed period. */
+function dayKey(ms: number, dayWindowMs: number | null): string {
+  return dayWindowMs === null ? new Date(ms).toISOString().slice(0, 10) : `w${dayWindowMs}:${Math.floor(ms / dayWindowMs)}`;
 }
 
 function envelope(get: string, parameters: unknown, errors: Record<string, string> | []): Record<string, unknown> {

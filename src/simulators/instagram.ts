@@ -3,8 +3,13 @@
  * taskDurationMs then FINISHED, publish once (then PUBLISHED), expire after
  * 24 h, and Graph-style error envelopes. The version path (/v24.0) is optional,
  * as on graph.instagram.com.
+ *
+ * The publishing limit is a moving window per IG user id: publishQuota posts per publishWindowMs, a post leaving
+ * the window publishWindowMs after it was published; past it media_publish answers 9 / 2207042, and
+ * content_publishing_limit reports the figures. Knobs: GET/POST /__sim/quotas {publishQuota, publishWindowMs}.
  */
 import { randomInt } from 'node:crypto';
+import { z } from 'zod';
 import {
   SimHttpError,
   SimulatorServer,
@@ -18,8 +23,13 @@ import {
 import { InstagramDiscoverySim } from './instagram-discovery';
 
 export interface InstagramSimulatorOptions extends SimulatorOptions {
-  /** Publishes allowed per account per 24 h (Meta documents 50). Default unlimited, so long benches are not throttled by surprise. */
+  /**
+   * Publishes allowed per IG user id per moving window (Meta documents 50 per 24 h). Default unlimited, so the demo
+   * (whose posts outlive restarts in the state file) and long benches are not throttled by surprise.
+   */
   publishQuota?: number;
+  /** The moving window's length; tests compress it. Default 24 h (quota_duration 86400). */
+  publishWindowMs?: number;
   /** How long an unpublished container lives. Default 24 h. */
   containerTtlMs?: number;
 }
@@ -47,20 +57,35 @@ interface SavedInstagram {
 }
 
 const DAY_MS = 86_400_000;
+
+const quotaPatch = z
+  .object({ publishQuota: z.number().int().min(0).nullable(), publishWindowMs: z.number().int().min(1) })
+  .partial()
+  .strict();
 const V = '(?:/v\\d+\\.\\d+)?';
 
 export class InstagramSimulator extends SimulatorServer {
   /** Business Discovery of competitor accounts (instagram-discovery.ts); mounted first, it narrows GET /<id>. */
   readonly discovery = this.extend(new InstagramDiscoverySim(() => this.url));
+  /** Number.POSITIVE_INFINITY: unlimited (null over HTTP). */
   publishQuota: number;
+  publishWindowMs: number;
   containerTtlMs: number;
+  /** What reset() returns the quota knobs to. */
+  private readonly initialQuota: { publishQuota: number; publishWindowMs: number };
   private containers = new Map<string, Container>();
   private media = new Map<string, Media[]>();
 
   constructor(options: InstagramSimulatorOptions = {}) {
     super('instagram', options);
-    this.publishQuota = options.publishQuota ?? Number.POSITIVE_INFINITY;
+    this.initialQuota = {
+      publishQuota: options.publishQuota ?? Number.POSITIVE_INFINITY,
+      publishWindowMs: options.publishWindowMs ?? DAY_MS,
+    };
+    this.publishQuota = this.initialQuota.publishQuota;
+    this.publishWindowMs = this.initialQuota.publishWindowMs;
     this.containerTtlMs = options.containerTtlMs ?? DAY_MS;
+    this.route('GET', new RegExp(`^${V}/(\\w+)/content_publishing_limit$`), (req) => this.publishingLimit(req));
     this.route('POST', new RegExp(`^${V}/(\\w+)/media$`), (req) => this.createContainer(req));
     this.route('POST', new RegExp(`^${V}/(\\w+)/media_publish$`), (req) => this.publish(req));
     this.route('GET', new RegExp(`^${V}/(\\w+)/media$`), (req) => this.listMedia(req));
@@ -70,6 +95,23 @@ export class InstagramSimulator extends SimulatorServer {
   protected override onReset(): void {
     this.containers = new Map();
     this.media = new Map();
+    Object.assign(this, this.initialQuota);
+  }
+
+  protected override quotaKnobs(): { publishQuota: number | null; publishWindowMs: number } {
+    return { publishQuota: Number.isFinite(this.publishQuota) ? this.publishQuota : null, publishWindowMs: this.publishWindowMs };
+  }
+
+  protected override setQuotaKnobs(patch: unknown): ReturnType<InstagramSimulator['quotaKnobs']> {
+    const p = quotaPatch.parse(patch);
+    if (p.publishQuota !== undefined) this.publishQuota = p.publishQuota ?? Number.POSITIVE_INFINITY;
+    if (p.publishWindowMs !== undefined) this.publishWindowMs = p.publishWindowMs;
+    return this.quotaKnobs();
+  }
+
+  /** Posts of `userId` still inside the moving window. */
+  publishedInWindow(userId: string, now = Date.now()): number {
+    return (this.media.get(userId) ?? []).filter((m) => now - m.publishedAt < this.publishWindowMs).length;
   }
 
   protected override saveState(): SavedInstagram {
@@ -176,7 +218,8 @@ export class InstagramSimulator extends SimulatorServer {
     }
     const now = Date.now();
     const list = this.media.get(userId) ?? [];
-    if (list.filter((m) => now - m.publishedAt < DAY_MS).length >= this.publishQuota) {
+    if (this.publishedInWindow(userId, now) >= this.publishQuota) {
+      this.recordQuotaRefusal();
       throw new SimHttpError('invalid', 'The maximum number of posts allowed in 24 hours has been reached', undefined, {
         code: 9,
         subcode: 2207042,
@@ -191,6 +234,26 @@ export class InstagramSimulator extends SimulatorServer {
     container.mediaId = media.id;
     this.media.set(userId, [media, ...list]);
     return { status: 200, body: { id: media.id } };
+  }
+
+  /**
+   * content_publishing_limit: one row, config and quota_usage as asked in fields. An unlimited quota reads as
+   * Number.MAX_SAFE_INTEGER (Graph always sends a number); a compressed window as fractional seconds.
+   */
+  private publishingLimit(req: SimRequest): SimReply {
+    const fields = (params(req).get('fields') ?? 'quota_usage').split(',').map((f) => f.trim());
+    const total = Number.isFinite(this.publishQuota) ? this.publishQuota : Number.MAX_SAFE_INTEGER;
+    return {
+      status: 200,
+      body: {
+        data: [
+          {
+            ...(fields.includes('config') ? { config: { quota_total: total, quota_duration: this.publishWindowMs / 1000 } } : {}),
+            ...(fields.includes('quota_usage') ? { quota_usage: this.publishedInWindow(req.params[0] ?? '') } : {}),
+          },
+        ],
+      },
+    };
   }
 
   private listMedia(req: SimRequest): SimReply {

@@ -46,6 +46,12 @@ export interface SimStats {
   submitTimes: number[];
   /** 429 answers sent, injected or not. */
   rateLimited: number;
+  /**
+   * Requests refused because a daily / moving-window quota or the credit balance was spent (the provider's own
+   * quota answer: Graph 9/2207042, quotaExceeded, uploadLimitExceeded, spam_risk_too_many_posts, errors.requests,
+   * KIE 402). A run that respects the quotas keeps this at 0.
+   */
+  quotaRefusals: number;
 }
 
 const DEFAULT_TASK_DURATION_MS = 3_000;
@@ -442,6 +448,21 @@ export abstract class SimulatorServer {
     }
   }
 
+  /** Counts a request refused by a quota (see SimStats.quotaRefusals). */
+  protected recordQuotaRefusal(): void {
+    this.counters.quotaRefusals += 1;
+  }
+
+  /** The quota knobs served at GET /__sim/quotas; undefined: this simulator enforces none. */
+  protected quotaKnobs(): unknown {
+    return undefined;
+  }
+
+  /** POST /__sim/quotas: validates and applies a patch of quotaKnobs(), returns the knobs now in force. */
+  protected setQuotaKnobs(_patch: unknown): unknown {
+    return undefined;
+  }
+
   /** Provider-looking id: prefix + hex, unique per process. */
   protected newId(prefix = '', bytes = 8): string {
     return `${prefix}${randomBytes(bytes).toString('hex')}`;
@@ -572,6 +593,14 @@ export abstract class SimulatorServer {
         return { status: 200, body: { ok: true } };
       }
       if (path === '/__sim/stats' && req.method === 'GET') return { status: 200, body: this.stats() };
+      if (path === '/__sim/quotas' && this.quotaKnobs() !== undefined) {
+        if (req.method === 'GET') return { status: 200, body: this.quotaKnobs() };
+        if (req.method === 'POST') {
+          const body = this.setQuotaKnobs(req.json());
+          this.scheduleSave();
+          return { status: 200, body };
+        }
+      }
       for (const route of this.extensions.flatMap((e) => e.controlRoutes())) {
         const match = route.method === req.method ? route.pattern.exec(path) : null;
         if (!match) continue;
@@ -609,7 +638,7 @@ export abstract class SimulatorServer {
 }
 
 function emptyCounters(): Omit<SimStats, 'inFlight'> {
-  return { requests: 0, submissions: 0, maxInFlight: 0, submitTimes: [], rateLimited: 0 };
+  return { requests: 0, submissions: 0, maxInFlight: 0, submitTimes: [], rateLimited: 0, quotaRefusals: 0 };
 }
 
 function hasHeader(headers: Record<string, string>, name: string): boolean {

@@ -2,6 +2,10 @@
  * Local TikTok Content Posting API (direct post, PULL_FROM_URL): a publish
  * stays PROCESSING_DOWNLOAD for taskDurationMs, then PUBLISH_COMPLETE with a
  * post id written as a raw int64, exactly as TikTok sends it.
+ *
+ * Each creator (one per access token) may post creatorPostsPerDay a day: past it video/init answers 403
+ * spam_risk_too_many_posts. TikTok names no reset time; the simulator's day ends at midnight of timeZone (UTC),
+ * or every windowMs when time is compressed. Knobs: GET/POST /__sim/quotas {creatorPostsPerDay, windowMs, timeZone}.
  */
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
@@ -17,6 +21,24 @@ import {
   type SimulatorOptions,
 } from './server';
 import { initRequestSchema } from '../providers/tiktok/schemas';
+import { CalendarQuota, calendarKnobsPatch } from './quota';
+
+export interface TikTokSimulatorOptions extends SimulatorOptions {
+  /**
+   * Direct posts per creator per day. TikTok's guidelines say "typically around 15"; third parties say 6 or 25
+   * (providers-2.md §6). Default unlimited, so the demo's posts (kept across restarts) never hit it by surprise.
+   */
+  creatorPostsPerDay?: number | null;
+  /** Day length in ms for time-compressed runs; default null, the real day ending at midnight of timeZone. */
+  windowMs?: number | null;
+  /** Default UTC. */
+  timeZone?: string;
+}
+
+interface SavedTikTok {
+  publishes: Array<Omit<Publish, 'task'> & { task: SimTaskJson }>;
+  posts: ReturnType<CalendarQuota['toJSON']>;
+}
 
 interface Publish {
   publishId: string;
@@ -35,25 +57,56 @@ const TIKTOK_CODES: Record<SimErrorKind, string> = {
 
 const statusRequestSchema = z.object({ publish_id: z.string().min(1) });
 
+const quotaPatch = z
+  .object({
+    creatorPostsPerDay: calendarKnobsPatch.shape.limit,
+    windowMs: calendarKnobsPatch.shape.windowMs,
+    timeZone: calendarKnobsPatch.shape.timeZone,
+  })
+  .partial()
+  .strict();
+
 export class TikTokSimulator extends SimulatorServer {
+  /** Each creator's direct posts of the day, keyed by access token. */
+  readonly posts: CalendarQuota;
   private publishes = new Map<string, Publish>();
 
-  constructor(options: SimulatorOptions = {}) {
+  constructor(options: TikTokSimulatorOptions = {}) {
     super('tiktok', options);
+    this.posts = new CalendarQuota({
+      limit: options.creatorPostsPerDay ?? null,
+      windowMs: options.windowMs ?? null,
+      timeZone: options.timeZone ?? 'UTC',
+    });
     this.route('POST', /^\/v2\/post\/publish\/video\/init\/?$/, (req) => this.init(req));
     this.route('POST', /^\/v2\/post\/publish\/status\/fetch\/?$/, (req) => this.status(req));
   }
 
   protected override onReset(): void {
     this.publishes = new Map();
+    this.posts.reset();
   }
 
-  protected override saveState(): Array<Omit<Publish, 'task'> & { task: SimTaskJson }> {
-    return [...this.publishes.values()].map((p) => ({ ...p, task: p.task.toJSON() }));
+  protected override quotaKnobs(): { creatorPostsPerDay: number | null; windowMs: number | null; timeZone: string } {
+    const { limit, windowMs, timeZone } = this.posts.knobs;
+    return { creatorPostsPerDay: limit, windowMs, timeZone };
   }
 
-  protected override loadState(state: Array<Omit<Publish, 'task'> & { task: SimTaskJson }>): void {
-    for (const p of state) this.publishes.set(p.publishId, { ...p, task: this.restoreTask(p.task) });
+  protected override setQuotaKnobs(patch: unknown): ReturnType<TikTokSimulator['quotaKnobs']> {
+    const { creatorPostsPerDay, ...day } = quotaPatch.parse(patch);
+    this.posts.configure({ ...day, ...(creatorPostsPerDay !== undefined ? { limit: creatorPostsPerDay } : {}) });
+    return this.quotaKnobs();
+  }
+
+  protected override saveState(): SavedTikTok {
+    return { publishes: [...this.publishes.values()].map((p) => ({ ...p, task: p.task.toJSON() })), posts: this.posts.toJSON() };
+  }
+
+  /** Files written before quotas hold the bare list of publishes. */
+  protected override loadState(state: SavedTikTok | SavedTikTok['publishes']): void {
+    const saved = Array.isArray(state) ? { publishes: state, posts: {} } : state;
+    for (const p of saved.publishes) this.publishes.set(p.publishId, { ...p, task: this.restoreTask(p.task) });
+    this.posts.load(saved.posts);
   }
 
   protected errorReply(kind: SimErrorKind, message: string, extra: Record<string, unknown>): SimReply {
@@ -70,6 +123,13 @@ export class TikTokSimulator extends SimulatorServer {
     }
     if (parsed.data.source_info.source !== 'PULL_FROM_URL') {
       throw new SimHttpError('invalid', 'source_info.source: the simulator implements PULL_FROM_URL only');
+    }
+    const creator = /^Bearer\s+(\S+)/i.exec(req.header('authorization') ?? '')?.[1] ?? '';
+    if (!this.posts.spend(creator, 1).ok) {
+      this.recordQuotaRefusal();
+      throw new SimHttpError('invalid', 'The user has exceeded the number of posts allowed today.', 403, {
+        code: 'spam_risk_too_many_posts',
+      });
     }
     const publishId = `v_pub_url~v2-1.${randomInt(1e9, 9e9)}${randomInt(1e8, 9e8)}`;
     this.recordSubmission();

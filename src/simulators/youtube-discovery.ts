@@ -116,8 +116,14 @@ export class YouTubeDiscoverySim implements SimExtension {
   readonly name = 'discovery';
   private state: State = { channels: {}, faults: defaultFaults(), stats: emptyStats() };
 
-  /** @param baseUrl how clients reach the simulator (watch links point there). */
-  constructor(private readonly baseUrl: () => string) {}
+  /**
+   * @param baseUrl how clients reach the simulator (watch links point there).
+   * @param onQuotaRefusal counts a quotaExceeded answer in the host simulator's stats (quotaRefusals).
+   */
+  constructor(
+    private readonly baseUrl: () => string,
+    private readonly onQuotaRefusal: () => void = () => undefined,
+  ) {}
 
   routes() {
     const keyed = (req: SimRequest) => req.url.searchParams.has('key');
@@ -328,6 +334,7 @@ ${entries.join('\n')}
     }
     const quota = this.state.faults.quotaUnits;
     if (quota !== null && this.state.stats.unitsUsed >= quota) {
+      this.onQuotaRefusal();
       return googleError(
         403,
         'quotaExceeded',

@@ -2,8 +2,14 @@
  * Local YouTube Data API v3: resumable upload sessions (Location header,
  * 308 Resume Incomplete with Range, `Content-Range: bytes * /total` queries),
  * then processing for taskDurationMs before the video reads as processed.
+ *
+ * Quotas, on the Data API's calendar day (midnight Pacific, or every windowMs when time is compressed): the
+ * project's units (videos.insert costs insertCost, a videos.list listCost; past them 403 quotaExceeded) and each
+ * channel's uploads (one channel per OAuth token; past them 400 uploadLimitExceeded). Both unlimited by default.
+ * Knobs: GET/POST /__sim/quotas {dailyUnits, insertCost, listCost, channelUploadsPerDay, windowMs, timeZone}.
  */
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import {
   SimHttpError,
   SimulatorServer,
@@ -17,6 +23,41 @@ import {
 import { insertBodySchema, type InsertBody } from '../providers/youtube/schemas';
 import { YouTubeDiscoverySim } from './youtube-discovery';
 import { MediaHost } from './media';
+import { CalendarQuota, calendarKnobsPatch } from './quota';
+import { PACIFIC } from '../providers/calendar';
+
+export interface YouTubeSimulatorOptions extends SimulatorOptions {
+  /** The project's Data API units per day (Google's default: 10 000). Default unlimited, as before quotas were simulated. */
+  dailyUnits?: number | null;
+  /**
+   * Units a videos.insert costs. Default 1600: Google's quota page now lists 100 inserts a day in a bucket of their
+   * own, while older copies (and its own summary) say 1600 of the 10 000 (providers-2.md §6).
+   */
+  insertCost?: number;
+  /** Units a videos.list (status read) costs. Default 1. */
+  listCost?: number;
+  /** Uploads per channel per day (uploadLimitExceeded; Google publishes no number). Default unlimited. */
+  channelUploadsPerDay?: number | null;
+  /** Day length in ms for time-compressed runs; default null, the real day ending at midnight of timeZone. */
+  windowMs?: number | null;
+  /** Default America/Los_Angeles. */
+  timeZone?: string;
+}
+
+/** The simulator serves one Cloud project: every token spends the same units. */
+const PROJECT = 'project';
+
+const quotaPatch = z
+  .object({
+    dailyUnits: z.number().int().min(0).nullable(),
+    insertCost: z.number().int().min(0),
+    listCost: z.number().int().min(0),
+    channelUploadsPerDay: z.number().int().min(0).nullable(),
+    windowMs: z.number().int().min(1).nullable(),
+    timeZone: calendarKnobsPatch.shape.timeZone,
+  })
+  .partial()
+  .strict();
 
 interface Session {
   id: string;
@@ -54,30 +95,74 @@ interface SavedYouTube {
   /** Stored bytes of an unfinished session, base64: a resumed upload continues where it stopped. */
   sessions: Array<Omit<Session, 'chunks'> & { bytes: string }>;
   videos: Array<Omit<Video, 'task'> & { task: SimTaskJson }>;
+  /** Units and uploads spent in the current day (absent in files written before quotas). */
+  units?: ReturnType<CalendarQuota['toJSON']>;
+  uploads?: ReturnType<CalendarQuota['toJSON']>;
 }
 
 const UPLOAD_PATH = '/upload/youtube/v3/videos';
 
 export class YouTubeSimulator extends SimulatorServer {
   /** Competitor channels: feeds, channel pages and the Data API's reads (youtube-discovery.ts). */
-  readonly discovery = this.extend(new YouTubeDiscoverySim(() => this.url));
+  readonly discovery = this.extend(
+    new YouTubeDiscoverySim(
+      () => this.url,
+      () => this.recordQuotaRefusal(),
+    ),
+  );
   /** Watch pages and media files yt-dlp downloads competitor audio from (media.ts). */
   readonly media = this.extend(new MediaHost(() => this.url));
   /** Store at most this many bytes per PUT and answer 308, as a server keeping a partial chunk would. Default unlimited. */
   maxBytesPerPut = Number.POSITIVE_INFINITY;
   /** The next N data PUTs keep what maxBytesPerPut allows, then answer 503, like a connection dropped mid-upload. */
   failNextPuts = 0;
+  insertCost: number;
+  listCost: number;
+  private readonly costs: { insertCost: number; listCost: number };
+  /** The project's units per day. */
+  readonly units: CalendarQuota;
+  /** Each channel's uploads per day (same day as the units). */
+  readonly uploads: CalendarQuota;
   private sessions = new Map<string, Session>();
   private videos = new Map<string, Video>();
 
-  constructor(options: SimulatorOptions = {}) {
+  constructor(options: YouTubeSimulatorOptions = {}) {
     super('youtube', options);
+    const day = { windowMs: options.windowMs ?? null, timeZone: options.timeZone ?? PACIFIC };
+    this.units = new CalendarQuota({ limit: options.dailyUnits ?? null, ...day });
+    this.uploads = new CalendarQuota({ limit: options.channelUploadsPerDay ?? null, ...day });
+    this.costs = { insertCost: options.insertCost ?? 1600, listCost: options.listCost ?? 1 };
+    this.insertCost = this.costs.insertCost;
+    this.listCost = this.costs.listCost;
     this.route('POST', /^\/upload\/youtube\/v3\/videos$/, (req) => this.openSession(req));
     this.route('PUT', /^\/upload\/youtube\/v3\/videos$/, (req) => this.putBytes(req));
     this.route('GET', /^\/youtube\/v3\/videos$/, (req) => this.listVideos(req));
   }
 
+  protected override quotaKnobs() {
+    return {
+      dailyUnits: this.units.knobs.limit,
+      insertCost: this.insertCost,
+      listCost: this.listCost,
+      channelUploadsPerDay: this.uploads.knobs.limit,
+      windowMs: this.units.knobs.windowMs,
+      timeZone: this.units.knobs.timeZone,
+    };
+  }
+
+  protected override setQuotaKnobs(patch: unknown): ReturnType<YouTubeSimulator['quotaKnobs']> {
+    const { dailyUnits, insertCost, listCost, channelUploadsPerDay, ...day } = quotaPatch.parse(patch);
+    this.units.configure({ ...day, ...(dailyUnits !== undefined ? { limit: dailyUnits } : {}) });
+    this.uploads.configure({ ...day, ...(channelUploadsPerDay !== undefined ? { limit: channelUploadsPerDay } : {}) });
+    if (insertCost !== undefined) this.insertCost = insertCost;
+    if (listCost !== undefined) this.listCost = listCost;
+    return this.quotaKnobs();
+  }
+
   protected override onReset(): void {
+    this.units.reset();
+    this.uploads.reset();
+    Object.assign(this, this.costs);
     this.sessions = new Map();
     this.videos = new Map();
     this.maxBytesPerPut = Number.POSITIVE_INFINITY;
@@ -87,6 +172,8 @@ export class YouTubeSimulator extends SimulatorServer {
     return {
       sessions: [...this.sessions.values()].map(({ chunks, ...rest }) => ({ ...rest, bytes: Buffer.concat(chunks).toString('base64') })),
       videos: [...this.videos.values()].map((v) => ({ ...v, task: v.task.toJSON() })),
+      units: this.units.toJSON(),
+      uploads: this.uploads.toJSON(),
     };
   }
 
@@ -96,6 +183,8 @@ export class YouTubeSimulator extends SimulatorServer {
       this.sessions.set(rest.id, { ...rest, chunks: stored.length ? [stored] : [] });
     }
     for (const v of state.videos) this.videos.set(v.id, { ...v, task: this.restoreTask(v.task) });
+    this.units.load(state.units);
+    this.uploads.load(state.uploads);
   }
 
   protected errorReply(kind: SimErrorKind, message: string, extra: Record<string, unknown>): SimReply {
@@ -123,6 +212,9 @@ export class YouTubeSimulator extends SimulatorServer {
           : 'invalidVideoMetadata';
       throw invalid(`${field || 'body'}: ${issue?.message ?? 'invalid'}`, reason);
     }
+    // Units first (the project's day), then the channel's own upload count; a refusal spends neither.
+    const refusal = this.spendUnits(this.insertCost) ?? this.spendUpload(bearer(req));
+    if (refusal) return refusal;
     const id = randomBytes(12).toString('base64url');
     this.recordSubmission();
     this.sessions.set(id, { id, resource: parsed.data, chunks: [], received: 0 });
@@ -172,6 +264,8 @@ export class YouTubeSimulator extends SimulatorServer {
   }
 
   private listVideos(req: SimRequest): SimReply {
+    const refusal = this.spendUnits(this.listCost);
+    if (refusal) return refusal;
     const q = req.url.searchParams;
     const part = q.get('part');
     if (!part) throw invalid('Required parameter: part', 'required');
@@ -186,6 +280,25 @@ export class YouTubeSimulator extends SimulatorServer {
       status: 200,
       body: { kind: 'youtube#videoListResponse', items, pageInfo: { totalResults: items.length, resultsPerPage: items.length } },
     };
+  }
+
+  private spendUnits(cost: number): SimReply | undefined {
+    const spent = this.units.spend(PROJECT, cost);
+    if (spent.ok) return undefined;
+    this.recordQuotaRefusal();
+    return quotaReply(
+      403,
+      'quotaExceeded',
+      'youtube.quota',
+      'The request cannot be completed because you have exceeded your <a href="/youtube/v3/getting-started#quota">quota</a>.',
+    );
+  }
+
+  private spendUpload(channel: string): SimReply | undefined {
+    const spent = this.uploads.spend(channel, 1);
+    if (spent.ok) return undefined;
+    this.recordQuotaRefusal();
+    return quotaReply(400, 'uploadLimitExceeded', 'youtube.video', 'The user has exceeded the number of videos they may upload.');
   }
 
   private videoReply(videoId: string, status: number): SimReply {
@@ -224,6 +337,26 @@ export class YouTubeSimulator extends SimulatorServer {
     }
     return out;
   }
+}
+
+/** The OAuth token stands for the channel it uploads to. */
+function bearer(req: SimRequest): string {
+  return /^Bearer\s+(\S+)/i.exec(req.header('authorization') ?? '')?.[1] ?? '';
+}
+
+/** Google's envelope for a quota answer (errors page: 403 quotaExceeded in youtube.quota, 400 uploadLimitExceeded). */
+function quotaReply(status: number, reason: string, domain: string, message: string): SimReply {
+  return {
+    status,
+    body: {
+      error: {
+        code: status,
+        message,
+        errors: [{ message, domain, reason }],
+        status: status === 403 ? 'PERMISSION_DENIED' : 'FAILED_PRECONDITION',
+      },
+    },
+  };
 }
 
 /** 308 Resume Incomplete; Range only once something is stored. */

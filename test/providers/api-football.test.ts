@@ -63,13 +63,19 @@ describe('API-Football client against its simulator', () => {
     await make({ apiKey: 'the-real-key' }).injuries({ league: LEAGUE, season: SEASON });
   });
 
-  it('a spent daily quota is rate_limited until the configured reset (errors.requests on HTTP 200)', async () => {
+  it('a spent daily quota is quota_exhausted until the configured reset (errors.requests on HTTP 200)', async () => {
     sim.configure({ perDay: 1 });
     const now = Date.parse('2026-11-29T22:30:00Z');
     const client = make({ quotaResetUtc: '00:00', now: () => now });
     await client.injuries({ league: LEAGUE, season: SEASON });
-    const err = await expectProviderError(client.injuries({ league: LEAGUE, season: SEASON }), 'rate_limited');
-    expect(err.details).toMatchObject({ status: 200, code: API_FOOTBALL_CODES.dailyQuota, retryAfterMs: 90 * 60_000 });
+    const err = await expectProviderError(client.injuries({ league: LEAGUE, season: SEASON }), 'quota_exhausted');
+    expect(err.details).toMatchObject({
+      status: 200,
+      code: API_FOOTBALL_CODES.dailyQuota,
+      retryAfterMs: 90 * 60_000,
+      resetAt: '2026-11-30T00:00:00.000Z',
+      account: 'default',
+    });
     expect(err.message).toMatch(/daily request quota is spent .* resets around 2026-11-30T00:00:00.000Z/);
   });
 
@@ -99,7 +105,7 @@ describe('API-Football client against its simulator', () => {
         body: JSON.stringify(body),
       });
     expect((await post({ perDay: 0 })).status).toBe(200);
-    await expectProviderError(make().injuries({ league: LEAGUE, season: SEASON }), 'rate_limited');
+    await expectProviderError(make().injuries({ league: LEAGUE, season: SEASON }), 'quota_exhausted');
     const bad = await post({ perDay: -1 });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(await bad.json())).toMatch(/perDay/);

@@ -64,13 +64,17 @@ describe('Instagram client against its simulator', () => {
     expect(err.message).toContain('fbtrace_id');
   });
 
-  it('the daily publishing limit (9 / 2207042) is rate_limited', async () => {
+  it('the publishing limit (9 / 2207042) is quota_exhausted for the IG user', async () => {
     sim.publishQuota = 1;
     for (const expectOk of [true, false]) {
       const { handle } = await client.createUpload(reel());
       await waitUntil(() => client.getStatus(handle), { until: (s) => s.state === 'ready', ...POLL });
       if (expectOk) await client.publish(handle);
-      else expect((await expectProviderError(client.publish(handle), 'rate_limited')).details.code).toBe(2207042);
+      else
+        expect((await expectProviderError(client.publish(handle), 'quota_exhausted')).details).toMatchObject({
+          code: 2207042,
+          account: USER,
+        });
     }
   });
 
@@ -134,7 +138,8 @@ describe('Instagram client against its simulator', () => {
     expect(k(32)).toBe('rate_limited');
     expect(k(613)).toBe('rate_limited');
     expect(k(80002)).toBe('rate_limited');
-    expect(k(9, 2207042)).toBe('rate_limited');
+    expect(k(9, 2207042)).toBe('quota_exhausted');
+    expect(k(9)).toBe('rate_limited');
     expect(k(4, 2207051)).toBe('permanent');
     expect(k(-2, 2207003)).toBe('transient');
     expect(k(1, 2207057)).toBe('permanent');

@@ -25,7 +25,15 @@ describe('simulator infrastructure', () => {
       expect(limited.headers.get('retry-after')).toBe('1');
 
       const stats = await (await fetch(`${sim.url}/__sim/stats`)).json();
-      expect(stats).toEqual({ requests: 1, submissions: 0, inFlight: 0, maxInFlight: 0, submitTimes: [], rateLimited: 1 });
+      expect(stats).toEqual({
+        requests: 1,
+        submissions: 0,
+        inFlight: 0,
+        maxInFlight: 0,
+        submitTimes: [],
+        rateLimited: 1,
+        quotaRefusals: 0,
+      });
 
       expect((await post('/__sim/reset')).status).toBe(200);
       expect(sim.stats().requests).toBe(0);

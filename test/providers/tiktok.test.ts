@@ -84,7 +84,8 @@ describe('TikTok client against its simulator', () => {
 
   it('maps TikTok error codes and keeps int64 ids as strings', () => {
     expect(kindForTikTokCode('rate_limit_exceeded', 429)).toBe('rate_limited');
-    expect(kindForTikTokCode('spam_risk_too_many_posts', 403)).toBe('rate_limited');
+    expect(kindForTikTokCode('spam_risk_too_many_posts', 403)).toBe('quota_exhausted');
+    expect(kindForTikTokCode('reached_active_user_cap', 403)).toBe('rate_limited');
     expect(kindForTikTokCode('internal_error', 500)).toBe('transient');
     expect(kindForTikTokCode('url_ownership_unverified', 403)).toBe('permanent');
     expect(kindForTikTokCode('invalid_params', 200)).toBe('permanent');

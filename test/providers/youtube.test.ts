@@ -102,8 +102,10 @@ describe('YouTube client against its simulator', () => {
   });
 
   it('maps Google error reasons', () => {
-    expect(kindForGoogleError(['quotaExceeded'], 403)).toBe('rate_limited');
-    expect(kindForGoogleError(['uploadLimitExceeded'], 400)).toBe('rate_limited');
+    expect(kindForGoogleError(['quotaExceeded'], 403)).toBe('quota_exhausted');
+    expect(kindForGoogleError(['dailyLimitExceeded'], 403)).toBe('quota_exhausted');
+    expect(kindForGoogleError(['uploadLimitExceeded'], 400)).toBe('quota_exhausted');
+    expect(kindForGoogleError(['userRateLimitExceeded'], 403)).toBe('rate_limited');
     expect(kindForGoogleError(['rateLimitExceeded'], 403)).toBe('rate_limited');
     expect(kindForGoogleError(['backendError'], 503)).toBe('transient');
     expect(kindForGoogleError([], 502)).toBe('transient');

@@ -7,14 +7,15 @@
  * The API answers most errors with HTTP 200 and an `errors` object, so the
  * body decides, not the status:
  *   errors.token      bad or missing key           -> permanent
- *   errors.requests   the day's quota is spent      -> rate_limited until the daily reset
+ *   errors.requests   the day's quota is spent      -> quota_exhausted until the daily reset (resetAt)
  *   errors.rateLimit  (HTTP 429) per-minute cap     -> rate_limited for about a minute
  *   errors.<param>    a bad parameter               -> permanent, naming the parameter
  *   499 / 500 `{message}`                           -> transient
- * Every answer's rate-limit headers are returned with its result.
+ * Every answer's rate-limit headers are returned with its result, and the last daily figures seen (errors
+ * included) are kept for lastQuota().
  */
 import type { z } from 'zod';
-import { ProviderError } from '../errors';
+import { ProviderError, quotaExhausted } from '../errors';
 import { excerpt, HttpClient, kindForStatus, parseRetryAfter, tryJson, validate, type HttpResponse, type QueryValue } from '../http';
 import {
   errorEnvelopeSchema,
@@ -65,6 +66,16 @@ export interface RateLimitReading {
   minuteRemaining: number | null;
 }
 
+/** The day's figures from the last answer that carried both daily headers. */
+export interface ApiFootballQuota {
+  /** x-ratelimit-requests-remaining: requests left today. */
+  remaining: number;
+  /** x-ratelimit-requests-limit: the day's allocation. */
+  limit: number;
+  /** When that answer arrived. */
+  at: Date;
+}
+
 export interface ApiFootballResult<T> {
   items: T[];
   paging: { current: number; total: number };
@@ -76,6 +87,7 @@ export class ApiFootballClient {
   private readonly http: HttpClient;
   private readonly rateLimitWaitMs: number;
   private readonly now: () => number;
+  private quota: ApiFootballQuota | null = null;
 
   constructor(private readonly options: ApiFootballClientOptions) {
     this.http = new HttpClient({
@@ -104,6 +116,11 @@ export class ApiFootballClient {
     return this.get('/fixtures', query, fixturesEnvelopeSchema);
   }
 
+  /** The daily figures of the last answer that carried them; null before the first. */
+  lastQuota(): ApiFootballQuota | null {
+    return this.quota ? { ...this.quota, at: new Date(this.quota.at) } : null;
+  }
+
   private async get<T>(
     path: string,
     query: Record<string, QueryValue>,
@@ -111,6 +128,9 @@ export class ApiFootballClient {
   ): Promise<ApiFootballResult<T>> {
     const res = await this.http.send({ method: 'GET', path, query });
     const rateLimit = readRateLimit(res.headers);
+    if (rateLimit.dailyRemaining !== null && rateLimit.dailyLimit !== null) {
+      this.quota = { remaining: rateLimit.dailyRemaining, limit: rateLimit.dailyLimit, at: new Date(this.now()) };
+    }
     if (res.status === 204) return { items: [], paging: { current: 1, total: 1 }, rateLimit };
     const body = tryJson(res.text);
     if (res.status < 200 || res.status >= 300) throw this.statusError(path, res, body);
@@ -135,13 +155,12 @@ export class ApiFootballClient {
       });
     }
     if (errors.requests !== undefined) {
-      const retryAfterMs = msUntilReset(this.now(), this.options.quotaResetUtc ?? '00:00');
-      const resetAt = new Date(this.now() + retryAfterMs).toISOString();
-      return new ProviderError(
+      const now = this.now();
+      const resetAt = new Date(now + msUntilReset(now, this.options.quotaResetUtc ?? '00:00'));
+      return quotaExhausted(
         PROVIDER,
-        'rate_limited',
-        `${path}: the daily request quota is spent (errors.requests: ${errors.requests}); it resets around ${resetAt}`,
-        { status, code: API_FOOTBALL_CODES.dailyQuota, retryAfterMs },
+        `${path}: the daily request quota is spent (errors.requests: ${errors.requests}); it resets around ${resetAt.toISOString()}`,
+        { status, code: API_FOOTBALL_CODES.dailyQuota, resetAt, now },
       );
     }
     if (errors.rateLimit !== undefined) return this.perMinute(path, res, errors.rateLimit);

@@ -2,10 +2,10 @@
  * Instagram Reels through the Graph API: create a REELS container from a
  * public video URL, poll it, publish it. The container id is the handle.
  */
-import { notReady, ProviderError, type ProviderErrorKind } from '../errors';
+import { notReady, ProviderError, quotaExhausted, type ProviderErrorKind } from '../errors';
 import { HttpClient, kindForStatus, statusError, tryJson, type HttpResponse, type QueryValue } from '../http';
 import type { Publisher, PublishRequest, UploadStatus } from '../types';
-import { containerSchema, graphErrorSchema, idSchema, mediaListSchema, type GraphError } from './schemas';
+import { containerSchema, graphErrorSchema, idSchema, mediaListSchema, publishingLimitSchema, type GraphError } from './schemas';
 
 const PROVIDER = 'instagram';
 
@@ -21,6 +21,16 @@ export interface InstagramClientOptions {
   shareToFeed?: boolean;
 }
 
+/** The account's publishing quota as Instagram reports it. */
+export interface PublishingLimit {
+  /** Posts published through the API in the moving window. */
+  used: number;
+  /** config.quota_total: posts allowed per window (the reference says 50 today). */
+  limit: number;
+  /** config.quota_duration: the moving window's length (86 400 s today). */
+  windowSeconds: number;
+}
+
 // Media ids learned from publish(), for getStatus() on the same worker; bounded so a long-lived worker does not grow.
 const REMEMBERED_MEDIA = 1_000;
 
@@ -34,7 +44,13 @@ export class InstagramClient implements Publisher {
       provider: PROVIDER,
       baseUrl: options.baseUrl,
       timeoutMs: options.timeoutMs,
-      describeError: describeGraphError,
+      describeError: (res) => {
+        const err = describeGraphError(res);
+        // The publishing limit is the IG user's; publish() adds the reset.
+        return err?.kind === 'quota_exhausted'
+          ? new ProviderError(PROVIDER, err.kind, err.message.replace(/^instagram: /, ''), { ...err.details, account: options.userId })
+          : err;
+      },
     });
   }
 
@@ -108,12 +124,67 @@ export class InstagramClient implements Publisher {
       case 'ready':
         break;
     }
-    const { id } = await this.http.json(
-      { method: 'POST', path: `/${this.options.userId}/media_publish`, query: this.params({ creation_id: handle }) },
-      idSchema,
-    );
+    const { id } = await this.http
+      .json({ method: 'POST', path: `/${this.options.userId}/media_publish`, query: this.params({ creation_id: handle }) }, idSchema)
+      .catch(async (err: unknown) => {
+        if (err instanceof ProviderError && err.details.code === PUBLISHING_LIMIT_SUBCODE) throw await this.publishingLimitError(err);
+        throw err;
+      });
     this.remember(handle, id);
     return { postId: id };
+  }
+
+  /** The account's quota figures: `GET /<ig-user-id>/content_publishing_limit?fields=config,quota_usage`. */
+  async getPublishingLimit(): Promise<PublishingLimit> {
+    const { data } = await this.http.json(
+      {
+        method: 'GET',
+        path: `/${this.options.userId}/content_publishing_limit`,
+        query: this.params({ fields: 'config,quota_usage' }),
+      },
+      publishingLimitSchema,
+    );
+    const row = data[0]!;
+    return { used: row.quota_usage, limit: row.config.quota_total, windowSeconds: row.config.quota_duration };
+  }
+
+  /**
+   * 9 / 2207042 names no reset. In a moving window a unit frees when the oldest post of the window leaves it,
+   * so the reset is that post's time plus the window, read from the account's media and its publishing limit.
+   * Best effort: when either read fails, the error goes out without resetAt.
+   */
+  private async publishingLimitError(err: ProviderError): Promise<ProviderError> {
+    const account = this.options.userId;
+    const message = err.message.replace(/^instagram: /, '');
+    const details = {
+      account,
+      ...(err.details.status !== undefined ? { status: err.details.status } : {}),
+      code: PUBLISHING_LIMIT_SUBCODE,
+    };
+    try {
+      const limit = await this.getPublishingLimit();
+      const { data } = await this.http.json(
+        {
+          method: 'GET',
+          path: `/${account}/media`,
+          query: this.params({ fields: 'id,timestamp', limit: Math.max(1, limit.limit) }),
+        },
+        mediaListSchema,
+      );
+      const windowMs = limit.windowSeconds * 1000;
+      const now = Date.now();
+      const stamps = data.map((m) => Date.parse(m.timestamp ?? '')).filter((t) => Number.isFinite(t) && t + 1000 + windowMs > now);
+      if (stamps.length === 0) return quotaExhausted(PROVIDER, message, details);
+      // Graph timestamps are whole seconds: the post left no earlier than one second after its stamp plus the window.
+      const resetAt = new Date(Math.min(...stamps) + 1000 + windowMs);
+      return quotaExhausted(PROVIDER, `${message}; the oldest post in the window leaves it at ${resetAt.toISOString()}`, {
+        ...details,
+        resetAt,
+        now,
+      });
+    } catch {
+      return quotaExhausted(PROVIDER, message, details);
+    }
   }
 
   /**
@@ -164,6 +235,9 @@ function describeGraphError(res: HttpResponse): ProviderError | undefined {
   return statusError(PROVIDER, res, message, { kind: kindForGraphError(e, res.status), ...(code !== undefined ? { code } : {}) });
 }
 
+/** 9 / 2207042: the moving-window publishing limit (content_publishing_limit) is reached. */
+const PUBLISHING_LIMIT_SUBCODE = 2207042;
+
 /** Graph's subcode for "object does not exist, cannot be loaded due to missing permissions, or does not support this operation". */
 const GRAPH_NO_SUCH_OBJECT = 33;
 
@@ -177,7 +251,7 @@ const SUBCODE_KIND: Record<number, ProviderErrorKind> = {
   2207008: 'transient', // temporary publish error
   2207052: 'transient', // media could not be fetched: retry once, then check hosting
   2207027: 'transient', // not ready to publish yet
-  2207042: 'rate_limited', // daily publishing limit
+  2207042: 'quota_exhausted', // publishing limit of the moving 24 h window
   2207051: 'permanent', // restricted as spam
   2207057: 'permanent', // thumb_offset outside the video
   2207006: 'permanent', // media not found / permission / expired token
@@ -185,7 +259,8 @@ const SUBCODE_KIND: Record<number, ProviderErrorKind> = {
   2207026: 'permanent', // unsupported video format
 };
 
-// 4 app, 17 user, 32 page, 613 custom-level throttles; 80002 Instagram business-use-case throttle; 9 publishing limit.
+// 4 app, 17 user, 32 page, 613 custom-level throttles; 80002 Instagram business-use-case throttle. Code 9 without
+// its subcode 2207042 is not documented as the publishing limit, so it stays a throttle.
 const THROTTLE_CODES = new Set([4, 9, 17, 32, 613, 80002]);
 // -2/-1 Instagram server side, 1 unknown error, 2 service temporarily unavailable.
 const TRANSIENT_CODES = new Set([-2, -1, 1, 2]);

@@ -20,6 +20,21 @@ export const mediaListSchema = z.object({
   data: z.array(z.object({ id: z.string(), permalink: z.string().optional(), timestamp: z.string().optional() })),
 });
 
+/**
+ * GET /<ig-user-id>/content_publishing_limit?fields=config,quota_usage: posts published through the API in the
+ * moving window, out of config.quota_total per config.quota_duration seconds (86400 today).
+ */
+export const publishingLimitSchema = z.object({
+  data: z
+    .array(
+      z.object({
+        quota_usage: z.number().int().min(0),
+        config: z.object({ quota_total: z.number().int().min(0), quota_duration: z.number().positive() }),
+      }),
+    )
+    .min(1),
+});
+
 export const graphErrorSchema = z.object({
   error: z.object({
     message: z.string(),

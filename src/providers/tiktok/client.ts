@@ -3,7 +3,8 @@
  * publishes on its own, so publish() only reports the post once the status
  * says PUBLISH_COMPLETE. The publish_id is the handle.
  */
-import { notReady, ProviderError, type ProviderErrorKind } from '../errors';
+import { DEFAULT_ACCOUNT, notReady, ProviderError, quotaExhausted, type ProviderErrorKind } from '../errors';
+import { nextMidnight } from '../calendar';
 import {
   HttpClient,
   kindForStatus,
@@ -25,6 +26,15 @@ export interface TikTokClientOptions extends ProviderEndpoint {
   accessToken: string;
   /** Must be one of the creator's privacy_level_options; unaudited apps may only use SELF_ONLY. Default SELF_ONLY. */
   privacyLevel?: string;
+  /** The creator's open_id, named in quota errors (details.account). Default 'default'. */
+  account?: string;
+  /**
+   * Time zone whose midnight ends the creator's posting day. TikTok documents a daily cap but not when it resets
+   * (providers-2.md §6), so this is a setting. Default 'UTC'.
+   */
+  quotaResetTimeZone?: string;
+  /** Clock for the quota reset (tests). */
+  now?: () => number;
 }
 
 export class TikTokClient implements Publisher {
@@ -33,7 +43,16 @@ export class TikTokClient implements Publisher {
 
   constructor(private readonly options: TikTokClientOptions) {
     const { baseUrl, timeoutMs, accessToken } = options;
-    this.http = new HttpClient({ provider: PROVIDER, baseUrl, timeoutMs, bearerToken: accessToken, describeError: describeTikTokError });
+    this.http = new HttpClient({
+      provider: PROVIDER,
+      baseUrl,
+      timeoutMs,
+      bearerToken: accessToken,
+      describeError: (res) => {
+        const parsed = envelopeSchema.safeParse(tryJson(res.text));
+        return parsed.success ? this.error(res, parsed.data.error) : undefined;
+      },
+    });
   }
 
   /** Each init may create another post (no idempotency): callers persist the handle and never re-init a live one. */
@@ -78,6 +97,8 @@ export class TikTokClient implements Publisher {
     const status = await this.getStatus(handle);
     if (status.state === 'published') return { postId: status.postId };
     if (status.state === 'failed') {
+      // Third-party code reports the creator's daily cap as a fail_reason too (providers.md §4).
+      if (status.code === CREATOR_DAILY_CAP) throw this.quotaError(status.message, { code: CREATOR_DAILY_CAP });
       throw new ProviderError(PROVIDER, 'permanent', status.message, status.code !== undefined ? { code: status.code } : {});
     }
     throw notReady(PROVIDER, `publish ${handle} is still processing`);
@@ -92,25 +113,39 @@ export class TikTokClient implements Publisher {
     });
     if (res.status < 200 || res.status >= 300) throw this.http.error(res);
     const envelope = parseJson(PROVIDER, res, envelopeSchema, parse);
-    if (envelope.error.code !== 'ok') throw tiktokError(res, envelope.error);
+    if (envelope.error.code !== 'ok') throw this.error(res, envelope.error);
     return validate(PROVIDER, dataSchema, envelope.data, res.status);
+  }
+
+  private error(res: HttpResponse, error: { code: string; message?: string | undefined; log_id?: string | undefined }): ProviderError {
+    const message = `${error.message || error.code} (${error.code}${error.log_id ? `, log_id ${error.log_id}` : ''})`;
+    const kind = kindForTikTokCode(error.code, res.status);
+    if (kind === 'quota_exhausted') return this.quotaError(message, { status: res.status, code: error.code });
+    return statusError(PROVIDER, res, message, { kind, code: error.code });
+  }
+
+  /** The creator's posts for the day are spent: until the next midnight of quotaResetTimeZone. */
+  private quotaError(message: string, details: { status?: number; code: string }): ProviderError {
+    const now = (this.options.now ?? Date.now)();
+    const resetAt = nextMidnight(this.options.quotaResetTimeZone ?? 'UTC', new Date(now));
+    return quotaExhausted(PROVIDER, `${message}; the creator's daily posts reset around ${resetAt.toISOString()}`, {
+      ...details,
+      account: this.options.account ?? DEFAULT_ACCOUNT,
+      resetAt,
+      now,
+    });
   }
 }
 
-function describeTikTokError(res: HttpResponse): ProviderError | undefined {
-  const parsed = envelopeSchema.safeParse(tryJson(res.text));
-  return parsed.success ? tiktokError(res, parsed.data.error) : undefined;
-}
+/** spam_risk_too_many_posts: the creator's posts for the day are spent. */
+const CREATOR_DAILY_CAP = 'spam_risk_too_many_posts';
 
-function tiktokError(res: HttpResponse, error: { code: string; message?: string | undefined; log_id?: string | undefined }): ProviderError {
-  const message = `${error.message || error.code} (${error.code}${error.log_id ? `, log_id ${error.log_id}` : ''})`;
-  return statusError(PROVIDER, res, message, { kind: kindForTikTokCode(error.code, res.status), code: error.code });
-}
-
-// Caps that lift with time (creator daily posts, app's posting-user quota) behave like rate limits.
-const THROTTLES = new Set(['rate_limit_exceeded', 'spam_risk_too_many_posts', 'reached_active_user_cap']);
+// Throttles that lift within minutes (per-minute caps) or that are the app's, not a creator's daily count
+// (reached_active_user_cap: unaudited apps' 5 posting users per 24 h).
+const THROTTLES = new Set(['rate_limit_exceeded', 'reached_active_user_cap']);
 
 export function kindForTikTokCode(code: string, httpStatus: number): ProviderErrorKind {
+  if (code === CREATOR_DAILY_CAP) return 'quota_exhausted';
   if (THROTTLES.has(code)) return 'rate_limited';
   if (code === 'internal_error') return 'transient';
   return httpStatus >= 400 ? kindForStatus(httpStatus) : 'permanent';

@@ -3,8 +3,9 @@
  * fetched from videoUrl and PUT to the session URI; interruptions are resumed
  * from what the session says it stored. The video id is the handle.
  */
-import { notReady, ProviderError, type ProviderErrorKind } from '../errors';
+import { DEFAULT_ACCOUNT, notReady, ProviderError, quotaExhausted, type ProviderErrorKind } from '../errors';
 import { HttpClient, kindForStatus, parseJson, statusError, tryJson, type HttpResponse } from '../http';
+import { nextMidnight, PACIFIC } from '../calendar';
 import { sleep } from '../../shared/sleep';
 import type { Publisher, PublishRequest, UploadStatus } from '../types';
 import { googleErrorSchema, videoListSchema, videoResourceSchema, type InsertBody } from './schemas';
@@ -25,6 +26,10 @@ export interface YouTubeClientOptions {
   timeoutMs?: number;
   /** Timeout of the video download and each upload PUT. Default 600 000 ms. */
   transferTimeoutMs?: number;
+  /** The channel / Cloud project this token spends, named in quota errors (details.account). Default 'default'. */
+  account?: string;
+  /** Clock for the quota reset (tests). */
+  now?: () => number;
 }
 
 // Rounds in a row without new bytes stored before giving up on the session (the caller's retry opens a new one).
@@ -40,7 +45,7 @@ export class YouTubeClient implements Publisher {
   private readonly transferTimeoutMs: number;
 
   constructor(private readonly options: YouTubeClientOptions) {
-    const auth = { bearerToken: options.accessToken, describeError: describeGoogleError };
+    const auth = { bearerToken: options.accessToken, describeError: googleErrorDescriber(PROVIDER, options.account, options.now) };
     this.api = new HttpClient({ provider: PROVIDER, baseUrl: options.apiBaseUrl, timeoutMs: options.timeoutMs, ...auth });
     this.upload = new HttpClient({ provider: PROVIDER, baseUrl: options.uploadBaseUrl, timeoutMs: options.timeoutMs, ...auth });
     this.media = new HttpClient({ provider: PROVIDER, baseUrl: options.apiBaseUrl, timeoutMs: options.timeoutMs });
@@ -204,28 +209,44 @@ function storedUntil(range: string | null): number {
   return match ? Number(match[1]) + 1 : 0;
 }
 
-function describeGoogleError(res: HttpResponse): ProviderError | undefined {
-  const parsed = googleErrorSchema.safeParse(tryJson(res.text));
-  if (!parsed.success) return undefined;
-  const reasons = (parsed.data.error.errors ?? []).map((e) => e.reason).filter((r): r is string => Boolean(r));
-  const message = `${parsed.data.error.message}${reasons.length ? ` (${reasons.join(', ')})` : ''}`;
-  return statusError(PROVIDER, res, message, {
-    kind: kindForGoogleError(reasons, res.status),
-    code: reasons[0] ?? parsed.data.error.code ?? res.status,
-  });
+/**
+ * Reads Google's error envelope. The daily quota (quotaExceeded, dailyLimitExceeded) and the channel's upload
+ * cap (uploadLimitExceeded) are quota_exhausted until the next midnight Pacific, when the Data API's day ends;
+ * Google publishes no window for the upload cap, so the same reset is the best estimate.
+ */
+export function googleErrorDescriber(
+  provider: string,
+  account = DEFAULT_ACCOUNT,
+  now: () => number = Date.now,
+): (res: HttpResponse) => ProviderError | undefined {
+  return (res) => {
+    const parsed = googleErrorSchema.safeParse(tryJson(res.text));
+    if (!parsed.success) return undefined;
+    const reasons = (parsed.data.error.errors ?? []).map((e) => e.reason).filter((r): r is string => Boolean(r));
+    const message = `${parsed.data.error.message}${reasons.length ? ` (${reasons.join(', ')})` : ''}`;
+    const kind = kindForGoogleError(reasons, res.status);
+    const code = reasons[0] ?? parsed.data.error.code ?? res.status;
+    if (kind !== 'quota_exhausted') return statusError(provider, res, message, { kind, code });
+    const at = now();
+    const resetAt = nextMidnight(PACIFIC, new Date(at));
+    return quotaExhausted(provider, `${message}; the quota resets at midnight Pacific (${resetAt.toISOString()})`, {
+      account,
+      resetAt,
+      status: res.status,
+      code,
+      now: at,
+    });
+  };
 }
 
-// Quota and upload caps lift with time (daily quota resets at midnight Pacific).
-const THROTTLE_REASONS = new Set([
-  'quotaExceeded',
-  'uploadLimitExceeded',
-  'rateLimitExceeded',
-  'userRateLimitExceeded',
-  'dailyLimitExceeded',
-]);
+// Caps that last until the Data API's day ends (midnight Pacific).
+const QUOTA_REASONS = new Set(['quotaExceeded', 'dailyLimitExceeded', 'uploadLimitExceeded']);
+// Short throttles: back off and retry.
+const THROTTLE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
 const TRANSIENT_REASONS = new Set(['backendError', 'internalError', 'serviceUnavailable']);
 
 export function kindForGoogleError(reasons: string[], httpStatus: number): ProviderErrorKind {
+  if (reasons.some((r) => QUOTA_REASONS.has(r))) return 'quota_exhausted';
   if (reasons.some((r) => THROTTLE_REASONS.has(r))) return 'rate_limited';
   if (reasons.some((r) => TRANSIENT_REASONS.has(r))) return 'transient';
   return kindForStatus(httpStatus);

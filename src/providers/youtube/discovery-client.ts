@@ -5,17 +5,17 @@
  *   channels, so a check reads those as 'transient' (retried, never "gone").
  * - YOUTUBE_DATA_API_KEY: channels.list (a handle becomes a channel id), the
  *   uploads playlist (UC… → UU…) and videos.list for views and durations,
- *   1 unit a call. quotaExceeded is 'rate_limited' until midnight Pacific.
+ *   1 unit a call. quotaExceeded is 'quota_exhausted' until midnight Pacific.
  * A handle without a key is refused with the two ways out, unless reading the
  * channel page is switched on (unofficial: consent pages may stand in the way).
  */
 import { ProviderError } from '../errors';
-import { HttpClient, statusError, tryJson, type HttpResponse } from '../http';
+import { HttpClient, statusError } from '../http';
 import type { ChannelDiscovery, DiscoveredChannel, DiscoveredVideo } from '../discovery';
-import { kindForGoogleError } from './client';
+import { nextMidnight, PACIFIC } from '../calendar';
+import { googleErrorDescriber } from './client';
 import { channelListSchema, discoveryVideoListSchema, parseIsoDuration, playlistItemsSchema } from './discovery-schemas';
 import { FeedFormatError, parseChannelFeed, type Feed } from './feed';
-import { googleErrorSchema } from './schemas';
 
 const PROVIDER = 'youtube_data';
 
@@ -35,6 +35,8 @@ export interface YouTubeDiscoveryOptions {
   uploadsPerCheck?: number;
   /** Default 30 000 ms. */
   timeoutMs?: number;
+  /** The Cloud project whose units the key spends, named in quota errors (details.account). Default 'default'. */
+  account?: string;
 }
 
 const CHANNEL_ID = /^UC[A-Za-z0-9_-]{22}$/;
@@ -76,7 +78,7 @@ export class YouTubeDiscoveryClient implements ChannelDiscovery {
       provider: PROVIDER,
       baseUrl: options.apiBaseUrl,
       timeoutMs: options.timeoutMs,
-      describeError: describeDataApiError,
+      describeError: googleErrorDescriber(PROVIDER, options.account),
     });
   }
 
@@ -242,43 +244,7 @@ function notFound(message: string): ProviderError {
   return new ProviderError(PROVIDER, 'permanent', message, { code: 'channel_not_found' });
 }
 
-function describeDataApiError(res: HttpResponse): ProviderError | undefined {
-  const parsed = googleErrorSchema.safeParse(tryJson(res.text));
-  if (!parsed.success) return undefined;
-  const reasons = (parsed.data.error.errors ?? []).map((e) => e.reason).filter((r): r is string => Boolean(r));
-  const kind = kindForGoogleError(reasons, res.status);
-  const quota = reasons.includes('quotaExceeded') || reasons.includes('dailyLimitExceeded');
-  const error = statusError(PROVIDER, res, `${parsed.data.error.message}${reasons.length ? ` (${reasons.join(', ')})` : ''}`, {
-    kind,
-    code: reasons[0] ?? parsed.data.error.code ?? res.status,
-  });
-  if (!quota) return error;
-  const retryAfterMs = msUntilPacificMidnight();
-  return new ProviderError(
-    PROVIDER,
-    'rate_limited',
-    `${error.message.replace(/^youtube_data: /, '')}; the daily quota resets at midnight Pacific`,
-    {
-      ...error.details,
-      retryAfterMs,
-    },
-  );
-}
-
-/**
- * The Data API's day ends at midnight America/Los_Angeles (PST or PDT, never a fixed offset).
- * On the two days a year when the clocks change the figure is an hour off; a retry then simply waits an hour less or more.
- */
+/** Milliseconds until the Data API's day ends: midnight America/Los_Angeles (PST or PDT, never a fixed offset). */
 export function msUntilPacificMidnight(now = new Date()): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: 'America/Los_Angeles',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-    hourCycle: 'h23',
-  })
-    .formatToParts(now)
-    .reduce<Record<string, number>>((acc, p) => (p.type === 'literal' ? acc : { ...acc, [p.type]: Number(p.value) }), {});
-  const elapsed = ((parts.hour ?? 0) * 3_600 + (parts.minute ?? 0) * 60 + (parts.second ?? 0)) * 1_000 + now.getMilliseconds();
-  return Math.max(1_000, 86_400_000 - elapsed);
+  return Math.max(1_000, nextMidnight(PACIFIC, now).getTime() - now.getTime());
 }
