@@ -59,6 +59,11 @@ export interface ScenarioSetup {
   limits?: Partial<Record<Provider, LimitsPatch>>;
   /** Simulated processing time per provider (ms); providers not named are instant. */
   durations?: Partial<Record<Provider, number>>;
+  /**
+   * provider_quotas changes by quota name (SQL SET clauses). Quotas not named are out of the
+   * way (a limit no scenario reaches), and every scenario starts with nothing spent or parked.
+   */
+  quotas?: Record<string, string>;
 }
 
 /** Providers a scenario does not look at: uncapped for practical purposes and unspaced. */
@@ -205,6 +210,9 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
           [p, l.maxConcurrent, l.minStartIntervalMs, l.startMarginMs],
         );
       }
+      await q(`DELETE FROM quota_usage`);
+      await q(`UPDATE provider_quotas SET quota_limit = 1e9, parked_until = NULL, reported_at = NULL, reported_remaining = NULL`);
+      for (const [name, set] of Object.entries(setup.quotas ?? {})) await q(`UPDATE provider_quotas SET ${set} WHERE name = $1`, [name]);
       const leftovers = await q<{ n: number }>(`SELECT count(*)::int AS n FROM provider_slots`);
       if (leftovers[0]!.n > 0) log(`warning: ${leftovers[0]!.n} provider slot(s) still held from an earlier scenario`);
     };

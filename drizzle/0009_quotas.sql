@@ -127,7 +127,10 @@ DECLARE
   lim numeric := q.quota_limit;
 BEGIN
   SELECT coalesce(sum(u.units), 0) INTO ours FROM quota_usage u WHERE u.quota = q.name AND u.used_at > since AND u.used_at <= p_at;
-  IF q.reported_at IS NOT NULL AND q.reported_at > since AND q.reported_remaining IS NOT NULL THEN
+  -- A reading of a moving window goes stale as posts leave it (when, the reading does not say): it counts
+  -- for 15 minutes, after which the next job's own reading (taken before it posts) renews it.
+  IF q.reported_at IS NOT NULL AND q.reported_at > since AND q.reported_remaining IS NOT NULL
+     AND (q.window_kind = 'calendar' OR q.reported_at > p_at - interval '15 minutes') THEN
     lim := least(lim, coalesce(q.reported_limit, lim));
     SELECT coalesce(q.reported_limit, q.quota_limit) - q.reported_remaining + coalesce(sum(u.units), 0) INTO reported
       FROM quota_usage u WHERE u.quota = q.name AND u.used_at > q.reported_at AND u.used_at <= p_at;
@@ -235,13 +238,29 @@ END $$;
 --> statement-breakpoint
 
 -- What the provider itself reports as left in the current window (Instagram's
--- content_publishing_limit, API-Football's remaining-requests header, KIE's
--- credit balance): the gate counts whichever of its figure and ours is larger.
+-- content_publishing_limit, API-Football's remaining-requests header): the
+-- gate counts whichever of its figure and ours is larger.
 CREATE OR REPLACE FUNCTION report_quota(p_quota text, p_remaining numeric, p_limit numeric DEFAULT NULL)
 RETURNS void LANGUAGE sql AS $$
   UPDATE provider_quotas SET reported_remaining = p_remaining, reported_limit = p_limit, reported_at = clock_timestamp(), updated_at = now()
    WHERE name = p_quota;
 $$;
+--> statement-breakpoint
+
+-- The same, for the quotas (of that provider and account) pricing a job: the
+-- reading a job took of its own account. Returns the quotas reported.
+CREATE OR REPLACE FUNCTION report_job_quota(p_job_id uuid, p_remaining numeric, p_limit numeric DEFAULT NULL)
+RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE job automation_queue;
+BEGIN
+  SELECT * INTO job FROM automation_queue WHERE id = p_job_id;
+  RETURN QUERY
+  UPDATE provider_quotas q
+     SET reported_remaining = p_remaining, reported_limit = p_limit, reported_at = clock_timestamp(), updated_at = now()
+   WHERE q.provider = job.api_provider AND q.account = job_account(job) AND q.unit <> 'credits'
+     AND EXISTS (SELECT 1 FROM quota_costs c WHERE c.quota = q.name AND c.job_type = job.job_type AND c.units > 0)
+  RETURNING q.name;
+END $$;
 --> statement-breakpoint
 
 -- The grant, now also within quotas: a head whose cost does not fit waits, and

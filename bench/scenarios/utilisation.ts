@@ -31,6 +31,7 @@ import {
   waitInLine,
 } from '../measure';
 import { atLeast, atMost, type Scenario } from '../scenario';
+import { estimateStarts } from '../../src/gate/eta';
 
 const JOBS = 50;
 const CAP = 2;
@@ -65,11 +66,24 @@ export const utilisation: Scenario = {
     );
     await setCap(bench, 'veo3', CAP);
     rec.log(`${JOBS} jobs in VEO3's line, cap set to ${CAP}: about ${Math.round((JOBS * TASK_MS) / CAP / 1000)} s of VEO3 work`);
-    await waitForWorkflows(
-      bench,
-      recs.map((r) => r.workflowId),
-      180_000,
-    );
+    // ETA accuracy: what the gate predicts, every second, for each job still waiting (compared with its start below).
+    const predictions: Array<{ jobId: string; at: number; eta: number }> = [];
+    const sample = async () => {
+      const at = Date.now();
+      for (const e of (await estimateStarts(bench.db.database.pool)).values()) {
+        if (e.provider === 'veo3' && e.eta) predictions.push({ jobId: e.jobId, at, eta: e.eta.getTime() });
+      }
+    };
+    const sampler = setInterval(() => void sample().catch(() => undefined), 1_000);
+    try {
+      await waitForWorkflows(
+        bench,
+        recs.map((r) => r.workflowId),
+        180_000,
+      );
+    } finally {
+      clearInterval(sampler);
+    }
 
     const stats = bench.sims.veo3.stats();
     const submits = [...stats.submitTimes].sort((a, b) => a - b);
@@ -105,6 +119,20 @@ export const utilisation: Scenario = {
       target: `>= ${TARGET}`,
       bullmq: '0.998',
       met: atLeast(engineUtil, TARGET) && runs.length === JOBS,
+    });
+    const startOf = new Map([...byJob].flatMap(([jobId, m]) => (m.get('provider_call') ? [[jobId, m.get('provider_call')!.at]] : [])));
+    const etaErrors = predictions.flatMap((p) => {
+      const started = startOf.get(p.jobId);
+      return started !== undefined && started > p.at ? [Math.abs(started - p.eta)] : [];
+    });
+    const sorted = [...etaErrors].sort((a, b) => a - b);
+    const quantile = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+    rec.figure({
+      metric: `ETA accuracy: |predicted - actual start| over ${etaErrors.length} predictions (p50 / p95)`,
+      value: `${fmtMs(quantile(0.5))} / ${fmtMs(quantile(0.95))}`,
+      target: 'p50 <= 1 s',
+      bullmq: '-',
+      met: atMost(quantile(0.5), 1_000),
     });
     rec.figure({
       metric: 'max in flight at the provider',

@@ -3,7 +3,17 @@
  * from the code: `npm run docs:limits` writes it, and a unit test fails when
  * the committed page differs from what this renders.
  */
-import { JOB_ESTIMATES_SECONDS, JOB_TYPES, PROVIDERS, PROVIDER_LIMITS, SLOT_LEASE, START_MARGIN_MS, type JobType } from './providers';
+import {
+  JOB_ESTIMATES_SECONDS,
+  JOB_TYPES,
+  PROVIDER_QUOTAS,
+  PROVIDERS,
+  PROVIDER_LIMITS,
+  SLOT_LEASE,
+  START_MARGIN_MS,
+  type JobType,
+  type QuotaDefinition,
+} from './providers';
 
 const seconds = (ms: number) => `${ms / 1000} s`;
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
@@ -24,6 +34,17 @@ export function renderLimitsDoc(): string {
       l.reason,
     ];
     return `| ${cells.join(' | ')} |`;
+  });
+  const quotas = (Object.entries(PROVIDER_QUOTAS) as Array<[string, QuotaDefinition]>).map(([name, q]) => {
+    const window =
+      q.window.kind === 'moving'
+        ? `moving ${q.window.seconds / 3600} h`
+        : `calendar ${q.window.seconds === 'month' ? 'month' : q.window.seconds === 86_400 ? 'day' : `${q.window.seconds} s`} (${q.window.timeZone})`;
+    const costs = Object.entries(q.costs)
+      .map(([t, units]) => `${t} ${units}`)
+      .join(', ');
+    const share = q.lowPriorityShare < 1 ? `${Math.round(q.lowPriorityShare * 100)} %` : '–';
+    return `| ${name} | ${q.provider} | ${q.account} | ${q.limit.toLocaleString('en')} ${q.unit} | ${window} | ${costs} | ${share} | ${q.reason} |`;
   });
   const jobs = (Object.keys(JOB_TYPES) as JobType[]).map((t) => `| ${t} | ${JOB_TYPES[t]} | ${JOB_ESTIMATES_SECONDS[t]} s |`);
   return [
@@ -50,6 +71,19 @@ export function renderLimitsDoc(): string {
     '  later, still sees at least the interval.',
     `- Slots are leases: renewed every ${seconds(SLOT_LEASE.leaseRenewMs)} by the process running the job, handed on after`,
     `  ${seconds(SLOT_LEASE.leaseTtlMs)} of silence; every process re-runs the grant every ${seconds(SLOT_LEASE.sweepMs)}.`,
+    '',
+    '## Quotas and spend budgets',
+    '',
+    "The gate grants a slot only when the job's cost fits every quota pricing its job type and account (each",
+    'platform posts as one account today, `default`; the gate keys quotas by account for when there are several:',
+    "a job's `job_config.accounts[provider]`); a job that does not fit waits in line, spending no attempt,",
+    'and holds back the jobs behind it priced by the same quota. P2/P3 may use only the low-priority share of a',
+    'budget; P0/P1 the whole of it. Written to `provider_quotas` and `quota_costs` (with `REELFLOW_QUOTAS`',
+    'applied) on every migrate; live-editable in SQL like the caps.',
+    '',
+    '| quota | provider | account | limit | window | cost per job type | P2/P3 share | why |',
+    '|---|---|---|---|---|---|---|---|',
+    ...quotas,
     '',
     '## Estimates per job type',
     '',
