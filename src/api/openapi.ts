@@ -5,8 +5,15 @@
  */
 import { PRIORITIES } from '../config/priorities';
 import { PROVIDERS, PUBLISH_PLATFORMS } from '../config/providers';
+import type { EtaReason } from '../gate/eta';
 import { RECOMMENDATION_SOURCES, RECOMMENDATION_TYPES } from '../validation';
 import { JOB_STATUSES, RECOMMENDATION_STATUSES } from '../shared/statuses';
+
+/** Every EtaReason of src/gate/eta.ts (the record makes the compiler name one added there and missing here). */
+const ETA_REASONS = Object.keys({ slot: 1, spacing: 1, quota: 1, budget: 1, parked: 1, schedule: 1, now: 1 } satisfies Record<
+  EtaReason,
+  1
+>);
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ 'application/json': { schema } });
@@ -136,7 +143,70 @@ export const openApiDocument = {
         },
       },
       Recommendation: { type: 'object', description: 'A competitive_recommendations row' },
-      Job: { type: 'object', description: 'An automation_queue row' },
+      JobWait: {
+        type: 'object',
+        description: 'When a queued job is expected to start (the gate replayed forward: slots, spacing, quotas, budgets, schedule)',
+        required: ['eta', 'waitingFor', 'waitingForQuota'],
+        properties: {
+          eta: {
+            type: ['string', 'null'],
+            format: 'date-time',
+            description: "Expected start; null when not waiting, or (waitingFor set) when its cost exceeds a quota's whole limit",
+          },
+          waitingFor: {
+            type: ['string', 'null'],
+            enum: [...ETA_REASONS, null],
+            description: 'What the start waits for last; null: not in a line (running, finished, or a later step not asking yet)',
+          },
+          waitingForQuota: { type: ['string', 'null'], description: 'The quota or budget it waits for (quota, budget, parked)' },
+        },
+      },
+      Job: { description: 'An automation_queue row, with its ETA while it waits', allOf: [{ type: 'object' }, ref('JobWait')] },
+      Quota: {
+        type: 'object',
+        description: 'A quota or spend budget (unit credits) with its use in the current window',
+        properties: {
+          name: { type: 'string' },
+          provider: ref('Provider'),
+          account: { type: 'string' },
+          windowKind: { type: 'string', enum: ['moving', 'calendar'] },
+          windowSeconds: { type: ['integer', 'null'], description: 'null: a calendar month' },
+          timeZone: { type: 'string' },
+          unit: { type: 'string', enum: ['posts', 'units', 'requests', 'credits'] },
+          lowPriorityShare: { type: 'number', description: 'Share of the limit P2/P3 may use' },
+          used: { type: 'number' },
+          limit: { type: 'number' },
+          remaining: { type: 'number' },
+          resetAt: { type: ['string', 'null'], format: 'date-time', description: 'When units next come back' },
+          parkedUntil: { type: ['string', 'null'], format: 'date-time', description: "Parked after the provider's own quota error" },
+          parkedReason: { type: ['string', 'null'] },
+          reportedRemaining: { type: ['number', 'null'], description: 'What the provider itself last reported as left' },
+          reportedLimit: { type: ['number', 'null'] },
+          reportedAt: { type: ['string', 'null'], format: 'date-time' },
+          reason: { type: 'string' },
+        },
+      },
+      Capacity: {
+        type: 'object',
+        properties: {
+          provider: ref('Provider'),
+          maxConcurrent: { type: 'integer' },
+          inUse: { type: 'integer' },
+          free: { type: 'integer' },
+          waiting: { type: 'integer' },
+          planned: { type: 'integer' },
+          minStartIntervalMs: { type: 'integer' },
+          lastStartAt: { type: ['string', 'null'], format: 'date-time' },
+          quotas: { type: 'array', items: ref('Quota') },
+        },
+      },
+      ProviderPanel: {
+        type: 'object',
+        description:
+          'Capacity plus the last 24 h of outcomes (success rate, durations, cost, stuck), held slots, its quotas and budgets, ' +
+          'and nextStart: the waiting job expected to start first ({ jobId, provider, eta, waitingFor, quota }) or null',
+        properties: { quotas: { type: 'array', items: ref('Quota') }, nextStart: { type: ['object', 'null'] } },
+      },
       CompetitorChannel: {
         type: 'object',
         description:
@@ -221,7 +291,9 @@ export const openApiDocument = {
     },
     '/metrics': {
       get: {
-        summary: 'Prometheus metrics (queue depth, in-flight vs cap, wait/run histograms, attempts, failures, stuck, cost)',
+        summary:
+          'Prometheus metrics (queue depth, in-flight vs cap, wait/run histograms, attempts, failures, stuck, cost, ' +
+          'quota use, limits, resets and parking, next start per provider)',
         security: [{ bearer: [] }],
         'x-role': 'read',
         responses: {
@@ -231,7 +303,16 @@ export const openApiDocument = {
       },
     },
     '/api/whoami': { get: readOp('The calling token and the Temporal Web UI base URL') },
-    '/api/dashboard': { get: readOp('Open jobs, stuck jobs, 24 h calendar, provider panels and recent failures in one call') },
+    '/api/dashboard': {
+      get: readOp('Open jobs, stuck jobs, 24 h calendar, provider panels and recent failures in one call', {
+        type: 'object',
+        properties: {
+          jobs: { type: 'array', items: ref('JobWait'), description: 'Open jobs; waiting ones with their ETA' },
+          calendar: { type: 'array', items: ref('JobWait'), description: 'Next 24 h; a waiting job planned at its ETA' },
+          providers: { type: 'array', items: ref('ProviderPanel') },
+        },
+      }),
+    },
     '/api/recommendations': {
       get: readOp('List recommendations', { type: 'array', items: ref('Recommendation') }, [
         query('status', { type: 'string', enum: [...RECOMMENDATION_STATUSES] }),
@@ -246,7 +327,12 @@ export const openApiDocument = {
       }),
     },
     '/api/recommendations/{id}': {
-      get: readOp('A recommendation with its jobs, history and workflow state', {}, [idParam], notFound),
+      get: readOp(
+        'A recommendation with its jobs (each waiting one with its ETA), history and workflow state',
+        { type: 'object', properties: { recommendation: ref('Recommendation'), jobs: { type: 'array', items: ref('Job') } } },
+        [idParam],
+        notFound,
+      ),
     },
     '/api/recommendations/{id}/start': {
       post: operatorOp('Start (or find) the workflow of an existing recommendation', {
@@ -321,8 +407,8 @@ export const openApiDocument = {
     },
     '/api/jobs/{id}': {
       get: readOp(
-        'A job with its recommendation, history (job_events) and Temporal Web UI link',
-        {},
+        'A job (with its ETA while it waits), its recommendation, history (job_events) and Temporal Web UI link',
+        { type: 'object', properties: { job: ref('Job') } },
         [{ ...idParam, description: 'Job id' }],
         notFound,
       ),
@@ -347,8 +433,19 @@ export const openApiDocument = {
         '503': error('This server has no Temporal client'),
       }),
     },
-    '/api/capacity': { get: readOp('Per-provider cap, slots in use, free, waiting and spacing', {}, [query('provider', ref('Provider'))]) },
-    '/api/stats': { get: readOp('Counts by status/type/priority, provider panels and performance by job type') },
+    '/api/capacity': {
+      get: readOp(
+        'Per-provider cap, slots in use, free, waiting, spacing, and its quotas and budgets (used, limit, reset, parked)',
+        { type: 'array', items: ref('Capacity') },
+        [query('provider', ref('Provider'))],
+      ),
+    },
+    '/api/stats': {
+      get: readOp('Counts by status/type/priority, provider panels (with quotas) and performance by job type', {
+        type: 'object',
+        properties: { providers: { type: 'array', items: ref('ProviderPanel') } },
+      }),
+    },
     '/api/audit': {
       get: {
         ...readOp('Audit log, newest first', {}, [limit]),

@@ -10,9 +10,14 @@ import { PROVIDERS } from '../config/providers';
 import type { Db } from '../db/client';
 import { getJob, getRecommendation, planStepOrder } from '../db/queries';
 import { jobEvents } from '../db/schema';
+import { jobWait, readQuotas, type JobWait, type QuotaRow } from '../gate/capacity';
+import { estimateStarts, type JobEta } from '../gate/eta';
 import type { OpenJobStatus } from '../shared/statuses';
 
-interface OpenJobRow {
+/** When each waiting job should start (estimateStarts), read once per request and shared by its parts. */
+type Etas = ReadonlyMap<string, JobEta>;
+
+interface OpenJobRow extends JobWait {
   id: string;
   workflowId: string;
   recommendationId: string | null;
@@ -61,9 +66,13 @@ export interface ProviderPanel {
   stuck: number;
   /** Slots counted after their job closed: a cancelled render the provider cannot stop, still running. */
   held: Array<{ jobId: string; providerTaskId: string | null; holdUntil: Date | null }>;
+  /** Its quotas and budgets: used of limit, reset, parked. */
+  quotas: QuotaRow[];
+  /** The waiting job expected to start first on it, with its ETA; null when nothing waits. */
+  nextStart: JobEta | null;
 }
 
-interface CalendarRow {
+interface CalendarRow extends JobWait {
   id: string;
   jobType: string;
   provider: string;
@@ -72,6 +81,7 @@ interface CalendarRow {
   recommendationId: string | null;
   workflowId: string;
   title: string | null;
+  /** Running: its start; waiting: its ETA (now when it has none yet: a later step, or never as configured). */
   plannedAt: Date;
   estimatedEndAt: Date;
   deadline: Date | null;
@@ -98,8 +108,8 @@ const JOB_COLUMNS = `q.id, q.workflow_id AS "workflowId", q.recommendation_id AS
   q.attempts::int, q.max_attempts::int AS "maxAttempts", q.created_at AS "createdAt", q.started_at AS "startedAt",
   q.schedule_after AS "scheduleAfter", q.deadline`;
 
-async function openJobs(pool: pg.Pool): Promise<OpenJobRow[]> {
-  const { rows } = await pool.query<OpenJobRow>(`
+async function openJobs(pool: pg.Pool, etas: Etas): Promise<OpenJobRow[]> {
+  const { rows } = await pool.query<Omit<OpenJobRow, keyof JobWait>>(`
     SELECT * FROM (
       SELECT ${JOB_COLUMNS}, q.position::int AS position, q.in_line AS "inLine",
              NULL::float8 AS "runningSeconds", false AS "isStuck"
@@ -109,22 +119,45 @@ async function openJobs(pool: pg.Pool): Promise<OpenJobRow[]> {
         FROM queue_processing q LEFT JOIN competitive_recommendations r ON r.id = q.recommendation_id
     ) j
     ORDER BY (j.status = 'processing') DESC, j.priority, j."createdAt", ${planStepOrder('j.step')}, j.id`);
-  return rows;
+  return rows.map((j) => ({ ...j, ...jobWait(etas, j.id) }));
 }
 
-async function calendar24h(pool: pg.Pool): Promise<CalendarRow[]> {
-  const { rows } = await pool.query<CalendarRow>(`
+const DAY_MS = 86_400_000;
+
+/** Open jobs of the next 24 h; a waiting job at its ETA (the view alone puts it at now or its schedule). */
+async function calendar24h(pool: pg.Pool, etas: Etas, now = new Date()): Promise<CalendarRow[]> {
+  const { rows } = await pool.query<Omit<CalendarRow, keyof JobWait>>(`
     SELECT c.id, c.job_type AS "jobType", c.api_provider AS provider, c.priority, c.status,
            c.recommendation_id AS "recommendationId", c.workflow_id AS "workflowId", r.title,
            c.planned_at AS "plannedAt", c.estimated_end_at AS "estimatedEndAt", c.deadline
       FROM queue_calendar_24h c LEFT JOIN competitive_recommendations r ON r.id = c.recommendation_id
      ORDER BY c.planned_at, c.priority`);
-  return rows;
+  const horizon = now.getTime() + DAY_MS;
+  return rows
+    .map((c) => {
+      const wait = jobWait(etas, c.id);
+      if (!wait.eta) return { ...c, ...wait };
+      const length = c.estimatedEndAt.getTime() - c.plannedAt.getTime();
+      return { ...c, ...wait, plannedAt: wait.eta, estimatedEndAt: new Date(wait.eta.getTime() + length) };
+    })
+    .filter((c) => c.plannedAt.getTime() <= horizon || (c.deadline !== null && c.deadline.getTime() <= horizon))
+    .sort((a, b) => a.plannedAt.getTime() - b.plannedAt.getTime() || a.priority.localeCompare(b.priority));
 }
 
-/** One row per provider of the limits table: the gate's view plus the last 24 h of outcomes. */
-export async function providerPanels(pool: pg.Pool): Promise<ProviderPanel[]> {
-  const { rows } = await pool.query<ProviderPanel>(
+/**
+ * One row per provider of the limits table: the gate's view plus the last 24 h
+ * of outcomes, its quotas and budgets, and the next start expected (`etas`:
+ * estimated here when not given).
+ */
+export async function providerPanels(pool: pg.Pool, etas?: Etas): Promise<ProviderPanel[]> {
+  const [quotas, starts] = await Promise.all([readQuotas(pool), etas ?? estimateStarts(pool)]);
+  const next = new Map<string, JobEta>();
+  for (const e of starts.values()) {
+    const seen = next.get(e.provider);
+    // A known ETA beats none (never as configured); the earliest known one wins.
+    if (!seen || (e.eta && (!seen.eta || e.eta < seen.eta))) next.set(e.provider, e);
+  }
+  const { rows } = await pool.query<Omit<ProviderPanel, 'quotas' | 'nextStart'>>(
     `
     SELECT l.provider, c.max_concurrent AS "maxConcurrent", c.in_use AS "inUse", c.waiting, c.planned,
            c.min_start_interval_ms AS "minStartIntervalMs", c.last_start_at AS "lastStartAt",
@@ -156,7 +189,7 @@ export async function providerPanels(pool: pg.Pool): Promise<ProviderPanel[]> {
      ORDER BY array_position($1, l.provider)`,
     [PROVIDERS],
   );
-  return rows;
+  return rows.map((p) => ({ ...p, quotas: quotas.filter((q) => q.provider === p.provider), nextStart: next.get(p.provider) ?? null }));
 }
 
 /** Final failures and retried attempts, newest first, with the error each one carried. */
@@ -226,15 +259,17 @@ async function partiallyPublished(pool: pg.Pool): Promise<PartialRow[]> {
 
 /** Everything the dashboard draws, in one round trip per poll. */
 export async function dashboardSnapshot(pool: pg.Pool) {
+  const now = new Date();
+  const etas = await estimateStarts(pool, now);
   const [jobs, calendar, providers, failures, approvals, partial] = await Promise.all([
-    openJobs(pool),
-    calendar24h(pool),
-    providerPanels(pool),
+    openJobs(pool, etas),
+    calendar24h(pool, etas, now),
+    providerPanels(pool, etas),
     recentFailures(pool),
     awaitingApproval(pool),
     partiallyPublished(pool),
   ]);
-  return { generatedAt: new Date(), jobs, stuck: jobs.filter((j) => j.isStuck), calendar, providers, failures, approvals, partial };
+  return { generatedAt: now, jobs, stuck: jobs.filter((j) => j.isStuck), calendar, providers, failures, approvals, partial };
 }
 
 /** One job, its recommendation and its history (job_events), or null. */

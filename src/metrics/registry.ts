@@ -63,6 +63,20 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const spacing = providerGauge('reelflow_provider_min_start_interval_seconds', 'Minimum spacing between two starts on a provider');
   const stuck = providerGauge('reelflow_jobs_stuck', 'Processing jobs running longer than 2x their estimated duration');
   const costToday = providerGauge('reelflow_cost_today', 'Cost of jobs completed since midnight (database time zone)');
+  // Quotas and budgets (drizzle/0009 quota_status): one series per quota, labelled with whose it is and its unit.
+  const quotaGauge = (name: string, help: string) =>
+    new Gauge({ name, help, labelNames: ['quota', 'provider', 'account', 'unit'], registers });
+  const quotaUsed = quotaGauge('reelflow_quota_used', 'Units spent in the current window (ours, or the provider-reported use if larger)');
+  const quotaLimit = quotaGauge('reelflow_quota_limit', "Units the window allows (ours, or the provider's if it reported a smaller one)");
+  const quotaReset = quotaGauge(
+    'reelflow_quota_reset_timestamp_seconds',
+    'When units next come back (Unix time); absent for a moving window with nothing spent',
+  );
+  const quotaParked = quotaGauge('reelflow_quota_parked', "1 while the quota is parked after the provider's own quota error, else 0");
+  const nextStart = providerGauge(
+    'reelflow_provider_next_start_timestamp_seconds',
+    'ETA (Unix time) of the waiting job expected to start first on the provider; absent when nothing waits',
+  );
   const costTotal = new Counter({ name: 'reelflow_cost_total', help: 'Cost of all jobs recorded', labelNames: ['provider'], registers });
   const attempts = new Counter({
     name: 'reelflow_job_attempts_total',
@@ -142,6 +156,8 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   // Synchronous on purpose: a scrape never sees half of one read and half of another.
   function apply(data: Awaited<ReturnType<typeof read>>) {
     for (const m of [queueDepth, jobs, costTotal, attempts, failures, retries, recommendations, waitSeconds, runSeconds]) m.reset();
+    // A quota renamed or removed, a line emptied: its series goes, rather than repeating a stale value.
+    for (const m of [quotaUsed, quotaLimit, quotaReset, quotaParked, nextStart]) m.reset();
     // Every series exists even at zero, so dashboards and alerts see 0 rather than "no data".
     for (const provider of PROVIDERS) {
       for (const priority of PRIORITIES) queueDepth.set({ provider, priority }, 0);
@@ -167,6 +183,14 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       stuck.set(labels, p.stuck);
       costToday.set(labels, p.costToday);
       costTotal.inc(labels, p.costTotal);
+      if (p.nextStart?.eta) nextStart.set(labels, p.nextStart.eta.getTime() / 1000);
+      for (const q of p.quotas) {
+        const ql = { quota: q.name, provider: q.provider, account: q.account, unit: q.unit };
+        quotaUsed.set(ql, q.used);
+        quotaLimit.set(ql, q.limit);
+        if (q.resetAt) quotaReset.set(ql, q.resetAt.getTime() / 1000);
+        quotaParked.set(ql, q.parkedUntil ? 1 : 0);
+      }
     }
     for (const t of data.totals) {
       attempts.inc({ provider: t.provider }, t.attempts);

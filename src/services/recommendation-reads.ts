@@ -7,13 +7,18 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, desc, eq, gte, inArray, sql, type SQL } from 'drizzle-orm';
 import { PROVIDERS } from '../config/providers';
 import { planStepOrder } from '../db/queries';
-import { readCapacity, type CapacityRow } from '../gate/capacity';
+import { estimateFor, jobWait, readCapacity, readQuotas, type CapacityRow, type JobWait, type QuotaRow } from '../gate/capacity';
 import { automationQueue, competitiveRecommendations, jobEvents, type Job, type Recommendation } from '../db/schema';
 import { stateQuery, type CapacitySnapshotRow, type RecommendationState } from '../shared/messages';
 import { capacityWorkflowId, recommendationWorkflowId } from '../shared/workflow-ids';
 import { refreshCapacity } from '../temporal/capacity-snapshot';
 import { parseInput, prioritySchema, providerSchema } from '../validation';
 import type { ServiceDeps } from './recommendations';
+
+/** A job row with when it is expected to start (queued jobs in a line; null fields otherwise). */
+export type JobWithWait = Job & JobWait;
+/** A provider's capacity with its quotas and budgets. */
+export type CapacityWithQuotas = CapacityRow & { quotas: QuotaRow[] };
 
 export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: string) => Promise<Recommendation>) {
   const { db, pool } = deps.database;
@@ -33,27 +38,32 @@ export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: stri
 
     async listJobs(
       filters: { status?: string[]; provider?: string; priority?: string; since?: Date; limit?: number } = {},
-    ): Promise<Job[]> {
+    ): Promise<JobWithWait[]> {
       const where: SQL[] = [];
       if (filters.status?.length) where.push(inArray(automationQueue.status, filters.status));
       if (filters.provider) where.push(eq(automationQueue.apiProvider, parseInput(providerSchema, filters.provider, 'provider')));
       if (filters.priority) where.push(eq(automationQueue.priority, parseInput(prioritySchema, filters.priority, 'priority')));
       if (filters.since) where.push(gte(automationQueue.createdAt, filters.since));
-      return db
+      const jobs = await db
         .select()
         .from(automationQueue)
         .where(where.length ? and(...where) : undefined)
         .orderBy(automationQueue.priority, automationQueue.createdAt, sql.raw(planStepOrder('step')))
         .limit(filters.limit ?? 200);
+      const etas = await estimateFor(pool, jobs);
+      return jobs.map((j) => ({ ...j, ...jobWait(etas, j.id) }));
     },
 
     async status(ref: string) {
       const rec = await resolve(ref);
-      const jobs = await db
+      const rows = await db
         .select()
         .from(automationQueue)
         .where(eq(automationQueue.recommendationId, rec.id))
-        .orderBy(automationQueue.createdAt, sql.raw(planStepOrder('step')));
+        // Workflow order: a reel's segments are planned after the rest (once the script exists) but run before assembly.
+        .orderBy(sql.raw(planStepOrder('step')), automationQueue.createdAt);
+      const etas = await estimateFor(pool, rows);
+      const jobs: JobWithWait[] = rows.map((j) => ({ ...j, ...jobWait(etas, j.id) }));
       const events = await db.select().from(jobEvents).where(eq(jobEvents.recommendationId, rec.id)).orderBy(jobEvents.id);
       let workflow: { status: string; runId: string; state: RecommendationState | null } | null = null;
       try {
@@ -67,8 +77,11 @@ export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: stri
       return { recommendation: rec, jobs, events, workflow };
     },
 
-    async capacity(provider?: string): Promise<CapacityRow[]> {
-      return readCapacity(pool, provider ? [parseInput(providerSchema, provider, 'provider')] : PROVIDERS);
+    /** Each provider's slots and line, with the quotas and budgets that belong to it (used, limit, reset, parked). */
+    async capacity(provider?: string): Promise<CapacityWithQuotas[]> {
+      const providers = provider ? [parseInput(providerSchema, provider, 'provider')] : PROVIDERS;
+      const [rows, quotas] = await Promise.all([readCapacity(pool, providers), readQuotas(pool, providers)]);
+      return rows.map((r) => ({ ...r, quotas: quotas.filter((q) => q.provider === r.provider) }));
     },
 
     /** The same numbers through Temporal: the capacity workflow reads them now and answers its update. */

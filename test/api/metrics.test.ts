@@ -309,3 +309,133 @@ describe('with the Temporal server not answering', () => {
     }
   });
 });
+
+describe('quotas, budgets and ETAs on every read (their own database)', () => {
+  let tq: TestDatabase;
+  let qapi: TestApi;
+  const jobs: Record<'instagram' | 'tiktok' | 'veo3' | 'youtube', string> = { instagram: '', tiktok: '', veo3: '', youtube: '' };
+  const sql = (text: string, params: unknown[] = []) => tq.database.pool.query(text, params);
+  let n = 0;
+  async function waitingJob(jobType: string, provider: string, priority: string): Promise<string> {
+    const { rows } = await sql(`SELECT id FROM enqueue_job($1, 'step', $2, $3, $4, '{}'::jsonb, NULL, NULL, NULL, 30, 3)`, [
+      `wf-quota-${++n}`,
+      jobType,
+      provider,
+      priority,
+    ]);
+    // In its provider's line (its activity asks for a slot); nothing grants here, the ETA says when the gate would.
+    await sql(`SELECT wait_for_slot($1, 1)`, [rows[0].id]);
+    return rows[0].id as string;
+  }
+
+  beforeAll(async () => {
+    tq = await createTestDatabase();
+    // Instagram's rolling 24 h at its limit: units come back when the oldest (1 h ago) leaves the window, in 23 h.
+    await sql(`UPDATE provider_quotas SET quota_limit = 2 WHERE name = 'instagram_posts'`);
+    await sql(`INSERT INTO quota_usage (quota, units, used_at) VALUES ('instagram_posts', 1, now() - interval '1 hour'),
+                                                                     ('instagram_posts', 1, now() - interval '30 minutes')`);
+    // TikTok refused with its own quota error: parked for 2 h.
+    await sql(`UPDATE provider_quotas SET parked_until = now() + interval '2 hours', parked_reason = 'spam_risk_too_many_posts'
+                WHERE name = 'tiktok_posts'`);
+    // The day's VEO3 budget at its low-priority share (80 % of 6,000): a P2 render waits for the reset, a P0 would not.
+    await sql(`INSERT INTO quota_usage (quota, units) VALUES ('veo3_credits_day', 4800)`);
+    // A YouTube upload costs 1,600 units: a limit under that can never fit.
+    await sql(`UPDATE provider_quotas SET quota_limit = 1000 WHERE name = 'youtube_api_units'`);
+    await sql(`SELECT report_quota('api_football_requests', 40, 100)`);
+    jobs.instagram = await waitingJob('instagram_reel', 'instagram', 'P1');
+    jobs.tiktok = await waitingJob('tiktok_video', 'tiktok', 'P1');
+    jobs.veo3 = await waitingJob('veo3_chollo', 'veo3', 'P2');
+    jobs.youtube = await waitingJob('youtube_short', 'youtube', 'P1');
+    qapi = await startTestApi(tq, { service: dbOnlyService(tq) });
+  });
+  afterAll(async () => {
+    await qapi?.app.close();
+    await tq?.drop();
+  });
+
+  type Quota = { name: string; used: number; limit: number; remaining: number; resetAt: string | null; parkedUntil: string | null };
+  const capacityOf = async (provider: string) => {
+    const res = await qapi.call('read', { method: 'GET', url: `/api/capacity?provider=${provider}` });
+    expect(res.statusCode).toBe(200);
+    return res.json().data[0] as { provider: string; quotas: Quota[] };
+  };
+  const quotaOf = async (provider: string, name: string) => (await capacityOf(provider)).quotas.find((q) => q.name === name)!;
+
+  it('/api/capacity gives each provider its quotas: used of limit (numbers), reset, parked, what the provider reported', async () => {
+    const ig = await quotaOf('instagram', 'instagram_posts');
+    expect(ig).toMatchObject({
+      used: 2,
+      limit: 2,
+      remaining: 0,
+      unit: 'posts',
+      account: 'default',
+      windowKind: 'moving',
+      parkedUntil: null,
+    });
+    expect(Date.parse(ig.resetAt!) - Date.now()).toBeGreaterThan(22.9 * 3_600_000);
+    expect(Date.parse(ig.resetAt!) - Date.now()).toBeLessThan(23.1 * 3_600_000);
+    const tt = await quotaOf('tiktok', 'tiktok_posts');
+    expect(tt).toMatchObject({ parkedReason: 'spam_risk_too_many_posts', used: 0, limit: 15 });
+    expect(Date.parse(tt.parkedUntil!) - Date.now()).toBeGreaterThan(1.9 * 3_600_000);
+    const veo3 = await capacityOf('veo3');
+    expect(veo3.quotas.map((q) => q.name).sort()).toEqual(['veo3_credits_day', 'veo3_credits_month']);
+    expect(veo3.quotas.find((q) => q.name === 'veo3_credits_day')).toMatchObject({ used: 4800, limit: 6000, unit: 'credits' });
+    expect(await quotaOf('api_football', 'api_football_requests')).toMatchObject({ used: 60, reportedRemaining: 40, reportedLimit: 100 });
+  });
+
+  it('/api/jobs and /api/jobs/:id give each waiting job its ETA and what it waits for', async () => {
+    const res = await qapi.call('read', { method: 'GET', url: '/api/jobs?status=queued' });
+    expect(res.statusCode).toBe(200);
+    const byId = new Map((res.json().data as Array<{ id: string }>).map((j) => [j.id, j]));
+    const ig = await quotaOf('instagram', 'instagram_posts');
+    // At its limit: the job starts when the quota's oldest unit leaves the window, which is the quota's reset.
+    expect(byId.get(jobs.instagram)).toMatchObject({ eta: ig.resetAt, waitingFor: 'quota', waitingForQuota: 'instagram_posts' });
+    const tt = await quotaOf('tiktok', 'tiktok_posts');
+    expect(byId.get(jobs.tiktok)).toMatchObject({ eta: tt.parkedUntil, waitingFor: 'parked', waitingForQuota: 'tiktok_posts' });
+    const budget = await quotaOf('veo3', 'veo3_credits_day');
+    expect(byId.get(jobs.veo3)).toMatchObject({ eta: budget.resetAt, waitingFor: 'budget', waitingForQuota: 'veo3_credits_day' });
+    // Never as configured: no ETA, but it still says which quota is in the way.
+    expect(byId.get(jobs.youtube)).toMatchObject({ eta: null, waitingFor: 'quota', waitingForQuota: 'youtube_api_units' });
+
+    const one = await qapi.call('read', { method: 'GET', url: `/api/jobs/${jobs.instagram}` });
+    expect(one.json().data.job).toMatchObject({ id: jobs.instagram, eta: ig.resetAt, waitingFor: 'quota' });
+  });
+
+  it('/api/dashboard: the queue with ETAs, the calendar at the ETA, provider cards with quotas and their next start', async () => {
+    const s = (await qapi.call('read', { method: 'GET', url: '/api/dashboard' })).json().data;
+    const ig = await quotaOf('instagram', 'instagram_posts');
+    const row = s.jobs.find((j: { id: string }) => j.id === jobs.instagram);
+    expect(row).toMatchObject({ eta: ig.resetAt, waitingFor: 'quota', waitingForQuota: 'instagram_posts' });
+    // Placed where it will run, 23 h from now, not at now; its length is its estimate.
+    const planned = s.calendar.find((c: { id: string }) => c.id === jobs.instagram);
+    expect(planned).toMatchObject({ plannedAt: ig.resetAt, waitingFor: 'quota' });
+    expect(Date.parse(planned.estimatedEndAt) - Date.parse(planned.plannedAt)).toBe(30_000);
+    const panel = s.providers.find((p: { provider: string }) => p.provider === 'instagram');
+    expect(panel.quotas).toEqual([expect.objectContaining({ name: 'instagram_posts', used: 2, limit: 2 })]);
+    expect(panel.nextStart).toMatchObject({ jobId: jobs.instagram, eta: ig.resetAt, waitingFor: 'quota', quota: 'instagram_posts' });
+    const tiktok = s.providers.find((p: { provider: string }) => p.provider === 'tiktok');
+    expect(tiktok.quotas[0]).toMatchObject({ name: 'tiktok_posts', parkedReason: 'spam_risk_too_many_posts' });
+    // The stats read carries the same panels.
+    const stats = (await qapi.call('read', { method: 'GET', url: '/api/stats' })).json().data;
+    expect(stats.providers.find((p: { provider: string }) => p.provider === 'instagram').quotas[0].name).toBe('instagram_posts');
+  });
+
+  it('/metrics: use, limit, reset and parking per quota, and the next start per provider', async () => {
+    const text = (await qapi.call('read', { method: 'GET', url: '/metrics' })).body;
+    const m = (name: string, labels: Record<string, string>) => sample(text, name, labels);
+    const ig = { quota: 'instagram_posts', provider: 'instagram', account: 'default', unit: 'posts' };
+    const igRow = await quotaOf('instagram', 'instagram_posts');
+    expect(m('reelflow_quota_used', ig)).toBe(2);
+    expect(m('reelflow_quota_limit', ig)).toBe(2);
+    expect(m('reelflow_quota_reset_timestamp_seconds', ig)).toBe(Date.parse(igRow.resetAt!) / 1000);
+    expect(m('reelflow_quota_parked', ig)).toBe(0);
+    const tt = { quota: 'tiktok_posts', provider: 'tiktok', account: 'default', unit: 'posts' };
+    expect(m('reelflow_quota_parked', tt)).toBe(1);
+    const budget = { quota: 'veo3_credits_day', provider: 'veo3', account: 'default', unit: 'credits' };
+    expect(m('reelflow_quota_used', budget)).toBe(4800);
+    expect(m('reelflow_quota_limit', budget)).toBe(6000);
+    expect(m('reelflow_provider_next_start_timestamp_seconds', { provider: 'instagram' })).toBe(Date.parse(igRow.resetAt!) / 1000);
+    // Nothing waits on OpenAI: no next-start series rather than a made-up time.
+    expect(m('reelflow_provider_next_start_timestamp_seconds', { provider: 'openai' })).toBeUndefined();
+  });
+});

@@ -1,5 +1,6 @@
 /** Jobs: list, one job's detail and history, cancel and reprioritise (of its recommendation). */
 import type { FastifyInstance } from 'fastify';
+import { estimateFor, jobWait } from '../../gate/capacity';
 import { NotFoundError } from '../../shared/errors';
 import { listJobsQuerySchema, parseInput, uuidSchema } from '../../validation';
 import { ok, read, type RouteContext } from '../context';
@@ -18,7 +19,8 @@ export function registerJobRoutes(app: FastifyInstance, ctx: RouteContext): void
     const detail = await jobDetail(database.db, id);
     if (!detail) throw new NotFoundError(`no job with id ${id}`);
     req.call = { jobId: id, workflowId: detail.job.workflowId, provider: detail.job.apiProvider };
-    return ok({ ...detail, links: { temporal: ctx.workflowUrl(detail.job.workflowId) } });
+    const job = { ...detail.job, ...jobWait(await estimateFor(database.pool, [detail.job]), id) };
+    return ok({ ...detail, job, links: { temporal: ctx.workflowUrl(detail.job.workflowId) } });
   });
 
   registerWorkflowActions(app, ctx, 'job');
