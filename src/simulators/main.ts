@@ -13,7 +13,8 @@
  *                          analysis and readable briefs; schema: the generic sampler's
  *                          placeholders ("sample name"), on which no recommendation rule fires
  *
- * Faults and stats: POST /__sim/faults, POST /__sim/reset, GET /__sim/stats on each port.
+ * Faults and stats: POST /__sim/faults, POST /__sim/reset, GET /__sim/stats on each port; the providers' quotas
+ * (unlimited unless set, README "Simulators"): GET/POST /__sim/quotas.
  */
 import path from 'node:path';
 import { parseEnv, simulatorEnvSchema } from '../config/env';
