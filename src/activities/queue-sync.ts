@@ -6,6 +6,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { approvalPlan, type ApprovalPlan } from '../config/approval';
 import { deadlineFor, type Priority } from '../config/priorities';
 import { JOB_TYPES, jobEstimateSeconds, type JobType } from '../config/providers';
+import { reelSettings, type ReelSettings } from '../config/reel';
 import { getRecommendation } from '../db/queries';
 import { competitiveRecommendations, type Job } from '../db/schema';
 import type { PoolClient } from 'pg';
@@ -28,6 +29,8 @@ export interface RecommendationPlan {
   deadline: string | null;
   /** Approval steps this recommendation waits for (policy for its source and platforms, plus its own jobConfig.approval). */
   approval?: ApprovalPlan;
+  /** The reel to make (REELFLOW_REEL_MODE, REELFLOW_REEL_SECONDS); absent from plans loaded before reels. */
+  reel?: ReelSettings;
 }
 
 export interface EnqueueJobInput {
@@ -97,6 +100,7 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
           scheduleAfter: row.scheduleAfter?.toISOString() ?? null,
           deadline: deadline?.toISOString() ?? null,
           approval: approvalPlan(deps.env.REELFLOW_APPROVAL_POLICY, row.source, jobConfig.platforms, jobConfig.approval),
+          reel: reelSettings(deps.env.REELFLOW_REEL_MODE, deps.env.REELFLOW_REEL_SECONDS),
         };
       } catch (err) {
         throw classifyFailure(err).failure;

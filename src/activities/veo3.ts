@@ -72,10 +72,15 @@ export function createVeo3Activities(deps: ActivityDeps) {
         const video = await render(ctx, () =>
           extendsTaskId
             ? veo3.extend({ taskId: extendsTaskId, prompt, ...(input.request.seeds !== undefined ? { seeds: input.request.seeds } : {}) })
-            : veo3.submit({ ...input.request, prompt }),
+            : veo3.submit({ ...input.request, prompt, reference: referenceAllowed(input.request, deps.env.KIE_MODEL) }),
         );
         return { value: { index: input.index, ...video } };
       });
     },
   };
+}
+
+/** KIE draws from reference images with veo3_fast only; other models take the image as the first frame. */
+function referenceAllowed(request: Omit<VideoRequest, 'prompt'>, defaultModel: string): boolean {
+  return Boolean(request.reference && request.imageUrl && (request.model ?? defaultModel) === 'veo3_fast');
 }

@@ -15,6 +15,7 @@ import {
   type ProviderLimits,
   type QuotaDefinition,
 } from './providers';
+import { MAX_SEGMENTS, REEL_MODES, VEO3_CLIP_SECONDS } from './reel';
 import { ConfigError } from '../shared/errors';
 
 const limitOverride = z
@@ -249,6 +250,40 @@ export const envSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+
+  /** How a reel's segments are rendered (src/config/reel.ts; docs/operations.md "Reels"). Default chained. */
+  REELFLOW_REEL_MODE: z.enum(REEL_MODES).default('chained'),
+  /** Target length of a reel in seconds, "min-max" or one figure; segments are 8 s each. Default 24-32 (3 to 4 segments). */
+  REELFLOW_REEL_SECONDS: z
+    .string()
+    .default('24-32')
+    .transform((raw, ctx) => {
+      const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(raw);
+      const min = Number(m?.[1]);
+      const max = Number(m?.[2] ?? m?.[1]);
+      const top = MAX_SEGMENTS * VEO3_CLIP_SECONDS;
+      if (!m || min < VEO3_CLIP_SECONDS || max > top || min > max) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `must be "min-max" or one number of seconds between ${VEO3_CLIP_SECONDS} and ${top} (e.g. 24-32)`,
+        });
+        return z.NEVER;
+      }
+      return { min, max };
+    }),
+  /**
+   * Where finished reels live, one directory per recommendation (final.mp4, cover.jpg, the segments):
+   * the assembly workers write it and whatever serves REELFLOW_MEDIA_BASE_URL reads it (the API's /media/).
+   */
+  REELFLOW_MEDIA_DIR: z.string().min(1).default('.data/media'),
+  /** The public URL of REELFLOW_MEDIA_DIR: what Instagram and TikTok download the reel from. */
+  REELFLOW_MEDIA_BASE_URL: url.default('http://127.0.0.1:8080/media'),
+  /** x264 preset of the final cut: slower presets give smaller files for the same quality. Default veryfast. */
+  REELFLOW_ASSEMBLY_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast'),
+  /** Our logo (PNG with transparency), top right of every reel. */
+  REELFLOW_LOGO_PATH: z.string().min(1).default('assets/logo.png'),
+  /** Font (a fontconfig family name) of subtitles and data cards. */
+  REELFLOW_REEL_FONT: z.string().min(1).default('DejaVu Sans'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -399,9 +434,7 @@ export function effectiveLimits(env: Pick<Env, 'REELFLOW_LIMITS'>): Record<Provi
  * The quotas with this deployment's changes applied. A render's budget cost is
  * KIE_CREDITS_PER_VIDEO (what each job records as its cost) unless a quota sets its own.
  */
-export function effectiveQuotas(
-  env: Partial<Pick<Env, 'REELFLOW_QUOTAS' | 'KIE_CREDITS_PER_VIDEO'>>,
-): Record<string, QuotaDefinition> {
+export function effectiveQuotas(env: Partial<Pick<Env, 'REELFLOW_QUOTAS' | 'KIE_CREDITS_PER_VIDEO'>>): Record<string, QuotaDefinition> {
   const out: Record<string, QuotaDefinition> = {};
   for (const [name, quota] of Object.entries(PROVIDER_QUOTAS) as Array<[string, QuotaDefinition]>) {
     const costs = { ...quota.costs };

@@ -21,6 +21,7 @@ export const PROVIDERS = [
   'instagram_graph',
   'api_football',
   'audio_fetch',
+  'assembly',
 ] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
@@ -164,6 +165,20 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     cancellable: true,
     reason: "Competitor audio downloads (media_url or yt-dlp): bursts from one address trigger YouTube's bot check.",
   },
+  assembly: {
+    // Our own ffmpeg, not a vendor: the cap is CPU. One encode uses every core of the worker it runs on.
+    maxConcurrent: 1,
+    minStartIntervalMs: 0,
+    // A 32 s reel at 1080x1920 on 2 cores with the default preset; the 2x run limit must cover a busy machine.
+    estimatedDurationSeconds: 90,
+    heartbeatTimeoutMs: 30_000,
+    pollIntervalMs: 1_000,
+    maxAttempts: 3,
+    // Re-running an encode costs CPU only; a finished cut on disk is reused, never encoded twice.
+    submitRepeatable: true,
+    cancellable: true,
+    reason: 'Reel assembly (ffmpeg: cut, subtitles, data cards, logo, loudness) uses every core of its worker: one at a time each.',
+  },
 };
 
 /**
@@ -224,6 +239,7 @@ export const JOB_TYPES = {
   instagram_discovery: 'instagram_graph',
   api_football_sync: 'api_football',
   audio_download: 'audio_fetch',
+  reel_assembly: 'assembly',
 } as const satisfies Record<string, Provider>;
 export type JobType = keyof typeof JOB_TYPES;
 
@@ -255,6 +271,8 @@ export const JOB_ESTIMATES_SECONDS: Record<JobType, number> = {
   api_football_sync: PROVIDER_LIMITS.api_football.estimatedDurationSeconds,
   // A short's audio; an hour-long video takes minutes.
   audio_download: PROVIDER_LIMITS.audio_fetch.estimatedDurationSeconds,
+  // The segments cut into one reel: subtitles, data cards, logo, loudness, then the ffprobe checks.
+  reel_assembly: PROVIDER_LIMITS.assembly.estimatedDurationSeconds,
 };
 
 /**

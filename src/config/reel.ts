@@ -58,3 +58,13 @@ export function segmentStep(index: number): string {
 
 /** The job row of a reel's assembly. */
 export const ASSEMBLE_STEP = 'assemble';
+
+/**
+ * The seed every segment of a reel is rendered with (KIE takes 10000-99999): the same seed and
+ * reference image keep independent segments alike. From the recommendation id, so a retry agrees.
+ */
+export function reelSeed(recommendationId: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < recommendationId.length; i++) h = Math.imul(h ^ recommendationId.charCodeAt(i), 16777619) >>> 0;
+  return 10_000 + (h % 90_000);
+}

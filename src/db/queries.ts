@@ -5,11 +5,16 @@ import { automationQueue, competitiveRecommendations, type Job, type Recommendat
 
 /**
  * A plan's rows share one creation time (one transaction), so listings order
- * its steps by where they run in the workflow: transcribe, analyze, generate,
- * then the publishes by platform. `col` is the step column as the query names it.
+ * its steps by where they run in the workflow: transcribe, analyze, generate
+ * (a reel's segments generate:1..N in number order), assemble, then the
+ * publishes by platform. `col` is the step column as the query names it.
  */
 export function planStepOrder(col: string): string {
-  return `CASE ${col} WHEN 'transcribe' THEN 0 WHEN 'analyze' THEN 1 WHEN 'generate' THEN 2 ELSE 3 END, ${col}`;
+  return (
+    `CASE WHEN ${col} = 'transcribe' THEN 0 WHEN ${col} = 'analyze' THEN 1 ` +
+    `WHEN ${col} = 'generate' OR ${col} LIKE 'generate:%' THEN 2 WHEN ${col} = 'assemble' THEN 3 ELSE 4 END, ` +
+    `substring(${col} from '^generate:([0-9]+)$')::int NULLS FIRST, ${col}`
+  );
 }
 
 export async function getJob(db: Db, id: string): Promise<Job | undefined> {

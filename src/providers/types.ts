@@ -9,8 +9,10 @@ export interface VideoRequest {
   /** 9:16 for Reels / TikTok / Shorts. */
   aspectRatio: '9:16' | '16:9' | 'Auto';
   model?: 'veo3' | 'veo3_fast';
-  /** Optional reference image (first frame). */
+  /** Optional image: the first frame, or with `reference` the material every segment is drawn from. */
   imageUrl?: string;
+  /** Use imageUrl as a reference image (REFERENCE_2_VIDEO, veo3_fast only) instead of the first frame. */
+  reference?: boolean;
   seeds?: number;
 }
 
@@ -19,10 +21,19 @@ export type VideoTaskStatus =
   | { state: 'succeeded'; videoUrl: string; resolution?: string }
   | { state: 'failed'; code?: number | string; message: string };
 
-/** VEO3 through KIE.ai: submit is paid, status polling is free. */
+/** A new segment continuing a finished task (KIE `extend`): same scene, look and audio bed. */
+export interface ExtendRequest {
+  /** The finished task to continue (a generate or an earlier extend). */
+  taskId: string;
+  prompt: string;
+  seeds?: number;
+}
+
+/** VEO3 through KIE.ai: submit and extend are paid, status polling is free. */
 export interface VideoGenerator {
   readonly provider: 'veo3';
   submit(request: VideoRequest): Promise<{ taskId: string }>;
+  extend(request: ExtendRequest): Promise<{ taskId: string }>;
   getStatus(taskId: string): Promise<VideoTaskStatus>;
 }
 

@@ -28,6 +28,8 @@ export type RecommendationPhase =
   | 'waiting'
   | 'analyzing'
   | 'generating'
+  /** The reel's rendered segments are being cut into the final video (its own job, on the assembly queue). */
+  | 'assembling'
   | 'publishing'
   /** An editor must approve (the brief before the paid render, or the video before it is posted): see approvalUpdate. */
   | 'awaiting_approval'
@@ -79,6 +81,8 @@ export interface RecommendationState {
   error: string | null;
   /** Set while the workflow waits for an editor's decision. */
   approval?: ApprovalReview | null;
+  /** A reel's segments: how many the script has and how many are rendered (absent for a single clip). */
+  segments?: { total: number; rendered: number } | null;
 }
 
 /** `temporal workflow signal --name reprioritise --input '{"priority":"P0"}'` */

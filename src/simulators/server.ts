@@ -247,6 +247,11 @@ export abstract class SimulatorServer {
     return /^Bearer\s+\S+/i.test(req.header('authorization') ?? '');
   }
 
+  /** The file behind mediaUrl(name). Default: a small stand-in for an MP4 (enough for uploads that never decode it). */
+  protected mediaFile(name: string): SimReply | Promise<SimReply> {
+    return mediaReply(name);
+  }
+
   /** Drop provider state (tasks, containers, uploads) on reset(). */
   protected onReset(): void {}
 
@@ -519,7 +524,7 @@ export abstract class SimulatorServer {
 
     if (url.pathname.startsWith('/__sim/')) return this.send(res, this.control(simReq));
     const media = method === 'GET' ? /^\/videos\/([^/]+)\.mp4$/.exec(url.pathname) : null;
-    if (media) return this.send(res, mediaReply(decodeURIComponent(media[1] ?? 'video')));
+    if (media) return this.send(res, await this.mediaFile(decodeURIComponent(media[1] ?? 'video')));
 
     this.counters.requests += 1;
     const f = this.currentFaults;

@@ -1,11 +1,13 @@
 /**
  * recommendationWorkflow: one recommendation from idea to published posts.
  *
- *   load -> (durable sleep until schedule_after) -> analyse (OpenAI brief)
+ *   load -> (durable sleep until schedule_after) -> analyse (OpenAI brief: a script of segments)
  *   -> [approval of the brief, when the policy asks: before any money is spent]
- *   -> generate (VEO3, paid once)
+ *   -> generate:1..N (one paid VEO3 render per segment: chained extends, or independent in parallel)
+ *   -> assemble (ffmpeg: the final cut, checked with ffprobe)
  *   -> publish (each platform, in parallel; [approval of the video first where the policy asks])
  *   -> mark published
+ * (clip mode, and histories from before reels: one `generate` render published as VEO3 made it.)
  *
  * Every step is an automation_queue job created up front, so reports and the
  * 24 h calendar see the whole plan. Activities write each transition; this
@@ -23,11 +25,13 @@ import {
   type Provider,
   type PublishPlatform,
 } from '../config/providers';
+import { ASSEMBLE_STEP, reelSeed, segmentStep, type ReelSettings } from '../config/reel';
 import type { createApprovalActivities } from '../activities/approval';
+import type { createAssemblyActivities } from '../activities/assembly';
 import type { createOpenAiActivities } from '../activities/openai';
 import type { createPublishActivities, PublishedPost } from '../activities/publish';
 import type { createQueueSyncActivities, RecommendationPlan } from '../activities/queue-sync';
-import type { createVeo3Activities } from '../activities/veo3';
+import type { createVeo3Activities, GeneratedVideo, RenderedSegment } from '../activities/veo3';
 import { notificationEventKey, notificationText } from '../notifications/notify';
 import { notifyFromWorkflow } from './notification';
 import {
@@ -58,6 +62,9 @@ export interface RecommendationOutcome {
   failedPlatforms: Array<{ platform: PublishPlatform; error: string }>;
   /** Platforms an editor refused the video for (never posted there). */
   rejectedPlatforms?: PublishPlatform[];
+  /** A reel: its segments' VEO3 tasks, in order, and its cover frame. */
+  segments?: Array<{ index: number; taskId: string }>;
+  coverUrl?: string;
 }
 
 type QueueSync = ReturnType<typeof createQueueSyncActivities>;
@@ -65,6 +72,7 @@ type OpenAi = ReturnType<typeof createOpenAiActivities>;
 type Veo3 = ReturnType<typeof createVeo3Activities>;
 type Publish = ReturnType<typeof createPublishActivities>;
 type Approvals = ReturnType<typeof createApprovalActivities>;
+type Assembly = ReturnType<typeof createAssemblyActivities>;
 
 const WAIT_BUDGET_WITHOUT_DEADLINE_MS = 7 * 24 * 3_600_000;
 
@@ -321,10 +329,14 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     // Workflows started before this change (a P3 can wait a week) replay their separate markInProduction.
     const oneTransaction = wf.patched('plan-and-in-production-in-one-transaction');
     const startsNow = oneTransaction && !(plan.scheduleAfter && Date.parse(plan.scheduleAfter) > Date.now()) && !deadlinePassed(plan);
+    // A reel's segments are planned once the script says how many; its assembly is planned now, where `generate` was.
+    // Histories from before reels (no plan.reel) and clip mode keep the one `generate` render.
+    const reel: ReelSettings | null = plan.reel && plan.reel.mode !== 'clip' && wf.patched('reel-segments') ? plan.reel : null;
     const [analyzeRow, videoRow, ...publishRows] = await local.enqueuePlan(
       [
         step('analyze', 'openai_analysis', plan.deadline),
-        step('generate', videoJobType, plan.deadline),
+        // Assembly runs after paid renders, so no deadline stops it.
+        reel ? step(ASSEMBLE_STEP, 'reel_assembly', null) : step('generate', videoJobType, plan.deadline),
         ...platforms.map((platform) => step(`publish:${platform}`, PUBLISH_JOB_TYPE[platform], null)),
       ],
       startsNow ? { inProduction: { recommendationId, workflowId } } : {},
@@ -354,6 +366,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
           targetPlayer: plan.targetPlayer,
           ourData: plan.ourData,
           notes: plan.jobConfig.notes,
+          ...(reel ? { reel: { minSegments: reel.minSegments, maxSegments: reel.maxSegments, segmentSeconds: reel.segmentSeconds } } : {}),
         },
       }),
     );
@@ -377,20 +390,25 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       if (verdict === 'reject') return reject('render', platforms);
       if (deadlinePassed(plan)) return expire();
     }
-    if (showsWaiting) waitForSlot('generating', 'veo3', videoJobType, videoJob.id);
-    else setPhase('generating', 'veo3', videoJobType);
-    state.currentJobId = videoJob.id;
-    const video = await surviveWorkerLoss(() =>
-      activitiesFor<Veo3>('veo3', plan).generateVideo({
-        jobId: videoJob.id,
-        request: {
-          prompt: brief.videoPrompt,
-          aspectRatio: plan.jobConfig.aspectRatio,
-          model: plan.jobConfig.model,
-          imageUrl: plan.jobConfig.imageUrl,
-        },
-      }),
-    );
+    let video: GeneratedVideo & { coverUrl?: string; segments?: RenderedSegment[] };
+    if (reel) {
+      video = await makeReel(reel, videoJob.id);
+    } else {
+      if (showsWaiting) waitForSlot('generating', 'veo3', videoJobType, videoJob.id);
+      else setPhase('generating', 'veo3', videoJobType);
+      state.currentJobId = videoJob.id;
+      video = await surviveWorkerLoss(() =>
+        activitiesFor<Veo3>('veo3', plan).generateVideo({
+          jobId: videoJob.id,
+          request: {
+            prompt: brief.videoPrompt,
+            aspectRatio: plan.jobConfig.aspectRatio,
+            model: plan.jobConfig.model,
+            imageUrl: plan.jobConfig.imageUrl,
+          },
+        }),
+      );
+    }
     state.videoUrl = video.videoUrl;
 
     // Several platforms publish at once: no one provider or job type describes the workflow now.
@@ -454,12 +472,84 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     setPhase(status);
     const gap = failedPlatforms.map((f) => `${f.platform}: ${f.error}`).join('; ');
     await notify(partial ? 'partially_published' : 'completed', failedPlatforms.length ? `not published on ${gap}` : null);
-    return { status, videoUrl: video.videoUrl, posts, failedPlatforms, ...(rejectedPlatforms.length ? { rejectedPlatforms } : {}) };
+    return {
+      status,
+      videoUrl: video.videoUrl,
+      posts,
+      failedPlatforms,
+      ...(rejectedPlatforms.length ? { rejectedPlatforms } : {}),
+      ...(video.segments ? { segments: video.segments.map((s) => ({ index: s.index, taskId: s.taskId })) } : {}),
+      ...(video.coverUrl ? { coverUrl: video.coverUrl } : {}),
+    };
+
+    /**
+     * The reel: its segments planned as jobs generate:1..N, each one paid VEO3 render through the gate (a failed
+     * segment is retried alone; the rendered ones are kept), then one assembly job cuts them into the final video.
+     */
+    async function makeReel(settings: ReelSettings, assembleJobId: string) {
+      const script = brief.segments;
+      // Only segment 1 carries the deadline: once it is paid, the reel is finished rather than the money wasted.
+      const rows = await local.enqueuePlan(script.map((_, i) => step(segmentStep(i + 1), videoJobType, i === 0 ? plan.deadline : null)));
+      state.segments = { total: script.length, rendered: 0 };
+      const seeds = reelSeed(recommendationId);
+      const render = (i: number, extendsTaskId?: string) =>
+        surviveWorkerLoss(() =>
+          activitiesFor<Veo3>('veo3', plan, i === 0 ? plan.deadline : null).generateSegment({
+            jobId: rows[i]!.id,
+            index: i + 1,
+            segment: script[i]!,
+            request: {
+              aspectRatio: plan.jobConfig.aspectRatio,
+              model: plan.jobConfig.model,
+              imageUrl: plan.jobConfig.imageUrl,
+              // Independent segments share the reference image and the seed: the only thread between them.
+              reference: settings.mode === 'independent',
+              seeds,
+            },
+            ...(extendsTaskId ? { extendsTaskId } : {}),
+          }),
+        ).then((segment) => {
+          state.segments!.rendered += 1;
+          return segment;
+        });
+      const rendered: RenderedSegment[] = [];
+      if (settings.mode === 'chained') {
+        for (let i = 0; i < script.length; i++) {
+          waitForSlot('generating', 'veo3', videoJobType, rows[i]!.id);
+          rendered.push(await render(i, rendered[i - 1]?.taskId));
+        }
+      } else {
+        waitForSlot('generating', 'veo3', videoJobType, rows[0]!.id);
+        // Settled, not raced: a failed segment must not leave the others' paid renders unrecorded.
+        const results = await Promise.allSettled(script.map((_, i) => render(i)));
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+        rendered.push(...results.map((r) => (r as PromiseFulfilledResult<RenderedSegment>).value));
+      }
+
+      waitForSlot('assembling', 'assembly', 'reel_assembly', assembleJobId);
+      const cut = await surviveWorkerLoss(() =>
+        activitiesFor<Assembly>('assembly', plan, null).assembleReel({
+          jobId: assembleJobId,
+          recommendationId,
+          mode: settings.mode === 'chained' ? 'chained' : 'independent',
+          segmentSeconds: settings.segmentSeconds,
+          segments: rendered.map((r, i) => ({
+            index: r.index,
+            videoUrl: r.videoUrl,
+            spokenLine: script[i]!.spokenLine,
+            onScreenText: script[i]!.onScreenText,
+          })),
+        }),
+      );
+      return { taskId: rendered.at(-1)!.taskId, videoUrl: cut.videoUrl, coverUrl: cut.coverUrl, segments: rendered };
+    }
   }
 
-  function activitiesFor<T>(provider: Provider, plan: RecommendationPlan) {
+  /** `deadline`: the job's own (default the plan's); null for steps that run whatever the time (after paid work). */
+  function activitiesFor<T>(provider: Provider, plan: RecommendationPlan, deadline: string | null = plan.deadline) {
     const limits = PROVIDER_LIMITS[provider];
-    const waitBudget = plan.deadline ? Math.max(Date.parse(plan.deadline) - Date.now(), 1_000) : WAIT_BUDGET_WITHOUT_DEADLINE_MS;
+    const waitBudget = deadline ? Math.max(Date.parse(deadline) - Date.now(), 1_000) : WAIT_BUDGET_WITHOUT_DEADLINE_MS;
     return wf.proxyActivities<T>(
       providerActivityOptions({
         provider,

@@ -15,6 +15,7 @@ import { inject } from 'vitest';
 import { loadEnv, type Env } from '../../src/config/env';
 import { createLogger } from '../../src/logger';
 import { startSimulators } from '../../src/simulators/index';
+import { startMediaServer } from '../../src/media/store';
 import { createRecommendationService, type RecommendationService } from '../../src/services/recommendations';
 import { createRuntime, type Runtime } from '../../src/workers/runtime';
 import type { QueueName } from '../../src/config/providers';
@@ -88,6 +89,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...(opts.simulatorStateDir ? { stateDir: opts.simulatorStateDir } : {}),
   };
   let sims = await startSimulators(simOptions);
+  // Finished reels: written by the assembly worker, served to the publishers as production's /media/ would.
+  const mediaDir = path.join(os.tmpdir(), `reelflow-media-${taskQueue}`);
+  const media = await startMediaServer({ mediaDir });
   const envVars: Record<string, string> = {
     ...sims.env,
     TEMPORAL_ADDRESS: address,
@@ -96,6 +100,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     // Downloads are keyed by workflow id: a test's must not find another run's files.
     AUDIO_DIR: path.join(os.tmpdir(), `reelflow-audio-${taskQueue}`),
+    // One render per idea, as the gate and fault suites count them; reel tests set chained or independent.
+    REELFLOW_REEL_MODE: 'clip',
+    REELFLOW_MEDIA_DIR: mediaDir,
+    REELFLOW_MEDIA_BASE_URL: media.url,
+    REELFLOW_ASSEMBLY_PRESET: 'ultrafast',
     ...opts.env,
   };
   const preEnv = loadEnv(envVars);
@@ -150,8 +159,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await connection.close();
       await runtime.close();
       await sims.stop();
+      await media.stop();
       await db.drop();
       await fs.rm(path.join(os.tmpdir(), `reelflow-audio-${taskQueue}`), { recursive: true, force: true });
+      await fs.rm(mediaDir, { recursive: true, force: true });
     },
   };
 }

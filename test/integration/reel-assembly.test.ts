@@ -74,7 +74,7 @@ async function probe(file: string) {
 }
 
 describe('assembleReel', () => {
-  it('independent: four clips end to end, 32 s at 1080x1920 H.264/AAC, faststart, -14 LUFS, a cover; a second run encodes nothing', async () => {
+  it('independent: four clips end to end, 32 s 1080x1920 H.264/AAC, faststart, -14 LUFS, a cover; run again, encodes nothing', async () => {
     const urls: string[] = [];
     for (let i = 1; i <= 4; i++) {
       const { taskId } = await kie.submit({ prompt: `Independent shot ${i} of a football studio`, aspectRatio: '9:16' });

@@ -1,0 +1,2 @@
+ALTER TABLE "automation_queue" DROP CONSTRAINT "automation_queue_provider_check";--> statement-breakpoint
+ALTER TABLE "automation_queue" ADD CONSTRAINT "automation_queue_provider_check" CHECK ("automation_queue"."api_provider" IN ('openai','veo3','instagram','tiktok','youtube','youtube_data','instagram_graph','api_football','audio_fetch','assembly'));

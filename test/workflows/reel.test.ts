@@ -1,0 +1,179 @@
+/**
+ * Reels end to end on the real Temporal server, PostgreSQL, ffmpeg and the
+ * simulators: a 4-segment reel in both modes (one paid render per segment,
+ * each its own job through the gate, cut into one checked 1080x1920 video that
+ * is what gets published), and a script that cannot be rendered (named
+ * segment, nothing paid).
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runTool } from '../../src/media/tools';
+import type { SimResponder } from '../../src/simulators/openai';
+import { recommendationInput, runCli, startHarness, type Harness } from '../helpers/harness';
+
+const harnesses: Harness[] = [];
+afterEach(async () => {
+  while (harnesses.length) await harnesses.pop()!.stop();
+});
+
+async function reelHarness(mode: 'chained' | 'independent', extra: Record<string, string> = {}): Promise<Harness> {
+  const h = await startHarness({ env: { REELFLOW_REEL_MODE: mode, REELFLOW_REEL_SECONDS: '32', ...extra } });
+  harnesses.push(h);
+  return h;
+}
+
+type JobRow = {
+  step: string;
+  status: string;
+  attempts: number;
+  provider_task_id: string | null;
+  cost: string | null;
+  api_provider: string;
+};
+const jobsOf = async (h: Harness, recId: string) =>
+  (
+    await h.db.database.pool.query<JobRow>(
+      `SELECT step, status, attempts, provider_task_id, cost, api_provider FROM automation_queue WHERE recommendation_id = $1`,
+      [recId],
+    )
+  ).rows;
+
+/** What KIE says it was asked for each task (record-info's paramJson). */
+async function paramsOf(h: Harness, taskId: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${h.sims.veo3.url}/api/v1/veo/record-info?taskId=${taskId}`, { headers: { Authorization: 'Bearer sim' } });
+  const body = (await res.json()) as { data: { paramJson: string } };
+  return JSON.parse(body.data.paramJson) as Record<string, unknown>;
+}
+
+async function probe(file: string) {
+  const run = await runTool('ffprobe', 'ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'format=duration:stream=codec_type,codec_name,width,height,channels,sample_rate',
+    '-of',
+    'json',
+    file,
+  ]);
+  return JSON.parse(run.stdout) as {
+    format: { duration: string };
+    streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number; channels?: number }>;
+  };
+}
+
+/** The published file: what the media server handed the platforms. */
+async function expectPublishableReel(h: Harness, recId: string, videoUrl: string, seconds: number) {
+  expect(videoUrl).toBe(`${h.env.REELFLOW_MEDIA_BASE_URL}/${recId}/final.mp4`);
+  const file = path.join(h.env.REELFLOW_MEDIA_DIR, recId, 'final.mp4');
+  const p = await probe(file);
+  expect(Number(p.format.duration)).toBeCloseTo(seconds, 0);
+  expect(p.streams.find((s) => s.codec_type === 'video')).toMatchObject({ codec_name: 'h264', width: 1080, height: 1920 });
+  expect(p.streams.find((s) => s.codec_type === 'audio')).toMatchObject({ codec_name: 'aac', channels: 2 });
+  // Served over HTTP as published (YouTube's upload downloaded exactly these bytes).
+  const served = await fetch(videoUrl);
+  expect(served.status).toBe(200);
+  expect(Number(served.headers.get('content-length'))).toBe((await fs.stat(file)).size);
+}
+
+describe('a 4-segment reel', () => {
+  it('chained: segment 1 rendered, 2-4 each extend the one before; four paid jobs, one assembly, the cut published', async () => {
+    const h = await reelHarness('chained');
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ jobConfig: { platforms: ['youtube', 'instagram'] } }),
+    );
+    const result = await h.client.workflow.getHandle(workflowId).result();
+    expect(result.status).toBe('published');
+    expect(result.segments).toHaveLength(4);
+
+    // One paid task per segment, never more: three of them extends, each of the task before it.
+    expect(h.sims.veo3.stats().submissions).toBe(4);
+    expect(h.sims.veo3.extends).toBe(3);
+    const tasks = result.segments!.map((s: { taskId: string }) => s.taskId);
+    expect(await paramsOf(h, tasks[0]!)).not.toHaveProperty('parentTaskId');
+    for (let i = 1; i < 4; i++) expect(await paramsOf(h, tasks[i]!)).toMatchObject({ parentTaskId: tasks[i - 1] });
+
+    const jobs = await jobsOf(h, recommendation.id);
+    const segments = jobs.filter((j) => j.step.startsWith('generate:')).sort((a, b) => a.step.localeCompare(b.step));
+    expect(segments.map((j) => [j.step, j.status, j.attempts, j.provider_task_id])).toEqual(
+      tasks.map((t: string, i: number) => [`generate:${i + 1}`, 'completed', 1, t]),
+    );
+    expect(jobs.find((j) => j.step === 'generate')).toBeUndefined();
+    expect(jobs.find((j) => j.step === 'assemble')).toMatchObject({ status: 'completed', api_provider: 'assembly', cost: null });
+    // Each segment's cost adds up to the recommendation's.
+    const total = jobs.reduce((sum, j) => sum + Number(j.cost ?? 0), 0);
+    expect(total).toBe(4 * h.env.KIE_CREDITS_PER_VIDEO);
+
+    await expectPublishableReel(h, recommendation.id, result.videoUrl!, 32);
+    // The operators' view lists the segments in order, then the assembly, and the cost.
+    const status = await runCli(h, ['status', recommendation.id]);
+    expect(status.code).toBe(0);
+    const order = ['generate:1', 'generate:2', 'generate:3', 'generate:4', 'assemble', 'publish:instagram'].map((s) =>
+      status.stdout.indexOf(s),
+    );
+    expect(order.every((at, i) => at > 0 && (i === 0 || at > order[i - 1]!))).toBe(true);
+    expect(status.stdout).toContain(`cost: ${4 * h.env.KIE_CREDITS_PER_VIDEO} credits (4 segments)`);
+  });
+
+  it('independent: four renders at once up to the cap, the same reference image and seed, cut end to end', async () => {
+    const h = await reelHarness('independent');
+    h.sims.veo3.setFaults({ taskDurationMs: 1_500 });
+    const imageUrl = 'https://cdn.example.com/players/carlos-alvarez.png';
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ jobConfig: { platforms: ['youtube'], imageUrl } }),
+    );
+    const result = await h.client.workflow.getHandle(workflowId).result();
+    expect(result.status).toBe('published');
+    const stats = h.sims.veo3.stats();
+    expect(stats.submissions).toBe(4);
+    expect(h.sims.veo3.extends).toBe(0);
+    // In parallel, and never above VEO3's cap of 2.
+    expect(stats.maxInFlight).toBe(2);
+    const params = await Promise.all(result.segments!.map((s: { taskId: string }) => paramsOf(h, s.taskId)));
+    expect(new Set(params.map((p) => p.seeds)).size).toBe(1);
+    for (const p of params) expect(p).toMatchObject({ generationType: 'REFERENCE_2_VIDEO', imageUrls: [imageUrl], aspectRatio: '9:16' });
+    // Different segments, different prompts: each carries its own spoken line.
+    expect(new Set(params.map((p) => p.prompt)).size).toBe(4);
+    await expectPublishableReel(h, recommendation.id, result.videoUrl!, 32);
+    const jobs = await jobsOf(h, recommendation.id);
+    expect(jobs.filter((j) => j.step.startsWith('generate:') && j.status === 'completed')).toHaveLength(4);
+  });
+});
+
+describe('a script that cannot be rendered', () => {
+  it('fails with the segment named and pays for no render', async () => {
+    const h = await reelHarness('chained');
+    const wordy: SimResponder = () => ({
+      title: 'Un guion demasiado largo',
+      hook: 'Mira esto',
+      script: 'Un guion con un segmento que no cabe en ocho segundos de vídeo.',
+      videoPrompt: 'Vertical football studio, presenter at a stats wall',
+      caption: 'Datos',
+      hashtags: ['#LaLigaFantasy'],
+      segments: [1, 2, 3, 4].map((i) => ({
+        visualPrompt: `Vertical football studio, shot ${i}, presenter at a stats wall`,
+        spokenLine: i === 2 ? Array.from({ length: 30 }, (_, w) => `palabra${w}`).join(' ') : 'Cuesta seis millones.',
+        onScreenText: i === 3 ? ['Precio: 6,2 M€', 'Puntos por millón en las últimas jornadas'] : ['Precio: 6,2 M€'],
+      })),
+    });
+    h.sims.openai.registerResponder('video_brief', wordy);
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput());
+    const err = await h.client.workflow
+      .getHandle(workflowId)
+      .result()
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const row = (await h.db.database.pool.query(`SELECT status, error FROM competitive_recommendations WHERE id = $1`, [recommendation.id]))
+      .rows[0];
+    expect(row.status).toBe('failed');
+    expect(row.error).toMatch(/segment 2: the spoken line is 30 words, longer than a 8 s clip carries \(at most 22\)/);
+    expect(row.error).toMatch(/segment 3: on-screen line "Puntos por millón en las últimas jornadas" is 41 characters/);
+    expect(h.sims.veo3.stats().submissions).toBe(0);
+    // No segment was ever planned: the script never became a plan.
+    expect((await jobsOf(h, recommendation.id)).filter((j) => j.step.startsWith('generate'))).toEqual([]);
+  });
+});
