@@ -109,6 +109,9 @@ describe('Instagram publishing limit (moving window per IG user)', () => {
     expect(resetAt).toBeGreaterThanOrEqual(before + windowMs);
     expect(resetAt).toBeLessThanOrEqual(after + windowMs + 1_000);
     expect(err.details.retryAfterMs).toBeGreaterThan(0);
+    // The same figure the gate can ask for before posting.
+    expect((await client.publishingLimitResetAt())?.toISOString()).toBe(err.details.resetAt);
+    expect(await make(OTHER).publishingLimitResetAt()).toBeNull();
     // The other account is not parked by this one's quota.
     await make(OTHER).publish(await ready(make(OTHER)));
     expect(await quotaRefusals(sim)).toBe(1);

@@ -31,6 +31,9 @@ export interface PublishingLimit {
   windowSeconds: number;
 }
 
+// Graph pages media 25 at a time by default; a window of 50 posts is read in one page of at most this many.
+const MEDIA_PAGE_MAX = 100;
+
 // Media ids learned from publish(), for getStatus() on the same worker; bounded so a long-lived worker does not grow.
 const REMEMBERED_MEDIA = 1_000;
 
@@ -149,10 +152,28 @@ export class InstagramClient implements Publisher {
   }
 
   /**
-   * 9 / 2207042 names no reset. In a moving window a unit frees when the oldest post of the window leaves it,
-   * so the reset is that post's time plus the window, read from the account's media and its publishing limit.
-   * Best effort: when either read fails, the error goes out without resetAt.
+   * When a unit of the moving window frees: the oldest post still in it leaves the window its length after it
+   * was published (Graph stamps posts to the second, so one second is added: never early, at most a second late).
+   * Read from the publishing limit and the account's newest media; null when the window holds no post.
+   * The account's media may include posts made outside the API, which do not count: then the estimate is early.
    */
+  async publishingLimitResetAt(): Promise<Date | null> {
+    const limit = await this.getPublishingLimit();
+    const { data } = await this.http.json(
+      {
+        method: 'GET',
+        path: `/${this.options.userId}/media`,
+        query: this.params({ fields: 'id,timestamp', limit: Math.max(1, Math.min(limit.limit, MEDIA_PAGE_MAX)) }),
+      },
+      mediaListSchema,
+    );
+    const windowMs = limit.windowSeconds * 1000;
+    const now = Date.now();
+    const leaves = data.map((m) => Date.parse(m.timestamp ?? '') + 1000 + windowMs).filter((t) => Number.isFinite(t) && t > now);
+    return leaves.length > 0 ? new Date(Math.min(...leaves)) : null;
+  }
+
+  /** 9 / 2207042 names no reset: publishingLimitResetAt() computes it; when that read fails the error goes without. */
   private async publishingLimitError(err: ProviderError): Promise<ProviderError> {
     const account = this.options.userId;
     const message = err.message.replace(/^instagram: /, '');
@@ -161,30 +182,12 @@ export class InstagramClient implements Publisher {
       ...(err.details.status !== undefined ? { status: err.details.status } : {}),
       code: PUBLISHING_LIMIT_SUBCODE,
     };
-    try {
-      const limit = await this.getPublishingLimit();
-      const { data } = await this.http.json(
-        {
-          method: 'GET',
-          path: `/${account}/media`,
-          query: this.params({ fields: 'id,timestamp', limit: Math.max(1, limit.limit) }),
-        },
-        mediaListSchema,
-      );
-      const windowMs = limit.windowSeconds * 1000;
-      const now = Date.now();
-      const stamps = data.map((m) => Date.parse(m.timestamp ?? '')).filter((t) => Number.isFinite(t) && t + 1000 + windowMs > now);
-      if (stamps.length === 0) return quotaExhausted(PROVIDER, message, details);
-      // Graph timestamps are whole seconds: the post left no earlier than one second after its stamp plus the window.
-      const resetAt = new Date(Math.min(...stamps) + 1000 + windowMs);
-      return quotaExhausted(PROVIDER, `${message}; the oldest post in the window leaves it at ${resetAt.toISOString()}`, {
-        ...details,
-        resetAt,
-        now,
-      });
-    } catch {
-      return quotaExhausted(PROVIDER, message, details);
-    }
+    const resetAt = await this.publishingLimitResetAt().catch(() => null);
+    if (!resetAt) return quotaExhausted(PROVIDER, message, details);
+    return quotaExhausted(PROVIDER, `${message}; the oldest post in the window leaves it at ${resetAt.toISOString()}`, {
+      ...details,
+      resetAt,
+    });
   }
 
   /**
