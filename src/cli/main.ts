@@ -5,12 +5,13 @@
  *                    [--schedule-after ISO] [--deadline ISO] [--config JSON] [--our-data JSON]
  *   reelflow enqueue --recommendation <id>      start the workflow of an existing recommendation
  *   reelflow list [--status S] [--priority P] [--limit N]   recommendations, most urgent first
- *   reelflow list --jobs [--status S,S] [--priority P] [--provider X] [--limit N]
- *   reelflow status <id>                         recommendation, its jobs, history and workflow
+ *   reelflow list --jobs [--status S,S] [--priority P] [--provider X] [--limit N]   with each waiting job's ETA
+ *   reelflow status <id>                         recommendation, its jobs (when each waiting one should start), history, workflow
  *   reelflow cancel <id> [--reason text]
  *   reelflow reprioritise <id> <P0|P1|P2|P3>
  *   reelflow approve|reject <id> [--note text] [--stage render|publish]   decide what waits for approval
- *   reelflow capacity [provider] [--workflow]   (--workflow: the same numbers through the capacity workflow's update)
+ *   reelflow capacity [provider] [--workflow]   slots, lines, and each quota and budget: used/limit, reset, parked
+ *                    (--workflow: the slot numbers through the capacity workflow's update)
  *   reelflow workers                             live workers per task queue (Temporal's pollers); exit 1 if a queue has none
  *   reelflow bargains [--limit N]                the daily bargains now: best points per million, one P1 chollo each (once a day)
  *   reelflow breaking --title "..." [--player X] [--platforms instagram,tiktok]   a P0 breaking-news video (24 h deadline)
@@ -45,7 +46,8 @@ type ApprovalDecisionRow = Pick<ApprovalDecisionRecord, 'stage' | 'decision' | '
 import { auditCliCommand, cliActor } from './audit';
 import { extraCommands } from './extra-commands';
 import { parseCommandLine, type FlagValues } from './flags';
-import { printTable, terminalSafe } from './format';
+import { clockTime, describeWait, fromNow, printTable, terminalSafe } from './format';
+import type { QuotaRow } from '../gate/capacity';
 
 type Values = FlagValues;
 
@@ -139,6 +141,7 @@ async function run(argv: string[]): Promise<number> {
                 type: j.jobType,
                 provider: j.apiProvider,
                 attempts: `${j.attempts}/${j.maxAttempts}`,
+                eta: describeWait(j, new Date(), true),
                 error: j.error ?? '',
               })),
             ),
@@ -195,6 +198,12 @@ async function run(argv: string[]): Promise<number> {
               error: j.error ?? '',
             })),
           );
+          const now = new Date();
+          for (const j of s.jobs) {
+            const wait = describeWait(j, now);
+            if (wait) console.log(`  ${j.step}: ${wait}`);
+            else if (j.status === 'queued') console.log(`  ${j.step}: planned, asks for a slot when the steps before it are done`);
+          }
           for (const e of s.events) console.log(`  ${e.createdAt.toISOString()}  ${e.event}  ${JSON.stringify(e.detail)}`);
         });
         break;
@@ -236,6 +245,11 @@ async function run(argv: string[]): Promise<number> {
             })),
           ),
         );
+        if (!v.json && !v.workflow) {
+          const quotas = rows.flatMap((r) => ('quotas' in r ? r.quotas : []));
+          console.log(`\nquotas and budgets${quotas.length ? '' : ': none configured'}`);
+          if (quotas.length) printTable(quotas.map((q) => quotaCells(q)));
+        }
         break;
       }
       case 'workers': {
@@ -266,6 +280,25 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     await database.close();
   }
+}
+
+/** One row of `reelflow capacity`'s quotas table. */
+function quotaCells(q: QuotaRow, now = new Date()) {
+  const at = (d: Date) => `${clockTime(d, now)} (${fromNow(d, now)})`;
+  return {
+    quota: q.name,
+    provider: q.provider,
+    account: q.account,
+    used: `${q.used}/${q.limit} ${q.unit}`,
+    remaining: q.remaining,
+    // Moving windows free units as the oldest leave; nothing spent means nothing to wait for.
+    resets: q.resetAt ? at(q.resetAt) : q.windowKind === 'moving' ? 'nothing spent' : '',
+    parked: q.parkedUntil ? `until ${at(q.parkedUntil)}: ${q.parkedReason ?? ''}` : '',
+    provider_says:
+      q.reportedAt && q.reportedRemaining !== null
+        ? `${q.reportedRemaining}${q.reportedLimit !== null ? `/${q.reportedLimit}` : ''} left at ${clockTime(q.reportedAt, now)}`
+        : '',
+  };
 }
 
 run(process.argv.slice(2)).then(

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clockTime } from '../../src/cli/format';
 import { runCli, startHarness, type Harness } from '../helpers/harness';
 
 const CLI = path.resolve(__dirname, '../../src/cli/main.ts');
@@ -182,5 +183,70 @@ describe('reelflow CLI', () => {
     expect(again.stderr.trim()).toBe(`reelflow: recommendation ${recommendation.id} is already cancelled: nothing to cancel`);
     const human = await cli(['capacity']);
     expect(human.stdout).toMatch(/provider\s+in_use\s+cap/);
+  });
+
+  it('shows when each waiting job should start and what it waits for, and the quotas with their use and reset', async () => {
+    const sql = (text: string, params: unknown[] = []) => h.db.database.pool.query(text, params);
+    // Instagram's quota, compressed: 1 post per moving 10 min, spent 6 min ago, so a unit comes back in 4 min.
+    await sql(`UPDATE provider_quotas SET quota_limit = 1, window_seconds = 600 WHERE name = 'instagram_posts'`);
+    await sql(`INSERT INTO quota_usage (quota, units, used_at) VALUES ('instagram_posts', 1, now() - interval '6 minutes')`);
+    await sql(`UPDATE provider_quotas SET parked_until = now() + interval '2 hours', parked_reason = 'spam_risk_too_many_posts'
+                WHERE name = 'tiktok_posts'`);
+    const { rows } = await sql(
+      `INSERT INTO competitive_recommendations (priority, recommendation_type, title, status)
+       VALUES ('P1', 'player_spotlight', 'Budimir espera su turno', 'in_production') RETURNING id`,
+    );
+    const recId = rows[0].id as string;
+    const job = await sql(
+      `SELECT id FROM enqueue_job('wf-cli-quota', 'publish:instagram', 'instagram_reel', 'instagram', 'P1', '{}'::jsonb, $1,
+                                  NULL, NULL, 30, 3)`,
+      [recId],
+    );
+    const jobId = job.rows[0].id as string;
+    // Its activity asks for a slot; the quota is spent, so the gate leaves it in line.
+    await sql(`SELECT wait_for_slot($1, 1)`, [jobId]);
+    try {
+      const quota = (await sql(`SELECT reset_at FROM quota_status WHERE name = 'instagram_posts'`)).rows[0] as { reset_at: Date };
+      const reset = quota.reset_at;
+      expect(reset.getTime() - Date.now()).toBeGreaterThan(3 * 60_000);
+
+      const json = JSON.parse((await cli(['status', recId, '--json'])).stdout);
+      expect(json.jobs).toEqual([
+        expect.objectContaining({
+          id: jobId,
+          eta: reset.toISOString(),
+          waitingFor: 'quota',
+          waitingForQuota: 'instagram_posts',
+        }),
+      ]);
+      const human = await cli(['status', recId]);
+      expect(human.stderr).toBe('');
+      expect(human.stdout).toMatch(
+        new RegExp(`publish:instagram: starts ~${clockTime(reset)} \\(in (4|3) min; waiting for quota instagram_posts\\)`),
+      );
+
+      const list = await cli(['list', '--jobs', '--provider', 'instagram']);
+      expect(list.stdout).toMatch(/\beta\b/);
+      const line = list.stdout.split('\n').find((l) => l.startsWith(jobId));
+      expect(line).toMatch(new RegExp(`~${clockTime(reset)} in (4|3) min; quota instagram_posts`));
+      const listJson = JSON.parse((await cli(['list', '--jobs', '--provider', 'instagram', '--json'])).stdout);
+      expect(listJson.find((j: { id: string }) => j.id === jobId)).toMatchObject({ eta: reset.toISOString(), waitingFor: 'quota' });
+
+      const capacity = await cli(['capacity']);
+      expect(capacity.stdout).toMatch(/quotas and budgets/);
+      const row = (name: string) => capacity.stdout.split('\n').find((l) => l.startsWith(`${name} `)) ?? '';
+      expect(row('instagram_posts')).toMatch(new RegExp(`1/1 posts\\s+0\\s+${clockTime(reset)} \\(in (4|3) min\\)`));
+      expect(row('tiktok_posts')).toMatch(/0\/15 posts\s+15\s+.*until .+ \(in (2 h|1 h 59 min)\): spam_risk_too_many_posts/);
+      expect(row('veo3_credits_day')).toMatch(/0\/6000 credits/);
+      const capJson = JSON.parse((await cli(['capacity', 'instagram', '--json'])).stdout);
+      expect(capJson[0].quotas).toEqual([
+        expect.objectContaining({ name: 'instagram_posts', used: 1, limit: 1, remaining: 0, resetAt: reset.toISOString() }),
+      ]);
+    } finally {
+      await sql(`UPDATE automation_queue SET status = 'cancelled', waiting_since = NULL WHERE id = $1`, [jobId]);
+      await sql(`DELETE FROM quota_usage WHERE quota = 'instagram_posts'`);
+      await sql(`UPDATE provider_quotas SET quota_limit = 50, window_seconds = 86400 WHERE name = 'instagram_posts'`);
+      await sql(`UPDATE provider_quotas SET parked_until = NULL, parked_reason = NULL WHERE name = 'tiktok_posts'`);
+    }
   });
 });
