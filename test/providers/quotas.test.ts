@@ -7,6 +7,8 @@
  * window frees all at the turn of the period; the counters survive a restart with a state file.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -248,6 +250,28 @@ describe("TikTok creator's daily posts", () => {
     const bad = await setQuotas(sim, { timeZone: 'Mars/Olympus_Mons' });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(await bad.json())).toMatch(/timeZone/);
+  });
+});
+
+describe('TikTok daily cap reported by the status (fail_reason)', () => {
+  // Third-party code reports spam_risk_too_many_posts as a FAILED publish's fail_reason too; the simulator refuses
+  // at init, so a bare server plays this answer.
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ data: { status: 'FAILED', fail_reason: 'spam_risk_too_many_posts' }, error: { code: 'ok', message: '' } }));
+  });
+  beforeAll(() => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)));
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('is quota_exhausted for the creator, not a permanent failure', async () => {
+    const client = new TikTokClient({
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      accessToken: 't',
+      account: 'open-id-a',
+      now: () => Date.parse('2026-11-30T01:00:00Z'),
+    });
+    const err = await expectProviderError(client.publish('v_pub_url~1'), 'quota_exhausted');
+    expect(err.details).toMatchObject({ code: 'spam_risk_too_many_posts', account: 'open-id-a', resetAt: '2026-12-01T00:00:00.000Z' });
   });
 });
 
