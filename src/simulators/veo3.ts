@@ -16,8 +16,9 @@ import {
 } from './server';
 import { generateRequestSchema } from '../providers/veo3/schemas';
 import { sleep } from '../shared/sleep';
+import { KieCredits, type KieCreditsOptions } from './kie-credits';
 
-export interface Veo3SimulatorOptions extends SimulatorOptions {
+export interface Veo3SimulatorOptions extends SimulatorOptions, KieCreditsOptions {
   /**
    * Answer errors as HTTP 200 with the code only in the envelope, as third-party
    * clients report KIE doing. Default false (HTTP status = envelope code).
@@ -46,8 +47,12 @@ export class Veo3Simulator extends SimulatorServer {
   /** Callbacks POSTed to callBackUrl: sent, answered 2xx, answered otherwise, not answered. */
   readonly callbacks = { sent: 0, delivered: 0, rejected: 0, failed: 0 };
 
+  /** KIE's credit balance (kie-credits.ts): GET /api/v1/chat/credit, a generate spends its model's cost. */
+  readonly credits: KieCredits;
+
   constructor(options: Veo3SimulatorOptions = {}) {
     super('veo3', options);
+    this.credits = this.extend(new KieCredits(options, () => this.recordQuotaRefusal()));
     this.envelopeErrors = options.envelopeErrors ?? false;
     this.route('POST', /^\/api\/v1\/veo\/generate$/, (req) => this.generate(req));
     this.route('GET', /^\/api\/v1\/veo\/record-info$/, (req) => this.recordInfo(req));
@@ -97,6 +102,7 @@ export class Veo3Simulator extends SimulatorServer {
     if (body.generationType === 'REFERENCE_2_VIDEO' && body.model !== 'veo3_fast') {
       throw new SimHttpError('invalid', 'REFERENCE_2_VIDEO is only available with veo3_fast', undefined, { code: 422 });
     }
+    this.credits.spend(this.credits.generateCost[body.model]);
     const taskId = this.newId('veo_task_');
     this.recordSubmission();
     const entry: VeoTask = { taskId, params: body, aspectRatio: body.aspectRatio, task: this.startTask() };

@@ -141,7 +141,7 @@ describe('KIE Veo3 client against its simulator', () => {
     expect(kindForKieCode(455)).toBe('transient');
     expect(kindForKieCode(500)).toBe('transient');
     expect(kindForKieCode(501)).toBe('permanent');
-    expect(kindForKieCode(402)).toBe('permanent');
+    expect(kindForKieCode(402)).toBe('quota_exhausted');
     expect(kindForKieCode(422)).toBe('permanent');
   });
 });

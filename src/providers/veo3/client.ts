@@ -6,7 +6,7 @@
  * /api/v1/veo/* paths) say KIE. submit() is the paid call and is never
  * retried here; getStatus() is free and safe to repeat.
  */
-import { ProviderError, type ProviderErrorKind } from '../errors';
+import { ProviderError, quotaExhausted, type ProviderErrorKind } from '../errors';
 import {
   HttpClient,
   parseJson,
@@ -19,7 +19,7 @@ import {
   type Schema,
 } from '../http';
 import type { VideoGenerator, VideoRequest, VideoTaskStatus } from '../types';
-import { envelopeSchema, generateDataSchema, recordInfoDataSchema, type GenerateRequest } from './schemas';
+import { creditDataSchema, envelopeSchema, generateDataSchema, recordInfoDataSchema, type GenerateRequest } from './schemas';
 
 const PROVIDER = 'veo3';
 
@@ -78,6 +78,11 @@ export class KieVideoClient implements VideoGenerator {
     }
   }
 
+  /** The account's remaining credits: `GET /api/v1/chat/credit` → `{code: 200, data: <number>}` (providers-2.md §6). */
+  async getCredits(): Promise<number> {
+    return this.call({ method: 'GET', path: '/api/v1/chat/credit' }, creditDataSchema);
+  }
+
   /** Checks the envelope code before trusting `data`: KIE reports errors inside HTTP 200 too. */
   private async call<T>(req: HttpRequest, dataSchema: Schema<T>): Promise<T> {
     const res = await this.http.send(req);
@@ -95,11 +100,18 @@ function describeKieError(res: HttpResponse): ProviderError | undefined {
 }
 
 function kieError(res: HttpResponse, code: number, msg: string | null | undefined): ProviderError {
+  // Credits come back with a top-up, not at a known time: no resetAt. One KIE key is one account.
+  if (kindForKieCode(code) === 'quota_exhausted')
+    return quotaExhausted(PROVIDER, `${msg || 'insufficient credits'} (code ${code})`, { status: res.status, code });
   return statusError(PROVIDER, res, `${msg || 'request failed'} (code ${code})`, { kind: kindForKieCode(code), code });
 }
 
-/** docs.kie.ai error table: 455 is maintenance (retry); 501 is a failed generation (resubmitting pays again). */
+/**
+ * docs.kie.ai error table: 455 is maintenance (retry); 501 is a failed generation (resubmitting pays again);
+ * 402 is insufficient credits, spent until someone tops up.
+ */
 export function kindForKieCode(code: number): ProviderErrorKind {
+  if (code === 402) return 'quota_exhausted';
   if (code === 429) return 'rate_limited';
   if (code === 455 || code === 408 || (code >= 500 && code !== 501 && code !== 505)) return 'transient';
   return 'permanent';

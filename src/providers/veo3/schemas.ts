@@ -44,6 +44,9 @@ export const envelopeSchema = z.object({
 
 export const generateDataSchema = z.object({ taskId: z.string().min(1) });
 
+/** data of GET /api/v1/chat/credit: the remaining balance, a bare number. */
+export const creditDataSchema = z.number().finite();
+
 const loose = z.union([z.number(), z.string()]).nullish();
 
 export const recordInfoDataSchema = z.object({
