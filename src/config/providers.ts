@@ -171,7 +171,8 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     minStartIntervalMs: 0,
     // A 32 s reel at 1080x1920 on 2 cores with the default preset; the 2x run limit must cover a busy machine.
     estimatedDurationSeconds: 90,
-    heartbeatTimeoutMs: 30_000,
+    // ffmpeg runs in a child process, so the worker's event loop heartbeats throughout: a silence is a dead worker.
+    heartbeatTimeoutMs: 10_000,
     pollIntervalMs: 1_000,
     maxAttempts: 3,
     // Re-running an encode costs CPU only; a finished cut on disk is reused, never encoded twice.
