@@ -17,15 +17,18 @@ WORKDIR /app
 ENV NODE_ENV=production
 # Competitor audio: yt-dlp (audio only, -x) and ffmpeg/ffprobe (duration, chunks). Debian's yt-dlp is
 # old and YouTube changes often: production points YT_DLP_PATH at a current release (docs/operations.md).
-RUN apt-get update && apt-get install -y --no-install-recommends yt-dlp ffmpeg && rm -rf /var/lib/apt/lists/*
+# Reels: ffmpeg cuts them (libass subtitles in DejaVu Sans, the default REELFLOW_REEL_FONT).
+RUN apt-get update && apt-get install -y --no-install-recommends yt-dlp ffmpeg fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # dist/db/migrate.js applies ../../drizzle; the CLI's `roster load` and `ingest` default to data/sample.
 COPY drizzle ./drizzle
 COPY data ./data
-# Nothing here is writable by the process but .data (simulator state, downloaded competitor audio):
+# Our logo on every reel (REELFLOW_LOGO_PATH).
+COPY assets ./assets
+# Nothing here is writable by the process but .data (simulator state, downloaded competitor audio, reels):
 # a compromised worker cannot rewrite the code it runs.
-RUN mkdir -p /app/.data/simulators /app/.data/audio && chown -R node:node /app/.data
+RUN mkdir -p /app/.data/simulators /app/.data/audio /app/.data/media && chown -R node:node /app/.data
 USER node
 CMD ["node", "dist/workers/main.js"]

@@ -50,6 +50,8 @@ export interface ApiServerOptions {
   rateLimits?: ApiRateLimits;
   /** Proxies whose X-Forwarded-For gives the client's address (rate limits, audit rows). Default 0: the socket's peer. */
   trustedProxyHops?: number;
+  /** REELFLOW_MEDIA_DIR: the finished reels served at /media/ (absent: /media/ answers 404). */
+  mediaDir?: string;
 }
 
 /** What a handler adds to its request for the audit row and the log line. */

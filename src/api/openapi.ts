@@ -252,6 +252,21 @@ export const openApiDocument = {
   paths: {
     '/health': { get: { summary: 'Liveness', security: [], responses: { '200': answer('Up') } } },
     '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    '/media/{id}/{file}': {
+      get: {
+        summary: 'A finished reel (final.mp4) or its cover (cover.jpg), by recommendation id: what the platforms download; byte ranges',
+        security: [],
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$' } },
+          { name: 'file', in: 'path', required: true, schema: { type: 'string', enum: ['final.mp4', 'cover.jpg'] } },
+        ],
+        responses: {
+          '200': { description: 'The file' },
+          '206': { description: 'A byte range of it' },
+          '404': { description: 'No such reel' },
+        },
+      },
+    },
     '/hooks/kie/{secret}': {
       post: {
         summary:

@@ -18,6 +18,7 @@ import { registerCompetitorRoutes } from './routes/competitors';
 import { registerDashboardRoutes } from './routes/dashboard';
 import { registerJobRoutes } from './routes/jobs';
 import { registerKieHookRoutes } from './routes/kie-hooks';
+import { registerMediaRoutes } from './routes/media';
 import { registerMetricsRoutes } from './routes/metrics';
 import { registerNameRoutes } from './routes/names';
 import { registerPublicRoutes } from './routes/public';
@@ -58,6 +59,7 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   registerPublicRoutes(app);
   registerDashboardRoutes(app, ctx);
   registerKieHookRoutes(app, ctx, throttle.hookConfig);
+  registerMediaRoutes(app, opts.mediaDir);
   registerMetricsRoutes(app, ctx);
   registerWhoamiRoutes(app, ctx);
   registerWorkerRoutes(app, ctx);
