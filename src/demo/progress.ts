@@ -74,7 +74,9 @@ export interface RunOutcome {
   recommendations: Record<string, number>;
   /** This run's failed jobs. */
   failedJobs: number;
-  /** This run's videos rendered (generate jobs completed). */
+  /** This run's VEO3 renders: a clip's generate job, or each of a reel's segments (generate:N), completed. */
+  renders: number;
+  /** This run's finished videos: a clip rendered, or a reel assembled. */
   videos: number;
 }
 
@@ -95,9 +97,10 @@ export async function runOutcome(
       WHERE id = ANY($1::uuid[]) AND (created_at >= $2 OR id = ANY($3::uuid[])) GROUP BY status ORDER BY status`,
     [ids, since, resumed],
   );
-  const jobs = await database.pool.query<{ failed: number; videos: number }>(
+  const jobs = await database.pool.query<{ failed: number; renders: number; videos: number }>(
     `SELECT count(*) FILTER (WHERE j.status = 'failed')::int AS failed,
-            count(*) FILTER (WHERE j.step = 'generate' AND j.status = 'completed')::int AS videos
+            count(*) FILTER (WHERE (j.step = 'generate' OR j.step LIKE 'generate:%') AND j.status = 'completed')::int AS renders,
+            count(*) FILTER (WHERE j.step IN ('generate', 'assemble') AND j.status = 'completed')::int AS videos
        FROM automation_queue j JOIN competitive_recommendations r ON r.id = j.recommendation_id
       WHERE r.id = ANY($1::uuid[])
         AND ((r.created_at >= $2 AND j.created_at >= $2) OR (r.id = ANY($3::uuid[]) AND j.updated_at >= $2))`,
@@ -106,6 +109,7 @@ export async function runOutcome(
   return {
     recommendations: Object.fromEntries(recs.rows.map((r) => [r.status, r.n])),
     failedJobs: jobs.rows[0]!.failed,
+    renders: jobs.rows[0]!.renders,
     videos: jobs.rows[0]!.videos,
   };
 }

@@ -44,17 +44,17 @@ export function cutAtWord(text: string, max: number): string {
  * renders started before (fewer submissions), and more than one per video
  * would be a video paid for twice.
  */
-export function compareSubmissions(submissions: number, videos: number): string {
-  const line = `VEO3 submissions: ${submissions} for ${videos} video${videos === 1 ? '' : 's'}`;
-  if (submissions === videos) return `${line} (one each)`;
-  if (submissions < videos) {
-    const resumed = videos - submissions;
-    return `${line}: ${resumed} video${resumed === 1 ? '' : 's'} resumed a render submitted by an earlier run (not paid again)`;
+export function compareSubmissions(submissions: number, renders: number): string {
+  const line = `VEO3 submissions: ${submissions} for ${renders} render${renders === 1 ? '' : 's'}`;
+  if (submissions === renders) return `${line} (one each)`;
+  if (submissions < renders) {
+    const resumed = renders - submissions;
+    return `${line}: ${resumed} render${resumed === 1 ? '' : 's'} resumed a task submitted by an earlier run (not paid again)`;
   }
-  const extra = submissions - videos;
+  const extra = submissions - renders;
   return (
-    `${line}: ${extra} more submission${extra === 1 ? '' : 's'} than videos; ` +
-    'a render was submitted twice or a video failed after submitting (see `reelflow list --jobs --provider veo3`)'
+    `${line}: ${extra} more submission${extra === 1 ? '' : 's'} than renders; ` +
+    'a render was submitted twice or a segment failed after submitting (see `reelflow list --jobs --provider veo3`)'
   );
 }
 

@@ -23,6 +23,7 @@ import { startStuckWatch } from '../workers/stuck-watch';
 import { renderProgress, runOutcome } from './progress';
 import { temporalWorkflowsUrl } from '../shared/temporal-ui';
 import { missingTools, PATH_VARIABLE } from '../media/tools';
+import { startMediaServer } from '../media/store';
 import { approveAsDemoEditor } from './approvals';
 import { liveUploads, seedDemo } from './seed';
 import { compareSubmissions, createScreenPrinter, plainText, withoutJsonAnsi } from './screen';
@@ -30,6 +31,9 @@ import { sleep } from '../shared/sleep';
 
 /** When the watched channels publish their live uploads, after the live view starts. */
 const LIVE_UPLOADS_AFTER_MS = 20_000;
+
+/** Where the demo serves finished reels (beside the simulators' 7301-7306). */
+const DEMO_MEDIA_PORT = 7307;
 
 async function main() {
   const { values } = parseArgs({ options: { exit: { type: 'boolean' } } });
@@ -64,13 +68,28 @@ async function main() {
   });
   const sims = await startSimulators({
     ports: DEFAULT_SIMULATOR_PORTS,
-    taskDurationMs: { veo3: 15_000, openai: 300, instagram: 1_500, tiktok: 1_500, youtube: 2_000 },
+    // A reel is several renders: 8 s each keeps the demo's dozen reels within minutes (a real one takes about five).
+    taskDurationMs: { veo3: 8_000, openai: 300, instagram: 1_500, tiktok: 1_500, youtube: 2_000 },
     // Renders and publishes in flight at a Ctrl-C are still there at the next `npm start`, as at KIE and the platforms.
     stateDir: path.join(dataDir, 'simulators'),
   });
   const veo3Before = sims.sims.veo3.stats().submissions;
+  // Finished reels, served as the API's /media/ serves them; on a fixed port, so a reel assembled before a Ctrl-C
+  // is published from the same URL after it.
+  const mediaDir = path.join(dataDir, 'media');
+  const media = await startMediaServer({ mediaDir, port: DEMO_MEDIA_PORT });
   // Simulators unless the operator pointed a provider elsewhere.
-  const env = loadEnv({ ...sims.env, ...process.env, TEMPORAL_ADDRESS: temporal.address, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  const env = loadEnv({
+    ...sims.env,
+    REELFLOW_MEDIA_DIR: mediaDir,
+    REELFLOW_MEDIA_BASE_URL: media.url,
+    // Two-segment reels cut with the fastest preset: a dozen of them on a laptop's cores in a few minutes.
+    REELFLOW_REEL_SECONDS: '16',
+    REELFLOW_ASSEMBLY_PRESET: 'ultrafast',
+    ...process.env,
+    TEMPORAL_ADDRESS: temporal.address,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  });
   const log = pino(
     { name: 'reelflow-demo', level: env.LOG_LEVEL, base: { pid: process.pid } },
     { write: (line: string) => process.stdout.write(withoutJsonAnsi(line)) },
@@ -133,6 +152,7 @@ async function main() {
     stuck.stop();
     await runtime.close();
     await sims.stop();
+    await media.stop();
     await connection.close();
     await client.connection.close();
     await temporal.stop();
@@ -162,7 +182,9 @@ async function main() {
   console.log(`This run: ${byStatus || 'no recommendations'}; ${outcome.failedJobs} failed job${outcome.failedJobs === 1 ? '' : 's'}`);
   const veo3 = sims.sims.veo3.stats();
   // The simulator keeps its counters across restarts, like the provider's bill: this run's are the difference.
-  console.log(`${compareSubmissions(veo3.submissions - veo3Before, outcome.videos)}; max in flight ${veo3.maxInFlight} (cap 2)`);
+  console.log(
+    `${compareSubmissions(veo3.submissions - veo3Before, outcome.renders)} for ${outcome.videos} videos; max in flight ${veo3.maxInFlight} (cap 2)`,
+  );
   if (values.exit) return shutdown();
   console.log('Workers keep running: try `npm run reelflow -- enqueue --title "..." --type trend_jump --priority P0`. Ctrl-C stops.');
 }

@@ -27,7 +27,7 @@ async function recommendation(status: string, createdAt: Date, jobs: Array<[step
       [
         id,
         step.startsWith('publish') ? 'publish' : step,
-        step === 'generate' ? 'veo3' : step === 'analyze' ? 'openai' : 'instagram',
+        step.startsWith('generate') ? 'veo3' : step === 'analyze' ? 'openai' : step === 'assemble' ? 'assembly' : 'instagram',
         `recommendation-${id}`,
         step,
         jobStatus,
@@ -59,14 +59,29 @@ describe('runOutcome', () => {
     ]);
     // The earlier run's id among this run's (a re-enqueued idea) still does not count: it was not made now.
     const outcome = await runOutcome(t.database, [old, published, failed], runStart);
-    expect(outcome).toEqual({ recommendations: { failed: 1, published: 1 }, failedJobs: 1, videos: 2 });
-    expect(await runOutcome(t.database, [old], earlier)).toEqual({ recommendations: { failed: 1 }, failedJobs: 1, videos: 0 });
+    expect(outcome).toEqual({ recommendations: { failed: 1, published: 1 }, failedJobs: 1, renders: 2, videos: 2 });
+    expect(await runOutcome(t.database, [old], earlier)).toEqual({ recommendations: { failed: 1 }, failedJobs: 1, renders: 0, videos: 0 });
     // An idea an interrupted earlier run left open, finished by this one: it counts, with the render it completed now.
     const resumed = await recommendation('published', earlier, [
       ['analyze', 'completed'],
       ['generate', 'completed'],
     ]);
     const withResumed = await runOutcome(t.database, [published, resumed], runStart, [resumed]);
-    expect(withResumed).toEqual({ recommendations: { published: 2 }, failedJobs: 0, videos: 2 });
+    expect(withResumed).toEqual({ recommendations: { published: 2 }, failedJobs: 0, renders: 2, videos: 2 });
+    // A reel: a render per segment, one video once assembled.
+    const reel = await recommendation('published', now, [
+      ['analyze', 'completed'],
+      ['generate:1', 'completed'],
+      ['generate:2', 'completed'],
+      ['generate:3', 'completed'],
+      ['assemble', 'completed'],
+      ['publish:instagram', 'completed'],
+    ]);
+    expect(await runOutcome(t.database, [reel], runStart)).toEqual({
+      recommendations: { published: 1 },
+      failedJobs: 0,
+      renders: 3,
+      videos: 1,
+    });
   });
 });

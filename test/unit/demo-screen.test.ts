@@ -38,11 +38,11 @@ describe('cutAtWord', () => {
 });
 
 describe('compareSubmissions', () => {
-  it('compares submissions with videos and says what a difference means', () => {
-    expect(compareSubmissions(3, 3)).toBe('VEO3 submissions: 3 for 3 videos (one each)');
-    expect(compareSubmissions(2, 3)).toMatch(/^VEO3 submissions: 2 for 3 videos: 1 video resumed a render submitted by an earlier run/);
-    expect(compareSubmissions(4, 3)).toMatch(/^VEO3 submissions: 4 for 3 videos: 1 more submission than videos/);
-    expect(compareSubmissions(1, 1)).toBe('VEO3 submissions: 1 for 1 video (one each)');
+  it('compares submissions with renders and says what a difference means', () => {
+    expect(compareSubmissions(3, 3)).toBe('VEO3 submissions: 3 for 3 renders (one each)');
+    expect(compareSubmissions(2, 3)).toMatch(/^VEO3 submissions: 2 for 3 renders: 1 render resumed a task submitted by an earlier run/);
+    expect(compareSubmissions(4, 3)).toMatch(/^VEO3 submissions: 4 for 3 renders: 1 more submission than renders/);
+    expect(compareSubmissions(1, 1)).toBe('VEO3 submissions: 1 for 1 render (one each)');
   });
 });
 
