@@ -19,6 +19,9 @@
  * fixed at worker start.
  */
 import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { buildApiServer } from '../src/api/server';
 import { effectiveLimits, loadEnv } from '../src/config/env';
@@ -140,6 +143,8 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
     const apiPort = await freePort();
 
     const taskQueue = `bench-${randomBytes(4).toString('hex')}`;
+    const mediaDir = path.join(os.tmpdir(), `reelflow-media-${taskQueue}`);
+    cleanups.push(() => fs.rm(mediaDir, { recursive: true, force: true }));
     const startLimits = Object.fromEntries(
       PROVIDERS.map((p) => [p, { maxConcurrent: DEFAULT_LIMITS.maxConcurrent, minStartIntervalMs: 0, pollIntervalMs: POLL_INTERVAL_MS }]),
     );
@@ -152,6 +157,10 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
       LOG_LEVEL: 'warn',
       KIE_CALLBACK_SECRET: callbackSecret,
       KIE_CALLBACK_URL: `http://127.0.0.1:${apiPort}/hooks/kie/${callbackSecret}`,
+      // One render per idea unless a scenario asks for a reel (jobConfig.reel); reels are cut into mediaDir.
+      REELFLOW_REEL_MODE: 'clip',
+      REELFLOW_MEDIA_DIR: mediaDir,
+      REELFLOW_MEDIA_BASE_URL: `http://127.0.0.1:${apiPort}/media`,
     };
     const db = await createTestDatabase(effectiveLimits(loadEnv(workerEnv)));
     cleanups.push(() => db.drop());
@@ -167,6 +176,7 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
       service,
       env: { TEMPORAL_UI_URL: `http://127.0.0.1:${TEMPORAL_UI_PORT}`, TEMPORAL_NAMESPACE: 'default', KIE_CALLBACK_SECRET: callbackSecret },
       log: createLogger('warn', 'bench-api'),
+      mediaDir,
     });
     await api.listen({ host: '127.0.0.1', port: apiPort });
     cleanups.push(() => api.close());

@@ -100,7 +100,10 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
           scheduleAfter: row.scheduleAfter?.toISOString() ?? null,
           deadline: deadline?.toISOString() ?? null,
           approval: approvalPlan(deps.env.REELFLOW_APPROVAL_POLICY, row.source, jobConfig.platforms, jobConfig.approval),
-          reel: reelSettings(deps.env.REELFLOW_REEL_MODE, deps.env.REELFLOW_REEL_SECONDS),
+          reel: reelSettings(
+            jobConfig.reel?.mode ?? deps.env.REELFLOW_REEL_MODE,
+            jobConfig.reel?.seconds ? { min: jobConfig.reel.seconds, max: jobConfig.reel.seconds } : deps.env.REELFLOW_REEL_SECONDS,
+          ),
         };
       } catch (err) {
         throw classifyFailure(err).failure;

@@ -128,6 +128,15 @@ export const openApiDocument = {
               imageUrl: { type: 'string', format: 'uri' },
               caption: { type: 'string', maxLength: 2200 },
               notes: { type: 'string', maxLength: 4000 },
+              reel: {
+                type: 'object',
+                additionalProperties: false,
+                description: "This idea's reel instead of REELFLOW_REEL_MODE / REELFLOW_REEL_SECONDS",
+                properties: {
+                  mode: { type: 'string', enum: ['chained', 'independent', 'clip'] },
+                  seconds: { type: 'integer', minimum: 8, maximum: 64, multipleOf: 8 },
+                },
+              },
             },
           },
           scheduleAfter: { type: 'string', format: 'date-time' },

@@ -3,6 +3,7 @@
  * field and the allowed values (CLI flags, API bodies, job_config rows).
  */
 import { readFile } from 'node:fs/promises';
+import { MAX_SEGMENTS, REEL_MODES, VEO3_CLIP_SECONDS } from '../config/reel';
 import { z } from 'zod';
 import { RECOMMENDATION_SOURCES } from '../config/approval';
 import { PRIORITIES } from '../config/priorities';
@@ -43,6 +44,21 @@ export const jobConfigSchema = z
     caption: z.string().max(2200).optional(),
     /** A ready script skips nothing (analysis still writes the brief) but steers it. */
     notes: z.string().max(4000).optional(),
+    /** This idea's reel, beside REELFLOW_REEL_MODE / REELFLOW_REEL_SECONDS: e.g. a single clip for breaking news. */
+    reel: z
+      .object({
+        mode: z.enum(REEL_MODES, enumMessage(REEL_MODES)).optional(),
+        /** Exact length in seconds, a multiple of the 8 s segment. */
+        seconds: z
+          .number()
+          .int()
+          .min(VEO3_CLIP_SECONDS)
+          .max(MAX_SEGMENTS * VEO3_CLIP_SECONDS)
+          .refine((n) => n % VEO3_CLIP_SECONDS === 0, `must be a multiple of ${VEO3_CLIP_SECONDS} (segments are ${VEO3_CLIP_SECONDS} s)`)
+          .optional(),
+      })
+      .strict()
+      .optional(),
     /** Approval this recommendation needs beyond the policy's (REELFLOW_APPROVAL_POLICY); it can only add steps. */
     approval: z
       .object({
