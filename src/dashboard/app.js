@@ -48,6 +48,45 @@
     return diff >= 0 ? `in ${duration(diff)}` : `${duration(-diff)} ago`;
   }
   const time = (iso) => (iso ? h('time', { datetime: iso, title: new Date(iso).toLocaleString(), text: relative(iso) }) : '–');
+  const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  // What a waiting job's ETA waits for (src/gate/eta.ts's reasons, in words).
+  function waitText(w) {
+    switch (w.waitingFor) {
+      case 'now':
+        return 'nothing in the way';
+      case 'slot':
+        return 'a free slot';
+      case 'spacing':
+        return 'start spacing';
+      case 'quota':
+        return `quota ${w.waitingForQuota}`;
+      case 'budget':
+        return `budget ${w.waitingForQuota}`;
+      case 'parked':
+        return `quota ${w.waitingForQuota} (parked)`;
+      case 'schedule':
+        return 'its schedule';
+      default:
+        return '';
+    }
+  }
+  // An ETA the page has already passed (it was read up to a poll ago) is "now", not "2s ago".
+  const due = (iso) => Date.parse(iso) <= Date.now() + 1000;
+  // Quotas, budgets and parking are worth an operator's eye; a slot or spacing is the line moving.
+  const held = (reason) => reason === 'quota' || reason === 'budget' || reason === 'parked';
+  // "~14:05 · in 4m 0s" and what it waits for; "never" when its cost exceeds a quota's whole limit.
+  function etaCell(w) {
+    if (!w.waitingFor) return [h('span', { class: 'muted', text: 'after earlier steps' })];
+    if (!w.eta) return [h('span', { class: 'bad', text: `never: costs more than ${waitText(w)} allows` })];
+    const why = w.waitingFor === 'now' ? 'next to start' : `waiting for ${waitText(w)}`;
+    return [
+      ...(due(w.eta)
+        ? [h('span', { class: 'eta', text: 'now' })]
+        : [h('span', { class: 'eta', text: `~${clock(w.eta)} · ` }), time(w.eta)]),
+      h('div', { class: held(w.waitingFor) ? 'waits held' : 'waits', text: why }),
+    ];
+  }
+  const amount = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
   const pct = (v) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
   const money = (v) => (v === null || v === undefined ? '–' : Number(v).toFixed(2));
   const shortId = (id) => (id ? id.slice(0, 8) : '');
@@ -338,8 +377,58 @@
             ...(p.held || []).flatMap((s) => row('Held', `cancelled render finishing, task ${s.providerTaskId ?? s.jobId}`)),
             ...(served ? row('Workers', served.workers) : []),
           ),
+          p.nextStart
+            ? h(
+                'div',
+                { class: held(p.nextStart.waitingFor) ? 'next-start held' : 'next-start', 'data-testid': 'next-start' },
+                nextStartText(p.nextStart),
+              )
+            : null,
+          ...(p.quotas || []).map(quotaBlock),
         );
       }),
+    );
+  }
+
+  // The waiting job expected to start first on this provider.
+  function nextStartText(n) {
+    const what = waitText({ waitingFor: n.waitingFor, waitingForQuota: n.quota });
+    if (!n.eta) return `Next start: never (${what})`;
+    const when = due(n.eta) ? 'now' : `~${clock(n.eta)} (${relative(n.eta)})`;
+    return `Next start ${when}${n.waitingFor === 'now' ? '' : `, waiting for ${what}`}`;
+  }
+
+  // One quota or budget on its provider's card: a bar of used/limit, when units come back, and a badge while parked.
+  function quotaBlock(q) {
+    const share = q.limit > 0 ? q.used / q.limit : 1;
+    const meter = h('div', { class: share >= 1 ? 'meter full' : share >= 0.8 ? 'meter high' : 'meter' }, h('div'));
+    meter.firstChild.style.width = `${Math.min(100, share * 100)}%`;
+    const reported =
+      q.reportedAt && q.reportedRemaining !== null
+        ? `provider says ${amount(q.reportedRemaining)}${q.reportedLimit !== null ? ` of ${amount(q.reportedLimit)}` : ''} left`
+        : null;
+    return h(
+      'div',
+      { class: 'quota-block', 'data-testid': 'quota', 'data-quota': q.name, title: q.reason },
+      h('div', { class: 'quota-name', text: `${q.unit === 'credits' ? 'Budget' : 'Quota'} ${q.name}` }),
+      meter,
+      h('div', { class: 'quota-used', text: `${amount(q.used)} / ${amount(q.limit)} ${q.unit}` }),
+      h(
+        'div',
+        { class: 'muted quota-reset' },
+        q.account !== 'default' ? `account ${q.account} · ` : '',
+        q.resetAt ? 'resets ' : q.windowKind === 'moving' ? 'nothing spent in the window' : '',
+        q.resetAt ? h('time', { datetime: q.resetAt, title: new Date(q.resetAt).toLocaleString(), text: clock(q.resetAt) }) : '',
+        q.resetAt ? ` (${relative(q.resetAt)})` : '',
+        reported ? ` · ${reported}` : '',
+      ),
+      q.parkedUntil
+        ? h(
+            'div',
+            { class: 'badge parked', 'data-testid': 'quota-parked' },
+            `parked until ${clock(q.parkedUntil)}: ${q.parkedReason || 'the provider said the quota is spent'}`,
+          )
+        : null,
     );
   }
 
@@ -365,7 +454,7 @@
 
   function newQueueRow(job) {
     const tr = h('tr', { 'data-job-id': job.id, 'data-testid': 'queue-row' });
-    for (let i = 0; i < 9; i += 1) tr.append(h('td'));
+    for (let i = 0; i < 10; i += 1) tr.append(h('td'));
     const select = h(
       'select',
       { 'aria-label': 'Priority', 'data-testid': 'priority-select', onchange: () => reprioritise(job.id, select) },
@@ -396,10 +485,14 @@
     if (job.status === 'processing') set(4, `running ${duration(job.runningSeconds)}`);
     else if (job.scheduleAfter && Date.parse(job.scheduleAfter) > Date.now()) set(4, 'scheduled ', time(job.scheduleAfter));
     else set(4, `#${job.position} in line`, job.inLine ? '' : h('span', { class: 'muted', text: ' (not yet asking)' }));
-    set(5, `${job.attempts}/${job.maxAttempts}`);
-    set(6, time(job.createdAt));
-    set(7, time(job.deadline));
-    set(8, workflowLink(job.workflowId));
+    cells[5].dataset.testid = 'eta';
+    cells[5].dataset.waitingFor = job.waitingFor || '';
+    if (job.status === 'processing') set(5, h('span', { class: 'muted', text: job.startedAt ? `started ${clock(job.startedAt)}` : '–' }));
+    else set(5, ...etaCell(job));
+    set(6, `${job.attempts}/${job.maxAttempts}`);
+    set(7, time(job.createdAt));
+    set(8, time(job.deadline));
+    set(9, workflowLink(job.workflowId));
     const select = tr.querySelector('select');
     if (document.activeElement !== select && !select.disabled) select.value = job.priority;
   }
@@ -455,9 +548,15 @@
       children.push(tick);
     }
     for (const c of rows.slice(0, 60)) {
+      // A waiting job sits at its ETA (the API replays the gate forward), drawn hollow until it starts.
+      const waiting = c.status === 'queued' && c.waitingFor;
       const bar = h('div', {
-        class: `bar ${c.priority}`,
-        title: `${c.title || ''} · ${c.jobType} · ${c.provider} · ${new Date(c.plannedAt).toLocaleString()}`,
+        class: `bar ${c.priority}${waiting ? ' waiting' : ''}`,
+        'data-testid': 'calendar-bar',
+        'data-planned-at': c.plannedAt,
+        title:
+          `${c.title || ''} · ${c.jobType} · ${c.provider} · ${waiting ? 'expected ' : ''}${new Date(c.plannedAt).toLocaleString()}` +
+          (waiting && c.waitingFor !== 'now' ? ` · waiting for ${waitText(c)}` : ''),
       });
       bar.style.left = `${x(c.plannedAt)}%`;
       bar.style.width = `${Math.max(0.3, x(c.estimatedEndAt) - x(c.plannedAt))}%`;
@@ -467,6 +566,13 @@
         h('span', { class: 'label', text: `${c.priority} ${c.title || shortId(c.recommendationId)} · ${c.jobType}` }),
         bar,
       );
+      if (waiting && c.waitingForQuota) {
+        const note = h('span', { class: 'bar-note', text: waitText(c) });
+        // Right of the bar, or left of it near the end of the day.
+        if (x(c.estimatedEndAt) < 75) note.style.left = `${x(c.estimatedEndAt)}%`;
+        else note.style.right = `${100 - x(c.plannedAt)}%`;
+        row.append(note);
+      }
       if (c.deadline && Date.parse(c.deadline) - start <= span) {
         const mark = h('div', { class: 'deadline', title: `deadline ${new Date(c.deadline).toLocaleString()}` });
         mark.style.left = `${x(c.deadline)}%`;

@@ -27,6 +27,7 @@ const CHROMIUM_FLAGS = [
   '--disable-sync',
 ];
 const SCREENSHOT = path.resolve(__dirname, '../../test-results/dashboard.png');
+const QUOTA_SCREENSHOT = path.resolve(__dirname, '../../test-results/dashboard-quotas.png');
 const hasChromium = fs.existsSync(CHROMIUM);
 if (!hasChromium) {
   console.warn(`dashboard test skipped: ${CHROMIUM} is missing (install it with \`apt-get install -y chromium\`)`);
@@ -266,5 +267,77 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     // Every table's action column (queue, names to teach) and every approval card's buttons.
     for (const th of await page.locator('th.actions-col').all()) expect(await th.isVisible()).toBe(false);
     for (const actions of await page.locator('.approval .actions').all()) expect(await actions.isVisible()).toBe(false);
+  });
+
+  it('shows when waiting jobs start and what holds them: queue, calendar at the ETA, quota bars and a parked badge', async () => {
+    const sql = (text: string, params: unknown[] = []) => h.db.database.pool.query(text, params);
+    // Instagram's rolling 24 h at its limit since 18 h ago: the next post can go in 6 h.
+    await sql(`UPDATE provider_quotas SET quota_limit = 2 WHERE name = 'instagram_posts'`);
+    await sql(`INSERT INTO quota_usage (quota, units, used_at) VALUES ('instagram_posts', 1, now() - interval '18 hours'),
+                                                                     ('instagram_posts', 1, now() - interval '2 hours')`);
+    await sql(`UPDATE provider_quotas SET parked_until = now() + interval '2 hours', parked_reason = 'spam_risk_too_many_posts'
+                WHERE name = 'tiktok_posts'`);
+    await sql(`INSERT INTO quota_usage (quota, units) VALUES ('veo3_credits_day', 4800)`);
+    const { rows } = await sql(
+      `INSERT INTO competitive_recommendations (priority, recommendation_type, title, status)
+       VALUES ('P2', 'player_spotlight', 'Budimir espera su cuota', 'in_production') RETURNING id`,
+    );
+    const waiting = async (step: string, jobType: string, provider: string, priority: string) => {
+      const job = await sql(`SELECT id FROM enqueue_job($1, $2, $3, $4, $5, '{}'::jsonb, $6, NULL, NULL, 30, 3)`, [
+        `wf-dash-${step}`,
+        step,
+        jobType,
+        provider,
+        priority,
+        rows[0].id,
+      ]);
+      await sql(`SELECT wait_for_slot($1, 1)`, [job.rows[0].id]);
+      return job.rows[0].id as string;
+    };
+    const post = await waiting('publish:instagram', 'instagram_reel', 'instagram', 'P1');
+    const render = await waiting('generate', 'veo3_chollo', 'veo3', 'P2');
+    try {
+      const reset = (await sql(`SELECT reset_at FROM quota_status WHERE name = 'instagram_posts'`)).rows[0].reset_at as Date;
+
+      // The queue: the post's expected start and the quota it waits for; the render waits for the day's budget.
+      const eta = page.locator(`tr[data-job-id="${post}"] [data-testid="eta"]`);
+      await expect.poll(() => eta.getAttribute('data-waiting-for'), { timeout: 10_000 }).toBe('quota');
+      expect(await eta.textContent()).toMatch(/^~.+ · in (5h 59m|6h 0m)waiting for quota instagram_posts$/);
+      expect(await eta.locator('time').getAttribute('datetime')).toBe(reset.toISOString());
+      const renderEta = page.locator(`tr[data-job-id="${render}"] [data-testid="eta"]`);
+      expect(await renderEta.getAttribute('data-waiting-for')).toBe('budget');
+      expect(await renderEta.textContent()).toContain('waiting for budget veo3_credits_day');
+
+      // The calendar draws the post where it will run (6 h out), not at now.
+      const bar = page.locator(`[data-testid="calendar-row"][data-job-id="${post}"] .bar.waiting`);
+      expect(await bar.getAttribute('data-planned-at')).toBe(reset.toISOString());
+      const left = await bar.evaluate((el) => parseFloat((el as HTMLElement).style.left));
+      expect(left).toBeGreaterThan(24);
+      expect(left).toBeLessThan(26);
+
+      // Provider cards: a bar of used/limit with its reset; a parked quota says until when and why.
+      const quota = page.locator('[data-provider="instagram"] [data-testid="quota"][data-quota="instagram_posts"]');
+      expect(await quota.textContent()).toMatch(/^Quota instagram_posts2 \/ 2 postsresets .+ \(in (5h 59m|6h 0m)\)$/);
+      expect(await quota.locator('.meter.full').count()).toBe(1);
+      expect(await page.textContent('[data-provider="instagram"] [data-testid="next-start"]')).toMatch(
+        /^Next start ~.+ \(in (5h 59m|6h 0m)\), waiting for quota instagram_posts$/,
+      );
+      const parked = page.locator('[data-provider="tiktok"] [data-testid="quota-parked"]');
+      expect(await parked.textContent()).toMatch(/^parked until .+: spam_risk_too_many_posts$/);
+      const budget = page.locator('[data-provider="veo3"] [data-testid="quota"][data-quota="veo3_credits_day"]');
+      // 4,800 put in here plus what this file's renders cost so far.
+      const spent = Number((await sql(`SELECT used FROM quota_status WHERE name = 'veo3_credits_day'`)).rows[0].used);
+      expect(spent).toBeGreaterThanOrEqual(4800);
+      expect(await budget.textContent()).toContain(`Budget veo3_credits_day${spent} / 6000 credits`);
+
+      fs.mkdirSync(path.dirname(QUOTA_SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: QUOTA_SCREENSHOT, fullPage: true });
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await sql(`UPDATE automation_queue SET status = 'cancelled', waiting_since = NULL WHERE id = ANY($1)`, [[post, render]]);
+      await sql(`DELETE FROM quota_usage WHERE quota IN ('instagram_posts', 'veo3_credits_day')`);
+      await sql(`UPDATE provider_quotas SET quota_limit = 50 WHERE name = 'instagram_posts'`);
+      await sql(`UPDATE provider_quotas SET parked_until = NULL, parked_reason = NULL WHERE name = 'tiktok_posts'`);
+    }
   });
 });
