@@ -184,6 +184,10 @@ describe('operator calls', () => {
     );
     const status = await api.call('read', { method: 'GET', url: `/api/recommendations/${recId}` });
     expect(status.json().data).toMatchObject({ recommendation: { id: recId }, workflow: { status: 'RUNNING' } });
+    // Every job carries its ETA fields; a running render is in no line, so they are null (metrics.test.ts has waiting ones).
+    const statusJobs = status.json().data.jobs as Array<Record<string, unknown>>;
+    expect(statusJobs.find((j) => j.id === videoJob.id)).toMatchObject({ eta: null, waitingFor: null, waitingForQuota: null });
+    expect(statusJobs.every((j) => 'eta' in j && 'waitingFor' in j && 'waitingForQuota' in j)).toBe(true);
 
     const badPrio = await api.call('operator', {
       method: 'POST',
