@@ -21,7 +21,7 @@ const fmtS = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s
 
 export const reel: Scenario = {
   name: 'reel',
-  summary: `${MODES.length} reels of ${SEGMENTS} segments (2 chained, 2 independent), VEO3 cap ${CAP} with ${TASK_MS} ms renders, assembly cap 1`,
+  summary: `${MODES.length} reels of ${SEGMENTS} segments (2 chained, 2 independent), VEO3 cap ${CAP}, ${TASK_MS} ms renders, assembly cap 1`,
   async run(bench, rec) {
     await bench.prepare({
       limits: { veo3: { maxConcurrent: CAP, minStartIntervalMs: SPACING_MS }, assembly: { maxConcurrent: 1 } },
@@ -91,7 +91,8 @@ export const reel: Scenario = {
       met: atLeast(util, 0.95),
     });
     const segments = await bench.q<{ n: number }>(
-      `SELECT count(*)::int AS n FROM automation_queue WHERE recommendation_id = ANY($1::uuid[]) AND step LIKE 'generate:%' AND status = 'completed'`,
+      `SELECT count(*)::int AS n FROM automation_queue
+        WHERE recommendation_id = ANY($1::uuid[]) AND step LIKE 'generate:%' AND status = 'completed'`,
       [ids],
     );
     rec.figure({
