@@ -21,7 +21,7 @@ const fmtS = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s
 
 export const reel: Scenario = {
   name: 'reel',
-  summary: `${MODES.length} reels of ${SEGMENTS} segments (2 chained, 2 independent), VEO3 cap ${CAP}, ${TASK_MS} ms renders, assembly cap 1`,
+  summary: `${MODES.length} reels of ${SEGMENTS} segments (2 chained, 2 independent), VEO3 cap ${CAP}, ${TASK_MS} ms renders`,
   async run(bench, rec) {
     await bench.prepare({
       limits: { veo3: { maxConcurrent: CAP, minStartIntervalMs: SPACING_MS }, assembly: { maxConcurrent: 1 } },
