@@ -214,7 +214,7 @@ CREATE TRIGGER automation_queue_cost_to_quota AFTER UPDATE OF cost ON automation
 --> statement-breakpoint
 
 -- The provider refused a job because a quota is spent (its own error): every
--- quota of that provider and account pricing the job is parked until p_until
+-- quota pricing the job (its type, its account) is parked until p_until
 -- (else its own reset; a moving window with nothing of ours in it, one window),
 -- the job's units are given back (the provider counted none). Returns the parked quotas.
 CREATE OR REPLACE FUNCTION park_quota_for_job(p_job_id uuid, p_until timestamptz, p_reason text)
@@ -230,8 +230,10 @@ BEGIN
      SET parked_until = greatest(coalesce(q.parked_until, '-infinity'),
                                  coalesce(p_until, quota_reset_at(q, clock_timestamp()),
                                           clock_timestamp() + make_interval(secs => coalesce(q.window_seconds, 86400)))),
-         parked_reason = p_reason, updated_at = now()
-   WHERE q.provider = job.api_provider AND q.account = job_account(job)
+         parked_reason = p_reason, updated_at = now(),
+         -- A moving window's reading is what made (or confirmed) the park; past it, the next post reads afresh.
+         reported_at = CASE WHEN q.window_kind = 'moving' THEN NULL ELSE q.reported_at END
+   WHERE q.account = job_account(job)
      AND EXISTS (SELECT 1 FROM quota_costs c WHERE c.quota = q.name AND c.job_type = job.job_type AND c.units > 0)
   RETURNING q.name, q.parked_until;
 END $$;

@@ -33,6 +33,7 @@ import { FAILURE_TYPES } from '../shared/messages';
 import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
 import { runProviderJob } from './provider-job';
+import { reportJobQuota } from '../gate/quotas';
 import { JOB_ESTIMATES_SECONDS } from '../config/providers';
 
 export type ApiFootballRequest =
@@ -125,6 +126,12 @@ export function createApiFootballActivities(deps: ActivityDeps, options: { clien
             { jobId: input.jobId, request: r, rows: result.rows.length, paging: result.paging, rateLimit: result.rateLimit },
             'api-football request answered',
           );
+          // The day's remaining requests as the API counts them (another key user, a manual call): the gate counts the larger use.
+          const reading = client.lastQuota();
+          if (reading)
+            await reportJobQuota(deps.database.pool, input.jobId, reading).catch((err) =>
+              deps.log.warn({ err }, 'quota reading not recorded'),
+            );
           // Whether injuries and fixtures page at all is unconfirmed: only their first page is read.
           if (r.kind !== 'players' && result.paging.total > 1)
             deps.log.warn({ request: r, paging: result.paging }, 'api-football paged an answer we read one page of');

@@ -73,12 +73,14 @@ export function createDiscoveryProviderActivities(deps: ActivityDeps, options: D
 /**
  * A throttle that lifts within a minute is retried (Retry-After); one that lasts longer (the Data API's
  * daily quota, until midnight Pacific) ends this check with the reason: the run records it on the channel
- * and moves on, and the next run (15 min) asks again, instead of one check outliving its run.
+ * and moves on, and the next run (15 min) asks again, instead of one check outliving its run (a parked
+ * quota would hold the run, and the Schedule skips runs while one is open).
  */
 const LONGEST_RETRY_WAIT_MS = 60_000;
 
 function giveUpOnLongWaits(err: unknown): never {
-  if (err instanceof ProviderError && err.kind === 'rate_limited' && (err.details.retryAfterMs ?? 0) > LONGEST_RETRY_WAIT_MS) {
+  const long = err instanceof ProviderError && (err.details.retryAfterMs ?? 0) > LONGEST_RETRY_WAIT_MS;
+  if (long && (err.kind === 'rate_limited' || err.kind === 'quota_exhausted')) {
     const minutes = Math.ceil(err.details.retryAfterMs! / 60_000);
     throw new ProviderError(err.provider, 'permanent', `${err.message.replace(/^[a-z_]+: /, '')} (lifts in about ${minutes} min)`, {
       ...err.details,

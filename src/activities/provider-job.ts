@@ -24,6 +24,32 @@ import { RECOMMENDATION_WORKFLOW } from '../shared/workflow-ids';
 import { withDbRetry } from '../db/retry';
 import { DeadlineExpiredError, JobClosedError, SubmitOutcomeUnknownError } from '../shared/errors';
 import { takeSlot, type JobSlot } from '../gate/job-slot';
+import { QUOTA_RECHECK_MS } from '../gate/quotas';
+
+/** The provider said a quota is spent; the quota is parked and the job is back in its line. */
+class BackInLine extends Error {}
+
+/**
+ * A quota refusal is not the job's failure: park every quota of that provider
+ * and account pricing the job until its reset (the provider's, else a
+ * re-check in QUOTA_RECHECK_MS), give the job's units back and put it back in line, where it waits
+ * like any job that does not fit. False when no quota prices the job (it then
+ * fails as a rate limit would: a quota nobody configured cannot be waited for).
+ */
+async function parkForQuota(deps: ActivityDeps, jobId: string, err: ProviderError, log: ActivityDeps['log']): Promise<boolean> {
+  const { rows } = await withDbRetry(() =>
+    deps.database.pool.query<{ quota: string; parked_until: Date }>('SELECT * FROM park_quota_for_job($1, $2, $3)', [
+      jobId,
+      // No reset given (a balance to top up, a window we cannot see into): look again later, not a whole window later.
+      err.details.resetAt ?? new Date(Date.now() + QUOTA_RECHECK_MS).toISOString(),
+      err.message,
+    ]),
+  );
+  if (!rows.length) return false;
+  await withDbRetry(() => deps.database.pool.query('SELECT leave_line($1)', [jobId]));
+  log.warn({ quotas: rows, err: err.message }, 'the provider says a quota is spent: quota parked, job back in line');
+  return true;
+}
 
 interface HeartbeatDetails {
   providerTaskId?: string;
@@ -168,6 +194,9 @@ export async function runProviderJob<T>(
       outcome = await work(ctx);
     } catch (err) {
       if (runLimit.signal.aborted && !activity.cancellationSignal.aborted) throw runLimit.signal.reason;
+      if (err instanceof ProviderError && err.kind === 'quota_exhausted' && !signal.aborted) {
+        if (await parkForQuota(deps, jobId, err, log)) throw new BackInLine();
+      }
       throw err;
     } finally {
       clearTimeout(limitTimer);
@@ -185,6 +214,12 @@ export async function runProviderJob<T>(
     slot.leave();
     return outcome.value;
   } catch (err) {
+    if (err instanceof BackInLine) {
+      // Parked quota: the job waits in line again (no attempt spent) until the quota is back.
+      slot?.leave();
+      clearInterval(beating);
+      return runProviderJob(deps, jobId, provider, work);
+    }
     // The SDK cancels activities with WORKER_SHUTDOWN after its grace time; our own signal comes first.
     const shutdownCancel = (activity.cancellationSignal.reason as Error | undefined)?.message === WORKER_SHUTDOWN;
     if (activity.cancellationSignal.aborted && !shutdownCancel) {

@@ -4,9 +4,18 @@
  * upload handle recorded before polling, and never publishes a handle twice.
  */
 import type { PublishPlatform } from '../config/providers';
-import { ProviderError } from '../providers/errors';
+import { ProviderError, quotaExhausted } from '../providers/errors';
+import { QUOTA_RECHECK_MS, reportJobQuota } from '../gate/quotas';
 import type { ActivityDeps } from './deps';
 import { runProviderJob } from './provider-job';
+
+/** A publisher that can say how much of its posting quota is used (Instagram's content_publishing_limit). */
+interface QuotaReporting {
+  getPublishingLimit(): Promise<{ used: number; limit: number }>;
+  /** When the next post leaves the moving window (null: cannot tell). */
+  publishingLimitResetAt?(): Promise<Date | null>;
+}
+const reportsQuota = (p: object): p is QuotaReporting => typeof (p as Partial<QuotaReporting>).getPublishingLimit === 'function';
 
 export interface PublishInput {
   jobId: string;
@@ -27,6 +36,7 @@ export function createPublishActivities(deps: ActivityDeps) {
     async publishVideo(input: PublishInput): Promise<PublishedPost> {
       return runProviderJob(deps, input.jobId, input.platform, async (ctx) => {
         const publisher = deps.providers[input.platform];
+        if (!ctx.job.providerTaskId && reportsQuota(publisher)) await checkPublishingLimit(deps, input, publisher);
         const handle = await ctx.submitOnce(
           async () => (await publisher.createUpload({ videoUrl: input.videoUrl, caption: input.caption, title: input.title })).handle,
         );
@@ -53,4 +63,26 @@ export function createPublishActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+/**
+ * Before a new post: the platform's own count of posts in its window (posts
+ * made outside Reelflow count too) is recorded for the gate, and a full window
+ * sends the job back in line (quota_exhausted) instead of asking for a refusal.
+ * A failed read is no reason not to post: our own count still holds.
+ */
+async function checkPublishingLimit(deps: ActivityDeps, input: PublishInput, publisher: QuotaReporting): Promise<void> {
+  let reading: { used: number; limit: number };
+  try {
+    reading = await publisher.getPublishingLimit();
+  } catch (err) {
+    deps.log.warn({ err, jobId: input.jobId }, 'could not read the publishing limit; posting on our own count');
+    return;
+  }
+  await reportJobQuota(deps.database.pool, input.jobId, { remaining: reading.limit - reading.used, limit: reading.limit });
+  if (reading.used < reading.limit) return;
+  const resetAt = (await publisher.publishingLimitResetAt?.().catch(() => null)) ?? new Date(Date.now() + QUOTA_RECHECK_MS);
+  throw quotaExhausted(input.platform, `content_publishing_limit: ${reading.used} of ${reading.limit} posts used in the window`, {
+    resetAt,
+  });
 }

@@ -11,8 +11,8 @@
  *   units leaving it), with the reserve share for P2/P3;
  * - a scheduled job not before its schedule.
  *
- * Estimates use estimated_duration_seconds, so they are as good as those; the
- * bench prints how far predictions land from actual starts.
+ * Run times are what each job type took lately (median of the last hour), else
+ * estimated_duration_seconds; the bench prints how far predictions land from actual starts.
  */
 import type pg from 'pg';
 
@@ -75,7 +75,7 @@ const LOW_PRIORITIES = new Set(['P2', 'P3']);
 
 /** ETA of every job in a provider's line (or scheduled into one), keyed by job id. */
 export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<Map<string, JobEta>> {
-  const [limits, held, line, quotas, costs, moving] = await Promise.all([
+  const [limits, held, line, quotas, costs, moving, observed] = await Promise.all([
     pool.query<{
       provider: string;
       max_concurrent: number;
@@ -83,9 +83,8 @@ export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<M
       start_margin_ms: number;
       last_start_at: Date | null;
     }>('SELECT provider, max_concurrent, min_start_interval_ms, start_margin_ms, last_start_at FROM provider_limits'),
-    pool.query<{ provider: string; ends_at: Date }>(
-      `SELECT s.provider, greatest(coalesce(s.hold_until, '-infinity'),
-                                   coalesce(q.started_at, s.granted_at) + make_interval(secs => q.estimated_duration_seconds)) AS ends_at
+    pool.query<{ provider: string; job_type: string; started_at: Date; estimated_duration_seconds: number; hold_until: Date | null }>(
+      `SELECT s.provider, q.job_type, coalesce(q.started_at, s.granted_at) AS started_at, q.estimated_duration_seconds, s.hold_until
          FROM provider_slots s JOIN automation_queue q ON q.id = s.job_id`,
     ),
     pool.query<LineJob>(
@@ -107,8 +106,17 @@ export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<M
         WHERE q.window_kind = 'moving' AND u.used_at > now() - make_interval(secs => q.window_seconds)
         ORDER BY u.used_at`,
     ),
+    // How long each job type has actually been taking (last hour, 3 runs at least): better than the estimate.
+    pool.query<{ job_type: string; seconds: number }>(
+      `SELECT job_type, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - started_at))::float8 AS seconds
+         FROM automation_queue
+        WHERE status = 'completed' AND started_at IS NOT NULL AND completed_at > now() - interval '1 hour'
+        GROUP BY job_type HAVING count(*) >= 3`,
+    ),
   ]);
   const t0 = now.getTime();
+  const runMs = new Map(observed.rows.map((r) => [r.job_type, r.seconds * 1_000]));
+  const durationMs = (jobType: string, estimateSeconds: number) => runMs.get(jobType) ?? estimateSeconds * 1_000;
 
   const sim = new Map<string, SimQuota>();
   for (const q of quotas.rows) {
@@ -141,7 +149,11 @@ export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<M
 
   const out = new Map<string, JobEta>();
   for (const lim of limits.rows) {
-    const slots: number[] = held.rows.filter((h) => h.provider === lim.provider).map((h) => Math.max(t0, h.ends_at.getTime()));
+    const slots: number[] = held.rows
+      .filter((h) => h.provider === lim.provider)
+      .map((h) =>
+        Math.max(t0, h.hold_until?.getTime() ?? 0, h.started_at.getTime() + durationMs(h.job_type, h.estimated_duration_seconds)),
+      );
     while (slots.length < lim.max_concurrent) slots.push(t0);
     const spacing = lim.min_start_interval_ms > 0 ? lim.min_start_interval_ms + lim.start_margin_ms : 0;
     const starts: number[] = lim.last_start_at ? [lim.last_start_at.getTime()] : [];
@@ -180,7 +192,7 @@ export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<M
       // The slot that frees last but in time for this start; the earlier ones stay for the jobs behind.
       let slot = 0;
       while (slot + 1 < slots.length && slots[slot + 1]! <= at) slot++;
-      slots[slot] = at + job.estimated_duration_seconds * 1_000;
+      slots[slot] = at + durationMs(job.job_type, job.estimated_duration_seconds);
       starts.push(at);
       for (const q of pricing) {
         spend(q, at, q.costs.get(job.job_type)!);

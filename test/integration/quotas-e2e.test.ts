@@ -1,0 +1,156 @@
+/**
+ * Quotas end to end: real Temporal, PostgreSQL, workers and the Instagram
+ * simulator enforcing its own publishing limit (a moving window compressed to
+ * seconds). No publish fails because of a quota: either our count keeps the
+ * provider from refusing, or the provider's refusal parks the quota and the
+ * job waits in line without spending an attempt.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ taskDurationMs: 50, limits: { instagram: { maxConcurrent: 1, minStartIntervalMs: 0 } } });
+});
+afterAll(async () => h?.stop());
+
+const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  (await h.db.database.pool.query(text, params)).rows as T[];
+
+const WINDOW_S = 6;
+
+async function publishAll(priorities: string[]) {
+  // Instagram paused until every publish job waits in its line, so the order is the gate's, not the enqueue's.
+  await q(`UPDATE provider_limits SET max_concurrent = 0 WHERE provider = 'instagram'`);
+  const recs = [];
+  for (const [i, priority] of priorities.entries()) {
+    recs.push(
+      await h.service.enqueue(recommendationInput({ title: `cuota ${i} ${priority}`, priority, jobConfig: { platforms: ['instagram'] } })),
+    );
+  }
+  const ids = recs.map((r) => r.recommendation.id);
+  await waitUntil(
+    async () => {
+      const [row] = await q<{ n: number }>(
+        `SELECT count(*)::int AS n FROM automation_queue WHERE recommendation_id = ANY($1::uuid[]) AND step = 'publish:instagram'
+            AND status = 'queued' AND waiting_since IS NOT NULL`,
+        [ids],
+      );
+      return row!.n === ids.length;
+    },
+    { timeoutMs: 60_000, what: 'every publish job in line' },
+  );
+  const opened = Date.now();
+  await q(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'instagram'`);
+  await q(`SELECT grant_slots('instagram')`);
+  const outcomes = await Promise.all(recs.map((r) => h.client.workflow.getHandle(r.workflowId).result()));
+  const posts = await q<{ priority: string; at: Date; attempts: number; recommendation_id: string }>(
+    `SELECT j.priority, min(e.created_at) AS at, j.attempts, j.recommendation_id
+       FROM automation_queue j JOIN job_events e ON e.job_id = j.id AND e.event = 'provider_call'
+      WHERE j.recommendation_id = ANY($1::uuid[]) AND j.step = 'publish:instagram'
+      GROUP BY j.id ORDER BY at`,
+    [ids],
+  );
+  return { outcomes, posts, opened, ids };
+}
+
+describe('a publishing quota reached mid-run', () => {
+  it('holds the jobs that do not fit until the window frees units, in priority order, and fails none', async () => {
+    await q(
+      `UPDATE provider_quotas SET quota_limit = 3, window_kind = 'moving', window_seconds = ${WINDOW_S} WHERE name = 'instagram_posts'`,
+    );
+    h.sims.instagram.publishQuota = 3;
+    h.sims.instagram.publishWindowMs = WINDOW_S * 1_000;
+    const { outcomes, posts, opened } = await publishAll(['P3', 'P2', 'P3', 'P0', 'P1']);
+
+    expect(outcomes.map((o) => o.status)).toEqual(Array(5).fill('published'));
+    // The provider never had to refuse: our count stopped the fourth post until the window moved.
+    expect((h.sims.instagram.stats() as { quotaRefusals: number }).quotaRefusals).toBe(0);
+    expect(posts.map((p) => p.priority)).toEqual(['P0', 'P1', 'P2', 'P3', 'P3']);
+    expect(posts[3]!.at.getTime() - opened).toBeGreaterThanOrEqual(WINDOW_S * 1_000 - 1_000);
+    expect(posts.every((p) => p.attempts === 1)).toBe(true);
+  });
+});
+
+describe("the provider's own figures", () => {
+  it("Instagram's content_publishing_limit lowers our limit before any post is refused", async () => {
+    await q(`DELETE FROM quota_usage`);
+    // Ours says 50 per window; the account allows 2 (a lower quota_total): its own reading says so before each post.
+    await q(
+      `UPDATE provider_quotas SET quota_limit = 50, window_kind = 'moving', window_seconds = ${WINDOW_S} WHERE name = 'instagram_posts'`,
+    );
+    h.sims.instagram.reset();
+    h.sims.instagram.publishQuota = 2;
+    h.sims.instagram.publishWindowMs = WINDOW_S * 1_000;
+    const { outcomes, posts } = await publishAll(['P1', 'P1', 'P1']);
+
+    expect(outcomes.map((o) => o.status)).toEqual(['published', 'published', 'published']);
+    expect((h.sims.instagram.stats() as { quotaRefusals: number }).quotaRefusals).toBe(0);
+    const [status] = await q<{ reported_limit: string }>(`SELECT reported_limit FROM quota_status WHERE name = 'instagram_posts'`);
+    expect(Number(status!.reported_limit)).toBe(2);
+    // The third post waited for the window, not for a refusal and a retry.
+    expect(posts[2]!.at.getTime() - posts[0]!.at.getTime()).toBeGreaterThanOrEqual(WINDOW_S * 1_000 - 1_000);
+    expect(posts.every((p) => p.attempts === 1)).toBe(true);
+  });
+
+  it("a provider's refusal parks that quota until the provider's reset and the job waits in line, spending no attempt", async () => {
+    // TikTok has no usage endpoint: a creator cap lower than ours is learnt from spam_risk_too_many_posts.
+    await q(`UPDATE provider_limits SET min_start_interval_ms = 0 WHERE provider = 'tiktok'`);
+    await q(`UPDATE provider_quotas SET quota_limit = 15, parked_until = NULL WHERE name = 'tiktok_posts'`);
+    h.sims.tiktok.reset();
+    const knobs = await fetch(`${h.sims.tiktok.url}/__sim/quotas`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ creatorPostsPerDay: 1 }),
+    });
+    expect(knobs.status).toBe(200);
+    const recs = [];
+    for (const priority of ['P0', 'P2']) {
+      recs.push(
+        await h.service.enqueue(recommendationInput({ title: `tiktok ${priority}`, priority, jobConfig: { platforms: ['tiktok'] } })),
+      );
+    }
+    const ids = recs.map((r) => r.recommendation.id);
+    // Whichever reaches TikTok second is refused: the quota is parked until TikTok's day ends (midnight UTC) and the job waits.
+    const refused = await waitUntil(
+      async () => {
+        const [row] = await q<{ job_id: string }>(
+          `SELECT e.job_id FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+            WHERE j.recommendation_id = ANY($1::uuid[]) AND e.event = 'quota_parked'`,
+          [ids],
+        );
+        return row?.job_id;
+      },
+      { timeoutMs: 60_000, what: 'the refused post parking the TikTok quota' },
+    );
+    const [parked] = await q<{ parked_until: Date; parked_reason: string }>(
+      `SELECT parked_until, parked_reason FROM quota_status WHERE name = 'tiktok_posts'`,
+    );
+    const midnight = new Date();
+    midnight.setUTCHours(24, 0, 0, 0);
+    expect(parked!.parked_until.getTime()).toBe(midnight.getTime());
+    expect(parked!.parked_reason).toMatch(/spam_risk_too_many_posts/);
+    const [job] = await q<{ status: string; attempts: number; waiting: boolean }>(
+      `SELECT status, attempts, waiting_since IS NOT NULL AS waiting FROM automation_queue WHERE id = $1`,
+      [refused],
+    );
+    expect(job).toEqual({ status: 'queued', attempts: 1, waiting: true });
+
+    // The day turns (here: the creator's cap is raised and an operator lifts the park): the job posts on its first attempt.
+    await fetch(`${h.sims.tiktok.url}/__sim/quotas`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ creatorPostsPerDay: 5 }),
+    });
+    await q(`UPDATE provider_quotas SET parked_until = NULL WHERE name = 'tiktok_posts'`);
+    const outcomes = await Promise.all(recs.map((r) => h.client.workflow.getHandle(r.workflowId).result()));
+    expect(outcomes.map((o) => o.status)).toEqual(['published', 'published']);
+    const retried = await q(
+      `SELECT e.id FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+        WHERE j.recommendation_id = ANY($1::uuid[]) AND e.event IN ('retrying', 'failed')`,
+      [ids],
+    );
+    expect(retried).toHaveLength(0);
+  });
+});
