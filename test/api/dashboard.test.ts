@@ -311,7 +311,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       // The calendar draws the post where it will run (6 h out), not at now.
       const bar = page.locator(`[data-testid="calendar-row"][data-job-id="${post}"] .bar.waiting`);
       expect(await bar.getAttribute('data-planned-at')).toBe(reset.toISOString());
-      const left = await bar.evaluate((el) => parseFloat((el as HTMLElement).style.left));
+      const left = await bar.evaluate((el) => parseFloat((el as unknown as { style: { left: string } }).style.left));
       expect(left).toBeGreaterThan(24);
       expect(left).toBeLessThan(26);
 
