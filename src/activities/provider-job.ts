@@ -72,6 +72,8 @@ export interface JobContext {
   poll<S extends { state: string }>(read: () => Promise<S>, done: (s: S) => boolean, opts?: { wakeKey?: string }): Promise<S>;
   /** Forgets the provider handle (it expired on the provider side) so the next attempt starts a new one. */
   discardProviderTask(): Promise<void>;
+  /** A provider handle is known (recorded, or in the last heartbeat): submitOnce will resume it, not submit. */
+  hasTask(): boolean;
 }
 
 export interface JobOutcome<T> {
@@ -181,6 +183,9 @@ export async function runProviderJob<T>(
           interrupted.poll = { read, done: done as (s: { state: string }) => boolean, wakeKey: opts.wakeKey };
           throw err;
         }
+      },
+      hasTask() {
+        return Boolean(current.providerTaskId ?? details.providerTaskId);
       },
       async discardProviderTask() {
         const handle = current.providerTaskId ?? details.providerTaskId;

@@ -79,7 +79,10 @@ async function checkPublishingLimit(deps: ActivityDeps, input: PublishInput, pub
     deps.log.warn({ err, jobId: input.jobId }, 'could not read the publishing limit; posting on our own count');
     return;
   }
-  await reportJobQuota(deps.database.pool, input.jobId, { remaining: reading.limit - reading.used, limit: reading.limit });
+  // Reconciling is advice: a failed write must not fail the post.
+  await reportJobQuota(deps.database.pool, input.jobId, { remaining: reading.limit - reading.used, limit: reading.limit }).catch((err) =>
+    deps.log.warn({ err, jobId: input.jobId }, 'could not record the publishing limit reading'),
+  );
   if (reading.used < reading.limit) return;
   const resetAt = (await publisher.publishingLimitResetAt?.().catch(() => null)) ?? new Date(Date.now() + QUOTA_RECHECK_MS);
   throw quotaExhausted(input.platform, `content_publishing_limit: ${reading.used} of ${reading.limit} posts used in the window`, {

@@ -7,6 +7,7 @@ import { providerEventKey } from '../gate/provider-events';
 import type { ScriptSegment } from '../content/brief';
 import { segmentPrompt } from '../content/script';
 import { ProviderError } from '../providers/errors';
+import { creditGuard } from '../gate/quotas';
 import type { VideoRequest } from '../providers/types';
 import type { ActivityDeps } from './deps';
 import { runProviderJob, type JobContext } from './provider-job';
@@ -37,9 +38,14 @@ export interface RenderedSegment extends GeneratedVideo {
 }
 
 export function createVeo3Activities(deps: ActivityDeps) {
+  // KIE's credit balance, when the client can read it: a render it cannot cover waits in line (quota_exhausted).
+  const veo3Client = deps.providers.veo3 as Partial<{ getCredits(): Promise<number> }>;
+  const coverRender = veo3Client.getCredits ? creditGuard('veo3', () => veo3Client.getCredits!()) : null;
+
   /** One paid task, followed to its video; a retry resumes the recorded task instead of paying again. */
   async function render(ctx: JobContext, submit: () => Promise<{ taskId: string }>): Promise<GeneratedVideo> {
     const veo3 = deps.providers.veo3;
+    if (coverRender && !ctx.hasTask()) await coverRender(deps.env.KIE_CREDITS_PER_VIDEO);
     const taskId = await ctx.submitOnce(async () => (await submit()).taskId, { cost: deps.env.KIE_CREDITS_PER_VIDEO });
     // KIE's callback (KIE_CALLBACK_URL) wakes the poll as soon as the render ends.
     const status = await ctx.poll(

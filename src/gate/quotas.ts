@@ -6,6 +6,9 @@
 import type pg from 'pg';
 import { quotaExhausted } from '../providers/errors';
 
+/** provider_quotas.reported_* are numeric(14,4): readings above this mean "more than we will ever use". */
+const REPORTED_MAX = 1e9;
+
 /** A provider's own reading of a job's account: units left in the window and the window's allocation. */
 export interface QuotaReading {
   remaining: number;
@@ -17,10 +20,12 @@ export interface QuotaReading {
  * the gate then counts whichever use is larger, ours or the provider's.
  */
 export async function reportJobQuota(pool: pg.Pool, jobId: string, reading: QuotaReading): Promise<string[]> {
+  // An unlimited account reads as a huge quota_total (the simulator's: 2^53 - 1): beyond any limit of ours, so "no limit".
+  const clamp = (n: number) => Math.min(Math.max(0, n), REPORTED_MAX);
   const { rows } = await pool.query<{ report_job_quota: string }>('SELECT report_job_quota($1, $2, $3)', [
     jobId,
-    Math.max(0, reading.remaining),
-    reading.limit,
+    clamp(reading.remaining),
+    clamp(reading.limit),
   ]);
   return rows.map((r) => r.report_job_quota);
 }

@@ -154,3 +154,34 @@ describe("the provider's own figures", () => {
     expect(retried).toHaveLength(0);
   });
 });
+
+describe('the KIE credit balance', () => {
+  it('a balance that cannot cover a render holds the render in line, unpaid, until it is topped up', async () => {
+    const kie = h.sims.veo3;
+    kie.credits.balance = 30;
+    const submissionsBefore = kie.stats().submissions;
+    const rec = await h.service.enqueue(recommendationInput({ title: 'sin créditos', jobConfig: { platforms: ['instagram'] } }));
+    const parked = await waitUntil(
+      async () => {
+        const [row] = await q<{ parked_reason: string | null }>(`SELECT parked_reason FROM quota_status WHERE name = 'veo3_credits_day'`);
+        return row?.parked_reason;
+      },
+      { timeoutMs: 60_000, what: 'the credit budget parked' },
+    );
+    // Our check (the balance read before a render, at most once a minute) or KIE's own 402 if the last read is older news.
+    expect(parked).toMatch(/credit balance \(30\) does not cover a render \(60\)|credits are insufficient/i);
+    const [job] = await q<{ status: string; attempts: number }>(
+      `SELECT status, attempts FROM automation_queue WHERE recommendation_id = $1 AND step LIKE 'generate%'`,
+      [rec.recommendation.id],
+    );
+    expect(job).toEqual({ status: 'queued', attempts: 1 });
+    expect(kie.stats().submissions).toBe(submissionsBefore);
+
+    // Topped up; the re-check (here lifted by hand instead of in 5 minutes) lets the render through, paid once.
+    kie.credits.balance = 10_000;
+    await q(`UPDATE provider_quotas SET parked_until = NULL WHERE provider = 'veo3'`);
+    const outcome = await h.client.workflow.getHandle(rec.workflowId).result();
+    expect(outcome.status).toBe('published');
+    expect(kie.stats().submissions).toBe(submissionsBefore + 1);
+  });
+});
