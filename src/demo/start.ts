@@ -34,6 +34,19 @@ const LIVE_UPLOADS_AFTER_MS = 20_000;
 
 /** Where the demo serves finished reels (beside the simulators' 7301-7306). */
 const DEMO_MEDIA_PORT = 7307;
+/**
+ * The simulated accounts allow ten times a real account's day (and budget), so running the demo again the same
+ * day keeps publishing; the gate enforces them as it would real ones (`reelflow capacity` and the dashboard show
+ * their use). A real account's figures: docs/limits.md; REELFLOW_QUOTAS still overrides these.
+ */
+const DEMO_QUOTAS = {
+  instagram_posts: { limit: 500 },
+  tiktok_posts: { limit: 150 },
+  youtube_api_units: { limit: 100_000 },
+  api_football_requests: { limit: 1_000 },
+  veo3_credits_day: { limit: 60_000 },
+  veo3_credits_month: { limit: 1_200_000 },
+};
 
 async function main() {
   const { values } = parseArgs({ options: { exit: { type: 'boolean' } } });
@@ -86,6 +99,7 @@ async function main() {
     // Two-segment reels cut with the fastest preset: a dozen of them on a laptop's cores in a few minutes.
     REELFLOW_REEL_SECONDS: '16',
     REELFLOW_ASSEMBLY_PRESET: 'ultrafast',
+    REELFLOW_QUOTAS: JSON.stringify(DEMO_QUOTAS),
     ...process.env,
     TEMPORAL_ADDRESS: temporal.address,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
