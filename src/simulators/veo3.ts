@@ -1,8 +1,11 @@
 /**
  * Local KIE.ai Veo 3.1: same routes, envelope and successFlag lifecycle as
- * api.kie.ai. A task renders for taskDurationMs, then points at an MP4 this
- * simulator serves itself.
+ * api.kie.ai. A task renders for taskDurationMs, then points at a real MP4
+ * this simulator serves itself (clips.ts: test pattern and tone, 8 s). An
+ * extend continues a finished task: its video is the chain so far plus a new clip.
  */
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import {
   SimHttpError,
   SimulatorServer,
@@ -14,7 +17,9 @@ import {
   type SimTaskJson,
   type SimulatorOptions,
 } from './server';
-import { generateRequestSchema } from '../providers/veo3/schemas';
+import { extendRequestSchema, generateRequestSchema } from '../providers/veo3/schemas';
+import { VEO3_CLIP_SECONDS } from '../config/reel';
+import { clipMaker, type ClipMaker, type ClipSpec } from './clips';
 import { sleep } from '../shared/sleep';
 import { KieCredits, type KieCreditsOptions } from './kie-credits';
 
@@ -24,6 +29,8 @@ export interface Veo3SimulatorOptions extends SimulatorOptions, KieCreditsOption
    * clients report KIE doing. Default false (HTTP status = envelope code).
    */
   envelopeErrors?: boolean;
+  /** Makes the MP4s (default: ffmpeg from FFMPEG_PATH, cached in the system temp directory). */
+  clips?: ClipMaker;
 }
 
 interface VeoTask {
@@ -31,11 +38,14 @@ interface VeoTask {
   params: Record<string, unknown>;
   aspectRatio: string;
   task: SimTask;
+  /** The tones of the clips its video is made of: one for a generate, the parent's plus one for an extend. */
+  chain?: number[];
 }
 
 interface SavedVeo3 {
   tasks: Array<Omit<VeoTask, 'task'> & { task: SimTaskJson }>;
   callbacks: Veo3Simulator['callbacks'];
+  extends?: number;
 }
 
 const KIE_CODES: Record<SimErrorKind, number> = { ...STATUS_OF, invalid: 400, not_found: 404, unavailable: 455 };
@@ -46,6 +56,11 @@ export class Veo3Simulator extends SimulatorServer {
   private tasks = new Map<string, VeoTask>();
   /** Callbacks POSTed to callBackUrl: sent, answered 2xx, answered otherwise, not answered. */
   readonly callbacks = { sent: 0, delivered: 0, rejected: 0, failed: 0 };
+  /** The next N videos served are not MP4 at all (a truncated CDN answer): what ffprobe cannot read. */
+  corruptNextVideos = 0;
+  /** Extend submissions among `submissions` (paid like a generate). */
+  extends = 0;
+  private readonly clips: ClipMaker;
 
   /** KIE's credit balance (kie-credits.ts): GET /api/v1/chat/credit, a generate spends its model's cost. */
   readonly credits: KieCredits;
@@ -54,21 +69,30 @@ export class Veo3Simulator extends SimulatorServer {
     super('veo3', options);
     this.credits = this.extend(new KieCredits(options, () => this.recordQuotaRefusal()));
     this.envelopeErrors = options.envelopeErrors ?? false;
+    this.clips = options.clips ?? clipMaker();
     this.route('POST', /^\/api\/v1\/veo\/generate$/, (req) => this.generate(req));
+    this.route('POST', /^\/api\/v1\/veo\/extend$/, (req) => this.extendTask(req));
     this.route('GET', /^\/api\/v1\/veo\/record-info$/, (req) => this.recordInfo(req));
   }
 
   protected override onReset(): void {
     this.tasks = new Map();
+    this.corruptNextVideos = 0;
+    this.extends = 0;
     Object.assign(this.callbacks, { sent: 0, delivered: 0, rejected: 0, failed: 0 });
   }
 
   protected override saveState(): SavedVeo3 {
-    return { tasks: [...this.tasks.values()].map((t) => ({ ...t, task: t.task.toJSON() })), callbacks: this.callbacks };
+    return {
+      tasks: [...this.tasks.values()].map((t) => ({ ...t, task: t.task.toJSON() })),
+      callbacks: this.callbacks,
+      extends: this.extends,
+    };
   }
 
   protected override loadState(state: SavedVeo3): void {
     Object.assign(this.callbacks, state.callbacks);
+    this.extends = state.extends ?? 0;
     for (const saved of state.tasks) {
       const entry: VeoTask = { ...saved, task: this.restoreTask(saved.task) };
       this.tasks.set(entry.taskId, entry);
@@ -105,10 +129,66 @@ export class Veo3Simulator extends SimulatorServer {
     this.credits.spend(this.credits.generateCost[body.model]);
     const taskId = this.newId('veo_task_');
     this.recordSubmission();
-    const entry: VeoTask = { taskId, params: body, aspectRatio: body.aspectRatio, task: this.startTask() };
+    // Independent segments differ in prompt, so they differ in tone too.
+    const tone = createHash('sha256').update(body.prompt).digest()[0]!;
+    const entry: VeoTask = { taskId, params: body, aspectRatio: body.aspectRatio, task: this.startTask(), chain: [tone] };
     this.tasks.set(taskId, entry);
     if (body.callBackUrl) void this.callBackWhenDone(entry, body.callBackUrl);
     return ok({ taskId });
+  }
+
+  /** KIE's extend: a new paid task continuing a finished one (same ratio), whose video is the whole chain. */
+  private extendTask(req: SimRequest): SimReply {
+    const parsed = extendRequestSchema.safeParse(req.json());
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new SimHttpError('invalid', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`, undefined, { code: 400 });
+    }
+    const body = parsed.data;
+    const parent = this.tasks.get(body.taskId);
+    if (!parent) throw new SimHttpError('invalid', 'recordInfo is null', undefined, { code: 422 });
+    if (parent.task.state() !== 'succeeded') {
+      throw new SimHttpError(
+        'invalid',
+        `task ${body.taskId} has not generated successfully; only a finished video can be extended`,
+        undefined,
+        {
+          code: 422,
+        },
+      );
+    }
+    // An extend is billed like a render of the model that made the task it continues.
+    const model = parent.params.model === 'veo3' ? 'veo3' : 'veo3_fast';
+    this.credits.spend(this.credits.generateCost[model]);
+    const taskId = this.newId('veo_extend_');
+    this.recordSubmission();
+    this.extends += 1;
+    const chain = parent.chain ?? [0];
+    const entry: VeoTask = {
+      taskId,
+      params: { ...body, parentTaskId: body.taskId },
+      aspectRatio: parent.aspectRatio,
+      task: this.startTask(),
+      // Each link sounds one tone higher than the one it continues.
+      chain: [...chain, chain.at(-1)! + 1],
+    };
+    this.tasks.set(taskId, entry);
+    if (body.callBackUrl) void this.callBackWhenDone(entry, body.callBackUrl);
+    return ok({ taskId });
+  }
+
+  /** A finished task's video, made on first request; anything else is the CDN's 404. */
+  protected override async mediaFile(name: string): Promise<SimReply> {
+    const entry = this.tasks.get(name);
+    if (!entry || entry.task.state() !== 'succeeded') return { status: 404, body: 'not found' };
+    if (this.corruptNextVideos > 0) {
+      this.corruptNextVideos -= 1;
+      return { status: 200, headers: { 'Content-Type': 'video/mp4' }, body: Buffer.from('<html>upstream timeout</html>'.repeat(40)) };
+    }
+    const [width, height] = entry.aspectRatio === '16:9' ? [1280, 720] : [720, 1280];
+    const specs: ClipSpec[] = (entry.chain ?? [0]).map((tone) => ({ tone, width, height, seconds: VEO3_CLIP_SECONDS }));
+    const file = await this.clips.chain(specs);
+    return { status: 200, headers: { 'Content-Type': 'video/mp4' }, body: await readFile(file) };
   }
 
   /** KIE's callback: one POST when the task ends (success or failure); nothing if it never does or the simulator is reset. */

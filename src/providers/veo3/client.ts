@@ -18,8 +18,15 @@ import {
   type HttpResponse,
   type Schema,
 } from '../http';
-import type { VideoGenerator, VideoRequest, VideoTaskStatus } from '../types';
-import { creditDataSchema, envelopeSchema, generateDataSchema, recordInfoDataSchema, type GenerateRequest } from './schemas';
+import type { ExtendRequest, VideoGenerator, VideoRequest, VideoTaskStatus } from '../types';
+import {
+  creditDataSchema,
+  envelopeSchema,
+  generateDataSchema,
+  recordInfoDataSchema,
+  type ExtendBody,
+  type GenerateRequest,
+} from './schemas';
 
 const PROVIDER = 'veo3';
 
@@ -50,13 +57,28 @@ export class KieVideoClient implements VideoGenerator {
       prompt: request.prompt,
       model: request.model ?? this.options.model ?? 'veo3_fast',
       aspectRatio: request.aspectRatio,
-      generationType: request.imageUrl ? 'FIRST_AND_LAST_FRAMES_2_VIDEO' : 'TEXT_2_VIDEO',
+      generationType: !request.imageUrl ? 'TEXT_2_VIDEO' : request.reference ? 'REFERENCE_2_VIDEO' : 'FIRST_AND_LAST_FRAMES_2_VIDEO',
       enableTranslation: this.options.enableTranslation ?? true,
       ...(request.imageUrl ? { imageUrls: [request.imageUrl] } : {}),
       ...(request.seeds !== undefined ? { seeds: request.seeds } : {}),
       ...(this.options.callBackUrl ? { callBackUrl: this.options.callBackUrl } : {}),
     };
     return this.call({ method: 'POST', path: '/api/v1/veo/generate', json: body }, generateDataSchema);
+  }
+
+  /**
+   * Continues a finished task with a new paid render (a new task id). KIE's page does not say
+   * whether the result is the new part alone or the whole video so far; Google's Veo 3.1
+   * extension returns the whole, and assembly (src/media/reel.ts) reads either.
+   */
+  async extend(request: ExtendRequest): Promise<{ taskId: string }> {
+    const body: ExtendBody = {
+      taskId: request.taskId,
+      prompt: request.prompt,
+      ...(request.seeds !== undefined ? { seeds: request.seeds } : {}),
+      ...(this.options.callBackUrl ? { callBackUrl: this.options.callBackUrl } : {}),
+    };
+    return this.call({ method: 'POST', path: '/api/v1/veo/extend', json: body }, generateDataSchema);
   }
 
   async getStatus(taskId: string): Promise<VideoTaskStatus> {

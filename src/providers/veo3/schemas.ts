@@ -24,6 +24,16 @@ export const generateRequestSchema = z.object({
 });
 export type GenerateRequest = z.input<typeof generateRequestSchema>;
 
+/** Request body of POST /api/v1/veo/extend (also parsed by the simulator). */
+export const extendRequestSchema = z.object({
+  taskId: z.string().trim().min(1, 'taskId is required'),
+  prompt: z.string().trim().min(1, 'prompt is required'),
+  seeds: z.number().int().optional(),
+  watermark: z.string().optional(),
+  callBackUrl: z.string().url().optional(),
+});
+export type ExtendBody = z.input<typeof extendRequestSchema>;
+
 /**
  * What KIE POSTs to callBackUrl when a task ends (success, failure, error):
  * `{code, msg, data: {taskId, info: {resultUrls, originUrls, resolution}, fallbackFlag, promptJson}}`.
