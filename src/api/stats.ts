@@ -133,6 +133,9 @@ async function calendar24h(pool: pg.Pool, etas: Etas, now = new Date()): Promise
       FROM queue_calendar_24h c LEFT JOIN competitive_recommendations r ON r.id = c.recommendation_id
      ORDER BY c.planned_at, c.priority`);
   const horizon = now.getTime() + DAY_MS;
+  const soon = (d: Date | null) => d !== null && d.getTime() <= horizon;
+  // By its start or its deadline; a job that can never start as configured (waitingFor, no ETA) only by its deadline.
+  const drawn = (c: CalendarRow) => soon(c.deadline) || (!(c.waitingFor && !c.eta) && soon(c.plannedAt));
   return rows
     .map((c) => {
       const wait = jobWait(etas, c.id);
@@ -140,7 +143,7 @@ async function calendar24h(pool: pg.Pool, etas: Etas, now = new Date()): Promise
       const length = c.estimatedEndAt.getTime() - c.plannedAt.getTime();
       return { ...c, ...wait, plannedAt: wait.eta, estimatedEndAt: new Date(wait.eta.getTime() + length) };
     })
-    .filter((c) => c.plannedAt.getTime() <= horizon || (c.deadline !== null && c.deadline.getTime() <= horizon))
+    .filter(drawn)
     .sort((a, b) => a.plannedAt.getTime() - b.plannedAt.getTime() || a.priority.localeCompare(b.priority));
 }
 

@@ -201,7 +201,10 @@ async function run(argv: string[]): Promise<number> {
           const now = new Date();
           for (const j of s.jobs) {
             const wait = describeWait(j, now);
-            if (wait) console.log(`  ${j.step}: ${wait}`);
+            // The gate never starts a job past its deadline: worth knowing while the quota can still be raised.
+            const late =
+              j.eta && j.deadline && j.eta > j.deadline ? `, after its deadline ${clockTime(j.deadline, now)}: expires unstarted` : '';
+            if (wait) console.log(`  ${j.step}: ${wait}${late}`);
             else if (j.status === 'queued') console.log(`  ${j.step}: planned, asks for a slot when the steps before it are done`);
           }
           for (const e of s.events) console.log(`  ${e.createdAt.toISOString()}  ${e.event}  ${JSON.stringify(e.detail)}`);

@@ -79,11 +79,14 @@
     if (!w.waitingFor) return [h('span', { class: 'muted', text: 'after earlier steps' })];
     if (!w.eta) return [h('span', { class: 'bad', text: `never: costs more than ${waitText(w)} allows` })];
     const why = w.waitingFor === 'now' ? 'next to start' : `waiting for ${waitText(w)}`;
+    // The gate never starts a job past its deadline: say so while there is time to act (raise the quota, reprioritise).
+    const late = w.deadline && Date.parse(w.eta) > Date.parse(w.deadline);
     return [
       ...(due(w.eta)
         ? [h('span', { class: 'eta', text: 'now' })]
         : [h('span', { class: 'eta', text: `~${clock(w.eta)} · ` }), time(w.eta)]),
       h('div', { class: held(w.waitingFor) ? 'waits held' : 'waits', text: why }),
+      ...(late ? [h('div', { class: 'bad', 'data-testid': 'eta-late', text: 'after its deadline: expires unstarted' })] : []),
     ];
   }
   const amount = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
@@ -550,6 +553,8 @@
     for (const c of rows.slice(0, 60)) {
       // A waiting job sits at its ETA (the API replays the gate forward), drawn hollow until it starts.
       const waiting = c.status === 'queued' && c.waitingFor;
+      // Its cost exceeds a quota's whole limit: no bar, only its deadline and why.
+      const never = waiting && !c.eta;
       const bar = h('div', {
         class: `bar ${c.priority}${waiting ? ' waiting' : ''}`,
         'data-testid': 'calendar-bar',
@@ -564,9 +569,9 @@
         'div',
         { class: 'row', 'data-testid': 'calendar-row', 'data-job-id': c.id },
         h('span', { class: 'label', text: `${c.priority} ${c.title || shortId(c.recommendationId)} · ${c.jobType}` }),
-        bar,
+        never ? h('span', { class: 'bar-note', text: `never as configured: costs more than ${waitText(c)} allows` }) : bar,
       );
-      if (waiting && c.waitingForQuota) {
+      if (waiting && !never && c.waitingForQuota) {
         const note = h('span', { class: 'bar-note', text: waitText(c) });
         // Right of the bar, or left of it near the end of the day.
         if (x(c.estimatedEndAt) < 75) note.style.left = `${x(c.estimatedEndAt)}%`;

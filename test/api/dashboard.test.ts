@@ -271,6 +271,11 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
 
   it('shows when waiting jobs start and what holds them: queue, calendar at the ETA, quota bars and a parked badge', async () => {
     const sql = (text: string, params: unknown[] = []) => h.db.database.pool.query(text, params);
+    // Only what this test spends counts: earlier tests' posts and the platform's last reading are cleared.
+    await sql(`DELETE FROM quota_usage WHERE quota = 'instagram_posts'`);
+    await sql(
+      `UPDATE provider_quotas SET reported_at = NULL, reported_remaining = NULL, reported_limit = NULL WHERE name = 'instagram_posts'`,
+    );
     // Instagram's rolling 24 h at its limit since 18 h ago: the next post can go in 6 h.
     await sql(`UPDATE provider_quotas SET quota_limit = 2 WHERE name = 'instagram_posts'`);
     await sql(`INSERT INTO quota_usage (quota, units, used_at) VALUES ('instagram_posts', 1, now() - interval '18 hours'),
@@ -282,20 +287,22 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       `INSERT INTO competitive_recommendations (priority, recommendation_type, title, status)
        VALUES ('P2', 'player_spotlight', 'Budimir espera su cuota', 'in_production') RETURNING id`,
     );
-    const waiting = async (step: string, jobType: string, provider: string, priority: string) => {
-      const job = await sql(`SELECT id FROM enqueue_job($1, $2, $3, $4, $5, '{}'::jsonb, $6, NULL, NULL, 30, 3)`, [
+    const waiting = async (step: string, jobType: string, provider: string, priority: string, deadline: string | null = null) => {
+      const job = await sql(`SELECT id FROM enqueue_job($1, $2, $3, $4, $5, '{}'::jsonb, $6, NULL, now() + $7::interval, 30, 3)`, [
         `wf-dash-${step}`,
         step,
         jobType,
         provider,
         priority,
         rows[0].id,
+        deadline,
       ]);
       await sql(`SELECT wait_for_slot($1, 1)`, [job.rows[0].id]);
       return job.rows[0].id as string;
     };
     const post = await waiting('publish:instagram', 'instagram_reel', 'instagram', 'P1');
-    const render = await waiting('generate', 'veo3_chollo', 'veo3', 'P2');
+    // Due in a minute, but the day's budget comes back at midnight in Madrid: the page says it will expire unstarted.
+    const render = await waiting('generate', 'veo3_chollo', 'veo3', 'P2', '1 minute');
     try {
       const reset = (await sql(`SELECT reset_at FROM quota_status WHERE name = 'instagram_posts'`)).rows[0].reset_at as Date;
 
@@ -307,6 +314,8 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       const renderEta = page.locator(`tr[data-job-id="${render}"] [data-testid="eta"]`);
       expect(await renderEta.getAttribute('data-waiting-for')).toBe('budget');
       expect(await renderEta.textContent()).toContain('waiting for budget veo3_credits_day');
+      expect(await renderEta.locator('[data-testid="eta-late"]').textContent()).toBe('after its deadline: expires unstarted');
+      expect(await eta.locator('[data-testid="eta-late"]').count()).toBe(0);
 
       // The calendar draws the post where it will run (6 h out), not at now.
       const bar = page.locator(`[data-testid="calendar-row"][data-job-id="${post}"] .bar.waiting`);

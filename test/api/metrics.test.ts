@@ -410,6 +410,9 @@ describe('quotas, budgets and ETAs on every read (their own database)', () => {
     const planned = s.calendar.find((c: { id: string }) => c.id === jobs.instagram);
     expect(planned).toMatchObject({ plannedAt: ig.resetAt, waitingFor: 'quota' });
     expect(Date.parse(planned.estimatedEndAt) - Date.parse(planned.plannedAt)).toBe(30_000);
+    // One that can never start (its cost is over the whole limit) and has no deadline today is not drawn at all.
+    expect(s.calendar.find((c: { id: string }) => c.id === jobs.youtube)).toBeUndefined();
+    expect(s.jobs.find((j: { id: string }) => j.id === jobs.youtube)).toMatchObject({ eta: null, waitingFor: 'quota' });
     const panel = s.providers.find((p: { provider: string }) => p.provider === 'instagram');
     expect(panel.quotas).toEqual([expect.objectContaining({ name: 'instagram_posts', used: 2, limit: 2 })]);
     expect(panel.nextStart).toMatchObject({ jobId: jobs.instagram, eta: ig.resetAt, waitingFor: 'quota', quota: 'instagram_posts' });

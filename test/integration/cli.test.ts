@@ -187,6 +187,11 @@ describe('reelflow CLI', () => {
 
   it('shows when each waiting job should start and what it waits for, and the quotas with their use and reset', async () => {
     const sql = (text: string, params: unknown[] = []) => h.db.database.pool.query(text, params);
+    // Only what this test spends counts: earlier tests' posts and the platform's last reading are cleared.
+    await sql(`DELETE FROM quota_usage WHERE quota = 'instagram_posts'`);
+    await sql(
+      `UPDATE provider_quotas SET reported_at = NULL, reported_remaining = NULL, reported_limit = NULL WHERE name = 'instagram_posts'`,
+    );
     // Instagram's quota, compressed: 1 post per moving 10 min, spent 6 min ago, so a unit comes back in 4 min.
     await sql(`UPDATE provider_quotas SET quota_limit = 1, window_seconds = 600 WHERE name = 'instagram_posts'`);
     await sql(`INSERT INTO quota_usage (quota, units, used_at) VALUES ('instagram_posts', 1, now() - interval '6 minutes')`);
@@ -199,10 +204,11 @@ describe('reelflow CLI', () => {
     const recId = rows[0].id as string;
     const job = await sql(
       `SELECT id FROM enqueue_job('wf-cli-quota', 'publish:instagram', 'instagram_reel', 'instagram', 'P1', '{}'::jsonb, $1,
-                                  NULL, NULL, 30, 3)`,
+                                  NULL, now() + interval '2 minutes', 30, 3)`,
       [recId],
     );
     const jobId = job.rows[0].id as string;
+    const deadline = (await sql(`SELECT deadline FROM automation_queue WHERE id = $1`, [jobId])).rows[0].deadline as Date;
     // Its activity asks for a slot; the quota is spent, so the gate leaves it in line.
     await sql(`SELECT wait_for_slot($1, 1)`, [jobId]);
     try {
@@ -222,7 +228,11 @@ describe('reelflow CLI', () => {
       const human = await cli(['status', recId]);
       expect(human.stderr).toBe('');
       expect(human.stdout).toMatch(
-        new RegExp(`publish:instagram: starts ~${clockTime(reset)} \\(in (4|3) min; waiting for quota instagram_posts\\)`),
+        // Its deadline (2 min) comes before the quota frees a post: the gate will let it expire, and status says so.
+        new RegExp(
+          `publish:instagram: starts ~${clockTime(reset)} \\(in (4|3) min; waiting for quota instagram_posts\\), ` +
+            `after its deadline ${clockTime(deadline)}: expires unstarted\n`,
+        ),
       );
 
       const list = await cli(['list', '--jobs', '--provider', 'instagram']);
