@@ -241,6 +241,9 @@ export const JOB_TYPES = {
   api_football_sync: 'api_football',
   audio_download: 'audio_fetch',
   reel_assembly: 'assembly',
+  instagram_metrics: 'instagram',
+  tiktok_metrics: 'tiktok',
+  youtube_metrics: 'youtube',
 } as const satisfies Record<string, Provider>;
 export type JobType = keyof typeof JOB_TYPES;
 
@@ -274,6 +277,11 @@ export const JOB_ESTIMATES_SECONDS: Record<JobType, number> = {
   audio_download: PROVIDER_LIMITS.audio_fetch.estimatedDurationSeconds,
   // The segments cut into one reel: subtitles, data cards, logo, loudness, then the ffprobe checks.
   reel_assembly: PROVIDER_LIMITS.assembly.estimatedDurationSeconds,
+  // One read of a published post's counts (media insights, video/query, videos.list): a single request, but it waits
+  // out its platform's start spacing once it holds the slot (5 s, 10 s, 5 s), which the 2x run limit must cover.
+  instagram_metrics: 10,
+  tiktok_metrics: 15,
+  youtube_metrics: 10,
 };
 
 /**
@@ -290,6 +298,13 @@ export const PUBLISH_JOB_TYPE: Record<PublishPlatform, JobType> = {
   instagram: 'instagram_reel',
   tiktok: 'tiktok_video',
   youtube: 'youtube_short',
+};
+
+/** A published post's metrics read: a job of the platform it was published on, under that platform's caps and quotas. */
+export const METRICS_JOB_TYPE: Record<PublishPlatform, JobType> = {
+  instagram: 'instagram_metrics',
+  tiktok: 'tiktok_metrics',
+  youtube: 'youtube_metrics',
 };
 
 /**
@@ -337,8 +352,7 @@ export const PROVIDER_QUOTAS = {
     costs: { instagram_reel: 1 },
     lowPriorityShare: 1,
     unit: 'posts',
-    reason:
-      'content_publishing_limit: quota_total posts per rolling 24 h (the reference says 50; read at run time and reconciled).',
+    reason: 'content_publishing_limit: quota_total posts per rolling 24 h (the reference says 50; read at run time and reconciled).',
   },
   youtube_api_units: {
     provider: 'youtube',
@@ -346,7 +360,8 @@ export const PROVIDER_QUOTAS = {
     window: { kind: 'calendar', seconds: DAY, timeZone: 'America/Los_Angeles' },
     limit: 10_000,
     // Google's pages disagree on videos.insert (1,600 units, or 1 in its own bucket of 100): the larger, until configured.
-    costs: { youtube_short: 1_600, youtube_discovery: 1 },
+    // videos.list (our posts' statistics, competitors' views) costs 1 unit a call.
+    costs: { youtube_short: 1_600, youtube_discovery: 1, youtube_metrics: 1 },
     lowPriorityShare: 1,
     unit: 'units',
     reason: 'Data API project quota, 10,000 units a day, reset at midnight Pacific; Google cannot be asked what is left.',

@@ -74,3 +74,18 @@ export const NOT_READY = 'not_ready';
 export function notReady(provider: string, message: string): ProviderError {
   return new ProviderError(provider, 'transient', message, { code: NOT_READY });
 }
+
+/**
+ * details.code of a 'permanent' error meaning the post is gone (deleted by us or by the platform, or no longer
+ * visible to our token): a metrics series ends with it instead of reading again.
+ */
+export const POST_GONE = 'post_gone';
+
+export function postGone(provider: string, message: string, details: ProviderErrorDetails = {}): ProviderError {
+  return new ProviderError(provider, 'permanent', message, { ...details, code: POST_GONE });
+}
+
+/** True for the error postGone() makes. */
+export function isPostGone(err: unknown): boolean {
+  return err instanceof ProviderError && err.details.code === POST_GONE;
+}

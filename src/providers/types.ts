@@ -80,8 +80,24 @@ export type UploadStatus =
   | { state: 'expired' };
 
 /**
+ * A published post's counts as its platform reports them now (lifetime totals, organic only on Instagram).
+ * Null where the platform has no such figure (TikTok and YouTube give no reach or saves) or hides it.
+ */
+export interface PostMetrics {
+  views: number | null;
+  reach: number | null;
+  likes: number | null;
+  comments: number | null;
+  shares: number | null;
+  saves: number | null;
+  /** Instagram's total_interactions; the others: likes + comments + shares (+ saves) where known. */
+  interactions: number | null;
+}
+
+/**
  * Instagram Reels, TikTok, YouTube Shorts share one shape:
- * createUpload (returns the handle, which we persist) -> getStatus until ready/published -> publish.
+ * createUpload (returns the handle, which we persist) -> getStatus until ready/published -> publish,
+ * then readMetrics(postId) as the post ages.
  */
 export interface Publisher {
   readonly provider: 'instagram' | 'tiktok' | 'youtube';
@@ -89,6 +105,11 @@ export interface Publisher {
   getStatus(handle: string): Promise<UploadStatus>;
   /** Makes a ready upload live. Platforms that publish on their own return the post once status says published. */
   publish(handle: string): Promise<{ postId: string; url?: string }>;
+  /**
+   * The post's counts now. A deleted post throws postGone() (permanent, code POST_GONE); a token without the
+   * read permission a permanent error naming the missing permission.
+   */
+  readMetrics(postId: string): Promise<PostMetrics>;
 }
 
 export interface Providers {

@@ -21,6 +21,7 @@ import {
   type SimulatorOptions,
 } from './server';
 import { InstagramDiscoverySim } from './instagram-discovery';
+import { PostMetricsSim } from './post-metrics';
 
 export interface InstagramSimulatorOptions extends SimulatorOptions {
   /**
@@ -58,6 +59,9 @@ interface SavedInstagram {
 
 const DAY_MS = 86_400_000;
 
+/** Reels insights Graph still answers (providers-2.md §5.1); plays, impressions, video_views and the like are retired. */
+const INSIGHT_METRICS = new Set(['views', 'reach', 'likes', 'comments', 'shares', 'saved', 'total_interactions']);
+
 const quotaPatch = z
   .object({ publishQuota: z.number().int().min(0).nullable(), publishWindowMs: z.number().int().min(1) })
   .partial()
@@ -67,6 +71,8 @@ const V = '(?:/v\\d+\\.\\d+)?';
 export class InstagramSimulator extends SimulatorServer {
   /** Business Discovery of competitor accounts (instagram-discovery.ts); mounted first, it narrows GET /<id>. */
   readonly discovery = this.extend(new InstagramDiscoverySim(() => this.url));
+  /** Published reels' insights as they grow (post-metrics.ts): GET /<ig-media-id>/insights. */
+  readonly metrics = this.extend(new PostMetricsSim());
   /** Number.POSITIVE_INFINITY: unlimited (null over HTTP). */
   publishQuota: number;
   publishWindowMs: number;
@@ -89,6 +95,7 @@ export class InstagramSimulator extends SimulatorServer {
     this.route('POST', new RegExp(`^${V}/(\\w+)/media$`), (req) => this.createContainer(req));
     this.route('POST', new RegExp(`^${V}/(\\w+)/media_publish$`), (req) => this.publish(req));
     this.route('GET', new RegExp(`^${V}/(\\w+)/media$`), (req) => this.listMedia(req));
+    this.route('GET', new RegExp(`^${V}/(\\w+)/insights$`), (req) => this.insights(req));
     this.route('GET', new RegExp(`^${V}/(\\w+)$`), (req) => this.readContainer(req));
   }
 
@@ -232,6 +239,7 @@ export class InstagramSimulator extends SimulatorServer {
       publishedAt: now,
     };
     container.mediaId = media.id;
+    this.metrics.published(media.id, now);
     this.media.set(userId, [media, ...list]);
     return { status: 200, body: { id: media.id } };
   }
@@ -252,6 +260,50 @@ export class InstagramSimulator extends SimulatorServer {
             ...(fields.includes('quota_usage') ? { quota_usage: this.publishedInWindow(req.params[0] ?? '') } : {}),
           },
         ],
+      },
+    };
+  }
+
+  /**
+   * Media insights, lifetime figures in Graph's shape. A retired metric fails the whole request (as Meta does since
+   * v22); a deleted or unknown media is 100/33; a token without the insights permission gets (#10).
+   */
+  private insights(req: SimRequest): SimReply {
+    const mediaId = req.params[0] ?? '';
+    const metrics = (params(req).get('metric') ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
+    if (metrics.length === 0) throw invalid('(#100) The parameter metric is required');
+    const unsupported = metrics.find((m) => !INSIGHT_METRICS.has(m));
+    if (unsupported) {
+      throw invalid(
+        `(#100) metric[${metrics.indexOf(unsupported)}] must be one of the following values: ${[...INSIGHT_METRICS].join(', ')}`,
+      );
+    }
+    if (this.metrics.permissionDenied) {
+      throw new SimHttpError('invalid', '(#10) Application does not have permission for this action', 403, { code: 10 });
+    }
+    const counts = this.metrics.read(mediaId);
+    if (counts === 'gone') {
+      throw new SimHttpError(
+        'not_found',
+        `Unsupported get request. Object with ID '${mediaId}' does not exist, ` +
+          'cannot be loaded due to missing permissions, or does not support this operation.',
+      );
+    }
+    const value: Record<string, number> = { ...counts, saved: counts.saves, total_interactions: counts.interactions };
+    return {
+      status: 200,
+      body: {
+        data: metrics.map((name) => ({
+          name,
+          period: 'lifetime',
+          values: [{ value: value[name] ?? 0 }],
+          title: name,
+          description: `Lifetime ${name} of the reel.`,
+          id: `${mediaId}/insights/${name}/lifetime`,
+        })),
       },
     };
   }

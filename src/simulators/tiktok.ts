@@ -22,6 +22,7 @@ import {
 } from './server';
 import { initRequestSchema } from '../providers/tiktok/schemas';
 import { CalendarQuota, calendarKnobsPatch } from './quota';
+import { PostMetricsSim } from './post-metrics';
 
 export interface TikTokSimulatorOptions extends SimulatorOptions {
   /**
@@ -57,6 +58,35 @@ const TIKTOK_CODES: Record<SimErrorKind, string> = {
 
 const statusRequestSchema = z.object({ publish_id: z.string().min(1) });
 
+/** /v2/video/query/: up to 20 ids, as strings (int64) — numbers are accepted too, as lenient JSON clients send them. */
+const videoQuerySchema = z.object({
+  filters: z.object({
+    video_ids: z
+      .array(z.union([z.string(), z.number()]).transform(String))
+      .min(1)
+      .max(20),
+  }),
+});
+
+/** The fields video/query allows (providers-2.md §5.2); any other name is invalid_params. */
+const VIDEO_FIELDS = new Set([
+  'id',
+  'create_time',
+  'cover_image_url',
+  'share_url',
+  'video_description',
+  'duration',
+  'height',
+  'width',
+  'title',
+  'embed_html',
+  'embed_link',
+  'like_count',
+  'comment_count',
+  'share_count',
+  'view_count',
+]);
+
 const quotaPatch = z
   .object({
     creatorPostsPerDay: calendarKnobsPatch.shape.limit,
@@ -69,6 +99,8 @@ const quotaPatch = z
 export class TikTokSimulator extends SimulatorServer {
   /** Each creator's direct posts of the day, keyed by access token. */
   readonly posts: CalendarQuota;
+  /** Published videos' counts as they grow (post-metrics.ts): POST /v2/video/query/. */
+  readonly metrics = this.extend(new PostMetricsSim());
   private publishes = new Map<string, Publish>();
 
   constructor(options: TikTokSimulatorOptions = {}) {
@@ -80,6 +112,7 @@ export class TikTokSimulator extends SimulatorServer {
     });
     this.route('POST', /^\/v2\/post\/publish\/video\/init\/?$/, (req) => this.init(req));
     this.route('POST', /^\/v2\/post\/publish\/status\/fetch\/?$/, (req) => this.status(req));
+    this.route('POST', /^\/v2\/video\/query\/?$/, (req) => this.videoQuery(req));
   }
 
   protected override onReset(): void {
@@ -111,7 +144,7 @@ export class TikTokSimulator extends SimulatorServer {
 
   protected errorReply(kind: SimErrorKind, message: string, extra: Record<string, unknown>): SimReply {
     const code = typeof extra.code === 'string' ? extra.code : TIKTOK_CODES[kind];
-    const text = kind === 'unauthorized' ? 'The access token is invalid or not found in the request.' : message;
+    const text = kind === 'unauthorized' && extra.code === undefined ? 'The access token is invalid or not found in the request.' : message;
     return { status: STATUS_OF[kind], body: { data: {}, error: { code, message: text, log_id: this.logId() } } };
   }
 
@@ -133,11 +166,14 @@ export class TikTokSimulator extends SimulatorServer {
     }
     const publishId = `v_pub_url~v2-1.${randomInt(1e9, 9e9)}${randomInt(1e8, 9e8)}`;
     this.recordSubmission();
-    this.publishes.set(publishId, {
+    const publish: Publish = {
       publishId,
       postId: `7${String(randomInt(0, 1e9)).padStart(9, '0')}${String(randomInt(0, 1e9)).padStart(9, '0')}`,
       task: this.startTask(),
-    });
+    };
+    this.publishes.set(publishId, publish);
+    // The post goes public when processing ends: its age counts from then.
+    this.metrics.published(publish.postId, publish.task.readyAt);
     return this.ok({ publish_id: publishId });
   }
 
@@ -159,6 +195,44 @@ export class TikTokSimulator extends SimulatorServer {
       downloaded_bytes: size,
       uploaded_bytes: 0,
     });
+  }
+
+  /**
+   * The creator's own public videos among the ids asked for, with the fields asked for. A deleted video is left
+   * out (the ids are filtered, not refused); a token without video.list gets 401 scope_not_authorized.
+   */
+  private videoQuery(req: SimRequest): SimReply {
+    const fields = (req.url.searchParams.get('fields') ?? '')
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean);
+    const unknown = fields.find((f) => !VIDEO_FIELDS.has(f));
+    if (fields.length === 0 || unknown) throw new SimHttpError('invalid', unknown ? `invalid field: ${unknown}` : 'fields is required');
+    const parsed = videoQuerySchema.safeParse(req.json());
+    if (!parsed.success) throw new SimHttpError('invalid', 'filters.video_ids: between 1 and 20 video ids are required');
+    if (this.metrics.permissionDenied) {
+      throw new SimHttpError('unauthorized', 'The user did not authorize the scope required for completing this request.', 401, {
+        code: 'scope_not_authorized',
+      });
+    }
+    const now = Date.now();
+    const videos = parsed.data.filters.video_ids.flatMap((id) => {
+      const counts = this.metrics.read(id, now);
+      if (counts === 'gone' || !/^\d+$/.test(id)) return [];
+      const all: Record<string, unknown> = {
+        id: BigInt(id),
+        create_time: Math.floor((this.metrics.publishedAt(id) ?? now) / 1000),
+        view_count: counts.views,
+        like_count: counts.likes,
+        comment_count: counts.comments,
+        share_count: counts.shares,
+        title: '',
+        duration: 8,
+        share_url: `https://www.tiktok.com/@reelflow/video/${id}`,
+      };
+      return [Object.fromEntries(fields.filter((f) => f in all).map((f) => [f, all[f]]))];
+    });
+    return this.ok({ videos, cursor: 0, has_more: false });
   }
 
   /** Serialises bigint as a bare JSON number, as TikTok does for int64 ids. */

@@ -24,6 +24,7 @@ import { insertBodySchema, type InsertBody } from '../providers/youtube/schemas'
 import { YouTubeDiscoverySim } from './youtube-discovery';
 import { MediaHost } from './media';
 import { CalendarQuota, calendarKnobsPatch } from './quota';
+import { PostMetricsSim } from './post-metrics';
 import { PACIFIC } from '../providers/calendar';
 
 export interface YouTubeSimulatorOptions extends SimulatorOptions {
@@ -112,6 +113,8 @@ export class YouTubeSimulator extends SimulatorServer {
   );
   /** Watch pages and media files yt-dlp downloads competitor audio from (media.ts). */
   readonly media = this.extend(new MediaHost(() => this.url));
+  /** Our uploads' statistics as they grow (post-metrics.ts): videos.list?part=statistics. */
+  readonly metrics = this.extend(new PostMetricsSim());
   /** Store at most this many bytes per PUT and answer 308, as a server keeping a partial chunk would. Default unlimited. */
   maxBytesPerPut = Number.POSITIVE_INFINITY;
   /** The next N data PUTs keep what maxBytesPerPut allows, then answer 503, like a connection dropped mid-upload. */
@@ -191,9 +194,12 @@ export class YouTubeSimulator extends SimulatorServer {
     const g = GOOGLE[kind];
     const reason = typeof extra.reason === 'string' ? extra.reason : g.reason;
     const text = g.message ?? message;
+    // A 403 (forbidden) carries its own code and status in the body, as Google sends them.
+    const status = typeof extra.status === 'number' ? extra.status : g.status;
+    const statusText = status === 403 ? 'PERMISSION_DENIED' : g.statusText;
     return {
-      status: g.status,
-      body: { error: { code: g.status, message: text, errors: [{ message: text, domain: g.domain, reason }], status: g.statusText } },
+      status,
+      body: { error: { code: status, message: text, errors: [{ message: text, domain: g.domain, reason }], status: statusText } },
     };
   }
 
@@ -258,7 +264,10 @@ export class YouTubeSimulator extends SimulatorServer {
 
     const videoId = randomBytes(8).toString('base64url').slice(0, 11);
     session.videoId = videoId;
-    this.videos.set(videoId, { id: videoId, resource: session.resource, bytes: session.received, task: this.startTask() });
+    const task = this.startTask();
+    this.videos.set(videoId, { id: videoId, resource: session.resource, bytes: session.received, task });
+    // Public once processed: its age counts from then.
+    this.metrics.published(videoId, task.readyAt);
     session.chunks = [];
     return this.videoReply(videoId, 201);
   }
@@ -272,9 +281,16 @@ export class YouTubeSimulator extends SimulatorServer {
     const ids = (q.get('id') ?? '').split(',').filter(Boolean);
     if (ids.length === 0) throw invalid('No filter selected. Expected one of: id, myRating, chart', 'missingRequiredParameter');
     const parts = new Set(part.split(',').map((p) => p.trim()));
+    if (parts.has('statistics') && this.metrics.permissionDenied) {
+      throw new SimHttpError('invalid', 'The request is not properly authorized to retrieve the specified video.', 403, {
+        reason: 'forbidden',
+        status: 403,
+      });
+    }
+    // A deleted video is simply missing from items, as are unknown ids.
     const items = ids.flatMap((id) => {
       const video = this.videos.get(id);
-      return video ? [this.resource(video, parts)] : [];
+      return video && this.metrics.read(id) !== 'gone' ? [this.resource(video, parts)] : [];
     });
     return {
       status: 200,
@@ -317,6 +333,18 @@ export class YouTubeSimulator extends SimulatorServer {
         ...(state === 'failed' ? { failureReason: 'codec' } : {}),
         privacyStatus: video.resource.status?.privacyStatus ?? 'public',
       };
+    }
+    if (parts.has('statistics')) {
+      const counts = this.metrics.read(video.id);
+      // uint64 counts travel as JSON strings.
+      if (counts !== 'gone') {
+        out.statistics = {
+          viewCount: String(counts.views),
+          likeCount: String(counts.likes),
+          favoriteCount: '0',
+          commentCount: String(counts.comments),
+        };
+      }
     }
     if (parts.has('processingDetails')) {
       const span = Math.max(1, video.task.readyAt - video.task.createdAt);

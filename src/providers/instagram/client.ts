@@ -2,10 +2,19 @@
  * Instagram Reels through the Graph API: create a REELS container from a
  * public video URL, poll it, publish it. The container id is the handle.
  */
-import { notReady, ProviderError, quotaExhausted, type ProviderErrorKind } from '../errors';
+import { notReady, postGone, ProviderError, quotaExhausted, type ProviderErrorKind } from '../errors';
 import { HttpClient, kindForStatus, statusError, tryJson, type HttpResponse, type QueryValue } from '../http';
-import type { Publisher, PublishRequest, UploadStatus } from '../types';
-import { containerSchema, graphErrorSchema, idSchema, mediaListSchema, publishingLimitSchema, type GraphError } from './schemas';
+import type { PostMetrics, Publisher, PublishRequest, UploadStatus } from '../types';
+import {
+  containerSchema,
+  graphErrorSchema,
+  idSchema,
+  insightsSchema,
+  mediaListSchema,
+  publishingLimitSchema,
+  REELS_INSIGHT_METRICS,
+  type GraphError,
+} from './schemas';
 
 const PROVIDER = 'instagram';
 
@@ -135,6 +144,38 @@ export class InstagramClient implements Publisher {
       });
     this.remember(handle, id);
     return { postId: id };
+  }
+
+  /**
+   * The reel's lifetime insights: `GET /<ig-media-id>/insights?metric=views,reach,likes,comments,shares,saved,total_interactions`.
+   * Graph answers a media it no longer has (deleted, or out of this token's reach) with 100/33: the post is gone.
+   * A token without instagram_manage_insights (instagram_business_manage_insights) gets (#10), a permanent error.
+   */
+  async readMetrics(mediaId: string): Promise<PostMetrics> {
+    const { data } = await this.http
+      .json(
+        { method: 'GET', path: `/${mediaId}/insights`, query: this.params({ metric: REELS_INSIGHT_METRICS.join(',') }) },
+        insightsSchema,
+      )
+      .catch((err: unknown) => {
+        if (err instanceof ProviderError && err.details.code === GRAPH_NO_SUCH_OBJECT) {
+          throw postGone(PROVIDER, `media ${mediaId} is gone: ${err.message.replace(/^instagram: /, '')}`, { ...err.details });
+        }
+        throw err;
+      });
+    const value = (name: (typeof REELS_INSIGHT_METRICS)[number]): number | null => {
+      const entry = data.find((m) => m.name === name);
+      return entry?.total_value?.value ?? entry?.values?.[0]?.value ?? null;
+    };
+    return {
+      views: value('views'),
+      reach: value('reach'),
+      likes: value('likes'),
+      comments: value('comments'),
+      shares: value('shares'),
+      saves: value('saved'),
+      interactions: value('total_interactions'),
+    };
   }
 
   /** The account's quota figures: `GET /<ig-user-id>/content_publishing_limit?fields=config,quota_usage`. */

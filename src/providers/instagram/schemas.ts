@@ -35,6 +35,30 @@ export const publishingLimitSchema = z.object({
     .min(1),
 });
 
+/**
+ * The Reels insights asked for: only metrics Meta still answers (providers-2.md §5.1). plays, impressions,
+ * video_views and clips_replays_count are retired, and one retired name fails the whole request.
+ */
+export const REELS_INSIGHT_METRICS = ['views', 'reach', 'likes', 'comments', 'shares', 'saved', 'total_interactions'] as const;
+
+const insightValue = z.number().nonnegative();
+
+/**
+ * GET /<ig-media-id>/insights?metric=…: one entry per metric, the lifetime figure in values[0].value (or, asked
+ * with metric_type=total_value, in total_value.value). A metric not available yet is left out (an empty data set,
+ * not 0), so every entry and field is optional past the name.
+ */
+export const insightsSchema = z.object({
+  data: z.array(
+    z.object({
+      name: z.string(),
+      period: z.string().optional(),
+      values: z.array(z.object({ value: insightValue })).optional(),
+      total_value: z.object({ value: insightValue }).optional(),
+    }),
+  ),
+});
+
 export const graphErrorSchema = z.object({
   error: z.object({
     message: z.string(),

@@ -3,7 +3,7 @@
  * publishes on its own, so publish() only reports the post once the status
  * says PUBLISH_COMPLETE. The publish_id is the handle.
  */
-import { DEFAULT_ACCOUNT, notReady, ProviderError, quotaExhausted, type ProviderErrorKind } from '../errors';
+import { DEFAULT_ACCOUNT, notReady, postGone, ProviderError, quotaExhausted, type ProviderErrorKind } from '../errors';
 import { nextMidnight } from '../calendar';
 import {
   HttpClient,
@@ -17,8 +17,8 @@ import {
   type Schema,
   type ParseOptions,
 } from '../http';
-import type { Publisher, PublishRequest, UploadStatus } from '../types';
-import { envelopeSchema, initDataSchema, statusDataSchema, type InitRequest } from './schemas';
+import type { PostMetrics, Publisher, PublishRequest, UploadStatus } from '../types';
+import { envelopeSchema, initDataSchema, statusDataSchema, VIDEO_QUERY_FIELDS, videoQueryDataSchema, type InitRequest } from './schemas';
 
 const PROVIDER = 'tiktok';
 
@@ -104,6 +104,35 @@ export class TikTokClient implements Publisher {
     throw notReady(PROVIDER, `publish ${handle} is still processing`);
   }
 
+  /**
+   * `POST /v2/video/query/?fields=id,…,view_count,like_count,comment_count,share_count` with the post id (scope
+   * video.list). TikTok answers only the token's own public videos: a post missing from the answer was deleted or
+   * made private. A publish that never got a public post id (SELF_ONLY, unaudited apps) has nothing to read.
+   */
+  async readMetrics(postId: string): Promise<PostMetrics> {
+    if (!/^\d+$/.test(postId)) {
+      throw postGone(PROVIDER, `${postId} is a publish id, not a public post id (SELF_ONLY or never out of moderation): no public metrics`);
+    }
+    const data = await this.call(
+      `/v2/video/query/?fields=${VIDEO_QUERY_FIELDS.join(',')}`,
+      { filters: { video_ids: [postId] } },
+      videoQueryDataSchema,
+      { prepare: quoteVideoIds },
+    );
+    const video = data.videos.find((v) => v.id === postId);
+    if (!video) throw postGone(PROVIDER, `video ${postId} is not among the creator's public videos (deleted or made private)`);
+    const counts = [video.like_count, video.comment_count, video.share_count];
+    return {
+      views: video.view_count ?? null,
+      reach: null,
+      likes: video.like_count ?? null,
+      comments: video.comment_count ?? null,
+      shares: video.share_count ?? null,
+      saves: null,
+      interactions: counts.every((c) => c !== undefined) ? counts.reduce((a, b) => a! + b!, 0)! : null,
+    };
+  }
+
   private async call<T>(path: string, json: unknown, dataSchema: Schema<T>, parse?: ParseOptions): Promise<T> {
     const res = await this.http.send({
       method: 'POST',
@@ -159,4 +188,9 @@ export function quotePostIds(text: string): string {
   return text.replace(/("publicaly_available_post_id"\s*:\s*\[)([^\]]*)(\])/g, (_m, open: string, inner: string, close: string) => {
     return open + inner.replace(/(^|,)(\s*)(-?\d+)(\s*)(?=,|$)/g, '$1$2"$3"$4') + close;
   });
+}
+
+/** Video ids in /v2/video/query/ answers are int64 too: quoted before parsing when sent as bare numbers. */
+export function quoteVideoIds(text: string): string {
+  return text.replace(/("id"\s*:\s*)(-?\d+)/g, '$1"$2"');
 }

@@ -51,3 +51,27 @@ export const statusDataSchema = z.object({
   uploaded_bytes: z.number().optional(),
   downloaded_bytes: z.number().optional(),
 });
+
+/** The counts asked of /v2/video/query/ (providers-2.md §5.2): `fields` is a query parameter, the ids go in the body. */
+export const VIDEO_QUERY_FIELDS = ['id', 'create_time', 'view_count', 'like_count', 'comment_count', 'share_count'] as const;
+
+const count = z.number().int().nonnegative().optional();
+
+/** data of /v2/video/query/: the videos asked for that belong to the token's user (≤ 20 ids a request). */
+export const videoQueryDataSchema = z.object({
+  videos: z
+    .array(
+      z.object({
+        /** int64, read as a string (quoteVideoIds in the client). */
+        id: z.union([z.string(), z.number()]).transform((id): string => String(id)),
+        create_time: z.number().optional(),
+        view_count: count,
+        like_count: count,
+        comment_count: count,
+        share_count: count,
+      }),
+    )
+    .default([]),
+  cursor: z.number().optional(),
+  has_more: z.boolean().optional(),
+});

@@ -3,12 +3,12 @@
  * fetched from videoUrl and PUT to the session URI; interruptions are resumed
  * from what the session says it stored. The video id is the handle.
  */
-import { DEFAULT_ACCOUNT, notReady, ProviderError, quotaExhausted, type ProviderErrorKind } from '../errors';
+import { DEFAULT_ACCOUNT, notReady, postGone, ProviderError, quotaExhausted, type ProviderErrorKind } from '../errors';
 import { HttpClient, kindForStatus, parseJson, statusError, tryJson, type HttpResponse } from '../http';
 import { nextMidnight, PACIFIC } from '../calendar';
 import { sleep } from '../../shared/sleep';
-import type { Publisher, PublishRequest, UploadStatus } from '../types';
-import { googleErrorSchema, videoListSchema, videoResourceSchema, type InsertBody } from './schemas';
+import type { PostMetrics, Publisher, PublishRequest, UploadStatus } from '../types';
+import { googleErrorSchema, videoListSchema, videoResourceSchema, videoStatisticsListSchema, type InsertBody } from './schemas';
 
 const PROVIDER = 'youtube';
 
@@ -100,6 +100,31 @@ export class YouTubeClient implements Publisher {
       );
     }
     throw notReady(PROVIDER, `video ${handle} is still processing`);
+  }
+
+  /**
+   * `GET /videos?part=statistics&id=…` (1 unit). A video missing from items was deleted, made private or is not
+   * visible to this token; a token without the youtube.readonly scope gets 403 forbidden (permanent).
+   */
+  async readMetrics(videoId: string): Promise<PostMetrics> {
+    const { items } = await this.api.json(
+      { method: 'GET', path: '/videos', query: { part: 'statistics', id: videoId } },
+      videoStatisticsListSchema,
+    );
+    const item = items.find((i) => i.id === videoId);
+    if (!item) throw postGone(PROVIDER, `video ${videoId} is not listed (deleted, private, or not visible to this token)`);
+    const stats = item.statistics ?? {};
+    const likes = stats.likeCount ?? null;
+    const comments = stats.commentCount ?? null;
+    return {
+      views: stats.viewCount ?? null,
+      reach: null,
+      likes,
+      comments,
+      shares: null,
+      saves: null,
+      interactions: likes !== null && comments !== null ? likes + comments : null,
+    };
   }
 
   private async download(videoUrl: string): Promise<{ bytes: Uint8Array; type: string }> {

@@ -55,3 +55,26 @@ export const googleErrorSchema = z.object({
     errors: z.array(z.object({ reason: z.string().optional(), domain: z.string().optional(), message: z.string().optional() })).optional(),
   }),
 });
+
+/** A uint64 count, which the Data API sends as a JSON string. */
+const countString = z
+  .union([z.string().regex(/^\d+$/), z.number().int().nonnegative()])
+  .transform((v) => Number(v))
+  .optional();
+
+/**
+ * videos.list?part=statistics&id=…: likeCount / commentCount are left out when the owner hides them; a deleted,
+ * private or unknown id is simply missing from items (providers-2.md §1.2).
+ */
+export const videoStatisticsListSchema = z.object({
+  items: z
+    .array(
+      z.object({
+        id: z.string(),
+        statistics: z
+          .object({ viewCount: countString, likeCount: countString, favoriteCount: countString, commentCount: countString })
+          .optional(),
+      }),
+    )
+    .default([]),
+});
