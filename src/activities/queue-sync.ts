@@ -2,6 +2,7 @@
  * Database bookkeeping activities (run on the base task queue). Each is
  * idempotent so a retry or a replay never writes a transition twice.
  */
+import { Context } from '@temporalio/activity';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { approvalPlan, type ApprovalPlan } from '../config/approval';
 import { deadlineFor, type Priority } from '../config/priorities';
@@ -13,6 +14,7 @@ import type { PoolClient } from 'pg';
 import { jobConfigSchema, parseInput, type JobConfig } from '../validation';
 import { BadInputError } from '../shared/errors';
 import { OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
+import { startPostMetricsWorkflows } from '../services/post-metrics';
 import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
 
@@ -148,11 +150,21 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
         .where(and(eq(competitiveRecommendations.id, input.recommendationId), eq(competitiveRecommendations.status, 'pending')));
     },
 
-    /** Published everywhere, or partially_published with each failed platform's error. */
+    /**
+     * Published everywhere, or partially_published with each failed platform's error; then each post's metrics
+     * series starts (once per post: a retry of this activity starts none twice).
+     */
     async markPublished(input: { recommendationId: string; failedPlatforms?: Array<{ platform: string; error: string }> }): Promise<void> {
       const failed = input.failedPlatforms ?? [];
       const error = failed.length ? `not published on ${failed.map((f) => `${f.platform} (${f.error})`).join('; ')}` : null;
       await setStatus(input.recommendationId, failed.length ? 'partially_published' : 'published', { publishedAt: new Date(), error });
+      const activity = Context.current();
+      await startPostMetricsWorkflows(
+        deps.database.pool,
+        // This activity runs on the recommendation's base queue, where the metrics workflows belong too.
+        { client: activity.client, taskQueue: activity.info.taskQueue, readsSeconds: deps.env.REELFLOW_METRICS_READS },
+        input.recommendationId,
+      );
     },
 
     /** Closes the recommendation and every open job of its workflow (cancelled, failed, expired or rejected). */

@@ -106,6 +106,21 @@ const KIE_CALLBACK_SECRET_MIN = 32;
 /** Fastify's default maxParamLength: a longer path parameter makes the route not match at all. */
 const KIE_CALLBACK_SECRET_MAX = 100;
 
+/** A comma-separated list of whole seconds (1 s to 30 days), sorted: the offsets of a series of durable timers. */
+function secondsList(defaultValue: string) {
+  return z
+    .string()
+    .default(defaultValue)
+    .transform((raw, ctx) => {
+      const values = raw.split(',').map((s) => Number(s.trim()));
+      if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1 || v > 30 * 86_400)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be comma-separated whole seconds between 1 and 2592000' });
+        return z.NEVER;
+      }
+      return [...values].sort((a, b) => a - b);
+    });
+}
+
 export const envSchema = z.object({
   DATABASE_URL: url.default('postgres://postgres@127.0.0.1:5432/reelflow'),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -217,17 +232,17 @@ export const envSchema = z.object({
   /** Our professional account's IG user id: Business Discovery is asked on it. */
   INSTAGRAM_GRAPH_USER_ID: z.string().trim().min(1).optional(),
   /** When views are re-read after discovery, in seconds after discovery (comma-separated). Default +1 h, +6 h, +24 h. */
-  COMPETITOR_VIEW_READS: z
-    .string()
-    .default('3600,21600,86400')
-    .transform((raw, ctx) => {
-      const values = raw.split(',').map((s) => Number(s.trim()));
-      if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1 || v > 30 * 86_400)) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be comma-separated whole seconds between 1 and 2592000' });
-        return z.NEVER;
-      }
-      return [...values].sort((a, b) => a - b);
-    }),
+  COMPETITOR_VIEW_READS: secondsList('3600,21600,86400'),
+  /**
+   * When each published post's metrics are read, in seconds after it was published (comma-separated):
+   * the post-metrics workflow's durable timers. Default +1 h, +6 h, +24 h, +72 h, +7 d; tests compress it.
+   */
+  REELFLOW_METRICS_READS: secondsList('3600,21600,86400,259200,604800'),
+  /**
+   * Posts with a +24 h reading the engine needs before past performance moves any priority (cold start: fewer
+   * changes nothing). Default 10.
+   */
+  REELFLOW_LEARNING_MIN_POSTS: z.coerce.number().int().min(1).max(100_000).default(10),
   /** Videos older than this when first seen are recorded but not analysed: old news. Default 168 (a week). */
   COMPETITOR_MAX_VIDEO_AGE_HOURS: z.coerce.number().int().min(1).max(100_000).default(168),
 

@@ -6,6 +6,7 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -309,10 +310,7 @@ export const quotaCosts = pgTable(
     jobType: text('job_type').notNull(),
     units: numeric('units', { precision: 14, scale: 4, mode: 'number' }).notNull(),
   },
-  (t) => [
-    uniqueIndex('quota_costs_quota_job_type_idx').on(t.quota, t.jobType),
-    check('quota_costs_units_check', sql`${t.units} >= 0`),
-  ],
+  (t) => [uniqueIndex('quota_costs_quota_job_type_idx').on(t.quota, t.jobType), check('quota_costs_units_check', sql`${t.units} >= 0`)],
 );
 
 /** Units spent: one row per job and quota, written when the gate grants the job its slot. */
@@ -455,3 +453,44 @@ export const nameAliases = pgTable('name_aliases', {
   createdBy: text('created_by').notNull(),
   createdAt: createdAt(),
 });
+
+/**
+ * Each published post's metrics, one row per read of the post-metrics workflow (+1 h, +6 h, +24 h, +72 h, +7 d
+ * by default; REELFLOW_METRICS_READS): the platform's lifetime counts at that age. Null where the platform has no
+ * such figure (reach and saves are Instagram's). The content_performance view (drizzle/0011) reads it.
+ */
+export const postMetrics = pgTable(
+  'post_metrics',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    recommendationId: uuid('recommendation_id')
+      .notNull()
+      .references(() => competitiveRecommendations.id, { onDelete: 'cascade' }),
+    platform: text('platform').notNull(),
+    postId: text('post_id').notNull(),
+    publishedAt: ts('published_at').notNull(),
+    readAt: ts('read_at').notNull(),
+    /** The timer this read belongs to, in seconds after publishing (the schedule's offset, not the exact age). */
+    ageSeconds: integer('age_seconds').notNull(),
+    /** The same as a label: 1h, 6h, 24h, 3d, 7d (or 90s in a compressed test). */
+    ageBucket: text('age_bucket').notNull(),
+    views: bigint('views', { mode: 'number' }),
+    reach: bigint('reach', { mode: 'number' }),
+    likes: bigint('likes', { mode: 'number' }),
+    comments: bigint('comments', { mode: 'number' }),
+    shares: bigint('shares', { mode: 'number' }),
+    saves: bigint('saves', { mode: 'number' }),
+    interactions: bigint('interactions', { mode: 'number' }),
+    /** The automation_queue job that read it. */
+    jobId: uuid('job_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // One row per post and timer: a retried record writes the same row again.
+    uniqueIndex('post_metrics_post_age_key').on(t.platform, t.postId, t.ageSeconds),
+    index('post_metrics_recommendation_idx').on(t.recommendationId),
+    index('post_metrics_read_at_idx').on(t.readAt),
+    check('post_metrics_platform_check', sql`${t.platform} IN ('instagram','tiktok','youtube')`),
+  ],
+);
+export type PostMetricsRow = typeof postMetrics.$inferSelect;

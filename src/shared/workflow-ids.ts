@@ -67,3 +67,13 @@ export function competitorViewsWorkflowId(urlDigest: string): string {
 export function competitorCheckWorkflowId(channelId: string, at: number): string {
   return `competitor-check-${channelId}-${at}`;
 }
+
+export const POST_METRICS_WORKFLOW = 'postMetricsWorkflow';
+
+/**
+ * One metrics series per published post: `post-metrics-<platform>-<post id>`, started with REJECT_DUPLICATE, so a
+ * retried markPublished (or a second start of any kind) never reads a post twice at the same age.
+ */
+export function postMetricsWorkflowId(platform: string, postId: string): string {
+  return `post-metrics-${platform}-${postId}`;
+}

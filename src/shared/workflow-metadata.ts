@@ -112,3 +112,21 @@ export function competitorViewsWorkflowMetadata(video: { channel: string; title:
     ]),
   };
 }
+
+export function postMetricsWorkflowMetadata(post: {
+  platform: string;
+  postId: string;
+  title: string;
+  recommendationId: string;
+  publishedAt: string;
+}): WorkflowMetadata {
+  return {
+    staticSummary: oneLine(`Metrics (${post.platform}): ${post.title}`),
+    staticDetails: details([
+      ['Platform', post.platform],
+      ['Post', post.postId],
+      ['Recommendation', post.recommendationId],
+      ['Published', post.publishedAt],
+    ]),
+  };
+}

@@ -60,6 +60,14 @@ export class PostMetricsSim implements SimExtension {
     if (!this.posts.has(id)) this.posts.set(id, { publishedAt });
   }
 
+  knows(id: string): boolean {
+    return this.posts.has(id);
+  }
+
+  isDeleted(id: string): boolean {
+    return this.posts.get(id)?.deleted === true;
+  }
+
   publishedAt(id: string): number | undefined {
     return this.posts.get(id)?.publishedAt;
   }

@@ -24,7 +24,7 @@ import { insertBodySchema, type InsertBody } from '../providers/youtube/schemas'
 import { YouTubeDiscoverySim } from './youtube-discovery';
 import { MediaHost } from './media';
 import { CalendarQuota, calendarKnobsPatch } from './quota';
-import { PostMetricsSim } from './post-metrics';
+import { PostMetricsSim, type SimPostCounts } from './post-metrics';
 import { PACIFIC } from '../providers/calendar';
 
 export interface YouTubeSimulatorOptions extends SimulatorOptions {
@@ -287,10 +287,14 @@ export class YouTubeSimulator extends SimulatorServer {
         status: 403,
       });
     }
-    // A deleted video is simply missing from items, as are unknown ids.
+    // A deleted video is simply missing from items, as are unknown ids. A post added through /__sim/metrics/posts
+    // has no upload here: it reads as a processed public video.
     const items = ids.flatMap((id) => {
       const video = this.videos.get(id);
-      return video && this.metrics.read(id) !== 'gone' ? [this.resource(video, parts)] : [];
+      if (this.metrics.isDeleted(id) || (!video && !this.metrics.knows(id))) return [];
+      // Uploads kept in a state file from before metrics existed count from their processing's end.
+      if (video) this.metrics.published(id, video.task.readyAt);
+      return [video ? this.resource(video, parts) : this.postResource(id, parts)];
     });
     return {
       status: 200,
@@ -317,6 +321,16 @@ export class YouTubeSimulator extends SimulatorServer {
     return quotaReply(400, 'uploadLimitExceeded', 'youtube.video', 'The user has exceeded the number of videos they may upload.');
   }
 
+  private postResource(id: string, parts: Set<string>): Record<string, unknown> {
+    const counts = this.metrics.read(id);
+    return {
+      kind: 'youtube#video',
+      id,
+      ...(parts.has('status') ? { status: { uploadStatus: 'processed', privacyStatus: 'public' } } : {}),
+      ...(parts.has('statistics') && counts !== 'gone' ? { statistics: statistics(counts) } : {}),
+    };
+  }
+
   private videoReply(videoId: string, status: number): SimReply {
     const video = this.videos.get(videoId);
     if (!video) throw new SimHttpError('server_error', 'video vanished');
@@ -336,15 +350,7 @@ export class YouTubeSimulator extends SimulatorServer {
     }
     if (parts.has('statistics')) {
       const counts = this.metrics.read(video.id);
-      // uint64 counts travel as JSON strings.
-      if (counts !== 'gone') {
-        out.statistics = {
-          viewCount: String(counts.views),
-          likeCount: String(counts.likes),
-          favoriteCount: '0',
-          commentCount: String(counts.comments),
-        };
-      }
+      if (counts !== 'gone') out.statistics = statistics(counts);
     }
     if (parts.has('processingDetails')) {
       const span = Math.max(1, video.task.readyAt - video.task.createdAt);
@@ -365,6 +371,16 @@ export class YouTubeSimulator extends SimulatorServer {
     }
     return out;
   }
+}
+
+/** videos.list statistics: uint64 counts travel as JSON strings. */
+function statistics(counts: SimPostCounts): Record<string, string> {
+  return {
+    viewCount: String(counts.views),
+    likeCount: String(counts.likes),
+    favoriteCount: '0',
+    commentCount: String(counts.comments),
+  };
 }
 
 /** The OAuth token stands for the channel it uploads to. */

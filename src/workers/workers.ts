@@ -15,6 +15,7 @@ import { createCapacityActivities } from '../activities/capacity-snapshot';
 import { createBargainActivities } from '../activities/bargains';
 import { createCompetitorBaseActivities, createCompetitorOpenAiActivities } from '../activities/competitor';
 import { createDiscoveryBaseActivities, createDiscoveryProviderActivities } from '../activities/discovery';
+import { createMetricsBaseActivities, createMetricsProviderActivities } from '../activities/metrics';
 import { createOpenAiActivities } from '../activities/openai';
 import { createNotificationActivities } from '../notifications/activities';
 import { createPublishActivities } from '../activities/publish';
@@ -54,6 +55,7 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
         ...createDiscoveryBaseActivities(deps),
         ...createBargainActivities(deps),
         ...createPlayerSyncActivities(deps),
+        ...createMetricsBaseActivities(deps),
         ...createNotificationActivities({ database: deps.database, log: deps.log }),
       };
     case 'openai':
@@ -63,7 +65,7 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
     case 'instagram':
     case 'tiktok':
     case 'youtube':
-      return createPublishActivities(deps);
+      return { ...createPublishActivities(deps), ...createMetricsProviderActivities(deps) };
     case 'audio_fetch':
       return createAudioFetchActivities(deps);
     case 'youtube_data':

@@ -8,3 +8,4 @@ export { capacityWorkflow } from './capacity-snapshot';
 export { playerSyncWorkflow } from './player-sync';
 export { competitorDiscoveryWorkflow } from './competitor-discovery';
 export { competitorViewsWorkflow } from './competitor-views';
+export { postMetricsWorkflow } from './post-metrics';

@@ -1,0 +1,86 @@
+/**
+ * Post-publication metrics activities.
+ *
+ * - instagram / tiktok / youtube queues: readPostMetrics, one automation_queue job run through runProviderJob under
+ *   the platform's cap, spacing and quotas (a YouTube read spends a unit of youtube_api_units). A post the
+ *   platform no longer has is an answer, not a failure: the job completes with `gone` and the series ends.
+ * - base queue: the metrics job's row and the reading's row (src/services/post-metrics.ts).
+ */
+import { jobEstimateSeconds, METRICS_JOB_TYPE, type PublishPlatform } from '../config/providers';
+import { isPostGone } from '../providers/errors';
+import type { PostMetrics } from '../providers/types';
+import { recordPostMetrics, type RecordPostMetricsInput } from '../services/post-metrics';
+import type { ActivityDeps } from './deps';
+import { classifyFailure } from './failures';
+import { runProviderJob } from './provider-job';
+
+export type MetricsReading = { at: string; gone: false; metrics: PostMetrics } | { at: string; gone: true; reason: string };
+
+/** Activities for the publishing platforms' workers. */
+export function createMetricsProviderActivities(deps: ActivityDeps) {
+  return {
+    async readPostMetrics(input: { jobId: string; platform: PublishPlatform; postId: string }): Promise<MetricsReading> {
+      return runProviderJob<MetricsReading>(deps, input.jobId, input.platform, async (ctx) => {
+        try {
+          const metrics = await ctx.call(() => deps.providers[input.platform].readMetrics(input.postId));
+          return { value: { at: new Date().toISOString(), gone: false, metrics } };
+        } catch (err) {
+          if (isPostGone(err)) return { value: { at: new Date().toISOString(), gone: true, reason: (err as Error).message } };
+          throw err;
+        }
+      });
+    },
+  };
+}
+
+/** Activities for the base worker. */
+export function createMetricsBaseActivities(deps: ActivityDeps) {
+  const { pool } = deps.database;
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw classifyFailure(err).failure;
+    }
+  };
+  return {
+    /**
+     * One job per read (`metrics:<offset>` of the post's workflow), P3: a read never delays making or posting a
+     * video. Not tied to the recommendation's row, so its job list and plan stay those of making the video.
+     */
+    enqueueMetricsJob(input: {
+      workflowId: string;
+      runId: string;
+      recommendationId: string;
+      platform: PublishPlatform;
+      postId: string;
+      offsetSeconds: number;
+    }): Promise<string> {
+      return guard(async () => {
+        const jobType = METRICS_JOB_TYPE[input.platform];
+        const { rows } = await pool.query<{ id: string }>(
+          'SELECT id FROM enqueue_job($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)',
+          [
+            input.workflowId,
+            `metrics:${input.offsetSeconds}`,
+            jobType,
+            input.platform,
+            'P3',
+            JSON.stringify({ recommendationId: input.recommendationId, postId: input.postId }),
+            null,
+            null,
+            null,
+            jobEstimateSeconds(jobType, deps.limits),
+            deps.limits[input.platform].maxAttempts,
+            input.runId,
+          ],
+        );
+        return rows[0]!.id;
+      });
+    },
+
+    recordPostMetrics(input: RecordPostMetricsInput): Promise<void> {
+      return guard(() => recordPostMetrics(pool, input));
+    },
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * After publishing: each post's metrics series (the post-metrics workflow started once per post), the readings it
+ * records in post_metrics, and the reads of them the CLI, API and dashboard share.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type pg from 'pg';
+import { PUBLISH_PLATFORMS, type PublishPlatform } from '../config/providers';
+import type { PostMetrics } from '../providers/types';
+import { POST_METRICS_WORKFLOW, postMetricsWorkflowId } from '../shared/workflow-ids';
+import { postMetricsWorkflowMetadata } from '../shared/workflow-metadata';
+import type { PostMetricsInput } from '../workflows/post-metrics';
+
+/** A timer's offset as a label: 1h, 6h, 24h, 3d, 7d; 90s or 2m in a compressed schedule. */
+export function ageLabel(seconds: number): string {
+  if (seconds >= 3 * 86_400 && seconds % 86_400 === 0) return `${seconds / 86_400}d`;
+  if (seconds >= 3_600 && seconds % 3_600 === 0) return `${seconds / 3_600}h`;
+  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+export interface StartMetricsContext {
+  client: Client;
+  /** The base queue the workflows run on. */
+  taskQueue: string;
+  /** REELFLOW_METRICS_READS: seconds after publishing. */
+  readsSeconds: readonly number[];
+}
+
+/**
+ * Starts the metrics series of every post a recommendation published (its completed publish jobs), each under
+ * its post's workflow id with REJECT_DUPLICATE: called again (a retried activity), it starts nothing twice.
+ * Returns the workflow ids started by this call.
+ */
+export async function startPostMetricsWorkflows(pool: pg.Pool, ctx: StartMetricsContext, recommendationId: string): Promise<string[]> {
+  if (ctx.readsSeconds.length === 0) return [];
+  const { rows } = await pool.query<{ result: { platform?: string; postId?: string } | null; completed_at: Date; title: string }>(
+    `SELECT q.result, q.completed_at, r.title FROM automation_queue q
+       JOIN competitive_recommendations r ON r.id = q.recommendation_id
+      WHERE q.recommendation_id = $1 AND q.step LIKE 'publish:%' AND q.status = 'completed'`,
+    [recommendationId],
+  );
+  const started: string[] = [];
+  for (const row of rows) {
+    const platform = row.result?.platform;
+    const postId = row.result?.postId;
+    if (!postId || !PUBLISH_PLATFORMS.includes(platform as PublishPlatform)) continue;
+    const input: PostMetricsInput = {
+      recommendationId,
+      platform: platform as PublishPlatform,
+      postId,
+      // The publish job completed when the platform said the post was live: the timers count from there.
+      publishedAt: row.completed_at.toISOString(),
+      readsSeconds: [...ctx.readsSeconds],
+    };
+    const workflowId = postMetricsWorkflowId(input.platform, postId);
+    try {
+      await ctx.client.workflow.start(POST_METRICS_WORKFLOW, {
+        taskQueue: ctx.taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        ...postMetricsWorkflowMetadata({ ...input, title: row.title }),
+      });
+      started.push(workflowId);
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+  return started;
+}
+
+export interface RecordPostMetricsInput {
+  recommendationId: string;
+  platform: PublishPlatform;
+  postId: string;
+  publishedAt: string;
+  readAt: string;
+  ageSeconds: number;
+  jobId: string | null;
+  metrics: PostMetrics;
+}
+
+/** One reading; a retried record of the same post and timer rewrites its row. */
+export async function recordPostMetrics(pool: pg.Pool, r: RecordPostMetricsInput): Promise<void> {
+  const m = r.metrics;
+  await pool.query(
+    `INSERT INTO post_metrics (recommendation_id, platform, post_id, published_at, read_at, age_seconds, age_bucket,
+       views, reach, likes, comments, shares, saves, interactions, job_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+     ON CONFLICT (platform, post_id, age_seconds) DO UPDATE SET read_at = EXCLUDED.read_at, views = EXCLUDED.views,
+       reach = EXCLUDED.reach, likes = EXCLUDED.likes, comments = EXCLUDED.comments, shares = EXCLUDED.shares,
+       saves = EXCLUDED.saves, interactions = EXCLUDED.interactions, job_id = EXCLUDED.job_id`,
+    [
+      r.recommendationId,
+      r.platform,
+      r.postId,
+      r.publishedAt,
+      r.readAt,
+      r.ageSeconds,
+      ageLabel(r.ageSeconds),
+      m.views,
+      m.reach,
+      m.likes,
+      m.comments,
+      m.shares,
+      m.saves,
+      m.interactions,
+      r.jobId,
+    ],
+  );
+}
+
+export interface PerformanceFilter {
+  /** Posts published at or after this. */
+  since?: Date;
+  type?: string;
+  platform?: PublishPlatform;
+}
+
+/** One row of content_performance: a recommendation's post on one platform. */
+export interface PostPerformance {
+  recommendationId: string;
+  type: string;
+  player: string | null;
+  title: string;
+  platform: PublishPlatform;
+  postId: string;
+  publishedAt: string;
+  views24h: number | null;
+  views7d: number | null;
+  viewsLatest: number | null;
+  likesLatest: number | null;
+  commentsLatest: number | null;
+  sharesLatest: number | null;
+  lastReadAt: string;
+  lastAge: string;
+  readings: number;
+  /** Cost recorded on the recommendation's jobs (KIE credits of its renders). */
+  spend: number;
+  /** spend / the recommendation's latest views on all its platforms; null before any view. */
+  spendPerView: number | null;
+  /** Every reading of this post, oldest first: the chart's line. */
+  series: Array<{ age: string; ageSeconds: number; readAt: string; views: number | null }>;
+}
+
+export interface PerformanceGroup {
+  key: string;
+  posts: number;
+  /** Median views at +24 h of its posts with a +24 h reading; null when none has one yet. */
+  medianViews24h: number | null;
+  totalViews: number;
+  spend: number;
+  spendPerView: number | null;
+}
+
+export interface PerformanceReport {
+  posts: PostPerformance[];
+  byType: PerformanceGroup[];
+  byPlayer: PerformanceGroup[];
+  byPlatform: PerformanceGroup[];
+  /** The week's best and worst post by latest views (posts published in the last 7 days). */
+  week: { best: PostPerformance | null; worst: PostPerformance | null };
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter = {}, now = new Date()): Promise<PerformanceReport> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.since) where.push(`published_at >= $${params.push(filter.since)}`);
+  if (filter.type) where.push(`recommendation_type = $${params.push(filter.type)}`);
+  if (filter.platform) where.push(`platform = $${params.push(filter.platform)}`);
+  const { rows } = await pool.query(
+    `SELECT * FROM content_performance ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY published_at DESC, platform`,
+    params,
+  );
+  const series = rows.length
+    ? (
+        await pool.query<{
+          platform: string;
+          post_id: string;
+          age_bucket: string;
+          age_seconds: number;
+          read_at: Date;
+          views: string | null;
+        }>(
+          `SELECT platform, post_id, age_bucket, age_seconds, read_at, views FROM post_metrics
+            WHERE (platform, post_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY age_seconds`,
+          [rows.map((r) => r.platform), rows.map((r) => r.post_id)],
+        )
+      ).rows
+    : [];
+  const posts: PostPerformance[] = rows.map((r) => ({
+    recommendationId: r.recommendation_id,
+    type: r.recommendation_type,
+    player: r.target_player,
+    title: r.title,
+    platform: r.platform,
+    postId: r.post_id,
+    publishedAt: new Date(r.published_at).toISOString(),
+    views24h: num(r.views_24h),
+    views7d: num(r.views_7d),
+    viewsLatest: num(r.views_latest),
+    likesLatest: num(r.likes_latest),
+    commentsLatest: num(r.comments_latest),
+    sharesLatest: num(r.shares_latest),
+    lastReadAt: new Date(r.last_read_at).toISOString(),
+    lastAge: r.last_age_bucket,
+    readings: Number(r.readings),
+    spend: Number(r.spend),
+    spendPerView: num(r.spend_per_view),
+    series: series
+      .filter((s) => s.platform === r.platform && s.post_id === r.post_id)
+      .map((s) => ({ age: s.age_bucket, ageSeconds: s.age_seconds, readAt: s.read_at.toISOString(), views: num(s.views) })),
+  }));
+  const weekStart = now.getTime() - 7 * 86_400_000;
+  const week = posts.filter((p) => Date.parse(p.publishedAt) >= weekStart && p.viewsLatest !== null);
+  const byViews = [...week].sort((a, b) => b.viewsLatest! - a.viewsLatest!);
+  return {
+    posts,
+    byType: groupBy(posts, (p) => p.type),
+    byPlayer: groupBy(
+      posts.filter((p) => p.player),
+      (p) => p.player!,
+    ),
+    byPlatform: groupBy(posts, (p) => p.platform),
+    week: { best: byViews[0] ?? null, worst: byViews.length > 1 ? byViews[byViews.length - 1]! : null },
+  };
+}
+
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function groupBy(posts: PostPerformance[], key: (p: PostPerformance) => string): PerformanceGroup[] {
+  const groups = new Map<string, PostPerformance[]>();
+  for (const p of posts) groups.set(key(p), [...(groups.get(key(p)) ?? []), p]);
+  return [...groups.entries()]
+    .map(([k, list]) => {
+      const totalViews = list.reduce((sum, p) => sum + (p.viewsLatest ?? 0), 0);
+      // A recommendation's spend is on each of its platform rows: count it once.
+      const spend = [...new Map(list.map((p) => [p.recommendationId, p.spend])).values()].reduce((a, b) => a + b, 0);
+      return {
+        key: k,
+        posts: list.length,
+        medianViews24h: median(list.flatMap((p) => (p.views24h === null ? [] : [p.views24h]))),
+        totalViews,
+        spend,
+        spendPerView: totalViews > 0 ? spend / totalViews : null,
+      };
+    })
+    .sort((a, b) => b.totalViews - a.totalViews);
+}

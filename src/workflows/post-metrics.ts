@@ -1,0 +1,93 @@
+/**
+ * postMetricsWorkflow: one published post's metrics read as it ages (default +1 h, +6 h, +24 h, +72 h, +7 d after
+ * publishing; REELFLOW_METRICS_READS), each read a job of the post's platform through the gate (its cap, spacing
+ * and quotas, P3), each reading a post_metrics row. Durable timers: a worker or Temporal restart in between
+ * changes nothing, and a timer already past when the workflow resumes fires at once. The series ends after the
+ * last read, or at the first read that finds the post gone (deleted, or no longer visible to our token). A read
+ * that fails otherwise (a missing permission, a quota spent for the day) is logged and the series goes on.
+ * Started once per post by markPublished (src/services/post-metrics.ts), id postMetricsWorkflowId.
+ */
+import * as wf from '@temporalio/workflow';
+import { providerActivityOptions } from '../shared/activity-options';
+import { JOB_ESTIMATES_SECONDS, METRICS_JOB_TYPE, type PublishPlatform } from '../config/providers';
+import type { createMetricsBaseActivities, createMetricsProviderActivities, MetricsReading } from '../activities/metrics';
+
+export interface PostMetricsInput {
+  recommendationId: string;
+  platform: PublishPlatform;
+  postId: string;
+  /** ISO-8601: the offsets count from here. */
+  publishedAt: string;
+  /** Seconds after publishing, ascending. */
+  readsSeconds: number[];
+}
+
+export interface PostMetricsResult {
+  /** complete: every timer read; post_gone: a read found the post gone, and the rest were not taken. */
+  status: 'complete' | 'post_gone';
+  reason: string | null;
+  reads: Array<{ offsetSeconds: number; at: string | null; views: number | null; error: string | null }>;
+}
+
+type Base = ReturnType<typeof createMetricsBaseActivities>;
+type ProviderActs = ReturnType<typeof createMetricsProviderActivities>;
+
+const base = wf.proxyActivities<Base>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/** A read may wait this long for a slot; the next timer makes a stale read pointless. */
+const SLOT_WAIT_BUDGET_MS = 60 * 60_000;
+
+export async function postMetricsWorkflow(input: PostMetricsInput): Promise<PostMetricsResult> {
+  const info = wf.workflowInfo();
+  const platform = wf.proxyActivities<ProviderActs>(
+    providerActivityOptions({
+      provider: input.platform,
+      baseTaskQueue: info.taskQueue,
+      estimateSeconds: JOB_ESTIMATES_SECONDS[METRICS_JOB_TYPE[input.platform]],
+      waitBudgetMs: SLOT_WAIT_BUDGET_MS,
+      priority: 'P3',
+    }),
+  );
+  const start = Date.parse(input.publishedAt);
+  const reads: PostMetricsResult['reads'] = [];
+  for (const offset of input.readsSeconds) {
+    const wait = start + offset * 1_000 - Date.now();
+    if (wait > 0) await wf.sleep(wait);
+    const jobId = await base.enqueueMetricsJob({
+      workflowId: info.workflowId,
+      runId: info.runId,
+      recommendationId: input.recommendationId,
+      platform: input.platform,
+      postId: input.postId,
+      offsetSeconds: offset,
+    });
+    let reading: MetricsReading;
+    try {
+      reading = await platform.readPostMetrics({ jobId, platform: input.platform, postId: input.postId });
+    } catch (err) {
+      const error = err instanceof wf.ActivityFailure && err.cause ? err.cause.message : String(err);
+      wf.log.warn('metrics read failed', { offset, error });
+      reads.push({ offsetSeconds: offset, at: null, views: null, error });
+      continue;
+    }
+    if (reading.gone) {
+      reads.push({ offsetSeconds: offset, at: reading.at, views: null, error: reading.reason });
+      return { status: 'post_gone', reason: reading.reason, reads };
+    }
+    await base.recordPostMetrics({
+      recommendationId: input.recommendationId,
+      platform: input.platform,
+      postId: input.postId,
+      publishedAt: input.publishedAt,
+      readAt: reading.at,
+      ageSeconds: offset,
+      jobId,
+      metrics: reading.metrics,
+    });
+    reads.push({ offsetSeconds: offset, at: reading.at, views: reading.metrics.views, error: null });
+  }
+  return { status: 'complete', reason: null, reads };
+}

@@ -1,0 +1,207 @@
+/**
+ * After publishing, against the real Temporal server, PostgreSQL and the simulators (time compressed: timers at
+ * +2 s, +4 s, +6 s, one hour of a post's age every 100 ms):
+ * - each post of a published recommendation gets one metrics workflow, which reads it through the gate (a job of
+ *   the post's platform per timer) and records a row at each timer, with counts that grow;
+ * - starting a post's series again starts nothing (REJECT_DUPLICATE);
+ * - a post deleted between two timers ends its series with that reason, and no read is taken after it;
+ * - a Temporal server restart between timers loses no timer (durable timers; own dev server on its own port).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTemporalServer } from '../../src/dev/temporal-server';
+import { startPostMetricsWorkflows } from '../../src/services/post-metrics';
+import { POST_METRICS_WORKFLOW, postMetricsWorkflowId } from '../../src/shared/workflow-ids';
+import type { PostMetricsInput, PostMetricsResult } from '../../src/workflows/post-metrics';
+import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
+import { spawnWorker } from '../helpers/processes';
+import { waitUntil } from '../helpers/wait';
+import { sleep } from '../../src/shared/sleep';
+
+const READS = '2,4,6';
+const HOUR_MS = 100;
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
+});
+
+const q = async <T = Record<string, unknown>>(h: Harness, text: string, params: unknown[] = []) =>
+  (await h.db.database.pool.query(text, params)).rows as T[];
+const compress = (h: Harness) => {
+  for (const sim of [h.sims.instagram, h.sims.tiktok, h.sims.youtube]) sim.metrics.hourMs = HOUR_MS;
+};
+/** A recommendation row for posts the test makes up (post_metrics references it). */
+const recommendationRow = async (h: Harness, title: string) =>
+  (
+    await q<{ id: string }>(
+      h,
+      `INSERT INTO competitive_recommendations (priority, status, recommendation_type, title, target_player)
+       VALUES ('P2', 'published', 'player_spotlight', $1, 'carlos-alvarez') RETURNING id`,
+      [title],
+    )
+  )[0]!.id;
+
+describe('post metrics workflow', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ env: { REELFLOW_METRICS_READS: READS } });
+  });
+  afterAll(async () => h?.stop());
+
+  it('reads every post of a published recommendation at each timer, through the gate, and records each reading', async () => {
+    compress(h);
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ title: 'metrics end to end' }));
+    const outcome = await h.client.workflow.getHandle(workflowId).result();
+    expect(outcome.status).toBe('published');
+    const posts = outcome.posts as Array<{ platform: string; postId: string }>;
+    expect(posts).toHaveLength(3);
+    const results = await Promise.all(
+      posts.map((p) => h.client.workflow.getHandle(postMetricsWorkflowId(p.platform, p.postId)).result() as Promise<PostMetricsResult>),
+    );
+    for (const r of results) {
+      expect(r.status).toBe('complete');
+      expect(r.reads.map((x) => x.offsetSeconds)).toEqual([2, 4, 6]);
+    }
+    const rows = await q<{ platform: string; post_id: string; age_seconds: number; age_bucket: string; views: string; read_at: Date }>(
+      h,
+      `SELECT * FROM post_metrics WHERE recommendation_id = $1 ORDER BY platform, age_seconds`,
+      [recommendation.id],
+    );
+    expect(rows.map((r) => [r.platform, r.age_seconds, r.age_bucket])).toEqual(
+      ['instagram', 'tiktok', 'youtube'].flatMap((p) => [
+        [p, 2, '2s'],
+        [p, 4, '4s'],
+        [p, 6, '6s'],
+      ]),
+    );
+    const published = await q<{ completed_at: Date; step: string }>(
+      h,
+      `SELECT step, completed_at FROM automation_queue WHERE recommendation_id = $1 AND step LIKE 'publish:%'`,
+      [recommendation.id],
+    );
+    for (const r of rows) {
+      // Each read waited for its timer, counted from the post's publish.
+      const publishedAt = published.find((p) => p.step === `publish:${r.platform}`)!.completed_at.getTime();
+      expect(r.read_at.getTime() - publishedAt).toBeGreaterThanOrEqual(r.age_seconds * 1_000);
+    }
+    for (const platform of ['instagram', 'tiktok', 'youtube']) {
+      const views = rows.filter((r) => r.platform === platform).map((r) => Number(r.views));
+      expect(views[0], platform).toBeGreaterThan(0);
+      expect(views[2]!, platform).toBeGreaterThan(views[0]!);
+    }
+    // Every read was a job of the post's platform, completed through the gate; none tied to the recommendation's plan.
+    const jobs = await q<{ job_type: string; api_provider: string; status: string; step: string; priority: string }>(
+      h,
+      `SELECT job_type, api_provider, status, step, priority FROM automation_queue WHERE workflow_id LIKE 'post-metrics-%' ORDER BY job_type, step`,
+    );
+    expect(jobs.map((j) => [j.job_type, j.api_provider, j.status, j.step, j.priority])).toEqual(
+      ['instagram', 'tiktok', 'youtube'].flatMap((p) =>
+        ['metrics:2', 'metrics:4', 'metrics:6'].map((s) => [`${p}_metrics`, p, 'completed', s, 'P3']),
+      ),
+    );
+    const events = await q<{ n: number }>(
+      h,
+      `SELECT count(*)::int AS n FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+        WHERE j.workflow_id LIKE 'post-metrics-%' AND e.event = 'started'`,
+    );
+    expect(events[0]!.n).toBe(9);
+
+    // markPublished again (a retried activity): no second series.
+    const started = await startPostMetricsWorkflows(
+      h.db.database.pool,
+      { client: h.client, taskQueue: h.taskQueue, readsSeconds: [2, 4, 6] },
+      recommendation.id,
+    );
+    expect(started).toEqual([]);
+  });
+
+  it('a post deleted between two timers ends its series with that reason', async () => {
+    compress(h);
+    const recommendationId = await recommendationRow(h, 'deleted later');
+    const postId = '17900000000000001';
+    h.sims.instagram.metrics.published(postId, Date.now());
+    const input: PostMetricsInput = {
+      recommendationId,
+      platform: 'instagram',
+      postId,
+      publishedAt: new Date().toISOString(),
+      readsSeconds: [2, 4, 6],
+    };
+    const handle = await h.client.workflow.start(POST_METRICS_WORKFLOW, {
+      taskQueue: h.taskQueue,
+      workflowId: postMetricsWorkflowId('instagram', postId),
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+    await waitUntil(async () => (await q(h, `SELECT 1 FROM post_metrics WHERE post_id = $1`, [postId])).length === 1, {
+      what: 'the first reading',
+      timeoutMs: 15_000,
+    });
+    h.sims.instagram.metrics.delete(postId);
+    const result = (await handle.result()) as PostMetricsResult;
+    expect(result.status).toBe('post_gone');
+    expect(result.reason).toMatch(/is gone/);
+    expect(result.reads.map((r) => r.offsetSeconds)).toEqual([2, 4]);
+    expect(await q(h, `SELECT age_seconds FROM post_metrics WHERE post_id = $1`, [postId])).toEqual([{ age_seconds: 2 }]);
+    // The read that found it gone completed (an answer, not a failure); none was enqueued after it.
+    const jobs = await q<{ step: string; status: string }>(
+      h,
+      `SELECT step, status FROM automation_queue WHERE workflow_id = $1 ORDER BY step`,
+      [handle.workflowId],
+    );
+    expect(jobs).toEqual([
+      { step: 'metrics:2', status: 'completed' },
+      { step: 'metrics:4', status: 'completed' },
+    ]);
+  });
+});
+
+describe('post metrics across a Temporal restart', () => {
+  it('a timer due while the server is down fires once it is back; every reading is recorded once', { timeout: 120_000 }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelflow-metrics-restart-'));
+    const dbFile = path.join(dir, 'temporal.sqlite');
+    // Its own ports: faults.test.ts uses 7933 for the same kind of test.
+    const opts = { port: 7943, uiPort: 8943, dbFile, logFile: `${dbFile}.log` };
+    let server = await startTemporalServer(opts);
+    cleanups.push(() => server.stop());
+    const h = await startHarness({ temporalAddress: server.address, workers: false, env: { REELFLOW_METRICS_READS: READS } });
+    cleanups.push(() => h.stop());
+    compress(h);
+    const worker = await spawnWorker(h.childEnv);
+    cleanups.push(() => worker.kill('SIGKILL'));
+    const recommendationId = await recommendationRow(h, 'restart');
+    const postId = 'dQw4w9WgXcQ';
+    h.sims.youtube.metrics.published(postId, Date.now());
+    const input: PostMetricsInput = {
+      recommendationId,
+      platform: 'youtube',
+      postId,
+      publishedAt: new Date().toISOString(),
+      readsSeconds: [2, 4, 6],
+    };
+    const workflowId = postMetricsWorkflowId('youtube', postId);
+    await h.client.workflow.start(POST_METRICS_WORKFLOW, { taskQueue: h.taskQueue, workflowId, args: [input] });
+    await waitUntil(async () => (await q(h, `SELECT 1 FROM post_metrics WHERE post_id = $1`, [postId])).length === 1, {
+      what: 'the first reading',
+      timeoutMs: 30_000,
+    });
+    await server.stop();
+    // The +4 s timer comes due while the server is down.
+    await sleep(3_000);
+    server = await startTemporalServer(opts);
+    const result = (await h.client.workflow.getHandle(workflowId).result()) as PostMetricsResult;
+    expect(result.status).toBe('complete');
+    const rows = await q<{ age_seconds: number; views: string }>(
+      h,
+      `SELECT age_seconds, views FROM post_metrics WHERE post_id = $1 ORDER BY age_seconds`,
+      [postId],
+    );
+    expect(rows.map((r) => r.age_seconds)).toEqual([2, 4, 6]);
+    expect(Number(rows[2]!.views)).toBeGreaterThan(Number(rows[0]!.views));
+    const jobs = await q<{ n: number }>(h, `SELECT count(*)::int AS n FROM automation_queue WHERE workflow_id = $1`, [workflowId]);
+    expect(jobs[0]!.n).toBe(3);
+  });
+});
