@@ -283,6 +283,7 @@ describe('queue transitions (0002)', () => {
     );
     expect(rows).toEqual([
       { provider: 'api_football', cancellable: true, submit_repeatable: true },
+      { provider: 'assembly', cancellable: true, submit_repeatable: true },
       { provider: 'audio_fetch', cancellable: true, submit_repeatable: true },
       { provider: 'instagram', cancellable: true, submit_repeatable: true },
       { provider: 'instagram_graph', cancellable: true, submit_repeatable: true },
