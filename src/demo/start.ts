@@ -196,9 +196,8 @@ async function main() {
   console.log(`This run: ${byStatus || 'no recommendations'}; ${outcome.failedJobs} failed job${outcome.failedJobs === 1 ? '' : 's'}`);
   const veo3 = sims.sims.veo3.stats();
   // The simulator keeps its counters across restarts, like the provider's bill: this run's are the difference.
-  console.log(
-    `${compareSubmissions(veo3.submissions - veo3Before, outcome.renders)} for ${outcome.videos} videos; max in flight ${veo3.maxInFlight} (cap 2)`,
-  );
+  const submissions = compareSubmissions(veo3.submissions - veo3Before, outcome.renders);
+  console.log(`${submissions} for ${outcome.videos} videos; max in flight ${veo3.maxInFlight} (cap 2)`);
   if (values.exit) return shutdown();
   console.log('Workers keep running: try `npm run reelflow -- enqueue --title "..." --type trend_jump --priority P0`. Ctrl-C stops.');
 }
