@@ -39,7 +39,7 @@ import { queueWorkers } from '../temporal/queue-workers';
 import { enqueueRecommendationSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput } from '../validation';
 import { BadInputError, ConfigError, ConflictError, NotFoundError } from '../shared/errors';
 import { temporalWorkflowUrl } from '../shared/temporal-ui';
-import type { ApprovalReview, ApprovalStage } from '../shared/messages';
+import type { ApprovalReview, ApprovalStage, RecommendationState } from '../shared/messages';
 import type { ApprovalDecisionRecord } from '../activities/approval';
 
 type ApprovalDecisionRow = Pick<ApprovalDecisionRecord, 'stage' | 'decision' | 'by' | 'note' | 'at'>;
@@ -185,8 +185,15 @@ async function run(argv: string[]): Promise<number> {
             console.log(`  ${d.at}  ${d.decision}d (${d.stage}) by ${terminalSafe(d.by)}${d.note ? `: ${terminalSafe(d.note)}` : ''}`);
           }
           console.log(
-            `  workflow: ${s.workflow ? `${s.workflow.status}${s.workflow.state ? ` (${s.workflow.state.phase})` : ''}` : 'none'}`,
+            `  workflow: ${s.workflow ? `${s.workflow.status}${s.workflow.state ? ` (${phaseText(s.workflow.state)})` : ''}` : 'none'}`,
           );
+          // What the idea cost: every paid job's, a reel's segments each (the assembly is ours and free).
+          const costs = s.jobs.filter((j) => j.cost !== null);
+          const segments = s.jobs.filter((j) => j.step.startsWith('generate:')).length;
+          if (costs.length) {
+            const total = costs.reduce((sum, j) => sum + Number(j.cost), 0);
+            console.log(`  cost: ${total} credits${segments ? ` (${segments} segments)` : ''}`);
+          }
           printTable(
             s.jobs.map((j) => ({
               job: j.id,
@@ -195,6 +202,7 @@ async function run(argv: string[]): Promise<number> {
               provider: j.apiProvider,
               attempts: `${j.attempts}/${j.maxAttempts}`,
               task: j.providerTaskId ?? '',
+              cost: j.cost ?? '',
               error: j.error ?? '',
             })),
           );
@@ -317,3 +325,9 @@ run(process.argv.slice(2)).then(
     process.exit(badInput ? 2 : 1);
   },
 );
+
+/** The workflow's phase, with a reel's progress while it renders or assembles (`generating, 2/4 segments rendered`). */
+function phaseText(state: RecommendationState): string {
+  const segments = state.segments;
+  return segments ? `${state.phase}, ${segments.rendered}/${segments.total} segments rendered` : state.phase;
+}
