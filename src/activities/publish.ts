@@ -23,6 +23,8 @@ export interface PublishInput {
   videoUrl: string;
   title: string;
   caption: string;
+  /** A reel's cover frame (Instagram's cover_url). */
+  coverUrl?: string;
 }
 
 export interface PublishedPost {
@@ -38,7 +40,15 @@ export function createPublishActivities(deps: ActivityDeps) {
         const publisher = deps.providers[input.platform];
         if (!ctx.job.providerTaskId && reportsQuota(publisher)) await checkPublishingLimit(deps, input, publisher);
         const handle = await ctx.submitOnce(
-          async () => (await publisher.createUpload({ videoUrl: input.videoUrl, caption: input.caption, title: input.title })).handle,
+          async () =>
+            (
+              await publisher.createUpload({
+                videoUrl: input.videoUrl,
+                caption: input.caption,
+                title: input.title,
+                ...(input.coverUrl ? { coverUrl: input.coverUrl } : {}),
+              })
+            ).handle,
         );
         // Checking status first also covers a retry after a publish call whose answer was lost.
         const status = await ctx.poll(

@@ -66,6 +66,8 @@ export interface PublishRequest {
   videoUrl: string;
   caption: string;
   title: string;
+  /** The cover image (a reel's cover frame); a platform given none picks a frame itself. */
+  coverUrl?: string;
 }
 
 export type UploadStatus =

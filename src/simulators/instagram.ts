@@ -39,6 +39,7 @@ interface Container {
   id: string;
   userId: string;
   videoUrl: string;
+  coverUrl?: string;
   caption: string;
   createdAt: number;
   task: SimTask;
@@ -116,6 +117,11 @@ export class InstagramSimulator extends SimulatorServer {
     return this.quotaKnobs();
   }
 
+  /** What each container was created with (video and cover URLs), oldest first: what a test checks was sent. */
+  createdContainers(): Array<{ id: string; videoUrl: string; coverUrl?: string }> {
+    return [...this.containers.values()].map((c) => ({ id: c.id, videoUrl: c.videoUrl, ...(c.coverUrl ? { coverUrl: c.coverUrl } : {}) }));
+  }
+
   /** Posts of `userId` still inside the moving window. */
   publishedInWindow(userId: string, now = Date.now()): number {
     return (this.media.get(userId) ?? []).filter((m) => now - m.publishedAt < this.publishWindowMs).length;
@@ -174,12 +180,15 @@ export class InstagramSimulator extends SimulatorServer {
     const videoUrl = p.get('video_url');
     if (!videoUrl) throw invalid('The parameter video_url is required');
     if (!/^https?:\/\/\S+$/i.test(videoUrl)) throw invalid('Param video_url must be a valid URL');
+    const coverUrl = p.get('cover_url') ?? undefined;
+    if (coverUrl !== undefined && !/^https?:\/\/\S+$/i.test(coverUrl)) throw invalid('Param cover_url must be a valid URL');
     const id = graphId();
     this.recordSubmission();
     this.containers.set(id, {
       id,
       userId: req.params[0] ?? '',
       videoUrl,
+      ...(coverUrl ? { coverUrl } : {}),
       caption: p.get('caption') ?? '',
       createdAt: Date.now(),
       task: this.startTask(),

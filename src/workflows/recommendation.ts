@@ -425,6 +425,8 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
               videoUrl: video.videoUrl,
               title: brief.title,
               caption,
+              // A reel's cover frame, where the platform takes one (clips: the platform picks a frame).
+              ...(video.coverUrl ? { coverUrl: video.coverUrl } : {}),
             }),
           ),
         ),

@@ -106,6 +106,14 @@ describe('a 4-segment reel', () => {
     expect(total).toBe(4 * h.env.KIE_CREDITS_PER_VIDEO);
 
     await expectPublishableReel(h, recommendation.id, result.videoUrl!, 32);
+    // Instagram gets the cut and its cover frame, a JPEG the media server serves.
+    expect(result.coverUrl).toBe(`${h.env.REELFLOW_MEDIA_BASE_URL}/${recommendation.id}/cover.jpg`);
+    expect(h.sims.instagram.createdContainers()).toEqual([
+      expect.objectContaining({ videoUrl: result.videoUrl, coverUrl: result.coverUrl }),
+    ]);
+    const cover = await fetch(result.coverUrl!);
+    expect(cover.headers.get('content-type')).toBe('image/jpeg');
+    expect((await cover.arrayBuffer()).byteLength).toBeGreaterThan(1_000);
     // The operators' view lists the segments in order, then the assembly, and the cost.
     const status = await runCli(h, ['status', recommendation.id]);
     expect(status.code).toBe(0);

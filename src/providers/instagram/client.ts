@@ -75,6 +75,7 @@ export class InstagramClient implements Publisher {
           media_type: 'REELS',
           video_url: request.videoUrl,
           caption: request.caption,
+          ...(request.coverUrl ? { cover_url: request.coverUrl } : {}),
           share_to_feed: this.options.shareToFeed ?? true,
         }),
       },
