@@ -245,7 +245,11 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
 
     async generateRecommendations(input: { lookbackDays: number }): Promise<GenerationSummary> {
       try {
-        const engine = createRecommendationEngine({ db, enqueue: startRecommendation });
+        const engine = createRecommendationEngine({
+          db,
+          enqueue: startRecommendation,
+          learning: { minPosts: deps.env.REELFLOW_LEARNING_MIN_POSTS },
+        });
         const result = await engine.generateRecommendations({ lookbackDays: input.lookbackDays });
         const summary: GenerationSummary = {
           created: result.created.map((r) => ({

@@ -76,7 +76,11 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
     const [sub] = ctx.args;
     if (sub !== 'generate' && sub !== 'stats') throw new BadInputError('recommendations needs: generate | stats');
     await withService(ctx, async (service) => {
-      const engine = createRecommendationEngine({ db: ctx.database.db, enqueue: (id) => service.start(id) });
+      const engine = createRecommendationEngine({
+        db: ctx.database.db,
+        enqueue: (id) => service.start(id),
+        learning: { minPosts: ctx.env.REELFLOW_LEARNING_MIN_POSTS },
+      });
       if (sub === 'stats') {
         const stats = await readRecommendationStats(ctx.database.db);
         ctx.out(stats, () => console.log(JSON.stringify(stats, null, 2)));

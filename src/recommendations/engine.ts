@@ -12,6 +12,9 @@ import { competitiveVideos, players, type Recommendation } from '../db/schema';
 import { insertRecommendation } from '../services/recommendation-commands';
 import { type EnqueueRecommendationInput } from '../validation';
 import { BadInputError, EnqueueFailedError } from '../shared/errors';
+import { priorityRank } from '../config/priorities';
+import { loadPerformanceSamples } from '../services/post-metrics';
+import { adjustForPerformance, buildPerformanceModel, type LearningSettings, type PerformanceSample } from './performance';
 import {
   planRecommendations,
   RECOMMENDATION_THRESHOLDS,
@@ -37,6 +40,10 @@ export interface RecommendationEngineOptions {
   thresholds?: Partial<RecommendationThresholds>;
   /** Default planRecommendations; tests swap in rules of their own. */
   rules?: (input: PlanInput) => Plan;
+  /** How past performance moves priorities (performance.ts); default LEARNING_DEFAULTS. */
+  learning?: Partial<LearningSettings>;
+  /** Default: posts with a +24 h reading from content_performance (last 90 days). */
+  performance?: () => Promise<PerformanceSample[]>;
 }
 
 export interface RejectedRecommendation {
@@ -78,6 +85,7 @@ export function createRecommendationEngine(options: RecommendationEngineOptions)
   const now = options.now ?? (() => new Date());
   const thresholds = { ...RECOMMENDATION_THRESHOLDS, ...options.thresholds };
   const rules = options.rules ?? planRecommendations;
+  const performance = options.performance ?? (() => loadPerformanceSamples(db.$client, now()));
 
   return {
     /** @param lookbackDays default 7: a week of competitor videos, about one La Liga round. */
@@ -101,6 +109,11 @@ export function createRecommendationEngine(options: RecommendationEngineOptions)
         db.select().from(players),
       ]);
       const plan = rules({ videos: videoRows, players: playerRows, now: at, lookbackDays, thresholds });
+      // What our own videos did moves priorities within bounds; a stable sort keeps the rules' order among equals.
+      const model = buildPerformanceModel(await performance(), options.learning);
+      plan.recommendations = plan.recommendations
+        .map((r) => adjustForPerformance(r, model))
+        .sort((a, b) => priorityRank(a.priority) - priorityRank(b.priority));
 
       // In plan order, so `created` stays most urgent first.
       const created: Recommendation[] = [];

@@ -6,6 +6,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type pg from 'pg';
 import { PUBLISH_PLATFORMS, type PublishPlatform } from '../config/providers';
 import type { PostMetrics } from '../providers/types';
+import { median, type PerformanceSample } from '../recommendations/performance';
 import { POST_METRICS_WORKFLOW, postMetricsWorkflowId } from '../shared/workflow-ids';
 import { postMetricsWorkflowMetadata } from '../shared/workflow-metadata';
 import type { PostMetricsInput } from '../workflows/post-metrics';
@@ -228,13 +229,6 @@ export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter =
   };
 }
 
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 function groupBy(posts: PostPerformance[], key: (p: PostPerformance) => string): PerformanceGroup[] {
   const groups = new Map<string, PostPerformance[]>();
   for (const p of posts) groups.set(key(p), [...(groups.get(key(p)) ?? []), p]);
@@ -253,4 +247,17 @@ function groupBy(posts: PostPerformance[], key: (p: PostPerformance) => string):
       };
     })
     .sort((a, b) => b.totalViews - a.totalViews);
+}
+
+/**
+ * What the engine learns from: every post with a +24 h reading published in the last `days` days (default 90:
+ * a season's half, so what worked last season fades out).
+ */
+export async function loadPerformanceSamples(pool: Pick<pg.Pool, 'query'>, now = new Date(), days = 90): Promise<PerformanceSample[]> {
+  const { rows } = await pool.query<{ recommendation_type: string; target_player: string | null; platform: string; views_24h: string }>(
+    `SELECT recommendation_type, target_player, platform, views_24h FROM content_performance
+      WHERE views_24h IS NOT NULL AND published_at >= $1`,
+    [new Date(now.getTime() - days * 86_400_000)],
+  );
+  return rows.map((r) => ({ type: r.recommendation_type, player: r.target_player, platform: r.platform, views24h: Number(r.views_24h) }));
 }

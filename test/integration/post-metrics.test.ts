@@ -95,7 +95,8 @@ describe('post metrics workflow', () => {
     // Every read was a job of the post's platform, completed through the gate; none tied to the recommendation's plan.
     const jobs = await q<{ job_type: string; api_provider: string; status: string; step: string; priority: string }>(
       h,
-      `SELECT job_type, api_provider, status, step, priority FROM automation_queue WHERE workflow_id LIKE 'post-metrics-%' ORDER BY job_type, step`,
+      `SELECT job_type, api_provider, status, step, priority FROM automation_queue
+        WHERE workflow_id LIKE 'post-metrics-%' ORDER BY job_type, step`,
     );
     expect(jobs.map((j) => [j.job_type, j.api_provider, j.status, j.step, j.priority])).toEqual(
       ['instagram', 'tiktok', 'youtube'].flatMap((p) =>

@@ -1,0 +1,141 @@
+/**
+ * The engine learns from recorded metrics, on a real PostgreSQL database: post_metrics rows written the way the
+ * metrics workflow writes them (recordPostMetrics), read back through the content_performance view (views at
+ * +24 h, spend per view), raise a performing type and player and lower a flopping one when the engine saves its
+ * ideas; a cold start saves them as the rules planned them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRecommendationEngine } from '../../src/recommendations/engine';
+import type { PlannedRecommendation } from '../../src/recommendations/rules';
+import { readPerformance, recordPostMetrics } from '../../src/services/post-metrics';
+import type { Priority } from '../../src/config/priorities';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+
+const NOW = new Date('2026-11-20T12:00:00Z');
+const DAY = 86_400_000;
+
+let tdb: TestDatabase;
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+});
+afterAll(async () => tdb?.drop());
+
+const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  (await tdb.database.pool.query(text, params)).rows as T[];
+
+let seq = 0;
+/** A published recommendation with one post read at +1 h and (unless young) at +24 h, and its render's cost. */
+async function publishedPost(type: string, player: string, views24h: number | null, opts: { cost?: number; platform?: string } = {}) {
+  seq += 1;
+  const [rec] = await q<{ id: string }>(
+    `INSERT INTO competitive_recommendations (priority, status, recommendation_type, title, target_player, published_at)
+     VALUES ('P2', 'published', $1, $2, $3, $4) RETURNING id`,
+    [type, `${type} ${player} ${seq}`, player, new Date(NOW.getTime() - 3 * DAY)],
+  );
+  await q(
+    `INSERT INTO automation_queue (priority, status, job_type, api_provider, estimated_duration_seconds, workflow_id, step,
+       recommendation_id, cost) VALUES ('P2', 'completed', 'veo3_player_spotlight', 'veo3', 300, $1, 'generate', $2, $3)`,
+    [`recommendation-${rec!.id}`, rec!.id, opts.cost ?? 60],
+  );
+  const platform = (opts.platform ?? 'instagram') as 'instagram';
+  const base = { recommendationId: rec!.id, platform, postId: `post-${seq}`, publishedAt: new Date(NOW.getTime() - 3 * DAY).toISOString() };
+  const metrics = (views: number) => ({ views, reach: null, likes: null, comments: null, shares: null, saves: null, interactions: null });
+  // The +1 h reading is small for every post: if it counted, everything would look like a flop.
+  await recordPostMetrics(tdb.database.pool, { ...base, readAt: NOW.toISOString(), ageSeconds: 3_600, jobId: null, metrics: metrics(5) });
+  if (views24h !== null) {
+    await recordPostMetrics(tdb.database.pool, {
+      ...base,
+      readAt: NOW.toISOString(),
+      ageSeconds: 86_400,
+      jobId: null,
+      metrics: metrics(views24h),
+    });
+  }
+  return rec!.id;
+}
+
+const idea = (type: string, player: string, priority: Priority, key: string): PlannedRecommendation => ({
+  type: type as PlannedRecommendation['type'],
+  priority,
+  title: `Idea ${key}`,
+  targetPlayer: player,
+  ourData: { explanation: { rule: 'test rule', because: ['the rule fired'] } },
+  sourceVideoId: null,
+  dedupeKey: `learning:${key}`,
+});
+
+function engine(ideas: PlannedRecommendation[], minPosts: number) {
+  return createRecommendationEngine({
+    db: tdb.database.db,
+    now: () => NOW,
+    enqueue: async () => undefined,
+    rules: () => ({ recommendations: ideas, unreadableVideos: [] }),
+    learning: { minPosts },
+  });
+}
+
+describe('the engine learns from recorded metrics', () => {
+  it('a cold start saves the ideas exactly as the rules planned them', async () => {
+    await publishedPost('player_spotlight', 'star', 3_000);
+    await publishedPost('trend_jump', 'dud', 200);
+    const plannedIdea = idea('player_spotlight', 'star', 'P2', 'cold');
+    const { created } = await engine([plannedIdea], 10).generateRecommendations();
+    expect(created.map((r) => r.priority)).toEqual(['P2']);
+    expect(created[0]!.ourData).toEqual(plannedIdea.ourData);
+  });
+
+  it('raises what performs, lowers what flops, within bounds, with the figures in the explanation', async () => {
+    // 12 posts with +24 h views (2 from the cold-start test): star's spotlights ~3x our median, dud's trends ~0.2x.
+    for (let i = 0; i < 3; i++) await publishedPost('player_spotlight', 'star', 3_000, { cost: 60 });
+    for (let i = 0; i < 3; i++) await publishedPost('trend_jump', 'dud', 200);
+    for (let i = 0; i < 4; i++) await publishedPost('counter_argument', 'mid', 1_000);
+    // Young posts (no +24 h reading yet) never count as flops.
+    for (let i = 0; i < 5; i++) await publishedPost('player_spotlight', 'star', null);
+
+    const { created } = await engine(
+      [
+        idea('player_spotlight', 'star', 'P2', 'raise'),
+        idea('trend_jump', 'dud', 'P2', 'lower'),
+        idea('player_spotlight', 'star', 'P1', 'bounded'),
+        idea('counter_argument', 'mid', 'P2', 'average'),
+      ],
+      10,
+    ).generateRecommendations();
+    const byKey = new Map(created.map((r) => [r.dedupeKey, r]));
+    expect(byKey.get('learning:raise')!.priority).toBe('P1');
+    expect(byKey.get('learning:lower')!.priority).toBe('P3');
+    // Never P0 by learning alone.
+    expect(byKey.get('learning:bounded')!.priority).toBe('P1');
+    expect(byKey.get('learning:average')!.priority).toBe('P2');
+    // The window follows the new priority (P1: 48 h).
+    const raised = byKey.get('learning:raise')!;
+    expect(raised.urgencyDeadline!.getTime() - NOW.getTime()).toBe(2 * DAY);
+    const because = (raised.ourData as { explanation: { because: string[] } }).explanation.because;
+    expect(because[0]).toBe('the rule fired');
+    expect(because[1]).toMatch(/nuestra mediana 1\.000 en 12 vídeos/);
+    expect(because[1]).toContain('player_spotlight 3,0× (4 vídeos, mediana 3.000)');
+    expect(because[1]).toContain('prioridad P2 → P1');
+    const lowered = (byKey.get('learning:lower')!.ourData as { explanation: { because: string[] } }).explanation.because;
+    expect(lowered[1]).toContain('trend_jump 0,2× (4 vídeos, mediana 200)');
+    expect(lowered[1]).toContain('prioridad P2 → P3');
+  });
+
+  it('content_performance gives views at +24 h and spend per view', async () => {
+    const report = await readPerformance(tdb.database.pool, { type: 'player_spotlight' }, NOW);
+    const measured = report.posts.filter((p) => p.views24h !== null);
+    expect(measured.length).toBe(4);
+    for (const p of measured) {
+      expect(p.views24h).toBe(3_000);
+      expect(p.viewsLatest).toBe(3_000);
+      expect(p.spend).toBe(60);
+      expect(p.spendPerView).toBeCloseTo(60 / 3_000);
+      expect(p.series.map((s) => [s.age, s.views])).toEqual([
+        ['1h', 5],
+        ['24h', 3_000],
+      ]);
+    }
+    const young = report.posts.filter((p) => p.views24h === null);
+    expect(young.every((p) => p.viewsLatest === 5 && p.lastAge === '1h')).toBe(true);
+    expect(report.byType).toEqual([expect.objectContaining({ key: 'player_spotlight', posts: 9, medianViews24h: 3_000 })]);
+  });
+});
