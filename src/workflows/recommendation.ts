@@ -32,6 +32,7 @@ import type { createOpenAiActivities } from '../activities/openai';
 import type { createPublishActivities, PublishedPost } from '../activities/publish';
 import type { createQueueSyncActivities, RecommendationPlan } from '../activities/queue-sync';
 import type { createVeo3Activities, GeneratedVideo, RenderedSegment } from '../activities/veo3';
+import type { VideoBrief } from '../content/brief';
 import { notificationEventKey, notificationText } from '../notifications/notify';
 import { notifyFromWorkflow } from './notification';
 import {
@@ -378,7 +379,8 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       requestedAt: new Date(Date.now()).toISOString(),
       title: brief.title,
       caption,
-      videoPrompt: brief.videoPrompt,
+      // A reel's editor decides on the script it pays N renders for: each segment's picture, line and card.
+      videoPrompt: reel ? scriptForReview(brief.segments) : brief.videoPrompt,
       videoUrl,
       platforms: on,
     });
@@ -585,6 +587,15 @@ async function surviveWorkerLoss<R>(run: () => Promise<R>): Promise<R> {
       wf.log.warn('provider activity lost its workers; running it again', { lost, shutdown });
     }
   }
+}
+
+/** A script as an editor reads it at the approval step: one block per segment. */
+function scriptForReview(segments: VideoBrief['segments']): string {
+  return segments
+    .map(
+      (s, i) => `${i + 1}. ${s.visualPrompt}\n   «${s.spokenLine}»${s.onScreenText.length ? `\n   [${s.onScreenText.join(' · ')}]` : ''}`,
+    )
+    .join('\n');
 }
 
 function failureType(err: unknown): string | undefined {

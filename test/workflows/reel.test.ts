@@ -11,7 +11,9 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runTool } from '../../src/media/tools';
 import type { SimResponder } from '../../src/simulators/openai';
+import { stateQuery } from '../../src/shared/messages';
 import { recommendationInput, runCli, startHarness, type Harness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
 
 const harnesses: Harness[] = [];
 afterEach(async () => {
@@ -124,9 +126,10 @@ describe('a 4-segment reel', () => {
     expect(status.stdout).toContain(`cost: ${4 * h.env.KIE_CREDITS_PER_VIDEO} credits (4 segments)`);
   });
 
-  it('independent: four renders at once up to the cap, the same reference image and seed, cut end to end', async () => {
+  it('independent: four renders at once up to the cap, the same reference image and seed; a failed one retried alone', async () => {
     const h = await reelHarness('independent');
-    h.sims.veo3.setFaults({ taskDurationMs: 1_500 });
+    // The first submit is answered 500: that segment alone tries again, nothing was created the first time.
+    h.sims.veo3.setFaults({ taskDurationMs: 1_500, failNext: 1 });
     const imageUrl = 'https://cdn.example.com/players/carlos-alvarez.png';
     const { recommendation, workflowId } = await h.service.enqueue(
       recommendationInput({ jobConfig: { platforms: ['youtube'], imageUrl } }),
@@ -145,7 +148,31 @@ describe('a 4-segment reel', () => {
     expect(new Set(params.map((p) => p.prompt)).size).toBe(4);
     await expectPublishableReel(h, recommendation.id, result.videoUrl!, 32);
     const jobs = await jobsOf(h, recommendation.id);
-    expect(jobs.filter((j) => j.step.startsWith('generate:') && j.status === 'completed')).toHaveLength(4);
+    const segments = jobs.filter((j) => j.step.startsWith('generate:'));
+    expect(segments.every((j) => j.status === 'completed')).toBe(true);
+    expect(segments.map((j) => j.attempts).sort()).toEqual([1, 1, 1, 2]);
+  });
+});
+
+describe('approving a reel', () => {
+  it('shows the editor every segment of the script (picture, spoken line, card) before anything is paid', async () => {
+    const h = await reelHarness('chained', { REELFLOW_REEL_SECONDS: '16' });
+    const { workflowId } = await h.service.enqueue(recommendationInput({ jobConfig: { approval: { beforeRender: true } } }));
+    const handle = h.client.workflow.getHandle(workflowId);
+    const state = await waitUntil(
+      async () => {
+        const s = await handle.query(stateQuery);
+        return s.phase === 'awaiting_approval' ? s : undefined;
+      },
+      { what: 'waiting for approval' },
+    );
+    const script = state.approval!.videoPrompt!;
+    expect(script).toMatch(/^1\. .+\n {3}«.+»\n {3}\[.+\]\n2\. .+\n {3}«.+»\n {3}\[.+\]$/);
+    expect(script).toContain('Precio: 6,2 M€');
+    expect(h.sims.veo3.stats().submissions).toBe(0);
+    await h.service.decide(workflowId, 'reject', { by: 'test-editor' });
+    expect((await handle.result()).status).toBe('rejected');
+    expect(h.sims.veo3.stats().submissions).toBe(0);
   });
 });
 
