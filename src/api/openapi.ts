@@ -401,6 +401,27 @@ export const openApiDocument = {
         extra: { ...notFound, '409': error('The workflow refused the change (e.g. already finished)') },
       }),
     },
+    '/api/performance': {
+      get: readOp(
+        'How each published video does: per post views at +24 h and +7 d, its readings over time and spend per view; ' +
+          "per type, player and platform the median views at +24 h; the week's best and worst",
+        {
+          type: 'object',
+          properties: {
+            posts: { type: 'array', items: { type: 'object' } },
+            byType: { type: 'array', items: { type: 'object' } },
+            byPlayer: { type: 'array', items: { type: 'object' } },
+            byPlatform: { type: 'array', items: { type: 'object' } },
+            week: { type: 'object', properties: { best: { type: ['object', 'null'] }, worst: { type: ['object', 'null'] } } },
+          },
+        },
+        [
+          query('since', { type: 'string' }, 'An age (7d, 48h, 90m) or a date (ISO-8601); default 30 days'),
+          query('type', { type: 'string', enum: [...RECOMMENDATION_TYPES] }),
+          query('platform', { type: 'string', enum: [...PUBLISH_PLATFORMS] }),
+        ],
+      ),
+    },
     '/api/names/unknown': {
       get: readOp(
         'Mentions no video could resolve to one player (unknown or ambiguous, with candidates), most frequent first',

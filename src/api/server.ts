@@ -21,6 +21,7 @@ import { registerKieHookRoutes } from './routes/kie-hooks';
 import { registerMediaRoutes } from './routes/media';
 import { registerMetricsRoutes } from './routes/metrics';
 import { registerNameRoutes } from './routes/names';
+import { registerPerformanceRoutes } from './routes/performance';
 import { registerPublicRoutes } from './routes/public';
 import { registerRecommendationRoutes } from './routes/recommendations';
 import { registerScheduleRoutes } from './routes/schedules';
@@ -67,6 +68,7 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   registerJobRoutes(app, ctx);
   registerCapacityRoutes(app, ctx);
   registerNameRoutes(app, ctx);
+  registerPerformanceRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
   registerScheduleRoutes(app, ctx);
   registerCompetitorRoutes(app, ctx);

@@ -28,6 +28,7 @@ import { temporalWorkflowUrl } from '../shared/temporal-ui';
 import type { FlagValues } from './flags';
 import { terminalSafe } from './format';
 import { namesCommands } from './names-commands';
+import { performanceCommands } from './performance-command';
 import { playerCommands } from './player-commands';
 import { tokenCommands } from './token-commands';
 import { COMPETITOR_CHANNEL_SUBCOMMANDS, COMPETITOR_USAGE, competitorChannelCommand } from './competitor-commands';
@@ -62,6 +63,7 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
   ...tokenCommands,
   ...playerCommands,
   ...namesCommands,
+  ...performanceCommands,
   schedule: scheduleCommand,
 
   async roster(ctx) {

@@ -35,6 +35,8 @@ export const FLAG_TYPES = {
   force: { type: 'boolean' },
   note: { type: 'string' },
   stage: { type: 'string' },
+  since: { type: 'string' },
+  platform: { type: 'string' },
 } as const;
 
 export type FlagName = keyof typeof FLAG_TYPES;
@@ -89,6 +91,7 @@ export const COMMAND_FLAGS: Record<string, readonly FlagName[]> = {
   token: [],
   'token:revoke': [],
   'token:list': [],
+  performance: ['since', 'type', 'platform'],
 };
 
 export interface CommandLine {

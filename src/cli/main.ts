@@ -25,6 +25,7 @@
  *   reelflow competitor add <youtube|instagram|manual> <handle|channel id|URL> [--name N] | list | remove <channel>
  *                    | check <channel> (now; prints what it found) | add-video <url> [--name N]   watched channels, one-off videos
  *   reelflow recommendations generate [--limit lookbackDays] | stats
+ *   reelflow performance [--since 7d|2026-11-01] [--type T] [--platform P]   how each published video does (default 30 days)
  *   reelflow token:create --name N --role read|operator   an API token, printed once | token:list | token:revoke <id>
  * <id> is a recommendation id, a job id or a workflow id. --json prints machine-readable output.
  * Each command takes only the flags listed for it (src/cli/flags.ts); any other flag is an error.

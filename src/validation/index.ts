@@ -167,6 +167,33 @@ export const listRecommendationsQuerySchema = z
   })
   .strict();
 
+/**
+ * How far back a performance report looks: an age (`7d`, `48h`, `90m`) or a date/time (`2026-11-01`,
+ * ISO-8601). Resolved against the clock when parsed. Default: 30 days.
+ */
+const sinceSchema = z
+  .string()
+  .trim()
+  .transform((raw, ctx) => {
+    const age = /^(\d+)\s*([dhm])$/.exec(raw);
+    if (age) return new Date(Date.now() - Number(age[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[age[2] as 'd' | 'h' | 'm']);
+    const at = /^\d{4}-\d{2}-\d{2}/.test(raw) ? new Date(raw) : new Date(Number.NaN);
+    if (Number.isNaN(at.getTime())) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be an age (7d, 48h, 90m) or a date (2026-11-01, ISO-8601)' });
+      return z.NEVER;
+    }
+    return at;
+  });
+
+/** Filters of a performance report (CLI flags, API query), as strings. */
+export const performanceQuerySchema = z
+  .object({
+    since: sinceSchema.optional(),
+    type: z.enum(RECOMMENDATION_TYPES, enumMessage(RECOMMENDATION_TYPES)).optional(),
+    platform: z.enum(PUBLISH_PLATFORMS, enumMessage(PUBLISH_PLATFORMS)).optional(),
+  })
+  .strict();
+
 /** The audit trail listing (API ?limit=). */
 export const auditQuerySchema = z.object({ limit: limitSchema.optional() }).strict();
 export const uuidSchema = z.string().uuid({ message: 'must be a UUID' });

@@ -2,14 +2,19 @@
  * The engine learns from recorded metrics, on a real PostgreSQL database: post_metrics rows written the way the
  * metrics workflow writes them (recordPostMetrics), read back through the content_performance view (views at
  * +24 h, spend per view), raise a performing type and player and lower a flopping one when the engine saves its
- * ideas; a cold start saves them as the rules planned them.
+ * ideas; a cold start saves them as the rules planned them. The same report through GET /api/performance and
+ * `reelflow performance`.
  */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecommendationEngine } from '../../src/recommendations/engine';
 import type { PlannedRecommendation } from '../../src/recommendations/rules';
 import { readPerformance, recordPostMetrics } from '../../src/services/post-metrics';
 import type { Priority } from '../../src/config/priorities';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+import { dbOnlyService, startTestApi } from '../api/support';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
 const DAY = 86_400_000;
@@ -137,5 +142,54 @@ describe('the engine learns from recorded metrics', () => {
     const young = report.posts.filter((p) => p.views24h === null);
     expect(young.every((p) => p.viewsLatest === 5 && p.lastAge === '1h')).toBe(true);
     expect(report.byType).toEqual([expect.objectContaining({ key: 'player_spotlight', posts: 9, medianViews24h: 3_000 })]);
+  });
+});
+
+describe('the performance report, through the API and the CLI', () => {
+  it('GET /api/performance filters by type and platform and names a bad field', async () => {
+    const api = await startTestApi(tdb, { service: dbOnlyService(tdb) });
+    try {
+      expect((await api.call(null, { method: 'GET', url: '/api/performance' })).statusCode).toBe(401);
+      const res = await api.call('read', { method: 'GET', url: '/api/performance?type=trend_jump&platform=instagram&since=2026-11-01' });
+      expect(res.statusCode).toBe(200);
+      const { data } = res.json() as { data: { posts: Array<{ type: string; views24h: number }>; byType: Array<{ key: string }> } };
+      expect(data.posts.length).toBe(4);
+      expect(data.posts.every((p) => p.type === 'trend_jump' && p.views24h === 200)).toBe(true);
+      expect(data.byType.map((g) => g.key)).toEqual(['trend_jump']);
+      const bad = await api.call('read', { method: 'GET', url: '/api/performance?platform=facebook' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error.message).toBe('query: platform must be one of instagram, tiktok, youtube');
+      const since = await api.call('read', { method: 'GET', url: '/api/performance?since=yesterday' });
+      expect(since.statusCode).toBe(400);
+      expect(since.json().error.message).toMatch(/^query: since must be an age \(7d, 48h, 90m\) or a date/);
+    } finally {
+      await api.app.close();
+    }
+  });
+
+  it('reelflow performance prints the posts and the groups, and --json the same report', async () => {
+    const run = promisify(execFile);
+    const cli = path.resolve(__dirname, '../../src/cli/main.ts');
+    const env = { ...process.env, DATABASE_URL: tdb.url };
+    const human = await run(
+      process.execPath,
+      ['-r', 'tsx/cjs', cli, 'performance', '--since', '2026-11-01', '--type', 'player_spotlight'],
+      {
+        env,
+      },
+    );
+    expect(human.stdout).toContain('player_spotlight');
+    expect(human.stdout).toMatch(/by type[\s\S]*player_spotlight[\s\S]*by player[\s\S]*star/);
+    expect(human.stdout).toContain('3,000');
+    const json = await run(process.execPath, ['-r', 'tsx/cjs', cli, 'performance', '--since', '2026-11-01', '--json'], { env });
+    const report = JSON.parse(json.stdout) as { posts: unknown[]; byType: Array<{ key: string; medianViews24h: number }> };
+    // 2 posts of the cold start, 15 of the learning test (5 of them young).
+    expect(report.posts.length).toBe(17);
+    expect(report.byType.find((g) => g.key === 'counter_argument')!.medianViews24h).toBe(1_000);
+    const bad = await run(process.execPath, ['-r', 'tsx/cjs', cli, 'performance', '--platform', 'facebook'], { env }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect((bad as { code: number }).code).not.toBe(0);
+    expect((bad as { stderr: string }).stderr).toContain('platform must be one of instagram, tiktok, youtube');
   });
 });

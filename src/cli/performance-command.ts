@@ -1,0 +1,67 @@
+/**
+ *   reelflow performance [--since 7d|2026-11-01] [--type T] [--platform P]
+ * How each published video does: per post its views at +24 h and +7 d, the latest reading and spend per view;
+ * then per idea type, player and platform (median views at +24 h), and the week's best and worst.
+ * Default --since 30d. --json prints the report as the API's GET /api/performance returns it.
+ */
+import { readPerformance, type PerformanceGroup } from '../services/post-metrics';
+import { parseInput, performanceQuerySchema } from '../validation';
+import { BadInputError } from '../shared/errors';
+import type { ExtraCommandContext } from './extra-commands';
+import { printTable, terminalSafe } from './format';
+
+const DEFAULT_SINCE_MS = 30 * 86_400_000;
+
+const n = (v: number | null) => (v === null ? '-' : v.toLocaleString('en-US'));
+const perView = (v: number | null) => (v === null ? '-' : v.toFixed(4));
+
+async function performance({ database, values, args, out }: ExtraCommandContext): Promise<number> {
+  if (args.length) throw new BadInputError(`performance takes no arguments (got "${args[0]}")`);
+  const filter = parseInput(
+    performanceQuerySchema,
+    Object.fromEntries(Object.entries({ since: values.since, type: values.type, platform: values.platform }).filter(([, v]) => v)),
+    'performance',
+  );
+  const since = filter.since ?? new Date(Date.now() - DEFAULT_SINCE_MS);
+  const report = await readPerformance(database.pool, { ...filter, since });
+  out(report, () => {
+    console.log(`posts published since ${since.toISOString().slice(0, 16).replace('T', ' ')}`);
+    if (report.posts.length === 0) return console.log('(none measured yet: readings start an hour after publishing)');
+    printTable(
+      report.posts.map((p) => ({
+        published: p.publishedAt.slice(0, 16).replace('T', ' '),
+        platform: p.platform,
+        type: p.type,
+        player: p.player ?? '-',
+        title: terminalSafe(p.title.slice(0, 40)),
+        '+24h': n(p.views24h),
+        '+7d': n(p.views7d),
+        latest: `${n(p.viewsLatest)} (${p.lastAge})`,
+        likes: n(p.likesLatest),
+        'spend/view': perView(p.spendPerView),
+      })),
+    );
+    const groups = (title: string, list: PerformanceGroup[]) => {
+      console.log(`\nby ${title}`);
+      printTable(
+        list.map((g) => ({
+          [title]: g.key,
+          posts: g.posts,
+          'median +24h': n(g.medianViews24h),
+          views: n(g.totalViews),
+          spend: g.spend,
+          'spend/view': perView(g.spendPerView),
+        })),
+      );
+    };
+    groups('type', report.byType);
+    groups('player', report.byPlayer);
+    groups('platform', report.byPlatform);
+    const { best, worst } = report.week;
+    if (best) console.log(`\nthis week's best:  ${terminalSafe(best.title)} on ${best.platform}, ${n(best.viewsLatest)} views`);
+    if (worst) console.log(`this week's worst: ${terminalSafe(worst.title)} on ${worst.platform}, ${n(worst.viewsLatest)} views`);
+  });
+  return 0;
+}
+
+export const performanceCommands = { performance };
