@@ -431,7 +431,9 @@ export async function checkCut(config: ReelConfig, file: string, expectedSeconds
   else if (audio.codec_name !== 'aac' || audio.channels !== 2 || audio.sample_rate !== '48000') {
     problems.push(`audio is ${audio.codec_name} ${audio.channels} ch ${audio.sample_rate} Hz, not AAC stereo 48000 Hz`);
   }
-  if (!(await moovFirst(file))) problems.push('has its index (moov) after the media: not faststart');
+  const layout = await mp4Layout(file);
+  if (!layout.complete) problems.push('is cut short: its last MP4 box ends past the end of the file');
+  if (!layout.moovFirst) problems.push('has its index (moov) after the media: not faststart');
   const loudness = audio ? await integratedLoudness(config, file, signal) : NaN;
   if (audio && !(Math.abs(loudness - TARGET_LUFS) <= LOUDNESS_TOLERANCE_LU)) {
     problems.push(
@@ -461,21 +463,32 @@ async function integratedLoudness(config: ReelConfig, file: string, signal?: Abo
 
 /** Top-level MP4 boxes in order: faststart puts moov before mdat. */
 export async function moovFirst(file: string): Promise<boolean> {
+  return (await mp4Layout(file)).moovFirst;
+}
+
+/**
+ * Walks the top-level MP4 boxes: whether moov comes before mdat (faststart) and whether every box
+ * ends within the file. A cut short (a full disk, a killed copy) keeps a readable index at the front,
+ * so ffprobe alone would pass it.
+ */
+export async function mp4Layout(file: string): Promise<{ moovFirst: boolean; complete: boolean }> {
   const handle = await fs.open(file, 'r');
   try {
     const { size } = await handle.stat();
     const header = Buffer.alloc(16);
-    for (let offset = 0; offset + 8 <= size;) {
+    let seen: 'moov' | 'mdat' | undefined;
+    let offset = 0;
+    while (offset + 8 <= size) {
       await handle.read(header, 0, 16, offset);
       let box = header.readUInt32BE(0);
       const type = header.toString('latin1', 4, 8);
-      if (type === 'moov') return true;
-      if (type === 'mdat') return false;
       if (box === 1) box = Number(header.readBigUInt64BE(8));
-      if (box < 8) return false;
+      else if (box === 0) box = size - offset; // "to the end of the file"
+      if (box < 8) return { moovFirst: seen === 'moov', complete: false };
+      if (!seen && (type === 'moov' || type === 'mdat')) seen = type;
       offset += box;
     }
-    return false;
+    return { moovFirst: seen === 'moov', complete: offset === size };
   } finally {
     await handle.close();
   }

@@ -153,5 +153,11 @@ describe('assembleReel', () => {
     const raw = path.join(dir, 'raw.mp4');
     await fs.writeFile(raw, Buffer.from(await (await fetch(url)).arrayBuffer()));
     await expect(checkCut(config, raw, 32)).rejects.toThrow(/lasts 8\.\d+ s, the segments add up to 32\.00 s.*is 720x1280, not 1080x1920/);
+    // A good cut cut short (a full disk): its index is intact at the front, its media is not.
+    const good = path.join(dir, 'independent-reel', 'final.mp4');
+    const short = path.join(dir, 'short.mp4');
+    await fs.copyFile(good, short);
+    await fs.truncate(short, Math.floor((await fs.stat(good)).size / 2));
+    await expect(checkCut(config, short, 32)).rejects.toThrow(/it is cut short: its last MP4 box ends past the end of the file/);
   });
 });

@@ -6,6 +6,7 @@
  * segment, nothing paid).
  */
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -151,6 +152,43 @@ describe('a 4-segment reel', () => {
     const segments = jobs.filter((j) => j.step.startsWith('generate:'));
     expect(segments.every((j) => j.status === 'completed')).toBe(true);
     expect(segments.map((j) => j.attempts).sort()).toEqual([1, 1, 1, 2]);
+  });
+});
+
+describe('a cut that fails its checks', () => {
+  it('is assembled again, never rendered again', async () => {
+    // ffmpeg as installed, except that the first reel encode comes out cut short (as on a full disk).
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'reelflow-ffmpeg-'));
+    const wrapper = path.join(dir, 'ffmpeg');
+    await fs.writeFile(
+      wrapper,
+      [
+        '#!/bin/bash',
+        'ffmpeg "$@"; code=$?',
+        `if [ $code -eq 0 ] && [[ " $* " == *" -filter_complex "* ]] && mkdir "${dir}/spoiled" 2>/dev/null; then`,
+        '  truncate -s 100000 "${@: -1}"',
+        'fi',
+        'exit $code',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const h = await reelHarness('independent', { REELFLOW_REEL_SECONDS: '16', FFMPEG_PATH: wrapper });
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['youtube'] } }));
+    const result = await h.client.workflow.getHandle(workflowId).result();
+    expect(result.status).toBe('published');
+    expect(h.sims.veo3.stats().submissions).toBe(2);
+    const assemble = (await jobsOf(h, recommendation.id)).find((j) => j.step === 'assemble')!;
+    expect(assemble).toMatchObject({ status: 'completed', attempts: 2 });
+    const retried = await h.db.database.pool.query<{ detail: { error?: string } }>(
+      `SELECT e.detail FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+        WHERE j.recommendation_id = $1 AND j.step = 'assemble' AND e.event = 'retrying'`,
+      [recommendation.id],
+    );
+    // Named for what it is, whichever check saw it first: ffprobe, or the box walk of a file whose index survived.
+    expect(JSON.stringify(retried.rows)).toMatch(/the assembled reel (is unreadable|failed its checks: it is cut short)/);
+    await expectPublishableReel(h, recommendation.id, result.videoUrl!, 16);
+    await fs.rm(dir, { recursive: true, force: true });
   });
 });
 
