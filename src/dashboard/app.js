@@ -164,6 +164,7 @@
       const snapshot = await api('GET', '/api/dashboard');
       render(snapshot);
       void refreshCompetitors();
+      void refreshPerformance();
       $('live').className = 'live';
       $('updated').textContent = `updated ${new Date(snapshot.generatedAt).toLocaleTimeString()}`;
     } catch (err) {
@@ -621,6 +622,113 @@
           ),
         ),
       );
+  }
+
+  // Readings come at +1 h, +6 h, +24 h…: once a minute is plenty.
+  const PERFORMANCE_MS = 60000;
+  let performanceReadAt = 0;
+  async function refreshPerformance() {
+    if (Date.now() - performanceReadAt < PERFORMANCE_MS) return;
+    performanceReadAt = Date.now();
+    try {
+      renderPerformance(await api('GET', '/api/performance'));
+    } catch (err) {
+      $('performance-count').textContent = `(unavailable: ${err.message})`;
+    }
+  }
+
+  const SVG = 'http://www.w3.org/2000/svg';
+  function svg(tag, attrs, ...children) {
+    const el = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+    el.append(...children);
+    return el;
+  }
+  const views = (n) => (n === null || n === undefined ? '–' : Number(n).toLocaleString());
+  const perView = (n) => (n === null || n === undefined ? '–' : Number(n).toFixed(4));
+  const SERIES_COLOURS = ['#4dabf7', '#51cf66', '#fcc419', '#ff922b', '#cc5de8', '#ff6b6b', '#20c997', '#748ffc'];
+
+  function renderPerformance(report) {
+    const posts = report.posts || [];
+    const measured = posts.filter((p) => p.series && p.series.length);
+    $('performance-count').textContent = `(${posts.length} posts)`;
+    $('performance-empty').hidden = measured.length > 0;
+    renderPerfChart(measured.slice(0, SERIES_COLOURS.length));
+    const { best, worst } = report.week || {};
+    $('perf-week').replaceChildren(
+      ...[
+        ['Best', best],
+        ['Worst', worst],
+      ]
+        .filter(([, p]) => p)
+        .map(([label, p]) =>
+          h(
+            'li',
+            { 'data-testid': `perf-${label.toLowerCase()}` },
+            h('strong', { text: `${label}: ` }),
+            `${p.title} · ${p.type}${p.player ? ` · ${p.player}` : ''} · ${p.platform} · ${views(p.viewsLatest)} views`,
+          ),
+        ),
+    );
+    if (!best) $('perf-week').replaceChildren(h('li', { class: 'muted', text: 'Nothing published this week.' }));
+    const groupRows = (list) =>
+      list.map((g) =>
+        h(
+          'tr',
+          { 'data-testid': 'perf-group' },
+          h('td', { class: 'title', text: g.key }),
+          h('td', { text: String(g.posts) }),
+          h('td', { text: views(g.medianViews24h) }),
+          h('td', { text: views(g.totalViews) }),
+          h('td', { text: perView(g.spendPerView) }),
+        ),
+      );
+    $('perf-types').tBodies[0].replaceChildren(...groupRows(report.byType || []));
+    $('perf-players').tBodies[0].replaceChildren(...groupRows(report.byPlayer || []));
+  }
+
+  // One line per video: x is the post's age on a log scale (1 h and 7 d both readable), y its views.
+  function renderPerfChart(posts) {
+    const W = 640;
+    const H = 220;
+    const PAD = 36;
+    const all = posts.flatMap((p) => p.series.filter((s) => s.views !== null));
+    const maxViews = Math.max(1, ...all.map((s) => s.views));
+    const ages = all.map((s) => Math.max(1, s.ageSeconds));
+    const lo = Math.log(Math.min(...ages, 3600));
+    const hi = Math.log(Math.max(...ages, 7 * 86400));
+    const x = (age) => PAD + ((Math.log(Math.max(1, age)) - lo) / Math.max(1e-9, hi - lo)) * (W - 2 * PAD);
+    const y = (v) => H - PAD + 10 - (v / maxViews) * (H - 2 * PAD);
+    const grid = [
+      [3600, '1 h'],
+      [21600, '6 h'],
+      [86400, '24 h'],
+      [259200, '3 d'],
+      [604800, '7 d'],
+    ].filter(([age]) => Math.log(age) >= lo && Math.log(age) <= hi);
+    const children = [
+      svg('line', { x1: PAD, y1: y(0), x2: W - PAD, y2: y(0), class: 'axis' }),
+      svg('text', { x: 2, y: y(maxViews) + 4, class: 'tick' }, views(maxViews)),
+      ...grid.flatMap(([age, label]) => [
+        svg('line', { x1: x(age), y1: y(0), x2: x(age), y2: y(maxViews), class: 'grid' }),
+        svg('text', { x: x(age) - 10, y: H - 4, class: 'tick' }, label),
+      ]),
+      ...posts.map((p, i) => {
+        const points = p.series.filter((s) => s.views !== null).map((s) => `${x(s.ageSeconds).toFixed(1)},${y(s.views).toFixed(1)}`);
+        const line = svg('polyline', { points: points.join(' '), fill: 'none', stroke: SERIES_COLOURS[i], 'stroke-width': 2 });
+        line.append(svg('title', {}, `${p.title} (${p.platform}): ${views(p.viewsLatest)} views at ${p.lastAge}`));
+        return line;
+      }),
+    ];
+    $('perf-chart').replaceChildren(...children);
+    $('perf-legend').replaceChildren(
+      ...posts.map((p, i) => {
+        // Through CSSOM: the page's CSP (style-src 'self') refuses style attributes.
+        const swatch = h('span', { class: 'swatch' });
+        swatch.style.background = SERIES_COLOURS[i];
+        return h('li', { 'data-testid': 'perf-series' }, swatch, `${p.title} · ${p.platform} · ${views(p.viewsLatest)} (${p.lastAge})`);
+      }),
+    );
   }
 
   function renderFailures(failures) {
