@@ -10,7 +10,9 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { PRIORITIES } from '../config/priorities';
-import { PROVIDERS } from '../config/providers';
+import { PROVIDERS, PUBLISH_PLATFORMS } from '../config/providers';
+import { median } from '../recommendations/performance';
+import { RECOMMENDATION_TYPES } from '../validation';
 import type { Database } from '../db/client';
 import { providerPanels } from '../api/stats';
 import type { QueueWorkers } from '../temporal/queue-workers';
@@ -111,6 +113,32 @@ export function createMetrics(opts: MetricsOptions): Metrics {
         registers,
       })
     : undefined;
+  // After publishing (content_performance): per platform and per idea type, never per post or player, whose
+  // number grows without bound; the dashboard and `reelflow performance` show those.
+  const postViews = new Gauge({
+    name: 'reelflow_post_views',
+    help: 'Latest views of the posts published in the last 7 days',
+    labelNames: ['platform'],
+    registers,
+  });
+  const postsMeasured = new Gauge({
+    name: 'reelflow_posts_measured',
+    help: 'Posts published in the last 30 days with at least one metrics reading',
+    labelNames: ['platform'],
+    registers,
+  });
+  const views24hMedian = new Gauge({
+    name: 'reelflow_post_views_first_day_median',
+    help: 'Median views at +24 h of the posts published in the last 30 days, by idea type',
+    labelNames: ['type'],
+    registers,
+  });
+  const spendPerView = new Gauge({
+    name: 'reelflow_spend_per_view',
+    help: 'Cost recorded on the jobs of ideas published in the last 30 days over their latest views, by idea type',
+    labelNames: ['type'],
+    registers,
+  });
   /** Per provider, over the jobs of the last window (the registry is refreshed from the database). */
   const jobHistogram = (name: string, help: string, buckets: number[]) =>
     new Histogram({ name, help: `${help} in the last ${windowSeconds} s`, labelNames: ['provider'], buckets, registers });
@@ -124,7 +152,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   async function read() {
     // Temporal down must not take the database's figures with it: the series goes absent instead.
     const workersRead = opts.workers ? opts.workers().catch(() => null) : Promise.resolve([]);
-    const [panels, depth, byStatus, totals, durations, recs] = await Promise.all([
+    const [panels, depth, byStatus, totals, durations, recs, perf] = await Promise.all([
       providerPanels(pool),
       pool.query<{ provider: string; priority: string; n: number }>(
         `SELECT api_provider AS provider, priority, count(*)::int AS n FROM automation_queue WHERE status = 'queued' GROUP BY 1, 2`,
@@ -148,9 +176,31 @@ export function createMetrics(opts: MetricsOptions): Metrics {
         [windowSeconds],
       ),
       pool.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM competitive_recommendations GROUP BY 1`),
+      pool.query<{
+        platform: string;
+        type: string;
+        recommendation_id: string;
+        views_24h: string | null;
+        views_latest: string | null;
+        spend: string;
+        recent: boolean;
+      }>(
+        `SELECT platform, recommendation_type AS type, recommendation_id, views_24h, views_latest, spend,
+                published_at > now() - interval '7 days' AS recent
+           FROM content_performance WHERE published_at > now() - interval '30 days'`,
+      ),
     ]);
     const workers = await workersRead;
-    return { panels, depth: depth.rows, byStatus: byStatus.rows, totals: totals.rows, durations: durations.rows, recs: recs.rows, workers };
+    return {
+      panels,
+      depth: depth.rows,
+      byStatus: byStatus.rows,
+      totals: totals.rows,
+      durations: durations.rows,
+      recs: recs.rows,
+      perf: perf.rows,
+      workers,
+    };
   }
 
   // Synchronous on purpose: a scrape never sees half of one read and half of another.
@@ -202,8 +252,28 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       (d.kind === 'wait' ? waitSeconds : runSeconds).observe({ provider: d.provider }, Math.max(0, d.seconds));
     }
     for (const r of data.recs) recommendations.set({ status: r.status }, r.n);
+    applyPerformance(data.perf);
     queueWorkersGauge?.reset();
     for (const w of data.workers ?? []) queueWorkersGauge?.set({ queue: w.queue }, w.workers);
+  }
+
+  function applyPerformance(rows: Awaited<ReturnType<typeof read>>['perf']) {
+    for (const m of [postViews, postsMeasured, views24hMedian, spendPerView]) m.reset();
+    for (const platform of PUBLISH_PLATFORMS) {
+      postViews.set(
+        { platform },
+        rows.filter((r) => r.platform === platform && r.recent).reduce((a, r) => a + Number(r.views_latest ?? 0), 0),
+      );
+      postsMeasured.set({ platform }, rows.filter((r) => r.platform === platform).length);
+    }
+    for (const type of RECOMMENDATION_TYPES) {
+      const list = rows.filter((r) => r.type === type);
+      views24hMedian.set({ type }, median(list.flatMap((r) => (r.views_24h === null ? [] : [Number(r.views_24h)]))) ?? 0);
+      // A recommendation's spend is on each of its platform rows: count it once.
+      const spend = [...new Map(list.map((r) => [r.recommendation_id, Number(r.spend)])).values()].reduce((a, b) => a + b, 0);
+      const views = list.reduce((a, r) => a + Number(r.views_latest ?? 0), 0);
+      spendPerView.set({ type }, views > 0 ? spend / views : 0);
+    }
   }
 
   let inFlightScrape: Promise<string> | undefined;

@@ -14,7 +14,8 @@ import type { PlannedRecommendation } from '../../src/recommendations/rules';
 import { readPerformance, recordPostMetrics } from '../../src/services/post-metrics';
 import type { Priority } from '../../src/config/priorities';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
-import { dbOnlyService, startTestApi } from '../api/support';
+import { dbOnlyService, sample, startTestApi } from '../api/support';
+import { createMetrics } from '../../src/metrics/registry';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
 const DAY = 86_400_000;
@@ -145,7 +146,19 @@ describe('the engine learns from recorded metrics', () => {
   });
 });
 
-describe('the performance report, through the API and the CLI', () => {
+describe('the performance report, through the API, the CLI and /metrics', () => {
+  it('exports per platform and per type what Grafana charts', async () => {
+    const text = await createMetrics({ database: tdb.database, defaultMetrics: false }).scrape();
+    expect(sample(text, 'reelflow_post_views_first_day_median', { type: 'player_spotlight' })).toBe(3_000);
+    expect(sample(text, 'reelflow_post_views_first_day_median', { type: 'counter_argument' })).toBe(1_000);
+    expect(sample(text, 'reelflow_post_views_first_day_median', { type: 'bargain' })).toBe(0);
+    // trend_jump: four ideas of 60 credits each, 200 views each.
+    expect(sample(text, 'reelflow_spend_per_view', { type: 'trend_jump' })).toBeCloseTo(0.3);
+    expect(sample(text, 'reelflow_posts_measured', { platform: 'instagram' })).toBe(17);
+    // Published more than a week before the real clock: none is among the week's posts.
+    expect(sample(text, 'reelflow_post_views', { platform: 'instagram' })).toBe(0);
+  });
+
   it('GET /api/performance filters by type and platform and names a bad field', async () => {
     const api = await startTestApi(tdb, { service: dbOnlyService(tdb) });
     try {
