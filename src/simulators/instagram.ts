@@ -293,6 +293,9 @@ export class InstagramSimulator extends SimulatorServer {
     if (this.metrics.permissionDenied) {
       throw new SimHttpError('invalid', '(#10) Application does not have permission for this action', 403, { code: 10 });
     }
+    // Media kept in a state file from before metrics existed count from their publishing.
+    const known = [...this.media.values()].flat().find((m) => m.id === mediaId);
+    if (known) this.metrics.published(mediaId, known.publishedAt);
     const counts = this.metrics.read(mediaId);
     if (counts === 'gone') {
       throw new SimHttpError(

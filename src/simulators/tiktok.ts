@@ -216,6 +216,8 @@ export class TikTokSimulator extends SimulatorServer {
       });
     }
     const now = Date.now();
+    // Publishes kept in a state file from before metrics existed count from their processing's end.
+    for (const p of this.publishes.values()) if (p.task.state() === 'succeeded') this.metrics.published(p.postId, p.task.readyAt);
     const videos = parsed.data.filters.video_ids.flatMap((id) => {
       const counts = this.metrics.read(id, now);
       if (counts === 'gone' || !/^\d+$/.test(id)) return [];
