@@ -5,6 +5,7 @@
  *   the post's platform per timer) and records a row at each timer, with counts that grow;
  * - starting a post's series again starts nothing (REJECT_DUPLICATE);
  * - a post deleted between two timers ends its series with that reason, and no read is taken after it;
+ * - a missing permission fails that one read (one attempt, the platform's code), and the series goes on;
  * - a Temporal server restart between timers loses no timer (durable timers; own dev server on its own port).
  */
 import fs from 'node:fs';
@@ -122,7 +123,8 @@ describe('post metrics workflow', () => {
   it('a post deleted between two timers ends its series with that reason', async () => {
     compress(h);
     const recommendationId = await recommendationRow(h, 'deleted later');
-    const postId = '17900000000000001';
+    // Workflow ids live as long as the shared server's history: a post id of this run only.
+    const postId = `179${Date.now()}${Math.floor(Math.random() * 1_000)}`;
     h.sims.instagram.metrics.published(postId, Date.now());
     const input: PostMetricsInput = {
       recommendationId,
@@ -158,6 +160,46 @@ describe('post metrics workflow', () => {
       { step: 'metrics:4', status: 'completed' },
     ]);
   });
+
+  it('a missing permission fails that read only (not retried); the series goes on once the token is fixed', async () => {
+    compress(h);
+    const recommendationId = await recommendationRow(h, 'permission');
+    const postId = `7${Date.now()}${Math.floor(Math.random() * 1_000)}`;
+    h.sims.tiktok.metrics.published(postId, Date.now());
+    h.sims.tiktok.metrics.permissionDenied = true;
+    const input: PostMetricsInput = {
+      recommendationId,
+      platform: 'tiktok',
+      postId,
+      publishedAt: new Date().toISOString(),
+      readsSeconds: [2, 4],
+    };
+    const handle = await h.client.workflow.start(POST_METRICS_WORKFLOW, {
+      taskQueue: h.taskQueue,
+      workflowId: postMetricsWorkflowId('tiktok', postId),
+      args: [input],
+    });
+    const failed = await waitUntil(
+      async () =>
+        (
+          await q<{ status: string; attempts: number; error: string }>(h, `SELECT * FROM automation_queue WHERE workflow_id = $1`, [
+            handle.workflowId,
+          ])
+        )[0],
+      { until: (j) => j?.status === 'failed', what: 'the first read to fail', timeoutMs: 15_000 },
+    );
+    // Permanent: one attempt, the platform's own code in the message.
+    expect(failed!.attempts).toBe(1);
+    expect(failed!.error).toContain('scope_not_authorized');
+    h.sims.tiktok.metrics.permissionDenied = false;
+    const result = (await handle.result()) as PostMetricsResult;
+    expect(result.status).toBe('complete');
+    expect(result.reads.map((r) => [r.offsetSeconds, r.error === null])).toEqual([
+      [2, false],
+      [4, true],
+    ]);
+    expect(await q(h, `SELECT age_seconds FROM post_metrics WHERE post_id = $1`, [postId])).toEqual([{ age_seconds: 4 }]);
+  });
 });
 
 describe('post metrics across a Temporal restart', () => {
@@ -174,7 +216,7 @@ describe('post metrics across a Temporal restart', () => {
     const worker = await spawnWorker(h.childEnv);
     cleanups.push(() => worker.kill('SIGKILL'));
     const recommendationId = await recommendationRow(h, 'restart');
-    const postId = 'dQw4w9WgXcQ';
+    const postId = `yt${Date.now().toString(36)}`;
     h.sims.youtube.metrics.published(postId, Date.now());
     const input: PostMetricsInput = {
       recommendationId,
