@@ -110,7 +110,9 @@ export const metrics: Scenario = {
     });
     rec.figure({
       metric: `putting ${WORKFLOWS} metrics workflows to sleep (first task each)`,
-      value: `${(burstMs / 1000).toFixed(1)} s CPU (${(burstMs / WORKFLOWS).toFixed(2)} ms each), ${(burstWallMs / 1000).toFixed(1)} s wall`,
+      value:
+        `${(burstMs / 1000).toFixed(1)} s CPU (${(burstMs / WORKFLOWS).toFixed(2)} ms each), ` +
+        `${(burstWallMs / 1000).toFixed(1)} s wall`,
       target: '-',
       bullmq: '-',
       met: true,
