@@ -89,6 +89,9 @@ afterAll(async () => {
 
 beforeEach(async () => {
   sim().reset();
+  // A fresh simulator is a fresh day: the gate's count and the API's last reading of the previous test's day go too.
+  await pool().query(`DELETE FROM quota_usage WHERE quota = 'api_football_requests'`);
+  await pool().query(`UPDATE provider_quotas SET reported_at = NULL, parked_until = NULL WHERE name = 'api_football_requests'`);
   await pool().query('DELETE FROM player_sync_runs');
   // Tests take out the gate's 6 s spacing, so the simulator's 10 a minute would refuse the second sync.
   sim().configure({ perMinute: 1_000 });
