@@ -430,6 +430,8 @@ export const simulatorEnvSchema = z.object({
   SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   SIMULATOR_PUBLIC_HOST: z.string().min(1).optional(),
   SIMULATOR_TASK_DURATION_MS: z.coerce.number().int().min(0).optional(),
+  /** Real milliseconds one hour of a post's age takes in the metrics simulators (default 3,600,000: real time). */
+  SIMULATOR_METRICS_HOUR_MS: z.coerce.number().positive().optional(),
   /** stand-in: realistic briefs and competitor analyses (as the demo); schema: the generic sampler's placeholders. */
   SIMULATOR_OPENAI_ANSWERS: z.enum(['stand-in', 'schema']).default('stand-in'),
   /** Where provider state (renders, uploads, publish ids) is kept across restarts; empty keeps it in memory only. */

@@ -62,6 +62,8 @@ export interface StartSimulatorsOptions {
    * YouTube simulator, their transcripts known to the OpenAI one. Default true.
    */
   sample?: boolean;
+  /** Real milliseconds one hour of a post's age takes (Instagram, TikTok, YouTube metrics). Default real time. */
+  metricsHourMs?: number;
 }
 
 export interface RunningSimulators {
@@ -96,6 +98,8 @@ export async function startSimulators(opts: StartSimulatorsOptions = {}): Promis
   const responders = { ...((opts.responders ?? 'stand-in') === 'stand-in' ? contentResponders : {}), ...opts.openaiResponders };
   for (const [name, responder] of Object.entries(responders)) sims.openai.registerResponder(name, responder);
   if (opts.sample ?? true) registerSampleVideos(sims.youtube.media, sims.openai);
+  if (opts.metricsHourMs !== undefined)
+    for (const s of [sims.instagram, sims.tiktok, sims.youtube]) s.metrics.setDefaultHourMs(opts.metricsHourMs);
   const all: SimulatorServer[] = Object.values(sims);
   const stop = () => Promise.all(all.map((s) => s.stop())).then(() => undefined);
   try {

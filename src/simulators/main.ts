@@ -9,6 +9,7 @@
  *                          result/upload URLs (default 127.0.0.1; e.g. "simulators" in compose)
  *   SIMULATOR_TASK_DURATION_MS  processing time of the async simulators (default 3000)
  *   SIMULATOR_STATE_DIR    provider state kept across restarts (default .data/simulators; empty: memory only)
+ *   SIMULATOR_METRICS_HOUR_MS  real ms one hour of a post's age takes in the metrics reads (default 3600000)
  *   SIMULATOR_OPENAI_ANSWERS    stand-in (default): the demo's answers, a rules-based competitor
  *                          analysis and readable briefs; schema: the generic sampler's
  *                          placeholders ("sample name"), on which no recommendation rule fires
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
     responders: env.SIMULATOR_OPENAI_ANSWERS,
     ...(env.SIMULATOR_STATE_DIR ? { stateDir: path.resolve(env.SIMULATOR_STATE_DIR) } : {}),
     ...(env.SIMULATOR_PUBLIC_HOST ? { publicHost: env.SIMULATOR_PUBLIC_HOST } : {}),
+    ...(env.SIMULATOR_METRICS_HOUR_MS !== undefined ? { metricsHourMs: env.SIMULATOR_METRICS_HOUR_MS } : {}),
     ...(duration !== undefined ? { taskDurationMs: { veo3: duration, instagram: duration, tiktok: duration, youtube: duration } } : {}),
   });
   for (const [key, value] of Object.entries(running.env)) console.log(`${key}=${value}`);

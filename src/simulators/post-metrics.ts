@@ -48,11 +48,17 @@ export class PostMetricsSim implements SimExtension {
   /** Every read answers the platform's missing-permission error (a token without the insights / video.list scope). */
   permissionDenied = false;
   private posts = new Map<string, { publishedAt: number; deleted?: boolean }>();
-  private readonly defaultHourMs: number;
+  private defaultHourMs: number;
 
   constructor(options: { hourMs?: number } = {}) {
     this.defaultHourMs = options.hourMs ?? HOUR_MS;
     this.hourMs = this.defaultHourMs;
+  }
+
+  /** Compresses time for good (reset() keeps it): `npm run simulators` with SIMULATOR_METRICS_HOUR_MS. */
+  setDefaultHourMs(hourMs: number): void {
+    this.defaultHourMs = hourMs;
+    this.hourMs = hourMs;
   }
 
   /** The simulator published this post (or a test says it exists): its age counts from publishedAt. */
@@ -137,10 +143,9 @@ export class PostMetricsSim implements SimExtension {
   }
 
   load(state: unknown): void {
+    // Posts are the provider's state; the knobs are this run's configuration and are not taken back.
     const saved = state as Partial<Saved> | undefined;
     for (const [id, post] of Object.entries(saved?.posts ?? {})) this.posts.set(id, { ...post });
-    if (typeof saved?.hourMs === 'number') this.hourMs = saved.hourMs;
-    if (typeof saved?.permissionDenied === 'boolean') this.permissionDenied = saved.permissionDenied;
   }
 
   private knobsReply(): SimReply {

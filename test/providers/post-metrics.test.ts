@@ -23,7 +23,8 @@ describe('post metrics against the simulators', () => {
   const posts = {} as Record<Platform, string>;
 
   beforeAll(async () => {
-    running = await startSimulators({ taskDurationMs: 50 });
+    // One hour of a post's age every 20 ms: a second of test is two days of the post's life.
+    running = await startSimulators({ taskDurationMs: 50, metricsHourMs: 20 });
     providers = createProviders(loadEnv(running.env));
     // Each published through the real publish flow, so the simulator knows the post as the platform would.
     for (const platform of PLATFORMS) {
@@ -36,11 +37,12 @@ describe('post metrics against the simulators', () => {
   afterAll(() => running.stop());
 
   const sims = () => [running.sims.instagram, running.sims.tiktok, running.sims.youtube];
-  const compress = (hourMs: number) => sims().forEach((s) => (s.metrics.hourMs = hourMs));
 
   it('reads counts that grow with the post age, deterministic per post', async () => {
-    // One hour of age every 20 ms: a second of test is two days of the post's life.
-    compress(20);
+    for (const s of sims()) {
+      const knobs = (await (await fetch(`${s.url}/__sim/metrics`)).json()) as { hourMs: number };
+      expect(knobs.hourMs).toBe(20);
+    }
     const first = {} as Record<Platform, PostMetrics>;
     for (const p of PLATFORMS) first[p] = await providers[p].readMetrics(posts[p]);
     await new Promise((r) => setTimeout(r, 500));
@@ -65,6 +67,20 @@ describe('post metrics against the simulators', () => {
     expect(countsAt('post-a', 24)).not.toEqual(countsAt('post-b', 24));
     expect(countsAt('post-a', 0).views).toBe(0);
     expect(countsAt('post-a', 168).views).toBeGreaterThan(countsAt('post-a', 24).views);
+  });
+
+  it('the time scale and the permission are knobs over HTTP; a reset goes back to the configured scale', async () => {
+    const sim = running.sims.tiktok;
+    const set = await fetch(`${sim.url}/__sim/metrics`, { method: 'POST', body: JSON.stringify({ hourMs: 5, permissionDenied: true }) });
+    expect(await set.json()).toMatchObject({ hourMs: 5, permissionDenied: true });
+    const bad = await fetch(`${sim.url}/__sim/metrics`, { method: 'POST', body: JSON.stringify({ hourMs: -1 }) });
+    expect(bad.status).toBe(400);
+    sim.reset();
+    expect(sim.metrics.hourMs).toBe(20);
+    expect(sim.metrics.permissionDenied).toBe(false);
+    // reset() also forgets the posts: this post is gone until it is known again.
+    sim.metrics.published(posts.tiktok, Date.now() - 24 * 20);
+    expect((await providers.tiktok.readMetrics(posts.tiktok)).views).toBeGreaterThan(0);
   });
 
   it('asks Instagram only for the metrics that exist now, and the simulator refuses retired ones', async () => {
