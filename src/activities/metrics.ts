@@ -79,6 +79,16 @@ export function createMetricsBaseActivities(deps: ActivityDeps) {
       });
     },
 
+    /**
+     * A read the workflow gave up on (its slot never came within the wait budget, every attempt failed): its job
+     * is closed, not left in line for a slot nobody will use.
+     */
+    closeMetricsJobs(input: { workflowId: string; reason: string }): Promise<void> {
+      return guard(async () => {
+        await pool.query('SELECT count(*) FROM cancel_workflow_jobs($1, $2)', [input.workflowId, input.reason]);
+      });
+    },
+
     recordPostMetrics(input: RecordPostMetricsInput): Promise<void> {
       return guard(() => recordPostMetrics(pool, input));
     },

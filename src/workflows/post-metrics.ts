@@ -70,6 +70,7 @@ export async function postMetricsWorkflow(input: PostMetricsInput): Promise<Post
     } catch (err) {
       const error = err instanceof wf.ActivityFailure && err.cause ? err.cause.message : String(err);
       wf.log.warn('metrics read failed', { offset, error });
+      await base.closeMetricsJobs({ workflowId: info.workflowId, reason: `metrics read given up: ${error}` });
       reads.push({ offsetSeconds: offset, at: null, views: null, error });
       continue;
     }
