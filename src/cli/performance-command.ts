@@ -57,9 +57,13 @@ async function performance({ database, values, args, out }: ExtraCommandContext)
     groups('type', report.byType);
     groups('player', report.byPlayer);
     groups('platform', report.byPlatform);
-    const { best, worst } = report.week;
+    const { best, worst, bestType, worstType, bestPlayer, worstPlayer } = report.week;
     if (best) console.log(`\nthis week's best:  ${terminalSafe(best.title)} on ${best.platform}, ${n(best.viewsLatest)} views`);
     if (worst) console.log(`this week's worst: ${terminalSafe(worst.title)} on ${worst.platform}, ${n(worst.viewsLatest)} views`);
+    const perPost = (g: PerformanceGroup) =>
+      `${terminalSafe(g.key)} (${n(Math.round(g.totalViews / g.posts))} views a post, ${g.posts} posts)`;
+    if (bestType) console.log(`best type ${perPost(bestType)}${worstType ? `, worst ${perPost(worstType)}` : ''}`);
+    if (bestPlayer) console.log(`best player ${perPost(bestPlayer)}${worstPlayer ? `, worst ${perPost(worstPlayer)}` : ''}`);
   });
   return 0;
 }

@@ -654,7 +654,16 @@
     $('performance-count').textContent = `(${posts.length} posts)`;
     $('performance-empty').hidden = measured.length > 0;
     renderPerfChart(measured.slice(0, SERIES_COLOURS.length));
-    const { best, worst } = report.week || {};
+    const week = report.week || {};
+    const { best, worst } = week;
+    const group = (label, testid, g) =>
+      g &&
+      h(
+        'li',
+        { 'data-testid': testid },
+        h('strong', { text: `${label}: ` }),
+        `${g.key} · ${views(Math.round(g.totalViews / g.posts))} views a post (${g.posts})`,
+      );
     $('perf-week').replaceChildren(
       ...[
         ['Best', best],
@@ -669,6 +678,12 @@
             `${p.title} · ${p.type}${p.player ? ` · ${p.player}` : ''} · ${p.platform} · ${views(p.viewsLatest)} views`,
           ),
         ),
+      ...[
+        group('Best type', 'perf-best-type', week.bestType),
+        group('Worst type', 'perf-worst-type', week.worstType),
+        group('Best player', 'perf-best-player', week.bestPlayer),
+        group('Worst player', 'perf-worst-player', week.worstPlayer),
+      ].filter(Boolean),
     );
     if (!best) $('perf-week').replaceChildren(h('li', { class: 'muted', text: 'Nothing published this week.' }));
     const groupRows = (list) =>

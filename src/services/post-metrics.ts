@@ -159,8 +159,18 @@ export interface PerformanceReport {
   byType: PerformanceGroup[];
   byPlayer: PerformanceGroup[];
   byPlatform: PerformanceGroup[];
-  /** The week's best and worst post by latest views (posts published in the last 7 days). */
-  week: { best: PostPerformance | null; worst: PostPerformance | null };
+  /**
+   * The week's best and worst (posts published in the last 7 days): post by latest views, idea type and player by
+   * latest views per post (a week-old post has no +7 d reading and a day-old one no +24 h yet).
+   */
+  week: {
+    best: PostPerformance | null;
+    worst: PostPerformance | null;
+    bestType: PerformanceGroup | null;
+    worstType: PerformanceGroup | null;
+    bestPlayer: PerformanceGroup | null;
+    worstPlayer: PerformanceGroup | null;
+  };
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -217,6 +227,17 @@ export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter =
   const weekStart = now.getTime() - 7 * 86_400_000;
   const week = posts.filter((p) => Date.parse(p.publishedAt) >= weekStart && p.viewsLatest !== null);
   const byViews = [...week].sort((a, b) => b.viewsLatest! - a.viewsLatest!);
+  const ends = (groups: PerformanceGroup[]) => {
+    const ranked = [...groups].sort((a, b) => b.totalViews / b.posts - a.totalViews / a.posts);
+    return { best: ranked[0] ?? null, worst: ranked.length > 1 ? ranked[ranked.length - 1]! : null };
+  };
+  const weekTypes = ends(groupBy(week, (p) => p.type));
+  const weekPlayers = ends(
+    groupBy(
+      week.filter((p) => p.player),
+      (p) => p.player!,
+    ),
+  );
   return {
     posts,
     byType: groupBy(posts, (p) => p.type),
@@ -225,7 +246,14 @@ export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter =
       (p) => p.player!,
     ),
     byPlatform: groupBy(posts, (p) => p.platform),
-    week: { best: byViews[0] ?? null, worst: byViews.length > 1 ? byViews[byViews.length - 1]! : null },
+    week: {
+      best: byViews[0] ?? null,
+      worst: byViews.length > 1 ? byViews[byViews.length - 1]! : null,
+      bestType: weekTypes.best,
+      worstType: weekTypes.worst,
+      bestPlayer: weekPlayers.best,
+      worstPlayer: weekPlayers.worst,
+    },
   };
 }
 

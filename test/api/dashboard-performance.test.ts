@@ -106,6 +106,10 @@ describe.skipIf(!hasChromium)('dashboard performance panel in Chromium', () => {
     );
     expect(await page.locator('[data-testid=perf-best]').textContent()).toContain('Pedri, el chollo');
     expect(await page.locator('[data-testid=perf-worst]').textContent()).toContain('Lewandowski no rinde');
+    expect(await page.locator('[data-testid=perf-best-type]').textContent()).toBe('Best type: player_spotlight · 12,000 views a post (1)');
+    expect(await page.locator('[data-testid=perf-worst-type]').textContent()).toBe('Worst type: counter_argument · 900 views a post (1)');
+    expect(await page.locator('[data-testid=perf-best-player]').textContent()).toBe('Best player: pedri · 8,000 views a post (2)');
+    expect(await page.locator('[data-testid=perf-worst-player]').textContent()).toBe('Worst player: lewandowski · 900 views a post (1)');
     const types = await page
       .locator('#perf-types tbody tr')
       .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
