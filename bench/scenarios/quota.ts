@@ -118,9 +118,10 @@ export const quota: Scenario = {
     });
     const held = starts.filter((s) => s.at - opened > (WINDOW_S * 1_000) / 2);
     const errors = held.flatMap((s) => (predicted.has(s.jobId) ? [Math.abs(s.at - predicted.get(s.jobId)!)] : []));
+    const firstHeld = Math.min(...held.map((s) => s.at)) - opened;
     rec.note(
-      `${outcome!.published} published; ${held.length} held back by the quota started ${fmtMs(Math.min(...held.map((s) => s.at)) - opened)} ` +
-        `after the cap opened (window ${WINDOW_S} s); ${parked} quota_parked events (0 expected: our count kept the provider from refusing)`,
+      `${outcome!.published} published; ${held.length} held back by the quota started ${fmtMs(firstHeld)} after the cap opened ` +
+        `(window ${WINDOW_S} s); ${parked} quota_parked events (0 expected: our count kept the provider from refusing)`,
     );
     rec.note(`ETA of the held-back jobs, predicted once the quota was full, vs their actual start: |error| ${fmtP50P95(errors)}`);
   },

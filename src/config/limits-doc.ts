@@ -36,15 +36,15 @@ export function renderLimitsDoc(): string {
     return `| ${cells.join(' | ')} |`;
   });
   const quotas = (Object.entries(PROVIDER_QUOTAS) as Array<[string, QuotaDefinition]>).map(([name, q]) => {
+    const slice = (seconds: number | 'month') => (seconds === 'month' ? 'month' : seconds === 86_400 ? 'day' : `${seconds} s`);
     const window =
-      q.window.kind === 'moving'
-        ? `moving ${q.window.seconds / 3600} h`
-        : `calendar ${q.window.seconds === 'month' ? 'month' : q.window.seconds === 86_400 ? 'day' : `${q.window.seconds} s`} (${q.window.timeZone})`;
+      q.window.kind === 'moving' ? `moving ${q.window.seconds / 3600} h` : `calendar ${slice(q.window.seconds)} (${q.window.timeZone})`;
     const costs = Object.entries(q.costs)
       .map(([t, units]) => `${t} ${units}`)
       .join(', ');
     const share = q.lowPriorityShare < 1 ? `${Math.round(q.lowPriorityShare * 100)} %` : '–';
-    return `| ${name} | ${q.provider} | ${q.account} | ${q.limit.toLocaleString('en')} ${q.unit} | ${window} | ${costs} | ${share} | ${q.reason} |`;
+    const cells = [name, q.provider, q.account, `${q.limit.toLocaleString('en')} ${q.unit}`, window, costs, share, q.reason];
+    return `| ${cells.join(' | ')} |`;
   });
   const jobs = (Object.keys(JOB_TYPES) as JobType[]).map((t) => `| ${t} | ${JOB_TYPES[t]} | ${JOB_ESTIMATES_SECONDS[t]} s |`);
   return [

@@ -93,7 +93,7 @@ describe('Instagram publishing limit (moving window per IG user)', () => {
     expect(await (await fetch(`${sim.url}/__sim/quotas`)).json()).toEqual({ publishQuota: 3, publishWindowMs: 60_000 });
   });
 
-  it('past the limit publish is quota_exhausted for that user, reset when the oldest post leaves; the window then frees one unit', async () => {
+  it('past the limit publish is quota_exhausted for that user, reset when the oldest post leaves; then one unit frees', async () => {
     const windowMs = 1_500;
     await setQuotas(sim, { publishQuota: 2, publishWindowMs: windowMs });
     const client = make();
