@@ -342,6 +342,8 @@ export interface QuotaDefinition {
 }
 
 const DAY = 86_400;
+/** A veo3_fast render's credits per VEO3 job type (KIE_CREDITS_PER_VIDEO replaces them at run time). */
+const RENDER_CREDITS = { veo3_chollo: 60, veo3_competitive_response: 60, veo3_player_spotlight: 60 };
 
 export const PROVIDER_QUOTAS = {
   instagram_posts: {
@@ -391,7 +393,7 @@ export const PROVIDER_QUOTAS = {
     account: 'default',
     window: { kind: 'calendar', seconds: DAY, timeZone: 'Europe/Madrid' },
     limit: 6_000,
-    costs: { veo3_chollo: 60, veo3_competitive_response: 60, veo3_player_spotlight: 60 },
+    costs: RENDER_CREDITS,
     lowPriorityShare: 0.8,
     unit: 'credits',
     reason: 'Spend budget: about 100 renders a day; the last 20 % is kept for P0/P1.',
@@ -401,7 +403,7 @@ export const PROVIDER_QUOTAS = {
     account: 'default',
     window: { kind: 'calendar', seconds: 'month', timeZone: 'Europe/Madrid' },
     limit: 120_000,
-    costs: { veo3_chollo: 60, veo3_competitive_response: 60, veo3_player_spotlight: 60 },
+    costs: RENDER_CREDITS,
     lowPriorityShare: 0.8,
     unit: 'credits',
     reason: 'Spend budget: about 2,000 renders a month; the last 20 % is kept for P0/P1.',
