@@ -36,6 +36,7 @@ interface LineJob {
   priority: string;
   account: string;
   schedule_after: Date | null;
+  deadline: Date | null;
   estimated_duration_seconds: number;
 }
 
@@ -88,7 +89,7 @@ export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<M
          FROM provider_slots s JOIN automation_queue q ON q.id = s.job_id`,
     ),
     pool.query<LineJob>(
-      `SELECT q.id, q.api_provider AS provider, q.job_type, q.priority, job_account(q) AS account, q.schedule_after,
+      `SELECT q.id, q.api_provider AS provider, q.job_type, q.priority, job_account(q) AS account, q.schedule_after, q.deadline,
               q.estimated_duration_seconds
          FROM automation_queue q
         WHERE q.status = 'queued' AND (q.waiting_since IS NOT NULL OR q.schedule_after > now())
@@ -188,7 +189,13 @@ export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<M
         if (at === before || !Number.isFinite(at)) break;
       }
       out.set(job.id, { jobId: job.id, provider: job.provider, eta: Number.isFinite(at) ? new Date(at) : null, waitingFor: why, quota });
-      if (!Number.isFinite(at)) break;
+      if (!Number.isFinite(at)) {
+        // It never fits: the jobs behind it priced by the same quotas never start either (grant_slots holds them).
+        for (const q of pricing) q.lineFloor = Infinity;
+        continue;
+      }
+      // It will leave the line unstarted at its deadline: it takes no slot, spacing or units from the jobs behind.
+      if (job.deadline && at >= job.deadline.getTime()) continue;
       // The slot that frees last but in time for this start; the earlier ones stay for the jobs behind.
       let slot = 0;
       while (slot + 1 < slots.length && slots[slot + 1]! <= at) slot++;

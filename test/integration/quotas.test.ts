@@ -28,14 +28,21 @@ afterAll(async () => t?.drop());
 
 let seq = 0;
 const JOB_TYPE = { instagram: 'instagram_reel', veo3: 'veo3_chollo', tiktok: 'tiktok_video' } as const;
-async function enqueue(provider: keyof typeof JOB_TYPE, priority: string, config: Record<string, unknown> = {}, estimate = 30) {
-  const [job] = await q<{ id: string }>(`SELECT * FROM enqueue_job($1, 'step', $2, $3, $4, $5::jsonb, NULL, NULL, NULL, $6, 3)`, [
+async function enqueue(
+  provider: keyof typeof JOB_TYPE,
+  priority: string,
+  config: Record<string, unknown> = {},
+  estimate = 30,
+  deadline: Date | null = null,
+) {
+  const [job] = await q<{ id: string }>(`SELECT * FROM enqueue_job($1, 'step', $2, $3, $4, $5::jsonb, NULL, NULL, $7, $6, 3)`, [
     `wf-${++seq}`,
     JOB_TYPE[provider],
     provider,
     priority,
     JSON.stringify(config),
     estimate,
+    deadline,
   ]);
   await q(`SELECT * FROM wait_for_slot($1, 1)`, [job!.id]);
   return job!.id;
@@ -280,6 +287,39 @@ describe('ETA', () => {
       expect(etas.get(p2)!.waitingFor).toBe('quota');
       expect(etas.get(p2)!.eta!.getTime()).toBe(reset.getTime());
     } finally {
+      await q(`UPDATE provider_limits SET max_concurrent = 5 WHERE provider = 'tiktok'`);
+    }
+  });
+
+  it('a job that will expire before it can start, or that can never fit, does not push back the jobs of another account', async () => {
+    await clearAll();
+    await q(`UPDATE provider_limits SET max_concurrent = 1, min_start_interval_ms = 0 WHERE provider = 'tiktok'`);
+    await setQuota('tiktok_posts', `quota_limit = 1, window_kind = 'calendar', window_seconds = 86400, time_zone = 'UTC'`);
+    await q(`DELETE FROM provider_quotas WHERE name = 'tiktok_posts_b'`);
+    await q(`INSERT INTO provider_quotas (name, provider, account, window_kind, window_seconds, quota_limit, unit)
+             VALUES ('tiktok_posts_b', 'tiktok', 'creator-b', 'calendar', 86400, 5, 'posts')`);
+    await q(`INSERT INTO quota_costs (quota, job_type, units) VALUES ('tiktok_posts_b', 'tiktok_video', 1)`);
+    try {
+      const running = await enqueue('tiktok', 'P1', {}, 60);
+      expect(await grant('tiktok')).toEqual([running]);
+      await called(running);
+      // Needs tomorrow's unit but expires in an hour; behind it, another creator's post.
+      const expiring = await enqueue('tiktok', 'P0', {}, 60, new Date(Date.now() + 3_600_000));
+      const other = await enqueue('tiktok', 'P2', { accounts: { tiktok: 'creator-b' } }, 60);
+      const now = new Date();
+      const etas = await estimateStarts(t.database.pool, now);
+      expect(etas.get(expiring)!.waitingFor).toBe('quota');
+      // The other creator's post waits only for the running job's slot, not for the expiring one.
+      expect(etas.get(other)!.waitingFor).toBe('slot');
+      expect(etas.get(other)!.eta!.getTime() - now.getTime()).toBeLessThan(65_000);
+
+      // A post costing more than the whole limit never starts; the other creator's ETA is still there.
+      await setQuota('tiktok_posts', 'quota_limit = 0');
+      const after = await estimateStarts(t.database.pool, now);
+      expect(after.get(expiring)!.eta).toBeNull();
+      expect(after.get(other)!.eta).not.toBeNull();
+    } finally {
+      await q(`DELETE FROM provider_quotas WHERE name = 'tiktok_posts_b'`);
       await q(`UPDATE provider_limits SET max_concurrent = 5 WHERE provider = 'tiktok'`);
     }
   });
