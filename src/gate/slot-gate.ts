@@ -111,20 +111,31 @@ export class SlotGate {
 
   /** Resolves once `jobId` holds a slot of `provider`. */
   async acquire(jobId: string, provider: Provider, opts: AcquireOptions): Promise<AcquireResult> {
-    // A previous attempt of this job may still hold (or hold-until) its slot: take it over.
-    const held = await this.pool.query<{ resumed: boolean }>('SELECT resume_job($1, $2, $3) AS resumed', [
-      jobId,
-      opts.attempt,
-      this.lease.leaseTtlMs,
-    ]);
-    if (held.rows[0]!.resumed) {
-      this.holding.add(jobId);
-      return { resumed: true };
+    for (let turn = 1; ; turn++) {
+      // A previous attempt of this job may still hold (or hold-until) its slot: take it over.
+      const held = await this.pool.query<{ resumed: boolean }>('SELECT resume_job($1, $2, $3) AS resumed', [
+        jobId,
+        opts.attempt,
+        this.lease.leaseTtlMs,
+      ]);
+      if (held.rows[0]!.resumed) {
+        this.holding.add(jobId);
+        return { resumed: true };
+      }
+      // The previous attempt died holding no slot any more: back in line.
+      await this.pool.query('SELECT requeue_job($1)', [jobId]);
+      const joined = await this.pool.query('SELECT 1 FROM wait_for_slot($1, $2) WHERE id IS NOT NULL', [jobId, opts.attempt]);
+      if (joined.rowCount) break;
+      // Not in line: closed, or granted a slot between the two steps above. The latter happens when
+      // an earlier try of this join lost its connection before it could leave the line (the row
+      // stayed in line, and another process's grant picked it): the next turn resumes that slot.
+      const { rows } = await this.pool.query<{ open: boolean }>(
+        `SELECT status IN ('queued', 'processing') AS open FROM automation_queue WHERE id = $1`,
+        [jobId],
+      );
+      if (!rows[0]?.open) throw new JobClosedError(`job ${jobId} is no longer open (cancelled, completed or failed)`);
+      if (turn >= 3) throw new Error(`job ${jobId} could not join its line: granted and released ${turn} times while joining`);
     }
-    // The previous attempt died holding no slot any more: back in line.
-    await this.pool.query('SELECT requeue_job($1)', [jobId]);
-    const joined = await this.pool.query('SELECT id, deadline FROM wait_for_slot($1, $2) WHERE id IS NOT NULL', [jobId, opts.attempt]);
-    if (!joined.rowCount) throw new JobClosedError(`job ${jobId} is no longer open (cancelled, completed or failed)`);
     if (opts.deadline && opts.deadline.getTime() <= Date.now()) {
       await this.leaveLine(jobId);
       throw new DeadlineExpiredError(`deadline ${opts.deadline.toISOString()} passed before the job got a slot`);

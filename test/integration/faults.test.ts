@@ -213,6 +213,38 @@ describe('infrastructure outages', () => {
 });
 
 describe('worker shutdown after a lost database connection', () => {
+  it('a join whose earlier try lost its connection in line resumes the slot another process granted meanwhile', async () => {
+    const t = await createTestDatabase(effectiveLimits({}));
+    cleanups.push(() => t.drop());
+    const pool = t.database.pool;
+    const [job] = (
+      await pool.query<{ id: string }>(
+        `SELECT id FROM enqueue_job('wf-join-race', 'generate', 'veo3_chollo', 'veo3', 'P2', '{}'::jsonb, NULL, NULL, NULL, 300, 3)`,
+      )
+    ).rows;
+    // The earlier try joined the line, then lost its connection before it could leave it: the row is still in line.
+    await pool.query('SELECT wait_for_slot($1, 1)', [job!.id]);
+    // Another process's grant lands between this try's requeue and its join.
+    let raced = false;
+    const racing = {
+      async query(text: string, params?: unknown[]) {
+        const result = await pool.query(text, params);
+        if (text.startsWith('SELECT requeue_job') && !raced) {
+          raced = true;
+          await pool.query(`SELECT grant_slots('veo3')`);
+        }
+        return result;
+      },
+    } as unknown as typeof pool;
+    const gate = new SlotGate(racing, t.url, pino({ level: 'silent' }));
+    await expect(gate.acquire(job!.id, 'veo3', { attempt: 1 })).resolves.toEqual({ resumed: true });
+    expect(raced).toBe(true);
+    const [row] = (await pool.query(`SELECT status FROM automation_queue WHERE id = $1`, [job!.id])).rows;
+    expect(row.status).toBe('processing');
+    expect((await pool.query(`SELECT 1 FROM provider_slots WHERE job_id = $1`, [job!.id])).rowCount).toBe(1);
+    await gate.stop();
+  });
+
   it('the slot gate keeps one LISTEN connection through repeated outages and closes it on stop', async () => {
     const t = await createTestDatabase(effectiveLimits({}));
     cleanups.push(() => t.drop());
