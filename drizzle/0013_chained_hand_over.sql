@@ -63,3 +63,25 @@ BEGIN
   PERFORM hand_over_slot(p_job_id, p_next, p_lease_ms);
   RETURN complete_job(p_job_id, p_result, p_cost);
 END $$;
+--> statement-breakpoint
+
+-- As in 0002, but a slot the job holds before its first attempt was handed to it
+-- (above): that is its start, logged as such, not a resume after a crash.
+CREATE OR REPLACE FUNCTION resume_job(p_job_id uuid, p_attempt integer, p_lease_ms integer DEFAULT 12000)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  handed boolean;
+BEGIN
+  UPDATE provider_slots SET lease_expires_at = now() + make_interval(secs => p_lease_ms / 1000.0)
+   WHERE job_id = p_job_id;
+  IF NOT FOUND THEN
+    RETURN false;
+  END IF;
+  SELECT attempts = 0 INTO handed FROM automation_queue WHERE id = p_job_id;
+  UPDATE automation_queue
+     SET status = 'processing', attempts = greatest(attempts, p_attempt), waiting_since = NULL,
+         last_heartbeat_at = now(), updated_at = now()
+   WHERE id = p_job_id AND status IN ('queued', 'processing');
+  PERFORM log_job_event(p_job_id, CASE WHEN handed THEN 'slot_taken' ELSE 'resumed' END, jsonb_build_object('attempt', p_attempt));
+  RETURN true;
+END $$;

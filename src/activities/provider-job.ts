@@ -79,6 +79,11 @@ export interface JobContext {
 export interface JobOutcome<T> {
   value: T;
   cost?: number;
+  /**
+   * The job that continues this one on the same provider (a chained reel's next segment): it gets
+   * this job's slot at once when it would be first in line (drizzle/0013), instead of the line's head.
+   */
+  handOverTo?: string;
 }
 
 export async function runProviderJob<T>(
@@ -206,12 +211,15 @@ export async function runProviderJob<T>(
     } finally {
       clearTimeout(limitTimer);
     }
+    const result = [jobId, JSON.stringify(outcome.value ?? null), outcome.cost ?? null];
     const { rows: done } = await withDbRetry(() =>
-      pool.query<{ status: string }>('SELECT status FROM complete_job($1, $2::jsonb, $3)', [
-        jobId,
-        JSON.stringify(outcome.value ?? null),
-        outcome.cost ?? null,
-      ]),
+      outcome.handOverTo
+        ? pool.query<{ status: string }>('SELECT status FROM complete_job_handing_over($1, $2::jsonb, $3, $4, $5)', [
+            ...result,
+            outcome.handOverTo,
+            deps.gate.lease.leaseTtlMs,
+          ])
+        : pool.query<{ status: string }>('SELECT status FROM complete_job($1, $2::jsonb, $3)', result),
     );
     // Cancelled while the task ran to its end before the cancel reached this activity
     // (heartbeats are throttled): the slot the cancel kept for the task is free now.

@@ -31,6 +31,8 @@ export interface GenerateSegmentInput {
   request: Omit<VideoRequest, 'prompt'>;
   /** Chained mode: the finished task of the segment before, which this one extends. */
   extendsTaskId?: string;
+  /** Chained mode: the next segment's job, which takes this one's slot when it ends (no P3 in between). */
+  nextJobId?: string;
 }
 
 export interface RenderedSegment extends GeneratedVideo {
@@ -80,7 +82,7 @@ export function createVeo3Activities(deps: ActivityDeps) {
             ? veo3.extend({ taskId: extendsTaskId, prompt, ...(input.request.seeds !== undefined ? { seeds: input.request.seeds } : {}) })
             : veo3.submit({ ...input.request, prompt, reference: referenceAllowed(input.request, deps.env.KIE_MODEL) }),
         );
-        return { value: { index: input.index, ...video } };
+        return { value: { index: input.index, ...video }, ...(input.nextJobId ? { handOverTo: input.nextJobId } : {}) };
       });
     },
   };

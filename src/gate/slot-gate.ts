@@ -68,7 +68,7 @@ export class SlotGate {
     private readonly pool: pg.Pool,
     private readonly databaseUrl: string,
     private readonly log: Logger,
-    private readonly lease = SLOT_LEASE,
+    readonly lease = SLOT_LEASE,
   ) {}
 
   async start(): Promise<void> {

@@ -511,6 +511,8 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
               seeds,
             },
             ...(extendsTaskId ? { extendsTaskId } : {}),
+            // Chained: the next segment takes this one's slot as it ends, so no job behind it gets in between.
+            ...(settings.mode === 'chained' && rows[i + 1] ? { nextJobId: rows[i + 1]!.id } : {}),
           }),
         ).then((segment) => {
           state.segments!.rendered += 1;

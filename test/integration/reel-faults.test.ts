@@ -137,6 +137,15 @@ describe('a reel through worker deaths', () => {
   });
 });
 
+type Step = { priority: string; event: string; at: Date; job_id: string };
+/** When each segment job joined VEO3's line, was handed a slot and started, from its events. */
+const segmentSteps = (h: Harness) =>
+  q<Step>(
+    h,
+    `SELECT j.priority, e.event, e.created_at AS at, e.job_id FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+      WHERE j.step LIKE 'generate:%' AND e.event IN ('waiting', 'started', 'handed_over') ORDER BY e.id`,
+  );
+
 describe('reels and priority', () => {
   it("a P0 reel's segments start ahead of every P3 segment waiting in VEO3's line", async () => {
     const h = await harness({
@@ -148,14 +157,7 @@ describe('reels and priority', () => {
     const backlog: Array<{ workflowId: string }> = [];
     for (let i = 0; i < 3; i++) backlog.push(await h.service.enqueue(recommendationInput({ priority: 'P3', title: `Relleno ${i + 1}` })));
     cleanups.push(() => Promise.all(backlog.map((b) => h.client.workflow.getHandle(b.workflowId).terminate('test over'))));
-    type Step = { priority: string; event: string; at: Date; job_id: string };
-    /** When each segment job joined VEO3's line and when it started, from its events. */
-    const steps = () =>
-      q<Step>(
-        h,
-        `SELECT j.priority, e.event, e.created_at AS at, e.job_id FROM job_events e JOIN automation_queue j ON j.id = e.job_id
-          WHERE j.step LIKE 'generate:%' AND e.event IN ('waiting', 'started') ORDER BY e.id`,
-      );
+    const steps = () => segmentSteps(h);
     const count = (rows: Step[], priority: string, event: string) =>
       new Set(rows.filter((r) => r.priority === priority && r.event === event).map((r) => r.job_id)).size;
     // Twelve P3 segments: two render, the rest wait in line.
@@ -181,5 +183,33 @@ describe('reels and priority', () => {
     expect(p3Waiting).toBeGreaterThan(0);
     // Two slots, 1.5 s renders: the four P0 segments took the next four releases.
     expect(lastStart - joined).toBeLessThan(3 * 1_500 + 2_000);
+  });
+
+  it("chained: each P0 segment's slot goes straight to the next segment, never to a P3 waiting in line", async () => {
+    const h = await harness({ workers: true, limits: { veo3: { maxConcurrent: 1, pollIntervalMs: 25 } } });
+    h.sims.veo3.setFaults({ taskDurationMs: 1_200 });
+    // Three chained P3 reels on one slot: one segment renders, the next of each other reel waits in line.
+    const backlog: Array<{ workflowId: string }> = [];
+    for (let i = 0; i < 3; i++) backlog.push(await h.service.enqueue(recommendationInput({ priority: 'P3', title: `Relleno ${i + 1}` })));
+    cleanups.push(() => Promise.all(backlog.map((b) => h.client.workflow.getHandle(b.workflowId).terminate('test over'))));
+    const steps = () => segmentSteps(h);
+    const waitingP3 = (rows: Step[]) =>
+      new Set(rows.filter((r) => r.priority === 'P3' && r.event === 'waiting').map((r) => r.job_id)).size -
+      new Set(rows.filter((r) => r.priority === 'P3' && r.event === 'started').map((r) => r.job_id)).size;
+    await waitUntil(async () => waitingP3(await steps()) >= 2, { timeoutMs: 60_000, what: 'P3 segments waiting' });
+    const urgent = await h.service.enqueue(recommendationInput({ priority: 'P0', title: 'Última hora' }));
+    cleanups.push(() => h.client.workflow.getHandle(urgent.workflowId).terminate('test over'));
+    const started = (rows: Step[]) => rows.filter((r) => r.priority === 'P0' && r.event === 'started');
+    await waitUntil(async () => started(await steps()).length === 4, { timeoutMs: 60_000, what: 'the four P0 segments started' });
+    const rows = await steps();
+    const joined = Math.min(...rows.filter((r) => r.priority === 'P0' && r.event === 'waiting').map((r) => r.at.getTime()));
+    const lastStart = Math.max(...started(rows).map((r) => r.at.getTime()));
+    const overtook = rows.filter(
+      (r) => r.priority === 'P3' && r.event === 'started' && r.at.getTime() > joined && r.at.getTime() < lastStart,
+    );
+    expect(overtook).toEqual([]);
+    // Segments 2-4 never queued: each was handed its predecessor's slot.
+    expect(rows.filter((r) => r.priority === 'P0' && r.event === 'handed_over')).toHaveLength(3);
+    expect(waitingP3(rows)).toBeGreaterThan(0);
   });
 });
