@@ -39,17 +39,21 @@ export function createPublishActivities(deps: ActivityDeps) {
       return runProviderJob(deps, input.jobId, input.platform, async (ctx) => {
         const publisher = deps.providers[input.platform];
         if (!ctx.job.providerTaskId && reportsQuota(publisher)) await checkPublishingLimit(deps, input, publisher);
+        // A cover the platform would not set (YouTube sets it in a second call) does not fail the post: see below.
+        const made: { coverError?: string } = {};
         const handle = await ctx.submitOnce(
           async () =>
-            (
+            Object.assign(
+              made,
               await publisher.createUpload({
                 videoUrl: input.videoUrl,
                 caption: input.caption,
                 title: input.title,
                 ...(input.coverUrl ? { coverUrl: input.coverUrl } : {}),
-              })
+              }),
             ).handle,
         );
+        if (made.coverError) await reportCoverNotSet(deps, input, made.coverError);
         // Checking status first also covers a retry after a publish call whose answer was lost.
         const status = await ctx.poll(
           () => publisher.getStatus(handle),
@@ -73,6 +77,15 @@ export function createPublishActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+/** The video is up without our cover: a warning and a job event (cover_not_set); the post goes on. */
+async function reportCoverNotSet(deps: ActivityDeps, input: PublishInput, reason: string): Promise<void> {
+  deps.log.warn({ jobId: input.jobId, platform: input.platform, reason }, 'the cover frame is not set; posting without it');
+  const detail = JSON.stringify({ platform: input.platform, reason });
+  await deps.database.pool
+    .query(`SELECT log_job_event($1, 'cover_not_set', $2::jsonb)`, [input.jobId, detail])
+    .catch((err) => deps.log.warn({ err, jobId: input.jobId }, 'could not record cover_not_set'));
 }
 
 /**

@@ -103,7 +103,11 @@ export interface PostMetrics {
  */
 export interface Publisher {
   readonly provider: 'instagram' | 'tiktok' | 'youtube';
-  createUpload(request: PublishRequest): Promise<{ handle: string }>;
+  /**
+   * `coverError`: the upload is made but its cover (request.coverUrl) could not be set, and why. A cover is best
+   * effort where the platform sets it in a second call (YouTube): failing the upload for it would upload again.
+   */
+  createUpload(request: PublishRequest): Promise<{ handle: string; coverError?: string }>;
   getStatus(handle: string): Promise<UploadStatus>;
   /** Makes a ready upload live. Platforms that publish on their own return the post once status says published. */
   publish(handle: string): Promise<{ postId: string; url?: string }>;

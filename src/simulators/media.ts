@@ -20,6 +20,9 @@ const CONTENT_TYPES: Record<string, string> = {
   m4a: 'audio/mp4',
   webm: 'video/webm',
   wav: 'audio/wav',
+  // Covers (YouTube's thumbnails.set reads them from a host like this).
+  jpg: 'image/jpeg',
+  png: 'image/png',
 };
 
 export interface MediaEntry {

@@ -6,7 +6,11 @@
  * Quotas, on the Data API's calendar day (midnight Pacific, or every windowMs when time is compressed): the
  * project's units (videos.insert costs insertCost, a videos.list listCost; past them 403 quotaExceeded) and each
  * channel's uploads (one channel per OAuth token; past them 400 uploadLimitExceeded). Both unlimited by default.
- * Knobs: GET/POST /__sim/quotas {dailyUnits, insertCost, listCost, channelUploadsPerDay, windowMs, timeZone}.
+ * Knobs: GET/POST /__sim/quotas {dailyUnits, insertCost, listCost, thumbnailCost, channelUploadsPerDay, windowMs, timeZone}.
+ *
+ * Covers: POST /upload/youtube/v3/thumbnails/set?videoId=… with a JPEG or PNG of at most 2 MB as the body, on a
+ * video of the caller's channel (thumbnailCost units); `thumbnailsForbidden` answers 403 forbidden, as Google does
+ * to a channel that may not set custom thumbnails (not verified), and thumbnailsSet() lists what was set.
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -37,6 +41,8 @@ export interface YouTubeSimulatorOptions extends SimulatorOptions {
   insertCost?: number;
   /** Units a videos.list (status read) costs. Default 1. */
   listCost?: number;
+  /** Units a thumbnails.set costs. Default 50 (Google's quota page). */
+  thumbnailCost?: number;
   /** Uploads per channel per day (uploadLimitExceeded; Google publishes no number). Default unlimited. */
   channelUploadsPerDay?: number | null;
   /** Day length in ms for time-compressed runs; default null, the real day ending at midnight of timeZone. */
@@ -53,6 +59,7 @@ const quotaPatch = z
     dailyUnits: z.number().int().min(0).nullable(),
     insertCost: z.number().int().min(0),
     listCost: z.number().int().min(0),
+    thumbnailCost: z.number().int().min(0),
     channelUploadsPerDay: z.number().int().min(0).nullable(),
     windowMs: z.number().int().min(1).nullable(),
     timeZone: calendarKnobsPatch.shape.timeZone,
@@ -62,6 +69,8 @@ const quotaPatch = z
 
 interface Session {
   id: string;
+  /** The channel (OAuth token) uploading; absent in state files from before covers. */
+  channel?: string;
   resource: InsertBody;
   chunks: Buffer[];
   received: number;
@@ -70,6 +79,7 @@ interface Session {
 
 interface Video {
   id: string;
+  channel?: string;
   resource: InsertBody;
   bytes: number;
   task: SimTask;
@@ -102,6 +112,18 @@ interface SavedYouTube {
 }
 
 const UPLOAD_PATH = '/upload/youtube/v3/videos';
+const THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024;
+const THUMBNAIL_TYPES: Record<string, (bytes: Buffer) => boolean> = {
+  'image/jpeg': (b) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
+  'image/png': (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+};
+
+/** A cover set with thumbnails.set. */
+export interface SimThumbnail {
+  videoId: string;
+  bytes: Buffer;
+  contentType: string;
+}
 
 export class YouTubeSimulator extends SimulatorServer {
   /** Competitor channels: feeds, channel pages and the Data API's reads (youtube-discovery.ts). */
@@ -119,27 +141,40 @@ export class YouTubeSimulator extends SimulatorServer {
   maxBytesPerPut = Number.POSITIVE_INFINITY;
   /** The next N data PUTs keep what maxBytesPerPut allows, then answer 503, like a connection dropped mid-upload. */
   failNextPuts = 0;
+  /** thumbnails.set answers 403 forbidden: the channel may not set custom thumbnails (not verified). */
+  thumbnailsForbidden = false;
+  /** The next N thumbnails.set answer 503 backendError. */
+  failNextThumbnails = 0;
   insertCost: number;
   listCost: number;
-  private readonly costs: { insertCost: number; listCost: number };
+  thumbnailCost: number;
+  private readonly costs: { insertCost: number; listCost: number; thumbnailCost: number };
   /** The project's units per day. */
   readonly units: CalendarQuota;
   /** Each channel's uploads per day (same day as the units). */
   readonly uploads: CalendarQuota;
   private sessions = new Map<string, Session>();
   private videos = new Map<string, Video>();
+  private thumbnails: SimThumbnail[] = [];
 
   constructor(options: YouTubeSimulatorOptions = {}) {
     super('youtube', options);
     const day = { windowMs: options.windowMs ?? null, timeZone: options.timeZone ?? PACIFIC };
     this.units = new CalendarQuota({ limit: options.dailyUnits ?? null, ...day });
     this.uploads = new CalendarQuota({ limit: options.channelUploadsPerDay ?? null, ...day });
-    this.costs = { insertCost: options.insertCost ?? 1600, listCost: options.listCost ?? 1 };
+    this.costs = { insertCost: options.insertCost ?? 1600, listCost: options.listCost ?? 1, thumbnailCost: options.thumbnailCost ?? 50 };
     this.insertCost = this.costs.insertCost;
     this.listCost = this.costs.listCost;
+    this.thumbnailCost = this.costs.thumbnailCost;
     this.route('POST', /^\/upload\/youtube\/v3\/videos$/, (req) => this.openSession(req));
     this.route('PUT', /^\/upload\/youtube\/v3\/videos$/, (req) => this.putBytes(req));
     this.route('GET', /^\/youtube\/v3\/videos$/, (req) => this.listVideos(req));
+    this.route('POST', /^\/upload\/youtube\/v3\/thumbnails\/set$/, (req) => this.setThumbnail(req));
+  }
+
+  /** Every cover set, in order (a second set of the same video is listed again). */
+  thumbnailsSet(): SimThumbnail[] {
+    return this.thumbnails.map((t) => ({ ...t }));
   }
 
   protected override quotaKnobs() {
@@ -147,6 +182,7 @@ export class YouTubeSimulator extends SimulatorServer {
       dailyUnits: this.units.knobs.limit,
       insertCost: this.insertCost,
       listCost: this.listCost,
+      thumbnailCost: this.thumbnailCost,
       channelUploadsPerDay: this.uploads.knobs.limit,
       windowMs: this.units.knobs.windowMs,
       timeZone: this.units.knobs.timeZone,
@@ -154,11 +190,12 @@ export class YouTubeSimulator extends SimulatorServer {
   }
 
   protected override setQuotaKnobs(patch: unknown): ReturnType<YouTubeSimulator['quotaKnobs']> {
-    const { dailyUnits, insertCost, listCost, channelUploadsPerDay, ...day } = quotaPatch.parse(patch);
+    const { dailyUnits, insertCost, listCost, thumbnailCost, channelUploadsPerDay, ...day } = quotaPatch.parse(patch);
     this.units.configure({ ...day, ...(dailyUnits !== undefined ? { limit: dailyUnits } : {}) });
     this.uploads.configure({ ...day, ...(channelUploadsPerDay !== undefined ? { limit: channelUploadsPerDay } : {}) });
     if (insertCost !== undefined) this.insertCost = insertCost;
     if (listCost !== undefined) this.listCost = listCost;
+    if (thumbnailCost !== undefined) this.thumbnailCost = thumbnailCost;
     return this.quotaKnobs();
   }
 
@@ -168,8 +205,11 @@ export class YouTubeSimulator extends SimulatorServer {
     Object.assign(this, this.costs);
     this.sessions = new Map();
     this.videos = new Map();
+    this.thumbnails = [];
     this.maxBytesPerPut = Number.POSITIVE_INFINITY;
     this.failNextPuts = 0;
+    this.thumbnailsForbidden = false;
+    this.failNextThumbnails = 0;
   }
   protected override saveState(): SavedYouTube {
     return {
@@ -223,7 +263,7 @@ export class YouTubeSimulator extends SimulatorServer {
     if (refusal) return refusal;
     const id = randomBytes(12).toString('base64url');
     this.recordSubmission();
-    this.sessions.set(id, { id, resource: parsed.data, chunks: [], received: 0 });
+    this.sessions.set(id, { id, channel: bearer(req), resource: parsed.data, chunks: [], received: 0 });
     return { status: 200, headers: { Location: `${this.url}${UPLOAD_PATH}?uploadType=resumable&upload_id=${id}` }, body: '' };
   }
 
@@ -265,7 +305,7 @@ export class YouTubeSimulator extends SimulatorServer {
     const videoId = randomBytes(8).toString('base64url').slice(0, 11);
     session.videoId = videoId;
     const task = this.startTask();
-    this.videos.set(videoId, { id: videoId, resource: session.resource, bytes: session.received, task });
+    this.videos.set(videoId, { id: videoId, channel: session.channel, resource: session.resource, bytes: session.received, task });
     // Public once processed: its age counts from then.
     this.metrics.published(videoId, task.readyAt);
     session.chunks = [];
@@ -302,11 +342,58 @@ export class YouTubeSimulator extends SimulatorServer {
     };
   }
 
+  /** thumbnails.set: checks as Google documents them, then the units; a refusal spends none. */
+  private setThumbnail(req: SimRequest): SimReply {
+    const videoId = req.url.searchParams.get('videoId');
+    if (!videoId) throw invalid('Required parameter: videoId', 'required');
+    if (this.failNextThumbnails > 0) {
+      this.failNextThumbnails -= 1;
+      throw new SimHttpError('unavailable', 'Backend Error (simulated failNextThumbnails)');
+    }
+    const video = this.videos.get(videoId);
+    // Another channel's video reads as missing, as it does to videos.list with this token.
+    if (!video || (video.channel !== undefined && video.channel !== bearer(req))) {
+      return thumbnailRefusal(404, 'videoNotFound', 'The video that you are trying to update cannot be found.');
+    }
+    if (this.thumbnailsForbidden) {
+      return thumbnailRefusal(
+        403,
+        'forbidden',
+        "The authenticated user doesn't have permissions to upload and set custom video thumbnails.",
+      );
+    }
+    const type = (req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (req.body.length === 0) return thumbnailRefusal(400, 'mediaBodyRequired', 'The request does not include the image content.');
+    if (req.body.length > THUMBNAIL_MAX_BYTES) {
+      return thumbnailRefusal(413, 'mediaBodyTooLarge', `Media is too large: ${req.body.length} bytes, at most ${THUMBNAIL_MAX_BYTES}.`);
+    }
+    if (!THUMBNAIL_TYPES[type]?.(req.body)) {
+      const expected = Object.keys(THUMBNAIL_TYPES).join(' or ');
+      return thumbnailRefusal(
+        400,
+        'invalidImage',
+        `The provided image content is invalid (Content-Type ${type || 'missing'}; ${expected} expected).`,
+      );
+    }
+    const refusal = this.spendUnits(this.thumbnailCost);
+    if (refusal) return refusal;
+    this.thumbnails.push({ videoId, bytes: Buffer.from(req.body), contentType: type });
+    const size = (name: string, width: number, height: number) => ({ url: `https://i.ytimg.com/vi/${videoId}/${name}.jpg`, width, height });
+    return {
+      status: 200,
+      body: {
+        kind: 'youtube#thumbnailSetResponse',
+        etag: randomBytes(8).toString('hex'),
+        items: [{ default: size('default', 120, 90), medium: size('mqdefault', 320, 180), high: size('hqdefault', 480, 360) }],
+      },
+    };
+  }
+
   private spendUnits(cost: number): SimReply | undefined {
     const spent = this.units.spend(PROJECT, cost);
     if (spent.ok) return undefined;
     this.recordQuotaRefusal();
-    return quotaReply(
+    return googleReply(
       403,
       'quotaExceeded',
       'youtube.quota',
@@ -318,7 +405,7 @@ export class YouTubeSimulator extends SimulatorServer {
     const spent = this.uploads.spend(channel, 1);
     if (spent.ok) return undefined;
     this.recordQuotaRefusal();
-    return quotaReply(400, 'uploadLimitExceeded', 'youtube.video', 'The user has exceeded the number of videos they may upload.');
+    return googleReply(400, 'uploadLimitExceeded', 'youtube.video', 'The user has exceeded the number of videos they may upload.');
   }
 
   private postResource(id: string, parts: Set<string>): Record<string, unknown> {
@@ -388,19 +475,22 @@ function bearer(req: SimRequest): string {
   return /^Bearer\s+(\S+)/i.exec(req.header('authorization') ?? '')?.[1] ?? '';
 }
 
-/** Google's envelope for a quota answer (errors page: 403 quotaExceeded in youtube.quota, 400 uploadLimitExceeded). */
-function quotaReply(status: number, reason: string, domain: string, message: string): SimReply {
+// A 400 is a precondition for the quota answers above; thumbnails.set's 400s pass INVALID_ARGUMENT.
+const STATUS_TEXT: Record<number, string> = { 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 413: 'INVALID_ARGUMENT' };
+
+/**
+ * Google's error envelope (errors page: 403 quotaExceeded in youtube.quota, 400 uploadLimitExceeded; thumbnails.set's
+ * 400 invalidImage, 403 forbidden, 404 videoNotFound, 413 mediaBodyTooLarge).
+ */
+function googleReply(status: number, reason: string, domain: string, message: string, statusText = STATUS_TEXT[status]): SimReply {
   return {
     status,
-    body: {
-      error: {
-        code: status,
-        message,
-        errors: [{ message, domain, reason }],
-        status: status === 403 ? 'PERMISSION_DENIED' : 'FAILED_PRECONDITION',
-      },
-    },
+    body: { error: { code: status, message, errors: [{ message, domain, reason }], status: statusText ?? 'FAILED_PRECONDITION' } },
   };
+}
+
+function thumbnailRefusal(status: number, reason: string, message: string): SimReply {
+  return googleReply(status, reason, 'youtube.thumbnail', message, status === 400 ? 'INVALID_ARGUMENT' : undefined);
 }
 
 /** 308 Resume Incomplete; Range only once something is stored. */

@@ -101,6 +101,68 @@ describe('YouTube client against its simulator', () => {
     expect(sim.stats()).toMatchObject({ submissions: 2, inFlight: 2, maxInFlight: 2 });
   });
 
+  describe('the cover frame (thumbnails.set)', () => {
+    // A JPEG as far as anyone checks without decoding it: SOI marker, some bytes, EOI.
+    const jpeg = Buffer.concat([
+      Buffer.from([0xff, 0xd8, 0xff, 0xe0]),
+      Buffer.from('reel cover frame '.repeat(64)),
+      Buffer.from([0xff, 0xd9]),
+    ]);
+    const withCover = (name: string, bytes: Buffer) => {
+      sim.media.add(name, bytes, { ext: 'jpg' });
+      return { ...short(), coverUrl: sim.media.mediaUrl(name) };
+    };
+
+    it('is set on the uploaded video with the exact bytes, for 50 units', async () => {
+      const upload = await client.createUpload(withCover('cover', jpeg));
+      expect(upload).toEqual({ handle: expect.stringMatching(/^[\w-]{11}$/) });
+      const [cover, ...more] = sim.thumbnailsSet();
+      expect(more).toEqual([]);
+      expect(cover).toMatchObject({ videoId: upload.handle, contentType: 'image/jpeg' });
+      expect(cover!.bytes.equals(jpeg)).toBe(true);
+      // The simulator's one Cloud project spent the upload's units and the cover's.
+      expect(sim.units.used('project')).toBe(1_600 + 50);
+    });
+
+    it('a cover past the daily units is reported (quotaExceeded), the upload kept', async () => {
+      sim.units.configure({ limit: 1_600 + 49 });
+      const upload = await client.createUpload(withCover('cover', jpeg));
+      expect(upload.coverError).toContain('quotaExceeded');
+      expect(sim.stats()).toMatchObject({ submissions: 1, quotaRefusals: 1 });
+    });
+
+    it('a channel that may not set thumbnails (403 forbidden): the video is uploaded once and the reason reported', async () => {
+      sim.thumbnailsForbidden = true;
+      const upload = await make({ coverRetryMs: 10 }).createUpload(withCover('cover', jpeg));
+      expect(upload.handle).toMatch(/^[\w-]{11}$/);
+      expect(upload.coverError).toContain('may not set custom thumbnails');
+      expect(upload.coverError).toContain('(forbidden)');
+      expect(sim.thumbnailsSet()).toEqual([]);
+      // One upload session (the paid call): nothing about the cover may start a second one.
+      expect(sim.stats().submissions).toBe(1);
+    });
+
+    it('a transient refusal is tried once more; a second one is reported, not thrown', async () => {
+      sim.failNextThumbnails = 1;
+      const once = await make({ coverRetryMs: 10 }).createUpload(withCover('cover', jpeg));
+      expect(once.coverError).toBeUndefined();
+      expect(sim.thumbnailsSet().map((t) => t.videoId)).toEqual([once.handle]);
+
+      sim.failNextThumbnails = 2;
+      const twice = await make({ coverRetryMs: 10 }).createUpload(withCover('cover', jpeg));
+      expect(twice.coverError).toContain('backendError');
+      expect(sim.thumbnailsSet()).toHaveLength(1);
+      expect(sim.stats().submissions).toBe(2);
+    });
+
+    it('a cover that is not an image is refused by YouTube (400 invalidImage), and the video stays', async () => {
+      const upload = await client.createUpload(withCover('not-a-cover', Buffer.from('<html>not found</html>')));
+      expect(upload.coverError).toContain('invalidImage');
+      expect(sim.thumbnailsSet()).toEqual([]);
+      expect(await client.getStatus(upload.handle)).not.toMatchObject({ state: 'failed' });
+    });
+  });
+
   it('maps Google error reasons', () => {
     expect(kindForGoogleError(['quotaExceeded'], 403)).toBe('quota_exhausted');
     expect(kindForGoogleError(['dailyLimitExceeded'], 403)).toBe('quota_exhausted');

@@ -116,7 +116,11 @@ describe('a 4-segment reel', () => {
     ]);
     const cover = await fetch(result.coverUrl!);
     expect(cover.headers.get('content-type')).toBe('image/jpeg');
-    expect((await cover.arrayBuffer()).byteLength).toBeGreaterThan(1_000);
+    const coverBytes = Buffer.from(await cover.arrayBuffer());
+    expect(coverBytes.byteLength).toBeGreaterThan(1_000);
+    // YouTube gets it too: set (thumbnails.set) on the video it published, byte for byte.
+    const youtube = result.posts.find((p: { platform: string }) => p.platform === 'youtube');
+    expect(h.sims.youtube.thumbnailsSet()).toEqual([{ videoId: youtube!.postId, bytes: coverBytes, contentType: 'image/jpeg' }]);
     // The operators' view lists the segments in order, then the assembly, and the cost.
     const status = await runCli(h, ['status', recommendation.id]);
     expect(status.code).toBe(0);
@@ -131,6 +135,8 @@ describe('a 4-segment reel', () => {
     const h = await reelHarness('independent');
     // The first submit is answered 500: that segment alone tries again, nothing was created the first time.
     h.sims.veo3.setFaults({ taskDurationMs: 1_500, failNext: 1 });
+    // A channel that may not set custom thumbnails (not verified): the reel is posted anyway, once.
+    h.sims.youtube.thumbnailsForbidden = true;
     const imageUrl = 'https://cdn.example.com/players/carlos-alvarez.png';
     const { recommendation, workflowId } = await h.service.enqueue(
       recommendationInput({ jobConfig: { platforms: ['youtube'], imageUrl } }),
@@ -152,6 +158,18 @@ describe('a 4-segment reel', () => {
     const segments = jobs.filter((j) => j.step.startsWith('generate:'));
     expect(segments.every((j) => j.status === 'completed')).toBe(true);
     expect(segments.map((j) => j.attempts).sort()).toEqual([1, 1, 1, 2]);
+
+    expect(jobs.find((j) => j.step === 'publish:youtube')).toMatchObject({ status: 'completed', attempts: 1 });
+    expect(h.sims.youtube.stats().submissions).toBe(1);
+    expect(h.sims.youtube.thumbnailsSet()).toEqual([]);
+    const coverEvents = await h.db.database.pool.query<{ detail: { platform: string; reason: string } }>(
+      `SELECT e.detail FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+        WHERE j.recommendation_id = $1 AND e.event = 'cover_not_set'`,
+      [recommendation.id],
+    );
+    expect(coverEvents.rows).toEqual([
+      { detail: { platform: 'youtube', reason: expect.stringContaining('may not set custom thumbnails') } },
+    ]);
   });
 });
 

@@ -1,14 +1,22 @@
 /**
  * YouTube Shorts through the resumable videos.insert protocol. The video is
  * fetched from videoUrl and PUT to the session URI; interruptions are resumed
- * from what the session says it stored. The video id is the handle.
+ * from what the session says it stored. The video id is the handle. A reel's
+ * cover frame is then set with thumbnails.set, best effort (see setCover).
  */
 import { DEFAULT_ACCOUNT, notReady, postGone, ProviderError, quotaExhausted, type ProviderErrorKind } from '../errors';
 import { HttpClient, kindForStatus, parseJson, statusError, tryJson, type HttpResponse } from '../http';
 import { nextMidnight, PACIFIC } from '../calendar';
 import { sleep } from '../../shared/sleep';
 import type { PostMetrics, Publisher, PublishRequest, UploadStatus } from '../types';
-import { googleErrorSchema, videoListSchema, videoResourceSchema, videoStatisticsListSchema, type InsertBody } from './schemas';
+import {
+  googleErrorSchema,
+  thumbnailSetSchema,
+  videoListSchema,
+  videoResourceSchema,
+  videoStatisticsListSchema,
+  type InsertBody,
+} from './schemas';
 
 const PROVIDER = 'youtube';
 
@@ -30,11 +38,24 @@ export interface YouTubeClientOptions {
   account?: string;
   /** Clock for the quota reset (tests). */
   now?: () => number;
+  /** Largest cover thumbnails.set takes; a bigger one is not sent. Default 2 MB (Google's stated limit). */
+  coverMaxBytes?: number;
+  /** Wait before the one retry of a cover refused for a transient reason or a rate limit. Default 1 000 ms. */
+  coverRetryMs?: number;
+}
+
+/** The upload's handle, and why the cover frame is not set when it is not (the video is up either way). */
+export interface YouTubeUpload {
+  handle: string;
+  coverError?: string;
 }
 
 // Rounds in a row without new bytes stored before giving up on the session (the caller's retry opens a new one).
 const MAX_STALLED_ROUNDS = 4;
 const RESUME_BACKOFF_MS = 250;
+const COVER_MAX_BYTES = 2 * 1024 * 1024;
+// A Retry-After longer than this is not waited for: the cover is reported as not set instead.
+const COVER_RETRY_CAP_MS = 5_000;
 
 export class YouTubeClient implements Publisher {
   readonly provider = PROVIDER;
@@ -43,6 +64,7 @@ export class YouTubeClient implements Publisher {
   /** No credentials: the video host must never see the YouTube token. */
   private readonly media: HttpClient;
   private readonly transferTimeoutMs: number;
+  private readonly coverRetryMs: number;
 
   constructor(private readonly options: YouTubeClientOptions) {
     const auth = { bearerToken: options.accessToken, describeError: googleErrorDescriber(PROVIDER, options.account, options.now) };
@@ -50,6 +72,7 @@ export class YouTubeClient implements Publisher {
     this.upload = new HttpClient({ provider: PROVIDER, baseUrl: options.uploadBaseUrl, timeoutMs: options.timeoutMs, ...auth });
     this.media = new HttpClient({ provider: PROVIDER, baseUrl: options.apiBaseUrl, timeoutMs: options.timeoutMs });
     this.transferTimeoutMs = options.transferTimeoutMs ?? 600_000;
+    this.coverRetryMs = options.coverRetryMs ?? 1_000;
   }
 
   /**
@@ -57,11 +80,60 @@ export class YouTubeClient implements Publisher {
    * always names a real video. There is no idempotency key: a retry after a
    * failure here opens a new session. A lost final response is recovered
    * inside this call by querying the session, so that case does not duplicate.
+   * For the same reason nothing after the transfer throws: the cover is best effort.
    */
-  async createUpload(request: PublishRequest): Promise<{ handle: string }> {
+  async createUpload(request: PublishRequest): Promise<YouTubeUpload> {
     const video = await this.download(request.videoUrl);
     const sessionUri = await this.openSession(request, video);
-    return { handle: await this.transfer(sessionUri, video) };
+    const handle = await this.transfer(sessionUri, video);
+    if (!request.coverUrl) return { handle };
+    const coverError = await this.setCover(handle, request.coverUrl);
+    return coverError ? { handle, coverError } : { handle };
+  }
+
+  /**
+   * `POST {upload}/thumbnails/set?videoId=…` with the image as the body (50 units). One try, and one more after
+   * coverRetryMs when the refusal is transient or a rate limit; anything else is returned as the reason, never
+   * thrown. A 403 forbidden is what a channel that may not set custom thumbnails gets (not phone-verified).
+   */
+  private async setCover(videoId: string, coverUrl: string): Promise<string | undefined> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const image = await this.downloadCover(coverUrl);
+        await this.upload.json(
+          {
+            method: 'POST',
+            path: '/thumbnails/set',
+            query: { videoId },
+            body: image.bytes,
+            headers: { 'Content-Type': image.type },
+            timeoutMs: this.transferTimeoutMs,
+          },
+          thumbnailSetSchema,
+        );
+        return undefined;
+      } catch (err) {
+        const wait = err instanceof ProviderError && retryableCover(err) ? (err.details.retryAfterMs ?? this.coverRetryMs) : undefined;
+        if (attempt > 1 || wait === undefined || wait > COVER_RETRY_CAP_MS) return coverFailure(videoId, err);
+        await sleep(wait);
+      }
+    }
+  }
+
+  private async downloadCover(coverUrl: string): Promise<{ bytes: Uint8Array; type: string }> {
+    const res = await this.media.send({ method: 'GET', path: coverUrl });
+    if (res.status < 200 || res.status >= 300) throw statusError(PROVIDER, res, `cover download failed: HTTP ${res.status}`);
+    if (res.bytes.length === 0) throw new ProviderError(PROVIDER, 'permanent', 'cover download returned an empty file');
+    const max = this.options.coverMaxBytes ?? COVER_MAX_BYTES;
+    if (res.bytes.length > max) {
+      throw new ProviderError(PROVIDER, 'permanent', `the cover is ${res.bytes.length} bytes; thumbnails.set takes at most ${max}`, {
+        code: 'mediaBodyTooLarge',
+      });
+    }
+    // The host's type when it is one YouTube takes, else what the bytes say; YouTube judges anything else.
+    const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type === 'image/jpeg' || type === 'image/png') return { bytes: res.bytes, type };
+    return { bytes: res.bytes, type: isPng(res.bytes) ? 'image/png' : 'image/jpeg' };
   }
 
   async getStatus(handle: string): Promise<UploadStatus> {
@@ -227,6 +299,24 @@ export class YouTubeClient implements Publisher {
     return this.upload.send({ method: 'PUT', path: sessionUri, body: '', headers: { 'Content-Range': `bytes */${total}` } });
   }
 }
+
+// A malformed 2xx is not retried: the cover was most likely set.
+const retryableCover = (err: ProviderError) => err.kind === 'transient' || err.kind === 'rate_limited';
+
+function coverFailure(videoId: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = err instanceof ProviderError ? err.details.code : undefined;
+  if (code === 'forbidden') {
+    return (
+      `cover not set on video ${videoId}: this channel may not set custom thumbnails ` +
+      `(expected until the channel is verified; the video is up with a frame YouTube picks): ${message}`
+    );
+  }
+  return `cover not set on video ${videoId} (the video is up with a frame YouTube picks): ${message}`;
+}
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
+const isPng = (bytes: Uint8Array) => PNG_MAGIC.every((b, i) => bytes[i] === b);
 
 /** `Range: bytes=0-N` means N+1 bytes are stored; no header means none. */
 function storedUntil(range: string | null): number {

@@ -47,6 +47,12 @@ export const videoListSchema = z.object({
   ),
 });
 
+/** thumbnails.set's answer: the sizes YouTube made of the image (items[0].default/medium/high/…). */
+export const thumbnailSetSchema = z.object({
+  kind: z.literal('youtube#thumbnailSetResponse').optional(),
+  items: z.array(z.record(z.string(), z.object({ url: z.string() }).passthrough())).optional(),
+});
+
 export const googleErrorSchema = z.object({
   error: z.object({
     code: z.number().int().optional(),
