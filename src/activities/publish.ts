@@ -23,7 +23,7 @@ export interface PublishInput {
   videoUrl: string;
   title: string;
   caption: string;
-  /** A reel's cover frame (Instagram's cover_url). */
+  /** A reel's cover frame (Instagram's cover_url, YouTube's thumbnails.set). */
   coverUrl?: string;
 }
 

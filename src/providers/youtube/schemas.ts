@@ -49,7 +49,7 @@ export const videoListSchema = z.object({
 
 /** thumbnails.set's answer: the sizes YouTube made of the image (items[0].default/medium/high/…). */
 export const thumbnailSetSchema = z.object({
-  kind: z.literal('youtube#thumbnailSetResponse').optional(),
+  kind: z.string().optional(),
   items: z.array(z.record(z.string(), z.object({ url: z.string() }).passthrough())).optional(),
 });
 
