@@ -4,6 +4,7 @@
  * upload handle recorded before polling, and never publishes a handle twice.
  */
 import type { PublishPlatform } from '../config/providers';
+import { createVideoStore, type VideoStore } from '../archive/store';
 import { ProviderError, quotaExhausted } from '../providers/errors';
 import { QUOTA_RECHECK_MS, reportJobQuota } from '../gate/quotas';
 import type { ActivityDeps } from './deps';
@@ -25,6 +26,11 @@ export interface PublishInput {
   caption: string;
   /** A reel's cover frame (Instagram's cover_url, YouTube's thumbnails.set). */
   coverUrl?: string;
+  /**
+   * Our copy (video_assets.storage_key): the platform gets a URL signed now, when the post is made (a post may wait
+   * days for its slot or an approval), instead of videoUrl. YouTube's upload reads the bytes through the same URL.
+   */
+  archiveKey?: string;
 }
 
 export interface PublishedPost {
@@ -33,7 +39,7 @@ export interface PublishedPost {
   url?: string;
 }
 
-export function createPublishActivities(deps: ActivityDeps) {
+export function createPublishActivities(deps: ActivityDeps, store: VideoStore = createVideoStore(deps.env)) {
   return {
     async publishVideo(input: PublishInput): Promise<PublishedPost> {
       return runProviderJob(deps, input.jobId, input.platform, async (ctx) => {
@@ -46,7 +52,7 @@ export function createPublishActivities(deps: ActivityDeps) {
             Object.assign(
               made,
               await publisher.createUpload({
-                videoUrl: input.videoUrl,
+                videoUrl: input.archiveKey ? await store.signedUrl(input.archiveKey, deps.env.REELFLOW_SIGNED_URL_SECONDS) : input.videoUrl,
                 caption: input.caption,
                 title: input.title,
                 ...(input.coverUrl ? { coverUrl: input.coverUrl } : {}),

@@ -2,6 +2,7 @@
  * What the API's hooks and route files share: the server's options, what a
  * handler records about its call, and the small helpers every route uses.
  */
+import type { ArchiveServing } from '../media/store';
 import type { Env } from '../config/env';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
@@ -52,6 +53,8 @@ export interface ApiServerOptions {
   trustedProxyHops?: number;
   /** REELFLOW_MEDIA_DIR: the finished reels served at /media/ (absent: /media/ answers 404). */
   mediaDir?: string;
+  /** The fs store's archive and signing key: signed URLs to our copies served at /media/archive/ (absent: 404). */
+  archive?: ArchiveServing;
 }
 
 /** What a handler adds to its request for the audit row and the log line. */

@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     rateLimits: { authFailures: apiEnv.API_AUTH_FAILURE_LIMIT, hookCalls: apiEnv.API_HOOK_RATE_LIMIT, windowMs: apiEnv.API_RATE_WINDOW_MS },
     trustedProxyHops: apiEnv.API_TRUSTED_PROXY_HOPS,
     mediaDir: env.REELFLOW_MEDIA_DIR,
+    ...(env.REELFLOW_STORAGE === 'fs' ? { archive: { dir: env.REELFLOW_ARCHIVE_DIR, signingKey: env.REELFLOW_MEDIA_SIGNING_KEY } } : {}),
   });
   const address = await app.listen({ port: apiEnv.API_PORT, host: apiEnv.API_HOST });
   log.info({ address, dashboard: `${address}/automation-calendar` }, 'API listening');

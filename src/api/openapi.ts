@@ -261,6 +261,24 @@ export const openApiDocument = {
   paths: {
     '/health': { get: { summary: 'Liveness', security: [], responses: { '200': answer('Up') } } },
     '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    '/media/archive/videos/{file}': {
+      get: {
+        summary: 'Our archived copy of a video (REELFLOW_STORAGE=fs), to a signed, expiring URL only: what the platforms pull',
+        security: [],
+        parameters: [
+          { name: 'file', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}\\.mp4$' } },
+          { name: 'expires', in: 'query', required: true, schema: { type: 'integer' } },
+          { name: 'signature', in: 'query', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+        ],
+        responses: {
+          '200': { description: 'The video' },
+          '206': { description: 'A byte range of it' },
+          '401': { description: 'No signature' },
+          '403': { description: 'A wrong or expired signature' },
+          '404': { description: 'No such video' },
+        },
+      },
+    },
     '/media/{id}/{file}': {
       get: {
         summary: 'A finished reel (final.mp4) or its cover (cover.jpg), by recommendation id: what the platforms download; byte ranges',
@@ -394,6 +412,14 @@ export const openApiDocument = {
         },
       ]),
     ),
+    '/api/recommendations/{id}/republish': {
+      post: operatorOp('Post the archived video again without a new render: on `platform`, or (no body) where its posts failed', {
+        parameters: [idParam],
+        body: { type: 'object', additionalProperties: false, properties: { platform: { type: 'string', enum: [...PUBLISH_PLATFORMS] } } },
+        success: '202',
+        extra: { ...notFound, '409': error('Not published yet, or a republish of it is running') },
+      }),
+    },
     '/api/recommendations/{id}/priority': {
       post: operatorOp('Change the priority of the recommendation and its open jobs', {
         parameters: [idParam],

@@ -60,7 +60,7 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   registerPublicRoutes(app);
   registerDashboardRoutes(app, ctx);
   registerKieHookRoutes(app, ctx, throttle.hookConfig);
-  registerMediaRoutes(app, opts.mediaDir);
+  registerMediaRoutes(app, opts.mediaDir, opts.archive);
   registerMetricsRoutes(app, ctx);
   registerWhoamiRoutes(app, ctx);
   registerWorkerRoutes(app, ctx);

@@ -23,6 +23,8 @@ function cliAuditAction(command: string, args: readonly string[]): string | unde
       return 'recommendation.cancel';
     case 'reprioritise':
       return 'recommendation.reprioritise';
+    case 'republish':
+      return 'recommendation.republish';
     case 'approve':
     case 'reject':
       return `recommendation.${command}.request`;
@@ -69,7 +71,7 @@ export async function auditCliCommand(db: Db, command: string, args: readonly st
     actor: cliActor(),
     action,
     target:
-      command === 'cancel' || command === 'reprioritise' || command === 'token:revoke'
+      command === 'cancel' || command === 'reprioritise' || command === 'republish' || command === 'token:revoke'
         ? (args[0] ?? null)
         : command === 'token' && args[0] === 'revoke'
           ? (args[1] ?? null)

@@ -68,6 +68,7 @@ export const COMMAND_FLAGS: Record<string, readonly FlagName[]> = {
   status: [],
   cancel: ['reason'],
   reprioritise: [],
+  republish: ['platform'],
   approve: ['note', 'stage'],
   reject: ['note', 'stage'],
   capacity: ['workflow'],

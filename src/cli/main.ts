@@ -10,6 +10,8 @@
  *   reelflow cancel <id> [--reason text]
  *   reelflow reprioritise <id> <P0|P1|P2|P3>
  *   reelflow approve|reject <id> [--note text] [--stage render|publish]   decide what waits for approval
+ *   reelflow republish <id> [--platform instagram|tiktok|youtube]   post the archived video again, no new render
+ *                    (without --platform: the platforms whose posts failed)
  *   reelflow capacity [provider] [--workflow]   slots, lines, and each quota and budget: used/limit, reset, parked
  *                    (--workflow: the slot numbers through the capacity workflow's update)
  *   reelflow workers                             live workers per task queue (Temporal's pollers); exit 1 if a queue has none
@@ -33,6 +35,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadEnv } from '../config/env';
+import { PUBLISH_PLATFORMS } from '../config/providers';
 import { connectDatabase } from '../db/client';
 import { createRecommendationService, type RecommendationService } from '../services/recommendations';
 import { connectTemporal } from '../temporal/client';
@@ -97,9 +100,12 @@ async function run(argv: string[]): Promise<number> {
     const extra = (Object.keys(v) as Array<keyof Values>).find((k) => k !== 'recommendation' && k !== 'json' && v[k] !== undefined);
     if (extra) throw new BadInputError(`enqueue --recommendation starts an existing recommendation as it is; --${extra} would be ignored`);
   }
-  const needId = ['status', 'cancel', 'reprioritise', 'approve', 'reject'].includes(command);
+  const needId = ['status', 'cancel', 'reprioritise', 'approve', 'reject', 'republish'].includes(command);
   if (needId && !args[0]) throw new BadInputError(`${command} needs an id (recommendation, job or workflow id)`);
   if (command === 'reprioritise' && !args[1]) throw new BadInputError('reprioritise needs a priority: P0, P1, P2 or P3');
+  if (command === 'republish' && v.platform !== undefined && !(PUBLISH_PLATFORMS as readonly string[]).includes(v.platform)) {
+    throw new BadInputError(`--platform must be one of ${PUBLISH_PLATFORMS.join(', ')} (got ${JSON.stringify(v.platform)})`);
+  }
   const input = command === 'enqueue' && !v.recommendation ? enqueueInput(v) : undefined;
   if (command === 'list' && v.provider && !v.jobs) throw new BadInputError('list: --provider filters jobs; add --jobs');
   const listFlags = { status: v.status, priority: v.priority, limit: v.limit, ...(v.jobs ? { provider: v.provider } : {}) };
@@ -234,6 +240,13 @@ async function run(argv: string[]): Promise<number> {
         });
         out(state, () =>
           console.log(`${command === 'approve' ? 'approved' : 'rejected'}: ${state.recommendationId} is now ${state.phase}`),
+        );
+        break;
+      }
+      case 'republish': {
+        const started = await service.republish(args[0]!, { by: cliActor(), ...(v.platform ? { platform: v.platform } : {}) });
+        out(started, () =>
+          console.log(`republishing ${started.recommendationId} on ${started.platforms.join(', ')}: workflow ${started.workflowId}`),
         );
         break;
       }

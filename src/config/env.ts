@@ -101,6 +101,9 @@ const PLACEHOLDER_KEY = 'sim-key';
 const PLACEHOLDER_TOKEN = 'sim-token';
 const PLACEHOLDER_INSTAGRAM_USER_ID = '17841400000000000';
 
+/** The fs store's signing key for local runs (demo, tests); refused with a non-local REELFLOW_MEDIA_BASE_URL. */
+export const DEV_SIGNING_KEY = 'reelflow-local-media-signing-key-not-for-production';
+
 /** A guessable secret is no secret: 32 characters of hex are 128 bits. */
 const KIE_CALLBACK_SECRET_MIN = 32;
 /** Fastify's default maxParamLength: a longer path parameter makes the route not match at all. */
@@ -299,6 +302,34 @@ export const envSchema = z.object({
   REELFLOW_LOGO_PATH: z.string().min(1).default('assets/logo.png'),
   /** Font (a fontconfig family name) of subtitles and data cards. */
   REELFLOW_REEL_FONT: z.string().min(1).default('DejaVu Sans'),
+
+  /** Where paid videos are kept (src/archive/store.ts): fs (REELFLOW_ARCHIVE_DIR, the default) or s3 (any S3-compatible store). */
+  REELFLOW_STORAGE: z.enum(['fs', 's3']).default('fs'),
+  /** The fs store's directory (and, for both stores, where a download in progress is staged: .partial/). */
+  REELFLOW_ARCHIVE_DIR: z.string().min(1).default('.data/archive'),
+  /**
+   * HMAC key of the fs store's signed URLs (served at REELFLOW_MEDIA_BASE_URL/archive/), shared by the workers that sign
+   * and the API that checks. The default is for local runs only: a non-local REELFLOW_MEDIA_BASE_URL refuses it.
+   */
+  REELFLOW_MEDIA_SIGNING_KEY: z
+    .string()
+    .min(32, 'must be at least 32 random characters (e.g. `openssl rand -hex 32`)')
+    .default(DEV_SIGNING_KEY),
+  /** How long a signed URL to our copy stays valid: long enough for a platform to fetch it (TikTok pulls minutes later). */
+  REELFLOW_SIGNED_URL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3_600),
+  /** S3: the endpoint of a non-AWS store (MinIO, R2, s3rver), e.g. http://127.0.0.1:9000. Unset: AWS. */
+  REELFLOW_S3_ENDPOINT: url.optional(),
+  /** S3: the bucket (required with REELFLOW_STORAGE=s3). */
+  REELFLOW_S3_BUCKET: z.string().min(3).max(63).optional(),
+  REELFLOW_S3_REGION: z.string().min(1).default('us-east-1'),
+  /** S3 credentials; unset: the AWS SDK's own chain (instance role, AWS_* variables, profile). */
+  REELFLOW_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  REELFLOW_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** S3: bucket in the path (http://host/bucket/key), as MinIO and s3rver need. Default false (virtual-hosted). */
+  REELFLOW_S3_FORCE_PATH_STYLE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -315,7 +346,11 @@ export function parseEnv<S extends z.ZodTypeAny>(schema: S, source: NodeJS.Proce
 
 /** What every process (workers, CLI, API, demo) reads. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  return parseEnv(envSchema, source);
+  const env = parseEnv(envSchema, source);
+  if (env.REELFLOW_STORAGE === 's3' && !env.REELFLOW_S3_BUCKET) {
+    throw new ConfigError('environment variable REELFLOW_S3_BUCKET is required when REELFLOW_STORAGE=s3');
+  }
+  return env;
 }
 
 type EnvKey = keyof z.input<typeof envSchema> & keyof Env;
@@ -372,6 +407,11 @@ export function providerCredentialProblems(env: Env): string[] {
         problems.push(`${secret} is required when ${first.key} points at ${env[first.key]} (a non-local host)`);
       }
     }
+  }
+  // Anyone can read the default key in this repository: signed URLs to our videos would be anyone's to make.
+  const mediaHost = new URL(env.REELFLOW_MEDIA_BASE_URL).hostname;
+  if (env.REELFLOW_MEDIA_SIGNING_KEY === DEV_SIGNING_KEY && !isLocalHost(mediaHost)) {
+    problems.push(`REELFLOW_MEDIA_SIGNING_KEY must be set when REELFLOW_MEDIA_BASE_URL is not local (${mediaHost})`);
   }
   return problems;
 }

@@ -319,6 +319,8 @@
           { class: 'alert', 'data-testid': 'partial-alert', 'data-recommendation-id': r.id },
           `⚠ Partly published: ${r.priority} ${r.title} · ${r.error || 'some platforms failed'} `,
           r.workflowId ? workflowLink(r.workflowId) : '',
+          ' ',
+          republishButton(r),
         ),
       ),
       ...stuck.map((j) =>
@@ -330,6 +332,22 @@
         ),
       ),
     );
+  }
+
+  // Posts the archived video again where it failed: no new render (POST /api/recommendations/:id/republish).
+  function republishButton(r) {
+    const button = h('button', { type: 'button', 'data-testid': 'republish-button', text: 'Retry failed platforms' });
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        const started = await api('POST', `/api/recommendations/${encodeURIComponent(r.id)}/republish`, {});
+        toast(`Republishing ${r.title} on ${started.platforms.join(', ')}`);
+      } catch (err) {
+        toast(`Republish failed: ${err.message}`, true);
+        button.disabled = false;
+      }
+    });
+    return button;
   }
 
   // workers: per task queue from Temporal; null when Temporal did not answer, undefined when this server cannot ask.

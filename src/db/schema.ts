@@ -494,3 +494,37 @@ export const postMetrics = pgTable(
   ],
 );
 export type PostMetricsRow = typeof postMetrics.$inferSelect;
+
+/**
+ * Our copy of each paid video (issue 15, "keep the video"): the clip VEO3 rendered, or a reel's final cut, streamed
+ * into our storage (REELFLOW_STORAGE: a directory, or an S3-compatible bucket) before anything is published. One per
+ * recommendation: publishing and `reelflow republish` read this copy, never KIE's result URL again.
+ */
+export const videoAssets = pgTable(
+  'video_assets',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    recommendationId: uuid('recommendation_id')
+      .notNull()
+      .references(() => competitiveRecommendations.id, { onDelete: 'cascade' }),
+    /** fs or s3: where storage_key lives. */
+    storage: text('storage').notNull(),
+    storageKey: text('storage_key').notNull(),
+    sha256: text('sha256').notNull(),
+    bytes: bigint('bytes', { mode: 'number' }).notNull(),
+    contentType: text('content_type').notNull(),
+    /** ffprobe's figure for the stored file. */
+    durationSeconds: real('duration_seconds').notNull(),
+    /** The KIE task(s) paid for it: one render, or a reel's segments in order. */
+    kieTaskIds: text('kie_task_ids').array().notNull(),
+    /** Where it was downloaded from (KIE's result URL, or the assembled reel on our media server). */
+    sourceUrl: text('source_url').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('video_assets_recommendation_key').on(t.recommendationId),
+    check('video_assets_storage_check', sql`${t.storage} IN ('fs','s3')`),
+    check('video_assets_bytes_check', sql`${t.bytes} > 0`),
+  ],
+);
+export type VideoAsset = typeof videoAssets.$inferSelect;

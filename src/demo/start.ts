@@ -11,7 +11,7 @@ import path from 'node:path';
 import { inspect, parseArgs } from 'node:util';
 import pino from 'pino';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { DEFAULT_SIMULATOR_PORTS, loadEnv } from '../config/env';
+import { DEFAULT_SIMULATOR_PORTS, DEV_SIGNING_KEY, loadEnv } from '../config/env';
 import { startTemporalServer } from '../dev/temporal-server';
 import { startSimulators } from '../simulators/index';
 import { createRecommendationService } from '../services/recommendations';
@@ -90,12 +90,18 @@ async function main() {
   // Finished reels, served as the API's /media/ serves them; on a fixed port, so a reel assembled before a Ctrl-C
   // is published from the same URL after it.
   const mediaDir = path.join(dataDir, 'media');
-  const media = await startMediaServer({ mediaDir, port: DEMO_MEDIA_PORT });
+  // Our copies of the paid videos (the fs store), served to signed URLs by the same media server.
+  const archive = {
+    dir: process.env.REELFLOW_ARCHIVE_DIR ?? path.join(dataDir, 'archive'),
+    signingKey: process.env.REELFLOW_MEDIA_SIGNING_KEY ?? DEV_SIGNING_KEY,
+  };
+  const media = await startMediaServer({ mediaDir, archive, port: DEMO_MEDIA_PORT });
   // Simulators unless the operator pointed a provider elsewhere.
   const env = loadEnv({
     ...sims.env,
     REELFLOW_MEDIA_DIR: mediaDir,
     REELFLOW_MEDIA_BASE_URL: media.url,
+    REELFLOW_ARCHIVE_DIR: archive.dir,
     // Two-segment reels cut with the fastest preset: a dozen of them on a laptop's cores in a few minutes.
     REELFLOW_REEL_SECONDS: '16',
     REELFLOW_ASSEMBLY_PRESET: 'ultrafast',

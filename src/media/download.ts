@@ -88,7 +88,7 @@ function guardedLookup(allowPrivate: PrivateHostPolicy): net.LookupFunction {
   };
 }
 
-function checkUrl(raw: string, allowPrivate: PrivateHostPolicy, what = 'mediaUrl'): URL {
+export function checkUrl(raw: string, allowPrivate: PrivateHostPolicy, what = 'mediaUrl'): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -130,13 +130,14 @@ export async function assertPublicPage(raw: string, allowPrivate: PrivateHostPol
     );
 }
 
-function request(url: URL, opts: DownloadOptions): Promise<http.IncomingMessage> {
+/** One GET with the private-address guard (`headers`: e.g. a Range); the caller reads or drains the answer. */
+export function request(url: URL, opts: DownloadOptions, headers: Record<string, string> = {}): Promise<http.IncomingMessage> {
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = lib.get(url, {
       lookup: guardedLookup(opts.allowPrivateHosts ?? false),
       timeout: opts.timeoutMs ?? 30_000,
-      headers: { 'user-agent': 'reelflow-audio-fetch/1', accept: '*/*' },
+      headers: { 'user-agent': 'reelflow-audio-fetch/1', accept: '*/*', ...headers },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     req.on('response', resolve);

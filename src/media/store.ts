@@ -3,13 +3,16 @@
  * download the video from its URL, YouTube's upload reads it the same way. The
  * API mounts it at /media/ (public: the platforms send no credentials; the
  * names are recommendation ids); the demo and the tests run it on its own port.
- * Only the files a reel publishes are served, never the directory. No Temporal here.
+ * Only the files a reel publishes are served, never the directory. Our archived copies (REELFLOW_STORAGE=fs) are
+ * served under /media/archive/ to signed, unexpired URLs only (src/archive/signing.ts): 401 without a signature,
+ * 403 for a wrong or expired one. No Temporal here.
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { ARCHIVE_KEY, ARCHIVE_ROUTE, checkArchiveSignature } from '../archive/signing';
 
 const SERVED = /^\/?([A-Za-z0-9_-]{1,100})\/(final\.mp4|cover\.jpg)$/;
 const TYPES: Record<string, string> = { '.mp4': 'video/mp4', '.jpg': 'image/jpeg' };
@@ -20,16 +23,44 @@ export interface MediaReply {
   body?: Readable | string;
 }
 
-/** The answer to GET <mediaBase>/<rel>, with byte ranges (CDN fetchers and players resume with them). */
-export async function mediaReply(mediaDir: string, rel: string, range?: string): Promise<MediaReply> {
+/** The fs store's archive (REELFLOW_ARCHIVE_DIR) and the key its URLs are signed with. */
+export interface ArchiveServing {
+  dir: string;
+  signingKey: string;
+}
+
+const plain = (status: number, body: string): MediaReply => ({ status, headers: { 'Content-Type': 'text/plain' }, body });
+
+/** Which file GET <mediaBase>/<rel>?<query> may read, or the refusal. */
+function servedFile(mediaDir: string, rel: string, archive: ArchiveServing | undefined, query: URLSearchParams): string | MediaReply {
+  const prefix = `${ARCHIVE_ROUTE}/`;
+  if (archive && rel.startsWith(prefix)) {
+    const key = rel.slice(prefix.length);
+    if (!ARCHIVE_KEY.test(key)) return plain(404, 'not found');
+    const check = checkArchiveSignature(key, query, archive.signingKey);
+    if (check === 'missing') return plain(401, 'a signed URL is required');
+    if (check !== 'ok') return plain(403, check === 'expired' ? 'this URL has expired' : 'invalid signature');
+    return path.join(archive.dir, key);
+  }
   const m = SERVED.exec(rel);
-  if (!m) return { status: 404, headers: { 'Content-Type': 'text/plain' }, body: 'not found' };
-  const file = path.join(mediaDir, m[1]!, m[2]!);
+  return m ? path.join(mediaDir, m[1]!, m[2]!) : plain(404, 'not found');
+}
+
+/** The answer to GET <mediaBase>/<rel>, with byte ranges (CDN fetchers and players resume with them). */
+export async function mediaReply(
+  mediaDir: string,
+  rel: string,
+  range?: string,
+  archive?: ArchiveServing,
+  query: URLSearchParams = new URLSearchParams(),
+): Promise<MediaReply> {
+  const file = servedFile(mediaDir, rel, archive, query);
+  if (typeof file !== 'string') return file;
   let size: number;
   try {
     size = (await fs.stat(file)).size;
   } catch {
-    return { status: 404, headers: { 'Content-Type': 'text/plain' }, body: 'not found' };
+    return plain(404, 'not found');
   }
   const headers = { 'Content-Type': TYPES[path.extname(file)]!, 'Accept-Ranges': 'bytes' };
   const r = /^bytes=(\d*)-(\d*)$/.exec(range ?? '');
@@ -53,7 +84,12 @@ export interface MediaServer {
 }
 
 /** REELFLOW_MEDIA_DIR on its own port (demo, tests, bench): GET /media/<id>/final.mp4 as the API answers it. */
-export async function startMediaServer(opts: { mediaDir: string; host?: string; port?: number }): Promise<MediaServer> {
+export async function startMediaServer(opts: {
+  mediaDir: string;
+  archive?: ArchiveServing;
+  host?: string;
+  port?: number;
+}): Promise<MediaServer> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -61,7 +97,7 @@ export async function startMediaServer(opts: { mediaDir: string; host?: string; 
       return;
     }
     const rel = url.pathname.startsWith('/media/') ? url.pathname.slice('/media/'.length) : '';
-    mediaReply(opts.mediaDir, rel, req.headers.range)
+    mediaReply(opts.mediaDir, rel, req.headers.range, opts.archive, url.searchParams)
       .then((reply) => {
         res.writeHead(reply.status, reply.headers);
         if (req.method === 'HEAD' || reply.body === undefined) res.end();

@@ -2,7 +2,8 @@
  * After publishing: each post's metrics series (the post-metrics workflow started once per post), the readings it
  * records in post_metrics, and the reads of them the CLI, API and dashboard share.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { startWorkflowOnce } from '../temporal/client';
 import type pg from 'pg';
 import { PUBLISH_PLATFORMS, type PublishPlatform } from '../config/providers';
 import type { PostMetrics } from '../providers/types';
@@ -54,18 +55,14 @@ export async function startPostMetricsWorkflows(pool: pg.Pool, ctx: StartMetrics
       readsSeconds: [...ctx.readsSeconds],
     };
     const workflowId = postMetricsWorkflowId(input.platform, postId);
-    try {
-      await ctx.client.workflow.start(POST_METRICS_WORKFLOW, {
-        taskQueue: ctx.taskQueue,
-        workflowId,
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        ...postMetricsWorkflowMetadata({ ...input, title: row.title }),
-      });
-      started.push(workflowId);
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
+    const fresh = await startWorkflowOnce(ctx.client, POST_METRICS_WORKFLOW, {
+      taskQueue: ctx.taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      ...postMetricsWorkflowMetadata({ ...input, title: row.title }),
+    });
+    if (fresh) started.push(workflowId);
   }
   return started;
 }

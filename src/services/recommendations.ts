@@ -14,6 +14,7 @@ import { parseRecommendationWorkflowId } from '../shared/workflow-ids';
 import { parseInput, uuidSchema } from '../validation';
 import { createRecommendationCommands } from './recommendation-commands';
 import { createRecommendationReads } from './recommendation-reads';
+import { createRepublishCommands } from './republish';
 
 export type { EnqueueResult } from './recommendation-commands';
 
@@ -45,6 +46,7 @@ export function createRecommendationService(deps: ServiceDeps) {
     resolve,
     ...createRecommendationCommands(deps, resolve),
     ...createRecommendationReads(deps, resolve),
+    ...createRepublishCommands(deps, resolve),
   };
 }
 

@@ -77,3 +77,19 @@ export const POST_METRICS_WORKFLOW = 'postMetricsWorkflow';
 export function postMetricsWorkflowId(platform: string, postId: string): string {
   return `post-metrics-${platform}-${postId}`;
 }
+
+export const REPUBLISH_WORKFLOW = 'republishWorkflow';
+const REPUBLISH_WORKFLOW_ID_PREFIX = 'republish-';
+
+/**
+ * A recommendation's n-th republish (`reelflow republish`): `republish-<uuid>-<n>`. Its publish jobs are keyed by
+ * this id, so each republish posts anew; started with a reuse policy that refuses the id while that run is open.
+ */
+export function republishWorkflowId(recommendationId: string, n: number): string {
+  return `${REPUBLISH_WORKFLOW_ID_PREFIX}${recommendationId}-${n}`;
+}
+
+/** The LIKE pattern of every republish workflow id of a recommendation. */
+export function republishWorkflowIdPattern(recommendationId: string): string {
+  return `${REPUBLISH_WORKFLOW_ID_PREFIX}${recommendationId}-%`;
+}

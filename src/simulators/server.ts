@@ -10,6 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { sleep } from '../shared/sleep';
 
@@ -32,6 +33,11 @@ export interface SimFaults {
   failTasks: boolean;
   /** How long an async task / upload stays processing. */
   taskDurationMs: number;
+  /**
+   * Delay between handling an API request and sending its answer: the work is done (a paid task created) while
+   * the answer is still on its way, so a client killed meanwhile never learns the outcome.
+   */
+  answerDelayMs: number;
 }
 
 export interface SimStats {
@@ -67,6 +73,7 @@ const faultsPatch = z
     neverFinish: z.boolean(),
     failTasks: z.boolean(),
     taskDurationMs: z.number().min(0),
+    answerDelayMs: z.number().min(0),
   })
   .partial()
   .strict();
@@ -110,6 +117,8 @@ export interface SimReply {
   /** Objects are sent as JSON, Buffers and strings as given. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** Sent instead of body, as it comes (a slow CDN); headers must carry its Content-Length. */
+  stream?: Readable;
 }
 
 export type SimErrorKind = 'unauthorized' | 'rate_limited' | 'server_error' | 'unavailable' | 'invalid' | 'not_found';
@@ -247,8 +256,11 @@ export abstract class SimulatorServer {
     return /^Bearer\s+\S+/i.test(req.header('authorization') ?? '');
   }
 
-  /** The file behind mediaUrl(name). Default: a small stand-in for an MP4 (enough for uploads that never decode it). */
-  protected mediaFile(name: string): SimReply | Promise<SimReply> {
+  /**
+   * The file behind mediaUrl(name) (`req`: its request, for a Range). Default: a small stand-in for an MP4
+   * (enough for uploads that never decode it).
+   */
+  protected mediaFile(name: string, _req?: SimRequest): SimReply | Promise<SimReply> {
     return mediaReply(name);
   }
 
@@ -490,6 +502,7 @@ export abstract class SimulatorServer {
       neverFinish: false,
       failTasks: false,
       taskDurationMs: this.defaultTaskDurationMs,
+      answerDelayMs: 0,
     };
   }
 
@@ -524,7 +537,7 @@ export abstract class SimulatorServer {
 
     if (url.pathname.startsWith('/__sim/')) return this.send(res, this.control(simReq));
     const media = method === 'GET' ? /^\/videos\/([^/]+)\.mp4$/.exec(url.pathname) : null;
-    if (media) return this.send(res, await this.mediaFile(decodeURIComponent(media[1] ?? 'video')));
+    if (media) return this.send(res, await this.mediaFile(decodeURIComponent(media[1] ?? 'video'), simReq));
 
     this.counters.requests += 1;
     const f = this.currentFaults;
@@ -547,7 +560,9 @@ export abstract class SimulatorServer {
       if (!match || (route.when && !route.when(simReq))) continue;
       simReq.params = match.slice(1).map((p) => decodeURIComponent(p ?? ''));
       try {
-        return this.send(res, await route.handler(simReq));
+        const reply = await route.handler(simReq);
+        if (f.answerDelayMs > 0) await sleep(f.answerDelayMs);
+        return this.send(res, reply);
       } catch (err) {
         if (err instanceof SimHttpError) return this.send(res, this.errorFor(err));
         return this.send(res, this.errorFor(new SimHttpError('server_error', `simulator error: ${String(err)}`)));
@@ -626,6 +641,14 @@ export abstract class SimulatorServer {
     if (res.destroyed || res.writableEnded) return;
     if (reply.status === 429) this.counters.rateLimited += 1;
     const headers: Record<string, string> = { ...reply.headers };
+    if (reply.stream) {
+      res.writeHead(reply.status, headers);
+      // A client that goes away mid-file (a killed worker) just ends the stream.
+      reply.stream.on('error', () => res.destroy());
+      res.on('close', () => reply.stream!.destroy());
+      reply.stream.pipe(res);
+      return;
+    }
     let payload: Buffer | string | undefined;
     if (reply.body === undefined) {
       payload = undefined;

@@ -45,6 +45,8 @@ interface Publish {
   publishId: string;
   postId: string;
   task: SimTask;
+  /** source_info.video_url: what TikTok would pull (absent in state files from before it was kept). */
+  videoUrl?: string;
 }
 
 const TIKTOK_CODES: Record<SimErrorKind, string> = {
@@ -148,6 +150,11 @@ export class TikTokSimulator extends SimulatorServer {
     return { status: STATUS_OF[kind], body: { data: {}, error: { code, message: text, log_id: this.logId() } } };
   }
 
+  /** The URL each direct post was to pull its video from, in order (a test checks it is our signed copy). */
+  pulledUrls(): string[] {
+    return [...this.publishes.values()].flatMap((p) => (p.videoUrl ? [p.videoUrl] : []));
+  }
+
   private init(req: SimRequest): SimReply {
     const parsed = initRequestSchema.safeParse(req.json());
     if (!parsed.success) {
@@ -170,6 +177,7 @@ export class TikTokSimulator extends SimulatorServer {
       publishId,
       postId: `7${String(randomInt(0, 1e9)).padStart(9, '0')}${String(randomInt(0, 1e9)).padStart(9, '0')}`,
       task: this.startTask(),
+      videoUrl: parsed.data.source_info.video_url,
     };
     this.publishes.set(publishId, publish);
     // The post goes public when processing ends: its age counts from then.

@@ -5,6 +5,7 @@
  * extend continues a finished task: its video is the chain so far plus a new clip.
  */
 import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import {
   SimHttpError,
@@ -60,6 +61,10 @@ export class Veo3Simulator extends SimulatorServer {
   corruptNextVideos = 0;
   /** Extend submissions among `submissions` (paid like a generate). */
   extends = 0;
+  /** Result videos sent slowly, this many bytes a second (0: at once): a download a test can kill midway. */
+  downloadBytesPerSecond = 0;
+  /** Result video requests: whole, and the first byte of each ranged one (a resumed download). */
+  downloads: { whole: number; rangeStarts: number[] } = { whole: 0, rangeStarts: [] };
   private readonly clips: ClipMaker;
 
   /** KIE's credit balance (kie-credits.ts): GET /api/v1/chat/credit, a generate spends its model's cost. */
@@ -79,6 +84,8 @@ export class Veo3Simulator extends SimulatorServer {
     this.tasks = new Map();
     this.corruptNextVideos = 0;
     this.extends = 0;
+    this.downloadBytesPerSecond = 0;
+    this.downloads = { whole: 0, rangeStarts: [] };
     Object.assign(this.callbacks, { sent: 0, delivered: 0, rejected: 0, failed: 0 });
   }
 
@@ -178,7 +185,7 @@ export class Veo3Simulator extends SimulatorServer {
   }
 
   /** A finished task's video, made on first request; anything else is the CDN's 404. */
-  protected override async mediaFile(name: string): Promise<SimReply> {
+  protected override async mediaFile(name: string, req?: SimRequest): Promise<SimReply> {
     const entry = this.tasks.get(name);
     if (!entry || entry.task.state() !== 'succeeded') return { status: 404, body: 'not found' };
     if (this.corruptNextVideos > 0) {
@@ -188,7 +195,29 @@ export class Veo3Simulator extends SimulatorServer {
     const [width, height] = entry.aspectRatio === '16:9' ? [1280, 720] : [720, 1280];
     const specs: ClipSpec[] = (entry.chain ?? [0]).map((tone) => ({ tone, width, height, seconds: VEO3_CLIP_SECONDS }));
     const file = await this.clips.chain(specs);
-    return { status: 200, headers: { 'Content-Type': 'video/mp4' }, body: await readFile(file) };
+    return this.sendVideo(await readFile(file), req?.header('range'));
+  }
+
+  /** A CDN's answer: byte ranges (206, as KIE's CDN answers them), at downloadBytesPerSecond when set. */
+  private sendVideo(bytes: Buffer, range: string | undefined): SimReply {
+    const m = /^bytes=(\d+)-(\d*)$/.exec(range ?? '');
+    const start = m ? Number(m[1]) : 0;
+    const end = m?.[2] ? Math.min(Number(m[2]), bytes.length - 1) : bytes.length - 1;
+    if (m && (start >= bytes.length || start > end)) {
+      return { status: 416, headers: { 'Content-Range': `bytes */${bytes.length}` }, body: '' };
+    }
+    if (m) this.downloads.rangeStarts.push(start);
+    else this.downloads.whole += 1;
+    const part = bytes.subarray(start, end + 1);
+    const headers: Record<string, string> = {
+      'Content-Type': 'video/mp4',
+      'Accept-Ranges': 'bytes',
+      'Content-Length': String(part.length),
+      ...(m ? { 'Content-Range': `bytes ${start}-${end}/${bytes.length}` } : {}),
+    };
+    const status = m ? 206 : 200;
+    if (this.downloadBytesPerSecond <= 0) return { status, headers, body: part };
+    return { status, headers, stream: Readable.from(trickle(part, this.downloadBytesPerSecond)) };
   }
 
   /** KIE's callback: one POST when the task ends (success or failure); nothing if it never does or the simulator is reset. */
@@ -251,6 +280,16 @@ export class Veo3Simulator extends SimulatorServer {
             }
           : null,
     });
+  }
+}
+
+/** `bytes` in 16 KiB pieces, paced to `perSecond`. */
+async function* trickle(bytes: Buffer, perSecond: number): AsyncGenerator<Buffer> {
+  const piece = 16_384;
+  for (let at = 0; at < bytes.length; at += piece) {
+    const chunk = bytes.subarray(at, at + piece);
+    yield chunk;
+    await sleep((chunk.length / perSecond) * 1000);
   }
 }
 

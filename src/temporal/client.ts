@@ -1,5 +1,5 @@
 /** Connecting to Temporal with an error that says what to do when it is down. */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
 import { TemporalUnavailableError } from '../shared/errors';
 
 export async function connectTemporal(address: string, namespace: string): Promise<Client> {
@@ -11,5 +11,19 @@ export async function connectTemporal(address: string, namespace: string): Promi
     throw new TemporalUnavailableError(
       `cannot reach the Temporal server at ${address} (${(err as Error).message.split('\n')[0]}); start it with \`npm run temporal\``,
     );
+  }
+}
+
+/**
+ * Starts a workflow under its id; false when the id is taken (a run of it is open, or closed where the reuse
+ * policy refuses it): the callers' "once" (a post's metrics series, a republish).
+ */
+export async function startWorkflowOnce(client: Client, workflowType: string, options: WorkflowStartOptions): Promise<boolean> {
+  try {
+    await client.workflow.start(workflowType, options);
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+    throw err;
   }
 }

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { providerTaskQueue, QUEUE_NAMES, type QueueName } from '../config/providers';
+import { createArchiveActivities } from '../activities/archive';
 import { createAssemblyActivities } from '../activities/assembly';
 import { createAudioFetchActivities } from '../activities/audio-fetch';
 import { createApiFootballActivities, createPlayerSyncActivities } from '../activities/api-football';
@@ -21,6 +22,7 @@ import { createNotificationActivities } from '../notifications/activities';
 import { createPublishActivities } from '../activities/publish';
 import { createApprovalActivities } from '../activities/approval';
 import { createQueueSyncActivities } from '../activities/queue-sync';
+import { createRepublishActivities } from '../activities/republish';
 import { createVeo3Activities } from '../activities/veo3';
 import type { ActivityDeps } from '../activities/deps';
 import type { Env } from '../config/env';
@@ -49,6 +51,7 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
     case 'base':
       return {
         ...createQueueSyncActivities(deps),
+        ...createRepublishActivities(deps),
         ...createApprovalActivities(deps),
         ...createCapacityActivities(deps),
         ...createCompetitorBaseActivities(deps),
@@ -74,7 +77,8 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
     case 'api_football':
       return createApiFootballActivities(deps);
     case 'assembly':
-      return createAssemblyActivities(deps);
+      // Archiving (the paid video into our storage) runs beside assembly: our own workers, next to the media directory.
+      return { ...createAssemblyActivities(deps), ...createArchiveActivities(deps) };
   }
 }
 

@@ -9,3 +9,4 @@ export { playerSyncWorkflow } from './player-sync';
 export { competitorDiscoveryWorkflow } from './competitor-discovery';
 export { competitorViewsWorkflow } from './competitor-views';
 export { postMetricsWorkflow } from './post-metrics';
+export { republishWorkflow } from './republish';

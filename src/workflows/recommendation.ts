@@ -14,27 +14,30 @@
  * function only orchestrates (no I/O, no clocks but the SDK's).
  */
 import * as wf from '@temporalio/workflow';
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, TimeoutType } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { isPriority, PRIORITIES } from '../config/priorities';
 import { providerActivityOptions } from '../shared/activity-options';
 import {
-  MAX_WORKER_LOSSES,
   PROVIDER_LIMITS,
   PUBLISH_JOB_TYPE,
+  providerTaskQueue,
   type JobType,
   type Provider,
   type PublishPlatform,
 } from '../config/providers';
 import { ASSEMBLE_STEP, reelSeed, segmentStep, type ReelSettings } from '../config/reel';
 import type { createApprovalActivities } from '../activities/approval';
+import type { ArchivedVideo, createArchiveActivities } from '../activities/archive';
 import type { createAssemblyActivities } from '../activities/assembly';
 import type { createOpenAiActivities } from '../activities/openai';
 import type { createPublishActivities, PublishedPost } from '../activities/publish';
 import type { createQueueSyncActivities, RecommendationPlan } from '../activities/queue-sync';
 import type { createVeo3Activities, GeneratedVideo, RenderedSegment } from '../activities/veo3';
 import type { VideoBrief } from '../content/brief';
+import { postCaption } from '../content/caption';
 import { notificationEventKey, notificationText } from '../notifications/notify';
 import { notifyFromWorkflow } from './notification';
+import { failureType, rootMessage, surviveWorkerLoss } from './provider-steps';
 import {
   approvalUpdate,
   cancelSignal,
@@ -74,6 +77,21 @@ type Veo3 = ReturnType<typeof createVeo3Activities>;
 type Publish = ReturnType<typeof createPublishActivities>;
 type Approvals = ReturnType<typeof createApprovalActivities>;
 type Assembly = ReturnType<typeof createAssemblyActivities>;
+type Archive = ReturnType<typeof createArchiveActivities>;
+
+/**
+ * The archive download runs on the assembly queue with its own retries: a failed or corrupt download is fetched
+ * again from the source (5 attempts, backing off to a minute), never rendered again; a dead worker is noticed by
+ * its heartbeat and the next attempt continues the staged bytes by range.
+ */
+function archiveActivities(baseTaskQueue: string) {
+  return wf.proxyActivities<Archive>({
+    taskQueue: providerTaskQueue(baseTaskQueue, 'assembly'),
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '10 seconds',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+  });
+}
 
 const WAIT_BUDGET_WITHOUT_DEADLINE_MS = 7 * 24 * 3_600_000;
 
@@ -372,7 +390,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       }),
     );
 
-    const caption = plan.jobConfig.caption ?? `${brief.caption}\n\n${brief.hashtags.join(' ')}`.trim();
+    const caption = postCaption(plan.jobConfig.caption, brief);
     /** What an editor sees at an approval step: the brief's words, and the video once there is one. */
     const reviewOf = (stage: ApprovalStage, videoUrl: string | null, on: PublishPlatform[]): ApprovalReview => ({
       stage,
@@ -392,7 +410,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       if (verdict === 'reject') return reject('render', platforms);
       if (deadlinePassed(plan)) return expire();
     }
-    let video: GeneratedVideo & { coverUrl?: string; segments?: RenderedSegment[] };
+    let video: GeneratedVideo & { coverUrl?: string; segments?: RenderedSegment[]; expect?: { sha256: string; bytes: number } };
     if (reel) {
       video = await makeReel(reel, videoJob.id);
     } else {
@@ -412,6 +430,18 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       );
     }
     state.videoUrl = video.videoUrl;
+    // Keep what we paid for before any post: publishing reads our copy (histories from before it publish KIE's URL).
+    let archived: ArchivedVideo | null = null;
+    if (wf.patched('archive-before-publish')) {
+      archived = await surviveWorkerLoss(() =>
+        archiveActivities(info.taskQueue).archiveVideo({
+          recommendationId,
+          videoUrl: video.videoUrl,
+          kieTaskIds: video.segments ? video.segments.map((s) => s.taskId) : [video.taskId],
+          ...(video.expect ? { expect: video.expect } : {}),
+        }),
+      );
+    }
 
     // Several platforms publish at once: no one provider or job type describes the workflow now.
     if (showsWaiting) setPhase('publishing', null, null);
@@ -425,6 +455,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
               jobId: publishJobs.get(platform)!,
               platform,
               videoUrl: video.videoUrl,
+              ...(archived ? { archiveKey: archived.storageKey } : {}),
               title: brief.title,
               caption,
               // A reel's cover frame, where the platform takes one (clips: the platform picks a frame).
@@ -548,7 +579,14 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
           })),
         }),
       );
-      return { taskId: rendered.at(-1)!.taskId, videoUrl: cut.videoUrl, coverUrl: cut.coverUrl, segments: rendered };
+      return {
+        taskId: rendered.at(-1)!.taskId,
+        videoUrl: cut.videoUrl,
+        coverUrl: cut.coverUrl,
+        segments: rendered,
+        // The archived copy must be the cut assembly checked, byte for byte.
+        expect: { sha256: cut.sha256, bytes: cut.bytes },
+      };
     }
   }
 
@@ -572,25 +610,6 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   }
 }
 
-/**
- * Runs a provider activity again (same job, resuming its task) when its last attempts were lost
- * with their workers (heartbeat timeout: killed or frozen; WorkerShutdown: a deploy).
- */
-async function surviveWorkerLoss<R>(run: () => Promise<R>): Promise<R> {
-  for (let lost = 0; ;) {
-    try {
-      return await run();
-    } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      const shutdown = failureType(err) === FAILURE_TYPES.workerShutdown;
-      const died = err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.HEARTBEAT;
-      if (!shutdown && !(died && lost < MAX_WORKER_LOSSES)) throw err;
-      if (died) lost++;
-      wf.log.warn('provider activity lost its workers; running it again', { lost, shutdown });
-    }
-  }
-}
-
 /** A script as an editor reads it at the approval step: one block per segment. */
 function scriptForReview(segments: VideoBrief['segments']): string {
   return segments
@@ -598,19 +617,4 @@ function scriptForReview(segments: VideoBrief['segments']): string {
       (s, i) => `${i + 1}. ${s.visualPrompt}\n   «${s.spokenLine}»${s.onScreenText.length ? `\n   [${s.onScreenText.join(' · ')}]` : ''}`,
     )
     .join('\n');
-}
-
-function failureType(err: unknown): string | undefined {
-  let e: unknown = err;
-  while (e) {
-    if (e instanceof ApplicationFailure && e.type) return e.type;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-function rootMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof ActivityFailure && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
 }

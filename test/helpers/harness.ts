@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { loadEnv, type Env } from '../../src/config/env';
+import { DEV_SIGNING_KEY, loadEnv, type Env } from '../../src/config/env';
 import { createLogger } from '../../src/logger';
 import { startSimulators } from '../../src/simulators/index';
 import { startMediaServer } from '../../src/media/store';
@@ -91,7 +91,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   let sims = await startSimulators(simOptions);
   // Finished reels: written by the assembly worker, served to the publishers as production's /media/ would.
   const mediaDir = path.join(os.tmpdir(), `reelflow-media-${taskQueue}`);
-  const media = await startMediaServer({ mediaDir });
+  // Our copies of the paid videos (the fs store unless a test sets REELFLOW_STORAGE=s3), served to signed URLs.
+  const archiveDir = path.join(os.tmpdir(), `reelflow-archive-${taskQueue}`);
+  const media = await startMediaServer({ mediaDir, archive: { dir: archiveDir, signingKey: DEV_SIGNING_KEY } });
   const envVars: Record<string, string> = {
     ...sims.env,
     TEMPORAL_ADDRESS: address,
@@ -104,6 +106,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     REELFLOW_REEL_MODE: 'clip',
     REELFLOW_MEDIA_DIR: mediaDir,
     REELFLOW_MEDIA_BASE_URL: media.url,
+    REELFLOW_ARCHIVE_DIR: archiveDir,
     REELFLOW_ASSEMBLY_PRESET: 'ultrafast',
     ...opts.env,
   };
@@ -163,6 +166,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await db.drop();
       await fs.rm(path.join(os.tmpdir(), `reelflow-audio-${taskQueue}`), { recursive: true, force: true });
       await fs.rm(mediaDir, { recursive: true, force: true });
+      await fs.rm(archiveDir, { recursive: true, force: true });
     },
   };
 }

@@ -109,11 +109,17 @@ describe('a 4-segment reel', () => {
     expect(total).toBe(4 * h.env.KIE_CREDITS_PER_VIDEO);
 
     await expectPublishableReel(h, recommendation.id, result.videoUrl!, 32);
-    // Instagram gets the cut and its cover frame, a JPEG the media server serves.
+    // Instagram gets our archived copy of the cut (a signed URL, byte for byte the cut) and its cover frame.
     expect(result.coverUrl).toBe(`${h.env.REELFLOW_MEDIA_BASE_URL}/${recommendation.id}/cover.jpg`);
     expect(h.sims.instagram.createdContainers()).toEqual([
-      expect.objectContaining({ videoUrl: result.videoUrl, coverUrl: result.coverUrl }),
+      expect.objectContaining({
+        videoUrl: expect.stringMatching(`^${h.env.REELFLOW_MEDIA_BASE_URL}/archive/videos/${recommendation.id}\\.mp4\\?expires=`),
+        coverUrl: result.coverUrl,
+      }),
     ]);
+    const archived = await fetch(h.sims.instagram.createdContainers()[0]!.videoUrl);
+    const cut = await fs.readFile(path.join(h.env.REELFLOW_MEDIA_DIR, recommendation.id, 'final.mp4'));
+    expect(Buffer.from(await archived.arrayBuffer()).equals(cut)).toBe(true);
     const cover = await fetch(result.coverUrl!);
     expect(cover.headers.get('content-type')).toBe('image/jpeg');
     const coverBytes = Buffer.from(await cover.arrayBuffer());

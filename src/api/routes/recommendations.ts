@@ -1,6 +1,7 @@
 /** Recommendations: list, status, enqueue, start, approve, reject, cancel, reprioritise. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { PUBLISH_PLATFORMS } from '../../config/providers';
 import { recommendationWorkflowId } from '../../shared/workflow-ids';
 import { listRecommendationsQuerySchema, parseInput } from '../../validation';
 import { ok, operator, read, type RouteContext } from '../context';
@@ -11,6 +12,14 @@ const decisionBody = z
   .object({
     note: z.string().trim().min(1, 'must not be empty').max(2_000).optional(),
     stage: z.enum(['render', 'publish'], { errorMap: () => ({ message: 'must be one of render, publish' }) }).optional(),
+  })
+  .strict()
+  .default({});
+
+// An empty POST retries the platforms whose posts failed.
+const republishBody = z
+  .object({
+    platform: z.enum(PUBLISH_PLATFORMS, { errorMap: () => ({ message: `must be one of ${PUBLISH_PLATFORMS.join(', ')}` }) }).optional(),
   })
   .strict()
   .default({});
@@ -59,6 +68,15 @@ export function registerRecommendationRoutes(app: FastifyInstance, ctx: RouteCon
       return ok(state);
     });
   }
+
+  // The archived video posted again, no new render: on one platform, or (no body) on those whose posts failed.
+  app.post('/api/recommendations/:id/republish', operator('recommendation.republish'), async (req, reply) => {
+    const { id } = idParams.parse(req.params);
+    const body = parseInput(republishBody, req.body, 'body');
+    const started = await service.republish(id, { by: req.principal!.name, ...body });
+    req.call = { target: started.recommendationId, workflowId: started.workflowId, detail: { platforms: started.platforms } };
+    return reply.status(202).send(ok({ ...started, links: { temporal: ctx.workflowUrl(started.workflowId) } }));
+  });
 
   registerWorkflowActions(app, ctx, 'recommendation');
 }

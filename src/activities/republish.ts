@@ -1,0 +1,128 @@
+/**
+ * The database side of `reelflow republish` (base task queue): plan the posts of an archived video again (new
+ * publish jobs under the republish workflow's id, so each goes through the gate like the first publish), then
+ * record the recommendation's status they lead to and start the metrics series of the new posts. Nothing here
+ * renders or downloads: the posts read our copy (video_assets).
+ */
+import { Context } from '@temporalio/activity';
+import type { Priority } from '../config/priorities';
+import { PUBLISH_JOB_TYPE, type PublishPlatform } from '../config/providers';
+import { postCaption } from '../content/caption';
+import { BadInputError } from '../shared/errors';
+import { recommendationWorkflowId } from '../shared/workflow-ids';
+import { readPublishState } from '../services/publish-state';
+import { startPostMetricsWorkflows } from '../services/post-metrics';
+import type { ActivityDeps } from './deps';
+import { classifyFailure } from './failures';
+import { createQueueSyncActivities } from './queue-sync';
+
+export interface RepublishPlan {
+  title: string;
+  caption: string;
+  priority: Priority;
+  /** Our copy's storage key: each post gets a freshly signed URL to it. */
+  archiveKey: string;
+  /** Where the copy came from (KIE's result URL or our reel): the fallback a publisher never needs. */
+  sourceUrl: string;
+  coverUrl?: string;
+  jobs: Array<{ platform: PublishPlatform; jobId: string }>;
+}
+
+export interface PlanRepublishInput {
+  recommendationId: string;
+  platforms: PublishPlatform[];
+  /** The republish workflow's: its publish jobs are keyed by it. */
+  workflowId: string;
+  runId: string;
+}
+
+export function createRepublishActivities(deps: ActivityDeps) {
+  const { pool } = deps.database;
+  const queue = createQueueSyncActivities(deps);
+
+  const resultOf = async (recommendationId: string, step: string) => {
+    const { rows } = await pool.query<{ result: Record<string, unknown> | null }>(
+      `SELECT result FROM automation_queue WHERE workflow_id = $1 AND step = $2 AND status = 'completed'`,
+      [recommendationWorkflowId(recommendationId), step],
+    );
+    return rows[0]?.result ?? null;
+  };
+
+  async function plan(input: PlanRepublishInput) {
+    const { recommendationId } = input;
+    const { rows: assets } = await pool.query<{ storage_key: string; source_url: string }>(
+      'SELECT storage_key, source_url FROM video_assets WHERE recommendation_id = $1',
+      [recommendationId],
+    );
+    if (!assets[0]) throw new BadInputError(`recommendation ${recommendationId} has no archived video to republish`);
+    const { rows: recs } = await pool.query<{ title: string; priority: Priority; job_config: { caption?: string } }>(
+      'SELECT title, priority, job_config FROM competitive_recommendations WHERE id = $1',
+      [recommendationId],
+    );
+    const rec = recs[0]!;
+    // The brief the first publish used (the analyze job's result): the same title and caption again.
+    const brief = (await resultOf(recommendationId, 'analyze')) as { title?: string; caption?: string; hashtags?: string[] } | null;
+    const cut = await resultOf(recommendationId, 'assemble');
+    const rows = await queue.enqueuePlan(
+      input.platforms.map((platform) => ({
+        workflowId: input.workflowId,
+        runId: input.runId,
+        recommendationId,
+        step: `publish:${platform}`,
+        jobType: PUBLISH_JOB_TYPE[platform],
+        priority: rec.priority,
+        jobConfig: rec.job_config as Record<string, unknown>,
+        scheduleAfter: null,
+        deadline: null,
+      })),
+    );
+    return {
+      title: brief?.title ?? rec.title,
+      caption: postCaption(rec.job_config.caption, { caption: brief?.caption ?? rec.title, hashtags: brief?.hashtags ?? [] }),
+      priority: rec.priority,
+      archiveKey: assets[0].storage_key,
+      sourceUrl: assets[0].source_url,
+      ...(typeof cut?.coverUrl === 'string' ? { coverUrl: cut.coverUrl } : {}),
+      jobs: input.platforms.map((platform, i) => ({ platform, jobId: rows[i]!.id })),
+    } satisfies RepublishPlan;
+  }
+
+  return {
+    async planRepublish(input: PlanRepublishInput): Promise<RepublishPlan> {
+      try {
+        return await plan(input);
+      } catch (err) {
+        throw classifyFailure(err).failure;
+      }
+    },
+
+    /**
+     * The recommendation's status over every post it has now (published everywhere, or partially_published with
+     * each platform still missing), then the metrics series of the new posts (REJECT_DUPLICATE: none twice).
+     */
+    async recordRepublished(input: { recommendationId: string }): Promise<'published' | 'partially_published' | 'failed'> {
+      const state = await readPublishState(pool, input.recommendationId);
+      const status = state.failed.length === 0 ? 'published' : state.published.length ? 'partially_published' : 'failed';
+      const error = state.failed.length ? `not published on ${state.failed.map((f) => `${f.platform} (${f.error})`).join('; ')}` : null;
+      await pool.query(
+        `UPDATE competitive_recommendations
+            SET status = $2, error = $3, published_at = coalesce(published_at, CASE WHEN $2 <> 'failed' THEN now() END),
+                updated_at = now()
+          WHERE id = $1`,
+        [input.recommendationId, status, error],
+      );
+      const activity = Context.current();
+      await startPostMetricsWorkflows(
+        pool,
+        { client: activity.client, taskQueue: activity.info.taskQueue, readsSeconds: deps.env.REELFLOW_METRICS_READS },
+        input.recommendationId,
+      );
+      return status;
+    },
+
+    /** A republish that ends early (cancelled, failed) closes the jobs it planned, so none waits in a line forever. */
+    async closeRepublishJobs(input: { workflowId: string; reason: string }): Promise<void> {
+      await pool.query('SELECT count(*) FROM cancel_workflow_jobs($1, $2)', [input.workflowId, input.reason]);
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * republishWorkflow: an archived video posted again, without a new render (`reelflow republish`, the API, the
+ * dashboard). The recommendation's own workflow has closed by then, so this is a workflow of its own
+ * (`republish-<id>-<n>`): its publish jobs go through the gate like the first publish's and read our copy
+ * (video_assets) through a freshly signed URL; the status they lead to and the new posts' metrics series are
+ * recorded like the first publish's.
+ *
+ *   plan (new publish jobs) -> publish on each platform, in parallel -> record the status, start post metrics
+ */
+import * as wf from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/common';
+import { PROVIDER_LIMITS, type PublishPlatform } from '../config/providers';
+import type { createPublishActivities, PublishedPost } from '../activities/publish';
+import type { createRepublishActivities } from '../activities/republish';
+import { providerActivityOptions } from '../shared/activity-options';
+import { SEARCH_ATTRIBUTES } from '../shared/messages';
+import { rootMessage, surviveWorkerLoss } from './provider-steps';
+
+export interface RepublishInput {
+  recommendationId: string;
+  platforms: PublishPlatform[];
+  /** Who asked (CLI user, API token, dashboard): in the workflow's input for the history. */
+  requestedBy: string;
+}
+
+export interface RepublishOutcome {
+  status: 'published' | 'partially_published' | 'failed';
+  posts: PublishedPost[];
+  failedPlatforms: Array<{ platform: PublishPlatform; error: string }>;
+}
+
+type Republish = ReturnType<typeof createRepublishActivities>;
+type Publish = ReturnType<typeof createPublishActivities>;
+
+/** A post may wait for its platform's slot (and quota) as long as a P3 waits: a week. */
+const PUBLISH_WAIT_BUDGET_MS = 7 * 24 * 3_600_000;
+
+const db = wf.proxyActivities<Republish>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['BadInput'] },
+});
+
+export async function republishWorkflow(input: RepublishInput): Promise<RepublishOutcome> {
+  const info = wf.workflowInfo();
+  const { recommendationId } = input;
+  wf.upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.recommendationId, value: recommendationId },
+    { key: SEARCH_ATTRIBUTES.phase, value: 'publishing' },
+  ]);
+  try {
+    const plan = await db.planRepublish({ recommendationId, platforms: input.platforms, workflowId: info.workflowId, runId: info.runId });
+    const results = await Promise.allSettled(
+      plan.jobs.map(({ platform, jobId }) =>
+        surviveWorkerLoss(() =>
+          wf
+            .proxyActivities<Publish>(
+              providerActivityOptions({
+                provider: platform,
+                baseTaskQueue: info.taskQueue,
+                estimateSeconds: PROVIDER_LIMITS[platform].estimatedDurationSeconds,
+                waitBudgetMs: PUBLISH_WAIT_BUDGET_MS,
+                priority: plan.priority,
+              }),
+            )
+            .publishVideo({
+              jobId,
+              platform,
+              videoUrl: plan.sourceUrl,
+              archiveKey: plan.archiveKey,
+              title: plan.title,
+              caption: plan.caption,
+              ...(plan.coverUrl ? { coverUrl: plan.coverUrl } : {}),
+            }),
+        ),
+      ),
+    );
+    const posts: PublishedPost[] = [];
+    const failedPlatforms: RepublishOutcome['failedPlatforms'] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') posts.push(r.value);
+      else if (wf.isCancellation(r.reason)) throw r.reason;
+      else failedPlatforms.push({ platform: plan.jobs[i]!.platform, error: rootMessage(r.reason) });
+    });
+    const status = await db.recordRepublished({ recommendationId });
+    wf.upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: status }]);
+    return { status, posts, failedPlatforms };
+  } catch (err) {
+    await wf.CancellationScope.nonCancellable(() =>
+      db.closeRepublishJobs({ workflowId: info.workflowId, reason: `republish ended: ${rootMessage(err)}` }),
+    );
+    if (wf.isCancellation(err)) throw err;
+    throw ApplicationFailure.nonRetryable(`republish of ${recommendationId} failed: ${rootMessage(err)}`);
+  }
+}

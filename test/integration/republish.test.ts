@@ -1,0 +1,144 @@
+/**
+ * `reelflow republish` on the real Temporal server, PostgreSQL and the simulators: a partial publish retried on
+ * its failed platforms only, and a published video posted again on one platform, both from our archived copy
+ * (no VEO3 submission, no download from KIE), recorded like the first publish (jobs, status, post metrics).
+ * Bad input exits 2 with one line naming the field and starts nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import type { RepublishOutcome } from '../../src/workflows/republish';
+import { postMetricsWorkflowId } from '../../src/shared/workflow-ids';
+import { recommendationInput, runCli, startHarness, type Harness } from '../helpers/harness';
+import { startTestApi } from '../api/support';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+const q = async <T>(text: string, params: unknown[] = []) => (await h.db.database.pool.query(text, params)).rows as T[];
+const statusOf = async (id: string) =>
+  (await q<{ status: string; error: string | null }>(`SELECT status, error FROM competitive_recommendations WHERE id = $1`, [id]))[0]!;
+const republishJobs = async (id: string) =>
+  q<{ workflow_id: string; step: string; status: string; result: { postId?: string } | null }>(
+    `SELECT workflow_id, step, status, result FROM automation_queue WHERE recommendation_id = $1 AND workflow_id LIKE 'republish-%'
+      ORDER BY created_at`,
+    [id],
+  );
+
+/** A recommendation posted on Instagram and YouTube while TikTok refused the video: partially_published. */
+async function partialPublish(): Promise<string> {
+  h.sims.tiktok.setFaults({ failTasks: true });
+  const { recommendation, workflowId } = await h.service.enqueue(
+    recommendationInput({ jobConfig: { platforms: ['instagram', 'tiktok', 'youtube'] } }),
+  );
+  const result = await h.client.workflow.getHandle(workflowId).result();
+  h.sims.tiktok.setFaults({ failTasks: false });
+  expect(result.status).toBe('partially_published');
+  expect(result.failedPlatforms.map((f: { platform: string }) => f.platform)).toEqual(['tiktok']);
+  return recommendation.id;
+}
+
+/** Runs the CLI, then follows the workflow it started to its end. */
+async function republish(args: string[]): Promise<{ workflowId: string; outcome: RepublishOutcome }> {
+  const run = await runCli(h, ['republish', ...args, '--json']);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  const started = JSON.parse(run.stdout) as { workflowId: string };
+  return { workflowId: started.workflowId, outcome: await h.client.workflow.getHandle(started.workflowId).result() };
+}
+
+describe('reelflow republish', () => {
+  it('a partial publish: only the failed platform is posted again, from our copy, with no render', async () => {
+    const recId = await partialPublish();
+    const renders = h.sims.veo3.stats().submissions;
+    const kieDownloads = { ...h.sims.veo3.downloads };
+    const tiktokPosts = h.sims.tiktok.pulledUrls().length;
+
+    const { workflowId, outcome } = await republish([recId]);
+    expect(workflowId).toBe(`republish-${recId}-1`);
+    expect(outcome.status).toBe('published');
+    expect(outcome.posts.map((p) => p.platform)).toEqual(['tiktok']);
+    // No render bought, KIE not even downloaded from: the post pulled our signed copy.
+    expect(h.sims.veo3.stats().submissions).toBe(renders);
+    expect(h.sims.veo3.downloads).toEqual(kieDownloads);
+    const pulled = h.sims.tiktok.pulledUrls();
+    expect(pulled).toHaveLength(tiktokPosts + 1);
+    expect(pulled.at(-1)).toMatch(new RegExp(`/archive/videos/${recId}\\.mp4\\?expires=\\d+&signature=`));
+    expect((await fetch(pulled.at(-1)!)).status).toBe(200);
+    // Recorded like the first publish: its job through the gate, the recommendation's status, the post's metrics series.
+    const jobs = await republishJobs(recId);
+    expect(jobs.map((j) => [j.workflow_id, j.step, j.status])).toEqual([[workflowId, 'publish:tiktok', 'completed']]);
+    expect(await statusOf(recId)).toEqual({ status: 'published', error: null });
+    const metrics = await h.client.workflow.getHandle(postMetricsWorkflowId('tiktok', jobs[0]!.result!.postId!)).describe();
+    expect(metrics.status.name).toBe('RUNNING');
+    await h.client.workflow.getHandle(postMetricsWorkflowId('tiktok', jobs[0]!.result!.postId!)).terminate('test over');
+
+    // Nothing failed any more: a bare republish has nothing to retry.
+    const again = await runCli(h, ['republish', recId]);
+    expect(again.code).toBe(2);
+    expect(again.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^reelflow: platform: nothing failed to retry/)]);
+
+    // Named platform: a new post there (a second republish), still no render.
+    const youtube = await republish([recId, '--platform', 'youtube']);
+    expect(youtube.workflowId).toBe(`republish-${recId}-2`);
+    expect(youtube.outcome.posts.map((p) => p.platform)).toEqual(['youtube']);
+    expect(h.sims.veo3.stats().submissions).toBe(renders);
+    expect((await republishJobs(recId)).map((j) => j.step)).toEqual(['publish:tiktok', 'publish:youtube']);
+  }, 120_000);
+
+  it('REST: operators only, audited; a partial publish retried from the API, bad input a 400 naming the field', async () => {
+    const recId = await partialPublish();
+    const renders = h.sims.veo3.stats().submissions;
+    const api = await startTestApi(h.db, { service: h.service });
+    const url = `/api/recommendations/${recId}/republish`;
+    expect((await api.call('read', { method: 'POST', url })).statusCode).toBe(403);
+    const bad = await api.call('operator', { method: 'POST', url, payload: { platform: 'myspace' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/^body: platform must be one of instagram, tiktok, youtube/);
+    const res = await api.call('operator', { method: 'POST', url });
+    expect(res.statusCode).toBe(202);
+    const started = res.json().data as { workflowId: string; platforms: string[] };
+    expect(started.platforms).toEqual(['tiktok']);
+    const outcome: RepublishOutcome = await h.client.workflow.getHandle(started.workflowId).result();
+    expect(outcome.status).toBe('published');
+    expect(h.sims.veo3.stats().submissions).toBe(renders);
+    const audit = await q<{ target: string; detail: { status: number } }>(
+      `SELECT target, detail FROM audit_log WHERE action = 'recommendation.republish' ORDER BY id`,
+    );
+    expect(audit.at(-1)).toMatchObject({ target: recId, detail: expect.objectContaining({ status: 202 }) });
+    await api.app.close();
+  }, 120_000);
+
+  it('bad input exits 2 with one line naming the field, and starts nothing', async () => {
+    const recId = await partialPublish();
+    const cases: Array<[string[], RegExp]> = [
+      [['republish'], /^reelflow: republish needs an id/],
+      [['republish', randomUUID()], /^reelflow: no recommendation or job with id /],
+      [['republish', 'not-a-uuid'], /^reelflow: id /],
+      [['republish', recId, '--platform', 'myspace'], /^reelflow: --platform must be one of instagram, tiktok, youtube \(got "myspace"\)$/],
+      [['republish', recId, '--platforms', 'tiktok'], /--platforms/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await runCli(h, args);
+      expect(run.code, args.join(' ')).toBe(2);
+      const lines = run.stderr.trim().split('\n');
+      expect(lines, args.join(' ')).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+    }
+    // No archived video (as for a recommendation published before archiving existed): refused, nothing started.
+    await q('DELETE FROM video_assets WHERE recommendation_id = $1', [recId]);
+    const noAsset = await runCli(h, ['republish', recId]);
+    expect(noAsset.code).toBe(2);
+    expect(noAsset.stderr.trim()).toBe(
+      `reelflow: recommendation ${recId} has no archived video (video_assets): nothing to republish without a new render`,
+    );
+    expect(await republishJobs(recId)).toEqual([]);
+    const started = await h.client.workflow.list({ query: `WorkflowId STARTS_WITH "republish-${recId}"` });
+    for await (const _ of started) throw new Error('a republish workflow was started');
+    expect((await statusOf(recId)).status).toBe('partially_published');
+  }, 120_000);
+});
