@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { markdownReport, textReport, type ReportColumn, type ScenarioReport } from './report';
 import type { Scenario } from './scenario';
 import { Cleanups, POLL_INTERVAL_MS, startBench, TEMPORAL_KINDS, type TemporalKind } from './setup';
+import { archive } from './scenarios/archive';
 import { discovery } from './scenarios/discovery';
 import { deploy, kill } from './scenarios/kill';
 import { metrics } from './scenarios/metrics';
@@ -35,7 +36,19 @@ import { sleep } from '../src/shared/sleep';
  * Run order. deploy starts a replacement worker; kill leaves one worker process, which is all discovery
  * needs (its 1,500 held analyses are terminated at its end, so it goes last).
  */
-const SCENARIOS: readonly Scenario[] = [throughput, overhead, utilisation, priority, quota, reel, metrics, deploy, kill, discovery];
+const SCENARIOS: readonly Scenario[] = [
+  throughput,
+  overhead,
+  utilisation,
+  priority,
+  quota,
+  reel,
+  metrics,
+  archive,
+  deploy,
+  kill,
+  discovery,
+];
 /** What differs between the servers: matching and persistence (throughput, priority) and the heartbeat timeout (kill). */
 const CLUSTER_SCENARIOS: readonly Scenario[] = [throughput, priority, kill];
 const RESULTS_FILE = path.join(__dirname, 'results.md');
