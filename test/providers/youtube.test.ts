@@ -1,3 +1,4 @@
+import net, { type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_READY } from '../../src/providers/errors';
 import { SIM_VIDEO_BYTES } from '../../src/simulators/server';
@@ -153,6 +154,21 @@ describe('YouTube client against its simulator', () => {
       expect(twice.coverError).toContain('backendError');
       expect(sim.thumbnailsSet()).toHaveLength(1);
       expect(sim.stats().submissions).toBe(2);
+    });
+
+    it('a cover host that never answers: the step ends at coverTimeoutMs, reported, the upload kept', async () => {
+      const silent = net.createServer(() => {});
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const started = Date.now();
+        const { port } = silent.address() as AddressInfo;
+        const upload = await make({ coverTimeoutMs: 300 }).createUpload({ ...short(), coverUrl: `http://127.0.0.1:${port}/cover.jpg` });
+        expect(upload.coverError).toContain('gave up after 300 ms (coverTimeoutMs)');
+        expect(Date.now() - started).toBeLessThan(1_500);
+        expect(sim.stats().submissions).toBe(1);
+      } finally {
+        silent.close();
+      }
     });
 
     it('a cover that is not an image is refused by YouTube (400 invalidImage), and the video stays', async () => {

@@ -42,6 +42,12 @@ export interface YouTubeClientOptions {
   coverMaxBytes?: number;
   /** Wait before the one retry of a cover refused for a transient reason or a rate limit. Default 1 000 ms. */
   coverRetryMs?: number;
+  /**
+   * The whole cover step (download, thumbnails.set, its retry) ends by then. It runs before the activity records the
+   * video id, so it must stay well inside the job's time limit: an attempt failed there would upload again.
+   * Default 30 000 ms.
+   */
+  coverTimeoutMs?: number;
 }
 
 /** The upload's handle, and why the cover frame is not set when it is not (the video is up either way). */
@@ -97,9 +103,11 @@ export class YouTubeClient implements Publisher {
    * thrown. A 403 forbidden is what a channel that may not set custom thumbnails gets (not phone-verified).
    */
   private async setCover(videoId: string, coverUrl: string): Promise<string | undefined> {
+    const timeoutMs = this.options.coverTimeoutMs ?? 30_000;
+    const signal = AbortSignal.timeout(timeoutMs);
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const image = await this.downloadCover(coverUrl);
+        const image = await this.downloadCover(coverUrl, signal);
         await this.upload.json(
           {
             method: 'POST',
@@ -107,12 +115,13 @@ export class YouTubeClient implements Publisher {
             query: { videoId },
             body: image.bytes,
             headers: { 'Content-Type': image.type },
-            timeoutMs: this.transferTimeoutMs,
+            signal,
           },
           thumbnailSetSchema,
         );
         return undefined;
       } catch (err) {
+        if (signal.aborted) return coverFailure(videoId, `the cover step gave up after ${timeoutMs} ms (coverTimeoutMs)`);
         const wait = err instanceof ProviderError && retryableCover(err) ? (err.details.retryAfterMs ?? this.coverRetryMs) : undefined;
         if (attempt > 1 || wait === undefined || wait > COVER_RETRY_CAP_MS) return coverFailure(videoId, err);
         await sleep(wait);
@@ -120,8 +129,8 @@ export class YouTubeClient implements Publisher {
     }
   }
 
-  private async downloadCover(coverUrl: string): Promise<{ bytes: Uint8Array; type: string }> {
-    const res = await this.media.send({ method: 'GET', path: coverUrl });
+  private async downloadCover(coverUrl: string, signal: AbortSignal): Promise<{ bytes: Uint8Array; type: string }> {
+    const res = await this.media.send({ method: 'GET', path: coverUrl, signal });
     if (res.status < 200 || res.status >= 300) throw statusError(PROVIDER, res, `cover download failed: HTTP ${res.status}`);
     if (res.bytes.length === 0) throw new ProviderError(PROVIDER, 'permanent', 'cover download returned an empty file');
     const max = this.options.coverMaxBytes ?? COVER_MAX_BYTES;
