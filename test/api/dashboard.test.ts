@@ -257,6 +257,32 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('retries the failed platforms of a partial publish from its alert: our archived copy posted, no render, audited', async () => {
+    h.sims.tiktok.setFaults({ failTasks: true });
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ jobConfig: { platforms: ['instagram', 'tiktok'] } }),
+    );
+    expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('partially_published');
+    h.sims.tiktok.setFaults({ failTasks: false });
+    const renders = h.sims.veo3.stats().submissions;
+    const alert = page.locator(`[data-testid="partial-alert"][data-recommendation-id="${recommendation.id}"]`);
+    await alert.waitFor({ state: 'visible', timeout: 10_000 });
+    await alert.locator('[data-testid="republish-button"]').click();
+    await page.locator('#toast', { hasText: 'on tiktok' }).waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await page.locator('#toast').textContent()).toBe(`Republishing ${recommendation.title} on tiktok`);
+    await waitUntil(
+      async () =>
+        (await h.db.database.pool.query(`SELECT status FROM competitive_recommendations WHERE id = $1`, [recommendation.id])).rows[0]
+          ?.status === 'published',
+      { what: 'published everywhere after the republish', timeoutMs: 60_000 },
+    );
+    await alert.waitFor({ state: 'detached', timeout: 10_000 });
+    expect(h.sims.veo3.stats().submissions).toBe(renders);
+    const audit = await h.db.database.pool.query(`SELECT target FROM audit_log WHERE action = 'recommendation.republish'`);
+    expect(audit.rows).toEqual([{ target: recommendation.id }]);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('hides the actions from a read-only token', async () => {
     await page.click('#logout');
     await page.locator('#login').waitFor({ state: 'visible' });
