@@ -26,6 +26,8 @@ export interface PublishInput {
   caption: string;
   /** A reel's cover frame (Instagram's cover_url, YouTube's thumbnails.set). */
   coverUrl?: string;
+  /** Where the cover frame is in the video (TikTok's video_cover_timestamp_ms). */
+  coverAtMs?: number;
   /**
    * Our copy (video_assets.storage_key): the platform gets a URL signed now, when the post is made (a post may wait
    * days for its slot or an approval), instead of videoUrl. YouTube's upload reads the bytes through the same URL.
@@ -56,6 +58,7 @@ export function createPublishActivities(deps: ActivityDeps, store: VideoStore = 
                 caption: input.caption,
                 title: input.title,
                 ...(input.coverUrl ? { coverUrl: input.coverUrl } : {}),
+                ...(input.coverAtMs !== undefined ? { coverAtMs: input.coverAtMs } : {}),
               }),
             ).handle,
         );

@@ -25,6 +25,7 @@ export interface RepublishPlan {
   /** Where the copy came from (KIE's result URL or our reel): the fallback a publisher never needs. */
   sourceUrl: string;
   coverUrl?: string;
+  coverAtMs?: number;
   jobs: Array<{ platform: PublishPlatform; jobId: string }>;
 }
 
@@ -83,6 +84,7 @@ export function createRepublishActivities(deps: ActivityDeps) {
       archiveKey: assets[0].storage_key,
       sourceUrl: assets[0].source_url,
       ...(typeof cut?.coverUrl === 'string' ? { coverUrl: cut.coverUrl } : {}),
+      ...(typeof cut?.coverAtMs === 'number' ? { coverAtMs: cut.coverAtMs } : {}),
       jobs: input.platforms.map((platform, i) => ({ platform, jobId: rows[i]!.id })),
     } satisfies RepublishPlan;
   }

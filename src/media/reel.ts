@@ -66,6 +66,8 @@ export interface ReelInput {
 export const assembledReelSchema = z.object({
   videoUrl: z.string(),
   coverUrl: z.string(),
+  /** Where in the cut the cover frame is (TikTok's video_cover_timestamp_ms); absent in cuts made before it was kept. */
+  coverAtMs: z.number().int().min(0).optional(),
   /** Relative to mediaDir. */
   file: z.string(),
   durationSeconds: z.number(),
@@ -85,6 +87,8 @@ export type AssembledReel = z.infer<typeof assembledReelSchema>;
 const RESULT_FILE = 'result.json';
 const FINAL_FILE = 'final.mp4';
 const COVER_FILE = 'cover.jpg';
+/** Where the cover frame is taken: 1.5 s in, the first card on screen (half the cut when it is shorter). */
+export const COVER_AT_SECONDS = 1.5;
 
 const fail = (kind: 'permanent' | 'transient', message: string, code: string) =>
   new ProviderError(ASSEMBLY_PROVIDER, kind, message, { code });
@@ -110,11 +114,13 @@ export async function assembleReel(config: ReelConfig, input: ReelInput, signal?
     const check = await checkCut(config, path.join(dir, tmp), plan.duration, signal);
     await fs.rename(path.join(dir, tmp), path.join(dir, FINAL_FILE));
     const encodeSeconds = (Date.now() - started) / 1000;
-    await cover(config, dir, Math.min(1.5, plan.duration / 2), signal);
+    const coverAt = Math.min(COVER_AT_SECONDS, plan.duration / 2);
+    await cover(config, dir, coverAt, signal);
     const base = `${config.mediaBaseUrl.replace(/\/+$/, '')}/${encodeURIComponent(input.key)}`;
     const result: AssembledReel = {
       videoUrl: `${base}/${FINAL_FILE}`,
       coverUrl: `${base}/${COVER_FILE}`,
+      coverAtMs: Math.round(coverAt * 1000),
       file: path.posix.join(input.key, FINAL_FILE),
       durationSeconds: check.durationSeconds,
       width: check.width,

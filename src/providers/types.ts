@@ -68,6 +68,8 @@ export interface PublishRequest {
   title: string;
   /** The cover image (a reel's cover frame); a platform given none picks a frame itself. */
   coverUrl?: string;
+  /** Where that frame is in the video, in ms: TikTok takes no image, only this (video_cover_timestamp_ms). */
+  coverAtMs?: number;
 }
 
 export type UploadStatus =

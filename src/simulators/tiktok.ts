@@ -47,6 +47,8 @@ interface Publish {
   task: SimTask;
   /** source_info.video_url: what TikTok would pull (absent in state files from before it was kept). */
   videoUrl?: string;
+  /** post_info.video_cover_timestamp_ms, when the post named its cover frame. */
+  coverTimestampMs?: number;
 }
 
 const TIKTOK_CODES: Record<SimErrorKind, string> = {
@@ -155,6 +157,11 @@ export class TikTokSimulator extends SimulatorServer {
     return [...this.publishes.values()].flatMap((p) => (p.videoUrl ? [p.videoUrl] : []));
   }
 
+  /** Each direct post's post_info.video_cover_timestamp_ms (null: TikTok picks the frame), in order. */
+  coverTimestamps(): Array<number | null> {
+    return [...this.publishes.values()].map((p) => p.coverTimestampMs ?? null);
+  }
+
   private init(req: SimRequest): SimReply {
     const parsed = initRequestSchema.safeParse(req.json());
     if (!parsed.success) {
@@ -178,6 +185,9 @@ export class TikTokSimulator extends SimulatorServer {
       postId: `7${String(randomInt(0, 1e9)).padStart(9, '0')}${String(randomInt(0, 1e9)).padStart(9, '0')}`,
       task: this.startTask(),
       videoUrl: parsed.data.source_info.video_url,
+      ...(parsed.data.post_info.video_cover_timestamp_ms !== undefined
+        ? { coverTimestampMs: parsed.data.post_info.video_cover_timestamp_ms }
+        : {}),
     };
     this.publishes.set(publishId, publish);
     // The post goes public when processing ends: its age counts from then.

@@ -410,7 +410,12 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       if (verdict === 'reject') return reject('render', platforms);
       if (deadlinePassed(plan)) return expire();
     }
-    let video: GeneratedVideo & { coverUrl?: string; segments?: RenderedSegment[]; expect?: { sha256: string; bytes: number } };
+    let video: GeneratedVideo & {
+      coverUrl?: string;
+      coverAtMs?: number;
+      segments?: RenderedSegment[];
+      expect?: { sha256: string; bytes: number };
+    };
     if (reel) {
       video = await makeReel(reel, videoJob.id);
     } else {
@@ -460,6 +465,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
               caption,
               // A reel's cover frame, where the platform takes one (clips: the platform picks a frame).
               ...(video.coverUrl ? { coverUrl: video.coverUrl } : {}),
+              ...(video.coverAtMs !== undefined ? { coverAtMs: video.coverAtMs } : {}),
             }),
           ),
         ),
@@ -583,6 +589,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
         taskId: rendered.at(-1)!.taskId,
         videoUrl: cut.videoUrl,
         coverUrl: cut.coverUrl,
+        ...(cut.coverAtMs !== undefined ? { coverAtMs: cut.coverAtMs } : {}),
         segments: rendered,
         // The archived copy must be the cut assembly checked, byte for byte.
         expect: { sha256: cut.sha256, bytes: cut.bytes },

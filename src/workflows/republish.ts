@@ -70,6 +70,7 @@ export async function republishWorkflow(input: RepublishInput): Promise<Republis
               title: plan.title,
               caption: plan.caption,
               ...(plan.coverUrl ? { coverUrl: plan.coverUrl } : {}),
+              ...(plan.coverAtMs !== undefined ? { coverAtMs: plan.coverAtMs } : {}),
             }),
         ),
       ),

@@ -41,6 +41,12 @@ describe('TikTok client against its simulator', () => {
     expect(sim.stats().submissions).toBe(1);
   });
 
+  it("names the reel's cover frame by its time (video_cover_timestamp_ms); without one TikTok picks", async () => {
+    await client.createUpload({ ...post(), coverUrl: 'https://media.example.com/r1/cover.jpg', coverAtMs: 1_500 });
+    await client.createUpload(post());
+    expect(sim.coverTimestamps()).toEqual([1_500, null]);
+  });
+
   it('429 with Retry-After is rate_limited with retryAfterMs', async () => {
     sim.setFaults({ rateLimitNext: 1 });
     const err = await expectProviderError(client.createUpload(post()), 'rate_limited');

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { COVER_AT_SECONDS } from '../../src/media/reel';
 import { runTool } from '../../src/media/tools';
 import type { SimResponder } from '../../src/simulators/openai';
 import { stateQuery } from '../../src/shared/messages';
@@ -84,7 +85,7 @@ describe('a 4-segment reel', () => {
   it('chained: segment 1 rendered, 2-4 each extend the one before; four paid jobs, one assembly, the cut published', async () => {
     const h = await reelHarness('chained');
     const { recommendation, workflowId } = await h.service.enqueue(
-      recommendationInput({ jobConfig: { platforms: ['youtube', 'instagram'] } }),
+      recommendationInput({ jobConfig: { platforms: ['youtube', 'instagram', 'tiktok'] } }),
     );
     const result = await h.client.workflow.getHandle(workflowId).result();
     expect(result.status).toBe('published');
@@ -127,6 +128,8 @@ describe('a 4-segment reel', () => {
     // YouTube gets it too: set (thumbnails.set) on the video it published, byte for byte.
     const youtube = result.posts.find((p: { platform: string }) => p.platform === 'youtube');
     expect(h.sims.youtube.thumbnailsSet()).toEqual([{ videoId: youtube!.postId, bytes: coverBytes, contentType: 'image/jpeg' }]);
+    // TikTok takes no image: the same frame, named by its time in the cut.
+    expect(h.sims.tiktok.coverTimestamps()).toEqual([COVER_AT_SECONDS * 1000]);
     // The operators' view lists the segments in order, then the assembly, and the cost.
     const status = await runCli(h, ['status', recommendation.id]);
     expect(status.code).toBe(0);

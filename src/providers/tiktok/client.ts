@@ -64,6 +64,8 @@ export class TikTokClient implements Publisher {
         disable_duet: false,
         disable_comment: false,
         disable_stitch: false,
+        // TikTok takes no cover image, only the time of the frame to show: the reel's cover frame.
+        ...(request.coverAtMs !== undefined ? { video_cover_timestamp_ms: request.coverAtMs } : {}),
       },
       source_info: { source: 'PULL_FROM_URL', video_url: request.videoUrl },
     };
