@@ -334,13 +334,16 @@
     );
   }
 
-  // Posts the archived video again where it failed: no new render (POST /api/recommendations/:id/republish).
-  function republishButton(r) {
-    const button = h('button', { type: 'button', 'data-testid': 'republish-button', text: 'Retry failed platforms' });
+  // Posts the archived video again, no new render (POST /api/recommendations/:id/republish): where its posts
+  // failed, or (platform given) a new post on that platform.
+  function republishButton(r, platform) {
+    const text = platform ? `Post again on ${platform}` : 'Retry failed platforms';
+    const button = h('button', { type: 'button', class: 'republish', 'data-testid': 'republish-button', text });
     button.addEventListener('click', async () => {
       button.disabled = true;
       try {
-        const started = await api('POST', `/api/recommendations/${encodeURIComponent(r.id)}/republish`, {});
+        const body = platform ? { platform } : {};
+        const started = await api('POST', `/api/recommendations/${encodeURIComponent(r.id)}/republish`, body);
         toast(`Republishing ${r.title} on ${started.platforms.join(', ')}`);
       } catch (err) {
         toast(`Republish failed: ${err.message}`, true);
@@ -759,7 +762,13 @@
         // Through CSSOM: the page's CSP (style-src 'self') refuses style attributes.
         const swatch = h('span', { class: 'swatch' });
         swatch.style.background = SERIES_COLOURS[i];
-        return h('li', { 'data-testid': 'perf-series' }, swatch, `${p.title} · ${p.platform} · ${views(p.viewsLatest)} (${p.lastAge})`);
+        return h(
+          'li',
+          { 'data-testid': 'perf-series' },
+          swatch,
+          `${p.title} · ${p.platform} · ${views(p.viewsLatest)} (${p.lastAge}) `,
+          republishButton({ id: p.recommendationId, title: p.title }, p.platform),
+        );
       }),
     );
   }

@@ -8,7 +8,7 @@ import { and, desc, eq, gte, inArray, sql, type SQL } from 'drizzle-orm';
 import { PROVIDERS } from '../config/providers';
 import { planStepOrder } from '../db/queries';
 import { estimateFor, jobWait, readCapacity, readQuotas, type CapacityRow, type JobWait, type QuotaRow } from '../gate/capacity';
-import { automationQueue, competitiveRecommendations, jobEvents, type Job, type Recommendation } from '../db/schema';
+import { automationQueue, competitiveRecommendations, jobEvents, videoAssets, type Job, type Recommendation } from '../db/schema';
 import { stateQuery, type CapacitySnapshotRow, type RecommendationState } from '../shared/messages';
 import { capacityWorkflowId, recommendationWorkflowId } from '../shared/workflow-ids';
 import { refreshCapacity } from '../temporal/capacity-snapshot';
@@ -65,6 +65,8 @@ export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: stri
       const etas = await estimateFor(pool, rows);
       const jobs: JobWithWait[] = rows.map((j) => ({ ...j, ...jobWait(etas, j.id) }));
       const events = await db.select().from(jobEvents).where(eq(jobEvents.recommendationId, rec.id)).orderBy(jobEvents.id);
+      // Our copy of the paid video, once archived: what publishing and `reelflow republish` read.
+      const [video] = await db.select().from(videoAssets).where(eq(videoAssets.recommendationId, rec.id));
       let workflow: { status: string; runId: string; state: RecommendationState | null } | null = null;
       try {
         const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
@@ -74,7 +76,7 @@ export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: stri
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
-      return { recommendation: rec, jobs, events, workflow };
+      return { recommendation: rec, jobs, events, workflow, video: video ?? null };
     },
 
     /** Each provider's slots and line, with the quotas and budgets that belong to it (used, limit, reset, parked). */

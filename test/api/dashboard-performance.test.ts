@@ -104,6 +104,11 @@ describe.skipIf(!hasChromium)('dashboard performance panel in Chromium', () => {
     expect(await page.locator('[data-testid=perf-series]').allTextContents()).toEqual(
       expect.arrayContaining([expect.stringContaining('Pedri, el chollo · instagram · 12,000 (24h)')]),
     );
+    // Each video offers a new post of our archived copy on its platform, to operators only (this token reads).
+    const postAgain = page.locator('.perf-legend [data-testid=republish-button]');
+    expect(await postAgain.allTextContents()).toEqual(expect.arrayContaining(['Post again on instagram', 'Post again on tiktok']));
+    expect(await postAgain.count()).toBe(3);
+    for (const button of await postAgain.all()) expect(await button.isVisible()).toBe(false);
     expect(await page.locator('[data-testid=perf-best]').textContent()).toContain('Pedri, el chollo');
     expect(await page.locator('[data-testid=perf-worst]').textContent()).toContain('Lewandowski no rinde');
     expect(await page.locator('[data-testid=perf-best-type]').textContent()).toBe('Best type: player_spotlight · 12,000 views a post (1)');

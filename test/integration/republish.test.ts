@@ -54,6 +54,13 @@ async function republish(args: string[]): Promise<{ workflowId: string; outcome:
 describe('reelflow republish', () => {
   it('a partial publish: only the failed platform is posted again, from our copy, with no render', async () => {
     const recId = await partialPublish();
+    // The operators' view names our copy and how to post it again.
+    const status = await runCli(h, ['status', recId]);
+    expect(status.stdout).toMatch(
+      new RegExp(
+        `  video: fs videos/${recId}\\.mp4 \\(\\d+ bytes, 8\\.\\d s, sha256 [0-9a-f]{12}…\\), post it again: reelflow republish ${recId}`,
+      ),
+    );
     const renders = h.sims.veo3.stats().submissions;
     const kieDownloads = { ...h.sims.veo3.downloads };
     const tiktokPosts = h.sims.tiktok.pulledUrls().length;
