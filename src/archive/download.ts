@@ -67,8 +67,8 @@ export async function discardStaged(file: string): Promise<void> {
 }
 
 /**
- * Downloads `rawUrl` into `file`, continuing what an earlier attempt left there. Redirects are not followed
- * (KIE's result URLs and our own answer directly); 401/403/404/410 mean the file is gone: permanent.
+ * Downloads `rawUrl` into `file`, continuing what an earlier attempt left there (redirects followed, each hop
+ * checked like the first); 401/403/404/410 mean the file is gone: permanent.
  */
 export async function stageDownload(rawUrl: string, file: string, opts: StageOptions): Promise<Staged> {
   const url = checkUrl(rawUrl, opts.allowPrivateHosts, 'video URL');
@@ -84,15 +84,7 @@ export async function stageDownload(rawUrl: string, file: string, opts: StageOpt
   if (sidecar?.total !== null && sidecar?.total !== undefined && have === sidecar.total && have > 0) {
     return { bytes: have, total: have, contentType: sidecar.contentType, resumedFrom: have };
   }
-  const res = await request(
-    url,
-    { maxBytes: opts.maxBytes, allowPrivateHosts: opts.allowPrivateHosts, signal: opts.signal },
-    {
-      ...(have > 0 ? { range: `bytes=${have}-` } : {}),
-    },
-  ).catch((err: unknown) => {
-    throw err instanceof ProviderError ? archiveError('transient', err.message.replace(/^[a-z_]+: /, ''), 'download_failed') : err;
-  });
+  const res = await openFollowingRedirects(url, opts, have > 0 ? { range: `bytes=${have}-` } : {});
   const status = res.statusCode ?? 0;
   const where = `${url.host}${url.pathname}`;
   if (status !== 200 && status !== 206) {
@@ -150,6 +142,28 @@ export async function stageDownload(rawUrl: string, file: string, opts: StageOpt
     throw archiveError('transient', `the download from ${where} broke off at ${bytes} bytes: ${(err as Error).message}`, 'download_failed');
   }
   return { bytes, total: total ?? bytes, contentType, resumedFrom: start };
+}
+
+const MAX_REDIRECTS = 5;
+
+/** GET with `headers` on every hop (a CDN may redirect a ranged request to its edge), each hop's address checked. */
+async function openFollowingRedirects(first: URL, opts: StageOptions, headers: Record<string, string>) {
+  let url = first;
+  for (let hop = 0; ; hop += 1) {
+    const res = await request(
+      url,
+      { maxBytes: opts.maxBytes, allowPrivateHosts: opts.allowPrivateHosts, signal: opts.signal },
+      headers,
+    ).catch((err: unknown) => {
+      throw err instanceof ProviderError ? archiveError('transient', err.message.replace(/^[a-z_]+: /, ''), 'download_failed') : err;
+    });
+    const status = res.statusCode ?? 0;
+    if (status < 300 || status >= 400 || !res.headers.location) return res;
+    res.resume();
+    if (hop >= MAX_REDIRECTS)
+      throw archiveError('permanent', `the video URL redirected more than ${MAX_REDIRECTS} times`, 'too_many_redirects');
+    url = checkUrl(new URL(res.headers.location, url).toString(), opts.allowPrivateHosts, 'video URL');
+  }
 }
 
 export interface Verified {
