@@ -34,7 +34,7 @@ import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
 import { runProviderJob } from './provider-job';
 import { reportJobQuota } from '../gate/quotas';
-import { JOB_ESTIMATES_SECONDS } from '../config/providers';
+import { enqueueJob } from '../db/queries';
 
 export type ApiFootballRequest =
   | { kind: 'players'; league: number; season: number; page: number }
@@ -189,25 +189,15 @@ export function createPlayerSyncActivities(deps: ActivityDeps) {
     /** One job per request; the step carries the run id, so a retried step reuses its job (and its answer). */
     async enqueueApiFootballJob(input: { workflowId: string; runId: string; step: string }): Promise<string> {
       try {
-        const { rows } = await pool.query<{ id: string }>(
-          'SELECT id FROM enqueue_job($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)',
-          [
-            input.workflowId,
-            `${input.step}:${input.runId}`,
-            'api_football_sync',
-            'api_football',
-            // Background data: any urgent call of another kind on this provider goes first.
-            'P3',
-            '{}',
-            null,
-            null,
-            null,
-            JOB_ESTIMATES_SECONDS.api_football_sync,
-            deps.limits.api_football.maxAttempts,
-            input.runId,
-          ],
-        );
-        return rows[0]!.id;
+        const job = await enqueueJob(pool, deps.limits, {
+          workflowId: input.workflowId,
+          step: `${input.step}:${input.runId}`,
+          jobType: 'api_football_sync',
+          // Background data: any urgent call of another kind on this provider goes first.
+          priority: 'P3',
+          runId: input.runId,
+        });
+        return job.id;
       } catch (err) {
         throw classifyFailure(err).failure;
       }

@@ -33,6 +33,7 @@ import type { Transcript } from '../providers/types';
 import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
 import { runProviderJob } from './provider-job';
+import { enqueueJob } from '../db/queries';
 
 export interface CompetitorVideoFields {
   channel: string;
@@ -178,24 +179,15 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
         for (const job of input.jobs) {
           const provider = JOB_TYPES[job.jobType];
           if (!provider) throw new BadInputError(`jobType must be one of ${Object.keys(JOB_TYPES).join(', ')} (got ${job.jobType})`);
-          const { rows } = await pool.query<{ id: string }>(
-            'SELECT id FROM enqueue_job($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)',
-            [
-              input.workflowId,
-              `${job.step}:${input.runId}`,
-              job.jobType,
-              provider,
-              priority,
-              '{}',
-              null,
-              null,
-              null,
-              job.estimatedSeconds,
-              deps.limits[provider].maxAttempts,
-              input.runId,
-            ],
-          );
-          jobIds.push(rows[0]!.id);
+          const row = await enqueueJob(pool, deps.limits, {
+            workflowId: input.workflowId,
+            step: `${job.step}:${input.runId}`,
+            jobType: job.jobType,
+            priority,
+            runId: input.runId,
+            estimatedSeconds: job.estimatedSeconds,
+          });
+          jobIds.push(row.id);
         }
         return { jobIds, priority };
       } catch (err) {

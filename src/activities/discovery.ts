@@ -10,7 +10,6 @@
  */
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { jobEstimateSeconds } from '../config/providers';
 import type { DiscoveredVideo } from '../providers/discovery';
 import { ProviderError } from '../providers/errors';
 import { createDiscoveryClients, type DiscoveryClients } from '../providers/discovery-clients';
@@ -26,6 +25,7 @@ import {
 import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
 import { runProviderJob } from './provider-job';
+import { enqueueJob } from '../db/queries';
 
 export interface DiscoveryActivityOptions {
   /** Default: built from deps.env (createDiscoveryClients). */
@@ -114,24 +114,14 @@ export function createDiscoveryBaseActivities(deps: ActivityDeps, options: Disco
     }): Promise<string> {
       return guard(async () => {
         const jobType = input.provider === 'youtube_data' ? 'youtube_discovery' : 'instagram_discovery';
-        const { rows } = await pool.query<{ id: string }>(
-          'SELECT id FROM enqueue_job($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)',
-          [
-            input.workflowId,
-            `${input.step}:${input.runId}`,
-            jobType,
-            input.provider,
-            'P2',
-            '{}',
-            null,
-            null,
-            null,
-            jobEstimateSeconds(jobType, deps.limits),
-            deps.limits[input.provider].maxAttempts,
-            input.runId,
-          ],
-        );
-        return rows[0]!.id;
+        const job = await enqueueJob(pool, deps.limits, {
+          workflowId: input.workflowId,
+          step: `${input.step}:${input.runId}`,
+          jobType,
+          priority: 'P2',
+          runId: input.runId,
+        });
+        return job.id;
       });
     },
 

@@ -6,13 +6,14 @@
  *   platform no longer has is an answer, not a failure: the job completes with `gone` and the series ends.
  * - base queue: the metrics job's row and the reading's row (src/services/post-metrics.ts).
  */
-import { jobEstimateSeconds, METRICS_JOB_TYPE, type PublishPlatform } from '../config/providers';
+import { METRICS_JOB_TYPE, type PublishPlatform } from '../config/providers';
 import { isPostGone } from '../providers/errors';
 import type { PostMetrics } from '../providers/types';
 import { recordPostMetrics, type RecordPostMetricsInput } from '../services/post-metrics';
 import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
 import { runProviderJob } from './provider-job';
+import { enqueueJob } from '../db/queries';
 
 export type MetricsReading = { at: string; gone: false; metrics: PostMetrics } | { at: string; gone: true; reason: string };
 
@@ -58,24 +59,15 @@ export function createMetricsBaseActivities(deps: ActivityDeps) {
     }): Promise<string> {
       return guard(async () => {
         const jobType = METRICS_JOB_TYPE[input.platform];
-        const { rows } = await pool.query<{ id: string }>(
-          'SELECT id FROM enqueue_job($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)',
-          [
-            input.workflowId,
-            `metrics:${input.offsetSeconds}`,
-            jobType,
-            input.platform,
-            'P3',
-            JSON.stringify({ recommendationId: input.recommendationId, postId: input.postId }),
-            null,
-            null,
-            null,
-            jobEstimateSeconds(jobType, deps.limits),
-            deps.limits[input.platform].maxAttempts,
-            input.runId,
-          ],
-        );
-        return rows[0]!.id;
+        const job = await enqueueJob(pool, deps.limits, {
+          workflowId: input.workflowId,
+          step: `metrics:${input.offsetSeconds}`,
+          jobType,
+          priority: 'P3',
+          jobConfig: { recommendationId: input.recommendationId, postId: input.postId },
+          runId: input.runId,
+        });
+        return job.id;
       });
     },
 

@@ -25,6 +25,7 @@ import { withDbRetry } from '../db/retry';
 import { DeadlineExpiredError, JobClosedError, SubmitOutcomeUnknownError } from '../shared/errors';
 import { takeSlot, type JobSlot } from '../gate/job-slot';
 import { QUOTA_RECHECK_MS } from '../gate/quotas';
+import { newSubmitKey, submitKeyEvent } from '../gate/provider-events';
 
 /** The provider said a quota is spent; the quota is parked and the job is back in its line. */
 class BackInLine extends Error {}
@@ -63,8 +64,13 @@ export interface JobContext {
   signal: AbortSignal;
   /** A provider call that counts as a start: waits for the provider's start spacing, then calls. */
   call<R>(fn: () => Promise<R>): Promise<R>;
-  /** Submit once: returns the recorded provider handle, or calls `submit` (spaced) and records its result first. */
-  submitOnce(submit: () => Promise<string>, opts?: { cost?: number }): Promise<string>;
+  /**
+   * Submit once: returns the recorded provider handle, or calls `submit` (spaced) and records its result first.
+   * `submit` gets this submit's callback key (newSubmitKey). With `fromCallback`, a submit whose worker died inside
+   * the request is not a dead end: the next attempt waits (up to the task's expected end) for the provider's
+   * callback naming that key, and resumes the task it names.
+   */
+  submitOnce(submit: (key: string) => Promise<string>, opts?: { cost?: number; fromCallback?: boolean }): Promise<string>;
   /**
    * Polls `read` every pollIntervalMs (heartbeating) until `done` says so. With
    * wakeKey (providerEventKey), a provider callback for the task cuts the wait short.
@@ -151,15 +157,26 @@ export async function runProviderJob<T>(
           return known;
         }
         if (current.submitAttemptedAt && !limits.submitRepeatable) {
-          throw new SubmitOutcomeUnknownError(
-            `${provider}: a previous attempt died during the submit request, so the provider may have accepted (and billed) it; ` +
-              'not submitting again. Check the provider dashboard, then re-enqueue if nothing was created.',
-          );
+          const learned = opts.fromCallback ? await taskFromCallback(current.submitAttemptedAt) : null;
+          if (!learned) {
+            throw new SubmitOutcomeUnknownError(
+              `${provider}: a previous attempt died during the submit request, so the provider may have accepted (and billed) it` +
+                `${opts.fromCallback ? ', and no callback named a task by its expected end' : ''}; not submitting again. ` +
+                'Check the provider dashboard, then re-enqueue if nothing was created.',
+            );
+          }
+          details = { providerTaskId: learned, state: 'submitted' };
+          beat();
+          await recordProviderTask(deps, jobId, learned, opts.cost);
+          log.info({ providerTaskId: learned }, 'resuming the task the unanswered submit created, named by its callback');
+          return learned;
         }
+        const key = newSubmitKey(jobId);
+        if (opts.fromCallback) await logJobEvent(deps, jobId, 'submit_key', { key });
         let handle: string;
         try {
           // claim_start records submit_attempted_at in the same round trip as the start.
-          handle = await call(submit, true);
+          handle = await call(() => submit(key), true);
         } catch (err) {
           // An answer (even an error) means nothing was created: safe to submit again later.
           if (err instanceof ProviderError && err.details.status !== undefined) {
@@ -198,6 +215,30 @@ export async function runProviderJob<T>(
         beat();
         await withDbRetry(() => pool.query('SELECT discard_provider_task($1, $2)', [jobId, handle ?? null]));
       },
+    };
+    /**
+     * The task an unanswered submit created, once the callback naming its key arrives (learnTaskFromCallback records
+     * it): waits until the render's expected end after that submit (2x its estimate), then gives up (null).
+     */
+    const taskFromCallback = async (submittedAt: Date): Promise<string | null> => {
+      const { rows } = await withDbRetry(() =>
+        pool.query<{ key: string }>(
+          `SELECT detail->>'key' AS key FROM job_events WHERE job_id = $1 AND event = 'submit_key' ORDER BY id DESC LIMIT 1`,
+          [jobId],
+        ),
+      );
+      const key = rows[0]?.key;
+      if (!key) return null;
+      const until = submittedAt.getTime() + 2 * job.estimatedDurationSeconds * 1_000;
+      await logJobEvent(deps, jobId, 'awaiting_callback', { key, until: new Date(until).toISOString() });
+      log.info({ key, until: new Date(until) }, 'the last submit died unanswered; waiting for the callback that names its task');
+      for (;;) {
+        const taskId = (await loadJob())?.providerTaskId;
+        if (taskId) return taskId;
+        const left = until - Date.now();
+        if (left <= 0) return null;
+        await deps.gate.nap(submitKeyEvent(key), Math.min(left, limits.pollIntervalMs), signal);
+      }
     };
     let outcome: JobOutcome<T>;
     try {
@@ -327,4 +368,8 @@ async function wasDiscarded(deps: ActivityDeps, jobId: string, handle: string): 
 async function recordProviderTask(deps: ActivityDeps, jobId: string, handle: string, cost?: number): Promise<void> {
   // Losing a paid task id costs money: insist (the heartbeat carries it meanwhile).
   await withDbRetry(() => deps.database.pool.query('SELECT record_provider_task($1, $2, $3)', [jobId, handle, cost ?? null]));
+}
+
+async function logJobEvent(deps: ActivityDeps, jobId: string, event: string, detail: Record<string, unknown>): Promise<void> {
+  await withDbRetry(() => deps.database.pool.query('SELECT log_job_event($1, $2, $3::jsonb)', [jobId, event, JSON.stringify(detail)]));
 }

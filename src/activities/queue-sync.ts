@@ -6,9 +6,9 @@ import { Context } from '@temporalio/activity';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { approvalPlan, type ApprovalPlan } from '../config/approval';
 import { deadlineFor, type Priority } from '../config/priorities';
-import { JOB_TYPES, jobEstimateSeconds, type JobType } from '../config/providers';
+import type { JobType } from '../config/providers';
 import { reelSettings, type ReelSettings } from '../config/reel';
-import { getRecommendation } from '../db/queries';
+import { enqueueJob, getRecommendation } from '../db/queries';
 import { competitiveRecommendations, type Job } from '../db/schema';
 import type { PoolClient } from 'pg';
 import { jobConfigSchema, parseInput, type JobConfig } from '../validation';
@@ -61,26 +61,7 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
   }
 
   async function enqueueOne(client: PoolClient, input: EnqueueJobInput): Promise<Pick<Job, 'id' | 'status'>> {
-    const provider = JOB_TYPES[input.jobType];
-    const limits = deps.limits[provider];
-    const { rows } = await client.query<{ id: string; status: string }>(
-      `SELECT id, status FROM enqueue_job($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)`,
-      [
-        input.workflowId,
-        input.step,
-        input.jobType,
-        provider,
-        input.priority,
-        JSON.stringify(input.jobConfig),
-        input.recommendationId,
-        input.scheduleAfter,
-        input.deadline,
-        jobEstimateSeconds(input.jobType, deps.limits),
-        limits.maxAttempts,
-        input.runId,
-      ],
-    );
-    return rows[0]!;
+    return enqueueJob(client, deps.limits, input);
   }
 
   return {

@@ -45,10 +45,14 @@ export function createVeo3Activities(deps: ActivityDeps) {
   const coverRender = veo3Client.getCredits ? creditGuard('veo3', () => veo3Client.getCredits!()) : null;
 
   /** One paid task, followed to its video; a retry resumes the recorded task instead of paying again. */
-  async function render(ctx: JobContext, submit: () => Promise<{ taskId: string }>): Promise<GeneratedVideo> {
+  async function render(ctx: JobContext, submit: (callbackKey: string) => Promise<{ taskId: string }>): Promise<GeneratedVideo> {
     const veo3 = deps.providers.veo3;
     if (coverRender && !ctx.hasTask()) await coverRender(deps.env.KIE_CREDITS_PER_VIDEO);
-    const taskId = await ctx.submitOnce(async () => (await submit()).taskId, { cost: deps.env.KIE_CREDITS_PER_VIDEO });
+    // With callbacks on, a submit whose answer was lost is recovered from the callback naming its key (not failed).
+    const taskId = await ctx.submitOnce(async (key) => (await submit(key)).taskId, {
+      cost: deps.env.KIE_CREDITS_PER_VIDEO,
+      fromCallback: Boolean(deps.env.KIE_CALLBACK_URL),
+    });
     // KIE's callback (KIE_CALLBACK_URL) wakes the poll as soon as the render ends.
     const status = await ctx.poll(
       () => veo3.getStatus(taskId),
@@ -68,7 +72,7 @@ export function createVeo3Activities(deps: ActivityDeps) {
   return {
     async generateVideo(input: GenerateVideoInput): Promise<GeneratedVideo> {
       return runProviderJob(deps, input.jobId, 'veo3', async (ctx) => ({
-        value: await render(ctx, () => deps.providers.veo3.submit(input.request)),
+        value: await render(ctx, (callbackKey) => deps.providers.veo3.submit({ ...input.request, callbackKey })),
       }));
     },
 
@@ -77,10 +81,15 @@ export function createVeo3Activities(deps: ActivityDeps) {
         const prompt = segmentPrompt(input.segment);
         const veo3 = deps.providers.veo3;
         const { extendsTaskId } = input;
-        const video = await render(ctx, () =>
+        const video = await render(ctx, (callbackKey) =>
           extendsTaskId
-            ? veo3.extend({ taskId: extendsTaskId, prompt, ...(input.request.seeds !== undefined ? { seeds: input.request.seeds } : {}) })
-            : veo3.submit({ ...input.request, prompt, reference: referenceAllowed(input.request, deps.env.KIE_MODEL) }),
+            ? veo3.extend({
+                taskId: extendsTaskId,
+                prompt,
+                callbackKey,
+                ...(input.request.seeds !== undefined ? { seeds: input.request.seeds } : {}),
+              })
+            : veo3.submit({ ...input.request, prompt, callbackKey, reference: referenceAllowed(input.request, deps.env.KIE_MODEL) }),
         );
         return { value: { index: input.index, ...video }, ...(input.nextJobId ? { handOverTo: input.nextJobId } : {}) };
       });

@@ -86,6 +86,44 @@ const channelParam = {
   schema: { type: 'string' },
 };
 
+/** KIE.ai's callback hook, with or without the submit's key segment (src/api/routes/kie-hooks.ts). */
+const kieHook = (summary: string, ...keyParam: object[]) => ({
+  post: {
+    summary,
+    security: [],
+    parameters: [
+      {
+        name: 'secret',
+        in: 'path',
+        required: true,
+        schema: { type: 'string', minLength: 32, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' },
+      },
+      ...keyParam,
+    ],
+    requestBody: {
+      content: {
+        'application/json': {
+          schema: {
+            type: 'object',
+            required: ['code', 'data'],
+            properties: {
+              code: { type: 'integer' },
+              msg: { type: 'string' },
+              data: { type: 'object', required: ['taskId'], properties: { taskId: { type: 'string' } } },
+            },
+          },
+        },
+      },
+    },
+    responses: {
+      '200': answer('Received'),
+      '400': error('Not a KIE callback'),
+      '404': error('Hook off or wrong secret'),
+      '429': error('Too many calls from this address in the window'),
+    },
+  },
+});
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -294,43 +332,15 @@ export const openApiDocument = {
         },
       },
     },
-    '/hooks/kie/{secret}': {
-      post: {
-        summary:
-          "KIE.ai's callBackUrl (set KIE_CALLBACK_URL to https://<host>/hooks/kie/<KIE_CALLBACK_SECRET>): " +
-          'wakes the poller of the finished task',
-        security: [],
-        parameters: [
-          {
-            name: 'secret',
-            in: 'path',
-            required: true,
-            schema: { type: 'string', minLength: 32, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' },
-          },
-        ],
-        requestBody: {
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['code', 'data'],
-                properties: {
-                  code: { type: 'integer' },
-                  msg: { type: 'string' },
-                  data: { type: 'object', required: ['taskId'], properties: { taskId: { type: 'string' } } },
-                },
-              },
-            },
-          },
-        },
-        responses: {
-          '200': answer('Received'),
-          '400': error('Not a KIE callback'),
-          '404': error('Hook off or wrong secret'),
-          '429': error('Too many calls from this address in the window'),
-        },
-      },
-    },
+    '/hooks/kie/{secret}': kieHook(
+      "KIE.ai's callBackUrl (set KIE_CALLBACK_URL to https://<host>/hooks/kie/<KIE_CALLBACK_SECRET>): " +
+        'wakes the poller of the finished task',
+    ),
+    '/hooks/kie/{secret}/{key}': kieHook(
+      'The same callback for a submit that put its key (<job id>.<8 hex>) in the URL: also gives the job the task ' +
+        'its unanswered submit created (the worker died inside the request)',
+      { name: 'key', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f-]{36}\\.[0-9a-f]{8}$' } },
+    ),
     '/metrics': {
       get: {
         summary:

@@ -1,7 +1,53 @@
-/** Reads shared by activities, services and the CLI. */
+/** Reads shared by activities, services and the CLI, and the one way a job row is written. */
 import { eq } from 'drizzle-orm';
+import type pg from 'pg';
+import { JOB_TYPES, jobEstimateSeconds, type JobType, type Provider, type ProviderLimits } from '../config/providers';
+import type { Priority } from '../config/priorities';
 import type { Db } from './client';
 import { automationQueue, competitiveRecommendations, type Job, type Recommendation } from './schema';
+
+/** A job to write into the provider's line. */
+export interface NewJob {
+  workflowId: string;
+  /** Unique within the workflow: a repeated write of the same step returns the row already there. */
+  step: string;
+  jobType: JobType;
+  priority: Priority;
+  runId: string;
+  jobConfig?: Record<string, unknown>;
+  recommendationId?: string | null;
+  scheduleAfter?: string | Date | null;
+  deadline?: string | Date | null;
+  /** Default: the job type's (jobEstimateSeconds). */
+  estimatedSeconds?: number;
+}
+
+/** enqueue_job (drizzle/0001): idempotent per (workflow, step), attempts from the provider's limits. */
+export async function enqueueJob(
+  client: pg.Pool | pg.PoolClient,
+  limits: Record<Provider, ProviderLimits>,
+  job: NewJob,
+): Promise<{ id: string; status: string }> {
+  const provider = JOB_TYPES[job.jobType];
+  const { rows } = await client.query<{ id: string; status: string }>(
+    'SELECT id, status FROM enqueue_job($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)',
+    [
+      job.workflowId,
+      job.step,
+      job.jobType,
+      provider,
+      job.priority,
+      JSON.stringify(job.jobConfig ?? {}),
+      job.recommendationId ?? null,
+      job.scheduleAfter ?? null,
+      job.deadline ?? null,
+      job.estimatedSeconds ?? jobEstimateSeconds(job.jobType, limits),
+      limits[provider].maxAttempts,
+      job.runId,
+    ],
+  );
+  return rows[0]!;
+}
 
 /**
  * A plan's rows share one creation time (one transaction), so listings order

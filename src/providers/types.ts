@@ -14,6 +14,11 @@ export interface VideoRequest {
   /** Use imageUrl as a reference image (REFERENCE_2_VIDEO, veo3_fast only) instead of the first frame. */
   reference?: boolean;
   seeds?: number;
+  /**
+   * Names this paid call in KIE's callback (callBackUrl/<key>): an attempt that never got the call's answer
+   * (its worker died inside the request) learns the task it created from the callback.
+   */
+  callbackKey?: string;
 }
 
 export type VideoTaskStatus =
@@ -27,6 +32,11 @@ export interface ExtendRequest {
   taskId: string;
   prompt: string;
   seeds?: number;
+  /**
+   * Names this paid call in KIE's callback (callBackUrl/<key>): an attempt that never got the call's answer
+   * (its worker died inside the request) learns the task it created from the callback.
+   */
+  callbackKey?: string;
 }
 
 /** VEO3 through KIE.ai: submit and extend are paid, status polling is free. */

@@ -34,8 +34,8 @@ export interface SimFaults {
   /** How long an async task / upload stays processing. */
   taskDurationMs: number;
   /**
-   * Delay between handling an API request and sending its answer: the work is done (a paid task created) while
-   * the answer is still on its way, so a client killed meanwhile never learns the outcome.
+   * Delay between handling an API request that changes something (not a GET) and sending its answer: the work is
+   * done (a paid task created) while the answer is still on its way, so a client killed meanwhile never learns it.
    */
   answerDelayMs: number;
 }
@@ -561,7 +561,7 @@ export abstract class SimulatorServer {
       simReq.params = match.slice(1).map((p) => decodeURIComponent(p ?? ''));
       try {
         const reply = await route.handler(simReq);
-        if (f.answerDelayMs > 0) await sleep(f.answerDelayMs);
+        if (f.answerDelayMs > 0 && method !== 'GET') await sleep(f.answerDelayMs);
         return this.send(res, reply);
       } catch (err) {
         if (err instanceof SimHttpError) return this.send(res, this.errorFor(err));

@@ -8,8 +8,8 @@
  * (analysis still running) or whose count the platform no longer gives is skipped.
  */
 import * as wf from '@temporalio/workflow';
-import { providerActivityOptions } from '../shared/activity-options';
 import { JOB_ESTIMATES_SECONDS } from '../config/providers';
+import { atOffsets, readActivities, READS_BASE_OPTIONS } from './timed-reads';
 import type { createDiscoveryBaseActivities, createDiscoveryProviderActivities } from '../activities/discovery';
 
 export interface CompetitorViewsInput {
@@ -33,30 +33,16 @@ export interface CompetitorViewsResult {
 type Base = ReturnType<typeof createDiscoveryBaseActivities>;
 type ProviderActs = ReturnType<typeof createDiscoveryProviderActivities>;
 
-const base = wf.proxyActivities<Base>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+const base = wf.proxyActivities<Base>(READS_BASE_OPTIONS);
 
 /** A read may wait this long for a youtube_data slot; a later read makes a stale one pointless. */
 const SLOT_WAIT_BUDGET_MS = 30 * 60_000;
 
 export async function competitorViewsWorkflow(input: CompetitorViewsInput): Promise<CompetitorViewsResult> {
   const info = wf.workflowInfo();
-  const youtube = wf.proxyActivities<ProviderActs>(
-    providerActivityOptions({
-      provider: 'youtube_data',
-      baseTaskQueue: info.taskQueue,
-      estimateSeconds: JOB_ESTIMATES_SECONDS.youtube_discovery,
-      waitBudgetMs: SLOT_WAIT_BUDGET_MS,
-      priority: 'P3',
-    }),
-  );
-  const start = Date.parse(input.discoveredAt);
+  const youtube = readActivities<ProviderActs>('youtube_data', JOB_ESTIMATES_SECONDS.youtube_discovery, SLOT_WAIT_BUDGET_MS);
   const reads: CompetitorViewsResult['reads'] = [];
-  for (const offset of input.readsSeconds) {
-    const wait = start + offset * 1_000 - Date.now();
-    if (wait > 0) await wf.sleep(wait);
+  for await (const offset of atOffsets(input.discoveredAt, input.readsSeconds)) {
     const jobId = await base.enqueueDiscoveryJob({
       workflowId: info.workflowId,
       runId: info.runId,

@@ -8,7 +8,7 @@
  * Started once per post by markPublished (src/services/post-metrics.ts), id postMetricsWorkflowId.
  */
 import * as wf from '@temporalio/workflow';
-import { providerActivityOptions } from '../shared/activity-options';
+import { atOffsets, readActivities, READS_BASE_OPTIONS } from './timed-reads';
 import { JOB_ESTIMATES_SECONDS, METRICS_JOB_TYPE, type PublishPlatform } from '../config/providers';
 import type { createMetricsBaseActivities, createMetricsProviderActivities, MetricsReading } from '../activities/metrics';
 
@@ -32,30 +32,20 @@ export interface PostMetricsResult {
 type Base = ReturnType<typeof createMetricsBaseActivities>;
 type ProviderActs = ReturnType<typeof createMetricsProviderActivities>;
 
-const base = wf.proxyActivities<Base>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+const base = wf.proxyActivities<Base>(READS_BASE_OPTIONS);
 
 /** A read may wait this long for a slot; the next timer makes a stale read pointless. */
 const SLOT_WAIT_BUDGET_MS = 60 * 60_000;
 
 export async function postMetricsWorkflow(input: PostMetricsInput): Promise<PostMetricsResult> {
   const info = wf.workflowInfo();
-  const platform = wf.proxyActivities<ProviderActs>(
-    providerActivityOptions({
-      provider: input.platform,
-      baseTaskQueue: info.taskQueue,
-      estimateSeconds: JOB_ESTIMATES_SECONDS[METRICS_JOB_TYPE[input.platform]],
-      waitBudgetMs: SLOT_WAIT_BUDGET_MS,
-      priority: 'P3',
-    }),
+  const platform = readActivities<ProviderActs>(
+    input.platform,
+    JOB_ESTIMATES_SECONDS[METRICS_JOB_TYPE[input.platform]],
+    SLOT_WAIT_BUDGET_MS,
   );
-  const start = Date.parse(input.publishedAt);
   const reads: PostMetricsResult['reads'] = [];
-  for (const offset of input.readsSeconds) {
-    const wait = start + offset * 1_000 - Date.now();
-    if (wait > 0) await wf.sleep(wait);
+  for await (const offset of atOffsets(input.publishedAt, input.readsSeconds)) {
     const jobId = await base.enqueueMetricsJob({
       workflowId: info.workflowId,
       runId: info.runId,

@@ -5,12 +5,14 @@
  * anything that is not a callback.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApiServer } from '../../src/api/server';
 import { createLogger } from '../../src/logger';
 import { TEST_ENV } from '../api/support';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
-import { freePort } from '../helpers/processes';
+import type { SimFaults } from '../../src/simulators/server';
+import { freePort, spawnWorker, type WorkerProcess } from '../helpers/processes';
+import { waitUntil } from '../helpers/wait';
 
 const SECRET = 'callback-secret-0123456789abcdef0123456789';
 const POLL_MS = 30_000;
@@ -86,4 +88,106 @@ describe('KIE callbacks', () => {
     expect(res.statusCode).toBe(404);
     await off.close();
   });
+});
+
+describe('a worker killed inside the paid submit (KIE accepted it; the answer never came back)', () => {
+  const started: Array<{ stop(): Promise<unknown> }> = [];
+  afterEach(async () => {
+    while (started.length)
+      await started
+        .pop()!
+        .stop()
+        .catch(() => undefined);
+  });
+
+  /**
+   * Workers as processes (one killable for VEO3) and the API receiving KIE's callbacks; KIE creates the task,
+   * then the VEO3 worker dies before the answer reaches it, and a new one takes over.
+   */
+  async function killInsideSubmit(faults: Partial<SimFaults>, estimateSeconds?: number) {
+    const port = await freePort();
+    const h = await startHarness({
+      workers: false,
+      env: { KIE_CALLBACK_URL: `http://127.0.0.1:${port}/hooks/kie/${SECRET}`, KIE_CALLBACK_SECRET: SECRET },
+      limits: { veo3: { pollIntervalMs: 1_000, minStartIntervalMs: 0 } },
+    });
+    started.push(h);
+    const hook = await buildApiServer({
+      database: h.db.database,
+      service: h.service,
+      env: { ...TEST_ENV, KIE_CALLBACK_SECRET: SECRET },
+      log: createLogger('silent', 'test-api'),
+    });
+    await hook.listen({ host: '127.0.0.1', port });
+    started.push({ stop: () => hook.close() });
+    const worker = async (queues: string[]): Promise<WorkerProcess> => {
+      const w = await spawnWorker(h.childEnv, queues);
+      started.push({ stop: () => w.kill('SIGKILL') });
+      return w;
+    };
+    await worker(['base', 'openai', 'assembly', 'instagram']);
+    const doomed = await worker(['veo3']);
+    h.sims.veo3.setFaults({ ...faults, answerDelayMs: 60_000 });
+    const rec = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['instagram'] } }));
+    await waitUntil(async () => h.sims.veo3.stats().submissions === 1, { timeoutMs: 60_000, what: 'the submit reached KIE' });
+    await doomed.kill('SIGKILL');
+    h.sims.veo3.setFaults({ answerDelayMs: 0 });
+    if (estimateSeconds !== undefined) {
+      await h.db.database.pool.query(
+        `UPDATE automation_queue SET estimated_duration_seconds = $2 WHERE recommendation_id = $1 AND step = 'generate'`,
+        [rec.recommendation.id, estimateSeconds],
+      );
+    }
+    await worker(['veo3']);
+    const job = async () =>
+      (
+        await h.db.database.pool.query<{ id: string; status: string; provider_task_id: string | null }>(
+          `SELECT id, status, provider_task_id FROM automation_queue WHERE recommendation_id = $1 AND step = 'generate'`,
+          [rec.recommendation.id],
+        )
+      ).rows[0]!;
+    const events = async () =>
+      (
+        await h.db.database.pool.query<{ event: string }>(`SELECT event FROM job_events WHERE job_id = $1 ORDER BY id`, [(await job()).id])
+      ).rows.map((e) => e.event);
+    return { h, rec, job, events };
+  }
+
+  it(
+    'the next attempt learns the task from the callback naming its submit and resumes it: one render, published',
+    { timeout: 150_000 },
+    async () => {
+      // The render outlasts the dead worker's detection (10 s heartbeat timeout), so the new attempt waits for the callback.
+      const { h, rec, job, events } = await killInsideSubmit({ taskDurationMs: 20_000 });
+      const result = await h.client.workflow.getHandle(rec.workflowId).result();
+      expect(result.status).toBe('published');
+      expect(h.sims.veo3.stats().submissions).toBe(1);
+      const names = await events();
+      expect(names).toContain('awaiting_callback');
+      expect(names.indexOf('task_from_callback')).toBeGreaterThan(names.indexOf('awaiting_callback'));
+      expect((await job()).status).toBe('completed');
+      expect(result.videoUrl).toBeTruthy();
+    },
+  );
+
+  it(
+    "with no callback by the render's expected end, the job fails as an unknown outcome and nothing is submitted again",
+    { timeout: 150_000 },
+    async () => {
+      // The task never ends at KIE, so no callback comes; a 5 s estimate bounds the wait at 10 s after the submit.
+      const { h, rec, job, events } = await killInsideSubmit({ neverFinish: true }, 5);
+      const failure = await h.client.workflow
+        .getHandle(rec.workflowId)
+        .result()
+        .then(
+          () => null,
+          (err: unknown) => err,
+        );
+      const messages = (e: unknown): string => (e instanceof Error ? `${e.message} / ${messages((e as { cause?: unknown }).cause)}` : '');
+      expect(messages(failure)).toMatch(/no callback named a task/);
+      expect(h.sims.veo3.stats().submissions).toBe(1);
+      expect(await events()).toContain('awaiting_callback');
+      expect((await job()).provider_task_id).toBeNull();
+    },
+  );
 });

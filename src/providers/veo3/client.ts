@@ -61,7 +61,7 @@ export class KieVideoClient implements VideoGenerator {
       enableTranslation: this.options.enableTranslation ?? true,
       ...(request.imageUrl ? { imageUrls: [request.imageUrl] } : {}),
       ...(request.seeds !== undefined ? { seeds: request.seeds } : {}),
-      ...(this.options.callBackUrl ? { callBackUrl: this.options.callBackUrl } : {}),
+      ...this.callBack(request.callbackKey),
     };
     return this.call({ method: 'POST', path: '/api/v1/veo/generate', json: body }, generateDataSchema);
   }
@@ -76,9 +76,16 @@ export class KieVideoClient implements VideoGenerator {
       taskId: request.taskId,
       prompt: request.prompt,
       ...(request.seeds !== undefined ? { seeds: request.seeds } : {}),
-      ...(this.options.callBackUrl ? { callBackUrl: this.options.callBackUrl } : {}),
+      ...this.callBack(request.callbackKey),
     };
     return this.call({ method: 'POST', path: '/api/v1/veo/extend', json: body }, generateDataSchema);
+  }
+
+  /** callBackUrl, with the call's key as a last path segment (our hook's /hooks/kie/<secret>/<key>). */
+  private callBack(key: string | undefined): { callBackUrl?: string } {
+    const base = this.options.callBackUrl;
+    if (!base) return {};
+    return { callBackUrl: key ? `${base.replace(/\/+$/, '')}/${encodeURIComponent(key)}` : base };
   }
 
   async getStatus(taskId: string): Promise<VideoTaskStatus> {
