@@ -121,6 +121,13 @@ describe('a 4-segment reel', () => {
     const archived = await fetch(h.sims.instagram.createdContainers()[0]!.videoUrl);
     const cut = await fs.readFile(path.join(h.env.REELFLOW_MEDIA_DIR, recommendation.id, 'final.mp4'));
     expect(Buffer.from(await archived.arrayBuffer()).equals(cut)).toBe(true);
+    // Its row: the cut's sha256 and size as assembly recorded them, and the four renders it was paid with.
+    const assembled = JSON.parse(await fs.readFile(path.join(h.env.REELFLOW_MEDIA_DIR, recommendation.id, 'result.json'), 'utf8'));
+    const { rows: assets } = await h.db.database.pool.query('SELECT * FROM video_assets WHERE recommendation_id = $1', [recommendation.id]);
+    expect(assets).toEqual([
+      expect.objectContaining({ sha256: assembled.sha256, bytes: String(cut.length), kie_task_ids: tasks, storage: 'fs' }),
+    ]);
+    expect(assets[0].duration_seconds).toBeCloseTo(32, 0);
     const cover = await fetch(result.coverUrl!);
     expect(cover.headers.get('content-type')).toBe('image/jpeg');
     const coverBytes = Buffer.from(await cover.arrayBuffer());
