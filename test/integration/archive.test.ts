@@ -12,6 +12,8 @@ import path from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createArchiveActivities } from '../../src/activities/archive';
 import { QUEUE_NAMES, type QueueName } from '../../src/config/providers';
 import { runTool } from '../../src/media/tools';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
@@ -92,6 +94,16 @@ describe('keep the video', () => {
     await expectPostsFromOurCopy(h, recId, stored, `${h.env.REELFLOW_MEDIA_BASE_URL}/archive/videos/${recId}.mp4?expires=`);
     // Nothing staged is left behind.
     expect(await fs.readdir(path.join(h.env.REELFLOW_ARCHIVE_DIR, '.partial'))).toEqual([]);
+
+    // Run again (a retried activity, a replayed workflow): the row and the object are the answer, nothing is downloaded.
+    const archive = createArchiveActivities(h.runtime);
+    const again = await new MockActivityEnvironment().run(archive.archiveVideo, {
+      recommendationId: recId,
+      videoUrl: h.sims.veo3.mediaUrl(await taskOf(h, recId)),
+      kieTaskIds: [await taskOf(h, recId)],
+    });
+    expect(again).toMatchObject({ outcome: 'already_archived', sha256: asset.sha256, storageKey: asset.storage_key });
+    expect(h.sims.veo3.downloads).toEqual({ whole: 1, rangeStarts: [] });
   });
 
   it('S3 store (s3rver on 127.0.0.1): the object in the bucket is the archived video, platforms pull presigned URLs', async () => {
