@@ -380,8 +380,26 @@ export const openApiDocument = {
     },
     '/api/recommendations/{id}': {
       get: readOp(
-        'A recommendation with its jobs (each waiting one with its ETA), history and workflow state',
-        { type: 'object', properties: { recommendation: ref('Recommendation'), jobs: { type: 'array', items: ref('Job') } } },
+        'A recommendation with its jobs (each waiting one with its ETA), history, workflow state and our archived copy of its video',
+        {
+          type: 'object',
+          properties: {
+            recommendation: ref('Recommendation'),
+            jobs: { type: 'array', items: ref('Job') },
+            video: {
+              description: 'video_assets: our copy, once archived (null before)',
+              type: ['object', 'null'],
+              properties: {
+                storage: { type: 'string', enum: ['fs', 's3'] },
+                storageKey: { type: 'string' },
+                sha256: { type: 'string' },
+                bytes: { type: 'integer' },
+                durationSeconds: { type: 'number' },
+                kieTaskIds: { type: 'array', items: { type: 'string' } },
+              },
+            },
+          },
+        },
         [idParam],
         notFound,
       ),
