@@ -162,7 +162,9 @@ describe('global capacity across worker processes', () => {
     await q(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'instagram'`);
     h.sims.instagram.setFaults({ taskDurationMs: 30_000 });
     const first = await h.service.enqueue(instagramOnly({ title: 'long upload' }));
-    await waitUntil(async () => (await jobOf(first.recommendation.id, 'publish:instagram')).status === 'processing', {
+    // Analysis, render and archive come first: generous on a loaded machine (this waits, it measures nothing).
+    await waitUntil(async () => (await jobOf(first.recommendation.id, 'publish:instagram'))?.status === 'processing', {
+      timeoutMs: 90_000,
       what: 'first publishing',
     });
     const second = await h.service.enqueue(instagramOnly({ title: 'next upload' }));
