@@ -145,14 +145,23 @@ export async function jobEvents(bench: Bench, recommendationIds: readonly string
 }
 
 /** First event of each kind per job: byJob.get(jobId)?.get('started'). */
-export function firstEventByJob(events: readonly JobEvent[]): Map<string, Map<string, JobEvent>> {
-  const byJob = new Map<string, Map<string, JobEvent>>();
+export function firstEventByJob<E extends Pick<JobEvent, 'jobId' | 'event' | 'at'>>(events: readonly E[]): Map<string, Map<string, E>> {
+  const byJob = new Map<string, Map<string, E>>();
   for (const e of events) {
     let m = byJob.get(e.jobId);
     if (!m) byJob.set(e.jobId, (m = new Map()));
     if (!m.has(e.event)) m.set(e.event, e);
   }
   return byJob;
+}
+
+/** Each job's run from one event to another (e.g. 'provider_call' -> 'completed'); jobs missing either are left out. */
+export function runsBetween<E extends Pick<JobEvent, 'at'>>(byJob: Map<string, Map<string, E>>, from: string, to: string) {
+  return [...byJob.values()].flatMap((m) => {
+    const a = m.get(from);
+    const b = m.get(to);
+    return a && b ? [{ from: a.at, to: b.at }] : [];
+  });
 }
 
 /** Nearest-rank percentile (p in 0..100) of unsorted values; NaN when empty. */

@@ -8,8 +8,10 @@ export interface Figure {
   metric: string;
   value: string;
   target: string;
-  /** The figure measured for the BullMQ implementation, where there is one. */
+  /** The BullMQ peer's figure, measured in this run on the same trace (bench/peer/bullmq.ts); '-' where there is none. */
   bullmq: string;
+  /** The BullMQ figure was measured elsewhere and typed in: the table says so. */
+  bullmqTypedIn?: boolean;
   /** true/false against the target; null for figures without one (context). */
   met: boolean | null;
 }
@@ -28,6 +30,8 @@ export interface ReportColumn {
   label: string;
   reports: readonly ScenarioReport[];
 }
+
+const bullmqCell = (f: Figure) => (f.bullmqTypedIn && f.bullmq !== '-' ? `${f.bullmq} (typed in)` : f.bullmq);
 
 function header(columns: readonly ReportColumn[]): string[] {
   return ['scenario', 'metric', ...columns.map((c) => c.label), 'target', 'BullMQ', ''];
@@ -52,7 +56,7 @@ function rows(columns: readonly ReportColumn[]): string[][] {
     for (const metric of metrics) {
       const figures = reports.map((r) => r?.figures.find((f) => f.metric === metric));
       const any = figures.find(Boolean)!;
-      out.push([scenario, metric, ...figures.map((f) => f?.value ?? '-'), any.target, any.bullmq, verdict(columns, figures)]);
+      out.push([scenario, metric, ...figures.map((f) => f?.value ?? '-'), any.target, bullmqCell(any), verdict(columns, figures)]);
     }
     if (reports.some((r) => r?.error)) {
       const cells = reports.map((r) => r?.error?.split('\n')[0]!.slice(0, 120) ?? '');

@@ -3,8 +3,9 @@
  *
  * Figures for the engine against real Temporal, real PostgreSQL, simulated
  * providers and two worker processes on this machine. Prints a table with the
- * targets and the BullMQ implementation's figures side by side and writes the
- * same table to bench/results.md. Figures are reported, never asserted: the
+ * targets and the BullMQ peer's figures side by side (utilisation, priority and
+ * kill run BullMQ 6.7 on the same traces in the same run: bench/peer/bullmq.ts)
+ * and writes the same table to bench/results.md. Figures are reported, never asserted: the
  * exit code is 0 unless the bench itself could not run (set-up or a scenario
  * breaking).
  *

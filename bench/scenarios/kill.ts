@@ -10,21 +10,57 @@
  *
  * The workers are up before the job starts (no start-up time in the figure);
  * the one Temporal says runs the activity is the one lost.
+ *
+ * kill -9 also runs on the BullMQ peer (bench/peer/bullmq.ts), same render and timing: the worker process running the
+ * job is killed 1 s into the render; the figure is the time until another process starts the job again, and the VEO3
+ * submissions for it. BullMQ finds the job only once its lock has expired (lockDuration 30 s, renewed every 15 s) and
+ * a stalled-jobs check (every stalledInterval, 30 s) has seen it unlocked: about 30 to 60 s with the defaults.
  */
 import { enqueueMany, fmtS, jobEvents, waitForWorkflows, waitUntil, recommendation } from '../measure';
 import { sleep } from '../../src/shared/sleep';
 import { atMost, type Scenario } from '../scenario';
+import { BULLMQ_VERSION, bullmqPriority, peerColumn, withPeer } from '../peer/bullmq';
 
-const TASK_MS = 15_000;
-/** How far into the render the worker goes (it is polling by then). */
-const LOSE_AFTER_SUBMIT_MS = 1_000;
+/** The trace, for us and for the BullMQ peer: a render of taskMs, its worker lost loseAfterSubmitMs after the submit. */
+export const KILL_TRACE = { taskMs: 15_000, loseAfterSubmitMs: 1_000, cap: 2 } as const;
+const { taskMs: TASK_MS, loseAfterSubmitMs: LOSE_AFTER_SUBMIT_MS } = KILL_TRACE;
+/** BullMQ's defaults put the take-over at 30-60 s; past this the peer's figure is 'not resumed'. */
+const PEER_RESUME_TIMEOUT_MS = 120_000;
+
+/** The same loss on BullMQ: kill -9 of the worker process running the job, 1 s into the render. */
+function bullmqKill(): Promise<{ resumedMs: number; submissions: number; redis: string; resumedWithTask: boolean }> {
+  return withPeer({ cap: KILL_TRACE.cap, spacingMs: 0, taskMs: TASK_MS }, async (peer) => {
+    const job = await peer.queue.add('generate', { title: 'kill -9' }, { priority: bullmqPriority('P1') });
+    const event = (step: string, pid?: number) =>
+      peer.events().find((e) => e.jobId === job.id && e.event === step && (pid === undefined || e.pid !== pid));
+    const call = await waitUntil(() => event('provider_call'), { intervalMs: 20, what: 'the BullMQ job submitting' });
+    await waitUntil(() => peer.sim.stats().submissions >= 1, { intervalMs: 20, what: 'the BullMQ submit' });
+    await sleep(LOSE_AFTER_SUBMIT_MS);
+    const victim = peer.workers.find((w) => w.pid === call.pid)!;
+    const lostAt = Date.now();
+    await victim.kill('SIGKILL');
+    const resumed = await waitUntil(() => event('started', victim.pid), {
+      timeoutMs: PEER_RESUME_TIMEOUT_MS,
+      intervalMs: 50,
+      what: 'the BullMQ job started again on the other worker',
+    });
+    await waitUntil(() => event('completed'), { timeoutMs: 60_000, intervalMs: 50, what: 'the BullMQ job completed' });
+    return {
+      resumedMs: resumed.at - lostAt,
+      submissions: peer.sim.stats().submissions,
+      redis: peer.redis,
+      resumedWithTask: Boolean(event('resumed')),
+    };
+  });
+}
 
 interface WorkerLoss {
   name: string;
   signal: 'SIGTERM' | 'SIGKILL';
   what: string;
   targetS: number;
-  bullmq: string;
+  /** Run the same loss on the BullMQ peer (kill -9 only: a SIGTERM'd BullMQ worker finishes its jobs before it stops). */
+  peer: boolean;
   /** Where the time goes, for the notes. */
   why: string;
   /** Start a replacement process afterwards (a deploy does). */
@@ -70,18 +106,26 @@ function workerLossScenario(loss: WorkerLoss): Scenario {
       const final = (await videoJob())!;
       const [status] = await bench.q<{ status: string }>(`SELECT status FROM competitive_recommendations WHERE id = $1`, [r.id]);
 
+      const peer = loss.peer ? await peerColumn(bench, rec, bullmqKill) : undefined;
+      if (peer?.result) {
+        rec.note(
+          `BullMQ ${BULLMQ_VERSION} on Redis ${peer.result.redis}, 2 worker processes, lockDuration and stalledInterval ` +
+            `at their defaults (30 s): the job ran again ${fmtS(peer.result.resumedMs)} after the kill` +
+            (peer.result.resumedWithTask ? ', polling the task id its first run saved with job.updateData' : ', from scratch'),
+        );
+      }
       rec.figure({
         metric: `${loss.what} -> 'resumed' on another worker`,
         value: fmtS(resumed.at - lostAt),
         target: `<= ${loss.targetS} s`,
-        bullmq: loss.bullmq,
+        bullmq: peer?.cell((p) => fmtS(p.resumedMs)) ?? '-',
         met: atMost((resumed.at - lostAt) / 1000, loss.targetS),
       });
       rec.figure({
         metric: `VEO3 submissions for the job (${loss.name})`,
         value: String(submissions),
         target: '1',
-        bullmq: loss.signal === 'SIGKILL' ? '2' : '-',
+        bullmq: peer?.cell((p) => String(p.submissions)) ?? '-',
         met: submissions === 1,
       });
       rec.note(`job ${final.status} after ${final.attempts} attempts, recommendation ${status?.status}; ${loss.why}`);
@@ -95,7 +139,7 @@ export const deploy = workerLossScenario({
   signal: 'SIGTERM',
   what: 'deploy (SIGTERM)',
   targetS: 5,
-  bullmq: '-',
+  peer: false,
   why:
     'the stopping worker fails the attempt as WorkerShutdown at once (the render goes on at KIE); ' +
     'the next attempt waits only for the 1 s retry interval',
@@ -107,7 +151,7 @@ export const kill = workerLossScenario({
   signal: 'SIGKILL',
   what: 'kill -9',
   targetS: 15,
-  bullmq: '~59 s',
+  peer: true,
   why:
     "the retry waits for Temporal's heartbeat timeout (10 s, counted from the last heartbeat the SDK actually sent; " +
     'it throttles them) plus the 1 s retry interval',

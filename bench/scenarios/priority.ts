@@ -8,6 +8,11 @@
  * VEO3 is paused (cap 0) so none of the P3 jobs being cancelled gets a slot:
  * a cancelled VEO3 job with a render in flight keeps its slot for 2x its
  * estimate (10 min), which would block the scenarios after this one.
+ *
+ * The BullMQ peer (bench/peer/bullmq.ts) then runs the same trace: a blocker on the only slot (concurrency and
+ * global concurrency 1), the same number of P3 jobs (BullMQ priority 4) and one P0 (priority 1) behind it; the wait
+ * runs from the blocker's processor returning to the P0's processor about to submit, as ours runs from 'completed' to
+ * 'provider_call'.
  */
 import {
   CALLERS,
@@ -23,11 +28,14 @@ import {
   waitUntil,
   type JobEvent,
 } from '../measure';
-import { below, type Scenario } from '../scenario';
+import { below, type Recorder, type Scenario } from '../scenario';
+import type { EnqueueResult } from '../../src/services/recommendations';
 import type { Bench } from '../setup';
+import { BULLMQ_VERSION, bullmqPriority, peerColumn, withPeer, type PeerEvent } from '../peer/bullmq';
 
-const P3_JOBS = 1_000;
-const P0_TASK_MS = 3_000;
+/** The trace, for us and for the BullMQ peer. */
+export const PRIORITY_TRACE = { p3Jobs: 1_000, p0TaskMs: 3_000, cap: 1 } as const;
+const { p3Jobs: P3_JOBS, p0TaskMs: P0_TASK_MS } = PRIORITY_TRACE;
 /** Cancellation reaches a waiting activity with its next heartbeat (seconds); past this, terminate. */
 const CANCEL_BUDGET_MS = 90_000;
 /** No target was set for this figure; the overhead target (200 ms) applies. */
@@ -59,6 +67,72 @@ async function closeJobs(bench: Bench, workflowIds: string[]): Promise<void> {
   }
 }
 
+/** Clean-up through the operator API, bounded: whatever is still open after the budget is terminated. How long it took. */
+async function cancelLine(bench: Bench, rec: Recorder, p3: readonly EnqueueResult[]): Promise<string> {
+  const t = Date.now();
+  await mapLimit(p3, CALLERS, (r) => bench.service.cancel(r.workflowId).catch(() => undefined));
+  const openP3 = async () =>
+    bench.q<{ workflow_id: string }>(
+      `SELECT DISTINCT workflow_id FROM automation_queue
+          WHERE recommendation_id = ANY($1::uuid[]) AND status IN ('queued', 'processing')`,
+      [p3.map((r) => r.recommendation.id)],
+    );
+  const cancelled = await waitUntil(async () => (await openP3()).length === 0, {
+    timeoutMs: CANCEL_BUDGET_MS,
+    intervalMs: 500,
+    what: 'P3 line empty',
+  }).catch(() => false);
+  const cancelMs = Date.now() - t;
+  const left = cancelled ? [] : await openP3();
+  if (left.length) {
+    rec.log(`  ${left.length} P3 still open after ${fmtS(CANCEL_BUDGET_MS)}: terminating them`);
+    await mapLimit(left, CALLERS, (w) =>
+      bench.client.workflow
+        .getHandle(w.workflow_id)
+        .terminate('bench clean-up')
+        .catch(() => undefined),
+    );
+    await closeJobs(
+      bench,
+      left.map((w) => w.workflow_id),
+    );
+  }
+  return cancelled ? fmtS(cancelMs) : `${P3_JOBS - left.length} in ${fmtS(CANCEL_BUDGET_MS)}, rest terminated`;
+}
+
+/** The same trace on BullMQ: the P0's wait after the blocker's slot frees, and the P3 jobs that started before it. */
+function bullmqRun(): Promise<{ waitMs: number; jumped: number; submitMs: number; redis: string }> {
+  return withPeer({ cap: PRIORITY_TRACE.cap, spacingMs: 0, taskMs: P0_TASK_MS }, async (peer) => {
+    peer.sim.setFaults({ neverFinish: true });
+    const blocker = await peer.queue.add('generate', { title: 'priority blocker' }, { priority: bullmqPriority('P3') });
+    await waitUntil(() => peer.sim.stats().submissions >= 1, { intervalMs: 20, what: 'the BullMQ blocker rendering' });
+    await peer.queue.addBulk(
+      Array.from({ length: P3_JOBS }, (_, i) => ({
+        name: 'generate',
+        data: { title: `priority p3 ${i}` },
+        opts: { priority: bullmqPriority('P3') },
+      })),
+    );
+    const p0 = await peer.queue.add('generate', { title: 'priority P0' }, { priority: bullmqPriority('P0') });
+    peer.sim.setFaults({ neverFinish: false });
+    const of = (job: string | undefined, step: PeerEvent['event']) => peer.events().find((e) => e.jobId === job && e.event === step);
+    await waitUntil(() => of(p0.id, 'provider_call'), { timeoutMs: 30_000, intervalMs: 10, what: 'the BullMQ P0 calling VEO3' });
+    await peer.queue.pause(); // as ours pauses VEO3: no P3 renders after the figure
+    await waitUntil(() => peer.sim.stats().submissions >= 2, { timeoutMs: 10_000, intervalMs: 10, what: 'the BullMQ P0 submit' });
+    const released = of(blocker.id, 'completed')!.at;
+    const p0Started = of(p0.id, 'started')!.at;
+    const jumped = peer
+      .events()
+      .filter((e) => e.event === 'started' && e.jobId !== blocker.id && e.jobId !== p0.id && e.at <= p0Started).length;
+    return {
+      waitMs: of(p0.id, 'provider_call')!.at - released,
+      jumped,
+      submitMs: peer.sim.stats().submitTimes[1]! - released,
+      redis: peer.redis,
+    };
+  });
+}
+
 export const priority: Scenario = {
   name: 'priority',
   summary: `${P3_JOBS} P3 jobs in VEO3's line (cap 1, blocked), then one P0`,
@@ -75,7 +149,7 @@ export const priority: Scenario = {
       what: 'the blocker rendering on VEO3',
     });
 
-    let t = Date.now();
+    const t = Date.now();
     const p3 = await enqueueMany(
       bench,
       Array.from({ length: P3_JOBS }, (_, i) => recommendation(`priority p3 ${i}`, { priority: 'P3' })),
@@ -115,60 +189,41 @@ export const priority: Scenario = {
       (e) => e.event === 'started' && e.id > p0Waiting.id && e.id < p0Started.id,
     ).length;
     const p3Started = (await jobEvents(bench, p3Ids, 'veo3')).filter((e) => e.event === 'started').length;
+    rec.note(`filling the line: ${P3_JOBS} P3 enqueued and in VEO3's line after ${fmtS(fillMs)} (analyse step included)`);
+    rec.note(`slot release -> P0 submit seen by the simulator: ${fmtMs(submitMs)}; P3 granted VEO3 at all: ${p3Started}`);
+    const cancelled = await cancelLine(bench, rec, p3);
+    await waitForWorkflows(bench, [blocker.workflowId, p0.workflowId], 60_000);
+
+    // The peer, on the same trace, once ours is cleaned up.
+    const peer = await peerColumn(bench, rec, bullmqRun);
+    if (peer.result) {
+      rec.note(
+        `BullMQ ${BULLMQ_VERSION} on Redis ${peer.result.redis}, 2 worker processes, concurrency 1, global concurrency 1: ` +
+          `slot release -> P0 submit seen by the simulator ${fmtMs(peer.result.submitMs)}`,
+      );
+    }
 
     rec.figure({
       metric: "P0 wait: slot release -> P0 'provider_call'",
       value: fmtMs(waitMs),
       target: `< ${TARGET_WAIT_MS} ms`,
-      bullmq: '~20 ms',
+      bullmq: peer.cell((p) => fmtMs(p.waitMs)),
       met: below(waitMs, TARGET_WAIT_MS),
     });
     rec.figure({
       metric: `P3 jobs started before the P0 (of ${P3_JOBS})`,
       value: String(jumped),
       target: '0',
-      bullmq: '0',
+      bullmq: peer.cell((p) => String(p.jumped)),
       met: jumped === 0,
     });
-    rec.note(`filling the line: ${P3_JOBS} P3 enqueued and in VEO3's line after ${fmtS(fillMs)} (analyse step included)`);
-    rec.note(`slot release -> P0 submit seen by the simulator: ${fmtMs(submitMs)}; P3 granted VEO3 at all: ${p3Started}`);
 
-    // Clean-up through the operator API, bounded: whatever is still open after the budget is terminated.
-    t = Date.now();
-    await mapLimit(p3, CALLERS, (r) => bench.service.cancel(r.workflowId).catch(() => undefined));
-    const openP3 = async () =>
-      bench.q<{ workflow_id: string }>(
-        `SELECT DISTINCT workflow_id FROM automation_queue
-          WHERE recommendation_id = ANY($1::uuid[]) AND status IN ('queued', 'processing')`,
-        [p3Ids],
-      );
-    const cancelled = await waitUntil(async () => (await openP3()).length === 0, {
-      timeoutMs: CANCEL_BUDGET_MS,
-      intervalMs: 500,
-      what: 'P3 line empty',
-    }).catch(() => false);
-    const cancelMs = Date.now() - t;
-    const left = cancelled ? [] : await openP3();
-    if (left.length) {
-      rec.log(`  ${left.length} P3 still open after ${fmtS(CANCEL_BUDGET_MS)}: terminating them`);
-      await mapLimit(left, CALLERS, (w) =>
-        bench.client.workflow
-          .getHandle(w.workflow_id)
-          .terminate('bench clean-up')
-          .catch(() => undefined),
-      );
-      await closeJobs(
-        bench,
-        left.map((w) => w.workflow_id),
-      );
-    }
     rec.figure({
       metric: `cancel ${P3_JOBS} waiting workflows -> line empty`,
-      value: cancelled ? fmtS(cancelMs) : `${P3_JOBS - left.length} in ${fmtS(CANCEL_BUDGET_MS)}, rest terminated`,
+      value: cancelled,
       target: '-',
       bullmq: '-',
       met: null,
     });
-    await waitForWorkflows(bench, [blocker.workflowId, p0.workflowId], 60_000);
   },
 };

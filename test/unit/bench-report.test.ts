@@ -48,6 +48,17 @@ describe('bench report', () => {
     expect(textReport(columns)).toMatch(/^scenario +metric +dev server +cluster +target/);
   });
 
+  it('the BullMQ column: a figure measured in this run as it is, one typed in from elsewhere marked, none as "-"', () => {
+    const measured = figure('resume', '10.4 s', true);
+    const typedIn = { ...figure('submissions', '1', true), bullmq: '2', bullmqTypedIn: true };
+    const none = { ...figure('note', '3', null), bullmq: '-', bullmqTypedIn: true };
+    const md = markdownReport([{ label: 'reelflow', reports: [report([measured, typedIn, none])] }], []);
+    expect(md).toContain('| kill | resume | 10.4 s | <= 15 s | ~59 s | ok |');
+    expect(md).toContain('| kill | submissions | 1 | <= 15 s | 2 (typed in) | ok |');
+    expect(md).toContain('| kill | note | 3 | <= 15 s | - |  |');
+    expect(textReport([{ label: 'reelflow', reports: [report([typedIn])] }])).toMatch(/submissions +1 +<= 15 s +2 \(typed in\) +ok/);
+  });
+
   it('--cluster with --only rejects a scenario the cluster pass does not run, naming the ones it does', async () => {
     const err = await run('npx', ['tsx', 'bench/run.ts', '--cluster', '--only', 'overhead'], { cwd: ROOT }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 2 });
