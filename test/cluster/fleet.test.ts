@@ -42,7 +42,8 @@ const startedEvents = async (h: Harness) =>
 it('three worker processes serving different queues carry recommendations to published, each doing only its own queues', async () => {
   const h = await harness({});
   const base = await worker(h.childEnv, ['base']);
-  const generate = await worker(h.childEnv, ['openai', 'veo3']);
+  // Rendering and archiving the render (the archive runs on the assembly queue).
+  const generate = await worker(h.childEnv, ['openai', 'veo3', 'assembly']);
   const publish = await worker(h.childEnv, ['instagram', 'tiktok', 'youtube']);
   const recs = [];
   for (let i = 0; i < 3; i++) recs.push(await h.service.enqueue(recommendationInput({ title: `split queues ${i}` })));

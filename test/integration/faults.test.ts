@@ -87,7 +87,7 @@ describe('worker death during VEO3 polling', () => {
   it('three SIGTERM deploys in one render: each hands it on at once, paid once; neither it nor the job behind it fails', async () => {
     const h = await harness({ limits: { veo3: { pollIntervalMs: 100, maxConcurrent: 1 } } });
     h.sims.veo3.setFaults({ taskDurationMs: 30_000 });
-    await worker(h, ['base', 'openai', 'instagram']);
+    await worker(h, ['base', 'openai', 'assembly', 'instagram']);
     // VEO3-only workers start fast (no workflow bundle): the deploys fit in one render.
     let current = await worker(h, ['veo3']);
     const { recommendation, workflowId } = await h.service.enqueue(onlyInstagram());
@@ -118,24 +118,29 @@ describe('worker death during VEO3 polling', () => {
     expect(await videoJob(h, behind.recommendation.id)).toMatchObject({ status: 'completed', error: null });
   });
 
-  it('a hung (SIGSTOP) worker is detected by the heartbeat timeout and its job finishes elsewhere, paid once', async () => {
-    const h = await harness({ limits: { veo3: { pollIntervalMs: 100 } } });
-    h.sims.veo3.setFaults({ taskDurationMs: 12_000 });
-    const frozen = await worker(h, ['veo3']);
-    await worker(h, ['base', 'openai', 'instagram']);
-    const { recommendation, workflowId } = await h.service.enqueue(onlyInstagram());
-    await waitUntil(async () => (await videoJob(h, recommendation.id)).provider_task_id, { what: 'VEO3 submitted' });
-    frozen.child.kill('SIGSTOP');
-    cleanups.push(async () => frozen.child.kill('SIGCONT'));
-    await worker(h, ['veo3']);
-    // The frozen process still holds open polls that may swallow the retries: each
-    // such loss ends in another heartbeat timeout, and the workflow runs the job again.
-    const result = await h.client.workflow.getHandle(workflowId).result();
-    expect(result.status).toBe('published');
-    expect(h.sims.veo3.stats().submissions).toBe(1);
-    const events = await q(h, `SELECT event FROM job_events WHERE job_id = $1`, [(await videoJob(h, recommendation.id)).id]);
-    expect(events.map((e) => e.event)).toContain('resumed');
-  });
+  // Each poll the frozen process swallows costs a heartbeat timeout (10 s): 75 s is usual on a loaded machine.
+  it(
+    'a hung (SIGSTOP) worker is detected by the heartbeat timeout and its job finishes elsewhere, paid once',
+    { timeout: 180_000 },
+    async () => {
+      const h = await harness({ limits: { veo3: { pollIntervalMs: 100 } } });
+      h.sims.veo3.setFaults({ taskDurationMs: 12_000 });
+      const frozen = await worker(h, ['veo3']);
+      await worker(h, ['base', 'openai', 'assembly', 'instagram']);
+      const { recommendation, workflowId } = await h.service.enqueue(onlyInstagram());
+      await waitUntil(async () => (await videoJob(h, recommendation.id)).provider_task_id, { what: 'VEO3 submitted' });
+      frozen.child.kill('SIGSTOP');
+      cleanups.push(async () => frozen.child.kill('SIGCONT'));
+      await worker(h, ['veo3']);
+      // The frozen process still holds open polls that may swallow the retries: each
+      // such loss ends in another heartbeat timeout, and the workflow runs the job again.
+      const result = await h.client.workflow.getHandle(workflowId).result();
+      expect(result.status).toBe('published');
+      expect(h.sims.veo3.stats().submissions).toBe(1);
+      const events = await q(h, `SELECT event FROM job_events WHERE job_id = $1`, [(await videoJob(h, recommendation.id)).id]);
+      expect(events.map((e) => e.event)).toContain('resumed');
+    },
+  );
 });
 
 describe('stuck detection', () => {
