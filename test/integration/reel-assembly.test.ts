@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KieVideoClient } from '../../src/providers/veo3/client';
 import { Veo3Simulator } from '../../src/simulators/veo3';
 import { assembleReel, checkCut, moovFirst, type ReelConfig, type ReelInput } from '../../src/media/reel';
-import { runTool } from '../../src/media/tools';
+import { probe } from '../helpers/probe';
 import { waitUntil } from '../helpers/wait';
 
 let sim: Veo3Simulator;
@@ -56,22 +56,6 @@ const segment = (index: number, videoUrl: string) => ({
   spokenLine: `Segmento ${index}: cuesta 6,2 millones y suma 58 puntos.`,
   onScreenText: ['Precio: 6,2 M€', '9,4 pts por millón'],
 });
-
-async function probe(file: string) {
-  const run = await runTool('ffprobe', 'ffprobe', [
-    '-v',
-    'error',
-    '-show_entries',
-    'format=duration:stream=codec_type,codec_name,width,height,channels',
-    '-of',
-    'json',
-    file,
-  ]);
-  return JSON.parse(run.stdout) as {
-    format: { duration: string };
-    streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number; channels?: number }>;
-  };
-}
 
 describe('assembleReel', () => {
   it('independent: four clips end to end, 32 s 1080x1920 H.264/AAC, faststart, -14 LUFS, a cover; run again, encodes nothing', async () => {

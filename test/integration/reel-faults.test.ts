@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runTool } from '../../src/media/tools';
+import { probe } from '../helpers/probe';
 import { sleep } from '../../src/shared/sleep';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { spawnWorker, type WorkerProcess } from '../helpers/processes';
@@ -61,19 +61,7 @@ const eventsOf = async (h: Harness, jobId: string) =>
   (await q<{ event: string }>(h, `SELECT event FROM job_events WHERE job_id = $1 ORDER BY id`, [jobId])).map((e) => e.event);
 
 async function expectReel(h: Harness, recId: string) {
-  const run = await runTool('ffprobe', 'ffprobe', [
-    '-v',
-    'error',
-    '-show_entries',
-    'format=duration:stream=codec_type,width,height',
-    '-of',
-    'json',
-    path.join(h.env.REELFLOW_MEDIA_DIR, recId, 'final.mp4'),
-  ]);
-  const p = JSON.parse(run.stdout) as {
-    format: { duration: string };
-    streams: Array<{ codec_type: string; width?: number; height?: number }>;
-  };
+  const p = await probe(path.join(h.env.REELFLOW_MEDIA_DIR, recId, 'final.mp4'));
   expect(Number(p.format.duration)).toBeCloseTo(32, 0);
   expect(p.streams.find((s) => s.codec_type === 'video')).toMatchObject({ width: 1080, height: 1920 });
   expect(p.streams.some((s) => s.codec_type === 'audio')).toBe(true);

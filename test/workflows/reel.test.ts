@@ -11,7 +11,7 @@ import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COVER_AT_SECONDS } from '../../src/media/reel';
-import { runTool } from '../../src/media/tools';
+import { probe } from '../helpers/probe';
 import type { SimResponder } from '../../src/simulators/openai';
 import { stateQuery } from '../../src/shared/messages';
 import { recommendationInput, runCli, startHarness, type Harness } from '../helpers/harness';
@@ -49,22 +49,6 @@ async function paramsOf(h: Harness, taskId: string): Promise<Record<string, unkn
   const res = await fetch(`${h.sims.veo3.url}/api/v1/veo/record-info?taskId=${taskId}`, { headers: { Authorization: 'Bearer sim' } });
   const body = (await res.json()) as { data: { paramJson: string } };
   return JSON.parse(body.data.paramJson) as Record<string, unknown>;
-}
-
-async function probe(file: string) {
-  const run = await runTool('ffprobe', 'ffprobe', [
-    '-v',
-    'error',
-    '-show_entries',
-    'format=duration:stream=codec_type,codec_name,width,height,channels,sample_rate',
-    '-of',
-    'json',
-    file,
-  ]);
-  return JSON.parse(run.stdout) as {
-    format: { duration: string };
-    streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number; channels?: number }>;
-  };
 }
 
 /** The published file: what the media server handed the platforms. */
