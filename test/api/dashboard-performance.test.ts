@@ -3,33 +3,21 @@
  * records them: a line per video (views over its age), this week's best and worst, and the groups by type and
  * player with spend per view; no script error or CSP violation. Saves test-results/dashboard-performance.png.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { hasChromium, openBrowser } from '../helpers/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordPostMetrics } from '../../src/services/post-metrics';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 import { dbOnlyService, startTestApi, type TestApi } from './support';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-];
 const SCREENSHOT = path.resolve(__dirname, '../../test-results/dashboard-performance.png');
-const hasChromium = fs.existsSync(CHROMIUM);
 
 describe.skipIf(!hasChromium)('dashboard performance panel in Chromium', () => {
   let tdb: TestDatabase;
   let api: TestApi;
   let baseUrl: string;
-  let userDataDir: string;
-  let browser: BrowserContext;
+  let browser: Awaited<ReturnType<typeof openBrowser>>;
   let page: Page;
   const pageErrors: string[] = [];
 
@@ -69,23 +57,12 @@ describe.skipIf(!hasChromium)('dashboard performance panel in Chromium', () => {
     await post('Pedri, el chollo', 'player_spotlight', 'pedri', 'instagram', 12_000, 60);
     await post('Lewandowski no rinde', 'counter_argument', 'lewandowski', 'tiktok', 900, 60);
     await post('Mercado de la jornada', 'trend_jump', 'pedri', 'instagram', 4_000, 120);
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelflow-chromium-'));
-    browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1400, height: 1000 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
+    browser = await openBrowser(pageErrors);
+    page = browser.page;
   });
 
   afterAll(async () => {
     await browser?.close();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
     await api?.app.close();
     await tdb?.drop();
   });

@@ -4,9 +4,9 @@
  * it from the page. Saves test-results/dashboard.png.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { CHROMIUM, hasChromium, openBrowser } from '../helpers/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDERS } from '../../src/config/providers';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
@@ -14,21 +14,8 @@ import { queueWorkers } from '../../src/temporal/queue-workers';
 import { waitUntil } from '../helpers/wait';
 import { startTestApi, type TestApi } from './support';
 
-const CHROMIUM = '/usr/bin/chromium';
-/** What headless Chromium needs on our CI machines (no GPU, no sandbox user namespace, no network chatter). */
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SCREENSHOT = path.resolve(__dirname, '../../test-results/dashboard.png');
 const QUOTA_SCREENSHOT = path.resolve(__dirname, '../../test-results/dashboard-quotas.png');
-const hasChromium = fs.existsSync(CHROMIUM);
 if (!hasChromium) {
   console.warn(`dashboard test skipped: ${CHROMIUM} is missing (install it with \`apt-get install -y chromium\`)`);
 }
@@ -37,8 +24,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
   let h: Harness;
   let api: TestApi;
   let baseUrl: string;
-  let userDataDir: string;
-  let browser: BrowserContext;
+  let browser: Awaited<ReturnType<typeof openBrowser>>;
   let page: Page;
   const pageErrors: string[] = [];
 
@@ -46,29 +32,12 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     h = await startHarness();
     api = await startTestApi(h.db, { service: h.service, workers: () => queueWorkers(h.client, h.taskQueue) });
     baseUrl = await api.app.listen({ port: 0, host: '127.0.0.1' });
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelflow-chromium-'));
-    // A persistent context is how Playwright takes a --user-data-dir: a fresh one per run.
-    browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1400, height: 1000 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    // CSP violations and script errors surface here.
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
-    // A missing favicon or source map is not a console message in every Chromium: watch the responses too.
-    page.on('response', (res) => {
-      if (res.status() >= 400) pageErrors.push(`HTTP ${res.status()} ${new URL(res.url()).pathname}`);
-    });
+    browser = await openBrowser(pageErrors);
+    page = browser.page;
   });
 
   afterAll(async () => {
     await browser?.close();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
     await api?.app.close();
     await h?.stop();
   });
