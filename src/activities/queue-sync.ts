@@ -15,6 +15,7 @@ import { jobConfigSchema, parseInput, type JobConfig } from '../validation';
 import { BadInputError } from '../shared/errors';
 import { OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
 import { startPostMetricsWorkflows } from '../services/post-metrics';
+import { notPublishedOn } from '../services/publish-state';
 import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
 
@@ -48,6 +49,19 @@ export interface EnqueueJobInput {
 }
 
 const OPEN = [...OPEN_RECOMMENDATION_STATUSES];
+
+/**
+ * Starts the metrics series of a recommendation's posts from an activity of its base queue, where the metrics
+ * workflows belong too (once per post: a retry starts none twice).
+ */
+export async function startMetricsOfPosts(deps: ActivityDeps, recommendationId: string): Promise<void> {
+  const activity = Context.current();
+  await startPostMetricsWorkflows(
+    deps.database.pool,
+    { client: activity.client, taskQueue: activity.info.taskQueue, readsSeconds: deps.env.REELFLOW_METRICS_READS },
+    recommendationId,
+  );
+}
 
 export function createQueueSyncActivities(deps: ActivityDeps) {
   const { db, pool } = deps.database;
@@ -137,15 +151,11 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
      */
     async markPublished(input: { recommendationId: string; failedPlatforms?: Array<{ platform: string; error: string }> }): Promise<void> {
       const failed = input.failedPlatforms ?? [];
-      const error = failed.length ? `not published on ${failed.map((f) => `${f.platform} (${f.error})`).join('; ')}` : null;
-      await setStatus(input.recommendationId, failed.length ? 'partially_published' : 'published', { publishedAt: new Date(), error });
-      const activity = Context.current();
-      await startPostMetricsWorkflows(
-        deps.database.pool,
-        // This activity runs on the recommendation's base queue, where the metrics workflows belong too.
-        { client: activity.client, taskQueue: activity.info.taskQueue, readsSeconds: deps.env.REELFLOW_METRICS_READS },
-        input.recommendationId,
-      );
+      await setStatus(input.recommendationId, failed.length ? 'partially_published' : 'published', {
+        publishedAt: new Date(),
+        error: notPublishedOn(failed),
+      });
+      await startMetricsOfPosts(deps, input.recommendationId);
     },
 
     /** Closes the recommendation and every open job of its workflow (cancelled, failed, expired or rejected). */

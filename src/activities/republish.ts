@@ -4,17 +4,15 @@
  * record the recommendation's status they lead to and start the metrics series of the new posts. Nothing here
  * renders or downloads: the posts read our copy (video_assets).
  */
-import { Context } from '@temporalio/activity';
 import type { Priority } from '../config/priorities';
 import { PUBLISH_JOB_TYPE, type PublishPlatform } from '../config/providers';
 import { postCaption } from '../content/caption';
 import { BadInputError } from '../shared/errors';
 import { recommendationWorkflowId } from '../shared/workflow-ids';
-import { readPublishState } from '../services/publish-state';
-import { startPostMetricsWorkflows } from '../services/post-metrics';
+import { notPublishedOn, readPublishState } from '../services/publish-state';
 import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
-import { createQueueSyncActivities } from './queue-sync';
+import { createQueueSyncActivities, startMetricsOfPosts } from './queue-sync';
 
 export interface RepublishPlan {
   title: string;
@@ -105,7 +103,7 @@ export function createRepublishActivities(deps: ActivityDeps) {
     async recordRepublished(input: { recommendationId: string }): Promise<'published' | 'partially_published' | 'failed'> {
       const state = await readPublishState(pool, input.recommendationId);
       const status = state.failed.length === 0 ? 'published' : state.published.length ? 'partially_published' : 'failed';
-      const error = state.failed.length ? `not published on ${state.failed.map((f) => `${f.platform} (${f.error})`).join('; ')}` : null;
+      const error = notPublishedOn(state.failed);
       await pool.query(
         `UPDATE competitive_recommendations
             SET status = $2, error = $3, published_at = coalesce(published_at, CASE WHEN $2 <> 'failed' THEN now() END),
@@ -113,12 +111,7 @@ export function createRepublishActivities(deps: ActivityDeps) {
           WHERE id = $1`,
         [input.recommendationId, status, error],
       );
-      const activity = Context.current();
-      await startPostMetricsWorkflows(
-        pool,
-        { client: activity.client, taskQueue: activity.info.taskQueue, readsSeconds: deps.env.REELFLOW_METRICS_READS },
-        input.recommendationId,
-      );
+      await startMetricsOfPosts(deps, input.recommendationId);
       return status;
     },
 

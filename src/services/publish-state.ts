@@ -12,6 +12,11 @@ export interface PublishState {
   failed: Array<{ platform: PublishPlatform; error: string }>;
 }
 
+/** The error a partly published recommendation carries: each missing platform with its post's error (null: none). */
+export function notPublishedOn(failed: ReadonlyArray<{ platform: string; error: string }>): string | null {
+  return failed.length ? `not published on ${failed.map((f) => `${f.platform} (${f.error})`).join('; ')}` : null;
+}
+
 export async function readPublishState(pool: pg.Pool, recommendationId: string): Promise<PublishState> {
   const { rows: recs } = await pool.query<{ platforms: string[] | null }>(
     `SELECT job_config->'platforms' AS platforms FROM competitive_recommendations WHERE id = $1`,
