@@ -13,6 +13,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { sql } from 'drizzle-orm';
 import type { Provider } from '../config/providers';
 import { ProviderError } from '../providers/errors';
 import type { Job } from '../db/schema';
@@ -38,16 +39,19 @@ class BackInLine extends Error {}
  * fails as a rate limit would: a quota nobody configured cannot be waited for).
  */
 async function parkForQuota(deps: ActivityDeps, jobId: string, err: ProviderError, log: ActivityDeps['log']): Promise<boolean> {
-  const { rows } = await withDbRetry(() =>
-    deps.database.pool.query<{ quota: string; parked_until: Date }>('SELECT * FROM park_quota_for_job($1, $2, $3)', [
-      jobId,
-      // No reset given (a balance to top up, a window we cannot see into): look again later, not a whole window later.
-      err.details.resetAt ?? new Date(Date.now() + QUOTA_RECHECK_MS).toISOString(),
-      err.message,
-    ]),
+  // No reset given (a balance to top up, a window we cannot see into): look again later, not a whole window later.
+  const until = err.details.resetAt ?? new Date(Date.now() + QUOTA_RECHECK_MS).toISOString();
+  // Parked and back in line in one transaction: nobody reads the quota parked while its job still holds the slot.
+  const rows = await withDbRetry(() =>
+    deps.database.db.transaction(async (tx) => {
+      const parked = await tx.execute<{ quota: string; parked_until: Date }>(
+        sql`SELECT * FROM park_quota_for_job(${jobId}, ${until}, ${err.message})`,
+      );
+      if (parked.rows.length) await tx.execute(sql`SELECT leave_line(${jobId})`);
+      return parked.rows;
+    }),
   );
   if (!rows.length) return false;
-  await withDbRetry(() => deps.database.pool.query('SELECT leave_line($1)', [jobId]));
   log.warn({ quotas: rows, err: err.message }, 'the provider says a quota is spent: quota parked, job back in line');
   return true;
 }
