@@ -22,6 +22,7 @@ import { markdownReport, textReport, type ReportColumn, type ScenarioReport } fr
 import type { Scenario } from './scenario';
 import { Cleanups, POLL_INTERVAL_MS, startBench, TEMPORAL_KINDS, type TemporalKind } from './setup';
 import { archive } from './scenarios/archive';
+import { backlog } from './scenarios/backlog';
 import { discovery } from './scenarios/discovery';
 import { deploy, kill } from './scenarios/kill';
 import { metrics } from './scenarios/metrics';
@@ -42,6 +43,7 @@ const SCENARIOS: readonly Scenario[] = [
   overhead,
   utilisation,
   priority,
+  backlog,
   quota,
   reel,
   metrics,
@@ -137,6 +139,13 @@ async function runPass(kind: TemporalKind, chosen: readonly Scenario[], cleanups
           if (w.tail.length) log(`worker ${w.name} last lines:\n${w.tail.slice(-10).join('\n')}`);
         }
       }
+      // Each scenario isolated: whatever it left open (a failure midway, workflows it kept) cannot count in the next.
+      const left = await bench.isolate().catch((err) => {
+        log(`isolation after ${scenario.name} failed: ${String(err)}`);
+        return 0;
+      });
+      if (left)
+        report.notes.push(`${left} workflow(s) were still open at its end: terminated, their jobs closed, before the next scenario`);
       report.seconds = (Date.now() - t0) / 1000;
       reports.push(report);
       log(`${scenario.name} done in ${report.seconds.toFixed(0)} s`);

@@ -31,12 +31,15 @@ import { startTemporalServer } from '../src/dev/temporal-server';
 import { SIMULATOR_NAMES, startSimulators, type Simulators } from '../src/simulators/index';
 import { createLogger } from '../src/logger';
 import { createRecommendationService, type RecommendationService } from '../src/services/recommendations';
+import { CAPACITY_WORKFLOW } from '../src/shared/workflow-ids';
 import { freePort } from '../test/helpers/processes';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/test-db';
 import { spawnBenchWorker, type BenchWorker } from './workers';
 
 const TEMPORAL_PORT = 7633;
 const TEMPORAL_UI_PORT = 8633;
+/** The dev server's Prometheus endpoint (the backlog scenario reads its request counter). */
+const TEMPORAL_METRICS_PORT = 9633;
 /** Apart from the dev server's ports, so a dev server left running (or reused) never answers for the cluster. */
 const CLUSTER_PORT = 7643;
 
@@ -73,7 +76,8 @@ export interface ScenarioSetup {
 const DEFAULT_LIMITS: Required<LimitsPatch> = { maxConcurrent: 50, minStartIntervalMs: 0, startMarginMs: 100 };
 
 export interface Bench {
-  temporal: { kind: TemporalKind; address: string };
+  /** pid and metricsUrl: only for a server this bench started (a reused dev server has neither). */
+  temporal: { kind: TemporalKind; address: string; pid?: number; metricsUrl?: string };
   sims: Simulators;
   db: TestDatabase;
   client: Client;
@@ -85,6 +89,13 @@ export interface Bench {
   workers(): Promise<BenchWorker[]>;
   /** One more worker process (a deploy's replacement), added to workers(). */
   addWorker(name: string): Promise<BenchWorker>;
+  /** Stops every worker process and starts `names` anew with `env` added (e.g. REELFLOW_LINE); workers() names them. */
+  respawnWorkers(names: readonly string[], env?: Record<string, string>): Promise<BenchWorker[]>;
+  /**
+   * Leaves nothing of a scenario behind: terminates its open workflows (the capacity workflow stays), closes
+   * open jobs and frees every slot. Returns how many workflows it terminated.
+   */
+  isolate(): Promise<number>;
   /** Fresh simulators and the limits a scenario asks for. */
   prepare(setup: ScenarioSetup): Promise<void>;
   close(): Promise<void>;
@@ -111,12 +122,19 @@ export class Cleanups {
 }
 
 /** The Temporal server a pass runs on, started (or reused, for the dev server) and stopped by `cleanups`. */
-async function startTemporal(kind: TemporalKind, log: (msg: string) => void, cleanups: Cleanups): Promise<{ address: string }> {
+async function startTemporal(kind: TemporalKind, log: (msg: string) => void, cleanups: Cleanups): Promise<Bench['temporal']> {
   if (kind === 'dev') {
     log(`Temporal dev server on 127.0.0.1:${TEMPORAL_PORT} ...`);
-    const dev = await startTemporalServer({ port: TEMPORAL_PORT, uiPort: TEMPORAL_UI_PORT, logFile: '/tmp/reelflow-bench-temporal.log' });
+    const dev = await startTemporalServer({
+      port: TEMPORAL_PORT,
+      uiPort: TEMPORAL_UI_PORT,
+      metricsPort: TEMPORAL_METRICS_PORT,
+      logFile: '/tmp/reelflow-bench-temporal.log',
+    });
     cleanups.push(() => dev.stop());
-    return dev;
+    return dev.process?.pid
+      ? { kind, address: dev.address, pid: dev.process.pid, metricsUrl: `http://127.0.0.1:${TEMPORAL_METRICS_PORT}/metrics` }
+      : { kind, address: dev.address };
   }
   const logFile = '/tmp/reelflow-bench-cluster.log';
   // The first run builds the server and its SQL tool (minutes); later runs reuse the cache and the databases.
@@ -125,13 +143,13 @@ async function startTemporal(kind: TemporalKind, log: (msg: string) => void, cle
   );
   const cluster = await startTemporalCluster({ port: CLUSTER_PORT, dbPrefix: 'bench_temporal', logFile });
   cleanups.push(() => cluster.stop());
-  return cluster;
+  return { kind, address: cluster.address };
 }
 
 export async function startBench(log: (msg: string) => void, cleanups: Cleanups, kind: TemporalKind = 'dev'): Promise<Bench> {
   const close = () => cleanups.run();
   try {
-    const temporal = { kind, address: (await startTemporal(kind, log, cleanups)).address };
+    const temporal = await startTemporal(kind, log, cleanups);
 
     const running = await startSimulators({ taskDurationMs: 0 });
     cleanups.push(() => running.stop());
@@ -184,18 +202,43 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
     const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
       (await db.database.pool.query(text, params)).rows as T[];
 
+    const spawnSet = async (names: readonly string[], env: Record<string, string>) => {
+      log(`starting ${names.length} worker processes ...`);
+      const started = await Promise.allSettled(names.map((name) => spawnBenchWorker(name, env, client, taskQueue)));
+      const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      for (const w of ok) cleanups.push(() => w.kill());
+      const failed = started.find((s) => s.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      return ok;
+    };
     let pair: Promise<BenchWorker[]> | undefined;
     const workers = () => {
-      pair ??= (async () => {
-        log('starting 2 worker processes ...');
-        const started = await Promise.allSettled(['A', 'B'].map((name) => spawnBenchWorker(name, workerEnv, client, taskQueue)));
-        const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-        for (const w of ok) cleanups.push(() => w.kill());
-        const failed = started.find((s) => s.status === 'rejected');
-        if (failed) throw (failed as PromiseRejectedResult).reason;
-        return ok;
-      })();
+      pair ??= spawnSet(['A', 'B'], workerEnv);
       return pair;
+    };
+    const respawnWorkers = async (names: readonly string[], env: Record<string, string> = {}) => {
+      const old = await workers().catch(() => []);
+      await Promise.all(old.map((w) => w.kill()));
+      pair = spawnSet(names, { ...workerEnv, ...env });
+      return pair;
+    };
+
+    const isolate = async () => {
+      const open: string[] = [];
+      const query = `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running' AND WorkflowType != '${CAPACITY_WORKFLOW}'`;
+      for await (const wf of client.workflow.list({ query })) open.push(wf.workflowId);
+      await Promise.all(
+        open.map((id) =>
+          client.workflow
+            .getHandle(id)
+            .terminate('bench: scenario isolation')
+            .catch(() => undefined),
+        ),
+      );
+      await q(`UPDATE automation_queue SET status = 'cancelled', waiting_since = NULL, parked = false, error = 'bench: scenario isolation'
+                WHERE status IN ('queued', 'processing')`);
+      await q(`DELETE FROM provider_slots`);
+      return open.length;
     };
 
     const addWorker = async (name: string) => {
@@ -227,7 +270,7 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
       if (leftovers[0]!.n > 0) log(`warning: ${leftovers[0]!.n} provider slot(s) still held from an earlier scenario`);
     };
 
-    return { temporal, sims, db, client, service, taskQueue, q, workers, addWorker, prepare, close };
+    return { temporal, sims, db, client, service, taskQueue, q, workers, addWorker, respawnWorkers, isolate, prepare, close };
   } catch (err) {
     await close();
     throw err;

@@ -144,7 +144,8 @@ export async function runProviderJob<T>(
     );
     const signal = AbortSignal.any([stopping, runLimit.signal]);
     const current = job;
-    const call = <R>(fn: () => Promise<R>, markSubmit = false): Promise<R> => held.call(fn, { signal, markSubmit });
+    const call = <R>(fn: () => Promise<R>, claim: { markSubmit?: boolean; submitKey?: string } = {}): Promise<R> =>
+      held.call(fn, { signal, ...claim });
     const ctx: JobContext = {
       job: current,
       attempt,
@@ -176,11 +177,10 @@ export async function runProviderJob<T>(
           return learned;
         }
         const key = newSubmitKey(jobId);
-        if (opts.fromCallback) await logJobEvent(deps, jobId, 'submit_key', { key });
         let handle: string;
         try {
-          // claim_start records submit_attempted_at in the same round trip as the start.
-          handle = await call(() => submit(key), true);
+          // claim_start records submit_attempted_at (and, with callbacks, the key the callback will name) with the start.
+          handle = await call(() => submit(key), { markSubmit: true, ...(opts.fromCallback ? { submitKey: key } : {}) });
         } catch (err) {
           // An answer (even an error) means nothing was created: safe to submit again later.
           if (err instanceof ProviderError && err.details.status !== undefined) {

@@ -146,6 +146,12 @@ export const envSchema = z.object({
    * for a slot count too, so keep it well above the caps (the gate enforces those).
    */
   REELFLOW_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(100_000).default(2_000),
+  /**
+   * 'parked' (default): a job beyond the first few of its line waits in its workflow with no activity running
+   * (drizzle/0016, src/workflows/line.ts). 'activity': every waiting job waits in its activity, as before 0016
+   * (the bench's "before" column).
+   */
+  REELFLOW_LINE: z.enum(['parked', 'activity']).default('parked'),
   /** host:port where worker processes serve Temporal's runtime metrics for Prometheus (off when unset). */
   TEMPORAL_METRICS_BIND: z
     .string()

@@ -183,8 +183,12 @@ export const automationQueue = pgTable(
     startedAt: ts('started_at'),
     completedAt: ts('completed_at'),
     lastHeartbeatAt: ts('last_heartbeat_at'),
-    /** Set while the job's activity waits for a provider slot (the line the gate serves). */
+    /** Set while the job is in its provider's line (parked, or its activity waiting for a slot). */
     waitingSince: ts('waiting_since'),
+    /** In line with no activity running: its workflow waits for the line courier's signal (drizzle/0016). */
+    parked: boolean('parked').notNull().default(false),
+    /** When the line courier last signalled the parked job's workflow to start its activity. */
+    calledUpAt: ts('called_up_at'),
     error: text('error'),
     cost: numeric('cost', { precision: 12, scale: 4, mode: 'number' }),
     /** Provider handle (VEO3 task id, IG container, TikTok publish id, YouTube video id): the pay-once key. */

@@ -64,6 +64,8 @@ export interface TemporalServerOptions {
   dbFile?: string;
   logFile?: string;
   namespace?: string;
+  /** Port of Temporal's Prometheus /metrics (the CLI picks a random one when unset). */
+  metricsPort?: number;
 }
 
 export interface TemporalServer {
@@ -122,6 +124,7 @@ export function devServerArgs(opts: TemporalServerOptions): string[] {
     'warn',
   ];
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  if (opts.metricsPort) args.push('--metrics-port', String(opts.metricsPort));
   for (const value of [
     'matching.numTaskqueueReadPartitions=1',
     'matching.numTaskqueueWritePartitions=1',

@@ -11,7 +11,7 @@
  */
 import type { Provider } from '../config/providers';
 import { sleep } from '../shared/sleep';
-import type { AcquireOptions, SlotGate } from './slot-gate';
+import type { AcquireOptions, ClaimOptions, SlotGate } from './slot-gate';
 
 export interface PollOptions {
   intervalMs: number;
@@ -32,7 +32,7 @@ export interface JobSlot {
    * spacing (any process), records the start (and with markSubmit, that a paid
    * submit is leaving), then calls `fn`.
    */
-  call<R>(fn: () => Promise<R>, opts?: { signal?: AbortSignal; markSubmit?: boolean }): Promise<R>;
+  call<R>(fn: () => Promise<R>, opts?: ClaimOptions): Promise<R>;
   /** Reads `read` until `done`, napping `intervalMs` between reads. */
   pollUntil<S extends { state: string }>(read: () => Promise<S>, done: (s: S) => boolean, opts: PollOptions): Promise<S>;
   /**

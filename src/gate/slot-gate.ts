@@ -10,7 +10,8 @@
  *   (leases of dead processes, a missed notification);
  * - start spacing is claimed at the provider call itself (claimStart);
  * - one batched heartbeat keeps waiting jobs in line and held slots leased;
- * - the same listener carries provider events (a task ended), which cut a poll's nap short.
+ * - the same listener carries provider events (a task ended), which cut a poll's nap short;
+ * - with serveLine, each grant also pokes the line courier, which calls up parked jobs' workflows.
  *
  * Why PostgreSQL and not Temporal for this: worker options cap one process,
  * not the deployment, and Temporal 1.29 cannot reorder or reprioritise queued
@@ -23,6 +24,7 @@ import { SLOT_LEASE, type Provider } from '../config/providers';
 import { PROVIDER_EVENTS_CHANNEL } from './provider-events';
 import { DeadlineExpiredError, JobClosedError } from '../shared/errors';
 import { sleep } from '../shared/sleep';
+import { LineCourier, type DeliverTurn } from './line-courier';
 
 /** How long an event nobody waited for yet is kept (it may arrive while its poller is mid-request). */
 const EVENT_MEMORY_MS = 60_000;
@@ -45,6 +47,14 @@ export interface AcquireResult {
   resumed: boolean;
 }
 
+export interface ClaimOptions {
+  signal?: AbortSignal;
+  /** A paid submit is leaving: recorded (submit_attempted_at) with the start. */
+  markSubmit?: boolean;
+  /** The submit's callback key, recorded (a 'submit_key' event) with the start, in the same round trip. */
+  submitKey?: string;
+}
+
 interface GrantResult {
   granted: string[];
 }
@@ -63,6 +73,7 @@ export class SlotGate {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  private courier: LineCourier | null = null;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -78,8 +89,19 @@ export class SlotGate {
     for (const t of this.timers) t.unref();
   }
 
+  /**
+   * Serve the durable line from this process (a process that runs workflows): parked jobs' workflows are
+   * signalled through `deliver` when granted or called up. Once per process; later calls change nothing.
+   */
+  serveLine(deliver: DeliverTurn): void {
+    if (this.courier || this.stopped) return;
+    this.courier = new LineCourier(this.pool, this.log, deliver);
+    this.courier.start();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    this.courier?.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
@@ -207,15 +229,16 @@ export class SlotGate {
    * Start spacing, checked at the provider call itself: waits until the
    * provider's minimum interval since the last start (any process) has passed,
    * then records this start (and, with markSubmit, that a paid submit is
-   * leaving). Call it immediately before the request.
+   * leaving, and its callback key). Call it immediately before the request.
    */
-  async claimStart(jobId: string, provider: Provider, opts: { signal?: AbortSignal; markSubmit?: boolean } = {}): Promise<void> {
+  async claimStart(jobId: string, provider: Provider, opts: ClaimOptions = {}): Promise<void> {
     for (;;) {
       opts.signal?.throwIfAborted();
-      const { rows } = await this.pool.query<{ wait: number }>('SELECT claim_start($1, $2, $3) AS wait', [
+      const { rows } = await this.pool.query<{ wait: number }>('SELECT claim_start($1, $2, $3, $4) AS wait', [
         provider,
         jobId,
         opts.markSubmit ?? false,
+        opts.submitKey ?? null,
       ]);
       const wait = rows[0]!.wait;
       if (wait <= 0) return;
@@ -314,7 +337,10 @@ export class SlotGate {
     const client = new pg.Client({ connectionString: this.databaseUrl });
     this.clients.add(client);
     client.on('notification', (msg) => {
-      if (msg.channel === 'reelflow_slots' && msg.payload) this.wake(msg.payload);
+      if (msg.channel === 'reelflow_slots' && msg.payload) {
+        this.wake(msg.payload);
+        this.courier?.poke();
+      }
       if (msg.channel === PROVIDER_EVENTS_CHANNEL && msg.payload) this.providerEvent(msg.payload);
     });
     client.on('error', (err) => {

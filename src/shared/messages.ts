@@ -105,6 +105,12 @@ export interface SlotGrantedInput {
 /** Sent by a provider activity once its job holds a slot: the workflow's phase moves from waiting to running. */
 export const slotGrantedSignal = defineSignal<[SlotGrantedInput]>('slotGranted');
 
+/**
+ * Sent by the line courier (src/gate/line-courier.ts) to a workflow whose job is parked in its provider's line:
+ * the job was granted a slot or came near the head, so the workflow starts its provider activity now.
+ */
+export const lineTurnSignal = defineSignal<[SlotGrantedInput]>('lineTurn');
+
 /** One provider's row of get_available_capacity, as JSON. */
 export interface CapacitySnapshotRow {
   provider: Provider;

@@ -1,6 +1,14 @@
 /** Connecting to Temporal with an error that says what to do when it is down. */
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
+import type { DeliverTurn } from '../gate/line-courier';
 import { TemporalUnavailableError } from '../shared/errors';
+import { lineTurnSignal } from '../shared/messages';
 
 export async function connectTemporal(address: string, namespace: string): Promise<Client> {
   try {
@@ -26,4 +34,17 @@ export async function startWorkflowOnce(client: Client, workflowType: string, op
     if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
     throw err;
   }
+}
+
+/** The line courier's delivery (src/gate/line-courier.ts): a lineTurn signal to the parked job's workflow. */
+export function signalLineTurn(client: Client): DeliverTurn {
+  return async ({ jobId, workflowId }) => {
+    try {
+      await client.workflow.getHandle(workflowId).signal(lineTurnSignal, { jobId });
+      return 'delivered';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return 'gone';
+      throw err;
+    }
+  };
 }

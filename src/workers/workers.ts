@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { providerTaskQueue, QUEUE_NAMES, type QueueName } from '../config/providers';
 import { createArchiveActivities } from '../activities/archive';
@@ -22,6 +23,8 @@ import { createNotificationActivities } from '../notifications/activities';
 import { createPublishActivities } from '../activities/publish';
 import { createApprovalActivities } from '../activities/approval';
 import { createQueueSyncActivities } from '../activities/queue-sync';
+import { createLineActivities } from '../activities/line';
+import { signalLineTurn } from '../temporal/client';
 import { createRepublishActivities } from '../activities/republish';
 import { createVeo3Activities } from '../activities/veo3';
 import type { ActivityDeps } from '../activities/deps';
@@ -51,6 +54,7 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
     case 'base':
       return {
         ...createQueueSyncActivities(deps),
+        ...createLineActivities(deps),
         ...createRepublishActivities(deps),
         ...createApprovalActivities(deps),
         ...createCapacityActivities(deps),
@@ -96,6 +100,10 @@ export interface CreateWorkersOptions {
 
 export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[]> {
   const queues = opts.queues ?? QUEUE_NAMES;
+  // A process that runs workflows also calls up their parked jobs (the durable line, src/gate/line-courier.ts).
+  if (queues.includes('base')) {
+    opts.deps.gate.serveLine(signalLineTurn(new Client({ connection: opts.connection, namespace: opts.namespace })));
+  }
   const workers: Worker[] = [];
   for (const queue of queues) {
     const isBase = queue === 'base';

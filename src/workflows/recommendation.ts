@@ -38,6 +38,7 @@ import { postCaption } from '../content/caption';
 import { notificationEventKey, notificationText } from '../notifications/notify';
 import { notifyFromWorkflow } from './notification';
 import { failureType, rootMessage, surviveWorkerLoss } from './provider-steps';
+import { durableLine } from './line';
 import {
   approvalUpdate,
   cancelSignal,
@@ -139,6 +140,8 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   let cancelReason = 'cancelled by operator (temporal workflow cancel)';
   let title: string | undefined;
   const main = new wf.CancellationScope();
+  // Each provider job waits for its turn in its line with no activity running (src/workflows/line.ts).
+  const awaitTurn = durableLine();
 
   const setPhase = (phase: RecommendationPhase, provider?: Provider | null, jobType?: JobType | null) => {
     state.phase = phase;
@@ -376,6 +379,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     if (showsWaiting) waitForSlot('analyzing', 'openai', 'openai_analysis', analyzeJob.id);
     else setPhase('analyzing', 'openai', 'openai_analysis');
     state.currentJobId = analyzeJob.id;
+    await awaitTurn(analyzeJob.id, plan.deadline);
     const brief = await surviveWorkerLoss(() =>
       activitiesFor<OpenAi>('openai', plan).writeBrief({
         jobId: analyzeJob.id,
@@ -422,6 +426,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       if (showsWaiting) waitForSlot('generating', 'veo3', videoJobType, videoJob.id);
       else setPhase('generating', 'veo3', videoJobType);
       state.currentJobId = videoJob.id;
+      await awaitTurn(videoJob.id, plan.deadline);
       video = await surviveWorkerLoss(() =>
         activitiesFor<Veo3>('veo3', plan).generateVideo({
           jobId: videoJob.id,
@@ -454,8 +459,9 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     state.currentJobId = null;
     const publishOn = (list: readonly PublishPlatform[]) =>
       Promise.allSettled(
-        list.map((platform) =>
-          surviveWorkerLoss(() =>
+        list.map(async (platform) => {
+          await awaitTurn(publishJobs.get(platform)!, plan.deadline);
+          return surviveWorkerLoss(() =>
             activitiesFor<Publish>(platform, plan).publishVideo({
               jobId: publishJobs.get(platform)!,
               platform,
@@ -467,8 +473,8 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
               ...(video.coverUrl ? { coverUrl: video.coverUrl } : {}),
               ...(video.coverAtMs !== undefined ? { coverAtMs: video.coverAtMs } : {}),
             }),
-          ),
-        ),
+          );
+        }),
       );
     // Platforms that need the editor's eye on the video wait for it; the others post meanwhile.
     const needsApproval = plan.approval?.beforePublish.filter((p) => platforms.includes(p)) ?? [];
@@ -533,8 +539,9 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       const rows = await local.enqueuePlan(script.map((_, i) => step(segmentStep(i + 1), videoJobType, i === 0 ? plan.deadline : null)));
       state.segments = { total: script.length, rendered: 0 };
       const seeds = reelSeed(recommendationId);
-      const render = (i: number, extendsTaskId?: string) =>
-        surviveWorkerLoss(() =>
+      const render = async (i: number, extendsTaskId?: string) => {
+        await awaitTurn(rows[i]!.id, i === 0 ? plan.deadline : null);
+        return surviveWorkerLoss(() =>
           activitiesFor<Veo3>('veo3', plan, i === 0 ? plan.deadline : null).generateSegment({
             jobId: rows[i]!.id,
             index: i + 1,
@@ -555,6 +562,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
           state.segments!.rendered += 1;
           return segment;
         });
+      };
       const rendered: RenderedSegment[] = [];
       if (settings.mode === 'chained') {
         for (let i = 0; i < script.length; i++) {
@@ -571,6 +579,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       }
 
       waitForSlot('assembling', 'assembly', 'reel_assembly', assembleJobId);
+      await awaitTurn(assembleJobId, null);
       const cut = await surviveWorkerLoss(() =>
         activitiesFor<Assembly>('assembly', plan, null).assembleReel({
           jobId: assembleJobId,

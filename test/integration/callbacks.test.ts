@@ -70,7 +70,9 @@ describe('KIE callbacks', () => {
     const bad = await post(SECRET, { code: 200, data: {} });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.message).toMatch(/taskId/);
-    const [job] = await q(`SELECT provider_task_id FROM automation_queue WHERE provider_task_id IS NOT NULL LIMIT 1`);
+    const [job] = await q(
+      `SELECT provider_task_id FROM automation_queue WHERE api_provider = 'veo3' AND provider_task_id IS NOT NULL LIMIT 1`,
+    );
     const again = await post(SECRET, { code: 200, msg: 'success', data: { taskId: job!.provider_task_id, info: { resultUrls: [] } } });
     expect(again.json()).toMatchObject({ ok: true, data: { taskId: job!.provider_task_id, jobs: 1 } });
     // A callback for a task we never submitted names no job and changes nothing.

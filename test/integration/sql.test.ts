@@ -336,3 +336,83 @@ describe('queue transitions (0002)', () => {
     expect(await slot(j!.id)).toBeUndefined();
   });
 });
+
+describe('the durable line (0016)', () => {
+  const park = async (id: string) => (await q<{ turn: string }>(`SELECT park_job($1) AS turn`, [id]))[0]!.turn;
+  const callUp = async (recallMs = 10_000) =>
+    q<{ job_id: string; granted: boolean }>(`SELECT job_id, granted FROM call_up_jobs($1)`, [recallMs]);
+
+  it('parks all but the first few of a line, grants parked jobs in order, and calls each up once', async () => {
+    await clearLine();
+    // veo3 cap 2 here: its hot line is the first max(4, 2 x 2) = 4 jobs.
+    const holders = [await enqueue(), await enqueue()];
+    for (const h of holders) expect(await park(h.id)).toBe('go');
+    expect((await job(holders[0]!.id)).status).toBe('processing');
+    const p3 = [];
+    for (let i = 0; i < 6; i++) p3.push(await enqueue({ priority: 'P3' }));
+    const turns = [];
+    for (const j of p3) turns.push(await park(j.id));
+    expect(turns).toEqual(['go', 'go', 'go', 'go', 'parked', 'parked']);
+    // A parked job is in line with no heartbeat at all: the grant counts it.
+    expect(await job(p3[4]!.id)).toMatchObject({ parked: true, status: 'queued' });
+    expect((await job(p3[4]!.id)).waiting_since).not.toBeNull();
+
+    // A P0 arriving behind them ranks first: it goes at once, and nobody is called up for it.
+    const p0 = await enqueue({ priority: 'P0' });
+    expect(await park(p0.id)).toBe('go');
+    expect(await callUp()).toEqual([]);
+
+    // The hot ones leave (their activities went silent): the next parked ones are called up, once each.
+    await q(`UPDATE automation_queue SET last_heartbeat_at = now() - interval '1 minute' WHERE id = ANY($1)`, [
+      p3.slice(0, 3).map((j) => j.id),
+    ]);
+    const called = await callUp();
+    expect(called.map((c) => c.job_id).sort()).toEqual([p3[4]!.id, p3[5]!.id].sort());
+    expect(called.every((c) => !c.granted)).toBe(true);
+    expect(await callUp()).toEqual([]);
+    // Still parked after the recall interval (a lost signal): called again.
+    expect((await callUp(0)).map((c) => c.job_id).sort()).toEqual([p3[4]!.id, p3[5]!.id].sort());
+
+    // A freed slot goes to the P0 (hot), the next one to the oldest live P3, and then to a parked job,
+    // which is called up as granted.
+    await q(`SELECT complete_job($1, 'null'::jsonb, NULL)`, [holders[0]!.id]);
+    expect((await job(p0.id)).status).toBe('processing');
+    await q(`SELECT complete_job($1, 'null'::jsonb, NULL)`, [holders[1]!.id]);
+    expect((await job(p3[3]!.id)).status).toBe('processing');
+    await q(`SELECT complete_job($1, 'null'::jsonb, NULL)`, [p0.id]);
+    expect(await job(p3[4]!.id)).toMatchObject({ status: 'processing', parked: true });
+    expect(await callUp(0)).toContainEqual({ job_id: p3[4]!.id, granted: true });
+    // Its activity takes the slot: no longer parked, nobody calls it again.
+    expect((await q<{ r: boolean }>(`SELECT resume_job($1, 1) AS r`, [p3[4]!.id]))[0]!.r).toBe(true);
+    expect(await job(p3[4]!.id)).toMatchObject({ status: 'processing', parked: false });
+    expect((await callUp(0)).map((c) => c.job_id)).not.toContain(p3[4]!.id);
+  });
+
+  it('puts a parked job back in line when its workflow never came for its slot, and parking again is idempotent', async () => {
+    await clearLine();
+    const a = await enqueue();
+    const b = await enqueue();
+    const c = await enqueue();
+    await q(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'veo3'`);
+    try {
+      expect(await park(a.id)).toBe('go');
+      for (const j of [b, c]) await q(`UPDATE automation_queue SET waiting_since = now(), parked = true WHERE id = $1`, [j.id]);
+      await q(`SELECT complete_job($1, 'null'::jsonb, NULL)`, [a.id]);
+      expect((await job(b.id)).status).toBe('processing');
+      // The grant's lease lapses with nobody taking the slot: the next grant puts b back in line, and
+      // (still first in line) grants it again rather than leaving it 'processing' with no slot.
+      await q(`UPDATE provider_slots SET lease_expires_at = now() - interval '1 second' WHERE job_id = $1`, [b.id]);
+      expect((await grant()).granted).toEqual([b.id]);
+      expect(await job(b.id)).toMatchObject({ status: 'processing', parked: true });
+      expect(await park(b.id)).toBe('go');
+      expect(await park(c.id)).toBe('go');
+      expect(await park(c.id)).toBe('go');
+      expect((await job(c.id)).status).toBe('queued');
+      // A closed job goes (its activity reports it closed).
+      await q(`SELECT count(*) FROM cancel_workflow_jobs($1, 'operator')`, [c.workflowId]);
+      expect(await park(c.id)).toBe('go');
+    } finally {
+      await q(`UPDATE provider_limits SET max_concurrent = 2 WHERE provider = 'veo3'`);
+    }
+  });
+});

@@ -1,0 +1,291 @@
+/**
+ * Backlog: a week of ideas waiting for VEO3 (cap 1, held by a blocker whose render does not end until the
+ * bench lets it), mixed priorities, across three worker processes. What waiting costs, and what the line
+ * still does well with that many in it:
+ *
+ * - fill: every job enqueued (row + workflow + analysis) and in VEO3's line, jobs per second;
+ * - idle: 20 s with nothing but waiting, CPU of the workers, Temporal and PostgreSQL (% of one core),
+ *   PostgreSQL transactions/s and connections, Temporal requests/s, and each worker's memory (also when a
+ *   tenth of the line was in, to see whether memory grows with the backlog);
+ * - P0: one arrives behind the backlog; slot release -> its provider call, and how many jumped it;
+ * - restart: one worker process stopped (SIGTERM) and replaced: time until every job is back in line;
+ * - cancel: every waiting workflow cancelled through the operator service: time until the line is empty.
+ *
+ * Two passes in the same run: the durable line (REELFLOW_LINE=parked, the default: jobs beyond the head
+ * wait in their workflows) with BACKLOG_JOBS, then the design before it (REELFLOW_LINE=activity: every
+ * waiting job holds a heartbeating activity) with BEFORE_JOBS, smaller because it does not get through
+ * ten thousand on this machine. Sizes: BENCH_BACKLOG_JOBS, BENCH_BACKLOG_BEFORE_JOBS.
+ */
+import { CALLERS, enqueueMany, fmtMs, fmtS, jobEvents, mapLimit, recommendation, setCap, waitUntil } from '../measure';
+import { atLeast, atMost, type Recorder, type Scenario } from '../scenario';
+import type { Bench } from '../setup';
+import type { Priority } from '../../src/config/priorities';
+import { sleep } from '../../src/shared/sleep';
+import { cpuSeconds, postgresPids, processTree, rssMb, temporalRequests } from '../procstat';
+
+const BACKLOG_JOBS = Number(process.env.BENCH_BACKLOG_JOBS ?? 10_000);
+const BEFORE_JOBS = Number(process.env.BENCH_BACKLOG_BEFORE_JOBS ?? 1_000);
+const WORKERS = ['A', 'B', 'C'] as const;
+/** Share of each priority in the backlog (the P0 comes later, alone). */
+const MIX: ReadonlyArray<[Priority, number]> = [
+  ['P1', 0.1],
+  ['P2', 0.3],
+  ['P3', 0.6],
+];
+const IDLE_WINDOW_MS = 20_000;
+const TARGETS = { idleCpuPct: 5, p0WaitMs: 50, fillPerS: 100, cancelS: 5 };
+const LINE_TIMEOUT_MS = 900_000;
+const P0_TASK_MS = 3_000;
+/** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED. */
+const STARTED = 2;
+
+type Mode = 'parked' | 'activity';
+
+interface PassResult {
+  jobs: number;
+  fillS: number;
+  idleCpuPct: number;
+  cpuParts: string;
+  pgXactPerS: number;
+  pgConnections: number;
+  temporalReqPerS: number;
+  rssEarly: number[];
+  rssFull: number[];
+  p0WaitMs: number;
+  jumped: number;
+  refillS: number;
+  cancelS: number;
+}
+
+/** Jobs of `ids` in VEO3's line as the grant sees it (parked, or heartbeated by a waiting activity). */
+async function inLine(bench: Bench, ids: readonly string[]): Promise<number> {
+  const rows = await bench.q<{ n: number }>(
+    `SELECT count(*)::int AS n FROM automation_queue q WHERE q.step = 'generate' AND q.recommendation_id = ANY($1::uuid[]) AND in_line(q)`,
+    [ids],
+  );
+  return rows[0]!.n;
+}
+
+async function openJobs(bench: Bench, ids: readonly string[]): Promise<number> {
+  const rows = await bench.q<{ n: number }>(
+    `SELECT count(*)::int AS n FROM automation_queue WHERE recommendation_id = ANY($1::uuid[]) AND status IN ('queued', 'processing')`,
+    [ids],
+  );
+  return rows[0]!.n;
+}
+
+async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Promise<PassResult> {
+  rec.log(`${mode} line: ${jobs} jobs, ${WORKERS.length} worker processes (REELFLOW_LINE=${mode})`);
+  const workers = await bench.respawnWorkers(WORKERS, { REELFLOW_LINE: mode });
+  await bench.prepare({ limits: { veo3: { maxConcurrent: 1 }, openai: { maxConcurrent: 200, startMarginMs: 0 } }, durations: {} });
+  bench.sims.veo3.setFaults({ neverFinish: true });
+
+  const blocker = await bench.service.enqueue(recommendation('backlog blocker', { priority: 'P3' }));
+  await waitUntil(
+    async () =>
+      (
+        await bench.q(`SELECT 1 FROM automation_queue WHERE recommendation_id = $1 AND provider_task_id IS NOT NULL`, [
+          blocker.recommendation.id,
+        ])
+      ).length,
+    { what: 'the blocker rendering on VEO3', timeoutMs: 60_000 },
+  );
+
+  // Fill: mixed priorities, interleaved so enqueue order does not sort them.
+  const inputs = Array.from({ length: jobs }, (_, i) => {
+    const at = (i % 10) / 10;
+    let acc = 0;
+    const priority = MIX.find(([, share]) => (acc += share) > at)?.[0] ?? 'P3';
+    return recommendation(`backlog ${mode} ${i}`, { priority });
+  });
+  const t0 = Date.now();
+  let rssEarly: number[] = [];
+  const enqueued = enqueueMany(bench, inputs);
+  const ids = (await enqueued).map((r) => r.recommendation.id);
+  rec.log(`  enqueued ${jobs} in ${fmtS(Date.now() - t0)}`);
+  await waitUntil(
+    async () => {
+      const n = await inLine(bench, ids);
+      if (!rssEarly.length && n >= jobs / 10) rssEarly = workers.map((w) => rssMb(processTree(w.pid)));
+      return n >= jobs;
+    },
+    { what: `${jobs} jobs in VEO3's line`, timeoutMs: LINE_TIMEOUT_MS, intervalMs: 500 },
+  );
+  const fillS = (Date.now() - t0) / 1000;
+  rec.log(`  ${jobs} in line after ${fillS.toFixed(1)} s`);
+
+  // Idle: let the fill's tail settle, then measure a window with nothing but waiting.
+  await sleep(5_000);
+  const pids = {
+    workers: workers.flatMap((w) => processTree(w.pid)),
+    temporal: bench.temporal.pid ? processTree(bench.temporal.pid) : [],
+    postgres: postgresPids(),
+  };
+  const pg = async () =>
+    (
+      await bench.q<{ xacts: string; conns: number }>(
+        `SELECT (SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()) AS xacts,
+                (SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database()) AS conns`,
+      )
+    )[0]!;
+  const cpu0 = { w: cpuSeconds(pids.workers), t: cpuSeconds(pids.temporal), p: cpuSeconds(pids.postgres) };
+  const pg0 = await pg();
+  const req0 = await temporalRequests(bench.temporal.metricsUrl);
+  const w0 = Date.now();
+  await sleep(IDLE_WINDOW_MS);
+  const secs = (Date.now() - w0) / 1000;
+  const cpu1 = { w: cpuSeconds(pids.workers), t: cpuSeconds(pids.temporal), p: cpuSeconds(pids.postgres) };
+  const pg1 = await pg();
+  const req1 = await temporalRequests(bench.temporal.metricsUrl);
+  const pct = (a: number, b: number) => ((b - a) / secs) * 100;
+  const parts = { workers: pct(cpu0.w, cpu1.w), temporal: pct(cpu0.t, cpu1.t), postgres: pct(cpu0.p, cpu1.p) };
+  const rssFull = workers.map((w) => rssMb(processTree(w.pid)));
+
+  // P0 behind the backlog: hot at once (it ranks first), granted first when the blocker's slot frees.
+  const p0 = await bench.service.enqueue(recommendation(`backlog ${mode} P0`, { priority: 'P0' }));
+  // Its activity waiting for the slot (hot), as the priority scenario's P0 is when the slot frees.
+  const p0Handle = bench.client.workflow.getHandle(p0.workflowId);
+  await waitUntil(
+    async () =>
+      (await p0Handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'generateVideo' && a.state === STARTED),
+    { what: 'the P0 waiting for VEO3', timeoutMs: 60_000, intervalMs: 20 },
+  );
+  const p0Job = (
+    await bench.q<{ id: string }>(`SELECT id FROM automation_queue WHERE recommendation_id = $1 AND step = 'generate'`, [
+      p0.recommendation.id,
+    ])
+  )[0]!;
+  bench.sims.veo3.setFaults({ neverFinish: false, taskDurationMs: P0_TASK_MS });
+  const p0Event = async (event: string) =>
+    (await bench.q(`SELECT 1 FROM job_events WHERE job_id = $1 AND event = $2`, [p0Job.id, event])).length > 0;
+  await waitUntil(() => p0Event('started'), { timeoutMs: 30_000, intervalMs: 10, what: 'the P0 granted' });
+  await setCap(bench, 'veo3', 0); // nothing of the backlog starts while it is measured and cancelled
+  await waitUntil(() => p0Event('provider_call'), { timeoutMs: 30_000, intervalMs: 20, what: 'the P0 calling VEO3' });
+  const released = (await jobEvents(bench, [blocker.recommendation.id], 'veo3')).find((e) => e.event === 'completed')!.at;
+  const p0Events = await jobEvents(bench, [p0.recommendation.id], 'veo3');
+  const p0WaitMs = p0Events.find((e) => e.event === 'provider_call')!.at - released;
+  const p0Started = p0Events.find((e) => e.event === 'started')!;
+  const jumped = (
+    await bench.q<{ n: number }>(
+      `SELECT count(*)::int AS n FROM job_events e JOIN automation_queue q ON q.id = e.job_id
+        WHERE e.event = 'started' AND q.step = 'generate' AND q.recommendation_id = ANY($1::uuid[]) AND e.id < $2 AND e.created_at > $3`,
+      [ids, p0Started.id, new Date(released - 1)],
+    )
+  )[0]!.n;
+
+  // Restart: one worker process stopped as a deploy would, and replaced; the line must be whole again.
+  const r0 = Date.now();
+  const [gone] = workers;
+  await gone!.kill('SIGTERM');
+  const replacement = bench.addWorker(`${gone!.name}2`);
+  await waitUntil(async () => (await inLine(bench, ids)) >= jobs, {
+    what: 'the line whole again after the restart',
+    timeoutMs: LINE_TIMEOUT_MS,
+    intervalMs: 200,
+  });
+  const refillS = (Date.now() - r0) / 1000;
+  await replacement;
+
+  // Cancel everything that waits, through the operator service.
+  const c0 = Date.now();
+  await mapLimit(ids, CALLERS, (id) => bench.service.cancel(id).catch(() => undefined));
+  await waitUntil(async () => (await openJobs(bench, ids)) === 0, { what: 'the line empty', timeoutMs: LINE_TIMEOUT_MS, intervalMs: 200 });
+  const cancelS = (Date.now() - c0) / 1000;
+  rec.log(`  P0 ${fmtMs(p0WaitMs)}, restart refill ${refillS.toFixed(1)} s, cancel ${cancelS.toFixed(1)} s`);
+
+  return {
+    jobs,
+    fillS,
+    idleCpuPct: parts.workers + parts.temporal + parts.postgres,
+    cpuParts: `workers ${parts.workers.toFixed(1)} %, Temporal ${parts.temporal.toFixed(1)} %, PostgreSQL ${parts.postgres.toFixed(1)} %`,
+    pgXactPerS: (Number(pg1.xacts) - Number(pg0.xacts)) / secs,
+    pgConnections: pg1.conns,
+    temporalReqPerS: (req1 - req0) / secs,
+    rssEarly,
+    rssFull,
+    p0WaitMs,
+    jumped,
+    refillS,
+    cancelS,
+  };
+}
+
+const mb = (list: number[]) => list.map((v) => `${Math.round(v)}`).join(' / ') + ' MB';
+
+export const backlog: Scenario = {
+  name: 'backlog',
+  summary: `${BACKLOG_JOBS} waiting jobs in the durable line, then ${BEFORE_JOBS} waiting in activities (before), 3 workers`,
+  async run(bench, rec) {
+    const after = await pass(bench, rec, 'parked', BACKLOG_JOBS);
+    await bench.isolate();
+    const before = await pass(bench, rec, 'activity', BEFORE_JOBS).catch((err: Error) => {
+      rec.note(`the 'before' pass (REELFLOW_LINE=activity, ${BEFORE_JOBS} jobs) broke: ${err.message}`);
+      return null;
+    });
+    // Back to the default line for the scenarios after this one.
+    await bench.isolate();
+    await bench.respawnWorkers(['A', 'B']);
+
+    const row = (metric: string, target: string, value: (r: PassResult) => string, met: (r: PassResult) => boolean | null) =>
+      rec.figure({ metric, value: `${value(after)}; before: ${before ? value(before) : 'n/a'}`, target, bullmq: '-', met: met(after) });
+    row(
+      `backlog size (mixed P1-P3; the P0 comes later)`,
+      '10,000',
+      (r) => String(r.jobs),
+      (r) => r.jobs >= 10_000,
+    );
+    row(
+      'fill: enqueued and in the line, jobs/s',
+      `>= ${TARGETS.fillPerS}`,
+      (r) => `${(r.jobs / r.fillS).toFixed(0)} (${r.fillS.toFixed(0)} s)`,
+      (r) => atLeast(r.jobs / r.fillS, TARGETS.fillPerS),
+    );
+    row(
+      'CPU while the backlog only waits (workers + Temporal + PostgreSQL, % of one core)',
+      `< ${TARGETS.idleCpuPct} %`,
+      (r) => `${r.idleCpuPct.toFixed(1)} %`,
+      (r) => r.idleCpuPct < TARGETS.idleCpuPct,
+    );
+    row(
+      'memory per worker process, a tenth of the line in -> all of it',
+      'flat',
+      (r) => `${mb(r.rssEarly)} -> ${mb(r.rssFull)}`,
+      () => null,
+    );
+    row(
+      'PostgreSQL while waiting: transactions/s, connections',
+      '-',
+      (r) => `${r.pgXactPerS.toFixed(1)}/s, ${r.pgConnections}`,
+      () => null,
+    );
+    row(
+      'Temporal while waiting: requests/s',
+      '-',
+      (r) => `${r.temporalReqPerS.toFixed(1)}/s`,
+      () => null,
+    );
+    row(
+      "P0 wait: slot release -> P0 'provider_call'",
+      `<= ${TARGETS.p0WaitMs} ms`,
+      (r) => `${fmtMs(r.p0WaitMs)}, ${r.jumped} jumped`,
+      (r) => atMost(r.p0WaitMs, TARGETS.p0WaitMs) && r.jumped === 0,
+    );
+    row(
+      'a worker restarted -> the line whole again',
+      '-',
+      (r) => fmtS(r.refillS * 1000),
+      () => null,
+    );
+    row(
+      'cancel every waiting workflow -> line empty',
+      '-',
+      (r) => fmtS(r.cancelS * 1000),
+      () => null,
+    );
+    rec.note(`idle CPU by part (durable line): ${after.cpuParts}${before ? `; before: ${before.cpuParts}` : ''}`);
+    rec.note(
+      `before = REELFLOW_LINE=activity (every waiting job holds a heartbeating activity) with ${BEFORE_JOBS} jobs; ` +
+        `the durable line ran ${BACKLOG_JOBS}. PostgreSQL CPU counts every postgres process on the machine.`,
+    );
+  },
+};

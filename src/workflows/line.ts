@@ -1,0 +1,42 @@
+/**
+ * The durable line, workflow side (issue 18): a provider job waits for its turn here, with no activity
+ * running, so a backlog of thousands costs rows and idle workflows, not heartbeating activities.
+ *
+ *   parkInLine (local activity: join the line, drizzle/0016 park_job)
+ *   -> 'go': start the provider activity now (granted, or among the first few of the line, which wait hot)
+ *   -> 'parked': wait for the line courier's lineTurn signal (granted, or called up near the head)
+ *
+ * The provider activity then takes its slot as before (src/gate/job-slot.ts): a granted job resumes it, a
+ * called-up one waits hot. Cancellation and the deadline end the wait like any workflow wait.
+ */
+import * as wf from '@temporalio/workflow';
+import type { createLineActivities } from '../activities/line';
+import { lineTurnSignal } from '../shared/messages';
+
+const lineActivities = wf.proxyLocalActivities<ReturnType<typeof createLineActivities>>({
+  startToCloseTimeout: '30 seconds',
+  // PostgreSQL briefly away: retry until it answers (the job waits either way).
+  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/** Histories from before the durable line start their provider activities at once, as they did. */
+const DURABLE_LINE_PATCH = 'durable-line';
+
+/**
+ * Call once per workflow run: registers the lineTurn handler and returns `awaitTurn(jobId, deadline)`, which
+ * resolves when the job's provider activity should start. At the deadline it resolves too: the activity then
+ * finds the deadline passed and the workflow records the expiry, as when the wait was in the activity.
+ */
+export function durableLine(): (jobId: string, deadline: string | null) => Promise<void> {
+  const called = new Set<string>();
+  wf.setHandler(lineTurnSignal, ({ jobId }) => {
+    called.add(jobId);
+  });
+  return async (jobId, deadline) => {
+    if (!wf.patched(DURABLE_LINE_PATCH)) return;
+    if (called.has(jobId)) return;
+    if ((await lineActivities.parkInLine({ jobId })) === 'go') return;
+    if (deadline === null) await wf.condition(() => called.has(jobId));
+    else await wf.condition(() => called.has(jobId), Math.max(Date.parse(deadline) - Date.now(), 1));
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * The durable line (issue 18): a backlog waits in its workflows, with no activity running, and the line
+ * courier calls each job up in order. Real Temporal server, real PostgreSQL, in-process workers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ limits: { veo3: { maxConcurrent: 1, minStartIntervalMs: 0, pollIntervalMs: 25 } } });
+});
+afterAll(async () => h?.stop());
+
+const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  (await h.db.database.pool.query(text, params)).rows as T[];
+const generateJob = async (recId: string) =>
+  (
+    await q<{ id: string; status: string; parked: boolean; waiting_since: Date | null; provider_task_id: string | null }>(
+      `SELECT * FROM automation_queue WHERE recommendation_id = $1 AND step = 'generate'`,
+      [recId],
+    )
+  )[0];
+const instagramOnly = (title: string, priority = 'P3') => recommendationInput({ title, priority, jobConfig: { platforms: ['instagram'] } });
+const pendingActivities = async (workflowId: string) =>
+  (await h.client.workflow.getHandle(workflowId).describe()).raw.pendingActivities?.length ?? 0;
+
+describe('a backlog in the durable line', () => {
+  it('waits in its workflows with no activity running, keeps strict priority, and pays each render once', async () => {
+    // veo3 cap 1: its hot line is the first 4 jobs (hot_line_size), the rest wait parked.
+    h.sims.veo3.setFaults({ neverFinish: true });
+    const blocker = await h.service.enqueue(instagramOnly('blocker'));
+    await waitUntil(async () => (await generateJob(blocker.recommendation.id))?.provider_task_id, { what: 'the blocker rendering' });
+
+    const backlog: Array<Awaited<ReturnType<typeof h.service.enqueue>>> = [];
+    for (let i = 0; i < 12; i++) backlog.push(await h.service.enqueue(instagramOnly(`backlog ${i}`)));
+    const jobs = await waitUntil(
+      async () => {
+        const rows = await Promise.all(backlog.map((r) => generateJob(r.recommendation.id)));
+        return rows.every((r) => r?.waiting_since) ? rows : null;
+      },
+      { what: 'the backlog in the VEO3 line', timeoutMs: 60_000 },
+    );
+    // A job joining with 4 or more ahead of it parks (analyses finish in any order, so which ones varies).
+    const parked = backlog.filter((_, i) => jobs[i]!.parked);
+    expect(parked.length).toBeGreaterThanOrEqual(4);
+    expect(parked.length).toBeLessThanOrEqual(8);
+    // The parked ones run nothing at all; the hot ones wait in their activity.
+    for (const r of backlog) expect(await pendingActivities(r.workflowId)).toBe(parked.includes(r) ? 0 : 1);
+    // Their phase still says waiting, as before.
+    expect((await h.client.workflow.getHandle(parked[0]!.workflowId).query<{ phase: string }>('state')).phase).toBe('waiting');
+
+    // A P0 arriving behind the backlog goes straight to the hot line and is granted first.
+    const p0 = await h.service.enqueue(instagramOnly('P0 behind the backlog', 'P0'));
+    await waitUntil(async () => (await generateJob(p0.recommendation.id))?.waiting_since, { what: 'the P0 in line' });
+    expect((await generateJob(p0.recommendation.id))!.parked).toBe(false);
+
+    // A parked workflow cancelled: gone from the line at once, no activity ever ran for it.
+    const cancelledOne = parked.at(-1)!;
+    await h.client.workflow.getHandle(cancelledOne.workflowId).cancel();
+    await waitUntil(async () => (await generateJob(cancelledOne.recommendation.id))?.status === 'cancelled', {
+      what: 'the parked job cancelled',
+      timeoutMs: 10_000,
+    });
+    // A parked workflow terminated (nobody will ever take its slot): the courier cancels its job when it is called up.
+    const terminated = parked[0]!;
+    await h.client.workflow.getHandle(terminated.workflowId).terminate('test: a workflow that ends without its cleanup');
+
+    h.sims.veo3.setFaults({ neverFinish: false, taskDurationMs: 50 });
+    const rest = [p0, ...backlog.filter((r) => r !== cancelledOne && r !== terminated)];
+    await Promise.all(rest.map((r) => h.client.workflow.getHandle(r.workflowId).result()));
+    await waitUntil(async () => (await generateJob(terminated.recommendation.id))?.status === 'cancelled', {
+      what: "the terminated workflow's job cancelled by the courier",
+      timeoutMs: 30_000,
+    });
+
+    const order = (
+      await q<{ recommendation_id: string }>(
+        `SELECT j.recommendation_id FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+          WHERE e.event = 'started' AND j.step = 'generate' AND j.recommendation_id = ANY($1) ORDER BY e.id`,
+        [rest.map((r) => r.recommendation.id)],
+      )
+    ).map((r) => r.recommendation_id);
+    // The line's order: priority, then the job's age (its row, written when its workflow planned it).
+    const lineOrder = (
+      await q<{ recommendation_id: string }>(
+        `SELECT recommendation_id FROM automation_queue WHERE step = 'generate' AND recommendation_id = ANY($1)
+          ORDER BY priority, created_at, id`,
+        [rest.map((r) => r.recommendation.id)],
+      )
+    ).map((r) => r.recommendation_id);
+    expect(order).toEqual(lineOrder);
+    expect(order[0]).toBe(p0.recommendation.id);
+    // One paid render per published video, plus the blocker's.
+    expect(h.sims.veo3.stats().submissions).toBe(rest.length + 1);
+  });
+});
