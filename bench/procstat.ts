@@ -56,12 +56,20 @@ export function postgresPids(): number[] {
     .map((p) => p.pid);
 }
 
-/** CPU seconds (user + system) used so far by these processes. */
-export function cpuSeconds(pids: readonly number[]): number {
+/** CPU seconds (user + system) used so far by each of these processes. */
+export function cpuByPid(pids: readonly number[]): Map<number, number> {
   const want = new Set(pids);
-  return readProcs()
-    .filter((p) => want.has(p.pid))
-    .reduce((sum, p) => sum + p.cpuTicks / TICKS, 0);
+  return new Map(readProcs().flatMap((p) => (want.has(p.pid) ? [[p.pid, p.cpuTicks / TICKS] as const] : [])));
+}
+
+/**
+ * CPU seconds used between two readings. A process that started in between counts from zero; one that ended
+ * in between is lost (PostgreSQL backends come and go with connections: a small undercount, never negative).
+ */
+export function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, secs] of after) sum += secs - (before.get(pid) ?? 0);
+  return sum;
 }
 
 /** Resident memory of these processes together, in MB. */

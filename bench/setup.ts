@@ -75,6 +75,21 @@ export interface ScenarioSetup {
 /** Providers a scenario does not look at: uncapped for practical purposes and unspaced. */
 const DEFAULT_LIMITS: Required<LimitsPatch> = { maxConcurrent: 50, minStartIntervalMs: 0, startMarginMs: 100 };
 
+/**
+ * The workers' REELFLOW_LIMITS: every provider uncapped-ish and polled every POLL_INTERVAL_MS, unless `pollMs` says
+ * otherwise for some (prepare() sets caps and spacing in the table; the poll interval is read from the environment).
+ */
+export function workerLimits(pollMs: Partial<Record<Provider, number>> = {}): string {
+  return JSON.stringify(
+    Object.fromEntries(
+      PROVIDERS.map((p) => [
+        p,
+        { maxConcurrent: DEFAULT_LIMITS.maxConcurrent, minStartIntervalMs: 0, pollIntervalMs: pollMs[p] ?? POLL_INTERVAL_MS },
+      ]),
+    ),
+  );
+}
+
 export interface Bench {
   /** pid and metricsUrl: only for a server this bench started (a reused dev server has neither). */
   temporal: { kind: TemporalKind; address: string; pid?: number; metricsUrl?: string };
@@ -163,14 +178,11 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
     const taskQueue = `bench-${randomBytes(4).toString('hex')}`;
     const mediaDir = path.join(os.tmpdir(), `reelflow-media-${taskQueue}`);
     cleanups.push(() => fs.rm(mediaDir, { recursive: true, force: true }));
-    const startLimits = Object.fromEntries(
-      PROVIDERS.map((p) => [p, { maxConcurrent: DEFAULT_LIMITS.maxConcurrent, minStartIntervalMs: 0, pollIntervalMs: POLL_INTERVAL_MS }]),
-    );
     const workerEnv: Record<string, string> = {
       ...running.env,
       TEMPORAL_ADDRESS: temporal.address,
       REELFLOW_TASK_QUEUE: taskQueue,
-      REELFLOW_LIMITS: JSON.stringify(startLimits),
+      REELFLOW_LIMITS: workerLimits(),
       REELFLOW_WORKER_ACTIVITY_SLOTS: String(ACTIVITY_SLOTS),
       LOG_LEVEL: 'warn',
       KIE_CALLBACK_SECRET: callbackSecret,

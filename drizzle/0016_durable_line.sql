@@ -26,9 +26,10 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
 $$;
 --> statement-breakpoint
 
--- A workflow's job joins its line without an activity. 'go': the job holds a slot, or is among the first
--- hot_line_size of its line, or is closed (its activity says so): start the activity now. 'parked': wait
--- for the courier's signal. Idempotent: a retried call (or a replayed workflow) gives the same answer.
+-- A workflow's job joins its line without an activity. 'granted': it holds a slot; 'go': it is among the
+-- first hot_line_size of its line (it waits hot in its activity), or closed (its activity says so); either
+-- way the activity starts now. 'parked': wait for the courier's signal. Idempotent: a retried call gives the
+-- same answer (or a better one).
 CREATE OR REPLACE FUNCTION park_job(p_job_id uuid)
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -41,7 +42,7 @@ BEGIN
     RETURN 'go';
   END IF;
   IF EXISTS (SELECT 1 FROM provider_slots WHERE job_id = p_job_id) THEN
-    RETURN 'go';
+    RETURN 'granted';
   END IF;
   -- One 'waiting' event per time a job joins its line (its activity's wait_for_slot then logs none).
   IF job.waiting_since IS NULL THEN
@@ -57,7 +58,7 @@ BEGIN
   IF EXISTS (SELECT 1 FROM provider_slots WHERE job_id = p_job_id) THEN
     -- Granted on joining: the workflow starts its activity now, nobody needs to call it up.
     UPDATE automation_queue SET parked = false WHERE id = p_job_id;
-    RETURN 'go';
+    RETURN 'granted';
   END IF;
   SELECT count(*) INTO ahead FROM automation_queue q
    WHERE q.api_provider = job.api_provider AND in_line(q)

@@ -142,7 +142,7 @@ export const deploy = workerLossScenario({
   peer: false,
   why:
     'the stopping worker fails the attempt as WorkerShutdown at once (the render goes on at KIE); ' +
-    'the next attempt waits only for the 1 s retry interval',
+    'the next attempt waits only for the 500 ms first retry',
   replace: true,
 });
 
@@ -150,10 +150,10 @@ export const kill = workerLossScenario({
   name: 'kill',
   signal: 'SIGKILL',
   what: 'kill -9',
-  targetS: 15,
+  targetS: 5,
   peer: true,
   why:
-    "the retry waits for Temporal's heartbeat timeout (10 s, counted from the last heartbeat the SDK actually sent; " +
-    'it throttles them) plus the 1 s retry interval',
+    "the retry waits for Temporal's heartbeat timeout (HEARTBEAT_TIMEOUT_MS, 4 s, counted from the last heartbeat the SDK " +
+    'actually sent; it throttles them to 0.8 x the timeout) plus the 500 ms first retry',
   replace: false,
 });

@@ -5,8 +5,11 @@
  */
 import type { ActivityDeps } from './deps';
 
-/** 'go': start the provider activity now (granted, near the head, or closed); 'parked': wait for the signal. */
-export type LineTurn = 'go' | 'parked';
+/**
+ * 'granted': the job holds its slot, start the provider activity now; 'go': start it now, it waits hot near the
+ * head of the line (or finds its job closed); 'parked': wait for the line courier's signal.
+ */
+export type LineTurn = 'granted' | 'go' | 'parked';
 
 export function createLineActivities(deps: Pick<ActivityDeps, 'database' | 'env'>) {
   return {

@@ -133,7 +133,9 @@ export async function runProviderJob<T>(
     // The row loaded above still holds what the work needs (handles, estimate, deadline);
     // not reloading it keeps a freed slot's hand-over to one database round trip.
     log.info({ resumed: held.resumed, priority: job.priority }, 'job holds a slot');
-    announceSlot(activity, jobId, log);
+    // A job that held its slot when its activity began (granted in its line, handed over, or resumed after a crash)
+    // was announced by the line, or by the attempt before: only a wait that ended here changes the workflow's phase.
+    if (!held.resumed) announceSlot(activity, jobId, log);
 
     // The 2x-estimate bound applies to the work, not the time spent in line.
     const runLimit = new AbortController();

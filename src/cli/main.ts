@@ -7,7 +7,7 @@
  *   reelflow list [--status S] [--priority P] [--limit N]   recommendations, most urgent first
  *   reelflow list --jobs [--status S,S] [--priority P] [--provider X] [--limit N]   with each waiting job's ETA
  *   reelflow status <id>                         recommendation, its jobs (when each waiting one should start), history, workflow
- *   reelflow cancel <id> [--reason text]
+ *   reelflow cancel <id> [<id> ...] [--reason text]
  *   reelflow reprioritise <id> <P0|P1|P2|P3>
  *   reelflow approve|reject <id> [--note text] [--stage render|publish]   decide what waits for approval
  *   reelflow republish <id> [--platform instagram|tiktok|youtube]   post the archived video again, no new render
@@ -232,8 +232,19 @@ async function run(argv: string[]): Promise<number> {
         break;
       }
       case 'cancel': {
-        const rec = await service.cancel(args[0]!, v.reason);
-        out({ cancelled: rec.id }, () => console.log(`cancellation requested for ${rec.id}`));
+        if (args.length === 1) {
+          const rec = await service.cancel(args[0]!, v.reason);
+          out({ cancelled: rec.id }, () => console.log(`cancellation requested for ${rec.id}`));
+          break;
+        }
+        // Several: all their jobs leave their lines in one transaction, then each workflow is asked to cancel.
+        const outcomes = await service.cancelMany(args, v.reason);
+        const failed = outcomes.filter((o) => !o.cancelled);
+        out(outcomes, () => {
+          console.log(`cancellation requested for ${outcomes.length - failed.length} of ${outcomes.length}`);
+          for (const f of failed) console.log(`  ${f.ref}: ${f.error}`);
+        });
+        if (failed.length) process.exitCode = 1;
         break;
       }
       case 'approve':

@@ -52,12 +52,20 @@ export interface ProviderLimits {
   reason: string;
 }
 
+/**
+ * How long a provider activity may stay silent before Temporal retries it elsewhere (a worker killed or frozen):
+ * with the 500 ms first retry, a killed worker's job runs again about 4.5 s later. The cost: Temporal hears
+ * each running job's heartbeat every 3.2 s (0.8 x this) instead of every 8 s, and a worker whose event loop
+ * stalls 4 s loses its jobs to another worker, which resumes the same provider tasks (nothing is paid twice).
+ */
+export const HEARTBEAT_TIMEOUT_MS = 4_000;
+
 export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
   veo3: {
     maxConcurrent: 2,
     minStartIntervalMs: 10_000,
     estimatedDurationSeconds: 300,
-    heartbeatTimeoutMs: 10_000,
+    heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
     pollIntervalMs: 10_000,
     maxAttempts: 3,
     // A resubmit is a second paid render.
@@ -70,7 +78,7 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     maxConcurrent: 5,
     minStartIntervalMs: 1_000,
     estimatedDurationSeconds: 10,
-    heartbeatTimeoutMs: 10_000,
+    heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
     pollIntervalMs: 1_000,
     maxAttempts: 3,
     // A repeated chat/transcription call only costs tokens and has no side effect.
@@ -83,7 +91,7 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     maxConcurrent: 3,
     minStartIntervalMs: 5_000,
     estimatedDurationSeconds: 30,
-    heartbeatTimeoutMs: 10_000,
+    heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
     pollIntervalMs: 3_000,
     maxAttempts: 3,
     // A media container is only a draft until media_publish: a second one is harmless.
@@ -96,7 +104,7 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     maxConcurrent: 2,
     minStartIntervalMs: 10_000,
     estimatedDurationSeconds: 60,
-    heartbeatTimeoutMs: 10_000,
+    heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
     pollIntervalMs: 5_000,
     maxAttempts: 3,
     // video/init twice makes two posts.
@@ -109,7 +117,7 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     maxConcurrent: 2,
     minStartIntervalMs: 5_000,
     estimatedDurationSeconds: 120,
-    heartbeatTimeoutMs: 10_000,
+    heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
     pollIntervalMs: 5_000,
     maxAttempts: 3,
     // A repeated videos.insert uploads (and posts) the video twice.
@@ -122,7 +130,7 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     maxConcurrent: 4,
     minStartIntervalMs: 250,
     estimatedDurationSeconds: 2,
-    heartbeatTimeoutMs: 10_000,
+    heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
     pollIntervalMs: 1_000,
     maxAttempts: 5,
     // A read has no side effect.
@@ -134,7 +142,7 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     maxConcurrent: 2,
     minStartIntervalMs: 1_000,
     estimatedDurationSeconds: 2,
-    heartbeatTimeoutMs: 10_000,
+    heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
     pollIntervalMs: 1_000,
     maxAttempts: 5,
     submitRepeatable: true,
@@ -146,7 +154,7 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     minStartIntervalMs: 6_000,
     // A request waits out the 6 s spacing once it holds the slot: the estimate (and the 2x run limit) must cover it.
     estimatedDurationSeconds: 10,
-    heartbeatTimeoutMs: 10_000,
+    heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
     pollIntervalMs: 1_000,
     maxAttempts: 5,
     submitRepeatable: true,
@@ -172,7 +180,7 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     // A 32 s reel at 1080x1920 on 2 cores with the default preset; the 2x run limit must cover a busy machine.
     estimatedDurationSeconds: 90,
     // ffmpeg runs in a child process, so the worker's event loop heartbeats throughout: a silence is a dead worker.
-    heartbeatTimeoutMs: 10_000,
+    heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
     pollIntervalMs: 1_000,
     maxAttempts: 3,
     // Re-running an encode costs CPU only; a finished cut on disk is reused, never encoded twice.

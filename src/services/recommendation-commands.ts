@@ -14,6 +14,7 @@ import { competitiveRecommendations, type Recommendation } from '../db/schema';
 import { BadInputError, ConflictError, NotFoundError } from '../shared/errors';
 import {
   approvalUpdate,
+  cancelReasonText,
   cancelSignal,
   reprioritiseUpdate,
   SEARCH_ATTRIBUTES,
@@ -83,9 +84,43 @@ function assertOpen(rec: Recommendation, action: string): void {
     throw new ConflictError(`recommendation ${rec.id} is already ${rec.status}: nothing to ${action}`);
 }
 
+/** Cancel requests to Temporal in flight at once in cancelMany. */
+const CANCEL_CALLS = 20;
+
+export interface CancelOutcome {
+  ref: string;
+  recommendationId?: string;
+  cancelled: boolean;
+  error?: string;
+}
+
 export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: string) => Promise<Recommendation>) {
   const { db } = deps.database;
   const now = deps.now ?? (() => new Date());
+
+  /**
+   * Takes every open job of these ideas out of its line now, in one transaction, with the text the workflow's own
+   * clean-up would write (which then finds nothing left to close).
+   */
+  async function closeJobsOf(recs: readonly Recommendation[], reason: string | undefined): Promise<void> {
+    if (!recs.length) return;
+    await deps.database.pool.query('SELECT count(*) FROM unnest($1::text[]) AS w(id), cancel_workflow_jobs(w.id, $2)', [
+      recs.map((r) => recommendationWorkflowId(r.id)),
+      cancelReasonText(reason, reason ? 'signal' : 'temporal'),
+    ]);
+  }
+
+  /** Asks the idea's workflow to cancel: its clean-up closes the idea itself. */
+  async function requestCancel(rec: Recommendation, reason: string | undefined): Promise<void> {
+    const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
+    try {
+      if (reason) await handle.signal(cancelSignal, { reason });
+      else await handle.cancel();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`recommendation ${rec.id} has no running workflow`);
+      throw err;
+    }
+  }
 
   async function startWorkflow(rec: Recommendation): Promise<{ workflowId: string; started: boolean }> {
     const workflowId = recommendationWorkflowId(rec.id);
@@ -155,15 +190,44 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
       const rec = await resolve(ref);
       // Temporal accepts a cancel request for a workflow that has already closed, so ask the row.
       assertOpen(rec, 'cancel');
-      const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
-      try {
-        if (reason) await handle.signal(cancelSignal, { reason });
-        else await handle.cancel();
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`recommendation ${rec.id} has no running workflow`);
-        throw err;
-      }
+      await closeJobsOf([rec], reason);
+      await requestCancel(rec, reason);
       return rec;
+    },
+
+    /**
+     * Many at once (`reelflow cancel <id> <id> ...`): every job of every open one leaves its line in one
+     * transaction, then each workflow is asked to cancel (CANCEL_CALLS at a time). A line of a thousand is empty
+     * as soon as that statement commits, not after a thousand workflow clean-ups. Refs that name nothing, or an
+     * idea already closed, are reported per ref, and do not stop the others.
+     */
+    async cancelMany(refs: readonly string[], reason?: string): Promise<CancelOutcome[]> {
+      const outcomes: CancelOutcome[] = [];
+      const open: Recommendation[] = [];
+      for (const ref of refs) {
+        try {
+          const rec = await resolve(ref);
+          assertOpen(rec, 'cancel');
+          open.push(rec);
+          outcomes.push({ ref, recommendationId: rec.id, cancelled: true });
+        } catch (err) {
+          if (!(err instanceof NotFoundError || err instanceof ConflictError || err instanceof BadInputError)) throw err;
+          outcomes.push({ ref, cancelled: false, error: err.message });
+        }
+      }
+      await closeJobsOf(open, reason);
+      const failed = new Map<string, string>();
+      let next = 0;
+      const lanes = Array.from({ length: Math.min(CANCEL_CALLS, open.length) }, async () => {
+        while (next < open.length) {
+          const rec = open[next++]!;
+          await requestCancel(rec, reason).catch((err: Error) => failed.set(rec.id, err.message));
+        }
+      });
+      await Promise.all(lanes);
+      return outcomes.map((o) =>
+        o.recommendationId && failed.has(o.recommendationId) ? { ...o, cancelled: false, error: failed.get(o.recommendationId)! } : o,
+      );
     },
 
     /**

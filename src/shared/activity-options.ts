@@ -25,7 +25,8 @@ export function providerActivityOptions(input: ProviderActivityOptionsInput): Ac
     // Time in the provider's line plus the 2x-estimate run bound the activity enforces itself.
     startToCloseTimeout: input.waitBudgetMs + 2 * input.estimateSeconds * 1_000,
     heartbeatTimeout: limits.heartbeatTimeoutMs,
-    retry: { maximumAttempts: limits.maxAttempts, initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+    // The first retry soon: after a heartbeat timeout (a dead worker) the job should run again at once.
+    retry: { maximumAttempts: limits.maxAttempts, initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '1 minute' },
     priority: { priorityKey: temporalPriorityKey(input.priority) },
   };
 }

@@ -91,6 +91,15 @@ export const reprioritiseSignal = defineSignal<[ReprioritiseInput]>('reprioritis
 export const reprioritiseUpdate = defineUpdate<RecommendationState, [ReprioritiseInput]>('reprioritise');
 /** `temporal workflow signal --name cancel --input '{"reason":"..."}'`; `temporal workflow cancel` works too. */
 export const cancelSignal = defineSignal<[CancelInput]>('cancel');
+
+/**
+ * What a cancelled job's row says (its error): the operator's reason, or how the cancel came. One text for the
+ * workflow's own clean-up and for the service, which takes the jobs out of their line before the workflow hears.
+ */
+export function cancelReasonText(reason: string | undefined, via: 'temporal' | 'signal'): string {
+  if (reason) return `cancelled: ${reason}`;
+  return via === 'signal' ? 'cancelled by operator (cancel signal)' : 'cancelled by operator (temporal workflow cancel)';
+}
 export const stateQuery = defineQuery<RecommendationState>('state');
 /**
  * `temporal workflow update execute --workflow-id recommendation-<id> --name approval --input '{"decision":"approve","by":"ana"}'`:
@@ -109,7 +118,12 @@ export const slotGrantedSignal = defineSignal<[SlotGrantedInput]>('slotGranted')
  * Sent by the line courier (src/gate/line-courier.ts) to a workflow whose job is parked in its provider's line:
  * the job was granted a slot or came near the head, so the workflow starts its provider activity now.
  */
-export const lineTurnSignal = defineSignal<[SlotGrantedInput]>('lineTurn');
+export const lineTurnSignal = defineSignal<[LineTurnInput]>('lineTurn');
+export interface LineTurnInput {
+  jobId: string;
+  /** The job holds its slot already (else it was called up to wait near the head of its line). */
+  granted?: boolean;
+}
 
 /** One provider's row of get_available_capacity, as JSON. */
 export interface CapacitySnapshotRow {

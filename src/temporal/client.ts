@@ -38,9 +38,9 @@ export async function startWorkflowOnce(client: Client, workflowType: string, op
 
 /** The line courier's delivery (src/gate/line-courier.ts): a lineTurn signal to the parked job's workflow. */
 export function signalLineTurn(client: Client): DeliverTurn {
-  return async ({ jobId, workflowId }) => {
+  return async ({ jobId, workflowId, granted }) => {
     try {
-      await client.workflow.getHandle(workflowId).signal(lineTurnSignal, { jobId });
+      await client.workflow.getHandle(workflowId).signal(lineTurnSignal, { jobId, granted });
       return 'delivered';
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return 'gone';

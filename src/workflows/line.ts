@@ -26,16 +26,20 @@ const DURABLE_LINE_PATCH = 'durable-line';
  * Call once per workflow run: registers the lineTurn handler and returns `awaitTurn(jobId, deadline)`, which
  * resolves when the job's provider activity should start. At the deadline it resolves too: the activity then
  * finds the deadline passed and the workflow records the expiry, as when the wait was in the activity.
+ * `onGranted(jobId)`: the job holds its slot before its activity starts (that activity then announces nothing).
  */
-export function durableLine(): (jobId: string, deadline: string | null) => Promise<void> {
+export function durableLine(onGranted: (jobId: string) => void): (jobId: string, deadline: string | null) => Promise<void> {
   const called = new Set<string>();
-  wf.setHandler(lineTurnSignal, ({ jobId }) => {
+  wf.setHandler(lineTurnSignal, ({ jobId, granted }) => {
     called.add(jobId);
+    if (granted) onGranted(jobId);
   });
   return async (jobId, deadline) => {
     if (!wf.patched(DURABLE_LINE_PATCH)) return;
     if (called.has(jobId)) return;
-    if ((await lineActivities.parkInLine({ jobId })) === 'go') return;
+    const turn = await lineActivities.parkInLine({ jobId });
+    if (turn === 'granted') onGranted(jobId);
+    if (turn !== 'parked') return;
     if (deadline === null) await wf.condition(() => called.has(jobId));
     else await wf.condition(() => called.has(jobId), Math.max(Date.parse(deadline) - Date.now(), 1));
   };

@@ -42,6 +42,7 @@ import { durableLine } from './line';
 import {
   approvalUpdate,
   cancelSignal,
+  cancelReasonText,
   FAILURE_TYPES,
   slotGrantedSignal,
   reprioritiseSignal,
@@ -137,11 +138,12 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   /** The decision the approval update delivered, until the waiting step records it. */
   let pendingDecision: (ApprovalDecisionInput & { at: string }) | undefined;
   let decisionsRecorded = 0;
-  let cancelReason = 'cancelled by operator (temporal workflow cancel)';
+  let cancelReason = cancelReasonText(undefined, 'temporal');
   let title: string | undefined;
   const main = new wf.CancellationScope();
-  // Each provider job waits for its turn in its line with no activity running (src/workflows/line.ts).
-  const awaitTurn = durableLine();
+  // Each provider job waits for its turn in its line with no activity running (src/workflows/line.ts);
+  // a job granted its slot there (not in its activity) is announced by the line, not by the activity.
+  const awaitTurn = durableLine((jobId) => slotGranted(jobId));
 
   const setPhase = (phase: RecommendationPhase, provider?: Provider | null, jobType?: JobType | null) => {
     state.phase = phase;
@@ -192,12 +194,14 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     }
     await applyPriority(arg);
   });
-  wf.setHandler(slotGrantedSignal, (arg) => {
-    // A retried attempt announces again; only the wait it ends changes the phase.
-    if (!phaseWhenGranted || state.phase !== 'waiting' || arg?.jobId !== state.currentJobId) return;
+  /** The job named by currentJobId holds its slot: the phase moves from waiting to running (once per wait). */
+  const slotGranted = (jobId: string | undefined) => {
+    if (!phaseWhenGranted || state.phase !== 'waiting' || jobId !== state.currentJobId) return;
     setPhase(phaseWhenGranted);
     phaseWhenGranted = null;
-  });
+  };
+  // From the provider activity once its wait ends (a job that waited in it); a retried attempt announces again.
+  wf.setHandler(slotGrantedSignal, (arg) => slotGranted(arg?.jobId));
   wf.setHandler(
     approvalUpdate,
     async (arg) => {
@@ -210,7 +214,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     { validator: validateDecision },
   );
   wf.setHandler(cancelSignal, (arg) => {
-    cancelReason = arg?.reason ? `cancelled: ${arg.reason}` : 'cancelled by operator (cancel signal)';
+    cancelReason = cancelReasonText(arg?.reason, 'signal');
     main.cancel();
   });
 

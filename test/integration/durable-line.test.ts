@@ -95,3 +95,51 @@ describe('a backlog in the durable line', () => {
     expect(h.sims.veo3.stats().submissions).toBe(rest.length + 1);
   });
 });
+
+describe('cancelling many at once', () => {
+  it('empties the line in one transaction, then each workflow ends cancelled; a closed or unknown ref is reported', async () => {
+    h.sims.veo3.setFaults({ neverFinish: true });
+    const blocker = await h.service.enqueue(instagramOnly('cancel blocker'));
+    await waitUntil(async () => (await generateJob(blocker.recommendation.id))?.provider_task_id, { what: 'the blocker rendering' });
+    const waiting: Array<Awaited<ReturnType<typeof h.service.enqueue>>> = [];
+    for (let i = 0; i < 8; i++) waiting.push(await h.service.enqueue(instagramOnly(`to cancel ${i}`)));
+    await waitUntil(async () => (await Promise.all(waiting.map((r) => generateJob(r.recommendation.id)))).every((j) => j?.waiting_since), {
+      what: 'all in line',
+      timeoutMs: 60_000,
+    });
+    const closed = await h.service.enqueue(instagramOnly('already closed'));
+    await h.service.cancel(closed.recommendation.id);
+    await h.client.workflow
+      .getHandle(closed.workflowId)
+      .result()
+      .catch(() => undefined);
+
+    const outcomes = await h.service.cancelMany([...waiting.map((r) => r.recommendation.id), closed.recommendation.id, 'no-such-idea']);
+    // The line is empty when the call returns, before any workflow has run its clean-up.
+    const open = await q(`SELECT id FROM automation_queue WHERE recommendation_id = ANY($1) AND status IN ('queued', 'processing')`, [
+      waiting.map((r) => r.recommendation.id),
+    ]);
+    expect(open).toEqual([]);
+    expect(outcomes.filter((o) => o.cancelled)).toHaveLength(8);
+    expect(outcomes.find((o) => o.ref === closed.recommendation.id)).toMatchObject({
+      cancelled: false,
+      error: expect.stringMatching(/already/),
+    });
+    expect(outcomes.find((o) => o.ref === 'no-such-idea')).toMatchObject({ cancelled: false });
+    for (const r of waiting) {
+      await waitUntil(
+        async () =>
+          (await q<{ status: string }>(`SELECT status FROM competitive_recommendations WHERE id = $1`, [r.recommendation.id]))[0]!
+            .status === 'cancelled',
+        { what: `${r.recommendation.id} cancelled by its workflow`, timeoutMs: 30_000 },
+      );
+    }
+    // Nothing of theirs reached VEO3: the blocker's is the only render of this test.
+    const submitted = await q(`SELECT 1 FROM automation_queue WHERE recommendation_id = ANY($1) AND provider_task_id IS NOT NULL`, [
+      waiting.map((r) => r.recommendation.id),
+    ]);
+    expect(submitted).toEqual([]);
+    await h.service.cancel(blocker.recommendation.id);
+    h.sims.veo3.setFaults({ neverFinish: false });
+  });
+});

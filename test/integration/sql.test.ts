@@ -346,7 +346,7 @@ describe('the durable line (0016)', () => {
     await clearLine();
     // veo3 cap 2 here: its hot line is the first max(4, 2 x 2) = 4 jobs.
     const holders = [await enqueue(), await enqueue()];
-    for (const h of holders) expect(await park(h.id)).toBe('go');
+    for (const h of holders) expect(await park(h.id)).toBe('granted');
     expect((await job(holders[0]!.id)).status).toBe('processing');
     const p3 = [];
     for (let i = 0; i < 6; i++) p3.push(await enqueue({ priority: 'P3' }));
@@ -395,7 +395,7 @@ describe('the durable line (0016)', () => {
     const c = await enqueue();
     await q(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'veo3'`);
     try {
-      expect(await park(a.id)).toBe('go');
+      expect(await park(a.id)).toBe('granted');
       for (const j of [b, c]) await q(`UPDATE automation_queue SET waiting_since = now(), parked = true WHERE id = $1`, [j.id]);
       await q(`SELECT complete_job($1, 'null'::jsonb, NULL)`, [a.id]);
       expect((await job(b.id)).status).toBe('processing');
@@ -404,7 +404,7 @@ describe('the durable line (0016)', () => {
       await q(`UPDATE provider_slots SET lease_expires_at = now() - interval '1 second' WHERE job_id = $1`, [b.id]);
       expect((await grant()).granted).toEqual([b.id]);
       expect(await job(b.id)).toMatchObject({ status: 'processing', parked: true });
-      expect(await park(b.id)).toBe('go');
+      expect(await park(b.id)).toBe('granted');
       expect(await park(c.id)).toBe('go');
       expect(await park(c.id)).toBe('go');
       expect((await job(c.id)).status).toBe('queued');
