@@ -51,13 +51,27 @@ interface IdleCost {
   temporalReqPerS: number;
 }
 
+type CpuSample = Record<'workers' | 'temporal' | 'postgres', Map<number, number>>;
+
+const cpuSample = (bench: Bench, workers: readonly BenchWorker[]): CpuSample => ({
+  workers: cpuByPid(workers.flatMap((w) => processTree(w.pid))),
+  temporal: cpuByPid(bench.temporal.pid ? processTree(bench.temporal.pid) : []),
+  postgres: cpuByPid(postgresPids()),
+});
+
+/** Each part's CPU between two samples, as % of one core over `secs`. */
+function cpuParts(a: CpuSample, b: CpuSample, secs: number): { total: number; text: string } {
+  const pct = (part: keyof CpuSample) => (cpuBetween(a[part], b[part]) / secs) * 100;
+  const parts = { workers: pct('workers'), temporal: pct('temporal'), postgres: pct('postgres') };
+  return {
+    total: parts.workers + parts.temporal + parts.postgres,
+    text: `workers ${parts.workers.toFixed(1)} %, Temporal ${parts.temporal.toFixed(1)} %, PostgreSQL ${parts.postgres.toFixed(1)} %`,
+  };
+}
+
 /** IDLE_WINDOW_MS of whatever the system does now: CPU of each part, PostgreSQL and Temporal request rates. */
 async function idleCost(bench: Bench, workers: readonly BenchWorker[]): Promise<IdleCost> {
-  const sample = () => ({
-    workers: cpuByPid(workers.flatMap((w) => processTree(w.pid))),
-    temporal: cpuByPid(bench.temporal.pid ? processTree(bench.temporal.pid) : []),
-    postgres: cpuByPid(postgresPids()),
-  });
+  const sample = () => cpuSample(bench, workers);
   const pg = async () =>
     (
       await bench.q<{ xacts: string; conns: number }>(
@@ -74,11 +88,10 @@ async function idleCost(bench: Bench, workers: readonly BenchWorker[]): Promise<
   const cpu1 = sample();
   const pg1 = await pg();
   const req1 = await temporalRequests(bench.temporal.metricsUrl);
-  const pct = (part: keyof typeof cpu0) => (cpuBetween(cpu0[part], cpu1[part]) / secs) * 100;
-  const parts = { workers: pct('workers'), temporal: pct('temporal'), postgres: pct('postgres') };
+  const parts = cpuParts(cpu0, cpu1, secs);
   return {
-    cpuPct: parts.workers + parts.temporal + parts.postgres,
-    parts: `workers ${parts.workers.toFixed(1)} %, Temporal ${parts.temporal.toFixed(1)} %, PostgreSQL ${parts.postgres.toFixed(1)} %`,
+    cpuPct: parts.total,
+    parts: parts.text,
     // Less this bench's own two readings.
     pgXactPerS: (Number(pg1.xacts) - Number(pg0.xacts) - 1) / secs,
     pgConnections: pg1.conns,
@@ -89,6 +102,8 @@ async function idleCost(bench: Bench, workers: readonly BenchWorker[]): Promise<
 interface PassResult {
   jobs: number;
   fillS: number;
+  /** Where the CPUs went while it filled (% of one core; the machine has two). */
+  fillCpu: string;
   /** With nothing in line but the blocker's render: the floor the backlog's cost sits on. */
   empty: IdleCost;
   idle: IdleCost;
@@ -151,6 +166,7 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
     return recommendation(`backlog ${mode} ${i}`, { priority });
   });
   const t0 = Date.now();
+  const fillCpu0 = cpuSample(bench, workers);
   let rssEarly: number[] = [];
   const enqueued = enqueueMany(bench, inputs);
   const ids = (await enqueued).map((r) => r.recommendation.id);
@@ -164,6 +180,7 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
     { what: `${jobs} jobs in VEO3's line`, timeoutMs: LINE_TIMEOUT_MS, intervalMs: 500 },
   );
   const fillS = (Date.now() - t0) / 1000;
+  const fillCpu = cpuParts(fillCpu0, cpuSample(bench, workers), fillS).text;
   rec.log(`  ${jobs} in line after ${fillS.toFixed(1)} s`);
 
   // Idle: let the fill's tail settle, then measure a window with nothing but waiting.
@@ -227,6 +244,7 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
   return {
     jobs,
     fillS,
+    fillCpu,
     empty,
     idle,
     rssEarly,
@@ -313,6 +331,7 @@ export const backlog: Scenario = {
       () => null,
     );
     rec.note(`idle CPU by part, durable line: ${after.idle.parts} (empty line: ${after.empty.parts})`);
+    rec.note(`CPU while the line filled, durable line: ${after.fillCpu}${before ? `; before: ${before.fillCpu}` : ''}`);
     if (before) rec.note(`idle CPU by part, before: ${before.idle.parts} (empty line: ${before.empty.parts})`);
     rec.note(
       `before = REELFLOW_LINE=activity (every waiting job holds a heartbeating activity) with ${BEFORE_JOBS} jobs; ` +

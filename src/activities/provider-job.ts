@@ -134,8 +134,9 @@ export async function runProviderJob<T>(
     // not reloading it keeps a freed slot's hand-over to one database round trip.
     log.info({ resumed: held.resumed, priority: job.priority }, 'job holds a slot');
     // A job that held its slot when its activity began (granted in its line, handed over, or resumed after a crash)
-    // was announced by the line, or by the attempt before: only a wait that ended here changes the workflow's phase.
-    if (!held.resumed) announceSlot(activity, jobId, log);
+    // was announced by the line, or by the attempt before: only a wait that ended here changes the workflow's phase,
+    // and only once its first provider call has answered (the signal's work stays out of the hand-over).
+    let unannounced = !held.resumed;
 
     // The 2x-estimate bound applies to the work, not the time spent in line.
     const runLimit = new AbortController();
@@ -146,8 +147,16 @@ export async function runProviderJob<T>(
     );
     const signal = AbortSignal.any([stopping, runLimit.signal]);
     const current = job;
-    const call = <R>(fn: () => Promise<R>, claim: { markSubmit?: boolean; submitKey?: string } = {}): Promise<R> =>
-      held.call(fn, { signal, ...claim });
+    const call = async <R>(fn: () => Promise<R>, claim: { markSubmit?: boolean; submitKey?: string } = {}): Promise<R> => {
+      try {
+        return await held.call(fn, { signal, ...claim });
+      } finally {
+        if (unannounced) {
+          unannounced = false;
+          announceSlot(activity, jobId, log);
+        }
+      }
+    };
     const ctx: JobContext = {
       job: current,
       attempt,

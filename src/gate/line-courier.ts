@@ -28,9 +28,15 @@ export interface LineCourierOptions {
 }
 
 const DEFAULTS: LineCourierOptions = { tickMs: 1_000, recallMs: 10_000 };
+/**
+ * A grant pokes the courier this much later: the hot jobs near the head take the slot in-process meanwhile, and
+ * the courier's query stays out of the way of the hand-over it follows (same CPUs, same database).
+ */
+const POKE_DELAY_MS = 50;
 
 export class LineCourier {
   private timer: NodeJS.Timeout | null = null;
+  private poked: NodeJS.Timeout | null = null;
   private running = false;
   private again = false;
   private stopped = false;
@@ -43,19 +49,31 @@ export class LineCourier {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.poke(), this.opts.tickMs);
+    this.timer = setInterval(() => this.round(), this.opts.tickMs);
     this.timer.unref();
-    this.poke();
+    this.round();
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.poked) clearTimeout(this.poked);
     this.timer = null;
+    this.poked = null;
   }
 
-  /** The line may have moved (a grant): look for jobs to call up, at most one round at a time. */
+  /** The line may have moved (a grant): a round soon (POKE_DELAY_MS; a burst of grants makes one). */
   poke(): void {
+    if (this.stopped || this.poked) return;
+    this.poked = setTimeout(() => {
+      this.poked = null;
+      this.round();
+    }, POKE_DELAY_MS);
+    this.poked.unref();
+  }
+
+  /** Looks for jobs to call up, at most one round at a time. */
+  private round(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
