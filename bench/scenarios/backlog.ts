@@ -142,7 +142,8 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
   // The blocker's render is polled every 5 s, not the bench's 10 ms (its callback ends the wait at once either
   // way): the idle window measures the waiting backlog, not one render's status reads.
   const workers = await bench.respawnWorkers(WORKERS, { REELFLOW_LINE: mode, REELFLOW_LIMITS: workerLimits({ veo3: 5_000 }) });
-  await bench.prepare({ limits: { veo3: { maxConcurrent: 1 }, openai: { maxConcurrent: 200, startMarginMs: 0 } }, durations: {} });
+  // OpenAI only feeds the line: 50 analyses at once is plenty with an instant simulator (200 starved the pools).
+  await bench.prepare({ limits: { veo3: { maxConcurrent: 1 }, openai: { maxConcurrent: 50, startMarginMs: 0 } }, durations: {} });
   bench.sims.veo3.setFaults({ neverFinish: true });
 
   const blocker = await bench.service.enqueue(recommendation('backlog blocker', { priority: 'P3' }));

@@ -29,7 +29,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const log = opts.log ?? createLogger(env.LOG_LEVEL);
   const limits = effectiveLimits(env);
   if (opts.migrate !== false) await migrateDatabase(env.DATABASE_URL, limits, effectiveQuotas(env));
-  const database = connectDatabase(env.DATABASE_URL, { max: 20 });
+  // 10,000 waiting jobs filling their lines kept 20 connections busy enough that 5 s waits failed analyses (bench).
+  const database = connectDatabase(env.DATABASE_URL, { max: 20, acquireTimeoutMs: 30_000 });
   const gate = new SlotGate(database.pool, env.DATABASE_URL, log);
   await gate.start();
   const providers = opts.providers ?? createProviders(env);

@@ -22,18 +22,25 @@ const generateJob = async (recId: string) =>
     )
   )[0];
 const instagramOnly = (title: string, priority = 'P3') => recommendationInput({ title, priority, jobConfig: { platforms: ['instagram'] } });
+type Enqueued = Awaited<ReturnType<typeof h.service.enqueue>>;
+
+/** A blocker rendering on VEO3's only slot (its render never ends until the test says), then `n` ideas in its line. */
+async function blockedLine(name: string, n: number): Promise<{ blocker: Enqueued; line: Enqueued[] }> {
+  h.sims.veo3.setFaults({ neverFinish: true });
+  const blocker = await h.service.enqueue(instagramOnly(`${name} blocker`));
+  await waitUntil(async () => (await generateJob(blocker.recommendation.id))?.provider_task_id, { what: 'the blocker rendering' });
+  const line: Enqueued[] = [];
+  for (let i = 0; i < n; i++) line.push(await h.service.enqueue(instagramOnly(`${name} ${i}`)));
+  return { blocker, line };
+}
+
 const pendingActivities = async (workflowId: string) =>
   (await h.client.workflow.getHandle(workflowId).describe()).raw.pendingActivities?.length ?? 0;
 
 describe('a backlog in the durable line', () => {
   it('waits in its workflows with no activity running, keeps strict priority, and pays each render once', async () => {
     // veo3 cap 1: its hot line is the first 4 jobs (hot_line_size), the rest wait parked.
-    h.sims.veo3.setFaults({ neverFinish: true });
-    const blocker = await h.service.enqueue(instagramOnly('blocker'));
-    await waitUntil(async () => (await generateJob(blocker.recommendation.id))?.provider_task_id, { what: 'the blocker rendering' });
-
-    const backlog: Array<Awaited<ReturnType<typeof h.service.enqueue>>> = [];
-    for (let i = 0; i < 12; i++) backlog.push(await h.service.enqueue(instagramOnly(`backlog ${i}`)));
+    const { line: backlog } = await blockedLine('backlog', 12);
     const jobs = await waitUntil(
       async () => {
         const rows = await Promise.all(backlog.map((r) => generateJob(r.recommendation.id)));
@@ -98,11 +105,7 @@ describe('a backlog in the durable line', () => {
 
 describe('cancelling many at once', () => {
   it('empties the line in one transaction, then each workflow ends cancelled; a closed or unknown ref is reported', async () => {
-    h.sims.veo3.setFaults({ neverFinish: true });
-    const blocker = await h.service.enqueue(instagramOnly('cancel blocker'));
-    await waitUntil(async () => (await generateJob(blocker.recommendation.id))?.provider_task_id, { what: 'the blocker rendering' });
-    const waiting: Array<Awaited<ReturnType<typeof h.service.enqueue>>> = [];
-    for (let i = 0; i < 8; i++) waiting.push(await h.service.enqueue(instagramOnly(`to cancel ${i}`)));
+    const { blocker, line: waiting } = await blockedLine('to cancel', 8);
     await waitUntil(async () => (await Promise.all(waiting.map((r) => generateJob(r.recommendation.id)))).every((j) => j?.waiting_since), {
       what: 'all in line',
       timeoutMs: 60_000,
