@@ -153,7 +153,7 @@ export const kill = workerLossScenario({
   targetS: 5,
   peer: true,
   why:
-    "the retry waits for Temporal's heartbeat timeout (HEARTBEAT_TIMEOUT_MS, 4 s, counted from the last heartbeat the SDK " +
+    "the retry waits for Temporal's heartbeat timeout (HEARTBEAT_TIMEOUT_MS, 10 s, counted from the last heartbeat the SDK " +
     'actually sent; it throttles them to 0.8 x the timeout) plus the 500 ms first retry',
   replace: false,
 });
