@@ -296,3 +296,16 @@ BEGIN
   PERFORM log_job_event(p_job_id, 'provider_call', '{}'::jsonb);
   RETURN 0;
 END $$;
+--> statement-breakpoint
+
+-- 0001's batched heartbeat, skipping rows another transaction holds (a cancel closing them right now needs no
+-- heartbeat): it never waits behind a long transaction, and cannot deadlock with one. A cancel of 3,000 ideas
+-- deadlocked with it on every try when both locked the same rows in different orders (bench backlog).
+CREATE OR REPLACE FUNCTION heartbeat_jobs(p_job_ids uuid[], p_lease_ms integer DEFAULT 12000)
+RETURNS void LANGUAGE sql AS $$
+  UPDATE automation_queue SET last_heartbeat_at = now()
+   WHERE id IN (SELECT id FROM automation_queue WHERE id = ANY(p_job_ids) AND status IN ('queued', 'processing')
+                FOR UPDATE SKIP LOCKED);
+  UPDATE provider_slots SET lease_expires_at = now() + make_interval(secs => p_lease_ms / 1000.0)
+   WHERE job_id IN (SELECT job_id FROM provider_slots WHERE job_id = ANY(p_job_ids) FOR UPDATE SKIP LOCKED);
+$$;

@@ -237,7 +237,7 @@ async function run(argv: string[]): Promise<number> {
           out({ cancelled: rec.id }, () => console.log(`cancellation requested for ${rec.id}`));
           break;
         }
-        // Several: all their jobs leave their lines in one transaction, then each workflow is asked to cancel.
+        // Several: all their jobs leave their lines in a few short transactions, then each workflow is asked to cancel.
         const outcomes = await service.cancelMany(args, v.reason);
         const failed = outcomes.filter((o) => !o.cancelled);
         out(outcomes, () => {

@@ -104,7 +104,7 @@ describe('a backlog in the durable line', () => {
 });
 
 describe('cancelling many at once', () => {
-  it('empties the line in one transaction, then each workflow ends cancelled; a closed or unknown ref is reported', async () => {
+  it('empties the line before any workflow runs, then each workflow ends cancelled; a closed or unknown ref is reported', async () => {
     const { blocker, line: waiting } = await blockedLine('to cancel', 8);
     await waitUntil(async () => (await Promise.all(waiting.map((r) => generateJob(r.recommendation.id)))).every((j) => j?.waiting_since), {
       what: 'all in line',
