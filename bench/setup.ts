@@ -76,15 +76,16 @@ export interface ScenarioSetup {
 const DEFAULT_LIMITS: Required<LimitsPatch> = { maxConcurrent: 50, minStartIntervalMs: 0, startMarginMs: 100 };
 
 /**
- * The workers' REELFLOW_LIMITS: every provider uncapped-ish and polled every POLL_INTERVAL_MS, unless `pollMs` says
- * otherwise for some (prepare() sets caps and spacing in the table; the poll interval is read from the environment).
+ * The workers' REELFLOW_LIMITS: every provider uncapped-ish and polled every POLL_INTERVAL_MS, unless `pollMs` or
+ * `caps` say otherwise for some. A worker writes these caps into the table when it starts (prepare() then sets a
+ * scenario's own); the poll interval is only read from the environment.
  */
-export function workerLimits(pollMs: Partial<Record<Provider, number>> = {}): string {
+export function workerLimits(pollMs: Partial<Record<Provider, number>> = {}, caps: Partial<Record<Provider, number>> = {}): string {
   return JSON.stringify(
     Object.fromEntries(
       PROVIDERS.map((p) => [
         p,
-        { maxConcurrent: DEFAULT_LIMITS.maxConcurrent, minStartIntervalMs: 0, pollIntervalMs: pollMs[p] ?? POLL_INTERVAL_MS },
+        { maxConcurrent: caps[p] ?? DEFAULT_LIMITS.maxConcurrent, minStartIntervalMs: 0, pollIntervalMs: pollMs[p] ?? POLL_INTERVAL_MS },
       ]),
     ),
   );
@@ -224,6 +225,8 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
       return ok;
     };
     let pair: Promise<BenchWorker[]> | undefined;
+    /** The environment of the workers now running: a replacement (addWorker) gets the same. */
+    let currentEnv = workerEnv;
     const workers = () => {
       pair ??= spawnSet(['A', 'B'], workerEnv);
       return pair;
@@ -231,7 +234,8 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
     const respawnWorkers = async (names: readonly string[], env: Record<string, string> = {}) => {
       const old = await workers().catch(() => []);
       await Promise.all(old.map((w) => w.kill()));
-      pair = spawnSet(names, { ...workerEnv, ...env });
+      currentEnv = { ...workerEnv, ...env };
+      pair = spawnSet(names, currentEnv);
       return pair;
     };
 
@@ -255,7 +259,7 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
 
     const addWorker = async (name: string) => {
       const list = await workers();
-      const w = await spawnBenchWorker(name, workerEnv, client, taskQueue);
+      const w = await spawnBenchWorker(name, currentEnv, client, taskQueue);
       cleanups.push(() => w.kill());
       list.push(w);
       return w;
