@@ -8,7 +8,10 @@ import { waitUntil } from '../helpers/wait';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ limits: { veo3: { maxConcurrent: 1, minStartIntervalMs: 0, pollIntervalMs: 25 } } });
+  h = await startHarness({
+    limits: { veo3: { maxConcurrent: 1, minStartIntervalMs: 0, pollIntervalMs: 25 } },
+    env: { REELFLOW_LINE: 'parked' },
+  });
 });
 afterAll(async () => h?.stop());
 
