@@ -24,6 +24,7 @@ import {
 import { parseRecommendationWorkflowId, RECOMMENDATION_WORKFLOW, recommendationWorkflowId } from '../shared/workflow-ids';
 import { recommendationWorkflowMetadata } from '../shared/workflow-metadata';
 import { isFinalRecommendationStatus } from '../shared/statuses';
+import { mapLimit } from '../shared/map-limit';
 import { enqueueRecommendationSchema, parseInput, prioritySchema, uuidSchema } from '../validation';
 import type { recommendationWorkflow } from '../workflows/recommendation';
 import type { ServiceDeps } from './recommendations';
@@ -103,8 +104,8 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
   const now = deps.now ?? (() => new Date());
 
   /**
-   * Takes every open job of these ideas out of its line now, in one transaction, with the text the workflow's own
-   * clean-up would write (which then finds nothing left to close).
+   * Takes every open job of these ideas out of its line now (a transaction per CANCEL_CHUNK), with the text the
+   * workflow's own clean-up would write (which then finds nothing left to close).
    */
   async function closeJobsOf(recs: readonly Recommendation[], reason: string | undefined): Promise<void> {
     const text = cancelReasonText(reason, reason ? 'signal' : 'temporal');
@@ -231,14 +232,7 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
       }
       await closeJobsOf(open, reason);
       const failed = new Map<string, string>();
-      let next = 0;
-      const lanes = Array.from({ length: Math.min(CANCEL_CALLS, open.length) }, async () => {
-        while (next < open.length) {
-          const rec = open[next++]!;
-          await requestCancel(rec, reason).catch((err: Error) => failed.set(rec.id, err.message));
-        }
-      });
-      await Promise.all(lanes);
+      await mapLimit(open, CANCEL_CALLS, (rec) => requestCancel(rec, reason).catch((err: Error) => void failed.set(rec.id, err.message)));
       return outcomes.map((o) =>
         o.recommendationId && failed.has(o.recommendationId) ? { ...o, cancelled: false, error: failed.get(o.recommendationId)! } : o,
       );
