@@ -147,12 +147,11 @@ export const envSchema = z.object({
    */
   REELFLOW_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(100_000).default(2_000),
   /**
-   * 'parked': a job beyond the first few of its line waits in its workflow with no activity running (drizzle/0016,
-   * src/workflows/line.ts). 'activity' (default, for now): every waiting job waits in its activity, as before 0016.
-   * Not the default yet: in a 3,000-idea bench run, 5 analyses granted while parked were called up every 10 s and
-   * never taken by their workflows, and the line stalled (docs/design.md, "The durable line").
+   * 'parked' (default): a job beyond the first few of its line waits in its workflow with no activity running
+   * (drizzle/0016, src/workflows/line.ts). 'activity': every waiting job waits in its activity, as before 0016
+   * (the bench's backlog scenario runs both, to compare).
    */
-  REELFLOW_LINE: z.enum(['parked', 'activity']).default('activity'),
+  REELFLOW_LINE: z.enum(['parked', 'activity']).default('parked'),
   /** host:port where worker processes serve Temporal's runtime metrics for Prometheus (off when unset). */
   TEMPORAL_METRICS_BIND: z
     .string()

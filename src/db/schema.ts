@@ -208,6 +208,10 @@ export const automationQueue = pgTable(
   (t) => [
     uniqueIndex('automation_queue_workflow_step_key').on(t.workflowId, t.step),
     index('automation_queue_line_idx').on(t.apiProvider, t.status, t.priority, t.createdAt),
+    // The line in its order (drizzle/0017): readers of its head stop after the first few, however long it is.
+    index('automation_queue_in_line_idx')
+      .on(t.apiProvider, t.priority, t.createdAt, t.id)
+      .where(sql`${t.status} = 'queued' AND ${t.waitingSince} IS NOT NULL`),
     index('automation_queue_recommendation_idx').on(t.recommendationId),
     check('automation_queue_priority_check', sql`${t.priority} IN ('P0','P1','P2','P3')`),
     check('automation_queue_status_check', sql`${t.status} IN (${inList(JOB_STATUSES)})`),

@@ -217,19 +217,19 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
      * idea already closed, are reported per ref, and do not stop the others.
      */
     async cancelMany(refs: readonly string[], reason?: string): Promise<CancelOutcome[]> {
-      const outcomes: CancelOutcome[] = [];
-      const open: Recommendation[] = [];
-      for (const ref of refs) {
+      // Looked up CANCEL_CALLS at a time: one by one, 3,000 refs took seconds before the first job left its line.
+      const found = await mapLimit(refs, CANCEL_CALLS, async (ref): Promise<{ outcome: CancelOutcome; rec?: Recommendation }> => {
         try {
           const rec = await resolve(ref);
           assertOpen(rec, 'cancel');
-          open.push(rec);
-          outcomes.push({ ref, recommendationId: rec.id, cancelled: true });
+          return { outcome: { ref, recommendationId: rec.id, cancelled: true }, rec };
         } catch (err) {
           if (!(err instanceof NotFoundError || err instanceof ConflictError || err instanceof BadInputError)) throw err;
-          outcomes.push({ ref, cancelled: false, error: err.message });
+          return { outcome: { ref, cancelled: false, error: err.message } };
         }
-      }
+      });
+      const outcomes = found.map((f) => f.outcome);
+      const open = found.flatMap((f) => (f.rec ? [f.rec] : []));
       await closeJobsOf(open, reason);
       const failed = new Map<string, string>();
       await mapLimit(open, CANCEL_CALLS, (rec) => requestCancel(rec, reason).catch((err: Error) => void failed.set(rec.id, err.message)));

@@ -415,4 +415,26 @@ describe('the durable line (0016)', () => {
       await q(`UPDATE provider_limits SET max_concurrent = 2 WHERE provider = 'veo3'`);
     }
   });
+
+  it('takes back a lapsed parked grant at the next call-up, with no other grant running (0017)', async () => {
+    await clearLine();
+    const a = await enqueue({ priority: 'P2' });
+    await q(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'veo3'`);
+    try {
+      // Granted while parked; its workflow never comes for the slot.
+      await q(`UPDATE automation_queue SET waiting_since = now(), parked = true WHERE id = $1`, [a.id]);
+      expect((await grant()).granted).toEqual([a.id]);
+      expect(await callUp()).toEqual([{ job_id: a.id, granted: true }]);
+      // A P0 joins behind it, parked too (every waiter parked: no worker's sweep grants for this provider).
+      const p0 = await enqueue({ priority: 'P0' });
+      await q(`UPDATE automation_queue SET waiting_since = now(), parked = true WHERE id = $1`, [p0.id]);
+      await q(`UPDATE provider_slots SET lease_expires_at = now() - interval '1 second' WHERE job_id = $1`, [a.id]);
+      // The call-up itself runs the grant: a is back in line, and the slot goes to the P0, called up as granted.
+      expect(await callUp(0)).toContainEqual({ job_id: p0.id, granted: true });
+      expect(await job(a.id)).toMatchObject({ status: 'queued', parked: true });
+      expect(await job(p0.id)).toMatchObject({ status: 'processing', parked: true });
+    } finally {
+      await q(`UPDATE provider_limits SET max_concurrent = 2 WHERE provider = 'veo3'`);
+    }
+  });
 });
