@@ -169,3 +169,35 @@ export const fmtS = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixe
 export function fmtP50P95(values: readonly number[]): string {
   return `p50 ${fmtMs(percentile(values, 50))} / p95 ${fmtMs(percentile(values, 95))} (n=${values.length})`;
 }
+
+/**
+ * Jobs of `ids` in VEO3's line as the grant sees it (parked, or heartbeated by a waiting activity); with `servedSince`,
+ * only those parked or heartbeated since then (an activity that died with its worker is still 'in line' for 20 s).
+ */
+export async function inLine(bench: Bench, ids: readonly string[], servedSince: Date | null = null): Promise<number> {
+  const rows = await bench.q<{ n: number }>(
+    `SELECT count(*)::int AS n FROM automation_queue q
+      WHERE q.step = 'generate' AND q.recommendation_id = ANY($1::uuid[]) AND in_line(q)
+        AND ($2::timestamptz IS NULL OR q.parked OR q.last_heartbeat_at > $2)`,
+    [ids, servedSince],
+  );
+  return rows[0]!.n;
+}
+
+/** Generate jobs of `ids` still queued (in line or not yet joined). */
+export async function stillQueued(bench: Bench, ids: readonly string[]): Promise<number> {
+  const rows = await bench.q<{ n: number }>(
+    `SELECT count(*)::int AS n FROM automation_queue WHERE step = 'generate' AND recommendation_id = ANY($1::uuid[]) AND status = 'queued'`,
+    [ids],
+  );
+  return rows[0]!.n;
+}
+
+/** Jobs of `ids` (any step) still open: queued or processing. */
+export async function openJobs(bench: Bench, ids: readonly string[]): Promise<number> {
+  const rows = await bench.q<{ n: number }>(
+    `SELECT count(*)::int AS n FROM automation_queue WHERE recommendation_id = ANY($1::uuid[]) AND status IN ('queued', 'processing')`,
+    [ids],
+  );
+  return rows[0]!.n;
+}

@@ -24,6 +24,7 @@ import { Cleanups, POLL_INTERVAL_MS, startBench, TEMPORAL_KINDS, type TemporalKi
 import { archive } from './scenarios/archive';
 import { backlog } from './scenarios/backlog';
 import { discovery } from './scenarios/discovery';
+import { faults } from './scenarios/faults';
 import { deploy, kill } from './scenarios/kill';
 import { metrics } from './scenarios/metrics';
 import { overhead } from './scenarios/overhead';
@@ -44,6 +45,7 @@ const SCENARIOS: readonly Scenario[] = [
   utilisation,
   priority,
   backlog,
+  faults,
   quota,
   reel,
   metrics,
@@ -52,8 +54,11 @@ const SCENARIOS: readonly Scenario[] = [
   kill,
   discovery,
 ];
-/** What differs between the servers: matching and persistence (throughput, priority) and the heartbeat timeout (kill). */
-const CLUSTER_SCENARIOS: readonly Scenario[] = [throughput, priority, kill];
+/**
+ * What differs between the servers: matching and persistence (throughput, priority), the heartbeat timeout (kill),
+ * and a server restart, which only the cluster survives (faults).
+ */
+const CLUSTER_SCENARIOS: readonly Scenario[] = [throughput, priority, faults, kill];
 const RESULTS_FILE = path.join(__dirname, 'results.md');
 /** Apart, so a --cluster run (three scenarios) does not replace the notes of the last full run. */
 const CLUSTER_RESULTS_FILE = path.join(__dirname, 'results-cluster.md');

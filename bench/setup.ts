@@ -93,7 +93,14 @@ export function workerLimits(pollMs: Partial<Record<Provider, number>> = {}, cap
 
 export interface Bench {
   /** pid and metricsUrl: only for a server this bench started (a reused dev server has neither). */
-  temporal: { kind: TemporalKind; address: string; pid?: number; metricsUrl?: string };
+  temporal: {
+    kind: TemporalKind;
+    address: string;
+    pid?: number;
+    metricsUrl?: string;
+    /** kill -9 of the server, then a start on the same state; only where the state outlives the process (the cluster). */
+    crashAndRestart?: () => Promise<void>;
+  };
   sims: Simulators;
   db: TestDatabase;
   client: Client;
@@ -159,7 +166,11 @@ async function startTemporal(kind: TemporalKind, log: (msg: string) => void, cle
   );
   const cluster = await startTemporalCluster({ port: CLUSTER_PORT, dbPrefix: 'bench_temporal', logFile });
   cleanups.push(() => cluster.stop());
-  return { kind, address: cluster.address };
+  const crashAndRestart = async () => {
+    await cluster.kill();
+    await cluster.restart();
+  };
+  return { kind, address: cluster.address, crashAndRestart };
 }
 
 export async function startBench(log: (msg: string) => void, cleanups: Cleanups, kind: TemporalKind = 'dev'): Promise<Bench> {

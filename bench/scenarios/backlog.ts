@@ -16,7 +16,7 @@
  * waiting job holds a heartbeating activity) with BEFORE_JOBS, smaller because it does not get through
  * ten thousand on this machine. Sizes: BENCH_BACKLOG_JOBS, BENCH_BACKLOG_BEFORE_JOBS.
  */
-import { enqueueMany, fmtMs, fmtS, jobEvents, recommendation, setCap, waitUntil } from '../measure';
+import { enqueueMany, fmtMs, fmtS, inLine, jobEvents, openJobs, recommendation, setCap, stillQueued, waitUntil } from '../measure';
 import { atLeast, atMost, type Recorder, type Scenario } from '../scenario';
 import { workerLimits, type Bench } from '../setup';
 import type { BenchWorker } from '../workers';
@@ -117,36 +117,6 @@ interface PassResult {
   cancelS: number;
   /** cancelMany started -> it returned (every workflow asked to cancel). */
   cancelAskedS: number;
-}
-
-/**
- * Jobs of `ids` in VEO3's line as the grant sees it (parked, or heartbeated by a waiting activity); with `servedSince`,
- * only those parked or heartbeated since then (an activity that died with its worker is still 'in line' for 20 s).
- */
-async function inLine(bench: Bench, ids: readonly string[], servedSince: Date | null = null): Promise<number> {
-  const rows = await bench.q<{ n: number }>(
-    `SELECT count(*)::int AS n FROM automation_queue q
-      WHERE q.step = 'generate' AND q.recommendation_id = ANY($1::uuid[]) AND in_line(q)
-        AND ($2::timestamptz IS NULL OR q.parked OR q.last_heartbeat_at > $2)`,
-    [ids, servedSince],
-  );
-  return rows[0]!.n;
-}
-
-async function stillQueued(bench: Bench, ids: readonly string[]): Promise<number> {
-  const rows = await bench.q<{ n: number }>(
-    `SELECT count(*)::int AS n FROM automation_queue WHERE step = 'generate' AND recommendation_id = ANY($1::uuid[]) AND status = 'queued'`,
-    [ids],
-  );
-  return rows[0]!.n;
-}
-
-async function openJobs(bench: Bench, ids: readonly string[]): Promise<number> {
-  const rows = await bench.q<{ n: number }>(
-    `SELECT count(*)::int AS n FROM automation_queue WHERE recommendation_id = ANY($1::uuid[]) AND status IN ('queued', 'processing')`,
-    [ids],
-  );
-  return rows[0]!.n;
 }
 
 async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Promise<PassResult> {

@@ -63,7 +63,7 @@ describe('bench report', () => {
     const err = await run('npx', ['tsx', 'bench/run.ts', '--cluster', '--only', 'overhead'], { cwd: ROOT }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 2 });
     expect((err as { stderr: string }).stderr).toContain(
-      '--only: unknown scenario overhead with --cluster; one of throughput, priority, kill',
+      '--only: unknown scenario overhead with --cluster; one of throughput, priority, faults, kill',
     );
   });
 });

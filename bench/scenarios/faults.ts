@@ -1,0 +1,149 @@
+/**
+ * Faults under load (issue 18): FAULTS_JOBS ideas waiting in VEO3's line (durable line: most of them parked) on
+ * three worker processes, and then:
+ *
+ * - PostgreSQL away for OUTAGE_MS: every worker connection dropped and new ones refused, which is what a restart
+ *   looks like from the workers (a TCP proxy sits between them and PostgreSQL: the machine's PostgreSQL is shared
+ *   and stays up). Figure: from its return until the line is whole again (every queued job parked or heartbeated);
+ * - the Temporal server killed (kill -9) and started again: only with --cluster, where its state is in PostgreSQL
+ *   (the dev server keeps it in memory). Same figure, from the server answering again;
+ * - then every idea goes through (VEO3 cap RUN_CAP, renders of RENDER_MS) and one of the three workers is killed
+ *   (kill -9) a third of the way: the time until the last of its renders was resumed by another process.
+ *
+ * At the end, over all three faults: ideas lost (not published) and VEO3 renders paid twice (submissions beyond
+ * one per idea). Both must be 0.
+ */
+import { enqueueMany, fmtS, inLine, jobEvents, recommendation, setCap, stillQueued, waitForWorkflows, waitUntil } from '../measure';
+import type { Recorder, Scenario } from '../scenario';
+import type { Bench } from '../setup';
+import type { Priority } from '../../src/config/priorities';
+import { sleep } from '../../src/shared/sleep';
+import { startTcpProxy } from '../../test/helpers/tcp-proxy';
+
+const FAULTS_JOBS = Number(process.env.BENCH_FAULTS_JOBS ?? 1_000);
+const WORKERS = ['A', 'B', 'C'] as const;
+const OUTAGE_MS = 20_000;
+const RUN_CAP = 20;
+const RENDER_MS = 2_000;
+const PRIORITIES: readonly Priority[] = ['P1', 'P2', 'P3', 'P3'];
+/** Generous bounds: a fault that is never recovered from fails the scenario with its count, not the whole run. */
+const RECOVER_TIMEOUT_MS = 300_000;
+const RUN_TIMEOUT_MS = Math.max(900_000, FAULTS_JOBS * 600);
+
+/** From `since` until every queued generate job of `ids` is parked or heartbeated after `since` (the line whole). */
+async function lineWholeAfter(bench: Bench, ids: readonly string[], since: number, what: string): Promise<number> {
+  await waitUntil(async () => (await inLine(bench, ids, new Date(since))) >= (await stillQueued(bench, ids)), {
+    what,
+    timeoutMs: RECOVER_TIMEOUT_MS,
+    intervalMs: 100,
+  });
+  return Date.now() - since;
+}
+
+async function runWithKill(bench: Bench, rec: Recorder, ids: readonly string[], workflowIds: readonly string[]) {
+  const workers = await bench.workers();
+  await setCap(bench, 'veo3', RUN_CAP);
+  const completedRenders = async () =>
+    (
+      await bench.q<{ n: number }>(
+        `SELECT count(*)::int AS n FROM automation_queue WHERE step = 'generate' AND recommendation_id = ANY($1::uuid[]) AND status = 'completed'`,
+        [ids],
+      )
+    )[0]!.n;
+  await waitUntil(async () => (await completedRenders()) >= ids.length / 3, {
+    what: 'a third of the renders done',
+    timeoutMs: RUN_TIMEOUT_MS,
+    intervalMs: 200,
+  });
+  const victim = workers[1]!;
+  const killedAt = Date.now();
+  await victim.kill('SIGKILL');
+  rec.log(`  worker ${victim.name} killed (kill -9) with ${await completedRenders()} of ${ids.length} renders done`);
+  await waitForWorkflows(bench, workflowIds, RUN_TIMEOUT_MS);
+  const resumed = (await jobEvents(bench, ids, 'veo3')).filter((e) => e.event === 'resumed' && e.at >= killedAt);
+  return { resumedCount: resumed.length, resumedAfterMs: resumed.length ? Math.max(...resumed.map((e) => e.at)) - killedAt : NaN };
+}
+
+export const faults: Scenario = {
+  name: 'faults',
+  summary: `${FAULTS_JOBS} in VEO3's line through a PostgreSQL outage and a Temporal restart (--cluster), then all through with a worker killed`,
+  async run(bench, rec) {
+    const direct = new URL(bench.db.url);
+    const proxy = await startTcpProxy(Number(direct.port || 5432), direct.hostname);
+    try {
+      const viaProxy = new URL(bench.db.url);
+      viaProxy.hostname = '127.0.0.1';
+      viaProxy.port = String(proxy.port);
+      await bench.respawnWorkers(WORKERS, { DATABASE_URL: viaProxy.toString() });
+      await bench.prepare({
+        limits: { veo3: { maxConcurrent: RUN_CAP }, openai: { maxConcurrent: 50, startMarginMs: 0 } },
+        durations: { veo3: RENDER_MS },
+      });
+      await setCap(bench, 'veo3', 0); // the line fills, nothing renders until the faults are over
+
+      const inputs = Array.from({ length: FAULTS_JOBS }, (_, i) =>
+        recommendation(`faults ${i}`, { priority: PRIORITIES[i % PRIORITIES.length] }),
+      );
+      const enqueued = await enqueueMany(bench, inputs);
+      const ids = enqueued.map((r) => r.recommendation.id);
+      const t0 = Date.now();
+      await waitUntil(async () => (await inLine(bench, ids)) >= FAULTS_JOBS, {
+        what: `${FAULTS_JOBS} jobs in VEO3's line`,
+        timeoutMs: RUN_TIMEOUT_MS,
+        intervalMs: 500,
+      });
+      rec.log(`  ${FAULTS_JOBS} in line after ${fmtS(Date.now() - t0)}`);
+
+      await proxy.cut();
+      await sleep(OUTAGE_MS);
+      await proxy.restore();
+      const pgMs = await lineWholeAfter(bench, ids, Date.now(), 'the line whole after the PostgreSQL outage');
+      rec.log(`  PostgreSQL back: line whole after ${fmtS(pgMs)}`);
+
+      let temporalMs: number | null = null;
+      if (bench.temporal.crashAndRestart) {
+        const t = Date.now();
+        await bench.temporal.crashAndRestart();
+        const back = Date.now();
+        temporalMs = await lineWholeAfter(bench, ids, back, 'the line whole after the Temporal restart');
+        rec.log(`  Temporal killed and back after ${fmtS(back - t)}: line whole after ${fmtS(temporalMs)}`);
+      }
+
+      const { resumedCount, resumedAfterMs } = await runWithKill(
+        bench,
+        rec,
+        ids,
+        enqueued.map((r) => r.workflowId),
+      );
+      const published = (
+        await bench.q<{ n: number }>(
+          `SELECT count(*)::int AS n FROM competitive_recommendations WHERE id = ANY($1::uuid[]) AND status = 'published'`,
+          [ids],
+        )
+      )[0]!.n;
+      const lost = FAULTS_JOBS - published;
+      const repeated = bench.sims.veo3.stats().submissions - FAULTS_JOBS;
+
+      const figure = (metric: string, value: string, target: string, met: boolean | null) =>
+        rec.figure({ metric, value, target, bullmq: '-', met });
+      figure(`PostgreSQL away ${OUTAGE_MS / 1000} s with ${FAULTS_JOBS} in line: its return -> line whole again`, fmtS(pgMs), '-', null);
+      figure(
+        `Temporal server kill -9 and restart with ${FAULTS_JOBS} in line: answering again -> line whole again`,
+        temporalMs === null ? 'n/a on the dev server (state in memory; run --cluster)' : fmtS(temporalMs),
+        '-',
+        null,
+      );
+      figure(
+        `kill -9 of 1 of 3 workers a third into the run (cap ${RUN_CAP}): -> its last render resumed elsewhere`,
+        `${fmtS(resumedAfterMs)} (${resumedCount} renders resumed)`,
+        '-',
+        null,
+      );
+      figure('ideas lost / VEO3 renders paid twice, over the three faults', `${lost} / ${repeated}`, '0 / 0', lost === 0 && repeated === 0);
+    } finally {
+      // The workers talk to PostgreSQL through the proxy: replace them before it goes.
+      await bench.respawnWorkers(['A', 'B']).catch(() => undefined);
+      await proxy.close();
+    }
+  },
+};
