@@ -249,7 +249,8 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
     rec.note(`${mode} line: cancelling everything broke: ${(err as Error).message}`);
   }
   rec.log(
-    `  P0 ${fmtMs(p0WaitMs)}, restart refill ${refillS.toFixed(1)} s, cancel: line empty ${cancelS.toFixed(1)} s, all asked ${cancelAskedS.toFixed(1)} s`,
+    `  P0 ${fmtMs(p0WaitMs)}, restart refill ${refillS.toFixed(1)} s, ` +
+      `cancel: line empty ${cancelS.toFixed(1)} s, all asked ${cancelAskedS.toFixed(1)} s`,
   );
 
   return {

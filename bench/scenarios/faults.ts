@@ -46,7 +46,8 @@ async function runWithKill(bench: Bench, rec: Recorder, ids: readonly string[], 
   const completedRenders = async () =>
     (
       await bench.q<{ n: number }>(
-        `SELECT count(*)::int AS n FROM automation_queue WHERE step = 'generate' AND recommendation_id = ANY($1::uuid[]) AND status = 'completed'`,
+        `SELECT count(*)::int AS n FROM automation_queue
+          WHERE step = 'generate' AND recommendation_id = ANY($1::uuid[]) AND status = 'completed'`,
         [ids],
       )
     )[0]!.n;
@@ -66,7 +67,9 @@ async function runWithKill(bench: Bench, rec: Recorder, ids: readonly string[], 
 
 export const faults: Scenario = {
   name: 'faults',
-  summary: `${FAULTS_JOBS} in VEO3's line through a PostgreSQL outage and a Temporal restart (--cluster), then all through with a worker killed`,
+  summary:
+    `${FAULTS_JOBS} in VEO3's line through a PostgreSQL outage and a Temporal restart (--cluster), ` +
+    'then all through with a worker killed',
   async run(bench, rec) {
     const direct = new URL(bench.db.url);
     const proxy = await startTcpProxy(Number(direct.port || 5432), direct.hostname);
@@ -122,7 +125,8 @@ export const faults: Scenario = {
         `SELECT count(*) FILTER (WHERE r.status = 'published')::int AS published,
                 count(*) FILTER (WHERE r.status <> 'published' AND EXISTS (
                   SELECT 1 FROM automation_queue q JOIN job_events e ON e.job_id = q.id
-                   WHERE q.recommendation_id = r.id AND q.step = 'generate' AND q.status = 'failed' AND e.event = 'awaiting_callback'))::int AS unknown,
+                   WHERE q.recommendation_id = r.id AND q.step = 'generate' AND q.status = 'failed'
+                     AND e.event = 'awaiting_callback'))::int AS unknown,
                 (SELECT count(*)::int FROM automation_queue q
                   WHERE q.recommendation_id = ANY($1::uuid[]) AND q.step = 'generate' AND q.status = 'completed') AS completed
            FROM competitive_recommendations r WHERE r.id = ANY($1::uuid[])`,

@@ -147,6 +147,12 @@ export const envSchema = z.object({
    */
   REELFLOW_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(100_000).default(2_000),
   /**
+   * Workflows one worker process keeps in memory between their tasks (Temporal's sticky cache). The SDK's default
+   * grows with the heap (about 2,300 on this machine, some 230 KB each), so a backlog of parked workflows made every
+   * process grow to 1.3 GB; one past the cache is replayed from its short history when its turn comes.
+   */
+  REELFLOW_WORKFLOW_CACHE: z.coerce.number().int().min(2).max(100_000).default(500),
+  /**
    * 'parked' (default): a job beyond the first few of its line waits in its workflow with no activity running
    * (drizzle/0016, src/workflows/line.ts). 'activity': every waiting job waits in its activity, as before 0016
    * (the bench's backlog scenario runs both, to compare).

@@ -94,6 +94,8 @@ export interface CreateWorkersOptions {
   queues?: readonly QueueName[];
   /** Per provider queue, per process (REELFLOW_WORKER_ACTIVITY_SLOTS). */
   activitySlots?: number;
+  /** Workflows kept in memory between their tasks, per process (REELFLOW_WORKFLOW_CACHE); the SDK's default when unset. */
+  workflowCache?: number;
   /** Extra activities for the base queue (competitor analysis, recommendation generation). */
   extraBaseActivities?: object;
 }
@@ -113,6 +115,7 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
         namespace: opts.namespace,
         taskQueue: isBase ? opts.baseQueue : providerTaskQueue(opts.baseQueue, queue),
         ...(isBase ? { workflowBundle: await workflowBundle() } : {}),
+        ...(isBase && opts.workflowCache ? { maxCachedWorkflows: opts.workflowCache } : {}),
         activities: { ...activitiesFor(queue, opts.deps), ...(isBase ? opts.extraBaseActivities : {}) },
         maxConcurrentActivityTaskExecutions: isBase ? 200 : (opts.activitySlots ?? 2_000),
         shutdownGraceTime: '5 seconds',
@@ -129,5 +132,6 @@ export function createWorkersFromEnv(env: Env, opts: Pick<CreateWorkersOptions, 
     namespace: env.TEMPORAL_NAMESPACE,
     baseQueue: env.REELFLOW_TASK_QUEUE,
     activitySlots: env.REELFLOW_WORKER_ACTIVITY_SLOTS,
+    workflowCache: env.REELFLOW_WORKFLOW_CACHE,
   });
 }
