@@ -201,3 +201,31 @@ export async function openJobs(bench: Bench, ids: readonly string[]): Promise<nu
   );
   return rows[0]!.n;
 }
+
+/**
+ * `reelflow cancel <id> <id> ...` of `ids` (service.cancelMany), with the line watched while it runs: the jobs leave
+ * their lines first, then each workflow is asked. emptyMs: until no job of `ids` is open; askedMs: until the command
+ * returned. Throws what the command threw, or when the line is not empty within `timeoutMs`.
+ */
+export async function cancelAndWatch(
+  bench: Bench,
+  ids: readonly string[],
+  timeoutMs: number,
+): Promise<{ emptyMs: number; askedMs: number }> {
+  const t0 = Date.now();
+  let askedMs = NaN;
+  let failure: Error | undefined;
+  const asked = bench.service.cancelMany(ids).then(
+    () => void (askedMs = Date.now() - t0),
+    (err: Error) => void (failure = err),
+  );
+  await waitUntil(async () => failure !== undefined || (await openJobs(bench, ids)) === 0, {
+    what: 'the line empty',
+    timeoutMs,
+    intervalMs: 50,
+  });
+  const emptyMs = Date.now() - t0;
+  await asked;
+  if (failure) throw failure;
+  return { emptyMs, askedMs };
+}

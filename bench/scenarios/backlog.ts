@@ -16,7 +16,7 @@
  * waiting job holds a heartbeating activity) with BEFORE_JOBS, smaller because it does not get through
  * ten thousand on this machine. Sizes: BENCH_BACKLOG_JOBS, BENCH_BACKLOG_BEFORE_JOBS.
  */
-import { enqueueMany, fmtMs, fmtS, inLine, jobEvents, openJobs, recommendation, setCap, stillQueued, waitUntil } from '../measure';
+import { cancelAndWatch, enqueueMany, fmtMs, fmtS, inLine, jobEvents, recommendation, setCap, stillQueued, waitUntil } from '../measure';
 import { atLeast, atMost, type Recorder, type Scenario } from '../scenario';
 import { workerLimits, type Bench } from '../setup';
 import type { BenchWorker } from '../workers';
@@ -225,26 +225,13 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
 
   // Cancel everything that waits, as `reelflow cancel <id> <id> ...` does: the line is emptied first, then
   // each workflow is asked to cancel.
-  const c0 = Date.now();
   // A failure here must not lose the figures above: it is reported as the cancel's figure.
   let cancelS = NaN;
   let cancelAskedS = NaN;
   try {
-    // The line is watched while the command runs: it empties before every workflow has been asked.
-    let cancelError: Error | undefined;
-    const asked = bench.service.cancelMany(ids).then(
-      () => void (cancelAskedS = (Date.now() - c0) / 1000),
-      (err: Error) => void (cancelError = err),
-    );
-    await waitUntil(async () => cancelError !== undefined || (await openJobs(bench, ids)) === 0, {
-      what: 'the line empty',
-      timeoutMs: LINE_TIMEOUT_MS,
-      intervalMs: 50,
-    });
-    const emptyS = (Date.now() - c0) / 1000;
-    await asked;
-    if (cancelError) throw cancelError;
-    cancelS = emptyS;
+    const { emptyMs, askedMs } = await cancelAndWatch(bench, ids, LINE_TIMEOUT_MS);
+    cancelS = emptyMs / 1000;
+    cancelAskedS = askedMs / 1000;
   } catch (err) {
     rec.note(`${mode} line: cancelling everything broke: ${(err as Error).message}`);
   }
