@@ -31,6 +31,7 @@ import {
 } from '../measure';
 import { atMost, below, type Recorder, type Scenario } from '../scenario';
 import type { EnqueueResult } from '../../src/services/recommendations';
+import { closeWorkflowJobs } from '../../src/services/recommendation-commands';
 import type { Bench } from '../setup';
 import { BULLMQ_VERSION, bullmqPriority, peerColumn, withPeer, type PeerEvent } from '../peer/bullmq';
 
@@ -51,24 +52,6 @@ const generateJob = async (bench: Bench, recId: string) =>
       [recId],
     )
   )[0];
-
-/**
- * Closes the jobs of terminated workflows (a terminated workflow runs no clean-up
- * of its own). cancel_workflow_jobs can deadlock with the workers' own cancels
- * (provider locks taken in job order), so a deadlock victim tries again.
- */
-async function closeJobs(bench: Bench, workflowIds: string[]): Promise<void> {
-  for (const workflowId of workflowIds) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await bench.q(`SELECT count(*) FROM cancel_workflow_jobs($1, 'bench clean-up')`, [workflowId]);
-        break;
-      } catch (err) {
-        if ((err as { code?: string }).code !== '40P01' || attempt >= 5) throw err;
-      }
-    }
-  }
-}
 
 /**
  * Cancel every P3 as an operator would (`reelflow cancel <id> <id> ...`), bounded: whatever is still open after the
@@ -95,9 +78,11 @@ async function cancelLine(bench: Bench, rec: Recorder, p3: readonly EnqueueResul
         .terminate('bench clean-up')
         .catch(() => undefined),
     );
-    await closeJobs(
-      bench,
+    // A terminated workflow runs no clean-up of its own.
+    await closeWorkflowJobs(
+      bench.db.database.pool,
       left.map((w) => w.workflow_id),
+      'bench clean-up',
     );
   }
   return watched

@@ -7,6 +7,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
+import type { Pool } from 'pg';
 import { deadlineFor, temporalPriorityKey, type Priority } from '../config/priorities';
 import type { Db } from '../db/client';
 import { getRecommendation } from '../db/queries';
@@ -87,10 +88,30 @@ function assertOpen(rec: Recommendation, action: string): void {
 
 /** Cancel requests to Temporal in flight at once in cancelMany. */
 const CANCEL_CALLS = 20;
-/** Ideas whose jobs one transaction closes in cancelMany. */
-const CANCEL_CHUNK = 100;
+/** Workflows whose jobs one transaction closes (closeWorkflowJobs). */
+const CLOSE_CHUNK = 100;
 /** PostgreSQL's deadlock_detected. */
 const DEADLOCK = '40P01';
+
+/**
+ * Closes every open job of these workflows (cancel_workflow_jobs, with `reason`), a transaction per CLOSE_CHUNK
+ * workflows: 3,000 in one statement held their rows long enough to deadlock with the workers' batched heartbeats
+ * (bench backlog), and a workflow's own clean-up can take provider locks in another order. A deadlock victim runs
+ * again: it only closes what is still open.
+ */
+export async function closeWorkflowJobs(pool: Pool, workflowIds: readonly string[], reason: string): Promise<void> {
+  for (let i = 0; i < workflowIds.length; i += CLOSE_CHUNK) {
+    const ids = workflowIds.slice(i, i + CLOSE_CHUNK);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await pool.query('SELECT count(*) FROM unnest($1::text[]) AS w(id), cancel_workflow_jobs(w.id, $2)', [ids, reason]);
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== DEADLOCK || attempt >= 5) throw err;
+      }
+    }
+  }
+}
 
 export interface CancelOutcome {
   ref: string;
@@ -104,25 +125,12 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
   const now = deps.now ?? (() => new Date());
 
   /**
-   * Takes every open job of these ideas out of its line now (a transaction per CANCEL_CHUNK), with the text the
-   * workflow's own clean-up would write (which then finds nothing left to close).
+   * Takes every open job of these ideas out of its line now, with the text the workflow's own clean-up would write
+   * (which then finds nothing left to close).
    */
-  async function closeJobsOf(recs: readonly Recommendation[], reason: string | undefined): Promise<void> {
-    const text = cancelReasonText(reason, reason ? 'signal' : 'temporal');
-    // In chunks, each its own short transaction: 3,000 ideas in one statement held their rows long enough to
-    // deadlock with the workers' batched heartbeats (bench backlog). A deadlock victim runs again: it only
-    // closes what is still open.
-    for (let i = 0; i < recs.length; i += CANCEL_CHUNK) {
-      const ids = recs.slice(i, i + CANCEL_CHUNK).map((r) => recommendationWorkflowId(r.id));
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await deps.database.pool.query('SELECT count(*) FROM unnest($1::text[]) AS w(id), cancel_workflow_jobs(w.id, $2)', [ids, text]);
-          break;
-        } catch (err) {
-          if ((err as { code?: string }).code !== DEADLOCK || attempt >= 5) throw err;
-        }
-      }
-    }
+  function closeJobsOf(recs: readonly Recommendation[], reason: string | undefined): Promise<void> {
+    const workflowIds = recs.map((r) => recommendationWorkflowId(r.id));
+    return closeWorkflowJobs(deps.database.pool, workflowIds, cancelReasonText(reason, reason ? 'signal' : 'temporal'));
   }
 
   /** Asks the idea's workflow to cancel: its clean-up closes the idea itself. */
@@ -212,7 +220,7 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
 
     /**
      * Many at once (`reelflow cancel <id> <id> ...`): every job of every open one leaves its line (a transaction
-     * per CANCEL_CHUNK ideas), then each workflow is asked to cancel (CANCEL_CALLS at a time). A line of a thousand is empty
+     * per hundred ideas), then each workflow is asked to cancel (CANCEL_CALLS at a time). A line of a thousand is empty
      * as soon as that statement commits, not after a thousand workflow clean-ups. Refs that name nothing, or an
      * idea already closed, are reported per ref, and do not stop the others.
      */
