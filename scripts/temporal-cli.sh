@@ -5,9 +5,18 @@
 # The CLI's own download site is unreachable from our machines, the Go module
 # proxy is not; v1.6+ cannot be built from the proxy (its cliext module is not
 # published there), hence the pin.
+#
+# The dev server keeps its state in SQLite (modernc.org/sqlite). v1.5.1 ships
+# v1.34.1, whose interrupt handling breaks under load: a cancelled request
+# interrupts another statement, and from then on every read of the shard fails
+# with "interrupted (9)" ("shard status unknown"); workflows stop, silently, for
+# good (seen here at about 3,000 ideas filling the line). Upstream fixed it by
+# moving to v1.44.3 (temporalio/temporal#9198), so we build the same CLI against
+# that version: a throw-away module that requires both, where the newer SQLite wins.
 set -euo pipefail
 VERSION="${TEMPORAL_CLI_VERSION:-v1.5.1}"
-CACHE_DIR="${REELFLOW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/reelflow}/temporal-${VERSION}"
+SQLITE_VERSION="${TEMPORAL_CLI_SQLITE_VERSION:-v1.44.3}"
+CACHE_DIR="${REELFLOW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/reelflow}/temporal-${VERSION}-sqlite-${SQLITE_VERSION}"
 
 if [ -n "${TEMPORAL_CLI:-}" ]; then
   [ -x "$TEMPORAL_CLI" ] || { echo "TEMPORAL_CLI=$TEMPORAL_CLI is not an executable file" >&2; exit 1; }
@@ -39,11 +48,23 @@ if [ ! -x "$CACHE_DIR/bin/temporal" ]; then
   else
     estimate="downloads about 300 MB of Go modules, then compiles: about $(( 8 / cores + 2 ))-$(( 16 / cores + 4 )) min on ${cores} cores"
   fi
-  echo "Building Temporal CLI ${VERSION} into ${CACHE_DIR} (one time; ${estimate})..." >&2
+  echo "Building Temporal CLI ${VERSION} (SQLite ${SQLITE_VERSION}) into ${CACHE_DIR} (one time; ${estimate})..." >&2
   started=$(date +%s)
-  # go install -v names each package it compiles: a count every 100 shows it is moving; anything else (errors) as is.
-  GOBIN="$CACHE_DIR/bin" GOFLAGS=-mod=mod go install -v "github.com/temporalio/cli/cmd/temporal@${VERSION}" 2>&1 |
-    awk -v t0="$started" '/^[^ #]+$/ { if (++n % 100 == 0) { srand(); printf "  ... %d packages compiled, %d s\n", n, srand() - t0; fflush() } next } { print; fflush() }' >&2
+  build_dir=$(mktemp -d)
+  trap 'rm -rf "$build_dir"' EXIT
+  (
+    cd "$build_dir"
+    go mod init reelflow-temporal-cli >/dev/null 2>&1
+    if ! GOFLAGS=-mod=mod go get "github.com/temporalio/cli@${VERSION}" "modernc.org/sqlite@${SQLITE_VERSION}" >get.log 2>&1; then
+      cat get.log >&2
+      exit 1
+    fi
+    # go build -v names each package it compiles: a count every 100 shows it is moving; anything else (errors) as is.
+    GOFLAGS=-mod=mod go build -v -ldflags "-X github.com/temporalio/cli/temporalcli.Version=${VERSION#v}" \
+      -o "$CACHE_DIR/bin/temporal" github.com/temporalio/cli/cmd/temporal 2>&1 |
+      awk -v t0="$started" '/^[^ #]+$/ { if (++n % 100 == 0) { srand(); printf "  ... %d packages compiled, %d s\n", n, srand() - t0; fflush() } next } { print; fflush() }' >&2
+  )
+  [ -x "$CACHE_DIR/bin/temporal" ] || { echo "The Temporal CLI build failed (output above)." >&2; exit 1; }
   echo "Temporal CLI built in $(( $(date +%s) - started )) s: $CACHE_DIR/bin/temporal" >&2
 fi
 echo "$CACHE_DIR/bin/temporal"

@@ -1,0 +1,32 @@
+/**
+ * The dev server every test, the demo and the bench run: the CLI scripts/temporal-cli.sh builds must carry the
+ * SQLite driver that does not break under load (v1.5.1's own, modernc.org/sqlite v1.34.1, ended the dev server's
+ * shard with "interrupted (9)" while 3,000 ideas filled the line; see the script).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { resolveTemporalCli } from '../../src/dev/temporal-server';
+
+const run = promisify(execFile);
+
+/** modernc.org/sqlite's version in a Go binary's build info (`go version -m`), e.g. [1, 44, 3]. */
+async function sqliteVersion(binary: string): Promise<number[] | null> {
+  const { stdout } = await run('go', ['version', '-m', binary], { maxBuffer: 16 * 1024 * 1024 });
+  const m = /\bdep\s+modernc\.org\/sqlite\s+v(\d+)\.(\d+)\.(\d+)/.exec(stdout);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
+}
+
+describe('the Temporal CLI we build', () => {
+  it('carries modernc.org/sqlite v1.44.3 or later, and still says it is CLI 1.5.1 on server 1.29.1', async () => {
+    const cli = await resolveTemporalCli();
+    const version = await sqliteVersion(cli);
+    expect(version, `${cli} has no modernc.org/sqlite in its build info`).not.toBeNull();
+    const [major, minor, patch] = version!;
+    expect(major! * 1e6 + minor! * 1e3 + patch!, `${cli} carries modernc.org/sqlite v${version!.join('.')}`).toBeGreaterThanOrEqual(
+      1 * 1e6 + 44 * 1e3 + 3,
+    );
+    const { stdout } = await run(cli, ['--version']);
+    expect(stdout).toMatch(/temporal version 1\.5\.1 \(Server 1\.29\.1/);
+  });
+});
