@@ -288,6 +288,7 @@ export const utilisation: Scenario = {
     if (calls.length === submits.length) {
       const submitOf = new Map(calls.map((c, k) => [c.jobId, submits[k]!]));
       const detect: number[] = [];
+      const heard: number[] = [];
       const wake: number[] = [];
       const send = calls.map((c, k) => submits[k]! - c.at);
       for (const [jobId, m] of byJob) {
@@ -295,6 +296,8 @@ export const utilisation: Scenario = {
         const submit = submitOf.get(jobId);
         if (!completed || submit === undefined) continue;
         detect.push(completed.at - (submit + TASK_MS));
+        const callback = m.get('callback');
+        if (callback) heard.push(callback.at - (submit + TASK_MS));
         const next = calls.find((c) => c.at >= completed.at && (byJob.get(c.jobId)?.get('waiting')?.at ?? Infinity) < completed.at);
         if (next) wake.push(next.at - completed.at);
       }
@@ -303,6 +306,7 @@ export const utilisation: Scenario = {
         `  task end -> 'completed' (KIE callback or the 10 ms poll, whichever first; status request; complete_job): ${fmtP50P95(detect)}`,
       );
       rec.note(`    KIE callbacks: ${cb.sent} sent, ${cb.delivered} answered 2xx by the API's hook`);
+      rec.note(`    task end -> the API's hook records the callback (simulator timer, HTTP, hook): ${fmtP50P95(heard)}`);
       rec.note(`  'completed' -> next 'provider_call' (NOTIFY, wake, claim_start incl. spacing waits): ${fmtP50P95(wake)}`);
       rec.note(`  'provider_call' -> submit seen by the simulator (HTTP request): ${fmtP50P95(send)}`);
     }

@@ -232,7 +232,7 @@ export async function runProviderJob<T>(
       },
     };
     /**
-     * The task an unanswered submit created, once the callback naming its key arrives (learnTaskFromCallback records
+     * The task an unanswered submit created, once the callback naming its key arrives (hearCallback records
      * it): waits until the render's expected end after that submit (2x its estimate), then gives up (null).
      */
     const taskFromCallback = async (submittedAt: Date): Promise<string | null> => {

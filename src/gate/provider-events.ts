@@ -27,45 +27,52 @@ export function submitKeyEvent(key: string): string {
 }
 
 /**
- * A callback that names its submit (key): when that submit is still the job's latest and never got its answer
- * (the worker died inside the request), the task it created becomes the job's (a `task_from_callback` event),
- * and the attempt waiting for it is woken. Returns whether the job learned its task from this callback.
+ * A provider's callback for `taskId`, in one round trip (it is on the path from a render's end to the next render's
+ * start): wakes the task's poller and records a `callback` event on its job. With `key` (the submit the callback
+ * URL names): when that submit is still the job's latest and never got its answer (the worker died inside the
+ * request), the task it created becomes the job's (a `task_from_callback` event), and the attempt waiting for it
+ * is woken. Returns how many jobs the callback names, and whether one learned its task from it.
  */
-export async function learnTaskFromCallback(pool: pg.Pool, provider: string, key: string, taskId: string): Promise<boolean> {
-  const jobId = SUBMIT_KEY_PATTERN.exec(key)?.[1];
-  if (!jobId) return false;
-  const { rows } = await pool.query<{ id: string }>(
+export async function hearCallback(
+  pool: pg.Pool,
+  provider: string,
+  taskId: string,
+  key: string | null,
+  detail: Record<string, unknown>,
+): Promise<{ jobs: number; learned: boolean }> {
+  const jobId = (key && SUBMIT_KEY_PATTERN.exec(key)?.[1]) ?? null;
+  // One statement sees one snapshot: a job that learns its task here is not yet found by provider_task_id, so the
+  // 'callback' event reaches it through `learned`.
+  const { rows } = await pool.query<{ jobs: number; learned: number }>(
     `WITH learned AS (
-       UPDATE automation_queue q SET provider_task_id = $3, updated_at = now()
-        WHERE q.id = $1 AND q.api_provider = $2 AND q.provider_task_id IS NULL AND q.submit_attempted_at IS NOT NULL
+       UPDATE automation_queue q SET provider_task_id = $2, updated_at = now()
+        WHERE q.id = $3::uuid AND q.api_provider = $1 AND q.provider_task_id IS NULL AND q.submit_attempted_at IS NOT NULL
           AND q.status IN ('queued', 'processing')
           AND (SELECT e.detail->>'key' FROM job_events e WHERE e.job_id = q.id AND e.event = 'submit_key' ORDER BY e.id DESC LIMIT 1) = $4
        RETURNING q.id
+     ), told AS (
+       SELECT log_job_event(id, 'task_from_callback', jsonb_build_object('providerTaskId', $2::text, 'key', $4::text)),
+              pg_notify($6, $8) FROM learned
+     ), heard AS (
+       SELECT log_job_event(id, 'callback', $5::jsonb) FROM automation_queue WHERE api_provider = $1 AND provider_task_id = $2
+       UNION ALL
+       SELECT log_job_event(id, 'callback', $5::jsonb) FROM learned
      )
-     SELECT id, log_job_event(id, 'task_from_callback', jsonb_build_object('providerTaskId', $3::text, 'key', $4::text)),
-            pg_notify($5, $6) FROM learned`,
-    [jobId, provider, taskId, key, PROVIDER_EVENTS_CHANNEL, submitKeyEvent(key)],
+     SELECT (SELECT count(*) FROM heard)::int AS jobs, (SELECT count(*) FROM told)::int AS learned, pg_notify($6, $7)`,
+    [
+      provider,
+      taskId,
+      jobId,
+      key,
+      JSON.stringify(detail),
+      PROVIDER_EVENTS_CHANNEL,
+      providerEventKey(provider, taskId),
+      key ? submitKeyEvent(key) : null,
+    ],
   );
-  return rows.length > 0;
+  return { jobs: rows[0]!.jobs, learned: rows[0]!.learned > 0 };
 }
 
 export function providerEventKey(provider: string, taskId: string): string {
   return `${provider}:${taskId}`;
-}
-
-/** Wakes the poller of the task and records a `callback` event on its job. Returns how many jobs it names. */
-export async function notifyProviderEvent(
-  pool: pg.Pool,
-  provider: string,
-  taskId: string,
-  detail: Record<string, unknown>,
-): Promise<number> {
-  const { rows } = await pool.query<{ jobs: number }>(
-    `WITH j AS (
-       SELECT log_job_event(id, 'callback', $3::jsonb) FROM automation_queue WHERE api_provider = $1 AND provider_task_id = $2
-     )
-     SELECT (SELECT count(*) FROM j)::int AS jobs, pg_notify($4, $5)`,
-    [provider, taskId, JSON.stringify(detail), PROVIDER_EVENTS_CHANNEL, providerEventKey(provider, taskId)],
-  );
-  return rows[0]!.jobs;
 }

@@ -6,22 +6,21 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { learnTaskFromCallback, notifyProviderEvent, SUBMIT_KEY_PATTERN } from '../../gate/provider-events';
+import { hearCallback, SUBMIT_KEY_PATTERN } from '../../gate/provider-events';
 import { callbackSchema } from '../../providers/veo3/schemas';
 import { parseInput } from '../../validation';
 import { ok, type RouteContext } from '../context';
 import { ApiError } from '../../shared/errors';
 
 export function registerKieHookRoutes(app: FastifyInstance, { opts }: RouteContext, rateLimit: { max: number; timeWindow: number }): void {
-  // The optional last segment is the submit's key (newSubmitKey): see learnTaskFromCallback.
+  // The optional last segment is the submit's key (newSubmitKey): see hearCallback.
   app.post('/hooks/kie/:secret/:key?', { config: { rateLimit } }, async (req) => {
     const { secret, key } = req.params as { secret: string; key?: string };
     const expected = opts.env.KIE_CALLBACK_SECRET;
     if (!expected || !sameSecret(expected, secret)) throw new ApiError(404, 'no route POST /hooks/kie');
     if (key !== undefined && !SUBMIT_KEY_PATTERN.test(key)) throw new ApiError(400, 'key: not a submit key (<job id>.<8 hex>)');
     const callback = parseInput(callbackSchema, req.body, 'callback');
-    const learned = key ? await learnTaskFromCallback(opts.database.pool, 'veo3', key, callback.data.taskId) : false;
-    const jobs = await notifyProviderEvent(opts.database.pool, 'veo3', callback.data.taskId, {
+    const { jobs, learned } = await hearCallback(opts.database.pool, 'veo3', callback.data.taskId, key ?? null, {
       code: callback.code,
       msg: callback.msg ?? null,
     });
