@@ -282,6 +282,57 @@ describe('worker shutdown after a lost database connection', () => {
     await waitUntil(async () => (await listeners()) === 0, { timeoutMs: 3_000, what: 'no listener left after stop' });
   });
 
+  it("with its listener cut, a waiting job still gets its slot from the sweep: the sweep's own grant, or one whose NOTIFY was lost", async () => {
+    const t = await createTestDatabase(effectiveLimits({}));
+    cleanups.push(() => t.drop());
+    const pool = t.database.pool;
+    const { proxy, url } = await cuttable(t.url);
+    // Queries go straight to PostgreSQL; only the LISTEN connection goes through the proxy.
+    const gate = new SlotGate(pool, url, pino({ level: 'silent' }));
+    await gate.start();
+    cleanups.push(() => gate.stop());
+    await proxy.cut();
+    const enqueue = async (wf: string) =>
+      (
+        await pool.query<{ id: string }>(
+          `SELECT id FROM enqueue_job($1, 'generate', 'veo3_chollo', 'veo3', 'P2', '{}'::jsonb, NULL, NULL, NULL, 300, 3)`,
+          [wf],
+        )
+      ).rows[0]!.id;
+    const holds = (id: string) => pool.query('SELECT 1 FROM provider_slots WHERE job_id = $1', [id]).then((r) => r.rowCount === 1);
+
+    // 1. Nobody grants but the sweep: the capacity comes back with no release and no NOTIFY.
+    await pool.query(`UPDATE provider_limits SET max_concurrent = 0 WHERE provider = 'veo3'`);
+    const first = await enqueue('wf-sweep-grants');
+    const firstTook = gate.acquire(first, 'veo3', { attempt: 1 });
+    await waitUntil(
+      () => pool.query(`SELECT 1 FROM automation_queue WHERE id = $1 AND waiting_since IS NOT NULL`, [first]).then((r) => r.rowCount),
+      {
+        what: 'the first job in line',
+      },
+    );
+    await sleep(300); // its own grant, right after joining, has found no room
+    await pool.query(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'veo3'`);
+    await expect(Promise.race([firstTook, sleep(5_000).then(() => 'not woken')])).resolves.toEqual({ resumed: false });
+    expect(await holds(first)).toBe(true);
+
+    // 2. Another process granted it, and its NOTIFY never reached this one: the slot row wakes the job.
+    const second = await enqueue('wf-notify-lost');
+    const secondTook = gate.acquire(second, 'veo3', { attempt: 1 });
+    await waitUntil(
+      () => pool.query(`SELECT 1 FROM automation_queue WHERE id = $1 AND waiting_since IS NOT NULL`, [second]).then((r) => r.rowCount),
+      {
+        what: 'the second job in line',
+      },
+    );
+    await sleep(300);
+    // Room and the grant in one transaction: the sweep's own grant cannot take it first (it waits on the limits row).
+    await pool.query(`BEGIN; UPDATE provider_limits SET max_concurrent = 2 WHERE provider = 'veo3'; SELECT grant_slots('veo3'); COMMIT`);
+    expect(await holds(second)).toBe(true);
+    await expect(Promise.race([secondTook, sleep(5_000).then(() => 'not woken')])).resolves.toEqual({ resumed: false });
+    await proxy.restore();
+  });
+
   it('stops cleanly on the first SIGTERM once its PostgreSQL connection was cut and restored (a second SIGTERM is a no-op)', async () => {
     const { h, proxy } = await harnessWithCuttableDatabase();
     h.sims.veo3.setFaults({ taskDurationMs: 60_000 });
