@@ -282,7 +282,7 @@ describe('worker shutdown after a lost database connection', () => {
     await waitUntil(async () => (await listeners()) === 0, { timeoutMs: 3_000, what: 'no listener left after stop' });
   });
 
-  it("with its listener cut, a waiting job still gets its slot from the sweep: the sweep's own grant, or one whose NOTIFY was lost", async () => {
+  it('with its listener cut, a waiting job gets its slot from the sweep: its own grant, or one whose NOTIFY was lost', async () => {
     const t = await createTestDatabase(effectiveLimits({}));
     cleanups.push(() => t.drop());
     const pool = t.database.pool;
