@@ -299,17 +299,12 @@ export class SlotGate {
   private async sweep(): Promise<void> {
     if (this.stopped || this.waiters.size === 0) return;
     try {
-      const providers = [...new Set([...this.waiters.values()].map((w) => w.provider))];
+      const providers = new Set([...this.waiters.values()].map((w) => w.provider));
+      for (const provider of providers) await this.grant(provider);
+      // A notification lost while the listener reconnected: the slot row is the truth.
       const ids = [...this.waiters.keys()];
-      // One round trip a second per waiting process, however many providers it waits for: the grant of each, and the
-      // slots already held by our waiters (a notification lost while the listener reconnected: the slot row is the
-      // truth). The second list comes from the statement's snapshot, so this round's own grants are in the first.
-      const { rows } = await this.pool.query<{ granted: string[]; held: string[] }>(
-        `SELECT ARRAY(SELECT jsonb_array_elements_text(grant_slots(p, $2)->'granted') FROM unnest($1::text[]) p) AS granted,
-                ARRAY(SELECT job_id::text FROM provider_slots WHERE job_id = ANY($3::uuid[])) AS held`,
-        [providers, this.lease.leaseTtlMs, ids],
-      );
-      for (const id of [...rows[0]!.granted, ...rows[0]!.held]) this.wake(id);
+      const { rows } = await this.pool.query<{ job_id: string }>('SELECT job_id FROM provider_slots WHERE job_id = ANY($1::uuid[])', [ids]);
+      for (const r of rows) this.wake(r.job_id);
     } catch (err) {
       this.log.warn({ err }, 'slot sweep failed; retrying next tick');
     }

@@ -65,12 +65,10 @@ describe('worker death during VEO3 polling', () => {
     const doomed = await worker(h);
     const { recommendation, workflowId } = await h.service.enqueue(onlyInstagram());
     await waitUntil(async () => (await videoJob(h, recommendation.id)).provider_task_id, { what: 'VEO3 submitted' });
-    // The other worker is up before the kill, as in a fleet: the figure is the take-over, not a process start
-    // (which took seconds of it on a loaded machine and pushed it past 15 s once).
-    await worker(h);
     await sleep(500); // mid-polling
     await doomed.kill('SIGKILL');
     const killedAt = Date.now();
+    await worker(h);
     await waitUntil(
       async () =>
         (await q(h, `SELECT 1 FROM job_events WHERE event = 'resumed' AND job_id = $1`, [(await videoJob(h, recommendation.id)).id]))
