@@ -86,17 +86,27 @@ export function rssMb(pids: readonly number[]): number {
   return kb / 1024;
 }
 
-/** Temporal's frontend requests so far (service_requests, every operation), or NaN without a metrics endpoint. */
-export async function temporalRequests(metricsUrl: string | undefined): Promise<number> {
-  if (!metricsUrl) return NaN;
+/** Temporal's frontend requests so far (service_requests) by operation; empty without a metrics endpoint. */
+export async function temporalRequests(metricsUrl: string | undefined): Promise<Map<string, number>> {
+  const byOperation = new Map<string, number>();
+  if (!metricsUrl) return byOperation;
   try {
     const text = await (await fetch(metricsUrl)).text();
-    let total = 0;
     for (const line of text.split('\n')) {
-      if (line.startsWith('service_requests{') || line.startsWith('service_requests ')) total += Number(line.split(' ').at(-1));
+      if (!line.startsWith('service_requests{') && !line.startsWith('service_requests ')) continue;
+      const operation = /operation="([^"]*)"/.exec(line)?.[1] ?? '?';
+      byOperation.set(operation, (byOperation.get(operation) ?? 0) + Number(line.split(' ').at(-1)));
     }
-    return total;
   } catch {
-    return NaN;
+    // No endpoint: nothing counted.
   }
+  return byOperation;
+}
+
+/** Per key, how much `after` grew over `before`, per second, the biggest first (zero growth left out). */
+export function ratesBetween(before: Map<string, number>, after: Map<string, number>, secs: number): Array<[string, number]> {
+  return [...after]
+    .map(([k, v]): [string, number] => [k, (v - (before.get(k) ?? 0)) / secs])
+    .filter(([, r]) => r > 0)
+    .sort((a, b) => b[1] - a[1]);
 }

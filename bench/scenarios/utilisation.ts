@@ -290,6 +290,7 @@ export const utilisation: Scenario = {
       const detect: number[] = [];
       const heard: number[] = [];
       const wake: number[] = [];
+      const granted: number[] = [];
       const send = calls.map((c, k) => submits[k]! - c.at);
       for (const [jobId, m] of byJob) {
         const completed = m.get('completed');
@@ -299,7 +300,11 @@ export const utilisation: Scenario = {
         const callback = m.get('callback');
         if (callback) heard.push(callback.at - (submit + TASK_MS));
         const next = calls.find((c) => c.at >= completed.at && (byJob.get(c.jobId)?.get('waiting')?.at ?? Infinity) < completed.at);
-        if (next) wake.push(next.at - completed.at);
+        if (!next) continue;
+        wake.push(next.at - completed.at);
+        // The next job's grant is in complete_job's own transaction ('started'); the rest is commit, NOTIFY, wake, claim.
+        const started = byJob.get(next.jobId)?.get('started');
+        if (started && started.at >= completed.at) granted.push(next.at - started.at);
       }
       const cb = bench.sims.veo3.callbacks;
       rec.note(
@@ -308,6 +313,7 @@ export const utilisation: Scenario = {
       rec.note(`    KIE callbacks: ${cb.sent} sent, ${cb.delivered} answered 2xx by the API's hook`);
       rec.note(`    task end -> the API's hook records the callback (simulator timer, HTTP, hook): ${fmtP50P95(heard)}`);
       rec.note(`  'completed' -> next 'provider_call' (NOTIFY, wake, claim_start incl. spacing waits): ${fmtP50P95(wake)}`);
+      rec.note(`    its grant ('started', same transaction) -> 'provider_call' (commit, NOTIFY, wake, claim_start): ${fmtP50P95(granted)}`);
       rec.note(`  'provider_call' -> submit seen by the simulator (HTTP request): ${fmtP50P95(send)}`);
     }
   },
