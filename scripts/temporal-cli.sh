@@ -11,11 +11,18 @@
 # interrupts another statement, and from then on every read of the shard fails
 # with "interrupted (9)" ("shard status unknown"); workflows stop, silently, for
 # good (seen here at about 3,000 ideas filling the line). Upstream fixed it by
-# moving to v1.44.3 (temporalio/temporal#9198), so we build the same CLI against
-# that version: a throw-away module that requires both, where the newer SQLite wins.
+# moving to v1.44.3 (temporalio/temporal#9198). That version has a failure of
+# its own in the in-memory dev server: a request cancelled mid-transaction makes
+# database/sql drop the one connection that holds the in-memory database, and
+# every table is gone ("no such table", namespace not found; seen here at the
+# cancel of 10,000 workflows). Temporal worked around it in its plugin, which
+# v1.5.1 does not have, and removed the workaround at v1.51.0, where interrupted
+# in-memory connections stay usable (temporalio/temporal#10427). So we build the
+# same CLI against v1.51.0: a throw-away module that requires both, where the
+# newer SQLite wins.
 set -euo pipefail
 VERSION="${TEMPORAL_CLI_VERSION:-v1.5.1}"
-SQLITE_VERSION="${TEMPORAL_CLI_SQLITE_VERSION:-v1.44.3}"
+SQLITE_VERSION="${TEMPORAL_CLI_SQLITE_VERSION:-v1.51.0}"
 CACHE_DIR="${REELFLOW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/reelflow}/temporal-${VERSION}-sqlite-${SQLITE_VERSION}"
 
 if [ -n "${TEMPORAL_CLI:-}" ]; then

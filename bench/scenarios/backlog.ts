@@ -36,10 +36,11 @@ const MIX: ReadonlyArray<[Priority, number]> = [
 const IDLE_WINDOW_MS = 20_000;
 /**
  * How long the system is left alone before a window that counts as "only waiting": a burst (the workers' start, the
- * fill) leaves a tail behind it (Temporal's pollers answered and asking again, V8 finishing its collections).
+ * fill) leaves a tail behind it. At 10,000: the long polls the fill left open all come back together about a minute
+ * later (Temporal ~16 requests/s 25-45 s after the fill), and PostgreSQL's autovacuum goes over the fill's rows.
  * The first window right after the fill is still measured and printed, as the tail.
  */
-const SETTLE_MS = 20_000;
+const SETTLE_MS = 75_000;
 const TARGETS = { idleCpuPct: 5, p0WaitMs: 50, fillPerS: 100, cancelS: 5 };
 /** The fill's bound: 15 minutes, or 150 ms a job for a bigger backlog (10,000 fill at about 8/s on 2 saturated cores). */
 const LINE_TIMEOUT_MS = Math.max(900_000, BACKLOG_JOBS * 150);
