@@ -300,17 +300,17 @@ describe('worker shutdown after a lost database connection', () => {
         )
       ).rows[0]!.id;
     const holds = (id: string) => pool.query('SELECT 1 FROM provider_slots WHERE job_id = $1', [id]).then((r) => r.rowCount === 1);
+    const joined = (id: string, what: string) =>
+      waitUntil(
+        () => pool.query(`SELECT 1 FROM automation_queue WHERE id = $1 AND waiting_since IS NOT NULL`, [id]).then((r) => r.rowCount),
+        { what },
+      );
 
     // 1. Nobody grants but the sweep: the capacity comes back with no release and no NOTIFY.
     await pool.query(`UPDATE provider_limits SET max_concurrent = 0 WHERE provider = 'veo3'`);
     const first = await enqueue('wf-sweep-grants');
     const firstTook = gate.acquire(first, 'veo3', { attempt: 1 });
-    await waitUntil(
-      () => pool.query(`SELECT 1 FROM automation_queue WHERE id = $1 AND waiting_since IS NOT NULL`, [first]).then((r) => r.rowCount),
-      {
-        what: 'the first job in line',
-      },
-    );
+    await joined(first, 'the first job in line');
     await sleep(300); // its own grant, right after joining, has found no room
     await pool.query(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'veo3'`);
     await expect(Promise.race([firstTook, sleep(5_000).then(() => 'not woken')])).resolves.toEqual({ resumed: false });
@@ -319,12 +319,7 @@ describe('worker shutdown after a lost database connection', () => {
     // 2. Another process granted it, and its NOTIFY never reached this one: the slot row wakes the job.
     const second = await enqueue('wf-notify-lost');
     const secondTook = gate.acquire(second, 'veo3', { attempt: 1 });
-    await waitUntil(
-      () => pool.query(`SELECT 1 FROM automation_queue WHERE id = $1 AND waiting_since IS NOT NULL`, [second]).then((r) => r.rowCount),
-      {
-        what: 'the second job in line',
-      },
-    );
+    await joined(second, 'the second job in line');
     await sleep(300);
     // Room and the grant in one transaction: the sweep's own grant cannot take it first (it waits on the limits row).
     await pool.query(`BEGIN; UPDATE provider_limits SET max_concurrent = 2 WHERE provider = 'veo3'; SELECT grant_slots('veo3'); COMMIT`);
