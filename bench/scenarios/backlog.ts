@@ -80,6 +80,15 @@ function cpuParts(a: CpuSample, b: CpuSample, secs: number): { total: number; te
   };
 }
 
+/** Calls of each database function so far, counted by the sessions that opened after the scenario set track_functions (the workers'). */
+async function functionCalls(bench: Bench): Promise<Map<string, number>> {
+  const rows = await bench.q<{ funcname: string; calls: string }>(`SELECT funcname, calls FROM pg_stat_user_functions`);
+  return new Map(rows.map((r): [string, number] => [r.funcname, Number(r.calls)]));
+}
+
+/** `top` rates as "name 1.2, name 0.4" (per second, or per job when the seconds are the job count). */
+const fmtRates = (top: Array<[string, number]>) => top.map(([name, rate]) => `${name} ${rate.toFixed(1)}`).join(', ');
+
 /** IDLE_WINDOW_MS of whatever the system does now: CPU of each part, PostgreSQL and Temporal request rates. */
 async function idleCost(bench: Bench, workers: readonly BenchWorker[]): Promise<IdleCost> {
   const sample = () => cpuSample(bench, workers);
@@ -90,13 +99,7 @@ async function idleCost(bench: Bench, workers: readonly BenchWorker[]): Promise<
                 (SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database()) AS conns`,
       )
     )[0]!;
-  // Counted by the sessions that opened after the scenario set track_functions (the workers').
-  const functions = async () =>
-    new Map(
-      (await bench.q<{ funcname: string; calls: string }>(`SELECT funcname, calls FROM pg_stat_user_functions`)).map(
-        (r): [string, number] => [r.funcname, Number(r.calls)],
-      ),
-    );
+  const functions = () => functionCalls(bench);
   const cpu0 = sample();
   const pg0 = await pg();
   const fn0 = await functions();
@@ -127,6 +130,10 @@ interface PassResult {
   fillS: number;
   /** Where the CPUs went while it filled (% of one core; the machine has two). */
   fillCpu: string;
+  /** Temporal requests per job while it filled, in all and the busiest operations. */
+  fillTemporal: string;
+  /** Database function calls per job while it filled, the busiest. */
+  fillFunctions: string;
   /** With nothing in line and nothing rendering: the floor the backlog's cost sits on. */
   empty: IdleCost;
   /** The first window after the fill, before it settled. */
@@ -174,6 +181,8 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
   });
   const t0 = Date.now();
   const fillCpu0 = cpuSample(bench, workers);
+  const fillReq0 = await temporalRequests(bench.temporal.metricsUrl);
+  const fillFn0 = await functionCalls(bench);
   let rssEarly: number[] = [];
   const enqueued = enqueueMany(bench, inputs);
   const ids = (await enqueued).map((r) => r.recommendation.id);
@@ -188,6 +197,10 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
   );
   const fillS = (Date.now() - t0) / 1000;
   const fillCpu = cpuParts(fillCpu0, cpuSample(bench, workers), fillS).text;
+  // Per job (the rates' "seconds" are the job count): what filling the line asks of Temporal and PostgreSQL.
+  const fillTemporalTop = ratesBetween(fillReq0, await temporalRequests(bench.temporal.metricsUrl), jobs);
+  const fillTemporal = `${fillTemporalTop.reduce((sum, [, n]) => sum + n, 0).toFixed(1)} in all: ${fmtRates(fillTemporalTop.slice(0, 10))}`;
+  const fillFunctions = fmtRates(ratesBetween(fillFn0, await functionCalls(bench), jobs).slice(0, 8)) || 'none';
   rec.log(`  ${jobs} in line after ${fillS.toFixed(1)} s`);
 
   // The blocker: first in line (P0, ahead of the whole backlog), it takes the only slot and renders until the P0 below.
@@ -279,6 +292,8 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
     jobs,
     fillS,
     fillCpu,
+    fillTemporal,
+    fillFunctions,
     empty,
     tail,
     idle,
@@ -379,7 +394,7 @@ export const backlog: Scenario = {
       `the fill's tail (the first ${IDLE_WINDOW_MS / 1000} s window, 5 s after the line was full): ${after.tail.parts}; ` +
         `Temporal ${after.tail.temporalReqPerS.toFixed(1)} requests/s, PostgreSQL ${after.tail.pgXactPerS.toFixed(1)} transactions/s`,
     );
-    const perS = (top: Array<[string, number]>) => top.map(([k, r]) => `${k} ${r.toFixed(1)}`).join(', ') || 'none';
+    const perS = (top: Array<[string, number]>) => fmtRates(top) || 'none';
     rec.note(
       `  Temporal requests/s while waiting, busiest: ${perS(after.idle.temporalTop)} (empty line: ${perS(after.empty.temporalTop)})`,
     );
@@ -387,6 +402,8 @@ export const backlog: Scenario = {
       `  database function calls/s while waiting, busiest: ${perS(after.idle.pgFunctionsTop)} (empty: ${perS(after.empty.pgFunctionsTop)})`,
     );
     rec.note(`CPU while the line filled, durable line: ${after.fillCpu}${before ? `; before: ${before.fillCpu}` : ''}`);
+    rec.note(`  Temporal requests per job while the line filled: ${after.fillTemporal}`);
+    rec.note(`  database function calls per job while the line filled: ${after.fillFunctions}`);
     if (before) rec.note(`idle CPU by part, before: ${before.idle.parts} (empty line: ${before.empty.parts})`);
     rec.note(
       `before = REELFLOW_LINE=activity (every waiting job holds a heartbeating activity) with ${BEFORE_JOBS} jobs; ` +

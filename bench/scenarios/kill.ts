@@ -5,8 +5,9 @@
  *
  * - deploy: SIGTERM, as a rolling deploy or a scale-in does. The worker hands
  *   the job on as it stops; a replacement process joins, as in a deploy.
- * - kill: kill -9 (or a lost machine). Nobody hands anything on: Temporal's
- *   heartbeat timeout finds it. Runs last: it leaves one worker process.
+ * - kill: kill -9 (or a lost machine). Nobody hands anything on: its PostgreSQL
+ *   session ends with it, and the other process's lost-worker watch fails the
+ *   attempt (src/gate/presence.ts). Runs last: it leaves one worker process.
  *
  * The workers are up before the job starts (no start-up time in the figure);
  * the one Temporal says runs the activity is the one lost.
@@ -153,7 +154,8 @@ export const kill = workerLossScenario({
   targetS: 5,
   peer: true,
   why:
-    "the retry waits for Temporal's heartbeat timeout (HEARTBEAT_TIMEOUT_MS, 10 s, counted from the last heartbeat the SDK " +
-    'actually sent; it throttles them to 0.8 x the timeout) plus the 500 ms first retry',
+    "the killed process's PostgreSQL session ends with it, which releases its presence lock; the other process's " +
+    'lost-worker watch (1 s tick) fails the attempt as WorkerLost, and the retry waits 500 ms (src/gate/presence.ts). ' +
+    'A frozen process, its session still up, is found by the 10 s heartbeat timeout instead',
   replace: false,
 });

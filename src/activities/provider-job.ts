@@ -109,7 +109,13 @@ export async function runProviderJob<T>(
   const log = deps.log.child({ jobId, provider, workflowId: activity.info.workflowExecution?.workflowId, attempt });
 
   const loadJob = () => withDbRetry(() => getJob(deps.database.db, jobId));
+  // Beside the first read (no extra wait): if this process dies, another one fails this attempt at once
+  // (src/gate/presence.ts). Unrecorded, a loss is still found, by the heartbeat timeout.
+  const marked = deps.gate
+    .markActivity(jobId, activity.info.taskToken)
+    .catch((err: unknown) => log.warn({ err }, 'could not record this attempt for the lost-worker watch'));
   const job = await loadJob();
+  await marked;
   if (!job) throw classifyFailure(new JobClosedError(`job ${jobId} does not exist`)).failure;
   // The previous attempt finished the work but died before Temporal heard of it.
   if (job.status === 'completed') return job.result as T;

@@ -189,6 +189,13 @@ export const automationQueue = pgTable(
     parked: boolean('parked').notNull().default(false),
     /** When the line courier last signalled the parked job's workflow to start its activity. */
     calledUpAt: ts('called_up_at'),
+    /**
+     * The worker process running the job's latest activity attempt (its presence lock, src/gate/presence.ts) and
+     * that attempt's Temporal task token (base64): a process gone from PostgreSQL has its attempt failed at once,
+     * so another process resumes the job within seconds instead of at the heartbeat timeout (drizzle/0018).
+     */
+    activityWorker: integer('activity_worker'),
+    activityToken: text('activity_token'),
     error: text('error'),
     cost: numeric('cost', { precision: 12, scale: 4, mode: 'number' }),
     /** Provider handle (VEO3 task id, IG container, TikTok publish id, YouTube video id): the pay-once key. */
@@ -213,6 +220,10 @@ export const automationQueue = pgTable(
       .on(t.apiProvider, t.priority, t.createdAt, t.id)
       .where(sql`${t.status} = 'queued' AND ${t.waitingSince} IS NOT NULL`),
     index('automation_queue_recommendation_idx').on(t.recommendationId),
+    // Only open jobs with an activity attempt on record: the presence check reads a handful of rows, not the line.
+    index('automation_queue_activity_idx')
+      .on(t.activityWorker)
+      .where(sql`${t.activityToken} IS NOT NULL AND ${t.status} IN ('queued', 'processing')`),
     check('automation_queue_priority_check', sql`${t.priority} IN ('P0','P1','P2','P3')`),
     check('automation_queue_status_check', sql`${t.status} IN (${inList(JOB_STATUSES)})`),
     check('automation_queue_provider_check', sql`${t.apiProvider} IN (${inList(PROVIDERS)})`),

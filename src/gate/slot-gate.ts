@@ -11,7 +11,9 @@
  * - start spacing is claimed at the provider call itself (claimStart);
  * - one batched heartbeat keeps waiting jobs in line and held slots leased;
  * - the same listener carries provider events (a task ended), which cut a poll's nap short;
- * - with serveLine, each grant also pokes the line courier, which calls up parked jobs' workflows.
+ * - with serveLine, each grant also pokes the line courier, which calls up parked jobs' workflows;
+ * - the listener's session holds this process's presence lock: with watchLostWorkers, attempts of processes
+ *   gone from PostgreSQL are failed at once (src/gate/presence.ts).
  *
  * Why PostgreSQL and not Temporal for this: worker options cap one process,
  * not the deployment, and Temporal 1.29 cannot reorder or reprioritise queued
@@ -25,6 +27,7 @@ import { PROVIDER_EVENTS_CHANNEL } from './provider-events';
 import { DeadlineExpiredError, JobClosedError } from '../shared/errors';
 import { sleep } from '../shared/sleep';
 import { LineCourier, type DeliverTurn } from './line-courier';
+import { LostWorkerWatch, newPresenceKey, takePresence, type FailLostActivity } from './presence';
 
 /** How long an event nobody waited for yet is kept (it may arrive while its poller is mid-request). */
 const EVENT_MEMORY_MS = 60_000;
@@ -74,6 +77,11 @@ export class SlotGate {
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private courier: LineCourier | null = null;
+  private lostWorkers: LostWorkerWatch | null = null;
+  /** This process's presence key (src/gate/presence.ts), held by the listener's session. */
+  private presenceKey = newPresenceKey();
+  /** When the listener in service took the presence lock; null while none is connected. */
+  private presentSince: number | null = null;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -99,14 +107,38 @@ export class SlotGate {
     this.courier.start();
   }
 
+  /**
+   * Fail at Temporal the activity attempts of worker processes gone from PostgreSQL (a process that runs
+   * workflows, with a client). Once per process; later calls change nothing.
+   */
+  watchLostWorkers(fail: FailLostActivity): void {
+    if (this.lostWorkers || this.stopped) return;
+    this.lostWorkers = new LostWorkerWatch(this.pool, this.log, fail, () => this.presentSince);
+    this.lostWorkers.start();
+  }
+
+  /**
+   * Records that this process runs `jobId`'s activity attempt `taskToken`: if the process dies, another one's
+   * watch fails that attempt and the retry resumes the job elsewhere.
+   */
+  async markActivity(jobId: string, taskToken: Uint8Array): Promise<void> {
+    await this.pool.query('UPDATE automation_queue SET activity_worker = $2, activity_token = $3 WHERE id = $1', [
+      jobId,
+      this.presenceKey,
+      Buffer.from(taskToken).toString('base64'),
+    ]);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.courier?.stop();
+    this.lostWorkers?.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     this.listener = null;
+    this.presentSince = null;
     await Promise.all([...this.clients].map((c) => this.close(c)));
   }
 
@@ -348,6 +380,7 @@ export class SlotGate {
       if (this.listener !== client) return;
       this.log.warn({ err }, 'slot listener lost its connection; reconnecting');
       this.listener = null;
+      this.presentSince = null;
       void this.close(client);
       this.reconnect();
     });
@@ -355,6 +388,7 @@ export class SlotGate {
       await client.connect();
       await client.query('LISTEN reelflow_slots');
       await client.query(`LISTEN ${PROVIDER_EVENTS_CHANNEL}`);
+      this.presenceKey = await takePresence(client, this.presenceKey);
     } catch (err) {
       await this.close(client);
       throw err;
@@ -364,5 +398,6 @@ export class SlotGate {
       return;
     }
     this.listener = client;
+    this.presentSince = Date.now();
   }
 }

@@ -168,6 +168,8 @@ export const FAILURE_TYPES = {
   rateLimited: 'RateLimited',
   /** The worker running the job shut down (a deploy): the job resumes elsewhere, and it was not the job's fault. */
   workerShutdown: 'WorkerShutdown',
+  /** The worker process running the job vanished from PostgreSQL (killed): the job resumes elsewhere (src/gate/presence.ts). */
+  workerLost: 'WorkerLost',
   /** A provider's quota for the day is spent: retrying before its reset only spends more calls. */
   dailyQuota: 'DailyQuotaSpent',
   /** A run stopped before calling on, because finishing it would eat into the day's reserve of calls. */

@@ -1,5 +1,7 @@
 /** Connecting to Temporal with an error that says what to do when it is down. */
+import { ApplicationFailure } from '@temporalio/common';
 import {
+  ActivityNotFoundError,
   Client,
   Connection,
   WorkflowExecutionAlreadyStartedError,
@@ -8,7 +10,8 @@ import {
 } from '@temporalio/client';
 import type { DeliverTurn } from '../gate/line-courier';
 import { TemporalUnavailableError } from '../shared/errors';
-import { lineTurnSignal } from '../shared/messages';
+import type { FailLostActivity } from '../gate/presence';
+import { FAILURE_TYPES, lineTurnSignal } from '../shared/messages';
 
 export async function connectTemporal(address: string, namespace: string): Promise<Client> {
   try {
@@ -44,6 +47,28 @@ export function signalLineTurn(client: Client): DeliverTurn {
       return 'delivered';
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return 'gone';
+      throw err;
+    }
+  };
+}
+
+/**
+ * The lost-worker watch's failure (src/gate/presence.ts): the attempt fails as WorkerLost, retryable, so its
+ * retry policy runs it again at once on a live process; 'gone' when Temporal no longer runs that attempt.
+ */
+export function failLostActivity(client: Client): FailLostActivity {
+  return async ({ token }) => {
+    try {
+      await client.activity.fail(
+        Buffer.from(token, 'base64'),
+        ApplicationFailure.retryable(
+          'the worker process running this attempt is gone (its PostgreSQL session ended)',
+          FAILURE_TYPES.workerLost,
+        ),
+      );
+      return 'failed';
+    } catch (err) {
+      if (err instanceof ActivityNotFoundError) return 'gone';
       throw err;
     }
   };

@@ -24,7 +24,7 @@ import { createPublishActivities } from '../activities/publish';
 import { createApprovalActivities } from '../activities/approval';
 import { createQueueSyncActivities } from '../activities/queue-sync';
 import { createLineActivities } from '../activities/line';
-import { signalLineTurn } from '../temporal/client';
+import { failLostActivity, signalLineTurn } from '../temporal/client';
 import { createRepublishActivities } from '../activities/republish';
 import { createVeo3Activities } from '../activities/veo3';
 import type { ActivityDeps } from '../activities/deps';
@@ -104,7 +104,10 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
   const queues = opts.queues ?? QUEUE_NAMES;
   // A process that runs workflows also calls up their parked jobs (the durable line, src/gate/line-courier.ts).
   if (queues.includes('base')) {
-    opts.deps.gate.serveLine(signalLineTurn(new Client({ connection: opts.connection, namespace: opts.namespace })));
+    const client = new Client({ connection: opts.connection, namespace: opts.namespace });
+    opts.deps.gate.serveLine(signalLineTurn(client));
+    // ...and fails the activity attempts of worker processes gone from PostgreSQL (src/gate/presence.ts).
+    opts.deps.gate.watchLostWorkers(failLostActivity(client));
   }
   const workers: Worker[] = [];
   for (const queue of queues) {

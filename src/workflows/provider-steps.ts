@@ -9,7 +9,7 @@ import { FAILURE_TYPES } from '../shared/messages';
 
 /**
  * Runs a provider activity again (same job, resuming its task) when its last attempts were lost
- * with their workers (heartbeat timeout: killed or frozen; WorkerShutdown: a deploy).
+ * with their workers (WorkerLost or heartbeat timeout: killed or frozen; WorkerShutdown: a deploy).
  */
 export async function surviveWorkerLoss<R>(run: () => Promise<R>): Promise<R> {
   for (let lost = 0; ;) {
@@ -18,7 +18,10 @@ export async function surviveWorkerLoss<R>(run: () => Promise<R>): Promise<R> {
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       const shutdown = failureType(err) === FAILURE_TYPES.workerShutdown;
-      const died = err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.HEARTBEAT;
+      // Killed: found by the lost-worker watch (WorkerLost), or, frozen, by the heartbeat timeout.
+      const died =
+        failureType(err) === FAILURE_TYPES.workerLost ||
+        (err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.HEARTBEAT);
       if (!shutdown && !(died && lost < MAX_WORKER_LOSSES)) throw err;
       if (died) lost++;
       wf.log.warn('provider activity lost its workers; running it again', { lost, shutdown });

@@ -16,6 +16,8 @@ import { sleep } from '../../src/shared/sleep';
 import pino from 'pino';
 import { effectiveLimits } from '../../src/config/env';
 import { SlotGate } from '../../src/gate/slot-gate';
+import { PRESENCE_GRACE_MS } from '../../src/gate/presence';
+import { HEARTBEAT_TIMEOUT_MS } from '../../src/config/providers';
 import { createTestDatabase } from '../helpers/test-db';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -82,6 +84,38 @@ describe('worker death during VEO3 polling', () => {
     expect(resumedAfterMs).toBeLessThanOrEqual(15_000);
     const job = await videoJob(h, recommendation.id);
     expect(job).toMatchObject({ status: 'completed', attempts: 2 });
+  });
+
+  it('kill -9, a second worker up: its session ends, the attempt fails as WorkerLost before the heartbeat timeout, paid once', async () => {
+    const h = await harness({ limits: { veo3: { pollIntervalMs: 100 } } });
+    h.sims.veo3.setFaults({ taskDurationMs: 15_000 });
+    const a = await worker(h);
+    const b = await worker(h);
+    // A watcher judges others only once its own presence is older than the grace.
+    await sleep(PRESENCE_GRACE_MS);
+    const { recommendation, workflowId } = await h.service.enqueue(onlyInstagram());
+    await waitUntil(async () => (await videoJob(h, recommendation.id)).provider_task_id, { what: 'VEO3 submitted' });
+    const jobId = (await videoJob(h, recommendation.id)).id as string;
+    const pending = (await h.client.workflow.getHandle(workflowId).describe()).raw.pendingActivities?.find(
+      (p) => p.activityType?.name === 'generateVideo',
+    );
+    const victim = [a, b].find((w) => `${w.child.pid}@${os.hostname()}` === pending?.lastWorkerIdentity);
+    expect(victim, `the worker running generateVideo (${pending?.lastWorkerIdentity})`).toBeDefined();
+    await sleep(500); // mid-polling
+    await victim!.kill('SIGKILL');
+    const killedAt = Date.now();
+    const event = async (name: string) =>
+      (await q(h, `SELECT created_at FROM job_events WHERE event = $1 AND job_id = $2`, [name, jobId]))[0]?.created_at as Date | undefined;
+    const resumed = await waitUntil(() => event('resumed'), { timeoutMs: 30_000, what: 'resumed on the other worker' });
+    const lost = await event('worker_lost');
+    expect(lost, 'the lost-worker watch took the attempt').toBeDefined();
+    // Not the heartbeat timeout's doing: the job ran again before that timeout could have passed.
+    expect(resumed.getTime() - killedAt).toBeLessThan(HEARTBEAT_TIMEOUT_MS);
+    expect(resumed.getTime()).toBeGreaterThan(lost!.getTime());
+    const result = await h.client.workflow.getHandle(workflowId).result();
+    expect(result.status).toBe('published');
+    expect(h.sims.veo3.stats().submissions).toBe(1);
+    expect(await videoJob(h, recommendation.id)).toMatchObject({ status: 'completed', attempts: 2 });
   });
 
   it('three SIGTERM deploys in one render: each hands it on at once, paid once; neither it nor the job behind it fails', async () => {

@@ -2,9 +2,11 @@
  * The queue's SQL functions and views against real PostgreSQL: each returns
  * what the rows say. No Temporal involved.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { effectiveLimits } from '../../src/config/env';
 import { migrateDatabase } from '../../src/db/migrate';
+import { PRESENCE_LOCK_CLASS, takePresence } from '../../src/gate/presence';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 import JOURNAL from '../../drizzle/meta/_journal.json';
 
@@ -435,6 +437,41 @@ describe('the durable line (0016)', () => {
       expect(await job(p0.id)).toMatchObject({ status: 'processing', parked: true });
     } finally {
       await q(`UPDATE provider_limits SET max_concurrent = 2 WHERE provider = 'veo3'`);
+    }
+  });
+});
+
+describe('worker presence (0018)', () => {
+  it("takes once the attempts of a process whose presence lock is gone, never a live one's or a closed job's", async () => {
+    await clearLine();
+    const live = await enqueue();
+    const dead = await enqueue();
+    const closed = await enqueue();
+    // A live process: its listener session holds its presence lock.
+    const session = new pg.Client({ connectionString: t.url });
+    await session.connect();
+    let ended = false;
+    try {
+      await takePresence(session, 101);
+      const mark = (id: string, worker: number, token: string) =>
+        q(`UPDATE automation_queue SET activity_worker = $2, activity_token = $3 WHERE id = $1`, [id, worker, token]);
+      await mark(live.id, 101, 'bGl2ZQ==');
+      await mark(dead.id, 202, 'ZGVhZA==');
+      await mark(closed.id, 202, 'Y2xvc2Vk');
+      await q(`UPDATE automation_queue SET status = 'completed' WHERE id = $1`, [closed.id]);
+      const take = () => q<{ job_id: string; token: string }>(`SELECT job_id, token FROM take_lost_activities($1)`, [PRESENCE_LOCK_CLASS]);
+
+      expect(await take()).toEqual([{ job_id: dead.id, token: 'ZGVhZA==' }]);
+      expect(await take()).toEqual([]);
+      const events = await q<{ event: string; detail: unknown }>(`SELECT event, detail FROM job_events WHERE job_id = $1`, [dead.id]);
+      expect(events).toContainEqual({ event: 'worker_lost', detail: { worker: 202 } });
+
+      // The live process's session ends (a kill -9 ends it the same way): its attempt is taken next.
+      await session.end();
+      ended = true;
+      expect(await take()).toEqual([{ job_id: live.id, token: 'bGl2ZQ==' }]);
+    } finally {
+      if (!ended) await session.end();
     }
   });
 });

@@ -1,0 +1,112 @@
+/**
+ * Worker presence: a killed worker's jobs resume elsewhere within seconds, not at the heartbeat timeout (issue 18).
+ *
+ * - Each worker process holds an advisory lock (PRESENCE_LOCK_CLASS, its own key) on its gate's listener session
+ *   (src/gate/slot-gate.ts) for as long as it lives; the listener takes it again after every reconnection.
+ * - Each provider activity attempt records its process's key and its Temporal task token on its job
+ *   (SlotGate.markActivity, beside the attempt's first read of its job: no extra wait).
+ * - A process killed with -9, or a machine lost, drops its sessions, and PostgreSQL releases the lock at once.
+ *   The watch below (every process that serves workflows, once a second) takes the attempts whose lock is gone
+ *   (take_lost_activities, drizzle/0018) and fails each at Temporal as WorkerLost. The activity's retry (500 ms
+ *   later) resumes the job on a live process: the same slot, the same provider task, never a second submit.
+ *
+ * Why not a shorter heartbeat timeout: at 4 s, heartbeats delayed by a saturated machine (a 10,000-job fill)
+ * failed 97 healthy analyses. The heartbeat timeout (10 s) stays, for a frozen process whose session is still up.
+ *
+ * A process whose listener lost PostgreSQL for longer than the grace has its attempts failed too: they resume
+ * elsewhere, and its own stop at their next heartbeat (Temporal no longer knows them). A watcher acts only once its
+ * own presence is older than the grace, so after a PostgreSQL restart every process has had time to take its lock again.
+ */
+import { randomInt } from 'node:crypto';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+
+/** The advisory locks' first key: ours, whatever else takes advisory locks in the database. */
+export const PRESENCE_LOCK_CLASS = 0x5246_4c57; // "RFLW"
+
+/** One process's presence key: the lock's second key, and automation_queue.activity_worker. */
+export function newPresenceKey(): number {
+  return randomInt(1, 2 ** 31 - 1);
+}
+
+/**
+ * Takes this process's presence lock on `client` (its listener session). Another live process holding the same
+ * key (1 in 2^31) must not be waited for: a fresh key is drawn instead. Returns the key held.
+ */
+export async function takePresence(client: pg.Client, key: number): Promise<number> {
+  for (let k = key; ; k = newPresenceKey()) {
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [PRESENCE_LOCK_CLASS, k]);
+    if (rows[0]!.ok) return k;
+  }
+}
+
+export interface LostActivity {
+  jobId: string;
+  workflowId: string;
+  /** The attempt's task token, base64. */
+  token: string;
+}
+
+/** Fails the lost attempt at Temporal (retryable, WorkerLost); 'gone' when Temporal no longer runs that attempt. */
+export type FailLostActivity = (lost: LostActivity) => Promise<'failed' | 'gone'>;
+
+export interface LostWorkerWatchOptions {
+  tickMs: number;
+  /** This process's own presence must be this old before it judges others' (they reconnect after an outage too). */
+  graceMs: number;
+}
+
+/** How old a watcher's own presence must be before it judges others' (LostWorkerWatchOptions.graceMs). */
+export const PRESENCE_GRACE_MS = 5_000;
+const DEFAULTS: LostWorkerWatchOptions = { tickMs: 1_000, graceMs: PRESENCE_GRACE_MS };
+
+export class LostWorkerWatch {
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly log: Logger,
+    private readonly fail: FailLostActivity,
+    /** When this process's presence lock was last taken; null while it holds none. */
+    private readonly presentSince: () => number | null,
+    private readonly opts: LostWorkerWatchOptions = DEFAULTS,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.round(), this.opts.tickMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async round(): Promise<void> {
+    const since = this.presentSince();
+    if (this.running || since === null || Date.now() - since < this.opts.graceMs) return;
+    this.running = true;
+    try {
+      const { rows } = await this.pool.query<{ job_id: string; workflow_id: string; token: string }>(
+        'SELECT job_id, workflow_id, token FROM take_lost_activities($1)',
+        [PRESENCE_LOCK_CLASS],
+      );
+      await Promise.all(rows.map((r) => this.failOne({ jobId: r.job_id, workflowId: r.workflow_id, token: r.token })));
+    } catch (err) {
+      this.log.warn({ err }, 'lost-worker watch round failed; retrying next tick');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async failOne(lost: LostActivity): Promise<void> {
+    try {
+      const outcome = await this.fail(lost);
+      this.log.warn({ jobId: lost.jobId, workflowId: lost.workflowId, outcome }, 'worker process lost: its job resumes elsewhere');
+    } catch (err) {
+      // The token was taken: the heartbeat timeout still ends that attempt, only later.
+      this.log.warn({ err, jobId: lost.jobId }, 'could not fail the lost worker attempt; its heartbeat timeout will');
+    }
+  }
+}
