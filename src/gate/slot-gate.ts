@@ -386,9 +386,9 @@ export class SlotGate {
     });
     try {
       await client.connect();
+      this.presenceKey = await takePresence(client, this.presenceKey);
       await client.query('LISTEN reelflow_slots');
       await client.query(`LISTEN ${PROVIDER_EVENTS_CHANNEL}`);
-      this.presenceKey = await takePresence(client, this.presenceKey);
     } catch (err) {
       await this.close(client);
       throw err;

@@ -16,7 +16,7 @@ import { sleep } from '../../src/shared/sleep';
 import pino from 'pino';
 import { effectiveLimits } from '../../src/config/env';
 import { SlotGate } from '../../src/gate/slot-gate';
-import { PRESENCE_GRACE_MS } from '../../src/gate/presence';
+import { PRESENCE_GRACE_MS, PRESENCE_LOCK_CLASS } from '../../src/gate/presence';
 import { HEARTBEAT_TIMEOUT_MS } from '../../src/config/providers';
 import { createTestDatabase } from '../helpers/test-db';
 
@@ -312,8 +312,19 @@ describe('worker shutdown after a lost database connection', () => {
     await waitUntil(async () => (await listeners()) >= 1, { what: 'listener back' });
     await sleep(2_500);
     expect(await listeners()).toBe(1);
+    // Its presence lock was taken again on the new session (src/gate/presence.ts): held once, and gone with it.
+    const presence = async () =>
+      (
+        await t.database.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+            WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.granted AND l.classid = $1::oid`,
+          [PRESENCE_LOCK_CLASS],
+        )
+      ).rows[0]!.n;
+    expect(await presence()).toBe(1);
     await gate.stop();
     await waitUntil(async () => (await listeners()) === 0, { timeoutMs: 3_000, what: 'no listener left after stop' });
+    expect(await presence()).toBe(0);
   });
 
   it('with its listener cut, a waiting job gets its slot from the sweep: its own grant, or one whose NOTIFY was lost', async () => {
