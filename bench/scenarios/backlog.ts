@@ -16,6 +16,7 @@
  * waiting job holds a heartbeating activity) with BEFORE_JOBS, smaller because it does not get through
  * ten thousand on this machine. Sizes: BENCH_BACKLOG_JOBS, BENCH_BACKLOG_BEFORE_JOBS.
  */
+import pg from 'pg';
 import { cancelAndWatch, enqueueMany, fmtMs, fmtS, inLine, jobEvents, recommendation, setCap, stillQueued, waitUntil } from '../measure';
 import { atLeast, atMost, type Recorder, type Scenario } from '../scenario';
 import { workerLimits, type Bench } from '../setup';
@@ -71,12 +72,16 @@ const cpuSample = (bench: Bench, workers: readonly BenchWorker[]): CpuSample => 
 });
 
 /** Each part's CPU between two samples, as % of one core over `secs`. */
-function cpuParts(a: CpuSample, b: CpuSample, secs: number): { total: number; text: string } {
-  const pct = (part: keyof CpuSample) => (cpuBetween(a[part], b[part]) / secs) * 100;
+function cpuParts(a: CpuSample, b: CpuSample, secs: number): { total: number; text: string; perJob: (jobs: number) => string } {
+  const used = (part: keyof CpuSample) => cpuBetween(a[part], b[part]);
+  const pct = (part: keyof CpuSample) => (used(part) / secs) * 100;
   const parts = { workers: pct('workers'), temporal: pct('temporal'), postgres: pct('postgres') };
+  // CPU seconds per job, in ms: at 2 cores, 100 jobs/s leaves 20 ms a job for everything.
+  const ms = (part: keyof CpuSample, jobs: number) => ((used(part) / jobs) * 1000).toFixed(0);
   return {
     total: parts.workers + parts.temporal + parts.postgres,
     text: `workers ${parts.workers.toFixed(1)} %, Temporal ${parts.temporal.toFixed(1)} %, PostgreSQL ${parts.postgres.toFixed(1)} %`,
+    perJob: (jobs) => `workers ${ms('workers', jobs)} ms, Temporal ${ms('temporal', jobs)} ms, PostgreSQL ${ms('postgres', jobs)} ms`,
   };
 }
 
@@ -187,16 +192,25 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
   const enqueued = enqueueMany(bench, inputs);
   const ids = (await enqueued).map((r) => r.recommendation.id);
   rec.log(`  enqueued ${jobs} in ${fmtS(Date.now() - t0)}`);
-  await waitUntil(
-    async () => {
-      const n = await inLine(bench, ids);
-      if (!rssEarly.length && n >= jobs / 10) rssEarly = workers.map((w) => rssMb(processTree(w.pid)));
-      return n >= jobs;
-    },
-    { what: `${jobs} jobs in VEO3's line`, timeoutMs: LINE_TIMEOUT_MS, intervalMs: 500 },
-  );
+  // The bench's poll of the line walks every job of the backlog: on a session that counts no function calls, so
+  // the per-job counts below are the workers' own.
+  const quietPool = new pg.Pool({ connectionString: bench.db.url, max: 1, options: '-c track_functions=none' });
+  const quiet: Bench = { ...bench, q: async <T>(text: string, params?: unknown[]) => (await quietPool.query(text, params)).rows as T[] };
+  try {
+    await waitUntil(
+      async () => {
+        const n = await inLine(quiet, ids);
+        if (!rssEarly.length && n >= jobs / 10) rssEarly = workers.map((w) => rssMb(processTree(w.pid)));
+        return n >= jobs;
+      },
+      { what: `${jobs} jobs in VEO3's line`, timeoutMs: LINE_TIMEOUT_MS, intervalMs: 500 },
+    );
+  } finally {
+    await quietPool.end();
+  }
   const fillS = (Date.now() - t0) / 1000;
-  const fillCpu = cpuParts(fillCpu0, cpuSample(bench, workers), fillS).text;
+  const fillParts = cpuParts(fillCpu0, cpuSample(bench, workers), fillS);
+  const fillCpu = `${fillParts.text}; CPU time per job: ${fillParts.perJob(jobs)}`;
   // Per job (the rates' "seconds" are the job count): what filling the line asks of Temporal and PostgreSQL.
   const fillTemporalTop = ratesBetween(fillReq0, await temporalRequests(bench.temporal.metricsUrl), jobs);
   const fillTemporal = `${fillTemporalTop.reduce((sum, [, n]) => sum + n, 0).toFixed(1)} in all: ${fmtRates(fillTemporalTop.slice(0, 10))}`;
