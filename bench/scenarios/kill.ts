@@ -5,7 +5,7 @@
  *
  * - deploy: SIGTERM, as a rolling deploy or a scale-in does. The worker hands
  *   the job on as it stops; a replacement process joins, as in a deploy.
- * - kill: kill -9 (or a lost machine). Nobody hands anything on: its PostgreSQL
+ * - kill: kill -9 (a crash, an OOM kill). Nobody hands anything on: its PostgreSQL
  *   session ends with it, and the other process's lost-worker watch fails the
  *   attempt (src/gate/presence.ts). Runs last: it leaves one worker process.
  *

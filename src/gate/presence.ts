@@ -5,10 +5,13 @@
  *   (src/gate/slot-gate.ts) for as long as it lives; the listener takes it again after every reconnection.
  * - Each provider activity attempt records its process's key and its Temporal task token on its job
  *   (SlotGate.markActivity, beside the attempt's first read of its job: no extra wait).
- * - A process killed with -9, or a machine lost, drops its sessions, and PostgreSQL releases the lock at once.
- *   The watch below (every process that serves workflows, once a second) takes the attempts whose lock is gone
+ * - A process killed with -9 (crashed, OOM-killed) has its sockets closed by the kernel: PostgreSQL ends its
+ *   sessions at once, which releases the lock. The watch below (every process that serves workflows, once a second) takes the attempts whose lock is gone
  *   (take_lost_activities, drizzle/0018) and fails each at Temporal as WorkerLost. The activity's retry (500 ms
  *   later) resumes the job on a live process: the same slot, the same provider task, never a second submit.
+ *
+ * A machine lost, or a network cut, leaves its sessions open until TCP gives up (PostgreSQL's tcp_keepalives_*
+ * settings): the heartbeat timeout finds those first, as before.
  *
  * Why not a shorter heartbeat timeout: at 4 s, heartbeats delayed by a saturated machine (a 10,000-job fill)
  * failed 97 healthy analyses. The heartbeat timeout (10 s) stays, for a frozen process whose session is still up.

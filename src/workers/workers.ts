@@ -86,9 +86,6 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
   }
 }
 
-/** Activity polls open on a provider queue, per process. */
-const PROVIDER_QUEUE_POLLERS = { type: 'simple-maximum', maximum: 2 } as const;
-
 export interface CreateWorkersOptions {
   connection: NativeConnection;
   namespace: string;
@@ -124,10 +121,6 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
         ...(isBase && opts.workflowCache ? { maxCachedWorkflows: opts.workflowCache } : {}),
         activities: { ...activitiesFor(queue, opts.deps), ...(isBase ? opts.extraBaseActivities : {}) },
         maxConcurrentActivityTaskExecutions: isBase ? 200 : (opts.activitySlots ?? 2_000),
-        // A provider queue's activities start a few at a time (its jobs wait in the line, not in Temporal): the
-        // SDK's 10 long polls on each of ten queues in every process kept Temporal answering polls (20/s with
-        // 2,000 waiting) while nothing happened. Autoscaling cut the polls but cost more worker CPU than it saved.
-        ...(isBase ? {} : { activityTaskPollerBehavior: PROVIDER_QUEUE_POLLERS }),
         shutdownGraceTime: '5 seconds',
       }),
     );

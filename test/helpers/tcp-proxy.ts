@@ -17,9 +17,15 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     new Promise<void>((resolve) => {
       server = net.createServer((client) => {
         const upstream = net.connect(targetPort, targetHost);
-        for (const s of [client, upstream]) {
+        const pair = [client, upstream];
+        for (const s of pair) {
           sockets.add(s);
-          s.on('close', () => sockets.delete(s));
+          // One side gone, both gone, as on a direct connection: a killed client's reset (pipe() forwards only
+          // a clean end) otherwise left its PostgreSQL session open, and the presence lock with it.
+          s.on('close', () => {
+            sockets.delete(s);
+            for (const other of pair) other.destroy();
+          });
           s.on('error', () => s.destroy());
         }
         client.pipe(upstream).pipe(client);
