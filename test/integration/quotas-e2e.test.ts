@@ -131,9 +131,16 @@ describe("the provider's own figures", () => {
     midnight.setUTCHours(24, 0, 0, 0);
     expect(parked!.parked_until.getTime()).toBe(midnight.getTime());
     expect(parked!.parked_reason).toMatch(/spam_risk_too_many_posts/);
-    const [job] = await q<{ status: string; attempts: number; waiting: boolean }>(
-      `SELECT status, attempts, waiting_since IS NOT NULL AS waiting FROM automation_queue WHERE id = $1`,
-      [refused],
+    // The park and the job's leaving its slot commit together; its activity rejoins the line right after.
+    const job = await waitUntil(
+      async () =>
+        (
+          await q<{ status: string; attempts: number; waiting: boolean }>(
+            `SELECT status, attempts, waiting_since IS NOT NULL AS waiting FROM automation_queue WHERE id = $1`,
+            [refused],
+          )
+        )[0],
+      { until: (j) => Boolean(j?.waiting), timeoutMs: 10_000, what: 'the refused job back in line' },
     );
     expect(job).toEqual({ status: 'queued', attempts: 1, waiting: true });
 
