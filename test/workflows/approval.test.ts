@@ -42,7 +42,9 @@ describe('approval', () => {
     expect(state.phase).toBe('awaiting_approval');
     expect(state.approval).toMatchObject({ stage: 'render', platforms: ['instagram'], videoUrl: null });
     expect(state.approval!.caption.length).toBeGreaterThan(0);
-    expect((await row(recommendation.id)).approval.waiting).toMatchObject({ stage: 'render' });
+    // The workflow shows the wait before its activity has written it to the row.
+    const waiting = await waitUntil(async () => (await row(recommendation.id)).approval?.waiting, { what: 'the wait on the row' });
+    expect(waiting).toMatchObject({ stage: 'render' });
     // Nothing paid while it waits.
     expect(h.sims.veo3.stats().submissions).toBe(0);
 
