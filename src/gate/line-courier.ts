@@ -10,6 +10,7 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { Ticker } from '../shared/ticker';
 
 export interface TurnToDeliver {
   jobId: string;
@@ -35,65 +36,33 @@ const DEFAULTS: LineCourierOptions = { tickMs: 1_000, recallMs: 10_000 };
 const POKE_DELAY_MS = 50;
 
 export class LineCourier {
-  private timer: NodeJS.Timeout | null = null;
-  private poked: NodeJS.Timeout | null = null;
-  private running = false;
-  private again = false;
-  private stopped = false;
+  private readonly ticker: Ticker;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly log: Logger,
     private readonly deliver: DeliverTurn,
     private readonly opts: LineCourierOptions = DEFAULTS,
-  ) {}
+  ) {
+    this.ticker = new Ticker(() => this.callUp(), {
+      everyMs: opts.tickMs,
+      pokeDelayMs: POKE_DELAY_MS,
+      runAtStart: true,
+      onError: (err) => this.log.warn({ err }, 'line courier round failed; retrying next tick'),
+    });
+  }
 
   start(): void {
-    this.timer = setInterval(() => this.round(), this.opts.tickMs);
-    this.timer.unref();
-    this.round();
+    this.ticker.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    if (this.poked) clearTimeout(this.poked);
-    this.timer = null;
-    this.poked = null;
+    this.ticker.stop();
   }
 
   /** The line may have moved (a grant): a round soon (POKE_DELAY_MS; a burst of grants makes one). */
   poke(): void {
-    if (this.stopped || this.poked) return;
-    this.poked = setTimeout(() => {
-      this.poked = null;
-      this.round();
-    }, POKE_DELAY_MS);
-    this.poked.unref();
-  }
-
-  /** Looks for jobs to call up, at most one round at a time. */
-  private round(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    void this.rounds();
-  }
-
-  private async rounds(): Promise<void> {
-    try {
-      do {
-        this.again = false;
-        await this.callUp();
-      } while (this.again && !this.stopped);
-    } catch (err) {
-      this.log.warn({ err }, 'line courier round failed; retrying next tick');
-    } finally {
-      this.running = false;
-    }
+    this.ticker.poke();
   }
 
   private async callUp(): Promise<void> {

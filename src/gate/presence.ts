@@ -24,6 +24,7 @@
 import { randomInt } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { Ticker } from '../shared/ticker';
 
 /** The advisory locks' first key: ours, whatever else takes advisory locks in the database. */
 export const PRESENCE_LOCK_CLASS = 0x5246_4c57; // "RFLW"
@@ -65,8 +66,7 @@ export const PRESENCE_GRACE_MS = 5_000;
 const DEFAULTS: LostWorkerWatchOptions = { tickMs: 1_000, graceMs: PRESENCE_GRACE_MS };
 
 export class LostWorkerWatch {
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
+  private readonly ticker: Ticker;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -75,33 +75,29 @@ export class LostWorkerWatch {
     /** When this process's presence lock was last taken; null while it holds none. */
     private readonly presentSince: () => number | null,
     private readonly opts: LostWorkerWatchOptions = DEFAULTS,
-  ) {}
+  ) {
+    this.ticker = new Ticker(() => this.round(), {
+      everyMs: opts.tickMs,
+      onError: (err) => this.log.warn({ err }, 'lost-worker watch round failed; retrying next tick'),
+    });
+  }
 
   start(): void {
-    this.timer = setInterval(() => void this.round(), this.opts.tickMs);
-    this.timer.unref();
+    this.ticker.start();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.ticker.stop();
   }
 
   private async round(): Promise<void> {
     const since = this.presentSince();
-    if (this.running || since === null || Date.now() - since < this.opts.graceMs) return;
-    this.running = true;
-    try {
-      const { rows } = await this.pool.query<{ job_id: string; workflow_id: string; token: string }>(
-        'SELECT job_id, workflow_id, token FROM take_lost_activities($1)',
-        [PRESENCE_LOCK_CLASS],
-      );
-      await Promise.all(rows.map((r) => this.failOne({ jobId: r.job_id, workflowId: r.workflow_id, token: r.token })));
-    } catch (err) {
-      this.log.warn({ err }, 'lost-worker watch round failed; retrying next tick');
-    } finally {
-      this.running = false;
-    }
+    if (since === null || Date.now() - since < this.opts.graceMs) return;
+    const { rows } = await this.pool.query<{ job_id: string; workflow_id: string; token: string }>(
+      'SELECT job_id, workflow_id, token FROM take_lost_activities($1)',
+      [PRESENCE_LOCK_CLASS],
+    );
+    await Promise.all(rows.map((r) => this.failOne({ jobId: r.job_id, workflowId: r.workflow_id, token: r.token })));
   }
 
   private async failOne(lost: LostActivity): Promise<void> {

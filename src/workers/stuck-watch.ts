@@ -2,6 +2,7 @@
  * Raises a 'stuck' event (job_events, log line) once for each job running past
  * 2x its estimate. Every worker runs it; mark_stuck_jobs() marks each job once.
  */
+import { Ticker } from '../shared/ticker';
 import type { Runtime } from './runtime';
 
 export interface StuckJob {
@@ -16,8 +17,8 @@ export function startStuckWatch(
   runtime: Pick<Runtime, 'database' | 'log'>,
   opts: { everyMs?: number; onStuck?: (job: StuckJob) => Promise<unknown> } = {},
 ) {
-  const timer = setInterval(async () => {
-    try {
+  const ticker = new Ticker(
+    async () => {
       const { rows } = await runtime.database.pool.query<StuckJob>(
         'SELECT id, job_type, api_provider, workflow_id, started_at FROM mark_stuck_jobs()',
       );
@@ -28,10 +29,9 @@ export function startStuckWatch(
         );
         await opts.onStuck?.(job).catch((err) => runtime.log.warn({ err, jobId: job.id }, 'could not start the stuck notification'));
       }
-    } catch (err) {
-      runtime.log.warn({ err }, 'stuck check failed; retrying');
-    }
-  }, opts.everyMs ?? 5_000);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+    },
+    { everyMs: opts.everyMs ?? 5_000, onError: (err) => runtime.log.warn({ err }, 'stuck check failed; retrying') },
+  );
+  ticker.start();
+  return { stop: () => ticker.stop() };
 }
