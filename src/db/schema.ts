@@ -196,6 +196,11 @@ export const automationQueue = pgTable(
      */
     activityWorker: integer('activity_worker'),
     activityToken: text('activity_token'),
+    /**
+     * The provider's callback said the job's current task ended: its slot went to the next job at once, not when
+     * the activity confirms the end; a retried attempt resumes the task without a slot (drizzle/0019).
+     */
+    taskEndedAt: ts('task_ended_at'),
     error: text('error'),
     cost: numeric('cost', { precision: 12, scale: 4, mode: 'number' }),
     /** Provider handle (VEO3 task id, IG container, TikTok publish id, YouTube video id): the pay-once key. */

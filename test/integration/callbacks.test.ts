@@ -1,8 +1,8 @@
 /**
- * KIE callbacks: with KIE_CALLBACK_URL set, a finished render is read at once
- * instead of at the next poll (here 30 s away), through the API's hook, a
- * NOTIFY and the slot gate's listener. The hook refuses wrong secrets and
- * anything that is not a callback.
+ * KIE callbacks: with KIE_CALLBACK_URL set, a finished render frees its slot
+ * for the next render in the API's hook, and is read at once instead of at the
+ * next poll (here 30 s away), through a NOTIFY and the slot gate's listener.
+ * The hook refuses wrong secrets and anything that is not a callback.
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ beforeAll(async () => {
   const port = await freePort();
   h = await startHarness({
     env: { KIE_CALLBACK_URL: `http://127.0.0.1:${port}/hooks/kie/${SECRET}`, KIE_CALLBACK_SECRET: SECRET },
-    limits: { veo3: { pollIntervalMs: POLL_MS } },
+    limits: { veo3: { pollIntervalMs: POLL_MS, maxConcurrent: 1 } },
     taskDurationMs: 300,
   });
   api = await buildApiServer({
@@ -61,6 +61,35 @@ describe('KIE callbacks', () => {
     expect(at('completed')! - at('submitted')!).toBeLessThan(POLL_MS / 2);
     expect(h.sims.veo3.callbacks).toMatchObject({ sent: 1, delivered: 1 });
     expect(h.sims.veo3.stats().submissions).toBe(1);
+  });
+
+  it("gives a finished render's slot to the next render in the callback, before its own poller completes it", async () => {
+    const paidBefore = h.sims.veo3.stats().submissions;
+    const recs = [
+      await h.service.enqueue(recommendationInput({ title: 'slot by callback 1', jobConfig: { platforms: ['instagram'] } })),
+      await h.service.enqueue(recommendationInput({ title: 'slot by callback 2', jobConfig: { platforms: ['instagram'] } })),
+    ];
+    await Promise.all(recs.map((r) => h.client.workflow.getHandle(r.workflowId).result()));
+    const jobs = await q<{ id: string }>(
+      `SELECT q.id FROM automation_queue q JOIN job_events e ON e.job_id = q.id AND e.event = 'provider_call'
+        WHERE q.recommendation_id = ANY($1::uuid[]) AND q.step = 'generate' ORDER BY e.created_at`,
+      [recs.map((r) => r.recommendation.id)],
+    );
+    expect(jobs).toHaveLength(2);
+    const at = async (jobId: string, event: string) =>
+      (
+        await q<{ at: Date }>(`SELECT created_at AS at FROM job_events WHERE job_id = $1 AND event = $2 ORDER BY id LIMIT 1`, [
+          jobId,
+          event,
+        ])
+      )[0]?.at;
+    const [first, second] = [jobs[0]!.id, jobs[1]!.id];
+    // One slot (cap 1): the second render was granted it in the hook's transaction ('task_end_heard'), which comes
+    // before the first render's poller had read its status and recorded 'completed'.
+    expect(await at(first, 'task_end_heard')).toBeDefined();
+    expect((await at(second, 'started'))!.getTime()).toBeLessThan((await at(first, 'completed'))!.getTime());
+    expect(h.sims.veo3.stats().maxInFlight).toBe(1);
+    expect(h.sims.veo3.stats().submissions - paidBefore).toBe(2);
   });
 
   it('refuses a wrong secret and a body that is not a callback, and takes a duplicate in its stride', async () => {

@@ -475,3 +475,86 @@ describe('worker presence (0018)', () => {
     }
   });
 });
+
+describe('a heard task end frees the slot (0019)', () => {
+  const KEY_NONCE = '0badc0de';
+  const hear = async (taskId: string, key: string | null) =>
+    (
+      await q<{ jobs: number; learned: boolean; freed: string | null }>(
+        `SELECT jobs, learned, freed FROM hear_callback('veo3', $1, $2, 200, '{"code":200}'::jsonb, 'reelflow_test_events', 'k', NULL)`,
+        [taskId, key],
+      )
+    )[0]!;
+  /** A running render: granted, its paid submit claimed with a callback key, its task recorded. */
+  const rendering = async (taskId: string, workflowId?: string) => {
+    const j = workflowId
+      ? (
+          await q<{ id: string }>(
+            `SELECT * FROM enqueue_job($1, 'generate:1', 'veo3_chollo', 'veo3', 'P2', '{}'::jsonb, NULL, NULL, NULL, 300, 3)`,
+            [workflowId],
+          )
+        )[0]!
+      : await enqueue();
+    await wait(j.id);
+    await grant();
+    const key = `${j.id}.${KEY_NONCE}`;
+    await q(`SELECT claim_start('veo3', $1, true, $2)`, [j.id, key]);
+    await q(`SELECT record_provider_task($1, $2, NULL)`, [j.id, taskId]);
+    return { id: j.id, key };
+  };
+  const slotOf = async (id: string) => (await q(`SELECT 1 FROM provider_slots WHERE job_id = $1`, [id])).length > 0;
+
+  it('grants the next job in the callback, only for the task the key names, once; a retry resumes without a slot', async () => {
+    await clearLine();
+    await q(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'veo3'`);
+    try {
+      const a = await rendering('render-a');
+      const b = await enqueue();
+      await wait(b.id);
+      expect((await grant()).granted).toEqual([]);
+
+      // No key, another nonce, another task: the callback wakes the poller but frees nothing.
+      expect(await hear('render-a', null)).toMatchObject({ jobs: 1, freed: null });
+      expect(await hear('render-a', `${a.id}.ffffffff`)).toMatchObject({ jobs: 1, freed: null });
+      expect(await hear('render-other', a.key)).toMatchObject({ jobs: 0, freed: null });
+      expect(await slotOf(a.id)).toBe(true);
+
+      // The right one: a's slot goes to b in the same transaction; a is still processing (its poller completes it).
+      expect(await hear('render-a', a.key)).toMatchObject({ jobs: 1, learned: false, freed: a.id });
+      expect(await slotOf(a.id)).toBe(false);
+      expect(await slotOf(b.id)).toBe(true);
+      expect(await job(a.id)).toMatchObject({ status: 'processing' });
+      expect((await job(a.id)).task_ended_at).not.toBeNull();
+      // A duplicate callback (KIE may send one) frees nothing more.
+      expect(await hear('render-a', a.key)).toMatchObject({ jobs: 1, freed: null });
+
+      // A retried attempt of a (its worker died before it completed) resumes at once, without taking a slot.
+      expect((await q<{ r: boolean }>(`SELECT resume_job($1, 2) AS r`, [a.id]))[0]!.r).toBe(true);
+      expect(await slotOf(a.id)).toBe(false);
+      // complete_job finds no slot left to free; b keeps its own.
+      await q(`SELECT complete_job($1, '{}'::jsonb, NULL)`, [a.id]);
+      expect(await slotOf(b.id)).toBe(true);
+      const events = (await q<{ event: string }>(`SELECT event FROM job_events WHERE job_id = $1 ORDER BY id`, [a.id])).map((e) => e.event);
+      expect(events.filter((e) => e === 'task_end_heard')).toHaveLength(1);
+      expect(events.slice(-2)).toEqual(['resumed', 'completed']);
+
+      // A new task for the job (the old one discarded) forgets the heard end: a retry then needs a slot again.
+      const c = await rendering('render-c');
+      await hear('render-c', c.key);
+      await q(`SELECT discard_provider_task($1, NULL)`, [c.id]);
+      expect((await job(c.id)).task_ended_at).toBeNull();
+      expect((await q<{ r: boolean }>(`SELECT resume_job($1, 2) AS r`, [c.id]))[0]!.r).toBe(false);
+    } finally {
+      await q(`UPDATE provider_limits SET max_concurrent = 2 WHERE provider = 'veo3'`);
+    }
+  });
+
+  it("keeps the slot of a chained segment whose next segment waits (it takes the slot at the activity's complete)", async () => {
+    await clearLine();
+    const wf = `wf-chain-${++seq}`;
+    const first = await rendering('render-seg-1', wf);
+    await q(`SELECT * FROM enqueue_job($1, 'generate:2', 'veo3_chollo', 'veo3', 'P2', '{}'::jsonb, NULL, NULL, NULL, 300, 3)`, [wf]);
+    expect(await hear('render-seg-1', first.key)).toMatchObject({ jobs: 1, freed: null });
+    expect(await slotOf(first.id)).toBe(true);
+  });
+});

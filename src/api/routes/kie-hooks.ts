@@ -1,8 +1,10 @@
 /**
  * KIE.ai's callbacks. KIE cannot send our tokens, so the hook is authenticated
  * by a secret path segment (KIE_CALLBACK_SECRET; never logged, see ../redact.ts)
- * and throttled per source IP. A callback only wakes the task's poller;
- * record-info stays the authority, so a forged one costs a poll.
+ * and throttled per source IP. A callback frees the task's slot (only with the
+ * key of the submit that created it: a forged one needs the secret and that
+ * nonce) and wakes the task's poller; record-info stays the authority on the
+ * result.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -20,12 +22,12 @@ export function registerKieHookRoutes(app: FastifyInstance, { opts }: RouteConte
     if (!expected || !sameSecret(expected, secret)) throw new ApiError(404, 'no route POST /hooks/kie');
     if (key !== undefined && !SUBMIT_KEY_PATTERN.test(key)) throw new ApiError(400, 'key: not a submit key (<job id>.<8 hex>)');
     const callback = parseInput(callbackSchema, req.body, 'callback');
-    const { jobs, learned } = await hearCallback(opts.database.pool, 'veo3', callback.data.taskId, key ?? null, {
+    const { jobs, learned, freed } = await hearCallback(opts.database.pool, 'veo3', callback.data.taskId, key ?? null, {
       code: callback.code,
       msg: callback.msg ?? null,
     });
-    req.call = { detail: { taskId: callback.data.taskId, code: callback.code, learned } };
-    return ok({ taskId: callback.data.taskId, jobs, learned });
+    req.call = { detail: { taskId: callback.data.taskId, code: callback.code, learned, slotFreed: freed !== null } };
+    return ok({ taskId: callback.data.taskId, jobs, learned, slotFreed: freed !== null });
   });
 }
 
