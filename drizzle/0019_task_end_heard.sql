@@ -90,9 +90,10 @@ END $$;
 --      died inside the request), the task it created becomes the job's ('task_from_callback'; its waiter is woken);
 --   2. a 'callback' event on each job the task is;
 --   3. the slot freed and granted (release_heard_slot);
---   4. the task's poller woken (p_event_key on p_channel).
+--   4. the task's poller woken (p_event_key on p_channel); once the slot is free, with p_freed_event_key, which
+--      wakes it a little later, out of the way of the next job's start on the same CPUs and database.
 CREATE OR REPLACE FUNCTION hear_callback(p_provider text, p_task_id text, p_key text, p_code integer, p_detail jsonb,
-                                         p_channel text, p_event_key text, p_key_event text,
+                                         p_channel text, p_event_key text, p_freed_event_key text, p_key_event text,
                                          OUT jobs integer, OUT learned boolean, OUT freed uuid)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -117,5 +118,5 @@ BEGIN
     jobs := jobs + 1;
   END LOOP;
   freed := release_heard_slot(p_provider, p_task_id, p_key, p_code);
-  PERFORM pg_notify(p_channel, p_event_key);
+  PERFORM pg_notify(p_channel, CASE WHEN freed IS NULL THEN p_event_key ELSE p_freed_event_key END);
 END $$;

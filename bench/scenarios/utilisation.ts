@@ -291,6 +291,7 @@ export const utilisation: Scenario = {
       const heard: number[] = [];
       const wake: number[] = [];
       const granted: number[] = [];
+      const granting: number[] = [];
       let byCallback = 0;
       const send = calls.map((c, k) => submits[k]! - c.at);
       for (const [jobId, m] of byJob) {
@@ -308,7 +309,10 @@ export const utilisation: Scenario = {
         wake.push(next.at - freed.at);
         // The next job's grant is in the freeing transaction ('started'); the rest is commit, NOTIFY, wake, claim.
         const started = byJob.get(next.jobId)?.get('started');
-        if (started && started.at >= freed.at) granted.push(next.at - started.at);
+        if (started && started.at >= freed.at) {
+          granting.push(started.at - freed.at);
+          granted.push(next.at - started.at);
+        }
       }
       const cb = bench.sims.veo3.callbacks;
       rec.note(
@@ -318,6 +322,7 @@ export const utilisation: Scenario = {
       rec.note(`    KIE callbacks: ${cb.sent} sent, ${cb.delivered} answered 2xx by the API's hook`);
       rec.note(`    task end -> the API's hook records the callback (simulator timer, HTTP, hook): ${fmtP50P95(heard)}`);
       rec.note(`  slot freed -> next 'provider_call' (NOTIFY, wake, claim_start incl. spacing waits): ${fmtP50P95(wake)}`);
+      rec.note(`    slot freed -> its grant ('started', same transaction: the rest of the release, grant_slots): ${fmtP50P95(granting)}`);
       rec.note(`    its grant ('started', same transaction) -> 'provider_call' (commit, NOTIFY, wake, claim_start): ${fmtP50P95(granted)}`);
       rec.note(`  'provider_call' -> submit seen by the simulator (HTTP request): ${fmtP50P95(send)}`);
     }

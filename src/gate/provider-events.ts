@@ -44,7 +44,7 @@ export async function hearCallback(
   detail: { code: number; msg: string | null },
 ): Promise<{ jobs: number; learned: boolean; freed: string | null }> {
   const { rows } = await pool.query<{ jobs: number; learned: boolean; freed: string | null }>(
-    'SELECT jobs, learned, freed FROM hear_callback($1, $2, $3, $4, $5::jsonb, $6, $7, $8)',
+    'SELECT jobs, learned, freed FROM hear_callback($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)',
     [
       provider,
       taskId,
@@ -53,11 +53,19 @@ export async function hearCallback(
       JSON.stringify(detail),
       PROVIDER_EVENTS_CHANNEL,
       providerEventKey(provider, taskId),
+      providerEventKey(provider, taskId) + SLOT_FREED_SUFFIX,
       key ? submitKeyEvent(key) : null,
     ],
   );
   return rows[0]!;
 }
+
+/**
+ * Marks a provider event whose task's slot the callback already freed: its poller has nothing urgent left (the next
+ * job is starting), so it wakes FREED_WAKE_DELAY_MS later, out of that start's way (same CPUs, same database).
+ */
+export const SLOT_FREED_SUFFIX = '#slot-freed';
+export const FREED_WAKE_DELAY_MS = 50;
 
 export function providerEventKey(provider: string, taskId: string): string {
   return `${provider}:${taskId}`;

@@ -23,7 +23,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { SLOT_LEASE, type Provider } from '../config/providers';
-import { PROVIDER_EVENTS_CHANNEL } from './provider-events';
+import { FREED_WAKE_DELAY_MS, PROVIDER_EVENTS_CHANNEL, SLOT_FREED_SUFFIX } from './provider-events';
 import { DeadlineExpiredError, JobClosedError } from '../shared/errors';
 import { sleep } from '../shared/sleep';
 import { LineCourier, type DeliverTurn } from './line-courier';
@@ -305,6 +305,10 @@ export class SlotGate {
   }
 
   private providerEvent(key: string): void {
+    if (key.endsWith(SLOT_FREED_SUFFIX)) {
+      setTimeout(() => this.providerEvent(key.slice(0, -SLOT_FREED_SUFFIX.length)), FREED_WAKE_DELAY_MS).unref();
+      return;
+    }
     const set = this.nappers.get(key);
     if (set?.size) {
       for (const wakeUp of [...set]) wakeUp();
