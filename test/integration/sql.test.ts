@@ -481,7 +481,8 @@ describe('a heard task end frees the slot (0019)', () => {
   const hear = async (taskId: string, key: string | null) =>
     (
       await q<{ jobs: number; learned: boolean; freed: string | null }>(
-        `SELECT jobs, learned, freed FROM hear_callback('veo3', $1, $2, 200, '{"code":200}'::jsonb, 'reelflow_test_events', 'k', 'k#slot-freed', NULL)`,
+        `SELECT jobs, learned, freed
+           FROM hear_callback('veo3', $1, $2, 200, '{"code":200}'::jsonb, 'reelflow_test_events', 'k', 'k#slot-freed', NULL)`,
         [taskId, key],
       )
     )[0]!;
