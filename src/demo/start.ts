@@ -122,11 +122,49 @@ async function main() {
   const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
   await ensureCapacityWorkflow(client, env.REELFLOW_TASK_QUEUE, env.REELFLOW_CAPACITY_REFRESH_MS);
   const service = createRecommendationService({ database: runtime.database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
+  // Ctrl-C works from here on, seeding included (it used to be set up after the seeding: a Ctrl-C during it stopped
+  // the SDK's workers, and the seeding then waited forever for them).
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    // Jobs in flight stop now and resume on the next `npm start` (same task, not paid again).
+    runtime.beginShutdown();
+    for (const w of workers) w.shutdown();
+    await running.catch(() => undefined);
+    stuck.stop();
+    await runtime.close();
+    await sims.stop();
+    await media.stop();
+    await connection.close();
+    // The client's connection is left to process.exit: closing it made a call still retrying (the seeding's, the
+    // progress view's) throw "Channel has been shut down" from a timer, which ended the process before the dev
+    // server was stopped.
+    await temporal.stop();
+    process.exit(0);
+  };
+  // Not `once`: with no handler left, a second Ctrl-C ended the process mid-shutdown (tsx exits then), leaving the
+  // Temporal dev server it started running. A third one forces the exit.
+  let signals = 0;
+  const onSignal = () => {
+    signals += 1;
+    if (signals >= 3) process.exit(130);
+    if (signals === 2) console.log('\nstill stopping: the workers hand their jobs back (Ctrl-C once more to force)');
+    void shutdown();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  /** A step the shutdown cut short (closed pool, stopped workers): shutdown() owns the exit from then on. */
+  const unlessStopping = <T>(step: Promise<T>): Promise<T> =>
+    step.catch((err: unknown) => {
+      if (stopping) return new Promise<T>(() => undefined);
+      throw err;
+    });
 
   // Ideas an interrupted earlier run left open (a render in flight at its Ctrl-C): the workers resume them
   // at once, and this run follows and reports them too. Read before seeding, which takes a while.
-  const { rows: open } = await runtime.database.pool.query<{ id: string }>(
-    `SELECT id FROM competitive_recommendations WHERE status IN ('pending', 'in_production')`,
+  const { rows: open } = await unlessStopping(
+    runtime.database.pool.query<{ id: string }>(`SELECT id FROM competitive_recommendations WHERE status IN ('pending', 'in_production')`),
   );
   const resumed = open.map((r) => r.id);
   if (resumed.length) console.log(`resuming ${resumed.length} recommendations an earlier run left open (their renders are not paid again)`);
@@ -140,7 +178,7 @@ async function main() {
     youtube: sims.sims.youtube,
     say: (l: string) => console.log(l),
   };
-  const seed = await seedDemo(seedDeps);
+  const seed = await unlessStopping(seedDemo(seedDeps));
   const seeded = seed.ids;
   seeded.push(...resumed.filter((id) => !seeded.includes(id)));
   // Under the live view: what the demo does on its own (live uploads, approvals), newest last.
@@ -161,25 +199,6 @@ async function main() {
     );
   }, LIVE_UPLOADS_AFTER_MS).unref();
   const ui = temporalWorkflowsUrl({ uiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE });
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    // Jobs in flight stop now and resume on the next `npm start` (same task, not paid again).
-    runtime.beginShutdown();
-    for (const w of workers) w.shutdown();
-    await running.catch(() => undefined);
-    stuck.stop();
-    await runtime.close();
-    await sims.stop();
-    await media.stop();
-    await connection.close();
-    await client.connection.close();
-    await temporal.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown());
-  process.once('SIGTERM', () => void shutdown());
 
   const screen = createScreenPrinter({ tty: Boolean(process.stdout.isTTY), write: (text) => process.stdout.write(text) });
   for (;;) {

@@ -149,9 +149,14 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(cli, devServerArgs(opts), { stdio: ['ignore', out, out], detached: false });
   let exited = false;
+  // A server we started never outlives us, however we end (process.exit, an uncaught error, tsx's exit on a signal
+  // nobody handles): the demo once left one running on its port after a Ctrl-C during its seeding.
+  const orphanGuard = () => child.kill('SIGTERM');
+  process.once('exit', orphanGuard);
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => {
       exited = true;
+      process.removeListener('exit', orphanGuard);
       resolve({ code, signal });
     }),
   );
