@@ -1,4 +1,19 @@
 ALTER TABLE "automation_queue" ADD COLUMN "task_ended_at" timestamp with time zone;--> statement-breakpoint
+-- A submit's callback key (`<job id>.<8 hex>`, src/gate/provider-events.ts newSubmitKey): the job it names, or NULL
+-- for anything else (the hook takes the key from a URL).
+CREATE OR REPLACE FUNCTION submit_key_job(p_key text)
+RETURNS uuid LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN p_key ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[0-9a-f]{8}$'
+              THEN split_part(p_key, '.', 1)::uuid END;
+$$;
+--> statement-breakpoint
+-- The key of the job's latest submit (its last 'submit_key' event, written by claim_start): a callback naming an
+-- older one is about a task the job no longer follows.
+CREATE OR REPLACE FUNCTION latest_submit_key(p_job_id uuid)
+RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT detail->>'key' FROM job_events WHERE job_id = p_job_id AND event = 'submit_key' ORDER BY id DESC LIMIT 1;
+$$;
+--> statement-breakpoint
 -- A provider's callback says a task ended (KIE POSTs on success, failure or error alike): the slot it held is free
 -- now. Before, the callback only woke the task's poller, which read the status, then freed the slot in complete_job:
 -- two more hops (NOTIFY and wake, a status request) on the path from one render's end to the next render's start.
@@ -12,25 +27,25 @@ ALTER TABLE "automation_queue" ADD COLUMN "task_ended_at" timestamp with time zo
 CREATE OR REPLACE FUNCTION release_heard_slot(p_provider text, p_task_id text, p_key text, p_code integer)
 RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE
-  j automation_queue;
+  j uuid := submit_key_job(p_key);
 BEGIN
-  IF p_key IS NULL OR p_key !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[0-9a-f]{8}$' THEN
+  IF j IS NULL THEN
     RETURN NULL;
   END IF;
   PERFORM lock_providers(ARRAY[p_provider]);
-  SELECT q.* INTO j FROM automation_queue q
-   WHERE q.id = split_part(p_key, '.', 1)::uuid AND q.api_provider = p_provider AND q.provider_task_id = p_task_id
+  SELECT q.id INTO j FROM automation_queue q
+   WHERE q.id = j AND q.api_provider = p_provider AND q.provider_task_id = p_task_id
      AND EXISTS (SELECT 1 FROM provider_slots s WHERE s.job_id = q.id)
-     AND (SELECT e.detail->>'key' FROM job_events e WHERE e.job_id = q.id AND e.event = 'submit_key' ORDER BY e.id DESC LIMIT 1) = p_key
+     AND latest_submit_key(q.id) = p_key
      AND NOT EXISTS (SELECT 1 FROM automation_queue s
                       WHERE s.workflow_id = q.workflow_id AND s.id <> q.id AND s.api_provider = q.api_provider AND s.status = 'queued');
   IF NOT FOUND THEN
     RETURN NULL;
   END IF;
-  UPDATE automation_queue SET task_ended_at = now(), updated_at = now() WHERE id = j.id;
-  PERFORM log_job_event(j.id, 'task_end_heard', jsonb_build_object('providerTaskId', p_task_id, 'code', p_code));
-  PERFORM release_slot(j.id);
-  RETURN j.id;
+  UPDATE automation_queue SET task_ended_at = now(), updated_at = now() WHERE id = j;
+  PERFORM log_job_event(j, 'task_end_heard', jsonb_build_object('providerTaskId', p_task_id, 'code', p_code));
+  PERFORM release_slot(j);
+  RETURN j;
 END $$;
 --> statement-breakpoint
 -- 0016's resume_job, which now also resumes an attempt whose task's end was heard (release_heard_slot): it needs no
@@ -97,14 +112,15 @@ CREATE OR REPLACE FUNCTION hear_callback(p_provider text, p_task_id text, p_key 
                                          OUT jobs integer, OUT learned boolean, OUT freed uuid)
 LANGUAGE plpgsql AS $$
 DECLARE
+  keyed uuid := submit_key_job(p_key);
   found_id uuid;
   r record;
 BEGIN
-  IF p_key ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[0-9a-f]{8}$' THEN
+  IF keyed IS NOT NULL THEN
     UPDATE automation_queue q SET provider_task_id = p_task_id, task_ended_at = NULL, updated_at = now()
-     WHERE q.id = split_part(p_key, '.', 1)::uuid AND q.api_provider = p_provider AND q.provider_task_id IS NULL
+     WHERE q.id = keyed AND q.api_provider = p_provider AND q.provider_task_id IS NULL
        AND q.submit_attempted_at IS NOT NULL AND q.status IN ('queued', 'processing')
-       AND (SELECT e.detail->>'key' FROM job_events e WHERE e.job_id = q.id AND e.event = 'submit_key' ORDER BY e.id DESC LIMIT 1) = p_key
+       AND latest_submit_key(q.id) = p_key
     RETURNING q.id INTO found_id;
     IF found_id IS NOT NULL THEN
       PERFORM log_job_event(found_id, 'task_from_callback', jsonb_build_object('providerTaskId', p_task_id, 'key', p_key));

@@ -242,12 +242,7 @@ export async function runProviderJob<T>(
      * it): waits until the render's expected end after that submit (2x its estimate), then gives up (null).
      */
     const taskFromCallback = async (submittedAt: Date): Promise<string | null> => {
-      const { rows } = await withDbRetry(() =>
-        pool.query<{ key: string }>(
-          `SELECT detail->>'key' AS key FROM job_events WHERE job_id = $1 AND event = 'submit_key' ORDER BY id DESC LIMIT 1`,
-          [jobId],
-        ),
-      );
+      const { rows } = await withDbRetry(() => pool.query<{ key: string }>('SELECT latest_submit_key($1) AS key', [jobId]));
       const key = rows[0]?.key;
       if (!key) return null;
       const until = submittedAt.getTime() + 2 * job.estimatedDurationSeconds * 1_000;

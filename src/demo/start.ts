@@ -203,10 +203,7 @@ async function main() {
   const screen = createScreenPrinter({ tty: Boolean(process.stdout.isTTY), write: (text) => process.stdout.write(text) });
   for (;;) {
     // Ctrl-C closes the database under this loop: from then on shutdown() owns the exit.
-    const done = await renderProgress(runtime.database, service, seeded, ui, screen, events.slice(-6)).catch((err: unknown) => {
-      if (stopping) return false;
-      throw err;
-    });
+    const done = await unlessStopping(renderProgress(runtime.database, service, seeded, ui, screen, events.slice(-6)));
     if (stopping) return new Promise<void>(() => undefined);
     // The demo stands in for the editor, visibly: in production a person decides (dashboard, CLI, API).
     await approveAsDemoEditor(runtime.database, service, seeded, note).catch(() => undefined);

@@ -26,8 +26,9 @@ export function registerKieHookRoutes(app: FastifyInstance, { opts }: RouteConte
       code: callback.code,
       msg: callback.msg ?? null,
     });
-    req.call = { detail: { taskId: callback.data.taskId, code: callback.code, learned, slotFreed: freed !== null } };
-    return ok({ taskId: callback.data.taskId, jobs, learned, slotFreed: freed !== null });
+    const slotFreed = freed !== null;
+    req.call = { detail: { taskId: callback.data.taskId, code: callback.code, learned, slotFreed } };
+    return ok({ taskId: callback.data.taskId, jobs, learned, slotFreed });
   });
 }
 
