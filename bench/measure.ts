@@ -145,6 +145,16 @@ export function firstEventByJob<E extends Pick<JobEvent, 'jobId' | 'event' | 'at
   return byJob;
 }
 
+/**
+ * When a job's slot went to the next one: KIE's callback when the API's hook freed it (task_end_heard, drizzle/0019;
+ * the job completes later, once its poller has read the status), else the job's completion.
+ */
+export function slotFreed<E extends Pick<JobEvent, 'event'>>(events: ReadonlyMap<string, E> | readonly E[]): E | undefined {
+  const of = (event: string) =>
+    Array.isArray(events) ? (events as readonly E[]).find((e) => e.event === event) : (events as ReadonlyMap<string, E>).get(event);
+  return of('task_end_heard') ?? of('completed');
+}
+
 /** Each job's run from one event to another (e.g. 'provider_call' -> 'completed'); jobs missing either are left out. */
 export function runsBetween<E extends Pick<JobEvent, 'at'>>(byJob: Map<string, Map<string, E>>, from: string, to: string) {
   return [...byJob.values()].flatMap((m) => {

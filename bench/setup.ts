@@ -34,7 +34,7 @@ import { createRecommendationService, type RecommendationService } from '../src/
 import { CAPACITY_WORKFLOW } from '../src/shared/workflow-ids';
 import { freePort } from '../test/helpers/processes';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/test-db';
-import { spawnBenchWorker, type BenchWorker } from './workers';
+import { spawnBenchWorker, type BenchWorker, type WorkerSpec } from './workers';
 
 const TEMPORAL_PORT = 7633;
 const TEMPORAL_UI_PORT = 8633;
@@ -112,8 +112,8 @@ export interface Bench {
   workers(): Promise<BenchWorker[]>;
   /** One more worker process (a deploy's replacement), added to workers(). */
   addWorker(name: string): Promise<BenchWorker>;
-  /** Stops every worker process and starts `names` anew with `env` added (e.g. REELFLOW_LINE); workers() names them. */
-  respawnWorkers(names: readonly string[], env?: Record<string, string>): Promise<BenchWorker[]>;
+  /** Stops every worker process and starts `specs` anew with `env` added (e.g. REELFLOW_LINE); workers() names them. */
+  respawnWorkers(specs: readonly WorkerSpec[], env?: Record<string, string>): Promise<BenchWorker[]>;
   /**
    * Leaves nothing of a scenario behind: terminates its open workflows (the capacity workflow stays), closes
    * open jobs and frees every slot. Returns how many workflows it terminated.
@@ -226,9 +226,9 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
     const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
       (await db.database.pool.query(text, params)).rows as T[];
 
-    const spawnSet = async (names: readonly string[], env: Record<string, string>) => {
-      log(`starting ${names.length} worker processes ...`);
-      const started = await Promise.allSettled(names.map((name) => spawnBenchWorker(name, env, client, taskQueue)));
+    const spawnSet = async (specs: readonly WorkerSpec[], env: Record<string, string>) => {
+      log(`starting ${specs.length} worker processes ...`);
+      const started = await Promise.allSettled(specs.map((spec) => spawnBenchWorker(spec, env, client, taskQueue)));
       const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
       for (const w of ok) cleanups.push(() => w.kill());
       const failed = started.find((s) => s.status === 'rejected');
@@ -242,11 +242,11 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
       pair ??= spawnSet(['A', 'B'], workerEnv);
       return pair;
     };
-    const respawnWorkers = async (names: readonly string[], env: Record<string, string> = {}) => {
+    const respawnWorkers = async (specs: readonly WorkerSpec[], env: Record<string, string> = {}) => {
       const old = await workers().catch(() => []);
       await Promise.all(old.map((w) => w.kill()));
       currentEnv = { ...workerEnv, ...env };
-      pair = spawnSet(names, currentEnv);
+      pair = spawnSet(specs, currentEnv);
       return pair;
     };
 

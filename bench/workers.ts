@@ -10,7 +10,7 @@
 import os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import type { Client } from '@temporalio/client';
-import { PROVIDERS, providerTaskQueue } from '../src/config/providers';
+import { QUEUE_NAMES, providerTaskQueue, type QueueName } from '../src/config/providers';
 import { spawnEntry } from '../test/helpers/processes';
 
 /** Worker bundling and start-up share two cores with everything else: be generous. */
@@ -23,8 +23,13 @@ const TASK_QUEUE_KIND_NORMAL = 1;
 const TASK_QUEUE_TYPE_WORKFLOW = 1;
 const TASK_QUEUE_TYPE_ACTIVITY = 2;
 
+/** A worker process to start: a name, and the queues it serves (`--queue`; every queue when unset). */
+export type WorkerSpec = string | { name: string; queues: readonly QueueName[] };
+
 export interface BenchWorker {
   name: string;
+  /** The queues it serves. */
+  queues: readonly QueueName[];
   pid: number;
   /** How Temporal names this process (lastWorkerIdentity of the activities it runs). */
   identity: string;
@@ -35,16 +40,24 @@ export interface BenchWorker {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function spawnBenchWorker(name: string, env: Record<string, string>, client: Client, taskQueue: string): Promise<BenchWorker> {
+export async function spawnBenchWorker(
+  spec: WorkerSpec,
+  env: Record<string, string>,
+  client: Client,
+  taskQueue: string,
+): Promise<BenchWorker> {
+  const { name, queues } = typeof spec === 'string' ? { name: spec, queues: QUEUE_NAMES } : spec;
   const spawned = await spawnEntry('src/workers/main.ts', {
+    args: queues === QUEUE_NAMES ? [] : queues.flatMap((q) => ['--queue', q]),
     env: { ...env, LOG_LEVEL: 'warn' },
     keepLines: TAIL_LINES,
     timeoutMs: READY_TIMEOUT_MS,
     what: `worker ${name}`,
-    ready: (p) => polling(client, taskQueue, `${p.child.pid}@${os.hostname()}`),
+    ready: (p) => polling(client, taskQueue, queues, `${p.child.pid}@${os.hostname()}`),
   });
   return {
     name,
+    queues,
     pid: spawned.child.pid!,
     identity: `${spawned.child.pid}@${os.hostname()}`,
     child: spawned.child,
@@ -54,13 +67,16 @@ export async function spawnBenchWorker(name: string, env: Record<string, string>
   };
 }
 
-/** Whether `identity` polls the base workflow queue and every activity queue. */
-async function polling(client: Client, taskQueue: string, identity: string): Promise<boolean> {
-  const queues: Array<{ name: string; type: number }> = [
-    { name: taskQueue, type: TASK_QUEUE_TYPE_WORKFLOW },
-    { name: taskQueue, type: TASK_QUEUE_TYPE_ACTIVITY },
-    ...PROVIDERS.map((p) => ({ name: providerTaskQueue(taskQueue, p), type: TASK_QUEUE_TYPE_ACTIVITY })),
-  ];
+/** Whether `identity` polls each of `served`'s task queues (the base queue: workflows and activities). */
+async function polling(client: Client, taskQueue: string, served: readonly QueueName[], identity: string): Promise<boolean> {
+  const queues: Array<{ name: string; type: number }> = served.flatMap((q) =>
+    q === 'base'
+      ? [
+          { name: taskQueue, type: TASK_QUEUE_TYPE_WORKFLOW },
+          { name: taskQueue, type: TASK_QUEUE_TYPE_ACTIVITY },
+        ]
+      : [{ name: providerTaskQueue(taskQueue, q), type: TASK_QUEUE_TYPE_ACTIVITY }],
+  );
   for (const q of queues) {
     const res = await client.workflowService.describeTaskQueue({
       namespace: 'default',
@@ -71,3 +87,14 @@ async function polling(client: Client, taskQueue: string, identity: string): Pro
   }
   return true;
 }
+
+/**
+ * The workers as docker-compose.yml runs them: one process for the workflows and every queue but VEO3's
+ * (worker-core), and VEO3's queue on two processes of its own (worker-veo3, 2 replicas), so a render's
+ * hand-over never waits behind a workflow task, an ffprobe or a publish in the same event loop.
+ */
+export const SHIPPED_WORKERS: readonly WorkerSpec[] = [
+  { name: 'core', queues: QUEUE_NAMES.filter((q) => q !== 'veo3') },
+  { name: 'veo3-1', queues: ['veo3'] },
+  { name: 'veo3-2', queues: ['veo3'] },
+];

@@ -17,7 +17,19 @@
  * ten thousand on this machine. Sizes: BENCH_BACKLOG_JOBS, BENCH_BACKLOG_BEFORE_JOBS.
  */
 import pg from 'pg';
-import { cancelAndWatch, enqueueMany, fmtMs, fmtS, inLine, jobEvents, recommendation, setCap, stillQueued, waitUntil } from '../measure';
+import {
+  cancelAndWatch,
+  enqueueMany,
+  fmtMs,
+  fmtS,
+  inLine,
+  jobEvents,
+  recommendation,
+  setCap,
+  slotFreed,
+  stillQueued,
+  waitUntil,
+} from '../measure';
 import { atLeast, atMost, type Recorder, type Scenario } from '../scenario';
 import { workerLimits, type Bench } from '../setup';
 import type { BenchWorker } from '../workers';
@@ -258,7 +270,7 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
   await waitUntil(() => p0Event('started'), { timeoutMs: 30_000, intervalMs: 10, what: 'the P0 granted' });
   await setCap(bench, 'veo3', 0); // nothing of the backlog starts while it is measured and cancelled
   await waitUntil(() => p0Event('provider_call'), { timeoutMs: 30_000, intervalMs: 20, what: 'the P0 calling VEO3' });
-  const released = (await jobEvents(bench, [blocker.recommendation.id], 'veo3')).find((e) => e.event === 'completed')!.at;
+  const released = slotFreed(await jobEvents(bench, [blocker.recommendation.id], 'veo3'))!.at;
   const p0Events = await jobEvents(bench, [p0.recommendation.id], 'veo3');
   const p0WaitMs = p0Events.find((e) => e.event === 'provider_call')!.at - released;
   const p0Started = p0Events.find((e) => e.event === 'started')!;

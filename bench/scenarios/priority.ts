@@ -11,8 +11,8 @@
  *
  * The BullMQ peer (bench/peer/bullmq.ts) then runs the same trace: a blocker on the only slot (concurrency and
  * global concurrency 1), the same number of P3 jobs (BullMQ priority 4) and one P0 (priority 1) behind it; the wait
- * runs from the blocker's processor returning to the P0's processor about to submit, as ours runs from 'completed' to
- * 'provider_call'.
+ * runs from the blocker's processor returning to the P0's processor about to submit, as ours runs from the blocker's
+ * slot freed (KIE's callback in the API's hook, else 'completed') to 'provider_call'.
  */
 import {
   CALLERS,
@@ -24,6 +24,7 @@ import {
   mapLimit,
   recommendation,
   setCap,
+  slotFreed,
   waitForWorkflows,
   waitInLine,
   waitUntil,
@@ -172,7 +173,7 @@ export const priority: Scenario = {
     const byEvent = (events: JobEvent[], event: string) => events.find((e) => e.event === event);
     const blockerEvents = await jobEvents(bench, [blocker.recommendation.id], 'veo3');
     const p0Events = await jobEvents(bench, [p0.recommendation.id], 'veo3');
-    const released = byEvent(blockerEvents, 'completed')!.at;
+    const released = slotFreed(blockerEvents)!.at;
     const p0Waiting = byEvent(p0Events, 'waiting')!;
     const p0Started = byEvent(p0Events, 'started')!;
     const waitMs = byEvent(p0Events, 'provider_call')!.at - released;

@@ -16,6 +16,7 @@ import { QUEUE_NAMES } from '../../src/config/providers';
 import { SIMULATOR_NAMES } from '../../src/simulators/index';
 import { devServerArgs } from '../../src/dev/temporal-server';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/messages';
+import { SHIPPED_WORKERS } from '../../bench/workers';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -100,6 +101,19 @@ describe('docker-compose.yml against the code it deploys', () => {
     });
     for (const q of served) expect(QUEUE_NAMES).toContain(q);
     expect([...new Set(served)].sort()).toEqual([...QUEUE_NAMES].sort());
+  });
+
+  it("is the worker topology the bench's utilisation scenario runs (bench/workers.ts SHIPPED_WORKERS)", () => {
+    const processes = (s: Service) => (s as { deploy?: { replicas?: number } }).deploy?.replicas ?? 1;
+    const queuesOf = (s: Service) => {
+      const cmd = commandOf(s);
+      const queues = cmd.flatMap((arg, i) => (cmd[i - 1] === '--queue' ? [arg] : []));
+      return (queues.length ? queues : [...QUEUE_NAMES]).sort().join(' ');
+    };
+    const workers = ours.filter(([, s]) => entryOf(s).file === 'dist/workers/main.js');
+    const composed = workers.flatMap(([, s]) => Array.from({ length: processes(s) }, () => queuesOf(s))).sort();
+    const benched = SHIPPED_WORKERS.map((w) => (typeof w === 'string' ? [...QUEUE_NAMES] : [...w.queues]).sort().join(' ')).sort();
+    expect(benched).toEqual(composed);
   });
 
   it('gives each process an environment its own schema accepts, with no variable the code does not read', () => {
