@@ -145,14 +145,19 @@ export function firstEventByJob<E extends Pick<JobEvent, 'jobId' | 'event' | 'at
   return byJob;
 }
 
+/** One job's events by name, the first of each (as firstEventByJob gives each job's). */
+export function firstEvents<E extends Pick<JobEvent, 'event'>>(events: readonly E[]): Map<string, E> {
+  const m = new Map<string, E>();
+  for (const e of events) if (!m.has(e.event)) m.set(e.event, e);
+  return m;
+}
+
 /**
  * When a job's slot went to the next one: KIE's callback when the API's hook freed it (task_end_heard, drizzle/0019;
  * the job completes later, once its poller has read the status), else the job's completion.
  */
-export function slotFreed<E extends Pick<JobEvent, 'event'>>(events: ReadonlyMap<string, E> | readonly E[]): E | undefined {
-  const of = (event: string) =>
-    Array.isArray(events) ? (events as readonly E[]).find((e) => e.event === event) : (events as ReadonlyMap<string, E>).get(event);
-  return of('task_end_heard') ?? of('completed');
+export function slotFreed<E>(firstEvents: ReadonlyMap<string, E>): E | undefined {
+  return firstEvents.get('task_end_heard') ?? firstEvents.get('completed');
 }
 
 /** Each job's run from one event to another (e.g. 'provider_call' -> 'completed'); jobs missing either are left out. */

@@ -111,7 +111,7 @@ export interface Bench {
   /** The two worker processes, started on first use. */
   workers(): Promise<BenchWorker[]>;
   /** One more worker process (a deploy's replacement), added to workers(). */
-  addWorker(name: string): Promise<BenchWorker>;
+  addWorker(spec: WorkerSpec): Promise<BenchWorker>;
   /** Stops every worker process and starts `specs` anew with `env` added (e.g. REELFLOW_LINE); workers() names them. */
   respawnWorkers(specs: readonly WorkerSpec[], env?: Record<string, string>): Promise<BenchWorker[]>;
   /**
@@ -268,9 +268,9 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
       return open.length;
     };
 
-    const addWorker = async (name: string) => {
+    const addWorker = async (spec: WorkerSpec) => {
       const list = await workers();
-      const w = await spawnBenchWorker(name, currentEnv, client, taskQueue);
+      const w = await spawnBenchWorker(spec, currentEnv, client, taskQueue);
       cleanups.push(() => w.kill());
       list.push(w);
       return w;

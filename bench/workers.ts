@@ -7,7 +7,9 @@
  * instead of waiting for a log line: a worker is ready once its identity
  * (pid@host, the SDK default) polls every task queue it serves.
  */
+import { createWriteStream } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Client } from '@temporalio/client';
 import { QUEUE_NAMES, providerTaskQueue, type QueueName } from '../src/config/providers';
@@ -17,6 +19,8 @@ import { spawnEntry } from '../test/helpers/processes';
 const READY_TIMEOUT_MS = 120_000;
 /** Warnings and errors the worker printed; only the tail is kept (shown when something breaks). */
 const TAIL_LINES = 40;
+/** A directory: each worker's whole output is kept there as <name>-<pid>.log (BENCH_WORKER_LOGS; otherwise only its tail). */
+const LOG_DIR = process.env.BENCH_WORKER_LOGS;
 
 // Numeric values of temporal.api.enums.v1 (@temporalio/proto is not a direct dependency).
 const TASK_QUEUE_KIND_NORMAL = 1;
@@ -40,6 +44,17 @@ export interface BenchWorker {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+const logged = new WeakSet<ChildProcess>();
+
+/** A worker's output into `file`, from its first readiness check on (the start-up lines before it are in its tail). */
+function keepLog(child: ChildProcess, file: string): void {
+  logged.add(child);
+  const out = createWriteStream(file, { flags: 'a' });
+  child.stdout!.on('data', (chunk: Buffer) => out.write(chunk));
+  child.stderr!.on('data', (chunk: Buffer) => out.write(chunk));
+  child.once('exit', () => out.end());
+}
+
 export async function spawnBenchWorker(
   spec: WorkerSpec,
   env: Record<string, string>,
@@ -49,11 +64,14 @@ export async function spawnBenchWorker(
   const { name, queues } = typeof spec === 'string' ? { name: spec, queues: QUEUE_NAMES } : spec;
   const spawned = await spawnEntry('src/workers/main.ts', {
     args: queues === QUEUE_NAMES ? [] : queues.flatMap((q) => ['--queue', q]),
-    env: { ...env, LOG_LEVEL: 'warn' },
+    env: { ...env, LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'warn' },
     keepLines: TAIL_LINES,
     timeoutMs: READY_TIMEOUT_MS,
     what: `worker ${name}`,
-    ready: (p) => polling(client, taskQueue, queues, `${p.child.pid}@${os.hostname()}`),
+    ready: (p) => {
+      if (LOG_DIR && !logged.has(p.child)) keepLog(p.child, path.join(LOG_DIR, `${name}-${p.child.pid}.log`));
+      return polling(client, taskQueue, queues, `${p.child.pid}@${os.hostname()}`);
+    },
   });
   return {
     name,

@@ -21,6 +21,7 @@ import {
   cancelAndWatch,
   enqueueMany,
   fmtMs,
+  firstEvents,
   fmtS,
   inLine,
   jobEvents,
@@ -284,10 +285,10 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
   await waitUntil(() => p0Event('started'), { timeoutMs: 30_000, intervalMs: 10, what: 'the P0 granted' });
   await setCap(bench, 'veo3', 0); // nothing of the backlog starts while it is measured and cancelled
   await waitUntil(() => p0Event('provider_call'), { timeoutMs: 30_000, intervalMs: 20, what: 'the P0 calling VEO3' });
-  const released = slotFreed(await jobEvents(bench, [blocker.recommendation.id], 'veo3'))!.at;
-  const p0Events = await jobEvents(bench, [p0.recommendation.id], 'veo3');
-  const p0WaitMs = p0Events.find((e) => e.event === 'provider_call')!.at - released;
-  const p0Started = p0Events.find((e) => e.event === 'started')!;
+  const released = slotFreed(firstEvents(await jobEvents(bench, [blocker.recommendation.id], 'veo3')))!.at;
+  const p0Events = firstEvents(await jobEvents(bench, [p0.recommendation.id], 'veo3'));
+  const p0WaitMs = p0Events.get('provider_call')!.at - released;
+  const p0Started = p0Events.get('started')!;
   const jumped = (
     await bench.q<{ n: number }>(
       `SELECT count(*)::int AS n FROM job_events e JOIN automation_queue q ON q.id = e.job_id
@@ -300,7 +301,7 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
   const r0 = Date.now();
   const [gone] = workers;
   await gone!.kill('SIGTERM');
-  const replacement = bench.addWorker(`${gone!.name}2`);
+  const replacement = bench.addWorker({ name: `${gone!.name}2`, queues: gone!.queues });
   // Whole again: every job of the backlog still queued is parked or heartbeated by a live activity since the stop.
   await waitUntil(async () => (await inLine(bench, ids, new Date(r0))) >= (await stillQueued(bench, ids)), {
     what: 'the line whole again after the restart',

@@ -130,7 +130,8 @@ function workerLossScenario(loss: WorkerLoss): Scenario {
         met: submissions === 1,
       });
       rec.note(`job ${final.status} after ${final.attempts} attempts, recommendation ${status?.status}; ${loss.why}`);
-      if (loss.replace) rec.log(`replacement worker ${(await bench.addWorker(`${victim.name}'`)).name} is up`);
+      if (loss.replace)
+        rec.log(`replacement worker ${(await bench.addWorker({ name: `${victim.name}'`, queues: victim.queues })).name} is up`);
     },
   };
 }
@@ -155,7 +156,8 @@ export const kill = workerLossScenario({
   peer: true,
   why:
     "the killed process's PostgreSQL session ends with it, which releases its presence lock; the other process's " +
-    'lost-worker watch (1 s tick) fails the attempt as WorkerLost, and the retry waits 500 ms (src/gate/presence.ts). ' +
+    'lost-worker watch (1 s tick) fails the attempt as WorkerLost, and its retry is not backed off ' +
+    '(src/gate/presence.ts, src/temporal/client.ts). ' +
     'A frozen process, its session still up, is found by the 10 s heartbeat timeout instead',
   replace: false,
 });

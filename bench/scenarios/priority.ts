@@ -21,6 +21,7 @@ import {
   fmtMs,
   fmtS,
   jobEvents,
+  firstEvents,
   mapLimit,
   recommendation,
   setCap,
@@ -28,7 +29,6 @@ import {
   waitForWorkflows,
   waitInLine,
   waitUntil,
-  type JobEvent,
 } from '../measure';
 import { atMost, below, type Recorder, type Scenario } from '../scenario';
 import type { EnqueueResult } from '../../src/services/recommendations';
@@ -170,13 +170,11 @@ export const priority: Scenario = {
     await waitUntil(() => p0Event('provider_call'), { timeoutMs: 30_000, intervalMs: 20, what: 'the P0 calling VEO3' });
     await waitUntil(() => bench.sims.veo3.stats().submissions >= 2, { timeoutMs: 10_000, intervalMs: 10, what: 'the P0 submit' });
 
-    const byEvent = (events: JobEvent[], event: string) => events.find((e) => e.event === event);
-    const blockerEvents = await jobEvents(bench, [blocker.recommendation.id], 'veo3');
-    const p0Events = await jobEvents(bench, [p0.recommendation.id], 'veo3');
-    const released = slotFreed(blockerEvents)!.at;
-    const p0Waiting = byEvent(p0Events, 'waiting')!;
-    const p0Started = byEvent(p0Events, 'started')!;
-    const waitMs = byEvent(p0Events, 'provider_call')!.at - released;
+    const released = slotFreed(firstEvents(await jobEvents(bench, [blocker.recommendation.id], 'veo3')))!.at;
+    const p0Events = firstEvents(await jobEvents(bench, [p0.recommendation.id], 'veo3'));
+    const p0Waiting = p0Events.get('waiting')!;
+    const p0Started = p0Events.get('started')!;
+    const waitMs = p0Events.get('provider_call')!.at - released;
     const submitMs = bench.sims.veo3.stats().submitTimes[1]! - released;
     const jumped = (await jobEvents(bench, p3Ids, 'veo3')).filter(
       (e) => e.event === 'started' && e.id > p0Waiting.id && e.id < p0Started.id,

@@ -8,8 +8,8 @@
  * - A process killed with -9 (crashed, OOM-killed) has its sockets closed by the kernel: PostgreSQL ends its
  *   sessions at once, which releases the lock. The watch below (every process that serves workflows, once a
  *   second) takes the attempts whose lock is gone (take_lost_activities, drizzle/0018) and fails each at Temporal
- *   as WorkerLost. The activity's retry (500 ms later) resumes the job on a live process: the same slot, the same
- *   provider task, never a second submit.
+ *   as WorkerLost. The activity's retry (at once: no backoff for a lost process) resumes the job on a live
+ *   process: the same slot, the same provider task, never a second submit.
  *
  * A machine lost, or a network cut, leaves its sessions open until TCP gives up (PostgreSQL's tcp_keepalives_*
  * settings): the heartbeat timeout finds those first, as before.
@@ -101,9 +101,14 @@ export class LostWorkerWatch {
   }
 
   private async failOne(lost: LostActivity): Promise<void> {
+    const t0 = Date.now();
     try {
       const outcome = await this.fail(lost);
-      this.log.warn({ jobId: lost.jobId, workflowId: lost.workflowId, outcome }, 'worker process lost: its job resumes elsewhere');
+      // failMs: how long Temporal took to hear it (the job's retry waits for that).
+      this.log.warn(
+        { jobId: lost.jobId, workflowId: lost.workflowId, outcome, failMs: Date.now() - t0 },
+        'worker process lost: its job resumes elsewhere',
+      );
     } catch (err) {
       // The token was taken: the heartbeat timeout still ends that attempt, only later.
       this.log.warn({ err, jobId: lost.jobId }, 'could not fail the lost worker attempt; its heartbeat timeout will');

@@ -53,18 +53,25 @@ export function signalLineTurn(client: Client): DeliverTurn {
 }
 
 /**
+ * A lost attempt's retry is not backed off: its process is known gone, nothing to wait out (the retry policy's
+ * first interval, 500 ms, is for a failure that may recur).
+ */
+const LOST_RETRY_DELAY = '10 ms';
+
+/**
  * The lost-worker watch's failure (src/gate/presence.ts): the attempt fails as WorkerLost, retryable, so its
- * retry policy runs it again at once on a live process; 'gone' when Temporal no longer runs that attempt.
+ * retry runs it again at once on a live process; 'gone' when Temporal no longer runs that attempt.
  */
 export function failLostActivity(client: Client): FailLostActivity {
   return async ({ token }) => {
     try {
       await client.activity.fail(
         Buffer.from(token, 'base64'),
-        ApplicationFailure.retryable(
-          'the worker process running this attempt is gone (its PostgreSQL session ended)',
-          FAILURE_TYPES.workerLost,
-        ),
+        ApplicationFailure.create({
+          message: 'the worker process running this attempt is gone (its PostgreSQL session ended)',
+          type: FAILURE_TYPES.workerLost,
+          nextRetryDelay: LOST_RETRY_DELAY,
+        }),
       );
       return 'failed';
     } catch (err) {
