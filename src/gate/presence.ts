@@ -6,10 +6,10 @@
  * - Each provider activity attempt records its process's key and its Temporal task token on its job
  *   (SlotGate.markActivity, beside the attempt's first read of its job: no extra wait).
  * - A process killed with -9 (crashed, OOM-killed) has its sockets closed by the kernel: PostgreSQL ends its
- *   sessions at once, which releases the lock. The watch below (every process that serves workflows, once a
- *   second) takes the attempts whose lock is gone (take_lost_activities, drizzle/0018) and fails each at Temporal
- *   as WorkerLost. The activity's retry (at once: no backoff for a lost process) resumes the job on a live
- *   process: the same slot, the same provider task, never a second submit.
+ *   sessions at once, which releases the lock. The watch below (every worker process, once a second; the
+ *   first to look takes each attempt) takes the attempts whose lock is gone (take_lost_activities,
+ *   drizzle/0018) and fails each at Temporal as WorkerLost. The activity's retry (at once: no backoff for a
+ *   lost process) resumes the job on a live process: the same slot, the same provider task, never a second submit.
  *
  * A machine lost, or a network cut, leaves its sessions open until TCP gives up (PostgreSQL's tcp_keepalives_*
  * settings): the heartbeat timeout finds those first, as before.

@@ -108,8 +108,8 @@ export class SlotGate {
   }
 
   /**
-   * Fail at Temporal the activity attempts of worker processes gone from PostgreSQL (a process that runs
-   * workflows, with a client). Once per process; later calls change nothing.
+   * Fail at Temporal the activity attempts of worker processes gone from PostgreSQL (every worker process, with
+   * a client). Once per process; later calls change nothing.
    */
   watchLostWorkers(fail: FailLostActivity): void {
     if (this.lostWorkers || this.stopped) return;

@@ -102,13 +102,12 @@ export interface CreateWorkersOptions {
 
 export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[]> {
   const queues = opts.queues ?? QUEUE_NAMES;
+  const client = new Client({ connection: opts.connection, namespace: opts.namespace });
   // A process that runs workflows also calls up their parked jobs (the durable line, src/gate/line-courier.ts).
-  if (queues.includes('base')) {
-    const client = new Client({ connection: opts.connection, namespace: opts.namespace });
-    opts.deps.gate.serveLine(signalLineTurn(client));
-    // ...and fails the activity attempts of worker processes gone from PostgreSQL (src/gate/presence.ts).
-    opts.deps.gate.watchLostWorkers(failLostActivity(client));
-  }
+  if (queues.includes('base')) opts.deps.gate.serveLine(signalLineTurn(client));
+  // Every process fails the activity attempts of worker processes gone from PostgreSQL (src/gate/presence.ts):
+  // under load the one running the workflows answers last, and a provider-only process is often idle.
+  opts.deps.gate.watchLostWorkers(failLostActivity(client));
   const workers: Worker[] = [];
   for (const queue of queues) {
     const isBase = queue === 'base';

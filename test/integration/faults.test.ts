@@ -124,6 +124,30 @@ describe('worker death during VEO3 polling', () => {
     expect(await videoJob(h, recommendation.id)).toMatchObject({ status: 'completed', attempts: 2 });
   });
 
+  it('kill -9 of the only process running workflows: a VEO3-only process fails the lost attempt and resumes it, paid once', async () => {
+    const h = await harness({ limits: { veo3: { pollIntervalMs: 100 } } });
+    h.sims.veo3.setFaults({ taskDurationMs: 30_000 });
+    const doomed = await worker(h);
+    const { recommendation, workflowId } = await h.service.enqueue(onlyInstagram());
+    await waitUntil(async () => (await videoJob(h, recommendation.id)).provider_task_id, { what: 'VEO3 submitted' });
+    // Started after the submit, so the render runs on the doomed process; the survivor judges others after the grace.
+    await worker(h, ['veo3']);
+    await sleep(PRESENCE_GRACE_MS);
+    await doomed.kill('SIGKILL');
+    const killedAt = Date.now();
+    const jobId = (await videoJob(h, recommendation.id)).id as string;
+    const event = async (name: string) =>
+      (await q(h, `SELECT created_at FROM job_events WHERE event = $1 AND job_id = $2`, [name, jobId]))[0]?.created_at as Date | undefined;
+    const resumed = await waitUntil(() => event('resumed'), { timeoutMs: 30_000, what: 'resumed on the VEO3 process' });
+    expect(await event('worker_lost'), 'the VEO3 process took the lost attempt').toBeDefined();
+    // Before the heartbeat timeout: the survivor's watch failed the attempt, not Temporal's timeout.
+    expect(resumed.getTime() - killedAt).toBeLessThan(HEARTBEAT_TIMEOUT_MS);
+    // The rest of the workflow needs a process that runs workflows again.
+    await worker(h);
+    expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('published');
+    expect(h.sims.veo3.stats().submissions).toBe(1);
+  });
+
   it('three SIGTERM deploys in one render: each hands it on at once, paid once; neither it nor the job behind it fails', async () => {
     const h = await harness({ limits: { veo3: { pollIntervalMs: 100, maxConcurrent: 1 } } });
     h.sims.veo3.setFaults({ taskDurationMs: 30_000 });
