@@ -136,16 +136,16 @@ export async function jobEvents(bench: Bench, recommendationIds: readonly string
 
 /** First event of each kind per job: byJob.get(jobId)?.get('started'). */
 export function firstEventByJob<E extends Pick<JobEvent, 'jobId' | 'event' | 'at'>>(events: readonly E[]): Map<string, Map<string, E>> {
-  const byJob = new Map<string, Map<string, E>>();
+  const byJob = new Map<string, E[]>();
   for (const e of events) {
-    let m = byJob.get(e.jobId);
-    if (!m) byJob.set(e.jobId, (m = new Map()));
-    if (!m.has(e.event)) m.set(e.event, e);
+    const own = byJob.get(e.jobId);
+    if (own) own.push(e);
+    else byJob.set(e.jobId, [e]);
   }
-  return byJob;
+  return new Map([...byJob].map(([jobId, own]) => [jobId, firstEvents(own)]));
 }
 
-/** One job's events by name, the first of each (as firstEventByJob gives each job's). */
+/** One job's events by name, the first of each. */
 export function firstEvents<E extends Pick<JobEvent, 'event'>>(events: readonly E[]): Map<string, E> {
   const m = new Map<string, E>();
   for (const e of events) if (!m.has(e.event)) m.set(e.event, e);
