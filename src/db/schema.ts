@@ -264,6 +264,8 @@ export const providerLimits = pgTable('provider_limits', {
   /** From the limits table: a submit whose answer was lost may be sent again. */
   submitRepeatable: boolean('submit_repeatable').notNull().default(true),
   lastStartAt: ts('last_start_at'),
+  /** The job whose start lastStartAt is: only that job may move it later (claim_start's refresh, drizzle/0020). */
+  lastStartJob: uuid('last_start_job'),
   updatedAt: updatedAt(),
 });
 

@@ -183,7 +183,7 @@ export class InstagramSimulator extends SimulatorServer {
     const coverUrl = p.get('cover_url') ?? undefined;
     if (coverUrl !== undefined && !/^https?:\/\/\S+$/i.test(coverUrl)) throw invalid('Param cover_url must be a valid URL');
     const id = graphId();
-    this.recordSubmission();
+    this.recordSubmission(req);
     this.containers.set(id, {
       id,
       userId: req.params[0] ?? '',

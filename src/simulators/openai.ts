@@ -206,7 +206,7 @@ export class OpenAiSimulator extends SimulatorServer {
       throw new SimHttpError('invalid', `Invalid '${param}': ${issue?.message ?? 'invalid value'}`, undefined, { param });
     }
     const body = parsed.data;
-    this.recordSubmission();
+    this.recordSubmission(req);
     if ((await this.runTask(req)) === 'failed') throw new SimHttpError('server_error', 'model run failed (simulated failTasks)');
 
     const format = body.response_format;
@@ -300,7 +300,7 @@ export class OpenAiSimulator extends SimulatorServer {
     const languageParam = form.get('language');
     const language = typeof languageParam === 'string' && languageParam ? (LANGUAGES[languageParam] ?? languageParam) : 'spanish';
 
-    this.recordSubmission();
+    this.recordSubmission(req);
     if ((await this.runTask(req)) === 'failed') throw new SimHttpError('server_error', 'transcription failed (simulated failTasks)');
 
     this.transcriptions.push({ filename: name, bytes: bytes.length, prompt: typeof prompt === 'string' ? prompt : null, known, text });

@@ -110,6 +110,8 @@ export interface SimRequest {
   json(): unknown;
   /** True once the client went away or the simulator stopped. */
   closed(): boolean;
+  /** When its headers were in (Date.now()), before the body, latency or a busy event loop: what a provider's limiter counts. */
+  arrivedAt: number;
 }
 
 export interface SimReply {
@@ -304,7 +306,7 @@ export abstract class SimulatorServer {
     this.stopped = false;
     this.readStateFile();
     const server = http.createServer((req, res) => {
-      this.dispatch(req, res).catch((err: unknown) => {
+      this.dispatch(req, res, Date.now()).catch((err: unknown) => {
         if (!res.headersSent && !res.destroyed) {
           res.writeHead(500, { 'Content-Type': 'text/plain' });
           res.end(`simulator crashed: ${String(err)}`);
@@ -427,10 +429,10 @@ export abstract class SimulatorServer {
     return { ...this.counters, submitTimes: [...this.counters.submitTimes], inFlight: this.countInFlight() };
   }
 
-  /** Counts a paid / creating call. */
-  protected recordSubmission(at = Date.now()): void {
+  /** Counts a paid / creating call, at its arrival. */
+  protected recordSubmission(req: SimRequest): void {
     this.counters.submissions += 1;
-    this.counters.submitTimes.push(at);
+    this.counters.submitTimes.push(req.arrivedAt);
   }
 
   /** Starts an async task that processes for taskDurationMs (unless given). */
@@ -512,7 +514,7 @@ export abstract class SimulatorServer {
     for (const release of waiters) release();
   }
 
-  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, arrivedAt: number): Promise<void> {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = (req.method ?? 'GET').toUpperCase();
@@ -526,6 +528,7 @@ export abstract class SimulatorServer {
         return Array.isArray(value) ? value[0] : value;
       },
       closed: () => this.stopped || res.destroyed || req.socket.destroyed,
+      arrivedAt,
       json: () => {
         try {
           return JSON.parse(body.toString('utf8')) as unknown;

@@ -179,7 +179,7 @@ export class TikTokSimulator extends SimulatorServer {
       });
     }
     const publishId = `v_pub_url~v2-1.${randomInt(1e9, 9e9)}${randomInt(1e8, 9e8)}`;
-    this.recordSubmission();
+    this.recordSubmission(req);
     const publish: Publish = {
       publishId,
       postId: `7${String(randomInt(0, 1e9)).padStart(9, '0')}${String(randomInt(0, 1e9)).padStart(9, '0')}`,

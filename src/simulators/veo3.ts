@@ -135,7 +135,7 @@ export class Veo3Simulator extends SimulatorServer {
     }
     this.credits.spend(this.credits.generateCost[body.model]);
     const taskId = this.newId('veo_task_');
-    this.recordSubmission();
+    this.recordSubmission(req);
     // Independent segments differ in prompt, so they differ in tone too.
     const tone = createHash('sha256').update(body.prompt).digest()[0]!;
     const entry: VeoTask = { taskId, params: body, aspectRatio: body.aspectRatio, task: this.startTask(), chain: [tone] };
@@ -168,7 +168,7 @@ export class Veo3Simulator extends SimulatorServer {
     const model = parent.params.model === 'veo3' ? 'veo3' : 'veo3_fast';
     this.credits.spend(this.credits.generateCost[model]);
     const taskId = this.newId('veo_extend_');
-    this.recordSubmission();
+    this.recordSubmission(req);
     this.extends += 1;
     const chain = parent.chain ?? [0];
     const entry: VeoTask = {

@@ -93,7 +93,7 @@ export class WebhookSimulator extends SimulatorServer {
     if (!parsed.success) throw new SimHttpError('invalid', parsed.error.issues[0]?.message ?? 'invalid body');
     const text = 'text' in parsed.data ? String(parsed.data.text) : String(parsed.data.content);
     this.received.push({ channel, text, body: parsed.data, at: Date.now() });
-    this.recordSubmission();
+    this.recordSubmission(req);
     return channel === 'slack' ? { status: 200, body: 'ok' } : { status: 204 };
   }
 }

@@ -262,7 +262,7 @@ export class YouTubeSimulator extends SimulatorServer {
     const refusal = this.spendUnits(this.insertCost) ?? this.spendUpload(bearer(req));
     if (refusal) return refusal;
     const id = randomBytes(12).toString('base64url');
-    this.recordSubmission();
+    this.recordSubmission(req);
     this.sessions.set(id, { id, channel: bearer(req), resource: parsed.data, chunks: [], received: 0 });
     return { status: 200, headers: { Location: `${this.url}${UPLOAD_PATH}?uploadType=resumable&upload_id=${id}` }, body: '' };
   }

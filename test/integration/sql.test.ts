@@ -115,6 +115,41 @@ describe('grant_slots', () => {
     }
   });
 
+  it('claim_start refresh: moves only its own latest start later, logs nothing, and waits when another start came in between', async () => {
+    await clearLine();
+    await q(`UPDATE provider_limits SET min_start_interval_ms = 60000, last_start_at = NULL WHERE provider = 'veo3'`);
+    try {
+      const [a, b] = [await enqueue(), await enqueue()];
+      const claim = async (id: string, refresh: boolean) =>
+        (await q<{ w: number }>(`SELECT claim_start('veo3', $1, true, NULL, $2) AS w`, [id, refresh]))[0]!.w;
+      const lastStart = async () =>
+        (
+          await q<{ at: Date; job: string }>(
+            `SELECT last_start_at AS at, last_start_job AS job FROM provider_limits WHERE provider = 'veo3'`,
+          )
+        )[0]!;
+      expect(await claim(a.id, false)).toBe(0);
+      const first = await lastStart();
+      expect(first.job).toBe(a.id);
+      await q(`SELECT pg_sleep(0.05)`);
+      // a's own start is the latest: the refresh moves it to now, within the interval, and records nothing more.
+      expect(await claim(a.id, true)).toBe(0);
+      const moved = await lastStart();
+      expect(moved.at.getTime() - first.at.getTime()).toBeGreaterThanOrEqual(50);
+      expect(await q(`SELECT * FROM job_events WHERE job_id = $1 AND event = 'provider_call'`, [a.id])).toHaveLength(1);
+      // b may not refresh a's start: it waits the interval from it.
+      expect(await claim(b.id, true)).toBeGreaterThan(59_000);
+      expect((await lastStart()).at).toEqual(moved.at);
+      // b started after the interval; a's late refresh now waits the interval from b's start.
+      await q(`UPDATE provider_limits SET last_start_at = now() - interval '61 seconds' WHERE provider = 'veo3'`);
+      expect(await claim(b.id, false)).toBe(0);
+      expect(await claim(a.id, true)).toBeGreaterThan(59_000);
+      expect((await lastStart()).job).toBe(b.id);
+    } finally {
+      await q(`UPDATE provider_limits SET min_start_interval_ms = 0 WHERE provider = 'veo3'`);
+    }
+  });
+
   it('skips jobs scheduled for later, past their deadline, or whose waiter went silent', async () => {
     await clearLine();
     const later = await enqueue({ scheduleAfter: new Date(Date.now() + 3_600_000) });

@@ -1,0 +1,99 @@
+/**
+ * SlotGate.claimStart on a loaded process, against real PostgreSQL: a start
+ * claimed long before its request can leave is claimed again, so the next
+ * start is spaced from when the request really leaves. No Temporal involved.
+ */
+import pg from 'pg';
+import pino from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { effectiveLimits } from '../../src/config/env';
+import { SlotGate } from '../../src/gate/slot-gate';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+
+let t: TestDatabase;
+const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  (await t.database.pool.query(text, params)).rows as T[];
+
+beforeAll(async () => {
+  t = await createTestDatabase(effectiveLimits({ REELFLOW_LIMITS: { veo3: { minStartIntervalMs: 300 } } }));
+});
+afterAll(async () => t?.drop());
+beforeEach(() => q(`UPDATE provider_limits SET last_start_at = NULL, last_start_job = NULL WHERE provider = 'veo3'`));
+
+/** Blocks this process for `ms` (what a busy event loop does to a request about to leave). */
+function busy(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until);
+}
+
+/** A gate whose first `claim_start` answer reaches it `lagMs` late, and the log lines it writes. */
+function gateWithLag(lagMs: number) {
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  let lagged = false;
+  const pool = {
+    query: async (text: string, params: unknown[]) => {
+      const result = await t.database.pool.query(text, params);
+      if (!lagged && text.includes('claim_start')) {
+        lagged = true;
+        busy(lagMs);
+      }
+      return result;
+    },
+  } as unknown as pg.Pool;
+  return { gate: new SlotGate(pool, t.url, log), lines };
+}
+
+async function enqueue(workflowId: string): Promise<string> {
+  const [job] = await q<{ id: string }>(
+    `SELECT id FROM enqueue_job($1, 'generate', 'veo3_chollo', 'veo3', 'P2', '{}'::jsonb, NULL, NULL, NULL, 300, 3)`,
+    [workflowId],
+  );
+  return job!.id;
+}
+
+const spacingClock = async () =>
+  (
+    await q<{ at: Date; job: string }>(`SELECT last_start_at AS at, last_start_job AS job FROM provider_limits WHERE provider = 'veo3'`)
+  )[0]!;
+const calls = async (jobId: string) =>
+  q<{ at: Date }>(`SELECT created_at AS at FROM job_events WHERE job_id = $1 AND event = 'provider_call'`, [jobId]);
+
+describe('claimStart', () => {
+  it('claims again when the request could not leave within half the margin, spacing the next start from then', async () => {
+    const jobId = await enqueue('wf-late');
+    const { gate, lines } = gateWithLag(150);
+    await gate.claimStart(jobId, 'veo3', { markSubmit: true });
+    const leftAt = Date.now();
+
+    const [call] = await calls(jobId);
+    const clock = await spacingClock();
+    expect(clock.job).toBe(jobId);
+    // The spacing clock is the moment the request could leave, not the claim 150 ms before it.
+    expect(clock.at.getTime() - call!.at.getTime()).toBeGreaterThanOrEqual(150);
+    expect(Math.abs(leftAt - clock.at.getTime())).toBeLessThan(50);
+    // One call, one submit mark: the refresh records nothing else.
+    expect(await calls(jobId)).toHaveLength(1);
+    expect(lines).toEqual([
+      expect.objectContaining({ jobId, provider: 'veo3', refreshes: 1, msg: expect.stringContaining('claiming it again') }),
+    ]);
+    expect(lines[0]!.lateMs).toBeGreaterThanOrEqual(150);
+
+    // The next start waits the interval (and margin) from that moment.
+    const next = await enqueue('wf-next');
+    const { gate: other } = gateWithLag(0);
+    await other.claimStart(next, 'veo3');
+    const [nextCall] = await calls(next);
+    expect(nextCall!.at.getTime() - clock.at.getTime()).toBeGreaterThanOrEqual(400);
+  });
+
+  it('claims once when the answer comes back in time', async () => {
+    const jobId = await enqueue('wf-prompt');
+    const { gate, lines } = gateWithLag(0);
+    await gate.claimStart(jobId, 'veo3', { markSubmit: true });
+    const [call] = await calls(jobId);
+    const clock = await spacingClock();
+    expect(clock.at.getTime() - call!.at.getTime()).toBeLessThan(5);
+    expect(lines).toEqual([]);
+  });
+});
