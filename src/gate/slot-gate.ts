@@ -298,7 +298,7 @@ export class SlotGate {
       // After a few tries the tolerance widens to the whole margin, so a machine that stays that slow still sends.
       if (lateMs <= (refreshes < LATE_CLAIM_TRIES ? LATE_CLAIM_MS : START_MARGIN_MS)) return;
       refreshes += 1;
-      this.log.warn({ jobId, provider, lateMs, refreshes }, 'start claimed too long before the request could leave; claiming it again');
+      this.log.info({ jobId, provider, lateMs, refreshes }, 'start claimed too long before the request could leave; claiming it again');
     }
   }
 

@@ -29,7 +29,7 @@ function busy(ms: number): void {
 /** A gate whose first `claim_start` answer reaches it `lagMs` late, and the log lines it writes. */
 function gateWithLag(lagMs: number) {
   const lines: Record<string, unknown>[] = [];
-  const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
   let lagged = false;
   const pool = {
     query: async (text: string, params: unknown[]) => {
