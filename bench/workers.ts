@@ -7,7 +7,6 @@
  * instead of waiting for a log line: a worker is ready once its identity
  * (pid@host, the SDK default) polls every task queue it serves.
  */
-import { createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -44,17 +43,6 @@ export interface BenchWorker {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-const logged = new WeakSet<ChildProcess>();
-
-/** A worker's output into `file`, from its first readiness check on (the start-up lines before it are in its tail). */
-function keepLog(child: ChildProcess, file: string): void {
-  logged.add(child);
-  const out = createWriteStream(file, { flags: 'a' });
-  child.stdout!.on('data', (chunk: Buffer) => out.write(chunk));
-  child.stderr!.on('data', (chunk: Buffer) => out.write(chunk));
-  child.once('exit', () => out.end());
-}
-
 export async function spawnBenchWorker(
   spec: WorkerSpec,
   env: Record<string, string>,
@@ -68,10 +56,8 @@ export async function spawnBenchWorker(
     keepLines: TAIL_LINES,
     timeoutMs: READY_TIMEOUT_MS,
     what: `worker ${name}`,
-    ready: (p) => {
-      if (LOG_DIR && !logged.has(p.child)) keepLog(p.child, path.join(LOG_DIR, `${name}-${p.child.pid}.log`));
-      return polling(client, taskQueue, queues, `${p.child.pid}@${os.hostname()}`);
-    },
+    ...(LOG_DIR ? { logFile: (pid: number) => path.join(LOG_DIR, `${name}-${pid}.log`) } : {}),
+    ready: (p) => polling(client, taskQueue, queues, `${p.child.pid}@${os.hostname()}`),
   });
   return {
     name,

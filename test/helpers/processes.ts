@@ -1,4 +1,5 @@
 /** Real processes for tests: worker processes (2+ of them, or a kill -9) and other entry points. */
+import { createWriteStream } from 'node:fs';
 import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -35,6 +36,8 @@ export async function spawnEntry(
     timeoutMs?: number;
     /** Keep only the last N lines (a long run at info would fill memory); default all. */
     keepLines?: number;
+    /** Also write the whole output to this file (named from the process id), for a trace longer than keepLines. */
+    logFile?: (pid: number) => string;
   },
 ): Promise<SpawnedProcess> {
   const what = opts.what ?? entry;
@@ -58,6 +61,11 @@ export async function spawnEntry(
   };
   child.stdout!.on('data', split());
   child.stderr!.on('data', split());
+  if (opts.logFile) {
+    const out = createWriteStream(opts.logFile(child.pid!), { flags: 'a' });
+    for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => out.write(chunk));
+    child.once('exit', () => out.end());
+  }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
