@@ -22,7 +22,7 @@
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { SLOT_LEASE, START_MARGIN_MS, type Provider } from '../config/providers';
+import { SLOT_LEASE, type Provider } from '../config/providers';
 import { FREED_WAKE_DELAY_MS, PROVIDER_EVENTS_CHANNEL, SLOT_FREED_SUFFIX } from './provider-events';
 import { DeadlineExpiredError, JobClosedError } from '../shared/errors';
 import { sleep } from '../shared/sleep';
@@ -31,12 +31,7 @@ import { LostWorkerWatch, newPresenceKey, takePresence, type FailLostActivity } 
 
 /** How long an event nobody waited for yet is kept (it may arrive while its poller is mid-request). */
 const EVENT_MEMORY_MS = 60_000;
-/**
- * How long a claimed start may wait for its request to leave (half the start
- * margin: the other half is for the request itself, a new TCP connection), and
- * how many times it is claimed again before the whole margin is tolerated.
- */
-const LATE_CLAIM_MS = START_MARGIN_MS / 2;
+/** Times a late start is claimed again before the whole start margin is allowed (SlotGate.claimStart). */
 const LATE_CLAIM_TRIES = 3;
 
 interface Waiter {
@@ -272,7 +267,7 @@ export class SlotGate {
    *
    * The start is stamped by the database, somewhere inside the round trip; the
    * request leaves only when this process gets to run again. When that took
-   * longer than LATE_CLAIM_MS (a loaded event loop), the stamp is moved to now
+   * longer than half the provider's start margin (a loaded event loop), the stamp is moved to now
    * and checked again before sending: else the next start, spaced from the
    * early stamp, could reach the provider closer than the interval (seen here:
    * 189 ms apart for a 300 ms interval under a full test run).
@@ -282,21 +277,20 @@ export class SlotGate {
     for (;;) {
       opts.signal?.throwIfAborted();
       const asked = performance.now();
-      const { rows } = await this.pool.query<{ wait: number }>('SELECT claim_start($1, $2, $3, $4, $5) AS wait', [
-        provider,
-        jobId,
-        opts.markSubmit ?? false,
-        opts.submitKey ?? null,
-        refreshes > 0,
-      ]);
-      const wait = rows[0]!.wait;
+      const { rows } = await this.pool.query<{ wait_ms: number; margin_ms: number | null }>(
+        'SELECT wait_ms, margin_ms FROM claim_start($1, $2, $3, $4, $5)',
+        [provider, jobId, opts.markSubmit ?? false, opts.submitKey ?? null, refreshes > 0],
+      );
+      const { wait_ms: wait, margin_ms: margin } = rows[0]!;
       if (wait > 0) {
         await sleep(wait);
         continue;
       }
+      if (margin === null) return; // no spacing on this provider: nothing to keep apart
       const lateMs = Math.round(performance.now() - asked);
-      // After a few tries the tolerance widens to the whole margin, so a machine that stays that slow still sends.
-      if (lateMs <= (refreshes < LATE_CLAIM_TRIES ? LATE_CLAIM_MS : START_MARGIN_MS)) return;
+      // Half the margin is for this wait, half for the request itself (a new TCP connection). After a few tries
+      // the whole margin is allowed, so a process that stays that slow still sends.
+      if (lateMs <= (refreshes < LATE_CLAIM_TRIES ? margin / 2 : margin)) return;
       refreshes += 1;
       this.log.info({ jobId, provider, lateMs, refreshes }, 'start claimed too long before the request could leave; claiming it again');
     }

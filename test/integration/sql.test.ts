@@ -102,7 +102,7 @@ describe('grant_slots', () => {
     await q(`UPDATE provider_limits SET min_start_interval_ms = 60000, last_start_at = NULL WHERE provider = 'veo3'`);
     try {
       const a = await enqueue();
-      const claim = async () => (await q<{ w: number }>(`SELECT claim_start('veo3', $1) AS w`, [a.id]))[0]!.w;
+      const claim = async () => (await q<{ w: number }>(`SELECT wait_ms AS w FROM claim_start('veo3', $1)`, [a.id]))[0]!.w;
       expect(await claim()).toBe(0);
       const wait = await claim();
       expect(wait).toBeGreaterThan(59_000);
@@ -110,6 +110,11 @@ describe('grant_slots', () => {
       await q(`UPDATE provider_limits SET last_start_at = now() - interval '61 seconds' WHERE provider = 'veo3'`);
       expect(await claim()).toBe(0);
       expect(await q(`SELECT * FROM job_events WHERE job_id = $1 AND event = 'provider_call'`, [a.id])).toHaveLength(2);
+      // It names the start margin (the caller's check of its own delay), and none for a provider without spacing.
+      const margin = async () => (await q<{ m: number | null }>(`SELECT margin_ms AS m FROM claim_start('veo3', $1)`, [a.id]))[0]!.m;
+      expect(await margin()).toBe(100);
+      await q(`UPDATE provider_limits SET min_start_interval_ms = 0 WHERE provider = 'veo3'`);
+      expect(await margin()).toBeNull();
     } finally {
       await q(`UPDATE provider_limits SET min_start_interval_ms = 0 WHERE provider = 'veo3'`);
     }
@@ -121,7 +126,7 @@ describe('grant_slots', () => {
     try {
       const [a, b] = [await enqueue(), await enqueue()];
       const claim = async (id: string, refresh: boolean) =>
-        (await q<{ w: number }>(`SELECT claim_start('veo3', $1, true, NULL, $2) AS w`, [id, refresh]))[0]!.w;
+        (await q<{ w: number }>(`SELECT wait_ms AS w FROM claim_start('veo3', $1, true, NULL, $2)`, [id, refresh]))[0]!.w;
       const lastStart = async () =>
         (
           await q<{ at: Date; job: string }>(
