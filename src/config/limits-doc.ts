@@ -68,7 +68,7 @@ export function renderLimitsDoc(): string {
     "- **cancellable: no** means a cancelled job's task runs on at the provider (and is paid): its slot stays",
     '  counted until the task ends, followed by the worker; if nobody can follow it, until its start + 2x the estimate.',
     `- Every non-zero start interval gets a further ${START_MARGIN_MS} ms margin so the provider, one HTTP request`,
-    `  later, still sees at least the interval. A start whose request could not leave within ${START_MARGIN_MS / 2} ms (a busy`,
+    '  later, still sees at least the interval. A start whose request could not leave within half the margin (a busy',
     '  process) is claimed again from the moment it can: the next start is spaced from when the request really left.',
     `- Slots are leases: renewed every ${seconds(SLOT_LEASE.leaseRenewMs)} by the process running the job, handed on after`,
     `  ${seconds(SLOT_LEASE.leaseTtlMs)} of silence; every process re-runs the grant every ${seconds(SLOT_LEASE.sweepMs)}.`,
