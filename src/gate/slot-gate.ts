@@ -273,27 +273,43 @@ export class SlotGate {
    * 189 ms apart for a 300 ms interval under a full test run).
    */
   async claimStart(jobId: string, provider: Provider, opts: ClaimOptions = {}): Promise<void> {
-    let refreshes = 0;
-    for (;;) {
+    let asked: number;
+    let claim: { wait: number; margin: number | null };
+    do {
       opts.signal?.throwIfAborted();
-      const asked = performance.now();
-      const { rows } = await this.pool.query<{ wait_ms: number; margin_ms: number | null }>(
-        'SELECT wait_ms, margin_ms FROM claim_start($1, $2, $3, $4, $5)',
-        [provider, jobId, opts.markSubmit ?? false, opts.submitKey ?? null, refreshes > 0],
-      );
-      const { wait_ms: wait, margin_ms: margin } = rows[0]!;
-      if (wait > 0) {
-        await sleep(wait);
-        continue;
-      }
-      if (margin === null) return; // no spacing on this provider: nothing to keep apart
+      asked = performance.now();
+      claim = await this.claimOnce(jobId, provider, opts, false);
+      if (claim.wait > 0) await sleep(claim.wait);
+    } while (claim.wait > 0);
+    if (claim.margin === null) return; // no spacing on this provider: nothing to keep apart
+    // The start is recorded (a paid submit marked as leaving): from here on the request leaves, whatever happens.
+    for (let refreshes = 1; ; refreshes++) {
       const lateMs = Math.round(performance.now() - asked);
       // Half the margin is for this wait, half for the request itself (a new TCP connection). After a few tries
       // the whole margin is allowed, so a process that stays that slow still sends.
-      if (lateMs <= (refreshes < LATE_CLAIM_TRIES ? margin / 2 : margin)) return;
-      refreshes += 1;
+      if (lateMs <= (refreshes <= LATE_CLAIM_TRIES ? claim.margin / 2 : claim.margin)) return;
       this.log.info({ jobId, provider, lateMs, refreshes }, 'start claimed too long before the request could leave; claiming it again');
+      try {
+        do {
+          asked = performance.now();
+          claim = await this.claimOnce(jobId, provider, opts, true);
+          if (claim.wait > 0) await sleep(claim.wait);
+        } while (claim.wait > 0);
+      } catch (err) {
+        this.log.warn({ err, jobId, provider }, 'could not claim a late start again; the request leaves as first claimed');
+        return;
+      }
+      if (claim.margin === null) return;
     }
+  }
+
+  /** One claim_start round trip: the wait before this start may go (0: claimed), and the provider's margin. */
+  private async claimOnce(jobId: string, provider: Provider, opts: ClaimOptions, refresh: boolean) {
+    const { rows } = await this.pool.query<{ wait: number; margin: number | null }>(
+      'SELECT wait_ms AS wait, margin_ms AS margin FROM claim_start($1, $2, $3, $4, $5)',
+      [provider, jobId, opts.markSubmit ?? false, opts.submitKey ?? null, refresh],
+    );
+    return rows[0]!;
   }
 
   /**

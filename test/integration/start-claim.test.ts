@@ -26,17 +26,22 @@ function busy(ms: number): void {
   while (Date.now() < until);
 }
 
-/** A gate whose first `claim_start` answer reaches it `lagMs` late, and the log lines it writes. */
-function gateWithLag(lagMs: number) {
+/**
+ * A gate whose first `claim_start` answer reaches it `lagMs` late (then `onLag` runs), and the log lines it
+ * writes; with failReclaims, every later claim_start fails (the database went away).
+ */
+function gateWithLag(lagMs: number, opts: { onLag?: () => void; failReclaims?: boolean } = {}) {
   const lines: Record<string, unknown>[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
-  let lagged = false;
+  let claims = 0;
   const pool = {
     query: async (text: string, params: unknown[]) => {
+      const claim = text.includes('claim_start');
+      if (claim && ++claims > 1 && opts.failReclaims) throw new Error('Connection terminated unexpectedly');
       const result = await t.database.pool.query(text, params);
-      if (!lagged && text.includes('claim_start')) {
-        lagged = true;
+      if (claim && claims === 1) {
         busy(lagMs);
+        opts.onLag?.();
       }
       return result;
     },
@@ -86,6 +91,25 @@ describe('claimStart', () => {
     await other.claimStart(next, 'veo3');
     const [nextCall] = await calls(next);
     expect(nextCall!.at.getTime() - clock.at.getTime()).toBeGreaterThanOrEqual(400);
+  });
+
+  it('once claimed, sends whatever happens: a stop signal or a failed re-claim does not hold back a marked submit', async () => {
+    // The claim marked the submit as leaving: a request kept back now would make the next attempt believe
+    // it went out unanswered (SubmitOutcomeUnknown), and never submit again.
+    const stop = new AbortController();
+    const stopped = gateWithLag(150, { onLag: () => stop.abort(new Error('worker shutting down')) });
+    const stoppedJob = await enqueue('wf-stopped');
+    await expect(stopped.gate.claimStart(stoppedJob, 'veo3', { markSubmit: true, signal: stop.signal })).resolves.toBeUndefined();
+    expect(stopped.lines[0]).toEqual(expect.objectContaining({ jobId: stoppedJob, refreshes: 1 }));
+
+    await q(`UPDATE provider_limits SET last_start_at = NULL, last_start_job = NULL WHERE provider = 'veo3'`);
+    const broken = gateWithLag(150, { failReclaims: true });
+    const brokenJob = await enqueue('wf-broken');
+    await expect(broken.gate.claimStart(brokenJob, 'veo3', { markSubmit: true })).resolves.toBeUndefined();
+    expect(broken.lines.map((l) => l.msg)).toEqual([
+      expect.stringContaining('claiming it again'),
+      expect.stringContaining('the request leaves as first claimed'),
+    ]);
   });
 
   it("allows half of the provider's own margin, not the default's", async () => {
