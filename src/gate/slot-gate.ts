@@ -27,7 +27,7 @@ import { FREED_WAKE_DELAY_MS, PROVIDER_EVENTS_CHANNEL, SLOT_FREED_SUFFIX } from 
 import { DeadlineExpiredError, JobClosedError } from '../shared/errors';
 import { sleep } from '../shared/sleep';
 import { LineCourier, type DeliverTurn } from './line-courier';
-import { LostWorkerWatch, newPresenceKey, takePresence, type FailLostActivity } from './presence';
+import { LostWorkerWatch, newPresenceKey, takePresence, type FailLostActivity, type LostWorkerWatchOptions } from './presence';
 
 /** How long an event nobody waited for yet is kept (it may arrive while its poller is mid-request). */
 const EVENT_MEMORY_MS = 60_000;
@@ -113,9 +113,9 @@ export class SlotGate {
    * Fail at Temporal the activity attempts of worker processes gone from PostgreSQL (every worker process, with
    * a client). Once per process; later calls change nothing.
    */
-  watchLostWorkers(fail: FailLostActivity): void {
+  watchLostWorkers(fail: FailLostActivity, opts?: LostWorkerWatchOptions): void {
     if (this.lostWorkers || this.stopped) return;
-    this.lostWorkers = new LostWorkerWatch(this.pool, this.log, fail, () => this.presentSince);
+    this.lostWorkers = new LostWorkerWatch(this.pool, this.log, fail, () => this.presentSince, opts);
     this.lostWorkers.start();
   }
 

@@ -17,6 +17,7 @@ import { SIMULATOR_NAMES } from '../../src/simulators/index';
 import { devServerArgs } from '../../src/dev/temporal-server';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/messages';
 import { SHIPPED_WORKERS } from '../../bench/workers';
+import { BUSY_WATCH_TICK_MS, WATCH_TICK_MS, watchTickMs } from '../../src/gate/presence';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -101,6 +102,13 @@ describe('docker-compose.yml against the code it deploys', () => {
     });
     for (const q of served) expect(QUEUE_NAMES).toContain(q);
     expect([...new Set(served)].sort()).toEqual([...QUEUE_NAMES].sort());
+  });
+
+  it('lets the provider-only processes look for lost workers first: the one running the workflows looks every 2 s', () => {
+    const ticks = SHIPPED_WORKERS.map((w) => watchTickMs(typeof w === 'string' ? QUEUE_NAMES : w.queues)).sort();
+    expect(ticks).toEqual([WATCH_TICK_MS, WATCH_TICK_MS, BUSY_WATCH_TICK_MS]);
+    // A process serving every queue (the demo, one worker alone) has nobody to leave it to.
+    expect(watchTickMs(QUEUE_NAMES)).toBe(WATCH_TICK_MS);
   });
 
   it("is the worker topology the bench's utilisation scenario runs (bench/workers.ts SHIPPED_WORKERS)", () => {
