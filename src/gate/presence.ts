@@ -81,6 +81,7 @@ const DEFAULTS: LostWorkerWatchOptions = { tickMs: WATCH_TICK_MS, graceMs: PRESE
 
 export class LostWorkerWatch {
   private readonly ticker: Ticker;
+  private readonly opts: LostWorkerWatchOptions;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -88,10 +89,11 @@ export class LostWorkerWatch {
     private readonly fail: FailLostActivity,
     /** When this process's presence lock was last taken; null while it holds none. */
     private readonly presentSince: () => number | null,
-    private readonly opts: LostWorkerWatchOptions = DEFAULTS,
+    options: Partial<LostWorkerWatchOptions> = {},
   ) {
+    this.opts = { ...DEFAULTS, ...options };
     this.ticker = new Ticker(() => this.round(), {
-      everyMs: opts.tickMs,
+      everyMs: this.opts.tickMs,
       onError: (err) => this.log.warn({ err }, 'lost-worker watch round failed; retrying next tick'),
     });
   }

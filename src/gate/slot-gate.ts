@@ -113,7 +113,7 @@ export class SlotGate {
    * Fail at Temporal the activity attempts of worker processes gone from PostgreSQL (every worker process, with
    * a client). Once per process; later calls change nothing.
    */
-  watchLostWorkers(fail: FailLostActivity, opts?: LostWorkerWatchOptions): void {
+  watchLostWorkers(fail: FailLostActivity, opts?: Partial<LostWorkerWatchOptions>): void {
     if (this.lostWorkers || this.stopped) return;
     this.lostWorkers = new LostWorkerWatch(this.pool, this.log, fail, () => this.presentSince, opts);
     this.lostWorkers.start();
@@ -273,43 +273,40 @@ export class SlotGate {
    * 189 ms apart for a 300 ms interval under a full test run).
    */
   async claimStart(jobId: string, provider: Provider, opts: ClaimOptions = {}): Promise<void> {
-    let asked: number;
-    let claim: { wait: number; margin: number | null };
-    do {
-      opts.signal?.throwIfAborted();
-      asked = performance.now();
-      claim = await this.claimOnce(jobId, provider, opts, false);
-      if (claim.wait > 0) await sleep(claim.wait);
-    } while (claim.wait > 0);
-    if (claim.margin === null) return; // no spacing on this provider: nothing to keep apart
+    let { margin, asked } = await this.claimWhenDue(jobId, provider, opts, false);
     // The start is recorded (a paid submit marked as leaving): from here on the request leaves, whatever happens.
-    for (let refreshes = 1; ; refreshes++) {
+    for (let refreshes = 1; margin !== null; refreshes++) {
       const lateMs = Math.round(performance.now() - asked);
       // Half the margin is for this wait, half for the request itself (a new TCP connection). After a few tries
       // the whole margin is allowed, so a process that stays that slow still sends.
-      if (lateMs <= (refreshes <= LATE_CLAIM_TRIES ? claim.margin / 2 : claim.margin)) return;
+      if (lateMs <= (refreshes <= LATE_CLAIM_TRIES ? margin / 2 : margin)) return;
       this.log.info({ jobId, provider, lateMs, refreshes }, 'start claimed too long before the request could leave; claiming it again');
       try {
-        do {
-          asked = performance.now();
-          claim = await this.claimOnce(jobId, provider, opts, true);
-          if (claim.wait > 0) await sleep(claim.wait);
-        } while (claim.wait > 0);
+        ({ margin, asked } = await this.claimWhenDue(jobId, provider, opts, true));
       } catch (err) {
         this.log.warn({ err, jobId, provider }, 'could not claim a late start again; the request leaves as first claimed');
         return;
       }
-      if (claim.margin === null) return;
     }
   }
 
-  /** One claim_start round trip: the wait before this start may go (0: claimed), and the provider's margin. */
-  private async claimOnce(jobId: string, provider: Provider, opts: ClaimOptions, refresh: boolean) {
-    const { rows } = await this.pool.query<{ wait: number; margin: number | null }>(
-      'SELECT wait_ms AS wait, margin_ms AS margin FROM claim_start($1, $2, $3, $4, $5)',
-      [provider, jobId, opts.markSubmit ?? false, opts.submitKey ?? null, refresh],
-    );
-    return rows[0]!;
+  /**
+   * claim_start until it claims, sleeping the waits it answers: the provider's margin (null without spacing:
+   * nothing to keep apart) and when the claim that succeeded was asked. A first claim stops on the signal; a
+   * refresh does not (its start is recorded already).
+   */
+  private async claimWhenDue(jobId: string, provider: Provider, opts: ClaimOptions, refresh: boolean) {
+    for (;;) {
+      if (!refresh) opts.signal?.throwIfAborted();
+      const asked = performance.now();
+      const { rows } = await this.pool.query<{ wait: number; margin: number | null }>(
+        'SELECT wait_ms AS wait, margin_ms AS margin FROM claim_start($1, $2, $3, $4, $5)',
+        [provider, jobId, opts.markSubmit ?? false, opts.submitKey ?? null, refresh],
+      );
+      const { wait, margin } = rows[0]!;
+      if (wait <= 0) return { margin, asked };
+      await sleep(wait);
+    }
   }
 
   /**

@@ -25,7 +25,7 @@ import { createApprovalActivities } from '../activities/approval';
 import { createQueueSyncActivities } from '../activities/queue-sync';
 import { createLineActivities } from '../activities/line';
 import { failLostActivity, signalLineTurn } from '../temporal/client';
-import { PRESENCE_GRACE_MS, watchTickMs } from '../gate/presence';
+import { watchTickMs } from '../gate/presence';
 import { createRepublishActivities } from '../activities/republish';
 import { createVeo3Activities } from '../activities/veo3';
 import type { ActivityDeps } from '../activities/deps';
@@ -109,10 +109,7 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
   // Every process fails the activity attempts of worker processes gone from PostgreSQL (src/gate/presence.ts):
   // under load the one running the workflows answers last, and a provider-only process is often idle. One that
   // runs the workflows beside provider-only processes (it does not serve every queue) looks less often.
-  opts.deps.gate.watchLostWorkers(failLostActivity(client), {
-    tickMs: watchTickMs(queues),
-    graceMs: PRESENCE_GRACE_MS,
-  });
+  opts.deps.gate.watchLostWorkers(failLostActivity(client), { tickMs: watchTickMs(queues) });
   const workers: Worker[] = [];
   for (const queue of queues) {
     const isBase = queue === 'base';
