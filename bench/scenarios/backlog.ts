@@ -1,6 +1,7 @@
 /**
  * Backlog: a week of ideas waiting for VEO3 (cap 1, held by a blocker whose render does not end until the
- * bench lets it), mixed priorities, across three worker processes. What waiting costs, and what the line
+ * bench lets it), mixed priorities, across the three worker processes docker-compose runs (SHIPPED_WORKERS). What
+ * waiting costs, and what the line
  * still does well with that many in it:
  *
  * - fill: every job enqueued (row + workflow + analysis) and in VEO3's line, jobs per second;
@@ -33,14 +34,13 @@ import {
 } from '../measure';
 import { atLeast, atMost, type Recorder, type Scenario } from '../scenario';
 import { workerLimits, type Bench } from '../setup';
-import type { BenchWorker } from '../workers';
+import { SHIPPED_WORKERS, type BenchWorker } from '../workers';
 import type { Priority } from '../../src/config/priorities';
 import { sleep } from '../../src/shared/sleep';
 import { cpuBetween, cpuByPid, postgresPids, processTree, ratesBetween, rssMb, temporalRequests } from '../procstat';
 
 const BACKLOG_JOBS = Number(process.env.BENCH_BACKLOG_JOBS ?? 10_000);
 const BEFORE_JOBS = Number(process.env.BENCH_BACKLOG_BEFORE_JOBS ?? 1_000);
-const WORKERS = ['A', 'B', 'C'] as const;
 /** Share of each priority in the backlog (the P0 comes later, alone). */
 const MIX: ReadonlyArray<[Priority, number]> = [
   ['P1', 0.1],
@@ -183,14 +183,14 @@ interface PassResult {
 }
 
 async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Promise<PassResult> {
-  rec.log(`${mode} line: ${jobs} jobs, ${WORKERS.length} worker processes (REELFLOW_LINE=${mode})`);
+  rec.log(`${mode} line: ${jobs} jobs, ${SHIPPED_WORKERS.length} worker processes as shipped (REELFLOW_LINE=${mode})`);
   // The blocker's render is polled every 5 s, not the bench's 10 ms (its callback ends the wait at once either
   // way): the idle window measures the waiting backlog, not one render's status reads.
   // VEO3's cap in their environment is 1 (the least it takes): the restart step's replacement writes it into the
   // table as it starts, which lets a job or two of the backlog start; the step counts those out.
   // Per-function call counts for the idle windows' breakdown, in the workers' sessions (opened below).
   await bench.q(`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET track_functions = ''all''', current_database()); END $$`);
-  const workers = await bench.respawnWorkers(WORKERS, {
+  const workers = await bench.respawnWorkers(SHIPPED_WORKERS, {
     REELFLOW_LINE: mode,
     REELFLOW_LIMITS: workerLimits({ veo3: 5_000 }, { veo3: 1 }),
   });

@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { ProviderError } from '../providers/errors';
-import { BadInputError, DeadlineExpiredError, JobClosedError, SubmitOutcomeUnknownError } from '../shared/errors';
+import { BadInputError, DeadlineExpiredError, JobClosedError, ReturnedToLineError, SubmitOutcomeUnknownError } from '../shared/errors';
 import { FAILURE_TYPES } from '../shared/messages';
 
 export interface ClassifiedFailure {
@@ -36,6 +36,7 @@ export function classifyFailure(err: unknown): ClassifiedFailure {
   if (err instanceof DeadlineExpiredError) return final(FAILURE_TYPES.deadlineExpired, err);
   if (err instanceof JobClosedError) return final(FAILURE_TYPES.jobClosed, err);
   if (err instanceof SubmitOutcomeUnknownError) return final(FAILURE_TYPES.submitOutcomeUnknown, err);
+  if (err instanceof ReturnedToLineError) return final(FAILURE_TYPES.returnedToLine, err);
   const e = err instanceof Error ? err : new Error(String(err));
   // Database hiccups and the like: retryable.
   return { failure: ApplicationFailure.create({ message: e.message, type: e.name, cause: e }), retryable: true };

@@ -17,7 +17,9 @@ export function createLineActivities(deps: Pick<ActivityDeps, 'database' | 'env'
       // REELFLOW_LINE=activity: the job joins its line from its activity and waits there (before 0016).
       if (deps.env.REELFLOW_LINE === 'activity') return 'go';
       // A database outage is retried by the local activity's own policy (the workflow's proxy).
-      const { rows } = await deps.database.pool.query<{ turn: LineTurn }>('SELECT park_job($1) AS turn', [input.jobId]);
+      // Returnable: a local activity runs beside its workflow's code, and this code takes a job sent back to its line
+      // (src/workflows/line.ts); a workflow of an older deploy, parking through an older copy of this, is never sent one.
+      const { rows } = await deps.database.pool.query<{ turn: LineTurn }>('SELECT park_job($1, true) AS turn', [input.jobId]);
       return rows[0]!.turn;
     },
   };

@@ -23,7 +23,7 @@ import { getJob } from '../db/queries';
 import { FAILURE_TYPES, slotGrantedSignal } from '../shared/messages';
 import { RECOMMENDATION_WORKFLOW } from '../shared/workflow-ids';
 import { withDbRetry } from '../db/retry';
-import { DeadlineExpiredError, JobClosedError, SubmitOutcomeUnknownError } from '../shared/errors';
+import { DeadlineExpiredError, JobClosedError, ReturnedToLineError, SubmitOutcomeUnknownError } from '../shared/errors';
 import { takeSlot, type JobSlot } from '../gate/job-slot';
 import { QUOTA_RECHECK_MS } from '../gate/quotas';
 import { newSubmitKey, submitKeyEvent } from '../gate/provider-events';
@@ -326,8 +326,8 @@ export async function runProviderJob<T>(
       throw ApplicationFailure.retryable('the worker shut down while the job ran; another worker resumes it', FAILURE_TYPES.workerShutdown);
     }
     const { failure, retryable } = classifyFailure(err);
-    // Never started: the workflow records the expiry (job cancelled, recommendation expired).
-    if (err instanceof DeadlineExpiredError || err instanceof JobClosedError) throw failure;
+    // Never started: the workflow records the expiry (job cancelled, recommendation expired), or parks the job again.
+    if (err instanceof DeadlineExpiredError || err instanceof JobClosedError || err instanceof ReturnedToLineError) throw failure;
     const final = !retryable || attempt >= job.maxAttempts;
     const now = await loadJob().catch(() => job);
     // A paid task may still be running at the provider: keep its slot counted until its expected end.

@@ -190,6 +190,11 @@ export const automationQueue = pgTable(
     /** When the line courier last signalled the parked job's workflow to start its activity. */
     calledUpAt: ts('called_up_at'),
     /**
+     * Its workflow takes the job back when its hot wait is passed by later, higher-priority jobs (drizzle/0021):
+     * set by the workflow's park step, so a workflow of an older deploy is never handed a job it cannot take back.
+     */
+    returnable: boolean('returnable').notNull().default(false),
+    /**
      * The worker process running the job's latest activity attempt (its presence lock, src/gate/presence.ts) and
      * that attempt's Temporal task token (base64): a process gone from PostgreSQL has its attempt failed at once,
      * so another process resumes the job within seconds instead of at the heartbeat timeout (drizzle/0018).

@@ -24,7 +24,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { SLOT_LEASE, type Provider } from '../config/providers';
 import { FREED_WAKE_DELAY_MS, PROVIDER_EVENTS_CHANNEL, SLOT_FREED_SUFFIX } from './provider-events';
-import { DeadlineExpiredError, JobClosedError } from '../shared/errors';
+import { DeadlineExpiredError, JobClosedError, ReturnedToLineError } from '../shared/errors';
 import { sleep } from '../shared/sleep';
 import { LineCourier, type DeliverTurn } from './line-courier';
 import { LostWorkerWatch, newPresenceKey, takePresence, type FailLostActivity, type LostWorkerWatchOptions } from './presence';
@@ -224,7 +224,8 @@ export class SlotGate {
       this.holding.add(jobId);
       return { resumed: false };
     } catch (err) {
-      await this.leaveLine(jobId);
+      // Sent back to its workflow: it stays in line, parked.
+      if (!(err instanceof ReturnedToLineError)) await this.leaveLine(jobId);
       throw err;
     } finally {
       this.waiters.delete(jobId);
@@ -378,11 +379,32 @@ export class SlotGate {
   }
 
   private async heartbeat(): Promise<void> {
-    const ids = [...this.waiters.keys(), ...this.holding];
+    const waiting = [...this.waiters.keys()];
+    const ids = [...waiting, ...this.holding];
     if (this.stopped || ids.length === 0) return;
     await this.pool
       .query('SELECT heartbeat_jobs($1::uuid[], $2)', [ids, this.lease.leaseTtlMs])
       .catch((err) => this.log.warn({ err }, 'slot heartbeat failed; retrying next tick'));
+    if (waiting.length) await this.returnPassed(waiting);
+  }
+
+  /**
+   * Waiters pushed back in their line by later, higher-priority jobs go back to their workflows (drizzle/0021):
+   * a waiting activity heartbeats Temporal and PostgreSQL, a parked job costs nothing until its turn comes.
+   */
+  private async returnPassed(waiting: string[]): Promise<void> {
+    try {
+      const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM return_to_line($1::uuid[]) AS id', [waiting]);
+      for (const { id } of rows) {
+        const waiter = this.waiters.get(id);
+        this.waiters.delete(id);
+        if (waiter) waiter.reject(new ReturnedToLineError(`job ${id} was pushed back in its line: it waits in its workflow again`));
+        // Granted after it was sent back, and woken before the answer came: its activity runs the job after all.
+        else await this.pool.query('UPDATE automation_queue SET parked = false WHERE id = $1', [id]);
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'could not send passed waiters back to their workflows; trying again next tick');
+    }
   }
 
   /**

@@ -52,6 +52,12 @@ export class DeadlineExpiredError extends named('DeadlineExpiredError') {}
 /** The job was closed (cancelled, failed, done) while it waited or ran: nothing more to do. */
 export class JobClosedError extends named('JobClosedError') {}
 
+/**
+ * A job waiting hot in its activity was pushed back in its line by later, higher-priority jobs: it waits in its
+ * workflow again, with no activity (drizzle/0021 return_to_line).
+ */
+export class ReturnedToLineError extends named('ReturnedToLineError') {}
+
 /** A paid submit whose outcome is unknown (the worker died mid-request): never repeated, so never paid twice. */
 export class SubmitOutcomeUnknownError extends named('SubmitOutcomeUnknownError') {}
 

@@ -170,6 +170,8 @@ export const FAILURE_TYPES = {
   workerShutdown: 'WorkerShutdown',
   /** The worker process running the job vanished from PostgreSQL (killed): the job resumes elsewhere (src/gate/presence.ts). */
   workerLost: 'WorkerLost',
+  /** The job was pushed back in its line while it waited in its activity: its workflow parks it again (not a failure). */
+  returnedToLine: 'ReturnedToLine',
   /** A provider's quota for the day is spent: retrying before its reset only spends more calls. */
   dailyQuota: 'DailyQuotaSpent',
   /** A run stopped before calling on, because finishing it would eat into the day's reserve of calls. */

@@ -7,11 +7,14 @@
  *   -> 'parked': wait for the line courier's lineTurn signal (granted, or called up near the head)
  *
  * The provider activity then takes its slot as before (src/gate/job-slot.ts): a granted job resumes it, a
- * called-up one waits hot. Cancellation and the deadline end the wait like any workflow wait.
+ * called-up one waits hot. A hot one pushed back by later, higher-priority jobs ends its activity as
+ * ReturnedToLine (drizzle/0021) and parks here again. Cancellation and the deadline end the wait like any
+ * workflow wait.
  */
 import * as wf from '@temporalio/workflow';
 import type { createLineActivities } from '../activities/line';
-import { lineTurnSignal } from '../shared/messages';
+import { FAILURE_TYPES, lineTurnSignal } from '../shared/messages';
+import { failureType, surviveWorkerLoss } from './provider-steps';
 
 const lineActivities = wf.proxyLocalActivities<ReturnType<typeof createLineActivities>>({
   startToCloseTimeout: '30 seconds',
@@ -22,19 +25,22 @@ const lineActivities = wf.proxyLocalActivities<ReturnType<typeof createLineActiv
 /** Histories from before the durable line start their provider activities at once, as they did. */
 const DURABLE_LINE_PATCH = 'durable-line';
 
+export type TakeTurn = <R>(jobId: string, deadline: string | null, run: () => Promise<R>) => Promise<R>;
+
 /**
- * Call once per workflow run: registers the lineTurn handler and returns `awaitTurn(jobId, deadline)`, which
- * resolves when the job's provider activity should start. At the deadline it resolves too: the activity then
- * finds the deadline passed and the workflow records the expiry, as when the wait was in the activity.
+ * Call once per workflow run: registers the lineTurn handler and returns `takeTurn(jobId, deadline, run)`, which
+ * waits for the job's turn, then runs its provider activity (`run`, kept through lost workers), and waits again
+ * whenever the activity was sent back to the line. At the deadline the wait ends too: the activity then finds
+ * the deadline passed and the workflow records the expiry, as when the wait was in the activity.
  * `onGranted(jobId)`: the job holds its slot before its activity starts (that activity then announces nothing).
  */
-export function durableLine(onGranted: (jobId: string) => void): (jobId: string, deadline: string | null) => Promise<void> {
+export function durableLine(onGranted: (jobId: string) => void): TakeTurn {
   const called = new Set<string>();
   wf.setHandler(lineTurnSignal, ({ jobId, granted }) => {
     called.add(jobId);
     if (granted) onGranted(jobId);
   });
-  return async (jobId, deadline) => {
+  const awaitTurn = async (jobId: string, deadline: string | null) => {
     if (!wf.patched(DURABLE_LINE_PATCH)) return;
     if (called.has(jobId)) return;
     const turn = await lineActivities.parkInLine({ jobId });
@@ -42,5 +48,17 @@ export function durableLine(onGranted: (jobId: string) => void): (jobId: string,
     if (turn !== 'parked') return;
     if (deadline === null) await wf.condition(() => called.has(jobId));
     else await wf.condition(() => called.has(jobId), Math.max(Date.parse(deadline) - Date.now(), 1));
+  };
+  return async (jobId, deadline, run) => {
+    for (;;) {
+      await awaitTurn(jobId, deadline);
+      try {
+        return await surviveWorkerLoss(run);
+      } catch (err) {
+        if (failureType(err) !== FAILURE_TYPES.returnedToLine) throw err;
+        // Parked again: the next call-up (or a grant) is a new turn.
+        called.delete(jobId);
+      }
+    }
   };
 }

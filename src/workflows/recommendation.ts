@@ -143,7 +143,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   const main = new wf.CancellationScope();
   // Each provider job waits for its turn in its line with no activity running (src/workflows/line.ts);
   // a job granted its slot there (not in its activity) is announced by the line, not by the activity.
-  const awaitTurn = durableLine((jobId) => slotGranted(jobId));
+  const takeTurn = durableLine((jobId) => slotGranted(jobId));
 
   const setPhase = (phase: RecommendationPhase, provider?: Provider | null, jobType?: JobType | null) => {
     state.phase = phase;
@@ -383,8 +383,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     if (showsWaiting) waitForSlot('analyzing', 'openai', 'openai_analysis', analyzeJob.id);
     else setPhase('analyzing', 'openai', 'openai_analysis');
     state.currentJobId = analyzeJob.id;
-    await awaitTurn(analyzeJob.id, plan.deadline);
-    const brief = await surviveWorkerLoss(() =>
+    const brief = await takeTurn(analyzeJob.id, plan.deadline, () =>
       activitiesFor<OpenAi>('openai', plan).writeBrief({
         jobId: analyzeJob.id,
         request: {
@@ -430,8 +429,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       if (showsWaiting) waitForSlot('generating', 'veo3', videoJobType, videoJob.id);
       else setPhase('generating', 'veo3', videoJobType);
       state.currentJobId = videoJob.id;
-      await awaitTurn(videoJob.id, plan.deadline);
-      video = await surviveWorkerLoss(() =>
+      video = await takeTurn(videoJob.id, plan.deadline, () =>
         activitiesFor<Veo3>('veo3', plan).generateVideo({
           jobId: videoJob.id,
           request: {
@@ -464,8 +462,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     const publishOn = (list: readonly PublishPlatform[]) =>
       Promise.allSettled(
         list.map(async (platform) => {
-          await awaitTurn(publishJobs.get(platform)!, plan.deadline);
-          return surviveWorkerLoss(() =>
+          return takeTurn(publishJobs.get(platform)!, plan.deadline, () =>
             activitiesFor<Publish>(platform, plan).publishVideo({
               jobId: publishJobs.get(platform)!,
               platform,
@@ -544,8 +541,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       state.segments = { total: script.length, rendered: 0 };
       const seeds = reelSeed(recommendationId);
       const render = async (i: number, extendsTaskId?: string) => {
-        await awaitTurn(rows[i]!.id, i === 0 ? plan.deadline : null);
-        return surviveWorkerLoss(() =>
+        return takeTurn(rows[i]!.id, i === 0 ? plan.deadline : null, () =>
           activitiesFor<Veo3>('veo3', plan, i === 0 ? plan.deadline : null).generateSegment({
             jobId: rows[i]!.id,
             index: i + 1,
@@ -583,8 +579,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       }
 
       waitForSlot('assembling', 'assembly', 'reel_assembly', assembleJobId);
-      await awaitTurn(assembleJobId, null);
-      const cut = await surviveWorkerLoss(() =>
+      const cut = await takeTurn(assembleJobId, null, () =>
         activitiesFor<Assembly>('assembly', plan, null).assembleReel({
           jobId: assembleJobId,
           recommendationId,

@@ -106,6 +106,53 @@ describe('a backlog in the durable line', () => {
   });
 });
 
+describe('a hot job passed in its line', () => {
+  it("goes back to its workflow, parked, and still runs in the line's order, paid once", async () => {
+    // veo3 cap 1: the hot line is 4, so a waiting activity goes back once 6 jobs rank ahead of it.
+    const { line: p3 } = await blockedLine('passed', 4);
+    await waitUntil(async () => (await Promise.all(p3.map((r) => pendingActivities(r.workflowId)))).every((n) => n === 1), {
+      what: 'the four P3 waiting hot',
+      timeoutMs: 60_000,
+    });
+    const p1: Enqueued[] = [];
+    for (let i = 0; i < 10; i++) p1.push(await h.service.enqueue(instagramOnly(`passing ${i}`, 'P1')));
+    await waitUntil(async () => (await Promise.all(p1.map((r) => generateJob(r.recommendation.id)))).every((j) => j?.waiting_since), {
+      what: 'the P1s in line',
+      timeoutMs: 60_000,
+    });
+    // Within a lease heartbeat (3 s) the P3s, now 11th to 14th, end their activities and wait parked in their workflows.
+    await waitUntil(
+      async () => (await Promise.all(p3.map((r) => generateJob(r.recommendation.id)))).every((j) => j?.parked && j.status === 'queued'),
+      { what: 'the passed P3s parked again', timeoutMs: 15_000 },
+    );
+    for (const r of p3) {
+      await waitUntil(async () => (await pendingActivities(r.workflowId)) === 0, { what: 'no activity left', timeoutMs: 10_000 });
+      expect((await h.client.workflow.getHandle(r.workflowId).query<{ phase: string }>('state')).phase).toBe('waiting');
+    }
+    const returned = await q(
+      `SELECT e.id FROM job_events e JOIN automation_queue j ON j.id = e.job_id WHERE e.event = 'returned_to_line' AND j.recommendation_id = ANY($1)`,
+      [p3.map((r) => r.recommendation.id)],
+    );
+    expect(returned.length).toBeGreaterThanOrEqual(4);
+
+    const paidBefore = h.sims.veo3.stats().submissions;
+    h.sims.veo3.setFaults({ neverFinish: false, taskDurationMs: 50 });
+    const all = [...p1, ...p3];
+    await Promise.all(all.map((r) => h.client.workflow.getHandle(r.workflowId).result()));
+    const order = (
+      await q<{ recommendation_id: string }>(
+        `SELECT j.recommendation_id FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+          WHERE e.event = 'started' AND j.step = 'generate' AND j.recommendation_id = ANY($1) ORDER BY e.id`,
+        [all.map((r) => r.recommendation.id)],
+      )
+    ).map((r) => r.recommendation_id);
+    // Every P1 before any P3, and each render paid once.
+    expect(new Set(order.slice(0, 10))).toEqual(new Set(p1.map((r) => r.recommendation.id)));
+    expect(order).toHaveLength(14);
+    expect(h.sims.veo3.stats().submissions - paidBefore).toBe(14);
+  });
+});
+
 describe('cancelling many at once', () => {
   it('empties the line before any workflow runs, then each workflow ends cancelled; a closed or unknown ref is reported', async () => {
     const { blocker, line: waiting } = await blockedLine('to cancel', 8);

@@ -479,6 +479,53 @@ describe('the durable line (0016)', () => {
       await q(`UPDATE provider_limits SET max_concurrent = 2 WHERE provider = 'veo3'`);
     }
   });
+
+  it("sends back to their workflows the hot jobs pushed more than two behind the hot line, never a granted or an old deploy's (0021)", async () => {
+    await clearLine();
+    const returnToLine = async (ids: string[]) =>
+      (await q<{ id: string }>(`SELECT id FROM return_to_line($1::uuid[]) AS id`, [ids])).map((r) => r.id).sort();
+    const parkReturnable = async (id: string) => (await q<{ turn: string }>(`SELECT park_job($1, true) AS turn`, [id]))[0]!.turn;
+    // veo3 cap 2: both slots taken, hot line 4: a waiting job ranked 7th or later goes back.
+    const holders = [await enqueue(), await enqueue()];
+    for (const h of holders) expect(await parkReturnable(h.id)).toBe('granted');
+    const p3 = [];
+    for (let i = 0; i < 4; i++) p3.push(await enqueue({ priority: 'P3' }));
+    for (const j of p3.slice(0, 3)) expect(await parkReturnable(j.id)).toBe('go');
+    // Parked by an older deploy's workflow (park_job without the flag): it cannot take its job back.
+    expect(await park(p3[3]!.id)).toBe('go');
+    // Their activities wait hot: in line, heartbeated.
+    for (const j of p3) await q(`SELECT wait_for_slot($1, 1)`, [j.id]);
+    const hot = p3.map((j) => j.id);
+    expect(await returnToLine(hot)).toEqual([]);
+
+    // Three P1s pass them: the P3s rank 4th to 7th; only the last is behind, and it is the old deploy's.
+    const p1 = [];
+    for (let i = 0; i < 3; i++) p1.push(await enqueue({ priority: 'P1' }));
+    for (const j of p1) await q(`UPDATE automation_queue SET waiting_since = now(), parked = true WHERE id = $1`, [j.id]);
+    expect(await returnToLine(hot)).toEqual([]);
+    // Two more: the P3s rank 6th to 9th: the 2nd and 3rd go back, parked, with a 'returned_to_line' event.
+    for (let i = 0; i < 2; i++) {
+      const j = await enqueue({ priority: 'P1' });
+      await q(`UPDATE automation_queue SET waiting_since = now(), parked = true WHERE id = $1`, [j.id]);
+    }
+    expect(await returnToLine(hot)).toEqual([p3[1]!.id, p3[2]!.id].sort());
+    expect(await job(p3[2]!.id)).toMatchObject({ status: 'queued', parked: true, called_up_at: null, activity_token: null });
+    expect(await job(p3[3]!.id)).toMatchObject({ status: 'queued', parked: false });
+    const events = await q<{ event: string }>(`SELECT event FROM job_events WHERE job_id = $1`, [p3[2]!.id]);
+    expect(events.map((e) => e.event)).toContain('returned_to_line');
+    // Once back, the same call sends nothing twice.
+    expect(await returnToLine(hot)).toEqual([]);
+    // One more P1 pushes the first P3 behind too, but it holds a slot (granted meanwhile): it stays.
+    const last = await enqueue({ priority: 'P1' });
+    await q(`UPDATE automation_queue SET waiting_since = now(), parked = true WHERE id = $1`, [last.id]);
+    await q(
+      `INSERT INTO provider_slots (job_id, provider, granted_at, lease_expires_at) VALUES ($1, 'veo3', now(), now() + interval '1 minute')`,
+      [p3[0]!.id],
+    );
+    expect(await returnToLine(hot)).toEqual([]);
+    await q(`DELETE FROM provider_slots WHERE job_id = $1`, [p3[0]!.id]);
+    expect(await returnToLine(hot)).toEqual([p3[0]!.id]);
+  });
 });
 
 describe('worker presence (0018)', () => {
