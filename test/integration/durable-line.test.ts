@@ -130,7 +130,8 @@ describe('a hot job passed in its line', () => {
       expect((await h.client.workflow.getHandle(r.workflowId).query<{ phase: string }>('state')).phase).toBe('waiting');
     }
     const returned = await q(
-      `SELECT e.id FROM job_events e JOIN automation_queue j ON j.id = e.job_id WHERE e.event = 'returned_to_line' AND j.recommendation_id = ANY($1)`,
+      `SELECT e.id FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+        WHERE e.event = 'returned_to_line' AND j.recommendation_id = ANY($1)`,
       [p3.map((r) => r.recommendation.id)],
     );
     expect(returned.length).toBeGreaterThanOrEqual(4);

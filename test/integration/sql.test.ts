@@ -480,7 +480,7 @@ describe('the durable line (0016)', () => {
     }
   });
 
-  it("sends back to their workflows the hot jobs pushed more than two behind the hot line, never a granted or an old deploy's (0021)", async () => {
+  it("sends hot jobs passed by more than two back to their workflows, never a granted job or an old deploy's (0021)", async () => {
     await clearLine();
     const returnToLine = async (ids: string[]) =>
       (await q<{ id: string }>(`SELECT id FROM return_to_line($1::uuid[]) AS id`, [ids])).map((r) => r.id).sort();
