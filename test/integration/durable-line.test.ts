@@ -37,6 +37,16 @@ async function blockedLine(name: string, n: number): Promise<{ blocker: Enqueued
   return { blocker, line };
 }
 
+/** The ideas' recommendation ids in the order their renders started. */
+const renderOrder = async (recs: readonly Enqueued[]) =>
+  (
+    await q<{ recommendation_id: string }>(
+      `SELECT j.recommendation_id FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+        WHERE e.event = 'started' AND j.step = 'generate' AND j.recommendation_id = ANY($1) ORDER BY e.id`,
+      [recs.map((r) => r.recommendation.id)],
+    )
+  ).map((r) => r.recommendation_id);
+
 const pendingActivities = async (workflowId: string) =>
   (await h.client.workflow.getHandle(workflowId).describe()).raw.pendingActivities?.length ?? 0;
 
@@ -84,13 +94,7 @@ describe('a backlog in the durable line', () => {
       timeoutMs: 30_000,
     });
 
-    const order = (
-      await q<{ recommendation_id: string }>(
-        `SELECT j.recommendation_id FROM job_events e JOIN automation_queue j ON j.id = e.job_id
-          WHERE e.event = 'started' AND j.step = 'generate' AND j.recommendation_id = ANY($1) ORDER BY e.id`,
-        [rest.map((r) => r.recommendation.id)],
-      )
-    ).map((r) => r.recommendation_id);
+    const order = await renderOrder(rest);
     // The line's order: priority, then the job's age (its row, written when its workflow planned it).
     const lineOrder = (
       await q<{ recommendation_id: string }>(
@@ -140,13 +144,7 @@ describe('a hot job passed in its line', () => {
     h.sims.veo3.setFaults({ neverFinish: false, taskDurationMs: 50 });
     const all = [...p1, ...p3];
     await Promise.all(all.map((r) => h.client.workflow.getHandle(r.workflowId).result()));
-    const order = (
-      await q<{ recommendation_id: string }>(
-        `SELECT j.recommendation_id FROM job_events e JOIN automation_queue j ON j.id = e.job_id
-          WHERE e.event = 'started' AND j.step = 'generate' AND j.recommendation_id = ANY($1) ORDER BY e.id`,
-        [all.map((r) => r.recommendation.id)],
-      )
-    ).map((r) => r.recommendation_id);
+    const order = await renderOrder(all);
     // Every P1 before any P3, and each render paid once.
     expect(new Set(order.slice(0, 10))).toEqual(new Set(p1.map((r) => r.recommendation.id)));
     expect(order).toHaveLength(14);
