@@ -1,8 +1,7 @@
 /**
  * Backlog: a week of ideas waiting for VEO3 (cap 1, held by a blocker whose render does not end until the
  * bench lets it), mixed priorities, across the three worker processes docker-compose runs (SHIPPED_WORKERS). What
- * waiting costs, and what the line
- * still does well with that many in it:
+ * waiting costs, and what the line still does well with that many in it:
  *
  * - fill: every job enqueued (row + workflow + analysis) and in VEO3's line, jobs per second;
  * - idle: 20 s with nothing but waiting, once the fill settled, CPU of the workers, Temporal and PostgreSQL (% of
@@ -431,11 +430,11 @@ export const backlog: Scenario = {
       (r) => atMost(r.cancelS, TARGETS.cancelS),
     );
     rec.note(`idle CPU by part, durable line: ${after.idle.parts} (empty line: ${after.empty.parts})`);
-    // A job called up near the head stays hot when later, higher-priority jobs push it back: the count can exceed
-    // the hot line's size (a few per priority class of the fill), never the backlog's.
+    // A job called up near the head and pushed back by later, higher-priority jobs stays hot up to two places behind
+    // the hot line (drizzle/0021 sends it back to its workflow beyond): at most the hot line's size + 2.
     rec.note(
       `  VEO3 jobs waiting hot (their activity running) while waiting: ${after.idle.hot.waiting} ` +
-        `(hot line size ${after.idle.hot.lineSize}: called up near the head, then passed by higher priorities)`,
+        `(hot line size ${after.idle.hot.lineSize}, + 2 places before a passed one goes back to its workflow)`,
     );
     rec.note(
       `the fill's tail (the first ${IDLE_WINDOW_MS / 1000} s window, 5 s after the line was full): ${after.tail.parts}; ` +
