@@ -200,6 +200,8 @@ export class SlotGate {
     const granted = new Promise<void>((resolve, reject) => {
       this.waiters.set(jobId, { jobId, provider, resolve, reject });
     });
+    // Sent back to its workflow (returnPassed) while the grant below is still out: handled by the race after it.
+    granted.catch(() => undefined);
     const cleanups: Array<() => void> = [];
     const abort = new Promise<never>((_, reject) => {
       if (opts.signal) {
