@@ -31,8 +31,14 @@ const workersOf = async (queue: string) => (await queueWorkers(h.client, h.taskQ
 
 describe('live workers per task queue', () => {
   it('sees the served queues and none on VEO3', async () => {
-    await waitUntil(async () => (await workersOf('youtube')).workers > 0, { what: 'pollers on every served queue' });
-    const all = await queueWorkers(h.client, h.taskQueue);
+    // Each queue's worker polls once it has started, one after another: wait for every served one, not one of them.
+    const all = await waitUntil(
+      async () => {
+        const seen = await queueWorkers(h.client, h.taskQueue);
+        return seen.every((w) => w.queue === 'veo3' || w.workers > 0) ? seen : null;
+      },
+      { what: 'pollers on every served queue' },
+    );
     expect(Object.fromEntries(all.map((w) => [w.queue, w.workers]))).toEqual(
       Object.fromEntries(QUEUE_NAMES.map((q) => [q, q === 'veo3' ? 0 : 1])),
     );
