@@ -4,7 +4,7 @@
  * waiting costs, and what the line still does well with that many in it:
  *
  * - fill: every job enqueued (row + workflow + analysis) and in VEO3's line, jobs per second;
- * - idle: 20 s with nothing but waiting, once the fill settled, CPU of the workers, Temporal and PostgreSQL (% of
+ * - idle: a minute with nothing but waiting, once the fill settled, CPU of the workers, Temporal and PostgreSQL (% of
  *   one core), PostgreSQL transactions/s and connections, Temporal requests/s (the busiest of each named), and each
  *   worker's memory (also when a tenth of the line was in, to see whether memory grows with the backlog);
  * - P0: one arrives behind the backlog; slot release -> its provider call, and how many jumped it;

@@ -359,11 +359,14 @@ export class SlotGate {
   }
 
   private wake(jobId: string): void {
+    this.takeWaiter(jobId)?.resolve();
+  }
+
+  /** The job's waiter, no longer waiting: its wait ends once (granted, or sent back). */
+  private takeWaiter(jobId: string): Waiter | undefined {
     const waiter = this.waiters.get(jobId);
-    if (waiter) {
-      this.waiters.delete(jobId);
-      waiter.resolve();
-    }
+    this.waiters.delete(jobId);
+    return waiter;
   }
 
   private async sweep(): Promise<void> {
@@ -398,8 +401,7 @@ export class SlotGate {
     try {
       const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM return_to_line($1::uuid[]) AS id', [waiting]);
       for (const { id } of rows) {
-        const waiter = this.waiters.get(id);
-        this.waiters.delete(id);
+        const waiter = this.takeWaiter(id);
         if (waiter) waiter.reject(new ReturnedToLineError(`job ${id} was pushed back in its line: it waits in its workflow again`));
         // Granted after it was sent back, and woken before the answer came: its activity runs the job after all.
         else await this.pool.query('UPDATE automation_queue SET parked = false WHERE id = $1', [id]);
