@@ -1,0 +1,36 @@
+/**
+ * When this process's event loop could not run. A simulator in the test process
+ * stamps a request when its handler runs; if the loop was busy (a loaded CI
+ * machine, a GC pause) the request may have arrived long before its stamp, and
+ * two starts spaced correctly by the workers look closer than they were (seen:
+ * 98 ms apart for a 300 ms interval). The watch bounds that error instead of
+ * ignoring it: a request stamped inside or just after a stall may have arrived
+ * as early as the stall's start, and no earlier.
+ */
+export interface LoopStallWatch {
+  /** The earliest a request stamped at `stampedAt` (Date.now()) can have arrived. */
+  earliestArrival(stampedAt: number): number;
+  /** The stalls seen, longest first (for a failure message). */
+  stalls(): { from: number; ms: number }[];
+  stop(): void;
+}
+
+export function watchLoopStalls(tickMs = 5): LoopStallWatch {
+  const seen: { from: number; to: number }[] = [];
+  let last = Date.now();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    // Three ticks late counts: a shorter delay is within the ordinary timer jitter.
+    if (now - last > 3 * tickMs) seen.push({ from: last, to: now });
+    last = now;
+  }, tickMs);
+  return {
+    earliestArrival(stampedAt) {
+      // Timers run before I/O in a loop turn: a request held up by a stall is stamped just after the tick that saw it.
+      const stall = seen.find((s) => stampedAt >= s.from && stampedAt <= s.to + tickMs);
+      return stall ? stall.from : stampedAt;
+    },
+    stalls: () => seen.map((s) => ({ from: s.from, ms: s.to - s.from })).sort((a, b) => b.ms - a.ms),
+    stop: () => clearInterval(timer),
+  };
+}
