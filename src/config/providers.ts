@@ -211,11 +211,6 @@ export const SLOT_LEASE = {
   leaseRenewMs: 3_000,
   /** Every process re-runs the grant for its waiting jobs this often (spacing timers, expired leases). */
   sweepMs: 1_000,
-  /**
-   * ... and up to this seldom while those rounds find nothing (the NOTIFYs do the work): an expired lease's slot
-   * is then handed on up to this late, and a line that only waits costs each process a query every few seconds.
-   */
-  sweepIdleMaxMs: 4_000,
 } as const;
 
 /**

@@ -24,13 +24,11 @@ export type DeliverTurn = (turn: TurnToDeliver) => Promise<'delivered' | 'gone'>
 
 export interface LineCourierOptions {
   tickMs: number;
-  /** Rounds that call nobody up stretch the tick up to this (grants poke the courier, so nothing waits for it). */
-  idleMaxMs: number;
   /** A parked job called up this long ago and still parked is called again. */
   recallMs: number;
 }
 
-const DEFAULTS: LineCourierOptions = { tickMs: 1_000, idleMaxMs: 8_000, recallMs: 10_000 };
+const DEFAULTS: LineCourierOptions = { tickMs: 1_000, recallMs: 10_000 };
 /**
  * A grant pokes the courier this much later: the hot jobs near the head take the slot in-process meanwhile, and
  * the courier's query stays out of the way of the hand-over it follows (same CPUs, same database).
@@ -48,7 +46,6 @@ export class LineCourier {
   ) {
     this.ticker = new Ticker(() => this.callUp(), {
       everyMs: opts.tickMs,
-      idleMaxMs: opts.idleMaxMs,
       pokeDelayMs: POKE_DELAY_MS,
       runAtStart: true,
       onError: (err) => this.log.warn({ err }, 'line courier round failed; retrying next tick'),
@@ -68,8 +65,7 @@ export class LineCourier {
     this.ticker.poke();
   }
 
-  /** False when it called nobody up (the ticker backs off). */
-  private async callUp(): Promise<boolean> {
+  private async callUp(): Promise<void> {
     const { rows } = await this.pool.query<{ job_id: string; workflow_id: string; granted: boolean }>(
       'SELECT job_id, workflow_id, granted FROM call_up_jobs($1)',
       [this.opts.recallMs],
@@ -91,6 +87,5 @@ export class LineCourier {
         }
       }),
     );
-    return rows.length > 0;
   }
 }

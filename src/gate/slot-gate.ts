@@ -26,7 +26,6 @@ import { SLOT_LEASE, type Provider } from '../config/providers';
 import { FREED_WAKE_DELAY_MS, PROVIDER_EVENTS_CHANNEL, SLOT_FREED_SUFFIX } from './provider-events';
 import { DeadlineExpiredError, JobClosedError, ReturnedToLineError } from '../shared/errors';
 import { sleep } from '../shared/sleep';
-import { Ticker } from '../shared/ticker';
 import { LineCourier, type DeliverTurn } from './line-courier';
 import { LostWorkerWatch, newPresenceKey, takePresence, type FailLostActivity, type LostWorkerWatchOptions } from './presence';
 
@@ -81,11 +80,6 @@ export class SlotGate {
   private stopped = false;
   private courier: LineCourier | null = null;
   private lostWorkers: LostWorkerWatch | null = null;
-  /**
-   * Re-runs the grant for this process's waiters: a fallback for the NOTIFYs, so it backs off while it finds
-   * nothing (SLOT_LEASE.sweepIdleMaxMs) and keeps its pace while the listener is down.
-   */
-  private readonly sweeper: Ticker;
   /** This process's presence key (src/gate/presence.ts), held by the listener's session. */
   private presenceKey = newPresenceKey();
   /** When the listener in service took the presence lock; null while none is connected. */
@@ -96,17 +90,11 @@ export class SlotGate {
     private readonly databaseUrl: string,
     private readonly log: Logger,
     readonly lease = SLOT_LEASE,
-  ) {
-    this.sweeper = new Ticker(() => this.sweep(), {
-      everyMs: lease.sweepMs,
-      idleMaxMs: lease.sweepIdleMaxMs,
-      onError: (err) => this.log.warn({ err }, 'slot sweep failed; retrying next tick'),
-    });
-  }
+  ) {}
 
   async start(): Promise<void> {
     await this.listen();
-    this.sweeper.start();
+    this.timers.push(setInterval(() => void this.sweep(), this.lease.sweepMs));
     this.timers.push(setInterval(() => void this.heartbeat(), this.lease.leaseRenewMs));
     for (const t of this.timers) t.unref();
   }
@@ -145,7 +133,6 @@ export class SlotGate {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.sweeper.stop();
     this.courier?.stop();
     this.lostWorkers?.stop();
     for (const t of this.timers) clearInterval(t);
@@ -213,7 +200,6 @@ export class SlotGate {
     const granted = new Promise<void>((resolve, reject) => {
       this.waiters.set(jobId, { jobId, provider, resolve, reject });
     });
-    this.sweeper.hurry();
     // Sent back to its workflow (returnPassed) while the grant below is still out: handled by the race after it.
     granted.catch(() => undefined);
     const cleanups: Array<() => void> = [];
@@ -383,17 +369,18 @@ export class SlotGate {
     return waiter;
   }
 
-  /** False when it found nothing to do with the listener up (the sweeper backs off). */
-  private async sweep(): Promise<boolean> {
-    if (this.stopped || this.waiters.size === 0) return false;
-    const before = this.waiters.size;
-    const providers = new Set([...this.waiters.values()].map((w) => w.provider));
-    for (const provider of providers) await this.grant(provider);
-    // A notification lost while the listener reconnected: the slot row is the truth.
-    const ids = [...this.waiters.keys()];
-    const { rows } = await this.pool.query<{ job_id: string }>('SELECT job_id FROM provider_slots WHERE job_id = ANY($1::uuid[])', [ids]);
-    for (const r of rows) this.wake(r.job_id);
-    return this.listener === null || this.waiters.size < before;
+  private async sweep(): Promise<void> {
+    if (this.stopped || this.waiters.size === 0) return;
+    try {
+      const providers = new Set([...this.waiters.values()].map((w) => w.provider));
+      for (const provider of providers) await this.grant(provider);
+      // A notification lost while the listener reconnected: the slot row is the truth.
+      const ids = [...this.waiters.keys()];
+      const { rows } = await this.pool.query<{ job_id: string }>('SELECT job_id FROM provider_slots WHERE job_id = ANY($1::uuid[])', [ids]);
+      for (const r of rows) this.wake(r.job_id);
+    } catch (err) {
+      this.log.warn({ err }, 'slot sweep failed; retrying next tick');
+    }
   }
 
   private async heartbeat(): Promise<void> {

@@ -58,32 +58,4 @@ describe('Ticker', () => {
     await sleep(100);
     expect(at).toHaveLength(2);
   });
-
-  it('backs off while rounds find nothing (idleMaxMs), and a round with work or a poke brings back the pace', async () => {
-    const at: number[] = [];
-    let work = false;
-    const t0 = Date.now();
-    const ticker = new Ticker(
-      async () => {
-        at.push(Date.now() - t0);
-        return work;
-      },
-      { everyMs: 20, idleMaxMs: 160, onError: () => {} },
-    );
-    ticker.start();
-    await sleep(1_000);
-    // Idle: waits of 20, 40, 80, then 160 ms: about 9 rounds in a second, not 50.
-    const idle = at.length;
-    expect(idle).toBeGreaterThanOrEqual(5);
-    expect(idle).toBeLessThanOrEqual(12);
-    const gaps = at.slice(1).map((t, i) => t - at[i]!);
-    expect(Math.max(...gaps)).toBeGreaterThanOrEqual(140);
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(260);
-    // Work found: every tick again (the poke's round finds it and keeps the pace).
-    work = true;
-    ticker.poke();
-    await sleep(400);
-    ticker.stop();
-    expect(at.length - idle).toBeGreaterThanOrEqual(12);
-  });
 });
