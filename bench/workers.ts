@@ -7,6 +7,7 @@
  * instead of waiting for a log line: a worker is ready once its identity
  * (pid@host, the SDK default) polls every task queue it serves.
  */
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -20,6 +21,8 @@ const READY_TIMEOUT_MS = 120_000;
 const TAIL_LINES = 40;
 /** A directory: each worker's whole output is kept there as <name>-<pid>.log (BENCH_WORKER_LOGS; otherwise only its tail). */
 const LOG_DIR = process.env.BENCH_WORKER_LOGS;
+// Made here: a worker's log stream opening in a missing directory would crash the bench.
+if (LOG_DIR) mkdirSync(LOG_DIR, { recursive: true });
 
 // Numeric values of temporal.api.enums.v1 (@temporalio/proto is not a direct dependency).
 const TASK_QUEUE_KIND_NORMAL = 1;
