@@ -24,6 +24,8 @@ export function watchLoopStalls(tickMs = 5): LoopStallWatch {
     if (now - last > 3 * tickMs) seen.push({ from: last, to: now });
     last = now;
   }, tickMs);
+  // A watch left running by a failed test must not keep its process alive.
+  timer.unref();
   return {
     earliestArrival(stampedAt) {
       // Timers run before I/O in a loop turn: a request held up by a stall is stamped just after the tick that saw it.
