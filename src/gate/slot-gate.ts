@@ -89,7 +89,7 @@ export class SlotGate {
     private readonly pool: pg.Pool,
     private readonly databaseUrl: string,
     private readonly log: Logger,
-    readonly lease = SLOT_LEASE,
+    readonly lease: { readonly [K in keyof typeof SLOT_LEASE]: number } = SLOT_LEASE,
   ) {}
 
   async start(): Promise<void> {
@@ -221,7 +221,8 @@ export class SlotGate {
     });
     abort.catch(() => undefined);
     try {
-      await this.grant(provider);
+      // Granted by another process between joining and the waiter above: its wake found no waiter.
+      await this.grant(provider, jobId);
       await Promise.race([granted, abort]);
       this.holding.add(jobId);
       return { resumed: false };
@@ -254,12 +255,17 @@ export class SlotGate {
     await this.pool.query('SELECT leave_line($1)', [jobId]).catch((err) => this.log.warn({ err, jobId }, 'could not leave the slot line'));
   }
 
-  private async grant(provider: Provider): Promise<void> {
-    const { rows } = await this.pool.query<{ result: GrantResult }>('SELECT grant_slots($1, $2) AS result', [
-      provider,
-      this.lease.leaseTtlMs,
-    ]);
+  /**
+   * Grants what is free, waking this process's jobs granted. With `own`, also wakes that job if it held a slot
+   * already (granted before this statement, by anyone), in the same round trip: grant_slots reports only its own grants.
+   */
+  private async grant(provider: Provider, own: string | null = null): Promise<void> {
+    const { rows } = await this.pool.query<{ result: GrantResult; held: boolean }>(
+      'SELECT grant_slots($1, $2) AS result, EXISTS (SELECT 1 FROM provider_slots WHERE job_id = $3) AS held',
+      [provider, this.lease.leaseTtlMs, own],
+    );
     for (const id of rows[0]!.result.granted) this.wake(id);
+    if (own && rows[0]!.held) this.wake(own);
   }
 
   /**

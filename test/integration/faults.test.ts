@@ -58,6 +58,42 @@ async function harnessWithCuttableDatabase(): Promise<{ h: Harness; proxy: Cutta
 const q = async (h: Harness, text: string, params: unknown[] = []) => (await h.db.database.pool.query(text, params)).rows;
 const videoJob = async (h: Harness, recId: string) =>
   (await q(h, `SELECT * FROM automation_queue WHERE recommendation_id = $1 AND step = 'generate'`, [recId]))[0]!;
+/**
+ * The workflows' results; when they are not all in within `ms`, fails with what each still waits on (pending
+ * activities and children, attempts, last failures), the queue's rows and the worker's last lines. A bare timeout
+ * said nothing the one time the outage test below timed out in CI.
+ */
+async function resultsOrWhy(h: Harness, w: WorkerProcess, workflowIds: string[], ms: number) {
+  const all = Promise.all(workflowIds.map((id) => h.client.workflow.getHandle(id).result()));
+  all.catch(() => undefined);
+  const results = await Promise.race([all, sleep(ms).then(() => null)]);
+  if (results) return results;
+  const workflows = await Promise.all(
+    workflowIds.map(async (id) => {
+      const d = await h.client.workflow.getHandle(id).describe();
+      return {
+        id,
+        status: d.status.name,
+        children: (d.raw.pendingChildren ?? []).map((c) => c.workflowId),
+        activities: (d.raw.pendingActivities ?? []).map((a) => ({
+          type: a.activityType?.name,
+          state: a.state,
+          attempt: a.attempt,
+          lastFailure: a.lastFailure?.message,
+          lastWorker: a.lastWorkerIdentity,
+        })),
+      };
+    }),
+  );
+  const jobs = await q(
+    h,
+    `SELECT workflow_id, step, status, attempts, provider_task_id, last_heartbeat_at, error FROM automation_queue ORDER BY created_at`,
+  );
+  throw new Error(
+    `workflows not done after ${ms} ms:\n${JSON.stringify(workflows, null, 1)}\njobs:\n${JSON.stringify(jobs, null, 1)}\n` +
+      `worker's last lines:\n${w.lines.slice(-80).join('\n')}`,
+  );
+}
 const onlyInstagram = (o: Record<string, unknown> = {}) => recommendationInput({ jobConfig: { platforms: ['instagram'] }, ...o });
 
 describe('worker death during VEO3 polling', () => {
@@ -262,7 +298,7 @@ describe('infrastructure outages', () => {
   it('PostgreSQL briefly unavailable: sync activities retry and the tables end up matching Temporal', { timeout: 180_000 }, async () => {
     const { h, proxy } = await harnessWithCuttableDatabase();
     h.sims.veo3.setFaults({ taskDurationMs: 1_500 });
-    await worker(h);
+    const w = await worker(h);
     const recs = [];
     for (let i = 0; i < 3; i++) recs.push(await h.service.enqueue(onlyInstagram({ title: `db outage ${i}` })));
     await waitUntil(async () => (await q(h, `SELECT 1 FROM automation_queue WHERE status = 'processing'`)).length >= 1, {
@@ -271,7 +307,12 @@ describe('infrastructure outages', () => {
     await proxy.cut();
     await sleep(4_000);
     await proxy.restore();
-    const results = await Promise.all(recs.map((r) => h.client.workflow.getHandle(r.workflowId).result()));
+    const results = await resultsOrWhy(
+      h,
+      w,
+      recs.map((r) => r.workflowId),
+      150_000,
+    );
     expect(results.every((r) => r.status === 'published')).toBe(true);
     const jobs = await q(h, `SELECT status, count(*)::int AS n FROM automation_queue GROUP BY status`);
     expect(jobs).toEqual([{ status: 'completed', n: 9 }]);
