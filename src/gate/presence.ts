@@ -2,7 +2,8 @@
  * Worker presence: a killed worker's jobs resume elsewhere within seconds, not at the heartbeat timeout (issue 18).
  *
  * - Each worker process holds an advisory lock (PRESENCE_LOCK_CLASS, its own key) on its gate's listener session
- *   (src/gate/slot-gate.ts) for as long as it lives; the listener takes it again after every reconnection.
+ *   (src/gate/slot-gate.ts) for as long as it lives; the listener takes it again after every reconnection (a new
+ *   key, its running attempts moved to it, while the server still keeps the old session open).
  * - Each provider activity attempt records its process's key and its Temporal task token on its job
  *   (SlotGate.markActivity, beside the attempt's first read of its job: no extra wait).
  * - A process killed with -9 (crashed, OOM-killed) has its sockets closed by the kernel: PostgreSQL ends its

@@ -124,11 +124,12 @@ export class SlotGate {
    * watch fails that attempt and the retry resumes the job elsewhere.
    */
   async markActivity(jobId: string, taskToken: Uint8Array): Promise<void> {
-    await this.pool.query('UPDATE automation_queue SET activity_worker = $2, activity_token = $3 WHERE id = $1', [
-      jobId,
-      this.presenceKey,
-      Buffer.from(taskToken).toString('base64'),
-    ]);
+    const token = Buffer.from(taskToken).toString('base64');
+    // The key changed while this ran (listen): marked again with the key now held, or the move there missed it.
+    for (let key = -1; key !== this.presenceKey;) {
+      key = this.presenceKey;
+      await this.pool.query('UPDATE automation_queue SET activity_worker = $2, activity_token = $3 WHERE id = $1', [jobId, key, token]);
+    }
   }
 
   async stop(): Promise<void> {
@@ -453,7 +454,21 @@ export class SlotGate {
     });
     try {
       await client.connect();
-      this.presenceKey = await takePresence(client, this.presenceKey);
+      const before = this.presenceKey;
+      this.presenceKey = await takePresence(client, before);
+      // The old key is still held by this process's previous session (a network cut leaves it open on the server
+      // until TCP gives up): this process's running attempts move to the new key, or every watcher would fail them
+      // as lost once that session ends.
+      if (this.presenceKey !== before) {
+        const moved = await client.query(
+          'UPDATE automation_queue SET activity_worker = $2 WHERE activity_worker = $1 AND activity_token IS NOT NULL',
+          [before, this.presenceKey],
+        );
+        this.log.info(
+          { before, after: this.presenceKey, attempts: moved.rowCount },
+          'presence key still held by an old session: took a new one',
+        );
+      }
       await client.query('LISTEN reelflow_slots');
       await client.query(`LISTEN ${PROVIDER_EVENTS_CHANNEL}`);
     } catch (err) {

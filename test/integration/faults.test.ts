@@ -13,6 +13,7 @@ import { spawnWorker, type WorkerProcess } from '../helpers/processes';
 import { startTcpProxy, type CuttableProxy } from '../helpers/tcp-proxy';
 import { waitUntil } from '../helpers/wait';
 import { sleep } from '../../src/shared/sleep';
+import pg from 'pg';
 import pino from 'pino';
 import { effectiveLimits } from '../../src/config/env';
 import { SlotGate } from '../../src/gate/slot-gate';
@@ -396,6 +397,66 @@ describe('worker shutdown after a lost database connection', () => {
     await gate.stop();
     await waitUntil(async () => (await listeners()) === 0, { timeoutMs: 3_000, what: 'no listener left after stop' });
     expect(await presence()).toBe(0);
+  });
+
+  it('a listener back while its old session still holds the presence key takes a new key, and its running attempts with it', async () => {
+    const t = await createTestDatabase(effectiveLimits({}));
+    cleanups.push(() => t.drop());
+    const pool = t.database.pool;
+    // One attempt's mark is held back until the key has changed: sent with the old key, it lands after the move.
+    let heldJob: string | null = null;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holding = {
+      query: async (text: string, params?: unknown[]) => {
+        if (heldJob && params?.[0] === heldJob && text.includes('activity_token = $3')) await held;
+        return pool.query(text, params);
+      },
+    } as unknown as pg.Pool;
+    const gate = new SlotGate(holding, t.url, pino({ level: 'silent' }));
+    await gate.start();
+    cleanups.push(() => gate.stop());
+    const enqueue = async (wf: string) =>
+      (
+        await pool.query<{ id: string }>(
+          `SELECT id FROM enqueue_job($1, 'generate', 'veo3_chollo', 'veo3', 'P2', '{}'::jsonb, NULL, NULL, NULL, 300, 3)`,
+          [wf],
+        )
+      ).rows[0]!.id;
+    const workerOf = async (id: string) =>
+      (await pool.query<{ w: number }>('SELECT activity_worker AS w FROM automation_queue WHERE id = $1', [id])).rows[0]!.w;
+    const running = await enqueue('wf-running');
+    await gate.markActivity(running, new Uint8Array([1, 2, 3]));
+    const oldKey = await workerOf(running);
+    heldJob = await enqueue('wf-marking');
+    const marking = gate.markActivity(heldJob, new Uint8Array([7, 8, 9]));
+
+    // The listener's connection breaks; its old session lingers on the server (a network cut: open until TCP
+    // gives up), played by a session that takes the key before the listener is back.
+    const zombie = new pg.Client({ connectionString: t.url });
+    await zombie.connect();
+    cleanups.push(() => zombie.end());
+    const [listener] = (
+      await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`)
+    ).rows;
+    await pool.query('SELECT pg_terminate_backend($1)', [listener!.pid]);
+    await waitUntil(
+      async () => (await zombie.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [PRESENCE_LOCK_CLASS, oldKey])).rows[0].ok,
+      { timeoutMs: 900, intervalMs: 5, what: 'the old key taken before the listener reconnects' },
+    );
+    await waitUntil(async () => (await workerOf(running)) !== oldKey, { timeoutMs: 10_000, what: 'the attempt moved to a new key' });
+    const later = await enqueue('wf-later');
+    await gate.markActivity(later, new Uint8Array([4, 5, 6]));
+    expect(await workerOf(later)).toBe(await workerOf(running));
+    release();
+    await marking;
+    expect(await workerOf(heldJob)).toBe(await workerOf(running));
+
+    // The old session ends at last: nothing of this live process is lost.
+    await zombie.end();
+    cleanups.pop();
+    const lost = await pool.query(`SELECT job_id FROM take_lost_activities($1)`, [PRESENCE_LOCK_CLASS]);
+    expect(lost.rows).toEqual([]);
   });
 
   it('with its listener cut, a waiting job gets its slot from the sweep: its own grant, or one whose NOTIFY was lost', async () => {
