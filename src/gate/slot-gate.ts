@@ -82,6 +82,8 @@ export class SlotGate {
   private lostWorkers: LostWorkerWatch | null = null;
   /** This process's presence key (src/gate/presence.ts), held by the listener's session. */
   private presenceKey = newPresenceKey();
+  /** Keys this process held before, whose attempts are not yet moved to presenceKey (listen). */
+  private readonly oldKeys = new Set<number>();
   /** When the listener in service took the presence lock; null while none is connected. */
   private presentSince: number | null = null;
 
@@ -458,16 +460,18 @@ export class SlotGate {
       this.presenceKey = await takePresence(client, before);
       // The old key is still held by this process's previous session (a network cut leaves it open on the server
       // until TCP gives up): this process's running attempts move to the new key, or every watcher would fail them
-      // as lost once that session ends.
-      if (this.presenceKey !== before) {
+      // as lost once that session ends. Kept until moved: a move cut short is made by the next connection.
+      if (this.presenceKey !== before) this.oldKeys.add(before);
+      if (this.oldKeys.size) {
         const moved = await client.query(
-          'UPDATE automation_queue SET activity_worker = $2 WHERE activity_worker = $1 AND activity_token IS NOT NULL',
-          [before, this.presenceKey],
+          'UPDATE automation_queue SET activity_worker = $2 WHERE activity_worker = ANY($1::int[]) AND activity_token IS NOT NULL',
+          [[...this.oldKeys], this.presenceKey],
         );
         this.log.info(
-          { before, after: this.presenceKey, attempts: moved.rowCount },
+          { oldKeys: [...this.oldKeys], key: this.presenceKey, attempts: moved.rowCount },
           'presence key still held by an old session: took a new one',
         );
+        this.oldKeys.clear();
       }
       await client.query('LISTEN reelflow_slots');
       await client.query(`LISTEN ${PROVIDER_EVENTS_CHANNEL}`);

@@ -439,12 +439,23 @@ describe('worker shutdown after a lost database connection', () => {
     const [listener] = (
       await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`)
     ).rows;
+    // And the first move after the reconnection fails (its connection lost in turn): the next connection makes it.
+    await pool.query(`CREATE SEQUENCE move_tries;
+      CREATE FUNCTION fail_first_move() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF OLD.activity_worker IS DISTINCT FROM NEW.activity_worker AND nextval('move_tries') = 1 THEN
+          RAISE EXCEPTION 'connection lost during the move';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER fail_first_move BEFORE UPDATE ON automation_queue FOR EACH ROW EXECUTE FUNCTION fail_first_move();`);
     await pool.query('SELECT pg_terminate_backend($1)', [listener!.pid]);
     await waitUntil(
       async () => (await zombie.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [PRESENCE_LOCK_CLASS, oldKey])).rows[0].ok,
       { timeoutMs: 900, intervalMs: 5, what: 'the old key taken before the listener reconnects' },
     );
     await waitUntil(async () => (await workerOf(running)) !== oldKey, { timeoutMs: 10_000, what: 'the attempt moved to a new key' });
+    expect(Number((await pool.query(`SELECT last_value FROM move_tries`)).rows[0].last_value)).toBeGreaterThanOrEqual(2);
     const later = await enqueue('wf-later');
     await gate.markActivity(later, new Uint8Array([4, 5, 6]));
     expect(await workerOf(later)).toBe(await workerOf(running));
