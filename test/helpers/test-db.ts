@@ -42,3 +42,12 @@ export async function createTestDatabase(limits: Record<Provider, ProviderLimits
     },
   };
 }
+
+/** A VEO3 generate job of `workflowId` (P2, 300 s estimate), straight into the queue: the gate's SQL without Temporal. */
+export async function enqueueVeo3Job(pool: pg.Pool, workflowId: string): Promise<string> {
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT id FROM enqueue_job($1, 'generate', 'veo3_chollo', 'veo3', 'P2', '{}'::jsonb, NULL, NULL, NULL, 300, 3)`,
+    [workflowId],
+  );
+  return rows[0]!.id;
+}

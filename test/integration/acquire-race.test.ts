@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SLOT_LEASE } from '../../src/config/providers';
 import { SlotGate } from '../../src/gate/slot-gate';
 import { sleep } from '../../src/shared/sleep';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+import { createTestDatabase, enqueueVeo3Job, type TestDatabase } from '../helpers/test-db';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -19,11 +19,7 @@ afterAll(async () => t?.drop());
 
 describe('SlotGate.acquire', () => {
   it('wakes at once when another process granted the job between its join and its waiter', async () => {
-    const [job] = (
-      await t.database.pool.query<{ id: string }>(
-        `SELECT id FROM enqueue_job('wf-race', 'generate', 'veo3_chollo', 'veo3', 'P2', '{}'::jsonb, NULL, NULL, NULL, 300, 3)`,
-      )
-    ).rows;
+    const jobId = await enqueueVeo3Job(t.database.pool, 'wf-race');
     let heard = false;
     const pool = {
       query: async (text: string, params: unknown[]) => {
@@ -31,7 +27,7 @@ describe('SlotGate.acquire', () => {
         if (text.includes('wait_for_slot')) {
           // Another process's release or sweep grants the free slot, and its NOTIFY reaches this process now.
           const { rows } = await t.database.pool.query<{ r: { granted: string[] } }>(`SELECT grant_slots('veo3', 12000) AS r`);
-          heard = rows[0]!.r.granted.includes(job!.id);
+          heard = rows[0]!.r.granted.includes(jobId);
           await sleep(300);
         }
         return result;
@@ -43,7 +39,7 @@ describe('SlotGate.acquire', () => {
     try {
       const started = Date.now();
       const outcome = await Promise.race([
-        gate.acquire(job!.id, 'veo3', { attempt: 1 }).then((r) => r),
+        gate.acquire(jobId, 'veo3', { attempt: 1 }).then((r) => r),
         sleep(5_000).then(() => 'still waiting' as const),
       ]);
       expect(heard).toBe(true);

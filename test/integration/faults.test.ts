@@ -19,7 +19,7 @@ import { effectiveLimits } from '../../src/config/env';
 import { SlotGate } from '../../src/gate/slot-gate';
 import { PRESENCE_GRACE_MS, PRESENCE_LOCK_CLASS } from '../../src/gate/presence';
 import { HEARTBEAT_TIMEOUT_MS } from '../../src/config/providers';
-import { createTestDatabase } from '../helpers/test-db';
+import { createTestDatabase, enqueueVeo3Job } from '../helpers/test-db';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -328,13 +328,9 @@ describe('worker shutdown after a lost database connection', () => {
     const t = await createTestDatabase(effectiveLimits({}));
     cleanups.push(() => t.drop());
     const pool = t.database.pool;
-    const [job] = (
-      await pool.query<{ id: string }>(
-        `SELECT id FROM enqueue_job('wf-join-race', 'generate', 'veo3_chollo', 'veo3', 'P2', '{}'::jsonb, NULL, NULL, NULL, 300, 3)`,
-      )
-    ).rows;
+    const jobId = await enqueueVeo3Job(pool, 'wf-join-race');
     // The earlier try joined the line, then lost its connection before it could leave it: the row is still in line.
-    await pool.query('SELECT wait_for_slot($1, 1)', [job!.id]);
+    await pool.query('SELECT wait_for_slot($1, 1)', [jobId]);
     // Another process's grant lands between this try's requeue and its join.
     let raced = false;
     const racing = {
@@ -348,11 +344,11 @@ describe('worker shutdown after a lost database connection', () => {
       },
     } as unknown as typeof pool;
     const gate = new SlotGate(racing, t.url, pino({ level: 'silent' }));
-    await expect(gate.acquire(job!.id, 'veo3', { attempt: 1 })).resolves.toEqual({ resumed: true });
+    await expect(gate.acquire(jobId, 'veo3', { attempt: 1 })).resolves.toEqual({ resumed: true });
     expect(raced).toBe(true);
-    const [row] = (await pool.query(`SELECT status FROM automation_queue WHERE id = $1`, [job!.id])).rows;
+    const [row] = (await pool.query(`SELECT status FROM automation_queue WHERE id = $1`, [jobId])).rows;
     expect(row.status).toBe('processing');
-    expect((await pool.query(`SELECT 1 FROM provider_slots WHERE job_id = $1`, [job!.id])).rowCount).toBe(1);
+    expect((await pool.query(`SELECT 1 FROM provider_slots WHERE job_id = $1`, [jobId])).rowCount).toBe(1);
     await gate.stop();
   });
 
@@ -416,13 +412,7 @@ describe('worker shutdown after a lost database connection', () => {
     const gate = new SlotGate(holding, t.url, pino({ level: 'silent' }));
     await gate.start();
     cleanups.push(() => gate.stop());
-    const enqueue = async (wf: string) =>
-      (
-        await pool.query<{ id: string }>(
-          `SELECT id FROM enqueue_job($1, 'generate', 'veo3_chollo', 'veo3', 'P2', '{}'::jsonb, NULL, NULL, NULL, 300, 3)`,
-          [wf],
-        )
-      ).rows[0]!.id;
+    const enqueue = (wf: string) => enqueueVeo3Job(pool, wf);
     const workerOf = async (id: string) =>
       (await pool.query<{ w: number }>('SELECT activity_worker AS w FROM automation_queue WHERE id = $1', [id])).rows[0]!.w;
     const running = await enqueue('wf-running');
@@ -480,13 +470,7 @@ describe('worker shutdown after a lost database connection', () => {
     await gate.start();
     cleanups.push(() => gate.stop());
     await proxy.cut();
-    const enqueue = async (wf: string) =>
-      (
-        await pool.query<{ id: string }>(
-          `SELECT id FROM enqueue_job($1, 'generate', 'veo3_chollo', 'veo3', 'P2', '{}'::jsonb, NULL, NULL, NULL, 300, 3)`,
-          [wf],
-        )
-      ).rows[0]!.id;
+    const enqueue = (wf: string) => enqueueVeo3Job(pool, wf);
     const holds = (id: string) => pool.query('SELECT 1 FROM provider_slots WHERE job_id = $1', [id]).then((r) => r.rowCount === 1);
     const joined = (id: string, what: string) =>
       waitUntil(

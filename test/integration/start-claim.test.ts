@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { effectiveLimits } from '../../src/config/env';
 import { SlotGate } from '../../src/gate/slot-gate';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+import { createTestDatabase, enqueueVeo3Job, type TestDatabase } from '../helpers/test-db';
 
 let t: TestDatabase;
 const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
@@ -49,13 +49,7 @@ function gateWithLag(lagMs: number, opts: { onLag?: () => void; failReclaims?: b
   return { gate: new SlotGate(pool, t.url, log), lines };
 }
 
-async function enqueue(workflowId: string): Promise<string> {
-  const [job] = await q<{ id: string }>(
-    `SELECT id FROM enqueue_job($1, 'generate', 'veo3_chollo', 'veo3', 'P2', '{}'::jsonb, NULL, NULL, NULL, 300, 3)`,
-    [workflowId],
-  );
-  return job!.id;
-}
+const enqueue = (workflowId: string) => enqueueVeo3Job(t.database.pool, workflowId);
 
 const spacingClock = async () =>
   (
