@@ -469,7 +469,7 @@ export class SlotGate {
         );
         this.log.info(
           { oldKeys: [...this.oldKeys], key: this.presenceKey, attempts: moved.rowCount },
-          'presence key still held by an old session: took a new one',
+          'running attempts moved from presence keys an old session held to this one',
         );
         this.oldKeys.clear();
       }

@@ -38,10 +38,7 @@ describe('SlotGate.acquire', () => {
     await gate.start();
     try {
       const started = Date.now();
-      const outcome = await Promise.race([
-        gate.acquire(jobId, 'veo3', { attempt: 1 }).then((r) => r),
-        sleep(5_000).then(() => 'still waiting' as const),
-      ]);
+      const outcome = await Promise.race([gate.acquire(jobId, 'veo3', { attempt: 1 }), sleep(5_000).then(() => 'still waiting' as const)]);
       expect(heard).toBe(true);
       expect(outcome).toEqual({ resumed: false });
       // The 300 ms the NOTIFY was given, and a round trip.
