@@ -2,6 +2,7 @@
 import type { EnqueueResult } from '../src/services/recommendations';
 import type { Provider } from '../src/config/providers';
 import type { Bench } from './setup';
+import { RECOMMENDATION_WORKFLOW } from '../src/shared/workflow-ids';
 
 import { waitUntil } from '../test/helpers/wait';
 
@@ -217,16 +218,27 @@ export async function openJobs(bench: Bench, ids: readonly string[]): Promise<nu
   return rows[0]!.n;
 }
 
+/** Recommendation workflows still running on the bench's task queue (Temporal's visibility). */
+async function runningRecommendations(bench: Bench): Promise<number> {
+  const query = `TaskQueue = '${bench.taskQueue}' AND WorkflowType = '${RECOMMENDATION_WORKFLOW}' AND ExecutionStatus = 'Running'`;
+  return (await bench.client.workflow.count(query)).count;
+}
+
 /**
  * `reelflow cancel <id> <id> ...` of `ids` (service.cancelMany), with the line watched while it runs: the jobs leave
  * their lines first, then each workflow is asked. emptyMs: until no job of `ids` is open; askedMs: until the command
- * returned. Throws what the command threw, or when the line is not empty within `timeoutMs`.
+ * returned; closedMs: until every workflow of `ids` has closed (each runs its clean-up first), NaN when `stillOpen`
+ * were still running `closedTimeoutMs` after the command returned. Throws what the command threw, or when the line is not
+ * empty within `timeoutMs`.
  */
 export async function cancelAndWatch(
   bench: Bench,
   ids: readonly string[],
   timeoutMs: number,
-): Promise<{ emptyMs: number; askedMs: number }> {
+  closedTimeoutMs = 0,
+): Promise<{ emptyMs: number; askedMs: number; closedMs: number; stillOpen: number }> {
+  // Others may run beside them (a P0 publishing): what is running now, less the backlog, is left when it has closed.
+  const others = closedTimeoutMs ? (await runningRecommendations(bench)) - ids.length : 0;
   const t0 = Date.now();
   let askedMs = NaN;
   let failure: Error | undefined;
@@ -242,5 +254,17 @@ export async function cancelAndWatch(
   const emptyMs = Date.now() - t0;
   await asked;
   if (failure) throw failure;
-  return { emptyMs, askedMs };
+  let closedMs = NaN;
+  let stillOpen = 0;
+  if (closedTimeoutMs) {
+    await waitUntil(async () => (stillOpen = Math.max(0, (await runningRecommendations(bench)) - others)) === 0, {
+      what: 'every cancelled workflow closed',
+      timeoutMs: closedTimeoutMs,
+      intervalMs: 500,
+    }).then(
+      () => void (closedMs = Date.now() - t0),
+      () => undefined,
+    );
+  }
+  return { emptyMs, askedMs, closedMs, stillOpen };
 }

@@ -13,6 +13,8 @@ interface Proc {
   ppid: number;
   comm: string;
   cpuTicks: number;
+  /** CPU of its children that ended and were waited for (cutime + cstime). */
+  reapedTicks: number;
 }
 
 function readProcs(): Proc[] {
@@ -25,7 +27,13 @@ function readProcs(): Proc[] {
       const close = stat.lastIndexOf(')');
       const comm = stat.slice(stat.indexOf('(') + 1, close);
       const f = stat.slice(close + 2).split(' ');
-      out.push({ pid: Number(name), ppid: Number(f[1]), comm, cpuTicks: Number(f[11]) + Number(f[12]) });
+      out.push({
+        pid: Number(name),
+        ppid: Number(f[1]),
+        comm,
+        cpuTicks: Number(f[11]) + Number(f[12]),
+        reapedTicks: Number(f[13]) + Number(f[14]),
+      });
     } catch {
       // Gone between readdir and read.
     }
@@ -49,11 +57,44 @@ export function processTree(pid: number): number[] {
   return [...tree];
 }
 
-/** The PostgreSQL server's processes (postmaster and backends), whoever started them. */
-export function postgresPids(): number[] {
-  return readProcs()
-    .filter((p) => p.comm === 'postgres' || p.comm === 'postmaster')
-    .map((p) => p.pid);
+/** What a PostgreSQL process is, by the title it gives itself (`postgres: 15/main: autovacuum worker db`, ...). */
+export const PG_ROLES = ['backends', 'autovacuum', 'background', 'ended'] as const;
+export type PgRole = (typeof PG_ROLES)[number];
+
+function pgRole(pid: number): PgRole {
+  let title = '';
+  try {
+    title = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    // Gone: counted by its parent once reaped.
+  }
+  if (title.includes('autovacuum')) return 'autovacuum';
+  // A client's session: "postgres: 15/main: <user> <db> 127.0.0.1(54321) idle" (or [local] on the socket).
+  if (/\(\d+\)|\[local\]/.test(title)) return 'backends';
+  return 'background'; // the postmaster, checkpointer, walwriter, background writer, launchers
+}
+
+/**
+ * CPU seconds so far of every PostgreSQL process, keyed `<role>:<pid>`, and `ended:<postmaster>`: what the
+ * postmaster's children that ended used (autovacuum workers come and go within a minute; closed connections).
+ * Without that key a process that ended between two readings was lost to cpuBetween; with it, it counts its whole
+ * life (an overcount only for a long-lived connection closed in the window).
+ */
+export function postgresCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  // The PostgreSQL server's processes, whoever started them.
+  for (const p of readProcs().filter((p) => p.comm === 'postgres' || p.comm === 'postmaster')) {
+    out.set(`${pgRole(p.pid)}:${p.pid}`, p.cpuTicks / TICKS);
+    if (p.reapedTicks) out.set(`ended:${p.pid}`, p.reapedTicks / TICKS);
+  }
+  return out;
+}
+
+/** postgresCpu's growth between two readings, by role. */
+export function postgresByRole(before: Map<string, number>, after: Map<string, number>): Record<PgRole, number> {
+  const out = Object.fromEntries(PG_ROLES.map((r) => [r, 0])) as Record<PgRole, number>;
+  for (const [key, secs] of after) out[key.split(':')[0] as PgRole] += secs - (before.get(key) ?? 0);
+  return out;
 }
 
 /** CPU seconds (user + system) used so far by each of these processes. */
@@ -66,7 +107,7 @@ export function cpuByPid(pids: readonly number[]): Map<number, number> {
  * CPU seconds used between two readings. A process that started in between counts from zero; one that ended
  * in between is lost (PostgreSQL backends come and go with connections: a small undercount, never negative).
  */
-export function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+export function cpuBetween<K>(before: Map<K, number>, after: Map<K, number>): number {
   let sum = 0;
   for (const [pid, secs] of after) sum += secs - (before.get(pid) ?? 0);
   return sum;

@@ -36,7 +36,17 @@ import { workerLimits, type Bench } from '../setup';
 import { SHIPPED_WORKERS, type BenchWorker } from '../workers';
 import type { Priority } from '../../src/config/priorities';
 import { sleep } from '../../src/shared/sleep';
-import { cpuBetween, cpuByPid, postgresPids, processTree, ratesBetween, rssMb, temporalRequests } from '../procstat';
+import {
+  cpuBetween,
+  cpuByPid,
+  postgresByRole,
+  postgresCpu,
+  processTree,
+  ratesBetween,
+  rssMb,
+  temporalRequests,
+  PG_ROLES,
+} from '../procstat';
 
 const BACKLOG_JOBS = Number(process.env.BENCH_BACKLOG_JOBS ?? 10_000);
 const BEFORE_JOBS = Number(process.env.BENCH_BACKLOG_BEFORE_JOBS ?? 1_000);
@@ -63,6 +73,12 @@ const TARGETS = { idleCpuPct: 5, p0WaitMs: 50, fillPerS: 100, cancelS: 5 };
 /** The fill's bound: 15 minutes, or 150 ms a job for a bigger backlog (10,000 fill at about 8/s on 2 saturated cores). */
 const LINE_TIMEOUT_MS = Math.max(900_000, BACKLOG_JOBS * 150);
 const P0_TASK_MS = 3_000;
+/**
+ * After the cancel returned, how long the scenario waits for every cancelled workflow to close. Each runs a workflow
+ * task (a replay, past the workflow cache), its clean-up activity and one more task: the 2026-12-01 run of 10,000
+ * ended with 4,814 still open when it stopped waiting for them.
+ */
+const CLOSED_TIMEOUT_MS = Math.max(300_000, BACKLOG_JOBS * 60);
 /** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED. */
 const STARTED = 2;
 
@@ -82,24 +98,31 @@ interface IdleCost {
   hot: { waiting: number; lineSize: number };
 }
 
-type CpuSample = Record<'workers' | 'temporal' | 'postgres', Map<number, number>>;
+interface CpuSample {
+  workers: Map<number, number>;
+  temporal: Map<number, number>;
+  postgres: Map<string, number>;
+}
 
 const cpuSample = (bench: Bench, workers: readonly BenchWorker[]): CpuSample => ({
   workers: cpuByPid(workers.flatMap((w) => processTree(w.pid))),
   temporal: cpuByPid(bench.temporal.pid ? processTree(bench.temporal.pid) : []),
-  postgres: cpuByPid(postgresPids()),
+  postgres: postgresCpu(),
 });
 
 /** Each part's CPU between two samples, as % of one core over `secs`. */
 function cpuParts(a: CpuSample, b: CpuSample, secs: number): { total: number; text: string; perJob: (jobs: number) => string } {
-  const used = (part: keyof CpuSample) => cpuBetween(a[part], b[part]);
+  const used = (part: keyof CpuSample) => (part === 'postgres' ? cpuBetween(a.postgres, b.postgres) : cpuBetween(a[part], b[part]));
+  const pgRoles = postgresByRole(a.postgres, b.postgres);
   const pct = (part: keyof CpuSample) => (used(part) / secs) * 100;
   const parts = { workers: pct('workers'), temporal: pct('temporal'), postgres: pct('postgres') };
   // CPU seconds per job, in ms: at 2 cores, 100 jobs/s leaves 20 ms a job for everything.
   const ms = (part: keyof CpuSample, jobs: number) => ((used(part) / jobs) * 1000).toFixed(0);
   return {
     total: parts.workers + parts.temporal + parts.postgres,
-    text: `workers ${parts.workers.toFixed(1)} %, Temporal ${parts.temporal.toFixed(1)} %, PostgreSQL ${parts.postgres.toFixed(1)} %`,
+    text:
+      `workers ${parts.workers.toFixed(1)} %, Temporal ${parts.temporal.toFixed(1)} %, PostgreSQL ${parts.postgres.toFixed(1)} % ` +
+      `(${PG_ROLES.map((r) => `${r} ${((pgRoles[r] / secs) * 100).toFixed(1)}`).join(', ')})`,
     perJob: (jobs) => `workers ${ms('workers', jobs)} ms, Temporal ${ms('temporal', jobs)} ms, PostgreSQL ${ms('postgres', jobs)} ms`,
   };
 }
@@ -179,6 +202,8 @@ interface PassResult {
   cancelS: number;
   /** cancelMany started -> it returned (every workflow asked to cancel). */
   cancelAskedS: number;
+  /** cancelMany started -> every workflow closed (its clean-up run), or how many were still open. */
+  cancelClosed: string;
 }
 
 async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Promise<PassResult> {
@@ -316,16 +341,18 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
   // A failure here must not lose the figures above: it is reported as the cancel's figure.
   let cancelS = NaN;
   let cancelAskedS = NaN;
+  let cancelClosed = 'n/a';
   try {
-    const { emptyMs, askedMs } = await cancelAndWatch(bench, ids, LINE_TIMEOUT_MS);
-    cancelS = emptyMs / 1000;
-    cancelAskedS = askedMs / 1000;
+    const c = await cancelAndWatch(bench, ids, LINE_TIMEOUT_MS, CLOSED_TIMEOUT_MS);
+    cancelS = c.emptyMs / 1000;
+    cancelAskedS = c.askedMs / 1000;
+    cancelClosed = Number.isNaN(c.closedMs) ? `${c.stillOpen} still open after ${fmtS(CLOSED_TIMEOUT_MS)} more` : fmtS(c.closedMs);
   } catch (err) {
     rec.note(`${mode} line: cancelling everything broke: ${(err as Error).message}`);
   }
   rec.log(
     `  P0 ${fmtMs(p0WaitMs)}, restart refill ${refillS.toFixed(1)} s, ` +
-      `cancel: line empty ${cancelS.toFixed(1)} s, all asked ${cancelAskedS.toFixed(1)} s`,
+      `cancel: line empty ${cancelS.toFixed(1)} s, all asked ${cancelAskedS.toFixed(1)} s, all closed ${cancelClosed}`,
   );
 
   return {
@@ -344,6 +371,7 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
     refillS,
     cancelS,
     cancelAskedS,
+    cancelClosed,
   };
 }
 
@@ -424,9 +452,9 @@ export const backlog: Scenario = {
       () => null,
     );
     row(
-      'cancel every waiting workflow (reelflow cancel <ids>): line empty; every workflow asked',
+      'cancel every waiting workflow (reelflow cancel <ids>): line empty; every workflow asked; every workflow closed',
       `<= ${TARGETS.cancelS} s (for 1000)`,
-      (r) => `${fmtS(r.cancelS * 1000)}; ${fmtS(r.cancelAskedS * 1000)}`,
+      (r) => `${fmtS(r.cancelS * 1000)}; ${fmtS(r.cancelAskedS * 1000)}; ${r.cancelClosed}`,
       (r) => atMost(r.cancelS, TARGETS.cancelS),
     );
     rec.note(`idle CPU by part, durable line: ${after.idle.parts} (empty line: ${after.empty.parts})`);
@@ -453,7 +481,9 @@ export const backlog: Scenario = {
     if (before) rec.note(`idle CPU by part, before: ${before.idle.parts} (empty line: ${before.empty.parts})`);
     rec.note(
       `before = REELFLOW_LINE=activity (every waiting job holds a heartbeating activity) with ${BEFORE_JOBS} jobs; ` +
-        `the durable line ran ${BACKLOG_JOBS}. PostgreSQL CPU counts every postgres process on the machine.`,
+        `the durable line ran ${BACKLOG_JOBS}. PostgreSQL CPU counts every postgres process on the machine: backends ` +
+        `(every client's sessions, this bench's too), autovacuum, background (postmaster, checkpointer, writers), ended ` +
+        `(processes that ended in the window, whole lives: mostly autovacuum workers).`,
     );
   },
 };

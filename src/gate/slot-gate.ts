@@ -117,7 +117,11 @@ export class SlotGate {
    */
   watchLostWorkers(fail: FailLostActivity, opts?: Partial<LostWorkerWatchOptions>): void {
     if (this.lostWorkers || this.stopped) return;
-    this.lostWorkers = new LostWorkerWatch(this.pool, this.log, fail, () => this.presentSince, opts);
+    this.lostWorkers = new LostWorkerWatch(this.pool, this.log, fail, () => this.presentSince, {
+      ...opts,
+      databaseUrl: this.databaseUrl,
+      ownKey: () => this.presenceKey,
+    });
     this.lostWorkers.start();
   }
 

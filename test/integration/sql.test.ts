@@ -553,10 +553,19 @@ describe('worker presence (0018)', () => {
       const events = await q<{ event: string; detail: unknown }>(`SELECT event, detail FROM job_events WHERE job_id = $1`, [dead.id]);
       expect(events).toContainEqual({ event: 'worker_lost', detail: { worker: 202 } });
 
-      // The live process's session ends (a kill -9 ends it the same way): its attempt is taken next.
-      await session.end();
-      ended = true;
-      expect(await take()).toEqual([{ job_id: live.id, token: 'bGl2ZQ==' }]);
+      // The live process's session ends (a kill -9 ends it the same way): its attempt is taken next, though a
+      // watcher waiting on its key holds it in shared mode for an instant (0022).
+      const watcher = new pg.Client({ connectionString: t.url });
+      await watcher.connect();
+      try {
+        const waited = watcher.query(`SELECT pg_advisory_lock_shared($1, 101)`, [PRESENCE_LOCK_CLASS]);
+        await session.end();
+        ended = true;
+        await waited;
+        expect(await take()).toEqual([{ job_id: live.id, token: 'bGl2ZQ==' }]);
+      } finally {
+        await watcher.end();
+      }
     } finally {
       if (!ended) await session.end();
     }
