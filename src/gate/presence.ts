@@ -27,10 +27,25 @@
  * own presence is older than the grace, so after a PostgreSQL restart every process has had time to take its lock again.
  */
 import { randomInt } from 'node:crypto';
+import os from 'node:os';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { QUEUE_NAMES, type QueueName } from '../config/providers';
 import { Ticker } from '../shared/ticker';
+
+/**
+ * This process's name at Temporal (its workers' identity, the SDK's default form) and at PostgreSQL (its listener's
+ * application_name): a sentinel reads it off a peer's session while it lives, to find the attempts Temporal gave
+ * that peer which it died before marking.
+ */
+export function processIdentity(): string {
+  return `${process.pid}@${os.hostname()}`;
+}
+
+/** PostgreSQL keeps 63 bytes of an application_name. */
+export function sameIdentity(temporalIdentity: string, pgName: string): boolean {
+  return temporalIdentity === pgName || (pgName.length >= 63 && temporalIdentity.startsWith(pgName));
+}
 
 /** The advisory locks' first key: ours, whatever else takes advisory locks in the database. */
 export const PRESENCE_LOCK_CLASS = 0x5246_4c57; // "RFLW"
@@ -61,6 +76,12 @@ export interface LostActivity {
 /** Fails the lost attempt at Temporal (retryable, WorkerLost); 'gone' when Temporal no longer runs that attempt. */
 export type FailLostActivity = (lost: LostActivity) => Promise<'failed' | 'gone'>;
 
+/**
+ * Fails, as WorkerLost, the activity attempts of these workflows that Temporal shows started by the process named
+ * `identity` (gone): attempts it died before marking on their jobs. Returns how many it failed.
+ */
+export type FailUnmarkedAttempts = (identity: string, workflowIds: readonly string[]) => Promise<number>;
+
 export interface LostWorkerWatchOptions {
   tickMs: number;
   /** This process's own presence must be this old before it judges others' (they reconnect after an outage too). */
@@ -71,6 +92,8 @@ export interface LostWorkerWatchOptions {
   ownKey?: () => number;
   /** A sentinel's wait before it starts again (SENTINEL_WAIT_MS). */
   sentinelWaitMs?: number;
+  /** With sentinels: a gone peer's attempts that it died before marking (UNMARKED_SQL). */
+  failUnmarked?: FailUnmarkedAttempts;
 }
 
 /** How old a watcher's own presence must be before it judges others' (LostWorkerWatchOptions.graceMs). */
@@ -101,8 +124,24 @@ export const MAX_SENTINELS = 16;
 /** lock_not_available: the wait reached lock_timeout. */
 const LOCK_NOT_AVAILABLE = '55P03';
 
+/** The application_name of the session holding a presence key. */
+const HOLDER_NAME_SQL = `
+  SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+   WHERE l.locktype = 'advisory' AND l.granted AND l.mode = 'ExclusiveLock' AND l.objsubid = 2
+     AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+     AND l.classid = $1::oid AND l.objid = $2::oid`;
+
+/** Which of these names a session holding a presence key still has: those processes are alive. */
+const PRESENT_NAMES_SQL = `
+  SELECT DISTINCT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+   WHERE l.locktype = 'advisory' AND l.granted AND l.mode = 'ExclusiveLock' AND l.objsubid = 2
+     AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+     AND l.classid = $1::oid AND a.application_name = ANY($2::text[])`;
+
 interface Sentinel {
   client: pg.Client;
+  /** The peer's name (its listener's application_name), read while it lived. */
+  identity: string | null;
   /** Still among the peers watch() was last given; cleared, the sentinel ends at its next timeout. */
   wanted: boolean;
 }
@@ -119,7 +158,7 @@ export class PeerSentinels {
   constructor(
     private readonly databaseUrl: string,
     private readonly log: Logger,
-    private readonly gone: (key: number) => void,
+    private readonly gone: (key: number, identity: string | null) => void,
     private readonly waitMs = SENTINEL_WAIT_MS,
   ) {}
 
@@ -145,7 +184,7 @@ export class PeerSentinels {
   private start(key: number): void {
     const client = new pg.Client({ connectionString: this.databaseUrl });
     client.on('error', () => undefined); // reported by the query in flight, below
-    const sentinel = { client, wanted: true };
+    const sentinel: Sentinel = { client, identity: null, wanted: true };
     this.byKey.set(key, sentinel);
     void this.run(key, sentinel);
   }
@@ -155,6 +194,7 @@ export class PeerSentinels {
     try {
       await client.connect();
       await client.query(`SET lock_timeout = ${Math.round(this.waitMs)}`);
+      sentinel.identity = (await client.query<{ name: string }>(HOLDER_NAME_SQL, [PRESENCE_LOCK_CLASS, key])).rows[0]?.name || null;
       while (sentinel.wanted && !this.stopped) {
         try {
           await client.query('SELECT pg_advisory_lock_shared($1, $2)', [PRESENCE_LOCK_CLASS, key]);
@@ -164,8 +204,8 @@ export class PeerSentinels {
         }
         await client.query('SELECT pg_advisory_unlock_shared($1, $2)', [PRESENCE_LOCK_CLASS, key]);
         if (!sentinel.wanted || this.stopped) return;
-        this.log.info({ key }, 'a worker process left PostgreSQL: looking for its attempts now');
-        this.gone(key);
+        this.log.info({ key, identity: sentinel.identity }, 'a worker process left PostgreSQL: looking for its attempts now');
+        this.gone(key, sentinel.identity);
         return;
       }
     } catch (err) {
@@ -190,10 +230,23 @@ const LOOK_SQL = `
    WHERE q.activity_token IS NOT NULL AND q.status IN ('queued', 'processing') AND q.activity_worker IS NOT NULL
    GROUP BY q.activity_worker`;
 
+/**
+ * Workflows whose job may have an activity attempt started and not yet marked: running (processing), or in line
+ * with its activity started (hot, or called up from its workflow). Not a parked job's: its workflow starts no
+ * activity before its call-up. Those just taken by the look are left out (failed by their token).
+ */
+const UNMARKED_SQL = `
+  SELECT DISTINCT q.workflow_id FROM automation_queue q
+   WHERE q.status IN ('queued', 'processing') AND q.activity_token IS NULL AND NOT (q.id = ANY($1::uuid[]))
+     AND (q.status = 'processing' OR (q.waiting_since IS NOT NULL AND (NOT q.parked OR q.called_up_at IS NOT NULL)))
+   LIMIT 500`;
+
 export class LostWorkerWatch {
   private readonly ticker: Ticker;
   private readonly opts: LostWorkerWatchOptions;
   private readonly sentinels: PeerSentinels | null;
+  /** Peers gone since the last look, by name: their unmarked attempts are looked for once. */
+  private readonly gone = new Set<string>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -211,7 +264,11 @@ export class LostWorkerWatch {
       onError: (err) => this.log.warn({ err }, 'lost-worker watch round failed; retrying next tick'),
     });
     const { databaseUrl, sentinelWaitMs } = this.opts;
-    this.sentinels = databaseUrl ? new PeerSentinels(databaseUrl, log, () => this.ticker.poke(), sentinelWaitMs) : null;
+    const gone = (_key: number, identity: string | null) => {
+      if (identity && this.opts.failUnmarked) this.gone.add(identity);
+      this.ticker.poke();
+    };
+    this.sentinels = databaseUrl ? new PeerSentinels(databaseUrl, log, gone, sentinelWaitMs) : null;
   }
 
   start(): void {
@@ -240,7 +297,43 @@ export class LostWorkerWatch {
       const taken = new Set(lost.map((r) => r.worker)); // dead: nothing left to wait for
       this.sentinels.watch(new Set(rows.flatMap((r) => (r.worker !== null && r.worker !== own && !taken.has(r.worker) ? [r.worker] : []))));
     }
-    await Promise.all(lost.map((r) => this.failOne({ jobId: r.job_id!, workflowId: r.workflow_id, token: r.token })));
+    await Promise.all([
+      ...lost.map((r) => this.failOne({ jobId: r.job_id!, workflowId: r.workflow_id, token: r.token })),
+      this.failUnmarked(lost.map((r) => r.job_id!)),
+    ]);
+  }
+
+  /**
+   * A peer's attempts Temporal had given it that it died before marking (it died between Temporal's dispatch and
+   * its first read of the job): no row names them, so Temporal's record of who started each is asked. Without
+   * this only the heartbeat timeout ended them (bench faults: 1 of 12 attempts of a killed worker, 11 s).
+   */
+  private async failUnmarked(taken: string[]): Promise<void> {
+    const failUnmarked = this.opts.failUnmarked;
+    if (!failUnmarked || !this.gone.size) return;
+    const gone = [...this.gone];
+    this.gone.clear();
+    // A process whose listener came back on a new key (its old session ended later) is alive: not judged by name.
+    const { rows: alive } = await this.pool.query<{ name: string }>(PRESENT_NAMES_SQL, [PRESENCE_LOCK_CLASS, gone]);
+    const names = gone.filter((n) => !alive.some((a) => a.name === n));
+    if (!names.length) return;
+    const { rows } = await this.pool.query<{ workflow_id: string }>(UNMARKED_SQL, [taken]);
+    if (!rows.length) return;
+    const workflowIds = rows.map((r) => r.workflow_id);
+    for (const identity of names) {
+      const t0 = Date.now();
+      try {
+        const failed = await failUnmarked(identity, workflowIds);
+        if (failed) {
+          this.log.warn(
+            { identity, failed, looked: workflowIds.length, ms: Date.now() - t0 },
+            'worker process lost before marking attempts it had started: they resume elsewhere',
+          );
+        }
+      } catch (err) {
+        this.log.warn({ err, identity }, "could not look for a lost worker's unmarked attempts; their heartbeat timeout will end them");
+      }
+    }
   }
 
   private async failOne(lost: LostActivity): Promise<void> {

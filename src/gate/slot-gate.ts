@@ -27,7 +27,14 @@ import { FREED_WAKE_DELAY_MS, PROVIDER_EVENTS_CHANNEL, SLOT_FREED_SUFFIX } from 
 import { DeadlineExpiredError, JobClosedError, ReturnedToLineError } from '../shared/errors';
 import { sleep } from '../shared/sleep';
 import { LineCourier, type DeliverTurn } from './line-courier';
-import { LostWorkerWatch, newPresenceKey, takePresence, type FailLostActivity, type LostWorkerWatchOptions } from './presence';
+import {
+  LostWorkerWatch,
+  newPresenceKey,
+  processIdentity,
+  takePresence,
+  type FailLostActivity,
+  type LostWorkerWatchOptions,
+} from './presence';
 
 /** How long an event nobody waited for yet is kept (it may arrive while its poller is mid-request). */
 const EVENT_MEMORY_MS = 60_000;
@@ -440,7 +447,8 @@ export class SlotGate {
   }
 
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.databaseUrl });
+    // Named as this process's workers are at Temporal: a peer's sentinel reads it (src/gate/presence.ts).
+    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: processIdentity() });
     this.clients.add(client);
     client.on('notification', (msg) => {
       if (msg.channel === 'reelflow_slots' && msg.payload) {

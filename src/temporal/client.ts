@@ -6,11 +6,13 @@ import {
   Connection,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
+  type FullActivityId,
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import type { DeliverTurn } from '../gate/line-courier';
 import { TemporalUnavailableError } from '../shared/errors';
-import type { FailLostActivity } from '../gate/presence';
+import { sameIdentity, type FailLostActivity, type FailUnmarkedAttempts } from '../gate/presence';
+import { mapLimit } from '../shared/map-limit';
 import { FAILURE_TYPES, lineTurnSignal } from '../shared/messages';
 
 export async function connectTemporal(address: string, namespace: string): Promise<Client> {
@@ -63,20 +65,53 @@ const LOST_RETRY_DELAY = '10 ms';
  * retry runs it again at once on a live process; 'gone' when Temporal no longer runs that attempt.
  */
 export function failLostActivity(client: Client): FailLostActivity {
-  return async ({ token }) => {
-    try {
-      await client.activity.fail(
-        Buffer.from(token, 'base64'),
-        ApplicationFailure.create({
-          message: 'the worker process running this attempt is gone (its PostgreSQL session ended)',
-          type: FAILURE_TYPES.workerLost,
-          nextRetryDelay: LOST_RETRY_DELAY,
-        }),
-      );
-      return 'failed';
-    } catch (err) {
-      if (err instanceof ActivityNotFoundError) return 'gone';
-      throw err;
-    }
+  return async ({ token }) => ((await failWorkerLost(client, Buffer.from(token, 'base64'))) ? 'failed' : 'gone');
+}
+
+/** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED. */
+const STARTED = 2;
+/** Workflows described at once while looking for a lost process's unmarked attempts. */
+const DESCRIBES_AT_ONCE = 10;
+
+/**
+ * The lost-worker watch's look for attempts a lost process died before marking (src/gate/presence.ts): each
+ * workflow's pending activities, as Temporal records who started them; those started by the lost process fail as
+ * WorkerLost, by their ids (no token was recorded).
+ */
+export function failUnmarkedAttempts(client: Client): FailUnmarkedAttempts {
+  return async (identity, workflowIds) => {
+    const failed = await mapLimit(workflowIds, DESCRIBES_AT_ONCE, async (workflowId) => {
+      const described = await client.workflow
+        .getHandle(workflowId)
+        .describe()
+        .catch((err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return null;
+          throw err;
+        });
+      let n = 0;
+      for (const a of described?.raw.pendingActivities ?? []) {
+        if (a.state !== STARTED || !a.activityId || !sameIdentity(a.lastWorkerIdentity ?? '', identity)) continue;
+        if (await failWorkerLost(client, { workflowId, runId: described!.runId, activityId: a.activityId })) n++;
+      }
+      return n;
+    });
+    return failed.reduce((sum, n) => sum + n, 0);
   };
+}
+
+/** Fails one attempt as WorkerLost, retryable at once; false when Temporal no longer runs it. */
+async function failWorkerLost(client: Client, attempt: Uint8Array | FullActivityId): Promise<boolean> {
+  const failure = ApplicationFailure.create({
+    message: 'the worker process running this attempt is gone (its PostgreSQL session ended)',
+    type: FAILURE_TYPES.workerLost,
+    nextRetryDelay: LOST_RETRY_DELAY,
+  });
+  try {
+    // Two overloads: by the attempt's token, or by its ids (the current attempt).
+    await (attempt instanceof Uint8Array ? client.activity.fail(attempt, failure) : client.activity.fail(attempt, failure));
+    return true;
+  } catch (err) {
+    if (err instanceof ActivityNotFoundError) return false;
+    throw err;
+  }
 }

@@ -24,8 +24,8 @@ import { createPublishActivities } from '../activities/publish';
 import { createApprovalActivities } from '../activities/approval';
 import { createQueueSyncActivities } from '../activities/queue-sync';
 import { createLineActivities } from '../activities/line';
-import { failLostActivity, signalLineTurn } from '../temporal/client';
-import { watchTickMs } from '../gate/presence';
+import { failLostActivity, failUnmarkedAttempts, signalLineTurn } from '../temporal/client';
+import { processIdentity, watchTickMs } from '../gate/presence';
 import { createRepublishActivities } from '../activities/republish';
 import { createVeo3Activities } from '../activities/veo3';
 import type { ActivityDeps } from '../activities/deps';
@@ -109,7 +109,7 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
   // Every process fails the activity attempts of worker processes gone from PostgreSQL (src/gate/presence.ts):
   // under load the one running the workflows answers last, and a provider-only process is often idle. One that
   // runs the workflows beside provider-only processes (it does not serve every queue) looks less often.
-  opts.deps.gate.watchLostWorkers(failLostActivity(client), { tickMs: watchTickMs(queues) });
+  opts.deps.gate.watchLostWorkers(failLostActivity(client), { tickMs: watchTickMs(queues), failUnmarked: failUnmarkedAttempts(client) });
   const workers: Worker[] = [];
   for (const queue of queues) {
     const isBase = queue === 'base';
@@ -123,6 +123,8 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
         activities: { ...activitiesFor(queue, opts.deps), ...(isBase ? opts.extraBaseActivities : {}) },
         maxConcurrentActivityTaskExecutions: isBase ? 200 : (opts.activitySlots ?? 2_000),
         shutdownGraceTime: '5 seconds',
+        // The name a lost-worker watch matches against Temporal's record of who started an attempt.
+        identity: processIdentity(),
       }),
     );
   }

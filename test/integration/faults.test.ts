@@ -101,6 +101,8 @@ async function resultsOrWhy(h: Harness, w: WorkerProcess, workflowIds: string[],
       `worker's last lines:\n${w.lines.slice(-80).join('\n')}`,
   );
 }
+/** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED. */
+const STARTED = 2;
 const onlyInstagram = (o: Record<string, unknown> = {}) => recommendationInput({ jobConfig: { platforms: ['instagram'] }, ...o });
 
 describe('worker death during VEO3 polling', () => {
@@ -189,6 +191,50 @@ describe('worker death during VEO3 polling', () => {
     await worker(h);
     expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('published');
     expect(h.sims.veo3.stats().submissions).toBe(1);
+  });
+
+  it('kill -9 of a worker Temporal had given an attempt it never ran: found by who started it, not the heartbeat timeout', async () => {
+    const h = await harness({ limits: { veo3: { pollIntervalMs: 100, maxConcurrent: 2 } } });
+    h.sims.veo3.setFaults({ taskDurationMs: 15_000 });
+    await worker(h, ['base', 'openai', 'assembly', 'instagram']); // the watcher
+    const victim = await worker(h, ['veo3']);
+    // A render on the victim: its marked attempt has the watcher waiting on the victim's presence key.
+    const first = await h.service.enqueue(onlyInstagram());
+    await waitUntil(async () => (await videoJob(h, first.recommendation.id)).provider_task_id, { what: 'the first render submitted' });
+    await sleep(PRESENCE_GRACE_MS);
+    // Frozen, the victim's open polls still take tasks: the second render's attempt is given to it and never runs,
+    // as when a process dies between Temporal's dispatch and its first read of the job.
+    victim.child.kill('SIGSTOP');
+    cleanups.push(async () => victim.child.kill('SIGCONT'));
+    const second = await h.service.enqueue(onlyInstagram());
+    const victimIdentity = `${victim.child.pid}@${os.hostname()}`;
+    await waitUntil(
+      async () =>
+        (await h.client.workflow.getHandle(second.workflowId).describe()).raw.pendingActivities?.some(
+          (a) => a.activityType?.name === 'generateVideo' && a.state === STARTED && a.lastWorkerIdentity === victimIdentity,
+        ),
+      { what: "the second render's attempt given to the frozen victim", timeoutMs: 30_000, intervalMs: 50 },
+    );
+    expect((await videoJob(h, second.recommendation.id)).activity_token, 'never marked').toBeNull();
+    await victim.kill('SIGKILL');
+    await worker(h, ['veo3']); // where both renders resume
+    const results = await Promise.all([first, second].map((r) => h.client.workflow.getHandle(r.workflowId).result()));
+    expect(results.map((r) => r.status)).toEqual(['published', 'published']);
+    // The second render's retry started after a WorkerLost failure: the watch failed the attempt it found at Temporal
+    // (started by the victim), before the heartbeat timeout (which would have ended it as a timeout).
+    const history = await h.client.workflow.getHandle(second.workflowId).fetchHistory();
+    const events = history.events ?? [];
+    const generate = new Set(
+      events.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name === 'generateVideo' ? [String(e.eventId)] : [])),
+    );
+    const started = events.flatMap((e) => {
+      const a = e.activityTaskStartedEventAttributes;
+      return a && generate.has(String(a.scheduledEventId)) ? [a] : [];
+    });
+    expect(started.map((a) => a.attempt)).toEqual([2]);
+    expect(started[0]!.lastFailure?.applicationFailureInfo?.type, started[0]!.lastFailure?.message ?? '').toBe('WorkerLost');
+    // The first render resumed its task; the second, never submitted by the victim, was submitted once.
+    expect(h.sims.veo3.stats().submissions).toBe(2);
   });
 
   it('three SIGTERM deploys in one render: each hands it on at once, paid once; neither it nor the job behind it fails', async () => {

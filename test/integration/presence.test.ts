@@ -22,8 +22,8 @@ const OWN_KEY = 1;
 const WAIT_MS = 300;
 
 /** A worker process as PostgreSQL sees it: a session holding its presence key, and an attempt marked with it. */
-async function peer(key: number, workflowId: string): Promise<{ session: pg.Client; jobId: string }> {
-  const session = new pg.Client({ connectionString: t.url });
+async function peer(key: number, workflowId: string, identity = 'peer@test'): Promise<{ session: pg.Client; jobId: string }> {
+  const session = new pg.Client({ connectionString: t.url, application_name: identity });
   session.on('error', () => undefined); // the test ends it with pg_terminate_backend
   await session.connect();
   expect(await takePresence(session, key)).toBe(key);
@@ -36,11 +36,13 @@ async function peer(key: number, workflowId: string): Promise<{ session: pg.Clie
   return { session, jobId };
 }
 
-/** Sessions waiting for a presence key in shared mode: the sentinels the server still serves. */
+/** Sessions waiting for a presence key in shared mode in this test's database: the sentinels the server still serves. */
 const waitingSentinels = async () =>
   (
     await t.database.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::oid AND mode = 'ShareLock'`,
+      `SELECT count(*)::int AS n FROM pg_locks
+        WHERE locktype = 'advisory' AND classid = $1::oid AND mode = 'ShareLock'
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       [PRESENCE_LOCK_CLASS],
     )
   ).rows[0]!.n;
@@ -52,7 +54,7 @@ describe('lost-worker watch sentinels', () => {
     const failed: Array<LostActivity & { at: number }> = [];
     const watch = new LostWorkerWatch(
       t.database.pool,
-      pino({ level: 'silent' }),
+      pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       async (lost) => {
         failed.push({ ...lost, at: Date.now() });
         return 'failed';
@@ -96,5 +98,101 @@ describe('lost-worker watch sentinels', () => {
     }
     // stop() closed the sentinel sessions: nothing is left waiting on the server.
     await waitUntil(async () => (await waitingSentinels()) === 0, { what: 'no sentinel left', timeoutMs: 5_000 });
+  });
+
+  it("asks Temporal, by the dead peer's name, for the attempts it never marked: jobs running or in line, activity started", async () => {
+    // The test before left a job marked by a peer that has ended since: out of the way.
+    await t.database.pool.query(`UPDATE automation_queue SET status = 'completed'`);
+    const dying = await peer(2101, 'wf-marked', 'dying-peer@test');
+    const job = async (workflowId: string, set: string) => {
+      const id = await enqueueVeo3Job(t.database.pool, workflowId);
+      await t.database.pool.query(`UPDATE automation_queue SET ${set} WHERE id = $1`, [id]);
+    };
+    await job('wf-hot', `waiting_since = now(), parked = false`);
+    await job('wf-called-up', `waiting_since = now(), parked = true, called_up_at = now()`);
+    await job('wf-running', `status = 'processing'`);
+    await job('wf-parked', `waiting_since = now(), parked = true, called_up_at = NULL`);
+    await job('wf-planned', `waiting_since = NULL, parked = false`);
+    const asked: Array<{ identity: string; workflowIds: readonly string[] }> = [];
+    const failedByToken: string[] = [];
+    const watch = new LostWorkerWatch(
+      t.database.pool,
+      pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      async (lost) => {
+        failedByToken.push(lost.workflowId);
+        return 'failed';
+      },
+      () => 0,
+      {
+        tickMs: 600_000,
+        graceMs: 0,
+        databaseUrl: t.url,
+        ownKey: () => OWN_KEY,
+        failUnmarked: async (identity, workflowIds) => {
+          asked.push({ identity, workflowIds });
+          return 0;
+        },
+      },
+    );
+    watch.start();
+    try {
+      await waitUntil(() => watch.watchedKeys().includes(2101), { what: 'a sentinel on the peer', timeoutMs: 5_000 });
+      await t.database.pool.query(`SELECT pg_terminate_backend($1)`, [(dying.session as unknown as { processID: number }).processID]);
+      await dying.session.end().catch(() => undefined);
+      await waitUntil(() => asked.length > 0, { what: 'its unmarked attempts looked for', timeoutMs: 10_000, intervalMs: 20 });
+      expect(failedByToken).toEqual(['wf-marked']);
+      expect(asked).toHaveLength(1);
+      expect(asked[0]!.identity).toBe('dying-peer@test');
+      // The marked attempt was failed by its token; a parked job's workflow starts no activity before its call-up.
+      expect(asked[0]!.workflowIds).toEqual(expect.arrayContaining(['wf-hot', 'wf-called-up', 'wf-running']));
+      for (const never of ['wf-marked', 'wf-parked', 'wf-planned']) expect(asked[0]!.workflowIds).not.toContain(never);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it('does not judge by name a process whose old session ended while it lives on a new key', async () => {
+    await t.database.pool.query(`UPDATE automation_queue SET status = 'completed'`);
+    // Its listener came back on a new key (its running attempts moved there) while the old session lived on.
+    const old = await peer(2201, 'wf-moved', 'moved-peer@test');
+    const renewed = new pg.Client({ connectionString: t.url, application_name: 'moved-peer@test' });
+    await renewed.connect();
+    await takePresence(renewed, 2202);
+    const unmarked = await enqueueVeo3Job(t.database.pool, 'wf-unmarked');
+    await t.database.pool.query(`UPDATE automation_queue SET waiting_since = now() WHERE id = $1`, [unmarked]);
+    const asked: string[] = [];
+    const watch = new LostWorkerWatch(
+      t.database.pool,
+      pino({ level: 'silent' }),
+      async () => 'failed',
+      () => 0,
+      {
+        tickMs: 600_000,
+        graceMs: 0,
+        databaseUrl: t.url,
+        ownKey: () => OWN_KEY,
+        failUnmarked: async (identity) => {
+          asked.push(identity);
+          return 0;
+        },
+      },
+    );
+    watch.start();
+    try {
+      await waitUntil(() => watch.watchedKeys().includes(2201), { what: 'a sentinel on the old key', timeoutMs: 5_000 });
+      await t.database.pool.query(`UPDATE automation_queue SET activity_worker = 2202 WHERE activity_worker = 2201`);
+      const events = () => t.database.pool.query(`SELECT 1 FROM job_events WHERE event = 'worker_lost'`);
+      const before = (await events()).rowCount ?? 0;
+      await t.database.pool.query(`SELECT pg_terminate_backend($1)`, [(old.session as unknown as { processID: number }).processID]);
+      await old.session.end().catch(() => undefined);
+      // The sentinel on the old key fired and the watch looked (the old key is waited on no more).
+      await waitUntil(() => !watch.watchedKeys().includes(2201), { what: 'the old key let go', timeoutMs: 5_000, intervalMs: 20 });
+      await sleep(500);
+      expect(asked).toEqual([]);
+      expect((await events()).rowCount).toBe(before);
+    } finally {
+      watch.stop();
+      await renewed.end();
+    }
   });
 });
