@@ -76,9 +76,8 @@ function pgRole(pid: number): PgRole {
 
 /**
  * CPU seconds so far of every PostgreSQL process, keyed `<role>:<pid>`, and `ended:<postmaster>`: what the
- * postmaster's children that ended used (autovacuum workers come and go within a minute; closed connections).
- * Without that key a process that ended between two readings was lost to cpuBetween; with it, it counts its whole
- * life (an overcount only for a long-lived connection closed in the window).
+ * postmaster's children that ended used, over their whole lives (autovacuum workers come and go within a minute;
+ * pool connections close after 10 s idle). Without that key a process that ended between two readings was lost.
  */
 export function postgresCpu(): Map<string, number> {
   const out = new Map<string, number>();
@@ -90,10 +89,15 @@ export function postgresCpu(): Map<string, number> {
   return out;
 }
 
-/** postgresCpu's growth between two readings, by role. */
+/**
+ * postgresCpu's growth between two readings, by role. A process that ended in between counts under `ended` for
+ * the part of its life after the first reading: its whole life (reaped) less what it had used by then. A pool
+ * connection closed after a busy fill counted its whole fill there before (62 % of a core in one run's window).
+ */
 export function postgresByRole(before: Map<string, number>, after: Map<string, number>): Record<PgRole, number> {
   const out = Object.fromEntries(PG_ROLES.map((r) => [r, 0])) as Record<PgRole, number>;
   for (const [key, secs] of after) out[key.split(':')[0] as PgRole] += secs - (before.get(key) ?? 0);
+  for (const [key, secs] of before) if (!after.has(key) && !key.startsWith('ended:')) out.ended -= secs;
   return out;
 }
 

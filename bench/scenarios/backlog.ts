@@ -112,8 +112,9 @@ const cpuSample = (bench: Bench, workers: readonly BenchWorker[]): CpuSample => 
 
 /** Each part's CPU between two samples, as % of one core over `secs`. */
 function cpuParts(a: CpuSample, b: CpuSample, secs: number): { total: number; text: string; perJob: (jobs: number) => string } {
-  const used = (part: keyof CpuSample) => (part === 'postgres' ? cpuBetween(a.postgres, b.postgres) : cpuBetween(a[part], b[part]));
   const pgRoles = postgresByRole(a.postgres, b.postgres);
+  const used = (part: keyof CpuSample) =>
+    part === 'postgres' ? PG_ROLES.reduce((sum, r) => sum + pgRoles[r], 0) : cpuBetween(a[part], b[part]);
   const pct = (part: keyof CpuSample) => (used(part) / secs) * 100;
   const parts = { workers: pct('workers'), temporal: pct('temporal'), postgres: pct('postgres') };
   // CPU seconds per job, in ms: at 2 cores, 100 jobs/s leaves 20 ms a job for everything.
@@ -483,7 +484,7 @@ export const backlog: Scenario = {
       `before = REELFLOW_LINE=activity (every waiting job holds a heartbeating activity) with ${BEFORE_JOBS} jobs; ` +
         `the durable line ran ${BACKLOG_JOBS}. PostgreSQL CPU counts every postgres process on the machine: backends ` +
         `(every client's sessions, this bench's too), autovacuum, background (postmaster, checkpointer, writers), ended ` +
-        `(processes that ended in the window, whole lives: mostly autovacuum workers).`,
+        `(processes that ended in the window, for their time in it: autovacuum workers, closed connections).`,
     );
   },
 };
