@@ -36,6 +36,7 @@ import { workerLimits, type Bench } from '../setup';
 import { SHIPPED_WORKERS, type BenchWorker } from '../workers';
 import type { Priority } from '../../src/config/priorities';
 import { sleep } from '../../src/shared/sleep';
+import { ACTIVITY_STARTED } from '../../src/temporal/client';
 import {
   cpuBetween,
   cpuByPid,
@@ -79,8 +80,6 @@ const P0_TASK_MS = 3_000;
  * ended with 4,814 still open when it stopped waiting for them.
  */
 const CLOSED_TIMEOUT_MS = Math.max(300_000, BACKLOG_JOBS * 60);
-/** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED. */
-const STARTED = 2;
 
 type Mode = 'parked' | 'activity';
 
@@ -296,7 +295,9 @@ async function pass(bench: Bench, rec: Recorder, mode: Mode, jobs: number): Prom
   const p0Handle = bench.client.workflow.getHandle(p0.workflowId);
   await waitUntil(
     async () =>
-      (await p0Handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'generateVideo' && a.state === STARTED),
+      (await p0Handle.describe()).raw.pendingActivities?.some(
+        (a) => a.activityType?.name === 'generateVideo' && a.state === ACTIVITY_STARTED,
+      ),
     { what: 'the P0 waiting for VEO3', timeoutMs: 60_000, intervalMs: 20 },
   );
   const p0Job = (

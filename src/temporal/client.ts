@@ -68,8 +68,8 @@ export function failLostActivity(client: Client): FailLostActivity {
   return async ({ token }) => ((await failWorkerLost(client, Buffer.from(token, 'base64'))) ? 'failed' : 'gone');
 }
 
-/** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED. */
-const STARTED = 2;
+/** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED: a worker has the attempt. */
+export const ACTIVITY_STARTED = 2;
 /** Workflows described at once while looking for a lost process's unmarked attempts. */
 const DESCRIBES_AT_ONCE = 10;
 
@@ -90,7 +90,7 @@ export function failUnmarkedAttempts(client: Client): FailUnmarkedAttempts {
         });
       let n = 0;
       for (const a of described?.raw.pendingActivities ?? []) {
-        if (a.state !== STARTED || !a.activityId || !sameIdentity(a.lastWorkerIdentity ?? '', identity)) continue;
+        if (a.state !== ACTIVITY_STARTED || !a.activityId || !sameIdentity(a.lastWorkerIdentity ?? '', identity)) continue;
         if (await failWorkerLost(client, { workflowId, runId: described!.runId, activityId: a.activityId })) n++;
       }
       return n;

@@ -13,6 +13,7 @@ import { spawnWorker, type WorkerProcess } from '../helpers/processes';
 import { startTcpProxy, type CuttableProxy } from '../helpers/tcp-proxy';
 import { waitUntil } from '../helpers/wait';
 import { sleep } from '../../src/shared/sleep';
+import { ACTIVITY_STARTED } from '../../src/temporal/client';
 import pg from 'pg';
 import pino from 'pino';
 import { effectiveLimits } from '../../src/config/env';
@@ -101,8 +102,6 @@ async function resultsOrWhy(h: Harness, w: WorkerProcess, workflowIds: string[],
       `worker's last lines:\n${w.lines.slice(-80).join('\n')}`,
   );
 }
-/** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED. */
-const STARTED = 2;
 const onlyInstagram = (o: Record<string, unknown> = {}) => recommendationInput({ jobConfig: { platforms: ['instagram'] }, ...o });
 
 describe('worker death during VEO3 polling', () => {
@@ -211,7 +210,7 @@ describe('worker death during VEO3 polling', () => {
     await waitUntil(
       async () =>
         (await h.client.workflow.getHandle(second.workflowId).describe()).raw.pendingActivities?.some(
-          (a) => a.activityType?.name === 'generateVideo' && a.state === STARTED && a.lastWorkerIdentity === victimIdentity,
+          (a) => a.activityType?.name === 'generateVideo' && a.state === ACTIVITY_STARTED && a.lastWorkerIdentity === victimIdentity,
         ),
       { what: "the second render's attempt given to the frozen victim", timeoutMs: 30_000, intervalMs: 50 },
     );
