@@ -3,7 +3,7 @@
  * Retryable failures let Temporal's retry policy (max 3 attempts) try again;
  * non-retryable ones end the job at once with the provider's message kept.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { ProviderError } from '../providers/errors';
 import { BadInputError, DeadlineExpiredError, JobClosedError, ReturnedToLineError, SubmitOutcomeUnknownError } from '../shared/errors';
 import { FAILURE_TYPES } from '../shared/messages';
@@ -28,15 +28,16 @@ export function classifyFailure(err: unknown): ClassifiedFailure {
     });
     return { failure, retryable: err.retryable };
   }
-  const final = (type: string, e: Error) => ({
-    failure: ApplicationFailure.create({ message: e.message, type, nonRetryable: true }),
+  const final = (type: string, e: Error, category?: ApplicationFailureCategory) => ({
+    failure: ApplicationFailure.create({ message: e.message, type, nonRetryable: true, category }),
     retryable: false,
   });
   if (err instanceof BadInputError) return final(FAILURE_TYPES.badInput, err);
   if (err instanceof DeadlineExpiredError) return final(FAILURE_TYPES.deadlineExpired, err);
   if (err instanceof JobClosedError) return final(FAILURE_TYPES.jobClosed, err);
   if (err instanceof SubmitOutcomeUnknownError) return final(FAILURE_TYPES.submitOutcomeUnknown, err);
-  if (err instanceof ReturnedToLineError) return final(FAILURE_TYPES.returnedToLine, err);
+  // The line at work, not a fault: benign, so the SDK logs it at debug, not as a warning with a stack trace.
+  if (err instanceof ReturnedToLineError) return final(FAILURE_TYPES.returnedToLine, err, ApplicationFailureCategory.BENIGN);
   const e = err instanceof Error ? err : new Error(String(err));
   // Database hiccups and the like: retryable.
   return { failure: ApplicationFailure.create({ message: e.message, type: e.name, cause: e }), retryable: true };

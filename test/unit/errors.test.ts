@@ -39,5 +39,14 @@ describe('error classes', () => {
     const { failure, retryable } = classifyFailure(new errors.MalformedAnalysisError('analysis field "players"'));
     expect(failure.type).toBe('MalformedAnalysisError');
     expect(retryable).toBe(true);
+    expect(failure.category).toBeUndefined();
+  });
+
+  it('a job pushed back in its line ends its activity as a benign failure (the SDK logs it at debug, not as a warning)', () => {
+    const { failure, retryable } = classifyFailure(new errors.ReturnedToLineError('job j was pushed back in its line'));
+    expect(failure.type).toBe('ReturnedToLine');
+    expect(failure.category).toBe('BENIGN');
+    expect(retryable).toBe(false);
+    expect(classifyFailure(new errors.JobClosedError('job j is cancelled')).failure.category).toBeUndefined();
   });
 });
