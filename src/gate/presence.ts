@@ -15,6 +15,9 @@
  *   session waiting for that peer's key in shared mode (PeerSentinels). The lock is granted the moment the peer's
  *   session ends; the sentinel lets go of it and the watch looks at once. Under load that took a second and more off
  *   the kill (bench faults: found 1.4 s after the kill, the look every second waiting for a CPU).
+ * - An attempt Temporal gave a process that died before its first read of the job has no mark. The sentinel knows its
+ *   peer's name (the listener's application_name, its workers' Temporal identity): at the death the watch asks Temporal
+ *   which attempts of the jobs that may hold one that process started, and fails those by their ids (FailUnmarkedAttempts).
  *
  * A machine lost, or a network cut, leaves its sessions open until TCP gives up (PostgreSQL's tcp_keepalives_*
  * settings): the heartbeat timeout finds those first, as before.
