@@ -109,9 +109,10 @@ export function cpuByPid(pids: readonly number[]): Map<number, number> {
 
 /**
  * CPU seconds used between two readings. A process that started in between counts from zero; one that ended
- * in between is lost (PostgreSQL backends come and go with connections: a small undercount, never negative).
+ * in between is lost (a small undercount, never negative; PostgreSQL's, whose backends come and go, are counted by
+ * postgresByRole instead).
  */
-export function cpuBetween<K>(before: Map<K, number>, after: Map<K, number>): number {
+export function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
   let sum = 0;
   for (const [pid, secs] of after) sum += secs - (before.get(pid) ?? 0);
   return sum;

@@ -112,12 +112,16 @@ const cpuSample = (bench: Bench, workers: readonly BenchWorker[]): CpuSample => 
 /** Each part's CPU between two samples, as % of one core over `secs`. */
 function cpuParts(a: CpuSample, b: CpuSample, secs: number): { total: number; text: string; perJob: (jobs: number) => string } {
   const pgRoles = postgresByRole(a.postgres, b.postgres);
-  const used = (part: keyof CpuSample) =>
-    part === 'postgres' ? PG_ROLES.reduce((sum, r) => sum + pgRoles[r], 0) : cpuBetween(a[part], b[part]);
-  const pct = (part: keyof CpuSample) => (used(part) / secs) * 100;
+  // CPU seconds of each part between the samples.
+  const used: Record<keyof CpuSample, number> = {
+    workers: cpuBetween(a.workers, b.workers),
+    temporal: cpuBetween(a.temporal, b.temporal),
+    postgres: PG_ROLES.reduce((sum, r) => sum + pgRoles[r], 0),
+  };
+  const pct = (part: keyof CpuSample) => (used[part] / secs) * 100;
   const parts = { workers: pct('workers'), temporal: pct('temporal'), postgres: pct('postgres') };
   // CPU seconds per job, in ms: at 2 cores, 100 jobs/s leaves 20 ms a job for everything.
-  const ms = (part: keyof CpuSample, jobs: number) => ((used(part) / jobs) * 1000).toFixed(0);
+  const ms = (part: keyof CpuSample, jobs: number) => ((used[part] / jobs) * 1000).toFixed(0);
   return {
     total: parts.workers + parts.temporal + parts.postgres,
     text:

@@ -127,19 +127,20 @@ export const MAX_SENTINELS = 16;
 /** lock_not_available: the wait reached lock_timeout. */
 const LOCK_NOT_AVAILABLE = '55P03';
 
-/** The application_name of the session holding a presence key. */
-const HOLDER_NAME_SQL = `
-  SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+/**
+ * The sessions holding a presence key, with their names (application_name): exclusively, as take_lost_activities
+ * counts presence (a sentinel's shared hold is not). One row per live worker process.
+ */
+const PRESENCE_HOLDERS_SQL = `
+  SELECT l.objid::int AS key, a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
    WHERE l.locktype = 'advisory' AND l.granted AND l.mode = 'ExclusiveLock' AND l.objsubid = 2
      AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
-     AND l.classid = $1::oid AND l.objid = $2::oid`;
+     AND l.classid = $1::oid`;
 
-/** Which of these names a session holding a presence key still has: those processes are alive. */
-const PRESENT_NAMES_SQL = `
-  SELECT DISTINCT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-   WHERE l.locktype = 'advisory' AND l.granted AND l.mode = 'ExclusiveLock' AND l.objsubid = 2
-     AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
-     AND l.classid = $1::oid AND a.application_name = ANY($2::text[])`;
+interface PresenceHolder {
+  key: number;
+  name: string;
+}
 
 interface Sentinel {
   client: pg.Client;
@@ -197,7 +198,8 @@ export class PeerSentinels {
     try {
       await client.connect();
       await client.query(`SET lock_timeout = ${Math.round(this.waitMs)}`);
-      sentinel.identity = (await client.query<{ name: string }>(HOLDER_NAME_SQL, [PRESENCE_LOCK_CLASS, key])).rows[0]?.name || null;
+      const { rows: holders } = await client.query<PresenceHolder>(PRESENCE_HOLDERS_SQL, [PRESENCE_LOCK_CLASS]);
+      sentinel.identity = holders.find((h) => h.key === key)?.name || null;
       while (sentinel.wanted && !this.stopped) {
         try {
           await client.query('SELECT pg_advisory_lock_shared($1, $2)', [PRESENCE_LOCK_CLASS, key]);
@@ -249,7 +251,7 @@ export class LostWorkerWatch {
   private readonly opts: LostWorkerWatchOptions;
   private readonly sentinels: PeerSentinels | null;
   /** Peers gone since the last look, by name: their unmarked attempts are looked for once. */
-  private readonly gone = new Set<string>();
+  private readonly goneNames = new Set<string>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -268,7 +270,7 @@ export class LostWorkerWatch {
     });
     const { databaseUrl, sentinelWaitMs } = this.opts;
     const gone = (_key: number, identity: string | null) => {
-      if (identity && this.opts.failUnmarked) this.gone.add(identity);
+      if (identity && this.opts.failUnmarked) this.goneNames.add(identity);
       this.ticker.poke();
     };
     this.sentinels = databaseUrl ? new PeerSentinels(databaseUrl, log, gone, sentinelWaitMs) : null;
@@ -313,12 +315,12 @@ export class LostWorkerWatch {
    */
   private async failUnmarked(taken: string[]): Promise<void> {
     const failUnmarked = this.opts.failUnmarked;
-    if (!failUnmarked || !this.gone.size) return;
-    const gone = [...this.gone];
-    this.gone.clear();
+    if (!failUnmarked || !this.goneNames.size) return;
+    const gone = [...this.goneNames];
+    this.goneNames.clear();
     // A process whose listener came back on a new key (its old session ended later) is alive: not judged by name.
-    const { rows: alive } = await this.pool.query<{ name: string }>(PRESENT_NAMES_SQL, [PRESENCE_LOCK_CLASS, gone]);
-    const names = gone.filter((n) => !alive.some((a) => a.name === n));
+    const { rows: holders } = await this.pool.query<PresenceHolder>(PRESENCE_HOLDERS_SQL, [PRESENCE_LOCK_CLASS]);
+    const names = gone.filter((n) => !holders.some((h) => h.name === n));
     if (!names.length) return;
     const { rows } = await this.pool.query<{ workflow_id: string }>(UNMARKED_SQL, [taken]);
     if (!rows.length) return;
