@@ -35,6 +35,7 @@ import { CAPACITY_WORKFLOW } from '../src/shared/workflow-ids';
 import { freePort } from '../test/helpers/processes';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/test-db';
 import { spawnBenchWorker, type BenchWorker, type WorkerSpec } from './workers';
+import { autovacuumForRun } from './autovacuum';
 
 const TEMPORAL_PORT = 7633;
 const TEMPORAL_UI_PORT = 8633;
@@ -204,6 +205,9 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
       REELFLOW_MEDIA_DIR: mediaDir,
       REELFLOW_MEDIA_BASE_URL: `http://127.0.0.1:${apiPort}/media`,
     };
+    const vacuum = await autovacuumForRun();
+    cleanups.push(vacuum.restore);
+    log(vacuum.note);
     const db = await createTestDatabase(effectiveLimits(loadEnv(workerEnv)));
     cleanups.push(() => db.drop());
     workerEnv.DATABASE_URL = db.url;
