@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { buildApiServer } from '../src/api/server';
+import { SERVER_POOL_IDLE_MS } from '../src/db/client';
 import { effectiveLimits, loadEnv } from '../src/config/env';
 import { PROVIDERS, type Provider } from '../src/config/providers';
 import { startTemporalCluster } from '../src/dev/temporal-cluster';
@@ -208,7 +209,8 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
     const vacuum = await autovacuumForRun();
     cleanups.push(vacuum.restore);
     log(vacuum.note);
-    const db = await createTestDatabase(effectiveLimits(loadEnv(workerEnv)));
+    // The enqueue and the callback hook run here, as the API's do: with the API's pool.
+    const db = await createTestDatabase(effectiveLimits(loadEnv(workerEnv)), { idleMs: SERVER_POOL_IDLE_MS });
     cleanups.push(() => db.drop());
     workerEnv.DATABASE_URL = db.url;
     log(`database ${db.name}, task queue ${taskQueue}`);

@@ -6,7 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { apiEnvSchema, loadEnv, parseEnv } from '../config/env';
-import { connectDatabase } from '../db/client';
+import { connectDatabase, SERVER_POOL_IDLE_MS } from '../db/client';
 import { createLogger } from '../logger';
 import { SCHEDULES } from '../schedule/command';
 import { describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } from '../schedule/schedules';
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const env = loadEnv();
   const apiEnv = parseEnv(apiEnvSchema);
   const log = createLogger(env.LOG_LEVEL, 'reelflow-api');
-  const database = connectDatabase(env.DATABASE_URL, { max: 10 });
+  const database = connectDatabase(env.DATABASE_URL, { max: 10, idleMs: SERVER_POOL_IDLE_MS });
   await database.pool.query('SELECT 1').catch((err: Error) => {
     throw new Error(`cannot reach PostgreSQL at DATABASE_URL (${err.message}); is it running and migrated (\`npm run db:migrate\`)?`);
   });

@@ -234,6 +234,10 @@ export const automationQueue = pgTable(
     index('automation_queue_activity_idx')
       .on(t.activityWorker)
       .where(sql`${t.activityToken} IS NOT NULL AND ${t.status} IN ('queued', 'processing')`),
+    // The running jobs not yet marked stuck (drizzle/0023): mark_stuck_jobs reads these few, not the line.
+    index('automation_queue_running_idx')
+      .on(t.startedAt)
+      .where(sql`${t.status} = 'processing' AND ${t.stuckSince} IS NULL`),
     check('automation_queue_priority_check', sql`${t.priority} IN ('P0','P1','P2','P3')`),
     check('automation_queue_status_check', sql`${t.status} IN (${inList(JOB_STATUSES)})`),
     check('automation_queue_provider_check', sql`${t.apiProvider} IN (${inList(PROVIDERS)})`),

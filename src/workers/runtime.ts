@@ -1,7 +1,7 @@
 /** Builds what workers and activities share in one process: database, gate, providers, limits. */
 import { effectiveLimits, effectiveQuotas, type Env } from '../config/env';
 import { SlotGate } from '../gate/slot-gate';
-import { connectDatabase, type Database } from '../db/client';
+import { connectDatabase, SERVER_POOL_IDLE_MS, type Database } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { createLogger, type Logger } from '../logger';
 import { createProviders } from '../providers';
@@ -30,7 +30,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const limits = effectiveLimits(env);
   if (opts.migrate !== false) await migrateDatabase(env.DATABASE_URL, limits, effectiveQuotas(env));
   // 10,000 waiting jobs filling their lines kept 20 connections busy enough that 5 s waits failed analyses (bench).
-  const database = connectDatabase(env.DATABASE_URL, { max: 20, acquireTimeoutMs: 30_000 });
+  const database = connectDatabase(env.DATABASE_URL, { max: 20, acquireTimeoutMs: 30_000, idleMs: SERVER_POOL_IDLE_MS });
   await warnWithoutAutovacuum(database, log);
   const gate = new SlotGate(database.pool, env.DATABASE_URL, log);
   await gate.start();

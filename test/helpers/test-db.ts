@@ -21,11 +21,15 @@ function testDatabaseUrl(name: string): string {
   return url.toString();
 }
 
-export async function createTestDatabase(limits: Record<Provider, ProviderLimits> = effectiveLimits({})): Promise<TestDatabase> {
+/** `idleMs`: as connectDatabase's (the bench passes a server's, standing in for the API's pool). */
+export async function createTestDatabase(
+  limits: Record<Provider, ProviderLimits> = effectiveLimits({}),
+  pool: { idleMs?: number } = {},
+): Promise<TestDatabase> {
   const name = `reelflow_t_${randomBytes(5).toString('hex')}`;
   const url = testDatabaseUrl(name);
   await migrateDatabase(url, limits);
-  const database = connectDatabase(url, { max: 10 });
+  const database = connectDatabase(url, { max: 10, ...pool });
   return {
     url,
     name,

@@ -1,10 +1,13 @@
 /**
- * The job tables are vacuumed long before PostgreSQL's default (drizzle/0023), and a worker started on a server
- * without autovacuum says so. Real PostgreSQL; the server's own autovacuum setting is read, not assumed.
+ * Keeping PostgreSQL quick over a long run: the job tables are vacuumed long before PostgreSQL's default
+ * (drizzle/0023), a worker started on a server without autovacuum says so, and the pools of long-running processes
+ * keep their sessions (and the plans those sessions cached) instead of reopening them after 10 s idle.
+ * Real PostgreSQL; the server's own autovacuum setting is read, not assumed.
  */
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase, SERVER_POOL_IDLE_MS } from '../../src/db/client';
 import { warnWithoutAutovacuum } from '../../src/workers/runtime';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 
@@ -62,6 +65,25 @@ describe('vacuuming the job tables (0023)', () => {
       const pool = { query: async () => ({ rows: [{ on }] }) } as unknown as TestDatabase['database']['pool'];
       expect(await warnWithoutAutovacuum({ pool }, log)).toBe(!on);
       expect(lines.map((l) => l.msg).join('\n')).toMatch(on ? /^$/ : /autovacuum off.*VACUUM automation_queue/);
+    }
+  });
+});
+
+describe('pools of long-running processes', () => {
+  it('keep an idle session (and its cached plans) where a short-lived pool lets it go', async () => {
+    const backend = async (pool: TestDatabase['database']['pool']) =>
+      (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const server = connectDatabase(t.url, { max: 1, idleMs: SERVER_POOL_IDLE_MS });
+    const brief = connectDatabase(t.url, { max: 1, idleMs: 200 });
+    try {
+      const [serverPid, briefPid] = [await backend(server.pool), await backend(brief.pool)];
+      await new Promise((r) => setTimeout(r, 700));
+      expect(server.pool.totalCount).toBe(1);
+      expect(await backend(server.pool)).toBe(serverPid);
+      expect(brief.pool.totalCount).toBe(0);
+      expect(await backend(brief.pool)).not.toBe(briefPid);
+    } finally {
+      await Promise.all([server.close(), brief.close()]);
     }
   });
 });

@@ -11,4 +11,8 @@ ALTER TABLE "automation_queue" SET (autovacuum_vacuum_scale_factor = 0.01, autov
   autovacuum_analyze_scale_factor = 0.02, autovacuum_analyze_threshold = 500);--> statement-breakpoint
 ALTER TABLE "provider_slots" SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 100);--> statement-breakpoint
 ALTER TABLE "provider_limits" SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 100);--> statement-breakpoint
-ALTER TABLE "provider_quotas" SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 100);
+ALTER TABLE "provider_quotas" SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 100);--> statement-breakpoint
+
+-- mark_stuck_jobs (every 5 s in each worker) read the whole table for its few running jobs: 7.7 ms a call with
+-- 10,000 waiting, vacuumed. The running jobs not yet marked stuck, apart.
+CREATE INDEX "automation_queue_running_idx" ON "automation_queue" USING btree ("started_at") WHERE "automation_queue"."status" = 'processing' AND "automation_queue"."stuck_since" IS NULL;
