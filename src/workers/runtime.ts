@@ -61,8 +61,8 @@ export async function warnWithoutAutovacuum(database: Pick<Database, 'pool'>, lo
   const { rows } = await database.pool.query<{ on: boolean }>(`SELECT current_setting('autovacuum')::boolean AS on`);
   if (rows[0]?.on) return false;
   log.warn(
-    'PostgreSQL runs with autovacuum off: the job tables keep every dead row version, and a waiting backlog gets slower to serve as they pile up. ' +
-      'Turn it on (autovacuum = on in postgresql.conf) or VACUUM automation_queue after large fills.',
+    'PostgreSQL runs with autovacuum off: the job tables keep every dead row version, ' +
+      'and a waiting backlog gets slower to serve as they pile up. Turn it on (autovacuum = on in postgresql.conf) or VACUUM automation_queue after large fills.',
   );
   return true;
 }
