@@ -62,7 +62,8 @@ export async function warnWithoutAutovacuum(database: Pick<Database, 'pool'>, lo
   if (rows[0]?.on) return false;
   log.warn(
     'PostgreSQL runs with autovacuum off: the job tables keep every dead row version, ' +
-      'and a waiting backlog gets slower to serve as they pile up. Turn it on (autovacuum = on in postgresql.conf) or VACUUM automation_queue after large fills.',
+      'and a waiting backlog gets slower to serve as they pile up. ' +
+      'Turn it on (autovacuum = on in postgresql.conf) or VACUUM automation_queue after large fills.',
   );
   return true;
 }
