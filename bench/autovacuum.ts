@@ -6,8 +6,7 @@
  * puts the server back as it found it. BENCH_AUTOVACUUM=as-is leaves the server alone (to measure the worst case).
  */
 import pg from 'pg';
-
-const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+import { ADMIN_URL } from '../test/helpers/test-db';
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: ADMIN_URL });
