@@ -7,6 +7,7 @@
 import type { ZodType, ZodTypeDef } from 'zod';
 import { ProviderError, type ProviderErrorKind } from './errors';
 import { HTTP_CONNECTION_ERROR_CODES } from '../shared/connection-errors';
+import { sendOnWire } from './http-transport';
 
 /** Per-request timeout when a client does not set one. */
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -107,16 +108,9 @@ export class HttpClient {
     // The query string may carry credentials (Graph API access_token): never put it in messages.
     const label = `${req.method} ${safePath(req.path)}`;
     try {
-      const res = await fetch(this.url(req.path, req.query), {
-        method: req.method,
-        headers,
-        body,
-        signal,
-        // YouTube answers "308 Resume Incomplete", which is not a redirect to follow.
-        redirect: 'manual',
-      });
-      // Reading the body under the same signal means a server that stalls mid-body also times out.
-      const bytes = new Uint8Array(await res.arrayBuffer());
+      // No redirect is followed: YouTube answers "308 Resume Incomplete", which is not a redirect.
+      const res = await sendOnWire({ method: req.method, url: this.url(req.path, req.query), headers, body, signal });
+      const { bytes } = res;
       let text: string | undefined;
       return {
         status: res.status,
@@ -231,14 +225,15 @@ export function transportError(
   ctx: { label: string; timeoutMs: number; timedOut?: boolean },
 ): ProviderError {
   if (err instanceof ProviderError) return err;
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const e = err as { name?: string; code?: unknown; message?: string; cause?: { code?: string; message?: string } };
   if (ctx.timedOut || e.name === 'TimeoutError') {
     return new ProviderError(provider, 'transient', `${ctx.label} timed out after ${ctx.timeoutMs} ms`, { code: 'timeout' });
   }
   if (e.name === 'AbortError') {
     return new ProviderError(provider, 'transient', `${ctx.label} aborted by caller`, { code: 'aborted' });
   }
-  const code = e.cause?.code;
+  // fetch (the OpenAI SDK's) wraps the socket's error as its cause; node:http (sendOnWire) throws it as is.
+  const code = e.cause?.code ?? (typeof e.code === 'string' ? e.code : undefined);
   if (code === 'ERR_INVALID_URL') {
     return new ProviderError(provider, 'permanent', `${ctx.label}: invalid URL`, { code });
   }
