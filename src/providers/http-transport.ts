@@ -26,8 +26,18 @@ export interface WireResponse {
   bytes: Uint8Array;
 }
 
-/** Sockets kept between requests: a provider's next poll or start skips the TCP (and TLS) handshake. */
-const AGENT_OPTIONS = { keepAlive: true, keepAliveMsecs: 1_000, maxSockets: 64, maxFreeSockets: 16, scheduling: 'lifo' } as const;
+/**
+ * Sockets kept between requests: a provider's next poll or start skips the TCP (and TLS) handshake. With
+ * NODE_USE_ENV_PROXY=1, HTTP(S)_PROXY and NO_PROXY are honoured as Node's fetch honours them (Node 24; ignored by 20).
+ */
+const AGENT_OPTIONS = {
+  keepAlive: true,
+  keepAliveMsecs: 1_000,
+  maxSockets: 64,
+  maxFreeSockets: 16,
+  scheduling: 'lifo',
+  ...(process.env.NODE_USE_ENV_PROXY ? { proxyEnv: process.env } : {}),
+} as const;
 const httpAgent = new http.Agent(AGENT_OPTIONS);
 const httpsAgent = new https.Agent(AGENT_OPTIONS);
 

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { HttpClient } from '../../src/providers/http';
 import { expectProviderError } from './support';
@@ -122,4 +122,35 @@ describe('the provider wire', () => {
     );
     expect(err.details.code).toBe('ERR_INVALID_URL');
   });
+
+  // Node's env proxies for custom agents came with Node 24 (the CI's and the Dockerfile's); Node 20 ignores them.
+  it.runIf(Number(process.versions.node.split('.')[0]) >= 24)(
+    'goes through the proxy the environment names when NODE_USE_ENV_PROXY=1',
+    async () => {
+      const proxied: string[] = [];
+      const proxy = http.createServer((req, res) => {
+        proxied.push(`${req.method} ${req.url}`);
+        res.setHeader('content-type', 'application/json');
+        res.end('{"via":"proxy"}');
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      const saved = { NODE_USE_ENV_PROXY: process.env.NODE_USE_ENV_PROXY, HTTP_PROXY: process.env.HTTP_PROXY };
+      try {
+        process.env.NODE_USE_ENV_PROXY = '1';
+        process.env.HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+        vi.resetModules();
+        const { HttpClient: Proxied } = await import('../../src/providers/http');
+        const res = await new Proxied({ provider: 'test', baseUrl: 'http://provider.invalid' }).send({ method: 'GET', path: '/x' });
+        expect(res.text).toBe('{"via":"proxy"}');
+        expect(proxied).toEqual(['GET http://provider.invalid/x']);
+      } finally {
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+        vi.resetModules();
+        await new Promise((resolve) => proxy.close(resolve));
+      }
+    },
+  );
 });
