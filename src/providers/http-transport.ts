@@ -27,11 +27,14 @@ export interface WireResponse {
 }
 
 /**
- * Sockets kept between requests: a provider's next poll or start skips the TCP (and TLS) handshake. With
+ * Sockets kept between requests: a provider's next poll or start skips the TCP (and TLS) handshake. An idle one is
+ * closed after 4 s (undici's default, and sooner when the server's Keep-Alive header says so): a request on a socket
+ * the server has just closed fails without an answer, which for a paid submit means an outcome we cannot know. With
  * NODE_USE_ENV_PROXY=1, HTTP(S)_PROXY and NO_PROXY are honoured as Node's fetch honours them (Node 24; ignored by 20).
  */
 const AGENT_OPTIONS = {
   keepAlive: true,
+  timeout: 4_000,
   keepAliveMsecs: 1_000,
   maxSockets: 64,
   maxFreeSockets: 16,

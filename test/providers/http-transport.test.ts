@@ -35,6 +35,10 @@ beforeAll(async () => {
       } else if (path === '/stall-mid-body') {
         res.writeHead(200, { 'content-length': '100' });
         res.write('x'.repeat(10));
+      } else if (path === '/slow-body') {
+        res.writeHead(200);
+        res.write('a');
+        setTimeout(() => res.end('b'), 4_500);
       } else if (path === '/cut-mid-body') {
         res.writeHead(200, { 'content-length': '100' });
         res.write('x'.repeat(10), () => res.socket?.destroy());
@@ -88,6 +92,11 @@ describe('the provider wire', () => {
     const err = await expectProviderError(client(300).send({ method: 'GET', path: '/stall-mid-body' }), 'transient');
     expect(err.details.code).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("lets a request stay quiet longer than an idle socket's 4 s (an upload, a slow answer) within its own timeout", async () => {
+    const res = await client(10_000).send({ method: 'GET', path: '/slow-body' });
+    expect(res.text).toBe('ab');
   });
 
   it('never answers a body cut short as a short body', async () => {
