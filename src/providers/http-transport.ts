@@ -14,7 +14,7 @@ import zlib from 'node:zlib';
 
 export interface WireRequest {
   method: string;
-  url: string;
+  url: URL;
   headers: Record<string, string>;
   body: Uint8Array | string | undefined;
   signal: AbortSignal;
@@ -56,12 +56,7 @@ export function sendOnWire(req: WireRequest): Promise<WireResponse> {
   const body = typeof req.body === 'string' ? Buffer.from(req.body) : req.body;
   const headers: Record<string, string> = { 'accept-encoding': ACCEPT_ENCODING, ...lowerCased(req.headers) };
   if (body !== undefined) headers['content-length'] = String(body.byteLength);
-  let url: URL;
-  try {
-    url = new URL(req.url);
-  } catch (err) {
-    return Promise.reject(err as Error);
-  }
+  const { url } = req;
   const secure = url.protocol === 'https:';
   if (!secure && url.protocol !== 'http:') {
     return Promise.reject(Object.assign(new TypeError(`unsupported protocol ${url.protocol}`), { code: 'ERR_INVALID_URL' }));

@@ -81,13 +81,13 @@ export class HttpClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
-  url(path: string, query?: Record<string, QueryValue>): string {
+  url(path: string, query?: Record<string, QueryValue>): URL {
     const base = /^https?:\/\//i.test(path) ? path : `${this.options.baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
     const url = new URL(base);
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
-    return url.toString();
+    return url;
   }
 
   /** Resolves with any HTTP status; rejects only with a ProviderError for transport failures. */

@@ -9,6 +9,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { HttpClient } from '../../src/providers/http';
+import { freePort } from '../helpers/processes';
 import { expectProviderError } from './support';
 
 let server: http.Server;
@@ -113,10 +114,7 @@ describe('the provider wire', () => {
   });
 
   it('names a refused connection by its code, transient', async () => {
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await freePort();
     const err = await expectProviderError(
       new HttpClient({ provider: 'test', baseUrl: `http://127.0.0.1:${port}` }).send({ method: 'GET', path: '/' }),
       'transient',
