@@ -8,6 +8,9 @@ export default defineConfig({
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 90_000,
     hookTimeout: 180_000,
+    // expect.poll waits for something another process does (a dashboard refresh every 1.5 s, an API call): its default
+    // second was too short on a loaded CI host (the dashboard's cancel toast, 2026-12-02).
+    expect: { poll: { timeout: 10_000 } },
     pool: 'forks',
     // Two cores: two test files at a time, each with its own database and task queues.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
