@@ -31,7 +31,7 @@ import {
 } from '../recommendations/player-sync';
 import { FAILURE_TYPES } from '../shared/messages';
 import type { ActivityDeps } from './deps';
-import { classifyFailure } from './failures';
+import { classified } from './failures';
 import { runProviderJob } from './provider-job';
 import { reportJobQuota } from '../gate/quotas';
 import { enqueueJob } from '../db/queries';
@@ -168,7 +168,7 @@ export function createPlayerSyncActivities(deps: ActivityDeps) {
       at: string;
       force?: boolean;
     }): Promise<PlayerSyncPlanSettings> {
-      try {
+      return classified(async () => {
         const env = deps.env;
         const season = input.season ?? env.API_FOOTBALL_SEASON ?? currentSeason(new Date(input.at));
         const parked = input.force ? null : await quotaParkedUntil(pool, new Date());
@@ -181,14 +181,12 @@ export function createPlayerSyncActivities(deps: ActivityDeps) {
           dailyReserve: env.API_FOOTBALL_DAILY_RESERVE,
           fixturesNext: env.API_FOOTBALL_FIXTURES_NEXT,
         };
-      } catch (err) {
-        throw classifyFailure(err).failure;
-      }
+      });
     },
 
     /** One job per request; the step carries the run id, so a retried step reuses its job (and its answer). */
     async enqueueApiFootballJob(input: { workflowId: string; runId: string; step: string }): Promise<string> {
-      try {
+      return classified(async () => {
         const job = await enqueueJob(pool, deps.limits, {
           workflowId: input.workflowId,
           step: `${input.step}:${input.runId}`,
@@ -198,9 +196,7 @@ export function createPlayerSyncActivities(deps: ActivityDeps) {
           runId: input.runId,
         });
         return job.id;
-      } catch (err) {
-        throw classifyFailure(err).failure;
-      }
+      });
     },
 
     /** Reads every request's rows from its job and merges them in one transaction. */
@@ -212,7 +208,7 @@ export function createPlayerSyncActivities(deps: ActivityDeps) {
       injuriesJobId: string;
       fixturesJobId: string;
     }): Promise<PlayerSyncSummary> {
-      try {
+      return classified(async () => {
         const ids = [...input.playerJobIds, input.injuriesJobId, input.fixturesJobId];
         const { rows } = await pool.query<{ id: string; status: string; result: StoredResult | null }>(
           'SELECT id, status, result FROM automation_queue WHERE id = ANY($1::uuid[])',
@@ -245,17 +241,13 @@ export function createPlayerSyncActivities(deps: ActivityDeps) {
           unmatched: result.unmatched.length,
           unmatchedSample: result.unmatched.slice(0, UNMATCHED_SAMPLE),
         };
-      } catch (err) {
-        throw classifyFailure(err).failure;
-      }
+      });
     },
 
     async failPlayerSync(input: { syncRunId: string; error: string; requests: number }): Promise<void> {
-      try {
+      return classified(async () => {
         await failSyncRun(pool, input.syncRunId, input.error, input.requests);
-      } catch (err) {
-        throw classifyFailure(err).failure;
-      }
+      });
     },
   };
 }

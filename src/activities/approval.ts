@@ -10,7 +10,7 @@ import { sql } from 'drizzle-orm';
 import { auditLog, competitiveRecommendations } from '../db/schema';
 import type { ApprovalReview, ApprovalStage } from '../shared/messages';
 import type { ActivityDeps } from './deps';
-import { classifyFailure } from './failures';
+import { classified } from './failures';
 
 export interface ApprovalDecisionRecord {
   recommendationId: string;
@@ -28,7 +28,7 @@ export function createApprovalActivities(deps: ActivityDeps) {
 
   return {
     async requestApproval(input: { recommendationId: string; review: ApprovalReview }): Promise<void> {
-      try {
+      return classified(async () => {
         await db
           .update(competitiveRecommendations)
           .set({
@@ -39,16 +39,14 @@ export function createApprovalActivities(deps: ActivityDeps) {
             updatedAt: new Date(),
           })
           .where(sql`${competitiveRecommendations.id} = ${input.recommendationId}`);
-      } catch (err) {
-        throw classifyFailure(err).failure;
-      }
+      });
     },
 
     async recordApprovalDecision(input: ApprovalDecisionRecord): Promise<void> {
       const decisionId = `${input.stage}:${input.at}`;
       const entry = { id: decisionId, stage: input.stage, decision: input.decision, by: input.by, note: input.note, at: input.at };
-      try {
-        await db.transaction(async (tx) => {
+      return classified(() =>
+        db.transaction(async (tx) => {
           const updated = await tx
             .update(competitiveRecommendations)
             .set({
@@ -72,10 +70,8 @@ export function createApprovalActivities(deps: ActivityDeps) {
             target: input.recommendationId,
             detail: { stage: input.stage, note: input.note, workflowId: input.workflowId, decisionId },
           });
-        });
-      } catch (err) {
-        throw classifyFailure(err).failure;
-      }
+        }),
+      );
     },
   };
 }

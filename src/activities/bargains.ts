@@ -7,7 +7,7 @@ import { Context } from '@temporalio/activity';
 import { createBargainAnalyzer } from '../recommendations/bargains';
 import { createRecommendationService } from '../services/recommendations';
 import type { ActivityDeps } from './deps';
-import { classifyFailure } from './failures';
+import { classified } from './failures';
 
 export interface DailyBargainsSummary {
   day: string;
@@ -28,7 +28,7 @@ export function createBargainActivities(deps: ActivityDeps) {
   return {
     /** @param input.at the workflow's start, so every attempt works on the same Madrid day. */
     async generateDailyBargains(input: { limit: number; at: string }): Promise<DailyBargainsSummary> {
-      try {
+      return classified(async () => {
         const service = createRecommendationService({
           database: deps.database,
           client: Context.current().client,
@@ -52,9 +52,7 @@ export function createBargainActivities(deps: ActivityDeps) {
         };
         deps.log.info({ day: summary.day, created: summary.created.length, skipped: summary.skipped }, 'daily bargains generated');
         return summary;
-      } catch (err) {
-        throw classifyFailure(err).failure;
-      }
+      });
     },
   };
 }

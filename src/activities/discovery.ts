@@ -23,7 +23,7 @@ import {
   type RecordViewsResult,
 } from '../services/competitor-discovery';
 import type { ActivityDeps } from './deps';
-import { classifyFailure } from './failures';
+import { classified } from './failures';
 import { runProviderJob } from './provider-job';
 import { enqueueJob } from '../db/queries';
 
@@ -93,16 +93,9 @@ function giveUpOnLongWaits(err: unknown): never {
 export function createDiscoveryBaseActivities(deps: ActivityDeps, options: DiscoveryActivityOptions = {}) {
   const { pool } = deps.database;
   const client = options.client ?? (() => Context.current().client);
-  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw classifyFailure(err).failure;
-    }
-  };
   return {
     listCompetitorChannels(input: { channelIds: string[] | null }): Promise<ChannelToCheck[]> {
-      return guard(() => listChannelsToCheck(pool, input.channelIds ?? undefined));
+      return classified(() => listChannelsToCheck(pool, input.channelIds ?? undefined));
     },
 
     /** One discovery job per step of a run (the run id is in the step), as competitor.ts does for its OpenAI jobs. */
@@ -112,7 +105,7 @@ export function createDiscoveryBaseActivities(deps: ActivityDeps, options: Disco
       step: string;
       provider: 'youtube_data' | 'instagram_graph';
     }): Promise<string> {
-      return guard(async () => {
+      return classified(async () => {
         const jobType = input.provider === 'youtube_data' ? 'youtube_discovery' : 'instagram_discovery';
         const job = await enqueueJob(pool, deps.limits, {
           workflowId: input.workflowId,
@@ -130,7 +123,7 @@ export function createDiscoveryBaseActivities(deps: ActivityDeps, options: Disco
       videos: DiscoveredVideo[] | null;
       error: string | null;
     }): Promise<ChannelCheckResult> {
-      return guard(async () => {
+      return classified(async () => {
         const result = await recordChannelCheck(
           pool,
           {
@@ -150,7 +143,7 @@ export function createDiscoveryBaseActivities(deps: ActivityDeps, options: Disco
     },
 
     recordCompetitorViews(input: RecordViewsInput): Promise<RecordViewsResult> {
-      return guard(() => recordViews(pool, input));
+      return classified(() => recordViews(pool, input));
     },
   };
 }

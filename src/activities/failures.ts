@@ -42,3 +42,12 @@ export function classifyFailure(err: unknown): ClassifiedFailure {
   // Database hiccups and the like: retryable.
   return { failure: ApplicationFailure.create({ message: e.message, type: e.name, cause: e }), retryable: true };
 }
+
+/** Runs `fn`; whatever it throws leaves as the Temporal failure classifyFailure makes of it. */
+export async function classified<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw classifyFailure(err).failure;
+  }
+}

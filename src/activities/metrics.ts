@@ -11,7 +11,7 @@ import { isPostGone } from '../providers/errors';
 import type { PostMetrics } from '../providers/types';
 import { recordPostMetrics, type RecordPostMetricsInput } from '../services/post-metrics';
 import type { ActivityDeps } from './deps';
-import { classifyFailure } from './failures';
+import { classified } from './failures';
 import { runProviderJob } from './provider-job';
 import { enqueueJob } from '../db/queries';
 
@@ -37,13 +37,6 @@ export function createMetricsProviderActivities(deps: ActivityDeps) {
 /** Activities for the base worker. */
 export function createMetricsBaseActivities(deps: ActivityDeps) {
   const { pool } = deps.database;
-  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw classifyFailure(err).failure;
-    }
-  };
   return {
     /**
      * One job per read (`metrics:<offset>` of the post's workflow), P3: a read never delays making or posting a
@@ -57,7 +50,7 @@ export function createMetricsBaseActivities(deps: ActivityDeps) {
       postId: string;
       offsetSeconds: number;
     }): Promise<string> {
-      return guard(async () => {
+      return classified(async () => {
         const jobType = METRICS_JOB_TYPE[input.platform];
         const job = await enqueueJob(pool, deps.limits, {
           workflowId: input.workflowId,
@@ -76,13 +69,13 @@ export function createMetricsBaseActivities(deps: ActivityDeps) {
      * is closed, not left in line for a slot nobody will use.
      */
     closeMetricsJobs(input: { workflowId: string; reason: string }): Promise<void> {
-      return guard(async () => {
+      return classified(async () => {
         await pool.query('SELECT count(*) FROM cancel_workflow_jobs($1, $2)', [input.workflowId, input.reason]);
       });
     },
 
     recordPostMetrics(input: RecordPostMetricsInput): Promise<void> {
-      return guard(() => recordPostMetrics(pool, input));
+      return classified(() => recordPostMetrics(pool, input));
     },
   };
 }

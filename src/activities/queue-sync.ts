@@ -17,7 +17,7 @@ import { OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
 import { startPostMetricsWorkflows } from '../services/post-metrics';
 import { notPublishedOn } from '../services/publish-state';
 import type { ActivityDeps } from './deps';
-import { classifyFailure } from './failures';
+import { classified } from './failures';
 
 export interface RecommendationPlan {
   id: string;
@@ -80,7 +80,7 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
 
   return {
     async loadRecommendation(recommendationId: string): Promise<RecommendationPlan> {
-      try {
+      return classified(async () => {
         const row = await getRecommendation(db, recommendationId);
         if (!row) throw new BadInputError(`recommendation ${recommendationId} does not exist`);
         const jobConfig = parseInput(jobConfigSchema, row.jobConfig, `recommendation ${recommendationId} job_config`);
@@ -102,9 +102,7 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
             jobConfig.reel?.seconds ? { min: jobConfig.reel.seconds, max: jobConfig.reel.seconds } : deps.env.REELFLOW_REEL_SECONDS,
           ),
         };
-      } catch (err) {
-        throw classifyFailure(err).failure;
-      }
+      });
     },
 
     /**

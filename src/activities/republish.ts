@@ -11,7 +11,7 @@ import { BadInputError } from '../shared/errors';
 import { recommendationWorkflowId } from '../shared/workflow-ids';
 import { notPublishedOn, readPublishState } from '../services/publish-state';
 import type { ActivityDeps } from './deps';
-import { classifyFailure } from './failures';
+import { classified } from './failures';
 import { createQueueSyncActivities, startMetricsOfPosts } from './queue-sync';
 
 export interface RepublishPlan {
@@ -89,11 +89,7 @@ export function createRepublishActivities(deps: ActivityDeps) {
 
   return {
     async planRepublish(input: PlanRepublishInput): Promise<RepublishPlan> {
-      try {
-        return await plan(input);
-      } catch (err) {
-        throw classifyFailure(err).failure;
-      }
+      return classified(() => plan(input));
     },
 
     /**

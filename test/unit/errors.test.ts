@@ -1,6 +1,7 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import * as errors from '../../src/shared/errors';
-import { classifyFailure } from '../../src/activities/failures';
+import { classified, classifyFailure } from '../../src/activities/failures';
 
 // The classes share one base (named() in src/shared/errors.ts); these are the
 // properties the API, the CLI and the activities rely on.
@@ -48,5 +49,12 @@ describe('error classes', () => {
     expect(failure.category).toBe('BENIGN');
     expect(retryable).toBe(false);
     expect(classifyFailure(new errors.JobClosedError('job j is cancelled')).failure.category).toBeUndefined();
+  });
+
+  it('classified passes a result through and turns what is thrown into the classified Temporal failure', async () => {
+    await expect(classified(async () => 42)).resolves.toBe(42);
+    const err = await classified(() => Promise.reject(new errors.BadInputError('priority: must be P0-P3'))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'BadInput', nonRetryable: true, message: 'priority: must be P0-P3' });
   });
 });
