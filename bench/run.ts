@@ -120,7 +120,13 @@ function parseOptions(): { chosen: Scenario[]; servers: TemporalKind[] } {
 const scenarioTimes = (c: ReportColumn) => c.reports.map((r) => `${r.scenario} ${r.seconds.toFixed(0)} s`).join(', ');
 
 /** One pass: a fresh bench (server, database, simulators, workers) on `kind`, the scenarios in order, everything stopped. */
-async function runPass(kind: TemporalKind, chosen: readonly Scenario[], cleanups: Cleanups, interrupted: () => boolean) {
+async function runPass(
+  kind: TemporalKind,
+  chosen: readonly Scenario[],
+  cleanups: Cleanups,
+  interrupted: () => boolean,
+  onReport: (reports: readonly ScenarioReport[]) => void,
+) {
   const reports: ScenarioReport[] = [];
   try {
     const bench = await startBench(log, cleanups, kind);
@@ -154,6 +160,7 @@ async function runPass(kind: TemporalKind, chosen: readonly Scenario[], cleanups
       report.seconds = (Date.now() - t0) / 1000;
       reports.push(report);
       log(`${scenario.name} done in ${report.seconds.toFixed(0)} s`);
+      onReport(reports);
     }
   } finally {
     await cleanups.run();
@@ -177,10 +184,35 @@ async function main(): Promise<number> {
   // The figures are only as good as the machine is quiet: say how busy it was.
   const loadAtStart = os.loadavg()[0]!;
   const columns: ReportColumn[] = [];
+  const file = servers.length > 1 ? CLUSTER_RESULTS_FILE : RESULTS_FILE;
+  const label = (kind: TemporalKind) => (servers.length > 1 ? TEMPORAL_KINDS[kind] : 'reelflow');
+  const context = (cols: readonly ReportColumn[], partial: string | null) => {
+    const totalS = ((Date.now() - started) / 1000).toFixed(0);
+    const servedBy =
+      servers.length > 1
+        ? 'Temporal dev server (in memory), then Temporal server 1.29.1 on PostgreSQL (one pass after the other)'
+        : 'Temporal dev server (in memory)';
+    return [
+      ...(partial ? [partial] : []),
+      `${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}`,
+      `${servedBy}, PostgreSQL, simulated providers, 2 worker processes, poll interval ${POLL_INTERVAL_MS} ms, KIE callbacks on`,
+      `load average (1 min) ${loadAtStart.toFixed(2)} at start, ${os.loadavg()[0]!.toFixed(2)} ${partial ? 'now' : 'at end'}`,
+      ...(servers.length > 1
+        ? [...cols.map((c) => `${c.label}: ${scenarioTimes(c)}`), `whole run ${totalS} s`]
+        : [`scenarios: ${scenarioTimes(cols[0]!)}; whole run ${totalS} s`]),
+    ];
+  };
   for (const kind of servers) {
     if (interrupted) break;
     cleanups = new Cleanups(log);
-    const reports = await runPass(kind, chosen, cleanups, () => interrupted).catch((err: unknown) => {
+    // Written after every scenario: a long run stopped midway (Ctrl-C, a lost session) keeps what it measured.
+    const onReport = (reports: readonly ScenarioReport[]) => {
+      const done = [...columns, { label: label(kind), reports: [...reports] }];
+      const count = done.reduce((n, c) => n + c.reports.length, 0);
+      const partial = `**partial**: written after ${count} of ${chosen.length * servers.length} scenario runs; a finished run replaces it`;
+      fs.writeFileSync(file, markdownReport(done, context(done, partial)));
+    };
+    const reports = await runPass(kind, chosen, cleanups, () => interrupted, onReport).catch((err: unknown) => {
       // One server failing to start must not throw away the other's figures.
       if (servers.length === 1) throw err;
       const message = `set-up failed: ${err instanceof Error ? err.message : String(err)}`;
@@ -188,26 +220,13 @@ async function main(): Promise<number> {
       return chosen.map((s): ScenarioReport => ({ scenario: s.name, figures: [], notes: [], seconds: 0, error: message }));
     });
     // A single pass keeps the column name results.md always had.
-    columns.push({ label: servers.length > 1 ? TEMPORAL_KINDS[kind] : 'reelflow', reports });
+    columns.push({ label: label(kind), reports });
   }
   if (interrupted) return 130;
 
-  const totalS = ((Date.now() - started) / 1000).toFixed(0);
-  const servedBy =
-    servers.length > 1
-      ? 'Temporal dev server (in memory), then Temporal server 1.29.1 on PostgreSQL (one pass after the other)'
-      : 'Temporal dev server (in memory)';
-  const context = [
-    `${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}`,
-    `${servedBy}, PostgreSQL, simulated providers, 2 worker processes, poll interval ${POLL_INTERVAL_MS} ms, KIE callbacks on`,
-    `load average (1 min) ${loadAtStart.toFixed(2)} at start, ${os.loadavg()[0]!.toFixed(2)} at end`,
-    ...(servers.length > 1
-      ? [...columns.map((c) => `${c.label}: ${scenarioTimes(c)}`), `whole run ${totalS} s`]
-      : [`scenarios: ${scenarioTimes(columns[0]!)}; whole run ${totalS} s`]),
-  ];
-  console.log(`\n${context.join('\n')}\n\n${textReport(columns)}`);
-  const file = servers.length > 1 ? CLUSTER_RESULTS_FILE : RESULTS_FILE;
-  fs.writeFileSync(file, markdownReport(columns, context));
+  const final = context(columns, null);
+  console.log(`\n${final.join('\n')}\n\n${textReport(columns)}`);
+  fs.writeFileSync(file, markdownReport(columns, final));
   log(`written to ${path.relative(process.cwd(), file)}`);
   return columns.some((c) => c.reports.some((r) => r.error)) ? 1 : 0;
 }
