@@ -104,7 +104,9 @@ async function resultsOrWhy(h: Harness, w: WorkerProcess, workflowIds: string[],
 }
 const onlyInstagram = (o: Record<string, unknown> = {}) => recommendationInput({ jobConfig: { platforms: ['instagram'] }, ...o });
 
-describe('worker death during VEO3 polling', () => {
+// Each test starts and kills worker processes (a workflow bundle each, seconds on a busy host): one took 40 s on the
+// landing CI, 62 s on a clean clone and over 90 s with a bench beside it. The waits inside bound the behaviour.
+describe('worker death during VEO3 polling', { timeout: 150_000 }, () => {
   it('kill -9: a replacement worker resumes the same task within 15 s of starting and the provider saw one submission', async () => {
     const h = await harness({ limits: { veo3: { pollIntervalMs: 100 } } });
     h.sims.veo3.setFaults({ taskDurationMs: 12_000 });
