@@ -31,3 +31,21 @@ export async function withDbRetry<T>(fn: () => Promise<T>, { budgetMs = 60_000 }
     }
   }
 }
+
+/** PostgreSQL's deadlock_detected. */
+export const DEADLOCK = '40P01';
+
+/**
+ * Runs `fn` again when PostgreSQL chose it as a deadlock's victim, up to `attempts` times in all. Only for a call
+ * that is one transaction (a single statement or function call through the pool): the victim's transaction was
+ * rolled back whole, so running it again cannot do anything twice.
+ */
+export async function retryDeadlock<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if ((err as { code?: string }).code !== DEADLOCK || attempt >= attempts) throw err;
+    }
+  }
+}

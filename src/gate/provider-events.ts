@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { retryDeadlock } from '../db/retry';
 
 export const PROVIDER_EVENTS_CHANNEL = 'reelflow_provider_events';
 
@@ -43,19 +44,24 @@ export async function hearCallback(
   key: string | null,
   detail: { code: number; msg: string | null },
 ): Promise<{ jobs: number; learned: boolean; freed: string | null }> {
-  const { rows } = await pool.query<{ jobs: number; learned: boolean; freed: string | null }>(
-    'SELECT jobs, learned, freed FROM hear_callback($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)',
-    [
-      provider,
-      taskId,
-      key,
-      detail.code,
-      JSON.stringify(detail),
-      PROVIDER_EVENTS_CHANNEL,
-      providerEventKey(provider, taskId),
-      providerEventKey(provider, taskId) + SLOT_FREED_SUFFIX,
-      key ? submitKeyEvent(key) : null,
-    ],
+  // Under load it can be a deadlock's victim (1,000 renders at cap 20 beside their pollers' complete_job): answered
+  // with a 500, the callback may never come again (KIE's retry policy is unconfirmed), and a submit whose answer was
+  // lost learns its task only from it. Run again in place.
+  const { rows } = await retryDeadlock(() =>
+    pool.query<{ jobs: number; learned: boolean; freed: string | null }>(
+      'SELECT jobs, learned, freed FROM hear_callback($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)',
+      [
+        provider,
+        taskId,
+        key,
+        detail.code,
+        JSON.stringify(detail),
+        PROVIDER_EVENTS_CHANNEL,
+        providerEventKey(provider, taskId),
+        providerEventKey(provider, taskId) + SLOT_FREED_SUFFIX,
+        key ? submitKeyEvent(key) : null,
+      ],
+    ),
   );
   return rows[0]!;
 }

@@ -11,6 +11,7 @@ import type { Pool } from 'pg';
 import { deadlineFor, temporalPriorityKey, type Priority } from '../config/priorities';
 import type { Db } from '../db/client';
 import { getRecommendation } from '../db/queries';
+import { retryDeadlock } from '../db/retry';
 import { competitiveRecommendations, type Recommendation } from '../db/schema';
 import { BadInputError, ConflictError, NotFoundError } from '../shared/errors';
 import {
@@ -90,26 +91,19 @@ function assertOpen(rec: Recommendation, action: string): void {
 const CANCEL_CALLS = 20;
 /** Workflows whose jobs one transaction closes (closeWorkflowJobs). */
 const CLOSE_CHUNK = 100;
-/** PostgreSQL's deadlock_detected. */
-const DEADLOCK = '40P01';
 
 /**
  * Closes every open job of these workflows (cancel_workflow_jobs, with `reason`), a transaction per CLOSE_CHUNK
  * workflows: 3,000 in one statement held their rows long enough to deadlock with the workers' batched heartbeats
  * (bench backlog), and a workflow's own clean-up can take provider locks in another order. A deadlock victim runs
- * again: it only closes what is still open.
+ * again (retryDeadlock): it only closes what is still open.
  */
 export async function closeWorkflowJobs(pool: Pool, workflowIds: readonly string[], reason: string): Promise<void> {
   for (let i = 0; i < workflowIds.length; i += CLOSE_CHUNK) {
     const ids = workflowIds.slice(i, i + CLOSE_CHUNK);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await pool.query('SELECT count(*) FROM unnest($1::text[]) AS w(id), cancel_workflow_jobs(w.id, $2)', [ids, reason]);
-        break;
-      } catch (err) {
-        if ((err as { code?: string }).code !== DEADLOCK || attempt >= 5) throw err;
-      }
-    }
+    await retryDeadlock(() =>
+      pool.query('SELECT count(*) FROM unnest($1::text[]) AS w(id), cancel_workflow_jobs(w.id, $2)', [ids, reason]),
+    );
   }
 }
 

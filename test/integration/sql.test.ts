@@ -654,4 +654,26 @@ describe('a heard task end frees the slot (0019)', () => {
     expect(await hear('render-seg-1', first.key)).toMatchObject({ jobs: 1, freed: null });
     expect(await slotOf(first.id)).toBe(true);
   });
+
+  it("takes the provider's lock before it touches a row (0024): a granter holding that lock can still take the job", async () => {
+    await clearLine();
+    const a = await rendering('render-lock');
+    // A granter (complete_job, grant_slots) holds the provider's lock and goes for rows next.
+    const granter = new pg.Client({ connectionString: t.url });
+    await granter.connect();
+    try {
+      await granter.query('BEGIN');
+      await granter.query(`SELECT lock_providers(ARRAY['veo3'])`);
+      const heard = hear('render-lock', a.key);
+      await expect.poll(async () => (await q(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).length).toBe(1);
+      // Before 0024 the waiting callback already held the job's row (its events' key share): this failed at once, and
+      // a granter that waits for it instead is a deadlock.
+      await granter.query(`SELECT 1 FROM automation_queue WHERE id = $1 FOR UPDATE NOWAIT`, [a.id]);
+      await granter.query('COMMIT');
+      expect(await heard).toMatchObject({ jobs: 1, freed: a.id });
+    } finally {
+      await granter.query('ROLLBACK').catch(() => undefined);
+      await granter.end();
+    }
+  });
 });
