@@ -1,10 +1,12 @@
 /**
- * Running the media executables (yt-dlp, ffmpeg, ffprobe): one spawn helper
- * that reads stdout and stderr to the end, stops the child on abort and turns
- * a missing executable into an error saying what to install. No Temporal here.
+ * Running the media executables (yt-dlp, ffmpeg, ffprobe): one helper that
+ * runs a tool to its exit through the spawn relay (./spawn-relay.ts: a worker
+ * must not fork itself), reads stdout and stderr to the end, stops the child on
+ * abort and turns a missing executable into an error saying what to install.
+ * No Temporal here.
  */
-import { spawn } from 'node:child_process';
 import { ProviderError } from '../providers/errors';
+import { spawnRelay } from './spawn-relay';
 
 /** The provider name media errors carry (the audio_fetch row of the limits table). */
 export const MEDIA_PROVIDER = 'audio_fetch';
@@ -50,28 +52,34 @@ export interface RunToolOptions {
 }
 
 /** Runs to exit; rejects only when the executable cannot start (missing: toolMissing) or the signal aborts it. */
-export function runTool(tool: ToolName, binary: string, args: string[], signal?: AbortSignal, opts: RunToolOptions = {}): Promise<ToolRun> {
+export async function runTool(
+  tool: ToolName,
+  binary: string,
+  args: string[],
+  signal?: AbortSignal,
+  opts: RunToolOptions = {},
+): Promise<ToolRun> {
   const provider = opts.provider ?? MEDIA_PROVIDER;
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(signal ? { signal } : {}),
-      ...(opts.cwd ? { cwd: opts.cwd } : {}),
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT' || e.code === 'EACCES') reject(toolMissing(tool, binary, provider));
-      else if (e.name === 'AbortError') reject(new ProviderError(provider, 'transient', `${tool} stopped: the activity was cancelled`));
-      else reject(e);
-    });
-    child.on('close', (code) => {
-      if (signal?.aborted) return; // 'error' (AbortError) already settled it
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
+  const stopped = () => new ProviderError(provider, 'transient', `${tool} stopped: the activity was cancelled`);
+  if (signal?.aborted) throw stopped();
+  const { result, stop } = spawnRelay.run(binary, args, opts.cwd);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      stop();
+      reject(stopped());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
+  try {
+    const run = await Promise.race([result, aborted]);
+    if ('code' in run) return run;
+    const { code, message } = run.startError;
+    if (code === 'ENOENT' || code === 'EACCES') throw toolMissing(tool, binary, provider);
+    throw Object.assign(new Error(message), { code });
+  } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 /** The last meaningful lines of a tool's stderr, for messages and status reasons. */
