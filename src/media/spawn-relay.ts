@@ -9,7 +9,8 @@
  * for about a millisecond each and sends back what it printed.
  *
  * It dies with its parent (the IPC channel closes: it kills the tools it started and exits), never keeps its parent
- * alive when idle, and is started again if it dies. No Temporal here.
+ * alive when idle, and is started again if it dies. A terminal's Ctrl-C reaches the whole process group: the relay
+ * lets its parent's shutdown decide, as it ignores SIGINT. No Temporal here.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -44,6 +45,7 @@ process.on('message', (m) => {
   child.on('close', (code) => reply({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
 });
 process.on('disconnect', () => { for (const c of running.values()) c.kill('SIGKILL'); process.exit(0); });
+process.on('SIGINT', () => {});
 `;
 
 interface Pending {
