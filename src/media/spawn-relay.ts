@@ -58,23 +58,33 @@ class SpawnRelay {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
-  /** Runs `binary` to its exit through the relay; `stop` ends it (SIGTERM), and its promise never settles after that. */
-  run(binary: string, args: readonly string[], cwd: string | undefined): { result: Promise<RelayResult>; stop: () => void } {
+  /**
+   * Runs `binary` to its exit through the relay. An abort of `signal` ends the tool (SIGTERM) and rejects with the
+   * signal's reason at once, as `spawn`'s own `signal` option does.
+   */
+  run(binary: string, args: readonly string[], cwd: string | undefined, signal?: AbortSignal): Promise<RelayResult> {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     const child = this.relay();
     const id = this.nextId++;
-    const result = new Promise<RelayResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-    });
-    this.ref();
-    child.send({ id, binary, args, cwd });
-    return {
-      result,
-      stop: () => {
+    return new Promise<RelayResult>((resolve, reject) => {
+      const onAbort = () => {
         if (!this.pending.delete(id)) return;
         this.unrefWhenIdle();
         if (this.child === child && child.connected) child.send({ kill: id });
-      },
-    };
+        reject(signal!.reason as Error);
+      };
+      const settle = (finish: () => void) => {
+        signal?.removeEventListener('abort', onAbort);
+        finish();
+      };
+      this.pending.set(id, {
+        resolve: (r) => settle(() => resolve(r)),
+        reject: (err) => settle(() => reject(err)),
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.ref();
+      child.send({ id, binary, args, cwd });
+    });
   }
 
   /** The pid of the running relay (tests), or null. */

@@ -6,7 +6,7 @@
  * No Temporal here.
  */
 import { ProviderError } from '../providers/errors';
-import { spawnRelay } from './spawn-relay';
+import { spawnRelay, type RelayResult } from './spawn-relay';
 
 /** The provider name media errors carry (the audio_fetch row of the limits table). */
 export const MEDIA_PROVIDER = 'audio_fetch';
@@ -60,26 +60,17 @@ export async function runTool(
   opts: RunToolOptions = {},
 ): Promise<ToolRun> {
   const provider = opts.provider ?? MEDIA_PROVIDER;
-  const stopped = () => new ProviderError(provider, 'transient', `${tool} stopped: the activity was cancelled`);
-  if (signal?.aborted) throw stopped();
-  const { result, stop } = spawnRelay.run(binary, args, opts.cwd);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => {
-      stop();
-      reject(stopped());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  let run: RelayResult;
   try {
-    const run = await Promise.race([result, aborted]);
-    if ('code' in run) return run;
-    const { code, message } = run.startError;
-    if (code === 'ENOENT' || code === 'EACCES') throw toolMissing(tool, binary, provider);
-    throw Object.assign(new Error(message), { code });
-  } finally {
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    run = await spawnRelay.run(binary, args, opts.cwd, signal);
+  } catch (err) {
+    if (signal?.aborted) throw new ProviderError(provider, 'transient', `${tool} stopped: the activity was cancelled`);
+    throw err;
   }
+  if ('code' in run) return run;
+  const { code, message } = run.startError;
+  if (code === 'ENOENT' || code === 'EACCES') throw toolMissing(tool, binary, provider);
+  throw Object.assign(new Error(message), { code });
 }
 
 /** The last meaningful lines of a tool's stderr, for messages and status reasons. */
