@@ -62,10 +62,18 @@ if [ ! -x "$CACHE_DIR/bin/temporal" ]; then
   (
     cd "$build_dir"
     go mod init reelflow-temporal-cli >/dev/null 2>&1
-    if ! GOFLAGS=-mod=mod go get "github.com/temporalio/cli@${VERSION}" "modernc.org/sqlite@${SQLITE_VERSION}" >get.log 2>&1; then
-      cat get.log >&2
-      exit 1
-    fi
+    # A download can hang for good (seen here: go get idle for 17 minutes on one connection to the proxy); what
+    # it fetched stays in the module cache, so each new try resumes. Three tries of 10 minutes each.
+    for try in 1 2 3; do
+      if GOFLAGS=-mod=mod timeout 600 go get "github.com/temporalio/cli@${VERSION}" "modernc.org/sqlite@${SQLITE_VERSION}" >get.log 2>&1; then
+        break
+      fi
+      if [ "$try" = 3 ]; then
+        cat get.log >&2
+        exit 1
+      fi
+      echo "  go get did not finish (try ${try} of 3: $(tail -1 get.log)); trying again" >&2
+    done
     # go build -v names each package it compiles: a count every 100 shows it is moving; anything else (errors) as is.
     GOFLAGS=-mod=mod go build -v -ldflags "-X github.com/temporalio/cli/temporalcli.Version=${VERSION#v}" \
       -o "$CACHE_DIR/bin/temporal" github.com/temporalio/cli/cmd/temporal 2>&1 |
