@@ -238,6 +238,10 @@ export const automationQueue = pgTable(
     index('automation_queue_running_idx')
       .on(t.startedAt)
       .where(sql`${t.status} = 'processing' AND ${t.stuckSince} IS NULL`),
+    // A provider's callback names its task (drizzle/0025): found through this, not by reading every job ever run.
+    index('automation_queue_task_idx')
+      .on(t.apiProvider, t.providerTaskId)
+      .where(sql`${t.providerTaskId} IS NOT NULL`),
     check('automation_queue_priority_check', sql`${t.priority} IN ('P0','P1','P2','P3')`),
     check('automation_queue_status_check', sql`${t.status} IN (${inList(JOB_STATUSES)})`),
     check('automation_queue_provider_check', sql`${t.apiProvider} IN (${inList(PROVIDERS)})`),

@@ -677,3 +677,35 @@ describe('a heard task end frees the slot (0019)', () => {
     }
   });
 });
+
+describe('a callback at scale (0025)', () => {
+  it('finds the task it names through the task index, not by reading every job ever run', async () => {
+    // A year of this studio's finished renders.
+    await q(
+      `INSERT INTO automation_queue (priority, job_type, api_provider, estimated_duration_seconds, workflow_id, step, status, provider_task_id)
+       SELECT 'P3', 'veo3_chollo', 'veo3', 300, 'history-' || g, 'generate', 'completed', 'history-task-' || g FROM generate_series(1, 20000) g`,
+    );
+    await q('ANALYZE automation_queue');
+    const c = new pg.Client({ connectionString: t.url });
+    await c.connect();
+    try {
+      await c.query('BEGIN');
+      const [heard] = (
+        await c.query(
+          `SELECT jobs FROM hear_callback('veo3', 'history-task-777', NULL, 200, '{}'::jsonb, 'reelflow_test_events', 'k', 'k#slot-freed', NULL)`,
+        )
+      ).rows;
+      expect(heard).toEqual({ jobs: 1 });
+      // Scans made by this transaction so far: none of the table, one of the index.
+      const { rows } = await c.query(
+        `SELECT pg_stat_get_xact_numscans('automation_queue'::regclass)::int AS table_scans,
+                pg_stat_get_xact_numscans('automation_queue_task_idx'::regclass)::int AS index_scans`,
+      );
+      expect(rows[0]).toEqual({ table_scans: 0, index_scans: 1 });
+    } finally {
+      await c.query('ROLLBACK').catch(() => undefined);
+      await c.end();
+      await q(`DELETE FROM automation_queue WHERE workflow_id LIKE 'history-%'`);
+    }
+  });
+});
