@@ -35,10 +35,16 @@ if ! ready; then
   cores=$(nproc 2>/dev/null || echo 2)
   echo "Building Temporal server ${VERSION} and its SQL tool into ${CACHE_DIR} (one time; about $(( 8 / cores + 2 ))-$(( 16 / cores + 4 )) min on ${cores} cores)..." >&2
   started=$(date +%s)
-  # go install -v names each package it compiles: a count every 100 shows it is moving; anything else (errors) as is.
-  GOBIN="$CACHE_DIR/bin" GOFLAGS=-mod=mod go install -v \
-    "go.temporal.io/server/cmd/server@${VERSION}" "go.temporal.io/server/cmd/tools/sql@${VERSION}" 2>&1 |
-    awk -v t0="$started" '/^[^ #]+$/ { if (++n % 100 == 0) { srand(); printf "  ... %d packages compiled, %d s\n", n, srand() - t0; fflush() } next } { print; fflush() }' >&2
+  # A download can hang for good (seen here with the CLI's go get: idle 17 minutes on one connection to the proxy).
+  # What was fetched and compiled stays in Go's caches, so a second try resumes: two tries of 30 minutes each.
+  for try in 1 2; do
+    # go install -v names each package it compiles: a count every 100 shows it is moving; anything else (errors) as is.
+    GOBIN="$CACHE_DIR/bin" GOFLAGS=-mod=mod timeout 1800 go install -v \
+      "go.temporal.io/server/cmd/server@${VERSION}" "go.temporal.io/server/cmd/tools/sql@${VERSION}" 2>&1 |
+      awk -v t0="$started" '/^[^ #]+$/ { if (++n % 100 == 0) { srand(); printf "  ... %d packages compiled, %d s\n", n, srand() - t0; fflush() } next } { print; fflush() }' >&2 || true
+    [ -x "$SERVER" ] && [ -x "$SQL_TOOL" ] && break
+    [ "$try" = 1 ] && echo "  go install did not finish (try 1 of 2); trying again" >&2
+  done
   [ -x "$SERVER" ] && [ -x "$SQL_TOOL" ] || { echo "go install did not produce $SERVER and $SQL_TOOL; its output is above" >&2; exit 1; }
   module=$(GOFLAGS=-mod=mod go mod download -json "go.temporal.io/server@${VERSION}" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
   [ -d "$module/schema/postgresql/v12" ] || { echo "no schema/postgresql/v12 in the server module (${module:-not found})" >&2; exit 1; }
