@@ -682,8 +682,10 @@ describe('a callback at scale (0025)', () => {
   it('finds the task it names through the task index, not by reading every job ever run', async () => {
     // A year of this studio's finished renders.
     await q(
-      `INSERT INTO automation_queue (priority, job_type, api_provider, estimated_duration_seconds, workflow_id, step, status, provider_task_id)
-       SELECT 'P3', 'veo3_chollo', 'veo3', 300, 'history-' || g, 'generate', 'completed', 'history-task-' || g FROM generate_series(1, 20000) g`,
+      `INSERT INTO automation_queue
+         (priority, job_type, api_provider, estimated_duration_seconds, workflow_id, step, status, provider_task_id)
+       SELECT 'P3', 'veo3_chollo', 'veo3', 300, 'history-' || g, 'generate', 'completed', 'history-task-' || g
+         FROM generate_series(1, 20000) g`,
     );
     await q('ANALYZE automation_queue');
     const c = new pg.Client({ connectionString: t.url });
@@ -692,7 +694,8 @@ describe('a callback at scale (0025)', () => {
       await c.query('BEGIN');
       const [heard] = (
         await c.query(
-          `SELECT jobs FROM hear_callback('veo3', 'history-task-777', NULL, 200, '{}'::jsonb, 'reelflow_test_events', 'k', 'k#slot-freed', NULL)`,
+          `SELECT jobs
+             FROM hear_callback('veo3', 'history-task-777', NULL, 200, '{}'::jsonb, 'reelflow_test_events', 'k', 'k#slot-freed', NULL)`,
         )
       ).rows;
       expect(heard).toEqual({ jobs: 1 });
