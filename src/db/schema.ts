@@ -242,6 +242,14 @@ export const automationQueue = pgTable(
     index('automation_queue_task_idx')
       .on(t.apiProvider, t.providerTaskId)
       .where(sql`${t.providerTaskId} IS NOT NULL`),
+    // The dashboard's last 24 hours and the ETA's run times (drizzle/0026): the jobs that started or ended lately,
+    // not every job the provider ever ran, on every poll.
+    index('automation_queue_completed_idx').on(t.apiProvider, t.completedAt),
+    index('automation_queue_started_idx').on(t.apiProvider, t.startedAt),
+    // The ETA's walk of every provider's line in priority order (src/gate/eta.ts), open jobs only.
+    index('automation_queue_queued_idx')
+      .on(t.priority, t.createdAt, t.id)
+      .where(sql`${t.status} = 'queued'`),
     check('automation_queue_priority_check', sql`${t.priority} IN ('P0','P1','P2','P3')`),
     check('automation_queue_status_check', sql`${t.status} IN (${inList(JOB_STATUSES)})`),
     check('automation_queue_provider_check', sql`${t.apiProvider} IN (${inList(PROVIDERS)})`),

@@ -15,6 +15,7 @@
  * estimated_duration_seconds; the bench prints how far predictions land from actual starts.
  */
 import type pg from 'pg';
+import { PROVIDERS } from '../config/providers';
 
 export type EtaReason = 'slot' | 'spacing' | 'quota' | 'budget' | 'parked' | 'schedule' | 'now';
 
@@ -108,11 +109,13 @@ export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<M
         ORDER BY u.used_at`,
     ),
     // How long each job type has actually been taking (last hour, 3 runs at least): better than the estimate.
+    // Every provider named, so the last hour is read through (provider, completed_at) (drizzle/0026), not the table.
     pool.query<{ job_type: string; seconds: number }>(
       `SELECT job_type, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - started_at))::float8 AS seconds
          FROM automation_queue
-        WHERE status = 'completed' AND started_at IS NOT NULL AND completed_at > now() - interval '1 hour'
+        WHERE api_provider = ANY($1) AND status = 'completed' AND started_at IS NOT NULL AND completed_at > now() - interval '1 hour'
         GROUP BY job_type HAVING count(*) >= 3`,
+      [PROVIDERS],
     ),
   ]);
   const t0 = now.getTime();

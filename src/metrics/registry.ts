@@ -232,7 +232,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       spacing.set(labels, p.minStartIntervalMs / 1000);
       stuck.set(labels, p.stuck);
       costToday.set(labels, p.costToday);
-      costTotal.inc(labels, p.costTotal);
+      costTotal.inc(labels, p.costTotal ?? 0);
       if (p.nextStart?.eta) nextStart.set(labels, p.nextStart.eta.getTime() / 1000);
       for (const q of p.quotas) {
         const ql = { quota: q.name, provider: q.provider, account: q.account, unit: q.unit };
