@@ -25,6 +25,7 @@ import { archive } from './scenarios/archive';
 import { backlog } from './scenarios/backlog';
 import { discovery } from './scenarios/discovery';
 import { faults } from './scenarios/faults';
+import { history } from './scenarios/history';
 import { deploy, kill } from './scenarios/kill';
 import { metrics } from './scenarios/metrics';
 import { overhead } from './scenarios/overhead';
@@ -52,6 +53,7 @@ const SCENARIOS: readonly Scenario[] = [
   archive,
   deploy,
   kill,
+  history,
   discovery,
 ];
 /**
