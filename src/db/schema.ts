@@ -302,6 +302,8 @@ export const providerSlots = pgTable(
     leaseExpiresAt: ts('lease_expires_at').notNull(),
     /** A paid provider task still running on the provider's side keeps the slot until this time. */
     holdUntil: ts('hold_until'),
+    /** The holder's first start at the provider (claim_start): lower priorities granted after it wait for it (0027). */
+    calledAt: ts('called_at'),
   },
   (t) => [index('provider_slots_provider_idx').on(t.provider)],
 );

@@ -156,6 +156,51 @@ describe('grant_slots', () => {
     }
   });
 
+  it('claim_start holds a first start while a higher priority granted before it has not made its own (0027)', async () => {
+    await clearLine();
+    const claim = async (id: string) => (await q<{ w: number }>(`SELECT wait_ms AS w FROM claim_start('veo3', $1)`, [id]))[0]!.w;
+    const calls = async (id: string) => (await q(`SELECT 1 FROM job_events WHERE job_id = $1 AND event = 'provider_call'`, [id])).length;
+    const grantBoth = async (a: { id: string }, b: { id: string }) => {
+      for (const j of [a, b]) await wait(j.id);
+      expect((await grant()).granted).toEqual([a.id, b.id]);
+    };
+
+    // A P0 granted first (its workflow still bringing it up), a P1 granted after it and ready at once: it waits.
+    const p0 = await enqueue({ priority: 'P0' });
+    const p1 = await enqueue({ priority: 'P1' });
+    await grantBoth(p0, p1);
+    expect(await claim(p1.id)).toBe(10);
+    expect(await calls(p1.id)).toBe(0);
+    expect(await claim(p0.id)).toBe(0);
+    expect(await claim(p1.id)).toBe(0);
+    expect(await calls(p1.id)).toBe(1);
+    // A later call of a job that has started is never held (Instagram's container, then its publish).
+    await q(`SELECT complete_job($1, '{}'::jsonb, 1)`, [p0.id]);
+
+    // Only for a while after the higher one's grant: a holder that never claims a start delays nobody for long.
+    await clearLine();
+    const stuck = await enqueue({ priority: 'P0' });
+    const late = await enqueue({ priority: 'P3' });
+    await grantBoth(stuck, late);
+    expect(await claim(late.id)).toBe(10);
+    await q(`UPDATE provider_slots SET granted_at = granted_at - interval '2.1 seconds'`);
+    expect(await claim(late.id)).toBe(0);
+
+    // Equal priorities never wait for each other, nor a job for a higher one granted after it.
+    await clearLine();
+    const [a, b] = [await enqueue({ priority: 'P2' }), await enqueue({ priority: 'P2' })];
+    await grantBoth(a, b);
+    expect(await claim(b.id)).toBe(0);
+    await clearLine();
+    const first = await enqueue({ priority: 'P3' });
+    await wait(first.id);
+    expect((await grant()).granted).toEqual([first.id]);
+    const urgent = await enqueue({ priority: 'P0' });
+    await wait(urgent.id);
+    expect((await grant()).granted).toEqual([urgent.id]);
+    expect(await claim(first.id)).toBe(0);
+  });
+
   it('skips jobs scheduled for later, past their deadline, or whose waiter went silent', async () => {
     await clearLine();
     const later = await enqueue({ scheduleAfter: new Date(Date.now() + 3_600_000) });
