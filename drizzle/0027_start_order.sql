@@ -2,7 +2,7 @@
 -- any P3"). The grant was always in line order, but what reaches the provider is each job's start (claim_start),
 -- and the delivery of a grant takes longer for a job parked in its workflow (signal, workflow task, activity:
 -- about 60-140 ms here) than for one already waiting hot in its activity (a NOTIFY). With the cap open, a P1 granted
--- 8 ms after a parked P0 posted before it: the bench's quota scenario counted 1-5 such inversions in 4 runs of 6
+-- 5 ms after a parked P0 posted before it: the bench's quota scenario counted 1-5 such inversions in 8 runs of 11
 -- on an idle machine.
 --
 -- claim_start now holds back a first start while a job of strictly higher priority, granted a slot of the same

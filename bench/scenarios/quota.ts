@@ -82,14 +82,23 @@ export const quota: Scenario = {
     const starts = [...firstEventByJob(events).values()]
       .flatMap((m) => {
         const call = m.get('provider_call');
-        return call ? [{ jobId: call.jobId, at: call.at, priority: priorityOf.get(call.recommendationId)! }] : [];
+        const granted = m.get('started')?.at ?? Number.NaN;
+        return call ? [{ jobId: call.jobId, at: call.at, granted, priority: priorityOf.get(call.recommendationId)! }] : [];
       })
       .sort((a, b) => a.at - b.at);
     // A lower priority posting before a higher one that was already waiting (all were, from the start).
     let inversions = 0;
+    const examples: string[] = [];
+    const ms = (t: number) => `+${Math.round(t - opened)} ms`;
+    const when = (j: (typeof starts)[number]) => `${j.priority} granted ${ms(j.granted)}, posted ${ms(j.at)}`;
     starts.forEach((s, i) => {
-      inversions += starts.slice(i + 1).filter((later) => later.priority < s.priority).length;
+      for (const later of starts.slice(i + 1).filter((l) => l.priority < s.priority)) {
+        inversions++;
+        // Whether the gate granted out of order, or the grants were in order and the starts were not (drizzle/0027).
+        if (examples.length < 3) examples.push(`${when(s)}; ${when(later)}`);
+      }
     });
+    if (examples.length) rec.note(`inversions (times after the cap opened): ${examples.join(' | ')}`);
     const p0Last = Math.max(...starts.filter((s) => s.priority === 'P0').map((s) => s.at));
     const othersFirst = Math.min(...starts.filter((s) => s.priority !== 'P0').map((s) => s.at));
     const parked = events.filter((e) => e.event === 'quota_parked').length;
