@@ -201,6 +201,44 @@ describe('grant_slots', () => {
     expect(await claim(first.id)).toBe(0);
   });
 
+  it('claim_start answers a hold without the provider lock, and less often as it lasts (0028)', async () => {
+    await clearLine();
+    const p0 = await enqueue({ priority: 'P0' });
+    const p3 = await enqueue({ priority: 'P3' });
+    for (const j of [p0, p3]) await wait(j.id);
+    expect((await grant()).granted).toEqual([p0.id, p3.id]);
+    // A grant or callback of that provider holds its lock: the held job is answered anyway, without waiting for it.
+    const holder = new pg.Client({ connectionString: t.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM provider_limits WHERE provider = 'veo3' FOR UPDATE`);
+      const asker = new pg.Client({ connectionString: t.url });
+      await asker.connect();
+      try {
+        await asker.query(`SET lock_timeout = '500ms'`);
+        const ask = () => asker.query<{ w: number }>(`SELECT wait_ms AS w FROM claim_start('veo3', $1)`, [p3.id]);
+        expect((await ask()).rows[0]!.w).toBe(10);
+        // Held 100 ms by now (both grants moved back, the P0's still first): a quarter of that, then at most 40 ms.
+        await q(`UPDATE provider_slots SET granted_at = granted_at - interval '100 milliseconds'`);
+        const later = (await ask()).rows[0]!.w;
+        expect(later).toBeGreaterThanOrEqual(25);
+        expect(later).toBeLessThan(40);
+        await q(`UPDATE provider_slots SET granted_at = granted_at - interval '1 second'`);
+        expect((await ask()).rows[0]!.w).toBe(40);
+        // The start itself is made under the lock: it waits for the holder (here, past lock_timeout).
+        await q(`UPDATE provider_slots SET called_at = now() WHERE job_id = $1`, [p0.id]);
+        await expect(ask()).rejects.toThrow(/lock timeout/);
+      } finally {
+        await asker.end();
+      }
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    expect((await q<{ w: number }>(`SELECT wait_ms AS w FROM claim_start('veo3', $1)`, [p3.id]))[0]!.w).toBe(0);
+  });
+
   it('skips jobs scheduled for later, past their deadline, or whose waiter went silent', async () => {
     await clearLine();
     const later = await enqueue({ scheduleAfter: new Date(Date.now() + 3_600_000) });
