@@ -4,6 +4,7 @@
  * end-to-end path (workers, simulators, a provider's own quota error) is in
  * quotas-e2e.test.ts.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { effectiveLimits, effectiveQuotas, loadEnv } from '../../src/config/env';
 import { estimateStarts } from '../../src/gate/eta';
@@ -243,6 +244,29 @@ describe('bad quotas', () => {
       /low_priority_share/,
     );
     expect(await q(`SELECT name FROM provider_quotas WHERE name LIKE 'x_'`)).toHaveLength(0);
+  });
+
+  it('are checked against the time zone database only when the zone is new to the row (0029)', async () => {
+    // pg_timezone_names takes about 40 ms a read: a session where reading it fails shows who still reads it.
+    const c = new pg.Client({ connectionString: t.url });
+    await c.connect();
+    try {
+      await c.query(`SET search_path = pg_temp, pg_catalog, public`);
+      await c.query(`CREATE TEMP VIEW pg_timezone_names AS SELECT name FROM pg_catalog.pg_timezone_names WHERE length(name) / 0 = 1`);
+      await expect(c.query(`SELECT name FROM pg_timezone_names`)).rejects.toThrow(/division by zero/);
+      // A provider's figures reported on publish (report_job_quota's write), and a process's start re-syncing the row.
+      await c.query(`UPDATE provider_quotas SET reported_remaining = 3, reported_at = now() WHERE name = 'instagram_posts'`);
+      await c.query(`INSERT INTO provider_quotas AS p (name, provider, account, window_kind, window_seconds, time_zone, quota_limit, unit)
+                     SELECT name, provider, account, window_kind, window_seconds, time_zone, quota_limit, unit
+                       FROM provider_quotas WHERE name = 'instagram_posts'
+                     ON CONFLICT (name) DO UPDATE SET quota_limit = excluded.quota_limit, updated_at = now()`);
+      // A zone new to the row is looked up.
+      await expect(c.query(`UPDATE provider_quotas SET time_zone = 'Europe/Madrid' WHERE name = 'instagram_posts'`)).rejects.toThrow(
+        /division by zero/,
+      );
+    } finally {
+      await c.end();
+    }
   });
 
   it('are refused in REELFLOW_QUOTAS with the variable and field named', () => {
