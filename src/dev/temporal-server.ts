@@ -147,7 +147,10 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   }
   if (opts.dbFile) fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
-  const child = spawn(cli, devServerArgs(opts), { stdio: ['ignore', out, out], detached: false });
+  // In its own process group: a terminal's Ctrl-C goes to the whole foreground group, and the server, gone at once,
+  // left the demo's workers retrying every call of their graceful stop (72 warnings, their jobs not handed back).
+  // Whoever started it stops it, last (stop() below, or the exit guard).
+  const child = spawn(cli, devServerArgs(opts), { stdio: ['ignore', out, out], detached: true });
   let exited = false;
   // A server we started never outlives us, however we end (process.exit, an uncaught error, tsx's exit on a signal
   // nobody handles): the demo once left one running on its port after a Ctrl-C during its seeding.

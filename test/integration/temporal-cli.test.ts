@@ -4,10 +4,13 @@
  * shard with "interrupted (9)" while 3,000 ideas filled the line; v1.44.3 lost the whole in-memory database when a
  * cancelled request dropped its connection, at the cancel of 10,000 workflows; see the script).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { resolveTemporalCli } from '../../src/dev/temporal-server';
+import { isPortOpen, resolveTemporalCli } from '../../src/dev/temporal-server';
+import { waitUntil } from '../helpers/wait';
 
 const run = promisify(execFile);
 
@@ -30,4 +33,42 @@ describe('the Temporal CLI we build', () => {
     const { stdout } = await run(cli, ['--version']);
     expect(stdout).toMatch(/temporal version 1\.5\.1 \(Server 1\.29\.1/);
   });
+});
+
+/** A port nobody listens on now. */
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+
+describe('the dev server we start', () => {
+  it('outlives a Ctrl-C to the whole terminal group until its owner stops it', async () => {
+    const port = await freePort();
+    // Its own group, as a terminal's foreground job: the Ctrl-C goes to every process in it.
+    const owner = spawn(
+      process.execPath,
+      ['-r', 'tsx/cjs', path.join(__dirname, '../fixtures/processes/dev-server-owner.ts'), String(port)],
+      {
+        cwd: path.join(__dirname, '../..'),
+        stdio: ['ignore', 'pipe', 'inherit'],
+        detached: true,
+      },
+    );
+    let out = '';
+    owner.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => owner.once('exit', (code) => resolve(code)));
+    try {
+      await waitUntil(async () => out.includes('ready'), { what: 'the dev server started', timeoutMs: 60_000 });
+      process.kill(-owner.pid!, 'SIGINT');
+      expect(await exited).toBe(0);
+      expect(out).toContain('server answering during the stop: true');
+      expect(await isPortOpen(port)).toBe(false);
+    } finally {
+      if (owner.exitCode === null) process.kill(-owner.pid!, 'SIGKILL');
+    }
+  }, 90_000);
 });
