@@ -78,6 +78,8 @@ async function main() {
     uiPort: 8233,
     dbFile: path.join(dataDir, 'temporal.sqlite'),
     logFile: path.join(dataDir, 'temporal.log'),
+    // Ctrl-C stops the workers first, which need the server to hand their jobs back; shutdown() stops it last.
+    ownProcessGroup: true,
   });
   const sims = await startSimulators({
     ports: DEFAULT_SIMULATOR_PORTS,
@@ -130,7 +132,9 @@ async function main() {
     stopping = true;
     // Jobs in flight stop now and resume on the next `npm start` (same task, not paid again).
     runtime.beginShutdown();
-    for (const w of workers) w.shutdown();
+    // The SDK stops its workers on SIGINT too; one it stopped already (nothing in flight, as early in the seeding)
+    // must not be stopped twice (shutdown() throws on a worker not running, and the process died with the server up).
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await running.catch(() => undefined);
     stuck.stop();
     await runtime.close();

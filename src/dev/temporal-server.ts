@@ -66,6 +66,12 @@ export interface TemporalServerOptions {
   namespace?: string;
   /** Port of Temporal's Prometheus /metrics (the CLI picks a random one when unset). */
   metricsPort?: number;
+  /**
+   * Run the server in a process group of its own, out of reach of a terminal's Ctrl-C, for a caller that handles
+   * Ctrl-C itself and stops the server last (the demo: its workers' graceful stop needs the server). Others leave it
+   * in theirs, so a Ctrl-C that ends them (vitest) ends it too instead of leaving it running on its port.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface TemporalServer {
@@ -147,10 +153,9 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   }
   if (opts.dbFile) fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
-  // In its own process group: a terminal's Ctrl-C goes to the whole foreground group, and the server, gone at once,
-  // left the demo's workers retrying every call of their graceful stop (72 warnings, their jobs not handed back).
-  // Whoever started it stops it, last (stop() below, or the exit guard).
-  const child = spawn(cli, devServerArgs(opts), { stdio: ['ignore', out, out], detached: true });
+  // A terminal's Ctrl-C goes to the whole foreground group: in it, the server was gone at once and the demo's workers
+  // spent their graceful stop retrying every call (72 warnings, their jobs not handed back). See ownProcessGroup.
+  const child = spawn(cli, devServerArgs(opts), { stdio: ['ignore', out, out], detached: opts.ownProcessGroup ?? false });
   let exited = false;
   // A server we started never outlives us, however we end (process.exit, an uncaught error, tsx's exit on a signal
   // nobody handles): the demo once left one running on its port after a Ctrl-C during its seeding.

@@ -46,29 +46,37 @@ const freePort = () =>
   });
 
 describe('the dev server we start', () => {
-  it('outlives a Ctrl-C to the whole terminal group until its owner stops it', async () => {
+  /** Starts it from a process of its own group (a terminal's foreground job), Ctrl-Cs the whole group, and reports. */
+  async function ctrlC(ownGroup: boolean) {
     const port = await freePort();
-    // Its own group, as a terminal's foreground job: the Ctrl-C goes to every process in it.
-    const owner = spawn(
-      process.execPath,
-      ['-r', 'tsx/cjs', path.join(__dirname, '../fixtures/processes/dev-server-owner.ts'), String(port)],
-      {
-        cwd: path.join(__dirname, '../..'),
-        stdio: ['ignore', 'pipe', 'inherit'],
-        detached: true,
-      },
-    );
+    const fixture = path.join(__dirname, '../fixtures/processes/dev-server-owner.ts');
+    const owner = spawn(process.execPath, ['-r', 'tsx/cjs', fixture, String(port), ...(ownGroup ? ['own-group'] : [])], {
+      cwd: path.join(__dirname, '../..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true,
+    });
     let out = '';
     owner.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => owner.once('exit', (code) => resolve(code)));
     try {
       await waitUntil(async () => out.includes('ready'), { what: 'the dev server started', timeoutMs: 60_000 });
       process.kill(-owner.pid!, 'SIGINT');
-      expect(await exited).toBe(0);
-      expect(out).toContain('server answering during the stop: true');
-      expect(await isPortOpen(port)).toBe(false);
+      return { code: await exited, out, openAfter: await isPortOpen(port) };
     } finally {
       if (owner.exitCode === null) process.kill(-owner.pid!, 'SIGKILL');
     }
+  }
+
+  it('with ownProcessGroup (the demo), outlives a Ctrl-C to the terminal group until its owner stops it', async () => {
+    const { code, out, openAfter } = await ctrlC(true);
+    expect(code).toBe(0);
+    expect(out).toContain('server answering during the stop: true');
+    expect(openAfter).toBe(false);
+  }, 90_000);
+
+  it('without it (tests, the bench), ends with that Ctrl-C, so none is left running on its port', async () => {
+    const { out, openAfter } = await ctrlC(false);
+    expect(out).toContain('server answering during the stop: false');
+    expect(openAfter).toBe(false);
   }, 90_000);
 });
