@@ -5,11 +5,11 @@
  * cancelled request dropped its connection, at the cancel of 10,000 workflows; see the script).
  */
 import { execFile, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { isPortOpen, resolveTemporalCli } from '../../src/dev/temporal-server';
+import { freePort } from '../helpers/processes';
 import { waitUntil } from '../helpers/wait';
 
 const run = promisify(execFile);
@@ -34,16 +34,6 @@ describe('the Temporal CLI we build', () => {
     expect(stdout).toMatch(/temporal version 1\.5\.1 \(Server 1\.29\.1/);
   });
 });
-
-/** A port nobody listens on now. */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 
 describe('the dev server we start', () => {
   /** Starts it from a process of its own group (a terminal's foreground job), Ctrl-Cs the whole group, and reports. */
