@@ -38,6 +38,8 @@ export async function spawnEntry(
     keepLines?: number;
     /** Also write the whole output to this file (named from the process id), for a trace longer than keepLines. */
     logFile?: (pid: number) => string;
+    /** In a process group of its own, as a terminal's foreground job: `process.kill(-pid)` reaches the whole group. */
+    ownProcessGroup?: boolean;
   },
 ): Promise<SpawnedProcess> {
   const what = opts.what ?? entry;
@@ -47,6 +49,7 @@ export async function spawnEntry(
     cwd: ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.ownProcessGroup ?? false,
   });
   const lines: string[] = [];
   const split = () => {

@@ -4,13 +4,11 @@
  * shard with "interrupted (9)" while 3,000 ideas filled the line; v1.44.3 lost the whole in-memory database when a
  * cancelled request dropped its connection, at the cancel of 10,000 workflows; see the script).
  */
-import { execFile, spawn } from 'node:child_process';
-import path from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { isPortOpen, resolveTemporalCli } from '../../src/dev/temporal-server';
-import { freePort } from '../helpers/processes';
-import { waitUntil } from '../helpers/wait';
+import { freePort, spawnEntry } from '../helpers/processes';
 
 const run = promisify(execFile);
 
@@ -39,21 +37,18 @@ describe('the dev server we start', () => {
   /** Starts it from a process of its own group (a terminal's foreground job), Ctrl-Cs the whole group, and reports. */
   async function ctrlC(ownGroup: boolean) {
     const port = await freePort();
-    const fixture = path.join(__dirname, '../fixtures/processes/dev-server-owner.ts');
-    const owner = spawn(process.execPath, ['-r', 'tsx/cjs', fixture, String(port), ...(ownGroup ? ['own-group'] : [])], {
-      cwd: path.join(__dirname, '../..'),
-      stdio: ['ignore', 'pipe', 'inherit'],
-      detached: true,
+    const owner = await spawnEntry('test/fixtures/processes/dev-server-owner.ts', {
+      args: [String(port), ...(ownGroup ? ['own-group'] : [])],
+      ready: /^ready$/,
+      what: 'the dev server owner',
+      ownProcessGroup: true,
     });
-    let out = '';
-    owner.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => owner.once('exit', (code) => resolve(code)));
     try {
-      await waitUntil(async () => out.includes('ready'), { what: 'the dev server started', timeoutMs: 60_000 });
-      process.kill(-owner.pid!, 'SIGINT');
-      return { code: await exited, out, openAfter: await isPortOpen(port) };
+      process.kill(-owner.child.pid!, 'SIGINT');
+      const { code } = await owner.exited;
+      return { code, out: owner.lines.join('\n'), openAfter: await isPortOpen(port) };
     } finally {
-      if (owner.exitCode === null) process.kill(-owner.pid!, 'SIGKILL');
+      if (owner.alive()) process.kill(-owner.child.pid!, 'SIGKILL');
     }
   }
 
