@@ -853,3 +853,37 @@ describe('a year of history (0025, 0026)', () => {
     }
   });
 });
+
+describe('helpers planned once a session (0031)', () => {
+  /**
+   * PostgreSQL 15 plans a LANGUAGE sql function's body on every call it cannot inline (log_job_event: 44 µs a call,
+   * 5.5 µs as PL/pgSQL). What may stay SQL: expressions the planner inlines; in_line, called row by row within one
+   * statement, which plans it once for that statement; and what only reads and periodic sweeps call.
+   */
+  const STAYS_SQL = ['job_account', 'submit_key_job', 'in_line', 'get_available_capacity', 'quota_state', 'take_lost_activities'];
+  const TRANSITION_HELPERS = [
+    'log_job_event',
+    'latest_submit_key',
+    'refund_quota',
+    'lock_job_provider',
+    'heartbeat_jobs',
+    'report_quota',
+    'hot_line_size',
+  ];
+
+  it('the helpers every job transition calls are PL/pgSQL, and no new SQL function slips in', async () => {
+    const rows = await q<{ name: string; language: string }>(
+      `SELECT p.proname AS name, l.lanname AS language
+         FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public'`,
+    );
+    const language = new Map(rows.map((r) => [r.name, r.language]));
+    for (const name of TRANSITION_HELPERS) expect(language.get(name), name).toBe('plpgsql');
+    expect(
+      rows
+        .filter((r) => r.language === 'sql')
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([...STAYS_SQL].sort());
+  });
+});
