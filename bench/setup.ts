@@ -23,8 +23,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { getTableName } from 'drizzle-orm';
 import { buildApiServer } from '../src/api/server';
 import { SERVER_POOL_IDLE_MS } from '../src/db/client';
+import * as schema from '../src/db/schema';
 import { effectiveLimits, loadEnv } from '../src/config/env';
 import { PROVIDERS, type Provider } from '../src/config/providers';
 import { startTemporalCluster } from '../src/dev/temporal-cluster';
@@ -37,8 +39,6 @@ import { freePort } from '../test/helpers/processes';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/test-db';
 import { spawnBenchWorker, type BenchWorker, type WorkerSpec } from './workers';
 import { autovacuumForRun } from './autovacuum';
-import { getTableName } from 'drizzle-orm';
-import * as schema from '../src/db/schema';
 
 const TEMPORAL_PORT = 7633;
 const TEMPORAL_UI_PORT = 8633;
@@ -76,7 +76,6 @@ export interface ScenarioSetup {
   quotas?: Record<string, string>;
 }
 
-/** Providers a scenario does not look at: uncapped for practical purposes and unspaced. */
 /**
  * What a scenario leaves in the database (isolate() empties them): ideas and their jobs, events, slots, quota use,
  * media, metrics, the channels discovery found and the notifications sent. Configuration (limits, quotas, costs,
@@ -95,6 +94,7 @@ const SCENARIO_TABLES = [
   schema.notificationsSent,
 ].map((t) => `"${getTableName(t)}"`);
 
+/** Providers a scenario does not look at: uncapped for practical purposes and unspaced. */
 const DEFAULT_LIMITS: Required<LimitsPatch> = { maxConcurrent: 50, minStartIntervalMs: 0, startMarginMs: 100 };
 
 /**
@@ -293,8 +293,8 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
       await q(`DELETE FROM provider_slots`);
       // Then its history: a scenario starts on an empty database. Kept, the last scenario's jobs fed the next one's
       // reads: the ETA's run times (the last hour's median: throughput's instant renders made utilisation's 2 s ones
-      // look shorter, p50 5.5 s off instead of 1 s in a full run) and the dashboard's and the report's reads (100 and
-      // 285 ms on the "empty database" of history, after the backlog's 11,000 jobs, against 11 and 8 ms alone).
+      // look shorter, p50 5.5 s off instead of 60 ms in a full run) and the dashboard's and the report's reads (103 and
+      // 285 ms on the "empty database" of history, after the backlog's 11,000 jobs, against 11 and 10 ms alone).
       await q(`TRUNCATE ${SCENARIO_TABLES.join(', ')}`);
       return open.length;
     };

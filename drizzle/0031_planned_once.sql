@@ -6,9 +6,10 @@
 -- such calls (five events, the latest submit key twice, a quota refund); an idea makes about twenty events, and
 -- every worker's heartbeat is one more.
 --
--- Same bodies, same signatures and volatility: only the language changes. Left in SQL: the functions only reads
--- call (quota_state, get_available_capacity) and the lost-worker sweep (take_lost_activities), whose cost is the
--- lock table it reads.
+-- Same bodies, same signatures and volatility: only the language changes. Left in SQL: what the planner inlines
+-- (job_account, submit_key_job); in_line, called row by row, whose body is planned once per calling statement; the
+-- functions only reads call (quota_state, get_available_capacity); and the lost-worker sweep (take_lost_activities),
+-- whose cost is the lock table it reads.
 CREATE OR REPLACE FUNCTION log_job_event(p_job_id uuid, p_event text, p_detail jsonb DEFAULT '{}'::jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
