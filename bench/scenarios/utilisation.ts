@@ -46,6 +46,7 @@ import { estimateStarts } from '../../src/gate/eta';
 import type { SimStats } from '../../src/simulators/server';
 import { BULLMQ_VERSION, bullmqPriority, peerColumn, withPeer, type PeerEvent } from '../peer/bullmq';
 import { POLL_INTERVAL_MS } from '../setup';
+import { measureHops } from '../hops';
 
 /** The trace, for us and for the BullMQ peer. */
 export const UTILISATION_TRACE = { jobs: 50, cap: 2, spacingMs: 200, taskMs: 2_000 } as const;
@@ -337,4 +338,28 @@ async function measure(bench: Bench, rec: Recorder): Promise<void> {
     rec.note(`    its grant ('started', same transaction) -> 'provider_call' (commit, NOTIFY, wake, claim_start): ${fmtP50P95(granted)}`);
     rec.note(`  'provider_call' -> submit seen by the simulator (HTTP request): ${fmtP50P95(send)}`);
   }
+
+  // The floor under both hand-overs, after both runs (it must not disturb them): what one hop costs on this machine.
+  const hops = await measureHops(bench.db.url);
+  rec.figure({
+    metric: 'one hop between idle processes on this machine: HTTP round trip / PostgreSQL round trip / NOTIFY heard, p50',
+    value: [hops.http, hops.pg, hops.notify].map((v) => `${fine(percentile(v, 50))} ms`).join(' / '),
+    target: '-',
+    bullmq: '-',
+    met: null,
+  });
+  rec.note(
+    `one hop, each after 50 ms idle (bench/hops.ts): HTTP round trip ${fmtP95Fine(hops.http)}, PostgreSQL round trip ` +
+      `${fmtP95Fine(hops.pg)} (back to back ${fmtP95Fine(hops.pgBusy)}), NOTIFY heard ${fmtP95Fine(hops.notify)}`,
+  );
+  rec.note(
+    '  after the render ends, our hand-over makes: an HTTP request (KIE callback -> API), a PostgreSQL round trip ' +
+      "(hear_callback: the release and the grant, a commit), a NOTIFY (-> the next job's worker), a PostgreSQL round trip " +
+      "(claim_start, a commit), an HTTP request (the submit); BullMQ's: an HTTP request (callback -> its worker), an HTTP " +
+      'round trip (record-info), a Redis round trip (job finished, the next one taken), an HTTP request (the submit)',
+  );
 }
+
+/** Sub-millisecond hops keep two decimals. */
+const fine = (ms: number) => ms.toFixed(ms < 1 ? 2 : 1);
+const fmtP95Fine = (v: number[]) => `p50 ${fine(percentile(v, 50))} / p95 ${fine(percentile(v, 95))} ms`;
