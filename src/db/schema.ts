@@ -250,6 +250,10 @@ export const automationQueue = pgTable(
     index('automation_queue_queued_idx')
       .on(t.priority, t.createdAt, t.id)
       .where(sql`${t.status} = 'queued'`),
+    // The open jobs, queued or running (drizzle/0032): the dashboard's job list and calendar read these few, not a year.
+    index('automation_queue_open_idx')
+      .on(t.status)
+      .where(sql`${t.status} IN ('queued', 'processing')`),
     check('automation_queue_priority_check', sql`${t.priority} IN ('P0','P1','P2','P3')`),
     check('automation_queue_status_check', sql`${t.status} IN (${inList(JOB_STATUSES)})`),
     check('automation_queue_provider_check', sql`${t.apiProvider} IN (${inList(PROVIDERS)})`),

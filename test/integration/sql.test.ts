@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { providerPanels } from '../../src/api/stats';
+import { dashboardSnapshot, providerPanels } from '../../src/api/stats';
 import { effectiveLimits } from '../../src/config/env';
 import { migrateDatabase } from '../../src/db/migrate';
 import { PRESENCE_LOCK_CLASS, takePresence } from '../../src/gate/presence';
@@ -850,6 +850,66 @@ describe('a year of history (0025, 0026)', () => {
       await c.query('ROLLBACK').catch(() => undefined);
       await c.end();
       await q(`DELETE FROM automation_queue WHERE workflow_id LIKE 'history-%'`);
+    }
+  });
+});
+
+describe("the dashboard's whole poll on a year of history (0032)", () => {
+  it('reads the open jobs through an index: no read of every job ever run, by any of its parts', async () => {
+    // A year of finished jobs, and open ones of every kind the job list and the calendar show.
+    await q(
+      `INSERT INTO automation_queue (priority, job_type, api_provider, estimated_duration_seconds, workflow_id, step, status,
+                                     created_at, started_at, completed_at)
+       SELECT 'P3', p || '_history', p, 300, 'history-' || g, 'generate', 'completed',
+              now() - make_interval(days => 2 + g % 365, secs => 600), now() - make_interval(days => 2 + g % 365, secs => 300),
+              now() - make_interval(days => 2 + g % 365)
+         FROM generate_series(1, 100000) g,
+              LATERAL (SELECT (ARRAY['openai', 'veo3', 'instagram', 'tiktok', 'youtube', 'assembly'])[1 + g % 6] AS p) x`,
+    );
+    await clearLine();
+    const waiting = await enqueue({ priority: 'P1' });
+    await wait(waiting.id);
+    const running = await enqueue();
+    const stuck = await enqueue();
+    await q(`UPDATE automation_queue SET status = 'processing', started_at = now() WHERE id = $1`, [running.id]);
+    await q(
+      `UPDATE automation_queue SET status = 'processing', started_at = now() - interval '2 hours', stuck_since = now() WHERE id = $1`,
+      [stuck.id],
+    );
+    await q('ANALYZE');
+    const c = new pg.Client({ connectionString: t.url });
+    await c.connect();
+    // One session, so the scans counted below are the poll's; its parts ask in parallel, so one at a time here.
+    let turn: Promise<unknown> = Promise.resolve();
+    const session = {
+      query: (...args: Parameters<pg.Client['query']>) => {
+        const next = turn.then(() => (c.query as (...a: unknown[]) => Promise<unknown>)(...args));
+        turn = next.catch(() => undefined);
+        return next;
+      },
+    } as unknown as pg.Pool;
+    try {
+      await c.query('BEGIN');
+      const poll = await dashboardSnapshot(session);
+      // Every open job listed (the stuck one too: running_idx leaves it out) and drawn in the next 24 hours.
+      expect(poll.jobs.map((j) => j.id).sort()).toEqual([waiting.id, running.id, stuck.id].sort());
+      expect(poll.calendar.map((j) => j.id).sort()).toEqual([waiting.id, running.id, stuck.id].sort());
+      // Blocks this transaction fetched from the table and each of its indexes, beside their sizes. Without 0032 the
+      // job list and the calendar read all of one (the table, or line_idx for the job list's status, as here).
+      const { rows } = await c.query<{ rel: string; blocks: number; pages: number }>(
+        `SELECT x.oid::regclass::text AS rel, pg_stat_get_xact_blocks_fetched(x.oid)::int AS blocks,
+                (pg_relation_size(x.oid) / 8192)::int AS pages
+           FROM (SELECT 'automation_queue'::regclass::oid AS oid
+                 UNION ALL SELECT indexrelid FROM pg_index WHERE indrelid = 'automation_queue'::regclass) x`,
+      );
+      const readWhole = rows.filter((r) => r.pages >= 100 && r.blocks >= r.pages);
+      expect(rows.filter((r) => r.pages >= 100).length).toBeGreaterThanOrEqual(4);
+      expect(readWhole).toEqual([]);
+    } finally {
+      await c.query('ROLLBACK').catch(() => undefined);
+      await c.end();
+      await q(`DELETE FROM automation_queue WHERE workflow_id LIKE 'history-%'`);
+      await clearLine();
     }
   });
 });
