@@ -302,6 +302,7 @@ async function measure(bench: Bench, rec: Recorder): Promise<void> {
     const detect: number[] = [];
     const heard: number[] = [];
     const wake: number[] = [];
+    const wakeParked: number[] = [];
     const granted: number[] = [];
     const granting: number[] = [];
     let byCallback = 0;
@@ -319,6 +320,9 @@ async function measure(bench: Bench, rec: Recorder): Promise<void> {
       const next = calls.find((c) => c.at >= freed.at && (byJob.get(c.jobId)?.get('waiting')?.at ?? Infinity) < freed.at);
       if (!next) continue;
       wake.push(next.at - freed.at);
+      // Granted while parked in its workflow: its activity came for the slot later ('slot_taken', resume_job).
+      const taken = byJob.get(next.jobId)?.get('slot_taken');
+      if (taken && taken.at >= freed.at) wakeParked.push(next.at - freed.at);
       // The next job's grant is in the freeing transaction ('started'); the rest is commit, NOTIFY, wake, claim.
       const started = byJob.get(next.jobId)?.get('started');
       if (started && started.at >= freed.at) {
@@ -334,6 +338,7 @@ async function measure(bench: Bench, rec: Recorder): Promise<void> {
     rec.note(`    KIE callbacks: ${cb.sent} sent, ${cb.delivered} answered 2xx by the API's hook`);
     rec.note(`    task end -> the API's hook records the callback (simulator timer, HTTP, hook): ${fmtP50P95(heard)}`);
     rec.note(`  slot freed -> next 'provider_call' (NOTIFY, wake, claim_start incl. spacing waits): ${fmtP50P95(wake)}`);
+    rec.note(`    of which to a job parked in its workflow (its activity took the slot later): ${fmtP50P95(wakeParked)}`);
     rec.note(`    slot freed -> its grant ('started', same transaction: the rest of the release, grant_slots): ${fmtP50P95(granting)}`);
     rec.note(`    its grant ('started', same transaction) -> 'provider_call' (commit, NOTIFY, wake, claim_start): ${fmtP50P95(granted)}`);
     rec.note(`  'provider_call' -> submit seen by the simulator (HTTP request): ${fmtP50P95(send)}`);
