@@ -53,6 +53,8 @@ export interface PeerOptions {
   taskMs: number;
   /** Worker processes (ours run 2). Default 2. */
   workers?: number;
+  /** The status poll's interval, for a render whose callback has not come. Default POLL_INTERVAL_MS. */
+  pollMs?: number;
 }
 
 export interface PeerWorker {
@@ -144,7 +146,7 @@ export async function withPeer<T>(opts: PeerOptions, body: (peer: Peer) => Promi
           PEER_QUEUE: QUEUE,
           PEER_CONCURRENCY: String(opts.cap),
           PEER_SPACING_MS: String(opts.spacingMs),
-          PEER_POLL_MS: String(POLL_INTERVAL_MS),
+          PEER_POLL_MS: String(opts.pollMs ?? POLL_INTERVAL_MS),
           KIE_BASE_URL: sim.url,
         },
         ready: /^peer worker ready$/,
