@@ -181,9 +181,12 @@ export function percentile(values: readonly number[], p: number): number {
 export const fmtMs = (ms: number) => (Number.isFinite(ms) ? `${Math.round(ms)} ms` : 'n/a');
 export const fmtS = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'n/a');
 
+/** Sub-10 ms figures keep a decimal, sub-millisecond ones two: a hop, or a lookup through an index. */
+export const fmtFineMs = (ms: number) => (!Number.isFinite(ms) || ms >= 10 ? fmtMs(ms) : `${ms.toFixed(ms < 1 ? 2 : 1)} ms`);
+
 /** "p50 12 ms / p95 40 ms (n=30)" */
-export function fmtP50P95(values: readonly number[]): string {
-  return `p50 ${fmtMs(percentile(values, 50))} / p95 ${fmtMs(percentile(values, 95))} (n=${values.length})`;
+export function fmtP50P95(values: readonly number[], fmt: (ms: number) => string = fmtMs): string {
+  return `p50 ${fmt(percentile(values, 50))} / p95 ${fmt(percentile(values, 95))} (n=${values.length})`;
 }
 
 /**

@@ -8,7 +8,7 @@
  * The history's rows are deleted at the end.
  */
 import type pg from 'pg';
-import { fmtMs, percentile } from '../measure';
+import { fmtFineMs, percentile } from '../measure';
 import { atMost, type Scenario } from '../scenario';
 import { dashboardSnapshot, providerPanels } from '../../src/api/stats';
 import { hearCallback } from '../../src/gate/provider-events';
@@ -32,9 +32,6 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   }
   return percentile(ms, 50);
 }
-
-/** Sub-millisecond figures keep a decimal: a callback's lookup through its index is well under one. */
-const fmtFine = (ms: number) => (ms < 10 ? `${ms.toFixed(1)} ms` : fmtMs(ms));
 
 async function measure(pool: pg.Pool) {
   // Each call names another VEO3 task of the history (once added), as KIE's callbacks do: found through the index,
@@ -82,7 +79,7 @@ export const history: Scenario = {
       const row = (what: string, target: number | null, pick: (m: typeof empty) => number) =>
         rec.figure({
           metric: `${what}: empty database / ${HISTORY_JOBS} finished jobs, p50 of ${RUNS}`,
-          value: `${fmtFine(pick(empty))} / ${fmtFine(pick(full))}`,
+          value: `${fmtFineMs(pick(empty))} / ${fmtFineMs(pick(full))}`,
           target: target === null ? '-' : `<= ${target} ms`,
           bullmq: '-',
           met: target === null || atMost(pick(full), target),

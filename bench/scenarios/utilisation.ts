@@ -27,6 +27,7 @@
 import {
   enqueueMany,
   firstEventByJob,
+  fmtFineMs,
   fmtMs,
   fmtP50P95,
   jobEvents,
@@ -355,14 +356,15 @@ async function measure(bench: Bench, rec: Recorder): Promise<void> {
   const hops = await measureHops(bench.db.url);
   rec.figure({
     metric: 'one hop between idle processes on this machine: HTTP round trip / PostgreSQL round trip / NOTIFY heard, p50',
-    value: [hops.http, hops.pg, hops.notify].map((v) => `${fine(percentile(v, 50))} ms`).join(' / '),
+    value: [hops.http, hops.pg, hops.notify].map((v) => fmtFineMs(percentile(v, 50))).join(' / '),
     target: '-',
     bullmq: '-',
     met: null,
   });
   rec.note(
-    `one hop, each after 50 ms idle (bench/hops.ts): HTTP round trip ${fmtP95Fine(hops.http)}, PostgreSQL round trip ` +
-      `${fmtP95Fine(hops.pg)} (back to back ${fmtP95Fine(hops.pgBusy)}), NOTIFY heard ${fmtP95Fine(hops.notify)}`,
+    `one hop, each after 50 ms idle (bench/hops.ts): HTTP round trip ${fmtP50P95(hops.http, fmtFineMs)}, PostgreSQL ` +
+      `round trip ${fmtP50P95(hops.pg, fmtFineMs)} (back to back ${fmtP50P95(hops.pgBusy, fmtFineMs)}), ` +
+      `NOTIFY heard ${fmtP50P95(hops.notify, fmtFineMs)}`,
   );
   rec.note(
     '  after the render ends, our hand-over makes: an HTTP request (KIE callback -> API), a PostgreSQL round trip ' +
@@ -371,7 +373,3 @@ async function measure(bench: Bench, rec: Recorder): Promise<void> {
       'round trip (record-info), a Redis round trip (job finished, the next one taken), an HTTP request (the submit)',
   );
 }
-
-/** Sub-millisecond hops keep two decimals. */
-const fine = (ms: number) => ms.toFixed(ms < 1 ? 2 : 1);
-const fmtP95Fine = (v: number[]) => `p50 ${fine(percentile(v, 50))} / p95 ${fine(percentile(v, 95))} ms`;

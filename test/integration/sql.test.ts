@@ -770,6 +770,20 @@ describe('a heard task end frees the slot (0019)', () => {
   });
 });
 
+/**
+ * A client as a pool whose queries all go to its one session (so a transaction's statistics count them all), one at a
+ * time: the readers ask in parallel, and pg deprecates overlapping queries on a client.
+ */
+function oneSession(c: pg.Client): pg.Pool {
+  let turn: Promise<unknown> = Promise.resolve();
+  const query = (...args: unknown[]) => {
+    const next = turn.then(() => (c.query as (...a: unknown[]) => Promise<unknown>)(...args));
+    turn = next.catch(() => undefined);
+    return next;
+  };
+  return { query } as unknown as pg.Pool;
+}
+
 describe('a year of history (0025, 0026)', () => {
   it('finds the task it names through the task index, not by reading every job ever run', async () => {
     // A year of this studio's finished renders.
@@ -815,8 +829,8 @@ describe('a year of history (0025, 0026)', () => {
          FROM generate_series(1, 20000) g`,
     );
     await clearLine();
-    const veo3Panel = async (db: pg.Pool | pg.Client, opts?: { costTotal: boolean }) =>
-      (await providerPanels(db as pg.Pool, undefined, opts)).find((p) => p.provider === 'veo3')!;
+    const veo3Panel = async (db: pg.Pool, opts?: { costTotal: boolean }) =>
+      (await providerPanels(db, undefined, opts)).find((p) => p.provider === 'veo3')!;
     // What earlier tests left: the two jobs below must each count once on top of it.
     const before = await veo3Panel(t.database.pool);
     const recent = await enqueue();
@@ -834,7 +848,7 @@ describe('a year of history (0025, 0026)', () => {
     try {
       await c.query('BEGIN');
       // One session, so the scans below are the dashboard's: the same reads as its poll, through a client.
-      const veo3 = await veo3Panel(c, { costTotal: false });
+      const veo3 = await veo3Panel(oneSession(c), { costTotal: false });
       expect(veo3).toMatchObject({ processing: before.processing + 1, completed24h: before.completed24h + 1, costTotal: null });
       // No read of the whole table, and a few rows read in all (the open ones, the last day's), of 20,000.
       const { rows } = await c.query(
@@ -845,7 +859,7 @@ describe('a year of history (0025, 0026)', () => {
       expect(rows[0].rows_read).toBeLessThan(1_000);
       // Asked for (reports, metrics), the total still counts every job.
       expect(before.costTotal).toBeGreaterThanOrEqual(20_000 * 60);
-      expect((await veo3Panel(c)).costTotal).toBe(before.costTotal! + 60);
+      expect((await veo3Panel(oneSession(c))).costTotal).toBe(before.costTotal! + 60);
     } finally {
       await c.query('ROLLBACK').catch(() => undefined);
       await c.end();
@@ -879,18 +893,10 @@ describe("the dashboard's whole poll on a year of history (0032)", () => {
     await q('ANALYZE');
     const c = new pg.Client({ connectionString: t.url });
     await c.connect();
-    // One session, so the scans counted below are the poll's; its parts ask in parallel, so one at a time here.
-    let turn: Promise<unknown> = Promise.resolve();
-    const session = {
-      query: (...args: Parameters<pg.Client['query']>) => {
-        const next = turn.then(() => (c.query as (...a: unknown[]) => Promise<unknown>)(...args));
-        turn = next.catch(() => undefined);
-        return next;
-      },
-    } as unknown as pg.Pool;
     try {
       await c.query('BEGIN');
-      const poll = await dashboardSnapshot(session);
+      // One session, so the scans counted below are the poll's.
+      const poll = await dashboardSnapshot(oneSession(c));
       // Every open job listed (the stuck one too: running_idx leaves it out) and drawn in the next 24 hours.
       expect(poll.jobs.map((j) => j.id).sort()).toEqual([waiting.id, running.id, stuck.id].sort());
       expect(poll.calendar.map((j) => j.id).sort()).toEqual([waiting.id, running.id, stuck.id].sort());
