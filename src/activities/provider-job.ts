@@ -96,11 +96,20 @@ export interface JobOutcome<T> {
   handOverTo?: string;
 }
 
+export interface ProviderJobOptions {
+  /**
+   * The work's first provider call is its paid submit (submitOnce), with a callback key: the attempt is armed with
+   * that key, so a grant while it waits hot claims the submit's start in the same transaction (drizzle/0033).
+   */
+  armSubmit?: boolean;
+}
+
 export async function runProviderJob<T>(
   deps: ActivityDeps,
   jobId: string,
   provider: Provider,
   work: (ctx: JobContext) => Promise<JobOutcome<T>>,
+  opts: ProviderJobOptions = {},
 ): Promise<T> {
   const activity = Context.current();
   const { attempt } = activity.info;
@@ -109,14 +118,27 @@ export async function runProviderJob<T>(
   const log = deps.log.child({ jobId, provider, workflowId: activity.info.workflowExecution?.workflowId, attempt });
 
   const loadJob = () => withDbRetry(() => getJob(deps.database.db, jobId));
+  const armedKey = opts.armSubmit ? newSubmitKey(jobId) : null;
   // Beside the first read (no extra wait): if this process dies, another one fails this attempt at once
   // (src/gate/presence.ts). Unrecorded, a loss is still found, by the heartbeat timeout.
   const marked = deps.gate
-    .markActivity(jobId, activity.info.taskToken)
+    .markActivity(jobId, activity.info.taskToken, armedKey)
     .catch((err: unknown) => log.warn({ err }, 'could not record this attempt for the lost-worker watch'));
   const job = await loadJob();
   await marked;
+  if (!job || job.status === 'completed') deps.gate.disarm(jobId);
   if (!job) throw classifyFailure(new JobClosedError(`job ${jobId} does not exist`)).failure;
+  /**
+   * The attempt stops without having sent its armed submit (stopped, refused by the credit guard, failed first):
+   * a start the grant claimed for it must not stay marked as a submit that left, or the next attempt would wait
+   * for a callback that cannot come. A no-op unless the grant claimed with this attempt's key.
+   */
+  const giveBackUnusedClaim = async () => {
+    if (!armedKey || !deps.gate.disarm(jobId) || job.providerTaskId || job.submitAttemptedAt) return;
+    await withDbRetry(() => pool.query('SELECT release_unused_claim($1, $2)', [jobId, armedKey])).catch((err: unknown) =>
+      log.error({ err }, 'could not give back the start claimed for a submit that never left'),
+    );
+  };
   // The previous attempt finished the work but died before Temporal heard of it.
   if (job.status === 'completed') return job.result as T;
 
@@ -193,11 +215,12 @@ export async function runProviderJob<T>(
           log.info({ providerTaskId: learned }, 'resuming the task the unanswered submit created, named by its callback');
           return learned;
         }
-        const key = newSubmitKey(jobId);
+        // Armed: the key the grant may have claimed this start with (the gate then sends without claiming again).
+        const key = armedKey ?? newSubmitKey(jobId);
         let handle: string;
         try {
           // claim_start records submit_attempted_at (and, with callbacks, the key the callback will name) with the start.
-          handle = await call(() => submit(key), { markSubmit: true, ...(opts.fromCallback ? { submitKey: key } : {}) });
+          handle = await call(() => submit(key), { markSubmit: true, ...(opts.fromCallback || armedKey ? { submitKey: key } : {}) });
         } catch (err) {
           // An answer (even an error) means nothing was created: safe to submit again later.
           if (err instanceof ProviderError && err.details.status !== undefined) {
@@ -284,11 +307,12 @@ export async function runProviderJob<T>(
     slot.leave();
     return outcome.value;
   } catch (err) {
+    await giveBackUnusedClaim();
     if (err instanceof BackInLine) {
       // Parked quota: the job waits in line again (no attempt spent) until the quota is back.
       slot?.leave();
       clearInterval(beating);
-      return runProviderJob(deps, jobId, provider, work);
+      return runProviderJob(deps, jobId, provider, work, opts);
     }
     // The SDK cancels activities with WORKER_SHUTDOWN after its grace time; our own signal comes first.
     const shutdownCancel = (activity.cancellationSignal.reason as Error | undefined)?.message === WORKER_SHUTDOWN;
@@ -350,6 +374,7 @@ export async function runProviderJob<T>(
     throw failure;
   } finally {
     clearInterval(beating);
+    await giveBackUnusedClaim();
   }
 }
 

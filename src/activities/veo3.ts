@@ -40,6 +40,8 @@ export interface RenderedSegment extends GeneratedVideo {
 }
 
 export function createVeo3Activities(deps: ActivityDeps) {
+  // With callbacks, a render's first call is its keyed submit: armed, the grant claims its start (drizzle/0033).
+  const jobOptions = { armSubmit: Boolean(deps.env.KIE_CALLBACK_URL) };
   // KIE's credit balance, when the client can read it: a render it cannot cover waits in line (quota_exhausted).
   const veo3Client = deps.providers.veo3 as Partial<{ getCredits(): Promise<number> }>;
   const coverRender = veo3Client.getCredits ? creditGuard('veo3', () => veo3Client.getCredits!()) : null;
@@ -71,28 +73,40 @@ export function createVeo3Activities(deps: ActivityDeps) {
 
   return {
     async generateVideo(input: GenerateVideoInput): Promise<GeneratedVideo> {
-      return runProviderJob(deps, input.jobId, 'veo3', async (ctx) => ({
-        value: await render(ctx, (callbackKey) => deps.providers.veo3.submit({ ...input.request, callbackKey })),
-      }));
+      return runProviderJob(
+        deps,
+        input.jobId,
+        'veo3',
+        async (ctx) => ({
+          value: await render(ctx, (callbackKey) => deps.providers.veo3.submit({ ...input.request, callbackKey })),
+        }),
+        jobOptions,
+      );
     },
 
     async generateSegment(input: GenerateSegmentInput): Promise<RenderedSegment> {
-      return runProviderJob(deps, input.jobId, 'veo3', async (ctx) => {
-        const prompt = segmentPrompt(input.segment);
-        const veo3 = deps.providers.veo3;
-        const { extendsTaskId } = input;
-        const video = await render(ctx, (callbackKey) =>
-          extendsTaskId
-            ? veo3.extend({
-                taskId: extendsTaskId,
-                prompt,
-                callbackKey,
-                ...(input.request.seeds !== undefined ? { seeds: input.request.seeds } : {}),
-              })
-            : veo3.submit({ ...input.request, prompt, callbackKey, reference: referenceAllowed(input.request, deps.env.KIE_MODEL) }),
-        );
-        return { value: { index: input.index, ...video }, ...(input.nextJobId ? { handOverTo: input.nextJobId } : {}) };
-      });
+      return runProviderJob(
+        deps,
+        input.jobId,
+        'veo3',
+        async (ctx) => {
+          const prompt = segmentPrompt(input.segment);
+          const veo3 = deps.providers.veo3;
+          const { extendsTaskId } = input;
+          const video = await render(ctx, (callbackKey) =>
+            extendsTaskId
+              ? veo3.extend({
+                  taskId: extendsTaskId,
+                  prompt,
+                  callbackKey,
+                  ...(input.request.seeds !== undefined ? { seeds: input.request.seeds } : {}),
+                })
+              : veo3.submit({ ...input.request, prompt, callbackKey, reference: referenceAllowed(input.request, deps.env.KIE_MODEL) }),
+          );
+          return { value: { index: input.index, ...video }, ...(input.nextJobId ? { handOverTo: input.nextJobId } : {}) };
+        },
+        jobOptions,
+      );
     },
   };
 }

@@ -202,6 +202,12 @@ export const automationQueue = pgTable(
     activityWorker: integer('activity_worker'),
     activityToken: text('activity_token'),
     /**
+     * The attempt's paid submit is ready to leave with this callback key: when that attempt, waiting hot in its
+     * process, is granted a slot, the grant claims its start in the same transaction (drizzle/0033), so the submit
+     * leaves on the grant's NOTIFY without a claim_start round trip. Written with the attempt (SlotGate.markActivity).
+     */
+    armedSubmitKey: text('armed_submit_key'),
+    /**
      * The provider's callback said the job's current task ended: its slot went to the next job at once, not when
      * the activity confirms the end; a retried attempt resumes the task without a slot (drizzle/0019).
      */

@@ -8,7 +8,8 @@
  *   granted job id; the process hosting that job wakes it within milliseconds;
  * - a sweeper re-runs the grant every second for providers with local waiters
  *   (leases of dead processes, a missed notification);
- * - start spacing is claimed at the provider call itself (claimStart);
+ * - start spacing is claimed at the provider call itself (claimStart), or, for an attempt armed with its paid
+ *   submit, by the grant itself: the NOTIFY then carries the claim and the submit leaves on it (drizzle/0033);
  * - one batched heartbeat keeps waiting jobs in line and held slots leased;
  * - the same listener carries provider events (a task ended), which cut a poll's nap short;
  * - with serveLine, each grant also pokes the line courier, which calls up parked jobs' workflows;
@@ -26,6 +27,7 @@ import { SLOT_LEASE, type Provider } from '../config/providers';
 import { FREED_WAKE_DELAY_MS, PROVIDER_EVENTS_CHANNEL, SLOT_FREED_SUFFIX } from './provider-events';
 import { DeadlineExpiredError, JobClosedError, ReturnedToLineError } from '../shared/errors';
 import { sleep } from '../shared/sleep';
+import { DB_CLOCK_SQL, DbClock, wallMs } from './db-clock';
 import { LineCourier, type DeliverTurn } from './line-courier';
 import {
   LostWorkerWatch,
@@ -67,8 +69,15 @@ export interface ClaimOptions {
   submitKey?: string;
 }
 
+/** A start claimed in the grant (claim_armed_start): its stamp by the database's clock, and the provider's margin. */
+interface GrantClaim {
+  at: number;
+  marginMs: number | null;
+}
+
 interface GrantResult {
   granted: string[];
+  claimed?: Record<string, GrantClaim>;
 }
 
 export class SlotGate {
@@ -93,6 +102,11 @@ export class SlotGate {
   private readonly oldKeys = new Set<number>();
   /** When the listener in service took the presence lock; null while none is connected. */
   private presentSince: number | null = null;
+  /** This process's attempts armed with their paid submit's key (markActivity), until the submit claims. */
+  private readonly armed = new Map<string, string>();
+  /** Starts the grant claimed for armed attempts of this process, until their submit takes them. */
+  private readonly claims = new Map<string, GrantClaim>();
+  private readonly dbClock = new DbClock();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -134,15 +148,32 @@ export class SlotGate {
 
   /**
    * Records that this process runs `jobId`'s activity attempt `taskToken`: if the process dies, another one's
-   * watch fails that attempt and the retry resumes the job elsewhere.
+   * watch fails that attempt and the retry resumes the job elsewhere. With `armedSubmitKey`, the attempt's first
+   * provider call is a paid submit with that key: a grant while it waits hot claims that start (drizzle/0033), and
+   * claimStart with the same key then sends at once. Without, any earlier attempt's arm is cleared.
    */
-  async markActivity(jobId: string, taskToken: Uint8Array): Promise<void> {
+  async markActivity(jobId: string, taskToken: Uint8Array, armedSubmitKey: string | null = null): Promise<void> {
     const token = Buffer.from(taskToken).toString('base64');
+    if (armedSubmitKey) this.armed.set(jobId, armedSubmitKey);
     // The key changed while this ran (listen): marked again with the key now held, or the move there missed it.
     for (let key = -1; key !== this.presenceKey;) {
       key = this.presenceKey;
-      await this.pool.query('UPDATE automation_queue SET activity_worker = $2, activity_token = $3 WHERE id = $1', [jobId, key, token]);
+      await this.pool.query('UPDATE automation_queue SET activity_worker = $2, activity_token = $3, armed_submit_key = $4 WHERE id = $1', [
+        jobId,
+        key,
+        token,
+        armedSubmitKey,
+      ]);
     }
+  }
+
+  /**
+   * The attempt's arm, if its submit never claimed with it: true when the attempt stops without having sent it,
+   * so a start the grant claimed for it must be given back (release_unused_claim).
+   */
+  disarm(jobId: string): boolean {
+    this.claims.delete(jobId);
+    return this.armed.delete(jobId);
   }
 
   async stop(): Promise<void> {
@@ -278,7 +309,11 @@ export class SlotGate {
       'SELECT grant_slots($1, $2) AS result, EXISTS (SELECT 1 FROM provider_slots WHERE job_id = $3) AS held',
       [provider, this.lease.leaseTtlMs, own],
     );
-    for (const id of rows[0]!.result.granted) this.wake(id);
+    const { granted, claimed } = rows[0]!.result;
+    for (const id of granted) {
+      this.heldClaim(id, claimed?.[id]);
+      this.wake(id);
+    }
     if (own && rows[0]!.held) this.wake(own);
   }
 
@@ -296,16 +331,19 @@ export class SlotGate {
    * 189 ms apart for a 300 ms interval under a full test run).
    */
   async claimStart(jobId: string, provider: Provider, opts: ClaimOptions = {}): Promise<void> {
-    let { margin, asked } = await this.claimWhenDue(jobId, provider, opts, false);
+    const inGrant = this.takeClaim(jobId, opts);
+    let { margin, lateBy } = inGrant
+      ? { margin: inGrant.marginMs, lateBy: () => this.dbClock.msSince(inGrant.at) }
+      : await this.claimWhenDue(jobId, provider, opts, false);
     // The start is recorded (a paid submit marked as leaving): from here on the request leaves, whatever happens.
     for (let refreshes = 1; margin !== null; refreshes++) {
-      const lateMs = Math.round(performance.now() - asked);
+      const lateMs = Math.round(lateBy());
       // Half the margin is for this wait, half for the request itself (a new TCP connection). After a few tries
       // the whole margin is allowed, so a process that stays that slow still sends.
       if (lateMs <= (refreshes <= LATE_CLAIM_TRIES ? margin / 2 : margin)) return;
       this.log.info({ jobId, provider, lateMs, refreshes }, 'start claimed too long before the request could leave; claiming it again');
       try {
-        ({ margin, asked } = await this.claimWhenDue(jobId, provider, opts, true));
+        ({ margin, lateBy } = await this.claimWhenDue(jobId, provider, opts, true));
       } catch (err) {
         this.log.warn({ err, jobId, provider }, 'could not claim a late start again; the request leaves as first claimed');
         return;
@@ -314,9 +352,27 @@ export class SlotGate {
   }
 
   /**
+   * The start the grant claimed for this attempt's submit (`opts` names the armed key), if it did. The arm is spent
+   * by the submit's claim either way: claimed or not, the submit is leaving.
+   */
+  private takeClaim(jobId: string, opts: ClaimOptions): GrantClaim | null {
+    const key = this.armed.get(jobId);
+    if (!key || !opts.markSubmit || opts.submitKey !== key) return null;
+    this.armed.delete(jobId);
+    const claim = this.claims.get(jobId) ?? null;
+    this.claims.delete(jobId);
+    return claim;
+  }
+
+  /** A claim granted to an armed attempt of this process, kept for its submit. */
+  private heldClaim(jobId: string, claim: GrantClaim | undefined): void {
+    if (claim && this.armed.has(jobId)) this.claims.set(jobId, claim);
+  }
+
+  /**
    * claim_start until it claims, sleeping the waits it answers: the provider's margin (null without spacing:
-   * nothing to keep apart) and when the claim that succeeded was asked. A first claim stops on the signal; a
-   * refresh does not (its start is recorded already).
+   * nothing to keep apart) and how long ago the claim that succeeded was asked. A first claim stops on the
+   * signal; a refresh does not (its start is recorded already).
    */
   private async claimWhenDue(jobId: string, provider: Provider, opts: ClaimOptions, refresh: boolean) {
     for (;;) {
@@ -327,7 +383,7 @@ export class SlotGate {
         [provider, jobId, opts.markSubmit ?? false, opts.submitKey ?? null, refresh],
       );
       const { wait, margin } = rows[0]!;
-      if (wait <= 0) return { margin, asked };
+      if (wait <= 0) return { margin, lateBy: () => performance.now() - asked };
       await sleep(wait);
     }
   }
@@ -407,8 +463,10 @@ export class SlotGate {
     const waiting = [...this.waiters.keys()];
     const ids = [...waiting, ...this.holding];
     if (this.stopped || ids.length === 0) return;
+    const sent = wallMs();
     await this.pool
-      .query('SELECT heartbeat_jobs($1::uuid[], $2)', [ids, this.lease.leaseTtlMs])
+      .query<{ db_ms: number }>(`SELECT heartbeat_jobs($1::uuid[], $2), ${DB_CLOCK_SQL} AS db_ms`, [ids, this.lease.leaseTtlMs])
+      .then(({ rows }) => this.dbClock.sample(sent, wallMs(), Number(rows[0]!.db_ms)))
       .catch((err) => this.log.warn({ err }, 'slot heartbeat failed; retrying next tick'));
     if (waiting.length) await this.returnPassed(waiting);
   }
@@ -452,7 +510,10 @@ export class SlotGate {
     this.clients.add(client);
     client.on('notification', (msg) => {
       if (msg.channel === 'reelflow_slots' && msg.payload) {
-        this.wake(msg.payload);
+        // '<job id>', or '<job id> <stamp ms> [<margin ms>]' when the grant claimed the job's start (drizzle/0033).
+        const [jobId, at, margin] = msg.payload.split(' ');
+        if (at) this.heldClaim(jobId!, { at: Number(at), marginMs: margin ? Number(margin) : null });
+        this.wake(jobId!);
         this.courier?.poke();
       }
       if (msg.channel === PROVIDER_EVENTS_CHANNEL && msg.payload) this.providerEvent(msg.payload);
@@ -485,6 +546,9 @@ export class SlotGate {
         );
         this.oldKeys.clear();
       }
+      const sent = wallMs();
+      const { rows } = await client.query<{ db_ms: number }>(`SELECT ${DB_CLOCK_SQL} AS db_ms`);
+      this.dbClock.sample(sent, wallMs(), Number(rows[0]!.db_ms));
       await client.query('LISTEN reelflow_slots');
       await client.query(`LISTEN ${PROVIDER_EVENTS_CHANNEL}`);
     } catch (err) {

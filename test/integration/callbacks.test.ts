@@ -90,6 +90,15 @@ describe('KIE callbacks', () => {
     expect((await at(second, 'started'))!.getTime()).toBeLessThan((await at(first, 'completed'))!.getTime());
     expect(h.sims.veo3.stats().maxInFlight).toBe(1);
     expect(h.sims.veo3.stats().submissions - paidBefore).toBe(2);
+    // The second render's worker waited hot with its submit armed: the grant claimed its start (drizzle/0033), and
+    // the submit left on the NOTIFY, with the key that start recorded.
+    const [call] = await q<{ detail: Record<string, unknown> }>(
+      `SELECT detail FROM job_events WHERE job_id = $1 AND event = 'provider_call'`,
+      [second],
+    );
+    expect(call!.detail).toEqual({ inGrant: true });
+    // Its callback freed its slot, which the hook does only for the task of the job's latest recorded key.
+    expect(await at(second, 'task_end_heard')).toBeDefined();
   });
 
   it('refuses a wrong secret and a body that is not a callback, and takes a duplicate in its stride', async () => {

@@ -218,20 +218,27 @@ describe('grant_slots', () => {
       try {
         await asker.query(`SET lock_timeout = '500ms'`);
         const ask = () => asker.query<{ w: number }>(`SELECT wait_ms AS w FROM claim_start('veo3', $1)`, [p3.id]);
-        expect((await ask()).rows[0]!.w).toBe(10);
-        // Held 100 ms and more by now (both grants moved back, the P0's still first): a quarter of the time held, read
-        // by the database in the same statement (a slow machine only holds it longer), then at most 40 ms.
+        // The wait and how long the slot has been held, read by the database in the same statement (a loaded machine
+        // only holds it longer).
+        const askHeld = async () =>
+          (
+            await asker.query<{ w: number; held: number }>(
+              `SELECT c.wait_ms AS w, (extract(epoch FROM clock_timestamp() - s.granted_at) * 1000)::float8 AS held
+                 FROM claim_start('veo3', $1) c, provider_slots s WHERE s.job_id = $1`,
+              [p3.id],
+            )
+          ).rows[0]!;
+        // Just granted: 10 ms, or a quarter of the time held once that is more.
+        const first = await askHeld();
+        expect(first.w).toBeGreaterThanOrEqual(10);
+        expect(first.w).toBeLessThanOrEqual(Math.max(10, Math.min(40, Math.ceil(first.held / 4))));
+        // Held 100 ms and more by now (both grants moved back, the P0's still first): a quarter of the time held,
+        // then at most 40 ms.
         await q(`UPDATE provider_slots SET granted_at = granted_at - interval '100 milliseconds'`);
-        const [later] = (
-          await asker.query<{ w: number; held: number }>(
-            `SELECT c.wait_ms AS w, (extract(epoch FROM clock_timestamp() - s.granted_at) * 1000)::float8 AS held
-               FROM claim_start('veo3', $1) c, provider_slots s WHERE s.job_id = $1`,
-            [p3.id],
-          )
-        ).rows;
-        expect(later!.held).toBeGreaterThanOrEqual(100);
-        expect(later!.w).toBeGreaterThanOrEqual(25);
-        expect(later!.w).toBeLessThanOrEqual(Math.min(40, Math.ceil(later!.held / 4)));
+        const later = await askHeld();
+        expect(later.held).toBeGreaterThanOrEqual(100);
+        expect(later.w).toBeGreaterThanOrEqual(25);
+        expect(later.w).toBeLessThanOrEqual(Math.min(40, Math.ceil(later.held / 4)));
         await q(`UPDATE provider_slots SET granted_at = granted_at - interval '1 second'`);
         expect((await ask()).rows[0]!.w).toBe(40);
         // The start itself is made under the lock: it waits for the holder (here, past lock_timeout).
@@ -926,7 +933,15 @@ describe('helpers planned once a session (0031)', () => {
    * 5.5 µs as PL/pgSQL). What may stay SQL: expressions the planner inlines; in_line, called row by row within one
    * statement, which plans it once for that statement; and what only reads and periodic sweeps call.
    */
-  const STAYS_SQL = ['job_account', 'submit_key_job', 'in_line', 'get_available_capacity', 'quota_state', 'take_lost_activities'];
+  const STAYS_SQL = [
+    'job_account',
+    'submit_key_job',
+    'presence_lock_class',
+    'in_line',
+    'get_available_capacity',
+    'quota_state',
+    'take_lost_activities',
+  ];
   const TRANSITION_HELPERS = [
     'log_job_event',
     'latest_submit_key',

@@ -1,13 +1,18 @@
 /**
  * SlotGate.claimStart on a loaded process, against real PostgreSQL: a start
  * claimed long before its request can leave is claimed again, so the next
- * start is spaced from when the request really leaves. No Temporal involved.
+ * start is spaced from when the request really leaves. And the start claimed
+ * in the grant (drizzle/0033): only for an armed attempt of a present process,
+ * spaced, given back when unused. No Temporal involved.
  */
 import pg from 'pg';
 import pino from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { effectiveLimits } from '../../src/config/env';
 import { SlotGate } from '../../src/gate/slot-gate';
+import { PRESENCE_LOCK_CLASS } from '../../src/gate/presence';
+import { newSubmitKey } from '../../src/gate/provider-events';
+import { waitUntil } from '../helpers/wait';
 import { createTestDatabase, enqueueVeo3Job, type TestDatabase } from '../helpers/test-db';
 
 let t: TestDatabase;
@@ -129,5 +134,164 @@ describe('claimStart', () => {
     // A busy machine may still make an answer late on its own: only a real lateness (over 50 ms) claims again.
     for (const line of lines) expect(line.lateMs).toBeGreaterThan(50);
     if (lines.length === 0) expect(clock.at.getTime() - call!.at.getTime()).toBeLessThan(5);
+  });
+});
+
+describe('the start claimed in the grant (0033)', () => {
+  const started: SlotGate[] = [];
+  afterEach(async () => {
+    while (started.length) await started.pop()!.stop();
+    // Each test starts with the provider free: no slot held, nobody in line.
+    await q(`UPDATE automation_queue SET status = 'cancelled' WHERE status IN ('queued', 'processing')`);
+    await q(`DELETE FROM provider_slots`);
+    await q(`UPDATE provider_limits SET max_concurrent = 2, last_start_at = NULL, last_start_job = NULL WHERE provider = 'veo3'`);
+  });
+
+  /** A started gate (its listener holds the process's presence lock) that counts the claim_start calls it makes. */
+  async function countingGate() {
+    let claimStarts = 0;
+    const pool = {
+      query: (text: string, params?: unknown[]) => {
+        if (text.includes('claim_start')) claimStarts++;
+        return t.database.pool.query(text, params);
+      },
+    } as unknown as pg.Pool;
+    const gate = new SlotGate(pool, t.url, pino({ level: 'silent' }));
+    await gate.start();
+    started.push(gate);
+    return { gate, claimStarts: () => claimStarts };
+  }
+
+  /** One slot, held by a job that is not armed; `next` then waits hot for it, armed with `key` by `gate`. */
+  async function holdTheSlot(gate: SlotGate, next: string, key: string | null) {
+    await q(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'veo3'`);
+    const holder = await enqueue(`wf-holder-${next}`);
+    await gate.acquire(holder, 'veo3', { attempt: 1 });
+    await gate.markActivity(next, new Uint8Array([1, 2, 3]), key);
+    const granted = gate.acquire(next, 'veo3', { attempt: 1 });
+    await waitUntil(
+      async () => (await q(`SELECT 1 FROM automation_queue WHERE id = $1 AND waiting_since IS NOT NULL`, [next])).length === 1,
+      {
+        intervalMs: 10,
+        what: 'the armed job waiting in line',
+      },
+    );
+    return { holder, granted };
+  }
+
+  const job = async (id: string) =>
+    (
+      await q<{ submit_attempted_at: Date | null; armed_submit_key: string | null; called_at: Date | null }>(
+        `SELECT q.submit_attempted_at, q.armed_submit_key, s.called_at
+           FROM automation_queue q LEFT JOIN provider_slots s ON s.job_id = q.id WHERE q.id = $1`,
+        [id],
+      )
+    )[0]!;
+  const events = async (id: string) =>
+    q<{ event: string; detail: Record<string, unknown> }>(`SELECT event, detail FROM job_events WHERE job_id = $1 ORDER BY id`, [id]);
+
+  it('claims the armed submit of a hot waiter with its grant: the submit leaves on the NOTIFY, no claim_start', async () => {
+    const { gate, claimStarts } = await countingGate();
+    const next = await enqueue('wf-armed');
+    const key = newSubmitKey(next);
+    const { holder, granted } = await holdTheSlot(gate, next, key);
+    await q(`SELECT release_slot($1)`, [holder]);
+    await granted;
+    // Recorded in the grant's transaction, as claim_start records a start: spacing clock, slot called, submit marked.
+    const row = await job(next);
+    expect(row.submit_attempted_at).not.toBeNull();
+    expect(row.called_at).toEqual(row.submit_attempted_at);
+    expect(row.armed_submit_key).toBeNull();
+    expect(await spacingClock()).toEqual({ at: row.submit_attempted_at, job: next });
+    const names = await events(next);
+    expect(names.filter((e) => e.event === 'submit_key')).toEqual([{ event: 'submit_key', detail: { key } }]);
+    expect(names.filter((e) => e.event === 'provider_call')).toEqual([{ event: 'provider_call', detail: { inGrant: true } }]);
+
+    const before = claimStarts();
+    await gate.claimStart(next, 'veo3', { markSubmit: true, submitKey: key });
+    expect(claimStarts() - before).toBe(0);
+    expect(await calls(next)).toHaveLength(1);
+    // Sent: nothing to give back.
+    expect(gate.disarm(next)).toBe(false);
+  });
+
+  it('leaves the claim to the worker when the spacing is not due or the attempt is not armed', async () => {
+    const { gate, claimStarts } = await countingGate();
+    // Spacing: a start 100 ms ago (300 ms apart): a plain grant; the worker's own claim waits the rest.
+    const spaced = await enqueue('wf-spaced');
+    const key = newSubmitKey(spaced);
+    const first = await holdTheSlot(gate, spaced, key);
+    await q(`UPDATE provider_limits SET last_start_at = clock_timestamp() - interval '100 milliseconds' WHERE provider = 'veo3'`);
+    await q(`SELECT release_slot($1)`, [first.holder]);
+    await first.granted;
+    expect((await job(spaced)).submit_attempted_at).toBeNull();
+    expect((await job(spaced)).armed_submit_key).toBeNull();
+    const before = claimStarts();
+    await gate.claimStart(spaced, 'veo3', { markSubmit: true, submitKey: key });
+    expect(claimStarts() - before).toBeGreaterThanOrEqual(1);
+    expect((await calls(spaced)).length).toBe(1);
+    expect((await job(spaced)).submit_attempted_at).not.toBeNull();
+    await q(`SELECT complete_job($1, '{}'::jsonb, NULL)`, [spaced]);
+
+    // Not armed (a resumed render has no submit to send): a plain grant.
+    await q(`UPDATE provider_limits SET last_start_at = NULL WHERE provider = 'veo3'`);
+    const plain = await enqueue('wf-plain');
+    const second = await holdTheSlot(gate, plain, null);
+    await q(`SELECT release_slot($1)`, [second.holder]);
+    await second.granted;
+    expect(await calls(plain)).toHaveLength(0);
+    expect((await job(plain)).submit_attempted_at).toBeNull();
+  });
+
+  it('never claims for a process gone from PostgreSQL (its waiters look alive in line for 20 s), nor for a parked job', async () => {
+    const { gate } = await countingGate();
+    const gone = await countingGate();
+    const orphan = await enqueue('wf-orphan');
+    const { holder, granted } = await holdTheSlot(gone.gate, orphan, newSubmitKey(orphan));
+    granted.catch(() => undefined);
+    // The process holding the waiter dies: its presence lock goes with its session; the row stays in line, fresh.
+    await gone.gate.stop();
+    started.splice(started.indexOf(gone.gate), 1);
+    await q(`UPDATE automation_queue SET last_heartbeat_at = now() WHERE id = $1`, [orphan]);
+    await q(`SELECT release_slot($1)`, [holder]);
+    const row = await job(orphan);
+    expect(row.called_at).toBeNull();
+    expect(row.submit_attempted_at).toBeNull();
+    expect(row.armed_submit_key).toBeNull();
+    expect(await calls(orphan)).toHaveLength(0);
+
+    // Parked in its workflow: the grant goes through the line courier, and the activity claims when it comes.
+    await q(`SELECT release_slot($1)`, [orphan]);
+    const parked = await enqueue('wf-parked');
+    await gate.markActivity(parked, new Uint8Array([4]), newSubmitKey(parked));
+    await q(`SELECT wait_for_slot($1, 1)`, [parked]);
+    await q(`UPDATE automation_queue SET parked = true WHERE id = $1`, [parked]);
+    await q(`SELECT grant_slots('veo3')`);
+    expect((await job(parked)).called_at).toBeNull();
+    expect(await calls(parked)).toHaveLength(0);
+  });
+
+  it('gives back a claimed start whose request never left, only with the key it was claimed with', async () => {
+    const { gate } = await countingGate();
+    const next = await enqueue('wf-unused');
+    const key = newSubmitKey(next);
+    const { holder, granted } = await holdTheSlot(gate, next, key);
+    await q(`SELECT release_slot($1)`, [holder]);
+    await granted;
+    expect((await job(next)).submit_attempted_at).not.toBeNull();
+    // The attempt stops before its submit (runProviderJob's giveBackUnusedClaim): the arm was never spent.
+    expect(gate.disarm(next)).toBe(true);
+    expect((await q<{ r: boolean }>(`SELECT release_unused_claim($1, $2) AS r`, [next, newSubmitKey(next)]))[0]!.r).toBe(false);
+    expect((await job(next)).submit_attempted_at).not.toBeNull();
+    expect((await q<{ r: boolean }>(`SELECT release_unused_claim($1, $2) AS r`, [next, key]))[0]!.r).toBe(true);
+    expect((await job(next)).submit_attempted_at).toBeNull();
+    expect((await events(next)).map((e) => e.event)).toContain('claim_unused');
+    // A task known: never given back (the submit did leave).
+    await q(`UPDATE automation_queue SET submit_attempted_at = now(), provider_task_id = 'veo_task_x' WHERE id = $1`, [next]);
+    expect((await q<{ r: boolean }>(`SELECT release_unused_claim($1, $2) AS r`, [next, key]))[0]!.r).toBe(false);
+  });
+
+  it('checks presence with the lock class the workers take (presence.ts)', async () => {
+    expect((await q<{ c: number }>(`SELECT presence_lock_class() AS c`))[0]!.c).toBe(PRESENCE_LOCK_CLASS);
   });
 });
