@@ -103,6 +103,7 @@ export interface JobEvent {
   step: string;
   provider: Provider;
   event: string;
+  detail: Record<string, unknown>;
   /** Epoch ms, database clock (same host as the simulators' clock). */
   at: number;
 }
@@ -116,9 +117,10 @@ export async function jobEvents(bench: Bench, recommendationIds: readonly string
     step: string;
     api_provider: Provider;
     event: string;
+    detail: Record<string, unknown>;
     at: Date;
   }>(
-    `SELECT e.id, e.job_id, j.recommendation_id, j.step, j.api_provider, e.event, e.created_at AS at
+    `SELECT e.id, e.job_id, j.recommendation_id, j.step, j.api_provider, e.event, e.detail, e.created_at AS at
        FROM job_events e JOIN automation_queue j ON j.id = e.job_id
       WHERE j.recommendation_id = ANY($1::uuid[]) AND ($2::text IS NULL OR j.api_provider = $2)
       ORDER BY e.id`,
@@ -131,6 +133,7 @@ export async function jobEvents(bench: Bench, recommendationIds: readonly string
     step: r.step,
     provider: r.api_provider,
     event: r.event,
+    detail: r.detail,
     at: r.at.getTime(),
   }));
 }

@@ -314,6 +314,7 @@ async function measure(bench: Bench, rec: Recorder): Promise<void> {
     const granted: number[] = [];
     const granting: number[] = [];
     let byCallback = 0;
+    let claimedInGrant = 0;
     const send = calls.map((c, k) => submits[k]! - c.at);
     for (const [jobId, m] of byJob) {
       const completed = m.get('completed');
@@ -331,12 +332,14 @@ async function measure(bench: Bench, rec: Recorder): Promise<void> {
       // Granted while parked in its workflow: its activity came for the slot later ('slot_taken', resume_job).
       const taken = byJob.get(next.jobId)?.get('slot_taken');
       if (taken && taken.at >= freed.at) wakeParked.push(next.at - freed.at);
-      // The next job's grant is in the freeing transaction ('started'); the rest is commit, NOTIFY, wake, claim.
+      // The next job's grant is in the freeing transaction ('started'), and so is its start when the grant could claim it
+      // (drizzle/0033: 'provider_call' inGrant); else the start is the worker's claim_start after the NOTIFY.
       const started = byJob.get(next.jobId)?.get('started');
       if (started && started.at >= freed.at) {
         granting.push(started.at - freed.at);
         granted.push(next.at - started.at);
       }
+      if (next.detail.inGrant) claimedInGrant++;
     }
     const cb = bench.sims.veo3.callbacks;
     rec.note(
@@ -345,11 +348,20 @@ async function measure(bench: Bench, rec: Recorder): Promise<void> {
     );
     rec.note(`    KIE callbacks: ${cb.sent} sent, ${cb.delivered} answered 2xx by the API's hook`);
     rec.note(`    task end -> the API's hook records the callback (simulator timer, HTTP, hook): ${fmtP50P95(heard)}`);
-    rec.note(`  slot freed -> next 'provider_call' (NOTIFY, wake, claim_start incl. spacing waits): ${fmtP50P95(wake)}`);
+    rec.note(
+      `  slot freed -> next 'provider_call' (claimed in the grant: ${claimedInGrant} of ${wake.length}; else NOTIFY, wake, ` +
+        `claim_start incl. spacing waits): ${fmtP50P95(wake)}`,
+    );
     rec.note(`    of which to a job parked in its workflow (its activity took the slot later): ${fmtP50P95(wakeParked)}`);
     rec.note(`    slot freed -> its grant ('started', same transaction: the rest of the release, grant_slots): ${fmtP50P95(granting)}`);
-    rec.note(`    its grant ('started', same transaction) -> 'provider_call' (commit, NOTIFY, wake, claim_start): ${fmtP50P95(granted)}`);
-    rec.note(`  'provider_call' -> submit seen by the simulator (HTTP request): ${fmtP50P95(send)}`);
+    rec.note(
+      `    its grant ('started', same transaction) -> 'provider_call' (the claim in the grant; else commit, NOTIFY, wake, ` +
+        `claim_start): ${fmtP50P95(granted)}`,
+    );
+    rec.note(
+      `  'provider_call' -> submit seen by the simulator (claimed in the grant: the rest of its transaction, commit, NOTIFY, ` +
+        `wake, the request; else the request): ${fmtP50P95(send)}`,
+    );
   }
 
   // The floor under both hand-overs, after both runs (it must not disturb them): what one hop costs on this machine.
@@ -368,8 +380,9 @@ async function measure(bench: Bench, rec: Recorder): Promise<void> {
   );
   rec.note(
     '  after the render ends, our hand-over makes: an HTTP request (KIE callback -> API), a PostgreSQL round trip ' +
-      "(hear_callback: the release and the grant, a commit), a NOTIFY (-> the next job's worker), a PostgreSQL round trip " +
-      "(claim_start, a commit), an HTTP request (the submit); BullMQ's: an HTTP request (callback -> its worker), an HTTP " +
+      "(hear_callback: the release, the grant and its start claimed in it, a commit), a NOTIFY (-> the next job's worker), " +
+      'an HTTP request (the submit), and a PostgreSQL round trip more (claim_start) when the spacing kept the grant from ' +
+      "claiming; BullMQ's: an HTTP request (callback -> its worker), an HTTP " +
       'round trip (record-info), a Redis round trip (job finished, the next one taken), an HTTP request (the submit)',
   );
 }
