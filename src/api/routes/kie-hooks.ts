@@ -8,6 +8,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { hearCallback, SUBMIT_KEY_PATTERN } from '../../gate/provider-events';
 import { callbackSchema } from '../../providers/veo3/schemas';
 import { parseInput } from '../../validation';
@@ -15,6 +16,22 @@ import { ok, type RouteContext } from '../context';
 import { ApiError } from '../../shared/errors';
 
 export function registerKieHookRoutes(app: FastifyInstance, { opts }: RouteContext, rateLimit: { max: number; timeWindow: number }): void {
+  // The callbacks' own session, kept open: the callback is the first hop of every hand-over between two renders, and
+  // on the API's shared pool each callback found a session that had served the dashboard instead, whose first call
+  // compiles the functions hear_callback runs (14-26 ms here) and whose plans were not yet its own (bench/README.md).
+  // One session loses nothing: the callbacks of a provider wait for each other on its lock anyway.
+  let session: pg.Pool | null = null;
+  const callbackPool = () => {
+    if (!session) {
+      session = new pg.Pool({ ...opts.database.pool.options, max: 1, idleTimeoutMillis: 0 });
+      // A dropped session (database restarted) must not crash the API; the next callback reconnects.
+      session.on('error', () => undefined);
+    }
+    return session;
+  };
+  app.addHook('onClose', async () => {
+    await session?.end();
+  });
   // The optional last segment is the submit's key (newSubmitKey): see hearCallback.
   app.post('/hooks/kie/:secret/:key?', { config: { rateLimit } }, async (req) => {
     const { secret, key } = req.params as { secret: string; key?: string };
@@ -22,7 +39,7 @@ export function registerKieHookRoutes(app: FastifyInstance, { opts }: RouteConte
     if (!expected || !sameSecret(expected, secret)) throw new ApiError(404, 'no route POST /hooks/kie');
     if (key !== undefined && !SUBMIT_KEY_PATTERN.test(key)) throw new ApiError(400, 'key: not a submit key (<job id>.<8 hex>)');
     const callback = parseInput(callbackSchema, req.body, 'callback');
-    const { jobs, learned, freed } = await hearCallback(opts.database.pool, 'veo3', callback.data.taskId, key ?? null, {
+    const { jobs, learned, freed } = await hearCallback(callbackPool(), 'veo3', callback.data.taskId, key ?? null, {
       code: callback.code,
       msg: callback.msg ?? null,
     });
