@@ -9,6 +9,8 @@ export const SERVER_POOL_IDLE_MS = 5 * 60_000;
 export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool };
 
 export interface Database {
+  /** The connection string it was opened with (a process that needs a session of its own opens it again). */
+  url: string;
   db: Db;
   pool: pg.Pool;
   close(): Promise<void>;
@@ -36,5 +38,5 @@ export function connectDatabase(url: string, opts: { max?: number; acquireTimeou
   // A dropped idle connection (database restarted) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   const db = drizzle(pool, { schema }) as Db;
-  return { db, pool, close: () => pool.end() };
+  return { url, db, pool, close: () => pool.end() };
 }

@@ -8,7 +8,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
+import { connectDatabase, type Database } from '../../db/client';
 import { hearCallback, SUBMIT_KEY_PATTERN } from '../../gate/provider-events';
 import { callbackSchema } from '../../providers/veo3/schemas';
 import { parseInput } from '../../validation';
@@ -20,17 +20,13 @@ export function registerKieHookRoutes(app: FastifyInstance, { opts }: RouteConte
   // on the API's shared pool each callback found a session that had served the dashboard instead, whose first call
   // compiles the functions hear_callback runs (14-26 ms here) and whose plans were not yet its own (bench/README.md).
   // One session loses nothing: the callbacks of a provider wait for each other on its lock anyway.
-  let session: pg.Pool | null = null;
+  let session: Database | null = null;
   const callbackPool = () => {
-    if (!session) {
-      session = new pg.Pool({ ...opts.database.pool.options, max: 1, idleTimeoutMillis: 0 });
-      // A dropped session (database restarted) must not crash the API; the next callback reconnects.
-      session.on('error', () => undefined);
-    }
-    return session;
+    session ??= connectDatabase(opts.database.url, { max: 1, idleMs: 0 });
+    return session.pool;
   };
   app.addHook('onClose', async () => {
-    await session?.end();
+    await session?.close();
   });
   // The optional last segment is the submit's key (newSubmitKey): see hearCallback.
   app.post('/hooks/kie/:secret/:key?', { config: { rateLimit } }, async (req) => {
