@@ -12,7 +12,7 @@
 const SAMPLE_MAX_AGE_MS = 60_000;
 
 /** Wall-clock milliseconds with sub-millisecond resolution. */
-export const wallMs = (): number => performance.timeOrigin + performance.now();
+const wallMs = (): number => performance.timeOrigin + performance.now();
 
 /** The SQL of a sample: the database's clock in epoch milliseconds. */
 export const DB_CLOCK_SQL = 'extract(epoch FROM clock_timestamp()) * 1000';
@@ -23,12 +23,23 @@ export class DbClock {
   private takenAt = -Infinity;
 
   /** `dbMs` was read by a query sent at `sentMs` and answered at `answeredMs` (wallMs()). */
-  sample(sentMs: number, answeredMs: number, dbMs: number): void {
+  private sample(sentMs: number, answeredMs: number, dbMs: number): void {
     const errorMs = Math.max(0, answeredMs - sentMs) / 2;
     if (errorMs > this.errorMs && answeredMs - this.takenAt < SAMPLE_MAX_AGE_MS) return;
     this.offsetMs = dbMs - (sentMs + errorMs);
     this.errorMs = errorMs;
     this.takenAt = answeredMs;
+  }
+
+  /**
+   * Runs `query`, whose first row carries `db_ms` (DB_CLOCK_SQL), samples the clock from it and returns its rows: a
+   * query the process makes anyway (the heartbeat, the listener's connect) doubles as a sample.
+   */
+  async sampled<R extends { db_ms: number | string }>(query: () => Promise<{ rows: R[] }>): Promise<R[]> {
+    const sent = wallMs();
+    const { rows } = await query();
+    this.sample(sent, wallMs(), Number(rows[0]!.db_ms));
+    return rows;
   }
 
   /**

@@ -27,7 +27,7 @@ import { SLOT_LEASE, type Provider } from '../config/providers';
 import { FREED_WAKE_DELAY_MS, PROVIDER_EVENTS_CHANNEL, SLOT_FREED_SUFFIX } from './provider-events';
 import { DeadlineExpiredError, JobClosedError, ReturnedToLineError } from '../shared/errors';
 import { sleep } from '../shared/sleep';
-import { DB_CLOCK_SQL, DbClock, wallMs } from './db-clock';
+import { DB_CLOCK_SQL, DbClock } from './db-clock';
 import { LineCourier, type DeliverTurn } from './line-courier';
 import {
   LostWorkerWatch,
@@ -463,10 +463,10 @@ export class SlotGate {
     const waiting = [...this.waiters.keys()];
     const ids = [...waiting, ...this.holding];
     if (this.stopped || ids.length === 0) return;
-    const sent = wallMs();
-    await this.pool
-      .query<{ db_ms: number }>(`SELECT heartbeat_jobs($1::uuid[], $2), ${DB_CLOCK_SQL} AS db_ms`, [ids, this.lease.leaseTtlMs])
-      .then(({ rows }) => this.dbClock.sample(sent, wallMs(), Number(rows[0]!.db_ms)))
+    await this.dbClock
+      .sampled(() =>
+        this.pool.query<{ db_ms: number }>(`SELECT heartbeat_jobs($1::uuid[], $2), ${DB_CLOCK_SQL} AS db_ms`, [ids, this.lease.leaseTtlMs]),
+      )
       .catch((err) => this.log.warn({ err }, 'slot heartbeat failed; retrying next tick'));
     if (waiting.length) await this.returnPassed(waiting);
   }
@@ -546,9 +546,7 @@ export class SlotGate {
         );
         this.oldKeys.clear();
       }
-      const sent = wallMs();
-      const { rows } = await client.query<{ db_ms: number }>(`SELECT ${DB_CLOCK_SQL} AS db_ms`);
-      this.dbClock.sample(sent, wallMs(), Number(rows[0]!.db_ms));
+      await this.dbClock.sampled(() => client.query<{ db_ms: number }>(`SELECT ${DB_CLOCK_SQL} AS db_ms`));
       await client.query('LISTEN reelflow_slots');
       await client.query(`LISTEN ${PROVIDER_EVENTS_CHANNEL}`);
     } catch (err) {
