@@ -968,3 +968,18 @@ describe('helpers planned once a session (0031)', () => {
     ).toEqual([...STAYS_SQL].sort());
   });
 });
+
+describe('the hand-over keeps generic plans (0034)', () => {
+  it('hear_callback and claim_start carry plan_cache_mode, which a later CREATE OR REPLACE must restate', async () => {
+    const rows = await q<{ name: string; config: string[] | null }>(
+      `SELECT p.proname AS name, p.proconfig AS config
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public' AND p.proname IN ('hear_callback', 'claim_start')
+        ORDER BY p.proname`,
+    );
+    expect(rows).toEqual([
+      { name: 'claim_start', config: ['plan_cache_mode=force_generic_plan'] },
+      { name: 'hear_callback', config: ['plan_cache_mode=force_generic_plan'] },
+    ]);
+  });
+});
