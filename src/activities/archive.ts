@@ -15,6 +15,7 @@ import { ARCHIVE_PROVIDER, discardStaged, stageDownload, verifyStaged } from '..
 import { ProviderError } from '../providers/errors';
 import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
+import { startHeartbeats } from './heartbeats';
 import path from 'node:path';
 
 export interface ArchiveVideoInput {
@@ -75,9 +76,7 @@ export function createArchiveActivities(deps: ActivityDeps, store: VideoStore = 
     const key = archiveKey(input.recommendationId);
     const file = path.join(stagingDir(deps.env), `${input.recommendationId}.mp4`);
     let progress = { bytes: 0 };
-    const beat = () => activity.heartbeat(progress);
-    const beating = setInterval(beat, 1_000);
-    beat();
+    const heartbeats = startHeartbeats(1_000, () => progress);
     try {
       const staged = await stageDownload(input.videoUrl, file, {
         allowPrivateHosts: deps.env.MEDIA_ALLOW_PRIVATE_HOSTS,
@@ -123,7 +122,7 @@ export function createArchiveActivities(deps: ActivityDeps, store: VideoStore = 
       log.info({ key, bytes: verified.bytes, storage: store.kind }, 'video archived');
       return asArchived(rows[0]!, 'downloaded', staged.resumedFrom);
     } finally {
-      clearInterval(beating);
+      heartbeats.stop();
     }
   }
 

@@ -19,6 +19,7 @@ import { ProviderError } from '../providers/errors';
 import type { Job } from '../db/schema';
 import { WORKER_SHUTDOWN, type ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
+import { startHeartbeats } from './heartbeats';
 import { getJob } from '../db/queries';
 import { FAILURE_TYPES, slotGrantedSignal } from '../shared/messages';
 import { RECOMMENDATION_WORKFLOW } from '../shared/workflow-ids';
@@ -143,10 +144,8 @@ export async function runProviderJob<T>(
   if (job.status === 'completed') return job.result as T;
 
   let details: HeartbeatDetails = (activity.info.heartbeatDetails as HeartbeatDetails | undefined) ?? {};
-  const beat = () => activity.heartbeat(details);
-  // Cancellation only reaches an activity through heartbeats, so beat while waiting too.
-  const beating = setInterval(beat, Math.min(1_000, limits.heartbeatTimeoutMs / 4));
-  beat();
+  const heartbeats = startHeartbeats(Math.min(1_000, limits.heartbeatTimeoutMs / 4), () => details);
+  const beat = heartbeats.beat;
 
   // Cancellation, or this worker shutting down (which hands the job over rather than cancelling it).
   const stopping = deps.shuttingDown ? AbortSignal.any([activity.cancellationSignal, deps.shuttingDown]) : activity.cancellationSignal;
@@ -311,7 +310,7 @@ export async function runProviderJob<T>(
     if (err instanceof BackInLine) {
       // Parked quota: the job waits in line again (no attempt spent) until the quota is back.
       slot?.leave();
-      clearInterval(beating);
+      heartbeats.stop();
       return runProviderJob(deps, jobId, provider, work, opts);
     }
     // The SDK cancels activities with WORKER_SHUTDOWN after its grace time; our own signal comes first.
@@ -373,7 +372,7 @@ export async function runProviderJob<T>(
     log.warn({ err: failure.message, final, retryable }, 'job attempt failed');
     throw failure;
   } finally {
-    clearInterval(beating);
+    heartbeats.stop();
     await giveBackUnusedClaim();
   }
 }
