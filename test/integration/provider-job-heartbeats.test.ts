@@ -9,19 +9,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runProviderJob } from '../../src/activities/provider-job';
 import { sleep } from '../../src/shared/sleep';
 import { startHarness, type Harness } from '../helpers/harness';
+import { enqueueVeo3Job } from '../helpers/test-db';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
 });
-
-async function openAiJob(h: Harness, workflowId: string): Promise<string> {
-  const { rows } = await h.db.database.pool.query<{ id: string }>(
-    `SELECT id FROM enqueue_job($1, 'analyse', 'openai_analysis', 'openai', 'P2', '{}'::jsonb, NULL, NULL, NULL, 60, 3)`,
-    [workflowId],
-  );
-  return rows[0]!.id;
-}
 
 /** Runs a provider job whose work takes `workMs`; returns its value and when each heartbeat was given, from its start. */
 async function run(h: Harness, jobId: string, workMs: number) {
@@ -30,9 +23,9 @@ async function run(h: Harness, jobId: string, workMs: number) {
   const started = Date.now();
   env.on('heartbeat', () => beats.push(Date.now() - started));
   const value = await env.run(() =>
-    runProviderJob(h.runtime, jobId, 'openai', async () => {
+    runProviderJob(h.runtime, jobId, 'veo3', async () => {
       await sleep(workMs);
-      return { value: 'analysed' };
+      return { value: 'rendered' };
     }),
   );
   return { value, beats };
@@ -43,12 +36,12 @@ describe('provider job heartbeats', () => {
     const h = await startHarness({ workers: false });
     cleanups.push(() => h.stop());
 
-    const quick = await run(h, await openAiJob(h, 'wf-beats-quick'), 300);
-    expect(quick.value).toBe('analysed');
+    const quick = await run(h, await enqueueVeo3Job(h.db.database.pool, 'wf-beats-quick'), 300);
+    expect(quick.value).toBe('rendered');
     expect(quick.beats).toEqual([]);
 
-    const long = await run(h, await openAiJob(h, 'wf-beats-long'), 2_600);
-    expect(long.value).toBe('analysed');
+    const long = await run(h, await enqueueVeo3Job(h.db.database.pool, 'wf-beats-long'), 2_600);
+    expect(long.value).toBe('rendered');
     // Every second (min(1 s, a quarter of the heartbeat timeout)), the first a second in, not at the start.
     expect(long.beats.length).toBeGreaterThanOrEqual(2);
     expect(long.beats[0]).toBeGreaterThanOrEqual(900);
