@@ -2,7 +2,7 @@
  * The bench measures the engine as production runs it, and production PostgreSQL vacuums (autovacuum is on by
  * default, and drizzle/0023 tunes it for the job tables). Some machines' servers run without it (a CI image's
  * conf.d here says `autovacuum = off`): then every dead row version of a fill stays in the line's indexes, and the
- * backlog's idle figures measure that instead (bench/README.md, "Backlog"). So the bench turns it on for its run and
+ * backlog's idle figures measure that instead (docs/bench-history.md, "Backlog"). So the bench turns it on for its run and
  * puts the server back as it found it. BENCH_AUTOVACUUM=as-is leaves the server alone (to measure the worst case).
  */
 import pg from 'pg';

@@ -64,7 +64,7 @@ export const START_MARGIN_MS = 20;
 /**
  * VEO3's status poll in this run, ours and the peer's: production's (10 s), KIE callbacks on as in production. At the
  * bench's 10 ms poll, each running render's worker read its status 100 times a second: load production never has,
- * and on these 2 cores the hand-over's own database transaction took twice as long (bench/README.md).
+ * and on these 2 cores the hand-over's own database transaction took twice as long (docs/bench-history.md).
  */
 const VEO3_POLL_MS = PROVIDER_LIMITS.veo3.pollIntervalMs;
 

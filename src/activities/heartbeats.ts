@@ -5,7 +5,7 @@
  *
  * Not at the start: the SDK sends an attempt's first heartbeat straight away, a request (and, on Temporal Cloud, a
  * billed Action) that an attempt done within the interval does not need. Each analysis of a backlog's fill made one:
- * 22.4 Temporal requests an idea with it, 20.5 without (bench/README.md). The heartbeat timeout counts from the
+ * 22.4 Temporal requests an idea with it, 20.5 without (docs/bench-history.md). The heartbeat timeout counts from the
  * attempt's start either way.
  */
 import { Context } from '@temporalio/activity';

@@ -2,7 +2,7 @@
  * The provider clients' wire: one HTTP request over node:http(s) with keep-alive agents, its whole body read.
  *
  * Why not fetch: on this project's 2-core machines a fetch POST to a process on 127.0.0.1 took about a millisecond
- * more than the same request on node:http (p50 2.7 vs 1.6 ms after a 300 ms pause; bench/README.md, "Provider
+ * more than the same request on node:http (p50 2.7 vs 1.6 ms after a 300 ms pause; docs/bench-history.md, "Provider
  * requests on node:http instead of fetch"), and a paid start is one such request on the slot's hand-over. The
  * contract is fetch's as HttpClient used it: no redirect followed, the timeout covers connect, headers and the whole
  * body, compressed bodies are decoded, and failures carry a `code` (ECONNREFUSED, ...) or are an AbortError.

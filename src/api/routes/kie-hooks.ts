@@ -18,7 +18,7 @@ import { ApiError } from '../../shared/errors';
 export function registerKieHookRoutes(app: FastifyInstance, { opts }: RouteContext, rateLimit: { max: number; timeWindow: number }): void {
   // The callbacks' own session, kept open: the callback is the first hop of every hand-over between two renders, and
   // on the API's shared pool each callback found a session that had served the dashboard instead, whose first call
-  // compiles the functions hear_callback runs (14-26 ms here) and whose plans were not yet its own (bench/README.md).
+  // compiles the functions hear_callback runs (14-26 ms here) and whose plans were not yet its own (docs/bench-history.md).
   // One session loses nothing: the callbacks of a provider wait for each other on its lock anyway.
   let session: Database | null = null;
   const callbackPool = () => {
