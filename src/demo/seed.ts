@@ -7,7 +7,7 @@
  *   come in as one-off links (`competitor add-video`). Each video's audio is
  *   fetched (yt-dlp), transcribed and analysed, one workflow each;
  * - the hourly Schedule's run turns the analyses into recommendations;
- * - today's daily bargains and a breaking-news P0 scheduled 20 s ahead.
+ * - today's daily bargains and a breaking-news P0 scheduled 20 s ahead (each once a day).
  * Later, liveUploads() publishes new videos on the watched channels and runs
  * the same discovery and engine again, so new ideas join the live view.
  */
@@ -19,7 +19,7 @@ import type { GenerationSummary } from '../activities/competitor';
 import { createDiscoveryClients } from '../providers/discovery-clients';
 import { competitorVideoWorkflowId, startCompetitorVideos } from '../recommendations/ingest';
 import { loadRosterFile } from '../recommendations/roster';
-import { createBargainAnalyzer } from '../recommendations/bargains';
+import { bargainDay, createBargainAnalyzer } from '../recommendations/bargains';
 import { SCHEDULES } from '../schedule/command';
 import { COMPETITORS_SCHEDULE_ID } from '../schedule/competitors';
 import { HOURLY_SCHEDULE_ID } from '../schedule/hourly';
@@ -148,17 +148,26 @@ export async function seedDemo(deps: SeedDeps): Promise<DemoSeed> {
   say(`daily bargains of ${bargains.day}: ${bargains.created.length} new (${bargains.skipped} already made today)`);
   ids.push(...bargains.ids);
 
-  const { recommendation } = await deps.service.enqueue({
+  const { recommendation } = await enqueueBreakingNews(deps.service);
+  ids.push(recommendation.id);
+  return { ids, channels };
+}
+
+/**
+ * The breaking-news P0, scheduled 20 s ahead to show a scheduled idea. One a studio day (Madrid), as the daily
+ * bargains: a second `npm start` follows the first one's instead of enqueuing the same idea again, a second paid
+ * render of it (it used to take a key per run).
+ */
+export function enqueueBreakingNews(service: RecommendationService, now = new Date()) {
+  return service.enqueue({
     title: 'Última hora: lesión en el Betis, ¿a quién fichar?',
     type: 'breaking_news',
     priority: 'P0',
     source: 'breaking_news',
-    scheduleAfter: new Date(Date.now() + 20_000).toISOString(),
+    scheduleAfter: new Date(now.getTime() + 20_000).toISOString(),
     jobConfig: { platforms: ['instagram'] },
-    dedupeKey: `demo:breaking:${Date.now().toString(36)}`,
+    dedupeKey: `demo:breaking:${bargainDay(now)}`,
   });
-  ids.push(recommendation.id);
-  return { ids, channels };
 }
 
 /**

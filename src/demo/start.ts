@@ -12,6 +12,7 @@ import { inspect, parseArgs } from 'node:util';
 import pino from 'pino';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { DEFAULT_SIMULATOR_PORTS, DEV_SIGNING_KEY, loadEnv } from '../config/env';
+import { PROVIDER_LIMITS } from '../config/providers';
 import { startTemporalServer } from '../dev/temporal-server';
 import { startSimulators } from '../simulators/index';
 import { createRecommendationService } from '../services/recommendations';
@@ -145,6 +146,7 @@ async function main() {
     // progress view's) throw "Channel has been shut down" from a timer, which ended the process before the dev
     // server was stopped.
     await temporal.stop();
+    console.log('stopped: `npm start` again resumes whatever is still open');
     process.exit(0);
   };
   // Not `once`: with no handler left, a second Ctrl-C ended the process mid-shutdown (tsx exits then), leaving the
@@ -153,6 +155,8 @@ async function main() {
   const onSignal = () => {
     signals += 1;
     if (signals >= 3) process.exit(130);
+    // Said at once: the hand-back takes a few seconds, and a silent terminal reads as a hang.
+    if (signals === 1) console.log('\nstopping: jobs in flight are handed back and resume at the next `npm start` (not paid again)');
     if (signals === 2) console.log('\nstill stopping: the workers hand their jobs back (Ctrl-C once more to force)');
     void shutdown();
   };
@@ -223,7 +227,12 @@ async function main() {
   const veo3 = sims.sims.veo3.stats();
   // The simulator keeps its counters across restarts, like the provider's bill: this run's are the difference.
   const submissions = compareSubmissions(veo3.submissions - veo3Before, outcome.renders);
-  console.log(`${submissions} for ${outcome.videos} videos; max in flight ${veo3.maxInFlight} (cap 2)`);
+  // The simulator renders in seconds, so the spacing, not the cap, sets how many overlap here.
+  const { maxConcurrent, minStartIntervalMs } = PROVIDER_LIMITS.veo3;
+  console.log(
+    `${submissions} for ${outcome.videos} videos; max in flight ${veo3.maxInFlight} ` +
+      `(cap ${maxConcurrent}, one start every ${minStartIntervalMs / 1000} s)`,
+  );
   if (values.exit) return shutdown();
   console.log('Workers keep running: try `npm run reelflow -- enqueue --title "..." --type trend_jump --priority P0`. Ctrl-C stops.');
 }
