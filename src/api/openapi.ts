@@ -458,11 +458,12 @@ export const openApiDocument = {
     '/api/performance': {
       get: readOp(
         'How each published video does: per post views at +24 h and +7 d, its readings over time and spend per view; ' +
-          "per type, player and platform the median views at +24 h; the week's best and worst",
+          "per type, player and platform the median views at +24 h; the week's best and worst; the posts not read yet",
         {
           type: 'object',
           properties: {
             posts: { type: 'array', items: { type: 'object' } },
+            unread: { type: 'array', items: { type: 'object' } },
             byType: { type: 'array', items: { type: 'object' } },
             byPlayer: { type: 'array', items: { type: 'object' } },
             byPlatform: { type: 'array', items: { type: 'object' } },

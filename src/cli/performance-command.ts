@@ -26,6 +26,11 @@ async function performance({ database, values, args, out }: ExtraCommandContext)
   const report = await readPerformance(database.pool, { ...filter, since });
   out(report, () => {
     console.log(`posts published since ${since.toISOString().slice(0, 16).replace('T', ' ')}`);
+    const unread = report.unread.length;
+    if (unread) {
+      const newest = report.unread[0]!.publishedAt.slice(0, 16).replace('T', ' ');
+      console.log(`${unread} not read yet (the first reading is an hour after publishing), the newest published ${newest}`);
+    }
     if (report.posts.length === 0) return console.log('(none measured yet: readings start an hour after publishing)');
     printTable(
       report.posts.map((p) => ({

@@ -672,7 +672,12 @@
   function renderPerformance(report) {
     const posts = report.posts || [];
     const measured = posts.filter((p) => p.series && p.series.length);
-    $('performance-count').textContent = `(${posts.length} posts)`;
+    // Posts no read has measured yet (the first is an hour after publishing): counted, so a panel read right after
+    // publishing does not say nothing was published.
+    const unread = report.unread || [];
+    $('performance-count').textContent = unread.length
+      ? `(${posts.length} measured, ${unread.length} not read yet)`
+      : `(${posts.length} posts)`;
     $('performance-empty').hidden = measured.length > 0;
     renderPerfChart(measured.slice(0, SERIES_COLOURS.length));
     const week = report.week || {};
@@ -706,7 +711,14 @@
         group('Worst player', 'perf-worst-player', week.worstPlayer),
       ].filter(Boolean),
     );
-    if (!best) $('perf-week').replaceChildren(h('li', { class: 'muted', text: 'Nothing published this week.' }));
+    if (!best) {
+      const weekStart = Date.now() - 7 * 86400000;
+      const waiting = unread.filter((p) => Date.parse(p.publishedAt) >= weekStart).length;
+      const text = waiting
+        ? `Nothing measured yet this week: ${waiting} post${waiting === 1 ? '' : 's'} published, first read an hour after posting.`
+        : 'Nothing published this week.';
+      $('perf-week').replaceChildren(h('li', { class: 'muted', 'data-testid': 'perf-week-empty', text }));
+    }
     const groupRows = (list) =>
       list.map((g) =>
         h(

@@ -151,8 +151,24 @@ export interface PerformanceGroup {
   spendPerView: number | null;
 }
 
+/** A published post with no reading yet: its first read is due an hour after publishing (REELFLOW_METRICS_READS). */
+export interface UnreadPost {
+  recommendationId: string;
+  type: string;
+  player: string | null;
+  title: string;
+  platform: PublishPlatform;
+  postId: string;
+  publishedAt: string;
+}
+
 export interface PerformanceReport {
   posts: PostPerformance[];
+  /**
+   * Posts published (since the filter's date, else in the last 7 days) that no read has measured yet, newest first:
+   * without them a report read right after publishing says nothing was published.
+   */
+  unread: UnreadPost[];
   byType: PerformanceGroup[];
   byPlayer: PerformanceGroup[];
   byPlatform: PerformanceGroup[];
@@ -171,6 +187,48 @@ export interface PerformanceReport {
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** How far back posts with no reading are looked for when the filter names no date: the default series' length. */
+const UNREAD_DEFAULT_WINDOW_MS = 7 * 86_400_000;
+
+/**
+ * The posts the metrics series start from (completed publish jobs, as startPostMetricsWorkflows reads them) that
+ * have no post_metrics row. Through the completed jobs' index, per publishing platform: never the whole table.
+ */
+async function readUnread(pool: pg.Pool, filter: PerformanceFilter, now: Date): Promise<UnreadPost[]> {
+  const params: unknown[] = [
+    filter.platform ? [filter.platform] : [...PUBLISH_PLATFORMS],
+    filter.since ?? new Date(now.getTime() - UNREAD_DEFAULT_WINDOW_MS),
+  ];
+  const { rows } = await pool.query<{
+    recommendation_id: string;
+    recommendation_type: string;
+    target_player: string | null;
+    title: string;
+    platform: PublishPlatform;
+    post_id: string;
+    completed_at: Date;
+  }>(
+    `SELECT q.recommendation_id, r.recommendation_type, r.target_player, r.title, q.result->>'platform' AS platform,
+            q.result->>'postId' AS post_id, q.completed_at
+       FROM automation_queue q JOIN competitive_recommendations r ON r.id = q.recommendation_id
+      WHERE q.api_provider = ANY($1::text[]) AND q.completed_at >= $2 AND q.status = 'completed'
+        AND q.step LIKE 'publish:%' AND q.result ? 'postId'
+        ${filter.type ? `AND r.recommendation_type = $${params.push(filter.type)}` : ''}
+        AND NOT EXISTS (SELECT 1 FROM post_metrics m WHERE m.platform = q.result->>'platform' AND m.post_id = q.result->>'postId')
+      ORDER BY q.completed_at DESC`,
+    params,
+  );
+  return rows.map((r) => ({
+    recommendationId: r.recommendation_id,
+    type: r.recommendation_type,
+    player: r.target_player,
+    title: r.title,
+    platform: r.platform,
+    postId: r.post_id,
+    publishedAt: r.completed_at.toISOString(),
+  }));
+}
 
 export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter = {}, now = new Date()): Promise<PerformanceReport> {
   const where: string[] = [];
@@ -237,6 +295,7 @@ export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter =
   );
   return {
     posts,
+    unread: await readUnread(pool, filter, now),
     byType: groupBy(posts, (p) => p.type),
     byPlayer: groupBy(
       posts.filter((p) => p.player),

@@ -57,6 +57,17 @@ describe.skipIf(!hasChromium)('dashboard performance panel in Chromium', () => {
     await post('Pedri, el chollo', 'player_spotlight', 'pedri', 'instagram', 12_000, 60);
     await post('Lewandowski no rinde', 'counter_argument', 'lewandowski', 'tiktok', 900, 60);
     await post('Mercado de la jornada', 'trend_jump', 'pedri', 'instagram', 4_000, 120);
+    // Published ten minutes ago: no reading yet (the first is an hour after posting).
+    const { rows } = await tdb.database.pool.query<{ id: string }>(
+      `INSERT INTO competitive_recommendations (priority, status, recommendation_type, title, published_at)
+       VALUES ('P0', 'published', 'breaking_news', 'Recién publicado', now()) RETURNING id`,
+    );
+    await tdb.database.pool.query(
+      `INSERT INTO automation_queue (priority, status, job_type, api_provider, estimated_duration_seconds, workflow_id, step,
+         recommendation_id, result, completed_at)
+       VALUES ('P0', 'completed', 'publish', 'youtube', 60, $1, 'publish:youtube', $2, $3, now() - interval '10 minutes')`,
+      [`recommendation-${rows[0]!.id}`, rows[0]!.id, { platform: 'youtube', postId: 'fresh-yt' }],
+    );
     browser = await openBrowser(pageErrors);
     page = browser.page;
   });
@@ -108,7 +119,18 @@ describe.skipIf(!hasChromium)('dashboard performance panel in Chromium', () => {
           (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor,
       );
     expect(swatch).not.toBe('rgba(0, 0, 0, 0)');
+    expect(await page.locator('#performance-count').textContent()).toBe('(3 measured, 1 not read yet)');
     await page.locator('#performance-section').screenshot({ path: SCREENSHOT });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('right after publishing, with nothing measured yet, says how many posts wait for their first reading', async () => {
+    await tdb.database.pool.query(`DELETE FROM post_metrics`);
+    await page.reload();
+    const empty = page.locator('[data-testid=perf-week-empty]');
+    await empty.waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await empty.textContent()).toBe('Nothing measured yet this week: 1 post published, first read an hour after posting.');
+    expect(await page.locator('#performance-count').textContent()).toBe('(0 measured, 1 not read yet)');
     expect(pageErrors).toEqual([]);
   });
 });

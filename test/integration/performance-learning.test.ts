@@ -205,4 +205,53 @@ describe('the performance report, through the API, the CLI and /metrics', () => 
     expect((bad as { code: number }).code).not.toBe(0);
     expect((bad as { stderr: string }).stderr).toContain('platform must be one of instagram, tiktok, youtube');
   });
+
+  it('a post published but not read yet is counted as unread until its first reading, in the report and the CLI', async () => {
+    const [rec] = await q<{ id: string }>(
+      `INSERT INTO competitive_recommendations (priority, status, recommendation_type, title, target_player, published_at)
+       VALUES ('P1', 'published', 'breaking_news', 'Recién publicado', 'pedri', $1) RETURNING id`,
+      [new Date(NOW.getTime() - 3_600_000)],
+    );
+    // The publish job as the publish activity completes it (its result names the post), an hour before NOW.
+    await q(
+      `INSERT INTO automation_queue (priority, status, job_type, api_provider, estimated_duration_seconds, workflow_id, step,
+         recommendation_id, result, completed_at)
+       VALUES ('P1', 'completed', 'publish', 'tiktok', 60, $1, 'publish:tiktok', $2, $3, $4)`,
+      [`recommendation-${rec!.id}`, rec!.id, { platform: 'tiktok', postId: 'fresh-1' }, new Date(NOW.getTime() - 3_600_000)],
+    );
+    const report = await readPerformance(tdb.database.pool, {}, NOW);
+    expect(report.unread).toEqual([
+      expect.objectContaining({ recommendationId: rec!.id, platform: 'tiktok', postId: 'fresh-1', title: 'Recién publicado' }),
+    ]);
+    expect(report.posts.some((p) => p.postId === 'fresh-1')).toBe(false);
+    // The filters apply: another platform, another type, or a window that starts after it.
+    expect((await readPerformance(tdb.database.pool, { platform: 'instagram' }, NOW)).unread).toEqual([]);
+    expect((await readPerformance(tdb.database.pool, { type: 'bargain' }, NOW)).unread).toEqual([]);
+    expect((await readPerformance(tdb.database.pool, { since: NOW }, NOW)).unread).toEqual([]);
+    // Older than the default window (the series' 7 days) with no date asked: not listed.
+    expect((await readPerformance(tdb.database.pool, {}, new Date(NOW.getTime() + 8 * DAY))).unread).toEqual([]);
+
+    const run = promisify(execFile);
+    const cli = path.resolve(__dirname, '../../src/cli/main.ts');
+    const env = { ...process.env, DATABASE_URL: tdb.url };
+    const human = await run(process.execPath, ['-r', 'tsx/cjs', cli, 'performance', '--since', '2026-11-01', '--platform', 'tiktok'], {
+      env,
+    });
+    expect(human.stdout).toContain('1 not read yet (the first reading is an hour after publishing), the newest published 2026-11-20 11:00');
+
+    // Its first reading: from then on it is a measured post, not an unread one.
+    await recordPostMetrics(tdb.database.pool, {
+      recommendationId: rec!.id,
+      platform: 'tiktok',
+      postId: 'fresh-1',
+      publishedAt: new Date(NOW.getTime() - 3_600_000).toISOString(),
+      readAt: NOW.toISOString(),
+      ageSeconds: 3_600,
+      jobId: null,
+      metrics: { views: 40, reach: null, likes: null, comments: null, shares: null, saves: null, interactions: null },
+    });
+    const after = await readPerformance(tdb.database.pool, {}, NOW);
+    expect(after.unread).toEqual([]);
+    expect(after.posts.filter((p) => p.postId === 'fresh-1').map((p) => p.viewsLatest)).toEqual([40]);
+  });
 });
