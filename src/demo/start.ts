@@ -149,8 +149,9 @@ async function main() {
     console.log('stopped: `npm start` again resumes whatever is still open');
     process.exit(0);
   };
-  // Not `once`: with no handler left, a second Ctrl-C ended the process mid-shutdown (tsx exits then), leaving the
-  // Temporal dev server it started running. A third one forces the exit.
+  // Not `once`: with no handler left, a second Ctrl-C ended the process mid-shutdown (node's default), leaving the
+  // Temporal dev server it started running. A third one forces the exit. One Ctrl-C is one signal since `npm start`
+  // runs node itself (package.json): the tsx wrapper relayed it again to a busy process (test/unit/scripts.test.ts).
   let signals = 0;
   const onSignal = () => {
     signals += 1;
