@@ -89,6 +89,9 @@ async function main() {
     // Renders and publishes in flight at a Ctrl-C are still there at the next `npm start`, as at KIE and the platforms.
     stateDir: path.join(dataDir, 'simulators'),
   });
+  // The simulated Instagram account allows what the demo's quota says, so the platform's own reading looks like a
+  // real account's on the dashboard ("provider says 499 of 500 left"), not like an unlimited one's 10^9.
+  sims.sims.instagram.publishQuota = DEMO_QUOTAS.instagram_posts.limit;
   const veo3Before = sims.sims.veo3.stats().submissions;
   // Finished reels, served as the API's /media/ serves them; on a fixed port, so a reel assembled before a Ctrl-C
   // is published from the same URL after it.
