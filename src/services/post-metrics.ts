@@ -115,8 +115,8 @@ export interface PerformanceFilter {
   platform?: PublishPlatform;
 }
 
-/** One row of content_performance: a recommendation's post on one platform. */
-export interface PostPerformance {
+/** A recommendation's post on one platform. */
+export interface PostOnPlatform {
   recommendationId: string;
   type: string;
   player: string | null;
@@ -124,6 +124,31 @@ export interface PostPerformance {
   platform: PublishPlatform;
   postId: string;
   publishedAt: string;
+}
+
+/** The columns a PostOnPlatform is read from: content_performance's, and the unread posts' query's. */
+interface PostRow {
+  recommendation_id: string;
+  recommendation_type: string;
+  target_player: string | null;
+  title: string;
+  platform: PublishPlatform;
+  post_id: string;
+  published_at: Date | string;
+}
+
+const postOnPlatform = (r: PostRow): PostOnPlatform => ({
+  recommendationId: r.recommendation_id,
+  type: r.recommendation_type,
+  player: r.target_player,
+  title: r.title,
+  platform: r.platform,
+  postId: r.post_id,
+  publishedAt: new Date(r.published_at).toISOString(),
+});
+
+/** One row of content_performance: a recommendation's post on one platform, measured. */
+export interface PostPerformance extends PostOnPlatform {
   views24h: number | null;
   views7d: number | null;
   viewsLatest: number | null;
@@ -151,24 +176,13 @@ export interface PerformanceGroup {
   spendPerView: number | null;
 }
 
-/** A published post with no reading yet: its first read is due an hour after publishing (REELFLOW_METRICS_READS). */
-export interface UnreadPost {
-  recommendationId: string;
-  type: string;
-  player: string | null;
-  title: string;
-  platform: PublishPlatform;
-  postId: string;
-  publishedAt: string;
-}
-
 export interface PerformanceReport {
   posts: PostPerformance[];
   /**
    * Posts published (since the filter's date, else in the last 7 days) that no read has measured yet, newest first:
    * without them a report read right after publishing says nothing was published.
    */
-  unread: UnreadPost[];
+  unread: PostOnPlatform[];
   byType: PerformanceGroup[];
   byPlayer: PerformanceGroup[];
   byPlatform: PerformanceGroup[];
@@ -195,22 +209,14 @@ const UNREAD_DEFAULT_WINDOW_MS = 7 * 86_400_000;
  * The posts the metrics series start from (completed publish jobs, as startPostMetricsWorkflows reads them) that
  * have no post_metrics row. Through the completed jobs' index, per publishing platform: never the whole table.
  */
-async function readUnread(pool: pg.Pool, filter: PerformanceFilter, now: Date): Promise<UnreadPost[]> {
+async function readUnread(pool: pg.Pool, filter: PerformanceFilter, now: Date): Promise<PostOnPlatform[]> {
   const params: unknown[] = [
     filter.platform ? [filter.platform] : [...PUBLISH_PLATFORMS],
     filter.since ?? new Date(now.getTime() - UNREAD_DEFAULT_WINDOW_MS),
   ];
-  const { rows } = await pool.query<{
-    recommendation_id: string;
-    recommendation_type: string;
-    target_player: string | null;
-    title: string;
-    platform: PublishPlatform;
-    post_id: string;
-    completed_at: Date;
-  }>(
+  const { rows } = await pool.query<PostRow>(
     `SELECT q.recommendation_id, r.recommendation_type, r.target_player, r.title, q.result->>'platform' AS platform,
-            q.result->>'postId' AS post_id, q.completed_at
+            q.result->>'postId' AS post_id, q.completed_at AS published_at
        FROM automation_queue q JOIN competitive_recommendations r ON r.id = q.recommendation_id
       WHERE q.api_provider = ANY($1::text[]) AND q.completed_at >= $2 AND q.status = 'completed'
         AND q.step LIKE 'publish:%' AND q.result ? 'postId'
@@ -219,15 +225,7 @@ async function readUnread(pool: pg.Pool, filter: PerformanceFilter, now: Date): 
       ORDER BY q.completed_at DESC`,
     params,
   );
-  return rows.map((r) => ({
-    recommendationId: r.recommendation_id,
-    type: r.recommendation_type,
-    player: r.target_player,
-    title: r.title,
-    platform: r.platform,
-    postId: r.post_id,
-    publishedAt: r.completed_at.toISOString(),
-  }));
+  return rows.map(postOnPlatform);
 }
 
 export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter = {}, now = new Date()): Promise<PerformanceReport> {
@@ -257,13 +255,7 @@ export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter =
       ).rows
     : [];
   const posts: PostPerformance[] = rows.map((r) => ({
-    recommendationId: r.recommendation_id,
-    type: r.recommendation_type,
-    player: r.target_player,
-    title: r.title,
-    platform: r.platform,
-    postId: r.post_id,
-    publishedAt: new Date(r.published_at).toISOString(),
+    ...postOnPlatform(r),
     views24h: num(r.views_24h),
     views7d: num(r.views_7d),
     viewsLatest: num(r.views_latest),
