@@ -103,7 +103,12 @@ export async function waitForHealth(cli: string, address: string, timeoutMs = 60
       await run(cli, ['operator', 'cluster', 'health', '--address', address], { timeout: 5_000 });
       return;
     } catch (err) {
-      last = String((err as Error).message).split('\n')[0] ?? '';
+      // The command line alone says nothing: keep what the CLI said (its last line of stderr) for the error below.
+      const said = String((err as { stderr?: unknown }).stderr ?? '')
+        .trim()
+        .split('\n')
+        .pop();
+      last = `${String((err as Error).message).split('\n')[0] ?? ''}${said ? `: ${said}` : ''}`;
       await sleep(250);
     }
   }
