@@ -12,6 +12,8 @@ import { printTable, terminalSafe } from './format';
 
 const DEFAULT_SINCE_MS = 30 * 86_400_000;
 
+/** An ISO time to the minute, as the table prints it: 2026-11-20 11:00. */
+const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 const n = (v: number | null) => (v === null ? '-' : v.toLocaleString('en-US'));
 const perView = (v: number | null) => (v === null ? '-' : v.toFixed(4));
 
@@ -25,16 +27,16 @@ async function performance({ database, values, args, out }: ExtraCommandContext)
   const since = filter.since ?? new Date(Date.now() - DEFAULT_SINCE_MS);
   const report = await readPerformance(database.pool, { ...filter, since });
   out(report, () => {
-    console.log(`posts published since ${since.toISOString().slice(0, 16).replace('T', ' ')}`);
+    console.log(`posts published since ${minute(since.toISOString())}`);
     const unread = report.unread.length;
     if (unread) {
-      const newest = report.unread[0]!.publishedAt.slice(0, 16).replace('T', ' ');
+      const newest = minute(report.unread[0]!.publishedAt);
       console.log(`${unread} not read yet (the first reading is an hour after publishing), the newest published ${newest}`);
     }
     if (report.posts.length === 0) return console.log('(none measured yet: readings start an hour after publishing)');
     printTable(
       report.posts.map((p) => ({
-        published: p.publishedAt.slice(0, 16).replace('T', ' '),
+        published: minute(p.publishedAt),
         platform: p.platform,
         type: p.type,
         player: p.player ?? '-',

@@ -712,8 +712,8 @@
       ].filter(Boolean),
     );
     if (!best) {
-      const weekStart = Date.now() - 7 * 86400000;
-      const waiting = unread.filter((p) => Date.parse(p.publishedAt) >= weekStart).length;
+      // Asked without a date, the report's unread posts are the week's.
+      const waiting = unread.length;
       const text = waiting
         ? `Nothing measured yet this week: ${waiting} post${waiting === 1 ? '' : 's'} published, first read an hour after posting.`
         : 'Nothing published this week.';

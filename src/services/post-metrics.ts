@@ -179,7 +179,7 @@ export interface PerformanceGroup {
 export interface PerformanceReport {
   posts: PostPerformance[];
   /**
-   * Posts published (since the filter's date, else in the last 7 days) that no read has measured yet, newest first:
+   * Posts published (since the filter's date, else in the week) that no read has measured yet, newest first:
    * without them a report read right after publishing says nothing was published.
    */
   unread: PostOnPlatform[];
@@ -202,8 +202,11 @@ export interface PerformanceReport {
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-/** How far back posts with no reading are looked for when the filter names no date: the default series' length. */
-const UNREAD_DEFAULT_WINDOW_MS = 7 * 86_400_000;
+/**
+ * The report's week (its best and worst), and how far back posts with no reading are looked for when the filter names
+ * no date (the default series' length): the same 7 days, so an unfiltered report's `unread` is the week's.
+ */
+const WEEK_MS = 7 * 86_400_000;
 
 /**
  * The posts the metrics series start from (completed publish jobs, as startPostMetricsWorkflows reads them) that
@@ -212,7 +215,7 @@ const UNREAD_DEFAULT_WINDOW_MS = 7 * 86_400_000;
 async function readUnread(pool: pg.Pool, filter: PerformanceFilter, now: Date): Promise<PostOnPlatform[]> {
   const params: unknown[] = [
     filter.platform ? [filter.platform] : [...PUBLISH_PLATFORMS],
-    filter.since ?? new Date(now.getTime() - UNREAD_DEFAULT_WINDOW_MS),
+    filter.since ?? new Date(now.getTime() - WEEK_MS),
   ];
   const { rows } = await pool.query<PostRow>(
     `SELECT q.recommendation_id, r.recommendation_type, r.target_player, r.title, q.result->>'platform' AS platform,
@@ -271,7 +274,7 @@ export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter =
       .filter((s) => s.platform === r.platform && s.post_id === r.post_id)
       .map((s) => ({ age: s.age_bucket, ageSeconds: s.age_seconds, readAt: s.read_at.toISOString(), views: num(s.views) })),
   }));
-  const weekStart = now.getTime() - 7 * 86_400_000;
+  const weekStart = now.getTime() - WEEK_MS;
   const week = posts.filter((p) => Date.parse(p.publishedAt) >= weekStart && p.viewsLatest !== null);
   const byViews = [...week].sort((a, b) => b.viewsLatest! - a.viewsLatest!);
   const ends = (groups: PerformanceGroup[]) => {
