@@ -1,20 +1,45 @@
-import { configDefaults, defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig, type TestProjectInlineConfiguration, type ViteUserConfig } from 'vitest/config';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    // The real Temporal server's own tests run in `npm run test:cluster` (vitest.cluster.config.ts).
-    exclude: [...configDefaults.exclude, 'test/cluster/**'],
-    globalSetup: ['test/helpers/global-setup.ts'],
-    testTimeout: 90_000,
-    hookTimeout: 180_000,
-    // expect.poll waits for something another process does (a dashboard refresh every 1.5 s, an API call): its default
-    // second was too short on a loaded CI host (the dashboard's cancel toast, 2026-12-02).
-    expect: { poll: { timeout: 10_000 } },
-    pool: 'forks',
-    // Two cores: two test files at a time, each with its own database and task queues.
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    // The JSON report lets .ci/run print a plain 'N passed, N failed' line.
-    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
-  },
+/**
+ * Files that time what the provider sees (start spacing at the simulator): they run after every other file, alone,
+ * so another file's kill -9s and servers cannot stall the processes they time. Run beside faults.test.ts, a worker
+ * reached the simulator 193 ms after the start before it, for a 300 ms interval (CI, 2026-12-04).
+ */
+const TIMING_FILES = ['test/integration/capacity.test.ts'];
+
+/**
+ * One suite: `include` minus `exclude`, two files at a time (two cores, each file with its own database and task
+ * queues), then TIMING_FILES, which every suite runs, one at a time. The projects set include and exclude
+ * themselves: a project extending this config would append to the root's lists, not replace them.
+ */
+export function suiteConfig(opts: { include: string[]; exclude: string[]; report: string }): ViteUserConfig {
+  const projects: TestProjectInlineConfiguration[] = [
+    { extends: true, test: { name: 'parallel', include: opts.include, exclude: [...opts.exclude, ...TIMING_FILES] } },
+    {
+      extends: true,
+      test: { name: 'timing', include: TIMING_FILES, poolOptions: { forks: { singleFork: true } }, sequence: { groupOrder: 1 } },
+    },
+  ];
+  return defineConfig({
+    test: {
+      projects,
+      globalSetup: ['test/helpers/global-setup.ts'],
+      testTimeout: 90_000,
+      hookTimeout: 180_000,
+      // expect.poll waits for something another process does (a dashboard refresh every 1.5 s, an API call): its default
+      // second was too short on a loaded CI host (the dashboard's cancel toast, 2026-12-02).
+      expect: { poll: { timeout: 10_000 } },
+      pool: 'forks',
+      poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+      // The JSON report lets .ci/run print a plain 'N passed, N failed' line.
+      reporters: ['default', ['json', { outputFile: opts.report }]],
+    },
+  });
+}
+
+export default suiteConfig({
+  include: ['test/**/*.test.ts'],
+  // The real Temporal server's own tests run in `npm run test:cluster` (vitest.cluster.config.ts).
+  exclude: [...configDefaults.exclude, 'test/cluster/**'],
+  report: 'test-results/vitest.json',
 });

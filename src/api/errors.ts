@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ApiError, BadInputError, ConflictError, NotFoundError } from '../shared/errors';
 import { redactUrl } from './redact';
 import { DATABASE_CONNECTION_ERROR_CODES } from '../shared/connection-errors';
+import { zodErrorMessage } from '../validation';
 
 export const errorBody = (message: string) => ({ ok: false as const, error: { message } });
 
@@ -32,10 +33,7 @@ function describeError(err: unknown): { status: number; message: string } {
   if (err instanceof ConflictError) return { status: 409, message: err.message };
   if (err instanceof ScheduleNotFoundError)
     return { status: 404, message: 'the schedule does not exist; create it with `reelflow schedule create`' };
-  if (err instanceof z.ZodError) {
-    const issue = err.issues[0];
-    return { status: 400, message: `${issue?.path.join('.') || 'input'} ${issue?.message ?? 'is invalid'}` };
-  }
+  if (err instanceof z.ZodError) return { status: 400, message: zodErrorMessage(err) };
   // Our workflow's validators reject with messages written for operators (e.g. "already publishing").
   if (err instanceof WorkflowUpdateFailedError) return { status: 409, message: err.cause?.message ?? err.message };
   const code = rootCode(err);

@@ -32,7 +32,7 @@ const readErrors = {
 };
 const operatorErrors = {
   ...readErrors,
-  '400': error('Malformed input; the message names the field'),
+  '400': error('Malformed input; the message names every wrong field (up to five)'),
   '403': error('The token has the read role'),
 };
 const idParam = {

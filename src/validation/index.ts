@@ -198,23 +198,42 @@ export const performanceQuerySchema = z
 export const auditQuerySchema = z.object({ limit: limitSchema.optional() }).strict();
 export const uuidSchema = z.string().uuid({ message: 'must be a UUID' });
 
-/** Parses or throws one BadInputError naming the first wrong field. */
+/** At most this many wrong fields are named in one error; the rest are counted. */
+const NAMED_ISSUES = 5;
+
+/**
+ * Parses or throws one BadInputError naming every wrong field (up to NAMED_ISSUES): "enqueue: priority must be one
+ * of …; title is required". A whole form fixed in one go, not one field a try.
+ */
 export function parseInput<T extends z.ZodTypeAny>(schema: T, value: unknown, what: string): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  throw new BadInputError(zodErrorMessage(result.error, what));
+}
+
+/** A ZodError in words: each wrong field and what it must be, after `what` (the input's name) when given. */
+export function zodErrorMessage(error: z.ZodError, what?: string): string {
+  const described = error.issues.map(describeIssue);
+  const named = described.slice(0, NAMED_ISSUES).map((d) => (d.at ? `${d.at} ${d.message}` : d.message));
+  if (described.length > NAMED_ISSUES) named.push(`and ${described.length - NAMED_ISSUES} more`);
+  if (!what) return named.join('; ') || 'input is invalid';
+  // "enqueue: priority must be one of …" for fields; "id must be a UUID" for the value itself.
+  const whole = described.length === 1 && !described[0]!.at && !described[0]!.unknownKeys;
+  return whole ? `${what} ${named[0]}` : `${what}: ${named.join('; ')}`;
+}
+
+function describeIssue(issue: z.ZodIssue): { at: string; message: string; unknownKeys?: true } {
   const at = issue.path.join('.');
   if (issue.code === z.ZodIssueCode.unrecognized_keys) {
     const keys = issue.keys.map((k) => `"${at ? `${at}.` : ''}${k}"`).join(', ');
-    throw new BadInputError(`${what}: unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}`);
+    return { at: '', message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}`, unknownKeys: true };
   }
   let message = issue.message;
   // zod's own wording ("Required", "Expected object, received string") reads badly after a field name.
   if (issue.code === z.ZodIssueCode.invalid_type && (message === 'Required' || message.startsWith('Expected '))) {
     message = issue.received === 'undefined' ? 'is required' : `must be ${article(issue.expected)}, not ${article(issue.received)}`;
   }
-  // "enqueue: priority must be one of …" for a field; "id must be a UUID" for the value itself.
-  throw new BadInputError(at ? `${what}: ${at} ${message}` : `${what} ${message}`);
+  return { at, message };
 }
 
 const article = (type: string) => (type === 'null' ? 'null' : /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);

@@ -88,13 +88,18 @@ describe('authentication and roles', () => {
     expect(audit.statusCode).toBe(403);
   });
 
-  it('answers 400 naming the wrong field, for bodies and queries alike', async () => {
+  it('answers 400 naming every wrong field, for bodies and queries alike', async () => {
     const cases: Array<[unknown, RegExp]> = [
       [recommendationInput({ priority: 'P9' }), /priority must be one of P0, P1, P2, P3/],
       [recommendationInput({ title: 'x' }), /title must be at least 3 characters/],
       [recommendationInput({ jobConfig: { platforms: ['myspace'] } }), /jobConfig\.platforms\.0 must be one of instagram, tiktok, youtube/],
       [recommendationInput({ deadline: 'tomorrow' }), /deadline must be an ISO-8601 date-time/],
       [{ ...recommendationInput(), colour: 'red' }, /enqueue: unknown field "colour"/],
+      // Every wrong field in one answer, so a form is fixed in one go.
+      [
+        { ...recommendationInput({ title: 'x', priority: 'P9' }), colour: 'red' },
+        /^enqueue: title must be at least 3 characters; priority must be one of P0, P1, P2, P3; unknown field "colour"$/,
+      ],
       [{ type: 'trend_jump', priority: 'P1' }, /^enqueue: title is required$/],
       [{ ...recommendationInput(), title: 5 }, /^enqueue: title must be a string, not a number$/],
       [{ ...recommendationInput(), ourData: [1] }, /^enqueue: ourData must be an object, not an array$/],

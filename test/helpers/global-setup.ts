@@ -9,30 +9,43 @@ import type { TestProject } from 'vitest/node';
 import { startTemporalCluster, type TemporalCluster } from '../../src/dev/temporal-cluster';
 import { startTemporalServer, type TemporalServer } from '../../src/dev/temporal-server';
 
-let server: TemporalServer | TemporalCluster | undefined;
+/**
+ * Vitest calls setup once for the root config and once per project (vitest.config.ts), each time on a fresh copy of
+ * this module, in one process: the server and its users are counted on the process, so one server serves them all
+ * and the last teardown stops it.
+ */
+const shared = globalThis as { reelflowTestTemporal?: { server: Promise<TemporalServer | TemporalCluster>; users: number } };
 
 export async function setup(project: TestProject): Promise<void> {
+  shared.reelflowTestTemporal ??= { server: startServer(), users: 0 };
+  shared.reelflowTestTemporal.users += 1;
+  const server = await shared.reelflowTestTemporal.server;
+  project.provide('temporalAddress', server.address);
+  project.provide('temporalKind', process.env.TEST_TEMPORAL === 'cluster' ? 'cluster' : 'dev');
+}
+
+export async function teardown(): Promise<void> {
+  const mine = shared.reelflowTestTemporal;
+  if (!mine || --mine.users > 0) return;
+  shared.reelflowTestTemporal = undefined;
+  await (await mine.server.catch(() => undefined))?.stop();
+}
+
+async function startServer(): Promise<TemporalServer | TemporalCluster> {
   const kind = process.env.TEST_TEMPORAL ?? 'dev';
   if (kind !== 'dev' && kind !== 'cluster') throw new Error(`TEST_TEMPORAL: "${kind}" is not one of dev, cluster`);
   if (kind === 'cluster') {
     const port = Number(process.env.TEST_TEMPORAL_PORT ?? 7433);
     // Few connections: the tests' own databases and another server share PostgreSQL's 100.
-    server = await startTemporalCluster({
+    return startTemporalCluster({
       port,
       dbPrefix: 'temporal_test',
       sqlMaxConns: 4,
       logFile: '/tmp/reelflow-test-temporal-cluster.log',
     });
-  } else {
-    const port = Number(process.env.TEST_TEMPORAL_PORT ?? 7833);
-    server = await startTemporalServer({ port, uiPort: port + 1000, logFile: '/tmp/reelflow-test-temporal.log' });
   }
-  project.provide('temporalAddress', server.address);
-  project.provide('temporalKind', kind);
-}
-
-export async function teardown(): Promise<void> {
-  await server?.stop();
+  const port = Number(process.env.TEST_TEMPORAL_PORT ?? 7833);
+  return startTemporalServer({ port, uiPort: port + 1000, logFile: '/tmp/reelflow-test-temporal.log' });
 }
 
 declare module 'vitest' {
