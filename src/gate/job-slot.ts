@@ -11,6 +11,7 @@
  */
 import type { Provider } from '../config/providers';
 import { sleep } from '../shared/sleep';
+import { whenRequestLeaves } from '../providers/http-transport';
 import type { AcquireOptions, ClaimOptions, SlotGate } from './slot-gate';
 
 export interface PollOptions {
@@ -63,8 +64,9 @@ export async function takeSlot(gate: SlotGate, jobId: string, provider: Provider
     provider,
     resumed,
     async call(fn, callOpts = {}) {
-      await gate.claimStart(jobId, provider, callOpts);
-      return fn();
+      const claim = await gate.claimStart(jobId, provider, callOpts);
+      // Spaced starts: when the request left late after its stamp, the next start is spaced from when it left.
+      return claim ? whenRequestLeaves(() => void gate.startLeft(jobId, provider, claim), fn) : fn();
     },
     async pollUntil(read, done, pollOpts) {
       for (;;) {

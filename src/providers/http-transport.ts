@@ -7,6 +7,7 @@
  * contract is fetch's as HttpClient used it: no redirect followed, the timeout covers connect, headers and the whole
  * body, compressed bodies are decoded, and failures carry a `code` (ECONNREFUSED, ...) or are an AbortError.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
@@ -43,6 +44,18 @@ const AGENT_OPTIONS = {
 } as const;
 const httpAgent = new http.Agent(AGENT_OPTIONS);
 const httpsAgent = new https.Agent(AGENT_OPTIONS);
+
+/** Who wants to know when the next request leaves (whenRequestLeaves), across the awaits between. */
+const departures = new AsyncLocalStorage<{ listener: (() => void) | null }>();
+
+/**
+ * Runs `fn`; the first request it sends calls `listener` once its bytes are handed to the OS (the request's 'finish':
+ * after the socket is assigned, a new connection made, the body written). What a claimed start needs to know: how
+ * late after its stamp the paid request really left (SlotGate.startLeft).
+ */
+export function whenRequestLeaves<T>(listener: () => void, fn: () => Promise<T>): Promise<T> {
+  return departures.run({ listener }, fn);
+}
 
 const DECODERS: Record<string, (b: Buffer) => Promise<Buffer>> = {
   gzip: promisify(zlib.gunzip),
@@ -90,6 +103,11 @@ export function sendOnWire(req: WireRequest): Promise<WireResponse> {
       },
     );
     request.on('error', (err) => reject(req.signal.aborted ? abortError(req.signal, err) : err));
+    const departure = departures.getStore();
+    if (departure?.listener) {
+      request.once('finish', departure.listener);
+      departure.listener = null;
+    }
     request.end(body);
   });
 }

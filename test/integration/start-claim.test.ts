@@ -5,11 +5,16 @@
  * in the grant (drizzle/0033): only for an armed attempt of a present process,
  * spaced, given back when unused. No Temporal involved.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { effectiveLimits } from '../../src/config/env';
 import { SlotGate } from '../../src/gate/slot-gate';
+import { takeSlot } from '../../src/gate/job-slot';
+import { sendOnWire } from '../../src/providers/http-transport';
+import { sleep } from '../../src/shared/sleep';
 import { PRESENCE_LOCK_CLASS } from '../../src/gate/presence';
 import { newSubmitKey } from '../../src/gate/provider-events';
 import { waitUntil } from '../helpers/wait';
@@ -98,13 +103,15 @@ describe('claimStart', () => {
     const stop = new AbortController();
     const stopped = gateWithLag(150, { onLag: () => stop.abort(new Error('worker shutting down')) });
     const stoppedJob = await enqueue('wf-stopped');
-    await expect(stopped.gate.claimStart(stoppedJob, 'veo3', { markSubmit: true, signal: stop.signal })).resolves.toBeUndefined();
+    await expect(stopped.gate.claimStart(stoppedJob, 'veo3', { markSubmit: true, signal: stop.signal })).resolves.toMatchObject({
+      marginMs: 100,
+    });
     expect(stopped.lines[0]).toEqual(expect.objectContaining({ jobId: stoppedJob, refreshes: 1 }));
 
     await q(`UPDATE provider_limits SET last_start_at = NULL, last_start_job = NULL WHERE provider = 'veo3'`);
     const broken = gateWithLag(150, { failReclaims: true });
     const brokenJob = await enqueue('wf-broken');
-    await expect(broken.gate.claimStart(brokenJob, 'veo3', { markSubmit: true })).resolves.toBeUndefined();
+    await expect(broken.gate.claimStart(brokenJob, 'veo3', { markSubmit: true })).resolves.toMatchObject({ marginMs: 100 });
     expect(broken.lines.map((l) => l.msg)).toEqual([
       expect.stringContaining('claiming it again'),
       expect.stringContaining('the request leaves as first claimed'),
@@ -134,6 +141,83 @@ describe('claimStart', () => {
     // A busy machine may still make an answer late on its own: only a real lateness (over 50 ms) claims again.
     for (const line of lines) expect(line.lateMs).toBeGreaterThan(50);
     if (lines.length === 0) expect(clock.at.getTime() - call!.at.getTime()).toBeLessThan(5);
+  });
+});
+
+describe('startLeft: the request left late after its check', () => {
+  const stamp = async (jobId: string) => (await calls(jobId))[0]!.at.getTime();
+
+  it('spaces the next start from when the request left, not from its stamp', async () => {
+    const jobId = await enqueue('wf-left-late');
+    const { gate, lines } = gateWithLag(0);
+    const claim = (await gate.claimStart(jobId, 'veo3', { markSubmit: true }))!;
+    busy(150);
+    await gate.startLeft(jobId, 'veo3', claim);
+    const clock = await spacingClock();
+    expect(clock.job).toBe(jobId);
+    expect(clock.at.getTime() - (await stamp(jobId))).toBeGreaterThanOrEqual(150);
+    expect(lines.at(-1)).toEqual(expect.objectContaining({ jobId, msg: expect.stringContaining('spaced from when it left') }));
+    expect(lines.at(-1)!.lateMs).toBeGreaterThanOrEqual(150);
+
+    const next = await enqueue('wf-after-late');
+    await gateWithLag(0).gate.claimStart(next, 'veo3');
+    expect((await stamp(next)) - clock.at.getTime()).toBeGreaterThanOrEqual(400);
+  });
+
+  it('leaves the clock alone for a request that left in time, and says so when another start came between', async () => {
+    const prompt = await enqueue('wf-left-prompt');
+    const { gate, lines } = gateWithLag(0);
+    const claim = (await gate.claimStart(prompt, 'veo3', { markSubmit: true }))!;
+    await gate.startLeft(prompt, 'veo3', claim);
+    // A busy machine can make even this late; only then may the clock move.
+    if (claim.lateBy() <= 50) expect((await spacingClock()).at.getTime()).toBe(await stamp(prompt));
+
+    const overtaken = await enqueue('wf-left-overtaken');
+    const late = (await gate.claimStart(overtaken, 'veo3', { markSubmit: true }))!;
+    busy(150);
+    const other = await enqueue('wf-overtaking');
+    await q(`UPDATE provider_limits SET last_start_job = $1 WHERE provider = 'veo3'`, [other]);
+    const before = await spacingClock();
+    await gate.startLeft(overtaken, 'veo3', late);
+    expect(await spacingClock()).toEqual(before);
+    expect(lines.at(-1)).toEqual(
+      expect.objectContaining({ jobId: overtaken, level: 40, msg: expect.stringContaining('may have seen the two closer') }),
+    );
+  });
+
+  it('is told by the request itself: a slot call whose request leaves 150 ms late moves the clock to then', async () => {
+    const server = http.createServer((req, res) => {
+      arrivals.push(Date.now());
+      req.resume().on('end', () => res.end('{}'));
+    });
+    const arrivals: number[] = [];
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const gate = new SlotGate(t.database.pool, t.url, pino({ level: 'silent' }));
+    await gate.start();
+    try {
+      const jobId = await enqueue('wf-slot-call');
+      const slot = await takeSlot(gate, jobId, 'veo3', { attempt: 1 });
+      const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/submit`);
+      const send = () => sendOnWire({ method: 'POST', url, headers: {}, body: '{}', signal: AbortSignal.timeout(5_000) });
+      await slot.call(
+        async () => {
+          await sleep(0);
+          busy(150);
+          // The first request is the start; a second one in the same call does not move the clock again.
+          await send();
+          return send();
+        },
+        { markSubmit: true },
+      );
+      await waitUntil(async () => (await spacingClock()).at.getTime() - (await stamp(jobId)) >= 150, { what: 'clock moved' });
+      expect(Math.abs((await spacingClock()).at.getTime() - arrivals[0]!)).toBeLessThan(50);
+      expect(arrivals).toHaveLength(2);
+    } finally {
+      await gate.stop();
+      server.close();
+      await q(`UPDATE automation_queue SET status = 'cancelled' WHERE status IN ('queued', 'processing')`);
+      await q(`DELETE FROM provider_slots`);
+    }
   });
 });
 
