@@ -234,7 +234,8 @@ async function main() {
   // The simulator renders in seconds, so the spacing, not the cap, sets how many overlap here.
   const { maxConcurrent, minStartIntervalMs } = PROVIDER_LIMITS.veo3;
   console.log(
-    `${submissions} for ${outcome.videos} videos; max in flight ${veo3.maxInFlight} ` +
+    // Renders, not videos, are paid: a reel is several renders, and one video can be a resumed render.
+    `${submissions}; ${outcome.videos} video${outcome.videos === 1 ? '' : 's'} made; max in flight ${veo3.maxInFlight} ` +
       `(cap ${maxConcurrent}, one start every ${minStartIntervalMs / 1000} s)`,
   );
   if (values.exit) return shutdown();
