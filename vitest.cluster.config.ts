@@ -1,5 +1,5 @@
 import { configDefaults } from 'vitest/config';
-import { suiteConfig } from './vitest.config';
+import { RUN_ALONE, suiteConfig } from './vitest.config';
 
 /**
  * `npm run test:cluster` (TEST_TEMPORAL=cluster): the suites whose claims depend
@@ -15,10 +15,11 @@ export default suiteConfig({
     'test/integration/recommendations.test.ts',
     // The durable line: its signals and idle workflows on the server's own persistence.
     'test/integration/durable-line.test.ts',
-    // Reels' kill -9 mid-segment and mid-assembly. The gate across worker processes (caps, spacing, priority:
-    // capacity.test.ts) runs at the end, alone, as in every suite (vitest.config.ts).
+    // Reels' kill -9 mid-segment and mid-assembly.
     'test/integration/reel-faults.test.ts',
   ],
+  // The gate across worker processes (caps, spacing, priority), at the end, alone (vitest.config.ts).
+  alone: [RUN_ALONE.capacity],
   exclude: configDefaults.exclude,
   report: 'test-results/vitest-cluster.json',
 });

@@ -1,23 +1,30 @@
 import { configDefaults, defineConfig, type TestProjectInlineConfiguration, type ViteUserConfig } from 'vitest/config';
 
 /**
- * Files that time what the provider sees (start spacing at the simulator): they run after every other file, alone,
- * so another file's kill -9s and servers cannot stall the processes they time. Run beside faults.test.ts, a worker
- * reached the simulator 193 ms after the start before it, for a 300 ms interval (CI, 2026-12-04).
+ * Files that run after every other file of their suite, one at a time, so the load of two files at once cannot make
+ * them fail: what they measure or wait for is the machine's time.
  */
-const TIMING_FILES = ['test/integration/capacity.test.ts'];
+export const RUN_ALONE = {
+  /**
+   * Times what the provider sees (start spacing at the simulator). Beside faults.test.ts (kill -9s, a cut database) a
+   * worker reached the simulator 193 ms after the start before it, for a 300 ms interval (CI, 2026-12-04).
+   */
+  capacity: 'test/integration/capacity.test.ts',
+  /** Starts dev servers of its own and waits 60 s for their health: under a full suite once not enough (CI, 2026-12-03). */
+  temporalCli: 'test/integration/temporal-cli.test.ts',
+};
 
 /**
- * One suite: `include` minus `exclude`, two files at a time (two cores, each file with its own database and task
- * queues), then TIMING_FILES, which every suite runs, one at a time. The projects set include and exclude
- * themselves: a project extending this config would append to the root's lists, not replace them.
+ * One suite: `include` minus `exclude` and `alone`, two files at a time (two cores, each file with its own database
+ * and task queues), then `alone`, one file at a time. The projects set include and exclude themselves: a project
+ * extending this config would append to the root's lists, not replace them.
  */
-export function suiteConfig(opts: { include: string[]; exclude: string[]; report: string }): ViteUserConfig {
+export function suiteConfig(opts: { include: string[]; alone: string[]; exclude: string[]; report: string }): ViteUserConfig {
   const projects: TestProjectInlineConfiguration[] = [
-    { extends: true, test: { name: 'parallel', include: opts.include, exclude: [...opts.exclude, ...TIMING_FILES] } },
+    { extends: true, test: { name: 'parallel', include: opts.include, exclude: [...opts.exclude, ...opts.alone] } },
     {
       extends: true,
-      test: { name: 'timing', include: TIMING_FILES, poolOptions: { forks: { singleFork: true } }, sequence: { groupOrder: 1 } },
+      test: { name: 'alone', include: opts.alone, poolOptions: { forks: { singleFork: true } }, sequence: { groupOrder: 1 } },
     },
   ];
   return defineConfig({
@@ -41,5 +48,6 @@ export default suiteConfig({
   include: ['test/**/*.test.ts'],
   // The real Temporal server's own tests run in `npm run test:cluster` (vitest.cluster.config.ts).
   exclude: [...configDefaults.exclude, 'test/cluster/**'],
+  alone: Object.values(RUN_ALONE),
   report: 'test-results/vitest.json',
 });
