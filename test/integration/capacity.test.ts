@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveTemporalCli } from '../../src/dev/temporal-server';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { spawnWorker, type WorkerProcess } from '../helpers/processes';
@@ -17,6 +17,7 @@ import { providerPanels } from '../../src/api/stats';
 import { capacityQuery, refreshCapacityUpdate, reprioritiseSignal, type CapacitySnapshot } from '../../src/shared/messages';
 import { CAPACITY_WORKFLOW, capacityWorkflowId } from '../../src/shared/workflow-ids';
 import type { capacityWorkflow } from '../../src/workflows/capacity-snapshot';
+import { OPEN_RECOMMENDATION_STATUSES } from '../../src/shared/statuses';
 
 const run = promisify(execFile);
 const SPACING_MS = 300;
@@ -41,6 +42,29 @@ beforeEach(async () => {
   for (const sim of Object.values(h.sims)) sim.reset();
   await q(`UPDATE provider_limits SET max_concurrent = 2, min_start_interval_ms = $1 WHERE provider = 'veo3'`, [SPACING_MS]);
   await q(`UPDATE provider_limits SET max_concurrent = 3 WHERE provider = 'instagram'`);
+});
+
+/**
+ * Each test ends with its ideas closed and every slot free. Leftovers ran on into the next test: the reprioritise
+ * test's P0 idea published there, took the only Instagram slot with the next test's 30 s upload, and a CI run's cancel
+ * test waited past its 30 s for a slot; the simulators' reset also failed its P1 idea's render (422, task unknown).
+ */
+afterEach(async () => {
+  const open = await q<{ workflow_id: string }>(
+    `SELECT workflow_id FROM competitive_recommendations WHERE status = ANY($1) AND workflow_id IS NOT NULL`,
+    [OPEN_RECOMMENDATION_STATUSES],
+  );
+  await h.service.cancelMany(open.map((r) => r.workflow_id));
+  await Promise.all(
+    open.map((r) =>
+      h.client.workflow
+        .getHandle(r.workflow_id)
+        .result()
+        .catch(() => undefined),
+    ),
+  );
+  // A cancelled render's slot stays held until the render ends (KIE cannot cancel it).
+  await waitUntil(async () => (await q(`SELECT 1 FROM provider_slots`)).length === 0, { timeoutMs: 60_000, what: 'every slot free' });
 });
 
 const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
