@@ -186,11 +186,11 @@ describe('startLeft: the request left late after its check', () => {
   });
 
   it('is told by the request itself: a slot call whose request leaves 150 ms late moves the clock to then', async () => {
+    const arrivals: number[] = [];
     const server = http.createServer((req, res) => {
       arrivals.push(Date.now());
       req.resume().on('end', () => res.end('{}'));
     });
-    const arrivals: number[] = [];
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const gate = new SlotGate(t.database.pool, t.url, pino({ level: 'silent' }));
     await gate.start();
