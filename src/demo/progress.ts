@@ -25,21 +25,8 @@ export async function renderProgress(
   lines.push('');
   for (const rec of recs.sort((a, b) => a.priority.localeCompare(b.priority) || a.createdAt.getTime() - b.createdAt.getTime())) {
     const mine = jobs.filter((j) => j.recommendationId === rec.id);
-    const active = mine.filter((j) => j.status === 'processing').map((j) => j.step);
-    const waiting = mine.filter((j) => j.status === 'queued' && j.waitingSince).map((j) => j.step);
     const done = mine.filter((j) => j.status === 'completed').length;
-    const review = (rec.approval as { waiting?: { stage: string } | null } | null)?.waiting;
-    const detail = isFinalRecommendationStatus(rec.status)
-      ? (rec.error ?? '')
-      : review
-        ? `waiting for approval (${review.stage === 'render' ? 'before the render' : 'before posting'})`
-        : [
-            active.length ? `running ${active.join(', ')}` : '',
-            waiting.length ? `waiting for slot: ${waiting.join(', ')}` : '',
-            rec.scheduleAfter && rec.scheduleAfter > new Date() ? `scheduled for ${rec.scheduleAfter.toISOString().slice(11, 19)}` : '',
-          ]
-            .filter(Boolean)
-            .join('; ');
+    const detail = progressDetail(rec, mine);
     lines.push(
       `${rec.priority}  ${rec.status.padEnd(13)} ${String(done).padStart(1)}/${mine.length} jobs  ` +
         `${cutAtWord(terminalSafe(rec.title), 52).padEnd(52)}  ${detail}`,
@@ -54,6 +41,38 @@ export async function renderProgress(
   screen.print(lines);
   return recs.length === ids.length && recs.every((r) => isFinalRecommendationStatus(r.status));
 }
+
+type RecommendationRow = typeof competitiveRecommendations.$inferSelect;
+type JobRow = typeof automationQueue.$inferSelect;
+
+/**
+ * What one recommendation is doing, for its line: its running and waiting jobs; between two of them (the workflow
+ * deciding, or a job handed back when the demo stops) the step that comes next instead of a blank.
+ */
+export function progressDetail(rec: RecommendationRow, jobs: readonly JobRow[], now = new Date()): string {
+  if (isFinalRecommendationStatus(rec.status)) return rec.error ?? '';
+  const review = (rec.approval as { waiting?: { stage: string } | null } | null)?.waiting;
+  if (review) return `waiting for approval (${review.stage === 'render' ? 'before the render' : 'before posting'})`;
+  const steps = (keep: (j: JobRow) => boolean) => jobs.filter(keep).map((j) => j.step);
+  const active = steps((j) => j.status === 'processing');
+  const waiting = steps((j) => j.status === 'queued' && j.waitingSince !== null);
+  const parts = [
+    active.length ? `running ${active.join(', ')}` : '',
+    waiting.length ? `waiting for slot: ${waiting.join(', ')}` : '',
+    rec.scheduleAfter && rec.scheduleAfter > now ? `scheduled for ${rec.scheduleAfter.toISOString().slice(11, 19)}` : '',
+  ].filter(Boolean);
+  if (parts.length) return parts.join('; ');
+  const next = jobs
+    .filter((j) => j.status === 'queued')
+    .map((j) => j.step)
+    .sort((a, b) => pipelineRank(a) - pipelineRank(b) || a.localeCompare(b, 'en', { numeric: true }))
+    .at(0);
+  return next ? `next: ${next}` : '';
+}
+
+/** A step's place in the pipeline (analyze, generate[:N], assemble, publish:X): a plan is enqueued at once, no timestamp orders it. */
+const PIPELINE = ['analyze', 'generate', 'assemble', 'publish'];
+const pipelineRank = (step: string) => PIPELINE.indexOf(step.split(':')[0]!);
 
 /** The watched channels and the competitor videos found so far: the front of the pipeline, live. */
 async function competitorLines(database: Database): Promise<string[]> {
