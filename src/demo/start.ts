@@ -81,7 +81,13 @@ async function main() {
     logFile: path.join(dataDir, 'temporal.log'),
     // Ctrl-C stops the workers first, which need the server to hand their jobs back; shutdown() stops it last.
     ownProcessGroup: true,
+    // A run killed outright leaves its server running: the next one takes it over and stops it when it ends.
+    ownerFile: path.join(dataDir, 'temporal.owner.json'),
   });
+  if (temporal.origin === 'adopted')
+    console.log(`  found the one an earlier run left on ${temporal.address} when it was killed: stopped when this run ends`);
+  if (temporal.origin === 'found')
+    console.log(`  found one already running on ${temporal.address}, not started by the demo: left running when it ends`);
   const sims = await startSimulators({
     ports: DEFAULT_SIMULATOR_PORTS,
     // A reel is several renders: 8 s each keeps the demo's dozen reels within minutes (a real one takes about five).

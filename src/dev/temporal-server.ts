@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { SEARCH_ATTRIBUTES } from '../shared/messages';
 import { sleep } from '../shared/sleep';
+import { adoptOrphan, forgetOwner, recordOwner, signalPid, stopPid } from './server-owner';
 
 const run = promisify(execFile);
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -72,13 +73,22 @@ export interface TemporalServerOptions {
    * in theirs, so a Ctrl-C that ends them (vitest) ends it too instead of leaving it running on its port.
    */
   ownProcessGroup?: boolean;
+  /**
+   * With ownProcessGroup: where the started server's pid and ours are recorded (src/dev/server-owner.ts). A later
+   * start that finds the server answering after its owner was killed adopts it, and stops it at its own end.
+   */
+  ownerFile?: string;
 }
+
+/** started: by this call; adopted: left running by an owner that was killed; found: someone else's, left alone. */
+export type ServerOrigin = 'started' | 'adopted' | 'found';
 
 export interface TemporalServer {
   address: string;
   uiUrl: string;
   process: ChildProcess | null;
-  /** Resolves when the server we started exits, for whatever reason; never for a server found running. */
+  origin: ServerOrigin;
+  /** Resolves when the server we started exits, for whatever reason; never for a server found running or adopted. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   logFile?: string;
   stop(): Promise<void>;
@@ -154,7 +164,21 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   const uiUrl = `http://127.0.0.1:${opts.uiPort}`;
   if (await isPortOpen(opts.port)) {
     await waitForHealth(cli, address);
-    return { address, uiUrl, process: null, exited: new Promise(() => undefined), logFile: opts.logFile, stop: async () => undefined };
+    const found = { address, uiUrl, process: null, exited: new Promise<never>(() => undefined), logFile: opts.logFile };
+    const orphan = opts.ownerFile ? adoptOrphan(opts.ownerFile, opts.port) : null;
+    if (orphan === null) return { ...found, origin: 'found', stop: async () => undefined };
+    const ownerFile = opts.ownerFile!;
+    const orphanGuard = () => signalPid(orphan, 'SIGTERM');
+    process.once('exit', orphanGuard);
+    return {
+      ...found,
+      origin: 'adopted',
+      stop: async () => {
+        process.removeListener('exit', orphanGuard);
+        await stopPid(orphan);
+        forgetOwner(ownerFile, orphan);
+      },
+    };
   }
   if (opts.dbFile) fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
@@ -187,19 +211,23 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     child.kill('SIGKILL');
     throw err;
   }
+  if (opts.ownerFile) recordOwner(opts.ownerFile, child.pid!, opts.port);
   return {
     address,
     uiUrl,
     process: child,
+    origin: 'started',
     exited: exit,
     logFile: opts.logFile,
-    stop: () =>
-      new Promise<void>((resolve) => {
+    stop: async () => {
+      await new Promise<void>((resolve) => {
         if (exited) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-      }),
+      });
+      if (opts.ownerFile) forgetOwner(opts.ownerFile, child.pid!);
+    },
   };
 }
 

@@ -5,9 +5,13 @@
  * cancelled request dropped its connection, at the cancel of 10,000 workflows; see the script).
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { isPortOpen, resolveTemporalCli } from '../../src/dev/temporal-server';
+import { isPortOpen, resolveTemporalCli, startTemporalServer } from '../../src/dev/temporal-server';
+import { stopPid } from '../../src/dev/server-owner';
 import { freePort, spawnEntry } from '../helpers/processes';
 
 const run = promisify(execFile);
@@ -63,5 +67,36 @@ describe('the dev server we start', () => {
     const { out, openAfter } = await ctrlC(false);
     expect(out).toContain('server answering during the stop: false');
     expect(openAfter).toBe(false);
+  }, 90_000);
+
+  it("left by an owner killed outright: adopted by the next start, stopped at its end; a live owner's is left alone", async () => {
+    const port = await freePort();
+    const ownerFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'reelflow-owner-')), 'temporal.owner.json');
+    const owner = await spawnEntry('test/fixtures/processes/dev-server-owner.ts', {
+      args: [String(port), 'own-group', ownerFile],
+      ready: /^ready$/,
+      what: 'the dev server owner',
+      ownProcessGroup: true,
+    });
+    const serverPid = (JSON.parse(fs.readFileSync(ownerFile, 'utf8')) as { serverPid: number }).serverPid;
+    try {
+      process.kill(owner.child.pid!, 'SIGKILL');
+      await owner.exited;
+      expect(await isPortOpen(port)).toBe(true);
+
+      const adopted = await startTemporalServer({ port, uiPort: port + 1000, ownerFile });
+      expect(adopted.origin).toBe('adopted');
+      // Its owner now is this process, alive: a second start leaves the server to it.
+      const second = await startTemporalServer({ port, uiPort: port + 1000, ownerFile });
+      expect(second.origin).toBe('found');
+      await second.stop();
+      expect(await isPortOpen(port)).toBe(true);
+
+      await adopted.stop();
+      expect(await isPortOpen(port)).toBe(false);
+      expect(fs.existsSync(ownerFile)).toBe(false);
+    } finally {
+      await stopPid(serverPid);
+    }
   }, 90_000);
 });
