@@ -6,6 +6,7 @@
  * A server someone else runs (`npm run temporal` in another terminal) has no record, or a live owner: left alone.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { sleep } from '../shared/sleep';
 
 interface OwnerRecord {
@@ -44,6 +45,7 @@ function read(file: string): OwnerRecord | null {
 
 /** This process owns the server `serverPid` on `port`. */
 export function recordOwner(file: string, serverPid: number, port: number): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify({ serverPid, ownerPid: process.pid, port } satisfies OwnerRecord));
 }
 
