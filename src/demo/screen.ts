@@ -70,3 +70,29 @@ const JSON_ESCAPED_ANSI = /\\u001b\[[0-?]*[ -/]*[@-~]/g;
 export function withoutJsonAnsi(line: string): string {
   return line.replace(JSON_ESCAPED_ANSI, '');
 }
+
+const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warning', 50: 'error', 60: 'fatal' };
+/** What every pino line carries and the demo's reader does not need. */
+const LOG_NOISE = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg']);
+
+/**
+ * A pino line as a person reads it beside the demo's table: "warning: worker process lost: … (jobId=…, outcome=gone)",
+ * not a JSON object. An error shows its message; a line that is not JSON passes as it is.
+ */
+export function humanLogLine(line: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(withoutJsonAnsi(line)) as Record<string, unknown>;
+  } catch {
+    return withoutJsonAnsi(line);
+  }
+  const context = Object.entries(entry)
+    .filter(([key, value]) => !LOG_NOISE.has(key) && value !== undefined)
+    .map(([key, value]) => {
+      const message = (value as { message?: unknown } | null)?.message;
+      const text = typeof message === 'string' ? message : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      return `${key}=${text}`;
+    });
+  const level = LEVEL_NAMES[entry.level as number] ?? String(entry.level);
+  return `${level}: ${String(entry.msg ?? '')}${context.length ? ` (${context.join(', ')})` : ''}\n`;
+}

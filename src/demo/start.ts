@@ -27,7 +27,7 @@ import { missingTools, PATH_VARIABLE } from '../media/tools';
 import { startMediaServer } from '../media/store';
 import { approveAsDemoEditor } from './approvals';
 import { liveUploads, seedDemo } from './seed';
-import { compareSubmissions, createScreenPrinter, plainText, withoutJsonAnsi } from './screen';
+import { compareSubmissions, createScreenPrinter, humanLogLine, plainText } from './screen';
 import { sleep } from '../shared/sleep';
 
 /** When the watched channels publish their live uploads, after the live view starts. */
@@ -124,7 +124,7 @@ async function main() {
   });
   const log = pino(
     { name: 'reelflow-demo', level: env.LOG_LEVEL, base: { pid: process.pid } },
-    { write: (line: string) => process.stdout.write(withoutJsonAnsi(line)) },
+    { write: (line: string) => process.stdout.write(humanLogLine(line)) },
   );
   const runtime = await createRuntime({ env, log });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });

@@ -1,6 +1,6 @@
 /** The demo's printing, pure: changed lines only off a terminal, word-boundary cuts, compared counts, no escapes. */
 import { describe, expect, it } from 'vitest';
-import { compareSubmissions, createScreenPrinter, cutAtWord, plainText, withoutJsonAnsi } from '../../src/demo/screen';
+import { compareSubmissions, createScreenPrinter, cutAtWord, humanLogLine, plainText, withoutJsonAnsi } from '../../src/demo/screen';
 
 describe('createScreenPrinter', () => {
   it('off a terminal prints only the lines that changed since the last print', () => {
@@ -54,5 +54,30 @@ describe('escapes', () => {
     const line = `${JSON.stringify({ level: 40, msg: core })}\n`;
     expect(line).toContain('\\u001b[31m');
     expect(JSON.parse(withoutJsonAnsi(line)).msg).toBe('Worker shutdown: activities still running');
+  });
+});
+
+describe('humanLogLine', () => {
+  it('prints a pino line as its level, message and context, not JSON; an error by its message', () => {
+    const lost = JSON.stringify({
+      level: 40,
+      time: 1,
+      pid: 2,
+      name: 'reelflow-demo',
+      jobId: 'j1',
+      outcome: 'gone',
+      failMs: 16,
+      msg: 'worker process lost',
+    });
+    expect(humanLogLine(`${lost}\n`)).toBe('warning: worker process lost (jobId=j1, outcome=gone, failMs=16)\n');
+    const failed = JSON.stringify({
+      level: 50,
+      time: 1,
+      err: { type: 'Error', message: 'boom\u001b[0m', stack: '…' },
+      quotas: ['a'],
+      msg: 'x',
+    });
+    expect(humanLogLine(failed)).toBe('error: x (err=boom, quotas=["a"])\n');
+    expect(humanLogLine('not json\n')).toBe('not json\n');
   });
 });
