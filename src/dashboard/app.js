@@ -91,7 +91,8 @@
   }
   const amount = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
   const pct = (v) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
-  const money = (v) => (v === null || v === undefined ? '–' : Number(v).toFixed(2));
+  // What a provider's jobs recorded as their cost today, in the unit of its budget (KIE credits for VEO3): not money.
+  const costText = (p) => `${amount(Number(p.costToday ?? 0))}${(p.quotas || []).some((q) => q.unit === 'credits') ? ' credits' : ''}`;
   const shortId = (id) => (id ? id.slice(0, 8) : '');
   // The API owns the Web UI's URL shape (src/shared/temporal-ui.ts); the page only fills in the id.
   const workflowUrl = (workflowId) => me.workflowUrlTemplate.replace('{workflowId}', encodeURIComponent(workflowId));
@@ -396,7 +397,7 @@
             row('Success (24 h)', pct(p.successRate24h)),
             row('Avg duration', duration(p.avgRunSeconds24h)),
             row('Avg wait', duration(p.avgWaitSeconds24h)),
-            row('Cost today', money(p.costToday)),
+            row('Cost today', costText(p)),
             row('Stuck', p.stuck),
             // A cancelled VEO3 render still runs (and is paid): its slot frees when the render ends.
             ...(p.held || []).flatMap((s) => row('Held', `cancelled render finishing, task ${s.providerTaskId ?? s.jobId}`)),

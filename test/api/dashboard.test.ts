@@ -333,6 +333,9 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       const spent = Number((await sql(`SELECT used FROM quota_status WHERE name = 'veo3_credits_day'`)).rows[0].used);
       expect(spent).toBeGreaterThanOrEqual(4800);
       expect(await budget.textContent()).toContain(`Budget veo3_credits_day${spent} / 6000 credits`);
+      // The card's cost is in the budget's unit, not formatted as money.
+      expect(await page.textContent('[data-provider="veo3"] dl')).toMatch(/Cost today\d+ credits/);
+      expect(await page.textContent('[data-provider="instagram"] dl')).toMatch(/Cost today0(?!\.)/);
 
       fs.mkdirSync(path.dirname(QUOTA_SCREENSHOT), { recursive: true });
       await page.screenshot({ path: QUOTA_SCREENSHOT, fullPage: true });
