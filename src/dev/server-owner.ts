@@ -15,7 +15,7 @@ interface OwnerRecord {
   port: number;
 }
 
-export function isAlive(pid: number): boolean {
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -98,6 +98,22 @@ describe('reelflow CLI', () => {
     const noDb = await cli([...base, '--priority', 'P1'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/reelflow' });
     expect(noDb.code).toBe(1);
     expect(noDb.stderr).toMatch(/cannot reach PostgreSQL/);
+    // A bad id is bad input whichever server is down: it was checked after connecting, and read as an outage.
+    const downs: Array<Record<string, string>> = [
+      { TEMPORAL_ADDRESS: '127.0.0.1:1' },
+      { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/reelflow' },
+    ];
+    for (const down of downs) {
+      for (const args of [
+        ['status', 'not-an-id'],
+        ['cancel', 'recommendation-nope'],
+        ['approve', 'x'],
+      ]) {
+        const r = await cli(args, down);
+        expect(r.code, `${args.join(' ')} ${JSON.stringify(down)}`).toBe(2);
+        expect(r.stderr.trim()).toBe('reelflow: id must be a UUID');
+      }
+    }
     expect(await count()).toBe(before);
   });
 
