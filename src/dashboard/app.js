@@ -92,7 +92,8 @@
   const amount = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
   const pct = (v) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
   // What a provider's jobs recorded as their cost today, in the unit of its budget (KIE credits for VEO3): not money.
-  const costText = (p) => `${amount(Number(p.costToday ?? 0))}${(p.quotas || []).some((q) => q.unit === 'credits') ? ' credits' : ''}`;
+  // The unit goes in the label: in the value ('780 credits') it wrapped onto a second line of a narrow card.
+  const costLabel = (p) => ((p.quotas || []).some((q) => q.unit === 'credits') ? 'Credits today' : 'Cost today');
   const shortId = (id) => (id ? id.slice(0, 8) : '');
   // The API owns the Web UI's URL shape (src/shared/temporal-ui.ts); the page only fills in the id.
   const workflowUrl = (workflowId) => me.workflowUrlTemplate.replace('{workflowId}', encodeURIComponent(workflowId));
@@ -397,11 +398,18 @@
             row('Success (24 h)', pct(p.successRate24h)),
             row('Avg duration', duration(p.avgRunSeconds24h)),
             row('Avg wait', duration(p.avgWaitSeconds24h)),
-            row('Cost today', costText(p)),
+            row(costLabel(p), amount(Number(p.costToday ?? 0))),
             row('Stuck', p.stuck),
-            // A cancelled VEO3 render still runs (and is paid): its slot frees when the render ends.
-            ...(p.held || []).flatMap((s) => row('Held', `cancelled render finishing, task ${s.providerTaskId ?? s.jobId}`)),
             ...(served ? row('Workers', served.workers) : []),
+          ),
+          // A cancelled VEO3 render still runs (and is paid): its slot frees when the render ends. Below the figures,
+          // as the next start is: in the card's value column it wrapped onto five lines.
+          ...(p.held || []).map((s) =>
+            h('div', {
+              class: 'next-start',
+              'data-testid': 'held',
+              text: `Slot held: a cancelled render finishing (task ${s.providerTaskId ?? s.jobId})`,
+            }),
           ),
           p.nextStart
             ? h(
@@ -505,7 +513,12 @@
     set(0, h('span', { class: `prio ${job.priority}`, text: job.priority }));
     cells[1].className = 'title';
     cells[1].title = `${job.title || ''} · ${job.step} · job ${job.id}${job.why ? `\nWhy: ${job.why}` : ''}`;
-    set(1, `${job.title || shortId(job.recommendationId)} · `, h('span', { class: 'muted', text: job.step }));
+    // The step on a line of its own: after a long title it was cut off with it (which of a reel's renders, which post).
+    set(
+      1,
+      h('div', { text: job.title || shortId(job.recommendationId) }),
+      h('div', { class: 'muted', 'data-testid': 'step', text: job.step }),
+    );
     set(2, job.provider);
     set(3, h('span', { class: `status ${job.status}`, text: job.isStuck ? 'stuck' : job.status }));
     if (job.status === 'processing') set(4, `running ${duration(job.runningSeconds)}`);

@@ -102,6 +102,11 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     );
     const videoRow = page.locator(`tr[data-job-id="${videoJob.id}"]`);
     await expect.poll(() => videoRow.getAttribute('data-status'), { timeout: 5_000 }).toBe('processing');
+    // Its step shows inside the title cell whatever the title's length (it was cut off with a long one).
+    const step = videoRow.locator('[data-testid="step"]');
+    expect(await step.textContent()).toBe('generate');
+    const [stepBox, cellBox] = [await step.boundingBox(), await videoRow.locator('td.title').boundingBox()];
+    expect(stepBox!.x + stepBox!.width).toBeLessThanOrEqual(cellBox!.x + cellBox!.width);
     await expect.poll(() => page.textContent('[data-provider="veo3"] .in-use')).toBe(`1 / ${h.runtime.limits.veo3.maxConcurrent}`);
     await expect.poll(() => page.locator('[data-testid="calendar-row"]').count()).toBeGreaterThan(0);
 
@@ -334,7 +339,15 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       expect(spent).toBeGreaterThanOrEqual(4800);
       expect(await budget.textContent()).toContain(`Budget veo3_credits_day${spent} / 6000 credits`);
       // The card's cost is in the budget's unit, not formatted as money.
-      expect(await page.textContent('[data-provider="veo3"] dl')).toMatch(/Cost today\d+ credits/);
+      expect(await page.textContent('[data-provider="veo3"] dl')).toMatch(/Credits today\d+Stuck/);
+      // On one line, as every other value of the card ('780 credits' as a value wrapped onto a second).
+      const heights = await page.$$eval('[data-provider="veo3"] dl dd', (dds) => dds.map((d) => d.getBoundingClientRect().height));
+      expect(new Set(heights).size, JSON.stringify(heights)).toBe(1);
+      // The first test's cancelled render (120 s) still finishing holds a slot: said below the figures.
+      expect((await sql(`SELECT count(*)::int AS n FROM held_slots WHERE provider = 'veo3'`)).rows[0].n).toBe(1);
+      expect(await page.locator('[data-provider="veo3"] [data-testid="held"]').allTextContents()).toEqual([
+        expect.stringMatching(/^Slot held: a cancelled render finishing \(task .+\)$/),
+      ]);
       expect(await page.textContent('[data-provider="instagram"] dl')).toMatch(/Cost today0(?!\.)/);
 
       fs.mkdirSync(path.dirname(QUOTA_SCREENSHOT), { recursive: true });
