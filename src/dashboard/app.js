@@ -604,7 +604,12 @@
       const row = h(
         'div',
         { class: 'row', 'data-testid': 'calendar-row', 'data-job-id': c.id },
-        h('span', { class: 'label', text: `${c.priority} ${c.title || shortId(c.recommendationId)} · ${c.jobType}` }),
+        // What runs where first: after a title, the 155 px label cut it off. The whole of it on hover.
+        h('span', {
+          class: 'label',
+          text: `${c.priority} ${c.provider} · ${c.title || shortId(c.recommendationId)}`,
+          title: `${c.priority} ${c.title || shortId(c.recommendationId)} · ${c.jobType} on ${c.provider}`,
+        }),
         never ? h('span', { class: 'bar-note', text: `never as configured: costs more than ${waitText(c)} allows` }) : bar,
       );
       if (waiting && !never && c.waitingForQuota) {

@@ -318,6 +318,8 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       expect(await eta.locator('[data-testid="eta-late"]').count()).toBe(0);
 
       // The calendar draws the post where it will run (6 h out), not at now.
+      // Its provider leads the label: after the title, it was cut off.
+      expect(await page.textContent(`[data-testid="calendar-row"][data-job-id="${post}"] .label`)).toMatch(/^P1 instagram · /);
       const bar = page.locator(`[data-testid="calendar-row"][data-job-id="${post}"] .bar.waiting`);
       expect(await bar.getAttribute('data-planned-at')).toBe(reset.toISOString());
       const left = await bar.evaluate((el) => parseFloat((el as unknown as { style: { left: string } }).style.left));
