@@ -15,7 +15,7 @@ import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Env } from '../config/env';
 import type { Database } from '../db/client';
-import type { GenerationSummary } from '../activities/competitor';
+import type { GenerationSummary, SavedCompetitorVideo } from '../activities/competitor';
 import { createDiscoveryClients } from '../providers/discovery-clients';
 import { competitorVideoWorkflowId, startCompetitorVideos } from '../recommendations/ingest';
 import { loadRosterFile } from '../recommendations/roster';
@@ -83,6 +83,20 @@ async function discoverAndAnalyse(deps: SeedDeps): Promise<number> {
   return found.length;
 }
 
+/**
+ * What the seed's competitor videos cost this run: a second run finds the pasted links analysed already (their
+ * workflows end at the row; nothing fetched or paid again) and says so instead of 'fetched'. The discovered ones
+ * are new by definition. A failed one (null) was said on its own line.
+ */
+export function competitorVideosLine(discovered: number, pasted: ReadonlyArray<Pick<SavedCompetitorVideo, 'alreadyKnown'> | null>) {
+  const known = pasted.filter((r) => r?.alreadyKnown).length;
+  const fetched = pasted.filter((r) => r && !r.alreadyKnown).length + discovered;
+  return (
+    `competitor videos: ${fetched} fetched (yt-dlp), transcribed and analysed` +
+    (known ? `; ${known} already analysed by an earlier run (not fetched or paid again)` : '')
+  );
+}
+
 async function generate(deps: SeedDeps): Promise<string[]> {
   const summary = await runSchedule<GenerationSummary>(deps, HOURLY_SCHEDULE_ID);
   const ids = summary?.created.map((c) => c.id) ?? [];
@@ -129,8 +143,15 @@ export async function seedDemo(deps: SeedDeps): Promise<DemoSeed> {
   const pasted = await startCompetitorVideos(deps.client, deps.taskQueue, links);
   say(`competitor videos: ${pasted.length} one-off links, and a discovery run of the watched channels:`);
   const discovered = await discoverAndAnalyse(deps);
-  await Promise.all(pasted.map((h) => h.result().catch((err: Error) => say(`  ${h.workflowId}: ${err.message}`))));
-  say(`competitor videos: ${pasted.length + discovered} fetched (yt-dlp), transcribed and analysed`);
+  const results = await Promise.all(
+    pasted.map((h) =>
+      (h.result() as Promise<SavedCompetitorVideo>).catch((err: Error) => {
+        say(`  ${h.workflowId}: ${err.message}`);
+        return null;
+      }),
+    ),
+  );
+  say(competitorVideosLine(discovered, results));
 
   try {
     const summary = (await (await sync).result()) as PlayerSyncSummary;
