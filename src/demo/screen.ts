@@ -45,6 +45,8 @@ export function cutAtWord(text: string, max: number): string {
  * would be a video paid for twice.
  */
 export function compareSubmissions(submissions: number, renders: number): string {
+  // A second `npm start` after everything was published renders nothing: '0 for 0 renders (one each)' said that badly.
+  if (submissions === 0 && renders === 0) return 'VEO3: nothing rendered this run, nothing paid';
   const line = `VEO3 submissions: ${submissions} for ${renders} render${renders === 1 ? '' : 's'}`;
   if (submissions === renders) return `${line} (one each)`;
   if (submissions < renders) {

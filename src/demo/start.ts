@@ -233,16 +233,19 @@ async function main() {
   const byStatus = Object.entries(outcome.recommendations)
     .map(([status, n]) => `${n} ${status}`)
     .join(', ');
-  console.log(`This run: ${byStatus || 'no recommendations'}; ${outcome.failedJobs} failed job${outcome.failedJobs === 1 ? '' : 's'}`);
+  console.log(`This run: ${byStatus || 'no new or open recommendations'}; ${outcome.failedJobs} failed job${outcome.failedJobs === 1 ? '' : 's'}`);
   const veo3 = sims.sims.veo3.stats();
   // The simulator keeps its counters across restarts, like the provider's bill: this run's are the difference.
   const submissions = compareSubmissions(veo3.submissions - veo3Before, outcome.renders);
   // The simulator renders in seconds, so the spacing, not the cap, sets how many overlap here.
   const { maxConcurrent, minStartIntervalMs } = PROVIDER_LIMITS.veo3;
   console.log(
-    // Renders, not videos, are paid: a reel is several renders, and one video can be a resumed render.
-    `${submissions}; ${outcome.videos} video${outcome.videos === 1 ? '' : 's'} made; max in flight ${veo3.maxInFlight} ` +
-      `(cap ${maxConcurrent}, one start every ${minStartIntervalMs / 1000} s)`,
+    // Renders, not videos, are paid: a reel is several renders, and one video can be a resumed render. The simulator's
+    // peak is kept across runs too, so a run that rendered nothing does not quote an earlier run's.
+    outcome.renders > 0
+      ? `${submissions}; ${outcome.videos} video${outcome.videos === 1 ? '' : 's'} made; max in flight ${veo3.maxInFlight} ` +
+          `(cap ${maxConcurrent}, one start every ${minStartIntervalMs / 1000} s)`
+      : submissions,
   );
   if (values.exit) return shutdown();
   console.log('Workers keep running: try `npm run reelflow -- enqueue --title "..." --type trend_jump --priority P0`. Ctrl-C stops.');

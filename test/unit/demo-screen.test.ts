@@ -43,6 +43,8 @@ describe('compareSubmissions', () => {
     expect(compareSubmissions(2, 3)).toMatch(/^VEO3 submissions: 2 for 3 renders: 1 render resumed a task submitted by an earlier run/);
     expect(compareSubmissions(4, 3)).toMatch(/^VEO3 submissions: 4 for 3 renders: 1 more submission than renders/);
     expect(compareSubmissions(1, 1)).toBe('VEO3 submissions: 1 for 1 render (one each)');
+    expect(compareSubmissions(0, 0)).toBe('VEO3: nothing rendered this run, nothing paid');
+    expect(compareSubmissions(1, 0)).toMatch(/^VEO3 submissions: 1 for 0 renders: 1 more submission/);
   });
 });
 
