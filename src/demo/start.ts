@@ -233,7 +233,8 @@ async function main() {
   const byStatus = Object.entries(outcome.recommendations)
     .map(([status, n]) => `${n} ${status}`)
     .join(', ');
-  console.log(`This run: ${byStatus || 'no new or open recommendations'}; ${outcome.failedJobs} failed job${outcome.failedJobs === 1 ? '' : 's'}`);
+  const failed = `${outcome.failedJobs} failed job${outcome.failedJobs === 1 ? '' : 's'}`;
+  console.log(`This run: ${byStatus || 'no new or open recommendations'}; ${failed}`);
   const veo3 = sims.sims.veo3.stats();
   // The simulator keeps its counters across restarts, like the provider's bill: this run's are the difference.
   const submissions = compareSubmissions(veo3.submissions - veo3Before, outcome.renders);
