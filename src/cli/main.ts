@@ -32,8 +32,11 @@
  * <id> is a recommendation id, a job id or a workflow id. --json prints machine-readable output.
  * Each command takes only the flags listed for it (src/cli/flags.ts); any other flag is an error.
  * Exit codes: 0 ok, 2 bad input, unknown id or a flag the command does not take, 1 anything else (server down...).
+ * With the Temporal server down, list, status (its workflow shown as unknown) and capacity still answer from
+ * PostgreSQL, with a warning on stderr; the rest exit 1.
  */
 import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
 import { loadEnv } from '../config/env';
 import { PUBLISH_PLATFORMS } from '../config/providers';
 import { connectDatabase } from '../db/client';
@@ -41,7 +44,7 @@ import { createRecommendationService, type RecommendationService } from '../serv
 import { connectTemporal } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
 import { enqueueRecommendationSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput, uuidSchema } from '../validation';
-import { BadInputError, ConfigError, ConflictError, NotFoundError } from '../shared/errors';
+import { BadInputError, ConfigError, ConflictError, NotFoundError, TemporalUnavailableError } from '../shared/errors';
 import { temporalWorkflowUrl } from '../shared/temporal-ui';
 import { parseRecommendationWorkflowId } from '../shared/workflow-ids';
 import type { ApprovalReview, ApprovalStage, RecommendationState } from '../shared/messages';
@@ -85,6 +88,9 @@ function enqueueInput(v: Values): unknown {
   return input;
 }
 
+/** Commands PostgreSQL answers on its own (status but for its workflow's state; capacity but --workflow). */
+const DATABASE_READS = ['list', 'status', 'capacity'];
+
 async function run(argv: string[]): Promise<number> {
   const { command, args, values: v } = parseCommandLine(argv);
   if (!command || v.help) {
@@ -125,7 +131,15 @@ async function run(argv: string[]): Promise<number> {
     await auditCliCommand(database.db, command, args, v);
     const extra = extraCommands[command];
     if (extra) return await extra({ env, database, args, values: v, out });
-    const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
+    // What PostgreSQL answers alone still works while Temporal is down: an outage is when an operator needs the queue.
+    let temporalDown: string | undefined;
+    const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE).catch((err: unknown) => {
+      if (!(err instanceof TemporalUnavailableError) || !DATABASE_READS.includes(command) || v.workflow) throw err;
+      temporalDown = err.message;
+      console.error(`reelflow: ${err.message}; showing what PostgreSQL holds`);
+      // Never dialled: these reads do not touch Temporal (status is told to leave it out).
+      return new Client({ connection: Connection.lazy({ address: env.TEMPORAL_ADDRESS }), namespace: env.TEMPORAL_NAMESPACE });
+    });
     const service: RecommendationService = createRecommendationService({ database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
     switch (command) {
       case 'enqueue': {
@@ -175,7 +189,7 @@ async function run(argv: string[]): Promise<number> {
         break;
       }
       case 'status': {
-        const s = await service.status(args[0]!);
+        const s = { ...(await service.status(args[0]!, { workflow: !temporalDown })), ...(temporalDown ? { temporalDown } : {}) };
         out(s, () => {
           const r = s.recommendation;
           console.log(`${r.id}  ${r.priority}  ${r.status}  ${r.recommendationType}\n  ${terminalSafe(r.title)}`);
@@ -195,9 +209,8 @@ async function run(argv: string[]): Promise<number> {
           for (const d of approval?.decisions ?? []) {
             console.log(`  ${d.at}  ${d.decision}d (${d.stage}) by ${terminalSafe(d.by)}${d.note ? `: ${terminalSafe(d.note)}` : ''}`);
           }
-          console.log(
-            `  workflow: ${s.workflow ? `${s.workflow.status}${s.workflow.state ? ` (${phaseText(s.workflow.state)})` : ''}` : 'none'}`,
-          );
+          const workflow = s.workflow ? `${s.workflow.status}${s.workflow.state ? ` (${phaseText(s.workflow.state)})` : ''}` : 'none';
+          console.log(`  workflow: ${temporalDown ? 'unknown (the Temporal server is unreachable)' : workflow}`);
           if (s.video) {
             const v = s.video;
             const what = `${v.bytes} bytes, ${v.durationSeconds.toFixed(1)} s, sha256 ${v.sha256.slice(0, 12)}…`;

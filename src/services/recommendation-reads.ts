@@ -54,7 +54,8 @@ export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: stri
       return jobs.map((j) => ({ ...j, ...jobWait(etas, j.id) }));
     },
 
-    async status(ref: string) {
+    /** `workflow: false` leaves Temporal out (it is down): the workflow is then null, as for one that never ran. */
+    async status(ref: string, opts: { workflow?: boolean } = {}) {
       const rec = await resolve(ref);
       const rows = await db
         .select()
@@ -69,10 +70,12 @@ export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: stri
       const [video] = await db.select().from(videoAssets).where(eq(videoAssets.recommendationId, rec.id));
       let workflow: { status: string; runId: string; state: RecommendationState | null } | null = null;
       try {
-        const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
-        const desc = await handle.describe();
-        const state = desc.status.name === 'RUNNING' ? await handle.query(stateQuery).catch(() => null) : null;
-        workflow = { status: desc.status.name, runId: desc.runId, state };
+        if (opts.workflow !== false) {
+          const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
+          const desc = await handle.describe();
+          const state = desc.status.name === 'RUNNING' ? await handle.query(stateQuery).catch(() => null) : null;
+          workflow = { status: desc.status.name, runId: desc.runId, state };
+        }
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }

@@ -180,6 +180,35 @@ describe('reelflow CLI', () => {
     expect(s.recommendation.priority).toBe('P0');
     expect(s.workflow.status).toBe('RUNNING');
     expect(s.jobs.map((j: { step: string }) => j.step)).toEqual(['analyze', 'generate', 'publish:instagram']);
+
+    // Temporal down: what PostgreSQL answers alone still answers (an outage is when the queue is wanted), with a warning
+    // on stderr; what needs Temporal fails, saying so. It used to refuse every command.
+    const down = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
+    const warning = /^reelflow: cannot reach the Temporal server at 127\.0\.0\.1:1 .*; showing what PostgreSQL holds$/;
+    const [downList, downStatus, downHuman, downCapacity] = await Promise.all([
+      cli(['list', '--json'], down),
+      cli(['status', recommendation.id, '--json'], down),
+      cli(['status', recommendation.id], down),
+      cli(['capacity', 'veo3', '--json'], down),
+    ]);
+    for (const r of [downList, downStatus, downHuman, downCapacity]) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr.trim()).toMatch(warning);
+    }
+    expect(JSON.parse(downList.stdout).map((r: { id: string }) => r.id)).toContain(recommendation.id);
+    const offline = JSON.parse(downStatus.stdout);
+    expect(offline).toMatchObject({ recommendation: { id: recommendation.id, priority: 'P0' }, workflow: null });
+    expect(offline.temporalDown).toMatch(/cannot reach the Temporal server/);
+    expect(offline.jobs).toHaveLength(3);
+    expect(downHuman.stdout).toContain('  workflow: unknown (the Temporal server is unreachable)');
+    expect(JSON.parse(downCapacity.stdout)[0]).toMatchObject({ provider: 'veo3' });
+    for (const args of [['cancel', recommendation.id], ['capacity', '--workflow'], ['workers']]) {
+      const r = await cli(args, down);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr.trim(), args.join(' ')).toMatch(/^reelflow: cannot reach the Temporal server at 127\.0\.0\.1:1 /);
+      expect(r.stderr, args.join(' ')).not.toContain('showing what PostgreSQL holds');
+    }
+
     const cancel = await cli(['cancel', recommendation.id]);
     expect(cancel.code).toBe(0);
     expect(
