@@ -37,7 +37,9 @@ function describeError(err: unknown): { status: number; message: string } {
   // Our workflow's validators reject with messages written for operators (e.g. "already publishing").
   if (err instanceof WorkflowUpdateFailedError) return { status: 409, message: err.cause?.message ?? err.message };
   const code = rootCode(err);
-  if (err instanceof ServiceError && (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED)) {
+  // Raw workflowService calls (the workers' pollers) fail with grpc-js's own error, not a ServiceError: its code is a
+  // number, which no database error has.
+  if ((err instanceof ServiceError || typeof code === 'number') && (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED)) {
     return { status: 503, message: 'the Temporal server is unavailable; try again shortly' };
   }
   const e = err as { statusCode?: number; message?: string };

@@ -13,7 +13,7 @@ import { describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } fro
 import { createDiscoveryClients } from '../providers/discovery-clients';
 import { createCompetitorChannelService } from '../services/competitor-channels';
 import { createRecommendationService } from '../services/recommendations';
-import { connectTemporal } from '../temporal/client';
+import { connectTemporalOrLater } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
 import { ApiError } from '../shared/errors';
 import { buildApiServer, type ScheduleController } from './server';
@@ -54,7 +54,10 @@ async function main(): Promise<void> {
   await database.pool.query('SELECT 1').catch((err: Error) => {
     throw new Error(`cannot reach PostgreSQL at DATABASE_URL (${err.message}); is it running and migrated (\`npm run db:migrate\`)?`);
   });
-  const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
+  // Temporal down at start does not keep the dashboard down (it reads PostgreSQL): what needs Temporal answers 503
+  // until the server is back, as it does when the server goes away later.
+  const { client, down } = await connectTemporalOrLater(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
+  if (down) log.warn(`${down}; serving what PostgreSQL holds, and 503 for what needs Temporal until it is back`);
   const service = createRecommendationService({ database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
   const app = await buildApiServer({
     database,

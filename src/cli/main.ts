@@ -36,15 +36,14 @@
  * PostgreSQL, with a warning on stderr; the rest exit 1.
  */
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
 import { loadEnv } from '../config/env';
 import { PUBLISH_PLATFORMS } from '../config/providers';
 import { connectDatabase } from '../db/client';
 import { createRecommendationService, type RecommendationService } from '../services/recommendations';
-import { connectTemporal } from '../temporal/client';
+import { connectTemporal, connectTemporalOrLater } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
 import { enqueueRecommendationSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput, uuidSchema } from '../validation';
-import { BadInputError, ConfigError, ConflictError, NotFoundError, TemporalUnavailableError } from '../shared/errors';
+import { BadInputError, ConfigError, ConflictError, NotFoundError } from '../shared/errors';
 import { temporalWorkflowUrl } from '../shared/temporal-ui';
 import { parseRecommendationWorkflowId } from '../shared/workflow-ids';
 import type { ApprovalReview, ApprovalStage, RecommendationState } from '../shared/messages';
@@ -132,14 +131,12 @@ async function run(argv: string[]): Promise<number> {
     const extra = extraCommands[command];
     if (extra) return await extra({ env, database, args, values: v, out });
     // What PostgreSQL answers alone still works while Temporal is down: an outage is when an operator needs the queue.
-    let temporalDown: string | undefined;
-    const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE).catch((err: unknown) => {
-      if (!(err instanceof TemporalUnavailableError) || !DATABASE_READS.includes(command) || v.workflow) throw err;
-      temporalDown = err.message;
-      console.error(`reelflow: ${err.message}; showing what PostgreSQL holds`);
-      // Never dialled: these reads do not touch Temporal (status is told to leave it out).
-      return new Client({ connection: Connection.lazy({ address: env.TEMPORAL_ADDRESS }), namespace: env.TEMPORAL_NAMESPACE });
-    });
+    // (These reads never call the client; status is told to leave its workflow out.)
+    const readsOnly = DATABASE_READS.includes(command) && !v.workflow;
+    const { client, down: temporalDown } = readsOnly
+      ? await connectTemporalOrLater(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE)
+      : { client: await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE), down: undefined };
+    if (temporalDown) console.error(`reelflow: ${temporalDown}; showing what PostgreSQL holds`);
     const service: RecommendationService = createRecommendationService({ database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
     switch (command) {
       case 'enqueue': {

@@ -28,6 +28,20 @@ export async function connectTemporal(address: string, namespace: string): Promi
 }
 
 /**
+ * A client whether or not the server answers now, for what can do without it for a while (the API's dashboard, the
+ * CLI's database reads): `down` says why it did not answer. Such a client dials on its first call, and a call made
+ * while the server is still down fails as UNAVAILABLE (the API answers it 503), the next one after it is back works.
+ */
+export async function connectTemporalOrLater(address: string, namespace: string): Promise<{ client: Client; down?: string }> {
+  try {
+    return { client: await connectTemporal(address, namespace) };
+  } catch (err) {
+    if (!(err instanceof TemporalUnavailableError)) throw err;
+    return { client: new Client({ connection: Connection.lazy({ address }), namespace }), down: err.message };
+  }
+}
+
+/**
  * Starts a workflow under its id; false when the id is taken (a run of it is open, or closed where the reuse
  * policy refuses it): the callers' "once" (a post's metrics series, a republish).
  */
