@@ -750,8 +750,15 @@
           h('td', { text: perView(g.spendPerView) }),
         ),
       );
-    $('perf-types').tBodies[0].replaceChildren(...groupRows(report.byType || []));
-    $('perf-players').tBodies[0].replaceChildren(...groupRows(report.byPlayer || []));
+    // A table with nothing measured is only its headings: hidden with its title until there is a row.
+    for (const [id, list] of [
+      ['perf-types', report.byType || []],
+      ['perf-players', report.byPlayer || []],
+    ]) {
+      $(id).tBodies[0].replaceChildren(...groupRows(list));
+      $(id).hidden = list.length === 0;
+      $(id).previousElementSibling.hidden = list.length === 0;
+    }
   }
 
   // One line per video: x is the post's age on a log scale (1 h and 7 d both readable), y its views.

@@ -109,6 +109,7 @@ describe.skipIf(!hasChromium)('dashboard performance panel in Chromium', () => {
     expect(types[0]).toEqual(['player_spotlight', '1', '12,000', '12,000', (60 / 12_000).toFixed(4)]);
     const players = await page.locator('#perf-players tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelector('td')!.textContent));
     expect(players).toEqual(['pedri', 'lewandowski']);
+    expect([await page.locator('#perf-types').isVisible(), await page.locator('#perf-players').isVisible()]).toEqual([true, true]);
     // The swatches are coloured through CSSOM, which the CSP allows.
     // Read through a structural type: the tests type-check without the DOM lib.
     const swatch = await page
@@ -131,6 +132,15 @@ describe.skipIf(!hasChromium)('dashboard performance panel in Chromium', () => {
     await empty.waitFor({ state: 'visible', timeout: 15_000 });
     expect(await empty.textContent()).toBe('Nothing measured yet this week: 1 post published, first read an hour after posting.');
     expect(await page.locator('#performance-count').textContent()).toBe('(0 measured, 1 not read yet)');
+    // No group to show: the two tables and their titles are hidden, not left as bare headings.
+    for (const id of ['#perf-types', '#perf-players']) {
+      await expect.poll(() => page.locator(id).isVisible()).toBe(false);
+      expect(
+        await page
+          .locator(id)
+          .evaluate((t) => (t as unknown as { previousElementSibling: { hidden: boolean } }).previousElementSibling.hidden),
+      ).toBe(true);
+    }
     expect(pageErrors).toEqual([]);
   });
 });
