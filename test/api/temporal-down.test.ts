@@ -12,6 +12,8 @@ import { startTestApi, type TestApi } from './support';
 let db: TestDatabase;
 let api: TestApi;
 let down: string | undefined;
+/** How many times the API asked Temporal for its live workers. */
+let asks = 0;
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -19,7 +21,13 @@ beforeAll(async () => {
   const connected = await connectTemporalOrLater('127.0.0.1:1', 'default');
   down = connected.down;
   const service = createRecommendationService({ database: db.database, client: connected.client, taskQueue: 'reelflow' });
-  api = await startTestApi(db, { service, workers: () => queueWorkers(connected.client, 'reelflow') });
+  api = await startTestApi(db, {
+    service,
+    workers: () => {
+      asks++;
+      return queueWorkers(connected.client, 'reelflow');
+    },
+  });
 }, 60_000);
 afterAll(async () => {
   await api?.app.close();
@@ -34,6 +42,12 @@ describe('the API with Temporal down', () => {
     expect(dashboard.statusCode).toBe(200);
     expect(dashboard.json().data).toMatchObject({ jobs: [], workers: null });
     expect(dashboard.json().data.providers.length).toBeGreaterThan(0);
+
+    // The next polls do not ask again for a while (each ask waits out its 5 s deadline): still served, workers unknown.
+    const again = await api.call('read', { method: 'GET', url: '/api/dashboard' });
+    expect(again.statusCode).toBe(200);
+    expect(again.json().data.workers).toBeNull();
+    expect(asks).toBe(1);
 
     const workers = await api.call('read', { method: 'GET', url: '/api/workers' });
     expect(workers.statusCode).toBe(503);

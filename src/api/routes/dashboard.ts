@@ -35,8 +35,20 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: RouteContext)
   app.get('/automation-calendar/:file', async (req, reply) => send(reply, (req.params as { file: string }).file));
 
   const { workers } = ctx.opts;
-  // The dashboard still loads when Temporal does not answer; its workers panel then says so.
-  const workersOrNull = () => (workers ? workers().catch(() => null) : Promise.resolve(undefined));
+  // The dashboard still loads when Temporal does not answer; its workers panel then says so. Each ask that gets no
+  // answer waits out its deadline (5 s) and the page polls every 1.5 s: after one, the polls of the next
+  // WORKERS_QUIET_MS skip the ask, so the page keeps refreshing from PostgreSQL at its pace through an outage.
+  let quietUntil = 0;
+  const workersOrNull = async () => {
+    if (!workers) return undefined;
+    if (Date.now() < quietUntil) return null;
+    try {
+      return await workers();
+    } catch {
+      quietUntil = Date.now() + WORKERS_QUIET_MS;
+      return null;
+    }
+  };
   app.get('/api/dashboard', read, async () => {
     const [snapshot, live, unknownNames] = await Promise.all([
       dashboardSnapshot(ctx.opts.database.pool),
@@ -46,6 +58,9 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: RouteContext)
     return ok({ ...snapshot, workers: live, unknownNames });
   });
 }
+
+/** How long the dashboard leaves Temporal alone after it did not answer. */
+const WORKERS_QUIET_MS = 15_000;
 
 function loadDashboard(): Map<string, string> {
   const files = new Map<string, string>();
