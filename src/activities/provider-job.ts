@@ -20,6 +20,7 @@ import type { Job } from '../db/schema';
 import { WORKER_SHUTDOWN, type ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
 import { startHeartbeats } from './heartbeats';
+import { RunLimit } from './run-limit';
 import { getJob } from '../db/queries';
 import { FAILURE_TYPES, slotGrantedSignal } from '../shared/messages';
 import { RECOMMENDATION_WORKFLOW } from '../shared/workflow-ids';
@@ -165,19 +166,32 @@ export async function runProviderJob<T>(
     // and only once its first provider call has answered (the signal's work stays out of the hand-over).
     let unannounced = !held.resumed;
 
-    // The 2x-estimate bound applies to the work, not the time spent in line.
-    const runLimit = new AbortController();
+    // The 2x-estimate bound applies to the work, not the time spent in line nor waiting for a start (RunLimit).
     const limitMs = 2 * job.estimatedDurationSeconds * 1_000;
-    const limitTimer = setTimeout(
-      () => runLimit.abort(new ProviderError(provider, 'transient', `still running after 2x its estimate (${limitMs} ms)`)),
+    const runLimit = new RunLimit(
       limitMs,
+      () => new ProviderError(provider, 'transient', `still running after 2x its estimate (${limitMs} ms)`),
     );
     const signal = AbortSignal.any([stopping, runLimit.signal]);
     const current = job;
     const call = async <R>(fn: () => Promise<R>, claim: { markSubmit?: boolean; submitKey?: string } = {}): Promise<R> => {
+      // The clock stops until the gate lets the call leave (`fn` runs), and starts again if it never does.
+      let waiting = true;
+      const started = () => {
+        if (waiting) runLimit.resume();
+        waiting = false;
+      };
+      runLimit.pause();
       try {
-        return await held.call(fn, { signal, ...claim });
+        return await held.call(
+          () => {
+            started();
+            return fn();
+          },
+          { signal, ...claim },
+        );
       } finally {
+        started();
         if (unannounced) {
           unannounced = false;
           announceSlot(activity, jobId, log);
@@ -288,7 +302,7 @@ export async function runProviderJob<T>(
       }
       throw err;
     } finally {
-      clearTimeout(limitTimer);
+      runLimit.end();
     }
     const result = [jobId, JSON.stringify(outcome.value ?? null), outcome.cost ?? null];
     const { rows: done } = await withDbRetry(() =>
