@@ -60,11 +60,6 @@ export function compareSubmissions(submissions: number, renders: number): string
   );
 }
 
-/** Text from outside (Temporal's core, providers) for a place that is not a terminal: no escape sequences or control characters. */
-export function plainText(text: string, tty: boolean): string {
-  return tty ? text : terminalSafe(text);
-}
-
 /** ANSI escapes as they appear inside JSON strings (pino escapes the ESC byte as \\u001b). */
 const JSON_ESCAPED_ANSI = /\\u001b\[[0-?]*[ -/]*[@-~]/g;
 
@@ -97,4 +92,22 @@ export function humanLogLine(line: string): string {
     });
   const level = LEVEL_NAMES[entry.level as number] ?? String(entry.level);
   return `${level}: ${String(entry.msg ?? '')}${context.length ? ` (${context.join(', ')})` : ''}\n`;
+}
+
+/** What of the SDK's own log meta a person beside the table needs (its task token, namespace and stack are noise). */
+const SDK_KEPT = ['activityType', 'workflowType', 'workflowId', 'attempt'] as const;
+
+/**
+ * A Temporal SDK log entry the demo prints (WARN and above): "warning: Activity failed (activityType=…,
+ * workflowId=…, attempt=1, error=youtube: still running …)", as humanLogLine prints ours, where the whole meta
+ * object came out with its task token and stack on one line.
+ */
+export function sdkLogLine(entry: { level: string; message: string; meta?: Record<string, unknown> }): string {
+  const meta = entry.meta ?? {};
+  const context: string[] = SDK_KEPT.filter((k) => meta[k] !== undefined).map((k) => `${k}=${String(meta[k])}`);
+  const error = meta.error as { message?: unknown } | string | undefined;
+  const message = typeof error === 'string' ? error : error?.message;
+  if (typeof message === 'string') context.push(`error=${message.split('\n')[0]}`);
+  const level = entry.level === 'WARN' ? 'warning' : entry.level.toLowerCase();
+  return terminalSafe(`${level}: ${entry.message}${context.length ? ` (${context.join(', ')})` : ''}`);
 }

@@ -8,7 +8,7 @@
  * the gate at work. Ctrl-C stops everything but the Temporal server's data.
  */
 import path from 'node:path';
-import { inspect, parseArgs } from 'node:util';
+import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { DEFAULT_SIMULATOR_PORTS, DEV_SIGNING_KEY, loadEnv } from '../config/env';
@@ -27,7 +27,7 @@ import { missingTools, PATH_VARIABLE } from '../media/tools';
 import { startMediaServer } from '../media/store';
 import { approveAsDemoEditor } from './approvals';
 import { liveUploads, seedDemo } from './seed';
-import { compareSubmissions, createScreenPrinter, humanLogLine, plainText } from './screen';
+import { compareSubmissions, createScreenPrinter, humanLogLine, sdkLogLine } from './screen';
 import { sleep } from '../shared/sleep';
 
 /** When the watched channels publish their live uploads, after the live view starts. */
@@ -56,13 +56,9 @@ async function main() {
   const expected = /^No workflows registered/;
   Runtime.install({
     logger: new DefaultLogger('WARN', (entry) => {
-      // Core's messages carry colour codes: raw escapes in a log file or CI output are noise.
-      const tty = Boolean(process.stderr.isTTY);
-      const meta =
-        entry.meta === undefined ? '' : ` ${plainText(inspect(entry.meta, { colors: tty, depth: 4, breakLength: Infinity }), tty)}`;
       // A Ctrl-C hands running jobs on (WorkerShutdown): they resume at the next `npm start`, nothing failed.
       const handedOn = (entry.meta as { error?: { type?: string } } | undefined)?.error?.type === 'WorkerShutdown';
-      if (!expected.test(entry.message) && !handedOn) console.error(`${entry.level} ${plainText(entry.message, tty)}${meta}`);
+      if (!expected.test(entry.message) && !handedOn) console.error(sdkLogLine(entry));
     }),
   });
   // Competitor audio is fetched with the real tools: say what to install before starting anything.

@@ -1,6 +1,6 @@
 /** The demo's printing, pure: changed lines only off a terminal, word-boundary cuts, compared counts, no escapes. */
 import { describe, expect, it } from 'vitest';
-import { compareSubmissions, createScreenPrinter, cutAtWord, humanLogLine, plainText, withoutJsonAnsi } from '../../src/demo/screen';
+import { compareSubmissions, createScreenPrinter, cutAtWord, humanLogLine, sdkLogLine, withoutJsonAnsi } from '../../src/demo/screen';
 
 describe('createScreenPrinter', () => {
   it('off a terminal prints only the lines that changed since the last print', () => {
@@ -49,13 +49,38 @@ describe('compareSubmissions', () => {
 });
 
 describe('escapes', () => {
-  it('are stripped off a terminal, in plain text and in pino JSON lines', () => {
+  it("are stripped from Temporal core's messages and from pino JSON lines", () => {
     const core = '\x1b[31mWorker shutdown\x1b[0m: activities still running';
-    expect(plainText(core, false)).toBe('Worker shutdown: activities still running');
-    expect(plainText(core, true)).toBe(core);
+    expect(sdkLogLine({ level: 'WARN', message: core })).toBe('warning: Worker shutdown: activities still running');
     const line = `${JSON.stringify({ level: 40, msg: core })}\n`;
     expect(line).toContain('\\u001b[31m');
     expect(JSON.parse(withoutJsonAnsi(line)).msg).toBe('Worker shutdown: activities still running');
+  });
+});
+
+describe('sdkLogLine', () => {
+  it("prints the SDK's failed activity as one short line: what failed, where, why; no task token, no stack", () => {
+    const error = Object.assign(new Error('youtube: still running after 2x its estimate (20000 ms)'), { type: 'ProviderError' });
+    const text = sdkLogLine({
+      level: 'WARN',
+      message: 'Activity failed',
+      meta: {
+        sdkComponent: 'worker',
+        taskToken: 'CiQwMWEyNDFjMi1jOGU1',
+        activityType: 'readPostMetrics',
+        workflowId: 'post-metrics-youtube-OlxKHDkSm4c',
+        workflowType: 'postMetricsWorkflow',
+        attempt: 1,
+        error,
+      },
+    });
+    expect(text).toBe(
+      'warning: Activity failed (activityType=readPostMetrics, workflowType=postMetricsWorkflow, ' +
+        'workflowId=post-metrics-youtube-OlxKHDkSm4c, attempt=1, error=youtube: still running after 2x its estimate (20000 ms))',
+    );
+    expect(sdkLogLine({ level: 'ERROR', message: 'Worker failed', meta: { error: 'boom\n  at x' } })).toBe(
+      'error: Worker failed (error=boom)',
+    );
   });
 });
 
