@@ -332,6 +332,54 @@ describe('views', () => {
     expect(await q(`SELECT * FROM job_events WHERE job_id = $1 AND event = 'stuck'`, [running.id])).toHaveLength(1);
   });
 
+  it('a stuck job is one whose work ran 2x its estimate: its wait for a start is not work (0037)', async () => {
+    await clearLine();
+    // 2 slots, 5 s between starts (+100 ms margin): a holder may wait 10.2 s for its first start before it is late.
+    await q(`UPDATE provider_limits SET min_start_interval_ms = 5000 WHERE provider = 'veo3'`);
+    try {
+      const a = await enqueue({ priority: 'P1', estimate: 10 });
+      const b = await enqueue({ priority: 'P1', estimate: 10 });
+      for (const j of [a, b]) await wait(j.id);
+      await grant();
+      const stuck = async () =>
+        (
+          await q<{ id: string; is_stuck: boolean }>(`SELECT id, is_stuck FROM queue_processing WHERE id = ANY($1) ORDER BY started_at`, [
+            [a.id, b.id],
+          ])
+        )
+          .filter((r) => r.is_stuck)
+          .map((r) => r.id);
+      /** The attempt took its slot `started` ago; its first start at the provider `called` ago (null: none yet). */
+      const set = async (id: string, started: string, called: string | null) => {
+        await q(`UPDATE automation_queue SET started_at = now() - $2::interval WHERE id = $1`, [id, started]);
+        await q(`UPDATE provider_slots SET called_at = now() - $2::interval WHERE job_id = $1`, [id, called]);
+      };
+
+      // Slot taken 25 s ago, its first start 15 s later: 10 s of work, not stuck (it was, counted from the slot).
+      await set(a.id, '25 seconds', '10 seconds');
+      // Slot taken 25 s ago, no start yet: within 20 s of work plus the 10.2 s the spacing can explain.
+      await set(b.id, '25 seconds', null);
+      expect(await stuck()).toEqual([]);
+      expect(await q(`SELECT * FROM mark_stuck_jobs()`)).toEqual([]);
+
+      // Its work past 20 s; the other's wait past what the spacing explains: both reported, once.
+      await set(a.id, '40 seconds', '21 seconds');
+      await set(b.id, '31 seconds', null);
+      expect((await stuck()).sort()).toEqual([a.id, b.id].sort());
+      expect((await q<{ id: string }>(`SELECT id FROM mark_stuck_jobs()`)).map((r) => r.id).sort()).toEqual([a.id, b.id].sort());
+      expect(await q(`SELECT * FROM mark_stuck_jobs()`)).toEqual([]);
+
+      // A retried attempt whose slot's first start came from an earlier attempt counts from its own start, as before.
+      await q(`UPDATE automation_queue SET stuck_since = NULL WHERE id = $1`, [a.id]);
+      await set(a.id, '5 seconds', '60 seconds');
+      expect(await stuck()).toEqual([b.id]);
+      await set(a.id, '21 seconds', '60 seconds');
+      expect((await stuck()).sort()).toEqual([a.id, b.id].sort());
+    } finally {
+      await q(`UPDATE provider_limits SET min_start_interval_ms = 0 WHERE provider = 'veo3'`);
+    }
+  });
+
   it('queue_calendar_24h shows the next 24 h; recommendations_queue and queue_performance_by_type aggregate the rows', async () => {
     await clearLine();
     const soon = await enqueue({ scheduleAfter: new Date(Date.now() + 3_600_000) });
@@ -941,6 +989,8 @@ describe('helpers planned once a session (0031)', () => {
     'get_available_capacity',
     'quota_state',
     'take_lost_activities',
+    // Row by row within the stuck sweep's one statement (every 5 s) and the dashboard's read of the running jobs.
+    'job_stuck_at',
   ];
   const TRANSITION_HELPERS = [
     'log_job_event',
