@@ -89,7 +89,8 @@ export function renderLimitsDoc(): string {
     '',
     '## Estimates per job type',
     '',
-    'Written to `automation_queue.estimated_duration_seconds`; a job running past 2x its estimate is stuck.',
+    'Written to `automation_queue.estimated_duration_seconds`; a job whose work (from its first start at the provider) ' +
+      'runs past 2x its estimate is stuck.',
     '',
     '| job type | provider | estimate |',
     '|---|---|---|',
