@@ -113,11 +113,23 @@ export function spawnWorker(env: Record<string, string>, queues: string[] = []):
   });
 }
 
-/** A port nothing listens on right now (for a server that must be named before it starts). */
+/**
+ * A port nothing listens on right now (for a server that must be named before it starts), drawn from 20000-29999:
+ * below the kernel's ephemeral range (32768-60999), where a port from listen(0) came from. Between its close and
+ * the server's bind, an outgoing connection of a test running beside it could take such a port (a CI run's dev
+ * server failed on "bind: address already in use").
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const server = net.createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
 }
