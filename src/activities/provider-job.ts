@@ -176,22 +176,17 @@ export async function runProviderJob<T>(
     const current = job;
     const call = async <R>(fn: () => Promise<R>, claim: { markSubmit?: boolean; submitKey?: string } = {}): Promise<R> => {
       // The clock stops until the gate lets the call leave (`fn` runs), and starts again if it never does.
-      let waiting = true;
-      const started = () => {
-        if (waiting) runLimit.resume();
-        waiting = false;
-      };
-      runLimit.pause();
+      const resume = runLimit.pause();
       try {
         return await held.call(
           () => {
-            started();
+            resume();
             return fn();
           },
           { signal, ...claim },
         );
       } finally {
-        started();
+        resume();
         if (unannounced) {
           unannounced = false;
           announceSlot(activity, jobId, log);

@@ -13,7 +13,7 @@ export class RunLimit {
   private ended = false;
 
   constructor(
-    readonly limitMs: number,
+    limitMs: number,
     private readonly reason: () => Error,
   ) {
     this.remainingMs = limitMs;
@@ -25,17 +25,23 @@ export class RunLimit {
     return this.controller.signal;
   }
 
-  /** The clock stops (calls nest: it runs again when the last one resumes). */
-  pause(): void {
-    if (this.ended || this.paused++ > 0) return;
-    this.disarm();
-    this.remainingMs -= Date.now() - this.since;
-  }
-
-  resume(): void {
-    if (this.ended || --this.paused > 0) return;
-    this.since = Date.now();
-    this.arm();
+  /**
+   * The clock stops until the returned resume is called (once counts: a second call does nothing). Pauses nest: the
+   * clock runs again when the last one resumes.
+   */
+  pause(): () => void {
+    if (!this.ended && this.paused++ === 0) {
+      this.disarm();
+      this.remainingMs -= Date.now() - this.since;
+    }
+    let resumed = false;
+    return () => {
+      if (resumed) return;
+      resumed = true;
+      if (this.ended || --this.paused > 0) return;
+      this.since = Date.now();
+      this.arm();
+    };
   }
 
   /** The attempt is over: nothing fires any more. */
