@@ -314,6 +314,8 @@ export const providerSlots = pgTable(
     holdUntil: ts('hold_until'),
     /** The holder's first start at the provider (claim_start): lower priorities granted after it wait for it (0027). */
     calledAt: ts('called_at'),
+    /** When the holder, before its first start, was first told to wait for the spacing: its place in turn (0038). */
+    startWantedAt: ts('start_wanted_at'),
   },
   (t) => [index('provider_slots_provider_idx').on(t.provider)],
 );

@@ -254,6 +254,89 @@ describe('grant_slots', () => {
     expect((await q<{ w: number }>(`SELECT wait_ms AS w FROM claim_start('veo3', $1)`, [p3.id]))[0]!.w).toBe(0);
   });
 
+  it('claim_start gives each spacing window to the first in turn: by priority, then by who waited first (0038)', async () => {
+    await clearLine();
+    await q(`UPDATE provider_limits SET min_start_interval_ms = 60000, start_margin_ms = 100, last_start_at = clock_timestamp()
+              WHERE provider = 'veo3'`);
+    // Asks with the last start moved so that the next was due `sinceMs` ago, in one statement: a slow machine between
+    // two statements cannot move the ask out of the window's first moments.
+    await q(`CREATE OR REPLACE FUNCTION test_claim_due_since(p_job uuid, p_since_ms integer) RETURNS integer
+             LANGUAGE plpgsql AS $f$
+             BEGIN
+               UPDATE provider_limits
+                  SET last_start_at = clock_timestamp() - make_interval(secs => (60000 + 100 + p_since_ms) / 1000.0)
+                WHERE provider = 'veo3';
+               RETURN (SELECT wait_ms FROM claim_start('veo3', p_job));
+             END $f$`);
+    const claim = async (id: string) => (await q<{ w: number }>(`SELECT wait_ms AS w FROM claim_start('veo3', $1)`, [id]))[0]!.w;
+    const claimDue = async (id: string, sinceMs: number) =>
+      (await q<{ w: number }>(`SELECT test_claim_due_since($1, $2) AS w`, [id, sinceMs]))[0]!.w;
+    const calls = async (id: string) => (await q(`SELECT 1 FROM job_events WHERE job_id = $1 AND event = 'provider_call'`, [id])).length;
+    const holding = async (...jobs: { id: string }[]) => {
+      for (const j of jobs) await wait(j.id);
+      expect((await grant()).granted).toEqual(jobs.map((j) => j.id));
+    };
+    try {
+      // Two P2 holders told to wait for the spacing, a first: at the window, b asking first is answered a short wait.
+      const [a, b] = [await enqueue(), await enqueue()];
+      await holding(a, b);
+      expect(await claim(a.id)).toBeGreaterThan(59_000);
+      expect(await claim(b.id)).toBeGreaterThan(59_000);
+      const wanted = await q<{ job_id: string }>(
+        `SELECT job_id FROM provider_slots WHERE start_wanted_at IS NOT NULL ORDER BY start_wanted_at`,
+      );
+      expect(wanted.map((r) => r.job_id)).toEqual([a.id, b.id]);
+      const held = await claimDue(b.id, 5);
+      expect(held).toBeGreaterThanOrEqual(1);
+      expect(held).toBeLessThanOrEqual(10);
+      expect(await calls(b.id)).toBe(0);
+      // a takes its turn; b then waits for the next window, and is first in it.
+      expect(await claimDue(a.id, 5)).toBe(0);
+      expect(await calls(a.id)).toBe(1);
+      expect(await claim(b.id)).toBeGreaterThan(59_000);
+      await q(`SELECT complete_job($1, '{}'::jsonb, 1)`, [a.id]);
+      const c = await enqueue();
+      await holding(c);
+      expect(await claim(c.id)).toBeGreaterThan(59_000);
+      expect(await claimDue(c.id, 5)).toBeGreaterThan(0);
+      expect(await claimDue(b.id, 5)).toBe(0);
+
+      // A holder first in turn that does not come within the grace (50 ms) loses that window to whoever asks.
+      await clearLine();
+      const [gone, here] = [await enqueue(), await enqueue()];
+      await holding(gone, here);
+      expect(await claim(gone.id)).toBeGreaterThan(59_000);
+      expect(await claim(here.id)).toBeGreaterThan(59_000);
+      expect(await claimDue(here.id, 60)).toBe(0);
+
+      // Priority before the wait: a P1 that began waiting after a P3 still goes first (granted after it: no 0027 hold).
+      await clearLine();
+      const p3 = await enqueue({ priority: 'P3' });
+      await holding(p3);
+      const p1 = await enqueue({ priority: 'P1' });
+      await holding(p1);
+      expect(await claim(p3.id)).toBeGreaterThan(59_000);
+      expect(await claim(p1.id)).toBeGreaterThan(59_000);
+      expect(await claimDue(p3.id, 5)).toBeGreaterThan(0);
+      expect(await claimDue(p1.id, 5)).toBe(0);
+
+      // A job past its first start (a second call: Instagram's container, then its publish) takes no turn and waits
+      // for nobody's, only for the spacing: the P3, started alone, calls again while a P1 waits.
+      await clearLine();
+      const started = await enqueue({ priority: 'P3' });
+      await holding(started);
+      expect(await claimDue(started.id, 5)).toBe(0);
+      const urgent = await enqueue({ priority: 'P1' });
+      await holding(urgent);
+      expect(await claim(urgent.id)).toBeGreaterThan(59_000);
+      expect(await claimDue(started.id, 5)).toBe(0);
+      expect(await calls(started.id)).toBe(2);
+    } finally {
+      await q(`UPDATE provider_limits SET min_start_interval_ms = 0 WHERE provider = 'veo3'`);
+      await q(`DROP FUNCTION IF EXISTS test_claim_due_since(uuid, integer)`);
+    }
+  });
+
   it('skips jobs scheduled for later, past their deadline, or whose waiter went silent', async () => {
     await clearLine();
     const later = await enqueue({ scheduleAfter: new Date(Date.now() + 3_600_000) });
@@ -985,6 +1068,8 @@ describe('helpers planned once a session (0031)', () => {
     'job_account',
     'submit_key_job',
     'presence_lock_class',
+    // A constant the planner inlines, as presence_lock_class.
+    'start_turn_grace_ms',
     'in_line',
     'get_available_capacity',
     'quota_state',

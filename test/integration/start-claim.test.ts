@@ -344,6 +344,37 @@ describe('the start claimed in the grant (0033)', () => {
     expect((await job(plain)).submit_attempted_at).toBeNull();
   });
 
+  it('leaves the claim to the worker while a holder before it in turn is due to come for its start (0038)', async () => {
+    const { gate } = await countingGate();
+    // Two slots: one held by a job told to wait for the spacing (first in turn), the other by a job an armed waiter
+    // waits behind.
+    await q(`UPDATE provider_limits SET last_start_at = clock_timestamp() WHERE provider = 'veo3'`);
+    const waiter = await enqueue('wf-turn-waiter');
+    await gate.acquire(waiter, 'veo3', { attempt: 1 });
+    expect((await q<{ w: number }>(`SELECT wait_ms AS w FROM claim_start('veo3', $1)`, [waiter]))[0]!.w).toBeGreaterThan(0);
+    const holder = await enqueue('wf-turn-holder');
+    await gate.acquire(holder, 'veo3', { attempt: 1 });
+    const next = await enqueue('wf-turn-next');
+    await gate.markActivity(next, new Uint8Array([5]), newSubmitKey(next));
+    const granted = gate.acquire(next, 'veo3', { attempt: 1 });
+    await waitUntil(
+      async () => (await q(`SELECT 1 FROM automation_queue WHERE id = $1 AND waiting_since IS NOT NULL`, [next])).length === 1,
+      { intervalMs: 10, what: 'the armed job waiting in line' },
+    );
+    // The spacing fell due 5 ms ago and the slot frees in the same breath (one statement: a slow machine cannot
+    // carry it past the window's first moments): the grant stays a plain grant, the waiter's turn kept.
+    await q(`DO $$ BEGIN
+               UPDATE provider_limits SET last_start_at = clock_timestamp() - make_interval(secs => (300 + start_margin_ms + 5) / 1000.0)
+                WHERE provider = 'veo3';
+               PERFORM release_slot('${holder}'::uuid);
+             END $$`);
+    await granted;
+    expect((await job(next)).submit_attempted_at).toBeNull();
+    expect(await calls(next)).toHaveLength(0);
+    expect((await q<{ w: number }>(`SELECT wait_ms AS w FROM claim_start('veo3', $1)`, [waiter]))[0]!.w).toBe(0);
+    expect(await calls(waiter)).toHaveLength(1);
+  });
+
   it('never claims for a process gone from PostgreSQL (its waiters look alive in line for 20 s), nor for a parked job', async () => {
     const { gate } = await countingGate();
     const gone = await countingGate();
