@@ -14,6 +14,18 @@ export interface ClassifiedFailure {
   retryable: boolean;
 }
 
+/**
+ * Failures a provider job's attempt logged itself ('job attempt failed', with its job id and whether it was final).
+ * The SDK logs every failed activity again ('Activity failed'); a log sink beside a person (the demo) drops that
+ * second line for these, and keeps it for every other activity.
+ */
+const loggedByTheJob = new WeakSet<object>();
+export function markLoggedByTheJob<T extends object>(failure: T): T {
+  loggedByTheJob.add(failure);
+  return failure;
+}
+export const loggedByTheJobAlready = (err: unknown): boolean => typeof err === 'object' && err !== null && loggedByTheJob.has(err);
+
 export function classifyFailure(err: unknown): ClassifiedFailure {
   if (err instanceof ApplicationFailure) return { failure: err, retryable: !err.nonRetryable };
   if (err instanceof ProviderError) {

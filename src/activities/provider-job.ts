@@ -18,7 +18,7 @@ import type { Provider } from '../config/providers';
 import { ProviderError } from '../providers/errors';
 import type { Job } from '../db/schema';
 import { WORKER_SHUTDOWN, type ActivityDeps } from './deps';
-import { classifyFailure } from './failures';
+import { classifyFailure, markLoggedByTheJob } from './failures';
 import { startHeartbeats } from './heartbeats';
 import { RunLimit } from './run-limit';
 import { getJob } from '../db/queries';
@@ -379,7 +379,7 @@ export async function runProviderJob<T>(
         await slot.taskEnded('failed');
     }).catch((dbErr) => log.error({ err: dbErr }, 'could not record the failure; Temporal retries the job'));
     log.warn({ err: failure.message, final, retryable }, 'job attempt failed');
-    throw failure;
+    throw markLoggedByTheJob(failure);
   } finally {
     heartbeats.stop();
     await giveBackUnusedClaim();

@@ -3,6 +3,7 @@
  * live table redrawn in place; anything else (a pipe, a CI log) gets only the
  * lines that changed, and never an escape sequence.
  */
+import { loggedByTheJobAlready } from '../activities/failures';
 import { terminalSafe } from '../cli/format';
 
 export interface ScreenPrinter {
@@ -100,10 +101,16 @@ const SDK_KEPT = ['activityType', 'workflowType', 'workflowId', 'attempt'] as co
 /**
  * A Temporal SDK log entry the demo prints (WARN and above): "warning: Activity failed (activityType=…,
  * workflowId=…, attempt=1, error=youtube: still running …)", as humanLogLine prints ours, where the whole meta
- * object came out with its task token and stack on one line.
+ * object came out with its task token and stack on one line. Null for an entry that says nothing new.
  */
-export function sdkLogLine(entry: { level: string; message: string; meta?: Record<string, unknown> }): string {
+export function sdkLogLine(entry: { level: string; message: string; meta?: Record<string, unknown> }): string | null {
   const meta = entry.meta ?? {};
+  // Provider-queue workers run activities only: that they poll no workflows is expected.
+  if (/^No workflows registered/.test(entry.message)) return null;
+  // A Ctrl-C hands running jobs on (WorkerShutdown): they resume at the next `npm start`, nothing failed.
+  if ((meta.error as { type?: unknown } | undefined)?.type === 'WorkerShutdown') return null;
+  // A provider job's attempt said so itself ('job attempt failed', with its job id): one line for one event.
+  if (entry.message === 'Activity failed' && loggedByTheJobAlready(meta.error)) return null;
   const context: string[] = SDK_KEPT.filter((k) => meta[k] !== undefined).map((k) => `${k}=${String(meta[k])}`);
   const error = meta.error as { message?: unknown } | string | undefined;
   const message = typeof error === 'string' ? error : error?.message;

@@ -51,14 +51,12 @@ const DEMO_QUOTAS = {
 
 async function main() {
   const { values } = parseArgs({ options: { exit: { type: 'boolean' } } });
-  // The live table is the demo's output; Temporal's own INFO lines would scroll it away.
-  // Provider-queue workers run activities only; the SDK's warning that they poll no workflows is expected.
-  const expected = /^No workflows registered/;
+  // The live table is the demo's output: Temporal's own INFO lines would scroll it away, and of its warnings
+  // sdkLogLine drops those that say nothing new.
   Runtime.install({
     logger: new DefaultLogger('WARN', (entry) => {
-      // A Ctrl-C hands running jobs on (WorkerShutdown): they resume at the next `npm start`, nothing failed.
-      const handedOn = (entry.meta as { error?: { type?: string } } | undefined)?.error?.type === 'WorkerShutdown';
-      if (!expected.test(entry.message) && !handedOn) console.error(sdkLogLine(entry));
+      const line = sdkLogLine(entry);
+      if (line !== null) console.error(line);
     }),
   });
   // Competitor audio is fetched with the real tools: say what to install before starting anything.

@@ -1,5 +1,7 @@
 /** The demo's printing, pure: changed lines only off a terminal, word-boundary cuts, compared counts, no escapes. */
 import { describe, expect, it } from 'vitest';
+import { ApplicationFailure } from '@temporalio/common';
+import { markLoggedByTheJob } from '../../src/activities/failures';
 import { compareSubmissions, createScreenPrinter, cutAtWord, humanLogLine, sdkLogLine, withoutJsonAnsi } from '../../src/demo/screen';
 
 describe('createScreenPrinter', () => {
@@ -59,6 +61,20 @@ describe('escapes', () => {
 });
 
 describe('sdkLogLine', () => {
+  it("drops what says nothing new: a failure the job's attempt logged itself, a job handed on at Ctrl-C, no workflows", () => {
+    const meta = { activityType: 'generateVideo', attempt: 1 };
+    const logged = markLoggedByTheJob(ApplicationFailure.retryable('veo3: HTTP 503', 'ProviderError'));
+    expect(sdkLogLine({ level: 'WARN', message: 'Activity failed', meta: { ...meta, error: logged } })).toBeNull();
+    // Any other activity's failure (not a provider job: the archive, an analysis stand-in) is still printed.
+    const other = ApplicationFailure.retryable('archive: disk full', 'ArchiveError');
+    expect(sdkLogLine({ level: 'WARN', message: 'Activity failed', meta: { ...meta, error: other } })).toBe(
+      'warning: Activity failed (activityType=generateVideo, attempt=1, error=archive: disk full)',
+    );
+    const shutdown = Object.assign(new Error('Worker shutting down'), { type: 'WorkerShutdown' });
+    expect(sdkLogLine({ level: 'WARN', message: 'Activity failed', meta: { ...meta, error: shutdown } })).toBeNull();
+    expect(sdkLogLine({ level: 'WARN', message: 'No workflows registered, not polling for workflow tasks' })).toBeNull();
+  });
+
   it("prints the SDK's failed activity as one short line: what failed, where, why; no task token, no stack", () => {
     const error = Object.assign(new Error('youtube: still running after 2x its estimate (20000 ms)'), { type: 'ProviderError' });
     const text = sdkLogLine({
