@@ -1,27 +1,34 @@
 /**
  * Post-publication metrics activities.
  *
- * - instagram / tiktok / youtube queues: readPostMetrics, one automation_queue job run through runProviderJob under
- *   the platform's cap, spacing and quotas (a YouTube read spends a unit of youtube_api_units). A post the
- *   platform no longer has is an answer, not a failure: the job completes with `gone` and the series ends.
+ * - the read lines' queues (instagram_graph / tiktok_data / youtube_data, metricsProvider): readPostMetrics, one
+ *   automation_queue job run through runProviderJob under that read API's cap, spacing and quotas (a YouTube read
+ *   spends a unit of youtube_api_units). Also on the publishing queues, for series started before the reads had
+ *   lines of their own. A post the platform no longer has is an answer, not a failure: the job completes with
+ *   `gone` and the series ends.
  * - base queue: the metrics job's row and the reading's row (src/services/post-metrics.ts).
  */
-import { METRICS_JOB_TYPE, type PublishPlatform } from '../config/providers';
+import { METRICS_JOB_TYPE, metricsProvider, type Provider, type PublishPlatform } from '../config/providers';
 import { isPostGone } from '../providers/errors';
 import type { PostMetrics } from '../providers/types';
 import { recordPostMetrics, type RecordPostMetricsInput } from '../services/post-metrics';
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
 import { runProviderJob } from './provider-job';
-import { enqueueJob } from '../db/queries';
+import { enqueueJob, getJob } from '../db/queries';
+import { withDbRetry } from '../db/retry';
 
 export type MetricsReading = { at: string; gone: false; metrics: PostMetrics } | { at: string; gone: true; reason: string };
 
-/** Activities for the publishing platforms' workers. */
+/** Activities for the read lines' workers (and the publishing platforms', see above). */
 export function createMetricsProviderActivities(deps: ActivityDeps) {
   return {
     async readPostMetrics(input: { jobId: string; platform: PublishPlatform; postId: string }): Promise<MetricsReading> {
-      return runProviderJob<MetricsReading>(deps, input.jobId, input.platform, async (ctx) => {
+      // The line the job was enqueued in, whichever queue this attempt was scheduled on: a read enqueued before reads
+      // had lines of their own waits in its publishing platform's.
+      const job = await withDbRetry(() => getJob(deps.database.db, input.jobId));
+      const provider = (job?.apiProvider as Provider | undefined) ?? metricsProvider(input.platform);
+      return runProviderJob<MetricsReading>(deps, input.jobId, provider, async (ctx) => {
         try {
           const metrics = await ctx.call(() => deps.providers[input.platform].readMetrics(input.postId));
           return { value: { at: new Date().toISOString(), gone: false, metrics } };

@@ -19,6 +19,7 @@ export const PROVIDERS = [
   'youtube',
   'youtube_data',
   'instagram_graph',
+  'tiktok_data',
   'api_football',
   'audio_fetch',
   'assembly',
@@ -147,7 +148,22 @@ export const PROVIDER_LIMITS: Record<Provider, ProviderLimits> = {
     maxAttempts: 5,
     submitRepeatable: true,
     cancellable: true,
-    reason: 'Business Discovery reads count against the Graph API business-use-case limits shared with publishing.',
+    reason:
+      "Graph API reads (Business Discovery, our posts' insights) count against the business-use-case limits shared with " +
+      'publishing; no number is published for insights.',
+  },
+  tiktok_data: {
+    maxConcurrent: 2,
+    // 600 requests a minute per endpoint (video/query), a 1-minute sliding window: one every 100 ms, kept at 200.
+    minStartIntervalMs: 200,
+    estimatedDurationSeconds: 2,
+    heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
+    pollIntervalMs: 1_000,
+    maxAttempts: 5,
+    // A read has no side effect.
+    submitRepeatable: true,
+    cancellable: true,
+    reason: "Reads of our posts' counts (video/query): 600 requests a minute, apart from video/init's 6 (TikTok's rate-limit page).",
   },
   api_football: {
     maxConcurrent: 1,
@@ -250,9 +266,10 @@ export const JOB_TYPES = {
   api_football_sync: 'api_football',
   audio_download: 'audio_fetch',
   reel_assembly: 'assembly',
-  instagram_metrics: 'instagram',
-  tiktok_metrics: 'tiktok',
-  youtube_metrics: 'youtube',
+  // A post's metrics are read through the platform's read API, under its limits, not in the publishing line.
+  instagram_metrics: 'instagram_graph',
+  tiktok_metrics: 'tiktok_data',
+  youtube_metrics: 'youtube_data',
 } as const satisfies Record<string, Provider>;
 export type JobType = keyof typeof JOB_TYPES;
 
@@ -286,11 +303,10 @@ export const JOB_ESTIMATES_SECONDS: Record<JobType, number> = {
   audio_download: PROVIDER_LIMITS.audio_fetch.estimatedDurationSeconds,
   // The segments cut into one reel: subtitles, data cards, logo, loudness, then the ffprobe checks.
   reel_assembly: PROVIDER_LIMITS.assembly.estimatedDurationSeconds,
-  // One read of a published post's counts (media insights, video/query, videos.list): a single request, but it waits
-  // out its platform's start spacing once it holds the slot (5 s, 10 s, 5 s), which the 2x run limit must cover.
-  instagram_metrics: 10,
-  tiktok_metrics: 15,
-  youtube_metrics: 10,
+  // One read of a published post's counts (media insights, video/query, videos.list): a single request.
+  instagram_metrics: PROVIDER_LIMITS.instagram_graph.estimatedDurationSeconds,
+  tiktok_metrics: PROVIDER_LIMITS.tiktok_data.estimatedDurationSeconds,
+  youtube_metrics: PROVIDER_LIMITS.youtube_data.estimatedDurationSeconds,
 };
 
 /**
@@ -309,12 +325,21 @@ export const PUBLISH_JOB_TYPE: Record<PublishPlatform, JobType> = {
   youtube: 'youtube_short',
 };
 
-/** A published post's metrics read: a job of the platform it was published on, under that platform's caps and quotas. */
-export const METRICS_JOB_TYPE: Record<PublishPlatform, JobType> = {
+/**
+ * A published post's metrics read: a job of its platform's read API (JOB_TYPES), under that API's cap, spacing and
+ * quotas. Reads and posts are different calls with different limits at each platform (Instagram's publishing limit
+ * counts posts, TikTok allows 6 video/init a minute and 600 video/query), so a burst of reads never spaces out a post.
+ */
+export const METRICS_JOB_TYPE = {
   instagram: 'instagram_metrics',
   tiktok: 'tiktok_metrics',
   youtube: 'youtube_metrics',
-};
+} as const satisfies Record<PublishPlatform, JobType>;
+
+/** The gate line (and task queue) of a post's metrics reads on `platform`. */
+export function metricsProvider(platform: PublishPlatform): Provider {
+  return JOB_TYPES[METRICS_JOB_TYPE[platform]];
+}
 
 /**
  * Quotas and spend budgets: units a provider (or one of its accounts) allows

@@ -73,12 +73,15 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
     case 'instagram':
     case 'tiktok':
     case 'youtube':
+      // Metrics reads too: a post's series started before the reads had lines of their own schedules them here.
       return { ...createPublishActivities(deps), ...createMetricsProviderActivities(deps) };
     case 'audio_fetch':
       return createAudioFetchActivities(deps);
     case 'youtube_data':
     case 'instagram_graph':
-      return createDiscoveryProviderActivities(deps);
+      return { ...createDiscoveryProviderActivities(deps), ...createMetricsProviderActivities(deps) };
+    case 'tiktok_data':
+      return createMetricsProviderActivities(deps);
     case 'api_football':
       return createApiFootballActivities(deps);
     case 'assembly':

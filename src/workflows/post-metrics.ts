@@ -1,7 +1,7 @@
 /**
  * postMetricsWorkflow: one published post's metrics read as it ages (default +1 h, +6 h, +24 h, +72 h, +7 d after
- * publishing; REELFLOW_METRICS_READS), each read a job of the post's platform through the gate (its cap, spacing
- * and quotas, P3), each reading a post_metrics row. Durable timers: a worker or Temporal restart in between
+ * publishing; REELFLOW_METRICS_READS), each read a job of the platform's read API through the gate (its cap,
+ * spacing and quotas, P3), each reading a post_metrics row. Durable timers: a worker or Temporal restart in between
  * changes nothing, and a timer already past when the workflow resumes fires at once. The series ends after the
  * last read, or at the first read that finds the post gone (deleted, or no longer visible to our token). A read
  * that fails otherwise (a missing permission, a quota spent for the day) is logged and the series goes on.
@@ -9,7 +9,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import { atOffsets, readActivities, READS_BASE_OPTIONS } from './timed-reads';
-import { JOB_ESTIMATES_SECONDS, METRICS_JOB_TYPE, type PublishPlatform } from '../config/providers';
+import { JOB_ESTIMATES_SECONDS, METRICS_JOB_TYPE, metricsProvider, type PublishPlatform } from '../config/providers';
 import type { createMetricsBaseActivities, createMetricsProviderActivities, MetricsReading } from '../activities/metrics';
 
 export interface PostMetricsInput {
@@ -34,13 +34,18 @@ type ProviderActs = ReturnType<typeof createMetricsProviderActivities>;
 
 const base = wf.proxyActivities<Base>(READS_BASE_OPTIONS);
 
+/** Reads scheduled on their read API's queue (metricsProvider) rather than the publishing platform's. */
+const READ_LINES_PATCH = 'metrics-reads-on-read-lines';
+
 /** A read may wait this long for a slot; the next timer makes a stale read pointless. */
 const SLOT_WAIT_BUDGET_MS = 60 * 60_000;
 
 export async function postMetricsWorkflow(input: PostMetricsInput): Promise<PostMetricsResult> {
   const info = wf.workflowInfo();
+  // The platform's read API's queue and line; a series started before reads had lines of their own stays on the
+  // publishing queue, whose workers still serve it (the job's line is its job type's either way).
   const platform = readActivities<ProviderActs>(
-    input.platform,
+    wf.patched(READ_LINES_PATCH) ? metricsProvider(input.platform) : input.platform,
     JOB_ESTIMATES_SECONDS[METRICS_JOB_TYPE[input.platform]],
     SLOT_WAIT_BUDGET_MS,
   );

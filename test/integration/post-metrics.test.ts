@@ -93,16 +93,19 @@ describe('post metrics workflow', () => {
       expect(views[0], platform).toBeGreaterThan(0);
       expect(views[2]!, platform).toBeGreaterThan(views[0]!);
     }
-    // Every read was a job of the post's platform, completed through the gate; none tied to the recommendation's plan.
+    // Every read was a job of the platform's read API (not its publishing line), completed through the gate; none
+    // tied to the recommendation's plan.
     const jobs = await q<{ job_type: string; api_provider: string; status: string; step: string; priority: string }>(
       h,
       `SELECT job_type, api_provider, status, step, priority FROM automation_queue
         WHERE workflow_id LIKE 'post-metrics-%' ORDER BY job_type, step`,
     );
     expect(jobs.map((j) => [j.job_type, j.api_provider, j.status, j.step, j.priority])).toEqual(
-      ['instagram', 'tiktok', 'youtube'].flatMap((p) =>
-        ['metrics:2', 'metrics:4', 'metrics:6'].map((s) => [`${p}_metrics`, p, 'completed', s, 'P3']),
-      ),
+      [
+        ['instagram', 'instagram_graph'],
+        ['tiktok', 'tiktok_data'],
+        ['youtube', 'youtube_data'],
+      ].flatMap(([p, line]) => ['metrics:2', 'metrics:4', 'metrics:6'].map((s) => [`${p}_metrics`, line, 'completed', s, 'P3'])),
     );
     const events = await q<{ n: number }>(
       h,

@@ -561,6 +561,7 @@ describe('queue transitions (0002)', () => {
       { provider: 'instagram_graph', cancellable: true, submit_repeatable: true },
       { provider: 'openai', cancellable: true, submit_repeatable: true },
       { provider: 'tiktok', cancellable: true, submit_repeatable: false },
+      { provider: 'tiktok_data', cancellable: true, submit_repeatable: true },
       { provider: 'veo3', cancellable: false, submit_repeatable: false },
       { provider: 'youtube', cancellable: true, submit_repeatable: false },
       { provider: 'youtube_data', cancellable: true, submit_repeatable: true },
