@@ -33,13 +33,21 @@ export async function renderProgress(
     );
   }
   lines.push('');
-  lines.push(
-    'slots  ' +
-      capacity.map((c) => `${c.provider} ${c.inUse}/${c.maxConcurrent}${c.waiting ? ` (+${c.waiting} waiting)` : ''}`).join('   '),
-  );
+  lines.push(slotsLine(capacity));
   if (events.length) lines.push('', ...events);
   screen.print(lines);
   return recs.length === ids.length && recs.every((r) => isFinalRecommendationStatus(r.status));
+}
+
+/**
+ * Each provider's slots: VEO3's always (the paid renders), any other only while it has a job running or waiting.
+ * All eleven at once ran to 250 characters, wrapped on a terminal and mostly said "0/2".
+ */
+export function slotsLine(capacity: ReadonlyArray<{ provider: string; inUse: number; maxConcurrent: number; waiting: number }>): string {
+  const shown = capacity.filter((c) => c.provider === 'veo3' || c.inUse > 0 || c.waiting > 0);
+  const idle = capacity.length - shown.length;
+  const slots = shown.map((c) => `${c.provider} ${c.inUse}/${c.maxConcurrent}${c.waiting ? ` (+${c.waiting} waiting)` : ''}`);
+  return `slots  ${[...slots, ...(idle ? [`${idle} other provider${idle === 1 ? '' : 's'} idle`] : [])].join('   ')}`;
 }
 
 type RecommendationRow = typeof competitiveRecommendations.$inferSelect;

@@ -1,6 +1,6 @@
-/** The demo's line for one recommendation: what it runs, waits for, or does next. */
+/** The demo's line for one recommendation (what it runs, waits for, or does next) and its providers' slots. */
 import { describe, expect, it } from 'vitest';
-import { progressDetail } from '../../src/demo/progress';
+import { progressDetail, slotsLine } from '../../src/demo/progress';
 
 type Rec = Parameters<typeof progressDetail>[0];
 type Job = Parameters<typeof progressDetail>[1][number];
@@ -40,5 +40,16 @@ describe('progressDetail', () => {
     const now = new Date('2026-12-04T12:00:00Z');
     const later = rec({ scheduleAfter: new Date('2026-12-04T14:05:00Z') });
     expect(progressDetail(later, [job('analyze', 'queued')], now)).toBe('scheduled for 14:05:00');
+  });
+});
+
+describe('slotsLine', () => {
+  const c = (provider: string, inUse: number, maxConcurrent: number, waiting = 0) => ({ provider, inUse, maxConcurrent, waiting });
+  it("shows VEO3's slots always and another provider's only while it has work, counting the idle ones", () => {
+    expect(slotsLine([c('openai', 0, 5), c('veo3', 2, 2, 11), c('instagram', 0, 3), c('audio_fetch', 1, 2), c('assembly', 0, 1, 2)])).toBe(
+      'slots  veo3 2/2 (+11 waiting)   audio_fetch 1/2   assembly 0/1 (+2 waiting)   2 other providers idle',
+    );
+    expect(slotsLine([c('openai', 0, 5), c('veo3', 0, 2)])).toBe('slots  veo3 0/2   1 other provider idle');
+    expect(slotsLine([c('veo3', 1, 2)])).toBe('slots  veo3 1/2');
   });
 });
