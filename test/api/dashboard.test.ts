@@ -107,6 +107,17 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(await step.textContent()).toBe('generate');
     const [stepBox, cellBox] = [await step.boundingBox(), await videoRow.locator('td.title').boundingBox()];
     expect(stepBox!.x + stepBox!.width).toBeLessThanOrEqual(cellBox!.x + cellBox!.width);
+    // The Temporal link and a relative time are one line each, also in a narrow window (both broke over two at
+    // 1400 px with the demo's long titles).
+    const lineBoxes = (selector: string) =>
+      videoRow
+        .locator(selector)
+        .first()
+        .evaluate((el) => el.getClientRects().length);
+    await page.setViewportSize({ width: 900, height: 1000 });
+    expect(await lineBoxes('.temporal-link')).toBe(1);
+    expect(await lineBoxes('time')).toBe(1);
+    await page.setViewportSize({ width: 1400, height: 1000 });
     await expect.poll(() => page.textContent('[data-provider="veo3"] .in-use')).toBe(`1 / ${h.runtime.limits.veo3.maxConcurrent}`);
     await expect.poll(() => page.locator('[data-testid="calendar-row"]').count()).toBeGreaterThan(0);
 
