@@ -303,10 +303,12 @@ export const JOB_ESTIMATES_SECONDS: Record<JobType, number> = {
   audio_download: PROVIDER_LIMITS.audio_fetch.estimatedDurationSeconds,
   // The segments cut into one reel: subtitles, data cards, logo, loudness, then the ffprobe checks.
   reel_assembly: PROVIDER_LIMITS.assembly.estimatedDurationSeconds,
-  // One read of a published post's counts (media insights, video/query, videos.list): a single request.
-  instagram_metrics: PROVIDER_LIMITS.instagram_graph.estimatedDurationSeconds,
-  tiktok_metrics: PROVIDER_LIMITS.tiktok_data.estimatedDurationSeconds,
-  youtube_metrics: PROVIDER_LIMITS.youtube_data.estimatedDurationSeconds,
+  // One read of a published post's counts (media insights, video/query, videos.list): a single request, which the
+  // platform answers from aggregates it computes (slower than a profile read); its wait for the start spacing is not
+  // counted (RunLimit). 5 s lets a slow answer finish inside the 2x bound.
+  instagram_metrics: 5,
+  tiktok_metrics: 5,
+  youtube_metrics: 5,
 };
 
 /**
