@@ -182,6 +182,16 @@ export const priority: Scenario = {
     const p3Started = (await jobEvents(bench, p3Ids, 'veo3')).filter((e) => e.event === 'started').length;
     rec.note(`filling the line: ${P3_JOBS} P3 enqueued and in VEO3's line after ${fmtS(fillMs)} (analyse step included)`);
     rec.note(`slot release -> P0 submit seen by the simulator: ${fmtMs(submitMs)}; P3 granted VEO3 at all: ${p3Started}`);
+    // Where a slow one went: one sample a run, so a run that swings says which hop did.
+    const releasedBy = firstEvents(await jobEvents(bench, [blocker.recommendation.id], 'veo3')).has('task_end_heard')
+      ? "KIE's callback in the API's hook"
+      : "the blocker's 'completed' (its poll)";
+    const call = p0Events.get('provider_call')!;
+    rec.note(
+      `  the P0's hand-over: slot freed by ${releasedBy}, -> granted ${fmtMs(p0Started.at - released)}` +
+        ` -> 'provider_call' ${fmtMs(call.at - p0Started.at)}` +
+        ` (${call.detail.inGrant ? 'claimed in the grant' : 'not claimed in the grant: NOTIFY or signal, wake, claim_start'})`,
+    );
     const cancelled = await cancelLine(bench, rec, p3);
     await waitForWorkflows(bench, [blocker.workflowId, p0.workflowId], 60_000);
 
