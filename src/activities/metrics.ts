@@ -3,9 +3,9 @@
  *
  * - the read lines' queues (instagram_graph / tiktok_data / youtube_data, metricsProvider): readPostMetrics, one
  *   automation_queue job run through runProviderJob under that read API's cap, spacing and quotas (a YouTube read
- *   spends a unit of youtube_api_units). Also on the publishing queues, for series started before the reads had
- *   lines of their own. A post the platform no longer has is an answer, not a failure: the job completes with
- *   `gone` and the series ends.
+ *   spends a unit of youtube_api_units). Also on the publishing queues, for a read scheduled there before the
+ *   reads had lines of their own. A post the platform no longer has is an answer, not a failure: the job completes
+ *   with `gone` and the series ends.
  * - base queue: the metrics job's row and the reading's row (src/services/post-metrics.ts).
  */
 import { METRICS_JOB_TYPE, metricsProvider, type Provider, type PublishPlatform } from '../config/providers';

@@ -73,7 +73,7 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
     case 'instagram':
     case 'tiktok':
     case 'youtube':
-      // Metrics reads too: a post's series started before the reads had lines of their own schedules them here.
+      // Metrics reads too: one scheduled here before the reads had queues of their own (src/workflows/post-metrics.ts).
       return { ...createPublishActivities(deps), ...createMetricsProviderActivities(deps) };
     case 'audio_fetch':
       return createAudioFetchActivities(deps);

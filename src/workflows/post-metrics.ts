@@ -34,18 +34,16 @@ type ProviderActs = ReturnType<typeof createMetricsProviderActivities>;
 
 const base = wf.proxyActivities<Base>(READS_BASE_OPTIONS);
 
-/** Reads scheduled on their read API's queue (metricsProvider) rather than the publishing platform's. */
-const READ_LINES_PATCH = 'metrics-reads-on-read-lines';
-
 /** A read may wait this long for a slot; the next timer makes a stale read pointless. */
 const SLOT_WAIT_BUDGET_MS = 60 * 60_000;
 
 export async function postMetricsWorkflow(input: PostMetricsInput): Promise<PostMetricsResult> {
   const info = wf.workflowInfo();
-  // The platform's read API's queue and line; a series started before reads had lines of their own stays on the
-  // publishing queue, whose workers still serve it (the job's line is its job type's either way).
+  // The platform's read API's queue. Which queue an activity is scheduled on is not part of what a replay compares
+  // (the recorded histories replay either way), so a series started earlier moves there too; a read already
+  // scheduled on the publishing queue when the workers were updated is still served there (src/workers/workers.ts).
   const platform = readActivities<ProviderActs>(
-    wf.patched(READ_LINES_PATCH) ? metricsProvider(input.platform) : input.platform,
+    metricsProvider(input.platform),
     JOB_ESTIMATES_SECONDS[METRICS_JOB_TYPE[input.platform]],
     SLOT_WAIT_BUDGET_MS,
   );
