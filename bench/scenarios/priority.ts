@@ -1,17 +1,20 @@
 /**
  * Priority: 1000 P3 jobs wait in VEO3's line behind a blocker holding the only
- * slot; a P0 arrives last. When the blocker ends, the P0 must start next and
- * quickly, with no P3 jumping ahead of it.
+ * slot; then P0s arrive, one after another (PRIORITY_TRACE.p0Rounds). Each
+ * joins the line while the render before it (the blocker's, then the previous
+ * P0's) holds the slot, and must start next and quickly when that render ends,
+ * with no P3 jumping ahead of it. The figure is the median of the rounds: one
+ * sample a run swung from 7 to 32 ms between runs.
  *
- * The blocker's render never finishes (simulator fault) until the bench lets
- * it, so the line can fill at its own pace. Right after the P0 is granted,
- * VEO3 is paused (cap 0) so none of the P3 jobs being cancelled gets a slot:
- * a cancelled VEO3 job with a render in flight keeps its slot for 2x its
+ * The renders holding the slot never finish (simulator fault) until the bench
+ * lets them, so the line can fill at its own pace. Right after the last P0 is
+ * granted, VEO3 is paused (cap 0) so none of the P3 jobs being cancelled gets a
+ * slot: a cancelled VEO3 job with a render in flight keeps its slot for 2x its
  * estimate (10 min), which would block the scenarios after this one.
  *
  * The BullMQ peer (bench/peer/bullmq.ts) then runs the same trace: a blocker on the only slot (concurrency and
- * global concurrency 1), the same number of P3 jobs (BullMQ priority 4) and one P0 (priority 1) behind it; the wait
- * runs from the blocker's processor returning to the P0's processor about to submit, as ours runs from the blocker's
+ * global concurrency 1), the same number of P3 jobs (BullMQ priority 4) and the P0s (priority 1) one after another;
+ * each wait runs from the processor before it returning to the P0's processor about to submit, as ours runs from the
  * slot freed (KIE's callback in the API's hook, else 'completed') to 'provider_call'.
  */
 import {
@@ -23,6 +26,8 @@ import {
   jobEvents,
   firstEvents,
   mapLimit,
+  percentile,
+  fmtP50P95,
   recommendation,
   setCap,
   slotFreed,
@@ -37,8 +42,8 @@ import type { Bench } from '../setup';
 import { BULLMQ_VERSION, bullmqPriority, peerColumn, withPeer, type PeerEvent } from '../peer/bullmq';
 
 /** The trace, for us and for the BullMQ peer. */
-export const PRIORITY_TRACE = { p3Jobs: 1_000, p0TaskMs: 3_000, cap: 1 } as const;
-const { p3Jobs: P3_JOBS, p0TaskMs: P0_TASK_MS } = PRIORITY_TRACE;
+export const PRIORITY_TRACE = { p3Jobs: 1_000, p0TaskMs: 3_000, cap: 1, p0Rounds: 5 } as const;
+const { p3Jobs: P3_JOBS, p0TaskMs: P0_TASK_MS, p0Rounds: P0_ROUNDS } = PRIORITY_TRACE;
 /** Cancellation reaches a waiting activity with its next heartbeat (seconds); past this, terminate. */
 const CANCEL_BUDGET_MS = 90_000;
 /** Issue 18: a line of a thousand empty within 5 s of the operator's cancel. */
@@ -91,8 +96,11 @@ async function cancelLine(bench: Bench, rec: Recorder, p3: readonly EnqueueResul
     : { text: `${P3_JOBS - left.length} in ${fmtS(CANCEL_BUDGET_MS)}, rest terminated`, emptyMs: NaN };
 }
 
-/** The same trace on BullMQ: the P0's wait after the blocker's slot frees, and the P3 jobs that started before it. */
-function bullmqRun(): Promise<{ waitMs: number; jumped: number; submitMs: number; redis: string }> {
+/**
+ * The same trace on BullMQ: each P0's wait after the slot before it frees (the blocker's, then each P0's in turn), and
+ * the P3 jobs that started before the last P0.
+ */
+function bullmqRun(): Promise<{ waitsMs: number[]; jumped: number; submitsMs: number[]; redis: string }> {
   return withPeer({ cap: PRIORITY_TRACE.cap, spacingMs: 0, taskMs: P0_TASK_MS }, async (peer) => {
     peer.sim.setFaults({ neverFinish: true });
     const blocker = await peer.queue.add('generate', { title: 'priority blocker' }, { priority: bullmqPriority('P3') });
@@ -104,29 +112,35 @@ function bullmqRun(): Promise<{ waitMs: number; jumped: number; submitMs: number
         opts: { priority: bullmqPriority('P3') },
       })),
     );
-    const p0 = await peer.queue.add('generate', { title: 'priority P0' }, { priority: bullmqPriority('P0') });
-    peer.sim.setFaults({ neverFinish: false });
     const of = (job: string | undefined, step: PeerEvent['event']) => peer.events().find((e) => e.jobId === job && e.event === step);
-    await waitUntil(() => of(p0.id, 'provider_call'), { timeoutMs: 30_000, intervalMs: 10, what: 'the BullMQ P0 calling VEO3' });
-    await peer.queue.pause(); // as ours pauses VEO3: no P3 renders after the figure
-    await waitUntil(() => peer.sim.stats().submissions >= 2, { timeoutMs: 10_000, intervalMs: 10, what: 'the BullMQ P0 submit' });
-    const released = of(blocker.id, 'completed')!.at;
-    const p0Started = of(p0.id, 'started')!.at;
+    const [waitsMs, submitsMs, p0Ids] = [[] as number[], [] as number[], [] as string[]];
+    let holder = blocker.id;
+    for (let round = 1; round <= P0_ROUNDS; round++) {
+      const p0 = await peer.queue.add('generate', { title: `priority P0 ${round}` }, { priority: bullmqPriority('P0') });
+      // The render holding the slot ends at its next status read; the P0's own then waits for the next round.
+      peer.sim.setFaults({ neverFinish: false });
+      await waitUntil(() => of(p0.id, 'provider_call'), { timeoutMs: 30_000, intervalMs: 10, what: 'the BullMQ P0 calling VEO3' });
+      if (round === P0_ROUNDS)
+        await peer.queue.pause(); // as ours pauses VEO3: no P3 renders after the figure
+      else peer.sim.setFaults({ neverFinish: true });
+      await waitUntil(() => peer.sim.stats().submissions >= round + 1, { timeoutMs: 10_000, intervalMs: 10, what: 'the BullMQ P0 submit' });
+      const released = of(holder, 'completed')!.at;
+      waitsMs.push(of(p0.id, 'provider_call')!.at - released);
+      submitsMs.push(peer.sim.stats().submitTimes[round]! - released);
+      p0Ids.push(p0.id!);
+      holder = p0.id;
+    }
+    const lastStarted = of(p0Ids.at(-1), 'started')!.at;
     const jumped = peer
       .events()
-      .filter((e) => e.event === 'started' && e.jobId !== blocker.id && e.jobId !== p0.id && e.at <= p0Started).length;
-    return {
-      waitMs: of(p0.id, 'provider_call')!.at - released,
-      jumped,
-      submitMs: peer.sim.stats().submitTimes[1]! - released,
-      redis: peer.redis,
-    };
+      .filter((e) => e.event === 'started' && e.jobId !== blocker.id && !p0Ids.includes(e.jobId!) && e.at <= lastStarted).length;
+    return { waitsMs, jumped, submitsMs, redis: peer.redis };
   });
 }
 
 export const priority: Scenario = {
   name: 'priority',
-  summary: `${P3_JOBS} P3 jobs in VEO3's line (cap 1, blocked), then one P0`,
+  summary: `${P3_JOBS} P3 jobs in VEO3's line (cap 1, blocked), then ${P0_ROUNDS} P0s one after another`,
   async run(bench, rec) {
     await bench.prepare({
       // OpenAI only feeds the VEO3 line here: no start margin, or 1000 analyses alone would take 100 s.
@@ -155,64 +169,79 @@ export const priority: Scenario = {
     });
     const fillMs = Date.now() - t;
 
-    const p0 = await bench.service.enqueue(recommendation('priority P0', { priority: 'P0' }));
-    await waitUntil(async () => (await generateJob(bench, p0.recommendation.id))?.waiting_since, {
-      what: 'the P0 in the VEO3 line',
-    });
+    // P0_ROUNDS P0s, one after another: each joins the line while the render before it (the blocker's, then the
+    // previous P0's) holds the only slot, and that render ends once it is there. One sample a run swung from 7 to
+    // 32 ms between runs, on both sides: the figure is their median.
+    const rounds: Array<{ waitMs: number; submitMs: number; split: string }> = [];
+    const p0s: EnqueueResult[] = [];
+    let holder = blocker;
+    for (let round = 1; round <= P0_ROUNDS; round++) {
+      const p0 = await bench.service.enqueue(recommendation(`priority P0 ${round}`, { priority: 'P0' }));
+      p0s.push(p0);
+      await waitUntil(async () => (await generateJob(bench, p0.recommendation.id))?.waiting_since, {
+        what: 'the P0 in the VEO3 line',
+      });
+      const submitted = bench.sims.veo3.stats().submissions;
+      // Release: the holder's render finishes at its next poll; the P0's takes P0_TASK_MS, or waits for the next round.
+      bench.sims.veo3.setFaults({ neverFinish: false, taskDurationMs: P0_TASK_MS });
+      const p0Job = (await generateJob(bench, p0.recommendation.id))!;
+      const p0Event = async (event: string) =>
+        (await bench.q<{ id: string }>(`SELECT id FROM job_events WHERE job_id = $1 AND event = $2`, [p0Job.id, event])).length > 0;
+      await waitUntil(() => p0Event('started'), { timeoutMs: 30_000, intervalMs: 10, what: 'the P0 granted' });
+      if (round === P0_ROUNDS)
+        await setCap(bench, 'veo3', 0); // pause, see above
+      else bench.sims.veo3.setFaults({ neverFinish: true });
+      await waitUntil(() => p0Event('provider_call'), { timeoutMs: 30_000, intervalMs: 20, what: 'the P0 calling VEO3' });
+      await waitUntil(() => bench.sims.veo3.stats().submissions > submitted, { timeoutMs: 10_000, intervalMs: 10, what: 'the P0 submit' });
 
-    // Release: the blocker's render finishes at its next poll; the P0's takes P0_TASK_MS.
-    bench.sims.veo3.setFaults({ neverFinish: false, taskDurationMs: P0_TASK_MS });
-    const p0Job = (await generateJob(bench, p0.recommendation.id))!;
-    const p0Event = async (event: string) =>
-      (await bench.q<{ id: string }>(`SELECT id FROM job_events WHERE job_id = $1 AND event = $2`, [p0Job.id, event])).length > 0;
-    await waitUntil(() => p0Event('started'), { timeoutMs: 30_000, intervalMs: 10, what: 'the P0 granted' });
-    await setCap(bench, 'veo3', 0); // pause, see above
-    await waitUntil(() => p0Event('provider_call'), { timeoutMs: 30_000, intervalMs: 20, what: 'the P0 calling VEO3' });
-    await waitUntil(() => bench.sims.veo3.stats().submissions >= 2, { timeoutMs: 10_000, intervalMs: 10, what: 'the P0 submit' });
-
-    const released = slotFreed(firstEvents(await jobEvents(bench, [blocker.recommendation.id], 'veo3')))!.at;
-    const p0Events = firstEvents(await jobEvents(bench, [p0.recommendation.id], 'veo3'));
-    const p0Waiting = p0Events.get('waiting')!;
-    const p0Started = p0Events.get('started')!;
-    const waitMs = p0Events.get('provider_call')!.at - released;
-    const submitMs = bench.sims.veo3.stats().submitTimes[1]! - released;
-    const jumped = (await jobEvents(bench, p3Ids, 'veo3')).filter(
-      (e) => e.event === 'started' && e.id > p0Waiting.id && e.id < p0Started.id,
-    ).length;
-    const p3Started = (await jobEvents(bench, p3Ids, 'veo3')).filter((e) => e.event === 'started').length;
+      const holderEvents = firstEvents(await jobEvents(bench, [holder.recommendation.id], 'veo3'));
+      const released = slotFreed(holderEvents)!.at;
+      const p0Events = firstEvents(await jobEvents(bench, [p0.recommendation.id], 'veo3'));
+      const [granted, call] = [p0Events.get('started')!, p0Events.get('provider_call')!];
+      const freedBy = holderEvents.has('task_end_heard') ? "KIE's callback in the API's hook" : "the holder's 'completed' (its poll)";
+      rounds.push({
+        waitMs: call.at - released,
+        submitMs: bench.sims.veo3.stats().submitTimes[submitted]! - released,
+        // Where a slow one went: which hop.
+        split:
+          `slot freed by ${freedBy} -> granted ${fmtMs(granted.at - released)} -> 'provider_call' ${fmtMs(call.at - granted.at)}` +
+          ` (${call.detail.inGrant ? 'claimed in the grant' : 'not claimed in the grant: NOTIFY or signal, wake, claim_start'})`,
+      });
+      holder = p0;
+    }
+    const waitsMs = rounds.map((r) => r.waitMs);
+    const lastStarted = firstEvents(await jobEvents(bench, [holder.recommendation.id], 'veo3')).get('started')!;
+    const p3Events = await jobEvents(bench, p3Ids, 'veo3');
+    const jumped = p3Events.filter((e) => e.event === 'started' && e.id < lastStarted.id).length;
+    const p3Started = p3Events.filter((e) => e.event === 'started').length;
     rec.note(`filling the line: ${P3_JOBS} P3 enqueued and in VEO3's line after ${fmtS(fillMs)} (analyse step included)`);
-    rec.note(`slot release -> P0 submit seen by the simulator: ${fmtMs(submitMs)}; P3 granted VEO3 at all: ${p3Started}`);
-    // Where a slow one went: one sample a run, so a run that swings says which hop did.
-    const releasedBy = firstEvents(await jobEvents(bench, [blocker.recommendation.id], 'veo3')).has('task_end_heard')
-      ? "KIE's callback in the API's hook"
-      : "the blocker's 'completed' (its poll)";
-    const call = p0Events.get('provider_call')!;
     rec.note(
-      `  the P0's hand-over: slot freed by ${releasedBy}, -> granted ${fmtMs(p0Started.at - released)}` +
-        ` -> 'provider_call' ${fmtMs(call.at - p0Started.at)}` +
-        ` (${call.detail.inGrant ? 'claimed in the grant' : 'not claimed in the grant: NOTIFY or signal, wake, claim_start'})`,
+      `slot release -> P0 submit seen by the simulator: ${fmtP50P95(rounds.map((r) => r.submitMs))}; P3 granted VEO3 at all: ${p3Started}`,
     );
+    rounds.forEach((r, i) => rec.note(`  P0 ${i + 1}: ${fmtMs(r.waitMs)}; ${r.split}`));
     const cancelled = await cancelLine(bench, rec, p3);
-    await waitForWorkflows(bench, [blocker.workflowId, p0.workflowId], 60_000);
+    await waitForWorkflows(bench, [blocker.workflowId, ...p0s.map((p) => p.workflowId)], 60_000);
 
     // The peer, on the same trace, once ours is cleaned up.
     const peer = await peerColumn(bench, rec, bullmqRun);
     if (peer.result) {
       rec.note(
         `BullMQ ${BULLMQ_VERSION} on Redis ${peer.result.redis}, 2 worker processes, concurrency 1, global concurrency 1: ` +
-          `slot release -> P0 submit seen by the simulator ${fmtMs(peer.result.submitMs)}`,
+          `slot release -> P0 submit seen by the simulator ${fmtP50P95(peer.result.submitsMs)}; ` +
+          `slot release -> P0 'provider_call' ${peer.result.waitsMs.map((ms) => fmtMs(ms)).join(', ')}`,
       );
     }
 
+    const p0Figure = (waits: readonly number[]) => `p50 ${fmtMs(percentile(waits, 50))} (max ${fmtMs(Math.max(...waits))})`;
     rec.figure({
-      metric: "P0 wait: slot release -> P0 'provider_call'",
-      value: fmtMs(waitMs),
+      metric: `P0 wait: slot release -> P0 'provider_call', ${P0_ROUNDS} P0s in turn`,
+      value: p0Figure(waitsMs),
       target: `< ${TARGET_WAIT_MS} ms`,
-      bullmq: peer.cell((p) => fmtMs(p.waitMs)),
-      met: below(waitMs, TARGET_WAIT_MS),
+      bullmq: peer.cell((p) => p0Figure(p.waitsMs)),
+      met: below(percentile(waitsMs, 50), TARGET_WAIT_MS),
     });
     rec.figure({
-      metric: `P3 jobs started before the P0 (of ${P3_JOBS})`,
+      metric: `P3 jobs started before the last P0 (of ${P3_JOBS})`,
       value: String(jumped),
       target: '0',
       bullmq: peer.cell((p) => String(p.jumped)),
