@@ -238,7 +238,8 @@ export const priority: Scenario = {
       value: p0Figure(waitsMs),
       target: `< ${TARGET_WAIT_MS} ms`,
       bullmq: peer.cell((p) => p0Figure(p.waitsMs)),
-      met: below(percentile(waitsMs, 50), TARGET_WAIT_MS),
+      // Every P0 under the target, as the single P0 of the trace before had to be: the median is what is compared.
+      met: below(Math.max(...waitsMs), TARGET_WAIT_MS),
     });
     rec.figure({
       metric: `P3 jobs started before the last P0 (of ${P3_JOBS})`,

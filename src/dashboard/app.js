@@ -91,11 +91,9 @@
   }
   const amount = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
   const pct = (v) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
-  // What a provider's jobs recorded as their cost today, in the unit of its budget (KIE credits for VEO3): not money.
-  // The unit goes in the label: in the value ('780 credits') it wrapped onto a second line of a narrow card.
   // A provider spending a credits budget (VEO3) has today's spend in its budget's bar, counted as KIE bills it (at each
   // render's start, over the budget's own day): its cost row, the finished jobs since UTC midnight, said another
-  // number for "today" two lines above it (360 beside 480 / 60000 in the walk).
+  // number for "today" two lines above it (360 beside 480 / 60000 in the walk). Other providers keep the row.
   const spendsCredits = (p) => (p.quotas || []).some((q) => q.unit === 'credits');
   const shortId = (id) => (id ? id.slice(0, 8) : '');
   // The API owns the Web UI's URL shape (src/shared/temporal-ui.ts); the page only fills in the id.
