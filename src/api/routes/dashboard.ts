@@ -9,6 +9,7 @@ import { ok, read, type RouteContext } from '../context';
 import { ApiError } from '../../shared/errors';
 import { listUnresolvedMentions } from '../../recommendations/name-directory';
 import { dashboardSnapshot } from '../stats';
+import type { QueueWorkers } from '../../temporal/queue-workers';
 
 const DASHBOARD_DIR = path.resolve(__dirname, '../../dashboard');
 const DASHBOARD_FILES: Record<string, string> = {
@@ -35,19 +36,32 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: RouteContext)
   app.get('/automation-calendar/:file', async (req, reply) => send(reply, (req.params as { file: string }).file));
 
   const { workers } = ctx.opts;
-  // The dashboard still loads when Temporal does not answer; its workers panel then says so. Each ask that gets no
-  // answer waits out its deadline (5 s) and the page polls every 1.5 s: after one, the polls of the next
-  // WORKERS_QUIET_MS skip the ask, so the page keeps refreshing from PostgreSQL at its pace through an outage.
+  // The dashboard still loads when Temporal does not answer; its workers panel then says so. A poll waits for the
+  // ask at most WORKERS_WAIT_MS: an ask that gets no answer waits out its deadline (5 s), and the page, empty until its
+  // first answer, must not wait with it (an API started while Temporal was down showed nothing for 5 s). An ask still
+  // running is shared by the polls that come meanwhile, and what it learns serves the next poll. After an ask that
+  // failed, the polls of the next WORKERS_QUIET_MS skip it, so the page refreshes from PostgreSQL at its pace through
+  // an outage.
   let quietUntil = 0;
+  let asking: Promise<void> | null = null;
+  let known: { value: QueueWorkers[]; at: number } | null = null;
   const workersOrNull = async () => {
     if (!workers) return undefined;
     if (Date.now() < quietUntil) return null;
-    try {
-      return await workers();
-    } catch {
-      quietUntil = Date.now() + WORKERS_QUIET_MS;
-      return null;
-    }
+    asking ??= workers()
+      .then(
+        (value) => void (known = { value, at: Date.now() }),
+        () => {
+          known = null;
+          quietUntil = Date.now() + WORKERS_QUIET_MS;
+        },
+      )
+      .finally(() => (asking = null));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([asking, new Promise((resolve) => (timer = setTimeout(resolve, WORKERS_WAIT_MS)))]);
+    clearTimeout(timer);
+    // An answer older than the quiet period is no longer news about live workers.
+    return known && Date.now() - known.at <= WORKERS_QUIET_MS ? known.value : null;
   };
   app.get('/api/dashboard', read, async () => {
     const [snapshot, live, unknownNames] = await Promise.all([
@@ -61,6 +75,8 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: RouteContext)
 
 /** How long the dashboard leaves Temporal alone after it did not answer. */
 const WORKERS_QUIET_MS = 15_000;
+/** How long a dashboard poll waits for Temporal's live workers before it answers without them (a healthy ask: ms). */
+const WORKERS_WAIT_MS = 1_000;
 
 function loadDashboard(): Map<string, string> {
   const files = new Map<string, string>();
