@@ -8,15 +8,15 @@
  *   with `gone` and the series ends.
  * - base queue: the metrics job's row and the reading's row (src/services/post-metrics.ts).
  */
-import { METRICS_JOB_TYPE, metricsProvider, type Provider, type PublishPlatform } from '../config/providers';
+import { METRICS_JOB_TYPE, type Provider, type PublishPlatform } from '../config/providers';
 import { isPostGone } from '../providers/errors';
 import type { PostMetrics } from '../providers/types';
 import { recordPostMetrics, type RecordPostMetricsInput } from '../services/post-metrics';
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
 import { runProviderJob } from './provider-job';
-import { enqueueJob, getJob } from '../db/queries';
-import { withDbRetry } from '../db/retry';
+import { enqueueJob } from '../db/queries';
+import type { Job } from '../db/schema';
 
 export type MetricsReading = { at: string; gone: false; metrics: PostMetrics } | { at: string; gone: true; reason: string };
 
@@ -26,9 +26,8 @@ export function createMetricsProviderActivities(deps: ActivityDeps) {
     async readPostMetrics(input: { jobId: string; platform: PublishPlatform; postId: string }): Promise<MetricsReading> {
       // The line the job was enqueued in, whichever queue this attempt was scheduled on: a read enqueued before reads
       // had lines of their own waits in its publishing platform's.
-      const job = await withDbRetry(() => getJob(deps.database.db, input.jobId));
-      const provider = (job?.apiProvider as Provider | undefined) ?? metricsProvider(input.platform);
-      return runProviderJob<MetricsReading>(deps, input.jobId, provider, async (ctx) => {
+      const line = (job: Job) => job.apiProvider as Provider;
+      return runProviderJob<MetricsReading>(deps, input.jobId, line, async (ctx) => {
         try {
           const metrics = await ctx.call(() => deps.providers[input.platform].readMetrics(input.postId));
           return { value: { at: new Date().toISOString(), gone: false, metrics } };

@@ -109,15 +109,14 @@ export interface ProviderJobOptions {
 export async function runProviderJob<T>(
   deps: ActivityDeps,
   jobId: string,
-  provider: Provider,
+  line: Provider | ((job: Job) => Provider),
   work: (ctx: JobContext) => Promise<JobOutcome<T>>,
   opts: ProviderJobOptions = {},
 ): Promise<T> {
   const activity = Context.current();
   const { attempt } = activity.info;
   const pool = deps.database.pool;
-  const limits = deps.limits[provider];
-  const log = deps.log.child({ jobId, provider, workflowId: activity.info.workflowExecution?.workflowId, attempt });
+  const jobLog = deps.log.child({ jobId, workflowId: activity.info.workflowExecution?.workflowId, attempt });
 
   const loadJob = () => withDbRetry(() => getJob(deps.database.db, jobId));
   const armedKey = opts.armSubmit ? newSubmitKey(jobId) : null;
@@ -125,11 +124,16 @@ export async function runProviderJob<T>(
   // (src/gate/presence.ts). Unrecorded, a loss is still found, by the heartbeat timeout.
   const marked = deps.gate
     .markActivity(jobId, activity.info.taskToken, armedKey)
-    .catch((err: unknown) => log.warn({ err }, 'could not record this attempt for the lost-worker watch'));
+    .catch((err: unknown) => jobLog.warn({ err }, 'could not record this attempt for the lost-worker watch'));
   const job = await loadJob();
   await marked;
   if (!job || job.status === 'completed') deps.gate.disarm(jobId);
   if (!job) throw classifyFailure(new JobClosedError(`job ${jobId} does not exist`)).failure;
+  // A line given as a function of the row is the one the job was enqueued in (readPostMetrics: a read enqueued
+  // before reads had lines of their own waits in its publishing platform's), read once with the rest of the row.
+  const provider = typeof line === 'function' ? line(job) : line;
+  const limits = deps.limits[provider];
+  const log = jobLog.child({ provider });
   /**
    * The attempt stops without having sent its armed submit (stopped, refused by the credit guard, failed first):
    * a start the grant claimed for it must not stay marked as a submit that left, or the next attempt would wait
