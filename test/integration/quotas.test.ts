@@ -368,4 +368,47 @@ describe('ETA', () => {
       await q(`UPDATE provider_limits SET max_concurrent = 5 WHERE provider = 'tiktok'`);
     }
   });
+  it('learns run times: a job type from its own last runs, else from how its provider ran against its estimates', async () => {
+    await clearAll();
+    // Nothing finished within the hour: the runs of the tests before this one do not count.
+    await q(`UPDATE automation_queue SET completed_at = now() - interval '2 hours' WHERE status = 'completed'`);
+    await q(`UPDATE provider_limits SET max_concurrent = 1, min_start_interval_ms = 0 WHERE provider = 'tiktok'`);
+    await setQuota('tiktok_posts', `quota_limit = 1000, window_kind = 'moving', window_seconds = 3600`);
+    const finish = async (jobType: string, seconds: number) => {
+      const id = await enqueue('tiktok', 'P2', {}, 300);
+      await q(
+        `UPDATE automation_queue SET status = 'completed', waiting_since = NULL, job_type = $2,
+                started_at = now() - make_interval(secs => $3 + 1), completed_at = now() - interval '1 second'
+          WHERE id = $1`,
+        [id, jobType, seconds],
+      );
+    };
+    const etaIn = async (id: string) => {
+      const now = new Date();
+      return ((await estimateStarts(t.database.pool, now)).get(id)!.eta!.getTime() - now.getTime()) / 1_000;
+    };
+    try {
+      // A post running for 5 s and one waiting for its slot, both estimated at 300 s.
+      const running = await enqueue('tiktok', 'P2', {}, 300);
+      expect(await grant('tiktok')).toEqual([running]);
+      await q(`UPDATE automation_queue SET started_at = now() - interval '5 seconds' WHERE id = $1`, [running]);
+      const waiting = await enqueue('tiktok', 'P2', {}, 300);
+      // Nothing learned yet: the estimate.
+      expect(await etaIn(waiting)).toBeGreaterThan(290);
+
+      // Three posts of another kind took 20 s each against the same 300 s: this kind is scaled by that pace.
+      for (let i = 0; i < 3; i++) await finish('tiktok_other', 20);
+      const scaled = await etaIn(waiting);
+      expect(scaled).toBeGreaterThan(10);
+      expect(scaled).toBeLessThan(20);
+
+      // Three of its own kind took 40 s: its own runs win.
+      for (let i = 0; i < 3; i++) await finish('tiktok_video', 40);
+      const own = await etaIn(waiting);
+      expect(own).toBeGreaterThan(30);
+      expect(own).toBeLessThan(40);
+    } finally {
+      await q(`UPDATE provider_limits SET max_concurrent = 5 WHERE provider = 'tiktok'`);
+    }
+  });
 });
