@@ -360,7 +360,13 @@ export const openApiDocument = {
         type: 'object',
         properties: {
           jobs: { type: 'array', items: ref('JobWait'), description: 'Open jobs; waiting ones with their ETA' },
-          calendar: { type: 'array', items: ref('JobWait'), description: 'Next 24 h; a waiting job planned at its ETA' },
+          calendar: {
+            type: 'array',
+            items: ref('JobWait'),
+            description:
+              'Next 24 h: running jobs, and waiting ones at their ETA (a later step not in line yet only for its deadline); ' +
+              'estimatedEndAt by learned run times',
+          },
           providers: { type: 'array', items: ref('ProviderPanel') },
         },
       }),

@@ -11,7 +11,7 @@ import type { Db } from '../db/client';
 import { getJob, getRecommendation, planStepOrder } from '../db/queries';
 import { jobEvents } from '../db/schema';
 import { jobWait, readQuotas, type JobWait, type QuotaRow } from '../gate/capacity';
-import { estimateStarts, type JobEta } from '../gate/eta';
+import { estimateStarts, planLines, type JobEta, type LinePlan } from '../gate/eta';
 import type { OpenJobStatus } from '../shared/statuses';
 
 /** When each waiting job should start (estimateStarts), read once per request and shared by its parts. */
@@ -125,8 +125,11 @@ async function openJobs(pool: pg.Pool, etas: Etas): Promise<OpenJobRow[]> {
 
 const DAY_MS = 86_400_000;
 
-/** Open jobs of the next 24 h; a waiting job at its ETA (the view alone puts it at now or its schedule). */
-async function calendar24h(pool: pg.Pool, etas: Etas, now = new Date()): Promise<CalendarRow[]> {
+/**
+ * Open jobs of the next 24 h; a waiting job at its ETA (the view alone puts it at now or its schedule), and each bar
+ * as long as the plan expects its run to take (the view's end is the job's estimate: 300 s bars for renders of 20 s).
+ */
+async function calendar24h(pool: pg.Pool, plan: LinePlan, now = new Date()): Promise<CalendarRow[]> {
   const { rows } = await pool.query<Omit<CalendarRow, keyof JobWait>>(`
     SELECT c.id, c.job_type AS "jobType", c.api_provider AS provider, c.priority, c.status,
            c.recommendation_id AS "recommendationId", c.workflow_id AS "workflowId", r.title,
@@ -135,14 +138,18 @@ async function calendar24h(pool: pg.Pool, etas: Etas, now = new Date()): Promise
      ORDER BY c.planned_at, c.priority`);
   const horizon = now.getTime() + DAY_MS;
   const soon = (d: Date | null) => d !== null && d.getTime() <= horizon;
-  // By its start or its deadline; a job that can never start as configured (waitingFor, no ETA) only by its deadline.
-  const drawn = (c: CalendarRow) => soon(c.deadline) || (!(c.waitingFor && !c.eta) && soon(c.plannedAt));
+  // By its start or its deadline. Only by its deadline: a job that can never start as configured (waitingFor, no ETA),
+  // and a later step not yet in any line (no waitingFor): nothing says when it starts, and drawn at now it looked as if
+  // it ran already (a recommendation's four later steps, solid bars from now, beside its render in line).
+  const drawn = (c: CalendarRow) =>
+    soon(c.deadline) || ((c.status === 'processing' || (c.waitingFor !== null && c.eta !== null)) && soon(c.plannedAt));
   return rows
     .map((c) => {
-      const wait = jobWait(etas, c.id);
-      if (!wait.eta) return { ...c, ...wait };
+      const wait = jobWait(plan.starts, c.id);
+      const plannedAt = wait.eta ?? c.plannedAt;
       const length = c.estimatedEndAt.getTime() - c.plannedAt.getTime();
-      return { ...c, ...wait, plannedAt: wait.eta, estimatedEndAt: new Date(wait.eta.getTime() + length) };
+      const end = plan.ends.get(c.id) ?? new Date(plannedAt.getTime() + length);
+      return { ...c, ...wait, plannedAt, estimatedEndAt: end };
     })
     .filter(drawn)
     .sort((a, b) => a.plannedAt.getTime() - b.plannedAt.getTime() || a.priority.localeCompare(b.priority));
@@ -272,11 +279,11 @@ async function partiallyPublished(pool: pg.Pool): Promise<PartialRow[]> {
 /** Everything the dashboard draws, in one round trip per poll. */
 export async function dashboardSnapshot(pool: pg.Pool) {
   const now = new Date();
-  const etas = await estimateStarts(pool, now);
+  const plan = await planLines(pool, now);
   const [jobs, calendar, providers, failures, approvals, partial] = await Promise.all([
-    openJobs(pool, etas),
-    calendar24h(pool, etas, now),
-    providerPanels(pool, etas, { costTotal: false }),
+    openJobs(pool, plan.starts),
+    calendar24h(pool, plan, now),
+    providerPanels(pool, plan.starts, { costTotal: false }),
     recentFailures(pool),
     awaitingApproval(pool),
     partiallyPublished(pool),

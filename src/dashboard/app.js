@@ -573,21 +573,36 @@
     refresh();
   }
 
+  // The calendar's span: the shortest that holds every bar's end, so what runs in the next minutes is not a sliver at
+  // the left of a day (the demo's whole line fits in five minutes; a week of P3 fills the day).
+  const CALENDAR_SPANS = [
+    { ms: 15 * 60_000, tickMs: 3 * 60_000, title: 'Next 15 minutes' },
+    { ms: 3_600_000, tickMs: 10 * 60_000, title: 'Next hour' },
+    { ms: 6 * 3_600_000, tickMs: 3_600_000, title: 'Next 6 hours' },
+    { ms: 24 * 3_600_000, tickMs: 3 * 3_600_000, title: 'Next 24 hours' },
+  ];
+
   function renderCalendar(rows) {
     const el = $('calendar');
     const start = Date.now();
-    const span = 24 * 3600 * 1000;
+    const shown = rows.slice(0, 60);
+    // A bar is drawn for a running job and a waiting one with an ETA; the others are rows for their deadline only,
+    // which the span then holds.
+    const hasBar = (c) => c.status === 'processing' || (c.waitingFor && c.eta);
+    const lastEnd = Math.max(start, ...shown.map((c) => Date.parse(hasBar(c) ? c.estimatedEndAt : c.deadline)).filter(Number.isFinite));
+    const { ms: span, tickMs, title } = CALENDAR_SPANS.find((s) => lastEnd - start <= s.ms) ?? CALENDAR_SPANS.at(-1);
+    $('calendar-title').textContent = title;
     const x = (iso) => Math.min(100, Math.max(0, ((Date.parse(iso) - start) / span) * 100));
     const children = [];
-    for (let hr = 0; hr < 24; hr += 3) {
+    for (let at = 0; at < span; at += tickMs) {
       const tick = h('div', {
         class: 'tick',
-        text: hr === 0 ? 'now' : new Date(start + hr * 3600_000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
+        text: at === 0 ? 'now' : new Date(start + at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
       });
-      tick.style.left = `calc(170px + (100% - 180px) * ${hr / 24})`;
+      tick.style.left = `calc(170px + (100% - 180px) * ${at / span})`;
       children.push(tick);
     }
-    for (const c of rows.slice(0, 60)) {
+    for (const c of shown) {
       // A waiting job sits at its ETA (the API replays the gate forward), drawn hollow until it starts.
       const waiting = c.status === 'queued' && c.waitingFor;
       // Its cost exceeds a quota's whole limit: no bar, only its deadline and why.
@@ -611,7 +626,12 @@
           text: `${c.priority} ${c.provider} · ${c.title || shortId(c.recommendationId)}`,
           title: `${c.priority} ${c.title || shortId(c.recommendationId)} · ${c.jobType} on ${c.provider}`,
         }),
-        never ? h('span', { class: 'bar-note', text: `never as configured: costs more than ${waitText(c)} allows` }) : bar,
+        hasBar(c)
+          ? bar
+          : h('span', {
+              class: 'bar-note',
+              text: never ? `never as configured: costs more than ${waitText(c)} allows` : 'after earlier steps',
+            }),
       );
       if (waiting && !never && c.waitingForQuota) {
         const note = h('span', { class: 'bar-note', text: waitText(c) });

@@ -78,6 +78,18 @@ const LOW_PRIORITIES = new Set(['P2', 'P3']);
 
 /** ETA of every job in a provider's line (or scheduled into one), keyed by job id. */
 export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<Map<string, JobEta>> {
+  return (await planLines(pool, now)).starts;
+}
+
+export interface LinePlan {
+  /** estimateStarts' answer. */
+  starts: Map<string, JobEta>;
+  /** When each job holding a slot, and each waiting job that will start, is expected to end (by the run times above). */
+  ends: Map<string, Date>;
+}
+
+/** The gate replayed forward: when each waiting job starts, and when each job, running or waiting, ends. */
+export async function planLines(pool: pg.Pool, now = new Date()): Promise<LinePlan> {
   const [limits, held, line, quotas, costs, moving, observed] = await Promise.all([
     pool.query<{
       provider: string;
@@ -86,8 +98,16 @@ export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<M
       start_margin_ms: number;
       last_start_at: Date | null;
     }>('SELECT provider, max_concurrent, min_start_interval_ms, start_margin_ms, last_start_at FROM provider_limits'),
-    pool.query<{ provider: string; job_type: string; started_at: Date; estimated_duration_seconds: number; hold_until: Date | null }>(
-      `SELECT s.provider, q.job_type, coalesce(q.started_at, s.granted_at) AS started_at, q.estimated_duration_seconds, s.hold_until
+    pool.query<{
+      job_id: string;
+      provider: string;
+      job_type: string;
+      started_at: Date;
+      estimated_duration_seconds: number;
+      hold_until: Date | null;
+    }>(
+      `SELECT s.job_id, s.provider, q.job_type, coalesce(q.started_at, s.granted_at) AS started_at, q.estimated_duration_seconds,
+              s.hold_until
          FROM provider_slots s JOIN automation_queue q ON q.id = s.job_id`,
     ),
     pool.query<LineJob>(
@@ -161,16 +181,19 @@ export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<M
   }
 
   const out = new Map<string, JobEta>();
+  const ends = new Map<string, Date>();
   for (const lim of limits.rows) {
     const slots: number[] = held.rows
       .filter((h) => h.provider === lim.provider)
-      .map((h) =>
-        Math.max(
+      .map((h) => {
+        const end = Math.max(
           t0,
           h.hold_until?.getTime() ?? 0,
           h.started_at.getTime() + durationMs(lim.provider, h.job_type, h.estimated_duration_seconds),
-        ),
-      );
+        );
+        ends.set(h.job_id, new Date(end));
+        return end;
+      });
     while (slots.length < lim.max_concurrent) slots.push(t0);
     const spacing = lim.min_start_interval_ms > 0 ? lim.min_start_interval_ms + lim.start_margin_ms : 0;
     const starts: number[] = lim.last_start_at ? [lim.last_start_at.getTime()] : [];
@@ -216,6 +239,7 @@ export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<M
       let slot = 0;
       while (slot + 1 < slots.length && slots[slot + 1]! <= at) slot++;
       slots[slot] = at + durationMs(lim.provider, job.job_type, job.estimated_duration_seconds);
+      ends.set(job.id, new Date(slots[slot]!));
       starts.push(at);
       for (const q of pricing) {
         spend(q, at, q.costs.get(job.job_type)!);
@@ -223,7 +247,7 @@ export async function estimateStarts(pool: pg.Pool, now = new Date()): Promise<M
       }
     }
   }
-  return out;
+  return { starts: out, ends };
 }
 
 /** The earliest time at or after `at` that is at least `spacing` from every start already placed. */

@@ -120,6 +120,22 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.setViewportSize({ width: 1400, height: 1000 });
     await expect.poll(() => page.textContent('[data-provider="veo3"] .in-use')).toBe(`1 / ${h.runtime.limits.veo3.maxConcurrent}`);
     await expect.poll(() => page.locator('[data-testid="calendar-row"]').count()).toBeGreaterThan(0);
+    // Everything on the calendar ends within minutes: it spans the next 15 minutes, not a day, so the render's bar (its
+    // 300 s estimate, nothing learned yet) is a third of the width, not a sliver at the left of the day.
+    await expect.poll(() => page.textContent('#calendar-title')).toBe('Next 15 minutes');
+    const videoBar = page.locator(`[data-testid="calendar-row"][data-job-id="${videoJob.id}"] .bar`);
+    const barWidth = await videoBar.evaluate((el) => parseFloat((el as unknown as { style: { width: string } }).style.width));
+    expect(barWidth).toBeGreaterThan(25);
+    expect(barWidth).toBeLessThan(40);
+    // Its later steps are in no line yet: nothing says when they start, so no bar (one drawn at now looked running).
+    const laterSteps = await h.db.database.pool.query<{ id: string }>(
+      `SELECT id FROM automation_queue WHERE recommendation_id = $1 AND step LIKE 'publish:%' AND status = 'queued'`,
+      [recommendation.id],
+    );
+    expect(laterSteps.rows.length).toBeGreaterThan(0);
+    for (const later of laterSteps.rows) {
+      expect(await page.locator(`[data-testid="calendar-row"][data-job-id="${later.id}"]`).count()).toBe(0);
+    }
 
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { effectiveLimits, effectiveQuotas, loadEnv } from '../../src/config/env';
-import { estimateStarts } from '../../src/gate/eta';
+import { estimateStarts, planLines } from '../../src/gate/eta';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 
 let t: TestDatabase;
@@ -407,6 +407,11 @@ describe('ETA', () => {
       const own = await etaIn(waiting);
       expect(own).toBeGreaterThan(30);
       expect(own).toBeLessThan(40);
+      // The calendar draws each run as long as that: the running post ends at its start, the waiting one 40 s after.
+      const plan = await planLines(t.database.pool);
+      const eta = plan.starts.get(waiting)!.eta!.getTime();
+      expect(plan.ends.get(running)!.getTime()).toBe(eta);
+      expect(plan.ends.get(waiting)!.getTime() - eta).toBeCloseTo(40_000, -3);
     } finally {
       await q(`UPDATE provider_limits SET max_concurrent = 5 WHERE provider = 'tiktok'`);
     }
