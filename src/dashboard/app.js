@@ -719,6 +719,8 @@
       ? `(${posts.length} measured, ${unread.length} not read yet)`
       : `(${posts.length} posts)`;
     $('performance-empty').hidden = measured.length > 0;
+    // No axes without a line to read on them (an empty chart with a scale of 1 view, below it the reason).
+    $('perf-figure').hidden = measured.length === 0;
     renderPerfChart(measured.slice(0, SERIES_COLOURS.length));
     const week = report.week || {};
     const { best, worst } = week;

@@ -89,6 +89,7 @@ describe.skipIf(!hasChromium)('dashboard performance panel in Chromium', () => {
       .locator('#perf-chart polyline')
       .evaluateAll((els) => els.map((e) => e.getAttribute('points')!.split(' ').length));
     expect(lines).toEqual([3, 3, 3]);
+    expect(await page.locator('figure.perf-chart').isVisible()).toBe(true);
     expect(await page.locator('[data-testid=perf-series]').allTextContents()).toEqual(
       expect.arrayContaining([expect.stringContaining('Pedri, el chollo · instagram · 12,000 (24h)')]),
     );
@@ -132,7 +133,10 @@ describe.skipIf(!hasChromium)('dashboard performance panel in Chromium', () => {
     await empty.waitFor({ state: 'visible', timeout: 15_000 });
     expect(await empty.textContent()).toBe('Nothing measured yet this week: 1 post published, first read an hour after posting.');
     expect(await page.locator('#performance-count').textContent()).toBe('(0 measured, 1 not read yet)');
-    // No group to show: the two tables and their titles are hidden, not left as bare headings.
+    // No line to draw: no empty chart (its axes scaled to 1 view), and no group to show: the two tables and their
+    // titles are hidden, not left as bare headings.
+    await expect.poll(() => page.locator('figure.perf-chart').isVisible()).toBe(false);
+    expect(await page.locator('#performance-empty').isVisible()).toBe(true);
     for (const id of ['#perf-types', '#perf-players']) {
       await expect.poll(() => page.locator(id).isVisible()).toBe(false);
       expect(
