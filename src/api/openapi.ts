@@ -372,7 +372,7 @@ export const openApiDocument = {
       }),
     },
     '/api/recommendations': {
-      get: readOp('List recommendations', { type: 'array', items: ref('Recommendation') }, [
+      get: readOp('List recommendations: open ones most urgent first, then the newest', { type: 'array', items: ref('Recommendation') }, [
         query('status', { type: 'string', enum: [...RECOMMENDATION_STATUSES] }),
         query('priority', ref('Priority')),
         limit,
@@ -503,7 +503,7 @@ export const openApiDocument = {
       }),
     },
     '/api/jobs': {
-      get: readOp('List jobs (automation_queue)', { type: 'array', items: ref('Job') }, [
+      get: readOp('List jobs (automation_queue): open ones first in line order, then the newest', { type: 'array', items: ref('Job') }, [
         query('status', { type: 'string' }, `Comma-separated: ${JOB_STATUSES.join(', ')}`),
         query('provider', ref('Provider')),
         query('priority', ref('Priority')),

@@ -4,8 +4,8 @@
  *   reelflow enqueue --title "..." --type player_spotlight --priority P1 [--player X] [--platforms instagram,tiktok]
  *                    [--schedule-after ISO] [--deadline ISO] [--config JSON] [--our-data JSON]
  *   reelflow enqueue --recommendation <id>      start the workflow of an existing recommendation
- *   reelflow list [--status S] [--priority P] [--limit N]   recommendations, most urgent first
- *   reelflow list --jobs [--status S,S] [--priority P] [--provider X] [--limit N]   with each waiting job's ETA
+ *   reelflow list [--status S] [--priority P] [--limit N]   recommendations: open ones most urgent first, then the newest
+ *   reelflow list --jobs [--status S,S] [--priority P] [--provider X] [--limit N]   open jobs in line order with ETAs, then the newest
  *   reelflow status <id>                         recommendation, its jobs (when each waiting one should start), history, workflow
  *   reelflow cancel <id> [<id> ...] [--reason text]
  *   reelflow reprioritise <id> <P0|P1|P2|P3>

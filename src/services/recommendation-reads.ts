@@ -10,6 +10,7 @@ import { planStepOrder } from '../db/queries';
 import { estimateFor, jobWait, readCapacity, readQuotas, type CapacityRow, type JobWait, type QuotaRow } from '../gate/capacity';
 import { automationQueue, competitiveRecommendations, jobEvents, videoAssets, type Job, type Recommendation } from '../db/schema';
 import { stateQuery, type CapacitySnapshotRow, type RecommendationState } from '../shared/messages';
+import { OPEN_JOB_STATUSES, OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
 import { capacityWorkflowId, recommendationWorkflowId } from '../shared/workflow-ids';
 import { refreshCapacity } from '../temporal/capacity-snapshot';
 import { parseInput, prioritySchema, providerSchema } from '../validation';
@@ -20,6 +21,9 @@ export type JobWithWait = Job & JobWait;
 /** A provider's capacity with its quotas and budgets. */
 export type CapacityWithQuotas = CapacityRow & { quotas: QuotaRow[] };
 
+const openJob = inArray(automationQueue.status, [...OPEN_JOB_STATUSES]);
+const openRecommendation = inArray(competitiveRecommendations.status, [...OPEN_RECOMMENDATION_STATUSES]);
+
 export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: string) => Promise<Recommendation>) {
   const { db, pool } = deps.database;
 
@@ -28,12 +32,20 @@ export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: stri
       const where: SQL[] = [];
       if (filters.status) where.push(eq(competitiveRecommendations.status, filters.status));
       if (filters.priority) where.push(eq(competitiveRecommendations.priority, parseInput(prioritySchema, filters.priority, 'priority')));
-      return db
-        .select()
-        .from(competitiveRecommendations)
-        .where(where.length ? and(...where) : undefined)
-        .orderBy(competitiveRecommendations.priority, desc(competitiveRecommendations.createdAt))
-        .limit(filters.limit ?? 100);
+      return (
+        db
+          .select()
+          .from(competitiveRecommendations)
+          .where(where.length ? and(...where) : undefined)
+          // The open ones first, most urgent first; then the rest, newest first (by priority, a year-old P0 would come
+          // before yesterday's P3, and the limit would show the oldest history instead of what is going on).
+          .orderBy(
+            sql`${openRecommendation} DESC`,
+            sql`CASE WHEN ${openRecommendation} THEN ${competitiveRecommendations.priority} END`,
+            desc(competitiveRecommendations.createdAt),
+          )
+          .limit(filters.limit ?? 100)
+      );
     },
 
     async listJobs(
@@ -48,7 +60,16 @@ export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: stri
         .select()
         .from(automationQueue)
         .where(where.length ? and(...where) : undefined)
-        .orderBy(automationQueue.priority, automationQueue.createdAt, sql.raw(planStepOrder('step')))
+        // The open jobs first, in line order (priority, then enqueue time); then the finished ones, newest first. By
+        // priority and enqueue time alone, a finished P2 of last year came before a waiting P2, and the limit showed
+        // the oldest P0s of the history before any open job.
+        .orderBy(
+          sql`${openJob} DESC`,
+          sql`CASE WHEN ${openJob} THEN ${automationQueue.priority} END`,
+          sql`CASE WHEN ${openJob} THEN ${automationQueue.createdAt} END`,
+          desc(automationQueue.createdAt),
+          sql.raw(planStepOrder('step')),
+        )
         .limit(filters.limit ?? 200);
       const etas = await estimateFor(pool, jobs);
       return jobs.map((j) => ({ ...j, ...jobWait(etas, j.id) }));

@@ -279,6 +279,39 @@ describe('/api/dashboard', () => {
     expect(since.json().data).toHaveLength(0);
   });
 
+  it('lists open jobs and recommendations first, then the finished ones newest first', async () => {
+    const open = (status: string) => ['queued', 'processing', 'pending', 'in_production'].includes(status);
+    const jobs = (await api.call('read', { method: 'GET', url: '/api/jobs' })).json().data as Array<{
+      status: string;
+      priority: string;
+      createdAt: string;
+    }>;
+    // The seven open jobs in line order (a finished P2 of two days ago came before the open P2s), then the rest.
+    expect(jobs.slice(0, 7).every((j) => open(j.status))).toBe(true);
+    expect(jobs.slice(0, 7).map((j) => j.priority)).toEqual(['P0', 'P0', 'P1', 'P1', 'P2', 'P2', 'P3']);
+    const finished = jobs.slice(7);
+    expect(finished.length).toBeGreaterThan(3);
+    expect(finished.every((j) => !open(j.status))).toBe(true);
+    const times = finished.map((j) => Date.parse(j.createdAt));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    // With a limit, what is going on, not the oldest history.
+    const two = (await api.call('read', { method: 'GET', url: '/api/jobs?limit=7' })).json().data as Array<{ status: string }>;
+    expect(two.every((j) => open(j.status))).toBe(true);
+
+    const { rows } = await q(
+      `INSERT INTO competitive_recommendations (priority, recommendation_type, title, status, created_at)
+       VALUES ('P0', 'breaking_news', 'Publicado hace un mes', 'published', now() - interval '30 days'),
+              ('P3', 'bargain', 'Publicado ayer', 'published', now() - interval '1 day'),
+              ('P3', 'bargain', 'Pendiente', 'pending', now()) RETURNING id`,
+    );
+    try {
+      const recs = (await api.call('read', { method: 'GET', url: '/api/recommendations' })).json().data as Array<{ title: string }>;
+      expect(recs.map((r) => r.title)).toEqual(['Chollo de la jornada', 'Pendiente', 'Publicado ayer', 'Publicado hace un mes']);
+    } finally {
+      await q(`DELETE FROM competitive_recommendations WHERE id = ANY($1)`, [rows.map((r: { id: string }) => r.id)]);
+    }
+  });
+
   it('reads capacity and stats', async () => {
     const cap = await api.call('read', { method: 'GET', url: '/api/capacity?provider=veo3' });
     expect(cap.json().data).toEqual([expect.objectContaining({ provider: 'veo3', inUse: 2, free: 0, waiting: 3 })]);
