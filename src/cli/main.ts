@@ -241,7 +241,14 @@ async function run(argv: string[]): Promise<number> {
             if (wait) console.log(`  ${j.step}: ${wait}${late}`);
             else if (j.status === 'queued') console.log(`  ${j.step}: planned, asks for a slot when the steps before it are done`);
           }
-          for (const e of s.events) console.log(`  ${e.createdAt.toISOString()}  ${e.event}  ${JSON.stringify(e.detail)}`);
+          // Each event with its job's step: the jobs of one idea run side by side, and their events interleave.
+          const stepOf = new Map(s.jobs.map((j) => [j.id, j.step]));
+          const stepWidth = Math.max(0, ...s.jobs.map((j) => j.step.length));
+          for (const e of s.events) {
+            const detail = e.detail && Object.keys(e.detail).length ? `  ${JSON.stringify(e.detail)}` : '';
+            const step = (e.jobId ? (stepOf.get(e.jobId) ?? '-') : '-').padEnd(stepWidth);
+            console.log(`  ${e.createdAt.toISOString()}  ${step}  ${e.event}${detail}`);
+          }
         });
         break;
       }

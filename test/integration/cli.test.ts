@@ -280,6 +280,9 @@ describe('reelflow CLI', () => {
         ),
       );
 
+      // Its history, each event with the step it belongs to (the steps of one idea interleave).
+      expect(human.stdout).toMatch(/^ {2}\S+Z {2}publish:instagram {2}waiting {2}\{/m);
+
       const list = await cli(['list', '--jobs', '--provider', 'instagram']);
       expect(list.stdout).toMatch(/\beta\b/);
       const line = list.stdout.split('\n').find((l) => l.startsWith(jobId));
