@@ -135,6 +135,8 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(laterSteps.rows.length).toBeGreaterThan(0);
     for (const later of laterSteps.rows) {
       expect(await page.locator(`[data-testid="calendar-row"][data-job-id="${later.id}"]`).count()).toBe(0);
+      // Nor a place in line: every grant passes over it (drizzle/0040).
+      expect(await page.locator(`tr[data-job-id="${later.id}"] td`).nth(4).textContent()).toBe('not yet asking');
     }
 
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });

@@ -404,6 +404,13 @@ describe('views', () => {
       [p2.id, p0.id],
     ]);
     expect(pending.map((r) => r.id)).toEqual([p0.id, p2.id]);
+    // A place in line counts only the jobs in it (0040): the P0 is not asking yet (a later step, passed over by every
+    // grant), so the P2 in line is first, and the P0 has no place.
+    await q(`UPDATE automation_queue SET waiting_since = now() WHERE id = $1`, [p2.id]);
+    const places = await q<{ id: string; position: string | null }>(`SELECT id, position FROM queue_pending WHERE id = ANY($1)`, [
+      [p2.id, p0.id],
+    ]);
+    expect(Object.fromEntries(places.map((r) => [r.id, r.position]))).toEqual({ [p0.id]: null, [p2.id]: '1' });
 
     let [proc] = await q<{ is_stuck: boolean }>(`SELECT * FROM queue_processing WHERE id = $1`, [running.id]);
     expect(proc!.is_stuck).toBe(false);
@@ -896,7 +903,10 @@ describe('a heard task end frees the slot (0019)', () => {
       await granter.query('BEGIN');
       await granter.query(`SELECT lock_providers(ARRAY['veo3'])`);
       const heard = hear('render-lock', a.key);
-      await expect.poll(async () => (await q(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).length).toBe(1);
+      // pg_locks is the whole server's: only this database's waits (the other test files' run beside it).
+      const waiting = `SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                        WHERE d.datname = current_database() AND l.locktype = 'advisory' AND NOT l.granted`;
+      await expect.poll(async () => (await q(waiting)).length).toBe(1);
       // Before 0024 the waiting callback already held the job's row (its events' key share): this failed at once, and
       // a granter that waits for it instead is a deadlock.
       await granter.query(`SELECT 1 FROM automation_queue WHERE id = $1 FOR UPDATE NOWAIT`, [a.id]);
