@@ -12,6 +12,7 @@ import { PROVIDERS } from '../../src/config/providers';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { queueWorkers } from '../../src/temporal/queue-workers';
 import { waitUntil } from '../helpers/wait';
+import { noonZone } from '../helpers/zones';
 import { startTestApi, type TestApi } from './support';
 
 const SCREENSHOT = path.resolve(__dirname, '../../test-results/dashboard.png');
@@ -311,6 +312,10 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
                                                                      ('instagram_posts', 1, now() - interval '2 hours')`);
     await sql(`UPDATE provider_quotas SET parked_until = now() + interval '2 hours', parked_reason = 'spam_risk_too_many_posts'
                 WHERE name = 'tiktok_posts'`);
+    // The day's budget in a zone where it is now about noon (noonZone): in Madrid, within the minute before its
+    // midnight the reset came before the render's one-minute deadline and the render was no longer late (CI, 23:00 UTC).
+    const budgetZone = (await sql(`SELECT time_zone FROM provider_quotas WHERE name = 'veo3_credits_day'`)).rows[0].time_zone;
+    await sql(`UPDATE provider_quotas SET time_zone = $1 WHERE name = 'veo3_credits_day'`, [noonZone()]);
     await sql(`INSERT INTO quota_usage (quota, units) VALUES ('veo3_credits_day', 4800)`);
     const { rows } = await sql(
       `INSERT INTO competitive_recommendations (priority, recommendation_type, title, status)
@@ -330,7 +335,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       return job.rows[0].id as string;
     };
     const post = await waiting('publish:instagram', 'instagram_reel', 'instagram', 'P1');
-    // Due in a minute, but the day's budget comes back at midnight in Madrid: the page says it will expire unstarted.
+    // Due in a minute, but the day's budget comes back at its midnight, hours away: the page says it will expire unstarted.
     const render = await waiting('generate', 'veo3_chollo', 'veo3', 'P2', '1 minute');
     try {
       const reset = (await sql(`SELECT reset_at FROM quota_status WHERE name = 'instagram_posts'`)).rows[0].reset_at as Date;
@@ -387,6 +392,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     } finally {
       await sql(`UPDATE automation_queue SET status = 'cancelled', waiting_since = NULL WHERE id = ANY($1)`, [[post, render]]);
       await sql(`DELETE FROM quota_usage WHERE quota IN ('instagram_posts', 'veo3_credits_day')`);
+      await sql(`UPDATE provider_quotas SET time_zone = $1 WHERE name = 'veo3_credits_day'`, [budgetZone]);
       await sql(`UPDATE provider_quotas SET quota_limit = 50 WHERE name = 'instagram_posts'`);
       await sql(`UPDATE provider_quotas SET parked_until = NULL, parked_reason = NULL WHERE name = 'tiktok_posts'`);
     }

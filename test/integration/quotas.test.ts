@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { effectiveLimits, effectiveQuotas, loadEnv } from '../../src/config/env';
 import { estimateStarts, planLines } from '../../src/gate/eta';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
+import { noonZone } from '../helpers/zones';
 
 let t: TestDatabase;
 const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
@@ -296,13 +297,8 @@ describe('quota_status', () => {
 });
 
 describe('ETA', () => {
-  // A day window in a zone where it is now about noon: the tests reason about "tomorrow's unit" and a job expiring
-  // within the hour, which in UTC stop holding in the last hour before midnight (CI ran there at 23:09 and failed).
-  const noonZone = () => {
-    const east = 12 - new Date().getUTCHours(); // hours east of UTC, -11..12
-    return east > 0 ? `Etc/GMT-${east}` : `Etc/GMT+${-east}`;
-  };
-
+  // Day windows in a zone where it is now about noon (noonZone): the tests reason about "tomorrow's unit" and a job
+  // expiring within the hour.
   it('follows the line through the cap, the quota and a reprioritise', async () => {
     await clearAll();
     await q(`UPDATE provider_limits SET max_concurrent = 1, min_start_interval_ms = 0 WHERE provider = 'tiktok'`);
