@@ -5,7 +5,14 @@
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { ProviderError } from '../providers/errors';
-import { BadInputError, DeadlineExpiredError, JobClosedError, ReturnedToLineError, SubmitOutcomeUnknownError } from '../shared/errors';
+import {
+  BadInputError,
+  DeadlineExpiredError,
+  JobClosedError,
+  RecommendationGoneError,
+  ReturnedToLineError,
+  SubmitOutcomeUnknownError,
+} from '../shared/errors';
 import { FAILURE_TYPES } from '../shared/messages';
 
 export interface ClassifiedFailure {
@@ -47,6 +54,7 @@ export function classifyFailure(err: unknown): ClassifiedFailure {
   if (err instanceof BadInputError) return final(FAILURE_TYPES.badInput, err);
   if (err instanceof DeadlineExpiredError) return final(FAILURE_TYPES.deadlineExpired, err);
   if (err instanceof JobClosedError) return final(FAILURE_TYPES.jobClosed, err);
+  if (err instanceof RecommendationGoneError) return final(FAILURE_TYPES.recommendationGone, err);
   if (err instanceof SubmitOutcomeUnknownError) return final(FAILURE_TYPES.submitOutcomeUnknown, err);
   // The line at work, not a fault: benign, so the SDK logs it at debug, not as a warning with a stack trace.
   if (err instanceof ReturnedToLineError) return final(FAILURE_TYPES.returnedToLine, err, ApplicationFailureCategory.BENIGN);

@@ -11,7 +11,7 @@
 import { METRICS_JOB_TYPE, type Provider, type PublishPlatform } from '../config/providers';
 import { isPostGone } from '../providers/errors';
 import type { PostMetrics } from '../providers/types';
-import { recordPostMetrics, type RecordPostMetricsInput } from '../services/post-metrics';
+import { assertRecommendationKept, recordPostMetrics, type RecordPostMetricsInput } from '../services/post-metrics';
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
 import { runProviderJob } from './provider-job';
@@ -57,6 +57,8 @@ export function createMetricsBaseActivities(deps: ActivityDeps) {
       offsetSeconds: number;
     }): Promise<string> {
       return classified(async () => {
+        // Before the read is enqueued (a quota unit, a slot): its reading would have no row to belong to.
+        await assertRecommendationKept(pool, input.recommendationId);
         const jobType = METRICS_JOB_TYPE[input.platform];
         const job = await enqueueJob(pool, deps.limits, {
           workflowId: input.workflowId,

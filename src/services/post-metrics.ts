@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { PUBLISH_PLATFORMS, type PublishPlatform } from '../config/providers';
 import type { PostMetrics } from '../providers/types';
 import { median, type PerformanceSample } from '../recommendations/performance';
+import { RecommendationGoneError } from '../shared/errors';
 import { POST_METRICS_WORKFLOW, postMetricsWorkflowId } from '../shared/workflow-ids';
 import { postMetricsWorkflowMetadata } from '../shared/workflow-metadata';
 import type { PostMetricsInput } from '../workflows/post-metrics';
@@ -79,7 +80,29 @@ export interface RecordPostMetricsInput {
 }
 
 /** One reading; a retried record of the same post and timer rewrites its row. */
+/** Throws RecommendationGoneError when `recommendationId` is not in the database. */
+export async function assertRecommendationKept(pool: pg.Pool, recommendationId: string): Promise<void> {
+  const { rowCount } = await pool.query('SELECT 1 FROM competitive_recommendations WHERE id = $1', [recommendationId]);
+  if (!rowCount) throw recommendationGone(recommendationId);
+}
+
+const recommendationGone = (id: string) =>
+  new RecommendationGoneError(
+    `recommendation ${id} is not in this database (deleted, or the database started over while Temporal kept its workflows): ` +
+      'its metrics series ends',
+  );
+
 export async function recordPostMetrics(pool: pg.Pool, r: RecordPostMetricsInput): Promise<void> {
+  try {
+    await insertPostMetrics(pool, r);
+  } catch (err) {
+    // Deleted between the read and this row (the table's one foreign key): the same end as found before the read.
+    if ((err as { code?: string }).code === '23503') throw recommendationGone(r.recommendationId);
+    throw err;
+  }
+}
+
+async function insertPostMetrics(pool: pg.Pool, r: RecordPostMetricsInput): Promise<void> {
   const m = r.metrics;
   await pool.query(
     `INSERT INTO post_metrics (recommendation_id, platform, post_id, published_at, read_at, age_seconds, age_bucket,

@@ -53,6 +53,12 @@ export class DeadlineExpiredError extends named('DeadlineExpiredError') {}
 export class JobClosedError extends named('JobClosedError') {}
 
 /**
+ * A post's metrics series whose recommendation is not in the database (deleted, or the database started over while
+ * Temporal kept its workflows): nothing to record its readings against, so it ends without reading.
+ */
+export class RecommendationGoneError extends named('RecommendationGoneError') {}
+
+/**
  * A job waiting hot in its activity was pushed back in its line by later, higher-priority jobs: it waits in its
  * workflow again, with no activity (drizzle/0021 return_to_line).
  */

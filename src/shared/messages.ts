@@ -163,6 +163,8 @@ export const FAILURE_TYPES = {
   badInput: 'BadInput',
   deadlineExpired: 'DeadlineExpired',
   jobClosed: 'JobClosed',
+  /** A post's metrics series whose recommendation is not in the database: it ends (src/workflows/post-metrics.ts). */
+  recommendationGone: 'RecommendationGone',
   submitOutcomeUnknown: 'SubmitOutcomeUnknown',
   provider: 'ProviderError',
   rateLimited: 'RateLimited',

@@ -3,13 +3,15 @@
  * publishing; REELFLOW_METRICS_READS), each read a job of the platform's read API through the gate (its cap,
  * spacing and quotas, P3), each reading a post_metrics row. Durable timers: a worker or Temporal restart in between
  * changes nothing, and a timer already past when the workflow resumes fires at once. The series ends after the
- * last read, or at the first read that finds the post gone (deleted, or no longer visible to our token). A read
+ * last read, or at the first read that finds the post gone (deleted, or no longer visible to our token), or when its
+ * recommendation is no longer in the database (nothing to record against; it would retry for good). A read
  * that fails otherwise (a missing permission, a quota spent for the day) is logged and the series goes on.
  * Started once per post by markPublished (src/services/post-metrics.ts), id postMetricsWorkflowId.
  */
 import * as wf from '@temporalio/workflow';
 import { atOffsets, readActivities, READS_BASE_OPTIONS } from './timed-reads';
 import { JOB_ESTIMATES_SECONDS, METRICS_JOB_TYPE, metricsProvider, type PublishPlatform } from '../config/providers';
+import { FAILURE_TYPES } from '../shared/messages';
 import type { createMetricsBaseActivities, createMetricsProviderActivities, MetricsReading } from '../activities/metrics';
 
 export interface PostMetricsInput {
@@ -23,8 +25,11 @@ export interface PostMetricsInput {
 }
 
 export interface PostMetricsResult {
-  /** complete: every timer read; post_gone: a read found the post gone, and the rest were not taken. */
-  status: 'complete' | 'post_gone';
+  /**
+   * complete: every timer read; post_gone: a read found the post gone, and the rest were not taken;
+   * recommendation_gone: its recommendation is not in the database (RecommendationGoneError), so nothing more is read.
+   */
+  status: 'complete' | 'post_gone' | 'recommendation_gone';
   reason: string | null;
   reads: Array<{ offsetSeconds: number; at: string | null; views: number | null; error: string | null }>;
 }
@@ -48,15 +53,27 @@ export async function postMetricsWorkflow(input: PostMetricsInput): Promise<Post
     SLOT_WAIT_BUDGET_MS,
   );
   const reads: PostMetricsResult['reads'] = [];
+  // Its recommendation is not in the database: each read would be spent for nothing, and retried for good.
+  const gone = (err: unknown): PostMetricsResult | null =>
+    err instanceof wf.ActivityFailure && err.cause instanceof wf.ApplicationFailure && err.cause.type === FAILURE_TYPES.recommendationGone
+      ? { status: 'recommendation_gone', reason: err.cause.message, reads }
+      : null;
   for await (const offset of atOffsets(input.publishedAt, input.readsSeconds)) {
-    const jobId = await base.enqueueMetricsJob({
-      workflowId: info.workflowId,
-      runId: info.runId,
-      recommendationId: input.recommendationId,
-      platform: input.platform,
-      postId: input.postId,
-      offsetSeconds: offset,
-    });
+    let jobId: string;
+    try {
+      jobId = await base.enqueueMetricsJob({
+        workflowId: info.workflowId,
+        runId: info.runId,
+        recommendationId: input.recommendationId,
+        platform: input.platform,
+        postId: input.postId,
+        offsetSeconds: offset,
+      });
+    } catch (err) {
+      const end = gone(err);
+      if (end) return end;
+      throw err;
+    }
     let reading: MetricsReading;
     try {
       reading = await platform.readPostMetrics({ jobId, platform: input.platform, postId: input.postId });
@@ -71,16 +88,22 @@ export async function postMetricsWorkflow(input: PostMetricsInput): Promise<Post
       reads.push({ offsetSeconds: offset, at: reading.at, views: null, error: reading.reason });
       return { status: 'post_gone', reason: reading.reason, reads };
     }
-    await base.recordPostMetrics({
-      recommendationId: input.recommendationId,
-      platform: input.platform,
-      postId: input.postId,
-      publishedAt: input.publishedAt,
-      readAt: reading.at,
-      ageSeconds: offset,
-      jobId,
-      metrics: reading.metrics,
-    });
+    try {
+      await base.recordPostMetrics({
+        recommendationId: input.recommendationId,
+        platform: input.platform,
+        postId: input.postId,
+        publishedAt: input.publishedAt,
+        readAt: reading.at,
+        ageSeconds: offset,
+        jobId,
+        metrics: reading.metrics,
+      });
+    } catch (err) {
+      const end = gone(err);
+      if (end) return end;
+      throw err;
+    }
     reads.push({ offsetSeconds: offset, at: reading.at, views: reading.metrics.views, error: null });
   }
   return { status: 'complete', reason: null, reads };

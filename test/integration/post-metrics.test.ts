@@ -13,7 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTemporalServer } from '../../src/dev/temporal-server';
-import { startPostMetricsWorkflows } from '../../src/services/post-metrics';
+import { recordPostMetrics, startPostMetricsWorkflows } from '../../src/services/post-metrics';
+import { RecommendationGoneError } from '../../src/shared/errors';
 import { POST_METRICS_WORKFLOW, postMetricsWorkflowId } from '../../src/shared/workflow-ids';
 import type { PostMetricsInput, PostMetricsResult } from '../../src/workflows/post-metrics';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
@@ -162,6 +163,51 @@ describe('post metrics workflow', () => {
       { step: 'metrics:2', status: 'completed' },
       { step: 'metrics:4', status: 'completed' },
     ]);
+  });
+
+  it('a series whose recommendation is no longer in the database ends at its next timer, reading nothing more', async () => {
+    compress(h);
+    // The demo's database started over while Temporal kept the last run's series: their +1 h timers fired against the
+    // new database, read the post, and retried the reading's row for good (its recommendation is not there).
+    const recommendationId = await recommendationRow(h, 'deleted after the first reading');
+    const postId = `179${Date.now()}${Math.floor(Math.random() * 1_000)}`;
+    h.sims.instagram.metrics.published(postId, Date.now());
+    const handle = await h.client.workflow.start(POST_METRICS_WORKFLOW, {
+      taskQueue: h.taskQueue,
+      workflowId: postMetricsWorkflowId('instagram', postId),
+      args: [
+        { recommendationId, platform: 'instagram', postId, publishedAt: new Date().toISOString(), readsSeconds: [2, 4, 6] },
+      ] satisfies PostMetricsInput[],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+    await waitUntil(async () => (await q(h, `SELECT 1 FROM post_metrics WHERE post_id = $1`, [postId])).length === 1, {
+      what: 'the first reading',
+      timeoutMs: 15_000,
+    });
+    await q(h, `DELETE FROM competitive_recommendations WHERE id = $1`, [recommendationId]);
+    const result = (await handle.result()) as PostMetricsResult;
+    expect(result.status).toBe('recommendation_gone');
+    expect(result.reason).toMatch(/^recommendation \S+ is not in this database/);
+    expect(result.reads.map((r) => r.offsetSeconds)).toEqual([2]);
+    // No read enqueued after it: nothing spent on the platform's read quota.
+    const steps = await q<{ step: string }>(h, `SELECT step FROM automation_queue WHERE workflow_id = $1 ORDER BY step`, [
+      handle.workflowId,
+    ]);
+    expect(steps.map((j) => j.step)).toEqual(['metrics:2']);
+
+    // A reading whose recommendation went between its read and its row: the same end, not a retry for good.
+    await expect(
+      recordPostMetrics(h.db.database.pool, {
+        recommendationId,
+        platform: 'instagram',
+        postId,
+        publishedAt: new Date().toISOString(),
+        readAt: new Date().toISOString(),
+        ageSeconds: 4,
+        jobId: null,
+        metrics: { views: 1, reach: null, likes: null, comments: null, shares: null, saves: null, interactions: null },
+      }),
+    ).rejects.toBeInstanceOf(RecommendationGoneError);
   });
 
   it('a missing permission fails that read only (not retried); the series goes on once the token is fixed', async () => {
