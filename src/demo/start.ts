@@ -26,6 +26,7 @@ import { temporalWorkflowsUrl } from '../shared/temporal-ui';
 import { missingTools, PATH_VARIABLE } from '../media/tools';
 import { startMediaServer } from '../media/store';
 import { approveAsDemoEditor } from './approvals';
+import { databaseIdentity, pairingProblem, recordPairing } from './pairing';
 import { liveUploads, seedDemo } from './seed';
 import { compareSubmissions, createScreenPrinter, humanLogLine, sdkLogLine } from './screen';
 import { sleep } from '../shared/sleep';
@@ -66,6 +67,13 @@ async function main() {
     process.exit(1);
   }
   const dataDir = path.resolve(__dirname, '../../.data');
+  // `.data/` belongs to the database it ran against (./pairing.ts): checked before anything starts.
+  const databaseUrl = loadEnv().DATABASE_URL;
+  const mismatch = pairingProblem(dataDir, await databaseIdentity(databaseUrl), new URL(databaseUrl).pathname.slice(1));
+  if (mismatch) {
+    console.error(`demo: ${mismatch}`);
+    process.exit(1);
+  }
   // scripts/temporal-cli.sh prints its own progress and estimate, only when it has to build the CLI.
   console.log('Starting the Temporal dev server...');
   const temporal = await startTemporalServer({
@@ -121,6 +129,7 @@ async function main() {
     { write: (line: string) => process.stdout.write(humanLogLine(line)) },
   );
   const runtime = await createRuntime({ env, log });
+  recordPairing(dataDir, (await databaseIdentity(env.DATABASE_URL))!);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const workers = await createWorkersFromEnv(env, { connection, deps: runtime });
   const running = Promise.all(workers.map((w) => w.run()));
