@@ -525,7 +525,7 @@
     if (job.status === 'processing') set(4, `running ${duration(job.runningSeconds)}`);
     else if (job.scheduleAfter && Date.parse(job.scheduleAfter) > Date.now()) set(4, 'scheduled ', time(job.scheduleAfter));
     // A later step not asking yet has no place: every grant passes over it (its ETA cell says after earlier steps).
-    else set(4, job.inLine ? `#${job.position} in line` : h('span', { class: 'muted', text: 'not yet asking' }));
+    else set(4, job.inLine ? `#${job.position} in line` : h('span', { class: 'muted not-asking', text: 'not yet asking' }));
     cells[5].dataset.testid = 'eta';
     cells[5].dataset.waitingFor = job.waitingFor || '';
     if (job.status === 'processing') set(5, h('span', { class: 'muted', text: job.startedAt ? `started ${clock(job.startedAt)}` : '–' }));

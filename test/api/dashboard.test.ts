@@ -118,6 +118,9 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.setViewportSize({ width: 900, height: 1000 });
     expect(await lineBoxes('.temporal-link')).toBe(1);
     expect(await lineBoxes('time')).toBe(1);
+    // A later step's "not yet asking" too (it broke over two lines at 1400 px).
+    const notAsking = page.locator('tr[data-testid="queue-row"] .not-asking').first();
+    expect(await notAsking.evaluate((el) => el.getClientRects().length)).toBe(1);
     await page.setViewportSize({ width: 1400, height: 1000 });
     await expect.poll(() => page.textContent('[data-provider="veo3"] .in-use')).toBe(`1 / ${h.runtime.limits.veo3.maxConcurrent}`);
     await expect.poll(() => page.locator('[data-testid="calendar-row"]').count()).toBeGreaterThan(0);
