@@ -79,7 +79,6 @@ export interface RecordPostMetricsInput {
   metrics: PostMetrics;
 }
 
-/** One reading; a retried record of the same post and timer rewrites its row. */
 /** Throws RecommendationGoneError when `recommendationId` is not in the database. */
 export async function assertRecommendationKept(pool: pg.Pool, recommendationId: string): Promise<void> {
   const { rowCount } = await pool.query('SELECT 1 FROM competitive_recommendations WHERE id = $1', [recommendationId]);
@@ -92,6 +91,7 @@ const recommendationGone = (id: string) =>
       'its metrics series ends',
   );
 
+/** One reading; a retried record of the same post and timer rewrites its row. */
 export async function recordPostMetrics(pool: pg.Pool, r: RecordPostMetricsInput): Promise<void> {
   try {
     await insertPostMetrics(pool, r);

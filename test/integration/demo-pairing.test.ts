@@ -55,6 +55,11 @@ describe("the demo's .data/ and its database", () => {
       'this run is on a database that does not exist yet (reelflow_t_not_created)',
     );
 
+    // No server there: said so, before the demo starts anything.
+    const nothing = new URL(t.url);
+    nothing.port = '1';
+    await expect(databaseIdentity(nothing.toString())).rejects.toThrow(/^cannot reach PostgreSQL at DATABASE_URL \(.+\); is it running\?$/);
+
     // Dropped to start over and created again by the next run, under the same name: another database.
     await admin(`DROP DATABASE "${t.name}" WITH (FORCE)`);
     await admin(`CREATE DATABASE "${t.name}"`);
