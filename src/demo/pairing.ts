@@ -28,7 +28,7 @@ export async function databaseIdentity(url: string): Promise<DatabaseIdentity | 
   } catch (err) {
     // 3D000: invalid_catalog_name, the database does not exist.
     if ((err as { code?: string }).code === '3D000') return null;
-    throw new Error(`cannot reach PostgreSQL at DATABASE_URL (${(err as Error).message}); is it running?`);
+    throw new Error(`cannot reach PostgreSQL at DATABASE_URL (${(err as Error).message}); is it running?`, { cause: err });
   }
   try {
     const { rows } = await client.query<{ name: string; oid: string }>(
