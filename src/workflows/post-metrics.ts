@@ -53,15 +53,9 @@ export async function postMetricsWorkflow(input: PostMetricsInput): Promise<Post
     SLOT_WAIT_BUDGET_MS,
   );
   const reads: PostMetricsResult['reads'] = [];
-  // Its recommendation is not in the database: each read would be spent for nothing, and retried for good.
-  const gone = (err: unknown): PostMetricsResult | null =>
-    err instanceof wf.ActivityFailure && err.cause instanceof wf.ApplicationFailure && err.cause.type === FAILURE_TYPES.recommendationGone
-      ? { status: 'recommendation_gone', reason: err.cause.message, reads }
-      : null;
-  for await (const offset of atOffsets(input.publishedAt, input.readsSeconds)) {
-    let jobId: string;
-    try {
-      jobId = await base.enqueueMetricsJob({
+  try {
+    for await (const offset of atOffsets(input.publishedAt, input.readsSeconds)) {
+      const jobId = await base.enqueueMetricsJob({
         workflowId: info.workflowId,
         runId: info.runId,
         recommendationId: input.recommendationId,
@@ -69,26 +63,20 @@ export async function postMetricsWorkflow(input: PostMetricsInput): Promise<Post
         postId: input.postId,
         offsetSeconds: offset,
       });
-    } catch (err) {
-      const end = gone(err);
-      if (end) return end;
-      throw err;
-    }
-    let reading: MetricsReading;
-    try {
-      reading = await platform.readPostMetrics({ jobId, platform: input.platform, postId: input.postId });
-    } catch (err) {
-      const error = err instanceof wf.ActivityFailure && err.cause ? err.cause.message : String(err);
-      wf.log.warn('metrics read failed', { offset, error });
-      await base.closeMetricsJobs({ workflowId: info.workflowId, reason: `metrics read given up: ${error}` });
-      reads.push({ offsetSeconds: offset, at: null, views: null, error });
-      continue;
-    }
-    if (reading.gone) {
-      reads.push({ offsetSeconds: offset, at: reading.at, views: null, error: reading.reason });
-      return { status: 'post_gone', reason: reading.reason, reads };
-    }
-    try {
+      let reading: MetricsReading;
+      try {
+        reading = await platform.readPostMetrics({ jobId, platform: input.platform, postId: input.postId });
+      } catch (err) {
+        const error = err instanceof wf.ActivityFailure && err.cause ? err.cause.message : String(err);
+        wf.log.warn('metrics read failed', { offset, error });
+        await base.closeMetricsJobs({ workflowId: info.workflowId, reason: `metrics read given up: ${error}` });
+        reads.push({ offsetSeconds: offset, at: null, views: null, error });
+        continue;
+      }
+      if (reading.gone) {
+        reads.push({ offsetSeconds: offset, at: reading.at, views: null, error: reading.reason });
+        return { status: 'post_gone', reason: reading.reason, reads };
+      }
       await base.recordPostMetrics({
         recommendationId: input.recommendationId,
         platform: input.platform,
@@ -99,12 +87,19 @@ export async function postMetricsWorkflow(input: PostMetricsInput): Promise<Post
         jobId,
         metrics: reading.metrics,
       });
-    } catch (err) {
-      const end = gone(err);
-      if (end) return end;
-      throw err;
+      reads.push({ offsetSeconds: offset, at: reading.at, views: reading.metrics.views, error: null });
     }
-    reads.push({ offsetSeconds: offset, at: reading.at, views: reading.metrics.views, error: null });
+  } catch (err) {
+    // Its recommendation is not in the database (enqueueMetricsJob, recordPostMetrics): each read would be spent for
+    // nothing, and its row retried for good.
+    if (
+      err instanceof wf.ActivityFailure &&
+      err.cause instanceof wf.ApplicationFailure &&
+      err.cause.type === FAILURE_TYPES.recommendationGone
+    ) {
+      return { status: 'recommendation_gone', reason: err.cause.message, reads };
+    }
+    throw err;
   }
   return { status: 'complete', reason: null, reads };
 }
