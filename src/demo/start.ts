@@ -69,7 +69,8 @@ async function main() {
   const dataDir = path.resolve(__dirname, '../../.data');
   // `.data/` belongs to the database it ran against (./pairing.ts): checked before anything starts.
   const databaseUrl = loadEnv().DATABASE_URL;
-  const mismatch = pairingProblem(dataDir, await databaseIdentity(databaseUrl), new URL(databaseUrl).pathname.slice(1));
+  const identity = await databaseIdentity(databaseUrl);
+  const mismatch = pairingProblem(dataDir, identity, new URL(databaseUrl).pathname.slice(1));
   if (mismatch) {
     console.error(`demo: ${mismatch}`);
     process.exit(1);
@@ -129,7 +130,8 @@ async function main() {
     { write: (line: string) => process.stdout.write(humanLogLine(line)) },
   );
   const runtime = await createRuntime({ env, log });
-  recordPairing(dataDir, (await databaseIdentity(env.DATABASE_URL))!);
+  // A database the demo has just created is known only now.
+  recordPairing(dataDir, identity ?? (await databaseIdentity(env.DATABASE_URL))!);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const workers = await createWorkersFromEnv(env, { connection, deps: runtime });
   const running = Promise.all(workers.map((w) => w.run()));
