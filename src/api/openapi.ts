@@ -209,6 +209,25 @@ export const openApiDocument = {
         },
       },
       Job: { description: 'An automation_queue row, with its ETA while it waits', allOf: [{ type: 'object' }, ref('JobWait')] },
+      CalendarRow: {
+        description: 'An open job of the next 24 h on the dashboard calendar',
+        allOf: [
+          {
+            type: 'object',
+            required: ['plannedAt', 'estimatedEndAt', 'hasBar'],
+            properties: {
+              plannedAt: { type: 'string', format: 'date-time', description: 'Running: its start; waiting: its ETA' },
+              estimatedEndAt: { type: 'string', format: 'date-time', description: 'Its expected end, by learned run times' },
+              hasBar: {
+                type: 'boolean',
+                description:
+                  'Drawn from plannedAt to estimatedEndAt (running, or waiting with an ETA); otherwise shown for its deadline only',
+              },
+            },
+          },
+          ref('JobWait'),
+        ],
+      },
       Quota: {
         type: 'object',
         description: 'A quota or spend budget (unit credits) with its use in the current window',
@@ -362,7 +381,7 @@ export const openApiDocument = {
           jobs: { type: 'array', items: ref('JobWait'), description: 'Open jobs; waiting ones with their ETA' },
           calendar: {
             type: 'array',
-            items: ref('JobWait'),
+            items: ref('CalendarRow'),
             description:
               'Next 24 h: running jobs, and waiting ones at their ETA (a later step not in line yet only for its deadline); ' +
               'estimatedEndAt by learned run times',

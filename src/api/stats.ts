@@ -86,6 +86,8 @@ interface CalendarRow extends JobWait {
   plannedAt: Date;
   estimatedEndAt: Date;
   deadline: Date | null;
+  /** Drawn as a bar from plannedAt to estimatedEndAt: running, or waiting with an ETA. Otherwise a row for its deadline only. */
+  hasBar: boolean;
 }
 
 interface FailureRow {
@@ -130,7 +132,7 @@ const DAY_MS = 86_400_000;
  * as long as the plan expects its run to take (the view's end is the job's estimate: 300 s bars for renders of 20 s).
  */
 async function calendar24h(pool: pg.Pool, plan: LinePlan, now = new Date()): Promise<CalendarRow[]> {
-  const { rows } = await pool.query<Omit<CalendarRow, keyof JobWait>>(`
+  const { rows } = await pool.query<Omit<CalendarRow, keyof JobWait | 'hasBar'>>(`
     SELECT c.id, c.job_type AS "jobType", c.api_provider AS provider, c.priority, c.status,
            c.recommendation_id AS "recommendationId", c.workflow_id AS "workflowId", r.title,
            c.planned_at AS "plannedAt", c.estimated_end_at AS "estimatedEndAt", c.deadline
@@ -138,21 +140,23 @@ async function calendar24h(pool: pg.Pool, plan: LinePlan, now = new Date()): Pro
      ORDER BY c.planned_at, c.priority`);
   const horizon = now.getTime() + DAY_MS;
   const soon = (d: Date | null) => d !== null && d.getTime() <= horizon;
-  // By its start or its deadline. Only by its deadline: a job that can never start as configured (waitingFor, no ETA),
-  // and a later step not yet in any line (no waitingFor): nothing says when it starts, and drawn at now it looked as if
-  // it ran already (a recommendation's four later steps, solid bars from now, beside its render in line).
-  const drawn = (c: CalendarRow) =>
-    soon(c.deadline) || ((c.status === 'processing' || (c.waitingFor !== null && c.eta !== null)) && soon(c.plannedAt));
-  return rows
-    .map((c) => {
-      const wait = jobWait(plan.starts, c.id);
-      const plannedAt = wait.eta ?? c.plannedAt;
-      const length = c.estimatedEndAt.getTime() - c.plannedAt.getTime();
-      const end = plan.ends.get(c.id) ?? new Date(plannedAt.getTime() + length);
-      return { ...c, ...wait, plannedAt, estimatedEndAt: end };
-    })
-    .filter(drawn)
-    .sort((a, b) => a.plannedAt.getTime() - b.plannedAt.getTime() || a.priority.localeCompare(b.priority));
+  return (
+    rows
+      .map((c): CalendarRow => {
+        const wait = jobWait(plan.starts, c.id);
+        const plannedAt = wait.eta ?? c.plannedAt;
+        const length = c.estimatedEndAt.getTime() - c.plannedAt.getTime();
+        const end = plan.ends.get(c.id) ?? new Date(plannedAt.getTime() + length);
+        // No bar for a job that can never start as configured (waitingFor, no ETA) nor for a later step not yet in any
+        // line (no waitingFor): nothing says when it starts, and drawn at now it looked as if it ran already (a
+        // recommendation's four later steps, solid bars from now, beside its render in line).
+        const hasBar = c.status === 'processing' || (wait.waitingFor !== null && wait.eta !== null);
+        return { ...c, ...wait, plannedAt, estimatedEndAt: end, hasBar };
+      })
+      // By its bar's start or its deadline.
+      .filter((c) => soon(c.deadline) || (c.hasBar && soon(c.plannedAt)))
+      .sort((a, b) => a.plannedAt.getTime() - b.plannedAt.getTime() || a.priority.localeCompare(b.priority))
+  );
 }
 
 /**

@@ -587,10 +587,8 @@
     const el = $('calendar');
     const start = Date.now();
     const shown = rows.slice(0, 60);
-    // A bar is drawn for a running job and a waiting one with an ETA; the others are rows for their deadline only,
-    // which the span then holds.
-    const hasBar = (c) => c.status === 'processing' || (c.waitingFor && c.eta);
-    const lastEnd = Math.max(start, ...shown.map((c) => Date.parse(hasBar(c) ? c.estimatedEndAt : c.deadline)).filter(Number.isFinite));
+    // A row without a bar (the API's hasBar) is there for its deadline, which the span then holds.
+    const lastEnd = Math.max(start, ...shown.map((c) => Date.parse(c.hasBar ? c.estimatedEndAt : c.deadline)).filter(Number.isFinite));
     const { ms: span, tickMs, title } = CALENDAR_SPANS.find((s) => lastEnd - start <= s.ms) ?? CALENDAR_SPANS.at(-1);
     $('calendar-title').textContent = title;
     const x = (iso) => Math.min(100, Math.max(0, ((Date.parse(iso) - start) / span) * 100));
@@ -627,7 +625,7 @@
           text: `${c.priority} ${c.provider} · ${c.title || shortId(c.recommendationId)}`,
           title: `${c.priority} ${c.title || shortId(c.recommendationId)} · ${c.jobType} on ${c.provider}`,
         }),
-        hasBar(c)
+        c.hasBar
           ? bar
           : h('span', {
               class: 'bar-note',

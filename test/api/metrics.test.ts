@@ -248,6 +248,8 @@ describe('/api/dashboard', () => {
     // Every open job that runs or has a place in a line is in the next 24 h (the instagram one is scheduled in 1 h);
     // the planned openai job is in no line yet (a later step: nothing says when it starts) and has no deadline.
     expect(s.calendar.map((c: { provider: string }) => c.provider).sort()).toEqual(['instagram', 'veo3', 'veo3', 'veo3', 'veo3', 'veo3']);
+    // Each is drawn as a bar (running, or waiting with an ETA): none is there for its deadline only.
+    expect(s.calendar.filter((c: { hasBar: boolean }) => !c.hasBar)).toEqual([]);
   });
 
   it('shows one job with its history', async () => {
@@ -442,7 +444,7 @@ describe('quotas, budgets and ETAs on every read (their own database)', () => {
     expect(row).toMatchObject({ eta: ig.resetAt, waitingFor: 'quota', waitingForQuota: 'instagram_posts' });
     // Placed where it will run, 23 h from now, not at now; its length is its estimate.
     const planned = s.calendar.find((c: { id: string }) => c.id === jobs.instagram);
-    expect(planned).toMatchObject({ plannedAt: ig.resetAt, waitingFor: 'quota' });
+    expect(planned).toMatchObject({ plannedAt: ig.resetAt, waitingFor: 'quota', hasBar: true });
     expect(Date.parse(planned.estimatedEndAt) - Date.parse(planned.plannedAt)).toBe(30_000);
     // One that can never start (its cost is over the whole limit) and has no deadline today is not drawn at all.
     expect(s.calendar.find((c: { id: string }) => c.id === jobs.youtube)).toBeUndefined();
