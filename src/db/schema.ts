@@ -312,7 +312,10 @@ export const providerSlots = pgTable(
     leaseExpiresAt: ts('lease_expires_at').notNull(),
     /** A paid provider task still running on the provider's side keeps the slot until this time. */
     holdUntil: ts('hold_until'),
-    /** The holder's first start at the provider (claim_start): lower priorities granted after it wait for it (0027). */
+    /**
+     * The holder's first start at the provider (claim_start): lower priorities granted after it wait for it (0027).
+     * Cleared when the slot is handed to a reel's next segment, which has not started yet (0041).
+     */
     calledAt: ts('called_at'),
     /** When the holder, before its first start, was first told to wait for the spacing: its place in turn (0038). */
     startWantedAt: ts('start_wanted_at'),

@@ -331,6 +331,27 @@ describe('grant_slots', () => {
       expect(await claim(urgent.id)).toBeGreaterThan(59_000);
       expect(await claimDue(started.id, 5)).toBe(0);
       expect(await calls(started.id)).toBe(2);
+
+      // A reel's next segment, handed its slot by the segment before, has not started: it takes its turn (0041). It
+      // took none, as if the slot's first start were its own: in the walk, a P0 segment held its slot idle for 60 s
+      // while the other slot's hand-overs gave six P1 renders the start at each window's first moment.
+      await clearLine();
+      const [seg1, seg2] = [await enqueue({ priority: 'P0' }), await enqueue({ priority: 'P0' })];
+      await holding(seg1);
+      expect(await claimDue(seg1.id, 5)).toBe(0);
+      await q(`SELECT complete_job_handing_over($1, '{}'::jsonb, 1, $2)`, [seg1.id, seg2.id]);
+      const [handed] = await q<{ called_at: Date | null }>(`SELECT called_at FROM provider_slots WHERE job_id = $1`, [seg2.id]);
+      expect(handed).toEqual({ called_at: null });
+      expect(await claim(seg2.id)).toBeGreaterThan(59_000);
+      // A P1 granted the other slot meanwhile: at the window it is answered a short wait, and the segment starts.
+      const other = await enqueue({ priority: 'P1' });
+      await holding(other);
+      const heldBack = await claimDue(other.id, 5);
+      expect(heldBack).toBeGreaterThan(0);
+      expect(heldBack).toBeLessThanOrEqual(40);
+      expect(await calls(other.id)).toBe(0);
+      expect(await claimDue(seg2.id, 5)).toBe(0);
+      expect(await calls(seg2.id)).toBe(1);
     } finally {
       await q(`UPDATE provider_limits SET min_start_interval_ms = 0 WHERE provider = 'veo3'`);
       await q(`DROP FUNCTION IF EXISTS test_claim_due_since(uuid, integer)`);
