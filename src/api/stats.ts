@@ -121,7 +121,9 @@ async function openJobs(pool: pg.Pool, etas: Etas): Promise<OpenJobRow[]> {
       SELECT ${JOB_COLUMNS}, NULL::int, false, q.running_seconds::float8, coalesce(q.is_stuck, false)
         FROM queue_processing q LEFT JOIN competitive_recommendations r ON r.id = q.recommendation_id
     ) j
-    ORDER BY (j.status = 'processing') DESC, j.priority, j."createdAt", ${planStepOrder('j.step')}, j.id`);
+    -- Running, then the jobs in a line, then later steps not asking yet: by priority alone, a P0's four later steps came
+    -- before the P1 first in line, and the demo's line was scattered among 28 rows that wait for nothing yet.
+    ORDER BY (j.status = 'processing') DESC, j."inLine" DESC, j.priority, j."createdAt", ${planStepOrder('j.step')}, j.id`);
   return rows.map((j) => ({ ...j, ...jobWait(etas, j.id) }));
 }
 

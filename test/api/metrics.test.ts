@@ -73,11 +73,11 @@ beforeAll(async () => {
      VALUES ('P1', 'bargain', 'Chollo de la jornada') RETURNING id`,
   );
   recId = rows[0].id;
-  // Line: veo3 2xP0 + 1xP1 asking for a slot, openai 1xP2 planned, instagram 1xP3 scheduled for later.
+  // Line: veo3 2xP0 + 1xP1 asking for a slot, openai 1xP0 planned (a later step), instagram 1xP3 scheduled for later.
   await job({ provider: 'veo3', priority: 'P0', status: 'queued', inLine: true });
   await job({ provider: 'veo3', priority: 'P0', status: 'queued', inLine: true });
   await job({ provider: 'veo3', priority: 'P1', status: 'queued', inLine: true });
-  await job({ provider: 'openai', priority: 'P2', status: 'queued' });
+  await job({ provider: 'openai', priority: 'P0', status: 'queued' });
   await job({ provider: 'instagram', priority: 'P3', status: 'queued', scheduleIn: 3600 });
   // Running: veo3 waited 59 s and runs for 41 s; another has run 700 s > 2x300 s: stuck. Both hold slots.
   await job({ provider: 'veo3', priority: 'P1', status: 'processing', createdAgo: 100, startedAgo: 41, attempts: 1, slot: true });
@@ -140,7 +140,7 @@ describe('/metrics', () => {
     // Queue depth by provider and priority; absent combinations are explicit zeros.
     expect(m('reelflow_queue_depth', { provider: 'veo3', priority: 'P0' })).toBe(2);
     expect(m('reelflow_queue_depth', { provider: 'veo3', priority: 'P1' })).toBe(1);
-    expect(m('reelflow_queue_depth', { provider: 'openai', priority: 'P2' })).toBe(1);
+    expect(m('reelflow_queue_depth', { provider: 'openai', priority: 'P0' })).toBe(1);
     expect(m('reelflow_queue_depth', { provider: 'instagram', priority: 'P3' })).toBe(1);
     expect(m('reelflow_queue_depth', { provider: 'tiktok', priority: 'P0' })).toBe(0);
 
@@ -219,6 +219,20 @@ describe('/api/dashboard', () => {
       ['P1', 3],
     ]);
     expect(s.jobs[0].title).toBe('Chollo de la jornada');
+    // Every job in a line before those not asking yet: the planned openai step (though P0), the scheduled instagram one.
+    expect(s.jobs.map((j: { inLine: boolean; status: string }) => (j.status === 'processing' ? 'running' : j.inLine))).toEqual([
+      'running',
+      'running',
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(s.jobs.slice(5).map((j: { provider: string; position: number | null }) => [j.provider, j.position])).toEqual([
+      ['openai', null],
+      ['instagram', null],
+    ]);
     expect(s.stuck).toHaveLength(1);
     expect(s.stuck[0]).toMatchObject({ provider: 'veo3', isStuck: true });
 
@@ -267,7 +281,7 @@ describe('/api/dashboard', () => {
     expect(ok.statusCode).toBe(200);
     expect(ok.json().data).toHaveLength(5);
     const p0 = await api.call('read', { method: 'GET', url: '/api/jobs?priority=P0' });
-    expect(p0.json().data).toHaveLength(2);
+    expect(p0.json().data).toHaveLength(3);
     const bad = await api.call('read', { method: 'GET', url: '/api/jobs?status=running' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toEqual({ ok: false, error: { message: expect.stringMatching(/status\.0 must be one of queued, processing/) } });
@@ -290,7 +304,7 @@ describe('/api/dashboard', () => {
     }>;
     // The seven open jobs in line order (a finished P2 of two days ago came before the open P2s), then the rest.
     expect(jobs.slice(0, 7).every((j) => open(j.status))).toBe(true);
-    expect(jobs.slice(0, 7).map((j) => j.priority)).toEqual(['P0', 'P0', 'P1', 'P1', 'P2', 'P2', 'P3']);
+    expect(jobs.slice(0, 7).map((j) => j.priority)).toEqual(['P0', 'P0', 'P0', 'P1', 'P1', 'P2', 'P3']);
     const finished = jobs.slice(7);
     expect(finished.length).toBeGreaterThan(3);
     expect(finished.every((j) => !open(j.status))).toBe(true);
