@@ -27,6 +27,7 @@ import { missingTools, PATH_VARIABLE } from '../media/tools';
 import { startMediaServer } from '../media/store';
 import { approveAsDemoEditor } from './approvals';
 import { databaseIdentity, pairingProblem, recordPairing } from './pairing';
+import { demoInstanceProblem, recordRunningDemo } from './instance';
 import { liveUploads, seedDemo } from './seed';
 import { compareSubmissions, createScreenPrinter, humanLogLine, sdkLogLine } from './screen';
 import { sleep } from '../shared/sleep';
@@ -67,6 +68,14 @@ async function main() {
     process.exit(1);
   }
   const dataDir = path.resolve(__dirname, '../../.data');
+  // One demo at a time (./instance.ts), on the ports it serves its simulators and media from.
+  const fixedPorts: Record<string, number> = { media: DEMO_MEDIA_PORT };
+  for (const [name, port] of Object.entries(DEFAULT_SIMULATOR_PORTS)) fixedPorts[`${name} simulator`] = port;
+  const another = await demoInstanceProblem(dataDir, fixedPorts);
+  if (another) {
+    console.error(`demo: ${another}`);
+    process.exit(1);
+  }
   // `.data/` belongs to the database it ran against (./pairing.ts): checked before anything starts.
   const databaseUrl = loadEnv().DATABASE_URL;
   const identity = await databaseIdentity(databaseUrl);
@@ -75,6 +84,7 @@ async function main() {
     console.error(`demo: ${mismatch}`);
     process.exit(1);
   }
+  process.on('exit', recordRunningDemo(dataDir));
   // scripts/temporal-cli.sh prints its own progress and estimate, only when it has to build the CLI.
   console.log('Starting the Temporal dev server...');
   const temporal = await startTemporalServer({
