@@ -69,8 +69,8 @@ export async function demoInstanceProblem(dataDir: string, ports: Record<string,
   const pid = runningDemo(dataDir);
   if (pid !== null) {
     return (
-      `another \`npm start\` of this checkout is running (pid ${pid}); it is the demo, with its dashboard and Temporal ` +
-      `Web UI: stop it with Ctrl-C in its terminal (or \`kill ${pid}\`) before starting it again`
+      `another \`npm start\` of this checkout is running (pid ${pid}): stop it with Ctrl-C in its terminal ` +
+      `(or \`kill ${pid}\`) before starting it again`
     );
   }
   const taken = await takenPorts(ports);
