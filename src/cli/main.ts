@@ -42,7 +42,7 @@ import { connectDatabase } from '../db/client';
 import { createRecommendationService, type RecommendationService } from '../services/recommendations';
 import { connectTemporal, connectTemporalOrLater } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
-import { enqueueRecommendationSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput, uuidSchema } from '../validation';
+import { enqueueRecommendationSchema, ideaRefSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput } from '../validation';
 import { BadInputError, ConfigError, ConflictError, NotFoundError } from '../shared/errors';
 import { temporalWorkflowUrl } from '../shared/temporal-ui';
 import { parseRecommendationWorkflowId } from '../shared/workflow-ids';
@@ -110,7 +110,7 @@ async function run(argv: string[]): Promise<number> {
   if (needId && !args[0]) throw new BadInputError(`${command} needs an id (recommendation, job or workflow id)`);
   // The service checks it too, but only after connecting: with a server down, a typo read as an outage. (Several
   // ids to cancel are reported one by one, a bad one among the rest.)
-  if (needId && !(command === 'cancel' && args.length > 1)) parseInput(uuidSchema, parseRecommendationWorkflowId(args[0]!), 'id');
+  if (needId && !(command === 'cancel' && args.length > 1)) parseInput(ideaRefSchema, parseRecommendationWorkflowId(args[0]!), 'id');
   if (command === 'reprioritise' && !args[1]) throw new BadInputError('reprioritise needs a priority: P0, P1, P2 or P3');
   if (command === 'republish' && v.platform !== undefined && !(PUBLISH_PLATFORMS as readonly string[]).includes(v.platform)) {
     throw new BadInputError(`--platform must be one of ${PUBLISH_PLATFORMS.join(', ')} (got ${JSON.stringify(v.platform)})`);

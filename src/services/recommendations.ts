@@ -11,7 +11,7 @@ import { getJob, getRecommendation } from '../db/queries';
 import type { Recommendation } from '../db/schema';
 import { NotFoundError } from '../shared/errors';
 import { parseRecommendationWorkflowId } from '../shared/workflow-ids';
-import { parseInput, uuidSchema } from '../validation';
+import { ideaRefSchema, parseInput } from '../validation';
 import { createRecommendationCommands } from './recommendation-commands';
 import { createRecommendationReads } from './recommendation-reads';
 import { createRepublishCommands } from './republish';
@@ -31,7 +31,7 @@ export function createRecommendationService(deps: ServiceDeps) {
   /** Accepts a recommendation id, a job id or a workflow id. */
   async function resolve(ref: string): Promise<Recommendation> {
     const id = parseRecommendationWorkflowId(ref);
-    parseInput(uuidSchema, id, 'id');
+    parseInput(ideaRefSchema, id, 'id');
     const rec = await getRecommendation(db, id);
     if (rec) return rec;
     const job = await getJob(db, id);

@@ -197,6 +197,10 @@ export const performanceQuerySchema = z
 /** The audit trail listing (API ?limit=). */
 export const auditQuerySchema = z.object({ limit: limitSchema.optional() }).strict();
 export const uuidSchema = z.string().uuid({ message: 'must be a UUID' });
+/** What the commands on one idea accept (the workflow id's prefix already taken off): any of its names. */
+export const ideaRefSchema = z
+  .string()
+  .uuid({ message: 'must be a recommendation or job id (a UUID) or a workflow id (recommendation-<UUID>)' });
 
 /** At most this many wrong fields are named in one error; the rest are counted. */
 const NAMED_ISSUES = 5;

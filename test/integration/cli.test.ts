@@ -18,6 +18,8 @@ afterAll(async () => h?.stop());
 
 const cli = (args: string[], env: Record<string, string> = {}) => runCli(h, args, env);
 const count = async () => Number((await h.db.database.pool.query('SELECT count(*) AS n FROM competitive_recommendations')).rows[0].n);
+/** What a bad id on a command about one idea is told. */
+const IDEA_REF = 'must be a recommendation or job id (a UUID) or a workflow id (recommendation-<UUID>)';
 const base = ['enqueue', '--title', 'Budimir, el delantero infravalorado', '--type', 'player_spotlight', '--player', 'ante-budimir'];
 
 describe('reelflow CLI', () => {
@@ -29,7 +31,7 @@ describe('reelflow CLI', () => {
       [[...base, '--priority', 'P1', '--config', '{"provider":"runway"}'], /jobConfig\.provider must be one of veo3/],
       [[...base, '--priority', 'P1', '--config', '{not json'], /--config is not valid JSON/],
       [[...base, '--priority', 'P1', '--schedule-after', 'tomorrow'], /scheduleAfter must be an ISO-8601 date-time/],
-      [['status', 'not-a-uuid'], /id must be a UUID/],
+      [['status', 'not-a-uuid'], /id must be a recommendation or job id \(a UUID\) or a workflow id \(recommendation-<UUID>\)/],
       [['cancel', '7f1d8a52-0000-4000-8000-000000000000'], /no recommendation or job/],
       [['frobnicate'], /unknown command "frobnicate"/],
       [['list', '--status', 'bogus'], /list: status must be one of pending, in_production/],
@@ -111,7 +113,7 @@ describe('reelflow CLI', () => {
       ]) {
         const r = await cli(args, down);
         expect(r.code, `${args.join(' ')} ${JSON.stringify(down)}`).toBe(2);
-        expect(r.stderr.trim()).toBe('reelflow: id must be a UUID');
+        expect(r.stderr.trim()).toBe(`reelflow: id ${IDEA_REF}`);
       }
     }
     expect(await count()).toBe(before);
@@ -162,7 +164,7 @@ describe('reelflow CLI', () => {
     // Still a UUID behind the prefix: anything else is named as the bad id.
     const bad = await cli(['status', 'recommendation-nope']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr.trim()).toBe('reelflow: id must be a UUID');
+    expect(bad.stderr.trim()).toBe(`reelflow: id ${IDEA_REF}`);
   });
 
   it('enqueues, lists, shows status, reprioritises and cancels', async () => {
