@@ -98,12 +98,46 @@ export function humanLogLine(line: string): string {
 /** What of the SDK's own log meta a person beside the table needs (its task token, namespace and stack are noise). */
 const SDK_KEPT = ['activityType', 'workflowType', 'workflowId', 'attempt'] as const;
 
+type SdkLogEntry = { level: string; message: string; meta?: Record<string, unknown> };
+
+/** Core's line for a call to the Temporal server it retries because the server does not answer (refused, down). */
+function temporalUnreachable(entry: SdkLogEntry): boolean {
+  const meta = entry.meta ?? {};
+  return (
+    meta.sdkComponent === 'core' &&
+    /^(gRPC call \w+ retried \d+ times|Network error)/.test(entry.message) &&
+    /Unavailable|tcp connect error/.test(String(meta.error ?? ''))
+  );
+}
+
+/** How often the demo says the Temporal server does not answer, while it does not. */
+export const UNREACHABLE_EVERY_MS = 30_000;
+
+/**
+ * Prints the SDK's log entries as sdkLogLine does, core's included (forwarded to the runtime's logger). With the
+ * Temporal server gone, every poll, heartbeat and completion of every worker retried and said so in a raw line of its
+ * own, dozens a second, burying the table: one line says it instead, again every UNREACHABLE_EVERY_MS while it lasts.
+ */
+export function createSdkLogPrinter(write: (line: string) => void, now: () => number = Date.now): (entry: SdkLogEntry) => void {
+  let unreachableSaidAt = -Infinity;
+  return (entry) => {
+    if (temporalUnreachable(entry)) {
+      if (now() - unreachableSaidAt < UNREACHABLE_EVERY_MS) return;
+      unreachableSaidAt = now();
+      write('warning: the Temporal server does not answer; the workers retry their calls until it is back');
+      return;
+    }
+    const line = sdkLogLine(entry);
+    if (line !== null) write(line);
+  };
+}
+
 /**
  * A Temporal SDK log entry the demo prints (WARN and above): "warning: Activity failed (activityType=…,
  * workflowId=…, attempt=1, error=youtube: still running …)", as humanLogLine prints ours, where the whole meta
  * object came out with its task token and stack on one line. Null for an entry that says nothing new.
  */
-export function sdkLogLine(entry: { level: string; message: string; meta?: Record<string, unknown> }): string | null {
+export function sdkLogLine(entry: SdkLogEntry): string | null {
   const meta = entry.meta ?? {};
   // Provider-queue workers run activities only: that they poll no workflows is expected.
   if (/^No workflows registered/.test(entry.message)) return null;

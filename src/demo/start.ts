@@ -13,7 +13,7 @@ import pino from 'pino';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { DEFAULT_SIMULATOR_PORTS, DEV_SIGNING_KEY, loadEnv } from '../config/env';
 import { PROVIDER_LIMITS } from '../config/providers';
-import { startTemporalServer } from '../dev/temporal-server';
+import { startTemporalServer, type TemporalServer } from '../dev/temporal-server';
 import { startSimulators } from '../simulators/index';
 import { createRecommendationService } from '../services/recommendations';
 import { ensureCapacityWorkflow } from '../temporal/capacity-snapshot';
@@ -29,7 +29,7 @@ import { approveAsDemoEditor } from './approvals';
 import { databaseIdentity, pairingProblem, recordPairing } from './pairing';
 import { demoInstanceProblem, recordRunningDemo } from './instance';
 import { liveUploads, seedDemo } from './seed';
-import { compareSubmissions, createScreenPrinter, humanLogLine, sdkLogLine } from './screen';
+import { compareSubmissions, createScreenPrinter, createSdkLogPrinter, humanLogLine } from './screen';
 import { sleep } from '../shared/sleep';
 
 /** When the watched channels publish their live uploads, after the live view starts. */
@@ -56,10 +56,12 @@ async function main() {
   // The live table is the demo's output: Temporal's own INFO lines would scroll it away, and of its warnings
   // sdkLogLine drops those that say nothing new.
   Runtime.install({
-    logger: new DefaultLogger('WARN', (entry) => {
-      const line = sdkLogLine(entry);
-      if (line !== null) console.error(line);
-    }),
+    logger: new DefaultLogger(
+      'WARN',
+      createSdkLogPrinter((line) => console.error(line)),
+    ),
+    // Core's own lines go through that logger too (they were printed raw, with their own escapes, around the filter).
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
   });
   // Competitor audio is fetched with the real tools: say what to install before starting anything.
   const missing = await missingTools((tool) => process.env[PATH_VARIABLE[tool]] || tool);
@@ -87,7 +89,7 @@ async function main() {
   process.on('exit', recordRunningDemo(dataDir));
   // scripts/temporal-cli.sh prints its own progress and estimate, only when it has to build the CLI.
   console.log('Starting the Temporal dev server...');
-  const temporal = await startTemporalServer({
+  const temporalOptions = {
     port: 7233,
     uiPort: 8233,
     dbFile: path.join(dataDir, 'temporal.sqlite'),
@@ -96,7 +98,8 @@ async function main() {
     ownProcessGroup: true,
     // A run killed outright leaves its server running: the next one takes it over and stops it when it ends.
     ownerFile: path.join(dataDir, 'temporal.owner.json'),
-  });
+  };
+  let temporal = await startTemporalServer(temporalOptions);
   if (temporal.origin === 'adopted')
     console.log(`  found the one an earlier run left on ${temporal.address} when it was killed: stopped when this run ends`);
   if (temporal.origin === 'found')
@@ -187,6 +190,23 @@ async function main() {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The dev server is the demo's own: one that dies under it (killed, out of memory) is started again on the same
+  // store, and the workers, which retry their calls meanwhile, carry on where they were. It stayed down, and the
+  // terminal filled with the workers' retries.
+  const restartWhenItDies = (server: TemporalServer): void => {
+    void server.exited.then(async ({ code, signal }) => {
+      if (stopping) return;
+      console.error(`warning: the Temporal dev server stopped (${signal ?? `exit code ${code}`}); starting it again on the same store...`);
+      try {
+        temporal = await startTemporalServer(temporalOptions);
+        console.error(`  the Temporal dev server is back on ${temporal.address}: the workers carry on`);
+        restartWhenItDies(temporal);
+      } catch (err) {
+        console.error(`demo: the Temporal dev server did not start again (${(err as Error).message}); Ctrl-C, then npm start`);
+      }
+    });
+  };
+  restartWhenItDies(temporal);
   /** A step the shutdown cut short (closed pool, stopped workers): shutdown() owns the exit from then on. */
   const unlessStopping = <T>(step: Promise<T>): Promise<T> =>
     step.catch((err: unknown) => {
