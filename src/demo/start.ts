@@ -13,7 +13,7 @@ import pino from 'pino';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { DEFAULT_SIMULATOR_PORTS, DEV_SIGNING_KEY, loadEnv } from '../config/env';
 import { PROVIDER_LIMITS } from '../config/providers';
-import { startTemporalServer, type TemporalServer } from '../dev/temporal-server';
+import { keepTemporalServerUp, startTemporalServer } from '../dev/temporal-server';
 import { startSimulators } from '../simulators/index';
 import { createRecommendationService } from '../services/recommendations';
 import { ensureCapacityWorkflow } from '../temporal/capacity-snapshot';
@@ -99,7 +99,7 @@ async function main() {
     // A run killed outright leaves its server running: the next one takes it over and stops it when it ends.
     ownerFile: path.join(dataDir, 'temporal.owner.json'),
   };
-  let temporal = await startTemporalServer(temporalOptions);
+  const temporal = await startTemporalServer(temporalOptions);
   if (temporal.origin === 'adopted')
     console.log(`  found the one an earlier run left on ${temporal.address} when it was killed: stopped when this run ends`);
   if (temporal.origin === 'found')
@@ -155,6 +155,10 @@ async function main() {
   // Ctrl-C works from here on, seeding included (it used to be set up after the seeding: a Ctrl-C during it stopped
   // the SDK's workers, and the seeding then waited forever for them).
   let stopping = false;
+  // The dev server is the demo's own: one that dies under it (killed, out of memory) is started again on the same
+  // store, and the workers, which retry their calls meanwhile, carry on where they were. It stayed down, and the
+  // terminal filled with the workers' retries.
+  const server = keepTemporalServerUp(temporal, temporalOptions, { wanted: () => !stopping, say: (line) => console.error(line) });
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
@@ -172,7 +176,7 @@ async function main() {
     // The client's connection is left to process.exit: closing it made a call still retrying (the seeding's, the
     // progress view's) throw "Channel has been shut down" from a timer, which ended the process before the dev
     // server was stopped.
-    await temporal.stop();
+    await server.current().stop();
     console.log('stopped: `npm start` again resumes whatever is still open');
     process.exit(0);
   };
@@ -190,23 +194,6 @@ async function main() {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // The dev server is the demo's own: one that dies under it (killed, out of memory) is started again on the same
-  // store, and the workers, which retry their calls meanwhile, carry on where they were. It stayed down, and the
-  // terminal filled with the workers' retries.
-  const restartWhenItDies = (server: TemporalServer): void => {
-    void server.exited.then(async ({ code, signal }) => {
-      if (stopping) return;
-      console.error(`warning: the Temporal dev server stopped (${signal ?? `exit code ${code}`}); starting it again on the same store...`);
-      try {
-        temporal = await startTemporalServer(temporalOptions);
-        console.error(`  the Temporal dev server is back on ${temporal.address}: the workers carry on`);
-        restartWhenItDies(temporal);
-      } catch (err) {
-        console.error(`demo: the Temporal dev server did not start again (${(err as Error).message}); Ctrl-C, then npm start`);
-      }
-    });
-  };
-  restartWhenItDies(temporal);
   /** A step the shutdown cut short (closed pool, stopped workers): shutdown() owns the exit from then on. */
   const unlessStopping = <T>(step: Promise<T>): Promise<T> =>
     step.catch((err: unknown) => {

@@ -232,6 +232,34 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
 }
 
 /**
+ * Keeps a dev server this process started running: one that exits while it is `wanted()` (killed, out of memory) is
+ * started again with the same options, on the same SQLite store, so every workflow is still there, and `say` tells
+ * how. A server found running or adopted is not watched (its `exited` never resolves). `current()` is the one to stop.
+ */
+export function keepTemporalServerUp(
+  first: TemporalServer,
+  opts: TemporalServerOptions,
+  hooks: { wanted: () => boolean; say: (line: string) => void },
+): { current: () => TemporalServer } {
+  let current = first;
+  const watch = (server: TemporalServer): void => {
+    void server.exited.then(async ({ code, signal }) => {
+      if (!hooks.wanted()) return;
+      hooks.say(`warning: the Temporal dev server stopped (${signal ?? `exit code ${code}`}); starting it again on the same store...`);
+      try {
+        current = await startTemporalServer(opts);
+        hooks.say(`  the Temporal dev server is back on ${current.address}`);
+        watch(current);
+      } catch (err) {
+        hooks.say(`error: the Temporal dev server did not start again: ${(err as Error).message}`);
+      }
+    });
+  };
+  watch(first);
+  return { current: () => current };
+}
+
+/**
  * The foreground life of `npm run temporal` and `npm run temporal:cluster`:
  * Ctrl-C or SIGTERM stops the server and exits 0; a server that dies on its
  * own is reported (how, and the end of its log) with exit code 1, so a dead

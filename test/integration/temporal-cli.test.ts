@@ -10,9 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { isPortOpen, resolveTemporalCli, startTemporalServer } from '../../src/dev/temporal-server';
+import { Client, Connection } from '@temporalio/client';
+import { isPortOpen, keepTemporalServerUp, resolveTemporalCli, startTemporalServer } from '../../src/dev/temporal-server';
 import { stopPid } from '../../src/dev/server-owner';
 import { freePort, spawnEntry } from '../helpers/processes';
+import { waitUntil } from '../helpers/wait';
 
 const run = promisify(execFile);
 
@@ -99,4 +101,40 @@ describe('the dev server we start', () => {
       await stopPid(serverPid);
     }
   }, 90_000);
+
+  it('killed under its owner (the demo): started again on the same store, a workflow started before still there', async () => {
+    const [port, uiPort] = [await freePort(), await freePort()];
+    const opts = { port, uiPort, dbFile: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'reelflow-kept-')), 'temporal.sqlite') };
+    const first = await startTemporalServer(opts);
+    let wanted = true;
+    const said: string[] = [];
+    const kept = keepTemporalServerUp(first, opts, { wanted: () => wanted, say: (line) => said.push(line) });
+    const connection = await Connection.connect({ address: first.address });
+    try {
+      const client = new Client({ connection });
+      // No worker serves its queue: it stays running, in the store.
+      await client.workflow.start('nobodyRunsThis', { taskQueue: 'reelflow-kept-test', workflowId: 'kept-across-a-kill' });
+      first.process!.kill('SIGKILL');
+      const again = await waitUntil(() => (kept.current() !== first ? kept.current() : null), {
+        timeoutMs: 60_000,
+        what: 'the dev server started again',
+      });
+      expect(said).toEqual([
+        'warning: the Temporal dev server stopped (SIGKILL); starting it again on the same store...',
+        `  the Temporal dev server is back on ${first.address}`,
+      ]);
+      expect(again.origin).toBe('started');
+      const described = await waitUntil(() => client.workflow.getHandle('kept-across-a-kill').describe(), { what: 'the workflow again' });
+      expect(described.status.name).toBe('RUNNING');
+      // Stopped when it is no longer wanted: not started again.
+      wanted = false;
+      await again.stop();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(said).toHaveLength(2);
+      expect(await isPortOpen(port)).toBe(false);
+    } finally {
+      await connection.close();
+      await kept.current().stop();
+    }
+  }, 120_000);
 });

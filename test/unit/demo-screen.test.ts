@@ -2,7 +2,16 @@
 import { describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import { markLoggedByTheJob } from '../../src/activities/failures';
-import { compareSubmissions, createScreenPrinter, cutAtWord, humanLogLine, sdkLogLine, withoutJsonAnsi } from '../../src/demo/screen';
+import {
+  compareSubmissions,
+  createScreenPrinter,
+  createSdkLogPrinter,
+  cutAtWord,
+  humanLogLine,
+  sdkLogLine,
+  UNREACHABLE_EVERY_MS,
+  withoutJsonAnsi,
+} from '../../src/demo/screen';
 
 describe('createScreenPrinter', () => {
   it('off a terminal prints only the lines that changed since the last print', () => {
@@ -97,6 +106,43 @@ describe('sdkLogLine', () => {
     expect(sdkLogLine({ level: 'ERROR', message: 'Worker failed', meta: { error: 'boom\n  at x' } })).toBe(
       'error: Worker failed (error=boom)',
     );
+  });
+});
+
+describe('createSdkLogPrinter', () => {
+  it("says once, then every 30 s, what core's retries of a Temporal server that does not answer said dozens of times a second", () => {
+    let now = 0;
+    const lines: string[] = [];
+    const print = createSdkLogPrinter(
+      (l) => lines.push(l),
+      () => now,
+    );
+    const error = 'Status { code: Unavailable, message: "tcp connect error", source: Some(...) }';
+    const retry = (call: string) => ({
+      level: 'WARN',
+      message: `gRPC call ${call} retried 9 times`,
+      meta: { sdkComponent: 'core', target: 'temporalio_client::retry', error },
+    });
+    for (let i = 0; i < 50; i++) {
+      print(retry(i % 2 ? 'poll_activity_task_queue' : 'record_activity_task_heartbeat'));
+      print({ level: 'WARN', message: 'Network error while completing activity', meta: { sdkComponent: 'core', error } });
+      now += 100;
+    }
+    expect(lines).toEqual(['warning: the Temporal server does not answer; the workers retry their calls until it is back']);
+    now += UNREACHABLE_EVERY_MS;
+    print(retry('poll_workflow_task_queue'));
+    expect(lines).toHaveLength(2);
+    // Anything else is printed as sdkLogLine prints it.
+    print({
+      level: 'WARN',
+      message: 'gRPC call poll_activity_task_queue retried 9 times',
+      meta: { sdkComponent: 'core', error: 'NotFound' },
+    });
+    print({ level: 'ERROR', message: 'Worker failed', meta: { sdkComponent: 'worker' } });
+    expect(lines.slice(2)).toEqual([
+      'warning: gRPC call poll_activity_task_queue retried 9 times (error=NotFound)',
+      'error: Worker failed',
+    ]);
   });
 });
 
