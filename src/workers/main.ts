@@ -10,7 +10,7 @@ import { createRuntime } from './runtime';
 import { QUEUE_NAMES, type QueueName } from '../config/providers';
 import { createWorkersFromEnv } from './workers';
 import { startStuckWatch } from './stuck-watch';
-import { installTemporalRuntimeTelemetry } from '../metrics/runtime';
+import { installTemporalRuntime } from '../metrics/runtime';
 import { notificationEventKey, notificationText, startNotification } from '../notifications/notify';
 import { ensureCapacityWorkflow } from '../temporal/capacity-snapshot';
 import { connectTemporal } from '../temporal/client';
@@ -26,8 +26,8 @@ async function main() {
   assertProviderCredentials(env);
   const log = createLogger(env.LOG_LEVEL, 'reelflow-worker');
   const runtime = await createRuntime({ env, log });
-  // Temporal's own worker metrics (polls, slots, latencies) for Prometheus.
-  if (env.TEMPORAL_METRICS_BIND) installTemporalRuntimeTelemetry(env.TEMPORAL_METRICS_BIND);
+  // The SDK's log lines in ours; Temporal's own worker metrics (polls, slots, latencies) for Prometheus when asked.
+  installTemporalRuntime(log, env.TEMPORAL_METRICS_BIND);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
   const workers = await createWorkersFromEnv(env, { connection, deps: runtime, queues });
