@@ -54,7 +54,7 @@ const DEMO_QUOTAS = {
 async function main() {
   const { values } = parseArgs({ options: { exit: { type: 'boolean' } } });
   // The live table is the demo's output: Temporal's own INFO lines would scroll it away, and of its warnings
-  // sdkLogLine drops those that say nothing new.
+  // createSdkLogPrinter drops those that say nothing new and says a server gone once.
   Runtime.install({
     logger: new DefaultLogger(
       'WARN',
