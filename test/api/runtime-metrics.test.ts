@@ -49,8 +49,6 @@ it("exports worker metrics (pollers, task slots, latencies) at /metrics and logs
       sdkComponent: 'worker',
       taskQueue: `runtime-logs-${port}`,
     });
-    // Nothing below the logger's level is formatted at all (the SDK's DEBUG lines are many).
-    expect(lines.filter((l) => (l.level as number) < 30)).toEqual([]);
   } finally {
     worker.shutdown();
     await running;
