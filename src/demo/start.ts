@@ -31,6 +31,7 @@ import { demoInstanceProblem, recordRunningDemo } from './instance';
 import { liveUploads, seedDemo } from './seed';
 import { compareSubmissions, createScreenPrinter, createSdkLogPrinter, humanLogLine } from './screen';
 import { sleep } from '../shared/sleep';
+import { FORWARDED_CORE_LOGS } from '../metrics/runtime';
 
 /** When the watched channels publish their live uploads, after the live view starts. */
 const LIVE_UPLOADS_AFTER_MS = 20_000;
@@ -61,7 +62,7 @@ async function main() {
       createSdkLogPrinter((line) => console.error(line)),
     ),
     // Core's own lines go through that logger too (they were printed raw, with their own escapes, around the filter).
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+    telemetryOptions: { logging: FORWARDED_CORE_LOGS },
   });
   // Competitor audio is fetched with the real tools: say what to install before starting anything.
   const missing = await missingTools((tool) => process.env[PATH_VARIABLE[tool]] || tool);

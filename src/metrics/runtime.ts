@@ -19,6 +19,13 @@ const sdkLevel = (pinoLevel: string): LogLevel =>
   (Object.entries(PINO_LEVEL).find(([, p]) => p === pinoLevel)?.[0] as LogLevel | undefined) ?? 'ERROR';
 
 /**
+ * Core's log lines at WARN and above, forwarded to the runtime's logger (by default core prints raw text of its own on
+ * the console, beside the process's own output; with the server down, a line for every retried call). The worker
+ * processes' and the demo's runtimes both use it.
+ */
+export const FORWARDED_CORE_LOGS = { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } as const;
+
+/**
  * @param log where the SDK's lines go: the TS side's and core's, forwarded (core printed raw text of its own on the
  *   console, beside our JSON; with the server down, a line for every retried call).
  * @param bindAddress host:port for the metrics exporter, e.g. "0.0.0.0:9464" (served at /metrics); none without it.
@@ -32,7 +39,7 @@ export function installTemporalRuntime(log: Logger, bindAddress?: string): Runti
       sdk[PINO_LEVEL[entry.level]](error === undefined ? meta : { ...meta, err: error }, entry.message);
     }),
     telemetryOptions: {
-      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      logging: FORWARDED_CORE_LOGS,
       ...(bindAddress
         ? {
             metrics: {
