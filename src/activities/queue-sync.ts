@@ -58,7 +58,12 @@ export async function startMetricsOfPosts(deps: ActivityDeps, recommendationId: 
   const activity = Context.current();
   await startPostMetricsWorkflows(
     deps.database.pool,
-    { client: activity.client, taskQueue: activity.info.taskQueue, readsSeconds: deps.env.REELFLOW_METRICS_READS },
+    {
+      client: activity.client,
+      taskQueue: activity.info.taskQueue,
+      readsSeconds: deps.env.REELFLOW_METRICS_READS,
+      hourMs: deps.env.REELFLOW_METRICS_HOUR_MS,
+    },
     recommendationId,
   );
 }

@@ -124,6 +124,9 @@ function secondsList(defaultValue: string) {
     });
 }
 
+/** An hour of real time: the post-metrics clock's default (REELFLOW_METRICS_HOUR_MS). */
+export const HOUR_MS = 3_600_000;
+
 export const envSchema = z.object({
   DATABASE_URL: url.default('postgres://postgres@127.0.0.1:5432/reelflow'),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -253,6 +256,12 @@ export const envSchema = z.object({
    * the post-metrics workflow's durable timers. Default +1 h, +6 h, +24 h, +72 h, +7 d; tests compress it.
    */
   REELFLOW_METRICS_READS: secondsList('3600,21600,86400,259200,604800'),
+  /**
+   * Real milliseconds one hour of a post's age takes on those timers. Default 3,600,000 (an hour). Only for a run
+   * against the simulators with their clock compressed the same (SIMULATOR_METRICS_HOUR_MS): the demo's posts reach
+   * +7 d in minutes. The readings keep their nominal ages (+24 h), so against a real platform they would be wrong.
+   */
+  REELFLOW_METRICS_HOUR_MS: z.coerce.number().int().min(1).max(HOUR_MS).default(HOUR_MS),
   /**
    * Posts with a +24 h reading the engine needs before past performance moves any priority (cold start: fewer
    * changes nothing). Default 10.
@@ -425,8 +434,21 @@ export function providerCredentialProblems(env: Env): string[] {
   if (env.REELFLOW_MEDIA_SIGNING_KEY === DEV_SIGNING_KEY && !isLocalHost(mediaHost)) {
     problems.push(`REELFLOW_MEDIA_SIGNING_KEY must be set when REELFLOW_MEDIA_BASE_URL is not local (${mediaHost})`);
   }
+  // The readings keep their nominal ages (+24 h), which only a simulator's clock compressed the same makes true.
+  if (env.REELFLOW_METRICS_HOUR_MS !== HOUR_MS) {
+    const real = METRICS_READ_URLS.find((key) => !isLocalHost(new URL(String(env[key])).hostname));
+    if (real) {
+      problems.push(
+        'REELFLOW_METRICS_HOUR_MS compresses the post-metrics clock, for the simulators only: ' +
+          `${real} points at ${env[real]} (a non-local host)`,
+      );
+    }
+  }
   return problems;
 }
+
+/** Where each published post's metrics are read. */
+const METRICS_READ_URLS: readonly EnvKey[] = ['INSTAGRAM_BASE_URL', 'TIKTOK_BASE_URL', 'YOUTUBE_API_BASE_URL'];
 
 /**
  * Run by every process that builds provider clients (createProviders, so the

@@ -6,6 +6,7 @@ import type { RecommendationService } from '../services/recommendations';
 import { isFinalRecommendationStatus } from '../shared/statuses';
 import { terminalSafe } from '../cli/format';
 import { cutAtWord, type ScreenPrinter } from './screen';
+import { ageLabel } from '../services/post-metrics';
 
 export async function renderProgress(
   database: Database,
@@ -34,6 +35,7 @@ export async function renderProgress(
   }
   lines.push('');
   lines.push(slotsLine(capacity));
+  lines.push(await measuredLine(database, ids));
   if (events.length) lines.push('', ...events);
   screen.print(lines);
   return recs.length === ids.length && recs.every((r) => isFinalRecommendationStatus(r.status));
@@ -94,6 +96,21 @@ async function competitorLines(database: Database): Promise<string[]> {
   const watched = channels.rows.map((c) => `${c.display_name} ${c.videos_found} found${checked(c.last_checked_at)}`).join(' · ');
   const counts = videos.rows.map((v) => `${v.n} ${v.status}`).join(', ');
   return [`channels: ${watched || 'none watched'}`, `competitor videos: ${counts || 'none yet'}`];
+}
+
+/** After publishing: the posts' metrics readings so far (the post-metrics workflows' timers, on the demo's clock). */
+export async function measuredLine(database: Database, ids: readonly string[]): Promise<string> {
+  const { rows } = await database.pool.query<{ posts: number; readings: number; oldest: number | null }>(
+    `SELECT count(DISTINCT (platform, post_id))::int AS posts, count(*)::int AS readings, max(age_seconds) AS oldest
+       FROM post_metrics WHERE recommendation_id = ANY($1::uuid[])`,
+    [ids],
+  );
+  const { posts, readings, oldest } = rows[0]!;
+  if (!readings) return 'after publishing: no post read yet';
+  return (
+    `after publishing: ${readings} reading${readings === 1 ? '' : 's'} of ${posts} post${posts === 1 ? '' : 's'}, ` +
+    `oldest +${ageLabel(oldest!)} (Performance panel, \`npm run reelflow -- performance\`)`
+  );
 }
 
 export interface RunOutcome {

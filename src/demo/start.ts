@@ -52,6 +52,8 @@ const DEMO_QUOTAS = {
   veo3_credits_month: { limit: 1_200_000 },
 };
 
+const DEMO_METRICS_HOUR_MS = 1_000;
+
 async function main() {
   const { values } = parseArgs({ options: { exit: { type: 'boolean' } } });
   // The live table is the demo's output: Temporal's own INFO lines would scroll it away, and of its warnings
@@ -135,10 +137,15 @@ async function main() {
     REELFLOW_REEL_SECONDS: '16',
     REELFLOW_ASSEMBLY_PRESET: 'ultrafast',
     REELFLOW_QUOTAS: JSON.stringify(DEMO_QUOTAS),
+    // A post's age on a clock where an hour takes a second: its +1 h to +7 d readings come within three minutes of
+    // publishing, so the dashboard's Performance panel fills while the demo runs (on real time it stayed empty for an hour).
+    REELFLOW_METRICS_HOUR_MS: String(DEMO_METRICS_HOUR_MS),
     ...process.env,
     TEMPORAL_ADDRESS: temporal.address,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   });
+  // The simulated platforms age their posts on the same clock (their views follow the post's age).
+  for (const sim of [sims.sims.instagram, sims.sims.tiktok, sims.sims.youtube]) sim.metrics.setDefaultHourMs(env.REELFLOW_METRICS_HOUR_MS);
   const log = pino(
     { name: 'reelflow-demo', level: env.LOG_LEVEL, base: { pid: process.pid } },
     { write: (line: string) => process.stdout.write(humanLogLine(line)) },

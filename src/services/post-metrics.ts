@@ -27,6 +27,8 @@ export interface StartMetricsContext {
   taskQueue: string;
   /** REELFLOW_METRICS_READS: seconds after publishing. */
   readsSeconds: readonly number[];
+  /** REELFLOW_METRICS_HOUR_MS; absent: an hour. */
+  hourMs?: number;
 }
 
 /**
@@ -54,6 +56,7 @@ export async function startPostMetricsWorkflows(pool: pg.Pool, ctx: StartMetrics
       // The publish job completed when the platform said the post was live: the timers count from there.
       publishedAt: row.completed_at.toISOString(),
       readsSeconds: [...ctx.readsSeconds],
+      hourMs: ctx.hourMs,
     };
     const workflowId = postMetricsWorkflowId(input.platform, postId);
     const fresh = await startWorkflowOnce(ctx.client, POST_METRICS_WORKFLOW, {

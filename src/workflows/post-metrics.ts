@@ -22,6 +22,8 @@ export interface PostMetricsInput {
   publishedAt: string;
   /** Seconds after publishing, ascending. */
   readsSeconds: number[];
+  /** Real ms one hour of the post's age takes (REELFLOW_METRICS_HOUR_MS); absent: an hour. */
+  hourMs?: number;
 }
 
 export interface PostMetricsResult {
@@ -39,6 +41,8 @@ type ProviderActs = ReturnType<typeof createMetricsProviderActivities>;
 
 const base = wf.proxyActivities<Base>(READS_BASE_OPTIONS);
 
+const HOUR_MS = 3_600_000;
+
 /** A read may wait this long for a slot; the next timer makes a stale read pointless. */
 const SLOT_WAIT_BUDGET_MS = 60 * 60_000;
 
@@ -54,7 +58,7 @@ export async function postMetricsWorkflow(input: PostMetricsInput): Promise<Post
   );
   const reads: PostMetricsResult['reads'] = [];
   try {
-    for await (const offset of atOffsets(input.publishedAt, input.readsSeconds)) {
+    for await (const offset of atOffsets(input.publishedAt, input.readsSeconds, (input.hourMs ?? HOUR_MS) / 3_600)) {
       const jobId = await base.enqueueMetricsJob({
         workflowId: info.workflowId,
         runId: info.runId,

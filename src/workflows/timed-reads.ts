@@ -27,12 +27,12 @@ export function readActivities<T>(provider: Provider, estimateSeconds: number, w
 
 /**
  * Yields each offset (seconds after `from`, ascending) once its durable timer fired; a timer already past when
- * the workflow (re)starts fires at once.
+ * the workflow (re)starts fires at once. `msPerSecond` compresses the clock (REELFLOW_METRICS_HOUR_MS).
  */
-export async function* atOffsets(from: string, offsetsSeconds: readonly number[]): AsyncGenerator<number> {
+export async function* atOffsets(from: string, offsetsSeconds: readonly number[], msPerSecond = 1_000): AsyncGenerator<number> {
   const start = Date.parse(from);
   for (const offset of offsetsSeconds) {
-    const wait = start + offset * 1_000 - Date.now();
+    const wait = start + offset * msPerSecond - Date.now();
     if (wait > 0) await wf.sleep(wait);
     yield offset;
   }

@@ -1,7 +1,7 @@
-/** The demo's closing report counts this run only, against the real database. */
+/** The demo's closing report counts this run only, and its live view's after-publishing line, against the real database. */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runOutcome } from '../../src/demo/progress';
+import { measuredLine, runOutcome } from '../../src/demo/progress';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 
 let t: TestDatabase;
@@ -83,5 +83,26 @@ describe('runOutcome', () => {
       renders: 3,
       videos: 1,
     });
+  });
+});
+
+describe('measuredLine', () => {
+  it("counts this run's posts and readings and names the oldest reading's age", async () => {
+    const mine = await recommendation('published', new Date(), [['publish:instagram', 'completed']]);
+    const other = await recommendation('published', new Date(), [['publish:instagram', 'completed']]);
+    expect(await measuredLine(t.database, [mine])).toBe('after publishing: no post read yet');
+    const reading = (id: string, platform: string, postId: string, age: number) =>
+      q(
+        `INSERT INTO post_metrics (recommendation_id, platform, post_id, published_at, read_at, age_seconds, age_bucket, views)
+         VALUES ($1, $2, $3, now(), now(), $4, 'x', 10)`,
+        [id, platform, postId, age],
+      );
+    await reading(mine, 'instagram', 'p1', 3_600);
+    await reading(mine, 'instagram', 'p1', 86_400);
+    await reading(mine, 'tiktok', 'p2', 3_600);
+    await reading(other, 'youtube', 'p3', 604_800);
+    expect(await measuredLine(t.database, [mine])).toBe(
+      'after publishing: 3 readings of 2 posts, oldest +24h (Performance panel, `npm run reelflow -- performance`)',
+    );
   });
 });

@@ -35,6 +35,16 @@ const q = async <T = Record<string, unknown>>(h: Harness, text: string, params: 
 const compress = (h: Harness) => {
   for (const sim of [h.sims.instagram, h.sims.tiktok, h.sims.youtube]) sim.metrics.hourMs = HOUR_MS;
 };
+/** A recommendation's readings, by platform and age. */
+const readingsOf = (h: Harness, recommendationId: string) =>
+  q<{ platform: string; age_seconds: number; age_bucket: string; views: string; read_at: Date; published_at: Date }>(
+    h,
+    `SELECT * FROM post_metrics WHERE recommendation_id = $1 ORDER BY platform, age_seconds`,
+    [recommendationId],
+  );
+/** [platform, age, bucket] for each platform in that order, at each [age, bucket]. */
+const onEachPlatform = (...ages: Array<[number, string]>) =>
+  ['instagram', 'tiktok', 'youtube'].flatMap((p) => ages.map(([age, bucket]) => [p, age, bucket]));
 /** A recommendation row for posts the test makes up (post_metrics references it). */
 const recommendationRow = async (h: Harness, title: string) =>
   (
@@ -67,18 +77,8 @@ describe('post metrics workflow', () => {
       expect(r.status).toBe('complete');
       expect(r.reads.map((x) => x.offsetSeconds)).toEqual([2, 4, 6]);
     }
-    const rows = await q<{ platform: string; post_id: string; age_seconds: number; age_bucket: string; views: string; read_at: Date }>(
-      h,
-      `SELECT * FROM post_metrics WHERE recommendation_id = $1 ORDER BY platform, age_seconds`,
-      [recommendation.id],
-    );
-    expect(rows.map((r) => [r.platform, r.age_seconds, r.age_bucket])).toEqual(
-      ['instagram', 'tiktok', 'youtube'].flatMap((p) => [
-        [p, 2, '2s'],
-        [p, 4, '4s'],
-        [p, 6, '6s'],
-      ]),
-    );
+    const rows = await readingsOf(h, recommendation.id);
+    expect(rows.map((r) => [r.platform, r.age_seconds, r.age_bucket])).toEqual(onEachPlatform([2, '2s'], [4, '4s'], [6, '6s']));
     const published = await q<{ completed_at: Date; step: string }>(
       h,
       `SELECT step, completed_at FROM automation_queue WHERE recommendation_id = $1 AND step LIKE 'publish:%'`,
@@ -248,6 +248,34 @@ describe('post metrics workflow', () => {
       [4, true],
     ]);
     expect(await q(h, `SELECT age_seconds FROM post_metrics WHERE post_id = $1`, [postId])).toEqual([{ age_seconds: 4 }]);
+  });
+});
+
+describe('post metrics on a compressed clock (REELFLOW_METRICS_HOUR_MS, as in the demo)', () => {
+  it('reads each post at +1 h and +2 h of its age within seconds, and records the nominal ages', { timeout: 60_000 }, async () => {
+    const h = await startHarness({ env: { REELFLOW_METRICS_READS: '3600,7200', REELFLOW_METRICS_HOUR_MS: '1000' } });
+    cleanups.push(() => h.stop());
+    for (const sim of [h.sims.instagram, h.sims.tiktok, h.sims.youtube]) sim.metrics.hourMs = 1_000;
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ title: 'metrics on the demo clock' }));
+    const outcome = await h.client.workflow.getHandle(workflowId).result();
+    const posts = outcome.posts as Array<{ platform: string; postId: string }>;
+    expect(posts).toHaveLength(3);
+    for (const p of posts) {
+      const result = (await h.client.workflow.getHandle(postMetricsWorkflowId(p.platform, p.postId)).result()) as PostMetricsResult;
+      expect(result.status).toBe('complete');
+    }
+    const rows = await readingsOf(h, recommendation.id);
+    expect(rows.map((r) => [r.platform, r.age_seconds, r.age_bucket])).toEqual(onEachPlatform([3600, '1h'], [7200, '2h']));
+    for (const r of rows) {
+      // An hour of age is a second here: each read waited for its (compressed) timer, and not for an hour.
+      const waited = r.read_at.getTime() - r.published_at.getTime();
+      expect(waited, `${r.platform} ${r.age_bucket}`).toBeGreaterThanOrEqual(r.age_seconds / 3.6);
+      expect(waited, `${r.platform} ${r.age_bucket}`).toBeLessThan(30_000);
+    }
+    for (const platform of ['instagram', 'tiktok', 'youtube']) {
+      const views = rows.filter((r) => r.platform === platform).map((r) => Number(r.views));
+      expect(views[1]!, platform).toBeGreaterThan(views[0]!);
+    }
   });
 });
 

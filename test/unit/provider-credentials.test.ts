@@ -82,6 +82,22 @@ describe('provider credentials', () => {
     ).toEqual(['YOUTUBE_API_BASE_URL must use https for a non-local host (got http://www.googleapis.com/youtube/v3)']);
   });
 
+  it('refuses a compressed post-metrics clock unless every platform it reads is a simulator', () => {
+    const compressed = { REELFLOW_METRICS_HOUR_MS: '1000' };
+    expect(providerCredentialProblems(loadEnv({ ...SIMULATED, ...compressed }))).toEqual([]);
+    expect(providerCredentialProblems(loadEnv({ ...SIMULATED, ...REAL_KEYS, TIKTOK_BASE_URL: 'https://open.tiktokapis.com' }))).toEqual([]);
+    expect(
+      providerCredentialProblems(loadEnv({ ...SIMULATED, ...REAL_KEYS, ...compressed, TIKTOK_BASE_URL: 'https://open.tiktokapis.com' })),
+    ).toEqual([
+      'REELFLOW_METRICS_HOUR_MS compresses the post-metrics clock, for the simulators only: ' +
+        'TIKTOK_BASE_URL points at https://open.tiktokapis.com (a non-local host)',
+    ]);
+    // A real render provider beside simulated platforms does not matter to the clock.
+    expect(providerCredentialProblems(loadEnv({ ...SIMULATED, ...REAL_KEYS, ...compressed, KIE_BASE_URL: 'https://api.kie.ai' }))).toEqual(
+      [],
+    );
+  });
+
   it('the worker entry refuses to start, exits non-zero and names the variables', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, ...SIMULATED, KIE_BASE_URL: 'https://api.kie.ai', LOG_LEVEL: 'error' };
     delete env.KIE_API_KEY;
