@@ -83,8 +83,30 @@ function enqueueInput(v: Values): unknown {
   };
   // Checked here so bad input fails before any server is touched; the service parses the raw
   // input itself (its output, with Dates, is not valid input a second time).
-  parseInput(enqueueRecommendationSchema, input, 'enqueue');
+  parseInput(enqueueRecommendationSchema, input, 'enqueue', (path) => enqueueFlag(path, v.platforms !== undefined));
   return input;
+}
+
+/** The enqueue input's fields by the flags that set them. */
+const ENQUEUE_FLAGS: Record<string, string> = {
+  title: '--title',
+  type: '--type',
+  priority: '--priority',
+  targetPlayer: '--player',
+  scheduleAfter: '--schedule-after',
+  deadline: '--deadline',
+};
+
+/** A wrong field named by the flag the user typed: `--platforms item 2`, not the API's `jobConfig.platforms.1`. */
+function enqueueFlag(path: ReadonlyArray<string | number>, platformsFlag: boolean): string {
+  const [field, ...rest] = path.map(String);
+  if (field === 'jobConfig' && rest[0] === 'platforms' && platformsFlag) {
+    return rest[1] === undefined ? '--platforms' : `--platforms item ${Number(rest[1]) + 1}`;
+  }
+  if (field === 'jobConfig') return rest.length ? `--config ${rest.join('.')}` : '--config';
+  if (field === 'ourData') return rest.length ? `--our-data ${rest.join('.')}` : '--our-data';
+  const flag = ENQUEUE_FLAGS[field!];
+  return flag ? [flag, ...rest].join(' ') : path.join('.');
 }
 
 /** Commands PostgreSQL answers on its own (status but for its workflow's state; capacity but --workflow). */

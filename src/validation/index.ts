@@ -209,15 +209,18 @@ const NAMED_ISSUES = 5;
  * Parses or throws one BadInputError naming every wrong field (up to NAMED_ISSUES): "enqueue: priority must be one
  * of …; title is required". A whole form fixed in one go, not one field a try.
  */
-export function parseInput<T extends z.ZodTypeAny>(schema: T, value: unknown, what: string): z.output<T> {
+export function parseInput<T extends z.ZodTypeAny>(schema: T, value: unknown, what: string, fieldName?: FieldName): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new BadInputError(zodErrorMessage(result.error, what));
+  throw new BadInputError(zodErrorMessage(result.error, what, fieldName));
 }
 
+/** How a field is named to whoever typed it (the CLI: by its flag); default: its path, `jobConfig.platforms.1`. */
+export type FieldName = (path: ReadonlyArray<string | number>) => string;
+
 /** A ZodError in words: each wrong field and what it must be, after `what` (the input's name) when given. */
-export function zodErrorMessage(error: z.ZodError, what?: string): string {
-  const described = error.issues.map(describeIssue);
+export function zodErrorMessage(error: z.ZodError, what?: string, fieldName: FieldName = (path) => path.join('.')): string {
+  const described = error.issues.map((issue) => describeIssue(issue, fieldName));
   const named = described.slice(0, NAMED_ISSUES).map((d) => (d.at ? `${d.at} ${d.message}` : d.message));
   if (described.length > NAMED_ISSUES) named.push(`and ${described.length - NAMED_ISSUES} more`);
   if (!what) return named.join('; ') || 'input is invalid';
@@ -226,16 +229,23 @@ export function zodErrorMessage(error: z.ZodError, what?: string): string {
   return whole ? `${what} ${named[0]}` : `${what}: ${named.join('; ')}`;
 }
 
-function describeIssue(issue: z.ZodIssue): { at: string; message: string; unknownKeys?: true } {
-  const at = issue.path.join('.');
+function describeIssue(issue: z.ZodIssue, fieldName: FieldName): { at: string; message: string; unknownKeys?: true } {
+  const at = issue.path.length ? fieldName(issue.path) : '';
   if (issue.code === z.ZodIssueCode.unrecognized_keys) {
-    const keys = issue.keys.map((k) => `"${at ? `${at}.` : ''}${k}"`).join(', ');
+    const keys = issue.keys.map((k) => `"${fieldName([...issue.path, k])}"`).join(', ');
     return { at: '', message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}`, unknownKeys: true };
   }
   let message = issue.message;
-  // zod's own wording ("Required", "Expected object, received string") reads badly after a field name.
+  // zod's own wording ("Required", "Expected object, received string", "String must contain at least 1
+  // character(s)") reads badly after a field name.
   if (issue.code === z.ZodIssueCode.invalid_type && (message === 'Required' || message.startsWith('Expected '))) {
     message = issue.received === 'undefined' ? 'is required' : `must be ${article(issue.expected)}, not ${article(issue.received)}`;
+  }
+  if (issue.code === z.ZodIssueCode.too_small && issue.type === 'string' && message.startsWith('String must contain')) {
+    message = issue.minimum === 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
+  }
+  if (issue.code === z.ZodIssueCode.too_big && issue.type === 'string' && message.startsWith('String must contain')) {
+    message = `must be at most ${issue.maximum} characters`;
   }
   return { at, message };
 }

@@ -27,10 +27,18 @@ describe('reelflow CLI', () => {
     const before = await count();
     const cases: Array<[string[], RegExp]> = [
       [[...base, '--priority', 'P4'], /priority must be one of P0, P1, P2, P3/],
-      [[...base, '--priority', 'P1', '--platforms', 'instagram,myspace'], /platforms\.1 must be one of instagram, tiktok, youtube/],
-      [[...base, '--priority', 'P1', '--config', '{"provider":"runway"}'], /jobConfig\.provider must be one of veo3/],
+      // Each field named by the flag that set it (the API's names, jobConfig.platforms.1, are not what was typed).
+      [
+        [...base, '--priority', 'P1', '--platforms', 'instagram,myspace'],
+        /enqueue: --platforms item 2 must be one of instagram, tiktok, youtube/,
+      ],
+      [[...base, '--priority', 'P1', '--config', '{"provider":"runway"}'], /enqueue: --config provider must be one of veo3/],
+      [
+        ['enqueue', '--title', 'Budimir', '--type', 'player_spotlight', '--player', '', '--priority', 'P1'],
+        /enqueue: --player must not be empty\n/,
+      ],
       [[...base, '--priority', 'P1', '--config', '{not json'], /--config is not valid JSON/],
-      [[...base, '--priority', 'P1', '--schedule-after', 'tomorrow'], /scheduleAfter must be an ISO-8601 date-time/],
+      [[...base, '--priority', 'P1', '--schedule-after', 'tomorrow'], /enqueue: --schedule-after must be an ISO-8601 date-time/],
       [['status', 'not-a-uuid'], /id must be a recommendation or job id \(a UUID\) or a workflow id \(recommendation-<UUID>\)/],
       [['cancel', '7f1d8a52-0000-4000-8000-000000000000'], /no recommendation or job/],
       [['frobnicate'], /unknown command "frobnicate"/],

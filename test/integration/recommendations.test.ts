@@ -331,7 +331,7 @@ describe("one insert path: the engine saves through enqueue's validation and win
     }
     expect(expected.map((e) => e.reason)).toEqual([
       'enqueue: title must be at least 3 characters',
-      'enqueue: targetPlayer String must contain at most 120 character(s)',
+      'enqueue: targetPlayer must be at most 120 characters',
       'enqueue: deadline must be in the future',
       'enqueue: deadline must be after scheduleAfter, or the video could never be made in time',
     ]);

@@ -24,6 +24,20 @@ describe('parseInput', () => {
     expect(reject({})).toBe('form: a is required; b is required; c is required; d is required; e is required; and 2 more');
   });
 
+  it("says a string's length bounds in words, and names fields as the caller names them", () => {
+    const sized = z
+      .object({ name: z.string().min(1), code: z.string().min(3).max(5), note: z.object({ x: z.string().max(2) }).strict() })
+      .strict();
+    expect(reject({ name: '', code: 'abcdef', note: { x: 'abc', y: 1 } }, sized)).toBe(
+      'form: name must not be empty; code must be at most 5 characters; note.x must be at most 2 characters; unknown field "note.y"',
+    );
+    expect(reject({ name: 'n', code: 'ab', note: { x: '' } }, sized)).toBe('form: code must be at least 3 characters');
+    const flag = (path: ReadonlyArray<string | number>) => `--${path.join('-')}`;
+    expect(() => parseInput(sized, { name: '', code: 'abc', note: { x: '', y: 1 } }, 'form', flag)).toThrow(
+      'form: --name must not be empty; unknown field "--note-y"',
+    );
+  });
+
   it('speaks of the value itself when the value is what is wrong', () => {
     expect(reject('nope', uuidSchema)).toBe('form must be a UUID');
     expect(reject([1])).toBe('form must be an object, not an array');
