@@ -83,3 +83,18 @@ export async function stopPid(pid: number, graceMs = 5_000): Promise<void> {
   signalPid(pid, 'SIGKILL');
   for (const until = Date.now() + 2_000; isAlive(pid) && Date.now() < until;) await sleep(100);
 }
+
+/**
+ * Resolves once `pid` (not our child: no exit event reaches us) is gone, looking every `everyMs`; the timer does not
+ * hold the process up.
+ */
+export function whenGone(pid: number, everyMs = 500): Promise<{ code: null; signal: null }> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (isAlive(pid)) return;
+      clearInterval(timer);
+      resolve({ code: null, signal: null });
+    }, everyMs);
+    timer.unref();
+  });
+}

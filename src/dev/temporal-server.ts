@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { SEARCH_ATTRIBUTES } from '../shared/messages';
 import { sleep } from '../shared/sleep';
-import { adoptOrphan, forgetOwner, recordOwner, signalPid, stopPid } from './server-owner';
+import { adoptOrphan, forgetOwner, recordOwner, signalPid, stopPid, whenGone } from './server-owner';
 
 const run = promisify(execFile);
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -173,6 +173,8 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     return {
       ...found,
       origin: 'adopted',
+      // Ours now, so watched as one we started (keepTemporalServerUp), though no exit event reaches us.
+      exited: whenGone(orphan),
       stop: async () => {
         process.removeListener('exit', orphanGuard);
         await stopPid(orphan);
@@ -232,9 +234,10 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
 }
 
 /**
- * Keeps a dev server this process started running: one that exits while it is `wanted()` (killed, out of memory) is
- * started again with the same options, on the same SQLite store, so every workflow is still there, and `say` tells
- * how. A server found running or adopted is not watched (its `exited` never resolves). `current()` is the one to stop.
+ * Keeps a dev server this process started or adopted running: one that exits while it is `wanted()` (killed, out of
+ * memory) is started again with the same options, on the same SQLite store, so every workflow is still there, and
+ * `say` tells how. A server found running (someone else's) is not watched (its `exited` never resolves). `current()`
+ * is the one to stop.
  */
 export function keepTemporalServerUp(
   first: TemporalServer,
@@ -245,7 +248,9 @@ export function keepTemporalServerUp(
   const watch = (server: TemporalServer): void => {
     void server.exited.then(async ({ code, signal }) => {
       if (!hooks.wanted()) return;
-      hooks.say(`warning: the Temporal dev server stopped (${signal ?? `exit code ${code}`}); starting it again on the same store...`);
+      // An adopted server is not our child: how it ended is not ours to know.
+      const how = signal ?? (code === null ? 'its process is gone' : `exit code ${code}`);
+      hooks.say(`warning: the Temporal dev server stopped (${how}); starting it again on the same store...`);
       try {
         current = await startTemporalServer(opts);
         hooks.say(`  the Temporal dev server is back on ${current.address}`);

@@ -102,6 +102,45 @@ describe('the dev server we start', () => {
     }
   }, 90_000);
 
+  it('adopted from an owner killed outright, then killed itself: started again all the same', async () => {
+    const port = await freePort();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelflow-owner-'));
+    const ownerFile = path.join(dir, 'temporal.owner.json');
+    const opts = { port, uiPort: port + 1000, ownerFile, dbFile: path.join(dir, 'temporal.sqlite') };
+    const owner = await spawnEntry('test/fixtures/processes/dev-server-owner.ts', {
+      args: [String(port), 'own-group', ownerFile, opts.dbFile],
+      ready: /^ready$/,
+      what: 'the dev server owner',
+      ownProcessGroup: true,
+    });
+    const serverPid = (JSON.parse(fs.readFileSync(ownerFile, 'utf8')) as { serverPid: number }).serverPid;
+    process.kill(owner.child.pid!, 'SIGKILL');
+    await owner.exited;
+    const adopted = await startTemporalServer(opts);
+    expect(adopted.origin).toBe('adopted');
+    const said: string[] = [];
+    let wanted = true;
+    const kept = keepTemporalServerUp(adopted, opts, { wanted: () => wanted, say: (line) => said.push(line) });
+    try {
+      process.kill(serverPid, 'SIGKILL');
+      const again = await waitUntil(() => (kept.current() !== adopted ? kept.current() : null), {
+        timeoutMs: 60_000,
+        what: 'the dev server started again',
+      });
+      expect(again.origin).toBe('started');
+      expect(said).toEqual([
+        'warning: the Temporal dev server stopped (its process is gone); starting it again on the same store...',
+        `  the Temporal dev server is back on 127.0.0.1:${port}`,
+      ]);
+      expect(await isPortOpen(port)).toBe(true);
+    } finally {
+      wanted = false;
+      await kept.current().stop();
+      await stopPid(serverPid);
+    }
+    expect(await isPortOpen(port)).toBe(false);
+  }, 120_000);
+
   it('killed under its owner (the demo): started again on the same store, a workflow started before still there', async () => {
     const [port, uiPort] = [await freePort(), await freePort()];
     const opts = { port, uiPort, dbFile: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'reelflow-kept-')), 'temporal.sqlite') };
