@@ -190,9 +190,32 @@ export class SlotGate {
     this.timers = [];
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
+    const listener = this.listener;
     this.listener = null;
     this.presentSince = null;
+    if (listener) await this.unmarkOwnAttempts(listener);
     await Promise.all([...this.clients].map((c) => this.close(c)));
+  }
+
+  /**
+   * Stopped after its workers (Runtime.close), this process runs no attempt any more: its marks go before its
+   * presence does. Left on the rows it handed back, they read as a lost worker's to every watch once its session
+   * ended, and each was failed at Temporal for nothing ("worker process lost … outcome=gone" at the demo's next
+   * start after a Ctrl-C, and after every deploy). On the listener's own session, so a PostgreSQL that does not
+   * answer costs the stop a second at most: the watches then take them as before.
+   */
+  private async unmarkOwnAttempts(listener: pg.Client): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const unmark = listener
+      .query('UPDATE automation_queue SET activity_token = NULL WHERE activity_worker = ANY($1::int[]) AND activity_token IS NOT NULL', [
+        [this.presenceKey, ...this.oldKeys],
+      ])
+      .then(
+        () => undefined,
+        (err: unknown) => this.log.debug({ err }, "could not unmark this process's attempts at its stop"),
+      );
+    await Promise.race([unmark, new Promise<void>((r) => (timer = setTimeout(r, 1_000)))]);
+    clearTimeout(timer);
   }
 
   /**

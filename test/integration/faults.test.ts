@@ -272,6 +272,28 @@ describe('worker death during VEO3 polling', { timeout: 150_000 }, () => {
     expect(await videoJob(h, behind.recommendation.id)).toMatchObject({ status: 'completed', error: null });
   });
 
+  it('a SIGTERM stop leaves no attempt marked as its own: no other process takes its hand-back for a lost worker', async () => {
+    // The demo's restart after a Ctrl-C warned "worker process lost: its job resumes elsewhere (outcome=gone)" for
+    // jobs the stopped process had handed back: their rows still named its presence key and task tokens.
+    const h = await harness({ limits: { veo3: { pollIntervalMs: 100 } } });
+    h.sims.veo3.setFaults({ taskDurationMs: 10_000 });
+    // Its watch hears of the VEO3 process's session ending at once (a sentinel on its key), and looks.
+    await worker(h, ['base', 'openai', 'assembly', 'instagram']);
+    const first = await worker(h, ['veo3']);
+    const { recommendation, workflowId } = await h.service.enqueue(onlyInstagram());
+    await waitUntil(async () => (await videoJob(h, recommendation.id)).provider_task_id, { what: 'VEO3 submitted' });
+    const job = await videoJob(h, recommendation.id);
+    expect(job.activity_token).not.toBeNull();
+    await first.kill('SIGTERM');
+    // No VEO3 process serves the retry yet: the row is as the stopped process left it.
+    expect(await videoJob(h, recommendation.id)).toMatchObject({ status: 'processing', activity_token: null });
+    await sleep(3_000);
+    expect(await q(h, `SELECT 1 FROM job_events WHERE event = 'worker_lost' AND job_id = $1`, [job.id])).toHaveLength(0);
+    await worker(h, ['veo3']);
+    expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('published');
+    expect(h.sims.veo3.stats().submissions).toBe(1);
+  });
+
   // Each poll the frozen process swallows costs a heartbeat timeout (10 s): 75 s is usual on a loaded machine.
   it(
     'a hung (SIGSTOP) worker is detected by the heartbeat timeout and its job finishes elsewhere, paid once',
