@@ -41,6 +41,7 @@ type ProviderActs = ReturnType<typeof createMetricsProviderActivities>;
 
 const base = wf.proxyActivities<Base>(READS_BASE_OPTIONS);
 
+/** A real hour: the clock of a series started without hourMs (config/env.ts's HOUR_MS; the sandbox loads no env.ts). */
 const HOUR_MS = 3_600_000;
 
 /** A read may wait this long for a slot; the next timer makes a stale read pointless. */
