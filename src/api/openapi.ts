@@ -522,13 +522,17 @@ export const openApiDocument = {
       }),
     },
     '/api/jobs': {
-      get: readOp('List jobs (automation_queue): open ones first in line order, then the newest', { type: 'array', items: ref('Job') }, [
-        query('status', { type: 'string' }, `Comma-separated: ${JOB_STATUSES.join(', ')}`),
-        query('provider', ref('Provider')),
-        query('priority', ref('Priority')),
-        query('since', { type: 'string', format: 'date-time' }, 'Jobs created at or after'),
-        limit,
-      ]),
+      get: readOp(
+        "List jobs (automation_queue): open ones first as the dashboard's queue (running, in line order, not asking yet), then the newest",
+        { type: 'array', items: ref('Job') },
+        [
+          query('status', { type: 'string' }, `Comma-separated: ${JOB_STATUSES.join(', ')}`),
+          query('provider', ref('Provider')),
+          query('priority', ref('Priority')),
+          query('since', { type: 'string', format: 'date-time' }, 'Jobs created at or after'),
+          limit,
+        ],
+      ),
     },
     '/api/jobs/{id}': {
       get: readOp(

@@ -5,7 +5,8 @@
  *                    [--schedule-after ISO] [--deadline ISO] [--config JSON] [--our-data JSON]
  *   reelflow enqueue --recommendation <id>      start the workflow of an existing recommendation
  *   reelflow list [--status S] [--priority P] [--limit N]   recommendations: open ones most urgent first, then the newest
- *   reelflow list --jobs [--status S,S] [--priority P] [--provider X] [--limit N]   open jobs in line order with ETAs, then the newest
+ *   reelflow list --jobs [--status S,S] [--priority P] [--provider X] [--limit N]   open jobs as the dashboard's queue (running,
+ *                    in line order, not asking yet) with ETAs, then the newest
  *   reelflow status <id>                         recommendation, its jobs (when each waiting one should start), history, workflow
  *   reelflow cancel <id> [<id> ...] [--reason text]
  *   reelflow reprioritise <id> <P0|P1|P2|P3>

@@ -60,11 +60,14 @@ export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: stri
         .select()
         .from(automationQueue)
         .where(where.length ? and(...where) : undefined)
-        // The open jobs first, in line order (priority, then enqueue time); then the finished ones, newest first. By
-        // priority and enqueue time alone, a finished P2 of last year came before a waiting P2, and the limit showed
-        // the oldest P0s of the history before any open job.
+        // The open jobs first, as the dashboard's queue lists them (src/api/stats.ts): running, then in a line in line
+        // order (priority, then enqueue time), then the later steps not asking yet; then the finished ones, newest
+        // first. By priority and enqueue time alone, a finished P2 of last year came before a waiting P2, and the
+        // limit showed the oldest P0s of the history before any open job.
         .orderBy(
           sql`${openJob} DESC`,
+          sql`CASE WHEN ${openJob} THEN ${automationQueue.status} = 'processing' END DESC`,
+          sql`CASE WHEN ${openJob} THEN ${automationQueue.waitingSince} IS NOT NULL END DESC`,
           sql`CASE WHEN ${openJob} THEN ${automationQueue.priority} END`,
           sql`CASE WHEN ${openJob} THEN ${automationQueue.createdAt} END`,
           desc(automationQueue.createdAt),

@@ -298,13 +298,26 @@ describe('/api/dashboard', () => {
   it('lists open jobs and recommendations first, then the finished ones newest first', async () => {
     const open = (status: string) => ['queued', 'processing', 'pending', 'in_production'].includes(status);
     const jobs = (await api.call('read', { method: 'GET', url: '/api/jobs' })).json().data as Array<{
+      id: string;
       status: string;
       priority: string;
       createdAt: string;
+      waitingSince: string | null;
     }>;
-    // The seven open jobs in line order (a finished P2 of two days ago came before the open P2s), then the rest.
+    // The seven open jobs as the dashboard's queue lists them: running, in a line, not asking yet (a finished P2 of two
+    // days ago came before the open P2s), then the rest.
     expect(jobs.slice(0, 7).every((j) => open(j.status))).toBe(true);
-    expect(jobs.slice(0, 7).map((j) => j.priority)).toEqual(['P0', 'P0', 'P0', 'P1', 'P1', 'P2', 'P3']);
+    expect(jobs.slice(0, 7).map((j) => [j.status === 'processing' ? 'running' : j.waitingSince !== null, j.priority])).toEqual([
+      ['running', 'P1'],
+      ['running', 'P2'],
+      [true, 'P0'],
+      [true, 'P0'],
+      [true, 'P1'],
+      [false, 'P0'],
+      [false, 'P3'],
+    ]);
+    const queue = (await api.call('read', { method: 'GET', url: '/api/dashboard' })).json().data.jobs as Array<{ id: string }>;
+    expect(jobs.slice(0, 7).map((j) => j.id)).toEqual(queue.map((j) => j.id));
     const finished = jobs.slice(7);
     expect(finished.length).toBeGreaterThan(3);
     expect(finished.every((j) => !open(j.status))).toBe(true);
