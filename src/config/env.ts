@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DEFAULT_APPROVAL_POLICY, RECOMMENDATION_SOURCES, type ApprovalPolicy } from './approval';
 import {
   JOB_TYPES,
+  METRICS_HOUR_MS,
   PROVIDER_LIMITS,
   PROVIDER_QUOTAS,
   PROVIDERS,
@@ -123,9 +124,6 @@ function secondsList(defaultValue: string) {
       return [...values].sort((a, b) => a - b);
     });
 }
-
-/** An hour of real time: the post-metrics clock's default (REELFLOW_METRICS_HOUR_MS). */
-export const HOUR_MS = 3_600_000;
 
 export const envSchema = z.object({
   DATABASE_URL: url.default('postgres://postgres@127.0.0.1:5432/reelflow'),
@@ -261,7 +259,7 @@ export const envSchema = z.object({
    * against the simulators with their clock compressed the same (SIMULATOR_METRICS_HOUR_MS): the demo's posts reach
    * +7 d in minutes. The readings keep their nominal ages (+24 h), so against a real platform they would be wrong.
    */
-  REELFLOW_METRICS_HOUR_MS: z.coerce.number().int().min(1).max(HOUR_MS).default(HOUR_MS),
+  REELFLOW_METRICS_HOUR_MS: z.coerce.number().int().min(1).max(METRICS_HOUR_MS).default(METRICS_HOUR_MS),
   /**
    * Posts with a +24 h reading the engine needs before past performance moves any priority (cold start: fewer
    * changes nothing). Default 10.
@@ -435,7 +433,7 @@ export function providerCredentialProblems(env: Env): string[] {
     problems.push(`REELFLOW_MEDIA_SIGNING_KEY must be set when REELFLOW_MEDIA_BASE_URL is not local (${mediaHost})`);
   }
   // The readings keep their nominal ages (+24 h), which only a simulator's clock compressed the same makes true.
-  if (env.REELFLOW_METRICS_HOUR_MS !== HOUR_MS) {
+  if (env.REELFLOW_METRICS_HOUR_MS !== METRICS_HOUR_MS) {
     const real = METRICS_READ_URLS.find((key) => !isLocalHost(new URL(String(env[key])).hostname));
     if (real) {
       problems.push(

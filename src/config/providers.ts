@@ -338,6 +338,12 @@ export const METRICS_JOB_TYPE = {
   youtube: 'youtube_metrics',
 } as const satisfies Record<PublishPlatform, JobType>;
 
+/**
+ * An hour of a post's age in real milliseconds: the post-metrics clock unless REELFLOW_METRICS_HOUR_MS compresses it
+ * (the demo, against its simulators), and the clock of a series started before that setting existed.
+ */
+export const METRICS_HOUR_MS = 3_600_000;
+
 /** The gate line (and task queue) of a post's metrics reads on `platform`. */
 export function metricsProvider(platform: PublishPlatform): Provider {
   return JOB_TYPES[METRICS_JOB_TYPE[platform]];

@@ -18,8 +18,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { SimExtension, SimReply, SimRequest } from './server';
-
-const HOUR_MS = 3_600_000;
+import { METRICS_HOUR_MS } from '../config/providers';
 
 export interface SimPostCounts {
   views: number;
@@ -44,14 +43,14 @@ const postBody = z.object({ id: z.string().min(1), publishedAt: z.union([z.numbe
 export class PostMetricsSim implements SimExtension {
   readonly name = 'postMetrics';
   /** Real milliseconds that count as one hour of a post's age. */
-  hourMs = HOUR_MS;
+  hourMs = METRICS_HOUR_MS;
   /** Every read answers the platform's missing-permission error (a token without the insights / video.list scope). */
   permissionDenied = false;
   private posts = new Map<string, { publishedAt: number; deleted?: boolean }>();
   private defaultHourMs: number;
 
   constructor(options: { hourMs?: number } = {}) {
-    this.defaultHourMs = options.hourMs ?? HOUR_MS;
+    this.defaultHourMs = options.hourMs ?? METRICS_HOUR_MS;
     this.hourMs = this.defaultHourMs;
   }
 

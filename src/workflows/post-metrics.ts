@@ -10,7 +10,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import { atOffsets, readActivities, READS_BASE_OPTIONS } from './timed-reads';
-import { JOB_ESTIMATES_SECONDS, METRICS_JOB_TYPE, metricsProvider, type PublishPlatform } from '../config/providers';
+import { JOB_ESTIMATES_SECONDS, METRICS_HOUR_MS, METRICS_JOB_TYPE, metricsProvider, type PublishPlatform } from '../config/providers';
 import { FAILURE_TYPES } from '../shared/messages';
 import type { createMetricsBaseActivities, createMetricsProviderActivities, MetricsReading } from '../activities/metrics';
 
@@ -41,9 +41,6 @@ type ProviderActs = ReturnType<typeof createMetricsProviderActivities>;
 
 const base = wf.proxyActivities<Base>(READS_BASE_OPTIONS);
 
-/** A real hour: the clock of a series started without hourMs (config/env.ts's HOUR_MS; the sandbox loads no env.ts). */
-const HOUR_MS = 3_600_000;
-
 /** A read may wait this long for a slot; the next timer makes a stale read pointless. */
 const SLOT_WAIT_BUDGET_MS = 60 * 60_000;
 
@@ -59,7 +56,7 @@ export async function postMetricsWorkflow(input: PostMetricsInput): Promise<Post
   );
   const reads: PostMetricsResult['reads'] = [];
   try {
-    for await (const offset of atOffsets(input.publishedAt, input.readsSeconds, (input.hourMs ?? HOUR_MS) / 3_600)) {
+    for await (const offset of atOffsets(input.publishedAt, input.readsSeconds, (input.hourMs ?? METRICS_HOUR_MS) / 3_600)) {
       const jobId = await base.enqueueMetricsJob({
         workflowId: info.workflowId,
         runId: info.runId,
