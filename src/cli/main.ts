@@ -53,7 +53,7 @@ import type { ApprovalDecisionRecord } from '../activities/approval';
 type ApprovalDecisionRow = Pick<ApprovalDecisionRecord, 'stage' | 'decision' | 'by' | 'note' | 'at'>;
 import { auditCliCommand, cliActor } from './audit';
 import { extraCommands } from './extra-commands';
-import { parseCommandLine, type FlagValues } from './flags';
+import { parseCommandLine, type FlagName, type FlagValues } from './flags';
 import { clockTime, describeWait, fromNow, printTable, terminalSafe } from './format';
 import type { QuotaRow } from '../gate/capacity';
 
@@ -72,15 +72,9 @@ function enqueueInput(v: Values): unknown {
   const config = (parseJsonFlag('config', v.config) ?? {}) as Record<string, unknown>;
   if (v.platforms) config.platforms = v.platforms.split(',').map((s) => s.trim());
   const input = {
-    title: v.title,
-    type: v.type,
-    priority: v.priority,
-    targetPlayer: v.player,
+    ...Object.fromEntries(Object.entries(ENQUEUE_FIELD_FLAGS).map(([field, flag]) => [field, v[flag]])),
     ourData: parseJsonFlag('our-data', v['our-data']),
     jobConfig: config,
-    scheduleAfter: v['schedule-after'],
-    deadline: v.deadline,
-    source: v.source,
   };
   // Checked here so bad input fails before any server is touched; the service parses the raw
   // input itself (its output, with Dates, is not valid input a second time).
@@ -88,15 +82,19 @@ function enqueueInput(v: Values): unknown {
   return input;
 }
 
-/** The enqueue input's fields by the flags that set them. */
-const ENQUEUE_FLAGS: Record<string, string> = {
-  title: '--title',
-  type: '--type',
-  priority: '--priority',
-  targetPlayer: '--player',
-  scheduleAfter: '--schedule-after',
-  deadline: '--deadline',
-};
+/** The enqueue input's fields that a flag sets as typed, by that flag (its JSON ones and --platforms: enqueueInput). */
+const ENQUEUE_FIELD_FLAGS = {
+  title: 'title',
+  type: 'type',
+  priority: 'priority',
+  targetPlayer: 'player',
+  scheduleAfter: 'schedule-after',
+  deadline: 'deadline',
+  source: 'source',
+} as const satisfies Record<string, FlagName>;
+
+/** Every enqueue field by its flag; jobConfig's platforms are --platforms' when that flag was given. */
+const ENQUEUE_FLAG_OF: Record<string, FlagName> = { ...ENQUEUE_FIELD_FLAGS, ourData: 'our-data', jobConfig: 'config' };
 
 /** A wrong field named by the flag the user typed: `--platforms item 2`, not the API's `jobConfig.platforms.1`. */
 function enqueueFlag(path: ReadonlyArray<string | number>, platformsFlag: boolean): string {
@@ -104,10 +102,9 @@ function enqueueFlag(path: ReadonlyArray<string | number>, platformsFlag: boolea
   if (field === 'jobConfig' && rest[0] === 'platforms' && platformsFlag) {
     return rest[1] === undefined ? '--platforms' : `--platforms item ${Number(rest[1]) + 1}`;
   }
-  if (field === 'jobConfig') return rest.length ? `--config ${rest.join('.')}` : '--config';
-  if (field === 'ourData') return rest.length ? `--our-data ${rest.join('.')}` : '--our-data';
-  const flag = ENQUEUE_FLAGS[field!];
-  return flag ? [flag, ...rest].join(' ') : path.join('.');
+  const flag = ENQUEUE_FLAG_OF[field!];
+  if (!flag) return path.join('.');
+  return rest.length ? `--${flag} ${rest.join('.')}` : `--${flag}`;
 }
 
 /** Commands PostgreSQL answers on its own (status but for its workflow's state; capacity but --workflow). */

@@ -39,6 +39,7 @@ describe('reelflow CLI', () => {
       ],
       [[...base, '--priority', 'P1', '--config', '{not json'], /--config is not valid JSON/],
       [[...base, '--priority', 'P1', '--schedule-after', 'tomorrow'], /enqueue: --schedule-after must be an ISO-8601 date-time/],
+      [[...base, '--priority', 'P1', '--source', 'rumour'], /enqueue: --source must be one of competitor, bargain/],
       [['status', 'not-a-uuid'], /id must be a recommendation or job id \(a UUID\) or a workflow id \(recommendation-<UUID>\)/],
       [['cancel', '7f1d8a52-0000-4000-8000-000000000000'], /no recommendation or job/],
       [['frobnicate'], /unknown command "frobnicate"/],
