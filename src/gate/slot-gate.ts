@@ -205,17 +205,11 @@ export class SlotGate {
    * answer costs the stop a second at most: the watches then take them as before.
    */
   private async unmarkOwnAttempts(listener: pg.Client): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const unmark = listener
-      .query('UPDATE automation_queue SET activity_token = NULL WHERE activity_worker = ANY($1::int[]) AND activity_token IS NOT NULL', [
-        [this.presenceKey, ...this.oldKeys],
-      ])
-      .then(
-        () => undefined,
-        (err: unknown) => this.log.debug({ err }, "could not unmark this process's attempts at its stop"),
-      );
-    await Promise.race([unmark, new Promise<void>((r) => (timer = setTimeout(r, 1_000)))]);
-    clearTimeout(timer);
+    const unmark = listener.query(
+      'UPDATE automation_queue SET activity_token = NULL WHERE activity_worker = ANY($1::int[]) AND activity_token IS NOT NULL',
+      [[this.presenceKey, ...this.oldKeys]],
+    );
+    if (!(await answeredWithin(unmark, 1_000))) this.log.debug("could not unmark this process's attempts at its stop");
   }
 
   /**
@@ -225,18 +219,9 @@ export class SlotGate {
    */
   private async close(client: pg.Client): Promise<void> {
     this.clients.delete(client);
-    let timer: NodeJS.Timeout | undefined;
-    const ended = client.end().then(
-      () => true,
-      () => false,
-    );
-    const timedOut = new Promise<false>((r) => {
-      timer = setTimeout(() => r(false), 1_000);
-    });
-    if (!(await Promise.race([ended, timedOut]))) {
+    if (!(await answeredWithin(client.end(), 1_000))) {
       (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
     }
-    clearTimeout(timer);
   }
 
   /** Resolves once `jobId` holds a slot of `provider`. */
@@ -621,5 +606,22 @@ export class SlotGate {
     }
     this.listener = client;
     this.presentSince = Date.now();
+  }
+}
+
+/** Whether `call` succeeded within `ms` (false when it failed or did not answer in time); the timer goes with the answer. */
+async function answeredWithin(call: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((r) => {
+    timer = setTimeout(() => r(false), ms);
+  });
+  const answered = call.then(
+    () => true,
+    () => false,
+  );
+  try {
+    return await Promise.race([answered, timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
 }
