@@ -589,7 +589,10 @@
     const shown = rows.slice(0, 60);
     // A row without a bar (the API's hasBar) is there for its deadline, which the span then holds.
     const lastEnd = Math.max(start, ...shown.map((c) => Date.parse(c.hasBar ? c.estimatedEndAt : c.deadline)).filter(Number.isFinite));
-    const { ms: span, tickMs, title } = CALENDAR_SPANS.find((s) => lastEnd - start <= s.ms) ?? CALENDAR_SPANS.at(-1);
+    // Nothing to draw: the day it looked at (the walk's empty calendar read 'Next 15 minutes' over 'Nothing planned for the
+    // next 24 hours').
+    const fits = shown.length ? CALENDAR_SPANS.find((s) => lastEnd - start <= s.ms) : undefined;
+    const { ms: span, tickMs, title } = fits ?? CALENDAR_SPANS.at(-1);
     $('calendar-title').textContent = title;
     const x = (iso) => Math.min(100, Math.max(0, ((Date.parse(iso) - start) / span) * 100));
     const children = [];

@@ -62,6 +62,9 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.locator('#app').waitFor({ state: 'visible' });
     await expect.poll(() => page.textContent('#who')).toMatch(/^operator-\w+ · operator$/);
     await page.locator('#queue-empty').waitFor({ state: 'visible' });
+    // An empty calendar is titled by the day it looked at, as its message says.
+    await expect.poll(() => page.textContent('#calendar')).toContain('Nothing planned for the next 24 hours.');
+    expect(await page.textContent('#calendar-title')).toBe('Next 24 hours');
     await expect.poll(() => page.locator('.provider').count()).toBe(PROVIDERS.length);
     // Every queue is served here: each panel counts its worker and no queue raises the no-worker alert.
     await expect.poll(() => page.textContent('[data-provider="veo3"] dl')).toContain('Workers1');
