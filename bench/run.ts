@@ -122,16 +122,11 @@ function parseOptions(): { chosen: Scenario[]; servers: TemporalKind[] } {
 const scenarioTimes = (c: ReportColumn) => c.reports.map((r) => `${r.scenario} ${r.seconds.toFixed(0)} s`).join(', ');
 
 /**
- * After these the dev server gets replaced before the next scenario (a fresh bench: server, database, simulators,
- * workers). It keeps every workflow in memory, and in a complete run on 2026-12-05 the backlog's 10,000 cancelled
- * ideas kept it at a core for the rest of the run (52 still closing 600 s later), which the scenarios after it
- * measured: reel utilisation 0.765 against 0.935 alone, discovery 116 s. Not after every scenario: a cold server
- * and cold workers are not what the others measure (overhead's enqueue -> first activity: 601 ms cold, 259 ms warm).
- * The cluster's server keeps its state in PostgreSQL between runs anyway.
+ * One pass on `kind`: the scenarios in order on a bench (server, database, simulators, workers), a fresh one after
+ * each scenario that leaves the dev server busy (Scenario.leavesServerBusy), everything stopped at the end. Not on the
+ * cluster: a new cluster process finds the same workflows in PostgreSQL, so it would be no cleaner, and its one
+ * scenario after faults (kill) measures a worker, not the server's spare capacity.
  */
-const LEAVES_SERVER_BUSY = new Set(['backlog', 'faults']);
-
-/** One pass: a fresh bench (server, database, simulators, workers) on `kind`, the scenarios in order, everything stopped. */
 async function runPass(
   kind: TemporalKind,
   chosen: readonly Scenario[],
@@ -174,7 +169,7 @@ async function runPass(
       reports.push(report);
       log(`${scenario.name} done in ${report.seconds.toFixed(0)} s`);
       onReport(reports);
-      if (kind === 'dev' && LEAVES_SERVER_BUSY.has(scenario.name)) {
+      if (kind === 'dev' && scenario.leavesServerBusy) {
         await cleanups.run();
         bench = undefined;
       }

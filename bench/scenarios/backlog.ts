@@ -386,6 +386,7 @@ const mb = (list: number[]) => list.map((v) => `${Math.round(v)}`).join(' / ') +
 export const backlog: Scenario = {
   name: 'backlog',
   summary: `${BACKLOG_JOBS} waiting jobs in the durable line, then ${BEFORE_JOBS} waiting in activities (before), 3 workers`,
+  leavesServerBusy: true,
   async run(bench, rec) {
     const after = await pass(bench, rec, 'parked', BACKLOG_JOBS);
     // What breaks after the durable line's pass must not lose its figures (the dev server once lost its in-memory

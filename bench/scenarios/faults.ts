@@ -113,6 +113,7 @@ export const faults: Scenario = {
   summary:
     `${FAULTS_JOBS} in VEO3's line through a PostgreSQL outage and a Temporal restart (--cluster), ` +
     'then all through with a worker killed',
+  leavesServerBusy: true,
   async run(bench, rec) {
     const direct = new URL(bench.db.url);
     const proxy = await startTcpProxy(Number(direct.port || 5432), direct.hostname);
