@@ -488,7 +488,11 @@ export const openApiDocument = {
           type: 'object',
           properties: {
             posts: { type: 'array', items: { type: 'object' } },
-            unread: { type: 'array', items: { type: 'object' } },
+            unread: {
+              type: 'array',
+              description: "Posts no read has measured yet, newest first; each's firstReadAt is when its series reads it first",
+              items: { type: 'object', properties: { firstReadAt: { type: ['string', 'null'], format: 'date-time' } } },
+            },
             byType: { type: 'array', items: { type: 'object' } },
             byPlayer: { type: 'array', items: { type: 'object' } },
             byPlatform: { type: 'array', items: { type: 'object' } },

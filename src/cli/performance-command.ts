@@ -31,9 +31,12 @@ async function performance({ database, values, args, out }: ExtraCommandContext)
     const unread = report.unread.length;
     if (unread) {
       const newest = minute(report.unread[0]!.publishedAt);
-      console.log(`${unread} not read yet (the first reading is an hour after publishing), the newest published ${newest}`);
+      // ISO strings of one format sort as times do.
+      const due = report.unread.flatMap((u) => (u.firstReadAt ? [u.firstReadAt] : [])).sort()[0];
+      const when = due ? `the first reading due ${minute(due)}` : 'no reading scheduled is recorded for them';
+      console.log(`${unread} not read yet (${when}), the newest published ${newest}`);
     }
-    if (report.posts.length === 0) return console.log('(none measured yet: readings start an hour after publishing)');
+    if (report.posts.length === 0) return console.log('(none measured yet)');
     printTable(
       report.posts.map((p) => ({
         published: minute(p.publishedAt),

@@ -714,11 +714,20 @@
   function renderPerformance(report) {
     const posts = report.posts || [];
     const measured = posts.filter((p) => p.series && p.series.length);
-    // Posts no read has measured yet (the first is an hour after publishing): counted, so a panel read right after
-    // publishing does not say nothing was published.
+    // Posts no read has measured yet: counted, so a panel read right after publishing does not say nothing was
+    // published, with when the soonest of them is read (the workers' clock, as its series was started).
     const unread = report.unread || [];
+    const firstDue = unread
+      .map((u) => u.firstReadAt)
+      .filter(Boolean)
+      .sort()[0];
+    const firstReading = firstDue
+      ? Date.parse(firstDue) >= Date.now()
+        ? `the first reading ${relative(firstDue)}`
+        : `the first reading due ${relative(firstDue)}`
+      : 'no reading scheduled yet';
     $('performance-count').textContent = unread.length
-      ? `(${posts.length} measured, ${unread.length} not read yet)`
+      ? `(${posts.length} measured, ${unread.length} not read yet, ${firstReading})`
       : `(${posts.length} posts)`;
     $('performance-empty').hidden = measured.length > 0;
     // No axes without a line to read on them (an empty chart with a scale of 1 view, below it the reason).
@@ -759,7 +768,7 @@
       // Asked without a date, the report's unread posts are the week's.
       const waiting = unread.length;
       const text = waiting
-        ? `Nothing measured yet this week: ${waiting} post${waiting === 1 ? '' : 's'} published, first read an hour after posting.`
+        ? `Nothing measured yet this week: ${waiting} post${waiting === 1 ? '' : 's'} published, ${firstReading}.`
         : 'Nothing published this week.';
       $('perf-week').replaceChildren(h('li', { class: 'muted', 'data-testid': 'perf-week-empty', text }));
     }

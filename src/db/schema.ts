@@ -560,6 +560,34 @@ export const postMetrics = pgTable(
 export type PostMetricsRow = typeof postMetrics.$inferSelect;
 
 /**
+ * Each post's metrics series as it was started (one row per post, written before its workflow starts): the schedule
+ * its timers follow, so a report knows when a post nobody has read yet will be read, on the clock the workers run
+ * (the demo's hour is a second; the API that reports it does not know that). Posts published before drizzle/0042 have
+ * none.
+ */
+export const postMetricSeries = pgTable(
+  'post_metric_series',
+  {
+    platform: text('platform').notNull(),
+    postId: text('post_id').notNull(),
+    recommendationId: uuid('recommendation_id')
+      .notNull()
+      .references(() => competitiveRecommendations.id, { onDelete: 'cascade' }),
+    /** The timers count from here (the publish job's completion). */
+    publishedAt: ts('published_at').notNull(),
+    /** REELFLOW_METRICS_READS as the series got it: seconds of the post's age, ascending. */
+    readsSeconds: integer('reads_seconds').array().notNull(),
+    /** REELFLOW_METRICS_HOUR_MS as the series got it: real ms an hour of the post's age takes. */
+    hourMs: integer('hour_ms').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('post_metric_series_post_key').on(t.platform, t.postId),
+    index('post_metric_series_recommendation_idx').on(t.recommendationId),
+  ],
+);
+
+/**
  * Our copy of each paid video (issue 15, "keep the video"): the clip VEO3 rendered, or a reel's final cut, streamed
  * into our storage (REELFLOW_STORAGE: a directory, or an S3-compatible bucket) before anything is published. One per
  * recommendation: publishing and `reelflow republish` read this copy, never KIE's result URL again.

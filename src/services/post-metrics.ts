@@ -5,7 +5,7 @@
 import type { Client } from '@temporalio/client';
 import { startWorkflowOnce } from '../temporal/client';
 import type pg from 'pg';
-import { PUBLISH_PLATFORMS, type PublishPlatform } from '../config/providers';
+import { METRICS_HOUR_MS, PUBLISH_PLATFORMS, type PublishPlatform } from '../config/providers';
 import type { PostMetrics } from '../providers/types';
 import { median, type PerformanceSample } from '../recommendations/performance';
 import { RecommendationGoneError } from '../shared/errors';
@@ -58,6 +58,13 @@ export async function startPostMetricsWorkflows(pool: pg.Pool, ctx: StartMetrics
       readsSeconds: [...ctx.readsSeconds],
       hourMs: ctx.hourMs,
     };
+    // Its schedule first, so the reports know when it reads (a retried call writes nothing twice; the workflow
+    // started below runs on the same input).
+    await pool.query(
+      `INSERT INTO post_metric_series (platform, post_id, recommendation_id, published_at, reads_seconds, hour_ms)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (platform, post_id) DO NOTHING`,
+      [input.platform, postId, recommendationId, input.publishedAt, input.readsSeconds, input.hourMs ?? METRICS_HOUR_MS],
+    );
     const workflowId = postMetricsWorkflowId(input.platform, postId);
     const fresh = await startWorkflowOnce(ctx.client, POST_METRICS_WORKFLOW, {
       taskQueue: ctx.taskQueue,
@@ -173,6 +180,15 @@ const postOnPlatform = (r: PostRow): PostOnPlatform => ({
   publishedAt: new Date(r.published_at).toISOString(),
 });
 
+/** A post no read has measured yet. */
+export interface UnreadPost extends PostOnPlatform {
+  /**
+   * When its series' first timer fires, on the clock the workers run (the schedule it was started with); null when
+   * no series is recorded for it (published before drizzle/0042, or its series not started yet).
+   */
+  firstReadAt: string | null;
+}
+
 /** One row of content_performance: a recommendation's post on one platform, measured. */
 export interface PostPerformance extends PostOnPlatform {
   views24h: number | null;
@@ -208,7 +224,7 @@ export interface PerformanceReport {
    * Posts published (since the filter's date, else in the week) that no read has measured yet, newest first:
    * without them a report read right after publishing says nothing was published.
    */
-  unread: PostOnPlatform[];
+  unread: UnreadPost[];
   byType: PerformanceGroup[];
   byPlayer: PerformanceGroup[];
   byPlatform: PerformanceGroup[];
@@ -238,15 +254,18 @@ const WEEK_MS = 7 * 86_400_000;
  * The posts the metrics series start from (completed publish jobs, as startPostMetricsWorkflows reads them) that
  * have no post_metrics row. Through the completed jobs' index, per publishing platform: never the whole table.
  */
-async function readUnread(pool: pg.Pool, filter: PerformanceFilter, now: Date): Promise<PostOnPlatform[]> {
+async function readUnread(pool: pg.Pool, filter: PerformanceFilter, now: Date): Promise<UnreadPost[]> {
   const params: unknown[] = [
     filter.platform ? [filter.platform] : [...PUBLISH_PLATFORMS],
     filter.since ?? new Date(now.getTime() - WEEK_MS),
   ];
-  const { rows } = await pool.query<PostRow>(
+  // The first timer as the workflow's atOffsets (src/workflows/timed-reads.ts) sets it: published + offset x ms a second.
+  const { rows } = await pool.query<PostRow & { first_read_at: Date | null }>(
     `SELECT q.recommendation_id, r.recommendation_type, r.target_player, r.title, q.result->>'platform' AS platform,
-            q.result->>'postId' AS post_id, q.completed_at AS published_at
+            q.result->>'postId' AS post_id, q.completed_at AS published_at,
+            s.published_at + s.reads_seconds[1] * (s.hour_ms / 3600.0) * interval '1 millisecond' AS first_read_at
        FROM automation_queue q JOIN competitive_recommendations r ON r.id = q.recommendation_id
+       LEFT JOIN post_metric_series s ON s.platform = q.result->>'platform' AND s.post_id = q.result->>'postId'
       WHERE q.api_provider = ANY($1::text[]) AND q.completed_at >= $2 AND q.status = 'completed'
         AND q.step LIKE 'publish:%' AND q.result ? 'postId'
         ${filter.type ? `AND r.recommendation_type = $${params.push(filter.type)}` : ''}
@@ -254,7 +273,7 @@ async function readUnread(pool: pg.Pool, filter: PerformanceFilter, now: Date): 
       ORDER BY q.completed_at DESC`,
     params,
   );
-  return rows.map(postOnPlatform);
+  return rows.map((r) => ({ ...postOnPlatform(r), firstReadAt: r.first_read_at?.toISOString() ?? null }));
 }
 
 export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter = {}, now = new Date()): Promise<PerformanceReport> {

@@ -221,7 +221,14 @@ describe('the performance report, through the API, the CLI and /metrics', () => 
     );
     const report = await readPerformance(tdb.database.pool, {}, NOW);
     expect(report.unread).toEqual([
-      expect.objectContaining({ recommendationId: rec!.id, platform: 'tiktok', postId: 'fresh-1', title: 'Recién publicado' }),
+      expect.objectContaining({
+        recommendationId: rec!.id,
+        platform: 'tiktok',
+        postId: 'fresh-1',
+        title: 'Recién publicado',
+        // No series recorded for it (as for a post published before drizzle/0042): no time is made up.
+        firstReadAt: null,
+      }),
     ]);
     expect(report.posts.some((p) => p.postId === 'fresh-1')).toBe(false);
     // The filters apply: another platform, another type, or a window that starts after it.
@@ -237,7 +244,26 @@ describe('the performance report, through the API, the CLI and /metrics', () => 
     const human = await run(process.execPath, ['-r', 'tsx/cjs', cli, 'performance', '--since', '2026-11-01', '--platform', 'tiktok'], {
       env,
     });
-    expect(human.stdout).toContain('1 not read yet (the first reading is an hour after publishing), the newest published 2026-11-20 11:00');
+    expect(human.stdout).toContain('1 not read yet (no reading scheduled is recorded for them), the newest published 2026-11-20 11:00');
+
+    // Its series as startPostMetricsWorkflows records it: the first timer at +1 h of its age, on the real clock, then
+    // on the demo's (an hour a second). The report and the CLI say when, on the clock the series runs.
+    const series = (hourMs: number) =>
+      q(
+        `INSERT INTO post_metric_series (platform, post_id, recommendation_id, published_at, reads_seconds, hour_ms)
+         VALUES ('tiktok', 'fresh-1', $1, $2, '{3600,21600}', $3)
+         ON CONFLICT (platform, post_id) DO UPDATE SET hour_ms = EXCLUDED.hour_ms`,
+        [rec!.id, new Date(NOW.getTime() - 3_600_000), hourMs],
+      );
+    const firstReadAt = async () => (await readPerformance(tdb.database.pool, {}, NOW)).unread.map((u) => u.firstReadAt);
+    await series(3_600_000);
+    expect(await firstReadAt()).toEqual(['2026-11-20T12:00:00.000Z']);
+    const cliArgs = ['-r', 'tsx/cjs', cli, 'performance', '--since', '2026-11-01', '--platform', 'tiktok'];
+    expect((await run(process.execPath, cliArgs, { env })).stdout).toContain(
+      '1 not read yet (the first reading due 2026-11-20 12:00), the newest published 2026-11-20 11:00',
+    );
+    await series(1_000);
+    expect(await firstReadAt()).toEqual(['2026-11-20T11:00:01.000Z']);
 
     // Its first reading: from then on it is a measured post, not an unread one.
     await recordPostMetrics(tdb.database.pool, {

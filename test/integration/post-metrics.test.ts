@@ -266,6 +266,17 @@ describe('post metrics on a compressed clock (REELFLOW_METRICS_HOUR_MS, as in th
     }
     const rows = await readingsOf(h, recommendation.id);
     expect(rows.map((r) => [r.platform, r.age_seconds, r.age_bucket])).toEqual(onEachPlatform([3600, '1h'], [7200, '2h']));
+    // Each series recorded the schedule it runs on, from its post's publish: what the reports say "first reading" from.
+    const series = await q<{ platform: string; reads_seconds: number[]; hour_ms: number; published_at: Date; completed_at: Date }>(
+      h,
+      `SELECT s.platform, s.reads_seconds, s.hour_ms, s.published_at, q.completed_at FROM post_metric_series s
+         JOIN automation_queue q ON q.recommendation_id = s.recommendation_id AND q.step = 'publish:' || s.platform
+        WHERE s.recommendation_id = $1 ORDER BY s.platform`,
+      [recommendation.id],
+    );
+    expect(series.map((s) => [s.platform, s.reads_seconds, s.hour_ms, s.published_at.getTime() - s.completed_at.getTime()])).toEqual(
+      ['instagram', 'tiktok', 'youtube'].map((p) => [p, [3600, 7200], 1_000, 0]),
+    );
     for (const r of rows) {
       // An hour of age is a second here: each read waited for its (compressed) timer, and not for an hour.
       const waited = r.read_at.getTime() - r.published_at.getTime();
