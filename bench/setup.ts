@@ -90,6 +90,7 @@ const SCENARIO_TABLES = [
   schema.providerSlots,
   schema.quotaUsage,
   schema.postMetrics,
+  schema.postMetricSeries,
   schema.videoAssets,
   schema.notificationsSent,
 ].map((t) => `"${getTableName(t)}"`);
