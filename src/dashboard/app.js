@@ -721,11 +721,14 @@
       .map((u) => u.firstReadAt)
       .filter(Boolean)
       .sort()[0];
-    const firstReading = firstDue
-      ? Date.parse(firstDue) >= Date.now()
+    // Due within the last few seconds is "now" (its read is in its line, "0s ago" says nothing); later, how late.
+    const firstReading = !firstDue
+      ? 'no reading scheduled yet'
+      : !due(firstDue)
         ? `the first reading ${relative(firstDue)}`
-        : `the first reading due ${relative(firstDue)}`
-      : 'no reading scheduled yet';
+        : Date.parse(firstDue) > Date.now() - 5000
+          ? 'the first reading due now'
+          : `the first reading due ${relative(firstDue)}`;
     $('performance-count').textContent = unread.length
       ? `(${posts.length} measured, ${unread.length} not read yet, ${firstReading})`
       : `(${posts.length} posts)`;
