@@ -33,7 +33,7 @@ async function performance({ database, values, args, out }: ExtraCommandContext)
       const newest = minute(report.unread[0]!.publishedAt);
       // ISO strings of one format sort as times do.
       const due = report.unread.flatMap((u) => (u.firstReadAt ? [u.firstReadAt] : [])).sort()[0];
-      const when = due ? `the first reading due ${minute(due)}` : 'no reading scheduled is recorded for them';
+      const when = due ? `the first reading due ${minute(due)}` : 'no reading scheduled yet';
       console.log(`${unread} not read yet (${when}), the newest published ${newest}`);
     }
     if (report.posts.length === 0) return console.log('(none measured yet)');

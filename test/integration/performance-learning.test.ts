@@ -244,7 +244,7 @@ describe('the performance report, through the API, the CLI and /metrics', () => 
     const human = await run(process.execPath, ['-r', 'tsx/cjs', cli, 'performance', '--since', '2026-11-01', '--platform', 'tiktok'], {
       env,
     });
-    expect(human.stdout).toContain('1 not read yet (no reading scheduled is recorded for them), the newest published 2026-11-20 11:00');
+    expect(human.stdout).toContain('1 not read yet (no reading scheduled yet), the newest published 2026-11-20 11:00');
 
     // Its series as startPostMetricsWorkflows records it: the first timer at +1 h of its age, on the real clock, then
     // on the demo's (an hour a second). The report and the CLI say when, on the clock the series runs.
