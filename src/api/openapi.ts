@@ -493,6 +493,11 @@ export const openApiDocument = {
               description: "Posts no read has measured yet, newest first; each's firstReadAt is when its series reads it first",
               items: { type: 'object', properties: { firstReadAt: { type: ['string', 'null'], format: 'date-time' } } },
             },
+            firstReadingAt: {
+              type: ['string', 'null'],
+              format: 'date-time',
+              description: "The soonest of the unread posts' firstReadAt; null when none has a series recorded",
+            },
             byType: { type: 'array', items: { type: 'object' } },
             byPlayer: { type: 'array', items: { type: 'object' } },
             byPlatform: { type: 'array', items: { type: 'object' } },

@@ -31,8 +31,7 @@ async function performance({ database, values, args, out }: ExtraCommandContext)
     const unread = report.unread.length;
     if (unread) {
       const newest = minute(report.unread[0]!.publishedAt);
-      // ISO strings of one format sort as times do.
-      const due = report.unread.flatMap((u) => (u.firstReadAt ? [u.firstReadAt] : [])).sort()[0];
+      const due = report.firstReadingAt;
       const when = due ? `the first reading due ${minute(due)}` : 'no reading scheduled yet';
       console.log(`${unread} not read yet (${when}), the newest published ${newest}`);
     }

@@ -717,10 +717,7 @@
     // Posts no read has measured yet: counted, so a panel read right after publishing does not say nothing was
     // published, with when the soonest of them is read (the workers' clock, as its series was started).
     const unread = report.unread || [];
-    const firstDue = unread
-      .map((u) => u.firstReadAt)
-      .filter(Boolean)
-      .sort()[0];
+    const firstDue = report.firstReadingAt;
     // Due within the last few seconds is "now" (its read is in its line, "0s ago" says nothing); later, how late.
     const firstReading = !firstDue
       ? 'no reading scheduled yet'

@@ -225,6 +225,8 @@ export interface PerformanceReport {
    * without them a report read right after publishing says nothing was published.
    */
   unread: UnreadPost[];
+  /** The soonest of the unread posts' firstReadAt: when the next of them is read; null when none has a series recorded. */
+  firstReadingAt: string | null;
   byType: PerformanceGroup[];
   byPlayer: PerformanceGroup[];
   byPlatform: PerformanceGroup[];
@@ -333,9 +335,12 @@ export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter =
       (p) => p.player!,
     ),
   );
+  const unread = await readUnread(pool, filter, now);
   return {
     posts,
-    unread: await readUnread(pool, filter, now),
+    unread,
+    // ISO strings of one format sort as times do.
+    firstReadingAt: unread.flatMap((u) => (u.firstReadAt ? [u.firstReadAt] : [])).sort()[0] ?? null,
     byType: groupBy(posts, (p) => p.type),
     byPlayer: groupBy(
       posts.filter((p) => p.player),

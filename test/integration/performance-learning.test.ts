@@ -230,6 +230,7 @@ describe('the performance report, through the API, the CLI and /metrics', () => 
         firstReadAt: null,
       }),
     ]);
+    expect(report.firstReadingAt).toBeNull();
     expect(report.posts.some((p) => p.postId === 'fresh-1')).toBe(false);
     // The filters apply: another platform, another type, or a window that starts after it.
     expect((await readPerformance(tdb.database.pool, { platform: 'instagram' }, NOW)).unread).toEqual([]);
@@ -255,15 +256,38 @@ describe('the performance report, through the API, the CLI and /metrics', () => 
          ON CONFLICT (platform, post_id) DO UPDATE SET hour_ms = EXCLUDED.hour_ms`,
         [rec!.id, new Date(NOW.getTime() - 3_600_000), hourMs],
       );
-    const firstReadAt = async () => (await readPerformance(tdb.database.pool, {}, NOW)).unread.map((u) => u.firstReadAt);
+    // Each unread post's first reading, and the report's soonest of them (what the CLI and the dashboard say).
+    const readings = async () => {
+      const r = await readPerformance(tdb.database.pool, {}, NOW);
+      return { each: r.unread.map((u) => u.firstReadAt), first: r.firstReadingAt };
+    };
     await series(3_600_000);
-    expect(await firstReadAt()).toEqual(['2026-11-20T12:00:00.000Z']);
+    expect(await readings()).toEqual({ each: ['2026-11-20T12:00:00.000Z'], first: '2026-11-20T12:00:00.000Z' });
     const cliArgs = ['-r', 'tsx/cjs', cli, 'performance', '--since', '2026-11-01', '--platform', 'tiktok'];
     expect((await run(process.execPath, cliArgs, { env })).stdout).toContain(
       '1 not read yet (the first reading due 2026-11-20 12:00), the newest published 2026-11-20 11:00',
     );
+    // A newer post (YouTube, published half an hour before NOW) read later: the soonest is not the newest.
+    await q(
+      `INSERT INTO automation_queue (priority, status, job_type, api_provider, estimated_duration_seconds, workflow_id, step,
+         recommendation_id, result, completed_at)
+       VALUES ('P1', 'completed', 'publish', 'youtube', 60, $1, 'publish:youtube', $2, $3, $4)`,
+      [`recommendation-${rec!.id}`, rec!.id, { platform: 'youtube', postId: 'fresh-yt' }, new Date(NOW.getTime() - 1_800_000)],
+    );
+    await q(
+      `INSERT INTO post_metric_series (platform, post_id, recommendation_id, published_at, reads_seconds, hour_ms)
+       VALUES ('youtube', 'fresh-yt', $1, $2, '{3600}', 3600000)`,
+      [rec!.id, new Date(NOW.getTime() - 1_800_000)],
+    );
+    expect(await readings()).toEqual({
+      each: ['2026-11-20T12:30:00.000Z', '2026-11-20T12:00:00.000Z'],
+      first: '2026-11-20T12:00:00.000Z',
+    });
     await series(1_000);
-    expect(await firstReadAt()).toEqual(['2026-11-20T11:00:01.000Z']);
+    expect(await readings()).toEqual({
+      each: ['2026-11-20T12:30:00.000Z', '2026-11-20T11:00:01.000Z'],
+      first: '2026-11-20T11:00:01.000Z',
+    });
 
     // Its first reading: from then on it is a measured post, not an unread one.
     await recordPostMetrics(tdb.database.pool, {
@@ -277,7 +301,8 @@ describe('the performance report, through the API, the CLI and /metrics', () => 
       metrics: { views: 40, reach: null, likes: null, comments: null, shares: null, saves: null, interactions: null },
     });
     const after = await readPerformance(tdb.database.pool, {}, NOW);
-    expect(after.unread).toEqual([]);
+    expect(after.unread.map((u) => u.postId)).toEqual(['fresh-yt']);
+    expect(after.firstReadingAt).toBe('2026-11-20T12:30:00.000Z');
     expect(after.posts.filter((p) => p.postId === 'fresh-1').map((p) => p.viewsLatest)).toEqual([40]);
   });
 });
