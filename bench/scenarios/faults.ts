@@ -32,8 +32,7 @@ import type { Recorder, Scenario } from '../scenario';
 import { workerLimits, type Bench } from '../setup';
 import { PROVIDER_LIMITS } from '../../src/config/providers';
 import { SHIPPED_WORKERS, type BenchWorker } from '../workers';
-import { sameIdentity } from '../../src/gate/presence';
-import { ACTIVITY_STARTED } from '../../src/temporal/client';
+import { startedBy } from '../../src/temporal/client';
 import type { Priority } from '../../src/config/priorities';
 import { sleep } from '../../src/shared/sleep';
 import { startTcpProxy } from '../../test/helpers/tcp-proxy';
@@ -131,7 +130,7 @@ async function busiestVeo3Worker(bench: Bench, workers: readonly BenchWorker[], 
         .describe()
         .catch(() => null);
       for (const a of described?.raw.pendingActivities ?? []) {
-        const runner = a.state === ACTIVITY_STARTED ? veo3.find((w) => sameIdentity(a.lastWorkerIdentity ?? '', w.identity)) : undefined;
+        const runner = veo3.find((w) => startedBy(a, w.identity));
         if (runner) counts.set(runner, counts.get(runner)! + 1);
       }
     }

@@ -86,6 +86,11 @@ export function failLostActivity(client: Client): FailLostActivity {
 
 /** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED: a worker has the attempt. */
 export const ACTIVITY_STARTED = 2;
+
+/** Temporal shows this pending activity's attempt started, by the process named `identity` (its PostgreSQL name). */
+export function startedBy(a: { state?: number | null; lastWorkerIdentity?: string | null }, identity: string): boolean {
+  return a.state === ACTIVITY_STARTED && sameIdentity(a.lastWorkerIdentity ?? '', identity);
+}
 /** Workflows described at once while looking for a lost process's unmarked attempts. */
 const DESCRIBES_AT_ONCE = 10;
 
@@ -106,7 +111,7 @@ export function failUnmarkedAttempts(client: Client): FailUnmarkedAttempts {
         });
       let n = 0;
       for (const a of described?.raw.pendingActivities ?? []) {
-        if (a.state !== ACTIVITY_STARTED || !a.activityId || !sameIdentity(a.lastWorkerIdentity ?? '', identity)) continue;
+        if (!a.activityId || !startedBy(a, identity)) continue;
         if (await failWorkerLost(client, { workflowId, runId: described!.runId, activityId: a.activityId })) n++;
       }
       return n;
