@@ -97,6 +97,8 @@ export interface LostWorkerWatchOptions {
   sentinelWaitMs?: number;
   /** With sentinels: a gone peer's attempts that it died before marking (UNMARKED_SQL). */
   failUnmarked?: FailUnmarkedAttempts;
+  /** How long after a peer was found gone its unmarked attempts are looked for, at every round (GONE_LOOK_MS). */
+  goneLookMs: number;
 }
 
 /** How old a watcher's own presence must be before it judges others' (LostWorkerWatchOptions.graceMs). */
@@ -114,7 +116,14 @@ export const BUSY_WATCH_TICK_MS = 2_000;
 export function watchTickMs(queues: readonly QueueName[]): number {
   return queues.includes('base') && queues.length < QUEUE_NAMES.length ? BUSY_WATCH_TICK_MS : WATCH_TICK_MS;
 }
-const DEFAULTS: LostWorkerWatchOptions = { tickMs: WATCH_TICK_MS, graceMs: PRESENCE_GRACE_MS };
+/**
+ * A gone peer's unmarked attempts are looked for again at every round for this long after it was found gone: polls it
+ * had open at Temporal can still be handed attempts until the server hears its connection close (seconds on a loaded
+ * server), retries of the very attempts just failed among them, and only a later look ends those before their
+ * heartbeat timeout.
+ */
+export const GONE_LOOK_MS = 10_000;
+const DEFAULTS: LostWorkerWatchOptions = { tickMs: WATCH_TICK_MS, graceMs: PRESENCE_GRACE_MS, goneLookMs: GONE_LOOK_MS };
 
 /**
  * A sentinel's wait for its peer's key ends with lock_timeout this often and starts again if still wanted. A sentinel
@@ -250,8 +259,8 @@ export class LostWorkerWatch {
   private readonly ticker: Ticker;
   private readonly opts: LostWorkerWatchOptions;
   private readonly sentinels: PeerSentinels | null;
-  /** Peers gone since the last look, by name: their unmarked attempts are looked for once. */
-  private readonly goneNames = new Set<string>();
+  /** Peers gone, by name, with when each was found gone: their unmarked attempts are looked for for goneLookMs. */
+  private readonly goneNames = new Map<string, number>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -270,7 +279,7 @@ export class LostWorkerWatch {
     });
     const { databaseUrl, sentinelWaitMs } = this.opts;
     const gone = (_key: number, identity: string | null) => {
-      if (identity && this.opts.failUnmarked) this.goneNames.add(identity);
+      if (identity && this.opts.failUnmarked && !this.goneNames.has(identity)) this.goneNames.set(identity, Date.now());
       this.ticker.poke();
     };
     this.sentinels = databaseUrl ? new PeerSentinels(databaseUrl, log, gone, sentinelWaitMs) : null;
@@ -311,27 +320,29 @@ export class LostWorkerWatch {
   /**
    * A peer's attempts Temporal had given it that it died before marking (it died between Temporal's dispatch and
    * its first read of the job): no row names them, so Temporal's record of who started each is asked. Without
-   * this only the heartbeat timeout ended them (bench faults: 1 of 12 attempts of a killed worker, 11 s).
+   * this only the heartbeat timeout ended them (bench faults: 1 of 12 attempts of a killed worker, 11 s). Asked again
+   * at every round for GONE_LOOK_MS: attempts handed to the peer's open polls after the first look.
    */
   private async failUnmarked(taken: string[]): Promise<void> {
     const failUnmarked = this.opts.failUnmarked;
+    const now = Date.now();
+    for (const [name, at] of this.goneNames) if (now - at > this.opts.goneLookMs) this.goneNames.delete(name);
     if (!failUnmarked || !this.goneNames.size) return;
-    const gone = [...this.goneNames];
-    this.goneNames.clear();
     // A process whose listener came back on a new key (its old session ended later) is alive: not judged by name.
     const { rows: holders } = await this.pool.query<PresenceHolder>(PRESENCE_HOLDERS_SQL, [PRESENCE_LOCK_CLASS]);
-    const names = gone.filter((n) => !holders.some((h) => h.name === n));
+    for (const name of this.goneNames.keys()) if (holders.some((h) => h.name === name)) this.goneNames.delete(name);
+    const names = [...this.goneNames];
     if (!names.length) return;
     const { rows } = await this.pool.query<{ workflow_id: string }>(UNMARKED_SQL, [taken]);
     if (!rows.length) return;
     const workflowIds = rows.map((r) => r.workflow_id);
-    for (const identity of names) {
+    for (const [identity, goneAt] of names) {
       const t0 = Date.now();
       try {
         const failed = await failUnmarked(identity, workflowIds);
         if (failed) {
           this.log.warn(
-            { identity, failed, looked: workflowIds.length, ms: Date.now() - t0 },
+            { identity, failed, looked: workflowIds.length, ms: Date.now() - t0, sinceGoneMs: t0 - goneAt },
             'worker process lost before marking attempts it had started: they resume elsewhere',
           );
         }

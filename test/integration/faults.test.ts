@@ -104,6 +104,49 @@ async function resultsOrWhy(h: Harness, w: WorkerProcess, workflowIds: string[],
 }
 const onlyInstagram = (o: Record<string, unknown> = {}) => recommendationInput({ jobConfig: { platforms: ['instagram'] }, ...o });
 
+/**
+ * A watcher process and a VEO3 victim rendering one idea (15 s renders), its attempt marked, past the watch's grace:
+ * the start of the tests where the victim dies with attempts Temporal gave it.
+ */
+async function renderOnVictim(maxConcurrent: number) {
+  const h = await harness({ limits: { veo3: { pollIntervalMs: 100, maxConcurrent } } });
+  h.sims.veo3.setFaults({ taskDurationMs: 15_000 });
+  await worker(h, ['base', 'openai', 'assembly', 'instagram']); // the watcher
+  const victim = await worker(h, ['veo3']);
+  const rec = await h.service.enqueue(onlyInstagram());
+  await waitUntil(async () => (await videoJob(h, rec.recommendation.id)).provider_task_id, { what: 'the first render submitted' });
+  await sleep(PRESENCE_GRACE_MS);
+  return { h, victim, rec, victimIdentity: `${victim.child.pid}@${os.hostname()}` };
+}
+/** Until Temporal shows the workflow's render attempt (`minAttempt` or later) started by `identity`. */
+async function renderStartedBy(h: Harness, workflowId: string, identity: string, what: string, minAttempt = 1) {
+  await waitUntil(
+    async () =>
+      (await h.client.workflow.getHandle(workflowId).describe()).raw.pendingActivities?.some(
+        (a) =>
+          a.activityType?.name === 'generateVideo' &&
+          (a.attempt ?? 1) >= minAttempt &&
+          a.state === ACTIVITY_STARTED &&
+          a.lastWorkerIdentity === identity,
+      ),
+    { what, timeoutMs: 30_000, intervalMs: 20 },
+  );
+}
+/**
+ * The render's ActivityTaskStarted events in the workflow's history: one per run that ended, each with its attempt
+ * and what ended the attempt before it (lastFailure).
+ */
+async function renderStarts(h: Harness, workflowId: string) {
+  const events = (await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const generate = new Set(
+    events.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name === 'generateVideo' ? [String(e.eventId)] : [])),
+  );
+  return events.flatMap((e) => {
+    const a = e.activityTaskStartedEventAttributes;
+    return a && generate.has(String(a.scheduledEventId)) ? [a] : [];
+  });
+}
+
 // Each test starts and kills worker processes (a workflow bundle each, seconds on a busy host): one took 40 s on the
 // landing CI, 62 s on a clean clone and over 90 s with a bench beside it. The waits inside bound the behaviour.
 describe('worker death during VEO3 polling', { timeout: 150_000 }, () => {
@@ -195,27 +238,14 @@ describe('worker death during VEO3 polling', { timeout: 150_000 }, () => {
   });
 
   it('kill -9 of a worker Temporal had given an attempt it never ran: found by who started it, not the heartbeat timeout', async () => {
-    const h = await harness({ limits: { veo3: { pollIntervalMs: 100, maxConcurrent: 2 } } });
-    h.sims.veo3.setFaults({ taskDurationMs: 15_000 });
-    await worker(h, ['base', 'openai', 'assembly', 'instagram']); // the watcher
-    const victim = await worker(h, ['veo3']);
     // A render on the victim: its marked attempt has the watcher waiting on the victim's presence key.
-    const first = await h.service.enqueue(onlyInstagram());
-    await waitUntil(async () => (await videoJob(h, first.recommendation.id)).provider_task_id, { what: 'the first render submitted' });
-    await sleep(PRESENCE_GRACE_MS);
+    const { h, victim, rec: first, victimIdentity } = await renderOnVictim(2);
     // Frozen, the victim's open polls still take tasks: the second render's attempt is given to it and never runs,
     // as when a process dies between Temporal's dispatch and its first read of the job.
     victim.child.kill('SIGSTOP');
     cleanups.push(async () => victim.child.kill('SIGCONT'));
     const second = await h.service.enqueue(onlyInstagram());
-    const victimIdentity = `${victim.child.pid}@${os.hostname()}`;
-    await waitUntil(
-      async () =>
-        (await h.client.workflow.getHandle(second.workflowId).describe()).raw.pendingActivities?.some(
-          (a) => a.activityType?.name === 'generateVideo' && a.state === ACTIVITY_STARTED && a.lastWorkerIdentity === victimIdentity,
-        ),
-      { what: "the second render's attempt given to the frozen victim", timeoutMs: 30_000, intervalMs: 50 },
-    );
+    await renderStartedBy(h, second.workflowId, victimIdentity, "the second render's attempt given to the frozen victim");
     expect((await videoJob(h, second.recommendation.id)).activity_token, 'never marked').toBeNull();
     await victim.kill('SIGKILL');
     await worker(h, ['veo3']); // where both renders resume
@@ -223,19 +253,34 @@ describe('worker death during VEO3 polling', { timeout: 150_000 }, () => {
     expect(results.map((r) => r.status)).toEqual(['published', 'published']);
     // The second render's retry started after a WorkerLost failure: the watch failed the attempt it found at Temporal
     // (started by the victim), before the heartbeat timeout (which would have ended it as a timeout).
-    const history = await h.client.workflow.getHandle(second.workflowId).fetchHistory();
-    const events = history.events ?? [];
-    const generate = new Set(
-      events.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name === 'generateVideo' ? [String(e.eventId)] : [])),
-    );
-    const started = events.flatMap((e) => {
-      const a = e.activityTaskStartedEventAttributes;
-      return a && generate.has(String(a.scheduledEventId)) ? [a] : [];
-    });
+    const started = await renderStarts(h, second.workflowId);
     expect(started.map((a) => a.attempt)).toEqual([2]);
     expect(started[0]!.lastFailure?.applicationFailureInfo?.type, started[0]!.lastFailure?.message ?? '').toBe('WorkerLost');
     // The first render resumed its task; the second, never submitted by the victim, was submitted once.
     expect(h.sims.veo3.stats().submissions).toBe(2);
+  });
+
+  it("a retry Temporal hands a dead worker's still open poll after the watch's first look: found by a later look, paid once", async () => {
+    const { h, victim, rec, victimIdentity } = await renderOnVictim(1);
+    // Dead to PostgreSQL (its sessions ended) while its polls stay open at Temporal, as when the server has not yet
+    // heard a killed process's connection close: the watch fails the marked attempt, and its retry goes to the only
+    // VEO3 polls there are, the victim's.
+    victim.child.kill('SIGSTOP');
+    cleanups.push(async () => victim.child.kill('SIGCONT'));
+    await q(h, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [victimIdentity]);
+    await renderStartedBy(h, rec.workflowId, victimIdentity, 'the retry handed to the dead worker', 2);
+    await victim.kill('SIGKILL');
+    await worker(h, ['veo3']); // where the render resumes
+    const [result] = await resultsOrWhy(h, victim, [rec.workflowId], 60_000);
+    expect(result!.status).toBe('published');
+    // The retry the victim got ended as WorkerLost (a later look found it started by the victim), not at the heartbeat
+    // timeout: the attempt that ran says what ended the one before it.
+    const started = await renderStarts(h, rec.workflowId);
+    expect(started).toHaveLength(1);
+    expect(started[0]!.attempt).toBeGreaterThanOrEqual(3);
+    expect(started[0]!.lastFailure?.applicationFailureInfo?.type, started[0]!.lastFailure?.message ?? '').toBe('WorkerLost');
+    // Every attempt polled the one task the victim submitted.
+    expect(h.sims.veo3.stats().submissions).toBe(1);
   });
 
   it('three SIGTERM deploys in one render: each hands it on at once, paid once; neither it nor the job behind it fails', async () => {

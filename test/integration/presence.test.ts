@@ -1,12 +1,19 @@
 /**
  * The lost-worker watch hears of a peer's death when its session ends, not at its next look (src/gate/presence.ts,
- * PeerSentinels), against real PostgreSQL. The watch's regular look is set to ten minutes: only a sentinel can make
- * it look within the test. No Temporal involved: the failure it would send is recorded.
+ * PeerSentinels), against real PostgreSQL. The watch's regular look is set to ten minutes (but in the test of its
+ * repeated looks for a gone peer): only a sentinel can make it look within a test. No Temporal involved: the failure it
+ * would send is recorded.
  */
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LostWorkerWatch, PRESENCE_LOCK_CLASS, takePresence, type LostActivity } from '../../src/gate/presence';
+import {
+  LostWorkerWatch,
+  PRESENCE_LOCK_CLASS,
+  takePresence,
+  type LostActivity,
+  type LostWorkerWatchOptions,
+} from '../../src/gate/presence';
 import { sleep } from '../../src/shared/sleep';
 import { createTestDatabase, enqueueVeo3Job, type TestDatabase } from '../helpers/test-db';
 import { waitUntil } from '../helpers/wait';
@@ -36,6 +43,21 @@ async function peer(key: number, workflowId: string, identity = 'peer@test'): Pr
   return { session, jobId };
 }
 
+/**
+ * A watch as a worker process runs it, present for ages (no grace), its regular look every ten minutes unless the
+ * test says otherwise: within a test only a sentinel makes it look.
+ */
+function watcher(fail: (lost: LostActivity) => Promise<'failed' | 'gone'>, options: Partial<LostWorkerWatchOptions> = {}) {
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  return new LostWorkerWatch(t.database.pool, log, fail, () => 0, {
+    tickMs: 600_000,
+    graceMs: 0,
+    databaseUrl: t.url,
+    ownKey: () => OWN_KEY,
+    ...options,
+  });
+}
+
 /** Sessions waiting for a presence key in shared mode in this test's database: the sentinels the server still serves. */
 const waitingSentinels = async () =>
   (
@@ -52,15 +74,12 @@ describe('lost-worker watch sentinels', () => {
     const dying = await peer(2001, 'wf-dying');
     const living = await peer(2002, 'wf-living');
     const failed: Array<LostActivity & { at: number }> = [];
-    const watch = new LostWorkerWatch(
-      t.database.pool,
-      pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    const watch = watcher(
       async (lost) => {
         failed.push({ ...lost, at: Date.now() });
         return 'failed';
       },
-      () => 0, // present for ages: no grace
-      { tickMs: 600_000, graceMs: 0, databaseUrl: t.url, ownKey: () => OWN_KEY, sentinelWaitMs: WAIT_MS },
+      { sentinelWaitMs: WAIT_MS },
     );
     watch.start();
     try {
@@ -120,19 +139,12 @@ describe('lost-worker watch sentinels', () => {
     await job('wf-planned', `waiting_since = NULL, parked = false`);
     const asked: Array<{ identity: string; workflowIds: readonly string[] }> = [];
     const failedByToken: string[] = [];
-    const watch = new LostWorkerWatch(
-      t.database.pool,
-      pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    const watch = watcher(
       async (lost) => {
         failedByToken.push(lost.workflowId);
         return 'failed';
       },
-      () => 0,
       {
-        tickMs: 600_000,
-        graceMs: 0,
-        databaseUrl: t.url,
-        ownKey: () => OWN_KEY,
         failUnmarked: async (identity, workflowIds) => {
           asked.push({ identity, workflowIds });
           return 0;
@@ -166,22 +178,12 @@ describe('lost-worker watch sentinels', () => {
     const unmarked = await enqueueVeo3Job(t.database.pool, 'wf-unmarked');
     await t.database.pool.query(`UPDATE automation_queue SET waiting_since = now() WHERE id = $1`, [unmarked]);
     const asked: string[] = [];
-    const watch = new LostWorkerWatch(
-      t.database.pool,
-      pino({ level: 'silent' }),
-      async () => 'failed',
-      () => 0,
-      {
-        tickMs: 600_000,
-        graceMs: 0,
-        databaseUrl: t.url,
-        ownKey: () => OWN_KEY,
-        failUnmarked: async (identity) => {
-          asked.push(identity);
-          return 0;
-        },
+    const watch = watcher(async () => 'failed', {
+      failUnmarked: async (identity) => {
+        asked.push(identity);
+        return 0;
       },
-    );
+    });
     watch.start();
     try {
       await waitUntil(() => watch.watchedKeys().includes(2201), { what: 'a sentinel on the old key', timeoutMs: 5_000 });
@@ -198,6 +200,41 @@ describe('lost-worker watch sentinels', () => {
     } finally {
       watch.stop();
       await renewed.end();
+    }
+  });
+
+  it("looks for a gone peer's unmarked attempts again at every round for goneLookMs, then no more", async () => {
+    await t.database.pool.query(`UPDATE automation_queue SET status = 'completed'`);
+    const dying = await peer(2301, 'wf-marked-2', 'lingering-peer@test');
+    // A job whose attempt Temporal may hand the dead peer's open polls after the first look (a retry, or a call-up).
+    const hot = await enqueueVeo3Job(t.database.pool, 'wf-hot-2');
+    await t.database.pool.query(`UPDATE automation_queue SET waiting_since = now(), parked = false WHERE id = $1`, [hot]);
+    const asked: number[] = [];
+    const watch = watcher(async () => 'failed', {
+      tickMs: 100,
+      goneLookMs: 1_000,
+      failUnmarked: async (identity, workflowIds) => {
+        expect([identity, workflowIds]).toEqual(['lingering-peer@test', ['wf-hot-2']]);
+        asked.push(Date.now());
+        return 0;
+      },
+    });
+    watch.start();
+    try {
+      await waitUntil(() => watch.watchedKeys().includes(2301), { what: 'a sentinel on the peer', timeoutMs: 5_000 });
+      const goneAt = Date.now();
+      await t.database.pool.query(`SELECT pg_terminate_backend($1)`, [(dying.session as unknown as { processID: number }).processID]);
+      await dying.session.end().catch(() => undefined);
+      await sleep(2_000);
+      // Several looks (a round every 100 ms), the first right after the death, none after the second after it.
+      expect(asked.length).toBeGreaterThanOrEqual(4);
+      expect(asked[0]! - goneAt).toBeLessThan(1_000);
+      expect(Math.max(...asked) - asked[0]!).toBeLessThanOrEqual(1_000);
+      const seen = asked.length;
+      await sleep(500);
+      expect(asked.length).toBe(seen);
+    } finally {
+      watch.stop();
     }
   });
 });
