@@ -33,6 +33,8 @@ import { workerLimits, type Bench } from '../setup';
 import { PROVIDER_LIMITS } from '../../src/config/providers';
 import { SHIPPED_WORKERS, type BenchWorker } from '../workers';
 import { startedBy } from '../../src/temporal/client';
+import { FAILURE_TYPES } from '../../src/shared/messages';
+import { activityStarts } from '../../test/helpers/history';
 import type { Priority } from '../../src/config/priorities';
 import { sleep } from '../../src/shared/sleep';
 import { startTcpProxy } from '../../test/helpers/tcp-proxy';
@@ -74,7 +76,7 @@ async function runWithKill(bench: Bench, rec: Recorder, ids: readonly string[], 
     timeoutMs: RUN_TIMEOUT_MS,
     intervalMs: 200,
   });
-  const victim = await busiestVeo3Worker(bench, workers, ids, rec);
+  const { victim, workflowIds: victims } = await busiestVeo3Worker(bench, workers, ids, rec);
   const killedAt = Date.now();
   await victim.kill('SIGKILL');
   rec.log(`  worker ${victim.name} killed (kill -9) with ${await completedRenders()} of ${ids.length} renders done`);
@@ -112,7 +114,33 @@ async function runWithKill(bench: Bench, rec: Recorder, ids: readonly string[], 
       `attempts not yet marked (died before their first read), resumed after the heartbeat timeout: ${span(unmarked)} ` +
       `(${unmarked.length}); resumed at attempt ${byAttempt.join(', ') || '-'}`,
   );
+  rec.note(`the killed worker's attempts, by what ended them (the render's last start in its history): ${await endedBy(bench, victims)}`);
   return { resumedCount: resumed.length, resumedAfterMs: resumed.length ? Math.max(...resumed.map((e) => e.at)) - killedAt : NaN };
+}
+
+/**
+ * What ended the attempts the victim ran, from each render's last start in its workflow's history (its lastFailure):
+ * WorkerLost (the watch found it), a heartbeat timeout (nothing did: the gap), or another failure; with the
+ * attempt the render ended on. A render with no later start than the victim's was not retried.
+ */
+async function endedBy(bench: Bench, workflowIds: readonly string[]): Promise<string> {
+  const kinds = new Map<string, number>();
+  for (const workflowId of workflowIds) {
+    const last = (await activityStarts(bench.client, workflowId, 'generateVideo').catch(() => [])).at(-1);
+    const f = last?.lastFailure;
+    const kind = !last
+      ? 'history not read'
+      : (last.attempt ?? 1) < 2
+        ? 'not retried'
+        : f?.applicationFailureInfo?.type === FAILURE_TYPES.workerLost
+          ? 'WorkerLost'
+          : f?.timeoutFailureInfo
+            ? (f.message ?? 'timeout') // "activity Heartbeat timeout"
+            : (f?.applicationFailureInfo?.type ?? 'other');
+    const key = `${kind} (ran on attempt ${last?.attempt ?? '?'})`;
+    kinds.set(key, (kinds.get(key) ?? 0) + 1);
+  }
+  return [...kinds].map(([k, n]) => `${k}: ${n}`).join(', ') || 'none';
 }
 
 /**
@@ -130,7 +158,7 @@ async function busiestVeo3Worker(bench: Bench, workers: readonly BenchWorker[], 
         WHERE step = 'generate' AND recommendation_id = ANY($1::uuid[]) AND status = 'processing'`,
       [ids],
     );
-    const counts = new Map(veo3.map((w) => [w, 0]));
+    const ran = new Map<BenchWorker, string[]>(veo3.map((w) => [w, []]));
     for (const { workflow_id } of running) {
       const described = await bench.client.workflow
         .getHandle(workflow_id)
@@ -138,15 +166,16 @@ async function busiestVeo3Worker(bench: Bench, workers: readonly BenchWorker[], 
         .catch(() => null);
       for (const a of described?.raw.pendingActivities ?? []) {
         const runner = veo3.find((w) => startedBy(a, w.identity));
-        if (runner) counts.set(runner, counts.get(runner)! + 1);
+        if (runner) ran.get(runner)!.push(workflow_id);
       }
     }
-    const [busiest, n] = [...counts].sort((a, b) => b[1] - a[1])[0]!;
-    if (n > 0 || Date.now() >= until) {
+    const [busiest, workflowIds] = [...ran].sort((a, b) => b[1].length - a[1].length)[0]!;
+    if (workflowIds.length > 0 || Date.now() >= until) {
       rec.note(
-        `the killed VEO3 worker ran ${n} render attempt(s) at the kill (${[...counts].map(([w, c]) => `${w.name} ${c}`).join(', ')})`,
+        `the killed VEO3 worker ran ${workflowIds.length} render attempt(s) at the kill ` +
+          `(${[...ran].map(([w, c]) => `${w.name} ${c.length}`).join(', ')})`,
       );
-      return busiest;
+      return { victim: busiest, workflowIds };
     }
     await sleep(200);
   }

@@ -91,6 +91,7 @@ export const ACTIVITY_STARTED = 2;
 export function startedBy(a: { state?: number | null; lastWorkerIdentity?: string | null }, identity: string): boolean {
   return a.state === ACTIVITY_STARTED && sameIdentity(a.lastWorkerIdentity ?? '', identity);
 }
+
 /** Workflows described at once while looking for a lost process's unmarked attempts. */
 const DESCRIBES_AT_ONCE = 10;
 

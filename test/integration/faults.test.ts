@@ -12,6 +12,7 @@ import { recommendationInput, startHarness, type Harness } from '../helpers/harn
 import { spawnWorker, type WorkerProcess } from '../helpers/processes';
 import { startTcpProxy, type CuttableProxy } from '../helpers/tcp-proxy';
 import { waitUntil } from '../helpers/wait';
+import { activityStarts } from '../helpers/history';
 import { sleep } from '../../src/shared/sleep';
 import { ACTIVITY_STARTED } from '../../src/temporal/client';
 import pg from 'pg';
@@ -132,20 +133,6 @@ async function renderStartedBy(h: Harness, workflowId: string, identity: string,
     { what, timeoutMs: 30_000, intervalMs: 20 },
   );
 }
-/**
- * The render's ActivityTaskStarted events in the workflow's history: one per run that ended, each with its attempt
- * and what ended the attempt before it (lastFailure).
- */
-async function renderStarts(h: Harness, workflowId: string) {
-  const events = (await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-  const generate = new Set(
-    events.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name === 'generateVideo' ? [String(e.eventId)] : [])),
-  );
-  return events.flatMap((e) => {
-    const a = e.activityTaskStartedEventAttributes;
-    return a && generate.has(String(a.scheduledEventId)) ? [a] : [];
-  });
-}
 
 // Each test starts and kills worker processes (a workflow bundle each, seconds on a busy host): one took 40 s on the
 // landing CI, 62 s on a clean clone and over 90 s with a bench beside it. The waits inside bound the behaviour.
@@ -253,7 +240,7 @@ describe('worker death during VEO3 polling', { timeout: 150_000 }, () => {
     expect(results.map((r) => r.status)).toEqual(['published', 'published']);
     // The second render's retry started after a WorkerLost failure: the watch failed the attempt it found at Temporal
     // (started by the victim), before the heartbeat timeout (which would have ended it as a timeout).
-    const started = await renderStarts(h, second.workflowId);
+    const started = await activityStarts(h.client, second.workflowId, 'generateVideo');
     expect(started.map((a) => a.attempt)).toEqual([2]);
     expect(started[0]!.lastFailure?.applicationFailureInfo?.type, started[0]!.lastFailure?.message ?? '').toBe('WorkerLost');
     // The first render resumed its task; the second, never submitted by the victim, was submitted once.
@@ -275,7 +262,7 @@ describe('worker death during VEO3 polling', { timeout: 150_000 }, () => {
     expect(result!.status).toBe('published');
     // The retry the victim got ended as WorkerLost (a later look found it started by the victim), not at the heartbeat
     // timeout: the attempt that ran says what ended the one before it.
-    const started = await renderStarts(h, rec.workflowId);
+    const started = await activityStarts(h.client, rec.workflowId, 'generateVideo');
     expect(started).toHaveLength(1);
     expect(started[0]!.attempt).toBeGreaterThanOrEqual(3);
     expect(started[0]!.lastFailure?.applicationFailureInfo?.type, started[0]!.lastFailure?.message ?? '').toBe('WorkerLost');
