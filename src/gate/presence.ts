@@ -52,6 +52,13 @@ export function sameIdentity(temporalIdentity: string, pgName: string): boolean 
 
 /** The advisory locks' first key: ours, whatever else takes advisory locks in the database. */
 export const PRESENCE_LOCK_CLASS = 0x5246_4c57; // "RFLW"
+/**
+ * The first key of the lock one watcher holds while it asks Temporal about a gone peer's unmarked attempts (second
+ * key: hashtext of the peer's name). Those attempts are failed by their ids, which name no attempt: two watchers
+ * looking at once (both sentinels fire together) could each fail "the" attempt, the second call landing on the retry
+ * the first one started on a live process. One at a time, the second describes after the first's failures.
+ */
+export const UNMARKED_LOOK_LOCK_CLASS = 0x5246_4c55; // "RFLU"
 
 /** One process's presence key: the lock's second key, and automation_queue.activity_worker. */
 export function newPresenceKey(): number {
@@ -338,7 +345,14 @@ export class LostWorkerWatch {
     const workflowIds = rows.map((r) => r.workflow_id);
     for (const [identity, goneAt] of names) {
       const t0 = Date.now();
+      const session = await this.pool.connect();
       try {
+        await session.query('BEGIN');
+        const { rows: got } = await session.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok', [
+          UNMARKED_LOOK_LOCK_CLASS,
+          identity,
+        ]);
+        if (!got[0]!.ok) continue; // another watcher is looking: this one looks at its next round
         const failed = await failUnmarked(identity, workflowIds);
         if (failed) {
           this.log.warn(
@@ -348,6 +362,12 @@ export class LostWorkerWatch {
         }
       } catch (err) {
         this.log.warn({ err, identity }, "could not look for a lost worker's unmarked attempts; their heartbeat timeout will end them");
+      } finally {
+        // The lock ends with the transaction; a session whose COMMIT fails (PostgreSQL gone) is not put back.
+        await session.query('COMMIT').then(
+          () => session.release(),
+          (err: Error) => session.release(err),
+        );
       }
     }
   }

@@ -237,4 +237,38 @@ describe('lost-worker watch sentinels', () => {
       watch.stop();
     }
   });
+
+  it("lets one watcher at a time ask Temporal about a gone peer's unmarked attempts (they are failed by ids)", async () => {
+    await t.database.pool.query(`UPDATE automation_queue SET status = 'completed'`);
+    const dying = await peer(2401, 'wf-marked-3', 'shared-peer@test');
+    const hot = await enqueueVeo3Job(t.database.pool, 'wf-hot-3');
+    await t.database.pool.query(`UPDATE automation_queue SET waiting_since = now(), parked = false WHERE id = $1`, [hot]);
+    // Each look takes a while, as Temporal's describes and failures do under load.
+    const looks: Array<{ watcher: number; start: number; end: number }> = [];
+    const watches = [1, 2].map((n) =>
+      watcher(async () => 'failed', {
+        tickMs: 100,
+        goneLookMs: 1_500,
+        failUnmarked: async () => {
+          const start = Date.now();
+          await sleep(300);
+          looks.push({ watcher: n, start, end: Date.now() });
+          return 0;
+        },
+      }),
+    );
+    for (const w of watches) w.start();
+    try {
+      await waitUntil(() => watches.every((w) => w.watchedKeys().includes(2401)), { what: 'both sentinels on the peer', timeoutMs: 5_000 });
+      await t.database.pool.query(`SELECT pg_terminate_backend($1)`, [(dying.session as unknown as { processID: number }).processID]);
+      await dying.session.end().catch(() => undefined);
+      await sleep(2_500);
+      // Looks every round for goneLookMs (a refused watcher tries again at its next), never two at the same time.
+      expect(looks.length).toBeGreaterThanOrEqual(3);
+      const inOrder = [...looks].sort((a, b) => a.start - b.start);
+      for (let i = 1; i < inOrder.length; i++) expect(inOrder[i]!.start).toBeGreaterThanOrEqual(inOrder[i - 1]!.end);
+    } finally {
+      for (const w of watches) w.stop();
+    }
+  });
 });
