@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { watchLoopStalls } from '../helpers/loop-stalls';
+import { earliestArrival, watchLoopStalls } from '../helpers/loop-stalls';
 import { sleep } from '../../src/shared/sleep';
 
 describe('watchLoopStalls', () => {
@@ -22,5 +22,19 @@ describe('watchLoopStalls', () => {
     } finally {
       loop.stop();
     }
+  });
+
+  it('takes a stamp in a stall that began at the very tick ending another back to the first stall', () => {
+    // The ticks at 220 and at 300 ran; nothing between 220 and 245: a request that came at 150 is stamped at 241.
+    const stalls = [
+      { from: 100, to: 220 },
+      { from: 220, to: 245 },
+      { from: 300, to: 330 },
+    ];
+    expect(earliestArrival(stalls, 241, 5)).toBe(100);
+    expect(earliestArrival(stalls, 224, 5)).toBe(100);
+    // A tick ran at 250 and the loop turned before the stall at 300: requests before it were stamped then.
+    expect(earliestArrival(stalls, 310, 5)).toBe(300);
+    expect(earliestArrival(stalls, 260, 5)).toBe(260);
   });
 });
