@@ -32,7 +32,7 @@ import type { Recorder, Scenario } from '../scenario';
 import { workerLimits, type Bench } from '../setup';
 import { PROVIDER_LIMITS } from '../../src/config/providers';
 import { SHIPPED_WORKERS, type BenchWorker } from '../workers';
-import { startedBy } from '../../src/temporal/client';
+import { presenceHolders, sameIdentity } from '../../src/gate/presence';
 import { FAILURE_TYPES } from '../../src/shared/messages';
 import { activityStarts } from '../../test/helpers/history';
 import type { Priority } from '../../src/config/priorities';
@@ -86,18 +86,30 @@ async function runWithKill(bench: Bench, rec: Recorder, ids: readonly string[], 
   // The killed worker's renders running again: retries (attempt 2 on), not a parked job taking the slot it was granted
   // (also a `resumed` event, at attempt 1: one such 38 s after the kill once stood as this figure).
   const resumed = (
-    await bench.q<{ job_id: string; at: Date; attempt: number }>(
-      `SELECT e.job_id, e.created_at AS at, (e.detail->>'attempt')::int AS attempt
+    await bench.q<{ job_id: string; workflow_id: string; at: Date; attempt: number }>(
+      `SELECT e.job_id, j.workflow_id, e.created_at AS at, (e.detail->>'attempt')::int AS attempt
          FROM job_events e JOIN automation_queue j ON j.id = e.job_id
         WHERE j.recommendation_id = ANY($1::uuid[]) AND j.api_provider = 'veo3' AND e.event = 'resumed'
           AND (e.detail->>'attempt')::int > 1 AND e.created_at >= $2`,
       [ids, new Date(killedAt)],
     )
-  ).map((r) => ({ jobId: r.job_id, at: r.at.getTime(), attempt: r.attempt }));
+  ).map((r) => ({ jobId: r.job_id, workflowId: r.workflow_id, at: r.at.getTime(), attempt: r.attempt }));
   // Where the time went: the watch finding each lost attempt (worker_lost), then its retry running on a live process.
   const lostAt = new Map(events.filter((e) => e.event === 'worker_lost').map((e) => [e.jobId, e.at]));
   const found = [...lostAt.values()].map((at) => at - killedAt);
   const retried = resumed.flatMap((e) => (lostAt.has(e.jobId) ? [e.at - lostAt.get(e.jobId)!] : []));
+  // found -> resumed in two: until Temporal handed the retry to a live worker's poll (the failure call, then matching;
+  // the attempt's ActivityTaskStarted time), and from there until the activity took its slot back (the worker's own
+  // start, its reads of the job, resume_job).
+  const handed: number[] = [];
+  const handedToResumed: number[] = [];
+  for (const e of resumed.filter((r) => lostAt.has(r.jobId))) {
+    const starts = await activityStarts(bench.client, e.workflowId, 'generateVideo').catch(() => []);
+    const at = starts.find((a) => a.attempt === e.attempt)?.startedAt;
+    if (at === undefined) continue;
+    handed.push(at - lostAt.get(e.jobId)!);
+    handedToResumed.push(e.at - at);
+  }
   // An attempt Temporal gave the victim that died before its first read of the job carries no presence mark: only
   // the heartbeat timeout ends it.
   const unmarked = resumed.flatMap((e) => (lostAt.has(e.jobId) ? [] : [e.at - killedAt]));
@@ -110,7 +122,8 @@ async function runWithKill(bench: Bench, rec: Recorder, ids: readonly string[], 
   rec.note(
     `kill -9 under load (load average ${loadAtKill.toFixed(1)} at the kill; VEO3 polled every ${fmtS(VEO3_POLL_MS)}, callbacks on): ` +
       `the kill -> the watch found each lost attempt ${span(found)} (${found.length}); ` +
-      `found -> its retry resumed on a live worker ${span(retried)} (${retried.length}); ` +
+      `found -> its retry resumed on a live worker ${span(retried)} (${retried.length}): ` +
+      `found -> handed to a live worker's poll ${span(handed)}, handed -> resumed ${span(handedToResumed)} (${handed.length}); ` +
       `attempts not yet marked (died before their first read), resumed after the heartbeat timeout: ${span(unmarked)} ` +
       `(${unmarked.length}); resumed at attempt ${byAttempt.join(', ') || '-'}`,
   );
@@ -144,35 +157,36 @@ async function endedBy(bench: Bench, workflowIds: readonly string[]): Promise<st
 }
 
 /**
- * The VEO3 process (the core process runs none) that Temporal shows running the most of these renders' attempts, so
- * the kill has renders to move: Temporal may hand one process every attempt (a run of 2026-12-05 killed a VEO3
- * worker that ran none, and measured nothing). Looked for during VICTIM_LOOK_MS; the first VEO3 process if none runs.
+ * The VEO3 process (the core process runs none) running the most of these renders' attempts, so the kill has renders
+ * to move: Temporal may hand one process every attempt (a run of 2026-12-05 killed a VEO3 worker that ran none, and
+ * measured nothing). Read as the lost-worker watch reads it, in two queries: each running attempt's presence mark
+ * (automation_queue.activity_worker) and the live processes holding those keys. Describing each running workflow at
+ * Temporal instead took seconds under load, longer than a 2 s render: the attempts it counted had ended by the kill
+ * (three dev passes of 2026-12-05 measured nothing). An attempt not yet marked is not counted. Looked for during
+ * VICTIM_LOOK_MS; the first VEO3 process if none runs.
  */
 const VICTIM_LOOK_MS = 10_000;
 async function busiestVeo3Worker(bench: Bench, workers: readonly BenchWorker[], ids: readonly string[], rec: Recorder) {
   const veo3 = workers.filter((w) => w.queues.length === 1 && w.queues[0] === 'veo3');
   const until = Date.now() + VICTIM_LOOK_MS;
   for (;;) {
-    const running = await bench.q<{ workflow_id: string }>(
-      `SELECT workflow_id FROM automation_queue
-        WHERE step = 'generate' AND recommendation_id = ANY($1::uuid[]) AND status = 'processing'`,
+    const holders = await presenceHolders(bench.db.database.pool);
+    const marked = await bench.q<{ workflow_id: string; worker: number }>(
+      `SELECT workflow_id, activity_worker AS worker FROM automation_queue
+        WHERE step = 'generate' AND recommendation_id = ANY($1::uuid[]) AND status = 'processing'
+          AND activity_token IS NOT NULL`,
       [ids],
     );
     const ran = new Map<BenchWorker, string[]>(veo3.map((w) => [w, []]));
-    for (const { workflow_id } of running) {
-      const described = await bench.client.workflow
-        .getHandle(workflow_id)
-        .describe()
-        .catch(() => null);
-      for (const a of described?.raw.pendingActivities ?? []) {
-        const runner = veo3.find((w) => startedBy(a, w.identity));
-        if (runner) ran.get(runner)!.push(workflow_id);
-      }
+    for (const { workflow_id, worker } of marked) {
+      const name = holders.find((h) => h.key === worker)?.name;
+      const runner = name === undefined ? undefined : veo3.find((w) => sameIdentity(w.identity, name));
+      if (runner) ran.get(runner)!.push(workflow_id);
     }
     const [busiest, workflowIds] = [...ran].sort((a, b) => b[1].length - a[1].length)[0]!;
     if (workflowIds.length > 0 || Date.now() >= until) {
       rec.note(
-        `the killed VEO3 worker ran ${workflowIds.length} render attempt(s) at the kill ` +
+        `the killed VEO3 worker ran ${workflowIds.length} marked render attempt(s) at the kill ` +
           `(${[...ran].map(([w, c]) => `${w.name} ${c.length}`).join(', ')})`,
       );
       return { victim: busiest, workflowIds };

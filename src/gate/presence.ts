@@ -153,9 +153,14 @@ const PRESENCE_HOLDERS_SQL = `
      AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
      AND l.classid = $1::oid`;
 
-interface PresenceHolder {
+export interface PresenceHolder {
   key: number;
   name: string;
+}
+
+/** The live worker processes' presence keys and names. Also read by the bench, to see which process runs what. */
+export async function presenceHolders(db: Pick<pg.Pool, 'query'>): Promise<PresenceHolder[]> {
+  return (await db.query<PresenceHolder>(PRESENCE_HOLDERS_SQL, [PRESENCE_LOCK_CLASS])).rows;
 }
 
 interface Sentinel {
@@ -214,7 +219,7 @@ export class PeerSentinels {
     try {
       await client.connect();
       await client.query(`SET lock_timeout = ${Math.round(this.waitMs)}`);
-      const { rows: holders } = await client.query<PresenceHolder>(PRESENCE_HOLDERS_SQL, [PRESENCE_LOCK_CLASS]);
+      const holders = await presenceHolders(client);
       sentinel.identity = holders.find((h) => h.key === key)?.name || null;
       while (sentinel.wanted && !this.stopped) {
         try {
@@ -336,7 +341,7 @@ export class LostWorkerWatch {
     for (const [name, at] of this.goneNames) if (now - at > this.opts.goneLookMs) this.goneNames.delete(name);
     if (!failUnmarked || !this.goneNames.size) return;
     // A process whose listener came back on a new key (its old session ended later) is alive: not judged by name.
-    const { rows: holders } = await this.pool.query<PresenceHolder>(PRESENCE_HOLDERS_SQL, [PRESENCE_LOCK_CLASS]);
+    const holders = await presenceHolders(this.pool);
     for (const name of this.goneNames.keys()) if (holders.some((h) => h.name === name)) this.goneNames.delete(name);
     const names = [...this.goneNames];
     if (!names.length) return;
