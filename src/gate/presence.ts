@@ -104,7 +104,7 @@ export interface LostWorkerWatchOptions {
   sentinelWaitMs?: number;
   /** With sentinels: a gone peer's attempts that it died before marking (UNMARKED_SQL). */
   failUnmarked?: FailUnmarkedAttempts;
-  /** How long after a peer was found gone its unmarked attempts are looked for, at every round (GONE_LOOK_MS). */
+  /** How long after a peer was found gone (or this watcher last failed attempts) its unmarked attempts are looked for (GONE_LOOK_MS). */
   goneLookMs: number;
 }
 
@@ -124,10 +124,10 @@ export function watchTickMs(queues: readonly QueueName[]): number {
   return queues.includes('base') && queues.length < QUEUE_NAMES.length ? BUSY_WATCH_TICK_MS : WATCH_TICK_MS;
 }
 /**
- * A gone peer's unmarked attempts are looked for again at every round for this long after it was found gone: polls it
- * had open at Temporal can still be handed attempts until the server hears its connection close (seconds on a loaded
- * server), retries of the very attempts just failed among them, and only a later look ends those before their
- * heartbeat timeout.
+ * A gone peer's unmarked attempts are looked for again at every round for this long after it was found gone, and
+ * after each round of this watcher's that failed attempts: polls it had open at Temporal can still be handed attempts
+ * until the server hears its connection close (seconds on a loaded server), retries of the very attempts just failed
+ * among them, and only a later look ends those before their heartbeat timeout.
  */
 export const GONE_LOOK_MS = 10_000;
 const DEFAULTS: LostWorkerWatchOptions = { tickMs: WATCH_TICK_MS, graceMs: PRESENCE_GRACE_MS, goneLookMs: GONE_LOOK_MS };
@@ -271,7 +271,7 @@ export class LostWorkerWatch {
   private readonly ticker: Ticker;
   private readonly opts: LostWorkerWatchOptions;
   private readonly sentinels: PeerSentinels | null;
-  /** Peers gone, by name, with when each was found gone: their unmarked attempts are looked for for goneLookMs. */
+  /** Peers gone, by name, with when each was found gone or this watcher last failed attempts: looked for for goneLookMs after. */
   private readonly goneNames = new Map<string, number>();
 
   constructor(
@@ -323,31 +323,38 @@ export class LostWorkerWatch {
       const taken = new Set(lost.map((r) => r.worker)); // dead: nothing left to wait for
       this.sentinels.watch(new Set(rows.flatMap((r) => (r.worker !== null && r.worker !== own && !taken.has(r.worker) ? [r.worker] : []))));
     }
-    await Promise.all([
-      ...lost.map((r) => this.failOne({ jobId: r.job_id!, workflowId: r.workflow_id, token: r.token })),
+    const [, failedUnmarked] = await Promise.all([
+      Promise.all(lost.map((r) => this.failOne({ jobId: r.job_id!, workflowId: r.workflow_id, token: r.token }))),
       this.failUnmarked(lost.map((r) => r.job_id!)),
     ]);
+    // Each failure just sent schedules a retry, which Temporal can hand a dead peer's still open polls: the looks go on
+    // for goneLookMs from here. Under load a failure takes seconds (bench faults, 2026-12-05: 3.7 s on the dev server,
+    // up to 5.7 s on the cluster), and counted from the death the looks had ended before those retries were handed
+    // out: two ran out their heartbeat timeout (17 s after the kill).
+    if (lost.length || failedUnmarked) for (const name of this.goneNames.keys()) this.goneNames.set(name, Date.now());
   }
 
   /**
    * A peer's attempts Temporal had given it that it died before marking (it died between Temporal's dispatch and
    * its first read of the job): no row names them, so Temporal's record of who started each is asked. Without
    * this only the heartbeat timeout ended them (bench faults: 1 of 12 attempts of a killed worker, 11 s). Asked again
-   * at every round for GONE_LOOK_MS: attempts handed to the peer's open polls after the first look.
+   * at every round for GONE_LOOK_MS (see round()): attempts handed to the peer's open polls after the first look. Returns
+   * how many it failed.
    */
-  private async failUnmarked(taken: string[]): Promise<void> {
+  private async failUnmarked(taken: string[]): Promise<number> {
     const failUnmarked = this.opts.failUnmarked;
     const now = Date.now();
     for (const [name, at] of this.goneNames) if (now - at > this.opts.goneLookMs) this.goneNames.delete(name);
-    if (!failUnmarked || !this.goneNames.size) return;
+    if (!failUnmarked || !this.goneNames.size) return 0;
     // A process whose listener came back on a new key (its old session ended later) is alive: not judged by name.
     const holders = await presenceHolders(this.pool);
     for (const name of this.goneNames.keys()) if (holders.some((h) => h.name === name)) this.goneNames.delete(name);
     const names = [...this.goneNames];
-    if (!names.length) return;
+    if (!names.length) return 0;
     const { rows } = await this.pool.query<{ workflow_id: string }>(UNMARKED_SQL, [taken]);
-    if (!rows.length) return;
+    if (!rows.length) return 0;
     const workflowIds = rows.map((r) => r.workflow_id);
+    let total = 0;
     for (const [identity, goneAt] of names) {
       const t0 = Date.now();
       const session = await this.pool.connect();
@@ -359,6 +366,7 @@ export class LostWorkerWatch {
         ]);
         if (!got[0]!.ok) continue; // another watcher is looking: this one looks at its next round
         const failed = await failUnmarked(identity, workflowIds);
+        total += failed;
         if (failed) {
           this.log.warn(
             { identity, failed, looked: workflowIds.length, ms: Date.now() - t0, sinceGoneMs: t0 - goneAt },
@@ -375,6 +383,7 @@ export class LostWorkerWatch {
         );
       }
     }
+    return total;
   }
 
   private async failOne(lost: LostActivity): Promise<void> {

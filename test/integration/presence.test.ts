@@ -43,6 +43,12 @@ async function peer(key: number, workflowId: string, identity = 'peer@test'): Pr
   return { session, jobId };
 }
 
+/** The peer's death as PostgreSQL sees a kill -9: its session ended by the server, which releases its locks. */
+async function kill(session: pg.Client): Promise<void> {
+  await t.database.pool.query(`SELECT pg_terminate_backend($1)`, [(session as unknown as { processID: number }).processID]);
+  await session.end().catch(() => undefined);
+}
+
 /**
  * A watch as a worker process runs it, present for ages (no grace), its regular look every ten minutes unless the
  * test says otherwise: within a test only a sentinel makes it look.
@@ -100,9 +106,7 @@ describe('lost-worker watch sentinels', () => {
 
       // kill -9 ends the session the same way: the server releases its locks.
       const killedAt = Date.now();
-      const pid = (dying.session as unknown as { processID: number }).processID;
-      await t.database.pool.query(`SELECT pg_terminate_backend($1)`, [pid]);
-      await dying.session.end().catch(() => undefined);
+      await kill(dying.session);
       await waitUntil(() => failed.length > 0, { what: "the dying peer's attempt failed", timeoutMs: 10_000, intervalMs: 20 });
       expect(failed.map((f) => f.jobId)).toEqual([dying.jobId]);
       // Its next regular look was ten minutes away.
@@ -154,8 +158,7 @@ describe('lost-worker watch sentinels', () => {
     watch.start();
     try {
       await waitUntil(() => watch.watchedKeys().includes(2101), { what: 'a sentinel on the peer', timeoutMs: 5_000 });
-      await t.database.pool.query(`SELECT pg_terminate_backend($1)`, [(dying.session as unknown as { processID: number }).processID]);
-      await dying.session.end().catch(() => undefined);
+      await kill(dying.session);
       await waitUntil(() => asked.length > 0, { what: 'its unmarked attempts looked for', timeoutMs: 10_000, intervalMs: 20 });
       expect(failedByToken).toEqual(['wf-marked']);
       expect(asked).toHaveLength(1);
@@ -190,8 +193,7 @@ describe('lost-worker watch sentinels', () => {
       await t.database.pool.query(`UPDATE automation_queue SET activity_worker = 2202 WHERE activity_worker = 2201`);
       const events = () => t.database.pool.query(`SELECT 1 FROM job_events WHERE event = 'worker_lost'`);
       const before = (await events()).rowCount ?? 0;
-      await t.database.pool.query(`SELECT pg_terminate_backend($1)`, [(old.session as unknown as { processID: number }).processID]);
-      await old.session.end().catch(() => undefined);
+      await kill(old.session);
       // The sentinel on the old key fired and the watch looked (the old key is waited on no more).
       await waitUntil(() => !watch.watchedKeys().includes(2201), { what: 'the old key let go', timeoutMs: 5_000, intervalMs: 20 });
       await sleep(500);
@@ -223,8 +225,7 @@ describe('lost-worker watch sentinels', () => {
     try {
       await waitUntil(() => watch.watchedKeys().includes(2301), { what: 'a sentinel on the peer', timeoutMs: 5_000 });
       const goneAt = Date.now();
-      await t.database.pool.query(`SELECT pg_terminate_backend($1)`, [(dying.session as unknown as { processID: number }).processID]);
-      await dying.session.end().catch(() => undefined);
+      await kill(dying.session);
       await sleep(2_000);
       // Several looks (a round every 100 ms), the first right after the death, none after the second after it.
       expect(asked.length).toBeGreaterThanOrEqual(4);
@@ -233,6 +234,46 @@ describe('lost-worker watch sentinels', () => {
       const seen = asked.length;
       await sleep(500);
       expect(asked.length).toBe(seen);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it("goes on looking for goneLookMs after its failures of the dead peer's attempts return, however long they took", async () => {
+    await t.database.pool.query(`UPDATE automation_queue SET status = 'completed'`);
+    const dying = await peer(2501, 'wf-marked-4', 'slow-fail-peer@test');
+    const hot = await enqueueVeo3Job(t.database.pool, 'wf-hot-4');
+    await t.database.pool.query(`UPDATE automation_queue SET waiting_since = now(), parked = false WHERE id = $1`, [hot]);
+    // The failure of the marked attempt takes longer than goneLookMs, as Temporal's did under load (3.7 s against 10 s).
+    let failedAt = 0;
+    const asked: number[] = [];
+    const watch = watcher(
+      async () => {
+        await sleep(1_200);
+        failedAt = Date.now();
+        return 'failed';
+      },
+      {
+        tickMs: 100,
+        goneLookMs: 1_000,
+        failUnmarked: async () => {
+          asked.push(Date.now());
+          return 0;
+        },
+      },
+    );
+    watch.start();
+    try {
+      await waitUntil(() => watch.watchedKeys().includes(2501), { what: 'a sentinel on the peer', timeoutMs: 5_000 });
+      await kill(dying.session);
+      await waitUntil(() => failedAt > 0, { what: 'the failure sent', timeoutMs: 5_000, intervalMs: 20 });
+      await sleep(2_500);
+      // Looks after the failure returned (its retry may have gone to the dead peer's polls), until goneLookMs after it.
+      const after = asked.filter((at) => at > failedAt);
+      expect(after.length, `looks at ${asked.map((at) => at - failedAt).join(', ')} ms from the failure`).toBeGreaterThanOrEqual(3);
+      expect(Math.max(...after) - failedAt).toBeGreaterThan(500);
+      // And then no more (a look's own queries may end it a little after the window).
+      expect(Math.max(...after) - failedAt).toBeLessThanOrEqual(1_800);
     } finally {
       watch.stop();
     }
@@ -260,8 +301,7 @@ describe('lost-worker watch sentinels', () => {
     for (const w of watches) w.start();
     try {
       await waitUntil(() => watches.every((w) => w.watchedKeys().includes(2401)), { what: 'both sentinels on the peer', timeoutMs: 5_000 });
-      await t.database.pool.query(`SELECT pg_terminate_backend($1)`, [(dying.session as unknown as { processID: number }).processID]);
-      await dying.session.end().catch(() => undefined);
+      await kill(dying.session);
       await sleep(2_500);
       // Looks every round for goneLookMs (a refused watcher tries again at its next), never two at the same time.
       expect(looks.length).toBeGreaterThanOrEqual(3);
