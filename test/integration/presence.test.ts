@@ -43,6 +43,18 @@ async function peer(key: number, workflowId: string, identity = 'peer@test'): Pr
   return { session, jobId };
 }
 
+/**
+ * A peer about to die, its attempt marked, beside a job in line with its activity started, whose attempt Temporal may
+ * hand the peer's still open polls after the watch's first look (a retry, or a call-up). Earlier tests' jobs closed.
+ */
+async function peerBesideHotJob(key: number, name: string, identity: string): Promise<{ session: pg.Client }> {
+  await t.database.pool.query(`UPDATE automation_queue SET status = 'completed'`);
+  const dying = await peer(key, `wf-marked-${name}`, identity);
+  const hot = await enqueueVeo3Job(t.database.pool, `wf-hot-${name}`);
+  await t.database.pool.query(`UPDATE automation_queue SET waiting_since = now(), parked = false WHERE id = $1`, [hot]);
+  return dying;
+}
+
 /** The peer's death as PostgreSQL sees a kill -9: its session ended by the server, which releases its locks. */
 async function kill(session: pg.Client): Promise<void> {
   await t.database.pool.query(`SELECT pg_terminate_backend($1)`, [(session as unknown as { processID: number }).processID]);
@@ -206,11 +218,7 @@ describe('lost-worker watch sentinels', () => {
   });
 
   it("looks for a gone peer's unmarked attempts again at every round for goneLookMs, then no more", async () => {
-    await t.database.pool.query(`UPDATE automation_queue SET status = 'completed'`);
-    const dying = await peer(2301, 'wf-marked-2', 'lingering-peer@test');
-    // A job whose attempt Temporal may hand the dead peer's open polls after the first look (a retry, or a call-up).
-    const hot = await enqueueVeo3Job(t.database.pool, 'wf-hot-2');
-    await t.database.pool.query(`UPDATE automation_queue SET waiting_since = now(), parked = false WHERE id = $1`, [hot]);
+    const dying = await peerBesideHotJob(2301, '2', 'lingering-peer@test');
     const asked: number[] = [];
     const watch = watcher(async () => 'failed', {
       tickMs: 100,
@@ -240,10 +248,7 @@ describe('lost-worker watch sentinels', () => {
   });
 
   it("goes on looking for goneLookMs after its failures of the dead peer's attempts return, however long they took", async () => {
-    await t.database.pool.query(`UPDATE automation_queue SET status = 'completed'`);
-    const dying = await peer(2501, 'wf-marked-4', 'slow-fail-peer@test');
-    const hot = await enqueueVeo3Job(t.database.pool, 'wf-hot-4');
-    await t.database.pool.query(`UPDATE automation_queue SET waiting_since = now(), parked = false WHERE id = $1`, [hot]);
+    const dying = await peerBesideHotJob(2501, '4', 'slow-fail-peer@test');
     // The failure of the marked attempt takes longer than goneLookMs, as Temporal's did under load (3.7 s against 10 s).
     let failedAt = 0;
     const asked: number[] = [];
@@ -280,10 +285,7 @@ describe('lost-worker watch sentinels', () => {
   });
 
   it("lets one watcher at a time ask Temporal about a gone peer's unmarked attempts (they are failed by ids)", async () => {
-    await t.database.pool.query(`UPDATE automation_queue SET status = 'completed'`);
-    const dying = await peer(2401, 'wf-marked-3', 'shared-peer@test');
-    const hot = await enqueueVeo3Job(t.database.pool, 'wf-hot-3');
-    await t.database.pool.query(`UPDATE automation_queue SET waiting_since = now(), parked = false WHERE id = $1`, [hot]);
+    const dying = await peerBesideHotJob(2401, '3', 'shared-peer@test');
     // Each look takes a while, as Temporal's describes and failures do under load.
     const looks: Array<{ watcher: number; start: number; end: number }> = [];
     const watches = [1, 2].map((n) =>
