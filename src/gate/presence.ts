@@ -271,8 +271,8 @@ export class LostWorkerWatch {
   private readonly ticker: Ticker;
   private readonly opts: LostWorkerWatchOptions;
   private readonly sentinels: PeerSentinels | null;
-  /** Peers gone, by name, with when each was found gone or this watcher last failed attempts: looked for for goneLookMs after. */
-  private readonly goneNames = new Map<string, number>();
+  /** Peers gone, by name: when each was found gone, and when its looks' window last began (goneLookMs from then). */
+  private readonly goneNames = new Map<string, { goneAt: number; lookFrom: number }>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -291,7 +291,10 @@ export class LostWorkerWatch {
     });
     const { databaseUrl, sentinelWaitMs } = this.opts;
     const gone = (_key: number, identity: string | null) => {
-      if (identity && this.opts.failUnmarked && !this.goneNames.has(identity)) this.goneNames.set(identity, Date.now());
+      if (identity && this.opts.failUnmarked && !this.goneNames.has(identity)) {
+        const now = Date.now();
+        this.goneNames.set(identity, { goneAt: now, lookFrom: now });
+      }
       this.ticker.poke();
     };
     this.sentinels = databaseUrl ? new PeerSentinels(databaseUrl, log, gone, sentinelWaitMs) : null;
@@ -331,7 +334,7 @@ export class LostWorkerWatch {
     // for goneLookMs from here. Under load a failure takes seconds (bench faults, 2026-12-05: 3.7 s on the dev server,
     // up to 5.7 s on the cluster), and counted from the death the looks had ended before those retries were handed
     // out: two ran out their heartbeat timeout (17 s after the kill).
-    if (lost.length || failedUnmarked) for (const name of this.goneNames.keys()) this.goneNames.set(name, Date.now());
+    if (lost.length || failedUnmarked) for (const gone of this.goneNames.values()) gone.lookFrom = Date.now();
   }
 
   /**
@@ -344,7 +347,7 @@ export class LostWorkerWatch {
   private async failUnmarked(taken: string[]): Promise<number> {
     const failUnmarked = this.opts.failUnmarked;
     const now = Date.now();
-    for (const [name, at] of this.goneNames) if (now - at > this.opts.goneLookMs) this.goneNames.delete(name);
+    for (const [name, { lookFrom }] of this.goneNames) if (now - lookFrom > this.opts.goneLookMs) this.goneNames.delete(name);
     if (!failUnmarked || !this.goneNames.size) return 0;
     // A process whose listener came back on a new key (its old session ended later) is alive: not judged by name.
     const holders = await presenceHolders(this.pool);
@@ -355,7 +358,7 @@ export class LostWorkerWatch {
     if (!rows.length) return 0;
     const workflowIds = rows.map((r) => r.workflow_id);
     let total = 0;
-    for (const [identity, goneAt] of names) {
+    for (const [identity, { goneAt }] of names) {
       const t0 = Date.now();
       const session = await this.pool.connect();
       try {
