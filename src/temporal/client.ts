@@ -88,7 +88,7 @@ export function failLostActivity(client: Client): FailLostActivity {
 export const ACTIVITY_STARTED = 2;
 
 /** Temporal shows this pending activity's attempt started, by the process named `identity` (its PostgreSQL name). */
-export function startedBy(a: { state?: number | null; lastWorkerIdentity?: string | null }, identity: string): boolean {
+function startedBy(a: { state?: number | null; lastWorkerIdentity?: string | null }, identity: string): boolean {
   return a.state === ACTIVITY_STARTED && sameIdentity(a.lastWorkerIdentity ?? '', identity);
 }
 
