@@ -21,6 +21,9 @@ ENV NODE_ENV=production
 RUN apt-get update && apt-get install -y --no-install-recommends yt-dlp ffmpeg fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# The static ffprobe (src/config/ffprobe.ts; a quarter of Debian's CPU a probe): its install script lets only its
+# owner (root) run it, and the workers run as node. Without it (another CPU) the workers use Debian's, installed above.
+RUN f=node_modules/@ffprobe-installer/linux-x64/ffprobe; if [ -f "$f" ]; then chmod a+rx "$f"; fi
 COPY --from=build /app/dist ./dist
 # dist/db/migrate.js applies ../../drizzle; the CLI's `roster load` and `ingest` default to data/sample.
 COPY drizzle ./drizzle

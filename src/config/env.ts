@@ -17,6 +17,7 @@ import {
   type QuotaDefinition,
 } from './providers';
 import { MAX_SEGMENTS, REEL_MODES, VEO3_CLIP_SECONDS } from './reel';
+import { defaultFfprobePath } from './ffprobe';
 import { ConfigError } from '../shared/errors';
 
 const limitOverride = z
@@ -272,7 +273,8 @@ export const envSchema = z.object({
   AUDIO_DIR: z.string().min(1).default('.data/audio'),
   YT_DLP_PATH: z.string().min(1).default('yt-dlp'),
   FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
-  FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+  /** Default: the static build the optional dependency ships, when it can run here, else `ffprobe` on PATH (./ffprobe.ts). */
+  FFPROBE_PATH: z.string().min(1).default(defaultFfprobePath),
   /** Longer competitor audio ends `too_long` without a transcription. Default 90 (two chunks at 64 kbit/s). */
   COMPETITOR_MAX_AUDIO_MINUTES: z.coerce.number().positive().max(1_440).default(90),
   /** Largest file one transcription upload carries: OpenAI refuses more than 25 MiB (26,214,400 bytes). Default 24 MiB. */

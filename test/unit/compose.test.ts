@@ -293,6 +293,10 @@ describe('docker-compose.yml against the code it deploys', () => {
     expect(runtime).toMatch(/^RUN npm ci --omit=dev/m);
     expect(runtime).toMatch(/^COPY --from=\w+ \/app\/dist \.\/dist$/m);
     expect(runtime).toMatch(/^COPY drizzle \.\/drizzle$/m);
+    // The bundled ffprobe (src/config/ffprobe.ts) runnable by the non-root user, once npm ci has put it there.
+    const chmod = runtime.search(/^RUN f=node_modules\/@ffprobe-installer\/linux-x64\/ffprobe; .*chmod a\+rx "\$f"/m);
+    expect(chmod).toBeGreaterThan(runtime.search(/^RUN npm ci --omit=dev/m));
+    expect(chmod).toBeLessThan(runtime.search(/^USER /m));
     const user = /^USER (\S+)$/m.exec(runtime)?.[1];
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user);

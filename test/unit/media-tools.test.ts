@@ -1,12 +1,16 @@
 /**
  * runTool through the spawn relay (src/media/spawn-relay.ts): the tools are children of the relay, not of this
- * process; what they print, their exit code, a missing executable, an abort and a relay that died.
+ * process; what they print, their exit code, a missing executable, an abort and a relay that died. And which ffprobe
+ * runs by default (src/config/ffprobe.ts).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundledFfprobe, defaultFfprobePath, SYSTEM_FFPROBE } from '../../src/config/ffprobe';
+import { loadEnv } from '../../src/config/env';
 import { spawnRelay } from '../../src/media/spawn-relay';
+import { probeMedia } from '../../src/media/ffmpeg';
 import { runTool } from '../../src/media/tools';
 import { ProviderError } from '../../src/providers/errors';
 import { waitUntil } from '../helpers/wait';
@@ -69,5 +73,49 @@ describe('runTool', () => {
     const next = await runTool('ffprobe', '/bin/sh', ['-c', 'echo $PPID']);
     expect(next.stdout.trim()).toBe(String(spawnRelay.pid()));
     expect(spawnRelay.pid()).not.toBe(first);
+  });
+});
+
+describe('the default ffprobe', () => {
+  it('is the static build the optional dependency ships, and it reads a video as the checks ask', async () => {
+    const bundled = bundledFfprobe();
+    expect(bundled, 'npm ci installs @ffprobe-installer/linux-x64 on Linux x64').not.toBeNull();
+    expect(loadEnv({}).FFPROBE_PATH).toBe(bundled);
+    const version = await runTool('ffprobe', bundled!, ['-version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^ffprobe version \S+-static/);
+    // The archive's own question of a video (src/media/ffmpeg.ts probeMedia), on a clip ffmpeg makes here.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'reelflow-ffprobe-'));
+    try {
+      const clip = path.join(dir, 'clip.mp4');
+      const made = await runTool('ffmpeg', 'ffmpeg', [
+        ...['-v', 'error', '-f', 'lavfi', '-i', 'color=c=blue:s=64x64:d=1', '-f', 'lavfi', '-i', 'sine=d=1'],
+        ...['-c:v', 'libx264', '-c:a', 'aac', '-shortest', clip],
+      ]);
+      expect(made.code, made.stderr).toBe(0);
+      const probe = await probeMedia({ ffmpeg: 'ffmpeg', ffprobe: bundled! }, clip);
+      expect(probe.formatName).toContain('mp4');
+      expect(probe.hasAudio).toBe(true);
+      expect(probe.durationSeconds).toBeGreaterThan(0.9);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is the ffprobe on PATH when the bundled one is missing or may not run for this user', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'reelflow-ffprobe-'));
+    try {
+      const copy = path.join(dir, 'ffprobe');
+      await copyFile(bundledFfprobe()!, copy);
+      await chmod(copy, 0o644);
+      expect(defaultFfprobePath(copy)).toBe(SYSTEM_FFPROBE);
+      await chmod(copy, 0o755);
+      expect(defaultFfprobePath(copy)).toBe(copy);
+      expect(defaultFfprobePath(null)).toBe(SYSTEM_FFPROBE);
+      expect(defaultFfprobePath(path.join(dir, 'absent'))).toBe(SYSTEM_FFPROBE);
+      expect(loadEnv({ FFPROBE_PATH: '/opt/ffprobe' }).FFPROBE_PATH).toBe('/opt/ffprobe');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
