@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm';
 import type pg from 'pg';
 import { PROVIDERS } from '../config/providers';
 import type { Db } from '../db/client';
-import { getJob, getRecommendation, planStepOrder } from '../db/queries';
+import { getJob, getRecommendation, openJobOrder, planStepOrder } from '../db/queries';
 import { jobEvents } from '../db/schema';
 import { jobWait, readQuotas, type JobWait, type QuotaRow } from '../gate/capacity';
 import { estimateStarts, planLines, type JobEta, type LinePlan } from '../gate/eta';
@@ -111,6 +111,10 @@ const JOB_COLUMNS = `q.id, q.workflow_id AS "workflowId", q.recommendation_id AS
   q.attempts::int, q.max_attempts::int AS "maxAttempts", q.created_at AS "createdAt", q.started_at AS "startedAt",
   q.schedule_after AS "scheduleAfter", q.deadline`;
 
+const OPEN_JOB_ORDER = openJobOrder({ status: 'j.status', inLine: 'j."inLine"', priority: 'j.priority', createdAt: 'j."createdAt"' })
+  .map((k) => `${k.expr}${k.desc ? ' DESC' : ''}`)
+  .join(', ');
+
 async function openJobs(pool: pg.Pool, etas: Etas): Promise<OpenJobRow[]> {
   const { rows } = await pool.query<Omit<OpenJobRow, keyof JobWait>>(`
     SELECT * FROM (
@@ -121,9 +125,7 @@ async function openJobs(pool: pg.Pool, etas: Etas): Promise<OpenJobRow[]> {
       SELECT ${JOB_COLUMNS}, NULL::int, false, q.running_seconds::float8, coalesce(q.is_stuck, false)
         FROM queue_processing q LEFT JOIN competitive_recommendations r ON r.id = q.recommendation_id
     ) j
-    -- Running, then the jobs in a line, then later steps not asking yet: by priority alone, a P0's four later steps came
-    -- before the P1 first in line, and the demo's line was scattered among 28 rows that wait for nothing yet.
-    ORDER BY (j.status = 'processing') DESC, j."inLine" DESC, j.priority, j."createdAt", ${planStepOrder('j.step')}, j.id`);
+    ORDER BY ${OPEN_JOB_ORDER}, ${planStepOrder('j.step')}, j.id`);
   return rows.map((j) => ({ ...j, ...jobWait(etas, j.id) }));
 }
 

@@ -63,6 +63,32 @@ export function planStepOrder(col: string): string {
   );
 }
 
+/** The columns openJobOrder reads, as SQL expressions of the query it sorts. */
+export interface OpenJobColumns {
+  status: string;
+  /** True while the job waits in its provider's line (queue_pending.in_line, waiting_since IS NOT NULL). */
+  inLine: string;
+  priority: string;
+  createdAt: string;
+}
+
+/**
+ * The order open jobs are listed in, wherever they are listed (the dashboard's queue, src/api/stats.ts; `reelflow
+ * jobs` and GET /jobs, src/services/recommendation-reads.ts): running, then the jobs in a line in line order
+ * (priority, then enqueue time), then the later steps not asking yet. By priority alone, a P0's four later steps came
+ * before the P1 first in line, and the demo's line was scattered among 28 rows that wait for nothing yet. Sort keys
+ * without their direction in `expr`, so a caller can limit each to open jobs (CASE WHEN open THEN expr END); ties
+ * then go by planStepOrder.
+ */
+export function openJobOrder(c: OpenJobColumns): { expr: string; desc: boolean }[] {
+  return [
+    { expr: `${c.status} = 'processing'`, desc: true },
+    { expr: c.inLine, desc: true },
+    { expr: c.priority, desc: false },
+    { expr: c.createdAt, desc: false },
+  ];
+}
+
 export async function getJob(db: Db, id: string): Promise<Job | undefined> {
   const [row] = await db.select().from(automationQueue).where(eq(automationQueue.id, id));
   return row;

@@ -6,7 +6,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, desc, eq, gte, inArray, sql, type SQL } from 'drizzle-orm';
 import { PROVIDERS } from '../config/providers';
-import { planStepOrder } from '../db/queries';
+import { openJobOrder, planStepOrder } from '../db/queries';
 import { estimateFor, jobWait, readCapacity, readQuotas, type CapacityRow, type JobWait, type QuotaRow } from '../gate/capacity';
 import { automationQueue, competitiveRecommendations, jobEvents, videoAssets, type Job, type Recommendation } from '../db/schema';
 import { stateQuery, type CapacitySnapshotRow, type RecommendationState } from '../shared/messages';
@@ -22,6 +22,12 @@ export type JobWithWait = Job & JobWait;
 export type CapacityWithQuotas = CapacityRow & { quotas: QuotaRow[] };
 
 const openJob = inArray(automationQueue.status, [...OPEN_JOB_STATUSES]);
+const OPEN_JOB_ORDER = openJobOrder({
+  status: 'status',
+  inLine: '(waiting_since IS NOT NULL)',
+  priority: 'priority',
+  createdAt: 'created_at',
+});
 const openRecommendation = inArray(competitiveRecommendations.status, [...OPEN_RECOMMENDATION_STATUSES]);
 
 export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: string) => Promise<Recommendation>) {
@@ -60,16 +66,12 @@ export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: stri
         .select()
         .from(automationQueue)
         .where(where.length ? and(...where) : undefined)
-        // The open jobs first, as the dashboard's queue lists them (src/api/stats.ts): running, then in a line in line
-        // order (priority, then enqueue time), then the later steps not asking yet; then the finished ones, newest
+        // The open jobs first, in the order every list of open jobs has (openJobOrder); then the finished ones, newest
         // first. By priority and enqueue time alone, a finished P2 of last year came before a waiting P2, and the
         // limit showed the oldest P0s of the history before any open job.
         .orderBy(
           sql`${openJob} DESC`,
-          sql`CASE WHEN ${openJob} THEN ${automationQueue.status} = 'processing' END DESC`,
-          sql`CASE WHEN ${openJob} THEN ${automationQueue.waitingSince} IS NOT NULL END DESC`,
-          sql`CASE WHEN ${openJob} THEN ${automationQueue.priority} END`,
-          sql`CASE WHEN ${openJob} THEN ${automationQueue.createdAt} END`,
+          ...OPEN_JOB_ORDER.map((k) => sql`CASE WHEN ${openJob} THEN ${sql.raw(k.expr)} END ${sql.raw(k.desc ? 'DESC' : 'ASC')}`),
           desc(automationQueue.createdAt),
           sql.raw(planStepOrder('step')),
         )

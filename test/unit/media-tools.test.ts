@@ -3,7 +3,7 @@
  * process; what they print, their exit code, a missing executable, an abort and a relay that died. And which ffprobe
  * runs by default (src/config/ffprobe.ts).
  */
-import { chmod, copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,15 +24,15 @@ const alive = (pid: number) => {
   }
 };
 
-describe('runTool', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'reelflow-tools-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'reelflow-tools-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
+describe('runTool', () => {
   it('starts tools from the relay, not from this process, and returns their exit code and output', async () => {
     const run = await runTool('ffprobe', '/bin/sh', ['-c', 'echo "parent $PPID in $(pwd)"; echo oops >&2; exit 3'], undefined, {
       cwd: dir,
@@ -85,37 +85,27 @@ describe('the default ffprobe', () => {
     expect(version.code).toBe(0);
     expect(version.stdout).toMatch(/^ffprobe version \S+-static/);
     // The archive's own question of a video (src/media/ffmpeg.ts probeMedia), on a clip ffmpeg makes here.
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'reelflow-ffprobe-'));
-    try {
-      const clip = path.join(dir, 'clip.mp4');
-      const made = await runTool('ffmpeg', 'ffmpeg', [
-        ...['-v', 'error', '-f', 'lavfi', '-i', 'color=c=blue:s=64x64:d=1', '-f', 'lavfi', '-i', 'sine=d=1'],
-        ...['-c:v', 'libx264', '-c:a', 'aac', '-shortest', clip],
-      ]);
-      expect(made.code, made.stderr).toBe(0);
-      const probe = await probeMedia({ ffmpeg: 'ffmpeg', ffprobe: bundled! }, clip);
-      expect(probe.formatName).toContain('mp4');
-      expect(probe.hasAudio).toBe(true);
-      expect(probe.durationSeconds).toBeGreaterThan(0.9);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const clip = path.join(dir, 'clip.mp4');
+    const made = await runTool('ffmpeg', 'ffmpeg', [
+      ...['-v', 'error', '-f', 'lavfi', '-i', 'color=c=blue:s=64x64:d=1', '-f', 'lavfi', '-i', 'sine=d=1'],
+      ...['-c:v', 'libx264', '-c:a', 'aac', '-shortest', clip],
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const probe = await probeMedia({ ffmpeg: 'ffmpeg', ffprobe: bundled! }, clip);
+    expect(probe.formatName).toContain('mp4');
+    expect(probe.hasAudio).toBe(true);
+    expect(probe.durationSeconds).toBeGreaterThan(0.9);
   });
 
   it('is the ffprobe on PATH when the bundled one is missing or may not run for this user', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'reelflow-ffprobe-'));
-    try {
-      const copy = path.join(dir, 'ffprobe');
-      await copyFile(bundledFfprobe()!, copy);
-      await chmod(copy, 0o644);
-      expect(defaultFfprobePath(copy)).toBe(SYSTEM_FFPROBE);
-      await chmod(copy, 0o755);
-      expect(defaultFfprobePath(copy)).toBe(copy);
-      expect(defaultFfprobePath(null)).toBe(SYSTEM_FFPROBE);
-      expect(defaultFfprobePath(path.join(dir, 'absent'))).toBe(SYSTEM_FFPROBE);
-      expect(loadEnv({ FFPROBE_PATH: '/opt/ffprobe' }).FFPROBE_PATH).toBe('/opt/ffprobe');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    // Only the execute bit is asked (one access call), so any small file stands in for the binary.
+    const stand = path.join(dir, 'ffprobe');
+    await writeFile(stand, '#!/bin/sh\n', { mode: 0o644 });
+    expect(defaultFfprobePath(stand)).toBe(SYSTEM_FFPROBE);
+    await chmod(stand, 0o755);
+    expect(defaultFfprobePath(stand)).toBe(stand);
+    expect(defaultFfprobePath(null)).toBe(SYSTEM_FFPROBE);
+    expect(defaultFfprobePath(path.join(dir, 'absent'))).toBe(SYSTEM_FFPROBE);
+    expect(loadEnv({ FFPROBE_PATH: '/opt/ffprobe' }).FFPROBE_PATH).toBe('/opt/ffprobe');
   });
 });
