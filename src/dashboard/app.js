@@ -838,7 +838,12 @@
           'li',
           { 'data-testid': 'perf-series' },
           swatch,
-          `${p.title} · ${p.platform} · ${views(p.viewsLatest)} (${p.lastAge}) `,
+          // One line a video: a long title ends in an ellipsis (the whole of it on hover), the button stays beside it.
+          h(
+            'span',
+            { class: 'series-label', title: `${p.title} · ${p.platform}` },
+            `${p.title} · ${p.platform} · ${views(p.viewsLatest)} (${p.lastAge}) `,
+          ),
           republishButton({ id: p.recommendationId, title: p.title }, p.platform),
         );
       }),
