@@ -229,7 +229,10 @@ export class PeerSentinels {
           throw err;
         }
         await client.query('SELECT pg_advisory_unlock_shared($1, $2)', [PRESENCE_LOCK_CLASS, key]);
-        if (!sentinel.wanted || this.stopped) return;
+        if (this.stopped) return;
+        // Told even when no longer wanted: the watch's regular look may have taken the peer's marked attempts (and so
+        // dropped it) between the death and this grant, and only this sentinel knows the peer's name, which its
+        // unmarked attempts are found by. A lock granted means the peer's session ended, wanted or not.
         this.log.info({ key, identity: sentinel.identity }, 'a worker process left PostgreSQL: looking for its attempts now');
         this.gone(key, sentinel.identity);
         return;
@@ -370,12 +373,9 @@ export class LostWorkerWatch {
         if (!got[0]!.ok) continue; // another watcher is looking: this one looks at its next round
         const failed = await failUnmarked(identity, workflowIds);
         total += failed;
-        if (failed) {
-          this.log.warn(
-            { identity, failed, looked: workflowIds.length, ms: Date.now() - t0, sinceGoneMs: t0 - goneAt },
-            'worker process lost before marking attempts it had started: they resume elsewhere',
-          );
-        }
+        const look = { identity, failed, looked: workflowIds.length, ms: Date.now() - t0, sinceGoneMs: t0 - goneAt };
+        if (failed) this.log.warn(look, 'worker process lost before marking attempts it had started: they resume elsewhere');
+        else this.log.info(look, "looked for a lost worker's unmarked attempts: none");
       } catch (err) {
         this.log.warn({ err, identity }, "could not look for a lost worker's unmarked attempts; their heartbeat timeout will end them");
       } finally {

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   LostWorkerWatch,
+  PeerSentinels,
   PRESENCE_LOCK_CLASS,
   takePresence,
   type LostActivity,
@@ -138,6 +139,28 @@ describe('lost-worker watch sentinels', () => {
     }
     // stop() closed the sentinel sessions: nothing is left waiting on the server.
     await waitUntil(async () => (await waitingSentinels()) === 0, { what: 'no sentinel left', timeoutMs: 5_000 });
+  });
+
+  it('tells of a death it was still waiting for when no longer wanted: the regular look took the marked attempts first', async () => {
+    // The watch drops a peer once its look has taken the peer's marked attempts (it is dead: nothing to wait for). When
+    // that look comes between the death and the sentinel's grant, the sentinel, which alone knows the peer's name, must
+    // still tell: the peer's unmarked attempts are looked for by that name, or only their heartbeat timeout ends them.
+    const session = new pg.Client({ connectionString: t.url, application_name: 'outrun-peer@test' });
+    session.on('error', () => undefined);
+    await session.connect();
+    expect(await takePresence(session, 2701)).toBe(2701);
+    const told: Array<{ key: number; identity: string | null }> = [];
+    const sentinels = new PeerSentinels(t.url, pino({ level: 'silent' }), (key, identity) => told.push({ key, identity }), 10_000);
+    try {
+      sentinels.watch(new Set([2701]));
+      await waitUntil(async () => (await waitingSentinels()) === 1, { what: 'the sentinel waiting', timeoutMs: 5_000 });
+      sentinels.watch(new Set()); // the look took the attempts: no longer wanted, still waiting (10 s)
+      await kill(session);
+      await waitUntil(() => told.length > 0, { what: 'the death told', timeoutMs: 5_000, intervalMs: 20 });
+      expect(told).toEqual([{ key: 2701, identity: 'outrun-peer@test' }]);
+    } finally {
+      sentinels.stop();
+    }
   });
 
   it("asks Temporal, by the dead peer's name, for the attempts it never marked: jobs running or in line, activity started", async () => {
