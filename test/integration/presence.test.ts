@@ -145,10 +145,7 @@ describe('lost-worker watch sentinels', () => {
     // The watch drops a peer once its look has taken the peer's marked attempts (it is dead: nothing to wait for). When
     // that look comes between the death and the sentinel's grant, the sentinel, which alone knows the peer's name, must
     // still tell: the peer's unmarked attempts are looked for by that name, or only their heartbeat timeout ends them.
-    const session = new pg.Client({ connectionString: t.url, application_name: 'outrun-peer@test' });
-    session.on('error', () => undefined);
-    await session.connect();
-    expect(await takePresence(session, 2701)).toBe(2701);
+    const { session } = await peer(2701, 'wf-outrun', 'outrun-peer@test');
     const told: Array<{ key: number; identity: string | null }> = [];
     const sentinels = new PeerSentinels(t.url, pino({ level: 'silent' }), (key, identity) => told.push({ key, identity }), 10_000);
     try {
