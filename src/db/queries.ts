@@ -73,8 +73,8 @@ export interface OpenJobColumns {
 }
 
 /**
- * The order open jobs are listed in, wherever they are listed (the dashboard's queue, src/api/stats.ts; `reelflow
- * jobs` and GET /jobs, src/services/recommendation-reads.ts): running, then the jobs in a line in line order
+ * The order open jobs are listed in, wherever they are listed (the dashboard's queue, src/api/stats.ts; `reelflow list
+ * --jobs` and GET /jobs, src/services/recommendation-reads.ts): running, then the jobs in a line in line order
  * (priority, then enqueue time), then the later steps not asking yet. By priority alone, a P0's four later steps came
  * before the P1 first in line, and the demo's line was scattered among 28 rows that wait for nothing yet. Sort keys
  * without their direction in `expr`, so a caller can limit each to open jobs (CASE WHEN open THEN expr END); ties
