@@ -218,7 +218,9 @@ export async function runProviderJob<T>(
             throw new SubmitOutcomeUnknownError(
               `${provider}: a previous attempt died during the submit request, so the provider may have accepted (and billed) it` +
                 `${opts.fromCallback ? ', and no callback named a task by its expected end' : ''}; not submitting again. ` +
-                'Check the provider dashboard, then re-enqueue if nothing was created.',
+                'Look on the provider dashboard: found it, `reelflow retry ' +
+                (current.recommendationId ?? jobId) +
+                ' --task <taskId>` follows it without paying again; nothing there, `--resubmit` pays for a new one.',
             );
           }
           details = { providerTaskId: learned, state: 'submitted' };

@@ -64,7 +64,9 @@ export function createVeo3Activities(deps: ActivityDeps) {
       },
     );
     if (status.state === 'failed') {
-      // The task is over on KIE's side; a new submit would be a new paid task, so this is final.
+      // The task is over on KIE's side; a new submit would be a new paid task, so this is final. The dead task is
+      // forgotten (its id stays in the 'discarded' event): `reelflow retry` then pays for a new render, on purpose.
+      await ctx.discardProviderTask();
       throw new ProviderError('veo3', 'permanent', `generation failed (${status.code ?? 'no code'}): ${status.message}`);
     }
     if (status.state !== 'succeeded') throw new ProviderError('veo3', 'malformed', `unexpected state ${status.state}`);

@@ -12,6 +12,7 @@ import { SCHEDULES } from '../schedule/command';
 import { describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } from '../schedule/schedules';
 import { createDiscoveryClients } from '../providers/discovery-clients';
 import { createCompetitorChannelService } from '../services/competitor-channels';
+import { createProviders } from '../providers';
 import { createRecommendationService } from '../services/recommendations';
 import { connectTemporalOrLater } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
@@ -58,7 +59,12 @@ async function main(): Promise<void> {
   // until the server is back, as it does when the server goes away later.
   const { client, down } = await connectTemporalOrLater(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
   if (down) log.warn(`${down}; serving what PostgreSQL holds, and 503 for what needs Temporal until it is back`);
-  const service = createRecommendationService({ database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
+  const service = createRecommendationService({
+    database,
+    client,
+    taskQueue: env.REELFLOW_TASK_QUEUE,
+    veo3: () => createProviders(env).veo3,
+  });
   const app = await buildApiServer({
     database,
     service,

@@ -473,6 +473,27 @@ export const openApiDocument = {
         extra: { ...notFound, '409': error('Not published yet, or a republish of it is running') },
       }),
     },
+    '/api/recommendations/{id}/retry': {
+      post: operatorOp(
+        'Make a failed idea again (a new run of its workflow): completed steps are kept, recorded provider tasks followed, ' +
+          'nothing paid twice. A render that died inside its paid submit needs `task` (the KIE task found on its dashboard, ' +
+          'checked at KIE, then adopted) or `resubmit: true` (nothing was made: pay for a new one)',
+        {
+          parameters: [idParam],
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { task: { type: 'string', maxLength: 200 }, resubmit: { type: 'boolean' } },
+          },
+          success: '202',
+          extra: {
+            ...notFound,
+            '409': error('Not failed, or a run of it is going'),
+            '502': error('KIE could not be asked about the task; nothing changed'),
+          },
+        },
+      ),
+    },
     '/api/recommendations/{id}/priority': {
       post: operatorOp('Change the priority of the recommendation and its open jobs', {
         parameters: [idParam],

@@ -13,6 +13,7 @@ import { jobEvents } from '../db/schema';
 import { jobWait, readQuotas, type JobWait, type QuotaRow } from '../gate/capacity';
 import { estimateStarts, planLines, type JobEta, type LinePlan } from '../gate/eta';
 import type { OpenJobStatus } from '../shared/statuses';
+import { diedInsideSubmitSql } from '../services/retry';
 
 /** When each waiting job should start (estimateStarts), read once per request and shared by its parts. */
 type Etas = ReadonlyMap<string, JobEta>;
@@ -284,19 +285,45 @@ async function partiallyPublished(pool: pg.Pool): Promise<PartialRow[]> {
   return rows;
 }
 
+export interface FailedIdeaRow {
+  id: string;
+  title: string;
+  priority: string;
+  workflowId: string | null;
+  failedAt: Date;
+  error: string | null;
+  /** A job died inside its paid submit: a retry must say what the provider made (`task`) or that it made nothing. */
+  needsTask: boolean;
+}
+
+/** Ideas that failed in the last two days: an alert with its retry until someone acts. */
+async function failedIdeas(pool: pg.Pool): Promise<FailedIdeaRow[]> {
+  const { rows } = await pool.query<FailedIdeaRow>(
+    `SELECT r.id, r.title, r.priority, r.workflow_id AS "workflowId", r.updated_at AS "failedAt", r.error,
+            EXISTS (SELECT 1 FROM automation_queue q
+                     WHERE q.workflow_id = r.workflow_id AND q.status IN ('failed', 'cancelled')
+                       AND ${diedInsideSubmitSql('q')}) AS "needsTask"
+       FROM competitive_recommendations r
+      WHERE r.status = 'failed' AND r.updated_at > now() - interval '48 hours'
+      ORDER BY r.updated_at DESC LIMIT 20`,
+  );
+  return rows;
+}
+
 /** Everything the dashboard draws, in one round trip per poll. */
 export async function dashboardSnapshot(pool: pg.Pool) {
   const now = new Date();
   const plan = await planLines(pool, now);
-  const [jobs, calendar, providers, failures, approvals, partial] = await Promise.all([
+  const [jobs, calendar, providers, failures, approvals, partial, failed] = await Promise.all([
     openJobs(pool, plan.starts),
     calendar24h(pool, plan, now),
     providerPanels(pool, plan.starts, { costTotal: false }),
     recentFailures(pool),
     awaitingApproval(pool),
     partiallyPublished(pool),
+    failedIdeas(pool),
   ]);
-  return { generatedAt: now, jobs, stuck: jobs.filter((j) => j.isStuck), calendar, providers, failures, approvals, partial };
+  return { generatedAt: now, jobs, stuck: jobs.filter((j) => j.isStuck), calendar, providers, failures, approvals, partial, failed };
 }
 
 /** One job, its recommendation and its history (job_events), or null. */

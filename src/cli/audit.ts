@@ -25,6 +25,8 @@ function cliAuditAction(command: string, args: readonly string[]): string | unde
       return 'recommendation.reprioritise';
     case 'republish':
       return 'recommendation.republish';
+    case 'retry':
+      return 'recommendation.retry';
     case 'approve':
     case 'reject':
       return `recommendation.${command}.request`;
@@ -70,12 +72,11 @@ export async function auditCliCommand(db: Db, command: string, args: readonly st
   await recordAudit(db, {
     actor: cliActor(),
     action,
-    target:
-      command === 'cancel' || command === 'reprioritise' || command === 'republish' || command === 'token:revoke'
-        ? (args[0] ?? null)
-        : command === 'token' && args[0] === 'revoke'
-          ? (args[1] ?? null)
-          : null,
+    target: ['cancel', 'reprioritise', 'republish', 'retry', 'token:revoke'].includes(command)
+      ? (args[0] ?? null)
+      : command === 'token' && args[0] === 'revoke'
+        ? (args[1] ?? null)
+        : null,
     detail: { via: 'cli', command, args, flags: shown, host: os.hostname() },
   });
 }

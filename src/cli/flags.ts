@@ -37,6 +37,8 @@ export const FLAG_TYPES = {
   stage: { type: 'string' },
   since: { type: 'string' },
   platform: { type: 'string' },
+  task: { type: 'string' },
+  resubmit: { type: 'boolean' },
 } as const;
 
 export type FlagName = keyof typeof FLAG_TYPES;
@@ -69,6 +71,7 @@ export const COMMAND_FLAGS: Record<string, readonly FlagName[]> = {
   cancel: ['reason'],
   reprioritise: [],
   republish: ['platform'],
+  retry: ['task', 'resubmit'],
   approve: ['note', 'stage'],
   reject: ['note', 'stage'],
   capacity: ['workflow'],

@@ -13,6 +13,8 @@
  *   reelflow approve|reject <id> [--note text] [--stage render|publish]   decide what waits for approval
  *   reelflow republish <id> [--platform instagram|tiktok|youtube]   post the archived video again, no new render
  *                    (without --platform: the platforms whose posts failed)
+ *   reelflow retry <id> [--task <taskId> | --resubmit]   make a failed idea again: what is done is kept, nothing paid twice
+ *                    (a render that died inside its paid submit: --task adopts the task found on KIE, --resubmit pays anew)
  *   reelflow capacity [provider] [--workflow]   slots, lines, and each quota and budget: used/limit, reset, parked
  *                    (--workflow: the slot numbers through the capacity workflow's update)
  *   reelflow workers                             live workers per task queue (Temporal's pollers); exit 1 if a queue has none
@@ -40,7 +42,9 @@ import { readFileSync } from 'node:fs';
 import { loadEnv } from '../config/env';
 import { PUBLISH_PLATFORMS } from '../config/providers';
 import { connectDatabase } from '../db/client';
+import { createProviders } from '../providers';
 import { createRecommendationService, type RecommendationService } from '../services/recommendations';
+import type { RetryAction, RetryStarted, RetryStep } from '../services/retry';
 import { connectTemporal, connectTemporalOrLater } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
 import { enqueueRecommendationSchema, ideaRefSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput } from '../validation';
@@ -126,7 +130,7 @@ async function run(argv: string[]): Promise<number> {
     const extra = (Object.keys(v) as Array<keyof Values>).find((k) => k !== 'recommendation' && k !== 'json' && v[k] !== undefined);
     if (extra) throw new BadInputError(`enqueue --recommendation starts an existing recommendation as it is; --${extra} would be ignored`);
   }
-  const needId = ['status', 'cancel', 'reprioritise', 'approve', 'reject', 'republish'].includes(command);
+  const needId = ['status', 'cancel', 'reprioritise', 'approve', 'reject', 'republish', 'retry'].includes(command);
   if (needId && !args[0]) throw new BadInputError(`${command} needs an id (recommendation, job or workflow id)`);
   // The service checks it too, but only after connecting: with a server down, a typo read as an outage. (Several
   // ids to cancel are reported one by one, a bad one among the rest.)
@@ -157,7 +161,12 @@ async function run(argv: string[]): Promise<number> {
       ? await connectTemporalOrLater(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE)
       : { client: await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE), down: undefined };
     if (temporalDown) console.error(`reelflow: ${temporalDown}; showing what PostgreSQL holds`);
-    const service: RecommendationService = createRecommendationService({ database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
+    const service: RecommendationService = createRecommendationService({
+      database,
+      client,
+      taskQueue: env.REELFLOW_TASK_QUEUE,
+      veo3: () => createProviders(env).veo3,
+    });
     switch (command) {
       case 'enqueue': {
         const result = v.recommendation ? await service.start(v.recommendation) : await service.enqueue(input);
@@ -307,6 +316,11 @@ async function run(argv: string[]): Promise<number> {
         );
         break;
       }
+      case 'retry': {
+        const started = await service.retry(args[0]!, { by: cliActor(), task: v.task, resubmit: v.resubmit });
+        out(started, () => printRetry(started));
+        break;
+      }
       case 'reprioritise': {
         const state = await service.reprioritise(args[0]!, args[1]!);
         out(state, () => console.log(`${state.recommendationId} is now ${state.priority} (phase ${state.phase})`));
@@ -381,6 +395,20 @@ function quotaCells(q: QuotaRow, now = new Date()) {
         ? `${q.reportedRemaining}${q.reportedLimit !== null ? `/${q.reportedLimit}` : ''} left at ${clockTime(q.reportedAt, now)}`
         : '',
   };
+}
+
+/** What `reelflow retry` started, step by step: what is kept, followed, adopted, and what runs (or is paid for) again. */
+function printRetry(started: RetryStarted): void {
+  const what: Record<RetryAction, (s: RetryStep) => string> = {
+    kept: () => 'done: its result is used again',
+    resumes: (s) => `follows its ${s.provider} task ${s.taskId} (not paid again)`,
+    adopts: (s) => `adopts ${s.provider} task ${s.taskId}, found on the provider's dashboard (not paid again)`,
+    resubmits: (s) => `submits again: a new ${s.provider} ${s.provider === 'veo3' ? 'render' : 'request'}, paid`,
+    runs: (s) => (s.provider === 'veo3' ? 'renders again (a new, paid render)' : 'runs again'),
+  };
+  console.log(`retrying ${started.recommendationId}: workflow ${started.workflowId}, run ${started.runId}`);
+  console.log(`  deadline: ${started.deadline ?? 'none'}`);
+  printTable(started.steps.map((s) => ({ step: s.step, job: s.jobId, what: what[s.action](s) })));
 }
 
 run(process.argv.slice(2)).then(

@@ -180,7 +180,7 @@
   function render(s) {
     renderApprovals(s.approvals || []);
     renderNames(s.unknownNames || []);
-    renderAlerts(s.stuck, s.workers, s.partial || []);
+    renderAlerts(s.stuck, s.workers, s.partial || [], s.failed || []);
     renderProviders(s.providers, s.workers);
     renderQueue(s.jobs);
     renderCalendar(s.calendar);
@@ -313,9 +313,21 @@
     return tr;
   }
 
-  function renderAlerts(stuck, workers, partial) {
+  function renderAlerts(stuck, workers, partial, failed) {
+    // An operator typing a KIE task id into a failed idea's alert keeps it through the next poll's redraw.
+    if (document.activeElement && document.activeElement.matches('input.retry')) return;
     $('alerts').replaceChildren(
       ...workerAlerts(workers),
+      ...failed.map((r) =>
+        h(
+          'div',
+          { class: 'alert', 'data-testid': 'failed-alert', 'data-recommendation-id': r.id },
+          `⚠ Failed: ${r.priority} ${r.title} · ${r.error || 'no error recorded'} `,
+          r.workflowId ? workflowLink(r.workflowId) : '',
+          ' ',
+          ...retryControls(r),
+        ),
+      ),
       ...partial.map((r) =>
         h(
           'div',
@@ -354,6 +366,39 @@
       }
     });
     return button;
+  }
+
+  // Makes a failed idea again (POST /api/recommendations/:id/retry): what was done is kept, nothing paid twice. A render
+  // that died inside its paid submit needs the operator's word on what KIE made: the task found on KIE's dashboard
+  // (adopted, not paid again), or nothing (a new, paid render).
+  function retryControls(r) {
+    const send = async (button, body, what) => {
+      button.disabled = true;
+      try {
+        const started = await api('POST', `/api/recommendations/${encodeURIComponent(r.id)}/retry`, body);
+        const paid = started.steps.filter((s) => s.action === 'resubmits' || (s.action === 'runs' && s.provider === 'veo3')).length;
+        toast(`Retrying ${r.title}${what}: ${paid ? `${paid} new paid render(s)` : 'no new render paid for'}`);
+      } catch (err) {
+        toast(`Retry failed: ${err.message}`, true);
+        button.disabled = false;
+      }
+    };
+    const button = (text, testid, onClick) => {
+      const b = h('button', { type: 'button', class: 'retry', 'data-testid': testid, text });
+      b.addEventListener('click', () => onClick(b));
+      return b;
+    };
+    if (!r.needsTask) return [button('Retry', 'retry-button', (b) => send(b, {}, ''))];
+    const input = h('input', { type: 'text', class: 'retry', placeholder: 'KIE task id', 'aria-label': `KIE task for ${r.title}` });
+    return [
+      input,
+      button('Adopt task', 'adopt-button', (b) => {
+        const task = input.value.trim();
+        if (!task) return toast('Type the task id found on the KIE dashboard first', true);
+        return send(b, { task }, ` with KIE task ${task}`);
+      }),
+      button('Nothing on KIE: render again (paid)', 'resubmit-button', (b) => send(b, { resubmit: true }, '')),
+    ];
   }
 
   // workers: per task queue from Temporal; null when Temporal did not answer, undefined when this server cannot ask.

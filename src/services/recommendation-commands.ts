@@ -5,7 +5,12 @@
  * `reelflow enqueue`, the API, the daily bargains and the competitor engine),
  * so every idea passes the same validation and the same schedule-window rule.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import type { Pool } from 'pg';
 import { deadlineFor, temporalPriorityKey, type Priority } from '../config/priorities';
@@ -82,6 +87,31 @@ export async function insertRecommendation(db: Db, input: unknown, now: Date): P
   return { recommendation: existing!, created: false };
 }
 
+/**
+ * How a recommendation's workflow is started (enqueue, start, retry): its id, queue, priority, search attributes and
+ * the summary the Web UI shows; `policies` says what an earlier run of the same id allows.
+ */
+export function recommendationStartOptions(
+  rec: Recommendation,
+  taskQueue: string,
+  args: Parameters<typeof recommendationWorkflow>,
+  policies: Pick<WorkflowStartOptions, 'workflowIdConflictPolicy' | 'workflowIdReusePolicy'>,
+): WorkflowStartOptions<typeof recommendationWorkflow> {
+  const priority = rec.priority as Priority;
+  return {
+    taskQueue,
+    workflowId: recommendationWorkflowId(rec.id),
+    args,
+    ...recommendationWorkflowMetadata(rec),
+    ...policies,
+    priority: { priorityKey: temporalPriorityKey(priority) },
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.priority, value: priority },
+      { key: SEARCH_ATTRIBUTES.recommendationId, value: rec.id },
+    ],
+  };
+}
+
 function assertOpen(rec: Recommendation, action: string): void {
   if (isFinalRecommendationStatus(rec.status))
     throw new ConflictError(`recommendation ${rec.id} is already ${rec.status}: nothing to ${action}`);
@@ -144,22 +174,15 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
     // Temporal only remembers a closed workflow for its retention period; the row remembers for good.
     // Without this, the same idea generated again after that would start a workflow that fails at once.
     if (isFinalRecommendationStatus(rec.status)) return { workflowId, started: false };
-    const priority = rec.priority as Priority;
     try {
-      await deps.client.workflow.start<typeof recommendationWorkflow>(RECOMMENDATION_WORKFLOW, {
-        taskQueue: deps.taskQueue,
-        workflowId,
-        args: [{ recommendationId: rec.id }],
-        ...recommendationWorkflowMetadata(rec),
-        // Same recommendation twice -> one workflow; a finished one is never re-run (it was paid for).
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        priority: { priorityKey: temporalPriorityKey(priority) },
-        typedSearchAttributes: [
-          { key: SEARCH_ATTRIBUTES.priority, value: priority },
-          { key: SEARCH_ATTRIBUTES.recommendationId, value: rec.id },
-        ],
-      });
+      await deps.client.workflow.start<typeof recommendationWorkflow>(
+        RECOMMENDATION_WORKFLOW,
+        recommendationStartOptions(rec, deps.taskQueue, [{ recommendationId: rec.id }], {
+          // Same recommendation twice -> one workflow; a finished one is never re-run (it was paid for).
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        }),
+      );
       return { workflowId, started: rec.workflowId === null };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };

@@ -1,6 +1,7 @@
 /**
  * What operators do, in one place for the CLI, the API and the demo: the
- * commands (recommendation-commands.ts: enqueue, start, cancel, reprioritise)
+ * commands (recommendation-commands.ts: enqueue, start, cancel, reprioritise;
+ * republish.ts; retry.ts)
  * and the reads (recommendation-reads.ts: lists, status, capacity, counts)
  * over one set of dependencies. Input is validated before anything is
  * written; a failed workflow start removes the row it created.
@@ -9,12 +10,14 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { getJob, getRecommendation } from '../db/queries';
 import type { Recommendation } from '../db/schema';
+import type { VideoGenerator } from '../providers/types';
 import { NotFoundError } from '../shared/errors';
 import { parseRecommendationWorkflowId } from '../shared/workflow-ids';
 import { ideaRefSchema, parseInput } from '../validation';
 import { createRecommendationCommands } from './recommendation-commands';
 import { createRecommendationReads } from './recommendation-reads';
 import { createRepublishCommands } from './republish';
+import { createRetryCommands } from './retry';
 
 export type { EnqueueResult } from './recommendation-commands';
 
@@ -23,6 +26,11 @@ export interface ServiceDeps {
   client: Client;
   taskQueue: string;
   now?: () => Date;
+  /**
+   * KIE's client, built when first needed (its credentials are checked then): `retry --task` asks KIE for the task
+   * before adopting it. Absent, `--task` is refused.
+   */
+  veo3?: () => Pick<VideoGenerator, 'getStatus'>;
 }
 
 export function createRecommendationService(deps: ServiceDeps) {
@@ -47,6 +55,7 @@ export function createRecommendationService(deps: ServiceDeps) {
     ...createRecommendationCommands(deps, resolve),
     ...createRecommendationReads(deps, resolve),
     ...createRepublishCommands(deps, resolve),
+    ...createRetryCommands(deps, resolve),
   };
 }
 

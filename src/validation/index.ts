@@ -202,6 +202,14 @@ export const ideaRefSchema = z
   .string()
   .uuid({ message: 'must be a recommendation or job id (a UUID) or a workflow id (recommendation-<UUID>)' });
 
+/** A provider task id an operator types (`reelflow retry --task`), as the provider's dashboard shows it. */
+export const providerTaskIdSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'must be a task id as the provider shows it (letters, digits, _ - . :)');
+
 /** At most this many wrong fields are named in one error; the rest are counted. */
 const NAMED_ISSUES = 5;
 

@@ -27,6 +27,7 @@ import { createLineActivities } from '../activities/line';
 import { failLostActivity, failUnmarkedAttempts, signalLineTurn } from '../temporal/client';
 import { processIdentity, watchTickMs } from '../gate/presence';
 import { createRepublishActivities } from '../activities/republish';
+import { createRetryActivities } from '../activities/retry';
 import { createVeo3Activities } from '../activities/veo3';
 import type { ActivityDeps } from '../activities/deps';
 import type { Env } from '../config/env';
@@ -57,6 +58,7 @@ function activitiesFor(queue: QueueName, deps: ActivityDeps): object {
         ...createQueueSyncActivities(deps),
         ...createLineActivities(deps),
         ...createRepublishActivities(deps),
+        ...createRetryActivities(deps),
         ...createApprovalActivities(deps),
         ...createCapacityActivities(deps),
         ...createCompetitorBaseActivities(deps),

@@ -32,6 +32,7 @@ import type { createAssemblyActivities } from '../activities/assembly';
 import type { createOpenAiActivities } from '../activities/openai';
 import type { createPublishActivities, PublishedPost } from '../activities/publish';
 import type { createQueueSyncActivities, RecommendationPlan } from '../activities/queue-sync';
+import type { createRetryActivities } from '../activities/retry';
 import type { createVeo3Activities, GeneratedVideo, RenderedSegment } from '../activities/veo3';
 import type { VideoBrief } from '../content/brief';
 import { postCaption } from '../content/caption';
@@ -59,6 +60,19 @@ import {
 
 export interface RecommendationInput {
   recommendationId: string;
+  /** `reelflow retry` (src/services/retry.ts): this run makes a failed idea again, its first step reopening the jobs. */
+  retry?: RetryRequest;
+}
+
+export interface RetryRequest {
+  /** Who asked (audit). */
+  by: string;
+  /** The idea's deadline from now on (the old one when still ahead, else a fresh window). */
+  deadline: string | null;
+  /** The job that died inside its paid submit, and the provider task the operator found it made. */
+  adopt?: { jobId: string; taskId: string };
+  /** The operator found nothing made by the submit that died: pay for a new one. */
+  resubmit?: boolean;
 }
 
 export interface RecommendationOutcome {
@@ -74,6 +88,7 @@ export interface RecommendationOutcome {
 }
 
 type QueueSync = ReturnType<typeof createQueueSyncActivities>;
+type Retry = ReturnType<typeof createRetryActivities>;
 type OpenAi = ReturnType<typeof createOpenAiActivities>;
 type Veo3 = ReturnType<typeof createVeo3Activities>;
 type Publish = ReturnType<typeof createPublishActivities>;
@@ -114,7 +129,7 @@ const MAX_NOTE_LENGTH = 2_000;
 
 // The first steps run as local activities on the workflow's own worker: no task
 // queue round trip, so a job joins its provider's line a few hundred ms sooner.
-const local = wf.proxyLocalActivities<QueueSync>({
+const local = wf.proxyLocalActivities<QueueSync & Retry>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
@@ -324,6 +339,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   }
 
   async function produce(): Promise<RecommendationOutcome> {
+    const retried = input.retry ? await local.reopenForRetry({ recommendationId, workflowId, ...input.retry }) : null;
     const plan = await local.loadRecommendation(recommendationId);
     title = plan.title;
     if (plan.status !== 'pending' && plan.status !== 'in_production') {
@@ -411,7 +427,8 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     });
 
     if (deadlinePassed(plan)) return expire();
-    if (plan.approval?.beforeRender) {
+    // A retry does not ask again for the brief an editor approved: the analysis is kept, so it is the same brief.
+    if (plan.approval?.beforeRender && !retried?.briefApproved) {
       const verdict = await awaitApproval(reviewOf('render', null, platforms), plan.deadline);
       if (verdict === 'timeout') return expire();
       if (verdict === 'reject') return reject('render', platforms);

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDERS } from '../../src/config/providers';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { queueWorkers } from '../../src/temporal/queue-workers';
+import { failInsideSubmit } from '../helpers/retry';
 import { waitUntil } from '../helpers/wait';
 import { noonZone } from '../helpers/zones';
 import { startTestApi, type TestApi } from './support';
@@ -290,6 +291,32 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(h.sims.veo3.stats().submissions).toBe(renders);
     const audit = await h.db.database.pool.query(`SELECT target FROM audit_log WHERE action = 'recommendation.republish'`);
     expect(audit.rows).toEqual([{ target: recommendation.id }]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('retries a render that died inside its submit from its alert: the KIE task typed in is adopted, nothing paid again', async () => {
+    const { id, kieTask } = await failInsideSubmit(h);
+    const renders = h.sims.veo3.stats().submissions;
+    const alert = page.locator(`[data-testid="failed-alert"][data-recommendation-id="${id}"]`);
+    await alert.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await alert.textContent()).toMatch(/Failed: P1 .*died during the submit request/);
+    // No task typed: nothing is sent.
+    await alert.locator('[data-testid="adopt-button"]').click();
+    await page.locator('#toast', { hasText: 'Type the task id' }).waitFor({ state: 'visible', timeout: 10_000 });
+    await alert.locator('input.retry').fill(kieTask);
+    await alert.locator('[data-testid="adopt-button"]').click();
+    await page.locator('#toast', { hasText: 'Retrying' }).waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await page.locator('#toast').textContent()).toMatch(new RegExp(`with KIE task ${kieTask}: no new render paid for`));
+    await waitUntil(
+      async () =>
+        (await h.db.database.pool.query(`SELECT status FROM competitive_recommendations WHERE id = $1`, [id])).rows[0]?.status ===
+        'published',
+      { what: 'published after the retry', timeoutMs: 60_000 },
+    );
+    await alert.waitFor({ state: 'detached', timeout: 10_000 });
+    expect(h.sims.veo3.stats().submissions).toBe(renders);
+    const audit = await h.db.database.pool.query(`SELECT target FROM audit_log WHERE action = 'recommendation.retry'`);
+    expect(audit.rows).toEqual([{ target: id }]);
     expect(pageErrors).toEqual([]);
   });
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, type Worker } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { DEV_SIGNING_KEY, loadEnv, type Env } from '../../src/config/env';
 import { createLogger } from '../../src/logger';
 import { startSimulators } from '../../src/simulators/index';
@@ -118,7 +118,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const runtime = await createRuntime({ env, log: createLogger(env.LOG_LEVEL, 'test'), migrate: false });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
-  const service = createRecommendationService({ database: db.database, client, taskQueue });
+  const service = createRecommendationService({ database: db.database, client, taskQueue, veo3: () => runtime.providers.veo3 });
 
   let workers: Worker[] = [];
   let running: Promise<unknown> = Promise.resolve();
@@ -175,6 +175,28 @@ function mergeLimits(a: Record<string, Record<string, number>>, b: Record<string
   const out: Record<string, Record<string, number>> = {};
   for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) out[k] = { ...a[k], ...b[k] };
   return out;
+}
+
+/**
+ * One harness for a test file: started before its tests, stopped after them. `h` stands for it in the tests (it
+ * throws if used before beforeAll), `q` queries its database and returns the rows.
+ */
+export function harnessForFile(opts: HarnessOptions = {}) {
+  let started: Harness | undefined;
+  beforeAll(async () => {
+    started = await startHarness(opts);
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const h = new Proxy({} as Harness, {
+    get(_target, key) {
+      if (!started) throw new Error('the harness starts in beforeAll: use it inside a test');
+      return Reflect.get(started, key, started) as unknown;
+    },
+  });
+  const q = async <T>(text: string, params: unknown[] = []) => (await h.db.database.pool.query(text, params)).rows as T[];
+  return { h, q };
 }
 
 /** A valid enqueue body; override what the test is about. */

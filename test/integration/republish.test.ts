@@ -4,22 +4,14 @@
  * (no VEO3 submission, no download from KIE), recorded like the first publish (jobs, status, post metrics).
  * Bad input exits 2 with one line naming the field and starts nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { RepublishOutcome } from '../../src/workflows/republish';
 import { postMetricsWorkflowId } from '../../src/shared/workflow-ids';
-import { recommendationInput, runCli, startHarness, type Harness } from '../helpers/harness';
+import { harnessForFile, recommendationInput, runCli } from '../helpers/harness';
 import { startTestApi } from '../api/support';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
-
-const q = async <T>(text: string, params: unknown[] = []) => (await h.db.database.pool.query(text, params)).rows as T[];
+const { h, q } = harnessForFile();
 const statusOf = async (id: string) =>
   (await q<{ status: string; error: string | null }>(`SELECT status, error FROM competitive_recommendations WHERE id = $1`, [id]))[0]!;
 const republishJobs = async (id: string) =>

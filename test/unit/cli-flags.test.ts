@@ -43,7 +43,19 @@ describe('parseCommandLine', () => {
   });
 
   it('declares flags for every command the CLI runs', () => {
-    const builtIn = ['enqueue', 'list', 'status', 'cancel', 'approve', 'reject', 'reprioritise', 'republish', 'capacity', 'workers'];
+    const builtIn = [
+      'enqueue',
+      'list',
+      'status',
+      'cancel',
+      'approve',
+      'reject',
+      'reprioritise',
+      'republish',
+      'retry',
+      'capacity',
+      'workers',
+    ];
     const commands = [...builtIn, ...Object.keys(extraCommands)];
     expect(commands.filter((c) => !(c in COMMAND_FLAGS))).toEqual([]);
     expect(Object.keys(COMMAND_FLAGS).filter((c) => !c.includes(' ') && !commands.includes(c))).toEqual([]);

@@ -1,4 +1,4 @@
-/** Recommendations: list, status, enqueue, start, approve, reject, cancel, reprioritise. */
+/** Recommendations: list, status, enqueue, start, approve, reject, republish, retry, cancel, reprioritise. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { PUBLISH_PLATFORMS } from '../../config/providers';
@@ -23,6 +23,9 @@ const republishBody = z
   })
   .strict()
   .default({});
+
+// An empty POST retries as it is; `task` adopts what a submit that died made at KIE, `resubmit` pays for a new one.
+const retryBody = z.object({ task: z.string().optional(), resubmit: z.boolean().optional() }).strict().default({});
 
 export function registerRecommendationRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { service } = ctx.opts;
@@ -75,6 +78,19 @@ export function registerRecommendationRoutes(app: FastifyInstance, ctx: RouteCon
     const body = parseInput(republishBody, req.body, 'body');
     const started = await service.republish(id, { by: req.principal!.name, ...body });
     req.call = { target: started.recommendationId, workflowId: started.workflowId, detail: { platforms: started.platforms } };
+    return reply.status(202).send(ok({ ...started, links: { temporal: ctx.workflowUrl(started.workflowId) } }));
+  });
+
+  // A failed idea made again by a new run of its workflow: what is done is kept, nothing is paid twice.
+  app.post('/api/recommendations/:id/retry', operator('recommendation.retry'), async (req, reply) => {
+    const { id } = idParams.parse(req.params);
+    const body = parseInput(retryBody, req.body, 'body');
+    const started = await service.retry(id, { by: req.principal!.name, ...body });
+    req.call = {
+      target: started.recommendationId,
+      workflowId: started.workflowId,
+      detail: { runId: started.runId, task: body.task, resubmit: body.resubmit },
+    };
     return reply.status(202).send(ok({ ...started, links: { temporal: ctx.workflowUrl(started.workflowId) } }));
   });
 

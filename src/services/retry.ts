@@ -1,0 +1,208 @@
+/**
+ * `reelflow retry <id> [--task <taskId> | --resubmit]` (CLI, API, dashboard): a failed idea made again, by a new run
+ * of its own workflow. What was done stays done: a completed job (the brief, a rendered segment) hands back its
+ * recorded result, and a failed render whose KIE task is recorded resumes that task; nothing is paid twice. The
+ * failed and cancelled jobs are reopened by the new run's first step (src/activities/retry.ts).
+ *
+ * A job whose worker died inside its paid submit (SubmitOutcomeUnknown) may or may not have a task at the provider,
+ * so the operator says which it is: `--task` names the task found on KIE's dashboard (checked at KIE, then
+ * adopted: followed to its video, not paid again), `--resubmit` says nothing was made there (a new, paid render).
+ * Everything is checked before anything changes or starts.
+ */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Pool } from 'pg';
+import { PROVIDER_LIMITS, PROVIDERS, type Provider } from '../config/providers';
+import { deadlineFor, type Priority } from '../config/priorities';
+import { planStepOrder } from '../db/queries';
+import type { Recommendation } from '../db/schema';
+import { ProviderError } from '../providers/errors';
+import { ApiError, BadInputError, ConflictError } from '../shared/errors';
+import { RECOMMENDATION_WORKFLOW, recommendationWorkflowId } from '../shared/workflow-ids';
+import type { RetryRequest } from '../workflows/recommendation';
+import { providerTaskIdSchema, parseInput } from '../validation';
+import { recommendationStartOptions } from './recommendation-commands';
+import type { ServiceDeps } from './recommendations';
+
+/** What the retry does with one job of the idea. */
+export type RetryAction =
+  /** Completed: its recorded result is used again (not run, not paid again). */
+  | 'kept'
+  /** Failed or cancelled with a provider task recorded: that task is followed again (not paid again). */
+  | 'resumes'
+  /** Died inside its paid submit; `--task` names the task it made, followed from now (not paid again). */
+  | 'adopts'
+  /** Died inside its paid submit; `--resubmit`: nothing was made, a new task is paid for. */
+  | 'resubmits'
+  /** Failed or cancelled with nothing at the provider: runs again. */
+  | 'runs';
+
+export interface RetryStep {
+  step: string;
+  jobId: string;
+  provider: Provider;
+  action: RetryAction;
+  /** The provider task it resumes or adopts. */
+  taskId?: string;
+}
+
+export interface RetryStarted {
+  recommendationId: string;
+  workflowId: string;
+  runId: string;
+  /** The deadline of the new run: the old one when still ahead, else a fresh window from now (null for P3). */
+  deadline: string | null;
+  steps: RetryStep[];
+}
+
+interface JobRow {
+  id: string;
+  step: string;
+  api_provider: Provider;
+  status: string;
+  provider_task_id: string | null;
+  submit_attempted_at: Date | null;
+}
+
+/** Reopened by a retry: the jobs that did not end well. */
+export const RETRIED_JOB_STATUSES = ['failed', 'cancelled'] as const;
+
+/** Providers where a second submit could be a second payment (or a second public post). */
+const UNREPEATABLE: readonly Provider[] = PROVIDERS.filter((p) => !PROVIDER_LIMITS[p].submitRepeatable);
+
+/**
+ * A retried job whose attempt died inside its paid submit: no task recorded, the submit marked as gone out, on a
+ * provider where submitting again could pay twice. diedInsideSubmitSql is the same test in SQL, on the row `q`.
+ */
+export function diedInsideSubmit(job: { api_provider: Provider; provider_task_id: string | null; submit_attempted_at: unknown }): boolean {
+  return !job.provider_task_id && job.submit_attempted_at != null && UNREPEATABLE.includes(job.api_provider);
+}
+export function diedInsideSubmitSql(q: string): string {
+  const providers = UNREPEATABLE.map((p) => `'${p}'`).join(', ');
+  return `(${q}.provider_task_id IS NULL AND ${q}.submit_attempted_at IS NOT NULL AND ${q}.api_provider IN (${providers}))`;
+}
+
+/** The idea's own workflow's jobs, in plan order. */
+async function jobsOf(pool: Pool, workflowId: string): Promise<JobRow[]> {
+  const { rows } = await pool.query<JobRow>(
+    `SELECT id, step, api_provider, status, provider_task_id, submit_attempted_at FROM automation_queue
+      WHERE workflow_id = $1 ORDER BY ${planStepOrder('step')}, created_at`,
+    [workflowId],
+  );
+  return rows;
+}
+
+function actionOf(job: JobRow, opts: { adopt?: string; resubmit: boolean }): RetryStep {
+  const base = { step: job.step, jobId: job.id, provider: job.api_provider };
+  if (job.status === 'completed') return { ...base, action: 'kept' };
+  if (job.provider_task_id) return { ...base, action: 'resumes', taskId: job.provider_task_id };
+  if (diedInsideSubmit(job)) return opts.adopt ? { ...base, action: 'adopts', taskId: opts.adopt } : { ...base, action: 'resubmits' };
+  return { ...base, action: 'runs' };
+}
+
+export function createRetryCommands(deps: ServiceDeps, resolve: (ref: string) => Promise<Recommendation>) {
+  const { pool } = deps.database;
+  const now = deps.now ?? (() => new Date());
+
+  /** The task named by `--task`, as KIE sees it: refused unless it exists and has not failed. */
+  async function checkAtKie(taskId: string): Promise<void> {
+    const veo3 = deps.veo3?.();
+    if (!veo3) throw new ConflictError('task: this process has no KIE client to check the task with; nothing changed');
+    let state;
+    try {
+      state = await veo3.getStatus(taskId);
+    } catch (err) {
+      if (err instanceof ProviderError && err.details.status !== undefined && err.details.status < 500 && err.kind !== 'rate_limited') {
+        throw new BadInputError(`task: KIE does not know task ${taskId} (${err.message}); nothing changed`);
+      }
+      throw new ApiError(502, `task: could not ask KIE about task ${taskId} (${(err as Error).message}); nothing changed, try again`);
+    }
+    if (state.state === 'failed') {
+      throw new BadInputError(
+        `task: KIE says task ${taskId} failed (${state.code}: ${state.message}); nothing to adopt. ` +
+          'Retry with --resubmit to pay for a new render.',
+      );
+    }
+  }
+
+  return {
+    async retry(ref: string, opts: { by: string; task?: string; resubmit?: boolean }): Promise<RetryStarted> {
+      const adopt = opts.task === undefined ? undefined : parseInput(providerTaskIdSchema, opts.task, 'task');
+      const resubmit = opts.resubmit === true;
+      if (adopt && resubmit) throw new BadInputError('task and resubmit exclude each other: adopt the task KIE made, or pay for a new one');
+      const rec = await resolve(ref);
+      if (rec.status !== 'failed') {
+        throw new ConflictError(`recommendation ${rec.id} is ${rec.status}: only a failed idea is retried`);
+      }
+      const workflowId = recommendationWorkflowId(rec.id);
+      const jobs = await jobsOf(pool, workflowId);
+      const unknown = jobs.filter((j) => (RETRIED_JOB_STATUSES as readonly string[]).includes(j.status) && diedInsideSubmit(j));
+      const named = unknown.map((j) => `${j.step} (${j.api_provider}, job ${j.id})`).join(', ');
+      if (!unknown.length && (adopt || resubmit)) {
+        throw new BadInputError(
+          `${adopt ? 'task' : 'resubmit'}: no job of ${rec.id} died inside its paid submit, so there is nothing to ` +
+            `${adopt ? 'adopt' : 'pay again for'}; \`reelflow retry ${rec.id}\` alone retries it`,
+        );
+      }
+      if (unknown.length && !adopt && !resubmit) {
+        throw new BadInputError(
+          `task: ${named} died inside its paid submit, so the provider may have made (and billed) it. Look on the ` +
+            `provider's dashboard: found it, \`reelflow retry ${rec.id} --task <taskId>\` follows it without paying again; ` +
+            `nothing there, \`reelflow retry ${rec.id} --resubmit\` pays for a new one`,
+        );
+      }
+      if (adopt) {
+        if (unknown.length > 1) {
+          throw new BadInputError(`task: ${named} each died inside a submit; one task cannot be all of theirs. Use --resubmit`);
+        }
+        if (unknown[0]!.api_provider !== 'veo3') {
+          throw new BadInputError(
+            `task: ${named} is a ${unknown[0]!.api_provider} post, and only a VEO3 render adopts a task; ` +
+              '--resubmit posts again (check the platform first)',
+          );
+        }
+        const { rows: owner } = await pool.query<{ id: string; step: string; recommendation_id: string | null }>(
+          `SELECT id, step, recommendation_id FROM automation_queue WHERE api_provider = 'veo3' AND provider_task_id = $1 LIMIT 1`,
+          [adopt],
+        );
+        if (owner[0]) {
+          throw new BadInputError(
+            `task: ${adopt} is already job ${owner[0].id}'s (${owner[0].step} of recommendation ${owner[0].recommendation_id})`,
+          );
+        }
+        await checkAtKie(adopt);
+      }
+      // A retry after the deadline gets a fresh window from now, as a new idea of its priority would.
+      const at = now();
+      const deadline = rec.urgencyDeadline && rec.urgencyDeadline > at ? rec.urgencyDeadline : deadlineFor(rec.priority as Priority, at);
+      const steps = jobs.map((j) => actionOf(j, { adopt, resubmit }));
+      const adopted = steps.find((s) => s.action === 'adopts');
+      const request: RetryRequest = {
+        by: opts.by,
+        deadline: deadline?.toISOString() ?? null,
+        ...(adopted ? { adopt: { jobId: adopted.jobId, taskId: adopted.taskId! } } : {}),
+        ...(resubmit ? { resubmit: true } : {}),
+      };
+      try {
+        const handle = await deps.client.workflow.start(
+          RECOMMENDATION_WORKFLOW,
+          recommendationStartOptions(
+            { ...rec, urgencyDeadline: deadline },
+            deps.taskQueue,
+            [{ recommendationId: rec.id, retry: request }],
+            {
+              // Only after a failed run: never beside a running one, never after one that ended well.
+              workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+              workflowIdConflictPolicy: 'FAIL',
+            },
+          ),
+        );
+        return { recommendationId: rec.id, workflowId, runId: handle.firstExecutionRunId, deadline: request.deadline, steps };
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          throw new ConflictError(`recommendation ${rec.id} already has a run of ${workflowId} going (a retry started meanwhile?)`);
+        }
+        throw err;
+      }
+    },
+  };
+}

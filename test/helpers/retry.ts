@@ -1,0 +1,39 @@
+/** A failed idea to retry (`reelflow retry`, test/integration/retry.test.ts and the dashboard's retry alert). */
+import { expect } from 'vitest';
+import { approvalUpdate, stateQuery } from '../../src/shared/messages';
+import { recommendationInput, type Harness } from './harness';
+import { waitUntil } from './wait';
+
+/** The message of a failed workflow's result with its causes ("" when it succeeded). */
+export function workflowFailure(h: Harness, workflowId: string): Promise<string> {
+  const chain = (e: unknown): string => (e instanceof Error ? `${e.message} / ${chain((e as { cause?: unknown }).cause)}` : '');
+  return h.client.workflow
+    .getHandle(workflowId)
+    .result()
+    .then(
+      () => '',
+      (err: unknown) => chain(err),
+    );
+}
+
+/**
+ * An idea whose render's worker died inside the paid submit, after KIE made the task: the state a kill leaves
+ * (test/integration/callbacks.test.ts kills a worker there; without callbacks the next attempt fails at once).
+ * The brief waits for an editor, so the render's job exists before anything runs it: KIE gets the task, the job
+ * gets the mark of a submit gone out unanswered, then the editor approves and the render attempt finds it.
+ */
+export async function failInsideSubmit(h: Harness): Promise<{ id: string; workflowId: string; kieTask: string }> {
+  const { recommendation, workflowId } = await h.service.enqueue(
+    recommendationInput({ source: 'competitor', type: 'counter_argument', jobConfig: { platforms: ['instagram'] } }),
+  );
+  const handle = h.client.workflow.getHandle(workflowId);
+  await waitUntil(async () => (await handle.query(stateQuery)).approval, { what: 'the brief waiting for approval' });
+  const { taskId } = await h.runtime.providers.veo3.submit({ prompt: 'lost answer', aspectRatio: '9:16' });
+  await h.db.database.pool.query(
+    `UPDATE automation_queue SET submit_attempted_at = now() WHERE recommendation_id = $1 AND step = 'generate'`,
+    [recommendation.id],
+  );
+  await handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
+  expect(await workflowFailure(h, workflowId)).toMatch(/died during the submit request.*reelflow retry .* --task <taskId>/);
+  return { id: recommendation.id, workflowId, kieTask: taskId };
+}
