@@ -144,6 +144,11 @@ export class Veo3Simulator extends SimulatorServer {
     return ok({ taskId });
   }
 
+  /** The ids of the tasks made so far, oldest first: what an operator would find on KIE's dashboard. */
+  taskIds(): string[] {
+    return [...this.tasks.keys()];
+  }
+
   /** KIE's extend: a new paid task continuing a finished one (same ratio), whose video is the whole chain. */
   private extendTask(req: SimRequest): SimReply {
     const parsed = extendRequestSchema.safeParse(req.json());

@@ -211,7 +211,7 @@ describe('a worker killed inside the paid submit (KIE accepted it; the answer ne
   );
 
   it(
-    "with no callback by the render's expected end, the job fails as an unknown outcome and nothing is submitted again",
+    "with no callback by the render's expected end, the job fails as an unknown outcome, submits nothing again; a retry adopts its task",
     { timeout: 150_000 },
     async () => {
       // The task never ends at KIE, so no callback comes; a 5 s estimate bounds the wait at 10 s after the submit.
@@ -228,6 +228,14 @@ describe('a worker killed inside the paid submit (KIE accepted it; the answer ne
       expect(h.sims.veo3.stats().submissions).toBe(1);
       expect(await events()).toContain('awaiting_callback');
       expect((await job()).provider_task_id).toBeNull();
+
+      // The operator finds the task on KIE's dashboard and adopts it: followed to its video, still one submission.
+      h.sims.veo3.setFaults({ neverFinish: false });
+      const [made] = h.sims.veo3.taskIds();
+      const started = await h.service.retry(rec.recommendation.id, { by: 'test', task: made! });
+      expect((await h.client.workflow.getHandle(rec.workflowId, started.runId).result()).status).toBe('published');
+      expect(h.sims.veo3.stats().submissions).toBe(1);
+      expect(await job()).toMatchObject({ status: 'completed', provider_task_id: made });
     },
   );
 });

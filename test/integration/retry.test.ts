@@ -9,6 +9,7 @@ import { BadInputError, ConflictError } from '../../src/shared/errors';
 import { harnessForFile, recommendationInput, runCli } from '../helpers/harness';
 import { startTestApi } from '../api/support';
 import { failInsideSubmit, workflowFailure } from '../helpers/retry';
+import { waitUntil } from '../helpers/wait';
 
 const { h, q } = harnessForFile();
 const recRow = async (id: string) =>
@@ -137,6 +138,38 @@ describe('reelflow retry', () => {
     expect(paid()).toBe(paidBefore + 1);
     expect(h.sims.openai.stats().submissions - openaiBefore).toBe(1);
     expect(await jobOf(recommendation.id, 'generate')).toMatchObject({ status: 'completed', attempts: 1 });
+  });
+
+  it('a chained reel whose second segment failed: the first is kept (not rendered again), the second renders anew', async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ jobConfig: { platforms: ['instagram'], reel: { mode: 'chained', seconds: 16 } } }),
+    );
+    // Segment 1 ends well and is recorded; segment 2 (3 s at KIE) is failed by KIE meanwhile.
+    h.sims.veo3.setFaults({ taskDurationMs: 3_000 });
+    await waitUntil(async () => (await jobOf(recommendation.id, 'generate:1'))?.status === 'completed', {
+      what: 'segment 1 rendered',
+      timeoutMs: 30_000,
+    });
+    h.sims.veo3.setFaults({ failTasks: true });
+    expect(await failureOf(workflowId)).toMatch(/generation failed/);
+    h.sims.veo3.setFaults({ failTasks: false, taskDurationMs: 200 });
+    const first = await jobOf(recommendation.id, 'generate:1');
+    const paidBefore = paid();
+
+    const started = await h.service.retry(recommendation.id, { by: 'test' });
+    expect(started.steps.map((s) => [s.step, s.action])).toEqual([
+      ['analyze', 'kept'],
+      ['generate:1', 'kept'],
+      ['generate:2', 'runs'],
+      ['assemble', 'runs'],
+      ['publish:instagram', 'runs'],
+    ]);
+    const outcome = await h.client.workflow.getHandle(workflowId, started.runId).result();
+    expect(outcome.status).toBe('published');
+    // One new render: segment 2, extending segment 1's recorded task.
+    expect(paid()).toBe(paidBefore + 1);
+    expect(outcome.segments?.[0]?.taskId).toBe(first.provider_task_id);
+    expect(await jobOf(recommendation.id, 'generate:1')).toEqual(first);
   });
 
   it('refuses an idea that did not fail', async () => {
