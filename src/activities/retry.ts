@@ -38,12 +38,7 @@ export function createRetryActivities(deps: Pick<ActivityDeps, 'database' | 'env
     if (status !== 'failed')
       throw new BadInputError(`recommendation ${input.recommendationId} is ${status}: only a failed idea is retried`);
 
-    const { rows: jobs } = await tx.execute<{
-      id: string;
-      api_provider: Parameters<typeof diedInsideSubmit>[0]['api_provider'];
-      provider_task_id: string | null;
-      submit_attempted_at: unknown;
-    }>(
+    const { rows: jobs } = await tx.execute<{ id: string; apiProvider: string; providerTaskId: string | null; submitAttemptedAt: unknown }>(
       sql`UPDATE automation_queue
           SET status = 'queued', attempts = 0, error = NULL, completed_at = NULL, stuck_since = NULL,
               waiting_since = NULL, parked = false, called_up_at = NULL, activity_worker = NULL, activity_token = NULL,
@@ -53,7 +48,7 @@ export function createRetryActivities(deps: Pick<ActivityDeps, 'database' | 'env
               started_at = CASE WHEN provider_task_id IS NULL THEN NULL ELSE started_at END,
               updated_at = now()
         WHERE workflow_id = ${input.workflowId} AND status = ANY(${`{${RETRIED_JOB_STATUSES.join(',')}}`}::text[])
-        RETURNING id, api_provider, provider_task_id, submit_attempted_at`,
+        RETURNING id, api_provider AS "apiProvider", provider_task_id AS "providerTaskId", submit_attempted_at AS "submitAttemptedAt"`,
     );
     for (const job of jobs) {
       let detail: Record<string, unknown> = { by: input.by };

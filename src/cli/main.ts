@@ -44,7 +44,7 @@ import { PUBLISH_PLATFORMS } from '../config/providers';
 import { connectDatabase } from '../db/client';
 import { createProviders } from '../providers';
 import { createRecommendationService, type RecommendationService } from '../services/recommendations';
-import type { RetryAction, RetryStarted, RetryStep } from '../services/retry';
+import { diedInsideSubmit, type RetryAction, type RetryStarted, type RetryStep } from '../services/retry';
 import { connectTemporal, connectTemporalOrLater } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
 import { enqueueRecommendationSchema, ideaRefSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput } from '../validation';
@@ -220,6 +220,11 @@ async function run(argv: string[]): Promise<number> {
           const r = s.recommendation;
           console.log(`${r.id}  ${r.priority}  ${r.status}  ${r.recommendationType}\n  ${terminalSafe(r.title)}`);
           if (r.error) console.log(`  error: ${terminalSafe(r.error)}`);
+          if (r.status === 'failed') {
+            // What it takes to make it again (docs/operations.md, "Retrying a failed idea").
+            const unknown = s.jobs.some((j) => j.status !== 'completed' && diedInsideSubmit(j));
+            console.log(`  make it again: reelflow retry ${r.id}${unknown ? ' --task <taskId found on the provider> | --resubmit' : ''}`);
+          }
           const explanation = (r.ourData as { explanation?: { rule: string; because: string[] } } | null)?.explanation;
           if (explanation) {
             console.log(`  why: ${terminalSafe(explanation.rule)}`);

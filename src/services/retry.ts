@@ -57,10 +57,10 @@ export interface RetryStarted {
 interface JobRow {
   id: string;
   step: string;
-  api_provider: Provider;
+  apiProvider: Provider;
   status: string;
-  provider_task_id: string | null;
-  submit_attempted_at: Date | null;
+  providerTaskId: string | null;
+  submitAttemptedAt: Date | null;
 }
 
 /** Reopened by a retry: the jobs that did not end well. */
@@ -73,8 +73,8 @@ const UNREPEATABLE: readonly Provider[] = PROVIDERS.filter((p) => !PROVIDER_LIMI
  * A retried job whose attempt died inside its paid submit: no task recorded, the submit marked as gone out, on a
  * provider where submitting again could pay twice. diedInsideSubmitSql is the same test in SQL, on the row `q`.
  */
-export function diedInsideSubmit(job: { api_provider: Provider; provider_task_id: string | null; submit_attempted_at: unknown }): boolean {
-  return !job.provider_task_id && job.submit_attempted_at != null && UNREPEATABLE.includes(job.api_provider);
+export function diedInsideSubmit(job: { apiProvider: string; providerTaskId: string | null; submitAttemptedAt: unknown }): boolean {
+  return !job.providerTaskId && job.submitAttemptedAt != null && (UNREPEATABLE as readonly string[]).includes(job.apiProvider);
 }
 export function diedInsideSubmitSql(q: string): string {
   const providers = UNREPEATABLE.map((p) => `'${p}'`).join(', ');
@@ -84,17 +84,18 @@ export function diedInsideSubmitSql(q: string): string {
 /** The idea's own workflow's jobs, in plan order. */
 async function jobsOf(pool: Pool, workflowId: string): Promise<JobRow[]> {
   const { rows } = await pool.query<JobRow>(
-    `SELECT id, step, api_provider, status, provider_task_id, submit_attempted_at FROM automation_queue
-      WHERE workflow_id = $1 ORDER BY ${planStepOrder('step')}, created_at`,
+    `SELECT id, step, api_provider AS "apiProvider", status, provider_task_id AS "providerTaskId",
+            submit_attempted_at AS "submitAttemptedAt"
+       FROM automation_queue WHERE workflow_id = $1 ORDER BY ${planStepOrder('step')}, created_at`,
     [workflowId],
   );
   return rows;
 }
 
 function actionOf(job: JobRow, opts: { adopt?: string; resubmit: boolean }): RetryStep {
-  const base = { step: job.step, jobId: job.id, provider: job.api_provider };
+  const base = { step: job.step, jobId: job.id, provider: job.apiProvider };
   if (job.status === 'completed') return { ...base, action: 'kept' };
-  if (job.provider_task_id) return { ...base, action: 'resumes', taskId: job.provider_task_id };
+  if (job.providerTaskId) return { ...base, action: 'resumes', taskId: job.providerTaskId };
   if (diedInsideSubmit(job)) return opts.adopt ? { ...base, action: 'adopts', taskId: opts.adopt } : { ...base, action: 'resubmits' };
   return { ...base, action: 'runs' };
 }
@@ -136,7 +137,7 @@ export function createRetryCommands(deps: ServiceDeps, resolve: (ref: string) =>
       const workflowId = recommendationWorkflowId(rec.id);
       const jobs = await jobsOf(pool, workflowId);
       const unknown = jobs.filter((j) => (RETRIED_JOB_STATUSES as readonly string[]).includes(j.status) && diedInsideSubmit(j));
-      const named = unknown.map((j) => `${j.step} (${j.api_provider}, job ${j.id})`).join(', ');
+      const named = unknown.map((j) => `${j.step} (${j.apiProvider}, job ${j.id})`).join(', ');
       if (!unknown.length && (adopt || resubmit)) {
         throw new BadInputError(
           `${adopt ? 'task' : 'resubmit'}: no job of ${rec.id} died inside its paid submit, so there is nothing to ` +
@@ -154,9 +155,9 @@ export function createRetryCommands(deps: ServiceDeps, resolve: (ref: string) =>
         if (unknown.length > 1) {
           throw new BadInputError(`task: ${named} each died inside a submit; one task cannot be all of theirs. Use --resubmit`);
         }
-        if (unknown[0]!.api_provider !== 'veo3') {
+        if (unknown[0]!.apiProvider !== 'veo3') {
           throw new BadInputError(
-            `task: ${named} is a ${unknown[0]!.api_provider} post, and only a VEO3 render adopts a task; ` +
+            `task: ${named} is a ${unknown[0]!.apiProvider} post, and only a VEO3 render adopts a task; ` +
               '--resubmit posts again (check the platform first)',
           );
         }

@@ -57,6 +57,9 @@ describe('reelflow retry', () => {
     const cli = await runCli(h, ['retry', id]);
     expect(cli.code).toBe(2);
     expect(cli.stderr).toMatch(/died inside its paid submit/);
+    expect((await runCli(h, ['status', id])).stdout).toContain(
+      `make it again: reelflow retry ${id} --task <taskId found on the provider> | --resubmit`,
+    );
     expect(await recRow(id)).toEqual(before.rec);
     expect(await jobOf(id, 'generate')).toEqual(before.job);
     expect(paid()).toBe(before.paid);
