@@ -409,7 +409,7 @@ function printRetry(started: RetryStarted): void {
     resumes: (s) => `follows its ${s.provider} task ${s.taskId} (not paid again)`,
     adopts: (s) => `adopts ${s.provider} task ${s.taskId}, found on the provider's dashboard (not paid again)`,
     resubmits: (s) => `submits again: a new ${s.provider} ${s.provider === 'veo3' ? 'render' : 'request'}, paid`,
-    runs: (s) => (s.provider === 'veo3' ? 'renders again (a new, paid render)' : 'runs again'),
+    runs: (s) => (s.provider === 'veo3' ? 'renders (a new, paid render)' : 'runs again'),
   };
   console.log(`retrying ${started.recommendationId}: workflow ${started.workflowId}, run ${started.runId}`);
   console.log(`  deadline: ${started.deadline ?? 'none'}`);
