@@ -331,8 +331,11 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     error: string | null,
     subject = '',
   ) {
+    // A retry's run notifies under keys of its own: each key is sent once, and the first run's failure must not
+    // swallow the retry's (runs from before retries keep their keys).
+    const about = input.retry ? `${recommendationId}:run-${info.runId}` : recommendationId;
     await notifyFromWorkflow({
-      eventKey: notificationEventKey(event, subject ? `${recommendationId}:${subject}` : recommendationId),
+      eventKey: notificationEventKey(event, subject ? `${about}:${subject}` : about),
       event,
       text: notificationText({ event, title: title ?? recommendationId, priority: state.priority, workflowId, error }),
     });

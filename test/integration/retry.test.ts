@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BadInputError, ConflictError } from '../../src/shared/errors';
+import { notificationEventKey } from '../../src/notifications/notify';
+import { notificationWorkflowId } from '../../src/shared/workflow-ids';
 import { harnessForFile, recommendationInput, runCli } from '../helpers/harness';
 import { startTestApi } from '../api/support';
 import { failInsideSubmit, workflowFailure } from '../helpers/retry';
@@ -119,7 +121,7 @@ describe('reelflow retry', () => {
     expect(audit).toContainEqual(expect.objectContaining({ target: id }));
   });
 
-  it('a render KIE failed renders again (a new task) while the analysis is kept; the deadline opens anew', async () => {
+  it('a render KIE failed renders again, the analysis kept; a retry that fails again notifies again; a new deadline', async () => {
     const openaiBefore = h.sims.openai.stats().submissions;
     h.sims.veo3.setFaults({ failTasks: true });
     const { recommendation, workflowId } = await h.service.enqueue(
@@ -133,6 +135,18 @@ describe('reelflow retry', () => {
     expect((await eventsOf(failed.id)).map((e) => e.event)).toContain('discarded');
     // The idea's 24 h ran out meanwhile.
     await q(`UPDATE competitive_recommendations SET urgency_deadline = now() - interval '1 minute' WHERE id = $1`, [recommendation.id]);
+    // A first retry while KIE still fails it: it fails again, and says so (its own notification, not the first run's).
+    h.sims.veo3.setFaults({ failTasks: true });
+    const again = await h.service.retry(recommendation.id, { by: 'test' });
+    expect(await workflowFailure(h, workflowId)).toMatch(/generation failed/);
+    h.sims.veo3.setFaults({ failTasks: false });
+    const notified = [recommendation.id, `${recommendation.id}:run-${again.runId}`].map((about) =>
+      notificationWorkflowId(notificationEventKey('failed', about)),
+    );
+    // Both exist (describe throws for a workflow never started).
+    const notices = await Promise.all(notified.map((id) => h.client.workflow.getHandle(id).describe()));
+    expect(notices.map((n) => n.workflowId)).toEqual(notified);
+
     const paidBefore = paid();
     const started = await h.service.retry(recommendation.id, { by: 'test' });
     expect(started.steps.map((s) => s.action)).toEqual(['kept', 'runs', 'runs']);
