@@ -7,7 +7,7 @@
 import { sql } from 'drizzle-orm';
 import { BadInputError } from '../shared/errors';
 import { OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
-import { diedInsideSubmit, RETRIED_JOB_STATUSES } from '../services/retry';
+import { diedInsideSubmit, RETRIED_JOB_STATUSES, RETRIED_STATUSES } from '../services/retry';
 import type { RetryRequest } from '../workflows/recommendation';
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
@@ -33,10 +33,11 @@ export function createRetryActivities(deps: Pick<ActivityDeps, 'database' | 'env
     const status = recs[0]?.status;
     const outcome = { briefApproved: recs[0]?.brief_approved === true };
     if (status === undefined) throw new BadInputError(`recommendation ${input.recommendationId} does not exist`);
-    // Open already: this step ran and committed, and Temporal retried it (the retry command only starts a failed one).
+    // Open already: this step ran and committed, and Temporal retried it (the retry command only starts a closed one).
     if ((OPEN_RECOMMENDATION_STATUSES as readonly string[]).includes(status)) return outcome;
-    if (status !== 'failed')
-      throw new BadInputError(`recommendation ${input.recommendationId} is ${status}: only a failed idea is retried`);
+    if (!(RETRIED_STATUSES as readonly string[]).includes(status)) {
+      throw new BadInputError(`recommendation ${input.recommendationId} is ${status}: only a failed or expired idea is retried`);
+    }
 
     const { rows: jobs } = await tx.execute<{ id: string; apiProvider: string; providerTaskId: string | null; submitAttemptedAt: unknown }>(
       sql`UPDATE automation_queue

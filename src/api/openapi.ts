@@ -475,7 +475,7 @@ export const openApiDocument = {
     },
     '/api/recommendations/{id}/retry': {
       post: operatorOp(
-        'Make a failed idea again (a new run of its workflow): completed steps are kept, recorded provider tasks followed, ' +
+        'Make a failed or expired idea again (a new run of its workflow): completed steps are kept, recorded provider tasks followed, ' +
           'nothing paid twice. A render that died inside its paid submit needs `task` (the KIE task found on its dashboard, ' +
           'checked at KIE, then adopted) or `resubmit: true` (nothing was made: pay for a new one)',
         {
@@ -488,7 +488,7 @@ export const openApiDocument = {
           success: '202',
           extra: {
             ...notFound,
-            '409': error('Not failed, or a run of it is going'),
+            '409': error('Neither failed nor expired, or a run of it is going'),
             '502': error('KIE could not be asked about the task; nothing changed'),
           },
         },

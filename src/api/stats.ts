@@ -13,7 +13,7 @@ import { jobEvents } from '../db/schema';
 import { jobWait, readQuotas, type JobWait, type QuotaRow } from '../gate/capacity';
 import { estimateStarts, planLines, type JobEta, type LinePlan } from '../gate/eta';
 import type { OpenJobStatus } from '../shared/statuses';
-import { diedInsideSubmitSql } from '../services/retry';
+import { diedInsideSubmitSql, RETRIED_STATUSES } from '../services/retry';
 
 /** When each waiting job should start (estimateStarts), read once per request and shared by its parts. */
 type Etas = ReadonlyMap<string, JobEta>;
@@ -289,6 +289,7 @@ export interface FailedIdeaRow {
   id: string;
   title: string;
   priority: string;
+  status: (typeof RETRIED_STATUSES)[number];
   workflowId: string | null;
   failedAt: Date;
   error: string | null;
@@ -296,16 +297,17 @@ export interface FailedIdeaRow {
   needsTask: boolean;
 }
 
-/** Ideas that failed in the last two days: an alert with its retry until someone acts. */
+/** Ideas that failed or expired in the last two days: an alert with its retry until someone acts. */
 async function failedIdeas(pool: pg.Pool): Promise<FailedIdeaRow[]> {
   const { rows } = await pool.query<FailedIdeaRow>(
-    `SELECT r.id, r.title, r.priority, r.workflow_id AS "workflowId", r.updated_at AS "failedAt", r.error,
+    `SELECT r.id, r.title, r.priority, r.status, r.workflow_id AS "workflowId", r.updated_at AS "failedAt", r.error,
             EXISTS (SELECT 1 FROM automation_queue q
                      WHERE q.workflow_id = r.workflow_id AND q.status IN ('failed', 'cancelled')
                        AND ${diedInsideSubmitSql('q')}) AS "needsTask"
        FROM competitive_recommendations r
-      WHERE r.status = 'failed' AND r.updated_at > now() - interval '48 hours'
+      WHERE r.status = ANY($1) AND r.updated_at > now() - interval '48 hours'
       ORDER BY r.updated_at DESC LIMIT 20`,
+    [RETRIED_STATUSES],
   );
   return rows;
 }

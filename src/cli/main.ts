@@ -13,7 +13,7 @@
  *   reelflow approve|reject <id> [--note text] [--stage render|publish]   decide what waits for approval
  *   reelflow republish <id> [--platform instagram|tiktok|youtube]   post the archived video again, no new render
  *                    (without --platform: the platforms whose posts failed)
- *   reelflow retry <id> [--task <taskId> | --resubmit]   make a failed idea again: what is done is kept, nothing paid twice
+ *   reelflow retry <id> [--task <taskId> | --resubmit]   make a failed or expired idea again: what is done is kept, nothing paid twice
  *                    (a render that died inside its paid submit: --task adopts the task found on KIE, --resubmit pays anew)
  *   reelflow capacity [provider] [--workflow]   slots, lines, and each quota and budget: used/limit, reset, parked
  *                    (--workflow: the slot numbers through the capacity workflow's update)
@@ -44,7 +44,7 @@ import { PUBLISH_PLATFORMS } from '../config/providers';
 import { connectDatabase } from '../db/client';
 import { createProviders } from '../providers';
 import { createRecommendationService, type RecommendationService } from '../services/recommendations';
-import { diedInsideSubmit, type RetryAction, type RetryStarted, type RetryStep } from '../services/retry';
+import { diedInsideSubmit, RETRIED_STATUSES, type RetryAction, type RetryStarted, type RetryStep } from '../services/retry';
 import { connectTemporal, connectTemporalOrLater } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
 import { enqueueRecommendationSchema, ideaRefSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput } from '../validation';
@@ -220,7 +220,7 @@ async function run(argv: string[]): Promise<number> {
           const r = s.recommendation;
           console.log(`${r.id}  ${r.priority}  ${r.status}  ${r.recommendationType}\n  ${terminalSafe(r.title)}`);
           if (r.error) console.log(`  error: ${terminalSafe(r.error)}`);
-          if (r.status === 'failed') {
+          if ((RETRIED_STATUSES as readonly string[]).includes(r.status)) {
             // What it takes to make it again (docs/operations.md, "Retrying a failed idea").
             const unknown = s.jobs.some((j) => j.status !== 'completed' && diedInsideSubmit(j));
             console.log(`  make it again: reelflow retry ${r.id}${unknown ? ' --task <taskId found on the provider> | --resubmit' : ''}`);

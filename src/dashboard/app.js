@@ -322,7 +322,7 @@
         h(
           'div',
           { class: 'alert', 'data-testid': 'failed-alert', 'data-recommendation-id': r.id },
-          `⚠ Failed: ${r.priority} ${r.title} · ${r.error || 'no error recorded'} `,
+          `${r.status === 'expired' ? '⌛ Expired' : '⚠ Failed'}: ${r.priority} ${r.title} · ${r.error || 'no error recorded'} `,
           r.workflowId ? workflowLink(r.workflowId) : '',
           ' ',
           ...retryControls(r),
@@ -368,7 +368,7 @@
     return button;
   }
 
-  // Makes a failed idea again (POST /api/recommendations/:id/retry): what was done is kept, nothing paid twice. A render
+  // Makes a failed or expired idea again (POST /api/recommendations/:id/retry): what was done is kept, nothing paid twice. A render
   // that died inside its paid submit needs the operator's word on what KIE made: the task found on KIE's dashboard
   // (adopted, not paid again), or nothing (a new, paid render).
   function retryControls(r) {

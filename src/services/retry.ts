@@ -1,5 +1,5 @@
 /**
- * `reelflow retry <id> [--task <taskId> | --resubmit]` (CLI, API, dashboard): a failed idea made again, by a new run
+ * `reelflow retry <id> [--task <taskId> | --resubmit]` (CLI, API, dashboard): a failed or expired idea made again, by a new run
  * of its own workflow. What was done stays done: a completed job (the brief, a rendered segment) hands back its
  * recorded result, and a failed render whose KIE task is recorded resumes that task; nothing is paid twice. The
  * failed and cancelled jobs are reopened by the new run's first step (src/activities/retry.ts).
@@ -62,6 +62,9 @@ interface JobRow {
   providerTaskId: string | null;
   submitAttemptedAt: Date | null;
 }
+
+/** Ideas a retry makes again: those that ended without their video (not a rejected one: an editor said no). */
+export const RETRIED_STATUSES = ['failed', 'expired'] as const;
 
 /** Reopened by a retry: the jobs that did not end well. */
 export const RETRIED_JOB_STATUSES = ['failed', 'cancelled'] as const;
@@ -131,8 +134,8 @@ export function createRetryCommands(deps: ServiceDeps, resolve: (ref: string) =>
       const resubmit = opts.resubmit === true;
       if (adopt && resubmit) throw new BadInputError('task and resubmit exclude each other: adopt the task KIE made, or pay for a new one');
       const rec = await resolve(ref);
-      if (rec.status !== 'failed') {
-        throw new ConflictError(`recommendation ${rec.id} is ${rec.status}: only a failed idea is retried`);
+      if (!(RETRIED_STATUSES as readonly string[]).includes(rec.status)) {
+        throw new ConflictError(`recommendation ${rec.id} is ${rec.status}: only a failed or expired idea is retried`);
       }
       const workflowId = recommendationWorkflowId(rec.id);
       const jobs = await jobsOf(pool, workflowId);
@@ -191,8 +194,9 @@ export function createRetryCommands(deps: ServiceDeps, resolve: (ref: string) =>
             deps.taskQueue,
             [{ recommendationId: rec.id, retry: request }],
             {
-              // Only after a failed run: never beside a running one, never after one that ended well.
-              workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+              // Never beside a running one; the row's status (checked above, and again by the run's first step) is what
+              // allows it after a closed one (an expired idea's run completed).
+              workflowIdReusePolicy: 'ALLOW_DUPLICATE',
               workflowIdConflictPolicy: 'FAIL',
             },
           ),

@@ -60,7 +60,7 @@ import {
 
 export interface RecommendationInput {
   recommendationId: string;
-  /** `reelflow retry` (src/services/retry.ts): this run makes a failed idea again, its first step reopening the jobs. */
+  /** `reelflow retry` (src/services/retry.ts): this run makes a failed or expired idea again, its first step reopening the jobs. */
   retry?: RetryRequest;
 }
 

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BadInputError, ConflictError } from '../../src/shared/errors';
+import { approvalUpdate, stateQuery } from '../../src/shared/messages';
 import { notificationEventKey } from '../../src/notifications/notify';
 import { notificationWorkflowId } from '../../src/shared/workflow-ids';
 import { harnessForFile, recommendationInput, runCli } from '../helpers/harness';
@@ -30,6 +31,11 @@ const jobOf = async (id: string, step: string) =>
   )[0]!;
 const eventsOf = async (jobId: string) =>
   q<{ event: string; detail: Record<string, unknown> }>('SELECT event, detail FROM job_events WHERE job_id = $1 ORDER BY id', [jobId]);
+/** Retries as `test`; the plan it printed as [step, action] pairs. */
+const retry = async (id: string, opts: { task?: string; resubmit?: boolean } = {}) => {
+  const started = await h.service.retry(id, { by: 'test', ...opts });
+  return { started, plan: started.steps.map((s) => [s.step, s.action]) };
+};
 /** The task the --task test adopted: another idea's from then on. */
 let adoptedTask = '';
 const paid = () => h.sims.veo3.stats().submissions;
@@ -173,8 +179,8 @@ describe('reelflow retry', () => {
     const first = await jobOf(recommendation.id, 'generate:1');
     const paidBefore = paid();
 
-    const started = await h.service.retry(recommendation.id, { by: 'test' });
-    expect(started.steps.map((s) => [s.step, s.action])).toEqual([
+    const { started, plan } = await retry(recommendation.id);
+    expect(plan).toEqual([
       ['analyze', 'kept'],
       ['generate:1', 'kept'],
       ['generate:2', 'runs'],
@@ -189,10 +195,35 @@ describe('reelflow retry', () => {
     expect(await jobOf(recommendation.id, 'generate:1')).toEqual(first);
   });
 
-  it('refuses an idea that did not fail', async () => {
+  it('an idea that expired waiting for approval: retried with a new window, asked again, rendered once, published', async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({
+        source: 'competitor',
+        type: 'counter_argument',
+        jobConfig: { platforms: ['instagram'] },
+        deadline: new Date(Date.now() + 4_000).toISOString(),
+      }),
+    );
+    expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('expired');
+    const paidBefore = paid();
+    const { started, plan } = await retry(recommendation.id);
+    expect(plan.map((p) => p.join(' '))).toEqual(['analyze kept', 'generate runs', 'publish:instagram runs']);
+    // P1: 48 h from now, the old deadline long gone.
+    expect(Date.parse(started.deadline!)).toBeGreaterThan(Date.now() + 47 * 3_600_000);
+    const handle = h.client.workflow.getHandle(workflowId, started.runId);
+    // Nobody approved this brief: the retry asks.
+    await waitUntil(async () => (await handle.query(stateQuery)).approval, { what: 'the brief waiting for approval again' });
+    await handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
+    expect((await handle.result()).status).toBe('published');
+    expect(paid()).toBe(paidBefore + 1);
+  });
+
+  it('refuses an idea that neither failed nor expired', async () => {
     const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['instagram'] } }));
-    await expect(h.service.retry(recommendation.id, { by: 'test' })).rejects.toThrow(/is (pending|in_production): only a failed idea/);
+    await expect(h.service.retry(recommendation.id, { by: 'test' })).rejects.toThrow(
+      /is (pending|in_production): only a failed or expired idea/,
+    );
     await h.client.workflow.getHandle(workflowId).result();
-    await expect(h.service.retry(recommendation.id, { by: 'test' })).rejects.toThrow(/is published: only a failed idea/);
+    await expect(h.service.retry(recommendation.id, { by: 'test' })).rejects.toThrow(/is published: only a failed or expired idea/);
   });
 });

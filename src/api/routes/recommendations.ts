@@ -81,7 +81,7 @@ export function registerRecommendationRoutes(app: FastifyInstance, ctx: RouteCon
     return reply.status(202).send(ok({ ...started, links: { temporal: ctx.workflowUrl(started.workflowId) } }));
   });
 
-  // A failed idea made again by a new run of its workflow: what is done is kept, nothing is paid twice.
+  // A failed or expired idea made again by a new run of its workflow: what is done is kept, nothing is paid twice.
   app.post('/api/recommendations/:id/retry', operator('recommendation.retry'), async (req, reply) => {
     const { id } = idParams.parse(req.params);
     const body = parseInput(retryBody, req.body, 'body');
