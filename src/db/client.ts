@@ -37,6 +37,10 @@ export function connectDatabase(url: string, opts: { max?: number; acquireTimeou
   });
   // A dropped idle connection (database restarted) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  // Nor one dropped while checked out (a transaction, a session held across a call): pg emits 'error' on the client
+  // and pg-pool listens only while it is idle, so the process died (CI, the PostgreSQL outage test: a worker exited
+  // with "Connection terminated unexpectedly"). The work on it fails with that error; the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzle(pool, { schema }) as Db;
   return { url, db, pool, close: () => pool.end() };
 }
