@@ -14,7 +14,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { sql } from 'drizzle-orm';
-import type { Provider } from '../config/providers';
+import { PUBLISH_PLATFORMS, type Provider } from '../config/providers';
 import { ProviderError } from '../providers/errors';
 import type { Job } from '../db/schema';
 import { WORKER_SHUTDOWN, type ActivityDeps } from './deps';
@@ -218,9 +218,7 @@ export async function runProviderJob<T>(
             throw new SubmitOutcomeUnknownError(
               `${provider}: a previous attempt died during the submit request, so the provider may have accepted (and billed) it` +
                 `${opts.fromCallback ? ', and no callback named a task by its expected end' : ''}; not submitting again. ` +
-                'Look on the provider dashboard: found it, `reelflow retry ' +
-                (current.recommendationId ?? jobId) +
-                ' --task <taskId>` follows it without paying again; nothing there, `--resubmit` pays for a new one.',
+                whatNext(provider, current.recommendationId ?? jobId),
             );
           }
           details = { providerTaskId: learned, state: 'submitted' };
@@ -427,4 +425,18 @@ async function recordProviderTask(deps: ActivityDeps, jobId: string, handle: str
 
 async function logJobEvent(deps: ActivityDeps, jobId: string, event: string, detail: Record<string, unknown>): Promise<void> {
   await withDbRetry(() => deps.database.pool.query('SELECT log_job_event($1, $2, $3::jsonb)', [jobId, event, JSON.stringify(detail)]));
+}
+
+/** Where an operator goes from a submit whose outcome is unknown: what the provider made is adopted, or made anew. */
+function whatNext(provider: Provider, id: string): string {
+  if ((PUBLISH_PLATFORMS as readonly string[]).includes(provider)) {
+    return (
+      `Look on ${provider}: the post is there, \`reelflow republish ${id} --platform ${provider} --post <postId>\` records it ` +
+      `without posting again; it is not, \`reelflow republish ${id} --platform ${provider}\` posts it.`
+    );
+  }
+  return (
+    `Look on the provider dashboard: found it, \`reelflow retry ${id} --task <taskId>\` follows it without paying again; ` +
+    'nothing there, `--resubmit` pays for a new one.'
+  );
 }

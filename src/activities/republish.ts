@@ -2,14 +2,17 @@
  * The database side of `reelflow republish` (base task queue): plan the posts of an archived video again (new
  * publish jobs under the republish workflow's id, so each goes through the gate like the first publish), then
  * record the recommendation's status they lead to and start the metrics series of the new posts. Nothing here
- * renders or downloads: the posts read our copy (video_assets).
+ * renders or downloads: the posts read our copy (video_assets). `adoptPost` records a post the platform made
+ * though its job failed (`reelflow republish --post`), in place of a new one.
  */
+import { sql } from 'drizzle-orm';
 import type { Priority } from '../config/priorities';
 import { PUBLISH_JOB_TYPE, type PublishPlatform } from '../config/providers';
 import { postCaption } from '../content/caption';
 import { BadInputError } from '../shared/errors';
 import { recommendationWorkflowId } from '../shared/workflow-ids';
 import { notPublishedOn, readPublishState } from '../services/publish-state';
+import type { PublishedPost } from './publish';
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
 import { createQueueSyncActivities, startMetricsOfPosts } from './queue-sync';
@@ -33,6 +36,13 @@ export interface PlanRepublishInput {
   /** The republish workflow's: its publish jobs are keyed by it. */
   workflowId: string;
   runId: string;
+}
+
+export interface AdoptPostInput {
+  recommendationId: string;
+  platform: PublishPlatform;
+  postId: string;
+  by: string;
 }
 
 export function createRepublishActivities(deps: ActivityDeps) {
@@ -109,6 +119,41 @@ export function createRepublishActivities(deps: ActivityDeps) {
       );
       await startMetricsOfPosts(deps, input.recommendationId);
       return status;
+    },
+
+    /**
+     * The post recorded on the platform's last failed publish job, whose outcome was wrong (the platform did post):
+     * completed with the post as its result, and an `adopted` event keeping who said so and what it failed with
+     * (its failure events stay in job_events). Idempotent: a retried call finds the post recorded and changes nothing.
+     */
+    async adoptPost(input: AdoptPostInput): Promise<PublishedPost> {
+      const { recommendationId, platform, postId } = input;
+      const post: PublishedPost = { platform, postId };
+      const step = `publish:${platform}`;
+      return classified(() =>
+        deps.database.db.transaction(async (tx) => {
+          const { rows: done } = await tx.execute(
+            sql`SELECT 1 FROM automation_queue WHERE recommendation_id = ${recommendationId} AND step = ${step}
+                   AND status = 'completed' AND result->>'postId' = ${postId}`,
+          );
+          if (done.length) return post;
+          const { rows } = await tx.execute<{ id: string; error: string | null }>(
+            sql`SELECT id, error FROM automation_queue WHERE recommendation_id = ${recommendationId} AND step = ${step}
+                   AND status = 'failed' ORDER BY created_at DESC LIMIT 1 FOR UPDATE`,
+          );
+          const job = rows[0];
+          if (!job) throw new BadInputError(`recommendation ${recommendationId} has no failed ${platform} post to record ${postId} on`);
+          // Its end stays when the attempt ended (about when the post went out): the metrics' ages count from it.
+          await tx.execute(
+            sql`UPDATE automation_queue SET status = 'completed', result = ${JSON.stringify(post)}::jsonb, error = NULL,
+                       completed_at = coalesce(completed_at, now()), stuck_since = NULL, waiting_since = NULL, updated_at = now()
+                 WHERE id = ${job.id}`,
+          );
+          const detail = { by: input.by, postId, failedWith: job.error };
+          await tx.execute(sql`SELECT log_job_event(${job.id}::uuid, 'adopted', ${JSON.stringify(detail)}::jsonb)`);
+          return post;
+        }),
+      );
     },
 
     /** A republish that ends early (cancelled, failed) closes the jobs it planned, so none waits in a line forever. */

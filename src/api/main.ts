@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     client,
     taskQueue: env.REELFLOW_TASK_QUEUE,
     veo3: () => createProviders(env).veo3,
+    publisher: (platform) => createProviders(env)[platform],
   });
   const app = await buildApiServer({
     database,

@@ -466,12 +466,28 @@ export const openApiDocument = {
       ]),
     ),
     '/api/recommendations/{id}/republish': {
-      post: operatorOp('Post the archived video again without a new render: on `platform`, or (no body) where its posts failed', {
-        parameters: [idParam],
-        body: { type: 'object', additionalProperties: false, properties: { platform: { type: 'string', enum: [...PUBLISH_PLATFORMS] } } },
-        success: '202',
-        extra: { ...notFound, '409': error('Not published yet, or a republish of it is running') },
-      }),
+      post: operatorOp(
+        'Post the archived video again without a new render: on `platform`, or (no body) where its posts failed. With `post` ' +
+          '(and `platform`): the post the platform made though its publish failed (its outcome unknown to us), read on the ' +
+          'platform, then recorded instead of posting again',
+        {
+          parameters: [idParam],
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              platform: { type: 'string', enum: [...PUBLISH_PLATFORMS] },
+              post: { type: 'string', description: "the post's id on the platform (from its URL)" },
+            },
+          },
+          success: '202',
+          extra: {
+            ...notFound,
+            '409': error('Not published yet, a republish of it is running, or the post is recorded already'),
+            '502': error('The platform could not be asked about the post; nothing changed'),
+          },
+        },
+      ),
     },
     '/api/recommendations/{id}/retry': {
       post: operatorOp(

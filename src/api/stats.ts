@@ -13,7 +13,7 @@ import { jobEvents } from '../db/schema';
 import { jobWait, readQuotas, type JobWait, type QuotaRow } from '../gate/capacity';
 import { estimateStarts, planLines, type JobEta, type LinePlan } from '../gate/eta';
 import type { OpenJobStatus } from '../shared/statuses';
-import { diedInsideSubmitSql, RETRIED_STATUSES } from '../services/retry';
+import { diedInsideSubmitSql, RETRIED_JOB_STATUSES, RETRIED_STATUSES } from '../services/retry';
 
 /** When each waiting job should start (estimateStarts), read once per request and shared by its parts. */
 type Etas = ReadonlyMap<string, JobEta>;
@@ -272,13 +272,26 @@ export interface PartialRow {
   publishedAt: Date | null;
   /** "not published on youtube (…)": each failed platform with its error. */
   error: string | null;
+  /** Platforms whose post died inside its request (UNKNOWN_POSTS): never posted again without the operator's word. */
+  unknownPosts: string[];
 }
+
+/**
+ * The platforms of recommendation `r` whose last post died inside its request: the platform may have made it, so the
+ * page asks for the post's id (recorded, `republish --post`) or the word that it is not there, never posts again itself.
+ */
+const UNKNOWN_POSTS_SQL = `ARRAY(
+    SELECT substr(f.step, length('publish:') + 1)
+      FROM (SELECT DISTINCT ON (q.step) q.step, q.status, q.api_provider, q.provider_task_id, q.submit_attempted_at
+              FROM automation_queue q WHERE q.recommendation_id = r.id AND q.step LIKE 'publish:%'
+             ORDER BY q.step, q.created_at DESC) f
+     WHERE f.status = 'failed' AND ${diedInsideSubmitSql('f')} ORDER BY f.step)`;
 
 /** Videos posted on some platforms but not others in the last two days: an alert until someone acts. */
 async function partiallyPublished(pool: pg.Pool): Promise<PartialRow[]> {
   const { rows } = await pool.query<PartialRow>(
-    `SELECT id, title, priority, workflow_id AS "workflowId", published_at AS "publishedAt", error
-       FROM competitive_recommendations
+    `SELECT id, title, priority, workflow_id AS "workflowId", published_at AS "publishedAt", error, ${UNKNOWN_POSTS_SQL} AS "unknownPosts"
+       FROM competitive_recommendations r
       WHERE status = 'partially_published' AND coalesce(published_at, updated_at) > now() - interval '48 hours'
       ORDER BY coalesce(published_at, updated_at) DESC LIMIT 20`,
   );
@@ -293,8 +306,10 @@ export interface FailedIdeaRow {
   workflowId: string | null;
   failedAt: Date;
   error: string | null;
-  /** A job died inside its paid submit: a retry must say what the provider made (`task`) or that it made nothing. */
+  /** A render died inside its paid submit: a retry must say what KIE made (`task`) or that it made nothing. */
   needsTask: boolean;
+  /** As on a partly published one (UNKNOWN_POSTS_SQL). */
+  unknownPosts: string[];
 }
 
 /** Ideas that failed or expired in the last two days: an alert with its retry until someone acts. */
@@ -302,12 +317,13 @@ async function failedIdeas(pool: pg.Pool): Promise<FailedIdeaRow[]> {
   const { rows } = await pool.query<FailedIdeaRow>(
     `SELECT r.id, r.title, r.priority, r.status, r.workflow_id AS "workflowId", r.updated_at AS "failedAt", r.error,
             EXISTS (SELECT 1 FROM automation_queue q
-                     WHERE q.workflow_id = r.workflow_id AND q.status IN ('failed', 'cancelled')
-                       AND ${diedInsideSubmitSql('q')}) AS "needsTask"
+                     WHERE q.workflow_id = r.workflow_id AND q.status = ANY($2) AND q.step NOT LIKE 'publish:%'
+                       AND ${diedInsideSubmitSql('q')}) AS "needsTask",
+            ${UNKNOWN_POSTS_SQL} AS "unknownPosts"
        FROM competitive_recommendations r
       WHERE r.status = ANY($1) AND r.updated_at > now() - interval '48 hours'
       ORDER BY r.updated_at DESC LIMIT 20`,
-    [RETRIED_STATUSES],
+    [RETRIED_STATUSES, RETRIED_JOB_STATUSES],
   );
   return rows;
 }

@@ -38,6 +38,7 @@ export const FLAG_TYPES = {
   since: { type: 'string' },
   platform: { type: 'string' },
   task: { type: 'string' },
+  post: { type: 'string' },
   resubmit: { type: 'boolean' },
 } as const;
 
@@ -70,7 +71,7 @@ export const COMMAND_FLAGS: Record<string, readonly FlagName[]> = {
   status: [],
   cancel: ['reason'],
   reprioritise: [],
-  republish: ['platform'],
+  republish: ['platform', 'post'],
   retry: ['task', 'resubmit'],
   approve: ['note', 'stage'],
   reject: ['note', 'stage'],

@@ -12,7 +12,8 @@
  *   reelflow reprioritise <id> <P0|P1|P2|P3>
  *   reelflow approve|reject <id> [--note text] [--stage render|publish]   decide what waits for approval
  *   reelflow republish <id> [--platform instagram|tiktok|youtube]   post the archived video again, no new render
- *                    (without --platform: the platforms whose posts failed)
+ *                    (without --platform: the platforms whose posts failed; --post <postId>: a post the platform made
+ *                    though its publish failed, recorded instead of posted again)
  *   reelflow retry <id> [--task <taskId> | --resubmit]   make a failed or expired idea again: what is done is kept, nothing paid twice
  *                    (a render that died inside its paid submit: --task adopts the task found on KIE, --resubmit pays anew)
  *   reelflow capacity [provider] [--workflow]   slots, lines, and each quota and budget: used/limit, reset, parked
@@ -166,6 +167,7 @@ async function run(argv: string[]): Promise<number> {
       client,
       taskQueue: env.REELFLOW_TASK_QUEUE,
       veo3: () => createProviders(env).veo3,
+      publisher: (platform) => createProviders(env)[platform],
     });
     switch (command) {
       case 'enqueue': {
@@ -220,10 +222,20 @@ async function run(argv: string[]): Promise<number> {
           const r = s.recommendation;
           console.log(`${r.id}  ${r.priority}  ${r.status}  ${r.recommendationType}\n  ${terminalSafe(r.title)}`);
           if (r.error) console.log(`  error: ${terminalSafe(r.error)}`);
+          const unknown = s.jobs.filter((j) => j.status !== 'completed' && diedInsideSubmit(j));
+          const isPost = (j: { step: string }) => j.step.startsWith('publish:');
           if ((RETRIED_STATUSES as readonly string[]).includes(r.status)) {
             // What it takes to make it again (docs/operations.md, "Retrying a failed idea").
-            const unknown = s.jobs.some((j) => j.status !== 'completed' && diedInsideSubmit(j));
-            console.log(`  make it again: reelflow retry ${r.id}${unknown ? ' --task <taskId found on the provider> | --resubmit' : ''}`);
+            const task = unknown.some((j) => !isPost(j)) ? ' --task <taskId found on the provider> | --resubmit' : '';
+            console.log(`  make it again: reelflow retry ${r.id}${task}`);
+          }
+          // A post whose request died unanswered may be live: posting again could post twice.
+          for (const platform of new Set(unknown.filter(isPost).map((j) => j.step.slice('publish:'.length)))) {
+            if (s.jobs.some((j) => j.step === `publish:${platform}` && j.status === 'completed')) continue;
+            console.log(
+              `  ${platform} post unknown (its request died unanswered): on ${platform}, reelflow republish ${r.id} --platform ` +
+                `${platform} --post <postId>; not there, reelflow republish ${r.id} --platform ${platform}`,
+            );
           }
           const explanation = (r.ourData as { explanation?: { rule: string; because: string[] } } | null)?.explanation;
           if (explanation) {
@@ -315,10 +327,15 @@ async function run(argv: string[]): Promise<number> {
         break;
       }
       case 'republish': {
-        const started = await service.republish(args[0]!, { by: cliActor(), ...(v.platform ? { platform: v.platform } : {}) });
-        out(started, () =>
-          console.log(`republishing ${started.recommendationId} on ${started.platforms.join(', ')}: workflow ${started.workflowId}`),
-        );
+        const started = await service.republish(args[0]!, {
+          by: cliActor(),
+          ...(v.platform ? { platform: v.platform } : {}),
+          ...(v.post !== undefined ? { post: v.post } : {}),
+        });
+        const what = started.adopted
+          ? `recording the ${started.platforms[0]} post ${started.adopted} for ${started.recommendationId}`
+          : `republishing ${started.recommendationId} on ${started.platforms.join(', ')}`;
+        out(started, () => console.log(`${what}: workflow ${started.workflowId}`));
         break;
       }
       case 'retry': {

@@ -325,7 +325,8 @@
           `${r.status === 'expired' ? '⌛ Expired' : '⚠ Failed'}: ${r.priority} ${r.title} · ${r.error || 'no error recorded'} `,
           r.workflowId ? workflowLink(r.workflowId) : '',
           ' ',
-          ...retryControls(r),
+          // A post that died inside its request is settled first: a retry would post it again.
+          ...(r.unknownPosts.length && !r.needsTask ? r.unknownPosts.flatMap((p) => unknownPostControls(r, p)) : retryControls(r)),
         ),
       ),
       ...partial.map((r) =>
@@ -335,7 +336,8 @@
           `⚠ Partly published: ${r.priority} ${r.title} · ${r.error || 'some platforms failed'} `,
           r.workflowId ? workflowLink(r.workflowId) : '',
           ' ',
-          republishButton(r),
+          // Retrying every failed platform would post again where a post's outcome is unknown: one platform at a time then.
+          ...(r.unknownPosts.length ? r.unknownPosts.flatMap((p) => unknownPostControls(r, p)) : [republishButton(r)]),
         ),
       ),
       ...stuck.map((j) =>
@@ -366,6 +368,42 @@
       }
     });
     return button;
+  }
+
+  // A post whose request died unanswered may be live on its platform: the operator looks there and either types the
+  // post's id (recorded, not posted again: POST …/republish {platform, post}) or says it is not there (posted again).
+  function unknownPostControls(r, platform) {
+    const input = h('input', {
+      type: 'text',
+      class: 'retry',
+      placeholder: `${platform} post id`,
+      'aria-label': `${platform} post of ${r.title}`,
+      'data-platform': platform,
+    });
+    const send = async (button, body, done) => {
+      button.disabled = true;
+      try {
+        await api('POST', `/api/recommendations/${encodeURIComponent(r.id)}/republish`, body);
+        toast(done);
+      } catch (err) {
+        toast(`${platform}: ${err.message}`, true);
+        button.disabled = false;
+      }
+    };
+    const record = h('button', { type: 'button', class: 'retry', 'data-testid': 'record-post-button', text: `Record ${platform} post` });
+    record.addEventListener('click', () => {
+      const post = input.value.trim();
+      if (!post) return toast(`Type the id of the post found on ${platform} first`, true);
+      return send(record, { platform, post }, `Recording the ${platform} post ${post} of ${r.title}`);
+    });
+    const again = h('button', {
+      type: 'button',
+      class: 'retry',
+      'data-testid': 'post-again-button',
+      text: `Not on ${platform}: post again`,
+    });
+    again.addEventListener('click', () => send(again, { platform }, `Posting ${r.title} again on ${platform}`));
+    return [input, record, again, ' '];
   }
 
   // Makes a failed or expired idea again (POST /api/recommendations/:id/retry): what was done is kept, nothing paid twice. A render

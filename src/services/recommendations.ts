@@ -10,7 +10,8 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { getJob, getRecommendation } from '../db/queries';
 import type { Recommendation } from '../db/schema';
-import type { VideoGenerator } from '../providers/types';
+import type { PublishPlatform } from '../config/providers';
+import type { Publisher, VideoGenerator } from '../providers/types';
 import { NotFoundError } from '../shared/errors';
 import { parseRecommendationWorkflowId } from '../shared/workflow-ids';
 import { ideaRefSchema, parseInput } from '../validation';
@@ -31,6 +32,11 @@ export interface ServiceDeps {
    * before adopting it. Absent, `--task` is refused.
    */
   veo3?: () => Pick<VideoGenerator, 'getStatus'>;
+  /**
+   * A platform's client, built when first needed: `republish --post` reads the post there before recording it.
+   * Absent, `--post` is refused.
+   */
+  publisher?: (platform: PublishPlatform) => Pick<Publisher, 'readMetrics'>;
 }
 
 export function createRecommendationService(deps: ServiceDeps) {

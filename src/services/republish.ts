@@ -3,11 +3,17 @@
  * render. With a platform, a new post there; without, the platforms whose posts failed (a partial publish).
  * Everything is checked before anything starts: an unknown id, no archived video, a platform not in the list,
  * nothing failed to retry, a recommendation still in production, a republish already running.
+ *
+ * `--platform P --post <postId>`: the platform made the post though our record says it failed (a worker lost inside
+ * the request leaves its outcome unknown; posting again would post twice). The post is read on the platform first
+ * (it must be a live post of our account), then recorded on the failed job by a republish workflow of its own, which
+ * sets the status and starts the post's metrics series as a publish does.
  */
 import { PUBLISH_PLATFORMS, type PublishPlatform } from '../config/providers';
 import type { Recommendation } from '../db/schema';
-import { BadInputError, ConflictError } from '../shared/errors';
-import { REPUBLISH_WORKFLOW, republishWorkflowId, republishWorkflowIdPattern } from '../shared/workflow-ids';
+import { isPostGone, ProviderError } from '../providers/errors';
+import { ApiError, BadInputError, ConflictError } from '../shared/errors';
+import { adoptPostWorkflowId, REPUBLISH_WORKFLOW, republishWorkflowId, republishWorkflowIdPattern } from '../shared/workflow-ids';
 import { startWorkflowOnce } from '../temporal/client';
 import type { RepublishInput } from '../workflows/republish';
 import { readPublishState } from './publish-state';
@@ -20,16 +26,26 @@ export interface RepublishStarted {
   recommendationId: string;
   workflowId: string;
   platforms: PublishPlatform[];
+  /** The post recorded instead of a new one (`--post`). */
+  adopted?: string;
 }
+
+/** What a post id looks like on each platform (the id in the post's URL), so a typo is refused before any request. */
+const POST_ID: Record<PublishPlatform, { pattern: RegExp; what: string }> = {
+  instagram: { pattern: /^\d{1,32}$/, what: 'the media id (digits)' },
+  tiktok: { pattern: /^\d{1,32}$/, what: "the video id (digits, from the video's URL)" },
+  youtube: { pattern: /^[A-Za-z0-9_-]{11}$/, what: "the 11-character video id (from the video's URL)" },
+};
 
 export function createRepublishCommands(deps: ServiceDeps, resolve: (ref: string) => Promise<Recommendation>) {
   const { pool } = deps.database;
   return {
-    async republish(ref: string, opts: { platform?: string; by: string }): Promise<RepublishStarted> {
+    async republish(ref: string, opts: { platform?: string; post?: string; by: string }): Promise<RepublishStarted> {
       const { platform } = opts;
       if (platform !== undefined && !(PUBLISH_PLATFORMS as readonly string[]).includes(platform)) {
         throw new BadInputError(`platform must be one of ${PUBLISH_PLATFORMS.join(', ')} (got ${JSON.stringify(platform)})`);
       }
+      if (opts.post !== undefined) return adoptPost(ref, platform as PublishPlatform | undefined, opts.post, opts.by);
       const rec = await resolve(ref);
       if (!REPUBLISHABLE.includes(rec.status)) {
         throw new ConflictError(
@@ -72,4 +88,64 @@ export function createRepublishCommands(deps: ServiceDeps, resolve: (ref: string
       return { recommendationId: rec.id, workflowId, platforms };
     },
   };
+
+  async function adoptPost(ref: string, platform: PublishPlatform | undefined, post: string, by: string): Promise<RepublishStarted> {
+    if (!platform) throw new BadInputError('platform: name the platform the post is on (--platform) with --post');
+    const format = POST_ID[platform];
+    if (typeof post !== 'string' || !format.pattern.test(post)) {
+      throw new BadInputError(`post must be ${format.what} of the ${platform} post (got ${JSON.stringify(post)})`);
+    }
+    const rec = await resolve(ref);
+    const state = await readPublishState(pool, rec.id);
+    if (!state.failed.some((f) => f.platform === platform)) {
+      throw new BadInputError(
+        `platform: ${rec.id} has no failed ${platform} post to record ${post} on (${rec.status}; posted on ` +
+          `${state.published.join(', ') || 'none'}; failed on ${state.failed.map((f) => f.platform).join(', ') || 'none'})`,
+      );
+    }
+    const { rows: open } = await pool.query<{ workflow_id: string }>(
+      `SELECT workflow_id FROM automation_queue
+        WHERE recommendation_id = $1 AND step = $2 AND status IN ('queued', 'processing') LIMIT 1`,
+      [rec.id, `publish:${platform}`],
+    );
+    if (open[0]) throw new ConflictError(`a ${platform} post of ${rec.id} is being made (${open[0].workflow_id}); wait for it to end`);
+    const { rows: taken } = await pool.query<{ recommendation_id: string }>(
+      `SELECT recommendation_id FROM automation_queue
+        WHERE api_provider = $1 AND step LIKE 'publish:%' AND status = 'completed' AND result->>'postId' = $2 LIMIT 1`,
+      [platform, post],
+    );
+    if (taken[0]) throw new ConflictError(`post: ${platform} post ${post} is already recorded, for ${taken[0].recommendation_id}`);
+    await checkOnPlatform(platform, post);
+    const workflowId = adoptPostWorkflowId(rec.id, platform);
+    const input: RepublishInput = { recommendationId: rec.id, platforms: [platform], requestedBy: by, adopt: { postId: post } };
+    const fresh = await startWorkflowOnce(deps.client, REPUBLISH_WORKFLOW, {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      args: [input],
+      // One at a time per platform (conflict: refused while it runs); the checks above guard a later one.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      staticSummary: `Record the ${platform} post ${post}: ${rec.title}`.slice(0, 200),
+    });
+    if (!fresh) throw new ConflictError(`the ${platform} post of ${rec.id} is being recorded (${workflowId})`);
+    return { recommendationId: rec.id, workflowId, platforms: [platform], adopted: post };
+  }
+
+  /**
+   * The post must be live on the platform, for this account: one read of its counts (the same call its metrics series
+   * makes; outside the gate, as it is one request an operator asked for).
+   */
+  async function checkOnPlatform(platform: PublishPlatform, post: string): Promise<void> {
+    const publisher = deps.publisher?.(platform);
+    if (!publisher) throw new ConflictError(`post: this process has no ${platform} client to check the post with; nothing changed`);
+    try {
+      await publisher.readMetrics(post);
+    } catch (err) {
+      if (isPostGone(err) || (err instanceof ProviderError && err.kind === 'permanent')) {
+        throw new BadInputError(
+          `post: ${platform} does not show post ${post} for this account (${(err as Error).message}); nothing changed`,
+        );
+      }
+      throw new ApiError(502, `post: could not ask ${platform} about post ${post} (${(err as Error).message}); nothing changed, try again`);
+    }
+  }
 }

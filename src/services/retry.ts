@@ -160,8 +160,9 @@ export function createRetryCommands(deps: ServiceDeps, resolve: (ref: string) =>
         }
         if (unknown[0]!.apiProvider !== 'veo3') {
           throw new BadInputError(
-            `task: ${named} is a ${unknown[0]!.apiProvider} post, and only a VEO3 render adopts a task; ` +
-              '--resubmit posts again (check the platform first)',
+            `task: ${named} is a ${unknown[0]!.apiProvider} post, and only a VEO3 render adopts a task. The post is on ` +
+              `${unknown[0]!.apiProvider}: \`reelflow republish ${rec.id} --platform ${unknown[0]!.apiProvider} --post <postId>\` ` +
+              'records it; it is not: --resubmit posts again',
           );
         }
         const { rows: owner } = await pool.query<{ id: string; step: string; recommendation_id: string | null }>(

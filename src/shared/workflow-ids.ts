@@ -89,6 +89,15 @@ export function republishWorkflowId(recommendationId: string, n: number): string
   return `${REPUBLISH_WORKFLOW_ID_PREFIX}${recommendationId}-${n}`;
 }
 
+/**
+ * A post the platform made though its publish job failed, recorded instead of posted again (`reelflow republish
+ * --post`): `republish-<uuid>-<platform>-post`, one at a time per platform (a second while it runs is refused).
+ * It plans no publish job, so the n of the next republish does not count it.
+ */
+export function adoptPostWorkflowId(recommendationId: string, platform: string): string {
+  return `${REPUBLISH_WORKFLOW_ID_PREFIX}${recommendationId}-${platform}-post`;
+}
+
 /** The LIKE pattern of every republish workflow id of a recommendation. */
 export function republishWorkflowIdPattern(recommendationId: string): string {
   return `${REPUBLISH_WORKFLOW_ID_PREFIX}${recommendationId}-%`;

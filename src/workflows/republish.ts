@@ -6,6 +6,10 @@
  * recorded like the first publish's.
  *
  *   plan (new publish jobs) -> publish on each platform, in parallel -> record the status, start post metrics
+ *
+ * With `adopt` (`reelflow republish --post`): nothing is posted. The post the platform made though our record says
+ * its publish failed (a worker lost inside the request) is recorded on that failed job, then the status and the
+ * post's metrics series follow as after a publish.
  */
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/common';
@@ -21,6 +25,8 @@ export interface RepublishInput {
   platforms: PublishPlatform[];
   /** Who asked (CLI user, API token, dashboard): in the workflow's input for the history. */
   requestedBy: string;
+  /** The post already made on platforms[0], checked with the platform by the command: recorded, not posted again. */
+  adopt?: { postId: string };
 }
 
 export interface RepublishOutcome {
@@ -47,6 +53,17 @@ export async function republishWorkflow(input: RepublishInput): Promise<Republis
     { key: SEARCH_ATTRIBUTES.recommendationId, value: recommendationId },
     { key: SEARCH_ATTRIBUTES.phase, value: 'publishing' },
   ]);
+  if (input.adopt) {
+    const post = await db.adoptPost({
+      recommendationId,
+      platform: input.platforms[0]!,
+      postId: input.adopt.postId,
+      by: input.requestedBy,
+    });
+    const status = await db.recordRepublished({ recommendationId });
+    wf.upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: status }]);
+    return { status, posts: [post], failedPlatforms: [] };
+  }
   try {
     const plan = await db.planRepublish({ recommendationId, platforms: input.platforms, workflowId: info.workflowId, runId: info.runId });
     const results = await Promise.allSettled(

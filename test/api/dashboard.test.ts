@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDERS } from '../../src/config/providers';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { queueWorkers } from '../../src/temporal/queue-workers';
-import { failInsideSubmit } from '../helpers/retry';
+import { failInsideSubmit, postOutcomeUnknown } from '../helpers/retry';
 import { waitUntil } from '../helpers/wait';
 import { noonZone } from '../helpers/zones';
 import { startTestApi, type TestApi } from './support';
@@ -29,6 +29,13 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
   let browser: Awaited<ReturnType<typeof openBrowser>>;
   let page: Page;
   const pageErrors: string[] = [];
+  /** Until the recommendation's row says `status`. */
+  const reaches = (id: string, status: string, what: string) =>
+    waitUntil(
+      async () =>
+        (await h.db.database.pool.query(`SELECT status FROM competitive_recommendations WHERE id = $1`, [id])).rows[0]?.status === status,
+      { what, timeoutMs: 60_000 },
+    );
 
   beforeAll(async () => {
     h = await startHarness();
@@ -170,12 +177,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       { step: 'publish:tiktok', status: 'cancelled' },
       { step: 'publish:youtube', status: 'cancelled' },
     ]);
-    await waitUntil(
-      async () =>
-        (await h.db.database.pool.query(`SELECT status FROM competitive_recommendations WHERE id = $1`, [recommendation.id])).rows[0]
-          ?.status === 'cancelled',
-      { what: 'recommendation cancelled' },
-    );
+    await reaches(recommendation.id, 'cancelled', 'recommendation cancelled');
     const audit = await h.db.database.pool.query(`SELECT actor, target, detail FROM audit_log WHERE action = 'job.cancel'`);
     expect(audit.rows).toEqual([
       {
@@ -281,12 +283,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await alert.locator('[data-testid="republish-button"]').click();
     await page.locator('#toast', { hasText: 'on tiktok' }).waitFor({ state: 'visible', timeout: 10_000 });
     expect(await page.locator('#toast').textContent()).toBe(`Republishing ${recommendation.title} on tiktok`);
-    await waitUntil(
-      async () =>
-        (await h.db.database.pool.query(`SELECT status FROM competitive_recommendations WHERE id = $1`, [recommendation.id])).rows[0]
-          ?.status === 'published',
-      { what: 'published everywhere after the republish', timeoutMs: 60_000 },
-    );
+    await reaches(recommendation.id, 'published', 'published everywhere after the republish');
     await alert.waitFor({ state: 'detached', timeout: 10_000 });
     expect(h.sims.veo3.stats().submissions).toBe(renders);
     const audit = await h.db.database.pool.query(`SELECT target FROM audit_log WHERE action = 'recommendation.republish'`);
@@ -307,16 +304,34 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await alert.locator('[data-testid="adopt-button"]').click();
     await page.locator('#toast', { hasText: 'Retrying' }).waitFor({ state: 'visible', timeout: 10_000 });
     expect(await page.locator('#toast').textContent()).toMatch(new RegExp(`with KIE task ${kieTask}: no new render paid for`));
-    await waitUntil(
-      async () =>
-        (await h.db.database.pool.query(`SELECT status FROM competitive_recommendations WHERE id = $1`, [id])).rows[0]?.status ===
-        'published',
-      { what: 'published after the retry', timeoutMs: 60_000 },
-    );
+    await reaches(id, 'published', 'published after the retry');
     await alert.waitFor({ state: 'detached', timeout: 10_000 });
     expect(h.sims.veo3.stats().submissions).toBe(renders);
     const audit = await h.db.database.pool.query(`SELECT target FROM audit_log WHERE action = 'recommendation.retry'`);
     expect(audit.rows).toEqual([{ target: id }]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a post whose request died unanswered: the alert asks for its id instead of posting again, and records it', async () => {
+    const { recId, postId } = await postOutcomeUnknown(h);
+    const posts = h.sims.tiktok.pulledUrls().length;
+    const alert = page.locator(`[data-testid="partial-alert"][data-recommendation-id="${recId}"]`);
+    await alert.waitFor({ state: 'visible', timeout: 10_000 });
+    // No button that would post on every failed platform: TikTok may have the post already.
+    expect(await alert.locator('[data-testid="republish-button"]').count()).toBe(0);
+    await alert.locator('[data-testid="record-post-button"]').click();
+    await page.locator('#toast', { hasText: 'Type the id of the post found on tiktok' }).waitFor({ state: 'visible', timeout: 10_000 });
+    await alert.locator('input[data-platform="tiktok"]').fill(postId);
+    await alert.locator('[data-testid="record-post-button"]').click();
+    await page.locator('#toast', { hasText: `Recording the tiktok post ${postId}` }).waitFor({ state: 'visible', timeout: 10_000 });
+    await reaches(recId, 'published', 'published once the post is recorded');
+    await alert.waitFor({ state: 'detached', timeout: 10_000 });
+    expect(h.sims.tiktok.pulledUrls()).toHaveLength(posts);
+    const audit = await h.db.database.pool.query(
+      `SELECT target, detail FROM audit_log WHERE action = 'recommendation.republish' AND target = $1`,
+      [recId],
+    );
+    expect(audit.rows).toEqual([{ target: recId, detail: expect.objectContaining({ platforms: ['tiktok'], adopted: postId }) }]);
     expect(pageErrors).toEqual([]);
   });
 

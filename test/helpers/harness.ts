@@ -118,7 +118,13 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const runtime = await createRuntime({ env, log: createLogger(env.LOG_LEVEL, 'test'), migrate: false });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
-  const service = createRecommendationService({ database: db.database, client, taskQueue, veo3: () => runtime.providers.veo3 });
+  const service = createRecommendationService({
+    database: db.database,
+    client,
+    taskQueue,
+    veo3: () => runtime.providers.veo3,
+    publisher: (platform) => runtime.providers[platform],
+  });
 
   let workers: Worker[] = [];
   let running: Promise<unknown> = Promise.resolve();

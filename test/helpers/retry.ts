@@ -37,3 +37,32 @@ export async function failInsideSubmit(h: Harness): Promise<{ id: string; workfl
   expect(await workflowFailure(h, workflowId)).toMatch(/died during the submit request.*reelflow retry .* --task <taskId>/);
   return { id: recommendation.id, workflowId, kieTask: taskId };
 }
+
+/**
+ * A recommendation posted on Instagram whose TikTok post died inside its request (the mark a worker killed there
+ * leaves, set before the post runs) after TikTok made the post: partially_published, the post live on TikTok.
+ */
+export async function postOutcomeUnknown(h: Harness): Promise<{ recId: string; postId: string }> {
+  const { pool } = h.db.database;
+  const { recommendation } = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['instagram', 'tiktok'] } }));
+  const recId = recommendation.id;
+  await waitUntil(
+    async () =>
+      (
+        await pool.query(
+          `UPDATE automation_queue SET submit_attempted_at = now() WHERE recommendation_id = $1 AND step = 'publish:tiktok' RETURNING id`,
+          [recId],
+        )
+      ).rowCount,
+    { what: "the TikTok post's job" },
+  );
+  const tiktok = h.runtime.providers.tiktok;
+  const { handle } = await tiktok.createUpload({ videoUrl: 'http://127.0.0.1:1/lost-answer.mp4', caption: 'lost', title: 'lost' });
+  const { postId } = await waitUntil(() => tiktok.publish(handle).catch(() => null), { what: 'the post live on TikTok' });
+  await waitUntil(
+    async () =>
+      (await pool.query(`SELECT 1 FROM competitive_recommendations WHERE id = $1 AND status = 'partially_published'`, [recId])).rowCount,
+    { timeoutMs: 60_000, what: 'the idea partly published' },
+  );
+  return { recId, postId };
+}

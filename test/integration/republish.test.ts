@@ -2,13 +2,15 @@
  * `reelflow republish` on the real Temporal server, PostgreSQL and the simulators: a partial publish retried on
  * its failed platforms only, and a published video posted again on one platform, both from our archived copy
  * (no VEO3 submission, no download from KIE), recorded like the first publish (jobs, status, post metrics).
- * Bad input exits 2 with one line naming the field and starts nothing.
+ * Bad input exits 2 with one line naming the field and starts nothing. `--post`: a TikTok post whose request died
+ * unanswered, found live on TikTok, recorded instead of posted again.
  */
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { RepublishOutcome } from '../../src/workflows/republish';
 import { postMetricsWorkflowId } from '../../src/shared/workflow-ids';
 import { harnessForFile, recommendationInput, runCli } from '../helpers/harness';
+import { postOutcomeUnknown } from '../helpers/retry';
 import { startTestApi } from '../api/support';
 
 const { h, q } = harnessForFile();
@@ -98,6 +100,9 @@ describe('reelflow republish', () => {
     const bad = await api.call('operator', { method: 'POST', url, payload: { platform: 'myspace' } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.message).toMatch(/^body: platform must be one of instagram, tiktok, youtube/);
+    const noPlatform = await api.call('operator', { method: 'POST', url, payload: { post: '7000000000000000001' } });
+    expect(noPlatform.statusCode).toBe(400);
+    expect(noPlatform.json().error.message).toBe('platform: name the platform the post is on (--platform) with --post');
     const res = await api.call('operator', { method: 'POST', url });
     expect(res.statusCode).toBe(202);
     const started = res.json().data as { workflowId: string; platforms: string[] };
@@ -110,6 +115,74 @@ describe('reelflow republish', () => {
     );
     expect(audit.at(-1)).toMatchObject({ target: recId, detail: expect.objectContaining({ status: 202 }) });
     await api.app.close();
+  }, 120_000);
+
+  it('--post: a post whose request died unanswered, found on TikTok, is recorded, not posted again', async () => {
+    const { recId, postId } = await postOutcomeUnknown(h);
+    const [job] = await q<{ id: string; status: string; error: string }>(
+      `SELECT id, status, error FROM automation_queue WHERE recommendation_id = $1 AND step = 'publish:tiktok'`,
+      [recId],
+    );
+    expect(job!.status).toBe('failed');
+    expect(job!.error).toContain(`reelflow republish ${recId} --platform tiktok --post <postId>`);
+    const status = await runCli(h, ['status', recId]);
+    expect(status.stdout).toContain(
+      `tiktok post unknown (its request died unanswered): on tiktok, reelflow republish ${recId} --platform tiktok --post <postId>`,
+    );
+    const posts = h.sims.tiktok.pulledUrls().length;
+    const nothingStarted = async () => {
+      const runs = h.client.workflow.list({ query: `WorkflowId = "republish-${recId}-tiktok-post"` });
+      for await (const _ of runs) throw new Error('a republish workflow was started');
+    };
+
+    // Refused before anything starts: each names the field.
+    const refusals: Array<[string[], RegExp]> = [
+      [[recId, '--post', postId], /^reelflow: platform: name the platform the post is on \(--platform\) with --post$/],
+      [
+        [recId, '--platform', 'tiktok', '--post', 'https://tiktok.com/x'],
+        /^reelflow: post must be the video id \(digits, from the video's URL\)/,
+      ],
+      [
+        [recId, '--platform', 'tiktok', '--post', '7000000000000000001'],
+        /^reelflow: post: tiktok does not show post 7000000000000000001 for this account/,
+      ],
+      [
+        [recId, '--platform', 'instagram', '--post', '123'],
+        new RegExp(`^reelflow: platform: ${recId} has no failed instagram post to record 123 on`),
+      ],
+    ];
+    for (const [args, message] of refusals) {
+      const run = await runCli(h, ['republish', ...args]);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr.trim(), args.join(' ')).toMatch(message);
+    }
+    await nothingStarted();
+
+    const { workflowId, outcome } = await republish([recId, '--platform', 'tiktok', '--post', postId]);
+    expect(workflowId).toBe(`republish-${recId}-tiktok-post`);
+    expect(outcome).toEqual({ status: 'published', posts: [{ platform: 'tiktok', postId }], failedPlatforms: [] });
+    // Nothing posted again; the failed job is the post now, its failure kept in its history.
+    expect(h.sims.tiktok.pulledUrls()).toHaveLength(posts);
+    const [after] = await q<{ status: string; result: unknown; error: string | null }>(
+      `SELECT status, result, error FROM automation_queue WHERE id = $1`,
+      [job!.id],
+    );
+    expect(after).toEqual({ status: 'completed', result: { platform: 'tiktok', postId }, error: null });
+    const [adopted] = await q<{ detail: { postId: string; failedWith: string } }>(
+      `SELECT detail FROM job_events WHERE job_id = $1 AND event = 'adopted'`,
+      [job!.id],
+    );
+    expect(adopted!.detail.postId).toBe(postId);
+    expect(adopted!.detail.failedWith).toContain('died during the submit request');
+    expect(await statusOf(recId)).toEqual({ status: 'published', error: null });
+    const metrics = h.client.workflow.getHandle(postMetricsWorkflowId('tiktok', postId));
+    expect((await metrics.describe()).status.name).toBe('RUNNING');
+    await metrics.terminate('test over');
+
+    // Recorded once: the same post again is refused (TikTok is posted now).
+    const again = await runCli(h, ['republish', recId, '--platform', 'tiktok', '--post', postId]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(new RegExp(`has no failed tiktok post to record ${postId} on \\(published; posted on instagram, tiktok`));
   }, 120_000);
 
   it('bad input exits 2 with one line naming the field, and starts nothing', async () => {

@@ -16,10 +16,11 @@ const decisionBody = z
   .strict()
   .default({});
 
-// An empty POST retries the platforms whose posts failed.
+// An empty POST retries the platforms whose posts failed; `post` records the post a failed one made on `platform`.
 const republishBody = z
   .object({
     platform: z.enum(PUBLISH_PLATFORMS, { errorMap: () => ({ message: `must be one of ${PUBLISH_PLATFORMS.join(', ')}` }) }).optional(),
+    post: z.string().optional(),
   })
   .strict()
   .default({});
@@ -77,7 +78,8 @@ export function registerRecommendationRoutes(app: FastifyInstance, ctx: RouteCon
     const { id } = idParams.parse(req.params);
     const body = parseInput(republishBody, req.body, 'body');
     const started = await service.republish(id, { by: req.principal!.name, ...body });
-    req.call = { target: started.recommendationId, workflowId: started.workflowId, detail: { platforms: started.platforms } };
+    const detail = { platforms: started.platforms, ...(started.adopted ? { adopted: started.adopted } : {}) };
+    req.call = { target: started.recommendationId, workflowId: started.workflowId, detail };
     return reply.status(202).send(ok({ ...started, links: { temporal: ctx.workflowUrl(started.workflowId) } }));
   });
 
