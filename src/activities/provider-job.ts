@@ -216,7 +216,7 @@ export async function runProviderJob<T>(
           const learned = opts.fromCallback ? await taskFromCallback(current.submitAttemptedAt) : null;
           if (!learned) {
             throw new SubmitOutcomeUnknownError(
-              `${provider}: a previous attempt died during the submit request, so the provider may have accepted (and billed) it` +
+              `${provider}: a previous attempt died during the submit request, so ${madeWhat(provider)}` +
                 `${opts.fromCallback ? ', and no callback named a task by its expected end' : ''}; not submitting again. ` +
                 whatNext(provider, current.recommendationId ?? jobId),
             );
@@ -427,9 +427,16 @@ async function logJobEvent(deps: ActivityDeps, jobId: string, event: string, det
   await withDbRetry(() => deps.database.pool.query('SELECT log_job_event($1, $2, $3::jsonb)', [jobId, event, JSON.stringify(detail)]));
 }
 
+const isPost = (provider: Provider) => (PUBLISH_PLATFORMS as readonly string[]).includes(provider);
+
+/** What a submit that died unanswered may have done at the provider. */
+function madeWhat(provider: Provider): string {
+  return isPost(provider) ? `${provider} may have made the post` : 'the provider may have accepted (and billed) it';
+}
+
 /** Where an operator goes from a submit whose outcome is unknown: what the provider made is adopted, or made anew. */
 function whatNext(provider: Provider, id: string): string {
-  if ((PUBLISH_PLATFORMS as readonly string[]).includes(provider)) {
+  if (isPost(provider)) {
     return (
       `Look on ${provider}: the post is there, \`reelflow republish ${id} --platform ${provider} --post <postId>\` records it ` +
       `without posting again; it is not, \`reelflow republish ${id} --platform ${provider}\` posts it.`

@@ -18,6 +18,7 @@ import { connectTemporalOrLater } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
 import { ApiError } from '../shared/errors';
 import { buildApiServer, type ScheduleController } from './server';
+import { runningDemoEnv } from '../demo/instance';
 
 /** One of src/schedule's schedules behind the API's interface. */
 function scheduleController(client: Client, name: string, scheduleId: string): ScheduleController {
@@ -48,7 +49,8 @@ function scheduleController(client: Client, name: string, scheduleId: string): S
 }
 
 async function main(): Promise<void> {
-  const env = loadEnv();
+  // Beside a running `npm start`: its simulators, as for its workers (the database and Temporal are its already).
+  const env = loadEnv({ ...runningDemoEnv(), ...process.env });
   const apiEnv = parseEnv(apiEnvSchema);
   const log = createLogger(env.LOG_LEVEL, 'reelflow-api');
   const database = connectDatabase(env.DATABASE_URL, { max: 10, idleMs: SERVER_POOL_IDLE_MS });

@@ -61,6 +61,7 @@ import { extraCommands } from './extra-commands';
 import { parseCommandLine, type FlagName, type FlagValues } from './flags';
 import { clockTime, describeWait, fromNow, printTable, terminalSafe } from './format';
 import type { QuotaRow } from '../gate/capacity';
+import { runningDemoEnv } from '../demo/instance';
 
 type Values = FlagValues;
 
@@ -123,7 +124,8 @@ async function run(argv: string[]): Promise<number> {
     console.log(usage.replace(/^ \* ?/gm, ''));
     return command ? 0 : 2;
   }
-  const env = loadEnv();
+  // Beside a running `npm start`: its simulators, as for its workers (the database and Temporal are its already).
+  const env = loadEnv({ ...runningDemoEnv(), ...process.env });
   const out = (data: unknown, human: () => void) => (v.json ? console.log(JSON.stringify(data, null, 2)) : human());
 
   // Validate what can be validated before touching any server.

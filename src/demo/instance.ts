@@ -10,6 +10,10 @@ import net from 'node:net';
 import path from 'node:path';
 
 const PID_FILE = 'demo.pid';
+const ENV_FILE = 'demo-env.json';
+
+/** Where `npm start` keeps its state (simulators, archive, pid): the checkout's .data/. */
+export const DEMO_DATA_DIR = path.resolve(__dirname, '../../.data');
 
 /** The pid of the demo running on `dataDir`, or null: none wrote one, or that process is gone (killed outright). */
 export function runningDemo(dataDir: string): number | null {
@@ -42,11 +46,33 @@ export function recordRunningDemo(dataDir: string): () => void {
   fs.writeFileSync(file, `${process.pid}\n`);
   return () => {
     try {
-      if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(file);
+      if (fs.readFileSync(file, 'utf8').trim() !== String(process.pid)) return;
+      fs.unlinkSync(file);
+      fs.rmSync(path.join(dataDir, ENV_FILE), { force: true });
     } catch {
       // Gone already.
     }
   };
+}
+
+/** Writes down the running demo's provider variables (its simulators' URLs) for runningDemoEnv. */
+export function recordDemoEnv(dataDir: string, env: Record<string, string>): void {
+  fs.writeFileSync(path.join(dataDir, ENV_FILE), `${JSON.stringify(env, null, 2)}\n`);
+}
+
+/**
+ * The provider variables of the demo running on `dataDir`, for the CLI and the API started beside it: they already
+ * use its database and Temporal server (the defaults), and with these its simulators too, as its workers do, so
+ * what asks a provider there (`retry --task` asks KIE, `republish --post` the platform; the dashboard's buttons for
+ * them) does not turn to the real providers. Empty when no demo runs; the process's own variables win over them.
+ */
+export function runningDemoEnv(dataDir = DEMO_DATA_DIR): Record<string, string> {
+  if (runningDemo(dataDir) === null) return {};
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dataDir, ENV_FILE), 'utf8')) as Record<string, string>;
+  } catch {
+    return {};
+  }
 }
 
 /** Of `ports` (a name for each), those another process listens on at 127.0.0.1. */

@@ -27,7 +27,7 @@ import { missingTools, PATH_VARIABLE } from '../media/tools';
 import { startMediaServer } from '../media/store';
 import { approveAsDemoEditor } from './approvals';
 import { databaseIdentity, pairingProblem, recordPairing } from './pairing';
-import { demoInstanceProblem, recordRunningDemo } from './instance';
+import { DEMO_DATA_DIR, demoInstanceProblem, recordDemoEnv, recordRunningDemo } from './instance';
 import { liveUploads, seedDemo } from './seed';
 import { compareSubmissions, createScreenPrinter, createSdkLogPrinter, humanLogLine } from './screen';
 import { sleep } from '../shared/sleep';
@@ -72,7 +72,7 @@ async function main() {
     for (const err of missing) console.error(`demo: ${err.message.replace(/^audio_fetch: /, '')}`);
     process.exit(1);
   }
-  const dataDir = path.resolve(__dirname, '../../.data');
+  const dataDir = DEMO_DATA_DIR;
   // One demo at a time (./instance.ts), on the ports it serves its simulators and media from.
   const fixedPorts: Record<string, number> = { media: DEMO_MEDIA_PORT };
   for (const [name, port] of Object.entries(DEFAULT_SIMULATOR_PORTS)) fixedPorts[`${name} simulator`] = port;
@@ -114,6 +114,8 @@ async function main() {
     // Renders and publishes in flight at a Ctrl-C are still there at the next `npm start`, as at KIE and the platforms.
     stateDir: path.join(dataDir, 'simulators'),
   });
+  // The CLI and the API started beside it ask the same simulators (runningDemoEnv).
+  recordDemoEnv(dataDir, sims.env);
   // The simulated Instagram account allows what the demo's quota says, so the platform's own reading looks like a
   // real account's on the dashboard ("provider says 499 of 500 left"), not like an unlimited one's 10^9.
   sims.sims.instagram.publishQuota = DEMO_QUOTAS.instagram_posts.limit;

@@ -17,6 +17,7 @@ import { adoptPostWorkflowId, REPUBLISH_WORKFLOW, republishWorkflowId, republish
 import { startWorkflowOnce } from '../temporal/client';
 import type { RepublishInput } from '../workflows/republish';
 import { readPublishState } from './publish-state';
+import { checkingClient } from './checking-client';
 import type { ServiceDeps } from './recommendations';
 
 /** Statuses whose video was made and posted (or tried): the ones a republish may follow. */
@@ -135,8 +136,7 @@ export function createRepublishCommands(deps: ServiceDeps, resolve: (ref: string
    * makes; outside the gate, as it is one request an operator asked for).
    */
   async function checkOnPlatform(platform: PublishPlatform, post: string): Promise<void> {
-    const publisher = deps.publisher?.(platform);
-    if (!publisher) throw new ConflictError(`post: this process has no ${platform} client to check the post with; nothing changed`);
+    const publisher = checkingClient(deps.publisher && (() => deps.publisher!(platform)), 'post', platform);
     try {
       await publisher.readMetrics(post);
     } catch (err) {

@@ -21,6 +21,7 @@ import { RECOMMENDATION_WORKFLOW, recommendationWorkflowId } from '../shared/wor
 import type { RetryRequest } from '../workflows/recommendation';
 import { providerTaskIdSchema, parseInput } from '../validation';
 import { recommendationStartOptions } from './recommendation-commands';
+import { checkingClient } from './checking-client';
 import type { ServiceDeps } from './recommendations';
 
 /** What the retry does with one job of the idea. */
@@ -109,8 +110,7 @@ export function createRetryCommands(deps: ServiceDeps, resolve: (ref: string) =>
 
   /** The task named by `--task`, as KIE sees it: refused unless it exists and has not failed. */
   async function checkAtKie(taskId: string): Promise<void> {
-    const veo3 = deps.veo3?.();
-    if (!veo3) throw new ConflictError('task: this process has no KIE client to check the task with; nothing changed');
+    const veo3 = checkingClient(deps.veo3, 'task', 'KIE');
     let state;
     try {
       state = await veo3.getStatus(taskId);

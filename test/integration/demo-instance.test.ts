@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoInstanceProblem, recordRunningDemo, runningDemo, takenPorts } from '../../src/demo/instance';
+import { demoInstanceProblem, recordDemoEnv, recordRunningDemo, runningDemo, runningDemoEnv, takenPorts } from '../../src/demo/instance';
 
 const ROOT = path.resolve(__dirname, '../..');
 let dataDir: string;
@@ -71,6 +71,23 @@ describe('one demo at a time', () => {
     again();
     expect(fs.readFileSync(file, 'utf8').trim()).toBe('1');
     fs.unlinkSync(file);
+  });
+
+  it("hands the running demo's simulator URLs to the CLI and API beside it, and only while it runs", async () => {
+    const env = { KIE_BASE_URL: 'http://127.0.0.1:7301', TIKTOK_BASE_URL: 'http://127.0.0.1:7304' };
+    recordDemoEnv(dataDir, env);
+    expect(runningDemoEnv(dataDir)).toEqual({}); // no demo runs: the real providers, as configured
+    const demo = idle('src/demo/start.ts');
+    writePid(demo.pid!);
+    expect(runningDemoEnv(dataDir)).toEqual(env);
+    demo.kill('SIGKILL');
+    await exited(demo);
+    expect(runningDemoEnv(dataDir)).toEqual({}); // killed outright: its leftover file is not read
+    // A demo that stops removes both records.
+    const release = recordRunningDemo(dataDir);
+    recordDemoEnv(dataDir, env);
+    release();
+    expect(fs.readdirSync(dataDir).filter((f) => f.startsWith('demo'))).toEqual([]);
   });
 
   it('names the fixed ports another process listens on', async () => {

@@ -8,6 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { RepublishOutcome } from '../../src/workflows/republish';
+import { loadEnv } from '../../src/config/env';
+import { createProviders } from '../../src/providers';
+import { createRecommendationService } from '../../src/services/recommendations';
 import { postMetricsWorkflowId } from '../../src/shared/workflow-ids';
 import { harnessForFile, recommendationInput, runCli } from '../helpers/harness';
 import { postOutcomeUnknown } from '../helpers/retry';
@@ -103,6 +106,21 @@ describe('reelflow republish', () => {
     const noPlatform = await api.call('operator', { method: 'POST', url, payload: { post: '7000000000000000001' } });
     expect(noPlatform.statusCode).toBe(400);
     expect(noPlatform.json().error.message).toBe('platform: name the platform the post is on (--platform) with --post');
+    // An API whose environment points at the real TikTok without its token cannot check a post: said so, nothing changed.
+    const unconfigured = createRecommendationService({
+      database: h.db.database,
+      client: h.client,
+      taskQueue: h.taskQueue,
+      publisher: (platform) => createProviders(loadEnv({ DATABASE_URL: process.env.DATABASE_URL }))[platform],
+    });
+    const apiWithout = await startTestApi(h.db, { service: unconfigured });
+    const cannot = await apiWithout.call('operator', { method: 'POST', url, payload: { platform: 'tiktok', post: '7000000000000000001' } });
+    expect(cannot.statusCode).toBe(503);
+    expect(cannot.json().error.message).toMatch(
+      /^post: this process cannot ask tiktok \(.*TIKTOK_ACCESS_TOKEN is required.*\); nothing changed$/,
+    );
+    await apiWithout.app.close();
+    expect((await statusOf(recId)).status).toBe('partially_published');
     const res = await api.call('operator', { method: 'POST', url });
     expect(res.statusCode).toBe(202);
     const started = res.json().data as { workflowId: string; platforms: string[] };
