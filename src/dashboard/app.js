@@ -386,7 +386,7 @@
         await api('POST', `/api/recommendations/${encodeURIComponent(r.id)}/republish`, body);
         toast(done);
       } catch (err) {
-        toast(`${platform}: ${err.message}`, true);
+        toast(`${body.post ? 'Not recorded' : 'Not posted'}: ${err.message}`, true);
         button.disabled = false;
       }
     };

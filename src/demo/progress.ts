@@ -118,7 +118,10 @@ export interface RunOutcome {
   recommendations: Record<string, number>;
   /** This run's failed jobs. */
   failedJobs: number;
-  /** This run's VEO3 renders: a clip's generate job, or each of a reel's segments (generate:N), completed. */
+  /**
+   * This run's VEO3 renders: a clip's generate job, or each of a reel's segments (generate:N), completed; and those of
+   * ideas enqueued by hand meanwhile, submitted in this run (done or under way).
+   */
   renders: number;
   /** This run's finished videos: a clip rendered, or a reel assembled. */
   videos: number;
@@ -150,10 +153,18 @@ export async function runOutcome(
         AND ((r.created_at >= $2 AND j.created_at >= $2) OR (r.id = ANY($3::uuid[]) AND j.updated_at >= $2))`,
     [ids, since, resumed],
   );
+  // Renders the operator asked for meanwhile (the demo suggests `reelflow enqueue` while its workers run) are paid
+  // at the same simulator: without them its closing check read their submissions as renders paid twice.
+  const others = await database.pool.query<{ renders: number }>(
+    `SELECT count(*)::int AS renders FROM automation_queue
+      WHERE api_provider = 'veo3' AND (step = 'generate' OR step LIKE 'generate:%') AND submit_attempted_at >= $2
+        AND (status = 'completed' OR provider_task_id IS NOT NULL) AND NOT (recommendation_id = ANY($1::uuid[]))`,
+    [ids, since],
+  );
   return {
     recommendations: Object.fromEntries(recs.rows.map((r) => [r.status, r.n])),
     failedJobs: jobs.rows[0]!.failed,
-    renders: jobs.rows[0]!.renders,
+    renders: jobs.rows[0]!.renders + others.rows[0]!.renders,
     videos: jobs.rows[0]!.videos,
   };
 }

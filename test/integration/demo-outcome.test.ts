@@ -84,6 +84,21 @@ describe('runOutcome', () => {
       videos: 1,
     });
   });
+
+  it('counts the renders of ideas enqueued by hand meanwhile, paid at the same simulator (not a render paid twice)', async () => {
+    const runStart = new Date(Date.now() - 60_000);
+    const mine = await recommendation('published', new Date(), [['generate', 'completed']]);
+    const byHand = await recommendation('in_production', new Date(), [['generate', 'processing']]);
+    const before = await recommendation('published', new Date(runStart.getTime() - 60_000), [['generate', 'completed']]);
+    const submitted = (id: string, at: Date, task: string | null) =>
+      q(`UPDATE automation_queue SET submit_attempted_at = $2, provider_task_id = $3 WHERE recommendation_id = $1`, [id, at, task]);
+    await submitted(byHand, new Date(), 'veo_task_by_hand'); // under way: its task recorded
+    await submitted(before, new Date(runStart.getTime() - 30_000), 'veo_task_before'); // paid in an earlier run
+    expect((await runOutcome(t.database, [mine], runStart)).renders).toBe(2);
+    // Asked for and refused before any task (nothing paid): not a render.
+    await submitted(byHand, new Date(), null);
+    expect((await runOutcome(t.database, [mine], runStart)).renders).toBe(1);
+  });
 });
 
 describe('measuredLine', () => {
