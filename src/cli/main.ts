@@ -226,9 +226,10 @@ async function run(argv: string[]): Promise<number> {
           if (r.error) console.log(`  error: ${terminalSafe(r.error)}`);
           const unknown = s.jobs.filter((j) => j.status !== 'completed' && diedInsideSubmit(j));
           const isPost = (j: { step: string }) => j.step.startsWith('publish:');
-          if ((RETRIED_STATUSES as readonly string[]).includes(r.status)) {
-            // What it takes to make it again (docs/operations.md, "Retrying a failed idea").
-            const task = unknown.some((j) => !isPost(j)) ? ' --task <taskId found on the provider> | --resubmit' : '';
+          // What it takes to make it again (docs/operations.md, "Retrying a failed idea"); a post that died is settled
+          // by the line below it (a plain retry is refused while one is unknown).
+          if ((RETRIED_STATUSES as readonly string[]).includes(r.status) && !(unknown.length && unknown.every(isPost))) {
+            const task = unknown.length ? ' --task <taskId found on the provider> | --resubmit' : '';
             console.log(`  make it again: reelflow retry ${r.id}${task}`);
           }
           // A post whose request died unanswered may be live: posting again could post twice.

@@ -97,6 +97,10 @@ export function createRepublishCommands(deps: ServiceDeps, resolve: (ref: string
       throw new BadInputError(`post must be ${format.what} of the ${platform} post (got ${JSON.stringify(post)})`);
     }
     const rec = await resolve(ref);
+    // Its own run still posting would record its outcome over the one recorded here.
+    if (!REPUBLISHABLE.includes(rec.status)) {
+      throw new ConflictError(`recommendation ${rec.id} is ${rec.status}: a post is recorded once its run has ended`);
+    }
     const state = await readPublishState(pool, rec.id);
     if (!state.failed.some((f) => f.platform === platform)) {
       throw new BadInputError(

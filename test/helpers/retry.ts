@@ -40,11 +40,13 @@ export async function failInsideSubmit(h: Harness): Promise<{ id: string; workfl
 
 /**
  * A recommendation posted on Instagram whose TikTok post died inside its request (the mark a worker killed there
- * leaves, set before the post runs) after TikTok made the post: partially_published, the post live on TikTok.
+ * leaves, set before the post runs) after TikTok made the post: partially_published, the post live on TikTok. Posted
+ * on TikTok alone, it ends failed.
  */
-export async function postOutcomeUnknown(h: Harness): Promise<{ recId: string; postId: string }> {
+export async function postOutcomeUnknown(h: Harness, { alone = false } = {}): Promise<{ recId: string; postId: string }> {
   const { pool } = h.db.database;
-  const { recommendation } = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['instagram', 'tiktok'] } }));
+  const platforms = alone ? ['tiktok'] : ['instagram', 'tiktok'];
+  const { recommendation } = await h.service.enqueue(recommendationInput({ jobConfig: { platforms } }));
   const recId = recommendation.id;
   await waitUntil(
     async () =>
@@ -61,8 +63,13 @@ export async function postOutcomeUnknown(h: Harness): Promise<{ recId: string; p
   const { postId } = await waitUntil(() => tiktok.publish(handle).catch(() => null), { what: 'the post live on TikTok' });
   await waitUntil(
     async () =>
-      (await pool.query(`SELECT 1 FROM competitive_recommendations WHERE id = $1 AND status = 'partially_published'`, [recId])).rowCount,
-    { timeoutMs: 60_000, what: 'the idea partly published' },
+      (
+        await pool.query(`SELECT 1 FROM competitive_recommendations WHERE id = $1 AND status = $2`, [
+          recId,
+          alone ? 'failed' : 'partially_published',
+        ])
+      ).rowCount,
+    { timeoutMs: 60_000, what: 'the idea at the end of its run' },
   );
   return { recId, postId };
 }

@@ -174,6 +174,12 @@ describe('reelflow republish', () => {
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr.trim(), args.join(' ')).toMatch(message);
     }
+    // While its own run still posts (another platform under way), it would write its outcome over the record.
+    await q(`UPDATE competitive_recommendations SET status = 'in_production' WHERE id = $1`, [recId]);
+    const running = await runCli(h, ['republish', recId, '--platform', 'tiktok', '--post', postId]);
+    expect(running.code).toBe(2);
+    expect(running.stderr.trim()).toBe(`reelflow: recommendation ${recId} is in_production: a post is recorded once its run has ended`);
+    await q(`UPDATE competitive_recommendations SET status = 'partially_published' WHERE id = $1`, [recId]);
     await nothingStarted();
 
     const { workflowId, outcome } = await republish([recId, '--platform', 'tiktok', '--post', postId]);
@@ -201,6 +207,19 @@ describe('reelflow republish', () => {
     const again = await runCli(h, ['republish', recId, '--platform', 'tiktok', '--post', postId]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(new RegExp(`has no failed tiktok post to record ${postId} on \\(published; posted on instagram, tiktok`));
+  }, 120_000);
+
+  it('--post on a failed idea (TikTok its only platform): no retry offered while the post is unknown; recorded, published', async () => {
+    const { recId, postId } = await postOutcomeUnknown(h, { alone: true });
+    const status = await runCli(h, ['status', recId]);
+    expect(status.stdout).toContain(`tiktok post unknown (its request died unanswered): on tiktok, reelflow republish ${recId}`);
+    expect(status.stdout).not.toContain('make it again');
+    const posts = h.sims.tiktok.pulledUrls().length;
+    const { outcome } = await republish([recId, '--platform', 'tiktok', '--post', postId]);
+    expect(outcome.status).toBe('published');
+    expect(h.sims.tiktok.pulledUrls()).toHaveLength(posts);
+    expect(await statusOf(recId)).toEqual({ status: 'published', error: null });
+    await h.client.workflow.getHandle(postMetricsWorkflowId('tiktok', postId)).terminate('test over');
   }, 120_000);
 
   it('bad input exits 2 with one line naming the field, and starts nothing', async () => {
