@@ -14,6 +14,7 @@ import { jobWait, readQuotas, type JobWait, type QuotaRow } from '../gate/capaci
 import { estimateStarts, planLines, type JobEta, type LinePlan } from '../gate/eta';
 import type { OpenJobStatus } from '../shared/statuses';
 import { diedInsideSubmitSql, RETRIED_JOB_STATUSES, RETRIED_STATUSES } from '../services/retry';
+import { unknownPostsSql } from '../services/publish-state';
 
 /** When each waiting job should start (estimateStarts), read once per request and shared by its parts. */
 type Etas = ReadonlyMap<string, JobEta>;
@@ -272,20 +273,12 @@ export interface PartialRow {
   publishedAt: Date | null;
   /** "not published on youtube (…)": each failed platform with its error. */
   error: string | null;
-  /** Platforms whose post died inside its request (UNKNOWN_POSTS): never posted again without the operator's word. */
+  /** Platforms whose post died inside its request (unknownPostsSql): never posted again without the operator's word. */
   unknownPosts: string[];
 }
 
-/**
- * The platforms of recommendation `r` whose last post died inside its request: the platform may have made it, so the
- * page asks for the post's id (recorded, `republish --post`) or the word that it is not there, never posts again itself.
- */
-const UNKNOWN_POSTS_SQL = `ARRAY(
-    SELECT substr(f.step, length('publish:') + 1)
-      FROM (SELECT DISTINCT ON (q.step) q.step, q.status, q.api_provider, q.provider_task_id, q.submit_attempted_at
-              FROM automation_queue q WHERE q.recommendation_id = r.id AND q.step LIKE 'publish:%'
-             ORDER BY q.step, q.created_at DESC) f
-     WHERE f.status = 'failed' AND ${diedInsideSubmitSql('f')} ORDER BY f.step)`;
+/** Per idea row `r`, its posts of unknown outcome (unknownPostsSql). */
+const UNKNOWN_POSTS_SQL = `ARRAY(${unknownPostsSql('r.id')})`;
 
 /** Videos posted on some platforms but not others in the last two days: an alert until someone acts. */
 async function partiallyPublished(pool: pg.Pool): Promise<PartialRow[]> {

@@ -45,7 +45,14 @@ import { PUBLISH_PLATFORMS } from '../config/providers';
 import { connectDatabase } from '../db/client';
 import { createProviders } from '../providers';
 import { createRecommendationService, type RecommendationService } from '../services/recommendations';
-import { diedInsideSubmit, RETRIED_STATUSES, type RetryAction, type RetryStarted, type RetryStep } from '../services/retry';
+import {
+  diedInsideSubmit,
+  RETRIED_JOB_STATUSES,
+  RETRIED_STATUSES,
+  type RetryAction,
+  type RetryStarted,
+  type RetryStep,
+} from '../services/retry';
 import { connectTemporal, connectTemporalOrLater } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
 import { enqueueRecommendationSchema, ideaRefSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput } from '../validation';
@@ -224,7 +231,8 @@ async function run(argv: string[]): Promise<number> {
           const r = s.recommendation;
           console.log(`${r.id}  ${r.priority}  ${r.status}  ${r.recommendationType}\n  ${terminalSafe(r.title)}`);
           if (r.error) console.log(`  error: ${terminalSafe(r.error)}`);
-          const unknown = s.jobs.filter((j) => j.status !== 'completed' && diedInsideSubmit(j));
+          // Ended inside its submit (one in a submit now is not: its answer may still come).
+          const unknown = s.jobs.filter((j) => (RETRIED_JOB_STATUSES as readonly string[]).includes(j.status) && diedInsideSubmit(j));
           const isPost = (j: { step: string }) => j.step.startsWith('publish:');
           // What it takes to make it again (docs/operations.md, "Retrying a failed idea"); a post that died is settled
           // by the line below it (a plain retry is refused while one is unknown).

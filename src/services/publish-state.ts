@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { PUBLISH_PLATFORMS, type PublishPlatform } from '../config/providers';
+import { diedInsideSubmitSql } from './retry';
 
 export interface PublishState {
   platforms: PublishPlatform[];
@@ -38,4 +39,17 @@ export async function readPublishState(pool: pg.Pool, recommendationId: string):
       return last ? [{ platform, error: last.error ?? 'failed' }] : [];
     });
   return { platforms, published, failed };
+}
+
+/**
+ * The platforms (one per row) of the recommendation `idSql` names whose last post died inside its request: the platform
+ * may have made it, so nothing posts there again without the operator's word (`republish --post` records the post
+ * found; `--platform` alone posts again). The dashboard's alerts and the republish command read it.
+ */
+export function unknownPostsSql(idSql: string): string {
+  return `SELECT substr(f.step, length('publish:') + 1) AS platform
+      FROM (SELECT DISTINCT ON (q.step) q.step, q.status, q.api_provider, q.provider_task_id, q.submit_attempted_at
+              FROM automation_queue q WHERE q.recommendation_id = ${idSql} AND q.step LIKE 'publish:%'
+             ORDER BY q.step, q.created_at DESC) f
+     WHERE f.status = 'failed' AND ${diedInsideSubmitSql('f')} ORDER BY f.step`;
 }

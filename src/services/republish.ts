@@ -16,7 +16,7 @@ import { ApiError, BadInputError, ConflictError } from '../shared/errors';
 import { adoptPostWorkflowId, REPUBLISH_WORKFLOW, republishWorkflowId, republishWorkflowIdPattern } from '../shared/workflow-ids';
 import { startWorkflowOnce } from '../temporal/client';
 import type { RepublishInput } from '../workflows/republish';
-import { readPublishState } from './publish-state';
+import { readPublishState, unknownPostsSql } from './publish-state';
 import { checkingClient } from './checking-client';
 import type { ServiceDeps } from './recommendations';
 
@@ -59,6 +59,16 @@ export function createRepublishCommands(deps: ServiceDeps, resolve: (ref: string
       }
       const state = await readPublishState(pool, rec.id);
       const platforms = platform ? [platform as PublishPlatform] : state.failed.map((f) => f.platform);
+      // Named, a platform is the operator's word that the post is not there; unnamed, it would post twice where it is.
+      const { rows: unknown } = platform ? { rows: [] } : await pool.query<{ platform: string }>(unknownPostsSql('$1'), [rec.id]);
+      if (unknown.length) {
+        const p = unknown[0]!.platform;
+        throw new BadInputError(
+          `platform: the ${unknown.map((u) => u.platform).join(' and ')} post's request died unanswered, so it may be live: ` +
+            `look on ${p}, then \`reelflow republish ${rec.id} --platform ${p} --post <postId>\` records it, or ` +
+            `\`--platform ${p}\` alone posts it again`,
+        );
+      }
       if (!platforms.length) {
         throw new BadInputError(
           `platform: nothing failed to retry (${rec.id} is posted on ${state.published.join(', ') || 'none'}); name one with --platform`,

@@ -155,6 +155,8 @@ describe('reelflow republish', () => {
 
     // Refused before anything starts: each names the field.
     const refusals: Array<[string[], RegExp]> = [
+      // Every failed platform would post again where the post may be live.
+      [[recId], /^reelflow: platform: the tiktok post's request died unanswered, so it may be live: look on tiktok, then/],
       [[recId, '--post', postId], /^reelflow: platform: name the platform the post is on \(--platform\) with --post$/],
       [
         [recId, '--platform', 'tiktok', '--post', 'https://tiktok.com/x'],
