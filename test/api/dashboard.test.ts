@@ -335,6 +335,21 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("a failed idea whose only post's request died: no Retry (it would post again); Not on tiktok: post again, once", async () => {
+    const { recId } = await postOutcomeUnknown(h, { alone: true });
+    const posts = h.sims.tiktok.pulledUrls().length;
+    const alert = page.locator(`[data-testid="failed-alert"][data-recommendation-id="${recId}"]`);
+    await alert.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await alert.locator('[data-testid="retry-button"]').count()).toBe(0);
+    expect(await alert.locator('[data-testid="record-post-button"]').count()).toBe(1);
+    await alert.locator('[data-testid="post-again-button"]').click();
+    await page.locator('#toast', { hasText: 'again on tiktok' }).waitFor({ state: 'visible', timeout: 10_000 });
+    await reaches(recId, 'published', 'published once posted again');
+    await alert.waitFor({ state: 'detached', timeout: 10_000 });
+    expect(h.sims.tiktok.pulledUrls()).toHaveLength(posts + 1);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('hides the actions from a read-only token', async () => {
     await page.click('#logout');
     await page.locator('#login').waitFor({ state: 'visible' });
