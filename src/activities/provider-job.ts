@@ -14,7 +14,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { sql } from 'drizzle-orm';
-import { PUBLISH_PLATFORMS, type Provider } from '../config/providers';
+import { isPublishPlatform, type Provider } from '../config/providers';
 import { ProviderError } from '../providers/errors';
 import type { Job } from '../db/schema';
 import { WORKER_SHUTDOWN, type ActivityDeps } from './deps';
@@ -427,16 +427,14 @@ async function logJobEvent(deps: ActivityDeps, jobId: string, event: string, det
   await withDbRetry(() => deps.database.pool.query('SELECT log_job_event($1, $2, $3::jsonb)', [jobId, event, JSON.stringify(detail)]));
 }
 
-const isPost = (provider: Provider) => (PUBLISH_PLATFORMS as readonly string[]).includes(provider);
-
 /** What a submit that died unanswered may have done at the provider. */
 function madeWhat(provider: Provider): string {
-  return isPost(provider) ? `${provider} may have made the post` : 'the provider may have accepted (and billed) it';
+  return isPublishPlatform(provider) ? `${provider} may have made the post` : 'the provider may have accepted (and billed) it';
 }
 
 /** Where an operator goes from a submit whose outcome is unknown: what the provider made is adopted, or made anew. */
 function whatNext(provider: Provider, id: string): string {
-  if (isPost(provider)) {
+  if (isPublishPlatform(provider)) {
     return (
       `Look on ${provider}: the post is there, \`reelflow republish ${id} --platform ${provider} --post <postId>\` records it ` +
       `without posting again; it is not, \`reelflow republish ${id} --platform ${provider}\` posts it.`

@@ -41,7 +41,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadEnv } from '../config/env';
-import { PUBLISH_PLATFORMS } from '../config/providers';
+import { isPublishPlatform, PUBLISH_PLATFORMS } from '../config/providers';
 import { connectDatabase } from '../db/client';
 import { createProviders } from '../providers';
 import { createRecommendationService, type RecommendationService } from '../services/recommendations';
@@ -146,7 +146,7 @@ async function run(argv: string[]): Promise<number> {
   // ids to cancel are reported one by one, a bad one among the rest.)
   if (needId && !(command === 'cancel' && args.length > 1)) parseInput(ideaRefSchema, parseRecommendationWorkflowId(args[0]!), 'id');
   if (command === 'reprioritise' && !args[1]) throw new BadInputError('reprioritise needs a priority: P0, P1, P2 or P3');
-  if (command === 'republish' && v.platform !== undefined && !(PUBLISH_PLATFORMS as readonly string[]).includes(v.platform)) {
+  if (command === 'republish' && v.platform !== undefined && !isPublishPlatform(v.platform)) {
     throw new BadInputError(`--platform must be one of ${PUBLISH_PLATFORMS.join(', ')} (got ${JSON.stringify(v.platform)})`);
   }
   const input = command === 'enqueue' && !v.recommendation ? enqueueInput(v) : undefined;
@@ -231,18 +231,18 @@ async function run(argv: string[]): Promise<number> {
           const r = s.recommendation;
           console.log(`${r.id}  ${r.priority}  ${r.status}  ${r.recommendationType}\n  ${terminalSafe(r.title)}`);
           if (r.error) console.log(`  error: ${terminalSafe(r.error)}`);
-          // Ended inside its submit (one in a submit now is not: its answer may still come).
-          const unknown = s.jobs.filter((j) => (RETRIED_JOB_STATUSES as readonly string[]).includes(j.status) && diedInsideSubmit(j));
-          const isPost = (j: { step: string }) => j.step.startsWith('publish:');
+          // Renders that ended inside their submit (one in a submit now is not: its answer may still come).
+          const unknownRenders = s.jobs.some(
+            (j) => (RETRIED_JOB_STATUSES as readonly string[]).includes(j.status) && !j.step.startsWith('publish:') && diedInsideSubmit(j),
+          );
           // What it takes to make it again (docs/operations.md, "Retrying a failed idea"); a post that died is settled
           // by the line below it (a plain retry is refused while one is unknown).
-          if ((RETRIED_STATUSES as readonly string[]).includes(r.status) && !(unknown.length && unknown.every(isPost))) {
-            const task = unknown.length ? ' --task <taskId found on the provider> | --resubmit' : '';
+          if ((RETRIED_STATUSES as readonly string[]).includes(r.status) && (unknownRenders || !s.unknownPosts.length)) {
+            const task = unknownRenders ? ' --task <taskId found on the provider> | --resubmit' : '';
             console.log(`  make it again: reelflow retry ${r.id}${task}`);
           }
           // A post whose request died unanswered may be live: posting again could post twice.
-          for (const platform of new Set(unknown.filter(isPost).map((j) => j.step.slice('publish:'.length)))) {
-            if (s.jobs.some((j) => j.step === `publish:${platform}` && j.status === 'completed')) continue;
+          for (const platform of s.unknownPosts) {
             console.log(
               `  ${platform} post unknown (its request died unanswered): on ${platform}, reelflow republish ${r.id} --platform ` +
                 `${platform} --post <postId>; not there, reelflow republish ${r.id} --platform ${platform}`,

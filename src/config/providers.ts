@@ -249,6 +249,10 @@ export type QueueName = 'base' | Provider;
 export const QUEUE_NAMES: readonly QueueName[] = ['base', ...PROVIDERS];
 
 export const PUBLISH_PLATFORMS = ['instagram', 'tiktok', 'youtube'] as const satisfies readonly Provider[];
+
+export function isPublishPlatform(name: string): name is PublishPlatform {
+  return (PUBLISH_PLATFORMS as readonly string[]).includes(name);
+}
 export type PublishPlatform = (typeof PUBLISH_PLATFORMS)[number];
 
 /** Job types as written in automation_queue.job_type, each with the provider that runs it. */

@@ -4,7 +4,7 @@
  * command reads it to know what to retry; the republish workflow to record the status it leads to.
  */
 import type pg from 'pg';
-import { PUBLISH_PLATFORMS, type PublishPlatform } from '../config/providers';
+import { isPublishPlatform, PUBLISH_PLATFORMS, type PublishPlatform } from '../config/providers';
 import { diedInsideSubmitSql } from './retry';
 
 export interface PublishState {
@@ -28,9 +28,7 @@ export async function readPublishState(pool: pg.Pool, recommendationId: string):
       WHERE recommendation_id = $1 AND step LIKE 'publish:%' ORDER BY created_at`,
     [recommendationId],
   );
-  const platforms = (recs[0]?.platforms ?? [...PUBLISH_PLATFORMS]).filter((p): p is PublishPlatform =>
-    (PUBLISH_PLATFORMS as readonly string[]).includes(p),
-  );
+  const platforms = (recs[0]?.platforms ?? [...PUBLISH_PLATFORMS]).filter(isPublishPlatform);
   const published = platforms.filter((p) => rows.some((r) => r.step === `publish:${p}` && r.status === 'completed'));
   const failed = platforms
     .filter((p) => !published.includes(p))
@@ -44,7 +42,7 @@ export async function readPublishState(pool: pg.Pool, recommendationId: string):
 /**
  * The platforms (one per row) of the recommendation `idSql` names whose last post died inside its request: the platform
  * may have made it, so nothing posts there again without the operator's word (`republish --post` records the post
- * found; `--platform` alone posts again). The dashboard's alerts and the republish command read it.
+ * found; `--platform` alone posts again). The dashboard's alerts read it per row; readUnknownPosts for one idea.
  */
 export function unknownPostsSql(idSql: string): string {
   return `SELECT substr(f.step, length('publish:') + 1) AS platform
@@ -52,4 +50,10 @@ export function unknownPostsSql(idSql: string): string {
               FROM automation_queue q WHERE q.recommendation_id = ${idSql} AND q.step LIKE 'publish:%'
              ORDER BY q.step, q.created_at DESC) f
      WHERE f.status = 'failed' AND ${diedInsideSubmitSql('f')} ORDER BY f.step`;
+}
+
+/** One idea's posts of unknown outcome (unknownPostsSql): for the republish command and `reelflow status`. */
+export async function readUnknownPosts(pool: pg.Pool, recommendationId: string): Promise<PublishPlatform[]> {
+  const { rows } = await pool.query<{ platform: PublishPlatform }>(unknownPostsSql('$1'), [recommendationId]);
+  return rows.map((r) => r.platform);
 }

@@ -14,6 +14,7 @@ import { OPEN_JOB_STATUSES, OPEN_RECOMMENDATION_STATUSES } from '../shared/statu
 import { capacityWorkflowId, recommendationWorkflowId } from '../shared/workflow-ids';
 import { refreshCapacity } from '../temporal/capacity-snapshot';
 import { parseInput, prioritySchema, providerSchema } from '../validation';
+import { readUnknownPosts } from './publish-state';
 import type { ServiceDeps } from './recommendations';
 
 /** A job row with when it is expected to start (queued jobs in a line; null fields otherwise). */
@@ -105,7 +106,7 @@ export function createRecommendationReads(deps: ServiceDeps, resolve: (ref: stri
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
-      return { recommendation: rec, jobs, events, workflow, video: video ?? null };
+      return { recommendation: rec, jobs, events, workflow, video: video ?? null, unknownPosts: await readUnknownPosts(pool, rec.id) };
     },
 
     /** Each provider's slots and line, with the quotas and budgets that belong to it (used, limit, reset, parked). */

@@ -9,14 +9,14 @@
  * (it must be a live post of our account), then recorded on the failed job by a republish workflow of its own, which
  * sets the status and starts the post's metrics series as a publish does.
  */
-import { PUBLISH_PLATFORMS, type PublishPlatform } from '../config/providers';
+import { isPublishPlatform, PUBLISH_PLATFORMS, type PublishPlatform } from '../config/providers';
 import type { Recommendation } from '../db/schema';
 import { isPostGone, ProviderError } from '../providers/errors';
 import { ApiError, BadInputError, ConflictError } from '../shared/errors';
 import { adoptPostWorkflowId, REPUBLISH_WORKFLOW, republishWorkflowId, republishWorkflowIdPattern } from '../shared/workflow-ids';
 import { startWorkflowOnce } from '../temporal/client';
 import type { RepublishInput } from '../workflows/republish';
-import { readPublishState, unknownPostsSql } from './publish-state';
+import { readPublishState, readUnknownPosts } from './publish-state';
 import { checkingClient } from './checking-client';
 import type { ServiceDeps } from './recommendations';
 
@@ -43,10 +43,10 @@ export function createRepublishCommands(deps: ServiceDeps, resolve: (ref: string
   return {
     async republish(ref: string, opts: { platform?: string; post?: string; by: string }): Promise<RepublishStarted> {
       const { platform } = opts;
-      if (platform !== undefined && !(PUBLISH_PLATFORMS as readonly string[]).includes(platform)) {
+      if (platform !== undefined && !isPublishPlatform(platform)) {
         throw new BadInputError(`platform must be one of ${PUBLISH_PLATFORMS.join(', ')} (got ${JSON.stringify(platform)})`);
       }
-      if (opts.post !== undefined) return adoptPost(ref, platform as PublishPlatform | undefined, opts.post, opts.by);
+      if (opts.post !== undefined) return adoptPost(ref, platform, opts.post, opts.by);
       const rec = await resolve(ref);
       if (!REPUBLISHABLE.includes(rec.status)) {
         throw new ConflictError(
@@ -58,13 +58,13 @@ export function createRepublishCommands(deps: ServiceDeps, resolve: (ref: string
         throw new BadInputError(`recommendation ${rec.id} has no archived video (video_assets): nothing to republish without a new render`);
       }
       const state = await readPublishState(pool, rec.id);
-      const platforms = platform ? [platform as PublishPlatform] : state.failed.map((f) => f.platform);
+      const platforms = platform ? [platform] : state.failed.map((f) => f.platform);
       // Named, a platform is the operator's word that the post is not there; unnamed, it would post twice where it is.
-      const { rows: unknown } = platform ? { rows: [] } : await pool.query<{ platform: string }>(unknownPostsSql('$1'), [rec.id]);
+      const unknown = platform ? [] : await readUnknownPosts(pool, rec.id);
       if (unknown.length) {
-        const p = unknown[0]!.platform;
+        const p = unknown[0]!;
         throw new BadInputError(
-          `platform: the ${unknown.map((u) => u.platform).join(' and ')} post's request died unanswered, so it may be live: ` +
+          `platform: the ${unknown.join(' and ')} post's request died unanswered, so it may be live: ` +
             `look on ${p}, then \`reelflow republish ${rec.id} --platform ${p} --post <postId>\` records it, or ` +
             `\`--platform ${p}\` alone posts it again`,
         );
