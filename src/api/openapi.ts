@@ -467,9 +467,9 @@ export const openApiDocument = {
     ),
     '/api/recommendations/{id}/republish': {
       post: operatorOp(
-        'Post the archived video again without a new render: on `platform`, or (no body) where its posts failed. With `post` ' +
-          '(and `platform`): the post the platform made though its publish failed (its outcome unknown to us), read on the ' +
-          'platform, then recorded instead of posting again',
+        'Post the archived video again without a new render: on `platform` (where it is posted already, a second copy: only ' +
+          'with `again: true`), or (no body) where its posts failed. With `post` (and `platform`): the post the platform made ' +
+          'though its publish failed (its outcome unknown to us), read on the platform, then recorded instead of posting again',
         {
           parameters: [idParam],
           body: {
@@ -478,12 +478,16 @@ export const openApiDocument = {
             properties: {
               platform: { type: 'string', enum: [...PUBLISH_PLATFORMS] },
               post: { type: 'string', description: "the post's id on the platform (from its URL)" },
+              again: { type: 'boolean', description: 'with `platform`: post a second copy where the idea is posted already' },
             },
           },
           success: '202',
           extra: {
             ...notFound,
-            '409': error('Not published yet, a republish of it is running, or the post is recorded already'),
+            '409': error(
+              'Not published yet, posted on `platform` already (without `again`), a republish of it is running, ' +
+                'or the post is recorded already',
+            ),
             '502': error('The platform could not be asked about the post; nothing changed'),
           },
         },

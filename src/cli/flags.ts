@@ -40,6 +40,7 @@ export const FLAG_TYPES = {
   task: { type: 'string' },
   post: { type: 'string' },
   resubmit: { type: 'boolean' },
+  again: { type: 'boolean' },
 } as const;
 
 export type FlagName = keyof typeof FLAG_TYPES;
@@ -71,7 +72,7 @@ export const COMMAND_FLAGS: Record<string, readonly FlagName[]> = {
   status: [],
   cancel: ['reason'],
   reprioritise: [],
-  republish: ['platform', 'post'],
+  republish: ['platform', 'post', 'again'],
   retry: ['task', 'resubmit'],
   approve: ['note', 'stage'],
   reject: ['note', 'stage'],

@@ -12,8 +12,9 @@
  *   reelflow reprioritise <id> <P0|P1|P2|P3>
  *   reelflow approve|reject <id> [--note text] [--stage render|publish]   decide what waits for approval
  *   reelflow republish <id> [--platform instagram|tiktok|youtube]   post the archived video again, no new render
- *                    (without --platform: the platforms whose posts failed; --post <postId>: a post the platform made
- *                    though its publish failed, recorded instead of posted again)
+ *                    (without --platform: the platforms whose posts failed; a platform it is posted on: a second copy,
+ *                    only with --again; --post <postId>: a post the platform made though its publish failed, recorded
+ *                    instead of posted again)
  *   reelflow retry <id> [--task <taskId> | --resubmit]   make a failed or expired idea again: what is done is kept, nothing paid twice
  *                    (a render that died inside its paid submit: --task adopts the task found on KIE, --resubmit pays anew)
  *   reelflow capacity [provider] [--workflow]   slots, lines, and each quota and budget: used/limit, reset, parked
@@ -342,6 +343,7 @@ async function run(argv: string[]): Promise<number> {
           by: cliActor(),
           ...(v.platform ? { platform: v.platform } : {}),
           ...(v.post !== undefined ? { post: v.post } : {}),
+          ...(v.again ? { again: true } : {}),
         });
         const what = started.adopted
           ? `recording the ${started.platforms[0]} post ${started.adopted} for ${started.recommendationId}`

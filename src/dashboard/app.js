@@ -352,14 +352,16 @@
   }
 
   // Posts the archived video again, no new render (POST /api/recommendations/:id/republish): where its posts
-  // failed, or (platform given) a new post on that platform.
+  // failed, or (platform given: a video posted there) a second public copy on that platform, on a second click.
   function republishButton(r, platform) {
     const text = platform ? `Post again on ${platform}` : 'Retry failed platforms';
     const button = h('button', { type: 'button', class: 'republish', 'data-testid': 'republish-button', text });
     button.addEventListener('click', async () => {
+      if (platform && !confirmed(button, `Confirm: a second ${platform} post`, text)) return;
       button.disabled = true;
       try {
-        const body = platform ? { platform } : {};
+        // The API refuses a second copy without `again`: one click never posts twice.
+        const body = platform ? { platform, again: true } : {};
         const started = await api('POST', `/api/recommendations/${encodeURIComponent(r.id)}/republish`, body);
         toast(`Republishing ${r.title} on ${started.platforms.join(', ')}`);
       } catch (err) {
@@ -621,16 +623,20 @@
     if (document.activeElement !== select && !select.disabled) select.value = job.priority;
   }
 
+  /** Two clicks for what cannot be undone: the first arms the button for CONFIRM_MS and returns false, the second true. */
+  function confirmed(button, confirmText, text) {
+    if (button.classList.contains('confirm')) return true;
+    button.classList.add('confirm');
+    button.textContent = confirmText;
+    setTimeout(() => {
+      button.classList.remove('confirm');
+      button.textContent = text;
+    }, CONFIRM_MS);
+    return false;
+  }
+
   async function cancelJob(jobId, button) {
-    if (!button.classList.contains('confirm')) {
-      button.classList.add('confirm');
-      button.textContent = 'Confirm cancel';
-      setTimeout(() => {
-        button.classList.remove('confirm');
-        button.textContent = 'Cancel';
-      }, CONFIRM_MS);
-      return;
-    }
+    if (!confirmed(button, 'Confirm cancel', 'Cancel')) return;
     button.disabled = true;
     try {
       const result = await api('POST', `/api/jobs/${encodeURIComponent(jobId)}/cancel`, {

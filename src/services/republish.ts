@@ -1,8 +1,9 @@
 /**
- * `reelflow republish <id> [--platform P]` (CLI, API, dashboard): an archived video posted again without a new
- * render. With a platform, a new post there; without, the platforms whose posts failed (a partial publish).
- * Everything is checked before anything starts: an unknown id, no archived video, a platform not in the list,
- * nothing failed to retry, a recommendation still in production, a republish already running.
+ * `reelflow republish <id> [--platform P [--again]]` (CLI, API, dashboard): an archived video posted again without a
+ * new render. With a platform, a new post there (where the idea is posted already, a second copy: only with --again);
+ * without, the platforms whose posts failed (a partial publish). Everything is checked before anything starts: an
+ * unknown id, no archived video, a platform not in the list, a platform posted on without --again, nothing failed to
+ * retry, a recommendation still in production, a republish already running.
  *
  * `--platform P --post <postId>`: the platform made the post though our record says it failed (a worker lost inside
  * the request leaves its outcome unknown; posting again would post twice). The post is read on the platform first
@@ -41,16 +42,28 @@ const POST_ID: Record<PublishPlatform, { pattern: RegExp; what: string }> = {
 export function createRepublishCommands(deps: ServiceDeps, resolve: (ref: string) => Promise<Recommendation>) {
   const { pool } = deps.database;
   return {
-    async republish(ref: string, opts: { platform?: string; post?: string; by: string }): Promise<RepublishStarted> {
+    async republish(ref: string, opts: { platform?: string; post?: string; again?: boolean; by: string }): Promise<RepublishStarted> {
       const { platform } = opts;
       if (platform !== undefined && !isPublishPlatform(platform)) {
         throw new BadInputError(`platform must be one of ${PUBLISH_PLATFORMS.join(', ')} (got ${JSON.stringify(platform)})`);
       }
+      if (opts.again && opts.post !== undefined) {
+        throw new BadInputError('again: --post records a post the platform made, --again makes a second one; not both');
+      }
+      if (opts.again && !platform) throw new BadInputError('again: name the platform to post a second copy on (--platform)');
       if (opts.post !== undefined) return adoptPost(ref, platform, opts.post, opts.by);
       const rec = await resolve(ref);
       if (!REPUBLISHABLE.includes(rec.status)) {
         throw new ConflictError(
           `recommendation ${rec.id} is ${rec.status}: only a published, partially published or failed one is republished`,
+        );
+      }
+      // A platform it is posted on gets a second public copy: only on the operator's explicit word, never by one click.
+      const live = platform && !opts.again ? await recordedPost(rec.id, platform) : null;
+      if (live) {
+        throw new ConflictError(
+          `platform: ${rec.id} is posted on ${platform} already (post ${live}); \`--again\` posts a second copy there ` +
+            `(API: "again": true)`,
         );
       }
       const { rows: assets } = await pool.query('SELECT 1 FROM video_assets WHERE recommendation_id = $1', [rec.id]);
@@ -99,6 +112,16 @@ export function createRepublishCommands(deps: ServiceDeps, resolve: (ref: string
       return { recommendationId: rec.id, workflowId, platforms };
     },
   };
+
+  /** The post a platform last made of the idea (a completed publish job's), or null. */
+  async function recordedPost(recommendationId: string, platform: PublishPlatform): Promise<string | null> {
+    const { rows } = await pool.query<{ post: string | null }>(
+      `SELECT result->>'postId' AS post FROM automation_queue
+        WHERE recommendation_id = $1 AND step = $2 AND status = 'completed' ORDER BY completed_at DESC NULLS LAST LIMIT 1`,
+      [recommendationId, `publish:${platform}`],
+    );
+    return rows[0] ? (rows[0].post ?? 'id not recorded') : null;
+  }
 
   async function adoptPost(ref: string, platform: PublishPlatform | undefined, post: string, by: string): Promise<RepublishStarted> {
     if (!platform) throw new BadInputError('platform: name the platform the post is on (--platform) with --post');

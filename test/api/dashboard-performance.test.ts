@@ -134,6 +134,32 @@ describe.skipIf(!hasChromium)('dashboard performance panel in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("Post again on a video's platform is a second public copy: it asks for a second click, then sends again: true", async () => {
+    await page.click('#logout');
+    await page.locator('#login').waitFor({ state: 'visible' });
+    await page.fill('#token', api.tokens.operator);
+    await page.click('#login-form button[type=submit]');
+    const button = page.locator('.perf-legend li', { hasText: 'Pedri, el chollo' }).locator('[data-testid=republish-button]');
+    await button.waitFor({ state: 'visible', timeout: 15_000 });
+    const sent: unknown[] = [];
+    page.on('request', (req) => {
+      if (req.url().endsWith('/republish')) sent.push(req.postDataJSON());
+    });
+    await button.click();
+    expect(await button.textContent()).toBe('Confirm: a second instagram post');
+    await page.waitForTimeout(500);
+    expect(sent).toEqual([]);
+    await button.click();
+    // The API past its check for a second copy (`again`), refusing on the next: this idea has no archived video.
+    await expect.poll(() => page.locator('#toast').textContent(), { timeout: 10_000 }).toMatch(/^Republish failed: .*no archived video/);
+    expect(sent).toEqual([{ platform: 'instagram', again: true }]);
+    // Not armed any more once its time is up: a later click asks again.
+    await expect.poll(() => button.textContent(), { timeout: 10_000 }).toBe('Post again on instagram');
+    // The browser logs the refusal (its console error and the response); nothing else.
+    expect(pageErrors.filter((e) => !/status of 400|^HTTP 400 \/api\/recommendations\/[^/]+\/republish$/.test(e))).toEqual([]);
+    pageErrors.length = 0;
+  });
+
   it('right after publishing, with nothing measured yet, says how many posts wait for their first reading', async () => {
     await tdb.database.pool.query(`DELETE FROM post_metrics`);
     await page.reload();

@@ -1,7 +1,8 @@
 /**
  * `reelflow republish` on the real Temporal server, PostgreSQL and the simulators: a partial publish retried on
- * its failed platforms only, and a published video posted again on one platform, both from our archived copy
- * (no VEO3 submission, no download from KIE), recorded like the first publish (jobs, status, post metrics).
+ * its failed platforms only, and a published video posted again on one platform (a second copy: only with --again),
+ * both from our archived copy (no VEO3 submission, no download from KIE), recorded like the first publish (jobs,
+ * status, post metrics).
  * Bad input exits 2 with one line naming the field and starts nothing. `--post`: a TikTok post whose request died
  * unanswered, found live on TikTok, recorded instead of posted again.
  */
@@ -86,10 +87,34 @@ describe('reelflow republish', () => {
     expect(again.code).toBe(2);
     expect(again.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^reelflow: platform: nothing failed to retry/)]);
 
-    // Named platform: a new post there (a second republish), still no render.
-    const youtube = await republish([recId, '--platform', 'youtube']);
+    // Named platform it is posted on: a second public copy, so not without --again; nothing started.
+    const youtubePosts = h.sims.youtube.stats().submissions;
+    const [firstYoutube] = await q<{ post: string }>(
+      `SELECT result->>'postId' AS post FROM automation_queue WHERE recommendation_id = $1 AND step = 'publish:youtube'`,
+      [recId],
+    );
+    const twice = await runCli(h, ['republish', recId, '--platform', 'youtube']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr.trim().split('\n')).toEqual([
+      `reelflow: platform: ${recId} is posted on youtube already (post ${firstYoutube!.post}); \`--again\` posts a second copy there ` +
+        '(API: "again": true)',
+    ]);
+    for (const [args, error] of [
+      [['--again'], /^reelflow: again: name the platform to post a second copy on \(--platform\)$/],
+      [['--platform', 'youtube', '--again', '--post', 'dQw4w9WgXcQ'], /^reelflow: again: --post records a post .*; not both$/],
+    ] as const) {
+      const refused = await runCli(h, ['republish', recId, ...args]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr.trim()).toMatch(error);
+    }
+    expect(await republishJobs(recId)).toHaveLength(1);
+    expect(h.sims.youtube.stats().submissions).toBe(youtubePosts);
+    // With --again: a new post there (a second republish), still no render.
+    const youtube = await republish([recId, '--platform', 'youtube', '--again']);
     expect(youtube.workflowId).toBe(`republish-${recId}-2`);
     expect(youtube.outcome.posts.map((p) => p.platform)).toEqual(['youtube']);
+    expect(youtube.outcome.posts[0]!.postId).not.toBe(firstYoutube!.post);
+    expect(h.sims.youtube.stats().submissions).toBe(youtubePosts + 1);
     expect(h.sims.veo3.stats().submissions).toBe(renders);
     expect((await republishJobs(recId)).map((j) => j.step)).toEqual(['publish:tiktok', 'publish:youtube']);
   }, 120_000);
@@ -128,10 +153,20 @@ describe('reelflow republish', () => {
     const outcome: RepublishOutcome = await h.client.workflow.getHandle(started.workflowId).result();
     expect(outcome.status).toBe('published');
     expect(h.sims.veo3.stats().submissions).toBe(renders);
+    // A platform it is posted on: a conflict without `again`; `again` alone names its missing platform.
+    const second = await api.call('operator', { method: 'POST', url, payload: { platform: 'instagram' } });
+    expect(second.statusCode).toBe(409);
+    expect(second.json().error.message).toMatch(/^platform: .* is posted on instagram already \(post \d+\); `--again` posts a second copy/);
+    const againAlone = await api.call('operator', { method: 'POST', url, payload: { again: true } });
+    expect(againAlone.statusCode).toBe(400);
+    expect(againAlone.json().error.message).toBe('again: name the platform to post a second copy on (--platform)');
+    expect(await republishJobs(recId)).toHaveLength(1);
     const audit = await q<{ target: string; detail: { status: number } }>(
       `SELECT target, detail FROM audit_log WHERE action = 'recommendation.republish' ORDER BY id`,
     );
-    expect(audit.at(-1)).toMatchObject({ target: recId, detail: expect.objectContaining({ status: 202 }) });
+    // The republish, then the second copy refused and `again` alone refused, each audited.
+    expect(audit.slice(-3).map((a) => a.detail.status)).toEqual([202, 409, 400]);
+    expect(audit.at(-3)).toMatchObject({ target: recId, detail: expect.objectContaining({ status: 202 }) });
     await api.app.close();
   }, 120_000);
 

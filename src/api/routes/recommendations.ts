@@ -16,11 +16,13 @@ const decisionBody = z
   .strict()
   .default({});
 
-// An empty POST retries the platforms whose posts failed; `post` records the post a failed one made on `platform`.
+// An empty POST retries the platforms whose posts failed; `post` records the post a failed one made on `platform`;
+// `again` posts a second copy on a platform the idea is posted on.
 const republishBody = z
   .object({
     platform: z.enum(PUBLISH_PLATFORMS, { errorMap: () => ({ message: `must be one of ${PUBLISH_PLATFORMS.join(', ')}` }) }).optional(),
     post: z.string().optional(),
+    again: z.boolean().optional(),
   })
   .strict()
   .default({});
@@ -78,7 +80,11 @@ export function registerRecommendationRoutes(app: FastifyInstance, ctx: RouteCon
     const { id } = idParams.parse(req.params);
     const body = parseInput(republishBody, req.body, 'body');
     const started = await service.republish(id, { by: req.principal!.name, ...body });
-    const detail = { platforms: started.platforms, ...(started.adopted ? { adopted: started.adopted } : {}) };
+    const detail = {
+      platforms: started.platforms,
+      ...(started.adopted ? { adopted: started.adopted } : {}),
+      ...(body.again ? { again: true } : {}),
+    };
     req.call = { target: started.recommendationId, workflowId: started.workflowId, detail };
     return reply.status(202).send(ok({ ...started, links: { temporal: ctx.workflowUrl(started.workflowId) } }));
   });
