@@ -269,7 +269,8 @@ async function run(argv: string[]): Promise<number> {
           if (s.video) {
             const v = s.video;
             const what = `${v.bytes} bytes, ${v.durationSeconds.toFixed(1)} s, sha256 ${v.sha256.slice(0, 12)}…`;
-            console.log(`  video: ${v.storage} ${v.storageKey} (${what}), post it again: reelflow republish ${r.id} [--platform P]`);
+            const again = `reelflow republish ${r.id} [--platform P [--again]]`;
+            console.log(`  video: ${v.storage} ${v.storageKey} (${what}), post it again: ${again}`);
           }
           // What the idea cost: every paid job's, a reel's segments each (the assembly is ours and free).
           const costs = s.jobs.filter((j) => j.cost !== null);
