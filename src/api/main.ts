@@ -16,6 +16,8 @@ import { createProviders } from '../providers';
 import { createRecommendationService } from '../services/recommendations';
 import { connectTemporalOrLater } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
+import { loadNotificationConfig } from '../notifications/config';
+import { startWorkerWatch } from '../notifications/worker-watch';
 import { ApiError } from '../shared/errors';
 import { buildApiServer, type ScheduleController } from './server';
 import { runningDemoEnv } from '../demo/instance';
@@ -88,12 +90,20 @@ async function main(): Promise<void> {
   });
   const address = await app.listen({ port: apiEnv.API_PORT, host: apiEnv.API_HOST });
   log.info({ address, dashboard: `${address}/automation-calendar` }, 'API listening');
+  // With every worker down, the API is what is left to tell the team (Slack/Discord, when configured).
+  const watch = startWorkerWatch({
+    database,
+    log,
+    config: loadNotificationConfig(process.env),
+    workers: () => queueWorkers(client, env.REELFLOW_TASK_QUEUE),
+  });
 
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     log.info({ signal }, 'shutting down');
+    watch.stop();
     await app.close();
     await client.connection.close();
     await database.close();

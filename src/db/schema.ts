@@ -460,6 +460,16 @@ export const auditLog = pgTable('audit_log', {
   createdAt: createdAt(),
 });
 
+/**
+ * A task queue no live worker serves, from when it was first seen so (src/notifications/worker-watch.ts): one row per
+ * queue while it lasts, shared by every API process, so the outage is announced once and its end once.
+ */
+export const unservedQueues = pgTable('unserved_queues', {
+  taskQueue: text('task_queue').primaryKey(),
+  since: ts('since').notNull().defaultNow(),
+  announcedAt: ts('announced_at'),
+});
+
 /** One row per notification event key: a retried send never posts twice. */
 export const notificationsSent = pgTable('notifications_sent', {
   eventKey: text('event_key').primaryKey(),

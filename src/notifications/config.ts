@@ -3,14 +3,19 @@
  *   SLACK_WEBHOOK_URL, DISCORD_WEBHOOK_URL   a channel is on when its URL is set
  *   NOTIFY_EVENTS                            default "completed,partially_published,failed,stuck,expired,approval"
  *   SLACK_NOTIFY_EVENTS, DISCORD_NOTIFY_EVENTS  per-channel override of NOTIFY_EVENTS
+ *   NOTIFY_NO_WORKER_AFTER_MS                 how long a task queue goes without a live worker before the API says so
+ *                                             (no_workers; default 120 000: a deploy's restarts stay under it)
  * Parsed here rather than in config/env.ts because only the notification
  * activities and their starters read it.
  */
 import { z } from 'zod';
 import { ConfigError } from '../shared/errors';
 
-/** approval: a recommendation waits for an editor's decision (before its render, or before posting). */
-export const NOTIFICATION_EVENTS = ['completed', 'partially_published', 'failed', 'stuck', 'expired', 'approval'] as const;
+/**
+ * approval: a recommendation waits for an editor's decision (before its render, or before posting). no_workers: a task
+ * queue has had no live worker for NOTIFY_NO_WORKER_AFTER_MS, or the Temporal server no answer (and when that ends).
+ */
+export const NOTIFICATION_EVENTS = ['completed', 'partially_published', 'failed', 'stuck', 'expired', 'approval', 'no_workers'] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 export const CHANNELS = ['slack', 'discord'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -25,6 +30,8 @@ export interface NotificationConfig {
    * so a slow POST is never overlapped by its retry. Default 10 000 ms.
    */
   timeoutMs: number;
+  /** How long a task queue goes without a live worker before it is announced (no_workers). */
+  noWorkerAfterMs: number;
 }
 
 const eventList = z
@@ -41,13 +48,14 @@ const eventList = z
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
-const notificationEnvSchema = z.object({
+export const notificationEnvSchema = z.object({
   SLACK_WEBHOOK_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
   DISCORD_WEBHOOK_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
   NOTIFY_EVENTS: eventList.default(NOTIFICATION_EVENTS.join(',')),
   SLACK_NOTIFY_EVENTS: z.preprocess(emptyAsUndefined, eventList.optional()),
   DISCORD_NOTIFY_EVENTS: z.preprocess(emptyAsUndefined, eventList.optional()),
   NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  NOTIFY_NO_WORKER_AFTER_MS: z.coerce.number().int().min(0).max(86_400_000).default(120_000),
 });
 
 export function loadNotificationConfig(source: Readonly<Record<string, string | undefined>> = process.env): NotificationConfig {
@@ -57,7 +65,12 @@ export function loadNotificationConfig(source: Readonly<Record<string, string | 
     throw new ConfigError(`environment variable ${issue.path.join('.')} ${issue.message}`);
   }
   const env = result.data;
-  const config: NotificationConfig = { webhooks: {}, events: {}, timeoutMs: env.NOTIFY_TIMEOUT_MS };
+  const config: NotificationConfig = {
+    webhooks: {},
+    events: {},
+    timeoutMs: env.NOTIFY_TIMEOUT_MS,
+    noWorkerAfterMs: env.NOTIFY_NO_WORKER_AFTER_MS,
+  };
   const channel = (name: Channel, url: string | undefined, events: NotificationEvent[] | undefined) => {
     if (!url) return;
     config.webhooks[name] = url;

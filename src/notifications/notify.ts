@@ -25,13 +25,14 @@ export function notificationEventKey(event: NotificationEvent, subjectId: string
   return `${subjectId}:${event}`;
 }
 
-const EVENT_LABEL: Record<NotificationEvent, string> = {
+export const EVENT_LABEL: Record<NotificationEvent, string> = {
   completed: '✅ Completed',
   partially_published: '⚠️ Partly published',
   failed: '❌ Failed',
   stuck: '⚠️ Stuck',
   expired: '⌛ Expired',
   approval: '✋ Waiting for approval',
+  no_workers: '🚨 No worker',
 };
 
 /** A one-message summary operators can act on. */

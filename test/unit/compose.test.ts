@@ -7,6 +7,7 @@
  * and `${VAR:?error}` interpolation, `$$` escapes) and checks it against the
  * code it deploys and the script whose topology it mirrors.
  */
+import { loadNotificationConfig, notificationEnvSchema } from '../../src/notifications/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -125,7 +126,12 @@ describe('docker-compose.yml against the code it deploys', () => {
   });
 
   it('gives each process an environment its own schema accepts, with no variable the code does not read', () => {
-    const known = new Set([...Object.keys(envSchema.shape), ...Object.keys(apiEnvSchema.shape), ...Object.keys(simulatorEnvSchema.shape)]);
+    const known = new Set([
+      ...Object.keys(envSchema.shape),
+      ...Object.keys(apiEnvSchema.shape),
+      ...Object.keys(simulatorEnvSchema.shape),
+      ...Object.keys(notificationEnvSchema.shape),
+    ]);
     for (const [name, s] of ours) {
       const env = envOf(s);
       for (const key of Object.keys(env)) expect(known.has(key), `${name} sets ${key}, which nothing reads`).toBe(true);
@@ -133,6 +139,7 @@ describe('docker-compose.yml against the code it deploys', () => {
       else {
         expect(() => loadEnv(env), name).not.toThrow();
         expect(() => parseEnv(apiEnvSchema, env), name).not.toThrow();
+        expect(() => loadNotificationConfig(env), name).not.toThrow();
       }
     }
   });
