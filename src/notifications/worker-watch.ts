@@ -91,11 +91,15 @@ export function startWorkerWatch(opts: WorkerWatchOptions) {
     const queues = rows.filter((r) => r !== server);
     const lines: string[] = [];
     if (server) lines.push(`the Temporal server does not answer (${since(server)}): no workflow or job moves`);
-    if (queues.length) {
-      lines.push(`no live worker serves ${queues.map((r) => `${r.task_queue} (${since(r)})`).join(', ')}: its jobs wait, nothing runs`);
-      const flags = [...new Set(queues.map((r) => queueOf.get(r.task_queue)).filter((q) => q !== undefined))];
+    if (queues.length && queues.length === queueOf.size) {
+      lines.push(`no worker is running (${since(queues[0]!)}): nothing moves`, 'Start them: npm run worker');
+    } else if (queues.length) {
+      const first = queues.reduce((a, b) => (b.since < a.since ? b : a));
+      const names = queues.map((r) => r.task_queue).join(', ');
+      lines.push(`no live worker serves ${names} (${since(first)}): ${queues.length > 1 ? 'their' : 'its'} jobs wait`);
+      const flags = queues.map((r) => queueOf.get(r.task_queue)).filter((q) => q !== undefined);
       if (flags.length)
-        lines.push(`Start ${flags.length === 1 ? 'one' : 'them'}: ${flags.map((q) => `npm run worker -- --queue ${q}`).join('; ')}`);
+        lines.push(`Start ${flags.length > 1 ? 'them' : 'one'}: npm run worker -- ${flags.map((q) => `--queue ${q}`).join(' ')}`);
     }
     return `${EVENT_LABEL.no_workers}: ${lines.join('\n')}`;
   }

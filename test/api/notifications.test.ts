@@ -276,7 +276,7 @@ describe('worker watch (the API, no_workers)', () => {
     await Promise.all([a.check(), b.check()]);
     expect(texts()).toHaveLength(1);
     expect(texts()[0]!.split('\n')).toEqual([
-      expect.stringMatching(/^🚨 No worker: no live worker serves rf-veo3 \(since \d\d:\d\d:\d\d UTC\): its jobs wait, nothing runs$/),
+      expect.stringMatching(/^🚨 No worker: no live worker serves rf-veo3 \(since \d\d:\d\d:\d\d UTC\): its jobs wait$/),
       'Start one: npm run worker -- --queue veo3',
     ]);
     await Promise.all([a.check(), b.check()]);
@@ -296,6 +296,15 @@ describe('worker watch (the API, no_workers)', () => {
     await a.check();
     expect(texts()).toHaveLength(3);
     expect(await rows()).toEqual([]);
+
+    // Every queue at once: one line for it all, as the dashboard says.
+    live = { veo3: 0, base: 0, openai: 0 };
+    await a.check();
+    await sleep(DELAY_MS + 100);
+    await a.check();
+    expect(texts()[3]).toMatch(
+      /^🚨 No worker: no worker is running \(since \d\d:\d\d:\d\d UTC\): nothing moves\nStart them: npm run worker$/,
+    );
   });
 
   it('a restart shorter than the delay is never announced; a webhook that fails keeps the outage due until it takes it', async () => {
@@ -320,7 +329,7 @@ describe('worker watch (the API, no_workers)', () => {
     for (let i = 0; i < 2; i += 1) await expect(a.check()).rejects.toThrow(/slack: webhook answered HTTP 50[03]/);
     expect(await rows()).toEqual([{ task_queue: 'rf-openai', announced: false }]);
     await a.check();
-    expect(texts()).toEqual([expect.stringMatching(/^🚨 No worker: no live worker serves rf-openai/)]);
+    expect(texts()).toEqual([expect.stringMatching(/^🚨 No worker: no live worker serves rf-openai \(since .*\): its jobs wait\n/)]);
     expect(await rows()).toEqual([{ task_queue: 'rf-openai', announced: true }]);
   });
 
