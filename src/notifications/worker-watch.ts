@@ -70,7 +70,14 @@ export function startWorkerWatch(opts: WorkerWatchOptions) {
         [served],
       );
       const back = rows.filter((r) => r.announced).sort((x, y) => x.task_queue.localeCompare(y.task_queue));
-      if (back.length) await send(`✅ Served again: ${back.map((r) => `${name(r.task_queue)} (after ${lasted(r.since)})`).join(', ')}`);
+      if (!back.length) return;
+      const queues = back.filter((r) => r.task_queue !== TEMPORAL_UNREACHABLE);
+      // Every queue back at once (the workers restarted): one line, as for their going.
+      const parts =
+        queues.length > 1 && queues.length === queueOf.size
+          ? [...back.filter((r) => !queues.includes(r)).map(part), `every queue (after ${lasted(queues[0]!.since)})`]
+          : back.map(part);
+      await send(`✅ Served again: ${parts.join(', ')}`);
     });
     await inTransaction(async (c) => {
       const { rows } = await c.query<Outage>(
@@ -130,8 +137,8 @@ export function startWorkerWatch(opts: WorkerWatchOptions) {
   return { check, stop: () => ticker.stop() };
 }
 
-function name(taskQueue: string): string {
-  return taskQueue === TEMPORAL_UNREACHABLE ? 'the Temporal server' : taskQueue;
+function part(r: Outage): string {
+  return `${r.task_queue === TEMPORAL_UNREACHABLE ? 'the Temporal server' : r.task_queue} (after ${lasted(r.since)})`;
 }
 
 function lasted(since: Date): string {

@@ -305,6 +305,9 @@ describe('worker watch (the API, no_workers)', () => {
     expect(texts()[3]).toMatch(
       /^🚨 No worker: no worker is running \(since \d\d:\d\d:\d\d UTC\): nothing moves\nStart them: npm run worker$/,
     );
+    live = {};
+    await a.check();
+    expect(texts()[4]).toMatch(/^✅ Served again: every queue \(after \d+ s\)$/);
   });
 
   it('a restart shorter than the delay is never announced; a webhook that fails keeps the outage due until it takes it', async () => {
