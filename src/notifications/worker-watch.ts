@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/client';
 import type { QueueWorkers } from '../temporal/queue-workers';
 import { Ticker } from '../shared/ticker';
-import { createWebhookSenders } from './activities';
+import { createNotificationActivities, createWebhookSenders } from './activities';
 import { channelsFor, type Channel, type NotificationConfig } from './config';
 import { EVENT_LABEL } from './notify';
 import type { WebhookSender } from './webhook';
@@ -45,6 +45,8 @@ export function startWorkerWatch(opts: WorkerWatchOptions) {
   const { pool } = opts.database;
   const senders = createWebhookSenders(opts.config, opts.senders);
   const channels = channelsFor(opts.config, 'no_workers').filter((c) => senders[c]);
+  // Each channel's delivery once per message (notifications_sent): Discord down must not repeat Slack's every check.
+  const delivery = createNotificationActivities({ database: opts.database, log: opts.log, config: opts.config, senders });
   /** The worker to start for each queue last seen, for the message. */
   const queueOf = new Map<string, string>();
 
@@ -77,7 +79,7 @@ export function startWorkerWatch(opts: WorkerWatchOptions) {
         queues.length > 1 && queues.length === queueOf.size
           ? [...back.filter((r) => !queues.includes(r)).map(part), `every queue (after ${lasted(queues[0]!.since)})`]
           : back.map(part);
-      await send(`✅ Served again: ${parts.join(', ')}`);
+      await send(outageKey('back', back), `✅ Served again: ${parts.join(', ')}`);
     });
     await inTransaction(async (c) => {
       const { rows } = await c.query<Outage>(
@@ -87,7 +89,7 @@ export function startWorkerWatch(opts: WorkerWatchOptions) {
         [opts.config.noWorkerAfterMs],
       );
       if (!rows.length) return;
-      await send(downText(rows));
+      await send(outageKey('down', rows), downText(rows));
       await c.query('UPDATE unserved_queues SET announced_at = now() WHERE task_queue = ANY($1)', [rows.map((r) => r.task_queue)]);
     });
   }
@@ -111,10 +113,12 @@ export function startWorkerWatch(opts: WorkerWatchOptions) {
     return `${EVENT_LABEL.no_workers}: ${lines.join('\n')}`;
   }
 
-  /** One message to every channel; a failure throws, so the transaction around it leaves the rows due. */
-  async function send(text: string): Promise<void> {
-    for (const channel of channels) await senders[channel]!.send(text);
-    opts.log.info({ text }, 'worker watch: announced');
+  /**
+   * One message to every channel, each delivered once under its key; a failure throws, so the transaction around it
+   * leaves the rows due, and the next check sends it where it is still missing.
+   */
+  async function send(eventKey: string, text: string): Promise<void> {
+    for (const channel of channels) await delivery.deliverNotification({ eventKey, event: 'no_workers', text, channel });
   }
 
   async function inTransaction(fn: (c: pg.PoolClient) => Promise<void>): Promise<void> {
@@ -135,6 +139,15 @@ export function startWorkerWatch(opts: WorkerWatchOptions) {
   const ticker = new Ticker(check, { everyMs, onError: (err) => opts.log.warn({ err }, 'worker watch: check failed; next one soon') });
   if (channels.length) ticker.start();
   return { check, stop: () => ticker.stop() };
+}
+
+/** The same outages' message has the same key, whichever API process and check sends it. */
+function outageKey(what: 'down' | 'back', rows: Outage[]): string {
+  const since = Math.min(...rows.map((r) => r.since.getTime()));
+  return `no_workers:${what}:${since}:${rows
+    .map((r) => r.task_queue)
+    .sort()
+    .join(',')}`;
 }
 
 function part(r: Outage): string {

@@ -236,12 +236,13 @@ const queues = (): QueueWorkers[] =>
   }));
 
 /** One API process's watch; its timer never fires within a test: the test calls check(). */
-function watch(env: Record<string, string> = {}) {
+function watch(env: Record<string, string> = {}, senders: Parameters<typeof startWorkerWatch>[0]['senders'] = {}) {
   const config = loadNotificationConfig({ SLACK_WEBHOOK_URL: sim.slackUrl, NOTIFY_NO_WORKER_AFTER_MS: String(DELAY_MS), ...env });
   const w = startWorkerWatch({
     database: t.database,
     log,
     config,
+    senders,
     everyMs: 3_600_000,
     workers: async () => {
       if (temporalDown) throw new Error('14 UNAVAILABLE: connection refused');
@@ -334,6 +335,32 @@ describe('worker watch (the API, no_workers)', () => {
     await a.check();
     expect(texts()).toEqual([expect.stringMatching(/^🚨 No worker: no live worker serves rf-openai \(since .*\): its jobs wait\n/)]);
     expect(await rows()).toEqual([{ task_queue: 'rf-openai', announced: true }]);
+  });
+
+  it('a channel that fails gets the message once it recovers; the one that took it is not sent it again', async () => {
+    const discord: string[] = [];
+    let discordFailures = 2;
+    const a = watch(
+      { DISCORD_WEBHOOK_URL: 'https://discord.com/api/webhooks/1/x' },
+      {
+        discord: {
+          send: async (text) => {
+            if (discordFailures-- > 0) throw new Error('discord: connection reset');
+            discord.push(text);
+          },
+        },
+      },
+    );
+    live = { veo3: 0 };
+    await a.check();
+    await sleep(DELAY_MS + 100);
+    for (let i = 0; i < 2; i += 1) await expect(a.check()).rejects.toThrow(/discord: connection reset/);
+    expect(texts()).toHaveLength(1);
+    expect(await rows()).toEqual([{ task_queue: 'rf-veo3', announced: false }]);
+    await a.check();
+    expect(discord).toEqual(texts());
+    expect(texts()).toEqual([expect.stringMatching(/^🚨 No worker: no live worker serves rf-veo3/)]);
+    expect(await rows()).toEqual([{ task_queue: 'rf-veo3', announced: true }]);
   });
 
   it('the Temporal server not answering is announced, and its return; the queues are left as they were meanwhile', async () => {
