@@ -1,15 +1,18 @@
 /**
  * The CLI's audit rows: every command that changes something writes one
  * before it acts (actor `cli:<os user>`), so no change happens without its
- * row; a row that cannot be written stops the command. A row records what was
- * asked (command, arguments, flags), not the outcome: a command refused
- * afterwards (bad input, unknown id) still has its row. Read-only commands
- * (list, status, capacity, workers, token list, schedule describe,
- * recommendations stats) write none.
+ * row; a row that cannot be written stops the command. That row records what
+ * was asked (command, arguments, flags); a command refused or failed after it
+ * (bad input, unknown id, a conflict, a server down) appends a second row with
+ * the same action and its outcome (`outcome`, `exit`, `error`), as the API's
+ * rows carry the status they answered. Read-only commands (list, status,
+ * capacity, workers, token list, schedule describe, recommendations stats)
+ * write none.
  */
 import os from 'node:os';
 import type { Db } from '../db/client';
 import { recordAudit } from '../api/audit';
+import { BadInputError, ConfigError, ConflictError, NotFoundError } from '../shared/errors';
 
 /** The audit action of a command line, or undefined when it only reads. */
 function cliAuditAction(command: string, args: readonly string[]): string | undefined {
@@ -64,19 +67,54 @@ export function cliActor(): string {
   return `cli:${user || 'unknown'}`;
 }
 
-/** Writes the command's audit row when it changes something. */
-export async function auditCliCommand(db: Db, command: string, args: readonly string[], flags: Record<string, unknown>): Promise<void> {
+/** Writes the command's audit row when it changes something; true when it wrote one. */
+export async function auditCliCommand(db: Db, command: string, args: readonly string[], flags: Record<string, unknown>): Promise<boolean> {
   const action = cliAuditAction(command, args);
-  if (!action) return;
+  if (!action) return false;
   const shown = Object.fromEntries(Object.entries(flags).filter(([k, v]) => v !== undefined && k !== 'json'));
   await recordAudit(db, {
     actor: cliActor(),
     action,
-    target: ['cancel', 'reprioritise', 'republish', 'retry', 'token:revoke'].includes(command)
-      ? (args[0] ?? null)
-      : command === 'token' && args[0] === 'revoke'
-        ? (args[1] ?? null)
-        : null,
+    target: auditTarget(command, args),
     detail: { via: 'cli', command, args, flags: shown, host: os.hostname() },
   });
+  return true;
+}
+
+/**
+ * After a command whose row auditCliCommand wrote was refused (exit 2) or failed (exit 1): the outcome, in a row of
+ * its own (audit_log is append-only). Best effort: the command's error is what the operator must see.
+ */
+export async function auditCliOutcome(db: Db, command: string, args: readonly string[], err: unknown): Promise<void> {
+  const action = cliAuditAction(command, args);
+  if (!action) return;
+  const refused = isRefusal(err);
+  await recordAudit(db, {
+    actor: cliActor(),
+    action,
+    target: auditTarget(command, args),
+    detail: {
+      via: 'cli',
+      command,
+      outcome: refused ? 'refused' : 'failed',
+      exit: refused ? 2 : 1,
+      error: (err instanceof Error ? err.message : String(err)).slice(0, 1_000),
+    },
+  }).catch(() => undefined);
+}
+
+/** Exit 2 (bad input, an unknown id, a conflict, a bad configuration), not 1 (anything else: a server down). */
+export function isRefusal(err: unknown): boolean {
+  return (
+    err instanceof BadInputError ||
+    err instanceof NotFoundError ||
+    err instanceof ConflictError ||
+    err instanceof ConfigError ||
+    Boolean((err as { code?: string } | null)?.code?.startsWith('ERR_PARSE_ARGS'))
+  );
+}
+
+function auditTarget(command: string, args: readonly string[]): string | null {
+  if (['cancel', 'reprioritise', 'republish', 'retry', 'token:revoke'].includes(command)) return args[0] ?? null;
+  return command === 'token' && args[0] === 'revoke' ? (args[1] ?? null) : null;
 }

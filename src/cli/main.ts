@@ -57,14 +57,14 @@ import {
 import { connectTemporal, connectTemporalOrLater } from '../temporal/client';
 import { queueWorkers } from '../temporal/queue-workers';
 import { enqueueRecommendationSchema, ideaRefSchema, listJobsQuerySchema, listRecommendationsQuerySchema, parseInput } from '../validation';
-import { BadInputError, ConfigError, ConflictError, NotFoundError } from '../shared/errors';
+import { BadInputError } from '../shared/errors';
 import { temporalWorkflowUrl } from '../shared/temporal-ui';
 import { parseRecommendationWorkflowId } from '../shared/workflow-ids';
 import type { ApprovalReview, ApprovalStage, RecommendationState } from '../shared/messages';
 import type { ApprovalDecisionRecord } from '../activities/approval';
 
 type ApprovalDecisionRow = Pick<ApprovalDecisionRecord, 'stage' | 'decision' | 'by' | 'note' | 'at'>;
-import { auditCliCommand, cliActor } from './audit';
+import { auditCliCommand, auditCliOutcome, cliActor, isRefusal } from './audit';
 import { extraCommands } from './extra-commands';
 import { parseCommandLine, type FlagName, type FlagValues } from './flags';
 import { clockTime, describeWait, fromNow, printTable, terminalSafe } from './format';
@@ -157,12 +157,13 @@ async function run(argv: string[]): Promise<number> {
   const recommendationFilters = command === 'list' && !v.jobs ? parseInput(listRecommendationsQuerySchema, listFlags, 'list') : undefined;
 
   const database = connectDatabase(env.DATABASE_URL, { max: 2 });
+  let audited = false;
   try {
     await database.pool.query('SELECT 1').catch((err: Error) => {
       throw new Error(`cannot reach PostgreSQL at DATABASE_URL (${err.message}); is it running? \`npm run db:migrate\` creates the schema`);
     });
     // One place for every command: a change that cannot be audited does not happen.
-    await auditCliCommand(database.db, command, args, v);
+    audited = await auditCliCommand(database.db, command, args, v);
     const extra = extraCommands[command];
     if (extra) return await extra({ env, database, args, values: v, out });
     // What PostgreSQL answers alone still works while Temporal is down: an outage is when an operator needs the queue.
@@ -409,6 +410,10 @@ async function run(argv: string[]): Promise<number> {
     }
     await client.connection.close();
     return 0;
+  } catch (err) {
+    // The row above says what was asked; this one, that it was refused or failed.
+    if (audited) await auditCliOutcome(database.db, command, args, err);
+    throw err;
   } finally {
     await database.close();
   }
@@ -450,14 +455,8 @@ function printRetry(started: RetryStarted): void {
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const badInput =
-      err instanceof BadInputError ||
-      err instanceof NotFoundError ||
-      err instanceof ConflictError ||
-      err instanceof ConfigError ||
-      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     console.error(`reelflow: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(badInput ? 2 : 1);
+    process.exit(isRefusal(err) ? 2 : 1);
   },
 );
 

@@ -297,12 +297,25 @@ describe('token expiry', () => {
         target: null,
         detail: expect.objectContaining({ via: 'cli', flags: expect.objectContaining({ name: 'ci-bot', 'expires-in': '30d' }) }),
       },
-      // Rows are written before the command acts, so they record attempts: the refused create has one too.
+      // Rows are written before the command acts, so they record attempts: the refused create has one too, and a
+      // second row with its outcome.
       {
         actor: expect.stringMatching(/^cli:/),
         action: 'token.create',
         target: null,
         detail: expect.objectContaining({ flags: expect.objectContaining({ 'expires-in': 'forever' }) }),
+      },
+      {
+        actor: expect.stringMatching(/^cli:/),
+        action: 'token.create',
+        target: null,
+        detail: {
+          via: 'cli',
+          command: 'token',
+          outcome: 'refused',
+          exit: 2,
+          error: expect.stringContaining('--expires-in must be a positive whole number of m, h, d or w'),
+        },
       },
       {
         actor: expect.stringMatching(/^cli:/),

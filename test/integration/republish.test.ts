@@ -109,6 +109,16 @@ describe('reelflow republish', () => {
     }
     expect(await republishJobs(recId)).toHaveLength(1);
     expect(h.sims.youtube.stats().submissions).toBe(youtubePosts);
+    // Each refusal audited twice: what was asked, then that it was refused and why.
+    const outcomes = await q<{ detail: { outcome?: string; exit?: number; error?: string } }>(
+      `SELECT detail FROM audit_log WHERE action = 'recommendation.republish' AND target = $1 AND detail ? 'outcome' ORDER BY id`,
+      [recId],
+    );
+    expect(outcomes.slice(-3).map((r) => [r.detail.outcome, r.detail.exit, r.detail.error?.split(':')[0]])).toEqual([
+      ['refused', 2, 'platform'],
+      ['refused', 2, 'again'],
+      ['refused', 2, 'again'],
+    ]);
     // With --again: a new post there (a second republish), still no render.
     const youtube = await republish([recId, '--platform', 'youtube', '--again']);
     expect(youtube.workflowId).toBe(`republish-${recId}-2`);
