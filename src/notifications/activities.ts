@@ -48,20 +48,12 @@ export function deliveryKey(eventKey: string, channel: Channel): string {
   return `${eventKey}:${channel}`;
 }
 
-/** A sender per channel whose webhook URL is configured; `replace` wins (tests). */
-export function createWebhookSenders(
-  config: NotificationConfig,
-  replace: Partial<Record<Channel, WebhookSender>> = {},
-): Partial<Record<Channel, WebhookSender>> {
+export function createNotificationActivities(deps: NotificationActivityDeps) {
+  const config = deps.config ?? loadNotificationConfig(deps.env);
   const senders: Partial<Record<Channel, WebhookSender>> = {};
   if (config.webhooks.slack) senders.slack = createSlackWebhook({ url: config.webhooks.slack, timeoutMs: config.timeoutMs });
   if (config.webhooks.discord) senders.discord = createDiscordWebhook({ url: config.webhooks.discord, timeoutMs: config.timeoutMs });
-  return Object.assign(senders, replace);
-}
-
-export function createNotificationActivities(deps: NotificationActivityDeps) {
-  const config = deps.config ?? loadNotificationConfig(deps.env);
-  const senders = createWebhookSenders(config, deps.senders);
+  Object.assign(senders, deps.senders);
   const { db } = deps.database;
 
   return {

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/client';
 import type { QueueWorkers } from '../temporal/queue-workers';
 import { Ticker } from '../shared/ticker';
-import { createNotificationActivities, createWebhookSenders } from './activities';
+import { createNotificationActivities } from './activities';
 import { channelsFor, type Channel, type NotificationConfig } from './config';
 import { EVENT_LABEL } from './notify';
 import type { WebhookSender } from './webhook';
@@ -43,10 +43,10 @@ interface Outage {
 
 export function startWorkerWatch(opts: WorkerWatchOptions) {
   const { pool } = opts.database;
-  const senders = createWebhookSenders(opts.config, opts.senders);
-  const channels = channelsFor(opts.config, 'no_workers').filter((c) => senders[c]);
-  // Each channel's delivery once per message (notifications_sent): Discord down must not repeat Slack's every check.
-  const delivery = createNotificationActivities({ database: opts.database, log: opts.log, config: opts.config, senders });
+  // The channels with a webhook URL that take the event (channelsFor); each one's delivery once per message
+  // (deliverNotification, notifications_sent): Discord down must not repeat Slack's every check.
+  const channels = channelsFor(opts.config, 'no_workers');
+  const delivery = createNotificationActivities({ database: opts.database, log: opts.log, config: opts.config, senders: opts.senders });
   /** The worker to start for each queue last seen, for the message. */
   const queueOf = new Map<string, string>();
 
