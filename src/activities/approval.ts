@@ -8,6 +8,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { auditLog, competitiveRecommendations } from '../db/schema';
+import type { PublishPlatform } from '../config/providers';
 import type { ApprovalReview, ApprovalStage } from '../shared/messages';
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
@@ -16,6 +17,8 @@ export interface ApprovalDecisionRecord {
   recommendationId: string;
   workflowId: string;
   stage: ApprovalStage;
+  /** What the decision covers: the platforms a publish-stage decision posts to (a republish reads them). */
+  platforms?: PublishPlatform[];
   decision: 'approve' | 'reject';
   by: string;
   note: string | null;
@@ -44,7 +47,15 @@ export function createApprovalActivities(deps: ActivityDeps) {
 
     async recordApprovalDecision(input: ApprovalDecisionRecord): Promise<void> {
       const decisionId = `${input.stage}:${input.at}`;
-      const entry = { id: decisionId, stage: input.stage, decision: input.decision, by: input.by, note: input.note, at: input.at };
+      const entry = {
+        id: decisionId,
+        stage: input.stage,
+        ...(input.platforms ? { platforms: input.platforms } : {}),
+        decision: input.decision,
+        by: input.by,
+        note: input.note,
+        at: input.at,
+      };
       return classified(() =>
         db.transaction(async (tx) => {
           const updated = await tx
@@ -68,7 +79,7 @@ export function createApprovalActivities(deps: ActivityDeps) {
             actor: input.by,
             action: `recommendation.${input.decision === 'approve' ? 'approve' : 'reject'}`,
             target: input.recommendationId,
-            detail: { stage: input.stage, note: input.note, workflowId: input.workflowId, decisionId },
+            detail: { stage: input.stage, platforms: input.platforms ?? null, note: input.note, workflowId: input.workflowId, decisionId },
           });
         }),
       );

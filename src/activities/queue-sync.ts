@@ -161,6 +161,11 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
       await startMetricsOfPosts(deps, input.recommendationId);
     },
 
+    /** Planned jobs the workflow will not run (platforms an editor rejected): cancelled with `reason` if they never started. */
+    async cancelUnstartedJobs(input: { jobIds: string[]; reason: string }): Promise<void> {
+      await deps.database.pool.query('SELECT count(*) FROM cancel_unstarted_jobs($1::uuid[], $2)', [input.jobIds, input.reason]);
+    },
+
     /** Closes the recommendation and every open job of its workflow (cancelled, failed, expired or rejected). */
     async closeRecommendation(input: {
       recommendationId: string;

@@ -6,10 +6,14 @@
  * though its job failed (`reelflow republish --post`), in place of a new one.
  */
 import { sql } from 'drizzle-orm';
+import { createVideoStore, type VideoStore } from '../archive/store';
+import { approvalPlan } from '../config/approval';
 import type { Priority } from '../config/priorities';
 import { PUBLISH_JOB_TYPE, type PublishPlatform } from '../config/providers';
 import { postCaption } from '../content/caption';
 import { BadInputError } from '../shared/errors';
+import type { ApprovalReview } from '../shared/messages';
+import { jobConfigSchema, parseInput } from '../validation';
 import { recommendationWorkflowId } from '../shared/workflow-ids';
 import { notPublishedOn, readPublishState } from '../services/publish-state';
 import type { PublishedPost } from './publish';
@@ -28,7 +32,42 @@ export interface RepublishPlan {
   coverUrl?: string;
   coverAtMs?: number;
   jobs: Array<{ platform: PublishPlatform; jobId: string }>;
+  /**
+   * The platforms (of those asked) whose post waits for an editor first (postsNeedingApproval), with what the editor
+   * reviews; absent when none does.
+   */
+  approval?: { platforms: PublishPlatform[]; review: Omit<ApprovalReview, 'stage' | 'requestedAt' | 'platforms' | 'workflowId'> };
 }
+
+/** An approval decision as competitive_recommendations.approval.decisions keeps it. */
+export interface RecordedDecision {
+  stage: string;
+  decision: string;
+  /** Absent on decisions recorded before they named their platforms. */
+  platforms?: string[];
+}
+
+/**
+ * Of `platforms`, those a post may go to only after an editor's yes: the policy, with the idea's own
+ * jobConfig.approval, asks for one before posting there (`needed`), and no editor approved this video for it. Approved
+ * means the last publish-stage decision covering the platform said yes (a decision recorded before decisions named
+ * their platforms covers the idea's plan, `planned`), or the video is posted there already. A platform an editor
+ * rejected is asked again: the operator asking to post is not the editor saying yes.
+ */
+export function postsNeedingApproval(
+  platforms: readonly PublishPlatform[],
+  needed: readonly PublishPlatform[],
+  decisions: readonly RecordedDecision[],
+  planned: readonly PublishPlatform[],
+  postedOn: readonly PublishPlatform[],
+): PublishPlatform[] {
+  const lastSaid = (p: PublishPlatform) =>
+    decisions.filter((d) => d.stage === 'publish' && (d.platforms ?? planned).includes(p)).at(-1)?.decision;
+  return platforms.filter((p) => needed.includes(p) && !postedOn.includes(p) && lastSaid(p) !== 'approve');
+}
+
+/** How long the card's link to our copy plays: the longest a presigned S3 URL may live (env.ts caps the posts' too). */
+const REVIEW_URL_SECONDS = 604_800;
 
 export interface PlanRepublishInput {
   recommendationId: string;
@@ -45,7 +84,7 @@ export interface AdoptPostInput {
   by: string;
 }
 
-export function createRepublishActivities(deps: ActivityDeps) {
+export function createRepublishActivities(deps: ActivityDeps, store: VideoStore = createVideoStore(deps.env)) {
   const { pool } = deps.database;
   const queue = createQueueSyncActivities(deps);
 
@@ -64,13 +103,21 @@ export function createRepublishActivities(deps: ActivityDeps) {
       [recommendationId],
     );
     if (!assets[0]) throw new BadInputError(`recommendation ${recommendationId} has no archived video to republish`);
-    const { rows: recs } = await pool.query<{ title: string; priority: Priority; job_config: { caption?: string } }>(
-      'SELECT title, priority, job_config FROM competitive_recommendations WHERE id = $1',
-      [recommendationId],
-    );
+    const { rows: recs } = await pool.query<{
+      title: string;
+      priority: Priority;
+      source: string;
+      job_config: { caption?: string };
+      approval: { decisions?: RecordedDecision[] } | null;
+    }>('SELECT title, priority, source, job_config, approval FROM competitive_recommendations WHERE id = $1', [recommendationId]);
     const rec = recs[0]!;
     // The brief the first publish used (the analyze job's result): the same title and caption again.
-    const brief = (await resultOf(recommendationId, 'analyze')) as { title?: string; caption?: string; hashtags?: string[] } | null;
+    const brief = (await resultOf(recommendationId, 'analyze')) as {
+      title?: string;
+      caption?: string;
+      hashtags?: string[];
+      videoPrompt?: string;
+    } | null;
     const cut = await resultOf(recommendationId, 'assemble');
     const rows = await queue.enqueuePlan(
       input.platforms.map((platform) => ({
@@ -85,15 +132,35 @@ export function createRepublishActivities(deps: ActivityDeps) {
         deadline: null,
       })),
     );
+    const title = brief?.title ?? rec.title;
+    const caption = postCaption(rec.job_config.caption, { caption: brief?.caption ?? rec.title, hashtags: brief?.hashtags ?? [] });
+    // The policy the idea's own workflow followed (this worker's REELFLOW_APPROVAL_POLICY and its jobConfig.approval).
+    const jobConfig = parseInput(jobConfigSchema, rec.job_config, `recommendation ${recommendationId} job_config`);
+    const needed = approvalPlan(deps.env.REELFLOW_APPROVAL_POLICY, rec.source, input.platforms, jobConfig.approval).beforePublish;
+    const posted = await readPublishState(pool, recommendationId);
+    const waiting = postsNeedingApproval(input.platforms, needed, rec.approval?.decisions ?? [], posted.platforms, posted.published);
     return {
-      title: brief?.title ?? rec.title,
-      caption: postCaption(rec.job_config.caption, { caption: brief?.caption ?? rec.title, hashtags: brief?.hashtags ?? [] }),
+      title,
+      caption,
       priority: rec.priority,
       archiveKey: assets[0].storage_key,
       sourceUrl: assets[0].source_url,
       ...(typeof cut?.coverUrl === 'string' ? { coverUrl: cut.coverUrl } : {}),
       ...(typeof cut?.coverAtMs === 'number' ? { coverAtMs: cut.coverAtMs } : {}),
       jobs: input.platforms.map((platform, i) => ({ platform, jobId: rows[i]!.id })),
+      ...(waiting.length
+        ? {
+            approval: {
+              platforms: waiting,
+              review: {
+                title,
+                caption,
+                videoPrompt: brief?.videoPrompt ?? null,
+                videoUrl: await store.signedUrl(assets[0].storage_key, REVIEW_URL_SECONDS),
+              },
+            },
+          }
+        : {}),
     } satisfies RepublishPlan;
   }
 
@@ -156,9 +223,17 @@ export function createRepublishActivities(deps: ActivityDeps) {
       );
     },
 
-    /** A republish that ends early (cancelled, failed) closes the jobs it planned, so none waits in a line forever. */
-    async closeRepublishJobs(input: { workflowId: string; reason: string }): Promise<void> {
+    /**
+     * A republish that ends early (cancelled, failed) closes the jobs it planned, so none waits in a line forever, and
+     * the approval it waited for, so no dashboard offers buttons nobody listens to.
+     */
+    async closeRepublishJobs(input: { recommendationId: string; workflowId: string; reason: string }): Promise<void> {
       await pool.query('SELECT count(*) FROM cancel_workflow_jobs($1, $2)', [input.workflowId, input.reason]);
+      await pool.query(
+        `UPDATE competitive_recommendations SET approval = jsonb_set(approval, '{waiting}', 'null'::jsonb), updated_at = now()
+          WHERE id = $1 AND approval->'waiting'->>'workflowId' = $2`,
+        [input.recommendationId, input.workflowId],
+      );
     },
   };
 }

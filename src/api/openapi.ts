@@ -450,7 +450,8 @@ export const openApiDocument = {
         {
           post: operatorOp(
             decision === 'approve'
-              ? 'Approve what waits for approval (the brief before the render, or the video before posting); answers the new state'
+              ? 'Approve what waits for approval (the brief before the render, or the video before posting, also when a republish ' +
+                  'of a published idea waits for it); answers the new state'
               : 'Reject what waits for approval: nothing more is rendered or posted for it; answers the new state',
             {
               parameters: [idParam],
@@ -469,7 +470,8 @@ export const openApiDocument = {
       post: operatorOp(
         'Post the archived video again without a new render: on `platform` (where it is posted already, a second copy: only ' +
           'with `again: true`), or (no body) where its posts failed. With `post` (and `platform`): the post the platform made ' +
-          'though its publish failed (its outcome unknown to us), read on the platform, then recorded instead of posting again',
+          'though its publish failed (its outcome unknown to us), read on the platform, then recorded instead of posting again. ' +
+          'A platform whose post needs an editor and whose video no editor approved there waits for `approve` first',
         {
           parameters: [idParam],
           body: {

@@ -259,7 +259,9 @@ async function awaitingApproval(pool: pg.Pool): Promise<ApprovalRow[]> {
     `SELECT id, title, priority, source, recommendation_type AS type, workflow_id AS "workflowId",
             urgency_deadline AS deadline, approval->'waiting' AS waiting, our_data->'explanation' AS explanation
        FROM competitive_recommendations
-      WHERE status IN ('pending', 'in_production') AND jsonb_typeof(approval->'waiting') = 'object'
+      WHERE jsonb_typeof(approval->'waiting') = 'object'
+        -- A published idea's republish waits too, for a platform no editor approved the video for (its workflowId).
+        AND (status IN ('pending', 'in_production') OR approval->'waiting' ? 'workflowId')
       ORDER BY priority, urgency_deadline NULLS LAST, created_at`,
   );
   return rows;

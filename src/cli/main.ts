@@ -258,7 +258,10 @@ async function run(argv: string[]): Promise<number> {
           const approval = r.approval as { waiting?: ApprovalReview | null; decisions?: ApprovalDecisionRow[] } | null;
           if (approval?.waiting) {
             const w = approval.waiting;
-            console.log(`  waiting for approval (${w.stage}) since ${w.requestedAt}: reelflow approve|reject ${r.id} [--note text]`);
+            const where = w.workflowId ? ` in ${w.workflowId}, before posting on ${w.platforms.join(', ')}` : '';
+            console.log(
+              `  waiting for approval (${w.stage}${where}) since ${w.requestedAt}: reelflow approve|reject ${r.id} [--note text]`,
+            );
             console.log(`    caption: ${terminalSafe(w.caption).replace(/\n/g, ' ')}`);
             if (w.videoUrl) console.log(`    video: ${terminalSafe(w.videoUrl)}`);
           }

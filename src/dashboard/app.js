@@ -208,6 +208,9 @@
   function approvalCard(r, key) {
     const w = r.waiting;
     const render = w.stage === 'render';
+    // A republish of a published idea waits in its own workflow (w.workflowId), past the idea's deadline.
+    const republish = Boolean(w.workflowId);
+    const waitingIn = w.workflowId || r.workflowId;
     const note = h('input', { type: 'text', maxlength: '2000', placeholder: 'Note (optional)', 'aria-label': 'Note', class: 'note' });
     const decide = async (decision, button) => {
       for (const b of card.querySelectorAll('button')) b.disabled = true;
@@ -241,11 +244,13 @@
       h(
         'p',
         { class: 'muted' },
-        render ? `Before the paid render, for ${(w.platforms || []).join(', ')}` : `Before posting on ${(w.platforms || []).join(', ')}`,
-        r.deadline ? ' · expires unpaid ' : '',
-        r.deadline ? time(r.deadline) : '',
-        r.workflowId ? ' · ' : '',
-        r.workflowId ? workflowLink(r.workflowId) : '',
+        render
+          ? `Before the paid render, for ${(w.platforms || []).join(', ')}`
+          : `${republish ? 'Posted again (a republish): before posting on' : 'Before posting on'} ${(w.platforms || []).join(', ')}`,
+        r.deadline && !republish ? ' · expires unpaid ' : '',
+        r.deadline && !republish ? time(r.deadline) : '',
+        waitingIn ? ' · ' : '',
+        waitingIn ? workflowLink(waitingIn) : '',
       ),
       w.videoUrl ? h('video', { controls: true, preload: 'metadata', src: w.videoUrl, class: 'review-video' }) : null,
       r.explanation

@@ -25,10 +25,11 @@ import {
   cancelSignal,
   reprioritiseUpdate,
   SEARCH_ATTRIBUTES,
+  type ApprovalReview,
   type ApprovalStage,
   type RecommendationState,
 } from '../shared/messages';
-import { parseRecommendationWorkflowId, RECOMMENDATION_WORKFLOW, recommendationWorkflowId } from '../shared/workflow-ids';
+import { parseRecommendationWorkflowId, RECOMMENDATION_WORKFLOW, recommendationWorkflowId, isRepublishOf } from '../shared/workflow-ids';
 import { recommendationWorkflowMetadata } from '../shared/workflow-metadata';
 import { isFinalRecommendationStatus } from '../shared/statuses';
 import { mapLimit } from '../shared/map-limit';
@@ -277,14 +278,20 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
         throw new BadInputError(`stage must be render or publish (got ${JSON.stringify(opts.stage)})`);
       }
       const rec = await resolve(ref);
-      assertOpen(rec, decision);
-      const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
+      // A republish of a closed idea may be the one waiting (a platform no editor approved the video for): the decision
+      // goes to it. Only one of this idea's republishes is taken at its word.
+      const republish = (rec.approval as { waiting?: ApprovalReview | null } | null)?.waiting?.workflowId;
+      const waitingIn = republish && isRepublishOf(rec.id, republish) ? republish : null;
+      if (!waitingIn) assertOpen(rec, decision);
+      const handle = deps.client.workflow.getHandle(waitingIn ?? recommendationWorkflowId(rec.id));
       try {
         return await handle.executeUpdate(approvalUpdate, {
           args: [{ decision, by: opts.by, ...(opts.note ? { note: opts.note } : {}), ...(opts.stage ? { stage: opts.stage } : {}) }],
         });
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`recommendation ${rec.id} has no running workflow`);
+        if (err instanceof WorkflowNotFoundError) {
+          throw new NotFoundError(waitingIn ? `${waitingIn} is no longer running` : `recommendation ${rec.id} has no running workflow`);
+        }
         // The workflow's validator refused it (nothing waits, or another stage): a conflict with its state, not a crash.
         if (err instanceof WorkflowUpdateFailedError) throw new ConflictError(updateFailureMessage(err));
         throw err;

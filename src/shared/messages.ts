@@ -55,6 +55,8 @@ export interface ApprovalReview {
   videoUrl: string | null;
   /** Platforms this decision publishes to (publish stage), or all of them (render stage). */
   platforms: PublishPlatform[];
+  /** The workflow waiting for the decision, when it is not the idea's own (a republish): decisions go to it. */
+  workflowId?: string;
 }
 
 /**
@@ -83,6 +85,22 @@ export interface RecommendationState {
   approval?: ApprovalReview | null;
   /** A reel's segments: how many the script has and how many are rendered (absent for a single clip). */
   segments?: { total: number; rendered: number } | null;
+}
+
+/** The state of a recommendation in `phase` before anything is known of it (its workflow's, or a republish's). */
+export function initialState(recommendationId: string, phase: RecommendationPhase): RecommendationState {
+  return {
+    recommendationId,
+    phase,
+    priority: null,
+    scheduleAfter: null,
+    deadline: null,
+    currentJobId: null,
+    videoUrl: null,
+    posts: {},
+    error: null,
+    approval: null,
+  };
 }
 
 /** `temporal workflow signal --name reprioritise --input '{"priority":"P0"}'` */

@@ -98,6 +98,11 @@ export function adoptPostWorkflowId(recommendationId: string, platform: string):
   return `${REPUBLISH_WORKFLOW_ID_PREFIX}${recommendationId}-${platform}-post`;
 }
 
+/** Whether `workflowId` is one of this recommendation's republishes (an approval waiting in it is routed there). */
+export function isRepublishOf(recommendationId: string, workflowId: string): boolean {
+  return workflowId.startsWith(`${REPUBLISH_WORKFLOW_ID_PREFIX}${recommendationId}-`);
+}
+
 /** The LIKE pattern of every republish workflow id of a recommendation. */
 export function republishWorkflowIdPattern(recommendationId: string): string {
   return `${REPUBLISH_WORKFLOW_ID_PREFIX}${recommendationId}-%`;

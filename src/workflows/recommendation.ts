@@ -26,7 +26,6 @@ import {
   type PublishPlatform,
 } from '../config/providers';
 import { ASSEMBLE_STEP, reelSeed, segmentStep, type ReelSettings } from '../config/reel';
-import type { createApprovalActivities } from '../activities/approval';
 import type { ArchivedVideo, createArchiveActivities } from '../activities/archive';
 import type { createAssemblyActivities } from '../activities/assembly';
 import type { createOpenAiActivities } from '../activities/openai';
@@ -40,8 +39,8 @@ import { notificationEventKey, notificationText } from '../notifications/notify'
 import { notifyFromWorkflow } from './notification';
 import { failureType, rootMessage, surviveWorkerLoss } from './provider-steps';
 import { durableLine } from './line';
+import { approvalStep, rejectedText } from './approval-step';
 import {
-  approvalUpdate,
   cancelSignal,
   cancelReasonText,
   FAILURE_TYPES,
@@ -50,11 +49,10 @@ import {
   reprioritiseUpdate,
   SEARCH_ATTRIBUTES,
   stateQuery,
-  type ApprovalDecisionInput,
   type ApprovalReview,
   type ApprovalStage,
   type RecommendationPhase,
-  type RecommendationState,
+  initialState,
   type ReprioritiseInput,
 } from '../shared/messages';
 
@@ -92,7 +90,6 @@ type Retry = ReturnType<typeof createRetryActivities>;
 type OpenAi = ReturnType<typeof createOpenAiActivities>;
 type Veo3 = ReturnType<typeof createVeo3Activities>;
 type Publish = ReturnType<typeof createPublishActivities>;
-type Approvals = ReturnType<typeof createApprovalActivities>;
 type Assembly = ReturnType<typeof createAssemblyActivities>;
 type Archive = ReturnType<typeof createArchiveActivities>;
 
@@ -118,15 +115,6 @@ const sync = wf.proxyActivities<QueueSync>({
   retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
-// Recording what waits for approval, and the decision, must survive a database outage like the sync.
-const approvals = wf.proxyActivities<Approvals>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
-
-/** Longest note an editor may attach to a decision. */
-const MAX_NOTE_LENGTH = 2_000;
-
 // The first steps run as local activities on the workflow's own worker: no task
 // queue round trip, so a job joins its provider's line a few hundred ms sooner.
 const local = wf.proxyLocalActivities<QueueSync & Retry>({
@@ -138,21 +126,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   const info = wf.workflowInfo();
   const workflowId = info.workflowId;
   const { recommendationId } = input;
-  const state: RecommendationState = {
-    recommendationId,
-    phase: 'loading',
-    priority: null,
-    scheduleAfter: null,
-    deadline: null,
-    currentJobId: null,
-    videoUrl: null,
-    posts: {},
-    error: null,
-    approval: null,
-  };
-  /** The decision the approval update delivered, until the waiting step records it. */
-  let pendingDecision: (ApprovalDecisionInput & { at: string }) | undefined;
-  let decisionsRecorded = 0;
+  const state = initialState(recommendationId, 'loading');
   let cancelReason = cancelReasonText(undefined, 'temporal');
   let title: string | undefined;
   const main = new wf.CancellationScope();
@@ -217,40 +191,22 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   };
   // From the provider activity once its wait ends (a job that waited in it); a retried attempt announces again.
   wf.setHandler(slotGrantedSignal, (arg) => slotGranted(arg?.jobId));
-  wf.setHandler(
-    approvalUpdate,
-    async (arg) => {
-      const recorded = decisionsRecorded;
-      pendingDecision = { ...arg, at: new Date(Date.now()).toISOString() };
-      // Answer once the decision is in the database and the audit log, with the state it led to.
-      await wf.condition(() => decisionsRecorded > recorded);
-      return state;
+  const approval = approvalStep({
+    recommendationId,
+    workflowId,
+    state: () => state,
+    onWaiting: (review) => {
+      state.approval = review;
+      if (!review) return;
+      state.currentJobId = null;
+      setPhase('awaiting_approval', null, null);
     },
-    { validator: validateDecision },
-  );
+    notify: (review, text) => notify('approval', text, review.stage),
+  });
   wf.setHandler(cancelSignal, (arg) => {
     cancelReason = cancelReasonText(arg?.reason, 'signal');
     main.cancel();
   });
-
-  /** Synchronous and side-effect free (update validators must be): refused updates leave no trace in history. */
-  function validateDecision(arg: ApprovalDecisionInput): void {
-    const refuse = (message: string) => {
-      throw ApplicationFailure.nonRetryable(message, FAILURE_TYPES.badInput);
-    };
-    if (!arg || (arg.decision !== 'approve' && arg.decision !== 'reject')) {
-      refuse(`decision must be approve or reject (got ${JSON.stringify(arg?.decision)})`);
-    }
-    if (!state.approval) refuse(`nothing waits for approval (phase ${state.phase})`);
-    if (arg.stage !== undefined && arg.stage !== state.approval!.stage) {
-      refuse(`the ${arg.stage} approval is not the one waiting (waiting: ${state.approval!.stage})`);
-    }
-    if (pendingDecision) refuse('a decision for this step is already being recorded');
-    if (arg.note !== undefined && (typeof arg.note !== 'string' || arg.note.length > MAX_NOTE_LENGTH)) {
-      refuse(`note must be text of at most ${MAX_NOTE_LENGTH} characters`);
-    }
-    if (arg.by !== undefined && (typeof arg.by !== 'string' || arg.by.length > 200)) refuse('by must be text of at most 200 characters');
-  }
 
   try {
     return await main.run(() => produce());
@@ -282,44 +238,8 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     return { status: 'expired', videoUrl: null, posts: [], failedPlatforms: [] };
   }
 
-  /**
-   * Waits for an editor's decision on `review`; a render-stage wait ends at the deadline
-   * (the idea expires unpaid). Records the decision (database and audit log) before returning it.
-   */
-  async function awaitApproval(review: ApprovalReview, deadline: string | null): Promise<'approve' | 'reject' | 'timeout'> {
-    state.approval = review;
-    state.currentJobId = null;
-    setPhase('awaiting_approval', null, null);
-    await approvals.requestApproval({ recommendationId, review });
-    const what =
-      review.stage === 'render' ? 'the brief, before the paid render' : `the video, before posting on ${review.platforms.join(', ')}`;
-    await notify('approval', `approve or reject ${what}: reelflow approve|reject ${recommendationId}`, review.stage);
-    const arrived =
-      deadline === null
-        ? await wf.condition(() => pendingDecision !== undefined).then(() => true)
-        : await wf.condition(() => pendingDecision !== undefined, Math.max(Date.parse(deadline) - Date.now(), 1));
-    if (!arrived) {
-      state.approval = null;
-      return 'timeout';
-    }
-    const decision = pendingDecision!;
-    await approvals.recordApprovalDecision({
-      recommendationId,
-      workflowId,
-      stage: review.stage,
-      decision: decision.decision,
-      by: decision.by?.trim() || 'temporal workflow update (no actor given)',
-      note: decision.note?.trim() || null,
-      at: decision.at,
-    });
-    pendingDecision = undefined;
-    state.approval = null;
-    decisionsRecorded += 1;
-    return decision.decision;
-  }
-
   async function reject(stage: ApprovalStage, rejectedPlatforms: PublishPlatform[]): Promise<RecommendationOutcome> {
-    state.error = `rejected at the ${stage} approval`;
+    state.error = rejectedText(stage);
     setPhase('rejected');
     await sync.closeRecommendation({ recommendationId, workflowId, status: 'rejected', reason: state.error });
     return { status: 'rejected', videoUrl: state.videoUrl, posts: [], failedPlatforms: [], rejectedPlatforms };
@@ -432,7 +352,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     if (deadlinePassed(plan)) return expire();
     // A retry does not ask again for the brief an editor approved: the analysis is kept, so it is the same brief.
     if (plan.approval?.beforeRender && !retried?.briefApproved) {
-      const verdict = await awaitApproval(reviewOf('render', null, platforms), plan.deadline);
+      const verdict = await approval.wait(reviewOf('render', null, platforms), plan.deadline);
       if (verdict === 'timeout') return expire();
       if (verdict === 'reject') return reject('render', platforms);
       if (deadlinePassed(plan)) return expire();
@@ -507,10 +427,16 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     } else {
       const free = platforms.filter((p) => !needsApproval.includes(p));
       const posting = publishOn(free);
-      const verdict = await awaitApproval(reviewOf('publish', video.videoUrl, needsApproval), null);
+      const verdict = await approval.wait(reviewOf('publish', video.videoUrl, needsApproval), null);
       setPhase('publishing', null, null);
       const approved = verdict === 'approve' ? await publishOn(needsApproval) : [];
-      if (verdict !== 'approve') rejectedPlatforms = needsApproval;
+      if (verdict !== 'approve') {
+        rejectedPlatforms = needsApproval;
+        // Planned up front, their jobs would stay queued for ever (histories from before left them so).
+        if (wf.patched('close-rejected-publish-jobs')) {
+          await sync.cancelUnstartedJobs({ jobIds: needsApproval.map((p) => publishJobs.get(p)!), reason: rejectedText('publish') });
+        }
+      }
       published = verdict === 'approve' ? [...free, ...needsApproval] : free;
       results = [...(await posting), ...approved];
     }

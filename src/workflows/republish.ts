@@ -15,9 +15,13 @@ import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/common';
 import { PROVIDER_LIMITS, type PublishPlatform } from '../config/providers';
 import type { createPublishActivities, PublishedPost } from '../activities/publish';
-import type { createRepublishActivities } from '../activities/republish';
+import type { createQueueSyncActivities } from '../activities/queue-sync';
+import type { createRepublishActivities, RepublishPlan } from '../activities/republish';
+import { notificationEventKey, notificationText } from '../notifications/notify';
 import { providerActivityOptions } from '../shared/activity-options';
-import { SEARCH_ATTRIBUTES } from '../shared/messages';
+import { SEARCH_ATTRIBUTES, initialState, type RecommendationPhase } from '../shared/messages';
+import { approvalStep, rejectedText } from './approval-step';
+import { notifyFromWorkflow } from './notification';
 import { rootMessage, surviveWorkerLoss } from './provider-steps';
 
 export interface RepublishInput {
@@ -30,18 +34,22 @@ export interface RepublishInput {
 }
 
 export interface RepublishOutcome {
-  status: 'published' | 'partially_published' | 'failed';
+  /** The idea's status after the posts; `rejected` when an editor said no to every platform asked for (nothing posted). */
+  status: 'published' | 'partially_published' | 'failed' | 'rejected';
   posts: PublishedPost[];
   failedPlatforms: Array<{ platform: PublishPlatform; error: string }>;
+  /** Platforms an editor refused the video for (never posted there). */
+  rejectedPlatforms?: PublishPlatform[];
 }
 
 type Republish = ReturnType<typeof createRepublishActivities>;
+type QueueSync = ReturnType<typeof createQueueSyncActivities>;
 type Publish = ReturnType<typeof createPublishActivities>;
 
 /** A post may wait for its platform's slot (and quota) as long as a P3 waits: a week. */
 const PUBLISH_WAIT_BUDGET_MS = 7 * 24 * 3_600_000;
 
-const db = wf.proxyActivities<Republish>({
+const db = wf.proxyActivities<Republish & Pick<QueueSync, 'cancelUnstartedJobs'>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['BadInput'] },
 });
@@ -64,47 +72,99 @@ export async function republishWorkflow(input: RepublishInput): Promise<Republis
     wf.upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: status }]);
     return { status, posts: [post], failedPlatforms: [] };
   }
+  const state = initialState(recommendationId, 'publishing');
+  const setPhase = (phase: RecommendationPhase) => {
+    state.phase = phase;
+    wf.upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: phase }]);
+  };
+  let title = recommendationId;
+  const approval = approvalStep({
+    recommendationId,
+    workflowId: info.workflowId,
+    state: () => state,
+    onWaiting: (review) => {
+      state.approval = review;
+      if (review) setPhase('awaiting_approval');
+    },
+    notify: (review, text) =>
+      notifyFromWorkflow({
+        eventKey: notificationEventKey('approval', `${recommendationId}:${info.workflowId}:${review.stage}`),
+        event: 'approval',
+        text: notificationText({ event: 'approval', title, priority: state.priority, workflowId: info.workflowId, error: text }),
+      }),
+  });
   try {
     const plan = await db.planRepublish({ recommendationId, platforms: input.platforms, workflowId: info.workflowId, runId: info.runId });
-    const results = await Promise.allSettled(
-      plan.jobs.map(({ platform, jobId }) =>
-        surviveWorkerLoss(() =>
-          wf
-            .proxyActivities<Publish>(
-              providerActivityOptions({
-                provider: platform,
-                baseTaskQueue: info.taskQueue,
-                estimateSeconds: PROVIDER_LIMITS[platform].estimatedDurationSeconds,
-                waitBudgetMs: PUBLISH_WAIT_BUDGET_MS,
-                priority: plan.priority,
+    title = plan.title;
+    state.priority = plan.priority;
+    // A platform whose post needs an editor's yes waits for it (src/activities/republish.ts); the others post meanwhile.
+    const waitFor = plan.approval?.platforms ?? [];
+    const publishOn = (jobs: RepublishPlan['jobs']) =>
+      Promise.allSettled(
+        jobs.map(({ platform, jobId }) =>
+          surviveWorkerLoss(() =>
+            wf
+              .proxyActivities<Publish>(
+                providerActivityOptions({
+                  provider: platform,
+                  baseTaskQueue: info.taskQueue,
+                  estimateSeconds: PROVIDER_LIMITS[platform].estimatedDurationSeconds,
+                  waitBudgetMs: PUBLISH_WAIT_BUDGET_MS,
+                  priority: plan.priority,
+                }),
+              )
+              .publishVideo({
+                jobId,
+                platform,
+                videoUrl: plan.sourceUrl,
+                archiveKey: plan.archiveKey,
+                title: plan.title,
+                caption: plan.caption,
+                ...(plan.coverUrl ? { coverUrl: plan.coverUrl } : {}),
+                ...(plan.coverAtMs !== undefined ? { coverAtMs: plan.coverAtMs } : {}),
               }),
-            )
-            .publishVideo({
-              jobId,
-              platform,
-              videoUrl: plan.sourceUrl,
-              archiveKey: plan.archiveKey,
-              title: plan.title,
-              caption: plan.caption,
-              ...(plan.coverUrl ? { coverUrl: plan.coverUrl } : {}),
-              ...(plan.coverAtMs !== undefined ? { coverAtMs: plan.coverAtMs } : {}),
-            }),
+          ),
         ),
-      ),
-    );
+      );
+    const free = plan.jobs.filter((j) => !waitFor.includes(j.platform));
+    const held = plan.jobs.filter((j) => waitFor.includes(j.platform));
+    const posting = publishOn(free);
+    let approved: typeof held = [];
+    let rejectedPlatforms: PublishPlatform[] = [];
+    if (plan.approval && held.length) {
+      const verdict = await approval.wait(
+        {
+          stage: 'publish',
+          requestedAt: new Date(Date.now()).toISOString(),
+          ...plan.approval.review,
+          platforms: waitFor,
+          workflowId: info.workflowId,
+        },
+        null,
+      );
+      setPhase('publishing');
+      if (verdict === 'approve') approved = held;
+      else {
+        rejectedPlatforms = waitFor;
+        await db.cancelUnstartedJobs({ jobIds: held.map((j) => j.jobId), reason: rejectedText('publish') });
+      }
+    }
+    const ran = [...free, ...approved];
+    const results = [...(await posting), ...(await publishOn(approved))];
     const posts: PublishedPost[] = [];
     const failedPlatforms: RepublishOutcome['failedPlatforms'] = [];
     results.forEach((r, i) => {
       if (r.status === 'fulfilled') posts.push(r.value);
       else if (wf.isCancellation(r.reason)) throw r.reason;
-      else failedPlatforms.push({ platform: plan.jobs[i]!.platform, error: rootMessage(r.reason) });
+      else failedPlatforms.push({ platform: ran[i]!.platform, error: rootMessage(r.reason) });
     });
-    const status = await db.recordRepublished({ recommendationId });
-    wf.upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: status }]);
-    return { status, posts, failedPlatforms };
+    // Nothing posted and nothing failed: the editor said no to every platform asked for; the idea stays as it was.
+    const status = ran.length ? await db.recordRepublished({ recommendationId }) : 'rejected';
+    setPhase(status);
+    return { status, posts, failedPlatforms, ...(rejectedPlatforms.length ? { rejectedPlatforms } : {}) };
   } catch (err) {
     await wf.CancellationScope.nonCancellable(() =>
-      db.closeRepublishJobs({ workflowId: info.workflowId, reason: `republish ended: ${rootMessage(err)}` }),
+      db.closeRepublishJobs({ recommendationId, workflowId: info.workflowId, reason: `republish ended: ${rootMessage(err)}` }),
     );
     if (wf.isCancellation(err)) throw err;
     throw ApplicationFailure.nonRetryable(`republish of ${recommendationId} failed: ${rootMessage(err)}`);

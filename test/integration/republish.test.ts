@@ -9,11 +9,13 @@
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { RepublishOutcome } from '../../src/workflows/republish';
+import type { ApprovalReview } from '../../src/shared/messages';
 import { loadEnv } from '../../src/config/env';
 import { createProviders } from '../../src/providers';
 import { createRecommendationService } from '../../src/services/recommendations';
 import { postMetricsWorkflowId } from '../../src/shared/workflow-ids';
 import { harnessForFile, recommendationInput, runCli } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
 import { postOutcomeUnknown } from '../helpers/retry';
 import { startTestApi } from '../api/support';
 
@@ -268,6 +270,99 @@ describe('reelflow republish', () => {
     expect(await statusOf(recId)).toEqual({ status: 'published', error: null });
     await h.client.workflow.getHandle(postMetricsWorkflowId('tiktok', postId)).terminate('test over');
   }, 120_000);
+
+  it("a platform an editor rejected the video for: a republish there waits for an editor's yes, and posts only then", async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ jobConfig: { platforms: ['instagram', 'tiktok'], approval: { beforePublish: ['tiktok'] } } }),
+    );
+    const recId = recommendation.id;
+    const waitingReview = async () =>
+      (
+        await q<{ waiting: ApprovalReview | null }>(
+          `SELECT approval->'waiting' AS waiting FROM competitive_recommendations WHERE id = $1`,
+          [recId],
+        )
+      )[0]!.waiting;
+    await waitUntil(async () => (await waitingReview())?.stage === 'publish', { what: "the video's approval", timeoutMs: 60_000 });
+    await h.service.decide(recId, 'reject', { by: 'ana', note: 'no para tiktok' });
+    expect(await h.client.workflow.getHandle(workflowId).result()).toMatchObject({ status: 'published', rejectedPlatforms: ['tiktok'] });
+    // Planned up front, the rejected platform's job is closed with the reason, not left queued for ever.
+    expect(await q(`SELECT status, error FROM automation_queue WHERE workflow_id = $1 AND step = 'publish:tiktok'`, [workflowId])).toEqual([
+      { status: 'cancelled', error: 'rejected at the publish approval' },
+    ]);
+    const tiktokPosts = h.sims.tiktok.stats().submissions;
+    const api = await startTestApi(h.db, { service: h.service });
+    const approvalsShown = async () =>
+      (await api.call('read', { method: 'GET', url: '/api/dashboard' })).json().data.approvals as Array<{
+        id: string;
+        waiting: ApprovalReview;
+      }>;
+
+    // The operator asks for TikTok: the republish waits for an editor, posting nothing meanwhile.
+    const asked = async () => {
+      const run = await runCli(h, ['republish', recId, '--platform', 'tiktok', '--json']);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const republishId = (JSON.parse(run.stdout) as { workflowId: string }).workflowId;
+      await waitUntil(async () => (await waitingReview())?.workflowId === republishId, { what: 'the republish waiting for an editor' });
+      return republishId;
+    };
+    const first = await asked();
+    expect(await waitingReview()).toMatchObject({ stage: 'publish', platforms: ['tiktok'], workflowId: first });
+    expect((await waitingReview())!.videoUrl).toMatch(new RegExp(`/archive/videos/${recId}\\.mp4\\?expires=\\d+&signature=`));
+    expect((await approvalsShown()).map((a) => [a.id, a.waiting.workflowId])).toEqual([[recId, first]]);
+    const status = await runCli(h, ['status', recId]);
+    expect(status.stdout).toContain(`waiting for approval (publish in ${first}, before posting on tiktok)`);
+    expect(h.sims.tiktok.stats().submissions).toBe(tiktokPosts);
+
+    // Rejected again: nothing posted, its job closed, the idea as it was, nothing left waiting.
+    const rejected = await runCli(h, ['reject', recId, '--note', 'sigue sin ser para tiktok']);
+    expect(rejected.stderr).toBe('');
+    expect(rejected.code).toBe(0);
+    expect(await h.client.workflow.getHandle(first).result()).toMatchObject({
+      status: 'rejected',
+      posts: [],
+      rejectedPlatforms: ['tiktok'],
+    });
+    expect(await republishJobs(recId)).toMatchObject([{ workflow_id: first, step: 'publish:tiktok', status: 'cancelled' }]);
+    expect(await waitingReview()).toBeNull();
+    expect(await approvalsShown()).toEqual([]);
+    expect((await statusOf(recId)).status).toBe('published');
+
+    // Asked once more, and approved this time: posted on TikTok once, the decision recorded with its platform and workflow.
+    const second = await asked();
+    const approved = await runCli(h, ['approve', recId]);
+    expect(approved.stdout.trim()).toBe(`approved: ${recId} is now publishing`);
+    const outcome = await h.client.workflow.getHandle(second).result();
+    expect(outcome).toMatchObject({ status: 'published', posts: [{ platform: 'tiktok' }], failedPlatforms: [] });
+    expect(h.sims.tiktok.stats().submissions).toBe(tiktokPosts + 1);
+    const [row] = await q<{ decisions: Array<Record<string, unknown>> }>(
+      `SELECT approval->'decisions' AS decisions FROM competitive_recommendations WHERE id = $1`,
+      [recId],
+    );
+    expect(row!.decisions.map((d) => [d.stage, d.decision, d.platforms, d.by])).toEqual([
+      ['publish', 'reject', ['tiktok'], 'ana'],
+      ['publish', 'reject', ['tiktok'], expect.any(String)],
+      ['publish', 'approve', ['tiktok'], expect.any(String)],
+    ]);
+    const audit = await q<{ action: string; workflow: string }>(
+      `SELECT action, detail->>'workflowId' AS workflow FROM audit_log
+        WHERE target = $1 AND action LIKE 'recommendation.%' AND detail ? 'decisionId' ORDER BY id`,
+      [recId],
+    );
+    expect(audit).toEqual([
+      { action: 'recommendation.reject', workflow: workflowId },
+      { action: 'recommendation.reject', workflow: first },
+      { action: 'recommendation.approve', workflow: second },
+    ]);
+    // A second copy there now needs no new yes: the editor approved this video for TikTok.
+    const again = await runCli(h, ['republish', recId, '--platform', 'tiktok', '--again', '--json']);
+    expect(again.code).toBe(0);
+    const third = (JSON.parse(again.stdout) as { workflowId: string }).workflowId;
+    expect(await h.client.workflow.getHandle(third).result()).toMatchObject({ status: 'published', posts: [{ platform: 'tiktok' }] });
+    expect(h.sims.tiktok.stats().submissions).toBe(tiktokPosts + 2);
+    await api.app.close();
+  }, 180_000);
 
   it('bad input exits 2 with one line naming the field, and starts nothing', async () => {
     const recId = await partialPublish();

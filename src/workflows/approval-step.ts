@@ -1,0 +1,130 @@
+/**
+ * The approval step as a workflow waits on it: the `approval` update (validated, answered once the decision is
+ * recorded), what waits (requestApproval: the dashboard, the API and `reelflow status` read it), the editors'
+ * notification, and the decision recorded (database and audit log) before the workflow goes on.
+ *
+ * The recommendation workflow waits on it before the paid render and before posting where the policy asks; a
+ * republish before posting on a platform whose video no editor approved (src/workflows/republish.ts).
+ */
+import * as wf from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/common';
+import type { createApprovalActivities } from '../activities/approval';
+import {
+  approvalUpdate,
+  FAILURE_TYPES,
+  type ApprovalDecisionInput,
+  type ApprovalReview,
+  type ApprovalStage,
+  type RecommendationState,
+} from '../shared/messages';
+
+type Approvals = ReturnType<typeof createApprovalActivities>;
+
+// Recording what waits for approval, and the decision, must survive a database outage like the sync.
+const approvals = wf.proxyActivities<Approvals>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/** Longest note an editor may attach to a decision. */
+const MAX_NOTE_LENGTH = 2_000;
+
+/** A job or an idea an editor said no to: its error. */
+export function rejectedText(stage: ApprovalStage): string {
+  return `rejected at the ${stage} approval`;
+}
+
+export type ApprovalVerdict = 'approve' | 'reject' | 'timeout';
+
+export interface ApprovalStepOptions {
+  recommendationId: string;
+  workflowId: string;
+  /** What the update answers once the decision is recorded. */
+  state: () => RecommendationState;
+  /** The review now waiting, or null once it was decided (or timed out): the workflow's state shows it. */
+  onWaiting: (review: ApprovalReview | null) => void;
+  /** Tells the editors what waits (the text says what to review and how to decide). */
+  notify: (review: ApprovalReview, text: string) => Promise<void>;
+}
+
+/** Registers the approval update on the calling workflow; `wait` is the step itself. Once per workflow. */
+export function approvalStep(opts: ApprovalStepOptions) {
+  const { recommendationId, workflowId } = opts;
+  let waiting: ApprovalReview | null = null;
+  /** The decision the update delivered, until the waiting step records it. */
+  let pendingDecision: (ApprovalDecisionInput & { at: string }) | undefined;
+  let decisionsRecorded = 0;
+
+  wf.setHandler(
+    approvalUpdate,
+    async (arg) => {
+      const recorded = decisionsRecorded;
+      pendingDecision = { ...arg, at: new Date(Date.now()).toISOString() };
+      // Answer once the decision is in the database and the audit log, with the state it led to.
+      await wf.condition(() => decisionsRecorded > recorded);
+      return opts.state();
+    },
+    { validator: validateDecision },
+  );
+
+  /** Synchronous and side-effect free (update validators must be): refused updates leave no trace in history. */
+  function validateDecision(arg: ApprovalDecisionInput): void {
+    const refuse = (message: string) => {
+      throw ApplicationFailure.nonRetryable(message, FAILURE_TYPES.badInput);
+    };
+    if (!arg || (arg.decision !== 'approve' && arg.decision !== 'reject')) {
+      refuse(`decision must be approve or reject (got ${JSON.stringify(arg?.decision)})`);
+    }
+    if (!waiting) refuse(`nothing waits for approval (phase ${opts.state().phase})`);
+    if (arg.stage !== undefined && arg.stage !== waiting!.stage) {
+      refuse(`the ${arg.stage} approval is not the one waiting (waiting: ${waiting!.stage})`);
+    }
+    if (pendingDecision) refuse('a decision for this step is already being recorded');
+    if (arg.note !== undefined && (typeof arg.note !== 'string' || arg.note.length > MAX_NOTE_LENGTH)) {
+      refuse(`note must be text of at most ${MAX_NOTE_LENGTH} characters`);
+    }
+    if (arg.by !== undefined && (typeof arg.by !== 'string' || arg.by.length > 200)) refuse('by must be text of at most 200 characters');
+  }
+
+  const setWaiting = (review: ApprovalReview | null) => {
+    waiting = review;
+    opts.onWaiting(review);
+  };
+
+  return {
+    /**
+     * Waits for an editor's decision on `review`, until `deadline` when there is one ('timeout'). Records the decision
+     * (database and audit log) before returning it.
+     */
+    async wait(review: ApprovalReview, deadline: string | null): Promise<ApprovalVerdict> {
+      setWaiting(review);
+      await approvals.requestApproval({ recommendationId, review });
+      const what =
+        review.stage === 'render' ? 'the brief, before the paid render' : `the video, before posting on ${review.platforms.join(', ')}`;
+      await opts.notify(review, `approve or reject ${what}: reelflow approve|reject ${recommendationId}`);
+      const arrived =
+        deadline === null
+          ? await wf.condition(() => pendingDecision !== undefined).then(() => true)
+          : await wf.condition(() => pendingDecision !== undefined, Math.max(Date.parse(deadline) - Date.now(), 1));
+      if (!arrived) {
+        setWaiting(null);
+        return 'timeout';
+      }
+      const decision = pendingDecision!;
+      await approvals.recordApprovalDecision({
+        recommendationId,
+        workflowId,
+        stage: review.stage,
+        platforms: review.platforms,
+        decision: decision.decision,
+        by: decision.by?.trim() || 'temporal workflow update (no actor given)',
+        note: decision.note?.trim() || null,
+        at: decision.at,
+      });
+      pendingDecision = undefined;
+      setWaiting(null);
+      decisionsRecorded += 1;
+      return decision.decision;
+    },
+  };
+}
