@@ -34,7 +34,8 @@ export interface ApiRateLimits {
 export interface ApiServerOptions {
   database: Database;
   service: RecommendationService;
-  env: Pick<Env, 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'> & Partial<Pick<Env, 'KIE_CALLBACK_SECRET'>>;
+  env: Pick<Env, 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'> &
+    Partial<Pick<Env, 'KIE_CALLBACK_SECRET' | 'REELFLOW_MEDIA_BASE_URL' | 'REELFLOW_S3_ENDPOINT'>>;
   log: Logger;
   /**
    * By short name (`hourly`, `bargains`); /api/schedule acts on `hourly`,

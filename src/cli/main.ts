@@ -63,7 +63,7 @@ import { parseRecommendationWorkflowId } from '../shared/workflow-ids';
 import type { ApprovalReview, ApprovalStage, RecommendationState } from '../shared/messages';
 import type { ApprovalDecisionRecord } from '../activities/approval';
 
-type ApprovalDecisionRow = Pick<ApprovalDecisionRecord, 'stage' | 'decision' | 'by' | 'note' | 'at'>;
+type ApprovalDecisionRow = Pick<ApprovalDecisionRecord, 'stage' | 'platforms' | 'decision' | 'by' | 'note' | 'at'>;
 import { auditCliCommand, auditCliOutcome, cliActor, isRefusal } from './audit';
 import { extraCommands } from './extra-commands';
 import { parseCommandLine, type FlagName, type FlagValues } from './flags';
@@ -266,7 +266,9 @@ async function run(argv: string[]): Promise<number> {
             if (w.videoUrl) console.log(`    video: ${terminalSafe(w.videoUrl)}`);
           }
           for (const d of approval?.decisions ?? []) {
-            console.log(`  ${d.at}  ${d.decision}d (${d.stage}) by ${terminalSafe(d.by)}${d.note ? `: ${terminalSafe(d.note)}` : ''}`);
+            const verdict = d.decision === 'approve' ? 'approved' : 'rejected';
+            const on = d.stage === 'publish' && d.platforms ? `: ${d.platforms.join(', ')}` : '';
+            console.log(`  ${d.at}  ${verdict} (${d.stage}${on}) by ${terminalSafe(d.by)}${d.note ? `: ${terminalSafe(d.note)}` : ''}`);
           }
           const workflow = s.workflow ? `${s.workflow.status}${s.workflow.state ? ` (${phaseText(s.workflow.state)})` : ''}` : 'none';
           console.log(`  workflow: ${temporalDown ? 'unknown (the Temporal server is unreachable)' : workflow}`);

@@ -201,7 +201,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
         priority: 'P1',
         source: 'competitor',
         type: 'counter_argument',
-        jobConfig: { platforms: ['instagram'] },
+        jobConfig: { platforms: ['instagram'], approval: { beforePublish: ['instagram'] } },
       }),
     });
     expect(enqueue.statusCode).toBe(201);
@@ -215,6 +215,25 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await card.locator('input.note').fill('vale, publicadlo');
     await card.locator('[data-testid="approve-button"]').click();
     await card.waitFor({ state: 'detached', timeout: 10_000 });
+
+    // Rendered, the video waits for the editor's eye before Instagram: the card plays it (the page's policy once
+    // blocked every video not served by the API itself, and the player stayed black).
+    const post = page.locator(`[data-testid="approval-card"][data-recommendation-id="${recommendation.id}"]`);
+    await post.waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await post.textContent()).toContain('Before posting on instagram');
+    const video = post.locator('video.review-video');
+    await expect
+      .poll(
+        () =>
+          video.evaluate((v) => {
+            const m = v as unknown as { readyState: number; duration: number };
+            return m.readyState >= 1 ? m.duration : 0;
+          }),
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThan(1);
+    await post.locator('[data-testid="approve-button"]').click();
+    await post.waitFor({ state: 'detached', timeout: 10_000 });
     const result = await h.client.workflow.getHandle(workflowId).result();
     expect(result.status).toBe('published');
     const audit = await h.db.database.pool.query(
@@ -223,9 +242,17 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     );
     // The API's row (what was asked) and the workflow's (the decision it recorded), in whichever order they landed.
     const actions = audit.rows.map((r: { action: string }) => r.action).sort();
-    expect(actions).toEqual(['recommendation.approve', 'recommendation.approve.request']);
-    const decision = audit.rows.find((r: { action: string }) => r.action === 'recommendation.approve');
-    expect(decision).toMatchObject({ detail: expect.objectContaining({ stage: 'render', note: 'vale, publicadlo' }) });
+    expect(actions).toEqual([
+      'recommendation.approve',
+      'recommendation.approve',
+      'recommendation.approve.request',
+      'recommendation.approve.request',
+    ]);
+    const decisions = audit.rows.filter((r: { action: string }) => r.action === 'recommendation.approve');
+    expect(decisions).toMatchObject([
+      { detail: expect.objectContaining({ stage: 'render', note: 'vale, publicadlo' }) },
+      { detail: expect.objectContaining({ stage: 'publish', platforms: ['instagram'] }) },
+    ]);
     expect(pageErrors).toEqual([]);
   });
 

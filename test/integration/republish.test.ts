@@ -313,6 +313,7 @@ describe('reelflow republish', () => {
     expect((await approvalsShown()).map((a) => [a.id, a.waiting.workflowId])).toEqual([[recId, first]]);
     const status = await runCli(h, ['status', recId]);
     expect(status.stdout).toContain(`waiting for approval (publish in ${first}, before posting on tiktok)`);
+    expect(status.stdout).toMatch(/ {2}\S+ {2}rejected \(publish: tiktok\) by ana: no para tiktok\n/);
     expect(h.sims.tiktok.stats().submissions).toBe(tiktokPosts);
 
     // Rejected again: nothing posted, its job closed, the idea as it was, nothing left waiting.

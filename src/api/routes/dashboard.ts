@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Env } from '../../config/env';
 import { ok, read, type RouteContext } from '../context';
 import { ApiError } from '../../shared/errors';
 import { listUnresolvedMentions } from '../../recommendations/name-directory';
@@ -17,10 +18,21 @@ const DASHBOARD_FILES: Record<string, string> = {
   'app.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
 };
-const CSP = "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
+/**
+ * The page's policy. Videos an editor reviews are not ours to serve: KIE's result URL (its CDN), a reel on the media
+ * server, our copy on S3 or behind REELFLOW_MEDIA_BASE_URL (signed). Under `default-src 'self'` alone every card's
+ * player stayed black, the editor approving a post without seeing it. Media may come from any https origin, the
+ * configured media and S3 origins, and loopback (the demo's and a workstation's servers); scripts stay our own.
+ */
+export function dashboardCsp(env: Partial<Pick<Env, 'REELFLOW_MEDIA_BASE_URL' | 'REELFLOW_S3_ENDPOINT'>>): string {
+  const configured = [env.REELFLOW_MEDIA_BASE_URL, env.REELFLOW_S3_ENDPOINT].flatMap((u) => (u ? [new URL(u).origin] : []));
+  const media = [...new Set(["'self'", 'https:', 'http://127.0.0.1:*', 'http://localhost:*', ...configured])].join(' ');
+  return `default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; media-src ${media}; frame-ancestors 'none'`;
+}
 
 export function registerDashboardRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const files = loadDashboard();
+  const csp = dashboardCsp(ctx.opts.env);
   const send = (reply: FastifyReply, file: string) => {
     // Own keys only: a name such as "constructor" must not find Object.prototype's.
     const body = Object.hasOwn(DASHBOARD_FILES, file) ? files.get(file) : undefined;
@@ -28,7 +40,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: RouteContext)
     return reply
       .header('Content-Type', DASHBOARD_FILES[file]!)
       .header('X-Content-Type-Options', 'nosniff')
-      .header('Content-Security-Policy', CSP)
+      .header('Content-Security-Policy', csp)
       .send(body);
   };
   app.get('/', async (_req, reply) => reply.redirect('/automation-calendar'));
