@@ -78,8 +78,14 @@ export function createPublishActivities(deps: ActivityDeps, store: VideoStore = 
           case 'expired':
             await ctx.discardProviderTask();
             throw new ProviderError(input.platform, 'transient', `upload ${handle} expired before publishing; a new one will be created`);
-          case 'failed':
-            throw new ProviderError(input.platform, 'permanent', `upload ${handle} failed: ${status.message}`, { code: status.code });
+          case 'failed': {
+            const failure =
+              publisher.statusError?.(handle, status) ??
+              new ProviderError(input.platform, 'permanent', `upload ${handle} failed: ${status.message}`, { code: status.code });
+            // Refused for a spent quota, nothing was posted: the job waits in line for the reset, then uploads anew.
+            if (failure.kind === 'quota_exhausted') await ctx.discardProviderTask();
+            throw failure;
+          }
           default:
             throw new ProviderError(input.platform, 'malformed', `unexpected upload state ${(status as { state: string }).state}`);
         }

@@ -5,6 +5,7 @@
  * submit again when the operator said nothing was made. Completed jobs are not touched: the run reads their results.
  */
 import { sql } from 'drizzle-orm';
+import { renderCredits } from '../config/env';
 import { BadInputError } from '../shared/errors';
 import { OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
 import { diedInsideSubmit, RETRIED_JOB_STATUSES, RETRIED_STATUSES } from '../services/retry';
@@ -39,7 +40,13 @@ export function createRetryActivities(deps: Pick<ActivityDeps, 'database' | 'env
       throw new BadInputError(`recommendation ${input.recommendationId} is ${status}: only a failed or expired idea is retried`);
     }
 
-    const { rows: jobs } = await tx.execute<{ id: string; apiProvider: string; providerTaskId: string | null; submitAttemptedAt: unknown }>(
+    const { rows: jobs } = await tx.execute<{
+      id: string;
+      apiProvider: string;
+      providerTaskId: string | null;
+      submitAttemptedAt: unknown;
+      jobConfig: { model?: string } | null;
+    }>(
       sql`UPDATE automation_queue
           SET status = 'queued', attempts = 0, error = NULL, completed_at = NULL, stuck_since = NULL,
               waiting_since = NULL, parked = false, called_up_at = NULL, activity_worker = NULL, activity_token = NULL,
@@ -49,13 +56,15 @@ export function createRetryActivities(deps: Pick<ActivityDeps, 'database' | 'env
               started_at = CASE WHEN provider_task_id IS NULL THEN NULL ELSE started_at END,
               updated_at = now()
         WHERE workflow_id = ${input.workflowId} AND status = ANY(${`{${RETRIED_JOB_STATUSES.join(',')}}`}::text[])
-        RETURNING id, api_provider AS "apiProvider", provider_task_id AS "providerTaskId", submit_attempted_at AS "submitAttemptedAt"`,
+        RETURNING id, api_provider AS "apiProvider", provider_task_id AS "providerTaskId", submit_attempted_at AS "submitAttemptedAt",
+                  job_config AS "jobConfig"`,
     );
     for (const job of jobs) {
       let detail: Record<string, unknown> = { by: input.by };
       if (diedInsideSubmit(job)) {
         if (input.adopt?.jobId === job.id) {
-          await tx.execute(sql`SELECT record_provider_task(${job.id}, ${input.adopt.taskId}, ${deps.env.KIE_CREDITS_PER_VIDEO})`);
+          const cost = renderCredits(deps.env, job.jobConfig?.model);
+          await tx.execute(sql`SELECT record_provider_task(${job.id}, ${input.adopt.taskId}, ${cost})`);
           detail = { ...detail, adopted: input.adopt.taskId };
         } else if (input.resubmit) {
           await tx.execute(sql`UPDATE automation_queue SET submit_attempted_at = NULL WHERE id = ${job.id}`);

@@ -9,6 +9,7 @@ import { segmentPrompt } from '../content/script';
 import { ProviderError } from '../providers/errors';
 import { creditGuard } from '../gate/quotas';
 import type { VideoRequest } from '../providers/types';
+import { renderCredits } from '../config/env';
 import type { ActivityDeps } from './deps';
 import { runProviderJob, type JobContext } from './provider-job';
 
@@ -47,12 +48,17 @@ export function createVeo3Activities(deps: ActivityDeps) {
   const coverRender = veo3Client.getCredits ? creditGuard('veo3', () => veo3Client.getCredits!()) : null;
 
   /** One paid task, followed to its video; a retry resumes the recorded task instead of paying again. */
-  async function render(ctx: JobContext, submit: (callbackKey: string) => Promise<{ taskId: string }>): Promise<GeneratedVideo> {
+  async function render(
+    ctx: JobContext,
+    model: string | undefined,
+    submit: (callbackKey: string) => Promise<{ taskId: string }>,
+  ): Promise<GeneratedVideo> {
     const veo3 = deps.providers.veo3;
-    if (coverRender && !ctx.hasTask()) await coverRender(deps.env.KIE_CREDITS_PER_VIDEO);
+    const cost = renderCredits(deps.env, model);
+    if (coverRender && !ctx.hasTask()) await coverRender(cost);
     // With callbacks on, a submit whose answer was lost is recovered from the callback naming its key (not failed).
     const taskId = await ctx.submitOnce(async (key) => (await submit(key)).taskId, {
-      cost: deps.env.KIE_CREDITS_PER_VIDEO,
+      cost,
       fromCallback: Boolean(deps.env.KIE_CALLBACK_URL),
     });
     // KIE's callback (KIE_CALLBACK_URL) wakes the poll as soon as the render ends.
@@ -80,7 +86,7 @@ export function createVeo3Activities(deps: ActivityDeps) {
         input.jobId,
         'veo3',
         async (ctx) => ({
-          value: await render(ctx, (callbackKey) => deps.providers.veo3.submit({ ...input.request, callbackKey })),
+          value: await render(ctx, input.request.model, (callbackKey) => deps.providers.veo3.submit({ ...input.request, callbackKey })),
         }),
         jobOptions,
       );
@@ -95,7 +101,8 @@ export function createVeo3Activities(deps: ActivityDeps) {
           const prompt = segmentPrompt(input.segment);
           const veo3 = deps.providers.veo3;
           const { extendsTaskId } = input;
-          const video = await render(ctx, (callbackKey) =>
+          // An extend renders on the model of the task it extends: the segments share the request's.
+          const video = await render(ctx, input.request.model, (callbackKey) =>
             extendsTaskId
               ? veo3.extend({
                   taskId: extendsTaskId,

@@ -212,8 +212,10 @@ export const envSchema = z.object({
     .max(KIE_CALLBACK_SECRET_MAX, `must be at most ${KIE_CALLBACK_SECRET_MAX} characters (Fastify's path-parameter limit)`)
     .regex(/^[A-Za-z0-9_-]+$/, 'must use only letters, digits, "-" and "_" (it is a URL path segment)')
     .optional(),
-  /** Credits charged per generation, recorded in automation_queue.cost. */
+  /** Credits charged per veo3_fast generation, recorded in automation_queue.cost (renderCredits). */
   KIE_CREDITS_PER_VIDEO: z.coerce.number().min(0).default(60),
+  /** Credits charged per veo3 (quality) generation: 250 in third-party code, unconfirmed by KIE (providers-2.md §6). */
+  KIE_CREDITS_PER_VIDEO_QUALITY: z.coerce.number().min(0).default(250),
 
   OPENAI_BASE_URL: url.default('https://api.openai.com/v1'),
   OPENAI_API_KEY: z.string().default(PLACEHOLDER_KEY),
@@ -521,16 +523,36 @@ export function effectiveLimits(env: Pick<Env, 'REELFLOW_LIMITS'>): Record<Provi
   return out;
 }
 
+type CreditSettings = Pick<Env, 'KIE_MODEL' | 'KIE_CREDITS_PER_VIDEO' | 'KIE_CREDITS_PER_VIDEO_QUALITY'>;
+
 /**
- * The quotas with this deployment's changes applied. A render's budget cost is
- * KIE_CREDITS_PER_VIDEO (what each job records as its cost) unless a quota sets its own.
+ * What one render costs in KIE credits: the quality model's price or veo3_fast's, by the render's model (an idea's
+ * jobConfig.model) or the deployment's (KIE_MODEL). Every render recorded 60 whatever its model: a deployment on
+ * veo3 spent about four times what its budgets counted.
  */
-export function effectiveQuotas(env: Partial<Pick<Env, 'REELFLOW_QUOTAS' | 'KIE_CREDITS_PER_VIDEO'>>): Record<string, QuotaDefinition> {
+export function renderCredits(env: CreditSettings, model?: string | null): number {
+  return (model ?? env.KIE_MODEL) === 'veo3' ? env.KIE_CREDITS_PER_VIDEO_QUALITY : env.KIE_CREDITS_PER_VIDEO;
+}
+
+/**
+ * The quotas with this deployment's changes applied. A render's budget cost is its price on the deployment's model
+ * (renderCredits: what each job records as its cost) unless a quota sets its own. An idea asking for the other model is
+ * granted at this price and counted at its own once its cost is recorded.
+ */
+export function effectiveQuotas(env: Partial<Pick<Env, 'REELFLOW_QUOTAS'> & CreditSettings>): Record<string, QuotaDefinition> {
   const out: Record<string, QuotaDefinition> = {};
+  const credits =
+    env.KIE_CREDITS_PER_VIDEO === undefined
+      ? undefined
+      : renderCredits({
+          KIE_MODEL: env.KIE_MODEL ?? 'veo3_fast',
+          KIE_CREDITS_PER_VIDEO: env.KIE_CREDITS_PER_VIDEO,
+          KIE_CREDITS_PER_VIDEO_QUALITY: env.KIE_CREDITS_PER_VIDEO_QUALITY ?? env.KIE_CREDITS_PER_VIDEO,
+        });
   for (const [name, quota] of Object.entries(PROVIDER_QUOTAS) as Array<[string, QuotaDefinition]>) {
     const costs = { ...quota.costs };
-    if (quota.unit === 'credits' && env.KIE_CREDITS_PER_VIDEO !== undefined) {
-      for (const jobType of Object.keys(costs) as JobType[]) costs[jobType] = env.KIE_CREDITS_PER_VIDEO;
+    if (quota.unit === 'credits' && credits !== undefined) {
+      for (const jobType of Object.keys(costs) as JobType[]) costs[jobType] = credits;
     }
     out[name] = { ...quota, costs };
   }

@@ -3,6 +3,7 @@
  * concrete client, so tests and the demo swap in clients pointed at simulators.
  */
 import type { z } from 'zod';
+import type { ProviderError } from './errors';
 
 export interface VideoRequest {
   prompt: string;
@@ -123,6 +124,11 @@ export interface Publisher {
   getStatus(handle: string): Promise<UploadStatus>;
   /** Makes a ready upload live. Platforms that publish on their own return the post once status says published. */
   publish(handle: string): Promise<{ postId: string; url?: string }>;
+  /**
+   * What a failed upload's status means, where the platform reports more there than a failure (TikTok's daily cap
+   * as a fail_reason: a spent quota, not a broken video). Absent or null: a permanent failure.
+   */
+  statusError?(handle: string, status: Extract<UploadStatus, { state: 'failed' }>): ProviderError | null;
   /**
    * The post's counts now. A deleted post throws postGone() (permanent, code POST_GONE); a token without the
    * read permission a permanent error naming the missing permission.

@@ -5,7 +5,10 @@
  *
  * Each creator (one per access token) may post creatorPostsPerDay a day: past it video/init answers 403
  * spam_risk_too_many_posts. TikTok names no reset time; the simulator's day ends at midnight of timeZone (UTC),
- * or every windowMs when time is compressed. Knobs: GET/POST /__sim/quotas {creatorPostsPerDay, windowMs, timeZone}.
+ * or every windowMs when time is compressed. Third-party code also reports the cap as a FAILED publish's fail_reason
+ * (unconfirmed): with capReportedAt 'status', init is accepted past the cap and the publish ends FAILED with
+ * spam_risk_too_many_posts, posting nothing. Knobs: GET/POST /__sim/quotas {creatorPostsPerDay, windowMs, timeZone,
+ * capReportedAt}.
  */
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
@@ -34,7 +37,11 @@ export interface TikTokSimulatorOptions extends SimulatorOptions {
   windowMs?: number | null;
   /** Default UTC. */
   timeZone?: string;
+  /** Where a post past the cap is refused: video/init's 403 (default), or the publish's status (FAILED). */
+  capReportedAt?: CapReportedAt;
 }
+
+type CapReportedAt = 'init' | 'status';
 
 interface SavedTikTok {
   publishes: Array<Omit<Publish, 'task'> & { task: SimTaskJson }>;
@@ -49,6 +56,8 @@ interface Publish {
   videoUrl?: string;
   /** post_info.video_cover_timestamp_ms, when the post named its cover frame. */
   coverTimestampMs?: number;
+  /** Accepted past the creator's cap (capReportedAt 'status'): it ends FAILED, posting nothing. */
+  overCap?: boolean;
 }
 
 const TIKTOK_CODES: Record<SimErrorKind, string> = {
@@ -96,6 +105,7 @@ const quotaPatch = z
     creatorPostsPerDay: calendarKnobsPatch.shape.limit,
     windowMs: calendarKnobsPatch.shape.windowMs,
     timeZone: calendarKnobsPatch.shape.timeZone,
+    capReportedAt: z.enum(['init', 'status']),
   })
   .partial()
   .strict();
@@ -106,9 +116,11 @@ export class TikTokSimulator extends SimulatorServer {
   /** Published videos' counts as they grow (post-metrics.ts): POST /v2/video/query/. */
   readonly metrics = this.extend(new PostMetricsSim());
   private publishes = new Map<string, Publish>();
+  private capReportedAt: CapReportedAt;
 
   constructor(options: TikTokSimulatorOptions = {}) {
     super('tiktok', options);
+    this.capReportedAt = options.capReportedAt ?? 'init';
     this.posts = new CalendarQuota({
       limit: options.creatorPostsPerDay ?? null,
       windowMs: options.windowMs ?? null,
@@ -124,14 +136,20 @@ export class TikTokSimulator extends SimulatorServer {
     this.posts.reset();
   }
 
-  protected override quotaKnobs(): { creatorPostsPerDay: number | null; windowMs: number | null; timeZone: string } {
+  protected override quotaKnobs(): {
+    creatorPostsPerDay: number | null;
+    windowMs: number | null;
+    timeZone: string;
+    capReportedAt: CapReportedAt;
+  } {
     const { limit, windowMs, timeZone } = this.posts.knobs;
-    return { creatorPostsPerDay: limit, windowMs, timeZone };
+    return { creatorPostsPerDay: limit, windowMs, timeZone, capReportedAt: this.capReportedAt };
   }
 
   protected override setQuotaKnobs(patch: unknown): ReturnType<TikTokSimulator['quotaKnobs']> {
-    const { creatorPostsPerDay, ...day } = quotaPatch.parse(patch);
+    const { creatorPostsPerDay, capReportedAt, ...day } = quotaPatch.parse(patch);
     this.posts.configure({ ...day, ...(creatorPostsPerDay !== undefined ? { limit: creatorPostsPerDay } : {}) });
+    if (capReportedAt) this.capReportedAt = capReportedAt;
     return this.quotaKnobs();
   }
 
@@ -172,7 +190,8 @@ export class TikTokSimulator extends SimulatorServer {
       throw new SimHttpError('invalid', 'source_info.source: the simulator implements PULL_FROM_URL only');
     }
     const creator = /^Bearer\s+(\S+)/i.exec(req.header('authorization') ?? '')?.[1] ?? '';
-    if (!this.posts.spend(creator, 1).ok) {
+    const overCap = !this.posts.spend(creator, 1).ok;
+    if (overCap && this.capReportedAt === 'init') {
       this.recordQuotaRefusal();
       throw new SimHttpError('invalid', 'The user has exceeded the number of posts allowed today.', 403, {
         code: 'spam_risk_too_many_posts',
@@ -189,6 +208,12 @@ export class TikTokSimulator extends SimulatorServer {
         ? { coverTimestampMs: parsed.data.post_info.video_cover_timestamp_ms }
         : {}),
     };
+    if (overCap) {
+      // Refused after processing: the publish ends FAILED and posts nothing.
+      this.recordQuotaRefusal();
+      this.publishes.set(publishId, { ...publish, overCap: true });
+      return this.ok({ publish_id: publishId });
+    }
     this.publishes.set(publishId, publish);
     // The post goes public when processing ends: its age counts from then.
     this.metrics.published(publish.postId, publish.task.readyAt);
@@ -207,6 +232,7 @@ export class TikTokSimulator extends SimulatorServer {
       return this.ok({ status: 'PROCESSING_DOWNLOAD', downloaded_bytes: Math.floor(size * done), uploaded_bytes: 0 });
     }
     if (state === 'failed') return this.ok({ status: 'FAILED', fail_reason: 'file_format_check_failed', downloaded_bytes: size });
+    if (entry.overCap) return this.ok({ status: 'FAILED', fail_reason: 'spam_risk_too_many_posts', downloaded_bytes: size });
     return this.ok({
       status: 'PUBLISH_COMPLETE',
       publicaly_available_post_id: [BigInt(entry.postId)],

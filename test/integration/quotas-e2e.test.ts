@@ -191,4 +191,60 @@ describe('the KIE credit balance', () => {
     expect(outcome.status).toBe('published');
     expect(kie.stats().submissions).toBe(submissionsBefore + 1);
   });
+
+  it("TikTok's cap in the publish's status parks the quota as its refusal at init does: the post waits, uploads anew", async () => {
+    const tiktok = h.sims.tiktok;
+    const knobs = (body: Record<string, unknown>) =>
+      fetch(`${tiktok.url}/__sim/quotas`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const submissions = tiktok.stats().submissions;
+    await knobs({ creatorPostsPerDay: 0, capReportedAt: 'status' });
+    try {
+      const rec = await h.service.enqueue(recommendationInput({ title: 'tope diario', jobConfig: { platforms: ['tiktok'] } }));
+      const [job] = await waitUntil(
+        () =>
+          q<{ id: string; status: string; attempts: number; provider_task_id: string | null }>(
+            `SELECT j.id, j.status, j.attempts, j.provider_task_id FROM automation_queue j
+              WHERE j.recommendation_id = $1 AND j.step = 'publish:tiktok'
+                AND EXISTS (SELECT 1 FROM job_events e WHERE e.job_id = j.id AND e.event = 'quota_parked')`,
+            [rec.recommendation.id],
+          ),
+        { timeoutMs: 60_000, what: 'the TikTok quota parked by the failed publish', until: (rows) => rows.length === 1 },
+      );
+      // Back in line, not failed: the failed upload forgotten, the day's quota parked until TikTok's reset.
+      expect(job).toMatchObject({ status: 'queued', provider_task_id: null });
+      const [parked] = await q<{ parked_reason: string }>(`SELECT parked_reason FROM provider_quotas WHERE name = 'tiktok_posts'`);
+      expect(parked!.parked_reason).toMatch(/spam_risk_too_many_posts/);
+
+      // The next day (the cap lifted, the park cleared by hand instead of at midnight): a new upload, posted once.
+      await knobs({ creatorPostsPerDay: null });
+      await q(`UPDATE provider_quotas SET parked_until = NULL WHERE name = 'tiktok_posts'`);
+      const outcome = await h.client.workflow.getHandle(rec.workflowId).result();
+      expect(outcome).toMatchObject({ status: 'published', posts: [{ platform: 'tiktok' }] });
+      expect(tiktok.stats().submissions).toBe(submissions + 2);
+    } finally {
+      await knobs({ creatorPostsPerDay: null, capReportedAt: 'init' });
+      await q(`UPDATE provider_quotas SET parked_until = NULL WHERE name = 'tiktok_posts'`);
+    }
+  });
+
+  it('a quality (veo3) render is counted at its own price: the cost KIE charged, in the job and the budgets', async () => {
+    const kie = h.sims.veo3;
+    kie.credits.balance = 10_000;
+    const rec = await h.service.enqueue(recommendationInput({ title: 'calidad', jobConfig: { platforms: ['instagram'], model: 'veo3' } }));
+    expect((await h.client.workflow.getHandle(rec.workflowId).result()).status).toBe('published');
+    // KIE's simulator charges its model's price (250 for veo3); every render used to record veo3_fast's 60.
+    expect(kie.credits.balance).toBe(10_000 - 250);
+    const [job] = await q<{ id: string; cost: string }>(
+      `SELECT id, cost FROM automation_queue WHERE recommendation_id = $1 AND step LIKE 'generate%'`,
+      [rec.recommendation.id],
+    );
+    expect(Number(job!.cost)).toBe(250);
+    const usage = await q<{ quota: string; units: string }>(`SELECT quota, units FROM quota_usage WHERE job_id = $1 ORDER BY quota`, [
+      job!.id,
+    ]);
+    expect(usage.map((u) => [u.quota, Number(u.units)])).toEqual([
+      ['veo3_credits_day', 250],
+      ['veo3_credits_month', 250],
+    ]);
+  });
 });

@@ -279,6 +279,9 @@ describe('bad quotas', () => {
     const ok = effectiveQuotas({ REELFLOW_QUOTAS: { instagram_posts: { limit: 25 } }, KIE_CREDITS_PER_VIDEO: 80 });
     expect(ok.instagram_posts!.limit).toBe(25);
     expect(ok.veo3_credits_day!.costs.veo3_chollo).toBe(80);
+    // A deployment rendering on the quality model is granted at that model's price.
+    const quality = effectiveQuotas({ KIE_MODEL: 'veo3', KIE_CREDITS_PER_VIDEO: 60, KIE_CREDITS_PER_VIDEO_QUALITY: 250 });
+    expect(quality.veo3_credits_day!.costs.veo3_chollo).toBe(250);
   });
 });
 

@@ -99,11 +99,17 @@ export class TikTokClient implements Publisher {
     const status = await this.getStatus(handle);
     if (status.state === 'published') return { postId: status.postId };
     if (status.state === 'failed') {
-      // Third-party code reports the creator's daily cap as a fail_reason too (providers.md §4).
-      if (status.code === CREATOR_DAILY_CAP) throw this.quotaError(status.message, { code: CREATOR_DAILY_CAP });
-      throw new ProviderError(PROVIDER, 'permanent', status.message, status.code !== undefined ? { code: status.code } : {});
+      throw (
+        this.statusError(handle, status) ??
+        new ProviderError(PROVIDER, 'permanent', status.message, status.code !== undefined ? { code: status.code } : {})
+      );
     }
     throw notReady(PROVIDER, `publish ${handle} is still processing`);
+  }
+
+  /** Third-party code reports the creator's daily cap as a FAILED publish's fail_reason too (providers.md §4): a quota. */
+  statusError(_handle: string, status: { message: string; code?: string | number }): ProviderError | null {
+    return status.code === CREATOR_DAILY_CAP ? this.quotaError(status.message, { code: CREATOR_DAILY_CAP }) : null;
   }
 
   /**
