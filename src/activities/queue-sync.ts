@@ -152,13 +152,33 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
      * Published everywhere, or partially_published with each failed platform's error; then each post's metrics
      * series starts (once per post: a retry of this activity starts none twice).
      */
-    async markPublished(input: { recommendationId: string; failedPlatforms?: Array<{ platform: string; error: string }> }): Promise<void> {
+    /**
+     * The idea is published (on every platform, or on some). With its workflow's id, any job of that workflow still open
+     * is closed: every step has ended, so one still queued is a step the run will never take (a post whose last
+     * attempt timed out in its line left its row queued, counted as waiting in every report).
+     */
+    async markPublished(input: {
+      recommendationId: string;
+      workflowId?: string;
+      failedPlatforms?: Array<{ platform: string; error: string }>;
+    }): Promise<void> {
       const failed = input.failedPlatforms ?? [];
+      if (input.workflowId) {
+        await deps.database.pool.query('SELECT count(*) FROM cancel_workflow_jobs($1, $2)', [
+          input.workflowId,
+          'not run: its workflow ended, the idea published',
+        ]);
+      }
       await setStatus(input.recommendationId, failed.length ? 'partially_published' : 'published', {
         publishedAt: new Date(),
         error: notPublishedOn(failed),
       });
       await startMetricsOfPosts(deps, input.recommendationId);
+    },
+
+    /** A workflow that ends early (a step failed for good) closes what it planned: none left queued for a run that is over. */
+    async closeWorkflowJobs(input: { workflowId: string; reason: string }): Promise<void> {
+      await deps.database.pool.query('SELECT count(*) FROM cancel_workflow_jobs($1, $2)', [input.workflowId, input.reason]);
     },
 
     /** Planned jobs the workflow will not run (platforms an editor rejected): cancelled with `reason` if they never started. */

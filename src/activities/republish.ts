@@ -7,6 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { createVideoStore, type VideoStore } from '../archive/store';
+import { clearApprovalWaitingIn } from '../db/queries';
 import { approvalPlan } from '../config/approval';
 import type { Priority } from '../config/priorities';
 import { PUBLISH_JOB_TYPE, type PublishPlatform } from '../config/providers';
@@ -228,12 +229,7 @@ export function createRepublishActivities(deps: ActivityDeps, store: VideoStore 
      * the approval it waited for, so no dashboard offers buttons nobody listens to.
      */
     async closeRepublishJobs(input: { recommendationId: string; workflowId: string; reason: string }): Promise<void> {
-      await pool.query('SELECT count(*) FROM cancel_workflow_jobs($1, $2)', [input.workflowId, input.reason]);
-      await pool.query(
-        `UPDATE competitive_recommendations SET approval = jsonb_set(approval, '{waiting}', 'null'::jsonb), updated_at = now()
-          WHERE id = $1 AND approval->'waiting'->>'workflowId' = $2`,
-        [input.recommendationId, input.workflowId],
-      );
+      await clearApprovalWaitingIn(pool, input.recommendationId, input.workflowId, { reason: input.reason });
     },
   };
 }

@@ -1,4 +1,4 @@
-/** Reads shared by activities, services and the CLI, and the one way a job row is written. */
+/** Reads shared by activities, services and the CLI, the one way a job row is written, and an approval nobody waits for cleared. */
 import { eq } from 'drizzle-orm';
 import type pg from 'pg';
 import { JOB_TYPES, jobEstimateSeconds, type JobType, type Provider, type ProviderLimits } from '../config/providers';
@@ -97,4 +97,23 @@ export async function getJob(db: Db, id: string): Promise<Job | undefined> {
 export async function getRecommendation(db: Db, id: string): Promise<Recommendation | undefined> {
   const [row] = await db.select().from(competitiveRecommendations).where(eq(competitiveRecommendations.id, id));
   return row;
+}
+
+/**
+ * Nothing waits for approval in `workflowId` any more (a republish that ended without its decision): its card leaves
+ * the dashboard. Only while that workflow is the one named waiting. With `closeJobs`, the workflow is gone without its
+ * clean-up (terminated): the jobs it planned are closed too, none left queued for a workflow that will never run it.
+ */
+export async function clearApprovalWaitingIn(
+  pool: pg.Pool,
+  recommendationId: string,
+  workflowId: string,
+  closeJobs?: { reason: string },
+): Promise<void> {
+  if (closeJobs) await pool.query('SELECT count(*) FROM cancel_workflow_jobs($1, $2)', [workflowId, closeJobs.reason]);
+  await pool.query(
+    `UPDATE competitive_recommendations SET approval = jsonb_set(approval, '{waiting}', 'null'::jsonb), updated_at = now()
+      WHERE id = $1 AND approval->'waiting'->>'workflowId' = $2`,
+    [recommendationId, workflowId],
+  );
 }

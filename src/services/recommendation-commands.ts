@@ -15,7 +15,7 @@ import { eq } from 'drizzle-orm';
 import type { Pool } from 'pg';
 import { deadlineFor, temporalPriorityKey, type Priority } from '../config/priorities';
 import type { Db } from '../db/client';
-import { getRecommendation } from '../db/queries';
+import { clearApprovalWaitingIn, getRecommendation } from '../db/queries';
 import { retryDeadlock } from '../db/retry';
 import { competitiveRecommendations, type Recommendation } from '../db/schema';
 import { BadInputError, ConflictError, NotFoundError } from '../shared/errors';
@@ -290,7 +290,12 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
         });
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) {
-          throw new NotFoundError(waitingIn ? `${waitingIn} is no longer running` : `recommendation ${rec.id} has no running workflow`);
+          if (!waitingIn) throw new NotFoundError(`recommendation ${rec.id} has no running workflow`);
+          // Ended without its clean-up (terminated): its card would offer buttons nobody listens to, for ever.
+          await clearApprovalWaitingIn(deps.database.pool, rec.id, waitingIn, {
+            reason: `${waitingIn} ended while it waited for approval`,
+          });
+          throw new NotFoundError(`${waitingIn} is no longer running: nothing waits for approval any more`);
         }
         // The workflow's validator refused it (nothing waits, or another stage): a conflict with its state, not a crash.
         if (err instanceof WorkflowUpdateFailedError) throw new ConflictError(updateFailureMessage(err));

@@ -16,6 +16,7 @@ import * as wf from '@temporalio/workflow';
 import { JOB_ESTIMATES_SECONDS } from '../config/providers';
 import { providerActivityOptions } from '../shared/activity-options';
 import type { createDiscoveryBaseActivities, createDiscoveryProviderActivities } from '../activities/discovery';
+import type { createQueueSyncActivities } from '../activities/queue-sync';
 import type { ChannelCheckResult } from '../services/competitor-discovery';
 
 export interface CompetitorDiscoveryInput {
@@ -33,12 +34,15 @@ export interface CompetitorDiscoveryResult {
 }
 
 type Base = ReturnType<typeof createDiscoveryBaseActivities>;
+type QueueSync = ReturnType<typeof createQueueSyncActivities>;
 type ProviderActs = ReturnType<typeof createDiscoveryProviderActivities>;
 
-const base = wf.proxyActivities<Base>({
+const BASE_OPTIONS: wf.ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
-});
+};
+const base = wf.proxyActivities<Base>(BASE_OPTIONS);
+const queue = wf.proxyActivities<Pick<QueueSync, 'cancelUnstartedJobs'>>(BASE_OPTIONS);
 
 /** A check waiting longer than this for a slot is stale: the next run (15 min) reads the same feed. */
 const SLOT_WAIT_BUDGET_MS = 10 * 60_000;
@@ -75,6 +79,8 @@ export async function competitorDiscoveryWorkflow(input: CompetitorDiscoveryInpu
         videos = await acts(provider).checkCompetitorChannel({ jobId, channel });
       } catch (err) {
         error = failureMessage(err);
+        // Given up (no slot within the wait budget, every attempt failed): its job is closed, not left queued for ever.
+        if (wf.patched('close-given-up-reads')) await queue.cancelUnstartedJobs({ jobIds: [jobId], reason: `check given up: ${error}` });
       }
       results.push(await base.recordCompetitorCheck({ channel, videos, error }));
     }

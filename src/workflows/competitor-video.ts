@@ -30,6 +30,8 @@ import type {
   SavedCompetitorVideo,
 } from '../activities/competitor';
 import type { createAudioFetchActivities } from '../activities/audio-fetch';
+import type { createQueueSyncActivities } from '../activities/queue-sync';
+import { rootMessage } from './provider-steps';
 
 /** Time a step may wait for its slot: a competitor video a day old still feeds trends, but is not news. */
 const SLOT_WAIT_BUDGET_MS = 24 * 3_600_000;
@@ -65,11 +67,16 @@ export interface CompetitorVideoInput {
 const MIN_TRANSCRIPT_WORDS = 8;
 
 type Base = ReturnType<typeof createCompetitorBaseActivities>;
+type QueueSync = ReturnType<typeof createQueueSyncActivities>;
 type OpenAi = ReturnType<typeof createCompetitorOpenAiActivities>;
 type AudioFetch = ReturnType<typeof createAudioFetchActivities>;
 
 // Database steps retry until PostgreSQL is back; a bad analysis is non-retryable and stops the run.
 const base = wf.proxyActivities<Base>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+const queue = wf.proxyActivities<Pick<QueueSync, 'closeWorkflowJobs'>>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
@@ -106,80 +113,95 @@ export async function competitorVideoWorkflow(input: CompetitorVideoInput): Prom
 
   const fetchEstimate = fetchEstimateSeconds(input.durationSeconds);
   const fetchJob = await enqueue(input.priority ?? null, [{ step: 'audio', jobType: 'audio_download', estimatedSeconds: fetchEstimate }]);
-  const priority = fetchJob.priority;
-  // The workflow id is stable per video (canonical URL), so it names the audio directory a retry reuses.
-  const audio = await on<AudioFetch>('audio_fetch', priority, fetchEstimate).fetchCompetitorAudio({
-    jobId: fetchJob.jobIds[0]!,
-    key: info.workflowId,
-    url: input.url,
-    mediaUrl: input.mediaUrl ?? null,
-    durationSeconds: input.durationSeconds ?? null,
-  });
-  if (audio.status !== 'ready') {
-    return base.saveUnprocessedCompetitorVideo({
-      ...fields,
-      ...source,
+  try {
+    return await ingest(fetchJob);
+  } catch (err) {
+    // A step failed for good (or the run was cancelled): the steps planned after it would stay queued for ever, counted as
+    // waiting in every report (histories from before left them so).
+    if (wf.patched('close-jobs-on-failure')) {
+      await wf.CancellationScope.nonCancellable(() =>
+        queue.closeWorkflowJobs({ workflowId: info.workflowId, reason: `not run: ${rootMessage(err)}` }),
+      );
+    }
+    throw err;
+  }
+
+  async function ingest(fetchJob: { jobIds: string[]; priority: Priority }) {
+    const priority = fetchJob.priority;
+    // The workflow id is stable per video (canonical URL), so it names the audio directory a retry reuses.
+    const audio = await on<AudioFetch>('audio_fetch', priority, fetchEstimate).fetchCompetitorAudio({
+      jobId: fetchJob.jobIds[0]!,
+      key: info.workflowId,
       url: input.url,
-      status: audio.status,
-      statusReason: audio.reason,
-      durationSeconds: (audio.status === 'too_long' ? audio.durationSeconds : null) ?? source.durationSeconds,
+      mediaUrl: input.mediaUrl ?? null,
+      durationSeconds: input.durationSeconds ?? null,
     });
-  }
+    if (audio.status !== 'ready') {
+      return base.saveUnprocessedCompetitorVideo({
+        ...fields,
+        ...source,
+        url: input.url,
+        status: audio.status,
+        statusReason: audio.reason,
+        durationSeconds: (audio.status === 'too_long' ? audio.durationSeconds : null) ?? source.durationSeconds,
+      });
+    }
 
-  const chunkSeconds = audio.chunks.map((c, i) => (audio.chunks[i + 1]?.startSeconds ?? audio.durationSeconds) - c.startSeconds);
-  const estimates = chunkSeconds.map(transcribeEstimateSeconds);
-  const jobs = await enqueue(priority, [
-    ...audio.chunks.map((_, i) => ({
-      step: `transcribe-${i + 1}`,
-      jobType: 'openai_transcription' as const,
-      estimatedSeconds: estimates[i]!,
-    })),
-    { step: 'analyze', jobType: 'openai_analysis', estimatedSeconds: JOB_ESTIMATES_SECONDS.openai_analysis },
-  ]);
+    const chunkSeconds = audio.chunks.map((c, i) => (audio.chunks[i + 1]?.startSeconds ?? audio.durationSeconds) - c.startSeconds);
+    const estimates = chunkSeconds.map(transcribeEstimateSeconds);
+    const jobs = await enqueue(priority, [
+      ...audio.chunks.map((_, i) => ({
+        step: `transcribe-${i + 1}`,
+        jobType: 'openai_transcription' as const,
+        estimatedSeconds: estimates[i]!,
+      })),
+      { step: 'analyze', jobType: 'openai_analysis', estimatedSeconds: JOB_ESTIMATES_SECONDS.openai_analysis },
+    ]);
 
-  // In order: each chunk's prompt is the end of the text before it.
-  const parts: ChunkTranscript[] = [];
-  for (const [i, chunk] of audio.chunks.entries()) {
-    const previous = parts.at(-1)?.text ?? null;
-    parts.push(
-      await on<OpenAi>('openai', priority, estimates[i]!).transcribeCompetitorAudio({
-        jobId: jobs.jobIds[i]!,
-        file: chunk.file,
-        startSeconds: chunk.startSeconds,
-        language: input.language ?? 'es',
-        prompt: previous ? previous.slice(-PROMPT_TAIL_CHARS) : null,
-      }),
-    );
-  }
-  const transcript = parts
-    .map((p) => p.text.trim())
-    .filter(Boolean)
-    .join(' ');
-  // Music, a silent clip or a few words: nothing to analyse, and no model call to pay for it.
-  const words = transcript.split(/\s+/).filter(Boolean).length;
-  if (words < MIN_TRANSCRIPT_WORDS) {
-    return base.saveUnprocessedCompetitorVideo({
-      ...fields,
+    // In order: each chunk's prompt is the end of the text before it.
+    const parts: ChunkTranscript[] = [];
+    for (const [i, chunk] of audio.chunks.entries()) {
+      const previous = parts.at(-1)?.text ?? null;
+      parts.push(
+        await on<OpenAi>('openai', priority, estimates[i]!).transcribeCompetitorAudio({
+          jobId: jobs.jobIds[i]!,
+          file: chunk.file,
+          startSeconds: chunk.startSeconds,
+          language: input.language ?? 'es',
+          prompt: previous ? previous.slice(-PROMPT_TAIL_CHARS) : null,
+        }),
+      );
+    }
+    const transcript = parts
+      .map((p) => p.text.trim())
+      .filter(Boolean)
+      .join(' ');
+    // Music, a silent clip or a few words: nothing to analyse, and no model call to pay for it.
+    const words = transcript.split(/\s+/).filter(Boolean).length;
+    if (words < MIN_TRANSCRIPT_WORDS) {
+      return base.saveUnprocessedCompetitorVideo({
+        ...fields,
+        ...source,
+        url: input.url,
+        status: 'no_speech',
+        statusReason: `transcript has ${words} word${words === 1 ? '' : 's'} (fewer than ${MIN_TRANSCRIPT_WORDS})`,
+        durationSeconds: audio.durationSeconds,
+        workflowId: info.workflowId,
+      });
+    }
+    const video = { ...fields, transcript };
+    const analysis = await on<OpenAi>('openai', priority, JOB_ESTIMATES_SECONDS.openai_analysis).analyseCompetitorVideo({
+      jobId: jobs.jobIds.at(-1)!,
+      video,
+    });
+    return base.saveCompetitorVideo({
+      ...video,
       ...source,
       url: input.url,
-      status: 'no_speech',
-      statusReason: `transcript has ${words} word${words === 1 ? '' : 's'} (fewer than ${MIN_TRANSCRIPT_WORDS})`,
+      analysis,
       durationSeconds: audio.durationSeconds,
-      workflowId: info.workflowId,
+      audioSha256: audio.audioSha256,
+      transcriptSegments: parts.flatMap((p) => p.segments),
     });
   }
-  const video = { ...fields, transcript };
-  const analysis = await on<OpenAi>('openai', priority, JOB_ESTIMATES_SECONDS.openai_analysis).analyseCompetitorVideo({
-    jobId: jobs.jobIds.at(-1)!,
-    video,
-  });
-  return base.saveCompetitorVideo({
-    ...video,
-    ...source,
-    url: input.url,
-    analysis,
-    durationSeconds: audio.durationSeconds,
-    audioSha256: audio.audioSha256,
-    transcriptSegments: parts.flatMap((p) => p.segments),
-  });
 }

@@ -11,6 +11,7 @@ import * as wf from '@temporalio/workflow';
 import { JOB_ESTIMATES_SECONDS } from '../config/providers';
 import { atOffsets, readActivities, READS_BASE_OPTIONS } from './timed-reads';
 import type { createDiscoveryBaseActivities, createDiscoveryProviderActivities } from '../activities/discovery';
+import type { createQueueSyncActivities } from '../activities/queue-sync';
 
 export interface CompetitorViewsInput {
   url: string;
@@ -31,9 +32,11 @@ export interface CompetitorViewsResult {
 }
 
 type Base = ReturnType<typeof createDiscoveryBaseActivities>;
+type QueueSync = ReturnType<typeof createQueueSyncActivities>;
 type ProviderActs = ReturnType<typeof createDiscoveryProviderActivities>;
 
 const base = wf.proxyActivities<Base>(READS_BASE_OPTIONS);
+const queue = wf.proxyActivities<Pick<QueueSync, 'cancelUnstartedJobs'>>(READS_BASE_OPTIONS);
 
 /** A read may wait this long for a youtube_data slot; a later read makes a stale one pointless. */
 const SLOT_WAIT_BUDGET_MS = 30 * 60_000;
@@ -57,8 +60,10 @@ export async function competitorViewsWorkflow(input: CompetitorViewsInput): Prom
         channelExternalId: input.channelExternalId,
       });
     } catch (err) {
-      // One failed read (quota spent for the day, feed down) does not end the series.
-      wf.log.warn('views read failed', { offset, error: err instanceof Error ? err.message : String(err) });
+      // One failed read (quota spent for the day, feed down) does not end the series; its job is closed, not left queued.
+      const error = err instanceof Error ? err.message : String(err);
+      wf.log.warn('views read failed', { offset, error });
+      if (wf.patched('close-given-up-reads')) await queue.cancelUnstartedJobs({ jobIds: [jobId], reason: `views read given up: ${error}` });
       continue;
     }
     if (reading.views === null) {

@@ -399,11 +399,15 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     if (showsWaiting) setPhase('publishing', null, null);
     else setPhase('publishing');
     state.currentJobId = null;
+    // Paid for, the video is posted whatever the idea's deadline, as a reel's later segments are rendered. Bound by it, a
+    // post approved (or a reel finished) after it gave each attempt 1 s plus twice the post's estimate to get its slot and
+    // post, and failed after 3 behind a busy line or a spent quota (histories from before keep the bound).
+    const postBy = wf.patched('posts-past-deadline') ? null : plan.deadline;
     const publishOn = (list: readonly PublishPlatform[]) =>
       Promise.allSettled(
         list.map(async (platform) => {
-          return takeTurn(publishJobs.get(platform)!, plan.deadline, () =>
-            activitiesFor<Publish>(platform, plan).publishVideo({
+          return takeTurn(publishJobs.get(platform)!, postBy, () =>
+            activitiesFor<Publish>(platform, plan, postBy).publishVideo({
               jobId: publishJobs.get(platform)!,
               platform,
               videoUrl: video.videoUrl,
@@ -461,7 +465,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     // Posted somewhere but not everywhere: its own state, so nobody reads "published" and misses the gap.
     // Histories recorded before it existed ended as published (with the same notification key).
     const partial = failedPlatforms.length > 0 && wf.patched('partially-published-status');
-    await sync.markPublished({ recommendationId, ...(partial ? { failedPlatforms } : {}) });
+    await sync.markPublished({ recommendationId, workflowId, ...(partial ? { failedPlatforms } : {}) });
     const status = partial ? 'partially_published' : 'published';
     setPhase(status);
     const gap = failedPlatforms.map((f) => `${f.platform}: ${f.error}`).join('; ');

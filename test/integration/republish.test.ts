@@ -330,6 +330,21 @@ describe('reelflow republish', () => {
     expect(await approvalsShown()).toEqual([]);
     expect((await statusOf(recId)).status).toBe('published');
 
+    // A republish ended from the Temporal UI while it waited (terminated: no clean-up ran): the first decision finds
+    // it gone, says so, and its card goes; nothing posted.
+    const ended = await asked();
+    await h.client.workflow.getHandle(ended).terminate('walked away');
+    const late = await runCli(h, ['approve', recId]);
+    expect(late.code).toBe(2);
+    expect(late.stderr.trim()).toBe(`reelflow: ${ended} is no longer running: nothing waits for approval any more`);
+    expect(await waitingReview()).toBeNull();
+    expect(await approvalsShown()).toEqual([]);
+    expect(await republishJobs(recId)).toMatchObject([
+      { workflow_id: first, status: 'cancelled' },
+      { workflow_id: ended, status: 'cancelled' },
+    ]);
+    expect(h.sims.tiktok.stats().submissions).toBe(tiktokPosts);
+
     // Asked once more, and approved this time: posted on TikTok once, the decision recorded with its platform and workflow.
     const second = await asked();
     const approved = await runCli(h, ['approve', recId]);

@@ -11,6 +11,8 @@ import { approvalUpdate, stateQuery } from '../../src/shared/messages';
 import { ConflictError } from '../../src/shared/errors';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { waitUntil } from '../helpers/wait';
+import { enqueueJob } from '../../src/db/queries';
+import { PROVIDER_LIMITS } from '../../src/config/providers';
 
 let h: Harness;
 beforeAll(async () => {
@@ -122,6 +124,56 @@ describe('approval', () => {
     const result = await h.client.workflow.getHandle(workflowId).result();
     expect(result).toMatchObject({ status: 'published', rejectedPlatforms: ['tiktok'] });
     expect(h.sims.tiktok.stats().submissions).toBe(0);
+  });
+
+  it('a video approved after the deadline is still posted: its post waits for its slot, not for the deadline', async () => {
+    const deadline = Date.now() + 8_000;
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ title: 'Aprobado tarde', deadline: new Date(deadline).toISOString(), jobConfig: { platforms: ['tiktok'] } }),
+    );
+    await awaiting(workflowId, 'publish');
+    await waitUntil(() => Date.now() > deadline + 500, { what: 'the deadline passed' });
+    // A step of this run left open (as a post whose last attempt timed out in its line leaves its row): once the idea is
+    // published, nothing of the run is left queued.
+    const ghost = await enqueueJob(h.db.database.pool, PROVIDER_LIMITS, {
+      workflowId,
+      runId: 'ghost',
+      recommendationId: recommendation.id,
+      step: 'publish:youtube',
+      jobType: 'youtube_short',
+      priority: 'P2',
+    });
+    // TikTok's day is spent: the post waits in line for its quota.
+    await q(`UPDATE provider_quotas SET parked_until = now() + interval '1 hour', parked_reason = 'test' WHERE name = 'tiktok_posts'`);
+    try {
+      await h.service.decide(recommendation.id, 'approve', { by: 'ana' });
+      const [post] = await q<{ id: string }>(`SELECT id FROM automation_queue WHERE workflow_id = $1 AND step = 'publish:tiktok'`, [
+        workflowId,
+      ]);
+      // Bound by the deadline, each attempt had 1 s plus twice the post's estimate (121 s) to post, then failed.
+      const scheduled = async () => {
+        for await (const e of (await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []) {
+          const a = e.activityTaskScheduledEventAttributes;
+          if (a?.activityType?.name === 'publishVideo') return Number(a.startToCloseTimeout?.seconds ?? 0);
+        }
+        return 0;
+      };
+      const timeout = await waitUntil(scheduled, { what: 'the post scheduled' });
+      expect(timeout).toBeGreaterThan(7 * 24 * 3600);
+      await waitUntil(
+        async () => (await q(`SELECT 1 FROM automation_queue WHERE id = $1 AND waiting_since IS NOT NULL`, [post!.id])).length,
+        {
+          what: 'the post waiting in line',
+        },
+      );
+    } finally {
+      await q(`UPDATE provider_quotas SET parked_until = NULL, parked_reason = NULL WHERE name = 'tiktok_posts'`);
+    }
+    const result = await h.client.workflow.getHandle(workflowId).result();
+    expect(result).toMatchObject({ status: 'published', posts: [{ platform: 'tiktok' }] });
+    expect(await q(`SELECT status, error FROM automation_queue WHERE id = $1`, [ghost.id])).toEqual([
+      { status: 'cancelled', error: 'not run: its workflow ended, the idea published' },
+    ]);
   });
 
   it('refuses a decision when nothing waits for one', async () => {

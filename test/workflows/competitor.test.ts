@@ -39,6 +39,7 @@ import {
 import { type CompetitorVideoInput } from '../../src/workflows/competitor-video';
 import { COMPETITOR_VIDEO_WORKFLOW, RECOMMENDATION_GENERATION_WORKFLOW, recommendationWorkflowId } from '../../src/shared/workflow-ids';
 import { startHarness, type Harness } from '../helpers/harness';
+import { createQueueSyncActivities } from '../../src/activities/queue-sync';
 import { waitUntil } from '../helpers/wait';
 
 const SAMPLE = path.resolve(__dirname, '../../data/sample');
@@ -99,7 +100,8 @@ beforeAll(async () => {
       connection,
       taskQueue: cvQueue,
       workflowsPath: path.resolve(__dirname, '../../src/workflows/competitor-video.ts'),
-      activities: base,
+      // As on the base queue (src/workers/workers.ts): a run that fails closes its planned jobs through queue-sync.
+      activities: { ...base, ...createQueueSyncActivities(h.runtime) },
     }),
     Worker.create({ connection, taskQueue: providerTaskQueue(cvQueue, 'openai'), activities: createCompetitorOpenAiActivities(h.runtime) }),
     Worker.create({ connection, taskQueue: providerTaskQueue(cvQueue, 'audio_fetch'), activities: createAudioFetchActivities(h.runtime) }),
@@ -212,6 +214,28 @@ describe('competitor video workflow', () => {
     } finally {
       h.sims.openai.registerResponder(COMPETITOR_ANALYSIS_SCHEMA_NAME, analysisResponder);
     }
+  });
+
+  it('a transcription that fails for good fails the video and closes the steps planned after it', async () => {
+    h.sims.openai.setFaults({ failTasks: true });
+    try {
+      const video = { ...sample[2]!, url: 'https://www.youtube.com/watch?v=neverHeard01' };
+      const mediaUrl = h.sims.youtube.media.mediaUrl(sampleVideoId(sample[2]!.url));
+      await expect(runVideo('cv-test-deaf', workflowInput(video, { mediaUrl }))).rejects.toThrow(WorkflowFailedError);
+    } finally {
+      h.sims.openai.setFaults({ failTasks: false });
+    }
+    const jobs = await q<{ step: string; status: string; error: string | null }>(
+      `SELECT split_part(step, ':', 1) AS step, status, error FROM automation_queue
+        WHERE workflow_id = 'cv-test-deaf' ORDER BY created_at, step`,
+    );
+    // Nothing left queued for a run that is over (the analysis used to wait for ever, counted in every report).
+    expect(jobs.filter((j) => j.status === 'queued' || j.status === 'processing')).toEqual([]);
+    expect(jobs.find((j) => j.step.startsWith('transcribe'))).toMatchObject({ status: 'failed' });
+    expect(jobs.find((j) => j.step === 'analyze')).toMatchObject({
+      status: 'cancelled',
+      error: expect.stringMatching(/^not run: .*failed/),
+    });
   });
 
   it('a removed video ends unavailable with the reason: no transcription, no retries', async () => {
