@@ -37,7 +37,7 @@ import {
 } from '../measure';
 import { atMost, below, type Recorder, type Scenario } from '../scenario';
 import type { EnqueueResult } from '../../src/services/recommendations';
-import { closeWorkflowJobs } from '../../src/services/recommendation-commands';
+import { closeWorkflowJobs } from '../../src/db/queries';
 import type { Bench } from '../setup';
 import { BULLMQ_VERSION, bullmqPriority, peerColumn, withPeer, type PeerEvent } from '../peer/bullmq';
 

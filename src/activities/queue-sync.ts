@@ -8,7 +8,7 @@ import { approvalPlan, type ApprovalPlan } from '../config/approval';
 import { deadlineFor, type Priority } from '../config/priorities';
 import type { JobType } from '../config/providers';
 import { reelSettings, type ReelSettings } from '../config/reel';
-import { enqueueJob, getRecommendation } from '../db/queries';
+import { closeWorkflowJobs, enqueueJob, getRecommendation } from '../db/queries';
 import { competitiveRecommendations, type Job } from '../db/schema';
 import type { PoolClient } from 'pg';
 import { jobConfigSchema, parseInput, type JobConfig } from '../validation';
@@ -163,12 +163,8 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
       failedPlatforms?: Array<{ platform: string; error: string }>;
     }): Promise<void> {
       const failed = input.failedPlatforms ?? [];
-      if (input.workflowId) {
-        await deps.database.pool.query('SELECT count(*) FROM cancel_workflow_jobs($1, $2)', [
-          input.workflowId,
-          'not run: its workflow ended, the idea published',
-        ]);
-      }
+      if (input.workflowId)
+        await closeWorkflowJobs(deps.database.pool, [input.workflowId], 'not run: its workflow ended, the idea published');
       await setStatus(input.recommendationId, failed.length ? 'partially_published' : 'published', {
         publishedAt: new Date(),
         error: notPublishedOn(failed),
@@ -178,7 +174,7 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
 
     /** A workflow that ends early (a step failed for good) closes what it planned: none left queued for a run that is over. */
     async closeWorkflowJobs(input: { workflowId: string; reason: string }): Promise<void> {
-      await deps.database.pool.query('SELECT count(*) FROM cancel_workflow_jobs($1, $2)', [input.workflowId, input.reason]);
+      await closeWorkflowJobs(deps.database.pool, [input.workflowId], input.reason);
     },
 
     /** Planned jobs the workflow will not run (platforms an editor rejected): cancelled with `reason` if they never started. */

@@ -7,7 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { createVideoStore, type VideoStore } from '../archive/store';
-import { clearApprovalWaitingIn } from '../db/queries';
+import { clearApprovalWaitingIn, closeWorkflowJobs } from '../db/queries';
 import { approvalPlan } from '../config/approval';
 import type { Priority } from '../config/priorities';
 import { PUBLISH_JOB_TYPE, type PublishPlatform } from '../config/providers';
@@ -229,7 +229,8 @@ export function createRepublishActivities(deps: ActivityDeps, store: VideoStore 
      * the approval it waited for, so no dashboard offers buttons nobody listens to.
      */
     async closeRepublishJobs(input: { recommendationId: string; workflowId: string; reason: string }): Promise<void> {
-      await clearApprovalWaitingIn(pool, input.recommendationId, input.workflowId, { reason: input.reason });
+      await closeWorkflowJobs(pool, [input.workflowId], input.reason);
+      await clearApprovalWaitingIn(pool, input.recommendationId, input.workflowId);
     },
   };
 }

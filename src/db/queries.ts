@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { JOB_TYPES, jobEstimateSeconds, type JobType, type Provider, type ProviderLimits } from '../config/providers';
 import type { Priority } from '../config/priorities';
 import type { Db } from './client';
+import { retryDeadlock } from './retry';
 import { automationQueue, competitiveRecommendations, type Job, type Recommendation } from './schema';
 
 /** A job to write into the provider's line. */
@@ -99,18 +100,29 @@ export async function getRecommendation(db: Db, id: string): Promise<Recommendat
   return row;
 }
 
+/** Workflows whose jobs one transaction closes (closeWorkflowJobs). */
+const CLOSE_CHUNK = 100;
+
+/**
+ * Closes every open job of these workflows (cancel_workflow_jobs, with `reason`), a transaction per CLOSE_CHUNK
+ * workflows: 3,000 in one statement held their rows long enough to deadlock with the workers' batched heartbeats
+ * (bench backlog), and a workflow's own clean-up can take provider locks in another order. A deadlock victim runs
+ * again (retryDeadlock): it only closes what is still open.
+ */
+export async function closeWorkflowJobs(pool: pg.Pool, workflowIds: readonly string[], reason: string): Promise<void> {
+  for (let i = 0; i < workflowIds.length; i += CLOSE_CHUNK) {
+    const ids = workflowIds.slice(i, i + CLOSE_CHUNK);
+    await retryDeadlock(() =>
+      pool.query('SELECT count(*) FROM unnest($1::text[]) AS w(id), cancel_workflow_jobs(w.id, $2)', [ids, reason]),
+    );
+  }
+}
+
 /**
  * Nothing waits for approval in `workflowId` any more (a republish that ended without its decision): its card leaves
- * the dashboard. Only while that workflow is the one named waiting. With `closeJobs`, the workflow is gone without its
- * clean-up (terminated): the jobs it planned are closed too, none left queued for a workflow that will never run it.
+ * the dashboard. Only while that workflow is the one named waiting.
  */
-export async function clearApprovalWaitingIn(
-  pool: pg.Pool,
-  recommendationId: string,
-  workflowId: string,
-  closeJobs?: { reason: string },
-): Promise<void> {
-  if (closeJobs) await pool.query('SELECT count(*) FROM cancel_workflow_jobs($1, $2)', [workflowId, closeJobs.reason]);
+export async function clearApprovalWaitingIn(pool: pg.Pool, recommendationId: string, workflowId: string): Promise<void> {
   await pool.query(
     `UPDATE competitive_recommendations SET approval = jsonb_set(approval, '{waiting}', 'null'::jsonb), updated_at = now()
       WHERE id = $1 AND approval->'waiting'->>'workflowId' = $2`,

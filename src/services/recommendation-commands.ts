@@ -12,11 +12,9 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
-import type { Pool } from 'pg';
 import { deadlineFor, temporalPriorityKey, type Priority } from '../config/priorities';
 import type { Db } from '../db/client';
-import { clearApprovalWaitingIn, getRecommendation } from '../db/queries';
-import { retryDeadlock } from '../db/retry';
+import { clearApprovalWaitingIn, closeWorkflowJobs, getRecommendation } from '../db/queries';
 import { competitiveRecommendations, type Recommendation } from '../db/schema';
 import { BadInputError, ConflictError, NotFoundError } from '../shared/errors';
 import {
@@ -120,24 +118,6 @@ function assertOpen(rec: Recommendation, action: string): void {
 
 /** Cancel requests to Temporal in flight at once in cancelMany. */
 const CANCEL_CALLS = 20;
-/** Workflows whose jobs one transaction closes (closeWorkflowJobs). */
-const CLOSE_CHUNK = 100;
-
-/**
- * Closes every open job of these workflows (cancel_workflow_jobs, with `reason`), a transaction per CLOSE_CHUNK
- * workflows: 3,000 in one statement held their rows long enough to deadlock with the workers' batched heartbeats
- * (bench backlog), and a workflow's own clean-up can take provider locks in another order. A deadlock victim runs
- * again (retryDeadlock): it only closes what is still open.
- */
-export async function closeWorkflowJobs(pool: Pool, workflowIds: readonly string[], reason: string): Promise<void> {
-  for (let i = 0; i < workflowIds.length; i += CLOSE_CHUNK) {
-    const ids = workflowIds.slice(i, i + CLOSE_CHUNK);
-    await retryDeadlock(() =>
-      pool.query('SELECT count(*) FROM unnest($1::text[]) AS w(id), cancel_workflow_jobs(w.id, $2)', [ids, reason]),
-    );
-  }
-}
-
 export interface CancelOutcome {
   ref: string;
   recommendationId?: string;
@@ -292,9 +272,8 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
         if (err instanceof WorkflowNotFoundError) {
           if (!waitingIn) throw new NotFoundError(`recommendation ${rec.id} has no running workflow`);
           // Ended without its clean-up (terminated): its card would offer buttons nobody listens to, for ever.
-          await clearApprovalWaitingIn(deps.database.pool, rec.id, waitingIn, {
-            reason: `${waitingIn} ended while it waited for approval`,
-          });
+          await closeWorkflowJobs(deps.database.pool, [waitingIn], `${waitingIn} ended while it waited for approval`);
+          await clearApprovalWaitingIn(deps.database.pool, rec.id, waitingIn);
           throw new NotFoundError(`${waitingIn} is no longer running: nothing waits for approval any more`);
         }
         // The workflow's validator refused it (nothing waits, or another stage): a conflict with its state, not a crash.
