@@ -39,10 +39,10 @@ export type ApprovalVerdict = 'approve' | 'reject' | 'timeout';
 export interface ApprovalStepOptions {
   recommendationId: string;
   workflowId: string;
-  /** What the update answers once the decision is recorded. */
+  /** The workflow's state: what the update answers once the decision is recorded, its `approval` what waits. */
   state: () => RecommendationState;
-  /** The review now waiting, or null once it was decided (or timed out): the workflow's state shows it. */
-  onWaiting: (review: ApprovalReview | null) => void;
+  /** A review starts waiting (the workflow's phase says so); state().approval is set already. */
+  onWaiting: (review: ApprovalReview) => void;
   /** Tells the editors what waits (the text says what to review and how to decide). */
   notify: (review: ApprovalReview, text: string) => Promise<void>;
 }
@@ -50,7 +50,6 @@ export interface ApprovalStepOptions {
 /** Registers the approval update on the calling workflow; `wait` is the step itself. Once per workflow. */
 export function approvalStep(opts: ApprovalStepOptions) {
   const { recommendationId, workflowId } = opts;
-  let waiting: ApprovalReview | null = null;
   /** The decision the update delivered, until the waiting step records it. */
   let pendingDecision: (ApprovalDecisionInput & { at: string }) | undefined;
   let decisionsRecorded = 0;
@@ -75,6 +74,7 @@ export function approvalStep(opts: ApprovalStepOptions) {
     if (!arg || (arg.decision !== 'approve' && arg.decision !== 'reject')) {
       refuse(`decision must be approve or reject (got ${JSON.stringify(arg?.decision)})`);
     }
+    const waiting = opts.state().approval;
     if (!waiting) refuse(`nothing waits for approval (phase ${opts.state().phase})`);
     if (arg.stage !== undefined && arg.stage !== waiting!.stage) {
       refuse(`the ${arg.stage} approval is not the one waiting (waiting: ${waiting!.stage})`);
@@ -87,8 +87,8 @@ export function approvalStep(opts: ApprovalStepOptions) {
   }
 
   const setWaiting = (review: ApprovalReview | null) => {
-    waiting = review;
-    opts.onWaiting(review);
+    opts.state().approval = review;
+    if (review) opts.onWaiting(review);
   };
 
   return {

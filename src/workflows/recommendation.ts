@@ -195,9 +195,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     recommendationId,
     workflowId,
     state: () => state,
-    onWaiting: (review) => {
-      state.approval = review;
-      if (!review) return;
+    onWaiting: () => {
       state.currentJobId = null;
       setPhase('awaiting_approval', null, null);
     },

@@ -82,10 +82,7 @@ export async function republishWorkflow(input: RepublishInput): Promise<Republis
     recommendationId,
     workflowId: info.workflowId,
     state: () => state,
-    onWaiting: (review) => {
-      state.approval = review;
-      if (review) setPhase('awaiting_approval');
-    },
+    onWaiting: () => setPhase('awaiting_approval'),
     notify: (review, text) =>
       notifyFromWorkflow({
         eventKey: notificationEventKey('approval', `${recommendationId}:${info.workflowId}:${review.stage}`),
