@@ -33,7 +33,7 @@ import type { Transcript } from '../providers/types';
 import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
 import { runProviderJob } from './provider-job';
-import { enqueueJob } from '../db/queries';
+import { closeWorkflowJobs, enqueueJob } from '../db/queries';
 
 export interface CompetitorVideoFields {
   channel: string;
@@ -204,11 +204,7 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
         const { workflowId, ...video } = input;
         const saved = savedOf(await saveUnprocessedVideo(db, video), false);
         // Steps planned for a video that ends here (its analysis) are closed, not left queued forever.
-        if (workflowId)
-          await pool.query('SELECT count(*) FROM cancel_workflow_jobs($1, $2)', [
-            workflowId,
-            `video ${input.status}: ${input.statusReason}`,
-          ]);
+        if (workflowId) await closeWorkflowJobs(pool, [workflowId], `video ${input.status}: ${input.statusReason}`);
         return saved;
       } catch (err) {
         if (err instanceof InvalidVideoError) throw classifyFailure(new BadInputError(err.message)).failure;

@@ -15,7 +15,7 @@ import { assertRecommendationKept, recordPostMetrics, type RecordPostMetricsInpu
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
 import { runProviderJob } from './provider-job';
-import { enqueueJob } from '../db/queries';
+import { closeWorkflowJobs, enqueueJob } from '../db/queries';
 import type { Job } from '../db/schema';
 
 export type MetricsReading = { at: string; gone: false; metrics: PostMetrics } | { at: string; gone: true; reason: string };
@@ -78,7 +78,7 @@ export function createMetricsBaseActivities(deps: ActivityDeps) {
      */
     closeMetricsJobs(input: { workflowId: string; reason: string }): Promise<void> {
       return classified(async () => {
-        await pool.query('SELECT count(*) FROM cancel_workflow_jobs($1, $2)', [input.workflowId, input.reason]);
+        await closeWorkflowJobs(pool, [input.workflowId], input.reason);
       });
     },
 

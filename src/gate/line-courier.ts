@@ -11,6 +11,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Ticker } from '../shared/ticker';
+import { closeWorkflowJobs } from '../db/queries';
 
 export interface TurnToDeliver {
   jobId: string;
@@ -77,10 +78,7 @@ export class LineCourier {
           if (outcome === 'gone') {
             // A job in line whose workflow ended (terminated, reset): it would be granted forever and never come.
             this.log.warn({ jobId: r.job_id, workflowId: r.workflow_id }, 'parked job has no running workflow; cancelling it');
-            await this.pool.query('SELECT count(*) FROM cancel_workflow_jobs($1, $2)', [
-              r.workflow_id,
-              'its workflow is no longer running: nobody waits for this job',
-            ]);
+            await closeWorkflowJobs(this.pool, [r.workflow_id], 'its workflow is no longer running: nobody waits for this job');
           }
         } catch (err) {
           this.log.warn({ err, jobId: r.job_id, workflowId: r.workflow_id }, 'could not call up a parked job; calling again later');

@@ -216,16 +216,26 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       );
       throw err;
     }
-    if (failureType(err) === FAILURE_TYPES.deadlineExpired) return expire();
+    if (failureType(err) === FAILURE_TYPES.deadlineExpired) return await closing(expire);
     const message = rootMessage(err);
     state.error = message;
     setPhase('failed');
-    await sync.closeRecommendation({ recommendationId, workflowId, status: 'failed', reason: message });
-    await notify('failed', message);
+    await closing(async () => {
+      await sync.closeRecommendation({ recommendationId, workflowId, status: 'failed', reason: message });
+      await notify('failed', message);
+    });
     throw ApplicationFailure.create({ message: `recommendation ${recommendationId} failed: ${message}`, nonRetryable: true });
   } finally {
     // Let a reprioritise in flight finish its database write, even when cancelled.
     await wf.CancellationScope.nonCancellable(() => wf.condition(wf.allHandlersFinished));
+  }
+
+  /**
+   * The failure and expiry records: a cancel arriving while they are written (`reelflow cancel` on an idea failing)
+   * would leave the idea in_production for ever, its jobs open. Histories from before ran them cancellable.
+   */
+  function closing<T>(fn: () => Promise<T>): Promise<T> {
+    return wf.patched('close-failure-uncancellable') ? wf.CancellationScope.nonCancellable(fn) : fn();
   }
 
   async function expire(): Promise<RecommendationOutcome> {

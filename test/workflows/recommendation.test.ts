@@ -277,6 +277,41 @@ describe('recommendation workflow', () => {
     expect((await jobsOf(recommendation.id)).filter((j) => j.step.startsWith('publish')).every((j) => j.status === 'cancelled')).toBe(true);
   });
 
+  it('a cancel arriving while a failed idea records its failure still leaves it failed, its jobs closed', async () => {
+    h.sims.veo3.setFaults({ failNext: 3 });
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput());
+    // The failure's record cannot be written (the database refuses it) until the cancel has landed.
+    await q(`CREATE OR REPLACE FUNCTION test_refuse_failed() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.status = 'failed' THEN RAISE EXCEPTION 'test: the database refuses the failure record'; END IF;
+             RETURN NEW; END $$`);
+    await q(`CREATE TRIGGER test_refuse_failed BEFORE UPDATE ON competitive_recommendations FOR EACH ROW
+             WHEN (NEW.id = '${recommendation.id}') EXECUTE FUNCTION test_refuse_failed()`);
+    try {
+      await waitUntil(async () => (await jobsOf(recommendation.id)).find((j) => j.step === 'generate')?.status === 'failed', {
+        timeoutMs: 60_000,
+        what: 'the render failed for good',
+      });
+      const handle = h.client.workflow.getHandle(workflowId);
+      await waitUntil(
+        async () => {
+          const { raw } = await handle.describe();
+          return raw.pendingActivities?.some((a) => a.activityType?.name === 'closeRecommendation' && (a.attempt ?? 0) > 1);
+        },
+        { what: 'the failure record refused once' },
+      );
+      expect((await recRow(recommendation.id)).status).toBe('in_production');
+      await handle.cancel();
+      await sleep(1_000);
+    } finally {
+      await q('DROP TRIGGER IF EXISTS test_refuse_failed ON competitive_recommendations');
+    }
+    await expect(h.client.workflow.getHandle(workflowId).result()).rejects.toThrow(WorkflowFailedError);
+    const rec = await recRow(recommendation.id);
+    expect(rec.status).toBe('failed');
+    expect(rec.error).toMatch(/veo3/);
+    expect((await jobsOf(recommendation.id)).filter((j) => j.status === 'queued' || j.status === 'processing')).toEqual([]);
+  });
+
   it('rejects malformed model output, retries, and never stores it', async () => {
     h.sims.openai.setFaults({ malformedNext: 1 });
     const { recommendation, workflowId } = await h.service.enqueue(recommendationInput());
