@@ -377,7 +377,7 @@ export const quotaCosts = pgTable(
   (t) => [uniqueIndex('quota_costs_quota_job_type_idx').on(t.quota, t.jobType), check('quota_costs_units_check', sql`${t.units} >= 0`)],
 );
 
-/** Units spent: one row per job and quota, written when the gate grants the job its slot. */
+/** Units spent: one row per job, quota and take, written when the gate grants the job its slot. */
 export const quotaUsage = pgTable(
   'quota_usage',
   {
@@ -388,8 +388,15 @@ export const quotaUsage = pgTable(
     jobId: uuid('job_id').references(() => automationQueue.id, { onDelete: 'set null' }),
     units: numeric('units', { precision: 14, scale: 4, mode: 'number' }).notNull(),
     usedAt: ts('used_at').notNull().defaultNow(),
+    /** 1, then 2, 3…: a quota charged per call (units, requests) is taken again by each attempt that calls anew (0045). */
+    take: smallint('take').notNull().default(1),
+    /** The job's provider_call events when this take was made: a call since then spent it. */
+    callsAtTake: integer('calls_at_take').notNull().default(0),
   },
-  (t) => [uniqueIndex('quota_usage_quota_job_idx').on(t.quota, t.jobId), index('quota_usage_quota_used_at_idx').on(t.quota, t.usedAt)],
+  (t) => [
+    uniqueIndex('quota_usage_quota_job_take_idx').on(t.quota, t.jobId, t.take),
+    index('quota_usage_quota_used_at_idx').on(t.quota, t.usedAt),
+  ],
 );
 
 /** Our roster and bargain data (BargainAnalyzer / API-Sports shape). */

@@ -22,6 +22,7 @@ beforeAll(async () => {
         instagram: { maxConcurrent: 5, minStartIntervalMs: 0 },
         veo3: { maxConcurrent: 10, minStartIntervalMs: 0 },
         tiktok: { maxConcurrent: 5, minStartIntervalMs: 0 },
+        youtube: { maxConcurrent: 5, minStartIntervalMs: 0 },
       },
     }),
   );
@@ -29,7 +30,7 @@ beforeAll(async () => {
 afterAll(async () => t?.drop());
 
 let seq = 0;
-const JOB_TYPE = { instagram: 'instagram_reel', veo3: 'veo3_chollo', tiktok: 'tiktok_video' } as const;
+const JOB_TYPE = { instagram: 'instagram_reel', veo3: 'veo3_chollo', tiktok: 'tiktok_video', youtube: 'youtube_short' } as const;
 async function enqueue(
   provider: keyof typeof JOB_TYPE,
   priority: string,
@@ -154,6 +155,72 @@ describe('a quota in the gate', () => {
   });
 });
 
+describe('a quota charged per call', () => {
+  const retry = async (id: string) => {
+    await q(`SELECT fail_job($1, 'upload session expired', false)`, [id]);
+    await q(`SELECT * FROM wait_for_slot($1, 1)`, [id]);
+  };
+  const used = async () => Number((await quota('youtube_api_units')).used);
+
+  it('takes a retried upload again when it opens a new session, not when it resumes its video or never called', async () => {
+    await clearAll();
+    await setQuota('youtube_api_units', `quota_limit = 5000, window_kind = 'calendar', window_seconds = 86400`);
+    const a = await enqueue('youtube', 'P1');
+    expect(await grant('youtube')).toEqual([a]);
+    expect(await used()).toBe(1650);
+    // Its session expired mid-transfer: the retry opens a new one, a second videos.insert.
+    await called(a);
+    await retry(a);
+    expect(await grant('youtube')).toEqual([a]);
+    expect(await used()).toBe(3300);
+    // Put back before it called (its slot went to no call): granted again, it takes nothing more.
+    await retry(a);
+    expect(await grant('youtube')).toEqual([a]);
+    expect(await used()).toBe(3300);
+    // Its second session expires too: a third fits (4,950 of 5,000), a fourth does not.
+    await called(a);
+    await retry(a);
+    expect(await grant('youtube')).toEqual([a]);
+    expect(await used()).toBe(4950);
+    await called(a);
+    await retry(a);
+    expect(await grant('youtube')).toEqual([]);
+    expect(await statusOf(a)).toBe('queued');
+    expect((await q(`SELECT take FROM quota_usage WHERE job_id = $1 ORDER BY take`, [a])).map((r) => r.take)).toEqual([1, 2, 3]);
+
+    // An upload whose video is recorded resumes it (status, publish): no new insert, nothing taken.
+    await clearAll();
+    const b = await enqueue('youtube', 'P1');
+    expect(await grant('youtube')).toEqual([b]);
+    await called(b);
+    await q(`SELECT record_provider_task($1, 'video-1', NULL)`, [b]);
+    await retry(b);
+    expect(await grant('youtube')).toEqual([b]);
+    expect(await used()).toBe(1650);
+  });
+
+  it("gives back only the refused call's take when Google says the quota is spent", async () => {
+    await clearAll();
+    await setQuota('youtube_api_units', `quota_limit = 10000, window_kind = 'calendar', window_seconds = 86400`);
+    const a = await enqueue('youtube', 'P1');
+    expect(await grant('youtube')).toEqual([a]);
+    await called(a);
+    await retry(a);
+    expect(await grant('youtube')).toEqual([a]);
+    await called(a);
+    // The new session's videos.insert: 403 quotaExceeded. The first session's units were spent all the same.
+    await q(`SELECT * FROM park_quota_for_job($1, now() + interval '1 hour', 'youtube: quotaExceeded')`, [a]);
+    expect(await used()).toBe(1650);
+    // The same for one cancelled after its new take, before its call.
+    await q(`UPDATE provider_quotas SET parked_until = NULL WHERE name = 'youtube_api_units'`);
+    await retry(a);
+    expect(await grant('youtube')).toEqual([a]);
+    expect(await used()).toBe(3300);
+    await q(`SELECT leave_line($1)`, [a]);
+    expect(await used()).toBe(1650);
+  });
+});
+
 describe('a spend budget', () => {
   it('keeps its reserve for P0/P1: a P0 goes through while P3 waits, and nothing exceeds it', async () => {
     await clearAll();
@@ -227,6 +294,22 @@ describe('a provider quota error', () => {
     const b = await enqueue('instagram', 'P1');
     expect(await grant('instagram')).toEqual([a]);
     expect(await statusOf(b)).toBe('queued');
+  });
+
+  it("counts our posts still on their way on top of the platform's reading, which holds only published posts", async () => {
+    await clearAll();
+    await setQuota('instagram_posts', `quota_limit = 50, window_kind = 'moving', window_seconds = 86400`);
+    const inFlight = await enqueue('instagram', 'P1');
+    expect(await grant('instagram')).toEqual([inFlight]);
+    await called(inFlight);
+    // Read while our post uploads: 24 of 25 published, by posts made outside Reelflow. Ours makes 25.
+    await q(`SELECT report_quota('instagram_posts', 1, 25)`);
+    expect(Number((await quota('instagram_posts')).used)).toBe(25);
+    const next = await enqueue('instagram', 'P0');
+    expect(await grant('instagram')).toEqual([]);
+    await complete(inFlight);
+    expect(Number((await quota('instagram_posts')).used)).toBe(25);
+    expect(await statusOf(next)).toBe('queued');
   });
 });
 

@@ -1,0 +1,113 @@
+-- Quotas charged per call (unit 'units': YouTube's Data API; 'requests': API-Football) were taken once per job, at its
+-- first grant: a retried attempt "fitted as it did". But an attempt that calls anew spends again: a YouTube upload
+-- whose session expired opens a new one (videos.insert, 1,600 units more), a metrics read retried after a 5xx is
+-- another request. Those spends were invisible to the gate, which then granted work Google refused (quotaExceeded).
+-- Now each grant of a job that has no provider task to resume and whose last take was followed by a call (its
+-- provider_call events, one per attempt that reached its provider, outnumber calls_at_take) takes the cost again, as a
+-- new row (its `take`): it must fit like any job, counts in the window it is spent in (a retry after midnight Pacific
+-- counts in the new day), and a refusal or a cancel before the call gives back that take only. Posts (Instagram and
+-- TikTok count what is published) and credits (KIE charges a task: its recorded cost) stay one take a job.
+DROP INDEX "quota_usage_quota_job_idx";--> statement-breakpoint
+ALTER TABLE "quota_usage" ADD COLUMN "take" smallint DEFAULT 1 NOT NULL;--> statement-breakpoint
+ALTER TABLE "quota_usage" ADD COLUMN "calls_at_take" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+CREATE UNIQUE INDEX "quota_usage_quota_job_take_idx" ON "quota_usage" USING btree ("quota","job_id","take");--> statement-breakpoint
+
+CREATE OR REPLACE FUNCTION take_quota(p_job_id uuid)
+RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE
+  job automation_queue;
+  q provider_quotas;
+  cost numeric;
+  use record;
+  allowed numeric;
+  last quota_usage;
+  calls integer;
+  short text[] := '{}';
+  taking text[] := '{}';
+  units numeric[] := '{}';
+  takes smallint[] := '{}';
+BEGIN
+  SELECT * INTO job FROM automation_queue WHERE id = p_job_id;
+  SELECT count(*) INTO calls FROM job_events e WHERE e.job_id = p_job_id AND e.event = 'provider_call';
+  FOR q IN
+    SELECT pq.* FROM provider_quotas pq JOIN quota_costs c ON c.quota = pq.name
+     WHERE c.job_type = job.job_type AND c.units > 0 AND pq.account = job_account(job)
+     ORDER BY pq.name FOR UPDATE OF pq
+  LOOP
+    last := NULL;
+    SELECT * INTO last FROM quota_usage u WHERE u.quota = q.name AND u.job_id = p_job_id ORDER BY u.take DESC LIMIT 1;
+    -- A retried job already took its units (they count in use): it fits as it did, unless it will call anew a
+    -- provider that charges each call (no task to resume, and its last take was spent by a call).
+    CONTINUE WHEN last.take IS NOT NULL
+              AND (q.unit NOT IN ('units', 'requests') OR job.provider_task_id IS NOT NULL OR calls <= last.calls_at_take);
+    IF q.parked_until > clock_timestamp() THEN
+      short := short || q.name;
+      CONTINUE;
+    END IF;
+    SELECT c.units INTO cost FROM quota_costs c WHERE c.quota = q.name AND c.job_type = job.job_type;
+    SELECT * INTO use FROM quota_use(q);
+    -- P2/P3 may use only the low-priority share (the rest is the reserve for urgent work).
+    allowed := use.quota_limit * (CASE WHEN job.priority IN ('P2', 'P3') THEN q.low_priority_share ELSE 1 END);
+    IF use.used + cost > allowed THEN
+      short := short || q.name;
+      CONTINUE;
+    END IF;
+    taking := taking || q.name;
+    units := units || CASE WHEN q.unit = 'credits' THEN coalesce(job.cost, cost) ELSE cost END;
+    takes := takes || (coalesce(last.take, 0) + 1)::smallint;
+  END LOOP;
+  IF cardinality(short) > 0 THEN
+    RETURN short;
+  END IF;
+  INSERT INTO quota_usage (quota, job_id, units, used_at, take, calls_at_take)
+  SELECT t.quota, p_job_id, t.units, clock_timestamp(), t.take, calls FROM unnest(taking, units, takes) AS t(quota, units, take)
+  ON CONFLICT (quota, job_id, take) DO NOTHING;
+  RETURN '{}';
+END $$;
+--> statement-breakpoint
+
+-- A job's latest take is given back when the provider refused its call (p_even_if_called: a quota error) or when no
+-- call followed it (cancelled, expired, put back in line first). Earlier takes were spent by calls that were made.
+CREATE OR REPLACE FUNCTION refund_quota(p_job_id uuid, p_even_if_called boolean DEFAULT false)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE calls integer;
+BEGIN
+  SELECT count(*) INTO calls FROM job_events e WHERE e.job_id = p_job_id AND e.event = 'provider_call';
+  DELETE FROM quota_usage u
+   WHERE u.job_id = p_job_id
+     AND u.take = (SELECT max(v.take) FROM quota_usage v WHERE v.quota = u.quota AND v.job_id = p_job_id)
+     AND (p_even_if_called OR calls <= u.calls_at_take);
+END $$;
+--> statement-breakpoint
+
+-- A platform's own count of posts (Instagram's content_publishing_limit) holds only what is published: a post of ours
+-- granted before the reading and still on its way (uploading, processing) is in neither the reading nor the units
+-- spent after it, so the gate could grant one more than the platform allows for each such post when posts made
+-- outside Reelflow fill the window. Posts in flight now count on top of the reading (a post published just before
+-- the reading and not yet marked completed counts twice until then: never one too many).
+CREATE OR REPLACE FUNCTION quota_use(q provider_quotas, p_at timestamptz DEFAULT clock_timestamp())
+RETURNS TABLE (used numeric, quota_limit numeric)
+LANGUAGE plpgsql STABLE ROWS 1 AS $$
+DECLARE
+  since timestamptz := quota_window_start(q, p_at);
+  ours numeric;
+  reported numeric;
+  lim numeric := q.quota_limit;
+BEGIN
+  SELECT coalesce(sum(u.units), 0) INTO ours FROM quota_usage u WHERE u.quota = q.name AND u.used_at > since AND u.used_at <= p_at;
+  -- A reading of a moving window goes stale as posts leave it (when, the reading does not say): it counts
+  -- for 15 minutes, after which the next job's own reading (taken before it posts) renews it.
+  IF q.reported_at IS NOT NULL AND q.reported_at > since AND q.reported_remaining IS NOT NULL
+     AND (q.window_kind = 'calendar' OR q.reported_at > p_at - interval '15 minutes') THEN
+    lim := least(lim, coalesce(q.reported_limit, lim));
+    SELECT coalesce(q.reported_limit, q.quota_limit) - q.reported_remaining + coalesce(sum(u.units), 0) INTO reported
+      FROM quota_usage u
+     WHERE u.quota = q.name AND u.used_at <= p_at
+       AND (u.used_at > q.reported_at
+            OR (q.unit = 'posts' AND u.used_at > since
+                AND EXISTS (SELECT 1 FROM automation_queue j WHERE j.id = u.job_id AND j.status IN ('queued', 'processing'))));
+  END IF;
+  used := greatest(ours, coalesce(reported, 0));
+  quota_limit := lim;
+  RETURN NEXT;
+END $$;
