@@ -65,7 +65,7 @@ export function createPublishActivities(deps: ActivityDeps, store: VideoStore = 
         if (made.coverError) await reportCoverNotSet(deps, input, made.coverError);
         // Checking status first also covers a retry after a publish call whose answer was lost.
         const status = await ctx.poll(
-          () => publisher.getStatus(handle),
+          () => countedRead(deps, input.jobId, publisher.statusReadUnits, () => publisher.getStatus(handle)),
           (s) => s.state !== 'processing',
         );
         switch (status.state) {
@@ -92,6 +92,27 @@ export function createPublishActivities(deps: ActivityDeps, store: VideoStore = 
       });
     },
   };
+}
+
+/**
+ * A status read that reached the platform spends `units` of its per-call quota (YouTube: ~24 a Short at one read
+ * every 5 s): added to the job's take, so the gate counts them before Google does. A read that never got an answer
+ * spent nothing; a failed write costs a warning, never the post.
+ */
+async function countedRead<T>(deps: ActivityDeps, jobId: string, units: number | undefined, read: () => Promise<T>): Promise<T> {
+  if (!units) return read();
+  const spend = () =>
+    deps.database.pool
+      .query('SELECT spend_quota($1, $2)', [jobId, units])
+      .catch((err) => deps.log.warn({ err, jobId }, 'could not count a status read against the quota'));
+  try {
+    const status = await read();
+    await spend();
+    return status;
+  } catch (err) {
+    if (err instanceof ProviderError && err.details.status !== undefined) await spend();
+    throw err;
+  }
 }
 
 /** The video is up without our cover: a warning and a job event (cover_not_set); the post goes on. */

@@ -122,6 +122,11 @@ export interface Publisher {
    */
   createUpload(request: PublishRequest): Promise<{ handle: string; coverError?: string }>;
   getStatus(handle: string): Promise<UploadStatus>;
+  /**
+   * Units of the platform's per-call quota one getStatus spends (YouTube's videos.list: 1), on top of the post's
+   * priced cost: the publish counts each read it makes while the video processes. Absent: status reads are free.
+   */
+  readonly statusReadUnits?: number;
   /** Makes a ready upload live. Platforms that publish on their own return the post once status says published. */
   publish(handle: string): Promise<{ postId: string; url?: string }>;
   /**

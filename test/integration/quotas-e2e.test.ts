@@ -248,3 +248,28 @@ describe('the KIE credit balance', () => {
     ]);
   });
 });
+
+describe("YouTube's units, charged per call", () => {
+  it("a YouTube post's status reads are counted as Google counts them: each read a unit on the post's take", async () => {
+    const youtube = h.sims.youtube;
+    youtube.setFaults({ taskDurationMs: 1_500 });
+    const before = youtube.units.used('project');
+    const covers = youtube.thumbnailsSet().length;
+    try {
+      const rec = await h.service.enqueue(recommendationInput({ title: 'lecturas', jobConfig: { platforms: ['youtube'] } }));
+      expect((await h.client.workflow.getHandle(rec.workflowId).result()).status).toBe('published');
+      const [usage] = await q<{ units: string }>(
+        `SELECT sum(u.units) AS units FROM quota_usage u JOIN automation_queue j ON j.id = u.job_id
+          WHERE j.recommendation_id = $1 AND j.step = 'publish:youtube' AND u.quota = 'youtube_api_units'`,
+        [rec.recommendation.id],
+      );
+      // Google's count: the insert (1,600), the cover if one was set (50), and one unit per videos.list.
+      const reads = youtube.units.used('project') - before - 1_600 - 50 * (youtube.thumbnailsSet().length - covers);
+      expect(reads).toBeGreaterThanOrEqual(3);
+      // Ours: the post's price (insert and cover, 1,650) and every read on top.
+      expect(Number(usage!.units)).toBe(1_650 + reads);
+    } finally {
+      youtube.setFaults({ taskDurationMs: 50 });
+    }
+  });
+});

@@ -65,6 +65,8 @@ const COVER_RETRY_CAP_MS = 5_000;
 
 export class YouTubeClient implements Publisher {
   readonly provider = PROVIDER;
+  /** videos.list: 1 unit a call (Google's quota page), every poll while a Short processes. */
+  readonly statusReadUnits = 1;
   private readonly api: HttpClient;
   private readonly upload: HttpClient;
   /** No credentials: the video host must never see the YouTube token. */
