@@ -7,6 +7,8 @@
 -- new row (its `take`): it must fit like any job, counts in the window it is spent in (a retry after midnight Pacific
 -- counts in the new day), and a refusal or a cancel before the call gives back that take only. Posts (Instagram and
 -- TikTok count what is published) and credits (KIE charges a task: its recorded cost) stay one take a job.
+-- A render asking for the other model than the deployment's (an idea's `model: "veo3"` on veo3_fast) is granted at its
+-- own price (job_config.credits, written at enqueue), not the deployment's: it fitted at 60 and was counted at 250.
 DROP INDEX "quota_usage_quota_job_idx";--> statement-breakpoint
 ALTER TABLE "quota_usage" ADD COLUMN "take" smallint DEFAULT 1 NOT NULL;--> statement-breakpoint
 ALTER TABLE "quota_usage" ADD COLUMN "calls_at_take" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
@@ -48,12 +50,17 @@ BEGIN
     SELECT * INTO use FROM quota_use(q);
     -- P2/P3 may use only the low-priority share (the rest is the reserve for urgent work).
     allowed := use.quota_limit * (CASE WHEN job.priority IN ('P2', 'P3') THEN q.low_priority_share ELSE 1 END);
+    -- Credits: the render's recorded cost, else its model's price when it asked for another model than the deployment's
+    -- (job_config.credits, written at enqueue: a quality render was granted at veo3_fast's 60, then counted at 250).
+    IF q.unit = 'credits' THEN
+      cost := coalesce(job.cost, (job.job_config->>'credits')::numeric, cost);
+    END IF;
     IF use.used + cost > allowed THEN
       short := short || q.name;
       CONTINUE;
     END IF;
     taking := taking || q.name;
-    units := units || CASE WHEN q.unit = 'credits' THEN coalesce(job.cost, cost) ELSE cost END;
+    units := units || cost;
     takes := takes || (coalesce(last.take, 0) + 1)::smallint;
   END LOOP;
   IF cardinality(short) > 0 THEN

@@ -6,7 +6,8 @@ import { Context } from '@temporalio/activity';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { approvalPlan, type ApprovalPlan } from '../config/approval';
 import { deadlineFor, type Priority } from '../config/priorities';
-import type { JobType } from '../config/providers';
+import { renderCredits } from '../config/env';
+import { JOB_TYPES, type JobType } from '../config/providers';
 import { reelSettings, type ReelSettings } from '../config/reel';
 import { closeWorkflowJobs, enqueueJob, getRecommendation } from '../db/queries';
 import { competitiveRecommendations, type Job } from '../db/schema';
@@ -80,7 +81,14 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
   }
 
   async function enqueueOne(client: PoolClient, input: EnqueueJobInput): Promise<Pick<Job, 'id' | 'status'>> {
-    return enqueueJob(client, deps.limits, input);
+    // A render on the other model than the deployment's (an idea's `model`) carries its price: the gate grants it at
+    // that price (take_quota), not at the deployment's, which a quality render passed by 190 credits at a budget's edge.
+    const model = input.jobConfig.model;
+    const priced =
+      JOB_TYPES[input.jobType] === 'veo3' && typeof model === 'string' && model !== deps.env.KIE_MODEL
+        ? { ...input, jobConfig: { ...input.jobConfig, credits: renderCredits(deps.env, model) } }
+        : input;
+    return enqueueJob(client, deps.limits, priced);
   }
 
   return {

@@ -536,8 +536,8 @@ export function renderCredits(env: CreditSettings, model?: string | null): numbe
 
 /**
  * The quotas with this deployment's changes applied. A render's budget cost is its price on the deployment's model
- * (renderCredits: what each job records as its cost) unless a quota sets its own. An idea asking for the other model is
- * granted at this price and counted at its own once its cost is recorded.
+ * (renderCredits: what each job records as its cost) unless a quota sets its own. A render asking for the other model
+ * carries its own price from enqueue (job_config.credits, queue-sync's enqueueOne) and is granted at it.
  */
 export function effectiveQuotas(env: Partial<Pick<Env, 'REELFLOW_QUOTAS'> & CreditSettings>): Record<string, QuotaDefinition> {
   const out: Record<string, QuotaDefinition> = {};

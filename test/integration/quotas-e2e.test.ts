@@ -234,11 +234,13 @@ describe('the KIE credit balance', () => {
     expect((await h.client.workflow.getHandle(rec.workflowId).result()).status).toBe('published');
     // KIE's simulator charges its model's price (250 for veo3); every render used to record veo3_fast's 60.
     expect(kie.credits.balance).toBe(10_000 - 250);
-    const [job] = await q<{ id: string; cost: string }>(
-      `SELECT id, cost FROM automation_queue WHERE recommendation_id = $1 AND step LIKE 'generate%'`,
+    const [job] = await q<{ id: string; cost: string; credits: string }>(
+      `SELECT id, cost, job_config->>'credits' AS credits FROM automation_queue WHERE recommendation_id = $1 AND step LIKE 'generate%'`,
       [rec.recommendation.id],
     );
     expect(Number(job!.cost)).toBe(250);
+    // Priced at enqueue, so the gate granted it at 250 (the deployment renders veo3_fast, 60).
+    expect(Number(job!.credits)).toBe(250);
     const usage = await q<{ quota: string; units: string }>(`SELECT quota, units FROM quota_usage WHERE job_id = $1 ORDER BY quota`, [
       job!.id,
     ]);

@@ -236,6 +236,21 @@ describe('a spend budget', () => {
     expect(await statusOf(p0[2]!)).toBe('queued');
   });
 
+  it("grants a render asking for the other model at that model's price, not the deployment's", async () => {
+    await clearAll();
+    await setQuota('veo3_credits_day', `quota_limit = 300, low_priority_share = 1`);
+    const fast = await enqueue('veo3', 'P1');
+    expect(await grant('veo3')).toEqual([fast]);
+    // A quality render (its price written at enqueue) does not fit beside it: 60 + 250 > 300.
+    const quality = await enqueue('veo3', 'P1', { model: 'veo3', credits: 250 });
+    expect(await grant('veo3')).toEqual([]);
+    expect(await statusOf(quality)).toBe('queued');
+    // The first one is cancelled before its call: its credits come back and the quality render starts.
+    await q(`SELECT leave_line($1)`, [fast]);
+    expect(await statusOf(quality)).toBe('processing');
+    expect(Number((await quota('veo3_credits_day')).used)).toBe(250);
+  });
+
   it('counts what a render actually cost once it is recorded', async () => {
     await clearAll();
     await setQuota('veo3_credits_day', `quota_limit = 6000, low_priority_share = 0.8`);
