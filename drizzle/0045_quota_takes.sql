@@ -1,18 +1,34 @@
--- Quotas charged per call (unit 'units': YouTube's Data API; 'requests': API-Football) were taken once per job, at its
--- first grant: a retried attempt "fitted as it did". But an attempt that calls anew spends again: a YouTube upload
--- whose session expired opens a new one (videos.insert, 1,600 units more), a metrics read retried after a 5xx is
--- another request. Those spends were invisible to the gate, which then granted work Google refused (quotaExceeded).
--- Now each grant of a job that has no provider task to resume and whose last take was followed by a call (its
--- provider_call events, one per attempt that reached its provider, outnumber calls_at_take) takes the cost again, as a
--- new row (its `take`): it must fit like any job, counts in the window it is spent in (a retry after midnight Pacific
--- counts in the new day), and a refusal or a cancel before the call gives back that take only. Posts (Instagram and
--- TikTok count what is published) and credits (KIE charges a task: its recorded cost) stay one take a job.
+-- A job's quota units were taken once, at its first grant: a retried attempt "fitted as it did". But an attempt that
+-- calls anew spends again. Quotas charged per call (unit 'units': YouTube's Data API; 'requests': API-Football): a
+-- YouTube upload whose session expired opens a new one (videos.insert, 1,600 units more), a read retried after a 5xx is
+-- another request. Credits: a render whose KIE task failed is discarded (KIE charged it), and `reelflow retry` pays
+-- for a new one on the same job. Those spends were invisible to the gate, which then granted work Google refused
+-- (quotaExceeded) or let a budget pass its limit. Now a grant of a job with no provider task to resume takes the cost
+-- again, as a new row (its `take`), when its last take was spent since: a provider_call event (one per attempt that
+-- reached its provider) for a per-call quota, a `discarded` task for credits, newer than the take's event_at_take.
+-- That take must fit like any job and counts in the window it is spent in (a retry after midnight Pacific counts in
+-- the new day); a refusal or a cancel before its call gives back that take only. Posts (Instagram and TikTok count
+-- what is published) stay one take a job.
 -- A render asking for the other model than the deployment's (an idea's `model: "veo3"` on veo3_fast) is granted at its
 -- own price (job_config.credits, written at enqueue), not the deployment's: it fitted at 60 and was counted at 250.
 DROP INDEX "quota_usage_quota_job_idx";--> statement-breakpoint
 ALTER TABLE "quota_usage" ADD COLUMN "take" smallint DEFAULT 1 NOT NULL;--> statement-breakpoint
-ALTER TABLE "quota_usage" ADD COLUMN "calls_at_take" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE "quota_usage" ADD COLUMN "event_at_take" bigint DEFAULT 0 NOT NULL;--> statement-breakpoint
 CREATE UNIQUE INDEX "quota_usage_quota_job_take_idx" ON "quota_usage" USING btree ("quota","job_id","take");--> statement-breakpoint
+
+-- Whether a job spent a take made at its event `p_mark`: a per-call quota by any call since, credits by a paid task
+-- given up since (a failed render; its retry pays for a new one). Posts never: a platform counts what is published.
+-- PL/pgSQL, planned once a session: the grant calls it (0031).
+CREATE OR REPLACE FUNCTION quota_spent_since(p_unit text, p_job_id uuid, p_mark bigint)
+RETURNS boolean LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN EXISTS (
+    SELECT 1 FROM job_events e
+     WHERE e.job_id = p_job_id AND e.id > p_mark
+       AND e.event = CASE p_unit WHEN 'units' THEN 'provider_call' WHEN 'requests' THEN 'provider_call'
+                                 WHEN 'credits' THEN 'discarded' END);
+END $$;
+--> statement-breakpoint
 
 CREATE OR REPLACE FUNCTION take_quota(p_job_id uuid)
 RETURNS text[] LANGUAGE plpgsql AS $$
@@ -23,14 +39,14 @@ DECLARE
   use record;
   allowed numeric;
   last quota_usage;
-  calls integer;
+  mark bigint;
   short text[] := '{}';
   taking text[] := '{}';
   units numeric[] := '{}';
   takes smallint[] := '{}';
 BEGIN
   SELECT * INTO job FROM automation_queue WHERE id = p_job_id;
-  SELECT count(*) INTO calls FROM job_events e WHERE e.job_id = p_job_id AND e.event = 'provider_call';
+  SELECT coalesce(max(e.id), 0) INTO mark FROM job_events e WHERE e.job_id = p_job_id;
   FOR q IN
     SELECT pq.* FROM provider_quotas pq JOIN quota_costs c ON c.quota = pq.name
      WHERE c.job_type = job.job_type AND c.units > 0 AND pq.account = job_account(job)
@@ -38,10 +54,9 @@ BEGIN
   LOOP
     last := NULL;
     SELECT * INTO last FROM quota_usage u WHERE u.quota = q.name AND u.job_id = p_job_id ORDER BY u.take DESC LIMIT 1;
-    -- A retried job already took its units (they count in use): it fits as it did, unless it will call anew a
-    -- provider that charges each call (no task to resume, and its last take was spent by a call).
-    CONTINUE WHEN last.take IS NOT NULL
-              AND (q.unit NOT IN ('units', 'requests') OR job.provider_task_id IS NOT NULL OR calls <= last.calls_at_take);
+    -- A retried job already took its units (they count in use): it fits as it did, unless it will spend them anew
+    -- (no task to resume, and its last take was spent since: quota_spent_since).
+    CONTINUE WHEN last.take IS NOT NULL AND (job.provider_task_id IS NOT NULL OR NOT quota_spent_since(q.unit, p_job_id, last.event_at_take));
     IF q.parked_until > clock_timestamp() THEN
       short := short || q.name;
       CONTINUE;
@@ -66,8 +81,8 @@ BEGIN
   IF cardinality(short) > 0 THEN
     RETURN short;
   END IF;
-  INSERT INTO quota_usage (quota, job_id, units, used_at, take, calls_at_take)
-  SELECT t.quota, p_job_id, t.units, clock_timestamp(), t.take, calls FROM unnest(taking, units, takes) AS t(quota, units, take)
+  INSERT INTO quota_usage (quota, job_id, units, used_at, take, event_at_take)
+  SELECT t.quota, p_job_id, t.units, clock_timestamp(), t.take, mark FROM unnest(taking, units, takes) AS t(quota, units, take)
   ON CONFLICT (quota, job_id, take) DO NOTHING;
   RETURN '{}';
 END $$;
@@ -77,13 +92,12 @@ END $$;
 -- call followed it (cancelled, expired, put back in line first). Earlier takes were spent by calls that were made.
 CREATE OR REPLACE FUNCTION refund_quota(p_job_id uuid, p_even_if_called boolean DEFAULT false)
 RETURNS void LANGUAGE plpgsql AS $$
-DECLARE calls integer;
 BEGIN
-  SELECT count(*) INTO calls FROM job_events e WHERE e.job_id = p_job_id AND e.event = 'provider_call';
   DELETE FROM quota_usage u
    WHERE u.job_id = p_job_id
      AND u.take = (SELECT max(v.take) FROM quota_usage v WHERE v.quota = u.quota AND v.job_id = p_job_id)
-     AND (p_even_if_called OR calls <= u.calls_at_take);
+     AND (p_even_if_called OR NOT EXISTS (
+           SELECT 1 FROM job_events e WHERE e.job_id = p_job_id AND e.event = 'provider_call' AND e.id > u.event_at_take));
 END $$;
 --> statement-breakpoint
 

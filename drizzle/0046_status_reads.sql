@@ -3,9 +3,10 @@
 -- first. Each read is now added to the job's latest take of its per-call quotas (units, requests): counted in the
 -- same window as the take, given back with it if the take is refunded.
 CREATE OR REPLACE FUNCTION spend_quota(p_job_id uuid, p_units numeric)
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
   UPDATE quota_usage u SET units = u.units + p_units
     FROM provider_quotas q
    WHERE u.job_id = p_job_id AND q.name = u.quota AND q.unit IN ('units', 'requests')
      AND u.take = (SELECT max(v.take) FROM quota_usage v WHERE v.quota = u.quota AND v.job_id = p_job_id);
-$$;
+END $$;

@@ -390,8 +390,8 @@ export const quotaUsage = pgTable(
     usedAt: ts('used_at').notNull().defaultNow(),
     /** 1, then 2, 3…: a quota charged per call (units, requests) is taken again by each attempt that calls anew (0045). */
     take: smallint('take').notNull().default(1),
-    /** The job's provider_call events when this take was made: a call since then spent it. */
-    callsAtTake: integer('calls_at_take').notNull().default(0),
+    /** The job's newest job_events id when this take was made: a provider call (or a paid task discarded) after it spent it. */
+    eventAtTake: bigint('event_at_take', { mode: 'number' }).notNull().default(0),
   },
   (t) => [
     uniqueIndex('quota_usage_quota_job_take_idx').on(t.quota, t.jobId, t.take),

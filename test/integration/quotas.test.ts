@@ -199,6 +199,26 @@ describe('a quota charged per call', () => {
     expect(await used()).toBe(1650);
   });
 
+  it('takes the credits of a render again when its KIE task failed and the job renders anew, not after a refused submit', async () => {
+    await clearAll();
+    await setQuota('veo3_credits_day', `quota_limit = 6000, low_priority_share = 1`);
+    const credits = async () => Number((await quota('veo3_credits_day')).used);
+    const a = await enqueue('veo3', 'P1');
+    expect(await grant('veo3')).toEqual([a]);
+    // The submit answered 500: nothing made, nothing charged; the retry submits once more on the same take.
+    await called(a);
+    await retry(a);
+    expect(await grant('veo3')).toEqual([a]);
+    expect(await credits()).toBe(60);
+    // This time KIE made the task (charged), and the render failed on KIE's side: the task is given up.
+    await called(a);
+    await q(`SELECT record_provider_task($1, 'task-1', 60)`, [a]);
+    await q(`SELECT discard_provider_task($1)`, [a]);
+    await retry(a);
+    expect(await grant('veo3')).toEqual([a]);
+    expect(await credits()).toBe(120);
+  });
+
   it("gives back only the refused call's take when Google says the quota is spent", async () => {
     await clearAll();
     await setQuota('youtube_api_units', `quota_limit = 10000, window_kind = 'calendar', window_seconds = 86400`);
