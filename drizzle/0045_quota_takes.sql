@@ -46,7 +46,6 @@ DECLARE
   takes smallint[] := '{}';
 BEGIN
   SELECT * INTO job FROM automation_queue WHERE id = p_job_id;
-  SELECT coalesce(max(e.id), 0) INTO mark FROM job_events e WHERE e.job_id = p_job_id;
   FOR q IN
     SELECT pq.* FROM provider_quotas pq JOIN quota_costs c ON c.quota = pq.name
      WHERE c.job_type = job.job_type AND c.units > 0 AND pq.account = job_account(job)
@@ -73,6 +72,9 @@ BEGIN
     IF use.used + cost > allowed THEN
       short := short || q.name;
       CONTINUE;
+    END IF;
+    IF mark IS NULL THEN
+      SELECT coalesce(max(e.id), 0) INTO mark FROM job_events e WHERE e.job_id = p_job_id;
     END IF;
     taking := taking || q.name;
     units := units || cost;
