@@ -123,14 +123,31 @@ BEGIN
   IF q.reported_at IS NOT NULL AND q.reported_at > since AND q.reported_remaining IS NOT NULL
      AND (q.window_kind = 'calendar' OR q.reported_at > p_at - interval '15 minutes') THEN
     lim := least(lim, coalesce(q.reported_limit, lim));
-    SELECT coalesce(q.reported_limit, q.quota_limit) - q.reported_remaining + coalesce(sum(u.units), 0) INTO reported
-      FROM quota_usage u
-     WHERE u.quota = q.name AND u.used_at <= p_at
-       AND (u.used_at > q.reported_at
-            OR (q.unit = 'posts' AND u.used_at > since
-                AND EXISTS (SELECT 1 FROM automation_queue j WHERE j.id = u.job_id AND j.status IN ('queued', 'processing'))));
+    IF q.unit = 'posts' THEN
+      SELECT coalesce(q.reported_limit, q.quota_limit) - q.reported_remaining + coalesce(sum(u.units), 0) INTO reported
+        FROM quota_usage u
+       WHERE u.quota = q.name AND u.used_at > since AND u.used_at <= p_at
+         AND (u.used_at > q.reported_at
+              OR EXISTS (SELECT 1 FROM automation_queue j WHERE j.id = u.job_id AND j.status IN ('queued', 'processing')));
+    ELSE
+      SELECT coalesce(q.reported_limit, q.quota_limit) - q.reported_remaining + coalesce(sum(u.units), 0) INTO reported
+        FROM quota_usage u WHERE u.quota = q.name AND u.used_at > q.reported_at AND u.used_at <= p_at;
+    END IF;
   END IF;
   used := greatest(ours, coalesce(reported, 0));
   quota_limit := lim;
   RETURN NEXT;
+END $$;
+--> statement-breakpoint
+
+-- A render's recorded cost is what its latest take counts (KIE's price for this render), not every take of the job:
+-- a render re-made after its KIE task failed keeps the first render's count.
+CREATE OR REPLACE FUNCTION quota_usage_follow_cost()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE quota_usage u SET units = NEW.cost
+    FROM provider_quotas q
+   WHERE u.job_id = NEW.id AND q.name = u.quota AND q.unit = 'credits'
+     AND u.take = (SELECT max(v.take) FROM quota_usage v WHERE v.quota = u.quota AND v.job_id = NEW.id);
+  RETURN NEW;
 END $$;

@@ -234,9 +234,10 @@ export async function runProviderJob<T>(
           // claim_start records submit_attempted_at (and, with callbacks, the key the callback will name) with the start.
           handle = await call(() => submit(key), { markSubmit: true, ...(opts.fromCallback || armedKey ? { submitKey: key } : {}) });
         } catch (err) {
-          // An answer (even an error) means nothing was created: safe to submit again later.
-          if (err instanceof ProviderError && err.details.status !== undefined) {
-            await pool.query('SELECT clear_submit_attempt($1, $2)', [jobId, err.details.status]);
+          // An answer (even an error) means nothing was created: safe to submit again later. So does a failure
+          // before anything was sent (our video host dropped the download the upload would have sent).
+          if (err instanceof ProviderError && (err.details.status !== undefined || err.details.unsent)) {
+            await pool.query('SELECT clear_submit_attempt($1, $2)', [jobId, err.details.status ?? null]);
           }
           throw err;
         }
@@ -298,6 +299,12 @@ export async function runProviderJob<T>(
       if (runLimit.signal.aborted && !activity.cancellationSignal.aborted) throw runLimit.signal.reason;
       if (err instanceof ProviderError && err.kind === 'quota_exhausted' && !signal.aborted) {
         if (await parkForQuota(deps, jobId, err, log)) throw new BackInLine();
+      }
+      // Nothing reached the provider (our video host, signing): the units this attempt took were not spent.
+      if (err instanceof ProviderError && err.details.unsent) {
+        await withDbRetry(() => pool.query('SELECT refund_quota($1, true)', [jobId])).catch((dbErr: unknown) =>
+          log.warn({ err: dbErr }, 'could not give back the quota units of an attempt that reached nothing'),
+        );
       }
       throw err;
     } finally {

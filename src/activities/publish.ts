@@ -54,7 +54,7 @@ export function createPublishActivities(deps: ActivityDeps, store: VideoStore = 
             Object.assign(
               made,
               await publisher.createUpload({
-                videoUrl: input.archiveKey ? await store.signedUrl(input.archiveKey, deps.env.REELFLOW_SIGNED_URL_SECONDS) : input.videoUrl,
+                videoUrl: input.archiveKey ? await signedCopy(input.platform, store, input.archiveKey, deps) : input.videoUrl,
                 caption: input.caption,
                 title: input.title,
                 ...(input.coverUrl ? { coverUrl: input.coverUrl } : {}),
@@ -92,6 +92,17 @@ export function createPublishActivities(deps: ActivityDeps, store: VideoStore = 
       });
     },
   };
+}
+
+/** Our copy's URL for the platform, signed now; a store that cannot sign it fails the attempt before any call. */
+async function signedCopy(platform: PublishPlatform, store: VideoStore, key: string, deps: ActivityDeps): Promise<string> {
+  try {
+    return await store.signedUrl(key, deps.env.REELFLOW_SIGNED_URL_SECONDS);
+  } catch (err) {
+    throw new ProviderError(platform, 'transient', `could not sign the URL of our copy ${key}: ${(err as Error).message}`, {
+      unsent: true,
+    });
+  }
 }
 
 /**

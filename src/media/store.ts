@@ -102,7 +102,8 @@ export async function startMediaServer(opts: {
         res.writeHead(reply.status, reply.headers);
         if (req.method === 'HEAD' || reply.body === undefined) res.end();
         else if (typeof reply.body === 'string') res.end(reply.body);
-        else reply.body.pipe(res);
+        // A file that fails mid-read (a disk error, a directory where it was) drops this connection, not the server.
+        else reply.body.on('error', () => res.destroy()).pipe(res);
       })
       .catch(() => {
         if (!res.headersSent) res.writeHead(500);

@@ -25,6 +25,17 @@ export interface ProviderErrorDetails {
   resetAt?: string;
   /** quota_exhausted: whose quota it is (IG user id, TikTok creator, YouTube channel/project); 'default' when unknown. */
   account?: string;
+  /**
+   * Nothing reached the provider: the failure came first (our video host, a URL we sign). The quota units the attempt
+   * was granted are given back (runProviderJob), or a retry would take them again for a call that was never made.
+   */
+  unsent?: boolean;
+}
+
+/** `err`, marked as a failure before anything reached its provider (ProviderErrorDetails.unsent). */
+export function unsent(err: unknown): unknown {
+  if (err instanceof ProviderError) err.details.unsent = true;
+  return err;
 }
 
 export class ProviderError extends Error {

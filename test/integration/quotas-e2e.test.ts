@@ -5,6 +5,8 @@
  * provider from refusing, or the provider's refusal parks the quota and the
  * job waits in line without spending an attempt.
  */
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { waitUntil } from '../helpers/wait';
@@ -273,5 +275,47 @@ describe("YouTube's units, charged per call", () => {
     } finally {
       youtube.setFaults({ taskDurationMs: 50 });
     }
+  });
+
+  it("gives back an upload's units when our video host failed before any call: its retry takes them once", async () => {
+    await q(`UPDATE provider_limits SET max_concurrent = 0 WHERE provider = 'youtube'`);
+    const rec = await h.service.enqueue(recommendationInput({ title: 'copia rota', jobConfig: { platforms: ['youtube'] } }));
+    const [job] = await waitUntil(
+      () =>
+        q<{ id: string }>(
+          `SELECT id FROM automation_queue WHERE recommendation_id = $1 AND step = 'publish:youtube' AND waiting_since IS NOT NULL`,
+          [rec.recommendation.id],
+        ),
+      { timeoutMs: 60_000, what: 'the YouTube post in line, its video archived', until: (rows) => rows.length === 1 },
+    );
+    // Our copy cannot be served (a directory where the file was: the media server answers 500) when the post starts.
+    const [asset] = await q<{ storage_key: string }>(`SELECT storage_key FROM video_assets WHERE recommendation_id = $1`, [
+      rec.recommendation.id,
+    ]);
+    const file = path.join(h.env.REELFLOW_ARCHIVE_DIR!, asset!.storage_key);
+    await fs.rename(file, `${file}.kept`);
+    await fs.mkdir(file);
+    const inserts = h.sims.youtube.stats().submissions;
+    try {
+      await q(`UPDATE provider_limits SET max_concurrent = 2 WHERE provider = 'youtube'`);
+      await q(`SELECT grant_slots('youtube')`);
+      await waitUntil(() => q(`SELECT 1 FROM job_events WHERE job_id = $1 AND event = 'retrying'`, [job!.id]), {
+        timeoutMs: 30_000,
+        what: 'the first attempt failed on our video host',
+        until: (rows) => rows.length > 0,
+      });
+    } finally {
+      await fs.rmdir(file);
+      await fs.rename(`${file}.kept`, file);
+    }
+    expect((await h.client.workflow.getHandle(rec.workflowId).result()).status).toBe('published');
+    expect(h.sims.youtube.stats().submissions).toBe(inserts + 1);
+    // One videos.insert, one take: the failed attempt's units came back before the retry took them again.
+    const takes = await q<{ take: number; units: string }>(
+      `SELECT take, units FROM quota_usage WHERE job_id = $1 AND quota = 'youtube_api_units'`,
+      [job!.id],
+    );
+    expect(takes.map((t) => t.take)).toEqual([1]);
+    expect(Number(takes[0]!.units)).toBeGreaterThan(1_650);
   });
 });

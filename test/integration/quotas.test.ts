@@ -217,6 +217,10 @@ describe('a quota charged per call', () => {
     await retry(a);
     expect(await grant('veo3')).toEqual([a]);
     expect(await credits()).toBe(120);
+    // The new render costs another price (the deployment moved to veo3 meanwhile): it counts at that, the first stays.
+    await called(a);
+    await q(`SELECT record_provider_task($1, 'task-2', 250)`, [a]);
+    expect(await credits()).toBe(310);
   });
 
   it("gives back only the refused call's take when Google says the quota is spent", async () => {

@@ -73,6 +73,17 @@ describe('YouTube client against its simulator', () => {
     expect(err.details).toMatchObject({ status: 500, code: 'backendError' });
   });
 
+  it('a video host that fails before the upload is marked unsent: no session opened, nothing spent at Google', async () => {
+    const before = sim.stats().submissions;
+    const err = await expectProviderError(
+      client.createUpload({ ...short(), videoUrl: `http://127.0.0.1:${sim.port}/missing.mp4` }),
+      'permanent',
+    );
+    expect(err.message).toContain('video download failed');
+    expect(err.details.unsent).toBe(true);
+    expect(sim.stats().submissions).toBe(before);
+  });
+
   it('4xx is permanent with the Google message kept', async () => {
     const denied = await expectProviderError(make({ accessToken: '' }).createUpload(short()), 'permanent');
     expect(denied.details).toMatchObject({ status: 401, code: 'required' });

@@ -4,7 +4,7 @@
  * from what the session says it stored. The video id is the handle. A reel's
  * cover frame is then set with thumbnails.set, best effort (see setCover).
  */
-import { DEFAULT_ACCOUNT, notReady, postGone, ProviderError, quotaExhausted, type ProviderErrorKind } from '../errors';
+import { DEFAULT_ACCOUNT, notReady, postGone, ProviderError, quotaExhausted, unsent, type ProviderErrorKind } from '../errors';
 import { HttpClient, kindForStatus, parseJson, statusError, tryJson, type HttpResponse } from '../http';
 import { nextMidnight, PACIFIC } from '../calendar';
 import { sleep } from '../../shared/sleep';
@@ -91,7 +91,9 @@ export class YouTubeClient implements Publisher {
    * For the same reason nothing after the transfer throws: the cover is best effort.
    */
   async createUpload(request: PublishRequest): Promise<YouTubeUpload> {
-    const video = await this.download(request.videoUrl);
+    const video = await this.download(request.videoUrl).catch((err: unknown) => {
+      throw unsent(err);
+    });
     const sessionUri = await this.openSession(request, video);
     const handle = await this.transfer(sessionUri, video);
     if (!request.coverUrl) return { handle };
