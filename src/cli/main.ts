@@ -330,7 +330,15 @@ async function run(argv: string[]): Promise<number> {
           console.log(`cancellation requested for ${outcomes.length - failed.length} of ${outcomes.length}`);
           for (const f of failed) console.log(`  ${f.ref}: ${f.error}`);
         });
-        if (failed.length) process.exitCode = 1;
+        if (failed.length) {
+          // Exit 1 (it used to set process.exitCode, which the exit with run's 0 overwrote). Nothing was thrown: the row
+          // that says what was asked gets its outcome here, as a failed command's does.
+          const what = failed.map((f) => `${f.ref}: ${f.error}`).join('; ');
+          if (audited)
+            await auditCliOutcome(database.db, command, args, new Error(`${failed.length} of ${outcomes.length} not cancelled: ${what}`));
+          await client.connection.close();
+          return 1;
+        }
         break;
       }
       case 'approve':

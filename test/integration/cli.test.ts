@@ -237,6 +237,17 @@ describe('reelflow CLI', () => {
     const again = await cli(['cancel', recommendation.id]);
     expect(again.code).toBe(2);
     expect(again.stderr.trim()).toBe(`reelflow: recommendation ${recommendation.id} is already cancelled: nothing to cancel`);
+    // Several at once, some not cancellable: exit 1, and the audit row of the command gets its outcome.
+    const several = await cli(['cancel', recommendation.id, '7f1d8a52-0000-4000-8000-000000000000']);
+    expect(several.code).toBe(1);
+    const [outcome] = (
+      await h.db.database.pool.query(
+        `SELECT detail FROM audit_log WHERE action = 'recommendation.cancel' AND target = $1 AND detail ? 'outcome' ORDER BY id DESC LIMIT 1`,
+        [recommendation.id],
+      )
+    ).rows as Array<{ detail: { outcome: string; exit: number; error: string } }>;
+    expect(outcome!.detail).toMatchObject({ outcome: 'failed', exit: 1 });
+    expect(outcome!.detail.error).toMatch(/^2 of 2 not cancelled: /);
     const human = await cli(['capacity']);
     expect(human.stdout).toMatch(/provider\s+in_use\s+cap/);
   });
