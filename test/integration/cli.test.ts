@@ -242,7 +242,8 @@ describe('reelflow CLI', () => {
     expect(several.code).toBe(1);
     const [outcome] = (
       await h.db.database.pool.query(
-        `SELECT detail FROM audit_log WHERE action = 'recommendation.cancel' AND target = $1 AND detail ? 'outcome' ORDER BY id DESC LIMIT 1`,
+        `SELECT detail FROM audit_log WHERE action = 'recommendation.cancel' AND target = $1 AND detail ? 'outcome'
+          ORDER BY id DESC LIMIT 1`,
         [recommendation.id],
       )
     ).rows as Array<{ detail: { outcome: string; exit: number; error: string } }>;
