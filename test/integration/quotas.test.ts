@@ -242,6 +242,15 @@ describe('a quota charged per call', () => {
     expect(await used()).toBe(3300);
     await q(`SELECT leave_line($1)`, [a]);
     expect(await used()).toBe(1650);
+
+    // A status read refused while the upload processes: the upload's units were charged, they stay.
+    await clearAll();
+    const b = await enqueue('youtube', 'P1');
+    expect(await grant('youtube')).toEqual([b]);
+    await called(b);
+    await q(`SELECT record_provider_task($1, 'video-1', NULL)`, [b]);
+    await q(`SELECT * FROM park_quota_for_job($1, now() + interval '1 hour', 'youtube: quotaExceeded')`, [b]);
+    expect(await used()).toBe(1650);
   });
 });
 
