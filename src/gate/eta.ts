@@ -40,6 +40,8 @@ interface LineJob {
   schedule_after: Date | null;
   deadline: Date | null;
   estimated_duration_seconds: number;
+  /** A render on the other model than the deployment's: its price (job_config.credits), what take_quota grants it at. */
+  credits: number | null;
 }
 
 interface QuotaRow {
@@ -112,7 +114,7 @@ export async function planLines(pool: pg.Pool, now = new Date()): Promise<LinePl
     ),
     pool.query<LineJob>(
       `SELECT q.id, q.api_provider AS provider, q.job_type, q.priority, job_account(q) AS account, q.schedule_after, q.deadline,
-              q.estimated_duration_seconds
+              q.estimated_duration_seconds, (q.job_config->>'credits')::float8 AS credits
          FROM automation_queue q
         WHERE q.status = 'queued' AND (q.waiting_since IS NOT NULL OR q.schedule_after > now())
           AND NOT EXISTS (SELECT 1 FROM provider_slots s WHERE s.job_id = q.id)
@@ -221,7 +223,7 @@ export async function planLines(pool: pg.Pool, now = new Date()): Promise<LinePl
           raise(q.parkedUntil, 'parked', q.name);
           // Nothing jumps an earlier job to this quota's next unit.
           raise(q.lineFloor, q.budget ? 'budget' : 'quota', q.name);
-          const cost = q.costs.get(job.job_type)!;
+          const cost = jobCost(q, job);
           const allowed = q.limit * (LOW_PRIORITIES.has(job.priority) ? q.share : 1);
           raise(nextFit(q, at, cost, allowed), q.budget ? 'budget' : 'quota', q.name);
         }
@@ -242,7 +244,7 @@ export async function planLines(pool: pg.Pool, now = new Date()): Promise<LinePl
       ends.set(job.id, new Date(slots[slot]!));
       starts.push(at);
       for (const q of pricing) {
-        spend(q, at, q.costs.get(job.job_type)!);
+        spend(q, at, jobCost(q, job));
         q.lineFloor = Math.max(q.lineFloor, at);
       }
     }
@@ -282,6 +284,11 @@ function nextFit(q: SimQuota, at: number, cost: number, allowed: number): number
   rollWindow(q, at);
   if (q.usedInWindow + cost <= allowed) return at;
   return q.windowEnd;
+}
+
+/** What the job spends of `q`: take_quota's figure (a render's own price on a budget, else its type's cost). */
+function jobCost(q: SimQuota, job: LineJob): number {
+  return q.budget && job.credits !== null ? job.credits : q.costs.get(job.job_type)!;
 }
 
 function spend(q: SimQuota, at: number, cost: number): void {

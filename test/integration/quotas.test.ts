@@ -466,6 +466,23 @@ describe('ETA', () => {
     }
   });
 
+  it('prices a render asking for the other model at its own price, as the gate does', async () => {
+    await clearAll();
+    await setQuota(
+      'veo3_credits_day',
+      `quota_limit = 300, low_priority_share = 1, window_kind = 'calendar', window_seconds = 86400, time_zone = '${noonZone()}'`,
+    );
+    const running = await enqueue('veo3', 'P1', {}, 60);
+    expect(await grant('veo3')).toEqual([running]);
+    await called(running);
+    // 60 + 250 > 300: the quality render waits for tomorrow's budget, not for a slot.
+    const quality = await enqueue('veo3', 'P1', { model: 'veo3', credits: 250 }, 60);
+    expect(await grant('veo3')).toEqual([]);
+    const etas = await estimateStarts(t.database.pool, new Date());
+    expect(etas.get(quality)).toMatchObject({ waitingFor: 'budget', quota: 'veo3_credits_day' });
+    expect(etas.get(quality)!.eta!.getTime()).toBe((await quota('veo3_credits_day')).reset_at!.getTime());
+  });
+
   it('a job that will expire before it can start, or that can never fit, does not push back the jobs of another account', async () => {
     await clearAll();
     await q(`UPDATE provider_limits SET max_concurrent = 1, min_start_interval_ms = 0 WHERE provider = 'tiktok'`);
