@@ -41,19 +41,31 @@ const UNAVAILABLE_PATTERNS: ReadonlyArray<[RegExp, UnavailableReason]> = [
   [/unsupported url|no video formats found|requested format is not available/i, 'no_media'],
 ];
 
-/** Passing conditions: the host throttles us or the network failed. Retried with backoff, a bounded number of times. */
+/**
+ * Passing conditions: the host throttles us or the network failed. Retried with backoff, a bounded number of times.
+ * Checked before the unavailable texts: YouTube's throttle reads "Video unavailable. This content isn't available, try
+ * again later" (and a 403 on the media itself, after the page was read, is a refused or expired stream, not a private
+ * video): both ended the video for good as removed or private, and nothing fetched it again.
+ */
 const RATE_LIMITED = /HTTP Error 429|rate.?limit|try again later/i;
+/** YouTube's throttle lasts "up to an hour" and names no retry time: the attempts (the limits table's) come this far apart. */
+export const YT_DLP_THROTTLE_RETRY_MS = 20 * 60_000;
+const MEDIA_REFUSED = /unable to download video data: HTTP Error 403|fragment.*HTTP Error 403|HTTP Error 403.*fragment/i;
 const TRANSIENT = /HTTP Error 5\d\d|timed out|connection (reset|refused|aborted)|temporary failure|network is unreachable|IncompleteRead/i;
 const FFMPEG_MISSING = /ffprobe and ffmpeg not found|ffmpeg not found|ffprobe not found/i;
 const TOO_LARGE = /larger than max-filesize/i;
 
-/** yt-dlp's own reason, without its "please report this issue" boilerplate. */
-export function ytDlpReason(stderr: string): string {
-  const errors = stderr
+function errorLines(stderr: string): string {
+  return stderr
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l.startsWith('ERROR:'));
-  const line = errors.at(-1) ?? stderrTail(stderr, 1);
+    .filter((l) => l.startsWith('ERROR:'))
+    .join('\n');
+}
+
+/** yt-dlp's own reason, without its "please report this issue" boilerplate. */
+export function ytDlpReason(stderr: string): string {
+  const line = errorLines(stderr).split('\n').filter(Boolean).at(-1) ?? stderrTail(stderr, 1);
   return line
     .replace(/^ERROR:\s*/, '')
     .replace(/\s*\(caused by .*$/s, '')
@@ -77,14 +89,21 @@ export function classifyYtDlpRun(run: { code: number | null; stdout: string; std
     if (printed && existsSync(printed)) return { kind: 'downloaded', file: printed };
     return { kind: 'too_large', message: 'yt-dlp exited 0 without a file (skipped by --max-filesize)' };
   }
-  const text = run.stderr;
-  const reason = ytDlpReason(text);
-  if (FFMPEG_MISSING.test(text)) throw toolMissing('ffmpeg', `${binary}'s ffmpeg`);
+  const reason = ytDlpReason(run.stderr);
+  if (FFMPEG_MISSING.test(run.stderr)) throw toolMissing('ffmpeg', `${binary}'s ffmpeg`);
   if (run.code === 2)
     throw new ProviderError(MEDIA_PROVIDER, 'permanent', `yt-dlp refused its options: ${reason}`, { code: 'yt_dlp_usage' });
-  for (const [pattern, kind] of UNAVAILABLE_PATTERNS) if (pattern.test(text)) return { kind: 'unavailable', reason: kind, message: reason };
+  // What ended the run is in its ERROR lines; a WARNING before them (a retried fragment) is not the video's state.
+  const errors = errorLines(run.stderr);
+  const text = errors || run.stderr;
   if (RATE_LIMITED.test(text))
-    throw new ProviderError(MEDIA_PROVIDER, 'rate_limited', `yt-dlp: ${reason}`, { code: 'yt_dlp_rate_limited' });
+    throw new ProviderError(MEDIA_PROVIDER, 'rate_limited', `yt-dlp: ${reason}`, {
+      code: 'yt_dlp_rate_limited',
+      retryAfterMs: YT_DLP_THROTTLE_RETRY_MS,
+    });
+  if (MEDIA_REFUSED.test(text))
+    throw new ProviderError(MEDIA_PROVIDER, 'transient', `yt-dlp: ${reason}`, { code: 'yt_dlp_media_refused' });
+  for (const [pattern, kind] of UNAVAILABLE_PATTERNS) if (pattern.test(text)) return { kind: 'unavailable', reason: kind, message: reason };
   if (TRANSIENT.test(text)) throw new ProviderError(MEDIA_PROVIDER, 'transient', `yt-dlp: ${reason}`, { code: 'yt_dlp_network' });
   // Unknown errors are retried (bounded by the limits table's attempts): a new yt-dlp text must not end a video for good.
   throw new ProviderError(MEDIA_PROVIDER, 'transient', `yt-dlp exited ${run.code}: ${reason}`, { code: 'yt_dlp_failed' });

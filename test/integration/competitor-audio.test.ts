@@ -150,6 +150,20 @@ describe('yt-dlp through its generic extractor', () => {
         'yt-dlp',
       );
     expect(rateLimited).toThrow(expect.objectContaining({ kind: 'rate_limited' }) as Error);
+    // YouTube's throttle as yt-dlp prints it begins with "Video unavailable": it ended the video for good as removed.
+    const throttled =
+      "ERROR: [youtube] abc: Video unavailable. This content isn't available, try again later. " +
+      'The current session has been rate-limited by YouTube for up to an hour.';
+    expect(() => classifyYtDlpRun(err(throttled), 'yt-dlp')).toThrow(
+      expect.objectContaining({ kind: 'rate_limited', details: expect.objectContaining({ retryAfterMs: 20 * 60_000 }) }) as Error,
+    );
+    // A 403 on the stream once the page was read (a refused or expired media URL) passes; a page's 403 is a private video.
+    expect(() => classifyYtDlpRun(err('ERROR: unable to download video data: HTTP Error 403: Forbidden'), 'yt-dlp')).toThrow(
+      expect.objectContaining({ kind: 'transient', details: expect.objectContaining({ code: 'yt_dlp_media_refused' }) }) as Error,
+    );
+    // A warning about a retried fragment is not the video's state: the ERROR line says what ended the run.
+    const warned = 'WARNING: [youtube] abc: Video unavailable in some formats\nERROR: Unable to download webpage: HTTP Error 503';
+    expect(() => classifyYtDlpRun(err(warned), 'yt-dlp')).toThrow(expect.objectContaining({ kind: 'transient' }) as Error);
     expect(() => classifyYtDlpRun(err('ERROR: Unable to download webpage: HTTP Error 503: Service Unavailable'), 'yt-dlp')).toThrow(
       expect.objectContaining({ kind: 'transient' }) as Error,
     );
