@@ -101,8 +101,7 @@ export function classifyYtDlpRun(run: { code: number | null; stdout: string; std
       code: 'yt_dlp_rate_limited',
       retryAfterMs: YT_DLP_THROTTLE_RETRY_MS,
     });
-  if (MEDIA_REFUSED.test(text))
-    throw new ProviderError(MEDIA_PROVIDER, 'transient', `yt-dlp: ${reason}`, { code: 'yt_dlp_media_refused' });
+  if (MEDIA_REFUSED.test(text)) throw new ProviderError(MEDIA_PROVIDER, 'transient', `yt-dlp: ${reason}`, { code: 'yt_dlp_media_refused' });
   for (const [pattern, kind] of UNAVAILABLE_PATTERNS) if (pattern.test(text)) return { kind: 'unavailable', reason: kind, message: reason };
   if (TRANSIENT.test(text)) throw new ProviderError(MEDIA_PROVIDER, 'transient', `yt-dlp: ${reason}`, { code: 'yt_dlp_network' });
   // Unknown errors are retried (bounded by the limits table's attempts): a new yt-dlp text must not end a video for good.
