@@ -211,6 +211,9 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
           })
           .where(and(eq(competitiveRecommendations.id, input.recommendationId), inArray(competitiveRecommendations.status, OPEN)));
       });
+      // A post made before the end (cancelled while another platform waited for its approval) is live all the same:
+      // its metrics series starts as a published idea's does (once per post), or nothing would ever measure it.
+      await startMetricsOfPosts(deps, input.recommendationId);
     },
 
     async setPriority(input: { recommendationId: string; workflowId: string; priority: Priority }): Promise<void> {

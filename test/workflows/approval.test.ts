@@ -13,6 +13,7 @@ import { recommendationInput, startHarness, type Harness } from '../helpers/harn
 import { waitUntil } from '../helpers/wait';
 import { enqueueJob } from '../../src/db/queries';
 import { PROVIDER_LIMITS } from '../../src/config/providers';
+import { postMetricsWorkflowId } from '../../src/shared/workflow-ids';
 
 let h: Harness;
 beforeAll(async () => {
@@ -113,6 +114,33 @@ describe('approval', () => {
     expect((await row(recommendation.id)).approval.decisions).toMatchObject([
       { stage: 'publish', decision: 'approve', by: 'temporal workflow update (no actor given)' },
     ]);
+  });
+
+  it('cancelled while a platform waits for the editor: the post already made is measured all the same', async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ title: 'Cancelada a medias', jobConfig: { platforms: ['instagram', 'tiktok'] } }),
+    );
+    await awaiting(workflowId, 'publish');
+    const [post] = await waitUntil(
+      () =>
+        q<{ post_id: string }>(
+          `SELECT result->>'postId' AS post_id FROM automation_queue
+            WHERE recommendation_id = $1 AND step = 'publish:instagram' AND status = 'completed'`,
+          [recommendation.id],
+        ),
+      { what: 'the Instagram post made', until: (rows) => rows.length === 1 },
+    );
+    await h.service.cancel(recommendation.id);
+    await h.client.workflow
+      .getHandle(workflowId)
+      .result()
+      .catch(() => undefined);
+    expect((await row(recommendation.id)).status).toBe('cancelled');
+    // Its series runs (it used to get none: only a published idea's posts were measured).
+    const series = h.client.workflow.getHandle(postMetricsWorkflowId('instagram', post!.post_id));
+    expect((await series.describe()).status.name).toBe('RUNNING');
+    await series.terminate('test over');
+    expect(h.sims.tiktok.stats().submissions).toBe(0);
   });
 
   it('rejecting the video keeps it off that platform only', async () => {
