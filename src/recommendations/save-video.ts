@@ -67,6 +67,15 @@ export interface SaveCompetitorVideoInput extends z.input<typeof competitorVideo
   resolution: readonly NameResolution[];
 }
 
+/**
+ * The channel a video came from, while it exists: a channel removed while its video was analysed leaves the row's
+ * channel null, as `competitor remove` leaves its other videos. Its id written as it was made the paid save fail
+ * (foreign key) and retry for ever.
+ */
+function channelIfKept(id: string | null) {
+  return id === null ? null : sql`(SELECT id FROM competitor_channels WHERE id = ${id}::uuid)`;
+}
+
 function parseSource(input: VideoSource) {
   const parsed = videoSourceSchema.safeParse(input);
   if (!parsed.success) {
@@ -77,7 +86,7 @@ function parseSource(input: VideoSource) {
   return {
     platform: s.platform ?? null,
     externalId: s.externalId ?? null,
-    channelId: s.channelId ?? null,
+    channelId: channelIfKept(s.channelId ?? null),
     durationSeconds: s.durationSeconds ?? null,
     audioSha256: s.audioSha256 ?? null,
     transcriptSegments: s.transcriptSegments ?? null,

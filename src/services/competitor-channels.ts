@@ -195,8 +195,8 @@ export function createCompetitorChannelService(deps: CompetitorChannelServiceDep
         externalId,
         channel: input.name ?? new URL(input.url).hostname.replace(/^www\./, ''),
         channelId: null,
-        // Unknown until the audio step reads the page; the analysis names the video by its content.
-        title: input.url,
+        // Unknown until the audio step reads the page; the analysis names the video by its content. A title holds 500.
+        title: input.url.slice(0, 500),
         views: 0,
         publishedAt: null,
       });

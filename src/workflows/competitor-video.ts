@@ -86,9 +86,17 @@ function transcribeEstimateSeconds(audioSeconds: number): number {
   return Math.max(JOB_ESTIMATES_SECONDS.openai_transcription, Math.ceil(audioSeconds / 10));
 }
 
+/**
+ * A video of unknown length (the keyless feed, Instagram, a pasted link) may be as long as we take (90 minutes by
+ * default): its download and conversion get the time such a video needs. With the 30 s of a short, the job's 2x bound
+ * stopped an hour-long video's fetch at 60 s on every attempt, each starting over.
+ */
+const UNKNOWN_LENGTH_FETCH_SECONDS = 300;
+
 /** A download plus conversion of a long video takes longer than a short's. */
 function fetchEstimateSeconds(durationSeconds: number | null | undefined): number {
-  return Math.max(JOB_ESTIMATES_SECONDS.audio_download, Math.ceil((durationSeconds ?? 0) / 20));
+  if (durationSeconds === null || durationSeconds === undefined) return UNKNOWN_LENGTH_FETCH_SECONDS;
+  return Math.max(JOB_ESTIMATES_SECONDS.audio_download, Math.ceil(durationSeconds / 20));
 }
 
 export async function competitorVideoWorkflow(input: CompetitorVideoInput): Promise<SavedCompetitorVideo> {

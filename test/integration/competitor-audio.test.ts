@@ -255,6 +255,12 @@ describe('competitor video workflow on real audio', () => {
       competitorVideoWorkflowId(url),
     ]);
     expect(jobs).toEqual([{ job_type: 'audio_download', status: 'completed', attempts: 1 }]);
+    // Its length unknown (no duration given), the fetch is given the time a long video needs, not a short's 30 s.
+    const [fetch] = await q<{ estimated_duration_seconds: number }>(
+      `SELECT estimated_duration_seconds FROM automation_queue WHERE workflow_id = $1`,
+      [competitorVideoWorkflowId(url)],
+    );
+    expect(fetch!.estimated_duration_seconds).toBe(300);
   });
 
   it('a long audio is cut into pieces under the chunk cap and transcribed in order, each prompted with the text before', async () => {

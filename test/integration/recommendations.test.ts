@@ -122,6 +122,25 @@ describe('competitor videos', () => {
     await ingest(first); // back to the sample's numbers for the golden test
   });
 
+  it('saves a video whose channel was removed while it was analysed, with no channel, instead of failing the paid save', async () => {
+    const video = { ...videos[0]!, url: 'https://www.youtube.com/watch?v=chanGone001' };
+    const analysis = analyse(video);
+    const [channel] = (
+      await tdb.database.pool.query(
+        `INSERT INTO competitor_channels (platform, external_id, handle, display_name) VALUES ('youtube', 'UCgone', '@gone', 'Gone')
+         RETURNING id`,
+      )
+    ).rows as Array<{ id: string }>;
+    await tdb.database.pool.query('DELETE FROM competitor_channels WHERE id = $1', [channel!.id]);
+    const saved = await saveCompetitorVideo(
+      db(),
+      { ...video, channelId: channel!.id, analysis, resolution: resolveAnalysisPlayers(resolver, analysis) },
+      NOW,
+    );
+    expect(saved).toMatchObject({ status: 'analysed', channelId: null });
+    await tdb.database.pool.query('DELETE FROM competitive_videos WHERE id = $1', [saved.id]);
+  });
+
   it('rejects malformed model output and stores nothing', async () => {
     const video = { ...videos[1]!, url: 'https://www.youtube.com/watch?v=malformed01' };
     const good = analyse(video);
