@@ -41,6 +41,9 @@ type ProviderActs = ReturnType<typeof createMetricsProviderActivities>;
 
 const base = wf.proxyActivities<Base>(READS_BASE_OPTIONS);
 
+/** A reading this many times its nominal age late is not that age's count (skipped when the next timer is due). */
+const OVERDUE_FACTOR = 3;
+
 /** A read may wait this long for a slot; the next timer makes a stale read pointless. */
 const SLOT_WAIT_BUDGET_MS = 60 * 60_000;
 
@@ -55,8 +58,21 @@ export async function postMetricsWorkflow(input: PostMetricsInput): Promise<Post
     SLOT_WAIT_BUDGET_MS,
   );
   const reads: PostMetricsResult['reads'] = [];
+  const msPerSecond = (input.hourMs ?? METRICS_HOUR_MS) / 3_600;
+  // Histories from before read every overdue timer.
+  const skipOverdue = wf.patched('skip-overdue-reads');
   try {
-    for await (const offset of atOffsets(input.publishedAt, input.readsSeconds, (input.hourMs ?? METRICS_HOUR_MS) / 3_600)) {
+    for await (const offset of atOffsets(input.publishedAt, input.readsSeconds, msPerSecond)) {
+      // A series that runs late (a post adopted days after it went up) finds several timers past at once: each read
+      // would record today's counts under its own age, and a "+24 h" of day 3 inflates what the engine learns. A
+      // timer whose next one is due too, read at over OVERDUE_FACTOR times its age, is marked not read instead (a
+      // timer a short outage delayed is still read).
+      const next = input.readsSeconds[input.readsSeconds.indexOf(offset) + 1];
+      const age = Date.now() - Date.parse(input.publishedAt);
+      if (skipOverdue && next !== undefined && age >= next * msPerSecond && age > OVERDUE_FACTOR * offset * msPerSecond) {
+        reads.push({ offsetSeconds: offset, at: null, views: null, error: 'not read: overdue, the next reading was due already' });
+        continue;
+      }
       const jobId = await base.enqueueMetricsJob({
         workflowId: info.workflowId,
         runId: info.runId,

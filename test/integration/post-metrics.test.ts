@@ -165,6 +165,39 @@ describe('post metrics workflow', () => {
     ]);
   });
 
+  it('a series started late reads the last timer due, not each past one under its own age (a post adopted days later)', async () => {
+    const recommendationId = await recommendationRow(h, 'adopted late');
+    const postId = `179${Date.now()}${Math.floor(Math.random() * 1_000)}`;
+    const publishedAt = Date.now() - 20_000;
+    h.sims.instagram.metrics.published(postId, publishedAt);
+    const input: PostMetricsInput = {
+      recommendationId,
+      platform: 'instagram',
+      postId,
+      publishedAt: new Date(publishedAt).toISOString(),
+      readsSeconds: [2, 4, 12, 24],
+    };
+    const handle = await h.client.workflow.start(POST_METRICS_WORKFLOW, {
+      taskQueue: h.taskQueue,
+      workflowId: postMetricsWorkflowId('instagram', postId),
+      args: [input],
+    });
+    const result = (await handle.result()) as PostMetricsResult;
+    expect(result.status).toBe('complete');
+    // At 20 s of age, +2 s, +4 s and +12 s are all past: reading each would give the same count three ages.
+    expect(result.reads.map((r) => [r.offsetSeconds, r.error === null])).toEqual([
+      [2, false],
+      [4, false],
+      [12, true],
+      [24, true],
+    ]);
+    expect(result.reads[0]!.error).toMatch(/^not read: overdue/);
+    const rows = await q<{ age_seconds: number }>(h, `SELECT age_seconds FROM post_metrics WHERE post_id = $1 ORDER BY age_seconds`, [
+      postId,
+    ]);
+    expect(rows.map((r) => r.age_seconds)).toEqual([12, 24]);
+  });
+
   it('a series whose recommendation is no longer in the database ends at its next timer, reading nothing more', async () => {
     compress(h);
     // The demo's database started over while Temporal kept the last run's series: their +1 h timers fired against the
