@@ -12,6 +12,8 @@ import { PRIORITIES, priorityRank, type Priority } from '../config/priorities';
 import type { PlannedRecommendation } from './rules';
 
 export interface PerformanceSample {
+  /** The idea the post is of (its recommendation): one video posted on three platforms is three samples, one video. */
+  video: string;
   type: string;
   /** Roster id of the video's player, if it had one. */
   player: string | null;
@@ -22,7 +24,10 @@ export interface PerformanceSample {
 export interface LearningSettings {
   /** Posts with a +24 h reading needed before anything changes (cold start). Default 10 (REELFLOW_LEARNING_MIN_POSTS). */
   minPosts: number;
-  /** Posts a type or player needs before its figure counts. Default 3: one lucky video is not a pattern. */
+  /**
+   * Videos a type or player needs before its figure counts (its posts on several platforms are one video). Default
+   * 3: one lucky video is not a pattern.
+   */
   minGroupPosts: number;
   /** A group's median ratio at or above this raises its ideas. Default 1.5. */
   raiseAt: number;
@@ -73,7 +78,7 @@ export function buildPerformanceModel(samples: readonly PerformanceSample[], set
     for (const k of new Set(rated.map(key))) {
       if (k === null) continue;
       const list = rated.filter((x) => key(x) === k);
-      if (list.length < s.minGroupPosts) continue;
+      if (new Set(list.map((x) => x.video)).size < s.minGroupPosts) continue;
       out.set(k, { posts: list.length, medianViews24h: median(list.map((x) => x.views24h))!, ratio: median(list.map((x) => x.ratio))! });
     }
     return out;

@@ -383,10 +383,22 @@ function groupBy(posts: PostPerformance[], key: (p: PostPerformance) => string):
  * a season's half, so what worked last season fades out).
  */
 export async function loadPerformanceSamples(pool: Pick<pg.Pool, 'query'>, now = new Date(), days = 90): Promise<PerformanceSample[]> {
-  const { rows } = await pool.query<{ recommendation_type: string; target_player: string | null; platform: string; views_24h: string }>(
-    `SELECT recommendation_type, target_player, platform, views_24h FROM content_performance
+  const { rows } = await pool.query<{
+    recommendation_id: string;
+    recommendation_type: string;
+    target_player: string | null;
+    platform: string;
+    views_24h: string;
+  }>(
+    `SELECT recommendation_id, recommendation_type, target_player, platform, views_24h FROM content_performance
       WHERE views_24h IS NOT NULL AND published_at >= $1`,
     [new Date(now.getTime() - days * 86_400_000)],
   );
-  return rows.map((r) => ({ type: r.recommendation_type, player: r.target_player, platform: r.platform, views24h: Number(r.views_24h) }));
+  return rows.map((r) => ({
+    video: r.recommendation_id,
+    type: r.recommendation_type,
+    player: r.target_player,
+    platform: r.platform,
+    views24h: Number(r.views_24h),
+  }));
 }

@@ -9,7 +9,7 @@ import type { PlannedRecommendation } from '../../src/recommendations/rules';
 import type { Priority } from '../../src/config/priorities';
 
 const samples = (type: string, player: string, platform: string, views: number, n = 4): PerformanceSample[] =>
-  Array.from({ length: n }, () => ({ type, player, platform, views24h: views }));
+  Array.from({ length: n }, (_, i) => ({ video: `${type}-${player}-${platform}-${i}`, type, player, platform, views24h: views }));
 
 // Instagram median 1,000 and TikTok median 10,000: the same ratios on two scales.
 const HISTORY = [
@@ -74,6 +74,17 @@ describe('adjustForPerformance', () => {
     const few = buildPerformanceModel([...HISTORY, ...samples('bargain', 'lucky', 'instagram', 50_000, 2)], { minPosts: 10 });
     expect(few.byType.has('bargain')).toBe(false);
     expect(few.byPlayer.has('lucky')).toBe(false);
+    // One video on three platforms is three posts but one video: no pattern either.
+    const everywhere = ['instagram', 'tiktok', 'youtube'].map((platform) => ({
+      video: 'one-lucky-video',
+      type: 'bargain',
+      player: 'lucky',
+      platform,
+      views24h: 50_000,
+    }));
+    const one = buildPerformanceModel([...HISTORY, ...everywhere], { minPosts: 10 });
+    expect(one.byType.has('bargain')).toBe(false);
+    expect(one.byPlayer.has('lucky')).toBe(false);
   });
 
   it('a cold start changes nothing, explanation included', () => {
