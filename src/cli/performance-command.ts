@@ -28,12 +28,18 @@ async function performance({ database, values, args, out }: ExtraCommandContext)
   const report = await readPerformance(database.pool, { ...filter, since });
   out(report, () => {
     console.log(`posts published since ${minute(since.toISOString())}`);
-    const unread = report.unread.length;
-    if (unread) {
-      const newest = minute(report.unread[0]!.publishedAt);
+    const toRead = report.unread.filter((u) => !u.ended);
+    if (toRead.length) {
+      const newest = minute(toRead[0]!.publishedAt);
       const due = report.firstReadingAt;
       const when = due ? `the first reading due ${minute(due)}` : 'no reading scheduled yet';
-      console.log(`${unread} not read yet (${when}), the newest published ${newest}`);
+      console.log(`${toRead.length} not read yet (${when}), the newest published ${newest}`);
+    }
+    // Series that ended at their first read: never to be measured, and why (not "due" days ago).
+    for (const u of report.unread.filter((x) => x.ended)) {
+      console.log(
+        `never read: ${u.platform} post ${terminalSafe(u.postId)} (${terminalSafe(u.title.slice(0, 40))}): ${terminalSafe(u.ended!)}`,
+      );
     }
     if (report.posts.length === 0) return console.log('(none measured yet)');
     printTable(

@@ -810,7 +810,9 @@
     const measured = posts.filter((p) => p.series && p.series.length);
     // Posts no read has measured yet: counted, so a panel read right after publishing does not say nothing was
     // published, with when the soonest of them is read (the workers' clock, as its series was started).
-    const unread = report.unread || [];
+    const unread = (report.unread || []).filter((u) => !u.ended);
+    // Series that ended at their first read (the post deleted, or private): never measured, said so with the reason.
+    const ended = (report.unread || []).filter((u) => u.ended);
     const firstDue = report.firstReadingAt;
     // Due within the last few seconds is "now" (its read is in its line, "0s ago" says nothing); later, how late.
     const firstReading = !firstDue
@@ -820,9 +822,10 @@
         : Date.parse(firstDue) > Date.now() - 5000
           ? 'the first reading due now'
           : `the first reading due ${relative(firstDue)}`;
+    const endedText = ended.length ? `, ${ended.length} never read (${ended[0].platform}: ${ended[0].ended})` : '';
     $('performance-count').textContent = unread.length
-      ? `(${posts.length} measured, ${unread.length} not read yet, ${firstReading})`
-      : `(${posts.length} posts)`;
+      ? `(${posts.length} measured, ${unread.length} not read yet, ${firstReading}${endedText})`
+      : `(${posts.length} posts${endedText})`;
     $('performance-empty').hidden = measured.length > 0;
     // No axes without a line to read on them (an empty chart with a scale of 1 view, below it the reason).
     $('perf-figure').hidden = measured.length === 0;

@@ -9,7 +9,7 @@ import { METRICS_HOUR_MS, PUBLISH_PLATFORMS, type PublishPlatform } from '../con
 import type { PostMetrics } from '../providers/types';
 import { median, type PerformanceSample } from '../recommendations/performance';
 import { RecommendationGoneError } from '../shared/errors';
-import { POST_METRICS_WORKFLOW, postMetricsWorkflowId } from '../shared/workflow-ids';
+import { POST_METRICS_WORKFLOW, POST_METRICS_WORKFLOW_ID_PREFIX, postMetricsWorkflowId } from '../shared/workflow-ids';
 import { postMetricsWorkflowMetadata } from '../shared/workflow-metadata';
 import type { PostMetricsInput } from '../workflows/post-metrics';
 
@@ -187,6 +187,11 @@ export interface UnreadPost extends PostOnPlatform {
    * no series is recorded for it (published before drizzle/0042, or its series not started yet).
    */
   firstReadAt: string | null;
+  /**
+   * Its series ended before any reading: the platform's reason (the post deleted or not visible to our token, a
+   * SELF_ONLY TikTok post with no public id). Null while it is still to be read.
+   */
+  ended: string | null;
 }
 
 /** One row of content_performance: a recommendation's post on one platform, measured. */
@@ -225,7 +230,10 @@ export interface PerformanceReport {
    * without them a report read right after publishing says nothing was published.
    */
   unread: UnreadPost[];
-  /** The soonest of the unread posts' firstReadAt: when the next of them is read; null when none has a series recorded. */
+  /**
+   * The soonest firstReadAt of the unread posts still to be read (not `ended`): when the next of them is read; null
+   * when none has a series recorded.
+   */
   firstReadingAt: string | null;
   byType: PerformanceGroup[];
   byPlayer: PerformanceGroup[];
@@ -260,14 +268,23 @@ async function readUnread(pool: pg.Pool, filter: PerformanceFilter, now: Date): 
   const params: unknown[] = [
     filter.platform ? [filter.platform] : [...PUBLISH_PLATFORMS],
     filter.since ?? new Date(now.getTime() - WEEK_MS),
+    POST_METRICS_WORKFLOW_ID_PREFIX,
   ];
   // The first timer as the workflow's atOffsets (src/workflows/timed-reads.ts) sets it: published + offset x ms a second.
-  const { rows } = await pool.query<PostRow & { first_read_at: Date | null }>(
+  const { rows } = await pool.query<PostRow & { first_read_at: Date | null; ended: string | null }>(
     `SELECT q.recommendation_id, r.recommendation_type, r.target_player, r.title, q.result->>'platform' AS platform,
             q.result->>'postId' AS post_id, q.completed_at AS published_at,
-            s.published_at + s.reads_seconds[1] * (s.hour_ms / 3600.0) * interval '1 millisecond' AS first_read_at
+            s.published_at + s.reads_seconds[1] * (s.hour_ms / 3600.0) * interval '1 millisecond' AS first_read_at,
+            gone.reason AS ended
        FROM automation_queue q JOIN competitive_recommendations r ON r.id = q.recommendation_id
        LEFT JOIN post_metric_series s ON s.platform = q.result->>'platform' AND s.post_id = q.result->>'postId'
+       -- A read that found the post gone ended its series (the read's job keeps the platform's reason).
+       LEFT JOIN LATERAL (
+         SELECT j.result->>'reason' AS reason FROM automation_queue j
+          WHERE j.workflow_id = $3 || (q.result->>'platform') || '-' || (q.result->>'postId')
+            AND j.status = 'completed' AND j.result->>'gone' = 'true'
+          LIMIT 1
+       ) gone ON true
       WHERE q.api_provider = ANY($1::text[]) AND q.completed_at >= $2 AND q.status = 'completed'
         AND q.step LIKE 'publish:%' AND q.result ? 'postId'
         ${filter.type ? `AND r.recommendation_type = $${params.push(filter.type)}` : ''}
@@ -275,7 +292,7 @@ async function readUnread(pool: pg.Pool, filter: PerformanceFilter, now: Date): 
       ORDER BY q.completed_at DESC`,
     params,
   );
-  return rows.map((r) => ({ ...postOnPlatform(r), firstReadAt: r.first_read_at?.toISOString() ?? null }));
+  return rows.map((r) => ({ ...postOnPlatform(r), firstReadAt: r.first_read_at?.toISOString() ?? null, ended: r.ended }));
 }
 
 export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter = {}, now = new Date()): Promise<PerformanceReport> {
@@ -340,7 +357,7 @@ export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter =
     posts,
     unread,
     // ISO strings of one format sort as times do.
-    firstReadingAt: unread.flatMap((u) => (u.firstReadAt ? [u.firstReadAt] : [])).sort()[0] ?? null,
+    firstReadingAt: unread.flatMap((u) => (u.firstReadAt && !u.ended ? [u.firstReadAt] : [])).sort()[0] ?? null,
     byType: groupBy(posts, (p) => p.type),
     byPlayer: groupBy(
       posts.filter((p) => p.player),

@@ -70,12 +70,15 @@ export function competitorCheckWorkflowId(channelId: string, at: number): string
 
 export const POST_METRICS_WORKFLOW = 'postMetricsWorkflow';
 
+/** postMetricsWorkflowId's prefix, for SQL that names a series' jobs by its workflow id. */
+export const POST_METRICS_WORKFLOW_ID_PREFIX = 'post-metrics-';
+
 /**
  * One metrics series per published post: `post-metrics-<platform>-<post id>`, started with REJECT_DUPLICATE, so a
  * retried markPublished (or a second start of any kind) never reads a post twice at the same age.
  */
 export function postMetricsWorkflowId(platform: string, postId: string): string {
-  return `post-metrics-${platform}-${postId}`;
+  return `${POST_METRICS_WORKFLOW_ID_PREFIX}${platform}-${postId}`;
 }
 
 export const REPUBLISH_WORKFLOW = 'republishWorkflow';

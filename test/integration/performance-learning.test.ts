@@ -304,5 +304,20 @@ describe('the performance report, through the API, the CLI and /metrics', () => 
     expect(after.unread.map((u) => u.postId)).toEqual(['fresh-yt']);
     expect(after.firstReadingAt).toBe('2026-11-20T12:30:00.000Z');
     expect(after.posts.filter((p) => p.postId === 'fresh-1').map((p) => p.viewsLatest)).toEqual([40]);
+
+    // The YouTube post's first read finds it gone (deleted): its series ends. It is never read, and says why, instead
+    // of "the first reading due" ever further in the past.
+    await q(
+      `INSERT INTO automation_queue (priority, status, job_type, api_provider, estimated_duration_seconds, workflow_id, step,
+         recommendation_id, result, completed_at)
+       VALUES ('P3', 'completed', 'youtube_metrics', 'youtube_data', 5, 'post-metrics-youtube-fresh-yt', 'metrics:3600', $1, $2, $3)`,
+      [rec!.id, { at: NOW.toISOString(), gone: true, reason: 'youtube: video fresh-yt is gone (deleted)' }, NOW],
+    );
+    const ended = await readPerformance(tdb.database.pool, {}, NOW);
+    expect(ended.unread).toEqual([expect.objectContaining({ postId: 'fresh-yt', ended: 'youtube: video fresh-yt is gone (deleted)' })]);
+    expect(ended.firstReadingAt).toBeNull();
+    const endedCli = await run(process.execPath, ['-r', 'tsx/cjs', cli, 'performance', '--since', '2026-11-01'], { env });
+    expect(endedCli.stdout).toContain('never read: youtube post fresh-yt (Recién publicado): youtube: video fresh-yt is gone (deleted)');
+    expect(endedCli.stdout).not.toContain('not read yet');
   });
 });
