@@ -90,6 +90,7 @@ export async function startDiscoveredVideo(
   opts: { channelExternalId?: string | null } = {},
 ): Promise<boolean> {
   const key = videoKey(input.url);
+  let started = true;
   try {
     await ctx.client.workflow.start(COMPETITOR_VIDEO_WORKFLOW, {
       taskQueue: ctx.taskQueue,
@@ -99,8 +100,10 @@ export async function startDiscoveredVideo(
       ...competitorVideoWorkflowMetadata(input),
     });
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
-    throw err;
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    // Started by an earlier try of this call, which may have died before its views series: that one is started
+    // below (once: its own REJECT_DUPLICATE), or the video's views would never be read.
+    started = false;
   }
   // Views are re-read only where the platform gives them (the feed or the Data API, not Business Discovery).
   if (input.platform === 'youtube' && input.externalId && ctx.viewReadsSeconds.length) {
@@ -115,7 +118,7 @@ export async function startDiscoveredVideo(
     };
     await startViewsWorkflow(ctx, views, input);
   }
-  return true;
+  return started;
 }
 
 async function startViewsWorkflow(ctx: StartContext, views: CompetitorViewsInput, video: DiscoveredVideoInput): Promise<void> {

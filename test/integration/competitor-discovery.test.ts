@@ -12,9 +12,10 @@ import { canonicalVideoUrl } from '../../src/recommendations/save-video';
 import { ensureCompetitorsSchedule } from '../../src/schedule/competitors';
 import { describeSchedule, pauseSchedule, triggerScheduleRun } from '../../src/schedule/schedules';
 import { videoKey } from '../../src/recommendations/ingest';
-import type { ChannelCheckResult } from '../../src/services/competitor-discovery';
+import { startDiscoveredVideo, type ChannelCheckResult } from '../../src/services/competitor-discovery';
 import {
   COMPETITOR_DISCOVERY_WORKFLOW,
+  COMPETITOR_VIDEO_WORKFLOW,
   COMPETITOR_VIEWS_WORKFLOW,
   competitorVideoWorkflowId,
   competitorViewsWorkflowId,
@@ -173,6 +174,33 @@ describe('competitor discovery faults', () => {
     expect(result.channels[0]!.error).toMatch(/no Instagram business or creator account/);
     expect(h.sims.instagram.discovery.stats().businessDiscovery - before).toBe(1);
   }, 60_000);
+
+  it('a start retried after it died between the video and its views series starts the views series, not the video again', async () => {
+    const sim = h.sims.youtube.discovery.addChannel({ title: 'Retried Start' });
+    const upload = h.sims.youtube.discovery.publish(sim.id, { title: 'A medias' });
+    const input = {
+      url: upload.url,
+      platform: 'youtube' as const,
+      externalId: upload.id,
+      channel: 'Retried Start',
+      channelId: null,
+      title: 'A medias',
+      views: 10,
+      publishedAt: null,
+    };
+    const ctx = { client: h.client, taskQueue: h.taskQueue, viewReadsSeconds: [3_600] };
+    // The first try started the video's workflow, then died: no views series.
+    const video = await h.client.workflow.start(COMPETITOR_VIDEO_WORKFLOW, {
+      taskQueue: `${h.taskQueue}-nobody`,
+      workflowId: competitorVideoWorkflowId(videoKey(upload.url)),
+      args: [input],
+    });
+    expect(await startDiscoveredVideo(ctx, input, { channelExternalId: sim.id })).toBe(false);
+    const views = h.client.workflow.getHandle(competitorViewsWorkflowId(videoKey(upload.url)));
+    expect((await views.describe()).status.name).toBe('RUNNING');
+    await views.terminate('test over');
+    await video.terminate('test over');
+  });
 
   it('re-reads views with short offsets: history, velocity and a raised viral potential; no row yet, no write', async () => {
     const sim = h.sims.youtube.discovery.addChannel({ title: 'Rapid Views' });
