@@ -144,6 +144,36 @@ describe('the engine learns from recorded metrics', () => {
     expect(young.every((p) => p.viewsLatest === 5 && p.lastAge === '1h')).toBe(true);
     expect(report.byType).toEqual([expect.objectContaining({ key: 'player_spotlight', posts: 9, medianViews24h: 3_000 })]);
   });
+
+  it('a second copy on the same platform (republish --again) is its own row, not hidden behind the first', async () => {
+    const [rec] = await q<{ id: string }>(
+      `INSERT INTO competitive_recommendations (priority, status, recommendation_type, title, target_player, published_at)
+       VALUES ('P2', 'published', 'bargain', 'Dos copias', 'pedri', $1) RETURNING id`,
+      [new Date(NOW.getTime() - 2 * DAY)],
+    );
+    for (const [postId, views] of [
+      ['copy-a', 100],
+      ['copy-b', 900],
+    ] as const) {
+      await recordPostMetrics(tdb.database.pool, {
+        recommendationId: rec!.id,
+        platform: 'instagram',
+        postId,
+        publishedAt: new Date(NOW.getTime() - 2 * DAY).toISOString(),
+        readAt: new Date(NOW.getTime() - DAY).toISOString(),
+        ageSeconds: 86_400,
+        jobId: null,
+        metrics: { views, reach: null, likes: null, comments: null, shares: null, saves: null, interactions: null },
+      });
+    }
+    const report = await readPerformance(tdb.database.pool, { type: 'bargain' }, NOW);
+    const copies = report.posts.filter((p) => p.recommendationId === rec!.id);
+    expect(copies.map((p) => [p.postId, p.views24h]).sort()).toEqual([
+      ['copy-a', 100],
+      ['copy-b', 900],
+    ]);
+    await q(`DELETE FROM competitive_recommendations WHERE id = $1`, [rec!.id]);
+  });
 });
 
 describe('the performance report, through the API, the CLI and /metrics', () => {
