@@ -88,6 +88,24 @@ export function videoPlatform(url: string): { platform: CompetitorPlatform; exte
   return { platform: 'web', externalId: null };
 }
 
+/**
+ * A page of a platform that names no video (a playlist, a channel, a profile) is refused before anything is fetched
+ * or paid: yt-dlp would read a playlist's entries into one audio, or nothing at all. TikTok's share links
+ * (vm.tiktok.com/…) name their video only once followed, so they pass.
+ */
+function refuseNonVideo(url: string, platform: CompetitorPlatform, externalId: string | null): void {
+  if (externalId) return;
+  const host = new URL(url).hostname.toLowerCase().replace(/^(www\.|m\.)/, '');
+  const watch = `\`reelflow competitor add ${platform} <channel>\` watches a channel`;
+  if (platform === 'youtube') {
+    throw new BadInputError(`url: ${url} names no YouTube video (watch?v=…, /shorts/…, youtu.be/…); ${watch}`);
+  }
+  if (platform === 'instagram') throw new BadInputError(`url: ${url} names no Instagram reel or post (/reel/…, /p/…); ${watch}`);
+  if (platform === 'tiktok' && host === 'tiktok.com') {
+    throw new BadInputError(`url: ${url} names no TikTok video (/@user/video/…, or a vm.tiktok.com share link)`);
+  }
+}
+
 /** Every watched channel, oldest first: needs only the database (the API's read route uses it directly). */
 export async function listCompetitorChannels(database: Database): Promise<ChannelView[]> {
   const { rows } = await database.pool.query<ChannelView>(`SELECT ${COLUMNS} FROM competitor_channels ORDER BY created_at`);
@@ -186,6 +204,7 @@ export function createCompetitorChannelService(deps: CompetitorChannelServiceDep
       const input = parseInput(addVideoSchema, raw, 'competitor add-video');
       const url = canonicalVideoUrl(input.url);
       const { platform, externalId } = videoPlatform(input.url);
+      refuseNonVideo(input.url, platform, externalId);
       const workflowId = competitorVideoWorkflowId(url);
       const { rows } = await pool.query('SELECT 1 FROM competitive_videos WHERE url = $1', [url]);
       if (rows.length) return { url, platform, workflowId, started: false };

@@ -30,6 +30,11 @@ describe('reelflow competitor', () => {
       [['competitor', 'add', 'myspace', 'x'], {}, /platform must be one of youtube, instagram, manual/],
       [['competitor', 'add', 'youtube'], {}, /add needs <youtube\|instagram\|manual>/],
       [['competitor', 'add-video', 'ftp://example.com/v.mp4'], {}, /url must be an http\(s\) URL/],
+      // A page naming no video: a playlist (yt-dlp would read its entries into one audio), a channel, a profile.
+      [['competitor', 'add-video', 'https://www.youtube.com/playlist?list=PL123456'], {}, /url: .* names no YouTube video/],
+      [['competitor', 'add-video', 'https://www.youtube.com/@rival'], {}, /names no YouTube video .*competitor add youtube <channel>/],
+      [['competitor', 'add-video', 'https://www.instagram.com/rivalfantasy/'], {}, /names no Instagram reel or post/],
+      [['competitor', 'add-video', 'https://www.tiktok.com/@rival'], {}, /names no TikTok video/],
       [['competitor', 'remove', 'nobody'], {}, /no competitor channel "nobody"/],
       [['competitor', 'frobnicate'], {}, /competitor needs: add/],
       [['competitor', 'list', '--name', 'x'], {}, /competitor: unknown flag --name/],
