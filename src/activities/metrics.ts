@@ -67,6 +67,8 @@ export function createMetricsBaseActivities(deps: ActivityDeps) {
           priority: 'P3',
           jobConfig: { recommendationId: input.recommendationId, postId: input.postId },
           runId: input.runId,
+          // Given up past it (the next timer reads again), not timed out and tried again for hours behind a spent quota.
+          deadline: new Date(Date.now() + deps.env.REELFLOW_METRICS_READ_WAIT_SECONDS * 1_000),
         });
         return job.id;
       });

@@ -7,6 +7,7 @@ import { DEFAULT_APPROVAL_POLICY, RECOMMENDATION_SOURCES, type ApprovalPolicy } 
 import {
   JOB_TYPES,
   METRICS_HOUR_MS,
+  METRICS_READ_WAIT_MS,
   PROVIDER_LIMITS,
   PROVIDER_QUOTAS,
   PROVIDERS,
@@ -263,6 +264,16 @@ export const envSchema = z.object({
    * +7 d in minutes. The readings keep their nominal ages (+24 h), so against a real platform they would be wrong.
    */
   REELFLOW_METRICS_HOUR_MS: z.coerce.number().int().min(1).max(METRICS_HOUR_MS).default(METRICS_HOUR_MS),
+  /**
+   * How long one metrics read may wait in its line for a slot (a spent quota, a busy line) before it is given up and
+   * the next timer reads again: the read's deadline. Default and most 3,600 s (the workflow's own bound).
+   */
+  REELFLOW_METRICS_READ_WAIT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(METRICS_READ_WAIT_MS / 1_000)
+    .default(METRICS_READ_WAIT_MS / 1_000),
   /**
    * Posts with a +24 h reading the engine needs before past performance moves any priority (cold start: fewer
    * changes nothing). Default 10.

@@ -348,6 +348,13 @@ export const METRICS_JOB_TYPE = {
  */
 export const METRICS_HOUR_MS = 3_600_000;
 
+/**
+ * A metrics read waits at most this long in its line for a slot: past it, it is given up (its job's deadline,
+ * REELFLOW_METRICS_READ_WAIT_SECONDS, at most this) and the next timer reads again. Without a deadline, a read behind
+ * a spent quota timed out after the hour and Temporal tried it again, five times in all.
+ */
+export const METRICS_READ_WAIT_MS = 60 * 60_000;
+
 /** The gate line (and task queue) of a post's metrics reads on `platform`. */
 export function metricsProvider(platform: PublishPlatform): Provider {
   return JOB_TYPES[METRICS_JOB_TYPE[platform]];

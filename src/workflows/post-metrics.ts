@@ -10,7 +10,14 @@
  */
 import * as wf from '@temporalio/workflow';
 import { atOffsets, readActivities, READS_BASE_OPTIONS } from './timed-reads';
-import { JOB_ESTIMATES_SECONDS, METRICS_HOUR_MS, METRICS_JOB_TYPE, metricsProvider, type PublishPlatform } from '../config/providers';
+import {
+  JOB_ESTIMATES_SECONDS,
+  METRICS_HOUR_MS,
+  METRICS_JOB_TYPE,
+  METRICS_READ_WAIT_MS,
+  metricsProvider,
+  type PublishPlatform,
+} from '../config/providers';
 import { FAILURE_TYPES } from '../shared/messages';
 import type { createMetricsBaseActivities, createMetricsProviderActivities, MetricsReading } from '../activities/metrics';
 
@@ -44,9 +51,6 @@ const base = wf.proxyActivities<Base>(READS_BASE_OPTIONS);
 /** A reading this many times its nominal age late is not that age's count (skipped when the next timer is due). */
 const OVERDUE_FACTOR = 3;
 
-/** A read may wait this long for a slot; the next timer makes a stale read pointless. */
-const SLOT_WAIT_BUDGET_MS = 60 * 60_000;
-
 export async function postMetricsWorkflow(input: PostMetricsInput): Promise<PostMetricsResult> {
   const info = wf.workflowInfo();
   // The platform's read API's queue. Which queue an activity is scheduled on is not part of what a replay compares
@@ -55,7 +59,8 @@ export async function postMetricsWorkflow(input: PostMetricsInput): Promise<Post
   const platform = readActivities<ProviderActs>(
     metricsProvider(input.platform),
     JOB_ESTIMATES_SECONDS[METRICS_JOB_TYPE[input.platform]],
-    SLOT_WAIT_BUDGET_MS,
+    // A read may wait this long for a slot (its job's deadline gives it up first); the next timer makes a stale read pointless.
+    METRICS_READ_WAIT_MS,
   );
   const reads: PostMetricsResult['reads'] = [];
   const msPerSecond = (input.hourMs ?? METRICS_HOUR_MS) / 3_600;

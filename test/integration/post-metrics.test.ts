@@ -59,7 +59,7 @@ const recommendationRow = async (h: Harness, title: string) =>
 describe('post metrics workflow', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ env: { REELFLOW_METRICS_READS: READS } });
+    h = await startHarness({ env: { REELFLOW_METRICS_READS: READS, REELFLOW_METRICS_READ_WAIT_SECONDS: '10' } });
   });
   afterAll(async () => h?.stop());
 
@@ -196,6 +196,33 @@ describe('post metrics workflow', () => {
       postId,
     ]);
     expect(rows.map((r) => r.age_seconds)).toEqual([12, 24]);
+  });
+
+  it('a read behind a spent quota is given up at its wait (its deadline), once, and the series goes on', async () => {
+    const recommendationId = await recommendationRow(h, 'quota spent');
+    const postId = `yt${Date.now().toString(36)}q`;
+    h.sims.youtube.metrics.published(postId, Date.now());
+    await q(h, `UPDATE provider_quotas SET parked_until = now() + interval '1 hour' WHERE name = 'youtube_api_units'`);
+    try {
+      const started = Date.now();
+      const result = (await h.client.workflow.execute(POST_METRICS_WORKFLOW, {
+        taskQueue: h.taskQueue,
+        workflowId: postMetricsWorkflowId('youtube', postId),
+        args: [{ recommendationId, platform: 'youtube', postId, publishedAt: new Date().toISOString(), readsSeconds: [1] }],
+      })) as PostMetricsResult;
+      // Given up at the 10 s wait (REELFLOW_METRICS_READ_WAIT_SECONDS), not timed out after the hour and tried again.
+      expect(result.status).toBe('complete');
+      expect(result.reads).toEqual([expect.objectContaining({ offsetSeconds: 1, views: null, error: expect.stringMatching(/deadline/) })]);
+      expect(Date.now() - started).toBeLessThan(40_000);
+      const jobs = await q<{ status: string; attempts: number }>(
+        h,
+        `SELECT status, attempts FROM automation_queue WHERE workflow_id = $1`,
+        [postMetricsWorkflowId('youtube', postId)],
+      );
+      expect(jobs).toEqual([{ status: 'cancelled', attempts: 1 }]);
+    } finally {
+      await q(h, `UPDATE provider_quotas SET parked_until = NULL WHERE name = 'youtube_api_units'`);
+    }
   });
 
   it('a series whose recommendation is no longer in the database ends at its next timer, reading nothing more', async () => {
