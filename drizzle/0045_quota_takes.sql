@@ -90,16 +90,26 @@ BEGIN
 END $$;
 --> statement-breakpoint
 
--- A job's latest take is given back when the provider refused its call (p_even_if_called: a quota error) or when no
--- call followed it (cancelled, expired, put back in line first). Earlier takes were spent by calls that were made.
+-- A job's latest take is given back when no call followed it (cancelled, expired, put back in line first), or when
+-- the provider refused the call (p_even_if_called: a quota error; the refused call spent nothing) - except a per-call
+-- quota's take spent by the call that made the job's task: a status read refused with quotaExceeded while a YouTube
+-- upload processes would give back the upload's 1,600 units, which Google charged. Earlier takes were spent by calls
+-- that were made. Posts and credits as before (Instagram refuses the publish of a container it made: never counted).
 CREATE OR REPLACE FUNCTION refund_quota(p_job_id uuid, p_even_if_called boolean DEFAULT false)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  DELETE FROM quota_usage u
-   WHERE u.job_id = p_job_id
-     AND u.take = (SELECT max(v.take) FROM quota_usage v WHERE v.quota = u.quota AND v.job_id = p_job_id)
-     AND (p_even_if_called OR NOT EXISTS (
-           SELECT 1 FROM job_events e WHERE e.job_id = p_job_id AND e.event = 'provider_call' AND e.id > u.event_at_take));
+  IF p_even_if_called THEN
+    DELETE FROM quota_usage u USING provider_quotas pq, automation_queue j
+     WHERE u.job_id = p_job_id AND pq.name = u.quota AND j.id = p_job_id
+       AND u.take = (SELECT max(v.take) FROM quota_usage v WHERE v.quota = u.quota AND v.job_id = p_job_id)
+       AND (pq.unit NOT IN ('units', 'requests') OR j.provider_task_id IS NULL);
+  ELSE
+    DELETE FROM quota_usage u
+     WHERE u.job_id = p_job_id
+       AND u.take = (SELECT max(v.take) FROM quota_usage v WHERE v.quota = u.quota AND v.job_id = p_job_id)
+       AND NOT EXISTS (
+             SELECT 1 FROM job_events e WHERE e.job_id = p_job_id AND e.event = 'provider_call' AND e.id > u.event_at_take);
+  END IF;
 END $$;
 --> statement-breakpoint
 
