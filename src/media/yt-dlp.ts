@@ -55,17 +55,17 @@ const TRANSIENT = /HTTP Error 5\d\d|timed out|connection (reset|refused|aborted)
 const FFMPEG_MISSING = /ffprobe and ffmpeg not found|ffmpeg not found|ffprobe not found/i;
 const TOO_LARGE = /larger than max-filesize/i;
 
-function errorLines(stderr: string): string {
+/** yt-dlp's `ERROR:` lines: what ended the run (its WARNING lines before them do not). */
+function errorLines(stderr: string): string[] {
   return stderr
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l.startsWith('ERROR:'))
-    .join('\n');
+    .filter((l) => l.startsWith('ERROR:'));
 }
 
 /** yt-dlp's own reason, without its "please report this issue" boilerplate. */
 export function ytDlpReason(stderr: string): string {
-  const line = errorLines(stderr).split('\n').filter(Boolean).at(-1) ?? stderrTail(stderr, 1);
+  const line = errorLines(stderr).at(-1) ?? stderrTail(stderr, 1);
   return line
     .replace(/^ERROR:\s*/, '')
     .replace(/\s*\(caused by .*$/s, '')
@@ -95,7 +95,7 @@ export function classifyYtDlpRun(run: { code: number | null; stdout: string; std
     throw new ProviderError(MEDIA_PROVIDER, 'permanent', `yt-dlp refused its options: ${reason}`, { code: 'yt_dlp_usage' });
   // What ended the run is in its ERROR lines; a WARNING before them (a retried fragment) is not the video's state.
   const errors = errorLines(run.stderr);
-  const text = errors || run.stderr;
+  const text = errors.length ? errors.join('\n') : run.stderr;
   if (RATE_LIMITED.test(text))
     throw new ProviderError(MEDIA_PROVIDER, 'rate_limited', `yt-dlp: ${reason}`, {
       code: 'yt_dlp_rate_limited',
