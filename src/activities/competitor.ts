@@ -15,7 +15,7 @@ import { Context } from '@temporalio/activity';
 import { JOB_TYPES, type JobType } from '../config/providers';
 import { isPriority, type Priority } from '../config/priorities';
 import type { CompetitiveVideo } from '../db/schema';
-import { analyseLongTranscript, parseCompetitorAnalysis, type CompetitorAnalysis, type FlaggedName } from '../recommendations/analysis';
+import { analyseLongTranscript, parseCompetitorAnalysis, type FlaggedName, type MergedAnalysis } from '../recommendations/analysis';
 import { createRecommendationEngine } from '../recommendations/engine';
 import { RECOMMENDATION_THRESHOLDS } from '../recommendations/rules';
 import { loadNameResolver } from '../recommendations/name-directory';
@@ -33,7 +33,9 @@ import type { Transcript } from '../providers/types';
 import type { ActivityDeps } from './deps';
 import { classifyFailure } from './failures';
 import { runProviderJob } from './provider-job';
+import type { Pool } from 'pg';
 import { closeWorkflowJobs, enqueueJob } from '../db/queries';
+import { withDbRetry } from '../db/retry';
 
 export interface CompetitorVideoFields {
   channel: string;
@@ -122,11 +124,19 @@ export function createCompetitorOpenAiActivities(deps: ActivityDeps) {
     },
 
     /** The client validates the JSON; malformed output throws a retryable ProviderError and is never returned. */
-    async analyseCompetitorVideo(input: { jobId: string; video: CompetitorVideoFields }): Promise<CompetitorAnalysis> {
+    async analyseCompetitorVideo(input: { jobId: string; video: CompetitorVideoFields }): Promise<MergedAnalysis> {
       return runProviderJob(deps, input.jobId, 'openai', async (ctx) => {
         const { publishedAt, ...video } = input.video;
-        const analysis = await ctx.call(() =>
-          analyseLongTranscript(deps.providers.openai, { ...video, publishedAt: publishedAt ? new Date(publishedAt) : null }),
+        const analysis = await analyseLongTranscript(
+          deps.providers.openai,
+          { ...video, publishedAt: publishedAt ? new Date(publishedAt) : null },
+          {
+            pieces: {
+              kept: await keptParts(deps.database.pool, input.jobId),
+              keep: (piece, answer) => keepPart(deps.database.pool, input.jobId, piece, answer),
+              call: ctx.call,
+            },
+          },
         );
         return { value: analysis };
       });
@@ -280,4 +290,23 @@ async function readAudioChunk(audioDir: string, file: string): Promise<Buffer> {
       new BadInputError(`audio file ${full} not found: the audio_fetch and openai workers must share AUDIO_DIR (${audioDir})`),
     ).failure;
   }
+}
+
+/** The analysis pieces an earlier attempt of this job was paid for (job_parts), by piece. */
+async function keptParts(pool: Pool, jobId: string): Promise<Map<number, unknown>> {
+  const { rows } = await withDbRetry(() =>
+    pool.query<{ part: number; answer: unknown }>('SELECT part, answer FROM job_parts WHERE job_id = $1', [jobId]),
+  );
+  return new Map(rows.map((r) => [r.part, r.answer]));
+}
+
+/** Kept as soon as it is paid for: the attempt may still fail on a later piece. */
+async function keepPart(pool: Pool, jobId: string, part: number, answer: unknown): Promise<void> {
+  await withDbRetry(() =>
+    pool.query(
+      `INSERT INTO job_parts (job_id, part, answer) VALUES ($1, $2, $3::jsonb)
+       ON CONFLICT (job_id, part) DO UPDATE SET answer = EXCLUDED.answer`,
+      [jobId, part, JSON.stringify(answer)],
+    ),
+  );
 }

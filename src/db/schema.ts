@@ -15,6 +15,7 @@ import {
   jsonb,
   numeric,
   pgTable,
+  primaryKey,
   real,
   smallint,
   text,
@@ -281,6 +282,23 @@ export const jobEvents = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('job_events_job_idx').on(t.jobId, t.id), index('job_events_event_idx').on(t.event, t.createdAt)],
+);
+
+/**
+ * The answers a job's attempt was paid for, one row a part (a long transcript's analysis piece): the next attempt
+ * of the same job starts after them instead of paying for them again. Gone with the job.
+ */
+export const jobParts = pgTable(
+  'job_parts',
+  {
+    jobId: uuid('job_id')
+      .notNull()
+      .references(() => automationQueue.id, { onDelete: 'cascade' }),
+    part: integer('part').notNull(),
+    answer: jsonb('answer').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.part] })],
 );
 
 /** The gate's configuration per provider (mirrors the limits table plus overrides) and its spacing clock. */

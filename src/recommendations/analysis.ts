@@ -90,10 +90,17 @@ export const competitorAnalysisJsonSchema = {
  * annotated with the roster id it resolved to (null when ambiguous or
  * unknown), so the engine reads claims per player without re-resolving.
  */
-export const storedAnalysisSchema = competitorAnalysisSchema.extend({
-  players: z.array(analysedPlayerSchema.extend({ playerId: z.string().nullable() })),
-  /** What a long transcript's merge left out, and why: counted, never dropped silently. */
+/**
+ * The analysis of a whole transcript (analyseLongTranscript): the model's answer, or the merge of its pieces' answers
+ * with what the merge left out to stay within the schema's caps, and why (counted, never dropped silently).
+ */
+const mergedAnalysisSchema = competitorAnalysisSchema.extend({
   skipped: z.array(z.object({ what: z.string(), count: z.number().int(), reason: z.string() })).optional(),
+});
+export type MergedAnalysis = z.infer<typeof mergedAnalysisSchema>;
+
+export const storedAnalysisSchema = mergedAnalysisSchema.extend({
+  players: z.array(analysedPlayerSchema.extend({ playerId: z.string().nullable() })),
 });
 export type StoredAnalysis = z.infer<typeof storedAnalysisSchema>;
 
@@ -107,9 +114,13 @@ export const flaggedNameSchema = z.object({
 });
 export type FlaggedName = z.infer<typeof flaggedNameSchema>;
 
-/** For analyses that did not come straight from the validating client (activity payloads, stored rows). */
-export function parseCompetitorAnalysis(value: unknown): CompetitorAnalysis {
-  const result = competitorAnalysisSchema.safeParse(value);
+/**
+ * For analyses that did not come straight from the validating client (activity payloads, stored rows). A merge's
+ * `skipped` is part of it: refused as an unknown key, every video whose merge cut claims failed its save after its
+ * analysis was paid for, and teaching an alias skipped it as unreadable.
+ */
+export function parseCompetitorAnalysis(value: unknown): MergedAnalysis {
+  const result = mergedAnalysisSchema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     throw new MalformedAnalysisError(`analysis field "${issue.path.join('.') || '(root)'}": ${issue.message}`);
@@ -194,6 +205,17 @@ export function splitTranscript(transcript: string, maxChars = ANALYSIS_CHUNK_CH
 }
 
 /**
+ * The pieces of a long analysis already paid for, and where each new answer is kept as soon as it comes: an attempt
+ * that fails on piece 3 (a refusal, a truncated answer, a 5xx) leaves pieces 1-2 for the next attempt, which asks
+ * only for the rest. `call` sends one piece's request (the gate's spacing: each piece is a request to the provider).
+ */
+export interface AnalysisPieces {
+  kept: ReadonlyMap<number, unknown>;
+  keep(piece: number, answer: CompetitorAnalysis): Promise<void>;
+  call<R>(request: () => Promise<R>): Promise<R>;
+}
+
+/**
  * The analysis of a transcript of any length: short ones in one call, long ones
  * piece by piece (each piece a call) merged by player name. What a merge leaves
  * out to stay within the schema's caps is counted in `skipped`.
@@ -201,18 +223,28 @@ export function splitTranscript(transcript: string, maxChars = ANALYSIS_CHUNK_CH
 export async function analyseLongTranscript(
   openai: TextIntelligence,
   video: VideoForAnalysis,
-  maxChars = ANALYSIS_CHUNK_CHARS,
-): Promise<CompetitorAnalysis & { skipped?: Array<{ what: string; count: number; reason: string }> }> {
-  const pieces = splitTranscript(video.transcript, maxChars);
-  if (pieces.length === 1) return analyseTranscript(openai, video);
+  opts: { maxChars?: number; pieces?: AnalysisPieces } = {},
+): Promise<MergedAnalysis> {
+  const pieces = splitTranscript(video.transcript, opts.maxChars ?? ANALYSIS_CHUNK_CHARS);
+  const paid = opts.pieces;
+  const call = <R>(request: () => Promise<R>) => (paid ? paid.call(request) : request());
+  if (pieces.length === 1) return call(() => analyseTranscript(openai, video));
   const answers: CompetitorAnalysis[] = [];
-  for (const transcript of pieces) answers.push(await analyseTranscript(openai, { ...video, transcript }));
+  for (const [i, transcript] of pieces.entries()) {
+    // A kept answer is read back from the database: one that no longer parses is asked for again.
+    const kept = competitorAnalysisSchema.safeParse(paid?.kept.get(i));
+    if (kept.success) {
+      answers.push(kept.data);
+      continue;
+    }
+    const answer = await call(() => analyseTranscript(openai, { ...video, transcript }));
+    await paid?.keep(i, answer);
+    answers.push(answer);
+  }
   return mergeAnalyses(answers);
 }
 
-export function mergeAnalyses(answers: readonly CompetitorAnalysis[]): CompetitorAnalysis & {
-  skipped?: Array<{ what: string; count: number; reason: string }>;
-} {
+export function mergeAnalyses(answers: readonly CompetitorAnalysis[]): MergedAnalysis {
   const byName = new Map<string, CompetitorAnalysis['players'][number]>();
   for (const answer of answers) {
     for (const p of answer.players) {
@@ -228,7 +260,7 @@ export function mergeAnalyses(answers: readonly CompetitorAnalysis[]): Competito
       } else byName.set(key, { name: p.name, team: p.team, claims: [...p.claims] });
     }
   }
-  const skipped: Array<{ what: string; count: number; reason: string }> = [];
+  const skipped: NonNullable<MergedAnalysis['skipped']> = [];
   const players = [...byName.values()];
   let claimsCut = 0;
   for (const p of players) {

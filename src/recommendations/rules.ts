@@ -140,6 +140,9 @@ export function assessPlayer(player: Player, maxMinutes: number, t: Recommendati
  * between two La Liga rounds (Friday to Monday), which is where a week's
  * ideas naturally split.
  */
+/** An idea's dedupe key names its week: `<type>:<subject>:<week start>` (docs/operations.md). */
+const DEDUPE_WEEK_DAYS = 7;
+
 export function windowStart(at: Date, lookbackDays: number): string {
   const size = lookbackDays * 86_400_000;
   return new Date(Math.floor(at.getTime() / size) * size).toISOString().slice(0, 10);
@@ -246,7 +249,9 @@ export function planRecommendations(input: PlanInput): Plan {
   const isViral = (v: ReadVideo) => v.row.views >= t.viralMinViews || (v.row.viralPotential ?? 0) >= t.viralMinPotential;
   const windowOf = (at: Date) => ({ lookbackDays, start: windowStart(at, lookbackDays) });
   const channelOf = (v: ReadVideo) => v.row.channel.trim().toLowerCase();
-  const key = (type: RecommendationType, subject: string, at: Date) => `${type}:${subject}:${windowStart(at, lookbackDays)}`;
+  // Keyed by the week whatever the lookback: keyed by a 3-day bucket, `generate --limit 3` made again (and paid
+  // again for) every idea the hourly 7-day run had made.
+  const key = (type: RecommendationType, subject: string, at: Date) => `${type}:${subject}:${windowStart(at, DEDUPE_WEEK_DAYS)}`;
   const byDate = (a: ReadVideo, b: ReadVideo) => a.at.getTime() - b.at.getTime() || a.row.id.localeCompare(b.row.id);
 
   // One idea per player (or per player-less video) per run; `rank` decides between candidates.

@@ -8,12 +8,19 @@ import { z } from 'zod';
 import type { Db } from '../db/client';
 import { competitiveVideos, type CompetitiveVideo } from '../db/schema';
 import { parseInput, parseJsonText, readInputFile } from '../validation';
-import { parseCompetitorAnalysis, storedAnalysisSchema, type CompetitorAnalysis, type FlaggedName, type StoredAnalysis } from './analysis';
+import { parseCompetitorAnalysis, type FlaggedName, type MergedAnalysis, type StoredAnalysis } from './analysis';
 import type { NameResolution, NameResolver } from './names';
 import { InvalidVideoError } from '../shared/errors';
 import { COMPETITOR_PLATFORMS, type CompetitorVideoStatus } from '../shared/statuses';
 
-/** https://youtu.be/ID, /shorts/ID, m.youtube.com and tracking parameters all become https://www.youtube.com/watch?v=ID. */
+/**
+ * One key per video, whichever form a link takes: https://youtu.be/ID, /shorts/ID, m.youtube.com and tracking
+ * parameters all become https://www.youtube.com/watch?v=ID; an Instagram post under /p/, /reel/, /reels/, /tv/ or
+ * /<account>/reel/, with its share parameters (?igsh=, ?utm_source=), becomes https://www.instagram.com/reel/CODE/
+ * (the form Instagram's API gives a reel's permalink); a TikTok video loses its query (?is_from_webapp=1…). Two
+ * forms of one video would be two workflows, each downloading, transcribing and analysing it: paid twice.
+ * drizzle/0049 moved the rows saved before to these forms.
+ */
 export function canonicalVideoUrl(raw: string): string {
   let url: URL;
   try {
@@ -28,6 +35,14 @@ export function canonicalVideoUrl(raw: string): string {
     id = url.pathname === '/watch' ? url.searchParams.get('v') : /^\/(?:shorts|embed|live)\/([^/]+)/.exec(url.pathname)?.[1];
   }
   if (id && /^[A-Za-z0-9_-]{6,20}$/.test(id)) return `https://www.youtube.com/watch?v=${id}`;
+  if (host === 'instagram.com') {
+    const code = /^\/(?:[^/]+\/)?(?:p|reels?|tv)\/([A-Za-z0-9_-]+)\/?$/.exec(url.pathname)?.[1];
+    if (code) return `https://www.instagram.com/reel/${code}/`;
+  }
+  if (host === 'tiktok.com') {
+    const video = /^\/(@[^/]+)\/video\/(\d+)\/?$/.exec(url.pathname);
+    if (video) return `https://www.tiktok.com/${video[1]}/video/${video[2]}`;
+  }
   url.hash = '';
   return url.toString();
 }
@@ -106,7 +121,7 @@ export function resolveAnalysisPlayers(
  * an alias (name-directory.ts) both write these three from the same resolution.
  */
 export function annotateAnalysis(
-  analysis: CompetitorAnalysis,
+  analysis: MergedAnalysis,
   resolution: readonly NameResolution[],
 ): { stored: StoredAnalysis; playersMentioned: string[]; ambiguousNames: FlaggedName[] } {
   const stored: StoredAnalysis = {
@@ -139,10 +154,7 @@ export async function saveCompetitorVideo(db: Db, input: SaveCompetitorVideoInpu
   }
 
   // What a long transcript's merge left out rides along with the analysis (analyseLongTranscript).
-  const skipped = storedAnalysisSchema.shape.skipped.safeParse((input.analysis as { skipped?: unknown } | null)?.skipped);
-  const annotated = annotateAnalysis(analysis, input.resolution);
-  const stored: StoredAnalysis = { ...annotated.stored, ...(skipped.success && skipped.data ? { skipped: skipped.data } : {}) };
-  const { playersMentioned, ambiguousNames } = annotated;
+  const { stored, playersMentioned, ambiguousNames } = annotateAnalysis(analysis, input.resolution);
 
   const values = {
     ...parseSource(input),

@@ -22,7 +22,9 @@ import { fetchAudio } from '../../src/media/fetch-audio';
 import { classifyYtDlpRun } from '../../src/media/yt-dlp';
 import { ProviderError } from '../../src/providers/errors';
 import { competitorVideoWorkflowId, startCompetitorVideo } from '../../src/recommendations/ingest';
-import { DEFAULT_TRANSCRIPT } from '../../src/simulators/openai';
+import { COMPETITOR_ANALYSIS_SCHEMA_NAME } from '../../src/recommendations/analysis';
+import { analysisResponder } from '../../src/simulators/analysis-stand-in';
+import { DEFAULT_TRANSCRIPT, SimRefusal } from '../../src/simulators/openai';
 import { readSampleVideos, sampleCompetitorVideoInputs } from '../../src/simulators/sample';
 import type { CompetitorVideoInput } from '../../src/workflows/competitor-video';
 import { runCli, startHarness, type Harness } from '../helpers/harness';
@@ -293,6 +295,49 @@ describe('competitor video workflow on real audio', () => {
       'transcribe-4',
       'analyze',
     ]);
+  });
+
+  it('a long analysis refused on its third piece asks again for that piece only: the two before it were kept', async () => {
+    const bytes = makeMedia(path.join(tmp, 'talk.mp3'), 5);
+    h.sims.youtube.media.add('longTalk', bytes, { title: 'Una hora de chollos' });
+    // Three pieces of ANALYSIS_CHUNK_CHARS: Budimir in the first, Muriqi in the last.
+    const sentences = (name: string, n: number) => Array.from({ length: n }, (_, i) => `${name}, fichad ya, jornada ${(i % 30) + 1}.`);
+    h.sims.openai.registerAudio(bytes, [...sentences('Budimir', 180), ...sentences('Sancet', 180), ...sentences('Muriqi', 150)].join(' '));
+    const asked: string[] = [];
+    let refused = false;
+    const unregister = h.sims.openai.registerResponder(COMPETITOR_ANALYSIS_SCHEMA_NAME, (messages) => {
+      const user = String(messages.at(-1)?.content);
+      asked.push(['Budimir', 'Sancet', 'Muriqi'].filter((name) => user.includes(`${name}, fichad`)).join('+'));
+      if (asked.length === 3 && !refused) {
+        refused = true;
+        return new SimRefusal('I cannot help with that.');
+      }
+      return analysisResponder(messages);
+    });
+    try {
+      const url = h.sims.youtube.media.watchUrl('longTalk');
+      const saved = await run(input({ url }));
+      expect(saved.status).toBe('analysed');
+      // Four answers paid for, not six: the second attempt started at the refused piece.
+      expect(asked).toHaveLength(4);
+      expect(asked[2]).toBe(asked[3]);
+      const [job] = await q<{ attempts: number; parts: number }>(
+        `SELECT attempts, (SELECT count(*)::int FROM job_parts p WHERE p.job_id = j.id) AS parts
+           FROM automation_queue j WHERE workflow_id = $1 AND job_type = 'openai_analysis'`,
+        [competitorVideoWorkflowId(url)],
+      );
+      expect(job).toEqual({ attempts: 2, parts: 3 });
+      // What the merge cut (over 50 claims for one player) is saved with it: such a save used to be refused, after the analysis was paid.
+      const [row] = await q<{ analysis: { players: Array<{ name: string }>; skipped?: unknown } }>(
+        `SELECT analysis FROM competitive_videos WHERE url = $1`,
+        [saved.url],
+      );
+      expect(row!.analysis.players.map((p) => p.name).sort()).toEqual(['Budimir', 'Muriqi', 'Sancet']);
+      expect(row!.analysis.skipped).toEqual([expect.objectContaining({ what: 'claims', reason: 'over 50 claims for one player' })]);
+    } finally {
+      unregister();
+      h.sims.openai.registerResponder(COMPETITOR_ANALYSIS_SCHEMA_NAME, analysisResponder);
+    }
   });
 
   it('over the maximum length: too_long with the figure, measured or as the platform says (then nothing is downloaded)', async () => {

@@ -2,10 +2,10 @@
  * Golden tests of competitor analysis -> recommendations on the shipped
  * sample, against a real PostgreSQL database of their own.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { count, eq, sql } from 'drizzle-orm';
+import { count, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { competitiveRecommendations, competitiveVideos, players } from '../../src/db/schema';
 import {
@@ -120,6 +120,66 @@ describe('competitor videos', () => {
     expect(await videoCount()).toBe(videos.length);
     expect(canonicalVideoUrl('https://m.youtube.com/shorts/cFt8Jr08aLv')).toBe(first.url);
     await ingest(first); // back to the sample's numbers for the golden test
+  });
+
+  it('an Instagram reel or a TikTok video pasted in another form (share parameters, /p/, /reels/) is the same row', async () => {
+    const reel = await ingest({ ...videos[0]!, url: 'https://www.instagram.com/p/DCx_Ab-12/?igsh=MTc4MmM1YmI2Ng==' });
+    expect(reel.url).toBe('https://www.instagram.com/reel/DCx_Ab-12/');
+    for (const form of [
+      'https://instagram.com/reels/DCx_Ab-12',
+      'https://m.instagram.com/reel/DCx_Ab-12/?utm_source=ig_web_copy_link',
+      'https://www.instagram.com/canalchollos/reel/DCx_Ab-12/',
+    ]) {
+      expect(canonicalVideoUrl(form)).toBe(reel.url);
+      expect((await ingest({ ...videos[0]!, url: form })).id).toBe(reel.id);
+    }
+    // A shortcode is case-sensitive: another letter case is another video.
+    expect(canonicalVideoUrl('https://www.instagram.com/reel/dcx_ab-12/')).not.toBe(reel.url);
+    const tiktok = await ingest({
+      ...videos[0]!,
+      url: 'https://www.tiktok.com/@canal.chollos/video/7441234567890?is_from_webapp=1&sender_device=pc',
+    });
+    expect(tiktok.url).toBe('https://www.tiktok.com/@canal.chollos/video/7441234567890');
+    expect((await ingest({ ...videos[0]!, url: 'https://m.tiktok.com/@canal.chollos/video/7441234567890/' })).id).toBe(tiktok.id);
+    // An Instagram profile or a page that is not a post keeps its own form (add-video refuses those before this).
+    expect(canonicalVideoUrl('https://www.instagram.com/canalchollos/')).toBe('https://www.instagram.com/canalchollos/');
+    await db()
+      .delete(competitiveVideos)
+      .where(inArray(competitiveVideos.id, [reel.id, tiktok.id]));
+  });
+
+  it('drizzle/0049 moves rows saved before to these forms; of one video saved twice the oldest row takes the form', async () => {
+    const migration = await readFile(path.join(__dirname, '../../drizzle/0049_competitor_url_forms.sql'), 'utf8');
+    const rows = [
+      ['https://www.instagram.com/p/OLDform1/?igsh=abc', '2026-01-01'],
+      ['https://instagram.com/reels/OLDform1/', '2026-01-02'],
+      ['https://www.tiktok.com/@someone/video/123456?lang=es', '2026-01-03'],
+      ['https://www.instagram.com/reel/TAKEN1/?igsh=x', '2026-01-04'],
+      ['https://www.instagram.com/reel/TAKEN1/', '2026-01-05'],
+      ['https://example.com/watch?id=1', '2026-01-06'],
+    ];
+    for (const [url, at] of rows) {
+      await tdb.database.pool.query(
+        `INSERT INTO competitive_videos (url, channel, title, views, transcript, created_at) VALUES ($1, 'c', 't', 1, 'x', $2)`,
+        [url, at],
+      );
+    }
+    await tdb.database.pool.query(migration);
+    const { rows: after } = await tdb.database.pool.query<{ url: string }>(
+      `SELECT url FROM competitive_videos WHERE created_at >= '2026-01-01' AND created_at < '2026-01-07' ORDER BY created_at`,
+    );
+    expect(after.map((r) => r.url)).toEqual([
+      'https://www.instagram.com/reel/OLDform1/',
+      'https://instagram.com/reels/OLDform1/',
+      'https://www.tiktok.com/@someone/video/123456',
+      'https://www.instagram.com/reel/TAKEN1/?igsh=x',
+      'https://www.instagram.com/reel/TAKEN1/',
+      'https://example.com/watch?id=1',
+    ]);
+    // Every moved url is what the code computes for the old one.
+    expect(after[0]!.url).toBe(canonicalVideoUrl(rows[0]![0]!));
+    expect(after[2]!.url).toBe(canonicalVideoUrl(rows[2]![0]!));
+    await tdb.database.pool.query(`DELETE FROM competitive_videos WHERE created_at >= '2026-01-01' AND created_at < '2026-01-07'`);
   });
 
   it('saves a video whose channel was removed while it was analysed, with no channel, instead of failing the paid save', async () => {
@@ -268,6 +328,11 @@ describe('recommendation engine (golden, shipped sample)', () => {
     expect(result.reenqueued).toEqual([]);
     expect(calls).toEqual([]);
     expect((await db().select({ n: count() }).from(competitiveRecommendations))[0]!.n).toBe(7);
+    // A shorter lookback (`generate --limit 3`) sees some of the same videos: the same ideas, keyed by their week.
+    const shorter = await engine.generateRecommendations({ lookbackDays: 3 });
+    expect(shorter.created).toEqual([]);
+    expect(shorter.skipped).toBeGreaterThan(0);
+    expect(calls).toEqual([]);
   });
 
   it('a recommendation whose workflow did not start is offered again until it does', async () => {

@@ -29,7 +29,11 @@ describe('long transcripts', () => {
       ...Array.from({ length: 120 }, (_, i) => `Budimir, del Osasuna, fichad ya, jornada ${(i % 30) + 1}.`),
       'Y Muriqi, vended.',
     ].join(' ');
-    const analysis = await analyseLongTranscript(openai, { channel: 'Canal', title: 'Todo Budimir', views: 1000, transcript }, 1_500);
+    const analysis = await analyseLongTranscript(
+      openai,
+      { channel: 'Canal', title: 'Todo Budimir', views: 1000, transcript },
+      { maxChars: 1_500 },
+    );
     const budimir = analysis.players.find((p) => p.name === 'Budimir')!;
     expect(budimir.claims).toHaveLength(50);
     expect(budimir.team).toBe('Osasuna');
