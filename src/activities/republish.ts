@@ -14,6 +14,7 @@ import { PUBLISH_JOB_TYPE, type PublishPlatform } from '../config/providers';
 import { postCaption } from '../content/caption';
 import { BadInputError } from '../shared/errors';
 import type { ApprovalReview } from '../shared/messages';
+import { OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
 import { jobConfigSchema, parseInput } from '../validation';
 import { recommendationWorkflowId } from '../shared/workflow-ids';
 import { notPublishedOn, readPublishState } from '../services/publish-state';
@@ -182,8 +183,9 @@ export function createRepublishActivities(deps: ActivityDeps, store: VideoStore 
         `UPDATE competitive_recommendations
             SET status = $2, error = $3, published_at = coalesce(published_at, CASE WHEN $2 <> 'failed' THEN now() END),
                 updated_at = now()
-          WHERE id = $1`,
-        [input.recommendationId, status, error],
+          WHERE id = $1 AND status <> ALL($4::text[])`,
+        // An idea open again (a retry's run) has its status written by that run.
+        [input.recommendationId, status, error, OPEN_RECOMMENDATION_STATUSES],
       );
       await startMetricsOfPosts(deps, input.recommendationId);
       return status;

@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import { renderCredits } from '../config/env';
 import { BadInputError } from '../shared/errors';
 import { OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
+import { runningRepublishQuery } from '../services/publish-state';
 import { diedInsideSubmit, RETRIED_JOB_STATUSES, RETRIED_STATUSES } from '../services/retry';
 import type { RetryRequest } from '../workflows/recommendation';
 import type { ActivityDeps } from './deps';
@@ -39,6 +40,10 @@ export function createRetryActivities(deps: Pick<ActivityDeps, 'database' | 'env
     if (!(RETRIED_STATUSES as readonly string[]).includes(status)) {
       throw new BadInputError(`recommendation ${input.recommendationId} is ${status}: only a failed or expired idea is retried`);
     }
+    // The command checked this too; a republish started since then would post beside this run.
+    const republish = (await tx.execute(runningRepublishQuery(input.recommendationId))).rows[0];
+    if (republish)
+      throw new BadInputError(`a republish of ${input.recommendationId} is running (${republish.workflow_id}); retry when it ends`);
 
     const { rows: jobs } = await tx.execute<{
       id: string;

@@ -3,8 +3,10 @@
  * platforms, those with a completed post, and those whose posts all failed with the last error. The republish
  * command reads it to know what to retry; the republish workflow to record the status it leads to.
  */
+import { sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { isPublishPlatform, PUBLISH_PLATFORMS, type PublishPlatform } from '../config/providers';
+import { republishWorkflowIdPattern } from '../shared/workflow-ids';
 import { diedInsideSubmitSql } from './retry';
 
 export interface PublishState {
@@ -16,6 +18,17 @@ export interface PublishState {
 /** The error a partly published recommendation carries: each missing platform with its post's error (null: none). */
 export function notPublishedOn(failed: ReadonlyArray<{ platform: string; error: string }>): string | null {
   return failed.length ? `not published on ${failed.map((f) => `${f.platform} (${f.error})`).join('; ')}` : null;
+}
+
+/**
+ * The republish of a recommendation still running (a job of it open), as `{ workflow_id }` rows: a second republish
+ * or a retry waits for it to end. Run beside it, a retry posted the platforms neither run had posted yet (two public
+ * posts of one video) and the run ending first overwrote the other's status.
+ */
+export function runningRepublishQuery(recommendationId: string) {
+  return sql<{ workflow_id: string }>`SELECT workflow_id FROM automation_queue
+     WHERE recommendation_id = ${recommendationId} AND workflow_id LIKE ${republishWorkflowIdPattern(recommendationId)}
+       AND status IN ('queued', 'processing') LIMIT 1`;
 }
 
 export async function readPublishState(pool: pg.Pool, recommendationId: string): Promise<PublishState> {

@@ -17,7 +17,7 @@ import { ApiError, BadInputError, ConflictError } from '../shared/errors';
 import { adoptPostWorkflowId, REPUBLISH_WORKFLOW, republishWorkflowId, republishWorkflowIdPattern } from '../shared/workflow-ids';
 import { startWorkflowOnce } from '../temporal/client';
 import type { RepublishInput } from '../workflows/republish';
-import { readPublishState, readUnknownPosts } from './publish-state';
+import { readPublishState, readUnknownPosts, runningRepublishQuery } from './publish-state';
 import { checkingClient } from './checking-client';
 import type { ServiceDeps } from './recommendations';
 
@@ -88,11 +88,7 @@ export function createRepublishCommands(deps: ServiceDeps, resolve: (ref: string
         );
       }
       const pattern = republishWorkflowIdPattern(rec.id);
-      const { rows: open } = await pool.query<{ workflow_id: string }>(
-        `SELECT workflow_id FROM automation_queue
-          WHERE recommendation_id = $1 AND workflow_id LIKE $2 AND status IN ('queued', 'processing') LIMIT 1`,
-        [rec.id, pattern],
-      );
+      const { rows: open } = await deps.database.db.execute(runningRepublishQuery(rec.id));
       if (open[0]) throw new ConflictError(`a republish of ${rec.id} is running (${open[0].workflow_id}); wait for it to end`);
       const { rows: done } = await pool.query<{ n: number }>(
         `SELECT count(DISTINCT workflow_id)::int AS n FROM automation_queue WHERE recommendation_id = $1 AND workflow_id LIKE $2`,

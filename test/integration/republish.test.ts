@@ -6,7 +6,7 @@
  * Bad input exits 2 with one line naming the field and starts nothing. `--post`: a TikTok post whose request died
  * unanswered, found live on TikTok, recorded instead of posted again.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { RepublishOutcome } from '../../src/workflows/republish';
 import type { ApprovalReview } from '../../src/shared/messages';
@@ -269,6 +269,42 @@ describe('reelflow republish', () => {
     expect(h.sims.tiktok.pulledUrls()).toHaveLength(posts);
     expect(await statusOf(recId)).toEqual({ status: 'published', error: null });
     await h.client.workflow.getHandle(postMetricsWorkflowId('tiktok', postId)).terminate('test over');
+  }, 120_000);
+
+  it('a retry while a republish of the idea runs is refused: the two would both post it, and overwrite each status', async () => {
+    onTestFinished(() => h.sims.tiktok.setFaults({ failTasks: false, neverFinish: false }));
+    h.sims.tiktok.setFaults({ failTasks: true });
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['tiktok'] } }));
+    await expect(h.client.workflow.getHandle(workflowId).result()).rejects.toThrow();
+    const recId = recommendation.id;
+    expect((await statusOf(recId)).status).toBe('failed');
+    // The republish's post is held at TikTok (processing), its job open.
+    h.sims.tiktok.setFaults({ failTasks: false, neverFinish: true });
+    const started = await runCli(h, ['republish', recId, '--json']);
+    expect(started.code).toBe(0);
+    const republished = JSON.parse(started.stdout) as { workflowId: string };
+    await waitUntil(async () => (await republishJobs(recId)).some((j) => j.status === 'processing'), {
+      what: 'the republish post processing at TikTok',
+    });
+    const posts = h.sims.tiktok.stats().submissions;
+
+    const retry = await runCli(h, ['retry', recId]);
+    expect(retry.code).toBe(2);
+    expect(retry.stderr.trim()).toBe(`reelflow: a republish of ${recId} is running (${republished.workflowId}); wait for it to end`);
+    const reopened = await q(
+      `SELECT 1 FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+                               WHERE j.recommendation_id = $1 AND e.event = 'reopened'`,
+      [recId],
+    );
+    expect(reopened).toEqual([]);
+    expect((await statusOf(recId)).status).toBe('failed');
+
+    h.sims.tiktok.setFaults({ neverFinish: false });
+    const outcome = await h.client.workflow.getHandle(republished.workflowId).result();
+    expect(outcome.status).toBe('published');
+    expect(h.sims.tiktok.stats().submissions).toBe(posts);
+    expect(await statusOf(recId)).toEqual({ status: 'published', error: null });
+    await h.client.workflow.getHandle(postMetricsWorkflowId('tiktok', outcome.posts[0]!.postId)).terminate('test over');
   }, 120_000);
 
   it("a platform an editor rejected the video for: a republish there waits for an editor's yes, and posts only then", async () => {
