@@ -77,6 +77,10 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
   async recommendations(ctx) {
     const [sub] = ctx.args;
     if (sub !== 'generate' && sub !== 'stats') throw new BadInputError('recommendations needs: generate | stats');
+    const lookbackDays = ctx.values.limit === undefined ? 7 : Number(ctx.values.limit);
+    if (!Number.isInteger(lookbackDays) || lookbackDays < 1 || lookbackDays > 90) {
+      throw new BadInputError(`--limit (days of videos to read) must be an integer from 1 to 90 (got ${JSON.stringify(ctx.values.limit)})`);
+    }
     await withService(ctx, async (service) => {
       const engine = createRecommendationEngine({
         db: ctx.database.db,
@@ -87,7 +91,6 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
         const stats = await readRecommendationStats(ctx.database.db);
         ctx.out(stats, () => console.log(JSON.stringify(stats, null, 2)));
       } else {
-        const lookbackDays = ctx.values.limit ? Number(ctx.values.limit) : 7;
         const result = await engine.generateRecommendations({ lookbackDays });
         ctx.out(result, () => {
           console.log(`created ${result.created.length} recommendations, skipped ${result.skipped} already known`);

@@ -84,7 +84,7 @@ function parseJsonFlag(name: string, raw: string | undefined): unknown {
 
 function enqueueInput(v: Values): unknown {
   const config = (parseJsonFlag('config', v.config) ?? {}) as Record<string, unknown>;
-  if (v.platforms) config.platforms = v.platforms.split(',').map((s) => s.trim());
+  if (v.platforms !== undefined) config.platforms = v.platforms.split(',').map((s) => s.trim());
   const input = {
     ...Object.fromEntries(Object.entries(ENQUEUE_FIELD_FLAGS).map(([field, flag]) => [field, v[flag]])),
     ourData: parseJsonFlag('our-data', v['our-data']),

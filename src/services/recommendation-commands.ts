@@ -32,6 +32,7 @@ import { recommendationWorkflowMetadata } from '../shared/workflow-metadata';
 import { isFinalRecommendationStatus } from '../shared/statuses';
 import { mapLimit } from '../shared/map-limit';
 import { enqueueRecommendationSchema, parseInput, prioritySchema, uuidSchema } from '../validation';
+import { UNSTORABLE, unstorableText } from '../shared/storable-text';
 import type { recommendationWorkflow } from '../workflows/recommendation';
 import type { ServiceDeps } from './recommendations';
 
@@ -254,6 +255,7 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
       opts: { by: string; note?: string; stage?: ApprovalStage },
     ): Promise<RecommendationState> {
       if (opts.note !== undefined && opts.note.length > 2_000) throw new BadInputError('note must be at most 2000 characters');
+      if (opts.note !== undefined && unstorableText(opts.note)) throw new BadInputError(`note ${UNSTORABLE}`);
       if (opts.stage !== undefined && opts.stage !== 'render' && opts.stage !== 'publish') {
         throw new BadInputError(`stage must be render or publish (got ${JSON.stringify(opts.stage)})`);
       }

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { MAX_SEGMENTS, REEL_MODES, VEO3_CLIP_SECONDS } from '../config/reel';
 import { z } from 'zod';
+import { UNSTORABLE, unstorableText } from '../shared/storable-text';
 import { RECOMMENDATION_SOURCES } from '../config/approval';
 import { PRIORITIES } from '../config/priorities';
 import { PROVIDERS, PUBLISH_PLATFORMS } from '../config/providers';
@@ -29,18 +30,28 @@ const enumMessage = (allowed: readonly string[]) => ({
 
 export const prioritySchema = z.enum(PRIORITIES, enumMessage(PRIORITIES));
 
+const platformList = z.array(z.enum(PUBLISH_PLATFORMS, enumMessage(PUBLISH_PLATFORMS)));
+const noRepeats = (list: readonly string[]) => new Set(list).size === list.length;
+/** One platform twice would be two publish steps on one job: two posts of the same video. */
+const REPEATED_PLATFORM = 'lists a platform twice (each platform gets one post)';
+
 /** Settings of a recommendation's video and where it is published. Unknown keys are an error. */
 export const jobConfigSchema = z
   .object({
     /** Video provider; only VEO3 today, named so a typo fails loudly instead of silently using VEO3. */
     provider: z.enum(['veo3'], enumMessage(['veo3'])).default('veo3'),
-    platforms: z
-      .array(z.enum(PUBLISH_PLATFORMS, enumMessage(PUBLISH_PLATFORMS)))
+    platforms: platformList
       .min(1, 'must list at least one platform')
+      .refine(noRepeats, REPEATED_PLATFORM)
       .default([...PUBLISH_PLATFORMS]),
     aspectRatio: z.enum(['9:16', '16:9', 'Auto'], enumMessage(['9:16', '16:9', 'Auto'])).default('9:16'),
     model: z.enum(['veo3', 'veo3_fast'], enumMessage(['veo3', 'veo3_fast'])).optional(),
-    imageUrl: z.string().url().optional(),
+    // KIE fetches it: a file:, ftp: or data: URL would fail only at the render, after the brief was paid for.
+    imageUrl: z
+      .string()
+      .url()
+      .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL')
+      .optional(),
     caption: z.string().max(2200).optional(),
     /** A ready script skips nothing (analysis still writes the brief) but steers it. */
     notes: z.string().max(4000).optional(),
@@ -63,7 +74,7 @@ export const jobConfigSchema = z
     approval: z
       .object({
         beforeRender: z.boolean().optional(),
-        beforePublish: z.array(z.enum(PUBLISH_PLATFORMS, enumMessage(PUBLISH_PLATFORMS))).optional(),
+        beforePublish: platformList.refine(noRepeats, REPEATED_PLATFORM).optional(),
       })
       .strict()
       .optional(),
@@ -219,8 +230,13 @@ const NAMED_ISSUES = 5;
  */
 export function parseInput<T extends z.ZodTypeAny>(schema: T, value: unknown, what: string, fieldName?: FieldName): z.output<T> {
   const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new BadInputError(zodErrorMessage(result.error, what, fieldName));
+  if (!result.success) throw new BadInputError(zodErrorMessage(result.error, what, fieldName));
+  const unstorable = unstorableText(result.data);
+  if (unstorable) {
+    const at = unstorable.length ? (fieldName ?? ((path) => path.join('.')))(unstorable) : '';
+    throw new BadInputError(`${what}${at ? `: ${at}` : ''} ${UNSTORABLE}`);
+  }
+  return result.data;
 }
 
 /** How a field is named to whoever typed it (the CLI: by its flag); default: its path, `jobConfig.platforms.1`. */

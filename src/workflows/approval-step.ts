@@ -8,6 +8,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/common';
+import { UNSTORABLE, unstorableText } from '../shared/storable-text';
 import type { createApprovalActivities } from '../activities/approval';
 import {
   approvalUpdate,
@@ -83,6 +84,12 @@ export function approvalStep(opts: ApprovalStepOptions) {
     if (arg.note !== undefined && (typeof arg.note !== 'string' || arg.note.length > MAX_NOTE_LENGTH)) {
       refuse(`note must be text of at most ${MAX_NOTE_LENGTH} characters`);
     }
+    // Accepted, it failed its record's write for ever: the idea stuck, every later decision refused as pending.
+    for (const [field, text] of [
+      ['note', arg.note],
+      ['by', arg.by],
+    ] as const)
+      if (unstorableText(text ?? null)) refuse(`${field} ${UNSTORABLE}`);
     if (arg.by !== undefined && (typeof arg.by !== 'string' || arg.by.length > 200)) refuse('by must be text of at most 200 characters');
   }
 

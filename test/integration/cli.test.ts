@@ -33,6 +33,17 @@ describe('reelflow CLI', () => {
         /enqueue: --platforms item 2 must be one of instagram, tiktok, youtube/,
       ],
       [[...base, '--priority', 'P1', '--config', '{"provider":"runway"}'], /enqueue: --config provider must be one of veo3/],
+      // An empty list is not "every platform" (a script's empty $PLATFORMS must not post everywhere), nor is one twice two posts.
+      [[...base, '--priority', 'P1', '--platforms', ''], /enqueue: --platforms item 1 must be one of instagram, tiktok, youtube/],
+      [[...base, '--priority', 'P1', '--platforms', 'youtube,youtube'], /enqueue: --platforms lists a platform twice/],
+      [
+        [...base, '--priority', 'P1', '--config', '{"approval":{"beforePublish":["tiktok","tiktok"]}}'],
+        /enqueue: --config approval\.beforePublish lists a platform twice/,
+      ],
+      [
+        [...base, '--priority', 'P1', '--config', '{"imageUrl":"file:///etc/passwd"}'],
+        /enqueue: --config imageUrl must be an http\(s\) URL/,
+      ],
       [
         ['enqueue', '--title', 'Budimir', '--type', 'player_spotlight', '--player', '', '--priority', 'P1'],
         /enqueue: --player must not be empty\n/,
@@ -46,6 +57,11 @@ describe('reelflow CLI', () => {
       [['list', '--status', 'bogus'], /list: status must be one of pending, in_production/],
       [['list', '--jobs', '--status', 'queued,bogus'], /list: status\.1 must be one of queued/],
       [['list', '--limit', 'abc'], /list: limit must be a number/],
+      [
+        ['recommendations', 'generate', '--limit', 'abc'],
+        /^reelflow: --limit \(days of videos to read\) must be an integer from 1 to 90 \(got "abc"\)/,
+      ],
+      [['recommendations', 'generate', '--limit', ''], /--limit \(days of videos to read\) must be an integer/],
       [['list', '--provider', 'veo3'], /--provider filters jobs; add --jobs/],
       [['reprioritise', '7f1d8a52-0000-4000-8000-000000000000', 'p0'], /^reelflow: priority must be one of P0, P1, P2, P3\n/],
       [['roster', 'load', '/nonexistent/players.json'], /\/nonexistent\/players\.json: no such file/],

@@ -38,6 +38,20 @@ describe('parseInput', () => {
     );
   });
 
+  it('refuses text PostgreSQL cannot store (a NUL, half a surrogate pair), naming where it is', () => {
+    const nested = z.object({ title: z.string(), tags: z.array(z.object({ name: z.string() })) }).strict();
+    expect(reject({ title: 'a\u0000b', tags: [] }, nested)).toBe(
+      'form: title holds a NUL character or half of a surrogate pair, which PostgreSQL cannot store',
+    );
+    expect(reject({ title: 'ok 😀', tags: [{ name: 'x' }, { name: 'broken \ud83d' }] }, nested)).toMatch(
+      /^form: tags\.1\.name holds a NUL/,
+    );
+    expect(parseInput(nested, { title: 'ok 😀', tags: [] }, 'form')).toEqual({ title: 'ok 😀', tags: [] });
+    expect(() => parseInput(z.record(z.number()), { 'k\u0000': 1 }, 'query', (p) => `--${p.join('-')}`)).toThrow(
+      'query: --k\u0000 holds a NUL character or half of a surrogate pair, which PostgreSQL cannot store',
+    );
+  });
+
   it('speaks of the value itself when the value is what is wrong', () => {
     expect(reject('nope', uuidSchema)).toBe('form must be a UUID');
     expect(reject([1])).toBe('form must be an object, not an array');

@@ -51,6 +51,16 @@ describe('approval', () => {
     // Nothing paid while it waits.
     expect(h.sims.veo3.stats().submissions).toBe(0);
 
+    // A note PostgreSQL cannot store is refused before it reaches the workflow, and by the workflow's own validator
+    // (`temporal workflow update`): accepted, its record failed for ever and every later decision was refused as pending.
+    await expect(h.service.decide(recommendation.id, 'approve', { by: 'ana', note: 'vale\u0000' })).rejects.toThrow(
+      'note holds a NUL character or half of a surrogate pair, which PostgreSQL cannot store',
+    );
+    await expect(
+      h.client.workflow.getHandle(workflowId).executeUpdate(approvalUpdate, { args: [{ decision: 'approve', note: 'vale \ud83d' }] }),
+    ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/^note holds a NUL character or half of a surrogate pair/) } });
+    expect((await phase(workflowId)).approval).toMatchObject({ stage: 'render' });
+
     const after = await h.service.decide(recommendation.id, 'approve', { by: 'ana', note: 'bien argumentado' });
     expect(after.approval).toBeNull();
     const result = await h.client.workflow.getHandle(workflowId).result();
