@@ -272,7 +272,9 @@ describe('reelflow republish', () => {
   }, 120_000);
 
   it('a retry while a republish of the idea runs is refused: the two would both post it, and overwrite each status', async () => {
-    onTestFinished(() => h.sims.tiktok.setFaults({ failTasks: false, neverFinish: false }));
+    onTestFinished(() => {
+      h.sims.tiktok.setFaults({ failTasks: false, neverFinish: false });
+    });
     h.sims.tiktok.setFaults({ failTasks: true });
     const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['tiktok'] } }));
     await expect(h.client.workflow.getHandle(workflowId).result()).rejects.toThrow();
