@@ -72,6 +72,15 @@ export async function startMetricsOfPosts(deps: ActivityDeps, recommendationId: 
 export function createQueueSyncActivities(deps: ActivityDeps) {
   const { db, pool } = deps.database;
 
+  async function loadRow(recommendationId: string) {
+    const row = await getRecommendation(db, recommendationId);
+    if (!row) throw new BadInputError(`recommendation ${recommendationId} does not exist`);
+    return { row, jobConfig: parseInput(jobConfigSchema, row.jobConfig, `recommendation ${recommendationId} job_config`) };
+  }
+
+  const approvalOf = (row: { source: string }, jobConfig: JobConfig): ApprovalPlan =>
+    approvalPlan(deps.env.REELFLOW_APPROVAL_POLICY, row.source, jobConfig.platforms, jobConfig.approval);
+
   /** Moves the recommendation to `status` unless it already reached a final state. */
   async function setStatus(id: string, status: string, extra: { error?: string | null; publishedAt?: Date } = {}) {
     await db
@@ -94,9 +103,7 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
   return {
     async loadRecommendation(recommendationId: string): Promise<RecommendationPlan> {
       return classified(async () => {
-        const row = await getRecommendation(db, recommendationId);
-        if (!row) throw new BadInputError(`recommendation ${recommendationId} does not exist`);
-        const jobConfig = parseInput(jobConfigSchema, row.jobConfig, `recommendation ${recommendationId} job_config`);
+        const { row, jobConfig } = await loadRow(recommendationId);
         const deadline = row.urgencyDeadline ?? deadlineFor(row.priority as Priority, row.createdAt);
         return {
           id: row.id,
@@ -109,12 +116,23 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
           jobConfig,
           scheduleAfter: row.scheduleAfter?.toISOString() ?? null,
           deadline: deadline?.toISOString() ?? null,
-          approval: approvalPlan(deps.env.REELFLOW_APPROVAL_POLICY, row.source, jobConfig.platforms, jobConfig.approval),
+          approval: approvalOf(row, jobConfig),
           reel: reelSettings(
             jobConfig.reel?.mode ?? deps.env.REELFLOW_REEL_MODE,
             jobConfig.reel?.seconds ? { min: jobConfig.reel.seconds, max: jobConfig.reel.seconds } : deps.env.REELFLOW_REEL_SECONDS,
           ),
         };
+      });
+    },
+
+    /**
+     * The approvals the policy asks of the idea now. The plan's were read when its workflow began, up to a week before
+     * a P3's render: a policy made stricter since (an incident, REELFLOW_APPROVAL_POLICY) must reach it before it posts.
+     */
+    async approvalPlanNow(recommendationId: string): Promise<ApprovalPlan> {
+      return classified(async () => {
+        const { row, jobConfig } = await loadRow(recommendationId);
+        return approvalOf(row, jobConfig);
       });
     },
 

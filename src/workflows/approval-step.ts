@@ -54,14 +54,20 @@ export function approvalStep(opts: ApprovalStepOptions) {
   /** The decision the update delivered, until the waiting step records it. */
   let pendingDecision: (ApprovalDecisionInput & { at: string }) | undefined;
   let decisionsRecorded = 0;
+  /** Steps that ended (cancelled) with a decision delivered and not recorded: its update is answered, not left waiting. */
+  let decisionsDropped = 0;
 
   wf.setHandler(
     approvalUpdate,
     async (arg) => {
       const recorded = decisionsRecorded;
+      const dropped = decisionsDropped;
       pendingDecision = { ...arg, at: new Date(Date.now()).toISOString() };
       // Answer once the decision is in the database and the audit log, with the state it led to.
-      await wf.condition(() => decisionsRecorded > recorded);
+      await wf.condition(() => decisionsRecorded > recorded || decisionsDropped > dropped);
+      if (decisionsRecorded === recorded) {
+        throw ApplicationFailure.nonRetryable(`${recommendationId} was cancelled while this decision was recorded: it was not acted on`);
+      }
       return opts.state();
     },
     { validator: validateDecision },
@@ -104,34 +110,48 @@ export function approvalStep(opts: ApprovalStepOptions) {
      * (database and audit log) before returning it.
      */
     async wait(review: ApprovalReview, deadline: string | null): Promise<ApprovalVerdict> {
-      setWaiting(review);
-      await approvals.requestApproval({ recommendationId, review });
-      const what =
-        review.stage === 'render' ? 'the brief, before the paid render' : `the video, before posting on ${review.platforms.join(', ')}`;
-      await opts.notify(review, `approve or reject ${what}: reelflow approve|reject ${recommendationId}`);
-      const arrived =
-        deadline === null
-          ? await wf.condition(() => pendingDecision !== undefined).then(() => true)
-          : await wf.condition(() => pendingDecision !== undefined, Math.max(Date.parse(deadline) - Date.now(), 1));
-      if (!arrived) {
-        setWaiting(null);
-        return 'timeout';
+      try {
+        return await waitFor(review, deadline);
+      } finally {
+        // Cancelled with a decision delivered: its update waited for a record that never comes, and the workflow's
+        // end waits for its handlers (a cancelled idea's workflow ran for ever, the editor's call never answered).
+        if (pendingDecision !== undefined && wf.patched('approval-answers-a-dropped-decision')) {
+          pendingDecision = undefined;
+          setWaiting(null);
+          decisionsDropped += 1;
+        }
       }
-      const decision = pendingDecision!;
-      await approvals.recordApprovalDecision({
-        recommendationId,
-        workflowId,
-        stage: review.stage,
-        platforms: review.platforms,
-        decision: decision.decision,
-        by: decision.by?.trim() || 'temporal workflow update (no actor given)',
-        note: decision.note?.trim() || null,
-        at: decision.at,
-      });
-      pendingDecision = undefined;
-      setWaiting(null);
-      decisionsRecorded += 1;
-      return decision.decision;
     },
   };
+
+  async function waitFor(review: ApprovalReview, deadline: string | null): Promise<ApprovalVerdict> {
+    setWaiting(review);
+    await approvals.requestApproval({ recommendationId, review });
+    const what =
+      review.stage === 'render' ? 'the brief, before the paid render' : `the video, before posting on ${review.platforms.join(', ')}`;
+    await opts.notify(review, `approve or reject ${what}: reelflow approve|reject ${recommendationId}`);
+    const arrived =
+      deadline === null
+        ? await wf.condition(() => pendingDecision !== undefined).then(() => true)
+        : await wf.condition(() => pendingDecision !== undefined, Math.max(Date.parse(deadline) - Date.now(), 1));
+    if (!arrived) {
+      setWaiting(null);
+      return 'timeout';
+    }
+    const decision = pendingDecision!;
+    await approvals.recordApprovalDecision({
+      recommendationId,
+      workflowId,
+      stage: review.stage,
+      platforms: review.platforms,
+      decision: decision.decision,
+      by: decision.by?.trim() || 'temporal workflow update (no actor given)',
+      note: decision.note?.trim() || null,
+      at: decision.at,
+    });
+    pendingDecision = undefined;
+    setWaiting(null);
+    decisionsRecorded += 1;
+    return decision.decision;
+  }
 }

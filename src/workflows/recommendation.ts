@@ -40,6 +40,7 @@ import { notifyFromWorkflow } from './notification';
 import { failureType, rootMessage, surviveWorkerLoss } from './provider-steps';
 import { durableLine } from './line';
 import { approvalStep, rejectedText } from './approval-step';
+import type { ApprovalPlan } from '../config/approval';
 import {
   cancelSignal,
   cancelReasonText,
@@ -284,6 +285,20 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       { key: SEARCH_ATTRIBUTES.recommendationId, value: recommendationId },
     ]);
 
+    /**
+     * The approvals asked of this idea at a step: the plan's (read when the workflow began, maybe days ago) and any the
+     * policy asks now. A policy made stricter since reaches the ideas already in line; one made looser does not.
+     */
+    const approvalNow = async (patch: string): Promise<ApprovalPlan> => {
+      const planned = plan.approval ?? { beforeRender: false, beforePublish: [] };
+      if (!wf.patched(patch)) return planned;
+      const now = await local.approvalPlanNow(recommendationId);
+      return {
+        beforeRender: planned.beforeRender || now.beforeRender,
+        beforePublish: [...new Set([...planned.beforePublish, ...now.beforePublish])],
+      };
+    };
+
     const videoJobType: JobType =
       plan.type === 'player_spotlight' ? 'veo3_player_spotlight' : plan.type === 'bargain' ? 'veo3_chollo' : 'veo3_competitive_response';
     const platforms = plan.jobConfig.platforms;
@@ -359,7 +374,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
 
     if (deadlinePassed(plan)) return expire();
     // A retry does not ask again for the brief an editor approved: the analysis is kept, so it is the same brief.
-    if (plan.approval?.beforeRender && !retried?.briefApproved) {
+    if ((await approvalNow('approval-policy-before-render')).beforeRender && !retried?.briefApproved) {
       const verdict = await approval.wait(reviewOf('render', null, platforms), plan.deadline);
       if (verdict === 'timeout') return expire();
       if (verdict === 'reject') return reject('render', platforms);
@@ -430,7 +445,8 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
         }),
       );
     // Platforms that need the editor's eye on the video wait for it; the others post meanwhile.
-    const needsApproval = plan.approval?.beforePublish.filter((p) => platforms.includes(p)) ?? [];
+    const asked = (await approvalNow('approval-policy-before-publish')).beforePublish;
+    const needsApproval = platforms.filter((p) => asked.includes(p));
     let published: PublishPlatform[] = platforms;
     let rejectedPlatforms: PublishPlatform[] = [];
     let results: Array<PromiseSettledResult<PublishedPost>>;

@@ -7,7 +7,8 @@
  * way it arrived.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { approvalUpdate, stateQuery } from '../../src/shared/messages';
+import { WorkflowUpdateStage } from '@temporalio/client';
+import { approvalUpdate, cancelSignal, stateQuery } from '../../src/shared/messages';
 import { ConflictError } from '../../src/shared/errors';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { waitUntil } from '../helpers/wait';
@@ -213,6 +214,69 @@ describe('approval', () => {
       { status: 'cancelled', error: 'not run: its workflow ended, the idea published' },
     ]);
   });
+
+  it('a policy made stricter after an idea began (a worker restarted with it) reaches that idea before it posts', async () => {
+    // A manual idea needs no approval: its plan, read as its workflow began, says so.
+    const scheduleAfter = new Date(Date.now() + 4_000).toISOString();
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ source: 'manual', scheduleAfter, jobConfig: { platforms: ['instagram', 'youtube'] } }),
+    );
+    await waitUntil(async () => (await phase(workflowId)).phase === 'scheduled', { what: 'the idea scheduled, its plan read' });
+    const policy = h.env.REELFLOW_APPROVAL_POLICY;
+    const before = structuredClone(policy);
+    try {
+      policy.beforeRender.manual = true;
+      policy.beforePublish.instagram = true;
+      await awaiting(workflowId, 'render');
+      expect(h.sims.veo3.stats().submissions).toBe(0);
+      await h.service.decide(recommendation.id, 'approve', { by: 'ana' });
+      await awaiting(workflowId, 'publish');
+      expect((await phase(workflowId)).approval).toMatchObject({ stage: 'publish', platforms: ['instagram'] });
+      // YouTube, which the policy leaves free, posts meanwhile; Instagram waits for the editor.
+      await waitUntil(async () => h.sims.youtube.stats().submissions > 0, { what: 'the YouTube post' });
+      expect(h.sims.instagram.stats().submissions).toBe(0);
+      await h.service.decide(recommendation.id, 'approve', { by: 'ana' });
+      expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('published');
+    } finally {
+      Object.assign(policy.beforeRender, before.beforeRender);
+      Object.assign(policy.beforePublish, before.beforePublish);
+    }
+  }, 120_000);
+
+  it('a cancel landing while a decision is recorded ends the idea and answers the editor: nothing waits for ever', async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(fromCompetitor());
+    await awaiting(workflowId, 'render');
+    await waitUntil(async () => (await row(recommendation.id)).approval?.waiting, { what: 'the wait on the row' });
+    const handle = h.client.workflow.getHandle(workflowId);
+    // The decision's record waits on the idea's row, held here, while the cancel arrives.
+    const lock = await h.db.database.pool.connect();
+    let answered: Promise<unknown>;
+    try {
+      await lock.query('BEGIN');
+      await lock.query('SELECT 1 FROM competitive_recommendations WHERE id = $1 FOR UPDATE', [recommendation.id]);
+      const update = await handle.startUpdate(approvalUpdate, {
+        args: [{ decision: 'approve', by: 'ana' }],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      });
+      answered = update.result().then(
+        () => 'acted on',
+        (err: unknown) => err,
+      );
+      await handle.signal(cancelSignal, { reason: 'se cae la noticia' });
+      await waitUntil(async () => (await phase(workflowId)).phase === 'cancelled', { what: 'the cancel taken' });
+    } finally {
+      await lock.query('ROLLBACK');
+      lock.release();
+    }
+    expect(await answered).toMatchObject({
+      cause: { message: `${recommendation.id} was cancelled while this decision was recorded: it was not acted on` },
+    });
+    // Ended (a cancel with a reason closes as the cancelled scope's failure), not waiting for its handler for ever.
+    await expect(handle.result()).rejects.toThrow();
+    expect((await handle.describe()).status.name).not.toBe('RUNNING');
+    expect((await row(recommendation.id)).status).toBe('cancelled');
+    expect(h.sims.veo3.stats().submissions).toBe(0);
+  }, 60_000);
 
   it('refuses a decision when nothing waits for one', async () => {
     const { recommendation, workflowId } = await h.service.enqueue(
