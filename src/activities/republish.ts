@@ -90,6 +90,26 @@ export function createRepublishActivities(deps: ActivityDeps, store: VideoStore 
   const { pool } = deps.database;
   const queue = createQueueSyncActivities(deps);
 
+  /**
+   * The recommendation's status over every post it has now (published everywhere, or partially_published with
+   * each platform still missing), then the metrics series of the new posts (REJECT_DUPLICATE: none twice).
+   */
+  async function recordPosts(recommendationId: string): Promise<'published' | 'partially_published' | 'failed'> {
+    const state = await readPublishState(pool, recommendationId);
+    const status = state.failed.length === 0 ? 'published' : state.published.length ? 'partially_published' : 'failed';
+    const error = notPublishedOn(state.failed);
+    await pool.query(
+      `UPDATE competitive_recommendations
+            SET status = $2, error = $3, published_at = coalesce(published_at, CASE WHEN $2 <> 'failed' THEN now() END),
+                updated_at = now()
+          WHERE id = $1 AND status <> ALL($4::text[])`,
+      // An idea open again (a retry's run) has its status written by that run.
+      [recommendationId, status, error, OPEN_RECOMMENDATION_STATUSES],
+    );
+    await startMetricsOfPosts(deps, recommendationId);
+    return status;
+  }
+
   const resultOf = async (recommendationId: string, step: string) => {
     const { rows } = await pool.query<{ result: Record<string, unknown> | null }>(
       `SELECT result FROM automation_queue WHERE workflow_id = $1 AND step = $2 AND status = 'completed'`,
@@ -171,24 +191,9 @@ export function createRepublishActivities(deps: ActivityDeps, store: VideoStore 
       return classified(() => plan(input));
     },
 
-    /**
-     * The recommendation's status over every post it has now (published everywhere, or partially_published with
-     * each platform still missing), then the metrics series of the new posts (REJECT_DUPLICATE: none twice).
-     */
+    /** The recommendation's status over every post it has now, and the series of the new posts (recordPosts). */
     async recordRepublished(input: { recommendationId: string }): Promise<'published' | 'partially_published' | 'failed'> {
-      const state = await readPublishState(pool, input.recommendationId);
-      const status = state.failed.length === 0 ? 'published' : state.published.length ? 'partially_published' : 'failed';
-      const error = notPublishedOn(state.failed);
-      await pool.query(
-        `UPDATE competitive_recommendations
-            SET status = $2, error = $3, published_at = coalesce(published_at, CASE WHEN $2 <> 'failed' THEN now() END),
-                updated_at = now()
-          WHERE id = $1 AND status <> ALL($4::text[])`,
-        // An idea open again (a retry's run) has its status written by that run.
-        [input.recommendationId, status, error, OPEN_RECOMMENDATION_STATUSES],
-      );
-      await startMetricsOfPosts(deps, input.recommendationId);
-      return status;
+      return recordPosts(input.recommendationId);
     },
 
     /**
@@ -233,6 +238,13 @@ export function createRepublishActivities(deps: ActivityDeps, store: VideoStore 
     async closeRepublishJobs(input: { recommendationId: string; workflowId: string; reason: string }): Promise<void> {
       await closeWorkflowJobs(pool, [input.workflowId], input.reason);
       await clearApprovalWaitingIn(pool, input.recommendationId, input.workflowId);
+      // Cancelled (or failed) after a platform posted: that post is live, so it counts in the idea's status and is
+      // measured. Its series was started only by recordRepublished, at a republish's end: it was never measured.
+      const { rows } = await pool.query(
+        `SELECT 1 FROM automation_queue WHERE workflow_id = $1 AND step LIKE 'publish:%' AND status = 'completed' LIMIT 1`,
+        [input.workflowId],
+      );
+      if (rows.length) await recordPosts(input.recommendationId);
     },
   };
 }

@@ -309,6 +309,37 @@ describe('reelflow republish', () => {
     await h.client.workflow.getHandle(postMetricsWorkflowId('tiktok', outcome.posts[0]!.postId)).terminate('test over');
   }, 120_000);
 
+  it('a republish cancelled after one platform posted: that post is counted in the status and measured', async () => {
+    onTestFinished(() => {
+      h.sims.tiktok.setFaults({ failTasks: false });
+      h.sims.youtube.setFaults({ failTasks: false, neverFinish: false });
+    });
+    h.sims.tiktok.setFaults({ failTasks: true });
+    h.sims.youtube.setFaults({ failTasks: true });
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ jobConfig: { platforms: ['instagram', 'tiktok', 'youtube'] } }),
+    );
+    expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('partially_published');
+    const recId = recommendation.id;
+    // TikTok posts again; YouTube's processing never ends, so the republish is cancelled with it still running.
+    h.sims.tiktok.setFaults({ failTasks: false });
+    h.sims.youtube.setFaults({ failTasks: false, neverFinish: true });
+    const started = await runCli(h, ['republish', recId, '--json']);
+    expect(started.code).toBe(0);
+    const republishId = (JSON.parse(started.stdout) as { workflowId: string }).workflowId;
+    await waitUntil(async () => (await republishJobs(recId)).some((j) => j.step === 'publish:tiktok' && j.status === 'completed'), {
+      what: 'the TikTok post',
+      timeoutMs: 60_000,
+    });
+    await h.client.workflow.getHandle(republishId).cancel();
+    await expect(h.client.workflow.getHandle(republishId).result()).rejects.toThrow();
+    const tiktok = (await republishJobs(recId)).find((j) => j.step === 'publish:tiktok')!;
+    const series = h.client.workflow.getHandle(postMetricsWorkflowId('tiktok', tiktok.result!.postId!));
+    expect((await series.describe()).status.name).toBe('RUNNING');
+    await series.terminate('test over');
+    expect(await statusOf(recId)).toEqual({ status: 'partially_published', error: expect.stringMatching(/^not published on youtube /) });
+  }, 150_000);
+
   it("a platform an editor rejected the video for: a republish there waits for an editor's yes, and posts only then", async () => {
     const { recommendation, workflowId } = await h.service.enqueue(
       recommendationInput({ jobConfig: { platforms: ['instagram', 'tiktok'], approval: { beforePublish: ['tiktok'] } } }),
