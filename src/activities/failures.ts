@@ -14,6 +14,7 @@ import {
   SubmitOutcomeUnknownError,
 } from '../shared/errors';
 import { FAILURE_TYPES } from '../shared/messages';
+import { sqlStateOf } from '../shared/connection-errors';
 
 export interface ClassifiedFailure {
   failure: ApplicationFailure;
@@ -58,6 +59,12 @@ export function classifyFailure(err: unknown): ClassifiedFailure {
   if (err instanceof SubmitOutcomeUnknownError) return final(FAILURE_TYPES.submitOutcomeUnknown, err);
   // The line at work, not a fault: benign, so the SDK logs it at debug, not as a warning with a stack trace.
   if (err instanceof ReturnedToLineError) return final(FAILURE_TYPES.returnedToLine, err, ApplicationFailureCategory.BENIGN);
+  // PostgreSQL refused a value (SQLSTATE class 22: too long, out of range, a NUL, not a number): the same value is
+  // refused on every attempt, and a workflow retrying its database step for ever would be stuck, unseen.
+  const sqlState = sqlStateOf(err);
+  if (sqlState?.startsWith('22')) {
+    return final(FAILURE_TYPES.badInput, new Error(`the database refused a value (${sqlState}): ${(err as Error).message}`));
+  }
   const e = err instanceof Error ? err : new Error(String(err));
   // Database hiccups and the like: retryable.
   return { failure: ApplicationFailure.create({ message: e.message, type: e.name, cause: e }), retryable: true };

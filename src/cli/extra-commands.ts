@@ -152,6 +152,7 @@ export const extraCommands: Record<string, (ctx: ExtraCommandContext) => Promise
     const [sub, file] = ctx.args;
     if ((COMPETITOR_CHANNEL_SUBCOMMANDS as readonly string[]).includes(sub ?? '')) return competitorChannelCommand(ctx);
     if (sub !== 'ingest') throw new BadInputError(COMPETITOR_USAGE);
+    if (ctx.args.length > 2) throw new BadInputError(`competitor ingest reads one file (got "${ctx.args[2]}" too)`);
     const client = await connectTemporal(ctx.env.TEMPORAL_ADDRESS, ctx.env.TEMPORAL_NAMESPACE);
     try {
       const handles = await ingestCompetitorVideos(client, ctx.env.REELFLOW_TASK_QUEUE, { file, env: ctx.env });

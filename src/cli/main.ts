@@ -124,6 +124,20 @@ function enqueueFlag(path: ReadonlyArray<string | number>, platformsFlag: boolea
 /** Commands PostgreSQL answers on its own (status but for its workflow's state; capacity but --workflow). */
 const DATABASE_READS = ['list', 'status', 'capacity'];
 
+/** The words a command of this file reads after its name (cancel: any number of ids; the others' own files check theirs). */
+const MOST_ARGUMENTS: Partial<Record<string, number>> = {
+  enqueue: 0,
+  list: 0,
+  status: 1,
+  reprioritise: 2,
+  approve: 1,
+  reject: 1,
+  republish: 1,
+  retry: 1,
+  capacity: 1,
+  workers: 0,
+};
+
 async function run(argv: string[]): Promise<number> {
   const { command, args, values: v } = parseCommandLine(argv);
   if (!command || v.help) {
@@ -140,6 +154,12 @@ async function run(argv: string[]): Promise<number> {
   if (command === 'enqueue' && v.recommendation) {
     const extra = (Object.keys(v) as Array<keyof Values>).find((k) => k !== 'recommendation' && k !== 'json' && v[k] !== undefined);
     if (extra) throw new BadInputError(`enqueue --recommendation starts an existing recommendation as it is; --${extra} would be ignored`);
+  }
+  const most = MOST_ARGUMENTS[command];
+  if (most !== undefined && args.length > most) {
+    // `approve <id> "looks good"` dropped the note, `reject <id> publish` the stage guard: what is not read is refused.
+    const takes = most ? `at most ${most} argument${most > 1 ? 's' : ''}` : 'no arguments';
+    throw new BadInputError(`${command} takes ${takes} (got "${args[most]}"); see \`reelflow --help\``);
   }
   const needId = ['status', 'cancel', 'reprioritise', 'approve', 'reject', 'republish', 'retry'].includes(command);
   if (needId && !args[0]) throw new BadInputError(`${command} needs an id (recommendation, job or workflow id)`);

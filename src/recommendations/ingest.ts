@@ -14,9 +14,9 @@ import { sampleCompetitorVideoInputs } from '../simulators/sample';
 import { COMPETITOR_PLATFORMS } from '../shared/statuses';
 import { COMPETITOR_VIDEO_WORKFLOW, competitorVideoWorkflowId as workflowIdOfDigest } from '../shared/workflow-ids';
 import { competitorVideoWorkflowMetadata } from '../shared/workflow-metadata';
-import { parseInput, parseJsonText, readInputFile } from '../validation';
+import { httpUrlSchema, parseInput, parseJsonText, readInputFile } from '../validation';
 import type { CompetitorVideoInput } from '../workflows/competitor-video';
-import { canonicalVideoUrl } from './save-video';
+import { canonicalVideoUrl, nonVideoReason } from './save-video';
 
 /** The key of a video's workflows (analysis, views): 16 hex of sha1(canonical URL), the same for every URL form. */
 export function videoKey(url: string): string {
@@ -29,20 +29,31 @@ export function competitorVideoWorkflowId(url: string): string {
 }
 
 /** A CompetitorVideoInput as read from a file or a request: every field checked, errors naming it. */
-export const competitorVideoInputSchema = z.object({
-  url: z.string().trim().url(),
-  platform: z.enum(COMPETITOR_PLATFORMS),
-  externalId: z.string().trim().min(1).max(200).nullish(),
-  channel: z.string().trim().min(1).max(200),
-  channelId: z.string().uuid().nullish(),
-  title: z.string().trim().min(1).max(500),
-  views: z.number().int().min(0),
-  publishedAt: z.string().datetime({ offset: true }).nullable(),
-  mediaUrl: z.string().trim().url().nullish(),
-  durationSeconds: z.number().min(0).nullish(),
-  language: z.string().trim().min(2).max(10).optional(),
-  priority: z.enum(PRIORITIES).optional(),
-}) satisfies z.ZodType<CompetitorVideoInput, z.ZodTypeDef, unknown>;
+export const competitorVideoInputSchema = z
+  .object({
+    url: z
+      .string()
+      .trim()
+      .pipe(httpUrlSchema)
+      // A playlist, a channel or a profile: yt-dlp would read one of its entries (or none), paid for as this video.
+      .superRefine((u, ctx) => {
+        const why = nonVideoReason(u);
+        if (why) ctx.addIssue({ code: z.ZodIssueCode.custom, message: why.slice(u.length + 1) });
+      }),
+    platform: z.enum(COMPETITOR_PLATFORMS),
+    externalId: z.string().trim().min(1).max(200).nullish(),
+    channel: z.string().trim().min(1).max(200),
+    channelId: z.string().uuid().nullish(),
+    title: z.string().trim().min(1).max(500),
+    views: z.number().int().min(0),
+    publishedAt: z.string().datetime({ offset: true }).nullable(),
+    mediaUrl: z.string().trim().url().nullish(),
+    durationSeconds: z.number().min(0).nullish(),
+    language: z.string().trim().min(2).max(10).optional(),
+    priority: z.enum(PRIORITIES).optional(),
+  })
+  // A misspelt key (mediaURL, duration_seconds) is an error, not a field silently left out.
+  .strict() satisfies z.ZodType<CompetitorVideoInput, z.ZodTypeDef, unknown>;
 
 /** Starts (or joins) the video's workflow. */
 export async function startCompetitorVideo(client: Client, taskQueue: string, input: CompetitorVideoInput): Promise<WorkflowHandle> {

@@ -11,7 +11,7 @@ import { parseInput, parseJsonText, readInputFile } from '../validation';
 import { parseCompetitorAnalysis, type FlaggedName, type MergedAnalysis, type StoredAnalysis } from './analysis';
 import type { NameResolution, NameResolver } from './names';
 import { InvalidVideoError } from '../shared/errors';
-import { COMPETITOR_PLATFORMS, type CompetitorVideoStatus } from '../shared/statuses';
+import { COMPETITOR_PLATFORMS, type CompetitorPlatform, type CompetitorVideoStatus } from '../shared/statuses';
 
 /**
  * One key per video, whichever form a link takes: https://youtu.be/ID, /shorts/ID, m.youtube.com and tracking
@@ -45,6 +45,41 @@ export function canonicalVideoUrl(raw: string): string {
   }
   url.hash = '';
   return url.toString();
+}
+
+/** The platform a video URL belongs to, and its id there when the URL says (from its canonical form). */
+export function videoPlatform(url: string): { platform: CompetitorPlatform; externalId: string | null } {
+  const host = hostOf(url);
+  const canonical = canonicalVideoUrl(url);
+  if (host === 'youtube.com' || host === 'youtu.be' || host.endsWith('.youtube.com')) {
+    return { platform: 'youtube', externalId: /[?&]v=([A-Za-z0-9_-]{6,20})$/.exec(canonical)?.[1] ?? null };
+  }
+  if (host === 'instagram.com') return { platform: 'instagram', externalId: /\/reel\/([^/]+)\/$/.exec(canonical)?.[1] ?? null };
+  if (host === 'tiktok.com' || host.endsWith('.tiktok.com')) {
+    return { platform: 'tiktok', externalId: /\/video\/(\d+)/.exec(new URL(url).pathname)?.[1] ?? null };
+  }
+  return { platform: 'web', externalId: null };
+}
+
+/**
+ * Why a page of a platform names no video (a playlist, a channel, a profile), or null: such a link is refused before
+ * anything is fetched or paid, yt-dlp would read a playlist's entries into one audio, or nothing at all. TikTok's
+ * share links (vm.tiktok.com/…) name their video only once followed, so they pass.
+ */
+export function nonVideoReason(url: string): string | null {
+  if (!URL.canParse(url)) return null; // not a URL at all: what says so names it
+  const { platform, externalId } = videoPlatform(url);
+  if (externalId) return null;
+  const watch = `\`reelflow competitor add ${platform} <channel>\` watches a channel`;
+  if (platform === 'youtube') return `${url} names no YouTube video (watch?v=…, /shorts/…, youtu.be/…); ${watch}`;
+  if (platform === 'instagram') return `${url} names no Instagram reel or post (/reel/…, /p/…); ${watch}`;
+  if (platform === 'tiktok' && hostOf(url) === 'tiktok.com')
+    return `${url} names no TikTok video (/@user/video/…, or a vm.tiktok.com share link)`;
+  return null;
+}
+
+function hostOf(url: string): string {
+  return new URL(url).hostname.toLowerCase().replace(/^(www\.|m\.)/, '');
 }
 
 export const competitorVideoSchema = z.object({

@@ -11,7 +11,7 @@ import type { Database } from '../db/client';
 import { ProviderError } from '../providers/errors';
 import type { DiscoveryClients } from '../providers/discovery-clients';
 import { competitorVideoWorkflowId, startCompetitorVideo } from '../recommendations/ingest';
-import { canonicalVideoUrl } from '../recommendations/save-video';
+import { canonicalVideoUrl, nonVideoReason, videoPlatform } from '../recommendations/save-video';
 import { BadInputError, NotFoundError } from '../shared/errors';
 import { CHANNEL_PLATFORMS, type CompetitorPlatform } from '../shared/statuses';
 import { COMPETITOR_DISCOVERY_WORKFLOW, competitorCheckWorkflowId } from '../shared/workflow-ids';
@@ -73,38 +73,6 @@ const COLUMNS = `id, platform, external_id AS "externalId", handle, display_name
   newest_video_id AS "newestVideoId", newest_video_at AS "newestVideoAt", videos_found AS "videosFound", created_at AS "createdAt"`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The platform a video URL belongs to, and its id there when the URL says. */
-export function videoPlatform(url: string): { platform: CompetitorPlatform; externalId: string | null } {
-  const u = new URL(url);
-  const host = u.hostname.toLowerCase().replace(/^(www\.|m\.)/, '');
-  if (host === 'youtube.com' || host === 'youtu.be' || host.endsWith('.youtube.com')) {
-    const id = /[?&]v=([A-Za-z0-9_-]{6,20})$/.exec(canonicalVideoUrl(url))?.[1] ?? null;
-    return { platform: 'youtube', externalId: id };
-  }
-  if (host === 'instagram.com') return { platform: 'instagram', externalId: /^\/(?:reel|reels|p)\/([^/]+)/.exec(u.pathname)?.[1] ?? null };
-  if (host === 'tiktok.com' || host.endsWith('.tiktok.com'))
-    return { platform: 'tiktok', externalId: /\/video\/(\d+)/.exec(u.pathname)?.[1] ?? null };
-  return { platform: 'web', externalId: null };
-}
-
-/**
- * A page of a platform that names no video (a playlist, a channel, a profile) is refused before anything is fetched
- * or paid: yt-dlp would read a playlist's entries into one audio, or nothing at all. TikTok's share links
- * (vm.tiktok.com/…) name their video only once followed, so they pass.
- */
-function refuseNonVideo(url: string, platform: CompetitorPlatform, externalId: string | null): void {
-  if (externalId) return;
-  const host = new URL(url).hostname.toLowerCase().replace(/^(www\.|m\.)/, '');
-  const watch = `\`reelflow competitor add ${platform} <channel>\` watches a channel`;
-  if (platform === 'youtube') {
-    throw new BadInputError(`url: ${url} names no YouTube video (watch?v=…, /shorts/…, youtu.be/…); ${watch}`);
-  }
-  if (platform === 'instagram') throw new BadInputError(`url: ${url} names no Instagram reel or post (/reel/…, /p/…); ${watch}`);
-  if (platform === 'tiktok' && host === 'tiktok.com') {
-    throw new BadInputError(`url: ${url} names no TikTok video (/@user/video/…, or a vm.tiktok.com share link)`);
-  }
-}
 
 /** Every watched channel, oldest first: needs only the database (the API's read route uses it directly). */
 export async function listCompetitorChannels(database: Database): Promise<ChannelView[]> {
@@ -204,7 +172,8 @@ export function createCompetitorChannelService(deps: CompetitorChannelServiceDep
       const input = parseInput(addVideoSchema, raw, 'competitor add-video');
       const url = canonicalVideoUrl(input.url);
       const { platform, externalId } = videoPlatform(input.url);
-      refuseNonVideo(input.url, platform, externalId);
+      const notAVideo = nonVideoReason(input.url);
+      if (notAVideo) throw new BadInputError(`url: ${notAVideo}`);
       const workflowId = competitorVideoWorkflowId(url);
       const { rows } = await pool.query('SELECT 1 FROM competitive_videos WHERE url = $1', [url]);
       if (rows.length) return { url, platform, workflowId, started: false };

@@ -12,6 +12,7 @@ import { RecommendationGoneError } from '../shared/errors';
 import { POST_METRICS_WORKFLOW, POST_METRICS_WORKFLOW_ID_PREFIX, postMetricsWorkflowId } from '../shared/workflow-ids';
 import { postMetricsWorkflowMetadata } from '../shared/workflow-metadata';
 import type { PostMetricsInput } from '../workflows/post-metrics';
+import { sqlStateOf } from '../shared/connection-errors';
 
 /** A timer's offset as a label: 1h, 6h, 24h, 3d, 7d; 90s or 2m in a compressed schedule. */
 export function ageLabel(seconds: number): string {
@@ -107,7 +108,7 @@ export async function recordPostMetrics(pool: pg.Pool, r: RecordPostMetricsInput
     await insertPostMetrics(pool, r);
   } catch (err) {
     // Deleted between the read and this row (the table's one foreign key): the same end as found before the read.
-    if ((err as { code?: string }).code === '23503') throw recommendationGone(r.recommendationId);
+    if (sqlStateOf(err) === '23503') throw recommendationGone(r.recommendationId);
     throw err;
   }
 }

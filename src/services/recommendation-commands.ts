@@ -33,6 +33,7 @@ import { isFinalRecommendationStatus } from '../shared/statuses';
 import { mapLimit } from '../shared/map-limit';
 import { enqueueRecommendationSchema, parseInput, prioritySchema, uuidSchema } from '../validation';
 import { UNSTORABLE, unstorableText } from '../shared/storable-text';
+import { sqlStateOf } from '../shared/connection-errors';
 import type { recommendationWorkflow } from '../workflows/recommendation';
 import type { ServiceDeps } from './recommendations';
 
@@ -80,7 +81,13 @@ export async function insertRecommendation(db: Db, input: unknown, now: Date): P
       createdAt: now,
     })
     .onConflictDoNothing({ target: competitiveRecommendations.dedupeKey })
-    .returning();
+    .returning()
+    .catch((err: unknown) => {
+      // The only foreign key an enqueue sets: a video id nobody saved (it was a 500 with a stack in the log).
+      if (sqlStateOf(err) === '23503')
+        throw new BadInputError(`enqueue: sourceVideoId ${data.sourceVideoId} is no competitor video we have`);
+      throw err;
+    });
   if (inserted) return { recommendation: inserted, created: true };
   // Only a dedupe key can conflict, so there is one.
   const [existing] = await db.select().from(competitiveRecommendations).where(eq(competitiveRecommendations.dedupeKey, data.dedupeKey!));

@@ -5,7 +5,7 @@
  * SQLSTATEs (server shutting down, connection failure), while an HTTP provider
  * also fails at name resolution and routing (DNS, unreachable host), which a
  * database on a fixed address does not meet in practice. Both share the socket
- * codes. No Node imports.
+ * codes. No Node imports. Beside them, the SQLSTATE of a PostgreSQL error however it is wrapped.
  */
 
 /** A socket refused, reset, broken or timed out. */
@@ -35,3 +35,12 @@ export const HTTP_CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
 ]);
+
+/** The SQLSTATE of a PostgreSQL error, thrown by pg or wrapped by drizzle (its cause). */
+export function sqlStateOf(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown; severity?: unknown } | undefined, depth = 0; e && depth < 3; depth++) {
+    if (typeof e.code === 'string' && typeof e.severity === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}

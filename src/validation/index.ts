@@ -30,6 +30,13 @@ const enumMessage = (allowed: readonly string[]) => ({
 
 export const prioritySchema = z.enum(PRIORITIES, enumMessage(PRIORITIES));
 
+/** A web address: file:, ftp:, data: and javascript: are refused (the providers and yt-dlp would fail on them, late). */
+export const httpUrlSchema = z
+  .string()
+  .url()
+  // Not a URL at all: .url() says so.
+  .refine((u) => !URL.canParse(u) || /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL');
+
 const platformList = z.array(z.enum(PUBLISH_PLATFORMS, enumMessage(PUBLISH_PLATFORMS)));
 const noRepeats = (list: readonly string[]) => new Set(list).size === list.length;
 /** One platform twice would be two publish steps on one job: two posts of the same video. */
@@ -47,11 +54,7 @@ export const jobConfigSchema = z
     aspectRatio: z.enum(['9:16', '16:9', 'Auto'], enumMessage(['9:16', '16:9', 'Auto'])).default('9:16'),
     model: z.enum(['veo3', 'veo3_fast'], enumMessage(['veo3', 'veo3_fast'])).optional(),
     // KIE fetches it: a file:, ftp: or data: URL would fail only at the render, after the brief was paid for.
-    imageUrl: z
-      .string()
-      .url()
-      .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL')
-      .optional(),
+    imageUrl: httpUrlSchema.optional(),
     caption: z.string().max(2200).optional(),
     /** A ready script skips nothing (analysis still writes the brief) but steers it. */
     notes: z.string().max(4000).optional(),
@@ -187,13 +190,17 @@ const sinceSchema = z
   .trim()
   .transform((raw, ctx) => {
     const age = /^(\d+)\s*([dhm])$/.exec(raw);
-    if (age) return new Date(Date.now() - Number(age[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[age[2] as 'd' | 'h' | 'm']);
-    const at = /^\d{4}-\d{2}-\d{2}/.test(raw) ? new Date(raw) : new Date(Number.NaN);
+    const at = age
+      ? new Date(Date.now() - Number(age[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[age[2] as 'd' | 'h' | 'm'])
+      : /^\d{4}-\d{2}-\d{2}/.test(raw)
+        ? new Date(raw)
+        : new Date(Number.NaN);
     if (Number.isNaN(at.getTime())) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be an age (7d, 48h, 90m) or a date (2026-11-01, ISO-8601)' });
       return z.NEVER;
     }
-    return at;
+    // 99999999d is 271,000 years ago, where PostgreSQL's timestamps stop (a 500): any time before our first post is all of it.
+    return at.getTime() < 0 ? new Date(0) : at;
   });
 
 /** Filters of a performance report (CLI flags, API query), as strings. */

@@ -54,6 +54,13 @@ describe('reelflow CLI', () => {
       [['status', 'not-a-uuid'], /id must be a recommendation or job id \(a UUID\) or a workflow id \(recommendation-<UUID>\)/],
       [['cancel', '7f1d8a52-0000-4000-8000-000000000000'], /no recommendation or job/],
       [['frobnicate'], /unknown command "frobnicate"/],
+      // A word the command does not read is refused, not dropped (the note, the stage guard).
+      [
+        ['approve', '7f1d8a52-0000-4000-8000-000000000000', 'looks good'],
+        /^reelflow: approve takes at most 1 argument \(got "looks good"\)/,
+      ],
+      [['list', 'open'], /^reelflow: list takes no arguments \(got "open"\)/],
+      [['competitor', 'ingest', 'a.json', 'b.json'], /competitor ingest reads one file \(got "b\.json" too\)/],
       [['list', '--status', 'bogus'], /list: status must be one of pending, in_production/],
       [['list', '--jobs', '--status', 'queued,bogus'], /list: status\.1 must be one of queued/],
       [['list', '--limit', 'abc'], /list: limit must be a number/],

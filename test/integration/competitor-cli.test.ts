@@ -3,6 +3,9 @@
  * cannot be resolved without a key) is exit 2 with one line naming it and
  * nothing stored; add, list, check (through the real workflow), add-video and remove work end to end.
  */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startHarness, type Harness } from '../helpers/harness';
 
@@ -22,6 +25,15 @@ describe('reelflow competitor', () => {
   it('refuses what the platform does not know with exit 2, one line naming it, and stores nothing', async () => {
     h.sims.youtube.discovery.addChannel({ handle: '@realchannel', title: 'Real Channel' });
     const key = { YOUTUBE_DATA_API_KEY: 'sim-key' };
+    // A file of videos is held to what add-video is: a playlist in it was paid for as one of its entries.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'reelflow-ingest-'));
+    const video = { platform: 'youtube', channel: 'Rival', title: 'Chollos', views: 10, publishedAt: null };
+    const file = async (name: string, entries: unknown[]) => {
+      await writeFile(path.join(dir, name), JSON.stringify(entries));
+      return path.join(dir, name);
+    };
+    const playlist = await file('playlist.json', [{ ...video, url: 'https://www.youtube.com/playlist?list=PL123456' }]);
+    const misspelt = await file('misspelt.json', [{ ...video, url: 'https://youtu.be/dQw4w9WgXcQ', mediaURL: 'https://x.test/a.mp4' }]);
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [['competitor', 'add', 'youtube', '@nobodyhere'], key, /no YouTube channel with handle @nobodyhere/],
       [['competitor', 'add', 'youtube', '@realchannel'], {}, /@realchannel\) needs YOUTUBE_DATA_API_KEY to resolve: give the channel id/],
@@ -35,6 +47,8 @@ describe('reelflow competitor', () => {
       [['competitor', 'add-video', 'https://www.youtube.com/@rival'], {}, /names no YouTube video .*competitor add youtube <channel>/],
       [['competitor', 'add-video', 'https://www.instagram.com/rivalfantasy/'], {}, /names no Instagram reel or post/],
       [['competitor', 'add-video', 'https://www.tiktok.com/@rival'], {}, /names no TikTok video/],
+      [['competitor', 'ingest', playlist], {}, /playlist\.json: 0\.url names no YouTube video \(watch\?v=…/],
+      [['competitor', 'ingest', misspelt], {}, /misspelt\.json: unknown field "0\.mediaURL"/],
       [['competitor', 'remove', 'nobody'], {}, /no competitor channel "nobody"/],
       [['competitor', 'frobnicate'], {}, /competitor needs: add/],
       [['competitor', 'list', '--name', 'x'], {}, /competitor: unknown flag --name/],

@@ -2,8 +2,11 @@
  * The pool every process queries through (src/db/client.ts), against real PostgreSQL: a connection the server ends
  * while it is checked out fails the work on it, never the process, and the pool goes on with new connections.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { classifyFailure } from '../../src/activities/failures';
 import { connectDatabase, type Database } from '../../src/db/client';
+import { FAILURE_TYPES } from '../../src/shared/messages';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 
 let t: TestDatabase;
@@ -38,4 +41,22 @@ it('a checked-out connection the server ends (a restart, an admin) fails its wor
     // The pool dropped it: the next query gets a new connection.
     expect((await database.pool.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   }
+});
+
+it('a value PostgreSQL refuses (a NUL, a number out of range) fails its activity for good, not retried for ever', async () => {
+  const refused = [
+    await database.pool.query(`SELECT $1::text`, ['a\u0000b']).catch((err: unknown) => err),
+    await database.pool.query(`SELECT $1::integer`, [3_000_000_000]).catch((err: unknown) => err),
+    // Through drizzle, which wraps the driver's error.
+    await database.db.execute(sql`SELECT ${'9'.repeat(40)}::bigint`).catch((err: unknown) => err),
+  ];
+  for (const err of refused) {
+    const { failure, retryable } = classifyFailure(err);
+    expect(retryable).toBe(false);
+    expect(failure).toMatchObject({ type: FAILURE_TYPES.badInput, nonRetryable: true });
+    expect(failure.message).toMatch(/^the database refused a value \(22[0-9A-Z]{3}\): /);
+  }
+  // A connection lost is not a value's fault: retried.
+  const lost = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' });
+  expect(classifyFailure(lost).retryable).toBe(true);
 });

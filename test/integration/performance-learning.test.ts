@@ -205,6 +205,10 @@ describe('the performance report, through the API, the CLI and /metrics', () => 
       const since = await api.call('read', { method: 'GET', url: '/api/performance?since=yesterday' });
       expect(since.statusCode).toBe(400);
       expect(since.json().error.message).toMatch(/^query: since must be an age \(7d, 48h, 90m\) or a date/);
+      // An age past where PostgreSQL's timestamps stop is all of it, not a 500.
+      const forever = await api.call('read', { method: 'GET', url: '/api/performance?type=trend_jump&platform=instagram&since=99999999d' });
+      expect(forever.statusCode).toBe(200);
+      expect((forever.json() as { data: { posts: unknown[] } }).data.posts.length).toBe(4);
     } finally {
       await api.app.close();
     }

@@ -165,11 +165,12 @@ describe('grant_slots', () => {
       expect((await grant()).granted).toEqual([a.id, b.id]);
     };
 
-    // A P0 granted first (its workflow still bringing it up), a P1 granted after it and ready at once: it waits.
+    // A P0 granted first (its workflow still bringing it up), a P1 granted after it and ready at once: it waits (10 ms, more
+    // as the hold lasts: a loaded machine may take over 40 ms between the grant and the ask, 0028).
     const p0 = await enqueue({ priority: 'P0' });
     const p1 = await enqueue({ priority: 'P1' });
     await grantBoth(p0, p1);
-    expect(await claim(p1.id)).toBe(10);
+    expect(await claim(p1.id)).toBeGreaterThanOrEqual(10);
     expect(await calls(p1.id)).toBe(0);
     expect(await claim(p0.id)).toBe(0);
     expect(await claim(p1.id)).toBe(0);
@@ -182,7 +183,7 @@ describe('grant_slots', () => {
     const stuck = await enqueue({ priority: 'P0' });
     const late = await enqueue({ priority: 'P3' });
     await grantBoth(stuck, late);
-    expect(await claim(late.id)).toBe(10);
+    expect(await claim(late.id)).toBeGreaterThanOrEqual(10);
     await q(`UPDATE provider_slots SET granted_at = granted_at - interval '2.1 seconds'`);
     expect(await claim(late.id)).toBe(0);
 

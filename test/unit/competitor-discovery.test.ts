@@ -11,7 +11,7 @@ import { parseIsoDuration } from '../../src/providers/youtube/discovery-schemas'
 import { FeedFormatError, parseChannelFeed } from '../../src/providers/youtube/feed';
 import { competitorVideoWorkflowId, videoKey } from '../../src/recommendations/ingest';
 import { potentialFromVelocity, raisedPotential, viewVelocity } from '../../src/recommendations/view-velocity';
-import { videoPlatform } from '../../src/services/competitor-channels';
+import { videoPlatform } from '../../src/recommendations/save-video';
 import { competitorVideoWorkflowId as idOfKey } from '../../src/shared/workflow-ids';
 
 const FEED = `<?xml version="1.0" encoding="UTF-8"?>
@@ -91,6 +91,14 @@ describe('inputs', () => {
   it('infers the platform of a one-off URL from its host', () => {
     expect(videoPlatform('https://youtu.be/dQw4w9WgXcQ')).toEqual({ platform: 'youtube', externalId: 'dQw4w9WgXcQ' });
     expect(videoPlatform('https://www.instagram.com/reel/C0ffee/')).toEqual({ platform: 'instagram', externalId: 'C0ffee' });
+    // Every form of a reel's link names it: under its account, /reels/, /tv/, with share parameters.
+    for (const form of [
+      'https://www.instagram.com/rival/reel/C0ffee/',
+      'https://instagram.com/tv/C0ffee',
+      'https://www.instagram.com/reels/C0ffee/?igsh=x',
+    ]) {
+      expect(videoPlatform(form)).toEqual({ platform: 'instagram', externalId: 'C0ffee' });
+    }
     expect(videoPlatform('https://www.tiktok.com/@x/video/123')).toEqual({ platform: 'tiktok', externalId: '123' });
     expect(videoPlatform('https://example.com/clip')).toEqual({ platform: 'web', externalId: null });
   });

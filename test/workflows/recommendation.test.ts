@@ -205,6 +205,10 @@ describe('recommendation workflow', () => {
     await expect(h.service.enqueue(recommendationInput({ scheduleAfter: inHours(5), deadline: inHours(4) }))).rejects.toThrow(
       /deadline must be after scheduleAfter/,
     );
+    // A source video nobody saved: named, not a 500 with a stack in the log.
+    await expect(h.service.enqueue(recommendationInput({ sourceVideoId: '7f1d8a52-0000-4000-8000-0000000000aa' }))).rejects.toThrow(
+      new BadInputError('enqueue: sourceVideoId 7f1d8a52-0000-4000-8000-0000000000aa is no competitor video we have'),
+    );
     expect(await count()).toBe(before);
   });
 
