@@ -9,13 +9,20 @@
  *   plus starting recommendation workflows).
  * The audio itself is fetched on the audio_fetch queue (audio-fetch.ts).
  */
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { JOB_TYPES, type JobType } from '../config/providers';
 import { isPriority, type Priority } from '../config/priorities';
 import type { CompetitiveVideo } from '../db/schema';
-import { analyseLongTranscript, parseCompetitorAnalysis, type FlaggedName, type MergedAnalysis } from '../recommendations/analysis';
+import {
+  analyseLongTranscript,
+  parseCompetitorAnalysis,
+  type AnalysisPieces,
+  type FlaggedName,
+  type MergedAnalysis,
+} from '../recommendations/analysis';
 import { createRecommendationEngine } from '../recommendations/engine';
 import { RECOMMENDATION_THRESHOLDS } from '../recommendations/rules';
 import { loadNameResolver } from '../recommendations/name-directory';
@@ -131,11 +138,7 @@ export function createCompetitorOpenAiActivities(deps: ActivityDeps) {
           deps.providers.openai,
           { ...video, publishedAt: publishedAt ? new Date(publishedAt) : null },
           {
-            pieces: {
-              kept: await keptParts(deps.database.pool, input.jobId),
-              keep: (piece, answer) => keepPart(deps.database.pool, input.jobId, piece, answer),
-              call: ctx.call,
-            },
+            pieces: await pieceStore(deps.database.pool, input.jobId, ctx.call),
           },
         );
         return { value: analysis };
@@ -292,21 +295,29 @@ async function readAudioChunk(audioDir: string, file: string): Promise<Buffer> {
   }
 }
 
-/** The analysis pieces an earlier attempt of this job was paid for (job_parts), by piece. */
-async function keptParts(pool: Pool, jobId: string): Promise<Map<number, unknown>> {
+/**
+ * Where a long analysis keeps its pieces' answers (job_parts), each under the sha256 of its piece's text: an answer is
+ * reused only for the text it was paid for (the same job after a change of the piece size, or a Temporal reset that
+ * transcribed again, asks anew).
+ */
+async function pieceStore(pool: Pool, jobId: string, call: AnalysisPieces['call']): Promise<AnalysisPieces> {
+  const digest = (piece: string) => createHash('sha256').update(piece).digest('hex');
   const { rows } = await withDbRetry(() =>
-    pool.query<{ part: number; answer: unknown }>('SELECT part, answer FROM job_parts WHERE job_id = $1', [jobId]),
+    pool.query<{ part: string; answer: unknown }>('SELECT part, answer FROM job_parts WHERE job_id = $1', [jobId]),
   );
-  return new Map(rows.map((r) => [r.part, r.answer]));
-}
-
-/** Kept as soon as it is paid for: the attempt may still fail on a later piece. */
-async function keepPart(pool: Pool, jobId: string, part: number, answer: unknown): Promise<void> {
-  await withDbRetry(() =>
-    pool.query(
-      `INSERT INTO job_parts (job_id, part, answer) VALUES ($1, $2, $3::jsonb)
-       ON CONFLICT (job_id, part) DO UPDATE SET answer = EXCLUDED.answer`,
-      [jobId, part, JSON.stringify(answer)],
-    ),
-  );
+  const kept = new Map(rows.map((r) => [r.part, r.answer]));
+  return {
+    kept: (piece) => kept.get(digest(piece)),
+    // Kept as soon as it is paid for: the attempt may still fail on a later piece.
+    keep: async (piece, answer) => {
+      await withDbRetry(() =>
+        pool.query(
+          `INSERT INTO job_parts (job_id, part, answer) VALUES ($1, $2, $3::jsonb)
+           ON CONFLICT (job_id, part) DO UPDATE SET answer = EXCLUDED.answer`,
+          [jobId, digest(piece), JSON.stringify(answer)],
+        ),
+      );
+    },
+    call,
+  };
 }

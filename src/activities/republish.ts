@@ -236,8 +236,6 @@ export function createRepublishActivities(deps: ActivityDeps, store: VideoStore 
      * the approval it waited for, so no dashboard offers buttons nobody listens to.
      */
     async closeRepublishJobs(input: { recommendationId: string; workflowId: string; reason: string }): Promise<void> {
-      await closeWorkflowJobs(pool, [input.workflowId], input.reason);
-      await clearApprovalWaitingIn(pool, input.recommendationId, input.workflowId);
       // Cancelled (or failed) after a platform posted: that post is live, so it counts in the idea's status and is
       // measured. Its series was started only by recordRepublished, at a republish's end: it was never measured.
       const { rows } = await pool.query(
@@ -245,6 +243,8 @@ export function createRepublishActivities(deps: ActivityDeps, store: VideoStore 
         [input.workflowId],
       );
       if (rows.length) await recordPosts(input.recommendationId);
+      await closeWorkflowJobs(pool, [input.workflowId], input.reason);
+      await clearApprovalWaitingIn(pool, input.recommendationId, input.workflowId);
     },
   };
 }

@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import { renderCredits } from '../config/env';
 import { BadInputError } from '../shared/errors';
 import { OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
-import { runningRepublishQuery } from '../services/publish-state';
+import { postMadeQuery, runningRepublishQuery } from '../services/publish-state';
 import { diedInsideSubmit, RETRIED_JOB_STATUSES, RETRIED_STATUSES } from '../services/retry';
 import type { RetryRequest } from '../workflows/recommendation';
 import type { ActivityDeps } from './deps';
@@ -44,6 +44,8 @@ export function createRetryActivities(deps: Pick<ActivityDeps, 'database' | 'env
     const republish = (await tx.execute(runningRepublishQuery(input.recommendationId))).rows[0];
     if (republish)
       throw new BadInputError(`a republish of ${input.recommendationId} is running (${republish.workflow_id}); retry when it ends`);
+    const posted = (await tx.execute(postMadeQuery(input.recommendationId))).rows[0];
+    if (posted) throw new BadInputError(`${input.recommendationId} has a post (${posted.step}): a republish posts it again, not a retry`);
 
     const { rows: jobs } = await tx.execute<{
       id: string;

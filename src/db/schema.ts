@@ -294,7 +294,8 @@ export const jobParts = pgTable(
     jobId: uuid('job_id')
       .notNull()
       .references(() => automationQueue.id, { onDelete: 'cascade' }),
-    part: integer('part').notNull(),
+    /** What the part is, as its answer depends on it (a piece: the sha256 of its text). */
+    part: text('part').notNull(),
     answer: jsonb('answer').notNull(),
     createdAt: createdAt(),
   },

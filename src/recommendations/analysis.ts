@@ -210,8 +210,9 @@ export function splitTranscript(transcript: string, maxChars = ANALYSIS_CHUNK_CH
  * only for the rest. `call` sends one piece's request (the gate's spacing: each piece is a request to the provider).
  */
 export interface AnalysisPieces {
-  kept: ReadonlyMap<number, unknown>;
-  keep(piece: number, answer: CompetitorAnalysis): Promise<void>;
+  /** The answer an earlier attempt was paid for on this piece's text (read back from the database: checked here). */
+  kept(piece: string): unknown;
+  keep(piece: string, answer: CompetitorAnalysis): Promise<void>;
   call<R>(request: () => Promise<R>): Promise<R>;
 }
 
@@ -230,15 +231,15 @@ export async function analyseLongTranscript(
   const call = <R>(request: () => Promise<R>) => (paid ? paid.call(request) : request());
   if (pieces.length === 1) return call(() => analyseTranscript(openai, video));
   const answers: CompetitorAnalysis[] = [];
-  for (const [i, transcript] of pieces.entries()) {
-    // A kept answer is read back from the database: one that no longer parses is asked for again.
-    const kept = competitorAnalysisSchema.safeParse(paid?.kept.get(i));
+  for (const transcript of pieces) {
+    // One that no longer parses is asked for again.
+    const kept = competitorAnalysisSchema.safeParse(paid?.kept(transcript));
     if (kept.success) {
       answers.push(kept.data);
       continue;
     }
     const answer = await call(() => analyseTranscript(openai, { ...video, transcript }));
-    await paid?.keep(i, answer);
+    await paid?.keep(transcript, answer);
     answers.push(answer);
   }
   return mergeAnalyses(answers);

@@ -56,15 +56,15 @@ export function videoPlatform(url: string): { platform: CompetitorPlatform; exte
   }
   if (host === 'instagram.com') return { platform: 'instagram', externalId: /\/reel\/([^/]+)\/$/.exec(canonical)?.[1] ?? null };
   if (host === 'tiktok.com' || host.endsWith('.tiktok.com')) {
-    return { platform: 'tiktok', externalId: /\/video\/(\d+)/.exec(new URL(url).pathname)?.[1] ?? null };
+    const path = new URL(url).pathname;
+    return { platform: 'tiktok', externalId: (/\/video\/(\d+)/.exec(path) ?? /^\/v\/(\d+)\.html$/.exec(path))?.[1] ?? null };
   }
   return { platform: 'web', externalId: null };
 }
 
 /**
  * Why a page of a platform names no video (a playlist, a channel, a profile), or null: such a link is refused before
- * anything is fetched or paid, yt-dlp would read a playlist's entries into one audio, or nothing at all. TikTok's
- * share links (vm.tiktok.com/…) name their video only once followed, so they pass.
+ * anything is fetched or paid, yt-dlp would read a playlist's entries into one audio, or nothing at all.
  */
 export function nonVideoReason(url: string): string | null {
   if (!URL.canParse(url)) return null; // not a URL at all: what says so names it
@@ -73,7 +73,8 @@ export function nonVideoReason(url: string): string | null {
   const watch = `\`reelflow competitor add ${platform} <channel>\` watches a channel`;
   if (platform === 'youtube') return `${url} names no YouTube video (watch?v=…, /shorts/…, youtu.be/…); ${watch}`;
   if (platform === 'instagram') return `${url} names no Instagram reel or post (/reel/…, /p/…); ${watch}`;
-  if (platform === 'tiktok' && hostOf(url) === 'tiktok.com')
+  // A share link (vm.tiktok.com/…, tiktok.com/t/…) names its video only once followed: yt-dlp follows it.
+  if (platform === 'tiktok' && hostOf(url) === 'tiktok.com' && !new URL(url).pathname.startsWith('/t/'))
     return `${url} names no TikTok video (/@user/video/…, or a vm.tiktok.com share link)`;
   return null;
 }

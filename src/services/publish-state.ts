@@ -31,6 +31,15 @@ export function runningRepublishQuery(recommendationId: string) {
        AND status IN ('queued', 'processing') LIMIT 1`;
 }
 
+/**
+ * A post any run of the idea made (its first run's, a republish's), as `{ step }` rows. A failed or expired idea with
+ * one is a republish that has posted and not yet written the idea's status: a retry then would post there again.
+ */
+export function postMadeQuery(recommendationId: string) {
+  return sql<{ step: string }>`SELECT step FROM automation_queue
+     WHERE recommendation_id = ${recommendationId} AND step LIKE 'publish:%' AND status = 'completed' LIMIT 1`;
+}
+
 export async function readPublishState(pool: pg.Pool, recommendationId: string): Promise<PublishState> {
   const { rows: recs } = await pool.query<{ platforms: string[] | null }>(
     `SELECT job_config->'platforms' AS platforms FROM competitive_recommendations WHERE id = $1`,

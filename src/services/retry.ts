@@ -22,7 +22,7 @@ import type { RetryRequest } from '../workflows/recommendation';
 import { providerTaskIdSchema, parseInput } from '../validation';
 import { recommendationStartOptions } from './recommendation-commands';
 import { checkingClient } from './checking-client';
-import { runningRepublishQuery } from './publish-state';
+import { postMadeQuery, runningRepublishQuery } from './publish-state';
 import type { ServiceDeps } from './recommendations';
 
 /** What the retry does with one job of the idea. */
@@ -140,6 +140,9 @@ export function createRetryCommands(deps: ServiceDeps, resolve: (ref: string) =>
       }
       const republish = (await deps.database.db.execute(runningRepublishQuery(rec.id))).rows[0];
       if (republish) throw new ConflictError(`a republish of ${rec.id} is running (${republish.workflow_id}); wait for it to end`);
+      const posted = (await deps.database.db.execute(postMadeQuery(rec.id))).rows[0];
+      if (posted)
+        throw new ConflictError(`${rec.id} has a post (${posted.step}) its status does not show yet; wait for its republish to end`);
       const workflowId = recommendationWorkflowId(rec.id);
       const jobs = await jobsOf(pool, workflowId);
       const unknown = jobs.filter((j) => (RETRIED_JOB_STATUSES as readonly string[]).includes(j.status) && diedInsideSubmit(j));

@@ -110,15 +110,21 @@ export function approvalStep(opts: ApprovalStepOptions) {
      * (database and audit log) before returning it.
      */
     async wait(review: ApprovalReview, deadline: string | null): Promise<ApprovalVerdict> {
+      let verdict: ApprovalVerdict | undefined;
       try {
-        return await waitFor(review, deadline);
+        verdict = await waitFor(review, deadline);
+        return verdict;
       } finally {
-        // Cancelled with a decision delivered: its update waited for a record that never comes, and the workflow's
-        // end waits for its handlers (a cancelled idea's workflow ran for ever, the editor's call never answered).
-        if (pendingDecision !== undefined && wf.patched('approval-answers-a-dropped-decision')) {
-          pendingDecision = undefined;
+        if (verdict === undefined) {
+          // Ended without a verdict (cancelled, failed): nothing waits any more, so the validator refuses a decision
+          // from now on. Accepted while the cancel's records were written, it waited for a step that never comes.
           setWaiting(null);
-          decisionsDropped += 1;
+          // A decision delivered already: its update waited for a record that never comes, and the workflow's end
+          // waits for its handlers (a cancelled idea's workflow ran for ever, the editor's call never answered).
+          if (pendingDecision !== undefined && wf.patched('approval-answers-a-dropped-decision')) {
+            pendingDecision = undefined;
+            decisionsDropped += 1;
+          }
         }
       }
     },

@@ -307,6 +307,14 @@ describe('reelflow republish', () => {
     expect(h.sims.tiktok.stats().submissions).toBe(posts);
     expect(await statusOf(recId)).toEqual({ status: 'published', error: null });
     await h.client.workflow.getHandle(postMetricsWorkflowId('tiktok', outcome.posts[0]!.postId)).terminate('test over');
+    // Between a republish's post and its status write (its jobs closed, the idea still failed): still refused.
+    await q(`UPDATE competitive_recommendations SET status = 'failed' WHERE id = $1`, [recId]);
+    const between = await runCli(h, ['retry', recId]);
+    expect(between.code).toBe(2);
+    expect(between.stderr.trim()).toBe(
+      `reelflow: ${recId} has a post (publish:tiktok) its status does not show yet; wait for its republish to end`,
+    );
+    expect(h.sims.tiktok.stats().submissions).toBe(posts);
   }, 120_000);
 
   it('a republish cancelled after one platform posted: that post is counted in the status and measured', async () => {

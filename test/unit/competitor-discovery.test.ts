@@ -11,7 +11,7 @@ import { parseIsoDuration } from '../../src/providers/youtube/discovery-schemas'
 import { FeedFormatError, parseChannelFeed } from '../../src/providers/youtube/feed';
 import { competitorVideoWorkflowId, videoKey } from '../../src/recommendations/ingest';
 import { potentialFromVelocity, raisedPotential, viewVelocity } from '../../src/recommendations/view-velocity';
-import { videoPlatform } from '../../src/recommendations/save-video';
+import { nonVideoReason, videoPlatform } from '../../src/recommendations/save-video';
 import { competitorVideoWorkflowId as idOfKey } from '../../src/shared/workflow-ids';
 
 const FEED = `<?xml version="1.0" encoding="UTF-8"?>
@@ -100,6 +100,11 @@ describe('inputs', () => {
       expect(videoPlatform(form)).toEqual({ platform: 'instagram', externalId: 'C0ffee' });
     }
     expect(videoPlatform('https://www.tiktok.com/@x/video/123')).toEqual({ platform: 'tiktok', externalId: '123' });
+    expect(videoPlatform('https://m.tiktok.com/v/123.html')).toEqual({ platform: 'tiktok', externalId: '123' });
+    // Share links name their video once followed (yt-dlp follows them); a profile names none.
+    expect(nonVideoReason('https://www.tiktok.com/t/ZT8abc123/')).toBeNull();
+    expect(nonVideoReason('https://vm.tiktok.com/ZMabc123/')).toBeNull();
+    expect(nonVideoReason('https://www.tiktok.com/@rival')).toMatch(/names no TikTok video/);
     expect(videoPlatform('https://example.com/clip')).toEqual({ platform: 'web', externalId: null });
   });
 

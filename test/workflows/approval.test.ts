@@ -243,17 +243,37 @@ describe('approval', () => {
     }
   }, 120_000);
 
-  it('a cancel landing while a decision is recorded ends the idea and answers the editor: nothing waits for ever', async () => {
+  /** A competitor idea waiting for its brief's approval, the wait written on its row. */
+  async function waitingForRender() {
     const { recommendation, workflowId } = await h.service.enqueue(fromCompetitor());
     await awaiting(workflowId, 'render');
     await waitUntil(async () => (await row(recommendation.id)).approval?.waiting, { what: 'the wait on the row' });
-    const handle = h.client.workflow.getHandle(workflowId);
-    // The decision's record waits on the idea's row, held here, while the cancel arrives.
+    return { id: recommendation.id, workflowId, handle: h.client.workflow.getHandle(workflowId) };
+  }
+
+  /** Runs `fn` while another session holds the idea's row: the workflow's writes to it (records, the cancel's) wait. */
+  async function whileRowHeld(id: string, fn: () => Promise<void>): Promise<void> {
     const lock = await h.db.database.pool.connect();
-    let answered: Promise<unknown>;
     try {
       await lock.query('BEGIN');
-      await lock.query('SELECT 1 FROM competitive_recommendations WHERE id = $1 FOR UPDATE', [recommendation.id]);
+      await lock.query('SELECT 1 FROM competitive_recommendations WHERE id = $1 FOR UPDATE', [id]);
+      await fn();
+    } finally {
+      await lock.query('ROLLBACK');
+      lock.release();
+    }
+  }
+
+  const cancelTaken = async (workflowId: string) => {
+    await h.client.workflow.getHandle(workflowId).signal(cancelSignal, { reason: 'se cae la noticia' });
+    await waitUntil(async () => (await phase(workflowId)).phase === 'cancelled', { what: 'the cancel taken' });
+  };
+
+  it('a cancel landing while a decision is recorded ends the idea and answers the editor: nothing waits for ever', async () => {
+    const { id, workflowId, handle } = await waitingForRender();
+    let answered: Promise<unknown> = Promise.resolve();
+    // The decision's record waits on the held row while the cancel arrives.
+    await whileRowHeld(id, async () => {
       const update = await handle.startUpdate(approvalUpdate, {
         args: [{ decision: 'approve', by: 'ana' }],
         waitForStage: WorkflowUpdateStage.ACCEPTED,
@@ -262,20 +282,29 @@ describe('approval', () => {
         () => 'acted on',
         (err: unknown) => err,
       );
-      await handle.signal(cancelSignal, { reason: 'se cae la noticia' });
-      await waitUntil(async () => (await phase(workflowId)).phase === 'cancelled', { what: 'the cancel taken' });
-    } finally {
-      await lock.query('ROLLBACK');
-      lock.release();
-    }
+      await cancelTaken(workflowId);
+    });
     expect(await answered).toMatchObject({
-      cause: { message: `${recommendation.id} was cancelled while this decision was recorded: it was not acted on` },
+      cause: { message: `${id} was cancelled while this decision was recorded: it was not acted on` },
     });
     // Ended (a cancel with a reason closes as the cancelled scope's failure), not waiting for its handler for ever.
     await expect(handle.result()).rejects.toThrow();
     expect((await handle.describe()).status.name).not.toBe('RUNNING');
-    expect((await row(recommendation.id)).status).toBe('cancelled');
+    expect((await row(id)).status).toBe('cancelled');
     expect(h.sims.veo3.stats().submissions).toBe(0);
+  }, 60_000);
+
+  it('a decision sent while a cancel is being recorded, none pending, is refused: nothing waits any more', async () => {
+    const { id, workflowId, handle } = await waitingForRender();
+    // The cancel's record waits on the held row.
+    await whileRowHeld(id, async () => {
+      await cancelTaken(workflowId);
+      await expect(handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'ana' }] })).rejects.toMatchObject({
+        cause: { message: expect.stringMatching(/^nothing waits for approval/) },
+      });
+    });
+    await expect(handle.result()).rejects.toThrow();
+    expect((await row(id)).status).toBe('cancelled');
   }, 60_000);
 
   it('refuses a decision when nothing waits for one', async () => {
