@@ -86,11 +86,6 @@ export const competitorAnalysisJsonSchema = {
 } as const;
 
 /**
- * What the analysis column holds: the model's validated answer, each player
- * annotated with the roster id it resolved to (null when ambiguous or
- * unknown), so the engine reads claims per player without re-resolving.
- */
-/**
  * The analysis of a whole transcript (analyseLongTranscript): the model's answer, or the merge of its pieces' answers
  * with what the merge left out to stay within the schema's caps, and why (counted, never dropped silently).
  */
@@ -99,6 +94,11 @@ const mergedAnalysisSchema = competitorAnalysisSchema.extend({
 });
 export type MergedAnalysis = z.infer<typeof mergedAnalysisSchema>;
 
+/**
+ * What the analysis column holds: the model's validated answer, each player
+ * annotated with the roster id it resolved to (null when ambiguous or
+ * unknown), so the engine reads claims per player without re-resolving.
+ */
 export const storedAnalysisSchema = mergedAnalysisSchema.extend({
   players: z.array(analysedPlayerSchema.extend({ playerId: z.string().nullable() })),
 });

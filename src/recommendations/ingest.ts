@@ -38,7 +38,7 @@ export const competitorVideoInputSchema = z
       // A playlist, a channel or a profile: yt-dlp would read one of its entries (or none), paid for as this video.
       .superRefine((u, ctx) => {
         const why = nonVideoReason(u);
-        if (why) ctx.addIssue({ code: z.ZodIssueCode.custom, message: why.slice(u.length + 1) });
+        if (why) ctx.addIssue({ code: z.ZodIssueCode.custom, message: why });
       }),
     platform: z.enum(COMPETITOR_PLATFORMS),
     externalId: z.string().trim().min(1).max(200).nullish(),

@@ -28,7 +28,7 @@ export function canonicalVideoUrl(raw: string): string {
   } catch {
     throw new InvalidVideoError(`url "${raw}" is not a valid URL`);
   }
-  const host = url.hostname.toLowerCase().replace(/^(www\.|m\.)/, '');
+  const host = hostOf(url);
   let id: string | null | undefined;
   if (host === 'youtu.be') id = url.pathname.split('/')[1];
   else if (host === 'youtube.com') {
@@ -63,7 +63,7 @@ export function videoPlatform(url: string): { platform: CompetitorPlatform; exte
 }
 
 /**
- * Why a page of a platform names no video (a playlist, a channel, a profile), or null: such a link is refused before
+ * Why a page of a platform names no video (a playlist, a channel, a profile), said of the link, or null: such a link is refused before
  * anything is fetched or paid, yt-dlp would read a playlist's entries into one audio, or nothing at all.
  */
 export function nonVideoReason(url: string): string | null {
@@ -71,15 +71,15 @@ export function nonVideoReason(url: string): string | null {
   const { platform, externalId } = videoPlatform(url);
   if (externalId) return null;
   const watch = `\`reelflow competitor add ${platform} <channel>\` watches a channel`;
-  if (platform === 'youtube') return `${url} names no YouTube video (watch?v=…, /shorts/…, youtu.be/…); ${watch}`;
-  if (platform === 'instagram') return `${url} names no Instagram reel or post (/reel/…, /p/…); ${watch}`;
+  if (platform === 'youtube') return `names no YouTube video (watch?v=…, /shorts/…, youtu.be/…); ${watch}`;
+  if (platform === 'instagram') return `names no Instagram reel or post (/reel/…, /p/…); ${watch}`;
   // A share link (vm.tiktok.com/…, tiktok.com/t/…) names its video only once followed: yt-dlp follows it.
   if (platform === 'tiktok' && hostOf(url) === 'tiktok.com' && !new URL(url).pathname.startsWith('/t/'))
-    return `${url} names no TikTok video (/@user/video/…, or a vm.tiktok.com share link)`;
+    return 'names no TikTok video (/@user/video/…, or a vm.tiktok.com share link)';
   return null;
 }
 
-function hostOf(url: string): string {
+function hostOf(url: string | URL): string {
   return new URL(url).hostname.toLowerCase().replace(/^(www\.|m\.)/, '');
 }
 

@@ -173,7 +173,7 @@ export function createCompetitorChannelService(deps: CompetitorChannelServiceDep
       const url = canonicalVideoUrl(input.url);
       const { platform, externalId } = videoPlatform(input.url);
       const notAVideo = nonVideoReason(input.url);
-      if (notAVideo) throw new BadInputError(`url: ${notAVideo}`);
+      if (notAVideo) throw new BadInputError(`url: ${input.url} ${notAVideo}`);
       const workflowId = competitorVideoWorkflowId(url);
       const { rows } = await pool.query('SELECT 1 FROM competitive_videos WHERE url = $1', [url]);
       if (rows.length) return { url, platform, workflowId, started: false };
