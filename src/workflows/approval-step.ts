@@ -9,6 +9,7 @@
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/common';
 import { UNSTORABLE, unstorableText } from '../shared/storable-text';
+import { PATCHES } from './patches';
 import type { createApprovalActivities } from '../activities/approval';
 import {
   approvalUpdate,
@@ -121,7 +122,7 @@ export function approvalStep(opts: ApprovalStepOptions) {
           setWaiting(null);
           // A decision delivered already: its update waited for a record that never comes, and the workflow's end
           // waits for its handlers (a cancelled idea's workflow ran for ever, the editor's call never answered).
-          if (pendingDecision !== undefined && wf.patched('approval-answers-a-dropped-decision')) {
+          if (pendingDecision !== undefined && wf.patched(PATCHES.approvalAnswersDroppedDecision)) {
             pendingDecision = undefined;
             decisionsDropped += 1;
           }

@@ -15,15 +15,13 @@ import * as wf from '@temporalio/workflow';
 import type { createLineActivities } from '../activities/line';
 import { FAILURE_TYPES, lineTurnSignal } from '../shared/messages';
 import { failureType, surviveWorkerLoss } from './provider-steps';
+import { PATCHES } from './patches';
 
 const lineActivities = wf.proxyLocalActivities<ReturnType<typeof createLineActivities>>({
   startToCloseTimeout: '30 seconds',
   // PostgreSQL briefly away: retry until it answers (the job waits either way).
   retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
-
-/** Histories from before the durable line start their provider activities at once, as they did. */
-const DURABLE_LINE_PATCH = 'durable-line';
 
 export type TakeTurn = <R>(jobId: string, deadline: string | null, run: () => Promise<R>) => Promise<R>;
 
@@ -41,7 +39,8 @@ export function durableLine(onGranted: (jobId: string) => void): TakeTurn {
     if (granted) onGranted(jobId);
   });
   const awaitTurn = async (jobId: string, deadline: string | null) => {
-    if (!wf.patched(DURABLE_LINE_PATCH)) return;
+    // Histories from before the durable line start their provider activities at once, as they did.
+    if (!wf.patched(PATCHES.durableLine)) return;
     if (called.has(jobId)) return;
     const turn = await lineActivities.parkInLine({ jobId });
     if (turn === 'granted') onGranted(jobId);

@@ -39,6 +39,7 @@ import { notificationEventKey, notificationText } from '../notifications/notify'
 import { notifyFromWorkflow } from './notification';
 import { failureType, rootMessage, surviveWorkerLoss } from './provider-steps';
 import { durableLine } from './line';
+import { decidePatchesAtStart, PATCHES, type PatchId } from './patches';
 import { approvalStep, rejectedText } from './approval-step';
 import type { ApprovalPlan } from '../config/approval';
 import {
@@ -124,6 +125,8 @@ const local = wf.proxyLocalActivities<QueueSync & Retry>({
 });
 
 export async function recommendationWorkflow(input: RecommendationInput): Promise<RecommendationOutcome> {
+  // Before any local activity: a replay must take each patch as the recording did (src/workflows/patches.ts).
+  decidePatchesAtStart();
   const info = wf.workflowInfo();
   const workflowId = info.workflowId;
   const { recommendationId } = input;
@@ -236,7 +239,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
    * would leave the idea in_production for ever, its jobs open. Histories from before ran them cancellable.
    */
   function closing<T>(fn: () => Promise<T>): Promise<T> {
-    return wf.patched('close-failure-uncancellable') ? wf.CancellationScope.nonCancellable(fn) : fn();
+    return wf.patched(PATCHES.closeFailureUncancellable) ? wf.CancellationScope.nonCancellable(fn) : fn();
   }
 
   async function expire(): Promise<RecommendationOutcome> {
@@ -289,7 +292,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
      * The approvals asked of this idea at a step: the plan's (read when the workflow began, maybe days ago) and any the
      * policy asks now. A policy made stricter since reaches the ideas already in line; one made looser does not.
      */
-    const approvalNow = async (patch: string): Promise<ApprovalPlan> => {
+    const approvalNow = async (patch: PatchId): Promise<ApprovalPlan> => {
       const planned = plan.approval ?? { beforeRender: false, beforePublish: [] };
       if (!wf.patched(patch)) return planned;
       const now = await local.approvalPlanNow(recommendationId);
@@ -315,11 +318,11 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     });
     // The whole plan is visible from the start; the deadline guards unpaid steps only.
     // Workflows started before this change (a P3 can wait a week) replay their separate markInProduction.
-    const oneTransaction = wf.patched('plan-and-in-production-in-one-transaction');
+    const oneTransaction = wf.patched(PATCHES.oneTransaction);
     const startsNow = oneTransaction && !(plan.scheduleAfter && Date.parse(plan.scheduleAfter) > Date.now()) && !deadlinePassed(plan);
     // A reel's segments are planned once the script says how many; its assembly is planned now, where `generate` was.
     // Histories from before reels (no plan.reel) and clip mode keep the one `generate` render.
-    const reel: ReelSettings | null = plan.reel && plan.reel.mode !== 'clip' && wf.patched('reel-segments') ? plan.reel : null;
+    const reel: ReelSettings | null = plan.reel && plan.reel.mode !== 'clip' && wf.patched(PATCHES.reelSegments) ? plan.reel : null;
     const [analyzeRow, videoRow, ...publishRows] = await local.enqueuePlan(
       [
         step('analyze', 'openai_analysis', plan.deadline),
@@ -341,7 +344,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     if (!startsNow) await local.markInProduction({ recommendationId, workflowId });
 
     // Histories recorded before the waiting phase existed replay their old search-attribute values.
-    const showsWaiting = wf.patched('waiting-phase-and-provider-cleared');
+    const showsWaiting = wf.patched(PATCHES.waitingPhase);
     if (showsWaiting) waitForSlot('analyzing', 'openai', 'openai_analysis', analyzeJob.id);
     else setPhase('analyzing', 'openai', 'openai_analysis');
     state.currentJobId = analyzeJob.id;
@@ -374,7 +377,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
 
     if (deadlinePassed(plan)) return expire();
     // A retry does not ask again for the brief an editor approved: the analysis is kept, so it is the same brief.
-    if ((await approvalNow('approval-policy-before-render')).beforeRender && !retried?.briefApproved) {
+    if ((await approvalNow(PATCHES.approvalPolicyBeforeRender)).beforeRender && !retried?.briefApproved) {
       const verdict = await approval.wait(reviewOf('render', null, platforms), plan.deadline);
       if (verdict === 'timeout') return expire();
       if (verdict === 'reject') return reject('render', platforms);
@@ -407,7 +410,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     state.videoUrl = video.videoUrl;
     // Keep what we paid for before any post: publishing reads our copy (histories from before it publish KIE's URL).
     let archived: ArchivedVideo | null = null;
-    if (wf.patched('archive-before-publish')) {
+    if (wf.patched(PATCHES.archiveBeforePublish)) {
       archived = await surviveWorkerLoss(() =>
         archiveActivities(info.taskQueue).archiveVideo({
           recommendationId,
@@ -425,7 +428,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     // Paid for, the video is posted whatever the idea's deadline, as a reel's later segments are rendered. Bound by it, a
     // post approved (or a reel finished) after it gave each attempt 1 s plus twice the post's estimate to get its slot and
     // post, and failed after 3 behind a busy line or a spent quota (histories from before keep the bound).
-    const postBy = wf.patched('posts-past-deadline') ? null : plan.deadline;
+    const postBy = wf.patched(PATCHES.postsPastDeadline) ? null : plan.deadline;
     const publishOn = (list: readonly PublishPlatform[]) =>
       Promise.allSettled(
         list.map(async (platform) => {
@@ -445,7 +448,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
         }),
       );
     // Platforms that need the editor's eye on the video wait for it; the others post meanwhile.
-    const asked = (await approvalNow('approval-policy-before-publish')).beforePublish;
+    const asked = (await approvalNow(PATCHES.approvalPolicyBeforePublish)).beforePublish;
     const needsApproval = platforms.filter((p) => asked.includes(p));
     let published: PublishPlatform[] = platforms;
     let rejectedPlatforms: PublishPlatform[] = [];
@@ -461,7 +464,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       if (verdict !== 'approve') {
         rejectedPlatforms = needsApproval;
         // Planned up front, their jobs would stay queued for ever (histories from before left them so).
-        if (wf.patched('close-rejected-publish-jobs')) {
+        if (wf.patched(PATCHES.closeRejectedPublishJobs)) {
           await sync.cancelUnstartedJobs({ jobIds: needsApproval.map((p) => publishJobs.get(p)!), reason: rejectedText('publish') });
         }
       }
@@ -488,7 +491,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     }
     // Posted somewhere but not everywhere: its own state, so nobody reads "published" and misses the gap.
     // Histories recorded before it existed ended as published (with the same notification key).
-    const partial = failedPlatforms.length > 0 && wf.patched('partially-published-status');
+    const partial = failedPlatforms.length > 0 && wf.patched(PATCHES.partiallyPublished);
     await sync.markPublished({ recommendationId, workflowId, ...(partial ? { failedPlatforms } : {}) });
     const status = partial ? 'partially_published' : 'published';
     setPhase(status);
