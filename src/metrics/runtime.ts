@@ -4,7 +4,7 @@
  * own. Must run once per process, before the first NativeConnection or Worker is created: the runtime is a singleton
  * and is configured when it is first used.
  */
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
 import type { Logger } from '../logger';
 
 const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
@@ -29,11 +29,13 @@ export const FORWARDED_CORE_LOGS = { filter: { core: 'WARN', other: 'ERROR' }, f
  * @param log where the SDK's lines go: the TS side's and core's, forwarded (core printed raw text of its own on the
  *   console, beside our JSON; with the server down, a line for every retried call).
  * @param bindAddress host:port for the metrics exporter, e.g. "0.0.0.0:9464" (served at /metrics); none without it.
+ * @param onEntry sees every entry as it is logged (the worker's watch for failing workflow tasks reads core's).
  */
-export function installTemporalRuntime(log: Logger, bindAddress?: string): Runtime {
+export function installTemporalRuntime(log: Logger, bindAddress?: string, onEntry?: (entry: LogEntry) => void): Runtime {
   const sdk = log.child({ component: 'temporal-sdk' });
   return Runtime.install({
     logger: new DefaultLogger(sdkLevel(log.level), (entry) => {
+      onEntry?.(entry);
       // Under `err`, pino's serializer writes an Error's type, message and stack (under `error` it wrote {}).
       const { error, ...meta } = entry.meta ?? {};
       sdk[PINO_LEVEL[entry.level]](error === undefined ? meta : { ...meta, err: error }, entry.message);

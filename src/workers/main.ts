@@ -10,6 +10,7 @@ import { createRuntime } from './runtime';
 import { QUEUE_NAMES, type QueueName } from '../config/providers';
 import { createWorkersFromEnv } from './workers';
 import { startStuckWatch } from './stuck-watch';
+import { watchWorkflowTaskFailures } from './task-failure-watch';
 import { installTemporalRuntime } from '../metrics/runtime';
 import { notificationEventKey, notificationText, startNotification } from '../notifications/notify';
 import { ensureCapacityWorkflow } from '../temporal/capacity-snapshot';
@@ -27,9 +28,27 @@ async function main() {
   const log = createLogger(env.LOG_LEVEL, 'reelflow-worker');
   const runtime = await createRuntime({ env, log });
   // The SDK's log lines in ours; Temporal's own worker metrics (polls, slots, latencies) for Prometheus when asked.
-  installTemporalRuntime(log, env.TEMPORAL_METRICS_BIND);
+  // Core's lines about failed workflow tasks go to their watch too, once there is a client to look them up with.
+  const watches: { taskFailures?: ReturnType<typeof watchWorkflowTaskFailures> } = {};
+  installTemporalRuntime(log, env.TEMPORAL_METRICS_BIND, (entry) => watches.taskFailures?.observe(entry));
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
+  const taskFailures = (watches.taskFailures = watchWorkflowTaskFailures({
+    client,
+    log,
+    onFailing: (failing) =>
+      startNotification(client, env.REELFLOW_TASK_QUEUE, {
+        eventKey: notificationEventKey('stuck', failing.runId),
+        event: 'stuck',
+        text: notificationText({
+          event: 'stuck',
+          title: `${failing.workflowType}: its workflow task fails at every try (${failing.attempt} so far)`,
+          error: failing.failure,
+          workflowId: failing.workflowId,
+          temporalUiUrl: env.TEMPORAL_UI_URL,
+        }),
+      }),
+  }));
   const workers = await createWorkersFromEnv(env, { connection, deps: runtime, queues });
   // The capacity query lives in a workflow on the base queue; whoever serves it makes sure it runs.
   if (queues.includes('base')) await ensureCapacityWorkflow(client, env.REELFLOW_TASK_QUEUE, env.REELFLOW_CAPACITY_REFRESH_MS);
@@ -62,6 +81,7 @@ async function main() {
   process.on('SIGTERM', stop);
   await Promise.all(workers.map((w) => w.run()));
   stuck.stop();
+  taskFailures.stop();
   const closing = [runtime.close(), connection.close(), client.connection.close()];
   for (const r of await Promise.allSettled(closing)) {
     if (r.status === 'rejected') log.warn({ err: r.reason }, 'closing after shutdown failed');
