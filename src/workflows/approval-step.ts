@@ -9,7 +9,7 @@
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/common';
 import { UNSTORABLE, unstorableText } from '../shared/storable-text';
-import { PATCHES } from './patches';
+import { PATCHES, type Patched } from './patches';
 import type { createApprovalActivities } from '../activities/approval';
 import {
   approvalUpdate,
@@ -47,11 +47,14 @@ export interface ApprovalStepOptions {
   onWaiting: (review: ApprovalReview) => void;
   /** Tells the editors what waits (the text says what to review and how to decide). */
   notify: (review: ApprovalReview, text: string) => Promise<void>;
+  /** The workflow's patch decisions (src/workflows/patches.ts); wf.patched where it takes none at its start. */
+  patched?: Patched;
 }
 
 /** Registers the approval update on the calling workflow; `wait` is the step itself. Once per workflow. */
 export function approvalStep(opts: ApprovalStepOptions) {
   const { recommendationId, workflowId } = opts;
+  const patched = opts.patched ?? wf.patched;
   /** The decision the update delivered, until the waiting step records it. */
   let pendingDecision: (ApprovalDecisionInput & { at: string }) | undefined;
   let decisionsRecorded = 0;
@@ -122,7 +125,7 @@ export function approvalStep(opts: ApprovalStepOptions) {
           setWaiting(null);
           // A decision delivered already: its update waited for a record that never comes, and the workflow's end
           // waits for its handlers (a cancelled idea's workflow ran for ever, the editor's call never answered).
-          if (pendingDecision !== undefined && wf.patched(PATCHES.approvalAnswersDroppedDecision)) {
+          if (pendingDecision !== undefined && patched(PATCHES.approvalAnswersDroppedDecision)) {
             pendingDecision = undefined;
             decisionsDropped += 1;
           }

@@ -15,7 +15,7 @@ import * as wf from '@temporalio/workflow';
 import type { createLineActivities } from '../activities/line';
 import { FAILURE_TYPES, lineTurnSignal } from '../shared/messages';
 import { failureType, surviveWorkerLoss } from './provider-steps';
-import { PATCHES } from './patches';
+import { PATCHES, type Patched } from './patches';
 
 const lineActivities = wf.proxyLocalActivities<ReturnType<typeof createLineActivities>>({
   startToCloseTimeout: '30 seconds',
@@ -32,7 +32,7 @@ export type TakeTurn = <R>(jobId: string, deadline: string | null, run: () => Pr
  * the deadline passed and the workflow records the expiry, as when the wait was in the activity.
  * `onGranted(jobId)`: the job holds its slot before its activity starts (that activity then announces nothing).
  */
-export function durableLine(onGranted: (jobId: string) => void): TakeTurn {
+export function durableLine(onGranted: (jobId: string) => void, patched: Patched): TakeTurn {
   const called = new Set<string>();
   wf.setHandler(lineTurnSignal, ({ jobId, granted }) => {
     called.add(jobId);
@@ -40,7 +40,7 @@ export function durableLine(onGranted: (jobId: string) => void): TakeTurn {
   });
   const awaitTurn = async (jobId: string, deadline: string | null) => {
     // Histories from before the durable line start their provider activities at once, as they did.
-    if (!wf.patched(PATCHES.durableLine)) return;
+    if (!patched(PATCHES.durableLine)) return;
     if (called.has(jobId)) return;
     const turn = await lineActivities.parkInLine({ jobId });
     if (turn === 'granted') onGranted(jobId);

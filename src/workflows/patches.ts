@@ -7,8 +7,8 @@
  * dashboard, Temporal's Web UI). A replay runs that code in the earlier task, before core has told it of the later
  * task's patch markers, so a wf.patched() there answers false where the recording said true: the replay diverges
  * (TMPRL1100, "Change id … does not match expected id …") and the workflow's task fails for good at the next worker
- * restart or cache eviction. A history recorded since has every marker in its first task, before any local activity.
- * A patch added to these workflows goes in PATCHES, or it meets the same fate.
+ * restart or cache eviction. A run started since decides them all in its first task, before any local activity, with one
+ * marker (patchesAtStart).
  */
 import * as wf from '@temporalio/workflow';
 
@@ -41,15 +41,19 @@ export const PATCHES = {
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];
 
-/** Marks a history whose patch decisions were all taken at its start. */
-const DECIDED_AT_START = 'patches-decided-at-start';
+/** What the workflow's code asks instead of wf.patched(): whether this run takes a patch's new code. */
+export type Patched = (id: PatchId) => boolean;
+
+/** One marker for every patch in PATCHES: a run that has it takes them all. */
+const FOLDED = 'patches-decided-at-start';
 
 /**
- * Call first thing in the workflow, before any local activity. A new run records every patch's marker now, and each
- * later wf.patched() returns the decision taken here; a history recorded before this keeps deciding each patch where
- * its code meets it, as it did.
+ * Call first thing in the workflow, before any local activity; its code then asks the returned function. A new run
+ * records one marker and takes every patch in PATCHES; a history recorded before it decides each patch where its code
+ * meets it, as it did. A patch added later must not join PATCHES (a run recorded under this marker never ran without
+ * it, and a replay would take it): it gets a marker of its own, decided here at the start as well.
  */
-export function decidePatchesAtStart(): void {
-  if (!wf.patched(DECIDED_AT_START)) return;
-  for (const id of Object.values(PATCHES)) wf.patched(id);
+export function patchesAtStart(): Patched {
+  const folded = wf.patched(FOLDED);
+  return (id) => folded || wf.patched(id);
 }

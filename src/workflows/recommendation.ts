@@ -39,7 +39,7 @@ import { notificationEventKey, notificationText } from '../notifications/notify'
 import { notifyFromWorkflow } from './notification';
 import { failureType, rootMessage, surviveWorkerLoss } from './provider-steps';
 import { durableLine } from './line';
-import { decidePatchesAtStart, PATCHES, type PatchId } from './patches';
+import { patchesAtStart, PATCHES, type PatchId } from './patches';
 import { approvalStep, rejectedText } from './approval-step';
 import type { ApprovalPlan } from '../config/approval';
 import {
@@ -126,7 +126,7 @@ const local = wf.proxyLocalActivities<QueueSync & Retry>({
 
 export async function recommendationWorkflow(input: RecommendationInput): Promise<RecommendationOutcome> {
   // Before any local activity: a replay must take each patch as the recording did (src/workflows/patches.ts).
-  decidePatchesAtStart();
+  const patched = patchesAtStart();
   const info = wf.workflowInfo();
   const workflowId = info.workflowId;
   const { recommendationId } = input;
@@ -136,7 +136,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   const main = new wf.CancellationScope();
   // Each provider job waits for its turn in its line with no activity running (src/workflows/line.ts);
   // a job granted its slot there (not in its activity) is announced by the line, not by the activity.
-  const takeTurn = durableLine((jobId) => slotGranted(jobId));
+  const takeTurn = durableLine((jobId) => slotGranted(jobId), patched);
 
   const setPhase = (phase: RecommendationPhase, provider?: Provider | null, jobType?: JobType | null) => {
     state.phase = phase;
@@ -198,6 +198,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   const approval = approvalStep({
     recommendationId,
     workflowId,
+    patched,
     state: () => state,
     onWaiting: () => {
       state.currentJobId = null;
@@ -239,7 +240,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
    * would leave the idea in_production for ever, its jobs open. Histories from before ran them cancellable.
    */
   function closing<T>(fn: () => Promise<T>): Promise<T> {
-    return wf.patched(PATCHES.closeFailureUncancellable) ? wf.CancellationScope.nonCancellable(fn) : fn();
+    return patched(PATCHES.closeFailureUncancellable) ? wf.CancellationScope.nonCancellable(fn) : fn();
   }
 
   async function expire(): Promise<RecommendationOutcome> {
@@ -294,7 +295,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
      */
     const approvalNow = async (patch: PatchId): Promise<ApprovalPlan> => {
       const planned = plan.approval ?? { beforeRender: false, beforePublish: [] };
-      if (!wf.patched(patch)) return planned;
+      if (!patched(patch)) return planned;
       const now = await local.approvalPlanNow(recommendationId);
       return {
         beforeRender: planned.beforeRender || now.beforeRender,
@@ -318,11 +319,11 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     });
     // The whole plan is visible from the start; the deadline guards unpaid steps only.
     // Workflows started before this change (a P3 can wait a week) replay their separate markInProduction.
-    const oneTransaction = wf.patched(PATCHES.oneTransaction);
+    const oneTransaction = patched(PATCHES.oneTransaction);
     const startsNow = oneTransaction && !(plan.scheduleAfter && Date.parse(plan.scheduleAfter) > Date.now()) && !deadlinePassed(plan);
     // A reel's segments are planned once the script says how many; its assembly is planned now, where `generate` was.
     // Histories from before reels (no plan.reel) and clip mode keep the one `generate` render.
-    const reel: ReelSettings | null = plan.reel && plan.reel.mode !== 'clip' && wf.patched(PATCHES.reelSegments) ? plan.reel : null;
+    const reel: ReelSettings | null = plan.reel && plan.reel.mode !== 'clip' && patched(PATCHES.reelSegments) ? plan.reel : null;
     const [analyzeRow, videoRow, ...publishRows] = await local.enqueuePlan(
       [
         step('analyze', 'openai_analysis', plan.deadline),
@@ -344,7 +345,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     if (!startsNow) await local.markInProduction({ recommendationId, workflowId });
 
     // Histories recorded before the waiting phase existed replay their old search-attribute values.
-    const showsWaiting = wf.patched(PATCHES.waitingPhase);
+    const showsWaiting = patched(PATCHES.waitingPhase);
     if (showsWaiting) waitForSlot('analyzing', 'openai', 'openai_analysis', analyzeJob.id);
     else setPhase('analyzing', 'openai', 'openai_analysis');
     state.currentJobId = analyzeJob.id;
@@ -410,7 +411,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     state.videoUrl = video.videoUrl;
     // Keep what we paid for before any post: publishing reads our copy (histories from before it publish KIE's URL).
     let archived: ArchivedVideo | null = null;
-    if (wf.patched(PATCHES.archiveBeforePublish)) {
+    if (patched(PATCHES.archiveBeforePublish)) {
       archived = await surviveWorkerLoss(() =>
         archiveActivities(info.taskQueue).archiveVideo({
           recommendationId,
@@ -428,7 +429,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     // Paid for, the video is posted whatever the idea's deadline, as a reel's later segments are rendered. Bound by it, a
     // post approved (or a reel finished) after it gave each attempt 1 s plus twice the post's estimate to get its slot and
     // post, and failed after 3 behind a busy line or a spent quota (histories from before keep the bound).
-    const postBy = wf.patched(PATCHES.postsPastDeadline) ? null : plan.deadline;
+    const postBy = patched(PATCHES.postsPastDeadline) ? null : plan.deadline;
     const publishOn = (list: readonly PublishPlatform[]) =>
       Promise.allSettled(
         list.map(async (platform) => {
@@ -464,7 +465,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
       if (verdict !== 'approve') {
         rejectedPlatforms = needsApproval;
         // Planned up front, their jobs would stay queued for ever (histories from before left them so).
-        if (wf.patched(PATCHES.closeRejectedPublishJobs)) {
+        if (patched(PATCHES.closeRejectedPublishJobs)) {
           await sync.cancelUnstartedJobs({ jobIds: needsApproval.map((p) => publishJobs.get(p)!), reason: rejectedText('publish') });
         }
       }
@@ -491,7 +492,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
     }
     // Posted somewhere but not everywhere: its own state, so nobody reads "published" and misses the gap.
     // Histories recorded before it existed ended as published (with the same notification key).
-    const partial = failedPlatforms.length > 0 && wf.patched(PATCHES.partiallyPublished);
+    const partial = failedPlatforms.length > 0 && patched(PATCHES.partiallyPublished);
     await sync.markPublished({ recommendationId, workflowId, ...(partial ? { failedPlatforms } : {}) });
     const status = partial ? 'partially_published' : 'published';
     setPhase(status);

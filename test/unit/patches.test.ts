@@ -1,18 +1,20 @@
 /**
  * The recommendation workflow takes its patch decisions at its start (src/workflows/patches.ts): a patch its code
- * names by a literal instead of PATCHES would be decided where the code meets it, and a replay after a query-split
- * workflow task would diverge there again.
+ * asked wf.patched() for would be decided where the code meets it, and a replay after a query-split workflow task
+ * would diverge there again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
+import { PATCHES } from '../../src/workflows/patches';
 
 const read = (file: string) => fs.readFileSync(path.resolve(__dirname, '../../src/workflows', file), 'utf8');
 
-it('names every patch of the recommendation workflow, its line and its approval step through PATCHES', () => {
+it('asks the decisions taken at the start for every patch of the recommendation workflow, its line and its approval step', () => {
   for (const file of ['recommendation.ts', 'line.ts', 'approval-step.ts']) {
-    const source = read(file);
-    expect(source.match(/patched\(\s*(?!PATCHES\.)[^)]*\)/g) ?? [], file).toEqual(file === 'recommendation.ts' ? ['patched(patch)'] : []);
+    const calls = read(file).match(/wf\.patched[(;]/g) ?? [];
+    // The approval step falls back on wf.patched for the republish workflow, which runs no local activity.
+    expect(calls, file).toEqual(file === 'approval-step.ts' ? ['wf.patched;'] : []);
   }
 });
 
@@ -22,5 +24,24 @@ it('decides them before anything else the workflow does', () => {
     .split('\n')
     .slice(1)
     .find((line) => line.trim() && !line.trim().startsWith('//'));
-  expect(firstStatement?.trim()).toBe('decidePatchesAtStart();');
+  expect(firstStatement?.trim()).toBe('const patched = patchesAtStart();');
+});
+
+it('folds no patch added later into the marker runs were recorded under', () => {
+  // A run recorded under 'patches-decided-at-start' never ran without these; one added here would be taken on its
+  // replay. A new patch gets a marker of its own, decided at the start (patchesAtStart).
+  expect(Object.values(PATCHES)).toEqual([
+    'close-failure-uncancellable',
+    'plan-and-in-production-in-one-transaction',
+    'reel-segments',
+    'waiting-phase-and-provider-cleared',
+    'durable-line',
+    'approval-policy-before-render',
+    'approval-policy-before-publish',
+    'archive-before-publish',
+    'posts-past-deadline',
+    'close-rejected-publish-jobs',
+    'partially-published-status',
+    'approval-answers-a-dropped-decision',
+  ]);
 });
