@@ -34,7 +34,8 @@ export const FORWARDED_CORE_LOGS = { filter: { core: 'WARN', other: 'ERROR' }, f
 export function installTemporalRuntime(log: Logger, bindAddress?: string, onEntry?: (entry: LogEntry) => void): Runtime {
   const sdk = log.child({ component: 'temporal-sdk' });
   return Runtime.install({
-    logger: new DefaultLogger(sdkLevel(log.level), (entry) => {
+    // An observer sees WARN lines even when pino keeps only errors (pino drops what is below its level itself).
+    logger: new DefaultLogger(onEntry && ['error', 'fatal', 'silent'].includes(log.level) ? 'WARN' : sdkLevel(log.level), (entry) => {
       onEntry?.(entry);
       // Under `err`, pino's serializer writes an Error's type, message and stack (under `error` it wrote {}).
       const { error, ...meta } = entry.meta ?? {};

@@ -15,6 +15,7 @@ import { installTemporalRuntime } from '../metrics/runtime';
 import { notificationEventKey, notificationText, startNotification } from '../notifications/notify';
 import { ensureCapacityWorkflow } from '../temporal/capacity-snapshot';
 import { connectTemporal } from '../temporal/client';
+import { NOTIFICATION_WORKFLOW } from '../shared/workflow-ids';
 
 async function main() {
   const { values } = parseArgs({ options: { queue: { type: 'string', multiple: true } } });
@@ -36,8 +37,10 @@ async function main() {
   const taskFailures = (watches.taskFailures = watchWorkflowTaskFailures({
     client,
     log,
-    onFailing: (failing) =>
-      startNotification(client, env.REELFLOW_TASK_QUEUE, {
+    onFailing: async (failing) => {
+      // A notification workflow that cannot run would only start another like it for every failure.
+      if (failing.workflowType === NOTIFICATION_WORKFLOW) return;
+      await startNotification(client, env.REELFLOW_TASK_QUEUE, {
         eventKey: notificationEventKey('stuck', failing.runId),
         event: 'stuck',
         text: notificationText({
@@ -47,7 +50,8 @@ async function main() {
           workflowId: failing.workflowId,
           temporalUiUrl: env.TEMPORAL_UI_URL,
         }),
-      }),
+      });
+    },
   }));
   const workers = await createWorkersFromEnv(env, { connection, deps: runtime, queues });
   // The capacity query lives in a workflow on the base queue; whoever serves it makes sure it runs.

@@ -45,7 +45,7 @@ export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];
 export type Patched = (id: PatchId) => boolean;
 
 /** One marker for every patch in PATCHES: a run that has it takes them all. */
-const FOLDED = 'patches-decided-at-start';
+const FOLDED = 'patches-folded-at-start';
 
 /**
  * Call first thing in the workflow, before any local activity; its code then asks the returned function. A new run

@@ -28,7 +28,7 @@ it('decides them before anything else the workflow does', () => {
 });
 
 it('folds no patch added later into the marker runs were recorded under', () => {
-  // A run recorded under 'patches-decided-at-start' never ran without these; one added here would be taken on its
+  // A run recorded under 'patches-folded-at-start' never ran without these; one added here would be taken on its
   // replay. A new patch gets a marker of its own, decided at the start (patchesAtStart).
   expect(Object.values(PATCHES)).toEqual([
     'close-failure-uncancellable',

@@ -24,12 +24,14 @@ beforeAll(async () => {
 afterAll(async () => h?.stop());
 
 type Events = temporal.api.history.v1.IHistoryEvent[];
-/** A local activity's marker ending its workflow task, the next task holding the code after it. */
-const splitAfterLocalActivity = (events: Events) =>
-  events.some(
-    (e, i) =>
-      e.markerRecordedEventAttributes?.markerName === 'core_local_activity' && events[i + 1]?.workflowTaskScheduledEventAttributes != null,
-  );
+/**
+ * The first local activity's marker (the plan read) ending its workflow task, the next task holding the code after it:
+ * where the code before patches-at-start asked its first patch.
+ */
+const splitAfterFirstLocalActivity = (events: Events) => {
+  const first = events.findIndex((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+  return first >= 0 && events[first + 1]?.workflowTaskScheduledEventAttributes != null;
+};
 
 /** Ten recommendations started while queried as often as the client can: `reelflow status`, the dashboard. */
 async function queriedWhileStarting(round: number) {
@@ -53,7 +55,7 @@ it('replays the histories of recommendations queried while their local activitie
   for (let round = 1; round <= 8 && split === 0; round++) {
     for (const handle of await queriedWhileStarting(round)) {
       const history = await handle.fetchHistory();
-      if (splitAfterLocalActivity(history.events ?? [])) split += 1;
+      if (splitAfterFirstLocalActivity(history.events ?? [])) split += 1;
       fs.writeFileSync(path.join(dir, `${handle.workflowId}.json`), historyToJSON(history));
       await handle.cancel();
     }
