@@ -20,6 +20,8 @@ export interface ApprovalDecisionRecord {
   /** What the decision covers: the platforms a publish-stage decision posts to (a republish reads them). */
   platforms?: PublishPlatform[];
   decision: 'approve' | 'reject';
+  /** The review decided (ApprovalReview.id); absent on reviews asked before it existed. */
+  reviewId?: string;
   by: string;
   note: string | null;
   /** Workflow time of the decision: with the stage, what makes a retry recognisable. */
@@ -51,6 +53,7 @@ export function createApprovalActivities(deps: ActivityDeps) {
         id: decisionId,
         stage: input.stage,
         ...(input.platforms ? { platforms: input.platforms } : {}),
+        ...(input.reviewId ? { reviewId: input.reviewId } : {}),
         decision: input.decision,
         by: input.by,
         note: input.note,
@@ -79,7 +82,14 @@ export function createApprovalActivities(deps: ActivityDeps) {
             actor: input.by,
             action: `recommendation.${input.decision === 'approve' ? 'approve' : 'reject'}`,
             target: input.recommendationId,
-            detail: { stage: input.stage, platforms: input.platforms ?? null, note: input.note, workflowId: input.workflowId, decisionId },
+            detail: {
+              stage: input.stage,
+              platforms: input.platforms ?? null,
+              note: input.note,
+              workflowId: input.workflowId,
+              decisionId,
+              reviewId: input.reviewId ?? null,
+            },
           });
         }),
       );

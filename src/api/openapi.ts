@@ -458,9 +458,20 @@ export const openApiDocument = {
               body: {
                 type: 'object',
                 additionalProperties: false,
-                properties: { note: { type: 'string', maxLength: 2000 }, stage: { type: 'string', enum: ['render', 'publish'] } },
+                properties: {
+                  note: { type: 'string', maxLength: 2000 },
+                  stage: { type: 'string', enum: ['render', 'publish'] },
+                  reviewId: {
+                    type: 'string',
+                    maxLength: 100,
+                    description: "The review decided on (the recommendation's approval.waiting.id): refused when another one waits",
+                  },
+                },
               },
-              extra: { ...notFound, '409': error('Nothing waits for approval, or the stage named is not the one waiting') },
+              extra: {
+                ...notFound,
+                '409': error('Nothing waits for approval, or the stage or the review named is not the one waiting'),
+              },
             },
           ),
         },

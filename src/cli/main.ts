@@ -10,7 +10,7 @@
  *   reelflow status <id>                         recommendation, its jobs (when each waiting one should start), history, workflow
  *   reelflow cancel <id> [<id> ...] [--reason text]
  *   reelflow reprioritise <id> <P0|P1|P2|P3>
- *   reelflow approve|reject <id> [--note text] [--stage render|publish]   decide what waits for approval
+ *   reelflow approve|reject <id> [--note text] [--stage render|publish] [--review id]   decide what waits for approval
  *   reelflow republish <id> [--platform instagram|tiktok|youtube]   post the archived video again, no new render
  *                    (without --platform: the platforms whose posts failed; a platform it is posted on: a second copy,
  *                    only with --again; --post <postId>: a post the platform made though its publish failed, recorded
@@ -280,7 +280,8 @@ async function run(argv: string[]): Promise<number> {
             const w = approval.waiting;
             const where = w.workflowId ? ` in ${w.workflowId}, before posting on ${w.platforms.join(', ')}` : '';
             console.log(
-              `  waiting for approval (${w.stage}${where}) since ${w.requestedAt}: reelflow approve|reject ${r.id} [--note text]`,
+              `  waiting for approval (${w.stage}${where}) since ${w.requestedAt}: reelflow approve|reject ${r.id}` +
+                `${w.id ? ` --review ${w.id}` : ''} [--note text]`,
             );
             console.log(`    caption: ${terminalSafe(w.caption).replace(/\n/g, ' ')}`);
             if (w.videoUrl) console.log(`    video: ${terminalSafe(w.videoUrl)}`);
@@ -367,6 +368,7 @@ async function run(argv: string[]): Promise<number> {
           by: cliActor(),
           note: v.note,
           stage: v.stage as ApprovalStage | undefined,
+          ...(v.review !== undefined ? { reviewId: v.review } : {}),
         });
         out(state, () =>
           console.log(`${command === 'approve' ? 'approved' : 'rejected'}: ${state.recommendationId} is now ${state.phase}`),

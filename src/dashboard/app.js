@@ -187,12 +187,14 @@
     renderFailures(s.failures);
   }
 
-  // Cards are kept by recommendation and stage, so a note being typed survives the next poll.
+  // Cards are kept by review, so a note being typed survives the next poll.
   function renderApprovals(rows) {
     const el = $('approvals');
     const existing = new Map([...el.children].map((c) => [c.dataset.key, c]));
     const wanted = rows.map((r) => {
-      const key = `${r.id}:${r.waiting.stage}`;
+      // A review that replaced another (a retry's new render, a republish) gets a card of its own, never the old one's
+      // (reviews asked before they had ids: told apart by where they wait and when they were asked).
+      const key = `${r.id}:${r.waiting.id || `${r.waiting.workflowId || ''}:${r.waiting.stage}:${r.waiting.requestedAt}`}`;
       const card = existing.get(key) || approvalCard(r, key);
       existing.delete(key);
       return card;
@@ -215,7 +217,8 @@
     const decide = async (decision, button) => {
       for (const b of card.querySelectorAll('button')) b.disabled = true;
       try {
-        const body = { stage: w.stage, ...(note.value.trim() ? { note: note.value.trim() } : {}) };
+        // The review this card shows: if another replaced it meanwhile, the decision is refused, not applied to that one.
+        const body = { stage: w.stage, ...(w.id ? { reviewId: w.id } : {}), ...(note.value.trim() ? { note: note.value.trim() } : {}) };
         await api('POST', `/api/recommendations/${encodeURIComponent(r.id)}/${decision}`, body);
         toast(`${decision === 'approve' ? 'Approved' : 'Rejected'}: ${r.title}`);
         card.remove();
@@ -232,7 +235,13 @@
     reject.addEventListener('click', () => decide('reject', reject));
     const card = h(
       'article',
-      { class: 'card approval', 'data-key': key, 'data-testid': 'approval-card', 'data-recommendation-id': r.id },
+      {
+        class: 'card approval',
+        'data-key': key,
+        'data-testid': 'approval-card',
+        'data-recommendation-id': r.id,
+        'data-review-id': w.id || '',
+      },
       h(
         'h3',
         {},

@@ -253,18 +253,22 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
     },
 
     /**
-     * An editor's decision on what waits for approval. Refused (ConflictError) when nothing waits,
-     * or when `stage` names a step already decided; the workflow records it (database, audit log).
+     * An editor's decision on what waits for approval. Refused (ConflictError) when nothing waits, when `stage`
+     * names a step already decided, or when `reviewId` names a review another replaced; the workflow records it
+     * (database, audit log).
      */
     async decide(
       ref: string,
       decision: 'approve' | 'reject',
-      opts: { by: string; note?: string; stage?: ApprovalStage },
+      opts: { by: string; note?: string; stage?: ApprovalStage; reviewId?: string },
     ): Promise<RecommendationState> {
       if (opts.note !== undefined && opts.note.length > 2_000) throw new BadInputError('note must be at most 2000 characters');
       if (opts.note !== undefined && unstorableText(opts.note)) throw new BadInputError(`note ${UNSTORABLE}`);
       if (opts.stage !== undefined && opts.stage !== 'render' && opts.stage !== 'publish') {
         throw new BadInputError(`stage must be render or publish (got ${JSON.stringify(opts.stage)})`);
+      }
+      if (opts.reviewId !== undefined && (opts.reviewId.trim() === '' || opts.reviewId.length > 100)) {
+        throw new BadInputError('reviewId must be the id of the review decided on (reelflow status shows it), at most 100 characters');
       }
       const rec = await resolve(ref);
       // A republish of a closed idea may be the one waiting (a platform no editor approved the video for): the decision
@@ -275,7 +279,15 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
       const handle = deps.client.workflow.getHandle(waitingIn ?? recommendationWorkflowId(rec.id));
       try {
         return await handle.executeUpdate(approvalUpdate, {
-          args: [{ decision, by: opts.by, ...(opts.note ? { note: opts.note } : {}), ...(opts.stage ? { stage: opts.stage } : {}) }],
+          args: [
+            {
+              decision,
+              by: opts.by,
+              ...(opts.note ? { note: opts.note } : {}),
+              ...(opts.stage ? { stage: opts.stage } : {}),
+              ...(opts.reviewId !== undefined ? { reviewId: opts.reviewId.trim() } : {}),
+            },
+          ],
         });
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) {

@@ -46,6 +46,12 @@ export type ApprovalStage = 'render' | 'publish';
 
 /** What an editor reviews at an approval step (in the state query, the database and the dashboard). */
 export interface ApprovalReview {
+  /**
+   * Which review this is (`<runId>/<n>`, the n-th its workflow run asked), set by the approval step: a decision naming
+   * it reaches only this review, not one that replaced it (a retry's new render, a republish). Absent on reviews asked
+   * before it existed.
+   */
+  id?: string;
   stage: ApprovalStage;
   requestedAt: string;
   title: string;
@@ -66,6 +72,8 @@ export interface ApprovalReview {
 export interface ApprovalDecisionInput {
   decision: 'approve' | 'reject';
   stage?: ApprovalStage;
+  /** The review decided on (its `id`): refused when another one waits, so a decision reaches only what its editor saw. */
+  reviewId?: string;
   /** Who decided; recorded in the audit log (`temporal workflow update` without it is recorded as such). */
   by?: string;
   note?: string;

@@ -28,46 +28,44 @@ async function main() {
   assertProviderCredentials(env);
   const log = createLogger(env.LOG_LEVEL, 'reelflow-worker');
   const runtime = await createRuntime({ env, log });
-  // The SDK's log lines in ours; Temporal's own worker metrics (polls, slots, latencies) for Prometheus when asked.
-  // Core's lines about failed workflow tasks go to their watch too, once there is a client to look them up with.
-  const watches: { taskFailures?: ReturnType<typeof watchWorkflowTaskFailures> } = {};
-  installTemporalRuntime(log, env.TEMPORAL_METRICS_BIND, (entry) => watches.taskFailures?.observe(entry));
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  // The client is grpc-js, not core: it can come before the runtime, so the watch that reads core's lines has it.
   const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
-  const taskFailures = (watches.taskFailures = watchWorkflowTaskFailures({
+  const notifyStuck = (subjectId: string, text: Parameters<typeof notificationText>[0]) =>
+    startNotification(client, env.REELFLOW_TASK_QUEUE, {
+      eventKey: notificationEventKey('stuck', subjectId),
+      event: 'stuck',
+      text: notificationText(text),
+    });
+  const taskFailures = watchWorkflowTaskFailures({
     client,
     log,
     onFailing: async (failing) => {
       // A notification workflow that cannot run would only start another like it for every failure.
       if (failing.workflowType === NOTIFICATION_WORKFLOW) return;
-      await startNotification(client, env.REELFLOW_TASK_QUEUE, {
-        eventKey: notificationEventKey('stuck', failing.runId),
+      await notifyStuck(failing.runId, {
         event: 'stuck',
-        text: notificationText({
-          event: 'stuck',
-          title: `${failing.workflowType}: its workflow task fails at every try (${failing.attempt} so far)`,
-          error: failing.failure,
-          workflowId: failing.workflowId,
-          temporalUiUrl: env.TEMPORAL_UI_URL,
-        }),
+        title: `${failing.workflowType}: its workflow task fails at every try (${failing.attempt} so far)`,
+        error: failing.failure,
+        workflowId: failing.workflowId,
+        temporalUiUrl: env.TEMPORAL_UI_URL,
       });
     },
-  }));
+  });
+  // The SDK's log lines in ours, core's lines about failed workflow tasks to their watch, and Temporal's own
+  // worker metrics (polls, slots, latencies) for Prometheus when asked.
+  installTemporalRuntime(log, env.TEMPORAL_METRICS_BIND, taskFailures.observe);
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const workers = await createWorkersFromEnv(env, { connection, deps: runtime, queues });
   // The capacity query lives in a workflow on the base queue; whoever serves it makes sure it runs.
   if (queues.includes('base')) await ensureCapacityWorkflow(client, env.REELFLOW_TASK_QUEUE, env.REELFLOW_CAPACITY_REFRESH_MS);
   const stuck = startStuckWatch(runtime, {
     onStuck: (job) =>
-      startNotification(client, env.REELFLOW_TASK_QUEUE, {
-        eventKey: notificationEventKey('stuck', job.id),
+      notifyStuck(job.id, {
         event: 'stuck',
-        text: notificationText({
-          event: 'stuck',
-          title: job.job_type,
-          provider: job.api_provider,
-          workflowId: job.workflow_id,
-          temporalUiUrl: env.TEMPORAL_UI_URL,
-        }),
+        title: job.job_type,
+        provider: job.api_provider,
+        workflowId: job.workflow_id,
+        temporalUiUrl: env.TEMPORAL_UI_URL,
       }),
   });
   log.info({ queues, taskQueue: env.REELFLOW_TASK_QUEUE }, 'workers running');

@@ -57,6 +57,8 @@ export function watchWorkflowTaskFailures(opts: TaskFailureWatchOptions): { obse
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
   const later = (fn: () => void) => {
+    // A look in flight when the watch stops ends here, not in a timer nobody clears.
+    if (stopped) return;
     const timer = setTimeout(() => {
       timers.delete(timer);
       if (!stopped) fn();

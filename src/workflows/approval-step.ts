@@ -58,6 +58,8 @@ export function approvalStep(opts: ApprovalStepOptions) {
   /** The decision the update delivered, until the waiting step records it. */
   let pendingDecision: (ApprovalDecisionInput & { at: string }) | undefined;
   let decisionsRecorded = 0;
+  /** Reviews this run asked: each one's id. */
+  let reviewsAsked = 0;
   /** Steps that ended (cancelled) with a decision delivered and not recorded: its update is answered, not left waiting. */
   let decisionsDropped = 0;
 
@@ -89,6 +91,14 @@ export function approvalStep(opts: ApprovalStepOptions) {
     if (!waiting) refuse(`nothing waits for approval (phase ${opts.state().phase})`);
     if (arg.stage !== undefined && arg.stage !== waiting!.stage) {
       refuse(`the ${arg.stage} approval is not the one waiting (waiting: ${waiting!.stage})`);
+    }
+    if (arg.reviewId !== undefined && arg.reviewId !== waiting!.id) {
+      refuse(
+        typeof arg.reviewId !== 'string' || !waiting!.id
+          ? `reviewId must be the id of the review waiting (${waiting!.id ?? 'this one has none: decide without it'})`
+          : `the review decided on (${arg.reviewId}) is not the one waiting: the ${waiting!.stage} approval waiting now is ` +
+              `${waiting!.id}, requested at ${waiting!.requestedAt}; look at it before deciding`,
+      );
     }
     if (pendingDecision) refuse('a decision for this step is already being recorded');
     if (arg.note !== undefined && (typeof arg.note !== 'string' || arg.note.length > MAX_NOTE_LENGTH)) {
@@ -134,12 +144,15 @@ export function approvalStep(opts: ApprovalStepOptions) {
     },
   };
 
-  async function waitFor(review: ApprovalReview, deadline: string | null): Promise<ApprovalVerdict> {
+  async function waitFor(asked: ApprovalReview, deadline: string | null): Promise<ApprovalVerdict> {
+    // Counted, not read off the clock: a replay gives each review the id it had (a clock read may differ there).
+    const review = { ...asked, id: `${wf.workflowInfo().runId}/${++reviewsAsked}` };
     setWaiting(review);
     await approvals.requestApproval({ recommendationId, review });
     const what =
       review.stage === 'render' ? 'the brief, before the paid render' : `the video, before posting on ${review.platforms.join(', ')}`;
-    await opts.notify(review, `approve or reject ${what}: reelflow approve|reject ${recommendationId}`);
+    // The command names this review: run once another replaced it (a retry's new render), it is refused.
+    await opts.notify(review, `approve or reject ${what}: reelflow approve|reject ${recommendationId} --review ${review.id}`);
     const arrived =
       deadline === null
         ? await wf.condition(() => pendingDecision !== undefined).then(() => true)
@@ -154,6 +167,7 @@ export function approvalStep(opts: ApprovalStepOptions) {
       workflowId,
       stage: review.stage,
       platforms: review.platforms,
+      reviewId: review.id,
       decision: decision.decision,
       by: decision.by?.trim() || 'temporal workflow update (no actor given)',
       note: decision.note?.trim() || null,

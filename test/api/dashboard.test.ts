@@ -256,6 +256,67 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('a review that replaced the one on the page gets its own card; a click on the old one is refused, not applied', async () => {
+    const rendersBefore = h.sims.veo3.stats().submissions;
+    const errorsBefore = pageErrors.length;
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({
+        title: 'Revisada, caducada y reintentada',
+        source: 'competitor',
+        type: 'counter_argument',
+        deadline: new Date(Date.now() + 6_000).toISOString(),
+        jobConfig: { platforms: ['instagram'] },
+      }),
+    );
+    const cards = page.locator(`[data-testid="approval-card"][data-recommendation-id="${recommendation.id}"]`);
+    await cards.waitFor({ state: 'visible', timeout: 15_000 });
+    const seen = (await cards.getAttribute('data-review-id'))!;
+    expect(seen).toMatch(/\/1$/);
+
+    // The page hears nothing while the idea expires and a retry asks again: it never sees the card go.
+    await page.route('**/api/dashboard', (route) => route.abort());
+    try {
+      expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('expired');
+      await h.service.retry(recommendation.id, { by: 'test' });
+      const waiting = async () =>
+        (
+          await h.db.database.pool.query(`SELECT approval->'waiting'->>'id' AS id FROM competitive_recommendations WHERE id = $1`, [
+            recommendation.id,
+          ])
+        ).rows[0]!.id as string | null;
+      await waitUntil(async () => (await waiting()) !== null && (await waiting()) !== seen, { what: "the retry's review on the row" });
+      // The old card's approve names what it shows: refused, the new review untouched.
+      await cards.locator('[data-testid="approve-button"]').click();
+      await page.locator('#toast', { hasText: 'is not the one waiting' }).waitFor({ state: 'visible', timeout: 10_000 });
+    } finally {
+      await page.unroute('**/api/dashboard');
+    }
+    const fresh = page.locator(
+      `[data-testid="approval-card"][data-recommendation-id="${recommendation.id}"]:not([data-review-id="${seen}"])`,
+    );
+    await fresh.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await cards.count()).toBe(1);
+    const renewed = (await fresh.getAttribute('data-review-id'))!;
+    expect(renewed).not.toBe(seen);
+    expect(h.sims.veo3.stats().submissions).toBe(rendersBefore);
+    const decisions = async () =>
+      (
+        await h.db.database.pool.query(`SELECT approval->'decisions' AS d FROM competitive_recommendations WHERE id = $1`, [
+          recommendation.id,
+        ])
+      ).rows[0]!.d as unknown[];
+    expect(await decisions()).toEqual([]);
+
+    await fresh.locator('[data-testid="reject-button"]').click();
+    await fresh.waitFor({ state: 'detached', timeout: 10_000 });
+    expect(await decisions()).toMatchObject([{ stage: 'render', decision: 'reject', reviewId: renewed }]);
+    expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('rejected');
+    // What the page met here: the polls this test cut, and the refused decision (HTTP 409). Nothing else.
+    const met = pageErrors.splice(errorsBefore);
+    expect(met).toContain(`HTTP 409 /api/recommendations/${recommendation.id}/approve`);
+    expect(met.filter((e) => !/net::ERR_FAILED|status of 409|^HTTP 409 /.test(e))).toEqual([]);
+  });
+
   it('lists names nobody could resolve and teaches one from the page', async () => {
     await h.db.database.pool
       .query(`INSERT INTO players (id, name, team, position, price) VALUES ('carlos-alvarez', 'Carlos Álvarez', 'Levante', 'MID', 9.5)

@@ -390,6 +390,10 @@ describe('reelflow republish', () => {
     expect((await approvalsShown()).map((a) => [a.id, a.waiting.workflowId])).toEqual([[recId, first]]);
     const status = await runCli(h, ['status', recId]);
     expect(status.stdout).toContain(`waiting for approval (publish in ${first}, before posting on tiktok)`);
+    // The command it prints names the review shown: a decision from it reaches that review only.
+    const firstReview = (await waitingReview())!.id!;
+    expect(firstReview).toMatch(/\/1$/);
+    expect(status.stdout).toContain(`reelflow approve|reject ${recId} --review ${firstReview} [--note text]`);
     expect(status.stdout).toMatch(/ {2}\S+ {2}rejected \(publish: tiktok\) by ana: no para tiktok\n/);
     expect(h.sims.tiktok.stats().submissions).toBe(tiktokPosts);
 
@@ -410,6 +414,14 @@ describe('reelflow republish', () => {
     // A republish ended from the Temporal UI while it waited (terminated: no clean-up ran): the first decision finds
     // it gone, says so, and its card goes; nothing posted.
     const ended = await asked();
+    // The first republish's command, run once this one waits: refused, naming the review that waits now.
+    const stale = await runCli(h, ['approve', recId, '--review', firstReview]);
+    expect(stale.code).toBe(2);
+    expect(stale.stderr.trim()).toMatch(
+      /^reelflow: the review decided on \(.+\) is not the one waiting: the publish approval waiting now is /,
+    );
+    expect(stale.stderr).toContain(`(${firstReview})`);
+    expect(stale.stderr).toContain(`is ${(await waitingReview())!.id}, requested at`);
     await h.client.workflow.getHandle(ended).terminate('walked away');
     const late = await runCli(h, ['approve', recId]);
     expect(late.code).toBe(2);

@@ -105,6 +105,49 @@ describe('approval', () => {
     expect(rec.approval.waiting).toBeNull();
   });
 
+  it('a decision names the review its editor saw: once a retry asked again, the old one is refused and nothing is recorded', async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(
+      fromCompetitor({ title: 'Vista por la editora, luego reintentada', deadline: new Date(Date.now() + 5_000).toISOString() }),
+    );
+    await awaiting(workflowId, 'render');
+    // What the editor's page shows: the waiting review off the row (the dashboard's and `reelflow status`'s source).
+    const seen = (await waitUntil(async () => (await row(recommendation.id)).approval?.waiting, { what: 'the wait on the row' })) as {
+      id: string;
+    };
+    expect(seen.id).toMatch(/^[0-9a-f-]{36}\/1$/);
+    expect((await phase(workflowId)).approval).toMatchObject({ id: seen.id });
+    expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('expired');
+
+    // Made again: the new run asks for the brief again, under a review of its own.
+    await h.service.retry(recommendation.id, { by: 'test' });
+    await waitUntil(
+      async () => (await phase(workflowId)).approval?.id !== undefined && (await phase(workflowId)).approval?.id !== seen.id,
+      {
+        what: 'the retry waiting for its own review',
+      },
+    );
+    const waiting = (await phase(workflowId)).approval!;
+    await expect(h.service.decide(recommendation.id, 'approve', { by: 'ana', reviewId: seen.id })).rejects.toThrow(
+      new ConflictError(
+        `the review decided on (${seen.id}) is not the one waiting: the render approval waiting now is ${waiting.id}, ` +
+          `requested at ${waiting.requestedAt}; look at it before deciding`,
+      ),
+    );
+    await expect(h.service.decide(recommendation.id, 'approve', { by: 'ana', reviewId: ' ' })).rejects.toThrow(/^reviewId must be/);
+    // Refused: nothing recorded, nothing paid, the new review still waits.
+    expect((await row(recommendation.id)).approval.decisions).toEqual([]);
+    expect(h.sims.veo3.stats().submissions).toBe(0);
+    expect((await phase(workflowId)).approval).toMatchObject({ id: waiting.id, stage: 'render' });
+
+    const after = await h.service.decide(recommendation.id, 'approve', { by: 'ana', reviewId: waiting.id! });
+    expect(after.approval).toBeNull();
+    expect((await row(recommendation.id)).approval.decisions).toMatchObject([
+      { stage: 'render', decision: 'approve', reviewId: waiting.id },
+    ]);
+    expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('published');
+    expect(h.sims.veo3.stats().submissions).toBe(1);
+  });
+
   it('a platform whose policy asks waits for the video to be seen; the others post meanwhile', async () => {
     const { recommendation, workflowId } = await h.service.enqueue(
       recommendationInput({ title: 'Spotlight en dos redes', jobConfig: { platforms: ['instagram', 'tiktok'] } }),

@@ -12,6 +12,8 @@ const decisionBody = z
   .object({
     note: z.string().trim().min(1, 'must not be empty').max(2_000).optional(),
     stage: z.enum(['render', 'publish'], { errorMap: () => ({ message: 'must be one of render, publish' }) }).optional(),
+    // The review the editor saw (waiting.id): a decision on one that another replaced is refused.
+    reviewId: z.string().trim().min(1, 'must not be empty').max(100).optional(),
   })
   .strict()
   .default({});
@@ -69,7 +71,7 @@ export function registerRecommendationRoutes(app: FastifyInstance, ctx: RouteCon
       req.call = {
         target: state.recommendationId,
         workflowId: recommendationWorkflowId(state.recommendationId),
-        detail: { stage: body.stage, note: body.note },
+        detail: { stage: body.stage, note: body.note, reviewId: body.reviewId },
       };
       return ok(state);
     });
