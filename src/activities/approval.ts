@@ -32,7 +32,11 @@ export function createApprovalActivities(deps: ActivityDeps) {
   const { db } = deps.database;
 
   return {
-    async requestApproval(input: { recommendationId: string; review: ApprovalReview }): Promise<void> {
+    /**
+     * Shows the review as waiting. Answers its id as stored, which the workflow keeps: the id it computed names its run,
+     * and a reset starts another run that replays this answer instead of writing the row again.
+     */
+    async requestApproval(input: { recommendationId: string; review: ApprovalReview }): Promise<string | null> {
       return classified(async () => {
         await db
           .update(competitiveRecommendations)
@@ -44,6 +48,7 @@ export function createApprovalActivities(deps: ActivityDeps) {
             updatedAt: new Date(),
           })
           .where(sql`${competitiveRecommendations.id} = ${input.recommendationId}`);
+        return input.review.id ?? null;
       });
     },
 

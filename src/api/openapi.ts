@@ -463,6 +463,7 @@ export const openApiDocument = {
                   stage: { type: 'string', enum: ['render', 'publish'] },
                   reviewId: {
                     type: 'string',
+                    minLength: 1,
                     maxLength: 100,
                     description: "The review decided on (the recommendation's approval.waiting.id): refused when another one waits",
                   },

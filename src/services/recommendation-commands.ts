@@ -255,20 +255,22 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
     /**
      * An editor's decision on what waits for approval. Refused (ConflictError) when nothing waits, when `stage`
      * names a step already decided, or when `reviewId` names a review another replaced; the workflow records it
-     * (database, audit log).
+     * (database, audit log). Answers the state it led to and the workflow that took it (the idea's, or a republish's).
      */
     async decide(
       ref: string,
       decision: 'approve' | 'reject',
       opts: { by: string; note?: string; stage?: ApprovalStage; reviewId?: string },
-    ): Promise<RecommendationState> {
+    ): Promise<RecommendationState & { workflowId: string }> {
       if (opts.note !== undefined && opts.note.length > 2_000) throw new BadInputError('note must be at most 2000 characters');
       if (opts.note !== undefined && unstorableText(opts.note)) throw new BadInputError(`note ${UNSTORABLE}`);
       if (opts.stage !== undefined && opts.stage !== 'render' && opts.stage !== 'publish') {
         throw new BadInputError(`stage must be render or publish (got ${JSON.stringify(opts.stage)})`);
       }
-      if (opts.reviewId !== undefined && (opts.reviewId.trim() === '' || opts.reviewId.length > 100)) {
-        throw new BadInputError('reviewId must be the id of the review decided on (reelflow status shows it), at most 100 characters');
+      if (opts.reviewId !== undefined && (opts.reviewId.trim() === '' || opts.reviewId.trim().length > 100)) {
+        throw new BadInputError(
+          "reviewId (the CLI's --review) must be the id of the review decided on, as reelflow status shows it: at most 100 characters",
+        );
       }
       const rec = await resolve(ref);
       // A republish of a closed idea may be the one waiting (a platform no editor approved the video for): the decision
@@ -276,9 +278,10 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
       const republish = (rec.approval as { waiting?: ApprovalReview | null } | null)?.waiting?.workflowId;
       const waitingIn = republish && isRepublishOf(rec.id, republish) ? republish : null;
       if (!waitingIn) assertOpen(rec, decision);
-      const handle = deps.client.workflow.getHandle(waitingIn ?? recommendationWorkflowId(rec.id));
+      const workflowId = waitingIn ?? recommendationWorkflowId(rec.id);
+      const handle = deps.client.workflow.getHandle(workflowId);
       try {
-        return await handle.executeUpdate(approvalUpdate, {
+        const state = await handle.executeUpdate(approvalUpdate, {
           args: [
             {
               decision,
@@ -289,6 +292,7 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
             },
           ],
         });
+        return { ...state, workflowId };
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) {
           if (!waitingIn) throw new NotFoundError(`recommendation ${rec.id} has no running workflow`);

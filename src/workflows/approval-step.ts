@@ -96,7 +96,7 @@ export function approvalStep(opts: ApprovalStepOptions) {
       refuse(
         typeof arg.reviewId !== 'string' || !waiting!.id
           ? `reviewId must be the id of the review waiting (${waiting!.id ?? 'this one has none: decide without it'})`
-          : `the review decided on (${arg.reviewId}) is not the one waiting: the ${waiting!.stage} approval waiting now is ` +
+          : `the review decided on (${arg.reviewId.slice(0, 100)}) is not the one waiting: the ${waiting!.stage} approval waiting now is ` +
               `${waiting!.id}, requested at ${waiting!.requestedAt}; look at it before deciding`,
       );
     }
@@ -148,7 +148,10 @@ export function approvalStep(opts: ApprovalStepOptions) {
     // Counted, not read off the clock: a replay gives each review the id it had (a clock read may differ there).
     const review = { ...asked, id: `${wf.workflowInfo().runId}/${++reviewsAsked}` };
     setWaiting(review);
-    await approvals.requestApproval({ recommendationId, review });
+    // The id the row holds, from history: after a reset past this point the run id differs, the row's id does not.
+    // Histories from before the answer replay none, and keep the computed one.
+    const stored = await approvals.requestApproval({ recommendationId, review });
+    if (stored) review.id = stored;
     const what =
       review.stage === 'render' ? 'the brief, before the paid render' : `the video, before posting on ${review.platforms.join(', ')}`;
     // The command names this review: run once another replaced it (a retry's new render), it is refused.

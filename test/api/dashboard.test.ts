@@ -264,7 +264,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
         title: 'Revisada, caducada y reintentada',
         source: 'competitor',
         type: 'counter_argument',
-        deadline: new Date(Date.now() + 6_000).toISOString(),
+        deadline: new Date(Date.now() + 10_000).toISOString(),
         jobConfig: { platforms: ['instagram'] },
       }),
     );

@@ -434,10 +434,16 @@ describe('reelflow republish', () => {
     ]);
     expect(h.sims.tiktok.stats().submissions).toBe(tiktokPosts);
 
-    // Asked once more, and approved this time: posted on TikTok once, the decision recorded with its platform and workflow.
+    // Asked once more, and approved this time (from the API, on the review shown): posted on TikTok once, the decision
+    // recorded with its platform and workflow, the API's own row naming the republish that took it.
     const second = await asked();
-    const approved = await runCli(h, ['approve', recId]);
-    expect(approved.stdout.trim()).toBe(`approved: ${recId} is now publishing`);
+    const approved = await api.call('operator', {
+      method: 'POST',
+      url: `/api/recommendations/${recId}/approve`,
+      payload: { reviewId: (await waitingReview())!.id },
+    });
+    expect(approved.statusCode).toBe(200);
+    expect(approved.json().data).toMatchObject({ recommendationId: recId, workflowId: second, phase: 'publishing' });
     const outcome = await h.client.workflow.getHandle(second).result();
     expect(outcome).toMatchObject({ status: 'published', posts: [{ platform: 'tiktok' }], failedPlatforms: [] });
     expect(h.sims.tiktok.stats().submissions).toBe(tiktokPosts + 1);
@@ -460,6 +466,12 @@ describe('reelflow republish', () => {
       { action: 'recommendation.reject', workflow: first },
       { action: 'recommendation.approve', workflow: second },
     ]);
+    const fromApi = await q<{ workflow: string; review: string }>(
+      `SELECT detail->>'workflowId' AS workflow, detail->>'reviewId' AS review FROM audit_log
+        WHERE target = $1 AND action = 'recommendation.approve.request' AND detail->>'method' = 'POST'`,
+      [recId],
+    );
+    expect(fromApi).toEqual([{ workflow: second, review: expect.stringMatching(/\/1$/) }]);
     // A second copy there now needs no new yes: the editor approved this video for TikTok.
     const again = await runCli(h, ['republish', recId, '--platform', 'tiktok', '--again', '--json']);
     expect(again.code).toBe(0);

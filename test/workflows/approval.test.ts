@@ -107,7 +107,7 @@ describe('approval', () => {
 
   it('a decision names the review its editor saw: once a retry asked again, the old one is refused and nothing is recorded', async () => {
     const { recommendation, workflowId } = await h.service.enqueue(
-      fromCompetitor({ title: 'Vista por la editora, luego reintentada', deadline: new Date(Date.now() + 5_000).toISOString() }),
+      fromCompetitor({ title: 'Vista por la editora, luego reintentada', deadline: new Date(Date.now() + 8_000).toISOString() }),
     );
     await awaiting(workflowId, 'render');
     // What the editor's page shows: the waiting review off the row (the dashboard's and `reelflow status`'s source).
@@ -133,7 +133,19 @@ describe('approval', () => {
           `requested at ${waiting.requestedAt}; look at it before deciding`,
       ),
     );
-    await expect(h.service.decide(recommendation.id, 'approve', { by: 'ana', reviewId: ' ' })).rejects.toThrow(/^reviewId must be/);
+    await expect(h.service.decide(recommendation.id, 'approve', { by: 'ana', reviewId: ' ' })).rejects.toThrow(
+      /^reviewId \(the CLI's --review\) must be the id of the review decided on/,
+    );
+    // The workflow's own check, for `temporal workflow update` (no service in between).
+    const handle = h.client.workflow.getHandle(workflowId);
+    for (const [reviewId, refusal] of [
+      [seen.id, /^the review decided on \(.+\) is not the one waiting: the render approval waiting now is /],
+      [42, /^reviewId must be the id of the review waiting \(/],
+    ] as const) {
+      await expect(
+        handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', reviewId: reviewId as string }] }),
+      ).rejects.toMatchObject({ cause: { message: expect.stringMatching(refusal) } });
+    }
     // Refused: nothing recorded, nothing paid, the new review still waits.
     expect((await row(recommendation.id)).approval.decisions).toEqual([]);
     expect(h.sims.veo3.stats().submissions).toBe(0);
@@ -145,6 +157,38 @@ describe('approval', () => {
       { stage: 'render', decision: 'approve', reviewId: waiting.id },
     ]);
     expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('published');
+    expect(h.sims.veo3.stats().submissions).toBe(1);
+  });
+
+  it("a workflow reset past the review's request keeps the review's id: the id its card shows still decides", async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(fromCompetitor({ title: 'Reiniciada mientras espera' }));
+    await awaiting(workflowId, 'render');
+    const shown = (await waitUntil(async () => (await row(recommendation.id)).approval?.waiting, { what: 'the wait on the row' })) as {
+      id: string;
+    };
+    // What an operator does to a workflow whose task fails: reset it to its last completed workflow task (after the
+    // review was shown; that step is not run again, so the row keeps the id it had).
+    const handle = h.client.workflow.getHandle(workflowId);
+    await waitUntil(async () => (await handle.describe()).raw.pendingWorkflowTask == null, { what: 'the workflow idle, waiting' });
+    const events = (await handle.fetchHistory()).events ?? [];
+    const lastTask = events.filter((e) => e.workflowTaskCompletedEventAttributes).at(-1)!;
+    const described = await handle.describe();
+    const reset = await h.client.workflowService.resetWorkflowExecution({
+      namespace: h.client.options.namespace,
+      workflowExecution: { workflowId, runId: described.runId },
+      reason: 'test: reset while waiting for an editor',
+      workflowTaskFinishEventId: lastTask.eventId,
+      requestId: `reset-${recommendation.id}`,
+    });
+    expect(reset.runId).not.toBe(described.runId);
+    await waitUntil(async () => (await handle.describe()).runId === reset.runId && (await phase(workflowId)).approval != null, {
+      what: 'the reset run waiting for the editor',
+    });
+    expect((await phase(workflowId)).approval).toMatchObject({ id: shown.id, stage: 'render' });
+    expect((await row(recommendation.id)).approval.waiting).toMatchObject({ id: shown.id });
+
+    await h.service.decide(recommendation.id, 'approve', { by: 'ana', reviewId: shown.id });
+    expect((await handle.result()).status).toBe('published');
     expect(h.sims.veo3.stats().submissions).toBe(1);
   });
 

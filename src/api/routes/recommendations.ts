@@ -67,12 +67,12 @@ export function registerRecommendationRoutes(app: FastifyInstance, ctx: RouteCon
     app.post(`/api/recommendations/:id/${decision}`, operator(`recommendation.${decision}.request`), async (req) => {
       const { id } = idParams.parse(req.params);
       const body = parseInput(decisionBody, req.body, 'body');
+      // What was asked, also on the row of a refused decision (a click on a review another replaced).
+      const detail = { stage: body.stage, note: body.note, reviewId: body.reviewId };
+      req.call = { detail };
       const state = await service.decide(id, decision, { by: req.principal!.name, ...body });
-      req.call = {
-        target: state.recommendationId,
-        workflowId: recommendationWorkflowId(state.recommendationId),
-        detail: { stage: body.stage, note: body.note, reviewId: body.reviewId },
-      };
+      // The workflow that took it: a republish's, when one waited (not the idea's own).
+      req.call = { target: state.recommendationId, workflowId: state.workflowId, detail };
       return ok(state);
     });
   }
