@@ -146,12 +146,15 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
     return closeWorkflowJobs(deps.database.pool, workflowIds, cancelReasonText(reason, reason ? 'signal' : 'temporal'));
   }
 
-  /** Asks the idea's workflow to cancel: its clean-up closes the idea itself. */
+  /**
+   * Asks the idea's workflow to cancel: its clean-up closes the idea itself. A reason goes first, by signal, and
+   * Temporal's cancel request after it, so the run ends CANCELLED either way (not FAILED: the Web UI's filters).
+   */
   async function requestCancel(rec: Recommendation, reason: string | undefined): Promise<void> {
     const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
     try {
-      if (reason) await handle.signal(cancelSignal, { reason });
-      else await handle.cancel();
+      if (reason) await handle.signal(cancelSignal, { reason, cancelFollows: true });
+      await handle.cancel();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`recommendation ${rec.id} has no running workflow`);
       throw err;

@@ -19,6 +19,12 @@ export interface ReprioritiseInput {
 /** Payload of the cancel signal: `{"reason":"..."}` (reason optional). */
 export interface CancelInput {
   reason?: string;
+  /**
+   * Set by our service, which sends Temporal's cancel request right after: the workflow only keeps the reason, and
+   * that request ends it CANCELLED, as a plain cancel does (a workflow that ends itself on the signal ends FAILED:
+   * only Temporal's request makes a run CANCELLED).
+   */
+  cancelFollows?: boolean;
 }
 
 export type RecommendationPhase =

@@ -208,7 +208,7 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   });
   wf.setHandler(cancelSignal, (arg) => {
     cancelReason = cancelReasonText(arg?.reason, 'signal');
-    main.cancel();
+    if (!arg?.cancelFollows) main.cancel();
   });
 
   try {

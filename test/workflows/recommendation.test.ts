@@ -129,6 +129,26 @@ describe('recommendation workflow', () => {
     expect(h.sims.veo3.stats().submissions).toBe(1);
   });
 
+  it("a cancel with a reason ends the run CANCELLED too (the Web UI's filters), with the reason on the idea and its jobs", async () => {
+    h.sims.veo3.setFaults({ taskDurationMs: 4_000 });
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ title: 'Cancelada con motivo' }));
+    await waitUntil(async () => (await jobsOf(recommendation.id)).find((j) => j.step === 'generate' && j.provider_task_id), {
+      what: 'VEO3 task submitted',
+    });
+    await h.service.cancel(recommendation.id, 'idea duplicada');
+    await expect(h.client.workflow.getHandle(workflowId).result()).rejects.toThrow(WorkflowFailedError);
+    expect((await h.client.workflow.getHandle(workflowId).describe()).status.name).toBe('CANCELLED');
+    expect(await recRow(recommendation.id)).toMatchObject({ status: 'cancelled', error: 'cancelled: idea duplicada' });
+    expect((await jobsOf(recommendation.id)).filter((j) => j.status === 'cancelled').map((j) => j.error)).toEqual(
+      expect.arrayContaining(['cancelled: idea duplicada']),
+    );
+    // The render it paid for runs to its end, holding the slot (the next test's line starts empty).
+    await waitUntil(async () => (await q(`SELECT 1 FROM provider_slots WHERE provider = 'veo3'`)).length === 0, {
+      timeoutMs: 20_000,
+      what: 'slot freed at the end of the render',
+    });
+  });
+
   it('search attributes: waiting while the video waits for a VEO3 slot, then generating, then no provider once published', async () => {
     h.sims.veo3.setFaults({ taskDurationMs: 2_000 });
     // No VEO3 slot for anyone until the test says so.
