@@ -45,3 +45,14 @@ it('folds no patch added later into the marker runs were recorded under', () => 
     'approval-answers-a-dropped-decision',
   ]);
 });
+
+it("reads no value of the workflow task after a local activity in the capacity workflow's new runs", () => {
+  // Temporal's suggestion to continue as new belongs to the workflow task: read after a query's split, a replay saw
+  // the earlier task's. Runs with the patch count their reads; only runs recorded before ask the suggestion.
+  const body = read('capacity-snapshot.ts').split('export async function capacityWorkflow(')[1]!;
+  const statements = body.split('\n').filter((line) => line.trim() && !line.trim().startsWith('//'));
+  expect(statements[1]?.trim()).toBe("const readsOnly = wf.patched('capacity-continues-by-reads');");
+  expect(body.match(/.*continueAsNewSuggested.*/g)?.map((l) => l.trim())).toEqual([
+    'const more = round < roundsPerRun && (readsOnly || !wf.workflowInfo().continueAsNewSuggested);',
+  ]);
+});
