@@ -20,7 +20,7 @@ import { BadInputError, ConflictError, NotFoundError } from '../shared/errors';
 import {
   approvalUpdate,
   cancelReasonText,
-  cancelSignal,
+  cancelReasonSignal,
   reprioritiseUpdate,
   SEARCH_ATTRIBUTES,
   type ApprovalReview,
@@ -153,7 +153,7 @@ export function createRecommendationCommands(deps: ServiceDeps, resolve: (ref: s
   async function requestCancel(rec: Recommendation, reason: string | undefined): Promise<void> {
     const handle = deps.client.workflow.getHandle(recommendationWorkflowId(rec.id));
     try {
-      if (reason) await handle.signal(cancelSignal, { reason, cancelFollows: true });
+      if (reason) await handle.signal(cancelReasonSignal, { reason });
       await handle.cancel();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`recommendation ${rec.id} has no running workflow`);

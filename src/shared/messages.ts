@@ -19,12 +19,6 @@ export interface ReprioritiseInput {
 /** Payload of the cancel signal: `{"reason":"..."}` (reason optional). */
 export interface CancelInput {
   reason?: string;
-  /**
-   * Set by our service, which sends Temporal's cancel request right after: the workflow only keeps the reason, and
-   * that request ends it CANCELLED, as a plain cancel does (a workflow that ends itself on the signal ends FAILED:
-   * only Temporal's request makes a run CANCELLED).
-   */
-  cancelFollows?: boolean;
 }
 
 export type RecommendationPhase =
@@ -123,6 +117,13 @@ export const reprioritiseSignal = defineSignal<[ReprioritiseInput]>('reprioritis
 export const reprioritiseUpdate = defineUpdate<RecommendationState, [ReprioritiseInput]>('reprioritise');
 /** `temporal workflow signal --name cancel --input '{"reason":"..."}'`; `temporal workflow cancel` works too. */
 export const cancelSignal = defineSignal<[CancelInput]>('cancel');
+/**
+ * The reason of the cancel request our service sends right after it: the workflow only keeps it, and Temporal's
+ * request ends the run CANCELLED, as a plain cancel does (a run that ends itself on `cancel` is recorded FAILED: only
+ * Temporal's own request makes it CANCELLED). A signal of its own, not a flag on `cancel`: a worker of the code before
+ * leaves it unhandled (no command, nothing to replay differently) and cancels on the request alone.
+ */
+export const cancelReasonSignal = defineSignal<[CancelInput]>('cancelReason');
 
 /**
  * What a cancelled job's row says (its error): the operator's reason, or how the cancel came. One text for the

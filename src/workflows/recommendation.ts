@@ -44,6 +44,7 @@ import { approvalStep, rejectedText } from './approval-step';
 import type { ApprovalPlan } from '../config/approval';
 import {
   cancelSignal,
+  cancelReasonSignal,
   cancelReasonText,
   FAILURE_TYPES,
   slotGrantedSignal,
@@ -208,7 +209,10 @@ export async function recommendationWorkflow(input: RecommendationInput): Promis
   });
   wf.setHandler(cancelSignal, (arg) => {
     cancelReason = cancelReasonText(arg?.reason, 'signal');
-    if (!arg?.cancelFollows) main.cancel();
+    main.cancel();
+  });
+  wf.setHandler(cancelReasonSignal, (arg) => {
+    cancelReason = cancelReasonText(arg?.reason, 'signal');
   });
 
   try {

@@ -130,7 +130,7 @@ describe('recommendation workflow', () => {
   });
 
   it("a cancel with a reason ends the run CANCELLED too (the Web UI's filters), with the reason on the idea and its jobs", async () => {
-    h.sims.veo3.setFaults({ taskDurationMs: 4_000 });
+    h.sims.veo3.setFaults({ taskDurationMs: 12_000 });
     const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ title: 'Cancelada con motivo' }));
     await waitUntil(async () => (await jobsOf(recommendation.id)).find((j) => j.step === 'generate' && j.provider_task_id), {
       what: 'VEO3 task submitted',
@@ -144,7 +144,7 @@ describe('recommendation workflow', () => {
     );
     // The render it paid for runs to its end, holding the slot (the next test's line starts empty).
     await waitUntil(async () => (await q(`SELECT 1 FROM provider_slots WHERE provider = 'veo3'`)).length === 0, {
-      timeoutMs: 20_000,
+      timeoutMs: 30_000,
       what: 'slot freed at the end of the render',
     });
   });
