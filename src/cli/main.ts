@@ -370,9 +370,15 @@ async function run(argv: string[]): Promise<number> {
           stage: v.stage as ApprovalStage | undefined,
           ...(v.review !== undefined ? { reviewId: v.review } : {}),
         });
-        out(state, () =>
-          console.log(`${command === 'approve' ? 'approved' : 'rejected'}: ${state.recommendationId} is now ${state.phase}`),
-        );
+        // The answer comes once the decision is recorded, before the workflow's next step may show: its phase can still
+        // read awaiting_approval with nothing waiting ("approved: … is now awaiting_approval" read as not approved), and
+        // a rejected republish passes through publishing on its way to its end.
+        const next = state.approval
+          ? `; the ${state.approval.stage} approval waits now`
+          : command === 'reject' || state.phase === 'awaiting_approval'
+            ? ''
+            : `; now ${state.phase}`;
+        out(state, () => console.log(`${command === 'approve' ? 'approved' : 'rejected'}: ${state.recommendationId}${next}`));
         break;
       }
       case 'republish': {

@@ -401,6 +401,7 @@ describe('reelflow republish', () => {
     const rejected = await runCli(h, ['reject', recId, '--note', 'sigue sin ser para tiktok']);
     expect(rejected.stderr).toBe('');
     expect(rejected.code).toBe(0);
+    expect(rejected.stdout.trim()).toBe(`rejected: ${recId}`);
     expect(await h.client.workflow.getHandle(first).result()).toMatchObject({
       status: 'rejected',
       posts: [],
