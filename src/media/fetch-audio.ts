@@ -2,7 +2,7 @@
  * fetchAudio: one competitor video's audio, ready for transcription, or the
  * reason it never will be.
  *
- *   direct mediaUrl (streamed, capped)  or  yt-dlp on the page URL
+ *   direct mediaUrl (streamed, capped)  or  yt-dlp on the page URL (also when the mediaUrl is refused: expired)
  *   -> ffprobe: too long for COMPETITOR_MAX_AUDIO_MINUTES? -> too_long with the figure
  *   -> mp3 small enough for one upload? one chunk : ffmpeg pieces < the chunk cap, in order
  *
@@ -138,16 +138,21 @@ async function readFinished(dir: string): Promise<AudioFetchResult | null> {
 async function fetchInto(config: AudioFetchConfig, input: AudioFetchInput, work: string, signal?: AbortSignal): Promise<AudioFetchResult> {
   let audio: string;
   let source: 'media_url' | 'yt_dlp';
-  if (input.mediaUrl) {
+  const raw = path.join(work, 'source.media');
+  const direct = input.mediaUrl
+    ? await downloadMedia(input.mediaUrl, raw, {
+        maxBytes: config.maxDownloadBytes,
+        allowPrivateHosts: config.allowPrivateHosts,
+        ...(signal ? { signal } : {}),
+      })
+    : null;
+  // A media URL refused (401/403/404/410/451) may only have expired: Instagram's are signed CDN links that answer
+  // 403 some days after discovery, long before the post goes. The page still says what the video is: yt-dlp asks it.
+  const refused = direct?.kind === 'unavailable' && input.url !== input.mediaUrl ? direct.message : null;
+  if (direct && !refused) {
     source = 'media_url';
-    const raw = path.join(work, 'source.media');
-    const got = await downloadMedia(input.mediaUrl, raw, {
-      maxBytes: config.maxDownloadBytes,
-      allowPrivateHosts: config.allowPrivateHosts,
-      ...(signal ? { signal } : {}),
-    });
-    if (got.kind === 'unavailable') return unavailable('http', got.message);
-    if (got.kind === 'too_large') return { status: 'too_long', reason: got.message, durationSeconds: null };
+    if (direct.kind === 'unavailable') return unavailable('http', direct.message);
+    if (direct.kind === 'too_large') return { status: 'too_long', reason: direct.message, durationSeconds: null };
     const probed = await probeMedia(config, raw, signal);
     if (!probed.hasAudio) return unavailable('no_media', 'the media file has no audio track');
     if (probed.durationSeconds > config.maxDurationSeconds) return tooLong(probed.durationSeconds, config.maxDurationSeconds);
@@ -166,7 +171,7 @@ async function fetchInto(config: AudioFetchConfig, input: AudioFetchInput, work:
       'audio',
       signal,
     );
-    if (got.kind === 'unavailable') return unavailable(got.reason, got.message);
+    if (got.kind === 'unavailable') return unavailable(got.reason, refused ? `${got.message} (its media URL: ${refused})` : got.message);
     if (got.kind === 'too_large')
       return { status: 'too_long', reason: `${got.message} (${config.maxDownloadBytes} bytes)`, durationSeconds: null };
     audio = got.file;

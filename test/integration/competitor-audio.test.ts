@@ -189,6 +189,8 @@ describe('direct media URL', () => {
       }
       if (req.url === '/to-other-loopback') return res.writeHead(302, { Location: `http://127.0.0.2:${port()}/audio.mp3` }).end();
       if (req.url === '/to-self') return res.writeHead(301, { Location: '/audio.mp3' }).end();
+      // What Instagram's CDN answers for a media_url past its signed expiry.
+      if (req.url === '/expired.mp4') return res.writeHead(403, { 'Content-Type': 'text/plain' }).end('URL signature expired');
       res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -214,6 +216,25 @@ describe('direct media URL', () => {
     expect(await downloadMedia(`${base}/missing.mp3`, dest, { maxBytes: 10_000, allowPrivateHosts: ['127.0.0.1'] })).toMatchObject({
       kind: 'unavailable',
       status: 404,
+    });
+  });
+
+  it('a media URL refused (expired) falls back to yt-dlp on the page: the page says whether the video is still there', async () => {
+    const config = audioFetchConfig(h.env);
+    const mediaUrl = `${base}/expired.mp4`;
+    const page = await fetchAudio(config, { key: 'expired-media-url', url: h.sims.youtube.media.watchUrl('mp4clip'), mediaUrl });
+    expect(page).toMatchObject({ status: 'ready', source: 'yt_dlp' });
+    const gone = await fetchAudio(config, { key: 'expired-media-url-gone', url: h.sims.youtube.media.watchUrl('removedVid'), mediaUrl });
+    expect(gone).toEqual({
+      status: 'unavailable',
+      reason: expect.stringMatching(
+        /^removed: .*HTTP Error 404.*\(its media URL: media host answered HTTP 403 for 127\.0\.0\.1:\d+\/expired\.mp4\)$/,
+      ),
+    });
+    // A media URL that is the page itself is not asked twice.
+    expect(await fetchAudio(config, { key: 'expired-media-url-self', url: mediaUrl, mediaUrl })).toEqual({
+      status: 'unavailable',
+      reason: expect.stringMatching(/^http: media host answered HTTP 403/),
     });
   });
 
