@@ -9,6 +9,7 @@ import { ProviderError, quotaExhausted } from '../providers/errors';
 import { QUOTA_RECHECK_MS, reportJobQuota } from '../gate/quotas';
 import type { ActivityDeps } from './deps';
 import { runProviderJob } from './provider-job';
+import { startMetricsOfPosts } from './queue-sync';
 
 /** A publisher that can say how much of its posting quota is used (Instagram's content_publishing_limit). */
 interface QuotaReporting {
@@ -44,54 +45,75 @@ export interface PublishedPost {
 export function createPublishActivities(deps: ActivityDeps, store: VideoStore = createVideoStore(deps.env)) {
   return {
     async publishVideo(input: PublishInput): Promise<PublishedPost> {
-      return runProviderJob(deps, input.jobId, input.platform, async (ctx) => {
-        const publisher = deps.providers[input.platform];
-        if (!ctx.job.providerTaskId && reportsQuota(publisher)) await checkPublishingLimit(deps, input, publisher);
-        // A cover the platform would not set (YouTube sets it in a second call) does not fail the post: see below.
-        const made: { coverError?: string } = {};
-        const handle = await ctx.submitOnce(
-          async () =>
-            Object.assign(
-              made,
-              await publisher.createUpload({
-                videoUrl: input.archiveKey ? await signedCopy(input.platform, store, input.archiveKey, deps) : input.videoUrl,
-                caption: input.caption,
-                title: input.title,
-                ...(input.coverUrl ? { coverUrl: input.coverUrl } : {}),
-                ...(input.coverAtMs !== undefined ? { coverAtMs: input.coverAtMs } : {}),
-              }),
-            ).handle,
-        );
-        if (made.coverError) await reportCoverNotSet(deps, input, made.coverError);
-        // Checking status first also covers a retry after a publish call whose answer was lost.
-        const status = await ctx.poll(
-          () => countedRead(deps, input.jobId, publisher.statusReadUnits, () => publisher.getStatus(handle)),
-          (s) => s.state !== 'processing',
-        );
-        switch (status.state) {
-          case 'published':
-            return { value: { platform: input.platform, postId: status.postId, url: status.url } };
-          case 'ready': {
-            const post = await publisher.publish(handle);
-            return { value: { platform: input.platform, postId: post.postId, url: post.url } };
-          }
-          case 'expired':
-            await ctx.discardProviderTask();
-            throw new ProviderError(input.platform, 'transient', `upload ${handle} expired before publishing; a new one will be created`);
-          case 'failed': {
-            const failure =
-              publisher.statusError?.(handle, status) ??
-              new ProviderError(input.platform, 'permanent', `upload ${handle} failed: ${status.message}`, { code: status.code });
-            // Refused for a spent quota, nothing was posted: the job waits in line for the reset, then uploads anew.
-            if (failure.kind === 'quota_exhausted') await ctx.discardProviderTask();
-            throw failure;
-          }
-          default:
-            throw new ProviderError(input.platform, 'malformed', `unexpected upload state ${(status as { state: string }).state}`);
-        }
-      });
+      const made = await post(input);
+      // Live from now, measured from now: its idea may end days later (another platform waiting for its editor) or
+      // never. The idea's end starts whatever this could not (Temporal away): the post is made either way.
+      await startMetricsOfJob(deps, input.jobId).catch((err: unknown) =>
+        deps.log.warn({ err, jobId: input.jobId }, 'could not start the metrics series of a post; its idea ends by starting it'),
+      );
+      return made;
     },
   };
+
+  function post(input: PublishInput): Promise<PublishedPost> {
+    return runProviderJob(deps, input.jobId, input.platform, async (ctx) => {
+      const publisher = deps.providers[input.platform];
+      if (!ctx.job.providerTaskId && reportsQuota(publisher)) await checkPublishingLimit(deps, input, publisher);
+      // A cover the platform would not set (YouTube sets it in a second call) does not fail the post: see below.
+      const made: { coverError?: string } = {};
+      const handle = await ctx.submitOnce(
+        async () =>
+          Object.assign(
+            made,
+            await publisher.createUpload({
+              videoUrl: input.archiveKey ? await signedCopy(input.platform, store, input.archiveKey, deps) : input.videoUrl,
+              caption: input.caption,
+              title: input.title,
+              ...(input.coverUrl ? { coverUrl: input.coverUrl } : {}),
+              ...(input.coverAtMs !== undefined ? { coverAtMs: input.coverAtMs } : {}),
+            }),
+          ).handle,
+      );
+      if (made.coverError) await reportCoverNotSet(deps, input, made.coverError);
+      // Checking status first also covers a retry after a publish call whose answer was lost.
+      const status = await ctx.poll(
+        () => countedRead(deps, input.jobId, publisher.statusReadUnits, () => publisher.getStatus(handle)),
+        (s) => s.state !== 'processing',
+      );
+      switch (status.state) {
+        case 'published':
+          return { value: { platform: input.platform, postId: status.postId, url: status.url } };
+        case 'ready': {
+          const post = await publisher.publish(handle);
+          return { value: { platform: input.platform, postId: post.postId, url: post.url } };
+        }
+        case 'expired':
+          await ctx.discardProviderTask();
+          throw new ProviderError(input.platform, 'transient', `upload ${handle} expired before publishing; a new one will be created`);
+        case 'failed': {
+          const failure =
+            publisher.statusError?.(handle, status) ??
+            new ProviderError(input.platform, 'permanent', `upload ${handle} failed: ${status.message}`, { code: status.code });
+          // Refused for a spent quota, nothing was posted: the job waits in line for the reset, then uploads anew.
+          if (failure.kind === 'quota_exhausted') await ctx.discardProviderTask();
+          throw failure;
+        }
+        default:
+          throw new ProviderError(input.platform, 'malformed', `unexpected upload state ${(status as { state: string }).state}`);
+      }
+    });
+  }
+}
+
+/** The metrics series of the post this publish job made (and any other its idea made that has none yet). */
+async function startMetricsOfJob(deps: ActivityDeps, jobId: string): Promise<void> {
+  if (deps.env.REELFLOW_METRICS_READS.length === 0) return;
+  const { rows } = await deps.database.pool.query<{ recommendation_id: string | null }>(
+    'SELECT recommendation_id FROM automation_queue WHERE id = $1',
+    [jobId],
+  );
+  const recommendationId = rows[0]?.recommendation_id;
+  if (recommendationId) await startMetricsOfPosts(deps, recommendationId);
 }
 
 /** Our copy's URL for the platform, signed now; a store that cannot sign it fails the attempt before any call. */

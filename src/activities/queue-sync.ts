@@ -52,16 +52,15 @@ export interface EnqueueJobInput {
 const OPEN = [...OPEN_RECOMMENDATION_STATUSES];
 
 /**
- * Starts the metrics series of a recommendation's posts from an activity of its base queue, where the metrics
- * workflows belong too (once per post: a retry starts none twice).
+ * Starts the metrics series of a recommendation's posts from an activity, on the base queue, where the metrics
+ * workflows belong (once per post: a retry starts none twice).
  */
 export async function startMetricsOfPosts(deps: ActivityDeps, recommendationId: string): Promise<void> {
-  const activity = Context.current();
   await startPostMetricsWorkflows(
     deps.database.pool,
     {
-      client: activity.client,
-      taskQueue: activity.info.taskQueue,
+      client: Context.current().client,
+      taskQueue: deps.env.REELFLOW_TASK_QUEUE,
       readsSeconds: deps.env.REELFLOW_METRICS_READS,
       hourMs: deps.env.REELFLOW_METRICS_HOUR_MS,
     },

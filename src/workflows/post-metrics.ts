@@ -6,7 +6,8 @@
  * last read, or at the first read that finds the post gone (deleted, or no longer visible to our token), or when its
  * recommendation is no longer in the database (nothing to record against; it would retry for good). A read
  * that fails otherwise (a missing permission, a quota spent for the day) is logged and the series goes on.
- * Started once per post by markPublished (src/services/post-metrics.ts), id postMetricsWorkflowId.
+ * Started once per post (src/services/post-metrics.ts), id postMetricsWorkflowId, by the publish activity once the post
+ * is live, and by the step ending its idea for any the publish activity could not start.
  */
 import * as wf from '@temporalio/workflow';
 import { atOffsets, readActivities, READS_BASE_OPTIONS } from './timed-reads';

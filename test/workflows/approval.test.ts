@@ -202,6 +202,21 @@ describe('approval', () => {
     expect(state.approval!.videoUrl).toMatch(/^http/);
     await waitUntil(async () => h.sims.instagram.stats().submissions === 1, { what: 'Instagram posted without waiting' });
     expect(h.sims.tiktok.stats().submissions).toBe(0);
+    // The Instagram post is live: it is measured from now, not from whenever (if ever) the editor decides on TikTok's.
+    const [live] = await waitUntil(
+      () =>
+        q<{ post_id: string; completed_at: Date; published_at: Date | null }>(
+          `SELECT q.result->>'postId' AS post_id, q.completed_at, s.published_at FROM automation_queue q
+             LEFT JOIN post_metric_series s ON s.platform = 'instagram' AND s.post_id = q.result->>'postId'
+            WHERE q.recommendation_id = $1 AND q.step = 'publish:instagram' AND q.status = 'completed'`,
+          [recommendation.id],
+        ),
+      { what: "the Instagram post's metrics series", until: (rows) => rows[0]?.published_at != null },
+    );
+    expect(live!.published_at).toEqual(live!.completed_at);
+    const series = h.client.workflow.getHandle(postMetricsWorkflowId('instagram', live!.post_id));
+    expect((await series.describe()).status.name).toBe('RUNNING');
+    expect(await phase(workflowId)).toMatchObject({ approval: { stage: 'publish', platforms: ['tiktok'] } });
 
     // A late click on the render stage is refused; the publish decision goes through the Temporal update itself.
     await expect(h.service.decide(recommendation.id, 'approve', { by: 'ana', stage: 'render' })).rejects.toBeInstanceOf(ConflictError);
