@@ -140,13 +140,13 @@ const times = (r: number) => `${r.toFixed(1).replace('.', ',')}×`;
 
 function explain(rec: PlannedRecommendation, a: PerformanceAdjustment): string {
   const parts = [
-    ...(a.type ? [`${rec.type} ${times(a.type.ratio)} (${a.type.posts} vídeos, mediana ${fmt(a.type.medianViews24h)})`] : []),
+    ...(a.type ? [`${rec.type} ${times(a.type.ratio)} (${a.type.posts} publicaciones, mediana ${fmt(a.type.medianViews24h)})`] : []),
     ...(a.player
-      ? [`${rec.targetPlayer} ${times(a.player.ratio)} (${a.player.posts} vídeos, mediana ${fmt(a.player.medianViews24h)})`]
+      ? [`${rec.targetPlayer} ${times(a.player.ratio)} (${a.player.posts} publicaciones, mediana ${fmt(a.player.medianViews24h)})`]
       : []),
   ];
   const outcome = a.from === a.to ? `prioridad ${a.to} sin cambio` : `prioridad ${a.from} → ${a.to}`;
-  const ours = a.ourMedianViews24h === null ? '' : `; nuestra mediana ${fmt(a.ourMedianViews24h)} en ${a.posts} vídeos`;
+  const ours = a.ourMedianViews24h === null ? '' : `; nuestra mediana ${fmt(a.ourMedianViews24h)} en ${a.posts} publicaciones`;
   return `Rendimiento pasado (vistas a las 24 h frente a nuestra mediana${ours}): ${parts.join('; ')} → ${outcome}`;
 }
 

@@ -210,6 +210,8 @@ export interface PostPerformance extends PostOnPlatform {
   spend: number;
   /** spend / the recommendation's latest views on all its platforms; null before any view. */
   spendPerView: number | null;
+  /** This post's part of spend: the video cost its renders once, its N measured posts carry 1/N each. */
+  spendShare: number;
   /** Every reading of this post, oldest first: the chart's line. */
   series: Array<{ age: string; ageSeconds: number; readAt: string; views: number | null }>;
 }
@@ -335,6 +337,7 @@ export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter =
     readings: Number(r.readings),
     spend: Number(r.spend),
     spendPerView: num(r.spend_per_view),
+    spendShare: Number(r.spend_share),
     series: series
       .filter((s) => s.platform === r.platform && s.post_id === r.post_id)
       .map((s) => ({ age: s.age_bucket, ageSeconds: s.age_seconds, readAt: s.read_at.toISOString(), views: num(s.views) })),
@@ -382,8 +385,9 @@ function groupBy(posts: PostPerformance[], key: (p: PostPerformance) => string):
   return [...groups.entries()]
     .map(([k, list]) => {
       const totalViews = list.reduce((sum, p) => sum + (p.viewsLatest ?? 0), 0);
-      // A recommendation's spend is on each of its platform rows: count it once.
-      const spend = [...new Map(list.map((p) => [p.recommendationId, p.spend])).values()].reduce((a, b) => a + b, 0);
+      // Each post's share: a video in the group on all its platforms counts its spend once, and a group by platform
+      // sums to what was spent (the whole cost on each platform's row counted it once per platform).
+      const spend = list.reduce((sum, p) => sum + p.spendShare, 0);
       return {
         key: k,
         posts: list.length,

@@ -118,11 +118,11 @@ describe('the engine learns from recorded metrics', () => {
     expect(raised.urgencyDeadline!.getTime() - NOW.getTime()).toBe(2 * DAY);
     const because = (raised.ourData as { explanation: { because: string[] } }).explanation.because;
     expect(because[0]).toBe('the rule fired');
-    expect(because[1]).toMatch(/nuestra mediana 1\.000 en 12 vídeos/);
-    expect(because[1]).toContain('player_spotlight 3,0× (4 vídeos, mediana 3.000)');
+    expect(because[1]).toMatch(/nuestra mediana 1\.000 en 12 publicaciones/);
+    expect(because[1]).toContain('player_spotlight 3,0× (4 publicaciones, mediana 3.000)');
     expect(because[1]).toContain('prioridad P2 → P1');
     const lowered = (byKey.get('learning:lower')!.ourData as { explanation: { because: string[] } }).explanation.because;
-    expect(lowered[1]).toContain('trend_jump 0,2× (4 vídeos, mediana 200)');
+    expect(lowered[1]).toContain('trend_jump 0,2× (4 publicaciones, mediana 200)');
     expect(lowered[1]).toContain('prioridad P2 → P3');
   });
 
@@ -172,6 +172,48 @@ describe('the engine learns from recorded metrics', () => {
       ['copy-a', 100],
       ['copy-b', 900],
     ]);
+    await q(`DELETE FROM competitive_recommendations WHERE id = $1`, [rec!.id]);
+  });
+
+  it('a missed +24 h read leaves "+24 h" empty (never the +72 h count), and a group by platform counts a video once', async () => {
+    const [rec] = await q<{ id: string }>(
+      `INSERT INTO competitive_recommendations (priority, status, recommendation_type, title, target_player, published_at)
+       VALUES ('P2', 'published', 'bargain', 'Sin lectura de 24 h', 'pedri', $1) RETURNING id`,
+      [new Date(NOW.getTime() - 4 * DAY)],
+    );
+    await q(
+      `INSERT INTO automation_queue (priority, status, job_type, api_provider, estimated_duration_seconds, workflow_id, step,
+         recommendation_id, cost) VALUES ('P2', 'completed', 'veo3_player_spotlight', 'veo3', 300, $1, 'generate', $2, 90)`,
+      [`recommendation-${rec!.id}`, rec!.id],
+    );
+    // Instagram's +24 h read was missed (its quota spent that day): only +1 h and +72 h. TikTok has its +24 h.
+    for (const [platform, ageSeconds, views] of [
+      ['instagram', 3_600, 10],
+      ['instagram', 259_200, 50_000],
+      ['tiktok', 86_400, 1_000],
+      ['tiktok', 259_200, 2_000],
+    ] as const) {
+      await recordPostMetrics(tdb.database.pool, {
+        recommendationId: rec!.id,
+        platform,
+        postId: `missed-${platform}`,
+        publishedAt: new Date(NOW.getTime() - 4 * DAY).toISOString(),
+        readAt: new Date(NOW.getTime() - 4 * DAY + ageSeconds * 1_000).toISOString(),
+        ageSeconds,
+        jobId: null,
+        metrics: { views, reach: null, likes: null, comments: null, shares: null, saves: null, interactions: null },
+      });
+    }
+    const report = await readPerformance(tdb.database.pool, { type: 'bargain' }, NOW);
+    const views = Object.fromEntries(report.posts.map((p) => [p.platform, [p.views24h, p.viewsLatest]]));
+    expect(views).toEqual({ instagram: [null, 50_000], tiktok: [1_000, 2_000] });
+    expect(report.byType).toEqual([expect.objectContaining({ key: 'bargain', medianViews24h: 1_000, spend: 90 })]);
+    // The one render of 90 credits, once across the platforms: 45 each, not 90 on each.
+    expect(report.byPlatform.map((g) => [g.key, g.spend]).sort()).toEqual([
+      ['instagram', 45],
+      ['tiktok', 45],
+    ]);
+    expect(report.byPlatform.find((g) => g.key === 'tiktok')!.spendPerView).toBeCloseTo(45 / 2_000);
     await q(`DELETE FROM competitive_recommendations WHERE id = $1`, [rec!.id]);
   });
 });

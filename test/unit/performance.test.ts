@@ -63,9 +63,11 @@ describe('adjustForPerformance', () => {
     const rec = adjustForPerformance(planned('player_spotlight', 'star', 'P2'), model);
     const because = (rec.ourData.explanation as { because: string[] }).because;
     expect(because[0]).toBe('b');
-    expect(because[1]).toMatch(/^Rendimiento pasado \(vistas a las 24 h frente a nuestra mediana; nuestra mediana [\d.]+ en 24 vídeos\)/);
-    expect(because[1]).toContain('player_spotlight 3,0× (8 vídeos, mediana');
-    expect(because[1]).toContain('star 3,0× (8 vídeos');
+    expect(because[1]).toMatch(
+      /^Rendimiento pasado \(vistas a las 24 h frente a nuestra mediana; nuestra mediana [\d.]+ en 24 publicaciones\)/,
+    );
+    expect(because[1]).toContain('player_spotlight 3,0× (8 publicaciones, mediana');
+    expect(because[1]).toContain('star 3,0× (8 publicaciones');
     expect(because[1]).toContain('prioridad P2 → P1');
     expect(rec.ourData.performance).toMatchObject({ from: 'P2', to: 'P1', type: { verdict: 'performs', posts: 8 } });
   });
