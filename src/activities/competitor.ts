@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import { JOB_TYPES, type JobType } from '../config/providers';
+import { JOB_ESTIMATES_SECONDS, JOB_TYPES, type JobType } from '../config/providers';
 import { isPriority, type Priority } from '../config/priorities';
 import type { CompetitiveVideo } from '../db/schema';
 import {
@@ -35,6 +35,7 @@ import {
 } from '../recommendations/save-video';
 import { createRecommendationService } from '../services/recommendations';
 import { BadInputError, InvalidVideoError, MalformedAnalysisError } from '../shared/errors';
+import { analysisEstimateSeconds } from '../shared/transcript-pieces';
 import type { CompetitorVideoStatus } from '../shared/statuses';
 import type { Transcript } from '../providers/types';
 import type { ActivityDeps } from './deps';
@@ -132,6 +133,15 @@ export function createCompetitorOpenAiActivities(deps: ActivityDeps) {
 
     /** The client validates the JSON; malformed output throws a retryable ProviderError and is never returned. */
     async analyseCompetitorVideo(input: { jobId: string; video: CompetitorVideoFields }): Promise<MergedAnalysis> {
+      // Planned before its transcript existed, the job holds one request's estimate: a long transcript's pieces need
+      // one each, or the 2x bound (and the stuck watch, from the same row) stops the work a piece or two in.
+      const estimate = analysisEstimateSeconds(input.video.transcript, JOB_ESTIMATES_SECONDS.openai_analysis);
+      await withDbRetry(() =>
+        deps.database.pool.query(
+          'UPDATE automation_queue SET estimated_duration_seconds = $2 WHERE id = $1 AND estimated_duration_seconds < $2',
+          [input.jobId, estimate],
+        ),
+      );
       return runProviderJob(deps, input.jobId, 'openai', async (ctx) => {
         const { publishedAt, ...video } = input.video;
         const analysis = await analyseLongTranscript(

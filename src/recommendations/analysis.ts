@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { UNTRUSTED_RULE, untrustedBlock, untrustedLine, untrustedText } from '../content/untrusted';
 import type { TextIntelligence } from '../providers/types';
 import { MalformedAnalysisError } from '../shared/errors';
+import { ANALYSIS_CHUNK_CHARS, splitTranscript } from '../shared/transcript-pieces';
 
 export const COMPETITOR_ANALYSIS_SCHEMA_NAME = 'competitor_analysis';
 
@@ -182,27 +183,9 @@ export function analyseTranscript(openai: TextIntelligence, video: VideoForAnaly
   });
 }
 
-/** Transcripts longer than this are analysed in pieces: one answer cannot hold a 40-minute video's claims. */
-export const ANALYSIS_CHUNK_CHARS = 6_000;
 /** The schema's caps (per answer): what a merged analysis keeps per player and in all. */
 const MAX_CLAIMS_PER_PLAYER = 50;
 const MAX_PLAYERS = 60;
-
-/** Splits at sentence ends so no claim is cut in half; a sentence longer than the limit is its own piece. */
-export function splitTranscript(transcript: string, maxChars = ANALYSIS_CHUNK_CHARS): string[] {
-  const sentences = transcript.split(/(?<=[.!?…])\s+/);
-  const pieces: string[] = [];
-  let current = '';
-  for (const sentence of sentences) {
-    if (current && current.length + 1 + sentence.length > maxChars) {
-      pieces.push(current);
-      current = '';
-    }
-    current = current ? `${current} ${sentence}` : sentence;
-  }
-  if (current.trim()) pieces.push(current);
-  return pieces.length ? pieces : [''];
-}
 
 /**
  * The pieces of a long analysis already paid for, and where each new answer is kept as soon as it comes: an attempt

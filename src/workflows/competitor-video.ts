@@ -22,6 +22,7 @@ import * as wf from '@temporalio/workflow';
 import type { Priority } from '../config/priorities';
 import { JOB_ESTIMATES_SECONDS } from '../config/providers';
 import { providerActivityOptions } from '../shared/activity-options';
+import { analysisEstimateSeconds } from '../shared/transcript-pieces';
 import type { CompetitorPlatform } from '../shared/statuses';
 import type {
   ChunkTranscript,
@@ -198,7 +199,9 @@ export async function competitorVideoWorkflow(input: CompetitorVideoInput): Prom
       });
     }
     const video = { ...fields, transcript };
-    const analysis = await on<OpenAi>('openai', priority, JOB_ESTIMATES_SECONDS.openai_analysis).analyseCompetitorVideo({
+    // Its time is known now: one request per piece of the transcript (the activity raises its job's estimate to it).
+    const analysisEstimate = analysisEstimateSeconds(transcript, JOB_ESTIMATES_SECONDS.openai_analysis);
+    const analysis = await on<OpenAi>('openai', priority, analysisEstimate).analyseCompetitorVideo({
       jobId: jobs.jobIds.at(-1)!,
       video,
     });

@@ -16,6 +16,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SavedCompetitorVideo } from '../../src/activities/competitor';
 import { audioFetchConfig } from '../../src/activities/audio-fetch';
+import { JOB_ESTIMATES_SECONDS } from '../../src/config/providers';
 import { competitiveVideos } from '../../src/db/schema';
 import { downloadMedia } from '../../src/media/download';
 import { fetchAudio } from '../../src/media/fetch-audio';
@@ -342,12 +343,14 @@ describe('competitor video workflow on real audio', () => {
       // Four answers paid for, not six: the second attempt started at the refused piece.
       expect(asked).toHaveLength(4);
       expect(asked[2]).toBe(asked[3]);
-      const [job] = await q<{ attempts: number; parts: number }>(
-        `SELECT attempts, (SELECT count(*)::int FROM job_parts p WHERE p.job_id = j.id) AS parts
+      const [job] = await q<{ attempts: number; parts: number; estimated_duration_seconds: number }>(
+        `SELECT attempts, (SELECT count(*)::int FROM job_parts p WHERE p.job_id = j.id) AS parts, estimated_duration_seconds
            FROM automation_queue j WHERE workflow_id = $1 AND job_type = 'openai_analysis'`,
         [competitorVideoWorkflowId(url)],
       );
-      expect(job).toEqual({ attempts: 2, parts: 3 });
+      // One request's time per piece (the 2x bound and the stuck watch read it): planned with one request's, before
+      // the transcript existed, a long video's analysis was stopped a piece or two in, on every attempt.
+      expect(job).toEqual({ attempts: 2, parts: 3, estimated_duration_seconds: 3 * JOB_ESTIMATES_SECONDS.openai_analysis });
       // What the merge cut (over 50 claims for one player) is saved with it: such a save used to be refused, after the analysis was paid.
       const [row] = await q<{ analysis: { players: Array<{ name: string }>; skipped?: unknown } }>(
         `SELECT analysis FROM competitive_videos WHERE url = $1`,

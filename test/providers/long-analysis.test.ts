@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAiTextClient } from '../../src/providers/openai/client';
-import { analyseLongTranscript, mergeAnalyses, splitTranscript } from '../../src/recommendations/analysis';
+import { analyseLongTranscript, mergeAnalyses } from '../../src/recommendations/analysis';
+import { splitTranscript } from '../../src/shared/transcript-pieces';
 import { startSimulators } from '../../src/simulators/index';
 
 let sims: Awaited<ReturnType<typeof startSimulators>>;
