@@ -550,7 +550,9 @@ export function renderCredits(env: CreditSettings, model?: string | null): numbe
  * (renderCredits: what each job records as its cost) unless a quota sets its own. A render asking for the other model
  * carries its own price from enqueue (job_config.credits, queue-sync's enqueueOne) and is granted at it.
  */
-export function effectiveQuotas(env: Partial<Pick<Env, 'REELFLOW_QUOTAS'> & CreditSettings>): Record<string, QuotaDefinition> {
+export function effectiveQuotas(
+  env: Partial<Pick<Env, 'REELFLOW_QUOTAS' | 'YOUTUBE_DATA_API_KEY'> & CreditSettings>,
+): Record<string, QuotaDefinition> {
   const out: Record<string, QuotaDefinition> = {};
   const credits =
     env.KIE_CREDITS_PER_VIDEO === undefined
@@ -565,6 +567,9 @@ export function effectiveQuotas(env: Partial<Pick<Env, 'REELFLOW_QUOTAS'> & Cred
     if (quota.unit === 'credits' && credits !== undefined) {
       for (const jobType of Object.keys(costs) as JobType[]) costs[jobType] = credits;
     }
+    // Keyless, a channel check reads the public feed: counted at the Data API's price, a channel checked every 15 minutes
+    // (the schedule's default) took 96 of the day's 10,000 units, fifty channels nearly half, which posts (1,650 each) needed.
+    if (costs.youtube_discovery !== undefined && !env.YOUTUBE_DATA_API_KEY) costs.youtube_discovery = 0;
     out[name] = { ...quota, costs };
   }
   for (const [name, change] of Object.entries(env.REELFLOW_QUOTAS ?? {})) {

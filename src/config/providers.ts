@@ -417,15 +417,18 @@ export const PROVIDER_QUOTAS = {
     // Google's pages disagree on videos.insert (1,600 units, or 1 in its own bucket of 100): the larger, until configured.
     // A post is the insert plus thumbnails.set of the reel's cover (50 units; counted for clips too: a unit kept
     // is better than a cover refused with quotaExceeded).
-    // videos.list (our posts' statistics, competitors' views) costs 1 unit a call; a post's status reads while it
-    // processes are added to its take as they are made (YouTubeClient.statusReadUnits), and a retry that opens a new
-    // upload session is taken again (drizzle/0045).
-    costs: { youtube_short: 1_600 + 50, youtube_discovery: 1, youtube_metrics: 1 },
+    // videos.list (our posts' statistics) costs 1 unit a call; a post's status reads while it processes are added to its
+    // take as they are made (YouTubeClient.statusReadUnits), and a retry that opens a new upload session is taken again
+    // (drizzle/0045). A channel check with YOUTUBE_DATA_API_KEY is playlistItems.list and videos.list (2; a views read
+    // is one videos.list, counted 2: over, never under); without the key it reads the public feed, not the Data API,
+    // and costs nothing (effectiveQuotas).
+    costs: { youtube_short: 1_600 + 50, youtube_discovery: 2, youtube_metrics: 1 },
     lowPriorityShare: 1,
     unit: 'units',
     reason:
       'Data API project quota, 10,000 units a day, reset at midnight Pacific; Google cannot be asked what is left. ' +
-      'A post: videos.insert and the cover (thumbnails.set, 50), plus 1 a status read while it processes.',
+      'A post: videos.insert and the cover (thumbnails.set, 50), plus 1 a status read while it processes. ' +
+      'A channel check: 2 with YOUTUBE_DATA_API_KEY, none without it (the public feed).',
   },
   tiktok_posts: {
     provider: 'tiktok',

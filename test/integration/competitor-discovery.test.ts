@@ -114,6 +114,12 @@ describe('competitor discovery', () => {
         WHERE api_provider = 'youtube_data' AND job_type = 'youtube_discovery' AND status = 'completed'`,
     );
     expect(jobs.rows[0].n).toBeGreaterThanOrEqual(6);
+    // Keyless, the checks read the public feed: none of the Data API's units, which YouTube posts need, is taken.
+    const taken = await h.db.database.pool.query(
+      `SELECT coalesce(sum(u.units), 0)::int AS units FROM quota_usage u JOIN automation_queue q ON q.id = u.job_id
+        WHERE q.job_type = 'youtube_discovery'`,
+    );
+    expect(taken.rows[0].units).toBe(0);
   }, 120_000);
 });
 

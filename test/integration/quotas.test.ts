@@ -413,6 +413,9 @@ describe('bad quotas', () => {
     // A deployment rendering on the quality model is granted at that model's price.
     const quality = effectiveQuotas({ KIE_MODEL: 'veo3', KIE_CREDITS_PER_VIDEO: 60, KIE_CREDITS_PER_VIDEO_QUALITY: 250 });
     expect(quality.veo3_credits_day!.costs.veo3_chollo).toBe(250);
+    // A channel check spends Data API units only through the API (playlistItems + videos.list), not the public feed.
+    expect(effectiveQuotas({ YOUTUBE_DATA_API_KEY: 'k' }).youtube_api_units!.costs.youtube_discovery).toBe(2);
+    expect(effectiveQuotas({}).youtube_api_units!.costs.youtube_discovery).toBe(0);
   });
 });
 
