@@ -3,9 +3,11 @@
  * automation_queue job (so it waits for an audio_fetch slot: a burst of
  * yt-dlp downloads from one address is what triggers YouTube's bot check).
  * Unavailable and too-long videos are answers, not failures: the job
- * completes and the workflow records the video in that state.
+ * completes and the workflow records the video in that state. A bot check is
+ * neither: it parks the downloads quota and the job waits in line.
  */
 import type { Env } from '../config/env';
+import { quotaExhausted } from '../providers/errors';
 import { fetchAudio, type AudioFetchConfig, type AudioFetchResult } from '../media/fetch-audio';
 import type { ActivityDeps } from './deps';
 import { runProviderJob } from './provider-job';
@@ -32,6 +34,9 @@ export interface FetchCompetitorAudioInput {
   durationSeconds: number | null;
 }
 
+/** How long a bot check parks the competitor downloads before one fetch tries again (each try is a request it sees). */
+export const BOT_CHECK_PARK_MS = 30 * 60_000;
+
 export function createAudioFetchActivities(deps: ActivityDeps) {
   const config = audioFetchConfig(deps.env);
   return {
@@ -45,14 +50,19 @@ export function createAudioFetchActivities(deps: ActivityDeps) {
           ),
         );
         if (result.status === 'unavailable' && result.reason.startsWith('bot_check')) {
-          // Not this video's fault: the platform distrusts our address, and every fetch from it ends the same way until a human acts.
+          // Not this video's fault: the platform distrusts our address, and every fetch from it ends the same way until a
+          // human acts. Saved as unavailable, each video fetched meanwhile was lost for good (a video found is never
+          // fetched again); parked, the downloads quota holds every fetch in line and shows why (reelflow capacity, the
+          // dashboard, reelflow_quota_parked), and the first fetch after the park tries again.
           deps.log.error(
             { key: input.key, url: input.url, reason: result.reason },
-            'bot check on competitor audio: change address or give yt-dlp cookies',
+            'bot check on competitor audio: fetches parked; change the address or give yt-dlp cookies',
           );
-        } else {
-          deps.log.info({ key: input.key, status: result.status }, 'competitor audio fetched');
+          throw quotaExhausted('audio_fetch', `bot check: change the address or give yt-dlp cookies (${result.reason})`, {
+            resetAt: new Date(Date.now() + BOT_CHECK_PARK_MS),
+          });
         }
+        deps.log.info({ key: input.key, status: result.status }, 'competitor audio fetched');
         return { value: result };
       });
     },

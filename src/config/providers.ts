@@ -470,5 +470,19 @@ export const PROVIDER_QUOTAS = {
     unit: 'credits',
     reason: 'Spend budget: about 2,000 renders a month; the last 20 % is kept for P0/P1.',
   },
+  competitor_downloads: {
+    provider: 'audio_fetch',
+    account: 'default',
+    window: { kind: 'moving', seconds: 3_600 },
+    // YouTube publishes no figure: far above what discovery fetches. What it is for is its park: a bot check parks it
+    // (BOT_CHECK_PARK_MS in src/activities/audio-fetch.ts) and every fetch waits, instead of each ending unavailable.
+    limit: 10_000,
+    costs: { audio_download: 1 },
+    lowPriorityShare: 1,
+    unit: 'requests',
+    reason:
+      "Competitor downloads an hour (no published limit). YouTube's bot check parks it for 30 min: the fetches wait in line, " +
+      'none ends unavailable, until the address is trusted again (or yt-dlp has cookies).',
+  },
 } as const satisfies Record<string, QuotaDefinition>;
 export type QuotaName = keyof typeof PROVIDER_QUOTAS;

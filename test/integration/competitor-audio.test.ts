@@ -24,11 +24,13 @@ import { classifyYtDlpRun } from '../../src/media/yt-dlp';
 import { ProviderError } from '../../src/providers/errors';
 import { competitorVideoWorkflowId, startCompetitorVideo } from '../../src/recommendations/ingest';
 import { COMPETITOR_ANALYSIS_SCHEMA_NAME } from '../../src/recommendations/analysis';
+import { canonicalVideoUrl } from '../../src/recommendations/save-video';
 import { analysisResponder } from '../../src/simulators/analysis-stand-in';
 import { DEFAULT_TRANSCRIPT, SimRefusal } from '../../src/simulators/openai';
 import { readSampleVideos, sampleCompetitorVideoInputs } from '../../src/simulators/sample';
 import type { CompetitorVideoInput } from '../../src/workflows/competitor-video';
 import { runCli, startHarness, type Harness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
 
 /** Small enough that a 170 s 64 kbit/s mp3 (~1.4 MB) makes four pieces (at most 45 s each under this cap). */
 const CHUNK_MAX_BYTES = 400_000;
@@ -58,11 +60,28 @@ async function run(video: CompetitorVideoInput): Promise<SavedCompetitorVideo> {
   return (await startCompetitorVideo(h.client, h.taskQueue, video)).result() as Promise<SavedCompetitorVideo>;
 }
 
+/** While this file exists, yt-dlp answers as YouTube's bot check makes it (which no page on 127.0.0.1 can provoke). */
+let botCheckFlag: string;
+
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'reelflow-audio-test-'));
   audioDir = path.join(tmp, 'audio');
+  botCheckFlag = path.join(tmp, 'bot-check');
+  const ytDlp = path.join(tmp, 'yt-dlp');
+  await fs.writeFile(
+    ytDlp,
+    `#!/bin/sh\nif [ -f '${botCheckFlag}' ]; then\n` +
+      `  echo "ERROR: [youtube] x: Sign in to confirm you're not a bot. Use --cookies-from-browser or --cookies" >&2\n  exit 1\nfi\n` +
+      'exec yt-dlp "$@"\n',
+    { mode: 0o755 },
+  );
   h = await startHarness({
-    env: { AUDIO_DIR: audioDir, AUDIO_CHUNK_MAX_BYTES: String(CHUNK_MAX_BYTES), COMPETITOR_MAX_AUDIO_MINUTES: String(MAX_MINUTES) },
+    env: {
+      AUDIO_DIR: audioDir,
+      AUDIO_CHUNK_MAX_BYTES: String(CHUNK_MAX_BYTES),
+      COMPETITOR_MAX_AUDIO_MINUTES: String(MAX_MINUTES),
+      YT_DLP_PATH: ytDlp,
+    },
     limits: { audio_fetch: { minStartIntervalMs: 0, pollIntervalMs: 50 } },
     queues: ['base', 'openai', 'audio_fetch'],
   });
@@ -285,6 +304,41 @@ describe('competitor video workflow on real audio', () => {
       [competitorVideoWorkflowId(url)],
     );
     expect(fetch!.estimated_duration_seconds).toBe(300);
+  });
+
+  it('a bot check parks the downloads: the video waits in line, no attempt spent, and is fetched once trusted again', async () => {
+    h.sims.youtube.media.add('botCheckVid', makeMedia(path.join(tmp, 'bot.mp3'), 4), { title: 'Tras el bot check' });
+    const url = h.sims.youtube.media.watchUrl('botCheckVid');
+    const workflowId = competitorVideoWorkflowId(url);
+    await fs.writeFile(botCheckFlag, '');
+    try {
+      const handle = await startCompetitorVideo(h.client, h.taskQueue, input({ url }));
+      const [parked] = await waitUntil(
+        () => q<{ parked_reason: string | null }>(`SELECT parked_reason FROM quota_status WHERE name = 'competitor_downloads'`),
+        { what: 'the downloads quota parked', until: (rows) => rows[0]?.parked_reason != null },
+      );
+      expect(parked!.parked_reason).toMatch(/^audio_fetch: bot check: change the address or give yt-dlp cookies \(bot_check: .*not a bot/);
+      // Before, the video was saved unavailable: found again, it would never have been fetched.
+      expect(await q(`SELECT 1 FROM competitive_videos WHERE url = $1`, [canonicalVideoUrl(url)])).toEqual([]);
+      const [job] = await q<{ status: string; attempts: number }>(
+        `SELECT status, attempts FROM automation_queue WHERE workflow_id = $1 AND job_type = 'audio_download'`,
+        [workflowId],
+      );
+      expect(job!.status).toBe('queued');
+      // The address is trusted again (cookies given) and the operator lifts the park (docs/operations.md).
+      await fs.rm(botCheckFlag);
+      await q(`UPDATE provider_quotas SET parked_until = NULL WHERE name = 'competitor_downloads'`);
+      const saved = (await handle.result()) as SavedCompetitorVideo;
+      expect(saved.status).toBe('analysed');
+      const [done] = await q<{ status: string; attempts: number }>(
+        `SELECT status, attempts FROM automation_queue WHERE workflow_id = $1 AND job_type = 'audio_download'`,
+        [workflowId],
+      );
+      expect(done).toEqual({ status: 'completed', attempts: job!.attempts });
+    } finally {
+      await fs.rm(botCheckFlag, { force: true });
+      await q(`UPDATE provider_quotas SET parked_until = NULL WHERE name = 'competitor_downloads'`);
+    }
   });
 
   it('a long audio is cut into pieces under the chunk cap and transcribed in order, each prompted with the text before', async () => {
