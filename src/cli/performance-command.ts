@@ -35,7 +35,7 @@ async function performance({ database, values, args, out }: ExtraCommandContext)
       const when = due ? `the first reading due ${minute(due)}` : 'no reading scheduled yet';
       console.log(`${toRead.length} not read yet (${when}), the newest published ${newest}`);
     }
-    // Series that ended at their first read: never to be measured, and why (not "due" days ago).
+    // Series that ended at their first read, or whose every read failed: never to be measured, and why (not "due" days ago).
     for (const u of report.unread.filter((x) => x.ended)) {
       console.log(
         `never read: ${u.platform} post ${terminalSafe(u.postId)} (${terminalSafe(u.title.slice(0, 40))}): ${terminalSafe(u.ended!)}`,

@@ -820,7 +820,7 @@
     // Posts no read has measured yet: counted, so a panel read right after publishing does not say nothing was
     // published, with when the soonest of them is read (the workers' clock, as its series was started).
     const unread = (report.unread || []).filter((u) => !u.ended);
-    // Series that ended at their first read (the post deleted, or private): never measured, said so with the reason.
+    // Series that ended at their first read (the post deleted, or private) or failed every read: never measured, said so with the reason.
     const ended = (report.unread || []).filter((u) => u.ended);
     const firstDue = report.firstReadingAt;
     // Due within the last few seconds is "now" (its read is in its line, "0s ago" says nothing); later, how late.

@@ -190,7 +190,8 @@ export interface UnreadPost extends PostOnPlatform {
   firstReadAt: string | null;
   /**
    * Its series ended before any reading: the platform's reason (the post deleted or not visible to our token, a
-   * SELF_ONLY TikTok post with no public id). Null while it is still to be read.
+   * SELF_ONLY TikTok post with no public id), or its last read's failure when every read failed. Null while it is
+   * still to be read.
    */
   ended: string | null;
 }
@@ -278,7 +279,7 @@ async function readUnread(pool: pg.Pool, filter: PerformanceFilter, now: Date): 
     `SELECT q.recommendation_id, r.recommendation_type, r.target_player, r.title, q.result->>'platform' AS platform,
             q.result->>'postId' AS post_id, q.completed_at AS published_at,
             s.published_at + s.reads_seconds[1] * (s.hour_ms / 3600.0) * interval '1 millisecond' AS first_read_at,
-            gone.reason AS ended
+            coalesce(gone.reason, failed.reason) AS ended
        FROM automation_queue q JOIN competitive_recommendations r ON r.id = q.recommendation_id
        LEFT JOIN post_metric_series s ON s.platform = q.result->>'platform' AND s.post_id = q.result->>'postId'
        -- A read that found the post gone ended its series (the read's job keeps the platform's reason).
@@ -288,6 +289,14 @@ async function readUnread(pool: pg.Pool, filter: PerformanceFilter, now: Date): 
             AND j.status = 'completed' AND j.result->>'gone' = 'true'
           LIMIT 1
        ) gone ON true
+       -- So did its last read failing with none before it recorded (a permission missing all along): listed as due,
+       -- days in the past and with no reason, it would never be read. The last read's job says why.
+       LEFT JOIN LATERAL (
+         SELECT 'every read failed; the last: ' || coalesce(j.error, j.status) AS reason FROM automation_queue j
+          WHERE j.workflow_id = $3 || (q.result->>'platform') || '-' || (q.result->>'postId')
+            AND j.step = 'metrics:' || s.reads_seconds[array_upper(s.reads_seconds, 1)]
+            AND j.status IN ('failed', 'cancelled')
+       ) failed ON true
       WHERE q.api_provider = ANY($1::text[]) AND q.completed_at >= $2 AND q.status = 'completed'
         AND q.step LIKE 'publish:%' AND q.result ? 'postId'
         ${filter.type ? `AND r.recommendation_type = $${params.push(filter.type)}` : ''}

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTemporalServer } from '../../src/dev/temporal-server';
-import { recordPostMetrics, startPostMetricsWorkflows } from '../../src/services/post-metrics';
+import { readPerformance, recordPostMetrics, startPostMetricsWorkflows } from '../../src/services/post-metrics';
 import { RecommendationGoneError } from '../../src/shared/errors';
 import { POST_METRICS_WORKFLOW, postMetricsWorkflowId } from '../../src/shared/workflow-ids';
 import type { PostMetricsInput, PostMetricsResult } from '../../src/workflows/post-metrics';
@@ -347,6 +347,30 @@ describe('post metrics on a compressed clock (REELFLOW_METRICS_HOUR_MS, as in th
       const views = rows.filter((r) => r.platform === platform).map((r) => Number(r.views));
       expect(views[1]!, platform).toBeGreaterThan(views[0]!);
     }
+  });
+});
+
+describe('a series whose every read failed', () => {
+  it('is reported as never read, with why, not as due days ago', { timeout: 60_000 }, async () => {
+    const h = await startHarness({ env: { REELFLOW_METRICS_READS: '3600,7200', REELFLOW_METRICS_HOUR_MS: '1000' } });
+    cleanups.push(() => h.stop());
+    h.sims.tiktok.metrics.hourMs = 1_000;
+    // The token lacks video.list for the whole series.
+    h.sims.tiktok.metrics.permissionDenied = true;
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ title: 'sin permiso de lectura', jobConfig: { platforms: ['tiktok'] } }),
+    );
+    const outcome = await h.client.workflow.getHandle(workflowId).result();
+    const [post] = outcome.posts as Array<{ platform: string; postId: string }>;
+    const series = (await h.client.workflow.getHandle(postMetricsWorkflowId('tiktok', post!.postId)).result()) as PostMetricsResult;
+    expect(series.reads.map((r) => r.error !== null)).toEqual([true, true]);
+    const report = await readPerformance(h.db.database.pool, {});
+    expect(report.posts.filter((p) => p.recommendationId === recommendation.id)).toEqual([]);
+    expect(report.unread.filter((u) => u.recommendationId === recommendation.id)).toEqual([
+      expect.objectContaining({ platform: 'tiktok', ended: expect.stringMatching(/^every read failed; the last: .*scope_not_authorized/) }),
+    ]);
+    // Nothing left to read: the report's next reading is not this post's, in the past.
+    expect(report.firstReadingAt).toBeNull();
   });
 });
 
