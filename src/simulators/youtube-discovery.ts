@@ -10,7 +10,8 @@
  * Control routes (also the demo's and tests' way to make uploads appear during a run):
  *   POST /__sim/youtube/channels                {handle?, title?, id?, videos?, viewsPerHour?}
  *   GET  /__sim/youtube/channels
- *   POST /__sim/youtube/channels/<UC id>/uploads {id?, title?, views?, viewsPerHour?, publishedAt?, durationSeconds?}
+ *   POST /__sim/youtube/channels/<UC id>/uploads {id?, title?, views?, viewsPerHour?, publishedAt?, durationSeconds?,
+ *     liveBroadcastContent?}
  *   POST /__sim/youtube/discovery-faults        {feedNotFoundNext?, feedErrorNext?, feedErrorRate?, quotaUnits?}
  *   GET  /__sim/youtube/discovery-stats         calls per route and Data API units used
  */
@@ -27,7 +28,11 @@ export interface SimUpload {
   baseViews: number;
   viewsPerHour: number;
   durationSeconds: number;
+  /** videos.list's snippet.liveBroadcastContent: a premiere is 'upcoming' until it airs, a stream 'live' until it ends. */
+  liveBroadcastContent?: LiveBroadcastContent;
 }
+
+export type LiveBroadcastContent = 'none' | 'live' | 'upcoming';
 
 export interface SimChannel {
   id: string;
@@ -94,6 +99,7 @@ const uploadBody = z
     viewsPerHour: z.number().min(0).default(2_000),
     publishedAt: z.string().datetime({ offset: true }).optional(),
     durationSeconds: z.number().int().min(1).default(58),
+    liveBroadcastContent: z.enum(['none', 'live', 'upcoming']).default('none'),
   })
   .strict();
 
@@ -220,10 +226,20 @@ export class YouTubeDiscoverySim implements SimExtension {
       baseViews: opts.views,
       viewsPerHour: opts.viewsPerHour,
       durationSeconds: opts.durationSeconds,
+      liveBroadcastContent: opts.liveBroadcastContent,
     };
     channel.uploads.unshift(upload);
     channel.uploads.sort((a, b) => b.publishedAt - a.publishedAt);
     return { ...upload, url: this.watchUrl(upload.id) };
+  }
+
+  /** A premiere airs, a live stream ends ('none': a recording from then on). */
+  setBroadcast(videoId: string, state: LiveBroadcastContent): void {
+    const upload = Object.values(this.state.channels)
+      .flatMap((c) => c.uploads)
+      .find((u) => u.id === videoId);
+    if (!upload) throw new Error(`no simulated upload ${videoId}`);
+    upload.liveBroadcastContent = state;
   }
 
   setFaults(patch: Partial<YouTubeDiscoveryFaults>): YouTubeDiscoveryFaults {
@@ -432,6 +448,7 @@ ${entries.join('\n')}
             channelId: channel.id,
             channelTitle: channel.title,
             title: upload.title,
+            liveBroadcastContent: upload.liveBroadcastContent ?? 'none',
           },
           statistics: { viewCount: String(this.viewsOf(upload, now)), likeCount: String(Math.floor(this.viewsOf(upload, now) / 20)) },
           contentDetails: { duration: isoDuration(upload.durationSeconds) },

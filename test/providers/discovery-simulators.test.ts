@@ -44,6 +44,24 @@ describe('discovery simulators', () => {
     }
   });
 
+  it('the Data API path leaves a premiere not aired and a stream still live for a later check', async () => {
+    const sim = await new YouTubeSimulator({}).start();
+    try {
+      const channel = sim.discovery.addChannel({ handle: '@endirecto', videos: 2 });
+      const premiere = sim.discovery.publish(channel.id, { title: 'Estreno: chollos J15', liveBroadcastContent: 'upcoming' });
+      const live = sim.discovery.publish(channel.id, { title: 'En directo: mercado', liveBroadcastContent: 'live' });
+      const client = new YouTubeDiscoveryClient({ feedBaseUrl: sim.url, apiBaseUrl: `${sim.url}/youtube/v3`, apiKey: 'k' });
+      const ids = async () => (await client.latest({ externalId: channel.id, displayName: '' })).map((v) => v.externalId);
+      expect(await ids()).toEqual(channel.uploads.filter((u) => u.id !== premiere.id && u.id !== live.id).map((u) => u.id));
+      // The stream ended: a recording now, listed with the rest.
+      sim.discovery.setBroadcast(live.id, 'none');
+      expect(await ids()).toContain(live.id);
+      expect(await ids()).not.toContain(premiere.id);
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('pages Business Discovery to the end; media_url only where the audio is original', async () => {
     const sim = await new InstagramSimulator().start();
     try {

@@ -152,6 +152,10 @@ export class YouTubeDiscoveryClient implements ChannelDiscovery {
       const id = item.contentDetails.videoId;
       const d = details.get(id);
       if (!d) return [];
+      // A premiere not aired yet or a stream still live has no recording to fetch: started now, yt-dlp failed on the one
+      // and cut the other at its bound, on every attempt, and the video was never looked at again. Left for a later
+      // check, which lists it once it is a recording ('none').
+      if (d.snippet?.liveBroadcastContent && d.snippet.liveBroadcastContent !== 'none') return [];
       return [
         {
           externalId: id,

@@ -49,7 +49,9 @@ export const discoveryVideoListSchema = z.object({
     .array(
       z.object({
         id: z.string(),
-        snippet: z.object({ title: z.string().optional(), publishedAt: z.string().optional() }).optional(),
+        snippet: z
+          .object({ title: z.string().optional(), publishedAt: z.string().optional(), liveBroadcastContent: z.string().optional() })
+          .optional(),
         // likeCount / commentCount may be absent when hidden; viewCount is what discovery needs.
         statistics: z.object({ viewCount: count.optional() }).optional(),
         contentDetails: z.object({ duration: z.string().optional() }).optional(),
