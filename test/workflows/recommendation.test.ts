@@ -272,6 +272,17 @@ describe('recommendation workflow', () => {
     await handle.cancel();
   });
 
+  it('ignores a lineTurn signal sent by hand without its input: the idea goes on and publishes', async () => {
+    const { workflowId } = await h.service.enqueue(recommendationInput({ title: 'señal a mano' }));
+    const handle = h.client.workflow.getHandle(workflowId);
+    // As `temporal workflow signal --name lineTurn` with no --input sends it (design.md names the signal).
+    await handle.signal('lineTurn');
+    await handle.signal('lineTurn', null);
+    // A handler that threw failed the workflow task at every replay: the run would never end.
+    const result = await Promise.race([handle.result(), sleep(30_000).then(() => 'still running after 30 s')]);
+    expect(result).toMatchObject({ status: 'published' });
+  });
+
   it('fails fast with the error recorded when a stored job_config is malformed', async () => {
     const [rec] = await q<{ id: string }>(
       `INSERT INTO competitive_recommendations (priority, recommendation_type, title, job_config)
