@@ -55,7 +55,9 @@ const timeZone = z.string().refine((tz) => {
 const quotaDefinition = z
   .object({
     provider: z.enum(PROVIDERS),
-    account: z.string().min(1).max(200),
+    // A job's account is job_config.accounts[provider], which nothing sets (job configs have no such field): a quota on
+    // another account would match no job and never apply, its budget passed unseen.
+    account: z.literal('default', { errorMap: () => ({ message: "must be 'default': no job names another account" }) }),
     window: z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('moving'), seconds: z.number().int().positive() }).strict(),
       z
@@ -369,13 +371,36 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 /** Parses one process's variables; the first bad one becomes a ConfigError naming it. */
-export function parseEnv<S extends z.ZodTypeAny>(schema: S, source: NodeJS.ProcessEnv = process.env): z.output<S> {
-  const result = schema.safeParse(source);
+export function parseEnv<S extends z.ZodTypeAny>(
+  schema: S,
+  source: Readonly<Record<string, string | undefined>> = process.env,
+): z.output<S> {
+  const result = schema.safeParse(withoutBlankNumbers(schema, source));
   if (!result.success) {
     const issue = result.error.issues[0]!;
     throw new ConfigError(`environment variable ${issue.path.join('.')} ${issue.message}`);
   }
   return result.data;
+}
+
+/**
+ * A number left blank (`KIE_CREDITS_PER_VIDEO=` in a .env or compose file) is unset: its default applies, or the
+ * variable is named as missing. z.coerce.number() read "" as 0: renders costing 0 credits, which no spend budget
+ * counts, an API on a random port, no pause after API-Football's 429.
+ */
+function withoutBlankNumbers(schema: z.ZodTypeAny, source: Readonly<Record<string, string | undefined>>) {
+  if (!(schema instanceof z.ZodObject)) return source;
+  const out = { ...source };
+  for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodTypeAny>)) {
+    if (isNumber(field) && out[key]?.trim() === '') delete out[key];
+  }
+  return out;
+}
+
+function isNumber(t: z.ZodTypeAny): boolean {
+  if (t instanceof z.ZodNumber) return true;
+  if (t instanceof z.ZodDefault || t instanceof z.ZodOptional) return isNumber(t._def.innerType as z.ZodTypeAny);
+  return false;
 }
 
 /** What every process (workers, CLI, API, demo) reads. */

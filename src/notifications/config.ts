@@ -9,7 +9,7 @@
  * activities and their starters read it.
  */
 import { z } from 'zod';
-import { ConfigError } from '../shared/errors';
+import { parseEnv } from '../config/env';
 
 /**
  * approval: a recommendation waits for an editor's decision (before its render, or before posting). no_workers: a task
@@ -59,12 +59,7 @@ export const notificationEnvSchema = z.object({
 });
 
 export function loadNotificationConfig(source: Readonly<Record<string, string | undefined>> = process.env): NotificationConfig {
-  const result = notificationEnvSchema.safeParse(source);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ConfigError(`environment variable ${issue.path.join('.')} ${issue.message}`);
-  }
-  const env = result.data;
+  const env = parseEnv(notificationEnvSchema, source);
   const config: NotificationConfig = {
     webhooks: {},
     events: {},

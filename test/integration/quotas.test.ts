@@ -406,6 +406,14 @@ describe('bad quotas', () => {
     expect(() => env({ instagram_posts: { limit: -5 } })).toThrow(/REELFLOW_QUOTAS.*instagram_posts.*limit/);
     expect(() => env({ instagram_posts: { window: { kind: 'moving', seconds: 0 } } })).toThrow(/REELFLOW_QUOTAS.*window.*seconds/);
     expect(() => env({ instagram_posts: { provider: 'vimeo' } })).toThrow(/REELFLOW_QUOTAS.*provider/);
+    // No job names another account: such a quota would never apply, its budget passed unseen.
+    expect(() => env({ veo3_credits_day: { account: 'kie-main' } })).toThrow(
+      /REELFLOW_QUOTAS\.veo3_credits_day\.account must be 'default': no job names another account/,
+    );
+    // A blank number is unset (its default), not 0: a render costing 0 credits passed every spend budget.
+    expect(loadEnv({ KIE_CREDITS_PER_VIDEO: '', API_PORT: ' ' })).toMatchObject({ KIE_CREDITS_PER_VIDEO: 60 });
+    expect(effectiveQuotas(loadEnv({ KIE_CREDITS_PER_VIDEO: '' })).veo3_credits_day!.costs.veo3_chollo).toBe(60);
+    expect(() => loadEnv({ KIE_CREDITS_PER_VIDEO: 'sesenta' })).toThrow(/KIE_CREDITS_PER_VIDEO/);
     expect(() => effectiveQuotas({ REELFLOW_QUOTAS: { brand_b: { limit: 5 } } })).toThrow(/REELFLOW_QUOTAS\.brand_b.*every field/);
     const ok = effectiveQuotas({ REELFLOW_QUOTAS: { instagram_posts: { limit: 25 } }, KIE_CREDITS_PER_VIDEO: 80 });
     expect(ok.instagram_posts!.limit).toBe(25);
