@@ -20,9 +20,11 @@ import { terminalSafe } from './format';
 
 function parseSeason(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  if (!/^\d{4}$/.test(raw.trim()))
-    throw new BadInputError(`players sync --season must be a 4-digit start year such as 2025 (got "${raw}")`);
-  return Number(raw);
+  const year = Number(raw.trim());
+  // The range API_FOOTBALL_SEASON takes: 0202 or 9999 spent one of the day's 100 requests on a season with no players.
+  if (!/^\d{4}$/.test(raw.trim()) || year < 2000 || year > 2100)
+    throw new BadInputError(`players sync --season must be a 4-digit start year from 2000 to 2100, such as 2025 (got "${raw}")`);
+  return year;
 }
 
 function unmatchedLine(u: UnmatchedPlayer): string {

@@ -47,7 +47,8 @@ export const competitorVideoInputSchema = z
     title: z.string().trim().min(1).max(500),
     views: z.number().int().min(0),
     publishedAt: z.string().datetime({ offset: true }).nullable(),
-    mediaUrl: z.string().trim().url().nullish(),
+    // http(s) only, as url: a file: or data: link passed here and failed in the fetch, its workflow and job started.
+    mediaUrl: z.string().trim().pipe(httpUrlSchema).nullish(),
     durationSeconds: z.number().min(0).nullish(),
     language: z.string().trim().min(2).max(10).optional(),
     priority: z.enum(PRIORITIES).optional(),

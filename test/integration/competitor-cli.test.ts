@@ -34,6 +34,7 @@ describe('reelflow competitor', () => {
     };
     const playlist = await file('playlist.json', [{ ...video, url: 'https://www.youtube.com/playlist?list=PL123456' }]);
     const misspelt = await file('misspelt.json', [{ ...video, url: 'https://youtu.be/dQw4w9WgXcQ', mediaURL: 'https://x.test/a.mp4' }]);
+    const localFile = await file('local.json', [{ ...video, url: 'https://youtu.be/dQw4w9WgXcQ', mediaUrl: 'file:///tmp/a.mp4' }]);
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [['competitor', 'add', 'youtube', '@nobodyhere'], key, /no YouTube channel with handle @nobodyhere/],
       [['competitor', 'add', 'youtube', '@realchannel'], {}, /@realchannel\) needs YOUTUBE_DATA_API_KEY to resolve: give the channel id/],
@@ -49,6 +50,8 @@ describe('reelflow competitor', () => {
       [['competitor', 'add-video', 'https://www.tiktok.com/@rival'], {}, /names no TikTok video/],
       [['competitor', 'ingest', playlist], {}, /playlist\.json: 0\.url names no YouTube video \(watch\?v=…/],
       [['competitor', 'ingest', misspelt], {}, /misspelt\.json: unknown field "0\.mediaURL"/],
+      // Refused before any workflow or job: it used to start both, then fail in the fetch.
+      [['competitor', 'ingest', localFile], {}, /local\.json: 0\.mediaUrl must be an http\(s\) URL/],
       [['competitor', 'remove', 'nobody'], {}, /no competitor channel "nobody"/],
       [['competitor', 'frobnicate'], {}, /competitor needs: add/],
       [['competitor', 'list', '--name', 'x'], {}, /competitor: unknown flag --name/],

@@ -259,8 +259,10 @@ describe('CLI: players sync | unmatched', () => {
     expect(list.stdout).toMatch(/Rodrygo \(Real Madrid\): not on the roster/);
     expect(list.stdout).toMatch(/Á\. García \(Rayo Vallecano\): /);
 
-    const bad = await runCli(h, ['players', 'sync', '--season', '25']);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--season must be a 4-digit start year/);
+    for (const season of ['25', '0202']) {
+      const bad = await runCli(h, ['players', 'sync', '--season', season]);
+      expect(bad.code, season).toBe(2);
+      expect(bad.stderr).toMatch(/--season must be a 4-digit start year from 2000 to 2100/);
+    }
   }, 180_000);
 });
