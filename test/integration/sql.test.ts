@@ -538,6 +538,28 @@ describe('queue transitions (0002)', () => {
     expect((await events(a.id)).map((e) => e.event)).toEqual(['enqueued', 'waiting', 'started', 'resumed', 'requeued']);
   });
 
+  it('resume_job gives a paid task still running at the provider its slot back, even past its deadline and the cap (0051)', async () => {
+    await clearLine();
+    const a = await enqueue({ deadline: new Date(Date.now() + 60_000) });
+    await wait(a.id);
+    await grant();
+    await q(`SELECT record_provider_task($1, 'kie-task-running')`, [a.id]);
+    // Its attempt stopped at its 2x bound (or its worker died): the slot went, the task runs on at KIE.
+    await q(`DELETE FROM provider_slots WHERE job_id = $1`, [a.id]);
+    await q(`UPDATE automation_queue SET deadline = now() - interval '1 minute' WHERE id = $1`, [a.id]);
+    // The cap (2) filled meanwhile.
+    for (const b of [await enqueue(), await enqueue()]) await wait(b.id);
+    await grant();
+    expect((await q<{ r: boolean }>(`SELECT resume_job($1, 2) AS r`, [a.id]))[0]!.r).toBe(true);
+    expect(await job(a.id)).toMatchObject({ status: 'processing', attempts: 2, waiting_since: null });
+    expect(await slot(a.id)).toMatchObject({ provider: 'veo3' });
+    expect((await q<{ n: number }>(`SELECT count(*)::int AS n FROM provider_slots WHERE provider = 'veo3'`))[0]!.n).toBe(3);
+    // Its end heard, a task needs no slot to be read; a job with no task still goes back in line.
+    const c = await enqueue();
+    await wait(c.id);
+    expect((await q<{ r: boolean }>(`SELECT resume_job($1, 2) AS r`, [c.id]))[0]!.r).toBe(false);
+  });
+
   it('record_provider_task, clear_submit_attempt and discard_provider_task write the handle and log each step', async () => {
     await clearLine();
     const a = await enqueue();
