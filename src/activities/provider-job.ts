@@ -34,6 +34,22 @@ import { newSubmitKey, submitKeyEvent } from '../gate/provider-events';
 class BackInLine extends Error {}
 
 /**
+ * Whether a failed submit request left nothing at the provider. Yes when nothing was sent (our video host dropped the
+ * download the upload would have sent), or when the provider refused it: an error status (KIE's docs say to retry
+ * its 500), or its own error code inside a 200. No when no answer came (the request may have arrived), for a
+ * gateway's 502 or 504 (sent after the provider may have acted: a proxy that timed out waiting), and for a 200 we
+ * could not read (the provider said it created the task; its id missing or malformed): each of those cleared the
+ * mark, and the next attempt paid for a second render.
+ */
+function createdNothing(err: ProviderError): boolean {
+  if (err.details.unsent) return true;
+  const status = err.details.status;
+  if (status === undefined) return false;
+  if (status >= 200 && status < 300) return err.details.code !== undefined;
+  return status !== 502 && status !== 504;
+}
+
+/**
  * A quota refusal is not the job's failure: park every quota of that provider
  * and account pricing the job until its reset (the provider's, else a
  * re-check in QUOTA_RECHECK_MS), give the job's units back and put it back in line, where it waits
@@ -234,9 +250,9 @@ export async function runProviderJob<T>(
           // claim_start records submit_attempted_at (and, with callbacks, the key the callback will name) with the start.
           handle = await call(() => submit(key), { markSubmit: true, ...(opts.fromCallback || armedKey ? { submitKey: key } : {}) });
         } catch (err) {
-          // An answer (even an error) means nothing was created: safe to submit again later. So does a failure
-          // before anything was sent (our video host dropped the download the upload would have sent).
-          if (err instanceof ProviderError && (err.details.status !== undefined || err.details.unsent)) {
+          // Nothing created, nothing paid: safe to submit again later. Otherwise the mark stays, and the next attempt
+          // learns the task from its callback or stops asking the operator: it never pays again.
+          if (err instanceof ProviderError && createdNothing(err)) {
             await pool.query('SELECT clear_submit_attempt($1, $2)', [jobId, err.details.status ?? null]);
           }
           throw err;

@@ -101,6 +101,20 @@ describe('KIE callbacks', () => {
     expect(await at(second, 'task_end_heard')).toBeDefined();
   });
 
+  it('a submit whose answer a gateway lost (504) after KIE created the task resumes that task from its callback: paid once', async () => {
+    const before = h.sims.veo3.stats().submissions;
+    h.sims.veo3.answerLostNext = 1;
+    const rec = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['instagram'] } }));
+    expect((await h.client.workflow.getHandle(rec.workflowId).result()).status).toBe('published');
+    // The 504 cleared the submit's mark as "nothing created", and the retry paid for a second render.
+    expect(h.sims.veo3.stats().submissions - before).toBe(1);
+    const [job] = await q<{ provider_task_id: string }>(
+      `SELECT provider_task_id FROM automation_queue WHERE recommendation_id = $1 AND step = 'generate'`,
+      [rec.recommendation.id],
+    );
+    expect(h.sims.veo3.taskIds()).toContain(job!.provider_task_id);
+  });
+
   it('refuses a wrong secret and a body that is not a callback, and takes a duplicate in its stride', async () => {
     const post = (secret: string, payload: unknown) =>
       api.inject({ method: 'POST', url: `/hooks/kie/${secret}`, payload: payload as object });
