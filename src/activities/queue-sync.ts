@@ -102,6 +102,16 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
   return {
     async loadRecommendation(recommendationId: string): Promise<RecommendationPlan> {
       return classified(async () => {
+        // The reel mode is the idea's from its first run on: its steps (a clip's `generate`, a reel's segments) are planned
+        // by it, and a retry after REELFLOW_REEL_MODE changed planned the other kind beside the rendered ones (a clip paid
+        // for anew, its segments left unused; a reel with no script).
+        await pool.query(
+          `UPDATE competitive_recommendations
+              SET job_config = jsonb_set(coalesce(job_config, '{}'::jsonb), '{reel}',
+                                         coalesce(job_config->'reel', '{}'::jsonb) || jsonb_build_object('mode', $2::text))
+            WHERE id = $1 AND job_config->'reel'->>'mode' IS NULL`,
+          [recommendationId, deps.env.REELFLOW_REEL_MODE],
+        );
         const { row, jobConfig } = await loadRow(recommendationId);
         const deadline = row.urgencyDeadline ?? deadlineFor(row.priority as Priority, row.createdAt);
         return {

@@ -195,6 +195,38 @@ describe('reelflow retry', () => {
     expect(await jobOf(recommendation.id, 'generate:1')).toEqual(first);
   });
 
+  it('a reel retried after REELFLOW_REEL_MODE changed stays a reel: its rendered segment kept, no clip paid beside it', async () => {
+    const env = h.runtime.env as { REELFLOW_REEL_MODE: string };
+    const mode = env.REELFLOW_REEL_MODE;
+    env.REELFLOW_REEL_MODE = 'chained';
+    try {
+      // No mode of its own: the deployment's, chained, two segments.
+      const { recommendation, workflowId } = await h.service.enqueue(
+        recommendationInput({ jobConfig: { platforms: ['instagram'], reel: { seconds: 16 } } }),
+      );
+      h.sims.veo3.setFaults({ taskDurationMs: 3_000 });
+      await waitUntil(async () => (await jobOf(recommendation.id, 'generate:1'))?.status === 'completed', {
+        what: 'segment 1 rendered',
+        timeoutMs: 30_000,
+      });
+      h.sims.veo3.setFaults({ failTasks: true });
+      expect(await failureOf(workflowId)).toMatch(/generation failed/);
+      h.sims.veo3.setFaults({ failTasks: false, taskDurationMs: 200 });
+      // The deployment switched to clips meanwhile.
+      env.REELFLOW_REEL_MODE = 'clip';
+      const paidBefore = paid();
+      const { started } = await retry(recommendation.id);
+      const outcome = await h.client.workflow.getHandle(workflowId, started.runId).result();
+      expect(outcome.status).toBe('published');
+      // Segment 2 only: a clip's `generate` was planned and paid beside the kept segment, which nothing used.
+      expect(paid()).toBe(paidBefore + 1);
+      expect(outcome.segments).toHaveLength(2);
+      expect(await jobOf(recommendation.id, 'generate')).toBeUndefined();
+    } finally {
+      env.REELFLOW_REEL_MODE = mode;
+    }
+  });
+
   it('an idea that expired waiting for approval: retried with a new window, asked again, rendered once, published', async () => {
     const { recommendation, workflowId } = await h.service.enqueue(
       recommendationInput({
