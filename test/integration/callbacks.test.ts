@@ -252,4 +252,28 @@ describe('a worker killed inside the paid submit (KIE accepted it; the answer ne
       expect(await job()).toMatchObject({ status: 'completed', provider_task_id: made });
     },
   );
+
+  it(
+    'a callback that comes after the job failed as an unknown outcome gives it its task: a retry alone follows it, unpaid',
+    { timeout: 150_000 },
+    async () => {
+      const { h, rec, job, events } = await killInsideSubmit({ neverFinish: true }, 5);
+      await h.client.workflow
+        .getHandle(rec.workflowId)
+        .result()
+        .catch(() => undefined);
+      expect(await job()).toMatchObject({ status: 'failed', provider_task_id: null });
+      // The render ends at KIE after the job gave up on it: its callback names the dead attempt's submit.
+      h.sims.veo3.setFaults({ neverFinish: false });
+      const [made] = h.sims.veo3.taskIds();
+      await waitUntil(async () => (await job()).provider_task_id, { what: 'the late callback recorded', timeoutMs: 20_000 });
+      expect(await job()).toMatchObject({ status: 'failed', provider_task_id: made });
+      expect(await events()).toContain('task_from_callback');
+      // No --task and no --resubmit: the recorded task is followed.
+      const started = await h.service.retry(rec.recommendation.id, { by: 'test' });
+      expect(started.steps.find((s) => s.step === 'generate')).toMatchObject({ action: 'resumes', taskId: made });
+      expect((await h.client.workflow.getHandle(rec.workflowId, started.runId).result()).status).toBe('published');
+      expect(h.sims.veo3.stats().submissions).toBe(1);
+    },
+  );
 });
