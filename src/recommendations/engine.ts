@@ -57,12 +57,15 @@ export interface GenerateResult {
   created: Recommendation[];
   /** Planned ideas that already existed (same dedupe key). */
   skipped: number;
-  /** Existing ideas of this run that had no workflow yet and were enqueued again. */
+  /** Ideas pending with no workflow yet (planned again by this run, or left so by an earlier one), enqueued again. */
   reenqueued: string[];
   /** Planned ideas that failed enqueue's validation or window rule: not saved, the rest of the run goes on. */
   rejected: RejectedRecommendation[];
   unreadableVideos: string[];
 }
+
+/** An idea pending with no workflow for this long is an orphan, not one whose enqueue is still starting it. */
+const ORPHAN_AFTER_MS = 60_000;
 
 /** A planned idea in the shape `reelflow enqueue` and the API accept. */
 export function toEnqueueInput(r: PlannedRecommendation): EnqueueRecommendationInput {
@@ -129,7 +132,21 @@ export function createRecommendationEngine(options: RecommendationEngineOptions)
           rejected.push({ dedupeKey: planned.dedupeKey, reason: err.message });
         }
       }
-      const reenqueued = existing.filter((r) => r.status === 'pending' && r.workflowId === null).map((r) => r.id);
+      // Every idea left pending with no workflow (its start failed on every try of an earlier run), whichever rule or
+      // generator made it: only those planned again were started, and one no rule plans again (its video aged out, a
+      // spotlight's week over) waited for good, in no line and on no screen. Not this run's, nor one an enqueue is
+      // starting right now (its row is written first).
+      const { rows: orphans } = await db.execute<{ id: string }>(
+        sql`SELECT id FROM competitive_recommendations
+             WHERE status = 'pending' AND workflow_id IS NULL AND created_at < ${new Date(at.getTime() - ORPHAN_AFTER_MS)}
+             ORDER BY created_at`,
+      );
+      const reenqueued = [
+        ...new Set([
+          ...existing.filter((r) => r.status === 'pending' && r.workflowId === null).map((r) => r.id),
+          ...orphans.map((o) => o.id),
+        ]),
+      ];
 
       const failed: string[] = [];
       let firstError: unknown;

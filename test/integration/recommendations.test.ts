@@ -29,6 +29,7 @@ import {
 } from '../../src/recommendations/save-video';
 import { createRecommendationService } from '../../src/services/recommendations';
 import { BadInputError, EnqueueFailedError, MalformedAnalysisError } from '../../src/shared/errors';
+import { insertRecommendation } from '../../src/services/recommendation-commands';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 
 const SAMPLE = path.resolve(__dirname, '../../data/sample');
@@ -353,6 +354,21 @@ describe('recommendation engine (golden, shipped sample)', () => {
     expect(result.created).toEqual([]);
     expect(result.reenqueued).toEqual([spotlight!.id]);
     expect(healthy.calls).toEqual([spotlight!.id]);
+  });
+
+  it('an idea left pending with no workflow that no rule plans again is started by the next run all the same', async () => {
+    // A bargain of an earlier day (another generator, the rules here never plan it), whose start failed on every try.
+    const { recommendation } = await insertRecommendation(
+      db(),
+      { title: 'Chollo de ayer', type: 'bargain', priority: 'P2', source: 'manual', dedupeKey: 'orphan:test' },
+      NOW,
+    );
+    const healthy = engineWithRecorder();
+    const result = await healthy.engine.generateRecommendations();
+    expect(result.created).toEqual([]);
+    expect(result.reenqueued).toEqual([recommendation.id]);
+    expect(healthy.calls).toEqual([recommendation.id]);
+    await db().delete(competitiveRecommendations).where(eq(competitiveRecommendations.id, recommendation.id));
   });
 
   it('reports counts, conversion and time to publish', async () => {
