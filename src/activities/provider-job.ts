@@ -33,6 +33,9 @@ import { newSubmitKey, submitKeyEvent } from '../gate/provider-events';
 /** The provider said a quota is spent; the quota is parked and the job is back in its line. */
 class BackInLine extends Error {}
 
+/** How long a failed attempt's running paid task keeps its slot for the next attempt (Temporal retries within a minute). */
+const RESUME_HOLD_MS = 2 * 60_000;
+
 /**
  * Whether a failed submit request left nothing at the provider. Yes when nothing was sent (our video host dropped the
  * download the upload would have sent), or when the provider refused it: an error status (KIE's docs say to retry
@@ -389,10 +392,13 @@ export async function runProviderJob<T>(
     if (err instanceof DeadlineExpiredError || err instanceof JobClosedError || err instanceof ReturnedToLineError) throw failure;
     const final = !retryable || attempt >= job.maxAttempts;
     const now = await loadJob().catch(() => job);
-    // A paid task may still be running at the provider: keep its slot counted until its expected end.
+    // A paid task may still be running at the provider: keep its slot counted until its expected end, and at least until
+    // the next attempt can take it back. An attempt stopped at its 2x bound is past that end already (its bound starts
+    // after the grant, and stops for the spacing): its slot was freed, granted to the next job while the task still
+    // ran at the provider, and the cap was broken.
     const holdUntil =
       retryable && now?.providerTaskId && now.startedAt
-        ? new Date(now.startedAt.getTime() + 2 * now.estimatedDurationSeconds * 1_000)
+        ? new Date(Math.max(now.startedAt.getTime() + 2 * now.estimatedDurationSeconds * 1_000, Date.now() + RESUME_HOLD_MS))
         : null;
     await withDbRetry(async () => {
       const { rows } = await pool.query<{ status: string }>('SELECT status FROM fail_job($1, $2, $3, $4)', [

@@ -52,4 +52,32 @@ describe('the 2x-estimate bound', () => {
     const slow = await run('wf-limit-work', 2_600);
     expect(slow).toMatchObject({ error: expect.stringContaining('still running after 2x its estimate (2000 ms)') });
   });
+
+  it(
+    'stopping a paid task at the bound keeps its slot for the next attempt: the task still runs at the provider',
+    { timeout: 60_000 },
+    async () => {
+      const jobId = await enqueueVeo3Job(h.db.database.pool, 'wf-limit-paid');
+      await q(`UPDATE automation_queue SET estimated_duration_seconds = 1 WHERE id = $1`, [jobId]);
+      await q(`UPDATE provider_limits SET min_start_interval_ms = 0 WHERE provider = 'veo3'`);
+      const outcome = await new MockActivityEnvironment({ heartbeatTimeoutMs: 10_000 })
+        .run(() =>
+          runProviderJob(h.runtime, jobId, 'veo3', async (ctx) => {
+            await ctx.submitOnce(async () => 'kie-task-slow');
+            // The render outlasts the job's bound (2 s) at the provider.
+            await sleep(3_000, ctx.signal);
+            return { value: 'done' };
+          }),
+        )
+        .catch((err: Error) => err.message);
+      expect(outcome).toContain('still running after 2x its estimate');
+      // Freed, the slot went to the next job in line while this task still ran at KIE: the cap broken.
+      const { rows } = await q(
+        `SELECT hold_until > clock_timestamp() + interval '1 minute' AS held FROM provider_slots WHERE job_id = $1`,
+        [jobId],
+      );
+      expect(rows).toEqual([{ held: true }]);
+      await q(`DELETE FROM provider_slots WHERE job_id = $1`, [jobId]);
+    },
+  );
 });
