@@ -12,6 +12,10 @@ import { approvalUpdate, cancelSignal, stateQuery } from '../../src/shared/messa
 import { ConflictError } from '../../src/shared/errors';
 import { recommendationInput, startHarness, type Harness } from '../helpers/harness';
 import { waitUntil } from '../helpers/wait';
+import { NativeConnection } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createWorkers } from '../../src/workers/workers';
+import { sleep } from '../../src/shared/sleep';
 import { enqueueJob } from '../../src/db/queries';
 import { PROVIDER_LIMITS } from '../../src/config/providers';
 import { postMetricsWorkflowId } from '../../src/shared/workflow-ids';
@@ -21,7 +25,12 @@ beforeAll(async () => {
   // The default policy (competitor ideas before the render) plus TikTok posts after a look at the video.
   h = await startHarness({ env: { REELFLOW_APPROVAL_POLICY: JSON.stringify({ beforePublish: { tiktok: true } }) } });
 });
-afterAll(async () => h?.stop());
+/** Workers a test started itself, stopped before the harness. */
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanups) await c();
+  await h?.stop();
+});
 beforeEach(() => {
   for (const sim of Object.values(h.sims)) sim.reset();
 });
@@ -29,7 +38,7 @@ beforeEach(() => {
 const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
   (await h.db.database.pool.query(text, params)).rows as T[];
 /** A row as pg returns it; the tests read approval.waiting / approval.decisions off it. */
-type RecommendationRow = { status: string; approval: { waiting: unknown; decisions: unknown[] } };
+type RecommendationRow = { status: string; urgency_deadline: Date; approval: { waiting: unknown; decisions: unknown[] } };
 const row = async (id: string) => (await q<RecommendationRow>('SELECT * FROM competitive_recommendations WHERE id = $1', [id]))[0]!;
 const phase = (workflowId: string) => h.client.workflow.getHandle(workflowId).query(stateQuery);
 const awaiting = (workflowId: string, stage: 'render' | 'publish') =>
@@ -416,4 +425,39 @@ describe('approval', () => {
     await h.client.workflow.getHandle(workflowId).result();
     await expect(h.service.decide(recommendation.id, 'approve', { by: 'ana' })).rejects.toThrow(/already published/);
   });
+
+  // Last in the file: it stops the harness's workers and leaves its own running for the rest of the run.
+  it('a decision delivered with the deadline (a worker back after both came) is answered, and the idea ends', async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(
+      fromCompetitor({ title: 'Aprobada al límite', deadline: new Date(Date.now() + 8_000).toISOString() }),
+    );
+    await awaiting(workflowId, 'render');
+    const handle = h.client.workflow.getHandle(workflowId);
+    await h.stopWorkers();
+    // The deadline's timer fires with no worker, and an editor approves meanwhile: one task brings both.
+    await sleep(Math.max((await row(recommendation.id)).urgency_deadline.getTime() - Date.now(), 0) + 1_000);
+    const decided = handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'ana' }] }).then(
+      () => 'answered',
+      (err: Error) => `refused: ${err.message}`,
+    );
+    await sleep(500);
+    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    const workers = await createWorkers({ connection, namespace: 'default', baseQueue: h.taskQueue, deps: h.runtime });
+    const running = Promise.all(workers.map((w) => w.run()));
+    cleanups.push(async () => {
+      for (const w of workers) w.shutdown();
+      await running;
+      await connection.close();
+    });
+    // One activation brings the update and the timer's firing: the update runs first and the wait takes it (a wait that
+    // took the timer instead would leave the decision waiting for a record that never comes, the run never ending).
+    const within = <T>(p: Promise<T>) => Promise.race([p, sleep(30_000).then(() => 'no answer in 30 s')]);
+    expect(await within(decided)).toBe('answered');
+    expect(await within(handle.result().then((r) => r.status))).toBe('expired');
+    expect(h.sims.veo3.stats().submissions).toBe(0);
+    // The decision is on the record, as the editor was told, and the idea expired: its deadline had passed.
+    const rec = await row(recommendation.id);
+    expect(rec.status).toBe('expired');
+    expect(rec.approval.decisions).toMatchObject([{ stage: 'render', decision: 'approve', by: 'ana' }]);
+  }, 90_000);
 });
