@@ -53,19 +53,19 @@ export interface RecordedDecision {
  * Of `platforms`, those a post may go to only after an editor's yes: the policy, with the idea's own
  * jobConfig.approval, asks for one before posting there (`needed`), and no editor approved this video for it. Approved
  * means the last publish-stage decision covering the platform said yes (a decision recorded before decisions named
- * their platforms covers the idea's plan, `planned`), or the video is posted there already. A platform an editor
- * rejected is asked again: the operator asking to post is not the editor saying yes.
+ * their platforms covers the idea's plan, `planned`). A platform an editor rejected is asked again: the operator asking
+ * to post is not the editor saying yes. Nor is a post already there: made before the policy asked (a policy made
+ * stricter since, after an incident), it let `--again` put a second public copy up that no editor had seen.
  */
 export function postsNeedingApproval(
   platforms: readonly PublishPlatform[],
   needed: readonly PublishPlatform[],
   decisions: readonly RecordedDecision[],
   planned: readonly PublishPlatform[],
-  postedOn: readonly PublishPlatform[],
 ): PublishPlatform[] {
   const lastSaid = (p: PublishPlatform) =>
     decisions.filter((d) => d.stage === 'publish' && (d.platforms ?? planned).includes(p)).at(-1)?.decision;
-  return platforms.filter((p) => needed.includes(p) && !postedOn.includes(p) && lastSaid(p) !== 'approve');
+  return platforms.filter((p) => needed.includes(p) && lastSaid(p) !== 'approve');
 }
 
 /** How long the card's link to our copy plays: the longest a presigned S3 URL may live (env.ts caps the posts' too). */
@@ -160,7 +160,7 @@ export function createRepublishActivities(deps: ActivityDeps, store: VideoStore 
     const jobConfig = parseInput(jobConfigSchema, rec.job_config, `recommendation ${recommendationId} job_config`);
     const needed = approvalPlan(deps.env.REELFLOW_APPROVAL_POLICY, rec.source, input.platforms, jobConfig.approval).beforePublish;
     const posted = await readPublishState(pool, recommendationId);
-    const waiting = postsNeedingApproval(input.platforms, needed, rec.approval?.decisions ?? [], posted.platforms, posted.published);
+    const waiting = postsNeedingApproval(input.platforms, needed, rec.approval?.decisions ?? [], posted.platforms);
     return {
       title,
       caption,

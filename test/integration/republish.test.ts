@@ -482,6 +482,37 @@ describe('reelflow republish', () => {
     await api.app.close();
   }, 180_000);
 
+  it('a second copy on a platform posted before the policy asked waits for an editor: nobody approved this video there', async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['instagram'] } }));
+    expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('published');
+    const recId = recommendation.id;
+    // The policy asks before Instagram posts now (made stricter after an incident: here the idea's own jobConfig.approval).
+    await q(
+      `UPDATE competitive_recommendations SET job_config = job_config || '{"approval":{"beforePublish":["instagram"]}}' WHERE id = $1`,
+      [recId],
+    );
+    const posts = h.sims.instagram.stats().submissions;
+    const run = await runCli(h, ['republish', recId, '--platform', 'instagram', '--again', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const republishId = (JSON.parse(run.stdout) as { workflowId: string }).workflowId;
+    // It used to post at once: "posted there already" counted as approved.
+    const waiting = await waitUntil(
+      async () =>
+        (
+          await q<{ waiting: ApprovalReview | null }>(
+            `SELECT approval->'waiting' AS waiting FROM competitive_recommendations WHERE id = $1`,
+            [recId],
+          )
+        )[0]!.waiting,
+      { what: 'the second copy waiting for an editor', until: (w) => w?.workflowId === republishId },
+    );
+    expect(waiting).toMatchObject({ stage: 'publish', platforms: ['instagram'] });
+    expect(h.sims.instagram.stats().submissions).toBe(posts);
+    await h.service.decide(recId, 'reject', { by: 'ana', note: 'una copia basta' });
+    expect(await h.client.workflow.getHandle(republishId).result()).toMatchObject({ status: 'rejected', posts: [] });
+    expect(h.sims.instagram.stats().submissions).toBe(posts);
+  });
+
   it('bad input exits 2 with one line naming the field, and starts nothing', async () => {
     const recId = await partialPublish();
     const cases: Array<[string[], RegExp]> = [
