@@ -60,7 +60,8 @@ async function main() {
   if (queues.includes('base')) await ensureCapacityWorkflow(client, env.REELFLOW_TASK_QUEUE, env.REELFLOW_CAPACITY_REFRESH_MS);
   const stuck = startStuckWatch(runtime, {
     onStuck: (job) =>
-      notifyStuck(job.id, {
+      // Once per run of the job (its start): stuck again after a `reelflow retry`, it is told again.
+      notifyStuck(`${job.id}@${job.started_at.getTime()}`, {
         event: 'stuck',
         title: job.job_type,
         provider: job.api_provider,
