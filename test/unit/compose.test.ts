@@ -32,6 +32,7 @@ interface Service {
   depends_on?: string[] | Record<string, { condition: string }>;
   volumes?: string[];
   ports?: string[];
+  restart?: string;
 }
 
 /** What the operator exports before `docker compose up` (the secret has no default on purpose). */
@@ -92,6 +93,16 @@ describe('docker-compose.yml against the code it deploys', () => {
     expect(ours.map(([name]) => name).sort()).toEqual(['api', 'migrate', 'simulators', 'worker-core', 'worker-veo3']);
     for (const [name, s] of ours) expect(fs.existsSync(path.join(ROOT, entryOf(s).source)), `${name} runs ${entryOf(s).file}`).toBe(true);
     expect(RAW).not.toMatch(/\btsx\b/);
+  });
+
+  it('brings back every long-running service that exits; the one-shot steps others wait for run once', () => {
+    const oneShot = new Set(
+      Object.values(services).flatMap((s) =>
+        Object.entries(dependsOn(s)).flatMap(([dep, c]) => (c.condition === 'service_completed_successfully' ? [dep] : [])),
+      ),
+    );
+    expect([...oneShot].sort()).toEqual(['migrate', 'temporal-admin-tools', 'temporal-schema']);
+    for (const [name, s] of Object.entries(services)) expect(s.restart, name).toBe(oneShot.has(name) ? undefined : 'unless-stopped');
   });
 
   it('serves every task queue with some worker, and no queue that does not exist', () => {
