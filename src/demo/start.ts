@@ -204,6 +204,13 @@ async function main() {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A worker whose run fails stops the demo as Ctrl-C does (jobs handed back, the dev server stopped). Unhandled, the
+  // rejection ended the process at once, the Temporal dev server it started left running.
+  running.catch((err: unknown) => {
+    if (stopping) return;
+    console.error(`reelflow demo: a worker stopped (${err instanceof Error ? err.message : String(err)}); stopping`);
+    void shutdown();
+  });
   /** A step the shutdown cut short (closed pool, stopped workers): shutdown() owns the exit from then on. */
   const unlessStopping = <T>(step: Promise<T>): Promise<T> =>
     step.catch((err: unknown) => {
