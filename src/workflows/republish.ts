@@ -158,12 +158,30 @@ export async function republishWorkflow(input: RepublishInput): Promise<Republis
     // Nothing posted and nothing failed: the editor said no to every platform asked for; the idea stays as it was.
     const status = ran.length ? await db.recordRepublished({ recommendationId }) : 'rejected';
     setPhase(status);
+    if (failedPlatforms.length) {
+      const gap = failedPlatforms.map((f) => `${f.platform}: ${f.error}`).join('; ');
+      await notifyEnd(posts.length ? 'partially_published' : 'failed', `republish: not posted on ${gap}`);
+    }
     return { status, posts, failedPlatforms, ...(rejectedPlatforms.length ? { rejectedPlatforms } : {}) };
   } catch (err) {
     await wf.CancellationScope.nonCancellable(() =>
       db.closeRepublishJobs({ recommendationId, workflowId: info.workflowId, reason: `republish ended: ${rootMessage(err)}` }),
     );
     if (wf.isCancellation(err)) throw err;
+    await notifyEnd('failed', `republish failed: ${rootMessage(err)}`);
     throw ApplicationFailure.nonRetryable(`republish of ${recommendationId} failed: ${rootMessage(err)}`);
+  }
+
+  /**
+   * A republish that did not post everywhere asked tells the team, as the first publish does: its failures showed
+   * only on the dashboard. Histories from before end without it.
+   */
+  async function notifyEnd(event: 'failed' | 'partially_published', error: string): Promise<void> {
+    if (!wf.patched('republish-notifies-its-failures')) return;
+    await notifyFromWorkflow({
+      eventKey: notificationEventKey(event, `${recommendationId}:${info.workflowId}`),
+      event,
+      text: notificationText({ event, title, priority: state.priority, workflowId: info.workflowId, error }),
+    });
   }
 }

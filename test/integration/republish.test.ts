@@ -13,11 +13,12 @@ import type { ApprovalReview } from '../../src/shared/messages';
 import { loadEnv } from '../../src/config/env';
 import { createProviders } from '../../src/providers';
 import { createRecommendationService } from '../../src/services/recommendations';
-import { postMetricsWorkflowId } from '../../src/shared/workflow-ids';
+import { notificationWorkflowId, postMetricsWorkflowId } from '../../src/shared/workflow-ids';
 import { harnessForFile, recommendationInput, runCli } from '../helpers/harness';
 import { waitUntil } from '../helpers/wait';
 import { postOutcomeUnknown } from '../helpers/retry';
 import { startTestApi } from '../api/support';
+import { notificationEventKey } from '../../src/notifications/notify';
 
 const { h, q } = harnessForFile();
 const statusOf = async (id: string) =>
@@ -511,6 +512,26 @@ describe('reelflow republish', () => {
     await h.service.decide(recId, 'reject', { by: 'ana', note: 'una copia basta' });
     expect(await h.client.workflow.getHandle(republishId).result()).toMatchObject({ status: 'rejected', posts: [] });
     expect(h.sims.instagram.stats().submissions).toBe(posts);
+  });
+
+  it('a republish that posts nowhere tells the team, as the first publish does', async () => {
+    const recId = await partialPublish();
+    // TikTok still refuses the video.
+    h.sims.tiktok.setFaults({ failTasks: true });
+    try {
+      const { workflowId, outcome } = await republish([recId]);
+      expect(outcome).toMatchObject({ posts: [], failedPlatforms: [{ platform: 'tiktok' }] });
+      // Its failure showed only on the dashboard: no Slack or Discord message.
+      const notice = notificationWorkflowId(notificationEventKey('failed', `${recId}:${workflowId}`));
+      const history = await h.client.workflow.getHandle(notice).fetchHistory();
+      const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+      const request = JSON.parse(Buffer.from(input.data!).toString()) as { event: string; text: string };
+      expect(request.event).toBe('failed');
+      expect(request.text).toMatch(/Error: republish: not posted on tiktok: /);
+      expect(request.text).toContain(workflowId);
+    } finally {
+      h.sims.tiktok.setFaults({ failTasks: false });
+    }
   });
 
   it('bad input exits 2 with one line naming the field, and starts nothing', async () => {
