@@ -77,16 +77,19 @@ export interface ScenarioSetup {
 }
 
 /**
- * What a scenario leaves in the database (isolate() empties them): ideas and their jobs, events, slots, quota use,
+ * What a scenario leaves in the database (isolate() empties them): ideas and their jobs, events, parts, slots, quota use,
  * media, metrics, the channels discovery found and the notifications sent. Configuration (limits, quotas, costs,
  * tokens), reference data (players, fixtures) and the audit log (append-only: its trigger refuses a TRUNCATE) stay.
  */
-const SCENARIO_TABLES = [
+export const SCENARIO_TABLES = [
   schema.competitorChannels,
   schema.competitiveVideos,
   schema.competitiveRecommendations,
   schema.automationQueue,
   schema.jobEvents,
+  // Every table that references one truncated here is truncated with it: job_parts (0048) was not, and from then on
+  // each isolate() failed, leaving every scenario the rows of the ones before it.
+  schema.jobParts,
   schema.providerSlots,
   schema.quotaUsage,
   schema.postMetrics,

@@ -10,6 +10,7 @@ import { migrateDatabase } from '../../src/db/migrate';
 import { PRESENCE_LOCK_CLASS, takePresence } from '../../src/gate/presence';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 import JOURNAL from '../../drizzle/meta/_journal.json';
+import { SCENARIO_TABLES } from '../../bench/setup';
 
 let t: TestDatabase;
 const q = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
@@ -411,6 +412,20 @@ describe('fail_job', () => {
     await wait(a.id);
     const [row] = await q<Record<string, unknown>>(`SELECT * FROM fail_job($1, 'bad prompt', true)`, [a.id]);
     expect(row).toMatchObject({ status: 'failed', attempts: 1 });
+  });
+});
+
+describe("the bench's isolation", () => {
+  it('empties every table a scenario writes: a table referencing one of them is among them (TRUNCATE refuses otherwise)', async () => {
+    // job_parts (0048) was left out: every isolate() failed from then on, and each scenario kept the rows of those before.
+    const c = await t.database.pool.connect();
+    try {
+      await c.query('BEGIN');
+      await expect(c.query(`TRUNCATE ${SCENARIO_TABLES.join(', ')}`)).resolves.toMatchObject({ command: 'TRUNCATE' });
+    } finally {
+      await c.query('ROLLBACK');
+      c.release();
+    }
   });
 });
 
