@@ -269,6 +269,8 @@ export const JOB_TYPES = {
   instagram_discovery: 'instagram_graph',
   api_football_sync: 'api_football',
   audio_download: 'audio_fetch',
+  // A YouTube video's: YouTube's bot check parks these alone (the youtube_downloads quota), not Instagram's or a page's.
+  youtube_audio_download: 'audio_fetch',
   reel_assembly: 'assembly',
   // A post's metrics are read through the platform's read API, under its limits, not in the publishing line.
   instagram_metrics: 'instagram_graph',
@@ -305,6 +307,7 @@ export const JOB_ESTIMATES_SECONDS: Record<JobType, number> = {
   api_football_sync: PROVIDER_LIMITS.api_football.estimatedDurationSeconds,
   // A short's audio; an hour-long video takes minutes.
   audio_download: PROVIDER_LIMITS.audio_fetch.estimatedDurationSeconds,
+  youtube_audio_download: PROVIDER_LIMITS.audio_fetch.estimatedDurationSeconds,
   // The segments cut into one reel: subtitles, data cards, logo, loudness, then the ffprobe checks.
   reel_assembly: PROVIDER_LIMITS.assembly.estimatedDurationSeconds,
   // One read of a published post's counts (media insights, video/query, videos.list): a single request, which the
@@ -470,19 +473,20 @@ export const PROVIDER_QUOTAS = {
     unit: 'credits',
     reason: 'Spend budget: about 2,000 renders a month; the last 20 % is kept for P0/P1.',
   },
-  competitor_downloads: {
+  youtube_downloads: {
     provider: 'audio_fetch',
     account: 'default',
     window: { kind: 'moving', seconds: 3_600 },
     // YouTube publishes no figure: far above what discovery fetches. What it is for is its park: a bot check parks it
-    // (BOT_CHECK_PARK_MS in src/activities/audio-fetch.ts) and every fetch waits, instead of each ending unavailable.
+    // (BOT_CHECK_PARK_MS in src/activities/audio-fetch.ts) and YouTube's fetches wait, instead of each ending
+    // unavailable; Instagram's and other pages' (audio_download) go on.
     limit: 10_000,
-    costs: { audio_download: 1 },
+    costs: { youtube_audio_download: 1 },
     lowPriorityShare: 1,
     unit: 'requests',
     reason:
-      "Competitor downloads an hour (no published limit). YouTube's bot check parks it for 30 min: the fetches wait in line, " +
-      'none ends unavailable, until the address is trusted again (or yt-dlp has cookies).',
+      "YouTube audio downloads an hour (no published limit). YouTube's bot check parks it for 30 min: YouTube's fetches wait " +
+      'in line, none ends unavailable, until the address is trusted again (or yt-dlp has cookies); the others go on.',
   },
 } as const satisfies Record<string, QuotaDefinition>;
 export type QuotaName = keyof typeof PROVIDER_QUOTAS;

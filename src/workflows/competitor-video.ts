@@ -121,7 +121,9 @@ export async function competitorVideoWorkflow(input: CompetitorVideoInput): Prom
     );
 
   const fetchEstimate = fetchEstimateSeconds(input.durationSeconds);
-  const fetchJob = await enqueue(input.priority ?? null, [{ step: 'audio', jobType: 'audio_download', estimatedSeconds: fetchEstimate }]);
+  // A YouTube video's download is its own job type: a bot check parks YouTube's downloads only (youtube_downloads).
+  const fetchType = input.platform === 'youtube' ? 'youtube_audio_download' : 'audio_download';
+  const fetchJob = await enqueue(input.priority ?? null, [{ step: 'audio', jobType: fetchType, estimatedSeconds: fetchEstimate }]);
   try {
     return await ingest(fetchJob);
   } catch (err) {

@@ -306,38 +306,45 @@ describe('competitor video workflow on real audio', () => {
     expect(fetch!.estimated_duration_seconds).toBe(300);
   });
 
-  it('a bot check parks the downloads: the video waits in line, no attempt spent, and is fetched once trusted again', async () => {
+  it("a bot check parks YouTube's downloads: the video waits in line, no attempt spent, others go on; fetched once trusted", async () => {
     h.sims.youtube.media.add('botCheckVid', makeMedia(path.join(tmp, 'bot.mp3'), 4), { title: 'Tras el bot check' });
     const url = h.sims.youtube.media.watchUrl('botCheckVid');
     const workflowId = competitorVideoWorkflowId(url);
+    const fetchJob = () =>
+      q<{ status: string; attempts: number; job_type: string }>(
+        `SELECT status, attempts, job_type FROM automation_queue WHERE workflow_id = $1 AND api_provider = 'audio_fetch'`,
+        [workflowId],
+      );
     await fs.writeFile(botCheckFlag, '');
     try {
-      const handle = await startCompetitorVideo(h.client, h.taskQueue, input({ url }));
+      const handle = await startCompetitorVideo(h.client, h.taskQueue, input({ url, platform: 'youtube' }));
       const [parked] = await waitUntil(
-        () => q<{ parked_reason: string | null }>(`SELECT parked_reason FROM quota_status WHERE name = 'competitor_downloads'`),
-        { what: 'the downloads quota parked', until: (rows) => rows[0]?.parked_reason != null },
+        () => q<{ parked_reason: string | null }>(`SELECT parked_reason FROM quota_status WHERE name = 'youtube_downloads'`),
+        { what: "YouTube's downloads parked", until: (rows) => rows[0]?.parked_reason != null },
       );
       expect(parked!.parked_reason).toMatch(/^audio_fetch: bot check: change the address or give yt-dlp cookies \(bot_check: .*not a bot/);
       // Before, the video was saved unavailable: found again, it would never have been fetched.
       expect(await q(`SELECT 1 FROM competitive_videos WHERE url = $1`, [canonicalVideoUrl(url)])).toEqual([]);
-      const [job] = await q<{ status: string; attempts: number }>(
-        `SELECT status, attempts FROM automation_queue WHERE workflow_id = $1 AND job_type = 'audio_download'`,
-        [workflowId],
+      const [job] = await fetchJob();
+      expect(job).toMatchObject({ status: 'queued', job_type: 'youtube_audio_download' });
+      // An Instagram reel (its media URL, no YouTube) is fetched and analysed meanwhile: the park is YouTube's alone.
+      const reel = await run(
+        input({
+          url: 'https://www.instagram.com/reel/BotCheckOther1/',
+          platform: 'instagram',
+          mediaUrl: h.sims.youtube.media.mediaUrl('jingle'),
+        }),
       );
-      expect(job!.status).toBe('queued');
+      expect(reel.status).not.toBe('unavailable');
       // The address is trusted again (cookies given) and the operator lifts the park (docs/operations.md).
       await fs.rm(botCheckFlag);
-      await q(`UPDATE provider_quotas SET parked_until = NULL WHERE name = 'competitor_downloads'`);
+      await q(`UPDATE provider_quotas SET parked_until = NULL WHERE name = 'youtube_downloads'`);
       const saved = (await handle.result()) as SavedCompetitorVideo;
       expect(saved.status).toBe('analysed');
-      const [done] = await q<{ status: string; attempts: number }>(
-        `SELECT status, attempts FROM automation_queue WHERE workflow_id = $1 AND job_type = 'audio_download'`,
-        [workflowId],
-      );
-      expect(done).toEqual({ status: 'completed', attempts: job!.attempts });
+      expect(await fetchJob()).toEqual([{ status: 'completed', attempts: job!.attempts, job_type: 'youtube_audio_download' }]);
     } finally {
       await fs.rm(botCheckFlag, { force: true });
-      await q(`UPDATE provider_quotas SET parked_until = NULL WHERE name = 'competitor_downloads'`);
+      await q(`UPDATE provider_quotas SET parked_until = NULL WHERE name = 'youtube_downloads'`);
     }
   });
 
