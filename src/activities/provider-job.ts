@@ -38,18 +38,20 @@ const RESUME_HOLD_MS = 2 * 60_000;
 
 /**
  * Whether a failed submit request left nothing at the provider. Yes when nothing was sent (our video host dropped the
- * download the upload would have sent), or when the provider refused it: an error status (KIE's docs say to retry
- * its 500), or its own error code inside a 200. No when no answer came (the request may have arrived), for a
- * gateway's 502 or 504 (sent after the provider may have acted: a proxy that timed out waiting), and for a 200 we
- * could not read (the provider said it created the task; its id missing or malformed): each of those cleared the
- * mark, and the next attempt paid for a second render.
+ * download the upload would have sent), or when the provider answered. No when no answer came (the request may have
+ * arrived). For a paid submit (a render) also no for a gateway's 504 (a proxy that timed out waiting, after the
+ * provider may have acted) and for a 200 we could not read (the provider said it made the task; its id missing or
+ * malformed): both cleared the mark, and the next attempt paid for a second render. An error status otherwise (KIE's
+ * docs say to retry its 500; a 502 is a proxy that did not reach it) or the provider's own error code still clears it.
+ * Posts keep the rule they had (a YouTube upload session refused by a gateway made nothing).
  */
-function createdNothing(err: ProviderError): boolean {
+function createdNothing(err: ProviderError, paid: boolean): boolean {
   if (err.details.unsent) return true;
   const status = err.details.status;
   if (status === undefined) return false;
+  if (!paid) return true;
   if (status >= 200 && status < 300) return err.details.code !== undefined;
-  return status !== 502 && status !== 504;
+  return status !== 504;
 }
 
 /**
@@ -255,7 +257,7 @@ export async function runProviderJob<T>(
         } catch (err) {
           // Nothing created, nothing paid: safe to submit again later. Otherwise the mark stays, and the next attempt
           // learns the task from its callback or stops asking the operator: it never pays again.
-          if (err instanceof ProviderError && createdNothing(err)) {
+          if (err instanceof ProviderError && createdNothing(err, opts.cost !== undefined)) {
             await pool.query('SELECT clear_submit_attempt($1, $2)', [jobId, err.details.status ?? null]);
           }
           throw err;
@@ -396,9 +398,10 @@ export async function runProviderJob<T>(
     // the next attempt can take it back. An attempt stopped at its 2x bound is past that end already (its bound starts
     // after the grant, and stops for the spacing): its slot was freed, granted to the next job while the task still
     // ran at the provider, and the cap was broken.
+    const expectedEnd = now?.startedAt ? now.startedAt.getTime() + 2 * now.estimatedDurationSeconds * 1_000 : 0;
     const holdUntil =
       retryable && now?.providerTaskId && now.startedAt
-        ? new Date(Math.max(now.startedAt.getTime() + 2 * now.estimatedDurationSeconds * 1_000, Date.now() + RESUME_HOLD_MS))
+        ? new Date(final ? expectedEnd : Math.max(expectedEnd, Date.now() + RESUME_HOLD_MS))
         : null;
     await withDbRetry(async () => {
       const { rows } = await pool.query<{ status: string }>('SELECT status FROM fail_job($1, $2, $3, $4)', [

@@ -10,6 +10,7 @@ import { QUOTA_RECHECK_MS, reportJobQuota } from '../gate/quotas';
 import type { ActivityDeps } from './deps';
 import { runProviderJob } from './provider-job';
 import { startMetricsOfPosts } from './queue-sync';
+import { sleep } from '../shared/sleep';
 
 /** A publisher that can say how much of its posting quota is used (Instagram's content_publishing_limit). */
 interface QuotaReporting {
@@ -42,15 +43,21 @@ export interface PublishedPost {
   url?: string;
 }
 
+/** How long a post's attempt waits for its metrics series to start (a fraction of the heartbeat timeout). */
+const METRICS_START_WAIT_MS = 3_000;
+
 export function createPublishActivities(deps: ActivityDeps, store: VideoStore = createVideoStore(deps.env)) {
   return {
     async publishVideo(input: PublishInput): Promise<PublishedPost> {
       const made = await post(input);
       // Live from now, measured from now: its idea may end days later (another platform waiting for its editor) or
-      // never. The idea's end starts whatever this could not (Temporal away): the post is made either way.
-      await startMetricsOfJob(deps, input.jobId).catch((err: unknown) =>
+      // never. The idea's end starts whatever this could not (Temporal away or slow): the post is made either way, and
+      // its attempt, no longer heartbeating, must not wait on Temporal past its heartbeat timeout (a post that is live
+      // recorded as failed on a last attempt).
+      const started = startMetricsOfJob(deps, input.jobId).catch((err: unknown) =>
         deps.log.warn({ err, jobId: input.jobId }, 'could not start the metrics series of a post; its idea ends by starting it'),
       );
+      await Promise.race([started, sleep(METRICS_START_WAIT_MS)]);
       return made;
     },
   };

@@ -154,7 +154,8 @@ export class YouTubeDiscoveryClient implements ChannelDiscovery {
       if (!d) return [];
       // A premiere not aired yet or a stream still live has no recording to fetch: started now, yt-dlp failed on the one
       // and cut the other at its bound, on every attempt, and the video was never looked at again. Left for a later
-      // check, which lists it once it is a recording ('none').
+      // check, which lists it once it is a recording ('none'), while it is among the channel's newest and within the
+      // watermark's margin of them (src/services/competitor-discovery.ts); `competitor add-video` takes one found later.
       if (d.snippet?.liveBroadcastContent && d.snippet.liveBroadcastContent !== 'none') return [];
       return [
         {
