@@ -148,7 +148,7 @@ describe('competitor video workflow', () => {
         WHERE workflow_id = 'cv-test-bombazo' ORDER BY created_at`,
     );
     expect(jobs.map((j) => [j.step.split(':')[0], j.job_type, j.api_provider, j.status, j.priority, j.attempts])).toEqual([
-      ['audio', 'audio_download', 'audio_fetch', 'completed', 'P1', 1], // 482k views: past the viral threshold
+      ['audio', 'youtube_audio_download', 'audio_fetch', 'completed', 'P1', 1], // 482k views: past the viral threshold
       ['transcribe-1', 'openai_transcription', 'openai', 'completed', 'P1', 1],
       ['analyze', 'openai_analysis', 'openai', 'completed', 'P1', 1],
     ]);
@@ -245,7 +245,7 @@ describe('competitor video workflow', () => {
     expect(saved).toMatchObject({ status: 'unavailable', playersMentioned: [] });
     expect(saved.statusReason).toMatch(/^removed: .*HTTP Error 404/);
     const jobs = await q(`SELECT job_type, status, attempts FROM automation_queue WHERE workflow_id = 'cv-test-removed'`);
-    expect(jobs).toEqual([{ job_type: 'audio_download', status: 'completed', attempts: 1 }]);
+    expect(jobs).toEqual([{ job_type: 'youtube_audio_download', status: 'completed', attempts: 1 }]);
     const [row] = await db().select().from(competitiveVideos).where(eq(competitiveVideos.url, url));
     expect(row).toMatchObject({ status: 'unavailable', transcript: null, analysis: null });
   });
