@@ -40,6 +40,20 @@ const retry = async (id: string, opts: { task?: string; resubmit?: boolean } = {
 let adoptedTask = '';
 const paid = () => h.sims.veo3.stats().submissions;
 const failureOf = (workflowId: string) => workflowFailure(h, workflowId);
+/** A reel of two segments whose first is rendered and recorded, the second failed by KIE: the idea failed. */
+const reelFailedAtSegmentTwo = async (reel: { mode?: 'chained'; seconds: number }) => {
+  const enqueued = await h.service.enqueue(recommendationInput({ jobConfig: { platforms: ['instagram'], reel } }));
+  // Segment 1 ends well and is recorded; segment 2 (3 s at KIE) is failed by KIE meanwhile.
+  h.sims.veo3.setFaults({ taskDurationMs: 3_000 });
+  await waitUntil(async () => (await jobOf(enqueued.recommendation.id, 'generate:1'))?.status === 'completed', {
+    what: 'segment 1 rendered',
+    timeoutMs: 30_000,
+  });
+  h.sims.veo3.setFaults({ failTasks: true });
+  expect(await failureOf(enqueued.workflowId)).toMatch(/generation failed/);
+  h.sims.veo3.setFaults({ failTasks: false, taskDurationMs: 200 });
+  return enqueued;
+};
 const diedInsideSubmit = () => failInsideSubmit(h);
 
 describe('reelflow retry', () => {
@@ -164,18 +178,7 @@ describe('reelflow retry', () => {
   });
 
   it('a chained reel whose second segment failed: the first is kept (not rendered again), the second renders anew', async () => {
-    const { recommendation, workflowId } = await h.service.enqueue(
-      recommendationInput({ jobConfig: { platforms: ['instagram'], reel: { mode: 'chained', seconds: 16 } } }),
-    );
-    // Segment 1 ends well and is recorded; segment 2 (3 s at KIE) is failed by KIE meanwhile.
-    h.sims.veo3.setFaults({ taskDurationMs: 3_000 });
-    await waitUntil(async () => (await jobOf(recommendation.id, 'generate:1'))?.status === 'completed', {
-      what: 'segment 1 rendered',
-      timeoutMs: 30_000,
-    });
-    h.sims.veo3.setFaults({ failTasks: true });
-    expect(await failureOf(workflowId)).toMatch(/generation failed/);
-    h.sims.veo3.setFaults({ failTasks: false, taskDurationMs: 200 });
+    const { recommendation, workflowId } = await reelFailedAtSegmentTwo({ mode: 'chained', seconds: 16 });
     const first = await jobOf(recommendation.id, 'generate:1');
     const paidBefore = paid();
 
@@ -201,17 +204,7 @@ describe('reelflow retry', () => {
     env.REELFLOW_REEL_MODE = 'chained';
     try {
       // No mode of its own: the deployment's, chained, two segments.
-      const { recommendation, workflowId } = await h.service.enqueue(
-        recommendationInput({ jobConfig: { platforms: ['instagram'], reel: { seconds: 16 } } }),
-      );
-      h.sims.veo3.setFaults({ taskDurationMs: 3_000 });
-      await waitUntil(async () => (await jobOf(recommendation.id, 'generate:1'))?.status === 'completed', {
-        what: 'segment 1 rendered',
-        timeoutMs: 30_000,
-      });
-      h.sims.veo3.setFaults({ failTasks: true });
-      expect(await failureOf(workflowId)).toMatch(/generation failed/);
-      h.sims.veo3.setFaults({ failTasks: false, taskDurationMs: 200 });
+      const { recommendation, workflowId } = await reelFailedAtSegmentTwo({ seconds: 16 });
       // The deployment switched to clips meanwhile.
       env.REELFLOW_REEL_MODE = 'clip';
       const paidBefore = paid();
