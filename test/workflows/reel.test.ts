@@ -158,6 +158,13 @@ describe('a 4-segment reel', () => {
     const segments = jobs.filter((j) => j.step.startsWith('generate:'));
     expect(segments.every((j) => j.status === 'completed')).toBe(true);
     expect(segments.map((j) => j.attempts).sort()).toEqual([1, 1, 1, 2]);
+    // In VEO3's line in script order (drizzle/0053): segment 1, the one that carries the idea's deadline, is never
+    // granted after a later one (written in one transaction, they shared a created_at and lined up by random id).
+    const inLine = await h.db.database.pool.query<{ step: string }>(
+      `SELECT step FROM automation_queue WHERE recommendation_id = $1 AND step LIKE 'generate:%' ORDER BY created_at, id`,
+      [recommendation.id],
+    );
+    expect(inLine.rows.map((r) => r.step)).toEqual(['generate:1', 'generate:2', 'generate:3', 'generate:4']);
 
     expect(jobs.find((j) => j.step === 'publish:youtube')).toMatchObject({ status: 'completed', attempts: 1 });
     expect(h.sims.youtube.stats().submissions).toBe(1);
