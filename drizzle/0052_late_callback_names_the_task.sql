@@ -15,7 +15,10 @@ DECLARE
 BEGIN
   IF keyed IS NOT NULL THEN
     PERFORM lock_providers(ARRAY[p_provider]);
-    UPDATE automation_queue q SET provider_task_id = p_task_id, task_ended_at = NULL, updated_at = now()
+    -- KIE calls back when a task ends: a failed job's task is over (no slot to free, no attempt to wake), and its retry
+    -- reads it without a slot (resume_job), not past the cap as if it still ran.
+    UPDATE automation_queue q
+       SET provider_task_id = p_task_id, task_ended_at = CASE WHEN q.status = 'failed' THEN now() END, updated_at = now()
      WHERE q.id = keyed AND q.api_provider = p_provider AND q.provider_task_id IS NULL
        AND q.submit_attempted_at IS NOT NULL AND q.status IN ('queued', 'processing', 'failed')
        AND latest_submit_key(q.id) = p_key

@@ -269,6 +269,14 @@ describe('a worker killed inside the paid submit (KIE accepted it; the answer ne
       await waitUntil(async () => (await job()).provider_task_id, { what: 'the late callback recorded', timeoutMs: 20_000 });
       expect(await job()).toMatchObject({ status: 'failed', provider_task_id: made });
       expect(await events()).toContain('task_from_callback');
+      // Over at KIE: its retry reads it without taking a slot (past the cap) as if it still ran.
+      const [ended] = (
+        await h.db.database.pool.query<{ ended: boolean }>(
+          `SELECT task_ended_at IS NOT NULL AS ended FROM automation_queue WHERE id = $1`,
+          [(await job()).id],
+        )
+      ).rows;
+      expect(ended).toEqual({ ended: true });
       // No --task and no --resubmit: the recorded task is followed.
       const started = await h.service.retry(rec.recommendation.id, { by: 'test' });
       expect(started.steps.find((s) => s.step === 'generate')).toMatchObject({ action: 'resumes', taskId: made });
