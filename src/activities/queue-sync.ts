@@ -9,7 +9,7 @@ import { deadlineFor, type Priority } from '../config/priorities';
 import { renderCredits } from '../config/env';
 import { JOB_TYPES, type JobType } from '../config/providers';
 import { reelSettings, type ReelSettings } from '../config/reel';
-import { closeWorkflowJobs, enqueueJob, getRecommendation } from '../db/queries';
+import { closeRecommendationRow, closeWorkflowJobs, enqueueJob, getRecommendation, type ClosedRecommendation } from '../db/queries';
 import { competitiveRecommendations, type Job } from '../db/schema';
 import type { PoolClient } from 'pg';
 import { jobConfigSchema, parseInput, type JobConfig } from '../validation';
@@ -218,26 +218,8 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
     },
 
     /** Closes the recommendation and every open job of its workflow (cancelled, failed, expired or rejected). */
-    async closeRecommendation(input: {
-      recommendationId: string;
-      workflowId: string;
-      status: 'cancelled' | 'failed' | 'expired' | 'rejected';
-      reason: string;
-    }): Promise<void> {
-      await db.transaction(async (tx) => {
-        await tx.execute(sql`SELECT count(*) FROM cancel_workflow_jobs(${input.workflowId}, ${input.reason})`);
-        await tx
-          .update(competitiveRecommendations)
-          // Nothing waits for approval any more: a dashboard must not offer buttons on a closed idea.
-          .set({
-            status: input.status,
-            error: input.reason,
-            approval: sql`CASE WHEN ${competitiveRecommendations.approval} IS NULL THEN NULL
-                          ELSE jsonb_set(${competitiveRecommendations.approval}, '{waiting}', 'null'::jsonb) END`,
-            updatedAt: new Date(),
-          })
-          .where(and(eq(competitiveRecommendations.id, input.recommendationId), inArray(competitiveRecommendations.status, OPEN)));
-      });
+    async closeRecommendation(input: ClosedRecommendation): Promise<void> {
+      await closeRecommendationRow(db, input);
       // A post made before the end (cancelled while another platform waited for its approval) is live all the same:
       // its metrics series starts as a published idea's does (once per post), or nothing would ever measure it.
       await startMetricsOfPosts(deps, input.recommendationId);

@@ -1,9 +1,10 @@
 /** Reads shared by activities, services and the CLI, the one way a job row is written, and an approval nobody waits for cleared. */
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { JOB_TYPES, jobEstimateSeconds, type JobType, type Provider, type ProviderLimits } from '../config/providers';
 import type { Priority } from '../config/priorities';
 import type { Db } from './client';
+import { OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
 import { retryDeadlock } from './retry';
 import { automationQueue, competitiveRecommendations, type Job, type Recommendation } from './schema';
 
@@ -116,6 +117,45 @@ export async function closeWorkflowJobs(pool: pg.Pool, workflowIds: readonly str
       pool.query('SELECT count(*) FROM unnest($1::text[]) AS w(id), cancel_workflow_jobs(w.id, $2)', [ids, reason]),
     );
   }
+}
+
+/** How an idea ended without its video; `reason` is what its row and its card say. */
+export interface ClosedRecommendation {
+  recommendationId: string;
+  workflowId: string;
+  status: 'cancelled' | 'failed' | 'expired' | 'rejected';
+  reason: string;
+}
+
+/**
+ * An open idea closed: its open jobs cancelled (their slots and places in line freed), its status and reason written
+ * and nothing left waiting for approval (a dashboard must not offer buttons on a closed idea), in one transaction.
+ * The row's title and priority when it was open, null when it had already ended (nothing written).
+ */
+export async function closeRecommendationRow(
+  db: Db,
+  input: ClosedRecommendation,
+): Promise<Pick<Recommendation, 'title' | 'priority'> | null> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT count(*) FROM cancel_workflow_jobs(${input.workflowId}, ${input.reason})`);
+    const [closed] = await tx
+      .update(competitiveRecommendations)
+      .set({
+        status: input.status,
+        error: input.reason,
+        approval: sql`CASE WHEN ${competitiveRecommendations.approval} IS NULL THEN NULL
+                      ELSE jsonb_set(${competitiveRecommendations.approval}, '{waiting}', 'null'::jsonb) END`,
+        updatedAt: new Date(),
+      })
+      .where(
+        and(
+          eq(competitiveRecommendations.id, input.recommendationId),
+          inArray(competitiveRecommendations.status, [...OPEN_RECOMMENDATION_STATUSES]),
+        ),
+      )
+      .returning({ title: competitiveRecommendations.title, priority: competitiveRecommendations.priority });
+    return closed ?? null;
+  });
 }
 
 /**

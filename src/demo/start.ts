@@ -21,6 +21,7 @@ import { connectTemporal } from '../temporal/client';
 import { createRuntime } from '../workers/runtime';
 import { createWorkersFromEnv } from '../workers/workers';
 import { startStuckWatch } from '../workers/stuck-watch';
+import { startEndedRunWatch } from '../workers/ended-run-watch';
 import { renderProgress, runOutcome } from './progress';
 import { temporalWorkflowsUrl } from '../shared/temporal-ui';
 import { missingTools, PATH_VARIABLE } from '../media/tools';
@@ -161,6 +162,7 @@ async function main() {
   const stuck = startStuckWatch(runtime);
   const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
   await ensureCapacityWorkflow(client, env.REELFLOW_TASK_QUEUE, env.REELFLOW_CAPACITY_REFRESH_MS);
+  const endedRuns = startEndedRunWatch(runtime, { client });
   const service = createRecommendationService({ database: runtime.database, client, taskQueue: env.REELFLOW_TASK_QUEUE });
   // Ctrl-C works from here on, seeding included (it used to be set up after the seeding: a Ctrl-C during it stopped
   // the SDK's workers, and the seeding then waited forever for them).
@@ -179,6 +181,7 @@ async function main() {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await running.catch(() => undefined);
     stuck.stop();
+    endedRuns.stop();
     await runtime.close();
     await sims.stop();
     await media.stop();

@@ -10,6 +10,7 @@ import { createRuntime } from './runtime';
 import { QUEUE_NAMES, type QueueName } from '../config/providers';
 import { createWorkersFromEnv } from './workers';
 import { startStuckWatch } from './stuck-watch';
+import { startEndedRunWatch } from './ended-run-watch';
 import { watchWorkflowTaskFailures } from './task-failure-watch';
 import { installTemporalRuntime } from '../metrics/runtime';
 import { notificationEventKey, notificationText, startNotification } from '../notifications/notify';
@@ -30,10 +31,10 @@ async function main() {
   const runtime = await createRuntime({ env, log });
   // The client is grpc-js, not core: it can come before the runtime, so the watch that reads core's lines has it.
   const client = await connectTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE);
-  const notifyStuck = (subjectId: string, text: Parameters<typeof notificationText>[0]) =>
+  const notifyTeam = (subjectId: string, text: Parameters<typeof notificationText>[0]) =>
     startNotification(client, env.REELFLOW_TASK_QUEUE, {
-      eventKey: notificationEventKey('stuck', subjectId),
-      event: 'stuck',
+      eventKey: notificationEventKey(text.event, subjectId),
+      event: text.event,
       text: notificationText(text),
     });
   const taskFailures = watchWorkflowTaskFailures({
@@ -42,7 +43,7 @@ async function main() {
     onFailing: async (failing) => {
       // A notification workflow that cannot run would only start another like it for every failure.
       if (failing.workflowType === NOTIFICATION_WORKFLOW) return;
-      await notifyStuck(failing.runId, {
+      await notifyTeam(failing.runId, {
         event: 'stuck',
         title: `${failing.workflowType}: its workflow task fails at every try (${failing.attempt} so far)`,
         error: failing.failure,
@@ -61,7 +62,7 @@ async function main() {
   const stuck = startStuckWatch(runtime, {
     onStuck: (job) =>
       // Once per run of the job (its start): stuck again after a `reelflow retry`, it is told again.
-      notifyStuck(`${job.id}@${job.started_at.getTime()}`, {
+      notifyTeam(`${job.id}@${job.started_at.getTime()}`, {
         event: 'stuck',
         title: job.job_type,
         provider: job.api_provider,
@@ -69,6 +70,22 @@ async function main() {
         temporalUiUrl: env.TEMPORAL_UI_URL,
       }),
   });
+  // Ideas whose workflow was terminated or timed out are closed and told where their workflows run.
+  const endedRuns = queues.includes('base')
+    ? startEndedRunWatch(runtime, {
+        client,
+        onEnded: (ended) =>
+          // Under the key a retry's run fails with (src/workflows/recommendation.ts): its own failure is told too.
+          notifyTeam(`${ended.recommendationId}:run-${ended.runId}`, {
+            event: 'failed',
+            title: ended.title,
+            priority: ended.priority,
+            error: ended.reason,
+            workflowId: ended.workflowId,
+            temporalUiUrl: env.TEMPORAL_UI_URL,
+          }),
+      })
+    : null;
   log.info({ queues, taskQueue: env.REELFLOW_TASK_QUEUE }, 'workers running');
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -84,6 +101,7 @@ async function main() {
   process.on('SIGTERM', stop);
   await Promise.all(workers.map((w) => w.run()));
   stuck.stop();
+  endedRuns?.stop();
   taskFailures.stop();
   const closing = [runtime.close(), connection.close(), client.connection.close()];
   for (const r of await Promise.allSettled(closing)) {
