@@ -37,19 +37,19 @@ class BackInLine extends Error {}
 const RESUME_HOLD_MS = 2 * 60_000;
 
 /**
- * Whether a failed submit request left nothing at the provider. Yes when nothing was sent (our video host dropped the
- * download the upload would have sent), or when the provider answered. No when no answer came (the request may have
- * arrived). For a paid submit (a render) also no for a gateway's 504 (a proxy that timed out waiting, after the
- * provider may have acted) and for a 200 we could not read (the provider said it made the task; its id missing or
- * malformed): both cleared the mark, and the next attempt paid for a second render. An error status otherwise (KIE's
- * docs say to retry its 500; a 502 is a proxy that did not reach it) or the provider's own error code still clears it.
- * Posts keep the rule they had (a YouTube upload session refused by a gateway made nothing).
+ * Whether a failed submit request left nothing at the provider (asked only where a second submit could pay twice or
+ * post twice). Yes when nothing was sent (our video host dropped the download the upload would have sent), when the
+ * failing request could not make anything (YouTube's upload session, before any byte), or when the provider answered.
+ * No when no answer came (the request may have arrived), for a gateway's 504 (a proxy that timed out waiting, after
+ * the provider may have acted: a render made, a TikTok PULL_FROM_URL post fetching its video) and for a 200 we could
+ * not read (the provider said it made the task or the post; its id missing or malformed): both cleared the mark, and
+ * the next attempt paid for a second render or posted a second time. An error status otherwise (KIE's docs say to
+ * retry its 500; a 502 is a proxy that did not reach it) or the provider's own error code still clears it.
  */
-function createdNothing(err: ProviderError, paid: boolean): boolean {
-  if (err.details.unsent) return true;
+function createdNothing(err: ProviderError): boolean {
+  if (err.details.unsent || err.details.madeNothing) return true;
   const status = err.details.status;
   if (status === undefined) return false;
-  if (!paid) return true;
   if (status >= 200 && status < 300) return err.details.code !== undefined;
   return status !== 504;
 }
@@ -257,7 +257,7 @@ export async function runProviderJob<T>(
         } catch (err) {
           // Nothing created, nothing paid: safe to submit again later. Otherwise the mark stays, and the next attempt
           // learns the task from its callback or stops asking the operator: it never pays again.
-          if (err instanceof ProviderError && createdNothing(err, opts.cost !== undefined)) {
+          if (err instanceof ProviderError && createdNothing(err)) {
             await pool.query('SELECT clear_submit_attempt($1, $2)', [jobId, err.details.status ?? null]);
           }
           throw err;

@@ -30,6 +30,17 @@ export interface ProviderErrorDetails {
    * was granted are given back (runProviderJob), or a retry would take them again for a call that was never made.
    */
   unsent?: boolean;
+  /**
+   * The failing request could not make anything at the provider (YouTube's upload session, opened before any byte is
+   * sent): whatever its answer, nothing is there to resume or to post twice, and the submit may be made again.
+   */
+  madeNothing?: boolean;
+}
+
+/** `err`, marked as a failure of a request that cannot make anything (ProviderErrorDetails.madeNothing). */
+export function madeNothing(err: unknown): unknown {
+  if (err instanceof ProviderError) err.details.madeNothing = true;
+  return err;
 }
 
 /** `err`, marked as a failure before anything reached its provider (ProviderErrorDetails.unsent). */

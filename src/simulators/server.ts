@@ -373,6 +373,7 @@ export abstract class SimulatorServer {
     this.counters = emptyCounters();
     this.active = new Set();
     this.failToggle = false;
+    this.answerLostNext = 0;
     this.releaseHung();
     this.onReset();
     for (const e of this.extensions) e.reset();
@@ -427,6 +428,19 @@ export abstract class SimulatorServer {
 
   stats(): SimStats {
     return { ...this.counters, submitTimes: [...this.counters.submitTimes], inFlight: this.countInFlight() };
+  }
+
+  /**
+   * The next N creating calls (a render, a post) make what they were asked for and their answer is lost on its way
+   * back: a gateway in front of the provider answers 504, as a proxy that timed out waiting does.
+   */
+  answerLostNext = 0;
+
+  /** The gateway's 504 when a creating call's answer is to be lost (answerLostNext), else null: answer as made. */
+  protected lostAnswer(): SimReply | null {
+    if (this.answerLostNext <= 0) return null;
+    this.answerLostNext -= 1;
+    return { status: 504, headers: { 'Content-Type': 'text/html' }, body: '<html><body><h1>504 Gateway Time-out</h1></body></html>' };
   }
 
   /** Counts a paid / creating call, at its arrival. */

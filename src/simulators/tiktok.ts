@@ -217,7 +217,8 @@ export class TikTokSimulator extends SimulatorServer {
     this.publishes.set(publishId, publish);
     // The post goes public when processing ends: its age counts from then.
     this.metrics.published(publish.postId, publish.task.readyAt);
-    return this.ok({ publish_id: publishId });
+    // PULL_FROM_URL: TikTok fetches and posts the video whether or not its answer gets back (answerLostNext).
+    return this.lostAnswer() ?? this.ok({ publish_id: publishId });
   }
 
   private status(req: SimRequest): SimReply {

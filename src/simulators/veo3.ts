@@ -59,11 +59,6 @@ export class Veo3Simulator extends SimulatorServer {
   readonly callbacks = { sent: 0, delivered: 0, rejected: 0, failed: 0 };
   /** The next N videos served are not MP4 at all (a truncated CDN answer): what ffprobe cannot read. */
   corruptNextVideos = 0;
-  /**
-   * The next N generates create their task (paid) and the answer is lost on its way back: a gateway in front of KIE
-   * answers 504, as a proxy that timed out waiting does. Only the callback then names the task.
-   */
-  answerLostNext = 0;
   /** Extend submissions among `submissions` (paid like a generate). */
   extends = 0;
   /** Result videos sent slowly, this many bytes a second (0: at once): a download a test can kill midway. */
@@ -88,7 +83,6 @@ export class Veo3Simulator extends SimulatorServer {
   protected override onReset(): void {
     this.tasks = new Map();
     this.corruptNextVideos = 0;
-    this.answerLostNext = 0;
     this.extends = 0;
     this.downloadBytesPerSecond = 0;
     this.downloads = { whole: 0, rangeStarts: [] };
@@ -147,11 +141,8 @@ export class Veo3Simulator extends SimulatorServer {
     const entry: VeoTask = { taskId, params: body, aspectRatio: body.aspectRatio, task: this.startTask(), chain: [tone] };
     this.tasks.set(taskId, entry);
     if (body.callBackUrl) void this.callBackWhenDone(entry, body.callBackUrl);
-    if (this.answerLostNext > 0) {
-      this.answerLostNext -= 1;
-      return { status: 504, headers: { 'Content-Type': 'text/html' }, body: '<html><body><h1>504 Gateway Time-out</h1></body></html>' };
-    }
-    return ok({ taskId });
+    // Only the callback then names the task (answerLostNext).
+    return this.lostAnswer() ?? ok({ taskId });
   }
 
   /** The ids of the tasks made so far, oldest first: what an operator would find on KIE's dashboard. */
@@ -196,11 +187,8 @@ export class Veo3Simulator extends SimulatorServer {
     };
     this.tasks.set(taskId, entry);
     if (body.callBackUrl) void this.callBackWhenDone(entry, body.callBackUrl);
-    if (this.answerLostNext > 0) {
-      this.answerLostNext -= 1;
-      return { status: 504, headers: { 'Content-Type': 'text/html' }, body: '<html><body><h1>504 Gateway Time-out</h1></body></html>' };
-    }
-    return ok({ taskId });
+    // Only the callback then names the task (answerLostNext).
+    return this.lostAnswer() ?? ok({ taskId });
   }
 
   /** A finished task's video, made on first request; anything else is the CDN's 404. */

@@ -259,6 +259,24 @@ describe('reelflow republish', () => {
     expect(again.stderr).toMatch(new RegExp(`has no failed tiktok post to record ${postId} on \\(published; posted on instagram, tiktok`));
   }, 120_000);
 
+  it('a TikTok post whose answer a gateway lost (504) is not posted again: TikTok pulls it anyway; the operator is asked', async () => {
+    const posts = h.sims.tiktok.pulledUrls().length;
+    h.sims.tiktok.answerLostNext = 1;
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ jobConfig: { platforms: ['instagram', 'tiktok'] } }),
+    );
+    const result = await h.client.workflow.getHandle(workflowId).result();
+    expect(result.status).toBe('partially_published');
+    // One post on TikTok, the one whose answer was lost: a second video/init would have been a second public copy.
+    expect(h.sims.tiktok.pulledUrls()).toHaveLength(posts + 1);
+    const [job] = await q<{ status: string; error: string }>(
+      `SELECT status, error FROM automation_queue WHERE recommendation_id = $1 AND step = 'publish:tiktok'`,
+      [recommendation.id],
+    );
+    expect(job).toMatchObject({ status: 'failed', error: expect.stringContaining('tiktok may have made the post') });
+    expect(job!.error).toContain(`reelflow republish ${recommendation.id} --platform tiktok --post <postId>`);
+  }, 120_000);
+
   it('--post on a failed idea (TikTok its only platform): no retry offered while the post is unknown; recorded, published', async () => {
     const { recId, postId } = await postOutcomeUnknown(h, { alone: true });
     const status = await runCli(h, ['status', recId]);

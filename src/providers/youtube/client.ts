@@ -4,7 +4,7 @@
  * from what the session says it stored. The video id is the handle. A reel's
  * cover frame is then set with thumbnails.set, best effort (see setCover).
  */
-import { DEFAULT_ACCOUNT, notReady, postGone, ProviderError, quotaExhausted, unsent, type ProviderErrorKind } from '../errors';
+import { DEFAULT_ACCOUNT, madeNothing, notReady, postGone, ProviderError, quotaExhausted, unsent, type ProviderErrorKind } from '../errors';
 import { HttpClient, kindForStatus, parseJson, statusError, tryJson, type HttpResponse } from '../http';
 import { nextMidnight, PACIFIC } from '../calendar';
 import { sleep } from '../../shared/sleep';
@@ -94,7 +94,10 @@ export class YouTubeClient implements Publisher {
     const video = await this.download(request.videoUrl).catch((err: unknown) => {
       throw unsent(err);
     });
-    const sessionUri = await this.openSession(request, video);
+    // A session with no byte in it never becomes a video: its failure, whatever the answer, posted nothing.
+    const sessionUri = await this.openSession(request, video).catch((err: unknown) => {
+      throw madeNothing(err);
+    });
     const handle = await this.transfer(sessionUri, video);
     if (!request.coverUrl) return { handle };
     const coverError = await this.setCover(handle, request.coverUrl);
