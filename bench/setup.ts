@@ -284,6 +284,10 @@ export async function startBench(log: (msg: string) => void, cleanups: Cleanups,
       const open: string[] = [];
       const query = `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running' AND WorkflowType != '${CAPACITY_WORKFLOW}'`;
       for await (const wf of client.workflow.list({ query })) open.push(wf.workflowId);
+      // Closed first: the workers' ended-run watch would otherwise close each terminated idea and tell the team, a
+      // notification workflow each, while the next scenario runs.
+      await q(`UPDATE competitive_recommendations SET status = 'cancelled', error = 'bench: scenario isolation'
+                WHERE status IN ('pending', 'in_production')`);
       await Promise.all(
         open.map((id) =>
           client.workflow
