@@ -460,12 +460,12 @@ async function logJobEvent(deps: ActivityDeps, jobId: string, event: string, det
 }
 
 /** What a submit that died unanswered may have done at the provider. */
-function madeWhat(provider: Provider): string {
+export function madeWhat(provider: Provider): string {
   return isPublishPlatform(provider) ? `${provider} may have made the post` : 'the provider may have accepted (and billed) it';
 }
 
 /** Where an operator goes from a submit whose outcome is unknown: what the provider made is adopted, or made anew. */
-function whatNext(provider: Provider, id: string): string {
+export function whatNext(provider: Provider, id: string): string {
   if (isPublishPlatform(provider)) {
     return (
       `Look on ${provider}: the post is there, \`reelflow republish ${id} --platform ${provider} --post <postId>\` records it ` +

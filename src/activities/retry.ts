@@ -12,6 +12,7 @@ import { postMadeQuery, runningRepublishQuery } from '../services/publish-state'
 import { diedInsideSubmit, RETRIED_JOB_STATUSES, RETRIED_STATUSES } from '../services/retry';
 import type { RetryRequest } from '../workflows/recommendation';
 import type { ActivityDeps } from './deps';
+import type { Tx } from '../db/client';
 import { classified } from './failures';
 
 export interface ReopenInput extends RetryRequest {
@@ -23,8 +24,6 @@ export interface ReopenOutcome {
   /** An editor approved the brief before the render: the kept analysis is that brief, so the run does not ask again. */
   briefApproved: boolean;
 }
-
-type Tx = Parameters<Parameters<ActivityDeps['database']['db']['transaction']>[0]>[0];
 
 export function createRetryActivities(deps: Pick<ActivityDeps, 'database' | 'env'>) {
   async function reopen(tx: Tx, input: ReopenInput): Promise<ReopenOutcome> {

@@ -7,6 +7,8 @@ import * as schema from './schema';
 export const SERVER_POOL_IDLE_MS = 5 * 60_000;
 
 export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool };
+/** A transaction of `Db` (what db.transaction hands its callback). */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export interface Database {
   /** The connection string it was opened with (a process that needs a session of its own opens it again). */

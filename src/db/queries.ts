@@ -3,7 +3,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { JOB_TYPES, jobEstimateSeconds, type JobType, type Provider, type ProviderLimits } from '../config/providers';
 import type { Priority } from '../config/priorities';
-import type { Db } from './client';
+import type { Db, Tx } from './client';
 import { OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
 import { retryDeadlock } from './retry';
 import { automationQueue, competitiveRecommendations, type Job, type Recommendation } from './schema';
@@ -119,11 +119,11 @@ export async function closeWorkflowJobs(pool: pg.Pool, workflowIds: readonly str
   }
 }
 
-/** How an idea ended without its video; `reason` is what its row and its card say. */
+/** How an idea ended without its video (or without all of its posts); `reason` is what its row and its card say. */
 export interface ClosedRecommendation {
   recommendationId: string;
   workflowId: string;
-  status: 'cancelled' | 'failed' | 'expired' | 'rejected';
+  status: 'cancelled' | 'failed' | 'expired' | 'rejected' | 'partially_published';
   reason: string;
 }
 
@@ -136,26 +136,32 @@ export async function closeRecommendationRow(
   db: Db,
   input: ClosedRecommendation,
 ): Promise<Pick<Recommendation, 'title' | 'priority'> | null> {
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`SELECT count(*) FROM cancel_workflow_jobs(${input.workflowId}, ${input.reason})`);
-    const [closed] = await tx
-      .update(competitiveRecommendations)
-      .set({
-        status: input.status,
-        error: input.reason,
-        approval: sql`CASE WHEN ${competitiveRecommendations.approval} IS NULL THEN NULL
-                      ELSE jsonb_set(${competitiveRecommendations.approval}, '{waiting}', 'null'::jsonb) END`,
-        updatedAt: new Date(),
-      })
-      .where(
-        and(
-          eq(competitiveRecommendations.id, input.recommendationId),
-          inArray(competitiveRecommendations.status, [...OPEN_RECOMMENDATION_STATUSES]),
-        ),
-      )
-      .returning({ title: competitiveRecommendations.title, priority: competitiveRecommendations.priority });
-    return closed ?? null;
-  });
+  return db.transaction((tx) => closeRecommendationIn(tx, input));
+}
+
+/** closeRecommendationRow inside the caller's transaction. */
+export async function closeRecommendationIn(
+  tx: Tx,
+  input: ClosedRecommendation,
+): Promise<Pick<Recommendation, 'title' | 'priority'> | null> {
+  await tx.execute(sql`SELECT count(*) FROM cancel_workflow_jobs(${input.workflowId}, ${input.reason})`);
+  const [closed] = await tx
+    .update(competitiveRecommendations)
+    .set({
+      status: input.status,
+      error: input.reason,
+      approval: sql`CASE WHEN ${competitiveRecommendations.approval} IS NULL THEN NULL
+                    ELSE jsonb_set(${competitiveRecommendations.approval}, '{waiting}', 'null'::jsonb) END`,
+      updatedAt: new Date(),
+    })
+    .where(
+      and(
+        eq(competitiveRecommendations.id, input.recommendationId),
+        inArray(competitiveRecommendations.status, [...OPEN_RECOMMENDATION_STATUSES]),
+      ),
+    )
+    .returning({ title: competitiveRecommendations.title, priority: competitiveRecommendations.priority });
+  return closed ?? null;
 }
 
 /**

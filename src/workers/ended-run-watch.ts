@@ -3,12 +3,17 @@
  * of its own clean-up: its row said in_production for ever, its jobs stayed open, its approval card offered buttons
  * that fail, and nobody was told. This watch lists such runs of the deployment's recommendation workflows (Temporal's
  * visibility, a few seconds behind) and closes each idea still open as its own failure would: failed, with who ended
- * it and why, its jobs cancelled, its posts measured, and the team told. `reelflow retry <id>` makes it again.
+ * it and why, its jobs closed, its posts measured, and the team told. `reelflow retry <id>` makes it again (one with
+ * a live post closes partially_published: `reelflow republish` posts the rest).
  * A run ended by a reset is skipped: the workflow id's new run goes on. Every worker serving the base queue runs it;
  * the row closes once and the notification's event key makes it one message.
  */
 import type { Client } from '@temporalio/client';
-import { closeRecommendationRow } from '../db/queries';
+import { sql } from 'drizzle-orm';
+import type { Provider } from '../config/providers';
+import { madeWhat, whatNext } from '../activities/provider-job';
+import type { Db } from '../db/client';
+import { closeRecommendationIn } from '../db/queries';
 import { startPostMetricsWorkflows } from '../services/post-metrics';
 import { OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
 import { Ticker } from '../shared/ticker';
@@ -22,8 +27,17 @@ export interface EndedRun {
   runId: string;
   title: string;
   priority: string;
-  /** Why the idea failed, as its row says it. */
+  /** A post of it is live: it closes partially_published (a republish posts the rest), else failed (a retry). */
+  posted: boolean;
+  /** Why it ended, as its row says it. */
   reason: string;
+}
+
+interface OpenIdea {
+  id: string;
+  title: string;
+  priority: string;
+  posted: boolean;
 }
 
 export interface EndedRunWatchOptions {
@@ -35,8 +49,11 @@ export interface EndedRunWatchOptions {
   lookBackMs?: number;
 }
 
-/** Visibility lists a closed run a little after it closed: each round looks again this far before the last one. */
-const VISIBILITY_LAG_MS = 60_000;
+/**
+ * Visibility lists a closed run a little after it closed, and CloseTime is the server's clock, not ours: each round
+ * looks again this far before the last one (what it finds again is closed already, a read and nothing more).
+ */
+const VISIBILITY_LAG_MS = 10 * 60_000;
 
 export function startEndedRunWatch(runtime: Pick<Runtime, 'database' | 'env' | 'log'>, opts: EndedRunWatchOptions) {
   const { client } = opts;
@@ -54,38 +71,44 @@ export function startEndedRunWatch(runtime: Pick<Runtime, 'database' | 'env' | '
       if (uuidSchema.safeParse(id).success) ended.set(id, { workflowId: run.workflowId, runId: run.runId });
     }
     if (ended.size > 0) {
-      const { rows } = await runtime.database.pool.query<{ id: string }>(
-        'SELECT id FROM competitive_recommendations WHERE id = ANY($1::uuid[]) AND status = ANY($2)',
+      const { rows } = await runtime.database.pool.query<OpenIdea>(
+        `SELECT r.id, r.title, r.priority,
+                EXISTS (SELECT 1 FROM automation_queue q WHERE q.recommendation_id = r.id AND q.step LIKE 'publish:%'
+                           AND q.status = 'completed') AS posted
+           FROM competitive_recommendations r WHERE r.id = ANY($1::uuid[]) AND r.status = ANY($2)`,
         [[...ended.keys()], [...OPEN_RECOMMENDATION_STATUSES]],
       );
-      for (const { id } of rows) await closeEnded(id, ended.get(id)!);
+      for (const open of rows) await closeEnded(open, ended.get(open.id)!);
     }
     since = new Date(roundStart - VISIBILITY_LAG_MS);
   };
 
-  async function closeEnded(recommendationId: string, run: { workflowId: string; runId: string }): Promise<void> {
+  async function closeEnded(open: OpenIdea, run: { workflowId: string; runId: string }): Promise<void> {
     // A reset ends its run as terminated and goes on in a new one; a retry may have started one since: not ended.
     const latest = await client.workflow.getHandle(run.workflowId).describe();
     if (latest.status.name === 'RUNNING') return;
-    const reason = await endedBecause(client, latest.workflowId, latest.runId);
-    const closed = await closeRecommendationRow(runtime.database.db, {
-      recommendationId,
+    // What to do next is said with it: the posts not made are a republish's, an idea with none a retry's.
+    const next = open.posted ? '`reelflow republish` posts the rest' : '`reelflow retry` makes it again';
+    const reason = `${await endedBecause(client, latest.workflowId, latest.runId)} (no clean-up ran; ${next})`;
+    const ended = {
+      recommendationId: open.id,
       workflowId: run.workflowId,
-      status: 'failed',
-      reason,
-    });
-    if (!closed) return;
-    log.error(
-      { recommendationId, workflowId: run.workflowId, runId: latest.runId, reason },
-      'idea closed: its workflow ended without its clean-up',
-    );
-    // A post made before the end is live all the same: measured as any other.
+      runId: latest.runId,
+      title: open.title,
+      priority: open.priority,
+    };
+    // Measured and told before the row closes: both happen once whatever the tries (a series per post, the
+    // notification's key), and a failure here leaves the idea open for the next round. Closed first, a Temporal
+    // error here would have left nobody told and a live post unmeasured.
     await startPostMetricsWorkflows(
       runtime.database.pool,
       { client, taskQueue: env.REELFLOW_TASK_QUEUE, readsSeconds: env.REELFLOW_METRICS_READS, hourMs: env.REELFLOW_METRICS_HOUR_MS },
-      recommendationId,
+      open.id,
     );
-    await opts.onEnded?.({ recommendationId, workflowId: run.workflowId, runId: latest.runId, ...closed, reason });
+    await opts.onEnded?.({ ...ended, posted: open.posted, reason });
+    if (await closeEndedIdea(runtime.database.db, { ...ended, reason, posted: open.posted })) {
+      log.error({ ...ended, reason }, 'idea closed: its workflow ended without its clean-up');
+    }
   }
 
   const ticker = new Ticker(round, {
@@ -105,11 +128,52 @@ async function endedBecause(client: Client, workflowId: string, runId: string): 
     maximumPageSize: 1,
   });
   const last = history?.events?.[0];
-  const retry = 'no clean-up ran; `reelflow retry` makes it again';
   const terminated = last?.workflowExecutionTerminatedEventAttributes;
   if (terminated) {
     const by = terminated.identity ? ` by ${terminated.identity}` : '';
-    return `its workflow was terminated in Temporal${by}${terminated.reason ? `: ${terminated.reason}` : ''} (${retry})`;
+    return `its workflow was terminated in Temporal${by}${terminated.reason ? `: ${terminated.reason}` : ''}`;
   }
-  return `its workflow timed out in Temporal (its execution or run timeout; ${retry})`;
+  if (last?.workflowExecutionTimedOutEventAttributes) return 'its workflow timed out in Temporal (its execution or run timeout)';
+  return 'its workflow ended in Temporal without its clean-up';
+}
+
+/**
+ * The idea closed as its workflow would have closed it. Its posts not made are failed, so `republish` posts them: with
+ * the reason when never sent; as of unknown outcome when their request had gone out (the platform may have made the
+ * post, or be making it: its handle is dropped, kept in a 'post_unknown' event, so nothing posts there again without
+ * the operator's word and `republish --post` records the post found). The rest is cancelled. partially_published when
+ * a post is live, else failed. False when the idea had closed already (nothing written).
+ */
+async function closeEndedIdea(
+  db: Db,
+  ended: { recommendationId: string; workflowId: string; reason: string; posted: boolean },
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    // The providers' locks first, in cancel_workflow_jobs' order: the gate takes them before any job row.
+    await tx.execute(sql`SELECT lock_providers(ARRAY(SELECT api_provider FROM automation_queue
+                          WHERE workflow_id = ${ended.workflowId} AND status IN ('queued', 'processing')))`);
+    const posts = await tx.execute<{ id: string; api_provider: Provider; provider_task_id: string | null; sent: boolean }>(
+      sql`SELECT id, api_provider, provider_task_id, submit_attempted_at IS NOT NULL AS sent FROM automation_queue
+           WHERE workflow_id = ${ended.workflowId} AND step LIKE 'publish:%' AND status IN ('queued', 'processing')`,
+    );
+    for (const post of posts.rows) {
+      let error = `not posted: ${ended.reason}`;
+      if (post.sent) {
+        error =
+          `${post.api_provider}: its workflow ended while the post's request was out, so ${madeWhat(post.api_provider)}; ` +
+          `not posting again. ${whatNext(post.api_provider, ended.recommendationId)}`;
+        await tx.execute(sql`SELECT log_job_event(${post.id}, 'post_unknown',
+                               jsonb_build_object('providerTaskId', ${post.provider_task_id}::text, 'reason', ${ended.reason}::text))`);
+        await tx.execute(sql`UPDATE automation_queue SET provider_task_id = NULL WHERE id = ${post.id}`);
+      }
+      await tx.execute(sql`SELECT fail_job(${post.id}, ${error}, true)`);
+    }
+    const closed = await closeRecommendationIn(tx, {
+      recommendationId: ended.recommendationId,
+      workflowId: ended.workflowId,
+      status: ended.posted ? 'partially_published' : 'failed',
+      reason: ended.reason,
+    });
+    return closed !== null;
+  });
 }

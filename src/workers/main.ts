@@ -77,7 +77,7 @@ async function main() {
         onEnded: (ended) =>
           // Under the key a retry's run fails with (src/workflows/recommendation.ts): its own failure is told too.
           notifyTeam(`${ended.recommendationId}:run-${ended.runId}`, {
-            event: 'failed',
+            event: ended.posted ? 'partially_published' : 'failed',
             title: ended.title,
             priority: ended.priority,
             error: ended.reason,

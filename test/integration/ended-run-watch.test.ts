@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { startEndedRunWatch, type EndedRun } from '../../src/workers/ended-run-watch';
-import { harnessForFile, recommendationInput } from '../helpers/harness';
+import { readUnknownPosts } from '../../src/services/publish-state';
+import { harnessForFile, recommendationInput, runCli } from '../helpers/harness';
 import { waitUntil } from '../helpers/wait';
 
 const { h, q } = harnessForFile();
@@ -30,12 +31,25 @@ const openJobs = async (id: string) =>
   );
 
 let watch: { stop(): void } | undefined;
-afterEach(() => watch?.stop());
+afterEach(() => {
+  watch?.stop();
+  // A failed test leaves no render that never ends to the next.
+  h.sims.veo3.setFaults({ neverFinish: false });
+});
 const told: EndedRun[] = [];
+/** The team's notification fails this many more times (Temporal away) before it goes. */
+let notifyFails = 0;
 const startWatch = () => {
   watch = startEndedRunWatch(
     { database: h.db.database, env: h.env, log: pino({ level: 'silent' }) },
-    { client: h.client, everyMs: 300, onEnded: async (ended) => void told.push(ended) },
+    {
+      client: h.client,
+      everyMs: 300,
+      onEnded: async (ended) => {
+        if (notifyFails-- > 0) throw new Error('14 UNAVAILABLE: Temporal is restarting');
+        told.push(ended);
+      },
+    },
   );
 };
 
@@ -54,12 +68,17 @@ describe('an idea whose workflow ended without its clean-up', () => {
     const handle = h.client.workflow.getHandle(workflowId);
     const { runId } = await handle.describe();
     await handle.terminate('operator: wrong player');
+    // Its first notification cannot be started: the idea stays open for the next round, which tells it and closes it.
+    notifyFails = 1;
     startWatch();
     await waitUntil(async () => (await recRow(recommendation.id)).status === 'failed', {
       what: 'the idea closed as failed',
       timeoutMs: 30_000,
     });
-    expect((await recRow(recommendation.id)).error).toMatch(/^its workflow was terminated in Temporal by .+: operator: wrong player \(/);
+    expect(notifyFails).toBeLessThan(0);
+    expect((await recRow(recommendation.id)).error).toMatch(
+      /^its workflow was terminated in Temporal by .+: operator: wrong player \(no clean-up ran; `reelflow retry` makes it again\)$/,
+    );
     expect(await openJobs(recommendation.id)).toBe(0);
     await waitUntil(() => told.length > 0, { what: 'the team told' });
     // Rounds after it find the run again (it stays listed): the idea is closed, nobody is told twice.
@@ -73,6 +92,65 @@ describe('an idea whose workflow ended without its clean-up', () => {
     expect(started.steps.find((s) => s.step === 'generate')?.action).toBe('resumes');
     expect((await h.client.workflow.getHandle(workflowId, started.runId).result()).status).toBe('published');
     expect(h.sims.veo3.stats().submissions).toBe(paid);
+  });
+
+  it('terminated with a post live and another under way: partially published, the one under way of unknown outcome', async () => {
+    // TikTok takes a minute to pull the video: its post is out (the publish_id recorded) when the workflow ends.
+    h.sims.tiktok.setFaults({ taskDurationMs: 60_000 });
+    try {
+      const { recommendation, workflowId } = await h.service.enqueue(
+        recommendationInput({ title: 'terminated while posting', jobConfig: { platforms: ['instagram', 'tiktok'] } }),
+      );
+      const job = async (step: string) =>
+        (
+          await q<{ status: string; provider_task_id: string | null; error: string | null }>(
+            'SELECT status, provider_task_id, error FROM automation_queue WHERE recommendation_id = $1 AND step = $2',
+            [recommendation.id, step],
+          )
+        )[0];
+      await waitUntil(
+        async () => (await job('publish:instagram'))?.status === 'completed' && (await job('publish:tiktok'))?.provider_task_id,
+        {
+          what: 'Instagram posted, TikTok pulling',
+          timeoutMs: 30_000,
+        },
+      );
+      const pulled = h.sims.tiktok.pulledUrls().length;
+      const handle = h.client.workflow.getHandle(workflowId);
+      const { runId } = await handle.describe();
+      await handle.terminate('operator: stop it');
+      startWatch();
+      await waitUntil(async () => (await recRow(recommendation.id)).status === 'partially_published', {
+        what: 'the idea closed as partially published',
+        timeoutMs: 30_000,
+      });
+      expect((await recRow(recommendation.id)).error).toMatch(
+        /: operator: stop it \(no clean-up ran; `reelflow republish` posts the rest\)$/,
+      );
+      // TikTok may post it still: nothing posts there again without the operator's word, who is told how.
+      expect(await job('publish:tiktok')).toMatchObject({
+        status: 'failed',
+        provider_task_id: null,
+        error: expect.stringContaining(`reelflow republish ${recommendation.id} --platform tiktok --post <postId>`),
+      });
+      expect(await readUnknownPosts(h.db.database.pool, recommendation.id)).toEqual(['tiktok']);
+      const refused = await runCli(h, ['republish', recommendation.id]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/the tiktok post's request died unanswered, so it may be live: look on tiktok/);
+      expect(h.sims.tiktok.pulledUrls()).toHaveLength(pulled);
+      // The Instagram post is measured as any other.
+      const posted = await job('publish:instagram');
+      expect(posted?.status).toBe('completed');
+      await waitUntil(() => told.some((t) => t.recommendationId === recommendation.id), { what: 'the team told' });
+      expect(told.find((t) => t.recommendationId === recommendation.id)).toMatchObject({ runId, posted: true });
+      const [series] = await q<{ n: string }>(
+        `SELECT count(*) AS n FROM post_metric_series WHERE recommendation_id = $1 AND platform = 'instagram'`,
+        [recommendation.id],
+      );
+      expect(Number(series!.n)).toBe(1);
+    } finally {
+      h.sims.tiktok.setFaults({ taskDurationMs: 200 });
+    }
   });
 
   it('reset: the run a reset ended is not closed, its new run goes on', async () => {
