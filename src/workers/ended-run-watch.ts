@@ -5,14 +5,16 @@
  * visibility, a few seconds behind) and closes each idea still open as its own failure would: failed, with who ended
  * it and why, its jobs closed, its posts measured, and the team told. `reelflow retry <id>` makes it again (one with
  * a live post closes partially_published: `reelflow republish` posts the rest).
- * A run ended by a reset is skipped: the workflow id's new run goes on. Every worker serving the base queue runs it;
- * the row closes once and the notification's event key makes it one message.
+ * Any other workflow of the deployment ended so (a republish, a competitor video's analysis, a post's metrics) has its
+ * open jobs closed the same way: left processing, they counted as running for ever, and a republish's refused every
+ * later republish and retry of its idea. A run ended by a reset is skipped: the workflow id's new run goes on. Every
+ * worker serving the base queue runs it; the row closes once and the notification's event key makes it one message.
  */
 import type { Client } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import type { Provider } from '../config/providers';
 import { madeWhat, whatNext } from '../activities/provider-job';
-import type { Db } from '../db/client';
+import type { Db, Tx } from '../db/client';
 import { closeRecommendationIn } from '../db/queries';
 import { startPostMetricsWorkflows } from '../services/post-metrics';
 import { OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
@@ -63,25 +65,46 @@ export function startEndedRunWatch(runtime: Pick<Runtime, 'database' | 'env' | '
   const round = async () => {
     const roundStart = Date.now();
     const query =
-      `WorkflowType = '${RECOMMENDATION_WORKFLOW}' AND TaskQueue = '${env.REELFLOW_TASK_QUEUE}'` +
-      ` AND ExecutionStatus IN ('Terminated', 'TimedOut') AND CloseTime > '${since.toISOString()}'`;
-    const ended = new Map<string, { workflowId: string; runId: string }>();
+      `TaskQueue = '${env.REELFLOW_TASK_QUEUE}' AND ExecutionStatus IN ('Terminated', 'TimedOut')` +
+      ` AND CloseTime > '${since.toISOString()}'`;
+    const ideas = new Map<string, { workflowId: string; runId: string }>();
+    const others: string[] = [];
     for await (const run of client.workflow.list({ query })) {
       const id = parseRecommendationWorkflowId(run.workflowId);
-      if (uuidSchema.safeParse(id).success) ended.set(id, { workflowId: run.workflowId, runId: run.runId });
+      if (run.type === RECOMMENDATION_WORKFLOW && uuidSchema.safeParse(id).success) {
+        ideas.set(id, { workflowId: run.workflowId, runId: run.runId });
+      } else others.push(run.workflowId);
     }
-    if (ended.size > 0) {
+    if (ideas.size > 0) {
       const { rows } = await runtime.database.pool.query<OpenIdea>(
         `SELECT r.id, r.title, r.priority,
                 EXISTS (SELECT 1 FROM automation_queue q WHERE q.recommendation_id = r.id AND q.step LIKE 'publish:%'
                            AND q.status = 'completed') AS posted
            FROM competitive_recommendations r WHERE r.id = ANY($1::uuid[]) AND r.status = ANY($2)`,
-        [[...ended.keys()], [...OPEN_RECOMMENDATION_STATUSES]],
+        [[...ideas.keys()], [...OPEN_RECOMMENDATION_STATUSES]],
       );
-      for (const open of rows) await closeEnded(open, ended.get(open.id)!);
+      for (const open of rows) await closeEnded(open, ideas.get(open.id)!);
+    }
+    if (others.length > 0) {
+      // Any other workflow's jobs (a republish's posts, a competitor video's fetch, a post's metrics read): an
+      // activity cancelled by its workflow's end leaves its job processing for ever, counted as running, and a
+      // republish's blocks every later republish and retry of its idea ("a republish is running").
+      const { rows } = await runtime.database.pool.query<{ workflow_id: string }>(
+        `SELECT DISTINCT workflow_id FROM automation_queue WHERE workflow_id = ANY($1) AND status IN ('queued', 'processing')`,
+        [others],
+      );
+      for (const { workflow_id } of rows) await closeEndedJobsOf(workflow_id);
     }
     since = new Date(roundStart - VISIBILITY_LAG_MS);
   };
+
+  async function closeEndedJobsOf(workflowId: string): Promise<void> {
+    const latest = await client.workflow.getHandle(workflowId).describe();
+    if (latest.status.name === 'RUNNING') return;
+    const reason = `${await endedBecause(client, workflowId, latest.runId)} (no clean-up ran)`;
+    await runtime.database.db.transaction((tx) => closeEndedJobs(tx, workflowId, reason));
+    log.warn({ workflowId, runId: latest.runId, reason }, 'jobs closed: their workflow ended without its clean-up');
+  }
 
   async function closeEnded(open: OpenIdea, run: { workflowId: string; runId: string }): Promise<void> {
     // A reset ends its run as terminated and goes on in a new one; a retry may have started one since: not ended.
@@ -138,36 +161,15 @@ async function endedBecause(client: Client, workflowId: string, runId: string): 
 }
 
 /**
- * The idea closed as its workflow would have closed it. Its posts not made are failed, so `republish` posts them: with
- * the reason when never sent; as of unknown outcome when their request had gone out (the platform may have made the
- * post, or be making it: its handle is dropped, kept in a 'post_unknown' event, so nothing posts there again without
- * the operator's word and `republish --post` records the post found). The rest is cancelled. partially_published when
- * a post is live, else failed. False when the idea had closed already (nothing written).
+ * The idea closed as its workflow would have closed it (closeEndedJobs), partially_published when a post is live, else
+ * failed. False when the idea had closed already (nothing written).
  */
 async function closeEndedIdea(
   db: Db,
   ended: { recommendationId: string; workflowId: string; reason: string; posted: boolean },
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
-    // The providers' locks first, in cancel_workflow_jobs' order: the gate takes them before any job row.
-    await tx.execute(sql`SELECT lock_providers(ARRAY(SELECT api_provider FROM automation_queue
-                          WHERE workflow_id = ${ended.workflowId} AND status IN ('queued', 'processing')))`);
-    const posts = await tx.execute<{ id: string; api_provider: Provider; provider_task_id: string | null; sent: boolean }>(
-      sql`SELECT id, api_provider, provider_task_id, submit_attempted_at IS NOT NULL AS sent FROM automation_queue
-           WHERE workflow_id = ${ended.workflowId} AND step LIKE 'publish:%' AND status IN ('queued', 'processing')`,
-    );
-    for (const post of posts.rows) {
-      let error = `not posted: ${ended.reason}`;
-      if (post.sent) {
-        error =
-          `${post.api_provider}: its workflow ended while the post's request was out, so ${madeWhat(post.api_provider)}; ` +
-          `not posting again. ${whatNext(post.api_provider, ended.recommendationId)}`;
-        await tx.execute(sql`SELECT log_job_event(${post.id}, 'post_unknown',
-                               jsonb_build_object('providerTaskId', ${post.provider_task_id}::text, 'reason', ${ended.reason}::text))`);
-        await tx.execute(sql`UPDATE automation_queue SET provider_task_id = NULL WHERE id = ${post.id}`);
-      }
-      await tx.execute(sql`SELECT fail_job(${post.id}, ${error}, true)`);
-    }
+    await closeEndedJobs(tx, ended.workflowId, ended.reason);
     const closed = await closeRecommendationIn(tx, {
       recommendationId: ended.recommendationId,
       workflowId: ended.workflowId,
@@ -176,4 +178,35 @@ async function closeEndedIdea(
     });
     return closed !== null;
   });
+}
+
+/**
+ * The open jobs of a workflow that ended without its clean-up. Its posts not made are failed, so `republish` posts
+ * them: with the reason when never sent; as of unknown outcome when their request had gone out (the platform may have
+ * made the post, or be making it: its handle is dropped, kept in a 'post_unknown' event, so nothing posts there again
+ * without the operator's word and `republish --post` records the post found). The rest is cancelled.
+ */
+async function closeEndedJobs(tx: Tx, workflowId: string, reason: string): Promise<void> {
+  // The providers' locks first, in cancel_workflow_jobs' order: the gate takes them before any job row.
+  await tx.execute(sql`SELECT lock_providers(ARRAY(SELECT api_provider FROM automation_queue
+                        WHERE workflow_id = ${workflowId} AND status IN ('queued', 'processing')))`);
+  const posts = await tx.execute<{ id: string; api_provider: Provider; provider_task_id: string | null; sent: boolean; idea: string }>(
+    sql`SELECT id, api_provider, provider_task_id, submit_attempted_at IS NOT NULL AS sent,
+               coalesce(recommendation_id::text, id::text) AS idea
+          FROM automation_queue
+         WHERE workflow_id = ${workflowId} AND step LIKE 'publish:%' AND status IN ('queued', 'processing')`,
+  );
+  for (const post of posts.rows) {
+    let error = `not posted: ${reason}`;
+    if (post.sent) {
+      error =
+        `${post.api_provider}: its workflow ended while the post's request was out, so ${madeWhat(post.api_provider)}; ` +
+        `not posting again. ${whatNext(post.api_provider, post.idea)}`;
+      await tx.execute(sql`SELECT log_job_event(${post.id}, 'post_unknown',
+                             jsonb_build_object('providerTaskId', ${post.provider_task_id}::text, 'reason', ${reason}::text))`);
+      await tx.execute(sql`UPDATE automation_queue SET provider_task_id = NULL WHERE id = ${post.id}`);
+    }
+    await tx.execute(sql`SELECT fail_job(${post.id}, ${error}, true)`);
+  }
+  await tx.execute(sql`SELECT count(*) FROM cancel_workflow_jobs(${workflowId}, ${reason})`);
 }

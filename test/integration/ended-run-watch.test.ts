@@ -153,6 +153,38 @@ describe('an idea whose workflow ended without its clean-up', () => {
     }
   });
 
+  it("a republish terminated while its post is out: the post of unknown outcome, the idea's next republish not blocked", async () => {
+    h.sims.tiktok.setFaults({ failTasks: true });
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ title: 'republish terminated', jobConfig: { platforms: ['instagram', 'tiktok'] } }),
+    );
+    expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('partially_published');
+    h.sims.tiktok.setFaults({ failTasks: false, taskDurationMs: 60_000 });
+    try {
+      const republish = await h.service.republish(recommendation.id, { by: 'test' });
+      const tiktokJob = async () =>
+        (
+          await q<{ status: string; provider_task_id: string | null; error: string | null }>(
+            `SELECT status, provider_task_id, error FROM automation_queue WHERE workflow_id = $1 AND step = 'publish:tiktok'`,
+            [republish.workflowId],
+          )
+        )[0];
+      await waitUntil(async () => (await tiktokJob())?.provider_task_id, { what: 'the republish posting on TikTok' });
+      await h.client.workflow.getHandle(republish.workflowId).terminate('operator: not now');
+      startWatch();
+      await waitUntil(async () => (await tiktokJob())?.status === 'failed', { what: "the republish's post closed", timeoutMs: 30_000 });
+      expect((await tiktokJob())!.error).toContain(`reelflow republish ${recommendation.id} --platform tiktok --post <postId>`);
+      // Open for ever, it refused every later republish and retry ("a republish is running"); now the post is the
+      // operator's to look at.
+      expect(await readUnknownPosts(h.db.database.pool, recommendation.id)).toEqual(['tiktok']);
+      await expect(h.service.republish(recommendation.id, { by: 'test' })).rejects.toThrow(
+        /the tiktok post's request died unanswered, so it may be live: look on tiktok/,
+      );
+    } finally {
+      h.sims.tiktok.setFaults({ taskDurationMs: 200 });
+    }
+  });
+
   it('reset: the run a reset ended is not closed, its new run goes on', async () => {
     const { recommendation, workflowId } = await rendering('reset by hand');
     const handle = h.client.workflow.getHandle(workflowId);
