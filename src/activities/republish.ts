@@ -84,6 +84,8 @@ export interface AdoptPostInput {
   platform: PublishPlatform;
   postId: string;
   by: string;
+  /** Why the platform could not confirm the post (the operator's word stands): kept in the `adopted` event. */
+  unchecked?: string;
 }
 
 export function createRepublishActivities(deps: ActivityDeps, store: VideoStore = createVideoStore(deps.env)) {
@@ -224,7 +226,7 @@ export function createRepublishActivities(deps: ActivityDeps, store: VideoStore 
                        completed_at = coalesce(completed_at, now()), stuck_since = NULL, waiting_since = NULL, updated_at = now()
                  WHERE id = ${job.id}`,
           );
-          const detail = { by: input.by, postId, failedWith: job.error };
+          const detail = { by: input.by, postId, failedWith: job.error, ...(input.unchecked ? { unchecked: input.unchecked } : {}) };
           await tx.execute(sql`SELECT log_job_event(${job.id}::uuid, 'adopted', ${JSON.stringify(detail)}::jsonb)`);
           return post;
         }),

@@ -389,7 +389,8 @@ async function run(argv: string[]): Promise<number> {
           ...(v.again ? { again: true } : {}),
         });
         const what = started.adopted
-          ? `recording the ${started.platforms[0]} post ${started.adopted} for ${started.recommendationId}`
+          ? `recording the ${started.platforms[0]} post ${started.adopted} for ${started.recommendationId}` +
+            (started.unchecked ? ` (not checked: ${started.unchecked})` : '')
           : `republishing ${started.recommendationId} on ${started.platforms.join(', ')}`;
         out(started, () => console.log(`${what}: workflow ${started.workflowId}`));
         break;

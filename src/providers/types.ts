@@ -139,6 +139,11 @@ export interface Publisher {
    * read permission a permanent error naming the missing permission.
    */
   readMetrics(postId: string): Promise<PostMetrics>;
+  /**
+   * readMetrics does not see the posts this account makes (TikTok's video/query answers public videos only, and posts
+   * are SELF_ONLY until the app is audited): a post an operator found on the platform cannot be checked there.
+   */
+  readonly hidesOwnPosts?: boolean;
 }
 
 export interface Providers {

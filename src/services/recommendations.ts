@@ -36,7 +36,7 @@ export interface ServiceDeps {
    * A platform's client, built when first needed: `republish --post` reads the post there before recording it.
    * Absent, `--post` is refused.
    */
-  publisher?: (platform: PublishPlatform) => Pick<Publisher, 'readMetrics'>;
+  publisher?: (platform: PublishPlatform) => Pick<Publisher, 'readMetrics' | 'hidesOwnPosts'>;
 }
 
 export function createRecommendationService(deps: ServiceDeps) {

@@ -30,6 +30,8 @@ export interface RepublishStarted {
   platforms: PublishPlatform[];
   /** The post recorded instead of a new one (`--post`). */
   adopted?: string;
+  /** Why the platform could not confirm that post (its read API does not show our private posts): the operator's word. */
+  unchecked?: string;
 }
 
 /** What a post id looks like on each platform (the id in the post's URL), so a typo is refused before any request. */
@@ -149,9 +151,14 @@ export function createRepublishCommands(deps: ServiceDeps, resolve: (ref: string
       [platform, post],
     );
     if (taken[0]) throw new ConflictError(`post: ${platform} post ${post} is already recorded, for ${taken[0].recommendation_id}`);
-    await checkOnPlatform(platform, post);
+    const unchecked = await checkOnPlatform(platform, post);
     const workflowId = adoptPostWorkflowId(rec.id, platform);
-    const input: RepublishInput = { recommendationId: rec.id, platforms: [platform], requestedBy: by, adopt: { postId: post } };
+    const input: RepublishInput = {
+      recommendationId: rec.id,
+      platforms: [platform],
+      requestedBy: by,
+      adopt: { postId: post, ...(unchecked ? { unchecked } : {}) },
+    };
     const fresh = await startWorkflowOnce(deps.client, REPUBLISH_WORKFLOW, {
       taskQueue: deps.taskQueue,
       workflowId,
@@ -161,18 +168,24 @@ export function createRepublishCommands(deps: ServiceDeps, resolve: (ref: string
       staticSummary: `Record the ${platform} post ${post}: ${rec.title}`.slice(0, 200),
     });
     if (!fresh) throw new ConflictError(`the ${platform} post of ${rec.id} is being recorded (${workflowId})`);
-    return { recommendationId: rec.id, workflowId, platforms: [platform], adopted: post };
+    return { recommendationId: rec.id, workflowId, platforms: [platform], adopted: post, ...(unchecked ? { unchecked } : {}) };
   }
 
   /**
    * The post must be live on the platform, for this account: one read of its counts (the same call its metrics series
-   * makes; outside the gate, as it is one request an operator asked for).
+   * makes; outside the gate, as it is one request an operator asked for). Where the platform does not show our own
+   * posts (TikTok's SELF_ONLY), one it does not find is taken on the operator's word, and why is returned: refused,
+   * a post made unanswered could never be recorded, and the only way on posted it a second time.
    */
-  async function checkOnPlatform(platform: PublishPlatform, post: string): Promise<void> {
+  async function checkOnPlatform(platform: PublishPlatform, post: string): Promise<string | undefined> {
     const publisher = checkingClient(deps.publisher && (() => deps.publisher!(platform)), 'post', platform);
     try {
       await publisher.readMetrics(post);
+      return undefined;
     } catch (err) {
+      if (isPostGone(err) && publisher.hidesOwnPosts) {
+        return `${platform} shows only public posts to its API and ours are not public: recorded on the operator's word`;
+      }
       if (isPostGone(err) || (err instanceof ProviderError && err.kind === 'permanent')) {
         throw new BadInputError(
           `post: ${platform} does not show post ${post} for this account (${(err as Error).message}); nothing changed`,

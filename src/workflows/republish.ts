@@ -30,7 +30,7 @@ export interface RepublishInput {
   /** Who asked (CLI user, API token, dashboard): in the workflow's input for the history. */
   requestedBy: string;
   /** The post already made on platforms[0], checked with the platform by the command: recorded, not posted again. */
-  adopt?: { postId: string };
+  adopt?: { postId: string; unchecked?: string };
 }
 
 export interface RepublishOutcome {
@@ -67,6 +67,7 @@ export async function republishWorkflow(input: RepublishInput): Promise<Republis
       platform: input.platforms[0]!,
       postId: input.adopt.postId,
       by: input.requestedBy,
+      ...(input.adopt.unchecked ? { unchecked: input.adopt.unchecked } : {}),
     });
     const status = await db.recordRepublished({ recommendationId });
     wf.upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: status }]);

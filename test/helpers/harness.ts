@@ -108,6 +108,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     REELFLOW_MEDIA_BASE_URL: media.url,
     REELFLOW_ARCHIVE_DIR: archiveDir,
     REELFLOW_ASSEMBLY_PRESET: 'ultrafast',
+    // The simulator's TikTok posts are public (video/query lists them): `republish --post` checks them there.
+    TIKTOK_PRIVACY_LEVEL: 'PUBLIC_TO_EVERYONE',
     ...opts.env,
   };
   const preEnv = loadEnv(envVars);

@@ -259,7 +259,7 @@ describe('reelflow republish', () => {
     expect(again.stderr).toMatch(new RegExp(`has no failed tiktok post to record ${postId} on \\(published; posted on instagram, tiktok`));
   }, 120_000);
 
-  it('a TikTok post whose answer a gateway lost (504) is not posted again: TikTok pulls it anyway; the operator is asked', async () => {
+  it('a TikTok post whose answer was lost (504) is not posted again; the operator asked, a private one taken on their word', async () => {
     const posts = h.sims.tiktok.pulledUrls().length;
     h.sims.tiktok.answerLostNext = 1;
     const { recommendation, workflowId } = await h.service.enqueue(
@@ -275,6 +275,31 @@ describe('reelflow republish', () => {
     );
     expect(job).toMatchObject({ status: 'failed', error: expect.stringContaining('tiktok may have made the post') });
     expect(job!.error).toContain(`reelflow republish ${recommendation.id} --platform tiktok --post <postId>`);
+
+    // The operator finds it in the app. Posted SELF_ONLY (the default: unaudited apps may post nothing else), video/query
+    // does not list it, so it cannot be checked there: taken on the operator's word, said so, and recorded. Refused,
+    // the only way on posted it a second time.
+    const selfOnly = createRecommendationService({
+      database: h.db.database,
+      client: h.client,
+      taskQueue: h.taskQueue,
+      publisher: (platform) => createProviders(loadEnv({ ...h.childEnv, TIKTOK_PRIVACY_LEVEL: 'SELF_ONLY' }))[platform],
+    });
+    const privatePost = '7000000000000000777';
+    const adopted = await selfOnly.republish(recommendation.id, { platform: 'tiktok', post: privatePost, by: 'ana' });
+    expect(adopted.unchecked).toMatch(/^tiktok shows only public posts to its API and ours are not public/);
+    expect((await h.client.workflow.getHandle(adopted.workflowId).result()).status).toBe('published');
+    expect(h.sims.tiktok.pulledUrls()).toHaveLength(posts + 1);
+    const [event] = await q<{ detail: { postId: string; unchecked?: string } }>(
+      `SELECT e.detail FROM job_events e JOIN automation_queue q ON q.id = e.job_id
+        WHERE q.recommendation_id = $1 AND q.step = 'publish:tiktok' AND e.event = 'adopted'`,
+      [recommendation.id],
+    );
+    expect(event!.detail).toMatchObject({ postId: privatePost, unchecked: expect.stringMatching(/operator's word/) });
+    // Where our posts are public (as the harness's), a post TikTok does not show is refused, as before.
+    await expect(h.service.republish(recommendation.id, { platform: 'tiktok', post: '7000000000000000778', by: 'ana' })).rejects.toThrow(
+      /no failed tiktok post|does not show post/,
+    );
   }, 120_000);
 
   it('--post on a failed idea (TikTok its only platform): no retry offered while the post is unknown; recorded, published', async () => {

@@ -85,6 +85,7 @@ export function registerRecommendationRoutes(app: FastifyInstance, ctx: RouteCon
     const detail = {
       platforms: started.platforms,
       ...(started.adopted ? { adopted: started.adopted } : {}),
+      ...(started.unchecked ? { unchecked: started.unchecked } : {}),
       ...(body.again ? { again: true } : {}),
     };
     req.call = { target: started.recommendationId, workflowId: started.workflowId, detail };

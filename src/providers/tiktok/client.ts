@@ -41,6 +41,11 @@ export class TikTokClient implements Publisher {
   readonly provider = PROVIDER;
   private readonly http: HttpClient;
 
+  /** video/query lists public videos only: a post made with any other privacy level is not there to read. */
+  get hidesOwnPosts(): boolean {
+    return (this.options.privacyLevel ?? 'SELF_ONLY') !== 'PUBLIC_TO_EVERYONE';
+  }
+
   constructor(private readonly options: TikTokClientOptions) {
     const { baseUrl, timeoutMs, accessToken } = options;
     this.http = new HttpClient({
