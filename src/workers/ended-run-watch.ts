@@ -12,7 +12,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
-import type { Provider } from '../config/providers';
+import { PROVIDER_LIMITS, type Provider } from '../config/providers';
 import { madeWhat, whatNext } from '../activities/provider-job';
 import type { Db, Tx } from '../db/client';
 import { closeRecommendationIn } from '../db/queries';
@@ -182,9 +182,10 @@ async function closeEndedIdea(
 
 /**
  * The open jobs of a workflow that ended without its clean-up. Its posts not made are failed, so `republish` posts
- * them: with the reason when never sent; as of unknown outcome when their request had gone out (the platform may have
- * made the post, or be making it: its handle is dropped, kept in a 'post_unknown' event, so nothing posts there again
- * without the operator's word and `republish --post` records the post found). The rest is cancelled.
+ * them: with the reason when never sent; as of unknown outcome when the request that posts (TikTok's, YouTube's) had
+ * gone out (the platform may have made the post, or be making it: its handle is dropped, kept in a 'post_unknown'
+ * event, so nothing posts there again without the operator's word and `republish --post` records the post found).
+ * The rest is cancelled.
  */
 async function closeEndedJobs(tx: Tx, workflowId: string, reason: string): Promise<void> {
   // The providers' locks first, in cancel_workflow_jobs' order: the gate takes them before any job row.
@@ -198,7 +199,9 @@ async function closeEndedJobs(tx: Tx, workflowId: string, reason: string): Promi
   );
   for (const post of posts.rows) {
     let error = `not posted: ${reason}`;
-    if (post.sent) {
+    // Instagram's container posts nothing until published, and a later attempt reads what became of it: only the
+    // platforms whose upload call posts are left to the operator.
+    if (post.sent && !PROVIDER_LIMITS[post.api_provider].submitRepeatable) {
       error =
         `${post.api_provider}: its workflow ended while the post's request was out, so ${madeWhat(post.api_provider)}; ` +
         `not posting again. ${whatNext(post.api_provider, post.idea)}`;
