@@ -169,6 +169,8 @@ interface Sentinel {
   identity: string | null;
   /** Still among the peers watch() was last given; cleared, the sentinel ends at its next timeout. */
   wanted: boolean;
+  /** Its session is open and the peer's name read: a death from now on is told with that name. */
+  ready: boolean;
 }
 
 /**
@@ -194,9 +196,12 @@ export class PeerSentinels {
     for (const key of keys) if (!this.byKey.has(key) && this.byKey.size < MAX_SENTINELS) this.start(key);
   }
 
-  /** The keys waited on now. */
+  /**
+   * The keys waited on now, by sentinels that know their peer's name. One still connecting (slow under load) would
+   * learn no name from a peer that died meanwhile, and its death would be told without one (no unmarked look).
+   */
   keys(): number[] {
-    return [...this.byKey].flatMap(([key, s]) => (s.wanted ? [key] : []));
+    return [...this.byKey].flatMap(([key, s]) => (s.wanted && s.ready ? [key] : []));
   }
 
   /** The process is stopping: every session closed now. */
@@ -209,7 +214,7 @@ export class PeerSentinels {
   private start(key: number): void {
     const client = new pg.Client({ connectionString: this.databaseUrl });
     client.on('error', () => undefined); // reported by the query in flight, below
-    const sentinel: Sentinel = { client, identity: null, wanted: true };
+    const sentinel: Sentinel = { client, identity: null, wanted: true, ready: false };
     this.byKey.set(key, sentinel);
     void this.run(key, sentinel);
   }
@@ -221,6 +226,7 @@ export class PeerSentinels {
       await client.query(`SET lock_timeout = ${Math.round(this.waitMs)}`);
       const holders = await presenceHolders(client);
       sentinel.identity = holders.find((h) => h.key === key)?.name || null;
+      sentinel.ready = true;
       while (sentinel.wanted && !this.stopped) {
         try {
           await client.query('SELECT pg_advisory_lock_shared($1, $2)', [PRESENCE_LOCK_CLASS, key]);
