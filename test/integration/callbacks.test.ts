@@ -65,11 +65,17 @@ describe('KIE callbacks', () => {
 
   it("gives a finished render's slot to the next render in the callback, before its own poller completes it", async () => {
     const paidBefore = h.sims.veo3.stats().submissions;
+    // Renders long enough for the second idea's analysis to end and its render to wait in line, armed, before the
+    // first's callback: at 300 ms a loaded machine (CI at d5aa1d9) analysed it after the slot was free, and it took
+    // the slot by itself (no start claimed in a grant).
+    h.sims.veo3.setFaults({ taskDurationMs: 2_000 });
     const recs = [
       await h.service.enqueue(recommendationInput({ title: 'slot by callback 1', jobConfig: { platforms: ['instagram'] } })),
       await h.service.enqueue(recommendationInput({ title: 'slot by callback 2', jobConfig: { platforms: ['instagram'] } })),
     ];
-    await Promise.all(recs.map((r) => h.client.workflow.getHandle(r.workflowId).result()));
+    await Promise.all(recs.map((r) => h.client.workflow.getHandle(r.workflowId).result())).finally(() =>
+      h.sims.veo3.setFaults({ taskDurationMs: 300 }),
+    );
     const jobs = await q<{ id: string }>(
       `SELECT q.id FROM automation_queue q JOIN job_events e ON e.job_id = q.id AND e.event = 'provider_call'
         WHERE q.recommendation_id = ANY($1::uuid[]) AND q.step = 'generate' ORDER BY e.created_at`,
