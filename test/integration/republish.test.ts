@@ -326,13 +326,18 @@ describe('reelflow republish', () => {
     expect((await statusOf(recId)).status).toBe('failed');
     // The republish's post is held at TikTok (processing), its job open.
     h.sims.tiktok.setFaults({ failTasks: false, neverFinish: true });
+    const before = h.sims.tiktok.stats().submissions;
     const started = await runCli(h, ['republish', recId, '--json']);
     expect(started.code).toBe(0);
     const republished = JSON.parse(started.stdout) as { workflowId: string };
-    await waitUntil(async () => (await republishJobs(recId)).some((j) => j.status === 'processing'), {
-      what: 'the republish post processing at TikTok',
-    });
+    // Its job is processing from its start, before its video/init: counted from the post made (a loaded CI at
+    // efd3c95 read the count between the two, and the post itself then looked like a second one).
+    await waitUntil(
+      async () => (await republishJobs(recId)).some((j) => j.status === 'processing') && h.sims.tiktok.stats().submissions > before,
+      { what: 'the republish post processing at TikTok' },
+    );
     const posts = h.sims.tiktok.stats().submissions;
+    expect(posts).toBe(before + 1);
 
     const retry = await runCli(h, ['retry', recId]);
     expect(retry.code).toBe(2);
