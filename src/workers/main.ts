@@ -70,7 +70,8 @@ async function main() {
         temporalUiUrl: env.TEMPORAL_UI_URL,
       }),
   });
-  // Ideas whose workflow was terminated or timed out are closed and told where their workflows run.
+  // Runs terminated or timed out (ideas, republishes, any workflow of the base queue) are closed where they run; an
+  // idea is told to the team.
   const endedRuns = queues.includes('base')
     ? startEndedRunWatch(runtime, {
         client,
