@@ -464,11 +464,15 @@ export function madeWhat(provider: Provider): string {
   return isPublishPlatform(provider) ? `${provider} may have made the post` : 'the provider may have accepted (and billed) it';
 }
 
-/** Where an operator goes from a submit whose outcome is unknown: what the provider made is adopted, or made anew. */
-export function whatNext(provider: Provider, id: string): string {
+/**
+ * Where an operator goes from a submit whose outcome is unknown: what the provider made is adopted, or made anew.
+ * `postId`: the post's id is known (a YouTube upload stored whole), so it is named rather than looked for.
+ */
+export function whatNext(provider: Provider, id: string, postId?: string): string {
   if (isPublishPlatform(provider)) {
     return (
-      `Look on ${provider}: the post is there, \`reelflow republish ${id} --platform ${provider} --post <postId>\` records it ` +
+      `Look on ${provider}${postId ? ` for ${postId}` : ''}: the post is there, ` +
+      `\`reelflow republish ${id} --platform ${provider} --post ${postId ?? '<postId>'}\` records it ` +
       `without posting again; it is not, \`reelflow republish ${id} --platform ${provider}\` posts it.`
     );
   }

@@ -144,6 +144,11 @@ export interface Publisher {
    * are SELF_ONLY until the app is audited): a post an operator found on the platform cannot be checked there.
    */
   readonly hidesOwnPosts?: boolean;
+  /**
+   * The upload's handle is the post's own id (YouTube's video id, returned once every byte is stored): a post whose
+   * workflow ended with the handle known is there, and that id is what `republish --post` records.
+   */
+  readonly handleIsPostId?: boolean;
 }
 
 export interface Providers {

@@ -12,7 +12,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
-import { PROVIDER_LIMITS, type Provider } from '../config/providers';
+import { PROVIDER_LIMITS, type PublishPlatform } from '../config/providers';
 import { madeWhat, whatNext } from '../activities/provider-job';
 import type { Db, Tx } from '../db/client';
 import { closeRecommendationIn } from '../db/queries';
@@ -21,7 +21,10 @@ import { OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
 import { Ticker } from '../shared/ticker';
 import { RECOMMENDATION_WORKFLOW, parseRecommendationWorkflowId } from '../shared/workflow-ids';
 import { uuidSchema } from '../validation';
+import type { Providers } from '../providers/types';
 import type { Runtime } from './runtime';
+
+type Publishers = Pick<Providers, PublishPlatform>;
 
 export interface EndedRun {
   recommendationId: string;
@@ -57,7 +60,7 @@ export interface EndedRunWatchOptions {
  */
 const VISIBILITY_LAG_MS = 10 * 60_000;
 
-export function startEndedRunWatch(runtime: Pick<Runtime, 'database' | 'env' | 'log'>, opts: EndedRunWatchOptions) {
+export function startEndedRunWatch(runtime: Pick<Runtime, 'database' | 'env' | 'log' | 'providers'>, opts: EndedRunWatchOptions) {
   const { client } = opts;
   const { env, log } = runtime;
   let since = new Date(Date.now() - (opts.lookBackMs ?? 7 * 24 * 3_600_000));
@@ -102,7 +105,7 @@ export function startEndedRunWatch(runtime: Pick<Runtime, 'database' | 'env' | '
     const latest = await client.workflow.getHandle(workflowId).describe();
     if (latest.status.name === 'RUNNING') return;
     const reason = `${await endedBecause(client, workflowId, latest.runId)} (no clean-up ran)`;
-    await runtime.database.db.transaction((tx) => closeEndedJobs(tx, workflowId, reason));
+    await runtime.database.db.transaction((tx) => closeEndedJobs(tx, workflowId, reason, runtime.providers));
     log.warn({ workflowId, runId: latest.runId, reason }, 'jobs closed: their workflow ended without its clean-up');
   }
 
@@ -129,7 +132,7 @@ export function startEndedRunWatch(runtime: Pick<Runtime, 'database' | 'env' | '
       open.id,
     );
     await opts.onEnded?.({ ...ended, posted: open.posted, reason });
-    if (await closeEndedIdea(runtime.database.db, { ...ended, reason, posted: open.posted })) {
+    if (await closeEndedIdea(runtime.database.db, runtime.providers, { ...ended, reason, posted: open.posted })) {
       log.error({ ...ended, reason }, 'idea closed: its workflow ended without its clean-up');
     }
   }
@@ -166,10 +169,11 @@ async function endedBecause(client: Client, workflowId: string, runId: string): 
  */
 async function closeEndedIdea(
   db: Db,
+  providers: Publishers,
   ended: { recommendationId: string; workflowId: string; reason: string; posted: boolean },
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
-    await closeEndedJobs(tx, ended.workflowId, ended.reason);
+    await closeEndedJobs(tx, ended.workflowId, ended.reason, providers);
     const closed = await closeRecommendationIn(tx, {
       recommendationId: ended.recommendationId,
       workflowId: ended.workflowId,
@@ -184,14 +188,20 @@ async function closeEndedIdea(
  * The open jobs of a workflow that ended without its clean-up. Its posts not made are failed, so `republish` posts
  * them: with the reason when never sent; as of unknown outcome when the request that posts (TikTok's, YouTube's) had
  * gone out (the platform may have made the post, or be making it: its handle is dropped, kept in a 'post_unknown'
- * event, so nothing posts there again without the operator's word and `republish --post` records the post found).
- * The rest is cancelled.
+ * event, so nothing posts there again without the operator's word and `republish --post` records the post found;
+ * a YouTube upload stored whole is named by its video id, the post's own). The rest is cancelled.
  */
-async function closeEndedJobs(tx: Tx, workflowId: string, reason: string): Promise<void> {
+async function closeEndedJobs(tx: Tx, workflowId: string, reason: string, providers: Publishers): Promise<void> {
   // The providers' locks first, in cancel_workflow_jobs' order: the gate takes them before any job row.
   await tx.execute(sql`SELECT lock_providers(ARRAY(SELECT api_provider FROM automation_queue
                         WHERE workflow_id = ${workflowId} AND status IN ('queued', 'processing')))`);
-  const posts = await tx.execute<{ id: string; api_provider: Provider; provider_task_id: string | null; sent: boolean; idea: string }>(
+  const posts = await tx.execute<{
+    id: string;
+    api_provider: PublishPlatform;
+    provider_task_id: string | null;
+    sent: boolean;
+    idea: string;
+  }>(
     sql`SELECT id, api_provider, provider_task_id, submit_attempted_at IS NOT NULL AS sent,
                coalesce(recommendation_id::text, id::text) AS idea
           FROM automation_queue
@@ -202,9 +212,12 @@ async function closeEndedJobs(tx: Tx, workflowId: string, reason: string): Promi
     // Instagram's container posts nothing until published, and a later attempt reads what became of it: only the
     // platforms whose upload call posts are left to the operator.
     if (post.sent && !PROVIDER_LIMITS[post.api_provider].submitRepeatable) {
-      error =
-        `${post.api_provider}: its workflow ended while the post's request was out, so ${madeWhat(post.api_provider)}; ` +
-        `not posting again. ${whatNext(post.api_provider, post.idea)}`;
+      // YouTube's handle is the video's id, known once the upload is stored whole: the post is made, and named.
+      const postId = (post.provider_task_id && providers[post.api_provider].handleIsPostId && post.provider_task_id) || undefined;
+      const made = postId
+        ? `its upload was stored as ${postId}, processing or live`
+        : `its workflow ended while the post's request was out, so ${madeWhat(post.api_provider)}`;
+      error = `${post.api_provider}: ${made}; not posting again. ${whatNext(post.api_provider, post.idea, postId)}`;
       await tx.execute(sql`SELECT log_job_event(${post.id}, 'post_unknown',
                              jsonb_build_object('providerTaskId', ${post.provider_task_id}::text, 'reason', ${reason}::text))`);
       await tx.execute(sql`UPDATE automation_queue SET provider_task_id = NULL WHERE id = ${post.id}`);

@@ -41,7 +41,7 @@ const told: EndedRun[] = [];
 let notifyFails = 0;
 const startWatch = () => {
   watch = startEndedRunWatch(
-    { database: h.db.database, env: h.env, log: pino({ level: 'silent' }) },
+    { database: h.db.database, env: h.env, log: pino({ level: 'silent' }), providers: h.runtime.providers },
     {
       client: h.client,
       everyMs: 300,
@@ -182,6 +182,39 @@ describe('an idea whose workflow ended without its clean-up', () => {
       );
     } finally {
       h.sims.tiktok.setFaults({ taskDurationMs: 200 });
+    }
+  });
+
+  it('terminated while YouTube processes its upload: the post named by its video id, which `republish --post` records', async () => {
+    // YouTube answers the upload with the video's id once every byte is stored; then it processes for a minute.
+    h.sims.youtube.setFaults({ taskDurationMs: 60_000 });
+    const uploads = h.sims.youtube.stats().submissions;
+    try {
+      const { recommendation, workflowId } = await h.service.enqueue(
+        recommendationInput({ title: 'terminated while YouTube processes', jobConfig: { platforms: ['youtube'] } }),
+      );
+      const job = async () =>
+        (
+          await q<{ status: string; provider_task_id: string | null; error: string | null }>(
+            `SELECT status, provider_task_id, error FROM automation_queue WHERE recommendation_id = $1 AND step = 'publish:youtube'`,
+            [recommendation.id],
+          )
+        )[0];
+      const videoId = await waitUntil(async () => (await job())?.provider_task_id, { what: 'the upload stored', timeoutMs: 30_000 });
+      await h.client.workflow.getHandle(workflowId).terminate('operator: stop it');
+      startWatch();
+      await waitUntil(async () => (await job())?.status === 'failed', { what: 'the post closed', timeoutMs: 30_000 });
+      const { error } = (await job())!;
+      expect(error).toContain(`youtube: its upload was stored as ${videoId}, processing or live; not posting again.`);
+      expect(error).toContain(`\`reelflow republish ${recommendation.id} --platform youtube --post ${videoId}\` records it`);
+      h.sims.youtube.setFaults({ taskDurationMs: 200 });
+      const recorded = await runCli(h, ['republish', recommendation.id, '--platform', 'youtube', '--post', videoId!]);
+      expect(recorded.stderr).toBe('');
+      expect(recorded.code).toBe(0);
+      await waitUntil(async () => (await recRow(recommendation.id)).status === 'published', { what: 'the idea published' });
+      expect(h.sims.youtube.stats().submissions).toBe(uploads + 1);
+    } finally {
+      h.sims.youtube.setFaults({ taskDurationMs: 200 });
     }
   });
 

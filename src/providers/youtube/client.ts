@@ -67,6 +67,7 @@ export class YouTubeClient implements Publisher {
   readonly provider = PROVIDER;
   /** videos.list: 1 unit a call (Google's quota page), every poll while a Short processes. */
   readonly statusReadUnits = 1;
+  readonly handleIsPostId = true;
   private readonly api: HttpClient;
   private readonly upload: HttpClient;
   /** No credentials: the video host must never see the YouTube token. */
