@@ -4,7 +4,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { approvalPlan, type ApprovalPlan } from '../config/approval';
+import { approvalPlan, type ApprovalPlan, type RecordedDecision } from '../config/approval';
 import { deadlineFor, type Priority } from '../config/priorities';
 import { renderCredits } from '../config/env';
 import { JOB_TYPES, type JobType } from '../config/providers';
@@ -77,8 +77,12 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
     return { row, jobConfig: parseInput(jobConfigSchema, row.jobConfig, `recommendation ${recommendationId} job_config`) };
   }
 
-  const approvalOf = (row: { source: string }, jobConfig: JobConfig): ApprovalPlan =>
-    approvalPlan(deps.env.REELFLOW_APPROVAL_POLICY, row.source, jobConfig.platforms, jobConfig.approval);
+  // With what its editors said before: a platform rejected (a retry's run, a policy made looser) is asked again.
+  const approvalOf = (row: { source: string; approval: unknown }, jobConfig: JobConfig): ApprovalPlan =>
+    approvalPlan(deps.env.REELFLOW_APPROVAL_POLICY, row.source, jobConfig.platforms, jobConfig.approval, {
+      decisions: (row.approval as { decisions?: RecordedDecision[] } | null)?.decisions ?? [],
+      planned: jobConfig.platforms,
+    });
 
   /** Moves the recommendation to `status` unless it already reached a final state. */
   async function setStatus(id: string, status: string, extra: { error?: string | null; publishedAt?: Date } = {}) {

@@ -8,7 +8,7 @@
 import { sql } from 'drizzle-orm';
 import { createVideoStore, type VideoStore } from '../archive/store';
 import { clearApprovalWaitingIn, closeWorkflowJobs } from '../db/queries';
-import { approvalPlan } from '../config/approval';
+import { approvalPlan, postsNeedingApproval, type RecordedDecision } from '../config/approval';
 import type { Priority } from '../config/priorities';
 import { PUBLISH_JOB_TYPE, type PublishPlatform } from '../config/providers';
 import { postCaption } from '../content/caption';
@@ -39,33 +39,6 @@ export interface RepublishPlan {
    * reviews; absent when none does.
    */
   approval?: { platforms: PublishPlatform[]; review: Omit<ApprovalReview, 'stage' | 'requestedAt' | 'platforms' | 'workflowId'> };
-}
-
-/** An approval decision as competitive_recommendations.approval.decisions keeps it. */
-export interface RecordedDecision {
-  stage: string;
-  decision: string;
-  /** Absent on decisions recorded before they named their platforms. */
-  platforms?: string[];
-}
-
-/**
- * Of `platforms`, those a post may go to only after an editor's yes: the policy, with the idea's own
- * jobConfig.approval, asks for one before posting there (`needed`), and no editor approved this video for it. Approved
- * means the last publish-stage decision covering the platform said yes (a decision recorded before decisions named
- * their platforms covers the idea's plan, `planned`). A platform an editor rejected is asked again: the operator asking
- * to post is not the editor saying yes. Nor is a post already there: made before the policy asked (a policy made
- * stricter since, after an incident), it let `--again` put a second public copy up that no editor had seen.
- */
-export function postsNeedingApproval(
-  platforms: readonly PublishPlatform[],
-  needed: readonly PublishPlatform[],
-  decisions: readonly RecordedDecision[],
-  planned: readonly PublishPlatform[],
-): PublishPlatform[] {
-  const lastSaid = (p: PublishPlatform) =>
-    decisions.filter((d) => d.stage === 'publish' && (d.platforms ?? planned).includes(p)).at(-1)?.decision;
-  return platforms.filter((p) => needed.includes(p) && lastSaid(p) !== 'approve');
 }
 
 /** How long the card's link to our copy plays: the longest a presigned S3 URL may live (env.ts caps the posts' too). */
@@ -160,9 +133,9 @@ export function createRepublishActivities(deps: ActivityDeps, store: VideoStore 
     const caption = postCaption(rec.job_config.caption, { caption: brief?.caption ?? rec.title, hashtags: brief?.hashtags ?? [] });
     // The policy the idea's own workflow followed (this worker's REELFLOW_APPROVAL_POLICY and its jobConfig.approval).
     const jobConfig = parseInput(jobConfigSchema, rec.job_config, `recommendation ${recommendationId} job_config`);
-    const needed = approvalPlan(deps.env.REELFLOW_APPROVAL_POLICY, rec.source, input.platforms, jobConfig.approval).beforePublish;
-    const posted = await readPublishState(pool, recommendationId);
-    const waiting = postsNeedingApproval(input.platforms, needed, rec.approval?.decisions ?? [], posted.platforms);
+    const history = { decisions: rec.approval?.decisions ?? [], planned: (await readPublishState(pool, recommendationId)).platforms };
+    const needed = approvalPlan(deps.env.REELFLOW_APPROVAL_POLICY, rec.source, input.platforms, jobConfig.approval, history);
+    const waiting = postsNeedingApproval(input.platforms, needed.beforePublish, history);
     return {
       title,
       caption,

@@ -33,11 +33,38 @@ export interface ApprovalPlan {
   beforePublish: PublishPlatform[];
 }
 
+/** An approval decision as competitive_recommendations.approval.decisions keeps it. */
+export interface RecordedDecision {
+  stage: string;
+  decision: string;
+  /** Absent on decisions recorded before they named their platforms. */
+  platforms?: string[];
+}
+
+/**
+ * What the idea's editors said before: a decision recorded before decisions named their platforms covers the idea's
+ * plan (`planned`).
+ */
+export interface DecisionHistory {
+  decisions: readonly RecordedDecision[];
+  planned: readonly PublishPlatform[];
+}
+
+/** The last publish-stage decision covering the platform ('approve', 'reject'), or undefined. */
+export function lastPublishDecision(history: DecisionHistory, platform: PublishPlatform): string | undefined {
+  return history.decisions.filter((d) => d.stage === 'publish' && (d.platforms ?? history.planned).includes(platform)).at(-1)?.decision;
+}
+
+/**
+ * A platform an editor rejected waits for an editor again, whatever the policy says now: a policy made looser since
+ * (or an operator's republish, a retry) is nobody's yes to the video rejected.
+ */
 export function approvalPlan(
   policy: ApprovalPolicy,
   source: string,
   platforms: readonly PublishPlatform[],
   requested: Partial<ApprovalPlan> = {},
+  history: DecisionHistory = { decisions: [], planned: [] },
 ): ApprovalPlan {
   // An unknown source (a row older than the list) is treated as the strictest one.
   const bySource = (RECOMMENDATION_SOURCES as readonly string[]).includes(source)
@@ -46,6 +73,21 @@ export function approvalPlan(
   const wanted = new Set(requested.beforePublish ?? []);
   return {
     beforeRender: bySource || requested.beforeRender === true,
-    beforePublish: platforms.filter((p) => policy.beforePublish[p] || wanted.has(p)),
+    beforePublish: platforms.filter((p) => policy.beforePublish[p] || wanted.has(p) || lastPublishDecision(history, p) === 'reject'),
   };
+}
+
+/**
+ * Of `platforms`, those a post may go to only after an editor's yes: the plan asks for one before posting there
+ * (`needed`, approvalPlan's), and no editor approved this video for it (the last publish-stage decision covering the
+ * platform said yes). A platform an editor rejected is asked again: the operator asking to post is not the editor
+ * saying yes. Nor is a post already there: made before the policy asked (a policy made stricter since, after an
+ * incident), it let `--again` put a second public copy up that no editor had seen.
+ */
+export function postsNeedingApproval(
+  platforms: readonly PublishPlatform[],
+  needed: readonly PublishPlatform[],
+  history: DecisionHistory,
+): PublishPlatform[] {
+  return platforms.filter((p) => needed.includes(p) && lastPublishDecision(history, p) !== 'approve');
 }

@@ -276,6 +276,34 @@ describe('approval', () => {
     expect(h.sims.tiktok.stats().submissions).toBe(0);
   });
 
+  it('a platform the editor rejected is asked again once the policy no longer asks: a republish there waits for a yes', async () => {
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ title: 'Rechazado en TikTok', jobConfig: { platforms: ['instagram', 'tiktok'] } }),
+    );
+    await awaiting(workflowId, 'publish');
+    await h.service.decide(recommendation.id, 'reject', { by: 'ana' });
+    expect(await h.client.workflow.getHandle(workflowId).result()).toMatchObject({ status: 'published', rejectedPlatforms: ['tiktok'] });
+    const policy = h.env.REELFLOW_APPROVAL_POLICY;
+    try {
+      // Looser now: TikTok posts need nobody's yes. The video rejected there is still nobody's yes.
+      policy.beforePublish.tiktok = false;
+      const republish = await h.service.republish(recommendation.id, { platform: 'tiktok', by: 'ops' });
+      const waiting = await waitUntil(
+        async () => (await row(recommendation.id)).approval?.waiting as { stage: string; platforms: string[] } | null,
+        {
+          what: "the republish waiting for the editor's look",
+        },
+      );
+      expect(waiting).toMatchObject({ stage: 'publish', platforms: ['tiktok'] });
+      expect(h.sims.tiktok.stats().submissions).toBe(0);
+      await h.service.decide(recommendation.id, 'approve', { by: 'ana' });
+      await h.client.workflow.getHandle(republish.workflowId).result();
+      expect(h.sims.tiktok.stats().submissions).toBe(1);
+    } finally {
+      policy.beforePublish.tiktok = true;
+    }
+  });
+
   it('a video approved after the deadline is still posted: its post waits for its slot, not for the deadline', async () => {
     const deadline = Date.now() + 8_000;
     const { recommendation, workflowId } = await h.service.enqueue(
