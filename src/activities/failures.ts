@@ -12,6 +12,7 @@ import {
   RecommendationGoneError,
   ReturnedToLineError,
   SubmitOutcomeUnknownError,
+  SupersededAttemptError,
 } from '../shared/errors';
 import { FAILURE_TYPES } from '../shared/messages';
 import { sqlStateOf } from '../shared/connection-errors';
@@ -57,6 +58,10 @@ export function classifyFailure(err: unknown): ClassifiedFailure {
   if (err instanceof JobClosedError) return final(FAILURE_TYPES.jobClosed, err);
   if (err instanceof RecommendationGoneError) return final(FAILURE_TYPES.recommendationGone, err);
   if (err instanceof SubmitOutcomeUnknownError) return final(FAILURE_TYPES.submitOutcomeUnknown, err);
+  // Retryable: Temporal ignores a given-up attempt's failure, and an attempt whose own mark failed tries again.
+  if (err instanceof SupersededAttemptError) {
+    return { failure: ApplicationFailure.create({ message: err.message, type: FAILURE_TYPES.supersededAttempt }), retryable: true };
+  }
   // The line at work, not a fault: benign, so the SDK logs it at debug, not as a warning with a stack trace.
   if (err instanceof ReturnedToLineError) return final(FAILURE_TYPES.returnedToLine, err, ApplicationFailureCategory.BENIGN);
   // PostgreSQL refused a value (SQLSTATE class 22: too long, out of range, a NUL, not a number): the same value is

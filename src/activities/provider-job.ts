@@ -25,7 +25,13 @@ import { getJob } from '../db/queries';
 import { FAILURE_TYPES, slotGrantedSignal } from '../shared/messages';
 import { RECOMMENDATION_WORKFLOW } from '../shared/workflow-ids';
 import { withDbRetry } from '../db/retry';
-import { DeadlineExpiredError, JobClosedError, ReturnedToLineError, SubmitOutcomeUnknownError } from '../shared/errors';
+import {
+  DeadlineExpiredError,
+  JobClosedError,
+  ReturnedToLineError,
+  SubmitOutcomeUnknownError,
+  SupersededAttemptError,
+} from '../shared/errors';
 import { takeSlot, type JobSlot } from '../gate/job-slot';
 import { QUOTA_RECHECK_MS } from '../gate/quotas';
 import { newSubmitKey, submitKeyEvent } from '../gate/provider-events';
@@ -141,13 +147,14 @@ export async function runProviderJob<T>(
 
   const loadJob = () => withDbRetry(() => getJob(deps.database.db, jobId));
   const armedKey = opts.armSubmit ? newSubmitKey(jobId) : null;
-  // Beside the first read (no extra wait): if this process dies, another one fails this attempt at once
-  // (src/gate/presence.ts). Unrecorded, a loss is still found, by the heartbeat timeout.
-  const marked = deps.gate
+  // If this process dies, another one fails this attempt at once (src/gate/presence.ts); unrecorded, a loss is still
+  // found, by the heartbeat timeout. Before the first read: the row names this attempt from here on, so an earlier
+  // attempt Temporal gave up on (alive in its process until its next heartbeat) can no longer submit or leave the line,
+  // and what it marked before is in the row read next (drizzle/0054).
+  await deps.gate
     .markActivity(jobId, activity.info.taskToken, armedKey)
     .catch((err: unknown) => jobLog.warn({ err }, 'could not record this attempt for the lost-worker watch'));
   const job = await loadJob();
-  await marked;
   if (!job || job.status === 'completed') deps.gate.disarm(jobId);
   if (!job) throw classifyFailure(new JobClosedError(`job ${jobId} does not exist`)).failure;
   // A line given as a function of the row is the one the job was enqueued in (readPostMetrics: a read enqueued
@@ -181,7 +188,9 @@ export async function runProviderJob<T>(
   } = { poll: null };
   let slot: JobSlot | null = null;
   try {
-    slot = await withDbRetry(() => takeSlot(deps.gate, jobId, provider, { attempt, signal: stopping, deadline: job!.deadline }));
+    slot = await withDbRetry(() =>
+      takeSlot(deps.gate, jobId, provider, { attempt, signal: stopping, deadline: job!.deadline, attemptToken: activity.info.taskToken }),
+    );
     const held = slot;
     // The row loaded above still holds what the work needs (handles, estimate, deadline);
     // not reloading it keeps a freed slot's hand-over to one database round trip.
@@ -208,7 +217,8 @@ export async function runProviderJob<T>(
             resume();
             return fn();
           },
-          { signal, ...claim },
+          // A paid submit leaves only while the row names this attempt (drizzle/0054).
+          { signal, attemptToken: activity.info.taskToken, ...claim },
         );
       } finally {
         resume();
@@ -391,7 +401,14 @@ export async function runProviderJob<T>(
     }
     const { failure, retryable } = classifyFailure(err);
     // Never started: the workflow records the expiry (job cancelled, recommendation expired), or parks the job again.
-    if (err instanceof DeadlineExpiredError || err instanceof JobClosedError || err instanceof ReturnedToLineError) throw failure;
+    // Superseded: the job is a later attempt's now, and this one writes nothing to its row.
+    if (
+      err instanceof DeadlineExpiredError ||
+      err instanceof JobClosedError ||
+      err instanceof ReturnedToLineError ||
+      err instanceof SupersededAttemptError
+    )
+      throw failure;
     const final = !retryable || attempt >= job.maxAttempts;
     const now = await loadJob().catch(() => job);
     // A paid task may still be running at the provider: keep its slot counted until its expected end, and at least until

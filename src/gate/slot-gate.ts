@@ -25,7 +25,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { SLOT_LEASE, type Provider } from '../config/providers';
 import { FREED_WAKE_DELAY_MS, PROVIDER_EVENTS_CHANNEL, SLOT_FREED_SUFFIX } from './provider-events';
-import { DeadlineExpiredError, JobClosedError, ReturnedToLineError } from '../shared/errors';
+import { DeadlineExpiredError, JobClosedError, ReturnedToLineError, SupersededAttemptError } from '../shared/errors';
 import { sleep } from '../shared/sleep';
 import { DB_CLOCK_SQL, DbClock } from './db-clock';
 import { LineCourier, type DeliverTurn } from './line-courier';
@@ -43,6 +43,14 @@ const EVENT_MEMORY_MS = 60_000;
 /** Times a late start is claimed again before the whole start margin is allowed (SlotGate.claimStart). */
 const LATE_CLAIM_TRIES = 3;
 
+/** record_start's refusal of a marked submit by an attempt its row no longer names (drizzle/0054). */
+const SUPERSEDED_SQLSTATE = 'RF409';
+
+/** An attempt's Temporal task token as the row keeps it (activity_token). */
+function attemptToken(taskToken: Uint8Array): string {
+  return Buffer.from(taskToken).toString('base64');
+}
+
 interface Waiter {
   jobId: string;
   provider: Provider;
@@ -54,6 +62,8 @@ export interface AcquireOptions {
   attempt: number;
   signal?: AbortSignal;
   deadline?: Date | null;
+  /** The attempt's Temporal task token (markActivity's): it leaves the line only while its row names it. */
+  attemptToken?: Uint8Array;
 }
 
 export interface AcquireResult {
@@ -67,6 +77,11 @@ export interface ClaimOptions {
   markSubmit?: boolean;
   /** The submit's callback key, recorded (a 'submit_key' event) with the start, in the same round trip. */
   submitKey?: string;
+  /**
+   * The attempt's Temporal task token (markActivity's): a marked submit is claimed only while the row names this
+   * attempt, else the claim throws SupersededAttemptError (drizzle/0054).
+   */
+  attemptToken?: Uint8Array;
 }
 
 /** A start claimed for a provider with spacing: its margin, and how long ago (ms) its stamp was taken. */
@@ -79,6 +94,8 @@ export interface StartClaim {
 interface GrantClaim {
   at: number;
   marginMs: number | null;
+  /** The armed key the start was claimed for: only the attempt armed with it sends on the claim. */
+  key: string;
 }
 
 interface GrantResult {
@@ -159,7 +176,7 @@ export class SlotGate {
    * claimStart with the same key then sends at once. Without, any earlier attempt's arm is cleared.
    */
   async markActivity(jobId: string, taskToken: Uint8Array, armedSubmitKey: string | null = null): Promise<void> {
-    const token = Buffer.from(taskToken).toString('base64');
+    const token = attemptToken(taskToken);
     if (armedSubmitKey) this.armed.set(jobId, armedSubmitKey);
     // The key changed while this ran (listen): marked again with the key now held, or the move there missed it.
     for (let key = -1; key !== this.presenceKey;) {
@@ -256,8 +273,10 @@ export class SlotGate {
       throw new DeadlineExpiredError(`deadline ${opts.deadline.toISOString()} passed before the job got a slot`);
     }
 
+    let waiter: Waiter | undefined;
     const granted = new Promise<void>((resolve, reject) => {
-      this.waiters.set(jobId, { jobId, provider, resolve, reject });
+      waiter = { jobId, provider, resolve, reject };
+      this.waiters.set(jobId, waiter);
     });
     // Sent back to its workflow (returnPassed) while the grant below is still out: handled by the race after it.
     granted.catch(() => undefined);
@@ -287,10 +306,11 @@ export class SlotGate {
       return { resumed: false };
     } catch (err) {
       // Sent back to its workflow: it stays in line, parked.
-      if (!(err instanceof ReturnedToLineError)) await this.leaveLine(jobId);
+      if (!(err instanceof ReturnedToLineError)) await this.leaveLine(jobId, opts.attemptToken);
       throw err;
     } finally {
-      this.waiters.delete(jobId);
+      // Another attempt of the job may wait in this process now (this one given up on by Temporal): its waiter stays.
+      if (this.waiters.get(jobId) === waiter) this.waiters.delete(jobId);
       for (const c of cleanups) c();
     }
   }
@@ -310,8 +330,11 @@ export class SlotGate {
   }
 
   /** Leaves the line, or gives back a slot granted in the meantime. */
-  private async leaveLine(jobId: string): Promise<void> {
-    await this.pool.query('SELECT leave_line($1)', [jobId]).catch((err) => this.log.warn({ err, jobId }, 'could not leave the slot line'));
+  /** With the attempt's token, only while its row names that attempt: a later one waiting in line keeps its place. */
+  private async leaveLine(jobId: string, token?: Uint8Array): Promise<void> {
+    await this.pool
+      .query('SELECT leave_line($1, $2)', [jobId, token ? attemptToken(token) : null])
+      .catch((err) => this.log.warn({ err, jobId }, 'could not leave the slot line'));
   }
 
   /**
@@ -411,9 +434,12 @@ export class SlotGate {
     return claim;
   }
 
-  /** A claim granted to an armed attempt of this process, kept for its submit. */
+  /**
+   * A claim granted to an armed attempt of this process, kept for its submit: only for the attempt armed with the key
+   * it was claimed for (an attempt Temporal gave up on, still waiting here, must not send on its successor's claim).
+   */
   private heldClaim(jobId: string, claim: GrantClaim | undefined): void {
-    if (claim && this.armed.has(jobId)) this.claims.set(jobId, claim);
+    if (claim && this.armed.get(jobId) === claim.key) this.claims.set(jobId, claim);
   }
 
   /**
@@ -425,10 +451,21 @@ export class SlotGate {
     for (;;) {
       if (!refresh) opts.signal?.throwIfAborted();
       const asked = performance.now();
-      const { rows } = await this.pool.query<{ wait: number; margin: number | null }>(
-        'SELECT wait_ms AS wait, margin_ms AS margin FROM claim_start($1, $2, $3, $4, $5)',
-        [provider, jobId, opts.markSubmit ?? false, opts.submitKey ?? null, refresh],
-      );
+      const { rows } = await this.pool
+        .query<{ wait: number; margin: number | null }>(
+          'SELECT wait_ms AS wait, margin_ms AS margin FROM claim_start($1, $2, $3, $4, $5, p_attempt => $6)',
+          [
+            provider,
+            jobId,
+            opts.markSubmit ?? false,
+            opts.submitKey ?? null,
+            refresh,
+            opts.attemptToken ? attemptToken(opts.attemptToken) : null,
+          ],
+        )
+        .catch((err: unknown) => {
+          throw (err as { code?: string }).code === SUPERSEDED_SQLSTATE ? new SupersededAttemptError((err as Error).message) : err;
+        });
       const { wait, margin } = rows[0]!;
       if (wait <= 0) return { margin, lateBy: () => performance.now() - asked };
       await sleep(wait);
@@ -557,9 +594,10 @@ export class SlotGate {
     this.clients.add(client);
     client.on('notification', (msg) => {
       if (msg.channel === 'reelflow_slots' && msg.payload) {
-        // '<job id>', or '<job id> <stamp ms> [<margin ms>]' when the grant claimed the job's start (drizzle/0033).
-        const [jobId, at, margin] = msg.payload.split(' ');
-        if (at) this.heldClaim(jobId!, { at: Number(at), marginMs: margin ? Number(margin) : null });
+        // '<job id>', or '<job id> <stamp ms> <margin ms or empty> <key>' when the grant claimed the job's start for
+        // the attempt armed with that key (drizzle/0033, 0054).
+        const [jobId, at, margin, key] = msg.payload.split(' ');
+        if (at && key) this.heldClaim(jobId!, { at: Number(at), marginMs: margin ? Number(margin) : null, key });
         this.wake(jobId!);
         this.courier?.poke();
       }

@@ -64,6 +64,12 @@ export class RecommendationGoneError extends named('RecommendationGoneError') {}
  */
 export class ReturnedToLineError extends named('ReturnedToLineError') {}
 
+/**
+ * An attempt Temporal gave up on (its heartbeat timeout, the lost-worker watch) while its process lived on, refused
+ * its paid submit: a later attempt of the job runs, or its task is known (drizzle/0054). It stops touching nothing.
+ */
+export class SupersededAttemptError extends named('SupersededAttemptError') {}
+
 /** A paid submit whose outcome is unknown (the worker died mid-request): never repeated, so never paid twice. */
 export class SubmitOutcomeUnknownError extends named('SubmitOutcomeUnknownError') {}
 

@@ -199,6 +199,8 @@ export const FAILURE_TYPES = {
   /** A post's metrics series whose recommendation is not in the database: it ends (src/workflows/post-metrics.ts). */
   recommendationGone: 'RecommendationGone',
   submitOutcomeUnknown: 'SubmitOutcomeUnknown',
+  /** An attempt Temporal had given up on was refused its paid submit: a later attempt runs the job (drizzle/0054). */
+  supersededAttempt: 'SupersededAttempt',
   provider: 'ProviderError',
   rateLimited: 'RateLimited',
   /** The worker running the job shut down (a deploy): the job resumes elsewhere, and it was not the job's fault. */

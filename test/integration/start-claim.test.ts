@@ -16,6 +16,8 @@ import { takeSlot } from '../../src/gate/job-slot';
 import { sendOnWire } from '../../src/providers/http-transport';
 import { PRESENCE_LOCK_CLASS } from '../../src/gate/presence';
 import { newSubmitKey } from '../../src/gate/provider-events';
+import { SupersededAttemptError } from '../../src/shared/errors';
+import { sleep } from '../../src/shared/sleep';
 import { waitUntil } from '../helpers/wait';
 import { createTestDatabase, enqueueVeo3Job, type TestDatabase } from '../helpers/test-db';
 
@@ -421,6 +423,78 @@ describe('the start claimed in the grant (0033)', () => {
     // A task known: never given back (the submit did leave).
     await q(`UPDATE automation_queue SET submit_attempted_at = now(), provider_task_id = 'veo_task_x' WHERE id = $1`, [next]);
     expect((await q<{ r: boolean }>(`SELECT release_unused_claim($1, $2) AS r`, [next, key]))[0]!.r).toBe(false);
+  });
+
+  // Two attempts of one job alive at once: Temporal gave up on the first (its heartbeat timeout, the lost-worker watch)
+  // while its process lives on until its next heartbeat tells it, and started the second elsewhere (drizzle/0054).
+  const earlier = new Uint8Array([1, 2, 3]);
+  const later = new Uint8Array([7, 8, 9]);
+
+  it('refuses the marked submit of an attempt a later one took over: only the later one submits', async () => {
+    const { gate } = await countingGate();
+    const next = await enqueue('wf-two-attempts');
+    await gate.markActivity(next, earlier);
+    await gate.markActivity(next, later);
+    await expect(gate.claimStart(next, 'veo3', { markSubmit: true, attemptToken: earlier })).rejects.toThrow(SupersededAttemptError);
+    expect((await job(next)).submit_attempted_at).toBeNull();
+    expect(await calls(next)).toHaveLength(0);
+    await gate.claimStart(next, 'veo3', { markSubmit: true, attemptToken: later });
+    expect((await job(next)).submit_attempted_at).not.toBeNull();
+    // Its task known, not even the attempt the row names submits again.
+    await q(`UPDATE automation_queue SET provider_task_id = 'veo_task_y' WHERE id = $1`, [next]);
+    await q(`UPDATE provider_limits SET last_start_at = NULL WHERE provider = 'veo3'`);
+    await expect(gate.claimStart(next, 'veo3', { markSubmit: true, attemptToken: later })).rejects.toThrow(SupersededAttemptError);
+    expect(await calls(next)).toHaveLength(1);
+  });
+
+  it("an earlier attempt woken by the grant does not send on the claim made for the later attempt's key", async () => {
+    const first = await countingGate();
+    const second = await countingGate();
+    const next = await enqueue('wf-claim-for-later');
+    // The earlier attempt waits hot in the first process, armed with its key.
+    const keyA = newSubmitKey(next);
+    const { holder, granted } = await holdTheSlot(first.gate, next, keyA);
+    // The later attempt begins in the other process, armed with its own key: the grant claims the start for it.
+    const keyB = newSubmitKey(next);
+    await second.gate.markActivity(next, later, keyB);
+    await q(`SELECT release_slot($1)`, [holder]);
+    await granted;
+    await waitUntil(async () => (await calls(next)).length === 1, { intervalMs: 10, what: 'the start claimed in the grant' });
+    const before = first.claimStarts();
+    await expect(
+      first.gate.claimStart(next, 'veo3', { markSubmit: true, submitKey: keyA, attemptToken: new Uint8Array([1, 2, 3]) }),
+    ).rejects.toThrow(SupersededAttemptError);
+    // It asked the database (no claim held for its key: after the spacing the claimed start keeps), which refused it.
+    expect(first.claimStarts() - before).toBeGreaterThanOrEqual(1);
+    expect(await calls(next)).toHaveLength(1);
+  });
+
+  it('an earlier attempt stopping leaves the line only while its row names it: the later one waiting there keeps its place', async () => {
+    const first = await countingGate();
+    const second = await countingGate();
+    await q(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'veo3'`);
+    const holder = await enqueue('wf-holder-two-waiters');
+    await first.gate.acquire(holder, 'veo3', { attempt: 1 });
+    const next = await enqueue('wf-two-waiters');
+    await first.gate.markActivity(next, earlier);
+    const stop = new AbortController();
+    const waitingA = first.gate.acquire(next, 'veo3', { attempt: 1, signal: stop.signal, attemptToken: earlier });
+    waitingA.catch(() => undefined);
+    const inLine = async () => (await q(`SELECT 1 FROM automation_queue WHERE id = $1 AND waiting_since IS NOT NULL`, [next])).length;
+    await waitUntil(inLine, { intervalMs: 10, what: 'the earlier attempt in line' });
+    await second.gate.markActivity(next, later);
+    const waitingB = second.gate.acquire(next, 'veo3', { attempt: 2, attemptToken: later });
+    // In line too (wait_for_slot records its attempt number).
+    await waitUntil(async () => (await q(`SELECT 1 FROM automation_queue WHERE id = $1 AND attempts = 2`, [next])).length, {
+      intervalMs: 10,
+      what: 'the later attempt in line',
+    });
+    // Its heartbeat tells the earlier attempt it was given up on: it stops, and leaves the line.
+    stop.abort(new Error('activity not found'));
+    await expect(waitingA).rejects.toThrow('activity not found');
+    expect(await inLine()).toBe(1);
+    await q(`SELECT release_slot($1)`, [holder]);
+    await expect(Promise.race([waitingB.then(() => 'granted'), sleep(5_000).then(() => 'still waiting')])).resolves.toBe('granted');
   });
 
   it('checks presence with the lock class the workers take (presence.ts)', async () => {
