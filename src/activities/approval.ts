@@ -7,8 +7,12 @@
  * replay never records a decision twice.
  */
 import { sql } from 'drizzle-orm';
+import type pg from 'pg';
 import { auditLog, competitiveRecommendations } from '../db/schema';
+import { approvalPlan, postsNeedingApproval, type ApprovalPolicy, type RecordedDecision } from '../config/approval';
 import type { PublishPlatform } from '../config/providers';
+import { readPublishState } from '../services/publish-state';
+import { jobConfigSchema, parseInput } from '../validation';
 import type { ApprovalReview, ApprovalStage } from '../shared/messages';
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
@@ -100,4 +104,27 @@ export function createApprovalActivities(deps: ActivityDeps) {
       );
     },
   };
+}
+
+/**
+ * Of `platforms`, those a post of the idea may go to only after an editor's yes that no editor gave: the policy now
+ * (this worker's REELFLOW_APPROVAL_POLICY, with the idea's jobConfig.approval and what its editors said before).
+ * A republish's plan asks the editor for them; a post about to leave is refused (publish.ts).
+ */
+export async function approvalsMissing(
+  pool: pg.Pool,
+  policy: ApprovalPolicy,
+  recommendationId: string,
+  platforms: readonly PublishPlatform[],
+): Promise<PublishPlatform[]> {
+  const { rows } = await pool.query<{ source: string; job_config: unknown; approval: { decisions?: RecordedDecision[] } | null }>(
+    'SELECT source, job_config, approval FROM competitive_recommendations WHERE id = $1',
+    [recommendationId],
+  );
+  const rec = rows[0];
+  if (!rec) return [];
+  const jobConfig = parseInput(jobConfigSchema, rec.job_config, `recommendation ${recommendationId} job_config`);
+  const history = { decisions: rec.approval?.decisions ?? [], planned: (await readPublishState(pool, recommendationId)).platforms };
+  const needed = approvalPlan(policy, rec.source, platforms, jobConfig.approval, history).beforePublish;
+  return postsNeedingApproval(platforms, needed, history);
 }

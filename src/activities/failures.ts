@@ -6,6 +6,7 @@
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { ProviderError } from '../providers/errors';
 import {
+  ApprovalRequiredError,
   BadInputError,
   DeadlineExpiredError,
   JobClosedError,
@@ -58,6 +59,7 @@ export function classifyFailure(err: unknown): ClassifiedFailure {
   if (err instanceof JobClosedError) return final(FAILURE_TYPES.jobClosed, err);
   if (err instanceof RecommendationGoneError) return final(FAILURE_TYPES.recommendationGone, err);
   if (err instanceof SubmitOutcomeUnknownError) return final(FAILURE_TYPES.submitOutcomeUnknown, err);
+  if (err instanceof ApprovalRequiredError) return final(FAILURE_TYPES.approvalRequired, err);
   // Retryable: Temporal ignores a given-up attempt's failure, and an attempt whose own mark failed tries again.
   if (err instanceof SupersededAttemptError) {
     return { failure: ApplicationFailure.create({ message: err.message, type: FAILURE_TYPES.supersededAttempt }), retryable: true };

@@ -8,6 +8,8 @@ import { createVideoStore, type VideoStore } from '../archive/store';
 import { ProviderError, quotaExhausted } from '../providers/errors';
 import { QUOTA_RECHECK_MS, reportJobQuota } from '../gate/quotas';
 import type { ActivityDeps } from './deps';
+import { ApprovalRequiredError } from '../shared/errors';
+import { approvalsMissing } from './approval';
 import { runProviderJob } from './provider-job';
 import { startMetricsOfPosts } from './queue-sync';
 import { sleep } from '../shared/sleep';
@@ -65,6 +67,9 @@ export function createPublishActivities(deps: ActivityDeps, store: VideoStore = 
   function post(input: PublishInput): Promise<PublishedPost> {
     return runProviderJob(deps, input.jobId, input.platform, async (ctx) => {
       const publisher = deps.providers[input.platform];
+      // A new post (not one whose request went out already): the policy may have been made stricter while it waited.
+      if (!ctx.job.providerTaskId && !ctx.job.submitAttemptedAt)
+        await refuseUnapproved(deps, input.jobId, ctx.job.recommendationId, input.platform);
       if (!ctx.job.providerTaskId && reportsQuota(publisher)) await checkPublishingLimit(deps, input, publisher);
       // A cover the platform would not set (YouTube sets it in a second call) does not fail the post: see below.
       const made: { coverError?: string } = {};
@@ -153,6 +158,23 @@ async function countedRead<T>(deps: ActivityDeps, jobId: string, units: number |
     if (err instanceof ProviderError && err.details.status !== undefined) await spend();
     throw err;
   }
+}
+
+/**
+ * A post leaves only with the yes the policy asks for now. Its workflow read the policy before the post joined its
+ * platform's line, where it may wait a day (a spent daily cap) or a week (a P3): a policy made stricter meanwhile (an
+ * incident, a worker restarted with REELFLOW_APPROVAL_POLICY) must reach it. Refused, it is not made, the quota it took
+ * is given back, and its idea names `reelflow republish`, which asks the editor.
+ */
+async function refuseUnapproved(deps: ActivityDeps, jobId: string, recommendationId: string | null, platform: PublishPlatform) {
+  if (!recommendationId) return;
+  const missing = await approvalsMissing(deps.database.pool, deps.env.REELFLOW_APPROVAL_POLICY, recommendationId, [platform]);
+  if (missing.length === 0) return;
+  await deps.database.pool.query('SELECT refund_quota($1, true)', [jobId]);
+  throw new ApprovalRequiredError(
+    `${platform}: the approval policy now asks an editor's yes before posting on ${platform}, and no editor approved this ` +
+      `video for it: not posted. \`reelflow republish ${recommendationId} --platform ${platform}\` asks for it.`,
+  );
 }
 
 /** The video is up without our cover: a warning and a job event (cover_not_set); the post goes on. */

@@ -8,18 +8,17 @@
 import { sql } from 'drizzle-orm';
 import { createVideoStore, type VideoStore } from '../archive/store';
 import { clearApprovalWaitingIn, closeWorkflowJobs } from '../db/queries';
-import { approvalPlan, postsNeedingApproval, type RecordedDecision } from '../config/approval';
 import type { Priority } from '../config/priorities';
 import { PUBLISH_JOB_TYPE, type PublishPlatform } from '../config/providers';
 import { postCaption } from '../content/caption';
 import { BadInputError } from '../shared/errors';
 import type { ApprovalReview } from '../shared/messages';
 import { OPEN_RECOMMENDATION_STATUSES } from '../shared/statuses';
-import { jobConfigSchema, parseInput } from '../validation';
 import { recommendationWorkflowId } from '../shared/workflow-ids';
 import { notPublishedOn, readPublishState } from '../services/publish-state';
 import type { PublishedPost } from './publish';
 import type { ActivityDeps } from './deps';
+import { approvalsMissing } from './approval';
 import { classified } from './failures';
 import { createQueueSyncActivities, startMetricsOfPosts } from './queue-sync';
 
@@ -100,13 +99,10 @@ export function createRepublishActivities(deps: ActivityDeps, store: VideoStore 
       [recommendationId],
     );
     if (!assets[0]) throw new BadInputError(`recommendation ${recommendationId} has no archived video to republish`);
-    const { rows: recs } = await pool.query<{
-      title: string;
-      priority: Priority;
-      source: string;
-      job_config: { caption?: string };
-      approval: { decisions?: RecordedDecision[] } | null;
-    }>('SELECT title, priority, source, job_config, approval FROM competitive_recommendations WHERE id = $1', [recommendationId]);
+    const { rows: recs } = await pool.query<{ title: string; priority: Priority; job_config: { caption?: string } }>(
+      'SELECT title, priority, job_config FROM competitive_recommendations WHERE id = $1',
+      [recommendationId],
+    );
     const rec = recs[0]!;
     // The brief the first publish used (the analyze job's result): the same title and caption again.
     const brief = (await resultOf(recommendationId, 'analyze')) as {
@@ -132,10 +128,7 @@ export function createRepublishActivities(deps: ActivityDeps, store: VideoStore 
     const title = brief?.title ?? rec.title;
     const caption = postCaption(rec.job_config.caption, { caption: brief?.caption ?? rec.title, hashtags: brief?.hashtags ?? [] });
     // The policy the idea's own workflow followed (this worker's REELFLOW_APPROVAL_POLICY and its jobConfig.approval).
-    const jobConfig = parseInput(jobConfigSchema, rec.job_config, `recommendation ${recommendationId} job_config`);
-    const history = { decisions: rec.approval?.decisions ?? [], planned: (await readPublishState(pool, recommendationId)).platforms };
-    const needed = approvalPlan(deps.env.REELFLOW_APPROVAL_POLICY, rec.source, input.platforms, jobConfig.approval, history);
-    const waiting = postsNeedingApproval(input.platforms, needed.beforePublish, history);
+    const waiting = await approvalsMissing(pool, deps.env.REELFLOW_APPROVAL_POLICY, recommendationId, input.platforms);
     return {
       title,
       caption,

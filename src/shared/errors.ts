@@ -65,6 +65,12 @@ export class RecommendationGoneError extends named('RecommendationGoneError') {}
 export class ReturnedToLineError extends named('ReturnedToLineError') {}
 
 /**
+ * A post about to leave that the approval policy now asks an editor's yes for, and no editor gave (a policy made
+ * stricter while the post waited in its platform's line): it is not made; `reelflow republish` asks for the yes.
+ */
+export class ApprovalRequiredError extends named('ApprovalRequiredError') {}
+
+/**
  * An attempt Temporal gave up on (its heartbeat timeout, the lost-worker watch) while its process lived on, refused
  * its paid submit: a later attempt of the job runs, or its task is known (drizzle/0054). It stops touching nothing.
  */

@@ -199,6 +199,8 @@ export const FAILURE_TYPES = {
   /** A post's metrics series whose recommendation is not in the database: it ends (src/workflows/post-metrics.ts). */
   recommendationGone: 'RecommendationGone',
   submitOutcomeUnknown: 'SubmitOutcomeUnknown',
+  /** A post the approval policy asks an editor's yes for now, never given: not made (src/activities/publish.ts). */
+  approvalRequired: 'ApprovalRequired',
   /** An attempt Temporal had given up on was refused its paid submit: a later attempt runs the job (drizzle/0054). */
   supersededAttempt: 'SupersededAttempt',
   provider: 'ProviderError',

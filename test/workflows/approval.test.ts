@@ -382,6 +382,43 @@ describe('approval', () => {
     }
   }, 120_000);
 
+  it("a policy made stricter while a post waits in its platform's line reaches that post: not made, its idea says why", async () => {
+    const [{ cap }] = await q<{ cap: number }>(`SELECT max_concurrent AS cap FROM provider_limits WHERE provider = 'youtube'`);
+    // YouTube takes no post for now (its day's uploads spent, say): the idea's post waits in its line.
+    await q(`UPDATE provider_limits SET max_concurrent = 0 WHERE provider = 'youtube'`);
+    const policy = h.env.REELFLOW_APPROVAL_POLICY;
+    const uploads = h.sims.youtube.stats().submissions;
+    try {
+      const { recommendation, workflowId } = await h.service.enqueue(
+        recommendationInput({ source: 'manual', title: 'Espera en la cola de YouTube', jobConfig: { platforms: ['youtube'] } }),
+      );
+      await waitUntil(
+        async () =>
+          (
+            await q(
+              `SELECT 1 FROM automation_queue WHERE recommendation_id = $1 AND step = 'publish:youtube' AND waiting_since IS NOT NULL`,
+              [recommendation.id],
+            )
+          ).length,
+        { what: "the post in YouTube's line", timeoutMs: 60_000 },
+      );
+      policy.beforePublish.youtube = true;
+      await q(`UPDATE provider_limits SET max_concurrent = $1 WHERE provider = 'youtube'`, [cap]);
+      await expect(h.client.workflow.getHandle(workflowId).result()).rejects.toThrow();
+      const idea = await q<{ status: string; error: string }>('SELECT status, error FROM competitive_recommendations WHERE id = $1', [
+        recommendation.id,
+      ]);
+      expect(idea[0]).toMatchObject({
+        status: 'failed',
+        error: expect.stringContaining(`no editor approved this video for it: not posted. \`reelflow republish ${recommendation.id}`),
+      });
+      expect(h.sims.youtube.stats().submissions).toBe(uploads);
+    } finally {
+      policy.beforePublish.youtube = false;
+      await q(`UPDATE provider_limits SET max_concurrent = $1 WHERE provider = 'youtube'`, [cap]);
+    }
+  }, 120_000);
+
   /** A competitor idea waiting for its brief's approval, the wait written on its row. */
   async function waitingForRender() {
     const { recommendation, workflowId } = await h.service.enqueue(fromCompetitor());
