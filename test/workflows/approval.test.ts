@@ -383,7 +383,7 @@ describe('approval', () => {
   }, 120_000);
 
   it("a policy made stricter while a post waits in its platform's line reaches that post: not made, its idea says why", async () => {
-    const [{ cap }] = await q<{ cap: number }>(`SELECT max_concurrent AS cap FROM provider_limits WHERE provider = 'youtube'`);
+    const { cap } = (await q<{ cap: number }>(`SELECT max_concurrent AS cap FROM provider_limits WHERE provider = 'youtube'`))[0]!;
     // YouTube takes no post for now (its day's uploads spent, say): the idea's post waits in its line.
     await q(`UPDATE provider_limits SET max_concurrent = 0 WHERE provider = 'youtube'`);
     const policy = h.env.REELFLOW_APPROVAL_POLICY;
