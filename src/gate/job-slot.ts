@@ -99,14 +99,14 @@ export async function takeSlot(gate: SlotGate, jobId: string, provider: Provider
         return null;
       } finally {
         clearTimeout(timer);
-        gate.forget(jobId);
+        gate.forget(jobId, opts.attemptToken);
       }
     },
     taskEnded(state) {
       return gate.releaseFollowed(jobId, state);
     },
     leave() {
-      gate.forget(jobId);
+      gate.forget(jobId, opts.attemptToken);
     },
   };
   return slot;

@@ -51,6 +51,9 @@ function attemptToken(taskToken: Uint8Array): string {
   return Buffer.from(taskToken).toString('base64');
 }
 
+/** Who holds a slot in this process's `holding`: the attempt's token, or '' for a caller without one. */
+const holder = (taskToken: Uint8Array | undefined): string => (taskToken ? attemptToken(taskToken) : '');
+
 interface Waiter {
   jobId: string;
   provider: Provider;
@@ -105,8 +108,11 @@ interface GrantResult {
 
 export class SlotGate {
   private readonly waiters = new Map<string, Waiter>();
-  /** Jobs of this process holding a slot: their lease is renewed by the heartbeat. */
-  private readonly holding = new Set<string>();
+  /**
+   * Jobs of this process holding a slot, each with the attempt that holds it ('' for a caller without a token): their
+   * lease is renewed by the heartbeat. An earlier attempt of the job still alive here forgets only its own hold.
+   */
+  private readonly holding = new Map<string, string>();
   /** Polls napping until a provider event for their key (or their interval) ends the nap. */
   private readonly nappers = new Map<string, Set<() => void>>();
   /** Events that found no napper, by key, with their arrival time (insertion order = age). */
@@ -251,7 +257,7 @@ export class SlotGate {
         this.lease.leaseTtlMs,
       ]);
       if (held.rows[0]!.resumed) {
-        this.holding.add(jobId);
+        this.holding.set(jobId, holder(opts.attemptToken));
         return { resumed: true };
       }
       // The previous attempt died holding no slot any more: back in line.
@@ -302,7 +308,7 @@ export class SlotGate {
       // Granted by another process between joining and the waiter above: its wake found no waiter.
       await this.grant(provider, jobId);
       await Promise.race([granted, abort]);
-      this.holding.add(jobId);
+      this.holding.set(jobId, holder(opts.attemptToken));
       return { resumed: false };
     } catch (err) {
       // Sent back to its workflow: it stays in line, parked.
@@ -315,9 +321,12 @@ export class SlotGate {
     }
   }
 
-  /** Stops renewing the lease (the job's end was recorded by complete/fail/cancel, which freed the slot). */
-  forget(jobId: string): void {
-    this.holding.delete(jobId);
+  /**
+   * Stops renewing the lease (the job's end was recorded by complete/fail/cancel, which freed the slot). With the
+   * attempt's token, only that attempt's hold: a later attempt that resumed the slot in this process keeps it renewed.
+   */
+  forget(jobId: string, attempt?: Uint8Array): void {
+    if (attempt === undefined || this.holding.get(jobId) === holder(attempt)) this.holding.delete(jobId);
   }
 
   /**
@@ -545,7 +554,7 @@ export class SlotGate {
 
   private async heartbeat(): Promise<void> {
     const waiting = [...this.waiters.keys()];
-    const ids = [...waiting, ...this.holding];
+    const ids = [...waiting, ...this.holding.keys()];
     if (this.stopped || ids.length === 0) return;
     await this.dbClock
       .sampled(() =>

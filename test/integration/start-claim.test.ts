@@ -497,6 +497,23 @@ describe('the start claimed in the grant (0033)', () => {
     await expect(Promise.race([waitingB.then(() => 'granted'), sleep(5_000).then(() => 'still waiting')])).resolves.toBe('granted');
   });
 
+  it('two attempts in one process: the earlier one leaving does not stop the lease of the slot the later one resumed', async () => {
+    const { gate } = await countingGate();
+    const next = await enqueue('wf-two-holders');
+    await gate.markActivity(next, earlier);
+    const slotA = await takeSlot(gate, next, 'veo3', { attempt: 1, attemptToken: earlier });
+    await gate.markActivity(next, later);
+    const slotB = await takeSlot(gate, next, 'veo3', { attempt: 2, attemptToken: later });
+    expect(slotB.resumed).toBe(true);
+    slotA.leave();
+    const lease = async () =>
+      (await q<{ until: Date }>(`SELECT lease_expires_at AS until FROM provider_slots WHERE job_id = $1`, [next]))[0]!.until.getTime();
+    const before = await lease();
+    // Renewed every 3 s (SLOT_LEASE.leaseRenewMs) while the later attempt holds it.
+    await waitUntil(async () => (await lease()) > before, { intervalMs: 250, timeoutMs: 10_000, what: 'the lease renewed' });
+    slotB.leave();
+  });
+
   it('checks presence with the lock class the workers take (presence.ts)', async () => {
     expect((await q<{ c: number }>(`SELECT presence_lock_class() AS c`))[0]!.c).toBe(PRESENCE_LOCK_CLASS);
   });
