@@ -9,8 +9,10 @@
 --
 -- Now the attempt is the fence. Each attempt writes its token on the row as it begins (markActivity), so the row
 -- names the newest:
--- - a marked submit claimed with an attempt's token marks only while the row names that attempt and knows no task,
---   or raises RF409 and the attempt stops without sending (the worker fails it retryably, touching nothing);
+-- - a marked submit claimed with an attempt's token marks only while the row names that attempt (or none) and knows no
+--   task, or raises RF409 and the attempt stops without sending (the worker fails it retryably, touching nothing);
+-- - the grant claims a start for the attempt the row names under the row's lock, so a later attempt marking itself
+--   meanwhile reads that claim's submit;
 -- - the grant's NOTIFY names the key it claimed the start for ('<job> <stamp> <margin or empty> <key>': four fields,
 --   an empty margin keeps the key fourth, and a process of the release before reads the first three as before), and
 --   a process holds the claim only for an attempt armed with that key;
@@ -28,11 +30,13 @@ RETURNS timestamptz LANGUAGE plpgsql AS $$
 DECLARE
   stamp timestamptz := clock_timestamp();
 BEGIN
-  -- Fenced on the attempt: only the attempt its row names (activity_token, written as each attempt begins) marks a
-  -- submit, and none once a task is known. The row's lock orders this against the next attempt's mark.
+  -- Fenced on the attempt: only the attempt its row names (activity_token, written as each attempt begins, before it
+  -- reads the row) marks a submit, and none once a task is known. A row naming none (sent back to its line, 0021,
+  -- and granted before its waiter heard; its process gone) names no later attempt either. The row's lock orders this
+  -- against the next attempt's mark: that attempt reads this one's submit, or this one finds the row renamed.
   IF p_mark_submit AND p_attempt IS NOT NULL THEN
     UPDATE automation_queue SET submit_attempted_at = stamp
-     WHERE id = p_job_id AND activity_token IS NOT DISTINCT FROM p_attempt AND provider_task_id IS NULL;
+     WHERE id = p_job_id AND (activity_token IS NULL OR activity_token = p_attempt) AND provider_task_id IS NULL;
     IF NOT FOUND THEN
       RAISE EXCEPTION 'job %: a later attempt of it runs (or its task is known): this attempt does not submit', p_job_id
         USING ERRCODE = 'RF409';
@@ -110,7 +114,8 @@ DECLARE
   due_in integer;
   stamp timestamptz;
 BEGIN
-  SELECT * INTO job FROM automation_queue WHERE id = p_job_id;
+  -- Locked: a later attempt's mark (markActivity) waits for this grant's commit, then reads the submit it claimed.
+  SELECT * INTO job FROM automation_queue WHERE id = p_job_id FOR UPDATE;
   IF NOT FOUND OR job.armed_submit_key IS NULL THEN
     RETURN NULL;
   END IF;

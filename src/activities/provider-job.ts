@@ -151,11 +151,11 @@ export async function runProviderJob<T>(
   // found, by the heartbeat timeout. Before the first read: the row names this attempt from here on, so an earlier
   // attempt Temporal gave up on (alive in its process until its next heartbeat) can no longer submit or leave the line,
   // and what it marked before is in the row read next (drizzle/0054).
-  await deps.gate
-    .markActivity(jobId, activity.info.taskToken, armedKey)
-    .catch((err: unknown) => jobLog.warn({ err }, 'could not record this attempt for the lost-worker watch'));
+  await withDbRetry(() => deps.gate.markActivity(jobId, activity.info.taskToken, armedKey)).catch((err: unknown) =>
+    jobLog.warn({ err }, 'could not record this attempt (the lost-worker watch, its submit); it goes on'),
+  );
   const job = await loadJob();
-  if (!job || job.status === 'completed') deps.gate.disarm(jobId);
+  if (armedKey && (!job || job.status === 'completed')) deps.gate.disarm(jobId, armedKey);
   if (!job) throw classifyFailure(new JobClosedError(`job ${jobId} does not exist`)).failure;
   // A line given as a function of the row is the one the job was enqueued in (readPostMetrics: a read enqueued
   // before reads had lines of their own waits in its publishing platform's), read once with the rest of the row.
@@ -168,7 +168,7 @@ export async function runProviderJob<T>(
    * for a callback that cannot come. A no-op unless the grant claimed with this attempt's key.
    */
   const giveBackUnusedClaim = async () => {
-    if (!armedKey || !deps.gate.disarm(jobId) || job.providerTaskId || job.submitAttemptedAt) return;
+    if (!armedKey || !deps.gate.disarm(jobId, armedKey) || job.providerTaskId || job.submitAttemptedAt) return;
     await withDbRetry(() => pool.query('SELECT release_unused_claim($1, $2)', [jobId, armedKey])).catch((err: unknown) =>
       log.error({ err }, 'could not give back the start claimed for a submit that never left'),
     );

@@ -200,7 +200,9 @@ export class SlotGate {
    * The attempt's arm, if its submit never claimed with it: true when the attempt stops without having sent it,
    * so a start the grant claimed for it must be given back (release_unused_claim).
    */
-  disarm(jobId: string): boolean {
+  disarm(jobId: string, key: string): boolean {
+    // Another attempt of the job armed in this process since (this one given up on by Temporal): its arm stays.
+    if (this.armed.get(jobId) !== key) return false;
     this.claims.delete(jobId);
     return this.armed.delete(jobId);
   }

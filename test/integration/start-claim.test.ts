@@ -315,7 +315,7 @@ describe('the start claimed in the grant (0033)', () => {
     expect(claimStarts() - before).toBe(0);
     expect(await calls(next)).toHaveLength(1);
     // Sent: nothing to give back.
-    expect(gate.disarm(next)).toBe(false);
+    expect(gate.disarm(next, key)).toBe(false);
   });
 
   it('leaves the claim to the worker when the spacing is not due or the attempt is not armed', async () => {
@@ -414,7 +414,7 @@ describe('the start claimed in the grant (0033)', () => {
     await granted;
     expect((await job(next)).submit_attempted_at).not.toBeNull();
     // The attempt stops before its submit (runProviderJob's giveBackUnusedClaim): the arm was never spent.
-    expect(gate.disarm(next)).toBe(true);
+    expect(gate.disarm(next, key)).toBe(true);
     expect((await q<{ r: boolean }>(`SELECT release_unused_claim($1, $2) AS r`, [next, newSubmitKey(next)]))[0]!.r).toBe(false);
     expect((await job(next)).submit_attempted_at).not.toBeNull();
     expect((await q<{ r: boolean }>(`SELECT release_unused_claim($1, $2) AS r`, [next, key]))[0]!.r).toBe(true);
@@ -445,6 +445,26 @@ describe('the start claimed in the grant (0033)', () => {
     await q(`UPDATE provider_limits SET last_start_at = NULL WHERE provider = 'veo3'`);
     await expect(gate.claimStart(next, 'veo3', { markSubmit: true, attemptToken: later })).rejects.toThrow(SupersededAttemptError);
     expect(await calls(next)).toHaveLength(1);
+  });
+
+  it('a row naming no attempt (sent back to its line, then granted before its waiter heard) lets its attempt submit', async () => {
+    const { gate } = await countingGate();
+    const next = await enqueue('wf-parked-granted');
+    await gate.markActivity(next, earlier);
+    // return_to_line (0021) clears the mark; the grant came first, so the attempt runs the job after all.
+    await q(`UPDATE automation_queue SET activity_token = NULL, activity_worker = NULL WHERE id = $1`, [next]);
+    await gate.claimStart(next, 'veo3', { markSubmit: true, attemptToken: earlier });
+    expect((await job(next)).submit_attempted_at).not.toBeNull();
+  });
+
+  it("an earlier attempt's end in the same process disarms only its own key: the later attempt's arm stays", async () => {
+    const { gate } = await countingGate();
+    const next = await enqueue('wf-two-arms');
+    const [keyA, keyB] = [newSubmitKey(next), newSubmitKey(next)];
+    await gate.markActivity(next, earlier, keyA);
+    await gate.markActivity(next, later, keyB);
+    expect(gate.disarm(next, keyA)).toBe(false);
+    expect(gate.disarm(next, keyB)).toBe(true);
   });
 
   it("an earlier attempt woken by the grant does not send on the claim made for the later attempt's key", async () => {
