@@ -9,9 +9,8 @@
 import { sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { auditLog, competitiveRecommendations } from '../db/schema';
-import { approvalPlan, postsNeedingApproval, type ApprovalPolicy, type RecordedDecision } from '../config/approval';
+import { approvalPlan, postsNeedingApproval, recordedDecisions, type ApprovalPolicy } from '../config/approval';
 import type { PublishPlatform } from '../config/providers';
-import { readPublishState } from '../services/publish-state';
 import { jobConfigSchema, parseInput } from '../validation';
 import type { ApprovalReview, ApprovalStage } from '../shared/messages';
 import type { ActivityDeps } from './deps';
@@ -117,14 +116,15 @@ export async function approvalsMissing(
   recommendationId: string,
   platforms: readonly PublishPlatform[],
 ): Promise<PublishPlatform[]> {
-  const { rows } = await pool.query<{ source: string; job_config: unknown; approval: { decisions?: RecordedDecision[] } | null }>(
+  const { rows } = await pool.query<{ source: string; job_config: unknown; approval: unknown }>(
     'SELECT source, job_config, approval FROM competitive_recommendations WHERE id = $1',
     [recommendationId],
   );
   const rec = rows[0];
   if (!rec) return [];
   const jobConfig = parseInput(jobConfigSchema, rec.job_config, `recommendation ${recommendationId} job_config`);
-  const history = { decisions: rec.approval?.decisions ?? [], planned: (await readPublishState(pool, recommendationId)).platforms };
+  // The idea's plan is its jobConfig.platforms (all platforms by default), as the workflow's plan reads it.
+  const history = { decisions: recordedDecisions(rec.approval), planned: jobConfig.platforms };
   const needed = approvalPlan(policy, rec.source, platforms, jobConfig.approval, history).beforePublish;
   return postsNeedingApproval(platforms, needed, history);
 }

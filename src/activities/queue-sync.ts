@@ -4,7 +4,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { approvalPlan, type ApprovalPlan, type RecordedDecision } from '../config/approval';
+import { approvalPlan, recordedDecisions, type ApprovalPlan } from '../config/approval';
 import { deadlineFor, type Priority } from '../config/priorities';
 import { renderCredits } from '../config/env';
 import { JOB_TYPES, type JobType } from '../config/providers';
@@ -80,7 +80,7 @@ export function createQueueSyncActivities(deps: ActivityDeps) {
   // With what its editors said before: a platform rejected (a retry's run, a policy made looser) is asked again.
   const approvalOf = (row: { source: string; approval: unknown }, jobConfig: JobConfig): ApprovalPlan =>
     approvalPlan(deps.env.REELFLOW_APPROVAL_POLICY, row.source, jobConfig.platforms, jobConfig.approval, {
-      decisions: (row.approval as { decisions?: RecordedDecision[] } | null)?.decisions ?? [],
+      decisions: recordedDecisions(row.approval),
       planned: jobConfig.platforms,
     });
 

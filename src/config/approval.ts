@@ -50,6 +50,11 @@ export interface DecisionHistory {
   planned: readonly PublishPlatform[];
 }
 
+/** The decisions an idea's row keeps (competitive_recommendations.approval), none when it was never asked. */
+export function recordedDecisions(approval: unknown): RecordedDecision[] {
+  return (approval as { decisions?: RecordedDecision[] } | null)?.decisions ?? [];
+}
+
 /** The last publish-stage decision covering the platform ('approve', 'reject'), or undefined. */
 export function lastPublishDecision(history: DecisionHistory, platform: PublishPlatform): string | undefined {
   return history.decisions.filter((d) => d.stage === 'publish' && (d.platforms ?? history.planned).includes(platform)).at(-1)?.decision;
