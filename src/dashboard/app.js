@@ -504,11 +504,12 @@
           ),
           // A cancelled VEO3 render still runs (and is paid): its slot frees when the render ends. Below the figures,
           // as the next start is: in the card's value column it wrapped onto five lines.
+          // Cancelled while its submit was out, its task id may not be back yet: its job is named then.
           ...(p.held || []).map((s) =>
             h('div', {
               class: 'next-start',
               'data-testid': 'held',
-              text: `Slot held: a cancelled render finishing (task ${s.providerTaskId ?? s.jobId})`,
+              text: `Slot held: a cancelled render finishing (${s.providerTaskId ? `task ${s.providerTaskId}` : `job ${s.jobId}`})`,
             }),
           ),
           p.nextStart
