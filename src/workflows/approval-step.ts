@@ -100,6 +100,16 @@ export function approvalStep(opts: ApprovalStepOptions) {
               `${waiting!.id}, requested at ${waiting!.requestedAt}; look at it before deciding`,
       );
     }
+    // A decision naming neither the review nor its stage is taken for the only review asked. Once this run asked a
+    // second, it may be meant for the one before: an editor who read the brief's review typed a bare approve while
+    // another approved the brief, and it approved the finished video nobody had seen. It must say which.
+    if (arg.reviewId === undefined && arg.stage === undefined && reviewsAsked > 1) {
+      refuse(
+        `this idea was asked for approval before: say which review this decides. The ${waiting!.stage} approval waiting now is ` +
+          `${waiting!.id}, requested at ${waiting!.requestedAt}; look at it, then decide with its id (--review ${waiting!.id}) ` +
+          `or its stage (--stage ${waiting!.stage})`,
+      );
+    }
     if (pendingDecision) refuse('a decision for this step is already being recorded');
     if (arg.note !== undefined && (typeof arg.note !== 'string' || arg.note.length > MAX_NOTE_LENGTH)) {
       refuse(`note must be text of at most ${MAX_NOTE_LENGTH} characters`);

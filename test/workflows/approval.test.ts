@@ -374,7 +374,14 @@ describe('approval', () => {
       // YouTube, which the policy leaves free, posts meanwhile; Instagram waits for the editor.
       await waitUntil(async () => h.sims.youtube.stats().submissions > 0, { what: 'the YouTube post' });
       expect(h.sims.instagram.stats().submissions).toBe(0);
-      await h.service.decide(recommendation.id, 'approve', { by: 'ana' });
+      // The second review of the run: a bare decision may be meant for the brief's (another editor approved it
+      // meanwhile), so it must say which; nothing posted on it.
+      const waiting = (await phase(workflowId)).approval!;
+      await expect(h.service.decide(recommendation.id, 'approve', { by: 'ana' })).rejects.toThrow(
+        `this idea was asked for approval before: say which review this decides. The publish approval waiting now is ${waiting.id}`,
+      );
+      expect(h.sims.instagram.stats().submissions).toBe(0);
+      await h.service.decide(recommendation.id, 'approve', { by: 'ana', stage: 'publish' });
       expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('published');
     } finally {
       Object.assign(policy.beforeRender, before.beforeRender);
