@@ -12,6 +12,7 @@
  * polling, and a retried attempt resumes from it instead of submitting again.
  */
 import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { sql } from 'drizzle-orm';
 import { isPublishPlatform, type Provider } from '../config/providers';
@@ -414,12 +415,12 @@ export async function runProviderJob<T>(
     // A paid task may still be running at the provider: keep its slot counted until its expected end, and at least until
     // the next attempt can take it back. An attempt stopped at its 2x bound is past that end already (its bound starts
     // after the grant, and stops for the spacing): its slot was freed, granted to the next job while the task still
-    // ran at the provider, and the cap was broken.
+    // ran at the provider, and the cap was broken. So is a submit whose answer never came (a gateway's 504, a dropped
+    // connection; its mark kept): the task it may have made runs as well, and the next render was made beside it.
     const expectedEnd = now?.startedAt ? now.startedAt.getTime() + 2 * now.estimatedDurationSeconds * 1_000 : 0;
+    const mayRun = Boolean(now?.providerTaskId || (now?.submitAttemptedAt && !limits.submitRepeatable));
     const holdUntil =
-      retryable && now?.providerTaskId && now.startedAt
-        ? new Date(final ? expectedEnd : Math.max(expectedEnd, Date.now() + RESUME_HOLD_MS))
-        : null;
+      retryable && mayRun && now?.startedAt ? new Date(final ? expectedEnd : Math.max(expectedEnd, Date.now() + RESUME_HOLD_MS)) : null;
     await withDbRetry(async () => {
       const { rows } = await pool.query<{ status: string }>('SELECT status FROM fail_job($1, $2, $3, $4)', [
         jobId,
@@ -451,7 +452,12 @@ function announceSlot(activity: Context, jobId: string, log: ActivityDeps['log']
     void activity.client.workflow
       .getHandle(workflowExecution.workflowId, workflowExecution.runId)
       .signal(slotGrantedSignal, { jobId })
-      .catch((err: unknown) => log.warn({ err }, 'could not tell the workflow its job holds a slot'));
+      // A workflow ended meanwhile (cancelled while its submit was out) has no phase left to tell.
+      .catch((err: unknown) =>
+        err instanceof WorkflowNotFoundError
+          ? log.debug({ err }, 'the workflow ended before its job held a slot')
+          : log.warn({ err }, 'could not tell the workflow its job holds a slot'),
+      );
   } catch (err) {
     log.warn({ err }, 'no Temporal client in this activity context; the workflow keeps its waiting phase');
   }

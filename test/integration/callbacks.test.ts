@@ -121,56 +121,69 @@ describe('KIE callbacks', () => {
     expect(h.sims.veo3.taskIds()).toContain(job!.provider_task_id);
   });
 
-  it('a render cancelled while its submit request was out keeps its slot until it ends (its callback names it): cap kept', async () => {
+  /** A render's job row: what the gate and the hook wrote. */
+  const generate = async (recId: string) =>
+    (
+      await q<{ status: string; provider_task_id: string | null; submit_attempted_at: Date | null; waiting_since: Date | null }>(
+        `SELECT status, provider_task_id, submit_attempted_at, waiting_since FROM automation_queue
+          WHERE recommendation_id = $1 AND step = 'generate'`,
+        [recId],
+      )
+    )[0];
+
+  /**
+   * Two ideas waiting in VEO3's line (no slot yet), the P1 first, then one slot: the first render is made (6 s long) and
+   * `act` runs while its answer is out; then the second render's submit comes. Both submit times, as KIE saw them.
+   */
+  async function firstThenNext(faults: Partial<SimFaults>, act: (first: { id: string; workflowId: string }) => Promise<void>) {
     const paidBefore = h.sims.veo3.stats().submissions;
-    const generate = async (recId: string) =>
-      (
-        await q<{
-          status: string;
-          provider_task_id: string | null;
-          submit_attempted_at: Date | null;
-          started_at: Date | null;
-          waiting_since: Date | null;
-        }>(
-          `SELECT status, provider_task_id, submit_attempted_at, started_at, waiting_since FROM automation_queue
-            WHERE recommendation_id = $1 AND step = 'generate'`,
-          [recId],
-        )
-      )[0];
-    // Both wait in line (no slot yet), the P1 first; KIE makes the render at once and answers 3 s later: the cancel
-    // lands while the request is out, its task id not known yet.
     await q(`UPDATE provider_limits SET max_concurrent = 0 WHERE provider = 'veo3'`);
-    h.sims.veo3.setFaults({ taskDurationMs: 6_000, answerDelayMs: 3_000 });
+    h.sims.veo3.setFaults({ taskDurationMs: 6_000, ...faults });
     try {
       const input = (title: string, priority: 'P1' | 'P2') =>
         recommendationInput({ title, priority, jobConfig: { platforms: ['instagram'] } });
-      const first = await h.service.enqueue(input('cancelled mid-submit', 'P1'));
-      const second = await h.service.enqueue(input('next in line', 'P2'));
+      const [first, second] = [await h.service.enqueue(input('first in line', 'P1')), await h.service.enqueue(input('next in line', 'P2'))];
       for (const rec of [first, second]) {
-        await waitUntil(async () => (await generate(rec.recommendation.id))?.waiting_since, {
-          what: `${rec.recommendation.id} in VEO3's line`,
-        });
+        await waitUntil(async () => (await generate(rec.recommendation.id))?.waiting_since, { what: `${rec.recommendation.id} in line` });
       }
       await q(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'veo3'`);
       await q(`SELECT grant_slots('veo3')`);
-      await waitUntil(async () => h.sims.veo3.stats().submissions > paidBefore, { what: 'the first render made, its answer on its way' });
-      expect(await generate(first.recommendation.id)).toMatchObject({ provider_task_id: null, submit_attempted_at: expect.any(Date) });
-      await h.service.cancel(first.workflowId);
-
-      await waitUntil(async () => (await generate(second.recommendation.id))?.started_at, { timeoutMs: 30_000, what: 'the next render' });
-      await waitUntil(async () => h.sims.veo3.stats().submissions > paidBefore + 1, { what: 'the next render made' });
+      await waitUntil(async () => h.sims.veo3.stats().submissions > paidBefore, { what: 'the first render made' });
+      await act({ id: first.recommendation.id, workflowId: first.workflowId });
+      await waitUntil(async () => h.sims.veo3.stats().submissions > paidBefore + 1, { timeoutMs: 30_000, what: 'the next render made' });
       const [made, next] = h.sims.veo3.stats().submitTimes.slice(paidBefore);
-      // Not beside the cancelled render (given its slot at the cancel, it was made within a second or two of it)...
-      expect(next! - made!).toBeGreaterThanOrEqual(6_000 - 100);
-      // ...and not held for twice the render's estimate either: the callback freed the slot at the render's end.
-      expect(next! - made!).toBeLessThan(6_000 + 5_000);
-      expect(await generate(first.recommendation.id)).toMatchObject({ status: 'cancelled', provider_task_id: expect.any(String) });
-      expect(h.sims.veo3.taskIds()).toContain((await generate(first.recommendation.id))!.provider_task_id);
       expect((await h.client.workflow.getHandle(second.workflowId).result()).status).toBe('published');
+      return { first: { id: first.recommendation.id, workflowId: first.workflowId }, made: made!, next: next! };
     } finally {
       await q(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'veo3'`);
       h.sims.veo3.setFaults({ taskDurationMs: 300, answerDelayMs: 0 });
+      h.sims.veo3.answerLostNext = 0;
     }
+  }
+
+  it('a render cancelled while its submit request was out keeps its slot until it ends (its callback names it): cap kept', async () => {
+    // KIE makes the render at once and answers 3 s later: the cancel lands while the request is out, no task id known.
+    const { first, made, next } = await firstThenNext({ answerDelayMs: 3_000 }, async (rec) => {
+      expect(await generate(rec.id)).toMatchObject({ provider_task_id: null, submit_attempted_at: expect.any(Date) });
+      await h.service.cancel(rec.workflowId);
+    });
+    // Not beside the cancelled render (given its slot at the cancel, it was made within a second or two of it)...
+    expect(next - made).toBeGreaterThanOrEqual(6_000 - 100);
+    // ...and not held for twice the render's estimate either: the callback freed the slot at the render's end.
+    expect(next - made).toBeLessThan(6_000 + 5_000);
+    const job = await generate(first.id);
+    expect(job).toMatchObject({ status: 'cancelled', provider_task_id: expect.any(String) });
+    expect(h.sims.veo3.taskIds()).toContain(job!.provider_task_id);
+  }, 90_000);
+
+  it('a render whose submit answer a gateway lost (504) keeps its slot for the retry that learns its task: cap kept', async () => {
+    h.sims.veo3.answerLostNext = 1;
+    const { first, made, next } = await firstThenNext({}, async () => {});
+    // The attempt failed on the 504 with the render running at KIE: its slot went to the next render at once.
+    expect(next - made).toBeGreaterThanOrEqual(6_000 - 100);
+    expect(next - made).toBeLessThan(6_000 + 5_000);
+    expect((await h.client.workflow.getHandle(first.workflowId).result()).status).toBe('published');
+    expect(h.sims.veo3.taskIds()).toContain((await generate(first.id))!.provider_task_id);
   }, 90_000);
 
   it('refuses a wrong secret and a body that is not a callback, and takes a duplicate in its stride', async () => {
