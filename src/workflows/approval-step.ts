@@ -106,8 +106,8 @@ export function approvalStep(opts: ApprovalStepOptions) {
     if (arg.reviewId === undefined && arg.stage === undefined && reviewsAsked > 1) {
       refuse(
         `this idea was asked for approval before: say which review this decides. The ${waiting!.stage} approval waiting now is ` +
-          `${waiting!.id}, requested at ${waiting!.requestedAt}; look at it, then decide with its id (--review ${waiting!.id}) ` +
-          `or its stage (--stage ${waiting!.stage})`,
+          `${waiting!.id}, requested at ${waiting!.requestedAt}; look at it, then decide with its id (--review ${waiting!.id}; ` +
+          `the API's reviewId) or its stage (--stage ${waiting!.stage}; stage)`,
       );
     }
     if (pendingDecision) refuse('a decision for this step is already being recorded');
