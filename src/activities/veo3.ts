@@ -55,7 +55,9 @@ export function createVeo3Activities(deps: ActivityDeps) {
   ): Promise<GeneratedVideo> {
     const veo3 = deps.providers.veo3;
     const cost = renderCredits(deps.env, model);
-    if (coverRender && !ctx.hasTask()) await coverRender(cost);
+    // Not for a submit whose answer never came: none is sent again (submitOnce waits for its callback or fails), and a
+    // balance short of a second render sent the job back to its line, its slot given up while that render ran.
+    if (coverRender && !ctx.hasTask() && !ctx.job.submitAttemptedAt) await coverRender(cost);
     // With callbacks on, a submit whose answer was lost is recovered from the callback naming its key (not failed).
     const taskId = await ctx.submitOnce(async (key) => (await submit(key)).taskId, {
       cost,

@@ -68,7 +68,8 @@ export interface ProviderPanel {
   costTotal: number | null;
   stuck: number;
   /** Slots counted after their job closed: a cancelled render the provider cannot stop, still running. */
-  held: Array<{ jobId: string; providerTaskId: string | null; holdUntil: Date | null }>;
+  /** Slots kept by closed jobs whose paid task may still run: cancelled, or failed on a submit whose answer never came. */
+  held: Array<{ jobId: string; providerTaskId: string | null; holdUntil: Date | null; status: string }>;
   /** Its quotas and budgets: used of limit, reset, parked. */
   quotas: QuotaRow[];
   /** The waiting job expected to start first on it, with its ETA; null when nothing waits. */
@@ -191,7 +192,7 @@ export async function providerPanels(pool: pg.Pool, etas?: Etas, opts: { costTot
            CASE WHEN $2 THEN (SELECT coalesce(sum(t.cost), 0) FROM automation_queue t WHERE t.api_provider = l.provider)::float8
            END AS "costTotal",
            coalesce((SELECT json_agg(json_build_object('jobId', hs.job_id, 'providerTaskId', hs.provider_task_id,
-                                                       'holdUntil', hs.hold_until))
+                                                       'holdUntil', hs.hold_until, 'status', hs.job_status))
                        FROM held_slots hs WHERE hs.provider = l.provider), '[]'::json) AS held
       FROM provider_limits l
       CROSS JOIN LATERAL get_available_capacity(l.provider) c

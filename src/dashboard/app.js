@@ -503,13 +503,15 @@
             ...(served ? row('Workers', served.workers) : []),
           ),
           // A cancelled VEO3 render still runs (and is paid): its slot frees when the render ends. Below the figures,
-          // as the next start is: in the card's value column it wrapped onto five lines.
-          // Cancelled while its submit was out, its task id may not be back yet: its job is named then.
+          // as the next start is: in the card's value column it wrapped onto five lines. A job failed on a submit whose
+          // answer never came holds its slot too; until a callback names the task, its job is named.
           ...(p.held || []).map((s) =>
             h('div', {
               class: 'next-start',
               'data-testid': 'held',
-              text: `Slot held: a cancelled render finishing (${s.providerTaskId ? `task ${s.providerTaskId}` : `job ${s.jobId}`})`,
+              text:
+                `Slot held: ${s.status === 'failed' ? "a failed job's render" : 'a cancelled render'} finishing ` +
+                `(${s.providerTaskId ? `task ${s.providerTaskId}` : `job ${s.jobId}`})`,
             }),
           ),
           p.nextStart

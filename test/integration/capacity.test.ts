@@ -235,7 +235,7 @@ describe('global capacity across worker processes', () => {
       expect(held).toMatchObject({ provider: 'veo3', job_status: 'cancelled', provider_task_id: taskId });
       // What the dashboard's provider card shows ("Held: cancelled render finishing, task …").
       const veo3Panel = (await providerPanels(h.db.database.pool)).find((p) => p.provider === 'veo3')!;
-      expect(veo3Panel.held).toEqual([{ jobId: held!.job_id, providerTaskId: taskId, holdUntil: expect.any(String) }]);
+      expect(veo3Panel.held).toEqual([{ jobId: held!.job_id, providerTaskId: taskId, holdUntil: expect.any(String), status: 'cancelled' }]);
       expect((await jobOf(second.recommendation.id, 'generate')).status).toBe('queued');
       await waitUntil(async () => (await jobOf(second.recommendation.id, 'generate')).started_at, {
         timeoutMs: RENDER_MS + 10_000,
@@ -254,6 +254,37 @@ describe('global capacity across worker processes', () => {
       expect(h.sims.veo3.stats().submissions).toBe(2);
     },
   );
+
+  it('keeps the slot of a render whose submit answer was lost through the failure it ends in (no callbacks): the next waits', async () => {
+    await q(`UPDATE provider_limits SET max_concurrent = 1, min_start_interval_ms = 0 WHERE provider = 'veo3'`);
+    // KIE makes the render (a minute long) and a gateway answers 504: the next attempt cannot know it and fails.
+    h.sims.veo3.setFaults({ taskDurationMs: 60_000 });
+    h.sims.veo3.answerLostNext = 1;
+    const first = await h.service.enqueue(instagramOnly({ title: 'answer lost' }));
+    await waitUntil(async () => (await jobOf(first.recommendation.id, 'generate'))?.status === 'failed', {
+      timeoutMs: 60_000,
+      what: 'the render failed as an unknown outcome',
+    });
+    const job = await jobOf(first.recommendation.id, 'generate');
+    expect(job.error).toMatch(/died during the submit request/);
+    // The render it may have made runs on at KIE: its slot stays counted until the render's expected end.
+    const [held] = await q<{ job_status: string; hold_until: Date }>(`SELECT * FROM held_slots WHERE job_id = $1`, [job.id]);
+    expect(held).toMatchObject({ job_status: 'failed' });
+    // The dashboard's provider card says so ("Slot held: a failed job's render finishing (job …)").
+    const veo3Panel = (await providerPanels(h.db.database.pool)).find((p) => p.provider === 'veo3')!;
+    expect(veo3Panel.held).toEqual([{ jobId: job.id, providerTaskId: null, holdUntil: expect.any(String), status: 'failed' }]);
+    expect(held!.hold_until.getTime()).toBe(job.started_at.getTime() + 2 * (job.estimated_duration_seconds as number) * 1_000);
+    h.sims.veo3.setFaults({ taskDurationMs: 300 });
+    const second = await h.service.enqueue(instagramOnly({ title: 'waits for the lost render' }));
+    await waitingInLine(second.recommendation.id);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await jobOf(second.recommendation.id, 'generate')).started_at).toBeNull();
+    expect(h.sims.veo3.stats().submissions).toBe(1);
+    // The operator saw the render end on KIE's dashboard (here: the slot let go by hand): the next render runs.
+    await q(`DELETE FROM provider_slots WHERE job_id = $1`, [job.id]);
+    await q(`SELECT grant_slots('veo3')`);
+    expect((await h.client.workflow.getHandle(second.workflowId).result()).status).toBe('published');
+  }, 120_000);
 
   it('does not start a job before schedule_after', async () => {
     const at = new Date(Date.now() + 3_000);
