@@ -45,6 +45,8 @@ const LATE_CLAIM_TRIES = 3;
 
 /** record_start's refusal of a marked submit by an attempt its row no longer names (drizzle/0054). */
 const SUPERSEDED_SQLSTATE = 'RF409';
+/** record_start's refusal to mark a paid submit for a job closed meanwhile (a cancel during the spacing wait, 0056). */
+const CLOSED_SQLSTATE = 'RF410';
 
 /** An attempt's Temporal task token as the row keeps it (activity_token). */
 function attemptToken(taskToken: Uint8Array): string {
@@ -475,7 +477,9 @@ export class SlotGate {
           ],
         )
         .catch((err: unknown) => {
-          throw (err as { code?: string }).code === SUPERSEDED_SQLSTATE ? new SupersededAttemptError((err as Error).message) : err;
+          const code = (err as { code?: string }).code;
+          if (code === SUPERSEDED_SQLSTATE) throw new SupersededAttemptError((err as Error).message);
+          throw code === CLOSED_SQLSTATE ? new JobClosedError((err as Error).message) : err;
         });
       const { wait, margin } = rows[0]!;
       if (wait <= 0) return { margin, lateBy: () => performance.now() - asked };
