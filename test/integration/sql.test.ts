@@ -390,6 +390,34 @@ describe('grant_slots', () => {
   });
 });
 
+describe('a lapsed lease', () => {
+  it('keeps the slot of a job whose paid task may still run until its expected end (0057); a task heard ended lets it go', async () => {
+    await clearLine();
+    const [running, submitted, ended] = [await enqueue(), await enqueue(), await enqueue()];
+    for (const j of [running, submitted, ended]) await wait(j.id);
+    await q(`UPDATE provider_limits SET max_concurrent = 3 WHERE provider = 'veo3'`);
+    try {
+      expect((await grant()).granted).toEqual([running.id, submitted.id, ended.id]);
+      await q(`UPDATE automation_queue SET provider_task_id = 'task-running' WHERE id = $1`, [running.id]);
+      await q(`UPDATE automation_queue SET submit_attempted_at = now() WHERE id = $1`, [submitted.id]);
+      await q(`UPDATE automation_queue SET provider_task_id = 'task-ended', task_ended_at = now() WHERE id = $1`, [ended.id]);
+      // Every worker gone past the lease (nothing renews it, nothing took the jobs back).
+      await q(`UPDATE provider_slots SET lease_expires_at = now() - interval '1 second'`);
+      const next = await enqueue();
+      await wait(next.id);
+      expect((await grant()).granted).toEqual([next.id]);
+      const slots = await q<{ job_id: string; hold_until: Date | null; expected_end: Date }>(
+        `SELECT s.job_id, s.hold_until, q.started_at + make_interval(secs => 2 * q.estimated_duration_seconds) AS expected_end
+           FROM provider_slots s JOIN automation_queue q ON q.id = s.job_id ORDER BY s.granted_at`,
+      );
+      expect(slots.map((s) => s.job_id)).toEqual([running.id, submitted.id, next.id]);
+      for (const s of slots.slice(0, 2)) expect(s.hold_until).toEqual(s.expected_end);
+    } finally {
+      await q(`UPDATE provider_limits SET max_concurrent = 2 WHERE provider = 'veo3'`);
+    }
+  });
+});
+
 describe('fail_job', () => {
   it('puts a failed attempt back in line until attempts reach max_attempts, then fails it', async () => {
     await clearLine();
