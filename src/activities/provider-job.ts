@@ -417,13 +417,14 @@ export async function runProviderJob<T>(
     // after the grant, and stops for the spacing): its slot was freed, granted to the next job while the task still
     // ran at the provider, and the cap was broken. So is a submit whose answer never came (a gateway's 504, a dropped
     // connection; its mark kept): the task it may have made runs as well, and the next render was made beside it.
-    // A task the provider cannot cancel (a render) holds it whatever the failure: a final one (SubmitOutcomeUnknown,
-    // without callbacks) leaves it running just the same. A task the provider said is over was discarded
-    // (discard_provider_task), or its end heard (task_ended_at).
+    // For a provider that cannot cancel its task (a render; a post's slot goes as before), and through the final
+    // failure such a submit ends in (SubmitOutcomeUnknown, without callbacks): the render runs on just the same. A task
+    // the provider said is over was discarded (discard_provider_task), or its end heard (task_ended_at).
     const expectedEnd = now?.startedAt ? now.startedAt.getTime() + 2 * now.estimatedDurationSeconds * 1_000 : 0;
-    const mayRun = !now?.taskEndedAt && Boolean(now?.providerTaskId || (now?.submitAttemptedAt && !limits.submitRepeatable));
+    const unanswered = Boolean(now?.submitAttemptedAt && !limits.submitRepeatable && !limits.cancellable);
+    const mayRun = !now?.taskEndedAt && Boolean(now?.providerTaskId || unanswered);
     const holdUntil =
-      mayRun && now?.startedAt && (retryable || !limits.cancellable)
+      mayRun && now?.startedAt && (retryable || (unanswered && err instanceof SubmitOutcomeUnknownError))
         ? new Date(final ? expectedEnd : Math.max(expectedEnd, Date.now() + RESUME_HOLD_MS))
         : null;
     await withDbRetry(async () => {

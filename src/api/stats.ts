@@ -67,7 +67,6 @@ export interface ProviderPanel {
   /** Cost of every job the provider ever ran; null where not asked for (the dashboard's poll). */
   costTotal: number | null;
   stuck: number;
-  /** Slots counted after their job closed: a cancelled render the provider cannot stop, still running. */
   /** Slots kept by closed jobs whose paid task may still run: cancelled, or failed on a submit whose answer never came. */
   held: Array<{ jobId: string; providerTaskId: string | null; holdUntil: Date | null; status: string }>;
   /** Its quotas and budgets: used of limit, reset, parked. */

@@ -162,7 +162,9 @@ describe('KIE callbacks', () => {
   }
 
   it('a render cancelled while its submit request was out keeps its slot until it ends (its callback names it): cap kept', async () => {
-    // KIE makes the render at once and answers 3 s later: the cancel lands while the request is out, no task id known.
+    // KIE makes the render at once and answers 3 s later, with a gateway's 504: the cancel lands while the request is
+    // out, and only the render's callback can name its task.
+    h.sims.veo3.answerLostNext = 1;
     const { first, made, next } = await firstThenNext({ answerDelayMs: 3_000 }, async (rec) => {
       expect(await generate(rec.id)).toMatchObject({ provider_task_id: null, submit_attempted_at: expect.any(Date) });
       await h.service.cancel(rec.workflowId);
@@ -174,6 +176,12 @@ describe('KIE callbacks', () => {
     const job = await generate(first.id);
     expect(job).toMatchObject({ status: 'cancelled', provider_task_id: expect.any(String) });
     expect(h.sims.veo3.taskIds()).toContain(job!.provider_task_id);
+    const events = await q<{ event: string }>(
+      `SELECT e.event FROM job_events e JOIN automation_queue j ON j.id = e.job_id
+        WHERE j.recommendation_id = $1 AND j.step = 'generate' AND e.event IN ('task_from_callback', 'task_end_heard') ORDER BY e.id`,
+      [first.id],
+    );
+    expect(events.map((e) => e.event)).toEqual(['task_from_callback', 'task_end_heard']);
   }, 90_000);
 
   it('a render whose submit answer a gateway lost (504) keeps its slot for the retry that learns its task: cap kept', async () => {

@@ -390,6 +390,29 @@ describe('grant_slots', () => {
   });
 });
 
+describe('a cancel while the submit request is out', () => {
+  it('holds the slot of the sent submit (0055) until it is found to have made nothing, which frees it (0058)', async () => {
+    await clearLine();
+    const [a, b] = [await enqueue(), await enqueue()];
+    for (const j of [a, b]) await wait(j.id);
+    await q(`UPDATE provider_limits SET max_concurrent = 1 WHERE provider = 'veo3'`);
+    try {
+      expect((await grant()).granted).toEqual([a.id]);
+      await q(`UPDATE automation_queue SET submit_attempted_at = now() WHERE id = $1`, [a.id]);
+      await q(`SELECT count(*) FROM cancel_workflow_jobs($1, 'test')`, [a.workflowId]);
+      // The render the request may have made runs on at KIE: its slot stays counted, the next job waits.
+      expect(await q(`SELECT job_id, job_status FROM held_slots`)).toEqual([{ job_id: a.id, job_status: 'cancelled' }]);
+      expect((await job(b.id)).status).toBe('queued');
+      // KIE refused it (made nothing): nothing runs in that slot, and no callback will come to free it.
+      await q(`SELECT clear_submit_attempt($1, 500)`, [a.id]);
+      expect(await q(`SELECT job_id FROM provider_slots`)).toEqual([{ job_id: b.id }]);
+      expect((await job(b.id)).status).toBe('processing');
+    } finally {
+      await q(`UPDATE provider_limits SET max_concurrent = 2 WHERE provider = 'veo3'`);
+    }
+  });
+});
+
 describe('a lapsed lease', () => {
   it('keeps the slot of a job whose paid task may still run until its expected end (0057); a task heard ended lets it go', async () => {
     await clearLine();
