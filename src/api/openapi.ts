@@ -471,7 +471,10 @@ export const openApiDocument = {
               },
               extra: {
                 ...notFound,
-                '409': error('Nothing waits for approval, or the stage or the review named is not the one waiting'),
+                '409': error(
+                  'Nothing waits for approval, or the stage or the review named is not the one waiting, or neither is named and ' +
+                    "the idea's workflow asked a review before this one",
+                ),
               },
             },
           ),
