@@ -31,6 +31,11 @@ const approvals = wf.proxyActivities<Approvals>({
 /** Longest note an editor may attach to a decision. */
 const MAX_NOTE_LENGTH = 2_000;
 
+/** The review waiting, as a refused decision names it: what to look at before deciding again. */
+function waitingNow(review: ApprovalReview): string {
+  return `${review.stage} approval waiting now is ${review.id}, requested at ${review.requestedAt}`;
+}
+
 /** A job or an idea an editor said no to: its error. */
 export function rejectedText(stage: ApprovalStage): string {
   return `rejected at the ${stage} approval`;
@@ -96,8 +101,8 @@ export function approvalStep(opts: ApprovalStepOptions) {
       refuse(
         typeof arg.reviewId !== 'string' || !waiting!.id
           ? `reviewId must be the id of the review waiting (${waiting!.id ?? 'this one has none: decide without it'})`
-          : `the review decided on (${arg.reviewId.slice(0, 100)}) is not the one waiting: the ${waiting!.stage} approval waiting now is ` +
-              `${waiting!.id}, requested at ${waiting!.requestedAt}; look at it before deciding`,
+          : `the review decided on (${arg.reviewId.slice(0, 100)}) is not the one waiting: ` +
+              `the ${waitingNow(waiting!)}; look at it before deciding`,
       );
     }
     // A decision naming neither the review nor its stage is taken for the only review asked. Once this run asked a
@@ -105,9 +110,8 @@ export function approvalStep(opts: ApprovalStepOptions) {
     // another approved the brief, and it approved the finished video nobody had seen. It must say which.
     if (arg.reviewId === undefined && arg.stage === undefined && reviewsAsked > 1) {
       refuse(
-        `this idea was asked for approval before: say which review this decides. The ${waiting!.stage} approval waiting now is ` +
-          `${waiting!.id}, requested at ${waiting!.requestedAt}; look at it, then decide with its id (--review ${waiting!.id}; ` +
-          `the API's reviewId) or its stage (--stage ${waiting!.stage}; stage)`,
+        `this idea was asked for approval before: say which review this decides. The ${waitingNow(waiting!)}; look at it, then ` +
+          `decide with its id (--review ${waiting!.id}; the API's reviewId) or its stage (--stage ${waiting!.stage}; stage)`,
       );
     }
     if (pendingDecision) refuse('a decision for this step is already being recorded');
