@@ -514,7 +514,9 @@ export const openApiDocument = {
       post: operatorOp(
         'Make a failed or expired idea again (a new run of its workflow): completed steps are kept, recorded provider tasks followed, ' +
           'nothing paid twice. A render that died inside its paid submit needs `task` (the KIE task found on its dashboard, ' +
-          'checked at KIE, then adopted) or `resubmit: true` (nothing was made: pay for a new one)',
+          'checked at KIE, then adopted) or `resubmit: true` (nothing was made: pay for a new one). A task KIE says failed, or made ' +
+          "for another job (its callback URL names that job's submit) or from another prompt than the job's, is refused (400); " +
+          "the adopting step's `matchedBy` says how the task was matched (`callback key`, `prompt`, or `unchecked`)",
         {
           parameters: [idParam],
           body: {

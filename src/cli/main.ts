@@ -50,6 +50,7 @@ import {
   diedInsideSubmit,
   RETRIED_JOB_STATUSES,
   RETRIED_STATUSES,
+  type AdoptEvidence,
   type RetryAction,
   type RetryStarted,
   type RetryStep,
@@ -480,12 +481,21 @@ function quotaCells(q: QuotaRow, now = new Date()) {
   };
 }
 
+/** How KIE's record of an adopted task matched its job, as `retry` prints it. */
+const ADOPT_MATCH: Record<AdoptEvidence, string> = {
+  'callback key': "KIE's record names this job's submit",
+  prompt: "made from this job's prompt, KIE's record says",
+  unchecked: "KIE's record does not say what it was made from: taken on your word",
+};
+
 /** What `reelflow retry` started, step by step: what is kept, followed, adopted, and what runs (or is paid for) again. */
 function printRetry(started: RetryStarted): void {
   const what: Record<RetryAction, (s: RetryStep) => string> = {
     kept: () => 'done: its result is used again',
     resumes: (s) => `follows its ${s.provider} task ${s.taskId} (not paid again)`,
-    adopts: (s) => `adopts ${s.provider} task ${s.taskId}, found on the provider's dashboard (not paid again)`,
+    adopts: (s) =>
+      `adopts ${s.provider} task ${s.taskId}, found on the provider's dashboard ` +
+      `(not paid again; ${ADOPT_MATCH[s.matchedBy ?? 'unchecked']})`,
     resubmits: (s) => `submits again: a new ${s.provider} ${s.provider === 'veo3' ? 'render' : 'request'}, paid`,
     runs: (s) => (s.provider === 'veo3' ? 'renders (a new, paid render)' : 'runs again'),
   };

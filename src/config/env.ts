@@ -215,6 +215,11 @@ export const envSchema = z.object({
     .max(KIE_CALLBACK_SECRET_MAX, `must be at most ${KIE_CALLBACK_SECRET_MAX} characters (Fastify's path-parameter limit)`)
     .regex(/^[A-Za-z0-9_-]+$/, 'must use only letters, digits, "-" and "_" (it is a URL path segment)')
     .optional(),
+  /**
+   * Whether KIE's record-info keeps a task's prompt as sent (`paramJson`; unconfirmed: KIE may keep the translated
+   * one). `retry --task` refuses a task made from another prompt; 'unreliable' checks the task's callback key alone.
+   */
+  KIE_PARAMJSON_PROMPT: z.enum(['as-sent', 'unreliable']).default('as-sent'),
   /** Credits charged per veo3_fast generation, recorded in automation_queue.cost (renderCredits). */
   KIE_CREDITS_PER_VIDEO: z.coerce.number().min(0).default(60),
   /** Credits charged per veo3 (quality) generation: 250 in third-party code, unconfirmed by KIE (providers-2.md §6). */

@@ -56,6 +56,12 @@ export function segmentStep(index: number): string {
   return `generate:${index}`;
 }
 
+/** The 1-based segment a step renders (segmentStep's inverse); null for any other step. */
+export function segmentOfStep(step: string): number | null {
+  const m = /^generate:([1-9][0-9]*)$/.exec(step);
+  return m ? Number(m[1]) : null;
+}
+
 /** The job row of a reel's assembly. */
 export const ASSEMBLE_STEP = 'assemble';
 

@@ -431,7 +431,11 @@
       try {
         const started = await api('POST', `/api/recommendations/${encodeURIComponent(r.id)}/retry`, body);
         const paid = started.steps.filter((s) => s.action === 'resubmits' || (s.action === 'runs' && s.provider === 'veo3')).length;
-        toast(`Retrying ${r.title}${what}: ${paid ? `${paid} new paid render(s)` : 'no new render paid for'}`);
+        // A task whose KIE record says nothing of what it was made from was taken on the operator's word: say so.
+        const unchecked = started.steps.some((s) => s.matchedBy === 'unchecked')
+          ? " (KIE's record did not say what the task was made from)"
+          : '';
+        toast(`Retrying ${r.title}${what}${unchecked}: ${paid ? `${paid} new paid render(s)` : 'no new render paid for'}`);
       } catch (err) {
         toast(`Retry failed: ${err.message}`, true);
         button.disabled = false;

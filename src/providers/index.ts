@@ -28,6 +28,7 @@ export function createProviders(env: Env, options: ProviderClientOptions = {}): 
       apiKey: env.KIE_API_KEY,
       model: env.KIE_MODEL,
       callBackUrl: env.KIE_CALLBACK_URL,
+      paramJsonPrompt: env.KIE_PARAMJSON_PROMPT,
       timeoutMs: options.timeoutMs,
     }),
     openai: new OpenAiTextClient({

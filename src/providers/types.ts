@@ -27,6 +27,20 @@ export type VideoTaskStatus =
   | { state: 'succeeded'; videoUrl: string; resolution?: string }
   | { state: 'failed'; code?: number | string; message: string };
 
+/**
+ * A task as KIE's record shows it: its state, and what it was made from (record-info's `paramJson`, the request's
+ * parameters) when KIE says. `retry --task` reads it to refuse a task made for something else.
+ */
+export interface VideoTaskRecord {
+  status: VideoTaskStatus;
+  madeFrom: {
+    /** The prompt the task was made from (left out when KIE_PARAMJSON_PROMPT=unreliable). */
+    prompt?: string;
+    /** The submit key its callback URL names (ours: `<job id>.<8 hex>`), when it was made with one. */
+    callbackKey?: string;
+  } | null;
+}
+
 /** A new segment continuing a finished task (KIE `extend`): same scene, look and audio bed. */
 export interface ExtendRequest {
   /** The finished task to continue (a generate or an earlier extend). */
@@ -46,6 +60,8 @@ export interface VideoGenerator {
   submit(request: VideoRequest): Promise<{ taskId: string }>;
   extend(request: ExtendRequest): Promise<{ taskId: string }>;
   getStatus(taskId: string): Promise<VideoTaskStatus>;
+  /** getStatus with what the task was made from (one record-info read, as getStatus). */
+  describeTask(taskId: string): Promise<VideoTaskRecord>;
 }
 
 export interface Transcript {

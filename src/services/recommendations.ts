@@ -31,7 +31,7 @@ export interface ServiceDeps {
    * KIE's client, built when first needed (its credentials are checked then): `retry --task` asks KIE for the task
    * before adopting it. Absent, `--task` is refused.
    */
-  veo3?: () => Pick<VideoGenerator, 'getStatus'>;
+  veo3?: () => Pick<VideoGenerator, 'describeTask'>;
   /**
    * A platform's client, built when first needed: `republish --post` reads the post there before recording it.
    * Absent, `--post` is refused.

@@ -15,7 +15,12 @@ import { PROVIDER_LIMITS, PROVIDERS, type Provider } from '../config/providers';
 import { deadlineFor, type Priority } from '../config/priorities';
 import { planStepOrder } from '../db/queries';
 import type { Recommendation } from '../db/schema';
+import { segmentOfStep } from '../config/reel';
+import { videoBriefSchema } from '../content/brief';
+import { segmentPrompt } from '../content/script';
+import { SUBMIT_KEY_PATTERN } from '../gate/provider-events';
 import { ProviderError } from '../providers/errors';
+import type { VideoTaskRecord } from '../providers/types';
 import { ApiError, BadInputError, ConflictError } from '../shared/errors';
 import { RECOMMENDATION_WORKFLOW, recommendationWorkflowId } from '../shared/workflow-ids';
 import type { RetryRequest } from '../workflows/recommendation';
@@ -45,7 +50,15 @@ export interface RetryStep {
   action: RetryAction;
   /** The provider task it resumes or adopts. */
   taskId?: string;
+  /** An adopted task: how KIE's record of it matched the job. */
+  matchedBy?: AdoptEvidence;
 }
+
+/**
+ * How an adopted task was matched to its job: its callback URL names the job's submit, or (made without one) its
+ * prompt is the job's; 'unchecked' when KIE's record says neither (taken on the operator's word).
+ */
+export type AdoptEvidence = 'callback key' | 'prompt' | 'unchecked';
 
 export interface RetryStarted {
   recommendationId: string;
@@ -63,6 +76,18 @@ interface JobRow {
   status: string;
   providerTaskId: string | null;
   submitAttemptedAt: Date | null;
+}
+
+/** Two prompts are the same text whatever their whitespace (a record may re-space it). */
+function sameText(a: string, b: string): boolean {
+  const norm = (t: string) => t.trim().replace(/\s+/g, ' ');
+  return norm(a) === norm(b);
+}
+
+/** The start of a prompt, for a message. */
+function head(text: string, max = 80): string {
+  const one = text.trim().replace(/\s+/g, ' ');
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
 
 /** Ideas a retry makes again: those that ended without their video (not a rejected one: an editor said no). */
@@ -97,11 +122,13 @@ async function jobsOf(pool: Pool, workflowId: string): Promise<JobRow[]> {
   return rows;
 }
 
-function actionOf(job: JobRow, opts: { adopt?: string; resubmit: boolean }): RetryStep {
+function actionOf(job: JobRow, opts: { adopt?: string; resubmit: boolean; evidence?: AdoptEvidence }): RetryStep {
   const base = { step: job.step, jobId: job.id, provider: job.apiProvider };
   if (job.status === 'completed') return { ...base, action: 'kept' };
   if (job.providerTaskId) return { ...base, action: 'resumes', taskId: job.providerTaskId };
-  if (diedInsideSubmit(job)) return opts.adopt ? { ...base, action: 'adopts', taskId: opts.adopt } : { ...base, action: 'resubmits' };
+  if (diedInsideSubmit(job)) {
+    return opts.adopt ? { ...base, action: 'adopts', taskId: opts.adopt, matchedBy: opts.evidence } : { ...base, action: 'resubmits' };
+  }
   return { ...base, action: 'runs' };
 }
 
@@ -109,24 +136,66 @@ export function createRetryCommands(deps: ServiceDeps, resolve: (ref: string) =>
   const { pool } = deps.database;
   const now = deps.now ?? (() => new Date());
 
-  /** The task named by `--task`, as KIE sees it: refused unless it exists and has not failed. */
-  async function checkAtKie(taskId: string): Promise<void> {
+  /**
+   * The task named by `--task`, as KIE sees it: refused unless it exists, has not failed, and was made for this job.
+   * KIE's record says what the task was made from: a callback URL naming another job's submit, or (without one) a
+   * prompt that is not the one this job sends, is a task made for something else (another idea that died inside its
+   * submit, a render made by hand on KIE's site). Its video posted under this idea would be a video nobody approved
+   * for it. Returns how the task was matched to the job.
+   */
+  async function checkAtKie(taskId: string, job: JobRow, workflowId: string): Promise<AdoptEvidence> {
     const veo3 = checkingClient(deps.veo3, 'task', 'KIE');
-    let state;
+    let task: VideoTaskRecord;
     try {
-      state = await veo3.getStatus(taskId);
+      task = await veo3.describeTask(taskId);
     } catch (err) {
       if (err instanceof ProviderError && err.details.status !== undefined && err.details.status < 500 && err.kind !== 'rate_limited') {
         throw new BadInputError(`task: KIE does not know task ${taskId} (${err.message}); nothing changed`);
       }
       throw new ApiError(502, `task: could not ask KIE about task ${taskId} (${(err as Error).message}); nothing changed, try again`);
     }
-    if (state.state === 'failed') {
+    const { status, madeFrom } = task;
+    if (status.state === 'failed') {
       throw new BadInputError(
-        `task: KIE says task ${taskId} failed (${state.code}: ${state.message}); nothing to adopt. ` +
+        `task: KIE says task ${taskId} failed (${status.code}: ${status.message}); nothing to adopt. ` +
           'Retry with --resubmit to pay for a new render.',
       );
     }
+    const keyed = madeFrom?.callbackKey ? SUBMIT_KEY_PATTERN.exec(madeFrom.callbackKey)?.[1] : undefined;
+    if (keyed === job.id) return 'callback key';
+    if (keyed) {
+      const { rows } = await pool.query<{ step: string; recommendation_id: string | null }>(
+        'SELECT step, recommendation_id FROM automation_queue WHERE id = $1',
+        [keyed],
+      );
+      const whose = rows[0]
+        ? `job ${keyed}'s submit (${rows[0].step} of recommendation ${rows[0].recommendation_id})`
+        : `job ${keyed}'s submit`;
+      throw new BadInputError(`task: KIE made task ${taskId} for ${whose}, not for ${job.step} (job ${job.id}); nothing changed`);
+    }
+    if (madeFrom?.prompt === undefined) return 'unchecked';
+    const expected = await promptOf(job, workflowId);
+    if (expected === null) return 'unchecked';
+    if (sameText(madeFrom.prompt, expected)) return 'prompt';
+    throw new BadInputError(
+      `task: KIE made task ${taskId} from another prompt ("${head(madeFrom.prompt)}") than ${job.step} sends ` +
+        `("${head(expected)}"): a render made for something else; nothing changed. Look for the task made from this ` +
+        `prompt, or retry with --resubmit to pay for a new render`,
+    );
+  }
+
+  /** The prompt the job's render sends: from the idea's brief (its analysis, kept by the retry). */
+  async function promptOf(job: JobRow, workflowId: string): Promise<string | null> {
+    const { rows } = await pool.query<{ result: unknown }>(
+      `SELECT result FROM automation_queue WHERE workflow_id = $1 AND step = 'analyze' AND status = 'completed'`,
+      [workflowId],
+    );
+    const brief = videoBriefSchema.safeParse(rows[0]?.result);
+    if (!brief.success) return null;
+    const segment = segmentOfStep(job.step);
+    if (segment === null) return brief.data.videoPrompt;
+    const script = brief.data.segments[segment - 1];
+    return script ? segmentPrompt(script) : null;
   }
 
   return {
@@ -160,6 +229,7 @@ export function createRetryCommands(deps: ServiceDeps, resolve: (ref: string) =>
             `nothing there, \`reelflow retry ${rec.id} --resubmit\` pays for a new one`,
         );
       }
+      let evidence: AdoptEvidence | undefined;
       if (adopt) {
         if (unknown.length > 1) {
           throw new BadInputError(`task: ${named} each died inside a submit; one task cannot be all of theirs. Use --resubmit`);
@@ -180,12 +250,12 @@ export function createRetryCommands(deps: ServiceDeps, resolve: (ref: string) =>
             `task: ${adopt} is already job ${owner[0].id}'s (${owner[0].step} of recommendation ${owner[0].recommendation_id})`,
           );
         }
-        await checkAtKie(adopt);
+        evidence = await checkAtKie(adopt, unknown[0]!, workflowId);
       }
       // A retry after the deadline gets a fresh window from now, as a new idea of its priority would.
       const at = now();
       const deadline = rec.urgencyDeadline && rec.urgencyDeadline > at ? rec.urgencyDeadline : deadlineFor(rec.priority as Priority, at);
-      const steps = jobs.map((j) => actionOf(j, { adopt, resubmit }));
+      const steps = jobs.map((j) => actionOf(j, { adopt, resubmit, evidence }));
       const adopted = steps.find((s) => s.action === 'adopts');
       const request: RetryRequest = {
         by: opts.by,

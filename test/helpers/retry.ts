@@ -28,7 +28,8 @@ export async function failInsideSubmit(h: Harness): Promise<{ id: string; workfl
   );
   const handle = h.client.workflow.getHandle(workflowId);
   await waitUntil(async () => (await handle.query(stateQuery)).approval, { what: 'the brief waiting for approval' });
-  const { taskId } = await h.runtime.providers.veo3.submit({ prompt: 'lost answer', aspectRatio: '9:16' });
+  // KIE made it from the prompt the render sends (the brief's): what the worker's request carried.
+  const { taskId } = await h.runtime.providers.veo3.submit({ prompt: await videoPromptOf(h, recommendation.id), aspectRatio: '9:16' });
   await h.db.database.pool.query(
     `UPDATE automation_queue SET submit_attempted_at = now() WHERE recommendation_id = $1 AND step = 'generate'`,
     [recommendation.id],
@@ -36,6 +37,15 @@ export async function failInsideSubmit(h: Harness): Promise<{ id: string; workfl
   await handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'ana' }] });
   expect(await workflowFailure(h, workflowId)).toMatch(/died during the submit request.*reelflow retry .* --task <taskId>/);
   return { id: recommendation.id, workflowId, kieTask: taskId };
+}
+
+/** The prompt an idea's render sends: its brief's (the analysis job's result). */
+export async function videoPromptOf(h: Harness, recId: string): Promise<string> {
+  const { rows } = await h.db.database.pool.query<{ result: { videoPrompt: string } }>(
+    `SELECT result FROM automation_queue WHERE recommendation_id = $1 AND step = 'analyze' AND status = 'completed'`,
+    [recId],
+  );
+  return rows[0]!.result.videoPrompt;
 }
 
 /**

@@ -326,6 +326,8 @@ describe('a worker killed inside the paid submit (KIE accepted it; the answer ne
       h.sims.veo3.setFaults({ neverFinish: false });
       const [made] = h.sims.veo3.taskIds();
       const started = await h.service.retry(rec.recommendation.id, { by: 'test', task: made! });
+      // KIE's record of it names this job's submit in its callback URL: matched by key.
+      expect(started.steps.find((s) => s.action === 'adopts')).toMatchObject({ taskId: made, matchedBy: 'callback key' });
       expect((await h.client.workflow.getHandle(rec.workflowId, started.runId).result()).status).toBe('published');
       expect(h.sims.veo3.stats().submissions).toBe(1);
       expect(await job()).toMatchObject({ status: 'completed', provider_task_id: made });

@@ -11,7 +11,8 @@ import { notificationEventKey } from '../../src/notifications/notify';
 import { notificationWorkflowId } from '../../src/shared/workflow-ids';
 import { harnessForFile, recommendationInput, runCli } from '../helpers/harness';
 import { startTestApi } from '../api/support';
-import { failInsideSubmit, workflowFailure } from '../helpers/retry';
+import { KieVideoClient } from '../../src/providers/veo3/client';
+import { failInsideSubmit, videoPromptOf, workflowFailure } from '../helpers/retry';
 import { waitUntil } from '../helpers/wait';
 
 const { h, q } = harnessForFile();
@@ -74,6 +75,22 @@ describe('reelflow retry', () => {
     await refused({ task: 'no such task' }, BadInputError, /^task must be a task id/);
     await refused({ task: 'veo_task_nobody_made' }, BadInputError, /^task: KIE does not know task veo_task_nobody_made/);
     await refused({ task: 'x', resubmit: true }, BadInputError, /exclude each other/);
+    // Tasks KIE made for something else: a render made by hand from another prompt, and one made from this very
+    // prompt whose callback URL names another job's submit (another idea that died inside its submit).
+    const prompt = await videoPromptOf(h, id);
+    const byHand = await h.runtime.providers.veo3.submit({ prompt: 'Messi scores at sunset', aspectRatio: '9:16' });
+    await refused(
+      { task: byHand.taskId },
+      BadInputError,
+      /^task: KIE made task \S+ from another prompt \("Messi scores at sunset"\) than generate sends/,
+    );
+    const other = (
+      await q<{ id: string }>(`SELECT id FROM automation_queue WHERE recommendation_id <> $1 AND step = 'analyze' LIMIT 1`, [id])
+    )[0];
+    const otherJob = other?.id ?? '00000000-0000-4000-8000-000000000000';
+    const keyed = new KieVideoClient({ baseUrl: h.sims.veo3.url, apiKey: 'test', callBackUrl: 'http://127.0.0.1:9/hooks/kie/x' });
+    const forAnother = await keyed.submit({ prompt, aspectRatio: '9:16', callbackKey: `${otherJob}.0123abcd` });
+    await refused({ task: forAnother.taskId }, BadInputError, new RegExp(`^task: KIE made task \\S+ for job ${otherJob}'s submit`));
 
     // The CLI says the same, exits 2, and nothing moved.
     const cli = await runCli(h, ['retry', id]);
@@ -84,7 +101,7 @@ describe('reelflow retry', () => {
     );
     expect(await recRow(id)).toEqual(before.rec);
     expect(await jobOf(id, 'generate')).toEqual(before.job);
-    expect(paid()).toBe(before.paid);
+    expect(paid()).toBe(before.paid + 2); // the two tasks made above, by hand
     const after = await h.client.workflow.getHandle(workflowId).describe();
     expect([after.runId, after.status.name]).toEqual([runBefore, 'FAILED']);
   });
@@ -95,11 +112,14 @@ describe('reelflow retry', () => {
     const cli = await runCli(h, ['retry', id, '--task', kieTask, '--json']);
     expect(cli.stderr).toBe('');
     expect(cli.code).toBe(0);
-    const started = JSON.parse(cli.stdout) as { runId: string; steps: Array<{ step: string; action: string; taskId?: string }> };
-    expect(started.steps.map((s) => [s.step, s.action, s.taskId])).toEqual([
-      ['analyze', 'kept', undefined],
-      ['generate', 'adopts', kieTask],
-      ['publish:instagram', 'runs', undefined],
+    const started = JSON.parse(cli.stdout) as {
+      runId: string;
+      steps: Array<{ step: string; action: string; taskId?: string; matchedBy?: string }>;
+    };
+    expect(started.steps.map((s) => [s.step, s.action, s.taskId, s.matchedBy])).toEqual([
+      ['analyze', 'kept', undefined, undefined],
+      ['generate', 'adopts', kieTask, 'prompt'],
+      ['publish:instagram', 'runs', undefined, undefined],
     ]);
     const handle = h.client.workflow.getHandle(workflowId, started.runId);
     const outcome = await handle.result();

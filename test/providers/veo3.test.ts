@@ -19,6 +19,23 @@ describe('KIE Veo3 client against its simulator', () => {
   });
   afterAll(() => sim.stop());
 
+  it("describes a task from KIE's record: the prompt it was made from and the submit key its callback URL names", async () => {
+    sim.setFaults({ neverFinish: true });
+    const key = '5f0c6a8e-1b2c-4d3e-8f90-a1b2c3d4e5f6.0123abcd';
+    const keyed = new KieVideoClient({ baseUrl: sim.url, apiKey: 'test-key', callBackUrl: 'http://127.0.0.1:9/hooks/kie/s3cret/' });
+    const { taskId } = await keyed.submit({ prompt: 'a keeper  saves', aspectRatio: '9:16', callbackKey: key });
+    expect(await client.describeTask(taskId)).toEqual({
+      status: { state: 'generating' },
+      madeFrom: { prompt: 'a keeper  saves', callbackKey: key },
+    });
+    // Told the record's prompt is not the one sent (KIE_PARAMJSON_PROMPT=unreliable): the key alone.
+    const keyOnly = new KieVideoClient({ baseUrl: sim.url, apiKey: 'test-key', paramJsonPrompt: 'unreliable' });
+    expect((await keyOnly.describeTask(taskId)).madeFrom).toEqual({ callbackKey: key });
+    // Made without a callback URL: the prompt alone.
+    const plain = await client.submit({ prompt: 'a striker scores', aspectRatio: '9:16' });
+    expect((await client.describeTask(plain.taskId)).madeFrom).toEqual({ prompt: 'a striker scores' });
+  });
+
   it('submits once, reports generating, then a downloadable result', async () => {
     // neverFinish pins "generating" so the assertion does not race the task duration.
     sim.setFaults({ neverFinish: true });

@@ -18,11 +18,13 @@ import {
   type HttpResponse,
   type Schema,
 } from '../http';
-import type { ExtendRequest, VideoGenerator, VideoRequest, VideoTaskStatus } from '../types';
+import type { z } from 'zod';
+import type { ExtendRequest, VideoGenerator, VideoRequest, VideoTaskRecord, VideoTaskStatus } from '../types';
 import {
   creditDataSchema,
   envelopeSchema,
   generateDataSchema,
+  paramsSchema,
   recordInfoDataSchema,
   type ExtendBody,
   type GenerateRequest,
@@ -41,6 +43,12 @@ export interface KieClientOptions extends ProviderEndpoint {
   callBackUrl?: string;
   /** KIE translates prompts to English unless told not to. Default true (KIE's default). */
   enableTranslation?: boolean;
+  /**
+   * Whether record-info's `paramJson` keeps the prompt as we sent it (KIE documents the field as a string of the
+   * request's parameters; that it is not the translated prompt is unconfirmed). 'unreliable' leaves it out of
+   * describeTask, and `retry --task` then checks a task by its callback key alone. Default 'as-sent'.
+   */
+  paramJsonPrompt?: 'as-sent' | 'unreliable';
 }
 
 export class KieVideoClient implements VideoGenerator {
@@ -89,22 +97,12 @@ export class KieVideoClient implements VideoGenerator {
   }
 
   async getStatus(taskId: string): Promise<VideoTaskStatus> {
+    return (await this.describeTask(taskId)).status;
+  }
+
+  async describeTask(taskId: string): Promise<VideoTaskRecord> {
     const data = await this.call({ method: 'GET', path: '/api/v1/veo/record-info', query: { taskId } }, recordInfoDataSchema);
-    switch (data.successFlag) {
-      case 0:
-        return { state: 'generating' };
-      case 1: {
-        const videoUrl = data.response?.resultUrls?.[0];
-        if (!videoUrl) throw new ProviderError(PROVIDER, 'malformed', `task ${taskId} succeeded without resultUrls`);
-        return { state: 'succeeded', videoUrl, ...(data.response?.resolution ? { resolution: data.response.resolution } : {}) };
-      }
-      default:
-        return {
-          state: 'failed',
-          code: data.errorCode ?? `successFlag ${data.successFlag}`,
-          message: data.errorMessage ?? (data.successFlag === 3 ? 'generation failed' : 'task failed'),
-        };
-    }
+    return { status: statusOf(taskId, data), madeFrom: madeFrom(data.paramJson, this.options.paramJsonPrompt !== 'unreliable') };
   }
 
   /** The account's remaining credits: `GET /api/v1/chat/credit` → `{code: 200, data: <number>}` (providers-2.md §6). */
@@ -119,6 +117,42 @@ export class KieVideoClient implements VideoGenerator {
     const envelope = parseJson(PROVIDER, res, envelopeSchema);
     if (envelope.code !== 200) throw kieError(res, envelope.code, envelope.msg);
     return validate(PROVIDER, dataSchema, envelope.data, res.status);
+  }
+}
+
+function statusOf(taskId: string, data: z.infer<typeof recordInfoDataSchema>): VideoTaskStatus {
+  switch (data.successFlag) {
+    case 0:
+      return { state: 'generating' };
+    case 1: {
+      const videoUrl = data.response?.resultUrls?.[0];
+      if (!videoUrl) throw new ProviderError(PROVIDER, 'malformed', `task ${taskId} succeeded without resultUrls`);
+      return { state: 'succeeded', videoUrl, ...(data.response?.resolution ? { resolution: data.response.resolution } : {}) };
+    }
+    default:
+      return {
+        state: 'failed',
+        code: data.errorCode ?? `successFlag ${data.successFlag}`,
+        message: data.errorMessage ?? (data.successFlag === 3 ? 'generation failed' : 'task failed'),
+      };
+  }
+}
+
+/** What record-info's paramJson says the task was made from; null when it says nothing readable (it is optional). */
+function madeFrom(paramJson: string | null | undefined, withPrompt: boolean): VideoTaskRecord['madeFrom'] {
+  const params = paramsSchema.safeParse(tryJson(paramJson ?? ''));
+  if (!params.success) return null;
+  const { prompt, callBackUrl } = params.data;
+  const callbackKey = callBackUrl ? lastPathSegment(callBackUrl) : undefined;
+  return { ...(withPrompt && prompt !== undefined ? { prompt } : {}), ...(callbackKey ? { callbackKey } : {}) };
+}
+
+function lastPathSegment(url: string): string | undefined {
+  try {
+    const segment = new URL(url).pathname.split('/').filter(Boolean).pop();
+    return segment === undefined ? undefined : decodeURIComponent(segment);
+  } catch {
+    return undefined;
   }
 }
 

@@ -59,6 +59,9 @@ export const creditDataSchema = z.number().finite();
 
 const loose = z.union([z.number(), z.string()]).nullish();
 
+/** record-info's paramJson, read only for what `retry --task` compares (its other fields vary by task type). */
+export const paramsSchema = z.object({ prompt: z.string().optional(), callBackUrl: z.string().optional() }).passthrough();
+
 export const recordInfoDataSchema = z.object({
   taskId: z.string(),
   paramJson: z.string().nullish(),
