@@ -34,6 +34,7 @@ import {
   SupersededAttemptError,
 } from '../shared/errors';
 import { takeSlot, type JobSlot } from '../gate/job-slot';
+import { attemptToken, supersededOr } from '../gate/slot-gate';
 import { QUOTA_RECHECK_MS } from '../gate/quotas';
 import { newSubmitKey, submitKeyEvent } from '../gate/provider-events';
 
@@ -68,7 +69,13 @@ function createdNothing(err: ProviderError): boolean {
  * like any job that does not fit. False when no quota prices the job (it then
  * fails as a rate limit would: a quota nobody configured cannot be waited for).
  */
-async function parkForQuota(deps: ActivityDeps, jobId: string, err: ProviderError, log: ActivityDeps['log']): Promise<boolean> {
+async function parkForQuota(
+  deps: ActivityDeps,
+  jobId: string,
+  err: ProviderError,
+  log: ActivityDeps['log'],
+  fence: string | null,
+): Promise<boolean> {
   // No reset given (a balance to top up, a window we cannot see into): look again later, not a whole window later.
   const until = err.details.resetAt ?? new Date(Date.now() + QUOTA_RECHECK_MS).toISOString();
   // Parked and back in line in one transaction: nobody reads the quota parked while its job still holds the slot.
@@ -77,7 +84,11 @@ async function parkForQuota(deps: ActivityDeps, jobId: string, err: ProviderErro
       const parked = await tx.execute<{ quota: string; parked_until: Date }>(
         sql`SELECT * FROM park_quota_for_job(${jobId}, ${until}, ${err.message})`,
       );
-      if (parked.rows.length) await tx.execute(sql`SELECT leave_line(${jobId})`);
+      if (parked.rows.length) {
+        // Only while the row names this attempt: one Temporal gave up on must not take its retry out of line (0059).
+        const left = await tx.execute<{ left: boolean }>(sql`SELECT leave_line(${jobId}, ${fence}) AS left`);
+        if (!left.rows[0]?.left) throw new SupersededAttemptError(`job ${jobId}: not this attempt's any more; it parks nothing`);
+      }
       return parked.rows;
     }),
   );
@@ -152,9 +163,16 @@ export async function runProviderJob<T>(
   // found, by the heartbeat timeout. Before the first read: the row names this attempt from here on, so an earlier
   // attempt Temporal gave up on (alive in its process until its next heartbeat) can no longer submit or leave the line,
   // and what it marked before is in the row read next (drizzle/0054).
-  await withDbRetry(() => deps.gate.markActivity(jobId, activity.info.taskToken, armedKey)).catch((err: unknown) =>
-    jobLog.warn({ err }, 'could not record this attempt (the lost-worker watch, its submit); it goes on'),
+  const marked = await withDbRetry(() => deps.gate.markActivity(jobId, activity.info.taskToken, armedKey)).then(
+    () => true,
+    (err: unknown) => {
+      jobLog.warn({ err }, 'could not record this attempt (the lost-worker watch, its submit); it goes on');
+      return false;
+    },
   );
+  // What this attempt writes to the row as it ends (complete, fail, a quota park) is written only while the row names
+  // it (drizzle/0059): a later attempt Temporal started meanwhile owns the job. Unmarked, the row names an earlier one.
+  const fence = marked ? attemptToken(activity.info.taskToken) : null;
   const job = await loadJob();
   if (armedKey && (!job || job.status === 'completed')) deps.gate.disarm(jobId, armedKey);
   if (!job) throw classifyFailure(new JobClosedError(`job ${jobId} does not exist`)).failure;
@@ -330,7 +348,7 @@ export async function runProviderJob<T>(
     } catch (err) {
       if (runLimit.signal.aborted && !activity.cancellationSignal.aborted) throw runLimit.signal.reason;
       if (err instanceof ProviderError && err.kind === 'quota_exhausted' && !signal.aborted) {
-        if (await parkForQuota(deps, jobId, err, log)) throw new BackInLine();
+        if (await parkForQuota(deps, jobId, err, log, fence)) throw new BackInLine();
       }
       // Nothing reached the provider (our video host, signing): the units this attempt took were not spent.
       if (err instanceof ProviderError && err.details.unsent) {
@@ -345,13 +363,16 @@ export async function runProviderJob<T>(
     const result = [jobId, JSON.stringify(outcome.value ?? null), outcome.cost ?? null];
     const { rows: done } = await withDbRetry(() =>
       outcome.handOverTo
-        ? pool.query<{ status: string }>('SELECT status FROM complete_job_handing_over($1, $2::jsonb, $3, $4, $5)', [
+        ? pool.query<{ status: string }>('SELECT status FROM complete_job_handing_over($1, $2::jsonb, $3, $4, $5, $6)', [
             ...result,
             outcome.handOverTo,
             deps.gate.lease.leaseTtlMs,
+            fence,
           ])
-        : pool.query<{ status: string }>('SELECT status FROM complete_job($1, $2::jsonb, $3)', result),
-    );
+        : pool.query<{ status: string }>('SELECT status FROM complete_job($1, $2::jsonb, $3, $4)', [...result, fence]),
+    ).catch((dbErr: unknown) => {
+      throw supersededOr(dbErr);
+    });
     // Cancelled while the task ran to its end before the cancel reached this activity
     // (heartbeats are throttled): the slot the cancel kept for the task is free now.
     if (done[0]?.status === 'cancelled') await withDbRetry(() => slot!.taskEnded('succeeded'));
@@ -428,16 +449,21 @@ export async function runProviderJob<T>(
         ? new Date(final ? expectedEnd : Math.max(expectedEnd, Date.now() + RESUME_HOLD_MS))
         : null;
     await withDbRetry(async () => {
-      const { rows } = await pool.query<{ status: string }>('SELECT status FROM fail_job($1, $2, $3, $4)', [
+      const { rows } = await pool.query<{ status: string }>('SELECT status FROM fail_job($1, $2, $3, $4, $5)', [
         jobId,
         failure.message,
         final,
         holdUntil,
+        fence,
       ]);
       // Cancelled meanwhile, and the provider said the task is over: nothing runs in the slot any more.
       if (rows[0]?.status === 'cancelled' && slot && err instanceof ProviderError && err.kind === 'permanent')
         await slot.taskEnded('failed');
-    }).catch((dbErr) => log.error({ err: dbErr }, 'could not record the failure; Temporal retries the job'));
+    }).catch((dbErr: unknown) =>
+      supersededOr(dbErr) instanceof SupersededAttemptError
+        ? log.info('a later attempt runs the job: this one records nothing')
+        : log.error({ err: dbErr }, 'could not record the failure; Temporal retries the job'),
+    );
     log.warn({ err: failure.message, final, retryable }, 'job attempt failed');
     throw markLoggedByTheJob(failure);
   } finally {

@@ -49,8 +49,14 @@ const SUPERSEDED_SQLSTATE = 'RF409';
 const CLOSED_SQLSTATE = 'RF410';
 
 /** An attempt's Temporal task token as the row keeps it (activity_token). */
-function attemptToken(taskToken: Uint8Array): string {
+export function attemptToken(taskToken: Uint8Array): string {
   return Buffer.from(taskToken).toString('base64');
+}
+
+/** A database refusal of an attempt its row no longer names (RF409, drizzle/0054 and 0059), as the error it means. */
+export function supersededOr(err: unknown): unknown {
+  const code = (err as { code?: string }).code;
+  return code === SUPERSEDED_SQLSTATE ? new SupersededAttemptError((err as Error).message) : err;
 }
 
 /** Who holds a slot in this process's `holding`: the attempt's token, or '' for a caller without one. */
@@ -477,9 +483,8 @@ export class SlotGate {
           ],
         )
         .catch((err: unknown) => {
-          const code = (err as { code?: string }).code;
-          if (code === SUPERSEDED_SQLSTATE) throw new SupersededAttemptError((err as Error).message);
-          throw code === CLOSED_SQLSTATE ? new JobClosedError((err as Error).message) : err;
+          if ((err as { code?: string }).code === CLOSED_SQLSTATE) throw new JobClosedError((err as Error).message);
+          throw supersededOr(err);
         });
       const { wait, margin } = rows[0]!;
       if (wait <= 0) return { margin, lateBy: () => performance.now() - asked };

@@ -626,6 +626,45 @@ describe('queue transitions (0002)', () => {
     expect((await q<{ r: boolean }>(`SELECT resume_job($1, 2) AS r`, [c.id]))[0]!.r).toBe(false);
   });
 
+  it('fail_job, complete_job and leave_line write only for the attempt the row names: a stale attempt changes nothing (0059)', async () => {
+    await clearLine();
+    const a = await enqueue();
+    await wait(a.id);
+    await grant();
+    // Temporal gave up on attempt 'old' and started 'new', which marked the row and resumed the slot (attempt 3 of 3).
+    await q(`UPDATE automation_queue SET activity_token = 'new' WHERE id = $1`, [a.id]);
+    expect((await q<{ r: boolean }>(`SELECT resume_job($1, 3) AS r`, [a.id]))[0]!.r).toBe(true);
+    const before = { job: await job(a.id), slot: await slot(a.id), events: (await events(a.id)).length };
+    const next = await enqueue();
+    const stale = [
+      `SELECT fail_job($1, 'stale', false, NULL, 'old')`,
+      `SELECT fail_job($1, 'stale', true, NULL, 'old')`,
+      `SELECT complete_job($1, '{"v": 1}'::jsonb, 1, 'old')`,
+      `SELECT complete_job_handing_over($1, '{"v": 1}'::jsonb, 1, '${next.id}', 12000, 'old')`,
+    ];
+    for (const statement of stale) await expect(q(statement, [a.id]), statement).rejects.toMatchObject({ code: 'RF409' });
+    expect((await q<{ left: boolean }>(`SELECT leave_line($1, 'old') AS left`, [a.id]))[0]!.left).toBe(false);
+    // Nothing changed: the retry keeps its slot (no second render granted beside it) and its job.
+    expect(await job(a.id)).toEqual(before.job);
+    expect(await slot(a.id)).toEqual(before.slot);
+    expect((await events(a.id)).length).toBe(before.events);
+    // The attempt the row names writes; so does a caller with no token (the ended-run watch), and any attempt once a
+    // row names none (sent back to its line).
+    expect((await q<{ status: string }>(`SELECT status FROM fail_job($1, 'retry', false, NULL, 'new')`, [a.id]))[0]!.status).toBe('failed');
+    expect(await slot(a.id)).toBeUndefined();
+    const b = await enqueue();
+    await wait(b.id);
+    await grant();
+    await q(`UPDATE automation_queue SET activity_token = NULL WHERE id = $1`, [b.id]);
+    expect((await q<{ status: string }>(`SELECT status FROM complete_job($1, '{}'::jsonb, 1, 'any')`, [b.id]))[0]!.status).toBe(
+      'completed',
+    );
+    const c = await enqueue();
+    await wait(c.id);
+    await q(`UPDATE automation_queue SET activity_token = 'new' WHERE id = $1`, [c.id]);
+    expect((await q<{ left: boolean }>(`SELECT leave_line($1) AS left`, [c.id]))[0]!.left).toBe(true);
+  });
+
   it('record_provider_task, clear_submit_attempt and discard_provider_task write the handle and log each step', async () => {
     await clearLine();
     const a = await enqueue();
