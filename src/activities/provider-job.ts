@@ -86,12 +86,15 @@ async function parkForQuota(
       );
       if (parked.rows.length) {
         // Only while the row names this attempt: one Temporal gave up on must not take its retry out of line (0059).
+        // Not left because a later attempt has the job: RF409 rolls the park back (a closed job keeps it, as before).
         const left = await tx.execute<{ left: boolean }>(sql`SELECT leave_line(${jobId}, ${fence}) AS left`);
-        if (!left.rows[0]?.left) throw new SupersededAttemptError(`job ${jobId}: not this attempt's any more; it parks nothing`);
+        if (!left.rows[0]?.left) await tx.execute(sql`SELECT refuse_stale_attempt(${jobId}, ${fence})`);
       }
       return parked.rows;
     }),
-  );
+  ).catch((dbErr: unknown) => {
+    throw supersededOr(dbErr);
+  });
   if (!rows.length) return false;
   log.warn({ quotas: rows, err: err.message }, 'the provider says a quota is spent: quota parked, job back in line');
   return true;

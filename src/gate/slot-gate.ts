@@ -55,8 +55,10 @@ export function attemptToken(taskToken: Uint8Array): string {
 
 /** A database refusal of an attempt its row no longer names (RF409, drizzle/0054 and 0059), as the error it means. */
 export function supersededOr(err: unknown): unknown {
-  const code = (err as { code?: string }).code;
-  return code === SUPERSEDED_SQLSTATE ? new SupersededAttemptError((err as Error).message) : err;
+  // Through drizzle, the driver's error is the cause of a DrizzleQueryError.
+  const pgErr = (err as { code?: string }).code ? err : (err as { cause?: unknown }).cause;
+  const code = (pgErr as { code?: string } | undefined)?.code;
+  return code === SUPERSEDED_SQLSTATE ? new SupersededAttemptError((pgErr as Error).message) : err;
 }
 
 /** Who holds a slot in this process's `holding`: the attempt's token, or '' for a caller without one. */

@@ -78,6 +78,9 @@ interface JobRow {
   submitAttemptedAt: Date | null;
 }
 
+/** What a brief's renders are made from; briefs written before reels have no segments. */
+const promptsSchema = videoBriefSchema.pick({ videoPrompt: true }).extend({ segments: videoBriefSchema.shape.segments.optional() });
+
 /** Two prompts are the same text whatever their whitespace (a record may re-space it). */
 function sameText(a: string, b: string): boolean {
   const norm = (t: string) => t.trim().replace(/\s+/g, ' ');
@@ -180,7 +183,8 @@ export function createRetryCommands(deps: ServiceDeps, resolve: (ref: string) =>
     throw new BadInputError(
       `task: KIE made task ${taskId} from another prompt ("${head(madeFrom.prompt)}") than ${job.step} sends ` +
         `("${head(expected)}"): a render made for something else; nothing changed. Look for the task made from this ` +
-        `prompt, or retry with --resubmit to pay for a new render`,
+        "prompt, or retry with --resubmit to pay for a new render. If KIE's record shows this task's prompt rewritten " +
+        '(translated), set KIE_PARAMJSON_PROMPT=unreliable on the API and CLI to check tasks by their callback key alone',
     );
   }
 
@@ -190,11 +194,11 @@ export function createRetryCommands(deps: ServiceDeps, resolve: (ref: string) =>
       `SELECT result FROM automation_queue WHERE workflow_id = $1 AND step = 'analyze' AND status = 'completed'`,
       [workflowId],
     );
-    const brief = videoBriefSchema.safeParse(rows[0]?.result);
+    const brief = promptsSchema.safeParse(rows[0]?.result);
     if (!brief.success) return null;
     const segment = segmentOfStep(job.step);
     if (segment === null) return brief.data.videoPrompt;
-    const script = brief.data.segments[segment - 1];
+    const script = brief.data.segments?.[segment - 1];
     return script ? segmentPrompt(script) : null;
   }
 

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KieVideoClient, kindForKieCode } from '../../src/providers/veo3/client';
+import { paramsSchema } from '../../src/providers/veo3/schemas';
 import { Veo3Simulator } from '../../src/simulators/veo3';
 import { expectProviderError, TASK_MS, POLL } from './support';
 import { waitUntil } from '../helpers/wait';
@@ -31,6 +32,11 @@ describe('KIE Veo3 client against its simulator', () => {
     // Told the record's prompt is not the one sent (KIE_PARAMJSON_PROMPT=unreliable): the key alone.
     const keyOnly = new KieVideoClient({ baseUrl: sim.url, apiKey: 'test-key', paramJsonPrompt: 'unreliable' });
     expect((await keyOnly.describeTask(taskId)).madeFrom).toEqual({ callbackKey: key });
+    // A record made by hand on KIE's site may say `callBackUrl: null`: its prompt is still read.
+    expect(paramsSchema.parse({ prompt: 'by hand', callBackUrl: null, model: 'veo3' })).toMatchObject({
+      prompt: 'by hand',
+      callBackUrl: null,
+    });
     // Made without a callback URL: the prompt alone.
     const plain = await client.submit({ prompt: 'a striker scores', aspectRatio: '9:16' });
     expect((await client.describeTask(plain.taskId)).madeFrom).toEqual({ prompt: 'a striker scores' });

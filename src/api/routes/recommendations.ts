@@ -100,7 +100,13 @@ export function registerRecommendationRoutes(app: FastifyInstance, ctx: RouteCon
     req.call = {
       target: started.recommendationId,
       workflowId: started.workflowId,
-      detail: { runId: started.runId, task: body.task, resubmit: body.resubmit },
+      // How an adopted task matched its job: an 'unchecked' one was taken on this operator's word.
+      detail: {
+        runId: started.runId,
+        task: body.task,
+        resubmit: body.resubmit,
+        matchedBy: started.steps.find((s) => s.matchedBy)?.matchedBy,
+      },
     };
     return reply.status(202).send(ok({ ...started, links: { temporal: ctx.workflowUrl(started.workflowId) } }));
   });

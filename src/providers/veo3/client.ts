@@ -144,7 +144,7 @@ function madeFrom(paramJson: string | null | undefined, withPrompt: boolean): Vi
   if (!params.success) return null;
   const { prompt, callBackUrl } = params.data;
   const callbackKey = callBackUrl ? lastPathSegment(callBackUrl) : undefined;
-  return { ...(withPrompt && prompt !== undefined ? { prompt } : {}), ...(callbackKey ? { callbackKey } : {}) };
+  return { ...(withPrompt && typeof prompt === 'string' ? { prompt } : {}), ...(callbackKey ? { callbackKey } : {}) };
 }
 
 function lastPathSegment(url: string): string | undefined {

@@ -60,7 +60,13 @@ export const creditDataSchema = z.number().finite();
 const loose = z.union([z.number(), z.string()]).nullish();
 
 /** record-info's paramJson, read only for what `retry --task` compares (its other fields vary by task type). */
-export const paramsSchema = z.object({ prompt: z.string().optional(), callBackUrl: z.string().optional() }).passthrough();
+export const paramsSchema = z
+  .object({
+    // Each on its own: a task made by hand on KIE's site may carry `callBackUrl: null`, which must not hide its prompt.
+    prompt: z.string().nullish().catch(null),
+    callBackUrl: z.string().nullish().catch(null),
+  })
+  .passthrough();
 
 export const recordInfoDataSchema = z.object({
   taskId: z.string(),
