@@ -366,6 +366,10 @@ export const providerQuotas = pgTable(
     /** The provider said the quota is spent (or a reading showed it): nothing starts before this. */
     parkedUntil: ts('parked_until'),
     parkedReason: text('parked_reason'),
+    /** When this park began: kept while it is parked again within an hour of its end (drizzle/0060). */
+    parkedSince: ts('parked_since'),
+    /** When the team was told of the park (the quota watch); older than parked_since: not told yet. */
+    parkTold: ts('park_told_at'),
     /** What the provider last reported as left in the window, and when (reconciliation). */
     reportedRemaining: numeric('reported_remaining', { precision: 14, scale: 4, mode: 'number' }),
     reportedLimit: numeric('reported_limit', { precision: 14, scale: 4, mode: 'number' }),

@@ -1,7 +1,8 @@
 /**
  * Which events are announced where, from the environment:
  *   SLACK_WEBHOOK_URL, DISCORD_WEBHOOK_URL   a channel is on when its URL is set
- *   NOTIFY_EVENTS                            default "completed,partially_published,failed,stuck,expired,approval"
+ *   NOTIFY_EVENTS                            default: every event (completed,partially_published,failed,stuck,expired,
+ *                                            approval,no_workers,quota_parked)
  *   SLACK_NOTIFY_EVENTS, DISCORD_NOTIFY_EVENTS  per-channel override of NOTIFY_EVENTS
  *   NOTIFY_NO_WORKER_AFTER_MS                 how long a task queue goes without a live worker before the API says so
  *                                             (no_workers; default 120 000: a deploy's restarts stay under it)
@@ -14,8 +15,18 @@ import { parseEnv } from '../config/env';
 /**
  * approval: a recommendation waits for an editor's decision (before its render, or before posting). no_workers: a task
  * queue has had no live worker for NOTIFY_NO_WORKER_AFTER_MS, or the Temporal server no answer (and when that ends).
+ * quota_parked: a provider said a quota is spent (credits, a daily cap, a bot check) and its jobs wait for it.
  */
-export const NOTIFICATION_EVENTS = ['completed', 'partially_published', 'failed', 'stuck', 'expired', 'approval', 'no_workers'] as const;
+export const NOTIFICATION_EVENTS = [
+  'completed',
+  'partially_published',
+  'failed',
+  'stuck',
+  'expired',
+  'approval',
+  'no_workers',
+  'quota_parked',
+] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 export const CHANNELS = ['slack', 'discord'] as const;
 export type Channel = (typeof CHANNELS)[number];

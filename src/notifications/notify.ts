@@ -33,6 +33,7 @@ export const EVENT_LABEL: Record<NotificationEvent, string> = {
   expired: '⌛ Expired',
   approval: '✋ Waiting for approval',
   no_workers: '🚨 No worker',
+  quota_parked: '⛽ Quota spent',
 };
 
 /** A one-message summary operators can act on. */

@@ -10,6 +10,7 @@ import { createRuntime } from './runtime';
 import { QUEUE_NAMES, type QueueName } from '../config/providers';
 import { createWorkersFromEnv } from './workers';
 import { startStuckWatch } from './stuck-watch';
+import { parkedText, startQuotaWatch } from './quota-watch';
 import { startEndedRunWatch } from './ended-run-watch';
 import { watchWorkflowTaskFailures } from './task-failure-watch';
 import { installTemporalRuntime } from '../metrics/runtime';
@@ -70,6 +71,16 @@ async function main() {
         temporalUiUrl: env.TEMPORAL_UI_URL,
       }),
   });
+  // A spent quota (credits, a daily cap, a bot check): told once a park, however often it is re-checked.
+  const quotas = startQuotaWatch(runtime, {
+    onParked: (park) =>
+      notifyTeam(`quota:${park.quota}@${park.parked_since.getTime()}`, {
+        event: 'quota_parked',
+        title: park.quota,
+        provider: park.provider,
+        error: parkedText(park),
+      }),
+  });
   // Runs terminated or timed out (ideas, republishes, any workflow of the base queue) are closed where they run; an
   // idea is told to the team.
   const endedRuns = queues.includes('base')
@@ -102,6 +113,7 @@ async function main() {
   process.on('SIGTERM', stop);
   await Promise.all(workers.map((w) => w.run()));
   stuck.stop();
+  quotas.stop();
   endedRuns?.stop();
   taskFailures.stop();
   const closing = [runtime.close(), connection.close(), client.connection.close()];

@@ -54,11 +54,20 @@ describe('configuration', () => {
   it('enables a channel by its URL and routes events per channel', () => {
     const c = loadNotificationConfig({ SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x', DISCORD_NOTIFY_EVENTS: 'failed' });
     expect(c.webhooks).toEqual({ slack: 'https://hooks.slack.com/services/T/B/x' });
-    expect(c.events.slack).toEqual(['completed', 'partially_published', 'failed', 'stuck', 'expired', 'approval', 'no_workers']);
+    expect(c.events.slack).toEqual([
+      'completed',
+      'partially_published',
+      'failed',
+      'stuck',
+      'expired',
+      'approval',
+      'no_workers',
+      'quota_parked',
+    ]);
     const both = loadNotificationConfig({ ...env(), NOTIFY_EVENTS: 'failed,stuck', DISCORD_NOTIFY_EVENTS: 'completed' });
     expect(both.events).toEqual({ slack: ['failed', 'stuck'], discord: ['completed'] });
     expect(() => loadNotificationConfig({ NOTIFY_EVENTS: 'failed,exploded' })).toThrow(
-      /NOTIFY_EVENTS.*must list events among completed, partially_published, failed, stuck, expired, approval, no_workers/,
+      /NOTIFY_EVENTS.*must list events among completed, partially_published, failed, stuck, expired, approval, no_workers, quota_parked/,
     );
     expect(() => loadNotificationConfig({ SLACK_WEBHOOK_URL: 'not a url' })).toThrow(/SLACK_WEBHOOK_URL/);
   });

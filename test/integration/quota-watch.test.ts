@@ -1,0 +1,67 @@
+/**
+ * The quota watch against real PostgreSQL: a quota the provider said is spent is told to the team once a park (KIE's
+ * credits, re-checked every 5 minutes, are one message, not one every 5 minutes), again when it is spent anew after
+ * it came back, and at the next round when its message could not be started (Temporal away), not never.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import pino from 'pino';
+import { parkedText, startQuotaWatch, type ParkedQuota } from '../../src/workers/quota-watch';
+import { createTestDatabase, enqueueVeo3Job, type TestDatabase } from '../helpers/test-db';
+import { waitUntil } from '../helpers/wait';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => t?.drop());
+
+it('tells a spent quota once a park, again when spent anew, and at the next round when its message failed', async () => {
+  const { pool } = t.database;
+  const jobId = await enqueueVeo3Job(pool, 'wf-credits-gone');
+  const park = () =>
+    pool.query(`SELECT * FROM park_quota_for_job($1, now() + interval '5 minutes', 'insufficient credits (code 402)')`, [jobId]);
+  const told: ParkedQuota[] = [];
+  let failNext = true;
+  const watch = startQuotaWatch(
+    { database: t.database, log: pino({ level: 'silent' }) },
+    {
+      everyMs: 100,
+      onParked: async (p) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('14 UNAVAILABLE: Temporal is restarting');
+        }
+        told.push(p);
+      },
+    },
+  );
+  const quiet = () => new Promise((r) => setTimeout(r, 600));
+  try {
+    const { rows: parked } = await park();
+    const quotas = parked.map((r: { quota: string }) => r.quota).sort();
+    expect(quotas.length).toBeGreaterThan(0);
+    // Its first message failed to start: told at a later round, each quota once.
+    await waitUntil(() => told.length >= quotas.length, { what: 'the parks told', timeoutMs: 10_000 });
+    await quiet();
+    expect(told.map((p) => p.quota).sort()).toEqual(quotas);
+    const first = told[0]!;
+    expect(first).toMatchObject({ provider: 'veo3', parked_reason: 'insufficient credits (code 402)', waiting: 1 });
+    expect(parkedText(first)).toMatch(/^insufficient credits \(code 402\)\. Parked until .*; 1 open job of veo3 wait meanwhile/);
+
+    // Re-checked at the park's end and still spent: the same park, not told again.
+    await pool.query(`UPDATE provider_quotas SET parked_until = now() - interval '1 second' WHERE name = ANY($1)`, [quotas]);
+    await park();
+    await quiet();
+    expect(told).toHaveLength(quotas.length);
+
+    // Back for hours, then spent again: a new park, told again.
+    await pool.query(`UPDATE provider_quotas SET parked_until = now() - interval '2 hours' WHERE name = ANY($1)`, [quotas]);
+    await park();
+    await waitUntil(() => told.length >= 2 * quotas.length, { what: 'the new park told', timeoutMs: 10_000 });
+    await quiet();
+    expect(told).toHaveLength(2 * quotas.length);
+    expect(told.at(-1)!.parked_since.getTime()).toBeGreaterThan(first.parked_since.getTime());
+  } finally {
+    watch.stop();
+  }
+});
