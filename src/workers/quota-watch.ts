@@ -52,5 +52,6 @@ export function startQuotaWatch(
 export function parkedText(park: ParkedQuota): string {
   const why = park.parked_reason || 'the provider said the quota is spent';
   const jobs = park.waiting === 1 ? '1 open job' : `${park.waiting} open jobs`;
-  return `${why}. Parked until ${park.parked_until.toISOString()} (the first job then tries again); ${jobs} of ${park.provider} wait meanwhile. See reelflow capacity`;
+  const until = park.parked_until.toISOString();
+  return `${why}. Parked until ${until} (the first job then tries again); ${jobs} of ${park.provider} wait meanwhile (reelflow capacity)`;
 }

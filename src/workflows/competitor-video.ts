@@ -32,6 +32,8 @@ import type {
 } from '../activities/competitor';
 import type { createAudioFetchActivities } from '../activities/audio-fetch';
 import type { createQueueSyncActivities } from '../activities/queue-sync';
+import { notificationEventKey, notificationText } from '../notifications/notify';
+import { notifyFromWorkflow } from './notification';
 import { rootMessage } from './provider-steps';
 
 /** Time a step may wait for its slot: a competitor video a day old still feeds trends, but is not news. */
@@ -133,6 +135,23 @@ export async function competitorVideoWorkflow(input: CompetitorVideoInput): Prom
       await wf.CancellationScope.nonCancellable(() =>
         queue.closeWorkflowJobs({ workflowId: info.workflowId, reason: `not run: ${rootMessage(err)}` }),
       );
+    }
+    // Failed for good (its downloads parked past the day a step may wait, a page that never answered, an analysis that
+    // never validated): nothing is saved for it, and discovery never starts a video twice, so the team is told, with
+    // the one command that analyses it again. A cancel was someone's choice.
+    if (!wf.isCancellation(err) && wf.patched('notify-on-failure')) {
+      await notifyFromWorkflow({
+        eventKey: notificationEventKey('failed', `${info.workflowId}:run-${info.runId}`),
+        event: 'failed',
+        text: notificationText({
+          event: 'failed',
+          title: `competitor video "${input.title}" (${input.channel})`,
+          workflowId: info.workflowId,
+          error:
+            `${rootMessage(err)}. Nothing was saved for it and discovery will not start it again: ` +
+            `\`reelflow competitor add-video ${input.url}\` analyses it anew`,
+        }),
+      });
     }
     throw err;
   }

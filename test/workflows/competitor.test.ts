@@ -41,6 +41,9 @@ import { COMPETITOR_VIDEO_WORKFLOW, RECOMMENDATION_GENERATION_WORKFLOW, recommen
 import { startHarness, type Harness } from '../helpers/harness';
 import { createQueueSyncActivities } from '../../src/activities/queue-sync';
 import { waitUntil } from '../helpers/wait';
+import { createNotificationActivities } from '../../src/notifications/activities';
+import { notificationEventKey } from '../../src/notifications/notify';
+import { notificationWorkflowId } from '../../src/shared/workflow-ids';
 
 const SAMPLE = path.resolve(__dirname, '../../data/sample');
 
@@ -99,9 +102,10 @@ beforeAll(async () => {
     Worker.create({
       connection,
       taskQueue: cvQueue,
-      workflowsPath: path.resolve(__dirname, '../../src/workflows/competitor-video.ts'),
-      // As on the base queue (src/workers/workers.ts): a run that fails closes its planned jobs through queue-sync.
-      activities: { ...base, ...createQueueSyncActivities(h.runtime) },
+      workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'),
+      // As on the base queue (src/workers/workers.ts): a run that fails closes its planned jobs through queue-sync, and
+      // tells the team through a notification workflow (no channel configured here: it delivers nowhere).
+      activities: { ...base, ...createQueueSyncActivities(h.runtime), ...createNotificationActivities({ ...h.runtime, env: {} }) },
     }),
     Worker.create({ connection, taskQueue: providerTaskQueue(cvQueue, 'openai'), activities: createCompetitorOpenAiActivities(h.runtime) }),
     Worker.create({ connection, taskQueue: providerTaskQueue(cvQueue, 'audio_fetch'), activities: createAudioFetchActivities(h.runtime) }),
@@ -236,6 +240,14 @@ describe('competitor video workflow', () => {
       status: 'cancelled',
       error: expect.stringMatching(/^not run: .*failed/),
     });
+    // Nothing saved and never started again by discovery: the team is told, with the command that analyses it anew.
+    const { runId } = await h.client.workflow.getHandle('cv-test-deaf').describe();
+    const notice = h.client.workflow.getHandle(notificationWorkflowId(notificationEventKey('failed', `cv-test-deaf:run-${runId}`)));
+    const [request] = (await notice.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
+    const text = (JSON.parse(Buffer.from(request!.data!).toString()) as { text: string }).text;
+    expect(text).toMatch(/^❌ Failed competitor video ".*" \(.*\)\nError: .*failed/);
+    expect(text).toContain('reelflow competitor add-video https://www.youtube.com/watch?v=neverHeard01');
+    expect(await notice.result()).toEqual({ eventKey: notificationEventKey('failed', `cv-test-deaf:run-${runId}`), deliveries: {} });
   });
 
   it('a removed video ends unavailable with the reason: no transcription, no retries', async () => {
