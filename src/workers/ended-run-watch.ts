@@ -147,7 +147,8 @@ export function startEndedRunWatch(runtime: Pick<Runtime, 'database' | 'env' | '
 }
 
 /** The run's last event says who ended it and why (a terminate's reason and identity, or its timeout). */
-async function endedBecause(client: Client, workflowId: string, runId: string): Promise<string> {
+/** Why a closed run ended, from its last history event: who terminated it and why, its timeout, or its failure's root. */
+export async function endedBecause(client: Client, workflowId: string, runId: string): Promise<string> {
   const { history } = await client.workflowService.getWorkflowExecutionHistoryReverse({
     namespace: client.options.namespace,
     execution: { workflowId, runId },
@@ -160,6 +161,12 @@ async function endedBecause(client: Client, workflowId: string, runId: string): 
     return `its workflow was terminated in Temporal${by}${terminated.reason ? `: ${terminated.reason}` : ''}`;
   }
   if (last?.workflowExecutionTimedOutEventAttributes) return 'its workflow timed out in Temporal (its execution or run timeout)';
+  let failure = last?.workflowExecutionFailedEventAttributes?.failure;
+  if (failure) {
+    // The root cause says what went wrong ("Activity task failed" above it says where).
+    while (failure.cause) failure = failure.cause;
+    return `its workflow failed: ${failure.message ?? 'no message'}`;
+  }
   return 'its workflow ended in Temporal without its clean-up';
 }
 

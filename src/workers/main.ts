@@ -11,6 +11,8 @@ import { QUEUE_NAMES, type QueueName } from '../config/providers';
 import { createWorkersFromEnv } from './workers';
 import { startStuckWatch } from './stuck-watch';
 import { parkedText, startQuotaWatch } from './quota-watch';
+import { scheduleFailureKey, startScheduleWatch } from './schedule-watch';
+import { SCHEDULES } from '../schedule/command';
 import { startEndedRunWatch } from './ended-run-watch';
 import { watchWorkflowTaskFailures } from './task-failure-watch';
 import { installTemporalRuntime } from '../metrics/runtime';
@@ -98,6 +100,21 @@ async function main() {
           }),
       })
     : null;
+  // A Schedule's run that failed, timed out or was terminated: once a schedule a day.
+  const schedules = queues.includes('base')
+    ? startScheduleWatch(runtime, {
+        client,
+        scheduleIds: Object.values(SCHEDULES).map((s) => s.id),
+        onFailed: (run) =>
+          notifyTeam(scheduleFailureKey(run), {
+            event: 'failed',
+            title: `scheduled run of ${run.scheduleId} (${run.workflowType})`,
+            error: `${run.reason}. Its schedule runs on; later failures of it today are not told again`,
+            workflowId: run.workflowId,
+            temporalUiUrl: env.TEMPORAL_UI_URL,
+          }),
+      })
+    : null;
   log.info({ queues, taskQueue: env.REELFLOW_TASK_QUEUE }, 'workers running');
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -115,6 +132,7 @@ async function main() {
   stuck.stop();
   quotas.stop();
   endedRuns?.stop();
+  schedules?.stop();
   taskFailures.stop();
   const closing = [runtime.close(), connection.close(), client.connection.close()];
   for (const r of await Promise.allSettled(closing)) {

@@ -1,0 +1,75 @@
+/**
+ * A Schedule's run that failed, timed out or was terminated is told to the team (event `failed`), once a schedule a
+ * day. Schedules keep firing after a failure (pauseOnFailure off), and nothing read how their runs ended: the hourly
+ * idea generation failing at every run (a data bug), the players' sync or the competitors' discovery stopped, and the
+ * pipeline dried up with no word (the discovery's per-channel errors are on the channel; a run's own failure was not).
+ * Lists the closed runs of the deployment's base queue (Temporal's visibility, as the ended-run watch does) whose
+ * workflow id is a schedule's (Temporal names each run `<schedule id>-<time>`). A streak of failures is one message a
+ * day, its key (scheduleFailureKey) making later ones no-ops; every worker serving the base queue runs it.
+ */
+import type { Client } from '@temporalio/client';
+import { Ticker } from '../shared/ticker';
+import { endedBecause } from './ended-run-watch';
+import type { Runtime } from './runtime';
+
+export interface FailedScheduledRun {
+  scheduleId: string;
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  closedAt: Date;
+  /** Why it ended: its failure's root cause, its timeout, or who terminated it. */
+  reason: string;
+}
+
+export interface ScheduleWatchOptions {
+  client: Client;
+  /** The ids of the deployment's schedules (src/schedule/command.ts SCHEDULES). */
+  scheduleIds: readonly string[];
+  onFailed: (run: FailedScheduledRun) => Promise<unknown>;
+  everyMs?: number;
+  /** The first round looks this far back (runs that ended while no worker ran); later rounds from the last one on. */
+  lookBackMs?: number;
+}
+
+/** Visibility lists a run a little after it closed, by the server's clock: each round looks again this far back. */
+const VISIBILITY_LAG_MS = 10 * 60_000;
+
+/** One message a schedule a day, by the day the run closed (UTC): a failing schedule does not page every hour. */
+export function scheduleFailureKey(run: Pick<FailedScheduledRun, 'scheduleId' | 'closedAt'>): string {
+  return `schedule:${run.scheduleId}:${run.closedAt.toISOString().slice(0, 10)}`;
+}
+
+export function startScheduleWatch(runtime: Pick<Runtime, 'env' | 'log'>, opts: ScheduleWatchOptions) {
+  const { client } = opts;
+  let since = new Date(Date.now() - (opts.lookBackMs ?? 24 * 3_600_000));
+  const scheduleOf = (workflowId: string) => opts.scheduleIds.find((id) => workflowId.startsWith(`${id}-`));
+
+  const ticker = new Ticker(
+    async () => {
+      const roundStart = Date.now();
+      const query =
+        `TaskQueue = '${runtime.env.REELFLOW_TASK_QUEUE}' AND ExecutionStatus IN ('Failed', 'TimedOut', 'Terminated')` +
+        ` AND CloseTime > '${since.toISOString()}'`;
+      for await (const run of client.workflow.list({ query })) {
+        const scheduleId = scheduleOf(run.workflowId);
+        if (!scheduleId || !run.closeTime) continue;
+        const reason = await endedBecause(client, run.workflowId, run.runId);
+        const failed = {
+          scheduleId,
+          workflowId: run.workflowId,
+          runId: run.runId,
+          workflowType: run.type,
+          closedAt: run.closeTime,
+          reason,
+        };
+        runtime.log.warn(failed, "a schedule's run did not succeed");
+        await opts.onFailed(failed);
+      }
+      since = new Date(roundStart - VISIBILITY_LAG_MS);
+    },
+    { everyMs: opts.everyMs ?? 60_000, onError: (err) => runtime.log.warn({ err }, 'schedule check failed; retrying') },
+  );
+  ticker.start();
+  return { stop: () => ticker.stop() };
+}
