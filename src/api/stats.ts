@@ -282,12 +282,18 @@ export interface PartialRow {
 /** Per idea row `r`, its posts of unknown outcome (unknownPostsSql). */
 const UNKNOWN_POSTS_SQL = `ARRAY(${unknownPostsSql('r.id')})`;
 
-/** Videos posted on some platforms but not others in the last two days: an alert until someone acts. */
+/**
+ * How long a failed, expired or partly published idea stays an alert with its action: a week, so one that failed on a
+ * Friday is still there on Monday (two days, it was gone by then: its message may have been missed, or refused).
+ */
+const ALERT_WINDOW = `interval '7 days'`;
+
+/** Videos posted on some platforms but not others in the last week: an alert until someone acts. */
 async function partiallyPublished(pool: pg.Pool): Promise<PartialRow[]> {
   const { rows } = await pool.query<PartialRow>(
     `SELECT id, title, priority, workflow_id AS "workflowId", published_at AS "publishedAt", error, ${UNKNOWN_POSTS_SQL} AS "unknownPosts"
        FROM competitive_recommendations r
-      WHERE status = 'partially_published' AND coalesce(published_at, updated_at) > now() - interval '48 hours'
+      WHERE status = 'partially_published' AND coalesce(published_at, updated_at) > now() - ${ALERT_WINDOW}
       ORDER BY coalesce(published_at, updated_at) DESC LIMIT 20`,
   );
   return rows;
@@ -307,7 +313,7 @@ export interface FailedIdeaRow {
   unknownPosts: string[];
 }
 
-/** Ideas that failed or expired in the last two days: an alert with its retry until someone acts. */
+/** Ideas that failed or expired in the last week: an alert with its retry until someone acts. */
 async function failedIdeas(pool: pg.Pool): Promise<FailedIdeaRow[]> {
   const { rows } = await pool.query<FailedIdeaRow>(
     `SELECT r.id, r.title, r.priority, r.status, r.workflow_id AS "workflowId", r.updated_at AS "failedAt", r.error,
@@ -316,7 +322,7 @@ async function failedIdeas(pool: pg.Pool): Promise<FailedIdeaRow[]> {
                        AND ${diedInsideSubmitSql('q')}) AS "needsTask",
             ${UNKNOWN_POSTS_SQL} AS "unknownPosts"
        FROM competitive_recommendations r
-      WHERE r.status = ANY($1) AND r.updated_at > now() - interval '48 hours'
+      WHERE r.status = ANY($1) AND r.updated_at > now() - ${ALERT_WINDOW}
       ORDER BY r.updated_at DESC LIMIT 20`,
     [RETRIED_STATUSES, RETRIED_JOB_STATUSES],
   );

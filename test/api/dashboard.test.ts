@@ -346,15 +346,18 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('raises an alert for a video posted on some platforms but not others', async () => {
+  it('raises an alert for a video posted on some platforms but not others, for a week (one from Friday is there on Monday)', async () => {
     const { rows } = await h.db.database.pool.query<{ id: string }>(
       `INSERT INTO competitive_recommendations (priority, recommendation_type, title, status, error, published_at)
-       VALUES ('P1', 'player_spotlight', 'Solo en TikTok', 'partially_published', 'not published on instagram (instagram: HTTP 500)', now())
+       VALUES ('P1', 'player_spotlight', 'Solo en TikTok', 'partially_published', 'not published on instagram (instagram: HTTP 500)',
+               now() - interval '3 days'),
+              ('P2', 'player_spotlight', 'Hace ocho días', 'partially_published', 'not published on tiktok', now() - interval '8 days')
        RETURNING id`,
     );
     const alert = page.locator(`[data-testid="partial-alert"][data-recommendation-id="${rows[0]!.id}"]`);
     await alert.waitFor({ state: 'visible', timeout: 10_000 });
     expect(await alert.textContent()).toContain('Partly published: P1 Solo en TikTok · not published on instagram (instagram: HTTP 500)');
+    expect(await page.locator(`[data-testid="partial-alert"][data-recommendation-id="${rows[1]!.id}"]`).count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 
