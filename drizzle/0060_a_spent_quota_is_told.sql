@@ -9,6 +9,9 @@ ALTER TABLE provider_quotas ADD COLUMN parked_since timestamptz;
 --> statement-breakpoint
 ALTER TABLE provider_quotas ADD COLUMN park_told_at timestamptz;
 --> statement-breakpoint
+-- A park in force as this lands is told too (a platform's daily cap parked until midnight is not parked again before).
+UPDATE provider_quotas SET parked_since = updated_at WHERE parked_until > now();
+--> statement-breakpoint
 
 -- As in 0009, and the park's start kept across re-parks.
 CREATE OR REPLACE FUNCTION park_quota_for_job(p_job_id uuid, p_until timestamptz, p_reason text)
@@ -36,7 +39,7 @@ BEGIN
 END $$;
 --> statement-breakpoint
 
--- The parks in force not yet told, marked told; with how many open jobs of the provider wait meanwhile. A process whose
+-- The parks in force not yet told, marked told; with how many open jobs the quota prices (its account's) wait meanwhile. A process whose
 -- message could not be started unmarks its park (park_told_at NULL), so the next round tells it.
 CREATE OR REPLACE FUNCTION take_untold_parks()
 RETURNS TABLE (quota text, provider text, parked_since timestamptz, parked_until timestamptz, parked_reason text, waiting integer)
@@ -47,5 +50,7 @@ BEGIN
    WHERE q.parked_until > clock_timestamp() AND q.parked_since IS NOT NULL
      AND (q.park_told_at IS NULL OR q.park_told_at < q.parked_since)
   RETURNING q.name, q.provider, q.parked_since, q.parked_until, q.parked_reason,
-            (SELECT count(*)::int FROM automation_queue a WHERE a.api_provider = q.provider AND a.status IN ('queued', 'processing'));
+            (SELECT count(*)::int FROM automation_queue a
+              WHERE a.status IN ('queued', 'processing') AND a.api_provider = q.provider AND job_account(a) = q.account
+                AND EXISTS (SELECT 1 FROM quota_costs c WHERE c.quota = q.name AND c.job_type = a.job_type AND c.units > 0));
 END $$;

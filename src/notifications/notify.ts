@@ -25,6 +25,11 @@ export function notificationEventKey(event: NotificationEvent, subjectId: string
   return `${subjectId}:${event}`;
 }
 
+/** The subject of the one message a day (UTC) about failed competitor videos, per deployment (its base queue). */
+export function competitorFailuresKey(taskQueue: string, at: Date): string {
+  return `competitor-videos:${taskQueue}:${at.toISOString().slice(0, 10)}`;
+}
+
 export const EVENT_LABEL: Record<NotificationEvent, string> = {
   completed: '✅ Completed',
   partially_published: '⚠️ Partly published',

@@ -146,7 +146,6 @@ export function startEndedRunWatch(runtime: Pick<Runtime, 'database' | 'env' | '
   return { stop: () => ticker.stop() };
 }
 
-/** The run's last event says who ended it and why (a terminate's reason and identity, or its timeout). */
 /** Why a closed run ended, from its last history event: who terminated it and why, its timeout, or its failure's root. */
 export async function endedBecause(client: Client, workflowId: string, runId: string): Promise<string> {
   const { history } = await client.workflowService.getWorkflowExecutionHistoryReverse({

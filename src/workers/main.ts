@@ -75,12 +75,12 @@ async function main() {
   });
   // A spent quota (credits, a daily cap, a bot check): told once a park, however often it is re-checked.
   const quotas = startQuotaWatch(runtime, {
-    onParked: (park) =>
-      notifyTeam(`quota:${park.quota}@${park.parked_since.getTime()}`, {
+    onParked: (spent) =>
+      notifyTeam(`quota:${spent.provider}@${spent.since.getTime()}`, {
         event: 'quota_parked',
-        title: park.quota,
-        provider: park.provider,
-        error: parkedText(park),
+        title: spent.quotas.join(', '),
+        provider: spent.provider,
+        error: parkedText(spent),
       }),
   });
   // Runs terminated or timed out (ideas, republishes, any workflow of the base queue) are closed where they run; an

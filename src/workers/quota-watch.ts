@@ -11,34 +11,74 @@
 import { Ticker } from '../shared/ticker';
 import type { Runtime } from './runtime';
 
-export interface ParkedQuota {
+/** A quota's park as take_untold_parks() returns it. */
+interface ParkRow {
   quota: string;
   provider: string;
   parked_since: Date;
   parked_until: Date;
   parked_reason: string | null;
-  /** Open jobs of the provider, waiting while it is parked (or running what started before). */
   waiting: number;
+}
+
+/**
+ * One provider's refusal, told once: every quota it parked (KIE's 402 parks the daily and the monthly credit budgets
+ * alike; one message, not one a quota).
+ */
+export interface SpentQuota {
+  provider: string;
+  quotas: string[];
+  /** The park's start (its earliest quota's): the message's key. */
+  since: Date;
+  until: Date;
+  reason: string | null;
+  /** Open jobs the quotas price, waiting while they are parked (or running what started before). */
+  waiting: number;
+}
+
+/** The parks taken, one per provider and reason. */
+export function groupParks(rows: readonly ParkRow[]): SpentQuota[] {
+  const groups = new Map<string, SpentQuota>();
+  for (const r of rows) {
+    const key = `${r.provider}\u0000${r.parked_reason ?? ''}`;
+    const g = groups.get(key);
+    if (!g) {
+      groups.set(key, {
+        provider: r.provider,
+        quotas: [r.quota],
+        since: r.parked_since,
+        until: r.parked_until,
+        reason: r.parked_reason,
+        waiting: r.waiting,
+      });
+      continue;
+    }
+    g.quotas.push(r.quota);
+    if (r.parked_since < g.since) g.since = r.parked_since;
+    if (r.parked_until > g.until) g.until = r.parked_until;
+    g.waiting = Math.max(g.waiting, r.waiting);
+  }
+  return [...groups.values()];
 }
 
 export function startQuotaWatch(
   runtime: Pick<Runtime, 'database' | 'log'>,
-  opts: { everyMs?: number; onParked?: (park: ParkedQuota) => Promise<unknown> } = {},
+  opts: { everyMs?: number; onParked?: (spent: SpentQuota) => Promise<unknown> } = {},
 ) {
   const { pool } = runtime.database;
   const ticker = new Ticker(
     async () => {
-      const { rows } = await pool.query<ParkedQuota>('SELECT * FROM take_untold_parks()');
-      for (const park of rows) {
+      const { rows } = await pool.query<ParkRow>('SELECT * FROM take_untold_parks()');
+      for (const spent of groupParks(rows)) {
         runtime.log.warn(
-          { quota: park.quota, provider: park.provider, until: park.parked_until, reason: park.parked_reason, waiting: park.waiting },
+          { quotas: spent.quotas, provider: spent.provider, until: spent.until, reason: spent.reason, waiting: spent.waiting },
           'a quota is spent: its jobs wait until it is back',
         );
-        await opts.onParked?.(park).catch(async (err: unknown) => {
-          runtime.log.warn({ err, quota: park.quota }, 'could not start the quota notification; trying again next round');
+        await opts.onParked?.(spent).catch(async (err: unknown) => {
+          runtime.log.warn({ err, quotas: spent.quotas }, 'could not start the quota notification; trying again next round');
           await pool
-            .query('UPDATE provider_quotas SET park_told_at = NULL WHERE name = $1', [park.quota])
-            .catch((dbErr: unknown) => runtime.log.warn({ err: dbErr, quota: park.quota }, 'could not unmark the park'));
+            .query('UPDATE provider_quotas SET park_told_at = NULL WHERE name = ANY($1)', [spent.quotas])
+            .catch((dbErr: unknown) => runtime.log.warn({ err: dbErr, quotas: spent.quotas }, 'could not unmark the park'));
         });
       }
     },
@@ -49,9 +89,10 @@ export function startQuotaWatch(
 }
 
 /** The message's line under its head: why, until when, and what waits. */
-export function parkedText(park: ParkedQuota): string {
-  const why = park.parked_reason || 'the provider said the quota is spent';
-  const jobs = park.waiting === 1 ? '1 open job' : `${park.waiting} open jobs`;
-  const until = park.parked_until.toISOString();
-  return `${why}. Parked until ${until} (the first job then tries again); ${jobs} of ${park.provider} wait meanwhile (reelflow capacity)`;
+export function parkedText(spent: SpentQuota): string {
+  const why = spent.reason || 'the provider said the quota is spent';
+  const jobs = spent.waiting === 1 ? '1 open job' : `${spent.waiting} open jobs`;
+  const until = spent.until.toISOString();
+  const quotas = spent.quotas.join(', ');
+  return `${why}. Parked until ${until} (the first job then tries again): ${quotas}; ${jobs} wait meanwhile (reelflow capacity)`;
 }

@@ -44,6 +44,8 @@ export function startScheduleWatch(runtime: Pick<Runtime, 'env' | 'log'>, opts: 
   const { client } = opts;
   let since = new Date(Date.now() - (opts.lookBackMs ?? 24 * 3_600_000));
   const scheduleOf = (workflowId: string) => opts.scheduleIds.find((id) => workflowId.startsWith(`${id}-`));
+  /** Runs told by this process (each round looks back again; the message's key makes a repeat a no-op anyway). */
+  const told = new Set<string>();
 
   const ticker = new Ticker(
     async () => {
@@ -53,8 +55,14 @@ export function startScheduleWatch(runtime: Pick<Runtime, 'env' | 'log'>, opts: 
         ` AND CloseTime > '${since.toISOString()}'`;
       for await (const run of client.workflow.list({ query })) {
         const scheduleId = scheduleOf(run.workflowId);
-        if (!scheduleId || !run.closeTime) continue;
-        const reason = await endedBecause(client, run.workflowId, run.runId);
+        if (!scheduleId || !run.closeTime || told.has(run.runId)) continue;
+        // A reset ends its run as terminated and goes on in a new one: not a failure.
+        const latest = await client.workflow.getHandle(run.workflowId).describe();
+        if (latest.status.name === 'RUNNING') continue;
+        // One run whose history cannot be read must not stop the watch for good (the round would fail at it for ever).
+        const reason = await endedBecause(client, run.workflowId, run.runId).catch(
+          (err: unknown) => `its workflow ended ${run.status.name.toLowerCase()} (${(err as Error).message})`,
+        );
         const failed = {
           scheduleId,
           workflowId: run.workflowId,
@@ -65,6 +73,7 @@ export function startScheduleWatch(runtime: Pick<Runtime, 'env' | 'log'>, opts: 
         };
         runtime.log.warn(failed, "a schedule's run did not succeed");
         await opts.onFailed(failed);
+        told.add(run.runId);
       }
       since = new Date(roundStart - VISIBILITY_LAG_MS);
     },

@@ -32,7 +32,7 @@ import type {
 } from '../activities/competitor';
 import type { createAudioFetchActivities } from '../activities/audio-fetch';
 import type { createQueueSyncActivities } from '../activities/queue-sync';
-import { notificationEventKey, notificationText } from '../notifications/notify';
+import { competitorFailuresKey, notificationEventKey, notificationText } from '../notifications/notify';
 import { notifyFromWorkflow } from './notification';
 import { rootMessage } from './provider-steps';
 
@@ -138,10 +138,11 @@ export async function competitorVideoWorkflow(input: CompetitorVideoInput): Prom
     }
     // Failed for good (its downloads parked past the day a step may wait, a page that never answered, an analysis that
     // never validated): nothing is saved for it, and discovery never starts a video twice, so the team is told, with
-    // the one command that analyses it again. A cancel was someone's choice.
+    // the one command that analyses it again. A cancel was someone's choice. One message a day for all of them: a
+    // cause that fails every video (a tool missing, a revoked key) would otherwise send one per video found.
     if (!wf.isCancellation(err) && wf.patched('notify-on-failure')) {
       await notifyFromWorkflow({
-        eventKey: notificationEventKey('failed', `${info.workflowId}:run-${info.runId}`),
+        eventKey: notificationEventKey('failed', competitorFailuresKey(info.taskQueue, new Date(Date.now()))),
         event: 'failed',
         text: notificationText({
           event: 'failed',
@@ -149,7 +150,9 @@ export async function competitorVideoWorkflow(input: CompetitorVideoInput): Prom
           workflowId: info.workflowId,
           error:
             `${rootMessage(err)}. Nothing was saved for it and discovery will not start it again: ` +
-            `\`reelflow competitor add-video ${input.url}\` analyses it anew`,
+            `\`reelflow competitor add-video ${input.url} --name "${input.channel}"\` analyses it anew. Other competitor ` +
+            `videos failing today are not told again: \`temporal workflow list --query "WorkflowType='competitorVideoWorkflow' ` +
+            `AND ExecutionStatus='Failed'"\` lists them`,
         }),
       });
     }

@@ -42,7 +42,7 @@ import { startHarness, type Harness } from '../helpers/harness';
 import { createQueueSyncActivities } from '../../src/activities/queue-sync';
 import { waitUntil } from '../helpers/wait';
 import { createNotificationActivities } from '../../src/notifications/activities';
-import { notificationEventKey } from '../../src/notifications/notify';
+import { competitorFailuresKey, notificationEventKey } from '../../src/notifications/notify';
 import { notificationWorkflowId } from '../../src/shared/workflow-ids';
 
 const SAMPLE = path.resolve(__dirname, '../../data/sample');
@@ -240,14 +240,17 @@ describe('competitor video workflow', () => {
       status: 'cancelled',
       error: expect.stringMatching(/^not run: .*failed/),
     });
-    // Nothing saved and never started again by discovery: the team is told, with the command that analyses it anew.
-    const { runId } = await h.client.workflow.getHandle('cv-test-deaf').describe();
-    const notice = h.client.workflow.getHandle(notificationWorkflowId(notificationEventKey('failed', `cv-test-deaf:run-${runId}`)));
+    // Nothing saved and never started again by discovery: the team is told, with the command that analyses it anew; one
+    // message a day for every competitor video that fails (the malformed one above failed first today, on this queue).
+    const notice = h.client.workflow.getHandle(
+      notificationWorkflowId(notificationEventKey('failed', competitorFailuresKey(cvQueue, new Date()))),
+    );
     const [request] = (await notice.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
     const text = (JSON.parse(Buffer.from(request!.data!).toString()) as { text: string }).text;
-    expect(text).toMatch(/^❌ Failed competitor video ".*" \(.*\)\nError: .*failed/);
-    expect(text).toContain('reelflow competitor add-video https://www.youtube.com/watch?v=neverHeard01');
-    expect(await notice.result()).toEqual({ eventKey: notificationEventKey('failed', `cv-test-deaf:run-${runId}`), deliveries: {} });
+    expect(text).toMatch(/^❌ Failed competitor video ".*" \(.*\)\nError: .*\. Nothing was saved for it/);
+    expect(text).toMatch(/reelflow competitor add-video https:\/\/www\.youtube\.com\/watch\?v=never(Valid|Heard)01 --name ".+"/);
+    expect(text).toContain('Other competitor videos failing today are not told again');
+    expect((await notice.result()).deliveries).toEqual({});
   });
 
   it('a removed video ends unavailable with the reason: no transcription, no retries', async () => {
