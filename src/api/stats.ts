@@ -329,11 +329,35 @@ async function failedIdeas(pool: pg.Pool): Promise<FailedIdeaRow[]> {
   return rows;
 }
 
+export interface RefusedMessages {
+  channel: string;
+  count: number;
+  /** The latest refusal: when, why (the webhook's answer) and what it would have said. */
+  lastAt: Date;
+  reason: string | null;
+  message: string | null;
+}
+
+/**
+ * Messages a webhook refused in the last week and not delivered since, per channel: every alert after a revoked URL is
+ * lost, and this is where it shows (drizzle/0061).
+ */
+async function refusedMessages(pool: pg.Pool): Promise<RefusedMessages[]> {
+  const { rows } = await pool.query<RefusedMessages>(
+    `SELECT DISTINCT ON (channel) channel, count(*) OVER (PARTITION BY channel)::int AS count, refused_at AS "lastAt",
+            refused_reason AS reason, message
+       FROM notifications_sent
+      WHERE refused_at IS NOT NULL AND NOT delivered AND refused_at > now() - ${ALERT_WINDOW}
+      ORDER BY channel, refused_at DESC`,
+  );
+  return rows;
+}
+
 /** Everything the dashboard draws, in one round trip per poll. */
 export async function dashboardSnapshot(pool: pg.Pool) {
   const now = new Date();
   const plan = await planLines(pool, now);
-  const [jobs, calendar, providers, failures, approvals, partial, failed] = await Promise.all([
+  const [jobs, calendar, providers, failures, approvals, partial, failed, refused] = await Promise.all([
     openJobs(pool, plan.starts),
     calendar24h(pool, plan, now),
     providerPanels(pool, plan.starts, { costTotal: false }),
@@ -341,8 +365,20 @@ export async function dashboardSnapshot(pool: pg.Pool) {
     awaitingApproval(pool),
     partiallyPublished(pool),
     failedIdeas(pool),
+    refusedMessages(pool),
   ]);
-  return { generatedAt: now, jobs, stuck: jobs.filter((j) => j.isStuck), calendar, providers, failures, approvals, partial, failed };
+  return {
+    generatedAt: now,
+    jobs,
+    stuck: jobs.filter((j) => j.isStuck),
+    calendar,
+    providers,
+    failures,
+    approvals,
+    partial,
+    failed,
+    refused,
+  };
 }
 
 /** One job, its recommendation and its history (job_events), or null. */

@@ -180,7 +180,7 @@
   function render(s) {
     renderApprovals(s.approvals || []);
     renderNames(s.unknownNames || []);
-    renderAlerts(s.stuck, s.workers, s.partial || [], s.failed || []);
+    renderAlerts(s.stuck, s.workers, s.partial || [], s.failed || [], s.refused || []);
     renderProviders(s.providers, s.workers);
     renderQueue(s.jobs);
     renderCalendar(s.calendar);
@@ -327,11 +327,21 @@
     return tr;
   }
 
-  function renderAlerts(stuck, workers, partial, failed) {
+  function renderAlerts(stuck, workers, partial, failed, refused) {
     // An operator typing a KIE task id into a failed idea's alert keeps it through the next poll's redraw.
     if (document.activeElement && document.activeElement.matches('input.retry')) return;
     $('alerts').replaceChildren(
       ...workerAlerts(workers),
+      // A webhook refusing our messages loses every alert after it: first, since nothing else will say so.
+      ...refused.map((r) =>
+        h(
+          'div',
+          { class: 'alert', 'data-testid': 'refused-alert', 'data-channel': r.channel },
+          `🚨 ${r.channel} refused ${r.count} message${r.count === 1 ? '' : 's'}, the last at ${new Date(r.lastAt).toLocaleString()} ` +
+            `(${r.reason || 'no reason given'}): the team was not told. Fix its webhook URL; the refused messages are ` +
+            `the failed notify-… workflows in the Web UI (Reset sends one again). Last: ${(r.message || '').split('\n')[0]}`,
+        ),
+      ),
       ...failed.map((r) =>
         h(
           'div',

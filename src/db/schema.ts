@@ -501,13 +501,26 @@ export const unservedQueues = pgTable('unserved_queues', {
 });
 
 /** One row per notification event key: a retried send never posts twice. */
-export const notificationsSent = pgTable('notifications_sent', {
-  eventKey: text('event_key').primaryKey(),
-  channel: text('channel').notNull(),
-  delivered: boolean('delivered').notNull().default(false),
-  createdAt: createdAt(),
-  deliveredAt: ts('delivered_at'),
-});
+export const notificationsSent = pgTable(
+  'notifications_sent',
+  {
+    eventKey: text('event_key').primaryKey(),
+    channel: text('channel').notNull(),
+    delivered: boolean('delivered').notNull().default(false),
+    createdAt: createdAt(),
+    deliveredAt: ts('delivered_at'),
+    /** The webhook refused the message (a revoked URL, a bad payload): shown on the dashboard until delivered (0061). */
+    refusedAt: ts('refused_at'),
+    refusedReason: text('refused_reason'),
+    /** The refused message's text, for the dashboard to say what the team was not told. */
+    message: text('message'),
+  },
+  (t) => [
+    index('notifications_sent_refused_idx')
+      .on(t.refusedAt)
+      .where(sql`${t.refusedAt} IS NOT NULL AND NOT ${t.delivered}`),
+  ],
+);
 
 export type CompetitiveVideo = typeof competitiveVideos.$inferSelect;
 export type Recommendation = typeof competitiveRecommendations.$inferSelect;

@@ -92,6 +92,16 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
           { err: err.message, kind: err.kind },
           retryable ? 'webhook failed; will retry' : 'webhook refused the message',
         );
+        // Refused for good: its workflow fails, seen only in Temporal's Web UI. Kept here, the dashboard says so until
+        // the message is delivered (a revoked URL refuses every alert after it).
+        if (!retryable) {
+          const refused = { refusedAt: new Date(), refusedReason: err.message, message: input.text };
+          await db
+            .insert(notificationsSent)
+            .values({ eventKey: key, channel: input.channel, ...refused })
+            .onConflictDoUpdate({ target: notificationsSent.eventKey, set: refused })
+            .catch((dbErr: unknown) => log.warn({ err: dbErr }, 'could not record the refused message'));
+        }
         throw failure;
       }
     },

@@ -346,6 +346,25 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('says when a webhook refused our messages (a revoked URL loses every alert after it), until one is delivered', async () => {
+    await h.db.database.pool.query(
+      `INSERT INTO notifications_sent (event_key, channel, refused_at, refused_reason, message)
+       VALUES ('r1:failed:slack', 'slack', now() - interval '1 hour', 'slack: webhook answered HTTP 404: no_service', 'old'),
+              ('r2:stuck:slack', 'slack', now(), 'slack: webhook answered HTTP 404: no_service', $1)`,
+      ['⚠️ Stuck veo3_chollo (veo3)\nWorkflow: recommendation-x'],
+    );
+    const alert = page.locator('[data-testid="refused-alert"][data-channel="slack"]');
+    await alert.waitFor({ state: 'visible', timeout: 10_000 });
+    const text = await alert.textContent();
+    expect(text).toMatch(
+      /^🚨 slack refused 2 messages, the last at .* \(slack: webhook answered HTTP 404: no_service\): the team was not told\./,
+    );
+    expect(text).toMatch(/Last: ⚠️ Stuck veo3_chollo \(veo3\)$/);
+    await h.db.database.pool.query(`UPDATE notifications_sent SET delivered = true WHERE event_key LIKE 'r_:%:slack'`);
+    await alert.waitFor({ state: 'detached', timeout: 10_000 });
+    expect(pageErrors).toEqual([]);
+  });
+
   it('raises an alert for a video posted on some platforms but not others, for a week (one from Friday is there on Monday)', async () => {
     const { rows } = await h.db.database.pool.query<{ id: string }>(
       `INSERT INTO competitive_recommendations (priority, recommendation_type, title, status, error, published_at)

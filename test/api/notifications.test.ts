@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, inject } from 'vitest';
+import { dashboardSnapshot } from '../../src/api/stats';
 import { createLogger } from '../../src/logger';
 import { createNotificationActivities, deliveryKey } from '../../src/notifications/activities';
 import { loadNotificationConfig } from '../../src/notifications/config';
@@ -146,8 +147,18 @@ describe('deliverNotification (the activity)', () => {
     const failure = await failureOf(acts.deliverNotification({ eventKey: 'k-404', event: 'failed', text: 'x', channel: 'slack' }));
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toMatch(/HTTP 404: no_service/);
-    // Not marked delivered: fixing the URL and re-running delivers it.
-    expect(await q(`SELECT * FROM notifications_sent WHERE event_key = 'k-404:slack'`)).toEqual([]);
+    // Not marked delivered, but kept as refused: the dashboard says so (every later alert is lost the same way).
+    expect(await q(`SELECT delivered, refused_reason, message FROM notifications_sent WHERE event_key = 'k-404:slack'`)).toEqual([
+      { delivered: false, refused_reason: expect.stringMatching(/HTTP 404: no_service/), message: 'x' },
+    ]);
+    const refused = async () => (await dashboardSnapshot(t.database.pool)).refused;
+    expect(await refused()).toEqual([
+      { channel: 'slack', count: 1, lastAt: expect.any(Date), reason: expect.stringMatching(/HTTP 404/), message: 'x' },
+    ]);
+    // The URL fixed and the message run again: delivered, no longer shown.
+    const fixed = createNotificationActivities({ database: t.database, log, env: env() });
+    expect(await fixed.deliverNotification({ eventKey: 'k-404', event: 'failed', text: 'x', channel: 'slack' })).toBe('delivered');
+    expect(await refused()).toEqual([]);
   });
 
   it('skips a channel that has no URL', async () => {
