@@ -387,6 +387,13 @@ export const openApiDocument = {
               'estimatedEndAt by learned run times',
           },
           providers: { type: 'array', items: ref('ProviderPanel') },
+          refused: {
+            type: 'array',
+            items: { type: 'object' },
+            description:
+              'Per channel, the messages its webhook refused in the last week and not delivered since (count, lastAt, reason, ' +
+              'message): the team was not told of them',
+          },
         },
       }),
     },
