@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, injec
 import { dashboardSnapshot } from '../../src/api/stats';
 import { createLogger } from '../../src/logger';
 import { createNotificationActivities, deliveryKey } from '../../src/notifications/activities';
-import { loadNotificationConfig } from '../../src/notifications/config';
+import { loadNotificationConfig, NOTIFICATION_EVENTS } from '../../src/notifications/config';
 import { notificationEventKey, notificationText, startNotification } from '../../src/notifications/notify';
 import { notificationWorkflowId } from '../../src/shared/workflow-ids';
 import { WebhookSimulator } from '../../src/simulators/webhook';
@@ -55,16 +55,8 @@ describe('configuration', () => {
   it('enables a channel by its URL and routes events per channel', () => {
     const c = loadNotificationConfig({ SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x', DISCORD_NOTIFY_EVENTS: 'failed' });
     expect(c.webhooks).toEqual({ slack: 'https://hooks.slack.com/services/T/B/x' });
-    expect(c.events.slack).toEqual([
-      'completed',
-      'partially_published',
-      'failed',
-      'stuck',
-      'expired',
-      'approval',
-      'no_workers',
-      'quota_parked',
-    ]);
+    // By default a channel takes every event.
+    expect(c.events.slack).toEqual([...NOTIFICATION_EVENTS]);
     const both = loadNotificationConfig({ ...env(), NOTIFY_EVENTS: 'failed,stuck', DISCORD_NOTIFY_EVENTS: 'completed' });
     expect(both.events).toEqual({ slack: ['failed', 'stuck'], discord: ['completed'] });
     expect(() => loadNotificationConfig({ NOTIFY_EVENTS: 'failed,exploded' })).toThrow(
