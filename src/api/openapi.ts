@@ -389,7 +389,16 @@ export const openApiDocument = {
           providers: { type: 'array', items: ref('ProviderPanel') },
           refused: {
             type: 'array',
-            items: { type: 'object' },
+            items: {
+              type: 'object',
+              properties: {
+                channel: { type: 'string' },
+                count: { type: 'integer' },
+                lastAt: { type: 'string', format: 'date-time' },
+                reason: { type: ['string', 'null'] },
+                message: { type: ['string', 'null'] },
+              },
+            },
             description:
               'Per channel, the messages its webhook refused in the last week and not delivered since (count, lastAt, reason, ' +
               'message): the team was not told of them',

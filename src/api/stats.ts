@@ -339,15 +339,16 @@ export interface RefusedMessages {
 }
 
 /**
- * Messages a webhook refused in the last week and not delivered since, per channel: every alert after a revoked URL is
- * lost, and this is where it shows (drizzle/0061).
+ * Messages a webhook refused in the last week, per channel, until a later message on that channel is delivered (its URL
+ * works again) or they are themselves: every alert after a revoked URL is lost, and this is where it shows (0061).
  */
 async function refusedMessages(pool: pg.Pool): Promise<RefusedMessages[]> {
   const { rows } = await pool.query<RefusedMessages>(
     `SELECT DISTINCT ON (channel) channel, count(*) OVER (PARTITION BY channel)::int AS count, refused_at AS "lastAt",
             refused_reason AS reason, message
-       FROM notifications_sent
+       FROM notifications_sent n
       WHERE refused_at IS NOT NULL AND NOT delivered AND refused_at > now() - ${ALERT_WINDOW}
+        AND refused_at > coalesce((SELECT max(d.delivered_at) FROM notifications_sent d WHERE d.channel = n.channel), '-infinity')
       ORDER BY channel, refused_at DESC`,
   );
   return rows;

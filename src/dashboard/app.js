@@ -338,8 +338,9 @@
           'div',
           { class: 'alert', 'data-testid': 'refused-alert', 'data-channel': r.channel },
           `🚨 ${r.channel} refused ${r.count} message${r.count === 1 ? '' : 's'}, the last at ${new Date(r.lastAt).toLocaleString()} ` +
-            `(${r.reason || 'no reason given'}): the team was not told. Fix its webhook URL; the refused messages are ` +
-            `the failed notify-… workflows in the Web UI (Reset sends one again). Last: ${(r.message || '').split('\n')[0]}`,
+            `(${r.reason || 'no reason given'}): the team was not told. Check its webhook URL (or what it refused); ` +
+            `\`temporal workflow reset --type FirstWorkflowTask\` of a failed notify-… workflow sends it again. ` +
+            `Last: ${(r.message || '').split('\n')[0]}`,
         ),
       ),
       ...failed.map((r) =>

@@ -519,6 +519,7 @@ export const notificationsSent = pgTable(
     index('notifications_sent_refused_idx')
       .on(t.refusedAt)
       .where(sql`${t.refusedAt} IS NOT NULL AND NOT ${t.delivered}`),
+    index('notifications_sent_channel_delivered_idx').on(t.channel, t.deliveredAt),
   ],
 );
 

@@ -11,7 +11,7 @@
  * idempotency key, providers.md §6).
  */
 import { Context } from '@temporalio/activity';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { classifyFailure } from '../activities/failures';
 import type { Database } from '../db/client';
@@ -99,7 +99,8 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
           await db
             .insert(notificationsSent)
             .values({ eventKey: key, channel: input.channel, ...refused })
-            .onConflictDoUpdate({ target: notificationsSent.eventKey, set: refused })
+            // Not over a delivery another attempt made meanwhile (a worker with the fixed URL).
+            .onConflictDoUpdate({ target: notificationsSent.eventKey, set: refused, setWhere: sql`NOT ${notificationsSent.delivered}` })
             .catch((dbErr: unknown) => log.warn({ err: dbErr }, 'could not record the refused message'));
         }
         throw failure;

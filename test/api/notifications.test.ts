@@ -147,10 +147,13 @@ describe('deliverNotification (the activity)', () => {
     expect(await refused()).toEqual([
       { channel: 'slack', count: 1, lastAt: expect.any(Date), reason: expect.stringMatching(/HTTP 404/), message: 'x' },
     ]);
-    // The URL fixed and the message run again: delivered, no longer shown.
+    // The URL fixed: the next message on the channel is delivered, and the alert goes (the refused one is sent again
+    // by resetting its workflow: delivered, its row never marked refused again).
     const fixed = createNotificationActivities({ database: t.database, log, env: env() });
-    expect(await fixed.deliverNotification({ eventKey: 'k-404', event: 'failed', text: 'x', channel: 'slack' })).toBe('delivered');
+    expect(await fixed.deliverNotification({ eventKey: 'k-next', event: 'failed', text: 'y', channel: 'slack' })).toBe('delivered');
     expect(await refused()).toEqual([]);
+    expect(await fixed.deliverNotification({ eventKey: 'k-404', event: 'failed', text: 'x', channel: 'slack' })).toBe('delivered');
+    expect(await q(`SELECT delivered FROM notifications_sent WHERE event_key = 'k-404:slack'`)).toEqual([{ delivered: true }]);
   });
 
   it('skips a channel that has no URL', async () => {
