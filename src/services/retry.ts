@@ -22,6 +22,7 @@ import { SUBMIT_KEY_PATTERN } from '../gate/provider-events';
 import { ProviderError } from '../providers/errors';
 import type { VideoTaskRecord } from '../providers/types';
 import { ApiError, BadInputError, ConflictError } from '../shared/errors';
+import { oneLine } from '../shared/one-line';
 import { RECOMMENDATION_WORKFLOW, recommendationWorkflowId } from '../shared/workflow-ids';
 import type { RetryRequest } from '../workflows/recommendation';
 import { providerTaskIdSchema, parseInput } from '../validation';
@@ -83,14 +84,12 @@ const promptsSchema = videoBriefSchema.pick({ videoPrompt: true }).extend({ segm
 
 /** Two prompts are the same text whatever their whitespace (a record may re-space it). */
 function sameText(a: string, b: string): boolean {
-  const norm = (t: string) => t.trim().replace(/\s+/g, ' ');
-  return norm(a) === norm(b);
+  return oneLine(a) === oneLine(b);
 }
 
 /** The start of a prompt, for a message. */
-function head(text: string, max = 80): string {
-  const one = text.trim().replace(/\s+/g, ' ');
-  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+function head(text: string): string {
+  return oneLine(text, 80);
 }
 
 /** Ideas a retry makes again: those that ended without their video (not a rejected one: an editor said no). */

@@ -5,6 +5,7 @@
  * Without them the UI lists only `recommendation-<uuid>`. No Node imports
  * (the notification child is started from workflow code).
  */
+import { oneLine } from './one-line';
 
 export interface WorkflowMetadata {
   staticSummary: string;
@@ -14,9 +15,8 @@ export interface WorkflowMetadata {
 /** The UI shows the summary on one line; a long title would push everything else out of view. */
 const SUMMARY_MAX = 120;
 
-function oneLine(text: string, max = SUMMARY_MAX): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+function summary(text: string): string {
+  return oneLine(text, SUMMARY_MAX);
 }
 
 function details(rows: Array<[string, string | number | null | undefined]>): string {
@@ -40,7 +40,7 @@ export function recommendationWorkflowMetadata(rec: {
   urgencyDeadline?: Date | string | null;
 }): WorkflowMetadata {
   return {
-    staticSummary: oneLine(`${rec.priority} ${rec.recommendationType}: ${rec.title}`),
+    staticSummary: summary(`${rec.priority} ${rec.recommendationType}: ${rec.title}`),
     staticDetails: details([
       ['Title', rec.title],
       ['Type', rec.recommendationType],
@@ -56,7 +56,7 @@ export function recommendationWorkflowMetadata(rec: {
 
 export function competitorVideoWorkflowMetadata(video: { channel: string; title: string; url: string; views: number }): WorkflowMetadata {
   return {
-    staticSummary: oneLine(`Competitor video (${video.channel}): ${video.title}`),
+    staticSummary: summary(`Competitor video (${video.channel}): ${video.title}`),
     staticDetails: details([
       ['Channel', video.channel],
       ['Title', video.title],
@@ -75,7 +75,7 @@ export function capacityWorkflowMetadata(baseTaskQueue: string): WorkflowMetadat
 
 export function notificationWorkflowMetadata(request: { event: string; eventKey: string; text: string }): WorkflowMetadata {
   return {
-    staticSummary: oneLine(`Notification (${request.event}): ${request.text.split('\n')[0] ?? ''}`),
+    staticSummary: summary(`Notification (${request.event}): ${request.text.split('\n')[0] ?? ''}`),
     staticDetails: details([
       ['Event', request.event],
       ['Event key', request.eventKey],
@@ -105,7 +105,7 @@ export const COMPETITOR_DISCOVERY_METADATA: WorkflowMetadata = {
 
 export function competitorViewsWorkflowMetadata(video: { channel: string; title: string; url: string }): WorkflowMetadata {
   return {
-    staticSummary: oneLine(`Competitor views (${video.channel}): ${video.title}`),
+    staticSummary: summary(`Competitor views (${video.channel}): ${video.title}`),
     staticDetails: details([
       ['Channel', video.channel],
       ['URL', video.url],
@@ -121,7 +121,7 @@ export function postMetricsWorkflowMetadata(post: {
   publishedAt: string;
 }): WorkflowMetadata {
   return {
-    staticSummary: oneLine(`Metrics (${post.platform}): ${post.title}`),
+    staticSummary: summary(`Metrics (${post.platform}): ${post.title}`),
     staticDetails: details([
       ['Platform', post.platform],
       ['Post', post.postId],

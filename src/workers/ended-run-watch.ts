@@ -58,7 +58,7 @@ export interface EndedRunWatchOptions {
  * Visibility lists a closed run a little after it closed, and CloseTime is the server's clock, not ours: each round
  * looks again this far before the last one (what it finds again is closed already, a read and nothing more).
  */
-const VISIBILITY_LAG_MS = 10 * 60_000;
+export const VISIBILITY_LAG_MS = 10 * 60_000;
 
 export function startEndedRunWatch(runtime: Pick<Runtime, 'database' | 'env' | 'log' | 'providers'>, opts: EndedRunWatchOptions) {
   const { client } = opts;

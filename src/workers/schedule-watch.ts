@@ -9,7 +9,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { Ticker } from '../shared/ticker';
-import { endedBecause } from './ended-run-watch';
+import { endedBecause, VISIBILITY_LAG_MS } from './ended-run-watch';
 import type { Runtime } from './runtime';
 
 export interface FailedScheduledRun {
@@ -31,9 +31,6 @@ export interface ScheduleWatchOptions {
   /** The first round looks this far back (runs that ended while no worker ran); later rounds from the last one on. */
   lookBackMs?: number;
 }
-
-/** Visibility lists a run a little after it closed, by the server's clock: each round looks again this far back. */
-const VISIBILITY_LAG_MS = 10 * 60_000;
 
 /** One message a schedule a day, by the day the run closed (UTC): a failing schedule does not page every hour. */
 export function scheduleFailureKey(run: Pick<FailedScheduledRun, 'scheduleId' | 'closedAt'>): string {
