@@ -96,6 +96,7 @@ export const SCENARIO_TABLES = [
   schema.postMetricSeries,
   schema.videoAssets,
   schema.notificationsSent,
+  schema.approvalReminders,
 ].map((t) => `"${getTableName(t)}"`);
 
 /** Providers a scenario does not look at: uncapped for practical purposes and unspaced. */

@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm';
 import type pg from 'pg';
 import { PROVIDERS } from '../config/providers';
 import type { Db } from '../db/client';
-import { getJob, getRecommendation, openJobOrder, planStepOrder } from '../db/queries';
+import { awaitingApproval, getJob, getRecommendation, openJobOrder, planStepOrder } from '../db/queries';
 import { jobEvents } from '../db/schema';
 import { jobWait, readQuotas, type JobWait, type QuotaRow } from '../gate/capacity';
 import { estimateStarts, planLines, type JobEta, type LinePlan } from '../gate/eta';
@@ -235,34 +235,6 @@ async function recentFailures(pool: pg.Pool, limit = 20): Promise<FailureRow[]> 
      ORDER BY e.id DESC
      LIMIT $1`,
     [limit],
-  );
-  return rows;
-}
-
-export interface ApprovalRow {
-  id: string;
-  title: string;
-  priority: string;
-  source: string;
-  type: string;
-  workflowId: string | null;
-  deadline: Date | null;
-  /** The ApprovalReview the workflow is waiting on (stage, caption, prompt, video, platforms). */
-  waiting: Record<string, unknown>;
-  /** Why the engine proposed it (rule and evidence), when it did. */
-  explanation: { rule: string; because: string[] } | null;
-}
-
-/** Ideas waiting for an editor's decision, most urgent first. */
-async function awaitingApproval(pool: pg.Pool): Promise<ApprovalRow[]> {
-  const { rows } = await pool.query<ApprovalRow>(
-    `SELECT id, title, priority, source, recommendation_type AS type, workflow_id AS "workflowId",
-            urgency_deadline AS deadline, approval->'waiting' AS waiting, our_data->'explanation' AS explanation
-       FROM competitive_recommendations
-      WHERE jsonb_typeof(approval->'waiting') = 'object'
-        -- A published idea's republish waits too, for a platform no editor approved the video for (its workflowId).
-        AND (status IN ('pending', 'in_production') OR approval->'waiting' ? 'workflowId')
-      ORDER BY priority, urgency_deadline NULLS LAST, created_at`,
   );
   return rows;
 }

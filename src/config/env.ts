@@ -147,6 +147,11 @@ export const envSchema = z.object({
   /** Who must approve what (src/config/approval.ts); default: ideas from competitors' videos, before the paid render. */
   REELFLOW_APPROVAL_POLICY: approvalPolicy.default('{}'),
   /**
+   * Hours between reminders of a review still waiting for an editor (src/workers/approval-watch.ts); a brief with a
+   * deadline is reminded sooner, half-way to it. 0: no reminders.
+   */
+  REELFLOW_APPROVAL_REMIND_HOURS: z.coerce.number().min(0).max(720).default(24),
+  /**
    * Activities one worker process runs at once per provider queue. Jobs waiting
    * for a slot count too, so keep it well above the caps (the gate enforces those).
    */

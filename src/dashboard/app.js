@@ -197,6 +197,7 @@
       const key = `${r.id}:${r.waiting.id || `${r.waiting.workflowId || ''}:${r.waiting.stage}:${r.waiting.requestedAt}`}`;
       const card = existing.get(key) || approvalCard(r, key);
       existing.delete(key);
+      card.querySelector('.asked').replaceChildren(...asked(r));
       return card;
     });
     for (const card of existing.values()) card.remove();
@@ -205,6 +206,12 @@
     });
     $('approvals-section').hidden = rows.length === 0;
     $('approvals-count').textContent = `(${rows.length})`;
+  }
+
+  /** When the review was asked and how often its editors were reminded of it (src/workers/approval-watch.ts). */
+  function asked(r) {
+    const reminded = r.reminded ? ` · reminded ${r.reminded === 1 ? 'once' : `${r.reminded} times`}` : '';
+    return [' · asked ', time(r.waiting.requestedAt), reminded];
   }
 
   function approvalCard(r, key) {
@@ -258,6 +265,7 @@
           : `${republish ? 'Posted again (a republish): before posting on' : 'Before posting on'} ${(w.platforms || []).join(', ')}`,
         r.deadline && !republish ? ' · expires unpaid ' : '',
         r.deadline && !republish ? time(r.deadline) : '',
+        h('span', { class: 'asked', 'data-testid': 'approval-asked' }),
         waitingIn ? ' · ' : '',
         waitingIn ? workflowLink(waitingIn) : '',
       ),

@@ -175,3 +175,40 @@ export async function clearApprovalWaitingIn(pool: pg.Pool, recommendationId: st
     [recommendationId, workflowId],
   );
 }
+
+export interface ApprovalRow {
+  id: string;
+  title: string;
+  priority: string;
+  source: string;
+  type: string;
+  workflowId: string | null;
+  deadline: Date | null;
+  /** The ApprovalReview the workflow is waiting on (stage, caption, prompt, video, platforms). */
+  waiting: Record<string, unknown>;
+  /** Why the engine proposed it (rule and evidence), when it did. */
+  explanation: { rule: string; because: string[] } | null;
+  /** The review's id, or `<idea>@<requestedAt>` for one asked before reviews had ids: what its reminders are counted by. */
+  reviewKey: string;
+  /** Reminders it has had (src/workers/approval-watch.ts). */
+  reminded: number;
+}
+
+/** Ideas waiting for an editor's decision, most urgent first. */
+export async function awaitingApproval(pool: pg.Pool): Promise<ApprovalRow[]> {
+  const { rows } = await pool.query<ApprovalRow>(
+    `SELECT r.id, r.title, r.priority, r.source, r.recommendation_type AS type, r.workflow_id AS "workflowId",
+            r.urgency_deadline AS deadline, r.approval->'waiting' AS waiting, r.our_data->'explanation' AS explanation,
+            k.review_key AS "reviewKey", coalesce(ar.reminded, 0) AS reminded
+       FROM competitive_recommendations r
+      CROSS JOIN LATERAL (
+        SELECT coalesce(r.approval->'waiting'->>'id', r.id || '@' || (r.approval->'waiting'->>'requestedAt')) AS review_key
+      ) k
+       LEFT JOIN approval_reminders ar ON ar.review_id = k.review_key
+      WHERE jsonb_typeof(r.approval->'waiting') = 'object'
+        -- A published idea's republish waits too, for a platform no editor approved the video for (its workflowId).
+        AND (r.status IN ('pending', 'in_production') OR r.approval->'waiting' ? 'workflowId')
+      ORDER BY r.priority, r.urgency_deadline NULLS LAST, r.created_at`,
+  );
+  return rows;
+}

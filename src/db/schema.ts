@@ -674,3 +674,21 @@ export const videoAssets = pgTable(
   ],
 );
 export type VideoAsset = typeof videoAssets.$inferSelect;
+
+/**
+ * Reminders a review waiting for an editor has had (src/workers/approval-watch.ts), keyed by the review's id (its
+ * `approval.waiting.id`, or `<idea>@<requestedAt>` for a review from before ids): a review decided, replaced or
+ * closed drops its row.
+ */
+export const approvalReminders = pgTable(
+  'approval_reminders',
+  {
+    reviewId: text('review_id').primaryKey(),
+    recommendationId: uuid('recommendation_id')
+      .notNull()
+      .references(() => competitiveRecommendations.id, { onDelete: 'cascade' }),
+    reminded: integer('reminded').notNull(),
+    remindedAt: ts('reminded_at').notNull().defaultNow(),
+  },
+  (t) => [index('approval_reminders_recommendation_idx').on(t.recommendationId)],
+);

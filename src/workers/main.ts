@@ -14,6 +14,7 @@ import { parkedText, startQuotaWatch } from './quota-watch';
 import { scheduleFailureKey, startScheduleWatch } from './schedule-watch';
 import { SCHEDULES } from '../schedule/command';
 import { startEndedRunWatch } from './ended-run-watch';
+import { remindersKey, remindersText, startApprovalWatch } from './approval-watch';
 import { watchWorkflowTaskFailures } from './task-failure-watch';
 import { installTemporalRuntime } from '../metrics/runtime';
 import { notificationEventKey, notificationText, startNotification } from '../notifications/notify';
@@ -115,6 +116,16 @@ async function main() {
           }),
       })
     : null;
+  // Reviews still waiting for an editor: reminded every REELFLOW_APPROVAL_REMIND_HOURS, a brief sooner before it expires.
+  const reminders = queues.includes('base')
+    ? startApprovalWatch(runtime, {
+        everyHours: env.REELFLOW_APPROVAL_REMIND_HOURS,
+        onDue: (due) => {
+          const text = remindersText(due, new Date());
+          return notifyTeam(remindersKey(due), { event: 'approval', title: text.title, error: text.lines });
+        },
+      })
+    : null;
   log.info({ queues, taskQueue: env.REELFLOW_TASK_QUEUE }, 'workers running');
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -133,6 +144,7 @@ async function main() {
   quotas.stop();
   endedRuns?.stop();
   schedules?.stop();
+  reminders?.stop();
   taskFailures.stop();
   const closing = [runtime.close(), connection.close(), client.connection.close()];
   for (const r of await Promise.allSettled(closing)) {

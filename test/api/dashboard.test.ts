@@ -211,6 +211,15 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(await card.textContent()).toContain('Before the paid render');
     expect((await card.locator('.caption').textContent())!.length).toBeGreaterThan(0);
     expect(h.sims.veo3.stats().submissions).toBe(rendersBefore);
+    // Its editors reminded of it (the approval watch's count): the card says so at the next poll.
+    const asked = card.locator('[data-testid="approval-asked"]');
+    expect(await asked.textContent()).toMatch(/^ · asked .+ago$/);
+    await h.db.database.pool.query(
+      `INSERT INTO approval_reminders (review_id, recommendation_id, reminded)
+       SELECT approval->'waiting'->>'id', id, 2 FROM competitive_recommendations WHERE id = $1`,
+      [recommendation.id],
+    );
+    await expect.poll(() => asked.textContent(), { timeout: 10_000 }).toMatch(/^ · asked .+ · reminded 2 times$/);
 
     await card.locator('input.note').fill('vale, publicadlo');
     await card.locator('[data-testid="approve-button"]').click();
