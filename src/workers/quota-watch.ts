@@ -4,14 +4,15 @@
  * nothing else would say so until a deadline passed (a P0's "expired", a day later; a P3's failure, weeks later):
  * the dashboard's badge, `reelflow capacity` and reelflow_quota_parked only show it to whoever looks.
  *
- * Every worker runs it; take_untold_parks() (drizzle/0060) marks each park told as it takes it, so one process tells
- * it. One park is one message however often it is re-parked (credits are re-checked every 5 minutes); a park whose
- * message could not be started is unmarked and told at the next round.
+ * Every worker runs it. A park is marked told (mark_parks_told, drizzle/0063) once its message started, under the
+ * park's key (its provider and start): two workers reading it, or a round repeated after a crash between the start and
+ * the mark, start one message; a round that could not start it tells it at the next. One park is one message however
+ * often it is re-parked (credits are re-checked every 5 minutes).
  */
 import { Ticker } from '../shared/ticker';
 import type { Runtime } from './runtime';
 
-/** A quota's park as take_untold_parks() returns it. */
+/** A quota's park as untold_parks() returns it. */
 interface ParkRow {
   quota: string;
   provider: string;
@@ -68,18 +69,23 @@ export function startQuotaWatch(
   const { pool } = runtime.database;
   const ticker = new Ticker(
     async () => {
-      const { rows } = await pool.query<ParkRow>('SELECT * FROM take_untold_parks()');
+      const { rows } = await pool.query<ParkRow>('SELECT * FROM untold_parks()');
       for (const spent of groupParks(rows)) {
         runtime.log.warn(
           { quotas: spent.quotas, provider: spent.provider, until: spent.until, reason: spent.reason, waiting: spent.waiting },
           'a quota is spent: its jobs wait until it is back',
         );
-        await opts.onParked?.(spent).catch(async (err: unknown) => {
+        const told = rows.filter((r) => spent.quotas.includes(r.quota));
+        try {
+          await opts.onParked?.(spent);
+        } catch (err) {
           runtime.log.warn({ err, quotas: spent.quotas }, 'could not start the quota notification; trying again next round');
-          await pool
-            .query('UPDATE provider_quotas SET park_told_at = NULL WHERE name = ANY($1)', [spent.quotas])
-            .catch((dbErr: unknown) => runtime.log.warn({ err: dbErr, quotas: spent.quotas }, 'could not unmark the park'));
-        });
+          continue;
+        }
+        await pool.query('SELECT mark_parks_told($1::text[], $2::timestamptz[])', [
+          told.map((r) => r.quota),
+          told.map((r) => r.parked_since),
+        ]);
       }
     },
     { everyMs: opts.everyMs ?? 15_000, onError: (err) => runtime.log.warn({ err }, 'quota check failed; retrying') },

@@ -101,7 +101,8 @@ it('reminds each waiting review once per reminder, in one message a round, again
     const text = remindersText(first, new Date());
     expect(text.title).toBe('3 reviews still wait for an editor (the oldest 2 d)');
     expect(text.lines).toContain(
-      `[P0] P0 brief: the brief, before the paid render, waiting 13 h, expires unpaid in 11 h: reelflow approve|reject ${brief} --review run-a/1`,
+      `[P0] P0 brief: the brief, before the paid render, waiting 13 h, expires unpaid in 11 h: ` +
+        `reelflow approve|reject ${brief} --review run-a/1`,
     );
     expect(text.lines).toContain(
       `[P3] P3 video: the video, before posting on instagram, youtube, waiting 30 h: reelflow approve|reject ${video} --review run-b/2`,

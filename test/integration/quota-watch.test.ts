@@ -67,3 +67,33 @@ it('tells a spent quota once a park, again when spent anew, and at the next roun
     watch.stop();
   }
 });
+
+it('tells a park again when the worker telling it died before its message started (not marked told first)', async () => {
+  const { pool } = t.database;
+  const jobId = await enqueueVeo3Job(pool, 'wf-credits-gone-crash');
+  await pool.query(`UPDATE provider_quotas SET parked_until = NULL, parked_since = NULL, park_told_at = NULL`);
+  await pool.query(`SELECT * FROM park_quota_for_job($1, now() + interval '5 minutes', 'insufficient credits (code 402)')`, [jobId]);
+  const log = pino({ level: 'silent' });
+  // The first worker reads the park and dies while its message is being started (its start never answers).
+  let reached = false;
+  const dying = startQuotaWatch(
+    { database: t.database, log },
+    {
+      everyMs: 100,
+      onParked: () => {
+        reached = true;
+        return new Promise(() => {});
+      },
+    },
+  );
+  await waitUntil(() => reached, { what: 'the first worker starting the message', timeoutMs: 10_000 });
+  dying.stop();
+  const told: SpentQuota[] = [];
+  const next = startQuotaWatch({ database: t.database, log }, { everyMs: 100, onParked: async (p) => void told.push(p) });
+  try {
+    await waitUntil(() => told.length >= 1, { what: 'the park told by the next worker', timeoutMs: 10_000 });
+    expect(told[0]).toMatchObject({ provider: 'veo3', reason: 'insufficient credits (code 402)' });
+  } finally {
+    next.stop();
+  }
+});
