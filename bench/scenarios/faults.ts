@@ -32,7 +32,7 @@ import type { Recorder, Scenario } from '../scenario';
 import { workerLimits, type Bench } from '../setup';
 import { PROVIDER_LIMITS } from '../../src/config/providers';
 import { SHIPPED_WORKERS, type BenchWorker } from '../workers';
-import { presenceHolders, sameIdentity } from '../../src/gate/presence';
+import { NAMES_LIVE_ATTEMPT, presenceHolders, sameIdentity } from '../../src/gate/presence';
 import { FAILURE_TYPES } from '../../src/shared/messages';
 import { activityStarts } from '../../test/helpers/history';
 import type { Priority } from '../../src/config/priorities';
@@ -174,7 +174,7 @@ async function busiestVeo3Worker(bench: Bench, workers: readonly BenchWorker[], 
     const marked = await bench.q<{ workflow_id: string; worker: number }>(
       `SELECT workflow_id, activity_worker AS worker FROM automation_queue
         WHERE step = 'generate' AND recommendation_id = ANY($1::uuid[]) AND status = 'processing'
-          AND activity_token IS NOT NULL`,
+          AND ${NAMES_LIVE_ATTEMPT}`,
       [ids],
     );
     const ran = new Map<BenchWorker, string[]>(veo3.map((w) => [w, []]));

@@ -254,6 +254,12 @@ export class PeerSentinels {
 }
 
 /**
+ * A row naming a live attempt of its job: marked by it (SlotGate.markActivity) and not taken as lost since, which names
+ * it `lost:<token>` (drizzle/0064: every write fenced on that attempt's token is then refused). Unqualified columns.
+ */
+export const NAMES_LIVE_ATTEMPT = `activity_token IS NOT NULL AND activity_token NOT LIKE 'lost:%'`;
+
+/**
  * One round trip a look: the lost attempts taken, and the keys of the processes running the others (the sentinels'
  * peers). The keys come from the statement's snapshot, before the take: those just taken are left out by the caller.
  */
@@ -262,7 +268,7 @@ const LOOK_SQL = `
   SELECT job_id, workflow_id, token, worker FROM lost
   UNION ALL
   SELECT NULL, NULL, NULL, q.activity_worker FROM automation_queue q
-   WHERE q.activity_token IS NOT NULL AND q.status IN ('queued', 'processing') AND q.activity_worker IS NOT NULL
+   WHERE ${NAMES_LIVE_ATTEMPT} AND q.status IN ('queued', 'processing') AND q.activity_worker IS NOT NULL
    GROUP BY q.activity_worker`;
 
 /**
@@ -272,7 +278,7 @@ const LOOK_SQL = `
  */
 const UNMARKED_SQL = `
   SELECT DISTINCT q.workflow_id FROM automation_queue q
-   WHERE q.status IN ('queued', 'processing') AND q.activity_token IS NULL AND NOT (q.id = ANY($1::uuid[]))
+   WHERE q.status IN ('queued', 'processing') AND NOT (${NAMES_LIVE_ATTEMPT}) AND NOT (q.id = ANY($1::uuid[]))
      AND (q.status = 'processing' OR (q.waiting_since IS NOT NULL AND (NOT q.parked OR q.called_up_at IS NOT NULL)))
    LIMIT 500`;
 

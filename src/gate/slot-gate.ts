@@ -31,6 +31,7 @@ import { DB_CLOCK_SQL, DbClock } from './db-clock';
 import { LineCourier, type DeliverTurn } from './line-courier';
 import {
   LostWorkerWatch,
+  NAMES_LIVE_ATTEMPT,
   newPresenceKey,
   processIdentity,
   takePresence,
@@ -241,7 +242,7 @@ export class SlotGate {
    */
   private async unmarkOwnAttempts(listener: pg.Client): Promise<void> {
     const unmark = listener.query(
-      'UPDATE automation_queue SET activity_token = NULL WHERE activity_worker = ANY($1::int[]) AND activity_token IS NOT NULL',
+      `UPDATE automation_queue SET activity_token = NULL WHERE activity_worker = ANY($1::int[]) AND ${NAMES_LIVE_ATTEMPT}`,
       [[this.presenceKey, ...this.oldKeys]],
     );
     if (!(await answeredWithin(unmark, 1_000))) this.log.debug("could not unmark this process's attempts at its stop");
@@ -644,7 +645,7 @@ export class SlotGate {
       if (this.presenceKey !== before) this.oldKeys.add(before);
       if (this.oldKeys.size) {
         const moved = await client.query(
-          'UPDATE automation_queue SET activity_worker = $2 WHERE activity_worker = ANY($1::int[]) AND activity_token IS NOT NULL',
+          `UPDATE automation_queue SET activity_worker = $2 WHERE activity_worker = ANY($1::int[]) AND ${NAMES_LIVE_ATTEMPT}`,
           [[...this.oldKeys], this.presenceKey],
         );
         this.log.info(

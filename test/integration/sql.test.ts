@@ -665,6 +665,41 @@ describe('queue transitions (0002)', () => {
     expect((await q<{ left: boolean }>(`SELECT leave_line($1) AS left`, [c.id]))[0]!.left).toBe(true);
   });
 
+  it('an attempt taken as lost writes nothing though its process lives on (0064): no fail, completion, park or paid submit', async () => {
+    await clearLine();
+    const a = await enqueue();
+    await wait(a.id);
+    await grant();
+    // Its process's presence lock is gone (its listener's session dropped; the process itself lives on): taken as lost.
+    await q(`UPDATE automation_queue SET activity_worker = 303, activity_token = 'b2xk', armed_submit_key = $2 WHERE id = $1`, [
+      a.id,
+      `${a.id}.0badc0de`,
+    ]);
+    const take = () => q<{ job_id: string; token: string }>(`SELECT job_id, token FROM take_lost_activities($1)`, [PRESENCE_LOCK_CLASS]);
+    expect(await take()).toEqual([{ job_id: a.id, token: 'b2xk' }]);
+    expect(await take()).toEqual([]);
+    expect(await job(a.id)).toMatchObject({ activity_token: 'lost:b2xk', armed_submit_key: null });
+    const before = { job: await job(a.id), slot: await slot(a.id), events: (await events(a.id)).length };
+    const next = await enqueue();
+    const stale = [
+      `SELECT fail_job($1, 'stale', false, NULL, 'b2xk')`,
+      `SELECT fail_job($1, 'stale', true, NULL, 'b2xk')`,
+      `SELECT complete_job($1, '{"v": 1}'::jsonb, 1, 'b2xk')`,
+      `SELECT complete_job_handing_over($1, '{"v": 1}'::jsonb, 1, '${next.id}', 12000, 'b2xk')`,
+      `SELECT record_start('veo3', $1, true, NULL, '{}'::jsonb, 'b2xk')`,
+    ];
+    for (const statement of stale) await expect(q(statement, [a.id]), statement).rejects.toMatchObject({ code: 'RF409' });
+    expect((await q<{ left: boolean }>(`SELECT leave_line($1, 'b2xk') AS left`, [a.id]))[0]!.left).toBe(false);
+    // Nothing changed: its slot stays for the retry (no second render granted beside it), no submit marked.
+    expect(await job(a.id)).toEqual(before.job);
+    expect(await slot(a.id)).toEqual(before.slot);
+    expect((await events(a.id)).length).toBe(before.events);
+    // The retry marks the row (markActivity) and writes.
+    await q(`UPDATE automation_queue SET activity_worker = 404, activity_token = 'cmV0cnk=' WHERE id = $1`, [a.id]);
+    expect((await q<{ status: string }>(`SELECT status FROM complete_job($1, '{}'::jsonb, 1, 'cmV0cnk=')`, [a.id]))[0]!.status).toBe(
+      'completed',
+    );
+  });
   it('record_provider_task, clear_submit_attempt and discard_provider_task write the handle and log each step', async () => {
     await clearLine();
     const a = await enqueue();
