@@ -150,7 +150,11 @@ export const envSchema = z.object({
    * Hours between reminders of a review still waiting for an editor (src/workers/approval-watch.ts); a brief with a
    * deadline is reminded sooner, half-way to it. 0: no reminders.
    */
-  REELFLOW_APPROVAL_REMIND_HOURS: z.coerce.number().min(0).max(720).default(24),
+  REELFLOW_APPROVAL_REMIND_HOURS: z.coerce
+    .number()
+    .max(720)
+    .refine((h) => h === 0 || h >= 1, 'must be 0 (no reminders) or at least 1 (hours)')
+    .default(24),
   /**
    * Activities one worker process runs at once per provider queue. Jobs waiting
    * for a slot count too, so keep it well above the caps (the gate enforces those).

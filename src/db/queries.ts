@@ -188,8 +188,11 @@ export interface ApprovalRow {
   waiting: Record<string, unknown>;
   /** Why the engine proposed it (rule and evidence), when it did. */
   explanation: { rule: string; because: string[] } | null;
-  /** The review's id, or `<idea>@<requestedAt>` for one asked before reviews had ids: what its reminders are counted by. */
-  reviewKey: string;
+  /**
+   * The review's id, or `<idea>@<requestedAt>` for one asked before reviews had ids: what its reminders are counted by.
+   * Null for a review with neither (none is written so).
+   */
+  reviewKey: string | null;
   /** Reminders it has had (src/workers/approval-watch.ts). */
   reminded: number;
 }

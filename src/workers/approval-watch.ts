@@ -6,8 +6,9 @@
  * it expires), all of a round's in one message, most urgent first.
  *
  * Workers on the base queue run it. A reminder's message is started before it is counted (approval_reminders,
- * drizzle/0062) under a key made of the reviews and their reminder numbers: two workers taking the same round, or a
- * round repeated after a crash between the two, start one message; a round that could not start it tries again next.
+ * drizzle/0062) under a key made of the reviews and their reminder numbers: two workers finding the same reviews due,
+ * or a round repeated after a crash between the start and the count, start one message (finding a different set, a
+ * review may be reminded twice: never not at all); a round that could not start it tries again next.
  */
 import { createHash } from 'node:crypto';
 import { awaitingApproval, type ApprovalRow } from '../db/queries';
@@ -56,7 +57,7 @@ function reviewOf(row: ApprovalRow): Omit<DueReview, 'reminder'> {
   const w = row.waiting as unknown as Pick<ApprovalReview, 'id' | 'stage' | 'requestedAt' | 'platforms' | 'workflowId'>;
   return {
     recommendationId: row.id,
-    reviewKey: row.reviewKey,
+    reviewKey: row.reviewKey ?? '',
     title: row.title,
     priority: row.priority,
     stage: w.stage,
@@ -68,17 +69,28 @@ function reviewOf(row: ApprovalRow): Omit<DueReview, 'reminder'> {
   };
 }
 
-/** Of the reviews waiting now, those due a reminder they have not had. */
+/**
+ * Once one review is due, those due within this much later go in the same message: the reviews of a batch of ideas
+ * asked minutes apart are one reminder a day, not one each.
+ */
+const GATHER_AHEAD_MS = 3_600_000;
+
+/** Of the reviews waiting now, those due a reminder they have not had (with those due within the hour, once any is). */
 export function dueReminders(rows: readonly ApprovalRow[], now: Date, everyMs: number): DueReview[] {
-  const due: DueReview[] = [];
-  for (const row of rows) {
+  const reviews = rows.flatMap((row) => {
     const review = reviewOf(row);
-    if (Number.isNaN(review.requestedAt.getTime())) continue;
-    const reminder = remindersDue(review.requestedAt, review.expiresAt, now, everyMs);
-    // A worker away for days sends one reminder for the missed ones, numbered as the latest.
-    if (reminder > row.reminded) due.push({ ...review, reminder });
-  }
-  return due;
+    return review.reviewKey && !Number.isNaN(review.requestedAt.getTime()) ? [{ review, reminded: row.reminded }] : [];
+  });
+  const ahead = new Date(now.getTime() + GATHER_AHEAD_MS);
+  const at = (time: Date) => reviews.map(({ review }) => remindersDue(review.requestedAt, review.expiresAt, time, everyMs));
+  const [dueNow, dueAhead] = [at(now), at(ahead)];
+  if (!reviews.some(({ reminded }, i) => dueNow[i]! > reminded)) return [];
+  // In the rows' order (most urgent first). A worker away for days sends one reminder for the missed ones, numbered as
+  // the latest; one whose deadline comes within the hour keeps the number it has now.
+  return reviews.flatMap(({ review, reminded }, i) => {
+    const reminder = Math.max(dueNow[i]!, dueAhead[i]!);
+    return reminder > reminded ? [{ ...review, reminder }] : [];
+  });
 }
 
 /** The message's key: the same reviews at the same reminders are the same message, whoever starts it. */
@@ -87,12 +99,16 @@ export function remindersKey(due: readonly DueReview[]): string {
   return `reminders:${createHash('sha256').update(names.join('\n')).digest('hex').slice(0, 24)}`;
 }
 
-/** Listed by name in one message; the rest are counted (the dashboard's "Waiting for approval" shows them all). */
-const LISTED = 10;
+/**
+ * Characters of the message's lines: the rest are counted (the dashboard's "Waiting for approval" shows them all).
+ * Discord takes 2000 in all and cuts the rest (src/notifications/discord.ts): the count must survive.
+ */
+const LINES_BUDGET = 1_600;
 
 function hours(ms: number): string {
   const h = ms / 3_600_000;
-  return h >= 48 ? `${Math.floor(h / 24)} d` : `${Math.max(1, Math.round(h))} h`;
+  if (h < 1) return `${Math.max(1, Math.round(ms / 60_000))} min`;
+  return h >= 48 ? `${Math.floor(h / 24)} d` : `${Math.round(h)} h`;
 }
 
 /** The message's head and its lines: each review, how long it has waited, what expires when, the command. */
@@ -102,12 +118,18 @@ export function remindersText(due: readonly DueReview[], now: Date): { title: st
     due.length === 1
       ? `1 review still waits for an editor (${hours(oldest)})`
       : `${due.length} reviews still wait for an editor (the oldest ${hours(oldest)})`;
-  const lines = due.slice(0, LISTED).map((d) => {
+  const lines: string[] = [];
+  let used = 0;
+  for (const d of due) {
     const what = d.stage === 'render' ? 'the brief, before the paid render' : `the video, before posting on ${d.platforms.join(', ')}`;
     const expires = d.expiresAt ? `, expires unpaid in ${hours(d.expiresAt.getTime() - now.getTime())}` : '';
-    return `[${d.priority}] ${d.title}: ${what}, waiting ${hours(now.getTime() - d.requestedAt.getTime())}${expires}: ${d.decide}`;
-  });
-  if (due.length > LISTED) lines.push(`and ${due.length - LISTED} more (the dashboard's "Waiting for approval")`);
+    const line = `[${d.priority}] ${d.title}: ${what}, waiting ${hours(now.getTime() - d.requestedAt.getTime())}${expires}: ${d.decide}`;
+    // The first is always listed (a title holds 500 characters at most).
+    if (lines.length > 0 && used + line.length > LINES_BUDGET) break;
+    lines.push(line);
+    used += line.length + 1;
+  }
+  if (due.length > lines.length) lines.push(`and ${due.length - lines.length} more (the dashboard's "Waiting for approval")`);
   return { title, lines: lines.join('\n') };
 }
 
@@ -127,7 +149,9 @@ export function startApprovalWatch(
     async () => {
       const waiting = await awaitingApproval(pool);
       // The counts of reviews no longer waiting (decided, replaced by another, their idea closed) go.
-      await pool.query('DELETE FROM approval_reminders WHERE NOT (review_id = ANY($1::text[]))', [waiting.map((w) => w.reviewKey)]);
+      // (A review with no key, neither id nor request time, would make every comparison NULL: none deleted.)
+      const keys = waiting.flatMap((w) => (w.reviewKey ? [w.reviewKey] : []));
+      await pool.query('DELETE FROM approval_reminders WHERE NOT (review_id = ANY($1::text[]))', [keys]);
       const due = dueReminders(waiting, new Date(), gapMs);
       if (due.length === 0) return;
       runtime.log.info({ reviews: due.map((d) => d.reviewKey) }, 'reviews still wait for an editor: reminding');

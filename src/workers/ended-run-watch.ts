@@ -92,8 +92,11 @@ export function startEndedRunWatch(runtime: Pick<Runtime, 'database' | 'env' | '
       // Any other workflow's jobs (a republish's posts, a competitor video's fetch, a post's metrics read): an
       // activity cancelled by its workflow's end leaves its job processing for ever, counted as running, and a
       // republish's blocks every later republish and retry of its idea ("a republish is running").
+      // A republish waiting for an editor, too: its card and its reminders went on for ever, its command refused.
       const { rows } = await runtime.database.pool.query<{ workflow_id: string }>(
-        `SELECT DISTINCT workflow_id FROM automation_queue WHERE workflow_id = ANY($1) AND status IN ('queued', 'processing')`,
+        `SELECT workflow_id FROM automation_queue WHERE workflow_id = ANY($1) AND status IN ('queued', 'processing')
+         UNION
+         SELECT approval->'waiting'->>'workflowId' FROM competitive_recommendations WHERE approval->'waiting'->>'workflowId' = ANY($1)`,
         [others],
       );
       for (const { workflow_id } of rows) await closeEndedJobsOf(workflow_id);
@@ -231,4 +234,7 @@ async function closeEndedJobs(tx: Tx, workflowId: string, reason: string, provid
     await tx.execute(sql`SELECT fail_job(${post.id}, ${error}, true)`);
   }
   await tx.execute(sql`SELECT count(*) FROM cancel_workflow_jobs(${workflowId}, ${reason})`);
+  // Nothing waits in it for an editor any more (a republish's review; an idea's own is cleared as it closes).
+  await tx.execute(sql`UPDATE competitive_recommendations SET approval = jsonb_set(approval, '{waiting}', 'null'::jsonb), updated_at = now()
+                        WHERE approval->'waiting'->>'workflowId' = ${workflowId}`);
 }

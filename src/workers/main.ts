@@ -10,7 +10,7 @@ import { createRuntime } from './runtime';
 import { QUEUE_NAMES, type QueueName } from '../config/providers';
 import { createWorkersFromEnv } from './workers';
 import { startStuckWatch } from './stuck-watch';
-import { parkedText, startQuotaWatch } from './quota-watch';
+import { parkedText, parkKey, startQuotaWatch } from './quota-watch';
 import { scheduleFailureKey, startScheduleWatch } from './schedule-watch';
 import { SCHEDULES } from '../schedule/command';
 import { startEndedRunWatch } from './ended-run-watch';
@@ -77,7 +77,7 @@ async function main() {
   // A spent quota (credits, a daily cap, a bot check): told once a park, however often it is re-checked.
   const quotas = startQuotaWatch(runtime, {
     onParked: (spent) =>
-      notifyTeam(`quota:${spent.provider}@${spent.since.getTime()}`, {
+      notifyTeam(parkKey(spent), {
         event: 'quota_parked',
         title: spent.quotas.join(', '),
         provider: spent.provider,

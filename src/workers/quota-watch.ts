@@ -5,7 +5,7 @@
  * the dashboard's badge, `reelflow capacity` and reelflow_quota_parked only show it to whoever looks.
  *
  * Every worker runs it. A park is marked told (mark_parks_told, drizzle/0063) once its message started, under the
- * park's key (its provider and start): two workers reading it, or a round repeated after a crash between the start and
+ * park's key (parkKey): two workers reading it, or a round repeated after a crash between the start and
  * the mark, start one message; a round that could not start it tells it at the next. One park is one message however
  * often it is re-parked (credits are re-checked every 5 minutes).
  */
@@ -92,6 +92,15 @@ export function startQuotaWatch(
   );
   ticker.start();
   return { stop: () => ticker.stop() };
+}
+
+/**
+ * The message's key: the provider's park (its start) and the quotas it names. Two workers reading one park start one
+ * message; a quota parked since by the same refusal is a message of its own, not marked told under one that never
+ * named it.
+ */
+export function parkKey(spent: SpentQuota): string {
+  return `quota:${spent.provider}:${[...spent.quotas].sort().join(',')}@${spent.since.getTime()}`;
 }
 
 /** The message's line under its head: why, until when, and what waits. */

@@ -6,7 +6,15 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pino from 'pino';
-import { remindersDue, remindersKey, remindersText, startApprovalWatch, type DueReview } from '../../src/workers/approval-watch';
+import {
+  dueReminders,
+  remindersDue,
+  remindersKey,
+  remindersText,
+  startApprovalWatch,
+  type DueReview,
+} from '../../src/workers/approval-watch';
+import type { ApprovalRow } from '../../src/db/queries';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 import { waitUntil } from '../helpers/wait';
 
@@ -59,6 +67,44 @@ it('counts the reminders due: each gap waited, half-way to a deadline, none past
   expect(remindersDue(ago(11), ahead(13), now, 24 * HOUR)).toBe(0);
   expect(remindersDue(ago(13), ahead(11), now, 24 * HOUR)).toBe(1);
   expect(remindersDue(ago(25), ahead(-1), now, 24 * HOUR)).toBe(0);
+});
+
+it('gathers the reviews due within the hour into the one message, which says how many it could not list', () => {
+  const now = new Date('2026-12-08T12:00:00Z');
+  const row = (n: number, hoursAgo: number): ApprovalRow => ({
+    id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    title: `Idea ${n} ${'x'.repeat(200)}`,
+    priority: 'P3',
+    source: 'competitor',
+    type: 'player_spotlight',
+    workflowId: null,
+    deadline: null,
+    waiting: {
+      id: `run-${n}/1`,
+      stage: 'render',
+      requestedAt: new Date(now.getTime() - hoursAgo * HOUR).toISOString(),
+      platforms: ['tiktok'],
+    },
+    explanation: null,
+    reviewKey: `run-${n}/1`,
+    reminded: 0,
+  });
+  // One due, one due in 30 minutes (asked in the same batch), one asked an hour and a half later: only the first two.
+  expect(dueReminders([row(1, 24.1), row(2, 23.5), row(3, 22.5)], now, 24 * HOUR).map((d) => d.reviewKey)).toEqual(['run-1/1', 'run-2/1']);
+  expect(dueReminders([row(2, 23.5), row(3, 22.5)], now, 24 * HOUR)).toEqual([]);
+  // Thirty long titles: the lines Discord would cut are counted instead, and the count is kept.
+  const due = dueReminders(
+    Array.from({ length: 30 }, (_, i) => row(i + 1, 25)),
+    now,
+    24 * HOUR,
+  );
+  const text = remindersText(due, now);
+  expect(text.title).toBe('30 reviews still wait for an editor (the oldest 25 h)');
+  expect(`${text.title}\n${text.lines}`.length).toBeLessThan(1_900);
+  expect(text.lines).toMatch(/\nand \d+ more \(the dashboard's "Waiting for approval"\)$/);
+  // A deadline close by is told in minutes, not as an hour.
+  const soon = dueReminders([{ ...row(40, 1), deadline: new Date(now.getTime() + 5 * 60_000) }], now, 24 * HOUR);
+  expect(remindersText(soon, now).lines).toContain('expires unpaid in 5 min');
 });
 
 it('reminds each waiting review once per reminder, in one message a round, again after a failed start, never a decided one', async () => {

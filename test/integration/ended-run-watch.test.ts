@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { startEndedRunWatch, type EndedRun } from '../../src/workers/ended-run-watch';
 import { readUnknownPosts } from '../../src/services/publish-state';
+import { awaitingApproval } from '../../src/db/queries';
 import { harnessForFile, recommendationInput, runCli } from '../helpers/harness';
 import { waitUntil } from '../helpers/wait';
 
@@ -183,6 +184,31 @@ describe('an idea whose workflow ended without its clean-up', () => {
     } finally {
       h.sims.tiktok.setFaults({ taskDurationMs: 200 });
     }
+  });
+
+  it('a republish terminated while it waits for an editor: its review no longer shows, nor is reminded', async () => {
+    h.sims.tiktok.setFaults({ failTasks: true });
+    const { recommendation, workflowId } = await h.service.enqueue(
+      recommendationInput({ title: 'republish waiting', jobConfig: { platforms: ['instagram', 'tiktok'] } }),
+    );
+    expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('partially_published');
+    h.sims.tiktok.setFaults({ failTasks: false });
+    // Made stricter since: TikTok's post waits for an editor's yes, which nobody gave this video.
+    await q(`UPDATE competitive_recommendations SET job_config = job_config || '{"approval":{"beforePublish":["tiktok"]}}' WHERE id = $1`, [
+      recommendation.id,
+    ]);
+    const republish = await h.service.republish(recommendation.id, { by: 'test' });
+    const waitingIn = async () =>
+      (
+        await q<{ w: string | null }>(`SELECT approval->'waiting'->>'workflowId' AS w FROM competitive_recommendations WHERE id = $1`, [
+          recommendation.id,
+        ])
+      )[0]!.w;
+    await waitUntil(async () => (await waitingIn()) === republish.workflowId, { what: 'the republish waiting for approval' });
+    await h.client.workflow.getHandle(republish.workflowId).terminate('operator: not now');
+    startWatch();
+    await waitUntil(async () => (await waitingIn()) === null, { what: "the republish's review cleared", timeoutMs: 30_000 });
+    expect((await awaitingApproval(h.db.database.pool)).map((r) => r.id)).not.toContain(recommendation.id);
   });
 
   it('terminated while YouTube processes its upload: the post named by its video id, which `republish --post` records', async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pino from 'pino';
-import { parkedText, startQuotaWatch, type SpentQuota } from '../../src/workers/quota-watch';
+import { parkedText, parkKey, startQuotaWatch, type SpentQuota } from '../../src/workers/quota-watch';
 import { createTestDatabase, enqueueVeo3Job, type TestDatabase } from '../helpers/test-db';
 import { waitUntil } from '../helpers/wait';
 
@@ -48,6 +48,9 @@ it('tells a spent quota once a park, again when spent anew, and at the next roun
     const first = told[0]!;
     expect([...first.quotas].sort()).toEqual(quotas);
     expect(first).toMatchObject({ provider: 'veo3', reason: 'insufficient credits (code 402)', waiting: 1 });
+    // Its key names the park and its quotas: the same read twice is one message, a quota more is another.
+    expect(parkKey({ ...first, quotas: [...first.quotas].reverse() })).toBe(parkKey(first));
+    expect(parkKey({ ...first, quotas: first.quotas.slice(1) })).not.toBe(parkKey(first));
     expect(parkedText(first)).toMatch(/^insufficient credits \(code 402\)\. Parked until .*: veo3_.*; 1 open job wait meanwhile/);
 
     // Re-checked at the park's end and still spent: the same park, not told again.
