@@ -35,7 +35,7 @@ export interface ApiServerOptions {
   database: Database;
   service: RecommendationService;
   env: Pick<Env, 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'> &
-    Partial<Pick<Env, 'KIE_CALLBACK_SECRET' | 'REELFLOW_MEDIA_BASE_URL' | 'REELFLOW_S3_ENDPOINT'>>;
+    Partial<Pick<Env, 'KIE_CALLBACK_SECRET' | 'REELFLOW_MEDIA_BASE_URL' | 'REELFLOW_S3_ENDPOINT' | 'REELFLOW_METRICS_READ_WAIT_SECONDS'>>;
   log: Logger;
   /**
    * By short name (`hourly`, `bargains`); /api/schedule acts on `hourly`,

@@ -563,7 +563,21 @@ export const openApiDocument = {
         {
           type: 'object',
           properties: {
-            posts: { type: 'array', items: { type: 'object' } },
+            posts: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  behind: {
+                    type: ['object', 'null'],
+                    description:
+                      'Its series missed its latest reading due (the post gone, a read failed, or no read taken: its series ' +
+                      'stopped): the age missed, when it was due and why; null while it keeps up',
+                    properties: { age: { type: 'string' }, dueAt: { type: 'string', format: 'date-time' }, reason: { type: 'string' } },
+                  },
+                },
+              },
+            },
             unread: {
               type: 'array',
               description: "Posts no read has measured yet, newest first; each's firstReadAt is when its series reads it first",

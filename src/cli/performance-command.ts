@@ -4,28 +4,26 @@
  * then per idea type, player and platform (median views at +24 h), and the week's best and worst.
  * Default --since 30d. --json prints the report as the API's GET /api/performance returns it.
  */
-import { readPerformance, type PerformanceGroup } from '../services/post-metrics';
+import { DEFAULT_PERFORMANCE_SINCE_MS, readPerformance, type PerformanceGroup } from '../services/post-metrics';
 import { parseInput, performanceQuerySchema } from '../validation';
 import { BadInputError } from '../shared/errors';
 import type { ExtraCommandContext } from './extra-commands';
 import { printTable, terminalSafe } from './format';
-
-const DEFAULT_SINCE_MS = 30 * 86_400_000;
 
 /** An ISO time to the minute, as the table prints it: 2026-11-20 11:00. */
 const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 const n = (v: number | null) => (v === null ? '-' : v.toLocaleString('en-US'));
 const perView = (v: number | null) => (v === null ? '-' : v.toFixed(4));
 
-async function performance({ database, values, args, out }: ExtraCommandContext): Promise<number> {
+async function performance({ env, database, values, args, out }: ExtraCommandContext): Promise<number> {
   if (args.length) throw new BadInputError(`performance takes no arguments (got "${args[0]}")`);
   const filter = parseInput(
     performanceQuerySchema,
     Object.fromEntries(Object.entries({ since: values.since, type: values.type, platform: values.platform }).filter(([, v]) => v)),
     'performance',
   );
-  const since = filter.since ?? new Date(Date.now() - DEFAULT_SINCE_MS);
-  const report = await readPerformance(database.pool, { ...filter, since });
+  const since = filter.since ?? new Date(Date.now() - DEFAULT_PERFORMANCE_SINCE_MS);
+  const report = await readPerformance(database.pool, { ...filter, since }, new Date(), env.REELFLOW_METRICS_READ_WAIT_SECONDS * 1_000);
   out(report, () => {
     console.log(`posts published since ${minute(since.toISOString())}`);
     const toRead = report.unread.filter((u) => !u.ended);
@@ -39,6 +37,13 @@ async function performance({ database, values, args, out }: ExtraCommandContext)
     for (const u of report.unread.filter((x) => x.ended)) {
       console.log(
         `never read: ${u.platform} post ${terminalSafe(u.postId)} (${terminalSafe(u.title.slice(0, 40))}): ${terminalSafe(u.ended!)}`,
+      );
+    }
+    // Measured, then no longer: a series that stopped or keeps failing its reads (not "doing fine at +1h").
+    for (const p of report.posts.filter((x) => x.behind)) {
+      console.log(
+        `behind: ${p.platform} post ${terminalSafe(p.postId)} (${terminalSafe(p.title.slice(0, 40))}): no +${p.behind!.age} reading, ` +
+          `due ${minute(p.behind!.dueAt)}: ${terminalSafe(p.behind!.reason)}`,
       );
     }
     if (report.posts.length === 0) return console.log('(none measured yet)');

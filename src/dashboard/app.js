@@ -861,6 +861,20 @@
     $('performance-count').textContent = unread.length
       ? `(${posts.length} measured, ${unread.length} not read yet, ${firstReading}${endedText})`
       : `(${posts.length} posts${endedText})`;
+    // Measured, then no longer (a series stopped, its reads failing): said so, not left looking like a young post.
+    const behind = posts.filter((p) => p.behind);
+    $('perf-behind').replaceChildren(
+      ...behind.map((p) =>
+        h(
+          'div',
+          { class: 'alert', 'data-testid': 'perf-behind', 'data-post-id': p.postId },
+          `⚠️ ${p.platform} post of “${p.title}”: no +${p.behind.age} reading, due `,
+          time(p.behind.dueAt),
+          `: ${p.behind.reason}`,
+        ),
+      ),
+    );
+    $('perf-behind').hidden = behind.length === 0;
     $('performance-empty').hidden = measured.length > 0;
     // No axes without a line to read on them (an empty chart with a scale of 1 view, below it the reason).
     $('perf-figure').hidden = measured.length === 0;

@@ -5,7 +5,7 @@
 import type { Client } from '@temporalio/client';
 import { startWorkflowOnce } from '../temporal/client';
 import type pg from 'pg';
-import { METRICS_HOUR_MS, PUBLISH_PLATFORMS, type PublishPlatform } from '../config/providers';
+import { METRICS_HOUR_MS, METRICS_READ_WAIT_MS, PUBLISH_PLATFORMS, type PublishPlatform } from '../config/providers';
 import type { PostMetrics } from '../providers/types';
 import { median, type PerformanceSample } from '../recommendations/performance';
 import { RecommendationGoneError } from '../shared/errors';
@@ -215,6 +215,20 @@ export interface PostPerformance extends PostOnPlatform {
   spendShare: number;
   /** Every reading of this post, oldest first: the chart's line. */
   series: Array<{ age: string; ageSeconds: number; readAt: string; views: number | null }>;
+  /**
+   * Its series is behind (readBehind): a reading due long enough ago to have been taken is not there, and why. Null
+   * while it keeps up (or has read every timer).
+   */
+  behind: SeriesBehind | null;
+}
+
+/** A metrics series that stopped measuring its post, or missed its latest reading. */
+export interface SeriesBehind {
+  /** The latest timer due (its label, e.g. 24h) with no reading at or after it. */
+  age: string;
+  dueAt: string;
+  /** The post gone (the read that found it, and the series ended), its read's failure, or no read taken at all. */
+  reason: string;
 }
 
 export interface PerformanceGroup {
@@ -307,7 +321,76 @@ async function readUnread(pool: pg.Pool, filter: PerformanceFilter, now: Date): 
   return rows.map((r) => ({ ...postOnPlatform(r), firstReadAt: r.first_read_at?.toISOString() ?? null, ended: r.ended }));
 }
 
-export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter = {}, now = new Date()): Promise<PerformanceReport> {
+/**
+ * The posts (of `posts`) whose series is behind: the latest timer due before `now` less twice the read's wait (its
+ * job's deadline, then as long again to run) has no reading at or after its age. A series that stopped (a read found
+ * the post gone, its workflow terminated or failing, its worker away) or whose read keeps failing (a token without
+ * the read scope, a spent quota) otherwise looked, after its first reading, like a young post doing fine; and the
+ * engine, learning from +24 h readings only, silently lost it.
+ */
+async function readBehind(
+  pool: pg.Pool,
+  posts: ReadonlyArray<{ platform: string; post_id: string }>,
+  now: Date,
+  readWaitMs: number,
+): Promise<Map<string, SeriesBehind>> {
+  if (!posts.length) return new Map();
+  const { rows } = await pool.query<{
+    platform: string;
+    post_id: string;
+    missed: number;
+    due_at: Date;
+    status: string | null;
+    error: string | null;
+    gone: string | null;
+  }>(
+    `SELECT s.platform, s.post_id, d.missed,
+            s.published_at + d.missed * (s.hour_ms / 3600.0) * interval '1 millisecond' AS due_at,
+            j.status, j.error, gone.reason AS gone
+       FROM post_metric_series s
+      CROSS JOIN LATERAL (
+        SELECT max(o) AS missed FROM unnest(s.reads_seconds) o
+         WHERE s.published_at + o * (s.hour_ms / 3600.0) * interval '1 millisecond' < $3::timestamptz - $4 * interval '1 millisecond'
+      ) d
+       LEFT JOIN automation_queue j ON j.workflow_id = $5 || s.platform || '-' || s.post_id AND j.step = 'metrics:' || d.missed
+       -- A read that found the post gone ended the series, whichever timer it was.
+       LEFT JOIN LATERAL (
+         SELECT coalesce(g.result->>'reason', 'the platform says it is gone') AS reason FROM automation_queue g
+          WHERE g.workflow_id = $5 || s.platform || '-' || s.post_id AND g.status = 'completed' AND g.result->>'gone' = 'true'
+          LIMIT 1
+       ) gone ON true
+      WHERE (s.platform, s.post_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+        AND d.missed IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM post_metrics m
+                         WHERE m.platform = s.platform AND m.post_id = s.post_id AND m.age_seconds >= d.missed)`,
+    [posts.map((p) => p.platform), posts.map((p) => p.post_id), now, 2 * readWaitMs, POST_METRICS_WORKFLOW_ID_PREFIX],
+  );
+  return new Map(
+    rows.map((r) => {
+      const age = ageLabel(r.missed);
+      const workflowId = postMetricsWorkflowId(r.platform as PublishPlatform, r.post_id);
+      const reason = r.gone
+        ? `the post is gone (${r.gone}): its series ended`
+        : r.status === 'failed' || r.status === 'cancelled'
+          ? `its +${age} read ${r.status === 'failed' ? 'failed' : 'was given up'}: ${r.error ?? 'no reason recorded'}`
+          : r.status
+            ? `its +${age} read is still ${r.status}`
+            : `no +${age} read was taken: its series stopped (temporal workflow describe --workflow-id ${workflowId})`;
+      return [`${r.platform}\u0000${r.post_id}`, { age, dueAt: r.due_at.toISOString(), reason }];
+    }),
+  );
+}
+
+/** How far back the report looks when no --since is given (the CLI, the API and the dashboard's panel). */
+export const DEFAULT_PERFORMANCE_SINCE_MS = 30 * 86_400_000;
+
+export async function readPerformance(
+  pool: pg.Pool,
+  filter: PerformanceFilter = {},
+  now = new Date(),
+  /** REELFLOW_METRICS_READ_WAIT_SECONDS in ms: how long a read may wait for its slot (readBehind). */
+  readWaitMs = METRICS_READ_WAIT_MS,
+): Promise<PerformanceReport> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (filter.since) where.push(`published_at >= $${params.push(filter.since)}`);
@@ -333,6 +416,7 @@ export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter =
         )
       ).rows
     : [];
+  const behind = await readBehind(pool, rows, now, readWaitMs);
   const posts: PostPerformance[] = rows.map((r) => ({
     ...postOnPlatform(r),
     views24h: num(r.views_24h),
@@ -350,6 +434,7 @@ export async function readPerformance(pool: pg.Pool, filter: PerformanceFilter =
     series: series
       .filter((s) => s.platform === r.platform && s.post_id === r.post_id)
       .map((s) => ({ age: s.age_bucket, ageSeconds: s.age_seconds, readAt: s.read_at.toISOString(), views: num(s.views) })),
+    behind: behind.get(`${r.platform}\u0000${r.post_id}`) ?? null,
   }));
   const weekStart = now.getTime() - WEEK_MS;
   const week = posts.filter((p) => Date.parse(p.publishedAt) >= weekStart && p.viewsLatest !== null);

@@ -205,4 +205,26 @@ describe.skipIf(!hasChromium)('dashboard performance panel in Chromium', () => {
       .toBe('Nothing measured yet this week: 1 post published, no reading scheduled yet.');
     expect(pageErrors).toEqual([]);
   });
+
+  it('a measured post whose series stopped says so, with the reading it misses and why (not left as a young post doing fine)', async () => {
+    // Read at +1 h, +6 h and +24 h two days ago; its +36 h read was due half a day ago and none was taken (its
+    // workflow terminated, say).
+    await post('Gavi se queda corto', 'player_spotlight', 'gavi', 'tiktok', 3_000, 60);
+    await tdb.database.pool.query(
+      `INSERT INTO post_metric_series (platform, post_id, recommendation_id, published_at, reads_seconds, hour_ms)
+       SELECT platform, post_id, recommendation_id, published_at, '{3600,21600,86400,129600}', 3600000
+         FROM post_metrics WHERE post_id = 'Gavi se queda corto-tiktok' LIMIT 1`,
+    );
+    await page.reload();
+    const alert = page.locator('[data-testid=perf-behind][data-post-id="Gavi se queda corto-tiktok"]');
+    await alert.waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await alert.textContent()).toMatch(
+      new RegExp(
+        '^⚠️ tiktok post of “Gavi se queda corto”: no \\+36h reading, due \\d+h \\d+m ago: no \\+36h read was taken: ' +
+          'its series stopped \\(temporal workflow describe --workflow-id post-metrics-tiktok-Gavi se queda corto-tiktok\\)$',
+      ),
+    );
+    expect(await page.locator('[data-testid=perf-behind]').count()).toBe(1);
+    expect(pageErrors).toEqual([]);
+  });
 });

@@ -165,6 +165,78 @@ describe('post metrics workflow', () => {
     ]);
   });
 
+  it('a series behind its timers is flagged with why: the post gone, or its workflow ended with readings still due', async () => {
+    compress(h);
+    const t0 = new Date();
+    const recommendationId = await recommendationRow(h, 'measured, then no longer');
+    const start = async (platform: 'instagram' | 'tiktok' | 'youtube', readsSeconds: number[]) => {
+      const postId = `179${Date.now()}${Math.floor(Math.random() * 1_000)}`;
+      h.sims[platform].metrics.published(postId, Date.now());
+      const input: PostMetricsInput = { recommendationId, platform, postId, publishedAt: new Date().toISOString(), readsSeconds };
+      // As startPostMetricsWorkflows records it: the report reads the series' timers from it.
+      await q(
+        h,
+        `INSERT INTO post_metric_series (platform, post_id, recommendation_id, published_at, reads_seconds, hour_ms)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [platform, postId, recommendationId, input.publishedAt, readsSeconds, 3_600_000],
+      );
+      const handle = await h.client.workflow.start(POST_METRICS_WORKFLOW, {
+        taskQueue: h.taskQueue,
+        workflowId: postMetricsWorkflowId(platform, postId),
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+      await waitUntil(async () => (await q(h, `SELECT 1 FROM post_metrics WHERE post_id = $1`, [postId])).length === 1, {
+        what: 'the first reading',
+        timeoutMs: 15_000,
+      });
+      return { postId, handle };
+    };
+    // Deleted after its first reading: the next read finds it gone and the series ends.
+    const deleted = await start('instagram', [2, 4]);
+    h.sims.instagram.metrics.delete(deleted.postId);
+    await deleted.handle.result();
+    // Terminated after its first reading, its +1 h timer still ahead: no read will ever come.
+    const stopped = await start('tiktok', [2, 3_600]);
+    await stopped.handle.terminate('operator: by mistake');
+    // Its token loses the read scope after its first reading: the next read fails (not retried), the series ends.
+    const refused = await start('youtube', [2, 4]);
+    h.sims.youtube.metrics.permissionDenied = true;
+    try {
+      await refused.handle.result();
+    } finally {
+      h.sims.youtube.metrics.permissionDenied = false;
+    }
+
+    const behindOf = async (at: Date) =>
+      new Map(
+        (await readPerformance(h.db.database.pool, {}, at, 10_000)).posts
+          .filter((p) => p.recommendationId === recommendationId)
+          .map((p) => [p.platform, p.behind]),
+      );
+    // Each has a reading: as a young post doing fine, until its missing one is due and past the read's wait twice.
+    expect(await behindOf(t0)).toEqual(
+      new Map([
+        ['instagram', null],
+        ['tiktok', null],
+        ['youtube', null],
+      ]),
+    );
+    const later = await behindOf(new Date(Date.now() + 2 * 3_600_000));
+    expect(later.get('instagram')).toMatchObject({
+      age: '4s',
+      reason: expect.stringMatching(/^the post is gone \(.*is gone.*\): its series ended$/),
+    });
+    expect(later.get('tiktok')).toMatchObject({
+      age: '1h',
+      reason: `no +1h read was taken: its series stopped (temporal workflow describe --workflow-id ${stopped.handle.workflowId})`,
+    });
+    expect(later.get('youtube')).toMatchObject({
+      age: '4s',
+      reason: expect.stringMatching(/^its \+4s read failed: youtube: .*not properly authorized.*\(forbidden\)$/),
+    });
+  });
+
   it('a series started late reads the last timer due, not each past one under its own age (a post adopted days later)', async () => {
     const recommendationId = await recommendationRow(h, 'adopted late');
     const postId = `179${Date.now()}${Math.floor(Math.random() * 1_000)}`;
@@ -395,7 +467,9 @@ describe('post metrics across a Temporal restart', () => {
       platform: 'youtube',
       postId,
       publishedAt: new Date().toISOString(),
-      readsSeconds: [2, 4, 6],
+      // The last timer well after the outage: with it due by the time the +4 s one fires (a loaded machine's slow first
+      // reading and restart, 2026-12-08), the +4 s one is rightly skipped as overdue, and this test read [2, 6].
+      readsSeconds: [2, 4, 20],
     };
     const workflowId = postMetricsWorkflowId('youtube', postId);
     await h.client.workflow.start(POST_METRICS_WORKFLOW, { taskQueue: h.taskQueue, workflowId, args: [input] });
@@ -414,7 +488,7 @@ describe('post metrics across a Temporal restart', () => {
       `SELECT age_seconds, views FROM post_metrics WHERE post_id = $1 ORDER BY age_seconds`,
       [postId],
     );
-    expect(rows.map((r) => r.age_seconds)).toEqual([2, 4, 6]);
+    expect(rows.map((r) => r.age_seconds)).toEqual([2, 4, 20]);
     expect(Number(rows[2]!.views)).toBeGreaterThan(Number(rows[0]!.views));
     const jobs = await q<{ n: number }>(h, `SELECT count(*)::int AS n FROM automation_queue WHERE workflow_id = $1`, [workflowId]);
     expect(jobs[0]!.n).toBe(3);
