@@ -633,6 +633,8 @@ export const postMetricSeries = pgTable(
     readsSeconds: integer('reads_seconds').array().notNull(),
     /** REELFLOW_METRICS_HOUR_MS as the series got it: real ms an hour of the post's age takes. */
     hourMs: integer('hour_ms').notNull(),
+    /** The missed reading (its age) last told to the team (src/workers/metrics-watch.ts, 0065). */
+    behindToldSeconds: integer('behind_told_seconds'),
     createdAt: createdAt(),
   },
   (t) => [

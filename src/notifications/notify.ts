@@ -41,6 +41,25 @@ export const EVENT_LABEL: Record<NotificationEvent, string> = {
   quota_parked: '⛽ Quota spent',
 };
 
+/**
+ * Characters a message's list may take: Discord takes 2000 in all and cuts the rest (src/notifications/discord.ts),
+ * so the lines past it are counted instead, and the count survives.
+ */
+export const LIST_BUDGET = 1_600;
+
+/** `lines` as one text within LIST_BUDGET (the first always), the rest counted by `more`. */
+export function listWithin(lines: readonly string[], more: (left: number) => string): string {
+  const kept: string[] = [];
+  let used = 0;
+  for (const line of lines) {
+    if (kept.length > 0 && used + line.length > LIST_BUDGET) break;
+    kept.push(line);
+    used += line.length + 1;
+  }
+  if (lines.length > kept.length) kept.push(more(lines.length - kept.length));
+  return kept.join('\n');
+}
+
 /** A one-message summary operators can act on. */
 export function notificationText(args: {
   event: NotificationEvent;

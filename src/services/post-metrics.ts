@@ -216,7 +216,7 @@ export interface PostPerformance extends PostOnPlatform {
   /** Every reading of this post, oldest first: the chart's line. */
   series: Array<{ age: string; ageSeconds: number; readAt: string; views: number | null }>;
   /**
-   * Its series is behind (readBehind): a reading due long enough ago to have been taken is not there, and why. Null
+   * Its series is behind (behindSeries): a reading due long enough ago to have been taken is not there, and why. Null
    * while it keeps up (or has read every timer).
    */
   behind: SeriesBehind | null;
@@ -321,33 +321,51 @@ async function readUnread(pool: pg.Pool, filter: PerformanceFilter, now: Date): 
   return rows.map((r) => ({ ...postOnPlatform(r), firstReadAt: r.first_read_at?.toISOString() ?? null, ended: r.ended }));
 }
 
+/** A post's series behind its timers, as behindSeries reads it. */
+export interface BehindSeries {
+  platform: string;
+  postId: string;
+  recommendationId: string;
+  title: string;
+  /** The missed timer's age in seconds. */
+  missedSeconds: number;
+  /** The missed timer last told to the team (src/workers/metrics-watch.ts), if any. */
+  toldSeconds: number | null;
+  behind: SeriesBehind;
+}
+
 /**
- * The posts (of `posts`) whose series is behind: the latest timer due before `now` less twice the read's wait (its
- * job's deadline, then as long again to run) has no reading at or after its age. A series that stopped (a read found
- * the post gone, its workflow terminated or failing, its worker away) or whose read keeps failing (a token without
- * the read scope, a spent quota) otherwise looked, after its first reading, like a young post doing fine; and the
- * engine, learning from +24 h readings only, silently lost it.
+ * The series behind: the latest timer due before `now` less twice the read's wait (its job's deadline, then as long
+ * again to run) has no reading at or after its age. A series that stopped (a read found the post gone, its workflow
+ * terminated or failing, its worker away) or whose read keeps failing (a token without the read scope, a spent quota)
+ * otherwise looked, after its first reading, like a young post doing fine; and the engine, learning from +24 h
+ * readings only, silently lost it. Of `which.posts`, or of every series of a post published since `which.since`.
  */
-async function readBehind(
+export async function behindSeries(
   pool: pg.Pool,
-  posts: ReadonlyArray<{ platform: string; post_id: string }>,
+  which: { posts: ReadonlyArray<{ platform: string; post_id: string }> } | { since: Date },
   now: Date,
   readWaitMs: number,
-): Promise<Map<string, SeriesBehind>> {
-  if (!posts.length) return new Map();
+): Promise<BehindSeries[]> {
+  const posts = 'posts' in which ? which.posts : null;
+  if (posts && !posts.length) return [];
   const { rows } = await pool.query<{
     platform: string;
     post_id: string;
+    recommendation_id: string;
+    title: string;
     missed: number;
+    told: number | null;
     due_at: Date;
     status: string | null;
     error: string | null;
     gone: string | null;
   }>(
-    `SELECT s.platform, s.post_id, d.missed,
+    `SELECT s.platform, s.post_id, s.recommendation_id, r.title, d.missed, s.behind_told_seconds AS told,
             s.published_at + d.missed * (s.hour_ms / 3600.0) * interval '1 millisecond' AS due_at,
             j.status, j.error, gone.reason AS gone
        FROM post_metric_series s
+       JOIN competitive_recommendations r ON r.id = s.recommendation_id
       CROSS JOIN LATERAL (
         SELECT max(o) AS missed FROM unnest(s.reads_seconds) o
          WHERE s.published_at + o * (s.hour_ms / 3600.0) * interval '1 millisecond' < $3::timestamptz - $4 * interval '1 millisecond'
@@ -359,26 +377,41 @@ async function readBehind(
           WHERE g.workflow_id = $5 || s.platform || '-' || s.post_id AND g.status = 'completed' AND g.result->>'gone' = 'true'
           LIMIT 1
        ) gone ON true
-      WHERE (s.platform, s.post_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+      WHERE ($1::text[] IS NULL OR (s.platform, s.post_id) IN (SELECT * FROM unnest($1::text[], $2::text[])))
+        AND ($6::timestamptz IS NULL OR s.published_at >= $6)
         AND d.missed IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM post_metrics m
-                         WHERE m.platform = s.platform AND m.post_id = s.post_id AND m.age_seconds >= d.missed)`,
-    [posts.map((p) => p.platform), posts.map((p) => p.post_id), now, 2 * readWaitMs, POST_METRICS_WORKFLOW_ID_PREFIX],
+                         WHERE m.platform = s.platform AND m.post_id = s.post_id AND m.age_seconds >= d.missed)
+      ORDER BY s.published_at DESC`,
+    [
+      posts?.map((p) => p.platform) ?? null,
+      posts?.map((p) => p.post_id) ?? null,
+      now,
+      2 * readWaitMs,
+      POST_METRICS_WORKFLOW_ID_PREFIX,
+      'since' in which ? which.since : null,
+    ],
   );
-  return new Map(
-    rows.map((r) => {
-      const age = ageLabel(r.missed);
-      const workflowId = postMetricsWorkflowId(r.platform as PublishPlatform, r.post_id);
-      const reason = r.gone
-        ? `the post is gone (${r.gone}): its series ended`
-        : r.status === 'failed' || r.status === 'cancelled'
-          ? `its +${age} read ${r.status === 'failed' ? 'failed' : 'was given up'}: ${r.error ?? 'no reason recorded'}`
-          : r.status
-            ? `its +${age} read is still ${r.status}`
-            : `no +${age} read was taken: its series stopped (temporal workflow describe --workflow-id ${workflowId})`;
-      return [`${r.platform}\u0000${r.post_id}`, { age, dueAt: r.due_at.toISOString(), reason }];
-    }),
-  );
+  return rows.map((r) => {
+    const age = ageLabel(r.missed);
+    const workflowId = postMetricsWorkflowId(r.platform as PublishPlatform, r.post_id);
+    const reason = r.gone
+      ? `the post is gone (${r.gone}): its series ended`
+      : r.status === 'failed' || r.status === 'cancelled'
+        ? `its +${age} read ${r.status === 'failed' ? 'failed' : 'was given up'}: ${r.error ?? 'no reason recorded'}`
+        : r.status
+          ? `its +${age} read is still ${r.status}`
+          : `no +${age} read was taken: its series stopped (temporal workflow describe --workflow-id ${workflowId})`;
+    return {
+      platform: r.platform,
+      postId: r.post_id,
+      recommendationId: r.recommendation_id,
+      title: r.title,
+      missedSeconds: r.missed,
+      toldSeconds: r.told,
+      behind: { age, dueAt: r.due_at.toISOString(), reason },
+    };
+  });
 }
 
 /** How far back the report looks when no --since is given (the CLI, the API and the dashboard's panel). */
@@ -388,7 +421,7 @@ export async function readPerformance(
   pool: pg.Pool,
   filter: PerformanceFilter = {},
   now = new Date(),
-  /** REELFLOW_METRICS_READ_WAIT_SECONDS in ms: how long a read may wait for its slot (readBehind). */
+  /** REELFLOW_METRICS_READ_WAIT_SECONDS in ms: how long a read may wait for its slot (behindSeries). */
   readWaitMs = METRICS_READ_WAIT_MS,
 ): Promise<PerformanceReport> {
   const where: string[] = [];
@@ -416,7 +449,9 @@ export async function readPerformance(
         )
       ).rows
     : [];
-  const behind = await readBehind(pool, rows, now, readWaitMs);
+  const behind = new Map(
+    (await behindSeries(pool, { posts: rows }, now, readWaitMs)).map((b) => [`${b.platform}\u0000${b.postId}`, b.behind]),
+  );
   const posts: PostPerformance[] = rows.map((r) => ({
     ...postOnPlatform(r),
     views24h: num(r.views_24h),

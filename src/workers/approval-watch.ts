@@ -10,8 +10,9 @@
  * or a round repeated after a crash between the start and the count, start one message (finding a different set, a
  * review may be reminded twice: never not at all); a round that could not start it tries again next.
  */
-import { createHash } from 'node:crypto';
 import { awaitingApproval, type ApprovalRow } from '../db/queries';
+import { digestKey } from '../notifications/digest-key';
+import { listWithin } from '../notifications/notify';
 import type { ApprovalReview } from '../shared/messages';
 import { Ticker } from '../shared/ticker';
 import type { Runtime } from './runtime';
@@ -95,15 +96,11 @@ export function dueReminders(rows: readonly ApprovalRow[], now: Date, everyMs: n
 
 /** The message's key: the same reviews at the same reminders are the same message, whoever starts it. */
 export function remindersKey(due: readonly DueReview[]): string {
-  const names = due.map((d) => `${d.reviewKey}#${d.reminder}`).sort();
-  return `reminders:${createHash('sha256').update(names.join('\n')).digest('hex').slice(0, 24)}`;
+  return digestKey(
+    'reminders',
+    due.map((d) => `${d.reviewKey}#${d.reminder}`),
+  );
 }
-
-/**
- * Characters of the message's lines: the rest are counted (the dashboard's "Waiting for approval" shows them all).
- * Discord takes 2000 in all and cuts the rest (src/notifications/discord.ts): the count must survive.
- */
-const LINES_BUDGET = 1_600;
 
 function hours(ms: number): string {
   const h = ms / 3_600_000;
@@ -118,19 +115,12 @@ export function remindersText(due: readonly DueReview[], now: Date): { title: st
     due.length === 1
       ? `1 review still waits for an editor (${hours(oldest)})`
       : `${due.length} reviews still wait for an editor (the oldest ${hours(oldest)})`;
-  const lines: string[] = [];
-  let used = 0;
-  for (const d of due) {
+  const lines = due.map((d) => {
     const what = d.stage === 'render' ? 'the brief, before the paid render' : `the video, before posting on ${d.platforms.join(', ')}`;
     const expires = d.expiresAt ? `, expires unpaid in ${hours(d.expiresAt.getTime() - now.getTime())}` : '';
-    const line = `[${d.priority}] ${d.title}: ${what}, waiting ${hours(now.getTime() - d.requestedAt.getTime())}${expires}: ${d.decide}`;
-    // The first is always listed (a title holds 500 characters at most).
-    if (lines.length > 0 && used + line.length > LINES_BUDGET) break;
-    lines.push(line);
-    used += line.length + 1;
-  }
-  if (due.length > lines.length) lines.push(`and ${due.length - lines.length} more (the dashboard's "Waiting for approval")`);
-  return { title, lines: lines.join('\n') };
+    return `[${d.priority}] ${d.title}: ${what}, waiting ${hours(now.getTime() - d.requestedAt.getTime())}${expires}: ${d.decide}`;
+  });
+  return { title, lines: listWithin(lines, (left) => `and ${left} more (the dashboard's "Waiting for approval")`) };
 }
 
 export function startApprovalWatch(

@@ -15,6 +15,7 @@ import { scheduleFailureKey, startScheduleWatch } from './schedule-watch';
 import { SCHEDULES } from '../schedule/command';
 import { startEndedRunWatch } from './ended-run-watch';
 import { remindersKey, remindersText, startApprovalWatch } from './approval-watch';
+import { behindKey, behindText, startMetricsWatch } from './metrics-watch';
 import { watchWorkflowTaskFailures } from './task-failure-watch';
 import { installTemporalRuntime } from '../metrics/runtime';
 import { notificationEventKey, notificationText, startNotification } from '../notifications/notify';
@@ -126,6 +127,15 @@ async function main() {
         },
       })
     : null;
+  // Published posts no longer measured (a series stopped, its reads failing): once each missed reading.
+  const measuring = queues.includes('base')
+    ? startMetricsWatch(runtime, {
+        onBehind: (series) => {
+          const text = behindText(series);
+          return notifyTeam(behindKey(series), { event: 'stuck', title: text.title, error: text.lines });
+        },
+      })
+    : null;
   log.info({ queues, taskQueue: env.REELFLOW_TASK_QUEUE }, 'workers running');
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -145,6 +155,7 @@ async function main() {
   endedRuns?.stop();
   schedules?.stop();
   reminders?.stop();
+  measuring?.stop();
   taskFailures.stop();
   const closing = [runtime.close(), connection.close(), client.connection.close()];
   for (const r of await Promise.allSettled(closing)) {

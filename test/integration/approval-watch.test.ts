@@ -17,6 +17,7 @@ import {
 import type { ApprovalRow } from '../../src/db/queries';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 import { waitUntil } from '../helpers/wait';
+import { quiet, toldAfterOneFailure } from '../helpers/told';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -114,23 +115,15 @@ it('reminds each waiting review once per reminder, in one message a round, again
   await waitingIdea('Fresh brief', { id: 'run-c/1', stage: 'render', hoursAgo: 1 }, null);
   const old = await waitingIdea('Review from before ids', { stage: 'render', hoursAgo: 50 }, null);
 
-  const messages: DueReview[][] = [];
-  let failNext = true;
+  const { told: messages, tell } = toldAfterOneFailure<DueReview[]>();
   const watch = startApprovalWatch(
     { database: t.database, log: pino({ level: 'silent' }) },
     {
       everyHours: 24,
       roundMs: 100,
-      onDue: async (due) => {
-        if (failNext) {
-          failNext = false;
-          throw new Error('14 UNAVAILABLE: Temporal is restarting');
-        }
-        messages.push(due);
-      },
+      onDue: tell,
     },
   );
-  const quiet = () => new Promise((r) => setTimeout(r, 600));
   try {
     // The first round's message failed to start: the next round sends it, and later rounds nothing more.
     await waitUntil(() => messages.length >= 1, { what: 'the reminders sent', timeoutMs: 10_000 });

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { parkedText, parkKey, startQuotaWatch, type SpentQuota } from '../../src/workers/quota-watch';
 import { createTestDatabase, enqueueVeo3Job, type TestDatabase } from '../helpers/test-db';
 import { waitUntil } from '../helpers/wait';
+import { quiet, toldAfterOneFailure } from '../helpers/told';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -20,22 +21,14 @@ it('tells a spent quota once a park, again when spent anew, and at the next roun
   const jobId = await enqueueVeo3Job(pool, 'wf-credits-gone');
   const park = () =>
     pool.query(`SELECT * FROM park_quota_for_job($1, now() + interval '5 minutes', 'insufficient credits (code 402)')`, [jobId]);
-  const told: SpentQuota[] = [];
-  let failNext = true;
+  const { told, tell } = toldAfterOneFailure<SpentQuota>();
   const watch = startQuotaWatch(
     { database: t.database, log: pino({ level: 'silent' }) },
     {
       everyMs: 100,
-      onParked: async (p) => {
-        if (failNext) {
-          failNext = false;
-          throw new Error('14 UNAVAILABLE: Temporal is restarting');
-        }
-        told.push(p);
-      },
+      onParked: tell,
     },
   );
-  const quiet = () => new Promise((r) => setTimeout(r, 600));
   try {
     const { rows: parked } = await park();
     const quotas = parked.map((r: { quota: string }) => r.quota).sort();
