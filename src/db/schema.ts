@@ -640,6 +640,7 @@ export const postMetricSeries = pgTable(
   (t) => [
     uniqueIndex('post_metric_series_post_key').on(t.platform, t.postId),
     index('post_metric_series_recommendation_idx').on(t.recommendationId),
+    index('post_metric_series_published_idx').on(t.publishedAt),
   ],
 );
 

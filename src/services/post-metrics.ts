@@ -331,6 +331,8 @@ export interface BehindSeries {
   missedSeconds: number;
   /** The missed timer last told to the team (src/workers/metrics-watch.ts), if any. */
   toldSeconds: number | null;
+  /** Its latest reading's age in seconds (null: none). */
+  lastReadSeconds: number | null;
   behind: SeriesBehind;
 }
 
@@ -349,6 +351,13 @@ export async function behindSeries(
 ): Promise<BehindSeries[]> {
   const posts = 'posts' in which ? which.posts : null;
   if (posts && !posts.length) return [];
+  // Which series, as its own statement's condition (a constant-folded `$1 IS NULL OR …` keeps the index unused).
+  const [whichSql, whichParams] = posts
+    ? [
+        `(s.platform, s.post_id) IN (SELECT * FROM unnest($4::text[], $5::text[]))`,
+        [posts.map((p) => p.platform), posts.map((p) => p.post_id)],
+      ]
+    : ['s.published_at >= $4', ['since' in which ? which.since : null]];
   const { rows } = await pool.query<{
     platform: string;
     post_id: string;
@@ -356,52 +365,50 @@ export async function behindSeries(
     title: string;
     missed: number;
     told: number | null;
+    last_read: number | null;
     due_at: Date;
     status: string | null;
     error: string | null;
     gone: string | null;
   }>(
     `SELECT s.platform, s.post_id, s.recommendation_id, r.title, d.missed, s.behind_told_seconds AS told,
+            (SELECT max(m.age_seconds) FROM post_metrics m WHERE m.platform = s.platform AND m.post_id = s.post_id) AS last_read,
             s.published_at + d.missed * (s.hour_ms / 3600.0) * interval '1 millisecond' AS due_at,
             j.status, j.error, gone.reason AS gone
        FROM post_metric_series s
        JOIN competitive_recommendations r ON r.id = s.recommendation_id
       CROSS JOIN LATERAL (
         SELECT max(o) AS missed FROM unnest(s.reads_seconds) o
-         WHERE s.published_at + o * (s.hour_ms / 3600.0) * interval '1 millisecond' < $3::timestamptz - $4 * interval '1 millisecond'
+         WHERE s.published_at + o * (s.hour_ms / 3600.0) * interval '1 millisecond' < $1::timestamptz - $2 * interval '1 millisecond'
       ) d
-       LEFT JOIN automation_queue j ON j.workflow_id = $5 || s.platform || '-' || s.post_id AND j.step = 'metrics:' || d.missed
+       LEFT JOIN automation_queue j ON j.workflow_id = $3 || s.platform || '-' || s.post_id AND j.step = 'metrics:' || d.missed
        -- A read that found the post gone ended the series, whichever timer it was.
        LEFT JOIN LATERAL (
          SELECT coalesce(g.result->>'reason', 'the platform says it is gone') AS reason FROM automation_queue g
-          WHERE g.workflow_id = $5 || s.platform || '-' || s.post_id AND g.status = 'completed' AND g.result->>'gone' = 'true'
+          WHERE g.workflow_id = $3 || s.platform || '-' || s.post_id AND g.status = 'completed' AND g.result->>'gone' = 'true'
           LIMIT 1
        ) gone ON true
-      WHERE ($1::text[] IS NULL OR (s.platform, s.post_id) IN (SELECT * FROM unnest($1::text[], $2::text[])))
-        AND ($6::timestamptz IS NULL OR s.published_at >= $6)
+      WHERE ${whichSql}
         AND d.missed IS NOT NULL
+        -- A series started late (a post adopted days after it went up) has had as long as any to take its reading.
+        AND s.created_at < $1::timestamptz - $2 * interval '1 millisecond'
         AND NOT EXISTS (SELECT 1 FROM post_metrics m
                          WHERE m.platform = s.platform AND m.post_id = s.post_id AND m.age_seconds >= d.missed)
       ORDER BY s.published_at DESC`,
-    [
-      posts?.map((p) => p.platform) ?? null,
-      posts?.map((p) => p.post_id) ?? null,
-      now,
-      2 * readWaitMs,
-      POST_METRICS_WORKFLOW_ID_PREFIX,
-      'since' in which ? which.since : null,
-    ],
+    [now, 2 * readWaitMs, POST_METRICS_WORKFLOW_ID_PREFIX, ...whichParams],
   );
   return rows.map((r) => {
     const age = ageLabel(r.missed);
-    const workflowId = postMetricsWorkflowId(r.platform as PublishPlatform, r.post_id);
+    const describe = `temporal workflow describe --workflow-id ${postMetricsWorkflowId(r.platform as PublishPlatform, r.post_id)}`;
     const reason = r.gone
       ? `the post is gone (${r.gone}): its series ended`
       : r.status === 'failed' || r.status === 'cancelled'
         ? `its +${age} read ${r.status === 'failed' ? 'failed' : 'was given up'}: ${r.error ?? 'no reason recorded'}`
-        : r.status
-          ? `its +${age} read is still ${r.status}`
-          : `no +${age} read was taken: its series stopped (temporal workflow describe --workflow-id ${workflowId})`;
+        : r.status === 'completed'
+          ? `its +${age} read was answered but its reading never recorded: its series stopped (${describe})`
+          : r.status
+            ? `its +${age} read is still ${r.status}`
+            : `no +${age} read was taken: its series stopped (${describe})`;
     return {
       platform: r.platform,
       postId: r.post_id,
@@ -409,6 +416,7 @@ export async function behindSeries(
       title: r.title,
       missedSeconds: r.missed,
       toldSeconds: r.told,
+      lastReadSeconds: r.last_read,
       behind: { age, dueAt: r.due_at.toISOString(), reason },
     };
   });

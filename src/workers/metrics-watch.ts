@@ -5,7 +5,7 @@
  * failing, no worker). The performance panel and `reelflow performance` flag it to whoever looks; nobody looked, and
  * the +24 h reading the engine learns from was lost for good.
  *
- * Workers on the base queue run it. Each missed reading of a post is told once (post_metric_series.behind_told_seconds,
+ * Workers on the base queue run it. Each stop of a post's series is told once (post_metric_series.behind_told_seconds,
  * drizzle/0065), all of a round's in one message; marked once its message started, under a key of the posts and the
  * readings they miss, so two workers or a round repeated after a crash start one message.
  */
@@ -43,7 +43,9 @@ export function startMetricsWatch(
     async () => {
       const now = new Date();
       const behind = await behindSeries(pool, { since: new Date(now.getTime() - WATCHED_MS) }, now, readWaitMs);
-      const untold = behind.filter((s) => s.toldSeconds !== s.missedSeconds);
+      // Told once a stop: a series that ended (its post gone, terminated) misses each later timer too, and is told
+      // again only once it has caught up with the reading told (read since) and then misses another.
+      const untold = behind.filter((s) => s.toldSeconds === null || (s.lastReadSeconds ?? -1) >= s.toldSeconds);
       if (!untold.length) return;
       runtime.log.warn({ posts: untold.map((s) => `${s.platform}:${s.postId}`) }, 'published posts are no longer measured');
       // Started first, then marked: a crash in between repeats this round's message under its key, never drops it.

@@ -211,8 +211,8 @@ describe.skipIf(!hasChromium)('dashboard performance panel in Chromium', () => {
     // workflow terminated, say).
     await post('Gavi se queda corto', 'player_spotlight', 'gavi', 'tiktok', 3_000, 60);
     await tdb.database.pool.query(
-      `INSERT INTO post_metric_series (platform, post_id, recommendation_id, published_at, reads_seconds, hour_ms)
-       SELECT platform, post_id, recommendation_id, published_at, '{3600,21600,86400,129600}', 3600000
+      `INSERT INTO post_metric_series (platform, post_id, recommendation_id, published_at, reads_seconds, hour_ms, created_at)
+       SELECT platform, post_id, recommendation_id, published_at, '{3600,21600,86400,129600}', 3600000, published_at
          FROM post_metrics WHERE post_id = 'Gavi se queda corto-tiktok' LIMIT 1`,
     );
     await page.reload();

@@ -42,11 +42,13 @@ it('tells a post no longer measured once per missed reading, again at the next r
       metrics: { views: 100, reach: null, likes: 1, comments: 0, shares: 0, saves: null, interactions: null },
     });
   await reading(3_600);
-  // Read at +1 h; its +24 h read was due a day ago and none was taken. A healthy post beside it is not told.
+  // Read at +1 h; its +24 h read was due a day ago and none was taken. A healthy post beside it is not told, nor one
+  // adopted just now two days after it went up (its series has had no time yet to take the reading due).
   await pool.query(
-    `INSERT INTO post_metric_series (platform, post_id, recommendation_id, published_at, reads_seconds, hour_ms)
-     VALUES ('instagram', 'ig-forgotten', $1, $2, '{3600,86400,259200}', 3600000),
-            ('tiktok', 'tt-young', $1, now() - interval '30 minutes', '{3600,86400}', 3600000)`,
+    `INSERT INTO post_metric_series (platform, post_id, recommendation_id, published_at, reads_seconds, hour_ms, created_at)
+     VALUES ('instagram', 'ig-forgotten', $1, $2, '{3600,86400,259200}', 3600000, $2),
+            ('tiktok', 'tt-young', $1, now() - interval '30 minutes', '{3600,86400}', 3600000, now() - interval '30 minutes'),
+            ('youtube', 'yt-adopted', $1, $2, '{3600,86400}', 3600000, now())`,
     [recommendationId, publishedAt],
   );
 
@@ -71,9 +73,12 @@ it('tells a post no longer measured once per missed reading, again at the next r
     );
     expect(behindKey([...told[0]!].reverse())).toBe(behindKey(told[0]!));
 
-    // Read at +24 h after all (an operator's reset), then its +3 d read missed too: told again, for that one.
-    await reading(86_400);
+    // Stopped, it misses its +3 d timer too: the same stop, not told again.
     await pool.query(`UPDATE post_metric_series SET published_at = published_at - interval '3 days' WHERE post_id = 'ig-forgotten'`);
+    await quiet();
+    expect(told).toHaveLength(1);
+    // Read at +24 h after all (an operator's reset), then its +3 d read missed: a new stop, told.
+    await reading(86_400);
     await waitUntil(() => told.length >= 2, { what: 'the later reading told', timeoutMs: 10_000 });
     await quiet();
     expect(told).toHaveLength(2);

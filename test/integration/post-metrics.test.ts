@@ -176,8 +176,8 @@ describe('post metrics workflow', () => {
       // As startPostMetricsWorkflows records it: the report reads the series' timers from it.
       await q(
         h,
-        `INSERT INTO post_metric_series (platform, post_id, recommendation_id, published_at, reads_seconds, hour_ms)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
+        `INSERT INTO post_metric_series (platform, post_id, recommendation_id, published_at, reads_seconds, hour_ms, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $4)`,
         [platform, postId, recommendationId, input.publishedAt, readsSeconds, 3_600_000],
       );
       const handle = await h.client.workflow.start(POST_METRICS_WORKFLOW, {

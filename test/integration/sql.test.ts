@@ -925,12 +925,18 @@ describe('the durable line (0016)', () => {
     for (let i = 0; i < 3; i++) p1.push(await enqueue({ priority: 'P1' }));
     for (const j of p1) await q(`UPDATE automation_queue SET waiting_since = now(), parked = true WHERE id = $1`, [j.id]);
     expect(await returnToLine(hot)).toEqual([]);
-    // Two more: the P3s rank 6th to 9th: the 2nd and 3rd go back, parked, with a 'returned_to_line' event.
+    // Two more: the P3s rank 6th to 9th: the 2nd and 3rd go back, parked, with a 'returned_to_line' event (the 2nd once
+    // no longer taken as lost).
     for (let i = 0; i < 2; i++) {
       const j = await enqueue({ priority: 'P1' });
       await q(`UPDATE automation_queue SET waiting_since = now(), parked = true WHERE id = $1`, [j.id]);
     }
-    expect(await returnToLine(hot)).toEqual([p3[1]!.id, p3[2]!.id].sort());
+    // The 2nd's attempt was taken as lost (0064): it stays, still named lost (erased, the lost attempt could write).
+    await q(`UPDATE automation_queue SET activity_token = 'lost:eA==' WHERE id = $1`, [p3[1]!.id]);
+    expect(await returnToLine(hot)).toEqual([p3[2]!.id]);
+    expect(await job(p3[1]!.id)).toMatchObject({ parked: false, activity_token: 'lost:eA==' });
+    await q(`UPDATE automation_queue SET activity_token = NULL WHERE id = $1`, [p3[1]!.id]);
+    expect(await returnToLine(hot)).toEqual([p3[1]!.id]);
     expect(await job(p3[2]!.id)).toMatchObject({ status: 'queued', parked: true, called_up_at: null, activity_token: null });
     expect(await job(p3[3]!.id)).toMatchObject({ status: 'queued', parked: false });
     const events = await q<{ event: string }>(`SELECT event FROM job_events WHERE job_id = $1`, [p3[2]!.id]);
