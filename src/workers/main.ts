@@ -127,7 +127,7 @@ async function main() {
         },
       })
     : null;
-  // Published posts no longer measured (a series stopped, its reads failing): once each missed reading.
+  // Published posts no longer measured (a series stopped, its reads failing): once a stop.
   const measuring = queues.includes('base')
     ? startMetricsWatch(runtime, {
         onBehind: (series) => {
