@@ -184,13 +184,17 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
     /**
      * Jobs of one workflow run, in the order given (steps carry the run id): retries of a
      * run reuse its jobs. `priority` null: P1 for a video past the viral threshold, else P2.
+     * A job given its `content` (what its answer depends on: the audio's hash, the chunk, the language) that an earlier
+     * run of the workflow completed is that job, not a new one: its answer is kept (runProviderJob returns it), so a
+     * video analysed again after a failed run (`temporal workflow reset`, `reelflow competitor add-video`) does not pay
+     * its transcription twice.
      */
     async enqueueCompetitorJobs(input: {
       workflowId: string;
       runId: string;
       views: number;
       priority: Priority | null;
-      jobs: Array<{ step: string; jobType: JobType; estimatedSeconds: number }>;
+      jobs: Array<{ step: string; jobType: JobType; estimatedSeconds: number; content?: string }>;
     }): Promise<{ jobIds: string[]; priority: Priority }> {
       try {
         if (input.priority !== null && !isPriority(input.priority)) {
@@ -202,6 +206,18 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
         for (const job of input.jobs) {
           const provider = JOB_TYPES[job.jobType];
           if (!provider) throw new BadInputError(`jobType must be one of ${Object.keys(JOB_TYPES).join(', ')} (got ${job.jobType})`);
+          if (job.content) {
+            const { rows: done } = await pool.query<{ id: string }>(
+              `SELECT id FROM automation_queue
+                WHERE workflow_id = $1 AND step LIKE $2 AND status = 'completed' AND job_config->>'content' = $3
+                ORDER BY completed_at LIMIT 1`,
+              [input.workflowId, `${job.step}:%`, job.content],
+            );
+            if (done[0]) {
+              jobIds.push(done[0].id);
+              continue;
+            }
+          }
           const row = await enqueueJob(pool, deps.limits, {
             workflowId: input.workflowId,
             step: `${job.step}:${input.runId}`,
@@ -209,6 +225,7 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
             priority,
             runId: input.runId,
             estimatedSeconds: job.estimatedSeconds,
+            ...(job.content ? { jobConfig: { content: job.content } } : {}),
           });
           jobIds.push(row.id);
         }

@@ -150,6 +150,8 @@ export async function competitorVideoWorkflow(input: CompetitorVideoInput): Prom
           workflowId: info.workflowId,
           error:
             `${rootMessage(err)}. Nothing was saved for it and discovery will not start it again: ` +
+            `\`temporal workflow reset --workflow-id ${info.workflowId} --type FirstWorkflowTask --reason retry\` runs it ` +
+            `again with all discovery knew (a transcription it paid for is kept), or ` +
             `\`reelflow competitor add-video ${input.url} --name "${input.channel}"\` analyses it anew. Other competitor ` +
             `videos failing today are not told again: \`temporal workflow list --query "WorkflowType='competitorVideoWorkflow' ` +
             `AND ExecutionStatus='Failed'"\` lists them`,
@@ -182,11 +184,14 @@ export async function competitorVideoWorkflow(input: CompetitorVideoInput): Prom
 
     const chunkSeconds = audio.chunks.map((c, i) => (audio.chunks[i + 1]?.startSeconds ?? audio.durationSeconds) - c.startSeconds);
     const estimates = chunkSeconds.map(transcribeEstimateSeconds);
+    const language = input.language ?? 'es';
     const jobs = await enqueue(priority, [
       ...audio.chunks.map((_, i) => ({
         step: `transcribe-${i + 1}`,
         jobType: 'openai_transcription' as const,
         estimatedSeconds: estimates[i]!,
+        // The same audio, cut the same way, in the same language: an earlier run's transcription of it is kept.
+        content: `${audio.audioSha256}:${i + 1}/${audio.chunks.length}:${language}`,
       })),
       { step: 'analyze', jobType: 'openai_analysis', estimatedSeconds: JOB_ESTIMATES_SECONDS.openai_analysis },
     ]);
@@ -200,7 +205,7 @@ export async function competitorVideoWorkflow(input: CompetitorVideoInput): Prom
           jobId: jobs.jobIds[i]!,
           file: chunk.file,
           startSeconds: chunk.startSeconds,
-          language: input.language ?? 'es',
+          language,
           prompt: previous ? previous.slice(-PROMPT_TAIL_CHARS) : null,
         }),
       );

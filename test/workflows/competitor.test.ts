@@ -218,6 +218,17 @@ describe('competitor video workflow', () => {
     } finally {
       h.sims.openai.registerResponder(COMPETITOR_ANALYSIS_SCHEMA_NAME, analysisResponder);
     }
+    // Analysed again (a reset, add-video): its transcription, paid in the failed run, is kept; only the analysis runs.
+    const transcribed = h.sims.openai.transcriptionLog().length;
+    const video = { ...sample[2]!, url: 'https://www.youtube.com/watch?v=neverValid01' };
+    const mediaUrl = h.sims.youtube.media.mediaUrl(sampleVideoId(sample[2]!.url));
+    await runVideo('cv-test-malformed', workflowInput(video, { mediaUrl }));
+    expect(h.sims.openai.transcriptionLog().length).toBe(transcribed);
+    expect(await db().select().from(competitiveVideos).where(eq(competitiveVideos.url, video.url))).toHaveLength(1);
+    const transcriptions = await q<{ n: number }>(
+      `SELECT count(*)::int AS n FROM automation_queue WHERE workflow_id = 'cv-test-malformed' AND job_type = 'openai_transcription'`,
+    );
+    expect(transcriptions[0]!.n).toBe(1);
   });
 
   it('a transcription that fails for good fails the video and closes the steps planned after it', async () => {
@@ -249,6 +260,9 @@ describe('competitor video workflow', () => {
     const text = (JSON.parse(Buffer.from(request!.data!).toString()) as { text: string }).text;
     expect(text).toMatch(/^❌ Failed competitor video ".*" \(.*\)\nError: .*\. Nothing was saved for it/);
     expect(text).toMatch(/reelflow competitor add-video https:\/\/www\.youtube\.com\/watch\?v=never(Valid|Heard)01 --name ".+"/);
+    expect(text).toMatch(
+      /`temporal workflow reset --workflow-id cv-test-(malformed|deaf) --type FirstWorkflowTask --reason retry` runs it again/,
+    );
     expect(text).toContain('Other competitor videos failing today are not told again');
     expect((await notice.result()).deliveries).toEqual({});
   });
