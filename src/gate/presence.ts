@@ -411,13 +411,8 @@ export class LostWorkerWatch {
         'worker process lost: its job resumes elsewhere',
       );
     } catch (err) {
-      // Temporal was not told (it is away): the row names the attempt again, so the next look takes it and tells it
-      // then, and an attempt whose process lives on (only its listener's session dropped) is not refused its writes
-      // (drizzle/0064) for a take nobody acted on. Its heartbeat timeout still ends it if the next looks fail too.
-      this.log.warn({ err, jobId: lost.jobId }, 'could not fail the lost worker attempt; the next look tries again');
-      await this.pool
-        .query(`UPDATE automation_queue SET activity_token = $2 WHERE id = $1 AND activity_token = 'lost:' || $2`, [lost.jobId, lost.token])
-        .catch((dbErr: unknown) => this.log.warn({ err: dbErr, jobId: lost.jobId }, 'could not name the lost attempt again'));
+      // The token was taken: the heartbeat timeout still ends that attempt, only later.
+      this.log.warn({ err, jobId: lost.jobId }, 'could not fail the lost worker attempt; its heartbeat timeout will');
     }
   }
 }

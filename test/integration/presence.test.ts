@@ -141,38 +141,6 @@ describe('lost-worker watch sentinels', () => {
     await waitUntil(async () => (await waitingSentinels()) === 0, { what: 'no sentinel left', timeoutMs: 5_000 });
   });
 
-  it('a failure Temporal never heard (it was away) names the attempt again, and the next look tells it', async () => {
-    await t.database.pool.query(`UPDATE automation_queue SET status = 'completed'`); // earlier tests' jobs
-    const dying = await peer(2101, 'wf-temporal-away');
-    const calls: string[] = [];
-    const watch = watcher(
-      async (lost) => {
-        calls.push(lost.jobId);
-        if (calls.length === 1) throw new Error('14 UNAVAILABLE: Temporal is restarting');
-        return 'failed';
-      },
-      { tickMs: 200 },
-    );
-    const token = async () =>
-      (
-        await t.database.pool.query<{ activity_token: string | null }>(`SELECT activity_token FROM automation_queue WHERE id = $1`, [
-          dying.jobId,
-        ])
-      ).rows[0]!.activity_token;
-    watch.start();
-    try {
-      await kill(dying.session);
-      await waitUntil(() => calls.length >= 2, { what: 'the lost attempt told at a later look', timeoutMs: 10_000, intervalMs: 20 });
-      expect(calls).toEqual([dying.jobId, dying.jobId]);
-      // Told, the row names it lost: its writes are refused from now on.
-      await waitUntil(async () => (await token())?.startsWith('lost:') === true, { what: 'the row named lost', timeoutMs: 5_000 });
-      await sleep(600);
-      expect(calls).toHaveLength(2);
-    } finally {
-      watch.stop();
-    }
-  });
-
   it('tells of a death it was still waiting for when no longer wanted: the regular look took the marked attempts first', async () => {
     // The watch drops a peer once its look has taken the peer's marked attempts (it is dead: nothing to wait for). When
     // that look comes between the death and the sentinel's grant, the sentinel, which alone knows the peer's name, must
