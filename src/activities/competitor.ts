@@ -206,12 +206,14 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
         for (const job of input.jobs) {
           const provider = JOB_TYPES[job.jobType];
           if (!provider) throw new BadInputError(`jobType must be one of ${Object.keys(JOB_TYPES).join(', ')} (got ${job.jobType})`);
-          if (job.content) {
+          // The model that answered is part of what the answer depends on: after a change of model, it is asked anew.
+          const content = job.content && `${job.content}:${deps.env.OPENAI_TRANSCRIBE_MODEL}`;
+          if (content) {
             const { rows: done } = await pool.query<{ id: string }>(
               `SELECT id FROM automation_queue
                 WHERE workflow_id = $1 AND step LIKE $2 AND status = 'completed' AND job_config->>'content' = $3
                 ORDER BY completed_at LIMIT 1`,
-              [input.workflowId, `${job.step}:%`, job.content],
+              [input.workflowId, `${job.step}:%`, content],
             );
             if (done[0]) {
               jobIds.push(done[0].id);
@@ -225,7 +227,7 @@ export function createCompetitorBaseActivities(deps: ActivityDeps, options: Comp
             priority,
             runId: input.runId,
             estimatedSeconds: job.estimatedSeconds,
-            ...(job.content ? { jobConfig: { content: job.content } } : {}),
+            ...(content ? { jobConfig: { content } } : {}),
           });
           jobIds.push(row.id);
         }

@@ -151,8 +151,9 @@ export async function competitorVideoWorkflow(input: CompetitorVideoInput): Prom
           error:
             `${rootMessage(err)}. Nothing was saved for it and discovery will not start it again: ` +
             `\`temporal workflow reset --workflow-id ${info.workflowId} --type FirstWorkflowTask --reason retry\` runs it ` +
-            `again with all discovery knew (a transcription it paid for is kept), or ` +
-            `\`reelflow competitor add-video ${input.url} --name "${input.channel}"\` analyses it anew. Other competitor ` +
+            `again with all discovery knew (a transcription it paid for is kept), as does ` +
+            `\`reelflow competitor add-video ${input.url} --name "${input.channel}"\` with less (no views, no media URL). ` +
+            `Other competitor ` +
             `videos failing today are not told again: \`temporal workflow list --query "WorkflowType='competitorVideoWorkflow' ` +
             `AND ExecutionStatus='Failed'"\` lists them`,
         }),
